@@ -1,0 +1,104 @@
+/* engine.h - the one home of DuckDB: SQL execution, result output, Parquet writing.
+ *
+ * Nothing else in ticklake includes duckdb.h. An engine is one DuckDB database
+ * (in memory unless a path is given) with one connection; use one engine per
+ * thread. Every function returns 0 on success or -1 with a message in errstr
+ * (DuckDB's own message for SQL errors). */
+#ifndef TICKLAKE_ENGINE_H
+#define TICKLAKE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+typedef struct engine engine;
+
+/* Opens an engine. path NULL means in memory. threads 0 means DuckDB's default.
+ * Returns NULL with errstr on failure. */
+engine *engine_open(const char *path, int threads, char *errstr, size_t errstr_size);
+/* Closes the connection and database. Accepts NULL. */
+void engine_close(engine *e);
+
+/* Runs SQL (one or more statements) and discards any result. */
+int engine_exec(engine *e, const char *sql, char *errstr, size_t errstr_size);
+
+/* Runs one query and returns the first column of the first row as int64
+ * (0 if there is no row or it is NULL). */
+int engine_query_int64(engine *e, const char *sql, int64_t *out, char *errstr, size_t errstr_size);
+
+/* Runs one query and calls row_cb once per row with every column rendered as
+ * text (NULL for SQL NULL) and the column names. A non-zero return from row_cb
+ * stops the iteration and is returned. */
+typedef int (*engine_row_cb)(void *opaque, size_t ncols, const char *const *names,
+                             const char *const *values);
+int engine_query_rows(engine *e, const char *sql, engine_row_cb row_cb, void *opaque,
+                      char *errstr, size_t errstr_size);
+
+/* Output formats of engine_query_print. */
+typedef enum { ENGINE_OUT_TABLE, ENGINE_OUT_CSV, ENGINE_OUT_JSON } engine_out_format;
+
+/* Runs one query and writes its result to out: TABLE is an aligned text table
+ * with a header and a row count line, numbers right-aligned; CSV is RFC 4180
+ * with a header; JSON is one object per line (NDJSON) with typed values.
+ * *rows_out (may be NULL) receives the number of rows. */
+int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *out,
+                       int64_t *rows_out, char *errstr, size_t errstr_size);
+
+/* --- Writing rows to Parquet ------------------------------------------- */
+
+typedef enum { ENGINE_VARCHAR, ENGINE_BIGINT, ENGINE_DOUBLE, ENGINE_TIMESTAMP_NS } engine_type;
+
+typedef struct engine_column {
+    const char *name;
+    engine_type type;
+} engine_column;
+
+/* A table layout: name, columns, and the ORDER BY applied when writing. The
+ * engine keeps the pointer: the definition must outlive every batch of it
+ * (static tables in practice). */
+typedef struct engine_table {
+    const char *name;
+    const engine_column *columns;
+    size_t ncolumns;
+    const char *order_by; /* e.g. "symbol, ts, id" */
+} engine_table;
+
+/* One value of a row being appended; the member read depends on the column's
+ * type. A NULL s for a VARCHAR column appends SQL NULL. */
+typedef union engine_value {
+    const char *s;
+    int64_t i; /* BIGINT, and TIMESTAMP_NS as ns since the epoch */
+    double d;
+} engine_value;
+
+/* A batch collects rows of one table in memory (a DuckDB temporary table
+ * filled through an appender) until written out. Owned by the caller; free
+ * with engine_batch_free. */
+typedef struct engine_batch engine_batch;
+
+engine_batch *engine_batch_new(engine *e, const engine_table *table, char *errstr,
+                               size_t errstr_size);
+/* Appends one row; values holds table->ncolumns values in column order. */
+int engine_batch_append(engine_batch *b, const engine_value *values, char *errstr,
+                        size_t errstr_size);
+/* Rows appended since the last clear. */
+int64_t engine_batch_rows(const engine_batch *b);
+/* Writes the batch's rows (all of them, or those matching the SQL predicate
+ * `where`, e.g. "ts >= 1 AND ts < 2"; NULL for all) sorted by table->order_by
+ * into a Parquet file at path with ZSTD compression, then fsyncs the file.
+ * The caller renames it into place. *rows_out (may be NULL) gets the count. */
+int engine_batch_write_parquet(engine_batch *b, const char *where, const char *path,
+                               int64_t *rows_out, char *errstr, size_t errstr_size);
+/* Removes every row, keeping the batch usable. */
+int engine_batch_clear(engine_batch *b, char *errstr, size_t errstr_size);
+/* Destroys the batch and its temporary table. Accepts NULL. */
+void engine_batch_free(engine_batch *b);
+
+/* Appends s to out as a SQL string literal ('...' with quotes doubled). */
+void engine_quote_literal(buf *out, const char *s);
+/* Appends s to out as a SQL identifier ("..." with quotes doubled). */
+void engine_quote_ident(buf *out, const char *s);
+
+#endif

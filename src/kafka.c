@@ -1,0 +1,700 @@
+/* kafka.c - librdkafka producers, consumers, admin and the mock cluster; see kafka.h. */
+#include "kafka.h"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 8000
+
+/* librdkafka syslog levels to ours. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
+{
+    int ours = level <= 3 ? LOG_LVL_ERROR : level <= 5 ? LOG_LVL_WARN : level == 6 ? LOG_LVL_INFO
+                                                                                   : LOG_LVL_DEBUG;
+    if (ours <= log_level)
+        log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    /* Transport errors repeat while a broker is down; they are debug noise
+     * unless every broker is gone. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        LOG_DEBUG("kafka %s: %s", rd_kafka_name(rk), reason);
+    else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        LOG_WARN("kafka: all brokers are down: %s", reason);
+    else
+        LOG_WARN("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
+}
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                    size_t errstr_size)
+{
+    char err[256];
+    if (rd_kafka_conf_set(conf, key, value, err, sizeof(err)) != RD_KAFKA_CONF_OK)
+        return set_err(errstr, errstr_size, "kafka property '%s': %s", key, err);
+    return 0;
+}
+
+/* Builds a configuration: the caller's defaults (NULL-terminated key, value
+ * pairs), the bootstrap list, then the user's -X properties. */
+static rd_kafka_conf_t *make_conf(const kafka_opts *o, const char *const *defaults, char *errstr,
+                                  size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    if (conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0)
+        goto fail;
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if (conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) != 0)
+            goto fail;
+    if (!o->brokers || !*o->brokers) {
+        set_err(errstr, errstr_size, "no Kafka brokers given (--brokers)");
+        goto fail;
+    }
+    if (conf_set(conf, "bootstrap.servers", o->brokers, errstr, errstr_size) != 0)
+        goto fail;
+    for (size_t i = 0; i < o->nprops; i++) {
+        const char *kv = o->props[i];
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv) {
+            set_err(errstr, errstr_size, "-X '%s': expected key=value", kv);
+            goto fail;
+        }
+        char key[256];
+        size_t klen = (size_t)(eq - kv);
+        if (klen >= sizeof(key)) {
+            set_err(errstr, errstr_size, "-X '%s': key too long", kv);
+            goto fail;
+        }
+        memcpy(key, kv, klen);
+        key[klen] = '\0';
+        if (conf_set(conf, key, eq + 1, errstr, errstr_size) != 0)
+            goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+static int timeout_of(const kafka_opts *o)
+{
+    return o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/* Asks for cluster metadata; fails with a message naming the brokers. */
+static int check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_of(o));
+    if (err)
+        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
+                       o->brokers, timeout_of(o), rd_kafka_err2str(err));
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}
+
+static rd_kafka_t *new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr,
+                              size_t errstr_size)
+{
+    char err[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        set_err(errstr, errstr_size, "unable to create Kafka client: %s", err);
+    }
+    return rk; /* conf is owned by rk from here */
+}
+
+int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-check", NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    int rc = check_handle(rk, o, errstr, errstr_size);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+int kafka_topic_partitions(const kafka_opts *o, const char *topic, int *out, char *errstr,
+                           size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-admin",
+                                           "allow.auto.create.topics", "false", NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_of(o));
+    int rc = 0;
+    *out = 0;
+    if (err) {
+        rc = set_err(errstr, errstr_size, "unable to reach Kafka at '%s': %s", o->brokers,
+                     rd_kafka_err2str(err));
+    } else {
+        for (int i = 0; i < md->topic_cnt; i++)
+            if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
+                *out = md->topics[i].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
+                        int partitions, int replication, char *errstr, size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    /* Only the topics the cluster does not have yet are created. */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 1, NULL, &md, timeout_of(o));
+    if (merr) {
+        rd_kafka_destroy(rk);
+        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
+                       o->brokers, timeout_of(o), rd_kafka_err2str(merr));
+    }
+    int rc = 0;
+    rd_kafka_NewTopic_t **nt = calloc(ntopics, sizeof(*nt));
+    size_t nmissing = 0;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    for (size_t i = 0; rc == 0 && i < ntopics; i++) {
+        int exists = 0;
+        for (int k = 0; k < md->topic_cnt; k++)
+            if (strcmp(md->topics[k].topic, topics[i]) == 0 && !md->topics[k].err)
+                exists = 1;
+        if (exists)
+            continue;
+        char err[256];
+        nt[nmissing] = rd_kafka_NewTopic_new(topics[i], partitions, replication, err, sizeof(err));
+        if (!nt[nmissing])
+            rc = set_err(errstr, errstr_size, "topic '%s': %s", topics[i], err);
+        else
+            nmissing++;
+    }
+    rd_kafka_metadata_destroy(md);
+    ntopics = nmissing;
+    if (rc == 0 && nmissing > 0) {
+        rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_of(o), NULL, 0);
+        rd_kafka_AdminOptions_set_request_timeout(ao, timeout_of(o), NULL, 0);
+        rd_kafka_CreateTopics(rk, nt, ntopics, ao, q);
+        rd_kafka_AdminOptions_destroy(ao);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_of(o) + 2000);
+        if (!ev) {
+            rc = set_err(errstr, errstr_size, "creating topics on '%s' timed out", o->brokers);
+        } else if (rd_kafka_event_error(ev)) {
+            rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+            /* The embedded broker has no controller to create topics: its
+             * topics come into being when first used. */
+            if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
+                err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
+                err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+                LOG_WARN("kafka: '%s' did not create topics (%s); relying on auto-creation",
+                         o->brokers, rd_kafka_event_error_string(ev));
+            } else {
+                rc = set_err(errstr, errstr_size, "unable to create topics on '%s': %s",
+                             o->brokers, rd_kafka_event_error_string(ev));
+            }
+        } else {
+            const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+            size_t n;
+            const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
+            for (size_t i = 0; i < n; i++) {
+                rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[i]);
+                if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                    LOG_INFO("created topic '%s' (%d partitions, replication %d)",
+                             rd_kafka_topic_result_name(tr[i]), partitions, replication);
+                else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                    rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s",
+                                 rd_kafka_topic_result_name(tr[i]),
+                                 rd_kafka_topic_result_error_string(tr[i]));
+                    break;
+                }
+            }
+        }
+        if (ev)
+            rd_kafka_event_destroy(ev);
+    }
+    for (size_t i = 0; i < ntopics; i++)
+        if (nt[i])
+            rd_kafka_NewTopic_destroy(nt[i]);
+    free(nt);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+/* ---- mock cluster ---------------------------------------------------------- */
+
+struct kafka_mock {
+    rd_kafka_t *rk;
+    rd_kafka_mock_cluster_t *mc;
+    char *bootstraps;
+};
+
+kafka_mock *kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    char err[256];
+    /* The owning handle only hosts the cluster; it connects nowhere. */
+    if (rd_kafka_conf_set(conf, "client.id", "ticklake-broker", err, sizeof(err)) != 0 ||
+        rd_kafka_conf_set(conf, "log_level", "3", err, sizeof(err)) != 0) {
+        rd_kafka_conf_destroy(conf);
+        set_err(errstr, errstr_size, "%s", err);
+        return NULL;
+    }
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return NULL;
+    kafka_mock *m = calloc(1, sizeof(*m));
+    m->rk = rk;
+    m->mc = rd_kafka_mock_cluster_new(rk, nbrokers);
+    if (!m->mc) {
+        set_err(errstr, errstr_size, "unable to start the embedded broker");
+        kafka_mock_free(m);
+        return NULL;
+    }
+    m->bootstraps = strdup(rd_kafka_mock_cluster_bootstraps(m->mc));
+    return m;
+}
+
+const char *kafka_mock_bootstraps(const kafka_mock *m)
+{
+    return m->bootstraps;
+}
+
+int kafka_mock_create_topic(kafka_mock *m, const char *topic, int partitions, char *errstr,
+                            size_t errstr_size)
+{
+    rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(m->mc, topic, partitions, 1);
+    if (err)
+        return set_err(errstr, errstr_size, "unable to create topic '%s': %s", topic,
+                       rd_kafka_err2str(err));
+    return 0;
+}
+
+void kafka_mock_free(kafka_mock *m)
+{
+    if (!m)
+        return;
+    if (m->mc)
+        rd_kafka_mock_cluster_destroy(m->mc);
+    rd_kafka_destroy(m->rk);
+    free(m->bootstraps);
+    free(m);
+}
+
+/* ---- producer -------------------------------------------------------------- */
+
+struct kafka_producer {
+    rd_kafka_t *rk;
+    atomic_llong delivered, failed, enqueued;
+    char first_error[256];
+};
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    kafka_producer *p = opaque;
+    if (msg->err) {
+        if (atomic_fetch_add(&p->failed, 1) == 0) {
+            snprintf(p->first_error, sizeof(p->first_error), "%s", rd_kafka_err2str(msg->err));
+            LOG_ERROR("kafka: delivery to '%s' failed: %s", rd_kafka_topic_name(msg->rkt),
+                      rd_kafka_err2str(msg->err));
+        }
+    } else {
+        atomic_fetch_add(&p->delivered, 1);
+    }
+}
+
+kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                   size_t errstr_size)
+{
+    const char *const defaults[] = {"client.id",
+                                    client_id ? client_id : "ticklake",
+                                    "enable.idempotence",
+                                    "true",
+                                    "acks",
+                                    "all",
+                                    "compression.type",
+                                    "lz4",
+                                    "linger.ms",
+                                    "5",
+                                    "batch.num.messages",
+                                    "10000",
+                                    "batch.size",
+                                    "1000000",
+                                    "queue.buffering.max.messages",
+                                    "500000",
+                                    "queue.buffering.max.kbytes",
+                                    "262144",
+                                    "partitioner",
+                                    "murmur2_random",
+                                    NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    kafka_producer *p = calloc(1, sizeof(*p));
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    p->rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!p->rk || check_handle(p->rk, o, errstr, errstr_size) != 0) {
+        kafka_producer_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size)
+{
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_KEY((void *)key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
+            RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            atomic_fetch_add(&p->enqueued, 1);
+            return 0;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                           rd_kafka_err2str(err));
+        /* Local queue full: serve delivery reports to make room, then retry. */
+        rd_kafka_poll(p->rk, 10);
+        char fatal[256];
+        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal)))
+            return set_err(errstr, errstr_size, "producer failed: %s", fatal);
+    }
+}
+
+void kafka_producer_poll(kafka_producer *p, int timeout_ms)
+{
+    rd_kafka_poll(p->rk, timeout_ms);
+}
+
+int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+    if (err)
+        return set_err(errstr, errstr_size, "%d records not delivered after %d ms",
+                       rd_kafka_outq_len(p->rk), timeout_ms);
+    if (atomic_load(&p->failed))
+        return set_err(errstr, errstr_size, "%lld records failed delivery, the first with: %s",
+                       (long long)atomic_load(&p->failed), p->first_error);
+    return 0;
+}
+
+int64_t kafka_producer_delivered(const kafka_producer *p)
+{
+    return atomic_load(&p->delivered);
+}
+
+int64_t kafka_producer_failed(const kafka_producer *p)
+{
+    return atomic_load(&p->failed);
+}
+
+int64_t kafka_producer_outstanding(const kafka_producer *p)
+{
+    return atomic_load(&p->enqueued) - atomic_load(&p->delivered) - atomic_load(&p->failed);
+}
+
+int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    char err[256];
+    if (rd_kafka_fatal_error(p->rk, err, sizeof(err))) {
+        set_err(errstr, errstr_size, "%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+void kafka_producer_free(kafka_producer *p)
+{
+    if (!p)
+        return;
+    if (p->rk)
+        rd_kafka_destroy(p->rk);
+    free(p);
+}
+
+/* ---- consumer -------------------------------------------------------------- */
+
+struct kafka_consumer {
+    rd_kafka_t *rk;
+    kafka_rebalance_handler rh;
+    int have_rh;
+};
+
+static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
+{
+    kafka_tp *tps = calloc((size_t)l->cnt + 1, sizeof(*tps));
+    for (int i = 0; i < l->cnt; i++) {
+        tps[i].topic = l->elems[i].topic;
+        tps[i].partition = l->elems[i].partition;
+        tps[i].offset = l->elems[i].offset;
+        tps[i].metadata[0] = '\0';
+    }
+    return tps;
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kafka_consumer *c = opaque;
+    kafka_tp *tps = tps_from_list(parts);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        LOG_INFO("kafka %s: assigned %d partitions", rd_kafka_name(rk), parts->cnt);
+        if (c->have_rh && c->rh.assigned)
+            c->rh.assigned(c->rh.opaque, tps, (size_t)parts->cnt);
+        rd_kafka_assign(rk, parts);
+    } else {
+        LOG_INFO("kafka %s: revoked %d partitions", rd_kafka_name(rk), parts->cnt);
+        if (c->have_rh && c->rh.revoked)
+            c->rh.revoked(c->rh.opaque, tps, (size_t)parts->cnt);
+        rd_kafka_assign(rk, NULL);
+    }
+    free(tps);
+}
+
+kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
+                                   const char *const *topics, size_t ntopics,
+                                   const kafka_rebalance_handler *rh, char *errstr,
+                                   size_t errstr_size)
+{
+    const char *const defaults[] = {"client.id",
+                                    group,
+                                    "group.id",
+                                    group,
+                                    "enable.auto.commit",
+                                    "false",
+                                    "enable.auto.offset.store",
+                                    "false",
+                                    "auto.offset.reset",
+                                    "earliest",
+                                    "isolation.level",
+                                    "read_committed",
+                                    "session.timeout.ms",
+                                    "10000",
+                                    "heartbeat.interval.ms",
+                                    "1000",
+                                    "fetch.wait.max.ms",
+                                    "50",
+                                    "queued.max.messages.kbytes",
+                                    "65536",
+                                    NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    kafka_consumer *c = calloc(1, sizeof(*c));
+    if (rh) {
+        c->rh = *rh;
+        c->have_rh = 1;
+    }
+    rd_kafka_conf_set_opaque(conf, c);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    c->rk = new_handle(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!c->rk)
+        goto fail;
+    if (check_handle(c->rk, o, errstr, errstr_size) != 0)
+        goto fail;
+    rd_kafka_poll_set_consumer(c->rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)ntopics);
+    for (size_t i = 0; i < ntopics; i++)
+        rd_kafka_topic_partition_list_add(sub, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err) {
+        set_err(errstr, errstr_size, "unable to subscribe: %s", rd_kafka_err2str(err));
+        goto fail;
+    }
+    return c;
+fail:
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    free(c);
+    return NULL;
+}
+
+int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
+                        size_t errstr_size)
+{
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!rm)
+        return 0;
+    if (rm->err) {
+        int fatal = rm->err == RD_KAFKA_RESP_ERR__FATAL;
+        if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(rm);
+            return 0;
+        }
+        if (fatal) {
+            char reason[256];
+            rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
+            set_err(errstr, errstr_size, "consumer failed: %s", reason);
+        } else {
+            LOG_WARN("kafka consumer: %s%s%s [%d]: %s",
+                     rm->rkt ? "topic '" : "", rm->rkt ? rd_kafka_topic_name(rm->rkt) : "",
+                     rm->rkt ? "'" : "", (int)rm->partition, rd_kafka_message_errstr(rm));
+        }
+        rd_kafka_message_destroy(rm);
+        return fatal ? -1 : 0;
+    }
+    m->topic = rd_kafka_topic_name(rm->rkt);
+    m->partition = rm->partition;
+    m->offset = rm->offset;
+    m->key = rm->key;
+    m->key_len = rm->key_len;
+    m->value = rm->payload;
+    m->value_len = rm->len;
+    m->timestamp_ms = rd_kafka_message_timestamp(rm, NULL);
+    m->handle = rm;
+    return 1;
+}
+
+void kafka_msg_release(kafka_msg *m)
+{
+    if (m && m->handle) {
+        rd_kafka_message_destroy(m->handle);
+        m->handle = NULL;
+    }
+}
+
+int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
+                          size_t errstr_size)
+{
+    if (n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *e =
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+        e->offset = tps[i].offset;
+        if (tps[i].metadata[0]) {
+            e->metadata_size = strlen(tps[i].metadata);
+            e->metadata = malloc(e->metadata_size); /* freed with the list */
+            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
+        }
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 0);
+    int rc = 0;
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        rc = set_err(errstr, errstr_size, "offset commit failed: %s", rd_kafka_err2str(err));
+    for (int i = 0; rc == 0 && i < l->cnt; i++)
+        if (l->elems[i].err)
+            rc = set_err(errstr, errstr_size, "offset commit for '%s' [%d] failed: %s",
+                         l->elems[i].topic, (int)l->elems[i].partition,
+                         rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int timeout_ms,
+                             char *errstr, size_t errstr_size)
+{
+    if (n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, l, timeout_ms);
+    int rc = 0;
+    if (err)
+        rc = set_err(errstr, errstr_size, "unable to fetch committed offsets: %s",
+                     rd_kafka_err2str(err));
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const rd_kafka_topic_partition_t *e = &l->elems[i];
+        tps[i].offset = e->offset >= 0 ? e->offset : -1;
+        size_t m = e->metadata_size < KAFKA_METADATA_MAX - 1 ? e->metadata_size
+                                                             : KAFKA_METADATA_MAX - 1;
+        if (e->metadata && m)
+            memcpy(tps[i].metadata, e->metadata, m);
+        tps[i].metadata[e->metadata ? m : 0] = '\0';
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int64_t kafka_consumer_lag(kafka_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) != 0 || !a)
+        return 0;
+    int64_t lag = 0;
+    rd_kafka_position(c->rk, a);
+    for (int i = 0; i < a->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
+                                           &hi) != 0 ||
+            hi < 0)
+            continue;
+        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
+        if (hi > pos)
+            lag += hi - pos;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return lag;
+}
+
+int kafka_consumer_caught_up(kafka_consumer *c, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) != 0 || !a)
+        return 0;
+    int caught_up = a->cnt > 0;
+    rd_kafka_position(c->rk, a);
+    /* Nothing consumed yet on a partition: its committed offset is where it stands. */
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(a);
+    if (rd_kafka_committed(c->rk, committed, timeout_ms) != 0)
+        caught_up = 0;
+    for (int i = 0; caught_up && i < a->cnt; i++)
+        if (a->elems[i].offset < 0)
+            a->elems[i].offset = committed->elems[i].offset;
+    rd_kafka_topic_partition_list_destroy(committed);
+    for (int i = 0; caught_up && i < a->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_query_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition,
+                                             &lo, &hi, timeout_ms) != 0) {
+            caught_up = 0;
+            break;
+        }
+        int64_t pos = a->elems[i].offset;
+        /* Neither consumed nor committed: caught up only if the partition is empty. */
+        if (pos < 0 ? hi > lo : pos < hi)
+            caught_up = 0;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+    return caught_up;
+}
+
+void kafka_consumer_close(kafka_consumer *c)
+{
+    if (!c)
+        return;
+    rd_kafka_consumer_close(c->rk);
+    rd_kafka_destroy(c->rk);
+    free(c);
+}

@@ -1,0 +1,151 @@
+/* kafka.h - the one home of librdkafka: producers, consumers, topics and the
+ * embedded broker.
+ *
+ * Nothing else in ticklake includes rdkafka.h. Configuration follows kcat:
+ * ticklake's defaults first, then every `-X key=value` the user gave, which win.
+ * librdkafka's log lines are routed into log.h. Every function returns 0 on
+ * success or -1 with a message in errstr, unless it says otherwise. */
+#ifndef TICKLAKE_KAFKA_H
+#define TICKLAKE_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Connection options shared by every client. The strings are borrowed: they
+ * must outlive every client made from the options. */
+typedef struct kafka_opts {
+    const char *brokers;     /* bootstrap list "host:port,..." */
+    const char *const *props; /* "key=value" librdkafka properties (-X) */
+    size_t nprops;
+    int connect_timeout_ms;  /* how long a new client waits for the cluster; 0: 8000 */
+} kafka_opts;
+
+/* Checks that the cluster answers a metadata request within the connect
+ * timeout; the error names the bootstrap address. */
+int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
+
+/* Creates the topics that do not exist yet with the given partitions and
+ * replication factor (Admin API). On a cluster without CreateTopics (the
+ * embedded broker) it falls back to the broker's auto-creation. */
+int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
+                        int partitions, int replication, char *errstr, size_t errstr_size);
+
+/* Number of partitions of topic (0 if it does not exist). */
+int kafka_topic_partitions(const kafka_opts *o, const char *topic, int *out, char *errstr,
+                           size_t errstr_size);
+
+/* ---- embedded broker (librdkafka's mock cluster) ------------------------- */
+
+typedef struct kafka_mock kafka_mock;
+
+/* Starts nbrokers mock brokers on loopback ports, served by background
+ * threads until kafka_mock_free. Memory only, see docs/ARCHITECTURE.md. */
+kafka_mock *kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size);
+/* The bootstrap list "127.0.0.1:port,..." (owned by the mock). */
+const char *kafka_mock_bootstraps(const kafka_mock *m);
+int kafka_mock_create_topic(kafka_mock *m, const char *topic, int partitions, char *errstr,
+                            size_t errstr_size);
+void kafka_mock_free(kafka_mock *m);
+
+/* ---- producer ------------------------------------------------------------ */
+
+typedef struct kafka_producer kafka_producer;
+
+/* An idempotent producer (acks=all, lz4, murmur2 partitioning of keys as Java
+ * clients do). Fails if the cluster cannot be reached in time. */
+kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                   size_t errstr_size);
+
+/* Enqueues one record; key and value are copied. When the local queue is full
+ * it serves delivery reports and retries until there is room. */
+int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size);
+
+/* Serves delivery reports for up to timeout_ms. */
+void kafka_producer_poll(kafka_producer *p, int timeout_ms);
+
+/* Waits up to timeout_ms for every enqueued record to be delivered or
+ * failed. -1 if records are still outstanding or any delivery failed. */
+int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* Records acknowledged by the cluster, failed for good, and still in flight. */
+int64_t kafka_producer_delivered(const kafka_producer *p);
+int64_t kafka_producer_failed(const kafka_producer *p);
+int64_t kafka_producer_outstanding(const kafka_producer *p);
+
+/* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
+int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);
+
+/* Destroys the producer without flushing. Accepts NULL. */
+void kafka_producer_free(kafka_producer *p);
+
+/* ---- consumer ------------------------------------------------------------ */
+
+#define KAFKA_METADATA_MAX 128
+
+typedef struct kafka_tp {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;                      /* for commits: the next offset to read */
+    char metadata[KAFKA_METADATA_MAX];   /* committed with the offset ("" for none) */
+} kafka_tp;
+
+/* Called when the group assigns or revokes partitions, before the assignment
+ * changes. On revoke the callee finishes its work on those partitions (flush,
+ * commit) before returning. */
+typedef struct kafka_rebalance_handler {
+    void (*assigned)(void *opaque, const kafka_tp *tps, size_t n);
+    void (*revoked)(void *opaque, const kafka_tp *tps, size_t n);
+    void *opaque;
+} kafka_rebalance_handler;
+
+typedef struct kafka_consumer kafka_consumer;
+
+/* A group consumer of topics, with manual offset commits, reading committed
+ * data only, from the earliest offset when the group has none. */
+kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
+                                   const char *const *topics, size_t ntopics,
+                                   const kafka_rebalance_handler *rh, char *errstr,
+                                   size_t errstr_size);
+
+typedef struct kafka_msg {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+    int64_t timestamp_ms; /* the record's Kafka timestamp, -1 if none */
+    void *handle;         /* owned; released by kafka_msg_release */
+} kafka_msg;
+
+/* Waits up to timeout_ms for a record. Returns 1 with *m filled (release it
+ * with kafka_msg_release), 0 if none arrived (transient errors are logged and
+ * counted, and also give 0), -1 on a fatal consumer error. */
+int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
+                        size_t errstr_size);
+void kafka_msg_release(kafka_msg *m);
+
+/* Commits the given offsets synchronously. */
+int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
+                          size_t errstr_size);
+
+/* Fills offset (-1 if none) and metadata of each tp with what the group has
+ * committed, asking the coordinator (up to timeout_ms). */
+int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int timeout_ms,
+                             char *errstr, size_t errstr_size);
+
+/* Sum over the assigned partitions of (high watermark - position), from the
+ * client's cached watermarks; 0 with nothing assigned. */
+int64_t kafka_consumer_lag(kafka_consumer *c);
+
+/* 1 when partitions are assigned and every one has been read up to the high
+ * watermark the brokers report now (a network round trip, up to timeout_ms). */
+int kafka_consumer_caught_up(kafka_consumer *c, int timeout_ms);
+
+/* Leaves the group (running the revoke handler) and destroys the consumer.
+ * Accepts NULL. */
+void kafka_consumer_close(kafka_consumer *c);
+
+#endif

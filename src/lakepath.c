@@ -1,0 +1,150 @@
+/* lakepath.c - lake names and partition paths; see lakepath.h. */
+#include "lakepath.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+#define NS_PER_DAY (86400LL * NS_PER_SEC)
+
+/* Howard Hinnant's civil-from-days and days-from-civil, valid for any day. */
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = (int64_t)yoe + era * 400;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)(yy + (*m <= 2));
+}
+
+static int64_t days_from_civil(int y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int64_t lake_day_start(int64_t ns)
+{
+    int64_t days = ns / NS_PER_DAY;
+    if (ns % NS_PER_DAY < 0)
+        days--;
+    return days * NS_PER_DAY;
+}
+
+void lake_date(int64_t ns, char out[LAKE_DATE_LEN])
+{
+    int y;
+    unsigned m, d;
+    civil_from_days(lake_day_start(ns) / NS_PER_DAY, &y, &m, &d);
+    if (y < 0 || y > 9999) {
+        snprintf(out, LAKE_DATE_LEN, "0000-00-00");
+        return;
+    }
+    snprintf(out, LAKE_DATE_LEN, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+}
+
+int lake_parse_date(const char *s, int64_t *ns)
+{
+    int y;
+    unsigned m, d;
+    char tail;
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
+        sscanf(s, "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
+        return -1;
+    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m == 2 && d == 29 && !leap)
+        return -1;
+    *ns = days_from_civil(y, m, d) * NS_PER_DAY;
+    return 0;
+}
+
+int lake_table_for_topic(const char *topic, char *out, size_t out_size)
+{
+    size_t n = strlen(topic);
+    if (n == 0 || n >= out_size)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        char c = topic[i];
+        if (c == '.')
+            c = '_';
+        else if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   c == '_' || c == '-'))
+            return -1;
+        out[i] = c;
+    }
+    out[n] = '\0';
+    return 0;
+}
+
+int lake_partition_dir(const char *lake, const char *table, const char *date, char *out,
+                       size_t out_size)
+{
+    int n = snprintf(out, out_size, "%s/%s/date=%s", lake, table, date);
+    return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+int lake_file_name(const char *topic, int32_t partition, int64_t start_offset, char *out,
+                   size_t out_size)
+{
+    int n = snprintf(out, out_size, "%s+%d+%020lld.parquet", topic, (int)partition,
+                     (long long)start_offset);
+    return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+int lake_parse_file_name(const char *name, char *topic_out, size_t topic_size, int32_t *partition,
+                         int64_t *start_offset)
+{
+    const char *ext = strstr(name, ".parquet");
+    if (!ext || ext[8] != '\0')
+        return -1;
+    const char *p2 = NULL;
+    for (const char *q = ext - 1; q > name; q--) {
+        if (*q == '+') {
+            p2 = q;
+            break;
+        }
+    }
+    if (!p2)
+        return -1;
+    const char *p1 = NULL;
+    for (const char *q = p2 - 1; q > name; q--) {
+        if (*q == '+') {
+            p1 = q;
+            break;
+        }
+    }
+    if (!p1 || (size_t)(p1 - name) >= topic_size)
+        return -1;
+    char num[32];
+    size_t plen = (size_t)(p2 - p1 - 1), olen = (size_t)(ext - p2 - 1);
+    if (plen == 0 || plen >= sizeof(num) || olen == 0 || olen >= sizeof(num))
+        return -1;
+    int64_t v;
+    memcpy(num, p1 + 1, plen);
+    num[plen] = '\0';
+    if (parse_int64(num, 0, INT32_MAX, &v) != 0)
+        return -1;
+    *partition = (int32_t)v;
+    memcpy(num, p2 + 1, olen);
+    num[olen] = '\0';
+    if (parse_int64(num, 0, INT64_MAX, &v) != 0)
+        return -1;
+    *start_offset = v;
+    memcpy(topic_out, name, (size_t)(p1 - name));
+    topic_out[p1 - name] = '\0';
+    return 0;
+}

@@ -1,0 +1,37 @@
+/* lakepath.h - names in the lake: tables, Hive partitions, deterministic file names.
+ *
+ * Layout: <lake>/<table>/date=YYYY-MM-DD/<topic>+<partition>+<start offset>.parquet
+ * The file name derives only from the Kafka topic, partition and the offset of
+ * the first record it holds, so a retried write lands on the same name and
+ * replaces the earlier attempt instead of adding a duplicate. Pure: no I/O. */
+#ifndef TICKLAKE_LAKEPATH_H
+#define TICKLAKE_LAKEPATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LAKE_DATE_LEN 11 /* "YYYY-MM-DD" + NUL */
+
+/* Formats the UTC date of ns since the epoch as YYYY-MM-DD. */
+void lake_date(int64_t ns, char out[LAKE_DATE_LEN]);
+/* The start of the UTC day holding ns, in ns since the epoch. */
+int64_t lake_day_start(int64_t ns);
+/* Parses YYYY-MM-DD into the ns at the start of that UTC day. 0 or -1. */
+int lake_parse_date(const char *s, int64_t *ns);
+
+/* The lake table a topic lands in: dots become underscores ("bars.1s" ->
+ * "bars_1s"). Returns -1 if out is too small or topic has characters outside
+ * [A-Za-z0-9._-]. */
+int lake_table_for_topic(const char *topic, char *out, size_t out_size);
+
+/* "<lake>/<table>/date=<date>" into out. -1 if it does not fit. */
+int lake_partition_dir(const char *lake, const char *table, const char *date, char *out,
+                       size_t out_size);
+/* "<topic>+<partition>+<offset, 20 digits>.parquet" into out. -1 if it does not fit. */
+int lake_file_name(const char *topic, int32_t partition, int64_t start_offset, char *out,
+                   size_t out_size);
+/* Parses a file name made by lake_file_name. 0 or -1. topic_out gets the topic. */
+int lake_parse_file_name(const char *name, char *topic_out, size_t topic_size, int32_t *partition,
+                         int64_t *start_offset);
+
+#endif

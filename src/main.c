@@ -1,0 +1,52 @@
+/* main.c - the ticklake binary: dispatches git-style subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} commands[] = {
+    {"run", cmd_run, "the whole pipeline: simulator -> Kafka -> bars -> Parquet lake"},
+    {"broker", cmd_broker, "an embedded Kafka-protocol broker for local use"},
+    {"ingest", cmd_ingest, "publish market ticks to Kafka"},
+    {"process", cmd_process, "turn trades into OHLCV bars in event time"},
+    {"sink", cmd_sink, "land trades and bars in the lake as Parquet"},
+    {"crawl", cmd_crawl, "discover tables, schemas and partitions in the lake"},
+    {"query", cmd_query, "run SQL over the lake's catalog tables"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ticklake <command> [options]\n\n"
+               "A real-time stock market analytics pipeline: Kafka, event-time bars,\n"
+               "a Parquet lake, a catalog and SQL.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n'ticklake <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("ticklake 0.1.0\n");
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "ticklake: '%s' is not a ticklake command\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

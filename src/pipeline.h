@@ -1,0 +1,42 @@
+/* pipeline.h - what the stages share: topic names, run control and counters.
+ *
+ * Each stage (ingest, process, sink) is a function that runs until told to
+ * stop; `ticklake run` runs all three on threads, the single-stage commands
+ * run one. A stage reads its control flags and updates its counters with
+ * atomics, so the status line can read them from another thread. */
+#ifndef TICKLAKE_PIPELINE_H
+#define TICKLAKE_PIPELINE_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TOPIC_TRADES "trades"
+#define TOPIC_BARS_PREFIX "bars."
+#define TABLE_TRADES "trades"
+#define TABLE_BARS_PREFIX "bars_"
+
+#define GROUP_PROCESS "ticklake-process"
+#define GROUP_SINK "ticklake-sink"
+
+/* Run control, set by the command layer (signal handlers, timers) or by the
+ * stage before it in `run`. */
+typedef struct stage_control {
+    atomic_int stop;  /* finish promptly: flush and commit what is safe, then return */
+    atomic_int drain; /* read the input up to its current end, finish, then return */
+} stage_control;
+
+/* Counters, all monotonically increasing. */
+typedef struct pipeline_stats {
+    atomic_llong ticks_produced;   /* ingest: records delivered to Kafka */
+    atomic_llong ticks_failed;     /* ingest: records that failed delivery */
+    atomic_llong trades_processed; /* process: trades folded into windows */
+    atomic_llong trades_late;      /* process: (trade, interval) pairs dropped as late */
+    atomic_llong bars_emitted;     /* process: bars produced */
+    atomic_llong bad_records;      /* process + sink: records that could not be decoded */
+    atomic_llong lake_rows;        /* sink: rows made durable in the lake */
+    atomic_llong lake_files;       /* sink: Parquet files written */
+    atomic_llong process_lag;      /* process: consumer lag, records (a gauge) */
+    atomic_llong sink_lag;         /* sink: consumer lag, records (a gauge) */
+} pipeline_stats;
+
+#endif

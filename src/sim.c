@@ -1,0 +1,213 @@
+/* sim.c - the market simulator; see sim.h.
+ *
+ * Randomness comes from xoshiro256** seeded through splitmix64, and normal
+ * variates from Box-Muller, so a seed fixes every trade. */
+#include "sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Trading seconds in a year, to scale annual volatility to a trade's interval. */
+#define YEAR_SECONDS (252.0 * 6.5 * 3600.0)
+
+static const char *const well_known[] = {
+    "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "BRK.B", "AVGO", "JPM",
+    "LLY",  "V",    "UNH",  "XOM",  "MA",    "JNJ",  "PG",   "HD",    "COST", "MRK",
+    "ABBV", "CVX",  "CRM",  "BAC",  "NFLX",  "AMD",  "PEP",  "KO",    "TMO",  "WMT",
+    "ADBE", "LIN",  "MCD",  "DIS",  "CSCO",  "ABT",  "ACN",  "ORCL",  "INTC", "WFC",
+    "CMCSA", "VZ",  "DHR",  "TXN",  "PFE",   "NKE",  "QCOM", "IBM",   "INTU", "CAT"};
+
+typedef struct sym {
+    char name[TICK_SYMBOL_MAX];
+    double mid;          /* continuous mid price */
+    double tick;         /* price increment */
+    double vol_per_sqrt_s; /* volatility per sqrt(second) */
+    int64_t last_ts;
+} sym;
+
+struct sim {
+    sim_config cfg;
+    uint64_t st[4];
+    sym *syms;
+    double *cum_weight; /* cumulative activity, for picking a symbol */
+    double sim_time;    /* seconds since start */
+    int64_t next_id;
+    int have_spare;
+    double spare;
+};
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next_u64(sim *s)
+{
+    uint64_t *st = s->st;
+    uint64_t result = rotl(st[1] * 5, 7) * 9;
+    uint64_t t = st[1] << 17;
+    st[2] ^= st[0];
+    st[3] ^= st[1];
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= t;
+    st[3] = rotl(st[3], 45);
+    return result;
+}
+
+/* Uniform in (0, 1). */
+static double uniform(sim *s)
+{
+    return ((double)(next_u64(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double normal(sim *s)
+{
+    if (s->have_spare) {
+        s->have_spare = 0;
+        return s->spare;
+    }
+    double u = uniform(s), v = uniform(s);
+    double r = sqrt(-2.0 * log(u));
+    s->spare = r * sin(2.0 * M_PI * v);
+    s->have_spare = 1;
+    return r * cos(2.0 * M_PI * v);
+}
+
+static double round_to_tick(double p, double tick)
+{
+    double r = round(p / tick) * tick;
+    /* Trim the binary noise of the multiplication so prices print as decimals. */
+    return tick >= 0.01 ? round(r * 100.0) / 100.0 : round(r * 10000.0) / 10000.0;
+}
+
+sim *sim_new(const sim_config *cfg, char *errstr, size_t errstr_size)
+{
+    if (cfg->nsymbols < 1 || cfg->nsymbols > SIM_MAX_SYMBOLS) {
+        set_err(errstr, errstr_size, "symbols must be between 1 and %d", SIM_MAX_SYMBOLS);
+        return NULL;
+    }
+    if (!(cfg->rate > 0) || !isfinite(cfg->rate)) {
+        set_err(errstr, errstr_size, "rate must be a positive number");
+        return NULL;
+    }
+    sim *s = calloc(1, sizeof(*s));
+    if (!s)
+        goto oom;
+    s->cfg = *cfg;
+    s->syms = calloc((size_t)cfg->nsymbols, sizeof(*s->syms));
+    s->cum_weight = calloc((size_t)cfg->nsymbols, sizeof(double));
+    if (!s->syms || !s->cum_weight)
+        goto oom;
+    uint64_t x = cfg->seed;
+    for (int i = 0; i < 4; i++)
+        s->st[i] = splitmix64(&x);
+    s->next_id = cfg->first_id;
+    double total = 0;
+    int nknown = (int)(sizeof(well_known) / sizeof(well_known[0]));
+    for (int i = 0; i < cfg->nsymbols; i++) {
+        sym *y = &s->syms[i];
+        if (i < nknown)
+            strlcpy_tl(y->name, well_known[i], sizeof(y->name));
+        else
+            snprintf(y->name, sizeof(y->name), "SIM%05d", i);
+        /* Price level log-uniform in [5, 800); annual volatility 12%..70%. */
+        y->mid = exp(log(5.0) + uniform(s) * (log(800.0) - log(5.0)));
+        y->tick = 0.01;
+        double annual_vol = 0.12 + 0.58 * uniform(s) * uniform(s);
+        y->vol_per_sqrt_s = annual_vol / sqrt(YEAR_SECONDS);
+        y->mid = round_to_tick(y->mid, y->tick);
+        y->last_ts = cfg->start_ns;
+        /* Activity: a heavy-tailed spread, as in real markets. */
+        total += pow(uniform(s), 2.5) + 0.02;
+        s->cum_weight[i] = total;
+    }
+    for (int i = 0; i < cfg->nsymbols; i++)
+        s->cum_weight[i] /= total;
+    return s;
+oom:
+    sim_free(s);
+    set_err(errstr, errstr_size, "out of memory");
+    return NULL;
+}
+
+void sim_free(sim *s)
+{
+    if (!s)
+        return;
+    free(s->syms);
+    free(s->cum_weight);
+    free(s);
+}
+
+const char *sim_symbol(const sim *s, int index)
+{
+    return index >= 0 && index < s->cfg.nsymbols ? s->syms[index].name : NULL;
+}
+
+static int pick_symbol(sim *s)
+{
+    double u = uniform(s);
+    int lo = 0, hi = s->cfg.nsymbols - 1;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (s->cum_weight[mid] < u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void sim_next(sim *s, trade *out)
+{
+    s->sim_time += -log(uniform(s)) / s->cfg.rate;
+    int64_t ts = s->cfg.start_ns + (int64_t)(s->sim_time * 1e9);
+    sym *y = &s->syms[pick_symbol(s)];
+    if (ts < y->last_ts)
+        ts = y->last_ts;
+    double dt = (double)(ts - y->last_ts) / 1e9;
+    /* At least a millisecond of diffusion so back-to-back trades still move. */
+    double step = y->vol_per_sqrt_s * sqrt(dt > 1e-3 ? dt : 1e-3) * normal(s);
+    if (uniform(s) < 1e-5) /* a rare jump of 1-4% either way */
+        step += (uniform(s) < 0.5 ? -1 : 1) * (0.01 + 0.03 * uniform(s));
+    y->mid *= exp(step);
+    if (y->mid < 0.05)
+        y->mid = 0.05;
+    y->last_ts = ts;
+    /* Trades print at the bid or the ask: half a spread of 1-3 ticks away. */
+    double half_spread = y->tick * (1 + (int)(uniform(s) * 3)) / 2.0;
+    double price = round_to_tick(y->mid + (uniform(s) < 0.5 ? -half_spread : half_spread), y->tick);
+    if (price < y->tick)
+        price = y->tick;
+    /* Sizes: mostly round lots, some odd lots, a heavy tail. */
+    int64_t size;
+    double u = uniform(s);
+    if (u < 0.6)
+        size = 100 * (int64_t)(1 + floor(-log(uniform(s)) * 2.0));
+    else if (u < 0.97)
+        size = 1 + (int64_t)floor(uniform(s) * 99);
+    else
+        size = 100 * (int64_t)(10 + floor(-log(uniform(s)) * 40.0));
+
+    memset(out, 0, sizeof(*out));
+    memcpy(out->symbol, y->name, sizeof(out->symbol));
+    out->ts = ts;
+    out->price = price;
+    out->size = size;
+    out->id = s->next_id++;
+    strlcpy_tl(out->venue, "XSIM", sizeof(out->venue));
+    strlcpy_tl(out->source, "sim", sizeof(out->source));
+}

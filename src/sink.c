@@ -1,0 +1,417 @@
+/* sink.c - Kafka -> Parquet lake consumer group; see sink.h. */
+#include "sink.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bar.h"
+#include "engine.h"
+#include "lakepath.h"
+#include "log.h"
+#include "tick.h"
+#include "util.h"
+
+#define MAX_PARTITIONS 1024
+#define MAX_DATES 64
+
+static const engine_column trade_columns[] = {
+    {"symbol", ENGINE_VARCHAR}, {"ts", ENGINE_TIMESTAMP_NS}, {"price", ENGINE_DOUBLE},
+    {"size", ENGINE_BIGINT},    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},
+    {"source", ENGINE_VARCHAR}};
+static const engine_table trade_table = {"trades", trade_columns,
+                                         sizeof(trade_columns) / sizeof(trade_columns[0]),
+                                         "symbol, ts, id"};
+
+static const engine_column bar_columns[] = {
+    {"symbol", ENGINE_VARCHAR}, {"window_start", ENGINE_TIMESTAMP_NS},
+    {"open", ENGINE_DOUBLE},    {"high", ENGINE_DOUBLE},
+    {"low", ENGINE_DOUBLE},     {"close", ENGINE_DOUBLE},
+    {"volume", ENGINE_BIGINT},  {"vwap", ENGINE_DOUBLE},
+    {"trades", ENGINE_BIGINT},  {"turnover", ENGINE_DOUBLE}};
+static const engine_table bar_table = {"bars", bar_columns,
+                                       sizeof(bar_columns) / sizeof(bar_columns[0]),
+                                       "symbol, window_start"};
+
+typedef enum { KIND_TRADES, KIND_BARS } topic_kind;
+
+typedef struct date_run {
+    int64_t day_start;
+    int64_t first_offset;
+} date_run;
+
+/* The buffered records of one input partition. */
+typedef struct pbuf {
+    int topic;
+    int32_t partition;
+    engine_batch *batch;
+    int64_t next_offset; /* -1 until a record is read */
+    int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
+    int dirty;           /* records read since the last commit */
+    date_run dates[MAX_DATES];
+    size_t ndates;
+} pbuf;
+
+typedef struct sink {
+    const sink_config *cfg;
+    pipeline_stats *st;
+    engine *eng;
+    kafka_consumer *cons;
+    topic_kind kinds[SINK_MAX_TOPICS];
+    char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
+    const char *topics[SINK_MAX_TOPICS];
+    char tables[SINK_MAX_TOPICS][64];
+    pbuf **bufs; /* [topic * MAX_PARTITIONS + partition] */
+    int64_t roll_rows, roll_interval;
+    int failed;
+    char errstr[512];
+} sink;
+
+static int topic_index(const sink *s, const char *topic)
+{
+    for (size_t i = 0; i < s->cfg->ntopics; i++)
+        if (strcmp(s->topics[i], topic) == 0)
+            return (int)i;
+    return -1;
+}
+
+static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
+{
+    if (partition < 0 || partition >= MAX_PARTITIONS)
+        return NULL;
+    pbuf **slot = &s->bufs[topic * MAX_PARTITIONS + partition];
+    if (!*slot && create) {
+        pbuf *b = calloc(1, sizeof(*b));
+        b->topic = topic;
+        b->partition = partition;
+        b->next_offset = -1;
+        b->batch = engine_batch_new(s->eng, s->kinds[topic] == KIND_TRADES ? &trade_table
+                                                                           : &bar_table,
+                                    s->errstr, sizeof(s->errstr));
+        if (!b->batch) {
+            free(b);
+            s->failed = 1;
+            return NULL;
+        }
+        *slot = b;
+    }
+    return *slot;
+}
+
+/* Writes every date of b to the lake, then commits its offset. */
+static int flush_buf(sink *s, pbuf *b)
+{
+    if (!b || !b->dirty || s->failed)
+        return s->failed ? -1 : 0;
+    const char *topic = s->topics[b->topic];
+    const char *table = s->tables[b->topic];
+    const char *tcol = s->kinds[b->topic] == KIND_TRADES ? "ts" : "window_start";
+    int64_t rows_total = 0;
+    for (size_t i = 0; i < b->ndates; i++) {
+        char date[LAKE_DATE_LEN], dir[PATH_MAX], name[256], tmp[PATH_MAX + 300],
+            final[PATH_MAX + 300], where[128];
+        lake_date(b->dates[i].day_start, date);
+        if (lake_partition_dir(s->cfg->lake, table, date, dir, sizeof(dir)) != 0 ||
+            lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
+                0) {
+            s->failed = 1;
+            snprintf(s->errstr, sizeof(s->errstr), "lake path too long under '%s'",
+                     s->cfg->lake);
+            return -1;
+        }
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, name);
+        snprintf(final, sizeof(final), "%s/%s", dir, name);
+        snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
+        int64_t rows = 0;
+        if (mkdir_p(dir, s->errstr, sizeof(s->errstr)) != 0 ||
+            engine_batch_write_parquet(b->batch, where, tmp, &rows, s->errstr,
+                                       sizeof(s->errstr)) != 0 ||
+            rename_durable(tmp, final, s->errstr, sizeof(s->errstr)) != 0) {
+            unlink(tmp);
+            s->failed = 1;
+            return -1;
+        }
+        rows_total += rows;
+        atomic_fetch_add(&s->st->lake_files, 1);
+        LOG_DEBUG("sink: wrote %lld rows to '%s'", (long long)rows, final);
+    }
+    if (rows_total != engine_batch_rows(b->batch)) {
+        s->failed = 1;
+        snprintf(s->errstr, sizeof(s->errstr),
+                 "sink: %lld rows buffered for '%s' [%d] but %lld written",
+                 (long long)engine_batch_rows(b->batch), topic, (int)b->partition,
+                 (long long)rows_total);
+        return -1;
+    }
+    kafka_tp tp = {.topic = topic, .partition = b->partition, .offset = b->next_offset};
+    tp.metadata[0] = '\0';
+    char err[256];
+    if (kafka_consumer_commit(s->cons, &tp, 1, err, sizeof(err)) != 0) {
+        /* The files are durable and named by offset: a replay rewrites them. */
+        LOG_WARN("sink: %s", err);
+    }
+    atomic_fetch_add(&s->st->lake_rows, rows_total);
+    if (engine_batch_clear(b->batch, s->errstr, sizeof(s->errstr)) != 0) {
+        s->failed = 1;
+        return -1;
+    }
+    b->ndates = 0;
+    b->opened = 0;
+    b->dirty = 0;
+    return 0;
+}
+
+static int flush_all(sink *s)
+{
+    for (size_t t = 0; t < s->cfg->ntopics; t++)
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+            if (flush_buf(s, get_buf(s, (int)t, p, 0)) != 0)
+                return -1;
+    return 0;
+}
+
+/* Removes temporary files a crashed writer of this topic partition left. */
+static void clean_temp_files(sink *s, int topic, int32_t partition)
+{
+    char tdir[PATH_MAX], prefix[300];
+    snprintf(tdir, sizeof(tdir), "%s/%s", s->cfg->lake, s->tables[topic]);
+    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->topics[topic], (int)partition);
+    DIR *d = opendir(tdir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, "date=", 5) != 0)
+            continue;
+        char pdir[PATH_MAX + 300];
+        snprintf(pdir, sizeof(pdir), "%s/%s", tdir, e->d_name);
+        DIR *pd = opendir(pdir);
+        if (!pd)
+            continue;
+        struct dirent *f;
+        while ((f = readdir(pd))) {
+            if (strncmp(f->d_name, prefix, strlen(prefix)) != 0)
+                continue;
+            char path[PATH_MAX + 600];
+            snprintf(path, sizeof(path), "%s/%s", pdir, f->d_name);
+            if (unlink(path) == 0)
+                LOG_INFO("sink: removed '%s' left by an earlier attempt", path);
+        }
+        closedir(pd);
+    }
+    closedir(d);
+}
+
+static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
+{
+    sink *s = opaque;
+    for (size_t i = 0; i < n; i++) {
+        int t = topic_index(s, tps[i].topic);
+        if (t >= 0)
+            clean_temp_files(s, t, tps[i].partition);
+    }
+}
+
+static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
+{
+    sink *s = opaque;
+    for (size_t i = 0; i < n; i++) {
+        int t = topic_index(s, tps[i].topic);
+        if (t < 0)
+            continue;
+        pbuf *b = get_buf(s, t, tps[i].partition, 0);
+        if (!b)
+            continue;
+        flush_buf(s, b);
+        /* Whatever was not flushed (after a failure) is read again by the next owner. */
+        engine_batch_free(b->batch);
+        free(b);
+        s->bufs[t * MAX_PARTITIONS + tps[i].partition] = NULL;
+    }
+}
+
+static void note_date(pbuf *b, int64_t ts, int64_t offset)
+{
+    int64_t day = lake_day_start(ts);
+    for (size_t i = 0; i < b->ndates; i++)
+        if (b->dates[i].day_start == day)
+            return;
+    b->dates[b->ndates].day_start = day;
+    b->dates[b->ndates].first_offset = offset;
+    b->ndates++;
+}
+
+/* Decodes one record into its partition's buffer. Bad records are counted
+ * and skipped; they still advance the offset. */
+static void add_record(sink *s, const kafka_msg *m)
+{
+    int t = topic_index(s, m->topic);
+    pbuf *b = t >= 0 ? get_buf(s, t, m->partition, 1) : NULL;
+    if (!b)
+        return;
+    /* A record of a new date when the date table is full: write out first. */
+    char err[256];
+    engine_value v[10];
+    int64_t ts;
+    int rc;
+    trade tr;
+    bar br;
+    if (s->kinds[t] == KIND_TRADES) {
+        rc = trade_decode_json(m->value, m->value_len, &tr, err, sizeof(err));
+        ts = tr.ts;
+    } else {
+        rc = bar_decode_json(m->value, m->value_len, &br, err, sizeof(err));
+        ts = br.window_start;
+    }
+    b->next_offset = m->offset + 1;
+    b->dirty = 1;
+    if (rc != 0) {
+        static _Atomic int64_t logged;
+        if (atomic_fetch_add(&logged, 1) < 100)
+            LOG_WARN("sink: bad record at '%s' [%d] offset %lld: %s", m->topic, (int)m->partition,
+                     (long long)m->offset, err);
+        atomic_fetch_add(&s->st->bad_records, 1);
+        return;
+    }
+    if (b->ndates == MAX_DATES) {
+        int64_t day = lake_day_start(ts);
+        size_t i = 0;
+        while (i < b->ndates && b->dates[i].day_start != day)
+            i++;
+        if (i == b->ndates) {
+            /* Flush what is buffered (this record's offset is not yet in it). */
+            b->next_offset = m->offset;
+            if (flush_buf(s, b) != 0)
+                return;
+            b->next_offset = m->offset + 1;
+            b->dirty = 1;
+        }
+    }
+    if (s->kinds[t] == KIND_TRADES) {
+        v[0].s = tr.symbol;
+        v[1].i = tr.ts;
+        v[2].d = tr.price;
+        v[3].i = tr.size;
+        v[4].i = tr.id;
+        v[5].s = tr.venue[0] ? tr.venue : NULL;
+        v[6].s = tr.source[0] ? tr.source : NULL;
+    } else {
+        v[0].s = br.symbol;
+        v[1].i = br.window_start;
+        v[2].d = br.open;
+        v[3].d = br.high;
+        v[4].d = br.low;
+        v[5].d = br.close;
+        v[6].i = br.volume;
+        v[7].d = br.vwap;
+        v[8].i = br.trades;
+        v[9].d = br.turnover;
+    }
+    if (engine_batch_append(b->batch, v, s->errstr, sizeof(s->errstr)) != 0) {
+        s->failed = 1;
+        return;
+    }
+    note_date(b, ts, m->offset);
+    if (!b->opened)
+        b->opened = mono_ns();
+    if (engine_batch_rows(b->batch) >= s->roll_rows)
+        flush_buf(s, b);
+}
+
+int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, char *errstr,
+             size_t errstr_size)
+{
+    if (cfg->ntopics == 0 || cfg->ntopics > SINK_MAX_TOPICS)
+        return set_err(errstr, errstr_size, "sink: between 1 and %d topics", SINK_MAX_TOPICS);
+    sink *s = calloc(1, sizeof(*s));
+    s->cfg = cfg;
+    s->st = st;
+    s->roll_rows = cfg->roll_rows > 0 ? cfg->roll_rows : 1000000;
+    s->roll_interval = cfg->roll_interval_ns > 0 ? cfg->roll_interval_ns : 60 * NS_PER_SEC;
+    s->bufs = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->bufs));
+    int rc = -1;
+    for (size_t i = 0; i < cfg->ntopics; i++) {
+        const char *t = cfg->topics[i];
+        snprintf(s->topic_names[i], sizeof(s->topic_names[i]), "%s%s",
+                 cfg->topic_prefix ? cfg->topic_prefix : "", t);
+        s->topics[i] = s->topic_names[i];
+        if (strncmp(t, TOPIC_BARS_PREFIX, strlen(TOPIC_BARS_PREFIX)) == 0)
+            s->kinds[i] = KIND_BARS;
+        else
+            s->kinds[i] = KIND_TRADES;
+        if (lake_table_for_topic(t, s->tables[i], sizeof(s->tables[i])) != 0) {
+            set_err(errstr, errstr_size, "sink: topic name '%s' cannot name a table", t);
+            goto out;
+        }
+    }
+    if (mkdir_p(cfg->lake, errstr, errstr_size) != 0)
+        goto out;
+    s->eng = engine_open(NULL, 1, errstr, errstr_size);
+    if (!s->eng)
+        goto out;
+    if (kafka_ensure_topics(&cfg->kafka, s->topics, cfg->ntopics, cfg->partitions,
+                            cfg->replication, errstr, errstr_size) != 0)
+        goto out;
+    kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = s};
+    s->cons = kafka_consumer_new(&cfg->kafka, cfg->group ? cfg->group : GROUP_SINK, s->topics,
+                                 cfg->ntopics, &rh, errstr, errstr_size);
+    if (!s->cons)
+        goto out;
+
+    int64_t next_check = 0, next_drain_check = 0;
+    for (;;) {
+        if (atomic_load(&ctl->stop) || s->failed)
+            break;
+        kafka_msg m;
+        int r = kafka_consumer_poll(s->cons, 100, &m, errstr, errstr_size);
+        if (r < 0)
+            goto out;
+        if (r > 0) {
+            add_record(s, &m);
+            kafka_msg_release(&m);
+        }
+        int64_t now = mono_ns();
+        if (now >= next_check) {
+            /* Roll buffers whose oldest record has waited long enough. */
+            for (size_t t = 0; t < cfg->ntopics; t++)
+                for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+                    pbuf *b = s->bufs[t * MAX_PARTITIONS + p];
+                    if (b && b->opened && now - b->opened >= s->roll_interval)
+                        flush_buf(s, b);
+                }
+            atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
+            next_check = now + 100 * 1000000LL;
+        }
+        if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
+            next_drain_check = now + 200 * 1000000LL;
+            if (kafka_consumer_caught_up(s->cons, 5000))
+                break;
+        }
+    }
+    if (!s->failed)
+        flush_all(s);
+    if (s->failed) {
+        set_err(errstr, errstr_size, "%s", s->errstr);
+        goto out;
+    }
+    atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
+    rc = 0;
+out:
+    kafka_consumer_close(s->cons);
+    if (s->failed && rc == 0)
+        rc = set_err(errstr, errstr_size, "%s", s->errstr);
+    for (size_t i = 0; i < cfg->ntopics * MAX_PARTITIONS; i++) {
+        if (s->bufs[i]) {
+            engine_batch_free(s->bufs[i]->batch);
+            free(s->bufs[i]);
+        }
+    }
+    free(s->bufs);
+    engine_close(s->eng);
+    free(s);
+    return rc;
+}

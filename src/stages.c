@@ -1,0 +1,179 @@
+/* stages.c - stage options to stage configurations; see stages.h. */
+#include "stages.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bar.h"
+#include "lakepath.h"
+#include "util.h"
+
+void stage_opts_init(stage_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->topic_prefix = "";
+    o->partitions = 4;
+    o->replication = 1;
+    o->seed = 1;
+    o->symbols = 50;
+    o->rate = "10000";
+    o->intervals = "1s,1m";
+    o->lateness = NS_PER_SEC;
+    o->lake = "./lake";
+    o->roll_rows = 1000000;
+    o->roll_interval = 60 * NS_PER_SEC;
+}
+
+static int topic_settings(const cli_command *cmd, const stage_opts *o)
+{
+    if (strlen(o->topic_prefix) > 64)
+        return cli_usage_error(cmd, "--topic-prefix is longer than 64 characters");
+    if (o->partitions < 1 || o->partitions > 1024)
+        return cli_usage_error(cmd, "--partitions must be between 1 and 1024");
+    if (o->replication < 1 || o->replication > 32)
+        return cli_usage_error(cmd, "--replication must be between 1 and 32");
+    return 0;
+}
+
+int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
+                        char topic[160])
+{
+    memset(out, 0, sizeof(*out));
+    cli_kafka_opts(&o->kafka, &out->kafka);
+    if (topic_settings(cmd, o))
+        return 2;
+    snprintf(topic, 160, "%s%s", o->topic_prefix, TOPIC_TRADES);
+    out->topic = topic;
+    out->partitions = (int)o->partitions;
+    out->replication = (int)o->replication;
+    if (o->symbols < 1 || o->symbols > SIM_MAX_SYMBOLS)
+        return cli_usage_error(cmd, "--symbols must be between 1 and %d", SIM_MAX_SYMBOLS);
+    if (o->count < 0)
+        return cli_usage_error(cmd, "--count must not be negative");
+    out->count = o->count;
+    out->sim.seed = (uint64_t)o->seed;
+    out->sim.nsymbols = (int)o->symbols;
+    out->sim.first_id = 1;
+    if (strcmp(o->rate, "max") == 0) {
+        out->max_rate = 1;
+        out->sim.rate = 10000;
+    } else {
+        char *end;
+        double r = strtod(o->rate, &end);
+        if (end == o->rate || *end || !(r > 0) || r > 1e9)
+            return cli_usage_error(cmd, "--rate must be a positive number or 'max', not '%s'",
+                                   o->rate);
+        out->sim.rate = r;
+    }
+    if (o->start) {
+        int64_t ns;
+        if (lake_parse_date(o->start, &ns) == 0 ||
+            parse_int64(o->start, 0, INT64_MAX, &ns) == 0)
+            out->sim.start_ns = ns;
+        else
+            return cli_usage_error(cmd, "--start expects YYYY-MM-DD or ns since the epoch, not '%s'",
+                                   o->start);
+    } else {
+        out->sim.start_ns = now_ns();
+    }
+    return 0;
+}
+
+int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out)
+{
+    memset(out, 0, sizeof(*out));
+    cli_kafka_opts(&o->kafka, &out->kafka);
+    if (topic_settings(cmd, o))
+        return 2;
+    out->partitions = (int)o->partitions;
+    out->replication = (int)o->replication;
+    out->topic_prefix = o->topic_prefix;
+    out->lateness_ns = o->lateness;
+    char tmp[256];
+    if (strlcpy_tl(tmp, o->intervals, sizeof(tmp)) >= sizeof(tmp))
+        return cli_usage_error(cmd, "--intervals is too long");
+    char *save = NULL;
+    for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int64_t iv;
+        if (interval_parse(tok, &iv) != 0 || (86400 * NS_PER_SEC) % iv != 0 || iv < 1000000)
+            return cli_usage_error(cmd, "--intervals: '%s' is not an interval that divides a day "
+                                        "(e.g. 1s, 5s, 1m, 5m, 1h)",
+                                   tok);
+        for (size_t i = 0; i < out->nintervals; i++)
+            if (out->intervals[i] == iv)
+                return cli_usage_error(cmd, "--intervals: '%s' given twice", tok);
+        if (out->nintervals == BAR_MAX_INTERVALS)
+            return cli_usage_error(cmd, "--intervals: at most %d", BAR_MAX_INTERVALS);
+        out->intervals[out->nintervals++] = iv;
+    }
+    if (out->nintervals == 0)
+        return cli_usage_error(cmd, "--intervals: none given");
+    return 0;
+}
+
+int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
+                      char topic_names[][64])
+{
+    process_config pc;
+    int rc = stage_process_config(cmd, o, &pc);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    cli_kafka_opts(&o->kafka, &out->kafka);
+    out->partitions = pc.partitions;
+    out->replication = pc.replication;
+    out->topic_prefix = o->topic_prefix;
+    if (!o->lake || !*o->lake)
+        return cli_usage_error(cmd, "--lake must not be empty");
+    out->lake = o->lake;
+    if (o->roll_rows < 1)
+        return cli_usage_error(cmd, "--roll-rows must be at least 1");
+    if (o->roll_interval <= 0)
+        return cli_usage_error(cmd, "--roll-interval must be positive");
+    out->roll_rows = o->roll_rows;
+    out->roll_interval_ns = o->roll_interval;
+    out->topics[out->ntopics++] = TOPIC_TRADES;
+    for (size_t i = 0; i < pc.nintervals; i++) {
+        char name[32];
+        interval_name(pc.intervals[i], name, sizeof(name));
+        snprintf(topic_names[i], 64, "%s%s", TOPIC_BARS_PREFIX, name);
+        out->topics[out->ntopics++] = topic_names[i];
+    }
+    return 0;
+}
+
+#include <pthread.h>
+
+typedef struct supervised {
+    int (*fn)(void *arg);
+    void *arg;
+    int rc;
+    atomic_int done;
+} supervised;
+
+static void *supervised_main(void *p)
+{
+    supervised *s = p;
+    s->rc = s->fn(s->arg);
+    atomic_store(&s->done, 1);
+    return NULL;
+}
+
+int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns)
+{
+    supervised s = {.fn = fn, .arg = arg};
+    atomic_init(&s.done, 0);
+    cli_handle_signals(ctl);
+    pthread_t th;
+    if (pthread_create(&th, NULL, supervised_main, &s) != 0)
+        return -1;
+    int64_t deadline = duration_ns > 0 ? mono_ns() + duration_ns : 0;
+    while (!atomic_load(&s.done)) {
+        if (deadline && mono_ns() >= deadline)
+            atomic_store(&ctl->stop, 1);
+        sleep_ns(50 * 1000000LL);
+    }
+    pthread_join(th, NULL);
+    return s.rc;
+}

@@ -1,0 +1,83 @@
+/* stages.h - the options of each pipeline stage, shared by its own command
+ * and by `ticklake run`, and their conversion into stage configurations.
+ * Command layer only: errors are reported as usage errors (exit 2). */
+#ifndef TICKLAKE_STAGES_H
+#define TICKLAKE_STAGES_H
+
+#include "cli.h"
+#include "ingest.h"
+#include "process.h"
+#include "sink.h"
+
+typedef struct stage_opts {
+    cli_kafka kafka;
+    const char *topic_prefix; /* namespace for every topic */
+    /* topics */
+    int64_t partitions, replication;
+    /* ingest */
+    int64_t seed, symbols, count;
+    const char *rate;  /* number or "max" */
+    const char *start; /* YYYY-MM-DD, or ns since the epoch; default now */
+    /* process */
+    const char *intervals;
+    int64_t lateness;
+    /* sink */
+    const char *lake;
+    int64_t roll_rows, roll_interval;
+    /* all */
+    int64_t duration;
+    int verbose, quiet;
+} stage_opts;
+
+/* Defaults for every field. */
+void stage_opts_init(stage_opts *o);
+
+#define STAGE_TOPIC_OPTIONS(o)                                                                     \
+    {0, "topic-prefix", CLI_STRING, &(o)->topic_prefix, "P",                                       \
+     "prefix of every topic name, e.g. 'dev.' for dev.trades (default none)"},                     \
+        {0, "partitions", CLI_INT, &(o)->partitions, "N",                                          \
+         "partitions of topics ticklake creates (default 4)"},                                     \
+    {                                                                                              \
+        0, "replication", CLI_INT, &(o)->replication, "N",                                         \
+            "replication factor of topics ticklake creates (default 1)"                            \
+    }
+#define STAGE_INGEST_OPTIONS(o)                                                                    \
+    {0, "seed", CLI_INT, &(o)->seed, "N", "simulator seed: the same seed gives the same ticks"},   \
+        {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                               \
+         "ticks per second in real time, or max (default 10000)"},                                 \
+        {0, "symbols", CLI_INT, &(o)->symbols, "N", "number of symbols, 1..10000 (default 50)"},   \
+        {0, "count", CLI_INT, &(o)->count, "N", "stop after N ticks (default: no limit)"},         \
+    {                                                                                              \
+        0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
+            "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"             \
+    }
+#define STAGE_PROCESS_OPTIONS(o)                                                                   \
+    {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                          \
+     "bar intervals, comma-separated (default 1s,1m)"},                                            \
+    {                                                                                              \
+        0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                        \
+            "allowed lateness before a window closes (default 1s)"                                 \
+    }
+#define STAGE_SINK_OPTIONS(o)                                                                      \
+    {0, "lake", CLI_STRING, &(o)->lake, "PATH", "lake directory (default ./lake)"},                \
+        {0, "roll-rows", CLI_INT, &(o)->roll_rows, "N",                                            \
+         "write a file when a partition buffers N rows (default 1000000)"},                        \
+    {                                                                                              \
+        0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                              \
+            "write a file when its oldest row has waited DUR (default 60s)"                        \
+    }
+
+/* Each fills a stage configuration from o; 0, or 2 after a usage error.
+ * The configurations borrow strings from o. */
+int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
+                        char topic[160]);
+int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out);
+int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
+                      char topic_names[][64]);
+
+#endif
+
+/* Runs fn(arg) on a thread while the calling thread waits for it to return,
+ * for SIGINT/SIGTERM (which set ctl->stop) or for duration_ns (0: none) to
+ * pass, when it sets ctl->stop too. Returns fn's return value. */
+int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns);

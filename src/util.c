@@ -1,0 +1,324 @@
+/* util.c - clocks, buffers, number formatting, durable file operations; see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+void sleep_ns(int64_t ns)
+{
+    if (ns <= 0)
+        return;
+    struct timespec ts = {.tv_sec = ns / NS_PER_SEC, .tv_nsec = ns % NS_PER_SEC};
+    nanosleep(&ts, NULL);
+}
+
+void buf_init(buf *b)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+void buf_release(buf *b)
+{
+    free(b->data);
+    buf_init(b);
+}
+
+void buf_reset(buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void buf_reserve(buf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap)
+        return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", cap);
+        abort();
+    }
+    b->data = p;
+    b->cap = cap;
+}
+
+void buf_append(buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void buf_puts(buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s));
+}
+
+void buf_putc(buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
+void buf_printf(buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char small[256];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(small)) {
+        buf_append(b, small, (size_t)n);
+        return;
+    }
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_put_double(buf *b, double v)
+{
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    buf_puts(b, tmp);
+}
+
+void buf_put_json_str(buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_reserve(b, n + 2);
+    buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': buf_append(b, "\\\"", 2); break;
+        case '\\': buf_append(b, "\\\\", 2); break;
+        case '\n': buf_append(b, "\\n", 2); break;
+        case '\r': buf_append(b, "\\r", 2); break;
+        case '\t': buf_append(b, "\\t", 2); break;
+        default:
+            if (c < 0x20) {
+                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                buf_append(b, esc, 6);
+            } else {
+                buf_putc(b, (char)c);
+            }
+        }
+    }
+    buf_putc(b, '"');
+}
+
+size_t strlcpy_tl(char *dst, const char *src, size_t dstsz)
+{
+    size_t n = strlen(src);
+    if (dstsz) {
+        size_t m = n < dstsz - 1 ? n : dstsz - 1;
+        memcpy(dst, src, m);
+        dst[m] = '\0';
+    }
+    return n;
+}
+
+int set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
+{
+    if (errstr && errstr_size) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(errstr, errstr_size, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+int mkdir_p(const char *path, char *errstr, size_t errstr_size)
+{
+    char tmp[PATH_MAX];
+    if (strlcpy_tl(tmp, path, sizeof(tmp)) >= sizeof(tmp))
+        return set_err(errstr, errstr_size, "path too long: '%s'", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return set_err(errstr, errstr_size, "unable to create directory '%s': %s", tmp,
+                           strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return set_err(errstr, errstr_size, "unable to create directory '%s': %s", tmp,
+                       strerror(errno));
+    return 0;
+}
+
+int fsync_path(const char *path, char *errstr, size_t errstr_size)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return set_err(errstr, errstr_size, "unable to open '%s': %s", path, strerror(errno));
+    int rc = fsync(fd);
+    int err = errno;
+    close(fd);
+    if (rc != 0)
+        return set_err(errstr, errstr_size, "unable to fsync '%s': %s", path, strerror(err));
+    return 0;
+}
+
+int rename_durable(const char *from, const char *to, char *errstr, size_t errstr_size)
+{
+    if (rename(from, to) != 0)
+        return set_err(errstr, errstr_size, "unable to rename '%s' to '%s': %s", from, to,
+                       strerror(errno));
+    char dir[PATH_MAX];
+    strlcpy_tl(dir, to, sizeof(dir));
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    return fsync_path(dir, errstr, errstr_size);
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, char *errstr,
+                      size_t errstr_size)
+{
+    char tmp[PATH_MAX];
+    if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int)getpid()) >= sizeof(tmp))
+        return set_err(errstr, errstr_size, "path too long: '%s'", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return set_err(errstr, errstr_size, "unable to create '%s': %s", tmp, strerror(errno));
+    const char *p = data;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            int err = errno;
+            close(fd);
+            unlink(tmp);
+            return set_err(errstr, errstr_size, "unable to write '%s': %s", tmp, strerror(err));
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return set_err(errstr, errstr_size, "unable to sync '%s': %s", tmp, strerror(err));
+    }
+    if (rename_durable(tmp, path, errstr, errstr_size) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int read_file(const char *path, buf *b, char *errstr, size_t errstr_size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return set_err(errstr, errstr_size, "unable to open '%s': %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return set_err(errstr, errstr_size, "unable to read '%s'", path);
+    if (!b->data)
+        buf_reserve(b, 0), b->data[0] = '\0';
+    return 0;
+}
+
+int parse_duration(const char *s, int64_t *out_ns)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return -1;
+    double mult = NS_PER_SEC;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        mult = 1e9;
+    else if (strcmp(end, "ms") == 0)
+        mult = 1e6;
+    else if (strcmp(end, "us") == 0)
+        mult = 1e3;
+    else if (strcmp(end, "ns") == 0)
+        mult = 1;
+    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+        mult = 60e9;
+    else if (strcmp(end, "h") == 0)
+        mult = 3600e9;
+    else if (strcmp(end, "d") == 0)
+        mult = 86400e9;
+    else
+        return -1;
+    double ns = v * mult;
+    if (ns > 9.2e18)
+        return -1;
+    *out_ns = (int64_t)llround(ns);
+    return 0;
+}
+
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    if (!s || !*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end != '\0' || end == s || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,266 @@
+/* Unit tests for bar.c: bars, their JSON contract and event-time windows. */
+#include <stdlib.h>
+
+#include "bar.h"
+#include "testlib.h"
+
+#define S NS_PER_SEC
+
+typedef struct sink {
+    bar bars[4096];
+    size_t n;
+} sink;
+
+static void collect(void *opaque, const bar *b)
+{
+    sink *s = opaque;
+    if (s->n < 4096)
+        s->bars[s->n++] = *b;
+}
+
+static trade mk(const char *sym, int64_t ts, double price, int64_t size, int64_t id)
+{
+    trade t = {0};
+    strlcpy_tl(t.symbol, sym, sizeof(t.symbol));
+    t.ts = ts;
+    t.price = price;
+    t.size = size;
+    t.id = id;
+    return t;
+}
+
+static void test_ohlcv_and_order(void)
+{
+    int64_t iv[] = {S};
+    window_agg *w = window_agg_new(iv, 1, S / 2);
+    sink out = {0};
+    trade ts[] = {mk("A", 100, 10.0, 100, 5), mk("A", 300, 12.0, 50, 6),
+                  mk("A", 50, 9.0, 10, 7), /* earlier event time arrives later: the open */
+                  mk("A", 300, 11.0, 40, 4), /* same time as id 6, lower id */
+                  mk("A", 900, 10.5, 200, 8)};
+    for (size_t i = 0; i < 5; i++)
+        CHECK_EQ_INT(window_agg_add(w, &ts[i], (int64_t)i, collect, &out), 0);
+    CHECK_EQ_INT(out.n, 0);
+    window_agg_advance(w, S, collect, &out);
+    CHECK_EQ_INT(out.n, 1);
+    bar *b = &out.bars[0];
+    CHECK_EQ_STR(b->symbol, "A");
+    CHECK_EQ_INT(b->window_start, 0);
+    CHECK(b->open == 9.0);
+    CHECK(b->close == 10.5);
+    CHECK(b->high == 12.0 && b->low == 9.0);
+    CHECK_EQ_INT(b->volume, 400);
+    CHECK_EQ_INT(b->trades, 5);
+    double turnover = 10.0 * 100 + 12.0 * 50 + 9.0 * 10 + 11.0 * 40 + 10.5 * 200;
+    CHECK_NEAR(b->vwap, turnover / 400, 1e-12);
+    window_agg_free(w);
+}
+
+static void test_tie_break_by_id(void)
+{
+    int64_t iv[] = {S};
+    window_agg *w = window_agg_new(iv, 1, 0);
+    sink out = {0};
+    trade a = mk("A", 10, 1.0, 1, 9), b = mk("A", 10, 2.0, 1, 3), c = mk("A", 20, 3.0, 1, 2),
+          d = mk("A", 20, 4.0, 1, 1);
+    window_agg_add(w, &a, 0, collect, &out);
+    window_agg_add(w, &b, 1, collect, &out);
+    window_agg_add(w, &c, 2, collect, &out);
+    window_agg_add(w, &d, 3, collect, &out);
+    window_agg_advance(w, S, collect, &out);
+    CHECK_EQ_INT(out.n, 1);
+    CHECK(out.bars[0].open == 2.0);  /* ts 10, id 3 < 9 */
+    CHECK(out.bars[0].close == 3.0); /* ts 20, id 2 > 1 */
+    window_agg_free(w);
+}
+
+static void test_closes_when_watermark_passes_end(void)
+{
+    int64_t iv[] = {S};
+    window_agg *w = window_agg_new(iv, 1, 0);
+    sink out = {0};
+    trade a = mk("A", S - 1, 1, 1, 1), b = mk("B", S, 1, 1, 2);
+    window_agg_add(w, &a, 10, collect, &out);
+    CHECK_EQ_INT(out.n, 0);
+    CHECK_EQ_INT(window_agg_min_open_offset(w), 10);
+    window_agg_add(w, &b, 11, collect, &out); /* watermark reaches 1 s: [0,1s) closes */
+    CHECK_EQ_INT(out.n, 1);
+    CHECK_EQ_STR(out.bars[0].symbol, "A");
+    CHECK_EQ_INT(window_agg_min_open_offset(w), 11);
+    CHECK_EQ_INT(window_agg_open_count(w), 1);
+    window_agg_free(w);
+}
+
+static void test_lateness_and_late_drop(void)
+{
+    int64_t iv[] = {S, 60 * S};
+    window_agg *w = window_agg_new(iv, 2, S);
+    sink out = {0};
+    trade a = mk("A", S / 2, 1, 1, 1);
+    trade b = mk("A", 2 * S - 1, 2, 1, 2); /* wm = 1 s - 1: still open */
+    trade c = mk("A", 2 * S, 3, 1, 3);     /* wm = 1 s: [0,1s) closes */
+    trade late = mk("A", S / 4, 4, 1, 4);  /* 1 s window closed; 1 min still open */
+    window_agg_add(w, &a, 0, collect, &out);
+    window_agg_add(w, &b, 1, collect, &out);
+    CHECK_EQ_INT(out.n, 0);
+    window_agg_add(w, &c, 2, collect, &out);
+    CHECK_EQ_INT(out.n, 1);
+    CHECK_EQ_INT(window_agg_add(w, &late, 3, collect, &out), 1);
+    window_agg_advance(w, 120 * S, collect, &out);
+    /* 1 s bars for [1,2) and [2,3), then the 1 min bar with all four trades. */
+    CHECK_EQ_INT(out.n, 4);
+    bar *m = &out.bars[3];
+    CHECK_EQ_INT(m->interval_ns, 60 * S);
+    CHECK_EQ_INT(m->trades, 4);
+    CHECK(m->open == 4.0); /* the late trade is the earliest */
+    window_agg_free(w);
+}
+
+static void test_min_open_offset_with_lateness(void)
+{
+    int64_t iv[] = {S};
+    window_agg *w = window_agg_new(iv, 1, 5 * S);
+    sink out = {0};
+    for (int i = 0; i < 5; i++) {
+        trade t = mk("A", (int64_t)i * S, 1, 1, i);
+        window_agg_add(w, &t, 100 + i, collect, &out);
+    }
+    CHECK_EQ_INT(out.n, 0);
+    CHECK_EQ_INT(window_agg_open_count(w), 5);
+    CHECK_EQ_INT(window_agg_min_open_offset(w), 100);
+    window_agg_advance(w, 2 * S, collect, &out);
+    CHECK_EQ_INT(out.n, 2);
+    CHECK_EQ_INT(window_agg_min_open_offset(w), 102);
+    window_agg_advance(w, 100 * S, collect, &out);
+    CHECK_EQ_INT(window_agg_min_open_offset(w), -1);
+    window_agg_free(w);
+}
+
+/* Random trades, slightly out of order, against a brute-force computation. */
+static void test_matches_batch_computation(void)
+{
+    enum { N = 3000, NSYM = 7 };
+    static trade ts[N];
+    const char *syms[NSYM] = {"A", "B", "C", "D", "E", "F", "G"};
+    srand(7);
+    for (int i = 0; i < N; i++) {
+        int64_t t = (int64_t)i * 20 * 1000000LL + (rand() % 300) * 1000000LL; /* jitter 300ms */
+        ts[i] = mk(syms[rand() % NSYM], t, 100 + (rand() % 1000) / 100.0, 1 + rand() % 500, i);
+    }
+    int64_t iv[] = {S, 10 * S};
+    window_agg *w = window_agg_new(iv, 2, S / 2);
+    static sink out;
+    out.n = 0;
+    int late = 0;
+    for (int i = 0; i < N; i++)
+        late += window_agg_add(w, &ts[i], i, collect, &out);
+    CHECK_EQ_INT(late, 0);
+    window_agg_advance(w, INT64_MAX / 2, collect, &out);
+    size_t checked = 0;
+    for (size_t k = 0; k < out.n; k++) {
+        bar *b = &out.bars[k];
+        bar ref;
+        int have = 0;
+        for (int i = 0; i < N; i++) {
+            if (strcmp(ts[i].symbol, b->symbol) != 0 || ts[i].ts < b->window_start ||
+                ts[i].ts >= b->window_start + b->interval_ns)
+                continue;
+            if (!have)
+                bar_init(&ref, &ts[i], b->interval_ns, b->window_start);
+            else
+                bar_add(&ref, &ts[i]);
+            have = 1;
+        }
+        CHECK(have);
+        CHECK(ref.open == b->open && ref.close == b->close && ref.high == b->high &&
+              ref.low == b->low && ref.volume == b->volume && ref.trades == b->trades);
+        CHECK_NEAR(ref.vwap, b->vwap, 1e-12);
+        checked++;
+    }
+    /* Every (symbol, window) with trades produced exactly one bar. */
+    size_t expected = 0;
+    for (int k = 0; k < 2; k++) {
+        for (int s = 0; s < NSYM; s++) {
+            int64_t last = INT64_MIN;
+            /* count distinct windows for symbol s */
+            int64_t *starts = malloc(sizeof(int64_t) * N);
+            size_t ns = 0;
+            for (int i = 0; i < N; i++) {
+                if (strcmp(ts[i].symbol, syms[s]) != 0)
+                    continue;
+                int64_t st = ts[i].ts / iv[k] * iv[k];
+                int seen = 0;
+                for (size_t q = 0; q < ns; q++)
+                    seen |= starts[q] == st;
+                if (!seen)
+                    starts[ns++] = st;
+            }
+            (void)last;
+            expected += ns;
+            free(starts);
+        }
+    }
+    CHECK_EQ_INT(checked, expected);
+    window_agg_free(w);
+}
+
+static void test_state_is_bounded(void)
+{
+    int64_t iv[] = {S, 60 * S};
+    window_agg *w = window_agg_new(iv, 2, 0);
+    char sym[8];
+    size_t max_open = 0;
+    for (int i = 0; i < 200000; i++) {
+        snprintf(sym, sizeof(sym), "S%d", i % 100);
+        trade t = mk(sym, (int64_t)i * 1000000LL, 10, 1, i);
+        window_agg_add(w, &t, i, NULL, NULL);
+        if (window_agg_open_count(w) > max_open)
+            max_open = window_agg_open_count(w);
+    }
+    CHECK(max_open <= 100 * 2 * 2);
+    window_agg_free(w);
+}
+
+static void test_bar_json_round_trip(void)
+{
+    bar b = {.symbol = "AAPL", .interval_ns = 60 * S, .window_start = 1764115200LL * S,
+             .open = 1.5, .high = 2.25, .low = 1.25, .close = 2.0, .volume = 1000,
+             .turnover = 1750.5, .vwap = 1.7505, .trades = 12};
+    buf out = {0};
+    bar_encode_json(&b, &out);
+    CHECK(strstr(out.data, "\"interval\":\"1m\"") != NULL);
+    CHECK(strstr(out.data, "\"window_end\":1764115260000000000") != NULL);
+    bar c;
+    char err[256];
+    CHECK(bar_decode_json(out.data, out.len, &c, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(c.symbol, "AAPL");
+    CHECK(c.interval_ns == b.interval_ns && c.window_start == b.window_start);
+    CHECK(c.open == b.open && c.high == b.high && c.low == b.low && c.close == b.close);
+    CHECK(c.volume == b.volume && c.trades == b.trades && c.vwap == b.vwap);
+    CHECK(bar_decode_json("{\"symbol\":\"A\"}", 14, &c, err, sizeof(err)) == -1);
+    buf_release(&out);
+}
+
+static void test_intervals(void)
+{
+    char name[16];
+    int64_t v;
+    interval_name(S, name, sizeof(name));
+    CHECK_EQ_STR(name, "1s");
+    interval_name(300 * S, name, sizeof(name));
+    CHECK_EQ_STR(name, "5m");
+    interval_name(250000000LL, name, sizeof(name));
+    CHECK_EQ_STR(name, "250ms");
+    CHECK(interval_parse("1h", &v) == 0 && v == 3600 * S);
+    CHECK(interval_parse("90s", &v) == 0 && v == 90 * S);
+    CHECK(interval_parse("x", &v) == -1);
+    CHECK(interval_parse("5", &v) == -1);
+    CHECK(interval_parse("-1s", &v) == -1);
+    int64_t bad[] = {7 * S};
+    CHECK(window_agg_new(bad, 1, 0) == NULL);
+}
+
+TEST_MAIN(TEST(test_ohlcv_and_order), TEST(test_tie_break_by_id),
+          TEST(test_closes_when_watermark_passes_end), TEST(test_lateness_and_late_drop),
+          TEST(test_min_open_offset_with_lateness), TEST(test_matches_batch_computation),
+          TEST(test_state_is_bounded), TEST(test_bar_json_round_trip), TEST(test_intervals))

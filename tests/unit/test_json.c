@@ -1,0 +1,101 @@
+/* Unit tests for json.c: the record and catalog reader. */
+#include "json.h"
+#include "testlib.h"
+#include "util.h"
+
+static json_doc *parse(const char *s)
+{
+    char err[256];
+    json_doc *d = json_parse(s, strlen(s), err, sizeof(err));
+    return d;
+}
+
+static void test_scalars_and_nesting(void)
+{
+    json_doc *d = parse(" {\"a\":1,\"b\":-2.5e3,\"c\":\"x\\\"y\",\"d\":[true,false,null],"
+                        "\"e\":{\"f\":9223372036854775807}} ");
+    CHECK(d != NULL);
+    const json_value *r = json_root(d);
+    int64_t i;
+    double x;
+    CHECK(json_get_int(r, "a", &i) == 0 && i == 1);
+    CHECK(json_get_num(r, "b", &x) == 0 && x == -2500.0);
+    CHECK(json_get_int(r, "b", &i) == -1);
+    CHECK_EQ_STR(json_get_str(r, "c"), "x\"y");
+    const json_value *arr = json_get(r, "d");
+    CHECK(arr && arr->type == JSON_ARRAY && arr->count == 3);
+    CHECK(arr->child->type == JSON_TRUE && arr->child->next->type == JSON_FALSE);
+    CHECK(json_get_int(json_get(r, "e"), "f", &i) == 0 && i == INT64_MAX);
+    CHECK(json_get(r, "missing") == NULL);
+    json_doc_free(d);
+}
+
+static void test_unicode_escapes(void)
+{
+    json_doc *d = parse("\"\\u00e9\\ud83d\\ude00\\n\"");
+    CHECK(d != NULL);
+    const json_value *r = json_root(d);
+    CHECK_EQ_STR(r->str, "\xc3\xa9\xf0\x9f\x98\x80\n");
+    CHECK_EQ_INT(r->len, 7);
+    json_doc_free(d);
+}
+
+static void test_errors_say_where(void)
+{
+    const char *bad[] = {"", "{", "{\"a\":}", "[1,]", "tru", "01", "\"abc", "{\"a\" 1}",
+                         "1 2", "\"\\x\"", "-", "1.", "1e", "[\"\x01\"]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        json_doc *d = json_parse(bad[i], strlen(bad[i]), err, sizeof(err));
+        CHECK(d == NULL);
+        CHECK(strstr(err, "at byte") != NULL);
+        json_doc_free(d);
+    }
+}
+
+static void test_depth_limit(void)
+{
+    char deep[200];
+    memset(deep, '[', 100);
+    memset(deep + 100, ']', 100);
+    char err[256];
+    CHECK(json_parse(deep, 200, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "deep") != NULL);
+    json_doc *ok = json_parse(deep + 40, 120, err, sizeof(err));
+    CHECK(ok != NULL);
+    json_doc_free(ok);
+}
+
+static void test_double_round_trip(void)
+{
+    double vals[] = {0.1, 101.23, 1e-7, 123456789.123456789, 5e-324, 1.7976931348623157e308, -0.0};
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        buf b = {0};
+        buf_put_double(&b, vals[i]);
+        json_doc *d = parse(b.data);
+        CHECK(d != NULL);
+        CHECK(d && json_root(d)->num == vals[i]);
+        json_doc_free(d);
+        buf_release(&b);
+    }
+    buf b = {0};
+    buf_put_double(&b, 101.23);
+    CHECK_EQ_STR(b.data, "101.23");
+    buf_release(&b);
+}
+
+static void test_string_escaping_round_trip(void)
+{
+    const char s[] = "a\"b\\c\n\t\x01z";
+    buf b = {0};
+    buf_put_json_str(&b, s, sizeof(s) - 1);
+    json_doc *d = parse(b.data);
+    CHECK(d != NULL);
+    CHECK(d && json_root(d)->len == sizeof(s) - 1 && memcmp(json_root(d)->str, s, sizeof(s) - 1) == 0);
+    json_doc_free(d);
+    buf_release(&b);
+}
+
+TEST_MAIN(TEST(test_scalars_and_nesting), TEST(test_unicode_escapes), TEST(test_errors_say_where),
+          TEST(test_depth_limit), TEST(test_double_round_trip),
+          TEST(test_string_escaping_round_trip))

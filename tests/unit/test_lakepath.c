@@ -1,0 +1,55 @@
+/* Unit tests for lakepath.c: dates, partitions and deterministic file names. */
+#include "lakepath.h"
+#include "testlib.h"
+#include "util.h"
+
+static void test_dates(void)
+{
+    char d[LAKE_DATE_LEN];
+    lake_date(0, d);
+    CHECK_EQ_STR(d, "1970-01-01");
+    lake_date(1764115200LL * NS_PER_SEC - 1, d);
+    CHECK_EQ_STR(d, "2025-11-25");
+    lake_date(1764115200LL * NS_PER_SEC, d);
+    CHECK_EQ_STR(d, "2025-11-26");
+    lake_date(-1, d);
+    CHECK_EQ_STR(d, "1969-12-31");
+    lake_date(951782400LL * NS_PER_SEC, d); /* leap day 2000 */
+    CHECK_EQ_STR(d, "2000-02-29");
+    int64_t ns;
+    CHECK(lake_parse_date("2025-11-26", &ns) == 0 && ns == 1764115200LL * NS_PER_SEC);
+    CHECK(lake_parse_date("1986-12-31", &ns) == 0);
+    lake_date(ns, d);
+    CHECK_EQ_STR(d, "1986-12-31");
+    CHECK(lake_parse_date("2023-02-29", &ns) == -1);
+    CHECK(lake_parse_date("2024-02-29", &ns) == 0);
+    CHECK(lake_parse_date("2024-13-01", &ns) == -1);
+    CHECK(lake_parse_date("2024-1-01", &ns) == -1);
+    CHECK(lake_parse_date("2024-01-01x", &ns) == -1);
+    CHECK_EQ_INT(lake_day_start(1764115200LL * NS_PER_SEC + 5), 1764115200LL * NS_PER_SEC);
+    CHECK_EQ_INT(lake_day_start(-1), -86400LL * NS_PER_SEC);
+}
+
+static void test_names(void)
+{
+    char t[64], p[256], f[128], topic[64];
+    CHECK(lake_table_for_topic("bars.1s", t, sizeof(t)) == 0);
+    CHECK_EQ_STR(t, "bars_1s");
+    CHECK(lake_table_for_topic("../x", t, sizeof(t)) == -1);
+    CHECK(lake_table_for_topic("", t, sizeof(t)) == -1);
+    CHECK(lake_partition_dir("/l", "trades", "2025-11-26", p, sizeof(p)) == 0);
+    CHECK_EQ_STR(p, "/l/trades/date=2025-11-26");
+    CHECK(lake_file_name("bars.1s", 3, 42, f, sizeof(f)) == 0);
+    CHECK_EQ_STR(f, "bars.1s+3+00000000000000000042.parquet");
+    int32_t part;
+    int64_t off;
+    CHECK(lake_parse_file_name(f, topic, sizeof(topic), &part, &off) == 0);
+    CHECK_EQ_STR(topic, "bars.1s");
+    CHECK_EQ_INT(part, 3);
+    CHECK_EQ_INT(off, 42);
+    CHECK(lake_parse_file_name("x.parquet", topic, sizeof(topic), &part, &off) == -1);
+    CHECK(lake_parse_file_name("a+b+c.parquet", topic, sizeof(topic), &part, &off) == -1);
+    CHECK(lake_file_name("t", 0, 0, f, 8) == -1);
+}
+
+TEST_MAIN(TEST(test_dates), TEST(test_names))
