@@ -193,8 +193,20 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         else
             nmissing++;
     }
+    /* The embedded broker names a controller that is none of its brokers, and
+     * cannot create topics: there they come into being when first used, with
+     * the broker's default partitions. */
+    int32_t controller = rd_kafka_controllerid(rk, 0);
+    int have_controller = 0;
+    for (int k = 0; k < md->broker_cnt; k++)
+        if (md->brokers[k].id == controller)
+            have_controller = 1;
     rd_kafka_metadata_destroy(md);
     ntopics = nmissing;
+    if (rc == 0 && nmissing > 0 && !have_controller) {
+        LOG_DEBUG("kafka: '%s' has no controller; topics are created on first use", o->brokers);
+        nmissing = 0;
+    }
     if (rc == 0 && nmissing > 0) {
         rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
         rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_of(o), NULL, 0);
@@ -206,11 +218,8 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
             rc = set_err(errstr, errstr_size, "creating topics on '%s' timed out", o->brokers);
         } else if (rd_kafka_event_error(ev)) {
             rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
-            /* The embedded broker has no controller to create topics: its
-             * topics come into being when first used. */
             if (err == RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE ||
-                err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION ||
-                err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
+                err == RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION) {
                 LOG_WARN("kafka: '%s' did not create topics (%s); relying on auto-creation",
                          o->brokers, rd_kafka_event_error_string(ev));
             } else {

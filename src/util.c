@@ -259,21 +259,26 @@ int write_file_atomic(const char *path, const void *data, size_t len, char *errs
     return 0;
 }
 
+int read_stream(FILE *f, buf *b)
+{
+    char chunk[65536];
+    size_t n;
+    buf_reserve(b, 0);
+    b->data[b->len] = '\0';
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        buf_append(b, chunk, n);
+    return ferror(f) ? -1 : 0;
+}
+
 int read_file(const char *path, buf *b, char *errstr, size_t errstr_size)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return set_err(errstr, errstr_size, "unable to open '%s': %s", path, strerror(errno));
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        buf_append(b, chunk, n);
-    int bad = ferror(f);
+    int bad = read_stream(f, b);
     fclose(f);
     if (bad)
         return set_err(errstr, errstr_size, "unable to read '%s'", path);
-    if (!b->data)
-        buf_reserve(b, 0), b->data[0] = '\0';
     return 0;
 }
 

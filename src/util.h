@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define NS_PER_SEC 1000000000LL
 
@@ -61,6 +62,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, char *errs
                       size_t errstr_size);
 /* Reads a whole file into b (appending). 0 or -1 with errstr. */
 int read_file(const char *path, buf *b, char *errstr, size_t errstr_size);
+
+/* Reads a whole stdio stream into b (appending). 0 or -1. */
+int read_stream(FILE *f, buf *b);
 
 /* Parses a duration such as "30", "30s", "500ms", "2m", "1h" into
  * nanoseconds. Returns 0 or -1 if malformed or negative. */

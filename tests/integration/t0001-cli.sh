@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The command line: usage errors exit 2, an unreachable broker fails fast and
+# names the address, SQL errors print DuckDB's message and exit 1.
+. "$(dirname "$0")/lib.sh"
+
+expect_exit() { # expected-status command...
+    local want=$1 got=0
+    shift
+    "$@" >"$T/out" 2>"$T/err" || got=$?
+    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(head -c 400 "$T/err")"
+}
+
+expect_exit 2 "$TICKLAKE"
+grep -q "usage: ticklake <command>" "$T/err" || fail "no usage without a command"
+expect_exit 2 "$TICKLAKE" frobnicate
+grep -q "'frobnicate' is not a ticklake command" "$T/err" || fail "unknown command not named"
+expect_exit 0 "$TICKLAKE" --help
+for cmd in run broker ingest process sink crawl query; do
+    expect_exit 0 "$TICKLAKE" "$cmd" --help
+    grep -q "usage: ticklake $cmd" "$T/out" || fail "$cmd --help printed no usage"
+    expect_exit 2 "$TICKLAKE" "$cmd" --no-such-flag
+    grep -q "unknown option '--no-such-flag'" "$T/err" || fail "$cmd: unknown flag not reported"
+    grep -q "usage: ticklake $cmd" "$T/err" || fail "$cmd: no usage on a bad flag"
+done
+expect_exit 2 "$TICKLAKE" run --duration soon
+expect_exit 2 "$TICKLAKE" run --rate -5
+expect_exit 2 "$TICKLAKE" run --intervals 7s
+expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
+expect_exit 2 "$TICKLAKE" query              # no SQL
+
+# An unreachable broker: a clear error naming the address, well within 10 s.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+for cmd in "ingest --count 1" "process" "sink --lake $T/l" "run --duration 5 --lake $T/l"; do
+    start=$EPOCHSECONDS
+    # shellcheck disable=SC2086 # cmd is a word list on purpose
+    expect_exit 1 "$TICKLAKE" $cmd --brokers "127.0.0.1:$port"
+    elapsed=$((EPOCHSECONDS - start))
+    grep -q "127.0.0.1:$port" "$T/err" || fail "$cmd: error does not name the broker: $(cat "$T/err")"
+    [ "$elapsed" -le 10 ] || fail "$cmd: took ${elapsed}s to report an unreachable broker"
+done
+
+# -X passes librdkafka properties through; a bad one is an error naming it.
+expect_exit 1 "$TICKLAKE" ingest --brokers "$BROKERS" -X no.such.property=1 --count 1
+grep -q "no.such.property" "$T/err" || fail "bad -X property not named"
+expect_exit 1 "$TICKLAKE" ingest --brokers "$BROKERS" -X missing-equals --count 1
+
+# Query errors: no catalog, bad SQL, unknown table.
+expect_exit 1 "$TICKLAKE" query --lake "$T/nolake" "SELECT 1"
+grep -q "run 'ticklake crawl' first" "$T/err" || fail "missing catalog not explained"
+mkdir -p "$T/lake"
+expect_exit 0 "$TICKLAKE" crawl --lake "$T/lake"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" "SELECT 42 AS answer"
+grep -q 42 "$T/out" || fail "SELECT 42 did not print 42"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" "SELEC 1"
+grep -qi "parser error" "$T/err" || fail "bad SQL did not print DuckDB's parser error: $(cat "$T/err")"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" "SELECT * FROM no_such_table"
+grep -qi "no_such_table" "$T/err" || fail "unknown table not named"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" --format xml "SELECT 1"
+echo "ok: cli"
