@@ -56,7 +56,7 @@ PURE_SRCS := src/json.c src/tick.c src/bar.c src/util.c src/log.c src/lakepath.c
 fuzz: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< $(PURE_SRCS) -lm
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
 
 format:
 	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c

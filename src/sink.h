@@ -8,7 +8,13 @@
  * of that date>.parquet, sorted by symbol and time, ZSTD-compressed, written
  * to a temporary name, fsynced and renamed. Only then is the partition's
  * offset committed. A retry after a crash starts at the committed offset and
- * rewrites the same names, so every record lands exactly once. */
+ * rewrites the same names, so every record lands exactly once.
+ *
+ * Why the names repeat: let c be the committed offset and p the first offset
+ * of date d in the crashed attempt's buffer [c, e]. In the new run, the buffer
+ * holding p starts at some a with c <= a <= p, and no offset in [a, p) has
+ * date d (p was the first of d after c), so that buffer's file for d starts at
+ * p too and replaces the old file. This holds however the new run rolls. */
 #ifndef TICKLAKE_SINK_H
 #define TICKLAKE_SINK_H
 
