@@ -8,7 +8,7 @@ DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 PKGS     := rdkafka libcurl
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) $(shell pkg-config --cflags $(PKGS))
+override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) $(shell pkg-config --cflags $(PKGS))
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -L$(DUCKDB_DIR) -lduckdb -Wl,-rpath,$(DUCKDB_DIR) -lm -lpthread
 
 BUILD    ?= build/release

@@ -123,7 +123,7 @@ static int flush_buf(sink *s, pbuf *b)
                      s->cfg->lake);
             return -1;
         }
-        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s", dir, name);
+        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s.partial", dir, name);
         snprintf(final, sizeof(final), "%s/%s", dir, name);
         snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
         int64_t rows = 0;

@@ -1,0 +1,1607 @@
+/* catalog.c - the lake crawler, the catalog model and its JSON, and views over the lake; see
+ * catalog.h. */
+#include "catalog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+
+#define MAX_PARTITION_DEPTH 32
+
+/* --- Memory ------------------------------------------------------------- */
+
+/* Allocation failure aborts, as in buf: the catalog is metadata, not data. */
+static void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q) {
+        fprintf(stderr, "out of memory (%zu bytes)\n", n);
+        abort();
+    }
+    return q;
+}
+
+static char *xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = xrealloc(NULL, n);
+    memcpy(p, s, n);
+    return p;
+}
+
+static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *xprintf(const char *fmt, ...)
+{
+    buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    char small[512];
+    int n = vsnprintf(small, sizeof(small), fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n < sizeof(small)) {
+        buf_append(&b, small, (size_t)n);
+    } else if (n >= 0) {
+        buf_reserve(&b, (size_t)n);
+        va_start(ap, fmt);
+        vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+        b.len = (size_t)n;
+    }
+    if (!b.data)
+        buf_reserve(&b, 0), b.data[0] = '\0';
+    return b.data;
+}
+
+/* Arrays grown one element at a time keep a power-of-two capacity implied by
+ * their length, so only the length is stored. */
+static void *array_grow(void *arr, size_t n, size_t elem)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        arr = xrealloc(arr, (n ? n * 2 : 1) * elem);
+    return arr;
+}
+
+/* Appends a zeroed element to arr (length n) and returns a pointer to it. */
+#define PUSH(arr, n)                                                                               \
+    ((arr) = array_grow((arr), (n), sizeof(*(arr))), memset(&(arr)[(n)], 0, sizeof(*(arr))),       \
+     &(arr)[(n)++])
+
+static void push_str(char ***arr, size_t *n, char *owned)
+{
+    *PUSH(*arr, *n) = owned;
+}
+
+/* --- Storage: the only functions that touch the file system ---------- */
+
+typedef struct fs_entry {
+    char *name;
+    int is_dir;
+    int64_t size;
+    int64_t mtime_ns;
+} fs_entry;
+
+static int fs_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const fs_entry *)a)->name, ((const fs_entry *)b)->name);
+}
+
+static void fs_entries_free(fs_entry *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+/* Lists dir (files and folders, symlinks followed), sorted by name. Entries
+ * that vanish while listing are left out. */
+static int fs_list(const char *dir, fs_entry **out, size_t *n, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return set_err(errstr, errstr_size, "unable to list '%s': %s", dir, strerror(errno));
+    struct dirent *de;
+    buf path = {0};
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path.data, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+            continue;
+        fs_entry *e = PUSH(*out, *n);
+        e->name = xstrdup(de->d_name);
+        e->is_dir = S_ISDIR(st.st_mode);
+        e->size = (int64_t)st.st_size;
+        e->mtime_ns = (int64_t)st.st_mtim.tv_sec * NS_PER_SEC + st.st_mtim.tv_nsec;
+    }
+    closedir(d);
+    buf_release(&path);
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), fs_entry_cmp);
+    return 0;
+}
+
+static int fs_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int fs_read(const char *path, buf *b, char *errstr, size_t errstr_size)
+{
+    return read_file(path, b, errstr, errstr_size);
+}
+
+static int fs_write(const char *path, const buf *b, char *errstr, size_t errstr_size)
+{
+    return write_file_atomic(path, b->data, b->len, errstr, errstr_size);
+}
+
+static int fs_mkdirs(const char *path, char *errstr, size_t errstr_size)
+{
+    return mkdir_p(path, errstr, errstr_size);
+}
+
+/* Takes an exclusive lock on path (created if needed) for this process;
+ * released by fs_unlock or at exit. */
+static int fs_lock(const char *path, int *fd_out, char *errstr, size_t errstr_size)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return set_err(errstr, errstr_size, "unable to open '%s': %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        close(fd);
+        if (err == EWOULDBLOCK)
+            return set_err(errstr, errstr_size, "unable to lock '%s': another crawl is running",
+                           path);
+        return set_err(errstr, errstr_size, "unable to lock '%s': %s", path, strerror(err));
+    }
+    *fd_out = fd;
+    return 0;
+}
+
+static void fs_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+/* --- Names and paths ------------------------------------------------- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static int name_is_hidden(const char *name)
+{
+    return name[0] == '.' || name[0] == '_';
+}
+
+static int name_is_temp(const char *name)
+{
+    return ends_with(name, ".tmp") || strstr(name, ".tmp-") != NULL;
+}
+
+static int name_is_data(const char *name)
+{
+    return !name_is_hidden(name) && !name_is_temp(name) && ends_with(name, ".parquet");
+}
+
+/* The lake path without trailing slashes ("/" stays "/"). */
+static char *lake_root(const char *lake)
+{
+    char *r = xstrdup(*lake ? lake : ".");
+    size_t n = strlen(r);
+    while (n > 1 && r[n - 1] == '/')
+        r[--n] = '\0';
+    return r;
+}
+
+static char *lake_abs(const char *root, const char *rel)
+{
+    return strcmp(root, "/") == 0 ? xprintf("/%s", rel) : xprintf("%s/%s", root, rel);
+}
+
+/* The first line of a DuckDB message (they may go on with "LINE 1: ..."). */
+static char *first_line(const char *msg)
+{
+    size_t n = strcspn(msg, "\n");
+    while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r'))
+        n--;
+    char *s = xrealloc(NULL, n + 1);
+    memcpy(s, msg, n);
+    s[n] = '\0';
+    return s;
+}
+
+/* --- The model ---------------------------------------------------------- */
+
+static void columns_free(catalog_column *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(c[i].name);
+        free(c[i].type);
+    }
+    free(c);
+}
+
+static void strings_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void partition_release(catalog_partition *p)
+{
+    strings_free(p->values, p->nvalues);
+    free(p->location);
+    for (size_t i = 0; i < p->nfiles; i++)
+        free(p->files[i].path);
+    free(p->files);
+}
+
+static void table_release(catalog_table *t)
+{
+    free(t->name);
+    free(t->location);
+    columns_free(t->columns, t->ncolumns);
+    columns_free(t->partition_keys, t->nkeys);
+    for (size_t i = 0; i < t->npartitions; i++)
+        partition_release(&t->partitions[i]);
+    free(t->partitions);
+    for (size_t i = 0; i < t->nschemas; i++)
+        columns_free(t->schemas[i].columns, t->schemas[i].ncolumns);
+    free(t->schemas);
+    for (size_t i = 0; i < t->nbad_files; i++) {
+        free(t->bad_files[i].path);
+        free(t->bad_files[i].error);
+    }
+    free(t->bad_files);
+    free(t->time_column);
+    strings_free(t->warnings, t->nwarnings);
+}
+
+void catalog_free(catalog *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->ntables; i++)
+        table_release(&c->tables[i]);
+    free(c->tables);
+    free(c->database);
+    strings_free(c->warnings, c->nwarnings);
+    free(c);
+}
+
+const catalog_table *catalog_find_table(const catalog *c, const char *name)
+{
+    for (size_t i = 0; c && i < c->ntables; i++)
+        if (strcmp(c->tables[i].name, name) == 0)
+            return &c->tables[i];
+    return NULL;
+}
+
+static void column_push(catalog_column **cols, size_t *n, const char *name, const char *type)
+{
+    catalog_column *c = PUSH(*cols, *n);
+    c->name = xstrdup(name);
+    c->type = xstrdup(type);
+}
+
+static int columns_equal(const catalog_column *a, size_t na, const catalog_column *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].name, b[i].name) != 0 || strcmp(a[i].type, b[i].type) != 0)
+            return 0;
+    return 1;
+}
+
+/* The index of the schema equal to cols in t, added (copied) if new. */
+static size_t schema_intern(catalog_table *t, const catalog_column *cols, size_t n)
+{
+    for (size_t i = 0; i < t->nschemas; i++)
+        if (columns_equal(t->schemas[i].columns, t->schemas[i].ncolumns, cols, n))
+            return i;
+    catalog_schema *s = PUSH(t->schemas, t->nschemas);
+    for (size_t i = 0; i < n; i++)
+        column_push(&s->columns, &s->ncolumns, cols[i].name, cols[i].type);
+    return t->nschemas - 1;
+}
+
+/* --- Types -------------------------------------------------------------- */
+
+/* Integer types: rank of the smallest signed type holding the type's values
+ * (TINYINT 1 .. BIGINT 4, HUGEINT 5), and whether it is unsigned. */
+static int int_rank(const char *t, int *is_unsigned)
+{
+    static const struct {
+        const char *name;
+        int rank, is_unsigned;
+    } ints[] = {{"TINYINT", 1, 0},   {"SMALLINT", 2, 0}, {"INTEGER", 3, 0},
+                {"BIGINT", 4, 0},    {"HUGEINT", 5, 0},  {"UTINYINT", 2, 1},
+                {"USMALLINT", 3, 1}, {"UINTEGER", 4, 1}, {"UBIGINT", 5, 1}};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        if (strcmp(t, ints[i].name) == 0) {
+            *is_unsigned = ints[i].is_unsigned;
+            return ints[i].rank;
+        }
+    }
+    return 0;
+}
+
+static int is_float_or_decimal(const char *t)
+{
+    return strcmp(t, "FLOAT") == 0 || strcmp(t, "DOUBLE") == 0 || strncmp(t, "DECIMAL", 7) == 0;
+}
+
+/* DATE 1, TIMESTAMP_S 2, TIMESTAMP_MS 3, TIMESTAMP 4, TIMESTAMP_NS 5, else 0. */
+static int time_rank(const char *t)
+{
+    static const char *const names[] = {"DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP",
+                                        "TIMESTAMP_NS"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(t, names[i]) == 0)
+            return (int)i + 1;
+    return 0;
+}
+
+const char *catalog_supertype(const char *a, const char *b)
+{
+    static const char *const signed_names[] = {"",        "TINYINT", "SMALLINT",
+                                               "INTEGER", "BIGINT",  "HUGEINT"};
+    if (strcmp(a, b) == 0)
+        return a;
+    int ua = 0, ub = 0;
+    int ra = int_rank(a, &ua), rb = int_rank(b, &ub);
+    if (ra && rb) {
+        if (ua && ub) /* both unsigned: the wider one */
+            return ra >= rb ? a : b;
+        return signed_names[ra > rb ? ra : rb];
+    }
+    if ((ra || is_float_or_decimal(a)) && (rb || is_float_or_decimal(b)))
+        return "DOUBLE";
+    int ta = time_rank(a), tb = time_rank(b);
+    if (ta && tb)
+        return ta >= tb ? a : b;
+    return "VARCHAR";
+}
+
+static int is_date_value(const char *s)
+{
+    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return 0;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m < 1 || m > 12 || d < 1)
+        return 0;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d <= mdays[m - 1] + (m == 2 && leap);
+}
+
+const char *catalog_key_type(const char *const *values, size_t n)
+{
+    int all_dates = n > 0, all_ints = n > 0;
+    for (size_t i = 0; i < n && (all_dates || all_ints); i++) {
+        int64_t v;
+        all_dates = all_dates && is_date_value(values[i]);
+        all_ints = all_ints && parse_int64(values[i], INT64_MIN, INT64_MAX, &v) == 0;
+    }
+    return all_dates ? "DATE" : all_ints ? "BIGINT" : "VARCHAR";
+}
+
+/* --- JSON out ----------------------------------------------------------- */
+
+/* ns since the epoch as "YYYY-MM-DDTHH:MM:SS[.fraction]Z". */
+static void put_iso_time(buf *b, int64_t ns)
+{
+    int64_t secs = ns / NS_PER_SEC, frac = ns % NS_PER_SEC;
+    if (frac < 0) {
+        secs--;
+        frac += NS_PER_SEC;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+               tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (frac) {
+        char f[16];
+        snprintf(f, sizeof(f), "%09" PRId64, frac);
+        size_t n = 9;
+        while (f[n - 1] == '0')
+            n--;
+        buf_putc(b, '.');
+        buf_append(b, f, n);
+    }
+    buf_putc(b, 'Z');
+}
+
+static void put_str(buf *b, const char *s)
+{
+    buf_put_json_str(b, s, strlen(s));
+}
+
+static void put_columns(buf *b, const catalog_column *cols, size_t n)
+{
+    buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ", {\"name\": " : "{\"name\": ");
+        put_str(b, cols[i].name);
+        buf_puts(b, ", \"type\": ");
+        put_str(b, cols[i].type);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, ']');
+}
+
+static void put_strings(buf *b, char *const *v, size_t n)
+{
+    buf_putc(b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_puts(b, ", ");
+        put_str(b, v[i]);
+    }
+    buf_putc(b, ']');
+}
+
+static void put_table(buf *b, const catalog_table *t)
+{
+    buf_puts(b, "    {\"name\": ");
+    put_str(b, t->name);
+    buf_puts(b, ", \"location\": ");
+    put_str(b, t->location);
+    buf_puts(b, ",\n     \"columns\": ");
+    put_columns(b, t->columns, t->ncolumns);
+    buf_puts(b, ",\n     \"partition_keys\": ");
+    put_columns(b, t->partition_keys, t->nkeys);
+    buf_printf(b, ",\n     \"rows\": %" PRId64 ", \"bytes\": %" PRId64 ", \"files\": %" PRId64,
+               t->rows, t->bytes, t->files);
+    if (t->time_column) {
+        buf_puts(b, ",\n     \"time_column\": ");
+        put_str(b, t->time_column);
+        if (t->has_time) {
+            buf_printf(b, ", \"min_time_ns\": %" PRId64 ", \"max_time_ns\": %" PRId64,
+                       t->min_time_ns, t->max_time_ns);
+            buf_puts(b, ", \"min_time\": \"");
+            put_iso_time(b, t->min_time_ns);
+            buf_puts(b, "\", \"max_time\": \"");
+            put_iso_time(b, t->max_time_ns);
+            buf_putc(b, '"');
+        }
+    }
+    buf_puts(b, ",\n     \"schemas\": [");
+    for (size_t i = 0; i < t->nschemas; i++) {
+        buf_puts(b, i ? ",\n       " : "\n       ");
+        put_columns(b, t->schemas[i].columns, t->schemas[i].ncolumns);
+    }
+    buf_puts(b, "],\n     \"partitions\": [");
+    for (size_t i = 0; i < t->npartitions; i++) {
+        const catalog_partition *p = &t->partitions[i];
+        buf_puts(b, i ? ",\n       {\"values\": " : "\n       {\"values\": ");
+        put_strings(b, p->values, p->nvalues);
+        buf_puts(b, ", \"location\": ");
+        put_str(b, p->location);
+        buf_printf(b, ", \"rows\": %" PRId64 ", \"bytes\": %" PRId64 ", \"files\": [", p->rows,
+                   p->bytes);
+        for (size_t j = 0; j < p->nfiles; j++) {
+            const catalog_file *f = &p->files[j];
+            buf_puts(b, j ? ",\n         {\"path\": " : "\n         {\"path\": ");
+            put_str(b, f->path);
+            buf_printf(b,
+                       ", \"size\": %" PRId64 ", \"mtime_ns\": %" PRId64 ", \"rows\": %" PRId64
+                       ", \"schema\": %zu",
+                       f->size, f->mtime_ns, f->rows, f->schema);
+            if (f->has_time)
+                buf_printf(b, ", \"min_time_ns\": %" PRId64 ", \"max_time_ns\": %" PRId64,
+                           f->min_time_ns, f->max_time_ns);
+            buf_putc(b, '}');
+        }
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "],\n     \"bad_files\": [");
+    for (size_t i = 0; i < t->nbad_files; i++) {
+        const catalog_bad_file *f = &t->bad_files[i];
+        buf_puts(b, i ? ",\n       {\"path\": " : "\n       {\"path\": ");
+        put_str(b, f->path);
+        buf_printf(b, ", \"size\": %" PRId64 ", \"mtime_ns\": %" PRId64 ", \"error\": ", f->size,
+                   f->mtime_ns);
+        put_str(b, f->error);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "],\n     \"warnings\": ");
+    put_strings(b, t->warnings, t->nwarnings);
+    buf_putc(b, '}');
+}
+
+/* The catalog without its version and crawl time: equal bodies mean nothing
+ * changed. */
+static void put_body(buf *b, const catalog *c)
+{
+    buf_puts(b, "  \"tables\": [");
+    for (size_t i = 0; i < c->ntables; i++) {
+        buf_puts(b, i ? ",\n" : "\n");
+        put_table(b, &c->tables[i]);
+    }
+    buf_puts(b, "],\n  \"warnings\": ");
+    put_strings(b, c->warnings, c->nwarnings);
+    buf_putc(b, '\n');
+}
+
+void catalog_to_json(const catalog *c, buf *out)
+{
+    buf_puts(out, "{\n  \"format\": \"" CATALOG_FORMAT "\",\n  \"database\": ");
+    put_str(out, c->database ? c->database : CATALOG_DATABASE);
+    buf_printf(out, ",\n  \"version\": %" PRId64 ",\n  \"crawled_at\": \"", c->version);
+    put_iso_time(out, c->crawled_at_ns);
+    buf_printf(out, "\",\n  \"crawled_at_ns\": %" PRId64 ",\n", c->crawled_at_ns);
+    put_body(out, c);
+    buf_puts(out, "}\n");
+}
+
+/* --- JSON in ------------------------------------------------------------ */
+
+typedef struct parse_ctx {
+    char *errstr;
+    size_t errstr_size;
+} parse_ctx;
+
+static int bad(parse_ctx *px, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad(parse_ctx *px, const char *fmt, ...)
+{
+    char msg[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    return set_err(px->errstr, px->errstr_size, "invalid catalog: %s", msg);
+}
+
+static const json_value *get_array(const json_value *obj, const char *key)
+{
+    const json_value *v = json_get(obj, key);
+    return v && v->type == JSON_ARRAY ? v : NULL;
+}
+
+static int64_t get_int_or(const json_value *obj, const char *key, int64_t dflt)
+{
+    int64_t v;
+    return json_get_int(obj, key, &v) == 0 ? v : dflt;
+}
+
+static int parse_columns(parse_ctx *px, const json_value *arr, catalog_column **out, size_t *n,
+                         const char *where)
+{
+    if (!arr)
+        return 0;
+    if (arr->type != JSON_ARRAY)
+        return bad(px, "%s: columns are not an array", where);
+    for (const json_value *c = arr->child; c; c = c->next) {
+        const char *name = json_get_str(c, "name"), *type = json_get_str(c, "type");
+        if (!name || !type)
+            return bad(px, "%s: a column lacks its name or type", where);
+        column_push(out, n, name, type);
+    }
+    return 0;
+}
+
+static int parse_strings(parse_ctx *px, const json_value *arr, char ***out, size_t *n,
+                         const char *where)
+{
+    if (!arr)
+        return 0;
+    for (const json_value *s = arr->child; s; s = s->next) {
+        if (s->type != JSON_STRING)
+            return bad(px, "%s: an item is not a string", where);
+        push_str(out, n, xstrdup(s->str));
+    }
+    return 0;
+}
+
+static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
+{
+    const char *name = json_get_str(jt, "name");
+    if (!name)
+        return bad(px, "a table has no name");
+    t->name = xstrdup(name);
+    const char *loc = json_get_str(jt, "location");
+    t->location = xstrdup(loc ? loc : name);
+    char where[300];
+    snprintf(where, sizeof(where), "table '%s'", name);
+    if (parse_columns(px, json_get(jt, "columns"), &t->columns, &t->ncolumns, where) != 0 ||
+        parse_columns(px, json_get(jt, "partition_keys"), &t->partition_keys, &t->nkeys, where) !=
+            0 ||
+        parse_strings(px, get_array(jt, "warnings"), &t->warnings, &t->nwarnings, where) != 0)
+        return -1;
+    const char *tc = json_get_str(jt, "time_column");
+    if (tc) {
+        t->time_column = xstrdup(tc);
+        t->has_time = json_get_int(jt, "min_time_ns", &t->min_time_ns) == 0 &&
+                      json_get_int(jt, "max_time_ns", &t->max_time_ns) == 0;
+    }
+    const json_value *schemas = get_array(jt, "schemas");
+    for (const json_value *s = schemas ? schemas->child : NULL; s; s = s->next) {
+        catalog_schema *cs = PUSH(t->schemas, t->nschemas);
+        if (parse_columns(px, s, &cs->columns, &cs->ncolumns, where) != 0)
+            return -1;
+    }
+    const json_value *parts = get_array(jt, "partitions");
+    for (const json_value *jp = parts ? parts->child : NULL; jp; jp = jp->next) {
+        catalog_partition *p = PUSH(t->partitions, t->npartitions);
+        const char *ploc = json_get_str(jp, "location");
+        if (!ploc)
+            return bad(px, "%s: a partition has no location", where);
+        p->location = xstrdup(ploc);
+        snprintf(where, sizeof(where), "partition '%s'", ploc);
+        const json_value *values = get_array(jp, "values");
+        if (parse_strings(px, values, &p->values, &p->nvalues, where) != 0)
+            return -1;
+        if (p->nvalues != t->nkeys)
+            return bad(px, "%s: %zu values for %zu partition keys", where, p->nvalues, t->nkeys);
+        const json_value *files = get_array(jp, "files");
+        for (const json_value *jf = files ? files->child : NULL; jf; jf = jf->next) {
+            const char *path = json_get_str(jf, "path");
+            int64_t schema = get_int_or(jf, "schema", 0);
+            if (!path)
+                return bad(px, "%s: a file has no path", where);
+            if (schema < 0 || (size_t)schema >= (t->nschemas ? t->nschemas : 1))
+                return bad(px, "%s: file '%s' has no schema %" PRId64, where, path, schema);
+            catalog_file *f = PUSH(p->files, p->nfiles);
+            f->path = xstrdup(path);
+            f->size = get_int_or(jf, "size", 0);
+            f->mtime_ns = get_int_or(jf, "mtime_ns", 0);
+            f->rows = get_int_or(jf, "rows", 0);
+            f->schema = (size_t)schema;
+            f->has_time = json_get_int(jf, "min_time_ns", &f->min_time_ns) == 0 &&
+                          json_get_int(jf, "max_time_ns", &f->max_time_ns) == 0;
+            p->rows += f->rows;
+            p->bytes += f->size;
+        }
+        t->rows += p->rows;
+        t->bytes += p->bytes;
+        t->files += (int64_t)p->nfiles;
+    }
+    const json_value *badf = get_array(jt, "bad_files");
+    for (const json_value *jb = badf ? badf->child : NULL; jb; jb = jb->next) {
+        const char *path = json_get_str(jb, "path"), *err = json_get_str(jb, "error");
+        if (!path)
+            return bad(px, "table '%s': a bad file has no path", name);
+        catalog_bad_file *f = PUSH(t->bad_files, t->nbad_files);
+        f->path = xstrdup(path);
+        f->size = get_int_or(jb, "size", 0);
+        f->mtime_ns = get_int_or(jb, "mtime_ns", 0);
+        f->error = xstrdup(err ? err : "");
+    }
+    return 0;
+}
+
+int catalog_parse(const char *text, size_t len, catalog **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    parse_ctx px = {errstr, errstr_size};
+    json_doc *doc = json_parse(text, len, errstr, errstr_size);
+    if (!doc)
+        return -1;
+    const json_value *root = json_root(doc);
+    catalog *c = xrealloc(NULL, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    int rc = 0;
+    const char *db = json_get_str(root, "database");
+    c->database = xstrdup(db ? db : CATALOG_DATABASE);
+    c->crawled_at_ns = get_int_or(root, "crawled_at_ns", 0);
+    const json_value *tables = get_array(root, "tables");
+    if (!root || root->type != JSON_OBJECT)
+        rc = bad(&px, "not a JSON object");
+    else if (json_get_int(root, "version", &c->version) != 0 || c->version < 1)
+        rc = bad(&px, "no valid \"version\"");
+    else if (!tables)
+        rc = bad(&px, "no \"tables\" array");
+    for (const json_value *jt = tables ? tables->child : NULL; rc == 0 && jt; jt = jt->next)
+        rc = parse_table(&px, jt, PUSH(c->tables, c->ntables));
+    if (rc == 0)
+        rc =
+            parse_strings(&px, get_array(root, "warnings"), &c->warnings, &c->nwarnings, "catalog");
+    json_doc_free(doc);
+    if (rc != 0) {
+        catalog_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+static int load_path(const char *path, catalog **out, char *errstr, size_t errstr_size)
+{
+    buf text = {0};
+    if (fs_read(path, &text, errstr, errstr_size) != 0) {
+        buf_release(&text);
+        return -1;
+    }
+    char err[400];
+    int rc = catalog_parse(text.data, text.len, out, err, sizeof(err));
+    if (rc != 0)
+        set_err(errstr, errstr_size, "unable to load '%s': %s", path, err);
+    buf_release(&text);
+    return rc;
+}
+
+int catalog_load(const char *lake, catalog **out, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    char *root = lake_abs(lake, CATALOG_DIR "/catalog.json");
+    int rc;
+    if (!fs_exists(root))
+        rc = set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lake);
+    else
+        rc = load_path(root, out, errstr, errstr_size);
+    free(root);
+    return rc;
+}
+
+int catalog_load_version(const char *lake, int64_t version, catalog **out, char *errstr,
+                         size_t errstr_size)
+{
+    *out = NULL;
+    char *path = xprintf("%s/" CATALOG_DIR "/versions/%" PRId64 ".json", lake, version);
+    int rc;
+    if (!fs_exists(path))
+        rc = set_err(errstr, errstr_size, "no catalog version %" PRId64 " in '%s'", version, lake);
+    else
+        rc = load_path(path, out, errstr, errstr_size);
+    free(path);
+    return rc;
+}
+
+/* --- Crawling ----------------------------------------------------------- */
+
+/* A folder with data files, as found by the walk. */
+typedef struct scan_part {
+    char *location; /* relative to the lake */
+    char **keys, **values;
+    size_t nkeys, nvalues;
+    fs_entry *files; /* data files; name is the path relative to the lake */
+    size_t nfiles;
+} scan_part;
+
+typedef struct crawl {
+    engine *e;
+    char *root; /* the lake path, no trailing slash */
+    const catalog *prev;
+    catalog_crawl_stats *st;
+    char *errstr;
+    size_t errstr_size;
+} crawl;
+
+static void scan_parts_free(scan_part *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].location);
+        strings_free(v[i].keys, v[i].nkeys);
+        strings_free(v[i].values, v[i].nvalues);
+        fs_entries_free(v[i].files, v[i].nfiles);
+    }
+    free(v);
+}
+
+static void warn(catalog_table *t, char *owned)
+{
+    push_str(&t->warnings, &t->nwarnings, owned);
+}
+
+/* Walks the folder rel (depth key=value levels below the table folder),
+ * collecting partitions. */
+static void walk(crawl *cr, catalog_table *t, const char *rel, char **keys, char **values,
+                 size_t depth, scan_part **parts, size_t *nparts)
+{
+    char *abs = lake_abs(cr->root, rel);
+    fs_entry *ents;
+    size_t n;
+    char err[400];
+    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0) {
+        warn(t, xstrdup(err));
+        free(abs);
+        return;
+    }
+    free(abs);
+    scan_part *part = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const fs_entry *en = &ents[i];
+        if (en->is_dir || !name_is_data(en->name)) {
+            if (!en->is_dir)
+                cr->st->files_ignored++;
+            continue;
+        }
+        if (!part) {
+            part = PUSH(*parts, *nparts);
+            part->location = xstrdup(rel);
+            for (size_t k = 0; k < depth; k++) {
+                push_str(&part->keys, &part->nkeys, xstrdup(keys[k]));
+                push_str(&part->values, &part->nvalues, xstrdup(values[k]));
+            }
+        }
+        fs_entry *f = PUSH(part->files, part->nfiles);
+        *f = *en;
+        f->name = xprintf("%s/%s", rel, en->name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const fs_entry *en = &ents[i];
+        if (!en->is_dir || name_is_hidden(en->name))
+            continue;
+        const char *eq = strchr(en->name, '=');
+        char *sub = xprintf("%s/%s", rel, en->name);
+        if (!eq || eq == en->name) {
+            warn(t, xprintf("folder '%s' is not a key=value partition folder: ignored", sub));
+        } else if (depth >= MAX_PARTITION_DEPTH) {
+            warn(t, xprintf("folder '%s' is nested too deep: ignored", sub));
+        } else {
+            keys[depth] = xprintf("%.*s", (int)(eq - en->name), en->name);
+            values[depth] = xstrdup(eq + 1);
+            walk(cr, t, sub, keys, values, depth + 1, parts, nparts);
+            free(keys[depth]);
+            free(values[depth]);
+        }
+        free(sub);
+    }
+    fs_entries_free(ents, n);
+}
+
+/* The key names of a partition joined by '/', for comparison. */
+static char *key_signature(const scan_part *p)
+{
+    buf b = {0};
+    buf_puts(&b, "");
+    for (size_t i = 0; i < p->nkeys; i++) {
+        if (i)
+            buf_putc(&b, '/');
+        buf_puts(&b, p->keys[i]);
+    }
+    return b.data;
+}
+
+/* What the footer of one Parquet file says. */
+typedef struct footer {
+    catalog_column *cols;
+    size_t ncols;
+    int64_t rows;
+    int has_time;
+    int64_t min_time_ns, max_time_ns;
+} footer;
+
+static int describe_cb(void *opaque, size_t ncols, const char *const *names,
+                       const char *const *values)
+{
+    footer *f = opaque;
+    if (ncols < 2 || !values[0] || !values[1])
+        return 0;
+    column_push(&f->cols, &f->ncols, values[0], values[1]);
+    return 0;
+}
+
+/* The row count and time statistics of one file (see read_footer). */
+typedef struct file_stats {
+    int64_t rows, groups, with_min, with_max;
+    int has_rows, has_min, has_max;
+    int64_t min, max;
+} file_stats;
+
+static int file_stats_cb(void *opaque, size_t ncols, const char *const *names,
+                         const char *const *values)
+{
+    file_stats *fs = opaque;
+    if (ncols < 6)
+        return 0;
+    fs->has_rows = values[0] && parse_int64(values[0], 0, INT64_MAX, &fs->rows) == 0;
+    parse_int64(values[1] ? values[1] : "0", 0, INT64_MAX, &fs->groups);
+    parse_int64(values[2] ? values[2] : "0", 0, INT64_MAX, &fs->with_min);
+    parse_int64(values[3] ? values[3] : "0", 0, INT64_MAX, &fs->with_max);
+    fs->has_min = values[4] && parse_int64(values[4], INT64_MIN, INT64_MAX, &fs->min) == 0;
+    fs->has_max = values[5] && parse_int64(values[5], INT64_MIN, INT64_MAX, &fs->max) == 0;
+    return 0;
+}
+
+static int is_time_type(const char *type)
+{
+    return time_rank(type) != 0 || strcmp(type, "TIMESTAMP WITH TIME ZONE") == 0;
+}
+
+/* The time column among cols: "ts", else "window_start", of a time type. */
+static const char *find_time_column(const catalog_column *cols, size_t n)
+{
+    static const char *const names[] = {"ts", "window_start"};
+    for (size_t k = 0; k < 2; k++)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(cols[i].name, names[k]) == 0 && is_time_type(cols[i].type))
+                return names[k];
+    return NULL;
+}
+
+/* A timestamp statistic as ns: DuckDB prints stats as timestamps; offsets
+ * (TIMESTAMPTZ) are honoured through the second cast. */
+#define STAT_NS(col)                                                                               \
+    "epoch_ns(COALESCE(TRY_CAST(" col " AS TIMESTAMP_NS), "                                        \
+    "TRY_CAST(TRY_CAST(" col " AS TIMESTAMPTZ) AS TIMESTAMP_NS)))"
+
+/* Reads schema, row count and time statistics of the Parquet file at abs:
+ * two queries, the schema as read_parquet sees it (DESCRIBE), then the row
+ * count with the min/max statistics of the time column over all row groups. */
+static int read_footer(engine *e, const char *abs, footer *f, char *errstr, size_t errstr_size)
+{
+    memset(f, 0, sizeof(*f));
+    buf sql = {0}, lit = {0}, tname = {0};
+    engine_quote_literal(&lit, abs);
+    buf_printf(&sql, "DESCRIBE SELECT * FROM read_parquet(%s, hive_partitioning = false)",
+               lit.data);
+    int rc = engine_query_rows(e, sql.data, describe_cb, f, errstr, errstr_size);
+    if (rc == 0) {
+        const char *tcol = find_time_column(f->cols, f->ncols);
+        engine_quote_literal(&tname, tcol ? tcol : "");
+        buf_reset(&sql);
+        buf_printf(&sql,
+                   "SELECT (SELECT num_rows FROM parquet_file_metadata(%s)), count(*), "
+                   "count(stats_min_value), count(stats_max_value), "
+                   "min(" STAT_NS("stats_min_value") "), max(" STAT_NS(
+                       "stats_max_value") ") "
+                                          "FROM parquet_metadata(%s) WHERE path_in_schema = %s",
+                   lit.data, lit.data, tname.data);
+        file_stats fs = {0};
+        rc = engine_query_rows(e, sql.data, file_stats_cb, &fs, errstr, errstr_size);
+        if (rc == 0 && !fs.has_rows)
+            rc = set_err(errstr, errstr_size, "no row count in the footer");
+        f->rows = fs.rows;
+        if (rc == 0 && tcol && fs.groups > 0 && fs.with_min == fs.groups &&
+            fs.with_max == fs.groups && fs.has_min && fs.has_max) {
+            f->has_time = 1;
+            f->min_time_ns = fs.min;
+            f->max_time_ns = fs.max;
+        }
+    }
+    buf_release(&sql);
+    buf_release(&lit);
+    buf_release(&tname);
+    if (rc != 0) {
+        columns_free(f->cols, f->ncols);
+        memset(f, 0, sizeof(*f));
+    }
+    return rc;
+}
+
+/* Files of the previous catalog, sorted by path for lookups. */
+typedef struct prev_file {
+    const char *path;
+    const catalog_file *file;
+    const catalog_table *table;
+} prev_file;
+
+static int prev_file_cmp(const void *a, const void *b)
+{
+    return strcmp(((const prev_file *)a)->path, ((const prev_file *)b)->path);
+}
+
+static prev_file *prev_index(const catalog *prev, size_t *n)
+{
+    prev_file *v = NULL;
+    *n = 0;
+    for (size_t i = 0; prev && i < prev->ntables; i++) {
+        const catalog_table *t = &prev->tables[i];
+        for (size_t j = 0; j < t->npartitions; j++)
+            for (size_t k = 0; k < t->partitions[j].nfiles; k++) {
+                prev_file *pf = PUSH(v, *n);
+                pf->path = t->partitions[j].files[k].path;
+                pf->file = &t->partitions[j].files[k];
+                pf->table = t;
+            }
+    }
+    if (*n > 1)
+        qsort(v, *n, sizeof(*v), prev_file_cmp);
+    return v;
+}
+
+static const prev_file *prev_lookup(const prev_file *v, size_t n, const char *path)
+{
+    prev_file key = {.path = path};
+    return n ? bsearch(&key, v, n, sizeof(*v), prev_file_cmp) : NULL;
+}
+
+static const catalog_bad_file *prev_bad_lookup(const catalog_table *pt, const char *path)
+{
+    for (size_t i = 0; pt && i < pt->nbad_files; i++)
+        if (strcmp(pt->bad_files[i].path, path) == 0)
+            return &pt->bad_files[i];
+    return NULL;
+}
+
+static const catalog_partition *prev_partition(const catalog_table *pt, const char *location)
+{
+    for (size_t i = 0; pt && i < pt->npartitions; i++)
+        if (strcmp(pt->partitions[i].location, location) == 0)
+            return &pt->partitions[i];
+    return NULL;
+}
+
+static int same_files(const catalog_partition *a, const catalog_partition *b)
+{
+    if (a->nfiles != b->nfiles)
+        return 0;
+    for (size_t i = 0; i < a->nfiles; i++)
+        if (strcmp(a->files[i].path, b->files[i].path) != 0 ||
+            a->files[i].size != b->files[i].size || a->files[i].mtime_ns != b->files[i].mtime_ns)
+            return 0;
+    return 1;
+}
+
+/* Adds one data file to partition p of t: reused from the previous catalog
+ * when unchanged, else read. A file that cannot be read becomes a bad file. */
+static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const fs_entry *fe,
+                       const prev_file *pidx, size_t npidx, const catalog_table *pt)
+{
+    const prev_file *pf = prev_lookup(pidx, npidx, fe->name);
+    if (pf && pf->file->size == fe->size && pf->file->mtime_ns == fe->mtime_ns) {
+        const catalog_file *old = pf->file;
+        const catalog_schema *s =
+            old->schema < pf->table->nschemas ? &pf->table->schemas[old->schema] : NULL;
+        catalog_file *f = PUSH(p->files, p->nfiles);
+        f->path = xstrdup(fe->name);
+        f->size = fe->size;
+        f->mtime_ns = fe->mtime_ns;
+        f->rows = old->rows;
+        f->schema = schema_intern(t, s ? s->columns : NULL, s ? s->ncolumns : 0);
+        f->has_time = old->has_time;
+        f->min_time_ns = old->min_time_ns;
+        f->max_time_ns = old->max_time_ns;
+        cr->st->files_skipped++;
+        return;
+    }
+    const catalog_bad_file *pb = prev_bad_lookup(pt, fe->name);
+    char *error = NULL;
+    if (pb && pb->size == fe->size && pb->mtime_ns == fe->mtime_ns) {
+        cr->st->files_skipped++;
+        error = xstrdup(pb->error);
+    } else {
+        cr->st->files_read++;
+        char *abs = lake_abs(cr->root, fe->name);
+        char err[1024];
+        footer ft;
+        if (read_footer(cr->e, abs, &ft, err, sizeof(err)) != 0) {
+            error = first_line(err);
+        } else {
+            catalog_file *f = PUSH(p->files, p->nfiles);
+            f->path = xstrdup(fe->name);
+            f->size = fe->size;
+            f->mtime_ns = fe->mtime_ns;
+            f->rows = ft.rows;
+            f->schema = schema_intern(t, ft.cols, ft.ncols);
+            f->has_time = ft.has_time;
+            f->min_time_ns = ft.min_time_ns;
+            f->max_time_ns = ft.max_time_ns;
+            columns_free(ft.cols, ft.ncols);
+        }
+        free(abs);
+    }
+    if (error) {
+        catalog_bad_file *b = PUSH(t->bad_files, t->nbad_files);
+        b->path = xstrdup(fe->name);
+        b->size = fe->size;
+        b->mtime_ns = fe->mtime_ns;
+        b->error = error;
+        warn(t, xprintf("unable to read '%s': %s", fe->name, error));
+        cr->st->files_failed++;
+    }
+}
+
+static int is_key_name(const catalog_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->nkeys; i++)
+        if (strcasecmp(t->partition_keys[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Resolves the table's columns over its files' schemas (see catalog.h). */
+static void resolve_columns(catalog_table *t)
+{
+    typedef struct seen {
+        char **types;
+        size_t ntypes;
+    } seen;
+    seen *seen_types = NULL;
+    size_t nseen = 0;
+    int key_clash = 0;
+    for (size_t pi = 0; pi < t->npartitions; pi++) {
+        const catalog_partition *p = &t->partitions[pi];
+        for (size_t fi = 0; fi < p->nfiles; fi++) {
+            const catalog_schema *s = &t->schemas[p->files[fi].schema];
+            for (size_t ci = 0; ci < s->ncolumns; ci++) {
+                const catalog_column *c = &s->columns[ci];
+                if (is_key_name(t, c->name)) {
+                    key_clash = 1;
+                    continue;
+                }
+                size_t k = 0;
+                while (k < t->ncolumns && strcasecmp(t->columns[k].name, c->name) != 0)
+                    k++;
+                if (k == t->ncolumns) {
+                    column_push(&t->columns, &t->ncolumns, c->name, c->type);
+                    seen *sn = PUSH(seen_types, nseen);
+                    push_str(&sn->types, &sn->ntypes, xstrdup(c->type));
+                    continue;
+                }
+                seen *sn = &seen_types[k];
+                size_t j = 0;
+                while (j < sn->ntypes && strcmp(sn->types[j], c->type) != 0)
+                    j++;
+                if (j < sn->ntypes)
+                    continue;
+                push_str(&sn->types, &sn->ntypes, xstrdup(c->type));
+                char *super = xstrdup(catalog_supertype(t->columns[k].type, c->type));
+                free(t->columns[k].type);
+                t->columns[k].type = super;
+            }
+        }
+    }
+    for (size_t k = 0; k < nseen; k++) {
+        if (seen_types[k].ntypes > 1) {
+            buf list = {0};
+            for (size_t j = 0; j < seen_types[k].ntypes; j++) {
+                if (j)
+                    buf_puts(&list, ", ");
+                buf_puts(&list, seen_types[k].types[j]);
+            }
+            warn(t, xprintf("column '%s' has types %s across files: using %s", t->columns[k].name,
+                            list.data, t->columns[k].type));
+            buf_release(&list);
+        }
+        strings_free(seen_types[k].types, seen_types[k].ntypes);
+    }
+    free(seen_types);
+    if (key_clash)
+        warn(t, xstrdup("some files hold a column named like a partition key: the partition "
+                        "value is used"));
+}
+
+static int partition_cmp(const void *a, const void *b)
+{
+    return strcmp(((const catalog_partition *)a)->location,
+                  ((const catalog_partition *)b)->location);
+}
+
+/* Builds table t from its folder. */
+static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, const prev_file *pidx,
+                        size_t npidx)
+{
+    char *keys[MAX_PARTITION_DEPTH], *values[MAX_PARTITION_DEPTH];
+    scan_part *parts = NULL;
+    size_t nparts = 0;
+    walk(cr, t, t->location, keys, values, 0, &parts, &nparts);
+
+    /* The table's keys are those most partitions have (the first on a tie). */
+    char **sigs = xrealloc(NULL, (nparts ? nparts : 1) * sizeof(*sigs));
+    size_t best = 0, best_count = 0;
+    for (size_t i = 0; i < nparts; i++)
+        sigs[i] = key_signature(&parts[i]);
+    for (size_t i = 0; i < nparts; i++) {
+        size_t count = 0;
+        for (size_t j = 0; j < nparts; j++)
+            count += strcmp(sigs[i], sigs[j]) == 0;
+        if (count > best_count) {
+            best = i;
+            best_count = count;
+        }
+    }
+    if (nparts) {
+        for (size_t k = 0; k < parts[best].nkeys; k++)
+            column_push(&t->partition_keys, &t->nkeys, parts[best].keys[k], "VARCHAR");
+    }
+    for (size_t i = 0; i < nparts; i++) {
+        scan_part *sp = &parts[i];
+        if (strcmp(sigs[i], sigs[best]) != 0) {
+            warn(t, xprintf("partition '%s' has keys (%s) unlike the table's (%s): skipped",
+                            sp->location, sigs[i], sigs[best]));
+            continue;
+        }
+        catalog_partition *p = PUSH(t->partitions, t->npartitions);
+        p->location = xstrdup(sp->location);
+        for (size_t k = 0; k < sp->nvalues; k++)
+            push_str(&p->values, &p->nvalues, xstrdup(sp->values[k]));
+        for (size_t k = 0; k < sp->nfiles; k++)
+            crawl_file(cr, t, p, &sp->files[k], pidx, npidx, pt);
+        if (p->nfiles == 0) { /* only bad files: not a partition */
+            partition_release(p);
+            t->npartitions--;
+            continue;
+        }
+        for (size_t k = 0; k < p->nfiles; k++) {
+            p->rows += p->files[k].rows;
+            p->bytes += p->files[k].size;
+        }
+        t->rows += p->rows;
+        t->bytes += p->bytes;
+        t->files += (int64_t)p->nfiles;
+        const catalog_partition *pp = prev_partition(pt, p->location);
+        if (!pp)
+            cr->st->partitions_added++;
+        else if (same_files(p, pp))
+            cr->st->partitions_unchanged++;
+        else
+            cr->st->partitions_changed++;
+    }
+    strings_free(sigs, nparts);
+    scan_parts_free(parts, nparts);
+    if (t->npartitions > 1)
+        qsort(t->partitions, t->npartitions, sizeof(*t->partitions), partition_cmp);
+    for (size_t i = 0; pt && i < pt->npartitions; i++) {
+        size_t j = 0;
+        while (j < t->npartitions &&
+               strcmp(t->partitions[j].location, pt->partitions[i].location) != 0)
+            j++;
+        if (j == t->npartitions)
+            cr->st->partitions_removed++;
+    }
+
+    if (t->npartitions == 0) {
+        /* No data now: keep what the previous version knew. */
+        if (pt) {
+            columns_free(t->partition_keys, t->nkeys);
+            t->partition_keys = NULL;
+            t->nkeys = 0;
+            for (size_t i = 0; i < pt->ncolumns; i++)
+                column_push(&t->columns, &t->ncolumns, pt->columns[i].name, pt->columns[i].type);
+            for (size_t i = 0; i < pt->nkeys; i++)
+                column_push(&t->partition_keys, &t->nkeys, pt->partition_keys[i].name,
+                            pt->partition_keys[i].type);
+            t->time_column = pt->time_column ? xstrdup(pt->time_column) : NULL;
+        }
+        return;
+    }
+
+    /* Partition key types from all values. */
+    const char **vals = xrealloc(NULL, t->npartitions * sizeof(*vals));
+    for (size_t k = 0; k < t->nkeys; k++) {
+        for (size_t i = 0; i < t->npartitions; i++)
+            vals[i] = t->partitions[i].values[k];
+        free(t->partition_keys[k].type);
+        t->partition_keys[k].type = xstrdup(catalog_key_type(vals, t->npartitions));
+    }
+    free(vals);
+
+    resolve_columns(t);
+
+    const char *tcol = find_time_column(t->columns, t->ncolumns);
+    if (tcol) {
+        t->time_column = xstrdup(tcol);
+        int all = 1, any = 0;
+        for (size_t i = 0; i < t->npartitions && all; i++) {
+            for (size_t j = 0; j < t->partitions[i].nfiles; j++) {
+                const catalog_file *f = &t->partitions[i].files[j];
+                if (f->rows == 0)
+                    continue;
+                if (!f->has_time) {
+                    all = 0;
+                    break;
+                }
+                if (!any || f->min_time_ns < t->min_time_ns)
+                    t->min_time_ns = f->min_time_ns;
+                if (!any || f->max_time_ns > t->max_time_ns)
+                    t->max_time_ns = f->max_time_ns;
+                any = 1;
+            }
+        }
+        t->has_time = all && any;
+    }
+}
+
+/* The highest version kept in _catalog/versions (0 if none). */
+static int64_t max_kept_version(const char *root)
+{
+    char *dir = lake_abs(root, CATALOG_DIR "/versions");
+    fs_entry *ents;
+    size_t n;
+    int64_t max = 0;
+    char err[256];
+    if (fs_list(dir, &ents, &n, err, sizeof(err)) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            char num[32];
+            int64_t v;
+            size_t len = strlen(ents[i].name);
+            if (!ends_with(ents[i].name, ".json") || len - 5 >= sizeof(num))
+                continue;
+            memcpy(num, ents[i].name, len - 5);
+            num[len - 5] = '\0';
+            if (parse_int64(num, 1, INT64_MAX, &v) == 0 && v > max)
+                max = v;
+        }
+        fs_entries_free(ents, n);
+    }
+    free(dir);
+    return max;
+}
+
+static int write_catalog(const char *root, catalog *c, char *errstr, size_t errstr_size)
+{
+    buf json = {0};
+    catalog_to_json(c, &json);
+    char *vdir = lake_abs(root, CATALOG_DIR "/versions");
+    char *vpath = xprintf("%s/%" PRId64 ".json", vdir, c->version);
+    char *cpath = lake_abs(root, CATALOG_DIR "/catalog.json");
+    /* The version file first: catalog.json never names a version that is not kept. */
+    int rc = fs_mkdirs(vdir, errstr, errstr_size);
+    if (rc == 0)
+        rc = fs_write(vpath, &json, errstr, errstr_size);
+    if (rc == 0)
+        rc = fs_write(cpath, &json, errstr, errstr_size);
+    free(vdir);
+    free(vpath);
+    free(cpath);
+    buf_release(&json);
+    return rc;
+}
+
+int catalog_crawl(engine *e, const char *lake, catalog_crawl_stats *st_out, char *errstr,
+                  size_t errstr_size)
+{
+    catalog_crawl_stats st_local;
+    catalog_crawl_stats *st = st_out ? st_out : &st_local;
+    memset(st, 0, sizeof(*st));
+    char *root = lake_root(lake);
+    fs_entry *tops = NULL;
+    size_t ntops = 0;
+    catalog *prev = NULL, *c = NULL;
+    prev_file *pidx = NULL;
+    size_t npidx = 0;
+    int lock_fd = -1, rc = -1;
+
+    if (fs_list(root, &tops, &ntops, errstr, errstr_size) != 0)
+        goto done;
+    char *cdir = lake_abs(root, CATALOG_DIR);
+    char *lock = lake_abs(root, CATALOG_DIR "/.lock");
+    int locked = fs_mkdirs(cdir, errstr, errstr_size) == 0 &&
+                 fs_lock(lock, &lock_fd, errstr, errstr_size) == 0;
+    free(cdir);
+    free(lock);
+    if (!locked)
+        goto done;
+    char *cpath = lake_abs(root, CATALOG_DIR "/catalog.json");
+    int have_prev = fs_exists(cpath);
+    free(cpath);
+    if (have_prev && catalog_load(root, &prev, errstr, errstr_size) != 0)
+        goto done;
+    pidx = prev_index(prev, &npidx);
+
+    c = xrealloc(NULL, sizeof(*c));
+    memset(c, 0, sizeof(*c));
+    c->database = xstrdup(CATALOG_DATABASE);
+    crawl cr = {e, root, prev, st, errstr, errstr_size};
+    for (size_t i = 0; i < ntops; i++) {
+        if (!tops[i].is_dir) {
+            st->files_ignored++;
+            continue;
+        }
+        if (name_is_hidden(tops[i].name))
+            continue;
+        catalog_table *t = PUSH(c->tables, c->ntables);
+        t->name = xstrdup(tops[i].name);
+        t->location = xstrdup(tops[i].name);
+        const catalog_table *pt = catalog_find_table(prev, t->name);
+        if (!pt)
+            st->tables_added++;
+        crawl_table(&cr, t, pt, pidx, npidx);
+    }
+    for (size_t i = 0; prev && i < prev->ntables; i++) {
+        if (!catalog_find_table(c, prev->tables[i].name)) {
+            st->tables_removed++;
+            st->partitions_removed += prev->tables[i].npartitions;
+        }
+    }
+
+    st->tables = c->ntables;
+    st->warnings = c->nwarnings;
+    for (size_t i = 0; i < c->ntables; i++) {
+        const catalog_table *t = &c->tables[i];
+        st->partitions += t->npartitions;
+        st->files += (size_t)t->files;
+        st->rows += t->rows;
+        st->bytes += t->bytes;
+        st->warnings += t->nwarnings;
+    }
+
+    /* Write a new version only when the content changed. */
+    int changed = 1;
+    if (prev) {
+        buf a = {0}, b = {0};
+        put_body(&a, prev);
+        put_body(&b, c);
+        changed = a.len != b.len || memcmp(a.data, b.data, a.len) != 0;
+        buf_release(&a);
+        buf_release(&b);
+    }
+    if (!changed) {
+        st->version = prev->version;
+        rc = 0;
+        goto done;
+    }
+    int64_t kept = max_kept_version(root);
+    c->version = (prev && prev->version > kept ? prev->version : kept) + 1;
+    c->crawled_at_ns = now_ns();
+    if (write_catalog(root, c, errstr, errstr_size) != 0)
+        goto done;
+    st->version = c->version;
+    st->written = 1;
+    rc = 0;
+done:
+    fs_unlock(lock_fd);
+    free(pidx);
+    catalog_free(prev);
+    catalog_free(c);
+    fs_entries_free(tops, ntops);
+    free(root);
+    return rc;
+}
+
+/* --- Views -------------------------------------------------------------- */
+
+/* 1 if folder abs holds a data file now. */
+static int has_data_now(const char *abs)
+{
+    fs_entry *ents;
+    size_t n;
+    char err[256];
+    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0)
+        return 0;
+    int found = 0;
+    for (size_t i = 0; i < n && !found; i++)
+        found = !ents[i].is_dir && name_is_data(ents[i].name);
+    fs_entries_free(ents, n);
+    return found;
+}
+
+/* 1 if a known bad file lies directly in partition p. */
+static int has_bad_file(const catalog_table *t, const catalog_partition *p)
+{
+    size_t n = strlen(p->location);
+    for (size_t i = 0; i < t->nbad_files; i++) {
+        const char *path = t->bad_files[i].path;
+        if (strncmp(path, p->location, n) == 0 && path[n] == '/' && !strchr(path + n + 1, '/'))
+            return 1;
+    }
+    return 0;
+}
+
+/* 1 if column name has another type than type in some file schema. */
+static int column_varies(const catalog_table *t, const char *name, const char *type)
+{
+    for (size_t i = 0; i < t->nschemas; i++)
+        for (size_t j = 0; j < t->schemas[i].ncolumns; j++)
+            if (strcasecmp(t->schemas[i].columns[j].name, name) == 0 &&
+                strcmp(t->schemas[i].columns[j].type, type) != 0)
+                return 1;
+    return 0;
+}
+
+/* Appends the list of files or globs to read for t; returns how many. */
+static size_t put_sources(buf *sql, const char *root, const catalog_table *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->npartitions; i++) {
+        const catalog_partition *p = &t->partitions[i];
+        if (has_bad_file(t, p)) {
+            for (size_t j = 0; j < p->nfiles; j++) {
+                char *abs = lake_abs(root, p->files[j].path);
+                if (fs_exists(abs)) {
+                    buf_puts(sql, n++ ? ", " : "");
+                    engine_quote_literal(sql, abs);
+                }
+                free(abs);
+            }
+            continue;
+        }
+        char *dir = lake_abs(root, p->location);
+        if (has_data_now(dir)) {
+            char *glob = xprintf("%s/[!._]*.parquet", dir);
+            buf_puts(sql, n++ ? ", " : "");
+            engine_quote_literal(sql, glob);
+            free(glob);
+        }
+        free(dir);
+    }
+    return n;
+}
+
+static int create_view(engine *e, const char *root, const catalog_table *t, char *errstr,
+                       size_t errstr_size)
+{
+    buf sql = {0}, src = {0};
+    buf_puts(&sql, "CREATE OR REPLACE TEMP VIEW ");
+    engine_quote_ident(&sql, t->name);
+    buf_puts(&sql, " AS SELECT ");
+    size_t nsrc = put_sources(&src, root, t);
+    if (nsrc == 0) {
+        /* Nothing to read: an empty view with the catalog's columns. */
+        for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
+            const catalog_column *c =
+                i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
+            buf_printf(&sql, "%sCAST(NULL AS %s) AS ", i ? ", " : "", c->type);
+            engine_quote_ident(&sql, c->name);
+        }
+        buf_puts(&sql, " WHERE false");
+    } else {
+        buf_puts(&sql, "*");
+        size_t ncast = 0;
+        for (size_t i = 0; i < t->ncolumns; i++) {
+            const catalog_column *c = &t->columns[i];
+            if (!column_varies(t, c->name, c->type))
+                continue;
+            buf_puts(&sql, ncast++ ? ", " : " REPLACE (");
+            buf_puts(&sql, "CAST(");
+            engine_quote_ident(&sql, c->name);
+            buf_printf(&sql, " AS %s) AS ", c->type);
+            engine_quote_ident(&sql, c->name);
+        }
+        if (ncast)
+            buf_putc(&sql, ')');
+        buf_printf(&sql, " FROM read_parquet([%s], hive_partitioning = %s, union_by_name = true",
+                   src.data, t->nkeys ? "true" : "false");
+        if (t->nkeys) {
+            buf_puts(&sql, ", hive_types = {");
+            for (size_t k = 0; k < t->nkeys; k++) {
+                if (k)
+                    buf_puts(&sql, ", ");
+                engine_quote_literal(&sql, t->partition_keys[k].name);
+                buf_puts(&sql, ": ");
+                engine_quote_literal(&sql, t->partition_keys[k].type);
+            }
+            buf_putc(&sql, '}');
+        }
+        buf_putc(&sql, ')');
+    }
+    char err[1024];
+    int rc = engine_exec(e, sql.data, err, sizeof(err));
+    if (rc != 0)
+        set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
+    buf_release(&sql);
+    buf_release(&src);
+    return rc;
+}
+
+int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, size_t errstr_size)
+{
+    if (ntables)
+        *ntables = 0;
+    char *root = lake_root(lake);
+    catalog *c = NULL;
+    int rc = catalog_load(root, &c, errstr, errstr_size);
+    size_t n = 0;
+    for (size_t i = 0; rc == 0 && c && i < c->ntables; i++) {
+        const catalog_table *t = &c->tables[i];
+        if (t->ncolumns == 0 && t->nkeys == 0)
+            continue;
+        rc = create_view(e, root, t, errstr, errstr_size);
+        n += rc == 0;
+    }
+    if (ntables)
+        *ntables = n;
+    catalog_free(c);
+    free(root);
+    return rc;
+}

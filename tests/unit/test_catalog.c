@@ -1,0 +1,642 @@
+/* test_catalog.c - the crawler and views over real lakes in temporary folders:
+ * stats, the catalog model, incremental crawls, type conflicts, bad files,
+ * and queries through catalog_attach. */
+#include "catalog.h"
+#include "engine.h"
+#include "testlib.h"
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char lake[64];
+static engine *eng;
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void rm_rf(const char *path)
+{
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void setup(void)
+{
+    strcpy(lake, "/tmp/tl-catalog-XXXXXX");
+    if (!mkdtemp(lake))
+        abort();
+    char err[256];
+    eng = engine_open(NULL, 2, err, sizeof(err));
+    if (!eng) {
+        fprintf(stderr, "engine_open: %s\n", err);
+        abort();
+    }
+}
+
+static void teardown(void)
+{
+    engine_close(eng);
+    eng = NULL;
+    rm_rf(lake);
+}
+
+static char *lpath(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *lpath(const char *fmt, ...)
+{
+    static char out[4][512];
+    static int slot;
+    char rel[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rel, sizeof(rel), fmt, ap);
+    va_end(ap);
+    char *p = out[slot++ % 4];
+    snprintf(p, 512, "%s/%s", lake, rel);
+    return p;
+}
+
+/* Writes the result of select to <lake>/<rel> as Parquet. */
+static void write_parquet(const char *rel, const char *select)
+{
+    char dir[512], err[512];
+    snprintf(dir, sizeof(dir), "%s", lpath("%s", rel));
+    *strrchr(dir, '/') = '\0';
+    CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
+    buf sql = {0};
+    buf_printf(&sql, "COPY (%s) TO ", select);
+    engine_quote_literal(&sql, lpath("%s", rel));
+    buf_puts(&sql, " (FORMAT parquet)");
+    if (engine_exec(eng, sql.data, err, sizeof(err)) != 0)
+        fprintf(stderr, "  write %s: %s\n", rel, err);
+    buf_release(&sql);
+}
+
+static void write_text(const char *rel, const char *text)
+{
+    char dir[512], err[256];
+    snprintf(dir, sizeof(dir), "%s", lpath("%s", rel));
+    *strrchr(dir, '/') = '\0';
+    mkdir_p(dir, err, sizeof(err));
+    FILE *f = fopen(lpath("%s", rel), "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* n trades on day (1..31 of 2026-01), ts = midnight + i seconds + i ns. */
+static void write_trades(const char *rel, int day, int n)
+{
+    char sel[512];
+    snprintf(sel, sizeof(sel),
+             "SELECT 'S' || (i %% 3) AS symbol, "
+             "make_timestamp_ns(epoch_ns(DATE '2026-01-%02d') + i * 1000000001) AS ts, "
+             "100.0::DOUBLE + i AS price, i AS size FROM range(%d) t(i)",
+             day, n);
+    write_parquet(rel, sel);
+}
+
+static void write_bars(const char *rel, int day, int n)
+{
+    char sel[512];
+    snprintf(sel, sizeof(sel),
+             "SELECT 'S' AS symbol, "
+             "make_timestamp_ns(epoch_ns(DATE '2026-01-%02d') + i * 60000000000) "
+             "AS window_start, 1.5 AS close, i AS volume FROM range(%d) t(i)",
+             day, n);
+    write_parquet(rel, sel);
+}
+
+static int64_t q64(engine *e, const char *sql)
+{
+    int64_t v = -1;
+    char err[512];
+    if (engine_query_int64(e, sql, &v, err, sizeof(err)) != 0) {
+        fprintf(stderr, "  query %s: %s\n", sql, err);
+        return -999;
+    }
+    return v;
+}
+
+static int collect_cb(void *opaque, size_t ncols, const char *const *names,
+                      const char *const *values)
+{
+    buf *out = opaque;
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            buf_putc(out, '|');
+        buf_puts(out, values[i] ? values[i] : "\\N");
+    }
+    buf_putc(out, '\n');
+    return 0;
+}
+
+static char *qtext(engine *e, const char *sql)
+{
+    static buf out;
+    char err[512];
+    buf_reset(&out);
+    buf_puts(&out, "");
+    if (engine_query_rows(e, sql, collect_cb, &out, err, sizeof(err)) != 0) {
+        fprintf(stderr, "  query %s: %s\n", sql, err);
+        buf_puts(&out, "ERROR");
+    }
+    return out.data;
+}
+
+static int crawl(catalog_crawl_stats *st)
+{
+    char err[512];
+    int rc = catalog_crawl(eng, lake, st, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "  crawl: %s\n", err);
+    return rc;
+}
+
+static engine *attach(size_t *n)
+{
+    char err[512];
+    engine *e = engine_open(NULL, 2, err, sizeof(err));
+    if (e && catalog_attach(e, lake, n, err, sizeof(err)) != 0) {
+        fprintf(stderr, "  attach: %s\n", err);
+        engine_close(e);
+        return NULL;
+    }
+    return e;
+}
+
+static int has_warning(const catalog_table *t, const char *needle)
+{
+    for (size_t i = 0; t && i < t->nwarnings; i++)
+        if (strstr(t->warnings[i], needle))
+            return 1;
+    return 0;
+}
+
+/* Two tables, several date partitions, files that are not data. */
+static void make_lake(void)
+{
+    write_trades("trades/date=2026-01-01/trades+0+00000000000000000000.parquet", 1, 100);
+    write_trades("trades/date=2026-01-01/trades+1+00000000000000000000.parquet", 1, 50);
+    write_trades("trades/date=2026-01-02/trades+0+00000000000000000100.parquet", 2, 70);
+    write_trades("trades/date=2026-01-03/trades+0+00000000000000000170.parquet", 3, 30);
+    write_bars("bars/date=2026-01-01/bars+0+00000000000000000000.parquet", 1, 10);
+    write_bars("bars/date=2026-01-02/bars+0+00000000000000000010.parquet", 2, 20);
+    /* Not data: in-flight, hidden, temporary, other formats, the catalog. */
+    write_trades("trades/date=2026-01-02/.tmp-trades+0+00000000000000000170.parquet", 2, 1000);
+    write_trades("trades/date=2026-01-02/_partial.parquet", 2, 1000);
+    write_text("trades/date=2026-01-02/x.parquet.tmp", "half");
+    write_text("trades/date=2026-01-02/y.tmp-42", "half");
+    write_text("trades/_SUCCESS", "");
+    write_text("trades/date=2026-01-03/notes.txt", "hello");
+    write_text("README", "lake");
+    write_trades(".hidden/date=2026-01-01/a.parquet", 1, 5);
+    write_trades("_scratch/a.parquet", 1, 5);
+}
+
+static void test_crawl_and_attach(void)
+{
+    setup();
+    make_lake();
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.version, 1);
+    CHECK_EQ_INT(st.written, 1);
+    CHECK_EQ_INT(st.tables, 2);
+    CHECK_EQ_INT(st.tables_added, 2);
+    CHECK_EQ_INT(st.partitions, 5);
+    CHECK_EQ_INT(st.partitions_added, 5);
+    CHECK_EQ_INT(st.partitions_unchanged, 0);
+    CHECK_EQ_INT(st.files, 6);
+    CHECK_EQ_INT(st.files_read, 6);
+    CHECK_EQ_INT(st.files_skipped, 0);
+    CHECK_EQ_INT(st.files_failed, 0);
+    /* .tmp-*.parquet, _partial.parquet, *.tmp, *.tmp-42, _SUCCESS, notes.txt, README */
+    CHECK_EQ_INT(st.files_ignored, 7);
+    CHECK_EQ_INT(st.rows, 100 + 50 + 70 + 30 + 10 + 20);
+    CHECK_EQ_INT(st.warnings, 0);
+
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    if (!c) {
+        teardown();
+        return;
+    }
+    CHECK_EQ_INT(c->version, 1);
+    CHECK_EQ_STR(c->database, "ticklake");
+    CHECK_EQ_INT(c->ntables, 2);
+    const catalog_table *t = catalog_find_table(c, "trades");
+    CHECK(t != NULL);
+    CHECK_EQ_STR(c->tables[0].name, "bars");
+    if (t) {
+        CHECK_EQ_INT(t->ncolumns, 4);
+        CHECK_EQ_STR(t->columns[0].name, "symbol");
+        CHECK_EQ_STR(t->columns[0].type, "VARCHAR");
+        CHECK_EQ_STR(t->columns[1].name, "ts");
+        CHECK_EQ_STR(t->columns[1].type, "TIMESTAMP_NS");
+        CHECK_EQ_STR(t->columns[2].type, "DOUBLE");
+        CHECK_EQ_STR(t->columns[3].type, "BIGINT");
+        CHECK_EQ_INT(t->nkeys, 1);
+        CHECK_EQ_STR(t->partition_keys[0].name, "date");
+        CHECK_EQ_STR(t->partition_keys[0].type, "DATE");
+        CHECK_EQ_INT(t->npartitions, 3);
+        CHECK_EQ_STR(t->partitions[0].location, "trades/date=2026-01-01");
+        CHECK_EQ_STR(t->partitions[0].values[0], "2026-01-01");
+        CHECK_EQ_INT(t->partitions[0].nfiles, 2);
+        CHECK_EQ_INT(t->partitions[0].rows, 150);
+        CHECK_EQ_STR(t->partitions[0].files[1].path,
+                     "trades/date=2026-01-01/trades+1+00000000000000000000.parquet");
+        CHECK_EQ_INT(t->partitions[1].rows, 70);
+        CHECK_EQ_INT(t->rows, 250);
+        CHECK_EQ_INT(t->files, 4);
+        CHECK(t->bytes > 0);
+        CHECK_EQ_INT(t->nschemas, 1);
+        CHECK_EQ_STR(t->time_column, "ts");
+        CHECK_EQ_INT(t->has_time, 1);
+        /* Exact to the ns: day 1 i=0, day 3 i=29 (29 s + 29 ns). */
+        CHECK_EQ_INT(t->min_time_ns, 1767225600000000000LL);
+        CHECK_EQ_INT(t->max_time_ns, 1767398400000000000LL + 29 * 1000000001LL);
+    }
+    const catalog_table *b = catalog_find_table(c, "bars");
+    if (b) {
+        CHECK_EQ_STR(b->time_column, "window_start");
+        CHECK_EQ_INT(b->has_time, 1);
+        CHECK_EQ_INT(b->rows, 30);
+    }
+    CHECK(catalog_find_table(c, "_scratch") == NULL);
+    CHECK(catalog_find_table(c, ".hidden") == NULL);
+
+    /* The JSON round-trips through catalog_parse. */
+    buf j1 = {0}, j2 = {0};
+    catalog_to_json(c, &j1);
+    catalog *c2 = NULL;
+    CHECK_EQ_INT(catalog_parse(j1.data, j1.len, &c2, err, sizeof(err)), 0);
+    if (c2)
+        catalog_to_json(c2, &j2);
+    CHECK(j2.data && strcmp(j1.data, j2.data) == 0);
+    catalog_free(c2);
+    buf_release(&j1);
+    buf_release(&j2);
+    catalog_free(c);
+
+    CHECK(access(lpath("_catalog/catalog.json"), F_OK) == 0);
+    CHECK(access(lpath("_catalog/versions/1.json"), F_OK) == 0);
+    CHECK_EQ_INT(catalog_load_version(lake, 1, &c, err, sizeof(err)), 0);
+    catalog_free(c);
+    CHECK_EQ_INT(catalog_load_version(lake, 7, &c, err, sizeof(err)), -1);
+
+    size_t n = 0;
+    engine *e = attach(&n);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ_INT(n, 2);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 250);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM bars"), 30);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades WHERE date = DATE '2026-01-02'"), 70);
+        CHECK_EQ_STR(qtext(e, "SELECT DISTINCT typeof(date), typeof(ts) FROM trades"),
+                     "DATE|TIMESTAMP_NS\n");
+        CHECK_EQ_STR(qtext(e, "SELECT max(ts) FROM trades"), "2026-01-03 00:00:29.000000029\n");
+        CHECK_EQ_STR(qtext(e, "SELECT date, count(*) FROM trades GROUP BY ALL ORDER BY 1"),
+                     "2026-01-01|150\n2026-01-02|70\n2026-01-03|30\n");
+        /* A filter on the partition key reads only that partition's files. */
+        CHECK(strstr(qtext(e, "EXPLAIN ANALYZE SELECT count(*) FROM trades "
+                              "WHERE date = DATE '2026-01-02'"),
+                     "Total Files Read: 1") != NULL);
+        /* Files written after the crawl into a known partition are seen. */
+        write_trades("trades/date=2026-01-03/trades+0+00000000000000000200.parquet", 3, 5);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 255);
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_incremental(void)
+{
+    setup();
+    make_lake();
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    /* Unchanged: nothing read, no new version. */
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.version, 1);
+    CHECK_EQ_INT(st.written, 0);
+    CHECK_EQ_INT(st.files_read, 0);
+    CHECK_EQ_INT(st.files_skipped, 6);
+    CHECK_EQ_INT(st.partitions_unchanged, 5);
+    CHECK_EQ_INT(st.partitions_added + st.partitions_changed + st.partitions_removed, 0);
+    CHECK_EQ_INT(st.rows, 280);
+
+    /* A new partition: only its file is read. */
+    write_trades("trades/date=2026-01-04/trades+0+00000000000000000200.parquet", 4, 40);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.version, 2);
+    CHECK_EQ_INT(st.written, 1);
+    CHECK_EQ_INT(st.files_read, 1);
+    CHECK_EQ_INT(st.files_skipped, 6);
+    CHECK_EQ_INT(st.partitions_added, 1);
+    CHECK_EQ_INT(st.partitions_unchanged, 5);
+    CHECK_EQ_INT(st.tables_added, 0);
+    CHECK_EQ_INT(st.rows, 320);
+    CHECK(access(lpath("_catalog/versions/2.json"), F_OK) == 0);
+    CHECK(access(lpath("_catalog/versions/1.json"), F_OK) == 0);
+
+    /* A rewritten file (other size) and a removed partition. */
+    write_trades("trades/date=2026-01-02/trades+0+00000000000000000100.parquet", 2, 7);
+    rm_rf(lpath("bars/date=2026-01-01"));
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.version, 3);
+    CHECK_EQ_INT(st.files_read, 1);
+    CHECK_EQ_INT(st.partitions_changed, 1);
+    CHECK_EQ_INT(st.partitions_removed, 1);
+    CHECK_EQ_INT(st.partitions_unchanged, 4);
+    CHECK_EQ_INT(st.rows, 320 - 70 + 7 - 10);
+
+    /* A table removed entirely; an empty table folder. */
+    rm_rf(lpath("bars"));
+    mkdir(lpath("empty"), 0755);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.tables, 2);
+    CHECK_EQ_INT(st.tables_removed, 1);
+    CHECK_EQ_INT(st.tables_added, 1);
+    CHECK_EQ_INT(st.partitions_removed, 1);
+
+    size_t n = 0;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(n, 1); /* "empty" has no columns: no view */
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 100 + 50 + 7 + 30 + 40);
+        engine_close(e);
+    }
+
+    /* All data of a table gone: the view stays, empty, with the old columns. */
+    rm_rf(lpath("trades"));
+    mkdir(lpath("trades"), 0755);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.partitions_removed, 4);
+    e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(n, 1);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 0);
+        CHECK_EQ_STR(qtext(e, "SELECT column_name, data_type FROM information_schema.columns "
+                              "WHERE table_name = 'trades' ORDER BY ordinal_position"),
+                     "symbol|VARCHAR\nts|TIMESTAMP_NS\nprice|DOUBLE\nsize|BIGINT\n"
+                     "date|DATE\n");
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_type_conflict(void)
+{
+    setup();
+    write_parquet("quotes/date=2026-01-01/a.parquet",
+                  "SELECT 'A' AS symbol, 5::BIGINT AS price, 1::INTEGER AS n");
+    write_parquet("quotes/date=2026-01-02/b.parquet",
+                  "SELECT 'B' AS symbol, 2.5::DOUBLE AS price, 2::BIGINT AS n, 'x' AS extra");
+    write_parquet("quotes/date=2026-01-03/c.parquet",
+                  "SELECT 'C' AS symbol, 7::BIGINT AS price, 3::SMALLINT AS n");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.warnings, 2);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "quotes");
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_INT(t->ncolumns, 4);
+        CHECK_EQ_STR(t->columns[1].name, "price");
+        CHECK_EQ_STR(t->columns[1].type, "DOUBLE");
+        CHECK_EQ_STR(t->columns[2].type, "BIGINT");
+        CHECK_EQ_STR(t->columns[3].name, "extra");
+        CHECK_EQ_INT(t->nschemas, 3);
+        CHECK(has_warning(t, "column 'price' has types BIGINT, DOUBLE across files: using DOUBLE"));
+        CHECK(has_warning(t, "column 'n' has types INTEGER, BIGINT, SMALLINT across files: using "
+                             "BIGINT"));
+    }
+    catalog_free(c);
+    size_t n = 0;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_STR(qtext(e, "SELECT symbol, price, typeof(price), n, typeof(n), extra "
+                              "FROM quotes ORDER BY symbol"),
+                     "A|5.0|DOUBLE|1|BIGINT|\\N\nB|2.5|DOUBLE|2|BIGINT|x\n"
+                     "C|7.0|DOUBLE|3|BIGINT|\\N\n");
+        CHECK_EQ_STR(qtext(e, "SELECT sum(price) FROM quotes"), "14.5\n");
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_bad_file(void)
+{
+    setup();
+    make_lake();
+    write_text("trades/date=2026-01-02/x.parquet", "this is not parquet at all, really not");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_failed, 1);
+    CHECK_EQ_INT(st.files_read, 7);
+    CHECK_EQ_INT(st.files, 6);
+    CHECK_EQ_INT(st.warnings, 1);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "trades");
+    if (t) {
+        CHECK_EQ_INT(t->nbad_files, 1);
+        CHECK_EQ_STR(t->bad_files[0].path, "trades/date=2026-01-02/x.parquet");
+        CHECK(strstr(t->bad_files[0].error, "Invalid Input Error") == t->bad_files[0].error);
+        CHECK(has_warning(t, "unable to read 'trades/date=2026-01-02/x.parquet': Invalid Input"));
+        CHECK_EQ_INT(t->rows, 250);
+    }
+    catalog_free(c);
+    /* Unchanged bad file: not read again, still reported. */
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_read, 0);
+    CHECK_EQ_INT(st.files_skipped, 7);
+    CHECK_EQ_INT(st.files_failed, 1);
+    CHECK_EQ_INT(st.written, 0);
+    /* Queries skip it. */
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 250);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades WHERE date = '2026-01-02'"), 70);
+        engine_close(e);
+    }
+    /* A partition holding only a bad file is no partition. */
+    write_text("trades/date=2026-01-09/y.parquet", "PAR1 not really");
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_failed, 2);
+    CHECK_EQ_INT(st.partitions, 5);
+    teardown();
+}
+
+static void test_layouts(void)
+{
+    setup();
+    /* Unpartitioned table; two key levels with an integer key; a stray folder. */
+    write_parquet("plain/a.parquet", "SELECT 1 AS x");
+    write_parquet("plain/b.parquet", "SELECT 2 AS x");
+    write_parquet("ticks/date=2026-01-01/hour=9/a.parquet", "SELECT 1 AS v");
+    write_parquet("ticks/date=2026-01-01/hour=10/a.parquet", "SELECT 2 AS v");
+    write_parquet("ticks/date=2026-01-02/hour=9/a.parquet", "SELECT 3 AS v");
+    write_parquet("ticks/date=2026-01-02/odd/a.parquet", "SELECT 4 AS v");
+    write_parquet("ticks/venue=X/a.parquet", "SELECT 5 AS v");
+    write_parquet("names/sym=A B/a.parquet", "SELECT 1 AS v");
+    write_parquet("names/sym=2026-13-01/a.parquet", "SELECT 2 AS v");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "plain");
+    if (t) {
+        CHECK_EQ_INT(t->nkeys, 0);
+        CHECK_EQ_INT(t->npartitions, 1);
+        CHECK_EQ_STR(t->partitions[0].location, "plain");
+        CHECK_EQ_INT(t->partitions[0].nvalues, 0);
+        CHECK_EQ_INT(t->rows, 2);
+        CHECK(t->time_column == NULL);
+    }
+    t = catalog_find_table(c, "ticks");
+    if (t) {
+        CHECK_EQ_INT(t->nkeys, 2);
+        CHECK_EQ_STR(t->partition_keys[0].name, "date");
+        CHECK_EQ_STR(t->partition_keys[0].type, "DATE");
+        CHECK_EQ_STR(t->partition_keys[1].name, "hour");
+        CHECK_EQ_STR(t->partition_keys[1].type, "BIGINT");
+        CHECK_EQ_INT(t->npartitions, 3);
+        CHECK(has_warning(t, "folder 'ticks/date=2026-01-02/odd' is not a key=value"));
+        CHECK(has_warning(t, "partition 'ticks/venue=X' has keys (venue) unlike the table's "
+                             "(date/hour): skipped"));
+    }
+    t = catalog_find_table(c, "names");
+    if (t)
+        CHECK_EQ_STR(t->partition_keys[0].type, "VARCHAR");
+    catalog_free(c);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(n, 3);
+        CHECK_EQ_INT(q64(e, "SELECT sum(x) FROM plain"), 3);
+        CHECK_EQ_STR(qtext(e, "SELECT date, hour, typeof(hour), v FROM ticks ORDER BY v"),
+                     "2026-01-01|9|BIGINT|1\n2026-01-01|10|BIGINT|2\n2026-01-02|9|BIGINT|3\n");
+        CHECK_EQ_INT(q64(e, "SELECT v FROM ticks WHERE hour = 10"), 2);
+        CHECK_EQ_STR(qtext(e, "SELECT sym FROM names ORDER BY v"), "A B\n2026-13-01\n");
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_missing_catalog(void)
+{
+    setup();
+    char err[512], want[256];
+    size_t n = 9;
+    CHECK_EQ_INT(catalog_attach(eng, lake, &n, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "no catalog in '%s': run 'ticklake crawl' first", lake);
+    CHECK_EQ_STR(err, want);
+    CHECK_EQ_INT(n, 0);
+    catalog *c = (catalog *)1;
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, want);
+    CHECK(c == NULL);
+    /* A lake that does not exist cannot be crawled. */
+    CHECK_EQ_INT(catalog_crawl(eng, "/nonexistent/lake", NULL, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "unable to list '/nonexistent/lake': No such file or directory");
+    /* A catalog that is not valid is an error, not a fresh start. */
+    write_text("_catalog/catalog.json", "{\"version\": 1");
+    CHECK_EQ_INT(catalog_crawl(eng, lake, NULL, err, sizeof(err)), -1);
+    CHECK(strstr(err, "unable to load '") == err);
+    teardown();
+    catalog_free(NULL);
+}
+
+/* Two crawls of one lake do not run at once. */
+static void test_lock(void)
+{
+    setup();
+    make_lake();
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    int fd = open(lpath("_catalog/.lock"), O_RDWR);
+    CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0);
+    char err[512], want[512];
+    CHECK_EQ_INT(catalog_crawl(eng, lake, &st, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "unable to lock '%s': another crawl is running",
+             lpath("_catalog/.lock"));
+    CHECK_EQ_STR(err, want);
+    close(fd);
+    CHECK_EQ_INT(crawl(&st), 0);
+    teardown();
+}
+
+static void test_parse_errors(void)
+{
+    char err[256];
+    catalog *c = NULL;
+    CHECK_EQ_INT(catalog_parse("[]", 2, &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "invalid catalog: not a JSON object");
+    const char *noversion = "{\"tables\": []}";
+    CHECK_EQ_INT(catalog_parse(noversion, strlen(noversion), &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "invalid catalog: no valid \"version\"");
+    const char *badvalues = "{\"version\": 2, \"tables\": [{\"name\": \"t\", \"partition_keys\": "
+                            "[{\"name\": \"date\", \"type\": \"DATE\"}], \"partitions\": "
+                            "[{\"location\": \"t/x\", \"values\": []}]}]}";
+    CHECK_EQ_INT(catalog_parse(badvalues, strlen(badvalues), &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "invalid catalog: partition 't/x': 0 values for 1 partition keys");
+    const char *ok = "{\"version\": 4, \"tables\": [{\"name\": \"t\", \"columns\": "
+                     "[{\"name\": \"a\", \"type\": \"BIGINT\"}]}]}";
+    CHECK_EQ_INT(catalog_parse(ok, strlen(ok), &c, err, sizeof(err)), 0);
+    if (c) {
+        CHECK_EQ_INT(c->version, 4);
+        CHECK_EQ_STR(c->tables[0].location, "t");
+        CHECK_EQ_INT(c->tables[0].ncolumns, 1);
+    }
+    catalog_free(c);
+}
+
+static void test_types(void)
+{
+    CHECK_EQ_STR(catalog_supertype("BIGINT", "BIGINT"), "BIGINT");
+    CHECK_EQ_STR(catalog_supertype("INTEGER", "BIGINT"), "BIGINT");
+    CHECK_EQ_STR(catalog_supertype("TINYINT", "SMALLINT"), "SMALLINT");
+    CHECK_EQ_STR(catalog_supertype("UINTEGER", "INTEGER"), "BIGINT");
+    CHECK_EQ_STR(catalog_supertype("UBIGINT", "BIGINT"), "HUGEINT");
+    CHECK_EQ_STR(catalog_supertype("UTINYINT", "USMALLINT"), "USMALLINT");
+    CHECK_EQ_STR(catalog_supertype("BIGINT", "DOUBLE"), "DOUBLE");
+    CHECK_EQ_STR(catalog_supertype("FLOAT", "DOUBLE"), "DOUBLE");
+    CHECK_EQ_STR(catalog_supertype("DECIMAL(18,3)", "BIGINT"), "DOUBLE");
+    CHECK_EQ_STR(catalog_supertype("TIMESTAMP", "TIMESTAMP_NS"), "TIMESTAMP_NS");
+    CHECK_EQ_STR(catalog_supertype("DATE", "TIMESTAMP_MS"), "TIMESTAMP_MS");
+    CHECK_EQ_STR(catalog_supertype("BIGINT", "VARCHAR"), "VARCHAR");
+    CHECK_EQ_STR(catalog_supertype("DATE", "BIGINT"), "VARCHAR");
+    CHECK_EQ_STR(catalog_supertype("BOOLEAN", "INTEGER"), "VARCHAR");
+
+    const char *dates[] = {"2026-01-01", "2024-02-29"};
+    const char *baddate[] = {"2026-01-01", "2023-02-29"};
+    const char *ints[] = {"9", "-10", "9223372036854775807"};
+    const char *big[] = {"9", "9223372036854775808"};
+    const char *mixed[] = {"2026-01-01", "7"};
+    CHECK_EQ_STR(catalog_key_type(dates, 2), "DATE");
+    CHECK_EQ_STR(catalog_key_type(baddate, 2), "VARCHAR");
+    CHECK_EQ_STR(catalog_key_type(ints, 3), "BIGINT");
+    CHECK_EQ_STR(catalog_key_type(big, 2), "VARCHAR");
+    CHECK_EQ_STR(catalog_key_type(mixed, 2), "VARCHAR");
+    CHECK_EQ_STR(catalog_key_type(NULL, 0), "VARCHAR");
+}
+
+TEST_MAIN(TEST(test_crawl_and_attach), TEST(test_incremental), TEST(test_type_conflict),
+          TEST(test_bad_file), TEST(test_layouts), TEST(test_missing_catalog), TEST(test_lock),
+          TEST(test_parse_errors), TEST(test_types))
