@@ -1,5 +1,5 @@
 # ticklake build. `./dev` wraps this with set-up; plain `make` works once
-# scripts/bootstrap has run (or DUCKDB_HOME points at an official libduckdb).
+# `./dev setup` has run (or DUCKDB_HOME points at an official libduckdb).
 
 CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb

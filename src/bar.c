@@ -73,20 +73,23 @@ void interval_name(int64_t interval_ns, char *out, size_t out_size)
 int interval_parse(const char *s, int64_t *interval_ns)
 {
     char *end;
-    long long n = strtoll(s, &end, 10);
-    if (end == s || n <= 0 || n > 1000000)
+    if (*s < '0' || *s > '9')
         return -1;
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-        if (strcmp(end, units[i].suffix) == 0) {
-            *interval_ns = n * units[i].ns;
-            return 0;
-        }
-    }
-    if (strcmp(end, "ns") == 0) {
-        *interval_ns = n;
-        return 0;
-    }
-    return -1;
+    long long n = strtoll(s, &end, 10);
+    if (end == s || n <= 0 || n > 1000000000)
+        return -1;
+    int64_t unit = 0;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        if (strcmp(end, units[i].suffix) == 0)
+            unit = units[i].ns;
+    if (strcmp(end, "ns") == 0)
+        unit = 1;
+    /* At most a week: longer is not a bar interval, and n * unit stays far
+     * from overflow. */
+    if (unit == 0 || n > BAR_MAX_INTERVAL_NS / unit)
+        return -1;
+    *interval_ns = n * unit;
+    return 0;
 }
 
 void bar_encode_json(const bar *b, buf *out)
@@ -134,14 +137,19 @@ int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t e
     static const char *const nums[] = {"open", "high", "low", "close", "turnover", "vwap"};
     double *dst[] = {&b->open, &b->high, &b->low, &b->close, &b->turnover, &b->vwap};
     for (size_t i = 0; i < 6; i++) {
-        if (json_get_num(o, nums[i], dst[i]) != 0) {
-            set_err(errstr, errstr_size, "field '%s' missing or not a number", nums[i]);
+        if (json_get_num(o, nums[i], dst[i]) != 0 || !isfinite(*dst[i])) {
+            set_err(errstr, errstr_size, "field '%s' missing or not a finite number", nums[i]);
             goto out;
         }
     }
     if (json_get_int(o, "window_start", &b->window_start) != 0 ||
         json_get_int(o, "volume", &b->volume) != 0 || json_get_int(o, "trades", &b->trades) != 0) {
         set_err(errstr, errstr_size, "field 'window_start', 'volume' or 'trades' missing");
+        goto out;
+    }
+    /* window_start + interval must be representable (window_end). */
+    if (b->window_start > INT64_MAX - b->interval_ns) {
+        set_err(errstr, errstr_size, "field 'window_start' out of range");
         goto out;
     }
     rc = 0;

@@ -22,6 +22,7 @@
 #include "util.h"
 
 #define BAR_MAX_INTERVALS 8
+#define BAR_MAX_INTERVAL_NS (7LL * 86400 * 1000000000) /* a week */
 
 typedef struct bar {
     char symbol[TICK_SYMBOL_MAX];

@@ -256,6 +256,25 @@ static void test_intervals(void)
     CHECK(interval_parse("x", &v) == -1);
     CHECK(interval_parse("5", &v) == -1);
     CHECK(interval_parse("-1s", &v) == -1);
+    /* Regression (found by fuzz_records): huge counts overflowed n * unit. */
+    CHECK(interval_parse("1000000d", &v) == -1);
+    CHECK(interval_parse("999999999h", &v) == -1);
+    CHECK(interval_parse("7d", &v) == 0 && v == 7 * 86400 * S);
+    CHECK(interval_parse("8d", &v) == -1);
+    CHECK(interval_parse(" 1s", &v) == -1);
+    bar b;
+    char err[128];
+    const char *edge = "{\"symbol\":\"A\",\"interval\":\"1s\",\"window_start\":9223372036854775807,"
+                       "\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"turnover\":1,\"vwap\":1,"
+                       "\"volume\":1,\"trades\":1}";
+    CHECK(bar_decode_json(edge, strlen(edge), &b, err, sizeof(err)) == -1);
+    /* Regression (found by fuzz_records): a number beyond double range is inf,
+     * which cannot be encoded back. */
+    const char *inf = "{\"symbol\":\"A\",\"interval\":\"1s\",\"window_start\":0,\"open\":1,"
+                      "\"high\":1,\"low\":1,\"close\":1,\"turnover\":1,\"vwap\":5e6666,"
+                      "\"volume\":1,\"trades\":1}";
+    CHECK(bar_decode_json(inf, strlen(inf), &b, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "vwap") != NULL);
     int64_t bad[] = {7 * S};
     CHECK(window_agg_new(bad, 1, 0) == NULL);
 }
