@@ -18,6 +18,11 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 {
     int ours = level <= 3 ? LOG_LVL_ERROR : level <= 5 ? LOG_LVL_WARN : level == 6 ? LOG_LVL_INFO
                                                                                    : LOG_LVL_DEBUG;
+    /* -X applies to every client a command makes; a consumer property on a
+     * producer (or the reverse) is expected, not worth a warning. */
+    if (strcmp(fac, "CONFWARN") == 0 &&
+        (strstr(msg, "is a consumer property") || strstr(msg, "is a producer property")))
+        ours = LOG_LVL_DEBUG;
     if (ours <= log_level)
         log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
 }
@@ -450,13 +455,167 @@ void kafka_producer_free(kafka_producer *p)
     free(p);
 }
 
-/* ---- consumer -------------------------------------------------------------- */
+/* ---- transactions ---------------------------------------------------------- */
 
 struct kafka_consumer {
     rd_kafka_t *rk;
     kafka_rebalance_handler rh;
     int have_rh;
 };
+
+#define TXN_TIMEOUT_MS 30000
+
+int kafka_supports_transactions(const kafka_opts *o, char *errstr, size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_of(o));
+    if (err) {
+        rd_kafka_destroy(rk);
+        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
+                       o->brokers, timeout_of(o), rd_kafka_err2str(err));
+    }
+    int32_t controller = rd_kafka_controllerid(rk, 0);
+    int have_controller = 0;
+    for (int k = 0; k < md->broker_cnt; k++)
+        if (md->brokers[k].id == controller)
+            have_controller = 1;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    return have_controller;
+}
+
+/* Maps a transactional error to KAFKA_TXN_* and fills errstr; frees error. */
+static int txn_result(rd_kafka_error_t *error, const char *what, char *errstr, size_t errstr_size)
+{
+    if (!error)
+        return KAFKA_TXN_OK;
+    int rc = rd_kafka_error_txn_requires_abort(error) ? KAFKA_TXN_ABORT : KAFKA_TXN_FATAL;
+    set_err(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return rc;
+}
+
+kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_id,
+                                       const char *transactional_id, char *errstr,
+                                       size_t errstr_size)
+{
+    const char *const defaults[] = {"client.id",
+                                    client_id ? client_id : "ticklake",
+                                    "transactional.id",
+                                    transactional_id,
+                                    "transaction.timeout.ms",
+                                    "10000",
+                                    "compression.type",
+                                    "lz4",
+                                    "linger.ms",
+                                    "5",
+                                    "batch.num.messages",
+                                    "10000",
+                                    "queue.buffering.max.messages",
+                                    "500000",
+                                    "partitioner",
+                                    "murmur2_random",
+                                    NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    kafka_producer *p = calloc(1, sizeof(*p));
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    p->rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!p->rk || check_handle(p->rk, o, errstr, errstr_size) != 0) {
+        kafka_producer_free(p);
+        return NULL;
+    }
+    /* Retriable errors (coordinator loading) are retried; the rest fail. */
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, TXN_TIMEOUT_MS);
+        if (!error)
+            break;
+        if (rd_kafka_error_is_retriable(error) && attempt < 5) {
+            LOG_WARN("kafka: init_transactions: %s; retrying", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        set_err(errstr, errstr_size, "unable to initialise transactions as '%s': %s",
+                transactional_id, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        kafka_producer_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr,
+                      errstr_size);
+}
+
+int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp *tps, size_t n,
+                           char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *e =
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+        e->offset = tps[i].offset;
+        if (tps[i].metadata[0]) {
+            e->metadata_size = strlen(tps[i].metadata);
+            e->metadata = malloc(e->metadata_size);
+            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
+        }
+    }
+    rd_kafka_consumer_group_metadata_t *cgmd = rd_kafka_consumer_group_metadata(c->rk);
+    int rc = KAFKA_TXN_OK;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error =
+            rd_kafka_send_offsets_to_transaction(p->rk, l, cgmd, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        rc = txn_result(error, "send offsets to transaction", errstr, errstr_size);
+        break;
+    }
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        return txn_result(error, "commit transaction", errstr, errstr_size);
+    }
+}
+
+int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        return txn_result(error, "abort transaction", errstr, errstr_size);
+    }
+}
+
+/* ---- consumer -------------------------------------------------------------- */
+
 
 static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
 {
@@ -518,6 +677,13 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
+    /* A restarted member with the same instance id takes its partitions back
+     * at once instead of waiting for a rebalance. */
+    if (o->group_instance_id &&
+        conf_set(conf, "group.instance.id", o->group_instance_id, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     kafka_consumer *c = calloc(1, sizeof(*c));
     if (rh) {
         c->rh = *rh;
@@ -590,6 +756,29 @@ void kafka_msg_release(kafka_msg *m)
         rd_kafka_message_destroy(m->handle);
         m->handle = NULL;
     }
+}
+
+int kafka_consumer_seek(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
+                        size_t errstr_size)
+{
+    if (n == 0)
+        return 0;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition)->offset =
+            tps[i].offset >= 0 ? tps[i].offset : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_error_t *error = rd_kafka_seek_partitions(c->rk, l, 10000);
+    int rc = 0;
+    if (error) {
+        rc = set_err(errstr, errstr_size, "seek failed: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+    }
+    for (int i = 0; rc == 0 && i < l->cnt; i++)
+        if (l->elems[i].err)
+            rc = set_err(errstr, errstr_size, "seek on '%s' [%d] failed: %s", l->elems[i].topic,
+                         (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,

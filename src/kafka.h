@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct kafka_tp;
+
 /* Connection options shared by every client. The strings are borrowed: they
  * must outlive every client made from the options. */
 typedef struct kafka_opts {
@@ -18,6 +20,7 @@ typedef struct kafka_opts {
     const char *const *props; /* "key=value" librdkafka properties (-X) */
     size_t nprops;
     int connect_timeout_ms;  /* how long a new client waits for the cluster; 0: 8000 */
+    const char *group_instance_id; /* consumers: static group membership (KIP-345); NULL none */
 } kafka_opts;
 
 /* Checks that the cluster answers a metadata request within the connect
@@ -79,16 +82,47 @@ int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);
 /* Destroys the producer without flushing. Accepts NULL. */
 void kafka_producer_free(kafka_producer *p);
 
+/* ---- transactions (exactly-once consume-transform-produce) ----------------- */
+
+/* 1 if the cluster can run transactions: it has a controller and answers
+ * InitProducerId. The embedded broker accepts but does not honour them
+ * (see docs/ARCHITECTURE.md), so it reports 0. */
+int kafka_supports_transactions(const kafka_opts *o, char *errstr, size_t errstr_size);
+
+/* A transactional producer with the given transactional.id (stable across
+ * restarts of the same instance, so a restart fences its predecessor and
+ * aborts what it left open). Calls init_transactions. */
+kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_id,
+                                       const char *transactional_id, char *errstr,
+                                       size_t errstr_size);
+
+/* Results of the transactional calls. */
+enum {
+    KAFKA_TXN_OK = 0,
+    KAFKA_TXN_ABORT = 1, /* abort, rewind the consumer, carry on */
+    KAFKA_TXN_FATAL = -1 /* the producer is unusable (e.g. fenced): stop */
+};
+
+typedef struct kafka_consumer kafka_consumer;
+
+int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size);
+/* Adds the consumer's offsets (with metadata) to the open transaction. */
+int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const struct kafka_tp *tps,
+                           size_t n, char *errstr, size_t errstr_size);
+int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size);
+int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
+
 /* ---- consumer ------------------------------------------------------------ */
 
 #define KAFKA_METADATA_MAX 128
 
-typedef struct kafka_tp {
+struct kafka_tp {
     const char *topic;
     int32_t partition;
     int64_t offset;                      /* for commits: the next offset to read */
     char metadata[KAFKA_METADATA_MAX];   /* committed with the offset ("" for none) */
-} kafka_tp;
+};
+typedef struct kafka_tp kafka_tp;
 
 /* Called when the group assigns or revokes partitions, before the assignment
  * changes. On revoke the callee finishes its work on those partitions (flush,
@@ -98,8 +132,6 @@ typedef struct kafka_rebalance_handler {
     void (*revoked)(void *opaque, const kafka_tp *tps, size_t n);
     void *opaque;
 } kafka_rebalance_handler;
-
-typedef struct kafka_consumer kafka_consumer;
 
 /* A group consumer of topics, with manual offset commits, reading committed
  * data only, from the earliest offset when the group has none. */
@@ -126,6 +158,11 @@ typedef struct kafka_msg {
 int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
                         size_t errstr_size);
 void kafka_msg_release(kafka_msg *m);
+
+/* Moves the consumer of each tp to tp->offset (the committed offset after an
+ * aborted transaction); offset -1 means the partition's beginning. */
+int kafka_consumer_seek(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
+                        size_t errstr_size);
 
 /* Commits the given offsets synchronously. */
 int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,

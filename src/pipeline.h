@@ -12,6 +12,7 @@
 
 #define TOPIC_TRADES "trades"
 #define TOPIC_BARS_PREFIX "bars."
+#define TOPIC_DLQ "dlq"
 #define TABLE_TRADES "trades"
 #define TABLE_BARS_PREFIX "bars_"
 
@@ -33,6 +34,8 @@ typedef struct pipeline_stats {
     atomic_llong trades_late;      /* process: (trade, interval) pairs dropped as late */
     atomic_llong bars_emitted;     /* process: bars produced */
     atomic_llong bad_records;      /* process + sink: records that could not be decoded */
+    atomic_llong dlq_records;      /* process: records sent to the dead-letter topic */
+    atomic_llong txn_aborts;       /* process: transactions aborted and replayed */
     atomic_llong lake_rows;        /* sink: rows made durable in the lake */
     atomic_llong lake_files;       /* sink: Parquet files written */
     atomic_llong process_lag;      /* process: consumer lag, records (a gauge) */

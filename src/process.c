@@ -17,7 +17,9 @@ typedef struct part_state {
     int owned;
     window_agg *agg;
     int64_t next_offset;  /* next input offset to read; -1 before the first record */
-    int64_t suppress_end; /* bars with window_end <= this were delivered before */
+    int64_t suppress_end; /* bars with window_end <= this were published before */
+    int64_t max_ts;       /* highest event time seen, INT64_MIN before any */
+    int64_t last_record;  /* mono_ns of the last record */
 } part_state;
 
 typedef struct proc {
@@ -25,31 +27,82 @@ typedef struct proc {
     pipeline_stats *st;
     kafka_producer *prod;
     kafka_consumer *cons;
+    int eos;    /* transactions on */
+    int in_txn; /* a transaction is open */
     char input[160];
+    char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
     part_state parts[MAX_PARTITIONS];
     buf rec;
-    int failed; /* a produce or commit failed: stop without committing more */
-    char errstr[512];
+    int failed; /* stop without committing more */
+    char errstr[1024];
 } proc;
 
-static void emit_bar(void *opaque, const bar *b)
+static void fail(proc *p, const char *fmt, const char *detail)
 {
-    proc *p = opaque;
+    if (!p->failed)
+        snprintf(p->errstr, sizeof(p->errstr), fmt, detail);
+    p->failed = 1;
+}
+
+/* Opens a transaction if none is open (exactly-once mode only). */
+static int ensure_txn(proc *p)
+{
+    if (!p->eos || p->in_txn || p->failed)
+        return p->failed ? -1 : 0;
+    char err[256];
+    if (kafka_txn_begin(p->prod, err, sizeof(err)) != KAFKA_TXN_OK) {
+        fail(p, "%s", err);
+        return -1;
+    }
+    p->in_txn = 1;
+    return 0;
+}
+
+static void produce(proc *p, const char *topic, const void *key, size_t key_len, const buf *value)
+{
+    char err[256];
+    if (ensure_txn(p) != 0)
+        return;
+    if (kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)) !=
+        0)
+        fail(p, "%s", err);
+}
+
+static void emit_bar(proc *p, const bar *b)
+{
     size_t i = 0;
     while (i < p->cfg->nintervals && p->cfg->intervals[i] != b->interval_ns)
         i++;
     buf_reset(&p->rec);
     bar_encode_json(b, &p->rec);
-    if (kafka_produce(p->prod, p->topics[i], b->symbol, strlen(b->symbol), p->rec.data,
-                      p->rec.len, p->errstr, sizeof(p->errstr)) != 0) {
-        p->failed = 1;
-        return;
-    }
+    produce(p, p->topics[i], b->symbol, strlen(b->symbol), &p->rec);
     atomic_fetch_add(&p->st->bars_emitted, 1);
 }
 
-/* The emit callback during replay: drops bars already delivered before. */
+/* Sends a record that could not be used to the dead-letter topic. */
+static void send_dlq(proc *p, const kafka_msg *m, const char *reason)
+{
+    buf_reset(&p->rec);
+    buf_puts(&p->rec, "{\"stage\":\"process\",\"topic\":");
+    buf_put_json_str(&p->rec, m->topic, strlen(m->topic));
+    buf_printf(&p->rec, ",\"partition\":%d,\"offset\":%lld,\"reason\":", (int)m->partition,
+               (long long)m->offset);
+    buf_put_json_str(&p->rec, reason, strlen(reason));
+    if (utf8_valid(m->value, m->value_len)) {
+        buf_puts(&p->rec, ",\"value\":");
+        buf_put_json_str(&p->rec, m->value, m->value_len);
+    } else {
+        buf_puts(&p->rec, ",\"value_base64\":\"");
+        buf_put_base64(&p->rec, m->value, m->value_len);
+        buf_putc(&p->rec, '"');
+    }
+    buf_putc(&p->rec, '}');
+    produce(p, p->dlq, m->key, m->key_len, &p->rec);
+    atomic_fetch_add(&p->st->dlq_records, 1);
+}
+
+/* The emit callback: drops bars published before a restart or rebalance. */
 typedef struct emit_ctx {
     proc *p;
     int64_t suppress_end;
@@ -63,19 +116,26 @@ static void emit_filtered(void *opaque, const bar *b)
     emit_bar(e->p, b);
 }
 
-/* Commits every owned partition in tps (or all owned partitions when tps is
- * NULL): bars first, then offsets with the watermark as metadata. */
-static int commit_parts(proc *p, const kafka_tp *only, size_t nonly)
+/* The progress record of a partition: offset to resume from and watermark. */
+static void progress_of(proc *p, int32_t part, kafka_tp *tp)
 {
-    if (p->failed)
-        return -1;
-    char err[256];
-    if (kafka_producer_flush(p->prod, FLUSH_TIMEOUT_MS, err, sizeof(err)) != 0) {
-        p->failed = 1;
-        snprintf(p->errstr, sizeof(p->errstr), "bars not delivered: %s", err);
-        return -1;
-    }
-    kafka_tp tps[MAX_PARTITIONS];
+    part_state *ps = &p->parts[part];
+    int64_t min_open = window_agg_min_open_offset(ps->agg);
+    tp->topic = p->input;
+    tp->partition = part;
+    tp->offset = min_open >= 0 ? min_open : ps->next_offset;
+    int64_t wm = window_agg_watermark(ps->agg);
+    if (wm < ps->suppress_end)
+        wm = ps->suppress_end;
+    if (wm == INT64_MIN)
+        tp->metadata[0] = '\0';
+    else
+        snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64, wm);
+}
+
+/* Collects the progress of owned partitions (all, or those in only). */
+static size_t collect_progress(proc *p, const kafka_tp *only, size_t nonly, kafka_tp *tps)
+{
     size_t n = 0;
     for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
         part_state *ps = &p->parts[part];
@@ -88,22 +148,93 @@ static int commit_parts(proc *p, const kafka_tp *only, size_t nonly)
             if (k == nonly)
                 continue;
         }
-        int64_t min_open = window_agg_min_open_offset(ps->agg);
-        kafka_tp *tp = &tps[n++];
-        tp->topic = p->input;
-        tp->partition = part;
-        tp->offset = min_open >= 0 ? min_open : ps->next_offset;
-        int64_t wm = window_agg_watermark(ps->agg);
-        if (wm < ps->suppress_end)
-            wm = ps->suppress_end;
-        snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64, wm);
+        progress_of(p, part, &tps[n++]);
     }
-    if (kafka_consumer_commit(p->cons, tps, n, err, sizeof(err)) != 0) {
-        /* A failed commit loses nothing: the next one covers it. */
-        LOG_WARN("process: %s", err);
+    return n;
+}
+
+/* (Re)starts a partition from what the group committed for it. */
+static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
+{
+    part_state *ps = &p->parts[part];
+    window_agg_free(ps->agg);
+    ps->agg = window_agg_new(p->cfg->intervals, p->cfg->nintervals, p->cfg->lateness_ns);
+    ps->owned = 1;
+    ps->next_offset = -1;
+    ps->max_ts = INT64_MIN;
+    ps->last_record = mono_ns();
+    ps->suppress_end = INT64_MIN;
+    long long wm;
+    if (committed && sscanf(committed->metadata, "wm=%lld", &wm) == 1)
+        ps->suppress_end = wm;
+}
+
+/* After an aborted transaction: drop the state of every owned partition and
+ * rewind the consumer to the committed offsets, as on a fresh assignment. */
+static void rewind_all(proc *p)
+{
+    kafka_tp tps[MAX_PARTITIONS];
+    size_t n = 0;
+    for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
+        if (!p->parts[part].owned)
+            continue;
+        memset(&tps[n], 0, sizeof(tps[n]));
+        tps[n].topic = p->input;
+        tps[n].partition = part;
+        n++;
+    }
+    char err[256];
+    if (kafka_consumer_committed(p->cons, tps, n, 10000, err, sizeof(err)) != 0 ||
+        kafka_consumer_seek(p->cons, tps, n, err, sizeof(err)) != 0) {
+        fail(p, "unable to rewind after an aborted transaction: %s", err);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        reset_partition(p, tps[i].partition, &tps[i]);
+    LOG_WARN("process: transaction aborted; replaying %zu partitions from their committed offsets",
+             n);
+}
+
+/* Records progress: in a transaction with the outputs (exactly-once), or by
+ * delivering every output and then committing offsets (at-least-once). */
+static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
+{
+    if (p->failed)
+        return -1;
+    kafka_tp tps[MAX_PARTITIONS];
+    size_t n = collect_progress(p, only, nonly, tps);
+    char err[512];
+    if (!p->eos) {
+        if (kafka_producer_flush(p->prod, FLUSH_TIMEOUT_MS, err, sizeof(err)) != 0) {
+            fail(p, "bars not delivered: %s", err);
+            return -1;
+        }
+        if (kafka_consumer_commit(p->cons, tps, n, err, sizeof(err)) != 0)
+            LOG_WARN("process: %s", err); /* the next commit covers it */
         return 0;
     }
-    return 0;
+    if (n == 0 && !p->in_txn)
+        return 0;
+    if (ensure_txn(p) != 0)
+        return -1;
+    int rc = kafka_txn_send_offsets(p->prod, p->cons, tps, n, err, sizeof(err));
+    if (rc == KAFKA_TXN_OK)
+        rc = kafka_txn_commit(p->prod, err, sizeof(err));
+    p->in_txn = 0;
+    if (rc == KAFKA_TXN_OK)
+        return 0;
+    if (rc == KAFKA_TXN_ABORT) {
+        LOG_WARN("process: %s", err);
+        if (kafka_txn_abort(p->prod, err, sizeof(err)) != KAFKA_TXN_OK) {
+            fail(p, "%s", err);
+            return -1;
+        }
+        atomic_fetch_add(&p->st->txn_aborts, 1);
+        rewind_all(p);
+        return p->failed ? -1 : 1;
+    }
+    fail(p, "%s", err);
+    return -1;
 }
 
 static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
@@ -120,20 +251,12 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         int32_t part = q[i].partition;
         if (part < 0 || part >= MAX_PARTITIONS) {
-            LOG_ERROR("process: partition %d beyond the supported %d", (int)part, MAX_PARTITIONS);
+            fail(p, "partition %s beyond the supported 1024", "");
             continue;
         }
-        part_state *ps = &p->parts[part];
-        window_agg_free(ps->agg);
-        ps->agg = window_agg_new(p->cfg->intervals, p->cfg->nintervals, p->cfg->lateness_ns);
-        ps->owned = 1;
-        ps->next_offset = -1;
-        ps->suppress_end = INT64_MIN;
-        long long wm;
-        if (sscanf(q[i].metadata, "wm=%lld", &wm) == 1)
-            ps->suppress_end = wm;
+        reset_partition(p, part, &q[i]);
         LOG_INFO("process: partition %d from offset %lld%s", (int)part, (long long)q[i].offset,
-                 ps->suppress_end != INT64_MIN ? " (replaying open windows)" : "");
+                 p->parts[part].suppress_end != INT64_MIN ? " (replaying open windows)" : "");
     }
     free(q);
 }
@@ -141,7 +264,9 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
 static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
 {
     proc *p = opaque;
-    commit_parts(p, tps, n);
+    /* Everything done so far is committed before the partitions go. */
+    if (commit_progress(p, NULL, 0) < 0)
+        LOG_WARN("process: could not commit before giving up partitions: %s", p->errstr);
     for (size_t i = 0; i < n; i++) {
         int32_t part = tps[i].partition;
         if (part < 0 || part >= MAX_PARTITIONS)
@@ -150,6 +275,64 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         window_agg_free(ps->agg);
         ps->agg = NULL;
         ps->owned = 0;
+    }
+}
+
+/* Handles one input record. */
+static void handle_record(proc *p, const kafka_msg *m, int64_t *logged_bad)
+{
+    part_state *ps =
+        m->partition >= 0 && m->partition < MAX_PARTITIONS ? &p->parts[m->partition] : NULL;
+    if (!ps || !ps->owned) {
+        LOG_WARN("process: record from unowned partition %d ignored", (int)m->partition);
+        return;
+    }
+    trade t;
+    char derr[256];
+    ps->next_offset = m->offset + 1;
+    ps->last_record = mono_ns();
+    if (trade_decode_json(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
+        if ((*logged_bad)++ < 100)
+            LOG_WARN("process: bad record at '%s' [%d] offset %lld: %s", m->topic,
+                     (int)m->partition, (long long)m->offset, derr);
+        atomic_fetch_add(&p->st->bad_records, 1);
+        send_dlq(p, m, derr);
+        return;
+    }
+    if (t.ts > ps->max_ts)
+        ps->max_ts = t.ts;
+    int64_t wm_before = window_agg_watermark(ps->agg);
+    emit_ctx ec = {p, ps->suppress_end};
+    int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
+    atomic_fetch_add(&p->st->trades_processed, 1);
+    if (late) {
+        atomic_fetch_add(&p->st->trades_late, late);
+        /* Late only for windows this run closed: a replay after a restart
+         * sees the same trade late again, and sends it again only if it was
+         * not already part of committed progress. */
+        char reason[160];
+        snprintf(reason, sizeof(reason),
+                 "late: event time %lld is behind the watermark %lld for %d interval(s)",
+                 (long long)t.ts, (long long)wm_before, late);
+        send_dlq(p, m, reason);
+    }
+}
+
+/* Advances the watermark of partitions that have been quiet for the idle
+ * timeout by the wall time since their last record. */
+static void advance_idle(proc *p, int64_t now)
+{
+    if (p->cfg->idle_timeout_ns <= 0)
+        return;
+    for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
+        part_state *ps = &p->parts[part];
+        if (!ps->owned || ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0)
+            continue;
+        int64_t quiet = now - ps->last_record;
+        if (quiet < p->cfg->idle_timeout_ns)
+            continue;
+        emit_ctx ec = {p, ps->suppress_end};
+        window_agg_advance(ps->agg, ps->max_ts + quiet - p->cfg->lateness_ns, emit_filtered, &ec);
     }
 }
 
@@ -162,69 +345,85 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     p->cfg = cfg;
     p->st = st;
     const char *prefix = cfg->topic_prefix ? cfg->topic_prefix : "";
+    const char *group = cfg->group ? cfg->group : GROUP_PROCESS;
     snprintf(p->input, sizeof(p->input), "%s%s", prefix, TOPIC_TRADES);
+    snprintf(p->dlq, sizeof(p->dlq), "%s%s", prefix, TOPIC_DLQ);
     buf_init(&p->rec);
     int rc = -1;
-    const char *outs[BAR_MAX_INTERVALS];
+    const char *outs[BAR_MAX_INTERVALS + 1];
     for (size_t i = 0; i < cfg->nintervals; i++) {
         char name[32];
         interval_name(cfg->intervals[i], name, sizeof(name));
         snprintf(p->topics[i], sizeof(p->topics[i]), "%s%s%s", prefix, TOPIC_BARS_PREFIX, name);
         outs[i] = p->topics[i];
     }
+    outs[cfg->nintervals] = p->dlq;
     const char *in[] = {p->input};
     if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, errstr,
                             errstr_size) != 0 ||
-        kafka_ensure_topics(&cfg->kafka, outs, cfg->nintervals, cfg->partitions, cfg->replication,
-                            errstr, errstr_size) != 0)
+        kafka_ensure_topics(&cfg->kafka, outs, cfg->nintervals + 1, cfg->partitions,
+                            cfg->replication, errstr, errstr_size) != 0)
         goto out;
-    p->prod = kafka_producer_new(&cfg->kafka, "ticklake-process", errstr, errstr_size);
+
+    int txn = kafka_supports_transactions(&cfg->kafka, errstr, errstr_size);
+    if (txn < 0)
+        goto out;
+    if (cfg->eos == 1 && !txn) {
+        set_err(errstr, errstr_size,
+                "exactly-once needs transactions, which '%s' does not support (the embedded "
+                "broker does not); use --eos off",
+                cfg->kafka.brokers);
+        goto out;
+    }
+    p->eos = cfg->eos == 0 ? 0 : txn;
+    if (p->eos) {
+        char txn_id[256];
+        snprintf(txn_id, sizeof(txn_id), "%s%s-%s", prefix, group,
+                 cfg->instance_id ? cfg->instance_id : "0");
+        p->prod = kafka_txn_producer_new(&cfg->kafka, "ticklake-process", txn_id, errstr,
+                                         errstr_size);
+        LOG_INFO("process: exactly-once, transactional id '%s'", txn_id);
+    } else {
+        if (cfg->eos == -1)
+            LOG_INFO("process: '%s' has no transactions: at-least-once", cfg->kafka.brokers);
+        p->prod = kafka_producer_new(&cfg->kafka, "ticklake-process", errstr, errstr_size);
+    }
     if (!p->prod)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = p};
-    p->cons = kafka_consumer_new(&cfg->kafka, cfg->group ? cfg->group : GROUP_PROCESS, in, 1, &rh,
-                                 errstr, errstr_size);
+    kafka_opts copts = cfg->kafka;
+    char member[256];
+    snprintf(member, sizeof(member), "%s%s-%s", prefix, group,
+             cfg->instance_id ? cfg->instance_id : "0");
+    copts.group_instance_id = member;
+    p->cons = kafka_consumer_new(&copts, group, in, 1, &rh, errstr, errstr_size);
     if (!p->cons)
         goto out;
 
-    int64_t commit_every = cfg->commit_interval_ns > 0 ? cfg->commit_interval_ns : NS_PER_SEC;
+    int64_t commit_every = cfg->commit_interval_ns > 0 ? cfg->commit_interval_ns
+                           : p->eos                 ? 100 * 1000000LL
+                                                    : NS_PER_SEC;
     int64_t next_commit = mono_ns() + commit_every;
-    int64_t next_drain_check = 0;
+    int64_t next_drain_check = 0, next_idle_check = 0;
     int64_t logged_bad = 0;
     for (;;) {
         if (atomic_load(&ctl->stop) || p->failed)
             break;
         kafka_msg m;
-        int r = kafka_consumer_poll(p->cons, 100, &m, errstr, errstr_size);
+        int r = kafka_consumer_poll(p->cons, 50, &m, errstr, errstr_size);
         if (r < 0)
             goto out;
         if (r > 0) {
-            part_state *ps = m.partition >= 0 && m.partition < MAX_PARTITIONS
-                                 ? &p->parts[m.partition]
-                                 : NULL;
-            trade t;
-            char derr[256];
-            if (!ps || !ps->owned) {
-                LOG_WARN("process: record from unowned partition %d ignored", (int)m.partition);
-            } else if (trade_decode_json(m.value, m.value_len, &t, derr, sizeof(derr)) != 0) {
-                if (logged_bad++ < 100)
-                    LOG_WARN("process: bad record at '%s' [%d] offset %lld: %s", m.topic,
-                             (int)m.partition, (long long)m.offset, derr);
-                atomic_fetch_add(&st->bad_records, 1);
-                ps->next_offset = m.offset + 1;
-            } else {
-                emit_ctx ec = {p, ps->suppress_end};
-                int late = window_agg_add(ps->agg, &t, m.offset, emit_filtered, &ec);
-                if (late)
-                    atomic_fetch_add(&st->trades_late, late);
-                atomic_fetch_add(&st->trades_processed, 1);
-                ps->next_offset = m.offset + 1;
-            }
+            handle_record(p, &m, &logged_bad);
             kafka_msg_release(&m);
         }
         int64_t now = mono_ns();
+        if (now >= next_idle_check) {
+            advance_idle(p, now);
+            next_idle_check = now + 100 * 1000000LL;
+        }
         if (now >= next_commit) {
-            commit_parts(p, NULL, 0);
+            commit_progress(p, NULL, 0);
             atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
             next_commit = now + commit_every;
         }
@@ -234,11 +433,9 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
                 break;
         }
     }
+    if (!p->failed)
+        commit_progress(p, NULL, 0);
     if (p->failed) {
-        set_err(errstr, errstr_size, "%s", p->errstr);
-        goto out;
-    }
-    if (commit_parts(p, NULL, 0) != 0) {
         set_err(errstr, errstr_size, "%s", p->errstr);
         goto out;
     }
@@ -248,6 +445,10 @@ out:
     if (p->cons) {
         /* Closing revokes the assignment, which commits once more. */
         kafka_consumer_close(p->cons);
+    }
+    if (p->eos && p->in_txn && p->prod) {
+        char err[256];
+        kafka_txn_abort(p->prod, err, sizeof(err));
     }
     kafka_producer_free(p->prod);
     for (int i = 0; i < MAX_PARTITIONS; i++)

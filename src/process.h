@@ -2,14 +2,22 @@
  *
  * A member of consumer group GROUP_PROCESS reading TOPIC_TRADES. Each input
  * partition has its own windows (bar.h). Closed bars go to "bars.<interval>"
- * keyed by symbol. Progress is committed every commit interval: first every
- * bar produced so far is delivered, then each partition's offset is committed
- * as the lowest offset still needed by an open window, with the partition's
- * watermark in the commit metadata. After a restart or rebalance the new owner
- * replays from that offset and suppresses bars for windows that ended at or
- * before the committed watermark (they were already delivered), so output is
- * not doubled except for bars delivered after the last commit and before a
- * crash (at-least-once). */
+ * keyed by symbol; records that cannot be decoded, and trades too late for a
+ * window, go to TOPIC_DLQ with the reason.
+ *
+ * Progress is recorded per input partition as an offset and a watermark: the
+ * offset is the lowest one still needed by an open window (so a new owner
+ * rebuilds every open window by replaying from it), and the watermark, kept
+ * in the commit metadata ("wm=<ns>"), tells the new owner which bars were
+ * already published (every window ending at or before it).
+ *
+ * With exactly-once on (the default on a cluster that supports transactions),
+ * outputs and offsets go into one Kafka transaction per commit interval, so a
+ * crash at any point leaves either all of an interval's bars and its offsets,
+ * or none; on an abortable error the transaction is aborted, state dropped and
+ * the consumer rewound to the committed offsets. Without it (the embedded
+ * broker), bars are flushed before offsets are committed: at-least-once, with
+ * duplicates only for bars delivered between the last commit and a crash. */
 #ifndef TICKLAKE_PROCESS_H
 #define TICKLAKE_PROCESS_H
 
@@ -26,7 +34,10 @@ typedef struct process_config {
     int64_t intervals[BAR_MAX_INTERVALS];
     size_t nintervals;
     int64_t lateness_ns;
-    int64_t commit_interval_ns; /* 0: 1 s */
+    int64_t commit_interval_ns; /* 0: 100 ms with transactions, else 1 s */
+    int64_t idle_timeout_ns;    /* advance a quiet partition's watermark by wall time after this; 0: never */
+    int eos;                    /* -1 auto (on when the cluster supports transactions), 0 off, 1 on */
+    const char *instance_id;    /* makes the transactional.id: <group>-<instance_id>; NULL: "0" */
     int partitions;             /* for output topics that must be created */
     int replication;
 } process_config;

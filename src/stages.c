@@ -20,6 +20,9 @@ void stage_opts_init(stage_opts *o)
     o->rate = "10000";
     o->intervals = "1s,1m";
     o->lateness = NS_PER_SEC;
+    o->eos = "auto";
+    o->instance_id = "0";
+    o->idle_timeout = 5 * NS_PER_SEC;
     o->lake = "./lake";
     o->roll_rows = 1000000;
     o->roll_interval = 60 * NS_PER_SEC;
@@ -90,6 +93,17 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     out->replication = (int)o->replication;
     out->topic_prefix = o->topic_prefix;
     out->lateness_ns = o->lateness;
+    out->idle_timeout_ns = o->idle_timeout;
+    out->commit_interval_ns = o->commit_interval;
+    out->instance_id = o->instance_id;
+    if (strcmp(o->eos, "auto") == 0)
+        out->eos = -1;
+    else if (strcmp(o->eos, "on") == 0)
+        out->eos = 1;
+    else if (strcmp(o->eos, "off") == 0)
+        out->eos = 0;
+    else
+        return cli_usage_error(cmd, "--eos must be auto, on or off, not '%s'", o->eos);
     char tmp[256];
     if (strlcpy_tl(tmp, o->intervals, sizeof(tmp)) >= sizeof(tmp))
         return cli_usage_error(cmd, "--intervals is too long");

@@ -21,6 +21,9 @@ typedef struct stage_opts {
     /* process */
     const char *intervals;
     int64_t lateness;
+    const char *eos; /* auto, on, off */
+    const char *instance_id;
+    int64_t idle_timeout, commit_interval;
     /* sink */
     const char *lake;
     int64_t roll_rows, roll_interval;
@@ -54,9 +57,17 @@ void stage_opts_init(stage_opts *o);
 #define STAGE_PROCESS_OPTIONS(o)                                                                   \
     {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                          \
      "bar intervals, comma-separated (default 1s,1m)"},                                            \
+        {0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                       \
+         "allowed lateness before a window closes (default 1s)"},                                  \
+        {0, "idle-timeout", CLI_DURATION, &(o)->idle_timeout, "DUR",                               \
+         "a partition quiet this long advances by wall time (default 5s; 0 never)"},               \
+        {0, "eos", CLI_STRING, &(o)->eos, "auto|on|off",                                           \
+         "exactly-once with Kafka transactions (default auto: on if the cluster has them)"},       \
+        {0, "instance-id", CLI_STRING, &(o)->instance_id, "ID",                                    \
+         "this instance's stable id in its group, for its transactional.id (default 0)"},          \
     {                                                                                              \
-        0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                        \
-            "allowed lateness before a window closes (default 1s)"                                 \
+        0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                          \
+            "how often progress is committed (default 100ms with transactions, else 1s)"           \
     }
 #define STAGE_SINK_OPTIONS(o)                                                                      \
     {0, "lake", CLI_STRING, &(o)->lake, "PATH", "lake directory (default ./lake)"},                \

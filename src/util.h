@@ -42,6 +42,11 @@ void buf_put_double(buf *b, double v);
 /* Appends s as a JSON string literal, quotes included. */
 void buf_put_json_str(buf *b, const char *s, size_t n);
 
+/* Appends the base64 (RFC 4648, padded) encoding of p[0..n) to b. */
+void buf_put_base64(buf *b, const void *p, size_t n);
+/* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
+int utf8_valid(const void *s, size_t n);
+
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_tl(char *dst, const char *src, size_t dstsz);
 

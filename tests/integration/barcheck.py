@@ -36,6 +36,8 @@ def main():
     ap.add_argument("--intervals", default="1s,1m")
     ap.add_argument("--allow-extra", action="store_true",
                     help="bars beyond the surely-closed windows are fine if correct")
+    ap.add_argument("--all", action="store_true",
+                    help="every window must have closed (the partitions went idle)")
     a = ap.parse_args()
     intervals = {s: parse_interval(s) for s in a.intervals.split(",")}
 
@@ -68,7 +70,7 @@ def main():
             "vwap": sum(t["price"] * t["size"] for t in ts) / vol,
         }
         key = (name, sym, start)
-        if start + intervals[name] <= wm[p] - a.lateness_ns:
+        if a.all or start + intervals[name] <= wm[p] - a.lateness_ns:
             expected[key] = b
         else:
             maybe[key] = b
