@@ -5,7 +5,7 @@ CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb
 DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 
-PKGS     := rdkafka libcurl
+PKGS     := rdkafka libcurl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) $(shell pkg-config --cflags $(PKGS))
@@ -58,11 +58,21 @@ build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
 
+# The S3 backend against a real S3-compatible server (versitygw) on loopback.
+S3_LIVE := $(BUILD)/tests/s3/test_s3_live
+$(S3_LIVE): tests/s3/test_s3_live.c tests/unit/testlib.h $(BUILD)/libticklake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
+.PHONY: s3-live
+s3-live: $(S3_LIVE)
+	@tests/s3/run.sh $(S3_LIVE)
+
+FORMAT_FILES = src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/s3/*.c
 format:
-	clang-format -i src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+	clang-format -i $(FORMAT_FILES)
 
 format-check:
-	clang-format --dry-run -Werror src/*.c src/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c
+	clang-format --dry-run -Werror $(FORMAT_FILES)
 
 clean:
 	rm -rf build ticklake

@@ -71,7 +71,7 @@ install_missing() {
 
 # Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
 # scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev ca-certificates
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then
@@ -82,6 +82,9 @@ if [ "$want_test" -eq 1 ]; then
     # python3 picks free ports for the Kafka fixture.
     need kcat clang clang-format
     have python3 || need python3
+    # Go builds the S3-compatible test server (tests/s3/s3server.sh; it needs Go 1.25 or later,
+    # which this project's machines carry; Debian's golang-go is older and only a last resort).
+    have go || [ -x /usr/local/go/bin/go ] || need golang-go
 fi
 install_missing
 

@@ -9,6 +9,7 @@
 #   asan         make asan: the unit tests again under AddressSanitizer + UBSan
 #   embedded     tests/integration/t*.sh against `ticklake broker` (librdkafka's mock cluster)
 #   real         the same scripts against a real Apache Kafka 3.9.1 (tests/kafka/kafka.sh)
+#   s3           the S3 backend against a real S3-compatible server (tests/s3/run.sh)
 #   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus
 # --quick skips asan, the real broker and fuzz.
 #
@@ -242,6 +243,26 @@ if [ "$QUICK" -eq 0 ]; then
         fi
         KAFKA_DIR=
     fi
+fi
+
+# (e2) The S3 backend against a real S3-compatible server (versitygw) on loopback, with
+# authentication on; tests/s3/run.sh starts it and always stops it.
+if [ "$QUICK" -eq 0 ]; then
+    header "s3: make s3-live (real S3 server on loopback)"
+    log=$WORK/logs/s3.log
+    p=0
+    f=0
+    make -j"$JOBS" s3-live 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+    if [[ $line =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+        p=${BASH_REMATCH[1]}
+        f=${BASH_REMATCH[2]}
+    fi
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+    PASSED=$((PASSED + p))
+    FAILED=$((FAILED + f))
+    footer s3 "$p" "$f"
 fi
 
 # (f) Fuzz targets, each for a bounded time. The corpus is copied so that the new inputs libFuzzer
