@@ -1,6 +1,7 @@
 /* lakepath.c - lake names and partition paths; see lakepath.h. */
 #include "lakepath.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,9 @@ int64_t lake_day_start(int64_t ns)
     int64_t days = ns / NS_PER_DAY;
     if (ns % NS_PER_DAY < 0)
         days--;
+    /* The first day of int64 ns time starts before INT64_MIN: clamp to it. */
+    if (days < INT64_MIN / NS_PER_DAY)
+        return INT64_MIN;
     return days * NS_PER_DAY;
 }
 
@@ -63,7 +67,8 @@ int lake_parse_date(const char *s, int64_t *ns)
         sscanf(s, "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
         return -1;
     static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+    /* int64 ns since the epoch spans 1677-09-21 to 2262-04-11: whole years 1678..2261. */
+    if (y < 1678 || y > 2261 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
         return -1;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m == 2 && d == 29 && !leap)

@@ -13,31 +13,12 @@
 #include "engine.h"
 #include "lakepath.h"
 #include "log.h"
+#include "tables.h"
 #include "tick.h"
 #include "util.h"
 
 #define MAX_PARTITIONS 1024
 #define MAX_DATES 64
-
-static const engine_column trade_columns[] = {
-    {"symbol", ENGINE_VARCHAR}, {"ts", ENGINE_TIMESTAMP_NS}, {"price", ENGINE_DOUBLE},
-    {"size", ENGINE_BIGINT},    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},
-    {"source", ENGINE_VARCHAR}};
-static const engine_table trade_table = {"trades", trade_columns,
-                                         sizeof(trade_columns) / sizeof(trade_columns[0]),
-                                         "symbol, ts, id"};
-
-static const engine_column bar_columns[] = {
-    {"symbol", ENGINE_VARCHAR}, {"window_start", ENGINE_TIMESTAMP_NS},
-    {"open", ENGINE_DOUBLE},    {"high", ENGINE_DOUBLE},
-    {"low", ENGINE_DOUBLE},     {"close", ENGINE_DOUBLE},
-    {"volume", ENGINE_BIGINT},  {"vwap", ENGINE_DOUBLE},
-    {"trades", ENGINE_BIGINT},  {"turnover", ENGINE_DOUBLE}};
-static const engine_table bar_table = {"bars", bar_columns,
-                                       sizeof(bar_columns) / sizeof(bar_columns[0]),
-                                       "symbol, window_start"};
-
-typedef enum { KIND_TRADES, KIND_BARS } topic_kind;
 
 typedef struct date_run {
     int64_t day_start;
@@ -61,7 +42,8 @@ typedef struct sink {
     pipeline_stats *st;
     engine *eng;
     kafka_consumer *cons;
-    topic_kind kinds[SINK_MAX_TOPICS];
+    const lake_table *kinds[SINK_MAX_TOPICS];
+    lake_row row; /* the record being decoded */
     char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
     const char *topics[SINK_MAX_TOPICS];
     char tables[SINK_MAX_TOPICS][64];
@@ -89,9 +71,8 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
         b->topic = topic;
         b->partition = partition;
         b->next_offset = -1;
-        b->batch = engine_batch_new(s->eng, s->kinds[topic] == KIND_TRADES ? &trade_table
-                                                                           : &bar_table,
-                                    s->errstr, sizeof(s->errstr));
+        b->batch = engine_batch_new(s->eng, s->kinds[topic]->schema, s->errstr,
+                                    sizeof(s->errstr));
         if (!b->batch) {
             free(b);
             s->failed = 1;
@@ -109,7 +90,7 @@ static int flush_buf(sink *s, pbuf *b)
         return s->failed ? -1 : 0;
     const char *topic = s->topics[b->topic];
     const char *table = s->tables[b->topic];
-    const char *tcol = s->kinds[b->topic] == KIND_TRADES ? "ts" : "window_start";
+    const char *tcol = s->kinds[b->topic]->time_column;
     int64_t rows_total = 0;
     for (size_t i = 0; i < b->ndates; i++) {
         char date[LAKE_DATE_LEN], dir[PATH_MAX], name[256], tmp[PATH_MAX + 300],
@@ -253,20 +234,10 @@ static void add_record(sink *s, const kafka_msg *m)
     pbuf *b = t >= 0 ? get_buf(s, t, m->partition, 1) : NULL;
     if (!b)
         return;
-    /* A record of a new date when the date table is full: write out first. */
     char err[256];
-    engine_value v[10];
-    int64_t ts;
-    int rc;
-    trade tr;
-    bar br;
-    if (s->kinds[t] == KIND_TRADES) {
-        rc = trade_decode_json(m->value, m->value_len, &tr, err, sizeof(err));
-        ts = tr.ts;
-    } else {
-        rc = bar_decode_json(m->value, m->value_len, &br, err, sizeof(err));
-        ts = br.window_start;
-    }
+    lake_row *row = &s->row;
+    int rc = s->kinds[t]->decode(m->value, m->value_len, row, err, sizeof(err));
+    int64_t ts = row->time_ns;
     b->next_offset = m->offset + 1;
     b->dirty = 1;
     if (rc != 0) {
@@ -277,6 +248,7 @@ static void add_record(sink *s, const kafka_msg *m)
         atomic_fetch_add(&s->st->bad_records, 1);
         return;
     }
+    /* A record of a new date when the date table is full: write out first. */
     if (b->ndates == MAX_DATES) {
         int64_t day = lake_day_start(ts);
         size_t i = 0;
@@ -291,27 +263,7 @@ static void add_record(sink *s, const kafka_msg *m)
             b->dirty = 1;
         }
     }
-    if (s->kinds[t] == KIND_TRADES) {
-        v[0].s = tr.symbol;
-        v[1].i = tr.ts;
-        v[2].d = tr.price;
-        v[3].i = tr.size;
-        v[4].i = tr.id;
-        v[5].s = tr.venue[0] ? tr.venue : NULL;
-        v[6].s = tr.source[0] ? tr.source : NULL;
-    } else {
-        v[0].s = br.symbol;
-        v[1].i = br.window_start;
-        v[2].d = br.open;
-        v[3].d = br.high;
-        v[4].d = br.low;
-        v[5].d = br.close;
-        v[6].i = br.volume;
-        v[7].d = br.vwap;
-        v[8].i = br.trades;
-        v[9].d = br.turnover;
-    }
-    if (engine_batch_append(b->batch, v, s->errstr, sizeof(s->errstr)) != 0) {
+    if (engine_batch_append(b->batch, row->values, s->errstr, sizeof(s->errstr)) != 0) {
         s->failed = 1;
         return;
     }
@@ -339,10 +291,11 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         snprintf(s->topic_names[i], sizeof(s->topic_names[i]), "%s%s",
                  cfg->topic_prefix ? cfg->topic_prefix : "", t);
         s->topics[i] = s->topic_names[i];
-        if (strncmp(t, TOPIC_BARS_PREFIX, strlen(TOPIC_BARS_PREFIX)) == 0)
-            s->kinds[i] = KIND_BARS;
-        else
-            s->kinds[i] = KIND_TRADES;
+        s->kinds[i] = lake_table_for(t);
+        if (!s->kinds[i]) {
+            set_err(errstr, errstr_size, "sink: no lake table for topic '%s'", t);
+            goto out;
+        }
         if (lake_table_for_topic(t, s->tables[i], sizeof(s->tables[i])) != 0) {
             set_err(errstr, errstr_size, "sink: topic name '%s' cannot name a table", t);
             goto out;

@@ -28,6 +28,12 @@ static void test_dates(void)
     CHECK(lake_parse_date("2024-01-01x", &ns) == -1);
     CHECK_EQ_INT(lake_day_start(1764115200LL * NS_PER_SEC + 5), 1764115200LL * NS_PER_SEC);
     CHECK_EQ_INT(lake_day_start(-1), -86400LL * NS_PER_SEC);
+    /* Regressions (found by fuzz_csv): dates outside int64 ns time overflowed. */
+    CHECK(lake_parse_date("2263-01-01", &ns) == -1);
+    CHECK(lake_parse_date("1677-12-31", &ns) == -1);
+    CHECK(lake_parse_date("2261-12-31", &ns) == 0);
+    CHECK_EQ_INT(lake_day_start(INT64_MIN), INT64_MIN);
+    lake_date(INT64_MIN, d); /* must not overflow */
 }
 
 static void test_names(void)

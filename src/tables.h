@@ -1,0 +1,39 @@
+/* tables.h - the lake table of each topic: its schema and how a record
+ * becomes a row.
+ *
+ * The sink is generic over these: it asks lake_table_for() which table a
+ * topic lands in, decodes each record with the table's decode function and
+ * appends the row. A new record type is a new entry here (and a section in
+ * docs/DATA.md), not a change to the sink. Pure: no I/O. */
+#ifndef TICKLAKE_TABLES_H
+#define TICKLAKE_TABLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+#define LAKE_ROW_MAX_COLUMNS 32
+
+/* A decoded row: values in column order, pointing into row-owned storage
+ * (valid until the next decode into the same row). */
+typedef struct lake_row {
+    engine_value values[LAKE_ROW_MAX_COLUMNS];
+    int64_t time_ns; /* the row's event time, which picks its date partition */
+    char strings[LAKE_ROW_MAX_COLUMNS][64];
+} lake_row;
+
+typedef struct lake_table {
+    const char *topic;          /* logical topic ("trades"), or a prefix ("bars.") */
+    int topic_is_prefix;        /* 1: every topic starting with topic */
+    const engine_table *schema; /* columns and sort order */
+    const char *time_column;    /* the column whose UTC date is the partition */
+    /* Decodes one record; 0, or -1 with errstr. */
+    int (*decode)(const void *value, size_t len, lake_row *row, char *errstr,
+                  size_t errstr_size);
+} lake_table;
+
+/* The table for a logical topic name (without any --topic-prefix), or NULL. */
+const lake_table *lake_table_for(const char *topic);
+
+#endif

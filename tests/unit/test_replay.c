@@ -1,0 +1,872 @@
+/* Unit tests for replay.c: value parsers, --from/--to, the index info table,
+ * index daily rows (the real HSI sample and a messy file with every case),
+ * generic trades with --map, and the index_daily JSON codec. */
+#include "replay.h"
+#include "testlib.h"
+#include "util.h"
+
+#include <stdlib.h>
+
+#define DAY_NS (86400LL * NS_PER_SEC)
+
+/* indexInfo.csv of the original data set, byte for byte (BOM, CRLF). */
+static const char INDEX_INFO[] = "\xEF\xBB\xBFRegion,Exchange,Index,Currency\r\n"
+                                 "United States,New York Stock Exchange,NYA,USD\r\n"
+                                 "United States,NASDAQ,IXIC,USD\r\n"
+                                 "Hong Kong,Hong Kong Stock Exchange,HSI,HKD\r\n"
+                                 "China,Shanghai Stock Exchange,000001.SS,CNY\r\n"
+                                 "Japan,Tokyo Stock Exchange,N225,JPY\r\n"
+                                 "Europe,Euronext,N100,EUR\r\n"
+                                 "China,Shenzhen Stock Exchange,399001.SZ,CNY\r\n"
+                                 "Canada,Toronto Stock Exchange,GSPTSE,CAD\r\n"
+                                 "India,National Stock Exchange of India,NSEI,INR\r\n"
+                                 "Germany,Frankfurt Stock Exchange,GDAXI,EUR\r\n"
+                                 "Korea,Korea Exchange,KS11,KRW\r\n"
+                                 "Switzerland,SIX Swiss Exchange,SSMI,CHF\r\n"
+                                 "Taiwan,Taiwan Stock Exchange,TWII,TWD\r\n"
+                                 "South Africa,Johannesburg Stock Exchange,J203.JO,ZAR\r\n";
+
+static index_info load_info(void)
+{
+    index_info t = {0};
+    char err[256];
+    CHECK(index_info_load(&t, "indexInfo.csv", INDEX_INFO, strlen(INDEX_INFO), err, sizeof(err)) ==
+          0);
+    return t;
+}
+
+/* Everything a reader yields: "ROW <line>", "SKIP <reason>", "BAD <reason>",
+ * "FATAL <reason>", one per line; good rows also go to rows[] (up to max). */
+typedef struct run_result {
+    buf log;
+    replay_row rows[64];
+    size_t nrows;
+    replay_stats st;
+    int64_t next_id;
+} run_result;
+
+static void drain(replay_reader *rr, run_result *res)
+{
+    replay_row row;
+    char reason[512];
+    replay_status s;
+    while ((s = replay_next(rr, &row, reason, sizeof(reason))) != REPLAY_EOF) {
+        if (s == REPLAY_ROW) {
+            buf_printf(&res->log, "ROW %lld\n", (long long)row.line);
+            if (res->nrows < 64)
+                res->rows[res->nrows++] = row;
+        } else {
+            buf_printf(&res->log, "%s %s\n",
+                       s == REPLAY_SKIP  ? "SKIP"
+                       : s == REPLAY_BAD ? "BAD"
+                                         : "FATAL",
+                       reason);
+            if (s == REPLAY_FATAL)
+                break;
+        }
+    }
+    res->st = *replay_reader_stats(rr);
+    res->next_id = replay_reader_next_id(rr);
+}
+
+/* Runs data through a buffer reader and through a FILE* reader and checks that
+ * both give the same log. Returns 0, or -1 with the open error in err. */
+static int run(const char *name, const char *data, const replay_options *opt, run_result *res,
+               char *err, size_t err_size)
+{
+    memset(res, 0, sizeof(*res));
+    size_t len = strlen(data);
+    replay_reader *rr = replay_open_buffer(name, data, len, opt, err, err_size);
+    if (!rr)
+        return -1;
+    drain(rr, res);
+    replay_close(rr);
+    FILE *f = fmemopen((void *)data, len, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        char err2[512];
+        run_result *r2 = calloc(1, sizeof(*r2));
+        rr = replay_open_file(name, f, opt, err2, sizeof(err2));
+        CHECK(rr != NULL);
+        if (rr) {
+            drain(rr, r2);
+            replay_close(rr);
+            if (!r2->log.data)
+                buf_puts(&r2->log, "");
+            if (!res->log.data)
+                buf_puts(&res->log, "");
+            CHECK_EQ_STR(r2->log.data, res->log.data);
+            CHECK(memcmp(&r2->st, &res->st, sizeof(res->st)) == 0);
+        }
+        buf_release(&r2->log);
+        free(r2);
+        fclose(f);
+    }
+    if (!res->log.data)
+        buf_puts(&res->log, "");
+    return 0;
+}
+
+/* ---- values ---------------------------------------------------------------- */
+
+static void test_nulls_and_numbers(void)
+{
+    const char *nulls[] = {"",    " ",   "null", "NULL", "Null", "NaN",  "nan",
+                           "N/A", "n/a", "NA",   "None", "-",    "#N/A", " null\t"};
+    for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+        CHECK(replay_is_null(nulls[i], strlen(nulls[i])));
+    const char *values[] = {"0", "x", "nullx", "--", "-1", "nil ", "n"};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+        CHECK(!replay_is_null(values[i], strlen(values[i])));
+
+    double d;
+    CHECK(replay_parse_double("2568.300049", 11, false, &d) == 0 && d == 2568.300049);
+    CHECK(replay_parse_double(" -1.5e3 ", 8, false, &d) == 0 && d == -1500);
+    CHECK(replay_parse_double("+.5", 3, false, &d) == 0 && d == 0.5);
+    CHECK(replay_parse_double("7", 1, false, &d) == 0 && d == 7);
+    CHECK(replay_parse_double("1E-2", 4, false, &d) == 0 && d == 0.01);
+    CHECK(replay_parse_double("1,5", 3, true, &d) == 0 && d == 1.5);
+    const char *bad[] = {"",   "2913.", "1,5", "1,000.5", "inf", "Infinity", "nan", "1e999", "0x10",
+                         "1e", "1.2.3", "abc", "--1",     "1 2", ".",        "+",   "1e+",   "€5"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (replay_parse_double(bad[i], strlen(bad[i]), false, &d) == 0) {
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+            CHECK(0);
+        }
+    }
+    CHECK(replay_parse_double("1.000,5", 7, true, &d) == -1);
+    CHECK(replay_parse_double("1,", 2, true, &d) == -1);
+    char longnum[80];
+    memset(longnum, '1', 64);
+    CHECK(replay_parse_double(longnum, 63, false, &d) == 0);
+    CHECK(replay_parse_double(longnum, 64, false, &d) == -1);
+
+    int64_t v;
+    CHECK(replay_parse_whole("1495365300.0", 12, &v) == 0 && v == 1495365300);
+    CHECK(replay_parse_whole(" 100 ", 5, &v) == 0 && v == 100);
+    CHECK(replay_parse_whole("-5", 2, &v) == 0 && v == -5);
+    CHECK(replay_parse_whole("9223372036854775807", 19, &v) == 0 && v == INT64_MAX);
+    CHECK(replay_parse_whole("-9223372036854775808", 20, &v) == 0 && v == INT64_MIN);
+    CHECK(replay_parse_whole("9223372036854775808", 19, &v) == -1);
+    CHECK(replay_parse_whole("1.5", 3, &v) == -1);
+    CHECK(replay_parse_whole("1.", 2, &v) == -1);
+    CHECK(replay_parse_whole("1e3", 3, &v) == -1);
+    CHECK(replay_parse_whole("", 0, &v) == -1);
+    CHECK(replay_parse_whole("-", 1, &v) == -1);
+}
+
+static void test_dates(void)
+{
+    int64_t ns;
+    CHECK(replay_parse_date("1986-12-31", 10, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
+    CHECK(replay_parse_date("31/12/1986", 10, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
+    CHECK(replay_parse_date("2/1/1987", 8, &ns) == 0 && ns == 536544000LL * NS_PER_SEC);
+    CHECK(replay_parse_date(" 1970-01-01 ", 12, &ns) == 0 && ns == 0);
+    CHECK(replay_parse_date("1969-12-31", 10, &ns) == 0 && ns == -DAY_NS);
+    CHECK(replay_parse_date("29/02/2024", 10, &ns) == 0);
+    CHECK(replay_parse_date("2000-02-29", 10, &ns) == 0);
+    CHECK(replay_parse_date("2261-12-31", 10, &ns) == 0);
+    CHECK(replay_parse_date("1678-01-01", 10, &ns) == 0);
+    CHECK(replay_parse_date("1677-12-31", 10, &ns) == -1);
+    CHECK(replay_parse_date("2262-01-01", 10, &ns) == -1);
+    const char *bad[] = {"31/02/2020", "29/02/2023", "1900-02-29", "2024-13-01",
+                         "2024-00-10", "2024-01-32", "00/01/2024", "2024-1-01",
+                         "01/01/24",   "1/1/2024x",  "123/1/2024", "2024/01/01",
+                         "2262-12-31", "1500-01-01", "",           "2024-01-01T00:00:00Z",
+                         "01-01-2024"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (replay_parse_date(bad[i], strlen(bad[i]), &ns) == 0) {
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+            CHECK(0);
+        }
+    }
+}
+
+static void test_timestamps(void)
+{
+    const int64_t base = 1764167400LL * NS_PER_SEC; /* 2025-11-26T14:30:00Z */
+    const struct {
+        const char *s;
+        replay_ts_unit unit;
+        int64_t want;
+    } good[] = {
+        {"2025-11-26T14:30:00Z", REPLAY_TS_AUTO, base},
+        {"2025-11-26t14:30:00z", REPLAY_TS_AUTO, base},
+        {"2025-11-26 14:30:00", REPLAY_TS_AUTO, base},
+        {"2025-11-26T14:30Z", REPLAY_TS_AUTO, base},
+        {"2025-11-26T14:30:00.5Z", REPLAY_TS_AUTO, base + 500000000},
+        {"2025-11-26T14:30:00,123456789Z", REPLAY_TS_AUTO, base + 123456789},
+        {"2025-11-26T14:30:00.1234567899999Z", REPLAY_TS_AUTO, base + 123456789},
+        {"2025-11-26T09:30:00-05:00", REPLAY_TS_AUTO, base},
+        {"2025-11-26T20:00:00+0530", REPLAY_TS_AUTO, base},
+        {"2025-11-26T15:30:00+01", REPLAY_TS_AUTO, base},
+        {"2025-11-26T14:29:60Z", REPLAY_TS_AUTO, base},
+        {"1969-12-31T23:59:59Z", REPLAY_TS_AUTO, -NS_PER_SEC},
+        {"1764167400", REPLAY_TS_AUTO, base},
+        {"1764167400.25", REPLAY_TS_AUTO, base + 250000000},
+        {"1764167400123", REPLAY_TS_AUTO, base + 123000000},
+        {"1764167400123.5", REPLAY_TS_AUTO, base + 123500000},
+        {"1764167400123456", REPLAY_TS_AUTO, base + 123456000},
+        {"1764167400123456789", REPLAY_TS_AUTO, base + 123456789},
+        {"9000000000", REPLAY_TS_AUTO, 9000000000LL * NS_PER_SEC},
+        {"100000000000", REPLAY_TS_AUTO, 100000000000LL * 1000000},
+        {"0", REPLAY_TS_AUTO, 0},
+        {"-1", REPLAY_TS_AUTO, -NS_PER_SEC},
+        {"1764167400", REPLAY_TS_MS, 1764167400LL * 1000000},
+        {"1764167400", REPLAY_TS_US, 1764167400LL * 1000},
+        {"1764167400", REPLAY_TS_NS, 1764167400LL},
+        {"1764167400.9", REPLAY_TS_NS, 1764167400LL},
+        {"1764167400", REPLAY_TS_S, base},
+        {"1678-01-01T00:00:00Z", REPLAY_TS_AUTO, -9214560000LL * NS_PER_SEC},
+        {"2261-12-31T23:59:59.999999999Z", REPLAY_TS_AUTO, 9214646400LL * NS_PER_SEC - 1},
+        {"-9214560000", REPLAY_TS_AUTO, -9214560000LL * NS_PER_SEC},
+        {"1677-12-31T23:59:59.5-01:00", REPLAY_TS_AUTO,
+         -9214560000LL * NS_PER_SEC + 3599500000000LL},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        int64_t ns = 0;
+        int rc = replay_parse_ts(good[i].s, strlen(good[i].s), good[i].unit, &ns);
+        if (rc != 0 || ns != good[i].want) {
+            fprintf(stderr, "  '%s': rc %d, %lld != %lld\n", good[i].s, rc, (long long)ns,
+                    (long long)good[i].want);
+            CHECK(0);
+        }
+    }
+    const char *bad[] = {"2025-11-31T14:30:00Z",
+                         "2025-11-26T24:00:00Z",
+                         "2025-11-26T14:60:00Z",
+                         "2025-11-26T14:30:61Z",
+                         "2025-11-26T14:30:00.Z",
+                         "2025-11-26T14:30:00+2400",
+                         "2025-11-26T14:30:00+05:",
+                         "2025-11-26T14:30:00 Z",
+                         "2025-11-26",
+                         "2025-11-26T14",
+                         "2025-11-26X14:30:00",
+                         "1764167400.",
+                         "17e8",
+                         "",
+                         "abc",
+                         "9223372036854775808",
+                         "2262-04-12T00:00:00Z",
+                         "1677-09-21T00:00:00Z",
+                         "9999999999999999999",
+                         "+",
+                         "1.5.5",
+                         "99999999999" /* seconds by magnitude: past 2262 */,
+                         "9223372036854775807",
+                         "1677-12-31T23:59:59.999999999Z",
+                         "2262-01-01T00:00:00Z",
+                         "-9223372036854775807"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ns;
+        if (replay_parse_ts(bad[i], strlen(bad[i]), REPLAY_TS_AUTO, &ns) == 0) {
+            fprintf(stderr, "  accepted '%s' as %lld\n", bad[i], (long long)ns);
+            CHECK(0);
+        }
+    }
+    int64_t ns;
+    CHECK(replay_parse_ts("9223372036854775807", 19, REPLAY_TS_S, &ns) == -1);
+    replay_ts_unit u;
+    CHECK(replay_ts_unit_parse("ms", &u) == 0 && u == REPLAY_TS_MS);
+    CHECK(replay_ts_unit_parse("auto", &u) == 0 && u == REPLAY_TS_AUTO);
+    CHECK(replay_ts_unit_parse("sec", &u) == -1);
+}
+
+static void test_range(void)
+{
+    replay_range r;
+    char err[256];
+    replay_range_all(&r);
+    CHECK(replay_range_contains(&r, INT64_MIN) && replay_range_contains(&r, INT64_MAX - 1));
+    CHECK(replay_range_parse(&r, "2010-01-07", "08/01/2010", err, sizeof(err)) == 0);
+    int64_t d7;
+    replay_parse_date("2010-01-07", 10, &d7);
+    CHECK(!replay_range_contains(&r, d7 - 1));
+    CHECK(replay_range_contains(&r, d7));
+    CHECK(replay_range_contains(&r, d7 + 2 * DAY_NS - 1)); /* the whole --to day */
+    CHECK(!replay_range_contains(&r, d7 + 2 * DAY_NS));
+    CHECK(replay_range_parse(&r, "2025-11-26T14:30:00Z", "2025-11-26T14:30:01Z", err,
+                             sizeof(err)) == 0);
+    CHECK(replay_range_contains(&r, 1764167401LL * NS_PER_SEC)); /* --to instant included */
+    CHECK(!replay_range_contains(&r, 1764167401LL * NS_PER_SEC + 1));
+    CHECK(replay_range_parse(&r, NULL, "1987-01-01", err, sizeof(err)) == 0);
+    CHECK(r.from_ns == INT64_MIN && replay_range_contains(&r, 0));
+    CHECK(replay_range_parse(&r, "2010-01-08", "2010-01-07", err, sizeof(err)) == -1);
+    CHECK_EQ_STR(err, "--from '2010-01-08' is after --to '2010-01-07'");
+    CHECK(replay_range_parse(&r, "2010-13-01", NULL, err, sizeof(err)) == -1);
+    CHECK_EQ_STR(err, "bad --from '2010-13-01': expected YYYY-MM-DD, DD/MM/YYYY or a timestamp");
+    CHECK(replay_range_parse(&r, NULL, "yesterday", err, sizeof(err)) == -1);
+    CHECK(replay_range_contains(&r, 0)); /* r unchanged by the failures */
+}
+
+/* ---- index info --------------------------------------------------------------- */
+
+static void test_index_info(void)
+{
+    index_info t = load_info();
+    CHECK_EQ_INT(t.n, 14);
+    const index_info_entry *e = index_info_find(&t, "HSI");
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ_STR(e->region, "Hong Kong");
+        CHECK_EQ_STR(e->exchange, "Hong Kong Stock Exchange");
+        CHECK_EQ_STR(e->currency, "HKD");
+    }
+    e = index_info_find(&t, "J203.JO");
+    CHECK(e && strcmp(e->currency, "ZAR") == 0);
+    e = index_info_find(&t, "NSEI");
+    CHECK(e && strcmp(e->exchange, "National Stock Exchange of India") == 0);
+    CHECK(index_info_find(&t, "hsi") == NULL);
+    CHECK(index_info_find(NULL, "HSI") == NULL);
+    index_info_release(&t);
+    index_info_release(&t);
+    index_info_release(NULL);
+
+    char err[256];
+    const char *other = "Index;Currency;Exchange;Region;Note\n\"A B\";EUR;X;Y;z\n\n";
+    CHECK(index_info_load(&t, "o.csv", other, strlen(other), err, sizeof(err)) == 0);
+    CHECK(t.n == 1 && strcmp(t.v[0].index, "A B") == 0 && strcmp(t.v[0].region, "Y") == 0);
+    index_info_release(&t);
+    const struct {
+        const char *in, *err;
+    } bad[] = {
+        {"", "i.csv: empty file (no header)"},
+        {"Region,Exchange,Index\nA,B,C\n", "i.csv:1: no column 'currency'"},
+        {"Region,Exchange,Index,Currency\nA,B,C,D\nA,B,C,E\n", "i.csv:3: index 'C' listed twice"},
+        {"Region,Exchange,Index,Currency\nA,B,,D\n", "i.csv:2: bad Index"},
+        {"Region,Exchange,Index,Currency\nA,B,C,TOOLONGCUR\n", "i.csv:2: bad Currency"},
+        {"Region,Exchange,Index,Currency\nA,B,C\n", "i.csv:2: expected 4 fields, found 3"},
+        {"Region,Exchange,Index,Currency\n\"A,B,C,D\n", "i.csv:2: quoted field 1 is never closed"},
+        {"\xFE\xFF", "i.csv: input is UTF-16 (byte-order mark FE FF); convert it to UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CHECK(index_info_load(&t, "i.csv", bad[i].in, strlen(bad[i].in), err, sizeof(err)) == -1);
+        CHECK_EQ_STR(err, bad[i].err);
+        CHECK(t.n == 0 && t.v == NULL);
+    }
+}
+
+/* ---- index daily -------------------------------------------------------------- */
+
+/* Finds the HSI sample: tests/data, $TICKLAKE_SAMPLE_DIR, the shared data set. */
+static FILE *open_sample(const char *file)
+{
+    const char *dirs[] = {"tests/data", getenv("TICKLAKE_SAMPLE_DIR"), "/work/shared/data"};
+    for (size_t i = 0; i < 3; i++) {
+        if (!dirs[i])
+            continue;
+        char path[512];
+        snprintf(path, sizeof(path), "%s/%s", dirs[i], file);
+        FILE *f = fopen(path, "rb");
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+static void test_hsi_sample(void)
+{
+    FILE *f = open_sample("indexProcessed-HSI.csv");
+    if (!f) {
+        printf("  skip: indexProcessed-HSI.csv not found (set TICKLAKE_SAMPLE_DIR)\n");
+        return;
+    }
+    index_info info = load_info();
+    replay_options o = {.info = &info};
+    char err[512];
+    replay_reader *rr = replay_open_file("indexProcessed-HSI.csv", f, &o, err, sizeof(err));
+    CHECK(rr != NULL);
+    if (!rr) {
+        fclose(f);
+        index_info_release(&info);
+        return;
+    }
+    CHECK(replay_reader_format(rr) == REPLAY_FMT_INDEX_DAILY);
+    replay_row row, first = {0}, last = {0};
+    replay_status s;
+    int64_t prev = INT64_MIN, zero_volume = 0, bad_enrich = 0, not_increasing = 0;
+    buf problems = {0};
+    while ((s = replay_next(rr, &row, err, sizeof(err))) != REPLAY_EOF) {
+        if (s != REPLAY_ROW) {
+            buf_printf(&problems, "%d %s\n", (int)s, err);
+            continue;
+        }
+        const index_daily *d = &row.daily;
+        if (prev == INT64_MIN)
+            first = row;
+        last = row;
+        not_increasing += d->date_ns <= prev;
+        prev = d->date_ns;
+        zero_volume += d->has_volume && d->volume == 0;
+        bad_enrich += strcmp(d->index, "HSI") != 0 || strcmp(d->region, "Hong Kong") != 0 ||
+                      strcmp(d->exchange, "Hong Kong Stock Exchange") != 0 ||
+                      strcmp(d->currency, "HKD") != 0 || !d->has_adj_close || !d->has_volume ||
+                      !d->has_close_usd;
+    }
+    const replay_stats *st = replay_reader_stats(rr);
+    /* 5,693 data rows: 5,692 end with a line break; the last one does not and
+     * is cut inside its CloseUSD ("2913." where 22411.51953 HKD is ~2913.50 USD). */
+    CHECK_EQ_INT(st->records, 5693);
+    CHECK_EQ_INT(st->rows, 5692);
+    CHECK_EQ_INT(st->bad, 1);
+    CHECK_EQ_INT(st->skipped + st->blank + st->filtered + st->unenriched, 0);
+    CHECK_EQ_STR(problems.data, "2 indexProcessed-HSI.csv:5694: bad CloseUSD '2913.' (the last "
+                                "line has no line break: file cut short?)\n");
+    CHECK_EQ_INT(bad_enrich, 0);
+    CHECK_EQ_INT(not_increasing, 0);
+    CHECK_EQ_INT(zero_volume, 3600);
+    CHECK_EQ_INT(first.line, 2);
+    CHECK_EQ_STR(first.daily.date, "1986-12-31");
+    CHECK(first.daily.open == 2568.300049 && first.daily.close_usd == 333.87900637);
+    CHECK_EQ_INT(last.line, 5693);
+    CHECK_EQ_STR(last.daily.date, "2010-01-08");
+    CHECK(last.daily.open == 22282.75 && last.daily.high == 22443.2207 &&
+          last.daily.low == 22206.16016 && last.daily.close == 22296.75 &&
+          last.daily.adj_close == 22296.75 && last.daily.volume == 1626022600 &&
+          last.daily.close_usd == 2898.5775);
+    buf b = {0};
+    index_daily_encode_json(&first.daily, &b);
+    CHECK_EQ_STR(b.data, "{\"index\":\"HSI\",\"date\":\"1986-12-31\",\"ts\":536371200000000000,"
+                         "\"open\":2568.300049,\"high\":2568.300049,\"low\":2568.300049,"
+                         "\"close\":2568.300049,\"adj_close\":2568.300049,\"volume\":0,"
+                         "\"close_usd\":333.87900637,\"region\":\"Hong Kong\",\"exchange\":"
+                         "\"Hong Kong Stock Exchange\",\"currency\":\"HKD\"}");
+    buf_release(&b);
+    buf_release(&problems);
+    replay_close(rr);
+    fclose(f);
+    index_info_release(&info);
+}
+
+/* Every messy case in one file; each line's expected outcome is beside it. */
+static const char MESSY[] =
+    "\xEF\xBB\xBFIndex,Date,Open,High,Low,Close,Adj Close,Volume,CloseUSD\n" /* 1 header, BOM */
+    "HSI,1986-12-31,2568.3,2568.3,2568.3,2568.3,2568.3,0.0,333.879\n"        /* 2 row */
+    "\n"                                                                     /* 3 blank */
+    ",,,,,,,,\n"                                                             /* 4 blank */
+    "HSI,1987-01-01,null,null,null,null,null,null,null\n"                    /* 5 no prices */
+    "HSI,1987-01-02,,,,,,,\n"                                                /* 6 no prices */
+    "HSI, 02/01/1987 , 2540.1 ,2541,2539,2540.5,2540.5,,330.2\n"             /* 7 row, vol NULL */
+    "HSI,1987-01-05,NaN,NULL,-,N/A,,,\n"                                     /* 8 no prices */
+    "HSI,31/02/1987,1,1,1,1,1,0,1\n"                                         /* 9 bad date */
+    "HSI,1987-02-29,1,1,1,1,1,0,1\n"                                         /* 10 bad date */
+    "HSI,1988-02-29,1,2,1,1,,0,1\n"                                          /* 11 row, adj NULL */
+    ",1988-03-01,1,1,1,1,1,0,1\n"                                            /* 12 no index */
+    "HSI,,1,1,1,1,1,0,1\n"                                                   /* 13 no date */
+    "HSI,1988-03-02,abc,1,1,1,1,0,1\n"                                       /* 14 */
+    "HSI,1988-03-03,1,1,1,inf,1,0,1\n"                                       /* 15 */
+    "HSI,1988-03-04,,2,1,1.5,1.5,100,\n"                                     /* 16 */
+    "HSI,1988-03-07,1,2,1,1.5,1.5,1.5,\n"                                    /* 17 */
+    "HSI,1988-03-08,1,1,2,1.5,1.5,10,\n"                                     /* 18 */
+    "HSI,1988-03-09,0,1,1,1,1,0,1\n"                                         /* 19 */
+    "HSI,1988-03-10,1,1,1,1,1,-5,1\n"                                        /* 20 */
+    "\"HSI\",\"1988-03-11\",\"1,000.5\",1,1,1,1,0,1\n"                       /* 21 */
+    "HSI,1988-03-14,1,1,1,1\n"                                               /* 22 */
+    "HSI,1988-03-15,1,1,1,1,1,0,1,extra\n"                                   /* 23 */
+    "HSI,1988-03-16,1,1,1,1,1,0,1,,\n"                                       /* 24 row */
+    "HSI,1988-03-17,\"1\"x,1,1,1,1,0,1\n"                                    /* 25 */
+    "Index,Date,Open,High,Low,Close,Adj Close,Volume,CloseUSD\n"             /* 26 */
+    "HSI,1988-03-18,\"1.5\",\"2.5\",\"1.0\",\"2.0\",\"2.0\",\"1000\",\"\"\n" /* 27 row */
+    "\"HSI\n"                                                                /* 28 */
+    "X\",1988-03-21,1,1,1,1,1,0,1\n"                                         /* 29 */
+    "NYA,1988-03-22,1,1,1,1,1,0,1\n"                                         /* 30 row */
+    "ZZZ,1988-03-23,1,1,1,1,1,0,1\n"                                         /* 31 row */
+    "HSI,1988-03-25,1,1,1,1,1,0,\"unterminated\n"                            /* 32 */
+    "HSI,1988-03-28,1,1,1,1,1,0,1\n"                                         /* 33 row */
+    "null,null,null,NULL,nan,,-,N/A,\n"                                      /* 34 blank */
+    "HSI,1988-03-29,1,1,1,1,1,0,2913.";                                      /* 35 cut */
+
+static const char MESSY_LOG[] =
+    "ROW 2\n"
+    "SKIP m.csv:5: no prices\n"
+    "SKIP m.csv:6: no prices\n"
+    "ROW 7\n"
+    "SKIP m.csv:8: no prices\n"
+    "BAD m.csv:9: bad Date '31/02/1987'\n"
+    "BAD m.csv:10: bad Date '1987-02-29'\n"
+    "ROW 11\n"
+    "BAD m.csv:12: missing Index\n"
+    "BAD m.csv:13: missing Date\n"
+    "BAD m.csv:14: bad Open 'abc'\n"
+    "BAD m.csv:15: bad Close 'inf'\n"
+    "BAD m.csv:16: missing Open\n"
+    "BAD m.csv:17: bad Volume '1.5' (not a whole number)\n"
+    "BAD m.csv:18: High '1' is below Low '2'\n"
+    "BAD m.csv:19: bad Open '0' (not > 0)\n"
+    "BAD m.csv:20: bad Volume '-5' (not >= 0)\n"
+    "BAD m.csv:21: bad Open '1,000.5'\n"
+    "BAD m.csv:22: expected 9 fields, found 6\n"
+    "BAD m.csv:23: expected 9 fields, found 10\n"
+    "ROW 24\n"
+    "BAD m.csv:25: text after the closing quote of field 3\n"
+    "SKIP m.csv:26: repeated header\n"
+    "ROW 27\n"
+    "BAD m.csv:28: bad Index 'HSI\\x0AX' (not printable UTF-8)\n"
+    "ROW 30\n"
+    "ROW 31\n"
+    "BAD m.csv:32: quoted field 9 is never closed\n"
+    "ROW 33\n"
+    "BAD m.csv:35: bad CloseUSD '2913.' (the last line has no line break: file cut short?)\n";
+
+static void test_messy_index(void)
+{
+    index_info info = load_info();
+    replay_options o = {.info = &info};
+    run_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    CHECK(run("m.csv", MESSY, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, MESSY_LOG);
+    CHECK_EQ_INT(res->st.records, 33);
+    CHECK_EQ_INT(res->st.rows, 8);
+    CHECK_EQ_INT(res->st.skipped, 4);
+    CHECK_EQ_INT(res->st.bad, 18);
+    CHECK_EQ_INT(res->st.blank, 3);
+    CHECK_EQ_INT(res->st.filtered, 0);
+    CHECK_EQ_INT(res->st.unenriched, 1);
+    CHECK_EQ_INT(res->nrows, 8);
+    if (res->nrows == 8) {
+        const index_daily *d = &res->rows[1].daily; /* line 7 */
+        CHECK_EQ_STR(d->date, "1987-01-02");
+        CHECK(d->open == 2540.1 && d->high == 2541 && d->low == 2539 && d->close == 2540.5);
+        CHECK(!d->has_volume && d->has_adj_close && d->has_close_usd && d->close_usd == 330.2);
+        CHECK_EQ_STR(d->currency, "HKD");
+        d = &res->rows[2].daily; /* line 11 */
+        CHECK(!d->has_adj_close && d->has_volume && d->volume == 0);
+        d = &res->rows[4].daily; /* line 27: quoted values, CloseUSD "" */
+        CHECK(d->open == 1.5 && d->volume == 1000 && !d->has_close_usd);
+        d = &res->rows[5].daily; /* line 30 */
+        CHECK_EQ_STR(d->index, "NYA");
+        CHECK_EQ_STR(d->exchange, "New York Stock Exchange");
+        CHECK_EQ_STR(d->currency, "USD");
+        d = &res->rows[6].daily; /* line 31: not in the info table */
+        CHECK_EQ_STR(d->index, "ZZZ");
+        CHECK(d->region[0] == '\0' && d->exchange[0] == '\0' && d->currency[0] == '\0');
+        /* NULLs in the JSON record. */
+        buf b = {0};
+        index_daily_encode_json(&res->rows[1].daily, &b);
+        CHECK(strstr(b.data, "\"volume\":null") != NULL);
+        buf_reset(&b);
+        index_daily_encode_json(d, &b);
+        CHECK(strstr(b.data, "region") == NULL);
+        buf_release(&b);
+    }
+
+    /* --strict: the caller stops at the first BAD, on line 9. */
+    replay_reader *rr = replay_open_buffer("m.csv", MESSY, strlen(MESSY), &o, err, sizeof(err));
+    replay_row row;
+    replay_status s;
+    int good = 0;
+    while ((s = replay_next(rr, &row, err, sizeof(err))) == REPLAY_ROW || s == REPLAY_SKIP)
+        good += s == REPLAY_ROW;
+    CHECK(s == REPLAY_BAD && row.line == 9 && good == 2);
+    CHECK_EQ_STR(err, "m.csv:9: bad Date '31/02/1987'");
+    replay_close(rr);
+
+    /* --from/--to: rows outside are counted, not reported, even when bad. */
+    replay_range range;
+    CHECK(replay_range_parse(&range, "1988-03-16", "1988-03-23", err, sizeof(err)) == 0);
+    o.range = &range;
+    buf_release(&res->log);
+    CHECK(run("m.csv", MESSY, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "BAD m.csv:9: bad Date '31/02/1987'\n"
+                                "BAD m.csv:10: bad Date '1987-02-29'\n"
+                                "BAD m.csv:13: missing Date\n"
+                                "BAD m.csv:22: expected 9 fields, found 6\n"
+                                "BAD m.csv:23: expected 9 fields, found 10\n"
+                                "ROW 24\n"
+                                "BAD m.csv:25: text after the closing quote of field 3\n"
+                                "SKIP m.csv:26: repeated header\n"
+                                "ROW 27\n"
+                                "BAD m.csv:28: bad Index 'HSI\\x0AX' (not printable UTF-8)\n"
+                                "ROW 30\n"
+                                "ROW 31\n"
+                                "BAD m.csv:32: quoted field 9 is never closed\n");
+    CHECK_EQ_INT(res->st.filtered, 17);
+    buf_release(&res->log);
+    free(res);
+    index_info_release(&info);
+}
+
+static void test_variants(void)
+{
+    index_info info = load_info();
+    replay_options o = {.info = &info};
+    run_result *res = calloc(1, sizeof(*res));
+    char err[256];
+    /* Tab-separated with BOM and CRLF; index daily without CloseUSD (indexData.csv). */
+    const char *tsv = "\xEF\xBB\xBFIndex\tDate\tOpen\tHigh\tLow\tClose\tAdj Close\tVolume\r\n"
+                      "N225\t1965-01-05\t1257.719971\t1257.719971\t1257.719971\t1257.719971\t"
+                      "1257.719971\t0.0\r\n"
+                      "N225\t1965-01-06\tnull\tnull\tnull\tnull\tnull\tnull\r\n"
+                      "N225\t\"07/01/1965\"\t1,5\t2\t1\t1\t1\t0\r\n";
+    CHECK(run("n.tsv", tsv, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nSKIP n.tsv:3: no prices\nBAD n.tsv:4: bad Open '1,5'\n");
+    CHECK(res->nrows == 1 && !res->rows[0].daily.has_close_usd &&
+          strcmp(res->rows[0].daily.currency, "JPY") == 0 &&
+          res->rows[0].daily.date_ns == -157420800LL * NS_PER_SEC);
+    buf_release(&res->log);
+    /* Semicolons (European Excel): ',' is the decimal point there. */
+    const char *semi = "index;date;open;high;low;close;adj_close;volume;close_usd\n"
+                       "GDAXI;07/01/2010;5957,43;5992,1;5920,05;5956,01;5956,01;0;8533,1\n"
+                       "GDAXI;08/01/2010;5957.43;5992.1;5920.05;5956.01;5956.01;0;1.000,5\n"
+                       "GDAXI;11/01/2010;5957.43;5992.1;5920.05;5956.01;5956.01;0;8533.1\n";
+    CHECK(run("g.csv", semi, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nBAD g.csv:3: bad close_usd '1.000,5'\nROW 4\n");
+    CHECK(res->nrows == 2 && res->rows[0].daily.open == 5957.43 &&
+          res->rows[0].daily.close_usd == 8533.1 && res->rows[1].daily.high == 5992.1);
+    CHECK_EQ_STR(res->rows[0].daily.exchange, "Frankfurt Stock Exchange");
+    buf_release(&res->log);
+    /* Columns in another order, quoted header, an unknown extra column, no info table. */
+    const char *cols = "\"Close\",Note,Date,Index,Low,High,Open\n"
+                       "10,\"a, \"\"quoted\"\"\nnote\",2024-02-29,SSMI,9,11,10\n";
+    CHECK(run("c.csv", cols, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\n");
+    CHECK(res->nrows == 1 && res->rows[0].daily.high == 11 && !res->rows[0].daily.has_volume &&
+          !res->rows[0].daily.has_adj_close && res->rows[0].daily.region[0] == '\0');
+    CHECK_EQ_INT(res->st.unenriched, 0);
+    buf_release(&res->log);
+    /* Leading blank lines before the header; a header only. */
+    CHECK(run("h.csv", "\n\r\nIndex,Date,Open,High,Low,Close\n", NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "");
+    CHECK_EQ_INT(res->st.records, 0);
+    buf_release(&res->log);
+    free(res);
+    index_info_release(&info);
+}
+
+/* ---- trades -------------------------------------------------------------------- */
+
+static const char TRADES[] = "Ticker,Time,Last,Qty,Venue\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,189.5,100,XNAS\r\n"
+                             "AAPL,2025-11-26T14:30:00.123456789Z,189.51,200,\r\n"
+                             "MSFT,2025-11-26 09:30:00.5-05:00,400.25,50,XNYS\r\n"
+                             "MSFT,1764167400,400,1,null\r\n"
+                             "MSFT,1764167400123,400,1,\r\n"
+                             "MSFT,1764167400123456,400,1,\r\n"
+                             "MSFT,1764167400123456789,400,1,\r\n"
+                             "MSFT,1764167400.25,400,1.0,\r\n"
+                             ",2025-11-26T14:30:00Z,1,1,\r\n"
+                             "AAPL,2025-11-31T14:30:00Z,1,1,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,-1,1,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,1,0,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,1,1.5,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,1,1,VERYLONGVENUENAME\r\n"
+                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456,2025-11-26T14:30:00Z,1,1,\r\n"
+                             "AAPL,,1,1,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,NaN,1,\r\n"
+                             "AAPL,2025-11-26T14:30:00Z,1,,\r\n"
+                             "\"BRK B\",2025-11-26T15:30:00+01:00,500.5,10,\r\n"
+                             ",,,,\r\n";
+
+static void test_trades(void)
+{
+    csv_map map = {0};
+    char err[256];
+    CHECK(csv_map_parse(&map, "symbol=Ticker,price=Last", err, sizeof(err)) == 0);
+    replay_options o = {.map = &map, .first_id = 100};
+    run_result *res = calloc(1, sizeof(*res));
+    CHECK(run("t.csv", TRADES, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data,
+                 "ROW 2\nROW 3\nROW 4\nROW 5\nROW 6\nROW 7\nROW 8\nROW 9\n"
+                 "BAD t.csv:10: missing Ticker\n"
+                 "BAD t.csv:11: bad Time '2025-11-31T14:30:00Z'\n"
+                 "BAD t.csv:12: bad Last '-1' (not > 0)\n"
+                 "BAD t.csv:13: bad Qty '0' (not >= 1)\n"
+                 "BAD t.csv:14: bad Qty '1.5' (not a whole number)\n"
+                 "BAD t.csv:15: bad Venue 'VERYLONGVENUENAME' (longer than 15 bytes)\n"
+                 "BAD t.csv:16: bad Ticker 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456' (longer than 31 "
+                 "bytes)\n"
+                 "BAD t.csv:17: missing Time\n"
+                 "BAD t.csv:18: missing Last\n"
+                 "BAD t.csv:19: missing Qty\n"
+                 "ROW 20\n");
+    CHECK_EQ_INT(res->st.rows, 9);
+    CHECK_EQ_INT(res->st.bad, 10);
+    CHECK_EQ_INT(res->st.blank, 1);
+    CHECK_EQ_INT(res->next_id, 109);
+    const int64_t base = 1764167400LL * NS_PER_SEC;
+    const int64_t want_ts[] = {base,
+                               base + 123456789,
+                               base + 500000000,
+                               base,
+                               base + 123000000,
+                               base + 123456000,
+                               base + 123456789,
+                               base + 250000000,
+                               base};
+    for (size_t i = 0; i < res->nrows && i < 9; i++) {
+        const trade *t = &res->rows[i].trade;
+        CHECK_EQ_INT(res->rows[i].format, REPLAY_FMT_TRADES);
+        CHECK_EQ_INT(t->ts, want_ts[i]);
+        CHECK_EQ_INT(t->id, 100 + (int64_t)i);
+        CHECK_EQ_STR(t->source, "csv");
+    }
+    const trade *t = &res->rows[0].trade;
+    CHECK(strcmp(t->symbol, "AAPL") == 0 && t->price == 189.5 && t->size == 100 &&
+          strcmp(t->venue, "XNAS") == 0);
+    CHECK(res->rows[1].trade.venue[0] == '\0' && res->rows[3].trade.venue[0] == '\0');
+    t = &res->rows[8].trade;
+    CHECK(strcmp(t->symbol, "BRK B") == 0 && t->price == 500.5 && t->size == 10);
+    /* The trade record decodes back bit-exact. */
+    buf b = {0};
+    trade u;
+    trade_encode_json(&res->rows[1].trade, &b);
+    CHECK(trade_decode_json(b.data, b.len, &u, err, sizeof(err)) == 0 &&
+          memcmp(&u, &res->rows[1].trade, sizeof(u)) == 0);
+    buf_release(&b);
+    buf_release(&res->log);
+
+    /* The standard header needs no --map; ids and venue from the file; ms epochs. */
+    const char *std = "symbol\ttimestamp\tprice\tsize\tid\tvenue\n"
+                      "ES\t1764167400123\t6000.25\t3\t9001\tXCME\n"
+                      "ES\t1764167400124\t6000.5\t3\t\tXCME\n"
+                      "ES\t1764167400125\t6000.5\t3\tx1\tXCME\n";
+    replay_options o2 = {.ts_unit = REPLAY_TS_MS, .source = "histfeed"};
+    CHECK(run("s.tsv", std, &o2, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nBAD s.tsv:3: missing id\nBAD s.tsv:4: bad id 'x1'\n");
+    CHECK(res->nrows == 1 && res->rows[0].trade.id == 9001 &&
+          res->rows[0].trade.ts == base + 123000000 &&
+          strcmp(res->rows[0].trade.source, "histfeed") == 0 &&
+          strcmp(res->rows[0].trade.venue, "XCME") == 0);
+    CHECK_EQ_INT(res->next_id, 0);
+    buf_release(&res->log);
+
+    /* Aliases: ts, qty, trade_id, mic. */
+    const char *alias = "sym,ts,price,quantity,trade_id,mic\nX,0,1,1,7,XLON\n";
+    CHECK(run("a.csv", alias, NULL, res, err, sizeof(err)) == 0);
+    CHECK(res->nrows == 1 && res->rows[0].trade.id == 7 &&
+          strcmp(res->rows[0].trade.venue, "XLON") == 0 && res->rows[0].trade.ts == 0);
+    buf_release(&res->log);
+    free(res);
+    csv_map_release(&map);
+}
+
+static void test_open_errors(void)
+{
+    csv_map map = {0}, bad_field = {0}, daily_map = {0};
+    char err[512];
+    CHECK(csv_map_parse(&map, "price=Last", err, sizeof(err)) == 0);
+    CHECK(csv_map_parse(&bad_field, "prise=Last", err, sizeof(err)) == 0);
+    CHECK(csv_map_parse(&daily_map, "index=Symbol", err, sizeof(err)) == 0);
+    replay_options trades = {.format = REPLAY_FMT_TRADES};
+    replay_options daily = {.format = REPLAY_FMT_INDEX_DAILY};
+    replay_options mapped = {.map = &map};
+    replay_options misfield = {.map = &bad_field};
+    replay_options long_source = {.source = "a-very-long-source-name"};
+    const struct {
+        const char *in;
+        const replay_options *o;
+        const char *err;
+    } cases[] = {
+        {"", NULL, "x.csv: empty file (no header)"},
+        {"\n\n", NULL, "x.csv: empty file (no header)"},
+        {"\xFF\xFEI\0", NULL,
+         "x.csv: input is UTF-16 (byte-order mark FF FE); convert it to UTF-8"},
+        {"\"a,b\n", NULL, "x.csv:1: bad header: quoted field 1 is never closed"},
+        {"a,b,c\n", NULL,
+         "x.csv:1: the header is neither index daily (Index, Date, Open, High, Low, Close, ...) "
+         "nor trades (symbol, timestamp, price, size, ...); use --format and --map"},
+        {"Index,Date,Open,High,Low,Close\n", &trades,
+         "x.csv:1: no column for 'symbol'; use --map symbol=Column"},
+        {"symbol,timestamp,price,size\n", &daily,
+         "x.csv:1: no column for 'index'; use --map index=Column"},
+        {"symbol,timestamp,price,size\n", &mapped,
+         "x.csv:1: column 'Last' (--map price=Last) is not in the header"},
+        {"symbol,timestamp,Last,size\n", &misfield,
+         "x.csv: --map 'prise' is not a field of trades (fields: symbol, timestamp, price, size, "
+         "id, venue)"},
+        {"symbol,timestamp,price,Price,size\n", NULL,
+         "x.csv:1: more than one column is named 'price'; use --map price=Column"},
+        {"symbol,timestamp,price,size\n", &long_source,
+         "source 'a-very-long-source-name' is longer than 15 bytes or not printable"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        err[0] = '\0';
+        size_t len = strlen(cases[i].in);
+        if (cases[i].in[0] == '\xFF')
+            len = 4;
+        replay_reader *rr =
+            replay_open_buffer("x.csv", cases[i].in, len, cases[i].o, err, sizeof(err));
+        CHECK(rr == NULL);
+        replay_close(rr);
+        CHECK_EQ_STR(err, cases[i].err);
+    }
+    /* A map decides the format; mapped and aliased names resolve. */
+    replay_options m2 = {.map = &daily_map};
+    const char *ydata = "Symbol,Date,Open,High,Low,Close\nX,2020-01-01,1,1,1,1\n";
+    replay_reader *rr = replay_open_buffer("y.csv", ydata, strlen(ydata), &m2, err, sizeof(err));
+    CHECK(rr && replay_reader_format(rr) == REPLAY_FMT_INDEX_DAILY);
+    replay_row row;
+    CHECK(rr && replay_next(rr, &row, err, sizeof(err)) == REPLAY_ROW &&
+          strcmp(row.daily.index, "X") == 0);
+    replay_close(rr);
+    replay_close(NULL);
+    FILE *wo = fopen("/dev/null", "w");
+    rr = wo ? replay_open_file("w.csv", wo, NULL, err, sizeof(err)) : NULL;
+    CHECK(wo && !rr);
+    CHECK_EQ_STR(err, "w.csv: read error: Bad file descriptor");
+    if (wo)
+        fclose(wo);
+    csv_map_release(&map);
+    csv_map_release(&bad_field);
+    csv_map_release(&daily_map);
+
+    replay_format f;
+    CHECK(replay_format_parse("index-daily", &f) == 0 && f == REPLAY_FMT_INDEX_DAILY);
+    CHECK(replay_format_parse("trades", &f) == 0 && f == REPLAY_FMT_TRADES);
+    CHECK(replay_format_parse("auto", &f) == 0 && f == REPLAY_FMT_AUTO);
+    CHECK(replay_format_parse("bars", &f) == -1);
+    CHECK_EQ_STR(replay_format_name(REPLAY_FMT_INDEX_DAILY), "index-daily");
+}
+
+static void test_daily_json(void)
+{
+    index_daily d = {.index = "HSI",
+                     .open = 1.5,
+                     .high = 2,
+                     .low = 1,
+                     .close = 1.75,
+                     .has_adj_close = true,
+                     .adj_close = 1.75,
+                     .has_volume = false,
+                     .has_close_usd = true,
+                     .close_usd = 0.1 + 0.2,
+                     .region = "Hong Kong",
+                     .exchange = "Hong Kong Stock Exchange",
+                     .currency = "HKD"};
+    replay_parse_date("1987-01-02", 10, &d.date_ns);
+    lake_date(d.date_ns, d.date);
+    buf b = {0};
+    index_daily_encode_json(&d, &b);
+    CHECK_EQ_STR(b.data, "{\"index\":\"HSI\",\"date\":\"1987-01-02\",\"ts\":536544000000000000,"
+                         "\"open\":1.5,\"high\":2,\"low\":1,\"close\":1.75,\"adj_close\":1.75,"
+                         "\"volume\":null,\"close_usd\":0.30000000000000004,\"region\":\"Hong "
+                         "Kong\",\"exchange\":\"Hong Kong Stock Exchange\",\"currency\":\"HKD\"}");
+    index_daily e;
+    char err[256];
+    CHECK(index_daily_decode_json(b.data, b.len, &e, err, sizeof(err)) == 0);
+    CHECK(memcmp(&d, &e, sizeof(d)) == 0);
+    buf_release(&b);
+    const char *bad[] = {
+        "[]",
+        "{\"ts\":0,\"open\":1,\"high\":1,\"low\":1,\"close\":1}",
+        "{\"index\":\"A\",\"ts\":1,\"open\":1,\"high\":1,\"low\":1,\"close\":1}",
+        "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":2,\"close\":1}",
+        "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":1}",
+        "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"volume\":-1}",
+        "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"adj_close\":0}",
+        "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":1,\"close\":1,\"currency\":1}",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(index_daily_decode_json(bad[i], strlen(bad[i]), &e, err, sizeof(err)) == -1);
+    const char *minimal = "{\"index\":\"A\",\"ts\":0,\"open\":1,\"high\":1,\"low\":1,\"close\":1}";
+    CHECK(index_daily_decode_json(minimal, strlen(minimal), &e, err, sizeof(err)) == 0);
+    CHECK(!e.has_volume && !e.has_adj_close && !e.has_close_usd && e.region[0] == '\0');
+    CHECK_EQ_STR(e.date, "1970-01-01");
+}
+
+TEST_MAIN(TEST(test_nulls_and_numbers), TEST(test_dates), TEST(test_timestamps), TEST(test_range),
+          TEST(test_index_info), TEST(test_hsi_sample), TEST(test_messy_index), TEST(test_variants),
+          TEST(test_trades), TEST(test_open_errors), TEST(test_daily_json))
