@@ -1,53 +1,94 @@
-/* cmd_ingest.c - `ticklake ingest`: publish simulated ticks to Kafka. */
+/* cmd_ingest.c - `ticklake ingest`: publish simulated or historical ticks to Kafka. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "replay_ingest.h"
 #include "stages.h"
 #include "util.h"
 
+/* Exit statuses beyond the usual 0/1/2. */
+#define EXIT_BAD_ROWS 3
+
 typedef struct ingest_job {
     ingest_config cfg;
+    replay_ingest_config rcfg;
     char topic[160];
     stage_control ctl;
     pipeline_stats st;
     ingest_result res;
-    char err[512];
+    replay_ingest_result rres;
+    char err[1024];
 } ingest_job;
 
-static int ingest_main(void *arg)
+static int sim_main(void *arg)
 {
     ingest_job *j = arg;
     return ingest_run(&j->cfg, &j->ctl, &j->st, &j->res, j->err, sizeof(j->err));
+}
+
+static int csv_main(void *arg)
+{
+    ingest_job *j = arg;
+    return replay_ingest_run(&j->rcfg, &j->ctl, &j->st, &j->rres, j->err, sizeof(j->err));
 }
 
 int cmd_ingest(int argc, char **argv)
 {
     stage_opts o;
     stage_opts_init(&o);
-    const char *source = "sim";
-    const cli_option options[] = {CLI_KAFKA_OPTIONS(&o.kafka),
-                                  {0, "source", CLI_STRING, &source, "NAME",
-                                   "where ticks come from: sim (default)"},
-                                  STAGE_INGEST_OPTIONS(&o),
-                                  STAGE_TOPIC_OPTIONS(&o),
-                                  {0, "duration", CLI_DURATION, &o.duration, "DUR",
-                                   "stop after this long (default: until interrupted)"},
-                                  CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
-                                  CLI_OPT_END};
+    const char *source = "sim", *info = NULL, *format = "auto", *ts_unit = "auto";
+    const char *from = NULL, *to = NULL, *speed = "max";
+    cli_list maps = {0};
+    int strict = 0, no_progress = 0;
+    const cli_option options[] = {
+        CLI_KAFKA_OPTIONS(&o.kafka),
+        {0, "source", CLI_STRING, &source, "sim|csv", "where ticks come from (default sim)"},
+        STAGE_INGEST_OPTIONS(&o),
+        {0, "format", CLI_STRING, &format, "FMT",
+         "csv: auto (default), index-daily or trades"},
+        {0, "index-info", CLI_STRING, &info, "FILE",
+         "csv: region, exchange and currency per index (default indexInfo.csv beside FILE)"},
+        {0, "map", CLI_LIST, &maps, "FIELD=COL,...",
+         "csv: read a field from another column, e.g. symbol=Ticker,price=Last"},
+        {0, "ts-unit", CLI_STRING, &ts_unit, "UNIT",
+         "csv: unit of epoch timestamps: auto (default), s, ms, us, ns"},
+        {0, "from", CLI_STRING, &from, "DATE", "csv: only rows on or after YYYY-MM-DD"},
+        {0, "to", CLI_STRING, &to, "DATE", "csv: only rows on or before YYYY-MM-DD"},
+        {0, "speed", CLI_STRING, &speed, "N|max",
+         "csv: replay at N times real time, or max (default)"},
+        {0, "strict", CLI_FLAG, &strict, NULL, "csv: the first unusable row is fatal"},
+        {0, "no-progress", CLI_FLAG, &no_progress, NULL, "csv: no progress bar on stderr"},
+        STAGE_TOPIC_OPTIONS(&o),
+        {0, "duration", CLI_DURATION, &o.duration, "DUR",
+         "stop after this long (default: until done or interrupted)"},
+        CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
+        CLI_OPT_END};
     const cli_command cmd = {
-        "ingest", "ticklake ingest --brokers LIST [options]",
-        "Publishes trades to Kafka, keyed by symbol, with an idempotent producer.\n"
-        "Exits 0 only if every trade generated was delivered; on SIGINT or SIGTERM it\n"
-        "stops generating, flushes and reports.",
+        "ingest", "ticklake ingest --brokers LIST [options] [--source csv FILE...]",
+        "Publishes ticks to Kafka with an idempotent producer, keyed by symbol.\n"
+        "--source sim runs the market simulator; --source csv replays files: daily index\n"
+        "bars (Index,Date,Open,High,Low,Close,Adj Close,Volume[,CloseUSD]) to index.daily,\n"
+        "trades (symbol,timestamp,price,size) to trades. Unusable rows are reported as\n"
+        "file:line: reason and the rest still go out.\n"
+        "Exit status: 0 every row delivered; 3 every good row delivered but some rows\n"
+        "were unusable; 1 failure (a delivery failed, a file unreadable, --strict);\n"
+        "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.",
         options};
-    const char *pos[1];
+    const char *pos[256];
     size_t npos;
-    CLI_PARSE(&cmd, argc, argv, pos, 0, &npos);
+    CLI_PARSE(&cmd, argc, argv, pos, 256, &npos);
     cli_apply_log(o.verbose, o.quiet);
-    if (strcmp(source, "sim") != 0)
-        return cli_usage_error(&cmd, "unknown --source '%s' (known: sim)", source);
+    int is_csv = strcmp(source, "csv") == 0;
+    if (!is_csv && strcmp(source, "sim") != 0)
+        return cli_usage_error(&cmd, "unknown --source '%s' (known: sim, csv)", source);
+    if (is_csv && npos == 0)
+        return cli_usage_error(&cmd, "--source csv needs at least one FILE ('-' for stdin)");
+    if (!is_csv && npos > 0)
+        return cli_usage_error(&cmd, "files are for --source csv");
+
     ingest_job *j = calloc(1, sizeof(*j));
     int rc = stage_ingest_config(&cmd, &o, &j->cfg, j->topic);
     if (rc) {
@@ -58,11 +99,62 @@ int cmd_ingest(int argc, char **argv)
         free(j);
         return cli_usage_error(&cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
     }
-    rc = stage_run_supervised(ingest_main, j, &j->ctl, o.duration);
-    fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed\n",
-            (long long)j->res.generated, (long long)j->res.delivered, (long long)j->res.failed);
+    csv_map map = {0};
+    replay_range range;
+    if (is_csv) {
+        replay_ingest_config *r = &j->rcfg;
+        r->kafka = j->cfg.kafka;
+        r->topic_prefix = o.topic_prefix;
+        r->files = pos;
+        r->nfiles = npos;
+        r->info_path = info;
+        r->strict = strict;
+        r->progress = !no_progress && isatty(STDERR_FILENO);
+        r->partitions = j->cfg.partitions;
+        r->replication = j->cfg.replication;
+        r->opts.first_id = 1;
+        char err[512];
+        if (replay_format_parse(format, &r->opts.format) != 0)
+            rc = cli_usage_error(&cmd, "--format must be auto, index-daily or trades");
+        else if (replay_ts_unit_parse(ts_unit, &r->opts.ts_unit) != 0)
+            rc = cli_usage_error(&cmd, "--ts-unit must be auto, s, ms, us or ns");
+        else if (replay_range_parse(&range, from, to, err, sizeof(err)) != 0)
+            rc = cli_usage_error(&cmd, "%s", err);
+        for (size_t i = 0; rc == 0 && i < maps.n; i++)
+            if (csv_map_parse(&map, maps.items[i], err, sizeof(err)) != 0)
+                rc = cli_usage_error(&cmd, "--map: %s", err);
+        if (rc == 0 && strcmp(speed, "max") != 0) {
+            char *end;
+            r->speed = strtod(speed, &end);
+            if (end == speed || *end || !(r->speed > 0))
+                rc = cli_usage_error(&cmd, "--speed must be a positive number or max");
+        }
+        r->opts.range = &range;
+        r->opts.map = maps.n ? &map : NULL;
+        if (rc) {
+            csv_map_release(&map);
+            free(j);
+            return rc;
+        }
+    }
+    rc = stage_run_supervised(is_csv ? csv_main : sim_main, j, &j->ctl, o.duration);
+    int status = rc == 0 ? 0 : 1;
+    if (is_csv) {
+        fprintf(stderr,
+                "ticklake ingest: %lld rows delivered of %lld, %lld failed, %lld unusable, "
+                "%lld skipped, %lld outside --from/--to\n",
+                (long long)j->rres.delivered, (long long)j->rres.rows, (long long)j->rres.failed,
+                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered);
+        if (status == 0 && j->rres.bad > 0)
+            status = EXIT_BAD_ROWS;
+    } else {
+        fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed\n",
+                (long long)j->res.generated, (long long)j->res.delivered,
+                (long long)j->res.failed);
+    }
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);
+    csv_map_release(&map);
     free(j);
-    return rc == 0 ? 0 : 1;
+    return status;
 }

@@ -36,7 +36,7 @@ set -euo pipefail
 set -E # the ERR trap below also fires inside functions
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-TICKLAKE=$ROOT/ticklake
+TICKLAKE=${TICKLAKE_BIN:-$ROOT/ticklake}
 KAFKA_KIND=${KAFKA_KIND:-embedded}
 TEST_NAME=$(basename "$0" .sh)
 export ROOT TICKLAKE KAFKA_KIND

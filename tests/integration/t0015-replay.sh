@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# ingest --source csv: the HSI sample lands its 5,692 rows in index.daily,
+# enriched with exchange and currency; a messy trades file delivers every good
+# row, reports every bad one as file:line, and exits 3; --strict stops at the
+# first bad row; --from/--to filter by date.
+. "$(dirname "$0")/lib.sh"
+
+pre=$(unique_name r).
+out=0
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv \
+    "$ROOT/tests/data/indexProcessed-HSI.csv" 2>"$T/hsi.err" || out=$?
+assert_eq "$out" 3 "exit status with one unusable row"
+grep -q "indexProcessed-HSI.csv:5694: bad CloseUSD" "$T/hsi.err" || fail "the cut-off last row is not reported: $(tail -3 "$T/hsi.err")"
+kcat -C -b "$BROKERS" -t "${pre}index.daily" -e -q >"$T/daily"
+assert_eq "$(wc -l <"$T/daily")" 5692 "index.daily records"
+assert_eq "$(grep -c '"exchange":"Hong Kong Stock Exchange","currency":"HKD"' "$T/daily")" 5692 "enriched rows"
+assert_eq "$(kcat -C -b "$BROKERS" -t "${pre}index.daily" -e -q -f '%k\n' | sort -u)" HSI "record keys"
+
+# --from/--to: 1987 only.
+pre2=$(unique_name y).
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre2" --source csv --from 1987-01-01 \
+    --to 1987-12-31 "$ROOT/tests/data/indexProcessed-HSI.csv" 2>/dev/null || out=$?
+n=$(kcat -C -b "$BROKERS" -t "${pre2}index.daily" -e -q | grep -c '"date":"1987-')
+total=$(kcat -C -b "$BROKERS" -t "${pre2}index.daily" -e -q | wc -l)
+assert_eq "$n" "$total" "rows outside 1987"
+assert_ge "$n" 240 "trading days in 1987"
+
+# A messy trades file: BOM, CRLF, blank rows, nulls, quotes, a tab in a field,
+# bad numbers, a bad date, a missing field.
+printf '\xef\xbb\xbfsymbol,timestamp,price,size\r\n' >"$T/messy.csv"
+cat >>"$T/messy.csv" <<'CSV'
+AAPL,2026-01-05T14:30:00Z,189.5,100
+MSFT,2026-01-05T14:30:00.250Z,402.25,50
+
+,,,
+AAPL,2026-01-05T14:30:01Z,null,100
+"GOOGL",1767623401000,140.1,"200"
+TSLA,2026-02-30T10:00:00Z,250,10
+IBM,2026-01-05T14:30:02Z,abc,10
+NVDA,2026-01-05T14:30:03Z,135.5
+AMD,2026-01-05 14:30:04,120.75,300
+CSV
+out=0
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}m." --source csv "$T/messy.csv" \
+    2>"$T/messy.err" || out=$?
+assert_eq "$out" 3 "exit status with unusable rows"
+for line in 6 8 9 10; do
+    grep -q "messy.csv:$line: " "$T/messy.err" || fail "row on line $line not reported: $(cat "$T/messy.err")"
+done
+kcat -C -b "$BROKERS" -t "${pre}m.trades" -e -q >"$T/trades"
+assert_eq "$(wc -l <"$T/trades")" 4 "good trades delivered"
+for sym in AAPL MSFT GOOGL AMD; do
+    grep -q "\"symbol\":\"$sym\"" "$T/trades" || fail "$sym missing from trades"
+done
+grep -q "ticklake ingest: 4 rows delivered of 4, 0 failed, 4 unusable" "$T/messy.err" ||
+    fail "summary line: $(tail -1 "$T/messy.err")"
+
+# --strict: the first bad row is fatal.
+out=0
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}s." --source csv --strict \
+    "$T/messy.csv" 2>"$T/strict.err" || out=$?
+assert_eq "$out" 1 "exit status with --strict"
+grep -q "messy.csv:6: .*--strict" "$T/strict.err" || fail "strict error: $(tail -2 "$T/strict.err")"
+
+# A file that does not exist: a clear error, exit 1.
+out=0
+"$TICKLAKE" ingest --brokers "$BROKERS" --source csv "$T/nope.csv" 2>"$T/nope.err" || out=$?
+assert_eq "$out" 1 "exit status for a missing file"
+grep -q "nope.csv" "$T/nope.err" || fail "missing file not named"
+echo "ok: replay"
