@@ -112,7 +112,10 @@ void bar_encode_json(const bar *b, buf *out)
     buf_put_double(out, b->turnover);
     buf_puts(out, ",\"vwap\":");
     buf_put_double(out, b->vwap);
-    buf_printf(out, ",\"trades\":%lld}", (long long)b->trades);
+    buf_printf(out, ",\"trades\":%lld", (long long)b->trades);
+    if (b->revision > 0)
+        buf_printf(out, ",\"revision\":%d", (int)b->revision);
+    buf_putc(out, '}');
 }
 
 int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t errstr_size)
@@ -147,6 +150,13 @@ int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t e
         set_err(errstr, errstr_size, "field 'window_start', 'volume' or 'trades' missing");
         goto out;
     }
+    int64_t rev = 0;
+    if (json_get(o, "revision") && (json_get_int(o, "revision", &rev) != 0 || rev < 0 ||
+                                    rev > INT32_MAX)) {
+        set_err(errstr, errstr_size, "field 'revision' is not a whole number >= 0");
+        goto out;
+    }
+    b->revision = (int32_t)rev;
     /* window_start + interval must be representable (window_end). */
     if (b->window_start > INT64_MAX - b->interval_ns) {
         set_err(errstr, errstr_size, "field 'window_start' out of range");
@@ -170,6 +180,9 @@ typedef struct sym_state {
     /* Per interval: open bars ordered by window_start. */
     open_bar *bars[BAR_MAX_INTERVALS];
     uint32_t nbars[BAR_MAX_INTERVALS], capbars[BAR_MAX_INTERVALS];
+    /* Per interval: closed bars kept for late updates, ordered by window_start. */
+    bar *closed[BAR_MAX_INTERVALS];
+    uint32_t nclosed[BAR_MAX_INTERVALS], capclosed[BAR_MAX_INTERVALS];
 } sym_state;
 
 typedef struct slot {
@@ -189,6 +202,7 @@ struct window_agg {
     size_t nintervals;
     interval_state iv[BAR_MAX_INTERVALS];
     int64_t lateness;
+    int64_t retain;
     int64_t wm;
     sym_state *syms;
     size_t nsyms, capsyms;
@@ -246,8 +260,10 @@ void window_agg_free(window_agg *w)
     if (!w)
         return;
     for (size_t s = 0; s < w->nsyms; s++)
-        for (size_t i = 0; i < w->nintervals; i++)
+        for (size_t i = 0; i < w->nintervals; i++) {
             free(w->syms[s].bars[i]);
+            free(w->syms[s].closed[i]);
+        }
     for (size_t i = 0; i < w->nintervals; i++) {
         interval_state *iv = &w->iv[i];
         for (size_t k = 0; k < iv->nslots; k++)
@@ -335,6 +351,63 @@ static slot *slot_for(interval_state *iv, int64_t start)
     return s;
 }
 
+/* Drops retained bars of one series whose horizon has passed. */
+static void prune_closed(window_agg *w, sym_state *sym, size_t i)
+{
+    uint32_t k = 0;
+    while (k < sym->nclosed[i] &&
+           w->wm - (sym->closed[i][k].window_start + w->iv[i].ns) > w->retain)
+        k++;
+    if (k) {
+        memmove(sym->closed[i], sym->closed[i] + k, (sym->nclosed[i] - k) * sizeof(bar));
+        sym->nclosed[i] -= k;
+    }
+}
+
+static void retain_bar(window_agg *w, sym_state *sym, size_t i, const bar *b)
+{
+    prune_closed(w, sym, i);
+    if (sym->nclosed[i] == sym->capclosed[i]) {
+        sym->capclosed[i] = sym->capclosed[i] ? sym->capclosed[i] * 2 : 4;
+        sym->closed[i] = xrealloc(sym->closed[i], sym->capclosed[i] * sizeof(bar));
+    }
+    sym->closed[i][sym->nclosed[i]++] = *b;
+}
+
+/* A late trade under --late update: folds it into its retained bar (or a new
+ * bar, if its window had no trade) and emits the result. 1 if handled. */
+static int update_late(window_agg *w, sym_state *sym, size_t i, const trade *t, int64_t start,
+                       bar_emit_cb emit, void *opaque)
+{
+    if (w->wm - (start + w->iv[i].ns) > w->retain)
+        return 0;
+    prune_closed(w, sym, i);
+    for (uint32_t k = 0; k < sym->nclosed[i]; k++) {
+        bar *b = &sym->closed[i][k];
+        if (b->window_start == start) {
+            bar_add(b, t);
+            b->revision++;
+            if (emit)
+                emit(opaque, b);
+            return 1;
+        }
+    }
+    bar nb;
+    bar_init(&nb, t, w->iv[i].ns, start);
+    if (emit)
+        emit(opaque, &nb);
+    /* Keep it, in order, for further late trades. */
+    retain_bar(w, sym, i, &nb);
+    bar *c = sym->closed[i];
+    for (uint32_t k = sym->nclosed[i] - 1; k > 0 && c[k - 1].window_start > c[k].window_start;
+         k--) {
+        bar tmp = c[k];
+        c[k] = c[k - 1];
+        c[k - 1] = tmp;
+    }
+    return 1;
+}
+
 static void close_windows(window_agg *w, bar_emit_cb emit, void *opaque)
 {
     for (size_t i = 0; i < w->nintervals; i++) {
@@ -350,6 +423,8 @@ static void close_windows(window_agg *w, bar_emit_cb emit, void *opaque)
                 open_bar *ob = &sym->bars[i][0];
                 if (emit)
                     emit(opaque, &ob->b);
+                if (w->retain > 0)
+                    retain_bar(w, sym, i, &ob->b);
                 memmove(sym->bars[i], sym->bars[i] + 1, (sym->nbars[i] - 1) * sizeof(open_bar));
                 sym->nbars[i]--;
                 w->open_count--;
@@ -371,7 +446,8 @@ int window_agg_add(window_agg *w, const trade *t, int64_t offset, bar_emit_cb em
         interval_state *iv = &w->iv[i];
         int64_t start = floor_to(t->ts, iv->ns);
         if (w->wm != INT64_MIN && start + iv->ns <= w->wm) {
-            late++;
+            if (w->retain <= 0 || !update_late(w, &w->syms[si], i, t, start, emit, opaque))
+                late++;
             continue;
         }
         sym_state *sym = &w->syms[si];
@@ -407,6 +483,11 @@ int window_agg_add(window_agg *w, const trade *t, int64_t offset, bar_emit_cb em
         close_windows(w, emit, opaque);
     }
     return late;
+}
+
+void window_agg_set_retention(window_agg *w, int64_t retain_ns)
+{
+    w->retain = retain_ns > 0 ? retain_ns : 0;
 }
 
 void window_agg_advance(window_agg *w, int64_t wm, bar_emit_cb emit, void *opaque)

@@ -33,6 +33,7 @@ typedef struct bar {
     double turnover;
     double vwap;
     int64_t trades;
+    int32_t revision; /* 0 when first published; +1 for each correction by a late trade */
     /* Ordering keys of the trades that set open and close. */
     int64_t open_ts, open_id, close_ts, close_id;
 } bar;
@@ -68,8 +69,15 @@ void window_agg_free(window_agg *w);
 
 /* Adds a trade read at the given input offset, then closes every window the
  * new watermark passes, emitting its bar. Returns the number of intervals for
- * which the trade was late (0 if it counted everywhere). */
+ * which the trade was late and dropped (0 if it counted everywhere; a late
+ * trade that updated a retained bar counts as not dropped). */
 int window_agg_add(window_agg *w, const trade *t, int64_t offset, bar_emit_cb emit, void *opaque);
+
+/* Keeps closed bars for retain_ns of watermark time after their window ends,
+ * so a late trade within that horizon updates its bar and the bar is emitted
+ * again with the next revision (the `--late update` policy). 0 (the default)
+ * drops late trades. Memory grows with symbols x intervals x retain/interval. */
+void window_agg_set_retention(window_agg *w, int64_t retain_ns);
 
 /* Moves the watermark forward to wm (never back) and closes what it passes;
  * used when a partition has gone idle. */

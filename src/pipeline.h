@@ -13,6 +13,8 @@
 #define TOPIC_TRADES "trades"
 #define TOPIC_BARS_PREFIX "bars."
 #define TOPIC_DLQ "dlq"
+#define TOPIC_INDICATORS_PREFIX "indicators."
+#define TOPIC_ALERTS "alerts"
 #define TABLE_TRADES "trades"
 #define TABLE_BARS_PREFIX "bars_"
 
@@ -33,6 +35,7 @@ typedef struct pipeline_stats {
     atomic_llong trades_processed; /* process: trades folded into windows */
     atomic_llong trades_late;      /* process: (trade, interval) pairs dropped as late */
     atomic_llong bars_emitted;     /* process: bars produced */
+    atomic_llong alerts_emitted;   /* process: alerts produced */
     atomic_llong bad_records;      /* process + sink: records that could not be decoded */
     atomic_llong dlq_records;      /* process: records sent to the dead-letter topic */
     atomic_llong txn_aborts;       /* process: transactions aborted and replayed */

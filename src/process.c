@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "indicators.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"
@@ -13,8 +14,23 @@
 #define MAX_PARTITIONS 1024
 #define FLUSH_TIMEOUT_MS 30000
 
+/* Indicator state of one (symbol, interval) series of a partition. */
+typedef struct series {
+    char symbol[TICK_SYMBOL_MAX];
+    int interval; /* index into the configured intervals */
+    ind_state st;
+} series;
+
+/* Open-addressing map (symbol, interval) -> series, per partition. Bounded by
+ * symbols x intervals. */
+typedef struct series_map {
+    series **slots;
+    size_t cap, n;
+} series_map;
+
 typedef struct part_state {
     int owned;
+    series_map ind;
     window_agg *agg;
     int64_t next_offset;  /* next input offset to read; -1 before the first record */
     int64_t suppress_end; /* bars with window_end <= this were published before */
@@ -24,6 +40,9 @@ typedef struct part_state {
 
 typedef struct proc {
     const process_config *cfg;
+    ind_config ind;
+    char ind_topics[BAR_MAX_INTERVALS][160];
+    char alerts[160];
     pipeline_stats *st;
     kafka_producer *prod;
     kafka_consumer *cons;
@@ -43,6 +62,60 @@ static void fail(proc *p, const char *fmt, const char *detail)
     if (!p->failed)
         snprintf(p->errstr, sizeof(p->errstr), fmt, detail);
     p->failed = 1;
+}
+
+static uint64_t series_hash(const char *sym, int interval)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)interval;
+    for (; *sym; sym++) {
+        h ^= (unsigned char)*sym;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static void series_map_clear(series_map *m)
+{
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->slots[i]);
+    free(m->slots);
+    memset(m, 0, sizeof(*m));
+}
+
+static series *series_get(series_map *m, const char *sym, int interval)
+{
+    if (m->n * 2 >= m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        series **slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return NULL;
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->slots[i])
+                continue;
+            size_t k = series_hash(m->slots[i]->symbol, m->slots[i]->interval) & (cap - 1);
+            while (slots[k])
+                k = (k + 1) & (cap - 1);
+            slots[k] = m->slots[i];
+        }
+        free(m->slots);
+        m->slots = slots;
+        m->cap = cap;
+    }
+    size_t k = series_hash(sym, interval) & (m->cap - 1);
+    while (m->slots[k]) {
+        if (m->slots[k]->interval == interval && strcmp(m->slots[k]->symbol, sym) == 0)
+            return m->slots[k];
+        k = (k + 1) & (m->cap - 1);
+    }
+    series *se = calloc(1, sizeof(*se));
+    if (!se)
+        return NULL;
+    strlcpy_tl(se->symbol, sym, sizeof(se->symbol));
+    se->interval = interval;
+    ind_state_init(&se->st);
+    m->slots[k] = se;
+    m->n++;
+    return se;
 }
 
 /* Opens a transaction if none is open (exactly-once mode only). */
@@ -69,7 +142,16 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
         fail(p, "%s", err);
 }
 
-static void emit_bar(proc *p, const bar *b)
+static void emit_alert(proc *p, const alert *a)
+{
+    buf_reset(&p->rec);
+    alert_encode_json(a, &p->rec);
+    produce(p, p->alerts, a->symbol, strlen(a->symbol), &p->rec);
+    atomic_fetch_add(&p->st->alerts_emitted, 1);
+}
+
+/* Publishes a closed bar, then its indicators and any alerts it raises. */
+static void emit_bar(proc *p, part_state *ps, const bar *b)
 {
     size_t i = 0;
     while (i < p->cfg->nintervals && p->cfg->intervals[i] != b->interval_ns)
@@ -78,6 +160,37 @@ static void emit_bar(proc *p, const bar *b)
     bar_encode_json(b, &p->rec);
     produce(p, p->topics[i], b->symbol, strlen(b->symbol), &p->rec);
     atomic_fetch_add(&p->st->bars_emitted, 1);
+    /* A correction does not feed the indicators again: they moved on. */
+    if (b->revision > 0)
+        return;
+    series *se = series_get(&ps->ind, b->symbol, (int)i);
+    if (!se) {
+        fail(p, "%s", "out of memory");
+        return;
+    }
+    ind_values v;
+    alert alerts[3];
+    int n = ind_update(&se->st, &p->ind, b, &v, alerts);
+    buf_reset(&p->rec);
+    ind_encode_json(b, &p->ind, &v, &p->rec);
+    produce(p, p->ind_topics[i], b->symbol, strlen(b->symbol), &p->rec);
+    for (int k = 0; k < n; k++)
+        emit_alert(p, &alerts[k]);
+}
+
+/* Raises stale alerts for series of the shortest interval whose last bar
+ * ended stale_after before the partition's watermark. */
+static void check_stale(proc *p, part_state *ps)
+{
+    int64_t wm = window_agg_watermark(ps->agg);
+    if (wm == INT64_MIN || wm <= ps->suppress_end)
+        return;
+    for (size_t k = 0; k < ps->ind.cap; k++) {
+        series *se = ps->ind.slots[k];
+        alert a;
+        if (se && se->interval == 0 && ind_check_stale(&se->st, &p->ind, wm, &a))
+            emit_alert(p, &a);
+    }
 }
 
 /* Sends a record that could not be used to the dead-letter topic. */
@@ -105,15 +218,16 @@ static void send_dlq(proc *p, const kafka_msg *m, const char *reason)
 /* The emit callback: drops bars published before a restart or rebalance. */
 typedef struct emit_ctx {
     proc *p;
-    int64_t suppress_end;
+    part_state *ps;
 } emit_ctx;
 
 static void emit_filtered(void *opaque, const bar *b)
 {
     emit_ctx *e = opaque;
-    if (b->window_start + b->interval_ns <= e->suppress_end)
+    /* Corrections (--late update) are new information whenever they come. */
+    if (b->revision == 0 && b->window_start + b->interval_ns <= e->ps->suppress_end)
         return;
-    emit_bar(e->p, b);
+    emit_bar(e->p, e->ps, b);
 }
 
 /* The progress record of a partition: offset to resume from and watermark. */
@@ -159,6 +273,8 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     part_state *ps = &p->parts[part];
     window_agg_free(ps->agg);
     ps->agg = window_agg_new(p->cfg->intervals, p->cfg->nintervals, p->cfg->lateness_ns);
+    window_agg_set_retention(ps->agg, p->cfg->late_horizon_ns);
+    series_map_clear(&ps->ind);
     ps->owned = 1;
     ps->next_offset = -1;
     ps->max_ts = INT64_MIN;
@@ -274,6 +390,7 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         part_state *ps = &p->parts[part];
         window_agg_free(ps->agg);
         ps->agg = NULL;
+        series_map_clear(&ps->ind);
         ps->owned = 0;
     }
 }
@@ -302,7 +419,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t *logged_bad)
     if (t.ts > ps->max_ts)
         ps->max_ts = t.ts;
     int64_t wm_before = window_agg_watermark(ps->agg);
-    emit_ctx ec = {p, ps->suppress_end};
+    emit_ctx ec = {p, ps};
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
     atomic_fetch_add(&p->st->trades_processed, 1);
     if (late) {
@@ -331,7 +448,7 @@ static void advance_idle(proc *p, int64_t now)
         int64_t quiet = now - ps->last_record;
         if (quiet < p->cfg->idle_timeout_ns)
             continue;
-        emit_ctx ec = {p, ps->suppress_end};
+        emit_ctx ec = {p, ps};
         window_agg_advance(ps->agg, ps->max_ts + quiet - p->cfg->lateness_ns, emit_filtered, &ec);
     }
 }
@@ -350,18 +467,33 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     snprintf(p->dlq, sizeof(p->dlq), "%s%s", prefix, TOPIC_DLQ);
     buf_init(&p->rec);
     int rc = -1;
-    const char *outs[BAR_MAX_INTERVALS + 1];
+    const char *outs[2 * BAR_MAX_INTERVALS + 2];
     for (size_t i = 0; i < cfg->nintervals; i++) {
         char name[32];
         interval_name(cfg->intervals[i], name, sizeof(name));
         snprintf(p->topics[i], sizeof(p->topics[i]), "%s%s%s", prefix, TOPIC_BARS_PREFIX, name);
         outs[i] = p->topics[i];
     }
-    outs[cfg->nintervals] = p->dlq;
+    for (size_t i = 0; i < cfg->nintervals; i++) {
+        char name[32];
+        interval_name(cfg->intervals[i], name, sizeof(name));
+        snprintf(p->ind_topics[i], sizeof(p->ind_topics[i]), "%s%s%s", prefix,
+                 TOPIC_INDICATORS_PREFIX, name);
+        outs[cfg->nintervals + i] = p->ind_topics[i];
+    }
+    snprintf(p->alerts, sizeof(p->alerts), "%s%s", prefix, TOPIC_ALERTS);
+    outs[2 * cfg->nintervals] = p->dlq;
+    outs[2 * cfg->nintervals + 1] = p->alerts;
+    if (cfg->ind)
+        p->ind = *cfg->ind;
+    else
+        ind_config_default(&p->ind);
+    if (ind_config_check(&p->ind, errstr, errstr_size) != 0)
+        goto out;
     const char *in[] = {p->input};
     if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, errstr,
                             errstr_size) != 0 ||
-        kafka_ensure_topics(&cfg->kafka, outs, cfg->nintervals + 1, cfg->partitions,
+        kafka_ensure_topics(&cfg->kafka, outs, 2 * cfg->nintervals + 2, cfg->partitions,
                             cfg->replication, errstr, errstr_size) != 0)
         goto out;
 
@@ -420,6 +552,9 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         int64_t now = mono_ns();
         if (now >= next_idle_check) {
             advance_idle(p, now);
+            for (int32_t part = 0; part < MAX_PARTITIONS; part++)
+                if (p->parts[part].owned)
+                    check_stale(p, &p->parts[part]);
             next_idle_check = now + 100 * 1000000LL;
         }
         if (now >= next_commit) {
@@ -451,8 +586,10 @@ out:
         kafka_txn_abort(p->prod, err, sizeof(err));
     }
     kafka_producer_free(p->prod);
-    for (int i = 0; i < MAX_PARTITIONS; i++)
+    for (int i = 0; i < MAX_PARTITIONS; i++) {
         window_agg_free(p->parts[i].agg);
+        series_map_clear(&p->parts[i].ind);
+    }
     buf_release(&p->rec);
     free(p);
     return rc;

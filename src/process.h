@@ -2,8 +2,9 @@
  *
  * A member of consumer group GROUP_PROCESS reading TOPIC_TRADES. Each input
  * partition has its own windows (bar.h). Closed bars go to "bars.<interval>"
- * keyed by symbol; records that cannot be decoded, and trades too late for a
- * window, go to TOPIC_DLQ with the reason.
+ * keyed by symbol, with their indicators on "indicators.<interval>" and the
+ * alerts they raise on TOPIC_ALERTS (indicators.h); records that cannot be decoded, and trades too
+ * late for a window, go to TOPIC_DLQ with the reason.
  *
  * Progress is recorded per input partition as an offset and a watermark: the
  * offset is the lowest one still needed by an open window (so a new owner
@@ -24,6 +25,7 @@
 #include <stdint.h>
 
 #include "bar.h"
+#include "indicators.h"
 #include "kafka.h"
 #include "pipeline.h"
 
@@ -38,6 +40,8 @@ typedef struct process_config {
     int64_t idle_timeout_ns;    /* advance a quiet partition's watermark by wall time after this; 0: never */
     int eos;                    /* -1 auto (on when the cluster supports transactions), 0 off, 1 on */
     const char *instance_id;    /* makes the transactional.id: <group>-<instance_id>; NULL: "0" */
+    const ind_config *ind;      /* indicator periods and alert thresholds; NULL: defaults */
+    int64_t late_horizon_ns;    /* --late update: correct bars this long after they close; 0 drop */
     int partitions;             /* for output topics that must be created */
     int replication;
 } process_config;

@@ -31,6 +31,7 @@ typedef struct sym {
 
 struct sim {
     sim_config cfg;
+    int scenario_phase; /* 0 before, 1 during, 2 after */
     uint64_t st[4];
     sym *syms;
     double *cum_weight; /* cumulative activity, for picking a symbol */
@@ -171,11 +172,78 @@ static int pick_symbol(sim *s)
     return lo;
 }
 
+int sim_scenario_parse(const char *str, sim_scenario *kind, double *at_seconds)
+{
+    static const struct {
+        const char *name;
+        sim_scenario kind;
+    } names[] = {{"flash-crash", SIM_SCENARIO_FLASH_CRASH},
+                 {"volume-spike", SIM_SCENARIO_VOLUME_SPIKE},
+                 {"halt", SIM_SCENARIO_HALT}};
+    const char *at = strchr(str, '@');
+    size_t len = at ? (size_t)(at - str) : strlen(str);
+    *at_seconds = 30;
+    if (at) {
+        char *end;
+        *at_seconds = strtod(at + 1, &end);
+        if (end == at + 1 || (*end && strcmp(end, "s") != 0) || !(*at_seconds >= 0))
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i].name) == len && strncmp(str, names[i].name, len) == 0) {
+            *kind = names[i].kind;
+            return 0;
+        }
+    return -1;
+}
+
+/* Applies the configured scenario to the first symbol; returns the symbol to
+ * trade (the pick may be replaced) and scales *size_mult. */
+static int apply_scenario(sim *s, int pick, double *size_mult)
+{
+    double t = s->sim_time - s->cfg.scenario_at;
+    sym *y = &s->syms[0];
+    *size_mult = 1;
+    switch (s->cfg.scenario) {
+    case SIM_SCENARIO_NONE:
+        break;
+    case SIM_SCENARIO_FLASH_CRASH:
+        if (t >= 0 && s->scenario_phase == 0 && pick == 0) {
+            y->mid *= 0.92;
+            s->scenario_phase = 1;
+        } else if (t >= 5 && s->scenario_phase == 1 && pick == 0) {
+            y->mid /= 0.92;
+            s->scenario_phase = 2;
+        }
+        break;
+    case SIM_SCENARIO_VOLUME_SPIKE:
+        if (t >= 0 && t < 5) {
+            if (uniform(s) < 0.5)
+                pick = 0;
+            if (pick == 0)
+                *size_mult = 10;
+        }
+        break;
+    case SIM_SCENARIO_HALT:
+        if (t >= 0 && t < 90) {
+            while (pick == 0 && s->cfg.nsymbols > 1)
+                pick = pick_symbol(s);
+        } else if (t >= 90 && s->scenario_phase == 0 && pick == 0) {
+            y->mid *= 1.05;
+            s->scenario_phase = 2;
+        }
+        break;
+    }
+    return pick;
+}
+
 void sim_next(sim *s, trade *out)
 {
     s->sim_time += -log(uniform(s)) / s->cfg.rate;
     int64_t ts = s->cfg.start_ns + (int64_t)(s->sim_time * 1e9);
-    sym *y = &s->syms[pick_symbol(s)];
+    double size_mult;
+    int pick = apply_scenario(s, pick_symbol(s), &size_mult);
+    sym *y = &s->syms[pick];
     if (ts < y->last_ts)
         ts = y->last_ts;
     double dt = (double)(ts - y->last_ts) / 1e9;
@@ -201,6 +269,7 @@ void sim_next(sim *s, trade *out)
         size = 1 + (int64_t)floor(uniform(s) * 99);
     else
         size = 100 * (int64_t)(10 + floor(-log(uniform(s)) * 40.0));
+    size = (int64_t)((double)size * size_mult);
 
     memset(out, 0, sizeof(*out));
     memcpy(out->symbol, y->name, sizeof(out->symbol));

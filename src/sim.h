@@ -15,12 +15,26 @@
 
 #define SIM_MAX_SYMBOLS 10000
 
+/* Market events injected on the first symbol so analysis has something to catch. */
+typedef enum {
+    SIM_SCENARIO_NONE = 0,
+    SIM_SCENARIO_FLASH_CRASH,  /* the price drops 8% at once, recovers 5 s later */
+    SIM_SCENARIO_VOLUME_SPIKE, /* for 5 s half of all trades are in it, 10x their size */
+    SIM_SCENARIO_HALT          /* no trades for 90 s, then it reopens 5% higher */
+} sim_scenario;
+
+/* Parses "flash-crash", "volume-spike" or "halt", optionally "@<seconds>"
+ * (default 30): when, in event time after the start, the event begins. 0 / -1. */
+int sim_scenario_parse(const char *s, sim_scenario *kind, double *at_seconds);
+
 typedef struct sim_config {
     uint64_t seed;
     int nsymbols;     /* 1..SIM_MAX_SYMBOLS */
     int64_t start_ns; /* event time of the simulation's start, ns since epoch */
     double rate;      /* mean trades per simulated second, > 0 */
     int64_t first_id; /* id of the first trade; ids then increase by 1 */
+    sim_scenario scenario;
+    double scenario_at; /* seconds of event time after start_ns */
 } sim_config;
 
 typedef struct sim sim;

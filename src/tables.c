@@ -1,9 +1,11 @@
 /* tables.c - topic -> lake table contracts; see tables.h and docs/DATA.md. */
 #include "tables.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "bar.h"
+#include "json.h"
 #include "tick.h"
 #include "util.h"
 
@@ -20,10 +22,11 @@ static const engine_column bar_columns[] = {
     {"open", ENGINE_DOUBLE},    {"high", ENGINE_DOUBLE},
     {"low", ENGINE_DOUBLE},     {"close", ENGINE_DOUBLE},
     {"volume", ENGINE_BIGINT},  {"vwap", ENGINE_DOUBLE},
-    {"trades", ENGINE_BIGINT},  {"turnover", ENGINE_DOUBLE}};
+    {"trades", ENGINE_BIGINT},  {"turnover", ENGINE_DOUBLE},
+    {"revision", ENGINE_BIGINT}};
 static const engine_table bar_schema = {"bars", bar_columns,
                                         sizeof(bar_columns) / sizeof(bar_columns[0]),
-                                        "symbol, window_start"};
+                                        "symbol, window_start, revision"};
 
 /* Copies s into the row's string slot i and points value i at it (NULL for "" when nullable). */
 static void put_str(lake_row *row, size_t i, const char *s, int nullable)
@@ -69,13 +72,107 @@ static int decode_bar(const void *value, size_t len, lake_row *row, char *errstr
     row->values[7].d = b.vwap;
     row->values[8].i = b.trades;
     row->values[9].d = b.turnover;
+    row->values[10].i = b.revision;
     row->time_ns = b.window_start;
     return 0;
+}
+
+static const engine_column indicator_columns[] = {
+    {"symbol", ENGINE_VARCHAR},   {"window_start", ENGINE_TIMESTAMP_NS}, {"close", ENGINE_DOUBLE},
+    {"sma_20", ENGINE_DOUBLE},    {"sma_50", ENGINE_DOUBLE},             {"ema_12", ENGINE_DOUBLE},
+    {"ema_26", ENGINE_DOUBLE},    {"rsi", ENGINE_DOUBLE},                {"volatility", ENGINE_DOUBLE},
+    {"bb_mid", ENGINE_DOUBLE},    {"bb_upper", ENGINE_DOUBLE},           {"bb_lower", ENGINE_DOUBLE}};
+static const engine_table indicator_schema = {
+    "indicators", indicator_columns, sizeof(indicator_columns) / sizeof(indicator_columns[0]),
+    "symbol, window_start"};
+
+static const engine_column alert_columns[] = {
+    {"symbol", ENGINE_VARCHAR},         {"ts", ENGINE_TIMESTAMP_NS},
+    {"kind", ENGINE_VARCHAR},           {"value", ENGINE_DOUBLE},
+    {"threshold", ENGINE_DOUBLE},       {"bar_interval", ENGINE_VARCHAR},
+    {"bar_start", ENGINE_TIMESTAMP_NS}, {"bar_open", ENGINE_DOUBLE},
+    {"bar_close", ENGINE_DOUBLE},       {"bar_volume", ENGINE_BIGINT}};
+static const engine_table alert_schema = {"alerts", alert_columns,
+                                          sizeof(alert_columns) / sizeof(alert_columns[0]),
+                                          "ts, symbol"};
+
+/* A number member, NaN when null or absent (indicators not yet defined). */
+static double num_or_nan(const json_value *o, const char *key)
+{
+    double v;
+    return json_get_num(o, key, &v) == 0 ? v : NAN;
+}
+
+static int decode_indicators(const void *value, size_t len, lake_row *row, char *errstr,
+                             size_t errstr_size)
+{
+    json_doc *d = json_parse(value, len, errstr, errstr_size);
+    if (!d)
+        return -1;
+    const json_value *o = json_root(d);
+    const char *sym = json_get_str(o, "symbol");
+    int64_t ws;
+    int rc = -1;
+    if (!sym || !*sym || strlen(sym) >= TICK_SYMBOL_MAX || json_get_int(o, "window_start", &ws)) {
+        set_err(errstr, errstr_size, "indicators: 'symbol' or 'window_start' missing");
+        goto out;
+    }
+    put_str(row, 0, sym, 0);
+    row->values[1].i = ws;
+    static const char *const names[] = {"close", "sma_20",     "sma_50", "ema_12", "ema_26",
+                                        "rsi",   "volatility", "bb_mid", "bb_upper", "bb_lower"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        row->values[2 + i].d = num_or_nan(o, names[i]);
+    row->time_ns = ws;
+    rc = 0;
+out:
+    json_doc_free(d);
+    return rc;
+}
+
+static int decode_alert(const void *value, size_t len, lake_row *row, char *errstr,
+                        size_t errstr_size)
+{
+    json_doc *d = json_parse(value, len, errstr, errstr_size);
+    if (!d)
+        return -1;
+    const json_value *o = json_root(d);
+    const json_value *b = json_get(o, "bar");
+    const char *sym = json_get_str(o, "symbol"), *kind = json_get_str(o, "kind");
+    const char *iv = json_get_str(b, "interval");
+    int64_t ts, start, volume;
+    double v, th, open, close;
+    int rc = -1;
+    if (!sym || !*sym || strlen(sym) >= TICK_SYMBOL_MAX || !kind || strlen(kind) >= 64 || !iv ||
+        strlen(iv) >= 64 || json_get_int(o, "ts", &ts) || json_get_num(o, "value", &v) ||
+        json_get_num(o, "threshold", &th) || json_get_int(b, "window_start", &start) ||
+        json_get_num(b, "open", &open) || json_get_num(b, "close", &close) ||
+        json_get_int(b, "volume", &volume)) {
+        set_err(errstr, errstr_size, "alert: a required field is missing or mistyped");
+        goto out;
+    }
+    put_str(row, 0, sym, 0);
+    row->values[1].i = ts;
+    put_str(row, 2, kind, 0);
+    row->values[3].d = v;
+    row->values[4].d = th;
+    put_str(row, 5, iv, 0);
+    row->values[6].i = start;
+    row->values[7].d = open;
+    row->values[8].d = close;
+    row->values[9].i = volume;
+    row->time_ns = ts;
+    rc = 0;
+out:
+    json_doc_free(d);
+    return rc;
 }
 
 static const lake_table tables[] = {
     {"trades", 0, &trade_schema, "ts", decode_trade},
     {"bars.", 1, &bar_schema, "window_start", decode_bar},
+    {"indicators.", 1, &indicator_schema, "window_start", decode_indicators},
+    {"alerts", 0, &alert_schema, "ts", decode_alert},
 };
 
 const lake_table *lake_table_for(const char *topic)

@@ -29,8 +29,7 @@ typedef struct lake_table {
     const engine_table *schema; /* columns and sort order */
     const char *time_column;    /* the column whose UTC date is the partition */
     /* Decodes one record; 0, or -1 with errstr. */
-    int (*decode)(const void *value, size_t len, lake_row *row, char *errstr,
-                  size_t errstr_size);
+    int (*decode)(const void *value, size_t len, lake_row *row, char *errstr, size_t errstr_size);
 } lake_table;
 
 /* The table for a logical topic name (without any --topic-prefix), or NULL. */

@@ -116,6 +116,56 @@ static void test_lateness_and_late_drop(void)
     window_agg_free(w);
 }
 
+static void test_late_update_policy(void)
+{
+    int64_t iv[] = {S};
+    window_agg *w = window_agg_new(iv, 1, 0);
+    window_agg_set_retention(w, 10 * S);
+    sink out = {0};
+    trade a = mk("A", S / 2, 10, 100, 1), b = mk("A", 3 * S / 2, 11, 100, 2);
+    window_agg_add(w, &a, 0, collect, &out);
+    window_agg_add(w, &b, 1, collect, &out); /* closes [0,1s) */
+    CHECK_EQ_INT(out.n, 1);
+    CHECK_EQ_INT(out.bars[0].revision, 0);
+    /* A late trade for [0,1s): the bar is emitted again, corrected, revision 1. */
+    trade late = mk("A", S / 4, 9, 50, 3);
+    CHECK_EQ_INT(window_agg_add(w, &late, 2, collect, &out), 0);
+    CHECK_EQ_INT(out.n, 2);
+    bar *r = &out.bars[1];
+    CHECK_EQ_INT(r->revision, 1);
+    CHECK_EQ_INT(r->window_start, 0);
+    CHECK_EQ_INT(r->trades, 2);
+    CHECK_EQ_INT(r->volume, 150);
+    CHECK(r->open == 9 && r->close == 10 && r->low == 9);
+    /* Another one: revision 2. */
+    trade late2 = mk("A", S / 3, 12, 10, 4);
+    window_agg_add(w, &late2, 3, collect, &out);
+    CHECK_EQ_INT(out.bars[2].revision, 2);
+    CHECK(out.bars[2].high == 12);
+    /* A late trade for a window that had none: a first bar, revision 0. */
+    trade c = mk("B", S / 2, 5, 1, 5);
+    window_agg_add(w, &c, 4, collect, &out);
+    CHECK_EQ_INT(out.n, 4);
+    CHECK_EQ_STR(out.bars[3].symbol, "B");
+    CHECK_EQ_INT(out.bars[3].revision, 0);
+    /* Beyond the horizon: dropped as late. */
+    trade far = mk("A", 20 * S, 10, 1, 6);
+    window_agg_add(w, &far, 5, collect, &out);
+    size_t before = out.n;
+    trade old = mk("A", S / 2, 10, 1, 7);
+    CHECK_EQ_INT(window_agg_add(w, &old, 6, collect, &out), 1);
+    CHECK_EQ_INT(out.n, before);
+    /* JSON carries the revision. */
+    buf j = {0};
+    bar_encode_json(&out.bars[2], &j);
+    CHECK(strstr(j.data, "\"revision\":2") != NULL);
+    bar back;
+    char err[128];
+    CHECK(bar_decode_json(j.data, j.len, &back, err, sizeof(err)) == 0 && back.revision == 2);
+    buf_release(&j);
+    window_agg_free(w);
+}
+
 static void test_min_open_offset_with_lateness(void)
 {
     int64_t iv[] = {S};
@@ -281,5 +331,5 @@ static void test_intervals(void)
 
 TEST_MAIN(TEST(test_ohlcv_and_order), TEST(test_tie_break_by_id),
           TEST(test_closes_when_watermark_passes_end), TEST(test_lateness_and_late_drop),
-          TEST(test_min_open_offset_with_lateness), TEST(test_matches_batch_computation),
+          TEST(test_min_open_offset_with_lateness), TEST(test_late_update_policy), TEST(test_matches_batch_computation),
           TEST(test_state_is_bounded), TEST(test_bar_json_round_trip), TEST(test_intervals))
