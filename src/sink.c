@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "engine.h"
 #include "lakepath.h"
 #include "log.h"
+#include "storage.h"
 #include "tables.h"
 #include "tick.h"
 #include "util.h"
@@ -41,9 +43,12 @@ typedef struct sink {
     const sink_config *cfg;
     pipeline_stats *st;
     engine *eng;
+    storage *lake;
     kafka_consumer *cons;
+    const char **props; /* the kafka properties with ours first (S3), or NULL */
+    char poll_prop[64];
     const lake_table *kinds[SINK_MAX_TOPICS];
-    lake_row row; /* the record being decoded */
+    lake_row row;                           /* the record being decoded */
     char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
     const char *topics[SINK_MAX_TOPICS];
     char tables[SINK_MAX_TOPICS][64];
@@ -71,8 +76,7 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
         b->topic = topic;
         b->partition = partition;
         b->next_offset = -1;
-        b->batch = engine_batch_new(s->eng, s->kinds[topic]->schema, s->errstr,
-                                    sizeof(s->errstr));
+        b->batch = engine_batch_new(s->eng, s->kinds[topic]->schema, s->errstr, sizeof(s->errstr));
         if (!b->batch) {
             free(b);
             s->failed = 1;
@@ -81,6 +85,39 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
         *slot = b;
     }
     return *slot;
+}
+
+/* Writes the rows of b of one date (the where clause) to a local file and
+ * stores it as key: 0, or -1 with s->errstr (the local file is removed). */
+static int put_date(sink *s, pbuf *b, const char *key, const char *name, const char *where,
+                    int64_t *rows)
+{
+    buf tmp = {0};
+    int rc = -1;
+    const char *dir = storage_local_dir(s->lake);
+    if (dir) {
+        /* Local: the temporary name beside the final one, as always. */
+        buf final = {0};
+        storage_join(&final, dir, key);
+        char *slash = strrchr(final.data, '/');
+        *slash = '\0';
+        if (mkdir_p(final.data, s->errstr, sizeof(s->errstr)) == 0) {
+            buf_printf(&tmp, "%s/.tmp-%s.partial", final.data, name);
+            rc = 0;
+        }
+        buf_release(&final);
+    } else {
+        rc = storage_temp_path(s->lake, key, &tmp, s->errstr, sizeof(s->errstr));
+    }
+    if (rc == 0)
+        rc = engine_batch_write_parquet(b->batch, where, tmp.data, rows, s->errstr,
+                                        sizeof(s->errstr));
+    if (rc == 0)
+        rc = storage_put_file(s->lake, key, tmp.data, STORAGE_MOVE, s->errstr, sizeof(s->errstr));
+    if (rc != 0 && tmp.data)
+        unlink(tmp.data); /* the records are still in Kafka */
+    buf_release(&tmp);
+    return rc;
 }
 
 /* Writes every date of b to the lake, then commits its offset. */
@@ -93,32 +130,34 @@ static int flush_buf(sink *s, pbuf *b)
     const char *tcol = s->kinds[b->topic]->time_column;
     int64_t rows_total = 0;
     for (size_t i = 0; i < b->ndates; i++) {
-        char date[LAKE_DATE_LEN], dir[PATH_MAX], name[256], tmp[PATH_MAX + 300],
-            final[PATH_MAX + 300], where[128];
+        char date[LAKE_DATE_LEN], name[256], where[128];
         lake_date(b->dates[i].day_start, date);
-        if (lake_partition_dir(s->cfg->lake, table, date, dir, sizeof(dir)) != 0 ||
-            lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
-                0) {
+        if (lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
+            0) {
             s->failed = 1;
-            snprintf(s->errstr, sizeof(s->errstr), "lake path too long under '%s'",
-                     s->cfg->lake);
+            snprintf(s->errstr, sizeof(s->errstr), "lake file name too long for topic '%s'", topic);
             return -1;
         }
-        snprintf(tmp, sizeof(tmp), "%s/.tmp-%s.partial", dir, name);
-        snprintf(final, sizeof(final), "%s/%s", dir, name);
+        buf key = {0};
+        buf_printf(&key, "%s/date=%s/%s", table, date, name);
         snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
         int64_t rows = 0;
-        if (mkdir_p(dir, s->errstr, sizeof(s->errstr)) != 0 ||
-            engine_batch_write_parquet(b->batch, where, tmp, &rows, s->errstr,
-                                       sizeof(s->errstr)) != 0 ||
-            rename_durable(tmp, final, s->errstr, sizeof(s->errstr)) != 0) {
-            unlink(tmp);
+        int64_t t0 = mono_ns();
+        if (put_date(s, b, key.data, name, where, &rows) != 0) {
+            buf_release(&key);
             s->failed = 1;
             return -1;
         }
         rows_total += rows;
         atomic_fetch_add(&s->st->lake_files, 1);
-        LOG_DEBUG("sink: wrote %lld rows to '%s'", (long long)rows, final);
+        if (log_level >= LOG_LVL_DEBUG) {
+            buf loc = {0};
+            storage_describe(s->lake, key.data, &loc);
+            LOG_DEBUG("sink: wrote %lld rows to '%s' in %.1f ms", (long long)rows, loc.data,
+                      (double)(mono_ns() - t0) / 1e6);
+            buf_release(&loc);
+        }
+        buf_release(&key);
     }
     if (rows_total != engine_batch_rows(b->batch)) {
         s->failed = 1;
@@ -155,11 +194,42 @@ static int flush_all(sink *s)
     return 0;
 }
 
+/* Removes the staging files of this topic partition whose writer is gone
+ * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>.<n>.partial"). */
+static void clean_staging_files(sink *s, int topic, int32_t partition)
+{
+    const char *dir = storage_staging_dir(s->lake);
+    char prefix[300];
+    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->topics[topic], (int)partition);
+    DIR *d = dir ? opendir(dir) : NULL;
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+            continue;
+        const char *p = strstr(e->d_name, ".parquet.");
+        long pid = p ? strtol(p + 9, NULL, 10) : 0;
+        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* a live writer's, or not ours to judge */
+        char path[PATH_MAX + 300];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            LOG_INFO("sink: removed '%s' left by an earlier attempt", path);
+    }
+    closedir(d);
+}
+
 /* Removes temporary files a crashed writer of this topic partition left. */
 static void clean_temp_files(sink *s, int topic, int32_t partition)
 {
+    const char *lake = storage_local_dir(s->lake);
+    if (!lake) {
+        clean_staging_files(s, topic, partition);
+        return;
+    }
     char tdir[PATH_MAX], prefix[300];
-    snprintf(tdir, sizeof(tdir), "%s/%s", s->cfg->lake, s->tables[topic]);
+    snprintf(tdir, sizeof(tdir), "%s/%s", lake, s->tables[topic]);
     snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->topics[topic], (int)partition);
     DIR *d = opendir(tdir);
     if (!d)
@@ -301,17 +371,33 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
             goto out;
         }
     }
-    if (mkdir_p(cfg->lake, errstr, errstr_size) != 0)
+    storage_options so = cfg->storage;
+    so.cancel = &ctl->stop; /* a stop ends an S3 retry wait; nothing is committed then */
+    if (storage_open(&s->lake, cfg->lake, &so, errstr, errstr_size) != 0)
         goto out;
+    kafka_opts ko = cfg->kafka;
+    if (storage_kind(s->lake) == STORAGE_S3) {
+        /* Keep the partitions while a put waits out an S3 outage: the poll
+         * interval outlasts the write retry budget. -X still wins (later). */
+        int64_t budget = so.s3_write_retry_ns > 0 ? so.s3_write_retry_ns : 300 * NS_PER_SEC;
+        snprintf(s->poll_prop, sizeof(s->poll_prop), "max.poll.interval.ms=%lld",
+                 (long long)(budget / 1000000 + 60000));
+        s->props = calloc(cfg->kafka.nprops + 1, sizeof(*s->props));
+        s->props[0] = s->poll_prop;
+        for (size_t i = 0; i < cfg->kafka.nprops; i++)
+            s->props[i + 1] = cfg->kafka.props[i];
+        ko.props = s->props;
+        ko.nprops = cfg->kafka.nprops + 1;
+    }
     s->eng = engine_open(NULL, 1, errstr, errstr_size);
     if (!s->eng)
         goto out;
-    if (kafka_ensure_topics(&cfg->kafka, s->topics, cfg->ntopics, cfg->partitions,
-                            cfg->replication, errstr, errstr_size) != 0)
+    if (kafka_ensure_topics(&cfg->kafka, s->topics, cfg->ntopics, cfg->partitions, cfg->replication,
+                            errstr, errstr_size) != 0)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = s};
-    s->cons = kafka_consumer_new(&cfg->kafka, cfg->group ? cfg->group : GROUP_SINK, s->topics,
-                                 cfg->ntopics, &rh, errstr, errstr_size);
+    s->cons = kafka_consumer_new(&ko, cfg->group ? cfg->group : GROUP_SINK, s->topics, cfg->ntopics,
+                                 &rh, errstr, errstr_size);
     if (!s->cons)
         goto out;
 
@@ -365,6 +451,8 @@ out:
     }
     free(s->bufs);
     engine_close(s->eng);
+    storage_free(s->lake);
+    free(s->props);
     free(s);
     return rc;
 }

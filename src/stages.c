@@ -23,6 +23,8 @@ void stage_opts_init(stage_opts *o)
     o->eos = "auto";
     o->instance_id = "0";
     o->idle_timeout = 5 * NS_PER_SEC;
+    o->late = "drop";
+    o->late_horizon = 60 * NS_PER_SEC;
     o->lake = "./lake";
     o->roll_rows = 1000000;
     o->roll_interval = 60 * NS_PER_SEC;
@@ -58,6 +60,11 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     out->sim.seed = (uint64_t)o->seed;
     out->sim.nsymbols = (int)o->symbols;
     out->sim.first_id = 1;
+    if (o->scenario &&
+        sim_scenario_parse(o->scenario, &out->sim.scenario, &out->sim.scenario_at) != 0)
+        return cli_usage_error(cmd, "--scenario expects flash-crash, volume-spike or halt, "
+                                    "optionally @SECONDS, not '%s'",
+                               o->scenario);
     if (strcmp(o->rate, "max") == 0) {
         out->max_rate = 1;
         out->sim.rate = 10000;
@@ -94,6 +101,10 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     out->topic_prefix = o->topic_prefix;
     out->lateness_ns = o->lateness;
     out->idle_timeout_ns = o->idle_timeout;
+    if (strcmp(o->late, "update") == 0)
+        out->late_horizon_ns = o->late_horizon;
+    else if (strcmp(o->late, "drop") != 0)
+        return cli_usage_error(cmd, "--late must be drop or update, not '%s'", o->late);
     out->commit_interval_ns = o->commit_interval;
     out->instance_id = o->instance_id;
     if (strcmp(o->eos, "auto") == 0)
@@ -141,6 +152,13 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     if (!o->lake || !*o->lake)
         return cli_usage_error(cmd, "--lake must not be empty");
     out->lake = o->lake;
+    if (o->s3_addressing && strcmp(o->s3_addressing, "path") != 0 &&
+        strcmp(o->s3_addressing, "virtual") != 0 && strcmp(o->s3_addressing, "auto") != 0)
+        return cli_usage_error(cmd, "--s3-addressing must be path, virtual or auto, not '%s'",
+                               o->s3_addressing);
+    out->storage.s3_endpoint = o->s3_endpoint;
+    out->storage.s3_region = o->s3_region;
+    out->storage.s3_addressing = o->s3_addressing;
     if (o->roll_rows < 1)
         return cli_usage_error(cmd, "--roll-rows must be at least 1");
     if (o->roll_interval <= 0)

@@ -18,15 +18,19 @@ typedef struct stage_opts {
     int64_t seed, symbols, count;
     const char *rate;  /* number or "max" */
     const char *start; /* YYYY-MM-DD, or ns since the epoch; default now */
+    const char *scenario;
     /* process */
     const char *intervals;
     int64_t lateness;
     const char *eos; /* auto, on, off */
     const char *instance_id;
     int64_t idle_timeout, commit_interval;
+    const char *late;
+    int64_t late_horizon;
     /* sink */
     const char *lake;
     int64_t roll_rows, roll_interval;
+    const char *s3_endpoint, *s3_region, *s3_addressing;
     /* all */
     int64_t duration;
     int verbose, quiet;
@@ -47,9 +51,11 @@ void stage_opts_init(stage_opts *o);
 #define STAGE_INGEST_OPTIONS(o)                                                                    \
     {0, "seed", CLI_INT, &(o)->seed, "N", "simulator seed: the same seed gives the same ticks"},   \
         {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                               \
-         "ticks per second in real time, or max (default 10000)"},                                 \
+         "ticks per second of event time; max: 10000/s sent as fast as possible (default 10000)"},  \
         {0, "symbols", CLI_INT, &(o)->symbols, "N", "number of symbols, 1..10000 (default 50)"},   \
         {0, "count", CLI_INT, &(o)->count, "N", "stop after N ticks (default: no limit)"},         \
+        {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                 \
+         "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},        \
     {                                                                                              \
         0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
             "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"             \
@@ -59,6 +65,10 @@ void stage_opts_init(stage_opts *o);
      "bar intervals, comma-separated (default 1s,1m)"},                                            \
         {0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                       \
          "allowed lateness before a window closes (default 1s)"},                                  \
+        {0, "late", CLI_STRING, &(o)->late, "drop|update",                                         \
+         "late trades: drop to dlq (default), or update the bar and publish a new revision"},      \
+        {0, "late-horizon", CLI_DURATION, &(o)->late_horizon, "DUR",                               \
+         "with --late update: how long after a window closes it is still corrected (60s)"},        \
         {0, "idle-timeout", CLI_DURATION, &(o)->idle_timeout, "DUR",                               \
          "a partition quiet this long advances by wall time (default 5s; 0 never)"},               \
         {0, "eos", CLI_STRING, &(o)->eos, "auto|on|off",                                           \
@@ -70,12 +80,19 @@ void stage_opts_init(stage_opts *o);
             "how often progress is committed (default 100ms with transactions, else 1s)"           \
     }
 #define STAGE_SINK_OPTIONS(o)                                                                      \
-    {0, "lake", CLI_STRING, &(o)->lake, "PATH", "lake directory (default ./lake)"},                \
+    {0, "lake", CLI_STRING, &(o)->lake, "URL",                                                     \
+     "lake: a directory, file:///path or s3://bucket/prefix (default ./lake)"},                    \
         {0, "roll-rows", CLI_INT, &(o)->roll_rows, "N",                                            \
          "write a file when a partition buffers N rows (default 1000000)"},                        \
+        {0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                             \
+         "write a file when its oldest row has waited DUR (default 60s)"},                         \
+        {0, "s3-endpoint", CLI_STRING, &(o)->s3_endpoint, "URL",                                   \
+         "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, the profile, else AWS)"},                  \
+        {0, "s3-region", CLI_STRING, &(o)->s3_region, "R",                                         \
+         "S3 region (default AWS_REGION, the profile, us-east-1)"},                                \
     {                                                                                              \
-        0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                              \
-            "write a file when its oldest row has waited DUR (default 60s)"                        \
+        0, "s3-addressing", CLI_STRING, &(o)->s3_addressing, "path|virtual|auto",                  \
+            "S3 bucket addressing (default auto, or the profile's addressing_style)"               \
     }
 
 /* Each fills a stage configuration from o; 0, or 2 after a usage error.

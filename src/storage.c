@@ -189,6 +189,7 @@ static int open_s3(storage *st, const char *rest, const storage_options *o, char
         cfg.part_size = o->s3_part_size;
     if (o->s3_multipart_threshold > 0)
         cfg.multipart_threshold = o->s3_multipart_threshold;
+    cfg.cancel = o->cancel;
     st->s3 = s3_client_new(&cfg, errstr, errstr_size);
     if (!st->s3)
         return -1;
@@ -275,6 +276,11 @@ const char *storage_url(const storage *st)
 const char *storage_local_dir(const storage *st)
 {
     return st->kind == STORAGE_LOCAL ? st->dir : NULL;
+}
+
+const char *storage_staging_dir(const storage *st)
+{
+    return st->kind == STORAGE_S3 ? st->staging : NULL;
 }
 
 /* ------------------------------------------------------------------------

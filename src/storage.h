@@ -25,6 +25,7 @@
 #ifndef TICKLAKE_STORAGE_H
 #define TICKLAKE_STORAGE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,7 +47,9 @@ typedef struct storage_options {
     int64_t s3_read_retry_ns;  /* 0: 60 s */
     int64_t s3_part_size;      /* 0: 8 MiB */
     int64_t s3_multipart_threshold; /* 0: 8 MiB */
-    const char *staging_dir; /* S3: where storage_temp_path puts files; NULL: $TMPDIR or /tmp */
+    const char *staging_dir;  /* S3: where storage_temp_path puts files; NULL: $TMPDIR or /tmp */
+    const atomic_int *cancel; /* optional, borrowed: when non-zero, S3 waits between retries
+                                 end and the operation fails ("cancelled") */
 } storage_options;
 
 typedef struct storage storage;
@@ -66,6 +69,9 @@ enum storage_kind storage_kind(const storage *st);
 const char *storage_url(const storage *st);
 /* The local directory of a local lake (owned by st), NULL for S3. */
 const char *storage_local_dir(const storage *st);
+/* The staging folder where storage_temp_path puts files of an S3 lake (owned
+ * by st; it may not exist yet), NULL for a local lake. */
+const char *storage_staging_dir(const storage *st);
 
 /* 1 if key is a valid key (see above), else 0. */
 int storage_key_valid(const char *key);
