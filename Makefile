@@ -76,3 +76,10 @@ format-check:
 
 clean:
 	rm -rf build ticklake
+
+# Benchmarks (not tests): see docs/benchmarks.md for the commands and results.
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
+.PHONY: bench-aggregate
+bench-aggregate: $(BUILD)/bench/aggregate

@@ -40,7 +40,7 @@ int cmd_ingest(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     const char *source = "sim", *info = NULL, *format = "auto", *ts_unit = "auto";
-    const char *from = NULL, *to = NULL, *speed = "max";
+    const char *from = NULL, *to = NULL, *speed = NULL;
     cli_list maps = {0};
     int strict = 0, no_progress = 0;
     const cli_option options[] = {
@@ -58,7 +58,7 @@ int cmd_ingest(int argc, char **argv)
         {0, "from", CLI_STRING, &from, "DATE", "csv: only rows on or after YYYY-MM-DD"},
         {0, "to", CLI_STRING, &to, "DATE", "csv: only rows on or before YYYY-MM-DD"},
         {0, "speed", CLI_STRING, &speed, "N|max",
-         "csv: replay at N times real time, or max (default)"},
+         "pace at N times real time, or max (default: 1 for sim, max for csv)"},
         {0, "strict", CLI_FLAG, &strict, NULL, "csv: the first unusable row is fatal"},
         {0, "no-progress", CLI_FLAG, &no_progress, NULL, "csv: no progress bar on stderr"},
         STAGE_TOPIC_OPTIONS(&o),
@@ -123,7 +123,7 @@ int cmd_ingest(int argc, char **argv)
         for (size_t i = 0; rc == 0 && i < maps.n; i++)
             if (csv_map_parse(&map, maps.items[i], err, sizeof(err)) != 0)
                 rc = cli_usage_error(&cmd, "--map: %s", err);
-        if (rc == 0 && strcmp(speed, "max") != 0) {
+        if (rc == 0 && speed && strcmp(speed, "max") != 0) {
             char *end;
             r->speed = strtod(speed, &end);
             if (end == speed || *end || !(r->speed > 0))
@@ -135,6 +135,15 @@ int cmd_ingest(int argc, char **argv)
             csv_map_release(&map);
             free(j);
             return rc;
+        }
+    }
+    if (!is_csv && speed) {
+        char *end;
+        if (strcmp(speed, "max") == 0)
+            j->cfg.max_rate = 1;
+        else if ((j->cfg.speed = strtod(speed, &end)) <= 0 || end == speed || *end) {
+            free(j);
+            return cli_usage_error(&cmd, "--speed must be a positive number or max");
         }
     }
     rc = stage_run_supervised(is_csv ? csv_main : sim_main, j, &j->ctl, o.duration);

@@ -36,7 +36,8 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
         sim_next(s, &t);
         if (!cfg->max_rate) {
             /* Real time: hold each trade until its event time comes round. */
-            int64_t due = wall0 + (t.ts - cfg->sim.start_ns);
+            double speed = cfg->speed > 0 ? cfg->speed : 1.0;
+            int64_t due = wall0 + (int64_t)((double)(t.ts - cfg->sim.start_ns) / speed);
             for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop); now = mono_ns()) {
                 int64_t wait_ms = (due - now) / 1000000;
                 kafka_producer_poll(p, wait_ms > 100 ? 100 : (int)wait_ms);

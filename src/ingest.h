@@ -13,6 +13,7 @@ typedef struct ingest_config {
     const char *topic; /* default TOPIC_TRADES */
     sim_config sim;    /* sim.rate is also the pacing rate unless max_rate */
     int max_rate;      /* 1: as fast as the producer takes them, ignoring real time */
+    double speed;      /* otherwise the multiple of real time to pace at; 0 means 1 */
     int64_t count;     /* stop after this many trades; 0 for no limit */
     int partitions;    /* for topics that must be created */
     int replication;

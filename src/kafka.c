@@ -323,8 +323,13 @@ void kafka_mock_free(kafka_mock *m)
 
 /* ---- producer -------------------------------------------------------------- */
 
+#define PRODUCER_TOPICS 32
+
 struct kafka_producer {
     rd_kafka_t *rk;
+    /* Topic handles by name, so producing does not look the topic up each time. */
+    rd_kafka_topic_t *topics[PRODUCER_TOPICS];
+    size_t ntopics;
     atomic_llong delivered, failed, enqueued;
     char first_error[256];
 };
@@ -381,26 +386,52 @@ kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, c
     return p;
 }
 
+static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic)
+{
+    for (size_t i = 0; i < p->ntopics; i++)
+        if (strcmp(rd_kafka_topic_name(p->topics[i]), topic) == 0)
+            return p->topics[i];
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    if (rkt && p->ntopics < PRODUCER_TOPICS)
+        p->topics[p->ntopics++] = rkt;
+    return rkt;
+}
+
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size)
 {
+    rd_kafka_topic_t *rkt = topic_handle(p, topic);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    int cached = p->ntopics > 0 && rkt == p->topics[p->ntopics - 1];
+    for (size_t i = 0; !cached && i < p->ntopics; i++)
+        cached = rkt == p->topics[i];
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
             RD_KAFKA_V_KEY((void *)key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add(&p->enqueued, 1);
+            if (!cached)
+                rd_kafka_topic_destroy(rkt);
             return 0;
         }
-        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            if (!cached)
+                rd_kafka_topic_destroy(rkt);
             return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
                            rd_kafka_err2str(err));
+        }
         /* Local queue full: serve delivery reports to make room, then retry. */
         rd_kafka_poll(p->rk, 10);
         char fatal[256];
-        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal)))
+        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal))) {
+            if (!cached)
+                rd_kafka_topic_destroy(rkt);
             return set_err(errstr, errstr_size, "producer failed: %s", fatal);
+        }
     }
 }
 
@@ -450,6 +481,8 @@ void kafka_producer_free(kafka_producer *p)
 {
     if (!p)
         return;
+    for (size_t i = 0; i < p->ntopics; i++)
+        rd_kafka_topic_destroy(p->topics[i]);
     if (p->rk)
         rd_kafka_destroy(p->rk);
     free(p);

@@ -10,9 +10,14 @@ void trade_encode_json(const trade *t, buf *out)
 {
     buf_puts(out, "{\"symbol\":");
     buf_put_json_str(out, t->symbol, strlen(t->symbol));
-    buf_printf(out, ",\"ts\":%lld,\"price\":", (long long)t->ts);
+    buf_puts(out, ",\"ts\":");
+    buf_put_int64(out, t->ts);
+    buf_puts(out, ",\"price\":");
     buf_put_double(out, t->price);
-    buf_printf(out, ",\"size\":%lld,\"id\":%lld", (long long)t->size, (long long)t->id);
+    buf_puts(out, ",\"size\":");
+    buf_put_int64(out, t->size);
+    buf_puts(out, ",\"id\":");
+    buf_put_int64(out, t->id);
     if (t->venue[0]) {
         buf_puts(out, ",\"venue\":");
         buf_put_json_str(out, t->venue, strlen(t->venue));

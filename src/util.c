@@ -111,11 +111,46 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+void buf_put_int64(buf *b, int64_t v)
+{
+    char tmp[24];
+    char *e = tmp + sizeof(tmp), *q = e;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--q = '-';
+    buf_append(b, q, (size_t)(e - q));
+}
+
 void buf_put_double(buf *b, double v)
 {
     if (!isfinite(v)) {
         buf_puts(b, "null");
         return;
+    }
+    /* Fast path for prices on a cent grid: if v is exactly the double nearest
+     * k / 100, the decimal k / 100 reads back as v (both are correctly rounded
+     * from the same real number). */
+    if (fabs(v) < 1e13) {
+        double k = nearbyint(v * 100.0);
+        if (k / 100.0 == v && !(v == 0 && signbit(v))) {
+            int64_t ik = (int64_t)k;
+            int64_t whole = ik / 100, cents = ik % 100;
+            if (ik < 0) {
+                buf_putc(b, '-');
+                whole = -whole;
+                cents = -cents;
+            }
+            buf_put_int64(b, whole);
+            if (cents) {
+                char frac[3] = {'.', (char)('0' + cents / 10), (char)('0' + cents % 10)};
+                buf_append(b, frac, cents % 10 ? 3 : 2);
+            }
+            return;
+        }
     }
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {

@@ -36,6 +36,8 @@ void buf_append(buf *b, const void *p, size_t n);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal. */
+void buf_put_int64(buf *b, int64_t v);
 /* Appends a double with the fewest digits (up to 17) that parse back to the
  * same value; NaN and infinities are written as null. */
 void buf_put_double(buf *b, double v);

@@ -1,4 +1,6 @@
 /* Unit tests for json.c: the record and catalog reader. */
+#include <stdlib.h>
+
 #include "json.h"
 #include "testlib.h"
 #include "util.h"
@@ -84,6 +86,44 @@ static void test_double_round_trip(void)
     buf_release(&b);
 }
 
+/* The cent-grid fast path of buf_put_double and buf_put_int64 read back exactly. */
+static void test_number_formatting(void)
+{
+    srand(3);
+    for (int i = 0; i < 200000; i++) {
+        double v;
+        if (i % 3 == 0)
+            v = (double)(rand() % 10000000) / 100.0; /* on the cent grid */
+        else if (i % 3 == 1)
+            v = -(double)(rand() % 1000000) / 100.0;
+        else
+            v = (double)rand() / (double)RAND_MAX * 1e4; /* anywhere */
+        buf b = {0};
+        buf_put_double(&b, v);
+        if (strtod(b.data, NULL) != v) {
+            CHECK(!"a formatted double did not read back");
+            fprintf(stderr, "  %.17g -> %s\n", v, b.data);
+            buf_release(&b);
+            break;
+        }
+        buf_release(&b);
+    }
+    buf b = {0};
+    buf_put_double(&b, 189.5);
+    buf_puts(&b, " ");
+    buf_put_double(&b, 0.05);
+    buf_puts(&b, " ");
+    buf_put_double(&b, -12.3);
+    buf_puts(&b, " ");
+    buf_put_double(&b, 100);
+    buf_puts(&b, " ");
+    buf_put_int64(&b, INT64_MIN);
+    buf_puts(&b, " ");
+    buf_put_int64(&b, 0);
+    CHECK_EQ_STR(b.data, "189.5 0.05 -12.3 100 -9223372036854775808 0");
+    buf_release(&b);
+}
+
 static void test_string_escaping_round_trip(void)
 {
     const char s[] = "a\"b\\c\n\t\x01z";
@@ -98,4 +138,4 @@ static void test_string_escaping_round_trip(void)
 
 TEST_MAIN(TEST(test_scalars_and_nesting), TEST(test_unicode_escapes), TEST(test_errors_say_where),
           TEST(test_depth_limit), TEST(test_double_round_trip),
-          TEST(test_string_escaping_round_trip))
+          TEST(test_string_escaping_round_trip), TEST(test_number_formatting))
