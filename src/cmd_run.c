@@ -24,7 +24,7 @@ typedef struct run_job {
     char trades_topic[160];
     process_config pcfg;
     sink_config scfg;
-    char topic_names[BAR_MAX_INTERVALS][64];
+    char topic_names[SINK_TOPIC_NAMES][64];
     stage_control ictl, pctl, sctl;
     pipeline_stats st;
     ingest_result ires;

@@ -7,7 +7,7 @@
 
 typedef struct sink_job {
     sink_config cfg;
-    char topic_names[BAR_MAX_INTERVALS][64];
+    char topic_names[SINK_TOPIC_NAMES][64];
     stage_control ctl;
     pipeline_stats st;
     char err[512];

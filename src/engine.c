@@ -27,7 +27,10 @@
 #include "engine.h"
 
 #include <duckdb.h>
+#include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <time.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +170,8 @@ static void query_end(query *q)
 
 /* Runs every statement of sql; all but the last are executed and their
  * results dropped, the last one is started as a streaming result in q. */
-static int query_start(engine *e, const char *sql, query *q, char *errstr, size_t errstr_size)
+static int query_start(engine *e, const char *sql, query *q, engine_check_cb check, void *opaque,
+                       char *errstr, size_t errstr_size)
 {
     memset(q, 0, sizeof(*q));
     duckdb_extracted_statements ex = NULL;
@@ -185,6 +189,12 @@ static int query_start(engine *e, const char *sql, query *q, char *errstr, size_
         duckdb_prepared_statement ps = NULL;
         if (duckdb_prepare_extracted_statement(e->con, ex, i, &ps) != DuckDBSuccess) {
             duck_err(errstr, errstr_size, duckdb_prepare_error(ps));
+            duckdb_destroy_prepare(&ps);
+            duckdb_destroy_extracted(&ex);
+            return -1;
+        }
+        if (check && check(opaque, (engine_stmt)duckdb_prepared_statement_type(ps), errstr,
+                           errstr_size) != 0) {
             duckdb_destroy_prepare(&ps);
             duckdb_destroy_extracted(&ex);
             return -1;
@@ -895,7 +905,7 @@ int engine_query_rows(engine *e, const char *sql, engine_row_cb row_cb, void *op
                       size_t errstr_size)
 {
     query q;
-    if (query_start(e, sql, &q, errstr, errstr_size) != 0)
+    if (query_start(e, sql, &q, NULL, NULL, errstr, errstr_size) != 0)
         return -1;
     size_t nc = q.ncols;
     size_t *offs = calloc(nc ? nc : 1, sizeof(*offs));
@@ -1029,7 +1039,7 @@ int engine_query_int64(engine *e, const char *sql, int64_t *out, char *errstr, s
 {
     *out = 0;
     query q;
-    if (query_start(e, sql, &q, errstr, errstr_size) != 0)
+    if (query_start(e, sql, &q, NULL, NULL, errstr, errstr_size) != 0)
         return -1;
     int rc = 0, done = 0;
     duckdb_data_chunk chunk;
@@ -1194,75 +1204,159 @@ fail:
     return -1;
 }
 
-int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *out,
-                       int64_t *rows_out, char *errstr, size_t errstr_size)
+/* The watchdog of engine_query_run: interrupts the connection when the
+ * deadline passes before the query ends. */
+typedef struct watchdog {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done, fired, cancelled;
+    int64_t timeout_ns; /* 0: none */
+    volatile sig_atomic_t *cancel;
+    duckdb_connection con;
+    pthread_t th;
+} watchdog;
+
+static void *watchdog_main(void *arg)
 {
-    if (rows_out)
-        *rows_out = 0;
-    query q;
-    if (query_start(e, sql, &q, errstr, errstr_size) != 0)
-        return -1;
-    if (query_returns_nothing(&q)) {
-        query_end(&q);
-        return 0;
+    watchdog *w = arg;
+    int64_t end = w->timeout_ns > 0 ? mono_ns() + w->timeout_ns : INT64_MAX;
+    pthread_mutex_lock(&w->mu);
+    while (!w->done) {
+        /* Wake every 50 ms to look at the cancel flag, or at the deadline. */
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t now = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+        int64_t wake = w->cancel ? now + 50000000 : end;
+        if (wake > end)
+            wake = end;
+        ts.tv_sec = (time_t)(wake / NS_PER_SEC);
+        ts.tv_nsec = (long)(wake % NS_PER_SEC);
+        pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+        if (w->done)
+            break;
+        if (w->cancel && *w->cancel) {
+            w->cancelled = 1;
+            duckdb_interrupt(w->con);
+            break;
+        }
+        if (mono_ns() >= end) {
+            w->fired = 1;
+            duckdb_interrupt(w->con);
+            break;
+        }
     }
-    size_t nc = q.ncols;
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+static int watchdog_start(watchdog *w, duckdb_connection con, int64_t timeout_ns,
+                          volatile sig_atomic_t *cancel)
+{
+    memset(w, 0, sizeof(*w));
+    w->timeout_ns = timeout_ns;
+    w->cancel = cancel;
+    w->con = con;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&w->th, NULL, watchdog_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stops the watchdog: 1 if it interrupted the query for the timeout, 2 for
+ * a cancel, else 0. */
+static int watchdog_stop(watchdog *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->done = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->th, NULL);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    return w->fired ? 1 : w->cancelled ? 2 : 0;
+}
+
+/* Renders one row as a CSV line (with LF) into line. */
+static void csv_row(buf *line, buf *cell, duckdb_vector *vecs, const query *q, idx_t row)
+{
+    for (size_t c = 0; c < q->ncols; c++) {
+        if (c)
+            buf_putc(line, ',');
+        if (!is_valid(vecs[c], row))
+            continue;
+        buf_reset(cell);
+        render(cell, vecs[c], q->types[c], row, R_TEXT, 0);
+        put_csv_field(line, cell->data ? cell->data : "", cell->len);
+    }
+    buf_puts(line, "\n");
+}
+
+static int run_rows(engine *e, query *q, const engine_run_opts *o, engine_run_stats *st,
+                    char *errstr, size_t errstr_size)
+{
+    size_t nc = q->ncols;
+    FILE *out = o->out;
+    engine_out_format fmt = o->fmt;
     int *numeric = calloc(nc ? nc : 1, sizeof(*numeric));
     size_t *width = calloc(nc ? nc : 1, sizeof(*width));
     if (!numeric || !width) {
         free(numeric);
         free(width);
-        query_end(&q);
         return set_err(errstr, errstr_size, "out of memory");
     }
     for (size_t c = 0; c < nc; c++)
-        numeric[c] = type_is_numeric(q.ids[c]);
-    table_state t = {.ncols = nc, .names = q.names, .numeric = numeric, .width = width};
-    buf line = {0}, cell = {0};
+        numeric[c] = type_is_numeric(q->ids[c]);
+    table_state t = {.ncols = nc, .names = q->names, .numeric = numeric, .width = width};
+    buf line = {0}, cell = {0}, csv = {0};
     int64_t rows = 0;
-    int rc = 0;
+    int rc = 0, want_csv = o->csv || (out && fmt == ENGINE_OUT_CSV);
 
-    if (fmt == ENGINE_OUT_CSV) {
+    if (want_csv) {
         for (size_t c = 0; c < nc; c++) {
             if (c)
-                buf_putc(&line, ',');
-            put_csv_field(&line, q.names[c], strlen(q.names[c]));
+                buf_putc(&csv, ',');
+            put_csv_field(&csv, q->names[c], strlen(q->names[c]));
         }
-        buf_puts(&line, "\n");
+        buf_puts(&csv, "\n");
     }
     duckdb_data_chunk chunk;
-    while (rc == 0 && (chunk = duckdb_fetch_chunk(q.res)) != NULL) {
+    int stop = 0;
+    while (rc == 0 && !stop && (chunk = duckdb_fetch_chunk(q->res)) != NULL) {
         idx_t n = duckdb_data_chunk_get_size(chunk);
         duckdb_vector vecs[nc ? nc : 1];
         for (size_t c = 0; c < nc; c++)
             vecs[c] = duckdb_data_chunk_get_vector(chunk, c);
         for (idx_t row = 0; row < n; row++) {
-            if (fmt == ENGINE_OUT_CSV) {
-                for (size_t c = 0; c < nc; c++) {
-                    if (c)
-                        buf_putc(&line, ',');
-                    if (!is_valid(vecs[c], row))
-                        continue;
-                    buf_reset(&cell);
-                    render(&cell, vecs[c], q.types[c], row, R_TEXT, 0);
-                    put_csv_field(&line, cell.data ? cell.data : "", cell.len);
-                }
-                buf_puts(&line, "\n");
-            } else if (fmt == ENGINE_OUT_JSON) {
+            if (o->max_rows > 0 && rows >= o->max_rows) {
+                st->truncated = 1;
+                stop = 1;
+                break;
+            }
+            if (want_csv)
+                csv_row(&csv, &cell, vecs, q, row);
+            if (out && fmt == ENGINE_OUT_JSON) {
                 buf_putc(&line, '{');
                 for (size_t c = 0; c < nc; c++) {
                     if (c)
                         buf_putc(&line, ',');
-                    buf_put_json_str(&line, q.names[c], strlen(q.names[c]));
+                    buf_put_json_str(&line, q->names[c], strlen(q->names[c]));
                     buf_putc(&line, ':');
-                    render(&line, vecs[c], q.types[c], row, R_JSON, 0);
+                    render(&line, vecs[c], q->types[c], row, R_JSON, 0);
                 }
                 buf_puts(&line, "}\n");
-            } else {
+            } else if (out && fmt == ENGINE_OUT_TABLE) {
                 for (size_t c = 0; c < nc; c++) {
                     buf_reset(&cell);
                     if (is_valid(vecs[c], row))
-                        render(&cell, vecs[c], q.types[c], row, R_TEXT, 0);
+                        render(&cell, vecs[c], q->types[c], row, R_TEXT, 0);
                     else
                         buf_puts(&cell, "NULL");
                     size_t start = t.cells.len;
@@ -1282,35 +1376,128 @@ int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *
                     break;
             }
             rows++;
-            if (line.len >= 65536) {
+            if (csv.len >= 65536) {
+                if (o->csv)
+                    rc = write_out(o->csv, &csv, errstr, errstr_size);
+                if (rc == 0 && out && fmt == ENGINE_OUT_CSV)
+                    rc = write_out(out, &csv, errstr, errstr_size);
+                buf_reset(&csv);
+            }
+            if (rc == 0 && line.len >= 65536) {
                 rc = write_out(out, &line, errstr, errstr_size);
                 buf_reset(&line);
-                if (rc != 0)
-                    break;
             }
+            if (rc != 0)
+                break;
         }
         duckdb_destroy_data_chunk(&chunk);
     }
-    if (rc == 0)
-        rc = query_check(&q, errstr, errstr_size);
-    if (rc == 0 && fmt == ENGINE_OUT_TABLE) {
+    if (rc == 0 && !stop)
+        rc = query_check(q, errstr, errstr_size);
+    if (rc == 0 && out && fmt == ENGINE_OUT_TABLE) {
         rc = table_flush(&t, out, errstr, errstr_size);
         if (rc == 0)
-            buf_printf(&line, "(%" PRId64 " row%s)\n", rows, rows == 1 ? "" : "s");
+            buf_printf(&line, "(%" PRId64 " row%s%s)\n", rows, rows == 1 ? "" : "s",
+                       st->truncated ? ", truncated" : "");
     }
-    if (rc == 0)
+    if (rc == 0 && o->csv)
+        rc = write_out(o->csv, &csv, errstr, errstr_size);
+    if (rc == 0 && out && fmt == ENGINE_OUT_CSV)
+        rc = write_out(out, &csv, errstr, errstr_size);
+    if (rc == 0 && out)
         rc = write_out(out, &line, errstr, errstr_size);
-    if (rc == 0 && fflush(out) != 0)
+    if (rc == 0 && out && fflush(out) != 0)
         rc = set_err(errstr, errstr_size, "unable to write query output");
-    if (rows_out)
-        *rows_out = rows;
+    if (rc == 0 && o->csv && fflush(o->csv) != 0)
+        rc = set_err(errstr, errstr_size, "unable to write the CSV result");
+    st->rows = rows;
     buf_release(&line);
     buf_release(&cell);
+    buf_release(&csv);
     buf_release(&t.cells);
     free(numeric);
     free(width);
-    query_end(&q);
+    (void)e;
     return rc;
+}
+
+int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engine_run_stats *st,
+                     char *errstr, size_t errstr_size)
+{
+    engine_run_stats local;
+    if (!st)
+        st = &local;
+    memset(st, 0, sizeof(*st));
+    watchdog w;
+    int have_wd = (o->timeout_ns > 0 || o->cancel) &&
+                  watchdog_start(&w, e->con, o->timeout_ns, o->cancel) == 0;
+    query q;
+    int rc = query_start(e, sql, &q, o->check, o->check_opaque, errstr, errstr_size);
+    if (rc == 0) {
+        st->statement = (engine_stmt)duckdb_prepared_statement_type(q.ps);
+        if (!query_returns_nothing(&q)) {
+            st->has_result = 1;
+            st->columns = (int64_t)q.ncols;
+            rc = run_rows(e, &q, o, st, errstr, errstr_size);
+        }
+        query_end(&q);
+    }
+    int why = have_wd ? watchdog_stop(&w) : 0;
+    if (why == 1) {
+        st->timed_out = 1;
+        rc = set_err(errstr, errstr_size, "query timed out after %.3g s",
+                     (double)o->timeout_ns / NS_PER_SEC);
+    } else if (why == 2) {
+        st->cancelled = 1;
+        rc = set_err(errstr, errstr_size, "query cancelled");
+    }
+    return rc;
+}
+
+int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *out,
+                       int64_t *rows_out, char *errstr, size_t errstr_size)
+{
+    engine_run_opts o = {.fmt = fmt, .out = out};
+    engine_run_stats st;
+    int rc = engine_query_run(e, sql, &o, &st, errstr, errstr_size);
+    if (rows_out)
+        *rows_out = st.rows;
+    return rc;
+}
+
+int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
+                          const char *const *paths, size_t npaths, char *errstr, size_t errstr_size)
+{
+    buf sql = {0};
+    buf_puts(&sql, "SET allowed_directories = [");
+    for (size_t i = 0; i < ndirs; i++) {
+        if (i)
+            buf_puts(&sql, ", ");
+        engine_quote_literal(&sql, dirs[i]);
+    }
+    buf_puts(&sql, "]; SET allowed_paths = [");
+    for (size_t i = 0; i < npaths; i++) {
+        if (i)
+            buf_puts(&sql, ", ");
+        engine_quote_literal(&sql, paths[i]);
+    }
+    buf_puts(&sql, "]; SET enable_external_access = false; SET autoinstall_known_extensions = "
+                   "false; SET autoload_known_extensions = false; SET lock_configuration = true");
+    int rc = engine_exec(e, sql.data, errstr, errstr_size);
+    buf_release(&sql);
+    return rc;
+}
+
+const char *engine_stmt_name(engine_stmt s)
+{
+    static const char *const names[] = {
+        "INVALID",     "SELECT",  "INSERT",   "UPDATE",       "EXPLAIN",
+        "DELETE",      "PREPARE", "CREATE",   "EXECUTE",      "ALTER",
+        "TRANSACTION", "COPY",    "ANALYZE",  "SET VARIABLE", "CREATE FUNCTION",
+        "DROP",        "EXPORT",  "PRAGMA",   "VACUUM",       "CALL",
+        "SET",         "LOAD",    "RELATION", "EXTENSION",    "LOGICAL PLAN",
+        "ATTACH",      "DETACH",  "MULTI"};
+    return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 
 /* --- Batches ------------------------------------------------------------ */
@@ -1356,41 +1543,6 @@ static duckdb_type engine_type_duck(engine_type t)
         return DUCKDB_TYPE_TIMESTAMP_NS;
     }
     return DUCKDB_TYPE_VARCHAR;
-}
-
-/* 1 if p[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
-static int utf8_valid(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t len;
-        uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF)
-            len = 2, cp = c & 0x1F;
-        else if (c >= 0xE0 && c <= 0xEF)
-            len = 3, cp = c & 0x0F;
-        else if (c >= 0xF0 && c <= 0xF4)
-            len = 4, cp = c & 0x07;
-        else
-            return 0;
-        if (n - i < len)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((p[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (p[i + k] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-            return 0;
-        i += len;
-    }
-    return 1;
 }
 
 /* Points data[] at the chunk's vectors (after creation or a reset). */
@@ -1517,7 +1669,7 @@ int engine_batch_append(engine_batch *b, const engine_value *values, char *errst
     /* Check first, so that a bad row leaves nothing behind. */
     for (size_t c = 0; c < nc; c++) {
         if (cols[c].type == ENGINE_VARCHAR && values[c].s &&
-            !utf8_valid((const unsigned char *)values[c].s, strlen(values[c].s)))
+            !utf8_valid(values[c].s, strlen(values[c].s)))
             return set_err(errstr, errstr_size, "invalid UTF-8 in column '%s' of table '%s'",
                            cols[c].name, b->table->name);
     }
@@ -1532,6 +1684,10 @@ int engine_batch_append(engine_batch *b, const engine_value *values, char *errst
             break;
         case ENGINE_DOUBLE:
             ((double *)b->data[c])[row] = values[c].d;
+            if (isnan(values[c].d)) { /* NaN means "no value": SQL NULL */
+                duckdb_vector_ensure_validity_writable(b->vecs[c]);
+                duckdb_validity_set_row_invalid(duckdb_vector_get_validity(b->vecs[c]), row);
+            }
             break;
         case ENGINE_VARCHAR:
             if (values[c].s) {

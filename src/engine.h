@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "util.h"
@@ -33,8 +34,8 @@ int engine_query_int64(engine *e, const char *sql, int64_t *out, char *errstr, s
  * stops the iteration and is returned. */
 typedef int (*engine_row_cb)(void *opaque, size_t ncols, const char *const *names,
                              const char *const *values);
-int engine_query_rows(engine *e, const char *sql, engine_row_cb row_cb, void *opaque,
-                      char *errstr, size_t errstr_size);
+int engine_query_rows(engine *e, const char *sql, engine_row_cb row_cb, void *opaque, char *errstr,
+                      size_t errstr_size);
 
 /* Output formats of engine_query_print. */
 typedef enum { ENGINE_OUT_TABLE, ENGINE_OUT_CSV, ENGINE_OUT_JSON } engine_out_format;
@@ -45,6 +46,84 @@ typedef enum { ENGINE_OUT_TABLE, ENGINE_OUT_CSV, ENGINE_OUT_JSON } engine_out_fo
  * *rows_out (may be NULL) receives the number of rows. */
 int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *out,
                        int64_t *rows_out, char *errstr, size_t errstr_size);
+
+/* Kinds of SQL statements; the values are DuckDB's duckdb_statement_type. */
+typedef enum {
+    ENGINE_STMT_INVALID = 0,
+    ENGINE_STMT_SELECT = 1,
+    ENGINE_STMT_INSERT = 2,
+    ENGINE_STMT_UPDATE = 3,
+    ENGINE_STMT_EXPLAIN = 4,
+    ENGINE_STMT_DELETE = 5,
+    ENGINE_STMT_PREPARE = 6,
+    ENGINE_STMT_CREATE = 7,
+    ENGINE_STMT_EXECUTE = 8,
+    ENGINE_STMT_ALTER = 9,
+    ENGINE_STMT_TRANSACTION = 10,
+    ENGINE_STMT_COPY = 11,
+    ENGINE_STMT_ANALYZE = 12,
+    ENGINE_STMT_VARIABLE_SET = 13,
+    ENGINE_STMT_CREATE_FUNC = 14,
+    ENGINE_STMT_DROP = 15,
+    ENGINE_STMT_EXPORT = 16,
+    ENGINE_STMT_PRAGMA = 17,
+    ENGINE_STMT_VACUUM = 18,
+    ENGINE_STMT_CALL = 19,
+    ENGINE_STMT_SET = 20,
+    ENGINE_STMT_LOAD = 21,
+    ENGINE_STMT_RELATION = 22,
+    ENGINE_STMT_EXTENSION = 23,
+    ENGINE_STMT_LOGICAL_PLAN = 24,
+    ENGINE_STMT_ATTACH = 25,
+    ENGINE_STMT_DETACH = 26,
+    ENGINE_STMT_MULTI = 27
+} engine_stmt;
+
+/* The SQL keyword of a statement kind ("SELECT", "COPY", ...). */
+const char *engine_stmt_name(engine_stmt s);
+
+/* Called for each statement of a script once it is parsed and bound and
+ * before it runs: 0 lets it run; -1 (with errstr) stops the script there,
+ * so neither that statement nor any after it runs. */
+typedef int (*engine_check_cb)(void *opaque, engine_stmt kind, char *errstr, size_t errstr_size);
+
+/* How engine_query_run runs a script and where the last statement's rows go. */
+typedef struct engine_run_opts {
+    engine_out_format fmt; /* the display format, as engine_query_print */
+    FILE *out;             /* the display; NULL for none */
+    FILE *csv;             /* also the rows as CSV with a header (may be NULL) */
+    int64_t max_rows;      /* output at most this many rows; 0 for all */
+    int64_t timeout_ns;    /* interrupt the script after this long; 0 for never */
+    engine_check_cb check; /* may be NULL: every statement runs */
+    void *check_opaque;
+    /* May be NULL. Set to non-zero (from a signal handler, say) while the
+     * script runs, it interrupts it with the error "query cancelled". */
+    volatile sig_atomic_t *cancel;
+} engine_run_opts;
+
+typedef struct engine_run_stats {
+    engine_stmt statement; /* kind of the last statement */
+    int has_result;        /* the last statement returns rows (a SELECT, not a SET) */
+    int64_t columns;       /* its columns */
+    int64_t rows;          /* rows output */
+    int truncated;         /* max_rows stopped the output before the last row */
+    int timed_out;         /* timeout_ns passed: the script was interrupted */
+    int cancelled;         /* *cancel was set: the script was interrupted */
+} engine_run_stats;
+
+/* Runs the statements of sql in order (as engine_query_print does) under the
+ * options of o. A timeout is an error "query timed out after N s". st (may be
+ * NULL) is filled in also on failure. */
+int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engine_run_stats *st,
+                     char *errstr, size_t errstr_size);
+
+/* Confines the engine's file access for good: afterwards SQL may read and
+ * write only below the folders dirs (each given with a trailing '/') and the
+ * files paths; extensions are neither installed nor loaded, and no setting
+ * can be changed again. */
+int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
+                          const char *const *paths, size_t npaths, char *errstr,
+                          size_t errstr_size);
 
 /* --- Writing rows to Parquet ------------------------------------------- */
 
@@ -66,7 +145,8 @@ typedef struct engine_table {
 } engine_table;
 
 /* One value of a row being appended; the member read depends on the column's
- * type. A NULL s for a VARCHAR column appends SQL NULL. */
+ * type. A NULL s for a VARCHAR column, and a NaN d for a DOUBLE column, append
+ * SQL NULL. */
 typedef union engine_value {
     const char *s;
     int64_t i; /* BIGINT, and TIMESTAMP_NS as ns since the epoch */

@@ -169,9 +169,12 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     for (size_t i = 0; i < pc.nintervals; i++) {
         char name[32];
         interval_name(pc.intervals[i], name, sizeof(name));
-        snprintf(topic_names[i], 64, "%s%s", TOPIC_BARS_PREFIX, name);
-        out->topics[out->ntopics++] = topic_names[i];
+        snprintf(topic_names[2 * i], 64, "%s%s", TOPIC_BARS_PREFIX, name);
+        snprintf(topic_names[2 * i + 1], 64, "%s%s", TOPIC_INDICATORS_PREFIX, name);
+        out->topics[out->ntopics++] = topic_names[2 * i];
+        out->topics[out->ntopics++] = topic_names[2 * i + 1];
     }
+    out->topics[out->ntopics++] = TOPIC_ALERTS;
     return 0;
 }
 

@@ -95,6 +95,9 @@ void stage_opts_init(stage_opts *o);
             "S3 bucket addressing (default auto, or the profile's addressing_style)"               \
     }
 
+/* Names stage_sink_config writes: bars and indicators topics per interval. */
+#define SINK_TOPIC_NAMES (2 * BAR_MAX_INTERVALS)
+
 /* Each fills a stage configuration from o; 0, or 2 after a usage error.
  * The configurations borrow strings from o. */
 int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
