@@ -82,6 +82,8 @@ if [ "$want_test" -eq 1 ]; then
     # python3 picks free ports for the Kafka fixture.
     need kcat clang clang-format
     have python3 || need python3
+    # tests/tools/venv.sh makes a virtual environment for the independent DuckDB reader.
+    python3 -c 'import venv, ensurepip' 2>/dev/null || need python3-venv
     # Go builds the S3-compatible test server (tests/s3/s3server.sh; it needs Go 1.25 or later,
     # which this project's machines carry; Debian's golang-go is older and only a last resort).
     have go || [ -x /usr/local/go/bin/go ] || need golang-go

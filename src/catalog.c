@@ -199,9 +199,27 @@ static int name_is_temp(const char *name)
     return ends_with(name, ".tmp") || strstr(name, ".tmp-") != NULL;
 }
 
+/* The format of a data file by its name: "parquet", "csv", "json" (also
+ * .jsonl, .ndjson), or NULL for a file that is not data. */
+static const char *file_format(const char *name)
+{
+    if (ends_with(name, ".parquet"))
+        return "parquet";
+    if (ends_with(name, ".csv"))
+        return "csv";
+    if (ends_with(name, ".json") || ends_with(name, ".jsonl") || ends_with(name, ".ndjson"))
+        return "json";
+    return NULL;
+}
+
 static int name_is_data(const char *name)
 {
-    return !name_is_hidden(name) && !name_is_temp(name) && ends_with(name, ".parquet");
+    return !name_is_hidden(name) && !name_is_temp(name) && file_format(name) != NULL;
+}
+
+static int name_is_parquet_data(const char *name)
+{
+    return name_is_data(name) && ends_with(name, ".parquet");
 }
 
 /* The lake path without trailing slashes ("/" stays "/"). */
@@ -262,6 +280,7 @@ static void table_release(catalog_table *t)
 {
     free(t->name);
     free(t->location);
+    free(t->format);
     columns_free(t->columns, t->ncolumns);
     columns_free(t->partition_keys, t->nkeys);
     for (size_t i = 0; i < t->npartitions; i++)
@@ -474,6 +493,12 @@ static void put_table(buf *b, const catalog_table *t)
     put_str(b, t->name);
     buf_puts(b, ", \"location\": ");
     put_str(b, t->location);
+    if (t->format && strcmp(t->format, "parquet") != 0) {
+        buf_puts(b, ", \"format\": ");
+        put_str(b, t->format);
+    }
+    if (t->deprecated)
+        buf_puts(b, ", \"deprecated\": true");
     buf_puts(b, ",\n     \"columns\": ");
     put_columns(b, t->columns, t->ncolumns);
     buf_puts(b, ",\n     \"partition_keys\": ");
@@ -505,6 +530,8 @@ static void put_table(buf *b, const catalog_table *t)
         put_strings(b, p->values, p->nvalues);
         buf_puts(b, ", \"location\": ");
         put_str(b, p->location);
+        if (p->deprecated)
+            buf_puts(b, ", \"deprecated\": true");
         buf_printf(b, ", \"rows\": %" PRId64 ", \"bytes\": %" PRId64 ", \"files\": [", p->rows,
                    p->bytes);
         for (size_t j = 0; j < p->nfiles; j++) {
@@ -629,6 +656,10 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
     t->name = xstrdup(name);
     const char *loc = json_get_str(jt, "location");
     t->location = xstrdup(loc ? loc : name);
+    const char *fmt = json_get_str(jt, "format");
+    t->format = xstrdup(fmt ? fmt : "parquet");
+    const json_value *dep = json_get(jt, "deprecated");
+    t->deprecated = dep && dep->type == JSON_TRUE;
     char where[300];
     snprintf(where, sizeof(where), "table '%s'", name);
     if (parse_columns(px, json_get(jt, "columns"), &t->columns, &t->ncolumns, where) != 0 ||
@@ -655,6 +686,8 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
         if (!ploc)
             return bad(px, "%s: a partition has no location", where);
         p->location = xstrdup(ploc);
+        const json_value *pdep = json_get(jp, "deprecated");
+        p->deprecated = pdep && pdep->type == JSON_TRUE;
         snprintf(where, sizeof(where), "partition '%s'", ploc);
         const json_value *values = get_array(jp, "values");
         if (parse_strings(px, values, &p->values, &p->nvalues, where) != 0)
@@ -680,9 +713,11 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
             p->rows += f->rows;
             p->bytes += f->size;
         }
-        t->rows += p->rows;
-        t->bytes += p->bytes;
-        t->files += (int64_t)p->nfiles;
+        if (!p->deprecated) {
+            t->rows += p->rows;
+            t->bytes += p->bytes;
+            t->files += (int64_t)p->nfiles;
+        }
     }
     const json_value *badf = get_array(jt, "bad_files");
     for (const json_value *jb = badf ? badf->child : NULL; jb; jb = jb->next) {
@@ -793,6 +828,9 @@ typedef struct crawl {
     catalog_crawl_stats *st;
     char *errstr;
     size_t errstr_size;
+    const catalog_crawl_opts *opts;
+    struct prefetched *pre; /* footers read ahead in batches, sorted by path */
+    size_t npre;
 } crawl;
 
 static void scan_parts_free(scan_part *v, size_t n)
@@ -947,9 +985,75 @@ static const char *find_time_column(const catalog_column *cols, size_t n)
 /* Reads schema, row count and time statistics of the Parquet file at abs:
  * two queries, the schema as read_parquet sees it (DESCRIBE), then the row
  * count with the min/max statistics of the time column over all row groups. */
+/* The reader of a text format over one file, with the sample size for type
+ * detection (-1: the whole file). */
+static void put_text_reader(buf *sql, const char *format, const char *lit, int64_t sample)
+{
+    if (strcmp(format, "csv") == 0)
+        buf_printf(sql, "read_csv(%s, header = true, sample_size = %" PRId64 ")", lit, sample);
+    else
+        buf_printf(sql, "read_json(%s, format = 'auto', sample_size = %" PRId64 ")", lit, sample);
+}
+
+/* Samples a CSV or JSON file as a Glue classifier does: the schema from the
+ * first CATALOG_SAMPLE_ROWS rows, then one pass for the row count and time
+ * range. When that pass fails (a later value does not fit the sampled type),
+ * the types are detected again over the whole file. */
+#define CATALOG_SAMPLE_ROWS 20480
+static int read_text_stats(engine *e, const char *abs, const char *format, footer *f, char *errstr,
+                           size_t errstr_size)
+{
+    buf sql = {0}, lit = {0}, reader = {0};
+    engine_quote_literal(&lit, abs);
+    int rc = -1;
+    for (int attempt = 0; attempt < 2 && rc != 0; attempt++) {
+        columns_free(f->cols, f->ncols);
+        memset(f, 0, sizeof(*f));
+        buf_reset(&reader);
+        put_text_reader(&reader, format, lit.data, attempt == 0 ? CATALOG_SAMPLE_ROWS : -1);
+        buf_reset(&sql);
+        buf_printf(&sql, "DESCRIBE SELECT * FROM %s", reader.data);
+        rc = engine_query_rows(e, sql.data, describe_cb, f, errstr, errstr_size);
+        if (rc != 0)
+            break;
+        const char *tcol = find_time_column(f->cols, f->ncols);
+        buf_reset(&sql);
+        buf_puts(&sql, "SELECT count(*), 1, 1, 1, ");
+        if (tcol) {
+            buf tq = {0};
+            engine_quote_ident(&tq, tcol);
+            buf_printf(&sql, "epoch_ns(min(%s)::TIMESTAMP_NS), epoch_ns(max(%s)::TIMESTAMP_NS)",
+                       tq.data, tq.data);
+            buf_release(&tq);
+        } else {
+            buf_puts(&sql, "NULL, NULL");
+        }
+        buf_printf(&sql, " FROM %s", reader.data);
+        file_stats fs = {0};
+        rc = engine_query_rows(e, sql.data, file_stats_cb, &fs, errstr, errstr_size);
+        f->rows = fs.rows;
+        if (rc == 0 && tcol && fs.has_min && fs.has_max) {
+            f->has_time = 1;
+            f->min_time_ns = fs.min;
+            f->max_time_ns = fs.max;
+        }
+    }
+    buf_release(&sql);
+    buf_release(&lit);
+    buf_release(&reader);
+    if (rc != 0) {
+        columns_free(f->cols, f->ncols);
+        memset(f, 0, sizeof(*f));
+    }
+    return rc;
+}
+
 static int read_footer(engine *e, const char *abs, footer *f, char *errstr, size_t errstr_size)
 {
     memset(f, 0, sizeof(*f));
+    const char *format = file_format(abs);
+    if (format && strcmp(format, "parquet") != 0)
+        return read_text_stats(e, abs, format, f, errstr, errstr_size);
     buf sql = {0}, lit = {0}, tname = {0};
     engine_quote_literal(&lit, abs);
     buf_printf(&sql, "DESCRIBE SELECT * FROM read_parquet(%s, hive_partitioning = false)",
@@ -1052,6 +1156,280 @@ static int same_files(const catalog_partition *a, const catalog_partition *b)
     return 1;
 }
 
+/* --- Reading footers in batches ---------------------------------------------
+ *
+ * Reading one footer takes two small queries; over thousands of new files the
+ * per-query cost dominates. So the new Parquet files of a table are read ahead
+ * in batches: one parquet_schema() query gives each file's columns as a set,
+ * and a file whose set equals a schema already known (of the previous version
+ * or read in this crawl) takes that schema's column order; other files get a
+ * DESCRIBE of their own, once per new schema. Two more queries per batch give
+ * the row counts and the time statistics. A batch whose queries fail (a file
+ * that is not Parquet) is left to the one-file-at-a-time path, which records
+ * the bad file. */
+
+#define PREFETCH_BATCH 512
+
+typedef struct prefetched {
+    char *path; /* relative to the lake */
+    char *abs;
+    int ok;
+    footer f;
+    /* while reading */
+    catalog_column *set;
+    size_t nset;
+    int groups;  /* group nodes in the schema: the root, and nested columns */
+    int complex; /* nested columns or an unnamed type: DESCRIBE it */
+} prefetched;
+
+static int prefetched_cmp(const void *a, const void *b)
+{
+    return strcmp(((const prefetched *)a)->path, ((const prefetched *)b)->path);
+}
+
+static void prefetch_free(crawl *cr)
+{
+    for (size_t i = 0; i < cr->npre; i++) {
+        free(cr->pre[i].path);
+        free(cr->pre[i].abs);
+        columns_free(cr->pre[i].f.cols, cr->pre[i].f.ncols);
+        columns_free(cr->pre[i].set, cr->pre[i].nset);
+    }
+    free(cr->pre);
+    cr->pre = NULL;
+    cr->npre = 0;
+}
+
+/* The prefetched entry of abs in v[lo..hi), by a linear search from a hint
+ * (rows come back in file order, so the hint is almost always right). */
+static prefetched *pre_find(prefetched *v, size_t lo, size_t hi, const char *abs, size_t *hint)
+{
+    for (size_t k = 0; k < hi - lo; k++) {
+        size_t i = lo + (*hint - lo + k) % (hi - lo);
+        if (strcmp(v[i].abs, abs) == 0) {
+            *hint = i;
+            return &v[i];
+        }
+    }
+    return NULL;
+}
+
+typedef struct pre_rows {
+    prefetched *v;
+    size_t lo, hi, hint;
+    int kind; /* 0 schema, 1 rows, 2 time stats */
+} pre_rows;
+
+static int pre_cb(void *opaque, size_t ncols, const char *const *names, const char *const *values)
+{
+    pre_rows *pr = opaque;
+    if (ncols < 2 || !values[0])
+        return 0;
+    prefetched *e = pre_find(pr->v, pr->lo, pr->hi, values[0], &pr->hint);
+    if (!e)
+        return 0;
+    if (pr->kind == 0) { /* file_name, name, duckdb_type, num_children */
+        if (ncols < 4)
+            return 0;
+        if (values[3]) { /* a group: the root, or a nested column */
+            if (++e->groups > 1)
+                e->complex = 1;
+        } else if (!values[1] || !values[2]) {
+            e->complex = 1;
+        } else {
+            column_push(&e->set, &e->nset, values[1], values[2]);
+        }
+    } else if (pr->kind == 1) { /* file_name, num_rows */
+        e->ok = values[1] && parse_int64(values[1], 0, INT64_MAX, &e->f.rows) == 0;
+    } else { /* file_name, column, groups, with_min, with_max, min, max */
+        const char *tcol = find_time_column(e->f.cols, e->f.ncols);
+        if (ncols < 7 || !tcol || !values[1] || strcmp(values[1], tcol) != 0)
+            return 0;
+        int64_t groups = 0, wmin = 0, wmax = 0, mn, mx;
+        parse_int64(values[2] ? values[2] : "0", 0, INT64_MAX, &groups);
+        parse_int64(values[3] ? values[3] : "0", 0, INT64_MAX, &wmin);
+        parse_int64(values[4] ? values[4] : "0", 0, INT64_MAX, &wmax);
+        if (groups > 0 && wmin == groups && wmax == groups && values[5] && values[6] &&
+            parse_int64(values[5], INT64_MIN, INT64_MAX, &mn) == 0 &&
+            parse_int64(values[6], INT64_MIN, INT64_MAX, &mx) == 0) {
+            e->f.has_time = 1;
+            e->f.min_time_ns = mn;
+            e->f.max_time_ns = mx;
+        }
+    }
+    return 0;
+}
+
+/* 1 if the column sets a and b are equal (names case-insensitive, types exact). */
+static int same_set(const catalog_column *a, size_t na, const catalog_column *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++) {
+        size_t j = 0;
+        while (j < nb &&
+               !(strcasecmp(a[i].name, b[j].name) == 0 && strcmp(a[i].type, b[j].type) == 0))
+            j++;
+        if (j == nb)
+            return 0;
+    }
+    return 1;
+}
+
+/* Reads the footers of v[lo..hi); entries it could not read stay !ok. */
+static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt, prefetched *v,
+                           size_t lo, size_t hi)
+{
+    buf list = {0}, sql = {0};
+    char err[512];
+    buf_putc(&list, '[');
+    for (size_t i = lo; i < hi; i++) {
+        if (i > lo)
+            buf_puts(&list, ", ");
+        engine_quote_literal(&list, v[i].abs);
+    }
+    buf_putc(&list, ']');
+    pre_rows pr = {v, lo, hi, lo, 0};
+    int failed = 0;
+    buf_printf(&sql, "SELECT file_name, name, duckdb_type, num_children FROM parquet_schema(%s)",
+               list.data);
+    if (engine_query_rows(cr->e, sql.data, pre_cb, &pr, err, sizeof(err)) != 0) {
+        failed = 1;
+        goto out;
+    }
+    /* Column order: from a known schema with the same set, else DESCRIBE. */
+    catalog_schema *known = NULL;
+    size_t nknown = 0;
+    for (size_t i = 0; pt && i < pt->nschemas; i++)
+        *PUSH(known, nknown) = pt->schemas[i];
+    for (size_t i = 0; i < t->nschemas; i++)
+        *PUSH(known, nknown) = t->schemas[i];
+    size_t nborrowed = nknown;
+    for (size_t i = lo; i < hi; i++) {
+        prefetched *e = &v[i];
+        size_t k = 0;
+        while (!e->complex && k < nknown &&
+               !same_set(e->set, e->nset, known[k].columns, known[k].ncolumns))
+            k++;
+        if (!e->complex && k < nknown) {
+            for (size_t j = 0; j < known[k].ncolumns; j++)
+                column_push(&e->f.cols, &e->f.ncols, known[k].columns[j].name,
+                            known[k].columns[j].type);
+            continue;
+        }
+        buf_reset(&sql);
+        buf d = {0};
+        engine_quote_literal(&d, e->abs);
+        buf_printf(&sql, "DESCRIBE SELECT * FROM read_parquet(%s, hive_partitioning = false)",
+                   d.data);
+        buf_release(&d);
+        footer tmp = {0};
+        if (engine_query_rows(cr->e, sql.data, describe_cb, &tmp, err, sizeof(err)) != 0) {
+            columns_free(tmp.cols, tmp.ncols);
+            e->complex = 2; /* unreadable: the one-file path reports it */
+            continue;
+        }
+        e->f.cols = tmp.cols;
+        e->f.ncols = tmp.ncols;
+        catalog_schema *ns = PUSH(known, nknown);
+        ns->columns = NULL;
+        ns->ncolumns = 0;
+        for (size_t j = 0; j < tmp.ncols; j++)
+            column_push(&ns->columns, &ns->ncolumns, tmp.cols[j].name, tmp.cols[j].type);
+    }
+    for (size_t k = nborrowed; k < nknown; k++)
+        columns_free(known[k].columns, known[k].ncolumns);
+    free(known);
+    buf_reset(&sql);
+    buf_printf(&sql, "SELECT file_name, num_rows FROM parquet_file_metadata(%s)", list.data);
+    pr.kind = 1;
+    if (engine_query_rows(cr->e, sql.data, pre_cb, &pr, err, sizeof(err)) != 0)
+        goto fail;
+    buf_reset(&sql);
+    buf_printf(&sql,
+               "SELECT file_name, path_in_schema, count(*), count(stats_min_value), "
+               "count(stats_max_value), min(" STAT_NS("stats_min_value") "), max(" STAT_NS(
+                   "stats_max_value") ") FROM parquet_metadata(%s) WHERE path_in_schema IN "
+                                      "('ts', 'window_start') GROUP BY ALL",
+               list.data);
+    pr.kind = 2;
+    if (engine_query_rows(cr->e, sql.data, pre_cb, &pr, err, sizeof(err)) != 0)
+        goto fail;
+    for (size_t i = lo; i < hi; i++)
+        if (v[i].complex == 2 || v[i].f.ncols == 0)
+            v[i].ok = 0;
+    goto out;
+fail:
+    failed = 1;
+out:
+    buf_release(&list);
+    buf_release(&sql);
+    if (failed) {
+        /* Some file is not readable: start again on each half, down to the
+         * single files the one-file path will report. */
+        for (size_t i = lo; i < hi; i++) {
+            columns_free(v[i].f.cols, v[i].f.ncols);
+            columns_free(v[i].set, v[i].nset);
+            memset(&v[i].f, 0, sizeof(v[i].f));
+            v[i].set = NULL;
+            v[i].nset = 0;
+            v[i].ok = v[i].groups = v[i].complex = 0;
+        }
+        if (hi - lo > 1) {
+            size_t mid = lo + (hi - lo) / 2;
+            prefetch_batch(cr, t, pt, v, lo, mid);
+            prefetch_batch(cr, t, pt, v, mid, hi);
+        }
+    }
+}
+
+/* Reads ahead the footers of the table's new or changed Parquet files. */
+static void prefetch_table(crawl *cr, catalog_table *t, const catalog_table *pt,
+                           const scan_part *parts, size_t nparts, const prev_file *pidx,
+                           size_t npidx)
+{
+    prefetch_free(cr);
+    if (strcmp(t->format, "parquet") != 0)
+        return;
+    for (size_t i = 0; i < nparts; i++) {
+        for (size_t k = 0; k < parts[i].nfiles; k++) {
+            const fs_entry *fe = &parts[i].files[k];
+            const prev_file *pf = prev_lookup(pidx, npidx, fe->name);
+            if (pf && pf->file->size == fe->size && pf->file->mtime_ns == fe->mtime_ns)
+                continue;
+            const catalog_bad_file *pb = prev_bad_lookup(pt, fe->name);
+            if (pb && pb->size == fe->size && pb->mtime_ns == fe->mtime_ns)
+                continue;
+            prefetched *e = PUSH(cr->pre, cr->npre);
+            e->path = xstrdup(fe->name);
+            e->abs = lake_abs(cr->root, fe->name);
+        }
+    }
+    if (cr->npre < 8) { /* not worth it */
+        prefetch_free(cr);
+        return;
+    }
+    for (size_t lo = 0; lo < cr->npre; lo += PREFETCH_BATCH)
+        prefetch_batch(cr, t, pt, cr->pre, lo,
+                       lo + PREFETCH_BATCH < cr->npre ? lo + PREFETCH_BATCH : cr->npre);
+    qsort(cr->pre, cr->npre, sizeof(*cr->pre), prefetched_cmp);
+}
+
+/* Takes the prefetched footer of path into *f (ownership moves); 0, or -1
+ * when there is none. */
+static int prefetch_take(crawl *cr, const char *path, footer *f)
+{
+    prefetched key = {.path = (char *)path};
+    prefetched *e =
+        cr->npre ? bsearch(&key, cr->pre, cr->npre, sizeof(*cr->pre), prefetched_cmp) : NULL;
+    if (!e || !e->ok)
+        return -1;
+    *f = e->f;
+    memset(&e->f, 0, sizeof(e->f));
+    e->ok = 0;
+    return 0;
+}
+
 /* Adds one data file to partition p of t: reused from the previous catalog
  * when unchanged, else read. A file that cannot be read becomes a bad file. */
 static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const fs_entry *fe,
@@ -1084,7 +1462,8 @@ static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const 
         char *abs = lake_abs(cr->root, fe->name);
         char err[1024];
         footer ft;
-        if (read_footer(cr->e, abs, &ft, err, sizeof(err)) != 0) {
+        if (prefetch_take(cr, fe->name, &ft) != 0 &&
+            read_footer(cr->e, abs, &ft, err, sizeof(err)) != 0) {
             error = first_line(err);
         } else {
             catalog_file *f = PUSH(p->files, p->nfiles);
@@ -1187,6 +1566,60 @@ static int partition_cmp(const void *a, const void *b)
                   ((const catalog_partition *)b)->location);
 }
 
+/* Copies partition from of table ft into p of table t, its files' schemas
+ * interned into t. */
+static void partition_copy(catalog_partition *p, const catalog_partition *from, catalog_table *t,
+                           const catalog_table *ft)
+{
+    p->location = xstrdup(from->location);
+    p->deprecated = from->deprecated;
+    for (size_t k = 0; k < from->nvalues; k++)
+        push_str(&p->values, &p->nvalues, xstrdup(from->values[k]));
+    for (size_t k = 0; k < from->nfiles; k++) {
+        const catalog_file *of = &from->files[k];
+        const catalog_schema *sc = of->schema < ft->nschemas ? &ft->schemas[of->schema] : NULL;
+        catalog_file *f = PUSH(p->files, p->nfiles);
+        *f = *of;
+        f->path = xstrdup(of->path);
+        f->schema = schema_intern(t, sc ? sc->columns : NULL, sc ? sc->ncolumns : 0);
+    }
+    p->rows = from->rows;
+    p->bytes = from->bytes;
+}
+
+/* --on-change log: t keeps the columns of its previous version pt; each
+ * difference is a warning. */
+static void keep_columns(catalog_table *t, const catalog_table *pt)
+{
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const catalog_column *c = &t->columns[i];
+        size_t j = 0;
+        while (j < pt->ncolumns && strcasecmp(pt->columns[j].name, c->name) != 0)
+            j++;
+        if (j == pt->ncolumns)
+            warn(t, xprintf("schema change not applied (--on-change log): new column '%s' %s",
+                            c->name, c->type));
+        else if (strcmp(pt->columns[j].type, c->type) != 0)
+            warn(t, xprintf("schema change not applied (--on-change log): column '%s' is now "
+                            "%s, kept as %s",
+                            c->name, c->type, pt->columns[j].type));
+    }
+    for (size_t j = 0; j < pt->ncolumns; j++) {
+        size_t i = 0;
+        while (i < t->ncolumns && strcasecmp(pt->columns[j].name, t->columns[i].name) != 0)
+            i++;
+        if (i == t->ncolumns)
+            warn(t, xprintf("schema change not applied (--on-change log): column '%s' is in no "
+                            "file now, kept",
+                            pt->columns[j].name));
+    }
+    columns_free(t->columns, t->ncolumns);
+    t->columns = NULL;
+    t->ncolumns = 0;
+    for (size_t j = 0; j < pt->ncolumns; j++)
+        column_push(&t->columns, &t->ncolumns, pt->columns[j].name, pt->columns[j].type);
+}
+
 /* Builds table t from its folder. */
 static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, const prev_file *pidx,
                         size_t npidx)
@@ -1195,6 +1628,39 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
     scan_part *parts = NULL;
     size_t nparts = 0;
     walk(cr, t, t->location, keys, values, 0, &parts, &nparts);
+
+    /* One format per table, as one SerDe per Glue table: the one most files
+     * have (Parquet, then JSON, then CSV on a tie). */
+    static const char *const formats[] = {"parquet", "json", "csv"};
+    size_t fcount[3] = {0, 0, 0};
+    for (size_t i = 0; i < nparts; i++)
+        for (size_t k = 0; k < parts[i].nfiles; k++)
+            for (size_t j = 0; j < 3; j++)
+                fcount[j] += strcmp(file_format(parts[i].files[k].name), formats[j]) == 0;
+    size_t fbest = 0;
+    for (size_t j = 1; j < 3; j++)
+        if (fcount[j] > fcount[fbest])
+            fbest = j;
+    if (fcount[0] + fcount[1] + fcount[2] == 0 && pt && pt->format)
+        t->format = xstrdup(pt->format);
+    else
+        t->format = xstrdup(formats[fbest]);
+    for (size_t i = 0; i < nparts; i++) {
+        scan_part *sp = &parts[i];
+        size_t kept = 0;
+        for (size_t k = 0; k < sp->nfiles; k++) {
+            if (strcmp(file_format(sp->files[k].name), t->format) != 0) {
+                warn(t, xprintf("file '%s' is not %s like the rest of the table: ignored",
+                                sp->files[k].name, t->format));
+                cr->st->files_ignored++;
+                free(sp->files[k].name);
+                continue;
+            }
+            sp->files[kept++] = sp->files[k];
+        }
+        sp->nfiles = kept;
+    }
+    prefetch_table(cr, t, pt, parts, nparts, pidx, npidx);
 
     /* The table's keys are those most partitions have (the first on a tie). */
     char **sigs = xrealloc(NULL, (nparts ? nparts : 1) * sizeof(*sigs));
@@ -1247,18 +1713,41 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
         else
             cr->st->partitions_changed++;
     }
+    prefetch_free(cr);
     strings_free(sigs, nparts);
     scan_parts_free(parts, nparts);
     if (t->npartitions > 1)
         qsort(t->partitions, t->npartitions, sizeof(*t->partitions), partition_cmp);
+    size_t nlive = t->npartitions;
+    if (nlive == 0 && t->nkeys == 0 && pt)
+        for (size_t k = 0; k < pt->nkeys; k++)
+            column_push(&t->partition_keys, &t->nkeys, pt->partition_keys[k].name, "VARCHAR");
     for (size_t i = 0; pt && i < pt->npartitions; i++) {
+        const catalog_partition *pp = &pt->partitions[i];
         size_t j = 0;
-        while (j < t->npartitions &&
-               strcmp(t->partitions[j].location, pt->partitions[i].location) != 0)
+        while (j < nlive && strcmp(t->partitions[j].location, pp->location) != 0)
             j++;
-        if (j == t->npartitions)
+        if (j < nlive)
+            continue;
+        if (!pp->deprecated)
             cr->st->partitions_removed++;
+        if (cr->opts->on_delete == CATALOG_DELETE_DELETE || pp->nvalues != t->nkeys)
+            continue;
+        catalog_partition *np = PUSH(t->partitions, t->npartitions);
+        partition_copy(np, pp, t, pt);
+        if (cr->opts->on_delete == CATALOG_DELETE_DEPRECATE) {
+            if (!pp->deprecated)
+                warn(t, xprintf("partition '%s' is gone: deprecated", pp->location));
+            np->deprecated = 1;
+        } else {
+            warn(t, xprintf("partition '%s' is gone: kept (--on-delete log)", pp->location));
+            t->rows += np->rows;
+            t->bytes += np->bytes;
+            t->files += (int64_t)np->nfiles;
+        }
     }
+    if (t->npartitions > nlive)
+        qsort(t->partitions, t->npartitions, sizeof(*t->partitions), partition_cmp);
 
     if (t->npartitions == 0) {
         /* No data now: keep what the previous version knew. */
@@ -1287,13 +1776,15 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
     free(vals);
 
     resolve_columns(t);
+    if (cr->opts->on_change == CATALOG_CHANGE_LOG && pt && pt->ncolumns > 0)
+        keep_columns(t, pt);
 
     const char *tcol = find_time_column(t->columns, t->ncolumns);
     if (tcol) {
         t->time_column = xstrdup(tcol);
         int all = 1, any = 0;
         for (size_t i = 0; i < t->npartitions && all; i++) {
-            for (size_t j = 0; j < t->partitions[i].nfiles; j++) {
+            for (size_t j = 0; !t->partitions[i].deprecated && j < t->partitions[i].nfiles; j++) {
                 const catalog_file *f = &t->partitions[i].files[j];
                 if (f->rows == 0)
                     continue;
@@ -1310,6 +1801,34 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
         }
         t->has_time = all && any;
     }
+}
+
+static int table_cmp(const void *a, const void *b)
+{
+    return strcmp(((const catalog_table *)a)->name, ((const catalog_table *)b)->name);
+}
+
+/* A deep copy of table from into t, through the JSON codec. */
+static void table_copy(catalog_table *t, const catalog_table *from)
+{
+    buf b = {0};
+    put_table(&b, from);
+    char err[256];
+    json_doc *doc = json_parse(b.data, b.len, err, sizeof(err));
+    parse_ctx px = {err, sizeof(err)};
+    if (!doc || parse_table(&px, json_root(doc), t) != 0) {
+        /* put_table's output always parses; keep at least the name. */
+        if (!t->name)
+            t->name = xstrdup(from->name);
+        if (!t->location)
+            t->location = xstrdup(from->location);
+    }
+    /* Warnings of the old version are not carried over. */
+    strings_free(t->warnings, t->nwarnings);
+    t->warnings = NULL;
+    t->nwarnings = 0;
+    json_doc_free(doc);
+    buf_release(&b);
 }
 
 /* The highest version kept in _catalog/versions (0 if none). */
@@ -1361,6 +1880,14 @@ static int write_catalog(const char *root, catalog *c, char *errstr, size_t errs
 int catalog_crawl(engine *e, const char *lake, catalog_crawl_stats *st_out, char *errstr,
                   size_t errstr_size)
 {
+    return catalog_crawl_ext(e, lake, NULL, st_out, errstr, errstr_size);
+}
+
+int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opts_in,
+                      catalog_crawl_stats *st_out, char *errstr, size_t errstr_size)
+{
+    static const catalog_crawl_opts defaults = {CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DELETE, NULL};
+    const catalog_crawl_opts *opts = opts_in ? opts_in : &defaults;
     catalog_crawl_stats st_local;
     catalog_crawl_stats *st = st_out ? st_out : &st_local;
     memset(st, 0, sizeof(*st));
@@ -1391,8 +1918,10 @@ int catalog_crawl(engine *e, const char *lake, catalog_crawl_stats *st_out, char
 
     c = xrealloc(NULL, sizeof(*c));
     memset(c, 0, sizeof(*c));
-    c->database = xstrdup(CATALOG_DATABASE);
-    crawl cr = {e, root, prev, st, errstr, errstr_size};
+    c->database = xstrdup(opts->database           ? opts->database
+                          : prev && prev->database ? prev->database
+                                                   : CATALOG_DATABASE);
+    crawl cr = {e, root, prev, st, errstr, errstr_size, opts, NULL, 0};
     for (size_t i = 0; i < ntops; i++) {
         if (!tops[i].is_dir) {
             st->files_ignored++;
@@ -1409,11 +1938,30 @@ int catalog_crawl(engine *e, const char *lake, catalog_crawl_stats *st_out, char
         crawl_table(&cr, t, pt, pidx, npidx);
     }
     for (size_t i = 0; prev && i < prev->ntables; i++) {
-        if (!catalog_find_table(c, prev->tables[i].name)) {
+        const catalog_table *pt = &prev->tables[i];
+        if (catalog_find_table(c, pt->name))
+            continue;
+        if (!pt->deprecated) {
             st->tables_removed++;
-            st->partitions_removed += prev->tables[i].npartitions;
+            st->partitions_removed += pt->npartitions;
+        }
+        if (opts->on_delete == CATALOG_DELETE_DELETE)
+            continue;
+        catalog_table *t = PUSH(c->tables, c->ntables);
+        table_copy(t, pt);
+        if (opts->on_delete == CATALOG_DELETE_DEPRECATE) {
+            if (!t->deprecated)
+                warn(t, xprintf("table folder '%s' is gone: deprecated", pt->location));
+            t->deprecated = 1;
+            for (size_t k = 0; k < t->npartitions; k++)
+                t->partitions[k].deprecated = 1;
+            t->rows = t->bytes = t->files = 0;
+        } else {
+            warn(t, xprintf("table folder '%s' is gone: kept (--on-delete log)", pt->location));
         }
     }
+    if (c->ntables > 1)
+        qsort(c->tables, c->ntables, sizeof(*c->tables), table_cmp);
 
     st->tables = c->ntables;
     st->warnings = c->nwarnings;
@@ -1432,7 +1980,8 @@ int catalog_crawl(engine *e, const char *lake, catalog_crawl_stats *st_out, char
         buf a = {0}, b = {0};
         put_body(&a, prev);
         put_body(&b, c);
-        changed = a.len != b.len || memcmp(a.data, b.data, a.len) != 0;
+        changed = a.len != b.len || memcmp(a.data, b.data, a.len) != 0 ||
+                  strcmp(prev->database ? prev->database : "", c->database) != 0;
         buf_release(&a);
         buf_release(&b);
     }
@@ -1471,7 +2020,7 @@ static int has_data_now(const char *abs)
         return 0;
     int found = 0;
     for (size_t i = 0; i < n && !found; i++)
-        found = !ents[i].is_dir && name_is_data(ents[i].name);
+        found = !ents[i].is_dir && name_is_parquet_data(ents[i].name);
     fs_entries_free(ents, n);
     return found;
 }
@@ -1488,56 +2037,161 @@ static int has_bad_file(const catalog_table *t, const catalog_partition *p)
     return 0;
 }
 
-/* 1 if column name has another type than type in some file schema. */
-static int column_varies(const catalog_table *t, const char *name, const char *type)
+#define CATALOG_UNION_BY_NAME_MAX 64
+
+/* The schema of the files of partition p: its files' common schema index,
+ * or -1 when they differ. */
+static long partition_schema(const catalog_partition *p)
 {
-    for (size_t i = 0; i < t->nschemas; i++)
-        for (size_t j = 0; j < t->schemas[i].ncolumns; j++)
-            if (strcasecmp(t->schemas[i].columns[j].name, name) == 0 &&
-                strcmp(t->schemas[i].columns[j].type, type) != 0)
-                return 1;
-    return 0;
+    long k = p->nfiles ? (long)p->files[0].schema : -1;
+    for (size_t j = 1; j < p->nfiles; j++)
+        if ((long)p->files[j].schema != k)
+            return -1;
+    return k;
 }
 
-/* Appends the list of files or globs to read for t; returns how many. */
-static size_t put_sources(buf *sql, const char *root, const catalog_table *t)
+/* Appends the sources of branch k (schema k; -1 for all) of t: a glob per
+ * Parquet partition whose files all have that schema and no bad file, else
+ * the partition's files of that schema that exist now. Returns how many. */
+static size_t put_sources(buf *sql, const char *root, const catalog_table *t, long k)
 {
     size_t n = 0;
+    int parquet = !t->format || strcmp(t->format, "parquet") == 0;
     for (size_t i = 0; i < t->npartitions; i++) {
         const catalog_partition *p = &t->partitions[i];
-        if (has_bad_file(t, p)) {
-            for (size_t j = 0; j < p->nfiles; j++) {
-                char *abs = lake_abs(root, p->files[j].path);
-                if (fs_exists(abs)) {
-                    buf_puts(sql, n++ ? ", " : "");
-                    engine_quote_literal(sql, abs);
-                }
-                free(abs);
+        if (p->deprecated)
+            continue;
+        long ps = partition_schema(p);
+        if (parquet && !has_bad_file(t, p) && (k < 0 || ps == k)) {
+            char *dir = lake_abs(root, p->location);
+            if (has_data_now(dir)) {
+                char *glob = xprintf("%s/[!._]*.parquet", dir);
+                buf_puts(sql, n++ ? ", " : "");
+                engine_quote_literal(sql, glob);
+                free(glob);
             }
+            free(dir);
             continue;
         }
-        char *dir = lake_abs(root, p->location);
-        if (has_data_now(dir)) {
-            char *glob = xprintf("%s/[!._]*.parquet", dir);
-            buf_puts(sql, n++ ? ", " : "");
-            engine_quote_literal(sql, glob);
-            free(glob);
+        for (size_t j = 0; j < p->nfiles; j++) {
+            if (k >= 0 && (long)p->files[j].schema != k)
+                continue;
+            char *abs = lake_abs(root, p->files[j].path);
+            if (fs_exists(abs)) {
+                buf_puts(sql, n++ ? ", " : "");
+                engine_quote_literal(sql, abs);
+            }
+            free(abs);
         }
-        free(dir);
     }
     return n;
 }
 
+/* The type column name has in schema s, or NULL. */
+static const char *schema_type(const catalog_schema *s, const char *name)
+{
+    for (size_t j = 0; s && j < s->ncolumns; j++)
+        if (strcasecmp(s->columns[j].name, name) == 0)
+            return s->columns[j].type;
+    return NULL;
+}
+
+/* One SELECT over the files of schema k (-1: all of them, when the table has
+ * one schema) projecting the catalog's columns in order: as read when the
+ * type agrees, CAST when the catalog type is the supertype, TRY_CAST
+ * otherwise (a type kept by --on-change log, or text formats), NULL when the
+ * files lack the column; then the partition keys. 0 when no file is there. */
+static int put_branch(buf *sql, const char *root, const catalog_table *t, long k)
+{
+    buf src = {0};
+    size_t nsrc = put_sources(&src, root, t, k);
+    if (nsrc == 0) {
+        buf_release(&src);
+        return 0;
+    }
+    const char *format = t->format ? t->format : "parquet";
+    int text = strcmp(format, "parquet") != 0;
+    const catalog_schema *s = k >= 0 ? &t->schemas[k] : (t->nschemas ? &t->schemas[0] : NULL);
+    buf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const catalog_column *c = &t->columns[i];
+        const char *ft = schema_type(s, c->name);
+        if (i)
+            buf_puts(sql, ", ");
+        if (!ft) {
+            buf_printf(sql, "CAST(NULL AS %s)", c->type);
+        } else if (strcmp(ft, c->type) == 0 && !text) {
+            engine_quote_ident(sql, c->name);
+        } else {
+            int widening = !text && strcmp(catalog_supertype(ft, c->type), c->type) == 0;
+            buf_puts(sql, widening ? "CAST(" : "TRY_CAST(");
+            engine_quote_ident(sql, c->name);
+            buf_printf(sql, " AS %s)", c->type);
+        }
+        buf_puts(sql, " AS ");
+        engine_quote_ident(sql, c->name);
+    }
+    for (size_t i = 0; i < t->nkeys; i++) {
+        buf_puts(sql, t->ncolumns + i ? ", " : "");
+        engine_quote_ident(sql, t->partition_keys[i].name);
+    }
+    const char *reader = strcmp(format, "csv") == 0    ? "read_csv"
+                         : strcmp(format, "json") == 0 ? "read_json"
+                                                       : "read_parquet";
+    /* Every file of a branch had the branch's schema when crawled, so the scan
+     * needs no union_by_name, which would read every footer when the query is
+     * planned (seconds over thousands of files). Small branches keep it, so a
+     * file of another schema written after the crawl still reads. */
+    buf_printf(sql, " FROM %s([%s], hive_partitioning = %s, union_by_name = %s", reader, src.data,
+               t->nkeys ? "true" : "false",
+               text || nsrc <= CATALOG_UNION_BY_NAME_MAX ? "true" : "false");
+    if (strcmp(format, "csv") == 0)
+        buf_puts(sql, ", header = true");
+    if (strcmp(format, "json") == 0)
+        buf_puts(sql, ", format = 'auto'");
+    if (t->nkeys) {
+        buf_puts(sql, ", hive_types = {");
+        for (size_t j = 0; j < t->nkeys; j++) {
+            if (j)
+                buf_puts(sql, ", ");
+            engine_quote_literal(sql, t->partition_keys[j].name);
+            buf_puts(sql, ": ");
+            engine_quote_literal(sql, t->partition_keys[j].type);
+        }
+        buf_putc(sql, '}');
+    }
+    buf_putc(sql, ')');
+    buf_release(&src);
+    return 1;
+}
+
+/* The view of a table: one branch when its files share one schema, else one
+ * branch per schema joined by UNION ALL, so that no two files whose types
+ * DuckDB cannot unify are ever read by one scan. */
 static int create_view(engine *e, const char *root, const catalog_table *t, char *errstr,
                        size_t errstr_size)
 {
-    buf sql = {0}, src = {0};
+    buf sql = {0};
     buf_puts(&sql, "CREATE OR REPLACE TEMP VIEW ");
     engine_quote_ident(&sql, t->name);
-    buf_puts(&sql, " AS SELECT ");
-    size_t nsrc = put_sources(&src, root, t);
-    if (nsrc == 0) {
+    buf_puts(&sql, " AS ");
+    size_t nbranches = 0;
+    if (t->nschemas <= 1) {
+        nbranches = (size_t)put_branch(&sql, root, t, -1);
+    } else {
+        for (size_t k = 0; k < t->nschemas; k++) {
+            size_t before = sql.len;
+            if (nbranches)
+                buf_puts(&sql, "\nUNION ALL ");
+            if (put_branch(&sql, root, t, (long)k))
+                nbranches++;
+            else
+                sql.len = before, sql.data[before] = '\0';
+        }
+    }
+    if (nbranches == 0) {
         /* Nothing to read: an empty view with the catalog's columns. */
+        buf_puts(&sql, "SELECT ");
         for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
             const catalog_column *c =
                 i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
@@ -1545,42 +2199,12 @@ static int create_view(engine *e, const char *root, const catalog_table *t, char
             engine_quote_ident(&sql, c->name);
         }
         buf_puts(&sql, " WHERE false");
-    } else {
-        buf_puts(&sql, "*");
-        size_t ncast = 0;
-        for (size_t i = 0; i < t->ncolumns; i++) {
-            const catalog_column *c = &t->columns[i];
-            if (!column_varies(t, c->name, c->type))
-                continue;
-            buf_puts(&sql, ncast++ ? ", " : " REPLACE (");
-            buf_puts(&sql, "CAST(");
-            engine_quote_ident(&sql, c->name);
-            buf_printf(&sql, " AS %s) AS ", c->type);
-            engine_quote_ident(&sql, c->name);
-        }
-        if (ncast)
-            buf_putc(&sql, ')');
-        buf_printf(&sql, " FROM read_parquet([%s], hive_partitioning = %s, union_by_name = true",
-                   src.data, t->nkeys ? "true" : "false");
-        if (t->nkeys) {
-            buf_puts(&sql, ", hive_types = {");
-            for (size_t k = 0; k < t->nkeys; k++) {
-                if (k)
-                    buf_puts(&sql, ", ");
-                engine_quote_literal(&sql, t->partition_keys[k].name);
-                buf_puts(&sql, ": ");
-                engine_quote_literal(&sql, t->partition_keys[k].type);
-            }
-            buf_putc(&sql, '}');
-        }
-        buf_putc(&sql, ')');
     }
     char err[1024];
     int rc = engine_exec(e, sql.data, err, sizeof(err));
     if (rc != 0)
         set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
     buf_release(&sql);
-    buf_release(&src);
     return rc;
 }
 
@@ -1603,5 +2227,396 @@ int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, s
         *ntables = n;
     catalog_free(c);
     free(root);
+    return rc;
+}
+
+/* --- Analysis macros ---------------------------------------------------- */
+
+/* Each macro takes optional named arguments that filter before grouping, so
+ * the date range prunes partitions: sym := 'AAPL', from_date := DATE
+ * '2026-01-02', to_date := DATE '2026-01-31' (both inclusive). `every` is
+ * an INTERVAL of whole microseconds (1 ms .. days). Bars start at multiples of
+ * the interval since the epoch, as the pipeline's bars do; open and close
+ * follow event time with ties broken by trade id, as DATA.md defines them. */
+static const char *const trade_macros =
+    "CREATE OR REPLACE TEMP MACRO tl_interval_ns(every) AS "
+    "  epoch_us(TIMESTAMP '1970-01-01' + CAST(every AS INTERVAL)) * 1000;\n"
+    "CREATE OR REPLACE TEMP MACRO tl_trades(sym := NULL, from_date := NULL, to_date := NULL) AS "
+    "TABLE SELECT * FROM trades WHERE (sym IS NULL OR symbol = sym) "
+    "  AND (from_date IS NULL OR date >= CAST(from_date AS DATE)) "
+    "  AND (to_date IS NULL OR date <= CAST(to_date AS DATE));\n"
+    "CREATE OR REPLACE TEMP MACRO ohlc(every, sym := NULL, from_date := NULL, to_date := NULL) AS "
+    "TABLE WITH s AS (SELECT tl_interval_ns(every) AS step), "
+    "b AS (SELECT symbol, epoch_ns(ts) // step AS bucket, step, ts, id, price, size "
+    "  FROM tl_trades(sym := sym, from_date := from_date, to_date := to_date), s) "
+    "SELECT symbol, make_timestamp_ns(bucket * step) AS window_start, "
+    "  arg_min(price, (ts, id)) AS open, max(price) AS high, min(price) AS low, "
+    "  arg_max(price, (ts, id)) AS close, sum(size) AS volume, "
+    "  sum(price * size) / sum(size) AS vwap, count(*) AS trades, "
+    "  sum(price * size) AS turnover "
+    "FROM b GROUP BY symbol, bucket, step;\n"
+    /* every NULL: per UTC day, grouped on the date partition key (equal to
+     * the day of ts by the lake's contract), which is cheaper per row. */
+    "CREATE OR REPLACE TEMP MACRO vwap(every := NULL, sym := NULL, from_date := NULL, "
+    "  to_date := NULL) AS "
+    "TABLE WITH b AS (SELECT symbol, CASE WHEN every IS NULL THEN date END AS d, "
+    "    CASE WHEN every IS NULL THEN NULL "
+    "      ELSE epoch_ns(ts) // tl_interval_ns(every) * tl_interval_ns(every) END AS w, "
+    "    price, size "
+    "  FROM tl_trades(sym := sym, from_date := from_date, to_date := to_date)) "
+    "SELECT symbol, COALESCE(make_timestamp_ns(w), CAST(d AS TIMESTAMP_NS)) AS window_start, "
+    "  sum(price * size) / sum(size) AS vwap, sum(size) AS volume, count(*) AS trades "
+    "FROM b GROUP BY symbol, d, w;\n"
+    "CREATE OR REPLACE TEMP MACRO returns(every := '1 day', sym := NULL, "
+    "  from_date := NULL, to_date := NULL) AS "
+    "TABLE SELECT symbol, window_start, close, "
+    "  lag(close) OVER w AS prev_close, close / lag(close) OVER w - 1 AS ret, "
+    "  ln(close / lag(close) OVER w) AS log_ret "
+    "FROM ohlc(every, sym := sym, from_date := from_date, to_date := to_date) "
+    "WINDOW w AS (PARTITION BY symbol ORDER BY window_start);\n"
+    /* First and last trade in two steps (their times, then their prices by a
+     * semi-join): much faster than arg_min over every trade. */
+    "CREATE OR REPLACE TEMP MACRO top_movers(n := 10, from_date := NULL, to_date := NULL) AS "
+    "TABLE WITH t AS NOT MATERIALIZED (SELECT * FROM tl_trades(from_date := from_date, to_date := "
+    "to_date)), "
+    "e AS (SELECT symbol, min(ts) AS t0, max(ts) AS t1, sum(size) AS volume, count(*) AS trades "
+    "  FROM t GROUP BY symbol), "
+    "f AS (SELECT t.symbol, arg_min(t.price, t.id) AS p FROM t "
+    "  SEMI JOIN e ON t.symbol = e.symbol AND t.ts = e.t0 GROUP BY 1), "
+    "l AS (SELECT t.symbol, arg_max(t.price, t.id) AS p FROM t "
+    "  SEMI JOIN e ON t.symbol = e.symbol AND t.ts = e.t1 GROUP BY 1) "
+    "SELECT e.symbol, f.p AS first_price, l.p AS last_price, l.p / f.p - 1 AS ret, volume, "
+    "  trades FROM e JOIN f USING (symbol) JOIN l USING (symbol) "
+    "ORDER BY abs(ret) DESC, symbol LIMIT n;\n"
+    "CREATE OR REPLACE TEMP MACRO anomalies(every := '1 minute', z := 4, sym := NULL, "
+    "  from_date := NULL, to_date := NULL) AS "
+    "TABLE WITH r AS (SELECT symbol, window_start, close, volume, "
+    "    ln(close / lag(close) OVER (PARTITION BY symbol ORDER BY window_start)) AS log_ret "
+    "  FROM ohlc(every, sym := sym, from_date := from_date, to_date := to_date)), "
+    "s AS (SELECT *, "
+    "    (log_ret - avg(log_ret) OVER p) / nullif(stddev_samp(log_ret) OVER p, 0) AS ret_z, "
+    "    (volume - avg(volume) OVER p) / nullif(stddev_samp(volume) OVER p, 0) AS volume_z "
+    "  FROM r WINDOW p AS (PARTITION BY symbol)) "
+    "SELECT symbol, window_start, close, log_ret, ret_z, volume, volume_z FROM s "
+    "WHERE abs(ret_z) >= z OR volume_z >= z ORDER BY symbol, window_start;\n";
+
+static int has_column(const catalog_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->ncolumns; i++)
+        if (strcasecmp(t->columns[i].name, name) == 0)
+            return 1;
+    for (size_t i = 0; i < t->nkeys; i++)
+        if (strcasecmp(t->partition_keys[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+int catalog_define_macros(engine *e, const char *lake, char *errstr, size_t errstr_size)
+{
+    catalog *c = NULL;
+    if (catalog_load(lake, &c, errstr, errstr_size) != 0)
+        return -1;
+    const catalog_table *t = catalog_find_table(c, "trades");
+    static const char *const need[] = {"symbol", "ts", "price", "size", "id", "date"};
+    int ok = t != NULL && t->ncolumns > 0;
+    for (size_t i = 0; ok && i < sizeof(need) / sizeof(need[0]); i++)
+        ok = has_column(t, need[i]);
+    int rc = 0;
+    if (ok) {
+        char err[1024];
+        rc = engine_exec(e, trade_macros, err, sizeof(err));
+        if (rc != 0)
+            set_err(errstr, errstr_size, "unable to define the analysis macros: %s", err);
+    }
+    catalog_free(c);
+    return rc;
+}
+
+/* --- DDL for other engines ------------------------------------------------ */
+
+/* Skips spaces. */
+static const char *ddl_ws(const char *p)
+{
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+static void ddl_ident(buf *out, const char *name, catalog_ddl_dialect d)
+{
+    char q = d == CATALOG_DDL_TRINO ? '"' : '`';
+    buf_putc(out, q);
+    for (const char *p = name; *p; p++) {
+        if (*p == q)
+            buf_putc(out, q);
+        buf_putc(out, *p);
+    }
+    buf_putc(out, q);
+}
+
+/* Converts the DuckDB type at *pp (advanced past it) into out; -1 with the
+ * offending type in errstr when the other engine has no equivalent. */
+static int ddl_type(const char **pp, buf *dst, catalog_ddl_dialect d, char *errstr,
+                    size_t errstr_size)
+{
+    const int trino = d == CATALOG_DDL_TRINO;
+    buf local = {0}, *out = &local; /* this type alone, so a list suffix can wrap it */
+    const char *p = ddl_ws(*pp);
+    buf base = {0};
+    int rc = 0;
+    if (strncmp(p, "STRUCT(", 7) == 0) {
+        p += 7;
+        buf_puts(out, trino ? "row(" : "struct<");
+        for (int first = 1; rc == 0 && *p && *p != ')'; first = 0) {
+            p = ddl_ws(p);
+            if (*p == ',')
+                p = ddl_ws(p + 1);
+            if (!first)
+                buf_puts(out, trino ? ", " : ",");
+            buf name = {0};
+            if (*p == '"') {
+                for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+                    if (*p == '"')
+                        p++;
+                    buf_putc(&name, *p);
+                }
+                if (*p)
+                    p++;
+            } else {
+                while (*p && *p != ' ')
+                    buf_putc(&name, *p++);
+            }
+            if (trino)
+                ddl_ident(out, name.data ? name.data : "", d);
+            else
+                buf_puts(out, name.data ? name.data : "");
+            buf_puts(out, trino ? " " : ":");
+            buf_release(&name);
+            rc = ddl_type(&p, out, d, errstr, errstr_size);
+            p = ddl_ws(p);
+        }
+        if (*p == ')')
+            p++;
+        buf_puts(out, trino ? ")" : ">");
+    } else if (strncmp(p, "MAP(", 4) == 0) {
+        p += 4;
+        buf_puts(out, trino ? "map(" : "map<");
+        rc = ddl_type(&p, out, d, errstr, errstr_size);
+        p = ddl_ws(p);
+        if (*p == ',')
+            p++;
+        buf_puts(out, trino ? ", " : ",");
+        if (rc == 0)
+            rc = ddl_type(&p, out, d, errstr, errstr_size);
+        p = ddl_ws(p);
+        if (*p == ')')
+            p++;
+        buf_puts(out, trino ? ")" : ">");
+    } else {
+        /* A base type: letters, digits, '_', spaces before WITH TIME ZONE, and
+         * a (p,s) suffix. */
+        while (*p && *p != ',' && *p != ')' && *p != '[' && *p != '(')
+            buf_putc(&base, *p++);
+        while (base.len && base.data[base.len - 1] == ' ')
+            base.data[--base.len] = '\0';
+        const char *b = base.data ? base.data : "";
+        static const struct {
+            const char *duck, *hive, *trino;
+        } map[] = {
+            {"BOOLEAN", "boolean", "boolean"},
+            {"TINYINT", "tinyint", "tinyint"},
+            {"SMALLINT", "smallint", "smallint"},
+            {"INTEGER", "int", "integer"},
+            {"BIGINT", "bigint", "bigint"},
+            {"HUGEINT", "decimal(38,0)", "decimal(38,0)"},
+            {"UTINYINT", "smallint", "smallint"},
+            {"USMALLINT", "int", "integer"},
+            {"UINTEGER", "bigint", "bigint"},
+            {"UBIGINT", "decimal(20,0)", "decimal(20,0)"},
+            {"FLOAT", "float", "real"},
+            {"DOUBLE", "double", "double"},
+            {"VARCHAR", "string", "varchar"},
+            {"BLOB", "binary", "varbinary"},
+            {"DATE", "date", "date"},
+            {"TIMESTAMP_S", "timestamp", "timestamp(3)"},
+            {"TIMESTAMP_MS", "timestamp", "timestamp(3)"},
+            {"TIMESTAMP", "timestamp", "timestamp(6)"},
+            {"TIMESTAMP_NS", "timestamp", "timestamp(9)"},
+            {"TIMESTAMP WITH TIME ZONE", "timestamp", "timestamp(6) with time zone"},
+        };
+        size_t i = 0;
+        while (i < sizeof(map) / sizeof(map[0]) && strcmp(map[i].duck, b) != 0)
+            i++;
+        if (i < sizeof(map) / sizeof(map[0])) {
+            buf_puts(out, trino ? map[i].trino : map[i].hive);
+        } else if (strcmp(b, "DECIMAL") == 0 && *p == '(') {
+            buf_puts(out, "decimal");
+            while (*p && *p != ')')
+                buf_putc(out, *p == ' ' ? ',' : *p), p++;
+            if (*p == ')')
+                buf_putc(out, *p++);
+        } else {
+            rc = set_err(errstr, errstr_size, "type %s has no equivalent in %s", b,
+                         trino ? "Trino" : "Hive/Athena/Glue");
+        }
+    }
+    /* List suffixes: T[] (and fixed arrays T[n]). */
+    while (rc == 0 && *p == '[') {
+        while (*p && *p != ']')
+            p++;
+        if (*p == ']')
+            p++;
+        buf wrapped = {0};
+        buf_puts(&wrapped, trino ? "array(" : "array<");
+        buf_append(&wrapped, out->data, out->len);
+        buf_puts(&wrapped, trino ? ")" : ">");
+        buf_reset(out);
+        buf_append(out, wrapped.data, wrapped.len);
+        buf_release(&wrapped);
+    }
+    buf_release(&base);
+    buf_append(dst, local.data, local.len);
+    buf_release(&local);
+    *pp = p;
+    return rc;
+}
+
+int catalog_ddl_type(const char *duck, catalog_ddl_dialect d, buf *out, char *errstr,
+                     size_t errstr_size)
+{
+    const char *p = duck;
+    buf t = {0};
+    int rc = ddl_type(&p, &t, d, errstr, errstr_size);
+    if (rc == 0)
+        buf_append(out, t.data, t.len);
+    buf_release(&t);
+    return rc;
+}
+
+static void ddl_literal(buf *out, const char *s)
+{
+    buf_putc(out, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            buf_putc(out, '\'');
+        buf_putc(out, *s);
+    }
+    buf_putc(out, '\'');
+}
+
+int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialect d,
+                int add_partitions, buf *out, char *errstr, size_t errstr_size)
+{
+    const int trino = d == CATALOG_DDL_TRINO;
+    const char *format = t->format ? t->format : "parquet";
+    buf cols = {0}, type = {0}, loc = {0};
+    size_t n = strlen(location);
+    while (n > 0 && location[n - 1] == '/')
+        n--;
+    buf_append(&loc, location, n);
+    buf_printf(&loc, "/%s/", t->location);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < t->ncolumns + (trino ? t->nkeys : 0); i++) {
+        const catalog_column *c =
+            i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
+        buf_reset(&type);
+        if (trino && strcmp(format, "csv") == 0)
+            buf_puts(&type, "varchar"); /* Trino reads CSV as varchar only */
+        else if (catalog_ddl_type(c->type, d, &type, errstr, errstr_size) != 0)
+            rc = set_err(errstr, errstr_size, "column '%s' has type %s, which %s cannot read",
+                         c->name, c->type, trino ? "Trino" : "Hive/Athena/Glue");
+        buf_puts(&cols, i ? ",\n  " : "  ");
+        ddl_ident(&cols, c->name, d);
+        buf_putc(&cols, ' ');
+        buf_append(&cols, type.data, type.len);
+    }
+    if (rc == 0 && trino) {
+        buf_puts(out, "CREATE TABLE IF NOT EXISTS ");
+        ddl_ident(out, t->name, d);
+        buf_printf(out, " (\n%s\n)\nWITH (\n  format = '%s',\n  external_location = ",
+                   cols.data ? cols.data : "",
+                   strcmp(format, "csv") == 0    ? "CSV"
+                   : strcmp(format, "json") == 0 ? "JSON"
+                                                 : "PARQUET");
+        ddl_literal(out, loc.data);
+        if (strcmp(format, "csv") == 0)
+            buf_puts(out, ",\n  skip_header_line_count = 1");
+        if (t->nkeys) {
+            buf_puts(out, ",\n  partitioned_by = ARRAY[");
+            for (size_t k = 0; k < t->nkeys; k++) {
+                if (k)
+                    buf_puts(out, ", ");
+                ddl_literal(out, t->partition_keys[k].name);
+            }
+            buf_putc(out, ']');
+        }
+        buf_puts(out, "\n);\n");
+        if (add_partitions && t->nkeys) {
+            buf_puts(out, "CALL system.sync_partition_metadata(current_schema, ");
+            ddl_literal(out, t->name);
+            buf_puts(out, ", 'ADD');\n");
+        }
+    } else if (rc == 0) {
+        buf_puts(out, "CREATE EXTERNAL TABLE IF NOT EXISTS ");
+        ddl_ident(out, t->name, d);
+        buf_printf(out, " (\n%s\n)\n", cols.data ? cols.data : "");
+        if (t->nkeys) {
+            buf_puts(out, "PARTITIONED BY (\n");
+            for (size_t k = 0; rc == 0 && k < t->nkeys; k++) {
+                buf_reset(&type);
+                rc = catalog_ddl_type(t->partition_keys[k].type, d, &type, errstr, errstr_size);
+                buf_puts(out, k ? ",\n  " : "  ");
+                ddl_ident(out, t->partition_keys[k].name, d);
+                buf_putc(out, ' ');
+                buf_append(out, type.data, type.len);
+            }
+            buf_puts(out, "\n)\n");
+        }
+        if (strcmp(format, "csv") == 0)
+            buf_puts(out, "ROW FORMAT DELIMITED FIELDS TERMINATED BY ','\nSTORED AS TEXTFILE\n");
+        else if (strcmp(format, "json") == 0)
+            buf_puts(out, "ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'\nSTORED AS "
+                          "TEXTFILE\n");
+        else
+            buf_puts(out, "STORED AS PARQUET\n");
+        buf_puts(out, "LOCATION ");
+        ddl_literal(out, loc.data);
+        if (strcmp(format, "csv") == 0)
+            buf_puts(out, "\nTBLPROPERTIES ('skip.header.line.count' = '1')");
+        else if (strcmp(format, "parquet") == 0)
+            buf_puts(out, "\nTBLPROPERTIES ('parquet.compression' = 'ZSTD')");
+        buf_puts(out, ";\n");
+        size_t live = 0;
+        for (size_t i = 0; i < t->npartitions; i++)
+            live += !t->partitions[i].deprecated;
+        if (rc == 0 && add_partitions && t->nkeys && live) {
+            buf_puts(out, "ALTER TABLE ");
+            ddl_ident(out, t->name, d);
+            buf_puts(out, " ADD IF NOT EXISTS");
+            for (size_t i = 0; i < t->npartitions; i++) {
+                const catalog_partition *p = &t->partitions[i];
+                if (p->deprecated)
+                    continue;
+                buf_puts(out, "\n  PARTITION (");
+                for (size_t k = 0; k < p->nvalues; k++) {
+                    if (k)
+                        buf_puts(out, ", ");
+                    ddl_ident(out, t->partition_keys[k].name, d);
+                    buf_puts(out, " = ");
+                    ddl_literal(out, p->values[k]);
+                }
+                buf_puts(out, ") LOCATION ");
+                buf reloc = {0};
+                buf_append(&reloc, location, n);
+                buf_printf(&reloc, "/%s/", p->location);
+                ddl_literal(out, reloc.data);
+                buf_release(&reloc);
+            }
+            buf_puts(out, ";\n");
+        }
+    }
+    buf_release(&cols);
+    buf_release(&type);
+    buf_release(&loc);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* cmd_crawl.c - `ticklake crawl`: discover tables, schemas and partitions. */
 #include <stdio.h>
+#include <string.h>
 
 #include "catalog.h"
 #include "cli.h"
@@ -8,23 +9,54 @@
 
 int cmd_crawl(int argc, char **argv)
 {
-    const char *lake = "./lake";
+    const char *lake = "./lake", *on_change = "update", *on_delete = "deprecate", *database = NULL;
     int verbose = 0, quiet = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "database", CLI_STRING, &database, "NAME",
+         "the database the tables are recorded in (default: as before, else ticklake)"},
+        {0, "on-change", CLI_STRING, &on_change, "POLICY",
+         "schema changes: update (default) the catalog, or log them and keep the old schema"},
+        {0, "on-delete", CLI_STRING, &on_delete, "POLICY",
+         "tables and partitions whose data is gone: deprecate (default; kept, marked), "
+         "delete (removed) or log (kept as they were)"},
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
     const cli_command cmd = {
-        "crawl", "ticklake crawl [--lake PATH]",
+        "crawl", "ticklake crawl [options]",
         "Scans the lake as a Glue crawler does: every top-level folder is a table,\n"
-        "key=value folders are partitions, schemas come from Parquet footers. Records\n"
-        "a new catalog version in <lake>/_catalog/ when anything changed; unchanged\n"
-        "files are not read again.",
+        "key=value folders are partitions, schemas come from Parquet footers (CSV and\n"
+        "JSON files are sampled). Records a new catalog version in <lake>/_catalog/\n"
+        "when anything changed; unchanged files are not read again. A column typed\n"
+        "differently across files gets their common supertype (a warning says so).",
         options};
     const char *pos[1];
     size_t npos;
     CLI_PARSE(&cmd, argc, argv, pos, 0, &npos);
     cli_apply_log(verbose, quiet);
+    catalog_crawl_opts opts = {.database = database};
+    for (const char *p = database; p && *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
+              (p > database && *p >= '0' && *p <= '9')))
+            return cli_usage_error(&cmd, "invalid --database '%s' (letters, digits and '_')",
+                                   database);
+    if (database && !*database)
+        return cli_usage_error(&cmd, "--database must not be empty");
+    if (strcmp(on_change, "update") == 0)
+        opts.on_change = CATALOG_CHANGE_UPDATE;
+    else if (strcmp(on_change, "log") == 0)
+        opts.on_change = CATALOG_CHANGE_LOG;
+    else
+        return cli_usage_error(&cmd, "unknown --on-change '%s' (update or log)", on_change);
+    if (strcmp(on_delete, "delete") == 0)
+        opts.on_delete = CATALOG_DELETE_DELETE;
+    else if (strcmp(on_delete, "log") == 0)
+        opts.on_delete = CATALOG_DELETE_LOG;
+    else if (strcmp(on_delete, "deprecate") == 0)
+        opts.on_delete = CATALOG_DELETE_DEPRECATE;
+    else
+        return cli_usage_error(&cmd, "unknown --on-delete '%s' (deprecate, delete or log)",
+                               on_delete);
     char err[1024];
     engine *e = engine_open(NULL, 0, err, sizeof(err));
     if (!e) {
@@ -32,7 +64,7 @@ int cmd_crawl(int argc, char **argv)
         return 1;
     }
     catalog_crawl_stats st;
-    int rc = catalog_crawl(e, lake, &st, err, sizeof(err));
+    int rc = catalog_crawl_ext(e, lake, &opts, &st, err, sizeof(err));
     engine_close(e);
     if (rc != 0) {
         fprintf(stderr, "ticklake crawl: %s\n", err);

@@ -1,79 +1,311 @@
-/* cmd_query.c - `ticklake query`: SQL over the catalog's tables. */
+/* cmd_query.c - `ticklake query`: SQL over the catalog's tables, from an
+ * argument, a file, or an interactive shell. */
+#include <errno.h>
+#include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "catalog.h"
 #include "cli.h"
 #include "commands.h"
-#include "engine.h"
+#include "lineedit.h"
+#include "log.h"
+#include "query.h"
 #include "util.h"
+
+typedef struct shell_opts {
+    query_opts q;
+    const char *lake;
+} shell_opts;
+
+static int parse_format(const char *s, query_out *out)
+{
+    static const struct {
+        const char *name;
+        query_out f;
+    } names[] = {{"table", QUERY_OUT_TABLE},
+                 {"csv", QUERY_OUT_CSV},
+                 {"json", QUERY_OUT_JSON},
+                 {"parquet", QUERY_OUT_PARQUET}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcmp(s, names[i].name) == 0) {
+            *out = names[i].f;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static void print_summary(const query_meta *m)
+{
+    fprintf(stderr, "query %s: %s, %" PRId64 " row%s%s, %" PRId64 " bytes scanned, %.3f s\n", m->id,
+            m->status, m->rows, m->rows == 1 ? "" : "s", m->truncated ? " (truncated)" : "",
+            m->bytes_scanned, (double)m->elapsed_ns / NS_PER_SEC);
+}
+
+static void shell_help(void)
+{
+    fprintf(stderr,
+            "End each statement with ';' (it may span lines). Commands:\n"
+            "  .tables             list the lake's tables\n"
+            "  .format FMT         table, csv or json\n"
+            "  .timeout DURATION   e.g. 30s, 5m; 0 for none\n"
+            "  .maxrows N          rows shown at most; 0 for all\n"
+            "  .help               this text\n"
+            "  .quit               leave (also Ctrl-D)\n"
+            "Macros: ohlc(INTERVAL 1 minute, sym := 'AAPL'), vwap(), returns(), top_movers(),\n"
+            "anomalies(); see README. Results are saved in <lake>/_results/<id>.csv.\n");
+}
+
+/* Runs one dot command; returns 1 to leave the shell. */
+static int shell_command(query_session *s, shell_opts *so, const char *line)
+{
+    char cmd[32] = "", arg[256] = "";
+    sscanf(line, "%31s %255s", cmd, arg);
+    if (strcmp(cmd, ".quit") == 0 || strcmp(cmd, ".exit") == 0)
+        return 1;
+    if (strcmp(cmd, ".help") == 0) {
+        shell_help();
+    } else if (strcmp(cmd, ".tables") == 0) {
+        query_opts o = so->q;
+        o.save = 0;
+        o.format = QUERY_OUT_TABLE;
+        query_meta m;
+        char err[1024];
+        if (query_session_run(s,
+                              "SELECT view_name AS \"table\" FROM duckdb_views() WHERE temporary "
+                              "AND NOT internal ORDER BY 1",
+                              &o, &m, err, sizeof(err)) != 0)
+            fprintf(stderr, "error: %s\n", err);
+        query_meta_release(&m);
+    } else if (strcmp(cmd, ".format") == 0) {
+        query_out f;
+        if (parse_format(arg, &f) != 0 || f == QUERY_OUT_PARQUET)
+            fprintf(stderr, "error: .format takes table, csv or json\n");
+        else
+            so->q.format = f;
+    } else if (strcmp(cmd, ".timeout") == 0) {
+        int64_t ns;
+        if (parse_duration(arg, &ns) != 0)
+            fprintf(stderr, "error: .timeout takes a duration such as 30s or 5m\n");
+        else
+            so->q.timeout_ns = ns;
+    } else if (strcmp(cmd, ".maxrows") == 0) {
+        int64_t n;
+        if (parse_int64(arg, 0, INT64_MAX, &n) != 0)
+            fprintf(stderr, "error: .maxrows takes a whole number\n");
+        else
+            so->q.max_rows = n;
+    } else {
+        fprintf(stderr, "error: unknown command '%s' (.help lists them)\n", cmd);
+    }
+    return 0;
+}
+
+/* Ctrl-C while a statement runs in the shell cancels that statement only
+ * (at the prompt the line editor reads it as a key). */
+static volatile sig_atomic_t shell_cancel;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    shell_cancel = 1;
+}
+
+static int shell(query_session *s, shell_opts *so)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    so->q.cancel = &shell_cancel;
+    char path[4096] = "";
+    const char *hp = getenv("TICKLAKE_HISTORY");
+    const char *home = getenv("HOME");
+    if (hp && *hp)
+        snprintf(path, sizeof(path), "%s", hp);
+    else if (home && *home)
+        snprintf(path, sizeof(path), "%s/.ticklake_history", home);
+    lineedit *le = lineedit_open(*path ? path : NULL);
+    if (!le) {
+        fprintf(stderr, "ticklake query: out of memory\n");
+        return 1;
+    }
+    fprintf(stderr,
+            "ticklake SQL shell on '%s' (%zu tables). End statements with ';'; .help for help.\n",
+            so->lake, query_session_tables(s));
+    buf stmt = {0}, line = {0};
+    int failures = 0;
+    for (;;) {
+        int rc = lineedit_read(le, stmt.len ? "      -> " : "ticklake> ", &line);
+        if (rc == 1)
+            break;
+        if (rc < 0) {
+            fprintf(stderr, "ticklake query: unable to read input\n");
+            failures++;
+            break;
+        }
+        if (rc == 2) {
+            buf_reset(&stmt);
+            continue;
+        }
+        if (stmt.len == 0) {
+            const char *p = line.data;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0')
+                continue;
+            if (*p == '.') {
+                lineedit_add_history(le, p);
+                if (shell_command(s, so, p))
+                    break;
+                continue;
+            }
+        }
+        if (stmt.len)
+            buf_putc(&stmt, '\n');
+        buf_append(&stmt, line.data, line.len);
+        if (!query_sql_complete(stmt.data))
+            continue;
+        lineedit_add_history(le, stmt.data);
+        query_meta m;
+        char err[4096];
+        shell_cancel = 0;
+        if (query_session_run(s, stmt.data, &so->q, &m, err, sizeof(err)) != 0) {
+            fprintf(stderr, "error: %s\n", err);
+            failures++;
+        }
+        print_summary(&m);
+        query_meta_release(&m);
+        buf_reset(&stmt);
+    }
+    buf_release(&stmt);
+    buf_release(&line);
+    lineedit_close(le);
+    return 0;
+}
 
 int cmd_query(int argc, char **argv)
 {
-    const char *lake = "./lake", *format = "table", *file = NULL;
-    int verbose = 0, quiet = 0;
+    const char *lake = "./lake", *format = "table", *file = NULL, *output = NULL;
+    int64_t timeout_ns = 30LL * 60 * NS_PER_SEC, max_rows = 0, threads = 0;
+    int verbose = 0, quiet = 0, no_save = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
-        {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
+        {0, "format", CLI_STRING, &format, "FMT",
+         "output as table (default), csv, json (one object per line) or parquet"},
+        {'o', "output", CLI_STRING, &output, "FILE",
+         "write the result to FILE instead of stdout (not inside the lake)"},
         {'f', "file", CLI_STRING, &file, "FILE", "read the SQL from FILE ('-' for stdin)"},
+        {0, "timeout", CLI_DURATION, &timeout_ns, "DURATION",
+         "stop a query running longer (default 30m; 0 for none)"},
+        {0, "max-rows", CLI_INT, &max_rows, "N", "output at most N rows (default 0: all)"},
+        {0, "threads", CLI_INT, &threads, "N", "DuckDB threads (default: one per core)"},
+        {0, "no-save", CLI_FLAG, &no_save, NULL,
+         "do not save the result and metadata in <lake>/_results/"},
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
     const cli_command cmd = {
-        "query", "ticklake query [options] SQL | -f FILE",
+        "query", "ticklake query [options] [SQL | -f FILE]",
         "Runs SQL with DuckDB over the tables of the lake's catalog (run 'ticklake\n"
-        "crawl' first). Results go to stdout; errors to stderr with exit status 1.",
+        "crawl' first); filters on partition keys skip files. Without SQL on a\n"
+        "terminal it starts an interactive shell (history in ~/.ticklake_history).\n"
+        "Each query gets an id; its result is saved as <lake>/_results/<id>.csv with\n"
+        "metadata in <id>.json ('ticklake history' lists them). CREATE TABLE name AS\n"
+        "SELECT ... writes a new Parquet table into the lake and registers it; no\n"
+        "query can change or delete lake data. Results go to stdout; errors to\n"
+        "stderr with exit status 1.",
         options};
     const char *pos[1];
     size_t npos;
     CLI_PARSE(&cmd, argc, argv, pos, 1, &npos);
     cli_apply_log(verbose, quiet);
-    if (npos + (file != NULL) != 1)
+    query_out fmt;
+    if (parse_format(format, &fmt) != 0)
+        return cli_usage_error(&cmd, "unknown --format '%s' (table, csv, json or parquet)", format);
+    if (max_rows < 0)
+        return cli_usage_error(&cmd, "--max-rows must be 0 or more");
+    if (threads < 0 || threads > 1024)
+        return cli_usage_error(&cmd, "--threads must be between 0 and 1024");
+    int interactive = npos == 0 && file == NULL && isatty(STDIN_FILENO);
+    if (!interactive && npos + (file != NULL) != 1)
         return cli_usage_error(&cmd, "expected the SQL as one argument or with -f FILE");
-    buf sql;
-    buf_init(&sql);
+    if (interactive && (fmt == QUERY_OUT_PARQUET || output))
+        return cli_usage_error(&cmd, "the interactive shell prints to the terminal: no "
+                                     "--format parquet or --output");
+    if (fmt == QUERY_OUT_PARQUET && !output && isatty(STDOUT_FILENO))
+        return cli_usage_error(&cmd, "refusing to write Parquet to a terminal: use -o FILE");
+
+    if (output && query_path_in_lake(lake, output))
+        return cli_usage_error(&cmd,
+                               "--output '%s' is inside the lake: queries do not write "
+                               "lake data (use CREATE TABLE name AS SELECT ...)",
+                               output);
+    buf sql = {0};
     if (file) {
         char ferr[512];
         int frc = strcmp(file, "-") == 0 ? read_stream(stdin, &sql)
                                          : read_file(file, &sql, ferr, sizeof(ferr));
         if (frc != 0) {
-            fprintf(stderr, "ticklake query: %s\n", strcmp(file, "-") == 0 ? "unable to read stdin" : ferr);
+            fprintf(stderr, "ticklake query: %s\n",
+                    strcmp(file, "-") == 0 ? "unable to read stdin" : ferr);
             buf_release(&sql);
             return 1;
         }
-    } else {
+        buf_puts(&sql, "");
+    } else if (npos) {
         buf_puts(&sql, pos[0]);
     }
-    engine_out_format fmt;
-    if (strcmp(format, "table") == 0)
-        fmt = ENGINE_OUT_TABLE;
-    else if (strcmp(format, "csv") == 0)
-        fmt = ENGINE_OUT_CSV;
-    else if (strcmp(format, "json") == 0)
-        fmt = ENGINE_OUT_JSON;
-    else
-        return cli_usage_error(&cmd, "unknown --format '%s' (table, csv or json)", format);
-
 
     char err[4096];
-    engine *e = engine_open(NULL, 0, err, sizeof(err));
-    if (!e) {
+    query_session *s = query_session_open(lake, (int)threads, err, sizeof(err));
+    if (!s) {
         fprintf(stderr, "ticklake query: %s\n", err);
         buf_release(&sql);
         return 1;
     }
-    int rc = 1;
-    if (catalog_attach(e, lake, NULL, err, sizeof(err)) != 0) {
-        fprintf(stderr, "ticklake query: %s\n", err);
-        goto out;
+    FILE *out = stdout;
+    if (output && fmt != QUERY_OUT_PARQUET) {
+        /* The file is opened by us, outside DuckDB: keep it out of the lake. */
+        out = fopen(output, "w");
+        if (!out) {
+            fprintf(stderr, "ticklake query: unable to create '%s': %s\n", output, strerror(errno));
+            query_session_close(s);
+            buf_release(&sql);
+            return 1;
+        }
     }
-    if (engine_query_print(e, sql.data, fmt, stdout, NULL, err, sizeof(err)) != 0) {
-        fflush(stdout);
-        fprintf(stderr, "ticklake query: %s\n", err);
-        goto out;
+    shell_opts so = {.q = {.format = fmt,
+                           .out = out,
+                           .out_path = fmt == QUERY_OUT_PARQUET ? output : NULL,
+                           .max_rows = max_rows,
+                           .timeout_ns = timeout_ns,
+                           .save = !no_save},
+                     .lake = lake};
+    int rc;
+    if (interactive) {
+        rc = shell(s, &so);
+    } else {
+        query_meta m;
+        rc = query_session_run(s, sql.data, &so.q, &m, err, sizeof(err)) == 0 ? 0 : 1;
+        if (rc != 0) {
+            fflush(out);
+            fprintf(stderr, "ticklake query: %s\n", err);
+        }
+        if (m.truncated)
+            fprintf(stderr, "ticklake query: output stopped at --max-rows %" PRId64 "\n", max_rows);
+        if (verbose)
+            print_summary(&m);
+        query_meta_release(&m);
     }
-    rc = 0;
-out:
-    engine_close(e);
+    if (out != stdout && fclose(out) != 0 && rc == 0) {
+        fprintf(stderr, "ticklake query: unable to write '%s'\n", output);
+        rc = 1;
+    }
+    query_session_close(s);
     buf_release(&sql);
     return rc;
 }

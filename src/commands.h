@@ -12,5 +12,10 @@ int cmd_sink(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_tables(int argc, char **argv);
+int cmd_describe(int argc, char **argv);
+int cmd_partitions(int argc, char **argv);
+int cmd_ddl(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

@@ -15,7 +15,12 @@ static const struct command {
     {"process", cmd_process, "turn trades into OHLCV bars in event time"},
     {"sink", cmd_sink, "land trades and bars in the lake as Parquet"},
     {"crawl", cmd_crawl, "discover tables, schemas and partitions in the lake"},
-    {"query", cmd_query, "run SQL over the lake's catalog tables"},
+    {"query", cmd_query, "run SQL over the lake's catalog tables (a shell on a terminal)"},
+    {"tables", cmd_tables, "list the catalog's tables"},
+    {"describe", cmd_describe, "show a table's columns and partition keys"},
+    {"partitions", cmd_partitions, "list a table's partitions"},
+    {"ddl", cmd_ddl, "print CREATE EXTERNAL TABLE for Athena, Glue or Trino"},
+    {"history", cmd_history, "list past queries and their saved results"},
 };
 
 static void usage(FILE *f)

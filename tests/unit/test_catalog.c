@@ -637,6 +637,315 @@ static void test_types(void)
     CHECK_EQ_STR(catalog_key_type(NULL, 0), "VARCHAR");
 }
 
-TEST_MAIN(TEST(test_crawl_and_attach), TEST(test_incremental), TEST(test_type_conflict),
-          TEST(test_bad_file), TEST(test_layouts), TEST(test_missing_catalog), TEST(test_lock),
-          TEST(test_parse_errors), TEST(test_types))
+static int crawl_opts(catalog_on_change ch, catalog_on_delete del, catalog_crawl_stats *st)
+{
+    char err[512];
+    catalog_crawl_opts o = {ch, del, NULL};
+    int rc = catalog_crawl_ext(eng, lake, &o, st, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "  crawl: %s\n", err);
+    return rc;
+}
+
+/* A new column in new partitions: old and new partitions query together;
+ * with --on-change log the catalog keeps the old columns. */
+static void test_schema_evolution(void)
+{
+    setup();
+    write_parquet("t/date=2026-01-01/a.parquet", "SELECT 'A' AS symbol, 1.5 AS price");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    write_parquet("t/date=2026-01-02/b.parquet",
+                  "SELECT 'B' AS symbol, 2.5 AS price, 'XNAS' AS venue");
+    /* LOG: the change is reported, not applied. */
+    CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_LOG, CATALOG_DELETE_DELETE, &st), 0);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "t");
+    if (t) {
+        CHECK_EQ_INT(t->ncolumns, 2);
+        CHECK(has_warning(t, "schema change not applied (--on-change log): new column 'venue' "
+                             "VARCHAR"));
+        CHECK_EQ_INT(t->npartitions, 2);
+    }
+    catalog_free(c);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_STR(qtext(e, "SELECT * FROM t ORDER BY symbol"),
+                     "A|1.5|2026-01-01\nB|2.5|2026-01-02\n");
+        engine_close(e);
+    }
+    /* UPDATE: the new column appears, NULL in old partitions. */
+    CHECK_EQ_INT(crawl(&st), 0);
+    e = attach(&n);
+    if (e) {
+        CHECK_EQ_STR(qtext(e, "SELECT symbol, price, venue, date FROM t ORDER BY symbol"),
+                     "A|1.5|\\N|2026-01-01\nB|2.5|XNAS|2026-01-02\n");
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM t WHERE venue IS NULL"), 1);
+        engine_close(e);
+    }
+    teardown();
+}
+
+/* Types DuckDB cannot unify in one scan (a STRUCT and an INTEGER) still
+ * give a readable table: VARCHAR, by the documented rule. */
+static void test_incompatible_types(void)
+{
+    setup();
+    write_parquet("q/date=2026-01-01/a.parquet", "SELECT 1::INTEGER AS a, 'x' AS b");
+    write_parquet("q/date=2026-01-02/b.parquet", "SELECT {'k': 1} AS a, 'y' AS b");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.warnings, 1);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_STR(qtext(e, "SELECT a, typeof(a), b FROM q ORDER BY b"),
+                     "1|VARCHAR|x\n{'k': 1}|VARCHAR|y\n");
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM q WHERE date = '2026-01-02'"), 1);
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_on_delete(void)
+{
+    setup();
+    make_lake();
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    rm_rf(lpath("trades/date=2026-01-03"));
+    rm_rf(lpath("bars"));
+    /* LOG: kept as they were. */
+    CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_UPDATE, CATALOG_DELETE_LOG, &st), 0);
+    CHECK_EQ_INT(st.partitions_removed, 3);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "trades");
+    if (t) {
+        CHECK_EQ_INT(t->npartitions, 3);
+        CHECK_EQ_INT(t->rows, 250);
+        CHECK(has_warning(t, "partition 'trades/date=2026-01-03' is gone: kept"));
+    }
+    t = catalog_find_table(c, "bars");
+    CHECK(t != NULL && !t->deprecated && t->rows == 30);
+    catalog_free(c);
+    /* DEPRECATE: kept, marked, out of the totals; queries see no rows there. */
+    CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DEPRECATE, &st), 0);
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    t = catalog_find_table(c, "trades");
+    if (t) {
+        CHECK_EQ_INT(t->npartitions, 3);
+        CHECK_EQ_INT(t->partitions[2].deprecated, 1);
+        CHECK_EQ_INT(t->partitions[1].deprecated, 0);
+        CHECK_EQ_INT(t->rows, 220);
+    }
+    t = catalog_find_table(c, "bars");
+    CHECK(t != NULL && t->deprecated && t->rows == 0);
+    catalog_free(c);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), 220);
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM bars"), 0);
+        engine_close(e);
+    }
+    /* The data back: active again. DELETE: gone from the catalog. */
+    write_trades("trades/date=2026-01-03/trades+0+00000000000000000170.parquet", 3, 30);
+    CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DELETE, &st), 0);
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    CHECK(catalog_find_table(c, "bars") == NULL);
+    t = catalog_find_table(c, "trades");
+    CHECK(t != NULL && t->rows == 250 && !t->partitions[2].deprecated);
+    catalog_free(c);
+    teardown();
+}
+
+/* CSV and JSON files that other tools drop are sampled into tables. */
+static void test_text_formats(void)
+{
+    setup();
+    write_text("quotes_csv/date=2026-01-01/a.csv",
+               "symbol,ts,bid\nAAPL,2026-01-01 10:00:00,189.5\nMSFT,2026-01-01 10:00:01,400\n");
+    write_text("quotes_csv/date=2026-01-02/b.csv", "symbol,ts,bid\nAAPL,2026-01-02 09:00:00,190\n");
+    write_text("events/e.jsonl",
+               "{\"kind\": \"halt\", \"n\": 1}\n{\"kind\": \"resume\", \"n\": 2}\n");
+    write_text("events/f.parquet.csv", "kind,n\nx,3\n");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "quotes_csv");
+    if (t) {
+        CHECK_EQ_STR(t->format, "csv");
+        CHECK_EQ_INT(t->rows, 3);
+        CHECK_EQ_INT(t->ncolumns, 3);
+        CHECK_EQ_STR(t->columns[1].type, "TIMESTAMP");
+        CHECK_EQ_STR(t->columns[2].type, "DOUBLE");
+        CHECK_EQ_INT(t->has_time, 1);
+    }
+    t = catalog_find_table(c, "events");
+    if (t) {
+        CHECK_EQ_STR(t->format, "json");
+        CHECK_EQ_INT(t->rows, 2);
+        CHECK(has_warning(t, "file 'events/f.parquet.csv' is not json like the rest"));
+    }
+    buf ddl = {0};
+    const catalog_table *q = catalog_find_table(c, "quotes_csv");
+    if (q && catalog_ddl(q, "s3://b/l", CATALOG_DDL_HIVE, 0, &ddl, err, sizeof(err)) == 0)
+        CHECK(strstr(ddl.data, "ROW FORMAT DELIMITED FIELDS TERMINATED BY ','\nSTORED AS "
+                               "TEXTFILE\nLOCATION 's3://b/l/quotes_csv/'\nTBLPROPERTIES "
+                               "('skip.header.line.count' = '1');") != NULL);
+    buf_release(&ddl);
+    catalog_free(c);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_STR(qtext(e, "SELECT symbol, bid, date FROM quotes_csv ORDER BY ts"),
+                     "AAPL|189.5|2026-01-01\nMSFT|400.0|2026-01-01\nAAPL|190.0|2026-01-02\n");
+        CHECK_EQ_STR(qtext(e, "SELECT kind, n FROM events ORDER BY n"), "halt|1\nresume|2\n");
+        engine_close(e);
+    }
+    teardown();
+}
+
+static void test_ddl(void)
+{
+    setup();
+    make_lake();
+    write_parquet("nested/a.parquet",
+                  "SELECT [1, 2]::INTEGER[] AS l, {'x': 1.5, 'y': 'a'} AS s, "
+                  "MAP {'k': 1} AS m, 1.25::DECIMAL(18,3) AS d, 'x'::BLOB AS b");
+    write_parquet("timey/a.parquet", "SELECT TIME '10:00:00' AS t");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    buf b = {0};
+    const catalog_table *t = catalog_find_table(c, "trades");
+    CHECK_EQ_INT(catalog_ddl(t, "s3://bucket/lake/", CATALOG_DDL_HIVE, 1, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "CREATE EXTERNAL TABLE IF NOT EXISTS `trades` (\n"
+                         "  `symbol` string,\n  `ts` timestamp,\n  `price` double,\n"
+                         "  `size` bigint\n)\nPARTITIONED BY (\n  `date` date\n)\n"
+                         "STORED AS PARQUET\nLOCATION 's3://bucket/lake/trades/'\n"
+                         "TBLPROPERTIES ('parquet.compression' = 'ZSTD');\n"
+                         "ALTER TABLE `trades` ADD IF NOT EXISTS\n"
+                         "  PARTITION (`date` = '2026-01-01') LOCATION "
+                         "'s3://bucket/lake/trades/date=2026-01-01/'\n"
+                         "  PARTITION (`date` = '2026-01-02') LOCATION "
+                         "'s3://bucket/lake/trades/date=2026-01-02/'\n"
+                         "  PARTITION (`date` = '2026-01-03') LOCATION "
+                         "'s3://bucket/lake/trades/date=2026-01-03/';\n");
+    buf_reset(&b);
+    CHECK_EQ_INT(catalog_ddl(t, "s3://bucket/lake", CATALOG_DDL_TRINO, 0, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "CREATE TABLE IF NOT EXISTS \"trades\" (\n"
+                         "  \"symbol\" varchar,\n  \"ts\" timestamp(9),\n  \"price\" double,\n"
+                         "  \"size\" bigint,\n  \"date\" date\n)\nWITH (\n"
+                         "  format = 'PARQUET',\n"
+                         "  external_location = 's3://bucket/lake/trades/',\n"
+                         "  partitioned_by = ARRAY['date']\n);\n");
+    buf_reset(&b);
+    t = catalog_find_table(c, "nested");
+    CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_HIVE, 0, &b, err, sizeof(err)), 0);
+    CHECK(strstr(b.data, "  `l` array<int>,\n  `s` struct<x:decimal(2,1),y:string>,\n"
+                         "  `m` map<string,int>,\n  `d` decimal(18,3),\n  `b` binary\n") != NULL);
+    buf_reset(&b);
+    CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_TRINO, 0, &b, err, sizeof(err)), 0);
+    CHECK(strstr(b.data, "\"s\" row(\"x\" decimal(2,1), \"y\" varchar)") != NULL);
+    CHECK(strstr(b.data, "\"l\" array(integer)") != NULL);
+    buf_reset(&b);
+    t = catalog_find_table(c, "timey");
+    CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_HIVE, 0, &b, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "column 't' has type TIME, which Hive/Athena/Glue cannot read");
+    buf_release(&b);
+    catalog_free(c);
+    teardown();
+}
+
+/* --database names the database; later crawls keep it. */
+static void test_database(void)
+{
+    setup();
+    make_lake();
+    char err[512];
+    catalog_crawl_opts o = {CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DELETE, "markets"};
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(catalog_crawl_ext(eng, lake, &o, &st, err, sizeof(err)), 0);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.written, 0);
+    catalog *c = NULL;
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    if (c)
+        CHECK_EQ_STR(c->database, "markets");
+    catalog_free(c);
+    teardown();
+}
+
+/* Many new files are read in batches; the catalog is the same as when they
+ * are read one by one: columns in file order, rows, time ranges, a nested
+ * schema, a second schema, and a file that is not Parquet. */
+static void test_batched_footers(void)
+{
+    setup();
+    for (int d = 1; d <= 9; d++) {
+        char rel[128];
+        snprintf(rel, sizeof(rel), "trades/date=2026-01-%02d/t+0+%020d.parquet", d, d);
+        write_trades(rel, d, 10 + d);
+    }
+    write_parquet("trades/date=2026-01-10/n.parquet",
+                  "SELECT 'N' AS symbol, TIMESTAMP_NS '2026-01-10 00:00:01' AS ts, 1.0::DOUBLE AS "
+                  "price, 5::BIGINT AS size, {'a': 1, 'b': [2, 3]} AS extra");
+    write_parquet("trades/date=2026-01-11/z.parquet",
+                  "SELECT 7::BIGINT AS size, 'Z' AS symbol, 2.0::DOUBLE AS price, "
+                  "TIMESTAMP_NS '2026-01-11 00:00:02' AS ts");
+    write_text("trades/date=2026-01-12/bad.parquet", "PAR1 this is not parquet");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_read, 12);
+    CHECK_EQ_INT(st.files_failed, 1);
+    CHECK_EQ_INT(st.files, 11);
+    CHECK_EQ_INT(st.rows, (10 + 1 + 10 + 9) * 9 / 2 + 2);
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = catalog_find_table(c, "trades");
+    if (t) {
+        CHECK_EQ_INT(t->nschemas, 3);
+        CHECK_EQ_INT(t->ncolumns, 5);
+        CHECK_EQ_STR(t->columns[1].name, "ts");
+        CHECK_EQ_STR(t->columns[4].name, "extra");
+        CHECK_EQ_STR(t->columns[4].type, "STRUCT(a INTEGER, b INTEGER[])");
+        CHECK_EQ_INT(t->has_time, 1);
+        CHECK_EQ_INT(t->min_time_ns, 1767225600000000000LL);
+        CHECK_EQ_INT(t->max_time_ns, 1767225600000000000LL + 11LL * 86400000000000LL -
+                                         86400000000000LL + 2000000000LL);
+        const catalog_schema *z = &t->schemas[t->partitions[10].files[0].schema];
+        CHECK_EQ_STR(z->columns[0].name, "size");
+        CHECK_EQ_STR(z->columns[3].name, "ts");
+        CHECK_EQ_INT(t->partitions[3].files[0].rows, 14);
+        CHECK(t->partitions[3].files[0].has_time);
+        CHECK_EQ_INT(t->nbad_files, 1);
+    }
+    catalog_free(c);
+    size_t n;
+    engine *e = attach(&n);
+    if (e) {
+        CHECK_EQ_INT(q64(e, "SELECT count(*) FROM trades"), (10 + 1 + 10 + 9) * 9 / 2 + 2);
+        CHECK_EQ_STR(qtext(e, "SELECT symbol, size, extra.a FROM trades WHERE date >= "
+                              "'2026-01-10' ORDER BY ts"),
+                     "N|5|1\nZ|7|\\N\n");
+        engine_close(e);
+    }
+    teardown();
+}
+
+TEST_MAIN(TEST(test_batched_footers), TEST(test_database), TEST(test_schema_evolution),
+          TEST(test_incompatible_types), TEST(test_on_delete), TEST(test_text_formats),
+          TEST(test_ddl), TEST(test_crawl_and_attach), TEST(test_incremental),
+          TEST(test_type_conflict), TEST(test_bad_file), TEST(test_layouts),
+          TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors), TEST(test_types))

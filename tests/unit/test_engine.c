@@ -443,6 +443,107 @@ static void test_quote(void)
     buf_release(&b);
 }
 
-TEST_MAIN(TEST(test_exec_and_int64), TEST(test_sql_errors), TEST(test_batch_roundtrip),
-          TEST(test_batch_many_rows), TEST(test_query_rows), TEST(test_print_formats),
-          TEST(test_print_table_streams), TEST(test_quote))
+static int refuse_copy(void *opaque, engine_stmt kind, char *errstr, size_t errstr_size)
+{
+    int *seen = opaque;
+    (*seen)++;
+    if (kind == ENGINE_STMT_COPY)
+        return set_err(errstr, errstr_size, "no %s", engine_stmt_name(kind));
+    return 0;
+}
+
+/* engine_query_run: a CSV copy beside the display, row limits, timeouts,
+ * the statement check, and confined file access. */
+static void test_query_run(void)
+{
+    engine *e = open_engine();
+    if (!e)
+        return;
+    char *disp = NULL, *csv = NULL, err[512];
+    size_t dl = 0, cl = 0;
+    FILE *d = open_memstream(&disp, &dl), *c = open_memstream(&csv, &cl);
+    engine_run_opts o = {.fmt = ENGINE_OUT_JSON, .out = d, .csv = c, .max_rows = 2};
+    engine_run_stats st;
+    CHECK_EQ_INT(engine_query_run(e, "SELECT i, 'x' || i AS s FROM range(5) t(i)", &o, &st, err,
+                                  sizeof(err)),
+                 0);
+    fclose(d);
+    fclose(c);
+    CHECK_EQ_STR(disp, "{\"i\":0,\"s\":\"x0\"}\n{\"i\":1,\"s\":\"x1\"}\n");
+    CHECK_EQ_STR(csv, "i,s\n0,x0\n1,x1\n");
+    CHECK_EQ_INT(st.rows, 2);
+    CHECK_EQ_INT(st.truncated, 1);
+    CHECK_EQ_INT(st.has_result, 1);
+    CHECK_EQ_INT(st.statement, ENGINE_STMT_SELECT);
+    free(disp);
+    free(csv);
+
+    /* Exactly max_rows rows: not truncated. */
+    engine_run_opts o2 = {.fmt = ENGINE_OUT_CSV, .max_rows = 3};
+    CHECK_EQ_INT(engine_query_run(e, "SELECT * FROM range(3)", &o2, &st, err, sizeof(err)), 0);
+    CHECK_EQ_INT(st.truncated, 0);
+    CHECK_EQ_INT(st.rows, 3);
+
+    /* The check sees each statement before it runs; a refusal stops the script. */
+    int seen = 0;
+    engine_run_opts o3 = {.fmt = ENGINE_OUT_CSV, .check = refuse_copy, .check_opaque = &seen};
+    CHECK_EQ_INT(engine_query_run(e,
+                                  "CREATE TEMP TABLE tq AS SELECT 1 AS a; COPY tq TO "
+                                  "'/tmp/tl-never.csv'; CREATE TEMP TABLE tq2 AS SELECT 2",
+                                  &o3, &st, err, sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "no COPY");
+    CHECK_EQ_INT(seen, 2);
+    CHECK(access("/tmp/tl-never.csv", F_OK) != 0);
+    CHECK_EQ_INT(engine_query_int64(e,
+                                    "SELECT count(*) FROM duckdb_tables() WHERE table_name = "
+                                    "'tq2'",
+                                    &(int64_t){0}, err, sizeof(err)),
+                 0);
+
+    /* Timeouts interrupt a long query. */
+    engine_run_opts o4 = {.fmt = ENGINE_OUT_CSV, .timeout_ns = 100000000};
+    int64_t t0 = mono_ns();
+    CHECK_EQ_INT(engine_query_run(e, "SELECT count(*) FROM range(1000000000000)", &o4, &st, err,
+                                  sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "query timed out after 0.1 s");
+    CHECK_EQ_INT(st.timed_out, 1);
+    CHECK(mono_ns() - t0 < 5 * NS_PER_SEC);
+    /* A cancel flag interrupts it too. */
+    volatile sig_atomic_t cancel = 1;
+    engine_run_opts o5 = {.fmt = ENGINE_OUT_CSV, .cancel = &cancel};
+    CHECK_EQ_INT(engine_query_run(e, "SELECT count(*) FROM range(1000000000000)", &o5, &st, err,
+                                  sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "query cancelled");
+    CHECK_EQ_INT(st.cancelled, 1);
+    cancel = 0;
+    CHECK_EQ_INT(engine_query_run(e, "SELECT 1", &o5, &st, err, sizeof(err)), 0);
+    /* ... and the engine is usable afterwards. */
+    int64_t v = 0;
+    CHECK_EQ_INT(engine_query_int64(e, "SELECT 41 + 1", &v, err, sizeof(err)), 0);
+    CHECK_EQ_INT(v, 42);
+
+    /* Confined: only the allowed folder, settings locked. */
+    char dir[64] = "/tmp/tl-restrict-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char allowed[80];
+    snprintf(allowed, sizeof(allowed), "%s/", dir);
+    const char *dirs[] = {allowed};
+    CHECK_EQ_INT(engine_restrict_files(e, dirs, 1, NULL, 0, err, sizeof(err)), 0);
+    char sql[256];
+    snprintf(sql, sizeof(sql), "COPY (SELECT 1 AS a) TO '%s/ok.csv'", dir);
+    CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_exec(e, "SELECT * FROM read_csv('/etc/hostname')", err, sizeof(err)), -1);
+    CHECK(strstr(err, "Permission Error") != NULL);
+    CHECK_EQ_INT(engine_exec(e, "SET enable_external_access = true", err, sizeof(err)), -1);
+    snprintf(sql, sizeof(sql), "%s/ok.csv", dir);
+    unlink(sql);
+    rmdir(dir);
+    engine_close(e);
+}
+
+TEST_MAIN(TEST(test_query_run), TEST(test_exec_and_int64), TEST(test_sql_errors),
+          TEST(test_batch_roundtrip), TEST(test_batch_many_rows), TEST(test_query_rows),
+          TEST(test_print_formats), TEST(test_print_table_streams), TEST(test_quote))

@@ -1,0 +1,945 @@
+/* query.c - sessions, query ids, the statement policy, CREATE TABLE AS, saved
+ * results and history; see query.h. */
+#include "query.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "json.h"
+
+/* --- Ids ---------------------------------------------------------------- */
+
+void query_new_id(char *out)
+{
+    unsigned char b[16];
+    uint64_t ms = (uint64_t)(now_ns() / 1000000);
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    if (getrandom(b + 6, 10, 0) != 10) {
+        /* No entropy source: the clock's nanoseconds and the pid still make
+         * ids unique enough for one lake. */
+        uint64_t x = (uint64_t)mono_ns() ^ ((uint64_t)getpid() << 32);
+        for (int i = 6; i < 16; i++, x = x * 6364136223846793005ULL + 1442695040888963407ULL)
+            b[i] = (unsigned char)(x >> 56);
+    }
+    b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
+    b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* variant 10 */
+    static const char hex[] = "0123456789abcdef";
+    size_t k = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[k++] = '-';
+        out[k++] = hex[b[i] >> 4];
+        out[k++] = hex[b[i] & 15];
+    }
+    out[k] = '\0';
+}
+
+int query_id_valid(const char *s)
+{
+    if (strlen(s) != QUERY_ID_LEN)
+        return 0;
+    for (int i = 0; i < QUERY_ID_LEN; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return 0;
+        } else if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* --- The statement policy ------------------------------------------------ */
+
+int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size)
+{
+    switch (k) {
+    case ENGINE_STMT_SELECT:
+    case ENGINE_STMT_EXPLAIN:
+    case ENGINE_STMT_CREATE:      /* views, macros, tables of this session, in memory */
+    case ENGINE_STMT_CREATE_FUNC: /* macros */
+    case ENGINE_STMT_DROP:        /* of this session's views and macros only */
+    case ENGINE_STMT_SET:         /* settings are locked; SET fails with DuckDB's reason */
+    case ENGINE_STMT_VARIABLE_SET:
+    case ENGINE_STMT_PRAGMA: /* PRAGMA table_info and the like */
+    case ENGINE_STMT_CALL:   /* table functions, confined like SELECT */
+    case ENGINE_STMT_TRANSACTION:
+    case ENGINE_STMT_ANALYZE:
+        return 0;
+    case ENGINE_STMT_INSERT:
+    case ENGINE_STMT_UPDATE:
+    case ENGINE_STMT_DELETE:
+        return set_err(errstr, errstr_size,
+                       "%s is not allowed: lake tables are read-only (CREATE TABLE name AS "
+                       "SELECT ... writes a new table)",
+                       engine_stmt_name(k));
+    case ENGINE_STMT_COPY:
+    case ENGINE_STMT_EXPORT:
+        return set_err(errstr, errstr_size,
+                       "%s is not allowed: queries do not write files (results are saved in "
+                       "_results/; use --format and -o for a copy, or CREATE TABLE name AS "
+                       "SELECT ... for a new table)",
+                       engine_stmt_name(k));
+    default:
+        return set_err(errstr, errstr_size, "%s statements are not allowed in lake queries",
+                       engine_stmt_name(k));
+    }
+}
+
+/* --- CREATE TABLE AS ------------------------------------------------------ */
+
+/* Skips white space and comments. */
+static const char *skip_ws(const char *p)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* If the word at p is kw (case-insensitive, followed by a non-identifier
+ * character), returns the position after it and its white space. */
+static const char *keyword(const char *p, const char *kw)
+{
+    size_t n = strlen(kw);
+    if (strncasecmp(p, kw, n) != 0 || isalnum((unsigned char)p[n]) || p[n] == '_')
+        return NULL;
+    return skip_ws(p + n);
+}
+
+/* Reads an identifier, plain or "quoted", into name; the end, or NULL. */
+static const char *identifier(const char *p, buf *name)
+{
+    buf_reset(name);
+    if (*p == '"') {
+        for (p++; *p; p++) {
+            if (*p == '"') {
+                if (p[1] != '"')
+                    return p + 1;
+                p++;
+            }
+            buf_putc(name, *p);
+        }
+        return NULL;
+    }
+    const char *s = p;
+    while (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80)
+        p++;
+    if (p == s)
+        return NULL;
+    buf_append(name, s, (size_t)(p - s));
+    return p;
+}
+
+static int table_name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64 || !isalpha((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return 0;
+    return 1;
+}
+
+/* Statement keywords refused before DuckDB binds them, so that the reason
+ * given is the policy, not a binder error about a view. */
+static const struct {
+    const char *word;
+    engine_stmt kind;
+} refused_words[] = {
+    {"INSERT", ENGINE_STMT_INSERT},   {"UPDATE", ENGINE_STMT_UPDATE},
+    {"DELETE", ENGINE_STMT_DELETE},   {"TRUNCATE", ENGINE_STMT_DELETE},
+    {"MERGE", ENGINE_STMT_UPDATE},    {"COPY", ENGINE_STMT_COPY},
+    {"EXPORT", ENGINE_STMT_EXPORT},   {"IMPORT", ENGINE_STMT_EXPORT},
+    {"ATTACH", ENGINE_STMT_ATTACH},   {"DETACH", ENGINE_STMT_DETACH},
+    {"INSTALL", ENGINE_STMT_LOAD},    {"LOAD", ENGINE_STMT_LOAD},
+    {"FORCE", ENGINE_STMT_LOAD},      {"PREPARE", ENGINE_STMT_PREPARE},
+    {"EXECUTE", ENGINE_STMT_EXECUTE}, {"ALTER", ENGINE_STMT_ALTER},
+    {"VACUUM", ENGINE_STMT_VACUUM},   {"CHECKPOINT", ENGINE_STMT_VACUUM},
+    {"USE", ENGINE_STMT_SET},
+};
+
+int query_check_text(const char *sql, char *errstr, size_t errstr_size)
+{
+    const char *p = sql;
+    int at_start = 1;
+    while (*p) {
+        if (at_start) {
+            p = skip_ws(p);
+            while (*p == '(')
+                p = skip_ws(p + 1);
+            for (size_t i = 0; i < sizeof(refused_words) / sizeof(refused_words[0]); i++)
+                if (keyword(p, refused_words[i].word) ||
+                    (strncasecmp(p, refused_words[i].word, strlen(refused_words[i].word)) == 0 &&
+                     p[strlen(refused_words[i].word)] == '\0'))
+                    return query_check_statement(refused_words[i].kind, errstr, errstr_size);
+            at_start = 0;
+            continue;
+        }
+        if (*p == '\'' || *p == '"') {
+            char q = *p++;
+            while (*p && *p != q)
+                p++;
+            if (*p)
+                p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            at_start = *p == ';';
+            p++;
+        }
+    }
+    return 0;
+}
+
+int query_parse_ctas(const char *sql, buf *name, buf *select, int *if_not_exists, char *errstr,
+                     size_t errstr_size)
+{
+    *if_not_exists = 0;
+    buf_reset(name);
+    buf_reset(select);
+    const char *p = skip_ws(sql), *q;
+    if (!(p = keyword(p, "CREATE")))
+        return 0;
+    if ((q = keyword(p, "OR"))) {
+        if (keyword(q, "REPLACE") && (keyword(keyword(q, "REPLACE"), "TABLE")))
+            return set_err(errstr, errstr_size,
+                           "CREATE OR REPLACE TABLE is not allowed: queries cannot overwrite "
+                           "lake data");
+        return 0;
+    }
+    const char *t = NULL;
+    if ((t = keyword(p, "TEMP")) || (t = keyword(p, "TEMPORARY"))) {
+        if (keyword(t, "TABLE"))
+            return set_err(errstr, errstr_size,
+                           "CREATE TEMP TABLE is not supported: use CREATE TABLE name AS SELECT "
+                           "... for a lake table, or a WITH clause");
+        return 0;
+    }
+    if (!(p = keyword(p, "TABLE")))
+        return 0;
+    if ((q = keyword(p, "IF")) && (q = keyword(q, "NOT")) && (q = keyword(q, "EXISTS"))) {
+        *if_not_exists = 1;
+        p = q;
+    }
+    const char *e = identifier(p, name);
+    if (!e)
+        return set_err(errstr, errstr_size, "CREATE TABLE: expected a table name");
+    p = skip_ws(e);
+    if (*p == '.')
+        return set_err(errstr, errstr_size,
+                       "CREATE TABLE: a qualified name is not supported; tables are created in "
+                       "database '%s'",
+                       CATALOG_DATABASE);
+    if (!table_name_valid(name->data))
+        return set_err(errstr, errstr_size,
+                       "CREATE TABLE: invalid table name '%s' (letters, digits and '_', "
+                       "starting with a letter, at most 64 bytes)",
+                       name->data);
+    if (!(q = keyword(p, "AS")))
+        return set_err(errstr, errstr_size,
+                       "CREATE TABLE without AS SELECT is not supported: lake tables are "
+                       "created from a query");
+    /* The query: everything up to an optional trailing ';'. */
+    size_t n = strlen(q);
+    while (n > 0 && (isspace((unsigned char)q[n - 1]) || q[n - 1] == ';'))
+        n--;
+    buf_append(select, q, n);
+    buf_puts(select, "");
+    if (n == 0)
+        return set_err(errstr, errstr_size, "CREATE TABLE %s AS: no query", name->data);
+    return 1;
+}
+
+/* --- Metadata ----------------------------------------------------------- */
+
+void query_meta_release(query_meta *m)
+{
+    if (!m)
+        return;
+    free(m->sql);
+    free(m->kind);
+    free(m->status);
+    free(m->error);
+    free(m->result);
+    free(m->table);
+    memset(m, 0, sizeof(*m));
+}
+
+static void put_iso(buf *b, int64_t ns)
+{
+    time_t t = (time_t)(ns / NS_PER_SEC);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ns % NS_PER_SEC / 1000000));
+}
+
+static void put_member_str(buf *b, const char *key, const char *v)
+{
+    buf_printf(b, ", \"%s\": ", key);
+    buf_put_json_str(b, v, strlen(v));
+}
+
+void query_meta_to_json(const query_meta *m, buf *out)
+{
+    buf_puts(out, "{\"format\": \"" QUERY_META_FORMAT "\"");
+    put_member_str(out, "id", m->id);
+    put_member_str(out, "sql", m->sql ? m->sql : "");
+    put_member_str(out, "kind", m->kind ? m->kind : "");
+    put_member_str(out, "status", m->status ? m->status : "");
+    if (m->error)
+        put_member_str(out, "error", m->error);
+    buf_puts(out, ", \"submitted_at\": \"");
+    put_iso(out, m->submitted_ns);
+    buf_printf(out,
+               "\", \"submitted_ns\": %" PRId64 ", \"elapsed_ns\": %" PRId64 ", \"rows\": %" PRId64
+               ", \"truncated\": %s, \"bytes_scanned\": %" PRId64,
+               m->submitted_ns, m->elapsed_ns, m->rows, m->truncated ? "true" : "false",
+               m->bytes_scanned);
+    if (m->result) {
+        put_member_str(out, "result", m->result);
+        buf_printf(out, ", \"result_bytes\": %" PRId64, m->result_bytes);
+    }
+    if (m->table)
+        put_member_str(out, "table", m->table);
+    buf_puts(out, "}\n");
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int query_meta_parse(const char *text, size_t len, query_meta *m, char *errstr, size_t errstr_size)
+{
+    memset(m, 0, sizeof(*m));
+    json_doc *doc = json_parse(text, len, errstr, errstr_size);
+    if (!doc)
+        return -1;
+    const json_value *r = json_root(doc);
+    const char *id = json_get_str(r, "id");
+    int rc = 0;
+    if (!r || r->type != JSON_OBJECT || !id || !query_id_valid(id)) {
+        rc = set_err(errstr, errstr_size, "not query metadata: no valid \"id\"");
+    } else {
+        memcpy(m->id, id, QUERY_ID_LEN + 1);
+        m->sql = dup_or_null(json_get_str(r, "sql"));
+        m->kind = dup_or_null(json_get_str(r, "kind"));
+        m->status = dup_or_null(json_get_str(r, "status"));
+        m->error = dup_or_null(json_get_str(r, "error"));
+        m->result = dup_or_null(json_get_str(r, "result"));
+        m->table = dup_or_null(json_get_str(r, "table"));
+        json_get_int(r, "submitted_ns", &m->submitted_ns);
+        json_get_int(r, "elapsed_ns", &m->elapsed_ns);
+        json_get_int(r, "rows", &m->rows);
+        json_get_int(r, "bytes_scanned", &m->bytes_scanned);
+        json_get_int(r, "result_bytes", &m->result_bytes);
+        const json_value *t = json_get(r, "truncated");
+        m->truncated = t && t->type == JSON_TRUE;
+    }
+    json_doc_free(doc);
+    return rc;
+}
+
+static int meta_cmp(const void *a, const void *b)
+{
+    const query_meta *x = a, *y = b;
+    if (x->submitted_ns != y->submitted_ns)
+        return x->submitted_ns < y->submitted_ns ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+void query_history_free(query_meta *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        query_meta_release(&v[i]);
+    free(v);
+}
+
+int query_history_load(const char *lake, query_meta **out, size_t *n, size_t *skipped, char *errstr,
+                       size_t errstr_size)
+{
+    *out = NULL;
+    *n = 0;
+    if (skipped)
+        *skipped = 0;
+    buf dir = {0}, path = {0}, text = {0};
+    buf_printf(&dir, "%s/" QUERY_RESULTS_DIR, lake);
+    DIR *d = opendir(dir.data);
+    if (!d) {
+        int err = errno;
+        buf_release(&dir);
+        if (err == ENOENT)
+            return 0;
+        return set_err(errstr, errstr_size, "unable to list '%s/" QUERY_RESULTS_DIR "': %s", lake,
+                       strerror(err));
+    }
+    size_t cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len != QUERY_ID_LEN + 5 || strcmp(de->d_name + QUERY_ID_LEN, ".json") != 0)
+            continue;
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir.data, de->d_name);
+        buf_reset(&text);
+        char err[256];
+        query_meta m;
+        if (read_file(path.data, &text, err, sizeof(err)) != 0 ||
+            query_meta_parse(text.data ? text.data : "", text.len, &m, err, sizeof(err)) != 0) {
+            if (skipped)
+                (*skipped)++;
+            continue;
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            query_meta *v = realloc(*out, cap * sizeof(**out));
+            if (!v) {
+                query_meta_release(&m);
+                break;
+            }
+            *out = v;
+        }
+        (*out)[(*n)++] = m;
+    }
+    closedir(d);
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), meta_cmp);
+    buf_release(&dir);
+    buf_release(&path);
+    buf_release(&text);
+    return 0;
+}
+
+/* --- Sessions ------------------------------------------------------------ */
+
+struct query_session {
+    engine *e;
+    char *lake; /* absolute, no trailing slash */
+    size_t ntables;
+};
+
+/* Bytes read through read(2) and friends by this process so far (the rchar
+ * of /proc/self/io), or -1 when unknown. */
+static int64_t bytes_read_so_far(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    if (!f)
+        return -1;
+    char line[128];
+    int64_t v = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "rchar:", 6) == 0) {
+            v = strtoll(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return v;
+}
+
+size_t query_session_tables(const query_session *s)
+{
+    return s->ntables;
+}
+
+void query_session_close(query_session *s)
+{
+    if (!s)
+        return;
+    engine_close(s->e);
+    free(s->lake);
+    free(s);
+}
+
+query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size)
+{
+    char abs[PATH_MAX];
+    if (!realpath(lake, abs)) {
+        if (errno == ENOENT)
+            set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lake);
+        else
+            set_err(errstr, errstr_size, "unable to open lake '%s': %s", lake, strerror(errno));
+        return NULL;
+    }
+    query_session *s = calloc(1, sizeof(*s));
+    if (!s) {
+        set_err(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    s->lake = strdup(abs);
+    s->e = engine_open(NULL, threads, errstr, errstr_size);
+    if (!s->e || !s->lake) {
+        query_session_close(s);
+        return NULL;
+    }
+    buf dir = {0};
+    buf_printf(&dir, "%s/", strcmp(s->lake, "/") == 0 ? "" : s->lake);
+    const char *dirs[] = {dir.data};
+    int rc = catalog_attach(s->e, s->lake, &s->ntables, errstr, errstr_size);
+    if (rc == 0)
+        rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
+    if (rc == 0)
+        rc = engine_restrict_files(s->e, dirs, 1, NULL, 0, errstr, errstr_size);
+    buf_release(&dir);
+    if (rc != 0) {
+        query_session_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+typedef struct check_state {
+    size_t statements;
+    int only_select; /* refuse anything but one SELECT */
+} check_state;
+
+static int check_cb(void *opaque, engine_stmt kind, char *errstr, size_t errstr_size)
+{
+    check_state *cs = opaque;
+    cs->statements++;
+    if (cs->only_select) {
+        if (cs->statements > 1 || (kind != ENGINE_STMT_SELECT))
+            return set_err(errstr, errstr_size, "%s", "expected a single SELECT statement");
+        return 0;
+    }
+    return query_check_statement(kind, errstr, errstr_size);
+}
+
+/* Only ticklake's own COPY, once. */
+static int copy_only_cb(void *opaque, engine_stmt kind, char *errstr, size_t errstr_size)
+{
+    check_state *cs = opaque;
+    if (++cs->statements > 1 || kind != ENGINE_STMT_COPY)
+        return set_err(errstr, errstr_size, "%s", "expected a single SELECT statement");
+    return 0;
+}
+
+static int64_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+/* Copies the file at from to the stream out. */
+static int copy_to_stream(const char *from, FILE *out, char *errstr, size_t errstr_size)
+{
+    FILE *in = fopen(from, "rb");
+    if (!in)
+        return set_err(errstr, errstr_size, "unable to open '%s': %s", from, strerror(errno));
+    char b[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(b, 1, sizeof(b), in)) > 0)
+        if (fwrite(b, 1, n, out) != n) {
+            rc = set_err(errstr, errstr_size, "unable to write the Parquet output");
+            break;
+        }
+    fclose(in);
+    if (rc == 0 && fflush(out) != 0)
+        rc = set_err(errstr, errstr_size, "unable to write the Parquet output");
+    return rc;
+}
+
+/* Copies the file at from to the path to (not in the lake: a plain copy). */
+static int copy_to_path(const char *from, const char *to, char *errstr, size_t errstr_size)
+{
+    FILE *out = fopen(to, "wb");
+    if (!out)
+        return set_err(errstr, errstr_size, "unable to create '%s': %s", to, strerror(errno));
+    int rc = copy_to_stream(from, out, errstr, errstr_size);
+    if (fclose(out) != 0 && rc == 0)
+        rc = set_err(errstr, errstr_size, "unable to write '%s'", to);
+    return rc;
+}
+
+/* Runs `COPY (select) TO path (FORMAT parquet, ...)` after checking that
+ * select is one SELECT statement. *rows gets the rows written. */
+static int copy_select(query_session *s, const char *select, const char *path, int64_t timeout_ns,
+                       volatile sig_atomic_t *cancel, int64_t *rows, char *errstr,
+                       size_t errstr_size)
+{
+    *rows = 0;
+    check_state cs = {0, 1};
+    buf probe = {0}, sql = {0};
+    buf_printf(&probe, "DESCRIBE %s\n", select);
+    /* DESCRIBE binds the query without running it and is itself a SELECT
+     * only when the text inside is one query. */
+    engine_run_opts po = {.check = check_cb, .check_opaque = &cs};
+    int rc = engine_query_run(s->e, probe.data, &po, NULL, errstr, errstr_size);
+    if (rc == 0) {
+        buf_printf(&sql, "COPY (%s\n) TO ", select);
+        engine_quote_literal(&sql, path);
+        buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
+        check_state cc = {0, 0};
+        engine_run_opts o = {.fmt = ENGINE_OUT_CSV,
+                             .timeout_ns = timeout_ns,
+                             .check = copy_only_cb,
+                             .check_opaque = &cc,
+                             .cancel = cancel};
+        char err[1024];
+        rc = engine_query_run(s->e, sql.data, &o, NULL, err, sizeof(err));
+        if (rc != 0)
+            set_err(errstr, errstr_size, "%s", err);
+    }
+    if (rc == 0) {
+        buf count = {0};
+        buf_puts(&count, "SELECT count(*) FROM read_parquet(");
+        engine_quote_literal(&count, path);
+        buf_puts(&count, ")");
+        rc = engine_query_int64(s->e, count.data, rows, errstr, errstr_size);
+        buf_release(&count);
+    }
+    buf_release(&probe);
+    buf_release(&sql);
+    return rc;
+}
+
+/* CREATE TABLE name AS select: writes <lake>/<name>/<id>.parquet and crawls. */
+static int run_ctas(query_session *s, const char *name, const char *select, int if_not_exists,
+                    const query_opts *o, query_meta *m, char *errstr, size_t errstr_size)
+{
+    buf dir = {0}, tmp = {0}, final = {0};
+    buf_printf(&dir, "%s/%s", s->lake, name);
+    buf_printf(&tmp, "%s/.tmp-%s.parquet", dir.data, m->id);
+    buf_printf(&final, "%s/%s.parquet", dir.data, m->id);
+    m->table = strdup(name);
+    int rc = -1;
+    catalog *c = NULL;
+    struct stat st;
+    if (catalog_load(s->lake, &c, errstr, errstr_size) != 0)
+        goto out;
+    int exists = catalog_find_table(c, name) != NULL || stat(dir.data, &st) == 0;
+    catalog_free(c);
+    if (exists) {
+        if (if_not_exists) {
+            rc = 0;
+            goto out;
+        }
+        set_err(errstr, errstr_size,
+                "table '%s' already exists (or '%s/%s' does; queries cannot overwrite lake data)",
+                name, s->lake, name);
+        goto out;
+    }
+    if (mkdir_p(dir.data, errstr, errstr_size) != 0)
+        goto out;
+    int64_t rows = 0;
+    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, errstr, errstr_size) !=
+        0) {
+        unlink(tmp.data);
+        rmdir(dir.data);
+        goto out;
+    }
+    if (fsync_path(tmp.data, errstr, errstr_size) != 0 ||
+        rename_durable(tmp.data, final.data, errstr, errstr_size) != 0) {
+        unlink(tmp.data);
+        goto out;
+    }
+    m->rows = rows;
+    engine *ce = engine_open(NULL, 1, errstr, errstr_size);
+    char cerr[1024];
+    /* The policies `ticklake crawl` has by default, so that registering the
+     * new table changes nothing else in the catalog. */
+    catalog_crawl_opts co = {CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DEPRECATE, NULL};
+    if (!ce || catalog_crawl_ext(ce, s->lake, &co, NULL, cerr, sizeof(cerr)) != 0) {
+        if (ce)
+            set_err(errstr, errstr_size,
+                    "table '%s' was written to '%s' but not registered: %s (run 'ticklake "
+                    "crawl')",
+                    name, final.data, cerr);
+        engine_close(ce);
+        goto out;
+    }
+    engine_close(ce);
+    if (catalog_attach(s->e, s->lake, &s->ntables, errstr, errstr_size) != 0)
+        goto out;
+    rc = 0;
+out:
+    buf_release(&dir);
+    buf_release(&tmp);
+    buf_release(&final);
+    return rc;
+}
+
+static int save_meta(const char *lake, const query_meta *m, char *errstr, size_t errstr_size)
+{
+    buf json = {0}, path = {0};
+    query_meta_to_json(m, &json);
+    buf_printf(&path, "%s/" QUERY_RESULTS_DIR "/%s.json", lake, m->id);
+    int rc = write_file_atomic(path.data, json.data, json.len, errstr, errstr_size);
+    buf_release(&json);
+    buf_release(&path);
+    return rc;
+}
+
+int query_session_run(query_session *s, const char *sql, const query_opts *o, query_meta *m,
+                      char *errstr, size_t errstr_size)
+{
+    memset(m, 0, sizeof(*m));
+    query_new_id(m->id);
+    m->sql = strdup(sql);
+    m->submitted_ns = now_ns();
+    int64_t t0 = mono_ns(), r0 = bytes_read_so_far();
+    buf rdir = {0}, csv_tmp = {0}, csv_final = {0}, pq = {0}, name = {0}, select = {0};
+    buf_printf(&rdir, "%s/" QUERY_RESULTS_DIR, s->lake);
+    buf_printf(&csv_tmp, "%s/.%s.csv.partial", rdir.data, m->id);
+    buf_printf(&csv_final, "%s/%s.csv", rdir.data, m->id);
+    buf_printf(&pq, "%s/%s.parquet", rdir.data, m->id);
+    FILE *csv = NULL;
+    int rc = -1, ifne = 0;
+    char err[4096];
+    err[0] = '\0';
+
+    int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
+    if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
+        goto done;
+    if ((o->save || o->format == QUERY_OUT_PARQUET) && mkdir_p(rdir.data, err, sizeof(err)) != 0)
+        goto done;
+    if (ctas == 1) {
+        m->kind = strdup("CTAS");
+        rc = run_ctas(s, name.data, select.data, ifne, o, m, err, sizeof(err));
+        if (rc == 0 && o->out)
+            fprintf(o->out, "table '%s' created: %" PRId64 " rows\n", name.data, m->rows);
+        goto done;
+    }
+    if (o->format == QUERY_OUT_PARQUET) {
+        m->kind = strdup("SELECT");
+        int64_t rows = 0;
+        buf_puts(&select, sql);
+        while (select.len > 0 && (isspace((unsigned char)select.data[select.len - 1]) ||
+                                  select.data[select.len - 1] == ';'))
+            select.data[--select.len] = '\0';
+        rc =
+            copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows, err, sizeof(err));
+        m->rows = rows;
+        if (rc == 0 && o->out_path)
+            rc = copy_to_path(pq.data, o->out_path, err, sizeof(err));
+        else if (rc == 0 && o->out)
+            rc = copy_to_stream(pq.data, o->out, err, sizeof(err));
+        if (rc == 0 && o->save) {
+            /* The saved result is CSV as for every query: read back from the file. */
+            buf back = {0};
+            buf_puts(&back, "SELECT * FROM read_parquet(");
+            engine_quote_literal(&back, pq.data);
+            buf_puts(&back, ")");
+            csv = fopen(csv_tmp.data, "w");
+            engine_run_opts ro = {.fmt = ENGINE_OUT_CSV, .csv = csv};
+            if (!csv)
+                rc = set_err(err, sizeof(err), "unable to create '%s': %s", csv_tmp.data,
+                             strerror(errno));
+            else
+                rc = engine_query_run(s->e, back.data, &ro, NULL, err, sizeof(err));
+            buf_release(&back);
+        }
+        unlink(pq.data);
+        goto done;
+    }
+    if (o->save) {
+        csv = fopen(csv_tmp.data, "w");
+        if (!csv) {
+            set_err(err, sizeof(err), "unable to create '%s': %s", csv_tmp.data, strerror(errno));
+            goto done;
+        }
+    }
+    check_state cs = {0, 0};
+    engine_run_opts ro = {.fmt = o->format == QUERY_OUT_CSV    ? ENGINE_OUT_CSV
+                                 : o->format == QUERY_OUT_JSON ? ENGINE_OUT_JSON
+                                                               : ENGINE_OUT_TABLE,
+                          .out = o->out,
+                          .csv = csv,
+                          .max_rows = o->max_rows,
+                          .timeout_ns = o->timeout_ns,
+                          .check = check_cb,
+                          .check_opaque = &cs,
+                          .cancel = o->cancel};
+    engine_run_stats st;
+    rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
+    m->kind = strdup(engine_stmt_name(st.statement));
+    m->rows = st.rows;
+    m->truncated = st.truncated;
+    if (st.timed_out && rc != 0)
+        m->status = strdup("TIMEOUT");
+    else if (st.cancelled && rc != 0)
+        m->status = strdup("CANCELLED");
+    if (!st.has_result && csv) {
+        fclose(csv);
+        csv = NULL;
+        unlink(csv_tmp.data);
+    }
+
+done:
+    if (csv) {
+        if (fclose(csv) != 0 && rc == 0)
+            rc = set_err(err, sizeof(err), "unable to write '%s'", csv_tmp.data);
+        if (rc == 0 && rename(csv_tmp.data, csv_final.data) != 0)
+            rc = set_err(err, sizeof(err), "unable to rename '%s': %s", csv_tmp.data,
+                         strerror(errno));
+        if (rc == 0) {
+            m->result = malloc(QUERY_ID_LEN + sizeof(QUERY_RESULTS_DIR) + 8);
+            if (m->result)
+                sprintf(m->result, QUERY_RESULTS_DIR "/%s.csv", m->id);
+            m->result_bytes = file_size(csv_final.data);
+        } else {
+            unlink(csv_tmp.data);
+        }
+    }
+    m->elapsed_ns = mono_ns() - t0;
+    int64_t r1 = bytes_read_so_far();
+    m->bytes_scanned = r0 >= 0 && r1 >= r0 ? r1 - r0 : 0;
+    if (!m->kind)
+        m->kind = strdup("");
+    if (!m->status)
+        m->status = strdup(rc == 0 ? "SUCCEEDED" : "FAILED");
+    if (rc != 0) {
+        m->error = strdup(err);
+        set_err(errstr, errstr_size, "%s", err);
+    }
+    if (o->save) {
+        char serr[512];
+        if (mkdir_p(rdir.data, serr, sizeof(serr)) != 0 ||
+            save_meta(s->lake, m, serr, sizeof(serr)) != 0) {
+            if (rc == 0)
+                rc = set_err(errstr, errstr_size, "%s", serr);
+        }
+    }
+    buf_release(&rdir);
+    buf_release(&csv_tmp);
+    buf_release(&csv_final);
+    buf_release(&pq);
+    buf_release(&name);
+    buf_release(&select);
+    return rc;
+}
+
+int query_sql_complete(const char *sql)
+{
+    int last_semicolon = 0;
+    const char *p = sql;
+    while (*p) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p++;
+            while (*p && *p != q)
+                p++;
+            if (!*p)
+                return 0; /* open quote */
+            p++;
+            last_semicolon = 0;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            if (!e)
+                return 0;
+            p = e + 2;
+        } else {
+            if (*p == ';')
+                last_semicolon = 1;
+            else if (!isspace((unsigned char)*p))
+                last_semicolon = 0;
+            p++;
+        }
+    }
+    return last_semicolon;
+}
+
+int query_print_rows(const char *const *names, const char *const *types, size_t ncols,
+                     const char *const *cells, size_t nrows, query_out fmt, FILE *out, char *errstr,
+                     size_t errstr_size)
+{
+    if (fmt == QUERY_OUT_PARQUET)
+        return set_err(errstr, errstr_size, "Parquet output is for queries only");
+    buf sql = {0};
+    buf_puts(&sql, "SELECT ");
+    for (size_t c = 0; c < ncols; c++) {
+        if (c)
+            buf_puts(&sql, ", ");
+        buf_printf(&sql, "CAST(col%zu AS %s) AS ", c, types[c]);
+        engine_quote_ident(&sql, names[c]);
+    }
+    if (nrows == 0) {
+        buf_puts(&sql, " FROM (SELECT ");
+        for (size_t c = 0; c < ncols; c++)
+            buf_printf(&sql, "%sNULL AS col%zu", c ? ", " : "", c);
+        buf_puts(&sql, ") WHERE false");
+    } else {
+        buf_puts(&sql, " FROM (VALUES ");
+        for (size_t r = 0; r < nrows; r++) {
+            buf_puts(&sql, r ? ", (" : "(");
+            for (size_t c = 0; c < ncols; c++) {
+                const char *v = cells[r * ncols + c];
+                if (c)
+                    buf_puts(&sql, ", ");
+                if (v)
+                    engine_quote_literal(&sql, v);
+                else
+                    buf_puts(&sql, "NULL");
+            }
+            buf_putc(&sql, ')');
+        }
+        buf_puts(&sql, ") t(");
+        for (size_t c = 0; c < ncols; c++)
+            buf_printf(&sql, "%scol%zu", c ? ", " : "", c);
+        buf_putc(&sql, ')');
+    }
+    engine *e = engine_open(NULL, 1, errstr, errstr_size);
+    int rc = -1;
+    if (e) {
+        engine_out_format f = fmt == QUERY_OUT_CSV    ? ENGINE_OUT_CSV
+                              : fmt == QUERY_OUT_JSON ? ENGINE_OUT_JSON
+                                                      : ENGINE_OUT_TABLE;
+        rc = engine_query_print(e, sql.data, f, out, NULL, errstr, errstr_size);
+        engine_close(e);
+    }
+    buf_release(&sql);
+    return rc;
+}
+
+int query_path_in_lake(const char *lake, const char *path)
+{
+    char l[PATH_MAX], d[PATH_MAX];
+    if (!realpath(lake, l))
+        return 0;
+    /* The folder that would hold path: path itself when it exists. */
+    buf dir = {0};
+    buf_puts(&dir, path);
+    if (!realpath(dir.data, d)) {
+        char *slash = strrchr(dir.data, '/');
+        if (slash)
+            *slash = '\0';
+        if (!realpath(slash ? (*dir.data ? dir.data : "/") : ".", d)) {
+            buf_release(&dir);
+            return 0;
+        }
+    }
+    buf_release(&dir);
+    size_t n = strlen(l);
+    return strncmp(d, l, n) == 0 && (d[n] == '/' || d[n] == '\0' || strcmp(l, "/") == 0);
+}

@@ -1,0 +1,156 @@
+/* query.h - Athena-style queries over the lake: sessions, query ids, the
+ * statement policy, CREATE TABLE AS, saved results and the query history.
+ *
+ * A session is one engine with a view per catalog table (catalog_attach),
+ * the analysis macros (catalog_define_macros), and file access confined to
+ * the lake (engine_restrict_files). Every query run in it gets an id (a
+ * time-ordered UUID, version 7) and leaves two files in the lake:
+ *
+ *   <lake>/_results/<id>.csv    the rows of the last statement (RFC 4180, header)
+ *   <lake>/_results/<id>.json   its metadata (query_meta below)
+ *
+ * The metadata, field by field:
+ *
+ *   {"format": "ticklake-query/1", "id": "0190f0c2-...", "sql": "SELECT ...",
+ *    "kind": "SELECT",                 statement kind of the last statement, or "CTAS"
+ *    "status": "SUCCEEDED",            or "FAILED" (with "error"), "TIMEOUT", "CANCELLED"
+ *    "error": "...",                   only when not SUCCEEDED
+ *    "submitted_at": "2026-...Z", "submitted_ns": 1767...,
+ *    "elapsed_ns": 1234567,            wall time of the run
+ *    "rows": 10, "truncated": false,   rows output (and saved); truncated by --max-rows
+ *    "bytes_scanned": 52000,           bytes read from files while it ran
+ *    "result": "_results/<id>.csv",    absent when the statement returns no rows
+ *    "result_bytes": 300,
+ *    "table": "name"}                  CTAS only: the table created
+ *
+ * Write protection. Queries read the lake and write nothing into it but
+ * _results/ and, through CREATE TABLE AS, one new table folder:
+ * - statements are checked once bound and before they run
+ *   (query_check_statement): INSERT, UPDATE, DELETE, COPY, EXPORT, ATTACH,
+ *   DETACH, LOAD/INSTALL, PREPARE/EXECUTE, ALTER, VACUUM and the like are
+ *   refused with the reason, and nothing of that statement or any after it runs;
+ * - the engine can reach no file outside the lake, loads no extension, and
+ *   its settings are locked (engine_restrict_files);
+ * - CREATE TABLE AS is ticklake's own path: it checks that the query is a
+ *   single SELECT, that the table does not exist (no overwrite), writes
+ *   <lake>/<name>/<id>.parquet through a temporary name, then crawls.
+ * DROP, CREATE VIEW/MACRO and SET act on the session's in-memory objects only. */
+#ifndef TICKLAKE_QUERY_H
+#define TICKLAKE_QUERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "engine.h"
+#include "util.h"
+
+#define QUERY_RESULTS_DIR "_results"
+#define QUERY_META_FORMAT "ticklake-query/1"
+#define QUERY_ID_LEN 36
+
+/* Writes a new query id (a UUID version 7: time-ordered, random low bits)
+ * into out (QUERY_ID_LEN + 1 bytes). */
+void query_new_id(char *out);
+/* 1 if s has the shape of a query id (36 characters, lower-case hex and
+ * dashes at 8, 13, 18, 23). Pure. */
+int query_id_valid(const char *s);
+
+/* The statement policy: 0 if a statement of kind k may run in a lake query,
+ * else -1 with the reason in errstr. Pure. */
+int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size);
+
+/* The policy applied to the text before DuckDB sees it: -1 with the reason
+ * (as query_check_statement gives it) when a statement of sql starts with a
+ * refused keyword (INSERT, UPDATE, DELETE, TRUNCATE, MERGE, COPY, EXPORT,
+ * IMPORT, ATTACH, DETACH, INSTALL, LOAD, FORCE, PREPARE, EXECUTE, ALTER,
+ * VACUUM, CHECKPOINT, USE), else 0. Statements that hide their kind (WITH ...
+ * INSERT) are caught once bound by query_check_statement. Pure. */
+int query_check_text(const char *sql, char *errstr, size_t errstr_size);
+
+/* Recognises CREATE TABLE AS. Returns 1 when sql is one statement
+ * `CREATE TABLE [IF NOT EXISTS] name AS query` (case-insensitive; comments,
+ * parentheses around the query and one trailing ';' allowed), with the name
+ * (unquoted) in *name and the query text in *select; 0 when sql is not a
+ * CREATE TABLE; -1 with errstr for a CREATE TABLE ticklake does not write:
+ * OR REPLACE, TEMP, a qualified or invalid name (names are
+ * [A-Za-z][A-Za-z0-9_]*, at most 64 bytes), or no AS. Pure. */
+int query_parse_ctas(const char *sql, buf *name, buf *select, int *if_not_exists, char *errstr,
+                     size_t errstr_size);
+
+/* 1 when sql ends with ';' outside quotes and comments: a shell line ends
+ * the statement there. Pure. */
+int query_sql_complete(const char *sql);
+
+/* The metadata of one query (see above). Strings are owned. */
+typedef struct query_meta {
+    char id[QUERY_ID_LEN + 1];
+    char *sql;
+    char *kind;
+    char *status;
+    char *error; /* NULL when SUCCEEDED */
+    int64_t submitted_ns, elapsed_ns;
+    int64_t rows;
+    int truncated;
+    int64_t bytes_scanned;
+    char *result; /* relative to the lake; NULL when none */
+    int64_t result_bytes;
+    char *table; /* CTAS: the table created */
+} query_meta;
+
+void query_meta_release(query_meta *m);
+/* Appends the JSON form of m to out (one object and a newline). */
+void query_meta_to_json(const query_meta *m, buf *out);
+/* Parses metadata JSON text into *m (release with query_meta_release). Pure. */
+int query_meta_parse(const char *text, size_t len, query_meta *m, char *errstr, size_t errstr_size);
+
+/* Loads the metadata of every query saved in the lake, oldest first. Files
+ * that cannot be parsed are skipped (counted in *skipped, may be NULL). A lake
+ * without _results has no history (0 queries, no error). */
+int query_history_load(const char *lake, query_meta **out, size_t *n, size_t *skipped, char *errstr,
+                       size_t errstr_size);
+void query_history_free(query_meta *v, size_t n);
+
+/* --- Sessions -------------------------------------------------------- */
+
+typedef struct query_session query_session;
+
+/* Opens a session over the lake's catalog (the catalog must exist). threads
+ * 0 means DuckDB's default. NULL with errstr on failure. */
+query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size);
+void query_session_close(query_session *s);
+/* Catalog tables attached as views. */
+size_t query_session_tables(const query_session *s);
+
+typedef enum { QUERY_OUT_TABLE, QUERY_OUT_CSV, QUERY_OUT_JSON, QUERY_OUT_PARQUET } query_out;
+
+typedef struct query_opts {
+    query_out format;
+    FILE *out;            /* display for TABLE/CSV/JSON; Parquet bytes go here too unless
+                             out_path is set; NULL for no display */
+    const char *out_path; /* PARQUET: write the file here instead of to out (may be NULL) */
+    int64_t max_rows;     /* 0: all */
+    int64_t timeout_ns;   /* 0: none */
+    int save;             /* save _results/<id>.csv and <id>.json */
+    volatile sig_atomic_t *cancel; /* may be NULL; set, it stops the query ("CANCELLED") */
+} query_opts;
+
+/* Runs sql in the session. meta (required) is filled in whatever happens
+ * (release it with query_meta_release); when o->save the metadata is saved
+ * too, also for a failed query. Returns 0, or -1 with errstr (the query's
+ * error, also in meta->error). */
+int query_session_run(query_session *s, const char *sql, const query_opts *o, query_meta *meta,
+                      char *errstr, size_t errstr_size);
+
+/* 1 when path (existing or not) lies inside the lake folder. */
+int query_path_in_lake(const char *lake, const char *path);
+
+/* Prints a small table given as text (cells: nrows * ncols, row by row,
+ * NULL for SQL NULL) in the query output formats; types are SQL types the
+ * cells are cast to (numbers align right and are JSON numbers). */
+int query_print_rows(const char *const *names, const char *const *types, size_t ncols,
+                     const char *const *cells, size_t nrows, query_out fmt, FILE *out, char *errstr,
+                     size_t errstr_size);
+
+#endif

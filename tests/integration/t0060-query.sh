@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Querying a lake the pipeline wrote: the catalog commands (tables, describe, partitions, ddl),
+# query output formats, query ids with saved results and history, CREATE TABLE AS, limits, and
+# that bad SQL, an unknown table and every attempt to write lake data through a query give a
+# clear error, exit 1, and change nothing in the lake.
+. "$(dirname "$0")/lib.sh"
+
+lake=$T/lake
+args=(--duration 8 --lake "$lake" --rate 3000 --symbols 12 --status-interval 5s)
+if [ "$KAFKA_KIND" = real ]; then
+    "$TICKLAKE" run "${args[@]}" --brokers "$BROKERS" --topic-prefix "$(unique_name q)." 2>"$T/run.err" ||
+        { cat "$T/run.err" >&2; fail "run failed"; }
+else
+    "$TICKLAKE" run "${args[@]}" 2>"$T/run.err" || { cat "$T/run.err" >&2; fail "run failed"; }
+fi
+"$TICKLAKE" crawl --lake "$lake" >"$T/crawl.out"
+q() { "$TICKLAKE" query --lake "$lake" "$@"; }
+
+expect_exit() { # expected-status command...
+    local want=$1 got=0
+    shift
+    "$@" >"$T/out" 2>"$T/err" || got=$?
+    [ "$got" = "$want" ] || fail "'$*' exited $got, expected $want; stderr: $(head -c 400 "$T/err")"
+}
+
+# The catalog commands.
+for cmd in tables describe partitions ddl history; do
+    expect_exit 0 "$TICKLAKE" "$cmd" --help
+    grep -q "usage: ticklake $cmd" "$T/out" || fail "$cmd --help printed no usage"
+    expect_exit 2 "$TICKLAKE" "$cmd" --no-such-flag
+done
+"$TICKLAKE" tables --lake "$lake" --format csv >"$T/tables.csv"
+grep -Eq '^trades,parquet,[0-9]+,date,1,' "$T/tables.csv" || fail "tables: $(cat "$T/tables.csv")"
+grep -Eq '^bars_1s,parquet,[0-9]+,date,' "$T/tables.csv" || fail "tables: no bars_1s"
+"$TICKLAKE" describe --lake "$lake" --format csv trades >"$T/desc.csv"
+assert_eq "$(sed -n 3p "$T/desc.csv")" "ts,TIMESTAMP_NS,false,TIMESTAMP_NS" "describe ts"
+assert_eq "$(tail -1 "$T/desc.csv")" "date,DATE,true,DATE" "describe date"
+"$TICKLAKE" partitions --lake "$lake" --format json trades >"$T/parts.json"
+rows=$(q --format csv "SELECT count(*) FROM trades" | tail -1)
+python3 -c 'import json,sys; t=sum(json.loads(l)["rows"] for l in open(sys.argv[1])); sys.exit(t != int(sys.argv[2]))' \
+    "$T/parts.json" "$rows" || fail "partition rows do not add up to $rows"
+"$TICKLAKE" ddl --lake "$lake" --location s3://bucket/lake trades >"$T/ddl.sql" 2>/dev/null
+grep -q "^CREATE EXTERNAL TABLE IF NOT EXISTS \`trades\` ($" "$T/ddl.sql" || fail "ddl: $(cat "$T/ddl.sql")"
+grep -q "^PARTITIONED BY ($" "$T/ddl.sql" || fail "ddl: no PARTITIONED BY"
+grep -q "^STORED AS PARQUET$" "$T/ddl.sql" || fail "ddl: no STORED AS PARQUET"
+grep -q "^LOCATION 's3://bucket/lake/trades/'$" "$T/ddl.sql" || fail "ddl: no LOCATION"
+expect_exit 1 "$TICKLAKE" describe --lake "$lake" nosuch
+grep -q "no table 'nosuch' in the catalog" "$T/err" || fail "describe of an unknown table: $(cat "$T/err")"
+expect_exit 1 "$TICKLAKE" ddl --lake "$lake" nosuch
+
+# Output formats; the JSON and Parquet outputs hold the same rows as CSV.
+sql="SELECT symbol, count(*) AS n, sum(size) AS v FROM trades GROUP BY 1 ORDER BY 1"
+q --format csv "$sql" >"$T/a.csv"
+assert_eq "$(wc -l <"$T/a.csv")" 13 "csv lines (header + 12 symbols)"
+q --format json "$sql" >"$T/a.json"
+assert_eq "$(wc -l <"$T/a.json")" 12 "json lines"
+q --format parquet -o "$T/a.parquet" "$sql"
+q --format csv "SELECT * FROM trades LIMIT 0" >/dev/null
+head -c 4 "$T/a.parquet" | grep -q PAR1 || fail "not a Parquet file"
+q --format parquet "$sql" >"$T/b.parquet"
+cmp -s <(head -c 4 "$T/b.parquet") <(printf PAR1) || fail "Parquet on stdout"
+q -o "$T/c.txt" "$sql"
+grep -q "(12 rows)" "$T/c.txt" || fail "table output to -o"
+
+# Every query got an id; its CSV result and metadata are in _results, and history lists it.
+id=$(q -v --format csv "$sql" 2>&1 >/dev/null | sed -nE 's/^query ([0-9a-f-]{36}): SUCCEEDED.*/\1/p')
+[ -n "$id" ] || fail "no query id reported with -v"
+cmp -s "$lake/_results/$id.csv" "$T/a.csv" || fail "saved result differs from the output"
+python3 - "$lake/_results/$id.json" <<'PY' || fail "metadata"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["status"] == "SUCCEEDED" and m["rows"] == 12 and m["kind"] == "SELECT", m
+assert m["bytes_scanned"] > 0 and m["elapsed_ns"] > 0 and m["result"].endswith(".csv"), m
+PY
+"$TICKLAKE" history --lake "$lake" --format csv -n 0 >"$T/hist.csv"
+grep -q "^$id," "$T/hist.csv" || fail "history does not list $id"
+"$TICKLAKE" history --lake "$lake" "$id" | grep -q "\"id\": \"$id\"" || fail "history ID"
+
+# Limits.
+q --format csv --max-rows 3 "SELECT * FROM trades" >"$T/lim.csv" 2>"$T/lim.err"
+assert_eq "$(wc -l <"$T/lim.csv")" 4 "--max-rows 3 (header + 3)"
+grep -q "stopped at --max-rows 3" "$T/lim.err" || fail "truncation not reported"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" --timeout 300ms "SELECT count(*) FROM range(100000000000)"
+grep -q "query timed out after 0.3 s" "$T/err" || fail "timeout: $(cat "$T/err")"
+
+# Bad SQL, an unknown table, and writes: a clear error, exit 1, the lake unchanged.
+snapshot() { (cd "$lake" && find . -path ./_results -prune -o -type f -print0 | sort -z | xargs -0 sha256sum); }
+snapshot >"$T/before"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" "SELEC 1"
+grep -q "Parser Error: syntax error" "$T/err" || fail "bad SQL: $(cat "$T/err")"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" "SELECT * FROM nosuch"
+grep -q "Table with name nosuch does not exist" "$T/err" || fail "unknown table: $(cat "$T/err")"
+f=$(cd "$lake" && ls trades/date=*/*.parquet | head -1)
+for stmt in \
+    "COPY (SELECT 1) TO '$lake/$f'" \
+    "COPY trades TO '$lake/trades/x.csv'" \
+    "SELECT 1; COPY (SELECT 1 AS a) TO '$lake/$f' (FORMAT parquet)" \
+    "INSERT INTO trades SELECT * FROM trades" \
+    "DELETE FROM trades" \
+    "UPDATE trades SET price = 0" \
+    "ATTACH '$lake/x.duckdb' AS x" \
+    "EXPORT DATABASE '$lake/export'" \
+    "CREATE OR REPLACE TABLE trades AS SELECT 1 AS a" \
+    "CREATE TABLE trades AS SELECT 1 AS a" \
+    "CREATE TABLE x AS SELECT 1; COPY (SELECT 1) TO '$lake/y.csv'" \
+    "SET enable_external_access = true" \
+    "INSTALL httpfs"; do
+    expect_exit 1 "$TICKLAKE" query --lake "$lake" "$stmt"
+    [ -s "$T/err" ] || fail "no error for: $stmt"
+done
+expect_exit 1 "$TICKLAKE" query --lake "$lake" "COPY trades TO '$lake/trades/x.csv'"
+grep -q "COPY is not allowed: queries do not write files" "$T/err" || fail "COPY: $(cat "$T/err")"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" "DELETE FROM trades"
+grep -q "DELETE is not allowed: lake tables are read-only" "$T/err" || fail "DELETE: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$lake" -o "$lake/trades/out.csv" "SELECT 1"
+grep -q "is inside the lake" "$T/err" || fail "-o into the lake: $(cat "$T/err")"
+snapshot >"$T/after"
+cmp -s "$T/before" "$T/after" || fail "the lake changed: $(diff "$T/before" "$T/after" | head -5)"
+# Failed queries are in the history too.
+"$TICKLAKE" history --lake "$lake" --status FAILED --format csv -n 0 | grep -q "DELETE FROM trades" ||
+    fail "failed queries are not in the history"
+
+# CREATE TABLE AS writes a Parquet table into the lake and registers it.
+q "CREATE TABLE daily_vwap AS SELECT * FROM vwap() ORDER BY ALL" >"$T/ctas.out"
+grep -q "table 'daily_vwap' created: 12 rows" "$T/ctas.out" || fail "ctas: $(cat "$T/ctas.out")"
+ls "$lake"/daily_vwap/*.parquet >/dev/null || fail "no Parquet file for daily_vwap"
+"$TICKLAKE" tables --lake "$lake" --format csv | grep -q '^daily_vwap,parquet,5,' || fail "daily_vwap not registered"
+assert_eq "$(q --format csv "SELECT count(*) FROM daily_vwap" | tail -1)" 12 "daily_vwap rows"
+echo "ok: query"

@@ -1,0 +1,340 @@
+/* test_query.c - the pure parts of query.c (ids, the statement policy, CREATE
+ * TABLE AS, statement ends, metadata JSON) and sessions over a small lake:
+ * saved results, history, CTAS, write protection, limits. */
+#include "catalog.h"
+#include "engine.h"
+#include "query.h"
+#include "testlib.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_ids(void)
+{
+    char a[QUERY_ID_LEN + 1], b[QUERY_ID_LEN + 1];
+    query_new_id(a);
+    query_new_id(b);
+    CHECK_EQ_INT(strlen(a), 36);
+    CHECK(query_id_valid(a));
+    CHECK(query_id_valid(b));
+    CHECK(strcmp(a, b) != 0);
+    CHECK_EQ_INT(a[14], '7'); /* version 7 */
+    CHECK(strchr("89ab", a[19]) != NULL);
+    /* Time-ordered: the first 48 bits are milliseconds. */
+    usleep(2000);
+    query_new_id(b);
+    CHECK(strncmp(a, b, 13) < 0);
+    CHECK(!query_id_valid("not-an-id"));
+    CHECK(!query_id_valid("0190f0c2-0000-7000-8000-00000000000G"));
+    CHECK(query_id_valid("0190f0c2-0000-7000-8000-00000000000f"));
+}
+
+static void test_policy(void)
+{
+    char err[512];
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_SELECT, err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_EXPLAIN, err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_DROP, err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_COPY, err, sizeof(err)), -1);
+    CHECK(strncmp(err, "COPY is not allowed: queries do not write files", 47) == 0);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_INSERT, err, sizeof(err)), -1);
+    CHECK(strncmp(err, "INSERT is not allowed: lake tables are read-only", 48) == 0);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_ATTACH, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "ATTACH statements are not allowed in lake queries");
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_EXECUTE, err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_LOAD, err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_statement(ENGINE_STMT_EXPORT, err, sizeof(err)), -1);
+
+    CHECK_EQ_INT(query_check_text("SELECT 'COPY x'; -- DELETE\n SELECT 2", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1; copy t TO 'x'", err, sizeof(err)), -1);
+    CHECK(strncmp(err, "COPY is not allowed", 19) == 0);
+    CHECK_EQ_INT(query_check_text("/* c */ (DELETE FROM t)", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("install httpfs", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("SELECT * FROM updates", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("ATTACH", err, sizeof(err)), -1);
+}
+
+static void test_ctas(void)
+{
+    buf name = {0}, sel = {0};
+    int ine = 0;
+    char err[512];
+    CHECK_EQ_INT(query_parse_ctas("SELECT 1", &name, &sel, &ine, err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_parse_ctas("CREATE VIEW v AS SELECT 1", &name, &sel, &ine, err, sizeof(err)),
+                 0);
+    CHECK_EQ_INT(query_parse_ctas("CREATE OR REPLACE VIEW v AS SELECT 1", &name, &sel, &ine, err,
+                                  sizeof(err)),
+                 0);
+    CHECK_EQ_INT(query_parse_ctas(" -- x\n create table Daily_vwap as\n SELECT 1 AS a ;  ", &name,
+                                  &sel, &ine, err, sizeof(err)),
+                 1);
+    CHECK_EQ_STR(name.data, "Daily_vwap");
+    CHECK_EQ_STR(sel.data, "SELECT 1 AS a");
+    CHECK_EQ_INT(ine, 0);
+    CHECK_EQ_INT(query_parse_ctas("CREATE TABLE IF NOT EXISTS \"t1\" AS (SELECT 2)", &name, &sel,
+                                  &ine, err, sizeof(err)),
+                 1);
+    CHECK_EQ_STR(name.data, "t1");
+    CHECK_EQ_STR(sel.data, "(SELECT 2)");
+    CHECK_EQ_INT(ine, 1);
+    CHECK_EQ_INT(query_parse_ctas("CREATE OR REPLACE TABLE trades AS SELECT 1", &name, &sel, &ine,
+                                  err, sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "CREATE OR REPLACE TABLE is not allowed: queries cannot overwrite lake data");
+    CHECK_EQ_INT(
+        query_parse_ctas("CREATE TABLE a.b AS SELECT 1", &name, &sel, &ine, err, sizeof(err)), -1);
+    CHECK_EQ_INT(
+        query_parse_ctas("CREATE TABLE _x AS SELECT 1", &name, &sel, &ine, err, sizeof(err)), -1);
+    CHECK(strstr(err, "invalid table name '_x'") != NULL);
+    CHECK_EQ_INT(query_parse_ctas("CREATE TABLE \"../etc\" AS SELECT 1", &name, &sel, &ine, err,
+                                  sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_parse_ctas("CREATE TABLE t (a INT)", &name, &sel, &ine, err, sizeof(err)),
+                 -1);
+    CHECK(strstr(err, "without AS SELECT") != NULL);
+    CHECK_EQ_INT(
+        query_parse_ctas("CREATE TEMP TABLE t AS SELECT 1", &name, &sel, &ine, err, sizeof(err)),
+        -1);
+    buf_release(&name);
+    buf_release(&sel);
+}
+
+static void test_complete(void)
+{
+    CHECK(query_sql_complete("SELECT 1;"));
+    CHECK(query_sql_complete("SELECT 1;  \n"));
+    CHECK(query_sql_complete("SELECT 1; -- done\n"));
+    CHECK(!query_sql_complete("SELECT 1"));
+    CHECK(!query_sql_complete("SELECT ';"));
+    CHECK(query_sql_complete("SELECT ';';"));
+    CHECK(!query_sql_complete("SELECT 1 /* ; */"));
+    CHECK(!query_sql_complete("SELECT 1; SELECT 2"));
+    CHECK(!query_sql_complete(""));
+}
+
+static void test_meta_json(void)
+{
+    query_meta m = {0}, r;
+    strcpy(m.id, "0190f0c2-0000-7000-8000-00000000000f");
+    m.sql = strdup("SELECT \"a\"\n FROM t");
+    m.kind = strdup("SELECT");
+    m.status = strdup("FAILED");
+    m.error = strdup("boom");
+    m.submitted_ns = 1767225600123456789LL;
+    m.elapsed_ns = 42;
+    m.rows = 7;
+    m.truncated = 1;
+    m.bytes_scanned = 1000;
+    m.result = strdup("_results/x.csv");
+    m.result_bytes = 12;
+    buf j = {0}, j2 = {0};
+    query_meta_to_json(&m, &j);
+    CHECK(strstr(j.data, "\"submitted_at\": \"2026-01-01T00:00:00.123Z\"") != NULL);
+    char err[256];
+    CHECK_EQ_INT(query_meta_parse(j.data, j.len, &r, err, sizeof(err)), 0);
+    query_meta_to_json(&r, &j2);
+    CHECK_EQ_STR(j.data, j2.data);
+    CHECK_EQ_INT(r.truncated, 1);
+    query_meta_release(&r);
+    CHECK_EQ_INT(query_meta_parse("{\"id\": 1}", 9, &r, err, sizeof(err)), -1);
+    query_meta_release(&m);
+    buf_release(&j);
+    buf_release(&j2);
+}
+
+/* --- Sessions over a lake -------------------------------------------- */
+
+static char lake[64];
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+static void make_lake(void)
+{
+    strcpy(lake, "/tmp/tl-query-XXXXXX");
+    if (!mkdtemp(lake))
+        abort();
+    char err[512], dir[256];
+    engine *e = engine_open(NULL, 2, err, sizeof(err));
+    for (int d = 1; d <= 2; d++) {
+        snprintf(dir, sizeof(dir), "%s/trades/date=2026-01-0%d", lake, d);
+        mkdir_p(dir, err, sizeof(err));
+        buf sql = {0};
+        buf_printf(&sql,
+                   "COPY (SELECT 'S' || (i %% 3) AS symbol, make_timestamp_ns(epoch_ns(DATE "
+                   "'2026-01-0%d') + i * 1000000000) AS ts, 100.0 + i AS price, 10 + i AS size, "
+                   "i AS id, 'X' AS venue, 'sim' AS source FROM range(100) t(i)) TO '%s/t.parquet' "
+                   "(FORMAT parquet)",
+                   d, dir);
+        if (engine_exec(e, sql.data, err, sizeof(err)) != 0)
+            fprintf(stderr, "  %s\n", err);
+        buf_release(&sql);
+    }
+    catalog_crawl(e, lake, NULL, err, sizeof(err));
+    engine_close(e);
+}
+
+/* Names in dir, sorted, joined by spaces. */
+static char *listing(const char *rel)
+{
+    static char out[4096];
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", lake, rel);
+    out[0] = '\0';
+    struct dirent **ents;
+    int n = scandir(path, &ents, NULL, alphasort);
+    for (int i = 0; i < n; i++) {
+        if (ents[i]->d_name[0] != '.' || strlen(ents[i]->d_name) > 2) {
+            strcat(out, ents[i]->d_name);
+            strcat(out, " ");
+        }
+        free(ents[i]);
+    }
+    if (n >= 0)
+        free(ents);
+    return out;
+}
+
+static int run(query_session *s, const char *sql, const query_opts *o, query_meta *m, char *err,
+               size_t n)
+{
+    return query_session_run(s, sql, o, m, err, n);
+}
+
+static void test_session(void)
+{
+    make_lake();
+    char err[2048];
+    query_session *s = query_session_open(lake, 2, err, sizeof(err));
+    CHECK(s != NULL);
+    if (!s) {
+        fprintf(stderr, "  open: %s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(query_session_tables(s), 1);
+    FILE *out = tmpfile();
+    query_opts o = {.format = QUERY_OUT_CSV, .out = out, .save = 1};
+    query_meta m;
+    CHECK_EQ_INT(run(s, "SELECT date, count(*) n FROM trades GROUP BY 1 ORDER BY 1", &o, &m, err,
+                     sizeof(err)),
+                 0);
+    CHECK_EQ_STR(m.status, "SUCCEEDED");
+    CHECK_EQ_STR(m.kind, "SELECT");
+    CHECK_EQ_INT(m.rows, 2);
+    CHECK(m.bytes_scanned > 0);
+    char want[128], path[256];
+    snprintf(want, sizeof(want), "_results/%s.csv", m.id);
+    CHECK_EQ_STR(m.result, want);
+    snprintf(path, sizeof(path), "%s/_results/%s.csv", lake, m.id);
+    buf b = {0};
+    CHECK_EQ_INT(read_file(path, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "date,n\n2026-01-01,100\n2026-01-02,100\n");
+    char id1[64];
+    strcpy(id1, m.id);
+    query_meta_release(&m);
+
+    /* Row limit. */
+    o.max_rows = 5;
+    CHECK_EQ_INT(run(s, "SELECT * FROM trades", &o, &m, err, sizeof(err)), 0);
+    CHECK_EQ_INT(m.rows, 5);
+    CHECK_EQ_INT(m.truncated, 1);
+    query_meta_release(&m);
+    o.max_rows = 0;
+
+    /* Timeout. */
+    o.timeout_ns = 200000000;
+    CHECK_EQ_INT(run(s, "SELECT count(*) FROM range(100000000000) a", &o, &m, err, sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "query timed out after 0.2 s");
+    CHECK_EQ_STR(m.status, "TIMEOUT");
+    query_meta_release(&m);
+    o.timeout_ns = 0;
+
+    /* Writes are refused and change nothing. */
+    char before[4096];
+    strcpy(before, listing("trades/date=2026-01-01"));
+    static const char *const attempts[] = {
+        "COPY trades TO '%s/trades/date=2026-01-01/x.parquet'",
+        "COPY (SELECT 1) TO '%s/trades/date=2026-01-01/t.parquet'",
+        "WITH x AS (SELECT 1) SELECT 1; COPY (SELECT 1) TO '%s/y.csv'",
+        "ATTACH '%s/db.duckdb'",
+        "INSERT INTO trades SELECT * FROM trades",
+        "DELETE FROM trades",
+        "CREATE OR REPLACE TABLE trades AS SELECT 1",
+        "CREATE TABLE trades AS SELECT 1",
+        "EXPORT DATABASE '%s/exp'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SET enable_external_access = true",
+        "INSTALL httpfs",
+    };
+    for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
+        char sql[512];
+        snprintf(sql, sizeof(sql), attempts[i], lake);
+        int rc = run(s, sql, &o, &m, err, sizeof(err));
+        if (rc == 0)
+            fprintf(stderr, "  not refused: %s\n", sql);
+        CHECK_EQ_INT(rc, -1);
+        CHECK_EQ_STR(m.status, "FAILED");
+        query_meta_release(&m);
+    }
+    CHECK_EQ_STR(listing("trades/date=2026-01-01"), before);
+    CHECK_EQ_STR(listing(""), "_catalog _results trades ");
+    /* Dropping the view is harmless and lasts for the session only. */
+    CHECK_EQ_INT(run(s, "DROP VIEW trades", &o, &m, err, sizeof(err)), 0);
+    query_meta_release(&m);
+
+    /* CREATE TABLE AS: a new Parquet table, registered. */
+    query_session_close(s);
+    s = query_session_open(lake, 2, err, sizeof(err));
+    CHECK_EQ_INT(run(s,
+                     "CREATE TABLE daily AS SELECT symbol, date, sum(price * size) / sum(size) "
+                     "AS vwap FROM trades GROUP BY ALL",
+                     &o, &m, err, sizeof(err)),
+                 0);
+    CHECK_EQ_STR(m.kind, "CTAS");
+    CHECK_EQ_STR(m.table, "daily");
+    CHECK_EQ_INT(m.rows, 6);
+    char file[128];
+    snprintf(file, sizeof(file), "%s.parquet ", m.id);
+    CHECK_EQ_STR(listing("daily"), file);
+    query_meta_release(&m);
+    CHECK_EQ_INT(query_session_tables(s), 2);
+    o.format = QUERY_OUT_TABLE;
+    CHECK_EQ_INT(run(s, "SELECT count(*) FROM daily", &o, &m, err, sizeof(err)), 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "CREATE TABLE daily AS SELECT 2", &o, &m, err, sizeof(err)), -1);
+    CHECK(strstr(err, "table 'daily' already exists") == err);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "CREATE TABLE IF NOT EXISTS daily AS SELECT 2", &o, &m, err, sizeof(err)),
+                 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(
+        run(s, "CREATE TABLE bad AS SELECT 1; COPY (SELECT 1) TO 'x'", &o, &m, err, sizeof(err)),
+        -1);
+    query_meta_release(&m);
+    CHECK(access("x", F_OK) != 0);
+    CHECK_EQ_STR(listing(""), "_catalog _results daily trades ");
+
+    /* History: every query above, oldest first, the first one intact. */
+    query_meta *v = NULL;
+    size_t n = 0, skipped = 0;
+    CHECK_EQ_INT(query_history_load(lake, &v, &n, &skipped, err, sizeof(err)), 0);
+    CHECK_EQ_INT(n, 3 + sizeof(attempts) / sizeof(attempts[0]) + 6);
+    CHECK_EQ_INT(skipped, 0);
+    if (n)
+        CHECK_EQ_STR(v[0].id, id1);
+    query_history_free(v, n);
+    query_session_close(s);
+    fclose(out);
+    buf_release(&b);
+    nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete),
+          TEST(test_meta_json), TEST(test_session))
