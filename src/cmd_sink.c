@@ -29,7 +29,7 @@ int cmd_sink(int argc, char **argv)
         {'g', "group", CLI_STRING, &group, "ID", "consumer group (default " GROUP_SINK ")"},
         STAGE_SINK_OPTIONS(&o),
         {0, "intervals", CLI_STRING, &o.intervals, "LIST",
-         "bar intervals whose topics to land (default 1s,1m)"},
+         "bar intervals whose topics to land (default 1s,1m,5m)"},
         STAGE_TOPIC_OPTIONS(&o),
         {0, "duration", CLI_DURATION, &o.duration, "DUR",
          "stop after this long (default: until interrupted)"},

@@ -120,6 +120,41 @@ static rd_kafka_t *new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char 
     return rk; /* conf is owned by rk from here */
 }
 
+/* A short-lived admin client and the cluster's metadata (all topics when
+ * all_topics). NULL with errstr naming the brokers if they do not answer.
+ * The caller destroys *md and the handle. */
+static rd_kafka_t *admin_metadata(const kafka_opts *o, int all_topics,
+                                  const struct rd_kafka_metadata **md, char *errstr,
+                                  size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, all_topics, NULL, md, timeout_of(o));
+    if (err) {
+        rd_kafka_destroy(rk);
+        set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s", o->brokers,
+                timeout_of(o), rd_kafka_err2str(err));
+        return NULL;
+    }
+    return rk;
+}
+
+/* The embedded broker names a controller that is none of its brokers: it has
+ * no controller to create topics or coordinate transactions. */
+static int has_controller(rd_kafka_t *rk, const struct rd_kafka_metadata *md)
+{
+    int32_t controller = rd_kafka_controllerid(rk, 0);
+    for (int k = 0; k < md->broker_cnt; k++)
+        if (md->brokers[k].id == controller)
+            return 1;
+    return 0;
+}
+
 int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)
 {
     static const char *const defaults[] = {"client.id", "ticklake-check", NULL};
@@ -134,52 +169,14 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)
     return rc;
 }
 
-int kafka_topic_partitions(const kafka_opts *o, const char *topic, int *out, char *errstr,
-                           size_t errstr_size)
-{
-    static const char *const defaults[] = {"client.id", "ticklake-admin",
-                                           "allow.auto.create.topics", "false", NULL};
-    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return -1;
-    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-    if (!rk)
-        return -1;
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, timeout_of(o));
-    int rc = 0;
-    *out = 0;
-    if (err) {
-        rc = set_err(errstr, errstr_size, "unable to reach Kafka at '%s': %s", o->brokers,
-                     rd_kafka_err2str(err));
-    } else {
-        for (int i = 0; i < md->topic_cnt; i++)
-            if (strcmp(md->topics[i].topic, topic) == 0 && !md->topics[i].err)
-                *out = md->topics[i].partition_cnt;
-        rd_kafka_metadata_destroy(md);
-    }
-    rd_kafka_destroy(rk);
-    return rc;
-}
-
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
-    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return -1;
-    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-    if (!rk)
-        return -1;
     /* Only the topics the cluster does not have yet are created. */
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t merr = rd_kafka_metadata(rk, 1, NULL, &md, timeout_of(o));
-    if (merr) {
-        rd_kafka_destroy(rk);
-        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
-                       o->brokers, timeout_of(o), rd_kafka_err2str(merr));
-    }
+    rd_kafka_t *rk = admin_metadata(o, 1, &md, errstr, errstr_size);
+    if (!rk)
+        return -1;
     int rc = 0;
     rd_kafka_NewTopic_t **nt = calloc(ntopics, sizeof(*nt));
     size_t nmissing = 0;
@@ -198,14 +195,9 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         else
             nmissing++;
     }
-    /* The embedded broker names a controller that is none of its brokers, and
-     * cannot create topics: there they come into being when first used, with
-     * the broker's default partitions. */
-    int32_t controller = rd_kafka_controllerid(rk, 0);
-    int have_controller = 0;
-    for (int k = 0; k < md->broker_cnt; k++)
-        if (md->brokers[k].id == controller)
-            have_controller = 1;
+    /* Without a controller (the embedded broker) topics come into being when
+     * first used, with the broker's default partitions. */
+    int have_controller = has_controller(rk, md);
     rd_kafka_metadata_destroy(md);
     ntopics = nmissing;
     if (rc == 0 && nmissing > 0 && !have_controller) {
@@ -500,28 +492,14 @@ struct kafka_consumer {
 
 int kafka_supports_transactions(const kafka_opts *o, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
-    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return -1;
-    rd_kafka_t *rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_t *rk = admin_metadata(o, 0, &md, errstr, errstr_size);
     if (!rk)
         return -1;
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, timeout_of(o));
-    if (err) {
-        rd_kafka_destroy(rk);
-        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
-                       o->brokers, timeout_of(o), rd_kafka_err2str(err));
-    }
-    int32_t controller = rd_kafka_controllerid(rk, 0);
-    int have_controller = 0;
-    for (int k = 0; k < md->broker_cnt; k++)
-        if (md->brokers[k].id == controller)
-            have_controller = 1;
+    int yes = has_controller(rk, md);
     rd_kafka_metadata_destroy(md);
     rd_kafka_destroy(rk);
-    return have_controller;
+    return yes;
 }
 
 /* Maps a transactional error to KAFKA_TXN_* and fills errstr; frees error. */

@@ -33,9 +33,6 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size);
 
-/* Number of partitions of topic (0 if it does not exist). */
-int kafka_topic_partitions(const kafka_opts *o, const char *topic, int *out, char *errstr,
-                           size_t errstr_size);
 
 /* ---- embedded broker (librdkafka's mock cluster) ------------------------- */
 

@@ -18,7 +18,7 @@ void stage_opts_init(stage_opts *o)
     o->seed = 1;
     o->symbols = 50;
     o->rate = "10000";
-    o->intervals = "1s,1m";
+    o->intervals = "1s,1m,5m";
     o->lateness = NS_PER_SEC;
     o->eos = "auto";
     o->instance_id = "0";

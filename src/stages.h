@@ -62,7 +62,7 @@ void stage_opts_init(stage_opts *o);
     }
 #define STAGE_PROCESS_OPTIONS(o)                                                                   \
     {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                          \
-     "bar intervals, comma-separated (default 1s,1m)"},                                            \
+     "bar intervals, comma-separated (default 1s,1m,5m)"},                                        \
         {0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                       \
          "allowed lateness before a window closes (default 1s)"},                                  \
         {0, "late", CLI_STRING, &(o)->late, "drop|update",                                         \
