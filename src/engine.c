@@ -1526,6 +1526,8 @@ static const char *engine_type_sql(engine_type t)
         return "DOUBLE";
     case ENGINE_TIMESTAMP_NS:
         return "TIMESTAMP_NS";
+    case ENGINE_DATE:
+        return "DATE";
     }
     return "VARCHAR";
 }
@@ -1541,6 +1543,8 @@ static duckdb_type engine_type_duck(engine_type t)
         return DUCKDB_TYPE_DOUBLE;
     case ENGINE_TIMESTAMP_NS:
         return DUCKDB_TYPE_TIMESTAMP_NS;
+    case ENGINE_DATE:
+        return DUCKDB_TYPE_DATE;
     }
     return DUCKDB_TYPE_VARCHAR;
 }
@@ -1679,9 +1683,22 @@ int engine_batch_append(engine_batch *b, const engine_value *values, char *errst
     for (size_t c = 0; c < nc; c++) {
         switch (cols[c].type) {
         case ENGINE_BIGINT:
+            ((int64_t *)b->data[c])[row] = values[c].i;
+            if (values[c].i == ENGINE_NULL_INT) {
+                duckdb_vector_ensure_validity_writable(b->vecs[c]);
+                duckdb_validity_set_row_invalid(duckdb_vector_get_validity(b->vecs[c]), row);
+            }
+            break;
         case ENGINE_TIMESTAMP_NS:
             ((int64_t *)b->data[c])[row] = values[c].i;
             break;
+        case ENGINE_DATE: {
+            /* Days since the epoch, rounding towards the past. */
+            int64_t ns = values[c].i, day = 86400LL * 1000000000LL;
+            int64_t days = ns / day - (ns % day < 0);
+            ((int32_t *)b->data[c])[row] = (int32_t)days;
+            break;
+        }
         case ENGINE_DOUBLE:
             ((double *)b->data[c])[row] = values[c].d;
             if (isnan(values[c].d)) { /* NaN means "no value": SQL NULL */

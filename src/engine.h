@@ -127,7 +127,14 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
 
 /* --- Writing rows to Parquet ------------------------------------------- */
 
-typedef enum { ENGINE_VARCHAR, ENGINE_BIGINT, ENGINE_DOUBLE, ENGINE_TIMESTAMP_NS } engine_type;
+/* ENGINE_DATE takes ns since the epoch (any time of the day) and stores its UTC date. */
+typedef enum {
+    ENGINE_VARCHAR,
+    ENGINE_BIGINT,
+    ENGINE_DOUBLE,
+    ENGINE_TIMESTAMP_NS,
+    ENGINE_DATE
+} engine_type;
 
 typedef struct engine_column {
     const char *name;
@@ -145,8 +152,9 @@ typedef struct engine_table {
 } engine_table;
 
 /* One value of a row being appended; the member read depends on the column's
- * type. A NULL s for a VARCHAR column, and a NaN d for a DOUBLE column, append
- * SQL NULL. */
+ * type. A NULL s for a VARCHAR column, a NaN d for a DOUBLE column and
+ * ENGINE_NULL_INT for a BIGINT column append SQL NULL. */
+#define ENGINE_NULL_INT INT64_MIN
 typedef union engine_value {
     const char *s;
     int64_t i; /* BIGINT, and TIMESTAMP_NS as ns since the epoch */

@@ -46,6 +46,19 @@ int64_t lake_day_start(int64_t ns)
     return days * NS_PER_DAY;
 }
 
+int64_t lake_year_start(int64_t ns)
+{
+    int64_t day = lake_day_start(ns);
+    if (day == INT64_MIN)
+        return INT64_MIN;
+    int y;
+    unsigned m, d;
+    civil_from_days(day / NS_PER_DAY, &y, &m, &d);
+    if (y <= 1677)
+        return INT64_MIN;
+    return days_from_civil(y, 1, 1) * NS_PER_DAY;
+}
+
 void lake_date(int64_t ns, char out[LAKE_DATE_LEN])
 {
     int y;

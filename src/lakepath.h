@@ -16,6 +16,10 @@
 void lake_date(int64_t ns, char out[LAKE_DATE_LEN]);
 /* The start of the UTC day holding ns, in ns since the epoch. */
 int64_t lake_day_start(int64_t ns);
+/* The start of the UTC year holding ns, in ns since the epoch (clamped to
+ * INT64_MIN for the first, partial year of int64 ns time). */
+int64_t lake_year_start(int64_t ns);
+
 /* Parses YYYY-MM-DD into the ns at the start of that UTC day. 0 or -1. */
 int lake_parse_date(const char *s, int64_t *ns);
 

@@ -130,7 +130,7 @@ static int flush_buf(sink *s, pbuf *b)
     const char *tcol = s->kinds[b->topic]->time_column;
     int64_t rows_total = 0;
     for (size_t i = 0; i < b->ndates; i++) {
-        char date[LAKE_DATE_LEN], name[256], where[128];
+        char date[LAKE_DATE_LEN], name[256], where[256];
         lake_date(b->dates[i].day_start, date);
         if (lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
             0) {
@@ -139,8 +139,17 @@ static int flush_buf(sink *s, pbuf *b)
             return -1;
         }
         buf key = {0};
-        buf_printf(&key, "%s/date=%s/%s", table, date, name);
-        snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
+        if (s->kinds[b->topic]->partitioning == LAKE_PART_YEAR) {
+            int year = atoi(date);
+            buf_printf(&key, "%s/year=%04d/%s", table, year, name);
+            snprintf(where, sizeof(where),
+                     "CAST(%s AS DATE) >= DATE '%04d-01-01' AND CAST(%s AS DATE) < DATE "
+                     "'%04d-01-01'",
+                     tcol, year, tcol, year + 1);
+        } else {
+            buf_printf(&key, "%s/date=%s/%s", table, date, name);
+            snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
+        }
         int64_t rows = 0;
         int64_t t0 = mono_ns();
         if (put_date(s, b, key.data, name, where, &rows) != 0) {
@@ -236,7 +245,7 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, "date=", 5) != 0)
+        if (strncmp(e->d_name, "date=", 5) != 0 && strncmp(e->d_name, "year=", 5) != 0)
             continue;
         char pdir[PATH_MAX + 300];
         snprintf(pdir, sizeof(pdir), "%s/%s", tdir, e->d_name);
@@ -285,9 +294,15 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
     }
 }
 
-static void note_date(pbuf *b, int64_t ts, int64_t offset)
+/* The start of the partition period (day or year) holding ts, for table t. */
+static int64_t period_start(const lake_table *t, int64_t ts)
 {
-    int64_t day = lake_day_start(ts);
+    return t->partitioning == LAKE_PART_YEAR ? lake_year_start(ts) : lake_day_start(ts);
+}
+
+static void note_date(pbuf *b, const lake_table *t, int64_t ts, int64_t offset)
+{
+    int64_t day = period_start(t, ts);
     for (size_t i = 0; i < b->ndates; i++)
         if (b->dates[i].day_start == day)
             return;
@@ -320,7 +335,7 @@ static void add_record(sink *s, const kafka_msg *m)
     }
     /* A record of a new date when the date table is full: write out first. */
     if (b->ndates == MAX_DATES) {
-        int64_t day = lake_day_start(ts);
+        int64_t day = period_start(s->kinds[t], ts);
         size_t i = 0;
         while (i < b->ndates && b->dates[i].day_start != day)
             i++;
@@ -337,7 +352,7 @@ static void add_record(sink *s, const kafka_msg *m)
         s->failed = 1;
         return;
     }
-    note_date(b, ts, m->offset);
+    note_date(b, s->kinds[t], ts, m->offset);
     if (!b->opened)
         b->opened = mono_ns();
     if (engine_batch_rows(b->batch) >= s->roll_rows)

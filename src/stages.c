@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bar.h"
+#include "replay_ingest.h"
 #include "lakepath.h"
 #include "util.h"
 
@@ -175,6 +176,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
         out->topics[out->ntopics++] = topic_names[2 * i + 1];
     }
     out->topics[out->ntopics++] = TOPIC_ALERTS;
+    out->topics[out->ntopics++] = TOPIC_INDEX_DAILY;
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include "bar.h"
 #include "json.h"
+#include "replay.h"
 #include "tick.h"
 #include "util.h"
 
@@ -168,11 +169,43 @@ out:
     return rc;
 }
 
+static const engine_column index_daily_columns[] = {
+    {"index", ENGINE_VARCHAR},    {"date", ENGINE_DATE},         {"open", ENGINE_DOUBLE},
+    {"high", ENGINE_DOUBLE},      {"low", ENGINE_DOUBLE},        {"close", ENGINE_DOUBLE},
+    {"adj_close", ENGINE_DOUBLE}, {"volume", ENGINE_BIGINT},     {"close_usd", ENGINE_DOUBLE},
+    {"region", ENGINE_VARCHAR},   {"exchange", ENGINE_VARCHAR},  {"currency", ENGINE_VARCHAR}};
+static const engine_table index_daily_schema = {
+    "index_daily", index_daily_columns,
+    sizeof(index_daily_columns) / sizeof(index_daily_columns[0]), "\"index\", date"};
+
+static int decode_index_daily(const void *value, size_t len, lake_row *row, char *errstr,
+                              size_t errstr_size)
+{
+    index_daily d;
+    if (index_daily_decode_json(value, len, &d, errstr, errstr_size) != 0)
+        return -1;
+    put_str(row, 0, d.index, 0);
+    row->values[1].i = d.date_ns;
+    row->values[2].d = d.open;
+    row->values[3].d = d.high;
+    row->values[4].d = d.low;
+    row->values[5].d = d.close;
+    row->values[6].d = d.has_adj_close ? d.adj_close : NAN;
+    row->values[7].i = d.has_volume ? d.volume : ENGINE_NULL_INT;
+    row->values[8].d = d.has_close_usd ? d.close_usd : NAN;
+    put_str(row, 9, d.region, 1);
+    put_str(row, 10, d.exchange, 1);
+    put_str(row, 11, d.currency, 1);
+    row->time_ns = d.date_ns;
+    return 0;
+}
+
 static const lake_table tables[] = {
-    {"trades", 0, &trade_schema, "ts", decode_trade},
-    {"bars.", 1, &bar_schema, "window_start", decode_bar},
-    {"indicators.", 1, &indicator_schema, "window_start", decode_indicators},
-    {"alerts", 0, &alert_schema, "ts", decode_alert},
+    {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE},
+    {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE},
+    {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE},
+    {"alerts", 0, &alert_schema, "ts", decode_alert, LAKE_PART_DATE},
+    {"index.daily", 0, &index_daily_schema, "date", decode_index_daily, LAKE_PART_YEAR},
 };
 
 const lake_table *lake_table_for(const char *topic)

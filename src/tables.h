@@ -23,13 +23,20 @@ typedef struct lake_row {
     char strings[LAKE_ROW_MAX_COLUMNS][64];
 } lake_row;
 
+/* How a table's rows are split into Hive partitions by their time. */
+typedef enum {
+    LAKE_PART_DATE, /* date=YYYY-MM-DD, the UTC day (the default: high-volume tables) */
+    LAKE_PART_YEAR  /* year=YYYY: daily data, so a partition is not one tiny file a day */
+} lake_partitioning;
+
 typedef struct lake_table {
     const char *topic;          /* logical topic ("trades"), or a prefix ("bars.") */
     int topic_is_prefix;        /* 1: every topic starting with topic */
     const engine_table *schema; /* columns and sort order */
-    const char *time_column;    /* the column whose UTC date is the partition */
+    const char *time_column;    /* the column whose UTC date or year is the partition */
     /* Decodes one record; 0, or -1 with errstr. */
     int (*decode)(const void *value, size_t len, lake_row *row, char *errstr, size_t errstr_size);
+    lake_partitioning partitioning;
 } lake_table;
 
 /* The table for a logical topic name (without any --topic-prefix), or NULL. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# ingest --source csv: the HSI sample lands its 5,692 rows in index.daily,
-# enriched with exchange and currency; a messy trades file delivers every good
+# ingest --source csv: the HSI sample lands its 5,692 rows in index.daily and
+# then in the index_daily lake table (year partitions), enriched with exchange
+# and currency; a messy trades file delivers every good
 # row, reports every bad one as file:line, and exits 3; --strict stops at the
 # first bad row; --from/--to filter by date.
 . "$(dirname "$0")/lib.sh"
@@ -15,6 +16,24 @@ kcat -C -b "$BROKERS" -t "${pre}index.daily" -e -q >"$T/daily"
 assert_eq "$(wc -l <"$T/daily")" 5692 "index.daily records"
 assert_eq "$(grep -c '"exchange":"Hong Kong Stock Exchange","currency":"HKD"' "$T/daily")" 5692 "enriched rows"
 assert_eq "$(kcat -C -b "$BROKERS" -t "${pre}index.daily" -e -q -f '%k\n' | sort -u)" HSI "record keys"
+
+# The sink lands them in the index_daily table, partitioned by year.
+lake=$T/lake
+bg_start sink "$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$pre" --group "$(unique_name g)" \
+    --lake "$lake" --roll-interval 1s
+landed() {
+    [ -d "$lake/index_daily" ] && "$TICKLAKE" crawl --lake "$lake" >/dev/null &&
+        [ "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*) FROM index_daily" | tail -1)" = 5692 ]
+}
+wait_for 60 landed || fail "index_daily does not hold the 5,692 rows: $(cat "$T/sink.err" | tail -3)"
+bg_stop sink TERM
+q() { "$TICKLAKE" query --lake "$lake" --format csv "$1" | tail -1; }
+assert_eq "$(q "SELECT count(*) FROM index_daily WHERE exchange = 'Hong Kong Stock Exchange' AND currency = 'HKD'")" 5692 "enriched rows in the lake"
+assert_eq "$(q "SELECT count(DISTINCT date) FROM index_daily")" 5692 "distinct trading days"
+assert_eq "$(q "SELECT min(date) || ' ' || max(date) FROM index_daily")" "1986-12-31 2010-01-08" "date range"
+assert_eq "$(q "SELECT count(*) FROM index_daily WHERE year <> year(date)")" 0 "rows outside their year partition"
+years=$(find "$lake/index_daily" -maxdepth 1 -name 'year=*' | wc -l)
+assert_eq "$years" "$(q "SELECT count(DISTINCT year(date)) FROM index_daily")" "one partition per year"
 
 # --from/--to: 1987 only.
 pre2=$(unique_name y).

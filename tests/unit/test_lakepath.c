@@ -34,6 +34,13 @@ static void test_dates(void)
     CHECK(lake_parse_date("2261-12-31", &ns) == 0);
     CHECK_EQ_INT(lake_day_start(INT64_MIN), INT64_MIN);
     lake_date(INT64_MIN, d); /* must not overflow */
+    CHECK(lake_parse_date("1987-01-01", &ns) == 0);
+    int64_t y87 = ns;
+    CHECK(lake_parse_date("1987-12-31", &ns) == 0);
+    CHECK_EQ_INT(lake_year_start(ns + 3600LL * NS_PER_SEC), y87);
+    CHECK_EQ_INT(lake_year_start(y87), y87);
+    CHECK_EQ_INT(lake_year_start(y87 - 1) + 365LL * 86400 * NS_PER_SEC, y87);
+    CHECK_EQ_INT(lake_year_start(INT64_MIN), INT64_MIN);
 }
 
 static void test_names(void)
