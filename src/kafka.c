@@ -340,6 +340,25 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
     }
 }
 
+/* A producer from ticklake's defaults and the user's options, with delivery
+ * reports counted; fails if the cluster does not answer in time. */
+static kafka_producer *producer_with(const kafka_opts *o, const char *const *defaults,
+                                     char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    kafka_producer *p = calloc(1, sizeof(*p));
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    p->rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!p->rk || check_handle(p->rk, o, errstr, errstr_size) != 0) {
+        kafka_producer_free(p);
+        return NULL;
+    }
+    return p;
+}
+
 kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
                                    size_t errstr_size)
 {
@@ -364,41 +383,34 @@ kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, c
                                     "partitioner",
                                     "murmur2_random",
                                     NULL};
-    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return NULL;
-    kafka_producer *p = calloc(1, sizeof(*p));
-    rd_kafka_conf_set_opaque(conf, p);
-    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-    p->rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-    if (!p->rk || check_handle(p->rk, o, errstr, errstr_size) != 0) {
-        kafka_producer_free(p);
-        return NULL;
-    }
-    return p;
+    return producer_with(o, defaults, errstr, errstr_size);
 }
 
-static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic)
+/* The handle of topic, cached; *owned is set when the cache was full and the
+ * caller must destroy the handle after use. NULL on failure. */
+static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic, int *owned)
 {
+    *owned = 0;
     for (size_t i = 0; i < p->ntopics; i++)
         if (strcmp(rd_kafka_topic_name(p->topics[i]), topic) == 0)
             return p->topics[i];
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
     if (rkt && p->ntopics < PRODUCER_TOPICS)
         p->topics[p->ntopics++] = rkt;
+    else if (rkt)
+        *owned = 1;
     return rkt;
 }
 
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size)
 {
-    rd_kafka_topic_t *rkt = topic_handle(p, topic);
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
     if (!rkt)
         return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
                        rd_kafka_err2str(rd_kafka_last_error()));
-    int cached = p->ntopics > 0 && rkt == p->topics[p->ntopics - 1];
-    for (size_t i = 0; !cached && i < p->ntopics; i++)
-        cached = rkt == p->topics[i];
+    int rc = 0;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -406,25 +418,24 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add(&p->enqueued, 1);
-            if (!cached)
-                rd_kafka_topic_destroy(rkt);
-            return 0;
+            break;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            if (!cached)
-                rd_kafka_topic_destroy(rkt);
-            return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
-                           rd_kafka_err2str(err));
+            rc = set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                         rd_kafka_err2str(err));
+            break;
         }
         /* Local queue full: serve delivery reports to make room, then retry. */
         rd_kafka_poll(p->rk, 10);
         char fatal[256];
         if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal))) {
-            if (!cached)
-                rd_kafka_topic_destroy(rkt);
-            return set_err(errstr, errstr_size, "producer failed: %s", fatal);
+            rc = set_err(errstr, errstr_size, "producer failed: %s", fatal);
+            break;
         }
     }
+    if (owned)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
 }
 
 void kafka_producer_poll(kafka_producer *p, int timeout_ms)
@@ -534,17 +545,9 @@ kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_i
                                     "partitioner",
                                     "murmur2_random",
                                     NULL};
-    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
-    if (!conf)
+    kafka_producer *p = producer_with(o, defaults, errstr, errstr_size);
+    if (!p)
         return NULL;
-    kafka_producer *p = calloc(1, sizeof(*p));
-    rd_kafka_conf_set_opaque(conf, p);
-    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
-    p->rk = new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-    if (!p->rk || check_handle(p->rk, o, errstr, errstr_size) != 0) {
-        kafka_producer_free(p);
-        return NULL;
-    }
     /* Retriable errors (coordinator loading) are retried; the rest fail. */
     for (int attempt = 0;; attempt++) {
         rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, TXN_TIMEOUT_MS);
