@@ -151,8 +151,8 @@ int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t e
         goto out;
     }
     int64_t rev = 0;
-    if (json_get(o, "revision") && (json_get_int(o, "revision", &rev) != 0 || rev < 0 ||
-                                    rev > INT32_MAX)) {
+    if (json_get(o, "revision") &&
+        (json_get_int(o, "revision", &rev) != 0 || rev < 0 || rev > INT32_MAX)) {
         set_err(errstr, errstr_size, "field 'revision' is not a whole number >= 0");
         goto out;
     }

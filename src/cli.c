@@ -53,8 +53,7 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     return 2;
 }
 
-static int set_value(const cli_command *cmd, const cli_option *o, const char *name,
-                     const char *arg)
+static int set_value(const cli_command *cmd, const cli_option *o, const char *name, const char *arg)
 {
     switch (o->type) {
     case CLI_STRING:
@@ -62,8 +61,7 @@ static int set_value(const cli_command *cmd, const cli_option *o, const char *na
         return 0;
     case CLI_INT:
         if (parse_int64(arg, INT64_MIN, INT64_MAX, (int64_t *)o->target) != 0)
-            return cli_usage_error(cmd, "option '%s' expects a whole number, not '%s'", name,
-                                   arg);
+            return cli_usage_error(cmd, "option '%s' expects a whole number, not '%s'", name, arg);
         return 0;
     case CLI_DOUBLE: {
         char *end;
@@ -75,8 +73,9 @@ static int set_value(const cli_command *cmd, const cli_option *o, const char *na
     }
     case CLI_DURATION:
         if (parse_duration(arg, (int64_t *)o->target) != 0)
-            return cli_usage_error(cmd, "option '%s' expects a duration like 30s, 500ms or 2m, "
-                                        "not '%s'",
+            return cli_usage_error(cmd,
+                                   "option '%s' expects a duration like 30s, 500ms or 2m, "
+                                   "not '%s'",
                                    name, arg);
         return 0;
     case CLI_LIST: {

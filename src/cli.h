@@ -36,7 +36,10 @@ typedef struct cli_option {
     const char *help;
 } cli_option;
 
-#define CLI_OPT_END {0, NULL, CLI_END, NULL, NULL, NULL}
+#define CLI_OPT_END                                                                                \
+    {                                                                                              \
+        0, NULL, CLI_END, NULL, NULL, NULL                                                         \
+    }
 
 typedef struct cli_command {
     const char *name;
@@ -53,7 +56,7 @@ typedef struct cli_command {
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, size_t max_pos,
               size_t *npos);
 
-#define CLI_PARSE(cmd, argc, argv, pos, max_pos, npos)                                            \
+#define CLI_PARSE(cmd, argc, argv, pos, max_pos, npos)                                             \
     do {                                                                                           \
         int cli_rc_ = cli_parse((cmd), (argc), (argv), (pos), (max_pos), (npos));                  \
         if (cli_rc_)                                                                               \
@@ -73,8 +76,9 @@ typedef struct cli_kafka {
     cli_list props;
 } cli_kafka;
 #define CLI_KAFKA_OPTIONS(k)                                                                       \
-    {'b', "brokers", CLI_STRING, &(k)->brokers, "LIST",                                            \
-     "Kafka bootstrap brokers host:port[,...] (default: $TICKLAKE_BROKERS)"},                      \
+    {'b',        "brokers",                                                                        \
+     CLI_STRING, &(k)->brokers,                                                                    \
+     "LIST",     "Kafka bootstrap brokers host:port[,...] (default: $TICKLAKE_BROKERS)"},          \
     {                                                                                              \
         'X', NULL, CLI_LIST, &(k)->props, "KEY=VALUE",                                             \
             "any librdkafka property, e.g. -X security.protocol=ssl (repeatable)"                  \

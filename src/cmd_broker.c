@@ -13,12 +13,12 @@ int cmd_broker(int argc, char **argv)
 {
     int64_t nbrokers = 1, partitions = 4;
     int verbose = 0, quiet = 0;
-    const cli_option options[] = {
-        {0, "brokers-count", CLI_INT, &nbrokers, "N", "number of brokers in the cluster (default 1)"},
-        {0, "partitions", CLI_INT, &partitions, "N",
-         "partitions of the standard topics it creates (default 4)"},
-        CLI_LOG_OPTIONS(&verbose, &quiet),
-        CLI_OPT_END};
+    const cli_option options[] = {{0, "brokers-count", CLI_INT, &nbrokers, "N",
+                                   "number of brokers in the cluster (default 1)"},
+                                  {0, "partitions", CLI_INT, &partitions, "N",
+                                   "partitions of the standard topics it creates (default 4)"},
+                                  CLI_LOG_OPTIONS(&verbose, &quiet),
+                                  CLI_OPT_END};
     const cli_command cmd = {
         "broker", "ticklake broker [options]",
         "Starts librdkafka's mock cluster on loopback, creates the standard topics,\n"

@@ -47,8 +47,7 @@ int cmd_ingest(int argc, char **argv)
         CLI_KAFKA_OPTIONS(&o.kafka),
         {0, "source", CLI_STRING, &source, "sim|csv", "where ticks come from (default sim)"},
         STAGE_INGEST_OPTIONS(&o),
-        {0, "format", CLI_STRING, &format, "FMT",
-         "csv: auto (default), index-daily or trades"},
+        {0, "format", CLI_STRING, &format, "FMT", "csv: auto (default), index-daily or trades"},
         {0, "index-info", CLI_STRING, &info, "FILE",
          "csv: region, exchange and currency per index (default indexInfo.csv beside FILE)"},
         {0, "map", CLI_LIST, &maps, "FIELD=COL,...",
@@ -158,8 +157,7 @@ int cmd_ingest(int argc, char **argv)
             status = EXIT_BAD_ROWS;
     } else {
         fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed\n",
-                (long long)j->res.generated, (long long)j->res.delivered,
-                (long long)j->res.failed);
+                (long long)j->res.generated, (long long)j->res.delivered, (long long)j->res.failed);
     }
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);

@@ -97,18 +97,17 @@ int cmd_run(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     int64_t status_every = 5 * NS_PER_SEC;
-    const cli_option options[] = {
-        CLI_KAFKA_OPTIONS(&o.kafka),
-        STAGE_SINK_OPTIONS(&o),
-        STAGE_INGEST_OPTIONS(&o),
-        STAGE_PROCESS_OPTIONS(&o),
-        STAGE_TOPIC_OPTIONS(&o),
-        {'d', "duration", CLI_DURATION, &o.duration, "DUR",
-         "stop by itself after this long (default: until Ctrl-C)"},
-        {0, "status-interval", CLI_DURATION, &status_every, "DUR",
-         "how often to print the status line (default 5s)"},
-        CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
-        CLI_OPT_END};
+    const cli_option options[] = {CLI_KAFKA_OPTIONS(&o.kafka),
+                                  STAGE_SINK_OPTIONS(&o),
+                                  STAGE_INGEST_OPTIONS(&o),
+                                  STAGE_PROCESS_OPTIONS(&o),
+                                  STAGE_TOPIC_OPTIONS(&o),
+                                  {'d', "duration", CLI_DURATION, &o.duration, "DUR",
+                                   "stop by itself after this long (default: until Ctrl-C)"},
+                                  {0, "status-interval", CLI_DURATION, &status_every, "DUR",
+                                   "how often to print the status line (default 5s)"},
+                                  CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
+                                  CLI_OPT_END};
     const cli_command cmd = {
         "run", "ticklake run [options]",
         "Runs the whole pipeline: the market simulator publishes trades to Kafka,\n"

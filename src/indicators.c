@@ -43,8 +43,7 @@ int ind_config_check(const ind_config *c, char *errstr, size_t errstr_size)
             return set_err(errstr, errstr_size, "indicator periods must be between 2 and %d",
                            IND_MAX_WINDOW - 1);
     if (!(c->z_threshold > 0) || !(c->volume_ratio > 0) || !(c->trades_ratio > 0) ||
-        !(c->gap_pct > 0) ||
-        !(c->bb_k > 0) || c->stale_after_ns <= 0)
+        !(c->gap_pct > 0) || !(c->bb_k > 0) || c->stale_after_ns <= 0)
         return set_err(errstr, errstr_size, "alert thresholds must be positive");
     return 0;
 }
@@ -52,10 +51,14 @@ int ind_config_check(const ind_config *c, char *errstr, size_t errstr_size)
 const char *alert_kind_name(alert_kind k)
 {
     switch (k) {
-    case ALERT_PRICE_MOVE: return "price_move";
-    case ALERT_VOLUME_SPIKE: return "volume_spike";
-    case ALERT_GAP: return "gap";
-    case ALERT_STALE: return "stale";
+    case ALERT_PRICE_MOVE:
+        return "price_move";
+    case ALERT_VOLUME_SPIKE:
+        return "volume_spike";
+    case ALERT_GAP:
+        return "gap";
+    case ALERT_STALE:
+        return "stale";
     }
     return "unknown";
 }
@@ -98,8 +101,7 @@ static void make_alert(alert *a, const bar *b, alert_kind kind, double value, do
     a->trigger = *b;
 }
 
-int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
-               alert *alerts)
+int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out, alert *alerts)
 {
     int nalerts = 0;
     int have_prev = s->n > 0;

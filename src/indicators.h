@@ -11,9 +11,9 @@
  * z-score (log return over the volatility of the previous returns) reaches
  * z_threshold; a volume spike of volume_ratio times the mean volume of the
  * previous bars (with the trade count also trades_ratio times its mean, so
- * one block trade is not a spike of activity); a gap between the previous close and this open of gap_pct;
- * and (ind_check_stale) a symbol with no bar for stale_after of event time.
- * Memory per state is bounded by the longest window. Pure: no I/O. */
+ * one block trade is not a spike of activity); a gap between the previous close and this open of
+ * gap_pct; and (ind_check_stale) a symbol with no bar for stale_after of event time. Memory per
+ * state is bounded by the longest window. Pure: no I/O. */
 #ifndef TICKLAKE_INDICATORS_H
 #define TICKLAKE_INDICATORS_H
 
@@ -34,9 +34,9 @@ typedef struct ind_config {
     int bb_period;                  /* 20 */
     double bb_k;                    /* 2 */
     /* Alerts. */
-    double z_threshold;              /* |z| of a bar's log return, 5 */
-    double volume_ratio;             /* volume over its rolling mean, 8 */
-    double trades_ratio;             /* ...and its trade count over their rolling mean, 3 */
+    double z_threshold;     /* |z| of a bar's log return, 5 */
+    double volume_ratio;    /* volume over its rolling mean, 8 */
+    double trades_ratio;    /* ...and its trade count over their rolling mean, 3 */
     int volume_window;      /* bars in the volume baseline, 20 */
     double gap_pct;         /* |open / previous close - 1| in percent, 2 */
     int64_t stale_after_ns; /* no bar for this long, 60 s */

@@ -9,8 +9,8 @@
 
 #define FLUSH_TIMEOUT_MS 30000
 
-int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
-               ingest_result *res, char *errstr, size_t errstr_size)
+int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, ingest_result *res,
+               char *errstr, size_t errstr_size)
 {
     memset(res, 0, sizeof(*res));
     const char *topic = cfg->topic ? cfg->topic : TOPIC_TRADES;

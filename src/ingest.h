@@ -28,7 +28,7 @@ typedef struct ingest_result {
 /* Publishes simulated trades (key = symbol) until count is reached or
  * ctl->stop is set, then flushes. Returns 0 only if every generated trade was
  * delivered; -1 with errstr otherwise. res is filled in both cases. */
-int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
-               ingest_result *res, char *errstr, size_t errstr_size);
+int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, ingest_result *res,
+               char *errstr, size_t errstr_size);
 
 #endif

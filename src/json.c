@@ -52,15 +52,14 @@ static void *arena_alloc(json_doc *doc, size_t n)
 
 static int fail(parser *ps, const char *what)
 {
-    set_err(ps->errstr, ps->errstr_size, "invalid JSON at byte %zu: %s", (size_t)(ps->p - ps->start),
-            what);
+    set_err(ps->errstr, ps->errstr_size, "invalid JSON at byte %zu: %s",
+            (size_t)(ps->p - ps->start), what);
     return -1;
 }
 
 static void skip_ws(parser *ps)
 {
-    while (ps->p < ps->end &&
-           (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
         ps->p++;
 }
 
@@ -156,14 +155,30 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
         }
         q++;
         switch (*q) {
-        case '"': o[n++] = '"'; break;
-        case '\\': o[n++] = '\\'; break;
-        case '/': o[n++] = '/'; break;
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
+        case '"':
+            o[n++] = '"';
+            break;
+        case '\\':
+            o[n++] = '\\';
+            break;
+        case '/':
+            o[n++] = '/';
+            break;
+        case 'b':
+            o[n++] = '\b';
+            break;
+        case 'f':
+            o[n++] = '\f';
+            break;
+        case 'n':
+            o[n++] = '\n';
+            break;
+        case 'r':
+            o[n++] = '\r';
+            break;
+        case 't':
+            o[n++] = '\t';
+            break;
         case 'u': {
             unsigned cp;
             if (ps->p - q < 5 || hex4(q + 1, &cp) != 0) {
@@ -325,13 +340,27 @@ static int parse_value(parser *ps, json_value **out)
         return fail(ps, "out of memory");
     *out = v;
     switch (*ps->p) {
-    case '{': v->type = JSON_OBJECT; return parse_container(ps, v, 1);
-    case '[': v->type = JSON_ARRAY; return parse_container(ps, v, 0);
-    case '"': v->type = JSON_STRING; return parse_string(ps, &v->str, &v->len);
-    case 't': v->type = JSON_TRUE; return literal(ps, "true");
-    case 'f': v->type = JSON_FALSE; return literal(ps, "false");
-    case 'n': v->type = JSON_NULL; return literal(ps, "null");
-    default: v->type = JSON_NUMBER; return parse_number(ps, v);
+    case '{':
+        v->type = JSON_OBJECT;
+        return parse_container(ps, v, 1);
+    case '[':
+        v->type = JSON_ARRAY;
+        return parse_container(ps, v, 0);
+    case '"':
+        v->type = JSON_STRING;
+        return parse_string(ps, &v->str, &v->len);
+    case 't':
+        v->type = JSON_TRUE;
+        return literal(ps, "true");
+    case 'f':
+        v->type = JSON_FALSE;
+        return literal(ps, "false");
+    case 'n':
+        v->type = JSON_NULL;
+        return literal(ps, "null");
+    default:
+        v->type = JSON_NUMBER;
+        return parse_number(ps, v);
     }
 }
 
@@ -342,7 +371,11 @@ json_doc *json_parse(const char *text, size_t len, char *errstr, size_t errstr_s
         set_err(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    parser ps = {.p = text, .start = text, .end = text + len, .doc = doc, .errstr = errstr,
+    parser ps = {.p = text,
+                 .start = text,
+                 .end = text + len,
+                 .doc = doc,
+                 .errstr = errstr,
                  .errstr_size = errstr_size};
     if (!text || parse_value(&ps, &doc->root) != 0) {
         if (!text)

@@ -16,8 +16,10 @@
 /* librdkafka syslog levels to ours. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
 {
-    int ours = level <= 3 ? LOG_LVL_ERROR : level <= 5 ? LOG_LVL_WARN : level == 6 ? LOG_LVL_INFO
-                                                                                   : LOG_LVL_DEBUG;
+    int ours = level <= 3   ? LOG_LVL_ERROR
+               : level <= 5 ? LOG_LVL_WARN
+               : level == 6 ? LOG_LVL_INFO
+                            : LOG_LVL_DEBUG;
     /* -X applies to every client a command makes; a consumer property on a
      * producer (or the reverse) is expected, not worth a warning. */
     if (strcmp(fac, "CONFWARN") == 0 &&
@@ -220,8 +222,8 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
                 LOG_WARN("kafka: '%s' did not create topics (%s); relying on auto-creation",
                          o->brokers, rd_kafka_event_error_string(ev));
             } else {
-                rc = set_err(errstr, errstr_size, "unable to create topics on '%s': %s",
-                             o->brokers, rd_kafka_event_error_string(ev));
+                rc = set_err(errstr, errstr_size, "unable to create topics on '%s': %s", o->brokers,
+                             rd_kafka_event_error_string(ev));
             }
         } else {
             const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
@@ -342,8 +344,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
 
 /* A producer from ticklake's defaults and the user's options, with delivery
  * reports counted; fails if the cluster does not answer in time. */
-static kafka_producer *producer_with(const kafka_opts *o, const char *const *defaults,
-                                     char *errstr, size_t errstr_size)
+static kafka_producer *producer_with(const kafka_opts *o, const char *const *defaults, char *errstr,
+                                     size_t errstr_size)
 {
     rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
     if (!conf)
@@ -412,10 +414,10 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
                        rd_kafka_err2str(rd_kafka_last_error()));
     int rc = 0;
     for (;;) {
-        rd_kafka_resp_err_t err = rd_kafka_producev(
-            p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_KEY((void *)key, key_len), RD_KAFKA_V_VALUE((void *)value, value_len),
-            RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err =
+            rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_KEY((void *)key, key_len),
+                              RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add(&p->enqueued, 1);
             break;
@@ -569,8 +571,7 @@ kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_i
 
 int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
 {
-    return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr,
-                      errstr_size);
+    return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr, errstr_size);
 }
 
 int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp *tps, size_t n,
@@ -629,7 +630,6 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
 }
 
 /* ---- consumer -------------------------------------------------------------- */
-
 
 static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
 {
@@ -745,9 +745,9 @@ int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *e
             rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
             set_err(errstr, errstr_size, "consumer failed: %s", reason);
         } else {
-            LOG_WARN("kafka consumer: %s%s%s [%d]: %s",
-                     rm->rkt ? "topic '" : "", rm->rkt ? rd_kafka_topic_name(rm->rkt) : "",
-                     rm->rkt ? "'" : "", (int)rm->partition, rd_kafka_message_errstr(rm));
+            LOG_WARN("kafka consumer: %s%s%s [%d]: %s", rm->rkt ? "topic '" : "",
+                     rm->rkt ? rd_kafka_topic_name(rm->rkt) : "", rm->rkt ? "'" : "",
+                     (int)rm->partition, rd_kafka_message_errstr(rm));
         }
         rd_kafka_message_destroy(rm);
         return fatal ? -1 : 0;
@@ -840,8 +840,8 @@ int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int tim
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const rd_kafka_topic_partition_t *e = &l->elems[i];
         tps[i].offset = e->offset >= 0 ? e->offset : -1;
-        size_t m = e->metadata_size < KAFKA_METADATA_MAX - 1 ? e->metadata_size
-                                                             : KAFKA_METADATA_MAX - 1;
+        size_t m =
+            e->metadata_size < KAFKA_METADATA_MAX - 1 ? e->metadata_size : KAFKA_METADATA_MAX - 1;
         if (e->metadata && m)
             memcpy(tps[i].metadata, e->metadata, m);
         tps[i].metadata[e->metadata ? m : 0] = '\0';
@@ -888,8 +888,8 @@ int kafka_consumer_caught_up(kafka_consumer *c, int timeout_ms)
     rd_kafka_topic_partition_list_destroy(committed);
     for (int i = 0; caught_up && i < a->cnt; i++) {
         int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition,
-                                             &lo, &hi, timeout_ms) != 0) {
+        if (rd_kafka_query_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
+                                             &hi, timeout_ms) != 0) {
             caught_up = 0;
             break;
         }

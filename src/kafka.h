@@ -16,10 +16,10 @@ struct kafka_tp;
 /* Connection options shared by every client. The strings are borrowed: they
  * must outlive every client made from the options. */
 typedef struct kafka_opts {
-    const char *brokers;     /* bootstrap list "host:port,..." */
+    const char *brokers;      /* bootstrap list "host:port,..." */
     const char *const *props; /* "key=value" librdkafka properties (-X) */
     size_t nprops;
-    int connect_timeout_ms;  /* how long a new client waits for the cluster; 0: 8000 */
+    int connect_timeout_ms;        /* how long a new client waits for the cluster; 0: 8000 */
     const char *group_instance_id; /* consumers: static group membership (KIP-345); NULL none */
 } kafka_opts;
 
@@ -32,7 +32,6 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
  * embedded broker) it falls back to the broker's auto-creation. */
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size);
-
 
 /* ---- embedded broker (librdkafka's mock cluster) ------------------------- */
 
@@ -116,8 +115,8 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
 struct kafka_tp {
     const char *topic;
     int32_t partition;
-    int64_t offset;                      /* for commits: the next offset to read */
-    char metadata[KAFKA_METADATA_MAX];   /* committed with the offset ("" for none) */
+    int64_t offset;                    /* for commits: the next offset to read */
+    char metadata[KAFKA_METADATA_MAX]; /* committed with the offset ("" for none) */
 };
 typedef struct kafka_tp kafka_tp;
 

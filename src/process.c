@@ -137,8 +137,7 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
     char err[256];
     if (ensure_txn(p) != 0)
         return;
-    if (kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)) !=
-        0)
+    if (kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)) != 0)
         fail(p, "%s", err);
 }
 
@@ -512,8 +511,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         char txn_id[256];
         snprintf(txn_id, sizeof(txn_id), "%s%s-%s", prefix, group,
                  cfg->instance_id ? cfg->instance_id : "0");
-        p->prod = kafka_txn_producer_new(&cfg->kafka, "ticklake-process", txn_id, errstr,
-                                         errstr_size);
+        p->prod =
+            kafka_txn_producer_new(&cfg->kafka, "ticklake-process", txn_id, errstr, errstr_size);
         LOG_INFO("process: exactly-once, transactional id '%s'", txn_id);
     } else {
         if (cfg->eos == -1)
@@ -533,8 +532,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         goto out;
 
     int64_t commit_every = cfg->commit_interval_ns > 0 ? cfg->commit_interval_ns
-                           : p->eos                 ? 100 * 1000000LL
-                                                    : NS_PER_SEC;
+                           : p->eos                    ? 100 * 1000000LL
+                                                       : NS_PER_SEC;
     int64_t next_commit = mono_ns() + commit_every;
     int64_t next_drain_check = 0, next_idle_check = 0;
     int64_t logged_bad = 0;

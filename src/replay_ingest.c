@@ -162,12 +162,11 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
                 int64_t due = wall0 + (int64_t)((double)(ts - first_ts) / cfg->speed);
                 for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop);
                      now = mono_ns())
-                    kafka_producer_poll(p, (int)((due - now) / 1000000 > 100
-                                                     ? 100
-                                                     : (due - now) / 1000000 + 1));
+                    kafka_producer_poll(
+                        p, (int)((due - now) / 1000000 > 100 ? 100 : (due - now) / 1000000 + 1));
             }
-            if (kafka_produce(p, topic, key, strlen(key), rec.data, rec.len, errstr,
-                              errstr_size) != 0) {
+            if (kafka_produce(p, topic, key, strlen(key), rec.data, rec.len, errstr, errstr_size) !=
+                0) {
                 rc = -1;
                 break;
             }

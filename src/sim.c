@@ -15,16 +15,16 @@
 #define YEAR_SECONDS (252.0 * 6.5 * 3600.0)
 
 static const char *const well_known[] = {
-    "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "BRK.B", "AVGO", "JPM",
-    "LLY",  "V",    "UNH",  "XOM",  "MA",    "JNJ",  "PG",   "HD",    "COST", "MRK",
-    "ABBV", "CVX",  "CRM",  "BAC",  "NFLX",  "AMD",  "PEP",  "KO",    "TMO",  "WMT",
-    "ADBE", "LIN",  "MCD",  "DIS",  "CSCO",  "ABT",  "ACN",  "ORCL",  "INTC", "WFC",
-    "CMCSA", "VZ",  "DHR",  "TXN",  "PFE",   "NKE",  "QCOM", "IBM",   "INTU", "CAT"};
+    "AAPL",  "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "BRK.B", "AVGO", "JPM",
+    "LLY",   "V",    "UNH",  "XOM",  "MA",    "JNJ",  "PG",   "HD",    "COST", "MRK",
+    "ABBV",  "CVX",  "CRM",  "BAC",  "NFLX",  "AMD",  "PEP",  "KO",    "TMO",  "WMT",
+    "ADBE",  "LIN",  "MCD",  "DIS",  "CSCO",  "ABT",  "ACN",  "ORCL",  "INTC", "WFC",
+    "CMCSA", "VZ",   "DHR",  "TXN",  "PFE",   "NKE",  "QCOM", "IBM",   "INTU", "CAT"};
 
 typedef struct sym {
     char name[TICK_SYMBOL_MAX];
-    double mid;          /* continuous mid price */
-    double tick;         /* price increment */
+    double mid;            /* continuous mid price */
+    double tick;           /* price increment */
     double vol_per_sqrt_s; /* volatility per sqrt(second) */
     int64_t last_ts;
 } sym;

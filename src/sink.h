@@ -54,7 +54,8 @@ typedef struct sink_config {
     storage_options storage; /* S3 endpoint, region, addressing, retry budget; cancel is set by
                                 sink_run to ctl->stop */
     const char *group;       /* default GROUP_SINK */
-    const char *topics[SINK_MAX_TOPICS]; /* logical topics (trades, bars.*, ...), without the prefix */
+    const char
+        *topics[SINK_MAX_TOPICS]; /* logical topics (trades, bars.*, ...), without the prefix */
     size_t ntopics;
     const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
     int64_t roll_rows;        /* 0: 1,000,000 */

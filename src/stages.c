@@ -63,8 +63,9 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     out->sim.first_id = 1;
     if (o->scenario &&
         sim_scenario_parse(o->scenario, &out->sim.scenario, &out->sim.scenario_at) != 0)
-        return cli_usage_error(cmd, "--scenario expects flash-crash, volume-spike or halt, "
-                                    "optionally @SECONDS, not '%s'",
+        return cli_usage_error(cmd,
+                               "--scenario expects flash-crash, volume-spike or halt, "
+                               "optionally @SECONDS, not '%s'",
                                o->scenario);
     if (strcmp(o->rate, "max") == 0) {
         out->max_rate = 1;
@@ -79,12 +80,11 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     }
     if (o->start) {
         int64_t ns;
-        if (lake_parse_date(o->start, &ns) == 0 ||
-            parse_int64(o->start, 0, INT64_MAX, &ns) == 0)
+        if (lake_parse_date(o->start, &ns) == 0 || parse_int64(o->start, 0, INT64_MAX, &ns) == 0)
             out->sim.start_ns = ns;
         else
-            return cli_usage_error(cmd, "--start expects YYYY-MM-DD or ns since the epoch, not '%s'",
-                                   o->start);
+            return cli_usage_error(
+                cmd, "--start expects YYYY-MM-DD or ns since the epoch, not '%s'", o->start);
     } else {
         out->sim.start_ns = now_ns();
     }
@@ -123,8 +123,9 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int64_t iv;
         if (interval_parse(tok, &iv) != 0 || (86400 * NS_PER_SEC) % iv != 0 || iv < 1000000)
-            return cli_usage_error(cmd, "--intervals: '%s' is not an interval that divides a day "
-                                        "(e.g. 1s, 5s, 1m, 5m, 1h)",
+            return cli_usage_error(cmd,
+                                   "--intervals: '%s' is not an interval that divides a day "
+                                   "(e.g. 1s, 5s, 1m, 5m, 1h)",
                                    tok);
         for (size_t i = 0; i < out->nintervals; i++)
             if (out->intervals[i] == iv)

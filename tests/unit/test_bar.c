@@ -35,7 +35,7 @@ static void test_ohlcv_and_order(void)
     window_agg *w = window_agg_new(iv, 1, S / 2);
     sink out = {0};
     trade ts[] = {mk("A", 100, 10.0, 100, 5), mk("A", 300, 12.0, 50, 6),
-                  mk("A", 50, 9.0, 10, 7), /* earlier event time arrives later: the open */
+                  mk("A", 50, 9.0, 10, 7),   /* earlier event time arrives later: the open */
                   mk("A", 300, 11.0, 40, 4), /* same time as id 6, lower id */
                   mk("A", 900, 10.5, 200, 8)};
     for (size_t i = 0; i < 5; i++)
@@ -273,9 +273,17 @@ static void test_state_is_bounded(void)
 
 static void test_bar_json_round_trip(void)
 {
-    bar b = {.symbol = "AAPL", .interval_ns = 60 * S, .window_start = 1764115200LL * S,
-             .open = 1.5, .high = 2.25, .low = 1.25, .close = 2.0, .volume = 1000,
-             .turnover = 1750.5, .vwap = 1.7505, .trades = 12};
+    bar b = {.symbol = "AAPL",
+             .interval_ns = 60 * S,
+             .window_start = 1764115200LL * S,
+             .open = 1.5,
+             .high = 2.25,
+             .low = 1.25,
+             .close = 2.0,
+             .volume = 1000,
+             .turnover = 1750.5,
+             .vwap = 1.7505,
+             .trades = 12};
     buf out = {0};
     bar_encode_json(&b, &out);
     CHECK(strstr(out.data, "\"interval\":\"1m\"") != NULL);
@@ -331,5 +339,6 @@ static void test_intervals(void)
 
 TEST_MAIN(TEST(test_ohlcv_and_order), TEST(test_tie_break_by_id),
           TEST(test_closes_when_watermark_passes_end), TEST(test_lateness_and_late_drop),
-          TEST(test_min_open_offset_with_lateness), TEST(test_late_update_policy), TEST(test_matches_batch_computation),
-          TEST(test_state_is_bounded), TEST(test_bar_json_round_trip), TEST(test_intervals))
+          TEST(test_min_open_offset_with_lateness), TEST(test_late_update_policy),
+          TEST(test_matches_batch_computation), TEST(test_state_is_bounded),
+          TEST(test_bar_json_round_trip), TEST(test_intervals))

@@ -8,9 +8,15 @@
 
 static bar mkbar(int i, double open, double close, int64_t volume)
 {
-    bar b = {.symbol = "X", .interval_ns = S, .window_start = (int64_t)i * S, .open = open,
-             .high = fmax(open, close), .low = fmin(open, close), .close = close,
-             .volume = volume, .trades = 1};
+    bar b = {.symbol = "X",
+             .interval_ns = S,
+             .window_start = (int64_t)i * S,
+             .open = open,
+             .high = fmax(open, close),
+             .low = fmin(open, close),
+             .close = close,
+             .volume = volume,
+             .trades = 1};
     b.vwap = close;
     return b;
 }
@@ -151,16 +157,21 @@ static void test_json(void)
 {
     ind_config c;
     ind_config_default(&c);
-    ind_values v = {.sma = {1.5, NAN}, .ema = {NAN, NAN}, .rsi = 55, .volatility = NAN,
-                    .bb_mid = NAN, .bb_upper = NAN, .bb_lower = NAN};
+    ind_values v = {.sma = {1.5, NAN},
+                    .ema = {NAN, NAN},
+                    .rsi = 55,
+                    .volatility = NAN,
+                    .bb_mid = NAN,
+                    .bb_upper = NAN,
+                    .bb_lower = NAN};
     bar b = mkbar(3, 1, 2, 10);
     buf out = {0};
     ind_encode_json(&b, &c, &v, &out);
     CHECK(strstr(out.data, "\"sma_20\":1.5,\"sma_50\":null") != NULL);
     CHECK(strstr(out.data, "\"rsi\":55") != NULL);
     buf_reset(&out);
-    alert a = {.symbol = "X", .kind = ALERT_GAP, .ts = 5, .value = 2.5, .threshold = 2,
-               .trigger = b};
+    alert a = {
+        .symbol = "X", .kind = ALERT_GAP, .ts = 5, .value = 2.5, .threshold = 2, .trigger = b};
     alert_encode_json(&a, &out);
     CHECK(strstr(out.data, "\"kind\":\"gap\"") != NULL);
     CHECK(strstr(out.data, "\"bar\":{\"symbol\":\"X\"") != NULL);

@@ -44,8 +44,8 @@ static void test_unicode_escapes(void)
 
 static void test_errors_say_where(void)
 {
-    const char *bad[] = {"", "{", "{\"a\":}", "[1,]", "tru", "01", "\"abc", "{\"a\" 1}",
-                         "1 2", "\"\\x\"", "-", "1.", "1e", "[\"\x01\"]"};
+    const char *bad[] = {"",          "{",   "{\"a\":}", "[1,]", "tru", "01", "\"abc",
+                         "{\"a\" 1}", "1 2", "\"\\x\"",  "-",    "1.",  "1e", "[\"\x01\"]"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         char err[256] = "";
         json_doc *d = json_parse(bad[i], strlen(bad[i]), err, sizeof(err));
@@ -131,7 +131,8 @@ static void test_string_escaping_round_trip(void)
     buf_put_json_str(&b, s, sizeof(s) - 1);
     json_doc *d = parse(b.data);
     CHECK(d != NULL);
-    CHECK(d && json_root(d)->len == sizeof(s) - 1 && memcmp(json_root(d)->str, s, sizeof(s) - 1) == 0);
+    CHECK(d && json_root(d)->len == sizeof(s) - 1 &&
+          memcmp(json_root(d)->str, s, sizeof(s) - 1) == 0);
     json_doc_free(d);
     buf_release(&b);
 }

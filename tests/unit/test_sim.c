@@ -6,8 +6,11 @@
 
 static sim *mk(uint64_t seed, int nsym)
 {
-    sim_config c = {.seed = seed, .nsymbols = nsym, .start_ns = 1764115200LL * NS_PER_SEC,
-                    .rate = 1000, .first_id = 1};
+    sim_config c = {.seed = seed,
+                    .nsymbols = nsym,
+                    .start_ns = 1764115200LL * NS_PER_SEC,
+                    .rate = 1000,
+                    .first_id = 1};
     char err[128];
     return sim_new(&c, err, sizeof(err));
 }

@@ -4,8 +4,13 @@
 
 static void test_round_trip(void)
 {
-    trade t = {.symbol = "BRK.B", .ts = 1764115200123456789LL, .price = 412.37, .size = 300,
-               .id = 77, .venue = "XSIM", .source = "sim"};
+    trade t = {.symbol = "BRK.B",
+               .ts = 1764115200123456789LL,
+               .price = 412.37,
+               .size = 300,
+               .id = 77,
+               .venue = "XSIM",
+               .source = "sim"};
     buf b = {0};
     trade_encode_json(&t, &b);
     CHECK_EQ_STR(b.data, "{\"symbol\":\"BRK.B\",\"ts\":1764115200123456789,\"price\":412.37,"
@@ -39,8 +44,7 @@ static void test_rejects_bad_records(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         trade t;
         char err[256] = "";
-        CHECK(trade_decode_json(cases[i].json, strlen(cases[i].json), &t, err, sizeof(err)) ==
-              -1);
+        CHECK(trade_decode_json(cases[i].json, strlen(cases[i].json), &t, err, sizeof(err)) == -1);
         if (!strstr(err, cases[i].needle))
             fprintf(stderr, "  case %zu: '%s' lacks '%s'\n", i, err, cases[i].needle);
         CHECK(strstr(err, cases[i].needle) != NULL);

@@ -16,7 +16,7 @@ static int tl_test_failed_checks;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);            \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);             \
             tl_test_failed_checks++;                                                               \
         }                                                                                          \
     } while (0)
@@ -44,7 +44,7 @@ static int tl_test_failed_checks;
 #define CHECK_NEAR(a, b, rel)                                                                      \
     do {                                                                                           \
         double tl_a = (a), tl_b = (b);                                                             \
-        if (fabs(tl_a - tl_b) > (rel) * fmax(fabs(tl_a), fabs(tl_b))) {                            \
+        if (fabs(tl_a - tl_b) > (rel)*fmax(fabs(tl_a), fabs(tl_b))) {                              \
             fprintf(stderr, "  %s:%d: %s ~ %s failed: %.17g vs %.17g\n", __FILE__, __LINE__, #a,   \
                     #b, tl_a, tl_b);                                                               \
             tl_test_failed_checks++;                                                               \
@@ -56,7 +56,10 @@ struct tl_test {
     void (*fn)(void);
 };
 
-#define TEST(fn) {#fn, fn}
+#define TEST(fn)                                                                                   \
+    {                                                                                              \
+#fn, fn                                                                                    \
+    }
 
 #define TEST_MAIN(...)                                                                             \
     int main(void)                                                                                 \
