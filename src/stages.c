@@ -167,6 +167,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->roll_rows = o->roll_rows;
     out->roll_interval_ns = o->roll_interval;
     out->topics[out->ntopics++] = TOPIC_TRADES;
+    out->topics[out->ntopics++] = TOPIC_QUOTES;
     for (size_t i = 0; i < pc.nintervals; i++) {
         char name[32];
         interval_name(pc.intervals[i], name, sizeof(name));
