@@ -9,14 +9,15 @@
 
 #define FLUSH_TIMEOUT_MS 30000
 
-int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
-               ingest_result *res, char *errstr, size_t errstr_size)
+int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, ingest_result *res,
+               char *errstr, size_t errstr_size)
 {
     memset(res, 0, sizeof(*res));
     const char *topic = cfg->topic ? cfg->topic : TOPIC_TRADES;
-    const char *topics[] = {topic};
-    if (kafka_ensure_topics(&cfg->kafka, topics, 1, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0)
+    const char *qtopic = cfg->quotes_topic ? cfg->quotes_topic : TOPIC_QUOTES;
+    const char *topics[] = {topic, qtopic};
+    if (kafka_ensure_topics(&cfg->kafka, topics, cfg->sim.quote_ratio > 0 ? 2 : 1, cfg->partitions,
+                            cfg->replication, errstr, errstr_size) != 0)
         return -1;
     sim *s = sim_new(&cfg->sim, errstr, errstr_size);
     if (!s)
@@ -31,13 +32,16 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     int rc = 0;
     int64_t wall0 = mono_ns();
     int64_t last_delivered = 0;
-    trade t;
+    sim_tick t;
     while (!atomic_load(&ctl->stop) && (cfg->count == 0 || res->generated < cfg->count)) {
-        sim_next(s, &t);
+        sim_next_tick(s, &t);
+        int is_quote = t.kind == SIM_QUOTE;
+        int64_t ts = is_quote ? t.u.quote.ts : t.u.trade.ts;
+        const char *sym = is_quote ? t.u.quote.symbol : t.u.trade.symbol;
         if (!cfg->max_rate) {
             /* Real time: hold each trade until its event time comes round. */
             double speed = cfg->speed > 0 ? cfg->speed : 1.0;
-            int64_t due = wall0 + (int64_t)((double)(t.ts - cfg->sim.start_ns) / speed);
+            int64_t due = wall0 + (int64_t)((double)(ts - cfg->sim.start_ns) / speed);
             for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop); now = mono_ns()) {
                 int64_t wait_ms = (due - now) / 1000000;
                 kafka_producer_poll(p, wait_ms > 100 ? 100 : (int)wait_ms);
@@ -48,13 +52,17 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
                 break;
         }
         buf_reset(&rec);
-        trade_encode_json(&t, &rec);
-        if (kafka_produce(p, topic, t.symbol, strlen(t.symbol), rec.data, rec.len, errstr,
+        if (is_quote)
+            quote_encode(&t.u.quote, cfg->encoding, &rec);
+        else
+            trade_encode(&t.u.trade, cfg->encoding, &rec);
+        if (kafka_produce(p, is_quote ? qtopic : topic, sym, strlen(sym), rec.data, rec.len, errstr,
                           errstr_size) != 0) {
             rc = -1;
             break;
         }
         res->generated++;
+        res->quotes += is_quote;
         if ((res->generated & 1023) == 0) {
             kafka_producer_poll(p, 0);
             int64_t d = kafka_producer_delivered(p);
@@ -74,10 +82,11 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     if (rc == 0 && res->delivered != res->generated)
-        rc = set_err(errstr, errstr_size, "%lld of %lld trades not delivered",
+        rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",
                      (long long)(res->generated - res->delivered), (long long)res->generated);
-    LOG_INFO("ingest: %lld trades generated, %lld delivered, %lld failed",
-             (long long)res->generated, (long long)res->delivered, (long long)res->failed);
+    LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed",
+             (long long)res->generated, (long long)res->quotes, (long long)res->delivered,
+             (long long)res->failed);
     buf_release(&rec);
     kafka_producer_free(p);
     sim_free(s);

@@ -19,6 +19,9 @@ typedef struct stage_opts {
     const char *rate;  /* number or "max" */
     const char *start; /* YYYY-MM-DD, or ns since the epoch; default now */
     const char *scenario;
+    const char *encoding; /* json or binary */
+    const char *quotes;   /* quotes per trade */
+    const char *session;  /* trading session length (U-shaped arrivals), or 0 */
     /* process */
     const char *intervals;
     int64_t lateness;
@@ -56,6 +59,10 @@ void stage_opts_init(stage_opts *o);
         {0, "count", CLI_INT, &(o)->count, "N", "stop after N ticks (default: no limit)"},         \
         {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                 \
          "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},        \
+        {0, "encoding", CLI_STRING, &(o)->encoding, "json|binary",                                 \
+         "record encoding of ticks (default json; docs/DATA.md)"},                                 \
+        {0, "quotes", CLI_STRING, &(o)->quotes, "RATIO",                                           \
+         "quotes per trade on average, to the quotes topic (default 0: trades only)"},             \
     {                                                                                              \
         0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
             "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"             \
@@ -101,7 +108,7 @@ void stage_opts_init(stage_opts *o);
 /* Each fills a stage configuration from o; 0, or 2 after a usage error.
  * The configurations borrow strings from o. */
 int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
-                        char topic[160]);
+                        char topic[160], char quotes_topic[160]);
 int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out);
 int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
                       char topic_names[][64]);
