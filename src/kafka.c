@@ -438,6 +438,61 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
     return rc;
 }
 
+int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
+                        char *errstr, size_t errstr_size)
+{
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    enum { CHUNK = 512 };
+    rd_kafka_message_t msgs[CHUNK];
+    int rc = 0;
+    for (size_t done = 0; done < n && rc == 0;) {
+        int cnt = (int)(n - done < CHUNK ? n - done : CHUNK);
+        memset(msgs, 0, sizeof(msgs[0]) * (size_t)cnt);
+        for (int i = 0; i < cnt; i++) {
+            const kafka_rec *r = &recs[done + (size_t)i];
+            msgs[i].key = (void *)r->key;
+            msgs[i].key_len = r->key_len;
+            msgs[i].payload = (void *)r->value;
+            msgs[i].len = r->value_len;
+        }
+        done += (size_t)cnt;
+        while (cnt > 0 && rc == 0) {
+            int ok =
+                rd_kafka_produce_batch(rkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, msgs, cnt);
+            atomic_fetch_add(&p->enqueued, ok);
+            if (ok == cnt)
+                break;
+            /* Local queue full: keep the records that were not enqueued, in
+             * order, serve delivery reports to make room, then retry them.
+             * Room is only made by reports, served on this thread, so once
+             * the queue is full every later record of the call fails too and
+             * the order of records is kept. */
+            int m = 0;
+            for (int i = 0; i < cnt && rc == 0; i++) {
+                if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                    continue;
+                if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                    rc = set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                                 rd_kafka_err2str(msgs[i].err));
+                msgs[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+                msgs[m++] = msgs[i];
+            }
+            cnt = m;
+            rd_kafka_poll(p->rk, 10);
+            char fatal[256];
+            if (rc == 0 && rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal)))
+                rc = set_err(errstr, errstr_size, "producer failed: %s", fatal);
+        }
+    }
+    if (owned)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
 void kafka_producer_poll(kafka_producer *p, int timeout_ms)
 {
     rd_kafka_poll(p->rk, timeout_ms);

@@ -14,8 +14,9 @@ static const engine_column trade_columns[] = {
     {"symbol", ENGINE_VARCHAR}, {"ts", ENGINE_TIMESTAMP_NS}, {"price", ENGINE_DOUBLE},
     {"size", ENGINE_BIGINT},    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},
     {"source", ENGINE_VARCHAR}};
-static const engine_table trade_schema = {
-    "trades", trade_columns, sizeof(trade_columns) / sizeof(trade_columns[0]), "symbol, ts, id"};
+static const engine_table trade_schema = {"trades", trade_columns,
+                                          sizeof(trade_columns) / sizeof(trade_columns[0]),
+                                          "symbol, ts, id"};
 
 static const engine_column bar_columns[] = {
     {"symbol", ENGINE_VARCHAR}, {"window_start", ENGINE_TIMESTAMP_NS},
@@ -104,12 +105,10 @@ static int decode_bar(const void *value, size_t len, lake_row *row, char *errstr
 }
 
 static const engine_column indicator_columns[] = {
-    {"symbol", ENGINE_VARCHAR},    {"window_start", ENGINE_TIMESTAMP_NS},
-    {"close", ENGINE_DOUBLE},      {"sma_20", ENGINE_DOUBLE},
-    {"sma_50", ENGINE_DOUBLE},     {"ema_12", ENGINE_DOUBLE},
-    {"ema_26", ENGINE_DOUBLE},     {"rsi", ENGINE_DOUBLE},
-    {"volatility", ENGINE_DOUBLE}, {"bb_mid", ENGINE_DOUBLE},
-    {"bb_upper", ENGINE_DOUBLE},   {"bb_lower", ENGINE_DOUBLE}};
+    {"symbol", ENGINE_VARCHAR},   {"window_start", ENGINE_TIMESTAMP_NS}, {"close", ENGINE_DOUBLE},
+    {"sma_20", ENGINE_DOUBLE},    {"sma_50", ENGINE_DOUBLE},             {"ema_12", ENGINE_DOUBLE},
+    {"ema_26", ENGINE_DOUBLE},    {"rsi", ENGINE_DOUBLE},                {"volatility", ENGINE_DOUBLE},
+    {"bb_mid", ENGINE_DOUBLE},    {"bb_upper", ENGINE_DOUBLE},           {"bb_lower", ENGINE_DOUBLE}};
 static const engine_table indicator_schema = {
     "indicators", indicator_columns, sizeof(indicator_columns) / sizeof(indicator_columns[0]),
     "symbol, window_start"};
@@ -120,8 +119,9 @@ static const engine_column alert_columns[] = {
     {"threshold", ENGINE_DOUBLE},       {"bar_interval", ENGINE_VARCHAR},
     {"bar_start", ENGINE_TIMESTAMP_NS}, {"bar_open", ENGINE_DOUBLE},
     {"bar_close", ENGINE_DOUBLE},       {"bar_volume", ENGINE_BIGINT}};
-static const engine_table alert_schema = {
-    "alerts", alert_columns, sizeof(alert_columns) / sizeof(alert_columns[0]), "ts, symbol"};
+static const engine_table alert_schema = {"alerts", alert_columns,
+                                          sizeof(alert_columns) / sizeof(alert_columns[0]),
+                                          "ts, symbol"};
 
 /* A number member, NaN when null or absent (indicators not yet defined). */
 static double num_or_nan(const json_value *o, const char *key)
@@ -146,7 +146,7 @@ static int decode_indicators(const void *value, size_t len, lake_row *row, char 
     }
     put_str(row, 0, sym, 0);
     row->values[1].i = ws;
-    static const char *const names[] = {"close", "sma_20",     "sma_50", "ema_12",   "ema_26",
+    static const char *const names[] = {"close", "sma_20",     "sma_50", "ema_12", "ema_26",
                                         "rsi",   "volatility", "bb_mid", "bb_upper", "bb_lower"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         row->values[2 + i].d = num_or_nan(o, names[i]);
@@ -196,10 +196,10 @@ out:
 }
 
 static const engine_column index_daily_columns[] = {
-    {"index", ENGINE_VARCHAR},    {"date", ENGINE_DATE},        {"open", ENGINE_DOUBLE},
-    {"high", ENGINE_DOUBLE},      {"low", ENGINE_DOUBLE},       {"close", ENGINE_DOUBLE},
-    {"adj_close", ENGINE_DOUBLE}, {"volume", ENGINE_BIGINT},    {"close_usd", ENGINE_DOUBLE},
-    {"region", ENGINE_VARCHAR},   {"exchange", ENGINE_VARCHAR}, {"currency", ENGINE_VARCHAR}};
+    {"index", ENGINE_VARCHAR},    {"date", ENGINE_DATE},         {"open", ENGINE_DOUBLE},
+    {"high", ENGINE_DOUBLE},      {"low", ENGINE_DOUBLE},        {"close", ENGINE_DOUBLE},
+    {"adj_close", ENGINE_DOUBLE}, {"volume", ENGINE_BIGINT},     {"close_usd", ENGINE_DOUBLE},
+    {"region", ENGINE_VARCHAR},   {"exchange", ENGINE_VARCHAR},  {"currency", ENGINE_VARCHAR}};
 static const engine_table index_daily_schema = {
     "index_daily", index_daily_columns,
     sizeof(index_daily_columns) / sizeof(index_daily_columns[0]), "\"index\", date"};
