@@ -75,6 +75,9 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
                                    o->quotes);
         out->sim.quote_ratio = q;
     }
+    if (o->session < 0 || (o->session > 0 && o->session < NS_PER_SEC))
+        return cli_usage_error(cmd, "--session must be 0 (flat) or at least 1s");
+    out->sim.session_ns = o->session;
     if (o->scenario &&
         sim_scenario_parse(o->scenario, &out->sim.scenario, &out->sim.scenario_at) != 0)
         return cli_usage_error(cmd, "--scenario expects flash-crash, volume-spike or halt, "

@@ -21,7 +21,7 @@ typedef struct stage_opts {
     const char *scenario;
     const char *encoding; /* json or binary */
     const char *quotes;   /* quotes per trade */
-    const char *session;  /* trading session length (U-shaped arrivals), or 0 */
+    int64_t session;      /* trading session length, ns (U-shaped arrivals); 0: flat */
     /* process */
     const char *intervals;
     int64_t lateness;
@@ -63,6 +63,8 @@ void stage_opts_init(stage_opts *o);
          "record encoding of ticks (default json; docs/DATA.md)"},                                 \
         {0, "quotes", CLI_STRING, &(o)->quotes, "RATIO",                                           \
          "quotes per trade on average, to the quotes topic (default 0: trades only)"},             \
+        {0, "session", CLI_DURATION, &(o)->session, "DUR",                                         \
+         "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},       \
     {                                                                                              \
         0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
             "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"             \
