@@ -39,6 +39,14 @@ done
 assert_eq "$same" 8 "partitions of trades and quotes equal byte for byte for the same seed"
 assert_ge "$differs" 1 "partitions that differ for another seed"
 
+# CSV replay writes binary trades too.
+printf 'symbol,timestamp,price,size\nCSV1,2026-01-05T10:00:00Z,10.5,100\n' >"$T/t.csv"
+r=$(unique_name r).
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$r" --source csv --encoding binary \
+    "$T/t.csv" 2>/dev/null
+csv_bytes=$(kcat -C -b "$BROKERS" -t "${r}trades" -e -q -c 1 -f '%s' | od -An -tx1 | tr -d ' \n')
+assert_eq "${csv_bytes:0:6}" b70154 "a replayed trade in the binary encoding"
+
 # ---- JSON and binary: the same bars, the same lake -------------------------
 j=$(unique_name j). k=$(unique_name k).
 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$j" --rate max --count 30000 \
