@@ -69,10 +69,12 @@ typedef struct kafka_rec {
     size_t value_len;
 } kafka_rec;
 
-/* Enqueues n records to topic in order, each partitioned by its key as
- * kafka_produce does, with one librdkafka call per 512 records
- * (rd_kafka_produce_batch); keys and values are copied. Waits for room when
- * the local queue is full. */
+/* Enqueues n records to topic, each partitioned by its key as kafka_produce
+ * does (murmur2; the topic's partition count is asked once per producer) and
+ * in order within a partition: the records are grouped by partition and each
+ * group goes in with rd_kafka_produce_batch calls of up to 512 records, which
+ * append under one lock. Keys and values are copied. Waits for room when the
+ * local queue is full. */
 int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
                         char *errstr, size_t errstr_size);
 
