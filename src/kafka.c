@@ -321,7 +321,7 @@ struct kafka_producer {
     rd_kafka_t *rk;
     /* Topic handles by name, so producing does not look the topic up each time. */
     rd_kafka_topic_t *topics[PRODUCER_TOPICS];
-    int32_t nparts[PRODUCER_TOPICS]; /* partition count of each, for batches; 0 unknown */
+    int32_t nparts[PRODUCER_TOPICS]; /* partition count of each, for batches; <= 0 unknown */
     size_t ntopics;
     atomic_llong delivered, failed, enqueued;
     char first_error[256];
@@ -447,6 +447,8 @@ static int32_t topic_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
         i++;
     if (i < p->ntopics && p->nparts[i] > 0)
         return p->nparts[i];
+    if (i < p->ntopics && p->nparts[i] <= -3)
+        return -1; /* asked three times in vain: the partitioner places records */
     const struct rd_kafka_metadata *md = NULL;
     int32_t n = -1;
     if (rd_kafka_metadata(p->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -455,8 +457,10 @@ static int32_t topic_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
         n = md->topics[0].partition_cnt;
     if (md)
         rd_kafka_metadata_destroy(md);
-    if (i < p->ntopics && n > 0)
-        p->nparts[i] = n;
+    if (i < p->ntopics)
+        p->nparts[i] = n > 0 ? n : p->nparts[i] - 1;
+    LOG_DEBUG("kafka: '%s' has %d partitions%s", rd_kafka_topic_name(rkt), (int)n,
+              n > 0 ? "" : " (unknown: the partitioner places this batch)");
     return n;
 }
 
