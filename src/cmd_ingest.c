@@ -15,7 +15,7 @@
 typedef struct ingest_job {
     ingest_config cfg;
     replay_ingest_config rcfg;
-    char topic[160];
+    char topic[160], quotes_topic[160];
     stage_control ctl;
     pipeline_stats st;
     ingest_result res;
@@ -89,7 +89,7 @@ int cmd_ingest(int argc, char **argv)
         return cli_usage_error(&cmd, "files are for --source csv");
 
     ingest_job *j = calloc(1, sizeof(*j));
-    int rc = stage_ingest_config(&cmd, &o, &j->cfg, j->topic);
+    int rc = stage_ingest_config(&cmd, &o, &j->cfg, j->topic, j->quotes_topic);
     if (rc) {
         free(j);
         return rc;
@@ -111,6 +111,7 @@ int cmd_ingest(int argc, char **argv)
         r->progress = !no_progress && isatty(STDERR_FILENO);
         r->partitions = j->cfg.partitions;
         r->replication = j->cfg.replication;
+        r->encoding = j->cfg.encoding;
         r->opts.first_id = 1;
         char err[512];
         if (replay_format_parse(format, &r->opts.format) != 0)
@@ -156,8 +157,9 @@ int cmd_ingest(int argc, char **argv)
         if (status == 0 && j->rres.bad > 0)
             status = EXIT_BAD_ROWS;
     } else {
-        fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed\n",
-                (long long)j->res.generated, (long long)j->res.delivered, (long long)j->res.failed);
+        fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed (%lld quotes)\n",
+                (long long)j->res.generated, (long long)j->res.delivered,
+                (long long)j->res.failed, (long long)j->res.quotes);
     }
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);

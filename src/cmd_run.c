@@ -21,7 +21,7 @@
 
 typedef struct run_job {
     ingest_config icfg;
-    char trades_topic[160];
+    char trades_topic[160], quotes_topic[160];
     process_config pcfg;
     sink_config scfg;
     char topic_names[SINK_TOPIC_NAMES][64];
@@ -123,7 +123,7 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error(&cmd, "--status-interval must be positive");
 
     run_job *j = calloc(1, sizeof(*j));
-    int rc = stage_ingest_config(&cmd, &o, &j->icfg, j->trades_topic);
+    int rc = stage_ingest_config(&cmd, &o, &j->icfg, j->trades_topic, j->quotes_topic);
     if (!rc)
         rc = stage_process_config(&cmd, &o, &j->pcfg);
     if (!rc)

@@ -323,6 +323,7 @@ struct kafka_producer {
     rd_kafka_t *rk;
     /* Topic handles by name, so producing does not look the topic up each time. */
     rd_kafka_topic_t *topics[PRODUCER_TOPICS];
+    int32_t nparts[PRODUCER_TOPICS]; /* partition count of each, for batches; <= 0 unknown */
     size_t ntopics;
     atomic_llong delivered, failed, enqueued;
     char first_error[256];
@@ -435,6 +436,130 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
             break;
         }
     }
+    if (owned)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+/* The partition count of a cached topic (asked once), or -1. */
+static int32_t topic_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
+{
+    size_t i = 0;
+    while (i < p->ntopics && p->topics[i] != rkt)
+        i++;
+    if (i < p->ntopics && p->nparts[i] > 0)
+        return p->nparts[i];
+    if (i < p->ntopics && p->nparts[i] <= -3)
+        return -1; /* asked three times in vain: the partitioner places records */
+    const struct rd_kafka_metadata *md = NULL;
+    int32_t n = -1;
+    if (rd_kafka_metadata(p->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topics[0].partition_cnt > 0)
+        n = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (i < p->ntopics)
+        p->nparts[i] = n > 0 ? n : p->nparts[i] - 1;
+    LOG_DEBUG("kafka: '%s' has %d partitions%s", rd_kafka_topic_name(rkt), (int)n,
+              n > 0 ? "" : " (unknown: the partitioner places this batch)");
+    return n;
+}
+
+/* Enqueues msgs[0..cnt) to one partition (or RD_KAFKA_PARTITION_UA), in
+ * order. When the local queue is full it keeps the records that were not
+ * enqueued, in order, serves delivery reports to make room, and retries them.
+ * Room is only made by reports, served on this thread, so once the queue is
+ * full every later record of the call fails too and the order is kept. */
+static int send_msgs(kafka_producer *p, rd_kafka_topic_t *rkt, int32_t partition,
+                     rd_kafka_message_t *msgs, int cnt, char *errstr, size_t errstr_size)
+{
+    while (cnt > 0) {
+        int ok = rd_kafka_produce_batch(rkt, partition, RD_KAFKA_MSG_F_COPY, msgs, cnt);
+        atomic_fetch_add(&p->enqueued, ok);
+        if (ok == cnt)
+            return 0;
+        int m = 0;
+        for (int i = 0; i < cnt; i++) {
+            if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                continue;
+            if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                return set_err(errstr, errstr_size, "unable to produce to '%s': %s",
+                               rd_kafka_topic_name(rkt), rd_kafka_err2str(msgs[i].err));
+            msgs[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            msgs[m++] = msgs[i];
+        }
+        cnt = m;
+        rd_kafka_poll(p->rk, 10);
+        char fatal[256];
+        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal)))
+            return set_err(errstr, errstr_size, "producer failed: %s", fatal);
+    }
+    return 0;
+}
+
+int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
+                        char *errstr, size_t errstr_size)
+{
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    /* Records grouped by partition (murmur2 of the key, as kafka_produce
+     * places them), so librdkafka appends each group under one lock; without
+     * the partition count, its partitioner places them one by one. */
+    int32_t nparts = topic_partitions(p, rkt);
+    size_t *order = NULL, *start = NULL;
+    if (nparts > 0) {
+        order = malloc(n * sizeof(*order));
+        start = calloc((size_t)nparts + 1, sizeof(*start));
+        int32_t *part = malloc(n * sizeof(*part));
+        if (!order || !start || !part) {
+            free(order);
+            free(start);
+            order = start = NULL;
+            nparts = -1;
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                part[i] = rd_kafka_msg_partitioner_murmur2_random(rkt, recs[i].key, recs[i].key_len,
+                                                                  nparts, NULL, NULL);
+                start[part[i] + 1]++;
+            }
+            for (int32_t k = 0; k < nparts; k++)
+                start[k + 1] += start[k];
+            size_t *fill = calloc((size_t)nparts, sizeof(*fill));
+            for (size_t i = 0; fill && i < n; i++)
+                order[start[part[i]] + fill[part[i]]++] = i;
+            if (!fill)
+                nparts = -1;
+            free(fill);
+        }
+        free(part);
+    }
+    enum { CHUNK = 512 };
+    rd_kafka_message_t msgs[CHUNK];
+    int rc = 0;
+    int32_t groups = nparts > 0 ? nparts : 1;
+    for (int32_t k = 0; k < groups && rc == 0; k++) {
+        size_t lo = nparts > 0 ? start[k] : 0, hi = nparts > 0 ? start[k + 1] : n;
+        int32_t partition = nparts > 0 ? k : RD_KAFKA_PARTITION_UA;
+        for (size_t done = lo; done < hi && rc == 0;) {
+            int cnt = (int)(hi - done < CHUNK ? hi - done : CHUNK);
+            memset(msgs, 0, sizeof(msgs[0]) * (size_t)cnt);
+            for (int i = 0; i < cnt; i++) {
+                const kafka_rec *r = &recs[nparts > 0 ? order[done + (size_t)i] : done + (size_t)i];
+                msgs[i].key = (void *)r->key;
+                msgs[i].key_len = r->key_len;
+                msgs[i].payload = (void *)r->value;
+                msgs[i].len = r->value_len;
+            }
+            done += (size_t)cnt;
+            rc = send_msgs(p, rkt, partition, msgs, cnt, errstr, errstr_size);
+        }
+    }
+    free(order);
+    free(start);
     if (owned)
         rd_kafka_topic_destroy(rkt);
     return rc;

@@ -60,6 +60,23 @@ kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, c
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size);
 
+/* One record of a batch: borrowed key and value. */
+typedef struct kafka_rec {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+} kafka_rec;
+
+/* Enqueues n records to topic, each partitioned by its key as kafka_produce
+ * does (murmur2; the topic's partition count is asked once per producer) and
+ * in order within a partition: the records are grouped by partition and each
+ * group goes in with rd_kafka_produce_batch calls of up to 512 records, which
+ * append under one lock. Keys and values are copied. Waits for room when the
+ * local queue is full. */
+int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
+                        char *errstr, size_t errstr_size);
+
 /* Serves delivery reports for up to timeout_ms. */
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);
 

@@ -407,7 +407,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t *logged_bad)
     char derr[256];
     ps->next_offset = m->offset + 1;
     ps->last_record = mono_ns();
-    if (trade_decode_json(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
+    if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
         if ((*logged_bad)++ < 100)
             LOG_WARN("process: bad record at '%s' [%d] offset %lld: %s", m->topic,
                      (int)m->partition, (long long)m->offset, derr);

@@ -150,7 +150,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
                 key = row.daily.index;
                 ts = row.daily.date_ns;
             } else {
-                trade_encode_json(&row.trade, &rec);
+                trade_encode(&row.trade, cfg->encoding, &rec);
                 topic = trades_topic;
                 key = row.trade.symbol;
                 ts = row.trade.ts;

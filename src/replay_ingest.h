@@ -12,6 +12,7 @@
 #include "kafka.h"
 #include "pipeline.h"
 #include "replay.h"
+#include "tick.h"
 
 #define TOPIC_INDEX_DAILY "index.daily"
 
@@ -26,6 +27,7 @@ typedef struct replay_ingest_config {
     int strict;            /* the first bad row is fatal */
     int progress;          /* draw a progress bar on stderr */
     int partitions, replication;
+    tick_encoding encoding; /* of trades (daily index bars are always JSON) */
 } replay_ingest_config;
 
 typedef struct replay_ingest_result {

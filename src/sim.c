@@ -27,6 +27,7 @@ typedef struct sym {
     double tick;           /* price increment */
     double vol_per_sqrt_s; /* volatility per sqrt(second) */
     int64_t last_ts;
+    int spread_ticks; /* the current quote's spread, with quotes on */
 } sym;
 
 struct sim {
@@ -104,6 +105,14 @@ sim *sim_new(const sim_config *cfg, char *errstr, size_t errstr_size)
         set_err(errstr, errstr_size, "rate must be a positive number");
         return NULL;
     }
+    if (!(cfg->quote_ratio >= 0) || !(cfg->quote_ratio <= 1000)) {
+        set_err(errstr, errstr_size, "quote ratio must be between 0 and 1000");
+        return NULL;
+    }
+    if (cfg->session_ns < 0 || (cfg->session_ns > 0 && cfg->session_ns < NS_PER_SEC)) {
+        set_err(errstr, errstr_size, "session must be 0 (none) or at least 1 s");
+        return NULL;
+    }
     sim *s = calloc(1, sizeof(*s));
     if (!s)
         goto oom;
@@ -131,6 +140,7 @@ sim *sim_new(const sim_config *cfg, char *errstr, size_t errstr_size)
         y->vol_per_sqrt_s = annual_vol / sqrt(YEAR_SECONDS);
         y->mid = round_to_tick(y->mid, y->tick);
         y->last_ts = cfg->start_ns;
+        y->spread_ticks = 2;
         /* Activity: a heavy-tailed spread, as in real markets. */
         total += pow(uniform(s), 2.5) + 0.02;
         s->cum_weight[i] = total;
@@ -237,9 +247,35 @@ static int apply_scenario(sim *s, int pick, double *size_mult)
     return pick;
 }
 
-void sim_next(sim *s, trade *out)
+double sim_intensity(double x)
 {
-    s->sim_time += -log(uniform(s)) / s->cfg.rate;
+    double u = 2.0 * x - 1.0;
+    return (1.0 + 3.0 * u * u) / 2.0;
+}
+
+/* The bid of a symbol's current spread around its mid. */
+static double bid_of(const sym *y)
+{
+    return round_to_tick(y->mid - y->spread_ticks * y->tick / 2.0, y->tick);
+}
+
+/* A size in round lots: 100 times 1 + an exponential of mean m. */
+static int64_t lots(sim *s, double m)
+{
+    return 100 * (int64_t)(1 + floor(-log(uniform(s)) * m));
+}
+
+void sim_next_tick(sim *s, sim_tick *out)
+{
+    double q = s->cfg.quote_ratio;
+    double rate = s->cfg.rate * (1.0 + q);
+    if (s->cfg.session_ns > 0) {
+        double session = (double)s->cfg.session_ns / 1e9;
+        rate *= sim_intensity(fmod(s->sim_time, session) / session);
+    }
+    s->sim_time += -log(uniform(s)) / rate;
+    /* No draw without quotes, so trade-only runs keep their sequence. */
+    int is_quote = q > 0 && uniform(s) * (1.0 + q) >= 1.0;
     int64_t ts = s->cfg.start_ns + (int64_t)(s->sim_time * 1e9);
     double size_mult;
     int pick = apply_scenario(s, pick_symbol(s), &size_mult);
@@ -255,28 +291,65 @@ void sim_next(sim *s, trade *out)
     if (y->mid < 0.05)
         y->mid = 0.05;
     y->last_ts = ts;
-    /* Trades print at the bid or the ask: half a spread of 1-3 ticks away. */
-    double half_spread = y->tick * (1 + (int)(uniform(s) * 3)) / 2.0;
-    double price = round_to_tick(y->mid + (uniform(s) < 0.5 ? -half_spread : half_spread), y->tick);
+    memset(out, 0, sizeof(*out));
+    if (is_quote) {
+        /* A new best bid and ask: 1-3 ticks apart around the mid. */
+        quote *o = &out->u.quote;
+        out->kind = SIM_QUOTE;
+        y->spread_ticks = 1 + (int)(uniform(s) * 3);
+        double bid = bid_of(y);
+        if (bid < y->tick)
+            bid = y->tick;
+        memcpy(o->symbol, y->name, sizeof(o->symbol));
+        o->ts = ts;
+        o->bid = bid;
+        o->ask = round_to_tick(bid + y->spread_ticks * y->tick, y->tick);
+        o->bid_size = lots(s, 3.0);
+        o->ask_size = lots(s, 3.0);
+        o->id = s->next_id++;
+        strlcpy_tl(o->venue, "XSIM", sizeof(o->venue));
+        strlcpy_tl(o->source, "sim", sizeof(o->source));
+        return;
+    }
+    double price;
+    if (q > 0) {
+        /* At the bid or the ask of the symbol's current spread. */
+        double bid = bid_of(y);
+        price = uniform(s) < 0.5 ? bid : round_to_tick(bid + y->spread_ticks * y->tick, y->tick);
+    } else {
+        /* Trades print at the bid or the ask: half a spread of 1-3 ticks away. */
+        double half_spread = y->tick * (1 + (int)(uniform(s) * 3)) / 2.0;
+        price = round_to_tick(y->mid + (uniform(s) < 0.5 ? -half_spread : half_spread), y->tick);
+    }
     if (price < y->tick)
         price = y->tick;
     /* Sizes: mostly round lots, some odd lots, a heavy tail. */
     int64_t size;
     double u = uniform(s);
     if (u < 0.6)
-        size = 100 * (int64_t)(1 + floor(-log(uniform(s)) * 2.0));
+        size = lots(s, 2.0);
     else if (u < 0.97)
         size = 1 + (int64_t)floor(uniform(s) * 99);
     else
         size = 100 * (int64_t)(10 + floor(-log(uniform(s)) * 40.0));
     size = (int64_t)((double)size * size_mult);
 
-    memset(out, 0, sizeof(*out));
-    memcpy(out->symbol, y->name, sizeof(out->symbol));
-    out->ts = ts;
-    out->price = price;
-    out->size = size;
-    out->id = s->next_id++;
-    strlcpy_tl(out->venue, "XSIM", sizeof(out->venue));
-    strlcpy_tl(out->source, "sim", sizeof(out->source));
+    trade *t = &out->u.trade;
+    out->kind = SIM_TRADE;
+    memcpy(t->symbol, y->name, sizeof(t->symbol));
+    t->ts = ts;
+    t->price = price;
+    t->size = size;
+    t->id = s->next_id++;
+    strlcpy_tl(t->venue, "XSIM", sizeof(t->venue));
+    strlcpy_tl(t->source, "sim", sizeof(t->source));
+}
+
+void sim_next(sim *s, trade *out)
+{
+    sim_tick t;
+    do
+        sim_next_tick(s, &t);
+    while (t.kind != SIM_TRADE);
+    *out = t.u.trade;
 }

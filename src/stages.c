@@ -19,6 +19,8 @@ void stage_opts_init(stage_opts *o)
     o->seed = 1;
     o->symbols = 50;
     o->rate = "10000";
+    o->encoding = "json";
+    o->quotes = "0";
     o->intervals = "1s,1m,5m";
     o->lateness = NS_PER_SEC;
     o->eos = "auto";
@@ -43,7 +45,7 @@ static int topic_settings(const cli_command *cmd, const stage_opts *o)
 }
 
 int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
-                        char topic[160])
+                        char topic[160], char quotes_topic[160])
 {
     memset(out, 0, sizeof(*out));
     cli_kafka_opts(&o->kafka, &out->kafka);
@@ -51,6 +53,8 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
         return 2;
     snprintf(topic, 160, "%s%s", o->topic_prefix, TOPIC_TRADES);
     out->topic = topic;
+    snprintf(quotes_topic, 160, "%s%s", o->topic_prefix, TOPIC_QUOTES);
+    out->quotes_topic = quotes_topic;
     out->partitions = (int)o->partitions;
     out->replication = (int)o->replication;
     if (o->symbols < 1 || o->symbols > SIM_MAX_SYMBOLS)
@@ -61,6 +65,19 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     out->sim.seed = (uint64_t)o->seed;
     out->sim.nsymbols = (int)o->symbols;
     out->sim.first_id = 1;
+    if (tick_encoding_parse(o->encoding, &out->encoding) != 0)
+        return cli_usage_error(cmd, "--encoding must be json or binary, not '%s'", o->encoding);
+    {
+        char *end;
+        double q = strtod(o->quotes, &end);
+        if (end == o->quotes || *end || !(q >= 0) || q > 1000)
+            return cli_usage_error(cmd, "--quotes must be a number from 0 to 1000, not '%s'",
+                                   o->quotes);
+        out->sim.quote_ratio = q;
+    }
+    if (o->session < 0 || (o->session > 0 && o->session < NS_PER_SEC))
+        return cli_usage_error(cmd, "--session must be 0 (flat) or at least 1s");
+    out->sim.session_ns = o->session;
     if (o->scenario &&
         sim_scenario_parse(o->scenario, &out->sim.scenario, &out->sim.scenario_at) != 0)
         return cli_usage_error(cmd,
@@ -168,6 +185,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->roll_rows = o->roll_rows;
     out->roll_interval_ns = o->roll_interval;
     out->topics[out->ntopics++] = TOPIC_TRADES;
+    out->topics[out->ntopics++] = TOPIC_QUOTES;
     for (size_t i = 0; i < pc.nintervals; i++) {
         char name[32];
         interval_name(pc.intervals[i], name, sizeof(name));

@@ -43,7 +43,7 @@ static int decode_trade(const void *value, size_t len, lake_row *row, char *errs
                         size_t errstr_size)
 {
     trade t;
-    if (trade_decode_json(value, len, &t, errstr, errstr_size) != 0)
+    if (trade_decode(value, len, &t, errstr, errstr_size) != 0)
         return -1;
     put_str(row, 0, t.symbol, 0);
     row->values[1].i = t.ts;
@@ -53,6 +53,32 @@ static int decode_trade(const void *value, size_t len, lake_row *row, char *errs
     put_str(row, 5, t.venue, 1);
     put_str(row, 6, t.source, 1);
     row->time_ns = t.ts;
+    return 0;
+}
+
+static const engine_column quote_columns[] = {
+    {"symbol", ENGINE_VARCHAR},  {"ts", ENGINE_TIMESTAMP_NS}, {"bid", ENGINE_DOUBLE},
+    {"bid_size", ENGINE_BIGINT}, {"ask", ENGINE_DOUBLE},      {"ask_size", ENGINE_BIGINT},
+    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},   {"source", ENGINE_VARCHAR}};
+static const engine_table quote_schema = {
+    "quotes", quote_columns, sizeof(quote_columns) / sizeof(quote_columns[0]), "symbol, ts, id"};
+
+static int decode_quote(const void *value, size_t len, lake_row *row, char *errstr,
+                        size_t errstr_size)
+{
+    quote q;
+    if (quote_decode(value, len, &q, errstr, errstr_size) != 0)
+        return -1;
+    put_str(row, 0, q.symbol, 0);
+    row->values[1].i = q.ts;
+    row->values[2].d = q.bid;
+    row->values[3].i = q.bid_size;
+    row->values[4].d = q.ask;
+    row->values[5].i = q.ask_size;
+    row->values[6].i = q.id;
+    put_str(row, 7, q.venue, 1);
+    put_str(row, 8, q.source, 1);
+    row->time_ns = q.ts;
     return 0;
 }
 
@@ -202,6 +228,7 @@ static int decode_index_daily(const void *value, size_t len, lake_row *row, char
 
 static const lake_table tables[] = {
     {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE},
+    {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE},
     {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE},
     {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE},
     {"alerts", 0, &alert_schema, "ts", decode_alert, LAKE_PART_DATE},

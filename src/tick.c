@@ -1,4 +1,4 @@
-/* tick.c - JSON encoding of trades; see tick.h. */
+/* tick.c - the JSON and binary encodings of trades and quotes; see tick.h. */
 #include "tick.h"
 
 #include <math.h>
@@ -85,4 +85,316 @@ int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size
 out:
     json_doc_free(doc);
     return rc;
+}
+
+/* ---- quotes (JSON) ------------------------------------------------------ */
+
+void quote_encode_json(const quote *q, buf *out)
+{
+    buf_puts(out, "{\"symbol\":");
+    buf_put_json_str(out, q->symbol, strlen(q->symbol));
+    buf_puts(out, ",\"ts\":");
+    buf_put_int64(out, q->ts);
+    buf_puts(out, ",\"bid\":");
+    buf_put_double(out, q->bid);
+    buf_puts(out, ",\"bid_size\":");
+    buf_put_int64(out, q->bid_size);
+    buf_puts(out, ",\"ask\":");
+    buf_put_double(out, q->ask);
+    buf_puts(out, ",\"ask_size\":");
+    buf_put_int64(out, q->ask_size);
+    buf_puts(out, ",\"id\":");
+    buf_put_int64(out, q->id);
+    if (q->venue[0]) {
+        buf_puts(out, ",\"venue\":");
+        buf_put_json_str(out, q->venue, strlen(q->venue));
+    }
+    if (q->source[0]) {
+        buf_puts(out, ",\"source\":");
+        buf_put_json_str(out, q->source, strlen(q->source));
+    }
+    buf_putc(out, '}');
+}
+
+int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size_t errstr_size)
+{
+    json_doc *doc = json_parse(data, len, errstr, errstr_size);
+    if (!doc)
+        return -1;
+    const json_value *o = json_root(doc);
+    int rc = -1;
+    memset(q, 0, sizeof(*q));
+    if (o->type != JSON_OBJECT) {
+        set_err(errstr, errstr_size, "quote is not a JSON object");
+        goto out;
+    }
+    if (copy_str(o, "symbol", q->symbol, sizeof(q->symbol), 1, errstr, errstr_size) ||
+        copy_str(o, "venue", q->venue, sizeof(q->venue), 0, errstr, errstr_size) ||
+        copy_str(o, "source", q->source, sizeof(q->source), 0, errstr, errstr_size))
+        goto out;
+    if (json_get_int(o, "ts", &q->ts) != 0) {
+        set_err(errstr, errstr_size, "field 'ts' missing or not an integer (ns since epoch)");
+        goto out;
+    }
+    if (json_get_num(o, "bid", &q->bid) != 0 || !isfinite(q->bid) || q->bid <= 0) {
+        set_err(errstr, errstr_size, "field 'bid' missing or not a positive number");
+        goto out;
+    }
+    if (json_get_int(o, "bid_size", &q->bid_size) != 0 || q->bid_size < 0) {
+        set_err(errstr, errstr_size, "field 'bid_size' missing or not an integer >= 0");
+        goto out;
+    }
+    if (json_get_num(o, "ask", &q->ask) != 0 || !isfinite(q->ask) || q->ask <= 0) {
+        set_err(errstr, errstr_size, "field 'ask' missing or not a positive number");
+        goto out;
+    }
+    if (json_get_int(o, "ask_size", &q->ask_size) != 0 || q->ask_size < 0) {
+        set_err(errstr, errstr_size, "field 'ask_size' missing or not an integer >= 0");
+        goto out;
+    }
+    if (json_get_int(o, "id", &q->id) != 0) {
+        set_err(errstr, errstr_size, "field 'id' missing or not an integer");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_doc_free(doc);
+    return rc;
+}
+
+/* ---- binary ------------------------------------------------------------- */
+
+int tick_encoding_parse(const char *s, tick_encoding *out)
+{
+    if (strcmp(s, "json") == 0)
+        *out = TICK_JSON;
+    else if (strcmp(s, "binary") == 0)
+        *out = TICK_BINARY;
+    else
+        return -1;
+    return 0;
+}
+
+int tick_is_binary(const void *data, size_t len)
+{
+    return len > 0 && ((const unsigned char *)data)[0] == TICK_BINARY_MAGIC;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static void put_i64(unsigned char *p, int64_t v)
+{
+    put_u64(p, (uint64_t)v);
+}
+
+static void put_f64(unsigned char *p, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof(v));
+    put_u64(p, v);
+}
+
+static int64_t get_i64(const unsigned char *p)
+{
+    return (int64_t)get_u64(p);
+}
+
+static double get_f64(const unsigned char *p)
+{
+    uint64_t v = get_u64(p);
+    double d;
+    memcpy(&d, &v, sizeof(d));
+    return d;
+}
+
+/* Writes the header and reserves room for the whole record; returns where the
+ * fixed fields start. */
+static unsigned char *put_header(buf *out, char kind, size_t fixed, const char *symbol,
+                                 const char *venue, const char *source, size_t *sl, size_t *vl,
+                                 size_t *rl)
+{
+    *sl = strnlen(symbol, TICK_SYMBOL_MAX - 1);
+    *vl = strnlen(venue, TICK_VENUE_MAX - 1);
+    *rl = strnlen(source, TICK_SOURCE_MAX - 1);
+    buf_reserve(out, fixed + *sl + *vl + *rl);
+    unsigned char *p = (unsigned char *)out->data + out->len;
+    p[0] = TICK_BINARY_MAGIC;
+    p[1] = TICK_BINARY_VERSION;
+    p[2] = (unsigned char)kind;
+    p[3] = (unsigned char)*sl;
+    p[4] = (unsigned char)*vl;
+    p[5] = (unsigned char)*rl;
+    p[6] = p[7] = 0;
+    return p;
+}
+
+static void put_strings(buf *out, unsigned char *p, size_t fixed, const char *symbol, size_t sl,
+                        const char *venue, size_t vl, const char *source, size_t rl)
+{
+    memcpy(p + fixed, symbol, sl);
+    memcpy(p + fixed + sl, venue, vl);
+    memcpy(p + fixed + sl + vl, source, rl);
+    out->len += fixed + sl + vl + rl;
+}
+
+void trade_encode_binary(const trade *t, buf *out)
+{
+    size_t sl, vl, rl;
+    unsigned char *p = put_header(out, TICK_BINARY_TRADE, TICK_BINARY_TRADE_FIXED, t->symbol,
+                                  t->venue, t->source, &sl, &vl, &rl);
+    put_i64(p + 8, t->ts);
+    put_f64(p + 16, t->price);
+    put_i64(p + 24, t->size);
+    put_i64(p + 32, t->id);
+    put_strings(out, p, TICK_BINARY_TRADE_FIXED, t->symbol, sl, t->venue, vl, t->source, rl);
+}
+
+void quote_encode_binary(const quote *q, buf *out)
+{
+    size_t sl, vl, rl;
+    unsigned char *p = put_header(out, TICK_BINARY_QUOTE, TICK_BINARY_QUOTE_FIXED, q->symbol,
+                                  q->venue, q->source, &sl, &vl, &rl);
+    put_i64(p + 8, q->ts);
+    put_f64(p + 16, q->bid);
+    put_i64(p + 24, q->bid_size);
+    put_f64(p + 32, q->ask);
+    put_i64(p + 40, q->ask_size);
+    put_i64(p + 48, q->id);
+    put_strings(out, p, TICK_BINARY_QUOTE_FIXED, q->symbol, sl, q->venue, vl, q->source, rl);
+}
+
+void trade_encode(const trade *t, tick_encoding enc, buf *out)
+{
+    if (enc == TICK_BINARY)
+        trade_encode_binary(t, out);
+    else
+        trade_encode_json(t, out);
+}
+
+void quote_encode(const quote *q, tick_encoding enc, buf *out)
+{
+    if (enc == TICK_BINARY)
+        quote_encode_binary(q, out);
+    else
+        quote_encode_json(q, out);
+}
+
+/* Copies one length-prefixed string out of a binary record. */
+static int get_str(const unsigned char *p, size_t n, char *dst, const char *name, char *errstr,
+                   size_t errstr_size)
+{
+    if (memchr(p, '\0', n))
+        return set_err(errstr, errstr_size, "binary record: %s holds a NUL byte", name);
+    memcpy(dst, p, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* Checks the header of a binary record of the wanted kind and its exact
+ * length, and copies its strings. */
+static int check_binary(const unsigned char *p, size_t len, char kind, size_t fixed, char *symbol,
+                        char *venue, char *source, char *errstr, size_t errstr_size)
+{
+    if (len < TICK_BINARY_HEADER)
+        return set_err(errstr, errstr_size,
+                       "binary record: %zu bytes, shorter than its %d-byte "
+                       "header",
+                       len, TICK_BINARY_HEADER);
+    if (p[0] != TICK_BINARY_MAGIC)
+        return set_err(errstr, errstr_size,
+                       "binary record: first byte 0x%02x is not the magic 0x%02x", p[0],
+                       TICK_BINARY_MAGIC);
+    if (p[1] != TICK_BINARY_VERSION)
+        return set_err(errstr, errstr_size,
+                       "binary record: version %u is not supported (this reader knows version %d)",
+                       p[1], TICK_BINARY_VERSION);
+    if (p[2] != (unsigned char)kind) {
+        const char *what = p[2] == TICK_BINARY_TRADE   ? "a trade"
+                           : p[2] == TICK_BINARY_QUOTE ? "a quote"
+                                                       : "of an unknown kind";
+        return set_err(errstr, errstr_size, "binary record: kind byte 0x%02x: %s, not %s", p[2],
+                       what, kind == TICK_BINARY_TRADE ? "a trade" : "a quote");
+    }
+    size_t sl = p[3], vl = p[4], rl = p[5];
+    if (sl < 1 || sl >= TICK_SYMBOL_MAX)
+        return set_err(errstr, errstr_size, "binary record: symbol length %zu not in 1..%d", sl,
+                       TICK_SYMBOL_MAX - 1);
+    if (vl >= TICK_VENUE_MAX || rl >= TICK_SOURCE_MAX)
+        return set_err(errstr, errstr_size,
+                       "binary record: venue or source length (%zu, %zu) over %d bytes", vl, rl,
+                       TICK_VENUE_MAX - 1);
+    if (p[6] || p[7])
+        return set_err(errstr, errstr_size, "binary record: reserved bytes 6-7 are not zero");
+    if (len != fixed + sl + vl + rl)
+        return set_err(errstr, errstr_size, "binary record: %zu bytes, expected %zu", len,
+                       fixed + sl + vl + rl);
+    if (get_str(p + fixed, sl, symbol, "symbol", errstr, errstr_size) ||
+        get_str(p + fixed + sl, vl, venue, "venue", errstr, errstr_size) ||
+        get_str(p + fixed + sl + vl, rl, source, "source", errstr, errstr_size))
+        return -1;
+    return 0;
+}
+
+int trade_decode_binary(const void *data, size_t len, trade *t, char *errstr, size_t errstr_size)
+{
+    const unsigned char *p = data;
+    memset(t, 0, sizeof(*t));
+    if (check_binary(p, len, TICK_BINARY_TRADE, TICK_BINARY_TRADE_FIXED, t->symbol, t->venue,
+                     t->source, errstr, errstr_size) != 0)
+        return -1;
+    t->ts = get_i64(p + 8);
+    t->price = get_f64(p + 16);
+    t->size = get_i64(p + 24);
+    t->id = get_i64(p + 32);
+    if (!isfinite(t->price) || t->price <= 0)
+        return set_err(errstr, errstr_size, "binary trade: price is not a positive number");
+    if (t->size <= 0)
+        return set_err(errstr, errstr_size, "binary trade: size is not a positive integer");
+    return 0;
+}
+
+int quote_decode_binary(const void *data, size_t len, quote *q, char *errstr, size_t errstr_size)
+{
+    const unsigned char *p = data;
+    memset(q, 0, sizeof(*q));
+    if (check_binary(p, len, TICK_BINARY_QUOTE, TICK_BINARY_QUOTE_FIXED, q->symbol, q->venue,
+                     q->source, errstr, errstr_size) != 0)
+        return -1;
+    q->ts = get_i64(p + 8);
+    q->bid = get_f64(p + 16);
+    q->bid_size = get_i64(p + 24);
+    q->ask = get_f64(p + 32);
+    q->ask_size = get_i64(p + 40);
+    q->id = get_i64(p + 48);
+    if (!isfinite(q->bid) || q->bid <= 0 || !isfinite(q->ask) || q->ask <= 0)
+        return set_err(errstr, errstr_size, "binary quote: bid or ask is not a positive number");
+    if (q->bid_size < 0 || q->ask_size < 0)
+        return set_err(errstr, errstr_size, "binary quote: bid_size or ask_size is negative");
+    return 0;
+}
+
+int trade_decode(const void *data, size_t len, trade *t, char *errstr, size_t errstr_size)
+{
+    if (tick_is_binary(data, len))
+        return trade_decode_binary(data, len, t, errstr, errstr_size);
+    return trade_decode_json(data, len, t, errstr, errstr_size);
+}
+
+int quote_decode(const void *data, size_t len, quote *q, char *errstr, size_t errstr_size)
+{
+    if (tick_is_binary(data, len))
+        return quote_decode_binary(data, len, q, errstr, errstr_size);
+    return quote_decode_json(data, len, q, errstr, errstr_size);
 }

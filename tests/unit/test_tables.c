@@ -6,6 +6,7 @@
 
 #include "engine.h"
 #include "tables.h"
+#include "tick.h"
 #include "testlib.h"
 
 static void test_lookup(void)
@@ -14,6 +15,8 @@ static void test_lookup(void)
     CHECK(lake_table_for("bars.1s") == lake_table_for("bars.5m"));
     CHECK(lake_table_for("indicators.1m") != NULL);
     CHECK(lake_table_for("alerts") != NULL);
+    CHECK(lake_table_for("quotes") != NULL);
+    CHECK_EQ_STR(lake_table_for("quotes")->schema->name, "quotes");
     CHECK(lake_table_for("nope") == NULL);
     CHECK_EQ_STR(lake_table_for("bars.1s")->time_column, "window_start");
 }
@@ -73,4 +76,51 @@ static void test_bad_records(void)
     CHECK_EQ_INT(row.values[9].i, 3);
 }
 
-TEST_MAIN(TEST(test_lookup), TEST(test_indicator_nulls_reach_the_lake), TEST(test_bad_records))
+/* Trades and quotes land from either encoding as the same row. */
+static void test_ticks_in_both_encodings(void)
+{
+    char err[256];
+    const lake_table *tt = lake_table_for("trades"), *qt = lake_table_for("quotes");
+    trade t = {.symbol = "AAPL",
+               .ts = 1767312000000000001LL,
+               .price = 189.5,
+               .size = 100,
+               .id = 9,
+               .venue = "XSIM"};
+    quote q = {.symbol = "AAPL",
+               .ts = 1767312000000000002LL,
+               .bid = 189.49,
+               .bid_size = 300,
+               .ask = 189.51,
+               .ask_size = 100,
+               .id = 10,
+               .source = "sim"};
+    for (int enc = TICK_JSON; enc <= TICK_BINARY; enc++) {
+        buf b = {0};
+        lake_row row;
+        trade_encode(&t, (tick_encoding)enc, &b);
+        CHECK(tt->decode(b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK_EQ_STR(row.values[0].s, "AAPL");
+        CHECK_EQ_INT(row.values[1].i, t.ts);
+        CHECK(row.values[2].d == 189.5);
+        CHECK_EQ_INT(row.values[4].i, 9);
+        CHECK(row.values[6].s == NULL); /* no source: NULL */
+        CHECK_EQ_INT(row.time_ns, t.ts);
+        /* A trade on the quotes topic is a bad record, and the other way round. */
+        CHECK(qt->decode(b.data, b.len, &row, err, sizeof(err)) == -1);
+        buf_reset(&b);
+        quote_encode(&q, (tick_encoding)enc, &b);
+        CHECK(qt->decode(b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK(row.values[2].d == 189.49 && row.values[4].d == 189.51);
+        CHECK_EQ_INT(row.values[3].i, 300);
+        CHECK_EQ_INT(row.values[5].i, 100);
+        CHECK_EQ_INT(row.values[6].i, 10);
+        CHECK(row.values[7].s == NULL);
+        CHECK_EQ_STR(row.values[8].s, "sim");
+        CHECK(tt->decode(b.data, b.len, &row, err, sizeof(err)) == -1);
+        buf_release(&b);
+    }
+}
+
+TEST_MAIN(TEST(test_lookup), TEST(test_indicator_nulls_reach_the_lake), TEST(test_bad_records),
+          TEST(test_ticks_in_both_encodings))
