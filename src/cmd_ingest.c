@@ -157,9 +157,10 @@ int cmd_ingest(int argc, char **argv)
         if (status == 0 && j->rres.bad > 0)
             status = EXIT_BAD_ROWS;
     } else {
-        fprintf(stderr, "ticklake ingest: %lld generated, %lld delivered, %lld failed (%lld quotes)\n",
-                (long long)j->res.generated, (long long)j->res.delivered,
-                (long long)j->res.failed, (long long)j->res.quotes);
+        fprintf(stderr,
+                "ticklake ingest: %lld generated, %lld delivered, %lld failed (%lld quotes)\n",
+                (long long)j->res.generated, (long long)j->res.delivered, (long long)j->res.failed,
+                (long long)j->res.quotes);
     }
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);

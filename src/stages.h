@@ -55,18 +55,36 @@ void stage_opts_init(stage_opts *o);
     }
 #define STAGE_INGEST_OPTIONS(o)                                                                    \
     {0, "seed", CLI_INT, &(o)->seed, "N", "simulator seed: the same seed gives the same ticks"},   \
-        {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                               \
-         "trades per second of event time; max: 10000/s sent as fast as possible (default 10000)"},\
+        {0,                                                                                        \
+         "rate",                                                                                   \
+         CLI_STRING,                                                                               \
+         &(o)->rate,                                                                               \
+         "N|max",                                                                                  \
+         "trades per second of event time; max: 10000/s sent as fast as possible (default "        \
+         "10000)"},                                                                                \
         {0, "symbols", CLI_INT, &(o)->symbols, "N", "number of symbols, 1..10000 (default 50)"},   \
-        {0, "count", CLI_INT, &(o)->count, "N",                                                    \
-         "stop after N ticks, trades and quotes (default: no limit)"},                             \
-        {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                 \
+        {0,           "count", CLI_INT,                                                            \
+         &(o)->count, "N",     "stop after N ticks, trades and quotes (default: no limit)"},       \
+        {0,                                                                                        \
+         "scenario",                                                                               \
+         CLI_STRING,                                                                               \
+         &(o)->scenario,                                                                           \
+         "EVENT[@SEC]",                                                                            \
          "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},        \
-        {0, "encoding", CLI_STRING, &(o)->encoding, "json|binary",                                 \
+        {0,                                                                                        \
+         "encoding",                                                                               \
+         CLI_STRING,                                                                               \
+         &(o)->encoding,                                                                           \
+         "json|binary",                                                                            \
          "record encoding of ticks (default json; docs/DATA.md)"},                                 \
-        {0, "quotes", CLI_STRING, &(o)->quotes, "RATIO",                                           \
-         "quotes per trade on average, to the quotes topic (default 0: trades only)"},             \
-        {0, "session", CLI_DURATION, &(o)->session, "DUR",                                         \
+        {0,          "quotes",                                                                     \
+         CLI_STRING, &(o)->quotes,                                                                 \
+         "RATIO",    "quotes per trade on average, to the quotes topic (default 0: trades only)"}, \
+        {0,                                                                                        \
+         "session",                                                                                \
+         CLI_DURATION,                                                                             \
+         &(o)->session,                                                                            \
+         "DUR",                                                                                    \
          "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},      \
     {                                                                                              \
         0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
