@@ -43,8 +43,7 @@ int ind_config_check(const ind_config *c, char *errstr, size_t errstr_size)
             return set_err(errstr, errstr_size, "indicator periods must be between 2 and %d",
                            IND_MAX_WINDOW - 1);
     if (!(c->z_threshold > 0) || !(c->volume_ratio > 0) || !(c->trades_ratio > 0) ||
-        !(c->gap_pct > 0) ||
-        !(c->bb_k > 0) || c->stale_after_ns <= 0)
+        !(c->gap_pct > 0) || !(c->bb_k > 0) || c->stale_after_ns <= 0)
         return set_err(errstr, errstr_size, "alert thresholds must be positive");
     return 0;
 }
@@ -52,10 +51,14 @@ int ind_config_check(const ind_config *c, char *errstr, size_t errstr_size)
 const char *alert_kind_name(alert_kind k)
 {
     switch (k) {
-    case ALERT_PRICE_MOVE: return "price_move";
-    case ALERT_VOLUME_SPIKE: return "volume_spike";
-    case ALERT_GAP: return "gap";
-    case ALERT_STALE: return "stale";
+    case ALERT_PRICE_MOVE:
+        return "price_move";
+    case ALERT_VOLUME_SPIKE:
+        return "volume_spike";
+    case ALERT_GAP:
+        return "gap";
+    case ALERT_STALE:
+        return "stale";
     }
     return "unknown";
 }
@@ -98,8 +101,7 @@ static void make_alert(alert *a, const bar *b, alert_kind kind, double value, do
     a->trigger = *b;
 }
 
-int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
-               alert *alerts)
+int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out, alert *alerts)
 {
     int nalerts = 0;
     int have_prev = s->n > 0;
@@ -255,4 +257,184 @@ void alert_encode_json(const alert *a, buf *out)
     buf_puts(out, ",\"bar\":");
     bar_encode_json(&a->trigger, out);
     buf_putc(out, '}');
+}
+
+/* ---- state codec ------------------------------------------------------- */
+
+#define IND_STATE_VERSION 1
+
+static void put_u64(buf *out, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+    buf_append(out, b, 8);
+}
+
+static void put_f64(buf *out, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof(v));
+    put_u64(out, v);
+}
+
+/* Ring values of each kind the configuration can read. */
+static void ring_needs(const ind_config *c, int *closes, int *volumes, int *returns)
+{
+    int k = c->bb_period;
+    for (int i = 0; i < c->nsma; i++)
+        if (c->sma[i] > k)
+            k = c->sma[i];
+    for (int i = 0; i < c->nema; i++)
+        if (c->ema[i] > k)
+            k = c->ema[i];
+    *closes = k;
+    *volumes = c->volume_window;
+    *returns = c->vol_window;
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+/* The k most recent values of a ring whose next slot is head, newest first. */
+static void put_ring(buf *out, const double *ring, int head, int k)
+{
+    put_u64(out, (uint64_t)k);
+    for (int i = 0; i < k; i++)
+        put_f64(out, recent(ring, head, i));
+}
+
+void ind_state_encode(const ind_state *s, const ind_config *c, buf *out)
+{
+    int nc, nv, nr;
+    ring_needs(c, &nc, &nv, &nr);
+    buf_putc(out, IND_STATE_VERSION);
+    put_u64(out, (uint64_t)(int64_t)s->n);
+    put_u64(out, (uint64_t)(int64_t)s->nreturns);
+    put_u64(out, (uint64_t)(int64_t)s->stale_alerted);
+    put_f64(out, s->avg_gain);
+    put_f64(out, s->avg_loss);
+    for (int i = 0; i < IND_MAX_PERIODS; i++)
+        put_f64(out, s->ema[i]);
+    const bar *b = &s->last;
+    size_t sl = strnlen(b->symbol, sizeof(b->symbol));
+    put_u64(out, sl);
+    buf_append(out, b->symbol, sl);
+    const int64_t ints[] = {b->interval_ns, b->window_start, b->volume,   b->trades,  b->revision,
+                            b->open_ts,     b->open_id,      b->close_ts, b->close_id};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++)
+        put_u64(out, (uint64_t)ints[i]);
+    const double dbl[] = {b->open, b->high, b->low, b->close, b->turnover, b->vwap};
+    for (size_t i = 0; i < sizeof(dbl) / sizeof(dbl[0]); i++)
+        put_f64(out, dbl[i]);
+    int nb = imin(s->n, IND_MAX_WINDOW);
+    put_ring(out, s->closes, s->head, imin(nb, nc));
+    put_ring(out, s->volumes, s->head, imin(nb, nv));
+    put_ring(out, s->trade_counts, s->head, imin(nb, nv));
+    put_ring(out, s->returns, s->nreturns % IND_MAX_WINDOW,
+             imin(imin(s->nreturns, IND_MAX_WINDOW), nr));
+}
+
+typedef struct reader {
+    const unsigned char *p;
+    size_t left;
+    int bad;
+} reader;
+
+static uint64_t get_u64(reader *r)
+{
+    if (r->left < 8) {
+        r->bad = 1;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->p[i] << (8 * i);
+    r->p += 8;
+    r->left -= 8;
+    return v;
+}
+
+static double get_f64(reader *r)
+{
+    uint64_t v = get_u64(r);
+    double d;
+    memcpy(&d, &v, sizeof(d));
+    return d;
+}
+
+/* Reads a ring written by put_ring into ring (next slot head): at most max
+ * values, at least need. -1 if not. */
+static int get_ring(reader *r, double *ring, int head, int need, int max)
+{
+    uint64_t k = get_u64(r);
+    if (r->bad || k > (uint64_t)max || k < (uint64_t)need)
+        return -1;
+    for (int i = 0; i < (int)k; i++)
+        ring[((head - 1 - i) % IND_MAX_WINDOW + IND_MAX_WINDOW) % IND_MAX_WINDOW] = get_f64(r);
+    return r->bad ? -1 : 0;
+}
+
+int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_state *s, char *errstr,
+                     size_t errstr_size)
+{
+    reader r = {data, len, 0};
+    ind_state_init(s);
+    if (len < 1 || r.p[0] != IND_STATE_VERSION)
+        return set_err(errstr, errstr_size, "indicator state: unknown version %d",
+                       len < 1 ? -1 : (int)r.p[0]);
+    r.p++;
+    r.left--;
+    int64_t n = (int64_t)get_u64(&r), nret = (int64_t)get_u64(&r);
+    int64_t stale = (int64_t)get_u64(&r);
+    if (r.bad || n < 0 || n > INT32_MAX || nret < 0 || nret > n || (stale != 0 && stale != 1))
+        return set_err(errstr, errstr_size, "indicator state: bad counters");
+    s->n = (int)n;
+    s->nreturns = (int)nret;
+    s->stale_alerted = (int)stale;
+    s->head = s->n % IND_MAX_WINDOW;
+    s->avg_gain = get_f64(&r);
+    s->avg_loss = get_f64(&r);
+    for (int i = 0; i < IND_MAX_PERIODS; i++)
+        s->ema[i] = get_f64(&r);
+    bar *b = &s->last;
+    uint64_t sl = get_u64(&r);
+    if (r.bad || sl >= sizeof(b->symbol) || sl > r.left)
+        return set_err(errstr, errstr_size, "indicator state: bad symbol");
+    memcpy(b->symbol, r.p, sl);
+    b->symbol[sl] = '\0';
+    r.p += sl;
+    r.left -= sl;
+    int64_t *ints[] = {&b->interval_ns, &b->window_start, &b->volume,   &b->trades,  NULL,
+                       &b->open_ts,     &b->open_id,      &b->close_ts, &b->close_id};
+    for (size_t i = 0; i < sizeof(ints) / sizeof(ints[0]); i++) {
+        int64_t v = (int64_t)get_u64(&r);
+        if (ints[i])
+            *ints[i] = v;
+        else if (v < 0 || v > INT32_MAX)
+            r.bad = 1;
+        else
+            b->revision = (int32_t)v;
+    }
+    double *dbl[] = {&b->open, &b->high, &b->low, &b->close, &b->turnover, &b->vwap};
+    for (size_t i = 0; i < sizeof(dbl) / sizeof(dbl[0]); i++)
+        *dbl[i] = get_f64(&r);
+    if (r.bad)
+        return set_err(errstr, errstr_size, "indicator state: truncated");
+    int nc, nv, nr;
+    ring_needs(c, &nc, &nv, &nr);
+    int nb = imin(s->n, IND_MAX_WINDOW);
+    if (get_ring(&r, s->closes, s->head, imin(nb, nc), nb) != 0 ||
+        get_ring(&r, s->volumes, s->head, imin(nb, nv), nb) != 0 ||
+        get_ring(&r, s->trade_counts, s->head, imin(nb, nv), nb) != 0 ||
+        get_ring(&r, s->returns, s->nreturns % IND_MAX_WINDOW,
+                 imin(imin(s->nreturns, IND_MAX_WINDOW), nr),
+                 imin(s->nreturns, IND_MAX_WINDOW)) != 0)
+        return set_err(errstr, errstr_size,
+                       "indicator state: ring values missing or too many (periods changed?)");
+    if (r.left != 0)
+        return set_err(errstr, errstr_size, "indicator state: %zu trailing bytes", r.left);
+    return 0;
 }

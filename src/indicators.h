@@ -11,9 +11,9 @@
  * z-score (log return over the volatility of the previous returns) reaches
  * z_threshold; a volume spike of volume_ratio times the mean volume of the
  * previous bars (with the trade count also trades_ratio times its mean, so
- * one block trade is not a spike of activity); a gap between the previous close and this open of gap_pct;
- * and (ind_check_stale) a symbol with no bar for stale_after of event time.
- * Memory per state is bounded by the longest window. Pure: no I/O. */
+ * one block trade is not a spike of activity); a gap between the previous close and this open of
+ * gap_pct; and (ind_check_stale) a symbol with no bar for stale_after of event time. Memory per
+ * state is bounded by the longest window. Pure: no I/O. */
 #ifndef TICKLAKE_INDICATORS_H
 #define TICKLAKE_INDICATORS_H
 
@@ -34,9 +34,9 @@ typedef struct ind_config {
     int bb_period;                  /* 20 */
     double bb_k;                    /* 2 */
     /* Alerts. */
-    double z_threshold;              /* |z| of a bar's log return, 5 */
-    double volume_ratio;             /* volume over its rolling mean, 8 */
-    double trades_ratio;             /* ...and its trade count over their rolling mean, 3 */
+    double z_threshold;     /* |z| of a bar's log return, 5 */
+    double volume_ratio;    /* volume over its rolling mean, 8 */
+    double trades_ratio;    /* ...and its trade count over their rolling mean, 3 */
     int volume_window;      /* bars in the volume baseline, 20 */
     double gap_pct;         /* |open / previous close - 1| in percent, 2 */
     int64_t stale_after_ns; /* no bar for this long, 60 s */
@@ -92,6 +92,18 @@ int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
 /* 1 and an ALERT_STALE alert if the series' last bar ended more than
  * stale_after before now_ns (event time); once per silence. */
 int ind_check_stale(ind_state *s, const ind_config *c, int64_t now_ns, alert *out);
+
+/* The state of a series as bytes for the processor's changelog (docs/DATA.md,
+ * "process changelog"): version 1, little-endian, doubles as their bit
+ * patterns, so a decoded state continues exactly as the encoded one would.
+ * Only the ring values c can ever read are written (the longest configured
+ * window of each ring), so a record is about 1 KB with the defaults. */
+void ind_state_encode(const ind_state *s, const ind_config *c, buf *out);
+/* Decodes what ind_state_encode wrote into *s. -1 with errstr when the bytes
+ * are malformed, or hold fewer ring values than c needs (the state was
+ * written with shorter periods): the caller then starts the series afresh. */
+int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_state *s, char *errstr,
+                     size_t errstr_size);
 
 /* JSON for the indicators.<interval> and alerts topics (docs/DATA.md); NaN as null. */
 void ind_encode_json(const bar *b, const ind_config *c, const ind_values *v, buf *out);
