@@ -16,10 +16,10 @@ struct kafka_tp;
 /* Connection options shared by every client. The strings are borrowed: they
  * must outlive every client made from the options. */
 typedef struct kafka_opts {
-    const char *brokers;     /* bootstrap list "host:port,..." */
+    const char *brokers;      /* bootstrap list "host:port,..." */
     const char *const *props; /* "key=value" librdkafka properties (-X) */
     size_t nprops;
-    int connect_timeout_ms;  /* how long a new client waits for the cluster; 0: 8000 */
+    int connect_timeout_ms;        /* how long a new client waits for the cluster; 0: 8000 */
     const char *group_instance_id; /* consumers: static group membership (KIP-345); NULL none */
 } kafka_opts;
 
@@ -33,6 +33,21 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size);
 
+/* Creates topic, if it does not exist, as a compacted topic (cleanup.policy
+ * compact) with the given partitions; then fills *partitions with the number
+ * the topic has (on the embedded broker, the one auto-creation gave it). */
+int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
+                                 int replication, int *partitions_out, char *errstr,
+                                 size_t errstr_size);
+
+/* Reads partitions of topic from their beginning to their end (for
+ * transactional data: committed records only, up to the last stable offset),
+ * calling cb for each record. Gives up after timeout_ms. */
+typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, const void *value,
+                                size_t value_len);
+int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                          size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size);
 
 /* ---- embedded broker (librdkafka's mock cluster) ------------------------- */
 
@@ -60,6 +75,11 @@ kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, c
  * it serves delivery reports and retries until there is room. */
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size);
+
+/* As kafka_produce, into the given partition of topic. */
+int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            char *errstr, size_t errstr_size);
 
 /* Serves delivery reports for up to timeout_ms. */
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);
@@ -116,8 +136,8 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
 struct kafka_tp {
     const char *topic;
     int32_t partition;
-    int64_t offset;                      /* for commits: the next offset to read */
-    char metadata[KAFKA_METADATA_MAX];   /* committed with the offset ("" for none) */
+    int64_t offset;                    /* for commits: the next offset to read */
+    char metadata[KAFKA_METADATA_MAX]; /* committed with the offset ("" for none) */
 };
 typedef struct kafka_tp kafka_tp;
 
