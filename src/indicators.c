@@ -423,6 +423,11 @@ int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_stat
         *dbl[i] = get_f64(&r);
     if (r.bad)
         return set_err(errstr, errstr_size, "indicator state: truncated");
+    /* The window end of the last bar, and event-time differences with it,
+     * must stay representable. */
+    if (s->n > 0 && (b->interval_ns <= 0 || b->interval_ns > BAR_MAX_INTERVAL_NS ||
+                     b->window_start < INT64_MIN / 4 || b->window_start > INT64_MAX / 4))
+        return set_err(errstr, errstr_size, "indicator state: last bar out of range");
     int nc, nv, nr;
     ring_needs(c, &nc, &nv, &nr);
     int nb = imin(s->n, IND_MAX_WINDOW);
