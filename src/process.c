@@ -80,8 +80,11 @@ static uint64_t series_hash(const char *sym, int interval)
 
 static void series_map_clear(series_map *m)
 {
-    for (size_t i = 0; i < m->cap; i++)
+    for (size_t i = 0; i < m->cap; i++) {
+        if (m->slots[i])
+            ind_state_free(&m->slots[i]->st);
         free(m->slots[i]);
+    }
     free(m->slots);
     memset(m, 0, sizeof(*m));
 }
@@ -357,7 +360,7 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
         if (r->bad++ < 10)
             LOG_WARN("process: changelog '%s' key '%.*s': %s; the series starts afresh",
                      p->changelog, (int)key_len, (const char *)key, err);
-        ind_state_init(&se->st);
+        ind_state_free(&se->st);
         return;
     }
     se->dirty = 0;

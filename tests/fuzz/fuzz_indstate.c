@@ -14,8 +14,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ind_config c;
     ind_config_default(&c);
     ind_state s, t;
-    if (ind_state_decode(data, size, &c, &s, err, sizeof(err)) != 0)
+    ind_state_init(&s);
+    ind_state_init(&t);
+    if (ind_state_decode(data, size, &c, &s, err, sizeof(err)) != 0) {
+        ind_state_free(&s);
         return 0;
+    }
     buf a = {0}, b = {0};
     ind_state_encode(&s, &c, &a);
     if (ind_state_decode(a.data, a.len, &c, &t, err, sizeof(err)) != 0)
@@ -29,5 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ind_update(&t, &c, &t.last, &v, al);
     buf_release(&a);
     buf_release(&b);
+    ind_state_free(&s);
+    ind_state_free(&t);
     return 0;
 }

@@ -15,8 +15,8 @@ typedef struct run {
     ind_config cfg;
     ind_state st[NSYM];
     const sim *sim;
-    int counts[4];         /* per alert kind, any symbol */
-    int counts_first[4];   /* per alert kind, on the scenario's symbol */
+    int counts[4];       /* per alert kind, any symbol */
+    int counts_first[4]; /* per alert kind, on the scenario's symbol */
     int64_t bars;
     int64_t wm;
 } run;
@@ -48,8 +48,13 @@ static void simulate(run *r, sim_scenario sc, double seconds)
 {
     memset(r, 0, sizeof(*r));
     ind_config_default(&r->cfg);
-    sim_config c = {.seed = 99, .nsymbols = NSYM, .start_ns = 1767225600LL * S, .rate = 2000,
-                    .first_id = 1, .scenario = sc, .scenario_at = 120};
+    sim_config c = {.seed = 99,
+                    .nsymbols = NSYM,
+                    .start_ns = 1767225600LL * S,
+                    .rate = 2000,
+                    .first_id = 1,
+                    .scenario = sc,
+                    .scenario_at = 120};
     char err[128];
     sim *s = sim_new(&c, err, sizeof(err));
     r->sim = s;
@@ -76,6 +81,8 @@ static void simulate(run *r, sim_scenario sc, double seconds)
     } while (t.ts < c.start_ns + (int64_t)(seconds * 1e9));
     window_agg_free(w);
     sim_free(s);
+    for (int i = 0; i < NSYM; i++)
+        ind_state_free(&r->st[i]);
 }
 
 static void test_ordinary_trading_is_quiet(void)

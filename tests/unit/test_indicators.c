@@ -50,6 +50,7 @@ static void test_moving_averages_and_bands(void)
     }
     /* Only gains: RSI 100. */
     CHECK_NEAR(v.rsi, 100.0, 1e-12);
+    ind_state_free(&s);
 }
 
 static void test_rsi_wilder(void)
@@ -72,6 +73,7 @@ static void test_rsi_wilder(void)
     }
     /* 7 gains of 2 and 7 losses of 1 over 14 changes: RS = 1 / 0.5 = 2, RSI = 66.67. */
     CHECK_NEAR(v.rsi, 100.0 - 100.0 / 3.0, 1e-9);
+    ind_state_free(&s);
 }
 
 static void test_price_move_alert(void)
@@ -104,6 +106,7 @@ static void test_price_move_alert(void)
             CHECK(a[i].trigger.window_start == 40 * S);
         }
     CHECK(seen);
+    ind_state_free(&s);
 }
 
 static void test_volume_spike_and_gap(void)
@@ -132,6 +135,7 @@ static void test_volume_spike_and_gap(void)
     for (int i = 0; i < n; i++)
         seen |= a[i].kind == ALERT_GAP && fabs(a[i].value - 4.0) < 1e-9;
     CHECK(seen);
+    ind_state_free(&s);
 }
 
 static void test_stale(void)
@@ -151,6 +155,7 @@ static void test_stale(void)
     bar again = mkbar(80, 10, 10, 1);
     ind_update(&s, &c, &again, &v, a);
     CHECK_EQ_INT(ind_check_stale(&s, &c, 200 * S, a), 1);
+    ind_state_free(&s);
 }
 
 static void test_json(void)
@@ -205,6 +210,7 @@ static void test_state_roundtrip(void)
     for (size_t ci = 0; ci < sizeof(cuts) / sizeof(cuts[0]); ci++) {
         ind_state a, b;
         ind_state_init(&a);
+        ind_state_init(&b);
         ind_values va, vb;
         alert aa[3], ab[3];
         for (int i = 0; i < cuts[ci]; i++)
@@ -228,6 +234,8 @@ static void test_state_roundtrip(void)
             }
         }
         buf_release(&enc);
+        ind_state_free(&a);
+        ind_state_free(&b);
     }
 }
 
@@ -239,6 +247,7 @@ static void test_state_decode_errors(void)
     ind_config_default(&c);
     ind_state s, d;
     ind_state_init(&s);
+    ind_state_init(&d);
     ind_values v;
     alert a[3];
     for (int i = 0; i < 70; i++) {
@@ -264,6 +273,8 @@ static void test_state_decode_errors(void)
     CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &longer, &d, err, sizeof(err)), -1);
     CHECK(strstr(err, "periods") != NULL);
     buf_release(&enc);
+    ind_state_free(&s);
+    ind_state_free(&d);
 }
 
 TEST_MAIN(TEST(test_state_roundtrip), TEST(test_state_decode_errors),
