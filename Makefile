@@ -83,3 +83,5 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
 .PHONY: bench-aggregate
 bench-aggregate: $(BUILD)/bench/aggregate
+.PHONY: bench-latency
+bench-latency: $(BUILD)/bench/latency

@@ -57,7 +57,8 @@ typedef struct proc {
     int changelog_parts;
     part_state parts[MAX_PARTITIONS];
     buf rec;
-    int failed; /* stop without committing more */
+    const char **cons_props; /* the consumer's properties (ours, then -X) */
+    int failed;              /* stop without committing more */
     char errstr[1024];
 } proc;
 
@@ -643,6 +644,11 @@ static void advance_idle(proc *p, int64_t now)
 {
     if (p->cfg->idle_timeout_ns <= 0)
         return;
+    /* A partition is quiet only when nothing is waiting to be read: while the
+     * consumer catches up (after a restart, or under load), records are
+     * late in arriving, not missing. */
+    if (kafka_consumer_lag(p->cons) > 0)
+        return;
     for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
         part_state *ps = &p->parts[part];
         if (!ps->owned || ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0)
@@ -729,11 +735,26 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = p};
     kafka_opts copts = cfg->kafka;
+    /* Memory: librdkafka's defaults let the consumer prefetch 64 MB and fetch
+     * 50 MB at a time, more than the processor's whole state at 10,000
+     * symbols; 8 MB of queue is still 50,000+ trades. The user's -X wins. */
+    const char **cprops = calloc(cfg->kafka.nprops + 2, sizeof(*cprops));
+    if (!cprops) {
+        set_err(errstr, errstr_size, "out of memory");
+        goto out;
+    }
+    cprops[0] = "queued.max.messages.kbytes=8192";
+    cprops[1] = "fetch.max.bytes=4194304";
+    for (size_t i = 0; i < cfg->kafka.nprops; i++)
+        cprops[2 + i] = cfg->kafka.props[i];
+    copts.props = cprops;
+    copts.nprops = cfg->kafka.nprops + 2;
     char member[256];
     snprintf(member, sizeof(member), "%s%s-%s", prefix, group,
              cfg->instance_id ? cfg->instance_id : "0");
     copts.group_instance_id = member;
     p->cons = kafka_consumer_new(&copts, group, in, 1, &rh, errstr, errstr_size);
+    p->cons_props = cprops;
     if (!p->cons)
         goto out;
 
@@ -796,6 +817,7 @@ out:
         series_map_clear(&p->parts[i].ind);
     }
     buf_release(&p->rec);
+    free(p->cons_props);
     free(p);
     return rc;
 }
