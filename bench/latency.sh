@@ -18,16 +18,17 @@ shift $(($# < 4 ? $# : 4))
 CIS=("$@")
 [ ${#CIS[@]} -gt 0 ] || CIS=(100ms 20ms)
 make -s build/release/bench/latency ticklake
+BIN=${TICKLAKE_BIN:-./ticklake}
 for ci in "${CIS[@]}"; do
     P=lat$RANDOM.
-    ./ticklake process --brokers "$B" --topic-prefix "$P" --group "g$P" --commit-interval "$ci" -q \
+    "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --commit-interval "$ci" -q \
         >/dev/null 2>"/tmp/$P.process.err" &
     ppid=$!
     sleep 2
     build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) >"/tmp/$P.latency" &
     lpid=$!
     ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count $((RATE * SECS)) \
-        --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS / 2)) -q 2>/dev/null
+        --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS * 3 / 4)) -q 2>/dev/null
     wait $lpid
     kill -TERM $ppid
     wait $ppid || true

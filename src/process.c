@@ -48,8 +48,9 @@ typedef struct proc {
     pipeline_stats *st;
     kafka_producer *prod;
     kafka_consumer *cons;
-    int eos;    /* transactions on */
-    int in_txn; /* a transaction is open */
+    int eos;          /* transactions on */
+    int in_txn;       /* a transaction is open */
+    int bars_pending; /* bars published since the last commit */
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
@@ -167,6 +168,7 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     bar_encode_json(b, &p->rec);
     produce(p, p->topics[i], b->symbol, strlen(b->symbol), &p->rec);
     atomic_fetch_add(&p->st->bars_emitted, 1);
+    p->bars_pending = 1;
     /* A correction does not feed the indicators again: they moved on. */
     if (b->revision > 0)
         return;
@@ -508,6 +510,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
 {
     if (p->failed)
         return -1;
+    p->bars_pending = 0;
     kafka_tp tps[MAX_PARTITIONS];
     size_t n = collect_progress(p, only, nonly, tps);
     char err[512];
@@ -761,7 +764,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     int64_t commit_every = cfg->commit_interval_ns > 0 ? cfg->commit_interval_ns
                            : p->eos                    ? 100 * 1000000LL
                                                        : NS_PER_SEC;
-    int64_t next_commit = mono_ns() + commit_every;
+    int64_t next_commit = mono_ns() + commit_every, last_commit = mono_ns();
     int64_t next_drain_check = 0, next_idle_check = 0;
     int64_t logged_bad = 0;
     for (;;) {
@@ -783,9 +786,15 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
                     check_stale(p, &p->parts[part]);
             next_idle_check = now + 100 * 1000000LL;
         }
-        if (now >= next_commit) {
+        /* Bars (and their alerts) are visible only once committed: when
+         * windows close, commit soon rather than on the next tick, but no
+         * more often than four times per interval, so a consumer catching
+         * up does not turn into a stream of tiny transactions. */
+        if (now >= next_commit ||
+            (p->eos && p->bars_pending && now - last_commit >= commit_every / 4)) {
             commit_progress(p, NULL, 0);
             atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
+            last_commit = now;
             next_commit = now + commit_every;
         }
         if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
