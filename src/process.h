@@ -36,18 +36,19 @@
 
 typedef struct process_config {
     kafka_opts kafka;
-    const char *group;  /* default GROUP_PROCESS */
+    const char *group;        /* default GROUP_PROCESS */
     const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
     int64_t intervals[BAR_MAX_INTERVALS];
     size_t nintervals;
     int64_t lateness_ns;
     int64_t commit_interval_ns; /* 0: 100 ms with transactions, else 1 s */
-    int64_t idle_timeout_ns;    /* advance a quiet partition's watermark by wall time after this; 0: never */
-    int eos;                    /* -1 auto (on when the cluster supports transactions), 0 off, 1 on */
-    const char *instance_id;    /* makes the transactional.id: <group>-<instance_id>; NULL: "0" */
-    const ind_config *ind;      /* indicator periods and alert thresholds; NULL: defaults */
-    int64_t late_horizon_ns;    /* --late update: correct bars this long after they close; 0 drop */
-    int partitions;             /* for output topics that must be created */
+    int64_t idle_timeout_ns;    /* advance a quiet partition's watermark by wall time after this; 0:
+                                   never */
+    int eos;                 /* -1 auto (on when the cluster supports transactions), 0 off, 1 on */
+    const char *instance_id; /* makes the transactional.id: <group>-<instance_id>; NULL: "0" */
+    const ind_config *ind;   /* indicator periods and alert thresholds; NULL: defaults */
+    int64_t late_horizon_ns; /* --late update: correct bars this long after they close; 0 drop */
+    int partitions;          /* for output topics that must be created */
     int replication;
 } process_config;
 
