@@ -38,6 +38,7 @@ typedef struct part_state {
     int64_t max_ts;       /* highest event time seen, INT64_MIN before any */
     int64_t last_record;  /* mono_ns of the last record */
     uint64_t seq;         /* commits of this partition's progress so far ("seq=" metadata) */
+    int64_t stale_bucket; /* watermark / shortest interval at the last stale check */
 } part_state;
 
 typedef struct proc {
@@ -207,6 +208,28 @@ static void check_stale(proc *p, part_state *ps)
             emit_alert(p, &a);
         }
     }
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* Checks for stale series each time the watermark enters a new window of the
+ * shortest interval: a point fixed by the input, not by the wall clock, so a
+ * replay after a restart raises the same stale alerts at the same watermark
+ * as an uninterrupted run would. */
+static void check_stale_due(proc *p, part_state *ps)
+{
+    int64_t wm = window_agg_watermark(ps->agg);
+    if (wm == INT64_MIN)
+        return;
+    int64_t bucket = floor_div(wm, p->cfg->intervals[0]);
+    if (bucket <= ps->stale_bucket)
+        return;
+    ps->stale_bucket = bucket;
+    check_stale(p, ps);
 }
 
 /* Sends a record that could not be used to the dead-letter topic. */
@@ -472,6 +495,10 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     unsigned long long seq;
     if (sq && sscanf(sq, "seq=%llu", &seq) == 1)
         ps->seq = seq;
+    /* The committed watermark's window was checked before that commit. */
+    ps->stale_bucket = ps->suppress_end == INT64_MIN
+                           ? INT64_MIN
+                           : floor_div(ps->suppress_end, p->cfg->intervals[0]);
 }
 
 /* After an aborted transaction: drop the state of every owned partition and
@@ -627,6 +654,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     int64_t wm_before = window_agg_watermark(ps->agg);
     emit_ctx ec = {p, ps};
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
+    check_stale_due(p, ps);
     atomic_fetch_add(&p->st->trades_processed, 1);
     if (late) {
         atomic_fetch_add(&p->st->trades_late, late);
@@ -661,6 +689,7 @@ static void advance_idle(proc *p, int64_t now)
             continue;
         emit_ctx ec = {p, ps};
         window_agg_advance(ps->agg, ps->max_ts + quiet - p->cfg->lateness_ns, emit_filtered, &ec);
+        check_stale_due(p, ps);
     }
 }
 
@@ -788,9 +817,6 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         }
         if (now >= next_idle_check) {
             advance_idle(p, now);
-            for (int32_t part = 0; part < MAX_PARTITIONS; part++)
-                if (p->parts[part].owned)
-                    check_stale(p, &p->parts[part]);
             next_idle_check = now + 100 * 1000000LL;
         }
         /* Bars (and their alerts) are visible only once committed: when
