@@ -52,7 +52,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/json.c src/tick.c src/bar.c src/util.c src/log.c src/lakepath.c src/csv.c src/replay.c
+PURE_SRCS := src/json.c src/tick.c src/bar.c src/indicators.c src/util.c src/log.c src/lakepath.c src/csv.c src/replay.c
 fuzz: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)
@@ -83,3 +83,5 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
 .PHONY: bench-aggregate
 bench-aggregate: $(BUILD)/bench/aggregate
+.PHONY: bench-latency
+bench-latency: $(BUILD)/bench/latency

@@ -23,6 +23,7 @@ int cmd_process(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     const char *group = GROUP_PROCESS;
+    int drain = 0;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
         {'g', "group", CLI_STRING, &group, "ID", "consumer group (default " GROUP_PROCESS ")"},
@@ -30,6 +31,8 @@ int cmd_process(int argc, char **argv)
         STAGE_TOPIC_OPTIONS(&o),
         {0, "duration", CLI_DURATION, &o.duration, "DUR",
          "stop after this long (default: until interrupted)"},
+        {0, "drain", CLI_FLAG, &drain, NULL,
+         "stop once every assigned partition is read to its end (batch runs, benchmarks)"},
         CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
         CLI_OPT_END};
     const cli_command cmd = {
@@ -53,6 +56,7 @@ int cmd_process(int argc, char **argv)
         return cli_usage_error(&cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
     }
     j->cfg.group = group;
+    atomic_store(&j->ctl.drain, drain);
     rc = stage_run_supervised(process_main, j, &j->ctl, o.duration);
     fprintf(stderr, "ticklake process: %lld trades, %lld bars, %lld late, %lld bad records\n",
             (long long)j->st.trades_processed, (long long)j->st.bars_emitted,

@@ -69,14 +69,15 @@ typedef struct alert {
 
 const char *alert_kind_name(alert_kind k);
 
+/* The state of one series. Its rings are allocated on the first update (or
+ * decode), sized by the configuration, which must stay the same for the
+ * state's life; ind_state_free releases them. */
 typedef struct ind_state {
-    int n;    /* bars seen */
-    int head; /* ring position of the next close */
-    double closes[IND_MAX_WINDOW];
-    double returns[IND_MAX_WINDOW];
-    double volumes[IND_MAX_WINDOW];
-    double trade_counts[IND_MAX_WINDOW];
-    int nreturns;
+    int n;        /* bars seen */
+    int nreturns; /* log returns seen */
+    /* Rings of the most recent values, indexed by count mod capacity. */
+    double *closes, *volumes, *trade_counts, *returns; /* one allocation */
+    int cap_closes, cap_volumes, cap_returns;
     double ema[IND_MAX_PERIODS];
     double avg_gain, avg_loss;
     bar last; /* the previous bar */
@@ -84,6 +85,8 @@ typedef struct ind_state {
 } ind_state;
 
 void ind_state_init(ind_state *s);
+/* Frees the rings and leaves s as after ind_state_init. Accepts NULL. */
+void ind_state_free(ind_state *s);
 
 /* Folds a closed bar (bars of one series arrive in window order) into s,
  * fills *out, and writes up to 3 alerts into alerts; returns their number. */
@@ -92,6 +95,19 @@ int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
 /* 1 and an ALERT_STALE alert if the series' last bar ended more than
  * stale_after before now_ns (event time); once per silence. */
 int ind_check_stale(ind_state *s, const ind_config *c, int64_t now_ns, alert *out);
+
+/* The state of a series as bytes for the processor's changelog (docs/DATA.md,
+ * "process changelog"): version 1, little-endian, doubles as their bit
+ * patterns, so a decoded state continues exactly as the encoded one would.
+ * Only the ring values c can ever read are written (the longest configured
+ * window of each ring), so a record is about 1 KB with the defaults. */
+void ind_state_encode(const ind_state *s, const ind_config *c, buf *out);
+/* Decodes what ind_state_encode wrote into *s (initialised; what it held is
+ * freed). -1 with errstr when the bytes
+ * are malformed, or hold fewer ring values than c needs (the state was
+ * written with shorter periods): the caller then starts the series afresh. */
+int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_state *s, char *errstr,
+                     size_t errstr_size);
 
 /* JSON for the indicators.<interval> and alerts topics (docs/DATA.md); NaN as null. */
 void ind_encode_json(const bar *b, const ind_config *c, const ind_values *v, buf *out);

@@ -254,6 +254,176 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
     return rc;
 }
 
+/* The partition count of topic in md, 0 if it has none (yet). */
+static int topic_partitions(const struct rd_kafka_metadata *md, const char *topic)
+{
+    for (int k = 0; k < md->topic_cnt; k++)
+        if (strcmp(md->topics[k].topic, topic) == 0 && !md->topics[k].err)
+            return md->topics[k].partition_cnt;
+    return 0;
+}
+
+int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
+                                 int replication, int *partitions_out, char *errstr,
+                                 size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_t *rk = admin_metadata(o, 1, &md, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    int rc = 0;
+    int have = topic_partitions(md, topic);
+    int have_controller = has_controller(rk, md);
+    rd_kafka_metadata_destroy(md);
+    md = NULL;
+    if (have == 0 && have_controller) {
+        char err[256];
+        rd_kafka_NewTopic_t *nt =
+            rd_kafka_NewTopic_new(topic, partitions, replication, err, sizeof(err));
+        if (!nt) {
+            rc = set_err(errstr, errstr_size, "topic '%s': %s", topic, err);
+            goto out;
+        }
+        rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+        rd_kafka_AdminOptions_set_operation_timeout(ao, timeout_of(o), NULL, 0);
+        rd_kafka_AdminOptions_set_request_timeout(ao, timeout_of(o), NULL, 0);
+        rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+        rd_kafka_AdminOptions_destroy(ao);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_of(o) + 2000);
+        if (!ev) {
+            rc = set_err(errstr, errstr_size, "creating topic '%s' timed out", topic);
+        } else if (rd_kafka_event_error(ev)) {
+            rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s", topic,
+                         rd_kafka_event_error_string(ev));
+        } else {
+            size_t n;
+            const rd_kafka_topic_result_t **tr =
+                rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+            rd_kafka_resp_err_t err2 = n ? rd_kafka_topic_result_error(tr[0]) : 0;
+            if (err2 == RD_KAFKA_RESP_ERR_NO_ERROR)
+                LOG_INFO("created compacted topic '%s' (%d partitions)", topic, partitions);
+            else if (err2 != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+                rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s", topic,
+                             rd_kafka_topic_result_error_string(tr[0]));
+        }
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+        rd_kafka_NewTopic_destroy(nt);
+    }
+    /* Ask for the topic itself until it has partitions: this also makes the
+     * embedded broker auto-create it. */
+    for (int64_t until = mono_ns() + (int64_t)timeout_of(o) * 1000000; rc == 0;) {
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_of(o));
+        rd_kafka_topic_destroy(rkt);
+        have = err ? 0 : topic_partitions(md, topic);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        md = NULL;
+        if (have > 0) {
+            *partitions_out = have;
+            break;
+        }
+        if (mono_ns() > until)
+            rc = set_err(errstr, errstr_size, "topic '%s' has no partitions on '%s'", topic,
+                         o->brokers);
+        else
+            sleep_ns(100 * 1000000LL);
+    }
+out:
+    rd_kafka_destroy(rk);
+    return rc;
+}
+
+int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                          size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size)
+{
+    if (n == 0)
+        return 0;
+    /* librdkafka wants a group.id to assign partitions; it is never joined
+     * and nothing is committed. */
+    static const char *const defaults[] = {"client.id",
+                                           "ticklake-restore",
+                                           "group.id",
+                                           "ticklake-restore",
+                                           "enable.auto.commit",
+                                           "false",
+                                           "enable.partition.eof",
+                                           "true",
+                                           "isolation.level",
+                                           "read_committed",
+                                           "fetch.wait.max.ms",
+                                           "10",
+                                           "fetch.error.backoff.ms",
+                                           "10",
+                                           NULL};
+    rd_kafka_conf_t *conf = make_conf(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return -1;
+    rd_kafka_t *rk = new_handle(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    rd_kafka_poll_set_consumer(rk);
+    /* Learn the leaders first: an assignment without them waits 500 ms
+     * before it asks again. */
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, timeout_of(o)) == 0)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset =
+            RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    int rc = 0;
+    if (err)
+        rc = set_err(errstr, errstr_size, "unable to read '%s': %s", topic, rd_kafka_err2str(err));
+    char *done = calloc(n, 1);
+    size_t ndone = 0;
+    int64_t until = mono_ns() + (int64_t)timeout_ms * 1000000;
+    while (rc == 0 && ndone < n) {
+        if (mono_ns() > until) {
+            rc = set_err(errstr, errstr_size, "reading '%s' to its end timed out after %d ms",
+                         topic, timeout_ms);
+            break;
+        }
+        rd_kafka_message_t *rm = rd_kafka_consumer_poll(rk, 100);
+        if (!rm)
+            continue;
+        if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            for (size_t i = 0; i < n; i++)
+                if (partitions[i] == rm->partition && !done[i]) {
+                    done[i] = 1;
+                    ndone++;
+                }
+        } else if (rm->err) {
+            if (rm->err == RD_KAFKA_RESP_ERR__FATAL ||
+                rm->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED)
+                rc = set_err(errstr, errstr_size, "reading '%s' [%d]: %s", topic,
+                             (int)rm->partition, rd_kafka_message_errstr(rm));
+            else
+                LOG_DEBUG("kafka: reading '%s' [%d]: %s", topic, (int)rm->partition,
+                          rd_kafka_message_errstr(rm));
+        } else {
+            cb(opaque, rm->key, rm->key_len, rm->payload, rm->len);
+        }
+        rd_kafka_message_destroy(rm);
+    }
+    free(done);
+    int64_t t0 = mono_ns();
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    LOG_DEBUG("kafka: restore consumer closed in %lld ms", (long long)((mono_ns() - t0) / 1000000));
+    return rc;
+}
+
 /* ---- mock cluster ---------------------------------------------------------- */
 
 struct kafka_mock {
@@ -408,6 +578,14 @@ static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic, int 
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size)
 {
+    return kafka_produce_partition(p, topic, RD_KAFKA_PARTITION_UA, key, key_len, value, value_len,
+                                   errstr, errstr_size);
+}
+
+int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            char *errstr, size_t errstr_size)
+{
     int owned;
     rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
     if (!rkt)
@@ -415,10 +593,10 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
                        rd_kafka_err2str(rd_kafka_last_error()));
     int rc = 0;
     for (;;) {
-        rd_kafka_resp_err_t err =
-            rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_KEY((void *)key, key_len),
-                              RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END);
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add(&p->enqueued, 1);
             break;
@@ -442,7 +620,7 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
 }
 
 /* The partition count of a cached topic (asked once), or -1. */
-static int32_t topic_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
+static int32_t cached_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
 {
     size_t i = 0;
     while (i < p->ntopics && p->topics[i] != rkt)
@@ -509,7 +687,7 @@ int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *r
     /* Records grouped by partition (murmur2 of the key, as kafka_produce
      * places them), so librdkafka appends each group under one lock; without
      * the partition count, its partitioner places them one by one. */
-    int32_t nparts = topic_partitions(p, rkt);
+    int32_t nparts = cached_partitions(p, rkt);
     size_t *order = NULL, *start = NULL;
     if (nparts > 0) {
         order = malloc(n * sizeof(*order));

@@ -33,6 +33,22 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size);
 
+/* Creates topic, if it does not exist, as a compacted topic (cleanup.policy
+ * compact) with the given partitions; then fills *partitions with the number
+ * the topic has (on the embedded broker, the one auto-creation gave it). */
+int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
+                                 int replication, int *partitions_out, char *errstr,
+                                 size_t errstr_size);
+
+/* Reads partitions of topic from their beginning to their end (for
+ * transactional data: committed records only, up to the last stable offset),
+ * calling cb for each record. Gives up after timeout_ms. */
+typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, const void *value,
+                                size_t value_len);
+int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                          size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size);
+
 /* ---- embedded broker (librdkafka's mock cluster) ------------------------- */
 
 typedef struct kafka_mock kafka_mock;
@@ -76,6 +92,11 @@ typedef struct kafka_rec {
  * local queue is full. */
 int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
                         char *errstr, size_t errstr_size);
+
+/* As kafka_produce, into the given partition of topic. */
+int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            char *errstr, size_t errstr_size);
 
 /* Serves delivery reports for up to timeout_ms. */
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);

@@ -12,6 +12,11 @@
  * in the commit metadata ("wm=<ns>"), tells the new owner which bars were
  * already published (every window ending at or before it).
  *
+ * Indicator and alert state of each (symbol, interval) series goes to the
+ * compacted topic "<group>-changelog" at each commit, with the outputs and
+ * offsets, and is read back when partitions are assigned, before their first
+ * record (docs/ARCHITECTURE.md, "process state").
+ *
  * With exactly-once on (the default on a cluster that supports transactions),
  * outputs and offsets go into one Kafka transaction per commit interval, so a
  * crash at any point leaves either all of an interval's bars and its offsets,

@@ -1,23 +1,29 @@
 #!/usr/bin/env bash
 # Exactly-once processing on a real broker: kill -9 the processor at random
-# points several times, restarting it each time; the committed bars equal those
-# of an uninterrupted run, with nothing missing and nothing doubled. Then two
-# instances share the group and one is killed: the same committed output.
+# points several times, restarting it each time; the committed bars, indicators
+# and alerts equal those of an uninterrupted run, with nothing missing and
+# nothing doubled (indicator and alert state comes back from the changelog).
+# Then two instances share the group and one is killed: the same committed
+# output.
 . "$(dirname "$0")/lib.sh"
 [ "$KAFKA_KIND" = real ] || skip "transactions are not honoured by the embedded broker"
 
 N=100000
 # The same seed and rate give the same trades in the same partition order; each
-# run is paced (about 4 s) so the processor is killed while trades still arrive.
-ingest() { # prefix rate
-    "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$1" --rate "$2" --count $N \
-        --symbols 40 --seed 21 --start 2026-02-03 -q
-}
-ingest_bg() { bg_start "ingest-$1" "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$1" \
-    --rate 25000 --count $N --symbols 40 --seed 21 --start 2026-02-03 -q; }
+# run is paced (40 s of event time in about 10 s) so the processor is killed
+# while trades still arrive. 40 one-second bars per symbol warm the indicators
+# up, and a flash crash 20 s in raises alerts.
+SIM=(--rate 2500 --speed 4 --count $N --symbols 40 --seed 21 --start 2026-02-03
+    --scenario flash-crash@20 -q)
+ingest() { "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$1" "${SIM[@]}"; }
+ingest_bg() { bg_start "ingest-$1" "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$1" "${SIM[@]}"; }
+read_topic() { kcat -C -b "$BROKERS" -t "$1" -e -q -X isolation.level=read_committed -f '%s\n' 2>/dev/null; }
 committed_bars() { # prefix -> sorted committed bars
-    for iv in 1s 10s; do
-        kcat -C -b "$BROKERS" -t "${1}bars.$iv" -e -q -X isolation.level=read_committed -f '%s\n' 2>/dev/null
+    for iv in 1s 10s; do read_topic "${1}bars.$iv"; done | sort
+}
+committed_all() { # prefix -> sorted committed bars, indicators and alerts, each tagged
+    for t in bars.1s bars.10s indicators.1s indicators.10s alerts; do
+        read_topic "$1$t" | sed "s/^/$t /"
     done | sort
 }
 proc() { # name prefix group instance
@@ -28,20 +34,26 @@ proc() { # name prefix group instance
 
 # The reference: one uninterrupted run.
 ref=$(unique_name ref).
-ingest "$ref" 25000
+ingest "$ref"
 proc ref "$ref" "$(unique_name g)" 0
 kcat -C -b "$BROKERS" -t "${ref}trades" -e -q -f '%p %s\n' >"$T/trades"
 all_closed() { committed_bars "$ref" >"$T/ref.bars" && python3 "$ROOT/tests/integration/barcheck.py" \
     "$T/trades" "$T/ref.bars" --lateness-ns 200000000 --intervals 1s,10s --all; }
 wait_for 120 all_closed || { all_closed || true; fail "the uninterrupted run did not produce every bar"; }
 bg_stop ref TERM
-nref=$(wc -l <"$T/ref.bars")
-echo "reference: $nref bars"
+committed_all "$ref" >"$T/ref.all"
+count() { grep -c "^$1" "$T/$2" || true; }
+echo "reference: $(count bars ref.all) bars, $(count indicators ref.all) indicators, $(count alerts ref.all) alerts"
+[ "$(count alerts ref.all)" -ge 1 ] || fail "the reference run raised no alert: nothing to compare"
+[ "$(count indicators ref.all)" = "$(count bars ref.all)" ] || fail "an indicator record per bar"
+grep -q '"rsi":[0-9]' "$T/ref.all" || fail "indicators never warmed up: nothing to compare"
 
-same_as_ref() { committed_bars "$1" >"$T/got.bars" && cmp -s "$T/ref.bars" "$T/got.bars"; }
+same_as_ref() { committed_all "$1" >"$T/got.all" && cmp -s "$T/ref.all" "$T/got.all"; }
 report_diff() {
-    echo "reference $(wc -l <"$T/ref.bars") bars, got $(wc -l <"$T/got.bars")" >&2
-    diff "$T/ref.bars" "$T/got.bars" | head -10 >&2 || true
+    for k in bars indicators alerts; do
+        echo "$k: reference $(count $k ref.all), got $(count $k got.all)" >&2
+    done
+    diff "$T/ref.all" "$T/got.all" | head -10 >&2 || true
 }
 
 # kill -9 at random points, restarting each time.
@@ -56,7 +68,7 @@ for round in 1 2 3 4; do
     echo "round $round: killed after $(committed_bars "$pre" | wc -l) committed bars"
 done
 proc k5 "$pre" "$group" 0
-wait_for 120 same_as_ref "$pre" || { report_diff; fail "after kill -9 and restarts the committed bars differ"; }
+wait_for 120 same_as_ref "$pre" || { report_diff; fail "after kill -9 and restarts the committed output differs"; }
 sleep 4 # nothing more may arrive
 same_as_ref "$pre" || { report_diff; fail "bars arrived after the output was complete"; }
 bg_stop k5 TERM
@@ -70,6 +82,6 @@ proc a "$pre" "$group" a
 proc b "$pre" "$group" b
 sleep 3
 bg_stop b KILL
-wait_for 150 same_as_ref "$pre" || { report_diff; fail "with one of two instances killed the committed bars differ"; }
+wait_for 150 same_as_ref "$pre" || { report_diff; fail "with one of two instances killed the committed output differs"; }
 bg_stop a TERM
 echo "ok: process exactly once"

@@ -81,6 +81,8 @@ static void simulate(run *r, sim_scenario sc, double seconds)
     } while (t.ts < c.start_ns + (int64_t)(seconds * 1e9));
     window_agg_free(w);
     sim_free(s);
+    for (int i = 0; i < NSYM; i++)
+        ind_state_free(&r->st[i]);
 }
 
 static void test_ordinary_trading_is_quiet(void)

@@ -50,6 +50,7 @@ static void test_moving_averages_and_bands(void)
     }
     /* Only gains: RSI 100. */
     CHECK_NEAR(v.rsi, 100.0, 1e-12);
+    ind_state_free(&s);
 }
 
 static void test_rsi_wilder(void)
@@ -72,6 +73,7 @@ static void test_rsi_wilder(void)
     }
     /* 7 gains of 2 and 7 losses of 1 over 14 changes: RS = 1 / 0.5 = 2, RSI = 66.67. */
     CHECK_NEAR(v.rsi, 100.0 - 100.0 / 3.0, 1e-9);
+    ind_state_free(&s);
 }
 
 static void test_price_move_alert(void)
@@ -104,6 +106,7 @@ static void test_price_move_alert(void)
             CHECK(a[i].trigger.window_start == 40 * S);
         }
     CHECK(seen);
+    ind_state_free(&s);
 }
 
 static void test_volume_spike_and_gap(void)
@@ -132,6 +135,7 @@ static void test_volume_spike_and_gap(void)
     for (int i = 0; i < n; i++)
         seen |= a[i].kind == ALERT_GAP && fabs(a[i].value - 4.0) < 1e-9;
     CHECK(seen);
+    ind_state_free(&s);
 }
 
 static void test_stale(void)
@@ -151,6 +155,7 @@ static void test_stale(void)
     bar again = mkbar(80, 10, 10, 1);
     ind_update(&s, &c, &again, &v, a);
     CHECK_EQ_INT(ind_check_stale(&s, &c, 200 * S, a), 1);
+    ind_state_free(&s);
 }
 
 static void test_json(void)
@@ -183,5 +188,95 @@ static void test_json(void)
     CHECK(ind_config_check(&c, err, sizeof(err)) == 0);
 }
 
-TEST_MAIN(TEST(test_moving_averages_and_bands), TEST(test_rsi_wilder), TEST(test_price_move_alert),
+/* A series restored from its encoded state at any point continues bit for bit
+ * as the uninterrupted one: values, alerts and stale tracking. */
+static void test_state_roundtrip(void)
+{
+    ind_config c;
+    ind_config_default(&c);
+    uint64_t rnd = 42;
+    bar bars[150];
+    double px = 100;
+    for (int i = 0; i < 150; i++) {
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        double r = (double)(rnd >> 11) / 9007199254740992.0 - 0.5;
+        double open = px;
+        px *= 1 + r * (i == 90 ? 0.3 : 0.004); /* a crash at 90: alerts */
+        bars[i] = mkbar(i, open, px, 100 + (int64_t)(rnd % 50) * (i == 120 ? 40 : 1));
+        bars[i].trades = i == 120 ? 400 : 10;
+        snprintf(bars[i].symbol, sizeof(bars[i].symbol), "SYM.X");
+    }
+    int cuts[] = {0, 1, 5, 19, 20, 21, 50, 63, 64, 65, 90, 91, 130, 149};
+    for (size_t ci = 0; ci < sizeof(cuts) / sizeof(cuts[0]); ci++) {
+        ind_state a, b;
+        ind_state_init(&a);
+        ind_state_init(&b);
+        ind_values va, vb;
+        alert aa[3], ab[3];
+        for (int i = 0; i < cuts[ci]; i++)
+            ind_update(&a, &c, &bars[i], &va, aa);
+        if (cuts[ci] == 50) /* stale tracking travels with the state */
+            CHECK_EQ_INT(ind_check_stale(&a, &c, 200 * S, aa), 1);
+        buf enc = {0};
+        ind_state_encode(&a, &c, &enc);
+        char err[128];
+        CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &c, &b, err, sizeof(err)), 0);
+        CHECK(enc.len < 1200);
+        CHECK_EQ_INT(ind_check_stale(&a, &c, 300 * S, aa), ind_check_stale(&b, &c, 300 * S, ab));
+        for (int i = cuts[ci]; i < 150; i++) {
+            int na = ind_update(&a, &c, &bars[i], &va, aa);
+            int nb = ind_update(&b, &c, &bars[i], &vb, ab);
+            CHECK_EQ_INT(na, nb);
+            CHECK(memcmp(&va, &vb, sizeof(va)) == 0);
+            for (int k = 0; k < na && k < nb; k++) {
+                CHECK(aa[k].kind == ab[k].kind);
+                CHECK(memcmp(&aa[k].value, &ab[k].value, sizeof(double)) == 0);
+            }
+        }
+        buf_release(&enc);
+        ind_state_free(&a);
+        ind_state_free(&b);
+    }
+}
+
+/* Bad bytes are errors, never crashes; a state with fewer ring values than
+ * the configuration needs is refused. */
+static void test_state_decode_errors(void)
+{
+    ind_config c;
+    ind_config_default(&c);
+    ind_state s, d;
+    ind_state_init(&s);
+    ind_state_init(&d);
+    ind_values v;
+    alert a[3];
+    for (int i = 0; i < 70; i++) {
+        bar b = mkbar(i, 10 + i % 3, 10 + i % 5, 100);
+        ind_update(&s, &c, &b, &v, a);
+    }
+    buf enc = {0};
+    ind_state_encode(&s, &c, &enc);
+    char err[128];
+    for (size_t n = 0; n < enc.len; n++)
+        CHECK_EQ_INT(ind_state_decode(enc.data, n, &c, &d, err, sizeof(err)), -1);
+    enc.data[0] = 9;
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &c, &d, err, sizeof(err)), -1);
+    CHECK(strstr(err, "version") != NULL);
+    buf_reset(&enc);
+    ind_state_encode(&s, &c, &enc);
+    buf_putc(&enc, 0);
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &c, &d, err, sizeof(err)), -1);
+    ind_config longer = c;
+    longer.sma[1] = 60;
+    buf_reset(&enc);
+    ind_state_encode(&s, &c, &enc);
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &longer, &d, err, sizeof(err)), -1);
+    CHECK(strstr(err, "periods") != NULL);
+    buf_release(&enc);
+    ind_state_free(&s);
+    ind_state_free(&d);
+}
+
+TEST_MAIN(TEST(test_state_roundtrip), TEST(test_state_decode_errors),
+          TEST(test_moving_averages_and_bands), TEST(test_rsi_wilder), TEST(test_price_move_alert),
           TEST(test_volume_spike_and_gap), TEST(test_stale), TEST(test_json))

@@ -1,0 +1,178 @@
+/* latency.c - benchmark: from the produce time of the trade that closed a
+ * window to the moment its bar (and any alert it raised, which goes out in
+ * the same transaction right after it) is visible to a read_committed
+ * consumer.
+ *
+ * First reads <prefix>bars.<interval> and <prefix>alerts (read_committed)
+ * for SECONDS, noting when each record arrives; then reads <prefix>trades
+ * from the start (arrival time does not matter there). For each partition it
+ * replays the processor's watermark (max event time - lateness) over the
+ * records in offset order and notes, for each window end, the Kafka
+ * timestamp (CreateTime: the producer's clock at produce, in ms) of the first
+ * trade that took the watermark to it: the trade that closed the window. A
+ * bar or alert arriving at wall time t for window end e on partition p (bars
+ * and alerts are keyed by symbol with the same partitioner and partition
+ * count as trades) has latency t - close(p, e). Windows closed by the idle
+ * timeout (no closing trade) are left out. Run it while ingest and process
+ * run; it prints p50/p90/p99/max after SECONDS.
+ *
+ *   build/release/bench/latency BROKERS PREFIX LATENCY_NS INTERVAL SECONDS
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bar.h"
+#include "json.h"
+#include "kafka.h"
+#include "log.h"
+#include "tick.h"
+#include "util.h"
+
+#define MAXP 64
+#define MAXW 100000 /* window ends per partition */
+
+typedef struct part {
+    int64_t wm;
+    int64_t first_end; /* window end of slot 0 */
+    int64_t close_ms[MAXW];
+} part;
+
+typedef struct seen {
+    int32_t p;
+    int64_t end;
+    double at; /* wall clock when it arrived, ms */
+    int alert;
+} seen;
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 6) {
+        fprintf(stderr, "usage: latency BROKERS PREFIX LATENESS_NS INTERVAL SECONDS\n");
+        return 2;
+    }
+    int64_t lateness = atoll(argv[3]), iv;
+    if (interval_parse(argv[4], &iv) != 0)
+        return 2;
+    double secs = atof(argv[5]);
+    char t_trades[200], t_bars[200], t_alerts[200], group[64];
+    snprintf(t_trades, sizeof(t_trades), "%strades", argv[2]);
+    snprintf(t_bars, sizeof(t_bars), "%sbars.%s", argv[2], argv[4]);
+    snprintf(t_alerts, sizeof(t_alerts), "%salerts", argv[2]);
+    snprintf(group, sizeof(group), "latency-%lld", (long long)now_ns());
+    kafka_opts o = {.brokers = argv[1]};
+    char err[512];
+    /* Phase 1: only bars and alerts, so nothing queues in front of them. */
+    const char *outs[] = {t_bars, t_alerts};
+    kafka_consumer *c = kafka_consumer_new(&o, group, outs, 2, NULL, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    part *parts = calloc(MAXP, sizeof(part));
+    for (int i = 0; i < MAXP; i++)
+        parts[i].wm = INT64_MIN;
+    size_t nseen = 0, capseen = 1 << 20;
+    seen *sn = malloc(capseen * sizeof(*sn));
+    int64_t until = mono_ns() + (int64_t)(secs * 1e9);
+    kafka_msg m;
+    while (mono_ns() < until) {
+        int r = kafka_consumer_poll(c, 100, &m, err, sizeof(err));
+        if (r < 0)
+            break;
+        if (r == 0)
+            continue;
+        double at = (double)now_ns() / 1e6;
+        if (m.partition >= 0 && m.partition < MAXP && nseen < capseen) {
+            int alert = strcmp(m.topic, t_alerts) == 0;
+            json_doc *d = json_parse(m.value, m.value_len, err, sizeof(err));
+            int64_t end = 0, start = 0;
+            if (d && !alert && json_get_int(json_root(d), "window_start", &start) == 0)
+                end = start + iv;
+            if (d && alert && json_get_int(json_root(d), "ts", &end) != 0)
+                end = 0;
+            const char *kind = d && alert ? json_get_str(json_root(d), "kind") : NULL;
+            if (end && !(kind && strcmp(kind, "stale") == 0))
+                sn[nseen++] = (seen){m.partition, end, at, alert};
+            json_doc_free(d);
+        }
+        kafka_msg_release(&m);
+    }
+    kafka_consumer_close(c);
+    /* Phase 2: the trades, from the start, for their produce timestamps. */
+    snprintf(group, sizeof(group), "latency-t-%lld", (long long)now_ns());
+    const char *ins[] = {t_trades};
+    c = kafka_consumer_new(&o, group, ins, 1, NULL, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    int64_t idle_since = mono_ns();
+    for (;;) {
+        int r = kafka_consumer_poll(c, 100, &m, err, sizeof(err));
+        if (r < 0)
+            break;
+        if (r == 0) {
+            if (mono_ns() - idle_since > 3 * NS_PER_SEC)
+                break;
+            continue;
+        }
+        idle_since = mono_ns();
+        trade t;
+        if (m.partition >= 0 && m.partition < MAXP &&
+            trade_decode_json(m.value, m.value_len, &t, err, sizeof(err)) == 0) {
+            part *p = &parts[m.partition];
+            int64_t wm = t.ts - lateness;
+            if (p->wm == INT64_MIN) {
+                p->first_end = (t.ts / iv) * iv + iv; /* the first trade's window end */
+                p->wm = wm;
+            }
+            if (wm > p->wm) {
+                /* every window end in (old wm, wm] closes with this trade */
+                int64_t e = (p->wm / iv) * iv + iv;
+                if (e <= p->wm)
+                    e += iv;
+                for (; e <= wm; e += iv) {
+                    int64_t k = (e - p->first_end) / iv;
+                    if (k >= 0 && k < MAXW && !p->close_ms[k])
+                        p->close_ms[k] = m.timestamp_ms;
+                }
+                p->wm = wm;
+            }
+        }
+        kafka_msg_release(&m);
+    }
+    kafka_consumer_close(c);
+    double *lat[2];
+    size_t n[2] = {0, 0}, skipped = 0;
+    lat[0] = malloc(nseen * sizeof(double) + 8);
+    lat[1] = malloc(nseen * sizeof(double) + 8);
+    for (size_t i = 0; i < nseen; i++) {
+        part *p = &parts[sn[i].p];
+        int64_t k = (sn[i].end - p->first_end) / iv;
+        if (k < 0 || k >= MAXW || !p->close_ms[k]) {
+            skipped++;
+            continue;
+        }
+        lat[sn[i].alert][n[sn[i].alert]++] = sn[i].at - (double)p->close_ms[k];
+    }
+    for (int a = 0; a < 2; a++) {
+        if (!n[a]) {
+            printf("%s: none\n", a ? "alerts" : "bars");
+            continue;
+        }
+        qsort(lat[a], n[a], sizeof(double), cmp_d);
+        double *l = lat[a];
+        size_t k = n[a];
+        printf("%s: %zu  p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
+               a ? "alerts" : "bars", k, l[k / 2], l[k * 9 / 10], l[k * 99 / 100], l[k - 1]);
+    }
+    printf("left out (closed by idle timeout or before the run): %zu\n", skipped);
+    return 0;
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# bench/latency.sh - trade -> committed bar/alert latency at a paced rate, on
+# a real broker (transactions), for one or more commit intervals.
+#
+#   bench/latency.sh BROKERS [RATE] [SYMBOLS] [SECONDS] [COMMIT_INTERVALS...]
+#   (default 100000 ticks/s, 1000 symbols, 20 s, commit intervals 100ms 20ms)
+#
+# Ingest paces trades in real time (event time = wall time) with a flash
+# crash so alerts fire; process runs with its defaults (1s,1m,5m, lateness
+# 1 s); bench/latency measures (see latency.c for the exact definition).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=$1
+RATE=${2:-100000}
+SYMS=${3:-1000}
+SECS=${4:-20}
+shift $(($# < 4 ? $# : 4))
+CIS=("$@")
+[ ${#CIS[@]} -gt 0 ] || CIS=(100ms 20ms)
+make -s build/release/bench/latency ticklake
+BIN=${TICKLAKE_BIN:-./ticklake}
+for ci in "${CIS[@]}"; do
+    P=lat$RANDOM.
+    "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --commit-interval "$ci" -q \
+        >/dev/null 2>"/tmp/$P.process.err" &
+    ppid=$!
+    sleep 2
+    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) >"/tmp/$P.latency" &
+    lpid=$!
+    ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count $((RATE * SECS)) \
+        --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS * 3 / 4)) -q 2>/dev/null
+    wait $lpid
+    kill -TERM $ppid
+    wait $ppid || true
+    echo "commit interval $ci, $RATE ticks/s, $SYMS symbols, ${SECS}s:"
+    sed 's/^/  /' "/tmp/$P.latency"
+    rm -f "/tmp/$P.latency" "/tmp/$P.process.err"
+done
