@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "lakecache.h"
 #include "json.h"
 
 /* --- Ids ---------------------------------------------------------------- */
@@ -442,8 +443,9 @@ int query_history_load(const char *lake, query_meta **out, size_t *n, size_t *sk
 
 struct query_session {
     engine *e;
-    char *lake; /* absolute, no trailing slash */
+    char *lake; /* absolute, no trailing slash (an S3 lake: its cache's mirror) */
     size_t ntables;
+    lakecache *lc; /* S3 lakes only */
 };
 
 /* Bytes read through read(2) and friends by this process so far (the rchar
@@ -475,8 +477,40 @@ void query_session_close(query_session *s)
     if (!s)
         return;
     engine_close(s->e);
+    lakecache_free(s->lc);
     free(s->lake);
     free(s);
+}
+
+const char *query_session_dir(const query_session *s)
+{
+    return s->lake;
+}
+
+void query_session_describe_cache(const query_session *s, buf *out)
+{
+    if (s->lc)
+        lakecache_describe_stats(s->lc, out);
+}
+
+query_session *query_session_open_ext(const char *lake, const query_lake_opts *lo, int threads,
+                                      char *errstr, size_t errstr_size)
+{
+    if (!lakecache_is_s3(lake))
+        return query_session_open(lake, threads, errstr, errstr_size);
+    lakecache *lc = NULL;
+    if (lakecache_open(&lc, lake, lo ? lo->storage : NULL, lo ? lo->cache_dir : NULL, errstr,
+                       errstr_size) != 0)
+        return NULL;
+    query_session *s = NULL;
+    if (lakecache_prepare_query(lc, NULL, 0, errstr, errstr_size) == 0)
+        s = query_session_open(lakecache_dir(lc), threads, errstr, errstr_size);
+    if (!s) {
+        lakecache_free(lc);
+        return NULL;
+    }
+    s->lc = lc;
+    return s;
 }
 
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size)
@@ -638,6 +672,12 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     int exists = catalog_find_table(c, name) != NULL || stat(dir.data, &st) == 0;
     catalog_free(c);
+    if (!exists && s->lc) {
+        int fe = lakecache_folder_exists(s->lc, name, errstr, errstr_size);
+        if (fe < 0)
+            goto out;
+        exists = fe;
+    }
     if (exists) {
         if (if_not_exists) {
             rc = 0;
@@ -663,12 +703,25 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     }
     m->rows = rows;
+    if (s->lc) {
+        buf key = {0};
+        buf_printf(&key, "%s/%s.parquet", name, m->id);
+        int prc = lakecache_put(s->lc, key.data, errstr, errstr_size);
+        buf_release(&key);
+        if (prc != 0) {
+            unlink(final.data);
+            rmdir(dir.data);
+            goto out;
+        }
+    }
     engine *ce = engine_open(NULL, 1, errstr, errstr_size);
     char cerr[1024];
     /* The policies `ticklake crawl` has by default, so that registering the
      * new table changes nothing else in the catalog. */
     catalog_crawl_opts co = {CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DEPRECATE, NULL};
-    if (!ce || catalog_crawl_ext(ce, s->lake, &co, NULL, cerr, sizeof(cerr)) != 0) {
+    catalog_crawl_stats cst;
+    if (!ce || (s->lc ? lakecache_crawl(s->lc, ce, &co, &cst, cerr, sizeof(cerr))
+                      : catalog_crawl_ext(ce, s->lake, &co, NULL, cerr, sizeof(cerr))) != 0) {
         if (ce)
             set_err(errstr, errstr_size,
                     "table '%s' was written to '%s' but not registered: %s (run 'ticklake "
@@ -823,11 +876,20 @@ done:
     }
     if (o->save) {
         char serr[512];
-        if (mkdir_p(rdir.data, serr, sizeof(serr)) != 0 ||
-            save_meta(s->lake, m, serr, sizeof(serr)) != 0) {
-            if (rc == 0)
-                rc = set_err(errstr, errstr_size, "%s", serr);
+        int src = mkdir_p(rdir.data, serr, sizeof(serr)) != 0 ||
+                  save_meta(s->lake, m, serr, sizeof(serr)) != 0;
+        /* An S3 lake: the result, then its metadata, go into the lake. */
+        if (!src && s->lc) {
+            buf key = {0};
+            if (m->result)
+                src = lakecache_put(s->lc, m->result, serr, sizeof(serr)) != 0;
+            buf_printf(&key, QUERY_RESULTS_DIR "/%s.json", m->id);
+            if (!src)
+                src = lakecache_put(s->lc, key.data, serr, sizeof(serr)) != 0;
+            buf_release(&key);
         }
+        if (src && rc == 0)
+            rc = set_err(errstr, errstr_size, "%s", serr);
     }
     buf_release(&rdir);
     buf_release(&csv_tmp);
