@@ -631,7 +631,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
     if (rc == 0) {
         buf_printf(&sql, "COPY (%s\n) TO ", select);
         engine_quote_literal(&sql, path);
-        buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
+        buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
         check_state cc = {0, 0};
         engine_run_opts o = {.fmt = ENGINE_OUT_CSV,
                              .timeout_ns = timeout_ns,
