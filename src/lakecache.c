@@ -812,6 +812,22 @@ int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t nta
     return cache_unlock(lc, rc, errstr, errstr_size);
 }
 
+int lakecache_sync_catalog(lakecache *lc, char *errstr, size_t errstr_size)
+{
+    if (cache_lock(lc, errstr, errstr_size) != 0)
+        return -1;
+    static const char *const cat_scope[] = {CATALOG_DIR};
+    int rc = sync_scopes(lc, cat_scope, 1, want_catalog_current, NULL, errstr, errstr_size);
+    buf p = {0};
+    buf_printf(&p, "%s/" CATALOG_DIR "/catalog.json", lc->dir);
+    struct stat sb;
+    if (rc == 0 && stat(p.data, &sb) != 0)
+        rc =
+            set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lc->url);
+    buf_release(&p);
+    return cache_unlock(lc, rc, errstr, errstr_size);
+}
+
 static int want_results(void *ctx, const storage_entry *o)
 {
     (void)ctx;

@@ -107,6 +107,10 @@ int lakecache_crawl(lakecache *lc, engine *e, const catalog_crawl_opts *opts,
 int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t ntables, char *errstr,
                             size_t errstr_size);
 
+/* Brings the current catalog.json into the mirror (for tables, describe,
+ * partitions, ddl); the same error as lakecache_prepare_query without one. */
+int lakecache_sync_catalog(lakecache *lc, char *errstr, size_t errstr_size);
+
 /* Brings the metadata of saved queries (_results/<id>.json) into the mirror. */
 int lakecache_sync_results(lakecache *lc, char *errstr, size_t errstr_size);
 

@@ -96,6 +96,18 @@ assert_eq "$(sum_field 'bytes downloaded' "$T/crawl2.err")" 0 "bytes downloaded 
 assert_eq "$(sed 's/, [0-9]* bytes,/,/' "$T/crawl1.out")" "$(sed 's/, [0-9]* bytes,/,/' "$T/crawl-copy.out")" \
     "crawl summary of S3 vs the local copy"
 
+# The catalog commands read the catalog from S3 too.
+for cmd in "tables" "describe trades" "partitions trades"; do
+    # shellcheck disable=SC2086 # the command and its table are two words
+    tl $cmd --lake "$url" --format csv >"$T/cat-s3.csv" || fail "$cmd over S3"
+    # shellcheck disable=SC2086
+    "$TICKLAKE" $cmd --lake "$T/copy" --format csv >"$T/cat-copy.csv"
+    cmp -s "$T/cat-s3.csv" "$T/cat-copy.csv" ||
+        fail "$cmd over S3 vs the copy: $(diff "$T/cat-s3.csv" "$T/cat-copy.csv" | head -4)"
+done
+tl ddl --lake "$url" trades >"$T/ddl.sql" 2>/dev/null
+grep -q "^LOCATION '$url/trades/'$" "$T/ddl.sql" || fail "ddl over S3: $(cat "$T/ddl.sql")"
+
 # 3. The same queries over S3 and over the local copy print the same rows.
 queries=(
     "SELECT count(*), count(DISTINCT id), sum(size), min(ts), max(ts) FROM trades"
