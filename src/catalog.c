@@ -2255,18 +2255,19 @@ static const char *const trade_macros =
     "  sum(price * size) / sum(size) AS vwap, count(*) AS trades, "
     "  sum(price * size) AS turnover "
     "FROM b GROUP BY symbol, bucket, step;\n"
-    /* every NULL: per UTC day, grouped on the date partition key (equal to
-     * the day of ts by the lake's contract), which is cheaper per row. */
+    /* every NULL: per UTC day, from the date partition key (equal to the
+     * day of ts by the lake's contract; a constant per file, so cheaper per
+     * row). One computed key, so the CASE folds away: grouping on (symbol,
+     * window_start) costs what the plain SQL costs (docs/benchmarks.md). */
     "CREATE OR REPLACE TEMP MACRO vwap(every := NULL, sym := NULL, from_date := NULL, "
     "  to_date := NULL) AS "
-    "TABLE WITH b AS (SELECT symbol, CASE WHEN every IS NULL THEN date END AS d, "
-    "    CASE WHEN every IS NULL THEN NULL "
-    "      ELSE epoch_ns(ts) // tl_interval_ns(every) * tl_interval_ns(every) END AS w, "
-    "    price, size "
+    "TABLE SELECT symbol, window_start, sum(price * size) / sum(size) AS vwap, "
+    "  sum(size) AS volume, count(*) AS trades "
+    "FROM (SELECT symbol, CASE WHEN every IS NULL THEN CAST(date AS TIMESTAMP_NS) "
+    "    ELSE make_timestamp_ns(epoch_ns(ts) // tl_interval_ns(every) * tl_interval_ns(every)) "
+    "    END AS window_start, price, size "
     "  FROM tl_trades(sym := sym, from_date := from_date, to_date := to_date)) "
-    "SELECT symbol, COALESCE(make_timestamp_ns(w), CAST(d AS TIMESTAMP_NS)) AS window_start, "
-    "  sum(price * size) / sum(size) AS vwap, sum(size) AS volume, count(*) AS trades "
-    "FROM b GROUP BY symbol, d, w;\n"
+    "GROUP BY symbol, window_start;\n"
     "CREATE OR REPLACE TEMP MACRO returns(every := '1 day', sym := NULL, "
     "  from_date := NULL, to_date := NULL) AS "
     "TABLE SELECT symbol, window_start, close, "
