@@ -2208,7 +2208,35 @@ static int create_view(engine *e, const char *root, const catalog_table *t, char
     return rc;
 }
 
-int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, size_t errstr_size)
+/* A view over a table whose files are not here: it fails when read. */
+static int create_absent_view(engine *e, const catalog_table *t, const char *why, char *errstr,
+                              size_t errstr_size)
+{
+    buf sql = {0}, msg = {0};
+    buf_puts(&sql, "CREATE OR REPLACE TEMP VIEW ");
+    engine_quote_ident(&sql, t->name);
+    buf_puts(&sql, " AS SELECT ");
+    for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
+        const catalog_column *c =
+            i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
+        buf_printf(&sql, "%sCAST(NULL AS %s) AS ", i ? ", " : "", c->type);
+        engine_quote_ident(&sql, c->name);
+    }
+    buf_printf(&msg, "table '%s' %s", t->name, why);
+    buf_puts(&sql, " FROM range(1) WHERE error(");
+    engine_quote_literal(&sql, msg.data);
+    buf_puts(&sql, ") IS NULL");
+    char err[1024];
+    int rc = engine_exec(e, sql.data, err, sizeof(err));
+    if (rc != 0)
+        set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
+    buf_release(&sql);
+    buf_release(&msg);
+    return rc;
+}
+
+int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, size_t nabsent,
+                       const char *why, size_t *ntables, char *errstr, size_t errstr_size)
 {
     if (ntables)
         *ntables = 0;
@@ -2220,7 +2248,11 @@ int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, s
         const catalog_table *t = &c->tables[i];
         if (t->ncolumns == 0 && t->nkeys == 0)
             continue;
-        rc = create_view(e, root, t, errstr, errstr_size);
+        int away = 0;
+        for (size_t k = 0; k < nabsent && !away; k++)
+            away = strcmp(absent[k], t->name) == 0;
+        rc = away ? create_absent_view(e, t, why ? why : "is not available", errstr, errstr_size)
+                  : create_view(e, root, t, errstr, errstr_size);
         n += rc == 0;
     }
     if (ntables)
@@ -2228,6 +2260,11 @@ int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, s
     catalog_free(c);
     free(root);
     return rc;
+}
+
+int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, size_t errstr_size)
+{
+    return catalog_attach_ext(e, lake, NULL, 0, NULL, ntables, errstr, errstr_size);
 }
 
 /* --- Analysis macros ---------------------------------------------------- */

@@ -274,7 +274,9 @@ int cmd_query(int argc, char **argv)
     char err[4096];
     storage_options so3 = {
         .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
-    query_lake_opts lo = {.storage = &so3, .cache_dir = cache_dir};
+    /* A one-shot query over S3 brings in only the tables it names; the shell all of them. */
+    query_lake_opts lo = {
+        .storage = &so3, .cache_dir = cache_dir, .sql = interactive ? NULL : sql.data};
     query_session *s = query_session_open_ext(lake, &lo, (int)threads, err, sizeof(err));
     if (s && verbose && lakecache_is_s3(lake)) {
         buf sum = {0};

@@ -127,8 +127,10 @@ for sql in "${queries[@]}"; do
     cmp -s "$T/s3-$i.csv" "$T/copy-$i.csv" || fail "query $i differs: $sql: $(diff "$T/s3-$i.csv" "$T/copy-$i.csv" | head -5)"
 done
 assert_ge "$(wc -l <"$T/s3-2.csv")" 13 "rows of query 2"
-# The first query downloaded every data file once; the others found them cached.
-assert_eq "$(sum_field 'downloaded whole' "$T/s3-1.err")" "$nfiles" "files downloaded by the first query"
+# The first query downloaded the trades files once (only the table it names); the others found
+# them cached.
+ntrades=$(find "$T/copy/trades" -name '*.parquet' | wc -l)
+assert_eq "$(sum_field 'downloaded whole' "$T/s3-1.err")" "$ntrades" "files downloaded by the first query"
 assert_eq "$(sum_field 'bytes downloaded' "$T/s3-2.err")" 0 "bytes downloaded by a warm query"
 
 # 4. Results and metadata are objects in the lake; history reads them from S3.
@@ -141,6 +143,20 @@ assert_eq "$(s3req GET "/$bucket/lake/_results/$id.json" "$T/result.json")" 200 
 assert_eq "$(($(wc -l <"$T/history.csv") - 1))" "${#queries[@]}" "queries in the history from S3"
 "$TICKLAKE" history --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache2" "$id" >"$T/one.json"
 grep -q '"status": *"SUCCEEDED"' "$T/one.json" || fail "history of $id: $(cat "$T/one.json")"
+
+# A query brings in only the tables it names: bars_1s alone from a fresh cache; a table it does not
+# name fails when read, never answers empty.
+nbars=$(find "$T/copy/bars_1s" -name '*.parquet' | wc -l)
+"$TICKLAKE" query -v --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save --format csv \
+    "SELECT count(*) FROM bars_1s" >"$T/bars.csv" 2>"$T/bars.err"
+assert_eq "$(sum_field 'downloaded whole' "$T/bars.err")" "$((nbars + 1))" \
+    "files a bars_1s query downloaded (and catalog.json)"
+rc=0
+"$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save \
+    "SELECT count(*) FROM (SELECT 1) CROSS JOIN query_table('tra' || 'des')" >/dev/null 2>"$T/absent.err" || rc=$?
+assert_eq "$rc" 1 "exit status of a query reading a table it does not name"
+grep -q "table 'trades' of the S3 lake is not in the local cache" "$T/absent.err" ||
+    fail "no clear error for a table not brought in: $(cat "$T/absent.err")"
 
 # 5. A fresh cache: the catalog in S3 already knows every file, so a crawl reads no footer.
 "$TICKLAKE" crawl --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache3" >"$T/crawl3.out" 2>"$T/crawl3.err"
