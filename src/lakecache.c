@@ -128,7 +128,7 @@ static void manifest_remove(lakecache *lc, mentry *e)
     lc->nm--;
 }
 
-/* Lines: state TAB size TAB mtime_ns TAB etag TAB key. Bad lines are skipped
+/* Lines: state TAB size TAB mtime_ns TAB etag ("-" when unknown) TAB key. Bad lines are skipped
  * (their objects are fetched again). */
 static void manifest_load(lakecache *lc)
 {
@@ -161,7 +161,7 @@ static void manifest_load(lakecache *lc)
                 }
                 mentry *e = &lc->m[lc->nm++];
                 e->key = xstrdup_lc(tab + 1);
-                e->etag = xstrdup_lc(etag);
+                e->etag = xstrdup_lc(strcmp(etag, "-") == 0 ? "" : etag); /* "-": none */
                 e->size = size;
                 e->mtime_ns = mtime;
                 e->state = state;
@@ -180,7 +180,8 @@ static int manifest_save(lakecache *lc, char *errstr, size_t errstr_size)
     buf_puts(&b, "");
     for (size_t i = 0; i < lc->nm; i++)
         buf_printf(&b, "%c\t%" PRId64 "\t%" PRId64 "\t%s\t%s\n", state_char[lc->m[i].state],
-                   lc->m[i].size, lc->m[i].mtime_ns, lc->m[i].etag, lc->m[i].key);
+                   lc->m[i].size, lc->m[i].mtime_ns, *lc->m[i].etag ? lc->m[i].etag : "-",
+                   lc->m[i].key);
     int rc = write_file_atomic(lc->manifest, b.data, b.len, errstr, errstr_size);
     buf_release(&b);
     return rc;
