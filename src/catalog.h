@@ -248,6 +248,12 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
  * missing catalog is "no catalog in '<lake>': run 'ticklake crawl' first". */
 int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, size_t errstr_size);
 
+/* catalog_attach, except that the tables named in absent (their files are
+ * not here, e.g. not in an S3 lake's cache) get a view with the catalog's
+ * columns that fails when read: "table '<name>' <why>". */
+int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, size_t nabsent,
+                       const char *why, size_t *ntables, char *errstr, size_t errstr_size);
+
 /* Defines the analysis macros in e when the catalog has a trades table with
  * symbol, ts, price, size, id and date (a lake the pipeline writes); without
  * one it defines nothing and succeeds. Table macros, each with the optional

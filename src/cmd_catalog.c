@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "commands.h"
+#include "lakecache.h"
 #include "query.h"
 #include "util.h"
 
@@ -94,6 +95,32 @@ static int print_cells(const char *name, const char *const *cols, const char *co
     return rc == 0 ? 0 : 1;
 }
 
+/* The S3 options of these commands. */
+typedef struct s3_args {
+    const char *endpoint, *region, *addressing, *cache_dir;
+    lakecache *lc;
+} s3_args;
+
+/* For an s3:// lake: brings its catalog into the local cache and points
+ * *lake at the cache's mirror. 0, or 1 after printing the error. */
+static int resolve_lake(const char *cmd, const char **lake, s3_args *a)
+{
+    if (!lakecache_is_s3(*lake))
+        return 0;
+    storage_options so = {
+        .s3_endpoint = a->endpoint, .s3_region = a->region, .s3_addressing = a->addressing};
+    char err[1024];
+    if (lakecache_open(&a->lc, *lake, &so, a->cache_dir, err, sizeof(err)) != 0 ||
+        lakecache_sync_catalog(a->lc, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ticklake %s: %s\n", cmd, err);
+        lakecache_free(a->lc);
+        a->lc = NULL;
+        return 1;
+    }
+    *lake = lakecache_dir(a->lc);
+    return 0;
+}
+
 /* Loads the catalog and finds the table; prints the error and returns NULL
  * (*c freed) when either is missing. */
 static const catalog_table *load_table(const char *cmd, const char *lake, const char *name,
@@ -127,8 +154,11 @@ static void keys_text(buf *b, const catalog_table *t)
 int cmd_tables(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table";
+    s3_args s3 = {0};
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {"tables", "ticklake tables [--lake PATH] [--format FMT]",
@@ -143,7 +173,11 @@ int cmd_tables(int argc, char **argv)
         return cli_usage_error(&cmd, "unknown --format '%s' (table, csv or json)", format);
     catalog *c = NULL;
     char err[1024];
-    if (catalog_load(lake, &c, err, sizeof(err)) != 0) {
+    if (resolve_lake("tables", &lake, &s3) != 0)
+        return 1;
+    int lrc = catalog_load(lake, &c, err, sizeof(err));
+    lakecache_free(s3.lc); /* the catalog is loaded: the cache is no longer needed */
+    if (lrc != 0) {
         fprintf(stderr, "ticklake tables: %s\n", err);
         return 1;
     }
@@ -185,8 +219,11 @@ int cmd_tables(int argc, char **argv)
 int cmd_describe(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table";
+    s3_args s3 = {0};
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {
@@ -204,7 +241,10 @@ int cmd_describe(int argc, char **argv)
     if (parse_fmt(format, &fmt) != 0)
         return cli_usage_error(&cmd, "unknown --format '%s' (table, csv or json)", format);
     catalog *c = NULL;
+    if (resolve_lake("describe", &lake, &s3) != 0)
+        return 1;
     const catalog_table *t = load_table("describe", lake, pos[0], &c);
+    lakecache_free(s3.lc);
     if (!t)
         return 1;
     static const char *const cols[] = {"column", "type", "partition_key", "types_in_files"};
@@ -246,8 +286,11 @@ int cmd_describe(int argc, char **argv)
 int cmd_partitions(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table";
+    s3_args s3 = {0};
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {"partitions", "ticklake partitions [--lake PATH] [--format FMT] TABLE",
@@ -263,7 +306,10 @@ int cmd_partitions(int argc, char **argv)
     if (parse_fmt(format, &fmt) != 0)
         return cli_usage_error(&cmd, "unknown --format '%s' (table, csv or json)", format);
     catalog *c = NULL;
+    if (resolve_lake("partitions", &lake, &s3) != 0)
+        return 1;
     const catalog_table *t = load_table("partitions", lake, pos[0], &c);
+    lakecache_free(s3.lc);
     if (!t)
         return 1;
     size_t ncols = t->nkeys + 7;
@@ -326,9 +372,12 @@ int cmd_partitions(int argc, char **argv)
 int cmd_ddl(int argc, char **argv)
 {
     const char *lake = "./lake", *location = NULL, *dialect = "hive";
+    s3_args s3 = {0};
     int add_partitions = 0, all = 0;
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
         {0, "location", CLI_STRING, &location, "URI",
          "where the lake is for the other engine, e.g. s3://bucket/lake (default: file:// and "
          "the lake's absolute path)"},
@@ -359,8 +408,13 @@ int cmd_ddl(int argc, char **argv)
     else
         return cli_usage_error(&cmd, "unknown --dialect '%s' (hive or trino)", dialect);
     buf loc = {0};
+    const char *url = lake;
+    if (resolve_lake("ddl", &lake, &s3) != 0)
+        return 1;
     if (location) {
         buf_puts(&loc, location);
+    } else if (s3.lc) {
+        buf_puts(&loc, url); /* the lake is where the other engine reads it */
     } else {
         char abs[PATH_MAX];
         if (!realpath(lake, abs)) {
@@ -376,10 +430,12 @@ int cmd_ddl(int argc, char **argv)
         if (catalog_load(lake, &c, err, sizeof(err)) != 0) {
             fprintf(stderr, "ticklake ddl: %s\n", err);
             buf_release(&loc);
+            lakecache_free(s3.lc);
             return 1;
         }
     } else if (!(t = load_table("ddl", lake, pos[0], &c))) {
         buf_release(&loc);
+        lakecache_free(s3.lc);
         return 1;
     }
     buf out = {0};
@@ -408,5 +464,6 @@ int cmd_ddl(int argc, char **argv)
     buf_release(&out);
     buf_release(&loc);
     catalog_free(c);
+    lakecache_free(s3.lc);
     return rc;
 }

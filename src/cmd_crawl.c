@@ -6,13 +6,17 @@
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"
+#include "lakecache.h"
 
 int cmd_crawl(int argc, char **argv)
 {
     const char *lake = "./lake", *on_change = "update", *on_delete = "deprecate", *database = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
     int verbose = 0, quiet = 0;
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
         {0, "database", CLI_STRING, &database, "NAME",
          "the database the tables are recorded in (default: as before, else ticklake)"},
         {0, "on-change", CLI_STRING, &on_change, "POLICY",
@@ -28,7 +32,10 @@ int cmd_crawl(int argc, char **argv)
         "key=value folders are partitions, schemas come from Parquet footers (CSV and\n"
         "JSON files are sampled). Records a new catalog version in <lake>/_catalog/\n"
         "when anything changed; unchanged files are not read again. A column typed\n"
-        "differently across files gets their common supertype (a warning says so).",
+        "differently across files gets their common supertype (a warning says so).\n"
+        "An S3 lake is read through a local cache (--cache-dir): only the footers of\n"
+        "new or changed Parquet files are downloaded (ranged GETs); the catalog is\n"
+        "stored in the lake's _catalog/ objects.",
         options};
     const char *pos[1];
     size_t npos;
@@ -57,17 +64,40 @@ int cmd_crawl(int argc, char **argv)
     else
         return cli_usage_error(&cmd, "unknown --on-delete '%s' (deprecate, delete or log)",
                                on_delete);
+    if (s3_addressing && strcmp(s3_addressing, "path") != 0 &&
+        strcmp(s3_addressing, "virtual") != 0 && strcmp(s3_addressing, "auto") != 0)
+        return cli_usage_error(&cmd, "--s3-addressing must be path, virtual or auto, not '%s'",
+                               s3_addressing);
     char err[1024];
+    lakecache *lc = NULL;
+    if (lakecache_is_s3(lake)) {
+        storage_options so = {
+            .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+        if (lakecache_open(&lc, lake, &so, cache_dir, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ticklake crawl: %s\n", err);
+            return 1;
+        }
+    }
     engine *e = engine_open(NULL, 0, err, sizeof(err));
     if (!e) {
         fprintf(stderr, "ticklake crawl: %s\n", err);
+        lakecache_free(lc);
         return 1;
     }
     catalog_crawl_stats st;
-    int rc = catalog_crawl_ext(e, lake, &opts, &st, err, sizeof(err));
+    int rc = lc ? lakecache_crawl(lc, e, &opts, &st, err, sizeof(err))
+                : catalog_crawl_ext(e, lake, &opts, &st, err, sizeof(err));
     engine_close(e);
+    if (lc) {
+        buf sum = {0};
+        lakecache_describe_stats(lc, &sum);
+        fprintf(stderr, "ticklake crawl: %s\n", sum.data);
+        buf_release(&sum);
+        lake = lakecache_dir(lc); /* the warnings below read the cached catalog */
+    }
     if (rc != 0) {
         fprintf(stderr, "ticklake crawl: %s\n", err);
+        lakecache_free(lc);
         return 1;
     }
     printf("catalog version %lld%s: %zu tables (+%zu -%zu), %zu partitions (+%zu ~%zu -%zu), "
@@ -89,5 +119,6 @@ int cmd_crawl(int argc, char **argv)
             catalog_free(c);
         }
     }
+    lakecache_free(lc);
     return 0;
 }

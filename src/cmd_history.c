@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "lakecache.h"
 #include "query.h"
 #include "util.h"
 
@@ -60,8 +61,11 @@ int cmd_history(int argc, char **argv)
     const char *lake = "./lake", *format = "table", *status = NULL;
     int64_t limit = 20;
     int full = 0;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         {'n', "limit", CLI_INT, &limit, "N", "the last N queries (default 20; 0 for all)"},
         {0, "status", CLI_STRING, &status, "STATUS",
@@ -94,10 +98,28 @@ int cmd_history(int argc, char **argv)
     query_meta *v = NULL;
     size_t n = 0, skipped = 0;
     char err[1024];
-    if (query_history_load(lake, &v, &n, &skipped, err, sizeof(err)) != 0) {
+    lakecache *lc = NULL;
+    const char *url = lake;
+    if (lakecache_is_s3(lake)) {
+        /* The metadata of every query is in the lake's _results/: cached. */
+        storage_options so = {
+            .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+        if (lakecache_open(&lc, lake, &so, cache_dir, err, sizeof(err)) != 0 ||
+            lakecache_sync_results(lc, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ticklake history: %s\n", err);
+            lakecache_free(lc);
+            return 1;
+        }
+        lake = lakecache_dir(lc);
+    }
+    int lrc = query_history_load(lake, &v, &n, &skipped, err, sizeof(err));
+    if (lrc != 0) {
         fprintf(stderr, "ticklake history: %s\n", err);
+        lakecache_free(lc);
         return 1;
     }
+    lake = url;
+    lakecache_free(lc);
     if (skipped)
         fprintf(stderr, "ticklake history: %zu unreadable metadata files skipped\n", skipped);
     int rc = 0;

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "lakecache.h"
 #include "lineedit.h"
 #include "log.h"
 #include "query.h"
@@ -191,10 +192,13 @@ static int shell(query_session *s, shell_opts *so)
 int cmd_query(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table", *file = NULL, *output = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
     int64_t timeout_ns = 30LL * 60 * NS_PER_SEC, max_rows = 0, threads = 0;
     int verbose = 0, quiet = 0, no_save = 0;
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "lake directory (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "lake: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
         {0, "format", CLI_STRING, &format, "FMT",
          "output as table (default), csv, json (one object per line) or parquet"},
         {'o', "output", CLI_STRING, &output, "FILE",
@@ -217,7 +221,8 @@ int cmd_query(int argc, char **argv)
         "metadata in <id>.json ('ticklake history' lists them). CREATE TABLE name AS\n"
         "SELECT ... writes a new Parquet table into the lake and registers it; no\n"
         "query can change or delete lake data. Results go to stdout; errors to\n"
-        "stderr with exit status 1.",
+        "stderr with exit status 1. An S3 lake is read through a local cache\n"
+        "(--cache-dir): files are downloaded once and again only when they change.",
         options};
     const char *pos[1];
     size_t npos;
@@ -260,8 +265,25 @@ int cmd_query(int argc, char **argv)
         buf_puts(&sql, pos[0]);
     }
 
+    if (s3_addressing && strcmp(s3_addressing, "path") != 0 &&
+        strcmp(s3_addressing, "virtual") != 0 && strcmp(s3_addressing, "auto") != 0) {
+        buf_release(&sql);
+        return cli_usage_error(&cmd, "--s3-addressing must be path, virtual or auto, not '%s'",
+                               s3_addressing);
+    }
     char err[4096];
-    query_session *s = query_session_open(lake, (int)threads, err, sizeof(err));
+    storage_options so3 = {
+        .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+    /* A one-shot query over S3 brings in only the tables it names; the shell all of them. */
+    query_lake_opts lo = {
+        .storage = &so3, .cache_dir = cache_dir, .sql = interactive ? NULL : sql.data};
+    query_session *s = query_session_open_ext(lake, &lo, (int)threads, err, sizeof(err));
+    if (s && verbose && lakecache_is_s3(lake)) {
+        buf sum = {0};
+        query_session_describe_cache(s, &sum);
+        fprintf(stderr, "ticklake query: %s\n", sum.data);
+        buf_release(&sum);
+    }
     if (!s) {
         fprintf(stderr, "ticklake query: %s\n", err);
         buf_release(&sql);

@@ -1749,7 +1749,7 @@ int engine_batch_write_parquet(engine_batch *b, const char *where, const char *p
     }
     buf_puts(&sql, ") TO ");
     engine_quote_literal(&sql, path);
-    buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
+    buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
     duckdb_result r;
     if (duckdb_query(b->e->con, sql.data, &r) != DuckDBSuccess) {
         set_err(errstr, errstr_size, "unable to write '%s': %s", path,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "lakecache.h"
 #include "json.h"
 
 /* --- Ids ---------------------------------------------------------------- */
@@ -442,9 +443,16 @@ int query_history_load(const char *lake, query_meta **out, size_t *n, size_t *sk
 
 struct query_session {
     engine *e;
-    char *lake; /* absolute, no trailing slash */
+    char *lake; /* absolute, no trailing slash (an S3 lake: its cache's mirror) */
     size_t ntables;
+    lakecache *lc; /* S3 lakes only */
+    char **absent; /* S3: tables not brought into the cache (their views fail) */
+    size_t nabsent;
 };
+
+#define ABSENT_WHY                                                                                 \
+    "of the S3 lake is not in the local cache: this query does not name it (name the table in "    \
+    "the query, or use the shell, which brings in every table)"
 
 /* Bytes read through read(2) and friends by this process so far (the rchar
  * of /proc/self/io), or -1 when unknown. */
@@ -475,25 +483,128 @@ void query_session_close(query_session *s)
     if (!s)
         return;
     engine_close(s->e);
+    lakecache_free(s->lc);
+    for (size_t i = 0; i < s->nabsent; i++)
+        free(s->absent[i]);
+    free(s->absent);
     free(s->lake);
     free(s);
 }
 
+static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
+                                   char *errstr, size_t errstr_size);
+
+/* 1 if the table named name is read by sql: its name appears in it (any
+ * case; a superset of the references), or it is trades and sql calls an
+ * analysis macro. */
+static int sql_names_table(const char *sql, const char *name)
+{
+    if (strcasestr(sql, name))
+        return 1;
+    static const char *const macros[] = {"ohlc",       "vwap",      "returns",
+                                         "top_movers", "anomalies", "tl_"};
+    if (strcmp(name, "trades") != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof(macros) / sizeof(macros[0]); i++)
+        if (strcasestr(sql, macros[i]))
+            return 1;
+    return 0;
+}
+
+const char *query_session_dir(const query_session *s)
+{
+    return s->lake;
+}
+
+void query_session_describe_cache(const query_session *s, buf *out)
+{
+    if (s->lc)
+        lakecache_describe_stats(s->lc, out);
+}
+
+query_session *query_session_open_ext(const char *lake, const query_lake_opts *lo, int threads,
+                                      char *errstr, size_t errstr_size)
+{
+    if (!lakecache_is_s3(lake))
+        return query_session_open(lake, threads, errstr, errstr_size);
+    lakecache *lc = NULL;
+    if (lakecache_open(&lc, lake, lo ? lo->storage : NULL, lo ? lo->cache_dir : NULL, errstr,
+                       errstr_size) != 0)
+        return NULL;
+    query_session *s = NULL;
+    const char **names = NULL;
+    char **absent = NULL;
+    size_t nnames = 0, nabsent = 0;
+    catalog *c = NULL;
+    int rc = 0;
+    if (lo && lo->sql) {
+        rc = lakecache_sync_catalog(lc, errstr, errstr_size);
+        if (rc == 0)
+            rc = catalog_load(lakecache_dir(lc), &c, errstr, errstr_size);
+        for (size_t i = 0; rc == 0 && i < c->ntables; i++) {
+            const char *name = c->tables[i].name;
+            if (sql_names_table(lo->sql, name)) {
+                names = realloc(names, (nnames + 1) * sizeof(*names));
+                if (!names)
+                    abort();
+                names[nnames++] = name;
+            } else {
+                absent = realloc(absent, (nabsent + 1) * sizeof(*absent));
+                if (!absent || !(absent[nabsent++] = strdup(name)))
+                    abort();
+            }
+        }
+    }
+    /* With SQL known, an empty list means no table (NULL would mean every table). */
+    static const char *const no_table[1] = {NULL};
+    const char *const *want = NULL;
+    if (lo && lo->sql)
+        want = names ? names : no_table;
+    if (rc == 0)
+        rc = lakecache_prepare_query(lc, want, nnames, errstr, errstr_size);
+    free(names);
+    catalog_free(c);
+    if (rc == 0)
+        s = session_open(lakecache_dir(lc), threads, absent, nabsent, errstr, errstr_size);
+    else
+        for (size_t i = 0; i < nabsent; i++)
+            free(absent[i]);
+    if (!s) {
+        if (rc != 0)
+            free(absent);
+        lakecache_free(lc);
+        return NULL;
+    }
+    s->lc = lc;
+    return s;
+}
+
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size)
 {
+    return session_open(lake, threads, NULL, 0, errstr, errstr_size);
+}
+
+/* Opens a session; it owns absent (its strings and the array) whatever happens. */
+static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
+                                   char *errstr, size_t errstr_size)
+{
     char abs[PATH_MAX];
+    query_session *s = NULL;
     if (!realpath(lake, abs)) {
+        for (size_t i = 0; i < nabsent; i++)
+            free(absent[i]);
+        free(absent);
         if (errno == ENOENT)
             set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lake);
         else
             set_err(errstr, errstr_size, "unable to open lake '%s': %s", lake, strerror(errno));
         return NULL;
     }
-    query_session *s = calloc(1, sizeof(*s));
-    if (!s) {
-        set_err(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
+    s = calloc(1, sizeof(*s));
+    if (!s)
+        abort(); /* as buf: a few bytes of metadata */
+    s->absent = absent;
+    s->nabsent = nabsent;
     s->lake = strdup(abs);
     s->e = engine_open(NULL, threads, errstr, errstr_size);
     if (!s->e || !s->lake) {
@@ -503,7 +614,8 @@ query_session *query_session_open(const char *lake, int threads, char *errstr, s
     buf dir = {0};
     buf_printf(&dir, "%s/", strcmp(s->lake, "/") == 0 ? "" : s->lake);
     const char *dirs[] = {dir.data};
-    int rc = catalog_attach(s->e, s->lake, &s->ntables, errstr, errstr_size);
+    int rc = catalog_attach_ext(s->e, s->lake, (const char *const *)s->absent, s->nabsent,
+                                ABSENT_WHY, &s->ntables, errstr, errstr_size);
     if (rc == 0)
         rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
     if (rc == 0)
@@ -597,7 +709,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
     if (rc == 0) {
         buf_printf(&sql, "COPY (%s\n) TO ", select);
         engine_quote_literal(&sql, path);
-        buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
+        buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
         check_state cc = {0, 0};
         engine_run_opts o = {.fmt = ENGINE_OUT_CSV,
                              .timeout_ns = timeout_ns,
@@ -638,6 +750,12 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     int exists = catalog_find_table(c, name) != NULL || stat(dir.data, &st) == 0;
     catalog_free(c);
+    if (!exists && s->lc) {
+        int fe = lakecache_folder_exists(s->lc, name, errstr, errstr_size);
+        if (fe < 0)
+            goto out;
+        exists = fe;
+    }
     if (exists) {
         if (if_not_exists) {
             rc = 0;
@@ -663,12 +781,25 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     }
     m->rows = rows;
+    if (s->lc) {
+        buf key = {0};
+        buf_printf(&key, "%s/%s.parquet", name, m->id);
+        int prc = lakecache_put(s->lc, key.data, errstr, errstr_size);
+        buf_release(&key);
+        if (prc != 0) {
+            unlink(final.data);
+            rmdir(dir.data);
+            goto out;
+        }
+    }
     engine *ce = engine_open(NULL, 1, errstr, errstr_size);
     char cerr[1024];
     /* The policies `ticklake crawl` has by default, so that registering the
      * new table changes nothing else in the catalog. */
     catalog_crawl_opts co = {CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DEPRECATE, NULL};
-    if (!ce || catalog_crawl_ext(ce, s->lake, &co, NULL, cerr, sizeof(cerr)) != 0) {
+    catalog_crawl_stats cst;
+    if (!ce || (s->lc ? lakecache_crawl(s->lc, ce, &co, &cst, cerr, sizeof(cerr))
+                      : catalog_crawl_ext(ce, s->lake, &co, NULL, cerr, sizeof(cerr))) != 0) {
         if (ce)
             set_err(errstr, errstr_size,
                     "table '%s' was written to '%s' but not registered: %s (run 'ticklake "
@@ -678,7 +809,8 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     }
     engine_close(ce);
-    if (catalog_attach(s->e, s->lake, &s->ntables, errstr, errstr_size) != 0)
+    if (catalog_attach_ext(s->e, s->lake, (const char *const *)s->absent, s->nabsent, ABSENT_WHY,
+                           &s->ntables, errstr, errstr_size) != 0)
         goto out;
     rc = 0;
 out:
@@ -823,11 +955,20 @@ done:
     }
     if (o->save) {
         char serr[512];
-        if (mkdir_p(rdir.data, serr, sizeof(serr)) != 0 ||
-            save_meta(s->lake, m, serr, sizeof(serr)) != 0) {
-            if (rc == 0)
-                rc = set_err(errstr, errstr_size, "%s", serr);
+        int src = mkdir_p(rdir.data, serr, sizeof(serr)) != 0 ||
+                  save_meta(s->lake, m, serr, sizeof(serr)) != 0;
+        /* An S3 lake: the result, then its metadata, go into the lake. */
+        if (!src && s->lc) {
+            buf key = {0};
+            if (m->result)
+                src = lakecache_put(s->lc, m->result, serr, sizeof(serr)) != 0;
+            buf_printf(&key, QUERY_RESULTS_DIR "/%s.json", m->id);
+            if (!src)
+                src = lakecache_put(s->lc, key.data, serr, sizeof(serr)) != 0;
+            buf_release(&key);
         }
+        if (src && rc == 0)
+            rc = set_err(errstr, errstr_size, "%s", serr);
     }
     buf_release(&rdir);
     buf_release(&csv_tmp);

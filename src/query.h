@@ -44,6 +44,7 @@
 #include <stdio.h>
 
 #include "engine.h"
+#include "storage.h"
 #include "util.h"
 
 #define QUERY_RESULTS_DIR "_results"
@@ -119,6 +120,28 @@ typedef struct query_session query_session;
 /* Opens a session over the lake's catalog (the catalog must exist). threads
  * 0 means DuckDB's default. NULL with errstr on failure. */
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size);
+
+/* Where the lake is, for query_session_open_ext. */
+typedef struct query_lake_opts {
+    const storage_options *storage; /* how to reach an s3:// lake; may be NULL */
+    const char *cache_dir;          /* its local cache (lakecache.h); NULL: the default */
+    const char *sql; /* the SQL the session will run, when known (NULL: any, as the shell):
+                        an S3 lake then brings in only the tables it names */
+} query_lake_opts;
+
+/* As query_session_open, for a local lake or an s3://bucket/prefix lake. An
+ * S3 lake is read through its local cache (lakecache.h): the catalog and the
+ * files of the catalog's partitions are brought in when the session opens,
+ * downloading only objects not cached yet (with lo->sql, only the tables whose
+ * names appear in it, and trades for the analysis macros; the other tables'
+ * views fail when read, never answer empty); results, their metadata and CTAS
+ * tables are uploaded to the lake (_results/, <name>/) as they are written. */
+query_session *query_session_open_ext(const char *lake, const query_lake_opts *lo, int threads,
+                                      char *errstr, size_t errstr_size);
+/* The session's local lake folder (the cache's mirror for an S3 lake). */
+const char *query_session_dir(const query_session *s);
+/* Appends the cache counters of an S3 session (nothing for a local one). */
+void query_session_describe_cache(const query_session *s, buf *out);
 void query_session_close(query_session *s);
 /* Catalog tables attached as views. */
 size_t query_session_tables(const query_session *s);

@@ -319,6 +319,11 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
 /* GetObject into out (appended). 0, S3_ENOENT, or -1 with errstr. */
 int s3_get(s3_client *c, const char *bucket, const char *key, buf *out, char *errstr,
            size_t errstr_size);
+/* GetObject of len bytes from offset (a ranged GET; Range: bytes=offset-
+ * offset+len-1) appended to out; fewer bytes when the object ends sooner.
+ * 0, S3_ENOENT, or -1 with errstr. */
+int s3_get_range(s3_client *c, const char *bucket, const char *key, int64_t offset, int64_t len,
+                 buf *out, char *errstr, size_t errstr_size);
 /* GetObject into the file at path, written under a temporary name in the
  * same folder and renamed when complete. 0, S3_ENOENT, or -1 with errstr. */
 int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, char *errstr,

@@ -574,11 +574,58 @@ int storage_get_file(storage *st, const char *key, const char *dst_path, char *e
     return rc;
 }
 
+int storage_get_range(storage *st, const char *key, int64_t offset, int64_t len, buf *out,
+                      char *errstr, size_t errstr_size)
+{
+    if (!storage_key_valid(key))
+        return bad_key(key, errstr, errstr_size);
+    if (st->kind == STORAGE_S3) {
+        buf name = {0};
+        s3_name(st, key, &name);
+        int rc = s3_get_range(st->s3, st->bucket, name.data, offset, len, out, errstr, errstr_size);
+        buf_release(&name);
+        return rc == S3_ENOENT ? STORAGE_ENOENT : rc;
+    }
+    buf path = {0};
+    local_path(st, key, &path);
+    int rc = 0;
+    int fd = open(path.data, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        rc = set_err(errstr, errstr_size, "unable to open '%s': %s", path.data, strerror(e));
+        if (e == ENOENT || e == ENOTDIR)
+            rc = STORAGE_ENOENT;
+    } else {
+        buf_reserve(out, (size_t)len);
+        int64_t done = 0;
+        while (done < len) {
+            ssize_t r =
+                pread(fd, out->data + out->len, (size_t)(len - done), (off_t)(offset + done));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                rc = set_err(errstr, errstr_size, "unable to read '%s': %s", path.data,
+                             strerror(errno));
+                break;
+            }
+            if (r == 0)
+                break;
+            out->len += (size_t)r;
+            done += r;
+        }
+        out->data[out->len] = '\0';
+        close(fd);
+    }
+    buf_release(&path);
+    return rc;
+}
+
 void storage_entry_release(storage_entry *e)
 {
     if (!e)
         return;
     free(e->key);
+    free(e->etag);
     memset(e, 0, sizeof(*e));
 }
 
@@ -598,6 +645,7 @@ int storage_stat(storage *st, const char *key, storage_entry *out, char *errstr,
             out->key = xstrdup_s(key);
             out->size = o.size;
             out->mtime_ns = o.mtime_ns;
+            out->etag = o.etag ? xstrdup_s(o.etag) : NULL;
         }
         s3_object_release(&o);
         return rc == S3_ENOENT ? STORAGE_ENOENT : rc;
@@ -653,8 +701,10 @@ void storage_list_release(storage_listing *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++)
+    for (size_t i = 0; i < l->n; i++) {
         free(l->entries[i].key);
+        free(l->entries[i].etag);
+    }
     free(l->entries);
     l->entries = NULL;
     l->n = 0;
@@ -756,6 +806,7 @@ static int s3_list_dir(storage *st, const char *dir, int recursive, storage_list
             e->key = xstrdup_s(k + root_len);
             e->size = res.objects[i].size;
             e->mtime_ns = res.objects[i].mtime_ns;
+            e->etag = res.objects[i].etag ? xstrdup_s(res.objects[i].etag) : NULL;
         }
         for (size_t i = 0; i < res.nprefixes; i++) {
             const char *k = res.prefixes[i];

@@ -109,12 +109,19 @@ int storage_get_bytes(storage *st, const char *key, buf *out, char *errstr, size
 int storage_get_file(storage *st, const char *key, const char *dst_path, char *errstr,
                      size_t errstr_size);
 
+/* Reads len bytes of object key from offset (S3: a ranged GET) and appends
+ * them to out; fewer when the object ends sooner. 0, STORAGE_ENOENT, or -1. */
+int storage_get_range(storage *st, const char *key, int64_t offset, int64_t len, buf *out,
+                      char *errstr, size_t errstr_size);
+
 /* An entry of a listing or the result of storage_stat. key is owned. */
 typedef struct storage_entry {
     char *key;        /* relative to the lake; a folder has no trailing '/' */
     int is_dir;       /* a folder (local) or common prefix (S3) */
     int64_t size;     /* bytes; 0 for folders */
     int64_t mtime_ns; /* last modification; 0 for S3 folders */
+    char *etag;       /* S3: the object's ETag as listed (quotes included), owned; NULL for
+                         folders and local files */
 } storage_entry;
 
 /* Looks object key up. out (may be NULL) gets its size and mtime; release it

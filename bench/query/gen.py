@@ -25,6 +25,9 @@ import time
 
 import duckdb
 
+# As the sink writes Parquet: ENGINE_PARQUET_OPTIONS in src/engine.h.
+PARQUET = "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2"
+
 
 def trades(args):
     con = duckdb.connect()
@@ -65,7 +68,7 @@ def trades(args):
             path = os.path.join(folder, f"trades+{p}+{offset[p]:020d}.parquet")
             con.execute(f"""COPY (SELECT symbol, ts, price, size, id + {i * per_day} AS id, venue, source
                               FROM day WHERE p = {p} ORDER BY symbol, ts, id)
-                            TO '{path}' (FORMAT parquet, COMPRESSION zstd)""")
+                            TO '{path}' ({PARQUET})""")
             offset[p] += cnt
         print(f"{day}: {n} trades ({time.time() - t0:.0f} s)", flush=True)
 
@@ -85,7 +88,7 @@ def bars(args):
                                     sum(price * size) / sum(size) AS vwap, count(*) AS trades,
                                     sum(price * size) AS turnover
                              FROM read_parquet('{src}/{day}/*.parquet') GROUP BY ALL ORDER BY symbol, window_start)
-                        TO '{folder}/bars.1m+0+00000000000000000000.parquet' (FORMAT parquet, COMPRESSION zstd)""")
+                        TO '{folder}/bars.1m+0+00000000000000000000.parquet' ({PARQUET})""")
         print(f"bars_1m {day}", flush=True)
 
 

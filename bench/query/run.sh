@@ -5,8 +5,10 @@
 #
 # 1. DIR/lake: 100,000,000 trades in the pipeline's lake layout (bench/query/gen.py trades; made once,
 #    about 6 minutes and 1.2 GB), crawled, then each query run RUNS times (default 5) with
-#    `ticklake query --threads 2 --no-save --format csv -o /dev/null`; the report gives the fastest
-#    and the median wall time of the whole command (process start, catalog, views, query, output).
+#    `ticklake query --threads 2 --no-save --format csv -o FILE`; the report gives the fastest and
+#    the median wall time of the whole command (process start, catalog, views, query, output), its
+#    median CPU time (user + sys: less disturbed by other work on a shared machine than wall time)
+#    and the range of the 1-minute load average before the runs.
 # 2. DIR/parts: 10,000 date partitions (gen.py partitions), crawled from scratch, then again with
 #    nothing changed, then after one new partition.
 # Not part of the test suite. Needs the venv of tests/tools/venv.sh for the generator.
@@ -48,22 +50,27 @@ t2=$(now_s)
 rows=$("$TL" query --lake "$DIR/lake" --no-save --format csv "SELECT count(*) FROM trades" | tail -1)
 files=$(find "$DIR/lake/trades" -name '*.parquet' | wc -l)
 bytes=$(du -sb "$DIR/lake/trades" | cut -f1)
-echo "Data: $rows trades, $(ls "$DIR/lake/trades" | wc -l) date partitions, $files Parquet files (ZSTD), $((bytes / 1048576)) MiB; 500 symbols."
+echo "Data: $rows trades, $(ls "$DIR/lake/trades" | wc -l) date partitions, $files Parquet files (ZSTD, Parquet 2 pages), $((bytes / 1048576)) MiB; 500 symbols."
 echo "Crawl of this lake: $(elapsed "$t0" "$t1") s from scratch, $(elapsed "$t1" "$t2") s unchanged."
 echo
-echo "| query | SQL | fastest (s) | median (s) | rows |"
-echo "|---|---|---|---|---|"
-bench() { # name sql
-    local name=$1 sql=$2 times=() i t0 t1 n
+echo "| query | SQL | fastest (s) | median (s) | median CPU (s) | load | rows |"
+echo "|---|---|---|---|---|---|---|"
+bench() { # name sql: wall time of the whole command (fastest, median), its CPU time (user + sys,
+    # median) and the 1-minute load average seen before each run (the machine is shared)
+    local name=$1 sql=$2 times=() cpus=() loads=() i n w u s
     for ((i = 0; i < RUNS; i++)); do
-        t0=$(now_s)
-        "$TL" query --lake "$DIR/lake" --threads 2 --no-save --format csv -o "$DIR/out.csv" "$sql"
-        t1=$(now_s)
-        times+=("$(elapsed "$t0" "$t1")")
+        loads+=("$(cut -d' ' -f1 /proc/loadavg)")
+        /usr/bin/time -f "%e %U %S" -o "$DIR/time.out" \
+            "$TL" query --lake "$DIR/lake" --threads 2 --no-save --format csv -o "$DIR/out.csv" "$sql"
+        read -r w u s <"$DIR/time.out"
+        times+=("$w")
+        cpus+=("$(python3 -c "print(f'{$u + $s:.2f}')")")
     done
     n=$(($(wc -l <"$DIR/out.csv") - 1))
     read -r fastest median < <(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)]}')
-    echo "| $name | \`$sql\` | $fastest | $median | $n |"
+    read -r cpu < <(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    read -r lmin lmax < <(printf '%s\n' "${loads[@]}" | sort -n | awk '{a[NR]=$1} END {print a[1], a[NR]}')
+    echo "| $name | \`$sql\` | $fastest | $median | $cpu | $lmin-$lmax | $n |"
 }
 bench "daily VWAP per symbol" "SELECT * FROM vwap()"
 bench "daily VWAP per symbol (plain SQL)" "SELECT symbol, date, sum(price * size) / sum(size) AS vwap FROM trades GROUP BY ALL"
@@ -74,8 +81,8 @@ bench "trade count" "SELECT count(*) FROM trades"
 echo
 echo "The same answers from the 1-minute bars the pipeline writes (bars_1m, $("$TL" query --lake "$DIR/lake" --no-save --format csv "SELECT count(*) FROM bars_1m" | tail -1) rows):"
 echo
-echo "| query | SQL | fastest (s) | median (s) | rows |"
-echo "|---|---|---|---|---|"
+echo "| query | SQL | fastest (s) | median (s) | median CPU (s) | load | rows |"
+echo "|---|---|---|---|---|---|---|"
 bench "daily VWAP per symbol, from bars" "SELECT symbol, date, sum(turnover) / sum(volume) AS vwap FROM bars_1m GROUP BY ALL"
 bench "1-minute OHLC, one symbol, a month, from bars" "SELECT * FROM bars_1m WHERE symbol = 'SYM042'"
 bench "top movers, the month, from bars" "SELECT symbol, arg_min(open, window_start) AS first_price, arg_max(close, window_start) AS last_price, last_price / first_price - 1 AS ret FROM bars_1m GROUP BY symbol ORDER BY abs(ret) DESC, symbol LIMIT 10"

@@ -117,8 +117,9 @@ grep -q "is inside the lake" "$T/err" || fail "-o into the lake: $(cat "$T/err")
 snapshot >"$T/after"
 cmp -s "$T/before" "$T/after" || fail "the lake changed: $(diff "$T/before" "$T/after" | head -5)"
 # Failed queries are in the history too.
-"$TICKLAKE" history --lake "$lake" --status FAILED --format csv -n 0 | grep -q "DELETE FROM trades" ||
-    fail "failed queries are not in the history"
+# (Into a file first: grep -q would close the pipe early and SIGPIPE the command.)
+"$TICKLAKE" history --lake "$lake" --status FAILED --format csv -n 0 >"$T/failed.csv"
+grep -q "DELETE FROM trades" "$T/failed.csv" || fail "failed queries are not in the history"
 
 # CREATE TABLE AS writes a Parquet table into the lake and registers it.
 q "CREATE TABLE daily_vwap AS SELECT * FROM vwap() ORDER BY ALL" >"$T/ctas.out"

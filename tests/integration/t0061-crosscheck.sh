@@ -54,6 +54,16 @@ assert_ge "${m%,*}" 100 "bars compared"
            last(price ORDER BY ts, id) / first(price ORDER BY ts, id) - 1 AS ret,
            sum(size) AS volume, count(*) AS trades
     FROM trades GROUP BY symbol ORDER BY abs(ret) DESC, symbol LIMIT 5" || fail "top_movers() differs"
+for every in "" "every := INTERVAL 1 second"; do # vwap(): daily (from the date key) and by interval
+    "$TICKLAKE" query --lake "$lake" --no-save --format parquet -o "$T/r.parquet" \
+        "SELECT * FROM vwap($every) ORDER BY symbol, window_start"
+    w="CAST(date AS TIMESTAMP_NS)"
+    [ -z "$every" ] || w="make_timestamp_ns(epoch_ns(ts) // 1000000000 * 1000000000)"
+    "$py" "$ROOT/tests/integration/crosscheck.py" "$lake" "$T/r.parquet" "
+        SELECT symbol, $w AS window_start, sum(price * size) / sum(size) AS vwap,
+               sum(size) AS volume, count(*) AS trades
+        FROM trades GROUP BY ALL ORDER BY symbol, window_start" || fail "vwap($every) differs"
+done
 "$TICKLAKE" query --lake "$lake" --no-save --format csv "SELECT count(*) FROM returns(INTERVAL 1 second)" >/dev/null
 "$TICKLAKE" query --lake "$lake" --no-save --format csv "SELECT count(*) FROM anomalies(INTERVAL 1 second, z := 3)" >/dev/null
 
