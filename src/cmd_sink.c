@@ -56,8 +56,9 @@ int cmd_sink(int argc, char **argv)
     }
     j->cfg.group = group;
     rc = stage_run_supervised(sink_main, j, &j->ctl, o.duration);
-    fprintf(stderr, "ticklake sink: %lld rows in %lld files, %lld bad records\n",
-            (long long)j->st.lake_rows, (long long)j->st.lake_files, (long long)j->st.bad_records);
+    fprintf(stderr, "ticklake sink: %lld rows in %lld files (%lld bytes), %lld bad records\n",
+            (long long)j->st.lake_rows, (long long)j->st.lake_files, (long long)j->st.lake_bytes,
+            (long long)j->st.bad_records);
     if (rc != 0)
         fprintf(stderr, "ticklake sink: %s\n", j->err);
     free(j);

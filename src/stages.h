@@ -29,7 +29,7 @@ typedef struct stage_opts {
     int64_t late_horizon;
     /* sink */
     const char *lake;
-    int64_t roll_rows, roll_interval;
+    int64_t roll_rows, roll_bytes, roll_interval;
     const char *s3_endpoint, *s3_region, *s3_addressing;
     /* all */
     int64_t duration;
@@ -82,8 +82,10 @@ void stage_opts_init(stage_opts *o);
 #define STAGE_SINK_OPTIONS(o)                                                                      \
     {0, "lake", CLI_STRING, &(o)->lake, "URL",                                                     \
      "lake: a directory, file:///path or s3://bucket/prefix (default ./lake)"},                    \
+        {0, "roll-bytes", CLI_INT, &(o)->roll_bytes, "N",                                          \
+         "write a file when a partition buffers about N bytes of Parquet (default 128 MiB)"},      \
         {0, "roll-rows", CLI_INT, &(o)->roll_rows, "N",                                            \
-         "write a file when a partition buffers N rows (default 1000000)"},                        \
+         "write a file when a partition buffers N rows (default 8000000)"},                        \
         {0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                             \
          "write a file when its oldest row has waited DUR (default 60s)"},                         \
         {0, "s3-endpoint", CLI_STRING, &(o)->s3_endpoint, "URL",                                   \
