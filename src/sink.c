@@ -262,12 +262,25 @@ static void clean_staging_files(sink *s, int topic, int32_t partition)
     closedir(d);
 }
 
-/* Removes temporary files a crashed writer of this topic partition left. */
+/* Removes temporary files a crashed writer of this topic partition left, and
+ * on S3 the multipart uploads it left incomplete (invisible, but billed). The
+ * partition is ours now: a writer of it that is still alive is a zombie whose
+ * put then fails without committing, so its records are read again. */
 static void clean_temp_files(sink *s, int topic, int32_t partition)
 {
     const char *lake = storage_local_dir(s->lake);
     if (!lake) {
         clean_staging_files(s, topic, partition);
+        char prefix[300], err[512];
+        snprintf(prefix, sizeof(prefix), "%s+%d+", s->topics[topic], (int)partition);
+        int n = 0;
+        if (storage_abort_uploads(s->lake, s->tables[topic], prefix, &n, err, sizeof(err)) != 0)
+            LOG_WARN("sink: incomplete uploads of '%s' [%d] not aborted: %s", s->topics[topic],
+                     (int)partition, err);
+        else if (n > 0)
+            LOG_INFO("sink: aborted %d incomplete multipart uploads of '%s' [%d] left by an "
+                     "earlier attempt",
+                     n, s->topics[topic], (int)partition);
         return;
     }
     char tdir[PATH_MAX], prefix[300];

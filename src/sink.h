@@ -38,10 +38,9 @@
  *
  * Leftovers of a crashed attempt are removed when a partition is assigned:
  * local temporary files of that partition, and staging files of that
- * partition whose writer process is gone. Multipart uploads that a killed
- * sink left incomplete on S3 are not visible objects and are not listed by
- * storage.h; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes
- * them.
+ * partition whose writer process is gone, and on S3 the incomplete multipart
+ * uploads of that partition's objects (<table>/.../<topic>+<partition>+*),
+ * through ListMultipartUploads and AbortMultipartUpload.
  *
  * Why the names repeat: let c be the committed offset and p the first offset
  * of date d in the crashed attempt's buffer [c, e]. In the new run, the buffer
