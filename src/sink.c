@@ -60,15 +60,23 @@ typedef struct sink {
      * a buffer rolls (roll_bytes over that estimate, at most roll_rows). */
     int64_t written_bytes[SINK_MAX_TOPICS], written_rows[SINK_MAX_TOPICS];
     int64_t roll_at[SINK_MAX_TOPICS];
+    const char *last_topic_name; /* topic_index's cache */
+    int last_topic;
     int failed;
     char errstr[512];
 } sink;
 
-static int topic_index(const sink *s, const char *topic)
+static int topic_index(sink *s, const char *topic)
 {
+    /* librdkafka hands out one name pointer per topic: most records hit the cache. */
+    if (topic == s->last_topic_name)
+        return s->last_topic;
     for (size_t i = 0; i < s->cfg->ntopics; i++)
-        if (strcmp(s->topics[i], topic) == 0)
+        if (strcmp(s->topics[i], topic) == 0) {
+            s->last_topic_name = topic;
+            s->last_topic = (int)i;
             return (int)i;
+        }
     return -1;
 }
 
@@ -465,6 +473,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         goto out;
 
     int64_t next_check = 0, next_drain_check = 0;
+    uint64_t polled = 0;
     for (;;) {
         if (atomic_load(&ctl->stop) || s->failed)
             break;
@@ -476,6 +485,10 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
             add_record(s, &m);
             kafka_msg_release(&m);
         }
+        /* The clock is read once per 1024 records while records flow (it
+         * showed in profiles at a few percent per record). */
+        if (r > 0 && (++polled & 1023) != 0)
+            continue;
         int64_t now = mono_ns();
         if (now >= next_check) {
             /* Roll buffers whose oldest record has waited long enough. */
