@@ -83,11 +83,11 @@ run_sink() { # kind instances run -> prints "rows/s bytes/row cpu-us/row"
 for i in $(seq 1 "$RUNS"); do
     run_sink local 1 "$i" >>"$WORK/local1"
     run_sink local 2 "$i" >>"$WORK/local2"
-    [ "$S3_OK" = 0 ] || run_sink s3 1 "$i" >>"$WORK/s3"
+    [ "$S3_OK" = 0 ] || run_sink s3 1 "$i" >>"$WORK/s3res"
 done
 summary() { # file label
     echo "median $2: $(cut -d' ' -f1 "$1" | median) rows/s, $(cut -d' ' -f2 "$1" | median) bytes/row, $(cut -d' ' -f3 "$1" | median) CPU us/row"
 }
 summary "$WORK/local1" "local, 1 sink "
 summary "$WORK/local2" "local, 2 sinks"
-[ "$S3_OK" = 0 ] || summary "$WORK/s3" "s3,    1 sink "
+[ "$S3_OK" = 0 ] || summary "$WORK/s3res" "s3,    1 sink "
