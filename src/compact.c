@@ -144,13 +144,16 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
         bytes_in += files[i].size;
     }
     int64_t rows_in = 0, rows_out = 0;
-    buf_printf(&sql, "SELECT count(*) FROM read_parquet([%s])", list.data);
+    buf_printf(&sql, "SELECT count(*) FROM read_parquet([%s], hive_partitioning = false)",
+               list.data);
     if (engine_query_int64(c->eng, sql.data, &rows_in, c->errstr, c->errstr_size) != 0)
         goto out;
     if (storage_temp_path(c->lake, key.data, &tmp, c->errstr, c->errstr_size) != 0)
         goto out;
     buf_reset(&sql);
-    buf_printf(&sql, "COPY (SELECT * FROM read_parquet([%s]) ORDER BY ALL) TO ", list.data);
+    buf_printf(
+        &sql, "COPY (SELECT * FROM read_parquet([%s], hive_partitioning = false) ORDER BY ALL) TO ",
+        list.data);
     engine_quote_literal(&sql, tmp.data);
     buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
     if (engine_exec(c->eng, sql.data, c->errstr, c->errstr_size) != 0)
@@ -158,7 +161,7 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     buf_reset(&sql);
     buf_puts(&sql, "SELECT count(*) FROM read_parquet(");
     engine_quote_literal(&sql, tmp.data);
-    buf_puts(&sql, ")");
+    buf_puts(&sql, ", hive_partitioning = false)");
     if (engine_query_int64(c->eng, sql.data, &rows_out, c->errstr, c->errstr_size) != 0)
         goto out;
     if (rows_out != rows_in) {
@@ -208,8 +211,7 @@ out:
 }
 
 /* The earliest mtime of the files of listing l that cover name. */
-static int64_t covered_since(const storage_listing *l, const char *name, const char **names,
-                             size_t nnames)
+static int64_t covered_since(const storage_listing *l, const char *name)
 {
     int64_t since = INT64_MAX;
     for (size_t i = 0; i < l->n; i++) {
@@ -218,8 +220,6 @@ static int64_t covered_since(const storage_listing *l, const char *name, const c
         if (base[0] != '~' || strcmp(base, name) == 0)
             continue;
         const char *pair[2] = {base, name};
-        (void)names;
-        (void)nnames;
         if (lake_name_covered(name, pair, 2) && l->entries[i].mtime_ns < since)
             since = l->entries[i].mtime_ns;
     }
@@ -260,7 +260,7 @@ static int compact_folder(compactor *c, const char *dir)
         if (lake_name_covered(base, names, nall)) {
             /* An input of an earlier run that ended before its grace passed:
              * the grace counts from when the first file covering it appeared. */
-            if (now - covered_since(&l, base, names, nall) >= c->grace) {
+            if (now - covered_since(&l, base) >= c->grace) {
                 if (storage_delete(c->lake, e->key, c->errstr, c->errstr_size) != 0) {
                     rc = -1;
                     break;
