@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "lakepath.h"
 
 #define MAX_PARTITION_DEPTH 32
 
@@ -865,9 +866,13 @@ static void walk(crawl *cr, catalog_table *t, const char *rel, char **keys, char
     }
     free(abs);
     scan_part *part = NULL;
+    const char **names = n ? xrealloc(NULL, n * sizeof(*names)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        names[i] = ents[i].name;
     for (size_t i = 0; i < n; i++) {
         const fs_entry *en = &ents[i];
-        if (en->is_dir || !name_is_data(en->name)) {
+        /* Files a compacted file replaces (lakepath.h) are not data any more. */
+        if (en->is_dir || !name_is_data(en->name) || lake_name_covered(en->name, names, n)) {
             if (!en->is_dir)
                 cr->st->files_ignored++;
             continue;
@@ -884,6 +889,7 @@ static void walk(crawl *cr, catalog_table *t, const char *rel, char **keys, char
         *f = *en;
         f->name = xprintf("%s/%s", rel, en->name);
     }
+    free(names);
     for (size_t i = 0; i < n; i++) {
         const fs_entry *en = &ents[i];
         if (!en->is_dir || name_is_hidden(en->name))
@@ -2025,6 +2031,38 @@ static int has_data_now(const char *abs)
     return found;
 }
 
+/* Appends to sql the Parquet files of folder abs that are not covered by a
+ * compacted file (lakepath.h), when it holds a compacted ("~") file now;
+ * returns how many, or 0 when it holds none (then a glob that leaves "~"
+ * files out reads it: a compaction that commits later only adds a file the
+ * glob does not match, and its sources stay until the grace period ends). */
+static size_t put_compacted_sources(buf *sql, const char *abs, size_t n0)
+{
+    fs_entry *ents;
+    size_t n, added = 0;
+    char err[256];
+    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0)
+        return 0;
+    int compacted = 0;
+    for (size_t i = 0; i < n; i++)
+        compacted |= !ents[i].is_dir && ents[i].name[0] == '~';
+    const char **names = compacted ? xrealloc(NULL, n * sizeof(*names)) : NULL;
+    for (size_t i = 0; compacted && i < n; i++)
+        names[i] = ents[i].name;
+    for (size_t i = 0; compacted && i < n; i++) {
+        if (ents[i].is_dir || !name_is_parquet_data(ents[i].name) ||
+            lake_name_covered(ents[i].name, names, n))
+            continue;
+        char *path = xprintf("%s/%s", abs, ents[i].name);
+        buf_puts(sql, n0 + added++ ? ", " : "");
+        engine_quote_literal(sql, path);
+        free(path);
+    }
+    free(names);
+    fs_entries_free(ents, n);
+    return added;
+}
+
 /* 1 if a known bad file lies directly in partition p. */
 static int has_bad_file(const catalog_table *t, const catalog_partition *p)
 {
@@ -2064,8 +2102,10 @@ static size_t put_sources(buf *sql, const char *root, const catalog_table *t, lo
         long ps = partition_schema(p);
         if (parquet && !has_bad_file(t, p) && (k < 0 || ps == k)) {
             char *dir = lake_abs(root, p->location);
-            if (has_data_now(dir)) {
-                char *glob = xprintf("%s/[!._]*.parquet", dir);
+            size_t listed = put_compacted_sources(sql, dir, n);
+            n += listed;
+            if (!listed && has_data_now(dir)) {
+                char *glob = xprintf("%s/[!._~]*.parquet", dir);
                 buf_puts(sql, n++ ? ", " : "");
                 engine_quote_literal(sql, glob);
                 free(glob);

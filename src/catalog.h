@@ -240,12 +240,14 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
  * (read_csv / read_json for those formats; one such scan per file schema,
  * joined by UNION ALL, when the files' schemas differ) so partition keys
  * appear as columns of their catalog types and filters on them prune files. The partitions are the
- * catalog's; the files are whatever each partition folder holds at query time ("[!._]*.parquet"),
- * except that a partition with known bad files lists its good files instead, and a partition whose
- * folder holds no data file now is left out. A table without partitions gets an empty view with the
- * catalog's columns; a table without columns gets no view. Columns typed differently across files
- * are cast to the catalog type. *ntables (may be NULL) gets the number of views. The error for a
- * missing catalog is "no catalog in '<lake>': run 'ticklake crawl' first". */
+ * catalog's; the files are whatever each partition folder holds at query time ("[!._~]*.parquet"),
+ * except that a partition with known bad files lists its good files instead, a partition whose
+ * folder holds a compacted "~" file (compact.h) lists the files no such file covers (lakepath.h)
+ * as they are when the view is made, and a partition whose folder holds no data file now is left
+ * out. The crawler leaves covered files out too. A table without partitions gets an empty view with
+ * the catalog's columns; a table without columns gets no view. Columns typed differently across
+ * files are cast to the catalog type. *ntables (may be NULL) gets the number of views. The error
+ * for a missing catalog is "no catalog in '<lake>': run 'ticklake crawl' first". */
 int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, size_t errstr_size);
 
 /* catalog_attach, except that the tables named in absent (their files are

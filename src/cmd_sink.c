@@ -24,6 +24,7 @@ int cmd_sink(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     const char *group = GROUP_SINK;
+    int drain = 0;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
         {'g', "group", CLI_STRING, &group, "ID", "consumer group (default " GROUP_SINK ")"},
@@ -33,6 +34,8 @@ int cmd_sink(int argc, char **argv)
         STAGE_TOPIC_OPTIONS(&o),
         {0, "duration", CLI_DURATION, &o.duration, "DUR",
          "stop after this long (default: until interrupted)"},
+        {0, "drain", CLI_FLAG, &drain, NULL,
+         "stop once every input partition is read to its end and written (batch loads)"},
         CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
         CLI_OPT_END};
     const cli_command cmd = {
@@ -55,9 +58,11 @@ int cmd_sink(int argc, char **argv)
         return cli_usage_error(&cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
     }
     j->cfg.group = group;
+    atomic_store(&j->ctl.drain, drain);
     rc = stage_run_supervised(sink_main, j, &j->ctl, o.duration);
-    fprintf(stderr, "ticklake sink: %lld rows in %lld files, %lld bad records\n",
-            (long long)j->st.lake_rows, (long long)j->st.lake_files, (long long)j->st.bad_records);
+    fprintf(stderr, "ticklake sink: %lld rows in %lld files (%lld bytes), %lld bad records\n",
+            (long long)j->st.lake_rows, (long long)j->st.lake_files, (long long)j->st.lake_bytes,
+            (long long)j->st.bad_records);
     if (rc != 0)
         fprintf(stderr, "ticklake sink: %s\n", j->err);
     free(j);

@@ -10,6 +10,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_process(int argc, char **argv);
 int cmd_sink(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
+int cmd_compact(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_tables(int argc, char **argv);

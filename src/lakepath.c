@@ -166,3 +166,63 @@ int lake_parse_file_name(const char *name, char *topic_out, size_t topic_size, i
     topic_out[p1 - name] = '\0';
     return 0;
 }
+
+/* --- compacted files ------------------------------------------------------ */
+
+int lake_compacted_name(const char *topic, int32_t partition, int64_t first, int64_t last,
+                        char *out, size_t out_size)
+{
+    int n = snprintf(out, out_size, "~%s+%d+%020lld-%020lld.parquet", topic, (int)partition,
+                     (long long)first, (long long)last);
+    return n < 0 || (size_t)n >= out_size ? -1 : 0;
+}
+
+int lake_parse_any_name(const char *name, lake_file_id *id)
+{
+    memset(id, 0, sizeof(*id));
+    if (name[0] != '~') {
+        if (lake_parse_file_name(name, id->topic, sizeof(id->topic), &id->partition, &id->first) !=
+            0)
+            return -1;
+        id->last = id->first;
+        return 0;
+    }
+    /* "~<topic>+<p>+<first>-<last>.parquet": split off "-<last>" and parse the rest. */
+    size_t n = strlen(name);
+    const char *dash = strrchr(name, '-');
+    if (n < 10 || strcmp(name + n - 8, ".parquet") != 0 || !dash || dash == name)
+        return -1;
+    char head[LAKE_TOPIC_MAX + 64];
+    if ((size_t)(dash - name) + 9 >= sizeof(head))
+        return -1;
+    snprintf(head, sizeof(head), "%.*s.parquet", (int)(dash - name - 1), name + 1);
+    char num[32];
+    size_t len = (size_t)(name + n - 8 - dash - 1);
+    if (len == 0 || len >= sizeof(num))
+        return -1;
+    memcpy(num, dash + 1, len);
+    num[len] = '\0';
+    if (parse_int64(num, 0, INT64_MAX, &id->last) != 0 ||
+        lake_parse_file_name(head, id->topic, sizeof(id->topic), &id->partition, &id->first) != 0 ||
+        id->last < id->first)
+        return -1;
+    id->compacted = 1;
+    return 0;
+}
+
+int lake_name_covered(const char *name, const char *const *names, size_t n)
+{
+    lake_file_id me, other;
+    if (lake_parse_any_name(name, &me) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (names[i][0] != '~' || strcmp(names[i], name) == 0 ||
+            lake_parse_any_name(names[i], &other) != 0)
+            continue;
+        if (other.partition == me.partition && strcmp(other.topic, me.topic) == 0 &&
+            other.first <= me.first && me.last <= other.last &&
+            (other.first < me.first || me.last < other.last))
+            return 1;
+    }
+    return 0;
+}

@@ -38,4 +38,28 @@ int lake_file_name(const char *topic, int32_t partition, int64_t start_offset, c
 int lake_parse_file_name(const char *name, char *topic_out, size_t topic_size, int32_t *partition,
                          int64_t *start_offset);
 
+/* Compaction (compact.h) replaces sink files of one topic partition in one
+ * partition folder by "~<topic>+<partition>+<first>-<last>.parquet", where
+ * first and last are the offsets in the names of the first and last file it
+ * replaces (a sink file <topic>+<partition>+<o> stands for the range [o, o]).
+ * A file is covered, i.e. replaced, when another compacted file of the same
+ * topic partition in the folder has a strictly larger range that contains
+ * its range; readers leave covered files out, so the appearance of the
+ * compacted file (one rename or PutObject) is the atomic switch. */
+#define LAKE_TOPIC_MAX 256
+typedef struct lake_file_id {
+    char topic[LAKE_TOPIC_MAX];
+    int32_t partition;
+    int64_t first, last; /* offsets in the name; equal for a sink file */
+    int compacted;       /* a "~" name */
+} lake_file_id;
+
+/* The compacted file name into out. -1 if it does not fit. */
+int lake_compacted_name(const char *topic, int32_t partition, int64_t first, int64_t last,
+                        char *out, size_t out_size);
+/* Parses a sink file name or a compacted one. 0 or -1 (not a lake file name). */
+int lake_parse_any_name(const char *name, lake_file_id *id);
+/* 1 if the file name is covered by one of names (the files of its folder). */
+int lake_name_covered(const char *name, const char *const *names, size_t n);
+
 #endif

@@ -15,6 +15,7 @@ static const struct command {
     {"process", cmd_process, "turn trades into OHLCV bars in event time"},
     {"sink", cmd_sink, "land trades and bars in the lake as Parquet"},
     {"crawl", cmd_crawl, "discover tables, schemas and partitions in the lake"},
+    {"compact", cmd_compact, "merge small lake files; drop partitions past retention"},
     {"query", cmd_query, "run SQL over the lake's catalog tables (a shell on a terminal)"},
     {"tables", cmd_tables, "list the catalog's tables"},
     {"describe", cmd_describe, "show a table's columns and partition keys"},

@@ -42,6 +42,7 @@ typedef struct pipeline_stats {
     atomic_llong txn_aborts;       /* process: transactions aborted and replayed */
     atomic_llong lake_rows;        /* sink: rows made durable in the lake */
     atomic_llong lake_files;       /* sink: Parquet files written */
+    atomic_llong lake_bytes;       /* sink: bytes of those files */
     atomic_llong process_lag;      /* process: consumer lag, records (a gauge) */
     atomic_llong sink_lag;         /* sink: consumer lag, records (a gauge) */
 } pipeline_stats;

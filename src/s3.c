@@ -807,6 +807,105 @@ int s3_parse_list(const char *xml, size_t len, s3_listing *out, char *errstr, si
     return 0;
 }
 
+/* --- ListMultipartUploads ------------------------------------------------ */
+
+void s3_uploads_release(s3_uploads *u)
+{
+    if (!u)
+        return;
+    for (size_t i = 0; i < u->n; i++) {
+        free(u->v[i].key);
+        free(u->v[i].upload_id);
+    }
+    free(u->v);
+    free(u->next_key_marker);
+    free(u->next_upload_id_marker);
+    memset(u, 0, sizeof(*u));
+}
+
+typedef struct uploads_ctx {
+    s3_uploads *out;
+    int in_upload;
+    s3_upload cur;
+    char err[200];
+} uploads_ctx;
+
+static int uploads_cb(void *vctx, enum s3_xml_event ev, const char *name, const char *text,
+                      size_t text_len, int depth)
+{
+    uploads_ctx *x = vctx;
+    s3_uploads *u = x->out;
+    if (depth == 1 && ev == S3_XML_START) {
+        if (strcmp(name, "ListMultipartUploadsResult") != 0) {
+            snprintf(x->err, sizeof(x->err), "expected ListMultipartUploadsResult, not '%.64s'",
+                     name);
+            return 1;
+        }
+        return 0;
+    }
+    if (depth == 2 && ev == S3_XML_START && strcmp(name, "Upload") == 0) {
+        x->in_upload = 1;
+        memset(&x->cur, 0, sizeof(x->cur));
+        return 0;
+    }
+    if (ev != S3_XML_END)
+        return 0;
+    if (depth == 3 && x->in_upload) {
+        if (strcmp(name, "Key") == 0) {
+            free(x->cur.key);
+            x->cur.key = xstrndup0(text, text_len);
+        } else if (strcmp(name, "UploadId") == 0) {
+            free(x->cur.upload_id);
+            x->cur.upload_id = xstrndup0(text, text_len);
+        } else if (strcmp(name, "Initiated") == 0 &&
+                   s3_parse_iso8601(text, text_len, &x->cur.initiated_ns) != 0) {
+            snprintf(x->err, sizeof(x->err), "bad Initiated '%.40s'", text);
+            return 1;
+        }
+    } else if (depth == 2 && strcmp(name, "Upload") == 0) {
+        x->in_upload = 0;
+        if (!x->cur.key || !x->cur.upload_id || !x->cur.upload_id[0]) {
+            free(x->cur.key);
+            free(x->cur.upload_id);
+            memset(&x->cur, 0, sizeof(x->cur));
+            snprintf(x->err, sizeof(x->err), "an Upload without a Key or UploadId");
+            return 1;
+        }
+        u->v = xrealloc(u->v, (u->n + 1) * sizeof(*u->v));
+        u->v[u->n++] = x->cur;
+        memset(&x->cur, 0, sizeof(x->cur));
+    } else if (depth == 2 && strcmp(name, "IsTruncated") == 0) {
+        u->truncated = text_len >= 4 && strncmp(text, "true", 4) == 0;
+    } else if (depth == 2 && strcmp(name, "NextKeyMarker") == 0) {
+        free(u->next_key_marker);
+        u->next_key_marker = xstrndup0(text, text_len);
+    } else if (depth == 2 && strcmp(name, "NextUploadIdMarker") == 0) {
+        free(u->next_upload_id_marker);
+        u->next_upload_id_marker = xstrndup0(text, text_len);
+    }
+    return 0;
+}
+
+int s3_parse_uploads(const char *xml, size_t len, s3_uploads *out, char *errstr, size_t errstr_size)
+{
+    uploads_ctx x = {.out = out};
+    out->truncated = 0;
+    free(out->next_key_marker);
+    free(out->next_upload_id_marker);
+    out->next_key_marker = out->next_upload_id_marker = NULL;
+    char err[256];
+    if (s3_xml_walk(xml, len, uploads_cb, &x, err, sizeof(err)) != 0) {
+        free(x.cur.key);
+        free(x.cur.upload_id);
+        return set_err(errstr, errstr_size, "bad ListMultipartUploads response: %s",
+                       x.err[0] ? x.err : err);
+    }
+    if (out->truncated && (!out->next_key_marker || !out->next_key_marker[0]))
+        return set_err(errstr, errstr_size,
+                       "bad ListMultipartUploads response: truncated without NextKeyMarker");
+    return 0;
+}
+
 typedef struct err_ctx {
     s3_error_doc *out;
     int is_error;
@@ -2488,6 +2587,74 @@ int s3_list(s3_client *c, const char *bucket, const s3_list_opts *opts, s3_listi
     }
     free(token);
     return rc;
+}
+
+int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_uploads *out,
+                    char *errstr, size_t errstr_size)
+{
+    if (check_key(bucket, NULL, errstr, errstr_size) != 0)
+        return -1;
+    char *km = NULL, *um = NULL;
+    int rc = 0;
+    for (int page = 0;; page++) {
+        req r = {.method = "GET", .bucket = bucket, .out_fd = -1, .budget_ns = c->read_retry_ns};
+        buf body = {0};
+        r.out = &body;
+        r.query[r.nquery++] = (s3_kv){"uploads", ""};
+        if (prefix && *prefix)
+            r.query[r.nquery++] = (s3_kv){"prefix", prefix};
+        if (km)
+            r.query[r.nquery++] = (s3_kv){"key-marker", km};
+        if (um)
+            r.query[r.nquery++] = (s3_kv){"upload-id-marker", um};
+        resp rs;
+        rc = do_request(c, &r, &rs, errstr, errstr_size);
+        resp_release(&rs);
+        if (rc == 0) {
+            char err[300];
+            if (s3_parse_uploads(body.data ? body.data : "", body.len, out, err, sizeof(err)) != 0)
+                rc = set_err(errstr, errstr_size, "s3: listing uploads of bucket '%s': %s", bucket,
+                             err);
+        }
+        buf_release(&body);
+        if (rc != 0 || !out->truncated)
+            break;
+        if (page > 10000 ||
+            (km && strcmp(km, out->next_key_marker) == 0 && um && out->next_upload_id_marker &&
+             strcmp(um, out->next_upload_id_marker) == 0)) {
+            rc =
+                set_err(errstr, errstr_size,
+                        "s3: listing uploads of bucket '%s': the server repeated a marker", bucket);
+            break;
+        }
+        free(km);
+        free(um);
+        km = xstrdup0(out->next_key_marker);
+        um = out->next_upload_id_marker ? xstrdup0(out->next_upload_id_marker) : NULL;
+    }
+    free(km);
+    free(um);
+    return rc < 0 ? -1 : rc;
+}
+
+int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id,
+                    char *errstr, size_t errstr_size)
+{
+    if (check_key(bucket, key, errstr, errstr_size) != 0)
+        return -1;
+    req r = {.method = "DELETE",
+             .bucket = bucket,
+             .key = key,
+             .out_fd = -1,
+             .budget_ns = c->write_retry_ns};
+    r.query[r.nquery++] = (s3_kv){"uploadId", upload_id};
+    resp rs;
+    int rc = do_request(c, &r, &rs, errstr, errstr_size);
+    /* Gone already (completed or aborted by someone else): nothing to do. */
+    if (rc != 0 && rs.has_doc && strcmp(rs.doc.code, "NoSuchUpload") == 0)
+        rc = 0;
+    resp_release(&rs);
+    return rc < 0 ? -1 : rc;
 }
 
 int s3_create_bucket(s3_client *c, const char *bucket, char *errstr, size_t errstr_size)

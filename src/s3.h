@@ -140,6 +140,28 @@ void s3_listing_release(s3_listing *l);
  * another root element, a Contents without Key, a bad Size or date). */
 int s3_parse_list(const char *xml, size_t len, s3_listing *out, char *errstr, size_t errstr_size);
 
+/* An incomplete multipart upload (ListMultipartUploads). Strings owned. */
+typedef struct s3_upload {
+    char *key;
+    char *upload_id;
+    int64_t initiated_ns; /* 0 if not given */
+} s3_upload;
+
+typedef struct s3_uploads {
+    s3_upload *v;
+    size_t n;
+    int truncated;
+    char *next_key_marker, *next_upload_id_marker;
+} s3_uploads;
+
+/* Frees the contents; the list is left empty. Accepts NULL. */
+void s3_uploads_release(s3_uploads *u);
+/* Parses a ListMultipartUploadsResult page, appending its uploads to out and
+ * setting truncated and the markers. 0, or -1 with errstr (malformed, another
+ * root, an Upload without Key or UploadId, a bad Initiated date). */
+int s3_parse_uploads(const char *xml, size_t len, s3_uploads *out, char *errstr,
+                     size_t errstr_size);
+
 /* An S3 <Error> document, cut to fit. */
 typedef struct s3_error_doc {
     char code[64];
@@ -347,6 +369,14 @@ typedef struct s3_list_opts {
  * 0, S3_ENOENT (no such bucket), or -1 with errstr. */
 int s3_list(s3_client *c, const char *bucket, const s3_list_opts *opts, s3_listing *out,
             char *errstr, size_t errstr_size);
+
+/* ListMultipartUploads under prefix (may be NULL), every page, appended to out
+ * (release with s3_uploads_release). 0, or -1 with errstr. */
+int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_uploads *out,
+                    char *errstr, size_t errstr_size);
+/* AbortMultipartUpload; an upload that is gone already is not an error. 0 or -1. */
+int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id,
+                    char *errstr, size_t errstr_size);
 
 /* CreateBucket (in the client's region); an existing bucket of ours is fine.
  * For tests and set-up. 0, or -1 with errstr. */

@@ -1,12 +1,23 @@
 /* sink.h - the sink stage: Kafka topics -> Parquet files in the lake.
  *
  * A member of consumer group GROUP_SINK reading the trades and bars topics.
- * Records are buffered per input partition; a buffer is written when it holds
- * roll_rows rows, when its oldest record has waited roll_interval, or on
- * shutdown and rebalance. A write produces one Parquet object per UTC date in
- * the buffer, with the key <table>/date=<date>/<topic>+<partition>+<first
- * offset of that date, 20 digits>.parquet, sorted by symbol and time,
- * ZSTD-compressed. The lake is any storage.h URL: a local directory
+ * Records are buffered per input partition; a buffer is written when it would
+ * make about roll_bytes of Parquet, when it holds roll_rows rows (a memory
+ * bound), when its oldest record has waited roll_interval (the freshness
+ * bound: a quiet topic still lands within it), or on shutdown and rebalance.
+ * The size rule: a buffer rolls at roll_bytes / B rows, where B is the Parquet
+ * bytes per row of that topic measured over every file the sink has written
+ * so far (8 before the first file). Files made by the size rule are thus
+ * within a few percent of roll_bytes; those made by the freshness bound are
+ * smaller, and `ticklake compact` merges them (compact.h). With the
+ * defaults the row bound comes first for trades (about 7 bytes a row: 8M
+ * rows make about 56 MB), and at 100,000 trades/s over 4 partitions the
+ * freshness bound comes first of all (about 10 MB a minute per partition).
+ *
+ * A write produces one Parquet object per UTC date in the buffer, with the
+ * key <table>/date=<date>/<topic>+<partition>+<first offset of that date, 20
+ * digits>.parquet, sorted by symbol and time, ZSTD-compressed. The lake is
+ * any storage.h URL: a local directory
  * (./lake, /abs/lake, file:///abs/lake) or s3://bucket/prefix.
  *
  * DuckDB writes each file to a local temporary name first: beside the final
@@ -27,10 +38,9 @@
  *
  * Leftovers of a crashed attempt are removed when a partition is assigned:
  * local temporary files of that partition, and staging files of that
- * partition whose writer process is gone. Multipart uploads that a killed
- * sink left incomplete on S3 are not visible objects and are not listed by
- * storage.h; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes
- * them.
+ * partition whose writer process is gone, and on S3 the incomplete multipart
+ * uploads of that partition's objects (<table>/.../<topic>+<partition>+*),
+ * through ListMultipartUploads and AbortMultipartUpload.
  *
  * Why the names repeat: let c be the committed offset and p the first offset
  * of date d in the crashed attempt's buffer [c, e]. In the new run, the buffer
@@ -47,6 +57,10 @@
 #include "storage.h"
 
 #define SINK_MAX_TOPICS 24
+#define SINK_DEFAULT_ROLL_BYTES (128LL << 20) /* 128 MiB */
+/* A buffered row costs about 60 bytes of DuckDB memory, so this bounds a
+ * partition's buffer near 500 MB; rows wider than 16 bytes reach 128 MiB first. */
+#define SINK_DEFAULT_ROLL_ROWS 8000000LL
 
 typedef struct sink_config {
     kafka_opts kafka;
@@ -58,7 +72,8 @@ typedef struct sink_config {
         *topics[SINK_MAX_TOPICS]; /* logical topics (trades, bars.*, ...), without the prefix */
     size_t ntopics;
     const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
-    int64_t roll_rows;        /* 0: 1,000,000 */
+    int64_t roll_bytes;       /* 0: SINK_DEFAULT_ROLL_BYTES */
+    int64_t roll_rows;        /* 0: SINK_DEFAULT_ROLL_ROWS */
     int64_t roll_interval_ns; /* 0: 60 s */
     int partitions;           /* for input topics that must be created */
     int replication;

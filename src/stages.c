@@ -29,7 +29,8 @@ void stage_opts_init(stage_opts *o)
     o->late = "drop";
     o->late_horizon = 60 * NS_PER_SEC;
     o->lake = "./lake";
-    o->roll_rows = 1000000;
+    o->roll_rows = SINK_DEFAULT_ROLL_ROWS;
+    o->roll_bytes = SINK_DEFAULT_ROLL_BYTES;
     o->roll_interval = 60 * NS_PER_SEC;
 }
 
@@ -180,9 +181,12 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->storage.s3_addressing = o->s3_addressing;
     if (o->roll_rows < 1)
         return cli_usage_error(cmd, "--roll-rows must be at least 1");
+    if (o->roll_bytes < 1)
+        return cli_usage_error(cmd, "--roll-bytes must be at least 1");
     if (o->roll_interval <= 0)
         return cli_usage_error(cmd, "--roll-interval must be positive");
     out->roll_rows = o->roll_rows;
+    out->roll_bytes = o->roll_bytes;
     out->roll_interval_ns = o->roll_interval;
     out->topics[out->ntopics++] = TOPIC_TRADES;
     out->topics[out->ntopics++] = TOPIC_QUOTES;

@@ -32,7 +32,7 @@ typedef struct stage_opts {
     int64_t late_horizon;
     /* sink */
     const char *lake;
-    int64_t roll_rows, roll_interval;
+    int64_t roll_rows, roll_bytes, roll_interval;
     const char *s3_endpoint, *s3_region, *s3_addressing;
     /* all */
     int64_t duration;
@@ -42,122 +42,69 @@ typedef struct stage_opts {
 /* Defaults for every field. */
 void stage_opts_init(stage_opts *o);
 
-#define STAGE_TOPIC_OPTIONS(o)                                                                     \
-    {0,          "topic-prefix",                                                                   \
-     CLI_STRING, &(o)->topic_prefix,                                                               \
-     "P",        "prefix of every topic name, e.g. 'dev.' for dev.trades (default none)"},         \
-        {0,       "partitions",                                                                    \
-         CLI_INT, &(o)->partitions,                                                                \
-         "N",     "partitions of topics ticklake creates (default 4)"},                            \
-    {                                                                                              \
-        0, "replication", CLI_INT, &(o)->replication, "N",                                         \
-            "replication factor of topics ticklake creates (default 1)"                            \
-    }
-#define STAGE_INGEST_OPTIONS(o)                                                                    \
-    {0, "seed", CLI_INT, &(o)->seed, "N", "simulator seed: the same seed gives the same ticks"},   \
-        {0,                                                                                        \
-         "rate",                                                                                   \
-         CLI_STRING,                                                                               \
-         &(o)->rate,                                                                               \
-         "N|max",                                                                                  \
-         "trades per second of event time; max: 10000/s sent as fast as possible (default "        \
-         "10000)"},                                                                                \
-        {0, "symbols", CLI_INT, &(o)->symbols, "N", "number of symbols, 1..10000 (default 50)"},   \
-        {0,           "count", CLI_INT,                                                            \
-         &(o)->count, "N",     "stop after N ticks, trades and quotes (default: no limit)"},       \
-        {0,                                                                                        \
-         "scenario",                                                                               \
-         CLI_STRING,                                                                               \
-         &(o)->scenario,                                                                           \
-         "EVENT[@SEC]",                                                                            \
-         "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},        \
-        {0,                                                                                        \
-         "encoding",                                                                               \
-         CLI_STRING,                                                                               \
-         &(o)->encoding,                                                                           \
-         "json|binary",                                                                            \
-         "record encoding of ticks (default json; docs/DATA.md)"},                                 \
-        {0,          "quotes",                                                                     \
-         CLI_STRING, &(o)->quotes,                                                                 \
-         "RATIO",    "quotes per trade on average, to the quotes topic (default 0: trades only)"}, \
-        {0,                                                                                        \
-         "session",                                                                                \
-         CLI_DURATION,                                                                             \
-         &(o)->session,                                                                            \
-         "DUR",                                                                                    \
-         "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},      \
-    {                                                                                              \
-        0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
-            "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"             \
-    }
-#define STAGE_PROCESS_OPTIONS(o)                                                                   \
-    {0,          "intervals",                                                                      \
-     CLI_STRING, &(o)->intervals,                                                                  \
-     "LIST",     "bar intervals, comma-separated (default 1s,1m,5m)"},                             \
-        {0,                                                                                        \
-         "lateness",                                                                               \
-         CLI_DURATION,                                                                             \
-         &(o)->lateness,                                                                           \
-         "DUR",                                                                                    \
-         "allowed lateness before a window closes (default 1s)"},                                  \
-        {0,                                                                                        \
-         "late",                                                                                   \
-         CLI_STRING,                                                                               \
-         &(o)->late,                                                                               \
-         "drop|update",                                                                            \
-         "late trades: drop to dlq (default), or update the bar and publish a new revision"},      \
-        {0,                                                                                        \
-         "late-horizon",                                                                           \
-         CLI_DURATION,                                                                             \
-         &(o)->late_horizon,                                                                       \
-         "DUR",                                                                                    \
-         "with --late update: how long after a window closes it is still corrected (60s)"},        \
-        {0,                                                                                        \
-         "idle-timeout",                                                                           \
-         CLI_DURATION,                                                                             \
-         &(o)->idle_timeout,                                                                       \
-         "DUR",                                                                                    \
-         "a partition quiet this long advances by wall time (default 5s; 0 never)"},               \
-        {0,                                                                                        \
-         "eos",                                                                                    \
-         CLI_STRING,                                                                               \
-         &(o)->eos,                                                                                \
-         "auto|on|off",                                                                            \
-         "exactly-once with Kafka transactions (default auto: on if the cluster has them)"},       \
-        {0,                                                                                        \
-         "instance-id",                                                                            \
-         CLI_STRING,                                                                               \
-         &(o)->instance_id,                                                                        \
-         "ID",                                                                                     \
-         "this instance's stable id in its group, for its transactional.id (default 0)"},          \
-    {                                                                                              \
-        0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                          \
-            "how often progress is committed (default 100ms with transactions, else 1s)"           \
-    }
-#define STAGE_SINK_OPTIONS(o)                                                                      \
-    {                                                                                              \
-        0,          "lake",                                                                        \
-        CLI_STRING, &(o)->lake,                                                                    \
-        "URL",      "lake: a directory, file:///path or s3://bucket/prefix (default ./lake)"},     \
-        {0,       "roll-rows",                                                                     \
-         CLI_INT, &(o)->roll_rows,                                                                 \
-         "N",     "write a file when a partition buffers N rows (default 1000000)"},               \
-        {0,                                                                                        \
-         "roll-interval",                                                                          \
-         CLI_DURATION,                                                                             \
-         &(o)->roll_interval,                                                                      \
-         "DUR",                                                                                    \
-         "write a file when its oldest row has waited DUR (default 60s)"},                         \
-        {0,          "s3-endpoint",                                                                \
-         CLI_STRING, &(o)->s3_endpoint,                                                            \
-         "URL",      "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, the profile, else AWS)"},      \
-        {0,          "s3-region",                                                                  \
-         CLI_STRING, &(o)->s3_region,                                                              \
-         "R",        "S3 region (default AWS_REGION, the profile, us-east-1)"},                    \
-    {                                                                                              \
-        0, "s3-addressing", CLI_STRING, &(o)->s3_addressing, "path|virtual|auto",                  \
-            "S3 bucket addressing (default auto, or the profile's addressing_style)"               \
-    }
+/* clang-format off */
+#define STAGE_TOPIC_OPTIONS(o)                                                 \
+    {0, "topic-prefix", CLI_STRING, &(o)->topic_prefix, "P",                   \
+     "prefix of every topic name, e.g. 'dev.' for dev.trades (default none)"}, \
+    {0, "partitions", CLI_INT, &(o)->partitions, "N",                          \
+     "partitions of topics ticklake creates (default 4)"},                     \
+    {0, "replication", CLI_INT, &(o)->replication, "N",                        \
+     "replication factor of topics ticklake creates (default 1)"}
+
+#define STAGE_INGEST_OPTIONS(o)                                                                 \
+    {0, "seed", CLI_INT, &(o)->seed, "N",                                                       \
+     "simulator seed: the same seed gives the same ticks"},                                     \
+    {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                                \
+     "trades per second of event time; max: 10000/s sent as fast as possible (default 10000)"}, \
+    {0, "symbols", CLI_INT, &(o)->symbols, "N",                                                 \
+     "number of symbols, 1..10000 (default 50)"},                                               \
+    {0, "count", CLI_INT, &(o)->count, "N",                                                     \
+     "stop after N ticks, trades and quotes (default: no limit)"},                              \
+    {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                  \
+     "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},         \
+    {0, "encoding", CLI_STRING, &(o)->encoding, "json|binary",                                  \
+     "record encoding of ticks (default json; docs/DATA.md)"},                                  \
+    {0, "quotes", CLI_STRING, &(o)->quotes, "RATIO",                                            \
+     "quotes per trade on average, to the quotes topic (default 0: trades only)"},              \
+    {0, "session", CLI_DURATION, &(o)->session, "DUR",                                          \
+     "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},       \
+    {0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
+     "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"}
+
+#define STAGE_PROCESS_OPTIONS(o)                                                          \
+    {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                 \
+     "bar intervals, comma-separated (default 1s,1m,5m)"},                                \
+    {0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                  \
+     "allowed lateness before a window closes (default 1s)"},                             \
+    {0, "late", CLI_STRING, &(o)->late, "drop|update",                                    \
+     "late trades: drop to dlq (default), or update the bar and publish a new revision"}, \
+    {0, "late-horizon", CLI_DURATION, &(o)->late_horizon, "DUR",                          \
+     "with --late update: how long after a window closes it is still corrected (60s)"},   \
+    {0, "idle-timeout", CLI_DURATION, &(o)->idle_timeout, "DUR",                          \
+     "a partition quiet this long advances by wall time (default 5s; 0 never)"},          \
+    {0, "eos", CLI_STRING, &(o)->eos, "auto|on|off",                                      \
+     "exactly-once with Kafka transactions (default auto: on if the cluster has them)"},  \
+    {0, "instance-id", CLI_STRING, &(o)->instance_id, "ID",                               \
+     "this instance's stable id in its group, for its transactional.id (default 0)"},     \
+    {0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                    \
+     "how often progress is committed (default 100ms with transactions, else 1s)"}
+
+#define STAGE_SINK_OPTIONS(o)                                                             \
+    {0, "lake", CLI_STRING, &(o)->lake, "URL",                                            \
+     "lake: a directory, file:///path or s3://bucket/prefix (default ./lake)"},           \
+    {0, "roll-bytes", CLI_INT, &(o)->roll_bytes, "N",                                     \
+     "write a file when a partition buffers about N bytes of Parquet (default 128 MiB)"}, \
+    {0, "roll-rows", CLI_INT, &(o)->roll_rows, "N",                                       \
+     "write a file when a partition buffers N rows (default 8000000)"},                   \
+    {0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                        \
+     "write a file when its oldest row has waited DUR (default 60s)"},                    \
+    {0, "s3-endpoint", CLI_STRING, &(o)->s3_endpoint, "URL",                              \
+     "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, the profile, else AWS)"},             \
+    {0, "s3-region", CLI_STRING, &(o)->s3_region, "R",                                    \
+     "S3 region (default AWS_REGION, the profile, us-east-1)"},                           \
+    {0, "s3-addressing", CLI_STRING, &(o)->s3_addressing, "path|virtual|auto",            \
+     "S3 bucket addressing (default auto, or the profile's addressing_style)"}
+/* clang-format on */
 
 /* Names stage_sink_config writes: bars and indicators topics per interval. */
 #define SINK_TOPIC_NAMES (2 * BAR_MAX_INTERVALS)
@@ -170,9 +117,9 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
 int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
                       char topic_names[][64]);
 
-#endif
-
 /* Runs fn(arg) on a thread while the calling thread waits for it to return,
  * for SIGINT/SIGTERM (which set ctl->stop) or for duration_ns (0: none) to
  * pass, when it sets ctl->stop too. Returns fn's return value. */
 int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns);
+
+#endif

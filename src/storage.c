@@ -670,6 +670,31 @@ int storage_stat(storage *st, const char *key, storage_entry *out, char *errstr,
     return rc;
 }
 
+int storage_abort_uploads(storage *st, const char *dir, const char *name_prefix, int *aborted,
+                          char *errstr, size_t errstr_size)
+{
+    *aborted = 0;
+    if (st->kind != STORAGE_S3)
+        return 0; /* a local lake has no incomplete uploads: temporary files stand for them */
+    buf prefix = {0};
+    s3_name(st, dir, &prefix);
+    buf_puts(&prefix, "/");
+    s3_uploads u = {0};
+    int rc = s3_list_uploads(st->s3, st->bucket, prefix.data, &u, errstr, errstr_size);
+    for (size_t i = 0; rc == 0 && i < u.n; i++) {
+        const char *base = strrchr(u.v[i].key, '/');
+        base = base ? base + 1 : u.v[i].key;
+        if (strncmp(base, name_prefix, strlen(name_prefix)) != 0)
+            continue;
+        rc = s3_abort_upload(st->s3, st->bucket, u.v[i].key, u.v[i].upload_id, errstr, errstr_size);
+        if (rc == 0)
+            (*aborted)++;
+    }
+    s3_uploads_release(&u);
+    buf_release(&prefix);
+    return rc;
+}
+
 int storage_delete(storage *st, const char *key, char *errstr, size_t errstr_size)
 {
     if (!storage_key_valid(key))

@@ -134,6 +134,13 @@ void storage_entry_release(storage_entry *e);
  * fsync the folder. 0 or -1. */
 int storage_delete(storage *st, const char *key, char *errstr, size_t errstr_size);
 
+/* Aborts the incomplete multipart uploads (S3) of objects below folder dir
+ * whose base name starts with name_prefix: what a killed writer of those
+ * objects left. Only call it when no live writer of them can exist. A local
+ * lake has none. *aborted gets the count. 0 or -1. */
+int storage_abort_uploads(storage *st, const char *dir, const char *name_prefix, int *aborted,
+                          char *errstr, size_t errstr_size);
+
 typedef struct storage_listing {
     storage_entry *entries; /* sorted by key */
     size_t n;

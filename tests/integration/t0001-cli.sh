@@ -15,7 +15,7 @@ grep -q "usage: ticklake <command>" "$T/err" || fail "no usage without a command
 expect_exit 2 "$TICKLAKE" frobnicate
 grep -q "'frobnicate' is not a ticklake command" "$T/err" || fail "unknown command not named"
 expect_exit 0 "$TICKLAKE" --help
-for cmd in run broker ingest process sink crawl query; do
+for cmd in run broker ingest process sink crawl compact query; do
     expect_exit 0 "$TICKLAKE" "$cmd" --help
     grep -q "usage: ticklake $cmd" "$T/out" || fail "$cmd --help printed no usage"
     expect_exit 2 "$TICKLAKE" "$cmd" --no-such-flag
@@ -27,6 +27,11 @@ expect_exit 2 "$TICKLAKE" run --rate -5
 expect_exit 2 "$TICKLAKE" run --intervals 7s
 expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
 expect_exit 2 "$TICKLAKE" query              # no SQL
+expect_exit 2 "$TICKLAKE" compact            # no table
+expect_exit 2 "$TICKLAKE" compact trades --retain-only --lake "$T/l"
+expect_exit 2 "$TICKLAKE" sink --roll-bytes 0 --brokers 127.0.0.1:1
+expect_exit 1 "$TICKLAKE" compact trades --date 2026-01-01 --lake "$T/l"
+grep -q "no partition '2026-01-01'" "$T/err" || fail "compact: a missing partition not named"
 
 # An unreachable broker: a clear error naming the address, well within 10 s.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -1,7 +1,7 @@
 /* fuzz_s3.c - libFuzzer target over the pure parsers of s3.c: the XML reader
- * (ListBucketResult, Error, element lookup), ISO 8601 times and the AWS INI
- * reader. Any input must be accepted or refused without a crash, a leak or
- * undefined behaviour. */
+ * (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and the AWS
+ * INI reader. Any input must be accepted or refused without a crash, a leak or undefined behaviour.
+ */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     s3_listing l = {0};
     s3_parse_list(s, size, &l, err, sizeof(err));
     s3_listing_release(&l);
+    s3_uploads u = {0};
+    s3_parse_uploads(s, size, &u, err, sizeof(err));
+    s3_uploads_release(&u);
     s3_error_doc e;
     s3_parse_error(s, size, &e);
     buf b = {0};

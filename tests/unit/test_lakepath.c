@@ -65,4 +65,49 @@ static void test_names(void)
     CHECK(lake_file_name("t", 0, 0, f, 8) == -1);
 }
 
-TEST_MAIN(TEST(test_dates), TEST(test_names))
+static void test_compacted(void)
+{
+    char f[160];
+    lake_file_id id;
+    CHECK(lake_compacted_name("p.trades", 2, 10, 900, f, sizeof(f)) == 0);
+    CHECK_EQ_STR(f, "~p.trades+2+00000000000000000010-00000000000000000900.parquet");
+    CHECK(lake_parse_any_name(f, &id) == 0);
+    CHECK_EQ_STR(id.topic, "p.trades");
+    CHECK_EQ_INT(id.partition, 2);
+    CHECK_EQ_INT(id.first, 10);
+    CHECK_EQ_INT(id.last, 900);
+    CHECK_EQ_INT(id.compacted, 1);
+    CHECK(lake_parse_any_name("bars-1s+3+00000000000000000042.parquet", &id) == 0);
+    CHECK_EQ_STR(id.topic, "bars-1s");
+    CHECK_EQ_INT(id.first, 42);
+    CHECK_EQ_INT(id.last, 42);
+    CHECK_EQ_INT(id.compacted, 0);
+    CHECK(lake_parse_any_name("~t+1+00000000000000000009-00000000000000000008.parquet", &id) == -1);
+    CHECK(lake_parse_any_name("~t+1+5.parquet", &id) == -1);
+    CHECK(lake_parse_any_name("~-.parquet", &id) == -1);
+    CHECK(lake_parse_any_name("~", &id) == -1);
+    CHECK(lake_parse_any_name("other.parquet", &id) == -1);
+    CHECK(lake_compacted_name("t", 0, 0, 0, f, 20) == -1);
+
+    const char *names[] = {"t+0+00000000000000000000.parquet",
+                           "t+0+00000000000000000100.parquet",
+                           "t+0+00000000000000000200.parquet",
+                           "t+0+00000000000000000300.parquet",
+                           "t+1+00000000000000000100.parquet",
+                           "u+0+00000000000000000100.parquet",
+                           "~t+0+00000000000000000000-00000000000000000200.parquet",
+                           "~t+0+00000000000000000000-00000000000000000100.parquet",
+                           "x.parquet"};
+    size_t n = sizeof(names) / sizeof(names[0]);
+    CHECK_EQ_INT(lake_name_covered(names[0], names, n), 1);
+    CHECK_EQ_INT(lake_name_covered(names[1], names, n), 1);
+    CHECK_EQ_INT(lake_name_covered(names[2], names, n), 1);
+    CHECK_EQ_INT(lake_name_covered(names[3], names, n), 0); /* newer than the compaction */
+    CHECK_EQ_INT(lake_name_covered(names[4], names, n), 0); /* another partition */
+    CHECK_EQ_INT(lake_name_covered(names[5], names, n), 0); /* another topic */
+    CHECK_EQ_INT(lake_name_covered(names[6], names, n), 0); /* the widest */
+    CHECK_EQ_INT(lake_name_covered(names[7], names, n), 1); /* an earlier compaction */
+    CHECK_EQ_INT(lake_name_covered(names[8], names, n), 0);
+}
+
+TEST_MAIN(TEST(test_dates), TEST(test_names), TEST(test_compacted))

@@ -647,8 +647,45 @@ static void test_credentials(void)
     rmdir(dir);
 }
 
-TEST_MAIN(TEST(test_sha256_and_date), TEST(test_sigv4_get_object), TEST(test_sigv4_put_object),
-          TEST(test_sigv4_get_lifecycle), TEST(test_sigv4_list_objects), TEST(test_uri_encode),
-          TEST(test_header_canonicalisation), TEST(test_endpoint_and_target), TEST(test_iso8601),
-          TEST(test_xml_list), TEST(test_xml_malformed), TEST(test_xml_error_and_find),
-          TEST(test_ini), TEST(test_credentials))
+static void test_xml_uploads(void)
+{
+    char err[256];
+    const char *page =
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+        "<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<Bucket>b</Bucket><KeyMarker></KeyMarker><NextKeyMarker>lake/t/b</NextKeyMarker>"
+        "<NextUploadIdMarker>u2</NextUploadIdMarker><IsTruncated>true</IsTruncated>"
+        "<Upload><Key>lake/t/a&amp;1</Key><UploadId>u1</UploadId>"
+        "<Initiated>2026-03-04T05:06:07.000Z</Initiated></Upload>"
+        "<Upload><Key>lake/t/b</Key><UploadId>u2</UploadId></Upload>"
+        "</ListMultipartUploadsResult>";
+    s3_uploads u = {0};
+    CHECK_EQ_INT(s3_parse_uploads(page, strlen(page), &u, err, sizeof(err)), 0);
+    CHECK_EQ_INT((int64_t)u.n, 2);
+    CHECK_EQ_STR(u.v[0].key, "lake/t/a&1");
+    CHECK_EQ_STR(u.v[0].upload_id, "u1");
+    CHECK(u.v[0].initiated_ns > 0);
+    CHECK_EQ_STR(u.v[1].upload_id, "u2");
+    CHECK_EQ_INT(u.truncated, 1);
+    CHECK_EQ_STR(u.next_key_marker, "lake/t/b");
+    CHECK_EQ_STR(u.next_upload_id_marker, "u2");
+    s3_uploads_release(&u);
+    const char *no_id = "<ListMultipartUploadsResult><Upload><Key>k</Key></Upload>"
+                        "</ListMultipartUploadsResult>";
+    CHECK_EQ_INT(s3_parse_uploads(no_id, strlen(no_id), &u, err, sizeof(err)), -1);
+    s3_uploads_release(&u);
+    const char *other = "<ListBucketResult></ListBucketResult>";
+    CHECK_EQ_INT(s3_parse_uploads(other, strlen(other), &u, err, sizeof(err)), -1);
+    s3_uploads_release(&u);
+    const char *trunc = "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+                        "</ListMultipartUploadsResult>";
+    CHECK_EQ_INT(s3_parse_uploads(trunc, strlen(trunc), &u, err, sizeof(err)), -1);
+    s3_uploads_release(&u);
+}
+
+TEST_MAIN(TEST(test_xml_uploads), TEST(test_sha256_and_date), TEST(test_sigv4_get_object),
+          TEST(test_sigv4_put_object), TEST(test_sigv4_get_lifecycle),
+          TEST(test_sigv4_list_objects), TEST(test_uri_encode), TEST(test_header_canonicalisation),
+          TEST(test_endpoint_and_target), TEST(test_iso8601), TEST(test_xml_list),
+          TEST(test_xml_malformed), TEST(test_xml_error_and_find), TEST(test_ini),
+          TEST(test_credentials))

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# sink into S3: the incomplete multipart uploads a killed sink left for its own objects are aborted
+# when the partition is assigned again (ListMultipartUploads + AbortMultipartUpload on a real
+# versitygw); uploads of other writers' objects are left alone.
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null || skip "curl is not installed"
+compgen -G "$ROOT/.cache/versitygw-*/bin/versitygw" >/dev/null || command -v go >/dev/null || [ -x /usr/local/go/bin/go ] ||
+    skip "no versitygw and no go to build it (tests/s3/s3server.sh fetch)"
+S3=$ROOT/tests/s3/s3server.sh
+"$S3" start "$T/s3" >/dev/null || fail "could not start the S3 server (versitygw)"
+s3_cleanup() {
+    local rc=$?
+    [ "$BASHPID" != "$TL_MAIN_PID" ] || "$S3" stop "$T/s3" >/dev/null 2>&1 || true
+    (exit "$rc")
+    tl_cleanup
+}
+trap s3_cleanup EXIT
+# shellcheck disable=SC1091
+. "$T/s3/env"
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
+    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
+endpoint=$(cat "$T/s3/endpoint")
+bucket=$(cat "$T/s3/bucket")
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+
+ini_get() { sed -n "s/^$2 *= *//p" "$1" | head -n 1; }
+# s3req METHOD PATH-AND-QUERY (already URI-encoded as SigV4 wants it): prints the body.
+s3req() {
+    printf 'user = "%s:%s"\n' "$(ini_get "$T/s3/credentials" aws_access_key_id)" \
+        "$(ini_get "$T/s3/credentials" aws_secret_access_key)" |
+        curl -sS -X "$1" -K - --aws-sigv4 "aws:amz:us-east-1:s3" \
+            -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$endpoint$2"
+}
+pre=$(unique_name u).
+group=$(unique_name g)
+dir="/$bucket/lake/trades/date%3D2026-03-04"
+# What a sink killed in the middle of multipart uploads leaves: two of ours, one of another writer.
+for name in "${pre}trades%2B0%2B00000000000000000000" "${pre}trades%2B1%2B00000000000000000007" \
+    "other.trades%2B0%2B00000000000000000000"; do
+    s3req POST "$dir/$name.parquet?uploads=" | grep -q "<UploadId>" || fail "could not start an upload"
+done
+uploads() { s3req GET "/$bucket?uploads=" | grep -o "<Key>[^<]*</Key>" | sed 's/<[^>]*>//g' | sort; }
+assert_eq "$(uploads | wc -l)" 3 "incomplete uploads before the sink runs"
+
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate max --count 5000 \
+    --symbols 20 --seed 73 --start 2026-03-04 -q
+"$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$pre" --group "$group" \
+    --lake "s3://$bucket/lake" --s3-endpoint "$endpoint" --s3-addressing path \
+    --roll-bytes 2000 --roll-interval 1s --duration 8s 2>"$T/sink.err" || { cat "$T/sink.err" >&2; fail "sink failed"; }
+grep -q "aborted .* incomplete multipart uploads" "$T/sink.err" || fail "the sink logged no abort: $(cat "$T/sink.err")"
+assert_eq "$(uploads)" "lake/trades/date=2026-03-04/other.trades+0+00000000000000000000.parquet" \
+    "incomplete uploads after the sink ran"
+grep -q "5000 rows" "$T/sink.err" || fail "the trades did not land: $(tail -1 "$T/sink.err")"
+
+# Compaction on S3: merged objects appear, their inputs are deleted, no row is lost or doubled.
+"$TICKLAKE" compact trades --lake "s3://$bucket/lake" --s3-endpoint "$endpoint" --s3-addressing path \
+    --target-bytes 1000000 --grace 0 -q >"$T/compact.out" || fail "compact on S3 failed"
+grep -q " -> [1-9][0-9]* files" "$T/compact.out" || fail "compaction on S3 merged nothing: $(cat "$T/compact.out")"
+s3req GET "/$bucket?list-type=2&prefix=lake%2Ftrades%2F" | grep -o "<Key>[^<]*</Key>" | sed 's/<[^>]*>//g' >"$T/keys"
+python3 - "$T/keys" <<'PY' || fail "objects after compaction on S3: $(cat "$T/keys")"
+import re, sys
+names = [k.rsplit("/", 1)[1] for k in open(sys.argv[1]).read().split()]
+merged = [re.match(r"~.*\+(\d+)\+(\d{20})-(\d{20})\.parquet$", n) for n in names if n.startswith("~")]
+assert merged, "no merged object"
+for n in names:
+    m = re.match(r"[^~].*\+(\d+)\+(\d{20})\.parquet$", n)
+    if m:
+        for c in merged:
+            assert not (c.group(1) == m.group(1) and int(c.group(2)) <= int(m.group(2)) <= int(c.group(3))), n + " is covered but still there"
+PY
+# The rows, read from the server's own folder (versitygw's posix backend stores objects as files).
+rows=$("$ROOT/.cache/venv/bin/python3" -c "import duckdb, sys; print(*duckdb.sql(\"SELECT count(*), count(DISTINCT id) FROM read_parquet('\" + sys.argv[1] + \"/lake/trades/*/*.parquet')\").fetchone())" "$T/s3/data/$bucket")
+assert_eq "$rows" "5000 5000" "rows and distinct ids on S3 after compaction"
+echo "ok: sink aborts its own incomplete multipart uploads on S3; compaction on S3"
