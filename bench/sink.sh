@@ -8,6 +8,8 @@
 #
 #   bench/sink.sh [TICKS] [RUNS]        (default 4000000 ticks, 3 runs)
 #   BROKERS=host:port bench/sink.sh     use a running Kafka instead of starting one
+#   ENCODINGS="json binary" bench/sink.sh  the record encodings to compare (default: both),
+#                                       each pre-filled into its own topic, runs interleaved
 #
 # Local runs with one sink and with two (one consumer group: each takes half
 # the partitions, one per core); S3 with one. CPU time (user + sys of the sink
@@ -43,23 +45,25 @@ if tests/s3/s3server.sh start "$WORK/s3" >/dev/null 2>&1; then
     export TMPDIR=$WORK/tmp
     mkdir -p "$TMPDIR"
 fi
-pre=bench$$.
-./ticklake ingest --brokers "$BROKERS" --topic-prefix "$pre" --partitions "$PARTS" --rate max \
-    --count "$N" --symbols 500 --seed 1 --start 2026-03-04 -q
-echo "topic ${pre}trades: $N trades in $PARTS partitions"
+ENCODINGS=${ENCODINGS:-json binary}
+for enc in $ENCODINGS; do
+    ./ticklake ingest --brokers "$BROKERS" --topic-prefix "bench$$-$enc." --partitions "$PARTS" \
+        --rate max --count "$N" --symbols 500 --seed 1 --start 2026-03-04 --encoding "$enc" -q
+    echo "topic bench$$-$enc.trades: $N trades in $PARTS partitions, $enc"
+done
 
-run_sink() { # kind instances run -> prints "rows/s bytes/row cpu-us/row"
-    local kind=$1 inst=$2 i=$3 lake t0 t1 k pids=() extra=()
+run_sink() { # kind instances run encoding -> prints "rows/s bytes/row cpu-us/row"
+    local kind=$1 inst=$2 i=$3 enc=$4 pre=bench$$-$4. lake t0 t1 k pids=() extra=()
     if [ "$kind" = local ]; then
         lake=$WORK/lake-$i
     else
-        lake=s3://$(cat "$WORK/s3/bucket")/lake-$kind-$inst-$i
+        lake=s3://$(cat "$WORK/s3/bucket")/lake-$kind-$inst-$i-$enc
         extra=(--s3-endpoint "$(cat "$WORK/s3/endpoint")" --s3-addressing path)
     fi
     t0=$(now)
     for k in $(seq 1 "$inst"); do
         /usr/bin/time -f "%U %S" -o "$WORK/time-$k" ./ticklake sink --brokers "$BROKERS" \
-            --topic-prefix "$pre" --group "bench-$kind-$inst-$i-$$" --lake "$lake" "${extra[@]}" \
+            --topic-prefix "$pre" --group "bench-$kind-$inst-$i-$enc-$$" --lake "$lake" "${extra[@]}" \
             --intervals 1s --drain -q 2>"$WORK/sink-$k.err" &
         pids+=($!)
     done
@@ -75,19 +79,23 @@ run_sink() { # kind instances run -> prints "rows/s bytes/row cpu-us/row"
         cpu=$(awk -v c="$cpu" '{ print c + $1 + $2 }' "$WORK/time-$k")
     done
     [ "$rows" = "$N" ] || { echo "$kind run $i landed $rows rows, expected $N" >&2; exit 1; }
-    awk -v n="$N" -v a="$t0" -v b="$t1" -v by="$bytes" -v c="$cpu" -v k="$kind x$inst" -v i="$i" 'BEGIN {
-        printf "%-8s run %d: %.2f s, %.0f rows/s, %.2f bytes/row, %.2f CPU s (%.2f us/row)\n", k, i, b - a, n / (b - a), by / n, c, c * 1e6 / n > "/dev/stderr"
+    awk -v n="$N" -v a="$t0" -v b="$t1" -v by="$bytes" -v c="$cpu" -v k="$kind x$inst $enc" -v i="$i" 'BEGIN {
+        printf "%-15s run %d: %.2f s, %.0f rows/s, %.2f bytes/row, %.2f CPU s (%.2f us/row)\n", k, i, b - a, n / (b - a), by / n, c, c * 1e6 / n > "/dev/stderr"
         printf "%.0f %.2f %.2f\n", n / (b - a), by / n, c * 1e6 / n }'
     [ "$kind" = s3 ] || rm -rf "$lake"
 }
 for i in $(seq 1 "$RUNS"); do
-    run_sink local 1 "$i" >>"$WORK/local1"
-    run_sink local 2 "$i" >>"$WORK/local2"
-    [ "$S3_OK" = 0 ] || run_sink s3 1 "$i" >>"$WORK/s3res"
+    for enc in $ENCODINGS; do
+        run_sink local 1 "$i" "$enc" >>"$WORK/local1-$enc"
+        run_sink local 2 "$i" "$enc" >>"$WORK/local2-$enc"
+        [ "$S3_OK" = 0 ] || run_sink s3 1 "$i" "$enc" >>"$WORK/s3res-$enc"
+    done
 done
 summary() { # file label
     echo "median $2: $(cut -d' ' -f1 "$1" | median) rows/s, $(cut -d' ' -f2 "$1" | median) bytes/row, $(cut -d' ' -f3 "$1" | median) CPU us/row"
 }
-summary "$WORK/local1" "local, 1 sink "
-summary "$WORK/local2" "local, 2 sinks"
-[ "$S3_OK" = 0 ] || summary "$WORK/s3res" "s3,    1 sink "
+for enc in $ENCODINGS; do
+    summary "$WORK/local1-$enc" "local, 1 sink,  $enc"
+    summary "$WORK/local2-$enc" "local, 2 sinks, $enc"
+    [ "$S3_OK" = 0 ] || summary "$WORK/s3res-$enc" "s3,    1 sink,  $enc"
+done

@@ -7,12 +7,13 @@
 #include "commands.h"
 #include "compact.h"
 #include "lakepath.h"
+#include "lakecache.h"
 #include "pipeline.h"
 
 int cmd_compact(int argc, char **argv)
 {
     const char *lake = "./lake", *date = NULL, *today = NULL;
-    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
     int64_t target = COMPACT_DEFAULT_TARGET, grace = COMPACT_DEFAULT_GRACE_NS, retain = 0;
     int retain_only = 0, verbose = 0, quiet = 0;
     const cli_option options[] = {
@@ -27,10 +28,7 @@ int cmd_compact(int argc, char **argv)
          "delete whole partitions older than N days (UTC dates before today - N; default keep)"},
         {0, "retain-only", CLI_FLAG, &retain_only, NULL, "apply --retain-days, do not merge"},
         {0, "today", CLI_STRING, &today, "D", "the date retention counts from (default: today)"},
-        {0, "s3-endpoint", CLI_STRING, &s3_endpoint, "URL", "S3 endpoint URL"},
-        {0, "s3-region", CLI_STRING, &s3_region, "R", "S3 region"},
-        {0, "s3-addressing", CLI_STRING, &s3_addressing, "path|virtual|auto",
-         "S3 bucket addressing"},
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
     const cli_command cmd = {
@@ -40,7 +38,7 @@ int cmd_compact(int argc, char **argv)
         "catalog; the inputs are deleted after --grace. The file the sink may still\n"
         "rewrite (the newest of each topic partition) is left alone. With\n"
         "--retain-days, partitions older than that are deleted. The catalog is\n"
-        "crawled afterwards (local lakes).",
+        "crawled afterwards (an S3 lake through its local cache, as crawl does).",
         options};
     const char *pos[1];
     size_t npos;
@@ -68,6 +66,7 @@ int cmd_compact(int argc, char **argv)
     o.storage.s3_endpoint = s3_endpoint;
     o.storage.s3_region = s3_region;
     o.storage.s3_addressing = s3_addressing;
+    o.cache_dir = cache_dir;
     static stage_control ctl;
     cli_handle_signals(&ctl);
     o.cancel = &ctl.stop;

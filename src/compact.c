@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "lakecache.h"
 #include "engine.h"
 #include "lakepath.h"
 #include "log.h"
@@ -455,6 +456,20 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
         else
             st->catalog_version = cs.version;
         buf_release(&root);
+    } else if (rc == 0 && !local &&
+               (st->files_out || st->files_removed || st->partitions_dropped)) {
+        /* An S3 lake: the same crawl through the local cache, which uploads
+         * the new catalog version to the lake. */
+        catalog_crawl_stats cs;
+        catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
+                                 .on_delete = CATALOG_DELETE_DEPRECATE};
+        lakecache *lc = NULL;
+        if (lakecache_open(&lc, o->lake, &o->storage, o->cache_dir, errstr, errstr_size) != 0 ||
+            lakecache_crawl(lc, c.eng, &co, &cs, errstr, errstr_size) != 0)
+            rc = -1;
+        else
+            st->catalog_version = cs.version;
+        lakecache_free(lc);
     }
 out:
     for (size_t i = 0; i < c.npending; i++)

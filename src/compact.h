@@ -46,6 +46,7 @@
 typedef struct compact_opts {
     const char *lake;         /* a storage.h URL */
     storage_options storage;  /* S3 settings */
+    const char *cache_dir;    /* S3 lakes: the local cache (NULL: lakecache.h's default) */
     const char *table;        /* the table's folder, e.g. "trades" */
     const char *partition;    /* one partition value ("2026-03-04"), NULL for all */
     int64_t target_bytes;     /* 0: COMPACT_DEFAULT_TARGET */
@@ -63,7 +64,7 @@ typedef struct compact_stats {
     int64_t bytes_in, bytes_out, rows;
     int64_t files_removed;                     /* inputs deleted (this run's and earlier runs') */
     int64_t partitions_dropped, files_dropped; /* by retention */
-    int64_t catalog_version;                   /* after the crawl; 0 if none ran (S3) */
+    int64_t catalog_version;                   /* after the crawl; 0 if none ran */
 } compact_stats;
 
 /* Runs compaction and retention on one table. 0, or -1 with errstr. */

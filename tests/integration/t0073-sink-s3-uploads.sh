@@ -73,4 +73,12 @@ PY
 # The rows, read from the server's own folder (versitygw's posix backend stores objects as files).
 rows=$("$ROOT/.cache/venv/bin/python3" -c "import duckdb, sys; print(*duckdb.sql(\"SELECT count(*), count(DISTINCT id) FROM read_parquet('\" + sys.argv[1] + \"/lake/trades/*/*.parquet')\").fetchone())" "$T/s3/data/$bucket")
 assert_eq "$rows" "5000 5000" "rows and distinct ids on S3 after compaction"
+# The compaction is recorded in the lake's catalog (crawled through the cache, uploaded to S3), and
+# ticklake query over the S3 lake reads each row once.
+grep -q "catalog version [1-9]" "$T/compact.out" || fail "no catalog version after compaction: $(cat "$T/compact.out")"
+s3req GET "/$bucket?list-type=2&prefix=lake%2F_catalog%2F" | grep -q "<Key>lake/_catalog/" ||
+    fail "no catalog in S3 after compaction"
+q=$(TICKLAKE_CACHE_DIR=$T/cache "$TICKLAKE" query --lake "s3://$bucket/lake" --s3-endpoint "$endpoint" \
+    --s3-addressing path --no-save --format csv "SELECT count(*), count(DISTINCT id) FROM trades" | tail -1)
+assert_eq "$q" "5000,5000" "ticklake query over the compacted S3 lake"
 echo "ok: sink aborts its own incomplete multipart uploads on S3; compaction on S3"
