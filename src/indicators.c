@@ -408,7 +408,9 @@ static double get_f64(reader *r)
 static int get_ring(reader *r, double *ring, int cap, int count, int need)
 {
     uint64_t k = get_u64(r);
-    if (r->bad || k > (uint64_t)count || k < (uint64_t)need)
+    /* k comes from the record: never loop past the bytes it holds (a count
+     * of 2^31 over a short record would spin for seconds). */
+    if (r->bad || k > (uint64_t)count || k < (uint64_t)need || k > r->left / 8)
         return -1;
     for (int i = 0; i < (int)k; i++) {
         double v = get_f64(r);
