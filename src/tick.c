@@ -6,6 +6,20 @@
 
 #include "json.h"
 
+/* The optional trailing members of trades and quotes. */
+static void put_venue_source(buf *out, const char *venue, const char *source)
+{
+    if (venue[0]) {
+        buf_puts(out, ",\"venue\":");
+        buf_put_json_str(out, venue, strlen(venue));
+    }
+    if (source[0]) {
+        buf_puts(out, ",\"source\":");
+        buf_put_json_str(out, source, strlen(source));
+    }
+    buf_putc(out, '}');
+}
+
 void trade_encode_json(const trade *t, buf *out)
 {
     buf_puts(out, "{\"symbol\":");
@@ -18,15 +32,7 @@ void trade_encode_json(const trade *t, buf *out)
     buf_put_int64(out, t->size);
     buf_puts(out, ",\"id\":");
     buf_put_int64(out, t->id);
-    if (t->venue[0]) {
-        buf_puts(out, ",\"venue\":");
-        buf_put_json_str(out, t->venue, strlen(t->venue));
-    }
-    if (t->source[0]) {
-        buf_puts(out, ",\"source\":");
-        buf_put_json_str(out, t->source, strlen(t->source));
-    }
-    buf_putc(out, '}');
+    put_venue_source(out, t->venue, t->source);
 }
 
 /* Copies string member key of obj into dst (dstsz bytes). Missing is allowed
@@ -49,6 +55,20 @@ static int copy_str(const json_value *obj, const char *key, char *dst, size_t ds
     return 0;
 }
 
+/* The members trades and quotes share: symbol (required), venue, source, ts. */
+static int get_head(const json_value *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
+                    char *source, size_t sourcesz, int64_t *ts, char *errstr, size_t errstr_size)
+{
+    if (copy_str(o, "symbol", symbol, symsz, 1, errstr, errstr_size) ||
+        copy_str(o, "venue", venue, venuesz, 0, errstr, errstr_size) ||
+        copy_str(o, "source", source, sourcesz, 0, errstr, errstr_size))
+        return -1;
+    if (json_get_int(o, "ts", ts) != 0)
+        return set_err(errstr, errstr_size,
+                       "field 'ts' missing or not an integer (ns since epoch)");
+    return 0;
+}
+
 int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size_t errstr_size)
 {
     json_doc *doc = json_parse(data, len, errstr, errstr_size);
@@ -61,14 +81,9 @@ int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size
         set_err(errstr, errstr_size, "trade is not a JSON object");
         goto out;
     }
-    if (copy_str(o, "symbol", t->symbol, sizeof(t->symbol), 1, errstr, errstr_size) ||
-        copy_str(o, "venue", t->venue, sizeof(t->venue), 0, errstr, errstr_size) ||
-        copy_str(o, "source", t->source, sizeof(t->source), 0, errstr, errstr_size))
+    if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
+                 sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
         goto out;
-    if (json_get_int(o, "ts", &t->ts) != 0) {
-        set_err(errstr, errstr_size, "field 'ts' missing or not an integer (ns since epoch)");
-        goto out;
-    }
     if (json_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0) {
         set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
         goto out;
@@ -105,15 +120,7 @@ void quote_encode_json(const quote *q, buf *out)
     buf_put_int64(out, q->ask_size);
     buf_puts(out, ",\"id\":");
     buf_put_int64(out, q->id);
-    if (q->venue[0]) {
-        buf_puts(out, ",\"venue\":");
-        buf_put_json_str(out, q->venue, strlen(q->venue));
-    }
-    if (q->source[0]) {
-        buf_puts(out, ",\"source\":");
-        buf_put_json_str(out, q->source, strlen(q->source));
-    }
-    buf_putc(out, '}');
+    put_venue_source(out, q->venue, q->source);
 }
 
 int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size_t errstr_size)
@@ -128,14 +135,9 @@ int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size
         set_err(errstr, errstr_size, "quote is not a JSON object");
         goto out;
     }
-    if (copy_str(o, "symbol", q->symbol, sizeof(q->symbol), 1, errstr, errstr_size) ||
-        copy_str(o, "venue", q->venue, sizeof(q->venue), 0, errstr, errstr_size) ||
-        copy_str(o, "source", q->source, sizeof(q->source), 0, errstr, errstr_size))
+    if (get_head(o, q->symbol, sizeof(q->symbol), q->venue, sizeof(q->venue), q->source,
+                 sizeof(q->source), &q->ts, errstr, errstr_size) != 0)
         goto out;
-    if (json_get_int(o, "ts", &q->ts) != 0) {
-        set_err(errstr, errstr_size, "field 'ts' missing or not an integer (ns since epoch)");
-        goto out;
-    }
     if (json_get_num(o, "bid", &q->bid) != 0 || !isfinite(q->bid) || q->bid <= 0) {
         set_err(errstr, errstr_size, "field 'bid' missing or not a positive number");
         goto out;

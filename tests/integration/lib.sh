@@ -30,6 +30,7 @@
 #   bg_stop NAME [SIG]  send SIG (default TERM) to NAME, wait up to BG_STOP_TIMEOUT (10) seconds, then
 #                       KILL; sets BG_STATUS to its exit status (128+N when killed by signal N)
 #   bg_alive NAME       true while NAME runs
+#   s3_start            start versitygw for this script (skips without it); sets S3, endpoint, bucket
 
 # shellcheck disable=SC2034 # variables set here (BG_STATUS, ...) are read by the test scripts
 set -euo pipefail
@@ -194,6 +195,33 @@ tl_on_err() {
     echo "not ok: $(basename "${BASH_SOURCE[1]}"):$2: \`$3\` exited with $1" >&2
 }
 trap 'tl_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+
+# s3_start: skip unless versitygw (or go to build it) is there; start versitygw with auth on in
+# $T/s3 (tests/s3/s3server.sh), stopped at exit; load its credentials (the server's profile
+# file; AWS_* keys, region and endpoint from the environment are cleared); set S3 (the server script),
+# endpoint and bucket; and point TMPDIR (the sink's staging folder) into $T.
+s3_start() {
+    compgen -G "$ROOT/.cache/versitygw-*/bin/versitygw" >/dev/null || command -v go >/dev/null ||
+        [ -x /usr/local/go/bin/go ] || skip "no versitygw and no go to build it (tests/s3/s3server.sh fetch)"
+    S3=$ROOT/tests/s3/s3server.sh
+    "$S3" start "$T/s3" >/dev/null || fail "could not start the S3 server (versitygw)"
+    trap s3_cleanup EXIT
+    # shellcheck disable=SC1091
+    . "$T/s3/env"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
+        AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 TICKLAKE_CACHE_DIR
+    endpoint=$(cat "$T/s3/endpoint")
+    bucket=$(cat "$T/s3/bucket")
+    export TMPDIR=$T/tmp
+    mkdir -p "$TMPDIR"
+}
+# At exit stop the S3 server too (only the script's own shell does, as tl_cleanup).
+s3_cleanup() {
+    local rc=$?
+    [ "$BASHPID" != "$TL_MAIN_PID" ] || "$S3" stop "$T/s3" >/dev/null 2>&1 || true
+    (exit "$rc")
+    tl_cleanup
+}
 
 [ -n "${BROKERS:-}" ] || fail "BROKERS is not set (run tests/run-all.sh, or set BROKERS=host:port)"
 case $KAFKA_KIND in

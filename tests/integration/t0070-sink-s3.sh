@@ -10,29 +10,9 @@
 [ "$KAFKA_KIND" = real ] || skip "the S3 kill test runs against a real Kafka only"
 command -v kcat >/dev/null || skip "kcat is not installed"
 command -v curl >/dev/null || skip "curl is not installed"
-compgen -G "$ROOT/.cache/versitygw-*/bin/versitygw" >/dev/null || command -v go >/dev/null || [ -x /usr/local/go/bin/go ] ||
-    skip "no versitygw and no go to build it (tests/s3/s3server.sh fetch)"
 N=100000
-S3=$ROOT/tests/s3/s3server.sh
 started=$SECONDS
-
-"$S3" start "$T/s3" >/dev/null || fail "could not start the S3 server (versitygw)"
-# At exit stop the server too (only the script's own shell does, as lib.sh's tl_cleanup).
-s3_cleanup() {
-    local rc=$?
-    [ "$BASHPID" != "$TL_MAIN_PID" ] || "$S3" stop "$T/s3" >/dev/null 2>&1 || true
-    (exit "$rc")
-    tl_cleanup
-}
-trap s3_cleanup EXIT
-# shellcheck disable=SC1091
-. "$T/s3/env"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
-    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
-endpoint=$(cat "$T/s3/endpoint")
-bucket=$(cat "$T/s3/bucket")
-export TMPDIR=$T/tmp # the sink's staging folder is $TMPDIR/ticklake-staging
-mkdir -p "$TMPDIR"
+s3_start
 
 pre=$(unique_name s).
 group=$(unique_name g)

@@ -11,27 +11,8 @@
 
 [ "$KAFKA_KIND" = embedded ] || skip "the S3 query test reads S3 only; it runs on the embedded broker"
 command -v curl >/dev/null || skip "curl is not installed"
-compgen -G "$ROOT/.cache/versitygw-*/bin/versitygw" >/dev/null || command -v go >/dev/null || [ -x /usr/local/go/bin/go ] ||
-    skip "no versitygw and no go to build it (tests/s3/s3server.sh fetch)"
-S3=$ROOT/tests/s3/s3server.sh
 started=$SECONDS
-
-"$S3" start "$T/s3" >/dev/null || fail "could not start the S3 server (versitygw)"
-s3_cleanup() {
-    local rc=$?
-    [ "$BASHPID" != "$TL_MAIN_PID" ] || "$S3" stop "$T/s3" >/dev/null 2>&1 || true
-    (exit "$rc")
-    tl_cleanup
-}
-trap s3_cleanup EXIT
-# shellcheck disable=SC1091
-. "$T/s3/env"
-unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION \
-    AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 TICKLAKE_CACHE_DIR
-endpoint=$(cat "$T/s3/endpoint")
-bucket=$(cat "$T/s3/bucket")
-export TMPDIR=$T/tmp
-mkdir -p "$TMPDIR"
+s3_start
 url=s3://$bucket/lake
 s3opts=(--s3-endpoint "$endpoint" --s3-addressing path)
 
