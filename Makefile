@@ -9,7 +9,7 @@ PKGS     := rdkafka libcurl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -L$(DUCKDB_DIR) -lduckdb -Wl,-rpath,$(DUCKDB_DIR) -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -Wl,-rpath,$(DUCKDB_DIR) -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := $(wildcard src/*.c)

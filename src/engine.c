@@ -26,6 +26,7 @@
  * nanoseconds, so timestamps are exact. */
 #include "engine.h"
 
+#include <dlfcn.h>
 #include <duckdb.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -34,6 +35,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "engine_duckdb.h"
 
 #define ENGINE_TABLE_BUFFER_ROWS 10000
 #define ENGINE_TABLE_BUFFER_BYTES (64u << 20)
@@ -50,8 +53,33 @@ static int duck_err(char *errstr, size_t errstr_size, const char *msg)
     return set_err(errstr, errstr_size, "%s", msg && *msg ? msg : "unknown DuckDB error");
 }
 
+/* libduckdb.so is found through the binary's run path (set at link time to the DuckDB the build
+ * used) or LD_LIBRARY_PATH. Loaded once, never unloaded. */
+static pthread_once_t duckdb_once = PTHREAD_ONCE_INIT;
+static char duckdb_load_err[512];
+
+static void duckdb_load(void)
+{
+    void *h = dlopen("libduckdb.so", RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        snprintf(duckdb_load_err, sizeof(duckdb_load_err), "cannot load DuckDB (`./dev setup` fetches it): %s", dlerror());
+        return;
+    }
+#define X(f)                                                                                       \
+    if (!duckdb_load_err[0] && !(p_##f = (__typeof__(p_##f))dlsym(h, #f)))                         \
+        snprintf(duckdb_load_err, sizeof(duckdb_load_err),                                         \
+                 "libduckdb.so has no %s: DuckDB 1.4 is required", #f);
+    ENGINE_DUCKDB_FUNCS(X)
+#undef X
+}
+
 engine *engine_open(const char *path, int threads, char *errstr, size_t errstr_size)
 {
+    pthread_once(&duckdb_once, duckdb_load);
+    if (duckdb_load_err[0]) {
+        set_err(errstr, errstr_size, "%s", duckdb_load_err);
+        return NULL;
+    }
     engine *e = calloc(1, sizeof(*e));
     if (!e) {
         set_err(errstr, errstr_size, "out of memory");
