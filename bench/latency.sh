@@ -7,7 +7,9 @@
 #
 # Ingest paces trades in real time (event time = wall time) with a flash
 # crash so alerts fire; process runs with its defaults (1s,1m,5m, lateness
-# 1 s); bench/latency measures (see latency.c for the exact definition).
+# 1 s); bench/latency measures (see latency.c for the exact definition), once
+# as a read_committed consumer (exactly-once readers) and once read_uncommitted
+# (when the processor's writes reach the broker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$1
@@ -25,14 +27,19 @@ for ci in "${CIS[@]}"; do
         >/dev/null 2>"/tmp/$P.process.err" &
     ppid=$!
     sleep 2
-    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) >"/tmp/$P.latency" &
+    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) committed >"/tmp/$P.latency" &
     lpid=$!
+    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) uncommitted >"/tmp/$P.latency-u" &
+    upid=$!
     ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count $((RATE * SECS)) \
         --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS * 3 / 4)) -q 2>/dev/null
-    wait $lpid
+    wait $lpid $upid
     kill -TERM $ppid
     wait $ppid || true
-    echo "commit interval $ci, $RATE ticks/s, $SYMS symbols, ${SECS}s:"
-    sed 's/^/  /' "/tmp/$P.latency"
-    rm -f "/tmp/$P.latency" "/tmp/$P.process.err"
+    echo "commit interval $ci, $RATE ticks/s, $SYMS symbols, ${SECS}s, load $(cut -d' ' -f1 /proc/loadavg):"
+    echo "  read_committed:"
+    sed 's/^/    /' "/tmp/$P.latency"
+    echo "  read_uncommitted:"
+    sed 's/^/    /' "/tmp/$P.latency-u"
+    rm -f "/tmp/$P.latency" "/tmp/$P.latency-u" "/tmp/$P.process.err"
 done

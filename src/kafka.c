@@ -833,23 +833,17 @@ kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_i
                                        const char *transactional_id, char *errstr,
                                        size_t errstr_size)
 {
-    const char *const defaults[] = {"client.id",
-                                    client_id ? client_id : "ticklake",
-                                    "transactional.id",
-                                    transactional_id,
-                                    "transaction.timeout.ms",
-                                    "10000",
-                                    "compression.type",
-                                    "lz4",
-                                    "linger.ms",
-                                    "5",
-                                    "batch.num.messages",
-                                    "10000",
-                                    "queue.buffering.max.messages",
-                                    "500000",
-                                    "partitioner",
-                                    "murmur2_random",
-                                    NULL};
+    const char *const defaults[] = {
+        "client.id", client_id ? client_id : "ticklake", "transactional.id", transactional_id,
+        "transaction.timeout.ms", "10000",
+        /* A transaction begun right after a commit
+         * meets CONCURRENT_TRANSACTIONS until the
+         * broker has written the commit markers;
+         * librdkafka retries after this backoff
+         * (default 100 ms: a stall of 100 ms after
+         * every few commits, seen in debug=eos). */
+        "retry.backoff.ms", "10", "compression.type", "lz4", "linger.ms", "5", "batch.num.messages",
+        "10000", "queue.buffering.max.messages", "500000", "partitioner", "murmur2_random", NULL};
     kafka_producer *p = producer_with(o, defaults, errstr, errstr_size);
     if (!p)
         return NULL;

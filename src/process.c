@@ -39,6 +39,7 @@ typedef struct part_state {
     int64_t last_record;  /* mono_ns of the last record */
     uint64_t seq;         /* commits of this partition's progress so far ("seq=" metadata) */
     int64_t stale_bucket; /* watermark / shortest interval at the last stale check */
+    int bars_pending;     /* this partition closed windows since the last commit */
 } part_state;
 
 typedef struct proc {
@@ -49,9 +50,15 @@ typedef struct proc {
     pipeline_stats *st;
     kafka_producer *prod;
     kafka_consumer *cons;
-    int eos;          /* transactions on */
-    int in_txn;       /* a transaction is open */
-    int bars_pending; /* bars published since the last commit */
+    int eos;                  /* transactions on */
+    int in_txn;               /* a transaction is open */
+    int bars_pending;         /* bars published since the last commit */
+    int bars_live;            /* ... and the first of them was closed by a fresh record */
+    int64_t live_ms;          /* "fresh": produced less than this long ago */
+    int64_t cur_ts_ms;        /* Kafka timestamp of the record being handled */
+    int64_t first_close_mono; /* when the first pending bar was published */
+    int nowned;               /* partitions owned */
+    int nparts_pending;       /* of them, those with bars published since the last commit */
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
@@ -169,6 +176,14 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     bar_encode_json(b, &p->rec);
     produce(p, p->topics[i], b->symbol, strlen(b->symbol), &p->rec);
     atomic_fetch_add(&p->st->bars_emitted, 1);
+    if (!ps->bars_pending) {
+        ps->bars_pending = 1;
+        p->nparts_pending++;
+    }
+    if (!p->bars_pending) {
+        p->first_close_mono = mono_ns();
+        p->bars_live = p->cur_ts_ms >= 0 && now_ns() / 1000000 - p->cur_ts_ms < p->live_ms;
+    }
     p->bars_pending = 1;
     /* A correction does not feed the indicators again: they moved on. */
     if (b->revision > 0)
@@ -482,7 +497,10 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     ps->agg = window_agg_new(p->cfg->intervals, p->cfg->nintervals, p->cfg->lateness_ns);
     window_agg_set_retention(ps->agg, p->cfg->late_horizon_ns);
     series_map_clear(&ps->ind);
+    if (!ps->owned)
+        p->nowned++;
     ps->owned = 1;
+    ps->bars_pending = 0;
     ps->next_offset = -1;
     ps->max_ts = INT64_MIN;
     ps->last_record = mono_ns();
@@ -538,6 +556,10 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     if (p->failed)
         return -1;
     p->bars_pending = 0;
+    p->bars_live = 0;
+    p->nparts_pending = 0;
+    for (int i = 0; i < MAX_PARTITIONS; i++)
+        p->parts[i].bars_pending = 0;
     kafka_tp tps[MAX_PARTITIONS];
     size_t n = collect_progress(p, only, nonly, tps);
     char err[512];
@@ -560,10 +582,14 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
         return 0;
     if (ensure_txn(p) != 0)
         return -1;
+    int64_t t0 = mono_ns();
     int rc = kafka_txn_send_offsets(p->prod, p->cons, tps, n, err, sizeof(err));
+    int64_t t1 = mono_ns();
     if (rc == KAFKA_TXN_OK)
         rc = kafka_txn_commit(p->prod, err, sizeof(err));
     p->in_txn = 0;
+    LOG_DEBUG("process: transaction committed: offsets sent in %.1f ms, committed in %.1f ms",
+              (t1 - t0) / 1e6, (mono_ns() - t1) / 1e6);
     if (rc == KAFKA_TXN_OK)
         return 0;
     if (rc == KAFKA_TXN_ABORT) {
@@ -624,8 +650,29 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         window_agg_free(ps->agg);
         ps->agg = NULL;
         series_map_clear(&ps->ind);
+        if (ps->owned)
+            p->nowned--;
         ps->owned = 0;
     }
+}
+
+/* Bars (and their alerts) are visible only once committed, so when windows
+ * close the processor commits before the next periodic tick. Live bars (the
+ * record that closed the first of them was produced less than a commit
+ * interval ago) are committed as soon as every owned partition has closed its
+ * windows, or, when no record is ready, GATHER_NS after the first: the
+ * partitions of one stream cross a window end within a few ms of each other,
+ * and one commit for all of them costs less than one each. Catching up
+ * (old records), commits come no more often than four times per interval, so
+ * reading a backlog does not turn into a stream of tiny transactions. */
+#define GATHER_NS (5 * 1000000LL)
+static int commit_early(const proc *p, int ready, int64_t now, int64_t last_commit,
+                        int64_t commit_every)
+{
+    if (p->bars_live)
+        return p->nparts_pending >= p->nowned ||
+               (ready == 0 && now - p->first_close_mono >= GATHER_NS);
+    return now - last_commit >= commit_every / 4;
 }
 
 /* Handles one input record. */
@@ -652,6 +699,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     if (t.ts > ps->max_ts)
         ps->max_ts = t.ts;
     int64_t wm_before = window_agg_watermark(ps->agg);
+    p->cur_ts_ms = m->timestamp_ms;
     emit_ctx ec = {p, ps};
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
     check_stale_due(p, ps);
@@ -793,6 +841,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     int64_t commit_every = cfg->commit_interval_ns > 0 ? cfg->commit_interval_ns
                            : p->eos                    ? 100 * 1000000LL
                                                        : NS_PER_SEC;
+    p->live_ms = commit_every / 1000000;
     int64_t next_commit = mono_ns() + commit_every, last_commit = mono_ns();
     int64_t next_drain_check = 0, next_idle_check = 0;
     int64_t logged_bad = 0, now = mono_ns();
@@ -801,7 +850,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         if (atomic_load(&ctl->stop) || p->failed)
             break;
         kafka_msg m;
-        int r = kafka_consumer_poll(p->cons, 50, &m, errstr, errstr_size);
+        int r = kafka_consumer_poll(p->cons, p->bars_live ? 1 : 50, &m, errstr, errstr_size);
         if (r < 0)
             goto out;
         /* Reading the clock costs as much as a small record here (a slow
@@ -819,12 +868,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
             advance_idle(p, now);
             next_idle_check = now + 100 * 1000000LL;
         }
-        /* Bars (and their alerts) are visible only once committed: when
-         * windows close, commit soon rather than on the next tick, but no
-         * more often than four times per interval, so a consumer catching
-         * up does not turn into a stream of tiny transactions. */
         if (now >= next_commit ||
-            (p->eos && p->bars_pending && now - last_commit >= commit_every / 4)) {
+            (p->eos && p->bars_pending && commit_early(p, r, now, last_commit, commit_every))) {
             commit_progress(p, NULL, 0);
             atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
             last_commit = now;
