@@ -833,17 +833,27 @@ kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_i
                                        const char *transactional_id, char *errstr,
                                        size_t errstr_size)
 {
+    /* retry.backoff.ms: a transaction begun right after a commit meets
+     * CONCURRENT_TRANSACTIONS until the broker has written the commit markers;
+     * librdkafka retries after this backoff (its default, 100 ms, stalled a
+     * commit by 100 ms every few seconds, seen with debug=eos).
+     * queue.buffering.max.kbytes: librdkafka's default is 1 GB; a processor
+     * catching up at 10,000 symbols queues tens of MB of bars, indicators and
+     * changelog per commit. Full means wait (kafka_produce), not fail. */
+    /* clang-format off */
     const char *const defaults[] = {
-        "client.id", client_id ? client_id : "ticklake", "transactional.id", transactional_id,
+        "client.id", client_id ? client_id : "ticklake",
+        "transactional.id", transactional_id,
         "transaction.timeout.ms", "10000",
-        /* A transaction begun right after a commit
-         * meets CONCURRENT_TRANSACTIONS until the
-         * broker has written the commit markers;
-         * librdkafka retries after this backoff
-         * (default 100 ms: a stall of 100 ms after
-         * every few commits, seen in debug=eos). */
-        "retry.backoff.ms", "10", "compression.type", "lz4", "linger.ms", "5", "batch.num.messages",
-        "10000", "queue.buffering.max.messages", "500000", "partitioner", "murmur2_random", NULL};
+        "retry.backoff.ms", "10",
+        "compression.type", "lz4",
+        "linger.ms", "5",
+        "batch.num.messages", "10000",
+        "queue.buffering.max.messages", "500000",
+        "queue.buffering.max.kbytes", "16384",
+        "partitioner", "murmur2_random",
+        NULL};
+    /* clang-format on */
     kafka_producer *p = producer_with(o, defaults, errstr, errstr_size);
     if (!p)
         return NULL;

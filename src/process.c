@@ -817,14 +817,17 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     kafka_opts copts = cfg->kafka;
     /* Memory: librdkafka's defaults let the consumer prefetch 64 MB and fetch
      * 50 MB at a time, more than the processor's whole state at 10,000
-     * symbols; 8 MB of queue is still 50,000+ trades. The user's -X wins. */
+     * symbols; 8 MB of queue is still 50,000+ trades. Fetches of 1 MB
+     * rather than 4 MB: catching up 1,000,000 trades at 10,000 symbols peaked
+     * at 83-85 MB instead of 93-117 MB, in about the same time
+     * (bench/memory.sh, docs/benchmarks.md). The user's -X wins. */
     const char **cprops = calloc(cfg->kafka.nprops + 2, sizeof(*cprops));
     if (!cprops) {
         set_err(errstr, errstr_size, "out of memory");
         goto out;
     }
     cprops[0] = "queued.max.messages.kbytes=8192";
-    cprops[1] = "fetch.max.bytes=4194304";
+    cprops[1] = "fetch.max.bytes=1048576";
     for (size_t i = 0; i < cfg->kafka.nprops; i++)
         cprops[2 + i] = cfg->kafka.props[i];
     copts.props = cprops;
