@@ -59,6 +59,7 @@ typedef struct proc {
     int64_t first_close_mono; /* when the first pending bar was published */
     int nowned;               /* partitions owned */
     int nparts_pending;       /* of them, those with bars published since the last commit */
+    int dirty;                /* records read since the last commit */
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
@@ -560,6 +561,11 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     p->nparts_pending = 0;
     for (int i = 0; i < MAX_PARTITIONS; i++)
         p->parts[i].bars_pending = 0;
+    /* Nothing read and nothing written since the last commit: the committed
+     * progress is current (an idle processor commits nothing). */
+    if (!p->dirty && !p->in_txn)
+        return 0;
+    p->dirty = 0;
     kafka_tp tps[MAX_PARTITIONS];
     size_t n = collect_progress(p, only, nonly, tps);
     char err[512];
@@ -686,6 +692,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     }
     trade t;
     char derr[256];
+    p->dirty = 1;
     ps->next_offset = m->offset + 1;
     ps->last_record = now;
     if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
