@@ -15,6 +15,7 @@
 #include "engine.h"
 #include "lakepath.h"
 #include "log.h"
+#include "rowbuf.h"
 #include "storage.h"
 #include "tables.h"
 #include "tick.h"
@@ -32,7 +33,7 @@ typedef struct date_run {
 typedef struct pbuf {
     int topic;
     int32_t partition;
-    engine_batch *batch;
+    rowbuf *rows;
     int64_t next_offset; /* -1 until a record is read */
     int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
     int dirty;           /* records read since the last commit */
@@ -90,8 +91,8 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
         b->topic = topic;
         b->partition = partition;
         b->next_offset = -1;
-        b->batch = engine_batch_new(s->eng, s->kinds[topic]->schema, s->errstr, sizeof(s->errstr));
-        if (!b->batch) {
+        b->rows = rowbuf_new(s->kinds[topic]->schema, s->errstr, sizeof(s->errstr));
+        if (!b->rows) {
             free(b);
             s->failed = 1;
             return NULL;
@@ -101,10 +102,10 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
     return *slot;
 }
 
-/* Writes the rows of b of one date (the where clause) to a local file and
- * stores it as key: 0, or -1 with s->errstr (the local file is removed). */
-static int put_date(sink *s, pbuf *b, const char *key, const char *name, const char *where,
-                    int64_t *rows, int64_t *bytes)
+/* Writes rows[0..n) of b (sorted, of one date) to a local file and stores
+ * it as key: 0, or -1 with s->errstr (the local file is removed). */
+static int put_date(sink *s, pbuf *b, const char *key, const char *name, const uint32_t *order,
+                    size_t n, int64_t *rows, int64_t *bytes)
 {
     buf tmp = {0};
     int rc = -1;
@@ -124,8 +125,8 @@ static int put_date(sink *s, pbuf *b, const char *key, const char *name, const c
         rc = storage_temp_path(s->lake, key, &tmp, s->errstr, sizeof(s->errstr));
     }
     if (rc == 0)
-        rc = engine_batch_write_parquet(b->batch, where, tmp.data, rows, s->errstr,
-                                        sizeof(s->errstr));
+        rc = engine_write_parquet_rows(s->eng, b->rows, order, n, tmp.data, rows, s->errstr,
+                                       sizeof(s->errstr));
     if (rc == 0) {
         struct stat sb;
         *bytes = stat(tmp.data, &sb) == 0 ? (int64_t)sb.st_size : 0;
@@ -165,10 +166,29 @@ static int flush_buf(sink *s, pbuf *b)
         return s->failed ? -1 : 0;
     const char *topic = s->topics[b->topic];
     const char *table = s->tables[b->topic];
-    const char *tcol = s->kinds[b->topic]->time_column;
     int64_t rows_total = 0, bytes_total = 0;
-    for (size_t i = 0; i < b->ndates; i++) {
-        char date[LAKE_DATE_LEN], name[256], where[256];
+    /* Sorted by (date, symbol, time): each date is one run of rows. */
+    const uint32_t *order;
+    if (rowbuf_sort(b->rows, &order, s->errstr, sizeof(s->errstr)) != 0) {
+        s->failed = 1;
+        return -1;
+    }
+    size_t nrows = rowbuf_rows(b->rows);
+    for (size_t lo = 0, hi; lo < nrows; lo = hi) {
+        int64_t day = rowbuf_group(b->rows, order[lo]);
+        hi = lo + 1;
+        while (hi < nrows && rowbuf_group(b->rows, order[hi]) == day)
+            hi++;
+        size_t i = 0;
+        while (i < b->ndates && b->dates[i].day_start != day)
+            i++;
+        if (i == b->ndates) {
+            s->failed = 1;
+            snprintf(s->errstr, sizeof(s->errstr), "sink: rows of '%s' [%d] of an unnoted date",
+                     topic, (int)b->partition);
+            return -1;
+        }
+        char date[LAKE_DATE_LEN], name[256];
         lake_date(b->dates[i].day_start, date);
         if (lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
             0) {
@@ -180,17 +200,12 @@ static int flush_buf(sink *s, pbuf *b)
         if (s->kinds[b->topic]->partitioning == LAKE_PART_YEAR) {
             int year = atoi(date);
             buf_printf(&key, "%s/year=%04d/%s", table, year, name);
-            snprintf(where, sizeof(where),
-                     "CAST(%s AS DATE) >= DATE '%04d-01-01' AND CAST(%s AS DATE) < DATE "
-                     "'%04d-01-01'",
-                     tcol, year, tcol, year + 1);
         } else {
             buf_printf(&key, "%s/date=%s/%s", table, date, name);
-            snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
         }
         int64_t rows = 0, bytes = 0;
         int64_t t0 = mono_ns();
-        if (put_date(s, b, key.data, name, where, &rows, &bytes) != 0) {
+        if (put_date(s, b, key.data, name, order + lo, hi - lo, &rows, &bytes) != 0) {
             buf_release(&key);
             s->failed = 1;
             return -1;
@@ -207,12 +222,11 @@ static int flush_buf(sink *s, pbuf *b)
         }
         buf_release(&key);
     }
-    if (rows_total != engine_batch_rows(b->batch)) {
+    if (rows_total != (int64_t)nrows) {
         s->failed = 1;
         snprintf(s->errstr, sizeof(s->errstr),
-                 "sink: %lld rows buffered for '%s' [%d] but %lld written",
-                 (long long)engine_batch_rows(b->batch), topic, (int)b->partition,
-                 (long long)rows_total);
+                 "sink: %lld rows buffered for '%s' [%d] but %lld written", (long long)nrows, topic,
+                 (int)b->partition, (long long)rows_total);
         return -1;
     }
     kafka_tp tp = {.topic = topic, .partition = b->partition, .offset = b->next_offset};
@@ -225,10 +239,7 @@ static int flush_buf(sink *s, pbuf *b)
     atomic_fetch_add(&s->st->lake_rows, rows_total);
     atomic_fetch_add(&s->st->lake_bytes, bytes_total);
     update_roll(s, b->topic, rows_total, bytes_total);
-    if (engine_batch_clear(b->batch, s->errstr, sizeof(s->errstr)) != 0) {
-        s->failed = 1;
-        return -1;
-    }
+    rowbuf_clear(b->rows);
     b->ndates = 0;
     b->opened = 0;
     b->dirty = 0;
@@ -342,7 +353,7 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
             continue;
         flush_buf(s, b);
         /* Whatever was not flushed (after a failure) is read again by the next owner. */
-        engine_batch_free(b->batch);
+        rowbuf_free(b->rows);
         free(b);
         s->bufs[t * MAX_PARTITIONS + tps[i].partition] = NULL;
     }
@@ -402,14 +413,15 @@ static void add_record(sink *s, const kafka_msg *m)
             b->dirty = 1;
         }
     }
-    if (engine_batch_append(b->batch, row->values, s->errstr, sizeof(s->errstr)) != 0) {
+    if (rowbuf_append(b->rows, row->values, period_start(s->kinds[t], ts), s->errstr,
+                      sizeof(s->errstr)) != 0) {
         s->failed = 1;
         return;
     }
     note_date(b, s->kinds[t], ts, m->offset);
     if (!b->opened)
         b->opened = mono_ns();
-    if (engine_batch_rows(b->batch) >= s->roll_at[t])
+    if ((int64_t)rowbuf_rows(b->rows) >= s->roll_at[t])
         flush_buf(s, b);
 }
 
@@ -531,7 +543,7 @@ out:
         rc = set_err(errstr, errstr_size, "%s", s->errstr);
     for (size_t i = 0; i < cfg->ntopics * MAX_PARTITIONS; i++) {
         if (s->bufs[i]) {
-            engine_batch_free(s->bufs[i]->batch);
+            rowbuf_free(s->bufs[i]->rows);
             free(s->bufs[i]);
         }
     }
