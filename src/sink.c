@@ -29,7 +29,7 @@
 /* Buffers handed to the writer and not yet committed, beyond which the
  * sink's thread writes too instead of reading on. */
 #define MAX_JOBS 2
-#define SPARE_BUFFERS 4 /* cleared buffers kept for reuse */
+#define SPARE_BUFFERS 2 /* cleared buffers kept for reuse */
 
 typedef struct date_run {
     int64_t day_start;
@@ -44,6 +44,7 @@ typedef struct pbuf {
     int64_t next_offset; /* -1 until a record is read */
     int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
     int dirty;           /* records read since the last commit */
+    int inflight;        /* a job of this partition is not yet committed */
     date_run dates[MAX_DATES];
     size_t ndates;
 } pbuf;
@@ -337,6 +338,9 @@ static void commit_done(sink *s)
             /* The files are durable and named by offset: a replay rewrites them. */
             LOG_WARN("sink: %s", err);
         }
+        pbuf *b = get_buf(s, j->topic, j->partition, 0);
+        if (b)
+            b->inflight = 0;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
         update_roll(s, j->topic, j->written, j->bytes);
@@ -350,17 +354,18 @@ static void commit_done(sink *s)
 }
 
 /* Waits until at most `most` jobs are left uncommitted (0: all written and
- * committed), writing queued jobs on this thread meanwhile, so that two
- * files are written at once. Stops early when a job failed. */
-static void wait_jobs(sink *s, int most)
+ * committed) and b (may be NULL) has none, writing queued jobs on this
+ * thread meanwhile, so that two files are written at once. Stops early when
+ * a job failed. */
+static void wait_jobs(sink *s, int most, const pbuf *b)
 {
     for (;;) {
         commit_done(s);
         pthread_mutex_lock(&s->mu);
-        if (s->njobs <= most || s->failed || s->write_failed) {
+        if ((s->njobs <= most && (!b || !b->inflight)) || s->failed || s->write_failed) {
             pthread_mutex_unlock(&s->mu);
             commit_done(s);
-            return;
+            break;
         }
         if (!write_next(s, &s->io)) {
             job *h = s->head;
@@ -369,6 +374,17 @@ static void wait_jobs(sink *s, int most)
         }
         pthread_mutex_unlock(&s->mu);
     }
+    /* A job failed behind one still being written: stop now, with its error
+     * (nothing from the failed job on is committed). */
+    pthread_mutex_lock(&s->mu);
+    if (s->write_failed && !s->failed) {
+        const job *j = s->head;
+        while (j && j->state != JOB_FAILED)
+            j = j->next;
+        s->failed = 1;
+        snprintf(s->errstr, sizeof(s->errstr), "%s", j ? j->err : "sink: a write failed");
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 /* Hands b's rows to the writer as a job and empties b. */
@@ -376,6 +392,14 @@ static int enqueue_buf(sink *s, pbuf *b)
 {
     if (!b || !b->dirty || s->failed)
         return s->failed ? -1 : 0;
+    /* One uncommitted file set per partition at a time: the argument in
+     * sink.h for why a retry rewrites the same names needs the records after
+     * the committed offset to be in one buffer of the crashed attempt. */
+    if (b->inflight) {
+        wait_jobs(s, INT_MAX, b);
+        if (s->failed)
+            return -1;
+    }
     job *j = calloc(1, sizeof(*j));
     rowbuf *fresh = j ? take_rowbuf(s, b->topic) : NULL;
     if (!fresh) {
@@ -396,6 +420,7 @@ static int enqueue_buf(sink *s, pbuf *b)
     b->ndates = 0;
     b->opened = 0;
     b->dirty = 0;
+    b->inflight = 1;
     pthread_mutex_lock(&s->mu);
     if (s->tail)
         s->tail->next = j;
@@ -414,7 +439,7 @@ static int flush_buf(sink *s, pbuf *b)
 {
     if (enqueue_buf(s, b) != 0)
         return -1;
-    wait_jobs(s, MAX_JOBS);
+    wait_jobs(s, MAX_JOBS, NULL);
     return s->failed ? -1 : 0;
 }
 
@@ -427,7 +452,7 @@ static int flush_all(sink *s)
             if (enqueue_buf(s, get_buf(s, (int)t, p, 0)) != 0)
                 return -1;
         }
-    wait_jobs(s, 0);
+    wait_jobs(s, 0, NULL);
     return s->failed ? -1 : 0;
 }
 
@@ -512,7 +537,7 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
     sink *s = opaque;
     /* Every job is stored before a cleanup touches the storage (and with an
      * eager assignor nothing is in flight here anyway: the revoke waited). */
-    wait_jobs(s, 0);
+    wait_jobs(s, 0, NULL);
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
         if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
@@ -535,7 +560,7 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
     /* The new owner starts at the committed offsets: every file of ours is
      * stored and committed before the partitions go. Whatever was not (after
      * a failure) is read again by the next owner. */
-    wait_jobs(s, 0);
+    wait_jobs(s, 0, NULL);
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
         if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
