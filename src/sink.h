@@ -33,9 +33,10 @@
  * committed (see the end of this comment). Offsets are committed on the
  * sink's thread only, in the order the jobs were made, so a partition's
  * committed offset never passes a file that is not yet stored; a failed job
- * stops the sink and nothing after it is committed. A revoke returns only when every job is stored and
- * committed, and a record of a partition the sink no longer owns (gathered
- * into a batch before the revoke) is dropped: the new owner reads it.
+ * stops the sink and nothing after it is committed. A revoke returns only
+ * when every job is stored and committed, and a record of a partition the
+ * sink no longer owns (gathered into a batch before the revoke) is dropped:
+ * the new owner reads it.
  *
  * DuckDB writes each file to a local temporary name first: beside the final
  * name for a local lake (".tmp-<name>.partial"), in storage's staging folder
