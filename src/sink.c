@@ -71,6 +71,7 @@ typedef struct sink {
     char tables[SINK_MAX_TOPICS][64];
     pbuf **bufs;          /* [topic * MAX_PARTITIONS + partition] */
     unsigned char *owned; /* same index: assigned to us now */
+    int64_t *floor;       /* same index: the offset we last committed (0: none) */
     kafka_msg *msgs;      /* POLL_BATCH records being added */
     int64_t roll_rows, roll_bytes, roll_interval;
     /* Per topic: the Parquet bytes and rows written so far, whose ratio
@@ -341,6 +342,7 @@ static void commit_done(sink *s)
         pbuf *b = get_buf(s, j->topic, j->partition, 0);
         if (b)
             b->inflight = 0;
+        s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
         update_roll(s, j->topic, j->written, j->bytes);
@@ -601,6 +603,10 @@ static void add_record(sink *s, const kafka_msg *m)
     if (t < 0 || m->partition < 0 || m->partition >= MAX_PARTITIONS ||
         !s->owned[t * MAX_PARTITIONS + m->partition])
         return;
+    /* Below what we committed ourselves: already in a stored file (a record
+     * gathered before a revoke of a partition that came straight back). */
+    if (m->offset < s->floor[t * MAX_PARTITIONS + m->partition])
+        return;
     pbuf *b = get_buf(s, t, m->partition, 1);
     if (!b)
         return;
@@ -658,6 +664,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     s->roll_interval = cfg->roll_interval_ns > 0 ? cfg->roll_interval_ns : 60 * NS_PER_SEC;
     s->bufs = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->bufs));
     s->owned = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->owned));
+    s->floor = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->floor));
     s->msgs = calloc(POLL_BATCH, sizeof(*s->msgs));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -811,6 +818,7 @@ out:
     }
     free(s->bufs);
     free(s->owned);
+    free(s->floor);
     free(s->msgs);
     engine_close(s->eng);
     engine_close(s->wio.eng);

@@ -36,7 +36,8 @@
  * stops the sink and nothing after it is committed. A revoke returns only
  * when every job is stored and committed, and a record of a partition the
  * sink no longer owns (gathered into a batch before the revoke) is dropped:
- * the new owner reads it.
+ * the new owner reads it; so is a record below the offset the sink last
+ * committed for its partition (already in a stored file).
  *
  * DuckDB writes each file to a local temporary name first: beside the final
  * name for a local lake (".tmp-<name>.partial"), in storage's staging folder
