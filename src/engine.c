@@ -19,12 +19,14 @@
  * a comma, quote, CR or LF, and empty strings, so that NULL, an empty field,
  * stays distinct) but ends lines with LF rather than CRLF, for shell tools.
  *
- * A batch is a TEMP table filled through an appender with whole data chunks:
- * values are written straight into the chunk's vectors (no per-row SQL and no
- * duckdb_value allocation), and a full chunk (duckdb_vector_size() rows) is
- * handed to duckdb_append_data_chunk. TIMESTAMP_NS vectors hold int64
- * nanoseconds, so timestamps are exact. */
+ * The sink's Parquet files come from rows buffered in C (rowbuf.h), already
+ * sorted: a table function (tl_rowbuf_scan) hands them to COPY one vector at
+ * a time, written straight into the output chunk's vectors, so no table,
+ * appender or ORDER BY stands between the buffer and the Parquet writer.
+ * TIMESTAMP_NS vectors hold int64 nanoseconds, so timestamps are exact. */
 #include "engine.h"
+
+#include "rowbuf.h"
 
 #include <dlfcn.h>
 #include <duckdb.h>
@@ -44,7 +46,12 @@
 struct engine {
     duckdb_database db;
     duckdb_connection con;
-    uint64_t next_batch_id; /* makes temp table names unique within the engine */
+    /* engine_write_parquet_rows: its table function, and what it reads while
+     * a COPY runs (NULL otherwise). */
+    int scan_registered;
+    const rowbuf *scan_rb;
+    const uint32_t *scan_rows;
+    size_t scan_n;
 };
 
 /* Copies a DuckDB message (may be NULL) into errstr verbatim. */
@@ -62,7 +69,8 @@ static void duckdb_load(void)
 {
     void *h = dlopen("libduckdb.so", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
-        snprintf(duckdb_load_err, sizeof(duckdb_load_err), "cannot load DuckDB (`./dev setup` fetches it): %s", dlerror());
+        snprintf(duckdb_load_err, sizeof(duckdb_load_err),
+                 "cannot load DuckDB (`./dev setup` fetches it): %s", dlerror());
         return;
     }
 #define X(f)                                                                                       \
@@ -1528,37 +1536,7 @@ const char *engine_stmt_name(engine_stmt s)
     return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 
-/* --- Batches ------------------------------------------------------------ */
-
-struct engine_batch {
-    engine *e;
-    const engine_table *table;
-    char name[48]; /* the TEMP table */
-    duckdb_appender app;
-    duckdb_data_chunk chunk;
-    idx_t cap;    /* rows per chunk */
-    idx_t n;      /* rows in chunk */
-    int64_t rows; /* rows since the last clear */
-    void **data;  /* per column: the chunk vector's data */
-    duckdb_vector *vecs;
-};
-
-static const char *engine_type_sql(engine_type t)
-{
-    switch (t) {
-    case ENGINE_VARCHAR:
-        return "VARCHAR";
-    case ENGINE_BIGINT:
-        return "BIGINT";
-    case ENGINE_DOUBLE:
-        return "DOUBLE";
-    case ENGINE_TIMESTAMP_NS:
-        return "TIMESTAMP_NS";
-    case ENGINE_DATE:
-        return "DATE";
-    }
-    return "VARCHAR";
-}
+/* --- Parquet straight from a rowbuf ------------------------------------- */
 
 static duckdb_type engine_type_duck(engine_type t)
 {
@@ -1577,251 +1555,176 @@ static duckdb_type engine_type_duck(engine_type t)
     return DUCKDB_TYPE_VARCHAR;
 }
 
-/* Points data[] at the chunk's vectors (after creation or a reset). */
-static void batch_refresh_vectors(engine_batch *b)
+/* The table function tl_rowbuf_scan() yields e->scan_rows of e->scan_rb in
+ * order, one vector at a time, on one thread (so COPY keeps the order). */
+typedef struct scan_state {
+    size_t pos;
+} scan_state;
+
+static void scan_bind(duckdb_bind_info info)
 {
-    for (size_t c = 0; c < b->table->ncolumns; c++) {
-        b->vecs[c] = duckdb_data_chunk_get_vector(b->chunk, c);
-        b->data[c] = duckdb_vector_get_data(b->vecs[c]);
+    engine *e = duckdb_bind_get_extra_info(info);
+    if (!e->scan_rb) {
+        duckdb_bind_set_error(info, "tl_rowbuf_scan: nothing to scan");
+        return;
+    }
+    const engine_table *t = rowbuf_table(e->scan_rb);
+    for (size_t c = 0; c < t->ncolumns; c++) {
+        duckdb_logical_type lt = duckdb_create_logical_type(engine_type_duck(t->columns[c].type));
+        duckdb_bind_add_result_column(info, t->columns[c].name, lt);
+        duckdb_destroy_logical_type(&lt);
     }
 }
 
-/* Creates the TEMP table and its appender. */
-static int batch_create_table(engine_batch *b, char *errstr, size_t errstr_size)
+static void scan_init(duckdb_init_info info)
 {
-    buf sql = {0};
-    buf_puts(&sql, "CREATE TEMP TABLE ");
-    engine_quote_ident(&sql, b->name);
-    buf_puts(&sql, " (");
-    for (size_t c = 0; c < b->table->ncolumns; c++) {
-        if (c)
-            buf_puts(&sql, ", ");
-        engine_quote_ident(&sql, b->table->columns[c].name);
-        buf_putc(&sql, ' ');
-        buf_puts(&sql, engine_type_sql(b->table->columns[c].type));
+    scan_state *st = duckdb_malloc(sizeof(*st));
+    if (!st) {
+        duckdb_init_set_error(info, "out of memory");
+        return;
     }
-    buf_putc(&sql, ')');
-    int rc = engine_exec(b->e, sql.data, errstr, errstr_size);
-    buf_release(&sql);
-    if (rc != 0)
-        return -1;
-    if (duckdb_appender_create_ext(b->e->con, "temp", "main", b->name, &b->app) != DuckDBSuccess) {
-        duck_err(errstr, errstr_size, duckdb_appender_error(b->app));
-        duckdb_appender_destroy(&b->app);
-        b->app = NULL;
-        return -1;
-    }
-    return 0;
+    st->pos = 0;
+    duckdb_init_set_init_data(info, st, duckdb_free);
+    duckdb_init_set_max_threads(info, 1);
 }
 
-static void batch_drop_table(engine_batch *b)
+static void set_null(duckdb_vector v, idx_t row)
 {
-    if (b->app)
-        duckdb_appender_destroy(&b->app);
-    b->app = NULL;
-    buf sql = {0};
-    buf_puts(&sql, "DROP TABLE IF EXISTS temp.main.");
-    engine_quote_ident(&sql, b->name);
-    duckdb_result r;
-    duckdb_query(b->e->con, sql.data, &r);
-    duckdb_destroy_result(&r);
-    buf_release(&sql);
+    duckdb_vector_ensure_validity_writable(v);
+    duckdb_validity_set_row_invalid(duckdb_vector_get_validity(v), row);
 }
 
-engine_batch *engine_batch_new(engine *e, const engine_table *table, char *errstr,
-                               size_t errstr_size)
-{
-    if (!table || table->ncolumns == 0 || !table->columns) {
-        set_err(errstr, errstr_size, "table '%s' has no columns",
-                table && table->name ? table->name : "");
-        return NULL;
-    }
-    engine_batch *b = calloc(1, sizeof(*b));
-    duckdb_logical_type *types = calloc(table->ncolumns, sizeof(*types));
-    if (b) {
-        b->data = calloc(table->ncolumns, sizeof(*b->data));
-        b->vecs = calloc(table->ncolumns, sizeof(*b->vecs));
-    }
-    if (!b || !types || !b->data || !b->vecs) {
-        if (b) {
-            free(b->data);
-            free(b->vecs);
-        }
-        free(b);
-        free(types);
-        set_err(errstr, errstr_size, "out of memory");
-        return NULL;
-    }
-    b->e = e;
-    b->table = table;
-    snprintf(b->name, sizeof(b->name), "tl_batch_%" PRIu64, e->next_batch_id++);
-    b->cap = duckdb_vector_size();
-    for (size_t c = 0; c < table->ncolumns; c++)
-        types[c] = duckdb_create_logical_type(engine_type_duck(table->columns[c].type));
-    b->chunk = duckdb_create_data_chunk(types, table->ncolumns);
-    for (size_t c = 0; c < table->ncolumns; c++)
-        duckdb_destroy_logical_type(&types[c]);
-    free(types);
-    if (!b->chunk) {
-        engine_batch_free(b);
-        set_err(errstr, errstr_size, "unable to create a data chunk for table '%s'", table->name);
-        return NULL;
-    }
-    batch_refresh_vectors(b);
-    if (batch_create_table(b, errstr, errstr_size) != 0) {
-        engine_batch_free(b);
-        return NULL;
-    }
-    return b;
-}
+/* The rows of a bucket are far apart in the buffer (one symbol's among
+ * hundreds): fetch the value `ahead` rows on while copying this one. */
+#define PREFETCH(arr, k)                                                                           \
+    do {                                                                                           \
+        if ((k) + ahead < cnt)                                                                     \
+            __builtin_prefetch(&(arr)[rows[(k) + ahead]]);                                         \
+    } while (0)
 
-/* Hands the filled chunk to the appender and starts an empty one. */
-static int batch_flush_chunk(engine_batch *b, char *errstr, size_t errstr_size)
+static void scan_next(duckdb_function_info info, duckdb_data_chunk out)
 {
-    if (b->n == 0)
-        return 0;
-    duckdb_data_chunk_set_size(b->chunk, b->n);
-    duckdb_state st = duckdb_append_data_chunk(b->app, b->chunk);
-    duckdb_data_chunk_reset(b->chunk);
-    batch_refresh_vectors(b);
-    idx_t lost = b->n;
-    b->n = 0;
-    if (st != DuckDBSuccess) {
-        b->rows -= (int64_t)lost;
-        return duck_err(errstr, errstr_size, duckdb_appender_error(b->app));
-    }
-    return 0;
-}
-
-int engine_batch_append(engine_batch *b, const engine_value *values, char *errstr,
-                        size_t errstr_size)
-{
-    const engine_column *cols = b->table->columns;
-    size_t nc = b->table->ncolumns;
-    /* Check first, so that a bad row leaves nothing behind. */
-    for (size_t c = 0; c < nc; c++) {
-        if (cols[c].type == ENGINE_VARCHAR && values[c].s &&
-            !utf8_valid(values[c].s, strlen(values[c].s)))
-            return set_err(errstr, errstr_size, "invalid UTF-8 in column '%s' of table '%s'",
-                           cols[c].name, b->table->name);
-    }
-    if (b->n == b->cap && batch_flush_chunk(b, errstr, errstr_size) != 0)
-        return -1;
-    idx_t row = b->n;
-    for (size_t c = 0; c < nc; c++) {
-        switch (cols[c].type) {
+    engine *e = duckdb_function_get_extra_info(info);
+    scan_state *st = duckdb_function_get_init_data(info);
+    const rowbuf *rb = e->scan_rb;
+    size_t cnt = e->scan_n - st->pos, cap = duckdb_vector_size(), ahead = 16;
+    if (cnt > cap)
+        cnt = cap;
+    const uint32_t *rows = e->scan_rows + st->pos;
+    const engine_table *t = rowbuf_table(rb);
+    for (size_t c = 0; c < t->ncolumns && cnt > 0; c++) {
+        const rowbuf_column *col = rowbuf_col(rb, c);
+        duckdb_vector v = duckdb_data_chunk_get_vector(out, c);
+        void *data = duckdb_vector_get_data(v);
+        switch (col->type) {
         case ENGINE_BIGINT:
-            ((int64_t *)b->data[c])[row] = values[c].i;
-            if (values[c].i == ENGINE_NULL_INT) {
-                duckdb_vector_ensure_validity_writable(b->vecs[c]);
-                duckdb_validity_set_row_invalid(duckdb_vector_get_validity(b->vecs[c]), row);
+            for (size_t k = 0; k < cnt; k++) {
+                PREFETCH(col->i, k);
+                int64_t x = col->i[rows[k]];
+                ((int64_t *)data)[k] = x;
+                if (x == ENGINE_NULL_INT)
+                    set_null(v, k);
             }
             break;
         case ENGINE_TIMESTAMP_NS:
-            ((int64_t *)b->data[c])[row] = values[c].i;
+            for (size_t k = 0; k < cnt; k++) {
+                PREFETCH(col->i, k);
+                ((int64_t *)data)[k] = col->i[rows[k]];
+            }
             break;
-        case ENGINE_DATE: {
-            /* Days since the epoch, rounding towards the past. */
-            int64_t ns = values[c].i, day = 86400LL * 1000000000LL;
-            int64_t days = ns / day - (ns % day < 0);
-            ((int32_t *)b->data[c])[row] = (int32_t)days;
+        case ENGINE_DATE:
+            for (size_t k = 0; k < cnt; k++) {
+                int64_t ns = col->i[rows[k]], day = 86400LL * 1000000000LL;
+                ((int32_t *)data)[k] = (int32_t)(ns / day - (ns % day < 0));
+            }
             break;
-        }
         case ENGINE_DOUBLE:
-            ((double *)b->data[c])[row] = values[c].d;
-            if (isnan(values[c].d)) { /* NaN means "no value": SQL NULL */
-                duckdb_vector_ensure_validity_writable(b->vecs[c]);
-                duckdb_validity_set_row_invalid(duckdb_vector_get_validity(b->vecs[c]), row);
+            for (size_t k = 0; k < cnt; k++) {
+                PREFETCH(col->d, k);
+                double x = col->d[rows[k]];
+                ((double *)data)[k] = x;
+                if (isnan(x))
+                    set_null(v, k);
             }
             break;
         case ENGINE_VARCHAR:
-            if (values[c].s) {
-                duckdb_vector_assign_string_element_len(b->vecs[c], row, values[c].s,
-                                                        strlen(values[c].s));
-            } else {
-                duckdb_vector_ensure_validity_writable(b->vecs[c]);
-                duckdb_validity_set_row_invalid(duckdb_vector_get_validity(b->vecs[c]), row);
+            for (size_t k = 0; k < cnt; k++) {
+                PREFETCH(col->s, k);
+                uint32_t id = col->s[rows[k]];
+                if (id == ROWBUF_NULL_STR) {
+                    set_null(v, k);
+                } else {
+                    size_t len;
+                    const char *str = rowbuf_str(rb, id, &len);
+                    duckdb_vector_assign_string_element_len(v, k, str, len);
+                }
             }
             break;
         }
     }
-    b->n++;
-    b->rows++;
+    st->pos += cnt;
+    duckdb_data_chunk_set_size(out, cnt);
+}
+
+static int register_scan(engine *e, char *errstr, size_t errstr_size)
+{
+    if (e->scan_registered)
+        return 0;
+    duckdb_table_function f = duckdb_create_table_function();
+    duckdb_table_function_set_name(f, "tl_rowbuf_scan");
+    duckdb_table_function_set_extra_info(f, e, NULL);
+    duckdb_table_function_set_bind(f, scan_bind);
+    duckdb_table_function_set_init(f, scan_init);
+    duckdb_table_function_set_function(f, scan_next);
+    duckdb_state st = duckdb_register_table_function(e->con, f);
+    duckdb_destroy_table_function(&f);
+    if (st != DuckDBSuccess)
+        return set_err(errstr, errstr_size, "unable to register the table function tl_rowbuf_scan");
+    e->scan_registered = 1;
     return 0;
 }
 
-int64_t engine_batch_rows(const engine_batch *b)
-{
-    return b->rows;
-}
-
-int engine_batch_write_parquet(engine_batch *b, const char *where, const char *path,
-                               int64_t *rows_out, char *errstr, size_t errstr_size)
+int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows, size_t n,
+                              const char *path, int64_t *rows_out, char *errstr, size_t errstr_size)
 {
     if (rows_out)
         *rows_out = 0;
-    if (batch_flush_chunk(b, errstr, errstr_size) != 0)
+    if (register_scan(e, errstr, errstr_size) != 0)
         return -1;
-    if (duckdb_appender_flush(b->app) != DuckDBSuccess)
-        return duck_err(errstr, errstr_size, duckdb_appender_error(b->app));
     buf sql = {0};
-    buf_puts(&sql, "COPY (SELECT * FROM temp.main.");
-    engine_quote_ident(&sql, b->name);
-    if (where && *where) {
-        buf_puts(&sql, " WHERE ");
-        buf_puts(&sql, where);
-    }
-    if (b->table->order_by && *b->table->order_by) {
-        buf_puts(&sql, " ORDER BY ");
-        buf_puts(&sql, b->table->order_by);
-    }
-    buf_puts(&sql, ") TO ");
+    buf_puts(&sql, "COPY (SELECT * FROM tl_rowbuf_scan()) TO ");
     engine_quote_literal(&sql, path);
     buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
+    e->scan_rb = rb;
+    e->scan_rows = rows;
+    e->scan_n = n;
     duckdb_result r;
-    if (duckdb_query(b->e->con, sql.data, &r) != DuckDBSuccess) {
+    duckdb_state st = duckdb_query(e->con, sql.data, &r);
+    e->scan_rb = NULL;
+    e->scan_rows = NULL;
+    e->scan_n = 0;
+    buf_release(&sql);
+    if (st != DuckDBSuccess) {
         set_err(errstr, errstr_size, "unable to write '%s': %s", path,
                 duckdb_result_error(&r) ? duckdb_result_error(&r) : "unknown DuckDB error");
         duckdb_destroy_result(&r);
-        buf_release(&sql);
         return -1;
     }
-    buf_release(&sql);
-    int64_t n = 0;
+    int64_t written = 0;
     duckdb_data_chunk chunk = duckdb_fetch_chunk(r);
     if (chunk) {
         if (duckdb_data_chunk_get_size(chunk) > 0 && duckdb_data_chunk_get_column_count(chunk) > 0)
-            n = ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0)))[0];
+            written =
+                ((int64_t *)duckdb_vector_get_data(duckdb_data_chunk_get_vector(chunk, 0)))[0];
         duckdb_destroy_data_chunk(&chunk);
     }
     duckdb_destroy_result(&r);
+    if (written != (int64_t)n)
+        return set_err(errstr, errstr_size, "unable to write '%s': %lld of %zu rows written", path,
+                       (long long)written, n);
     if (fsync_path(path, errstr, errstr_size) != 0)
         return -1;
     if (rows_out)
-        *rows_out = n;
+        *rows_out = written;
     return 0;
-}
-
-int engine_batch_clear(engine_batch *b, char *errstr, size_t errstr_size)
-{
-    /* A fresh table rather than DELETE: deleted rows of an in-memory table
-     * keep their memory until a checkpoint, which temp tables never get. */
-    duckdb_data_chunk_reset(b->chunk);
-    batch_refresh_vectors(b);
-    b->n = 0;
-    b->rows = 0;
-    batch_drop_table(b);
-    return batch_create_table(b, errstr, errstr_size);
-}
-
-void engine_batch_free(engine_batch *b)
-{
-    if (!b)
-        return;
-    batch_drop_table(b);
-    if (b->chunk)
-        duckdb_destroy_data_chunk(&b->chunk);
-    free(b->data);
-    free(b->vecs);
-    free(b);
 }

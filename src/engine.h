@@ -141,8 +141,8 @@ typedef struct engine_column {
     engine_type type;
 } engine_column;
 
-/* A table layout: name, columns, and the ORDER BY applied when writing. The
- * engine keeps the pointer: the definition must outlive every batch of it
+/* A table layout: name, columns, and the order of its rows in a file (sorted
+ * by rowbuf_sort). Buffers keep the pointer: the definition must outlive them
  * (static tables in practice). */
 typedef struct engine_table {
     const char *name;
@@ -168,28 +168,17 @@ typedef union engine_value {
  * docs/benchmarks.md). Readers: DuckDB, Spark 3, Trino/Athena engine 3. */
 #define ENGINE_PARQUET_OPTIONS "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2"
 
-/* A batch collects rows of one table in memory (a DuckDB temporary table
- * filled through an appender) until written out. Owned by the caller; free
- * with engine_batch_free. */
-typedef struct engine_batch engine_batch;
+/* Rows buffered column by column in C (rowbuf.h). */
+typedef struct rowbuf rowbuf;
 
-engine_batch *engine_batch_new(engine *e, const engine_table *table, char *errstr,
-                               size_t errstr_size);
-/* Appends one row; values holds table->ncolumns values in column order. */
-int engine_batch_append(engine_batch *b, const engine_value *values, char *errstr,
-                        size_t errstr_size);
-/* Rows appended since the last clear. */
-int64_t engine_batch_rows(const engine_batch *b);
-/* Writes the batch's rows (all of them, or those matching the SQL predicate
- * `where`, e.g. "ts >= 1 AND ts < 2"; NULL for all) sorted by table->order_by
- * into a Parquet file at path with ZSTD compression, then fsyncs the file.
- * The caller renames it into place. *rows_out (may be NULL) gets the count. */
-int engine_batch_write_parquet(engine_batch *b, const char *where, const char *path,
-                               int64_t *rows_out, char *errstr, size_t errstr_size);
-/* Removes every row, keeping the batch usable. */
-int engine_batch_clear(engine_batch *b, char *errstr, size_t errstr_size);
-/* Destroys the batch and its temporary table. Accepts NULL. */
-void engine_batch_free(engine_batch *b);
+/* Writes rows[0..n) of rb, in that order, to a Parquet file at path with
+ * ENGINE_PARQUET_OPTIONS, then fsyncs it; the caller sorted them
+ * (rowbuf_sort), so there is no ORDER BY. The values go straight from rb's
+ * arrays into DuckDB's Parquet writer through a table function, without a
+ * table in between. *rows_out (may be NULL) gets the count written. */
+int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows, size_t n,
+                              const char *path, int64_t *rows_out, char *errstr,
+                              size_t errstr_size);
 
 /* Appends s to out as a SQL string literal ('...' with quotes doubled). */
 void engine_quote_literal(buf *out, const char *s);

@@ -9,26 +9,23 @@
 
 /* clang-format off */
 #define ENGINE_DUCKDB_FUNCS(X) \
-    X(duckdb_append_data_chunk) \
-    X(duckdb_appender_create_ext) \
-    X(duckdb_appender_destroy) \
-    X(duckdb_appender_error) \
-    X(duckdb_appender_flush) \
     X(duckdb_array_type_array_size) \
     X(duckdb_array_type_child_type) \
     X(duckdb_array_vector_get_child) \
+    X(duckdb_bind_add_result_column) \
+    X(duckdb_bind_get_extra_info) \
+    X(duckdb_bind_set_error) \
     X(duckdb_close) \
     X(duckdb_column_count) \
     X(duckdb_column_logical_type) \
     X(duckdb_column_name) \
     X(duckdb_connect) \
     X(duckdb_create_config) \
-    X(duckdb_create_data_chunk) \
     X(duckdb_create_logical_type) \
+    X(duckdb_create_table_function) \
     X(duckdb_data_chunk_get_column_count) \
     X(duckdb_data_chunk_get_size) \
     X(duckdb_data_chunk_get_vector) \
-    X(duckdb_data_chunk_reset) \
     X(duckdb_data_chunk_set_size) \
     X(duckdb_decimal_internal_type) \
     X(duckdb_decimal_scale) \
@@ -39,6 +36,7 @@
     X(duckdb_destroy_pending) \
     X(duckdb_destroy_prepare) \
     X(duckdb_destroy_result) \
+    X(duckdb_destroy_table_function) \
     X(duckdb_disconnect) \
     X(duckdb_enum_dictionary_value) \
     X(duckdb_enum_internal_type) \
@@ -49,10 +47,16 @@
     X(duckdb_fetch_chunk) \
     X(duckdb_free) \
     X(duckdb_from_time_tz) \
+    X(duckdb_function_get_extra_info) \
+    X(duckdb_function_get_init_data) \
     X(duckdb_get_type_id) \
+    X(duckdb_init_set_error) \
+    X(duckdb_init_set_init_data) \
+    X(duckdb_init_set_max_threads) \
     X(duckdb_interrupt) \
     X(duckdb_list_type_child_type) \
     X(duckdb_list_vector_get_child) \
+    X(duckdb_malloc) \
     X(duckdb_map_type_key_type) \
     X(duckdb_map_type_value_type) \
     X(duckdb_open_ext) \
@@ -62,6 +66,7 @@
     X(duckdb_prepare_extracted_statement) \
     X(duckdb_prepared_statement_type) \
     X(duckdb_query) \
+    X(duckdb_register_table_function) \
     X(duckdb_result_error) \
     X(duckdb_result_return_type) \
     X(duckdb_set_config) \
@@ -71,6 +76,11 @@
     X(duckdb_struct_type_child_name) \
     X(duckdb_struct_type_child_type) \
     X(duckdb_struct_vector_get_child) \
+    X(duckdb_table_function_set_bind) \
+    X(duckdb_table_function_set_extra_info) \
+    X(duckdb_table_function_set_function) \
+    X(duckdb_table_function_set_init) \
+    X(duckdb_table_function_set_name) \
     X(duckdb_union_type_member_type) \
     X(duckdb_validity_row_is_valid) \
     X(duckdb_validity_set_row_invalid) \
@@ -84,26 +94,23 @@
 ENGINE_DUCKDB_FUNCS(X)
 #undef X
 
-#define duckdb_append_data_chunk (*p_duckdb_append_data_chunk)
-#define duckdb_appender_create_ext (*p_duckdb_appender_create_ext)
-#define duckdb_appender_destroy (*p_duckdb_appender_destroy)
-#define duckdb_appender_error (*p_duckdb_appender_error)
-#define duckdb_appender_flush (*p_duckdb_appender_flush)
 #define duckdb_array_type_array_size (*p_duckdb_array_type_array_size)
 #define duckdb_array_type_child_type (*p_duckdb_array_type_child_type)
 #define duckdb_array_vector_get_child (*p_duckdb_array_vector_get_child)
+#define duckdb_bind_add_result_column (*p_duckdb_bind_add_result_column)
+#define duckdb_bind_get_extra_info (*p_duckdb_bind_get_extra_info)
+#define duckdb_bind_set_error (*p_duckdb_bind_set_error)
 #define duckdb_close (*p_duckdb_close)
 #define duckdb_column_count (*p_duckdb_column_count)
 #define duckdb_column_logical_type (*p_duckdb_column_logical_type)
 #define duckdb_column_name (*p_duckdb_column_name)
 #define duckdb_connect (*p_duckdb_connect)
 #define duckdb_create_config (*p_duckdb_create_config)
-#define duckdb_create_data_chunk (*p_duckdb_create_data_chunk)
 #define duckdb_create_logical_type (*p_duckdb_create_logical_type)
+#define duckdb_create_table_function (*p_duckdb_create_table_function)
 #define duckdb_data_chunk_get_column_count (*p_duckdb_data_chunk_get_column_count)
 #define duckdb_data_chunk_get_size (*p_duckdb_data_chunk_get_size)
 #define duckdb_data_chunk_get_vector (*p_duckdb_data_chunk_get_vector)
-#define duckdb_data_chunk_reset (*p_duckdb_data_chunk_reset)
 #define duckdb_data_chunk_set_size (*p_duckdb_data_chunk_set_size)
 #define duckdb_decimal_internal_type (*p_duckdb_decimal_internal_type)
 #define duckdb_decimal_scale (*p_duckdb_decimal_scale)
@@ -114,6 +121,7 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_destroy_pending (*p_duckdb_destroy_pending)
 #define duckdb_destroy_prepare (*p_duckdb_destroy_prepare)
 #define duckdb_destroy_result (*p_duckdb_destroy_result)
+#define duckdb_destroy_table_function (*p_duckdb_destroy_table_function)
 #define duckdb_disconnect (*p_duckdb_disconnect)
 #define duckdb_enum_dictionary_value (*p_duckdb_enum_dictionary_value)
 #define duckdb_enum_internal_type (*p_duckdb_enum_internal_type)
@@ -124,10 +132,16 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_fetch_chunk (*p_duckdb_fetch_chunk)
 #define duckdb_free (*p_duckdb_free)
 #define duckdb_from_time_tz (*p_duckdb_from_time_tz)
+#define duckdb_function_get_extra_info (*p_duckdb_function_get_extra_info)
+#define duckdb_function_get_init_data (*p_duckdb_function_get_init_data)
 #define duckdb_get_type_id (*p_duckdb_get_type_id)
+#define duckdb_init_set_error (*p_duckdb_init_set_error)
+#define duckdb_init_set_init_data (*p_duckdb_init_set_init_data)
+#define duckdb_init_set_max_threads (*p_duckdb_init_set_max_threads)
 #define duckdb_interrupt (*p_duckdb_interrupt)
 #define duckdb_list_type_child_type (*p_duckdb_list_type_child_type)
 #define duckdb_list_vector_get_child (*p_duckdb_list_vector_get_child)
+#define duckdb_malloc (*p_duckdb_malloc)
 #define duckdb_map_type_key_type (*p_duckdb_map_type_key_type)
 #define duckdb_map_type_value_type (*p_duckdb_map_type_value_type)
 #define duckdb_open_ext (*p_duckdb_open_ext)
@@ -137,6 +151,7 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_prepare_extracted_statement (*p_duckdb_prepare_extracted_statement)
 #define duckdb_prepared_statement_type (*p_duckdb_prepared_statement_type)
 #define duckdb_query (*p_duckdb_query)
+#define duckdb_register_table_function (*p_duckdb_register_table_function)
 #define duckdb_result_error (*p_duckdb_result_error)
 #define duckdb_result_return_type (*p_duckdb_result_return_type)
 #define duckdb_set_config (*p_duckdb_set_config)
@@ -146,6 +161,11 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_struct_type_child_name (*p_duckdb_struct_type_child_name)
 #define duckdb_struct_type_child_type (*p_duckdb_struct_type_child_type)
 #define duckdb_struct_vector_get_child (*p_duckdb_struct_vector_get_child)
+#define duckdb_table_function_set_bind (*p_duckdb_table_function_set_bind)
+#define duckdb_table_function_set_extra_info (*p_duckdb_table_function_set_extra_info)
+#define duckdb_table_function_set_function (*p_duckdb_table_function_set_function)
+#define duckdb_table_function_set_init (*p_duckdb_table_function_set_init)
+#define duckdb_table_function_set_name (*p_duckdb_table_function_set_name)
 #define duckdb_union_type_member_type (*p_duckdb_union_type_member_type)
 #define duckdb_validity_row_is_valid (*p_duckdb_validity_row_is_valid)
 #define duckdb_validity_set_row_invalid (*p_duckdb_validity_set_row_invalid)

@@ -802,6 +802,9 @@ struct kafka_consumer {
     rd_kafka_t *rk;
     kafka_rebalance_handler rh;
     int have_rh;
+    rd_kafka_queue_t *q;      /* the consumer queue, for batches */
+    rd_kafka_message_t **rms; /* a batch in flight */
+    size_t rms_cap;
 };
 
 #define TXN_TIMEOUT_MS 30000
@@ -1018,6 +1021,7 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     if (check_handle(c->rk, o, errstr, errstr_size) != 0)
         goto fail;
     rd_kafka_poll_set_consumer(c->rk);
+    c->q = rd_kafka_queue_get_consumer(c->rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)ntopics);
     for (size_t i = 0; i < ntopics; i++)
         rd_kafka_topic_partition_list_add(sub, topics[i], RD_KAFKA_PARTITION_UA);
@@ -1029,36 +1033,34 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     }
     return c;
 fail:
+    if (c->q)
+        rd_kafka_queue_destroy(c->q);
     if (c->rk)
         rd_kafka_destroy(c->rk);
     free(c);
     return NULL;
 }
 
-int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
-                        size_t errstr_size)
+/* Handles a message that carries an error: 0 to skip it (logged), -1 for a
+ * fatal consumer error (errstr set). Does not destroy rm. */
+static int message_error(kafka_consumer *c, const rd_kafka_message_t *rm, char *errstr,
+                         size_t errstr_size)
 {
-    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
-    if (!rm)
+    if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
         return 0;
-    if (rm->err) {
-        int fatal = rm->err == RD_KAFKA_RESP_ERR__FATAL;
-        if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            rd_kafka_message_destroy(rm);
-            return 0;
-        }
-        if (fatal) {
-            char reason[256];
-            rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
-            set_err(errstr, errstr_size, "consumer failed: %s", reason);
-        } else {
-            LOG_WARN("kafka consumer: %s%s%s [%d]: %s", rm->rkt ? "topic '" : "",
-                     rm->rkt ? rd_kafka_topic_name(rm->rkt) : "", rm->rkt ? "'" : "",
-                     (int)rm->partition, rd_kafka_message_errstr(rm));
-        }
-        rd_kafka_message_destroy(rm);
-        return fatal ? -1 : 0;
+    if (rm->err == RD_KAFKA_RESP_ERR__FATAL) {
+        char reason[256];
+        rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
+        return set_err(errstr, errstr_size, "consumer failed: %s", reason);
     }
+    LOG_WARN("kafka consumer: %s%s%s [%d]: %s", rm->rkt ? "topic '" : "",
+             rm->rkt ? rd_kafka_topic_name(rm->rkt) : "", rm->rkt ? "'" : "", (int)rm->partition,
+             rd_kafka_message_errstr(rm));
+    return 0;
+}
+
+static void fill_msg(kafka_msg *m, rd_kafka_message_t *rm)
+{
     m->topic = rd_kafka_topic_name(rm->rkt);
     m->partition = rm->partition;
     m->offset = rm->offset;
@@ -1068,6 +1070,53 @@ int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *e
     m->value_len = rm->len;
     m->timestamp_ms = rd_kafka_message_timestamp(rm, NULL);
     m->handle = rm;
+}
+
+int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
+                              char *errstr, size_t errstr_size)
+{
+    if (max > c->rms_cap) {
+        rd_kafka_message_t **r = realloc(c->rms, max * sizeof(*r));
+        if (!r)
+            return set_err(errstr, errstr_size, "out of memory");
+        c->rms = r;
+        c->rms_cap = max;
+    }
+    ssize_t got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
+    if (got < 0)
+        return set_err(errstr, errstr_size, "consumer failed: %s",
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    int n = 0, rc = 0;
+    for (ssize_t i = 0; i < got; i++) {
+        rd_kafka_message_t *rm = c->rms[i];
+        if (rc == 0 && !rm->err) {
+            fill_msg(&ms[n++], rm);
+            continue;
+        }
+        if (rc == 0 && message_error(c, rm, errstr, errstr_size) != 0)
+            rc = -1;
+        rd_kafka_message_destroy(rm);
+    }
+    if (rc != 0) {
+        for (int i = 0; i < n; i++)
+            kafka_msg_release(&ms[i]);
+        return -1;
+    }
+    return n;
+}
+
+int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
+                        size_t errstr_size)
+{
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!rm)
+        return 0;
+    if (rm->err) {
+        int rc = message_error(c, rm, errstr, errstr_size);
+        rd_kafka_message_destroy(rm);
+        return rc;
+    }
+    fill_msg(m, rm);
     return 1;
 }
 
@@ -1214,6 +1263,9 @@ void kafka_consumer_close(kafka_consumer *c)
     if (!c)
         return;
     rd_kafka_consumer_close(c->rk);
+    if (c->q)
+        rd_kafka_queue_destroy(c->q);
     rd_kafka_destroy(c->rk);
+    free(c->rms);
     free(c);
 }

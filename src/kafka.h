@@ -192,6 +192,16 @@ typedef struct kafka_msg {
 int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
                         size_t errstr_size);
 void kafka_msg_release(kafka_msg *m);
+/* As kafka_consumer_poll, for up to max records at once (fewer clock reads
+ * and queue locks per record): fills ms[0..n) and returns n (0 if none
+ * arrived within timeout_ms), each to be released with kafka_msg_release;
+ * -1 on a fatal consumer error, with nothing to release. Rebalance handlers
+ * run inside the call, as in kafka_consumer_poll, and librdkafka drops the
+ * records of revoked partitions it had gathered for the batch (2.0.2: since
+ * 1.9.0; only seeks, pauses or rebalances run in parallel with the call
+ * upset a batch, and ticklake does those on the polling thread). */
+int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
+                              char *errstr, size_t errstr_size);
 
 /* Moves the consumer of each tp to tp->offset (the committed offset after an
  * aborted transaction); offset -1 means the partition's beginning. */

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "engine.h"
 #include "lakepath.h"
 #include "log.h"
+#include "rowbuf.h"
 #include "storage.h"
 #include "tables.h"
 #include "tick.h"
@@ -22,6 +25,11 @@
 
 #define MAX_PARTITIONS 1024
 #define MAX_DATES 64
+#define POLL_BATCH 1024 /* records taken from librdkafka per call */
+/* Buffers handed to the writer and not yet committed, beyond which the
+ * sink's thread writes too instead of reading on. */
+#define MAX_JOBS 2
+#define SPARE_BUFFERS 2 /* cleared buffers kept for reuse */
 
 typedef struct date_run {
     int64_t day_start;
@@ -32,13 +40,21 @@ typedef struct date_run {
 typedef struct pbuf {
     int topic;
     int32_t partition;
-    engine_batch *batch;
+    rowbuf *rows;
     int64_t next_offset; /* -1 until a record is read */
     int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
     int dirty;           /* records read since the last commit */
+    int inflight;        /* a job of this partition is not yet committed */
     date_run dates[MAX_DATES];
     size_t ndates;
 } pbuf;
+
+/* The DuckDB and storage handles of one writing thread (neither is shared
+ * between threads: the S3 client's curl handles are not). */
+typedef struct writer_io {
+    engine *eng;
+    storage *lake;
+} writer_io;
 
 typedef struct sink {
     const sink_config *cfg;
@@ -53,7 +69,10 @@ typedef struct sink {
     char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
     const char *topics[SINK_MAX_TOPICS];
     char tables[SINK_MAX_TOPICS][64];
-    pbuf **bufs; /* [topic * MAX_PARTITIONS + partition] */
+    pbuf **bufs;          /* [topic * MAX_PARTITIONS + partition] */
+    unsigned char *owned; /* same index: assigned to us now */
+    int64_t *floor;       /* same index: the offset we last committed (0: none) */
+    kafka_msg *msgs;      /* POLL_BATCH records being added */
     int64_t roll_rows, roll_bytes, roll_interval;
     /* Per topic: the Parquet bytes and rows written so far, whose ratio
      * estimates the bytes a buffered row becomes, and the row count at which
@@ -64,6 +83,18 @@ typedef struct sink {
     int last_topic;
     int failed;
     char errstr[512];
+    /* The writer thread and the jobs (struct job) not yet committed, oldest
+     * first; mu guards the list, the job states and the two flags, cv
+     * signals a new job, a job written and a stop. */
+    pthread_t writer;
+    int writer_started, writer_stop, write_failed;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *head, *tail;
+    int njobs;
+    writer_io io, wio; /* this thread's and the writer's (io.eng == eng) */
+    rowbuf *spare[SPARE_BUFFERS];
+    size_t nspare;
 } sink;
 
 static int topic_index(sink *s, const char *topic)
@@ -90,8 +121,8 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
         b->topic = topic;
         b->partition = partition;
         b->next_offset = -1;
-        b->batch = engine_batch_new(s->eng, s->kinds[topic]->schema, s->errstr, sizeof(s->errstr));
-        if (!b->batch) {
+        b->rows = rowbuf_new(s->kinds[topic]->schema, s->errstr, sizeof(s->errstr));
+        if (!b->rows) {
             free(b);
             s->failed = 1;
             return NULL;
@@ -101,41 +132,147 @@ static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
     return *slot;
 }
 
-/* Writes the rows of b of one date (the where clause) to a local file and
- * stores it as key: 0, or -1 with s->errstr (the local file is removed). */
-static int put_date(sink *s, pbuf *b, const char *key, const char *name, const char *where,
-                    int64_t *rows, int64_t *bytes)
+/* A filled buffer on its way to the lake: written by the writer thread (or
+ * the sink's thread while it waits), then committed by the sink's thread,
+ * in the order the jobs were made. */
+typedef struct job {
+    struct job *next;
+    int topic;
+    int32_t partition;
+    int64_t next_offset; /* committed once every file of the job is stored */
+    rowbuf *rows;
+    date_run dates[MAX_DATES];
+    size_t ndates;
+    int state; /* JOB_QUEUED, JOB_WRITING, JOB_DONE or JOB_FAILED */
+    int64_t written, bytes;
+    char err[512];
+} job;
+
+enum { JOB_QUEUED, JOB_WRITING, JOB_DONE, JOB_FAILED };
+
+/* Writes rows[0..n) of j (sorted, of one date) to a local file and stores
+ * it as key: 0, or -1 with j->err (the local file is removed). */
+static int put_date(const writer_io *io, job *j, const char *key, const char *name,
+                    const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
 {
     buf tmp = {0};
     int rc = -1;
-    const char *dir = storage_local_dir(s->lake);
+    const char *dir = storage_local_dir(io->lake);
     if (dir) {
         /* Local: the temporary name beside the final one, as always. */
         buf final = {0};
         storage_join(&final, dir, key);
         char *slash = strrchr(final.data, '/');
         *slash = '\0';
-        if (mkdir_p(final.data, s->errstr, sizeof(s->errstr)) == 0) {
+        if (mkdir_p(final.data, j->err, sizeof(j->err)) == 0) {
             buf_printf(&tmp, "%s/.tmp-%s.partial", final.data, name);
             rc = 0;
         }
         buf_release(&final);
     } else {
-        rc = storage_temp_path(s->lake, key, &tmp, s->errstr, sizeof(s->errstr));
+        rc = storage_temp_path(io->lake, key, &tmp, j->err, sizeof(j->err));
     }
     if (rc == 0)
-        rc = engine_batch_write_parquet(b->batch, where, tmp.data, rows, s->errstr,
-                                        sizeof(s->errstr));
+        rc = engine_write_parquet_rows(io->eng, j->rows, order, n, tmp.data, rows, j->err,
+                                       sizeof(j->err));
     if (rc == 0) {
         struct stat sb;
         *bytes = stat(tmp.data, &sb) == 0 ? (int64_t)sb.st_size : 0;
     }
     if (rc == 0)
-        rc = storage_put_file(s->lake, key, tmp.data, STORAGE_MOVE, s->errstr, sizeof(s->errstr));
+        rc = storage_put_file(io->lake, key, tmp.data, STORAGE_MOVE, j->err, sizeof(j->err));
     if (rc != 0 && tmp.data)
         unlink(tmp.data); /* the records are still in Kafka */
     buf_release(&tmp);
     return rc;
+}
+
+/* Writes every date of j to the lake with io: 0, or -1 with j->err. Runs
+ * on either thread; touches only j, io and atomic counters. */
+static int write_job(sink *s, const writer_io *io, job *j)
+{
+    const char *topic = s->topics[j->topic];
+    const char *table = s->tables[j->topic];
+    /* Sorted by (date, symbol, time): each date is one run of rows. */
+    const uint32_t *order;
+    if (rowbuf_sort(j->rows, &order, j->err, sizeof(j->err)) != 0)
+        return -1;
+    size_t nrows = rowbuf_rows(j->rows);
+    for (size_t lo = 0, hi; lo < nrows; lo = hi) {
+        int64_t day = rowbuf_group(j->rows, order[lo]);
+        hi = lo + 1;
+        while (hi < nrows && rowbuf_group(j->rows, order[hi]) == day)
+            hi++;
+        size_t i = 0;
+        while (i < j->ndates && j->dates[i].day_start != day)
+            i++;
+        if (i == j->ndates)
+            return set_err(j->err, sizeof(j->err), "sink: rows of '%s' [%d] of an unnoted date",
+                           topic, (int)j->partition);
+        char date[LAKE_DATE_LEN], name[256];
+        lake_date(j->dates[i].day_start, date);
+        if (lake_file_name(topic, j->partition, j->dates[i].first_offset, name, sizeof(name)) != 0)
+            return set_err(j->err, sizeof(j->err), "lake file name too long for topic '%s'", topic);
+        buf key = {0};
+        if (s->kinds[j->topic]->partitioning == LAKE_PART_YEAR)
+            buf_printf(&key, "%s/year=%04d/%s", table, atoi(date), name);
+        else
+            buf_printf(&key, "%s/date=%s/%s", table, date, name);
+        int64_t rows = 0, bytes = 0;
+        int64_t t0 = mono_ns();
+        if (put_date(io, j, key.data, name, order + lo, hi - lo, &rows, &bytes) != 0) {
+            buf_release(&key);
+            return -1;
+        }
+        j->written += rows;
+        j->bytes += bytes;
+        atomic_fetch_add(&s->st->lake_files, 1);
+        if (log_level >= LOG_LVL_DEBUG) {
+            buf loc = {0};
+            storage_describe(io->lake, key.data, &loc);
+            LOG_DEBUG("sink: wrote %lld rows to '%s' in %.1f ms", (long long)rows, loc.data,
+                      (double)(mono_ns() - t0) / 1e6);
+            buf_release(&loc);
+        }
+        buf_release(&key);
+    }
+    if (j->written != (int64_t)nrows)
+        return set_err(j->err, sizeof(j->err),
+                       "sink: %lld rows buffered for '%s' [%d] but %lld written", (long long)nrows,
+                       topic, (int)j->partition, (long long)j->written);
+    return 0;
+}
+
+/* Takes the first queued job, writes it with eng and marks it done or
+ * failed. Called with s->mu held, returns with it held; 0 if there was no
+ * job to take (or a job failed before: no more are written). */
+static int write_next(sink *s, const writer_io *io)
+{
+    job *j = s->head;
+    while (j && j->state != JOB_QUEUED)
+        j = j->next;
+    if (!j || s->write_failed)
+        return 0;
+    j->state = JOB_WRITING;
+    pthread_mutex_unlock(&s->mu);
+    int rc = write_job(s, io, j);
+    pthread_mutex_lock(&s->mu);
+    j->state = rc == 0 ? JOB_DONE : JOB_FAILED;
+    if (rc != 0)
+        s->write_failed = 1;
+    pthread_cond_broadcast(&s->cv);
+    return 1;
+}
+
+static void *writer_main(void *arg)
+{
+    sink *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->writer_stop)
+        if (!write_next(s, &s->wio))
+            pthread_cond_wait(&s->cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
 }
 
 /* Bytes a row is taken to become before anything is written: about what a
@@ -158,90 +295,167 @@ static void update_roll(sink *s, int t, int64_t rows, int64_t bytes)
     s->roll_at[t] = at < 1 ? 1 : at > (double)s->roll_rows ? s->roll_rows : (int64_t)at;
 }
 
-/* Writes every date of b to the lake, then commits its offset. */
-static int flush_buf(sink *s, pbuf *b)
+/* A rowbuf for topic t: a cleared one kept from a committed job, or a new one. */
+static rowbuf *take_rowbuf(sink *s, int t)
+{
+    const engine_table *schema = s->kinds[t]->schema;
+    for (size_t i = 0; i < s->nspare; i++)
+        if (rowbuf_table(s->spare[i]) == schema) {
+            rowbuf *rb = s->spare[i];
+            s->spare[i] = s->spare[--s->nspare];
+            return rb;
+        }
+    return rowbuf_new(schema, s->errstr, sizeof(s->errstr));
+}
+
+/* Commits the offsets of the written jobs at the head of the queue, in the
+ * order they were made (so a partition's offset never passes a file that is
+ * not yet stored). A failed job stops the sink: nothing after it is
+ * committed, and its records are read again by the next run. */
+static void commit_done(sink *s)
+{
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        job *j = s->head;
+        if (j && j->state == JOB_FAILED && !s->failed) {
+            s->failed = 1;
+            snprintf(s->errstr, sizeof(s->errstr), "%s", j->err);
+        }
+        if (!j || j->state != JOB_DONE || s->failed) {
+            pthread_mutex_unlock(&s->mu);
+            return;
+        }
+        s->head = j->next;
+        if (!s->head)
+            s->tail = NULL;
+        s->njobs--;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        kafka_tp tp = {
+            .topic = s->topics[j->topic], .partition = j->partition, .offset = j->next_offset};
+        tp.metadata[0] = '\0';
+        char err[256];
+        if (kafka_consumer_commit(s->cons, &tp, 1, err, sizeof(err)) != 0) {
+            /* The files are durable and named by offset: a replay rewrites them. */
+            LOG_WARN("sink: %s", err);
+        }
+        pbuf *b = get_buf(s, j->topic, j->partition, 0);
+        if (b)
+            b->inflight = 0;
+        s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
+        atomic_fetch_add(&s->st->lake_rows, j->written);
+        atomic_fetch_add(&s->st->lake_bytes, j->bytes);
+        update_roll(s, j->topic, j->written, j->bytes);
+        rowbuf_clear(j->rows);
+        if (s->nspare < SPARE_BUFFERS)
+            s->spare[s->nspare++] = j->rows;
+        else
+            rowbuf_free(j->rows);
+        free(j);
+    }
+}
+
+/* Waits until at most `most` jobs are left uncommitted (0: all written and
+ * committed) and b (may be NULL) has none, writing queued jobs on this
+ * thread meanwhile, so that two files are written at once. Stops early when
+ * a job failed. */
+static void wait_jobs(sink *s, int most, const pbuf *b)
+{
+    for (;;) {
+        commit_done(s);
+        pthread_mutex_lock(&s->mu);
+        if ((s->njobs <= most && (!b || !b->inflight)) || s->failed || s->write_failed) {
+            pthread_mutex_unlock(&s->mu);
+            commit_done(s);
+            break;
+        }
+        if (!write_next(s, &s->io)) {
+            job *h = s->head;
+            if (h && (h->state == JOB_QUEUED || h->state == JOB_WRITING))
+                pthread_cond_wait(&s->cv, &s->mu);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    /* A job failed behind one still being written: stop now, with its error
+     * (nothing from the failed job on is committed). */
+    pthread_mutex_lock(&s->mu);
+    if (s->write_failed && !s->failed) {
+        const job *j = s->head;
+        while (j && j->state != JOB_FAILED)
+            j = j->next;
+        s->failed = 1;
+        snprintf(s->errstr, sizeof(s->errstr), "%s", j ? j->err : "sink: a write failed");
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Hands b's rows to the writer as a job and empties b. */
+static int enqueue_buf(sink *s, pbuf *b)
 {
     if (!b || !b->dirty || s->failed)
         return s->failed ? -1 : 0;
-    const char *topic = s->topics[b->topic];
-    const char *table = s->tables[b->topic];
-    const char *tcol = s->kinds[b->topic]->time_column;
-    int64_t rows_total = 0, bytes_total = 0;
-    for (size_t i = 0; i < b->ndates; i++) {
-        char date[LAKE_DATE_LEN], name[256], where[256];
-        lake_date(b->dates[i].day_start, date);
-        if (lake_file_name(topic, b->partition, b->dates[i].first_offset, name, sizeof(name)) !=
-            0) {
-            s->failed = 1;
-            snprintf(s->errstr, sizeof(s->errstr), "lake file name too long for topic '%s'", topic);
+    /* One uncommitted file set per partition at a time: the argument in
+     * sink.h for why a retry rewrites the same names needs the records after
+     * the committed offset to be in one buffer of the crashed attempt. */
+    if (b->inflight) {
+        wait_jobs(s, INT_MAX, b);
+        if (s->failed)
             return -1;
-        }
-        buf key = {0};
-        if (s->kinds[b->topic]->partitioning == LAKE_PART_YEAR) {
-            int year = atoi(date);
-            buf_printf(&key, "%s/year=%04d/%s", table, year, name);
-            snprintf(where, sizeof(where),
-                     "CAST(%s AS DATE) >= DATE '%04d-01-01' AND CAST(%s AS DATE) < DATE "
-                     "'%04d-01-01'",
-                     tcol, year, tcol, year + 1);
-        } else {
-            buf_printf(&key, "%s/date=%s/%s", table, date, name);
-            snprintf(where, sizeof(where), "CAST(%s AS DATE) = DATE '%s'", tcol, date);
-        }
-        int64_t rows = 0, bytes = 0;
-        int64_t t0 = mono_ns();
-        if (put_date(s, b, key.data, name, where, &rows, &bytes) != 0) {
-            buf_release(&key);
-            s->failed = 1;
-            return -1;
-        }
-        rows_total += rows;
-        bytes_total += bytes;
-        atomic_fetch_add(&s->st->lake_files, 1);
-        if (log_level >= LOG_LVL_DEBUG) {
-            buf loc = {0};
-            storage_describe(s->lake, key.data, &loc);
-            LOG_DEBUG("sink: wrote %lld rows to '%s' in %.1f ms", (long long)rows, loc.data,
-                      (double)(mono_ns() - t0) / 1e6);
-            buf_release(&loc);
-        }
-        buf_release(&key);
     }
-    if (rows_total != engine_batch_rows(b->batch)) {
+    job *j = calloc(1, sizeof(*j));
+    rowbuf *fresh = j ? take_rowbuf(s, b->topic) : NULL;
+    if (!fresh) {
+        free(j);
         s->failed = 1;
-        snprintf(s->errstr, sizeof(s->errstr),
-                 "sink: %lld rows buffered for '%s' [%d] but %lld written",
-                 (long long)engine_batch_rows(b->batch), topic, (int)b->partition,
-                 (long long)rows_total);
+        if (!s->errstr[0])
+            snprintf(s->errstr, sizeof(s->errstr), "out of memory");
         return -1;
     }
-    kafka_tp tp = {.topic = topic, .partition = b->partition, .offset = b->next_offset};
-    tp.metadata[0] = '\0';
-    char err[256];
-    if (kafka_consumer_commit(s->cons, &tp, 1, err, sizeof(err)) != 0) {
-        /* The files are durable and named by offset: a replay rewrites them. */
-        LOG_WARN("sink: %s", err);
-    }
-    atomic_fetch_add(&s->st->lake_rows, rows_total);
-    atomic_fetch_add(&s->st->lake_bytes, bytes_total);
-    update_roll(s, b->topic, rows_total, bytes_total);
-    if (engine_batch_clear(b->batch, s->errstr, sizeof(s->errstr)) != 0) {
-        s->failed = 1;
-        return -1;
-    }
+    j->topic = b->topic;
+    j->partition = b->partition;
+    j->next_offset = b->next_offset;
+    j->rows = b->rows;
+    memcpy(j->dates, b->dates, b->ndates * sizeof(b->dates[0]));
+    j->ndates = b->ndates;
+    j->state = JOB_QUEUED;
+    b->rows = fresh;
     b->ndates = 0;
     b->opened = 0;
     b->dirty = 0;
+    b->inflight = 1;
+    pthread_mutex_lock(&s->mu);
+    if (s->tail)
+        s->tail->next = j;
+    else
+        s->head = j;
+    s->tail = j;
+    s->njobs++;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
     return 0;
 }
 
+/* As enqueue_buf; then, while more than MAX_JOBS jobs are uncommitted, this
+ * thread writes too (or waits), which bounds the buffers in flight. */
+static int flush_buf(sink *s, pbuf *b)
+{
+    if (enqueue_buf(s, b) != 0)
+        return -1;
+    wait_jobs(s, MAX_JOBS, NULL);
+    return s->failed ? -1 : 0;
+}
+
+/* Writes every buffer and waits until all of it is stored and committed. */
 static int flush_all(sink *s)
 {
     for (size_t t = 0; t < s->cfg->ntopics; t++)
-        for (int32_t p = 0; p < MAX_PARTITIONS; p++)
-            if (flush_buf(s, get_buf(s, (int)t, p, 0)) != 0)
+        for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+            /* Queued without waiting, so both threads write at the end. */
+            if (enqueue_buf(s, get_buf(s, (int)t, p, 0)) != 0)
                 return -1;
-    return 0;
+        }
+    wait_jobs(s, 0, NULL);
+    return s->failed ? -1 : 0;
 }
 
 /* Removes the staging files of this topic partition whose writer is gone
@@ -323,10 +537,15 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
 static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
 {
     sink *s = opaque;
+    /* Every job is stored before a cleanup touches the storage (and with an
+     * eager assignor nothing is in flight here anyway: the revoke waited). */
+    wait_jobs(s, 0, NULL);
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
-        if (t >= 0)
-            clean_temp_files(s, t, tps[i].partition);
+        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
+            continue;
+        s->owned[t * MAX_PARTITIONS + tps[i].partition] = 1;
+        clean_temp_files(s, t, tps[i].partition);
     }
 }
 
@@ -335,16 +554,25 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
     sink *s = opaque;
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
-        if (t < 0)
+        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
             continue;
-        pbuf *b = get_buf(s, t, tps[i].partition, 0);
-        if (!b)
+        s->owned[t * MAX_PARTITIONS + tps[i].partition] = 0;
+        enqueue_buf(s, get_buf(s, t, tps[i].partition, 0));
+    }
+    /* The new owner starts at the committed offsets: every file of ours is
+     * stored and committed before the partitions go. Whatever was not (after
+     * a failure) is read again by the next owner. */
+    wait_jobs(s, 0, NULL);
+    for (size_t i = 0; i < n; i++) {
+        int t = topic_index(s, tps[i].topic);
+        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
             continue;
-        flush_buf(s, b);
-        /* Whatever was not flushed (after a failure) is read again by the next owner. */
-        engine_batch_free(b->batch);
-        free(b);
-        s->bufs[t * MAX_PARTITIONS + tps[i].partition] = NULL;
+        pbuf **slot = &s->bufs[t * MAX_PARTITIONS + tps[i].partition];
+        if (*slot) {
+            rowbuf_free((*slot)->rows);
+            free(*slot);
+            *slot = NULL;
+        }
     }
 }
 
@@ -370,7 +598,16 @@ static void note_date(pbuf *b, const lake_table *t, int64_t ts, int64_t offset)
 static void add_record(sink *s, const kafka_msg *m)
 {
     int t = topic_index(s, m->topic);
-    pbuf *b = t >= 0 ? get_buf(s, t, m->partition, 1) : NULL;
+    /* A record of a partition no longer ours (a batch gathered before a
+     * revoke) is the new owner's to write: its offset is not committed. */
+    if (t < 0 || m->partition < 0 || m->partition >= MAX_PARTITIONS ||
+        !s->owned[t * MAX_PARTITIONS + m->partition])
+        return;
+    /* Below what we committed ourselves: already in a stored file (a record
+     * gathered before a revoke of a partition that came straight back). */
+    if (m->offset < s->floor[t * MAX_PARTITIONS + m->partition])
+        return;
+    pbuf *b = get_buf(s, t, m->partition, 1);
     if (!b)
         return;
     char err[256];
@@ -402,14 +639,15 @@ static void add_record(sink *s, const kafka_msg *m)
             b->dirty = 1;
         }
     }
-    if (engine_batch_append(b->batch, row->values, s->errstr, sizeof(s->errstr)) != 0) {
+    if (rowbuf_append(b->rows, row->values, period_start(s->kinds[t], ts), s->errstr,
+                      sizeof(s->errstr)) != 0) {
         s->failed = 1;
         return;
     }
     note_date(b, s->kinds[t], ts, m->offset);
     if (!b->opened)
         b->opened = mono_ns();
-    if (engine_batch_rows(b->batch) >= s->roll_at[t])
+    if ((int64_t)rowbuf_rows(b->rows) >= s->roll_at[t])
         flush_buf(s, b);
 }
 
@@ -425,6 +663,11 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     s->roll_bytes = cfg->roll_bytes > 0 ? cfg->roll_bytes : SINK_DEFAULT_ROLL_BYTES;
     s->roll_interval = cfg->roll_interval_ns > 0 ? cfg->roll_interval_ns : 60 * NS_PER_SEC;
     s->bufs = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->bufs));
+    s->owned = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->owned));
+    s->floor = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->floor));
+    s->msgs = calloc(POLL_BATCH, sizeof(*s->msgs));
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
     int rc = -1;
     for (size_t i = 0; i < cfg->ntopics; i++) {
         const char *t = cfg->topics[i];
@@ -451,13 +694,21 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
      * librdkafka's 1 MB: a topic of small records is drained about 1.6x
      * faster (bench/sink.sh; docs/benchmarks.md), and the sink buffers its
      * rows anyway. */
-    s->props = calloc(cfg->kafka.nprops + 2, sizeof(*s->props));
+    s->props = calloc(cfg->kafka.nprops + 3, sizeof(*s->props));
     if (!s->props) {
         set_err(errstr, errstr_size, "out of memory");
         goto out;
     }
     size_t np = 0;
     s->props[np++] = "max.partition.fetch.bytes=8388608";
+    /* librdkafka 2.0.2 stops fetching while the consumer queue is over its
+     * thresholds (one fetch of 4 partitions fills it) and resumes at a pace
+     * set by fetch.wait.max.ms (debug=fetch: the queue ran empty before the
+     * next fetch). Reading 4,000,000 trades took 24.6 s with 500 ms, 5.7-6.9 s
+     * with ticklake's 50 ms and 4.1-4.6 s with 10 ms. The cost: an idle
+     * sink's empty fetches come back 5x as often (the broker's CPU for 24 idle
+     * partitions went from 3.3% to 6% of a core). */
+    s->props[np++] = "fetch.wait.max.ms=10";
     if (storage_kind(s->lake) == STORAGE_S3) {
         /* Keep the partitions while a put waits out an S3 outage: the poll
          * interval outlasts the write retry budget. */
@@ -470,9 +721,25 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         s->props[np++] = cfg->kafka.props[i];
     ko.props = s->props;
     ko.nprops = np;
+    /* librdkafka allocates every fetched record on its broker thread and we
+     * free it on this one, hundreds of MB a second: glibc trimmed that
+     * arena's heap and the kernel zeroed the pages again on the next fetch
+     * (a third of the broker thread's CPU in perf). Keep up to 64 MB. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, 16 << 20);
+    /* Files are written on a thread of their own (with its own DuckDB) while
+     * this one reads on; at the end, and when jobs pile up, both write. */
     s->eng = engine_open(NULL, 1, errstr, errstr_size);
-    if (!s->eng)
+    s->wio.eng = s->eng ? engine_open(NULL, 1, errstr, errstr_size) : NULL;
+    if (!s->wio.eng || storage_open(&s->wio.lake, cfg->lake, &so, errstr, errstr_size) != 0)
         goto out;
+    s->io.eng = s->eng;
+    s->io.lake = s->lake;
+    if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+        set_err(errstr, errstr_size, "sink: unable to start the writer thread");
+        goto out;
+    }
+    s->writer_started = 1;
     if (kafka_ensure_topics(&cfg->kafka, s->topics, cfg->ntopics, cfg->partitions, cfg->replication,
                             errstr, errstr_size) != 0)
         goto out;
@@ -483,22 +750,20 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         goto out;
 
     int64_t next_check = 0, next_drain_check = 0;
-    uint64_t polled = 0;
     for (;;) {
         if (atomic_load(&ctl->stop) || s->failed)
             break;
-        kafka_msg m;
-        int r = kafka_consumer_poll(s->cons, 100, &m, errstr, errstr_size);
+        /* Records in batches: librdkafka reads the clock a few times per
+         * call, which showed at 6-10% of the CPU with one record per call. */
+        int r = kafka_consumer_poll_batch(s->cons, 100, s->msgs, POLL_BATCH, errstr, errstr_size);
         if (r < 0)
             goto out;
-        if (r > 0) {
-            add_record(s, &m);
-            kafka_msg_release(&m);
+        for (int i = 0; i < r; i++) {
+            if (!s->failed)
+                add_record(s, &s->msgs[i]);
+            kafka_msg_release(&s->msgs[i]);
         }
-        /* The clock is read once per 1024 records while records flow (it
-         * showed in profiles at a few percent per record). */
-        if (r > 0 && (++polled & 1023) != 0)
-            continue;
+        commit_done(s); /* the files the writer has stored since */
         int64_t now = mono_ns();
         if (now >= next_check) {
             /* Roll buffers whose oldest record has waited long enough. */
@@ -527,16 +792,39 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     rc = 0;
 out:
     kafka_consumer_close(s->cons);
+    if (s->writer_started) {
+        pthread_mutex_lock(&s->mu);
+        s->writer_stop = 1;
+        pthread_cond_broadcast(&s->cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->writer, NULL);
+    }
     if (s->failed && rc == 0)
         rc = set_err(errstr, errstr_size, "%s", s->errstr);
+    /* Jobs left after a failure: their records are read again next time. */
+    while (s->head) {
+        job *j = s->head;
+        s->head = j->next;
+        rowbuf_free(j->rows);
+        free(j);
+    }
+    for (size_t i = 0; i < s->nspare; i++)
+        rowbuf_free(s->spare[i]);
     for (size_t i = 0; i < cfg->ntopics * MAX_PARTITIONS; i++) {
         if (s->bufs[i]) {
-            engine_batch_free(s->bufs[i]->batch);
+            rowbuf_free(s->bufs[i]->rows);
             free(s->bufs[i]);
         }
     }
     free(s->bufs);
+    free(s->owned);
+    free(s->floor);
+    free(s->msgs);
     engine_close(s->eng);
+    engine_close(s->wio.eng);
+    storage_free(s->wio.lake);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
     storage_free(s->lake);
     free(s->props);
     free(s);

@@ -20,6 +20,25 @@
  * any storage.h URL: a local directory
  * (./lake, /abs/lake, file:///abs/lake) or s3://bucket/prefix.
  *
+ * Rows are buffered column by column in C (rowbuf.h) and sorted in C by
+ * (date, symbol, time) when written; DuckDB only encodes them (engine.h,
+ * engine_write_parquet_rows). Records are taken from librdkafka in batches.
+ *
+ * A buffer that rolls becomes a job for the writer thread (its own DuckDB and
+ * storage handle), so the sink's thread reads on while the file is sorted,
+ * encoded and stored. When more than two jobs are not yet committed, at the
+ * end and on a revoke, the sink's thread writes queued jobs too (two files at
+ * once); this also bounds the buffers in memory to about three beyond one
+ * per partition. A partition rolls again only once its previous job is
+ * committed (see the end of this comment). Offsets are committed on the
+ * sink's thread only, in the order the jobs were made, so a partition's
+ * committed offset never passes a file that is not yet stored; a failed job
+ * stops the sink and nothing after it is committed. A revoke returns only
+ * when every job is stored and committed, and a record of a partition the
+ * sink no longer owns (gathered into a batch before the revoke) is dropped:
+ * the new owner reads it; so is a record below the offset the sink last
+ * committed for its partition (already in a stored file).
+ *
  * DuckDB writes each file to a local temporary name first: beside the final
  * name for a local lake (".tmp-<name>.partial"), in storage's staging folder
  * for S3. storage_put_file(STORAGE_MOVE) then makes it durable under its key:
@@ -46,7 +65,10 @@
  * of date d in the crashed attempt's buffer [c, e]. In the new run, the buffer
  * holding p starts at some a with c <= a <= p, and no offset in [a, p) has
  * date d (p was the first of d after c), so that buffer's file for d starts at
- * p too and replaces the old file. This holds however the new run rolls. */
+ * p too and replaces the old file. This holds however the new run rolls, as
+ * long as the crashed attempt held the records after c in one buffer: so a
+ * partition never has two jobs written but not committed (a roll waits for
+ * the partition's previous job to be committed). */
 #ifndef TICKLAKE_SINK_H
 #define TICKLAKE_SINK_H
 
@@ -58,8 +80,9 @@
 
 #define SINK_MAX_TOPICS 24
 #define SINK_DEFAULT_ROLL_BYTES (128LL << 20) /* 128 MiB */
-/* A buffered row costs about 60 bytes of DuckDB memory, so this bounds a
- * partition's buffer near 500 MB; rows wider than 16 bytes reach 128 MiB first. */
+/* A buffered trade costs about 60 bytes (52 in the C columns, 8 more while it
+ * is sorted), so this bounds a partition's buffer near 500 MB; rows wider
+ * than 16 bytes of Parquet reach 128 MiB first. */
 #define SINK_DEFAULT_ROLL_ROWS 8000000LL
 
 typedef struct sink_config {

@@ -2,6 +2,7 @@
  * (values, nanosecond timestamps, filters, order), queries, errors and the
  * three output formats. */
 #include "engine.h"
+#include "rowbuf.h"
 #include "testlib.h"
 
 #include <ftw.h>
@@ -71,7 +72,7 @@ static const engine_column trade_cols[] = {
 };
 static const engine_table trades = {"trades", trade_cols, 6, "symbol, ts, id"};
 
-static int append_trade(engine_batch *b, const char *sym, int64_t ts, double price, int64_t size,
+static int append_trade(rowbuf *b, const char *sym, int64_t ts, double price, int64_t size,
                         int64_t id, const char *venue)
 {
     char err[256];
@@ -82,7 +83,7 @@ static int append_trade(engine_batch *b, const char *sym, int64_t ts, double pri
     v[3].i = size;
     v[4].i = id;
     v[5].s = venue;
-    int rc = engine_batch_append(b, v, err, sizeof(err));
+    int rc = rowbuf_append(b, v, 0, err, sizeof(err));
     if (rc != 0)
         fprintf(stderr, "  append: %s\n", err);
     return rc;
@@ -162,12 +163,12 @@ static void test_sql_errors(void)
     engine_close(e);
 }
 
-static void test_batch_roundtrip(void)
+static void test_rows_roundtrip(void)
 {
     tmp_setup();
     engine *e = open_engine();
     char err[512] = "";
-    engine_batch *b = e ? engine_batch_new(e, &trades, err, sizeof(err)) : NULL;
+    rowbuf *b = e ? rowbuf_new(&trades, err, sizeof(err)) : NULL;
     CHECK(b != NULL);
     if (!b) {
         fprintf(stderr, "  %s\n", err);
@@ -181,17 +182,19 @@ static void test_batch_roundtrip(void)
     CHECK_EQ_INT(append_trade(b, "AAPL", t0 + 2, 189.5, 100, 2, NULL), 0);
     CHECK_EQ_INT(append_trade(b, "AAPL", t0, 0.1, 1, 1, "it's \"q\""), 0);
     CHECK_EQ_INT(append_trade(b, "AAPL", -1, 1e-300, INT64_MAX, INT64_MIN, "ünï"), 0);
-    CHECK_EQ_INT(engine_batch_rows(b), 4);
+    CHECK_EQ_INT(rowbuf_rows(b), 4);
     /* A bad row is refused and leaves nothing behind. */
     engine_value bad[6] = {{.s = "\xff\xfe"}, {.i = 0}, {.d = 0}, {.i = 0}, {.i = 0}, {.s = ""}};
-    CHECK_EQ_INT(engine_batch_append(b, bad, err, sizeof(err)), -1);
+    CHECK_EQ_INT(rowbuf_append(b, bad, 0, err, sizeof(err)), -1);
     CHECK_EQ_STR(err, "invalid UTF-8 in column 'symbol' of table 'trades'");
-    CHECK_EQ_INT(engine_batch_rows(b), 4);
+    CHECK_EQ_INT(rowbuf_rows(b), 4);
+    const uint32_t *order;
+    CHECK_EQ_INT(rowbuf_sort(b, &order, err, sizeof(err)), 0);
 
     char path[128];
     snprintf(path, sizeof(path), "%s/all.parquet", tmpdir);
     int64_t rows = -1;
-    CHECK_EQ_INT(engine_batch_write_parquet(b, NULL, path, &rows, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b, order, 4, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, 4);
 
     char sql[512];
@@ -213,55 +216,51 @@ static void test_batch_roundtrip(void)
              "SELECT compression FROM parquet_metadata('%s') WHERE path_in_schema = 'price'", path);
     CHECK_EQ_STR(query_text(e, sql), "ZSTD\n");
 
-    /* WHERE: only AAPL at or after t0, still ordered. */
-    snprintf(path, sizeof(path), "%s/where.parquet", tmpdir);
-    CHECK_EQ_INT(engine_batch_write_parquet(b,
-                                            "symbol = 'AAPL' AND ts >= "
-                                            "make_timestamp_ns(1764115200123456789)",
-                                            path, &rows, err, sizeof(err)),
-                 0);
+    /* A range of the order: the two AAPL rows at or after t0, in order. */
+    snprintf(path, sizeof(path), "%s/range.parquet", tmpdir);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b, order + 1, 2, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, 2);
     snprintf(sql, sizeof(sql), "SELECT id FROM '%s'", path);
     CHECK_EQ_STR(query_text(e, sql), "1\n2\n");
-    /* A filter matching nothing writes an empty file. */
+    /* No rows: an empty file with the columns. */
     snprintf(path, sizeof(path), "%s/none.parquet", tmpdir);
-    CHECK_EQ_INT(engine_batch_write_parquet(b, "false", path, &rows, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b, order, 0, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, 0);
-    /* A bad predicate surfaces DuckDB's message with the file named. */
-    CHECK_EQ_INT(engine_batch_write_parquet(b, "nosuch > 1", path, &rows, err, sizeof(err)), -1);
-    CHECK(strstr(err, "unable to write '") == err);
-    CHECK(strstr(err, "Binder Error: Referenced column \"nosuch\" not found") != NULL);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM parquet_schema('%s')", path);
+    CHECK_EQ_STR(query_text(e, sql), "7\n");
     /* An unwritable path. */
-    CHECK_EQ_INT(
-        engine_batch_write_parquet(b, NULL, "/nonexistent-dir/x.parquet", &rows, err, sizeof(err)),
-        -1);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b, order, 4, "/nonexistent-dir/x.parquet", &rows, err,
+                                           sizeof(err)),
+                 -1);
     CHECK(strstr(err, "unable to write '/nonexistent-dir/x.parquet': ") == err);
 
-    /* Clear keeps the batch usable and forgets the old rows. */
-    CHECK_EQ_INT(engine_batch_clear(b, err, sizeof(err)), 0);
-    CHECK_EQ_INT(engine_batch_rows(b), 0);
+    /* Clear keeps the buffer usable and forgets the old rows. */
+    rowbuf_clear(b);
+    CHECK_EQ_INT(rowbuf_rows(b), 0);
     CHECK_EQ_INT(append_trade(b, "IBM", t0, 1.0, 1, 9, "X"), 0);
+    CHECK_EQ_INT(rowbuf_sort(b, &order, err, sizeof(err)), 0);
     snprintf(path, sizeof(path), "%s/after-clear.parquet", tmpdir);
-    CHECK_EQ_INT(engine_batch_write_parquet(b, NULL, path, &rows, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b, order, 1, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, 1);
-    engine_batch_free(b);
-    engine_batch_free(NULL);
+    snprintf(sql, sizeof(sql), "SELECT symbol, id, venue FROM '%s'", path);
+    CHECK_EQ_STR(query_text(e, sql), "IBM|9|X\n");
+    rowbuf_free(b);
     engine_close(e);
     tmp_teardown();
 }
 
-/* Many rows across several chunks, two batches of one table in one engine. */
-static void test_batch_many_rows(void)
+/* Many rows across several vectors, two buffers of one table in one engine. */
+static void test_many_rows(void)
 {
     tmp_setup();
     engine *e = open_engine();
     char err[512] = "";
-    engine_batch *b1 = e ? engine_batch_new(e, &trades, err, sizeof(err)) : NULL;
-    engine_batch *b2 = e ? engine_batch_new(e, &trades, err, sizeof(err)) : NULL;
+    rowbuf *b1 = e ? rowbuf_new(&trades, err, sizeof(err)) : NULL;
+    rowbuf *b2 = e ? rowbuf_new(&trades, err, sizeof(err)) : NULL;
     CHECK(b1 != NULL && b2 != NULL);
     if (!b1 || !b2) {
-        engine_batch_free(b1);
-        engine_batch_free(b2);
+        rowbuf_free(b1);
+        rowbuf_free(b2);
         engine_close(e);
         tmp_teardown();
         return;
@@ -274,12 +273,15 @@ static void test_batch_many_rows(void)
                      i % 5 ? "X" : NULL);
     }
     append_trade(b2, "Z", 5, 1, 1, 1, "Y");
-    CHECK_EQ_INT(engine_batch_rows(b1), n);
-    CHECK_EQ_INT(engine_batch_rows(b2), 1);
+    CHECK_EQ_INT(rowbuf_rows(b1), n);
+    CHECK_EQ_INT(rowbuf_rows(b2), 1);
+    const uint32_t *o1, *o2;
+    CHECK_EQ_INT(rowbuf_sort(b1, &o1, err, sizeof(err)), 0);
+    CHECK_EQ_INT(rowbuf_sort(b2, &o2, err, sizeof(err)), 0);
     char path[128], sql[768];
     snprintf(path, sizeof(path), "%s/many.parquet", tmpdir);
     int64_t rows = 0, v = 0;
-    CHECK_EQ_INT(engine_batch_write_parquet(b1, NULL, path, &rows, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b1, o1, n, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, n);
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM '%s' WHERE venue IS NULL", path);
     CHECK_EQ_INT(engine_query_int64(e, sql, &v, err, sizeof(err)), 0);
@@ -295,10 +297,10 @@ static void test_batch_many_rows(void)
     CHECK_EQ_INT(engine_query_int64(e, sql, &v, err, sizeof(err)), 0);
     CHECK_EQ_INT(v, 0);
     snprintf(path, sizeof(path), "%s/other.parquet", tmpdir);
-    CHECK_EQ_INT(engine_batch_write_parquet(b2, NULL, path, &rows, err, sizeof(err)), 0);
+    CHECK_EQ_INT(engine_write_parquet_rows(e, b2, o2, 1, path, &rows, err, sizeof(err)), 0);
     CHECK_EQ_INT(rows, 1);
-    engine_batch_free(b1);
-    engine_batch_free(b2);
+    rowbuf_free(b1);
+    rowbuf_free(b2);
     engine_close(e);
     tmp_teardown();
 }
@@ -545,5 +547,5 @@ static void test_query_run(void)
 }
 
 TEST_MAIN(TEST(test_query_run), TEST(test_exec_and_int64), TEST(test_sql_errors),
-          TEST(test_batch_roundtrip), TEST(test_batch_many_rows), TEST(test_query_rows),
+          TEST(test_rows_roundtrip), TEST(test_many_rows), TEST(test_query_rows),
           TEST(test_print_formats), TEST(test_print_table_streams), TEST(test_quote))

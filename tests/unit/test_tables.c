@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "rowbuf.h"
 #include "tables.h"
 #include "tick.h"
 #include "testlib.h"
@@ -19,6 +20,15 @@ static void test_lookup(void)
     CHECK_EQ_STR(lake_table_for("quotes")->schema->name, "quotes");
     CHECK(lake_table_for("nope") == NULL);
     CHECK_EQ_STR(lake_table_for("bars.1s")->time_column, "window_start");
+    /* Every table's sort order names its own columns (the sink sorts by it). */
+    const char *topics[] = {"trades",        "quotes", "bars.1s",
+                            "indicators.1m", "alerts", "index.daily"};
+    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+        char err[256];
+        rowbuf *rb = rowbuf_new(lake_table_for(topics[i])->schema, err, sizeof(err));
+        CHECK(rb != NULL);
+        rowbuf_free(rb);
+    }
 }
 
 static int64_t count_of(engine *e, const char *sql)
@@ -35,7 +45,7 @@ static void test_indicator_nulls_reach_the_lake(void)
     engine *e = engine_open(NULL, 1, err, sizeof(err));
     CHECK(e != NULL);
     const lake_table *t = lake_table_for("indicators.1s");
-    engine_batch *b = engine_batch_new(e, t->schema, err, sizeof(err));
+    rowbuf *b = rowbuf_new(t->schema, err, sizeof(err));
     CHECK(b != NULL);
     const char *rec = "{\"symbol\":\"X\",\"interval\":\"1s\",\"window_start\":5,\"close\":1.5,"
                       "\"sma_20\":null,\"ema_12\":1.25,\"rsi\":null}";
@@ -43,12 +53,14 @@ static void test_indicator_nulls_reach_the_lake(void)
     CHECK(t->decode(rec, strlen(rec), &row, err, sizeof(err)) == 0);
     CHECK(isnan(row.values[3].d)); /* sma_20 */
     CHECK_EQ_INT(row.time_ns, 5);
-    CHECK(engine_batch_append(b, row.values, err, sizeof(err)) == 0);
+    CHECK(rowbuf_append(b, row.values, 0, err, sizeof(err)) == 0);
+    const uint32_t *order;
+    CHECK(rowbuf_sort(b, &order, err, sizeof(err)) == 0);
     char path[] = "/tmp/ticklake-test-tables-XXXXXX";
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);
-    CHECK(engine_batch_write_parquet(b, NULL, path, NULL, err, sizeof(err)) == 0);
+    CHECK(engine_write_parquet_rows(e, b, order, 1, path, NULL, err, sizeof(err)) == 0);
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SELECT count(*) FILTER (WHERE sma_20 IS NULL AND rsi IS NULL AND ema_12 = 1.25) "
@@ -56,7 +68,7 @@ static void test_indicator_nulls_reach_the_lake(void)
              path);
     CHECK_EQ_INT(count_of(e, sql), 1);
     unlink(path);
-    engine_batch_free(b);
+    rowbuf_free(b);
     engine_close(e);
 }
 
