@@ -8,8 +8,8 @@ DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 PKGS     := rdkafka libcurl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) $(shell pkg-config --cflags $(PKGS))
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -Wl,-rpath,$(DUCKDB_DIR) -lm -lpthread
+override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := $(wildcard src/*.c)

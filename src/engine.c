@@ -60,14 +60,22 @@ static int duck_err(char *errstr, size_t errstr_size, const char *msg)
     return set_err(errstr, errstr_size, "%s", msg && *msg ? msg : "unknown DuckDB error");
 }
 
-/* libduckdb.so is found through the binary's run path (set at link time to the DuckDB the build
- * used) or LD_LIBRARY_PATH. Loaded once, never unloaded. */
+/* libduckdb.so is loaded from the DuckDB the binary was built against
+ * (ENGINE_DUCKDB_LIB, an absolute path set by the Makefile), else by name
+ * (LD_LIBRARY_PATH, the system). Not through the run path: sanitizers
+ * intercept dlopen, and the run path of the interceptor's library, not ours,
+ * would apply. Loaded once, never unloaded. */
+#ifndef ENGINE_DUCKDB_LIB
+#define ENGINE_DUCKDB_LIB "libduckdb.so"
+#endif
 static pthread_once_t duckdb_once = PTHREAD_ONCE_INIT;
 static char duckdb_load_err[512];
 
 static void duckdb_load(void)
 {
-    void *h = dlopen("libduckdb.so", RTLD_NOW | RTLD_LOCAL);
+    void *h = dlopen(ENGINE_DUCKDB_LIB, RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        h = dlopen("libduckdb.so", RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         snprintf(duckdb_load_err, sizeof(duckdb_load_err),
                  "cannot load DuckDB (`./dev setup` fetches it): %s", dlerror());
