@@ -11,6 +11,7 @@
 # commit (it commits nothing when idle).
 #
 #   bench/e2e.sh BROKERS [COUNT] [SYMBOLS] [ENCODING] [RUNS]  (default 8000000 1000 binary 3)
+#   TICKLAKE_BIN=path  the processor binary (default ./ticklake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$1
@@ -29,7 +30,7 @@ for ((r = 1; r <= RUNS; r++)); do
             --symbols "$SYMS" --seed "$r" --start 2026-02-03 --encoding "$ENC" -q 2>/dev/null &
         ipid=$!
         sleep 0.7
-        ./ticklake process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --drain \
+        "${TICKLAKE_BIN:-./ticklake}" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --drain \
             -q >/dev/null 2>"/tmp/$P.err"
         t2=$(ms)
         wait $ipid
@@ -39,7 +40,7 @@ for ((r = 1; r <= RUNS; r++)); do
         continue
     fi
     LOG=$(mktemp /tmp/ticklake-e2e.XXXXXX)
-    ./ticklake process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms -v \
+    "${TICKLAKE_BIN:-./ticklake}" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms -v \
         >/dev/null 2>"$LOG" &
     pid=$!
     # the processor is in its group once it has been assigned its partitions

@@ -805,6 +805,7 @@ struct kafka_consumer {
     rd_kafka_queue_t *q;      /* the consumer queue, for batches */
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
+    int64_t last_wake; /* mono_ns of the last wake_stalled_fetcher request */
 };
 
 #define TXN_TIMEOUT_MS 30000
@@ -1072,6 +1073,44 @@ static void fill_msg(kafka_msg *m, rd_kafka_message_t *rm)
     m->handle = rm;
 }
 
+/* librdkafka 2.0 stops fetching once the consumer's queue holds
+ * queued.min.messages records (or queued.max.messages.kbytes), and decides
+ * again only when something wakes its broker thread: at the latest a second
+ * later (2.2.0 made this fetch.queue.backoff.ms). A consumer behind a fast
+ * producer then reads in bursts and idles most of each second (debug=fetch:
+ * 6-9 fetches at the same point of every second). So when the queue is empty
+ * although the partitions' last known high watermarks say there is more to
+ * read, ask the leaders for their latest offsets: that request goes through
+ * the broker threads, which wake and fetch again. (Resuming the partitions
+ * would wake them too, but makes librdkafka drop what it has fetched.) At
+ * most once per 5 ms; one request per leader. */
+static void wake_stalled_fetcher(kafka_consumer *c)
+{
+    int64_t now = mono_ns();
+    if (now - c->last_wake < 5000000)
+        return;
+    c->last_wake = now;
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(c->rk, &a) != 0 || !a)
+        return;
+    rd_kafka_position(c->rk, a);
+    rd_kafka_topic_partition_list_t *behind =
+        rd_kafka_topic_partition_list_new(a->cnt ? a->cnt : 1);
+    for (int i = 0; i < a->cnt; i++) {
+        int64_t lo, hi, pos = a->elems[i].offset;
+        if (pos >= 0 &&
+            rd_kafka_get_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
+                                           &hi) == 0 &&
+            hi > pos)
+            rd_kafka_topic_partition_list_add(behind, a->elems[i].topic, a->elems[i].partition)
+                ->offset = RD_KAFKA_OFFSET_END; /* ListOffsets "latest" */
+    }
+    if (behind->cnt > 0)
+        rd_kafka_offsets_for_times(c->rk, behind, 1000);
+    rd_kafka_topic_partition_list_destroy(behind);
+    rd_kafka_topic_partition_list_destroy(a);
+}
+
 int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
                               char *errstr, size_t errstr_size)
 {
@@ -1082,7 +1121,12 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
         c->rms = r;
         c->rms_cap = max;
     }
-    ssize_t got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
+    ssize_t got = rd_kafka_consume_batch_queue(c->q, 0, c->rms, max);
+    if (got == 0) {
+        wake_stalled_fetcher(c);
+        if (timeout_ms > 0)
+            got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
+    }
     if (got < 0)
         return set_err(errstr, errstr_size, "consumer failed: %s",
                        rd_kafka_err2str(rd_kafka_last_error()));
@@ -1108,7 +1152,12 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
 int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
                         size_t errstr_size)
 {
-    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, 0);
+    if (!rm) {
+        wake_stalled_fetcher(c);
+        if (timeout_ms > 0)
+            rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    }
     if (!rm)
         return 0;
     if (rm->err) {
