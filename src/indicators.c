@@ -1,6 +1,7 @@
 /* indicators.c - indicators and alerts over closed bars; see indicators.h. */
 #include "indicators.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,13 +182,16 @@ int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
     /* Fold the bar in. */
     if (have_prev && prev_close > 0) {
         s->returns[s->nreturns % s->cap_returns] = log(b->close / prev_close);
-        s->nreturns++;
+        /* The counts stop at INT_MAX (68 years of 1 s bars), which a state
+         * record read from the changelog may already claim; counting on would
+         * overflow (found by fuzz_indstate). */
+        s->nreturns += s->nreturns < INT_MAX;
     }
     double change = have_prev ? b->close - prev_close : 0;
     s->closes[s->n % s->cap_closes] = b->close;
     s->volumes[s->n % s->cap_volumes] = (double)b->volume;
     s->trade_counts[s->n % s->cap_volumes] = (double)b->trades;
-    s->n++;
+    s->n += s->n < INT_MAX;
     s->last = *b;
     s->stale_alerted = 0;
 

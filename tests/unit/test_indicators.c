@@ -1,4 +1,5 @@
 /* Unit tests for indicators.c: indicator values and alerts on known series. */
+#include <limits.h>
 #include <math.h>
 
 #include "indicators.h"
@@ -311,7 +312,31 @@ static void test_state_decode_huge_ring_count(void)
     ind_state_free(&d);
 }
 
-TEST_MAIN(TEST(test_state_roundtrip), TEST(test_state_decode_errors),
+/* A series whose counts are at INT_MAX (a changelog record may claim so)
+ * takes another bar without overflowing (UBSan in `make asan`). */
+static void test_counts_at_int_max(void)
+{
+    ind_config c;
+    ind_config_default(&c);
+    ind_state s;
+    ind_state_init(&s);
+    ind_values v;
+    alert a[3];
+    for (int i = 1; i <= 3; i++) {
+        bar b = mkbar(i, 10, 10 + i, 100);
+        ind_update(&s, &c, &b, &v, a);
+    }
+    s.n = INT_MAX;
+    s.nreturns = INT_MAX;
+    bar b = mkbar(4, 13, 14, 100);
+    ind_update(&s, &c, &b, &v, a);
+    CHECK_EQ_INT(s.n, INT_MAX);
+    CHECK_EQ_INT(s.nreturns, INT_MAX);
+    CHECK(!isnan(v.sma[0]));
+    ind_state_free(&s);
+}
+
+TEST_MAIN(TEST(test_counts_at_int_max), TEST(test_state_roundtrip), TEST(test_state_decode_errors),
           TEST(test_state_decode_huge_ring_count), TEST(test_moving_averages_and_bands),
           TEST(test_rsi_wilder), TEST(test_price_move_alert), TEST(test_volume_spike_and_gap),
           TEST(test_stale), TEST(test_json))
