@@ -22,6 +22,8 @@ RUNS=${5:-3}
 make -s ticklake
 ms() { date +%s%3N; }
 START=${START:-before}
+LOG=""
+trap 'rm -f "$LOG"' EXIT
 for ((r = 1; r <= RUNS; r++)); do
     P=e2e$RANDOM.
     if [ "$START" = after ]; then

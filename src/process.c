@@ -52,13 +52,12 @@ typedef struct proc {
     kafka_consumer *cons;
     int eos;                  /* transactions on */
     int in_txn;               /* a transaction is open */
-    int bars_pending;         /* bars published since the last commit */
-    int bars_live;            /* ... and the first of them was closed by a fresh record */
+    int nowned;               /* partitions owned */
+    int nparts_pending;       /* of them, those with bars published since the last commit */
+    int bars_live;            /* the first of those bars was closed by a fresh record */
     int64_t live_ms;          /* "fresh": produced less than this long ago */
     int64_t cur_ts_ms;        /* Kafka timestamp of the record being handled */
     int64_t first_close_mono; /* when the first pending bar was published */
-    int nowned;               /* partitions owned */
-    int nparts_pending;       /* of them, those with bars published since the last commit */
     int dirty;                /* records read since the last commit */
     char input[160];
     char dlq[160];
@@ -179,13 +178,11 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     atomic_fetch_add(&p->st->bars_emitted, 1);
     if (!ps->bars_pending) {
         ps->bars_pending = 1;
-        p->nparts_pending++;
+        if (p->nparts_pending++ == 0) { /* the first bar since the last commit */
+            p->first_close_mono = mono_ns();
+            p->bars_live = p->cur_ts_ms >= 0 && now_ns() / 1000000 - p->cur_ts_ms < p->live_ms;
+        }
     }
-    if (!p->bars_pending) {
-        p->first_close_mono = mono_ns();
-        p->bars_live = p->cur_ts_ms >= 0 && now_ns() / 1000000 - p->cur_ts_ms < p->live_ms;
-    }
-    p->bars_pending = 1;
     /* A correction does not feed the indicators again: they moved on. */
     if (b->revision > 0)
         return;
@@ -556,7 +553,6 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
 {
     if (p->failed)
         return -1;
-    p->bars_pending = 0;
     p->bars_live = 0;
     p->nparts_pending = 0;
     for (int i = 0; i < MAX_PARTITIONS; i++)
@@ -878,8 +874,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
             advance_idle(p, now);
             next_idle_check = now + 100 * 1000000LL;
         }
-        if (now >= next_commit ||
-            (p->eos && p->bars_pending && commit_early(p, r, now, last_commit, commit_every))) {
+        if (now >= next_commit || (p->eos && p->nparts_pending > 0 &&
+                                   commit_early(p, r, now, last_commit, commit_every))) {
             commit_progress(p, NULL, 0);
             atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
             last_commit = now;
