@@ -559,6 +559,27 @@ kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, c
     return producer_with(o, defaults, errstr, errstr_size);
 }
 
+kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                        size_t errstr_size)
+{
+    /* linger.ms 0: a record is sent as soon as the broker thread sees it.
+     * Nagle off: a small request behind another one in flight is not held
+     * back for the ACK. retry.backoff.ms as the transactional producer. */
+    /* clang-format off */
+    const char *const defaults[] = {
+        "client.id", client_id ? client_id : "ticklake",
+        "enable.idempotence", "true",
+        "acks", "all",
+        "linger.ms", "0",
+        "socket.nagle.disable", "true",
+        "retry.backoff.ms", "10",
+        "queue.buffering.max.kbytes", "16384",
+        "partitioner", "murmur2_random",
+        NULL};
+    /* clang-format on */
+    return producer_with(o, defaults, errstr, errstr_size);
+}
+
 /* The handle of topic, cached; *owned is set when the cache was full and the
  * caller must destroy the handle after use. NULL on failure. */
 static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic, int *owned)

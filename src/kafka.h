@@ -71,6 +71,12 @@ typedef struct kafka_producer kafka_producer;
 kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
                                    size_t errstr_size);
 
+/* An idempotent producer for rare records that must go out at once (live
+ * alerts): no linger, no compression, Nagle off. Otherwise as
+ * kafka_producer_new. */
+kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                        size_t errstr_size);
+
 /* Enqueues one record; key and value are copied. When the local queue is full
  * it serves delivery reports and retries until there is room. */
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,

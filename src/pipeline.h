@@ -15,6 +15,7 @@
 #define TOPIC_DLQ "dlq"
 #define TOPIC_INDICATORS_PREFIX "indicators."
 #define TOPIC_ALERTS "alerts"
+#define TOPIC_ALERTS_LIVE "alerts.live"
 #define TOPIC_QUOTES "quotes"
 #define TABLE_TRADES "trades"
 #define TABLE_BARS_PREFIX "bars_"

@@ -22,6 +22,17 @@ typedef struct series {
     ind_state st;
 } series;
 
+/* A closed bar waiting to be encoded and produced, with its indicators. */
+typedef struct out_bar {
+    bar b;
+    int interval; /* index into the configured intervals */
+    int has_ind;  /* v holds its indicators (not for a correction or a repeat) */
+    ind_values v;
+} out_bar;
+
+/* Closed bars wait at most this many before they are produced (about 2 MB). */
+#define OUTQ_MAX 8192
+
 /* Open-addressing map (symbol, interval) -> series, per partition. Bounded by
  * symbols x intervals. */
 typedef struct series_map {
@@ -47,8 +58,12 @@ typedef struct proc {
     ind_config ind;
     char ind_topics[BAR_MAX_INTERVALS][160];
     char alerts[160];
+    char alerts_live[160];
     pipeline_stats *st;
     kafka_producer *prod;
+    kafka_producer *live;    /* alerts.live, outside the transactions; NULL when it failed */
+    int64_t live_failed;     /* its failed deliveries already reported */
+    int64_t live_next_retry; /* mono_ns when a failed live producer is made again */
     kafka_consumer *cons;
     int eos;                  /* transactions on */
     int in_txn;               /* a transaction is open */
@@ -59,6 +74,9 @@ typedef struct proc {
     int64_t cur_ts_ms;        /* Kafka timestamp of the record being handled */
     int64_t first_close_mono; /* when the first pending bar was published */
     int dirty;                /* records read since the last commit */
+    int64_t outputs;          /* records produced since the last commit */
+    out_bar *outq;            /* closed bars not produced yet, in order (see emit_bar) */
+    size_t noutq, capoutq;
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
@@ -156,6 +174,52 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
         return;
     if (kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)) != 0)
         fail(p, "%s", err);
+    p->outputs++;
+}
+
+/* The live feed (docs/ARCHITECTURE.md, "live alerts"): each alert also goes
+ * at once, outside the transaction, to alerts.live, so a display sees it
+ * without waiting for the commit. At least once: an alert of an aborted
+ * transaction is raised again by the replay. Its failures are logged and do
+ * not touch the exactly-once outputs. */
+static void emit_live(proc *p, const alert *a, const buf *value)
+{
+    char err[256];
+    if (p->live && kafka_produce(p->live, p->alerts_live, a->symbol, strlen(a->symbol), value->data,
+                                 value->len, err, sizeof(err)) != 0)
+        LOG_WARN("process: live alert not sent: %s", err);
+}
+
+/* Serves the live producer's delivery reports; reports failures; makes it
+ * again after a fatal error (the idempotent producer gives up its guarantee). */
+static void live_check(proc *p, int64_t now)
+{
+    char err[256];
+    if (!p->live) {
+        if (now < p->live_next_retry)
+            return;
+        p->live =
+            kafka_live_producer_new(&p->cfg->kafka, "ticklake-process-live", err, sizeof(err));
+        if (!p->live) {
+            LOG_WARN("process: live alerts off for 10 s: %s", err);
+            p->live_next_retry = now + 10 * NS_PER_SEC;
+        }
+        p->live_failed = 0;
+        return;
+    }
+    kafka_producer_poll(p->live, 0);
+    int64_t failed = kafka_producer_failed(p->live);
+    if (failed > p->live_failed) {
+        LOG_WARN("process: %lld live alert(s) not delivered (they are in %s once committed)",
+                 (long long)(failed - p->live_failed), p->alerts);
+        p->live_failed = failed;
+    }
+    if (kafka_producer_fatal(p->live, err, sizeof(err))) {
+        LOG_WARN("process: live alerts producer failed, making it again: %s", err);
+        kafka_producer_free(p->live);
+        p->live = NULL;
+        p->live_next_retry = now;
+    }
 }
 
 static void emit_alert(proc *p, const alert *a)
@@ -163,19 +227,55 @@ static void emit_alert(proc *p, const alert *a)
     buf_reset(&p->rec);
     alert_encode_json(a, &p->rec);
     produce(p, p->alerts, a->symbol, strlen(a->symbol), &p->rec);
+    emit_live(p, a, &p->rec);
     atomic_fetch_add(&p->st->alerts_emitted, 1);
 }
 
-/* Publishes a closed bar, then its indicators and any alerts it raises. */
+/* Encodes and produces the queued bars and their indicators, in order. */
+static void flush_bars(proc *p)
+{
+    for (size_t k = 0; k < p->noutq && !p->failed; k++) {
+        const out_bar *o = &p->outq[k];
+        buf_reset(&p->rec);
+        bar_encode_json(&o->b, &p->rec);
+        produce(p, p->topics[o->interval], o->b.symbol, strlen(o->b.symbol), &p->rec);
+        atomic_fetch_add(&p->st->bars_emitted, 1);
+        if (!o->has_ind)
+            continue;
+        buf_reset(&p->rec);
+        ind_encode_json(&o->b, &p->ind, &o->v, &p->rec);
+        produce(p, p->ind_topics[o->interval], o->b.symbol, strlen(o->b.symbol), &p->rec);
+    }
+    p->noutq = 0;
+}
+
+/* Handles a closed bar: folds it into its series' indicators, raises its
+ * alerts at once (to alerts.live too), and queues the bar and its indicators,
+ * which are encoded and produced later (flush_bars: before a commit, when no
+ * record is waiting, or when OUTQ_MAX are queued). When a second boundary
+ * closes the windows of every symbol, the partitions cross it one after
+ * another; encoding and producing a partition's bars (a few us each) before
+ * reading on would hold back the next partition's closing trade, and with it
+ * its alerts, by the whole burst. */
 static void emit_bar(proc *p, part_state *ps, const bar *b)
 {
     size_t i = 0;
     while (i < p->cfg->nintervals && p->cfg->intervals[i] != b->interval_ns)
         i++;
-    buf_reset(&p->rec);
-    bar_encode_json(b, &p->rec);
-    produce(p, p->topics[i], b->symbol, strlen(b->symbol), &p->rec);
-    atomic_fetch_add(&p->st->bars_emitted, 1);
+    if (p->noutq == p->capoutq) {
+        size_t cap = p->capoutq ? p->capoutq * 2 : 256;
+        out_bar *q = realloc(p->outq, cap * sizeof(*q));
+        if (!q) {
+            fail(p, "%s", "out of memory");
+            return;
+        }
+        p->outq = q;
+        p->capoutq = cap;
+    }
+    out_bar *o = &p->outq[p->noutq++];
+    o->b = *b;
+    o->interval = (int)i;
+    o->has_ind = 0;
     if (!ps->bars_pending) {
         ps->bars_pending = 1;
         if (p->nparts_pending++ == 0) { /* the first bar since the last commit */
@@ -195,13 +295,10 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
      * the offsets not yet committed). */
     if (se->st.n > 0 && b->window_start <= se->st.last.window_start)
         return;
-    ind_values v;
     alert alerts[3];
-    int n = ind_update(&se->st, &p->ind, b, &v, alerts);
+    int n = ind_update(&se->st, &p->ind, b, &o->v, alerts);
+    o->has_ind = 1;
     se->dirty = 1;
-    buf_reset(&p->rec);
-    ind_encode_json(b, &p->ind, &v, &p->rec);
-    produce(p, p->ind_topics[i], b->symbol, strlen(b->symbol), &p->rec);
     for (int k = 0; k < n; k++)
         emit_alert(p, &alerts[k]);
 }
@@ -543,6 +640,7 @@ static void rewind_all(proc *p)
         parts[i] = tps[i].partition;
     }
     restore_partitions(p, parts, n);
+    p->noutq = 0; /* bars of the aborted transaction: the replay closes them again */
     LOG_WARN("process: transaction aborted; replaying %zu partitions from their committed offsets",
              n);
 }
@@ -553,6 +651,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
 {
     if (p->failed)
         return -1;
+    flush_bars(p);
     p->bars_live = 0;
     p->nparts_pending = 0;
     for (int i = 0; i < MAX_PARTITIONS; i++)
@@ -562,6 +661,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     if (!p->dirty && !p->in_txn)
         return 0;
     p->dirty = 0;
+    p->outputs = 0;
     kafka_tp tps[MAX_PARTITIONS];
     size_t n = collect_progress(p, only, nonly, tps);
     char err[512];
@@ -677,6 +777,21 @@ static int commit_early(const proc *p, int ready, int64_t now, int64_t last_comm
     return now - last_commit >= commit_every / 4;
 }
 
+/* Queued bars are produced when OUTQ_MAX wait, or when no record is ready,
+ * unless live bars are being gathered for a commit (commit_early) and more
+ * partitions are still to close their windows: the commit produces them. */
+static int flush_due(const proc *p, int ready, int64_t now)
+{
+    if (p->noutq == 0)
+        return 0;
+    if (p->noutq >= OUTQ_MAX)
+        return 1;
+    if (ready)
+        return 0;
+    return !p->bars_live || p->nparts_pending >= p->nowned ||
+           now - p->first_close_mono >= GATHER_NS;
+}
+
 /* Handles one input record. */
 static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *logged_bad)
 {
@@ -704,7 +819,13 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     int64_t wm_before = window_agg_watermark(ps->agg);
     p->cur_ts_ms = m->timestamp_ms;
     emit_ctx ec = {p, ps};
+    size_t queued = p->noutq;
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
+    if (p->noutq != queued)
+        LOG_DEBUG(
+            "process: partition %d closed %zu bars; its closing trade was produced %lld ms ago",
+            (int)m->partition, p->noutq - queued,
+            (long long)(now_ns() / 1000000 - m->timestamp_ms));
     check_stale_due(p, ps);
     atomic_fetch_add(&p->st->trades_processed, 1);
     if (late) {
@@ -758,7 +879,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     snprintf(p->dlq, sizeof(p->dlq), "%s%s", prefix, TOPIC_DLQ);
     buf_init(&p->rec);
     int rc = -1;
-    const char *outs[2 * BAR_MAX_INTERVALS + 2];
+    const char *outs[2 * BAR_MAX_INTERVALS + 3];
     for (size_t i = 0; i < cfg->nintervals; i++) {
         char name[32];
         interval_name(cfg->intervals[i], name, sizeof(name));
@@ -775,6 +896,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     snprintf(p->alerts, sizeof(p->alerts), "%s%s", prefix, TOPIC_ALERTS);
     outs[2 * cfg->nintervals] = p->dlq;
     outs[2 * cfg->nintervals + 1] = p->alerts;
+    snprintf(p->alerts_live, sizeof(p->alerts_live), "%s%s", prefix, TOPIC_ALERTS_LIVE);
+    outs[2 * cfg->nintervals + 2] = p->alerts_live;
     snprintf(p->changelog, sizeof(p->changelog), "%s%s-changelog", prefix, group);
     if (cfg->ind)
         p->ind = *cfg->ind;
@@ -785,7 +908,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     const char *in[] = {p->input};
     if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, errstr,
                             errstr_size) != 0 ||
-        kafka_ensure_topics(&cfg->kafka, outs, 2 * cfg->nintervals + 2, cfg->partitions,
+        kafka_ensure_topics(&cfg->kafka, outs, 2 * cfg->nintervals + 3, cfg->partitions,
                             cfg->replication, errstr, errstr_size) != 0 ||
         kafka_ensure_compacted_topic(&cfg->kafka, p->changelog, cfg->partitions, cfg->replication,
                                      &p->changelog_parts, errstr, errstr_size) != 0)
@@ -815,6 +938,9 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         p->prod = kafka_producer_new(&cfg->kafka, "ticklake-process", errstr, errstr_size);
     }
     if (!p->prod)
+        goto out;
+    p->live = kafka_live_producer_new(&cfg->kafka, "ticklake-process-live", errstr, errstr_size);
+    if (!p->live)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = p};
     kafka_opts copts = cfg->kafka;
@@ -865,21 +991,35 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         if (r == 0 || ++since_clock >= 64) {
             now = mono_ns();
             since_clock = 0;
+            live_check(p, now);
         }
         if (r > 0) {
             handle_record(p, &m, now, &logged_bad);
             kafka_msg_release(&m);
         }
+        if (flush_due(p, r, now))
+            flush_bars(p);
         if (now >= next_idle_check) {
             advance_idle(p, now);
             next_idle_check = now + 100 * 1000000LL;
         }
-        if (now >= next_commit || (p->eos && p->nparts_pending > 0 &&
-                                   commit_early(p, r, now, last_commit, commit_every))) {
+        /* A commit with no outputs since the last one would change nothing
+         * a restart uses: the offsets are those of the open windows, which
+         * move only when windows close (and bars go out), and no bar was
+         * published past the watermark it would record. It would only block
+         * this thread for a round trip or three, delaying the next window's
+         * bars and alerts. */
+        int due = now >= next_commit;
+        if ((due && (p->outputs > 0 || p->noutq > 0)) ||
+            (p->eos && p->nparts_pending > 0 &&
+             commit_early(p, r, now, last_commit, commit_every))) {
             commit_progress(p, NULL, 0);
-            atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
             last_commit = now;
             next_commit = now + commit_every;
+            atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
+        } else if (due) {
+            next_commit = now + commit_every;
+            atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
         }
         if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
             next_drain_check = now + 200 * 1000000LL;
@@ -905,11 +1045,18 @@ out:
         kafka_txn_abort(p->prod, err, sizeof(err));
     }
     kafka_producer_free(p->prod);
+    if (p->live) {
+        char err[256];
+        if (kafka_producer_flush(p->live, 5000, err, sizeof(err)) != 0)
+            LOG_WARN("process: live alerts: %s", err);
+        kafka_producer_free(p->live);
+    }
     for (int i = 0; i < MAX_PARTITIONS; i++) {
         window_agg_free(p->parts[i].agg);
         series_map_clear(&p->parts[i].ind);
     }
     buf_release(&p->rec);
+    free(p->outq);
     free(p->cons_props);
     free(p);
     return rc;

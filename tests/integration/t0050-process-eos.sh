@@ -73,6 +73,13 @@ sleep 4 # nothing more may arrive
 same_as_ref "$pre" || { report_diff; fail "bars arrived after the output was complete"; }
 bg_stop k5 TERM
 assert_eq "$BG_STATUS" 0 "process exit status after SIGTERM"
+# The live feed is at least once: every committed alert is on alerts.live too
+# (maybe more than once: alerts of a killed transaction are raised again).
+read_topic "${pre}alerts" | sort -u >"$T/alerts.committed"
+kcat -C -b "$BROKERS" -t "${pre}alerts.live" -e -q 2>/dev/null | sort -u >"$T/alerts.live"
+missing=$(comm -23 "$T/alerts.committed" "$T/alerts.live" | wc -l)
+assert_eq "$missing" 0 "committed alerts missing from alerts.live"
+echo "alerts.live: $(wc -l <"$T/alerts.live") distinct, $(wc -l <"$T/alerts.committed") committed"
 
 # Two instances in one group; one is killed mid-run and not restarted.
 pre=$(unique_name two).

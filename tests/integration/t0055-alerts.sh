@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Indicators and alerts: a simulated flash crash raises a price-move alert on
 # its symbol, carrying the bar that triggered it; every closed bar gets its
-# indicators; ordinary trading around it raises (almost) nothing.
+# indicators; ordinary trading around it raises (almost) nothing; the live
+# feed (alerts.live, outside the transactions) carries the same alerts.
 . "$(dirname "$0")/lib.sh"
 
 pre=$(unique_name a).
@@ -28,4 +29,7 @@ assert_eq "$ind" "$bars" "indicator records vs bars"
 total=$(alerts | wc -l)
 echo "bars: $bars, alerts: $total"
 [ "$total" -le $((bars / 100 + 3)) ] || fail "alerts flood: $total alerts for $bars bars"
+# Without a crash or a rebalance, the live feed holds exactly the committed alerts, once each.
+live=$(kcat -C -b "$BROKERS" -t "${pre}alerts.live" -e -q 2>/dev/null | sort)
+assert_eq "$live" "$(alerts | sort)" "alerts.live vs alerts"
 echo "ok: alerts"
