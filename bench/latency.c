@@ -19,7 +19,9 @@
  * ISOLATION "committed" (the default) reads as exactly-once consumers do: a
  * record counts when its transaction has committed. "uncommitted" counts it
  * when the processor's write reaches the broker (read_uncommitted: what a
- * live display that tolerates the rare aborted record sees).
+ * live display that tolerates the rare aborted record sees). "live" reads
+ * <prefix>alerts.live instead, where the processor sends each alert at once,
+ * outside its transactions (at least once; no bars there).
  *
  *   build/release/bench/latency BROKERS PREFIX LATENCY_NS INTERVAL SECONDS [ISOLATION]
  */
@@ -46,7 +48,8 @@ typedef struct part {
 typedef struct seen {
     int32_t p;
     int64_t end;
-    double at; /* wall clock when it arrived, ms */
+    double at;        /* wall clock when it arrived, ms */
+    int64_t produced; /* its Kafka timestamp (CreateTime), ms */
     int alert;
 } seen;
 
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 {
     if (argc != 6 && argc != 7) {
         fprintf(stderr, "usage: latency BROKERS PREFIX LATENESS_NS INTERVAL SECONDS "
-                        "[committed|uncommitted]\n");
+                        "[committed|uncommitted|live]\n");
         return 2;
     }
     int64_t lateness = atoll(argv[3]), iv;
@@ -74,12 +77,16 @@ int main(int argc, char **argv)
     snprintf(group, sizeof(group), "latency-%lld", (long long)now_ns());
     const char *props[] = {"isolation.level=read_committed"};
     kafka_opts o = {.brokers = argv[1], .props = props, .nprops = 1};
+    int live = argc == 7 && strcmp(argv[6], "live") == 0;
     if (argc == 7 && strcmp(argv[6], "uncommitted") == 0)
         props[0] = "isolation.level=read_uncommitted";
+    if (live)
+        snprintf(t_alerts, sizeof(t_alerts), "%salerts.live", argv[2]);
     char err[512];
     /* Phase 1: only bars and alerts, so nothing queues in front of them. */
     const char *outs[] = {t_bars, t_alerts};
-    kafka_consumer *c = kafka_consumer_new(&o, group, outs, 2, NULL, err, sizeof(err));
+    kafka_consumer *c =
+        kafka_consumer_new(&o, group, live ? outs + 1 : outs, live ? 1 : 2, NULL, err, sizeof(err));
     if (!c) {
         fprintf(stderr, "%s\n", err);
         return 1;
@@ -108,7 +115,7 @@ int main(int argc, char **argv)
                 end = 0;
             const char *kind = d && alert ? json_get_str(json_root(d), "kind") : NULL;
             if (end && !(kind && strcmp(kind, "stale") == 0))
-                sn[nseen++] = (seen){m.partition, end, at, alert};
+                sn[nseen++] = (seen){m.partition, end, at, m.timestamp_ms, alert};
             json_doc_free(d);
         }
         kafka_msg_release(&m);
@@ -158,16 +165,22 @@ int main(int argc, char **argv)
         kafka_msg_release(&m);
     }
     kafka_consumer_close(c);
-    double *lat[2];
+    double *lat[2], *split[2];
     size_t n[2] = {0, 0}, skipped = 0;
     lat[0] = malloc(nseen * sizeof(double) + 8);
     lat[1] = malloc(nseen * sizeof(double) + 8);
+    split[0] = malloc(nseen * sizeof(double) + 8); /* closing trade -> output produced */
+    split[1] = malloc(nseen * sizeof(double) + 8); /* output produced -> arrival */
     for (size_t i = 0; i < nseen; i++) {
         part *p = &parts[sn[i].p];
         int64_t k = (sn[i].end - p->first_end) / iv;
         if (k < 0 || k >= MAXW || !p->close_ms[k]) {
             skipped++;
             continue;
+        }
+        if (sn[i].alert) {
+            split[0][n[1]] = (double)(sn[i].produced - p->close_ms[k]);
+            split[1][n[1]] = sn[i].at - (double)sn[i].produced;
         }
         lat[sn[i].alert][n[sn[i].alert]++] = sn[i].at - (double)p->close_ms[k];
     }
@@ -181,6 +194,14 @@ int main(int argc, char **argv)
         size_t k = n[a];
         printf("%s: %zu  p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  max %.1f ms\n",
                a ? "alerts" : "bars", k, l[k / 2], l[k * 9 / 10], l[k * 99 / 100], l[k - 1]);
+    }
+    /* Where an alert's time went, by the Kafka timestamp the processor's
+     * producer gave it (ms resolution). */
+    for (int h = 0; h < 2 && n[1]; h++) {
+        qsort(split[h], n[1], sizeof(double), cmp_d);
+        printf("  %s: p50 %.1f ms  p99 %.1f ms\n",
+               h ? "alert produced -> arrived" : "closing trade produced -> alert produced",
+               split[h][n[1] / 2], split[h][n[1] * 99 / 100]);
     }
     printf("left out (closed by idle timeout or before the run): %zu\n", skipped);
     return 0;

@@ -9,7 +9,11 @@
 # crash so alerts fire; process runs with its defaults (1s,1m,5m, lateness
 # 1 s); bench/latency measures (see latency.c for the exact definition), once
 # as a read_committed consumer (exactly-once readers) and once read_uncommitted
-# (when the processor's writes reach the broker).
+# (when the processor's writes reach the broker), and once from alerts.live
+# (alerts sent at once, outside the transactions: at least once).
+# READERS picks the readers (default "committed uncommitted live"; each is a
+# process on the same cores).
+# PROCESS_ARGS and INGEST_ARGS add options to the two commands (e.g. -X ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$1
@@ -23,23 +27,25 @@ make -s build/release/bench/latency ticklake
 BIN=${TICKLAKE_BIN:-./ticklake}
 for ci in "${CIS[@]}"; do
     P=lat$RANDOM.
-    "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --commit-interval "$ci" -q \
+    "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --commit-interval "$ci" -q ${PROCESS_ARGS:-} \
         >/dev/null 2>"/tmp/$P.process.err" &
     ppid=$!
     sleep 2
-    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) committed >"/tmp/$P.latency" &
-    lpid=$!
-    build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) uncommitted >"/tmp/$P.latency-u" &
-    upid=$!
+    pids=()
+    for r in ${READERS:-committed uncommitted live}; do
+        build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) "$r" >"/tmp/$P.latency-$r" &
+        pids+=($!)
+    done
     ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count $((RATE * SECS)) \
-        --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS * 3 / 4)) -q 2>/dev/null
-    wait $lpid $upid
+        --symbols "$SYMS" --seed 5 --scenario flash-crash@$((SECS * 3 / 4)) -q ${INGEST_ARGS:-} 2>/dev/null
+    wait "${pids[@]}"
     kill -TERM $ppid
     wait $ppid || true
     echo "commit interval $ci, $RATE ticks/s, $SYMS symbols, ${SECS}s, load $(cut -d' ' -f1 /proc/loadavg):"
-    echo "  read_committed:"
-    sed 's/^/    /' "/tmp/$P.latency"
-    echo "  read_uncommitted:"
-    sed 's/^/    /' "/tmp/$P.latency-u"
-    rm -f "/tmp/$P.latency" "/tmp/$P.latency-u" "/tmp/$P.process.err"
+    for r in ${READERS:-committed uncommitted live}; do
+        echo "  $r:"
+        sed 's/^/    /' "/tmp/$P.latency-$r"
+        rm -f "/tmp/$P.latency-$r"
+    done
+    rm -f "/tmp/$P.process.err"
 done
