@@ -177,11 +177,10 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
     p->outputs++;
 }
 
-/* The live feed (docs/ARCHITECTURE.md, "live alerts"): each alert also goes
- * at once, outside the transaction, to alerts.live, so a display sees it
- * without waiting for the commit. At least once: an alert of an aborted
- * transaction is raised again by the replay. Its failures are logged and do
- * not touch the exactly-once outputs. */
+/* The live feed (docs/ARCHITECTURE.md, "Live alerts beside the exactly-once ones"): each alert also
+ * goes at once, outside the transaction, to alerts.live, so a display sees it without waiting for
+ * the commit. At least once: an alert of an aborted transaction is raised again by the replay. Its
+ * failures are logged and do not touch the exactly-once outputs. */
 static void emit_live(proc *p, const alert *a, const buf *value)
 {
     char err[256];

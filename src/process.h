@@ -4,7 +4,8 @@
  * partition has its own windows (bar.h). Closed bars go to "bars.<interval>"
  * keyed by symbol, with their indicators on "indicators.<interval>" and the
  * alerts they raise on TOPIC_ALERTS (indicators.h); records that cannot be decoded, and trades too
- * late for a window, go to TOPIC_DLQ with the reason.
+ * late for a window, go to TOPIC_DLQ with the reason. Each alert also goes at once to
+ * TOPIC_ALERTS_LIVE, outside the transactions (at least once; docs/DATA.md).
  *
  * Progress is recorded per input partition as an offset and a watermark: the
  * offset is the lowest one still needed by an open window (so a new owner
