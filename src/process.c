@@ -776,8 +776,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     outs[2 * cfg->nintervals] = p->dlq;
     outs[2 * cfg->nintervals + 1] = p->alerts;
     snprintf(p->changelog, sizeof(p->changelog), "%s%s-changelog", prefix, group);
-    if (cfg->ind)
-        p->ind = *cfg->ind;
+    if (cfg->has_ind)
+        p->ind = cfg->ind;
     else
         ind_config_default(&p->ind);
     if (ind_config_check(&p->ind, errstr, errstr_size) != 0)
