@@ -248,7 +248,10 @@ static void warn_unlanded_periods(const ind_config *c)
             missing, TOPIC_INDICATORS_PREFIX);
 }
 
-int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out)
+/* stage_process_config; with_ind 0 leaves out (and does not check) the
+ * indicator settings, for the sink, which needs only the intervals. */
+static int process_settings(const cli_command *cmd, const stage_opts *o, process_config *out,
+                            int with_ind)
 {
     memset(out, 0, sizeof(*out));
     cli_kafka_opts(&o->kafka, &out->kafka);
@@ -293,6 +296,8 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     }
     if (out->nintervals == 0)
         return cli_usage_error(cmd, "--intervals: none given");
+    if (!with_ind)
+        return 0;
     char err[256];
     if (stage_ind_config(o, &out->ind, err, sizeof(err)) != 0)
         return cli_usage_error(cmd, "%s", err);
@@ -301,11 +306,16 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     return 0;
 }
 
+int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out)
+{
+    return process_settings(cmd, o, out, 1);
+}
+
 int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
                       char topic_names[][64])
 {
     process_config pc;
-    int rc = stage_process_config(cmd, o, &pc);
+    int rc = process_settings(cmd, o, &pc, 0);
     if (rc)
         return rc;
     memset(out, 0, sizeof(*out));
