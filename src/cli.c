@@ -51,7 +51,22 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "ticklake %s: %s\n\n", cmd->name, msg);
+    /* A message about "--name ..." whose value came from a config file says
+     * where it was set. */
+    const char *where = NULL;
+    if (strncmp(msg, "--", 2) == 0) {
+        char name[64];
+        size_t n = strspn(msg + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (n < sizeof(name)) {
+            memcpy(name, msg + 2, n);
+            name[n] = '\0';
+            where = cli_config_origin(name);
+        }
+    }
+    if (where)
+        fprintf(stderr, "ticklake %s: %s: %s\n\n", cmd->name, where, msg);
+    else
+        fprintf(stderr, "ticklake %s: %s\n\n", cmd->name, msg);
     cli_usage(cmd, 0);
     return 2;
 }
@@ -129,9 +144,41 @@ static const char *keep_string(const char *s)
     return copy;
 }
 
-static int config_setting(void *arg, const char *key, const char *value, char *err, size_t errlen)
+/* Where the config file set each option last ("PATH:LINE"), so that a
+ * command's later check of the value can say where it came from; an option
+ * the command line sets is taken out. */
+#define CLI_MAX_ORIGINS 128
+static struct {
+    const char *long_name;
+    const char *where;
+} origins[CLI_MAX_ORIGINS];
+static size_t norigins;
+
+static void forget_origin(const cli_option *o)
 {
-    const cli_command *cmd = arg;
+    for (size_t i = 0; o->long_name && i < norigins; i++)
+        if (strcmp(origins[i].long_name, o->long_name) == 0)
+            origins[i] = origins[--norigins];
+}
+
+const char *cli_config_origin(const char *long_name)
+{
+    for (size_t i = 0; i < norigins; i++)
+        if (strcmp(origins[i].long_name, long_name) == 0)
+            return origins[i].where;
+    return NULL;
+}
+
+typedef struct apply_ctx {
+    const cli_command *cmd;
+    const char *path;
+} apply_ctx;
+
+static int config_setting(void *arg, const char *key, const char *value, int line, char *err,
+                          size_t errlen)
+{
+    const apply_ctx *ctx = arg;
+    const cli_command *cmd = ctx->cmd;
     const cli_option *o = NULL;
     for (const cli_option *c = cmd->options; c && c->type != CLI_END; c++)
         if (key[1] ? (c->long_name && strcmp(c->long_name, key) == 0) : c->short_name == key[0])
@@ -141,13 +188,27 @@ static int config_setting(void *arg, const char *key, const char *value, char *e
     const char *v = keep_string(value);
     if (!v)
         return set_err(err, errlen, "out of memory");
-    return set_value(o, key, v, err, errlen);
+    if (set_value(o, key, v, err, errlen) != 0)
+        return -1;
+    if (o->long_name && o->type != CLI_LIST) {
+        char where[512];
+        snprintf(where, sizeof(where), "%s:%d", ctx->path, line);
+        const char *w = keep_string(where);
+        forget_origin(o);
+        if (w && norigins < CLI_MAX_ORIGINS) {
+            origins[norigins].long_name = o->long_name;
+            origins[norigins++].where = w;
+        }
+    }
+    return 0;
 }
 
 int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
                      char *err, size_t errlen)
 {
-    return config_parse(text, len, path, cmd->name, config_setting, (void *)cmd, err, errlen);
+    apply_ctx ctx = {cmd, path};
+    norigins = 0;
+    return config_parse(text, len, path, cmd->name, config_setting, &ctx, err, errlen);
 }
 
 /* An option as given on the command line, applied after the config file. */
@@ -266,6 +327,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
         rc = apply_config_file(cmd, config);
     for (size_t k = 0; k < ngiven && !rc; k++) {
         char err[512];
+        forget_origin(gv[k].o);
         if (gv[k].o->type == CLI_FLAG)
             *(int *)gv[k].o->target = 1;
         else if (set_value(gv[k].o, gv[k].name, gv[k].arg, err, sizeof(err)) != 0)

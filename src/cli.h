@@ -75,6 +75,12 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
 int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
                      char *err, size_t errlen);
 
+/* "PATH:LINE" where the config file last set the option long_name, or NULL
+ * when it did not, or the command line set it too. cli_usage_error puts it
+ * before a message that begins with "--long_name", so a value the file set
+ * and a command's own check refuses is reported at its line. */
+const char *cli_config_origin(const char *long_name);
+
 /* Prints the command's usage and options to stderr (or stdout for --help). */
 void cli_usage(const cli_command *cmd, int to_stdout);
 

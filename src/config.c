@@ -141,7 +141,7 @@ int config_parse(const char *text, size_t len, const char *path, const char *com
                                lineno, s);
         if (!mine)
             continue;
-        if (fn(arg, s, value, msg, sizeof(msg)) != 0)
+        if (fn(arg, s, value, lineno, msg, sizeof(msg)) != 0)
             return set_err(errstr, errstr_size, "%s:%d: %s", path, lineno, msg);
     }
     return 0;

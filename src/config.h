@@ -25,10 +25,11 @@
 #define CONFIG_LINE_MAX 4095
 
 /* Called for each setting of a section naming the command, in file order;
- * key and value are NUL-terminated copies valid only during the call.
- * Returns 0, or -1 with what is wrong in errstr (without file and line). */
-typedef int (*config_setting_fn)(void *arg, const char *key, const char *value, char *errstr,
-                                 size_t errstr_size);
+ * key and value are NUL-terminated copies valid only during the call, line
+ * is the setting's line number (from 1). Returns 0, or -1 with what is wrong
+ * in errstr (without file and line). */
+typedef int (*config_setting_fn)(void *arg, const char *key, const char *value, int line,
+                                 char *errstr, size_t errstr_size);
 
 /* Parses text[0..len) and calls fn for the settings of command's sections.
  * 0, or -1 at the first error (the file's or fn's) with "PATH:LINE: what is

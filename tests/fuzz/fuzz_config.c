@@ -9,7 +9,8 @@
 #include "config.h"
 #include "util.h"
 
-static int check_setting(void *arg, const char *key, const char *value, char *err, size_t errlen)
+static int check_setting(void *arg, const char *key, const char *value, int line, char *err,
+                         size_t errlen)
 {
     size_t *n = arg;
     if (!*key || strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=

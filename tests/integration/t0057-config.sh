@@ -2,8 +2,8 @@
 # Config files and alert thresholds end to end: the same simulated trades
 # raise (almost) no alerts with the default thresholds, and many with lower
 # ones set in a config file (--config), each alert carrying the threshold it
-# crossed; the command line wins over the file; a typo in the file fails with
-# FILE:LINE and status 2. Then the processor restarts with other EMA periods:
+# crossed; the command line wins over the file; a typo in the file, or a
+# threshold the processor refuses, fails with FILE:LINE and status 2. Then the processor restarts with other EMA periods:
 # the state it restores was made with the old ones, so each series starts
 # afresh (logged) and the new periods are published.
 . "$(dirname "$0")/lib.sh"
@@ -64,6 +64,13 @@ rc=0
 assert_eq "$rc" 2 "exit status with a typo in the config file"
 grep -q "^ticklake process: $T/typo.conf:3: 'alert-zz' is not an option of ticklake process" \
     "$T/typo.err" || fail "no FILE:LINE error: $(head -1 "$T/typo.err")"
+# A value the processor refuses is reported at the line that set it.
+printf '[process run]\nalert-z = -1\n' >"$T/negative.conf"
+rc=0
+"$TICKLAKE" process --brokers "$BROKERS" --config "$T/negative.conf" 2>"$T/neg.err" || rc=$?
+assert_eq "$rc" 2 "exit status with a negative threshold in the config file"
+grep -q "^ticklake process: $T/negative.conf:2: --alert-z must be a number above 0, not -1" \
+    "$T/neg.err" || fail "negative threshold: $(head -1 "$T/neg.err")"
 # The same file through TICKLAKE_CONFIG.
 rc=0
 TICKLAKE_CONFIG=$T/typo.conf "$TICKLAKE" process --brokers "$BROKERS" 2>"$T/typo2.err" || rc=$?

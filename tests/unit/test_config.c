@@ -11,7 +11,7 @@
 #include "util.h"
 
 /* Records "key=value;" for each setting. */
-static int record(void *arg, const char *key, const char *value, char *err, size_t errlen)
+static int record(void *arg, const char *key, const char *value, int line, char *err, size_t errlen)
 {
     buf *b = arg;
     buf_printf(b, "%s=%s;", key, value);
@@ -279,6 +279,27 @@ static void test_command_line_wins(void)
     CHECK_EQ_INT(parse_args(&o, "[process]\nalert-zz = 1\n", 0, 1, help), -1);
 }
 
+/* Where the file set an option is remembered for the command's own checks,
+ * until the command line sets the option too. */
+static void test_origin_of_a_value(void)
+{
+    opts o = {0};
+    char err[512];
+    CHECK_EQ_INT(apply(&o, "[process]\n\nalert-z = -1\nstale = 1s\nX = a=1\n", err, sizeof(err)),
+                 0);
+    CHECK_EQ_STR(cli_config_origin("alert-z"), "f.conf:3");
+    CHECK_EQ_STR(cli_config_origin("stale"), "f.conf:4");
+    CHECK(cli_config_origin("name") == NULL);
+    char *argv[] = {"--stale", "2s"};
+    memset(&o, 0, sizeof(o));
+    CHECK_EQ_INT(parse_args(&o, "[process]\nalert-z = -1\nstale = 1s\n", 0, 2, argv), 0);
+    const char *w = cli_config_origin("alert-z");
+    CHECK(w && strncmp(w, "/tmp/ticklake-test-config-", 26) == 0 &&
+          strcmp(w + strlen(w) - 2, ":2") == 0);
+    CHECK(cli_config_origin("stale") == NULL); /* the command line's */
+    CHECK_EQ_INT(o.dur, 2 * NS_PER_SEC);
+}
+
 TEST_MAIN(TEST(test_good_file), TEST(test_other_sections_are_skipped),
           TEST(test_errors_name_file_and_line), TEST(test_bool), TEST(test_apply_sets_each_kind),
-          TEST(test_apply_errors), TEST(test_command_line_wins))
+          TEST(test_apply_errors), TEST(test_command_line_wins), TEST(test_origin_of_a_value))
