@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "log.h"
 #include "util.h"
 
@@ -38,6 +39,8 @@ void cli_usage(const cli_command *cmd, int to_stdout)
         for (const cli_option *o = cmd->options; o->type != CLI_END; o++)
             print_option(f, o);
     }
+    fprintf(f, "%-30s%s\n", "      --config FILE",
+            "read options from FILE first (default $TICKLAKE_CONFIG; docs/CONFIG.md)");
     fprintf(f, "%-30s%s\n", "  -h, --help", "show this help");
 }
 
@@ -48,12 +51,30 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fprintf(stderr, "ticklake %s: %s\n\n", cmd->name, msg);
+    /* A message about "--name ..." whose value came from a config file says
+     * where it was set. */
+    const char *where = NULL;
+    if (strncmp(msg, "--", 2) == 0) {
+        char name[64];
+        size_t n = strspn(msg + 2, "abcdefghijklmnopqrstuvwxyz0123456789-");
+        if (n < sizeof(name)) {
+            memcpy(name, msg + 2, n);
+            name[n] = '\0';
+            where = cli_config_origin(name);
+        }
+    }
+    if (where)
+        fprintf(stderr, "ticklake %s: %s: %s\n\n", cmd->name, where, msg);
+    else
+        fprintf(stderr, "ticklake %s: %s\n\n", cmd->name, msg);
     cli_usage(cmd, 0);
     return 2;
 }
 
-static int set_value(const cli_command *cmd, const cli_option *o, const char *name, const char *arg)
+/* Sets o's target from arg (name is how the user wrote the option). 0, or -1
+ * with what is wrong in err. */
+static int set_value(const cli_option *o, const char *name, const char *arg, char *err,
+                     size_t errlen)
 {
     switch (o->type) {
     case CLI_STRING:
@@ -61,48 +82,181 @@ static int set_value(const cli_command *cmd, const cli_option *o, const char *na
         return 0;
     case CLI_INT:
         if (parse_int64(arg, INT64_MIN, INT64_MAX, (int64_t *)o->target) != 0)
-            return cli_usage_error(cmd, "option '%s' expects a whole number, not '%s'", name, arg);
+            return set_err(err, errlen, "option '%s' expects a whole number, not '%s'", name, arg);
         return 0;
     case CLI_DOUBLE: {
         char *end;
         double v = strtod(arg, &end);
         if (end == arg || *end)
-            return cli_usage_error(cmd, "option '%s' expects a number, not '%s'", name, arg);
+            return set_err(err, errlen, "option '%s' expects a number, not '%s'", name, arg);
         *(double *)o->target = v;
         return 0;
     }
     case CLI_DURATION:
         if (parse_duration(arg, (int64_t *)o->target) != 0)
-            return cli_usage_error(cmd,
-                                   "option '%s' expects a duration like 30s, 500ms or 2m, "
-                                   "not '%s'",
-                                   name, arg);
+            return set_err(err, errlen,
+                           "option '%s' expects a duration like 30s, 500ms or 2m, not '%s'", name,
+                           arg);
         return 0;
     case CLI_LIST: {
         cli_list *l = o->target;
         if (l->n == sizeof(l->items) / sizeof(l->items[0]))
-            return cli_usage_error(cmd, "option '%s' given too many times", name);
+            return set_err(err, errlen, "option '%s' given too many times", name);
         l->items[l->n++] = arg;
         return 0;
     }
-    case CLI_FLAG:
+    case CLI_FLAG: {
+        int v = config_bool(arg);
+        if (v < 0)
+            return set_err(err, errlen,
+                           "option '%s' is a flag: true, false, yes, no, on, off, 1 or 0, not "
+                           "'%s'",
+                           name, arg);
+        *(int *)o->target = v;
+        return 0;
+    }
     case CLI_END:
         break;
     }
     return 0;
 }
 
+/* Values read from config files, kept (reachable) until the process exits:
+ * options borrow them as they borrow argv. */
+static struct {
+    char **items;
+    size_t n, cap;
+} config_strings;
+
+static const char *keep_string(const char *s)
+{
+    if (config_strings.n == config_strings.cap) {
+        size_t cap = config_strings.cap ? 2 * config_strings.cap : 16;
+        char **items = realloc(config_strings.items, cap * sizeof(*items));
+        if (!items)
+            return NULL;
+        config_strings.items = items;
+        config_strings.cap = cap;
+    }
+    char *copy = strdup(s);
+    if (copy)
+        config_strings.items[config_strings.n++] = copy;
+    return copy;
+}
+
+/* Where the config file set each option last ("PATH:LINE"), so that a
+ * command's later check of the value can say where it came from; an option
+ * the command line sets is taken out. */
+#define CLI_MAX_ORIGINS 128
+static struct {
+    const char *long_name;
+    const char *where;
+} origins[CLI_MAX_ORIGINS];
+static size_t norigins;
+
+static void forget_origin(const cli_option *o)
+{
+    for (size_t i = 0; o->long_name && i < norigins; i++)
+        if (strcmp(origins[i].long_name, o->long_name) == 0)
+            origins[i] = origins[--norigins];
+}
+
+const char *cli_config_origin(const char *long_name)
+{
+    for (size_t i = 0; i < norigins; i++)
+        if (strcmp(origins[i].long_name, long_name) == 0)
+            return origins[i].where;
+    return NULL;
+}
+
+typedef struct apply_ctx {
+    const cli_command *cmd;
+    const char *path;
+} apply_ctx;
+
+static int config_setting(void *arg, const char *key, const char *value, int line, char *err,
+                          size_t errlen)
+{
+    const apply_ctx *ctx = arg;
+    const cli_command *cmd = ctx->cmd;
+    const cli_option *o = NULL;
+    for (const cli_option *c = cmd->options; c && c->type != CLI_END; c++)
+        if (key[1] ? (c->long_name && strcmp(c->long_name, key) == 0) : c->short_name == key[0])
+            o = c;
+    if (!o)
+        return set_err(err, errlen, "'%s' is not an option of ticklake %s", key, cmd->name);
+    const char *v = keep_string(value);
+    if (!v)
+        return set_err(err, errlen, "out of memory");
+    if (set_value(o, key, v, err, errlen) != 0)
+        return -1;
+    if (o->long_name && o->type != CLI_LIST) {
+        char where[512];
+        snprintf(where, sizeof(where), "%s:%d", ctx->path, line);
+        const char *w = keep_string(where);
+        forget_origin(o);
+        if (w && norigins < CLI_MAX_ORIGINS) {
+            origins[norigins].long_name = o->long_name;
+            origins[norigins++].where = w;
+        }
+    }
+    return 0;
+}
+
+int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
+                     char *err, size_t errlen)
+{
+    apply_ctx ctx = {cmd, path};
+    norigins = 0;
+    return config_parse(text, len, path, cmd->name, config_setting, &ctx, err, errlen);
+}
+
+/* An option as given on the command line, applied after the config file. */
+typedef struct given {
+    const cli_option *o;
+    const char *arg; /* NULL for a flag */
+    char name[64];
+} given;
+
+/* Reads and applies the config file named by --config or TICKLAKE_CONFIG,
+ * if any. 0, or 2 after a usage error. */
+static int apply_config_file(const cli_command *cmd, const char *path)
+{
+    if (!path) {
+        path = getenv("TICKLAKE_CONFIG");
+        if (!path || !*path)
+            return 0;
+    }
+    buf text = {0};
+    char err[512];
+    int rc = 0;
+    if (read_file(path, &text, err, sizeof(err)) != 0)
+        rc = cli_usage_error(cmd, "config file: %s", err);
+    else if (cli_config_apply(cmd, text.data ? text.data : "", text.len, path, err, sizeof(err)))
+        rc = cli_usage_error(cmd, "%s", err);
+    buf_release(&text);
+    return rc;
+}
+
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, size_t max_pos,
               size_t *npos)
 {
     *npos = 0;
-    int only_pos = 0;
-    for (int i = 1; i < argc; i++) {
+    int only_pos = 0, rc = 0;
+    const char *config = NULL;
+    given *gv = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*gv));
+    size_t ngiven = 0;
+    if (!gv)
+        return cli_usage_error(cmd, "out of memory");
+    /* First the command line is read (and -h answered), then the config
+     * file applied, then the command line's options over it. */
+    for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
         if (only_pos || a[0] != '-' || a[1] == '\0') {
             if (*npos == max_pos)
-                return cli_usage_error(cmd, "unexpected argument '%s'", a);
-            pos[(*npos)++] = a;
+                rc = cli_usage_error(cmd, "unexpected argument '%s'", a);
+            else
+                pos[(*npos)++] = a;
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -111,11 +265,23 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
         }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             cli_usage(cmd, 1);
-            return -1; /* caller maps to 0 */
+            rc = -1; /* caller maps to 0 */
+            break;
+        }
+        if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+            if (config)
+                rc = cli_usage_error(cmd, "option '--config' given twice");
+            else if (a[8] == '=')
+                config = a + 9;
+            else if (i + 1 >= argc)
+                rc = cli_usage_error(cmd, "option '--config' needs a value");
+            else
+                config = argv[++i];
+            continue;
         }
         const cli_option *o = NULL;
         const char *inline_arg = NULL;
-        char name[64];
+        given *g = &gv[ngiven];
         if (a[1] == '-') {
             const char *eq = strchr(a + 2, '=');
             size_t len = eq ? (size_t)(eq - (a + 2)) : strlen(a + 2);
@@ -125,34 +291,50 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
                     o = c;
             if (eq)
                 inline_arg = eq + 1;
-            snprintf(name, sizeof(name), "--%.*s", (int)(len < 50 ? len : 50), a + 2);
+            snprintf(g->name, sizeof(g->name), "--%.*s", (int)(len < 50 ? len : 50), a + 2);
         } else {
             for (const cli_option *c = cmd->options; c && c->type != CLI_END; c++)
                 if (c->short_name == a[1])
                     o = c;
             if (a[2])
                 inline_arg = a + 2; /* -Xkey=value */
-            snprintf(name, sizeof(name), "-%c", a[1]);
+            snprintf(g->name, sizeof(g->name), "-%c", a[1]);
         }
-        if (!o)
-            return cli_usage_error(cmd, "unknown option '%s'", a);
+        if (!o) {
+            rc = cli_usage_error(cmd, "unknown option '%s'", a);
+            break;
+        }
         if (o->type == CLI_FLAG) {
             if (inline_arg)
-                return cli_usage_error(cmd, "option '%s' takes no value", name);
-            *(int *)o->target = 1;
+                rc = cli_usage_error(cmd, "option '%s' takes no value", g->name);
+            g->o = o;
+            ngiven++;
             continue;
         }
         const char *arg = inline_arg;
         if (!arg) {
-            if (i + 1 >= argc)
-                return cli_usage_error(cmd, "option '%s' needs a value", name);
+            if (i + 1 >= argc) {
+                rc = cli_usage_error(cmd, "option '%s' needs a value", g->name);
+                break;
+            }
             arg = argv[++i];
         }
-        int rc = set_value(cmd, o, name, arg);
-        if (rc)
-            return rc;
+        g->o = o;
+        g->arg = arg;
+        ngiven++;
     }
-    return 0;
+    if (!rc)
+        rc = apply_config_file(cmd, config);
+    for (size_t k = 0; k < ngiven && !rc; k++) {
+        char err[512];
+        forget_origin(gv[k].o);
+        if (gv[k].o->type == CLI_FLAG)
+            *(int *)gv[k].o->target = 1;
+        else if (set_value(gv[k].o, gv[k].name, gv[k].arg, err, sizeof(err)) != 0)
+            rc = cli_usage_error(cmd, "%s", err);
+    }
+    free(gv);
+    return rc;
 }
 
 void cli_kafka_opts(const cli_kafka *k, kafka_opts *out)

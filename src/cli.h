@@ -50,9 +50,13 @@ typedef struct cli_command {
 
 /* Parses argv[1..argc) (argv[0] is the command name) against cmd->options.
  * Positional arguments are collected into pos (at most max_pos; more is a
- * usage error). Returns 0 to go on; -1 after printing --help (the command
- * exits 0); 2 after a usage error, reported on stderr with the usage (the
- * command exits 2). CLI_PARSE does the mapping. */
+ * usage error). Every command takes --config FILE (else $TICKLAKE_CONFIG, if
+ * set): the file's settings for the command (config.h, docs/CONFIG.md) are
+ * applied first, then the command line's options, so the command line wins
+ * (a repeatable option gets the file's values first). Returns 0 to go on; -1
+ * after printing --help (the command exits 0); 2 after a usage error,
+ * reported on stderr with the usage (the command exits 2), including a
+ * config file's "FILE:LINE: what is wrong". CLI_PARSE does the mapping. */
 int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, size_t max_pos,
               size_t *npos);
 
@@ -62,6 +66,20 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
         if (cli_rc_)                                                                               \
             return cli_rc_ < 0 ? 0 : cli_rc_;                                                      \
     } while (0)
+
+/* Applies the settings config text (read from path, which only names it in
+ * errors) has for cmd to its option targets: a key is a long option name, or
+ * one letter for a short option; a flag takes true/false/yes/no/on/off/1/0;
+ * a repeatable option appends. Values are copied and kept until the process
+ * exits. 0, or -1 with "PATH:LINE: what is wrong" in err. */
+int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
+                     char *err, size_t errlen);
+
+/* "PATH:LINE" where the config file last set the option long_name, or NULL
+ * when it did not, or the command line set it too. cli_usage_error puts it
+ * before a message that begins with "--long_name", so a value the file set
+ * and a command's own check refuses is reported at its line. */
+const char *cli_config_origin(const char *long_name);
 
 /* Prints the command's usage and options to stderr (or stdout for --help). */
 void cli_usage(const cli_command *cmd, int to_stdout);

@@ -313,7 +313,10 @@ void alert_encode_json(const alert *a, buf *out)
 
 /* ---- state codec ------------------------------------------------------- */
 
-#define IND_STATE_VERSION 1
+/* Version 2 adds the RSI and EMA periods the state was computed with (their
+ * averages mean nothing under other periods); version 1 records, written
+ * before the periods could be configured, hold the default periods. */
+#define IND_STATE_VERSION 2
 
 static void put_u64(buf *out, uint64_t v)
 {
@@ -348,6 +351,10 @@ void ind_state_encode(const ind_state *s, const ind_config *c, buf *out)
     int nc, nv, nr;
     ring_needs(c, &nc, &nv, &nr);
     buf_putc(out, IND_STATE_VERSION);
+    put_u64(out, (uint64_t)c->rsi_period);
+    put_u64(out, (uint64_t)c->nema);
+    for (int i = 0; i < c->nema; i++)
+        put_u64(out, (uint64_t)c->ema[i]);
     put_u64(out, (uint64_t)(int64_t)s->n);
     put_u64(out, (uint64_t)(int64_t)s->nreturns);
     put_u64(out, (uint64_t)(int64_t)s->stale_alerted);
@@ -429,11 +436,41 @@ int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_stat
 {
     reader r = {data, len, 0};
     ind_state_free(s);
-    if (len < 1 || r.p[0] != IND_STATE_VERSION)
+    if (len < 1 || (r.p[0] != 1 && r.p[0] != IND_STATE_VERSION))
         return set_err(errstr, errstr_size, "indicator state: unknown version %d",
                        len < 1 ? -1 : (int)r.p[0]);
+    int version = r.p[0];
     r.p++;
     r.left--;
+    /* The EMAs and Wilder averages continue only under the periods that
+     * made them (the rings are checked below, by their lengths). */
+    ind_config def;
+    ind_config_default(&def);
+    const ind_config *made = &def; /* version 1: the defaults */
+    ind_config rec;
+    if (version >= 2) {
+        memset(&rec, 0, sizeof(rec));
+        uint64_t rsi = get_u64(&r), nema = get_u64(&r);
+        if (r.bad || nema > IND_MAX_PERIODS)
+            return set_err(errstr, errstr_size, "indicator state: bad periods");
+        rec.rsi_period = (int)(rsi > INT32_MAX ? -1 : (int64_t)rsi);
+        rec.nema = (int)nema;
+        for (int i = 0; i < rec.nema; i++) {
+            uint64_t p = get_u64(&r);
+            rec.ema[i] = (int)(p > INT32_MAX ? -1 : (int64_t)p);
+        }
+        if (r.bad)
+            return set_err(errstr, errstr_size, "indicator state: truncated");
+        made = &rec;
+    }
+    int same = made->rsi_period == c->rsi_period && made->nema == c->nema;
+    for (int i = 0; same && i < c->nema; i++)
+        same = made->ema[i] == c->ema[i];
+    if (!same)
+        return set_err(errstr, errstr_size,
+                       "indicator state: written with other RSI or EMA periods (RSI %d, %d EMAs "
+                       "from %d)",
+                       made->rsi_period, made->nema, made->nema ? made->ema[0] : 0);
     int64_t n = (int64_t)get_u64(&r), nret = (int64_t)get_u64(&r);
     int64_t stale = (int64_t)get_u64(&r);
     if (r.bad || n < 0 || n > INT32_MAX || nret < 0 || nret > n || (stale != 0 && stale != 1))

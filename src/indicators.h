@@ -97,15 +97,19 @@ int ind_update(ind_state *s, const ind_config *c, const bar *b, ind_values *out,
 int ind_check_stale(ind_state *s, const ind_config *c, int64_t now_ns, alert *out);
 
 /* The state of a series as bytes for the processor's changelog (docs/DATA.md,
- * "process changelog"): version 1, little-endian, doubles as their bit
+ * "process changelog"): version 2, little-endian, doubles as their bit
  * patterns, so a decoded state continues exactly as the encoded one would.
- * Only the ring values c can ever read are written (the longest configured
- * window of each ring), so a record is about 1 KB with the defaults. */
+ * It names c's RSI and EMA periods; only the ring values c can ever read are
+ * written (the longest configured window of each ring), so a record is about
+ * 1 KB with the defaults. */
 void ind_state_encode(const ind_state *s, const ind_config *c, buf *out);
 /* Decodes what ind_state_encode wrote into *s (initialised; what it held is
- * freed). -1 with errstr when the bytes
- * are malformed, or hold fewer ring values than c needs (the state was
- * written with shorter periods): the caller then starts the series afresh. */
+ * freed); version 1 records (no periods) count as written with the default
+ * periods. -1 with errstr when the bytes are malformed, were written with
+ * other RSI or EMA periods than c's, or hold fewer ring values than c needs
+ * (written with shorter SMA, Bollinger or window periods): the caller then
+ * starts the series afresh. Longer rings than c needs are fine (the newest
+ * values are kept). */
 int ind_state_decode(const void *data, size_t len, const ind_config *c, ind_state *s, char *errstr,
                      size_t errstr_size);
 

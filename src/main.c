@@ -31,7 +31,8 @@ static void usage(FILE *f)
                "a Parquet lake, a catalog and SQL.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'ticklake <command> --help' describes a command's options.\n");
+    fprintf(f, "\n'ticklake <command> --help' describes a command's options. Every command\n"
+               "reads them from --config FILE (or $TICKLAKE_CONFIG) first: docs/CONFIG.md.\n");
 }
 
 int main(int argc, char **argv)

@@ -898,8 +898,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     snprintf(p->alerts_live, sizeof(p->alerts_live), "%s%s", prefix, TOPIC_ALERTS_LIVE);
     outs[2 * cfg->nintervals + 2] = p->alerts_live;
     snprintf(p->changelog, sizeof(p->changelog), "%s%s-changelog", prefix, group);
-    if (cfg->ind)
-        p->ind = *cfg->ind;
+    if (cfg->has_ind)
+        p->ind = cfg->ind;
     else
         ind_config_default(&p->ind);
     if (ind_config_check(&p->ind, errstr, errstr_size) != 0)

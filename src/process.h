@@ -47,7 +47,8 @@ typedef struct process_config {
                                    never */
     int eos;                 /* -1 auto (on when the cluster supports transactions), 0 off, 1 on */
     const char *instance_id; /* makes the transactional.id: <group>-<instance_id>; NULL: "0" */
-    const ind_config *ind;   /* indicator periods and alert thresholds; NULL: defaults */
+    ind_config ind;          /* indicator periods and alert thresholds, read when has_ind */
+    int has_ind;             /* 0 (a zeroed config): ind_config_default */
     int64_t late_horizon_ns; /* --late update: correct bars this long after they close; 0 drop */
     int partitions;          /* for output topics that must be created */
     int replication;

@@ -1,6 +1,7 @@
 /* stages.c - stage options to stage configurations; see stages.h. */
 #include "stages.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,8 @@
 #include "bar.h"
 #include "replay_ingest.h"
 #include "lakepath.h"
+#include "log.h"
+#include "tables.h"
 #include "util.h"
 
 void stage_opts_init(stage_opts *o)
@@ -28,6 +31,19 @@ void stage_opts_init(stage_opts *o)
     o->idle_timeout = 5 * NS_PER_SEC;
     o->late = "drop";
     o->late_horizon = 60 * NS_PER_SEC;
+    ind_config ic;
+    ind_config_default(&ic);
+    o->sma = "20,50";
+    o->ema = "12,26";
+    o->rsi = ic.rsi_period;
+    o->vol_window = ic.vol_window;
+    o->bollinger = "20,2";
+    o->alert_z = ic.z_threshold;
+    o->alert_volume = ic.volume_ratio;
+    o->alert_trades = ic.trades_ratio;
+    o->alert_volume_window = ic.volume_window;
+    o->alert_gap = ic.gap_pct;
+    o->alert_stale = ic.stale_after_ns;
     o->lake = "./lake";
     o->roll_rows = SINK_DEFAULT_ROLL_ROWS;
     o->roll_bytes = SINK_DEFAULT_ROLL_BYTES;
@@ -109,7 +125,133 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     return 0;
 }
 
-int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out)
+/* A comma-separated list of distinct periods, each 2..IND_MAX_WINDOW bars. */
+static int parse_periods(const char *opt, const char *list, int *out, int *n, char *errstr,
+                         size_t errstr_size)
+{
+    char tmp[256];
+    *n = 0;
+    if (strlcpy_tl(tmp, list, sizeof(tmp)) >= sizeof(tmp))
+        return set_err(errstr, errstr_size, "%s is too long", opt);
+    char *save = NULL;
+    for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int64_t v;
+        if (parse_int64(tok, 2, IND_MAX_WINDOW, &v) != 0)
+            return set_err(errstr, errstr_size, "%s: '%s' is not a period from 2 to %d bars", opt,
+                           tok, IND_MAX_WINDOW);
+        for (int i = 0; i < *n; i++)
+            if (out[i] == (int)v)
+                return set_err(errstr, errstr_size, "%s: %d given twice", opt, (int)v);
+        if (*n == IND_MAX_PERIODS)
+            return set_err(errstr, errstr_size, "%s: at most %d periods", opt, IND_MAX_PERIODS);
+        out[(*n)++] = (int)v;
+    }
+    if (*n == 0)
+        return set_err(errstr, errstr_size, "%s: no period given", opt);
+    return 0;
+}
+
+/* A threshold: a finite number above 0. */
+static int positive(const char *opt, double v, char *errstr, size_t errstr_size)
+{
+    if (!(v > 0) || !isfinite(v))
+        return set_err(errstr, errstr_size, "%s must be a number above 0, not %g", opt, v);
+    return 0;
+}
+
+int stage_ind_config(const stage_opts *o, ind_config *out, char *errstr, size_t errstr_size)
+{
+    ind_config_default(out);
+    if (parse_periods("--sma", o->sma, out->sma, &out->nsma, errstr, errstr_size) != 0 ||
+        parse_periods("--ema", o->ema, out->ema, &out->nema, errstr, errstr_size) != 0)
+        return -1;
+    if (o->rsi < 2 || o->rsi > IND_MAX_WINDOW)
+        return set_err(errstr, errstr_size, "--rsi must be from 2 to %d, not %lld", IND_MAX_WINDOW,
+                       (long long)o->rsi);
+    out->rsi_period = (int)o->rsi;
+    /* The rings hold one more close than returns (and one more bar than the
+     * volume baseline, the bar being judged). */
+    if (o->vol_window < 2 || o->vol_window > IND_MAX_WINDOW - 1)
+        return set_err(errstr, errstr_size,
+                       "--volatility-window must be from 2 to %d returns, not %lld",
+                       IND_MAX_WINDOW - 1, (long long)o->vol_window);
+    out->vol_window = (int)o->vol_window;
+    {
+        const char *comma = strchr(o->bollinger, ',');
+        char n[32], *end;
+        int64_t period;
+        size_t nl = comma ? (size_t)(comma - o->bollinger) : 0;
+        if (!comma || nl >= sizeof(n))
+            return set_err(errstr, errstr_size, "--bollinger expects N,K (e.g. 20,2), not '%s'",
+                           o->bollinger);
+        memcpy(n, o->bollinger, nl);
+        n[nl] = '\0';
+        double k = strtod(comma + 1, &end);
+        if (parse_int64(n, 2, IND_MAX_WINDOW, &period) != 0)
+            return set_err(errstr, errstr_size,
+                           "--bollinger: N must be a period from 2 to %d bars, not '%s'",
+                           IND_MAX_WINDOW, n);
+        if (end == comma + 1 || *end || !(k > 0) || !isfinite(k))
+            return set_err(errstr, errstr_size,
+                           "--bollinger: K must be a number of standard deviations above 0, "
+                           "not '%s'",
+                           comma + 1);
+        out->bb_period = (int)period;
+        out->bb_k = k;
+    }
+    if (positive("--alert-z", o->alert_z, errstr, errstr_size) != 0 ||
+        positive("--alert-volume", o->alert_volume, errstr, errstr_size) != 0 ||
+        positive("--alert-trades", o->alert_trades, errstr, errstr_size) != 0 ||
+        positive("--alert-gap", o->alert_gap, errstr, errstr_size) != 0)
+        return -1;
+    out->z_threshold = o->alert_z;
+    out->volume_ratio = o->alert_volume;
+    out->trades_ratio = o->alert_trades;
+    out->gap_pct = o->alert_gap;
+    if (o->alert_volume_window < 1 || o->alert_volume_window > IND_MAX_WINDOW - 1)
+        return set_err(errstr, errstr_size, "--alert-volume-window must be from 1 to %d, not %lld",
+                       IND_MAX_WINDOW - 1, (long long)o->alert_volume_window);
+    out->volume_window = (int)o->alert_volume_window;
+    if (o->alert_stale <= 0)
+        return set_err(errstr, errstr_size, "--alert-stale must be longer than 0");
+    out->stale_after_ns = o->alert_stale;
+    /* Whatever passed the checks above must pass the processor's own. */
+    return ind_config_check(out, errstr, errstr_size);
+}
+
+/* The lake's indicators tables have fixed columns (tables.c: sma_20, sma_50,
+ * ema_12, ema_26); a configured period without its column is published on
+ * indicators.<interval> but not landed. Say so rather than let the sink drop
+ * it silently. */
+static void warn_unlanded_periods(const ind_config *c)
+{
+    const lake_table *t = lake_table_for(TOPIC_INDICATORS_PREFIX);
+    char missing[160] = "";
+    size_t len = 0;
+    for (int k = 0; k < c->nsma + c->nema; k++) {
+        char name[32];
+        if (k < c->nsma)
+            snprintf(name, sizeof(name), "sma_%d", c->sma[k]);
+        else
+            snprintf(name, sizeof(name), "ema_%d", c->ema[k - c->nsma]);
+        size_t i = 0;
+        while (t && i < t->schema->ncolumns && strcmp(t->schema->columns[i].name, name) != 0)
+            i++;
+        if ((!t || i == t->schema->ncolumns) && len < sizeof(missing))
+            len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
+                                    name);
+    }
+    if (len)
+        LOG_WARN(
+            "indicator fields %s are published on %s<interval> but have no column in the lake's "
+            "indicators tables (sma_20, sma_50, ema_12, ema_26): the sink does not land them",
+            missing, TOPIC_INDICATORS_PREFIX);
+}
+
+/* stage_process_config; with_ind 0 leaves out (and does not check) the
+ * indicator settings, for the sink, which needs only the intervals. */
+static int process_settings(const cli_command *cmd, const stage_opts *o, process_config *out,
+                            int with_ind)
 {
     memset(out, 0, sizeof(*out));
     cli_kafka_opts(&o->kafka, &out->kafka);
@@ -154,14 +296,26 @@ int stage_process_config(const cli_command *cmd, const stage_opts *o, process_co
     }
     if (out->nintervals == 0)
         return cli_usage_error(cmd, "--intervals: none given");
+    if (!with_ind)
+        return 0;
+    char err[256];
+    if (stage_ind_config(o, &out->ind, err, sizeof(err)) != 0)
+        return cli_usage_error(cmd, "%s", err);
+    out->has_ind = 1;
+    warn_unlanded_periods(&out->ind);
     return 0;
+}
+
+int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out)
+{
+    return process_settings(cmd, o, out, 1);
 }
 
 int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
                       char topic_names[][64])
 {
     process_config pc;
-    int rc = stage_process_config(cmd, o, &pc);
+    int rc = process_settings(cmd, o, &pc, 0);
     if (rc)
         return rc;
     memset(out, 0, sizeof(*out));

@@ -30,6 +30,12 @@ typedef struct stage_opts {
     int64_t idle_timeout, commit_interval;
     const char *late;
     int64_t late_horizon;
+    /* process: indicator periods and alert thresholds (ind_config) */
+    const char *sma, *ema;   /* comma-separated periods */
+    int64_t rsi, vol_window; /* RSI period; returns in the volatility */
+    const char *bollinger;   /* "N,K": period and width in standard deviations */
+    double alert_z, alert_volume, alert_trades, alert_gap;
+    int64_t alert_volume_window, alert_stale;
     /* sink */
     const char *lake;
     int64_t roll_rows, roll_bytes, roll_interval;
@@ -87,7 +93,29 @@ void stage_opts_init(stage_opts *o);
     {0, "instance-id", CLI_STRING, &(o)->instance_id, "ID",                               \
      "this instance's stable id in its group, for its transactional.id (default 0)"},     \
     {0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                    \
-     "how often progress is committed (default 100ms with transactions, else 1s)"}
+     "how often progress is committed (default 100ms with transactions, else 1s)"},       \
+    {0, "sma", CLI_STRING, &(o)->sma, "LIST",                                             \
+     "SMA periods in bars, at most 4 (default 20,50)"},                                   \
+    {0, "ema", CLI_STRING, &(o)->ema, "LIST",                                             \
+     "EMA periods in bars, at most 4 (default 12,26)"},                                   \
+    {0, "rsi", CLI_INT, &(o)->rsi, "N",                                                   \
+     "RSI period in bar-to-bar changes (default 14)"},                                    \
+    {0, "volatility-window", CLI_INT, &(o)->vol_window, "N",                              \
+     "log returns in the volatility, and in price-move alerts' z (default 20)"},          \
+    {0, "bollinger", CLI_STRING, &(o)->bollinger, "N,K",                                  \
+     "Bollinger bands: N bars, K standard deviations (default 20,2)"},                    \
+    {0, "alert-z", CLI_DOUBLE, &(o)->alert_z, "X",                                        \
+     "price_move alert at |z| of a bar's log return >= X (default 5)"},                   \
+    {0, "alert-volume", CLI_DOUBLE, &(o)->alert_volume, "X",                              \
+     "volume_spike alert at volume >= X times its mean (default 8)"},                     \
+    {0, "alert-trades", CLI_DOUBLE, &(o)->alert_trades, "X",                              \
+     "...and the trade count >= X times its mean (default 3)"},                           \
+    {0, "alert-volume-window", CLI_INT, &(o)->alert_volume_window, "N",                   \
+     "bars in the volume and trade-count means (default 20)"},                            \
+    {0, "alert-gap", CLI_DOUBLE, &(o)->alert_gap, "PCT",                                  \
+     "gap alert at |open / previous close - 1| >= PCT percent (default 2)"},              \
+    {0, "alert-stale", CLI_DURATION, &(o)->alert_stale, "DUR",                            \
+     "stale alert after DUR of event time without a bar (default 60s)"}
 
 #define STAGE_SINK_OPTIONS(o)                                                             \
     {0, "lake", CLI_STRING, &(o)->lake, "URL",                                            \
@@ -114,6 +142,10 @@ void stage_opts_init(stage_opts *o);
 int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_config *out,
                         char topic[160], char quotes_topic[160]);
 int stage_process_config(const cli_command *cmd, const stage_opts *o, process_config *out);
+/* The indicator periods and alert thresholds of o (--sma ... --alert-stale)
+ * into *out; 0, or -1 with errstr naming the option and what is wrong with
+ * it. stage_process_config reports that as a usage error. */
+int stage_ind_config(const stage_opts *o, ind_config *out, char *errstr, size_t errstr_size);
 int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *out,
                       char topic_names[][64]);
 

@@ -278,6 +278,71 @@ static void test_state_decode_errors(void)
     ind_state_free(&d);
 }
 
+/* A processor restarted with other periods (docs/DATA.md, process changelog):
+ * state made with other RSI or EMA periods is refused (those averages mean
+ * nothing under other periods), so the series starts afresh; state with
+ * longer rings than needed continues exactly as a series computed with the
+ * new periods from the start; a version 1 record (written before periods were
+ * configurable) counts as made with the defaults. */
+static void test_state_under_other_periods(void)
+{
+    ind_config c, shorter, other_ema, other_rsi;
+    ind_config_default(&c);
+    shorter = c;
+    shorter.sma[0] = 10;
+    shorter.sma[1] = 30;
+    shorter.bb_period = 10;
+    shorter.vol_window = 5;
+    shorter.volume_window = 5;
+    other_ema = c;
+    other_ema.ema[0] = 5;
+    other_rsi = c;
+    other_rsi.rsi_period = 7;
+    ind_state a, fresh, d;
+    ind_state_init(&a);
+    ind_state_init(&fresh);
+    ind_state_init(&d);
+    ind_values va, vf;
+    alert aa[3], af[3];
+    bar bars[100];
+    for (int i = 0; i < 100; i++) {
+        bars[i] = mkbar(i, 10 + i % 3, 10 + (i * 7) % 5 + (i == 80 ? 5 : 0), 100 + i % 4);
+        bars[i].trades = 5 + i % 3;
+    }
+    for (int i = 0; i < 70; i++) {
+        ind_update(&a, &c, &bars[i], &va, aa);
+        ind_update(&fresh, &shorter, &bars[i], &vf, af);
+    }
+    buf enc = {0};
+    ind_state_encode(&a, &c, &enc);
+    char err[160];
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &other_ema, &d, err, sizeof(err)), -1);
+    CHECK(strstr(err, "other RSI or EMA periods") != NULL);
+    CHECK(d.closes == NULL && d.n == 0);
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &other_rsi, &d, err, sizeof(err)), -1);
+    CHECK(strstr(err, "other RSI or EMA periods") != NULL);
+    CHECK_EQ_INT(ind_state_decode(enc.data, enc.len, &shorter, &d, err, sizeof(err)), 0);
+    for (int i = 70; i < 100; i++) {
+        int nd = ind_update(&d, &shorter, &bars[i], &va, aa);
+        int nf = ind_update(&fresh, &shorter, &bars[i], &vf, af);
+        CHECK_EQ_INT(nd, nf);
+        CHECK(memcmp(&va, &vf, sizeof(va)) == 0);
+    }
+    /* Version 1: the same bytes without the periods after the version. */
+    buf v1 = {0};
+    size_t periods = 8 * (size_t)(2 + c.nema);
+    buf_putc(&v1, 1);
+    buf_append(&v1, enc.data + 1 + periods, enc.len - 1 - periods);
+    CHECK_EQ_INT(ind_state_decode(v1.data, v1.len, &c, &d, err, sizeof(err)), 0);
+    CHECK_EQ_INT(d.n, 70);
+    CHECK_EQ_INT(ind_state_decode(v1.data, v1.len, &other_ema, &d, err, sizeof(err)), -1);
+    buf_release(&v1);
+    buf_release(&enc);
+    ind_state_free(&a);
+    ind_state_free(&fresh);
+    ind_state_free(&d);
+}
+
 /* A fuzzer-found record: a ring count of about 2^31 over a 227-byte record.
  * The decoder went on reading value after value past the end (each read
  * failing), 2^31 times: seconds under the sanitizers, where libFuzzer timed
@@ -336,7 +401,8 @@ static void test_counts_at_int_max(void)
     ind_state_free(&s);
 }
 
-TEST_MAIN(TEST(test_counts_at_int_max), TEST(test_state_roundtrip), TEST(test_state_decode_errors),
+TEST_MAIN(TEST(test_counts_at_int_max), TEST(test_state_under_other_periods),
+          TEST(test_state_roundtrip), TEST(test_state_decode_errors),
           TEST(test_state_decode_huge_ring_count), TEST(test_moving_averages_and_bands),
           TEST(test_rsi_wilder), TEST(test_price_move_alert), TEST(test_volume_spike_and_gap),
           TEST(test_stale), TEST(test_json))
