@@ -203,12 +203,20 @@ static int config_setting(void *arg, const char *key, const char *value, int lin
     return 0;
 }
 
+static const char *const *known_commands;
+
+void cli_set_commands(const char *const *names)
+{
+    known_commands = names;
+}
+
 int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
                      char *err, size_t errlen)
 {
     apply_ctx ctx = {cmd, path};
     norigins = 0;
-    return config_parse(text, len, path, cmd->name, config_setting, &ctx, err, errlen);
+    return config_parse(text, len, path, cmd->name, known_commands, config_setting, &ctx, err,
+                        errlen);
 }
 
 /* An option as given on the command line, applied after the config file. */

@@ -75,6 +75,10 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
 int cli_config_apply(const cli_command *cmd, const char *text, size_t len, const char *path,
                      char *err, size_t errlen);
 
+/* The NULL-terminated names of every command (main.c's table), so a config
+ * section naming no command is an error; borrowed. Unset: not checked. */
+void cli_set_commands(const char *const *names);
+
 /* "PATH:LINE" where the config file last set the option long_name, or NULL
  * when it did not, or the command line set it too. cli_usage_error puts it
  * before a message that begins with "--long_name", so a value the file set

@@ -40,7 +40,8 @@ int config_bool(const char *v)
 
 /* Parses a section line (s starts at '['): sets *mine to whether it names
  * command. 0, or -1 with errstr. */
-static int section(char *s, const char *command, int *mine, char *errstr, size_t errstr_size)
+static int section(char *s, const char *command, const char *const *known, int *mine, char *errstr,
+                   size_t errstr_size)
 {
     char *close = strchr(s, ']');
     if (!close)
@@ -68,6 +69,14 @@ static int section(char *s, const char *command, int *mine, char *errstr, size_t
         size_t n = (size_t)(p - start);
         if (strlen(command) == n && strncmp(command, start, n) == 0)
             *mine = 1;
+        if (known) {
+            size_t k = 0;
+            while (known[k] && !(strlen(known[k]) == n && strncmp(known[k], start, n) == 0))
+                k++;
+            if (!known[k])
+                return set_err(errstr, errstr_size,
+                               "no command '%.*s' ('ticklake --help' lists them)", (int)n, start);
+        }
         names++;
     }
     if (!names)
@@ -76,7 +85,8 @@ static int section(char *s, const char *command, int *mine, char *errstr, size_t
 }
 
 int config_parse(const char *text, size_t len, const char *path, const char *command,
-                 config_setting_fn fn, void *arg, char *errstr, size_t errstr_size)
+                 const char *const *known, config_setting_fn fn, void *arg, char *errstr,
+                 size_t errstr_size)
 {
     char line[CONFIG_LINE_MAX + 1], msg[512];
     size_t pos = 0;
@@ -112,7 +122,7 @@ int config_parse(const char *text, size_t len, const char *path, const char *com
         if (!*s || *s == '#' || *s == ';')
             continue;
         if (*s == '[') {
-            if (section(s, command, &mine, msg, sizeof(msg)) != 0)
+            if (section(s, command, known, &mine, msg, sizeof(msg)) != 0)
                 return set_err(errstr, errstr_size, "%s:%d: %s", path, lineno, msg);
             in_section = 1;
             continue;

@@ -32,10 +32,13 @@ typedef int (*config_setting_fn)(void *arg, const char *key, const char *value, 
                                  char *errstr, size_t errstr_size);
 
 /* Parses text[0..len) and calls fn for the settings of command's sections.
+ * known, when not NULL, is the NULL-terminated list of every command: a
+ * section naming another (a misspelt "[proces]") is an error.
  * 0, or -1 at the first error (the file's or fn's) with "PATH:LINE: what is
  * wrong" in errstr; settings before it have been applied. */
 int config_parse(const char *text, size_t len, const char *path, const char *command,
-                 config_setting_fn fn, void *arg, char *errstr, size_t errstr_size);
+                 const char *const *known, config_setting_fn fn, void *arg, char *errstr,
+                 size_t errstr_size);
 
 /* A flag's value: true/yes/on/1 -> 1, false/no/off/0 -> 0 (any case), else -1. */
 int config_bool(const char *value);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "commands.h"
 
 static const struct command {
@@ -50,7 +51,13 @@ int main(int argc, char **argv)
         printf("ticklake 0.1.0\n");
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+    enum { NCOMMANDS = sizeof(commands) / sizeof(commands[0]) };
+    const char *names[NCOMMANDS + 1];
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        names[i] = commands[i].name;
+    names[NCOMMANDS] = NULL;
+    cli_set_commands(names); /* config sections must name one of them */
+    for (size_t i = 0; i < NCOMMANDS; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "ticklake: '%s' is not a ticklake command\n\n", argv[1]);

@@ -26,7 +26,8 @@ static char *parse(const char *text, const char *command)
     static char out[1024];
     buf b = {0};
     char err[512];
-    if (config_parse(text, strlen(text), "t.conf", command, record, &b, err, sizeof(err)) != 0)
+    if (config_parse(text, strlen(text), "t.conf", command, NULL, record, &b, err, sizeof(err)) !=
+        0)
         snprintf(out, sizeof(out), "ERR:%s", err);
     else
         snprintf(out, sizeof(out), "%s", b.data ? b.data : "");
@@ -106,7 +107,8 @@ static void test_errors_name_file_and_line(void)
     buf b = {0};
     static const char nul[] = "[process]\nseed = 1\0 2\n";
     CHECK_EQ_INT(
-        config_parse(nul, sizeof(nul) - 1, "t.conf", "process", record, &b, err, sizeof(err)), -1);
+        config_parse(nul, sizeof(nul) - 1, "t.conf", "process", NULL, record, &b, err, sizeof(err)),
+        -1);
     CHECK_EQ_STR(err, "t.conf:2: control character 0x00 in the line");
     CHECK_EQ_STR(parse("[process]\nseed = 1\r2\n", "process"),
                  "ERR:t.conf:2: control character 0x0d in the line");
@@ -115,8 +117,8 @@ static void test_errors_name_file_and_line(void)
     for (int i = 0; i < CONFIG_LINE_MAX; i++)
         buf_putc(&b, '1');
     buf rec = {0};
-    CHECK_EQ_INT(config_parse(b.data, b.len, "t.conf", "process", record, &rec, err, sizeof(err)),
-                 -1);
+    CHECK_EQ_INT(
+        config_parse(b.data, b.len, "t.conf", "process", NULL, record, &rec, err, sizeof(err)), -1);
     CHECK_EQ_STR(err, "t.conf:3: line longer than 4095 bytes");
     buf_release(&b);
     buf_release(&rec);
@@ -300,6 +302,29 @@ static void test_origin_of_a_value(void)
     CHECK_EQ_INT(o.dur, 2 * NS_PER_SEC);
 }
 
-TEST_MAIN(TEST(test_good_file), TEST(test_other_sections_are_skipped),
-          TEST(test_errors_name_file_and_line), TEST(test_bool), TEST(test_apply_sets_each_kind),
-          TEST(test_apply_errors), TEST(test_command_line_wins), TEST(test_origin_of_a_value))
+/* With the list of commands, a section naming none of them (a misspelt
+ * "[proces]") is an error, not a section silently skipped. */
+static void test_unknown_command_in_section(void)
+{
+    static const char *const known[] = {"process", "run", "sink", NULL};
+    buf b = {0};
+    char err[512];
+    const char *typo = "[sink]\nroll-rows = 5\n\n[proces run]\nalert-z = 3\n";
+    CHECK_EQ_INT(
+        config_parse(typo, strlen(typo), "t.conf", "sink", known, record, &b, err, sizeof(err)),
+        -1);
+    CHECK_EQ_STR(err, "t.conf:4: no command 'proces' ('ticklake --help' lists them)");
+    buf_release(&b);
+    memset(&b, 0, sizeof(b));
+    const char *good = "[process, run]\nalert-z = 3\n";
+    CHECK_EQ_INT(
+        config_parse(good, strlen(good), "t.conf", "run", known, record, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "alert-z=3;");
+    buf_release(&b);
+    CHECK_EQ_STR(parse(typo, "sink"), "roll-rows=5;"); /* no list: not checked */
+}
+
+TEST_MAIN(TEST(test_good_file), TEST(test_unknown_command_in_section),
+          TEST(test_other_sections_are_skipped), TEST(test_errors_name_file_and_line),
+          TEST(test_bool), TEST(test_apply_sets_each_kind), TEST(test_apply_errors),
+          TEST(test_command_line_wins), TEST(test_origin_of_a_value))
