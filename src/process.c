@@ -767,19 +767,33 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
  * (old records), commits come no more often than four times per interval, so
  * reading a backlog does not turn into a stream of tiny transactions. */
 #define GATHER_NS (5 * 1000000LL)
-static int commit_early(const proc *p, int ready, int64_t now, int64_t last_commit,
-                        int64_t commit_every)
+
+/* Live alerts go first: while alerts.live still has records in flight (for
+ * at most ALERTS_FIRST_NS after the first close), the bars wait, so that
+ * producing them and the commit's round trips do not compete with the alerts
+ * for the CPU and the broker. */
+#define ALERTS_FIRST_NS (20 * 1000000LL)
+static int alerts_in_flight(proc *p, int64_t now)
+{
+    if (!p->live || !p->bars_live || now - p->first_close_mono >= ALERTS_FIRST_NS)
+        return 0;
+    kafka_producer_poll(p->live, 0); /* delivery reports */
+    return kafka_producer_outstanding(p->live) > 0;
+}
+
+static int commit_early(proc *p, int ready, int64_t now, int64_t last_commit, int64_t commit_every)
 {
     if (p->bars_live)
-        return p->nparts_pending >= p->nowned ||
-               (ready == 0 && now - p->first_close_mono >= GATHER_NS);
+        return (p->nparts_pending >= p->nowned ||
+                (ready == 0 && now - p->first_close_mono >= GATHER_NS)) &&
+               !alerts_in_flight(p, now);
     return now - last_commit >= commit_every / 4;
 }
 
 /* Queued bars are produced when OUTQ_MAX wait, or when no record is ready,
  * unless live bars are being gathered for a commit (commit_early) and more
  * partitions are still to close their windows: the commit produces them. */
-static int flush_due(const proc *p, int ready, int64_t now)
+static int flush_due(proc *p, int ready, int64_t now)
 {
     if (p->noutq == 0)
         return 0;
@@ -787,8 +801,9 @@ static int flush_due(const proc *p, int ready, int64_t now)
         return 1;
     if (ready)
         return 0;
-    return !p->bars_live || p->nparts_pending >= p->nowned ||
-           now - p->first_close_mono >= GATHER_NS;
+    return (!p->bars_live || p->nparts_pending >= p->nowned ||
+            now - p->first_close_mono >= GATHER_NS) &&
+           !alerts_in_flight(p, now);
 }
 
 /* Handles one input record. */
