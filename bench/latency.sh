@@ -11,6 +11,8 @@
 # as a read_committed consumer (exactly-once readers) and once read_uncommitted
 # (when the processor's writes reach the broker), and once from alerts.live
 # (alerts sent at once, outside the transactions: at least once).
+# WARMUP (seconds, default 5) leaves out what arrives in the first seconds of
+# the run (latency.c says why and prints how much).
 # READERS picks the readers (default "committed uncommitted live"; each is a
 # process on the same cores).
 # PROCESS_ARGS and INGEST_ARGS add options to the two commands (e.g. -X ...).
@@ -33,7 +35,7 @@ for ci in "${CIS[@]}"; do
     sleep 2
     pids=()
     for r in ${READERS:-committed uncommitted live}; do
-        build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) "$r" >"/tmp/$P.latency-$r" &
+        build/release/bench/latency "$B" "$P" 1000000000 1s $((SECS + 4)) "$r" "${WARMUP:-5}" >"/tmp/$P.latency-$r" &
         pids+=($!)
     done
     ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count $((RATE * SECS)) \
