@@ -990,7 +990,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     p->live_ms = commit_every / 1000000;
     int64_t next_commit = mono_ns() + commit_every, last_commit = mono_ns();
     int64_t next_drain_check = 0, next_idle_check = 0;
-    int64_t logged_bad = 0, now = mono_ns();
+    int64_t logged_bad = 0, now = mono_ns(), last_read = now;
     unsigned since_clock = 0;
     for (;;) {
         if (atomic_load(&ctl->stop) || p->failed)
@@ -1017,14 +1017,20 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
             advance_idle(p, now);
             next_idle_check = now + 100 * 1000000LL;
         }
-        /* A commit with no outputs since the last one would change nothing
-         * a restart uses: the offsets are those of the open windows, which
-         * move only when windows close (and bars go out), and no bar was
-         * published past the watermark it would record. It would only block
-         * this thread for a round trip or three, delaying the next window's
-         * bars and alerts. */
+        /* While records flow, a commit with no outputs since the last one
+         * would change nothing a restart uses: the offsets are those of the
+         * open windows, which move only when windows close (and bars go
+         * out), and no bar was published past the watermark it would record.
+         * It would only block this thread for a round trip or three,
+         * delaying the next window's bars and alerts. When the input goes
+         * quiet for a commit interval, what was read is committed once, so
+         * the group's committed progress is current whenever it can cost
+         * nobody anything. */
+        if (r > 0)
+            last_read = now;
         int due = now >= next_commit;
-        if ((due && (p->outputs > 0 || p->noutq > 0)) ||
+        int quiet = r == 0 && p->dirty && now - last_read >= commit_every;
+        if ((due && (p->outputs > 0 || p->noutq > 0)) || quiet ||
             (p->eos && p->nparts_pending > 0 &&
              commit_early(p, r, now, last_commit, commit_every))) {
             commit_progress(p, NULL, 0);
