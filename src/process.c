@@ -960,16 +960,18 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     kafka_opts copts = cfg->kafka;
     /* Memory: librdkafka's defaults let the consumer prefetch 64 MB and fetch
      * 50 MB at a time, more than the processor's whole state at 10,000
-     * symbols; 8 MB of queue is still 50,000+ trades. Fetches of 1 MB
-     * rather than 4 MB: catching up 1,000,000 trades at 10,000 symbols peaked
-     * at 83-85 MB instead of 93-117 MB, in about the same time
-     * (bench/memory.sh, docs/benchmarks.md). The user's -X wins. */
+     * symbols; 4 MB of queue is still 25,000+ trades. Catching up 1,000,000
+     * trades at 10,000 symbols peaked at 66-72 MB with 4 MB against 86-102 MB
+     * with 8 MB, in the same time (with the fetcher wake in kafka.c; before
+     * it, queues this small ran 1.3-3x slower), and fetches of 1 MB rather
+     * than 4 MB took 10-30 MB more off (bench/memory.sh,
+     * docs/benchmarks.md). The user's -X wins. */
     const char **cprops = calloc(cfg->kafka.nprops + 2, sizeof(*cprops));
     if (!cprops) {
         set_err(errstr, errstr_size, "out of memory");
         goto out;
     }
-    cprops[0] = "queued.max.messages.kbytes=8192";
+    cprops[0] = "queued.max.messages.kbytes=4096";
     cprops[1] = "fetch.max.bytes=1048576";
     for (size_t i = 0; i < cfg->kafka.nprops; i++)
         cprops[2 + i] = cfg->kafka.props[i];
