@@ -30,8 +30,9 @@ typedef struct out_bar {
     ind_values v;
 } out_bar;
 
-/* Closed bars wait at most this many before they are produced (about 2 MB). */
-#define OUTQ_MAX 8192
+/* Closed bars wait at most this many before they are produced: one
+ * allocation of about 1 MB, made on the first bar. */
+#define OUTQ_MAX 4096
 
 /* Open-addressing map (symbol, interval) -> series, per partition. Bounded by
  * symbols x intervals. */
@@ -76,7 +77,7 @@ typedef struct proc {
     int dirty;                /* records read since the last commit */
     int64_t outputs;          /* records produced since the last commit */
     out_bar *outq;            /* closed bars not produced yet, in order (see emit_bar) */
-    size_t noutq, capoutq;
+    size_t noutq;             /* of OUTQ_MAX */
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
@@ -251,7 +252,7 @@ static void flush_bars(proc *p)
 /* Handles a closed bar: folds it into its series' indicators, raises its
  * alerts at once (to alerts.live too), and queues the bar and its indicators,
  * which are encoded and produced later (flush_bars: before a commit, when no
- * record is waiting, or when OUTQ_MAX are queued). When a second boundary
+ * record is waiting, or when the queue is full). When a second boundary
  * closes the windows of every symbol, the partitions cross it one after
  * another; encoding and producing a partition's bars (a few us each) before
  * reading on would hold back the next partition's closing trade, and with it
@@ -261,16 +262,12 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     size_t i = 0;
     while (i < p->cfg->nintervals && p->cfg->intervals[i] != b->interval_ns)
         i++;
-    if (p->noutq == p->capoutq) {
-        size_t cap = p->capoutq ? p->capoutq * 2 : 256;
-        out_bar *q = realloc(p->outq, cap * sizeof(*q));
-        if (!q) {
-            fail(p, "%s", "out of memory");
-            return;
-        }
-        p->outq = q;
-        p->capoutq = cap;
+    if (!p->outq && !(p->outq = malloc(OUTQ_MAX * sizeof(*p->outq)))) {
+        fail(p, "%s", "out of memory");
+        return;
     }
+    if (p->noutq == OUTQ_MAX)
+        flush_bars(p); /* a burst larger than the queue goes out as it comes */
     out_bar *o = &p->outq[p->noutq++];
     o->b = *b;
     o->interval = (int)i;
