@@ -14,7 +14,7 @@ bg_start proc "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre" \
 alerts() { kcat -C -b "$BROKERS" -t "${pre}alerts" -e -q 2>/dev/null; }
 crash_seen() { alerts | grep -q '"symbol":"AAPL","kind":"price_move"'; }
 wait_for 60 crash_seen || { cat "$T/proc.err" >&2; fail "no price_move alert for the flash crash: $(alerts | head -3)"; }
-a=$(alerts | grep '"symbol":"AAPL","kind":"price_move"' | head -1)
+a=$(alerts | grep '"symbol":"AAPL","kind":"price_move"' | sed -n 1p)
 # The crash is 40 s after 2026-01-01T00:00:00Z: the triggering bar starts then.
 [[ $a == *'"bar":{"symbol":"AAPL","interval":"1s","window_start":176722564'* ]] ||
     fail "alert carries the wrong bar: $a"

@@ -40,10 +40,10 @@ has_poison() { dlq "$pre" | grep -q '"reason":"invalid JSON'; }
 wait_for 30 has_poison || fail "poison record not in dlq: $(dlq "$pre" | head -3)"
 has_late() { dlq "$pre" | grep -q '"reason":"late: event time'; }
 wait_for 30 has_late || fail "late trade not in dlq: $(dlq "$pre" | head -3)"
-dlq "$pre" | grep '"reason":"late' | head -1 | grep -q '\\"price\\":9' || fail "dlq holds the wrong late record"
+dlq "$pre" | grep '"reason":"late' | sed -n 1p | grep -q '\\"price\\":9' || fail "dlq holds the wrong late record"
 closed() { bars "$pre" | grep -q '"window_start":1767607205000000000'; }
 wait_for 30 closed || fail "windows did not close: $(bars "$pre")"
-first=$(bars "$pre" | grep '"window_start":1767607200000000000' | head -1)
+first=$(bars "$pre" | grep '"window_start":1767607200000000000' | sed -n 1p)
 [[ $first == *'"trades":1}'* && $first == *'"open":10,'* ]] || fail "the dropped trade is in the bar: $first"
 grep -q "bad record at" "$T/proc-drop.err" || fail "the poison record was not logged"
 bg_stop proc-drop TERM
@@ -54,7 +54,7 @@ setup "$pre"
 process update "$pre"
 revised() { bars "$pre" | grep '"window_start":1767607200000000000' | grep -q '"revision":1'; }
 wait_for 30 revised || fail "no revision 1 bar: $(bars "$pre")"
-rev=$(bars "$pre" | grep '"window_start":1767607200000000000' | grep '"revision":1' | head -1)
+rev=$(bars "$pre" | grep '"window_start":1767607200000000000' | grep '"revision":1' | sed -n 1p)
 [[ $rev == *'"trades":2,'* && $rev == *'"open":10,'* && $rev == *'"low":9,'* && $rev == *'"volume":150,'* ]] ||
     fail "the corrected bar is wrong: $rev"
 bg_stop proc-update TERM

@@ -90,7 +90,7 @@ expect_exit 1 "$TICKLAKE" query --lake "$lake" "SELEC 1"
 grep -q "Parser Error: syntax error" "$T/err" || fail "bad SQL: $(cat "$T/err")"
 expect_exit 1 "$TICKLAKE" query --lake "$lake" "SELECT * FROM nosuch"
 grep -q "Table with name nosuch does not exist" "$T/err" || fail "unknown table: $(cat "$T/err")"
-f=$(cd "$lake" && ls trades/date=*/*.parquet | head -1)
+f=$(cd "$lake" && ls trades/date=*/*.parquet | sed -n 1p)
 for stmt in \
     "COPY (SELECT 1) TO '$lake/$f'" \
     "COPY trades TO '$lake/trades/x.csv'" \

@@ -47,7 +47,7 @@ files_after=$(ls "$lake/trades/date=2026-03-04" | wc -l)
 [ "$files_after" -lt "$files_before" ] || fail "files: $files_before before, $files_after after"
 assert_eq "$(q "$Q")" "$expect" "after compaction"
 # Merged files keep the sink's schema (no partition column added from the path).
-merged=$(ls "$lake/trades/date=2026-03-04" | grep '^~' | head -1)
+merged=$(ls "$lake/trades/date=2026-03-04" | grep '^~' | sed -n 1p)
 schema=$("$TICKLAKE" query --lake "$lake" --format csv "SELECT string_agg(column_name || ' ' || column_type, '; ') FROM (DESCRIBE SELECT * FROM read_parquet('$lake/trades/date=2026-03-04/$merged', hive_partitioning = false))" | tail -1)
 assert_eq "$schema" "symbol VARCHAR; ts TIMESTAMP_NS; price DOUBLE; size BIGINT; id BIGINT; venue VARCHAR; source VARCHAR" "merged file schema"
 
