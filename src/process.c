@@ -649,10 +649,10 @@ static void rewind_all(proc *p)
 
 /* A large commit frees tens of MB of records (20,000 bars, their indicators
  * and changelog records at 10,000 symbols when a minute ends); glibc keeps the
- * freed pages, scattered between live state, so the next such burst stacked
- * on top of them (live peaks of 101-106 MB in 3 of 24 runs). malloc_trim
- * returns them (madvise), at most once a second: catching up commits a burst
- * every 25 ms, and trimming each one cost 2-16% more CPU. */
+ * freed pages, scattered between live state, and the next burst stacks on top
+ * of them. malloc_trim returns them (madvise): runs crossing a minute boundary
+ * peaked at 71-75 MB instead of 76-98 MB. At most once a second: catching up
+ * commits a burst every 25 ms, and trimming each one cost 2-16% more CPU. */
 static void trim_after(proc *p, int64_t carried)
 {
     if (carried < TRIM_AFTER_OUTPUTS)
