@@ -54,6 +54,11 @@ report_diff() {
         echo "$k: reference $(count $k ref.all), got $(count $k got.all)" >&2
     done
     diff "$T/ref.all" "$T/got.all" | head -10 >&2 || true
+    # The inputs too, so a failure tells a processor error from different input.
+    for p in "$ref" "$pre"; do
+        echo "$p: $(read_topic "${p}trades" | wc -l) trades ($(read_topic "${p}trades" | sort | md5sum |
+            cut -c1-12) sorted), $(read_topic "${p}dlq" | wc -l) dead letters" >&2
+    done
 }
 
 # kill -9 at random points, restarting each time.
