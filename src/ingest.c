@@ -239,22 +239,16 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     /* A paced run is a live feed: a tick waits at most 1 ms to be batched
      * (the producer's default is 5 ms, which is right for --rate max), so
      * what reacts to it downstream sees it sooner. The user's -X wins. */
-    kafka_opts po = cfg->kafka;
-    const char **props = calloc(cfg->kafka.nprops + 1, sizeof(*props));
+    static const char *const paced[] = {"linger.ms=1"};
+    kafka_opts po;
+    const char **props = kafka_opts_prepend(&cfg->kafka, paced, cfg->max_rate ? 0 : 1, &po);
     if (!props) {
         sim_free(s);
         return set_err(errstr, errstr_size, "out of memory");
     }
-    props[0] = "linger.ms=1";
-    for (size_t i = 0; i < cfg->kafka.nprops; i++)
-        props[1 + i] = cfg->kafka.props[i];
-    if (!cfg->max_rate) {
-        po.props = props;
-        po.nprops = cfg->kafka.nprops + 1;
-    }
     kafka_producer *p = kafka_producer_new(&po, "ticklake-ingest", errstr, errstr_size);
-    free(props); /* librdkafka copied the configuration */
     if (!p) {
+        free(props);
         sim_free(s);
         return -1;
     }
@@ -275,6 +269,7 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
              (long long)res->generated, (long long)res->quotes, (long long)res->delivered,
              (long long)res->failed);
     kafka_producer_free(p);
+    free(props);
     sim_free(s);
     return rc;
 }

@@ -93,6 +93,22 @@ fail:
     return NULL;
 }
 
+const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, size_t nours,
+                                kafka_opts *out)
+{
+    const char **props = calloc(nours + o->nprops + 1, sizeof(*props));
+    if (!props)
+        return NULL;
+    for (size_t i = 0; i < nours; i++)
+        props[i] = ours[i];
+    for (size_t i = 0; i < o->nprops; i++)
+        props[nours + i] = o->props[i];
+    *out = *o;
+    out->props = props;
+    out->nprops = nours + o->nprops;
+    return props;
+}
+
 static int timeout_of(const kafka_opts *o)
 {
     return o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;

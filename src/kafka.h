@@ -23,6 +23,13 @@ typedef struct kafka_opts {
     const char *group_instance_id; /* consumers: static group membership (KIP-345); NULL none */
 } kafka_opts;
 
+/* Copies o into *out with the properties ours[0..nours) ("key=value") before
+ * o's own -X, so the user's still win. Returns the new property list, which
+ * *out borrows: free it once no client made from *out is left. NULL when out
+ * of memory. */
+const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, size_t nours,
+                                kafka_opts *out);
+
 /* Checks that the cluster answers a metadata request within the connect
  * timeout; the error names the bootstrap address. */
 int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);

@@ -981,7 +981,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     if (!p->live)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = p};
-    kafka_opts copts = cfg->kafka;
+    kafka_opts copts;
     /* Memory: librdkafka's defaults let the consumer prefetch 64 MB and fetch
      * 50 MB at a time, more than the processor's whole state at 10,000
      * symbols; 4 MB of queue is still 25,000+ trades. Catching up 1,000,000
@@ -990,17 +990,13 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
      * it, queues this small ran 1.3-3x slower), and fetches of 1 MB rather
      * than 4 MB took 10-30 MB more off (bench/memory.sh,
      * docs/benchmarks.md). The user's -X wins. */
-    const char **cprops = calloc(cfg->kafka.nprops + 2, sizeof(*cprops));
+    static const char *const ours[] = {"queued.max.messages.kbytes=4096",
+                                       "fetch.max.bytes=1048576"};
+    const char **cprops = kafka_opts_prepend(&cfg->kafka, ours, 2, &copts);
     if (!cprops) {
         set_err(errstr, errstr_size, "out of memory");
         goto out;
     }
-    cprops[0] = "queued.max.messages.kbytes=4096";
-    cprops[1] = "fetch.max.bytes=1048576";
-    for (size_t i = 0; i < cfg->kafka.nprops; i++)
-        cprops[2 + i] = cfg->kafka.props[i];
-    copts.props = cprops;
-    copts.nprops = cfg->kafka.nprops + 2;
     char member[256];
     snprintf(member, sizeof(member), "%s%s-%s", prefix, group,
              cfg->instance_id ? cfg->instance_id : "0");

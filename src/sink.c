@@ -689,18 +689,14 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     so.cancel = &ctl->stop; /* a stop ends an S3 retry wait; nothing is committed then */
     if (storage_open(&s->lake, cfg->lake, &so, errstr, errstr_size) != 0)
         goto out;
-    kafka_opts ko = cfg->kafka;
+    kafka_opts ko;
     /* Ours first, so -X wins. Fetches of up to 8 MB per partition instead of
      * librdkafka's 1 MB: a topic of small records is drained about 1.6x
      * faster (bench/sink.sh; docs/benchmarks.md), and the sink buffers its
      * rows anyway. */
-    s->props = calloc(cfg->kafka.nprops + 3, sizeof(*s->props));
-    if (!s->props) {
-        set_err(errstr, errstr_size, "out of memory");
-        goto out;
-    }
+    const char *ours[3];
     size_t np = 0;
-    s->props[np++] = "max.partition.fetch.bytes=8388608";
+    ours[np++] = "max.partition.fetch.bytes=8388608";
     /* librdkafka 2.0.2 stops fetching while the consumer queue is over its
      * thresholds (one fetch of 4 partitions fills it) and resumes at a pace
      * set by fetch.wait.max.ms (debug=fetch: the queue ran empty before the
@@ -708,19 +704,20 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
      * with ticklake's 50 ms and 4.1-4.6 s with 10 ms. The cost: an idle
      * sink's empty fetches come back 5x as often (the broker's CPU for 24 idle
      * partitions went from 3.3% to 6% of a core). */
-    s->props[np++] = "fetch.wait.max.ms=10";
+    ours[np++] = "fetch.wait.max.ms=10";
     if (storage_kind(s->lake) == STORAGE_S3) {
         /* Keep the partitions while a put waits out an S3 outage: the poll
          * interval outlasts the write retry budget. */
         int64_t budget = so.s3_write_retry_ns > 0 ? so.s3_write_retry_ns : 300 * NS_PER_SEC;
         snprintf(s->poll_prop, sizeof(s->poll_prop), "max.poll.interval.ms=%lld",
                  (long long)(budget / 1000000 + 60000));
-        s->props[np++] = s->poll_prop;
+        ours[np++] = s->poll_prop;
     }
-    for (size_t i = 0; i < cfg->kafka.nprops; i++)
-        s->props[np++] = cfg->kafka.props[i];
-    ko.props = s->props;
-    ko.nprops = np;
+    s->props = kafka_opts_prepend(&cfg->kafka, ours, np, &ko);
+    if (!s->props) {
+        set_err(errstr, errstr_size, "out of memory");
+        goto out;
+    }
     /* librdkafka allocates every fetched record on its broker thread and we
      * free it on this one, hundreds of MB a second: glibc trimmed that
      * arena's heap and the kernel zeroed the pages again on the next fetch
