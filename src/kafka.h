@@ -122,6 +122,11 @@ int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t
 int64_t kafka_producer_delivered(const kafka_producer *p);
 int64_t kafka_producer_failed(const kafka_producer *p);
 int64_t kafka_producer_outstanding(const kafka_producer *p);
+/* Records the cluster acknowledged without an offset: librdkafka inferred
+ * them from a later batch after a retried one, and the broker may not have
+ * them (kafka.c, dr_msg_cb). Neither delivered nor failed; flush fails on
+ * them. */
+int64_t kafka_producer_unconfirmed(const kafka_producer *p);
 
 /* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);

@@ -30,6 +30,8 @@
 #   bg_stop NAME [SIG]  send SIG (default TERM) to NAME, wait up to BG_STOP_TIMEOUT (10) seconds, then
 #                       KILL; sets BG_STATUS to its exit status (128+N when killed by signal N)
 #   bg_alive NAME       true while NAME runs
+#   bg_wait NAME SECS   wait up to SECS for NAME to exit by itself (fail if it does not); sets
+#                       BG_STATUS to its exit status
 #   s3_start            start versitygw for this script (skips without it); sets S3, endpoint, bucket
 
 # shellcheck disable=SC2034 # variables set here (BG_STATUS, ...) are read by the test scripts
@@ -150,6 +152,17 @@ bg_stop() {
         echo "bg_stop: '$name' (pid $pid) did not exit on SIG$sig in ${BG_STOP_TIMEOUT}s; killing it" >&2
         kill -KILL "$pid" 2>/dev/null || true
     fi
+    BG_STATUS=0
+    wait "$pid" 2>/dev/null || BG_STATUS=$?
+    unset "TL_BG_PIDS[$name]"
+}
+
+tl_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+bg_wait() {
+    local name=$1 secs=$2 pid
+    pid=$(bg_pid "$name")
+    wait_for "$secs" tl_gone "$pid" || fail "bg_wait: '$name' still runs after ${secs}s"
     BG_STATUS=0
     wait "$pid" 2>/dev/null || BG_STATUS=$?
     unset "TL_BG_PIDS[$name]"

@@ -38,4 +38,17 @@ kcat -C -b "$BROKERS" -t "$ref.trades" -e -q -f '%k %p\n' | sort -u >"$T/refpart
 awk '{print $1, $2}' "$T/a" | sort -u >"$T/ourparts"
 missing=$(comm -23 "$T/ourparts" "$T/refparts" | wc -l)
 assert_eq "$missing" 0 "keys placed on other partitions than kcat's murmur2"
+# Fresh topics, written the moment they exist: every trade is there. A broker
+# names a new partition's leader before it leads it; librdkafka 2.0's
+# idempotent producer then lost a first batch that failed while reporting it
+# delivered ("implicitly acked"; 1 in 4 paced runs of t0050 lost 1-2 trades).
+# ingest now waits for every partition to answer, and a record acknowledged
+# without an offset fails it. The race is by chance here; test_kafka.c
+# reproduces the loss on the embedded broker every time.
+for i in 1 2 3 4 5 6; do
+    p=$(unique_name fresh).
+    "$TICKLAKE" ingest --brokers "$BROKERS" --rate 2500 --speed 4 --count 3000 --symbols 40 \
+        --seed "$i" --start 2026-01-02 --topic-prefix "$p" -q
+    assert_eq "$(dump "$p" | wc -l)" 3000 "trades on a fresh topic, run $i"
+done
 echo "ok: ingest"
