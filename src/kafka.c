@@ -196,8 +196,8 @@ static int topic_partitions(const struct rd_kafka_metadata *md, const char *topi
     return 0;
 }
 
-/* Waits until every partition of a topic just created answers a ListOffsets
- * request from its leader. CreateTopics returns once the controller has
+/* Waits until every partition of a topic answers a ListOffsets request from
+ * its leader. CreateTopics returns once the controller has
  * committed the topic, but a broker publishes the new leader in its metadata
  * before its replica manager leads the partition, and a produce in between
  * fails with NOT_LEADER_OR_FOLLOWER. librdkafka 2.0's idempotent producer
@@ -239,9 +239,8 @@ static int wait_partitions_ready(rd_kafka_t *rk, const kafka_opts *o, const char
         }
         if (mono_ns() > until)
             return set_err(errstr, errstr_size,
-                           "topic '%s' was created but partition %d has no ready leader after %d "
-                           "ms: %s",
-                           topic, (int)next, timeout_of(o), rd_kafka_err2str(err));
+                           "partition %d of topic '%s' has no ready leader after %d ms: %s",
+                           (int)next, topic, timeout_of(o), rd_kafka_err2str(err));
         tries++;
         sleep_ns(50 * 1000000LL);
     }
@@ -277,6 +276,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
      * first used, with the broker's default partitions. */
     int have_controller = has_controller(rk, md);
     rd_kafka_metadata_destroy(md);
+    size_t nall = ntopics;
     ntopics = nmissing;
     if (rc == 0 && nmissing > 0 && !have_controller) {
         LOG_DEBUG("kafka: '%s' has no controller; topics are created on first use", o->brokers);
@@ -307,14 +307,10 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
             const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
             for (size_t i = 0; i < n; i++) {
                 rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[i]);
-                if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+                if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
                     LOG_INFO("created topic '%s' (%d partitions, replication %d)",
                              rd_kafka_topic_result_name(tr[i]), partitions, replication);
-                    rc = wait_partitions_ready(rk, o, rd_kafka_topic_result_name(tr[i]), errstr,
-                                               errstr_size);
-                    if (rc != 0)
-                        break;
-                } else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                     rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s",
                                  rd_kafka_topic_result_name(tr[i]),
                                  rd_kafka_topic_result_error_string(tr[i]));
@@ -325,6 +321,10 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         if (ev)
             rd_kafka_event_destroy(ev);
     }
+    /* Every topic, not only those created here: another client (a stage of
+     * the same `run`) may have created one a moment ago. */
+    for (size_t i = 0; rc == 0 && have_controller && i < nall; i++)
+        rc = wait_partitions_ready(rk, o, topics[i], errstr, errstr_size);
     for (size_t i = 0; i < ntopics; i++)
         if (nt[i])
             rd_kafka_NewTopic_destroy(nt[i]);
@@ -373,10 +373,9 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
             const rd_kafka_topic_result_t **tr =
                 rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
             rd_kafka_resp_err_t err2 = n ? rd_kafka_topic_result_error(tr[0]) : 0;
-            if (err2 == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (err2 == RD_KAFKA_RESP_ERR_NO_ERROR)
                 LOG_INFO("created compacted topic '%s' (%d partitions)", topic, partitions);
-                rc = wait_partitions_ready(rk, o, topic, errstr, errstr_size);
-            } else if (err2 != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+            else if (err2 != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
                 rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s", topic,
                              rd_kafka_topic_result_error_string(tr[0]));
         }
@@ -397,6 +396,8 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
         md = NULL;
         if (have > 0) {
             *partitions_out = have;
+            if (have_controller)
+                rc = wait_partitions_ready(rk, o, topic, errstr, errstr_size);
             break;
         }
         if (mono_ns() > until)
