@@ -12,6 +12,10 @@
 #
 #   bench/memory.sh BROKERS [SYMBOLS] [COUNT] [RATE|backlog]  (default 10000 1000000 50000)
 #   TICKLAKE_BIN=path  the binary whose processor is measured (default ./ticklake)
+#   START=ns           event time of the first trade (default now). The worst moment is a
+#                      5-minute boundary, where every symbol closes a window of each interval at
+#                      once: START=$(( ($(date +%s) / 300 * 300 + 290) * 1000000000 )) crosses
+#                      one 10 s into the run, whatever the clock says.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$1
@@ -37,7 +41,7 @@ fi
 pid=$!
 sleep 2
 ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate "$RATE" --count "$COUNT" --symbols "$SYMS" \
-    --seed 7 -q 2>/dev/null
+    --seed 7 ${START:+--start "$START"} -q 2>/dev/null
 sleep 3
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$pid/status)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)

@@ -8,6 +8,8 @@
 #
 # start leaves in DIR: server.properties, log4j.properties, kafka.log (the broker's output), pid and
 # bootstrap (`127.0.0.1:PORT`). Needs java (17+), mvn (for fetch), kcat (readiness probe), python3.
+# KAFKA_JVM_OPTS adds options to the broker's JVM (benchmarks try other collectors with it, e.g.
+# "-XX:+UseZGC"); the tests leave it empty.
 set -euo pipefail
 
 KAFKA_VERSION=3.9.1
@@ -132,7 +134,8 @@ EOF
 
     # The broker outlives this script: its output goes to kafka.log (never to our stdout, which callers
     # read with $(...)), and stdin is closed. A plain command (not a function) so that $! is java's pid.
-    "${JAVA[@]}" kafka.Kafka "$DIR/server.properties" </dev/null >"$DIR/kafka.log" 2>&1 &
+    # shellcheck disable=SC2086 # KAFKA_JVM_OPTS is a list of options
+    "${JAVA[@]}" ${KAFKA_JVM_OPTS:-} kafka.Kafka "$DIR/server.properties" </dev/null >"$DIR/kafka.log" 2>&1 &
     pid=$!
     echo "$pid" >"$DIR/pid"
 
