@@ -217,6 +217,43 @@ int main(int argc, char **argv)
                h ? "alert produced -> arrived" : "closing trade produced -> alert produced",
                split[h][n[1] / 2], split[h][n[1] * 99 / 100]);
     }
+    /* The p99 is often one window end's burst of alerts: the three window
+     * ends with the slowest alert, and how many alerts each had. */
+    int64_t worst_end[3] = {0, 0, 0};
+    double worst_ms[3] = {0, 0, 0};
+    for (size_t i = 0; i < nseen; i++) {
+        part *p = &parts[sn[i].p];
+        int64_t k = (sn[i].end - p->first_end) / iv;
+        if (!sn[i].alert || k < 0 || k >= MAXW || !p->close_ms[k])
+            continue;
+        double l = sn[i].at - (double)p->close_ms[k];
+        int j = 0;
+        while (j < 3 && worst_end[j] != sn[i].end)
+            j++;
+        if (j < 3) { /* already listed: keep its worst */
+            if (l > worst_ms[j])
+                worst_ms[j] = l;
+        } else {
+            j = 2;
+            if (l <= worst_ms[j])
+                continue;
+            worst_ms[j] = l, worst_end[j] = sn[i].end;
+        }
+        for (; j > 0 && worst_ms[j] > worst_ms[j - 1]; j--) {
+            double tl = worst_ms[j];
+            int64_t te = worst_end[j];
+            worst_ms[j] = worst_ms[j - 1], worst_end[j] = worst_end[j - 1];
+            worst_ms[j - 1] = tl, worst_end[j - 1] = te;
+        }
+    }
+    for (int j = 0; j < 3 && worst_end[j]; j++) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < nseen; i++)
+            cnt += sn[i].alert && sn[i].end == worst_end[j];
+        int64_t sod = (worst_end[j] / NS_PER_SEC) % 86400;
+        printf("  slowest window end %02d:%02d:%02d UTC: %zu alerts, the slowest %.1f ms\n",
+               (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), cnt, worst_ms[j]);
+    }
     printf("left out (closed by idle timeout or before the run): %zu", skipped);
     if (warmup_ms > 0)
         printf("; in the %.0f s warm-up: %zu", warmup_ms / 1000, warm_left);

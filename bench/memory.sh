@@ -36,7 +36,7 @@ if [ "$RATE" = backlog ]; then
     rm -f "/tmp/$P.time"
     exit 0
 fi
-"$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --idle-timeout 2s -q \
+"$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --idle-timeout 2s -q ${PROCESS_ARGS:-} \
     >/dev/null 2>"/tmp/$P.err" &
 pid=$!
 sleep 2
