@@ -152,9 +152,13 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     if (storage_temp_path(c->lake, key.data, &tmp, c->errstr, c->errstr_size) != 0)
         goto out;
     buf_reset(&sql);
-    buf_printf(
-        &sql, "COPY (SELECT * FROM read_parquet([%s], hive_partitioning = false) ORDER BY ALL) TO ",
-        list.data);
+    /* union_by_name: files written before and after a change of columns (the
+     * sink's indicator periods) merge by column name, with nulls where a file
+     * had no such column. */
+    buf_printf(&sql,
+               "COPY (SELECT * FROM read_parquet([%s], hive_partitioning = false, union_by_name = "
+               "true) ORDER BY ALL) TO ",
+               list.data);
     engine_quote_literal(&sql, tmp.data);
     buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
     if (engine_exec(c->eng, sql.data, c->errstr, c->errstr_size) != 0)

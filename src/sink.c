@@ -65,6 +65,7 @@ typedef struct sink {
     const char **props; /* the kafka properties: ours first, then the user's */
     char poll_prop[64];
     const lake_table *kinds[SINK_MAX_TOPICS];
+    lake_indicators ind;                    /* the indicators table for cfg's periods */
     lake_row row;                           /* the record being decoded */
     char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
     const char *topics[SINK_MAX_TOPICS];
@@ -612,7 +613,7 @@ static void add_record(sink *s, const kafka_msg *m)
         return;
     char err[256];
     lake_row *row = &s->row;
-    int rc = s->kinds[t]->decode(m->value, m->value_len, row, err, sizeof(err));
+    int rc = s->kinds[t]->decode(s->kinds[t], m->value, m->value_len, row, err, sizeof(err));
     int64_t ts = row->time_ns;
     b->next_offset = m->offset + 1;
     b->dirty = 1;
@@ -669,12 +670,20 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     int rc = -1;
+    if (cfg->nsma + cfg->nema > 0 &&
+        lake_indicators_table(&s->ind, cfg->sma, cfg->nsma, cfg->ema, cfg->nema) != 0) {
+        set_err(errstr, errstr_size, "sink: indicator periods repeat or are too many");
+        goto out;
+    }
     for (size_t i = 0; i < cfg->ntopics; i++) {
         const char *t = cfg->topics[i];
         snprintf(s->topic_names[i], sizeof(s->topic_names[i]), "%s%s",
                  cfg->topic_prefix ? cfg->topic_prefix : "", t);
         s->topics[i] = s->topic_names[i];
         s->kinds[i] = lake_table_for(t);
+        if (s->kinds[i] && cfg->nsma + cfg->nema > 0 &&
+            strcmp(s->kinds[i]->topic, TOPIC_INDICATORS_PREFIX) == 0)
+            s->kinds[i] = &s->ind.table;
         if (!s->kinds[i]) {
             set_err(errstr, errstr_size, "sink: no lake table for topic '%s'", t);
             goto out;

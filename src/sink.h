@@ -100,6 +100,10 @@ typedef struct sink_config {
     int64_t roll_interval_ns; /* 0: 60 s */
     int partitions;           /* for input topics that must be created */
     int replication;
+    /* The SMA and EMA periods whose columns the indicators tables get (the
+     * processor's --sma and --ema); nsma = nema = 0: the defaults, 20,50 and
+     * 12,26. */
+    int sma[4], nsma, ema[4], nema;
 } sink_config;
 
 /* Runs until ctl->stop, or ctl->drain and every input is read to its end;

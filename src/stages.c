@@ -219,33 +219,20 @@ int stage_ind_config(const stage_opts *o, ind_config *out, char *errstr, size_t 
     return ind_config_check(out, errstr, errstr_size);
 }
 
-/* The lake's indicators tables have fixed columns (tables.c: sma_20, sma_50,
- * ema_12, ema_26); a configured period without its column is published on
- * indicators.<interval> but not landed. Say so rather than let the sink drop
- * it silently. */
-static void warn_unlanded_periods(const ind_config *c)
+/* The sink lands the periods it is given (sink --sma/--ema; `run` gives it
+ * the processor's). A standalone processor with other periods than the
+ * defaults says so, since a sink run apart needs the same options. */
+static void note_sink_periods(const cli_command *cmd, const stage_opts *o)
 {
-    const lake_table *t = lake_table_for(TOPIC_INDICATORS_PREFIX);
-    char missing[160] = "";
-    size_t len = 0;
-    for (int k = 0; k < c->nsma + c->nema; k++) {
-        char name[32];
-        if (k < c->nsma)
-            snprintf(name, sizeof(name), "sma_%d", c->sma[k]);
-        else
-            snprintf(name, sizeof(name), "ema_%d", c->ema[k - c->nsma]);
-        size_t i = 0;
-        while (t && i < t->schema->ncolumns && strcmp(t->schema->columns[i].name, name) != 0)
-            i++;
-        if ((!t || i == t->schema->ncolumns) && len < sizeof(missing))
-            len += (size_t)snprintf(missing + len, sizeof(missing) - len, "%s%s", len ? ", " : "",
-                                    name);
-    }
-    if (len)
-        LOG_WARN(
-            "indicator fields %s are published on %s<interval> but have no column in the lake's "
-            "indicators tables (sma_20, sma_50, ema_12, ema_26): the sink does not land them",
-            missing, TOPIC_INDICATORS_PREFIX);
+    if (strcmp(cmd->name, "process") != 0)
+        return;
+    stage_opts d;
+    stage_opts_init(&d);
+    if (strcmp(o->sma, d.sma) != 0 || strcmp(o->ema, d.ema) != 0)
+        LOG_INFO("process: SMA periods %s, EMA periods %s: give `ticklake sink` the same --sma "
+                 "and --ema (or one [process sink] section of a config file) for these columns "
+                 "in the lake",
+                 o->sma, o->ema);
 }
 
 /* stage_process_config; with_ind 0 leaves out (and does not check) the
@@ -302,7 +289,7 @@ static int process_settings(const cli_command *cmd, const stage_opts *o, process
     if (stage_ind_config(o, &out->ind, err, sizeof(err)) != 0)
         return cli_usage_error(cmd, "%s", err);
     out->has_ind = 1;
-    warn_unlanded_periods(&out->ind);
+    note_sink_periods(cmd, o);
     return 0;
 }
 
@@ -354,6 +341,10 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     }
     out->topics[out->ntopics++] = TOPIC_ALERTS;
     out->topics[out->ntopics++] = TOPIC_INDEX_DAILY;
+    char err[256];
+    if (parse_periods("--sma", o->sma, out->sma, &out->nsma, err, sizeof(err)) != 0 ||
+        parse_periods("--ema", o->ema, out->ema, &out->nema, err, sizeof(err)) != 0)
+        return cli_usage_error(cmd, "%s", err);
     return 0;
 }
 

@@ -39,8 +39,8 @@ static void put_str(lake_row *row, size_t i, const char *s, int nullable)
     row->values[i].s = row->strings[i];
 }
 
-static int decode_trade(const void *value, size_t len, lake_row *row, char *errstr,
-                        size_t errstr_size)
+static int decode_trade(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                        char *errstr, size_t errstr_size)
 {
     trade t;
     if (trade_decode(value, len, &t, errstr, errstr_size) != 0)
@@ -63,8 +63,8 @@ static const engine_column quote_columns[] = {
 static const engine_table quote_schema = {
     "quotes", quote_columns, sizeof(quote_columns) / sizeof(quote_columns[0]), "symbol, ts, id"};
 
-static int decode_quote(const void *value, size_t len, lake_row *row, char *errstr,
-                        size_t errstr_size)
+static int decode_quote(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                        char *errstr, size_t errstr_size)
 {
     quote q;
     if (quote_decode(value, len, &q, errstr, errstr_size) != 0)
@@ -82,8 +82,8 @@ static int decode_quote(const void *value, size_t len, lake_row *row, char *errs
     return 0;
 }
 
-static int decode_bar(const void *value, size_t len, lake_row *row, char *errstr,
-                      size_t errstr_size)
+static int decode_bar(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                      char *errstr, size_t errstr_size)
 {
     bar b;
     if (bar_decode_json(value, len, &b, errstr, errstr_size) != 0)
@@ -130,8 +130,8 @@ static double num_or_nan(const json_value *o, const char *key)
     return json_get_num(o, key, &v) == 0 ? v : NAN;
 }
 
-static int decode_indicators(const void *value, size_t len, lake_row *row, char *errstr,
-                             size_t errstr_size)
+static int decode_indicators(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                             char *errstr, size_t errstr_size)
 {
     json_doc *d = json_parse(value, len, errstr, errstr_size);
     if (!d)
@@ -146,10 +146,10 @@ static int decode_indicators(const void *value, size_t len, lake_row *row, char 
     }
     put_str(row, 0, sym, 0);
     row->values[1].i = ws;
-    static const char *const names[] = {"close", "sma_20",     "sma_50", "ema_12",   "ema_26",
-                                        "rsi",   "volatility", "bb_mid", "bb_upper", "bb_lower"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        row->values[2 + i].d = num_or_nan(o, names[i]);
+    /* Every other column is the record's member of the same name: close,
+     * sma_<p> and ema_<p> of the table's periods, rsi, volatility, bb_*. */
+    for (size_t i = 2; i < tab->schema->ncolumns; i++)
+        row->values[i].d = num_or_nan(o, tab->schema->columns[i].name);
     row->time_ns = ws;
     rc = 0;
 out:
@@ -157,8 +157,8 @@ out:
     return rc;
 }
 
-static int decode_alert(const void *value, size_t len, lake_row *row, char *errstr,
-                        size_t errstr_size)
+static int decode_alert(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                        char *errstr, size_t errstr_size)
 {
     json_doc *d = json_parse(value, len, errstr, errstr_size);
     if (!d)
@@ -204,8 +204,8 @@ static const engine_table index_daily_schema = {
     "index_daily", index_daily_columns,
     sizeof(index_daily_columns) / sizeof(index_daily_columns[0]), "\"index\", date"};
 
-static int decode_index_daily(const void *value, size_t len, lake_row *row, char *errstr,
-                              size_t errstr_size)
+static int decode_index_daily(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                              char *errstr, size_t errstr_size)
 {
     index_daily d;
     if (index_daily_decode_json(value, len, &d, errstr, errstr_size) != 0)
@@ -223,6 +223,35 @@ static int decode_index_daily(const void *value, size_t len, lake_row *row, char
     put_str(row, 10, d.exchange, 1);
     put_str(row, 11, d.currency, 1);
     row->time_ns = d.date_ns;
+    return 0;
+}
+
+int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const int *ema, int nema)
+{
+    if (nsma < 0 || nema < 0 || nsma > LAKE_IND_MAX_PERIODS || nema > LAKE_IND_MAX_PERIODS)
+        return -1;
+    memset(out, 0, sizeof(*out));
+    size_t n = 0;
+    out->columns[n++] = (engine_column){"symbol", ENGINE_VARCHAR};
+    out->columns[n++] = (engine_column){"window_start", ENGINE_TIMESTAMP_NS};
+    out->columns[n++] = (engine_column){"close", ENGINE_DOUBLE};
+    for (int k = 0; k < nsma + nema; k++) {
+        char *name = out->names[k];
+        if (k < nsma)
+            snprintf(name, sizeof(out->names[k]), "sma_%d", sma[k]);
+        else
+            snprintf(name, sizeof(out->names[k]), "ema_%d", ema[k - nsma]);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(out->columns[i].name, name) == 0)
+                return -1; /* a period given twice */
+        out->columns[n++] = (engine_column){name, ENGINE_DOUBLE};
+    }
+    static const char *const rest[] = {"rsi", "volatility", "bb_mid", "bb_upper", "bb_lower"};
+    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
+        out->columns[n++] = (engine_column){rest[i], ENGINE_DOUBLE};
+    out->schema = (engine_table){"indicators", out->columns, n, "symbol, window_start"};
+    out->table = (lake_table){"indicators.", 1, &out->schema, "window_start", decode_indicators,
+                              LAKE_PART_DATE};
     return 0;
 }
 

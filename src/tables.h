@@ -29,17 +29,36 @@ typedef enum {
     LAKE_PART_YEAR  /* year=YYYY: daily data, so a partition is not one tiny file a day */
 } lake_partitioning;
 
-typedef struct lake_table {
+typedef struct lake_table lake_table;
+struct lake_table {
     const char *topic;          /* logical topic ("trades"), or a prefix ("bars.") */
     int topic_is_prefix;        /* 1: every topic starting with topic */
     const engine_table *schema; /* columns and sort order */
     const char *time_column;    /* the column whose UTC date or year is the partition */
-    /* Decodes one record; 0, or -1 with errstr. */
-    int (*decode)(const void *value, size_t len, lake_row *row, char *errstr, size_t errstr_size);
+    /* Decodes one record of table t into row; 0, or -1 with errstr. */
+    int (*decode)(const lake_table *t, const void *value, size_t len, lake_row *row, char *errstr,
+                  size_t errstr_size);
     lake_partitioning partitioning;
-} lake_table;
+};
 
-/* The table for a logical topic name (without any --topic-prefix), or NULL. */
+/* The table for a logical topic name (without any --topic-prefix), or NULL.
+ * Its indicators tables have the default periods' columns (sma_20, sma_50,
+ * ema_12, ema_26). */
 const lake_table *lake_table_for(const char *topic);
+
+/* The indicators table for other SMA and EMA periods: columns symbol,
+ * window_start, close, sma_<p>... and ema_<p>... in the order given, rsi,
+ * volatility, bb_mid, bb_upper, bb_lower; each filled from the record's
+ * member of the same name. *out holds the table and its schema, which point
+ * into it: it must stay where it is while the table is used. -1 when a
+ * period is given twice or there are too many. */
+#define LAKE_IND_MAX_PERIODS 4
+typedef struct lake_indicators {
+    lake_table table;
+    engine_table schema;
+    engine_column columns[3 + 2 * LAKE_IND_MAX_PERIODS + 5];
+    char names[2 * LAKE_IND_MAX_PERIODS][16];
+} lake_indicators;
+int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const int *ema, int nema);
 
 #endif

@@ -5,7 +5,8 @@
 # crossed; the command line wins over the file; a typo in the file, or a
 # threshold the processor refuses, fails with FILE:LINE and status 2. Then the processor restarts with other EMA periods:
 # the state it restores was made with the old ones, so each series starts
-# afresh (logged) and the new periods are published.
+# afresh (logged) and the new periods are published; a sink given them lands
+# them as columns of their own.
 . "$(dirname "$0")/lib.sh"
 
 # The same 60 s of event time (30,000 trades, 5 symbols) under two prefixes.
@@ -86,7 +87,20 @@ grep -q "typo.conf:3: 'alert-zz'" "$T/typo2.err" || fail "TICKLAKE_CONFIG: $(hea
     { cat "$T/restart.err" >&2; fail "process restarted with --ema 5,9"; }
 grep -q "written with other RSI or EMA periods.*the series starts afresh" "$T/restart.err" ||
     fail "the restart did not report state of other periods: $(grep -m2 changelog "$T/restart.err")"
-grep -q "ema_5, ema_9 are published" "$T/restart.err" || fail "no warning about unlanded ema_5, ema_9"
+grep -q "give \`ticklake sink\` the same --sma and --ema" "$T/restart.err" ||
+    fail "no note that the sink needs the same periods"
 last=$(kcat -C -b "$BROKERS" -t "${low}indicators.1s" -e -q | tail -1)
 [[ $last == *'"ema_5":'*'"ema_9":'* && $last != *ema_12* ]] || fail "indicators after the restart: $last"
+# The sink given the same periods lands them: columns ema_5 and ema_9 (null in
+# the records from before the restart), no ema_12.
+"$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$low" --intervals 1s --ema 5,9 --drain \
+    --lake "$T/lake" -q
+"$TICKLAKE" crawl --lake "$T/lake" -q >/dev/null
+got=$("$TICKLAKE" query --lake "$T/lake" --format csv \
+    "SELECT count(*) > count(ema_5), count(ema_5) > 0, count(ema_9) > 0 FROM indicators_1s" |
+    tail -1)
+assert_eq "$got" "true,true,true" "ema_5 and ema_9 in the lake (nulls before the restart, values after)"
+cols=$("$TICKLAKE" query --lake "$T/lake" --format csv "SELECT * FROM indicators_1s LIMIT 0" | head -1)
+assert_eq "$cols" "symbol,window_start,close,sma_20,sma_50,ema_5,ema_9,rsi,volatility,bb_mid,bb_upper,bb_lower,date" \
+    "indicators_1s columns"
 echo "ok: config"

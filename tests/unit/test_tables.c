@@ -50,7 +50,7 @@ static void test_indicator_nulls_reach_the_lake(void)
     const char *rec = "{\"symbol\":\"X\",\"interval\":\"1s\",\"window_start\":5,\"close\":1.5,"
                       "\"sma_20\":null,\"ema_12\":1.25,\"rsi\":null}";
     lake_row row;
-    CHECK(t->decode(rec, strlen(rec), &row, err, sizeof(err)) == 0);
+    CHECK(t->decode(t, rec, strlen(rec), &row, err, sizeof(err)) == 0);
     CHECK(isnan(row.values[3].d)); /* sma_20 */
     CHECK_EQ_INT(row.time_ns, 5);
     CHECK(rowbuf_append(b, row.values, 0, err, sizeof(err)) == 0);
@@ -77,13 +77,14 @@ static void test_bad_records(void)
     char err[256];
     lake_row row;
     const lake_table *a = lake_table_for("alerts");
-    CHECK(a->decode("{}", 2, &row, err, sizeof(err)) == -1);
+    CHECK(a->decode(a, "{}", 2, &row, err, sizeof(err)) == -1);
     CHECK(strstr(err, "alert") != NULL);
-    CHECK(lake_table_for("indicators.1s")->decode("[", 1, &row, err, sizeof(err)) == -1);
+    CHECK(lake_table_for("indicators.1s")
+              ->decode(lake_table_for("indicators.1s"), "[", 1, &row, err, sizeof(err)) == -1);
     const char *ok = "{\"symbol\":\"X\",\"kind\":\"gap\",\"ts\":9,\"value\":2.5,\"threshold\":2,"
                      "\"bar\":{\"symbol\":\"X\",\"interval\":\"1s\",\"window_start\":8,\"open\":1,"
                      "\"close\":2,\"volume\":3}}";
-    CHECK(a->decode(ok, strlen(ok), &row, err, sizeof(err)) == 0);
+    CHECK(a->decode(a, ok, strlen(ok), &row, err, sizeof(err)) == 0);
     CHECK_EQ_STR(row.values[2].s, "gap");
     CHECK_EQ_INT(row.values[9].i, 3);
 }
@@ -111,7 +112,7 @@ static void test_ticks_in_both_encodings(void)
         buf b = {0};
         lake_row row;
         trade_encode(&t, (tick_encoding)enc, &b);
-        CHECK(tt->decode(b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK(tt->decode(tt, b.data, b.len, &row, err, sizeof(err)) == 0);
         CHECK_EQ_STR(row.values[0].s, "AAPL");
         CHECK_EQ_INT(row.values[1].i, t.ts);
         CHECK(row.values[2].d == 189.5);
@@ -119,20 +120,64 @@ static void test_ticks_in_both_encodings(void)
         CHECK(row.values[6].s == NULL); /* no source: NULL */
         CHECK_EQ_INT(row.time_ns, t.ts);
         /* A trade on the quotes topic is a bad record, and the other way round. */
-        CHECK(qt->decode(b.data, b.len, &row, err, sizeof(err)) == -1);
+        CHECK(qt->decode(qt, b.data, b.len, &row, err, sizeof(err)) == -1);
         buf_reset(&b);
         quote_encode(&q, (tick_encoding)enc, &b);
-        CHECK(qt->decode(b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK(qt->decode(qt, b.data, b.len, &row, err, sizeof(err)) == 0);
         CHECK(row.values[2].d == 189.49 && row.values[4].d == 189.51);
         CHECK_EQ_INT(row.values[3].i, 300);
         CHECK_EQ_INT(row.values[5].i, 100);
         CHECK_EQ_INT(row.values[6].i, 10);
         CHECK(row.values[7].s == NULL);
         CHECK_EQ_STR(row.values[8].s, "sim");
-        CHECK(tt->decode(b.data, b.len, &row, err, sizeof(err)) == -1);
+        CHECK(tt->decode(tt, b.data, b.len, &row, err, sizeof(err)) == -1);
         buf_release(&b);
     }
 }
 
+static void test_indicators_of_other_periods(void)
+{
+    lake_indicators li;
+    const int sma[] = {10, 30, 64}, ema[] = {9};
+    CHECK_EQ_INT(lake_indicators_table(&li, sma, 3, ema, 1), 0);
+    const lake_table *t = &li.table;
+    static const char *const want[] = {"symbol",     "window_start", "close",    "sma_10",
+                                       "sma_30",     "sma_64",       "ema_9",    "rsi",
+                                       "volatility", "bb_mid",       "bb_upper", "bb_lower"};
+    CHECK_EQ_INT(t->schema->ncolumns, sizeof(want) / sizeof(want[0]));
+    for (size_t i = 0; i < t->schema->ncolumns && i < sizeof(want) / sizeof(want[0]); i++)
+        CHECK_EQ_STR(t->schema->columns[i].name, want[i]);
+    CHECK_EQ_STR(t->topic, "indicators.");
+    /* Each column takes the record's member of its name; members of other
+     * periods (sma_20) are not columns; a missing one is null (NaN). */
+    const char *rec = "{\"symbol\":\"X\",\"interval\":\"1s\",\"window_start\":7,\"close\":2.5,"
+                      "\"sma_10\":2.25,\"sma_20\":9,\"sma_30\":null,\"ema_9\":2.4,\"rsi\":55,"
+                      "\"bb_mid\":2.3}";
+    lake_row row;
+    char err[256];
+    CHECK(t->decode(t, rec, strlen(rec), &row, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(row.values[0].s, "X");
+    CHECK_EQ_INT(row.values[1].i, 7);
+    CHECK(row.values[2].d == 2.5);
+    CHECK(row.values[3].d == 2.25);
+    CHECK(isnan(row.values[4].d)); /* sma_30: null */
+    CHECK(isnan(row.values[5].d)); /* sma_64: absent */
+    CHECK(row.values[6].d == 2.4);
+    CHECK(row.values[7].d == 55);
+    CHECK(isnan(row.values[8].d));
+    CHECK(row.values[9].d == 2.3);
+    /* The defaults give the columns of lake_table_for's table. */
+    const int dsma[] = {20, 50}, dema[] = {12, 26};
+    CHECK_EQ_INT(lake_indicators_table(&li, dsma, 2, dema, 2), 0);
+    const lake_table *d = lake_table_for("indicators.1m");
+    CHECK_EQ_INT(li.schema.ncolumns, d->schema->ncolumns);
+    for (size_t i = 0; i < d->schema->ncolumns && i < li.schema.ncolumns; i++)
+        CHECK_EQ_STR(li.schema.columns[i].name, d->schema->columns[i].name);
+    /* A period twice, or too many, is refused. */
+    const int twice[] = {10, 10};
+    CHECK_EQ_INT(lake_indicators_table(&li, twice, 2, ema, 1), -1);
+    CHECK_EQ_INT(lake_indicators_table(&li, sma, 5, ema, 1), -1);
+}
+
 TEST_MAIN(TEST(test_lookup), TEST(test_indicator_nulls_reach_the_lake), TEST(test_bad_records),
-          TEST(test_ticks_in_both_encodings))
+          TEST(test_ticks_in_both_encodings), TEST(test_indicators_of_other_periods))
