@@ -196,52 +196,57 @@ static int topic_partitions(const struct rd_kafka_metadata *md, const char *topi
     return 0;
 }
 
-/* Waits until every partition of a topic answers a ListOffsets request from
- * its leader. CreateTopics returns once the controller has
- * committed the topic, but a broker publishes the new leader in its metadata
- * before its replica manager leads the partition, and a produce in between
- * fails with NOT_LEADER_OR_FOLLOWER. librdkafka 2.0's idempotent producer
- * loses records then: the failed first batch is "implicitly acknowledged"
- * when the next batch succeeds, because a broker without state for the
- * producer id accepts any first sequence (seen in t0050: 1 in 4 paced ingest
- * runs on a fresh topic lost its first 1-2 records while reporting them
- * delivered). ListOffsets takes the same leader check as Produce. */
-static int wait_partitions_ready(rd_kafka_t *rk, const kafka_opts *o, const char *topic,
-                                 char *errstr, size_t errstr_size)
+/* Waits until every partition of the topics answers a ListOffsets request
+ * from its leader. CreateTopics returns once the controller has committed a
+ * topic, but a broker publishes the new leader in its metadata before its
+ * replica manager leads the partition, and a produce in between fails with
+ * NOT_LEADER_OR_FOLLOWER. librdkafka 2.0's idempotent producer loses records
+ * then: the failed first batch is "implicitly acknowledged" when the next
+ * batch succeeds, because a broker without state for the producer id accepts
+ * any first sequence (seen in t0050: 1 in 4 paced ingest runs on a fresh
+ * topic lost its first 1-2 records while reporting them delivered).
+ * ListOffsets takes the same leader check as Produce. Each try is one
+ * metadata request and one ListOffsets per leader, for all the partitions. */
+static int wait_partitions_ready(rd_kafka_t *rk, const kafka_opts *o, const char *const *topics,
+                                 size_t ntopics, char *errstr, size_t errstr_size)
 {
     int64_t until = mono_ns() + (int64_t)timeout_of(o) * 1000000;
-    int nparts = 0;
-    int32_t next = 0; /* partitions below next are ready */
-    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
-    int tries = 0;
-    for (;;) {
-        if (nparts == 0) {
-            const struct rd_kafka_metadata *md = NULL;
-            rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-            err = rd_kafka_metadata(rk, 0, rkt, &md, 2000);
-            rd_kafka_topic_destroy(rkt);
-            if (!err)
-                nparts = topic_partitions(md, topic);
-            if (md)
-                rd_kafka_metadata_destroy(md);
+    char why[320];
+    for (int tries = 0;; tries++) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, NULL, &md, 2000);
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(64);
+        snprintf(why, sizeof(why), "metadata: %s", rd_kafka_err2str(err));
+        for (size_t i = 0; !err && i < ntopics; i++) {
+            int n = topic_partitions(md, topics[i]);
+            if (n == 0) {
+                snprintf(why, sizeof(why), "topic '%s' has no partitions", topics[i]);
+                err = RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+            }
+            for (int32_t k = 0; k < n; k++)
+                rd_kafka_topic_partition_list_add(l, topics[i], k)->offset = RD_KAFKA_OFFSET_END;
         }
-        while (nparts > 0 && next < nparts) {
-            int64_t lo, hi;
-            err = rd_kafka_query_watermark_offsets(rk, topic, next, &lo, &hi, 2000);
-            if (err)
-                break;
-            next++;
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (!err) {
+            err = rd_kafka_offsets_for_times(rk, l, 2000);
+            snprintf(why, sizeof(why), "%s", rd_kafka_err2str(err));
         }
-        if (nparts > 0 && next == nparts) {
+        for (int i = 0; !err && i < l->cnt; i++)
+            if (l->elems[i].err) {
+                err = l->elems[i].err;
+                snprintf(why, sizeof(why), "partition %d of topic '%s': %s",
+                         (int)l->elems[i].partition, l->elems[i].topic, rd_kafka_err2str(err));
+            }
+        rd_kafka_topic_partition_list_destroy(l);
+        if (!err) {
             if (tries > 0)
-                LOG_DEBUG("kafka: '%s' ready after %d retries", topic, tries);
+                LOG_DEBUG("kafka: %zu topics ready after %d retries", ntopics, tries);
             return 0;
         }
         if (mono_ns() > until)
-            return set_err(errstr, errstr_size,
-                           "partition %d of topic '%s' has no ready leader after %d ms: %s",
-                           (int)next, topic, timeout_of(o), rd_kafka_err2str(err));
-        tries++;
+            return set_err(errstr, errstr_size, "no ready leader after %d ms: %s", timeout_of(o),
+                           why);
         sleep_ns(50 * 1000000LL);
     }
 }
@@ -323,8 +328,8 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
     }
     /* Every topic, not only those created here: another client (a stage of
      * the same `run`) may have created one a moment ago. */
-    for (size_t i = 0; rc == 0 && have_controller && i < nall; i++)
-        rc = wait_partitions_ready(rk, o, topics[i], errstr, errstr_size);
+    if (rc == 0 && have_controller)
+        rc = wait_partitions_ready(rk, o, topics, nall, errstr, errstr_size);
     for (size_t i = 0; i < ntopics; i++)
         if (nt[i])
             rd_kafka_NewTopic_destroy(nt[i]);
@@ -397,7 +402,7 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
         if (have > 0) {
             *partitions_out = have;
             if (have_controller)
-                rc = wait_partitions_ready(rk, o, topic, errstr, errstr_size);
+                rc = wait_partitions_ready(rk, o, &topic, 1, errstr, errstr_size);
             break;
         }
         if (mono_ns() > until)
