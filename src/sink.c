@@ -670,10 +670,13 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     int rc = -1;
-    if (cfg->nsma + cfg->nema > 0 &&
-        lake_indicators_table(&s->ind, cfg->sma, cfg->nsma, cfg->ema, cfg->nema) != 0) {
-        set_err(errstr, errstr_size, "sink: indicator periods repeat or are too many");
-        goto out;
+    const lake_table *ind_default = lake_table_for(TOPIC_INDICATORS_PREFIX), *ind = ind_default;
+    if (cfg->nsma + cfg->nema > 0) {
+        if (lake_indicators_table(&s->ind, cfg->sma, cfg->nsma, cfg->ema, cfg->nema) != 0) {
+            set_err(errstr, errstr_size, "sink: indicator periods repeat or are too many");
+            goto out;
+        }
+        ind = &s->ind.table;
     }
     for (size_t i = 0; i < cfg->ntopics; i++) {
         const char *t = cfg->topics[i];
@@ -681,9 +684,8 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
                  cfg->topic_prefix ? cfg->topic_prefix : "", t);
         s->topics[i] = s->topic_names[i];
         s->kinds[i] = lake_table_for(t);
-        if (s->kinds[i] && cfg->nsma + cfg->nema > 0 &&
-            strcmp(s->kinds[i]->topic, TOPIC_INDICATORS_PREFIX) == 0)
-            s->kinds[i] = &s->ind.table;
+        if (s->kinds[i] == ind_default)
+            s->kinds[i] = ind;
         if (!s->kinds[i]) {
             set_err(errstr, errstr_size, "sink: no lake table for topic '%s'", t);
             goto out;

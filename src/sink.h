@@ -74,6 +74,7 @@
 
 #include <stdint.h>
 
+#include "indicators.h"
 #include "kafka.h"
 #include "pipeline.h"
 #include "storage.h"
@@ -103,7 +104,7 @@ typedef struct sink_config {
     /* The SMA and EMA periods whose columns the indicators tables get (the
      * processor's --sma and --ema); nsma = nema = 0: the defaults, 20,50 and
      * 12,26. */
-    int sma[4], nsma, ema[4], nema;
+    int sma[IND_MAX_PERIODS], nsma, ema[IND_MAX_PERIODS], nema;
 } sink_config;
 
 /* Runs until ctl->stop, or ctl->drain and every input is read to its end;

@@ -6,6 +6,7 @@
 
 #include "bar.h"
 #include "json.h"
+#include "pipeline.h"
 #include "replay.h"
 #include "tick.h"
 #include "util.h"
@@ -226,15 +227,19 @@ static int decode_index_daily(const lake_table *tab, const void *value, size_t l
     return 0;
 }
 
+/* The default table's columns before and after its periods' (sma_20 ...
+ * ema_26): symbol, window_start, close | rsi ... bb_lower. */
+enum { IND_LEADING = 3, IND_TRAILING = 5 };
+
 int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const int *ema, int nema)
 {
-    if (nsma < 0 || nema < 0 || nsma > LAKE_IND_MAX_PERIODS || nema > LAKE_IND_MAX_PERIODS)
+    if (nsma < 0 || nema < 0 || nsma > IND_MAX_PERIODS || nema > IND_MAX_PERIODS)
         return -1;
     memset(out, 0, sizeof(*out));
+    const size_t ndefault = sizeof(indicator_columns) / sizeof(indicator_columns[0]);
     size_t n = 0;
-    out->columns[n++] = (engine_column){"symbol", ENGINE_VARCHAR};
-    out->columns[n++] = (engine_column){"window_start", ENGINE_TIMESTAMP_NS};
-    out->columns[n++] = (engine_column){"close", ENGINE_DOUBLE};
+    for (; n < IND_LEADING; n++)
+        out->columns[n] = indicator_columns[n];
     for (int k = 0; k < nsma + nema; k++) {
         char *name = out->names[k];
         if (k < nsma)
@@ -246,12 +251,13 @@ int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const 
                 return -1; /* a period given twice */
         out->columns[n++] = (engine_column){name, ENGINE_DOUBLE};
     }
-    static const char *const rest[] = {"rsi", "volatility", "bb_mid", "bb_upper", "bb_lower"};
-    for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
-        out->columns[n++] = (engine_column){rest[i], ENGINE_DOUBLE};
-    out->schema = (engine_table){"indicators", out->columns, n, "symbol, window_start"};
-    out->table = (lake_table){"indicators.", 1, &out->schema, "window_start", decode_indicators,
-                              LAKE_PART_DATE};
+    for (size_t i = ndefault - IND_TRAILING; i < ndefault; i++)
+        out->columns[n++] = indicator_columns[i];
+    out->schema = indicator_schema;
+    out->schema.columns = out->columns;
+    out->schema.ncolumns = n;
+    out->table = *lake_table_for(TOPIC_INDICATORS_PREFIX);
+    out->table.schema = &out->schema;
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "indicators.h"
 
 #define LAKE_ROW_MAX_COLUMNS 32
 
@@ -52,12 +53,11 @@ const lake_table *lake_table_for(const char *topic);
  * member of the same name. *out holds the table and its schema, which point
  * into it: it must stay where it is while the table is used. -1 when a
  * period is given twice or there are too many. */
-#define LAKE_IND_MAX_PERIODS 4
 typedef struct lake_indicators {
     lake_table table;
     engine_table schema;
-    engine_column columns[3 + 2 * LAKE_IND_MAX_PERIODS + 5];
-    char names[2 * LAKE_IND_MAX_PERIODS][16];
+    engine_column columns[3 + 2 * IND_MAX_PERIODS + 5];
+    char names[2 * IND_MAX_PERIODS][16];
 } lake_indicators;
 int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const int *ema, int nema);
 
