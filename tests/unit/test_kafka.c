@@ -25,6 +25,7 @@ enum { PRODUCE_API = 0 }; /* Kafka's ApiKey of Produce */
 typedef struct mock {
     rd_kafka_t *rk;
     rd_kafka_mock_cluster_t *mc;
+    kafka_producer *p; /* the producer under test, freed by mock_stop */
 } mock;
 
 static int mock_start(mock *m, const char *topic)
@@ -43,6 +44,7 @@ static int mock_start(mock *m, const char *topic)
 
 static void mock_stop(mock *m)
 {
+    kafka_producer_free(m->p);
     if (m->mc)
         rd_kafka_mock_cluster_destroy(m->mc);
     if (m->rk)
@@ -79,19 +81,33 @@ static void produce_n(kafka_producer *p, const char *topic, int n)
     }
 }
 
+/* A mock cluster with topic "t" and a producer on it with props (a
+ * transactional one when txn_id is set); NULL, reported and cleaned up, if
+ * either cannot be made. */
+static kafka_producer *mock_producer(mock *m, const char *const *props, size_t nprops,
+                                     const char *txn_id)
+{
+    CHECK_EQ_INT(mock_start(m, "t"), 0);
+    kafka_opts o = {
+        .brokers = rd_kafka_mock_cluster_bootstraps(m->mc), .props = props, .nprops = nprops};
+    char err[512] = "";
+    m->p = txn_id ? kafka_txn_producer_new(&o, "test", txn_id, err, sizeof(err))
+                  : kafka_producer_new(&o, "test", err, sizeof(err));
+    CHECK(m->p != NULL);
+    if (!m->p) {
+        fprintf(stderr, "  %s\n", err);
+        mock_stop(m);
+    }
+    return m->p;
+}
+
 static void test_implicitly_acked_records_are_not_delivered(void)
 {
     mock m = {0};
-    CHECK_EQ_INT(mock_start(&m, "t"), 0);
-    kafka_opts o = {
-        .brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = one_per_batch, .nprops = 2};
-    char err[512] = "";
-    kafka_producer *p = kafka_producer_new(&o, "test", err, sizeof(err));
-    CHECK(p != NULL);
-    if (!p) {
-        mock_stop(&m);
+    kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
+    if (!p)
         return;
-    }
+    char err[512] = "";
     /* The first produce request fails as from a leader that is not ready. */
     rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1,
                                       RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
@@ -104,69 +120,49 @@ static void test_implicitly_acked_records_are_not_delivered(void)
     CHECK(kafka_producer_unconfirmed(p) >= 1);
     CHECK_EQ_INT(kafka_producer_failed(p), 0);
     CHECK_EQ_INT(kafka_producer_outstanding(p), 0);
-    kafka_producer_free(p);
     mock_stop(&m);
 }
 
 static void test_clean_delivery_has_nothing_unconfirmed(void)
 {
     mock m = {0};
-    CHECK_EQ_INT(mock_start(&m, "t"), 0);
-    kafka_opts o = {
-        .brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = one_per_batch, .nprops = 2};
-    char err[512] = "";
-    kafka_producer *p = kafka_producer_new(&o, "test", err, sizeof(err));
-    CHECK(p != NULL);
-    if (!p) {
-        mock_stop(&m);
+    kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
+    if (!p)
         return;
-    }
+    char err[512] = "";
     produce_n(p, "t", 10);
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
     CHECK_EQ_INT(kafka_producer_delivered(p), 10);
     CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
-    kafka_producer_free(p);
     mock_stop(&m);
 }
 
 static void test_acks_0_has_no_offsets_and_nothing_unconfirmed(void)
 {
-    mock m = {0};
-    CHECK_EQ_INT(mock_start(&m, "t"), 0);
     static const char *const props[] = {"linger.ms=0", "enable.idempotence=false", "acks=0"};
-    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = props, .nprops = 3};
-    char err[512] = "";
-    kafka_producer *p = kafka_producer_new(&o, "test", err, sizeof(err));
-    CHECK(p != NULL);
-    if (!p) {
-        mock_stop(&m);
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 3, NULL);
+    if (!p)
         return;
-    }
+    char err[512] = "";
     produce_n(p, "t", 5);
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
     CHECK_EQ_INT(kafka_producer_delivered(p), 5);
     CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
-    kafka_producer_free(p);
     mock_stop(&m);
 }
 
 static void test_transaction_with_an_implicit_ack_is_not_committed(void)
 {
-    mock m = {0};
-    CHECK_EQ_INT(mock_start(&m, "t"), 0);
     /* The commit waits for the records of the failed transaction until
      * their timeout, the transaction's: 10 s by default. */
     static const char *const props[] = {"linger.ms=0", "batch.num.messages=1",
                                         "transaction.timeout.ms=1000"};
-    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = props, .nprops = 3};
-    char err[512] = "";
-    kafka_producer *p = kafka_txn_producer_new(&o, "test", "test-txn", err, sizeof(err));
-    CHECK(p != NULL);
-    if (!p) {
-        fprintf(stderr, "  %s\n", err);
-        mock_stop(&m);
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 3, "test-txn");
+    if (!p)
         return;
-    }
+    char err[512] = "";
     /* The first transaction writes the partition's first records, and one
      * batch fails as from a leader that is not ready: abort, not commit. */
     CHECK_EQ_INT(kafka_txn_begin(p, err, sizeof(err)), KAFKA_TXN_OK);
@@ -181,7 +177,6 @@ static void test_transaction_with_an_implicit_ack_is_not_committed(void)
     CHECK_EQ_INT(kafka_txn_begin(p, err, sizeof(err)), KAFKA_TXN_OK);
     produce_n(p, "t", 3);
     CHECK_EQ_INT(kafka_txn_commit(p, err, sizeof(err)), KAFKA_TXN_OK);
-    kafka_producer_free(p);
     mock_stop(&m);
 }
 
