@@ -143,29 +143,33 @@ bg_stop() {
     [ -n "${TL_BG_PIDS[$name]:-}" ] || fail "bg_stop: no background process named $name"
     pid=${TL_BG_PIDS[$name]}
     kill -s "$sig" "$pid" 2>/dev/null || true
-    # bash reaps its finished children as it goes, so kill -0 fails as soon as the process is gone.
-    while kill -0 "$pid" 2>/dev/null && [ "$waited" -lt $((BG_STOP_TIMEOUT * 10)) ]; do
+    # Polled every 0.1 s (wait_for's 0.2 s would add up over a test's many stops).
+    while ! tl_gone "$pid" && [ "$waited" -lt $((BG_STOP_TIMEOUT * 10)) ]; do
         sleep 0.1
         waited=$((waited + 1))
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if ! tl_gone "$pid"; then
         echo "bg_stop: '$name' (pid $pid) did not exit on SIG$sig in ${BG_STOP_TIMEOUT}s; killing it" >&2
         kill -KILL "$pid" 2>/dev/null || true
     fi
-    BG_STATUS=0
-    wait "$pid" 2>/dev/null || BG_STATUS=$?
-    unset "TL_BG_PIDS[$name]"
+    tl_reap "$name"
 }
 
+# bash reaps its finished children as it goes, so kill -0 fails as soon as the process is gone.
 tl_gone() { ! kill -0 "$1" 2>/dev/null; }
 
 bg_wait() {
-    local name=$1 secs=$2 pid
-    pid=$(bg_pid "$name")
-    wait_for "$secs" tl_gone "$pid" || fail "bg_wait: '$name' still runs after ${secs}s"
+    local pid
+    pid=$(bg_pid "$1")
+    wait_for "$2" tl_gone "$pid" || fail "bg_wait: '$1' still runs after ${2}s"
+    tl_reap "$1"
+}
+
+# tl_reap NAME: NAME has exited; BG_STATUS is its exit status, and it is forgotten.
+tl_reap() {
     BG_STATUS=0
-    wait "$pid" 2>/dev/null || BG_STATUS=$?
-    unset "TL_BG_PIDS[$name]"
+    wait "${TL_BG_PIDS[$1]}" 2>/dev/null || BG_STATUS=$?
+    unset "TL_BG_PIDS[$1]"
 }
 
 # At exit: kill what is still running in the background, then remove $T (or say where it was kept).
