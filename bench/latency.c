@@ -64,6 +64,16 @@ static int cmp_d(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+typedef struct slow {
+    double ms;   /* an alert's latency */
+    int64_t end; /* its window end */
+} slow;
+
+static int cmp_slow(const void *a, const void *b) /* slowest first */
+{
+    return -cmp_d(&((const slow *)a)->ms, &((const slow *)b)->ms);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6 || argc > 8) {
@@ -219,41 +229,32 @@ int main(int argc, char **argv)
     }
     /* The p99 is often one window end's burst of alerts: the three window
      * ends with the slowest alert, and how many alerts each had. */
-    int64_t worst_end[3] = {0, 0, 0};
-    double worst_ms[3] = {0, 0, 0};
+    slow *sl = malloc(n[1] * sizeof(*sl) + sizeof(*sl));
+    size_t nsl = 0;
     for (size_t i = 0; i < nseen; i++) {
         part *p = &parts[sn[i].p];
         int64_t k = (sn[i].end - p->first_end) / iv;
-        if (!sn[i].alert || k < 0 || k >= MAXW || !p->close_ms[k])
+        if (sn[i].alert && k >= 0 && k < MAXW && p->close_ms[k])
+            sl[nsl++] = (slow){sn[i].at - (double)p->close_ms[k], sn[i].end};
+    }
+    qsort(sl, nsl, sizeof(*sl), cmp_slow);
+    int64_t shown[3];
+    int nshown = 0;
+    for (size_t i = 0; i < nsl && nshown < 3; i++) {
+        int dup = 0;
+        for (int j = 0; j < nshown; j++)
+            dup |= shown[j] == sl[i].end;
+        if (dup)
             continue;
-        double l = sn[i].at - (double)p->close_ms[k];
-        int j = 0;
-        while (j < 3 && worst_end[j] != sn[i].end)
-            j++;
-        if (j < 3) { /* already listed: keep its worst */
-            if (l > worst_ms[j])
-                worst_ms[j] = l;
-        } else {
-            j = 2;
-            if (l <= worst_ms[j])
-                continue;
-            worst_ms[j] = l, worst_end[j] = sn[i].end;
-        }
-        for (; j > 0 && worst_ms[j] > worst_ms[j - 1]; j--) {
-            double tl = worst_ms[j];
-            int64_t te = worst_end[j];
-            worst_ms[j] = worst_ms[j - 1], worst_end[j] = worst_end[j - 1];
-            worst_ms[j - 1] = tl, worst_end[j - 1] = te;
-        }
-    }
-    for (int j = 0; j < 3 && worst_end[j]; j++) {
+        shown[nshown++] = sl[i].end;
         size_t cnt = 0;
-        for (size_t i = 0; i < nseen; i++)
-            cnt += sn[i].alert && sn[i].end == worst_end[j];
-        int64_t sod = (worst_end[j] / NS_PER_SEC) % 86400;
+        for (size_t j = 0; j < nsl; j++)
+            cnt += sl[j].end == sl[i].end;
+        int64_t sod = (sl[i].end / NS_PER_SEC) % 86400;
         printf("  slowest window end %02d:%02d:%02d UTC: %zu alerts, the slowest %.1f ms\n",
-               (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), cnt, worst_ms[j]);
+               (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), cnt, sl[i].ms);
     }
+    free(sl);
     printf("left out (closed by idle timeout or before the run): %zu", skipped);
     if (warmup_ms > 0)
         printf("; in the %.0f s warm-up: %zu", warmup_ms / 1000, warm_left);
