@@ -8,7 +8,7 @@ DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 PKGS     := rdkafka libcurl libcrypto
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
-override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' $(shell pkg-config --cflags $(PKGS))
+override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
 BUILD    ?= build/release

@@ -1,29 +1,211 @@
-/* cmd_broker.c - `ticklake broker`: an embedded Kafka-protocol broker. */
+/* cmd_broker.c - `ticklake broker`: a local Kafka for the pipeline, either the
+ * embedded one (librdkafka's mock cluster, memory only) or, with --kafka, a
+ * durable single-node Apache Kafka (kafka_server.h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "kafka.h"
+#include "kafka_server.h"
 #include "log.h"
 #include "pipeline.h"
+#include "stages.h"
 #include "util.h"
+
+#define KAFKA_READY_TIMEOUT_NS (120 * NS_PER_SEC)
+/* The default processor group's indicator state: compacted on a real Kafka. */
+#define CHANGELOG_TOPIC GROUP_PROCESS "-changelog"
+
+/* 1 when something accepts TCP connections on 127.0.0.1:port (before that,
+ * a Kafka client would only log refused connections). */
+static int port_open(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return 0;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int ok = connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+    close(fd);
+    return ok;
+}
+
+/* The topics of the pipeline with these intervals (those `run` creates), into
+ * names[0..*n) (each up to 256 bytes). */
+static int pipeline_topics(const cli_command *cmd, const char *intervals, const char *prefix,
+                           char (*names)[256], size_t max, size_t *n)
+{
+    stage_opts o;
+    stage_opts_init(&o);
+    if (intervals)
+        o.intervals = intervals;
+    o.quiet = 1;
+    sink_config sc;
+    char topic_names[SINK_TOPIC_NAMES][64];
+    int rc = stage_sink_config(cmd, &o, &sc, topic_names);
+    if (rc)
+        return rc;
+    *n = 0;
+    for (size_t i = 0; i < sc.ntopics && *n < max; i++)
+        snprintf(names[(*n)++], 256, "%s%s", prefix, sc.topics[i]);
+    static const char *const more[] = {TOPIC_ALERTS_LIVE, TOPIC_DLQ, CHANGELOG_TOPIC};
+    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && *n < max; i++)
+        snprintf(names[(*n)++], 256, "%s%s", prefix, more[i]);
+    return 0;
+}
+
+static int serve_embedded(int nbrokers, int partitions, char (*topics)[256], size_t ntopics,
+                          stage_control *ctl)
+{
+    char err[512];
+    kafka_mock *m = kafka_mock_new(nbrokers, err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "ticklake broker: %s\n", err);
+        return 1;
+    }
+    for (size_t i = 0; i < ntopics; i++) {
+        if (kafka_mock_create_topic(m, topics[i], partitions, err, sizeof(err)) != 0) {
+            fprintf(stderr, "ticklake broker: %s\n", err);
+            kafka_mock_free(m);
+            return 1;
+        }
+    }
+    printf("%s\n", kafka_mock_bootstraps(m));
+    fflush(stdout);
+    LOG_INFO("broker: embedded broker serving on %s (memory only: about 5 MiB per partition); "
+             "Ctrl-C to stop",
+             kafka_mock_bootstraps(m));
+    while (!atomic_load(&ctl->stop))
+        sleep_ns(100 * 1000000LL);
+    LOG_INFO("broker: stopping");
+    kafka_mock_free(m);
+    return 0;
+}
+
+static int serve_kafka(const kafka_server_config *kc, char (*topics)[256], size_t ntopics,
+                       stage_control *ctl)
+{
+    char err[1024], addr[64];
+    kafka_server srv;
+    if (kafka_server_start(kc, &srv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "ticklake broker: %s\n", err);
+        return 1;
+    }
+    snprintf(addr, sizeof(addr), "127.0.0.1:%d", kc->port);
+    LOG_INFO("broker: starting Apache Kafka (pid %d) with its data in '%s'; log '%s'", (int)srv.pid,
+             kc->data_dir, srv.log_path);
+    kafka_opts ko = {.brokers = addr, .connect_timeout_ms = 2000};
+    int64_t deadline = mono_ns() + KAFKA_READY_TIMEOUT_NS;
+    int ready = 0;
+    while (!ready && !atomic_load(&ctl->stop)) {
+        if (!kafka_server_alive(&srv)) {
+            char tail[1024];
+            kafka_server_log_tail(&srv, tail, sizeof(tail));
+            fprintf(stderr, "ticklake broker: Kafka exited during start-up (log '%s'): %s\n",
+                    srv.log_path, tail);
+            return 1;
+        }
+        if (mono_ns() > deadline) {
+            fprintf(stderr, "ticklake broker: Kafka did not answer on %s within %d s (log '%s')\n",
+                    addr, (int)(KAFKA_READY_TIMEOUT_NS / NS_PER_SEC), srv.log_path);
+            kafka_server_stop(&srv, 15000);
+            return 1;
+        }
+        /* Metadata answers before the controller takes topics: ask for both. */
+        const char *probe[] = {topics[0]};
+        ready = port_open(kc->port) && kafka_check(&ko, err, sizeof(err)) == 0 &&
+                kafka_ensure_topics(&ko, probe, 1, kc->partitions, 1, err, sizeof(err)) == 0;
+        if (!ready)
+            sleep_ns(500 * 1000000LL);
+    }
+    int rc = 0;
+    if (ready) {
+        const char **list = calloc(ntopics, sizeof(*list));
+        size_t nlist = 0;
+        const char *changelog = NULL;
+        for (size_t i = 0; list && i < ntopics; i++) {
+            size_t len = strlen(topics[i]);
+            if (len >= strlen(CHANGELOG_TOPIC) &&
+                strcmp(topics[i] + len - strlen(CHANGELOG_TOPIC), CHANGELOG_TOPIC) == 0)
+                changelog = topics[i];
+            else
+                list[nlist++] = topics[i];
+        }
+        int have = 0;
+        if (!list ||
+            kafka_ensure_topics(&ko, list, nlist, kc->partitions, 1, err, sizeof(err)) != 0 ||
+            (changelog && kafka_ensure_compacted_topic(&ko, changelog, kc->partitions, 1, &have,
+                                                       err, sizeof(err)) != 0)) {
+            fprintf(stderr, "ticklake broker: %s\n", list ? err : "out of memory");
+            rc = 1;
+        }
+        free(list);
+    }
+    if (ready && rc == 0) {
+        printf("%s\n", addr);
+        fflush(stdout);
+        LOG_INFO("broker: Apache Kafka serving on %s, data kept in '%s'; Ctrl-C to stop", addr,
+                 kc->data_dir);
+        while (!atomic_load(&ctl->stop) && kafka_server_alive(&srv))
+            sleep_ns(100 * 1000000LL);
+        if (!atomic_load(&ctl->stop)) {
+            char tail[1024];
+            kafka_server_log_tail(&srv, tail, sizeof(tail));
+            fprintf(stderr, "ticklake broker: Kafka exited (log '%s'): %s\n", srv.log_path, tail);
+            rc = 1;
+        }
+    }
+    LOG_INFO("broker: stopping Kafka");
+    kafka_server_stop(&srv, 30000);
+    return rc;
+}
 
 int cmd_broker(int argc, char **argv)
 {
-    int64_t nbrokers = 1, partitions = 4;
-    int verbose = 0, quiet = 0;
-    const cli_option options[] = {{0, "brokers-count", CLI_INT, &nbrokers, "N",
-                                   "number of brokers in the cluster (default 1)"},
-                                  {0, "partitions", CLI_INT, &partitions, "N",
-                                   "partitions of the standard topics it creates (default 4)"},
-                                  CLI_LOG_OPTIONS(&verbose, &quiet),
-                                  CLI_OPT_END};
+    int64_t nbrokers = 1, partitions = 4, port = 9092, cport = 0;
+    int verbose = 0, quiet = 0, durable = 0;
+    const char *intervals = NULL, *prefix = "", *data_dir = NULL, *libs = NULL, *heap = NULL;
+    const cli_option options[] = {
+        {0, "partitions", CLI_INT, &partitions, "N",
+         "partitions of every topic of the pipeline it creates (default 4)"},
+        {0, "intervals", CLI_STRING, &intervals, "LIST",
+         "bar intervals whose topics it creates (default 1s,1m,5m, as process)"},
+        {0, "topic-prefix", CLI_STRING, &prefix, "P", "prefix of every topic name (default none)"},
+        {0, "brokers-count", CLI_INT, &nbrokers, "N",
+         "embedded: number of brokers in the cluster (default 1)"},
+        {0, "kafka", CLI_FLAG, &durable, NULL,
+         "run a durable single-node Apache Kafka (needs Java 17+ and its jars) instead"},
+        {0, "data-dir", CLI_STRING, &data_dir, "DIR",
+         "--kafka: where it keeps its data (default ~/.local/share/ticklake/kafka)"},
+        {0, "port", CLI_INT, &port, "N", "--kafka: client port on 127.0.0.1 (default 9092)"},
+        {0, "controller-port", CLI_INT, &cport, "N",
+         "--kafka: controller port on 127.0.0.1 (default: --port + 1)"},
+        {0, "kafka-libs", CLI_STRING, &libs, "DIR",
+         "--kafka: Kafka's jars (default $TICKLAKE_KAFKA_LIBS or the build's .cache)"},
+        {0, "heap", CLI_STRING, &heap, "SIZE", "--kafka: the JVM's heap, e.g. 512m (default 1g)"},
+        CLI_LOG_OPTIONS(&verbose, &quiet),
+        CLI_OPT_END};
     const cli_command cmd = {
         "broker", "ticklake broker [options]",
-        "Starts librdkafka's mock cluster on loopback, creates the standard topics,\n"
-        "prints the bootstrap address on stdout and serves until interrupted. Memory only:\n"
-        "for local use and tests, not for durability.",
+        "Starts a local Kafka, creates the pipeline's topics, prints the bootstrap\n"
+        "address on stdout and serves until interrupted.\n"
+        "\n"
+        "By default it is the embedded broker (librdkafka's mock cluster): no set-up,\n"
+        "memory only, and each partition keeps only about 5 MiB or 100,000 message\n"
+        "sets, dropping the oldest. A consumer that falls further behind (or starts\n"
+        "after that much was produced) fails and names the offsets lost; nothing is\n"
+        "skipped silently. Topics it creates on first use get 4 partitions, so a\n"
+        "stage's --partitions other than 4 is refused there: give it here instead.\n"
+        "\n"
+        "--kafka runs a real single-node Apache Kafka (KRaft) from the jars the tests\n"
+        "use, keeping records, offsets and transactions in --data-dir across\n"
+        "restarts: use it for replays of large files and anything worth keeping.",
         options};
     const char *pos[1];
     size_t npos;
@@ -33,29 +215,37 @@ int cmd_broker(int argc, char **argv)
         return cli_usage_error(&cmd, "--brokers-count must be between 1 and 16");
     if (partitions < 1 || partitions > 1024)
         return cli_usage_error(&cmd, "--partitions must be between 1 and 1024");
+    if (port < 1 || port > 65535 || cport < 0 || cport > 65535 || (!cport && port == 65535))
+        return cli_usage_error(&cmd, "--port and --controller-port must be between 1 and 65535");
+    if (!durable && (data_dir || libs || heap || cport))
+        return cli_usage_error(&cmd, "--data-dir, --kafka-libs, --heap and --controller-port "
+                                     "need --kafka");
+    if (durable && nbrokers != 1)
+        return cli_usage_error(&cmd, "--brokers-count is for the embedded broker; --kafka runs "
+                                     "one node");
+
+    char topics[64][256];
+    size_t ntopics = 0;
+    int rc = pipeline_topics(&cmd, intervals, prefix, topics, 64, &ntopics);
+    if (rc)
+        return rc;
 
     stage_control ctl = {0};
     cli_handle_signals(&ctl);
-    char err[512];
-    kafka_mock *m = kafka_mock_new((int)nbrokers, err, sizeof(err));
-    if (!m) {
-        fprintf(stderr, "ticklake broker: %s\n", err);
-        return 1;
+    if (!durable)
+        return serve_embedded((int)nbrokers, (int)partitions, topics, ntopics, &ctl);
+
+    char dflt[4096];
+    if (!data_dir) {
+        const char *home = getenv("HOME");
+        snprintf(dflt, sizeof(dflt), "%s/.local/share/ticklake/kafka", home && *home ? home : ".");
+        data_dir = dflt;
     }
-    static const char *const standard[] = {TOPIC_TRADES, "bars.1s", "bars.1m", "bars.5m"};
-    for (size_t i = 0; i < sizeof(standard) / sizeof(standard[0]); i++) {
-        if (kafka_mock_create_topic(m, standard[i], (int)partitions, err, sizeof(err)) != 0) {
-            fprintf(stderr, "ticklake broker: %s\n", err);
-            kafka_mock_free(m);
-            return 1;
-        }
-    }
-    printf("%s\n", kafka_mock_bootstraps(m));
-    fflush(stdout);
-    LOG_INFO("broker: serving on %s; Ctrl-C to stop", kafka_mock_bootstraps(m));
-    while (!atomic_load(&ctl.stop))
-        sleep_ns(100 * 1000000LL);
-    LOG_INFO("broker: stopping");
-    kafka_mock_free(m);
-    return 0;
+    kafka_server_config kc = {.data_dir = data_dir,
+                              .libs = libs ? libs : kafka_server_default_libs(),
+                              .port = (int)port,
+                              .controller_port = cport ? (int)cport : (int)port + 1,
+                              .partitions = (int)partitions,
+                              .heap = heap};
+    return serve_kafka(&kc, topics, ntopics, &ctl);
 }

@@ -262,6 +262,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
     int rc = 0;
     rd_kafka_NewTopic_t **nt = calloc(ntopics, sizeof(*nt));
     size_t nmissing = 0;
+    const char *first_missing = NULL;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     for (size_t i = 0; rc == 0 && i < ntopics; i++) {
         int exists = 0;
@@ -271,6 +272,8 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         if (exists)
             continue;
         char err[256];
+        if (!first_missing)
+            first_missing = topics[i];
         nt[nmissing] = rd_kafka_NewTopic_new(topics[i], partitions, replication, err, sizeof(err));
         if (!nt[nmissing])
             rc = set_err(errstr, errstr_size, "topic '%s': %s", topics[i], err);
@@ -284,7 +287,18 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
     size_t nall = ntopics;
     ntopics = nmissing;
     if (rc == 0 && nmissing > 0 && !have_controller) {
-        LOG_DEBUG("kafka: '%s' has no controller; topics are created on first use", o->brokers);
+        /* It gives every topic it creates on first use its default
+         * partition count, whatever was asked. */
+        if (partitions != KAFKA_EMBEDDED_PARTITIONS)
+            rc = set_err(errstr, errstr_size,
+                         "the embedded broker at '%s' has no topic '%s' and creates topics with %d "
+                         "partitions on first use, not the %d asked for: start it with `ticklake "
+                         "broker --partitions %d` (which creates the pipeline's topics with %d "
+                         "partitions)",
+                         o->brokers, first_missing, KAFKA_EMBEDDED_PARTITIONS, partitions,
+                         partitions, partitions);
+        else
+            LOG_DEBUG("kafka: '%s' has no controller; topics are created on first use", o->brokers);
         nmissing = 0;
     }
     if (rc == 0 && nmissing > 0) {
@@ -939,6 +953,10 @@ struct kafka_consumer {
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
     int64_t last_wake; /* mono_ns of the last wake_stalled_fetcher request */
+    int embedded;      /* the cluster is the embedded broker (no controller) */
+    int user_reset;    /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
+    char group[128];
+    char lost[640]; /* set when records were lost (truncated log): the next poll fails */
 };
 
 #define TXN_TIMEOUT_MS 30000
@@ -1090,6 +1108,88 @@ static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
     return tps;
 }
 
+/* "offsets A..B (N records)" for a range of lost offsets. */
+static void lost_range(char *out, size_t n, int64_t from, int64_t to)
+{
+    snprintf(out, n, "offsets %lld..%lld (%lld records)", (long long)from, (long long)(to - 1),
+             (long long)(to - from));
+}
+
+/* What a user can do once records are gone; differs by broker. */
+static const char *lost_advice(const kafka_consumer *c)
+{
+    return c->embedded
+               ? "the embedded broker keeps only about 5 MiB or 100,000 message sets per partition "
+                 "in "
+                 "memory and drops the oldest: run the consumers while producing (ticklake run "
+                 "does), "
+                 "use more partitions (ticklake broker --partitions N), or a durable broker "
+                 "(ticklake broker --kafka)"
+               : "the broker deleted them (retention, or records deleted by an admin); to go on "
+                 "from "
+                 "the log's start anyway, rerun with -X auto.offset.reset=earliest or reset the "
+                 "group's offsets";
+}
+
+/* Resolves where each newly assigned partition starts, so that nothing is
+ * skipped without a word: the committed offset when the group has one (an
+ * offset below the log's start fails the consumer, naming what was lost), the
+ * log's start otherwise (on the embedded broker a start past 0 means records
+ * were dropped before this group read them: also a failure; on a real broker
+ * it is retention, and is logged). librdkafka's own reset is off
+ * (auto.offset.reset=error), so a position that falls behind the log's start
+ * later is an error too (message_error). Returns 0, or -1 with c->lost set. */
+static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_list_t *parts)
+{
+    if (parts->cnt == 0 || c->user_reset)
+        return 0;
+    rd_kafka_resp_err_t err = rd_kafka_committed(c->rk, parts, 10000);
+    if (err) {
+        snprintf(c->lost, sizeof(c->lost), "group '%s': unable to fetch committed offsets: %s",
+                 c->group, rd_kafka_err2str(err));
+        return -1;
+    }
+    rd_kafka_topic_partition_list_t *start = rd_kafka_topic_partition_list_copy(parts);
+    for (int i = 0; i < start->cnt; i++)
+        start->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* ListOffsets "earliest" */
+    err = rd_kafka_offsets_for_times(c->rk, start, 10000);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *e = &parts->elems[i];
+        int64_t lo = err || start->elems[i].err ? -1 : start->elems[i].offset;
+        char range[96];
+        if (e->offset >= 0) {
+            if (lo > e->offset) {
+                lost_range(range, sizeof(range), e->offset, lo);
+                snprintf(c->lost, sizeof(c->lost),
+                         "topic '%s' partition %d: group '%s' committed offset %lld, but the log "
+                         "now starts at %lld: %s were lost before this group read them; %s",
+                         e->topic, (int)e->partition, c->group, (long long)e->offset, (long long)lo,
+                         range, lost_advice(c));
+                rc = -1;
+            }
+            continue;
+        }
+        e->offset = RD_KAFKA_OFFSET_BEGINNING;
+        if (lo <= 0)
+            continue;
+        lost_range(range, sizeof(range), 0, lo);
+        if (c->embedded) {
+            snprintf(c->lost, sizeof(c->lost),
+                     "topic '%s' partition %d: the log starts at offset %lld: %s were dropped "
+                     "before group '%s' read them; %s",
+                     e->topic, (int)e->partition, (long long)lo, range, c->group, lost_advice(c));
+            rc = -1;
+        } else {
+            LOG_WARN("kafka: group '%s' starts topic '%s' partition %d at offset %lld: the broker "
+                     "deleted offsets below it (retention) before the group first read them",
+                     c->group, e->topic, (int)e->partition, (long long)lo);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(start);
+    return rc;
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -1099,7 +1199,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         LOG_INFO("kafka %s: assigned %d partitions", rd_kafka_name(rk), parts->cnt);
         if (c->have_rh && c->rh.assigned)
             c->rh.assigned(c->rh.opaque, tps, (size_t)parts->cnt);
-        rd_kafka_assign(rk, parts);
+        if (resolve_start_offsets(c, parts) != 0) {
+            /* Assigned but not fetched: the next poll reports the loss. */
+            for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_END;
+            LOG_ERROR("kafka %s: %s", rd_kafka_name(rk), c->lost);
+            rd_kafka_assign(rk, parts);
+            rd_kafka_pause_partitions(rk, parts);
+        } else {
+            rd_kafka_assign(rk, parts);
+        }
     } else {
         LOG_INFO("kafka %s: revoked %d partitions", rd_kafka_name(rk), parts->cnt);
         if (c->have_rh && c->rh.revoked)
@@ -1107,6 +1216,28 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, NULL);
     }
     free(tps);
+}
+
+/* 1 when the user set key among the -X properties. */
+static int user_set(const kafka_opts *o, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < o->nprops; i++)
+        if (strncmp(o->props[i], key, n) == 0 && o->props[i][n] == '=')
+            return 1;
+    return 0;
+}
+
+/* 1 when the cluster behind rk is the embedded broker (names no controller of
+ * its own), 0 otherwise or when it cannot tell. */
+static int is_embedded(rd_kafka_t *rk, const kafka_opts *o)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, timeout_of(o)) != 0)
+        return 0;
+    int yes = !has_controller(rk, md);
+    rd_kafka_metadata_destroy(md);
+    return yes;
 }
 
 kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
@@ -1123,7 +1254,7 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
                                     "enable.auto.offset.store",
                                     "false",
                                     "auto.offset.reset",
-                                    "earliest",
+                                    "error", /* resolve_start_offsets */
                                     "isolation.level",
                                     "read_committed",
                                     "session.timeout.ms",
@@ -1146,6 +1277,8 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
         return NULL;
     }
     kafka_consumer *c = calloc(1, sizeof(*c));
+    snprintf(c->group, sizeof(c->group), "%s", group);
+    c->user_reset = user_set(o, "auto.offset.reset");
     if (rh) {
         c->rh = *rh;
         c->have_rh = 1;
@@ -1157,6 +1290,7 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
         goto fail;
     if (check_handle(c->rk, o, errstr, errstr_size) != 0)
         goto fail;
+    c->embedded = is_embedded(c->rk, o);
     rd_kafka_poll_set_consumer(c->rk);
     c->q = rd_kafka_queue_get_consumer(c->rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)ntopics);
@@ -1178,6 +1312,37 @@ fail:
     return NULL;
 }
 
+/* The consumer's position (offset) on topic [partition] is no longer in the
+ * log: the records between it and the log's start were deleted before this
+ * consumer read them (or the log was recreated and is shorter). Always -1,
+ * with errstr naming the partition and the offsets lost. */
+static int offset_out_of_range(kafka_consumer *c, const char *topic, int32_t partition,
+                               int64_t offset, char *errstr, size_t errstr_size)
+{
+    int64_t lo = -1, hi = -1;
+    rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, 5000);
+    char range[96];
+    if (offset >= 0 && lo > offset) {
+        lost_range(range, sizeof(range), offset, lo);
+        return set_err(errstr, errstr_size,
+                       "topic '%s' partition %d: group '%s' was at offset %lld but the log now "
+                       "starts at %lld: %s were lost before it read them; %s",
+                       topic, (int)partition, c->group, (long long)offset, (long long)lo, range,
+                       lost_advice(c));
+    }
+    if (offset >= 0 && hi >= 0 && offset > hi)
+        return set_err(errstr, errstr_size,
+                       "topic '%s' partition %d: group '%s' is at offset %lld, past the log's end "
+                       "%lld: the topic was recreated or the broker lost records it had "
+                       "acknowledged; reset the group's offsets or use a new group",
+                       topic, (int)partition, c->group, (long long)offset, (long long)hi);
+    return set_err(errstr, errstr_size,
+                   "topic '%s' partition %d: offset %lld is out of range (log %lld..%lld); "
+                   "nothing is skipped without a word: %s",
+                   topic, (int)partition, (long long)offset, (long long)lo, (long long)hi,
+                   lost_advice(c));
+}
+
 /* Handles a message that carries an error: 0 to skip it (logged), -1 for a
  * fatal consumer error (errstr set). Does not destroy rm. */
 static int message_error(kafka_consumer *c, const rd_kafka_message_t *rm, char *errstr,
@@ -1190,6 +1355,9 @@ static int message_error(kafka_consumer *c, const rd_kafka_message_t *rm, char *
         rd_kafka_fatal_error(c->rk, reason, sizeof(reason));
         return set_err(errstr, errstr_size, "consumer failed: %s", reason);
     }
+    if (rm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && rm->rkt)
+        return offset_out_of_range(c, rd_kafka_topic_name(rm->rkt), rm->partition, rm->offset,
+                                   errstr, errstr_size);
     LOG_WARN("kafka consumer: %s%s%s [%d]: %s", rm->rkt ? "topic '" : "",
              rm->rkt ? rd_kafka_topic_name(rm->rkt) : "", rm->rkt ? "'" : "", (int)rm->partition,
              rd_kafka_message_errstr(rm));
@@ -1257,12 +1425,16 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
         c->rms = r;
         c->rms_cap = max;
     }
+    if (c->lost[0])
+        return set_err(errstr, errstr_size, "%s", c->lost);
     ssize_t got = rd_kafka_consume_batch_queue(c->q, 0, c->rms, max);
     if (got == 0) {
         wake_stalled_fetcher(c);
         if (timeout_ms > 0)
             got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
     }
+    if (got == 0 && c->lost[0])
+        return set_err(errstr, errstr_size, "%s", c->lost);
     if (got < 0)
         return set_err(errstr, errstr_size, "consumer failed: %s",
                        rd_kafka_err2str(rd_kafka_last_error()));
@@ -1288,6 +1460,8 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
 int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *errstr,
                         size_t errstr_size)
 {
+    if (c->lost[0])
+        return set_err(errstr, errstr_size, "%s", c->lost);
     rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, 0);
     if (!rm) {
         wake_stalled_fetcher(c);
@@ -1295,7 +1469,7 @@ int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *e
             rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
     }
     if (!rm)
-        return 0;
+        return c->lost[0] ? set_err(errstr, errstr_size, "%s", c->lost) : 0;
     if (rm->err) {
         int rc = message_error(c, rm, errstr, errstr_size);
         rd_kafka_message_destroy(rm);

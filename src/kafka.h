@@ -34,9 +34,14 @@ const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, si
  * timeout; the error names the bootstrap address. */
 int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 
+/* Partitions the embedded broker gives a topic it creates on first use. */
+#define KAFKA_EMBEDDED_PARTITIONS 4
+
 /* Creates the topics that do not exist yet with the given partitions and
  * replication factor (Admin API). On a cluster without CreateTopics (the
- * embedded broker) it falls back to the broker's auto-creation. */
+ * embedded broker) it falls back to the broker's auto-creation, which gives
+ * KAFKA_EMBEDDED_PARTITIONS: asking for another count there is an error that
+ * says how to start the broker. Existing topics keep their partitions. */
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size);
 

@@ -116,6 +116,7 @@ transaction.state.log.min.isr=1
 transaction.state.log.num.partitions=8
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
+log.retention.check.interval.ms=1000
 EOF
 
     # Warnings and errors only, plus the server's own start/stop lines.
