@@ -22,11 +22,27 @@ for cmd in run broker ingest process sink crawl compact query; do
     grep -q "unknown option '--no-such-flag'" "$T/err" || fail "$cmd: unknown flag not reported"
     grep -q "usage: ticklake $cmd" "$T/err" || fail "$cmd: no usage on a bad flag"
 done
+# The command list: a name, two spaces or more, and the summary, summaries in one column; each
+# name is a command whose own help 'ticklake help NAME' prints.
+expect_exit 0 "$TICKLAKE" help
+sed -n '/^commands:$/,/^$/p' "$T/out" | sed '1d;/^$/d' >"$T/list"
+assert_ge "$(wc -l <"$T/list")" 13 "commands listed"
+if grep -Ev '^  [a-z]+  +[^ ]' "$T/list" >"$T/bad"; then fail "command list misformatted: $(cat "$T/bad")"; fi
+assert_eq "$(awk '{ match($0, /^  [a-z]+ +/); print RLENGTH }' "$T/list" | sort -u | wc -l)" 1 \
+    "summaries in one column"
+for cmd in $(awk '{ print $1 }' "$T/list"); do
+    expect_exit 0 "$TICKLAKE" help "$cmd"
+    grep -q "usage: ticklake $cmd" "$T/out" || fail "'help $cmd' did not print the command's help"
+    if grep -q "usage: ticklake <command>" "$T/out"; then fail "'help $cmd' printed the general help"; fi
+done
+expect_exit 2 "$TICKLAKE" help nosuch
+grep -q "'nosuch' is not a ticklake command" "$T/err" || fail "help of an unknown command"
+expect_exit 2 "$TICKLAKE" help query tables
 expect_exit 2 "$TICKLAKE" run --duration soon
 expect_exit 2 "$TICKLAKE" run --rate -5
 expect_exit 2 "$TICKLAKE" run --intervals 7s
 expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
-expect_exit 2 "$TICKLAKE" query              # no SQL
+expect_exit 2 "$TICKLAKE" query </dev/null   # no SQL
 expect_exit 2 "$TICKLAKE" compact            # no table
 expect_exit 2 "$TICKLAKE" compact trades --retain-only --lake "$T/l"
 expect_exit 2 "$TICKLAKE" sink --roll-bytes 0 --brokers 127.0.0.1:1
