@@ -46,8 +46,13 @@ expect_exit 2 "$TICKLAKE" query </dev/null   # no SQL
 expect_exit 2 "$TICKLAKE" compact            # no table
 expect_exit 2 "$TICKLAKE" compact trades --retain-only --lake "$T/l"
 expect_exit 2 "$TICKLAKE" sink --roll-bytes 0 --brokers 127.0.0.1:1
+mkdir -p "$T/l/trades/date=2026-01-02" "$T/l/_catalog"
 expect_exit 1 "$TICKLAKE" compact trades --date 2026-01-01 --lake "$T/l"
 grep -q "no partition '2026-01-01'" "$T/err" || fail "compact: a missing partition not named"
+# An unknown table is an error that lists the lake's tables, and leaves nothing behind.
+expect_exit 1 "$TICKLAKE" compact nosuch --lake "$T/l"
+grep -q "no table 'nosuch' in '$T/l' (tables: trades)" "$T/err" || fail "compact of an unknown table: $(cat "$T/err")"
+[ ! -e "$T/l/nosuch" ] || fail "compact of an unknown table created its folder"
 
 # An unreachable broker: a clear error naming the address, well within 10 s.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
