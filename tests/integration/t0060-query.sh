@@ -127,4 +127,15 @@ grep -q "table 'daily_vwap' created: 12 rows" "$T/ctas.out" || fail "ctas: $(cat
 ls "$lake"/daily_vwap/*.parquet >/dev/null || fail "no Parquet file for daily_vwap"
 "$TICKLAKE" tables --lake "$lake" --format csv | grep -q '^daily_vwap,parquet,5,' || fail "daily_vwap not registered"
 assert_eq "$(q --format csv "SELECT count(*) FROM daily_vwap" | tail -1)" 12 "daily_vwap rows"
+
+# A table of daily rows (as index_daily): its DATE column "date" gives the time range that
+# tables and partitions show.
+q "CREATE TABLE index_daily AS SELECT 'HSI' AS \"index\", DATE '1986-12-31' + i::INTEGER AS date, 2568.3 + i AS close FROM range(10) t(i)" >/dev/null
+"$TICKLAKE" tables --lake "$lake" --format csv >"$T/tables2.csv"
+range="1986-12-31 00:00:00.000000000,1987-01-09 00:00:00.000000000"
+grep -q "^index_daily,parquet,3,\"\",1,1,10,[0-9]*,$range,active," "$T/tables2.csv" ||
+    fail "tables: no time range for index_daily: $(grep index_daily "$T/tables2.csv")"
+"$TICKLAKE" partitions --lake "$lake" --format csv index_daily >"$T/parts2.csv"
+grep -q "^index_daily,1,10,[0-9]*,$range,active$" "$T/parts2.csv" ||
+    fail "partitions: no time range for index_daily: $(cat "$T/parts2.csv")"
 echo "ok: query"
