@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -454,23 +455,38 @@ struct query_session {
     "of the S3 lake is not in the local cache: this query does not name it (name the table in "    \
     "the query, or use the shell, which brings in every table)"
 
-/* Bytes read through read(2) and friends by this process so far (the rchar
- * of /proc/self/io), or -1 when unknown. */
+/* Bytes this process has read through read(2), pread(2) and the like so far
+ * (the rchar of /proc/self/io) less what reading /proc/self/io here has added
+ * to it, or -1 when unknown: the difference of two calls is what was read in
+ * between. */
 static int64_t bytes_read_so_far(void)
 {
-    FILE *f = fopen("/proc/self/io", "r");
-    if (!f)
+    static int64_t own; /* bytes the reads below have added to rchar */
+    int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    char line[128];
-    int64_t v = -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "rchar:", 6) == 0) {
-            v = strtoll(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
+    char b[1024];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof(b) - 1 && (n = read(fd, b + len, sizeof(b) - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    b[len] = '\0';
+    /* The file shows rchar as it was before these reads, which add len. */
+    const char *p = strstr(b, "rchar:");
+    int64_t v = p ? strtoll(p + 6, NULL, 10) : -1;
+    int64_t r = v >= 0 ? v - own : -1;
+    own += (int64_t)len;
+    return r;
+}
+
+/* Bytes read since *mark (a bytes_read_so_far value) added to *total, 0 when
+ * unknown. */
+static void add_bytes_read(int64_t mark, int64_t *total)
+{
+    int64_t now = bytes_read_so_far();
+    if (mark >= 0 && now >= mark)
+        *total += now - mark;
 }
 
 size_t query_session_tables(const query_session *s)
@@ -695,10 +711,11 @@ static int copy_to_path(const char *from, const char *to, char *errstr, size_t e
 /* Runs `COPY (select) TO path (FORMAT parquet, ...)` after checking that
  * select is one SELECT statement. *rows gets the rows written. */
 static int copy_select(query_session *s, const char *select, const char *path, int64_t timeout_ns,
-                       volatile sig_atomic_t *cancel, int64_t *rows, char *errstr,
+                       volatile sig_atomic_t *cancel, int64_t *rows, int64_t *scanned, char *errstr,
                        size_t errstr_size)
 {
     *rows = 0;
+    int64_t mark = bytes_read_so_far();
     check_state cs = {0, 1};
     buf probe = {0}, sql = {0};
     buf_printf(&probe, "DESCRIBE %s\n", select);
@@ -721,6 +738,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
         if (rc != 0)
             set_err(errstr, errstr_size, "%s", err);
     }
+    add_bytes_read(mark, scanned); /* the query's reading, not the count of what it wrote */
     if (rc == 0) {
         buf count = {0};
         buf_puts(&count, "SELECT count(*) FROM read_parquet(");
@@ -769,8 +787,8 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
     if (mkdir_p(dir.data, errstr, errstr_size) != 0)
         goto out;
     int64_t rows = 0;
-    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, errstr, errstr_size) !=
-        0) {
+    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, &m->bytes_scanned, errstr,
+                    errstr_size) != 0) {
         unlink(tmp.data);
         rmdir(dir.data);
         goto out;
@@ -838,7 +856,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     query_new_id(m->id);
     m->sql = strdup(sql);
     m->submitted_ns = now_ns();
-    int64_t t0 = mono_ns(), r0 = bytes_read_so_far();
+    int64_t t0 = mono_ns();
     buf rdir = {0}, csv_tmp = {0}, csv_final = {0}, pq = {0}, name = {0}, select = {0};
     buf_printf(&rdir, "%s/" QUERY_RESULTS_DIR, s->lake);
     buf_printf(&csv_tmp, "%s/.%s.csv.partial", rdir.data, m->id);
@@ -868,8 +886,8 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         while (select.len > 0 && (isspace((unsigned char)select.data[select.len - 1]) ||
                                   select.data[select.len - 1] == ';'))
             select.data[--select.len] = '\0';
-        rc =
-            copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows, err, sizeof(err));
+        rc = copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows,
+                         &m->bytes_scanned, err, sizeof(err));
         m->rows = rows;
         if (rc == 0 && o->out_path)
             rc = copy_to_path(pq.data, o->out_path, err, sizeof(err));
@@ -912,7 +930,9 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                           .check_opaque = &cs,
                           .cancel = o->cancel};
     engine_run_stats st;
+    int64_t mark = bytes_read_so_far();
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
+    add_bytes_read(mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
     m->rows = st.rows;
     m->truncated = st.truncated;
@@ -943,8 +963,6 @@ done:
         }
     }
     m->elapsed_ns = mono_ns() - t0;
-    int64_t r1 = bytes_read_so_far();
-    m->bytes_scanned = r0 >= 0 && r1 >= r0 ? r1 - r0 : 0;
     if (!m->kind)
         m->kind = strdup("");
     if (!m->status)

@@ -18,10 +18,19 @@
  *    "submitted_at": "2026-...Z", "submitted_ns": 1767...,
  *    "elapsed_ns": 1234567,            wall time of the run
  *    "rows": 10, "truncated": false,   rows output (and saved); truncated by --max-rows
- *    "bytes_scanned": 52000,           bytes read from files while it ran
+ *    "bytes_scanned": 52000,           bytes its reading of the lake's files took (below)
  *    "result": "_results/<id>.csv",    absent when the statement returns no rows
  *    "result_bytes": 300,
  *    "table": "name"}                  CTAS only: the table created
+ *
+ * bytes_scanned counts what the process read (read(2), pread(2): the rchar of
+ * /proc/self/io) while the engine ran the statement itself: Parquet column
+ * chunks and footers of the files it scanned (a page header can be read twice,
+ * so a full scan may come to slightly more than the files' size). Not counted:
+ * the catalog, the crawl after CREATE TABLE AS, writing and reading back the
+ * result. A statement that read nothing (SELECT 1, one that did not parse or
+ * was refused) has 0, as has data DuckDB still holds from earlier in the
+ * session (footers read when the session opened, for one).
  *
  * Write protection. Queries read the lake and write nothing into it but
  * _results/ and, through CREATE TABLE AS, one new table folder:

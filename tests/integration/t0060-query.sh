@@ -72,6 +72,18 @@ m = json.load(open(sys.argv[1]))
 assert m["status"] == "SUCCEEDED" and m["rows"] == 12 and m["kind"] == "SELECT", m
 assert m["bytes_scanned"] > 0 and m["elapsed_ns"] > 0 and m["result"].endswith(".csv"), m
 PY
+# Bytes scanned: what the statement read from the lake's files; 0 when it read nothing.
+scanned() { { "$TICKLAKE" query -v --lake "$lake" "$@" 2>&1 >/dev/null || true; } |
+    sed -nE 's/^query [0-9a-f-]{36}: [A-Z]+, .*, ([0-9]+) bytes scanned, .*/\1/p'; }
+assert_eq "$(scanned "SELECT 1")" 0 "bytes scanned by SELECT 1"
+assert_eq "$(scanned "SELEC 1")" 0 "bytes scanned by a statement that did not parse"
+assert_eq "$(scanned "DELETE FROM trades")" 0 "bytes scanned by a refused statement"
+files=$(find "$lake/trades" -name '*.parquet' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+for f in csv parquet; do
+    b=$(scanned --format $f -o "$T/scan.$f" "SELECT * FROM trades")
+    assert_ge "$b" $((files / 2)) "bytes scanned by a full scan ($f)"
+    assert_ge $((files * 3 / 2)) "$b" "bytes scanned by a full scan ($f), files of $files bytes"
+done
 "$TICKLAKE" history --lake "$lake" --format csv -n 0 >"$T/hist.csv"
 grep -q "^$id," "$T/hist.csv" || fail "history does not list $id"
 "$TICKLAKE" history --lake "$lake" "$id" | grep -q "\"id\": \"$id\"" || fail "history ID"
