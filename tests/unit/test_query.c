@@ -227,7 +227,6 @@ static void test_session(void)
     CHECK_EQ_STR(m.status, "SUCCEEDED");
     CHECK_EQ_STR(m.kind, "SELECT");
     CHECK_EQ_INT(m.rows, 2);
-    CHECK(m.bytes_scanned > 0);
     char want[128], path[256];
     snprintf(want, sizeof(want), "_results/%s.csv", m.id);
     CHECK_EQ_STR(m.result, want);
@@ -237,6 +236,18 @@ static void test_session(void)
     CHECK_EQ_STR(b.data, "date,n\n2026-01-01,100\n2026-01-02,100\n");
     char id1[64];
     strcpy(id1, m.id);
+    query_meta_release(&m);
+
+    /* Bytes scanned: the column data a scan reads; 0 when nothing was read. */
+    query_opts ns = {.format = QUERY_OUT_CSV, .out = out};
+    CHECK_EQ_INT(run(s, "SELECT sum(price), max(venue) FROM trades", &ns, &m, err, sizeof(err)), 0);
+    CHECK(m.bytes_scanned > 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "SELECT 1", &ns, &m, err, sizeof(err)), 0);
+    CHECK_EQ_INT(m.bytes_scanned, 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "SELEC 1", &ns, &m, err, sizeof(err)), -1);
+    CHECK_EQ_INT(m.bytes_scanned, 0);
     query_meta_release(&m);
 
     /* Row limit. */
