@@ -867,6 +867,11 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     char err[4096];
     err[0] = '\0';
 
+    /* A blank line between the results of a script's statements (TABLE, CSV). */
+    const char *lead = o->results && *o->results && o->out &&
+                               (o->format == QUERY_OUT_TABLE || o->format == QUERY_OUT_CSV)
+                           ? "\n"
+                           : NULL;
     int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
     if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
         goto done;
@@ -875,8 +880,12 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     if (ctas == 1) {
         m->kind = strdup("CTAS");
         rc = run_ctas(s, name.data, select.data, ifne, o, m, err, sizeof(err));
-        if (rc == 0 && o->out)
-            fprintf(o->out, "table '%s' created: %" PRId64 " rows\n", name.data, m->rows);
+        if (rc == 0 && o->out) {
+            fprintf(o->out, "%stable '%s' created: %" PRId64 " rows\n", lead ? lead : "", name.data,
+                    m->rows);
+            if (o->results)
+                (*o->results)++;
+        }
         goto done;
     }
     if (o->format == QUERY_OUT_PARQUET) {
@@ -928,12 +937,15 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                           .timeout_ns = o->timeout_ns,
                           .check = check_cb,
                           .check_opaque = &cs,
-                          .cancel = o->cancel};
+                          .cancel = o->cancel,
+                          .lead = lead};
     engine_run_stats st;
     int64_t mark = bytes_read_so_far();
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
     add_bytes_read(mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
+    if (st.has_result && o->out && o->results)
+        (*o->results)++;
     m->rows = st.rows;
     m->truncated = st.truncated;
     if (st.timed_out && rc != 0)
@@ -995,6 +1007,148 @@ done:
     buf_release(&name);
     buf_release(&select);
     return rc;
+}
+
+/* --- Scripts ------------------------------------------------------------- */
+
+static int ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* Counts the newlines of [p, e) into *line; returns e. */
+static const char *count_lines(const char *p, const char *e, int *line)
+{
+    for (; p < e; p++)
+        *line += *p == '\n';
+    return e;
+}
+
+/* At a comment ("--" or block, nested), returns its end (newlines counted);
+ * else NULL. */
+static const char *skip_comment(const char *p, int *line)
+{
+    if (p[0] == '-' && p[1] == '-') {
+        const char *e = strchr(p, '\n');
+        return e ? e : p + strlen(p);
+    }
+    if (p[0] != '/' || p[1] != '*')
+        return NULL;
+    int depth = 0;
+    do {
+        if (p[0] == '/' && p[1] == '*') {
+            depth++;
+            p += 2;
+        } else if (p[0] == '*' && p[1] == '/') {
+            depth--;
+            p += 2;
+        } else {
+            *line += *p == '\n';
+            p++;
+        }
+    } while (*p && depth > 0);
+    return p;
+}
+
+/* At a quoted string, identifier or dollar-quoted text, returns its end
+ * (after the closing quote, or the end of sql when none; newlines counted);
+ * else NULL. start is where the statement began (for E'...'). */
+static const char *skip_quoted(const char *start, const char *p, int *line)
+{
+    if (*p == '\'' || *p == '"') {
+        char q = *p;
+        int escapes = q == '\'' && p > start && (p[-1] == 'E' || p[-1] == 'e') &&
+                      (p - 1 == start || !ident_char(p[-2]));
+        for (p++; *p && *p != q; p++) {
+            if (escapes && *p == '\\' && p[1])
+                p++;
+            *line += *p == '\n';
+        }
+        return *p ? p + 1 : p;
+    }
+    if (*p != '$' || (p > start && ident_char(p[-1])))
+        return NULL;
+    /* $tag$ with a tag of letters, digits and '_' not starting with a digit
+     * (so $1 is a parameter), or $$. */
+    const char *t = p + 1;
+    if (isdigit((unsigned char)*t))
+        return NULL;
+    while (isalnum((unsigned char)*t) || *t == '_')
+        t++;
+    if (*t != '$')
+        return NULL;
+    size_t taglen = (size_t)(t + 1 - p);
+    const char *body = t + 1, *e = body;
+    while ((e = strchr(e, '$')) != NULL && strncmp(e, p, taglen) != 0)
+        e++;
+    if (!e)
+        return count_lines(body, body + strlen(body), line);
+    count_lines(body, e, line);
+    return e + taglen;
+}
+
+size_t query_split(const char *sql, query_stmt **out)
+{
+    *out = NULL;
+    size_t n = 0, cap = 0;
+    int line = 1;
+    const char *p = sql;
+    for (;;) {
+        /* White space and comments before the statement. */
+        for (;;) {
+            const char *e;
+            if (isspace((unsigned char)*p))
+                line += *p++ == '\n';
+            else if ((e = skip_comment(p, &line)) != NULL)
+                p = e;
+            else
+                break;
+        }
+        if (!*p)
+            break;
+        if (*p == ';') {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        int first = line;
+        while (*p && *p != ';') {
+            const char *e = skip_comment(p, &line);
+            if (!e)
+                e = skip_quoted(start, p, &line);
+            if (e) {
+                p = e;
+            } else {
+                line += *p == '\n';
+                p++;
+            }
+        }
+        const char *end = p;
+        while (end > start && isspace((unsigned char)end[-1]))
+            end--;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            query_stmt *v = realloc(*out, cap * sizeof(*v));
+            if (!v)
+                abort(); /* as buf */
+            *out = v;
+        }
+        query_stmt *st = &(*out)[n++];
+        st->sql = strndup(start, (size_t)(end - start));
+        if (!st->sql)
+            abort();
+        st->line = first;
+        if (*p == ';')
+            p++;
+    }
+    return n;
+}
+
+void query_stmts_free(query_stmt *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].sql);
+    free(v);
 }
 
 int query_sql_complete(const char *sql)

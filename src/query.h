@@ -93,6 +93,21 @@ int query_parse_ctas(const char *sql, buf *name, buf *select, int *if_not_exists
  * the statement there. Pure. */
 int query_sql_complete(const char *sql);
 
+/* One statement of a script. */
+typedef struct query_stmt {
+    char *sql; /* its text, owned: from its first token to before its ';' */
+    int line;  /* the line of the script its first token is on (1 for the first) */
+} query_stmt;
+
+/* Splits a script into its statements, in order, at each ';' outside
+ * quotes ('...', E'...' with backslash escapes, "...", $tag$...$tag$) and
+ * comments (-- to the end of the line, nested block comments). Comments
+ * before a statement and statements with nothing but comments or white space
+ * are left out. *out (release with query_stmts_free) gets the statements;
+ * returns how many. Pure. */
+size_t query_split(const char *sql, query_stmt **out);
+void query_stmts_free(query_stmt *v, size_t n);
+
 /* The metadata of one query (see above). Strings are owned. */
 typedef struct query_meta {
     char id[QUERY_ID_LEN + 1];
@@ -166,6 +181,9 @@ typedef struct query_opts {
     int64_t timeout_ns;   /* 0: none */
     int save;             /* save _results/<id>.csv and <id>.json */
     volatile sig_atomic_t *cancel; /* may be NULL; set, it stops the query ("CANCELLED") */
+    int *results; /* may be NULL; the statements of a script run one by one share it: it
+                     counts what they wrote to out (results, CTAS's line), and once it is
+                     non-zero, a TABLE or CSV result is preceded by a blank line */
 } query_opts;
 
 /* Runs sql in the session. meta (required) is filled in whatever happens

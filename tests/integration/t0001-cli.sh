@@ -82,4 +82,38 @@ grep -qi "parser error" "$T/err" || fail "bad SQL did not print DuckDB's parser 
 expect_exit 1 "$TICKLAKE" query --lake "$T/lake" "SELECT * FROM no_such_table"
 grep -qi "no_such_table" "$T/err" || fail "unknown table not named"
 expect_exit 2 "$TICKLAKE" query --lake "$T/lake" --format xml "SELECT 1"
+
+# SQL on standard input (not a terminal) runs as with -f -; every statement's result is printed,
+# each statement is its own query in the history, and the first failing one stops the rest.
+printf 'SELECT 42 AS answer;\n' >"$T/one.sql"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/one.sql"
+assert_eq "$(cat "$T/out")" "$(printf 'answer\n42')" "SQL from standard input"
+printf -- '-- three statements\nSELECT 1 AS a, 2 AS b;\nSELECT 3 AS c\n  UNION ALL SELECT 4;\n\nSELECT 5 AS d;\n' >"$T/three.sql"
+hist() { "$TICKLAKE" history --lake "$T/lake" --format csv -n 0 | tail -n +2 | wc -l; }
+before=$(hist)
+for how in stdin file; do
+    if [ $how = stdin ]; then
+        expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv -f - <"$T/three.sql"
+    else
+        expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv -f "$T/three.sql"
+    fi
+    assert_eq "$(cat "$T/out")" "$(printf 'a,b\n1,2\n\nc\n3\n4\n\nd\n5')" "csv results of three statements ($how)"
+done
+assert_eq "$(hist)" $((before + 6)) "history entries of two runs of three statements"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format json <"$T/three.sql"
+assert_eq "$(cat "$T/out")" "$(printf '{"a":1,"b":2}\n{"c":3}\n{"c":4}\n{"d":5}')" "json results of three statements"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" "SELECT 1 AS a; SELECT 2 AS b"
+grep -q "^b" "$T/out" && grep -q "^a" "$T/out" || fail "table results of two statements: $(cat "$T/out")"
+printf 'SELECT 1 AS a;\nSELEC 2;\nSELECT 3 AS c;\n' >"$T/bad.sql"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/bad.sql"
+assert_eq "$(cat "$T/out")" "$(printf 'a\n1')" "results before the failing statement"
+grep -q "statement 2 of 3 (line 2): Parser Error" "$T/err" || fail "failing statement not named: $(cat "$T/err")"
+printf 'SELECT 1 AS a;\nCOPY (SELECT 1) TO '"'"'%s/x.csv'"'"';\n' "$T/lake" >"$T/refused.sql"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/refused.sql"
+[ ! -s "$T/out" ] || fail "a script with a refused statement ran: $(cat "$T/out")"
+grep -q "statement 2 of 2 (line 2): COPY is not allowed" "$T/err" || fail "refused statement: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" --format parquet -o "$T/x.parquet" <"$T/three.sql"
+grep -q "format parquet writes one result" "$T/err" || fail "parquet of three statements: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" "SELECT 1" -f "$T/one.sql"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" -f - </dev/null
 echo "ok: cli"

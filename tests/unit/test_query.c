@@ -116,6 +116,47 @@ static void test_complete(void)
     CHECK(!query_sql_complete(""));
 }
 
+/* Splits sql and checks the statements and lines against want ("line:text|..."). */
+static void check_split(const char *sql, const char *want)
+{
+    query_stmt *v = NULL;
+    size_t n = query_split(sql, &v);
+    buf got = {0};
+    buf_puts(&got, "");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&got, "%s%d:%s", i ? "|" : "", v[i].line, v[i].sql);
+    if (strcmp(got.data, want) != 0)
+        fprintf(stderr, "  split of [%s]\n", sql);
+    CHECK_EQ_STR(got.data, want);
+    buf_release(&got);
+    query_stmts_free(v, n);
+}
+
+static void test_split(void)
+{
+    check_split("SELECT 1", "1:SELECT 1");
+    check_split("SELECT 1;", "1:SELECT 1");
+    check_split("SELECT 1; SELECT 2;\n", "1:SELECT 1|1:SELECT 2");
+    check_split("", "");
+    check_split(" ;; \n -- only a comment\n/* and another */;\n", "");
+    /* Lines are those of each statement's first token; leading comments go. */
+    check_split("-- report\nSELECT 1;\n\n  /* two */ SELECT\n 2 ;\n-- tail\n",
+                "2:SELECT 1|4:SELECT\n 2");
+    /* No split inside quotes, identifiers, dollar quotes or comments. */
+    check_split("SELECT ';' AS \"a;b\"; SELECT 'it''s; ok'",
+                "1:SELECT ';' AS \"a;b\"|1:SELECT 'it''s; ok'");
+    check_split("SELECT E'\\'; x'; SELECT 2", "1:SELECT E'\\'; x'|1:SELECT 2");
+    check_split("SELECT some'; x'; SELECT 2", "1:SELECT some'; x'|1:SELECT 2");
+    check_split("SELECT $$a;\nb$$, $t$ $$; $t$; SELECT 2",
+                "1:SELECT $$a;\nb$$, $t$ $$; $t$|2:SELECT 2");
+    check_split("SELECT $1; SELECT 2", "1:SELECT $1|1:SELECT 2");
+    check_split("SELECT 1 /* a; /* nested; */ b; */ + 1; SELECT 2 -- c; d\n;",
+                "1:SELECT 1 /* a; /* nested; */ b; */ + 1|1:SELECT 2 -- c; d");
+    /* An open quote runs to the end: one statement, which the engine rejects. */
+    check_split("SELECT 'open; SELECT 2", "1:SELECT 'open; SELECT 2");
+    check_split("SELECT 1;\nSELECT 'a\nb';\nSELECT 3", "1:SELECT 1|2:SELECT 'a\nb'|4:SELECT 3");
+}
+
 static void test_meta_json(void)
 {
     query_meta m = {0}, r;
@@ -347,5 +388,5 @@ static void test_session(void)
     nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete),
+TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete), TEST(test_split),
           TEST(test_meta_json), TEST(test_session))
