@@ -4,7 +4,9 @@
  * A session is one engine with a view per catalog table (catalog_attach),
  * the analysis macros (catalog_define_macros), and file access confined to
  * the lake (engine_restrict_files). Every query run in it gets an id (a
- * time-ordered UUID, version 7) and leaves two files in the lake:
+ * time-ordered UUID, version 7) and leaves two files in the lake. A query is
+ * one statement: `ticklake query` splits a script with query_split and runs
+ * each statement as its own query, so each has its id, metadata and result.
  *
  *   <lake>/_results/<id>.csv    the rows of the last statement (RFC 4180, header)
  *   <lake>/_results/<id>.json   its metadata (query_meta below)
@@ -186,7 +188,8 @@ typedef struct query_opts {
                      non-zero, a TABLE or CSV result is preceded by a blank line */
 } query_opts;
 
-/* Runs sql in the session. meta (required) is filled in whatever happens
+/* Runs sql (one statement; of several, all run and the last one's rows are
+ * the result) in the session. meta (required) is filled in whatever happens
  * (release it with query_meta_release); when o->save the metadata is saved
  * too, also for a failed query. Returns 0, or -1 with errstr (the query's
  * error, also in meta->error). */
