@@ -982,7 +982,7 @@ static void test_daily_time_range(void)
     write_daily("few/year=1986/index.daily+0+00000000000000000000.parquet", "1986-12-31", 1);
     write_daily("few/year=1987/index.daily+0+00000000000000000001.parquet", "1987-01-02", 10);
     for (int y = 1986; y <= 2010; y++) {
-        char rel[128], first[16];
+        char rel[128], first[32];
         snprintf(rel, sizeof(rel), "index_daily/year=%d/index.daily+0+%020d.parquet", y, y);
         snprintf(first, sizeof(first), "%d-01-02", y);
         write_daily(rel, first, y == 2010 ? 7 : 200);
