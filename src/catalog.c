@@ -971,14 +971,18 @@ static int is_time_type(const char *type)
     return time_rank(type) != 0 || strcmp(type, "TIMESTAMP WITH TIME ZONE") == 0;
 }
 
-/* The time column among cols: "ts", else "window_start", of a time type. */
+/* The names a time column may have, in order of preference: trades and
+ * alerts have "ts", bars and indicators "window_start", daily data "date". */
+static const char *const time_column_names[] = {"ts", "window_start", "date"};
+#define NTIME_COLUMN_NAMES (sizeof(time_column_names) / sizeof(time_column_names[0]))
+
+/* The time column among cols: the first of time_column_names of a time type. */
 static const char *find_time_column(const catalog_column *cols, size_t n)
 {
-    static const char *const names[] = {"ts", "window_start"};
-    for (size_t k = 0; k < 2; k++)
+    for (size_t k = 0; k < NTIME_COLUMN_NAMES; k++)
         for (size_t i = 0; i < n; i++)
-            if (strcmp(cols[i].name, names[k]) == 0 && is_time_type(cols[i].type))
-                return names[k];
+            if (strcmp(cols[i].name, time_column_names[k]) == 0 && is_time_type(cols[i].type))
+                return time_column_names[k];
     return NULL;
 }
 
@@ -1355,9 +1359,14 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
     buf_printf(&sql,
                "SELECT file_name, path_in_schema, count(*), count(stats_min_value), "
                "count(stats_max_value), min(" STAT_NS("stats_min_value") "), max(" STAT_NS(
-                   "stats_max_value") ") FROM parquet_metadata(%s) WHERE path_in_schema IN "
-                                      "('ts', 'window_start') GROUP BY ALL",
+                   "stats_max_value") ") FROM parquet_metadata(%s) WHERE path_in_schema IN (",
                list.data);
+    for (size_t k = 0; k < NTIME_COLUMN_NAMES; k++) {
+        if (k)
+            buf_puts(&sql, ", ");
+        engine_quote_literal(&sql, time_column_names[k]);
+    }
+    buf_puts(&sql, ") GROUP BY ALL");
     pr.kind = 2;
     if (engine_query_rows(cr->e, sql.data, pre_cb, &pr, err, sizeof(err)) != 0)
         goto fail;
@@ -1389,6 +1398,23 @@ out:
     }
 }
 
+/* 1 when the previous catalog's entry pf stands for the file fe: same size
+ * and mtime, and not a file whose time range is missing only because the
+ * crawler that wrote the entry did not know its time column (a DATE "date":
+ * the table had no time column, the file has rows and no range). */
+static int prev_reusable(const prev_file *pf, const fs_entry *fe)
+{
+    if (!pf || pf->file->size != fe->size || pf->file->mtime_ns != fe->mtime_ns)
+        return 0;
+    const catalog_file *old = pf->file;
+    if (old->has_time || old->rows == 0 || pf->table->time_column)
+        return 1;
+    const catalog_schema *s =
+        old->schema < pf->table->nschemas ? &pf->table->schemas[old->schema] : NULL;
+    const char *tcol = s ? find_time_column(s->columns, s->ncolumns) : NULL;
+    return !tcol || strcmp(tcol, "date") != 0;
+}
+
 /* Reads ahead the footers of the table's new or changed Parquet files. */
 static void prefetch_table(crawl *cr, catalog_table *t, const catalog_table *pt,
                            const scan_part *parts, size_t nparts, const prev_file *pidx,
@@ -1400,8 +1426,7 @@ static void prefetch_table(crawl *cr, catalog_table *t, const catalog_table *pt,
     for (size_t i = 0; i < nparts; i++) {
         for (size_t k = 0; k < parts[i].nfiles; k++) {
             const fs_entry *fe = &parts[i].files[k];
-            const prev_file *pf = prev_lookup(pidx, npidx, fe->name);
-            if (pf && pf->file->size == fe->size && pf->file->mtime_ns == fe->mtime_ns)
+            if (prev_reusable(prev_lookup(pidx, npidx, fe->name), fe))
                 continue;
             const catalog_bad_file *pb = prev_bad_lookup(pt, fe->name);
             if (pb && pb->size == fe->size && pb->mtime_ns == fe->mtime_ns)
@@ -1442,7 +1467,7 @@ static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const 
                        const prev_file *pidx, size_t npidx, const catalog_table *pt)
 {
     const prev_file *pf = prev_lookup(pidx, npidx, fe->name);
-    if (pf && pf->file->size == fe->size && pf->file->mtime_ns == fe->mtime_ns) {
+    if (prev_reusable(pf, fe)) {
         const catalog_file *old = pf->file;
         const catalog_schema *s =
             old->schema < pf->table->nschemas ? &pf->table->schemas[old->schema] : NULL;

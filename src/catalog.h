@@ -43,9 +43,11 @@
  * - A file that cannot be read as Parquet is recorded in the table's
  *   bad_files with a warning, is not counted, and is not read again until its
  *   size or mtime changes. The crawl goes on.
- * - The time column is "ts", else "window_start", when its type is a
- *   TIMESTAMP or DATE type; min/max come from the Parquet statistics and are
- *   given only when every file with rows has them.
+ * - The time column is "ts", else "window_start", else "date" (index_daily),
+ *   when its type is a TIMESTAMP or DATE type (a DATE's range is of days, as
+ *   midnights UTC); min/max come from the Parquet statistics and are given
+ *   only when every file with rows has them. A file a previous crawl found no
+ *   range in because it did not take "date" for a time column is read again.
  * - A table whose folder exists but holds no data keeps the columns and keys
  *   of its previous version (none on a first crawl).
  *

@@ -339,21 +339,24 @@ int cmd_partitions(int argc, char **argv)
         const catalog_partition *p = &t->partitions[i];
         for (size_t k = 0; k < t->nkeys; k++)
             cells_str(&cl, k < p->nvalues ? p->values[k] : NULL);
-        int has = p->nfiles > 0;
+        /* The range of the files with rows, when every one of them has it. */
+        int all = 1, any = 0;
         int64_t lo = 0, hi = 0;
-        for (size_t j = 0; j < p->nfiles; j++) {
+        for (size_t j = 0; j < p->nfiles && all; j++) {
             const catalog_file *f = &p->files[j];
             if (f->rows == 0)
                 continue;
             if (!f->has_time) {
-                has = 0;
+                all = 0;
                 break;
             }
-            if (j == 0 || f->min_time_ns < lo)
+            if (!any || f->min_time_ns < lo)
                 lo = f->min_time_ns;
-            if (j == 0 || f->max_time_ns > hi)
+            if (!any || f->max_time_ns > hi)
                 hi = f->max_time_ns;
+            any = 1;
         }
+        int has = all && any;
         cells_str(&cl, p->location);
         cells_int(&cl, (int64_t)p->nfiles);
         cells_int(&cl, p->rows);

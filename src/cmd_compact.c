@@ -73,6 +73,11 @@ int cmd_compact(int argc, char **argv)
     compact_stats st;
     char err[1024];
     int rc = compact_run(&o, &st, err, sizeof(err));
+    if (rc != 0 && !st.partitions && !st.partitions_dropped && !st.files_removed) {
+        /* Nothing was done: only the reason. */
+        fprintf(stderr, "ticklake compact: %s\n", err);
+        return 1;
+    }
     printf("compacted %lld partitions: %lld files (%lld bytes) -> %lld files (%lld bytes), "
            "%lld rows; %lld merged files deleted; retention dropped %lld partitions "
            "(%lld files)",

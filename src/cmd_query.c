@@ -46,6 +46,61 @@ static void print_summary(const query_meta *m)
             m->bytes_scanned, (double)m->elapsed_ns / NS_PER_SEC);
 }
 
+/* How run_script reports. */
+typedef struct script_opts {
+    const char *prefix; /* before an error: "ticklake query: " or "error: " */
+    int summary;        /* a summary line per statement (the shell, -v) */
+    int note_truncated; /* say when --max-rows stopped a result */
+} script_opts;
+
+/* Runs the statements of a script in order, each its own query (id, history
+ * entry, saved result) with its result printed as it comes. A statement the
+ * policy refuses by its text stops the script before anything runs (it alone
+ * is run, to be refused and recorded); a failing statement stops it there,
+ * after the results before it. 0, or 1 after printing the error, with the
+ * statement's position when the script has several. */
+static int run_script(query_session *s, const query_stmt *v, size_t n, const query_opts *q,
+                      const script_opts *so)
+{
+    size_t from = 0, to = n;
+    for (size_t i = 0; i < n; i++) {
+        buf name = {0}, select = {0};
+        char err[512];
+        int ifne, ctas = query_parse_ctas(v[i].sql, &name, &select, &ifne, err, sizeof(err));
+        buf_release(&name);
+        buf_release(&select);
+        if (ctas < 0 || (ctas == 0 && query_check_text(v[i].sql, err, sizeof(err)) != 0)) {
+            from = i;
+            to = i + 1;
+            break;
+        }
+    }
+    int results = 0;
+    query_opts o = *q;
+    o.results = &results;
+    for (size_t i = from; i < to; i++) {
+        query_meta m;
+        char err[4096], where[96] = "";
+        if (n > 1)
+            snprintf(where, sizeof(where), "statement %zu of %zu (line %d): ", i + 1, n, v[i].line);
+        int rc = query_session_run(s, v[i].sql, &o, &m, err, sizeof(err));
+        if (rc != 0) {
+            if (o.out)
+                fflush(o.out);
+            fprintf(stderr, "%s%s%s\n", so->prefix, where, err);
+        }
+        if (m.truncated && so->note_truncated)
+            fprintf(stderr, "%s%soutput stopped at --max-rows %" PRId64 "\n", so->prefix, where,
+                    o.max_rows);
+        if (so->summary)
+            print_summary(&m);
+        query_meta_release(&m);
+        if (rc != 0)
+            return 1;
+    }
+    return 0;
+}
+
 static void shell_help(void)
 {
     fprintf(stderr,
@@ -172,15 +227,12 @@ static int shell(query_session *s, shell_opts *so)
         if (!query_sql_complete(stmt.data))
             continue;
         lineedit_add_history(le, stmt.data);
-        query_meta m;
-        char err[4096];
         shell_cancel = 0;
-        if (query_session_run(s, stmt.data, &so->q, &m, err, sizeof(err)) != 0) {
-            fprintf(stderr, "error: %s\n", err);
-            failures++;
-        }
-        print_summary(&m);
-        query_meta_release(&m);
+        query_stmt *v = NULL;
+        size_t n = query_split(stmt.data, &v);
+        script_opts sc = {.prefix = "error: ", .summary = 1};
+        failures += run_script(s, v, n, &so->q, &sc);
+        query_stmts_free(v, n);
         buf_reset(&stmt);
     }
     buf_release(&stmt);
@@ -203,9 +255,9 @@ int cmd_query(int argc, char **argv)
          "output as table (default), csv, json (one object per line) or parquet"},
         {'o', "output", CLI_STRING, &output, "FILE",
          "write the result to FILE instead of stdout (not inside the lake)"},
-        {'f', "file", CLI_STRING, &file, "FILE", "read the SQL from FILE ('-' for stdin)"},
+        {'f', "file", CLI_STRING, &file, "FILE", "read the SQL from FILE ('-' for standard input)"},
         {0, "timeout", CLI_DURATION, &timeout_ns, "DURATION",
-         "stop a query running longer (default 30m; 0 for none)"},
+         "stop a statement running longer (default 30m; 0 for none)"},
         {0, "max-rows", CLI_INT, &max_rows, "N", "output at most N rows (default 0: all)"},
         {0, "threads", CLI_INT, &threads, "N", "DuckDB threads (default: one per core)"},
         {0, "no-save", CLI_FLAG, &no_save, NULL,
@@ -215,13 +267,16 @@ int cmd_query(int argc, char **argv)
     const cli_command cmd = {
         "query", "ticklake query [options] [SQL | -f FILE]",
         "Runs SQL with DuckDB over the tables of the lake's catalog (run 'ticklake\n"
-        "crawl' first); filters on partition keys skip files. Without SQL on a\n"
-        "terminal it starts an interactive shell (history in ~/.ticklake_history).\n"
-        "Each query gets an id; its result is saved as <lake>/_results/<id>.csv with\n"
-        "metadata in <id>.json ('ticklake history' lists them). CREATE TABLE name AS\n"
-        "SELECT ... writes a new Parquet table into the lake and registers it; no\n"
-        "query can change or delete lake data. Results go to stdout; errors to\n"
-        "stderr with exit status 1. An S3 lake is read through a local cache\n"
+        "crawl' first); filters on partition keys skip files. Without SQL or -f, it\n"
+        "reads the SQL from standard input, or on a terminal starts an interactive\n"
+        "shell (history in ~/.ticklake_history). Statements separated by ';' run in\n"
+        "order, each result printed in turn (table and csv: a blank line between);\n"
+        "the first that fails stops the rest. --format parquet takes one statement.\n"
+        "Each statement gets an id; its result is saved as <lake>/_results/<id>.csv\n"
+        "with metadata in <id>.json ('ticklake history' lists them). CREATE TABLE\n"
+        "name AS SELECT ... writes a new Parquet table into the lake and registers\n"
+        "it; no query can change or delete lake data. Results go to stdout; errors\n"
+        "to stderr with exit status 1. An S3 lake is read through a local cache\n"
         "(--cache-dir): files are downloaded once and again only when they change.",
         options};
     const char *pos[1];
@@ -236,8 +291,8 @@ int cmd_query(int argc, char **argv)
     if (threads < 0 || threads > 1024)
         return cli_usage_error(&cmd, "--threads must be between 0 and 1024");
     int interactive = npos == 0 && file == NULL && isatty(STDIN_FILENO);
-    if (!interactive && npos + (file != NULL) != 1)
-        return cli_usage_error(&cmd, "expected the SQL as one argument or with -f FILE");
+    if (npos && file)
+        return cli_usage_error(&cmd, "expected the SQL as one argument or with -f FILE, not both");
     if (interactive && (fmt == QUERY_OUT_PARQUET || output))
         return cli_usage_error(&cmd, "the interactive shell prints to the terminal: no "
                                      "--format parquet or --output");
@@ -249,24 +304,43 @@ int cmd_query(int argc, char **argv)
                                "--output '%s' is inside the lake: queries do not write "
                                "lake data (use CREATE TABLE name AS SELECT ...)",
                                output);
+    /* The SQL: the argument, -f FILE, or standard input when it is not a terminal. */
     buf sql = {0};
-    if (file) {
+    int from_stdin = !interactive && !npos && (!file || strcmp(file, "-") == 0);
+    if (npos) {
+        buf_puts(&sql, pos[0]);
+    } else if (!interactive) {
         char ferr[512];
-        int frc = strcmp(file, "-") == 0 ? read_stream(stdin, &sql)
-                                         : read_file(file, &sql, ferr, sizeof(ferr));
+        int frc = from_stdin ? read_stream(stdin, &sql) : read_file(file, &sql, ferr, sizeof(ferr));
         if (frc != 0) {
             fprintf(stderr, "ticklake query: %s\n",
-                    strcmp(file, "-") == 0 ? "unable to read stdin" : ferr);
+                    from_stdin ? "unable to read standard input" : ferr);
             buf_release(&sql);
             return 1;
         }
         buf_puts(&sql, "");
-    } else if (npos) {
-        buf_puts(&sql, pos[0]);
+    }
+    query_stmt *stmts = NULL;
+    size_t nstmts = interactive ? 0 : query_split(sql.data, &stmts);
+    if (!interactive && nstmts == 0) {
+        buf_release(&sql);
+        if (npos)
+            return cli_usage_error(&cmd, "no SQL statement in the argument");
+        if (!from_stdin)
+            return cli_usage_error(&cmd, "no SQL statement in '%s'", file);
+        return cli_usage_error(&cmd, "no SQL statement: give it as an argument, with -f FILE, "
+                                     "or on standard input");
+    }
+    if (fmt == QUERY_OUT_PARQUET && nstmts > 1) {
+        query_stmts_free(stmts, nstmts);
+        buf_release(&sql);
+        return cli_usage_error(
+            &cmd, "--format parquet writes one result: give one statement, not %zu", nstmts);
     }
 
     if (s3_addressing && strcmp(s3_addressing, "path") != 0 &&
         strcmp(s3_addressing, "virtual") != 0 && strcmp(s3_addressing, "auto") != 0) {
+        query_stmts_free(stmts, nstmts);
         buf_release(&sql);
         return cli_usage_error(&cmd, "--s3-addressing must be path, virtual or auto, not '%s'",
                                s3_addressing);
@@ -286,6 +360,7 @@ int cmd_query(int argc, char **argv)
     }
     if (!s) {
         fprintf(stderr, "ticklake query: %s\n", err);
+        query_stmts_free(stmts, nstmts);
         buf_release(&sql);
         return 1;
     }
@@ -296,6 +371,7 @@ int cmd_query(int argc, char **argv)
         if (!out) {
             fprintf(stderr, "ticklake query: unable to create '%s': %s\n", output, strerror(errno));
             query_session_close(s);
+            query_stmts_free(stmts, nstmts);
             buf_release(&sql);
             return 1;
         }
@@ -311,23 +387,15 @@ int cmd_query(int argc, char **argv)
     if (interactive) {
         rc = shell(s, &so);
     } else {
-        query_meta m;
-        rc = query_session_run(s, sql.data, &so.q, &m, err, sizeof(err)) == 0 ? 0 : 1;
-        if (rc != 0) {
-            fflush(out);
-            fprintf(stderr, "ticklake query: %s\n", err);
-        }
-        if (m.truncated)
-            fprintf(stderr, "ticklake query: output stopped at --max-rows %" PRId64 "\n", max_rows);
-        if (verbose)
-            print_summary(&m);
-        query_meta_release(&m);
+        script_opts sc = {.prefix = "ticklake query: ", .summary = verbose, .note_truncated = 1};
+        rc = run_script(s, stmts, nstmts, &so.q, &sc);
     }
     if (out != stdout && fclose(out) != 0 && rc == 0) {
         fprintf(stderr, "ticklake query: unable to write '%s'\n", output);
         rc = 1;
     }
     query_session_close(s);
+    query_stmts_free(stmts, nstmts);
     buf_release(&sql);
     return rc;
 }

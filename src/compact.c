@@ -361,6 +361,31 @@ static int drop_partition(compactor *c, const char *dir)
     return rc;
 }
 
+/* 0 when the lake has the table's folder; else -1 with an error that lists
+ * the tables it has (its top-level folders but _ and . ones). */
+static int table_exists(compactor *c)
+{
+    storage_listing top = {0};
+    if (storage_list(c->lake, "", 0, &top, c->errstr, c->errstr_size) != 0)
+        return -1;
+    buf names = {0};
+    int found = 0;
+    for (size_t i = 0; i < top.n; i++) {
+        const storage_entry *e = &top.entries[i];
+        if (!e->is_dir || e->key[0] == '_' || e->key[0] == '.')
+            continue;
+        if (strcmp(e->key, c->o->table) == 0)
+            found = 1;
+        buf_printf(&names, "%s%s", names.len ? ", " : "", e->key);
+    }
+    storage_list_release(&top);
+    if (!found)
+        set_err(c->errstr, c->errstr_size, "compact: no table '%s' in '%s' (tables: %s)",
+                c->o->table, c->o->lake, names.len ? names.data : "none");
+    buf_release(&names);
+    return found ? 0 : -1;
+}
+
 int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t errstr_size)
 {
     memset(st, 0, sizeof(*st));
@@ -376,6 +401,8 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
     so.cancel = o->cancel;
     if (storage_open(&c.lake, o->lake, &so, errstr, errstr_size) != 0)
         return -1;
+    if (table_exists(&c) != 0)
+        goto out;
     const char *local = storage_local_dir(c.lake);
     if (local) {
         buf lock = {0};

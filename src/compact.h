@@ -67,7 +67,8 @@ typedef struct compact_stats {
     int64_t catalog_version;                   /* after the crawl; 0 if none ran */
 } compact_stats;
 
-/* Runs compaction and retention on one table. 0, or -1 with errstr. */
+/* Runs compaction and retention on one table. 0, or -1 with errstr; a table
+ * the lake has no folder for is an error that lists the tables it has. */
 int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t errstr_size);
 
 /* The merge plan of one topic partition's sealed files (pure): sizes of n

@@ -1482,6 +1482,8 @@ int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engin
         if (!query_returns_nothing(&q)) {
             st->has_result = 1;
             st->columns = (int64_t)q.ncols;
+            if (o->lead && o->out)
+                fputs(o->lead, o->out);
             rc = run_rows(e, &q, o, st, errstr, errstr_size);
         }
         query_end(&q);

@@ -99,6 +99,8 @@ typedef struct engine_run_opts {
     /* May be NULL. Set to non-zero (from a signal handler, say) while the
      * script runs, it interrupts it with the error "query cancelled". */
     volatile sig_atomic_t *cancel;
+    const char *lead; /* written to out before the rows when the last statement returns
+                         rows (a blank line between results, say); may be NULL */
 } engine_run_opts;
 
 typedef struct engine_run_stats {

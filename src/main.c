@@ -25,15 +25,52 @@ static const struct command {
     {"history", cmd_history, "list past queries and their saved results"},
 };
 
+enum { NCOMMANDS = sizeof(commands) / sizeof(commands[0]) };
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ticklake <command> [options]\n\n"
                "A real-time stock market analytics pipeline: Kafka, event-time bars,\n"
                "a Parquet lake, a catalog and SQL.\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        fprintf(f, "  %-10s%s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n'ticklake <command> --help' describes a command's options. Every command\n"
-               "reads them from --config FILE (or $TICKLAKE_CONFIG) first: docs/CONFIG.md.\n");
+    /* Names in one column as wide as the longest, then two spaces. */
+    int width = 0;
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if ((int)strlen(commands[i].name) > width)
+            width = (int)strlen(commands[i].name);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-*s  %s\n", width, commands[i].name, commands[i].summary);
+    fprintf(f, "\n'ticklake help <command>' or 'ticklake <command> --help' describes a\n"
+               "command's options. Every command reads them from --config FILE (or\n"
+               "$TICKLAKE_CONFIG) first: docs/CONFIG.md.\n");
+}
+
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* `ticklake help [COMMAND]`: the general help, or the command's own
+ * (as `ticklake COMMAND --help`). */
+static int help(int argc, char **argv)
+{
+    if (argc == 2) {
+        usage(stdout);
+        return 0;
+    }
+    const struct command *c = argc == 3 ? find_command(argv[2]) : NULL;
+    if (!c) {
+        if (argc == 3)
+            fprintf(stderr, "ticklake help: '%s' is not a ticklake command\n\n", argv[2]);
+        else
+            fprintf(stderr, "ticklake help: expected at most one command\n\n");
+        usage(stderr);
+        return 2;
+    }
+    char *args[] = {argv[2], "--help", NULL};
+    return c->fn(2, args);
 }
 
 int main(int argc, char **argv)
@@ -42,24 +79,24 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         usage(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc, argv);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("ticklake 0.1.0\n");
         return 0;
     }
-    enum { NCOMMANDS = sizeof(commands) / sizeof(commands[0]) };
     const char *names[NCOMMANDS + 1];
     for (size_t i = 0; i < NCOMMANDS; i++)
         names[i] = commands[i].name;
     names[NCOMMANDS] = NULL;
     cli_set_commands(names); /* config sections must name one of them */
-    for (size_t i = 0; i < NCOMMANDS; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+    const struct command *c = find_command(argv[1]);
+    if (c)
+        return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "ticklake: '%s' is not a ticklake command\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -454,23 +455,38 @@ struct query_session {
     "of the S3 lake is not in the local cache: this query does not name it (name the table in "    \
     "the query, or use the shell, which brings in every table)"
 
-/* Bytes read through read(2) and friends by this process so far (the rchar
- * of /proc/self/io), or -1 when unknown. */
+/* Bytes this process has read through read(2), pread(2) and the like so far
+ * (the rchar of /proc/self/io) less what reading /proc/self/io here has added
+ * to it, or -1 when unknown: the difference of two calls is what was read in
+ * between. */
 static int64_t bytes_read_so_far(void)
 {
-    FILE *f = fopen("/proc/self/io", "r");
-    if (!f)
+    static int64_t own; /* bytes the reads below have added to rchar */
+    int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    char line[128];
-    int64_t v = -1;
-    while (fgets(line, sizeof(line), f)) {
-        if (strncmp(line, "rchar:", 6) == 0) {
-            v = strtoll(line + 6, NULL, 10);
-            break;
-        }
-    }
-    fclose(f);
-    return v;
+    char b[1024];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof(b) - 1 && (n = read(fd, b + len, sizeof(b) - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    b[len] = '\0';
+    /* The file shows rchar as it was before these reads, which add len. */
+    const char *p = strstr(b, "rchar:");
+    int64_t v = p ? strtoll(p + 6, NULL, 10) : -1;
+    int64_t r = v >= 0 ? v - own : -1;
+    own += (int64_t)len;
+    return r;
+}
+
+/* Bytes read since *mark (a bytes_read_so_far value) added to *total, 0 when
+ * unknown. */
+static void add_bytes_read(int64_t mark, int64_t *total)
+{
+    int64_t now = bytes_read_so_far();
+    if (mark >= 0 && now >= mark)
+        *total += now - mark;
 }
 
 size_t query_session_tables(const query_session *s)
@@ -695,10 +711,11 @@ static int copy_to_path(const char *from, const char *to, char *errstr, size_t e
 /* Runs `COPY (select) TO path (FORMAT parquet, ...)` after checking that
  * select is one SELECT statement. *rows gets the rows written. */
 static int copy_select(query_session *s, const char *select, const char *path, int64_t timeout_ns,
-                       volatile sig_atomic_t *cancel, int64_t *rows, char *errstr,
+                       volatile sig_atomic_t *cancel, int64_t *rows, int64_t *scanned, char *errstr,
                        size_t errstr_size)
 {
     *rows = 0;
+    int64_t mark = bytes_read_so_far();
     check_state cs = {0, 1};
     buf probe = {0}, sql = {0};
     buf_printf(&probe, "DESCRIBE %s\n", select);
@@ -721,6 +738,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
         if (rc != 0)
             set_err(errstr, errstr_size, "%s", err);
     }
+    add_bytes_read(mark, scanned); /* the query's reading, not the count of what it wrote */
     if (rc == 0) {
         buf count = {0};
         buf_puts(&count, "SELECT count(*) FROM read_parquet(");
@@ -769,8 +787,8 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
     if (mkdir_p(dir.data, errstr, errstr_size) != 0)
         goto out;
     int64_t rows = 0;
-    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, errstr, errstr_size) !=
-        0) {
+    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, &m->bytes_scanned, errstr,
+                    errstr_size) != 0) {
         unlink(tmp.data);
         rmdir(dir.data);
         goto out;
@@ -838,7 +856,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     query_new_id(m->id);
     m->sql = strdup(sql);
     m->submitted_ns = now_ns();
-    int64_t t0 = mono_ns(), r0 = bytes_read_so_far();
+    int64_t t0 = mono_ns();
     buf rdir = {0}, csv_tmp = {0}, csv_final = {0}, pq = {0}, name = {0}, select = {0};
     buf_printf(&rdir, "%s/" QUERY_RESULTS_DIR, s->lake);
     buf_printf(&csv_tmp, "%s/.%s.csv.partial", rdir.data, m->id);
@@ -849,6 +867,11 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     char err[4096];
     err[0] = '\0';
 
+    /* A blank line between the results of a script's statements (TABLE, CSV). */
+    const char *lead = o->results && *o->results && o->out &&
+                               (o->format == QUERY_OUT_TABLE || o->format == QUERY_OUT_CSV)
+                           ? "\n"
+                           : NULL;
     int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
     if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
         goto done;
@@ -857,8 +880,12 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     if (ctas == 1) {
         m->kind = strdup("CTAS");
         rc = run_ctas(s, name.data, select.data, ifne, o, m, err, sizeof(err));
-        if (rc == 0 && o->out)
-            fprintf(o->out, "table '%s' created: %" PRId64 " rows\n", name.data, m->rows);
+        if (rc == 0 && o->out) {
+            fprintf(o->out, "%stable '%s' created: %" PRId64 " rows\n", lead ? lead : "", name.data,
+                    m->rows);
+            if (o->results)
+                (*o->results)++;
+        }
         goto done;
     }
     if (o->format == QUERY_OUT_PARQUET) {
@@ -868,8 +895,8 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         while (select.len > 0 && (isspace((unsigned char)select.data[select.len - 1]) ||
                                   select.data[select.len - 1] == ';'))
             select.data[--select.len] = '\0';
-        rc =
-            copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows, err, sizeof(err));
+        rc = copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows,
+                         &m->bytes_scanned, err, sizeof(err));
         m->rows = rows;
         if (rc == 0 && o->out_path)
             rc = copy_to_path(pq.data, o->out_path, err, sizeof(err));
@@ -910,10 +937,15 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                           .timeout_ns = o->timeout_ns,
                           .check = check_cb,
                           .check_opaque = &cs,
-                          .cancel = o->cancel};
+                          .cancel = o->cancel,
+                          .lead = lead};
     engine_run_stats st;
+    int64_t mark = bytes_read_so_far();
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
+    add_bytes_read(mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
+    if (st.has_result && o->out && o->results)
+        (*o->results)++;
     m->rows = st.rows;
     m->truncated = st.truncated;
     if (st.timed_out && rc != 0)
@@ -943,8 +975,6 @@ done:
         }
     }
     m->elapsed_ns = mono_ns() - t0;
-    int64_t r1 = bytes_read_so_far();
-    m->bytes_scanned = r0 >= 0 && r1 >= r0 ? r1 - r0 : 0;
     if (!m->kind)
         m->kind = strdup("");
     if (!m->status)
@@ -977,6 +1007,148 @@ done:
     buf_release(&name);
     buf_release(&select);
     return rc;
+}
+
+/* --- Scripts ------------------------------------------------------------- */
+
+static int ident_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+}
+
+/* Counts the newlines of [p, e) into *line; returns e. */
+static const char *count_lines(const char *p, const char *e, int *line)
+{
+    for (; p < e; p++)
+        *line += *p == '\n';
+    return e;
+}
+
+/* At a comment ("--" or block, nested), returns its end (newlines counted);
+ * else NULL. */
+static const char *skip_comment(const char *p, int *line)
+{
+    if (p[0] == '-' && p[1] == '-') {
+        const char *e = strchr(p, '\n');
+        return e ? e : p + strlen(p);
+    }
+    if (p[0] != '/' || p[1] != '*')
+        return NULL;
+    int depth = 0;
+    do {
+        if (p[0] == '/' && p[1] == '*') {
+            depth++;
+            p += 2;
+        } else if (p[0] == '*' && p[1] == '/') {
+            depth--;
+            p += 2;
+        } else {
+            *line += *p == '\n';
+            p++;
+        }
+    } while (*p && depth > 0);
+    return p;
+}
+
+/* At a quoted string, identifier or dollar-quoted text, returns its end
+ * (after the closing quote, or the end of sql when none; newlines counted);
+ * else NULL. start is where the statement began (for E'...'). */
+static const char *skip_quoted(const char *start, const char *p, int *line)
+{
+    if (*p == '\'' || *p == '"') {
+        char q = *p;
+        int escapes = q == '\'' && p > start && (p[-1] == 'E' || p[-1] == 'e') &&
+                      (p - 1 == start || !ident_char(p[-2]));
+        for (p++; *p && *p != q; p++) {
+            if (escapes && *p == '\\' && p[1])
+                p++;
+            *line += *p == '\n';
+        }
+        return *p ? p + 1 : p;
+    }
+    if (*p != '$' || (p > start && ident_char(p[-1])))
+        return NULL;
+    /* $tag$ with a tag of letters, digits and '_' not starting with a digit
+     * (so $1 is a parameter), or $$. */
+    const char *t = p + 1;
+    if (isdigit((unsigned char)*t))
+        return NULL;
+    while (isalnum((unsigned char)*t) || *t == '_')
+        t++;
+    if (*t != '$')
+        return NULL;
+    size_t taglen = (size_t)(t + 1 - p);
+    const char *body = t + 1, *e = body;
+    while ((e = strchr(e, '$')) != NULL && strncmp(e, p, taglen) != 0)
+        e++;
+    if (!e)
+        return count_lines(body, body + strlen(body), line);
+    count_lines(body, e, line);
+    return e + taglen;
+}
+
+size_t query_split(const char *sql, query_stmt **out)
+{
+    *out = NULL;
+    size_t n = 0, cap = 0;
+    int line = 1;
+    const char *p = sql;
+    for (;;) {
+        /* White space and comments before the statement. */
+        for (;;) {
+            const char *e;
+            if (isspace((unsigned char)*p))
+                line += *p++ == '\n';
+            else if ((e = skip_comment(p, &line)) != NULL)
+                p = e;
+            else
+                break;
+        }
+        if (!*p)
+            break;
+        if (*p == ';') {
+            p++;
+            continue;
+        }
+        const char *start = p;
+        int first = line;
+        while (*p && *p != ';') {
+            const char *e = skip_comment(p, &line);
+            if (!e)
+                e = skip_quoted(start, p, &line);
+            if (e) {
+                p = e;
+            } else {
+                line += *p == '\n';
+                p++;
+            }
+        }
+        const char *end = p;
+        while (end > start && isspace((unsigned char)end[-1]))
+            end--;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            query_stmt *v = realloc(*out, cap * sizeof(*v));
+            if (!v)
+                abort(); /* as buf */
+            *out = v;
+        }
+        query_stmt *st = &(*out)[n++];
+        st->sql = strndup(start, (size_t)(end - start));
+        if (!st->sql)
+            abort();
+        st->line = first;
+        if (*p == ';')
+            p++;
+    }
+    return n;
+}
+
+void query_stmts_free(query_stmt *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].sql);
+    free(v);
 }
 
 int query_sql_complete(const char *sql)

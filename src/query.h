@@ -4,7 +4,9 @@
  * A session is one engine with a view per catalog table (catalog_attach),
  * the analysis macros (catalog_define_macros), and file access confined to
  * the lake (engine_restrict_files). Every query run in it gets an id (a
- * time-ordered UUID, version 7) and leaves two files in the lake:
+ * time-ordered UUID, version 7) and leaves two files in the lake. A query is
+ * one statement: `ticklake query` splits a script with query_split and runs
+ * each statement as its own query, so each has its id, metadata and result.
  *
  *   <lake>/_results/<id>.csv    the rows of the last statement (RFC 4180, header)
  *   <lake>/_results/<id>.json   its metadata (query_meta below)
@@ -18,10 +20,19 @@
  *    "submitted_at": "2026-...Z", "submitted_ns": 1767...,
  *    "elapsed_ns": 1234567,            wall time of the run
  *    "rows": 10, "truncated": false,   rows output (and saved); truncated by --max-rows
- *    "bytes_scanned": 52000,           bytes read from files while it ran
+ *    "bytes_scanned": 52000,           bytes its reading of the lake's files took (below)
  *    "result": "_results/<id>.csv",    absent when the statement returns no rows
  *    "result_bytes": 300,
  *    "table": "name"}                  CTAS only: the table created
+ *
+ * bytes_scanned counts what the process read (read(2), pread(2): the rchar of
+ * /proc/self/io) while the engine ran the statement itself: Parquet column
+ * chunks and footers of the files it scanned (a page header can be read twice,
+ * so a full scan may come to slightly more than the files' size). Not counted:
+ * the catalog, the crawl after CREATE TABLE AS, writing and reading back the
+ * result. A statement that read nothing (SELECT 1, one that did not parse or
+ * was refused) has 0, as has data DuckDB still holds from earlier in the
+ * session (footers read when the session opened, for one).
  *
  * Write protection. Queries read the lake and write nothing into it but
  * _results/ and, through CREATE TABLE AS, one new table folder:
@@ -83,6 +94,21 @@ int query_parse_ctas(const char *sql, buf *name, buf *select, int *if_not_exists
 /* 1 when sql ends with ';' outside quotes and comments: a shell line ends
  * the statement there. Pure. */
 int query_sql_complete(const char *sql);
+
+/* One statement of a script. */
+typedef struct query_stmt {
+    char *sql; /* its text, owned: from its first token to before its ';' */
+    int line;  /* the line of the script its first token is on (1 for the first) */
+} query_stmt;
+
+/* Splits a script into its statements, in order, at each ';' outside
+ * quotes ('...', E'...' with backslash escapes, "...", $tag$...$tag$) and
+ * comments (-- to the end of the line, nested block comments). Comments
+ * before a statement and statements with nothing but comments or white space
+ * are left out. *out (release with query_stmts_free) gets the statements;
+ * returns how many. Pure. */
+size_t query_split(const char *sql, query_stmt **out);
+void query_stmts_free(query_stmt *v, size_t n);
 
 /* The metadata of one query (see above). Strings are owned. */
 typedef struct query_meta {
@@ -157,9 +183,13 @@ typedef struct query_opts {
     int64_t timeout_ns;   /* 0: none */
     int save;             /* save _results/<id>.csv and <id>.json */
     volatile sig_atomic_t *cancel; /* may be NULL; set, it stops the query ("CANCELLED") */
+    int *results; /* may be NULL; the statements of a script run one by one share it: it
+                     counts what they wrote to out (results, CTAS's line), and once it is
+                     non-zero, a TABLE or CSV result is preceded by a blank line */
 } query_opts;
 
-/* Runs sql in the session. meta (required) is filled in whatever happens
+/* Runs sql (one statement; of several, all run and the last one's rows are
+ * the result) in the session. meta (required) is filled in whatever happens
  * (release it with query_meta_release); when o->save the metadata is saved
  * too, also for a failed query. Returns 0, or -1 with errstr (the query's
  * error, also in meta->error). */

@@ -22,16 +22,37 @@ for cmd in run broker ingest process sink crawl compact query; do
     grep -q "unknown option '--no-such-flag'" "$T/err" || fail "$cmd: unknown flag not reported"
     grep -q "usage: ticklake $cmd" "$T/err" || fail "$cmd: no usage on a bad flag"
 done
+# The command list: a name, two spaces or more, and the summary, summaries in one column; each
+# name is a command whose own help 'ticklake help NAME' prints.
+expect_exit 0 "$TICKLAKE" help
+sed -n '/^commands:$/,/^$/p' "$T/out" | sed '1d;/^$/d' >"$T/list"
+assert_ge "$(wc -l <"$T/list")" 13 "commands listed"
+if grep -Ev '^  [a-z]+  +[^ ]' "$T/list" >"$T/bad"; then fail "command list misformatted: $(cat "$T/bad")"; fi
+assert_eq "$(awk '{ match($0, /^  [a-z]+ +/); print RLENGTH }' "$T/list" | sort -u | wc -l)" 1 \
+    "summaries in one column"
+for cmd in $(awk '{ print $1 }' "$T/list"); do
+    expect_exit 0 "$TICKLAKE" help "$cmd"
+    grep -q "usage: ticklake $cmd" "$T/out" || fail "'help $cmd' did not print the command's help"
+    if grep -q "usage: ticklake <command>" "$T/out"; then fail "'help $cmd' printed the general help"; fi
+done
+expect_exit 2 "$TICKLAKE" help nosuch
+grep -q "'nosuch' is not a ticklake command" "$T/err" || fail "help of an unknown command"
+expect_exit 2 "$TICKLAKE" help query tables
 expect_exit 2 "$TICKLAKE" run --duration soon
 expect_exit 2 "$TICKLAKE" run --rate -5
 expect_exit 2 "$TICKLAKE" run --intervals 7s
 expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
-expect_exit 2 "$TICKLAKE" query              # no SQL
+expect_exit 2 "$TICKLAKE" query </dev/null   # no SQL
 expect_exit 2 "$TICKLAKE" compact            # no table
 expect_exit 2 "$TICKLAKE" compact trades --retain-only --lake "$T/l"
 expect_exit 2 "$TICKLAKE" sink --roll-bytes 0 --brokers 127.0.0.1:1
+mkdir -p "$T/l/trades/date=2026-01-02" "$T/l/_catalog"
 expect_exit 1 "$TICKLAKE" compact trades --date 2026-01-01 --lake "$T/l"
 grep -q "no partition '2026-01-01'" "$T/err" || fail "compact: a missing partition not named"
+# An unknown table is an error that lists the lake's tables, and leaves nothing behind.
+expect_exit 1 "$TICKLAKE" compact nosuch --lake "$T/l"
+grep -q "no table 'nosuch' in '$T/l' (tables: trades)" "$T/err" || fail "compact of an unknown table: $(cat "$T/err")"
+[ ! -e "$T/l/nosuch" ] || fail "compact of an unknown table created its folder"
 
 # An unreachable broker: a clear error naming the address, well within 10 s.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -61,4 +82,38 @@ grep -qi "parser error" "$T/err" || fail "bad SQL did not print DuckDB's parser 
 expect_exit 1 "$TICKLAKE" query --lake "$T/lake" "SELECT * FROM no_such_table"
 grep -qi "no_such_table" "$T/err" || fail "unknown table not named"
 expect_exit 2 "$TICKLAKE" query --lake "$T/lake" --format xml "SELECT 1"
+
+# SQL on standard input (not a terminal) runs as with -f -; every statement's result is printed,
+# each statement is its own query in the history, and the first failing one stops the rest.
+printf 'SELECT 42 AS answer;\n' >"$T/one.sql"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/one.sql"
+assert_eq "$(cat "$T/out")" "$(printf 'answer\n42')" "SQL from standard input"
+printf -- '-- three statements\nSELECT 1 AS a, 2 AS b;\nSELECT 3 AS c\n  UNION ALL SELECT 4;\n\nSELECT 5 AS d;\n' >"$T/three.sql"
+hist() { "$TICKLAKE" history --lake "$T/lake" --format csv -n 0 | tail -n +2 | wc -l; }
+before=$(hist)
+for how in stdin file; do
+    if [ $how = stdin ]; then
+        expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv -f - <"$T/three.sql"
+    else
+        expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format csv -f "$T/three.sql"
+    fi
+    assert_eq "$(cat "$T/out")" "$(printf 'a,b\n1,2\n\nc\n3\n4\n\nd\n5')" "csv results of three statements ($how)"
+done
+assert_eq "$(hist)" $((before + 6)) "history entries of two runs of three statements"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" --format json <"$T/three.sql"
+assert_eq "$(cat "$T/out")" "$(printf '{"a":1,"b":2}\n{"c":3}\n{"c":4}\n{"d":5}')" "json results of three statements"
+expect_exit 0 "$TICKLAKE" query --lake "$T/lake" "SELECT 1 AS a; SELECT 2 AS b"
+grep -q "^b" "$T/out" && grep -q "^a" "$T/out" || fail "table results of two statements: $(cat "$T/out")"
+printf 'SELECT 1 AS a;\nSELEC 2;\nSELECT 3 AS c;\n' >"$T/bad.sql"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/bad.sql"
+assert_eq "$(cat "$T/out")" "$(printf 'a\n1')" "results before the failing statement"
+grep -q "statement 2 of 3 (line 2): Parser Error" "$T/err" || fail "failing statement not named: $(cat "$T/err")"
+printf 'SELECT 1 AS a;\nCOPY (SELECT 1) TO '"'"'%s/x.csv'"'"';\n' "$T/lake" >"$T/refused.sql"
+expect_exit 1 "$TICKLAKE" query --lake "$T/lake" --format csv <"$T/refused.sql"
+[ ! -s "$T/out" ] || fail "a script with a refused statement ran: $(cat "$T/out")"
+grep -q "statement 2 of 2 (line 2): COPY is not allowed" "$T/err" || fail "refused statement: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" --format parquet -o "$T/x.parquet" <"$T/three.sql"
+grep -q "format parquet writes one result" "$T/err" || fail "parquet of three statements: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" "SELECT 1" -f "$T/one.sql"
+expect_exit 2 "$TICKLAKE" query --lake "$T/lake" -f - </dev/null
 echo "ok: cli"

@@ -72,6 +72,18 @@ m = json.load(open(sys.argv[1]))
 assert m["status"] == "SUCCEEDED" and m["rows"] == 12 and m["kind"] == "SELECT", m
 assert m["bytes_scanned"] > 0 and m["elapsed_ns"] > 0 and m["result"].endswith(".csv"), m
 PY
+# Bytes scanned: what the statement read from the lake's files; 0 when it read nothing.
+scanned() { { "$TICKLAKE" query -v --lake "$lake" "$@" 2>&1 >/dev/null || true; } |
+    sed -nE 's/^query [0-9a-f-]{36}: [A-Z]+, .*, ([0-9]+) bytes scanned, .*/\1/p'; }
+assert_eq "$(scanned "SELECT 1")" 0 "bytes scanned by SELECT 1"
+assert_eq "$(scanned "SELEC 1")" 0 "bytes scanned by a statement that did not parse"
+assert_eq "$(scanned "DELETE FROM trades")" 0 "bytes scanned by a refused statement"
+files=$(find "$lake/trades" -name '*.parquet' -printf '%s\n' | awk '{ s += $1 } END { print s }')
+for f in csv parquet; do
+    b=$(scanned --format $f -o "$T/scan.$f" "SELECT * FROM trades")
+    assert_ge "$b" $((files / 2)) "bytes scanned by a full scan ($f)"
+    assert_ge $((files * 3 / 2)) "$b" "bytes scanned by a full scan ($f), files of $files bytes"
+done
 "$TICKLAKE" history --lake "$lake" --format csv -n 0 >"$T/hist.csv"
 grep -q "^$id," "$T/hist.csv" || fail "history does not list $id"
 "$TICKLAKE" history --lake "$lake" "$id" | grep -q "\"id\": \"$id\"" || fail "history ID"
@@ -127,4 +139,15 @@ grep -q "table 'daily_vwap' created: 12 rows" "$T/ctas.out" || fail "ctas: $(cat
 ls "$lake"/daily_vwap/*.parquet >/dev/null || fail "no Parquet file for daily_vwap"
 "$TICKLAKE" tables --lake "$lake" --format csv | grep -q '^daily_vwap,parquet,5,' || fail "daily_vwap not registered"
 assert_eq "$(q --format csv "SELECT count(*) FROM daily_vwap" | tail -1)" 12 "daily_vwap rows"
+
+# A table of daily rows (as index_daily): its DATE column "date" gives the time range that
+# tables and partitions show.
+q "CREATE TABLE index_daily AS SELECT 'HSI' AS \"index\", DATE '1986-12-31' + i::INTEGER AS date, 2568.3 + i AS close FROM range(10) t(i)" >/dev/null
+"$TICKLAKE" tables --lake "$lake" --format csv >"$T/tables2.csv"
+range="1986-12-31 00:00:00.000000000,1987-01-09 00:00:00.000000000"
+grep -q "^index_daily,parquet,3,\"\",1,1,10,[0-9]*,$range,active," "$T/tables2.csv" ||
+    fail "tables: no time range for index_daily: $(grep index_daily "$T/tables2.csv")"
+"$TICKLAKE" partitions --lake "$lake" --format csv index_daily >"$T/parts2.csv"
+grep -q "^index_daily,1,10,[0-9]*,$range,active$" "$T/parts2.csv" ||
+    fail "partitions: no time range for index_daily: $(cat "$T/parts2.csv")"
 echo "ok: query"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The interactive shell, driven through a pseudo-terminal: multi-line statements, dot commands,
+# The interactive shell, driven through a pseudo-terminal: multi-line statements, several
+# statements on a line (each result printed; a failing one stops the rest), dot commands,
 # history recalled with the Up arrow and kept in the history file, errors that do not end the
 # session, Ctrl-C that cancels a running statement but not the shell, Ctrl-D to leave.
 . "$(dirname "$0")/lib.sh"
@@ -58,7 +59,17 @@ read_until("ticklake> ")
 send("SELECT 40 + 2 AS answer;\r")
 read_until("42")
 read_until("ticklake> ")
-send("\x1b[A\x1b[A\r")                          # Up twice: the failed statement again
+send("SELECT upper('alpha') AS a; SELECT upper('omega') AS b;\r")  # two statements, two results
+read_until("ALPHA")
+read_until("OMEGA")
+read_until("ticklake> ")
+send("SELECT upper('gamma') AS g; SELEC 2; SELECT upper('delta');\r")  # the failing one stops the rest
+read_until("GAMMA")
+read_until("statement 2 of 3 (line 1): Parser Error")
+read_until("ticklake> ")
+if b"DELTA" in out:
+    raise SystemExit("a statement after the failing one ran:\n" + out.decode(errors="replace"))
+send("\x1b[A\x1b[A\x1b[A\x1b[A\r")                  # Up four times: the failed statement again
 read_until("Parser Error")
 read_until("ticklake> ")
 send("\x1b[A\x1b[A\x1b[B\x15SELECT 'edited' AS x;\r")  # browse, then Ctrl-U and a new line

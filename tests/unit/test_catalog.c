@@ -944,8 +944,89 @@ static void test_batched_footers(void)
     teardown();
 }
 
-TEST_MAIN(TEST(test_batched_footers), TEST(test_database), TEST(test_schema_evolution),
-          TEST(test_incompatible_types), TEST(test_on_delete), TEST(test_text_formats),
-          TEST(test_ddl), TEST(test_crawl_and_attach), TEST(test_incremental),
-          TEST(test_type_conflict), TEST(test_bad_file), TEST(test_layouts),
+/* Daily rows (index_daily: a DATE "date" column, year partitions): the date
+ * is the time column, so tables and partitions have a time range. */
+static void write_daily(const char *rel, const char *first, int n)
+{
+    char sel[512];
+    snprintf(sel, sizeof(sel),
+             "SELECT 'HSI' AS \"index\", DATE '%s' + i::INTEGER AS date, 2568.3 + i AS close, "
+             "i * 1000 AS volume FROM range(%d) t(i)",
+             first, n);
+    write_parquet(rel, sel);
+}
+
+static void check_daily(const char *name, int64_t min_ns, int64_t max_ns)
+{
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    const catalog_table *t = c ? catalog_find_table(c, name) : NULL;
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_STR(t->time_column, "date");
+        CHECK_EQ_INT(t->has_time, 1);
+        CHECK_EQ_INT(t->min_time_ns, min_ns);
+        CHECK_EQ_INT(t->max_time_ns, max_ns);
+        for (size_t i = 0; i < t->npartitions; i++)
+            for (size_t j = 0; j < t->partitions[i].nfiles; j++)
+                CHECK_EQ_INT(t->partitions[i].files[j].has_time, 1);
+    }
+    catalog_free(c);
+}
+
+static void test_daily_time_range(void)
+{
+    setup();
+    /* Few files (read one by one) and many (read in batches). */
+    write_daily("few/year=1986/index.daily+0+00000000000000000000.parquet", "1986-12-31", 1);
+    write_daily("few/year=1987/index.daily+0+00000000000000000001.parquet", "1987-01-02", 10);
+    for (int y = 1986; y <= 2010; y++) {
+        char rel[128], first[32];
+        snprintf(rel, sizeof(rel), "index_daily/year=%d/index.daily+0+%020d.parquet", y, y);
+        snprintf(first, sizeof(first), "%d-01-02", y);
+        write_daily(rel, first, y == 2010 ? 7 : 200);
+    }
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    const int64_t day = 86400LL * 1000000000LL;
+    const int64_t d1986_12_31 = 6208 * day, d1987_01_02 = 6210 * day; /* days since 1970 */
+    const int64_t d1986_01_02 = 5845 * day, d2010_01_08 = 14617 * day;
+    check_daily("few", d1986_12_31, d1987_01_02 + 9 * day);
+    check_daily("index_daily", d1986_01_02, d2010_01_08);
+
+    /* A catalog written before "date" was a time column: the next crawl reads
+     * those files again for their range, and the one after that reads nothing. */
+    catalog *c = NULL;
+    char err[512];
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    for (size_t i = 0; c && i < c->ntables; i++) {
+        catalog_table *t = &c->tables[i];
+        free(t->time_column);
+        t->time_column = NULL;
+        t->has_time = 0;
+        for (size_t p = 0; p < t->npartitions; p++)
+            for (size_t j = 0; j < t->partitions[p].nfiles; j++)
+                t->partitions[p].files[j].has_time = 0;
+    }
+    buf j = {0};
+    catalog_to_json(c, &j);
+    CHECK_EQ_INT(write_file_atomic(lpath("_catalog/catalog.json"), j.data, j.len, err, sizeof(err)),
+                 0);
+    buf_release(&j);
+    catalog_free(c);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_read, 2 + 25);
+    check_daily("few", d1986_12_31, d1987_01_02 + 9 * day);
+    check_daily("index_daily", d1986_01_02, d2010_01_08);
+    CHECK_EQ_INT(crawl(&st), 0);
+    CHECK_EQ_INT(st.files_read, 0);
+    CHECK_EQ_INT(st.written, 0);
+    teardown();
+}
+
+TEST_MAIN(TEST(test_daily_time_range), TEST(test_batched_footers), TEST(test_database),
+          TEST(test_schema_evolution), TEST(test_incompatible_types), TEST(test_on_delete),
+          TEST(test_text_formats), TEST(test_ddl), TEST(test_crawl_and_attach),
+          TEST(test_incremental), TEST(test_type_conflict), TEST(test_bad_file), TEST(test_layouts),
           TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors), TEST(test_types))

@@ -116,6 +116,47 @@ static void test_complete(void)
     CHECK(!query_sql_complete(""));
 }
 
+/* Splits sql and checks the statements and lines against want ("line:text|..."). */
+static void check_split(const char *sql, const char *want)
+{
+    query_stmt *v = NULL;
+    size_t n = query_split(sql, &v);
+    buf got = {0};
+    buf_puts(&got, "");
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&got, "%s%d:%s", i ? "|" : "", v[i].line, v[i].sql);
+    if (strcmp(got.data, want) != 0)
+        fprintf(stderr, "  split of [%s]\n", sql);
+    CHECK_EQ_STR(got.data, want);
+    buf_release(&got);
+    query_stmts_free(v, n);
+}
+
+static void test_split(void)
+{
+    check_split("SELECT 1", "1:SELECT 1");
+    check_split("SELECT 1;", "1:SELECT 1");
+    check_split("SELECT 1; SELECT 2;\n", "1:SELECT 1|1:SELECT 2");
+    check_split("", "");
+    check_split(" ;; \n -- only a comment\n/* and another */;\n", "");
+    /* Lines are those of each statement's first token; leading comments go. */
+    check_split("-- report\nSELECT 1;\n\n  /* two */ SELECT\n 2 ;\n-- tail\n",
+                "2:SELECT 1|4:SELECT\n 2");
+    /* No split inside quotes, identifiers, dollar quotes or comments. */
+    check_split("SELECT ';' AS \"a;b\"; SELECT 'it''s; ok'",
+                "1:SELECT ';' AS \"a;b\"|1:SELECT 'it''s; ok'");
+    check_split("SELECT E'\\'; x'; SELECT 2", "1:SELECT E'\\'; x'|1:SELECT 2");
+    check_split("SELECT some'; x'; SELECT 2", "1:SELECT some'; x'|1:SELECT 2");
+    check_split("SELECT $$a;\nb$$, $t$ $$; $t$; SELECT 2",
+                "1:SELECT $$a;\nb$$, $t$ $$; $t$|2:SELECT 2");
+    check_split("SELECT $1; SELECT 2", "1:SELECT $1|1:SELECT 2");
+    check_split("SELECT 1 /* a; /* nested; */ b; */ + 1; SELECT 2 -- c; d\n;",
+                "1:SELECT 1 /* a; /* nested; */ b; */ + 1|1:SELECT 2 -- c; d");
+    /* An open quote runs to the end: one statement, which the engine rejects. */
+    check_split("SELECT 'open; SELECT 2", "1:SELECT 'open; SELECT 2");
+    check_split("SELECT 1;\nSELECT 'a\nb';\nSELECT 3", "1:SELECT 1|2:SELECT 'a\nb'|4:SELECT 3");
+}
+
 static void test_meta_json(void)
 {
     query_meta m = {0}, r;
@@ -227,7 +268,6 @@ static void test_session(void)
     CHECK_EQ_STR(m.status, "SUCCEEDED");
     CHECK_EQ_STR(m.kind, "SELECT");
     CHECK_EQ_INT(m.rows, 2);
-    CHECK(m.bytes_scanned > 0);
     char want[128], path[256];
     snprintf(want, sizeof(want), "_results/%s.csv", m.id);
     CHECK_EQ_STR(m.result, want);
@@ -237,6 +277,18 @@ static void test_session(void)
     CHECK_EQ_STR(b.data, "date,n\n2026-01-01,100\n2026-01-02,100\n");
     char id1[64];
     strcpy(id1, m.id);
+    query_meta_release(&m);
+
+    /* Bytes scanned: the column data a scan reads; 0 when nothing was read. */
+    query_opts ns = {.format = QUERY_OUT_CSV, .out = out};
+    CHECK_EQ_INT(run(s, "SELECT sum(price), max(venue) FROM trades", &ns, &m, err, sizeof(err)), 0);
+    CHECK(m.bytes_scanned > 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "SELECT 1", &ns, &m, err, sizeof(err)), 0);
+    CHECK_EQ_INT(m.bytes_scanned, 0);
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "SELEC 1", &ns, &m, err, sizeof(err)), -1);
+    CHECK_EQ_INT(m.bytes_scanned, 0);
     query_meta_release(&m);
 
     /* Row limit. */
@@ -336,5 +388,5 @@ static void test_session(void)
     nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete),
+TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete), TEST(test_split),
           TEST(test_meta_json), TEST(test_session))
