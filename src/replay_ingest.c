@@ -113,6 +113,14 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
         }
         LOG_INFO("ingest: replaying '%s' as %s", path,
                  replay_format_name(replay_reader_format(rr)));
+        const replay_note *notes;
+        size_t nnotes = replay_reader_notes(rr, &notes);
+        for (size_t i = 0; i < nnotes; i++) {
+            if (notes[i].warn)
+                LOG_WARN("ingest: %s", notes[i].text);
+            else
+                LOG_INFO("ingest: %s", notes[i].text);
+        }
         replay_row row;
         char reason[512];
         int64_t first_ts = INT64_MIN, wall0 = mono_ns(), last_draw = 0;

@@ -21,7 +21,8 @@ typedef struct replay_ingest_config {
     const char *topic_prefix;
     const char *const *files;
     size_t nfiles;
-    replay_options opts;   /* format, map, range, ts unit; info and first_id are set per run */
+    replay_options opts;   /* format, map, range, ts unit, symbol, date order; info and
+                              first_id are set per run */
     const char *info_path; /* index info CSV; NULL: indexInfo.csv beside each file, if present */
     double speed;          /* replay at this multiple of real time; 0 as fast as possible */
     int strict;            /* the first bad row is fatal */
