@@ -64,7 +64,8 @@ int cmd_ingest(int argc, char **argv)
         {0, "to", CLI_STRING, &to, "DATE", "csv: only rows on or before YYYY-MM-DD"},
         {0, "speed", CLI_STRING, &speed, "N|max",
          "pace at N times real time, or max (default: 1 for sim, max for csv)"},
-        {0, "strict", CLI_FLAG, &strict, NULL, "csv: the first unusable row is fatal"},
+        {0, "strict", CLI_FLAG, &strict, NULL,
+         "csv: the first unusable row or failed file is fatal"},
         {0, "no-progress", CLI_FLAG, &no_progress, NULL, "csv: no progress bar on stderr"},
         STAGE_TOPIC_OPTIONS(&o),
         {0, "duration", CLI_DURATION, &o.duration, "DUR",
@@ -89,7 +90,8 @@ int cmd_ingest(int argc, char **argv)
         "(13/01/2020: day first; 01/13/2020: month first), else day first (logged).\n"
         "Two-digit years: 00-68 are 2000-2068, 69-99 are 1969-1999.\n"
         "Exit status: 0 every row delivered; 3 every good row delivered but some rows\n"
-        "were unusable; 1 failure (a delivery failed, a file unreadable, --strict);\n"
+        "were unusable; 1 failure (a file unreadable, its header not usable, or no row\n"
+        "in it usable - the other files still go out -; a delivery failed; --strict);\n"
         "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.",
         options};
     const char *pos[256];
@@ -173,9 +175,10 @@ int cmd_ingest(int argc, char **argv)
     if (is_csv) {
         fprintf(stderr,
                 "ticklake ingest: %lld rows delivered of %lld, %lld failed, %lld unusable, "
-                "%lld skipped, %lld outside --from/--to\n",
+                "%lld skipped, %lld outside --from/--to, %lld of %zu files failed\n",
                 (long long)j->rres.delivered, (long long)j->rres.rows, (long long)j->rres.failed,
-                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered);
+                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered,
+                (long long)j->rres.files_failed, npos);
         if (status == 0 && j->rres.bad > 0)
             status = EXIT_BAD_ROWS;
     } else {

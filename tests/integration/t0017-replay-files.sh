@@ -3,7 +3,8 @@
 # symbol column; `null` rows; ISO, Excel DD-MM-YY and US M/D/YYYY dates) land
 # in index.daily as the same records as the daily index data set; a header
 # whose UTF-8 byte-order mark was re-saved as Latin-1 (ï»¿) is accepted with a
-# warning; an unrecognised header is shown.
+# warning; an unrecognised header is shown; a file with no usable row fails
+# (exit 1) while the other files of the run still go out.
 . "$(dirname "$0")/lib.sh"
 
 data=$ROOT/tests/data
@@ -102,4 +103,26 @@ grep -qF "odd.csv:1: header not recognised: '\\xC3\\xA9Ticker;Day;Px'; expected"
     fail "header not shown: $(cat "$T/odd.err")"
 grep -q "Index, Date, Open, High, Low, Close" "$T/odd.err" || fail "expected columns not named"
 
+# A file with rows and none usable fails, and says so.
+out=0
+ingest --topic-prefix "${pre}n." --source csv "$data/no-usable-rows.csv" 2>"$T/n.err" || out=$?
+assert_eq "$out" 1 "exit status of a file with no usable row"
+grep -q "no-usable-rows.csv: no usable rows (3 rows: 2 unusable, 1 skipped)" "$T/n.err" ||
+    fail "no usable rows not said: $(cat "$T/n.err")"
+# A header and nothing else, likewise.
+head -1 "$data/no-usable-rows.csv" >"$T/header-only.csv"
+out=0
+ingest --topic-prefix "${pre}h." --source csv "$T/header-only.csv" 2>"$T/h.err" || out=$?
+assert_eq "$out" 1 "exit status of a file with a header only"
+grep -q "header-only.csv: no usable rows (no data rows after the header)" "$T/h.err" ||
+    fail "empty file not said: $(cat "$T/h.err")"
+# Several files: one without usable rows, one unreadable, one good after them:
+# the good one still goes out, each failure is reported, exit 1.
+out=0
+ingest --topic-prefix "${pre}m." --source csv "$data/no-usable-rows.csv" "$T/nope.csv" \
+    "$data/mojibake-bom.csv" 2>"$T/m.err" || out=$?
+assert_eq "$out" 1 "exit status of a run with failed files"
+assert_eq "$(records "${pre}m.index.daily" | wc -l)" 5 "records of the good file after the failed ones"
+grep -q "2 of 3 files failed" "$T/m.err" || fail "failed files not counted: $(tail -2 "$T/m.err")"
+grep -q "nope.csv" "$T/m.err" || fail "unreadable file not named"
 echo "ok: replay files"
