@@ -40,7 +40,7 @@ int cmd_ingest(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     const char *source = "sim", *info = NULL, *format = "auto", *ts_unit = "auto";
-    const char *from = NULL, *to = NULL, *speed = NULL;
+    const char *from = NULL, *to = NULL, *speed = NULL, *symbol = NULL, *date_format = "auto";
     cli_list maps = {0};
     int strict = 0, no_progress = 0;
     const cli_option options[] = {
@@ -54,11 +54,18 @@ int cmd_ingest(int argc, char **argv)
          "csv: read a field from another column, e.g. symbol=Ticker,price=Last"},
         {0, "ts-unit", CLI_STRING, &ts_unit, "UNIT",
          "csv: unit of epoch timestamps: auto (default), s, ms, us, ns"},
+        {0, "symbol", CLI_STRING, &symbol, "NAME",
+         "csv: symbol of every row of a file without an Index/symbol column (default: the file "
+         "name, e.g. ^GSPC.csv -> ^GSPC)"},
+        {0, "date-format", CLI_STRING, &date_format, "ORDER",
+         "csv: day/month order of dates with the year last: auto (default: found from the "
+         "rows, else day first), dmy, mdy, or ymd (year first only)"},
         {0, "from", CLI_STRING, &from, "DATE", "csv: only rows on or after YYYY-MM-DD"},
         {0, "to", CLI_STRING, &to, "DATE", "csv: only rows on or before YYYY-MM-DD"},
         {0, "speed", CLI_STRING, &speed, "N|max",
          "pace at N times real time, or max (default: 1 for sim, max for csv)"},
-        {0, "strict", CLI_FLAG, &strict, NULL, "csv: the first unusable row is fatal"},
+        {0, "strict", CLI_FLAG, &strict, NULL,
+         "csv: the first unusable row or failed file is fatal"},
         {0, "no-progress", CLI_FLAG, &no_progress, NULL, "csv: no progress bar on stderr"},
         STAGE_TOPIC_OPTIONS(&o),
         {0, "duration", CLI_DURATION, &o.duration, "DUR",
@@ -72,8 +79,19 @@ int cmd_ingest(int argc, char **argv)
         "bars (Index,Date,Open,High,Low,Close,Adj Close,Volume[,CloseUSD]) to index.daily,\n"
         "trades (symbol,timestamp,price,size) to trades. Unusable rows are reported as\n"
         "file:line: reason and the rest still go out.\n"
+        "A file of one instrument without the Index column, such as a Yahoo Finance\n"
+        "export (Date,Open,High,Low,Close,Adj Close,Volume), takes its symbol from\n"
+        "--symbol, else from the file name when that is a symbol: letters, digits and\n"
+        ". - _ ^ = & $ before .csv (^GSPC.csv -> ^GSPC); rows of null are holidays,\n"
+        "skipped. Dates: YYYY-MM-DD, YYYY/MM/DD, YYYYMMDD, DD-MM-YY, DD/MM/YYYY,\n"
+        "MM/DD/YYYY, 02-Jan-2020, Jan 2, 2020; a time may follow only if it is 00:00.\n"
+        "Day and month of year-last dates are in one order per file: --date-format,\n"
+        "else the first row among the first 1000 whose date reads only one way\n"
+        "(13/01/2020: day first; 01/13/2020: month first), else day first (logged).\n"
+        "Two-digit years: 00-68 are 2000-2068, 69-99 are 1969-1999.\n"
         "Exit status: 0 every row delivered; 3 every good row delivered but some rows\n"
-        "were unusable; 1 failure (a delivery failed, a file unreadable, --strict);\n"
+        "were unusable; 1 failure (a file unreadable, its header not usable, or no row\n"
+        "in it usable - the other files still go out -; a delivery failed; --strict);\n"
         "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.",
         options};
     const char *pos[256];
@@ -118,8 +136,14 @@ int cmd_ingest(int argc, char **argv)
             rc = cli_usage_error(&cmd, "--format must be auto, index-daily or trades");
         else if (replay_ts_unit_parse(ts_unit, &r->opts.ts_unit) != 0)
             rc = cli_usage_error(&cmd, "--ts-unit must be auto, s, ms, us or ns");
-        else if (replay_range_parse(&range, from, to, err, sizeof(err)) != 0)
+        else if (replay_date_order_parse(date_format, &r->opts.date_order) != 0)
+            rc = cli_usage_error(&cmd, "--date-format must be auto, dmy, mdy or ymd");
+        else if (symbol && !replay_symbol_ok(symbol))
+            rc = cli_usage_error(&cmd, "--symbol must be 1..%d bytes of printable UTF-8",
+                                 TICK_SYMBOL_MAX - 1);
+        else if (replay_range_parse(&range, from, to, r->opts.date_order, err, sizeof(err)) != 0)
             rc = cli_usage_error(&cmd, "%s", err);
+        r->opts.symbol = symbol;
         for (size_t i = 0; rc == 0 && i < maps.n; i++)
             if (csv_map_parse(&map, maps.items[i], err, sizeof(err)) != 0)
                 rc = cli_usage_error(&cmd, "--map: %s", err);
@@ -151,9 +175,10 @@ int cmd_ingest(int argc, char **argv)
     if (is_csv) {
         fprintf(stderr,
                 "ticklake ingest: %lld rows delivered of %lld, %lld failed, %lld unusable, "
-                "%lld skipped, %lld outside --from/--to\n",
+                "%lld skipped, %lld outside --from/--to, %lld of %zu files failed\n",
                 (long long)j->rres.delivered, (long long)j->rres.rows, (long long)j->rres.failed,
-                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered);
+                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered,
+                (long long)j->rres.files_failed, npos);
         if (status == 0 && j->rres.bad > 0)
             status = EXIT_BAD_ROWS;
     } else {

@@ -30,6 +30,7 @@ struct csv_reader {
     size_t max_record;
     size_t chunk;
     bool bom_done;
+    csv_bom bom;
     bool started;   /* BOM handled and delimiter known */
     bool skip_line; /* skip to the next line break before the next record */
     bool in_quote;  /* the last incomplete parse ended inside a quoted field */
@@ -128,16 +129,32 @@ static int refill(csv_reader *r, char *errstr, size_t errstr_size)
     return 0;
 }
 
+csv_bom csv_reader_bom(const csv_reader *r)
+{
+    return r->bom;
+}
+
 /* Skips a byte-order mark and settles the delimiter. */
 static int start(csv_reader *r, char *errstr, size_t errstr_size)
 {
+    static const unsigned char bom[] = {0xEF, 0xBB, 0xBF};
+    static const unsigned char mojibake[] = {0xC3, 0xAF, 0xC2, 0xBB, 0xC2, 0xBF}; /* "ï»¿" */
     const unsigned char *p = (const unsigned char *)r->data + r->pos;
     size_t avail = r->len - r->pos;
     if (!r->bom_done) {
-        if (avail < 3 && !r->eof)
+        if (avail < sizeof(bom) + sizeof(mojibake) && !r->eof)
             return P_NEED_MORE;
-        if (avail >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF) {
-            r->pos += 3;
+        size_t skip = 0;
+        if (avail >= sizeof(bom) && memcmp(p, bom, sizeof(bom)) == 0) {
+            skip = sizeof(bom);
+            r->bom = CSV_BOM_UTF8;
+        }
+        if (avail - skip >= sizeof(mojibake) && memcmp(p + skip, mojibake, sizeof(mojibake)) == 0) {
+            skip += sizeof(mojibake);
+            r->bom = CSV_BOM_MOJIBAKE;
+        }
+        if (skip) {
+            r->pos += skip;
         } else if (avail >= 2 &&
                    ((p[0] == 0xFF && p[1] == 0xFE) || (p[0] == 0xFE && p[1] == 0xFF))) {
             r->failed = true;

@@ -5,8 +5,11 @@
  * either a caller's buffer (borrowed, never modified) or a FILE* in chunks, so
  * input of any size streams in bounded memory (one record plus one chunk).
  * What it accepts:
- *   - a UTF-8 byte-order mark at the start of the input (skipped); a UTF-16
- *     mark is a fatal error (CSV_ERROR) naming the encoding;
+ *   - a UTF-8 byte-order mark at the start of the input (skipped), and the
+ *     same mark decoded as Latin-1 or cp1252 and saved again as UTF-8, "ï»¿"
+ *     (bytes C3 AF C2 BB C2 BF, common in files re-saved by an editor), alone
+ *     or after a real mark (skipped too; csv_reader_bom tells which); a
+ *     UTF-16 mark is a fatal error (CSV_ERROR) naming the encoding;
  *   - line ends \n, \r\n or a lone \r, in any mix; the last record may end
  *     without one (csv_record.eol tells);
  *   - the delimiter given in the options, or detected from the first line:
@@ -90,6 +93,16 @@ csv_status csv_next(csv_reader *r, csv_record *rec, char *errstr, size_t errstr_
 /* The delimiter in use: the option, or the one detected (0 before the first
  * csv_next()). */
 char csv_reader_delim(const csv_reader *r);
+
+typedef enum {
+    CSV_BOM_NONE,
+    CSV_BOM_UTF8,    /* a UTF-8 byte-order mark, EF BB BF */
+    CSV_BOM_MOJIBAKE /* the mark decoded as Latin-1/cp1252 and re-encoded, "ï»¿" */
+} csv_bom;
+
+/* The byte-order mark skipped at the start of the input (CSV_BOM_NONE before
+ * the first csv_next()). */
+csv_bom csv_reader_bom(const csv_reader *r);
 
 /* The field without leading and trailing spaces and tabs. */
 csv_field csv_trim(csv_field f);

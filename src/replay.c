@@ -94,13 +94,13 @@ static bool printable_utf8(const char *p, size_t n)
     return true;
 }
 
-/* s[0..n) for a message: at most VALUE_SHOW bytes, other than printable
- * ASCII as \xHH, "..." when cut. out needs VALUE_SHOW * 4 + 4 bytes. */
-static const char *show(char *out, const char *s, size_t n)
+/* s[0..n) for a message: at most max bytes, other than printable ASCII as
+ * \xHH, "..." when cut. out needs max * 4 + 4 bytes. */
+static const char *show_max(char *out, const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t o = 0;
-    for (size_t i = 0; i < n && i < VALUE_SHOW; i++) {
+    for (size_t i = 0; i < n && i < max; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c < 0x7F) {
             out[o++] = (char)c;
@@ -111,12 +111,18 @@ static const char *show(char *out, const char *s, size_t n)
             out[o++] = hex[c & 15];
         }
     }
-    if (n > VALUE_SHOW) {
+    if (n > max) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
     out[o] = '\0';
     return out;
+}
+
+/* s[0..n) for a message, at most VALUE_SHOW bytes. */
+static const char *show(char *out, const char *s, size_t n)
+{
+    return show_max(out, s, n, VALUE_SHOW);
 }
 
 typedef char shown[VALUE_SHOW * 4 + 4];
@@ -273,38 +279,277 @@ static int four_digits(const char *s)
     return a < 0 || b < 0 ? -1 : a * 100 + b;
 }
 
-/* "1" or "12" at s[*i], then sep; -1 if not. */
-static int small_number(const char *s, size_t n, size_t *i, char sep)
+static bool is_alpha(char c)
 {
-    int v = 0;
-    size_t start = *i;
-    while (*i < n && is_digit(s[*i]) && *i - start < 2)
-        v = v * 10 + (s[(*i)++] - '0');
-    if (*i == start || *i >= n || s[*i] != sep)
-        return -1;
-    (*i)++;
-    return v;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-int replay_parse_date(const char *s, size_t n, int64_t *day_ns)
+/* The digits at s[i..n): their count, and in *v the value of the first 9. */
+static size_t scan_num(const char *s, size_t n, size_t i, int *v)
 {
-    trim(&s, &n);
-    int y, m, d;
-    if (n == 10 && s[4] == '-' && s[7] == '-') {
-        y = four_digits(s);
-        m = two_digits(s + 5);
-        d = two_digits(s + 8);
-    } else {
+    size_t k = 0;
+    int x = 0;
+    for (; i + k < n && is_digit(s[i + k]); k++)
+        if (k < 9)
+            x = x * 10 + (s[i + k] - '0');
+    *v = x;
+    return k;
+}
+
+static size_t skip_spaces(const char *s, size_t n, size_t i)
+{
+    while (i < n && s[i] == ' ')
+        i++;
+    return i;
+}
+
+/* 1..12 for an English month name or its first three letters ("Sept" too),
+ * any case; 0 if s[0..n) is none. */
+static int month_of(const char *s, size_t n)
+{
+    static const char *const names[12] = {"january",   "february", "march",    "april",
+                                          "may",       "june",     "july",     "august",
+                                          "september", "october",  "november", "december"};
+    for (int m = 0; m < 12; m++) {
+        size_t full = strlen(names[m]);
+        if (n != 3 && n != full && !(m == 8 && n == 4))
+            continue;
         size_t i = 0;
-        d = small_number(s, n, &i, '/');
-        m = d < 0 ? -1 : small_number(s, n, &i, '/');
-        y = m < 0 || n - i != 4 ? -1 : four_digits(s + i);
+        while (i < n && lower(s[i]) == names[m][i])
+            i++;
+        if (i == n)
+            return m + 1;
     }
-    int64_t days, ns;
-    if (y < 0 || m < 0 || d < 0 || civil_days(y, m, d, &days) != 0 ||
-        __builtin_mul_overflow(days, NS_PER_DAY, &ns) || ns < MIN_NS || ns >= END_NS)
+    return 0;
+}
+
+/* The text of a date: year first or with the month named (y, month a, day b),
+ * or numeric with the year last (a and b in the file's order, unknown here). */
+typedef struct date_text {
+    int y, a, b;
+    bool year_last, short_year;
+    char sep;
+} date_text;
+
+/* Reads the date at the start of s[0..n): the bytes it takes, 0 if none. */
+static size_t date_text_read(const char *s, size_t n, date_text *t)
+{
+    memset(t, 0, sizeof(*t));
+    size_t i, k;
+    int v;
+    if (n && is_alpha(s[0])) { /* Jan 2, 2020 */
+        for (k = 0; k < n && is_alpha(s[k]);)
+            k++;
+        if (!(t->a = month_of(s, k)))
+            return 0;
+        i = skip_spaces(s, n, k);
+        if (i == k || (k = scan_num(s, n, i, &t->b)) < 1 || k > 2)
+            return 0;
+        i += k;
+        size_t j = i < n && s[i] == ',' ? i + 1 : i;
+        j = skip_spaces(s, n, j);
+        if (j == i || scan_num(s, n, j, &t->y) != 4)
+            return 0;
+        return j + 4;
+    }
+    k = scan_num(s, n, 0, &v);
+    if (k == 8) { /* YYYYMMDD */
+        t->y = v / 10000;
+        t->a = v / 100 % 100;
+        t->b = v % 100;
+        return 8;
+    }
+    if (k == 4) { /* YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD */
+        t->y = v;
+        char sep = k < n ? s[k] : '\0';
+        if (sep != '-' && sep != '/' && sep != '.')
+            return 0;
+        i = k + 1;
+        if ((k = scan_num(s, n, i, &t->a)) < 1 || k > 2 || i + k >= n || s[i + k] != sep)
+            return 0;
+        i += k + 1;
+        if ((k = scan_num(s, n, i, &t->b)) < 1 || k > 2)
+            return 0;
+        return i + k;
+    }
+    if (k < 1 || k > 2 || k >= n)
+        return 0;
+    char sep = s[k];
+    if (sep != '-' && sep != '/' && sep != '.' && sep != ' ')
+        return 0;
+    i = sep == ' ' ? skip_spaces(s, n, k) : k + 1;
+    if (i < n && is_alpha(s[i])) { /* 02-Jan-2020, 2 Jan 2020 */
+        size_t w = i;
+        while (w < n && is_alpha(s[w]))
+            w++;
+        if (!(t->a = month_of(s + i, w - i)))
+            return 0;
+        t->b = v;
+        if (w >= n || s[w] != sep)
+            return 0;
+        i = sep == ' ' ? skip_spaces(s, n, w) : w + 1;
+        k = scan_num(s, n, i, &t->y);
+        if (k != 2 && k != 4)
+            return 0;
+        if (k == 2)
+            t->y += t->y <= 68 ? 2000 : 1900;
+        return i + k;
+    }
+    if (sep == ' ') /* 01 02 2020: not a layout anyone writes */
+        return 0;
+    t->year_last = true;
+    t->sep = sep;
+    t->a = v;
+    if ((k = scan_num(s, n, i, &t->b)) < 1 || k > 2 || i + k >= n || s[i + k] != sep)
+        return 0;
+    i += k + 1;
+    k = scan_num(s, n, i, &t->y);
+    if (k != 2 && k != 4)
+        return 0;
+    if (k == 2) { /* POSIX strptime's pivot */
+        t->short_year = true;
+        t->y += t->y <= 68 ? 2000 : 1900;
+    }
+    return i + k;
+}
+
+/* What follows a date: nothing, or spaces or 'T' and a time
+ * H[H]:MM[:SS[(.|,)digits]][ AM| PM][ ][Z|(+|-)HH[[:]MM]]. 0 or -1. */
+static int time_read(const char *s, size_t n, replay_time_kind *kind)
+{
+    *kind = REPLAY_TIME_NONE;
+    if (n == 0)
+        return 0;
+    size_t i = s[0] == 'T' || s[0] == 't' ? 1 : skip_spaces(s, n, 0), k;
+    int h, mi, sec = 0;
+    bool zero_frac = true;
+    if (i == 0 || (k = scan_num(s, n, i, &h)) < 1 || k > 2)
         return -1;
-    *day_ns = ns;
+    i += k;
+    if (i >= n || s[i] != ':' || scan_num(s, n, i + 1, &mi) != 2)
+        return -1;
+    i += 3;
+    if (i < n && s[i] == ':') {
+        if (scan_num(s, n, i + 1, &sec) != 2)
+            return -1;
+        i += 3;
+        if (i < n && (s[i] == '.' || s[i] == ',')) {
+            size_t start = ++i;
+            for (; i < n && is_digit(s[i]); i++)
+                zero_frac &= s[i] == '0';
+            if (i == start)
+                return -1;
+        }
+    }
+    size_t j = skip_spaces(s, n, i); /* i: read up to; j: after spaces that may follow */
+    if (n - j >= 2 && (ieq(s + j, 2, "am") || ieq(s + j, 2, "pm"))) {
+        if (h < 1 || h > 12)
+            return -1;
+        h = h % 12 + (lower(s[j]) == 'p' ? 12 : 0);
+        i = j + 2;
+        j = skip_spaces(s, n, i);
+    }
+    if (j < n && (s[j] == 'Z' || s[j] == 'z')) {
+        i = j + 1;
+    } else if (j < n && (s[j] == '+' || s[j] == '-')) {
+        int oh, om = 0;
+        j++;
+        k = scan_num(s, n, j, &oh);
+        if (k == 4) {
+            om = oh % 100;
+            oh /= 100;
+        } else if (k == 2 && j + 2 < n && s[j + 2] == ':') {
+            if (scan_num(s, n, j + 3, &om) != 2)
+                return -1;
+            k = 5;
+        } else if (k != 2) {
+            return -1;
+        }
+        i = j + k;
+        if (oh > 23 || om > 59)
+            return -1;
+    }
+    if (i != n || h > 23 || mi > 59 || sec > 60)
+        return -1;
+    *kind = h == 0 && mi == 0 && sec == 0 && zero_frac ? REPLAY_TIME_MIDNIGHT : REPLAY_TIME_OTHER;
+    return 0;
+}
+
+/* The ns at 00:00 UTC of a calendar date within 1678..2261, or -1. */
+static int day_ns_of(int y, int m, int d, int64_t *ns)
+{
+    int64_t days, v;
+    if (civil_days(y, m, d, &days) != 0 || __builtin_mul_overflow(days, NS_PER_DAY, &v) ||
+        v < MIN_NS || v >= END_NS)
+        return -1;
+    *ns = v;
+    return 0;
+}
+
+int replay_date_order_parse(const char *s, replay_date_order *order)
+{
+    static const char *const names[] = {"auto", "dmy", "mdy", "ymd"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *order = (replay_date_order)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *replay_date_order_name(replay_date_order order)
+{
+    return order == REPLAY_DATE_DMY   ? "dmy"
+           : order == REPLAY_DATE_MDY ? "mdy"
+           : order == REPLAY_DATE_YMD ? "ymd"
+                                      : "auto";
+}
+
+int replay_parse_day(const char *s, size_t n, replay_date_order order, replay_day *d)
+{
+    memset(d, 0, sizeof(*d));
+    trim(&s, &n);
+    date_text t;
+    size_t used = date_text_read(s, n, &t);
+    if (!used || time_read(s + used, n - used, &d->time) != 0) {
+        d->time = REPLAY_TIME_NONE;
+        return -1; /* REPLAY_DAY_BAD */
+    }
+    int64_t ns;
+    bool ok;
+    if (!t.year_last) {
+        if (day_ns_of(t.y, t.a, t.b, &ns) != 0)
+            return -1;
+        d->kind = REPLAY_DAY_PLAIN;
+        ok = true;
+    } else {
+        int64_t dmy = 0, mdy = 0;
+        bool dmy_ok = day_ns_of(t.y, t.b, t.a, &dmy) == 0,
+             mdy_ok = day_ns_of(t.y, t.a, t.b, &mdy) == 0;
+        if (!dmy_ok && !mdy_ok)
+            return -1;
+        d->kind = dmy_ok && mdy_ok ? REPLAY_DAY_EITHER : dmy_ok ? REPLAY_DAY_DMY : REPLAY_DAY_MDY;
+        d->same_either = dmy_ok && mdy_ok && dmy == mdy;
+        d->sep = t.sep;
+        d->short_year = t.short_year;
+        if (order == REPLAY_DATE_AUTO)
+            order = dmy_ok ? REPLAY_DATE_DMY : REPLAY_DATE_MDY;
+        ok = (order == REPLAY_DATE_DMY && dmy_ok) || (order == REPLAY_DATE_MDY && mdy_ok);
+        ns = order == REPLAY_DATE_DMY ? dmy : mdy;
+    }
+    if (!ok || d->time == REPLAY_TIME_OTHER)
+        return -1;
+    d->ns = ns;
+    return 0;
+}
+
+int replay_parse_date(const char *s, size_t n, replay_date_order order, int64_t *day_ns)
+{
+    replay_day d;
+    if (replay_parse_day(s, n, order, &d) != 0 || d.time != REPLAY_TIME_NONE)
+        return -1;
+    *day_ns = d.ns;
     return 0;
 }
 
@@ -452,11 +697,11 @@ void replay_range_all(replay_range *r)
     r->to_ns = INT64_MAX;
 }
 
-static int parse_bound(const char *s, bool is_to, int64_t *out)
+static int parse_bound(const char *s, bool is_to, replay_date_order order, int64_t *out)
 {
     size_t n = strlen(s);
     int64_t v;
-    if (replay_parse_date(s, n, &v) == 0) {
+    if (replay_parse_date(s, n, order, &v) == 0) {
         *out = is_to ? v + NS_PER_DAY : v; /* dates end in 2261: no overflow */
         return 0;
     }
@@ -467,17 +712,21 @@ static int parse_bound(const char *s, bool is_to, int64_t *out)
     return -1;
 }
 
-int replay_range_parse(replay_range *r, const char *from, const char *to, char *errstr,
-                       size_t errstr_size)
+int replay_range_parse(replay_range *r, const char *from, const char *to, replay_date_order order,
+                       char *errstr, size_t errstr_size)
 {
     replay_range x;
     replay_range_all(&x);
-    if (from && parse_bound(from, false, &x.from_ns) != 0)
+    if (from && parse_bound(from, false, order, &x.from_ns) != 0)
         return set_err(errstr, errstr_size,
-                       "bad --from '%s': expected YYYY-MM-DD, DD/MM/YYYY or a timestamp", from);
-    if (to && parse_bound(to, true, &x.to_ns) != 0)
+                       "bad --from '%s': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
+                       "timestamp",
+                       from);
+    if (to && parse_bound(to, true, order, &x.to_ns) != 0)
         return set_err(errstr, errstr_size,
-                       "bad --to '%s': expected YYYY-MM-DD, DD/MM/YYYY or a timestamp", to);
+                       "bad --to '%s': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
+                       "timestamp",
+                       to);
     if (x.from_ns >= x.to_ns)
         return set_err(errstr, errstr_size, "--from '%s' is after --to '%s'", from, to);
     *r = x;
@@ -592,6 +841,12 @@ const index_info_entry *index_info_find(const index_info *t, const char *index)
         if (strcmp(t->v[i].index, index) == 0)
             return &t->v[i];
     return NULL;
+}
+
+const index_info_entry *index_info_lookup(const index_info *t, const char *index)
+{
+    const index_info_entry *e = index_info_find(t, index);
+    return e || index[0] != '^' ? e : index_info_find(t, index + 1);
 }
 
 void index_info_release(index_info *t)
@@ -741,9 +996,12 @@ typedef struct field_spec {
     bool required;
 } field_spec;
 
+/* The first field of both formats is the symbol: required unless the file
+ * has one symbol (replay_options.symbol or the file name). */
 enum { T_SYMBOL, T_TS, T_PRICE, T_SIZE, T_ID, T_VENUE, T_NFIELDS };
 enum { D_INDEX, D_DATE, D_OPEN, D_HIGH, D_LOW, D_CLOSE, D_ADJ, D_VOLUME, D_USD, D_NFIELDS };
 #define MAX_FIELDS 9
+#define HEADER_SHOW 160 /* bytes of a header quoted in a message */
 
 static const field_spec trade_fields[T_NFIELDS] = {
     {"symbol", {"ticker", "sym", NULL}, true},
@@ -755,10 +1013,30 @@ static const field_spec trade_fields[T_NFIELDS] = {
 };
 
 static const field_spec daily_fields[D_NFIELDS] = {
-    {"index", {NULL}, true},      {"date", {NULL}, true},    {"open", {NULL}, true},
-    {"high", {NULL}, true},       {"low", {NULL}, true},     {"close", {NULL}, true},
-    {"adj_close", {NULL}, false}, {"volume", {NULL}, false}, {"close_usd", {NULL}, false},
+    {"index", {"symbol", "ticker", NULL}, true},
+    {"date", {NULL}, true},
+    {"open", {NULL}, true},
+    {"high", {NULL}, true},
+    {"low", {NULL}, true},
+    {"close", {NULL}, true},
+    {"adj_close", {NULL}, false},
+    {"volume", {NULL}, false},
+    {"close_usd", {NULL}, false},
 };
+
+/* A record read ahead at open (look-ahead for the date order), with its
+ * fields and message stored in the reader's qbytes. */
+typedef struct queued {
+    csv_status s;
+    int64_t line;
+    bool eol, blank;
+    size_t first, nfields; /* fields qf[first .. first + nfields) */
+    size_t err;            /* offset in qbytes of the message (BAD, ERROR) */
+} queued;
+
+typedef struct queued_field {
+    size_t off, len;
+} queued_field;
 
 struct replay_reader {
     char *name;
@@ -768,13 +1046,75 @@ struct replay_reader {
     replay_options opt;
     replay_range range;
     bool decimal_comma;
-    int col[MAX_FIELDS];             /* column of each field, -1 if absent */
-    const char *colname[MAX_FIELDS]; /* its header name (trimmed copy) for messages */
-    char *colnames;                  /* storage of colname */
+    int col[MAX_FIELDS];                 /* column of each field, -1 if absent */
+    const char *colname[MAX_FIELDS];     /* its header name (trimmed copy) for messages */
+    char *colnames;                      /* storage of colname */
+    char symbol[TICK_SYMBOL_MAX];        /* of every row when the file has no symbol column */
+    replay_date_order order;             /* of year-last dates; AUTO until decided */
+    char order_why[VALUE_SHOW * 4 + 64]; /* what decided it, for reasons */
+    replay_note notes[REPLAY_MAX_NOTES];
+    size_t nnotes;
+    queued *q; /* records read ahead, q[qhead .. qn) still to deliver */
+    size_t qn, qhead;
+    queued_field *qf;
+    size_t qfn;
+    buf qbytes;
+    csv_field *popped; /* the fields of the last record taken from q */
+    size_t popped_cap;
     int64_t next_id;
     replay_stats st;
     bool done;
 };
+
+static void note(replay_reader *rr, bool warn, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void note(replay_reader *rr, bool warn, const char *fmt, ...)
+{
+    if (rr->nnotes == REPLAY_MAX_NOTES)
+        return;
+    replay_note *n = &rr->notes[rr->nnotes++];
+    n->warn = warn;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->text, sizeof(n->text), fmt, ap);
+    va_end(ap);
+}
+
+size_t replay_reader_notes(const replay_reader *rr, const replay_note **notes)
+{
+    *notes = rr->notes;
+    return rr->nnotes;
+}
+
+bool replay_symbol_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 0 && n < TICK_SYMBOL_MAX && printable_utf8(s, n);
+}
+
+int replay_symbol_from_name(const char *name, char *out)
+{
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    size_t n = strlen(base);
+    if (n >= 4 && base[n - 4] == '.' &&
+        (ieq(base + n - 3, 3, "csv") || ieq(base + n - 3, 3, "tsv") || ieq(base + n - 3, 3, "txt")))
+        n -= 4;
+    bool alnum = false;
+    if (n == 0 || n >= TICK_SYMBOL_MAX)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!is_digit(base[i]) && !is_alpha(base[i]) && !strchr(".-_^=&$", base[i]))
+            return -1;
+        alnum |= is_digit(base[i]) || is_alpha(base[i]);
+    }
+    if (!alnum) /* "-" (standard input), "..." */
+        return -1;
+    memcpy(out, base, n);
+    out[n] = '\0';
+    return 0;
+}
 
 static bool spec_has(const field_spec *specs, size_t n, const char *field)
 {
@@ -784,8 +1124,26 @@ static bool spec_has(const field_spec *specs, size_t n, const char *field)
     return false;
 }
 
+/* The header as read, fields joined by the delimiter, for messages. */
+static const char *show_header(const replay_reader *rr, char *out)
+{
+    buf b = {0};
+    char d = csv_reader_delim(rr->csv);
+    for (size_t i = 0; i < rr->hdr.n && b.len <= HEADER_SHOW; i++) {
+        if (i)
+            buf_putc(&b, d ? d : ',');
+        buf_puts(&b, rr->hdr.names[i]);
+    }
+    show_max(out, b.data ? b.data : "", b.len, HEADER_SHOW);
+    buf_release(&b);
+    return out;
+}
+
+typedef char shown_header[HEADER_SHOW * 4 + 4];
+
 /* Finds the columns of specs in the header. 0; 1 if a required one is
- * missing (missing names it); -1 on another error (errstr). */
+ * missing (missing names it; the symbol field, specs[0], is never missing:
+ * the caller sees to it); -1 on another error (errstr). */
 static int resolve(replay_reader *rr, const field_spec *specs, size_t n, const char **missing,
                    char *errstr, size_t errstr_size)
 {
@@ -812,17 +1170,57 @@ static int resolve(replay_reader *rr, const field_spec *specs, size_t n, const c
                                specs[i].name);
         }
         rr->col[i] = c;
-        if (c < 0 && specs[i].required && !*missing)
+        if (c < 0 && specs[i].required && i > 0 && !*missing)
             *missing = specs[i].name;
     }
     return *missing ? 1 : 0;
+}
+
+/* The symbol of a file without a symbol column: --symbol, else the file
+ * name. 0, or -1 with errstr. */
+static int fixed_symbol(replay_reader *rr, int64_t hline, char *errstr, size_t errstr_size)
+{
+    const char *column = rr->fmt == REPLAY_FMT_TRADES ? "symbol" : "Index";
+    const char *given = rr->opt.symbol;
+    shown_header sh;
+    if (rr->col[0] >= 0) {
+        if (!given)
+            return 0;
+        return set_err(errstr, errstr_size,
+                       "%s:%lld: --symbol %s is for a file without a symbol column, and this one "
+                       "has '%s'",
+                       rr->name, (long long)hline, given, rr->colname[0]);
+    }
+    if (given) {
+        if (!replay_symbol_ok(given))
+            return set_err(errstr, errstr_size,
+                           "bad --symbol '%s': expected 1..%d bytes of printable UTF-8", given,
+                           TICK_SYMBOL_MAX - 1);
+        memcpy(rr->symbol, given, strlen(given) + 1);
+        note(rr, false, "%s: no %s column: every row gets symbol '%s' from --symbol", rr->name,
+             column, rr->symbol);
+        return 0;
+    }
+    if (replay_symbol_from_name(rr->name, rr->symbol) == 0) {
+        note(rr, false, "%s: no %s column: every row gets symbol '%s' from the file name", rr->name,
+             column, rr->symbol);
+        return 0;
+    }
+    return set_err(errstr, errstr_size,
+                   "%s:%lld: the header '%s' has no %s column and nothing names the instrument: "
+                   "pass --symbol NAME (%s)",
+                   rr->name, (long long)hline, show_header(rr, sh), column,
+                   strcmp(rr->name, "-") == 0
+                       ? "standard input has no file name to take it from"
+                       : "a file name gives it only when it is one, e.g. AAPL.csv or ^GSPC.csv");
 }
 
 static int setup_columns(replay_reader *rr, int64_t hline, char *errstr, size_t errstr_size)
 {
     const csv_map *map = rr->opt.map;
     char e[256];
-    const char *missing = NULL;
+    shown_header sh;
+    const char *missing = NULL, *daily_missing = NULL;
     replay_format fmt = rr->opt.format;
     if (fmt == REPLAY_FMT_AUTO && map && map->n > 0) /* the --map names tell */
         fmt = spec_has(daily_fields, D_NFIELDS, map->v[0].field) ? REPLAY_FMT_INDEX_DAILY
@@ -848,22 +1246,27 @@ static int setup_columns(replay_reader *rr, int64_t hline, char *errstr, size_t 
         if (rc == 0)
             fmt = REPLAY_FMT_INDEX_DAILY;
         else if (fmt == REPLAY_FMT_INDEX_DAILY)
-            return set_err(errstr, errstr_size, "%s:%lld: no column for '%s'; use --map %s=Column",
-                           rr->name, (long long)hline, missing, missing);
+            return set_err(errstr, errstr_size,
+                           "%s:%lld: no column for '%s' in the header '%s'; use --map %s=Column",
+                           rr->name, (long long)hline, missing, show_header(rr, sh), missing);
+        daily_missing = missing;
     }
     if (fmt != REPLAY_FMT_INDEX_DAILY) {
         rc = resolve(rr, trade_fields, T_NFIELDS, &missing, e, sizeof(e));
         if (rc < 0)
             return set_err(errstr, errstr_size, "%s:%lld: %s", rr->name, (long long)hline, e);
         if (rc == 1 && fmt == REPLAY_FMT_TRADES)
-            return set_err(errstr, errstr_size, "%s:%lld: no column for '%s'; use --map %s=Column",
-                           rr->name, (long long)hline, missing, missing);
+            return set_err(errstr, errstr_size,
+                           "%s:%lld: no column for '%s' in the header '%s'; use --map %s=Column",
+                           rr->name, (long long)hline, missing, show_header(rr, sh), missing);
         if (rc == 1)
             return set_err(errstr, errstr_size,
-                           "%s:%lld: the header is neither index daily (Index, Date, Open, High, "
-                           "Low, Close, ...) nor trades (symbol, timestamp, price, size, ...); "
-                           "use --format and --map",
-                           rr->name, (long long)hline);
+                           "%s:%lld: header not recognised: '%s'; expected index daily (Index, "
+                           "Date, Open, High, Low, Close, ...; without Index for one instrument, "
+                           "as in a Yahoo Finance export: no column for '%s' here) or trades "
+                           "(symbol, timestamp, price, size, ...: no column for '%s' here); use "
+                           "--format and --map",
+                           rr->name, (long long)hline, show_header(rr, sh), daily_missing, missing);
         fmt = REPLAY_FMT_TRADES;
     }
     rr->fmt = fmt;
@@ -890,7 +1293,158 @@ static int setup_columns(replay_reader *rr, int64_t hline, char *errstr, size_t 
         rr->colname[i] = p;
         p += f.len + 1;
     }
-    return 0;
+    return fixed_symbol(rr, hline, errstr, errstr_size);
+}
+
+static csv_field field_of(const csv_record *rec, int col)
+{
+    return col >= 0 && (size_t)col < rec->nfields ? rec->fields[col] : (csv_field){"", 0};
+}
+
+/* ---- records read ahead ---------------------------------------------------------- */
+
+static void *xgrow(void *p, size_t n, size_t size)
+{
+    void *q = realloc(p, n * size);
+    if (!q)
+        abort();
+    return q;
+}
+
+/* Keeps a copy of what csv_next gave, to deliver later. */
+static void enqueue(replay_reader *rr, csv_status s, const csv_record *rec, const char *e)
+{
+    if ((rr->qn & (rr->qn - 1)) == 0) /* 0, 1, 2, 4, ...: grow at powers of two */
+        rr->q = xgrow(rr->q, rr->qn ? rr->qn * 2 : 1, sizeof(*rr->q));
+    queued *x = &rr->q[rr->qn++];
+    memset(x, 0, sizeof(*x));
+    x->s = s;
+    x->line = rec->line;
+    x->eol = rec->eol;
+    x->blank = rec->blank;
+    x->first = rr->qfn;
+    x->nfields = s == CSV_RECORD ? rec->nfields : 0;
+    for (size_t i = 0; i < x->nfields; i++) {
+        if ((rr->qfn & (rr->qfn - 1)) == 0)
+            rr->qf = xgrow(rr->qf, rr->qfn ? rr->qfn * 2 : 1, sizeof(*rr->qf));
+        rr->qf[rr->qfn++] = (queued_field){rr->qbytes.len, rec->fields[i].len};
+        buf_append(&rr->qbytes, rec->fields[i].p, rec->fields[i].len);
+        buf_putc(&rr->qbytes, '\0');
+    }
+    x->err = rr->qbytes.len;
+    buf_puts(&rr->qbytes, s == CSV_BAD || s == CSV_ERROR ? e : "");
+    buf_putc(&rr->qbytes, '\0');
+}
+
+/* The next record: read ahead, else from the CSV reader. */
+static csv_status next_record(replay_reader *rr, csv_record *rec, char *e, size_t es)
+{
+    if (rr->qhead == rr->qn)
+        return csv_next(rr->csv, rec, e, es);
+    const queued *x = &rr->q[rr->qhead++];
+    if (x->nfields > rr->popped_cap) {
+        rr->popped_cap = x->nfields;
+        rr->popped = xgrow(rr->popped, rr->popped_cap, sizeof(*rr->popped));
+    }
+    for (size_t i = 0; i < x->nfields; i++) {
+        const queued_field *f = &rr->qf[x->first + i];
+        rr->popped[i] = (csv_field){rr->qbytes.data + f->off, f->len};
+    }
+    memset(rec, 0, sizeof(*rec));
+    rec->fields = rr->popped;
+    rec->nfields = x->nfields;
+    rec->line = x->line;
+    rec->eol = x->eol;
+    rec->blank = x->blank;
+    if (x->s == CSV_BAD || x->s == CSV_ERROR)
+        set_err(e, es, "%s", rr->qbytes.data + x->err);
+    return x->s;
+}
+
+/* ---- the order of year-last dates --------------------------------------------- */
+
+/* "DD-MM-YY" and the like for a year-last date read in order. */
+static const char *layout(const replay_day *d, replay_date_order order, char out[16])
+{
+    snprintf(out, 16, "%s%c%s%c%s", order == REPLAY_DATE_MDY ? "MM" : "DD", d->sep,
+             order == REPLAY_DATE_MDY ? "DD" : "MM", d->sep, d->short_year ? "YY" : "YYYY");
+    return out;
+}
+
+static const char *order_words(replay_date_order order)
+{
+    return order == REPLAY_DATE_MDY ? "month first" : "day first";
+}
+
+/* Settles the order from a date that reads one way only, d, on line. */
+static void decide_by(replay_reader *rr, const replay_day *d, csv_field v, int64_t line, bool tell)
+{
+    shown sv;
+    char lay[16];
+    rr->order = d->kind == REPLAY_DAY_MDY ? REPLAY_DATE_MDY : REPLAY_DATE_DMY;
+    snprintf(rr->order_why, sizeof(rr->order_why), "as '%s' on line %lld shows",
+             show(sv, v.p, v.len), (long long)line);
+    if (tell)
+        note(rr, false, "%s: year-last dates are read %s (%s), %s", rr->name,
+             order_words(rr->order), layout(d, rr->order, lay), rr->order_why);
+}
+
+/* Settles the default order, day first, for lack of a date that tells. */
+static void decide_default(replay_reader *rr, const replay_day *d, csv_field v, int64_t line,
+                           bool tell)
+{
+    shown sv;
+    char lay[16];
+    rr->order = REPLAY_DATE_DMY;
+    snprintf(rr->order_why, sizeof(rr->order_why),
+             "the default when no row tells; use --date-format");
+    if (tell)
+        note(rr, true,
+             "%s: year-last dates such as '%s' (line %lld) are read day first (%s), the "
+             "default: none of the first %d rows tells day from month; --date-format mdy "
+             "reads them month first",
+             rr->name, show(sv, v.p, v.len), (long long)line, layout(d, REPLAY_DATE_DMY, lay),
+             REPLAY_DATE_LOOKAHEAD);
+}
+
+/* Reads rows ahead until one settles the order of year-last dates. */
+static void look_ahead(replay_reader *rr)
+{
+    csv_record rec;
+    char e[512];
+    bool ambiguous = false;
+    replay_day first_day = {0};
+    char first_text[VALUE_SHOW + 1];
+    size_t first_len = 0;
+    int64_t first_line = 0;
+    for (int rows = 0; rows < REPLAY_DATE_LOOKAHEAD && rr->qbytes.len < REPLAY_LOOKAHEAD_BYTES;) {
+        csv_status s = csv_next(rr->csv, &rec, e, sizeof(e));
+        enqueue(rr, s, &rec, e);
+        if (s == CSV_EOF || s == CSV_ERROR)
+            break;
+        if (s != CSV_RECORD || rec.blank)
+            continue;
+        rows++;
+        csv_field v = field_of(&rec, rr->col[D_DATE]);
+        replay_day d;
+        replay_parse_day(v.p, v.len, REPLAY_DATE_AUTO, &d);
+        if (d.time == REPLAY_TIME_OTHER) /* a bad row: it tells nothing */
+            continue;
+        if (d.kind == REPLAY_DAY_DMY || d.kind == REPLAY_DAY_MDY) {
+            decide_by(rr, &d, csv_trim(v), rec.line, true);
+            return;
+        }
+        if (d.kind == REPLAY_DAY_EITHER && !d.same_either && !ambiguous) {
+            ambiguous = true;
+            first_day = d;
+            v = csv_trim(v);
+            first_len = v.len < VALUE_SHOW ? v.len : VALUE_SHOW;
+            memcpy(first_text, v.p, first_len);
+            first_line = rec.line;
+        }
+    }
+    if (ambiguous)
+        decide_default(rr, &first_day, (csv_field){first_text, first_len}, first_line, true);
 }
 
 static replay_reader *open_common(const char *name, csv_reader *csv, const replay_options *opt,
@@ -912,6 +1466,10 @@ static replay_reader *open_common(const char *name, csv_reader *csv, const repla
     if (!rr->opt.source)
         rr->opt.source = "csv";
     rr->next_id = rr->opt.first_id;
+    rr->order = rr->opt.date_order;
+    if (rr->order != REPLAY_DATE_AUTO)
+        snprintf(rr->order_why, sizeof(rr->order_why), "as --date-format %s says",
+                 replay_date_order_name(rr->order));
     if (strlen(rr->opt.source) >= TICK_SOURCE_MAX ||
         !printable_utf8(rr->opt.source, strlen(rr->opt.source))) {
         set_err(errstr, errstr_size, "source '%s' is longer than %d bytes or not printable",
@@ -938,10 +1496,25 @@ static replay_reader *open_common(const char *name, csv_reader *csv, const repla
         if (!rec.blank)
             break;
     }
+    bool mojibake = csv_reader_bom(csv) == CSV_BOM_MOJIBAKE;
+    if (mojibake)
+        note(rr, true,
+             "%s:1: the header starts with a UTF-8 byte-order mark decoded as Latin-1 "
+             "(\xC3\xAF\xC2\xBB\xC2\xBF): the file was re-saved in another encoding; ignored",
+             rr->name);
     csv_header_set(&rr->hdr, &rec);
     rr->decimal_comma = csv_reader_delim(csv) == ';';
-    if (setup_columns(rr, rec.line, errstr, errstr_size) != 0)
+    if (setup_columns(rr, rec.line, errstr, errstr_size) != 0) {
+        if (mojibake) {
+            size_t l = strlen(errstr);
+            snprintf(errstr + l, errstr_size - l,
+                     " (the file starts with a UTF-8 byte-order mark decoded as Latin-1, "
+                     "\xC3\xAF\xC2\xBB\xC2\xBF: it was re-saved in another encoding)");
+        }
         goto fail;
+    }
+    if (rr->fmt == REPLAY_FMT_INDEX_DAILY && rr->order == REPLAY_DATE_AUTO)
+        look_ahead(rr);
     return rr;
 fail:
     replay_close(rr);
@@ -969,6 +1542,10 @@ void replay_close(replay_reader *rr)
     csv_reader_free(rr->csv);
     csv_header_release(&rr->hdr);
     free(rr->colnames);
+    free(rr->q);
+    free(rr->qf);
+    free(rr->popped);
+    buf_release(&rr->qbytes);
     free(rr->name);
     free(rr);
 }
@@ -990,11 +1567,6 @@ int64_t replay_reader_next_id(const replay_reader *rr)
 
 /* Outcomes of decoding one record. */
 enum { R_ROW, R_BLANK, R_FILTERED, R_SKIP, R_BAD };
-
-static csv_field field_of(const csv_record *rec, int col)
-{
-    return col >= 0 && (size_t)col < rec->nfields ? rec->fields[col] : (csv_field){"", 0};
-}
 
 static int fail(char *e, size_t es, int outcome, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -1082,6 +1654,40 @@ static int get_text(const replay_reader *rr, const csv_record *rec, int i, char 
     return 0;
 }
 
+/* Reads the date v of a daily row on line, settling the file's order of
+ * year-last dates if the look-ahead left it open. 0, or -1 with e. */
+static int get_day(replay_reader *rr, csv_field v, int64_t line, int64_t *day_ns, char *e,
+                   size_t es)
+{
+    replay_day d;
+    shown sv;
+    int rc = replay_parse_day(v.p, v.len, rr->order, &d);
+    if (rr->order == REPLAY_DATE_AUTO && d.kind != REPLAY_DAY_PLAIN && d.kind != REPLAY_DAY_BAD &&
+        !d.same_either && d.time != REPLAY_TIME_OTHER) {
+        /* Past the look-ahead: the first year-last date settles the order. */
+        if (d.kind == REPLAY_DAY_EITHER)
+            decide_default(rr, &d, csv_trim(v), line, false);
+        else
+            decide_by(rr, &d, csv_trim(v), line, false);
+    }
+    if (rc == 0) {
+        *day_ns = d.ns;
+        return 0;
+    }
+    const char *name = rr->colname[D_DATE];
+    v = csv_trim(v);
+    if (d.kind == REPLAY_DAY_BAD)
+        return fail(e, es, -1, "bad %s '%s'", name, show(sv, v.p, v.len));
+    if (d.time == REPLAY_TIME_OTHER)
+        return fail(e, es, -1, "bad %s '%s' (a time of day: daily rows are one a day, at 00:00)",
+                    name, show(sv, v.p, v.len));
+    if (rr->order == REPLAY_DATE_YMD)
+        return fail(e, es, -1, "bad %s '%s' (year last, and --date-format ymd takes year first)",
+                    name, show(sv, v.p, v.len));
+    return fail(e, es, -1, "bad %s '%s' (not a date %s, %s)", name, show(sv, v.p, v.len),
+                order_words(rr->order), rr->order_why);
+}
+
 static int decode_daily(replay_reader *rr, const csv_record *rec, index_daily *d, char *e,
                         size_t es)
 {
@@ -1091,12 +1697,14 @@ static int decode_daily(replay_reader *rr, const csv_record *rec, index_daily *d
     csv_field v = field_of(rec, rr->col[D_DATE]);
     if (replay_is_null(v.p, v.len))
         return fail(e, es, R_BAD, "missing %s", rr->colname[D_DATE]);
-    if (replay_parse_date(v.p, v.len, &d->date_ns) != 0)
-        return fail(e, es, R_BAD, "bad %s '%s'", rr->colname[D_DATE], show(sv, v.p, v.len));
+    if (get_day(rr, v, rec->line, &d->date_ns, e, es) != 0)
+        return R_BAD;
     if (!replay_range_contains(&rr->range, d->date_ns))
         return R_FILTERED;
     lake_date(d->date_ns, d->date);
-    if (get_text(rr, rec, D_INDEX, d->index, sizeof(d->index), true, e, es) != 0)
+    if (rr->col[D_INDEX] < 0)
+        memcpy(d->index, rr->symbol, sizeof(d->index));
+    else if (get_text(rr, rec, D_INDEX, d->index, sizeof(d->index), true, e, es) != 0)
         return R_BAD;
     double px[D_USD + 1] = {0};
     bool has[D_USD + 1] = {false};
@@ -1134,7 +1742,7 @@ static int decode_daily(replay_reader *rr, const csv_record *rec, index_daily *d
     d->adj_close = has[D_ADJ] ? px[D_ADJ] : 0;
     d->has_close_usd = has[D_USD];
     d->close_usd = has[D_USD] ? px[D_USD] : 0;
-    const index_info_entry *en = index_info_find(rr->opt.info, d->index);
+    const index_info_entry *en = index_info_lookup(rr->opt.info, d->index);
     if (en) {
         memcpy(d->region, en->region, sizeof(d->region));
         memcpy(d->exchange, en->exchange, sizeof(d->exchange));
@@ -1157,7 +1765,9 @@ static int decode_trade(replay_reader *rr, const csv_record *rec, trade *t, char
         return fail(e, es, R_BAD, "bad %s '%s'", rr->colname[T_TS], show(sv, v.p, v.len));
     if (!replay_range_contains(&rr->range, t->ts))
         return R_FILTERED;
-    if (get_text(rr, rec, T_SYMBOL, t->symbol, sizeof(t->symbol), true, e, es) != 0)
+    if (rr->col[T_SYMBOL] < 0)
+        memcpy(t->symbol, rr->symbol, sizeof(t->symbol));
+    else if (get_text(rr, rec, T_SYMBOL, t->symbol, sizeof(t->symbol), true, e, es) != 0)
         return R_BAD;
     int rc = get_price(rr, rec, T_PRICE, &t->price, e, es);
     if (rc < 0)
@@ -1206,7 +1816,7 @@ replay_status replay_next(replay_reader *rr, replay_row *row, char *reason, size
             return REPLAY_EOF;
         csv_record rec;
         char e[512];
-        csv_status s = csv_next(rr->csv, &rec, e, sizeof(e));
+        csv_status s = next_record(rr, &rec, e, sizeof(e));
         if (s == CSV_EOF) {
             rr->done = true;
             return REPLAY_EOF;

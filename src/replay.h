@@ -12,6 +12,27 @@
  * Header names match ignoring case, spaces, '_' and '-' (csv_name_eq); column
  * order is free and unknown columns are ignored.
  *
+ * Single-instrument files: a header without the Index (or symbol) column,
+ * such as a Yahoo Finance export (Date,Open,High,Low,Close,Adj Close,Volume),
+ * gives every row one symbol: replay_options.symbol (--symbol), else the file
+ * name when it is a symbol (replay_symbol_from_name: "^GSPC.csv" -> "^GSPC").
+ * A file with its own symbol column and a replay_options.symbol is an error.
+ *
+ * Dates of index daily rows (replay_parse_day): year first (YYYY-MM-DD,
+ * YYYY/MM/DD, YYYY.MM.DD, YYYYMMDD), year last (DD-MM-YY, DD/MM/YYYY,
+ * MM/DD/YYYY, ...: '-', '/' or '.', a two- or four-digit year) or with an
+ * English month name (02-Jan-2020, 2 Jan 2020, Jan 2, 2020); day and month
+ * may have one digit; a two-digit year YY is 20YY when YY <= 68, else 19YY
+ * (POSIX strptime's pivot). A time of day may follow the date only when it is
+ * midnight ("2023-01-03 00:00:00-05:00", "1/3/2023 0:00", any zone): the day
+ * is the date as written. The order of a year-last date's day and month is
+ * one per file: replay_options.date_order, or with REPLAY_DATE_AUTO found
+ * from the rows when the reader opens (replay_open_*): the first of the first
+ * REPLAY_DATE_LOOKAHEAD data rows whose year-last date reads only one way (a
+ * first number over 12: day first; a second over 12: month first) decides;
+ * when none does, day first, and the reader says so in a note. A later row
+ * that reads only the other way is bad, and its reason says why.
+ *
  * Row outcomes (replay_next):
  *   REPLAY_ROW   a good row;
  *   REPLAY_SKIP  a row left out on purpose, with a reason: an index row
@@ -62,12 +83,55 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
  * fraction of zeros ("100", "1495365300.0"), within int64. 0 or -1. */
 int replay_parse_whole(const char *s, size_t n, int64_t *out);
 
-/* Parses a date, YYYY-MM-DD or DD/MM/YYYY (day and month may have one digit),
- * into the ns at 00:00 UTC of that day. Checks the calendar (no 31/02, 29/02
- * only in leap years) and the years, 1678..2261 (int64 ns reach 1677-09-21 to
- * 2262-04-11; whole years keep day arithmetic downstream from overflowing).
- * 0 or -1. */
-int replay_parse_date(const char *s, size_t n, int64_t *day_ns);
+/* The order of day and month in dates with the year last. */
+typedef enum {
+    REPLAY_DATE_AUTO, /* found from the file's rows (above); one date alone: its own
+                         numbers, else day first */
+    REPLAY_DATE_DMY,  /* day first: 02/01/2020 is 2 January */
+    REPLAY_DATE_MDY,  /* month first: 02/01/2020 is 1 February */
+    REPLAY_DATE_YMD   /* year first only: a numeric year-last date is refused */
+} replay_date_order;
+
+/* "auto", "dmy", "mdy", "ymd" -> order. 0 or -1. */
+int replay_date_order_parse(const char *s, replay_date_order *order);
+const char *replay_date_order_name(replay_date_order order);
+
+/* How a date's text reads, whatever the order. */
+typedef enum {
+    REPLAY_DAY_BAD,    /* no date in any order (or not in 1678..2261) */
+    REPLAY_DAY_PLAIN,  /* one reading: year first, or the month by name */
+    REPLAY_DAY_DMY,    /* year last, a date only day first (13/01/2020) */
+    REPLAY_DAY_MDY,    /* year last, a date only month first (01/13/2020) */
+    REPLAY_DAY_EITHER, /* year last, a date both ways (01/02/2020; 05/05/2020 is the same day) */
+} replay_day_kind;
+
+typedef enum {
+    REPLAY_TIME_NONE,     /* a date alone */
+    REPLAY_TIME_MIDNIGHT, /* a time of 00:00 (any zone) follows */
+    REPLAY_TIME_OTHER     /* another time of day follows */
+} replay_time_kind;
+
+typedef struct replay_day {
+    replay_day_kind kind;
+    replay_time_kind time;
+    int64_t ns;       /* 00:00 UTC of the day read in the order asked (replay_parse_day 0) */
+    char sep;         /* of a year-last date: '-', '/' or '.' */
+    bool short_year;  /* of a year-last date: YY */
+    bool same_either; /* EITHER, and both readings are the same day */
+} replay_day;
+
+/* Reads a date of a daily row (layouts above) into d. 0 when it is a date in
+ * order, with no time or a midnight one (AUTO: any date; an EITHER one day
+ * first); -1 otherwise: d->kind and d->time tell why (not a date at all, a
+ * date only in another order, a time of day). Checks the calendar (no 31/02,
+ * 29/02 only in leap years) and the years, 1678..2261 (int64 ns reach
+ * 1677-09-21 to 2262-04-11; whole years keep day arithmetic downstream from
+ * overflowing). */
+int replay_parse_day(const char *s, size_t n, replay_date_order order, replay_day *d);
+
+/* A date alone, no time (replay_parse_day in order), into the ns at 00:00 UTC
+ * of that day. 0 or -1. */
+int replay_parse_date(const char *s, size_t n, replay_date_order order, int64_t *day_ns);
 
 typedef enum {
     REPLAY_TS_AUTO, /* epoch unit from the magnitude: < 1e11 s, < 1e14 ms, < 1e17 us, else ns */
@@ -100,11 +164,12 @@ typedef struct replay_range {
 /* The range holding every time. */
 void replay_range_all(replay_range *r);
 /* Sets r from --from and --to, either of which may be NULL (open). Each is a
- * date (replay_parse_date) or a timestamp (replay_parse_ts, epoch numbers by
- * magnitude). Both ends are inclusive: a --to date includes that whole day,
- * a --to timestamp that instant. 0, or -1 with errstr (also when from > to). */
-int replay_range_parse(replay_range *r, const char *from, const char *to, char *errstr,
-                       size_t errstr_size);
+ * date (replay_parse_date in order, the --date-format) or a timestamp
+ * (replay_parse_ts, epoch numbers by magnitude). Both ends are inclusive: a
+ * --to date includes that whole day, a --to timestamp that instant. 0, or -1
+ * with errstr (also when from > to). */
+int replay_range_parse(replay_range *r, const char *from, const char *to, replay_date_order order,
+                       char *errstr, size_t errstr_size);
 bool replay_range_contains(const replay_range *r, int64_t ns);
 
 /* ---- index info (indexInfo.csv) ------------------------------------------ */
@@ -135,6 +200,9 @@ int index_info_load(index_info *t, const char *name, const char *data, size_t le
                     size_t errstr_size);
 /* The entry for index (exact match), or NULL. t may be NULL. */
 const index_info_entry *index_info_find(const index_info *t, const char *index);
+/* The entry for a row's index: an exact match, else for "^HSI" (Yahoo's
+ * prefix of an index) the one of "HSI". NULL if neither. t may be NULL. */
+const index_info_entry *index_info_lookup(const index_info *t, const char *index);
 /* Frees the entries; t is left empty. Accepts NULL. */
 void index_info_release(index_info *t);
 
@@ -149,7 +217,7 @@ typedef struct index_daily {
     int64_t volume;                /* valid if has_volume; >= 0 */
     double close_usd;              /* valid if has_close_usd; finite, > 0 */
     bool has_adj_close, has_volume, has_close_usd;
-    /* From the index_info table; all "" when the index is not in it. */
+    /* From the index_info table (index_info_lookup); all "" when the index is not in it. */
     char region[INDEX_REGION_MAX];
     char exchange[INDEX_EXCHANGE_MAX];
     char currency[INDEX_CURRENCY_MAX];
@@ -179,25 +247,45 @@ const char *replay_format_name(replay_format f);
 /* Zero-initialised options are the defaults. Every pointer is borrowed and
  * must outlive the reader. */
 typedef struct replay_options {
-    replay_format format;      /* REPLAY_FMT_AUTO: index daily if the header has Index,
-                                  Date, Open, High, Low and Close, else trades */
-    char delim;                /* 0: detect (',' '\t' ';') */
-    const csv_map *map;        /* field -> column renames; NULL: none */
-    replay_ts_unit ts_unit;    /* unit of epoch numbers in the timestamp column */
-    const replay_range *range; /* rows outside are counted as filtered; NULL: all */
-    const index_info *info;    /* enriches index rows; NULL: none */
-    const char *source;        /* trade.source; NULL: "csv" */
-    int64_t first_id;          /* trade.id of the first good row when there is no id column;
-                                  each later good row gets the next id */
-    size_t max_record;         /* 0: CSV_DEFAULT_MAX_RECORD */
+    replay_format format;         /* REPLAY_FMT_AUTO: index daily if the header has Date, Open,
+                                     High, Low and Close (and Index, or a symbol for the file),
+                                     else trades */
+    const char *symbol;           /* the symbol of every row of a file without a symbol column
+                                     (--symbol); NULL: from the file name */
+    replay_date_order date_order; /* of year-last dates in daily rows */
+    char delim;                   /* 0: detect (',' '\t' ';') */
+    const csv_map *map;           /* field -> column renames; NULL: none */
+    replay_ts_unit ts_unit;       /* unit of epoch numbers in the timestamp column */
+    const replay_range *range;    /* rows outside are counted as filtered; NULL: all */
+    const index_info *info;       /* enriches index rows; NULL: none */
+    const char *source;           /* trade.source; NULL: "csv" */
+    int64_t first_id;             /* trade.id of the first good row when there is no id column;
+                                     each later good row gets the next id */
+    size_t max_record;            /* 0: CSV_DEFAULT_MAX_RECORD */
 } replay_options;
 
 /* Field names for --map and their built-in aliases (first match wins):
  *   trades: symbol (ticker, sym), timestamp (ts, time, datetime), price,
  *           size (qty, quantity), id (trade_id), venue (mic); id and venue
- *           optional;
- *   index daily: index, date, open, high, low, close, adj_close, volume,
- *           close_usd; the last three optional. */
+ *           optional, symbol too when the file has one symbol (above);
+ *   index daily: index (symbol, ticker), date, open, high, low, close,
+ *           adj_close, volume, close_usd; the last three optional, index too
+ *           when the file has one symbol. */
+
+/* Data rows the reader reads ahead at open to find the order of year-last
+ * dates (REPLAY_DATE_AUTO), or fewer when they hold more than
+ * REPLAY_LOOKAHEAD_BYTES of fields. */
+#define REPLAY_DATE_LOOKAHEAD 1000
+#define REPLAY_LOOKAHEAD_BYTES (1024 * 1024)
+
+/* Whether s can be a --symbol: 1..TICK_SYMBOL_MAX-1 bytes of printable UTF-8. */
+bool replay_symbol_ok(const char *s);
+/* The symbol a file name gives: the last path component without a .csv,
+ * .tsv or .txt ending (any case), when that is 1..TICK_SYMBOL_MAX-1 ASCII
+ * letters, digits and . - _ ^ = & $ ("data/^GSPC.csv" -> "^GSPC",
+ * "BRK-B.csv" -> "BRK-B", "0700.HK.csv" -> "0700.HK"; "AAPL (1).csv", "-"
+ * give none). out gets it (TICK_SYMBOL_MAX bytes). 0 or -1. */
+int replay_symbol_from_name(const char *name, char *out);
 
 typedef struct replay_stats {
     int64_t records;    /* records after the header, including bad and blank ones */
@@ -226,10 +314,14 @@ typedef enum {
 
 typedef struct replay_reader replay_reader;
 
-/* Opens a reader over data[0..len) (borrowed) and reads the header. name is
- * the file name used in reasons. On a header problem (empty input, UTF-16,
- * a required column missing or ambiguous, a --map name not in the header or
- * not a field of the format) returns NULL with errstr "<name>:<line>: <what>". */
+/* Opens a reader over data[0..len) (borrowed), reads the header and, for
+ * daily rows with REPLAY_DATE_AUTO, reads ahead to find the date order. name
+ * is the file name used in reasons (and for the symbol: above). On a header
+ * problem (empty input, UTF-16, a header not recognised, a required column
+ * missing or ambiguous, a --map name not in the header or not a field of the
+ * format, no symbol for a file without a symbol column) returns NULL with
+ * errstr "<name>:<line>: <what>", which shows the header as read when it
+ * lacks a column. */
 replay_reader *replay_open_buffer(const char *name, const char *data, size_t len,
                                   const replay_options *opt, char *errstr, size_t errstr_size);
 /* The same over f (borrowed; read in chunks, never closed here). */
@@ -240,6 +332,19 @@ replay_reader *replay_open_file(const char *name, FILE *f, const replay_options 
 replay_status replay_next(replay_reader *rr, replay_row *row, char *reason, size_t reason_size);
 /* The format in use (never REPLAY_FMT_AUTO after a successful open). */
 replay_format replay_reader_format(const replay_reader *rr);
+
+/* What the reader noticed at open, for the caller to log: a byte-order mark
+ * re-saved in another encoding (a warning), the symbol given to every row and
+ * where it came from, the date order and what decided it (a warning when it
+ * is the default for lack of evidence). Texts start with "<name>" and do not
+ * end with a newline. */
+typedef struct replay_note {
+    bool warn;
+    char text[384];
+} replay_note;
+#define REPLAY_MAX_NOTES 4
+/* The notes (*notes points into the reader) and how many. */
+size_t replay_reader_notes(const replay_reader *rr, const replay_note **notes);
 const replay_stats *replay_reader_stats(const replay_reader *rr);
 /* The id the next good trade row would get: pass it as first_id to the reader
  * of the next file so ids stay unique within the source across files. */

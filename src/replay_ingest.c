@@ -58,6 +58,25 @@ static void draw_progress(const char *name, long pos, long size, int64_t rows)
     fflush(stderr);
 }
 
+/* Why a file gave no usable row, into out: "<path>: no usable rows (...)". */
+static void describe_no_usable(char *out, size_t size, const char *path, const replay_stats *rs)
+{
+    int64_t data = rs->records - rs->blank;
+    if (data == 0) {
+        snprintf(out, size, "%s: no usable rows (no data rows after the header)", path);
+        return;
+    }
+    char parts[96] = "";
+    if (rs->bad)
+        snprintf(parts, sizeof(parts), "%lld unusable", (long long)rs->bad);
+    if (rs->skipped) {
+        size_t l = strlen(parts);
+        snprintf(parts + l, sizeof(parts) - l, "%s%lld skipped", l ? ", " : "",
+                 (long long)rs->skipped);
+    }
+    snprintf(out, size, "%s: no usable rows (%lld rows: %s)", path, (long long)data, parts);
+}
+
 int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
                       replay_ingest_result *res, char *errstr, size_t errstr_size)
 {
@@ -85,6 +104,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     int rc = 0;
     int64_t next_id = cfg->opts.first_id > 0 ? cfg->opts.first_id : 1;
     int64_t last_delivered = 0;
+    char first_failure[768] = "", failure[768];
     for (size_t fi = 0; fi < cfg->nfiles && rc == 0 && !atomic_load(&ctl->stop); fi++) {
         const char *path = cfg->files[fi];
         if (!cfg->info_path && !have_info &&
@@ -93,26 +113,41 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
             break;
         }
         FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-        if (!f) {
-            rc = set_err(errstr, errstr_size, "unable to open '%s': %s", path, strerror(errno));
-            break;
-        }
+        replay_reader *rr = NULL;
+        if (!f)
+            snprintf(failure, sizeof(failure), "unable to open '%s': %s", path, strerror(errno));
         long size = 0;
         struct stat sb;
-        if (f != stdin && fstat(fileno(f), &sb) == 0)
+        if (f && f != stdin && fstat(fileno(f), &sb) == 0)
             size = (long)sb.st_size;
         replay_options opt = cfg->opts;
         opt.info = have_info ? &info : NULL;
         opt.first_id = next_id;
-        replay_reader *rr = replay_open_file(path, f, &opt, errstr, errstr_size);
+        if (f)
+            rr = replay_open_file(path, f, &opt, failure, sizeof(failure));
         if (!rr) {
-            if (f != stdin)
+            /* This file is lost, not the others: report it, go on. */
+            if (f && f != stdin)
                 fclose(f);
-            rc = -1;
-            break;
+            if (cfg->nfiles > 1) /* else the command reports it, once */
+                LOG_ERROR("ingest: %s", failure);
+            res->files_failed++;
+            if (!first_failure[0])
+                strlcpy_tl(first_failure, failure, sizeof(first_failure));
+            if (cfg->strict)
+                rc = set_err(errstr, errstr_size, "%s (--strict)", failure);
+            continue;
         }
         LOG_INFO("ingest: replaying '%s' as %s", path,
                  replay_format_name(replay_reader_format(rr)));
+        const replay_note *notes;
+        size_t nnotes = replay_reader_notes(rr, &notes);
+        for (size_t i = 0; i < nnotes; i++) {
+            if (notes[i].warn)
+                LOG_WARN("ingest: %s", notes[i].text);
+            else
+                LOG_INFO("ingest: %s", notes[i].text);
+        }
         replay_row row;
         char reason[512];
         int64_t first_ts = INT64_MIN, wall0 = mono_ns(), last_draw = 0;
@@ -198,6 +233,17 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
         res->bad += rs->bad;
         res->skipped += rs->skipped;
         res->filtered += rs->filtered;
+        if (rc == 0 && !atomic_load(&ctl->stop) && rs->rows + rs->filtered == 0) {
+            /* Read to its end and nothing in it was usable: the file failed. */
+            describe_no_usable(failure, sizeof(failure), path, rs);
+            if (cfg->nfiles > 1)
+                LOG_ERROR("ingest: %s", failure);
+            res->files_failed++;
+            if (!first_failure[0])
+                strlcpy_tl(first_failure, failure, sizeof(first_failure));
+            if (cfg->strict)
+                rc = set_err(errstr, errstr_size, "%s (--strict)", failure);
+        }
         next_id = replay_reader_next_id(rr);
         replay_close(rr);
         if (f != stdin)
@@ -213,6 +259,11 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     if (rc == 0 && res->delivered != res->rows)
         rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",
                      (long long)(res->rows - res->delivered), (long long)res->rows);
+    if (rc == 0 && res->files_failed == 1)
+        rc = set_err(errstr, errstr_size, "%s", first_failure);
+    else if (rc == 0 && res->files_failed > 1)
+        rc = set_err(errstr, errstr_size, "%lld of %zu files failed, the first: %s",
+                     (long long)res->files_failed, cfg->nfiles, first_failure);
     buf_release(&rec);
     index_info_release(&info);
     kafka_producer_free(p);

@@ -7,8 +7,12 @@
  *     every good trade likewise through the trades codec;
  *   - a date, timestamp or number the parsers accept reads back the same
  *     after formatting.
+ *   - a daily date read in any order is the day its ISO form reads back as,
+ *     and a date that reads in an order is not BAD;
+ *   - a symbol taken from a file name is one --symbol accepts.
  * The first input byte chooses the options (format, epoch unit, chunk size,
- * delimiter, --map, --from/--to); the rest is the file. */
+ * delimiter, --map, --from/--to, --symbol, --date-format); the rest is the
+ * file. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -163,9 +167,15 @@ static void fuzz_replay(const char *data, size_t size, uint8_t sel, const index_
         maps_ready = 1;
     }
     replay_range range;
-    if (replay_range_parse(&range, "1990-01-01", "2030-12-31", err, sizeof(err)) != 0)
+    if (replay_range_parse(&range, "1990-01-01", "2030-12-31", REPLAY_DATE_AUTO, err,
+                           sizeof(err)) != 0)
         abort();
+    /* --symbol, --date-format and the file name: the selector's bits mixed,
+     * so that every combination comes with some of the others. */
+    unsigned mix = (sel * 167u + 13u) % 256u;
     replay_options o = {
+        .symbol = mix % 5 == 0 ? "^GSPC" : NULL,
+        .date_order = (replay_date_order)(mix / 5 % 4),
         .format = (replay_format)(sel % 3),
         .ts_unit = (replay_ts_unit)((sel >> 2) % 5),
         .info = info,
@@ -177,16 +187,23 @@ static void fuzz_replay(const char *data, size_t size, uint8_t sel, const index_
     };
     buf a = {0}, b = {0};
     char err_a[512] = "", err_b[512] = "";
-    replay_reader *rr = replay_open_buffer("f.csv", data, size, &o, err_a, sizeof(err_a));
+    /* The name gives a symbol for files without a symbol column, or not. */
+    const char *name = mix / 20 % 2 ? "^F.csv" : "-";
+    replay_reader *rr = replay_open_buffer(name, data, size, &o, err_a, sizeof(err_a));
     if (rr) {
-        if (replay_reader_format(rr) == REPLAY_FMT_AUTO)
+        const replay_note *notes;
+        size_t nn = replay_reader_notes(rr, &notes);
+        if (replay_reader_format(rr) == REPLAY_FMT_AUTO || nn > REPLAY_MAX_NOTES)
             abort();
+        for (size_t i = 0; i < nn; i++)
+            if (strncmp(notes[i].text, name, strlen(name)) != 0)
+                abort();
         replay_transcript(rr, &a);
         replay_close(rr);
     }
     FILE *f = open_mem(data, size);
     if (f) {
-        replay_reader *rf = replay_open_file("f.csv", f, &o, err_b, sizeof(err_b));
+        replay_reader *rf = replay_open_file(name, f, &o, err_b, sizeof(err_b));
         if (!rf != !rr || strcmp(err_a, err_b) != 0)
             abort();
         if (rf) {
@@ -207,10 +224,32 @@ static void fuzz_values(const char *s, size_t n)
     int64_t v, w;
     double d, e;
     bool null = replay_is_null(s, n);
-    if (replay_parse_date(s, n, &v) == 0) {
+    if (replay_parse_date(s, n, REPLAY_DATE_AUTO, &v) == 0) {
         char date[LAKE_DATE_LEN];
         lake_date(v, date);
-        if (null || replay_parse_date(date, strlen(date), &w) != 0 || v != w)
+        if (null || replay_parse_date(date, strlen(date), REPLAY_DATE_YMD, &w) != 0 || v != w)
+            abort();
+    }
+    for (int order = 0; order < 4; order++) {
+        replay_day d;
+        int rc = replay_parse_day(s, n, (replay_date_order)order, &d);
+        if (rc == 0) {
+            char date[LAKE_DATE_LEN];
+            lake_date(d.ns, date);
+            if (d.kind == REPLAY_DAY_BAD || d.time == REPLAY_TIME_OTHER ||
+                replay_parse_date(date, strlen(date), REPLAY_DATE_YMD, &w) != 0 || d.ns != w ||
+                lake_day_start(d.ns) != d.ns)
+                abort();
+        }
+        if (order == REPLAY_DATE_AUTO && rc != 0 && d.kind != REPLAY_DAY_BAD &&
+            d.time != REPLAY_TIME_OTHER)
+            abort(); /* AUTO reads every date */
+    }
+    if (n < 64) {
+        char name[64], sym[TICK_SYMBOL_MAX];
+        memcpy(name, s, n);
+        name[n] = '\0';
+        if (strlen(name) == n && replay_symbol_from_name(name, sym) == 0 && !replay_symbol_ok(sym))
             abort();
     }
     if (replay_parse_ts(s, n, REPLAY_TS_AUTO, &v) == 0) {

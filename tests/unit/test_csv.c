@@ -137,6 +137,42 @@ static void test_bom(void)
     csv_reader_free(r);
 }
 
+/* Which mark a reader skipped, after its first record; chunk 1 makes the file
+ * reader wait for the bytes that tell. */
+static csv_bom bom_of(const char *in, bool file)
+{
+    csv_options o = {.chunk = 1};
+    FILE *f = file ? fmemopen((void *)in, strlen(in), "rb") : NULL;
+    csv_reader *r = file ? csv_reader_new_file(f, &o) : csv_reader_new_buffer(in, strlen(in), &o);
+    csv_record rec;
+    char err[128];
+    CHECK(csv_reader_bom(r) == CSV_BOM_NONE);
+    CHECK(csv_next(r, &rec, err, sizeof(err)) == CSV_RECORD);
+    csv_bom b = csv_reader_bom(r);
+    csv_reader_free(r);
+    if (f)
+        fclose(f);
+    return b;
+}
+
+static void test_bom_mojibake(void)
+{
+    /* The UTF-8 mark read as cp1252 and saved again as UTF-8: "\u00EF\u00BB\u00BF". */
+    CHECK_PARSE("\xC3\xAF\xC2\xBB\xC2\xBFIndex,Date\r\nHSI,1\r\n", "1: Index|Date\n2: HSI|1\n");
+    CHECK_PARSE("\xEF\xBB\xBF\xC3\xAF\xC2\xBB\xC2\xBF\"Index\",Date\n", "1: Index|Date\n");
+    CHECK_PARSE("\xC3\xAF\xC2\xBB\xC2\xBF", "");
+    /* Only at the very start, and only the whole sequence. */
+    CHECK_PARSE("\xC3\xAF\xC2\xBB\xC2Index\n", "1: \xC3\xAF\xC2\xBB\xC2Index\n");
+    CHECK_PARSE("a\n\xC3\xAF\xC2\xBB\xC2\xBFx\n", "1: a\n2: \xC3\xAF\xC2\xBB\xC2\xBFx\n");
+    for (int file = 0; file < 2; file++) {
+        CHECK_EQ_INT(bom_of("\xC3\xAF\xC2\xBB\xC2\xBFIndex\n", file), CSV_BOM_MOJIBAKE);
+        CHECK_EQ_INT(bom_of("\xEF\xBB\xBF\xC3\xAF\xC2\xBB\xC2\xBFIndex\n", file), CSV_BOM_MOJIBAKE);
+        CHECK_EQ_INT(bom_of("\xEF\xBB\xBFIndex\n", file), CSV_BOM_UTF8);
+        CHECK_EQ_INT(bom_of("Index\n", file), CSV_BOM_NONE);
+        CHECK_EQ_INT(bom_of("I\n", file), CSV_BOM_NONE);
+    }
+}
+
 static void test_read_error(void)
 {
     FILE *f = fopen("/dev/null", "w"); /* reading a write-only stream fails */
@@ -360,6 +396,6 @@ static void test_map(void)
     csv_map_release(NULL);
 }
 
-TEST_MAIN(TEST(test_simple), TEST(test_line_ends), TEST(test_bom), TEST(test_read_error),
-          TEST(test_delimiters), TEST(test_quotes), TEST(test_malformed), TEST(test_max_record),
-          TEST(test_large_file), TEST(test_names), TEST(test_map))
+TEST_MAIN(TEST(test_simple), TEST(test_line_ends), TEST(test_bom), TEST(test_bom_mojibake),
+          TEST(test_read_error), TEST(test_delimiters), TEST(test_quotes), TEST(test_malformed),
+          TEST(test_max_record), TEST(test_large_file), TEST(test_names), TEST(test_map))

@@ -158,28 +158,146 @@ static void test_nulls_and_numbers(void)
 static void test_dates(void)
 {
     int64_t ns;
-    CHECK(replay_parse_date("1986-12-31", 10, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
-    CHECK(replay_parse_date("31/12/1986", 10, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
-    CHECK(replay_parse_date("2/1/1987", 8, &ns) == 0 && ns == 536544000LL * NS_PER_SEC);
-    CHECK(replay_parse_date(" 1970-01-01 ", 12, &ns) == 0 && ns == 0);
-    CHECK(replay_parse_date("1969-12-31", 10, &ns) == 0 && ns == -DAY_NS);
-    CHECK(replay_parse_date("29/02/2024", 10, &ns) == 0);
-    CHECK(replay_parse_date("2000-02-29", 10, &ns) == 0);
-    CHECK(replay_parse_date("2261-12-31", 10, &ns) == 0);
-    CHECK(replay_parse_date("1678-01-01", 10, &ns) == 0);
-    CHECK(replay_parse_date("1677-12-31", 10, &ns) == -1);
-    CHECK(replay_parse_date("2262-01-01", 10, &ns) == -1);
-    const char *bad[] = {"31/02/2020", "29/02/2023", "1900-02-29", "2024-13-01",
-                         "2024-00-10", "2024-01-32", "00/01/2024", "2024-1-01",
-                         "01/01/24",   "1/1/2024x",  "123/1/2024", "2024/01/01",
-                         "2262-12-31", "1500-01-01", "",           "2024-01-01T00:00:00Z",
-                         "01-01-2024"};
+    const replay_date_order A = REPLAY_DATE_AUTO;
+    CHECK(replay_parse_date("1986-12-31", 10, A, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
+    CHECK(replay_parse_date("31/12/1986", 10, A, &ns) == 0 && ns == 536371200LL * NS_PER_SEC);
+    CHECK(replay_parse_date("2/1/1987", 8, A, &ns) == 0 && ns == 536544000LL * NS_PER_SEC);
+    CHECK(replay_parse_date(" 1970-01-01 ", 12, A, &ns) == 0 && ns == 0);
+    CHECK(replay_parse_date("1969-12-31", 10, A, &ns) == 0 && ns == -DAY_NS);
+    CHECK(replay_parse_date("29/02/2024", 10, A, &ns) == 0);
+    CHECK(replay_parse_date("2000-02-29", 10, A, &ns) == 0);
+    CHECK(replay_parse_date("2261-12-31", 10, A, &ns) == 0);
+    CHECK(replay_parse_date("1678-01-01", 10, A, &ns) == 0);
+    CHECK(replay_parse_date("1677-12-31", 10, A, &ns) == -1);
+    CHECK(replay_parse_date("2262-01-01", 10, A, &ns) == -1);
+    /* A date alone: no time, even at midnight (a --to timestamp is an instant). */
+    const char *bad[] = {"31/02/2020",  "29/02/2023",   "1900-02-29", "2024-13-01",
+                         "2024-00-10",  "2024-01-32",   "00/01/2024", "13/13/2024",
+                         "1/1/2024x",   "123/1/2024",   "2024-01/01", "2024/01-01",
+                         "2262-12-31",  "1500-01-01",   "",           "2024-01-01T00:00:00Z",
+                         "01-01-024",   "1-1-1",        "2024-1",     "2024-01-01 00:00",
+                         "2024",        "20240230",     "202401011",  "01 02 2024",
+                         "Foo 2, 2020", "Jan 2020",     "Ja 2, 2020", "2-Janu-2020",
+                         "02-Jan/2020", "Jan 123, 2020"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        if (replay_parse_date(bad[i], strlen(bad[i]), &ns) == 0) {
+        if (replay_parse_date(bad[i], strlen(bad[i]), A, &ns) == 0) {
             fprintf(stderr, "  accepted '%s'\n", bad[i]);
             CHECK(0);
         }
     }
+    /* One order for --from/--to: --date-format. */
+    CHECK(replay_parse_date("02/01/2020", 10, REPLAY_DATE_MDY, &ns) == 0);
+    CHECK_EQ_INT(ns, 1580515200LL * NS_PER_SEC); /* 2020-02-01 */
+    CHECK(replay_parse_date("02/01/2020", 10, A, &ns) == 0);
+    CHECK_EQ_INT(ns, 1577923200LL * NS_PER_SEC);             /* 2020-01-02: day first */
+    CHECK(replay_parse_date("12/31/2020", 10, A, &ns) == 0); /* reads one way only */
+    CHECK(replay_parse_date("02/01/2020", 10, REPLAY_DATE_YMD, &ns) == -1);
+
+    replay_date_order o;
+    CHECK(replay_date_order_parse("mdy", &o) == 0 && o == REPLAY_DATE_MDY);
+    CHECK(replay_date_order_parse("dmy", &o) == 0 && o == REPLAY_DATE_DMY);
+    CHECK(replay_date_order_parse("ymd", &o) == 0 && o == REPLAY_DATE_YMD);
+    CHECK(replay_date_order_parse("auto", &o) == 0 && o == REPLAY_DATE_AUTO);
+    CHECK(replay_date_order_parse("DMY", &o) == -1 && replay_date_order_parse("", &o) == -1);
+    CHECK_EQ_STR(replay_date_order_name(REPLAY_DATE_MDY), "mdy");
+}
+
+/* The date layouts of daily rows: each text, read in an order, gives a day
+ * ("" when it is refused) and a kind. */
+static void test_day_layouts(void)
+{
+    const replay_date_order A = REPLAY_DATE_AUTO, D = REPLAY_DATE_DMY, M = REPLAY_DATE_MDY,
+                            Y = REPLAY_DATE_YMD;
+    const struct {
+        const char *in;
+        replay_date_order order;
+        const char *day;
+        replay_day_kind kind;
+    } cases[] = {
+        /* year first: one reading whatever the order */
+        {"2020-01-02", Y, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"2020/01/02", M, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"2020.1.2", D, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"2020-1-2", A, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"20200102", A, "2020-01-02", REPLAY_DAY_PLAIN},
+        /* with a time: only midnight, in any zone; the day is as written */
+        {"2023-01-03 00:00:00-05:00", A, "2023-01-03", REPLAY_DAY_PLAIN},
+        {"2023-01-03T00:00:00+08:00", A, "2023-01-03", REPLAY_DAY_PLAIN},
+        {"2023-01-03T00:00Z", A, "2023-01-03", REPLAY_DAY_PLAIN},
+        {"2023-01-03 00:00:00.000 +0530", A, "2023-01-03", REPLAY_DAY_PLAIN},
+        {"1/3/2023 0:00", M, "2023-01-03", REPLAY_DAY_EITHER},
+        {"1/3/2023 12:00:00 AM", M, "2023-01-03", REPLAY_DAY_EITHER},
+        {"2023-01-03 16:00:00", A, "", REPLAY_DAY_PLAIN},
+        {"2023-01-03 00:00:00.5", A, "", REPLAY_DAY_PLAIN},
+        {"1/3/2023 12:00 PM", M, "", REPLAY_DAY_EITHER},
+        {"2023-01-03 24:00", A, "", REPLAY_DAY_BAD},
+        {"2023-01-03 0:00 XM", A, "", REPLAY_DAY_BAD},
+        {"2023-01-03 00:00+25:00", A, "", REPLAY_DAY_BAD},
+        {"2023-01-03x00:00", A, "", REPLAY_DAY_BAD},
+        /* year last, telling its order */
+        {"13/01/2020", A, "2020-01-13", REPLAY_DAY_DMY},
+        {"13/01/2020", D, "2020-01-13", REPLAY_DAY_DMY},
+        {"13/01/2020", M, "", REPLAY_DAY_DMY},
+        {"01/13/2020", A, "2020-01-13", REPLAY_DAY_MDY},
+        {"01/13/2020", D, "", REPLAY_DAY_MDY},
+        {"12/31/1999", M, "1999-12-31", REPLAY_DAY_MDY},
+        /* year last, both ways: the order decides; AUTO alone is day first */
+        {"02/01/2020", A, "2020-01-02", REPLAY_DAY_EITHER},
+        {"02/01/2020", D, "2020-01-02", REPLAY_DAY_EITHER},
+        {"02/01/2020", M, "2020-02-01", REPLAY_DAY_EITHER},
+        {"02/01/2020", Y, "", REPLAY_DAY_EITHER},
+        {"05.05.2020", M, "2020-05-05", REPLAY_DAY_EITHER},
+        /* Excel's DD-MM-YY; two-digit years pivot at 68/69 */
+        {"02-01-20", D, "2020-01-02", REPLAY_DAY_EITHER},
+        {"31-12-68", A, "2068-12-31", REPLAY_DAY_DMY},
+        {"01-01-69", A, "1969-01-01", REPLAY_DAY_EITHER},
+        {"14-12-09", A, "2009-12-14", REPLAY_DAY_DMY},
+        {"1-2-00", M, "2000-01-02", REPLAY_DAY_EITHER},
+        /* impossible both ways */
+        {"31-02-20", A, "", REPLAY_DAY_BAD},
+        {"31/02/2020", D, "", REPLAY_DAY_BAD},
+        {"30/02/2020", M, "", REPLAY_DAY_BAD},
+        {"29-02-23", A, "", REPLAY_DAY_BAD},
+        {"29-02-24", A, "2024-02-29", REPLAY_DAY_DMY},
+        {"00-01-20", A, "", REPLAY_DAY_BAD},
+        {"13-13-20", A, "", REPLAY_DAY_BAD},
+        {"02-01-020", A, "", REPLAY_DAY_BAD},
+        {"02/01-2020", A, "", REPLAY_DAY_BAD},
+        {"02/01/2020/", A, "", REPLAY_DAY_BAD},
+        /* month names, English, any case */
+        {"02-Jan-2020", Y, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"2-jan-20", M, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"2 January 2020", A, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"Jan 2, 2020", A, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"Sept 30 1999", A, "1999-09-30", REPLAY_DAY_PLAIN},
+        {"DECEMBER 31, 2019", A, "2019-12-31", REPLAY_DAY_PLAIN},
+        {"Feb 30, 2020", A, "", REPLAY_DAY_BAD},
+        {"Jan 2,2020", A, "2020-01-02", REPLAY_DAY_PLAIN},
+        {"Jan 2, 20", A, "", REPLAY_DAY_BAD},
+        /* calendar range */
+        {"31/12/1677", A, "", REPLAY_DAY_BAD},
+        {"01/01/2262", A, "", REPLAY_DAY_BAD},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        replay_day d;
+        int rc = replay_parse_day(cases[i].in, strlen(cases[i].in), cases[i].order, &d);
+        char got[LAKE_DATE_LEN] = "";
+        if (rc == 0)
+            lake_date(d.ns, got);
+        if (strcmp(got, cases[i].day) != 0 || d.kind != cases[i].kind) {
+            fprintf(stderr, "  '%s' in %s: got '%s' kind %d, want '%s' kind %d\n", cases[i].in,
+                    replay_date_order_name(cases[i].order), got, (int)d.kind, cases[i].day,
+                    (int)cases[i].kind);
+            CHECK(0);
+        }
+    }
+    replay_day d;
+    CHECK(replay_parse_day("2023-01-03 16:00", 16, REPLAY_DATE_AUTO, &d) == -1 &&
+          d.time == REPLAY_TIME_OTHER && d.kind == REPLAY_DAY_PLAIN);
+    CHECK(replay_parse_day("05/05/2020", 10, REPLAY_DATE_AUTO, &d) == 0 && d.same_either);
+    CHECK(replay_parse_day("05/06/2020", 10, REPLAY_DATE_AUTO, &d) == 0 && !d.same_either);
+    CHECK(replay_parse_day("05-06-20", 8, REPLAY_DATE_AUTO, &d) == 0 && d.sep == '-' &&
+          d.short_year);
 }
 
 static void test_timestamps(void)
@@ -279,25 +397,33 @@ static void test_range(void)
     char err[256];
     replay_range_all(&r);
     CHECK(replay_range_contains(&r, INT64_MIN) && replay_range_contains(&r, INT64_MAX - 1));
-    CHECK(replay_range_parse(&r, "2010-01-07", "08/01/2010", err, sizeof(err)) == 0);
+    CHECK(replay_range_parse(&r, "2010-01-07", "08/01/2010", REPLAY_DATE_AUTO, err, sizeof(err)) ==
+          0);
     int64_t d7;
-    replay_parse_date("2010-01-07", 10, &d7);
+    replay_parse_date("2010-01-07", 10, REPLAY_DATE_AUTO, &d7);
     CHECK(!replay_range_contains(&r, d7 - 1));
     CHECK(replay_range_contains(&r, d7));
     CHECK(replay_range_contains(&r, d7 + 2 * DAY_NS - 1)); /* the whole --to day */
     CHECK(!replay_range_contains(&r, d7 + 2 * DAY_NS));
-    CHECK(replay_range_parse(&r, "2025-11-26T14:30:00Z", "2025-11-26T14:30:01Z", err,
-                             sizeof(err)) == 0);
+    CHECK(replay_range_parse(&r, "2025-11-26T14:30:00Z", "2025-11-26T14:30:01Z", REPLAY_DATE_AUTO,
+                             err, sizeof(err)) == 0);
     CHECK(replay_range_contains(&r, 1764167401LL * NS_PER_SEC)); /* --to instant included */
     CHECK(!replay_range_contains(&r, 1764167401LL * NS_PER_SEC + 1));
-    CHECK(replay_range_parse(&r, NULL, "1987-01-01", err, sizeof(err)) == 0);
+    CHECK(replay_range_parse(&r, NULL, "1987-01-01", REPLAY_DATE_AUTO, err, sizeof(err)) == 0);
     CHECK(r.from_ns == INT64_MIN && replay_range_contains(&r, 0));
-    CHECK(replay_range_parse(&r, "2010-01-08", "2010-01-07", err, sizeof(err)) == -1);
+    CHECK(replay_range_parse(&r, "2010-01-08", "2010-01-07", REPLAY_DATE_AUTO, err, sizeof(err)) ==
+          -1);
     CHECK_EQ_STR(err, "--from '2010-01-08' is after --to '2010-01-07'");
-    CHECK(replay_range_parse(&r, "2010-13-01", NULL, err, sizeof(err)) == -1);
-    CHECK_EQ_STR(err, "bad --from '2010-13-01': expected YYYY-MM-DD, DD/MM/YYYY or a timestamp");
-    CHECK(replay_range_parse(&r, NULL, "yesterday", err, sizeof(err)) == -1);
+    CHECK(replay_range_parse(&r, "2010-13-01", NULL, REPLAY_DATE_AUTO, err, sizeof(err)) == -1);
+    CHECK_EQ_STR(err, "bad --from '2010-13-01': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
+                      "timestamp");
+    CHECK(replay_range_parse(&r, NULL, "yesterday", REPLAY_DATE_AUTO, err, sizeof(err)) == -1);
     CHECK(replay_range_contains(&r, 0)); /* r unchanged by the failures */
+    /* --date-format orders a year-last bound: 01/02/2010 is 1 February or 2 January. */
+    CHECK(replay_range_parse(&r, "01/02/2010", NULL, REPLAY_DATE_MDY, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(r.from_ns, d7 - 5 * DAY_NS);
+    CHECK(replay_range_parse(&r, "01/02/2010", NULL, REPLAY_DATE_DMY, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(r.from_ns, d7 + 25 * DAY_NS);
 }
 
 /* ---- index info --------------------------------------------------------------- */
@@ -566,7 +692,8 @@ static void test_messy_index(void)
 
     /* --from/--to: rows outside are counted, not reported, even when bad. */
     replay_range range;
-    CHECK(replay_range_parse(&range, "1988-03-16", "1988-03-23", err, sizeof(err)) == 0);
+    CHECK(replay_range_parse(&range, "1988-03-16", "1988-03-23", REPLAY_DATE_AUTO, err,
+                             sizeof(err)) == 0);
     o.range = &range;
     buf_release(&res->log);
     CHECK(run("m.csv", MESSY, &o, res, err, sizeof(err)) == 0);
@@ -766,12 +893,24 @@ static void test_open_errors(void)
          "x.csv: input is UTF-16 (byte-order mark FF FE); convert it to UTF-8"},
         {"\"a,b\n", NULL, "x.csv:1: bad header: quoted field 1 is never closed"},
         {"a,b,c\n", NULL,
-         "x.csv:1: the header is neither index daily (Index, Date, Open, High, Low, Close, ...) "
-         "nor trades (symbol, timestamp, price, size, ...); use --format and --map"},
+         "x.csv:1: header not recognised: 'a,b,c'; expected index daily (Index, Date, Open, High, "
+         "Low, Close, ...; without Index for one instrument, as in a Yahoo Finance export: no "
+         "column for 'date' here) or trades (symbol, timestamp, price, size, ...: no column for "
+         "'timestamp' here); use --format and --map"},
+        /* The header as read: escaped. */
+        {"\"Date\"\t\"Op\x01"
+         "en\"\tHigh\n",
+         NULL,
+         "x.csv:1: header not recognised: 'Date\\x09Op\\x01en\\x09High'; expected index daily "
+         "(Index, Date, Open, High, Low, Close, ...; without Index for one instrument, as in a "
+         "Yahoo Finance export: no column for 'open' here) or trades (symbol, timestamp, price, "
+         "size, ...: no column for 'timestamp' here); use --format and --map"},
         {"Index,Date,Open,High,Low,Close\n", &trades,
-         "x.csv:1: no column for 'symbol'; use --map symbol=Column"},
+         "x.csv:1: no column for 'timestamp' in the header 'Index,Date,Open,High,Low,Close'; use "
+         "--map timestamp=Column"},
         {"symbol,timestamp,price,size\n", &daily,
-         "x.csv:1: no column for 'index'; use --map index=Column"},
+         "x.csv:1: no column for 'date' in the header 'symbol,timestamp,price,size'; use --map "
+         "date=Column"},
         {"symbol,timestamp,price,size\n", &mapped,
          "x.csv:1: column 'Last' (--map price=Last) is not in the header"},
         {"symbol,timestamp,Last,size\n", &misfield,
@@ -793,6 +932,15 @@ static void test_open_errors(void)
         replay_close(rr);
         CHECK_EQ_STR(err, cases[i].err);
     }
+    /* A long header is cut after 160 bytes. */
+    buf longh = {0};
+    for (int i = 0; i < 40; i++)
+        buf_printf(&longh, "%scolumn%02d", i ? "," : "", i);
+    buf_puts(&longh, "\n");
+    CHECK(replay_open_buffer("x.csv", longh.data, longh.len, NULL, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "header not recognised: 'column00,column01,") &&
+          strstr(err, ",column16,column1...'; expected"));
+    buf_release(&longh);
     /* A map decides the format; mapped and aliased names resolve. */
     replay_options m2 = {.map = &daily_map};
     const char *ydata = "Symbol,Date,Open,High,Low,Close\nX,2020-01-01,1,1,1,1\n";
@@ -821,6 +969,307 @@ static void test_open_errors(void)
     CHECK_EQ_STR(replay_format_name(REPLAY_FMT_INDEX_DAILY), "index-daily");
 }
 
+/* ---- single-instrument files, date order, re-saved marks ------------------------- */
+
+/* The notes of a reader, one per line, "W " before warnings. */
+static void notes_of(replay_reader *rr, buf *out)
+{
+    const replay_note *n;
+    size_t k = replay_reader_notes(rr, &n);
+    for (size_t i = 0; i < k; i++)
+        buf_printf(out, "%s%s\n", n[i].warn ? "W " : "", n[i].text);
+    if (!out->data)
+        buf_puts(out, "");
+}
+
+static char *open_notes(const char *name, const char *data, const replay_options *o)
+{
+    char err[512];
+    replay_reader *rr = replay_open_buffer(name, data, strlen(data), o, err, sizeof(err));
+    buf b = {0};
+    if (!rr)
+        buf_printf(&b, "ERROR %s\n", err);
+    else
+        notes_of(rr, &b);
+    replay_close(rr);
+    return b.data;
+}
+
+/* A Yahoo Finance export, as downloaded: no symbol column, `null` on holidays. */
+static const char YAHOO[] = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+                            "2009-12-23,21115.88086,21339.17969,21017.01953,21328.74023,"
+                            "21328.74023,992743500\n"
+                            "2009-12-24,null,null,null,null,null,null\n"
+                            "2009-12-25,null,null,null,null,null,null\n"
+                            "2009-12-28,21622.13086,21739.39063,21474.10938,21480.2207,"
+                            "21480.2207,851751100\n";
+
+static void test_symbol_from_name(void)
+{
+    const char *good[][2] = {{"^GSPC.csv", "^GSPC"},
+                             {"data/AAPL.csv", "AAPL"},
+                             {"/a/b.c/BRK-B.CSV", "BRK-B"},
+                             {"0700.HK.csv", "0700.HK"},
+                             {"EURUSD=X.tsv", "EURUSD=X"},
+                             {"M&M.NS.txt", "M&M.NS"},
+                             {"spy", "spy"},
+                             {"BTC-USD.json", "BTC-USD.json"},
+                             {"$SPX.csv", "$SPX"},
+                             {"A_B.csv", "A_B"}};
+    char sym[TICK_SYMBOL_MAX];
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        CHECK(replay_symbol_from_name(good[i][0], sym) == 0);
+        CHECK_EQ_STR(sym, good[i][1]);
+    }
+    const char *bad[] = {
+        "-",    "AAPL (1).csv",    "my data.csv", ".csv",
+        "dir/", "caf\xC3\xA9.csv", "a,b.csv",     "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345.csv",
+        ""};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (replay_symbol_from_name(bad[i], sym) == 0) {
+            fprintf(stderr, "  accepted '%s'\n", bad[i]);
+            CHECK(0);
+        }
+    }
+    CHECK(replay_symbol_from_name("ABCDEFGHIJKLMNOPQRSTUVWXYZ01234.csv", sym) == 0); /* 31 */
+    CHECK(replay_symbol_ok("^HSI") && replay_symbol_ok("BRK B") && replay_symbol_ok("\xC3\xA9"));
+    CHECK(!replay_symbol_ok("") && !replay_symbol_ok("a\tb") && !replay_symbol_ok("\xC3") &&
+          !replay_symbol_ok("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"));
+}
+
+static void test_single_instrument(void)
+{
+    index_info info = load_info();
+    replay_options o = {.info = &info};
+    run_result *res = calloc(1, sizeof(*res));
+    char err[512];
+    /* The symbol from the file name; null rows are holidays: skipped, not bad. */
+    CHECK(run("data/^HSI.csv", YAHOO, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\n"
+                                "SKIP data/^HSI.csv:3: no prices\n"
+                                "SKIP data/^HSI.csv:4: no prices\n"
+                                "ROW 5\n");
+    CHECK(res->st.rows == 2 && res->st.skipped == 2 && res->st.bad == 0);
+    if (res->nrows == 2) {
+        const index_daily *d = &res->rows[1].daily;
+        CHECK_EQ_STR(d->index, "^HSI");
+        CHECK_EQ_STR(d->date, "2009-12-28");
+        CHECK(d->open == 21622.13086 && d->close == 21480.2207 && d->adj_close == 21480.2207 &&
+              d->volume == 851751100 && !d->has_close_usd);
+        /* ^HSI is HSI in the index info. */
+        CHECK_EQ_STR(d->currency, "HKD");
+        CHECK_EQ_STR(d->exchange, "Hong Kong Stock Exchange");
+    }
+    CHECK_EQ_INT(res->st.unenriched, 0);
+    char *n = open_notes("data/^HSI.csv", YAHOO, &o);
+    CHECK_EQ_STR(n, "data/^HSI.csv: no Index column: every row gets symbol '^HSI' from the file "
+                    "name\n");
+    free(n);
+    buf_release(&res->log);
+    /* --symbol wins over the file name. */
+    replay_options os = {.symbol = "AAPL"};
+    CHECK(run("data/^HSI.csv", YAHOO, &os, res, err, sizeof(err)) == 0);
+    CHECK(res->nrows == 2 && strcmp(res->rows[0].daily.index, "AAPL") == 0 &&
+          res->rows[0].daily.currency[0] == '\0');
+    buf_release(&res->log);
+    n = open_notes("-", YAHOO, &os);
+    CHECK_EQ_STR(n, "-: no Index column: every row gets symbol 'AAPL' from --symbol\n");
+    free(n);
+    /* Neither: say so, and what to do. */
+    n = open_notes("-", YAHOO, &o);
+    CHECK_EQ_STR(n, "ERROR -:1: the header 'Date,Open,High,Low,Close,Adj Close,Volume' has no "
+                    "Index column and nothing names the instrument: pass --symbol NAME "
+                    "(standard input has no file name to take it from)\n");
+    free(n);
+    n = open_notes("dl/AAPL (1).csv", YAHOO, &o);
+    CHECK_EQ_STR(n, "ERROR dl/AAPL (1).csv:1: the header 'Date,Open,High,Low,Close,Adj "
+                    "Close,Volume' has no Index column and nothing names the instrument: pass "
+                    "--symbol NAME (a file name gives it only when it is one, e.g. AAPL.csv or "
+                    "^GSPC.csv)\n");
+    free(n);
+    /* --symbol with a file that has its own symbol column; a bad --symbol. */
+    n = open_notes("x.csv", "Index,Date,Open,High,Low,Close\n", &os);
+    CHECK_EQ_STR(n, "ERROR x.csv:1: --symbol AAPL is for a file without a symbol column, and this "
+                    "one has 'Index'\n");
+    free(n);
+    replay_options obad = {.symbol = "A\tB"};
+    n = open_notes("x.csv", YAHOO, &obad);
+    CHECK_EQ_STR(n, "ERROR bad --symbol 'A\tB': expected 1..31 bytes of printable UTF-8\n");
+    free(n);
+    /* yfinance's own CSV: midnight in the exchange's zone, extra columns, no Adj Close. */
+    const char *yf = "Date,Open,High,Low,Close,Volume,Dividends,Stock Splits\n"
+                     "2023-01-03 00:00:00-05:00,130.28,130.9,124.17,125.07,112117500,0.0,0.0\n"
+                     "2023-01-04 00:00:00-05:00,126.89,128.66,125.08,126.36,89113600,0.0,0.0\n"
+                     "2023-01-04 16:00:00-05:00,126.89,128.66,125.08,126.36,89113600,0.0,0.0\n";
+    CHECK(run("AAPL.csv", yf, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data,
+                 "ROW 2\nROW 3\nBAD AAPL.csv:4: bad Date '2023-01-04 16:00:00-05:00' "
+                 "(a time of day: daily rows are one a day, at 00:00)\n");
+    CHECK(res->nrows == 2 && strcmp(res->rows[0].daily.date, "2023-01-03") == 0 &&
+          strcmp(res->rows[0].daily.index, "AAPL") == 0 && !res->rows[0].daily.has_adj_close);
+    buf_release(&res->log);
+    /* A Symbol or Ticker column is the index of a daily file. */
+    const char *multi = "Ticker,Date,Open,High,Low,Close\nMSFT,2020-01-02,1,2,1,2\n";
+    CHECK(run("all.csv", multi, NULL, res, err, sizeof(err)) == 0);
+    CHECK(res->nrows == 1 && strcmp(res->rows[0].daily.index, "MSFT") == 0);
+    buf_release(&res->log);
+    /* Trades of one instrument: the same rule. */
+    const char *tr = "timestamp,price,size\n2025-11-26T14:30:00Z,189.5,100\n";
+    CHECK(run("AAPL.csv", tr, NULL, res, err, sizeof(err)) == 0);
+    CHECK(res->nrows == 1 && res->rows[0].format == REPLAY_FMT_TRADES &&
+          strcmp(res->rows[0].trade.symbol, "AAPL") == 0);
+    buf_release(&res->log);
+    n = open_notes("-", tr, NULL);
+    CHECK(strstr(n, "ERROR -:1: the header 'timestamp,price,size' has no symbol column") == n);
+    free(n);
+    free(res);
+    index_info_release(&info);
+}
+
+/* An Excel-saved export: DD-MM-YY, CRLF; the first rows cannot tell day from month. */
+static const char EXCEL[] = "Date,Open,High,Low,Close,Adj Close,Volume\r\n"
+                            "01-12-09,1,2,1,2,2,10\r\n" /* 2: 1 December or 12 January */
+                            "02-12-09,1,2,1,2,2,10\r\n" /* 3 */
+                            "11-12-09,null,null,null,null,null,null\r\n" /* 4 */
+                            "14-12-09,1,2,1,2,2,10\r\n"                  /* 5: day first */
+                            "12-14-09,1,2,1,2,2,10\r\n"                  /* 6: contradicts */
+                            "31-02-09,1,2,1,2,2,10\r\n";                 /* 7: no date either way */
+
+static void test_date_order(void)
+{
+    run_result *res = calloc(1, sizeof(*res));
+    char err[512];
+    /* Found from the rows: line 5 says day first, for the rows before it too. */
+    CHECK(run("^HSI.csv", EXCEL, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data,
+                 "ROW 2\nROW 3\nSKIP ^HSI.csv:4: no prices\nROW 5\n"
+                 "BAD ^HSI.csv:6: bad Date '12-14-09' (not a date day first, as '14-12-09' on line "
+                 "5 shows)\n"
+                 "BAD ^HSI.csv:7: bad Date '31-02-09'\n");
+    if (res->nrows == 3) {
+        CHECK_EQ_STR(res->rows[0].daily.date, "2009-12-01");
+        CHECK_EQ_STR(res->rows[1].daily.date, "2009-12-02");
+        CHECK_EQ_STR(res->rows[2].daily.date, "2009-12-14");
+    }
+    char *n = open_notes("^HSI.csv", EXCEL, NULL);
+    CHECK_EQ_STR(n, "^HSI.csv: no Index column: every row gets symbol '^HSI' from the file name\n"
+                    "^HSI.csv: year-last dates are read day first (DD-MM-YY), as '14-12-09' on "
+                    "line 5 shows\n");
+    free(n);
+    buf_release(&res->log);
+    /* US Excel: month first, decided on line 3. */
+    const char *us = "Date,Open,High,Low,Close\n12/1/2009,1,2,1,2\n12/14/2009,1,2,1,2\n"
+                     "14/12/2009,1,2,1,2\n";
+    CHECK(run("SPY.csv", us, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nROW 3\nBAD SPY.csv:4: bad Date '14/12/2009' (not a date "
+                                "month first, as '12/14/2009' on line 3 shows)\n");
+    CHECK(res->nrows == 2 && strcmp(res->rows[0].daily.date, "2009-12-01") == 0);
+    buf_release(&res->log);
+    n = open_notes("SPY.csv", us, NULL);
+    CHECK(strstr(n, "SPY.csv: year-last dates are read month first (MM/DD/YYYY), as '12/14/2009' "
+                    "on line 3 shows\n") != NULL);
+    free(n);
+    /* --date-format: no look-ahead, and the reasons name it. */
+    replay_options mdy = {.date_order = REPLAY_DATE_MDY};
+    CHECK(run("^HSI.csv", EXCEL, &mdy, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nROW 3\nSKIP ^HSI.csv:4: no prices\n"
+                                "BAD ^HSI.csv:5: bad Date '14-12-09' (not a date month first, as "
+                                "--date-format mdy says)\n"
+                                "ROW 6\nBAD ^HSI.csv:7: bad Date '31-02-09'\n");
+    if (res->nrows == 3) {
+        CHECK_EQ_STR(res->rows[0].daily.date, "2009-01-12");
+        CHECK_EQ_STR(res->rows[2].daily.date, "2009-12-14");
+    }
+    buf_release(&res->log);
+    replay_options ymd = {.date_order = REPLAY_DATE_YMD};
+    CHECK(run("^HSI.csv", "Date,Open,High,Low,Close\n2009-12-01,1,2,1,2\n01-12-09,1,2,1,2\n", &ymd,
+              res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\nBAD ^HSI.csv:3: bad Date '01-12-09' (year last, and "
+                                "--date-format ymd takes year first)\n");
+    buf_release(&res->log);
+    /* No row tells: day first, and a warning says so. */
+    const char *vague = "Date,Open,High,Low,Close\n05/05/2020,1,2,1,2\n01/02/2020,1,2,1,2\n"
+                        "02/03/2020,1,2,1,2\n";
+    CHECK(run("X.csv", vague, NULL, res, err, sizeof(err)) == 0);
+    CHECK(res->nrows == 3 && strcmp(res->rows[1].daily.date, "2020-02-01") == 0 &&
+          strcmp(res->rows[2].daily.date, "2020-03-02") == 0);
+    buf_release(&res->log);
+    n = open_notes("X.csv", vague, NULL);
+    CHECK_EQ_STR(n, "X.csv: no Index column: every row gets symbol 'X' from the file name\n"
+                    "W X.csv: year-last dates such as '01/02/2020' (line 3) are read day first "
+                    "(DD/MM/YYYY), the default: none of the first 1000 rows tells day from month; "
+                    "--date-format mdy reads them month first\n");
+    free(n);
+    /* Past the look-ahead, the first year-last date settles the order. */
+    buf big = {0};
+    buf_puts(&big, "Index,Date,Open,High,Low,Close\n");
+    for (int i = 0; i < REPLAY_DATE_LOOKAHEAD; i++)
+        buf_puts(&big, "A,2020-01-02,1,2,1,2\n");
+    buf_puts(&big, "A,01/02/2020,1,2,1,2\nA,01/13/2020,1,2,1,2\n");
+    CHECK(run("big.csv", big.data, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(res->st.rows, REPLAY_DATE_LOOKAHEAD + 1);
+    CHECK(strstr(res->log.data, "BAD big.csv:1003: bad Date '01/13/2020' (not a date day first, "
+                                "the default when no row tells; use --date-format)\n") != NULL);
+    buf_release(&res->log);
+    buf_release(&big);
+    /* Look-ahead keeps every kind of record in order, up to the end of input,
+     * through a FILE* too (run() compares both). */
+    const char *mixed = "Index,Date,Open,High,Low,Close\n"
+                        "A,01/02/2020,1,2,1,2\n"
+                        "\n"
+                        "A,\"02/02/2020\"x,1,2,1,2\n"
+                        "Index,Date,Open,High,Low,Close\n"
+                        "A,03/02/2020,1,2,1\n"
+                        "A,04/02/2020,1,2,1,2";
+    CHECK(run("m.csv", mixed, NULL, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\n"
+                                "BAD m.csv:4: text after the closing quote of field 2\n"
+                                "SKIP m.csv:5: repeated header\n"
+                                "BAD m.csv:6: expected 6 fields, found 5\n"
+                                "ROW 7\n");
+    CHECK(res->nrows == 2 && strcmp(res->rows[1].daily.date, "2020-02-04") == 0);
+    CHECK_EQ_INT(res->st.blank, 1);
+    buf_release(&res->log);
+    free(res);
+}
+
+static void test_mojibake_header(void)
+{
+    index_info info = load_info();
+    replay_options o = {.info = &info};
+    run_result *res = calloc(1, sizeof(*res));
+    char err[512];
+    /* "\u00EF\u00BB\u00BF" before Index: the UTF-8 mark re-saved from cp1252. */
+    const char *in = "\xC3\xAF\xC2\xBB\xC2\xBFIndex,Date,Open,High,Low,Close\n"
+                     "HSI,1987-01-02,2540.1,2541,2539,2540.5\n";
+    CHECK(run("re-saved.csv", in, &o, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data, "ROW 2\n");
+    CHECK(res->nrows == 1 && strcmp(res->rows[0].daily.index, "HSI") == 0 &&
+          strcmp(res->rows[0].daily.currency, "HKD") == 0);
+    buf_release(&res->log);
+    char *n = open_notes("re-saved.csv", in, &o);
+    CHECK_EQ_STR(n, "W re-saved.csv:1: the header starts with a UTF-8 byte-order mark decoded as "
+                    "Latin-1 (\xC3\xAF\xC2\xBB\xC2\xBF): the file was re-saved in another "
+                    "encoding; ignored\n");
+    free(n);
+    /* After a real mark too; and a header error says it was there. */
+    n = open_notes("t.csv", "\xEF\xBB\xBF\xC3\xAF\xC2\xBB\xC2\xBFsymbol,timestamp,price,size\n",
+                   NULL);
+    CHECK(strncmp(n, "W t.csv:1: the header starts with a UTF-8 byte-order mark decoded", 65) == 0);
+    free(n);
+    n = open_notes("u.csv",
+                   "\xC3\xAF\xC2\xBB\xC2\xBF"
+                   "a,b\n",
+                   NULL);
+    CHECK(strncmp(n, "ERROR u.csv:1: header not recognised: 'a,b'", 43) == 0);
+    CHECK(strstr(n, "use --format and --map (the file starts with a UTF-8 byte-order mark decoded "
+                    "as Latin-1, \xC3\xAF\xC2\xBB\xC2\xBF: it was re-saved in another "
+                    "encoding)\n") != NULL);
+    free(n);
+    free(res);
+    index_info_release(&info);
+}
+
 static void test_daily_json(void)
 {
     index_daily d = {.index = "HSI",
@@ -836,7 +1285,7 @@ static void test_daily_json(void)
                      .region = "Hong Kong",
                      .exchange = "Hong Kong Stock Exchange",
                      .currency = "HKD"};
-    replay_parse_date("1987-01-02", 10, &d.date_ns);
+    replay_parse_date("1987-01-02", 10, REPLAY_DATE_AUTO, &d.date_ns);
     lake_date(d.date_ns, d.date);
     buf b = {0};
     index_daily_encode_json(&d, &b);
@@ -867,6 +1316,8 @@ static void test_daily_json(void)
     CHECK_EQ_STR(e.date, "1970-01-01");
 }
 
-TEST_MAIN(TEST(test_nulls_and_numbers), TEST(test_dates), TEST(test_timestamps), TEST(test_range),
-          TEST(test_index_info), TEST(test_hsi_sample), TEST(test_messy_index), TEST(test_variants),
-          TEST(test_trades), TEST(test_open_errors), TEST(test_daily_json))
+TEST_MAIN(TEST(test_nulls_and_numbers), TEST(test_dates), TEST(test_day_layouts),
+          TEST(test_timestamps), TEST(test_range), TEST(test_index_info), TEST(test_hsi_sample),
+          TEST(test_messy_index), TEST(test_variants), TEST(test_trades), TEST(test_open_errors),
+          TEST(test_symbol_from_name), TEST(test_single_instrument), TEST(test_date_order),
+          TEST(test_mojibake_header), TEST(test_daily_json))
