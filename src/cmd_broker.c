@@ -69,12 +69,14 @@ static int serve_embedded(int nbrokers, int partitions, char (*topics)[256], siz
         fprintf(stderr, "ticklake broker: %s\n", err);
         return 1;
     }
-    for (size_t i = 0; i < ntopics; i++) {
-        if (kafka_mock_create_topic(m, topics[i], partitions, err, sizeof(err)) != 0) {
-            fprintf(stderr, "ticklake broker: %s\n", err);
-            kafka_mock_free(m);
-            return 1;
-        }
+    const char *list[64];
+    for (size_t i = 0; i < ntopics && i < 64; i++)
+        list[i] = topics[i];
+    if (kafka_mock_create_topics(m, list, ntopics < 64 ? ntopics : 64, partitions, err,
+                                 sizeof(err)) != 0) {
+        fprintf(stderr, "ticklake broker: %s\n", err);
+        kafka_mock_free(m);
+        return 1;
     }
     printf("%s\n", kafka_mock_bootstraps(m));
     fflush(stdout);

@@ -144,15 +144,18 @@ int cmd_run(int argc, char **argv)
             free(j);
             return 1;
         }
+        char names[SINK_MAX_TOPICS][256];
+        const char *topics[SINK_MAX_TOPICS];
         for (size_t i = 0; i < j->scfg.ntopics; i++) {
-            char topic[256];
-            snprintf(topic, sizeof(topic), "%s%s", o.topic_prefix, j->scfg.topics[i]);
-            if (kafka_mock_create_topic(mock, topic, (int)o.partitions, err, sizeof(err)) != 0) {
-                fprintf(stderr, "ticklake run: %s\n", err);
-                kafka_mock_free(mock);
-                free(j);
-                return 1;
-            }
+            snprintf(names[i], sizeof(names[i]), "%s%s", o.topic_prefix, j->scfg.topics[i]);
+            topics[i] = names[i];
+        }
+        if (kafka_mock_create_topics(mock, topics, j->scfg.ntopics, (int)o.partitions, err,
+                                     sizeof(err)) != 0) {
+            fprintf(stderr, "ticklake run: %s\n", err);
+            kafka_mock_free(mock);
+            free(j);
+            return 1;
         }
         const char *bs = kafka_mock_bootstraps(mock);
         j->icfg.kafka.brokers = j->pcfg.kafka.brokers = j->scfg.kafka.brokers = bs;

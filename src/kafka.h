@@ -70,8 +70,9 @@ typedef struct kafka_mock kafka_mock;
 kafka_mock *kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size);
 /* The bootstrap list "127.0.0.1:port,..." (owned by the mock). */
 const char *kafka_mock_bootstraps(const kafka_mock *m);
-int kafka_mock_create_topic(kafka_mock *m, const char *topic, int partitions, char *errstr,
-                            size_t errstr_size);
+/* Creates topics[0..n) with the given partitions (replication 1). */
+int kafka_mock_create_topics(kafka_mock *m, const char *const *topics, size_t n, int partitions,
+                             char *errstr, size_t errstr_size);
 void kafka_mock_free(kafka_mock *m);
 
 /* ---- producer ------------------------------------------------------------ */
