@@ -752,8 +752,16 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
                             errstr, errstr_size) != 0)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = s};
-    s->cons = kafka_consumer_new(&ko, cfg->group ? cfg->group : GROUP_SINK, s->topics, cfg->ntopics,
-                                 &rh, errstr, errstr_size);
+    const char *group = cfg->group ? cfg->group : GROUP_SINK;
+    char member[256];
+    if (cfg->instance_id) {
+        /* Named as the processor's: <prefix><group>-<id>. */
+        snprintf(member, sizeof(member), "%s%s-%s", cfg->topic_prefix ? cfg->topic_prefix : "",
+                 group, cfg->instance_id);
+        ko.group_instance_id = member;
+        LOG_INFO("sink: static member '%s' of group '%s'", member, group);
+    }
+    s->cons = kafka_consumer_new(&ko, group, s->topics, cfg->ntopics, &rh, errstr, errstr_size);
     if (!s->cons)
         goto out;
 

@@ -91,7 +91,7 @@ void stage_opts_init(stage_opts *o);
     {0, "eos", CLI_STRING, &(o)->eos, "auto|on|off",                                      \
      "exactly-once with Kafka transactions (default auto: on if the cluster has them)"},  \
     {0, "instance-id", CLI_STRING, &(o)->instance_id, "ID",                               \
-     "this instance's stable id in its group, for its transactional.id (default 0)"},     \
+     "this instance's stable id: transactional.id, static group membership (default 0)"}, \
     {0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                    \
      "how often progress is committed (default 100ms with transactions, else 1s)"},       \
     {0, "sma", CLI_STRING, &(o)->sma, "LIST",                                             \
