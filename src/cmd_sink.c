@@ -33,7 +33,7 @@ int cmd_sink(int argc, char **argv)
         {0, "instance-id", CLI_STRING, &o.instance_id, "ID",
          "this sink's stable id in its group (static membership: restarted, it takes its "
          "partitions back at once); each sink its own (default none)"},
-        STAGE_SINK_OPTIONS(&o),
+        STAGE_SINK_OPTIONS(&o, "60s"),
         {0, "intervals", CLI_STRING, &o.intervals, "LIST",
          "bar intervals whose topics to land (default 1s,1m,5m)"},
         {0, "sma", CLI_STRING, &o.sma, "LIST",

@@ -782,13 +782,18 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         commit_done(s); /* the files the writer has stored since */
         int64_t now = mono_ns();
         if (now >= next_check) {
-            /* Roll buffers whose oldest record has waited long enough. */
+            /* Roll buffers whose oldest record has waited long enough; the
+             * earliest of the others is when the next file is due. */
+            int64_t due = 0;
             for (size_t t = 0; t < cfg->ntopics; t++)
                 for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
                     pbuf *b = s->bufs[t * MAX_PARTITIONS + p];
                     if (b && b->opened && now - b->opened >= s->roll_interval)
                         flush_buf(s, b);
+                    else if (b && b->opened && (!due || b->opened + s->roll_interval < due))
+                        due = b->opened + s->roll_interval;
                 }
+            atomic_store(&st->sink_next_roll, due);
             atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
             next_check = now + 100 * 1000000LL;
         }
@@ -800,6 +805,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     }
     if (!s->failed)
         flush_all(s);
+    atomic_store(&st->sink_next_roll, 0);
     if (s->failed) {
         set_err(errstr, errstr_size, "%s", s->errstr);
         goto out;
