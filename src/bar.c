@@ -15,6 +15,13 @@
 
 #include "json.h"
 
+/* turnover / volume, clamped to [low, high] (bar.h). */
+static double bar_vwap(const bar *b)
+{
+    double v = b->turnover / (double)b->volume;
+    return v < b->low ? b->low : v > b->high ? b->high : v;
+}
+
 void bar_init(bar *b, const trade *t, int64_t interval_ns, int64_t window_start)
 {
     memset(b, 0, sizeof(*b));
@@ -24,7 +31,7 @@ void bar_init(bar *b, const trade *t, int64_t interval_ns, int64_t window_start)
     b->open = b->high = b->low = b->close = t->price;
     b->volume = t->size;
     b->turnover = t->price * (double)t->size;
-    b->vwap = t->price;
+    b->vwap = bar_vwap(b);
     b->trades = 1;
     b->open_ts = b->close_ts = t->ts;
     b->open_id = b->close_id = t->id;
@@ -48,7 +55,7 @@ void bar_add(bar *b, const trade *t)
         b->low = t->price;
     b->volume += t->size;
     b->turnover += t->price * (double)t->size;
-    b->vwap = b->turnover / (double)b->volume;
+    b->vwap = bar_vwap(b);
     b->trades++;
 }
 

@@ -4,7 +4,11 @@
  * [window_start, window_start + interval): open and close are the first and
  * last trade in event-time order (ties broken by trade id), high and low the
  * extremes, volume the sum of sizes, turnover sum(price * size), vwap
- * turnover / volume, trades the count.
+ * turnover / volume clamped to [low, high], trades the count. The clamp: the
+ * rounding of the sum can put the quotient an ulp outside the prices traded
+ * (every trade at 7.33 gave 7.330000000000001), and a vwap above the high
+ * breaks what every reader assumes; clamped, a bar whose trades share one
+ * price has exactly that price as its vwap, a single trade included.
  *
  * A window_agg holds the open windows of one input partition. Its watermark is
  * the highest event time seen minus the allowed lateness; a window closes, and

@@ -2339,7 +2339,8 @@ int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, s
  * '2026-01-02', to_date := DATE '2026-01-31' (both inclusive). `every` is
  * an INTERVAL of whole microseconds (1 ms .. days). Bars start at multiples of
  * the interval since the epoch, as the pipeline's bars do; open and close
- * follow event time with ties broken by trade id, as DATA.md defines them. */
+ * follow event time with ties broken by trade id, and vwap is turnover /
+ * volume clamped to [low, high], as DATA.md defines them. */
 static const char *const trade_macros =
     "CREATE OR REPLACE TEMP MACRO tl_interval_ns(every) AS "
     "  epoch_us(TIMESTAMP '1970-01-01' + CAST(every AS INTERVAL)) * 1000;\n"
@@ -2354,8 +2355,8 @@ static const char *const trade_macros =
     "SELECT symbol, make_timestamp_ns(bucket * step) AS window_start, "
     "  arg_min(price, (ts, id)) AS open, max(price) AS high, min(price) AS low, "
     "  arg_max(price, (ts, id)) AS close, sum(size) AS volume, "
-    "  sum(price * size) / sum(size) AS vwap, count(*) AS trades, "
-    "  sum(price * size) AS turnover "
+    "  least(greatest(sum(price * size) / sum(size), min(price)), max(price)) AS vwap, "
+    "  count(*) AS trades, sum(price * size) AS turnover "
     "FROM b GROUP BY symbol, bucket, step;\n"
     /* every NULL: per UTC day, from the date partition key (equal to the
      * day of ts by the lake's contract; a constant per file, so cheaper per
@@ -2363,7 +2364,8 @@ static const char *const trade_macros =
      * window_start) costs what the plain SQL costs (docs/benchmarks.md). */
     "CREATE OR REPLACE TEMP MACRO vwap(every := NULL, sym := NULL, from_date := NULL, "
     "  to_date := NULL) AS "
-    "TABLE SELECT symbol, window_start, sum(price * size) / sum(size) AS vwap, "
+    "TABLE SELECT symbol, window_start, "
+    "  least(greatest(sum(price * size) / sum(size), min(price)), max(price)) AS vwap, "
     "  sum(size) AS volume, count(*) AS trades "
     "FROM (SELECT symbol, CASE WHEN every IS NULL THEN CAST(date AS TIMESTAMP_NS) "
     "    ELSE make_timestamp_ns(epoch_ns(ts) // tl_interval_ns(every) * tl_interval_ns(every)) "

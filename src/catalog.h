@@ -274,7 +274,8 @@ int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, s
  *                               bars whose log return or volume is at least z
  *                               standard deviations from the symbol's mean
  * Windows start at multiples of `every` since the epoch; open/close follow
- * event time, ties broken by trade id, as the pipeline's bars. */
+ * event time, ties broken by trade id, and vwap is turnover / volume clamped
+ * to [low, high], as the pipeline's bars. */
 int catalog_define_macros(engine *e, const char *lake, char *errstr, size_t errstr_size);
 
 /* Loads <lake>/_catalog/catalog.json into *out (free with catalog_free).

@@ -5,19 +5,38 @@
  * Shutdown (after --duration, or on SIGINT/SIGTERM) goes stage by stage so
  * nothing Kafka acknowledged is lost: ingest stops and flushes; process reads
  * the trades to their end and delivers its bars; sink reads every topic to its
- * end and writes its files. A second signal exits at once. */
+ * end and writes its files. A second signal exits at once.
+ *
+ * The first minute: with a local lake, run rolls the sink's files every
+ * RUN_ROLL_INTERVAL (the sink's own default is 60 s), so a second terminal
+ * can crawl and query within seconds of the start, and the status line says
+ * when the next files are due. The many small files that makes are merged
+ * on a thread of their own every --compact-interval by compact.c, as
+ * `ticklake compact` merges them (safe for ticklake's readers and for the
+ * sink running beside it; compact.h), except that it does not wait out the
+ * grace period: each pass deletes the inputs of earlier passes whose grace
+ * has passed. An S3 lake keeps the sink's defaults and is not compacted:
+ * only a lock file on a local lake keeps two compactions of a table apart. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "catalog.h"
 #include "commands.h"
+#include "compact.h"
+#include "engine.h"
 #include "kafka.h"
+#include "lakepath.h"
 #include "log.h"
 #include "stages.h"
+#include "storage.h"
 #include "util.h"
 
 #define DRAIN_TIMEOUT_NS (60 * NS_PER_SEC)
+#define RUN_ROLL_INTERVAL (5 * NS_PER_SEC)
 
 typedef struct run_job {
     ingest_config icfg;
@@ -31,6 +50,10 @@ typedef struct run_job {
     int irc, prc, src;
     atomic_int idone, pdone, sdone;
     char ierr[512], perr[512], serr[512];
+    /* Compaction of a local lake: every compact_every (0: never) until cstop. */
+    int64_t compact_every;
+    atomic_int cstop;
+    atomic_llong compact_in, compact_out, compact_removed;
 } run_job;
 
 static void *ingest_thread(void *arg)
@@ -57,19 +80,110 @@ static void *sink_thread(void *arg)
     return NULL;
 }
 
+/* One pass over the tables the sink writes that exist in the local lake dir:
+ * merge small files, delete inputs of earlier passes past their grace. Then
+ * a crawl, when something changed and the lake has a catalog, so the catalog
+ * knows the merged files before their inputs go (a failed crawl, e.g. while
+ * the user crawls, is tried again after the next pass). */
+static void compact_pass(run_job *j, const char *dir, int *crawl_due)
+{
+    char tables[SINK_MAX_TOPICS][64];
+    size_t ntables = 0;
+    for (size_t i = 0; i < j->scfg.ntopics && !atomic_load(&j->cstop); i++) {
+        char name[64];
+        if (lake_table_for_topic(j->scfg.topics[i], name, sizeof(name)) != 0)
+            continue;
+        size_t k = 0;
+        while (k < ntables && strcmp(tables[k], name) != 0)
+            k++;
+        if (k < ntables)
+            continue;
+        strlcpy_tl(tables[ntables++], name, sizeof(tables[0]));
+        char path[4096];
+        struct stat sb;
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue; /* nothing landed: compact_run would make the folder */
+        compact_opts o = {.lake = dir,
+                          .table = name,
+                          .grace_ns = -1,
+                          .cancel = &j->cstop,
+                          .defer_deletes = 1,
+                          .no_crawl = 1,
+                          .quiet = 1};
+        compact_stats cs;
+        char err[512];
+        if (compact_run(&o, &cs, err, sizeof(err)) != 0) {
+            if (!atomic_load(&j->cstop))
+                LOG_WARN("run: compacting '%s': %s", name, err);
+            continue;
+        }
+        atomic_fetch_add(&j->compact_in, cs.files_in);
+        atomic_fetch_add(&j->compact_out, cs.files_out);
+        atomic_fetch_add(&j->compact_removed, cs.files_removed);
+        if (cs.files_out || cs.files_removed)
+            *crawl_due = 1;
+    }
+    char cat[4096];
+    snprintf(cat, sizeof(cat), "%s/_catalog/catalog.json", dir);
+    if (!*crawl_due || atomic_load(&j->cstop) || access(cat, F_OK) != 0)
+        return;
+    char err[512];
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
+                             .on_delete = CATALOG_DELETE_DEPRECATE};
+    if (e && catalog_crawl_ext(e, dir, &co, NULL, err, sizeof(err)) == 0)
+        *crawl_due = 0;
+    else
+        LOG_DEBUG("run: crawl after compaction: %s (again after the next pass)", err);
+    engine_close(e);
+}
+
+static void *compact_thread(void *arg)
+{
+    run_job *j = arg;
+    char err[512];
+    storage *lake = NULL;
+    if (storage_open(&lake, j->scfg.lake, NULL, err, sizeof(err)) != 0) {
+        LOG_WARN("run: no compaction: %s", err);
+        return NULL;
+    }
+    int crawl_due = 0;
+    int64_t next = mono_ns() + j->compact_every;
+    while (!atomic_load(&j->cstop)) {
+        if (mono_ns() < next) {
+            sleep_ns(100 * 1000000LL);
+            continue;
+        }
+        compact_pass(j, storage_local_dir(lake), &crawl_due);
+        /* From the end of a pass, so the inputs it merged are past their
+         * grace (60 s) when the next pass starts, at the default interval. */
+        next = mono_ns() + j->compact_every;
+    }
+    storage_free(lake);
+    return NULL;
+}
+
 static void print_status(run_job *j, int64_t *last_ticks, int64_t *last_ns)
 {
     int64_t now = mono_ns();
     int64_t ticks = atomic_load(&j->st.ticks_produced);
     double secs = (double)(now - *last_ns) / 1e9;
     double rate = secs > 0 ? (double)(ticks - *last_ticks) / secs : 0;
+    /* When the next files are due by the roll interval (they may come sooner, by size). */
+    char next[64] = "";
+    int64_t due = atomic_load(&j->st.sink_next_roll);
+    if (due > 0)
+        snprintf(next, sizeof(next), ", next in %llds",
+                 (long long)(due > now ? (due - now + NS_PER_SEC - 1) / NS_PER_SEC : 0));
     fprintf(stderr,
-            "ticks in %.0f/s (%lld) | bars out %lld | lake rows %lld in %lld files | "
+            "ticks in %.0f/s (%lld) | bars out %lld | lake rows %lld in %lld files%s | "
             "lag process %lld, sink %lld | late %lld | bad %lld\n",
             rate, (long long)ticks, (long long)atomic_load(&j->st.bars_emitted),
             (long long)atomic_load(&j->st.lake_rows), (long long)atomic_load(&j->st.lake_files),
-            (long long)atomic_load(&j->st.process_lag), (long long)atomic_load(&j->st.sink_lag),
-            (long long)atomic_load(&j->st.trades_late), (long long)atomic_load(&j->st.bad_records));
+            next, (long long)atomic_load(&j->st.process_lag),
+            (long long)atomic_load(&j->st.sink_lag), (long long)atomic_load(&j->st.trades_late),
+            (long long)atomic_load(&j->st.bad_records));
     *last_ticks = ticks;
     *last_ns = now;
 }
@@ -97,8 +211,11 @@ int cmd_run(int argc, char **argv)
     stage_opts o;
     stage_opts_init(&o);
     int64_t status_every = 5 * NS_PER_SEC;
+    /* -1: not given; then by the lake (see the top of this file). */
+    o.roll_interval = -1;
+    int64_t compact_every = 60 * NS_PER_SEC;
     const cli_option options[] = {CLI_KAFKA_OPTIONS(&o.kafka),
-                                  STAGE_SINK_OPTIONS(&o),
+                                  STAGE_SINK_OPTIONS(&o, "5s for a local lake, else 60s"),
                                   STAGE_INGEST_OPTIONS(&o),
                                   STAGE_PROCESS_OPTIONS(&o),
                                   STAGE_TOPIC_OPTIONS(&o),
@@ -106,6 +223,9 @@ int cmd_run(int argc, char **argv)
                                    "stop by itself after this long (default: until Ctrl-C)"},
                                   {0, "status-interval", CLI_DURATION, &status_every, "DUR",
                                    "how often to print the status line (default 5s)"},
+                                  {0, "compact-interval", CLI_DURATION, &compact_every, "DUR",
+                                   "merge a local lake's small files every DUR while running "
+                                   "(default 1m; 0: never)"},
                                   CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
                                   CLI_OPT_END};
     const cli_command cmd = {
@@ -121,8 +241,12 @@ int cmd_run(int argc, char **argv)
     cli_apply_log(o.verbose, o.quiet);
     if (status_every <= 0)
         return cli_usage_error(&cmd, "--status-interval must be positive");
+    int local_lake = strncmp(o.lake, "s3://", 5) != 0;
+    if (o.roll_interval < 0)
+        o.roll_interval = local_lake ? RUN_ROLL_INTERVAL : 60 * NS_PER_SEC;
 
     run_job *j = calloc(1, sizeof(*j));
+    j->compact_every = local_lake ? compact_every : 0;
     int rc = stage_ingest_config(&cmd, &o, &j->icfg, j->trades_topic, j->quotes_topic);
     if (!rc)
         rc = stage_process_config(&cmd, &o, &j->pcfg);
@@ -171,10 +295,11 @@ int cmd_run(int argc, char **argv)
     LOG_INFO("run: lake at '%s'; %s", j->scfg.lake,
              o.duration ? "stopping after --duration" : "Ctrl-C to stop");
 
-    pthread_t it, pt, st;
+    pthread_t it, pt, st, ct;
     pthread_create(&st, NULL, sink_thread, j);
     pthread_create(&pt, NULL, process_thread, j);
     pthread_create(&it, NULL, ingest_thread, j);
+    int compacting = j->compact_every > 0 && pthread_create(&ct, NULL, compact_thread, j) == 0;
 
     int64_t start = mono_ns();
     int64_t deadline = o.duration > 0 ? start + o.duration : 0;
@@ -197,12 +322,15 @@ int cmd_run(int argc, char **argv)
         sleep_ns(20 * 1000000LL);
     }
     LOG_INFO("run: shutting down: stopping ingest, then draining process and sink");
+    atomic_store(&j->cstop, 1); /* a merge under way ends before its switch */
     atomic_store(&j->ictl.stop, 1);
     pthread_join(it, NULL);
     finish_stage(&j->pctl, &j->pdone, "process");
     pthread_join(pt, NULL);
     finish_stage(&j->sctl, &j->sdone, "sink");
     pthread_join(st, NULL);
+    if (compacting)
+        pthread_join(ct, NULL);
     print_status(j, &last_ticks, &last_ns);
 
     int failed = 0;
@@ -224,6 +352,14 @@ int cmd_run(int argc, char **argv)
             (long long)j->ires.delivered, (long long)atomic_load(&j->st.bars_emitted),
             (long long)atomic_load(&j->st.lake_rows), (long long)atomic_load(&j->st.lake_files),
             j->scfg.lake);
+    int64_t cin = atomic_load(&j->compact_in), cremoved = atomic_load(&j->compact_removed);
+    if (atomic_load(&j->compact_out))
+        fprintf(stderr,
+                "ticklake run: compaction merged %lld small files into %lld; %lld merged ones are "
+                "left, covered, for the next compaction to delete (ticklake compact TABLE; "
+                "ticklake's readers skip them)\n",
+                (long long)cin, (long long)atomic_load(&j->compact_out),
+                (long long)(cin > cremoved ? cin - cremoved : 0));
     kafka_mock_free(mock);
     free(j);
     return failed ? 1 : 0;

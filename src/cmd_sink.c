@@ -25,10 +25,15 @@ int cmd_sink(int argc, char **argv)
     stage_opts_init(&o);
     const char *group = GROUP_SINK;
     int drain = 0;
+    /* No default: two sinks of a group with one id would fence each other. */
+    o.instance_id = NULL;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
         {'g', "group", CLI_STRING, &group, "ID", "consumer group (default " GROUP_SINK ")"},
-        STAGE_SINK_OPTIONS(&o),
+        {0, "instance-id", CLI_STRING, &o.instance_id, "ID",
+         "this sink's stable id in its group (static membership: restarted, it takes its "
+         "partitions back at once); each sink its own (default none)"},
+        STAGE_SINK_OPTIONS(&o, "60s"),
         {0, "intervals", CLI_STRING, &o.intervals, "LIST",
          "bar intervals whose topics to land (default 1s,1m,5m)"},
         {0, "sma", CLI_STRING, &o.sma, "LIST",

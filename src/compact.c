@@ -190,8 +190,10 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
         c->pending[c->npending++] = strdup(k.data);
         buf_release(&k);
     }
-    LOG_INFO("compact: %s/%s: %zu files (%lld bytes) -> %lld bytes, %lld rows", dir, name, b - a,
-             (long long)bytes_in, (long long)bytes_out, (long long)rows_out);
+    int lvl = c->o->quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO;
+    if (log_level >= lvl)
+        log_write(lvl, "compact: %s/%s: %zu files (%lld bytes) -> %lld bytes, %lld rows", dir, name,
+                  b - a, (long long)bytes_in, (long long)bytes_out, (long long)rows_out);
     c->st->files_in += (int64_t)(b - a);
     c->st->files_out++;
     c->st->bytes_in += bytes_in;
@@ -453,7 +455,13 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
     if (rc == 0 && o->partition && !found && !o->no_compact)
         rc = set_err(errstr, errstr_size, "compact: table '%s' has no partition '%s'", o->table,
                      o->partition);
-    /* Inputs of this run: deleted once queries that listed them have had time to finish. */
+    /* Inputs of this run: deleted once queries that listed them have had time to
+     * finish; with defer_deletes by a later run (compact_folder), not here. */
+    if (o->defer_deletes) {
+        for (size_t i = 0; i < c.npending; i++)
+            free(c.pending[i]);
+        c.npending = 0;
+    }
     if (c.npending && c.grace > 0 && !cancelled(&c)) {
         LOG_INFO("compact: deleting %zu merged files in %.0f s (grace period)", c.npending,
                  (double)c.grace / 1e9);
@@ -475,7 +483,10 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
     free(c.pending);
     c.pending = NULL;
     c.npending = 0;
-    if (rc == 0 && local && (st->files_out || st->files_removed || st->partitions_dropped)) {
+    int changed = st->files_out || st->files_removed || st->partitions_dropped;
+    if (o->no_crawl)
+        changed = 0;
+    if (rc == 0 && local && changed) {
         /* Record the change in the catalog, as a crawl does. */
         catalog_crawl_stats cs;
         buf root = {0};
@@ -487,8 +498,7 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
         else
             st->catalog_version = cs.version;
         buf_release(&root);
-    } else if (rc == 0 && !local &&
-               (st->files_out || st->files_removed || st->partitions_dropped)) {
+    } else if (rc == 0 && !local && changed) {
         /* An S3 lake: the same crawl through the local cache, which uploads
          * the new catalog version to the lake. */
         catalog_crawl_stats cs;

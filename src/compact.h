@@ -20,7 +20,8 @@
  * apply the covering rule (ticklake query, the crawler) switch from the inputs
  * to the merged file at that instant, never seeing a row twice or missing one.
  * The inputs are deleted only after grace_ns, so a query that listed them just
- * before the switch can still read them. A crash at any point leaves either
+ * before the switch can still read them (by this run, which waits, or with
+ * defer_deletes by the next run after the grace). A crash at any point leaves either
  * no merged file (its temporary file is removed by the next run) or a merged
  * file with inputs it covers (deleted by the next run once their grace has
  * passed). Before writing, the merged rows are counted against the inputs'.
@@ -55,6 +56,11 @@ typedef struct compact_opts {
     int64_t now_ns;           /* 0: the clock (retention's "today") */
     int no_compact;           /* only apply retention */
     const atomic_int *cancel; /* optional: stop early (nothing half done is left visible) */
+    /* For a caller that compacts again and again (`ticklake run`): */
+    int defer_deletes; /* do not wait out the grace: this run's inputs stay, covered, and a
+                          later run deletes them once their grace has passed */
+    int no_crawl;      /* leave the catalog alone (the caller crawls, or a user does) */
+    int quiet;         /* log each merge at debug level, not info */
 } compact_opts;
 
 typedef struct compact_stats {

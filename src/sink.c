@@ -752,8 +752,16 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
                             errstr, errstr_size) != 0)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = s};
-    s->cons = kafka_consumer_new(&ko, cfg->group ? cfg->group : GROUP_SINK, s->topics, cfg->ntopics,
-                                 &rh, errstr, errstr_size);
+    const char *group = cfg->group ? cfg->group : GROUP_SINK;
+    char member[256];
+    if (cfg->instance_id) {
+        /* Named as the processor's: <prefix><group>-<id>. */
+        snprintf(member, sizeof(member), "%s%s-%s", cfg->topic_prefix ? cfg->topic_prefix : "",
+                 group, cfg->instance_id);
+        ko.group_instance_id = member;
+        LOG_INFO("sink: static member '%s' of group '%s'", member, group);
+    }
+    s->cons = kafka_consumer_new(&ko, group, s->topics, cfg->ntopics, &rh, errstr, errstr_size);
     if (!s->cons)
         goto out;
 
@@ -774,13 +782,18 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         commit_done(s); /* the files the writer has stored since */
         int64_t now = mono_ns();
         if (now >= next_check) {
-            /* Roll buffers whose oldest record has waited long enough. */
+            /* Roll buffers whose oldest record has waited long enough; the
+             * earliest of the others is when the next file is due. */
+            int64_t due = 0;
             for (size_t t = 0; t < cfg->ntopics; t++)
                 for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
                     pbuf *b = s->bufs[t * MAX_PARTITIONS + p];
                     if (b && b->opened && now - b->opened >= s->roll_interval)
                         flush_buf(s, b);
+                    else if (b && b->opened && (!due || b->opened + s->roll_interval < due))
+                        due = b->opened + s->roll_interval;
                 }
+            atomic_store(&st->sink_next_roll, due);
             atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
             next_check = now + 100 * 1000000LL;
         }
@@ -792,6 +805,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     }
     if (!s->failed)
         flush_all(s);
+    atomic_store(&st->sink_next_roll, 0);
     if (s->failed) {
         set_err(errstr, errstr_size, "%s", s->errstr);
         goto out;

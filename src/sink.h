@@ -92,6 +92,12 @@ typedef struct sink_config {
     storage_options storage; /* S3 endpoint, region, addressing, retry budget; cancel is set by
                                 sink_run to ctl->stop */
     const char *group;       /* default GROUP_SINK */
+    /* This sink's stable id in its group, or NULL. Given, the sink is a
+     * static member (KIP-345) with group.instance.id <prefix><group>-<id>:
+     * restarted after a crash it takes its partitions back at once instead
+     * of after the session timeout. Two live sinks with one id fence each
+     * other (the older fails), so each sink of a group needs its own. */
+    const char *instance_id;
     const char
         *topics[SINK_MAX_TOPICS]; /* logical topics (trades, bars.*, ...), without the prefix */
     size_t ntopics;

@@ -329,6 +329,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->roll_rows = o->roll_rows;
     out->roll_bytes = o->roll_bytes;
     out->roll_interval_ns = o->roll_interval;
+    out->instance_id = o->instance_id;
     out->topics[out->ntopics++] = TOPIC_TRADES;
     out->topics[out->ntopics++] = TOPIC_QUOTES;
     for (size_t i = 0; i < pc.nintervals; i++) {

@@ -91,7 +91,7 @@ void stage_opts_init(stage_opts *o);
     {0, "eos", CLI_STRING, &(o)->eos, "auto|on|off",                                      \
      "exactly-once with Kafka transactions (default auto: on if the cluster has them)"},  \
     {0, "instance-id", CLI_STRING, &(o)->instance_id, "ID",                               \
-     "this instance's stable id in its group, for its transactional.id (default 0)"},     \
+     "this instance's stable id: transactional.id, static group membership (default 0)"}, \
     {0, "commit-interval", CLI_DURATION, &(o)->commit_interval, "DUR",                    \
      "how often progress is committed (default 100ms with transactions, else 1s)"},       \
     {0, "sma", CLI_STRING, &(o)->sma, "LIST",                                             \
@@ -117,7 +117,8 @@ void stage_opts_init(stage_opts *o);
     {0, "alert-stale", CLI_DURATION, &(o)->alert_stale, "DUR",                            \
      "stale alert after DUR of event time without a bar (default 60s)"}
 
-#define STAGE_SINK_OPTIONS(o)                                                             \
+/* roll_default: the --roll-interval default, as help text ("60s"). */
+#define STAGE_SINK_OPTIONS(o, roll_default)                                               \
     {0, "lake", CLI_STRING, &(o)->lake, "URL",                                            \
      "lake: a directory, file:///path or s3://bucket/prefix (default ./lake)"},           \
     {0, "roll-bytes", CLI_INT, &(o)->roll_bytes, "N",                                     \
@@ -125,7 +126,7 @@ void stage_opts_init(stage_opts *o);
     {0, "roll-rows", CLI_INT, &(o)->roll_rows, "N",                                       \
      "write a file when a partition buffers N rows (default 8000000)"},                   \
     {0, "roll-interval", CLI_DURATION, &(o)->roll_interval, "DUR",                        \
-     "write a file when its oldest row has waited DUR (default 60s)"},                    \
+     "write a file when its oldest row has waited DUR (default " roll_default ")"},       \
     {0, "s3-endpoint", CLI_STRING, &(o)->s3_endpoint, "URL",                              \
      "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, the profile, else AWS)"},             \
     {0, "s3-region", CLI_STRING, &(o)->s3_region, "R",                                    \

@@ -121,8 +121,9 @@ static const engine_column alert_columns[] = {
     {"threshold", ENGINE_DOUBLE},       {"bar_interval", ENGINE_VARCHAR},
     {"bar_start", ENGINE_TIMESTAMP_NS}, {"bar_open", ENGINE_DOUBLE},
     {"bar_close", ENGINE_DOUBLE},       {"bar_volume", ENGINE_BIGINT}};
-static const engine_table alert_schema = {
-    "alerts", alert_columns, sizeof(alert_columns) / sizeof(alert_columns[0]), "ts, symbol"};
+static const engine_table alert_schema = {"alerts", alert_columns,
+                                          sizeof(alert_columns) / sizeof(alert_columns[0]),
+                                          "symbol, ts, kind, bar_interval"};
 
 /* A number member, NaN when null or absent (indicators not yet defined). */
 static double num_or_nan(const json_value *o, const char *key)

@@ -11,8 +11,9 @@ usage: barcheck.py TRADES BARS --lateness-ns N --intervals 1s,1m
   TRADES  lines "<partition> <trade json>" (kcat -f '%p %s\\n')
   BARS    lines "<bar json>"
 Exits 0 when the bars are exactly the closed windows, with open, high, low,
-close, volume and trades equal and vwap within 1e-9 relative; prints what
-differs otherwise.
+close, volume and trades equal, vwap within 1e-9 relative of turnover / volume
+clamped to [low, high] (docs/DATA.md) and never outside [low, high]; prints
+what differs otherwise.
 """
 import argparse
 import json
@@ -63,11 +64,11 @@ def main():
     for (name, sym, start, p), ts in windows.items():
         ts.sort(key=lambda t: (t["ts"], t["id"]))
         vol = sum(t["size"] for t in ts)
+        high, low = max(t["price"] for t in ts), min(t["price"] for t in ts)
+        vwap = sum(t["price"] * t["size"] for t in ts) / vol
         b = {
-            "open": ts[0]["price"], "close": ts[-1]["price"],
-            "high": max(t["price"] for t in ts), "low": min(t["price"] for t in ts),
-            "volume": vol, "trades": len(ts),
-            "vwap": sum(t["price"] * t["size"] for t in ts) / vol,
+            "open": ts[0]["price"], "close": ts[-1]["price"], "high": high, "low": low,
+            "volume": vol, "trades": len(ts), "vwap": min(max(vwap, low), high),
         }
         key = (name, sym, start)
         if a.all or start + intervals[name] <= wm[p] - a.lateness_ns:
@@ -99,6 +100,9 @@ def main():
                 errors.append(f"{key}: {field} {g[field]} != {e[field]}")
         if abs(g["vwap"] - e["vwap"]) > 1e-9 * abs(e["vwap"]):
             errors.append(f"{key}: vwap {g['vwap']} != {e['vwap']}")
+    for key, g in got.items():
+        if not g["low"] <= g["vwap"] <= g["high"]:
+            errors.append(f"{key}: vwap {g['vwap']!r} outside [{g['low']!r}, {g['high']!r}]")
     for key, g in got.items():
         if key in expected:
             continue

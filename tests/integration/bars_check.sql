@@ -2,12 +2,14 @@
 -- the lake. A window surely closed when its symbol's own latest trade minus
 -- the allowed lateness (1 s, the default) reached its end; every such window
 -- must have a bar. Every bar must equal its recomputation: open, high, low,
--- close, volume and trades exactly, vwap within 1e-9 relative.
+-- close, volume and trades exactly, vwap within 1e-9 relative (turnover /
+-- volume clamped to [low, high], docs/DATA.md) and never outside [low, high].
 WITH r AS (
     SELECT symbol, epoch_ns(ts) // 1000000000 * 1000000000 AS ws,
            first(price ORDER BY ts, id) AS open, max(price) AS high, min(price) AS low,
            last(price ORDER BY ts, id) AS close, sum(size) AS volume,
-           sum(price * size) / sum(size) AS vwap, count(*) AS trades
+           least(greatest(sum(price * size) / sum(size), min(price)), max(price)) AS vwap,
+           count(*) AS trades
     FROM trades GROUP BY ALL),
 lim AS (SELECT symbol, max(epoch_ns(ts)) - 1000000000 AS wm FROM trades GROUP BY symbol),
 b AS (SELECT symbol, epoch_ns(window_start) AS ws, open, high, low, close, volume, vwap, trades
@@ -19,7 +21,8 @@ SELECT
     (SELECT count(*) FROM b JOIN r USING (symbol, ws)
       WHERE b.open <> r.open OR b.high <> r.high OR b.low <> r.low OR b.close <> r.close
          OR b.volume <> r.volume OR b.trades <> r.trades
-         OR abs(b.vwap - r.vwap) > 1e-9 * abs(r.vwap)) AS mismatched,
+         OR abs(b.vwap - r.vwap) > 1e-9 * abs(r.vwap)
+         OR b.vwap < b.low OR b.vwap > b.high) AS mismatched,
     (SELECT count(*) FROM b ANTI JOIN r USING (symbol, ws)) AS orphans,
     (SELECT count(*) - count(DISTINCT (symbol, ws)) FROM b) AS duplicated,
     (SELECT count(*) FROM b) AS bars,

@@ -17,7 +17,7 @@ ingest=("$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500
 # Static membership: a restarted sink takes its partitions back at once instead of waiting for the
 # killed member's session to time out.
 sink=("$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$pre" --group "$group" --lake "$lake"
-    --roll-rows 2000 --roll-interval 500ms -X group.instance.id=t0071 -X session.timeout.ms=6000)
+    --roll-rows 2000 --roll-interval 500ms --instance-id t0071 -X session.timeout.ms=6000)
 
 # checksum KIND FILE: "rows distinct-ids sum-of-ids hash-sum" of trades in a kcat JSON-lines dump
 # (KIND json) or a CSV of symbol,ts,price,size,id (KIND csv); the hash sum is order-independent.

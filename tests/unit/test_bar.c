@@ -337,8 +337,98 @@ static void test_intervals(void)
     CHECK(window_agg_new(bad, 1, 0) == NULL);
 }
 
+/* A tiny deterministic generator, so a failure repeats. */
+static uint64_t rng_next(uint64_t *st)
+{
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *st >> 33;
+}
+
+/* The issue's case (SIM00052: open = high = low = close = 7.33, vwap
+ * 7.330000000000001): every trade at one price, with sizes that make the
+ * rounded turnover / volume miss the price. The sizes are found by search,
+ * and the search must find some, or the test would prove nothing. */
+static void test_vwap_one_price(void)
+{
+    uint64_t st = 52;
+    int found = 0;
+    for (int attempt = 0; attempt < 1000 && !found; attempt++) {
+        int n = 2 + (int)(rng_next(&st) % 40);
+        trade t = mk("SIM00052", 0, 7.33, 1 + (int64_t)(rng_next(&st) % 500), 0);
+        bar b;
+        bar_init(&b, &t, S, 0);
+        double turnover = 7.33 * (double)t.size;
+        int64_t volume = t.size;
+        for (int i = 1; i < n; i++) {
+            t = mk("SIM00052", i, 7.33, 1 + (int64_t)(rng_next(&st) % 500), i);
+            bar_add(&b, &t);
+            turnover += 7.33 * (double)t.size;
+            volume += t.size;
+        }
+        if (turnover / (double)volume == 7.33)
+            continue; /* these sizes round to the price anyway */
+        found = 1;
+        CHECK(b.turnover == turnover && b.volume == volume);
+        CHECK(b.open == 7.33 && b.high == 7.33 && b.low == 7.33 && b.close == 7.33);
+        CHECK(b.vwap == 7.33);
+        /* ... and so it stays through the bar's JSON record. */
+        buf out = {0};
+        bar_encode_json(&b, &out);
+        CHECK(strstr(out.data, "\"vwap\":7.33,") != NULL);
+        buf_release(&out);
+    }
+    CHECK(found);
+    /* A single trade: its price, whatever price * size / size rounds to. */
+    trade one = mk("X", 0, 0.1, 3, 1);
+    bar b;
+    bar_init(&b, &one, S, 0);
+    CHECK(b.vwap == 0.1);
+    CHECK(b.turnover == 0.1 * 3.0);
+}
+
+/* Property: over random bars, low <= vwap <= high, and vwap is turnover /
+ * volume wherever that lies in the range (clamping moves it by rounding
+ * error only). Prices are drawn to make the edges likely: one price, or one
+ * price with a few trades a tick above or below it. */
+static void test_vwap_within_low_high(void)
+{
+    uint64_t st = 2026;
+    int clamped = 0;
+    for (int k = 0; k < 20000; k++) {
+        int kind = (int)(rng_next(&st) % 3);
+        double base = (double)(1 + rng_next(&st) % 100000) / 100.0;
+        int n = 1 + (int)(rng_next(&st) % 60);
+        bar b;
+        for (int i = 0; i < n; i++) {
+            double price = base;
+            if (kind == 1 && rng_next(&st) % 8 == 0)
+                price = base + (rng_next(&st) % 2 ? 0.01 : -0.01);
+            else if (kind == 2)
+                price = base * (1 + (double)(rng_next(&st) % 2001 - 1000) / 1e5);
+            if (price <= 0)
+                price = base;
+            trade t = mk("P", i, price, 1 + (int64_t)(rng_next(&st) % 10000), i);
+            if (i == 0)
+                bar_init(&b, &t, S, 0);
+            else
+                bar_add(&b, &t);
+        }
+        CHECK(b.low <= b.vwap && b.vwap <= b.high);
+        double q = b.turnover / (double)b.volume;
+        if (q >= b.low && q <= b.high)
+            CHECK(b.vwap == q);
+        else
+            clamped++;
+        if (b.low == b.high)
+            CHECK(b.vwap == b.low);
+    }
+    /* The draw does reach the edges (else the property was never at stake). */
+    CHECK(clamped > 0);
+}
+
 TEST_MAIN(TEST(test_ohlcv_and_order), TEST(test_tie_break_by_id),
           TEST(test_closes_when_watermark_passes_end), TEST(test_lateness_and_late_drop),
           TEST(test_min_open_offset_with_lateness), TEST(test_late_update_policy),
           TEST(test_matches_batch_computation), TEST(test_state_is_bounded),
-          TEST(test_bar_json_round_trip), TEST(test_intervals))
+          TEST(test_bar_json_round_trip), TEST(test_intervals), TEST(test_vwap_one_price),
+          TEST(test_vwap_within_low_high))

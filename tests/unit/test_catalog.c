@@ -1025,8 +1025,42 @@ static void test_daily_time_range(void)
     teardown();
 }
 
+/* The macros' vwap follows the bars' rule (DATA.md): turnover / volume
+ * clamped to [low, high]. Every trade at 7.33 with these sizes makes the
+ * plain quotient 7.330000000000001 (symbol A) or 7.329999999999999 (B). */
+static void test_macros_vwap_within_low_high(void)
+{
+    setup();
+    write_parquet("trades/date=2026-01-01/trades+0+00000000000000000000.parquet",
+                  "SELECT symbol, make_timestamp_ns(epoch_ns(DATE '2026-01-01') + i) AS ts, "
+                  "7.33::DOUBLE AS price, (1 + (i * 7919) % 500)::BIGINT AS size, i::BIGINT AS id "
+                  "FROM (SELECT 'A' AS symbol, i FROM range(7) t(i) UNION ALL "
+                  "SELECT 'B', i FROM range(2) t(i)) ORDER BY ALL");
+    catalog_crawl_stats st;
+    CHECK_EQ_INT(crawl(&st), 0);
+    size_t n;
+    engine *e = attach(&n);
+    CHECK(e != NULL);
+    char err[512];
+    CHECK_EQ_INT(catalog_define_macros(e, lake, err, sizeof(err)), 0);
+    /* The case is real: the plain quotient misses the price. */
+    CHECK_EQ_STR(qtext(e, "SELECT symbol, sum(price * size) / sum(size) <> 7.33 FROM trades "
+                          "GROUP BY 1 ORDER BY 1"),
+                 "A|true\nB|true\n");
+    CHECK_EQ_STR(qtext(e, "SELECT symbol, vwap = 7.33, low <= vwap AND vwap <= high "
+                          "FROM ohlc(INTERVAL 1 second) ORDER BY 1"),
+                 "A|true|true\nB|true|true\n");
+    CHECK_EQ_STR(qtext(e, "SELECT symbol, vwap = 7.33 FROM vwap() ORDER BY 1"), "A|true\nB|true\n");
+    CHECK_EQ_STR(qtext(e, "SELECT symbol, vwap = 7.33 FROM vwap(every := INTERVAL 1 second) "
+                          "ORDER BY 1"),
+                 "A|true\nB|true\n");
+    engine_close(e);
+    teardown();
+}
+
 TEST_MAIN(TEST(test_daily_time_range), TEST(test_batched_footers), TEST(test_database),
           TEST(test_schema_evolution), TEST(test_incompatible_types), TEST(test_on_delete),
           TEST(test_text_formats), TEST(test_ddl), TEST(test_crawl_and_attach),
           TEST(test_incremental), TEST(test_type_conflict), TEST(test_bad_file), TEST(test_layouts),
-          TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors), TEST(test_types))
+          TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors), TEST(test_types),
+          TEST(test_macros_vwap_within_low_high))

@@ -1,9 +1,14 @@
-/* test_compact.c - the merge plan of compact.c (pure), and what compact_run
- * does with a table the lake does not have. */
+/* test_compact.c - the merge plan of compact.c (pure); compact_run on a local
+ * lake: a table the lake does not have, and as `ticklake run` calls it
+ * (deferred deletes, no crawl). */
 #include "compact.h"
+#include "engine.h"
 #include "testlib.h"
 
+#include <dirent.h>
+#include <ftw.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,4 +74,82 @@ static void test_unknown_table(void)
     CHECK_EQ_INT(system(path), 0);
 }
 
-TEST_MAIN(TEST(test_plan), TEST(test_unknown_table))
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    return remove(path);
+}
+
+/* The names in dir that start with prefix, sorted, space-separated. */
+static char *names_in(const char *dir, const char *prefix)
+{
+    static char out[4096];
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        if (strncmp(ents[i]->d_name, prefix, strlen(prefix)) == 0) {
+            if (out[0])
+                strcat(out, " ");
+            strcat(out, ents[i]->d_name);
+        }
+        free(ents[i]);
+    }
+    free(n > 0 ? ents : NULL);
+    return out;
+}
+
+/* defer_deletes: a run leaves its inputs (covered) in place and returns at
+ * once; the next run deletes them once their grace has passed. no_crawl:
+ * no catalog appears. */
+static void test_deferred_deletes(void)
+{
+    char lake[] = "/tmp/tl-compact-XXXXXX", err[512];
+    CHECK(mkdtemp(lake) != NULL);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/trades/date=2026-03-04", lake);
+    CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    for (int f = 0; f < 4; f++) {
+        char sql[512];
+        snprintf(
+            sql, sizeof(sql),
+            "COPY (SELECT 'S' AS symbol, make_timestamp_ns(%d * 1000 + i) AS ts, 1.5 AS price, "
+            "1::BIGINT AS size, (%d * 10 + i)::BIGINT AS id FROM range(10) t(i)) TO "
+            "'%s/trades+0+%020d.parquet' (FORMAT parquet)",
+            f, f, dir, f * 10);
+        CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
+    }
+    engine_close(e);
+    compact_opts o = {.lake = lake,
+                      .table = "trades",
+                      .grace_ns = 3600 * 1000000000LL,
+                      .defer_deletes = 1,
+                      .no_crawl = 1,
+                      .quiet = 1};
+    compact_stats st;
+    int64_t t0 = mono_ns();
+    CHECK_EQ_INT(compact_run(&o, &st, err, sizeof(err)), 0);
+    CHECK(mono_ns() - t0 < 30 * 1000000000LL); /* did not wait out the hour */
+    CHECK_EQ_INT(st.files_in, 3);              /* the newest sink file is the sink's */
+    CHECK_EQ_INT(st.files_out, 1);
+    CHECK_EQ_INT(st.files_removed, 0);
+    CHECK_EQ_STR(names_in(dir, "~"), "~trades+0+00000000000000000000-00000000000000000020.parquet");
+    CHECK_EQ_STR(names_in(dir, "trades"),
+                 "trades+0+00000000000000000000.parquet trades+0+00000000000000000010.parquet "
+                 "trades+0+00000000000000000020.parquet trades+0+00000000000000000030.parquet");
+    char cat[256];
+    snprintf(cat, sizeof(cat), "%s/_catalog", lake);
+    CHECK(access(cat, F_OK) != 0);
+    /* Within the grace: still there. Past it (grace 0 now): deleted. */
+    CHECK_EQ_INT(compact_run(&o, &st, err, sizeof(err)), 0);
+    CHECK_EQ_INT(st.files_removed, 0);
+    o.grace_ns = 0;
+    CHECK_EQ_INT(compact_run(&o, &st, err, sizeof(err)), 0);
+    CHECK_EQ_INT(st.files_removed, 3);
+    CHECK_EQ_STR(names_in(dir, "trades"), "trades+0+00000000000000000030.parquet");
+    CHECK(access(cat, F_OK) != 0);
+    nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TEST_MAIN(TEST(test_plan), TEST(test_unknown_table), TEST(test_deferred_deletes))

@@ -179,5 +179,69 @@ static void test_indicators_of_other_periods(void)
     CHECK_EQ_INT(lake_indicators_table(&li, sma, 5, ema, 1), -1);
 }
 
+/* DATA.md: rows within a file are sorted by symbol, then time. Every table's
+ * sort order starts with its first column (symbol; index for index_daily)
+ * and then its time column; and an alerts file the sink would write from
+ * alerts arriving in time order comes out in that order. */
+static void test_files_sorted_by_symbol_then_time(void)
+{
+    const char *topics[] = {"trades",        "quotes", "bars.1s",
+                            "indicators.1m", "alerts", "index.daily"};
+    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
+        const lake_table *t = lake_table_for(topics[i]);
+        char want[128];
+        const char *first = t->schema->columns[0].name;
+        snprintf(want, sizeof(want), strcmp(first, "index") == 0 ? "\"%s\", %s" : "%s, %s", first,
+                 t->time_column);
+        if (strncmp(t->schema->order_by, want, strlen(want)) != 0)
+            fprintf(stderr, "  %s: ORDER BY %s\n", topics[i], t->schema->order_by);
+        CHECK(strncmp(t->schema->order_by, want, strlen(want)) == 0);
+    }
+    char err[512];
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    const lake_table *t = lake_table_for("alerts");
+    rowbuf *b = rowbuf_new(t->schema, err, sizeof(err));
+    CHECK(b != NULL);
+    /* As the processor raises them: by time, symbols interleaved. */
+    static const struct {
+        const char *sym, *kind;
+        int ts;
+    } in[] = {{"MSFT", "gap", 1},       {"AAPL", "price_move", 2}, {"MSFT", "volume_spike", 3},
+              {"AAPL", "gap", 4},       {"IBM", "stale", 5},       {"AAPL", "price_move", 6},
+              {"MSFT", "price_move", 6}};
+    const size_t n = sizeof(in) / sizeof(in[0]);
+    for (size_t i = 0; i < n; i++) {
+        char rec[512];
+        snprintf(rec, sizeof(rec),
+                 "{\"symbol\":\"%s\",\"kind\":\"%s\",\"ts\":%d,\"value\":1,\"threshold\":1,"
+                 "\"bar\":{\"symbol\":\"%s\",\"interval\":\"1s\",\"window_start\":0,\"open\":1,"
+                 "\"close\":1,\"volume\":1}}",
+                 in[i].sym, in[i].kind, in[i].ts, in[i].sym);
+        lake_row row;
+        CHECK(t->decode(t, rec, strlen(rec), &row, err, sizeof(err)) == 0);
+        CHECK(rowbuf_append(b, row.values, 0, err, sizeof(err)) == 0);
+    }
+    const uint32_t *order;
+    CHECK(rowbuf_sort(b, &order, err, sizeof(err)) == 0);
+    char path[] = "/tmp/ticklake-test-alerts-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK(engine_write_parquet_rows(e, b, order, n, path, NULL, err, sizeof(err)) == 0);
+    /* The rows as they lie in the file. */
+    char sql[512];
+    snprintf(sql, sizeof(sql),
+             "SELECT string_agg(symbol || ':' || epoch_ns(ts), ' ' ORDER BY file_row_number) = "
+             "'AAPL:2 AAPL:4 AAPL:6 IBM:5 MSFT:1 MSFT:3 MSFT:6' "
+             "FROM read_parquet('%s', file_row_number = true)",
+             path);
+    CHECK_EQ_INT(count_of(e, sql), 1);
+    unlink(path);
+    rowbuf_free(b);
+    engine_close(e);
+}
+
 TEST_MAIN(TEST(test_lookup), TEST(test_indicator_nulls_reach_the_lake), TEST(test_bad_records),
-          TEST(test_ticks_in_both_encodings), TEST(test_indicators_of_other_periods))
+          TEST(test_ticks_in_both_encodings), TEST(test_indicators_of_other_periods),
+          TEST(test_files_sorted_by_symbol_then_time))
