@@ -232,8 +232,11 @@ int cmd_run(int argc, char **argv)
         "run", "ticklake run [options]",
         "Runs the whole pipeline: the market simulator publishes trades to Kafka,\n"
         "the processor turns them into bars, the sink lands both in the lake. Without\n"
-        "--brokers it uses an embedded broker. Ctrl-C or SIGTERM shuts down cleanly;\n"
-        "then 'ticklake crawl' and 'ticklake query' work on the lake.",
+        "--brokers it uses an embedded broker: memory only, each partition keeps about\n"
+        "5 MiB and drops the oldest (a stage that falls that far behind stops and names\n"
+        "the offsets lost; for more, `ticklake broker --kafka` and --brokers). Ctrl-C or\n"
+        "SIGTERM shuts down cleanly; then 'ticklake crawl' and 'ticklake query' work on\n"
+        "the lake.",
         options};
     const char *pos[1];
     size_t npos;
