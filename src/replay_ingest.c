@@ -59,6 +59,22 @@ static void draw_progress(const char *name, long pos, long size, int64_t rows)
 }
 
 /* Why a file gave no usable row, into out: "<path>: no usable rows (...)". */
+/* Counts a file that failed (unreadable, bad header, no usable row) and
+ * keeps the first such failure; the later files are still read unless
+ * --strict. With several files each is logged here, else the command reports
+ * the one. Returns the stage's status so far: 0, or -1 under --strict. */
+static int file_failed(const replay_ingest_config *cfg, replay_ingest_result *res,
+                       const char *failure, char first_failure[768], char *errstr,
+                       size_t errstr_size)
+{
+    if (cfg->nfiles > 1)
+        LOG_ERROR("ingest: %s", failure);
+    res->files_failed++;
+    if (!first_failure[0])
+        strlcpy_tl(first_failure, failure, 768);
+    return cfg->strict ? set_err(errstr, errstr_size, "%s (--strict)", failure) : 0;
+}
+
 static void describe_no_usable(char *out, size_t size, const char *path, const replay_stats *rs)
 {
     int64_t data = rs->records - rs->blank;
@@ -129,13 +145,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
             /* This file is lost, not the others: report it, go on. */
             if (f && f != stdin)
                 fclose(f);
-            if (cfg->nfiles > 1) /* else the command reports it, once */
-                LOG_ERROR("ingest: %s", failure);
-            res->files_failed++;
-            if (!first_failure[0])
-                strlcpy_tl(first_failure, failure, sizeof(first_failure));
-            if (cfg->strict)
-                rc = set_err(errstr, errstr_size, "%s (--strict)", failure);
+            rc = file_failed(cfg, res, failure, first_failure, errstr, errstr_size);
             continue;
         }
         LOG_INFO("ingest: replaying '%s' as %s", path,
@@ -236,13 +246,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
         if (rc == 0 && !atomic_load(&ctl->stop) && rs->rows + rs->filtered == 0) {
             /* Read to its end and nothing in it was usable: the file failed. */
             describe_no_usable(failure, sizeof(failure), path, rs);
-            if (cfg->nfiles > 1)
-                LOG_ERROR("ingest: %s", failure);
-            res->files_failed++;
-            if (!first_failure[0])
-                strlcpy_tl(first_failure, failure, sizeof(first_failure));
-            if (cfg->strict)
-                rc = set_err(errstr, errstr_size, "%s (--strict)", failure);
+            rc = file_failed(cfg, res, failure, first_failure, errstr, errstr_size);
         }
         next_id = replay_reader_next_id(rr);
         replay_close(rr);
