@@ -15,147 +15,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "civil.h"
 #include "json.h"
 #include "lakepath.h"
 
 #define MAX_PARTITION_DEPTH 32
 
-/* --- Memory ------------------------------------------------------------- */
-
-/* Allocation failure aborts, as in buf: the catalog is metadata, not data. */
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
-
-static char *xstrdup(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = xrealloc(NULL, n);
-    memcpy(p, s, n);
-    return p;
-}
-
-static char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *xprintf(const char *fmt, ...)
-{
-    buf b = {0};
-    va_list ap;
-    va_start(ap, fmt);
-    char small[512];
-    int n = vsnprintf(small, sizeof(small), fmt, ap);
-    va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof(small)) {
-        buf_append(&b, small, (size_t)n);
-    } else if (n >= 0) {
-        buf_reserve(&b, (size_t)n);
-        va_start(ap, fmt);
-        vsnprintf(b.data, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        b.len = (size_t)n;
-    }
-    if (!b.data)
-        buf_reserve(&b, 0), b.data[0] = '\0';
-    return b.data;
-}
-
-/* Arrays grown one element at a time keep a power-of-two capacity implied by
- * their length, so only the length is stored. */
-static void *array_grow(void *arr, size_t n, size_t elem)
-{
-    if (n == 0 || (n & (n - 1)) == 0)
-        arr = xrealloc(arr, (n ? n * 2 : 1) * elem);
-    return arr;
-}
-
-/* Appends a zeroed element to arr (length n) and returns a pointer to it. */
-#define PUSH(arr, n)                                                                               \
-    ((arr) = array_grow((arr), (n), sizeof(*(arr))), memset(&(arr)[(n)], 0, sizeof(*(arr))),       \
-     &(arr)[(n)++])
-
-static void push_str(char ***arr, size_t *n, char *owned)
-{
-    *PUSH(*arr, *n) = owned;
-}
-
-/* --- Storage: the only functions that touch the file system ---------- */
-
-typedef struct fs_entry {
-    char *name;
-    int is_dir;
-    int64_t size;
-    int64_t mtime_ns;
-} fs_entry;
-
-static int fs_entry_cmp(const void *a, const void *b)
-{
-    return strcmp(((const fs_entry *)a)->name, ((const fs_entry *)b)->name);
-}
-
-static void fs_entries_free(fs_entry *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i].name);
-    free(v);
-}
-
-/* Lists dir (files and folders, symlinks followed), sorted by name. Entries
- * that vanish while listing are left out. */
-static int fs_list(const char *dir, fs_entry **out, size_t *n, char *errstr, size_t errstr_size)
-{
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return set_err(errstr, errstr_size, "unable to list '%s': %s", dir, strerror(errno));
-    struct dirent *de;
-    buf path = {0};
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        buf_reset(&path);
-        buf_printf(&path, "%s/%s", dir, de->d_name);
-        struct stat st;
-        if (stat(path.data, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
-            continue;
-        fs_entry *e = PUSH(*out, *n);
-        e->name = xstrdup(de->d_name);
-        e->is_dir = S_ISDIR(st.st_mode);
-        e->size = (int64_t)st.st_size;
-        e->mtime_ns = (int64_t)st.st_mtim.tv_sec * NS_PER_SEC + st.st_mtim.tv_nsec;
-    }
-    closedir(d);
-    buf_release(&path);
-    if (*n > 1)
-        qsort(*out, *n, sizeof(**out), fs_entry_cmp);
-    return 0;
-}
-
-static int fs_exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-static int fs_read(const char *path, buf *b, char *errstr, size_t errstr_size)
-{
-    return read_file(path, b, errstr, errstr_size);
-}
-
-static int fs_write(const char *path, const buf *b, char *errstr, size_t errstr_size)
-{
-    return write_file_atomic(path, b->data, b->len, errstr, errstr_size);
-}
-
-static int fs_mkdirs(const char *path, char *errstr, size_t errstr_size)
-{
-    return mkdir_p(path, errstr, errstr_size);
-}
+/* --- The crawl's lock ------------------------------------------------- */
 
 /* Takes an exclusive lock on path (created if needed) for this process;
  * released by fs_unlock or at exit. */
@@ -182,72 +48,13 @@ static void fs_unlock(int fd)
         close(fd);
 }
 
-/* --- Names and paths ------------------------------------------------- */
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-static int name_is_hidden(const char *name)
-{
-    return name[0] == '.' || name[0] == '_';
-}
-
-static int name_is_temp(const char *name)
-{
-    return ends_with(name, ".tmp") || strstr(name, ".tmp-") != NULL;
-}
-
-/* The format of a data file by its name: "parquet", "csv", "json" (also
- * .jsonl, .ndjson), or NULL for a file that is not data. */
-static const char *file_format(const char *name)
-{
-    if (ends_with(name, ".parquet"))
-        return "parquet";
-    if (ends_with(name, ".csv"))
-        return "csv";
-    if (ends_with(name, ".json") || ends_with(name, ".jsonl") || ends_with(name, ".ndjson"))
-        return "json";
-    return NULL;
-}
-
-static int name_is_data(const char *name)
-{
-    return !name_is_hidden(name) && !name_is_temp(name) && file_format(name) != NULL;
-}
-
-static int name_is_parquet_data(const char *name)
-{
-    return name_is_data(name) && ends_with(name, ".parquet");
-}
-
-/* The lake path without trailing slashes ("/" stays "/"). */
-static char *lake_root(const char *lake)
-{
-    char *r = xstrdup(*lake ? lake : ".");
-    size_t n = strlen(r);
-    while (n > 1 && r[n - 1] == '/')
-        r[--n] = '\0';
-    return r;
-}
-
-static char *lake_abs(const char *root, const char *rel)
-{
-    return strcmp(root, "/") == 0 ? xprintf("/%s", rel) : xprintf("%s/%s", root, rel);
-}
-
 /* The first line of a DuckDB message (they may go on with "LINE 1: ..."). */
 static char *first_line(const char *msg)
 {
     size_t n = strcspn(msg, "\n");
     while (n > 0 && (msg[n - 1] == ' ' || msg[n - 1] == '\r'))
         n--;
-    char *s = xrealloc(NULL, n + 1);
-    memcpy(s, msg, n);
-    s[n] = '\0';
-    return s;
+    return xstrndup(msg, n);
 }
 
 /* --- The model ---------------------------------------------------------- */
@@ -261,16 +68,9 @@ static void columns_free(catalog_column *c, size_t n)
     free(c);
 }
 
-static void strings_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 static void partition_release(catalog_partition *p)
 {
-    strings_free(p->values, p->nvalues);
+    strv_free(p->values, p->nvalues);
     free(p->location);
     for (size_t i = 0; i < p->nfiles; i++)
         free(p->files[i].path);
@@ -296,7 +96,7 @@ static void table_release(catalog_table *t)
     }
     free(t->bad_files);
     free(t->time_column);
-    strings_free(t->warnings, t->nwarnings);
+    strv_free(t->warnings, t->nwarnings);
 }
 
 void catalog_free(catalog *c)
@@ -307,7 +107,7 @@ void catalog_free(catalog *c)
         table_release(&c->tables[i]);
     free(c->tables);
     free(c->database);
-    strings_free(c->warnings, c->nwarnings);
+    strv_free(c->warnings, c->nwarnings);
     free(c);
 }
 
@@ -321,7 +121,7 @@ const catalog_table *catalog_find_table(const catalog *c, const char *name)
 
 static void column_push(catalog_column **cols, size_t *n, const char *name, const char *type)
 {
-    catalog_column *c = PUSH(*cols, *n);
+    catalog_column *c = ARRAY_PUSH(*cols, *n);
     c->name = xstrdup(name);
     c->type = xstrdup(type);
 }
@@ -342,7 +142,7 @@ static size_t schema_intern(catalog_table *t, const catalog_column *cols, size_t
     for (size_t i = 0; i < t->nschemas; i++)
         if (columns_equal(t->schemas[i].columns, t->schemas[i].ncolumns, cols, n))
             return i;
-    catalog_schema *s = PUSH(t->schemas, t->nschemas);
+    catalog_schema *s = ARRAY_PUSH(t->schemas, t->nschemas);
     for (size_t i = 0; i < n; i++)
         column_push(&s->columns, &s->ncolumns, cols[i].name, cols[i].type);
     return t->nschemas - 1;
@@ -414,11 +214,7 @@ static int is_date_value(const char *s)
         if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
             return 0;
     int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1)
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= mdays[m - 1] + (m == 2 && leap);
+    return d >= 1 && (unsigned)d <= civil_month_days(y, m);
 }
 
 const char *catalog_key_type(const char *const *values, size_t n)
@@ -644,7 +440,7 @@ static int parse_strings(parse_ctx *px, const json_value *arr, char ***out, size
     for (const json_value *s = arr->child; s; s = s->next) {
         if (s->type != JSON_STRING)
             return bad(px, "%s: an item is not a string", where);
-        push_str(out, n, xstrdup(s->str));
+        strv_push(out, n, xstrdup(s->str));
     }
     return 0;
 }
@@ -676,13 +472,13 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
     }
     const json_value *schemas = get_array(jt, "schemas");
     for (const json_value *s = schemas ? schemas->child : NULL; s; s = s->next) {
-        catalog_schema *cs = PUSH(t->schemas, t->nschemas);
+        catalog_schema *cs = ARRAY_PUSH(t->schemas, t->nschemas);
         if (parse_columns(px, s, &cs->columns, &cs->ncolumns, where) != 0)
             return -1;
     }
     const json_value *parts = get_array(jt, "partitions");
     for (const json_value *jp = parts ? parts->child : NULL; jp; jp = jp->next) {
-        catalog_partition *p = PUSH(t->partitions, t->npartitions);
+        catalog_partition *p = ARRAY_PUSH(t->partitions, t->npartitions);
         const char *ploc = json_get_str(jp, "location");
         if (!ploc)
             return bad(px, "%s: a partition has no location", where);
@@ -703,7 +499,7 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
                 return bad(px, "%s: a file has no path", where);
             if (schema < 0 || (size_t)schema >= (t->nschemas ? t->nschemas : 1))
                 return bad(px, "%s: file '%s' has no schema %" PRId64, where, path, schema);
-            catalog_file *f = PUSH(p->files, p->nfiles);
+            catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
             f->path = xstrdup(path);
             f->size = get_int_or(jf, "size", 0);
             f->mtime_ns = get_int_or(jf, "mtime_ns", 0);
@@ -725,7 +521,7 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
         const char *path = json_get_str(jb, "path"), *err = json_get_str(jb, "error");
         if (!path)
             return bad(px, "table '%s': a bad file has no path", name);
-        catalog_bad_file *f = PUSH(t->bad_files, t->nbad_files);
+        catalog_bad_file *f = ARRAY_PUSH(t->bad_files, t->nbad_files);
         f->path = xstrdup(path);
         f->size = get_int_or(jb, "size", 0);
         f->mtime_ns = get_int_or(jb, "mtime_ns", 0);
@@ -742,8 +538,7 @@ int catalog_parse(const char *text, size_t len, catalog **out, char *errstr, siz
     if (!doc)
         return -1;
     const json_value *root = json_root(doc);
-    catalog *c = xrealloc(NULL, sizeof(*c));
-    memset(c, 0, sizeof(*c));
+    catalog *c = xcalloc(1, sizeof(*c));
     int rc = 0;
     const char *db = json_get_str(root, "database");
     c->database = xstrdup(db ? db : CATALOG_DATABASE);
@@ -756,7 +551,7 @@ int catalog_parse(const char *text, size_t len, catalog **out, char *errstr, siz
     else if (!tables)
         rc = bad(&px, "no \"tables\" array");
     for (const json_value *jt = tables ? tables->child : NULL; rc == 0 && jt; jt = jt->next)
-        rc = parse_table(&px, jt, PUSH(c->tables, c->ntables));
+        rc = parse_table(&px, jt, ARRAY_PUSH(c->tables, c->ntables));
     if (rc == 0)
         rc =
             parse_strings(&px, get_array(root, "warnings"), &c->warnings, &c->nwarnings, "catalog");
@@ -772,7 +567,7 @@ int catalog_parse(const char *text, size_t len, catalog **out, char *errstr, siz
 static int load_path(const char *path, catalog **out, char *errstr, size_t errstr_size)
 {
     buf text = {0};
-    if (fs_read(path, &text, errstr, errstr_size) != 0) {
+    if (read_file(path, &text, errstr, errstr_size) != 0) {
         buf_release(&text);
         return -1;
     }
@@ -789,7 +584,7 @@ int catalog_load(const char *lake, catalog **out, char *errstr, size_t errstr_si
     *out = NULL;
     char *root = lake_abs(lake, CATALOG_DIR "/catalog.json");
     int rc;
-    if (!fs_exists(root))
+    if (!path_exists(root))
         rc = set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lake);
     else
         rc = load_path(root, out, errstr, errstr_size);
@@ -803,7 +598,7 @@ int catalog_load_version(const char *lake, int64_t version, catalog **out, char 
     *out = NULL;
     char *path = xprintf("%s/" CATALOG_DIR "/versions/%" PRId64 ".json", lake, version);
     int rc;
-    if (!fs_exists(path))
+    if (!path_exists(path))
         rc = set_err(errstr, errstr_size, "no catalog version %" PRId64 " in '%s'", version, lake);
     else
         rc = load_path(path, out, errstr, errstr_size);
@@ -818,7 +613,7 @@ typedef struct scan_part {
     char *location; /* relative to the lake */
     char **keys, **values;
     size_t nkeys, nvalues;
-    fs_entry *files; /* data files; name is the path relative to the lake */
+    dir_entry *files; /* data files; name is the path relative to the lake */
     size_t nfiles;
 } scan_part;
 
@@ -838,16 +633,16 @@ static void scan_parts_free(scan_part *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(v[i].location);
-        strings_free(v[i].keys, v[i].nkeys);
-        strings_free(v[i].values, v[i].nvalues);
-        fs_entries_free(v[i].files, v[i].nfiles);
+        strv_free(v[i].keys, v[i].nkeys);
+        strv_free(v[i].values, v[i].nvalues);
+        dir_entries_free(v[i].files, v[i].nfiles);
     }
     free(v);
 }
 
 static void warn(catalog_table *t, char *owned)
 {
-    push_str(&t->warnings, &t->nwarnings, owned);
+    strv_push(&t->warnings, &t->nwarnings, owned);
 }
 
 /* Walks the folder rel (depth key=value levels below the table folder),
@@ -856,43 +651,43 @@ static void walk(crawl *cr, catalog_table *t, const char *rel, char **keys, char
                  size_t depth, scan_part **parts, size_t *nparts)
 {
     char *abs = lake_abs(cr->root, rel);
-    fs_entry *ents;
+    dir_entry *ents;
     size_t n;
     char err[400];
-    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0) {
+    if (list_dir(abs, &ents, &n, err, sizeof(err)) != 0) {
         warn(t, xstrdup(err));
         free(abs);
         return;
     }
     free(abs);
     scan_part *part = NULL;
-    const char **names = n ? xrealloc(NULL, n * sizeof(*names)) : NULL;
+    const char **names = n ? xmalloc(n * sizeof(*names)) : NULL;
     for (size_t i = 0; i < n; i++)
         names[i] = ents[i].name;
     for (size_t i = 0; i < n; i++) {
-        const fs_entry *en = &ents[i];
+        const dir_entry *en = &ents[i];
         /* Files a compacted file replaces (lakepath.h) are not data any more. */
-        if (en->is_dir || !name_is_data(en->name) || lake_name_covered(en->name, names, n)) {
+        if (en->is_dir || !lake_name_is_data(en->name) || lake_name_covered(en->name, names, n)) {
             if (!en->is_dir)
                 cr->st->files_ignored++;
             continue;
         }
         if (!part) {
-            part = PUSH(*parts, *nparts);
+            part = ARRAY_PUSH(*parts, *nparts);
             part->location = xstrdup(rel);
             for (size_t k = 0; k < depth; k++) {
-                push_str(&part->keys, &part->nkeys, xstrdup(keys[k]));
-                push_str(&part->values, &part->nvalues, xstrdup(values[k]));
+                strv_push(&part->keys, &part->nkeys, xstrdup(keys[k]));
+                strv_push(&part->values, &part->nvalues, xstrdup(values[k]));
             }
         }
-        fs_entry *f = PUSH(part->files, part->nfiles);
+        dir_entry *f = ARRAY_PUSH(part->files, part->nfiles);
         *f = *en;
         f->name = xprintf("%s/%s", rel, en->name);
     }
     free(names);
     for (size_t i = 0; i < n; i++) {
-        const fs_entry *en = &ents[i];
-        if (!en->is_dir || name_is_hidden(en->name))
+        const dir_entry *en = &ents[i];
+        if (!en->is_dir || lake_name_is_hidden(en->name))
             continue;
         const char *eq = strchr(en->name, '=');
         char *sub = xprintf("%s/%s", rel, en->name);
@@ -909,7 +704,7 @@ static void walk(crawl *cr, catalog_table *t, const char *rel, char **keys, char
         }
         free(sub);
     }
-    fs_entries_free(ents, n);
+    dir_entries_free(ents, n);
 }
 
 /* The key names of a partition joined by '/', for comparison. */
@@ -1061,7 +856,7 @@ static int read_text_stats(engine *e, const char *abs, const char *format, foote
 static int read_footer(engine *e, const char *abs, footer *f, char *errstr, size_t errstr_size)
 {
     memset(f, 0, sizeof(*f));
-    const char *format = file_format(abs);
+    const char *format = lake_file_format(abs);
     if (format && strcmp(format, "parquet") != 0)
         return read_text_stats(e, abs, format, f, errstr, errstr_size);
     buf sql = {0}, lit = {0}, tname = {0};
@@ -1122,7 +917,7 @@ static prev_file *prev_index(const catalog *prev, size_t *n)
         const catalog_table *t = &prev->tables[i];
         for (size_t j = 0; j < t->npartitions; j++)
             for (size_t k = 0; k < t->partitions[j].nfiles; k++) {
-                prev_file *pf = PUSH(v, *n);
+                prev_file *pf = ARRAY_PUSH(v, *n);
                 pf->path = t->partitions[j].files[k].path;
                 pf->file = &t->partitions[j].files[k];
                 pf->table = t;
@@ -1311,9 +1106,9 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
     catalog_schema *known = NULL;
     size_t nknown = 0;
     for (size_t i = 0; pt && i < pt->nschemas; i++)
-        *PUSH(known, nknown) = pt->schemas[i];
+        *ARRAY_PUSH(known, nknown) = pt->schemas[i];
     for (size_t i = 0; i < t->nschemas; i++)
-        *PUSH(known, nknown) = t->schemas[i];
+        *ARRAY_PUSH(known, nknown) = t->schemas[i];
     size_t nborrowed = nknown;
     for (size_t i = lo; i < hi; i++) {
         prefetched *e = &v[i];
@@ -1341,7 +1136,7 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
         }
         e->f.cols = tmp.cols;
         e->f.ncols = tmp.ncols;
-        catalog_schema *ns = PUSH(known, nknown);
+        catalog_schema *ns = ARRAY_PUSH(known, nknown);
         ns->columns = NULL;
         ns->ncolumns = 0;
         for (size_t j = 0; j < tmp.ncols; j++)
@@ -1402,7 +1197,7 @@ out:
  * and mtime, and not a file whose time range is missing only because the
  * crawler that wrote the entry did not know its time column (a DATE "date":
  * the table had no time column, the file has rows and no range). */
-static int prev_reusable(const prev_file *pf, const fs_entry *fe)
+static int prev_reusable(const prev_file *pf, const dir_entry *fe)
 {
     if (!pf || pf->file->size != fe->size || pf->file->mtime_ns != fe->mtime_ns)
         return 0;
@@ -1425,13 +1220,13 @@ static void prefetch_table(crawl *cr, catalog_table *t, const catalog_table *pt,
         return;
     for (size_t i = 0; i < nparts; i++) {
         for (size_t k = 0; k < parts[i].nfiles; k++) {
-            const fs_entry *fe = &parts[i].files[k];
+            const dir_entry *fe = &parts[i].files[k];
             if (prev_reusable(prev_lookup(pidx, npidx, fe->name), fe))
                 continue;
             const catalog_bad_file *pb = prev_bad_lookup(pt, fe->name);
             if (pb && pb->size == fe->size && pb->mtime_ns == fe->mtime_ns)
                 continue;
-            prefetched *e = PUSH(cr->pre, cr->npre);
+            prefetched *e = ARRAY_PUSH(cr->pre, cr->npre);
             e->path = xstrdup(fe->name);
             e->abs = lake_abs(cr->root, fe->name);
         }
@@ -1463,7 +1258,7 @@ static int prefetch_take(crawl *cr, const char *path, footer *f)
 
 /* Adds one data file to partition p of t: reused from the previous catalog
  * when unchanged, else read. A file that cannot be read becomes a bad file. */
-static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const fs_entry *fe,
+static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const dir_entry *fe,
                        const prev_file *pidx, size_t npidx, const catalog_table *pt)
 {
     const prev_file *pf = prev_lookup(pidx, npidx, fe->name);
@@ -1471,7 +1266,7 @@ static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const 
         const catalog_file *old = pf->file;
         const catalog_schema *s =
             old->schema < pf->table->nschemas ? &pf->table->schemas[old->schema] : NULL;
-        catalog_file *f = PUSH(p->files, p->nfiles);
+        catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
         f->path = xstrdup(fe->name);
         f->size = fe->size;
         f->mtime_ns = fe->mtime_ns;
@@ -1497,7 +1292,7 @@ static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const 
             read_footer(cr->e, abs, &ft, err, sizeof(err)) != 0) {
             error = first_line(err);
         } else {
-            catalog_file *f = PUSH(p->files, p->nfiles);
+            catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
             f->path = xstrdup(fe->name);
             f->size = fe->size;
             f->mtime_ns = fe->mtime_ns;
@@ -1511,7 +1306,7 @@ static void crawl_file(crawl *cr, catalog_table *t, catalog_partition *p, const 
         free(abs);
     }
     if (error) {
-        catalog_bad_file *b = PUSH(t->bad_files, t->nbad_files);
+        catalog_bad_file *b = ARRAY_PUSH(t->bad_files, t->nbad_files);
         b->path = xstrdup(fe->name);
         b->size = fe->size;
         b->mtime_ns = fe->mtime_ns;
@@ -1554,8 +1349,8 @@ static void resolve_columns(catalog_table *t)
                     k++;
                 if (k == t->ncolumns) {
                     column_push(&t->columns, &t->ncolumns, c->name, c->type);
-                    seen *sn = PUSH(seen_types, nseen);
-                    push_str(&sn->types, &sn->ntypes, xstrdup(c->type));
+                    seen *sn = ARRAY_PUSH(seen_types, nseen);
+                    strv_push(&sn->types, &sn->ntypes, xstrdup(c->type));
                     continue;
                 }
                 seen *sn = &seen_types[k];
@@ -1564,7 +1359,7 @@ static void resolve_columns(catalog_table *t)
                     j++;
                 if (j < sn->ntypes)
                     continue;
-                push_str(&sn->types, &sn->ntypes, xstrdup(c->type));
+                strv_push(&sn->types, &sn->ntypes, xstrdup(c->type));
                 char *super = xstrdup(catalog_supertype(t->columns[k].type, c->type));
                 free(t->columns[k].type);
                 t->columns[k].type = super;
@@ -1583,7 +1378,7 @@ static void resolve_columns(catalog_table *t)
                             list.data, t->columns[k].type));
             buf_release(&list);
         }
-        strings_free(seen_types[k].types, seen_types[k].ntypes);
+        strv_free(seen_types[k].types, seen_types[k].ntypes);
     }
     free(seen_types);
     if (key_clash)
@@ -1605,11 +1400,11 @@ static void partition_copy(catalog_partition *p, const catalog_partition *from, 
     p->location = xstrdup(from->location);
     p->deprecated = from->deprecated;
     for (size_t k = 0; k < from->nvalues; k++)
-        push_str(&p->values, &p->nvalues, xstrdup(from->values[k]));
+        strv_push(&p->values, &p->nvalues, xstrdup(from->values[k]));
     for (size_t k = 0; k < from->nfiles; k++) {
         const catalog_file *of = &from->files[k];
         const catalog_schema *sc = of->schema < ft->nschemas ? &ft->schemas[of->schema] : NULL;
-        catalog_file *f = PUSH(p->files, p->nfiles);
+        catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
         *f = *of;
         f->path = xstrdup(of->path);
         f->schema = schema_intern(t, sc ? sc->columns : NULL, sc ? sc->ncolumns : 0);
@@ -1667,7 +1462,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
     for (size_t i = 0; i < nparts; i++)
         for (size_t k = 0; k < parts[i].nfiles; k++)
             for (size_t j = 0; j < 3; j++)
-                fcount[j] += strcmp(file_format(parts[i].files[k].name), formats[j]) == 0;
+                fcount[j] += strcmp(lake_file_format(parts[i].files[k].name), formats[j]) == 0;
     size_t fbest = 0;
     for (size_t j = 1; j < 3; j++)
         if (fcount[j] > fcount[fbest])
@@ -1680,7 +1475,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
         scan_part *sp = &parts[i];
         size_t kept = 0;
         for (size_t k = 0; k < sp->nfiles; k++) {
-            if (strcmp(file_format(sp->files[k].name), t->format) != 0) {
+            if (strcmp(lake_file_format(sp->files[k].name), t->format) != 0) {
                 warn(t, xprintf("file '%s' is not %s like the rest of the table: ignored",
                                 sp->files[k].name, t->format));
                 cr->st->files_ignored++;
@@ -1694,7 +1489,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
     prefetch_table(cr, t, pt, parts, nparts, pidx, npidx);
 
     /* The table's keys are those most partitions have (the first on a tie). */
-    char **sigs = xrealloc(NULL, (nparts ? nparts : 1) * sizeof(*sigs));
+    char **sigs = xmalloc((nparts ? nparts : 1) * sizeof(*sigs));
     size_t best = 0, best_count = 0;
     for (size_t i = 0; i < nparts; i++)
         sigs[i] = key_signature(&parts[i]);
@@ -1718,10 +1513,10 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
                             sp->location, sigs[i], sigs[best]));
             continue;
         }
-        catalog_partition *p = PUSH(t->partitions, t->npartitions);
+        catalog_partition *p = ARRAY_PUSH(t->partitions, t->npartitions);
         p->location = xstrdup(sp->location);
         for (size_t k = 0; k < sp->nvalues; k++)
-            push_str(&p->values, &p->nvalues, xstrdup(sp->values[k]));
+            strv_push(&p->values, &p->nvalues, xstrdup(sp->values[k]));
         for (size_t k = 0; k < sp->nfiles; k++)
             crawl_file(cr, t, p, &sp->files[k], pidx, npidx, pt);
         if (p->nfiles == 0) { /* only bad files: not a partition */
@@ -1745,7 +1540,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
             cr->st->partitions_changed++;
     }
     prefetch_free(cr);
-    strings_free(sigs, nparts);
+    strv_free(sigs, nparts);
     scan_parts_free(parts, nparts);
     if (t->npartitions > 1)
         qsort(t->partitions, t->npartitions, sizeof(*t->partitions), partition_cmp);
@@ -1764,7 +1559,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
             cr->st->partitions_removed++;
         if (cr->opts->on_delete == CATALOG_DELETE_DELETE || pp->nvalues != t->nkeys)
             continue;
-        catalog_partition *np = PUSH(t->partitions, t->npartitions);
+        catalog_partition *np = ARRAY_PUSH(t->partitions, t->npartitions);
         partition_copy(np, pp, t, pt);
         if (cr->opts->on_delete == CATALOG_DELETE_DEPRECATE) {
             if (!pp->deprecated)
@@ -1797,7 +1592,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
     }
 
     /* Partition key types from all values. */
-    const char **vals = xrealloc(NULL, t->npartitions * sizeof(*vals));
+    const char **vals = xmalloc(t->npartitions * sizeof(*vals));
     for (size_t k = 0; k < t->nkeys; k++) {
         for (size_t i = 0; i < t->npartitions; i++)
             vals[i] = t->partitions[i].values[k];
@@ -1855,7 +1650,7 @@ static void table_copy(catalog_table *t, const catalog_table *from)
             t->location = xstrdup(from->location);
     }
     /* Warnings of the old version are not carried over. */
-    strings_free(t->warnings, t->nwarnings);
+    strv_free(t->warnings, t->nwarnings);
     t->warnings = NULL;
     t->nwarnings = 0;
     json_doc_free(doc);
@@ -1866,23 +1661,23 @@ static void table_copy(catalog_table *t, const catalog_table *from)
 static int64_t max_kept_version(const char *root)
 {
     char *dir = lake_abs(root, CATALOG_DIR "/versions");
-    fs_entry *ents;
+    dir_entry *ents;
     size_t n;
     int64_t max = 0;
     char err[256];
-    if (fs_list(dir, &ents, &n, err, sizeof(err)) == 0) {
+    if (list_dir(dir, &ents, &n, err, sizeof(err)) == 0) {
         for (size_t i = 0; i < n; i++) {
             char num[32];
             int64_t v;
             size_t len = strlen(ents[i].name);
-            if (!ends_with(ents[i].name, ".json") || len - 5 >= sizeof(num))
+            if (!str_ends_with(ents[i].name, ".json") || len - 5 >= sizeof(num))
                 continue;
             memcpy(num, ents[i].name, len - 5);
             num[len - 5] = '\0';
             if (parse_int64(num, 1, INT64_MAX, &v) == 0 && v > max)
                 max = v;
         }
-        fs_entries_free(ents, n);
+        dir_entries_free(ents, n);
     }
     free(dir);
     return max;
@@ -1896,11 +1691,11 @@ static int write_catalog(const char *root, catalog *c, char *errstr, size_t errs
     char *vpath = xprintf("%s/%" PRId64 ".json", vdir, c->version);
     char *cpath = lake_abs(root, CATALOG_DIR "/catalog.json");
     /* The version file first: catalog.json never names a version that is not kept. */
-    int rc = fs_mkdirs(vdir, errstr, errstr_size);
+    int rc = mkdir_p(vdir, errstr, errstr_size);
     if (rc == 0)
-        rc = fs_write(vpath, &json, errstr, errstr_size);
+        rc = write_file_atomic(vpath, json.data, json.len, errstr, errstr_size);
     if (rc == 0)
-        rc = fs_write(cpath, &json, errstr, errstr_size);
+        rc = write_file_atomic(cpath, json.data, json.len, errstr, errstr_size);
     free(vdir);
     free(vpath);
     free(cpath);
@@ -1923,32 +1718,31 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
     catalog_crawl_stats *st = st_out ? st_out : &st_local;
     memset(st, 0, sizeof(*st));
     char *root = lake_root(lake);
-    fs_entry *tops = NULL;
+    dir_entry *tops = NULL;
     size_t ntops = 0;
     catalog *prev = NULL, *c = NULL;
     prev_file *pidx = NULL;
     size_t npidx = 0;
     int lock_fd = -1, rc = -1;
 
-    if (fs_list(root, &tops, &ntops, errstr, errstr_size) != 0)
+    if (list_dir(root, &tops, &ntops, errstr, errstr_size) != 0)
         goto done;
     char *cdir = lake_abs(root, CATALOG_DIR);
     char *lock = lake_abs(root, CATALOG_DIR "/.lock");
-    int locked = fs_mkdirs(cdir, errstr, errstr_size) == 0 &&
+    int locked = mkdir_p(cdir, errstr, errstr_size) == 0 &&
                  fs_lock(lock, &lock_fd, errstr, errstr_size) == 0;
     free(cdir);
     free(lock);
     if (!locked)
         goto done;
     char *cpath = lake_abs(root, CATALOG_DIR "/catalog.json");
-    int have_prev = fs_exists(cpath);
+    int have_prev = path_exists(cpath);
     free(cpath);
     if (have_prev && catalog_load(root, &prev, errstr, errstr_size) != 0)
         goto done;
     pidx = prev_index(prev, &npidx);
 
-    c = xrealloc(NULL, sizeof(*c));
-    memset(c, 0, sizeof(*c));
+    c = xcalloc(1, sizeof(*c));
     c->database = xstrdup(opts->database           ? opts->database
                           : prev && prev->database ? prev->database
                                                    : CATALOG_DATABASE);
@@ -1958,9 +1752,9 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
             st->files_ignored++;
             continue;
         }
-        if (name_is_hidden(tops[i].name))
+        if (lake_name_is_hidden(tops[i].name))
             continue;
-        catalog_table *t = PUSH(c->tables, c->ntables);
+        catalog_table *t = ARRAY_PUSH(c->tables, c->ntables);
         t->name = xstrdup(tops[i].name);
         t->location = xstrdup(tops[i].name);
         const catalog_table *pt = catalog_find_table(prev, t->name);
@@ -1978,7 +1772,7 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
         }
         if (opts->on_delete == CATALOG_DELETE_DELETE)
             continue;
-        catalog_table *t = PUSH(c->tables, c->ntables);
+        catalog_table *t = ARRAY_PUSH(c->tables, c->ntables);
         table_copy(t, pt);
         if (opts->on_delete == CATALOG_DELETE_DEPRECATE) {
             if (!t->deprecated)
@@ -2034,7 +1828,7 @@ done:
     free(pidx);
     catalog_free(prev);
     catalog_free(c);
-    fs_entries_free(tops, ntops);
+    dir_entries_free(tops, ntops);
     free(root);
     return rc;
 }
@@ -2044,15 +1838,15 @@ done:
 /* 1 if folder abs holds a data file now. */
 static int has_data_now(const char *abs)
 {
-    fs_entry *ents;
+    dir_entry *ents;
     size_t n;
     char err[256];
-    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0)
+    if (list_dir(abs, &ents, &n, err, sizeof(err)) != 0)
         return 0;
     int found = 0;
     for (size_t i = 0; i < n && !found; i++)
-        found = !ents[i].is_dir && name_is_parquet_data(ents[i].name);
-    fs_entries_free(ents, n);
+        found = !ents[i].is_dir && lake_name_is_parquet_data(ents[i].name);
+    dir_entries_free(ents, n);
     return found;
 }
 
@@ -2063,19 +1857,19 @@ static int has_data_now(const char *abs)
  * glob does not match, and its sources stay until the grace period ends). */
 static size_t put_compacted_sources(buf *sql, const char *abs, size_t n0)
 {
-    fs_entry *ents;
+    dir_entry *ents;
     size_t n, added = 0;
     char err[256];
-    if (fs_list(abs, &ents, &n, err, sizeof(err)) != 0)
+    if (list_dir(abs, &ents, &n, err, sizeof(err)) != 0)
         return 0;
     int compacted = 0;
     for (size_t i = 0; i < n; i++)
         compacted |= !ents[i].is_dir && ents[i].name[0] == '~';
-    const char **names = compacted ? xrealloc(NULL, n * sizeof(*names)) : NULL;
+    const char **names = compacted ? xmalloc(n * sizeof(*names)) : NULL;
     for (size_t i = 0; compacted && i < n; i++)
         names[i] = ents[i].name;
     for (size_t i = 0; compacted && i < n; i++) {
-        if (ents[i].is_dir || !name_is_parquet_data(ents[i].name) ||
+        if (ents[i].is_dir || !lake_name_is_parquet_data(ents[i].name) ||
             lake_name_covered(ents[i].name, names, n))
             continue;
         char *path = xprintf("%s/%s", abs, ents[i].name);
@@ -2084,7 +1878,7 @@ static size_t put_compacted_sources(buf *sql, const char *abs, size_t n0)
         free(path);
     }
     free(names);
-    fs_entries_free(ents, n);
+    dir_entries_free(ents, n);
     return added;
 }
 
@@ -2142,7 +1936,7 @@ static size_t put_sources(buf *sql, const char *root, const catalog_table *t, lo
             if (k >= 0 && (long)p->files[j].schema != k)
                 continue;
             char *abs = lake_abs(root, p->files[j].path);
-            if (fs_exists(abs)) {
+            if (path_exists(abs)) {
                 buf_puts(sql, n++ ? ", " : "");
                 engine_quote_literal(sql, abs);
             }
