@@ -148,6 +148,59 @@ static size_t schema_intern(catalog_table *t, const catalog_column *cols, size_t
     return t->nschemas - 1;
 }
 
+void catalog_partition_copy(catalog_partition *p, const catalog_partition *from)
+{
+    memset(p, 0, sizeof(*p));
+    p->location = xstrdup(from->location);
+    p->deprecated = from->deprecated;
+    for (size_t k = 0; k < from->nvalues; k++)
+        strv_push(&p->values, &p->nvalues, xstrdup(from->values[k]));
+    for (size_t k = 0; k < from->nfiles; k++) {
+        catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
+        *f = from->files[k];
+        f->path = xstrdup(from->files[k].path);
+    }
+    p->rows = from->rows;
+    p->bytes = from->bytes;
+}
+
+void catalog_table_copy(catalog_table *t, const catalog_table *from)
+{
+    memset(t, 0, sizeof(*t));
+    t->name = xstrdup(from->name);
+    t->location = xstrdup(from->location);
+    t->format = xstrdup(from->format);
+    t->deprecated = from->deprecated;
+    for (size_t i = 0; i < from->ncolumns; i++)
+        column_push(&t->columns, &t->ncolumns, from->columns[i].name, from->columns[i].type);
+    for (size_t i = 0; i < from->nkeys; i++)
+        column_push(&t->partition_keys, &t->nkeys, from->partition_keys[i].name,
+                    from->partition_keys[i].type);
+    for (size_t i = 0; i < from->npartitions; i++)
+        catalog_partition_copy(ARRAY_PUSH(t->partitions, t->npartitions), &from->partitions[i]);
+    for (size_t i = 0; i < from->nschemas; i++) {
+        const catalog_schema *fs = &from->schemas[i];
+        catalog_schema *s = ARRAY_PUSH(t->schemas, t->nschemas);
+        for (size_t j = 0; j < fs->ncolumns; j++)
+            column_push(&s->columns, &s->ncolumns, fs->columns[j].name, fs->columns[j].type);
+    }
+    for (size_t i = 0; i < from->nbad_files; i++) {
+        catalog_bad_file *b = ARRAY_PUSH(t->bad_files, t->nbad_files);
+        *b = from->bad_files[i];
+        b->path = xstrdup(from->bad_files[i].path);
+        b->error = xstrdup(from->bad_files[i].error);
+    }
+    t->rows = from->rows;
+    t->bytes = from->bytes;
+    t->files = from->files;
+    t->time_column = xstrdup(from->time_column);
+    t->has_time = from->has_time;
+    t->min_time_ns = from->min_time_ns;
+    t->max_time_ns = from->max_time_ns;
+    for (size_t i = 0; i < from->nwarnings; i++)
+        strv_push(&t->warnings, &t->nwarnings, xstrdup(from->warnings[i]));
+}
+
 /* --- Types -------------------------------------------------------------- */
 
 /* Integer types: rank of the smallest signed type holding the type's values
@@ -1397,20 +1450,12 @@ static int partition_cmp(const void *a, const void *b)
 static void partition_copy(catalog_partition *p, const catalog_partition *from, catalog_table *t,
                            const catalog_table *ft)
 {
-    p->location = xstrdup(from->location);
-    p->deprecated = from->deprecated;
-    for (size_t k = 0; k < from->nvalues; k++)
-        strv_push(&p->values, &p->nvalues, xstrdup(from->values[k]));
-    for (size_t k = 0; k < from->nfiles; k++) {
-        const catalog_file *of = &from->files[k];
-        const catalog_schema *sc = of->schema < ft->nschemas ? &ft->schemas[of->schema] : NULL;
-        catalog_file *f = ARRAY_PUSH(p->files, p->nfiles);
-        *f = *of;
-        f->path = xstrdup(of->path);
+    catalog_partition_copy(p, from);
+    for (size_t k = 0; k < p->nfiles; k++) {
+        catalog_file *f = &p->files[k];
+        const catalog_schema *sc = f->schema < ft->nschemas ? &ft->schemas[f->schema] : NULL;
         f->schema = schema_intern(t, sc ? sc->columns : NULL, sc ? sc->ncolumns : 0);
     }
-    p->rows = from->rows;
-    p->bytes = from->bytes;
 }
 
 /* --on-change log: t keeps the columns of its previous version pt; each
@@ -1634,27 +1679,14 @@ static int table_cmp(const void *a, const void *b)
     return strcmp(((const catalog_table *)a)->name, ((const catalog_table *)b)->name);
 }
 
-/* A deep copy of table from into t, through the JSON codec. */
+/* A deep copy of table from into t, without its warnings: those of the old
+ * version are not carried over. */
 static void table_copy(catalog_table *t, const catalog_table *from)
 {
-    buf b = {0};
-    put_table(&b, from);
-    char err[256];
-    json_doc *doc = json_parse(b.data, b.len, err, sizeof(err));
-    parse_ctx px = {err, sizeof(err)};
-    if (!doc || parse_table(&px, json_root(doc), t) != 0) {
-        /* put_table's output always parses; keep at least the name. */
-        if (!t->name)
-            t->name = xstrdup(from->name);
-        if (!t->location)
-            t->location = xstrdup(from->location);
-    }
-    /* Warnings of the old version are not carried over. */
+    catalog_table_copy(t, from);
     strv_free(t->warnings, t->nwarnings);
     t->warnings = NULL;
     t->nwarnings = 0;
-    json_doc_free(doc);
-    buf_release(&b);
 }
 
 /* The highest version kept in _catalog/versions (0 if none). */

@@ -313,6 +313,11 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
 int catalog_ddl_type(const char *duck, catalog_ddl_dialect d, buf *out, char *errstr,
                      size_t errstr_size);
 
+/* Deep copies: every string and array of *from copied into *p or *t, which
+ * are overwritten (free them with the catalog that holds them). */
+void catalog_partition_copy(catalog_partition *p, const catalog_partition *from);
+void catalog_table_copy(catalog_table *t, const catalog_table *from);
+
 /* The table named name, or NULL. */
 const catalog_table *catalog_find_table(const catalog *c, const char *name);
 
