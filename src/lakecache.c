@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_json.h"
 #include "lakepath.h"
 #include "log.h"
 #include "query.h"

@@ -2,6 +2,10 @@
  * stats, the catalog model, incremental crawls, type conflicts, bad files,
  * and queries through catalog_attach. */
 #include "catalog.h"
+#include "catalog_crawl.h"
+#include "catalog_ddl.h"
+#include "catalog_json.h"
+#include "catalog_sql.h"
 #include "engine.h"
 #include "testlib.h"
 
