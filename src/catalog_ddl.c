@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "engine.h"
+
 /* --- DDL for other engines ------------------------------------------------ */
 
 /* Skips spaces. */
@@ -165,17 +167,6 @@ int catalog_ddl_type(const char *duck, catalog_ddl_dialect d, buf *out, char *er
     return rc;
 }
 
-static void ddl_literal(buf *out, const char *s)
-{
-    buf_putc(out, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            buf_putc(out, '\'');
-        buf_putc(out, *s);
-    }
-    buf_putc(out, '\'');
-}
-
 int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialect d,
                 int add_partitions, buf *out, char *errstr, size_t errstr_size)
 {
@@ -210,7 +201,7 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
                    strcmp(format, "csv") == 0    ? "CSV"
                    : strcmp(format, "json") == 0 ? "JSON"
                                                  : "PARQUET");
-        ddl_literal(out, loc.data);
+        engine_quote_literal(out, loc.data);
         if (strcmp(format, "csv") == 0)
             buf_puts(out, ",\n  skip_header_line_count = 1");
         if (t->nkeys) {
@@ -218,14 +209,14 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
             for (size_t k = 0; k < t->nkeys; k++) {
                 if (k)
                     buf_puts(out, ", ");
-                ddl_literal(out, t->partition_keys[k].name);
+                engine_quote_literal(out, t->partition_keys[k].name);
             }
             buf_putc(out, ']');
         }
         buf_puts(out, "\n);\n");
         if (add_partitions && t->nkeys) {
             buf_puts(out, "CALL system.sync_partition_metadata(current_schema, ");
-            ddl_literal(out, t->name);
+            engine_quote_literal(out, t->name);
             buf_puts(out, ", 'ADD');\n");
         }
     } else if (rc == 0) {
@@ -252,7 +243,7 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
         else
             buf_puts(out, "STORED AS PARQUET\n");
         buf_puts(out, "LOCATION ");
-        ddl_literal(out, loc.data);
+        engine_quote_literal(out, loc.data);
         if (strcmp(format, "csv") == 0)
             buf_puts(out, "\nTBLPROPERTIES ('skip.header.line.count' = '1')");
         else if (strcmp(format, "parquet") == 0)
@@ -275,13 +266,13 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
                         buf_puts(out, ", ");
                     ddl_ident(out, t->partition_keys[k].name, d);
                     buf_puts(out, " = ");
-                    ddl_literal(out, p->values[k]);
+                    engine_quote_literal(out, p->values[k]);
                 }
                 buf_puts(out, ") LOCATION ");
                 buf reloc = {0};
                 buf_append(&reloc, location, n);
                 buf_printf(&reloc, "/%s/", p->location);
-                ddl_literal(out, reloc.data);
+                engine_quote_literal(out, reloc.data);
                 buf_release(&reloc);
             }
             buf_puts(out, ";\n");
