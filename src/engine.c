@@ -455,14 +455,6 @@ static void put_float(buf *out, double v, int is_float, int mode)
         put_float_text(out, v, is_float);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
 /* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm). */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {

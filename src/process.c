@@ -319,12 +319,6 @@ static void check_stale(proc *p, part_state *ps)
     }
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* Checks for stale series each time the watermark enters a new window of the
  * shortest interval: a point fixed by the input, not by the wall clock, so a
  * replay after a restart raises the same stale alerts at the same watermark

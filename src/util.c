@@ -599,6 +599,13 @@ int parse_duration(const char *s, int64_t *out_ns)
     return 0;
 }
 
+int64_t floor_div(int64_t a, int64_t b)
+{
+    TL_ASSERT(b != 0);
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     if (!s || !*s)

@@ -147,6 +147,8 @@ int read_stream(FILE *f, buf *b);
 /* Parses a duration such as "30", "30s", "500ms", "2m", "1h" into
  * nanoseconds. Returns 0 or -1 if malformed or negative. */
 int parse_duration(const char *s, int64_t *out_ns);
+/* a / b rounded towards negative infinity (b != 0). */
+int64_t floor_div(int64_t a, int64_t b);
 /* Parses a whole base-10 integer within [min, max]. 0 or -1. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -151,6 +151,13 @@ static void test_strings(void)
     CHECK(parse_int64("1x", INT64_MIN, INT64_MAX, &v) == -1);
     CHECK(parse_int64("", INT64_MIN, INT64_MAX, &v) == -1);
     CHECK(parse_int64("9223372036854775808", INT64_MIN, INT64_MAX, &v) == -1);
+    CHECK_EQ_INT(floor_div(7, 2), 3);
+    CHECK_EQ_INT(floor_div(-7, 2), -4);
+    CHECK_EQ_INT(floor_div(7, -2), -4);
+    CHECK_EQ_INT(floor_div(-7, -2), 3);
+    CHECK_EQ_INT(floor_div(-8, 2), -4);
+    CHECK_EQ_INT(floor_div(0, 5), 0);
+    CHECK_EQ_INT(floor_div(-1, 86400), -1);
     CHECK(parse_duration("1.5s", &v) == 0 && v == 1500000000);
     CHECK(parse_duration("30", &v) == 0 && v == 30 * NS_PER_SEC);
     CHECK(parse_duration("2m", &v) == 0 && v == 120 * NS_PER_SEC);
