@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "engine_duckdb.h"
 
 #define ENGINE_TABLE_BUFFER_ROWS 10000
@@ -453,20 +454,6 @@ static void put_float(buf *out, double v, int is_float, int mode)
         buf_puts(out, "null");
     else
         put_float_text(out, v, is_float);
-}
-
-/* Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
 static void put_date(buf *out, int64_t days, int mode)
