@@ -74,6 +74,13 @@ void catalog_column_push(catalog_column **cols, size_t *n, const char *name, con
     c->type = xstrdup(type);
 }
 
+void catalog_columns_append(catalog_column **cols, size_t *n, const catalog_column *from,
+                            size_t nfrom)
+{
+    for (size_t i = 0; i < nfrom; i++)
+        catalog_column_push(cols, n, from[i].name, from[i].type);
+}
+
 static int columns_equal(const catalog_column *a, size_t na, const catalog_column *b, size_t nb)
 {
     if (na != nb)
@@ -91,8 +98,7 @@ size_t catalog_schema_intern(catalog_table *t, const catalog_column *cols, size_
         if (columns_equal(t->schemas[i].columns, t->schemas[i].ncolumns, cols, n))
             return i;
     catalog_schema *s = ARRAY_PUSH(t->schemas, t->nschemas);
-    for (size_t i = 0; i < n; i++)
-        catalog_column_push(&s->columns, &s->ncolumns, cols[i].name, cols[i].type);
+    catalog_columns_append(&s->columns, &s->ncolumns, cols, n);
     return t->nschemas - 1;
 }
 
@@ -119,20 +125,14 @@ void catalog_table_copy(catalog_table *t, const catalog_table *from)
     t->location = xstrdup(from->location);
     t->format = xstrdup(from->format);
     t->deprecated = from->deprecated;
-    for (size_t i = 0; i < from->ncolumns; i++)
-        catalog_column_push(&t->columns, &t->ncolumns, from->columns[i].name,
-                            from->columns[i].type);
-    for (size_t i = 0; i < from->nkeys; i++)
-        catalog_column_push(&t->partition_keys, &t->nkeys, from->partition_keys[i].name,
-                            from->partition_keys[i].type);
+    catalog_columns_append(&t->columns, &t->ncolumns, from->columns, from->ncolumns);
+    catalog_columns_append(&t->partition_keys, &t->nkeys, from->partition_keys, from->nkeys);
     for (size_t i = 0; i < from->npartitions; i++)
         catalog_partition_copy(ARRAY_PUSH(t->partitions, t->npartitions), &from->partitions[i]);
     for (size_t i = 0; i < from->nschemas; i++) {
         const catalog_schema *fs = &from->schemas[i];
         catalog_schema *s = ARRAY_PUSH(t->schemas, t->nschemas);
-        for (size_t j = 0; j < fs->ncolumns; j++)
-            catalog_column_push(&s->columns, &s->ncolumns, fs->columns[j].name,
-                                fs->columns[j].type);
+        catalog_columns_append(&s->columns, &s->ncolumns, fs->columns, fs->ncolumns);
     }
     for (size_t i = 0; i < from->nbad_files; i++) {
         catalog_bad_file *b = ARRAY_PUSH(t->bad_files, t->nbad_files);

@@ -106,6 +106,9 @@ void catalog_free(catalog *c);
  * grow by ARRAY_PUSH (util.h). */
 /* Appends a column with copies of name and type. */
 void catalog_column_push(catalog_column **cols, size_t *n, const char *name, const char *type);
+/* Appends copies of the nfrom columns of from. */
+void catalog_columns_append(catalog_column **cols, size_t *n, const catalog_column *from,
+                            size_t nfrom);
 /* Frees n columns and the array. */
 void catalog_columns_free(catalog_column *c, size_t n);
 /* The index of the schema equal to cols (same names and types in the same

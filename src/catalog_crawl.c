@@ -559,9 +559,7 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
                !same_set(e->set, e->nset, known[k].columns, known[k].ncolumns))
             k++;
         if (!e->complex && k < nknown) {
-            for (size_t j = 0; j < known[k].ncolumns; j++)
-                catalog_column_push(&e->f.cols, &e->f.ncols, known[k].columns[j].name,
-                                    known[k].columns[j].type);
+            catalog_columns_append(&e->f.cols, &e->f.ncols, known[k].columns, known[k].ncolumns);
             continue;
         }
         buf_reset(&sql);
@@ -581,8 +579,7 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
         catalog_schema *ns = ARRAY_PUSH(known, nknown);
         ns->columns = NULL;
         ns->ncolumns = 0;
-        for (size_t j = 0; j < tmp.ncols; j++)
-            catalog_column_push(&ns->columns, &ns->ncolumns, tmp.cols[j].name, tmp.cols[j].type);
+        catalog_columns_append(&ns->columns, &ns->ncolumns, tmp.cols, tmp.ncols);
     }
     for (size_t k = nborrowed; k < nknown; k++)
         catalog_columns_free(known[k].columns, known[k].ncolumns);
@@ -876,8 +873,7 @@ static void keep_columns(catalog_table *t, const catalog_table *pt)
     catalog_columns_free(t->columns, t->ncolumns);
     t->columns = NULL;
     t->ncolumns = 0;
-    for (size_t j = 0; j < pt->ncolumns; j++)
-        catalog_column_push(&t->columns, &t->ncolumns, pt->columns[j].name, pt->columns[j].type);
+    catalog_columns_append(&t->columns, &t->ncolumns, pt->columns, pt->ncolumns);
 }
 
 /* Builds table t from its folder. */
@@ -1016,12 +1012,8 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
             catalog_columns_free(t->partition_keys, t->nkeys);
             t->partition_keys = NULL;
             t->nkeys = 0;
-            for (size_t i = 0; i < pt->ncolumns; i++)
-                catalog_column_push(&t->columns, &t->ncolumns, pt->columns[i].name,
-                                    pt->columns[i].type);
-            for (size_t i = 0; i < pt->nkeys; i++)
-                catalog_column_push(&t->partition_keys, &t->nkeys, pt->partition_keys[i].name,
-                                    pt->partition_keys[i].type);
+            catalog_columns_append(&t->columns, &t->ncolumns, pt->columns, pt->ncolumns);
+            catalog_columns_append(&t->partition_keys, &t->nkeys, pt->partition_keys, pt->nkeys);
             t->time_column = pt->time_column ? xstrdup(pt->time_column) : NULL;
         }
         return;

@@ -199,6 +199,18 @@ static int put_branch(buf *sql, const char *root, const catalog_table *t, long k
     return 1;
 }
 
+/* The catalog's columns of t, then its partition keys, as NULLs of their
+ * types: the select list of a view with no files to read. */
+static void put_null_columns(buf *sql, const catalog_table *t)
+{
+    for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
+        const catalog_column *c =
+            i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
+        buf_printf(sql, "%sCAST(NULL AS %s) AS ", i ? ", " : "", c->type);
+        engine_quote_ident(sql, c->name);
+    }
+}
+
 /* The view of a table: one branch when its files share one schema, else one
  * branch per schema joined by UNION ALL, so that no two files whose types
  * DuckDB cannot unify are ever read by one scan. */
@@ -226,12 +238,7 @@ static int create_view(engine *e, const char *root, const catalog_table *t, char
     if (nbranches == 0) {
         /* Nothing to read: an empty view with the catalog's columns. */
         buf_puts(&sql, "SELECT ");
-        for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
-            const catalog_column *c =
-                i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
-            buf_printf(&sql, "%sCAST(NULL AS %s) AS ", i ? ", " : "", c->type);
-            engine_quote_ident(&sql, c->name);
-        }
+        put_null_columns(&sql, t);
         buf_puts(&sql, " WHERE false");
     }
     char err[1024];
@@ -250,12 +257,7 @@ static int create_absent_view(engine *e, const catalog_table *t, const char *why
     buf_puts(&sql, "CREATE OR REPLACE TEMP VIEW ");
     engine_quote_ident(&sql, t->name);
     buf_puts(&sql, " AS SELECT ");
-    for (size_t i = 0; i < t->ncolumns + t->nkeys; i++) {
-        const catalog_column *c =
-            i < t->ncolumns ? &t->columns[i] : &t->partition_keys[i - t->ncolumns];
-        buf_printf(&sql, "%sCAST(NULL AS %s) AS ", i ? ", " : "", c->type);
-        engine_quote_ident(&sql, c->name);
-    }
+    put_null_columns(&sql, t);
     buf_printf(&msg, "table '%s' %s", t->name, why);
     buf_puts(&sql, " FROM range(1) WHERE error(");
     engine_quote_literal(&sql, msg.data);
