@@ -211,6 +211,17 @@ static void put_null_columns(buf *sql, const catalog_table *t)
     }
 }
 
+/* Runs sql, the statement that creates the view of t. */
+static int exec_view(engine *e, const catalog_table *t, const char *sql, char *errstr,
+                     size_t errstr_size)
+{
+    char err[1024];
+    int rc = engine_exec(e, sql, err, sizeof(err));
+    if (rc != 0)
+        set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
+    return rc;
+}
+
 /* The view of a table: one branch when its files share one schema, else one
  * branch per schema joined by UNION ALL, so that no two files whose types
  * DuckDB cannot unify are ever read by one scan. */
@@ -241,10 +252,7 @@ static int create_view(engine *e, const char *root, const catalog_table *t, char
         put_null_columns(&sql, t);
         buf_puts(&sql, " WHERE false");
     }
-    char err[1024];
-    int rc = engine_exec(e, sql.data, err, sizeof(err));
-    if (rc != 0)
-        set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
+    int rc = exec_view(e, t, sql.data, errstr, errstr_size);
     buf_release(&sql);
     return rc;
 }
@@ -262,10 +270,7 @@ static int create_absent_view(engine *e, const catalog_table *t, const char *why
     buf_puts(&sql, " FROM range(1) WHERE error(");
     engine_quote_literal(&sql, msg.data);
     buf_puts(&sql, ") IS NULL");
-    char err[1024];
-    int rc = engine_exec(e, sql.data, err, sizeof(err));
-    if (rc != 0)
-        set_err(errstr, errstr_size, "unable to create view '%s': %s", t->name, err);
+    int rc = exec_view(e, t, sql.data, errstr, errstr_size);
     buf_release(&sql);
     buf_release(&msg);
     return rc;
