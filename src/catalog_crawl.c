@@ -947,6 +947,7 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
         p->location = xstrdup(sp->location);
         for (size_t k = 0; k < sp->nvalues; k++)
             strv_push(&p->values, &p->nvalues, xstrdup(sp->values[k]));
+        TL_ASSERT(p->nvalues == t->nkeys); /* the table's key signature */
         for (size_t k = 0; k < sp->nfiles; k++)
             crawl_file(cr, t, p, &sp->files[k], pidx, npidx, pt);
         if (p->nfiles == 0) { /* only bad files: not a partition */
@@ -1232,6 +1233,7 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
     }
     int64_t kept = max_kept_version(root);
     c->version = (prev && prev->version > kept ? prev->version : kept) + 1;
+    TL_ASSERT(c->version > (prev ? prev->version : 0)); /* versions only grow */
     c->crawled_at_ns = now_ns();
     if (write_catalog(root, c, errstr, errstr_size) != 0)
         goto done;

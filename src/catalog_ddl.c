@@ -261,6 +261,7 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
                 if (p->deprecated)
                     continue;
                 buf_puts(out, "\n  PARTITION (");
+                TL_ASSERT(p->nvalues == t->nkeys); /* one value per key */
                 for (size_t k = 0; k < p->nvalues; k++) {
                     if (k)
                         buf_puts(out, ", ");

@@ -145,6 +145,7 @@ static int put_branch(buf *sql, const char *root, const catalog_table *t, long k
     }
     const char *format = t->format ? t->format : "parquet";
     int text = strcmp(format, "parquet") != 0;
+    TL_ASSERT(k < (long)t->nschemas);
     const catalog_schema *s = k >= 0 ? &t->schemas[k] : (t->nschemas ? &t->schemas[0] : NULL);
     buf_puts(sql, "SELECT ");
     for (size_t i = 0; i < t->ncolumns; i++) {

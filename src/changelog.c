@@ -52,6 +52,7 @@ series *series_get(series_map *m, const char *sym, int interval)
         m->slots = slots;
         m->cap = cap;
     }
+    TL_ASSERT(m->n < m->cap); /* a free slot ends every probe */
     size_t k = series_hash(sym, interval) & (m->cap - 1);
     while (m->slots[k]) {
         if (m->slots[k]->interval == interval && strcmp(m->slots[k]->symbol, sym) == 0)
@@ -80,6 +81,7 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
         if (!se || !se->dirty)
             continue;
         char iv[32];
+        TL_ASSERT(se->interval >= 0 && (size_t)se->interval < cl->nintervals);
         interval_name(cl->intervals[se->interval], iv, sizeof(iv));
         int kl = snprintf(key, sizeof(key), "%d/%s/%s", (int)part, iv, se->symbol);
         buf_reset(rec);

@@ -79,6 +79,7 @@ static void scan_next(duckdb_function_info info, duckdb_data_chunk out)
     engine *e = duckdb_function_get_extra_info(info);
     scan_state *st = duckdb_function_get_init_data(info);
     const rowbuf *rb = e->scan_rb;
+    TL_ASSERT(rb != NULL && st->pos <= e->scan_n); /* only while a COPY runs (bind checked) */
     size_t cnt = e->scan_n - st->pos, cap = duckdb_vector_size(), ahead = 16;
     if (cnt > cap)
         cnt = cap;
@@ -161,6 +162,7 @@ int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows,
 {
     if (rows_out)
         *rows_out = 0;
+    TL_ASSERT(e->scan_rb == NULL && n <= rowbuf_rows(rb)); /* one COPY at a time */
     if (register_scan(e, errstr, errstr_size) != 0)
         return -1;
     buf sql = {0};

@@ -149,6 +149,8 @@ static int table_flush(table_state *t, FILE *out, char *errstr, size_t errstr_si
             buf_reset(&line);
         }
     }
+    /* The buffered rows are exactly nrows rows of ncols cells. */
+    TL_ASSERT(t->nrows == 0 || (size_t)(p - t->cells.data) == t->cells.len);
     if (write_out(out, &line, errstr, errstr_size) != 0)
         goto fail;
     buf_reset(&t->cells);

@@ -72,6 +72,7 @@ int engine_result_start(engine *e, const char *sql, engine_result *q, engine_che
         q->ps = ps;
     }
     duckdb_destroy_extracted(&ex);
+    TL_ASSERT(q->ps != NULL); /* n > 0: the last statement is kept */
 
     if (duckdb_pending_prepared_streaming(q->ps, &q->pending) != DuckDBSuccess) {
         engine_duck_err(errstr, errstr_size, duckdb_pending_error(q->pending));

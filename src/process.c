@@ -89,6 +89,7 @@ static void fail(proc *p, const char *fmt, const char *detail)
 /* Opens a transaction if none is open (exactly-once mode only). */
 static int ensure_txn(proc *p)
 {
+    TL_ASSERT(p->eos || !p->in_txn); /* transactions only in exactly-once mode */
     if (!p->eos || p->in_txn || p->failed)
         return p->failed ? -1 : 0;
     char err[256];
@@ -201,6 +202,7 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     }
     if (p->noutq == OUTQ_MAX)
         flush_bars(p); /* a burst larger than the queue goes out as it comes */
+    TL_ASSERT(i < p->cfg->nintervals && p->noutq < OUTQ_MAX); /* a configured interval; room */
     out_bar *o = &p->outq[p->noutq++];
     o->b = *b;
     o->interval = (int)i;
@@ -572,6 +574,7 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         series_map_clear(&ps->ind);
         if (ps->owned)
             p->nowned--;
+        TL_ASSERT(p->nowned >= 0);
         ps->owned = 0;
     }
 }
