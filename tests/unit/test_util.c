@@ -65,7 +65,7 @@ static void test_array_push(void)
     CHECK_EQ_INT(n, 1000);
     int ok = 1;
     for (size_t i = 0; i < n; i++) {
-        char want[16];
+        char want[24];
         snprintf(want, sizeof(want), "%zu", i);
         ok &= v[i].a == (int)i && strcmp(v[i].name, want) == 0;
         free(v[i].name);
