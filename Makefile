@@ -52,7 +52,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/config.c src/json.c src/tick.c src/bar.c src/indicators.c src/util.c src/log.c src/lakepath.c src/csv.c src/replay.c
+PURE_SRCS := src/config.c src/json.c src/tick.c src/bar.c src/indicators.c src/util.c src/civil.c src/log.c src/lakepath.c src/csv.c src/replay.c
 fuzz: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*.h)
 	@mkdir -p $(dir $@)

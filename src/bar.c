@@ -218,16 +218,6 @@ struct window_agg {
     size_t open_count;
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fprintf(stderr, "out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
-
 static uint64_t hash_str(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;

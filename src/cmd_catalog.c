@@ -9,6 +9,8 @@
 #include <time.h>
 
 #include "catalog.h"
+#include "catalog_ddl.h"
+#include "catalog_json.h"
 #include "cli.h"
 #include "commands.h"
 #include "lakecache.h"

@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "catalog.h"
+#include "catalog_crawl.h"
+#include "catalog_json.h"
 #include "cli.h"
 #include "commands.h"
 #include "engine.h"

@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "catalog_crawl.h"
 #include "commands.h"
 #include "compact.h"
 #include "engine.h"

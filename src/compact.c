@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "catalog_crawl.h"
 #include "lakecache.h"
 #include "engine.h"
 #include "lakepath.h"

@@ -44,16 +44,6 @@ struct csv_reader {
     unsigned char stop[256]; /* bytes that end an unquoted field */
 };
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *q = realloc(p, n);
-    if (!q) {
-        fprintf(stderr, "out of memory (%zu bytes)\n", n);
-        abort();
-    }
-    return q;
-}
-
 static bool valid_delim(char c)
 {
     return c != '\0' && c != '"' && c != '\r' && c != '\n';
@@ -449,12 +439,7 @@ csv_status csv_next(csv_reader *r, csv_record *rec, char *errstr, size_t errstr_
 
 csv_field csv_trim(csv_field f)
 {
-    while (f.len && (f.p[0] == ' ' || f.p[0] == '\t')) {
-        f.p++;
-        f.len--;
-    }
-    while (f.len && (f.p[f.len - 1] == ' ' || f.p[f.len - 1] == '\t'))
-        f.len--;
+    trim_blanks(&f.p, &f.len);
     return f;
 }
 
@@ -480,14 +465,6 @@ bool csv_name_eq(const char *col, size_t col_len, const char *name)
         i++;
         j++;
     }
-}
-
-static char *xstrndup(const char *s, size_t n)
-{
-    char *d = xrealloc(NULL, n + 1);
-    memcpy(d, s, n);
-    d[n] = '\0';
-    return d;
 }
 
 void csv_header_set(csv_header *h, const csv_record *rec)
@@ -535,14 +512,6 @@ bool csv_header_is_repeat(const csv_header *h, const csv_record *rec)
     return true;
 }
 
-/* Trims spaces and tabs around s[0..n). */
-static void trim_span(const char **s, size_t *n)
-{
-    csv_field f = csv_trim((csv_field){*s, *n});
-    *s = f.p;
-    *n = f.len;
-}
-
 int csv_map_parse(csv_map *m, const char *spec, char *errstr, size_t errstr_size)
 {
     /* Validate everything first so that m is unchanged on error. */
@@ -557,8 +526,8 @@ int csv_map_parse(csv_map *m, const char *spec, char *errstr, size_t errstr_size
                            s);
         const char *f = s, *c = eq + 1;
         size_t fl = (size_t)(eq - s), cl = n - fl - 1;
-        trim_span(&f, &fl);
-        trim_span(&c, &cl);
+        trim_blanks(&f, &fl);
+        trim_blanks(&c, &cl);
         if (fl == 0 || cl == 0 || memchr(c, '=', cl))
             return set_err(errstr, errstr_size, "bad mapping '%.*s': expected field=Column", (int)n,
                            s);
@@ -574,8 +543,8 @@ int csv_map_parse(csv_map *m, const char *spec, char *errstr, size_t errstr_size
         const char *eq = memchr(s, '=', n);
         const char *f = s, *c = eq + 1;
         size_t fl = (size_t)(eq - s), cl = n - fl - 1;
-        trim_span(&f, &fl);
-        trim_span(&c, &cl);
+        trim_blanks(&f, &fl);
+        trim_blanks(&c, &cl);
         char *field = xstrndup(f, fl);
         char *column = xstrndup(c, cl);
         size_t i;

@@ -1,6 +1,7 @@
 /* engine.h - the one home of DuckDB: SQL execution, result output, Parquet writing.
  *
- * Nothing else in ticklake includes duckdb.h. An engine is one DuckDB database
+ * Only the engine's own files (engine*.c, through the private engine_internal.h)
+ * include duckdb.h. An engine is one DuckDB database
  * (in memory unless a path is given) with one connection; use one engine per
  * thread. Every function returns 0 on success or -1 with a message in errstr
  * (DuckDB's own message for SQL errors). */

@@ -1,9 +1,10 @@
-/* engine_duckdb.h - private to engine.c: the DuckDB C API functions engine.c calls, resolved at
- * run time from libduckdb.so (dlopen) the first time an engine is opened, so the commands that
- * never touch SQL or Parquet (ingest, process, broker) do not map and relocate the library (about
- * 10 MB of resident memory). Add a function to both lists when engine.c starts calling it: a name
- * missing from the first fails to compile, one missing from the second fails to link (the binary
- * does not link libduckdb). */
+/* engine_duckdb.h - private to the engine's files (engine*.c, through engine_internal.h): the
+ * DuckDB C API functions they call, resolved at run time from libduckdb.so (dlopen, engine_load.c)
+ * the first time an engine is opened, so the commands that never touch SQL or Parquet (ingest,
+ * process, broker) do not map and relocate the library (about 10 MB of resident memory). Add a
+ * function to both lists when an engine file starts calling it: a name missing from the first
+ * fails to compile, one missing from the second fails to link (the binary does not link
+ * libduckdb). */
 #ifndef TICKLAKE_ENGINE_DUCKDB_H
 #define TICKLAKE_ENGINE_DUCKDB_H
 
@@ -90,7 +91,13 @@
     X(duckdb_vector_get_validity) \
     X(duckdb_vector_size)
 
-#define X(f) static __typeof__(&f) p_##f;
+/* The pointers, defined in engine_load.c (which defines ENGINE_DUCKDB_DEFINE) and set there when
+ * the library is loaded. */
+#ifdef ENGINE_DUCKDB_DEFINE
+#define X(f) __typeof__(&f) p_##f;
+#else
+#define X(f) extern __typeof__(&f) p_##f;
+#endif
 ENGINE_DUCKDB_FUNCS(X)
 #undef X
 

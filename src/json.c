@@ -92,30 +92,6 @@ static int hex4(const char *s, unsigned *out)
     return 0;
 }
 
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Parses a string literal at ps->p (on the opening quote). */
 static int parse_string(parser *ps, const char **out, size_t *out_len)
 {
@@ -199,7 +175,7 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
                 cp = 0xFFFD;
             }
             /* The escape is 6 bytes and the encoding at most 4: fits in place. */
-            n += put_utf8(o + n, cp);
+            n += utf8_encode(cp, o + n);
             break;
         }
         default:

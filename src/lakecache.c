@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "catalog_json.h"
+#include "lakepath.h"
 #include "log.h"
 #include "query.h"
 
@@ -41,20 +43,6 @@ struct lakecache {
     size_t nm, capm;
     lakecache_stats stats;
 };
-
-static char *xstrdup_lc(const char *s)
-{
-    char *r = strdup(s ? s : "");
-    if (!r)
-        abort();
-    return r;
-}
-
-static int ends_with(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
 
 static const char *base_name(const char *key)
 {
@@ -109,11 +97,11 @@ static void manifest_set(lakecache *lc, const char *key, int64_t size, int64_t m
         memmove(&lc->m[pos + 1], &lc->m[pos], (lc->nm - pos) * sizeof(*lc->m));
         lc->nm++;
         e = &lc->m[pos];
-        e->key = xstrdup_lc(key);
+        e->key = xstrdup(key);
         e->etag = NULL;
     }
     free(e->etag);
-    e->etag = xstrdup_lc(etag);
+    e->etag = xstrdup(etag ? etag : "");
     e->size = size;
     e->mtime_ns = mtime_ns;
     e->state = state;
@@ -160,8 +148,8 @@ static void manifest_load(lakecache *lc)
                         abort();
                 }
                 mentry *e = &lc->m[lc->nm++];
-                e->key = xstrdup_lc(tab + 1);
-                e->etag = xstrdup_lc(strcmp(etag, "-") == 0 ? "" : etag); /* "-": none */
+                e->key = xstrdup(tab + 1);
+                e->etag = xstrdup(strcmp(etag, "-") == 0 ? "" : etag); /* "-": none */
                 e->size = size;
                 e->mtime_ns = mtime;
                 e->state = state;
@@ -242,7 +230,7 @@ int lakecache_open(lakecache **out, const char *url, const storage_options *so,
         free(lc);
         return -1;
     }
-    lc->url = xstrdup_lc(storage_url(lc->st));
+    lc->url = xstrdup(storage_url(lc->st));
     buf base = {0};
     const char *env = getenv("TICKLAKE_CACHE_DIR");
     const char *xdg = getenv("XDG_CACHE_HOME");
@@ -269,7 +257,7 @@ int lakecache_open(lakecache **out, const char *url, const storage_options *so,
     const char *bucket = url + 5;
     size_t blen = strcspn(bucket, "/");
     buf_printf(&base, "/%.*s-%016" PRIx64, (int)blen, bucket, h);
-    lc->root = xstrdup_lc(base.data);
+    lc->root = xstrdup(base.data);
     buf_release(&base);
     buf b = {0};
     buf_printf(&b, "%s/lake", lc->root);
@@ -617,18 +605,10 @@ static int sync_scopes(lakecache *lc, const char *const *scopes, size_t nscopes,
     return rc;
 }
 
-static int is_data_name(const char *name)
-{
-    if (name[0] == '.' || name[0] == '_' || ends_with(name, ".tmp") || strstr(name, ".tmp-"))
-        return 0;
-    return ends_with(name, ".parquet") || ends_with(name, ".csv") || ends_with(name, ".json") ||
-           ends_with(name, ".jsonl") || ends_with(name, ".ndjson");
-}
-
 static int want_catalog_all(void *ctx, const storage_entry *o)
 {
     (void)ctx;
-    return ends_with(o->key, ".json") ? ST_FULL : ST_NONE;
+    return str_ends_with(o->key, ".json") ? ST_FULL : ST_NONE;
 }
 
 static int want_catalog_current(void *ctx, const storage_entry *o)
@@ -659,13 +639,13 @@ static int want_crawl(void *vctx, const storage_entry *o)
     if (o->key[0] == '_' || o->key[0] == '.')
         return ST_NONE;
     const char *name = base_name(o->key);
-    if (!is_data_name(name) || strchr(o->key, '/') == NULL)
+    if (!lake_name_is_data(name) || strchr(o->key, '/') == NULL)
         return ST_STUB; /* the crawler only counts it */
     known_file k = {.path = o->key};
     const known_file *f = cx->n ? bsearch(&k, cx->v, cx->n, sizeof(*cx->v), known_cmp) : NULL;
     if (f && f->size == o->size && f->mtime_ns == o->mtime_ns)
         return ST_STUB; /* unchanged since the catalog: not read again */
-    return ends_with(name, ".parquet") ? ST_FOOTER : ST_FULL;
+    return str_ends_with(name, ".parquet") ? ST_FOOTER : ST_FULL;
 }
 
 /* Loads the mirror's catalog.json, NULL when there is none. */
@@ -757,7 +737,7 @@ static int want_query(void *vctx, const storage_entry *o)
         return ST_NONE;
     /* Every file a view can read: data files, and whatever its glob
      * "[!._]*.parquet" matches. */
-    if (!is_data_name(name) && !ends_with(name, ".parquet"))
+    if (!lake_name_is_data(name) && !str_ends_with(name, ".parquet"))
         return ST_NONE;
     buf d = {0};
     buf_append(&d, o->key, (size_t)(name - 1 - o->key));
@@ -833,8 +813,8 @@ static int want_results(void *ctx, const storage_entry *o)
 {
     (void)ctx;
     const char *name = base_name(o->key);
-    return name - o->key == (ptrdiff_t)strlen(QUERY_RESULTS_DIR) + 1 && ends_with(name, ".json") &&
-                   name[0] != '.'
+    return name - o->key == (ptrdiff_t)strlen(QUERY_RESULTS_DIR) + 1 &&
+                   str_ends_with(name, ".json") && name[0] != '.'
                ? ST_FULL
                : ST_NONE;
 }

@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
+#include "catalog_crawl.h"
 #include "engine.h"
 #include "storage.h"
 

@@ -6,34 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "util.h"
 
 #define NS_PER_DAY (86400LL * NS_PER_SEC)
-
-/* Howard Hinnant's civil-from-days and days-from-civil, valid for any day. */
-static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = (int64_t)yoe + era * 400;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (int)(yy + (*m <= 2));
-}
-
-static int64_t days_from_civil(int y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
 
 int64_t lake_day_start(int64_t ns)
 {
@@ -51,7 +27,7 @@ int64_t lake_year_start(int64_t ns)
     int64_t day = lake_day_start(ns);
     if (day == INT64_MIN)
         return INT64_MIN;
-    int y;
+    int64_t y;
     unsigned m, d;
     civil_from_days(day / NS_PER_DAY, &y, &m, &d);
     if (y <= 1677)
@@ -61,14 +37,14 @@ int64_t lake_year_start(int64_t ns)
 
 void lake_date(int64_t ns, char out[LAKE_DATE_LEN])
 {
-    int y;
+    int64_t y;
     unsigned m, d;
     civil_from_days(lake_day_start(ns) / NS_PER_DAY, &y, &m, &d);
     if (y < 0 || y > 9999) {
         snprintf(out, LAKE_DATE_LEN, "0000-00-00");
         return;
     }
-    snprintf(out, LAKE_DATE_LEN, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+    snprintf(out, LAKE_DATE_LEN, "%04d-%02u-%02u", (int)(y % 10000), m % 100, d % 100);
 }
 
 int lake_parse_date(const char *s, int64_t *ns)
@@ -79,12 +55,8 @@ int lake_parse_date(const char *s, int64_t *ns)
     if (strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
         sscanf(s, "%4d-%2u-%2u%c", &y, &m, &d, &tail) != 3)
         return -1;
-    static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     /* int64 ns since the epoch spans 1677-09-21 to 2262-04-11: whole years 1678..2261. */
-    if (y < 1678 || y > 2261 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (m == 2 && d == 29 && !leap)
+    if (y < 1678 || y > 2261 || d < 1 || d > civil_month_days(y, m))
         return -1;
     *ns = days_from_civil(y, m, d) * NS_PER_DAY;
     return 0;
@@ -225,4 +197,50 @@ int lake_name_covered(const char *name, const char *const *names, size_t n)
             return 1;
     }
     return 0;
+}
+
+int lake_name_is_hidden(const char *name)
+{
+    return name[0] == '.' || name[0] == '_';
+}
+
+int lake_name_is_temp(const char *name)
+{
+    return str_ends_with(name, ".tmp") || strstr(name, ".tmp-") != NULL;
+}
+
+const char *lake_file_format(const char *name)
+{
+    if (str_ends_with(name, ".parquet"))
+        return "parquet";
+    if (str_ends_with(name, ".csv"))
+        return "csv";
+    if (str_ends_with(name, ".json") || str_ends_with(name, ".jsonl") ||
+        str_ends_with(name, ".ndjson"))
+        return "json";
+    return NULL;
+}
+
+int lake_name_is_data(const char *name)
+{
+    return !lake_name_is_hidden(name) && !lake_name_is_temp(name) && lake_file_format(name) != NULL;
+}
+
+int lake_name_is_parquet_data(const char *name)
+{
+    return lake_name_is_data(name) && str_ends_with(name, ".parquet");
+}
+
+char *lake_root(const char *lake)
+{
+    char *r = xstrdup(*lake ? lake : ".");
+    size_t n = strlen(r);
+    while (n > 1 && r[n - 1] == '/')
+        r[--n] = '\0';
+    return r;
+}
+
+char *lake_abs(const char *root, const char *rel)
+{
+    return strcmp(root, "/") == 0 ? xprintf("/%s", rel) : xprintf("%s/%s", root, rel);
 }

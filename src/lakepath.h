@@ -1,4 +1,5 @@
-/* lakepath.h - names in the lake: tables, Hive partitions, deterministic file names.
+/* lakepath.h - names in the lake: tables, Hive partitions, deterministic file names, which
+ * names are data, and paths below a lake folder.
  *
  * Layout: <lake>/<table>/date=YYYY-MM-DD/<topic>+<partition>+<start offset>.parquet
  * The file name derives only from the Kafka topic, partition and the offset of
@@ -61,5 +62,24 @@ int lake_compacted_name(const char *topic, int32_t partition, int64_t first, int
 int lake_parse_any_name(const char *name, lake_file_id *id);
 /* 1 if the file name is covered by one of names (the files of its folder). */
 int lake_name_covered(const char *name, const char *const *names, size_t n);
+
+/* Which names are data (the crawler's rules, catalog_crawl.h). Names that
+ * start with '.' or '_' are hidden: not data (the catalog, writers' temporary
+ * files). Names that end in ".tmp" or hold ".tmp-" are files being written. */
+int lake_name_is_hidden(const char *name);
+int lake_name_is_temp(const char *name);
+/* The format of a data file by its name: "parquet", "csv", "json" (also
+ * .jsonl, .ndjson), or NULL for a file that is not data. */
+const char *lake_file_format(const char *name);
+/* 1 if name is a data file: neither hidden nor temporary, of a format above. */
+int lake_name_is_data(const char *name);
+/* 1 if name is a Parquet data file. */
+int lake_name_is_parquet_data(const char *name);
+
+/* The path of a local lake without trailing slashes ("/" stays "/"; "" is
+ * "."), allocated. */
+char *lake_root(const char *lake);
+/* "<root>/<rel>" ("/<rel>" under "/"), allocated; root is a lake_root. */
+char *lake_abs(const char *root, const char *rel);
 
 #endif

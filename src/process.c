@@ -7,21 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "changelog.h"
 #include "indicators.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"
 
-#define MAX_PARTITIONS 1024
+#define MAX_PARTITIONS CHANGELOG_MAX_PARTITIONS
 #define FLUSH_TIMEOUT_MS 30000
-
-/* Indicator state of one (symbol, interval) series of a partition. */
-typedef struct series {
-    char symbol[TICK_SYMBOL_MAX];
-    int interval; /* index into the configured intervals */
-    int dirty;    /* changed since its state was last written to the changelog */
-    ind_state st;
-} series;
 
 /* A closed bar waiting to be encoded and produced, with its indicators. */
 typedef struct out_bar {
@@ -34,13 +27,6 @@ typedef struct out_bar {
 /* Closed bars wait at most this many before they are produced: one
  * allocation of about 1 MB, made on the first bar. */
 #define OUTQ_MAX 4096
-
-/* Open-addressing map (symbol, interval) -> series, per partition. Bounded by
- * symbols x intervals. */
-typedef struct series_map {
-    series **slots;
-    size_t cap, n;
-} series_map;
 
 typedef struct part_state {
     int owned;
@@ -83,8 +69,9 @@ typedef struct proc {
     char input[160];
     char dlq[160];
     char topics[BAR_MAX_INTERVALS][160];
-    char changelog[160]; /* compacted topic of indicator state, see restore_partition */
+    char changelog[160]; /* compacted topic of indicator state (changelog.h) */
     int changelog_parts;
+    changelog clog;
     part_state parts[MAX_PARTITIONS];
     buf rec;
     const char **cons_props; /* the consumer's properties (ours, then -X) */
@@ -99,66 +86,10 @@ static void fail(proc *p, const char *fmt, const char *detail)
     p->failed = 1;
 }
 
-static uint64_t series_hash(const char *sym, int interval)
-{
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)interval;
-    for (; *sym; sym++) {
-        h ^= (unsigned char)*sym;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static void series_map_clear(series_map *m)
-{
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->slots[i])
-            ind_state_free(&m->slots[i]->st);
-        free(m->slots[i]);
-    }
-    free(m->slots);
-    memset(m, 0, sizeof(*m));
-}
-
-static series *series_get(series_map *m, const char *sym, int interval)
-{
-    if (m->n * 2 >= m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        series **slots = calloc(cap, sizeof(*slots));
-        if (!slots)
-            return NULL;
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->slots[i])
-                continue;
-            size_t k = series_hash(m->slots[i]->symbol, m->slots[i]->interval) & (cap - 1);
-            while (slots[k])
-                k = (k + 1) & (cap - 1);
-            slots[k] = m->slots[i];
-        }
-        free(m->slots);
-        m->slots = slots;
-        m->cap = cap;
-    }
-    size_t k = series_hash(sym, interval) & (m->cap - 1);
-    while (m->slots[k]) {
-        if (m->slots[k]->interval == interval && strcmp(m->slots[k]->symbol, sym) == 0)
-            return m->slots[k];
-        k = (k + 1) & (m->cap - 1);
-    }
-    series *se = calloc(1, sizeof(*se));
-    if (!se)
-        return NULL;
-    strlcpy_tl(se->symbol, sym, sizeof(se->symbol));
-    se->interval = interval;
-    ind_state_init(&se->st);
-    m->slots[k] = se;
-    m->n++;
-    return se;
-}
-
 /* Opens a transaction if none is open (exactly-once mode only). */
 static int ensure_txn(proc *p)
 {
+    TL_ASSERT(p->eos || !p->in_txn); /* transactions only in exactly-once mode */
     if (!p->eos || p->in_txn || p->failed)
         return p->failed ? -1 : 0;
     char err[256];
@@ -271,6 +202,7 @@ static void emit_bar(proc *p, part_state *ps, const bar *b)
     }
     if (p->noutq == OUTQ_MAX)
         flush_bars(p); /* a burst larger than the queue goes out as it comes */
+    TL_ASSERT(i < p->cfg->nintervals && p->noutq < OUTQ_MAX); /* a configured interval; room */
     out_bar *o = &p->outq[p->noutq++];
     o->b = *b;
     o->interval = (int)i;
@@ -317,12 +249,6 @@ static void check_stale(proc *p, part_state *ps)
             emit_alert(p, &a);
         }
     }
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 /* Checks for stale series each time the watermark enters a new window of the
@@ -395,172 +321,42 @@ static void progress_of(proc *p, int32_t part, kafka_tp *tp)
         snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64 " seq=%" PRIu64, wm, ps->seq);
 }
 
-/* ---- the changelog -------------------------------------------------------
- *
- * Indicator and alert state lives in a compacted topic, one record per
- * series keyed "<input partition>/<interval>/<symbol>", plus one progress
- * record per input partition keyed "<input partition>/progress" holding the
- * commit sequence "seq=<n>". Input partition P's records go to changelog
- * partition P mod (its partitions). Every commit writes the series changed
- * since the last one and the progress record, in the same transaction as the
- * outputs and the offsets, whose metadata carries the same seq. So the
- * changelog always holds the state after exactly the bars that the committed
- * watermark says were published; a new owner reads it back before it
- * processes a record of the partition. */
-
-/* Writes the changed series of a partition and its next progress record. */
+/* Writes the changed series of a partition and its next progress record
+ * (changelog.h) in the open transaction. */
 static void write_changelog(proc *p, int32_t part)
 {
     part_state *ps = &p->parts[part];
-    int32_t cpart = part % p->changelog_parts;
-    char key[16 + TICK_SYMBOL_MAX + 32], err[256];
-    for (size_t k = 0; k < ps->ind.cap && !p->failed; k++) {
-        series *se = ps->ind.slots[k];
-        if (!se || !se->dirty)
-            continue;
-        char iv[32];
-        interval_name(p->cfg->intervals[se->interval], iv, sizeof(iv));
-        int kl = snprintf(key, sizeof(key), "%d/%s/%s", (int)part, iv, se->symbol);
-        buf_reset(&p->rec);
-        ind_state_encode(&se->st, &p->ind, &p->rec);
-        if (ensure_txn(p) != 0 ||
-            kafka_produce_partition(p->prod, p->changelog, cpart, key, (size_t)kl, p->rec.data,
-                                    p->rec.len, err, sizeof(err)) != 0) {
-            fail(p, "%s", err);
-            return;
-        }
-        se->dirty = 0;
+    char err[256];
+    if (ensure_txn(p) != 0)
+        return;
+    if (changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, &p->rec, err,
+                        sizeof(err)) != 0) {
+        fail(p, "%s", err);
+        return;
     }
     ps->seq++;
-    int kl = snprintf(key, sizeof(key), "%d/progress", (int)part);
-    char val[40];
-    int vl = snprintf(val, sizeof(val), "seq=%" PRIu64, ps->seq);
-    if (ensure_txn(p) != 0 || kafka_produce_partition(p->prod, p->changelog, cpart, key, (size_t)kl,
-                                                      val, (size_t)vl, err, sizeof(err)) != 0)
-        fail(p, "%s", err);
 }
 
-typedef struct restore_ctx {
-    proc *p;
-    char restoring[MAX_PARTITIONS]; /* input partitions being restored */
-    uint64_t seq[MAX_PARTITIONS];   /* of the last progress record read */
-    size_t series, bad;
-} restore_ctx;
-
-static void restore_record(void *opaque, const void *key, size_t key_len, const void *value,
-                           size_t value_len)
-{
-    restore_ctx *r = opaque;
-    proc *p = r->p;
-    char k[16 + TICK_SYMBOL_MAX + 32];
-    if (!key || key_len >= sizeof(k))
-        return;
-    memcpy(k, key, key_len);
-    k[key_len] = '\0';
-    char *slash = strchr(k, '/');
-    int part = atoi(k);
-    if (!slash || part < 0 || part >= MAX_PARTITIONS || !r->restoring[part] ||
-        (slash - k) != snprintf(NULL, 0, "%d", part))
-        return; /* an input partition not being restored here */
-    const char *rest = slash + 1;
-    if (strcmp(rest, "progress") == 0) {
-        char v[40];
-        size_t n = value_len < sizeof(v) - 1 ? value_len : sizeof(v) - 1;
-        memcpy(v, value, n);
-        v[n] = '\0';
-        unsigned long long seq;
-        if (sscanf(v, "seq=%llu", &seq) == 1)
-            r->seq[part] = seq;
-        return;
-    }
-    char *sym = strchr(rest, '/');
-    if (!sym)
-        return;
-    *sym++ = '\0';
-    int64_t ns;
-    size_t i = 0;
-    if (interval_parse(rest, &ns) != 0)
-        return;
-    while (i < p->cfg->nintervals && p->cfg->intervals[i] != ns)
-        i++;
-    if (i == p->cfg->nintervals || strlen(sym) >= TICK_SYMBOL_MAX || !*sym)
-        return; /* an interval no longer configured */
-    series *se = series_get(&p->parts[part].ind, sym, (int)i);
-    if (!se) {
-        fail(p, "%s", "out of memory");
-        return;
-    }
-    char err[160];
-    if (ind_state_decode(value, value_len, &p->ind, &se->st, err, sizeof(err)) != 0) {
-        if (r->bad++ < 10)
-            LOG_WARN("process: changelog '%s' key '%.*s': %s; the series starts afresh",
-                     p->changelog, (int)key_len, (const char *)key, err);
-        ind_state_free(&se->st);
-        return;
-    }
-    se->dirty = 0;
-    r->series++;
-}
-
-/* Reads the indicator state of partitions back from the changelog, until it
- * shows the progress record of each one's committed sequence (a transaction's
- * markers may land a moment after its offsets are readable). */
+/* Reads the indicator state of partitions back from the changelog, up to the
+ * progress record of each one's committed sequence (with transactions). */
 static void restore_partitions(proc *p, const int32_t *parts, size_t n)
 {
-    int64_t until = mono_ns() + 30 * NS_PER_SEC;
-    restore_ctx *r = calloc(1, sizeof(*r));
-    int32_t *cparts = calloc(n ? n : 1, sizeof(*cparts));
-    if (!r || !cparts) {
+    series_map **maps = calloc(n ? n : 1, sizeof(*maps));
+    uint64_t *want = calloc(n ? n : 1, sizeof(*want));
+    char err[512];
+    if (!maps || !want) {
         fail(p, "%s", "out of memory");
-        goto out;
-    }
-    r->p = p;
-    for (;;) {
-        size_t nc = 0;
-        memset(r->restoring, 0, sizeof(r->restoring));
-        memset(r->seq, 0, sizeof(r->seq));
-        r->series = 0;
+    } else {
         for (size_t i = 0; i < n; i++) {
-            r->restoring[parts[i]] = 1;
-            series_map_clear(&p->parts[parts[i]].ind);
-            int32_t c = parts[i] % p->changelog_parts;
-            size_t k = 0;
-            while (k < nc && cparts[k] != c)
-                k++;
-            if (k == nc)
-                cparts[nc++] = c;
+            maps[i] = &p->parts[parts[i]].ind;
+            want[i] = p->parts[parts[i]].seq;
         }
-        char err[256];
-        int64_t t0 = mono_ns();
-        if (kafka_read_partitions(&p->cfg->kafka, p->changelog, cparts, nc, 10000, restore_record,
-                                  r, err, sizeof(err)) != 0) {
-            fail(p, "unable to restore indicator state: %s", err);
-            goto out;
-        }
-        size_t behind = 0;
-        for (size_t i = 0; i < n; i++)
-            if (p->eos && r->seq[parts[i]] < p->parts[parts[i]].seq)
-                behind++;
-        if (!behind) {
-            size_t nseries = 0;
-            for (size_t i = 0; i < n; i++)
-                nseries += p->parts[parts[i]].ind.n;
-            LOG_INFO("process: restored %zu series (%zu records) of %zu partitions from '%s' in "
-                     "%lld ms",
-                     nseries, r->series, n, p->changelog, (long long)((mono_ns() - t0) / 1000000));
-            goto out;
-        }
-        if (mono_ns() > until) {
-            fail(p, "changelog '%s' lags the committed offsets of its input partitions",
-                 p->changelog);
-            goto out;
-        }
-        LOG_DEBUG("process: the changelog lags the commits of %zu partitions; rereading", behind);
-        sleep_ns(100 * 1000000LL);
+        if (changelog_restore(&p->clog, parts, n, maps, p->eos ? want : NULL, err, sizeof(err)) !=
+            0)
+            fail(p, "%s", err);
     }
-out:
-    free(r);
-    free(cparts);
+    free(maps);
+    free(want);
 }
 
 /* Collects the progress of owned partitions (all, or those in only). */
@@ -778,6 +574,7 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         series_map_clear(&ps->ind);
         if (ps->owned)
             p->nowned--;
+        TL_ASSERT(p->nowned >= 0);
         ps->owned = 0;
     }
 }
@@ -952,6 +749,12 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         kafka_ensure_compacted_topic(&cfg->kafka, p->changelog, cfg->partitions, cfg->replication,
                                      &p->changelog_parts, errstr, errstr_size) != 0)
         goto out;
+    p->clog = (changelog){.kafka = &cfg->kafka,
+                          .topic = p->changelog,
+                          .partitions = p->changelog_parts,
+                          .intervals = cfg->intervals,
+                          .nintervals = cfg->nintervals,
+                          .ind = &p->ind};
 
     int txn = kafka_supports_transactions(&cfg->kafka, errstr, errstr_size);
     if (txn < 0)

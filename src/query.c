@@ -16,7 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "catalog_crawl.h"
+#include "catalog_json.h"
+#include "catalog_sql.h"
 #include "lakecache.h"
 #include "json.h"
 

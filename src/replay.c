@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "json.h"
 
 #define NS_PER_DAY (86400LL * NS_PER_SEC)
@@ -26,16 +27,6 @@
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static void trim(const char **s, size_t *n)
-{
-    while (*n && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-        (*n)--;
 }
 
 static char lower(char c)
@@ -55,39 +46,11 @@ static bool ieq(const char *s, size_t n, const char *lit)
 /* Printable UTF-8: no control characters, well-formed sequences only. */
 static bool printable_utf8(const char *p, size_t n)
 {
-    const unsigned char *s = (const unsigned char *)p;
     size_t i = 0;
     while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7F)
-                return false;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1Fu;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0Fu;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07u;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (s[i + k] & 0x3Fu);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0x80 && cp < 0xA0))
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
             return false;
         i += len;
     }
@@ -132,7 +95,7 @@ typedef char shown[VALUE_SHOW * 4 + 4];
 bool replay_is_null(const char *s, size_t n)
 {
     static const char *const tokens[] = {"null", "nan", "n/a", "na", "none", "-", "#n/a"};
-    trim(&s, &n);
+    trim_blanks(&s, &n);
     if (n == 0)
         return true;
     char c = lower(s[0]);
@@ -146,7 +109,7 @@ bool replay_is_null(const char *s, size_t n)
 
 int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out)
 {
-    trim(&s, &n);
+    trim_blanks(&s, &n);
     if (n == 0 || n > 63)
         return -1;
     size_t k = 0, int_digits = 0, frac_digits = 0, comma = n;
@@ -213,7 +176,7 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
 
 int replay_parse_whole(const char *s, size_t n, int64_t *out)
 {
-    trim(&s, &n);
+    trim_blanks(&s, &n);
     size_t k = 0;
     bool neg = false;
     if (k < n && (s[k] == '+' || s[k] == '-')) {
@@ -243,25 +206,10 @@ int replay_parse_whole(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-/* Howard Hinnant's days_from_civil (as lakepath.c). */
-static int64_t days_from_civil(int y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Days since the epoch of a valid calendar date in years 1..9999, or -1. */
 static int civil_days(int y, int m, int d, int64_t *days)
 {
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1)
-        return -1;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
+    if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1 || (unsigned)d > civil_month_days(y, m))
         return -1;
     *days = days_from_civil(y, (unsigned)m, (unsigned)d);
     return 0;
@@ -509,7 +457,7 @@ const char *replay_date_order_name(replay_date_order order)
 int replay_parse_day(const char *s, size_t n, replay_date_order order, replay_day *d)
 {
     memset(d, 0, sizeof(*d));
-    trim(&s, &n);
+    trim_blanks(&s, &n);
     date_text t;
     size_t used = date_text_read(s, n, &t);
     if (!used || time_read(s + used, n - used, &d->time) != 0) {
@@ -680,7 +628,7 @@ static int parse_epoch(const char *s, size_t n, replay_ts_unit unit, int64_t *ou
 int replay_parse_ts(const char *s, size_t n, replay_ts_unit unit, int64_t *ns)
 {
     int64_t v;
-    trim(&s, &n);
+    trim_blanks(&s, &n);
     int rc = n >= 5 && four_digits(s) >= 0 && s[4] == '-' ? parse_iso(s, n, &v)
                                                           : parse_epoch(s, n, unit, &v);
     if (rc != 0 || v < MIN_NS || v >= END_NS)

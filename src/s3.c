@@ -48,14 +48,6 @@ static char *xstrndup0(const char *s, size_t n)
     return r;
 }
 
-static void *xrealloc(void *p, size_t n)
-{
-    void *r = realloc(p, n ? n : 1);
-    if (!r)
-        abort();
-    return r;
-}
-
 /* Frees a string that may hold a secret, wiping it first. */
 static void free_secret(char *s)
 {

@@ -26,14 +26,6 @@ struct storage {
     unsigned counter;
 };
 
-static char *xstrdup_s(const char *s)
-{
-    char *r = strdup(s ? s : "");
-    if (!r)
-        abort();
-    return r;
-}
-
 /* ------------------------------------------------------------------------
  * Keys and names
  * ------------------------------------------------------------------------ */
@@ -135,13 +127,13 @@ static int open_local(storage *st, const char *path, char *errstr, size_t errstr
 {
     if (!*path)
         return set_err(errstr, errstr_size, "empty lake path");
-    char *d = xstrdup_s(path);
+    char *d = xstrdup(path);
     size_t n = strlen(d);
     while (n > 1 && d[n - 1] == '/')
         d[--n] = '\0';
     st->kind = STORAGE_LOCAL;
     st->dir = d;
-    st->url = xstrdup_s(d);
+    st->url = xstrdup(d);
     return mkdir_p(d, errstr, errstr_size);
 }
 
@@ -642,10 +634,10 @@ int storage_stat(storage *st, const char *key, storage_entry *out, char *errstr,
         int rc = s3_head(st->s3, st->bucket, name.data, &o, errstr, errstr_size);
         buf_release(&name);
         if (rc == 0 && out) {
-            out->key = xstrdup_s(key);
+            out->key = xstrdup(key);
             out->size = o.size;
             out->mtime_ns = o.mtime_ns;
-            out->etag = o.etag ? xstrdup_s(o.etag) : NULL;
+            out->etag = o.etag ? xstrdup(o.etag) : NULL;
         }
         s3_object_release(&o);
         return rc == S3_ENOENT ? STORAGE_ENOENT : rc;
@@ -662,7 +654,7 @@ int storage_stat(storage *st, const char *key, storage_entry *out, char *errstr,
         rc = set_err(errstr, errstr_size, "'%s' is not a file", path.data);
         rc = STORAGE_ENOENT;
     } else if (out) {
-        out->key = xstrdup_s(key);
+        out->key = xstrdup(key);
         out->size = (int64_t)sb.st_size;
         out->mtime_ns = (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
     }
@@ -798,7 +790,7 @@ static int local_list(storage *st, const char *rel, int recursive, storage_listi
             continue;
         }
         storage_entry *e = list_push(l, cap);
-        e->key = xstrdup_s(key.data);
+        e->key = xstrdup(key.data);
         e->is_dir = S_ISDIR(sb.st_mode);
         e->size = e->is_dir ? 0 : (int64_t)sb.st_size;
         e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
@@ -828,10 +820,10 @@ static int s3_list_dir(storage *st, const char *dir, int recursive, storage_list
             if (n <= root_len || k[n - 1] == '/' || !storage_key_valid(k + root_len))
                 continue; /* folder markers, and names no key can have */
             storage_entry *e = list_push(l, cap);
-            e->key = xstrdup_s(k + root_len);
+            e->key = xstrdup(k + root_len);
             e->size = res.objects[i].size;
             e->mtime_ns = res.objects[i].mtime_ns;
-            e->etag = res.objects[i].etag ? xstrdup_s(res.objects[i].etag) : NULL;
+            e->etag = res.objects[i].etag ? xstrdup(res.objects[i].etag) : NULL;
         }
         for (size_t i = 0; i < res.nprefixes; i++) {
             const char *k = res.prefixes[i];

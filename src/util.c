@@ -1,6 +1,8 @@
-/* util.c - clocks, buffers, number formatting, durable file operations; see util.h. */
+/* util.c - invariants, allocation, clocks, buffers, number formatting, strings and UTF-8,
+ * durable file operations; see util.h. */
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +13,74 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+void tl_assert_failed(const char *cond, const char *file, int line, const char *func)
+{
+    fprintf(stderr, "%s:%d: %s: invariant failed: %s\n", file, line, func, cond);
+    abort();
+}
+
+static _Noreturn void out_of_memory(size_t n)
+{
+    fprintf(stderr, "out of memory (%zu bytes)\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        out_of_memory(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p)
+        out_of_memory(count * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        out_of_memory(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return s ? xstrndup(s, strlen(s)) : NULL;
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *xprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = NULL;
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        out_of_memory(strlen(fmt));
+    return s;
+}
+
+void *array_grow(void *arr, size_t n, size_t elem)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        arr = xrealloc(arr, (n ? n * 2 : 1) * elem);
+    return arr;
+}
 
 int64_t now_ns(void)
 {
@@ -61,12 +131,7 @@ void buf_reserve(buf *b, size_t extra)
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        fprintf(stderr, "out of memory (%zu bytes)\n", cap);
-        abort();
-    }
-    b->data = p;
+    b->data = xrealloc(b->data, cap);
     b->cap = cap;
 }
 
@@ -213,43 +278,113 @@ void buf_put_base64(buf *b, const void *p, size_t n)
     }
 }
 
+size_t utf8_decode(const void *p, size_t n, uint32_t *cp_out)
+{
+    const unsigned char *s = p;
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80) {
+        *cp_out = c;
+        return 1;
+    }
+    size_t len;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    *cp_out = cp;
+    return len;
+}
+
 int utf8_valid(const void *p, size_t n)
 {
     const unsigned char *s = p;
     size_t i = 0;
     while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
+        if (s[i] < 0x80) { /* the common case, without a call */
             i++;
             continue;
         }
-        size_t len;
-        unsigned cp;
-        if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + len > n)
-            return 0;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+        uint32_t cp;
+        size_t len = utf8_decode(s + i, n - i, &cp);
+        if (len == 0)
             return 0;
         i += len;
     }
     return 1;
+}
+
+size_t utf8_encode(uint32_t cp, char out[4])
+{
+    TL_ASSERT(cp <= 0x10FFFF);
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (char)(0xE0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = (char)(0xF0 | (cp >> 18));
+    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+void strv_push(char ***v, size_t *n, char *owned)
+{
+    *ARRAY_PUSH(*v, *n) = owned;
+}
+
+void strv_free(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+int str_ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+void trim_blanks(const char **s, size_t *n)
+{
+    while (*n && ((*s)[0] == ' ' || (*s)[0] == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
 }
 
 size_t strlcpy_tl(char *dst, const char *src, size_t dstsz)
@@ -383,6 +518,54 @@ int read_file(const char *path, buf *b, char *errstr, size_t errstr_size)
     return 0;
 }
 
+int path_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int dir_entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
+}
+
+void dir_entries_free(dir_entry *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].name);
+    free(v);
+}
+
+int list_dir(const char *dir, dir_entry **out, size_t *n, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return set_err(errstr, errstr_size, "unable to list '%s': %s", dir, strerror(errno));
+    struct dirent *de;
+    buf path = {0};
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        buf_reset(&path);
+        buf_printf(&path, "%s/%s", dir, de->d_name);
+        struct stat st;
+        if (stat(path.data, &st) != 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+            continue;
+        dir_entry *e = ARRAY_PUSH(*out, *n);
+        e->name = xstrdup(de->d_name);
+        e->is_dir = S_ISDIR(st.st_mode);
+        e->size = (int64_t)st.st_size;
+        e->mtime_ns = (int64_t)st.st_mtim.tv_sec * NS_PER_SEC + st.st_mtim.tv_nsec;
+    }
+    closedir(d);
+    buf_release(&path);
+    if (*n > 1)
+        qsort(*out, *n, sizeof(**out), dir_entry_cmp);
+    return 0;
+}
+
 int parse_duration(const char *s, int64_t *out_ns)
 {
     if (!s || !*s)
@@ -414,6 +597,13 @@ int parse_duration(const char *s, int64_t *out_ns)
         return -1;
     *out_ns = (int64_t)llround(ns);
     return 0;
+}
+
+int64_t floor_div(int64_t a, int64_t b)
+{
+    TL_ASSERT(b != 0);
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)

@@ -1,6 +1,7 @@
-/* util.h - small helpers shared by every module: clocks, growable byte
- * buffers, formatting of numbers that must round-trip, and durable file
- * system operations. No dependency beyond libc. */
+/* util.h - small helpers shared by every module: invariant checks, allocation
+ * that aborts on failure, clocks, growable byte buffers and arrays, formatting
+ * of numbers that must round-trip, strings and UTF-8, and durable file system
+ * operations. No dependency beyond libc. */
 #ifndef TICKLAKE_UTIL_H
 #define TICKLAKE_UTIL_H
 
@@ -8,8 +9,45 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #define NS_PER_SEC 1000000000LL
+
+/* TL_ASSERT(cond) states an invariant the code relies on: when cond is false,
+ * the process prints the condition and where it failed to stderr and aborts.
+ * The checks are on unless NDEBUG is defined. The Makefile never defines it:
+ * every build (release, unit tests, sanitizers, fuzzing) checks them, so only
+ * cheap conditions belong in a TL_ASSERT, never one with side effects. */
+#ifdef NDEBUG
+#define TL_ASSERT(cond) ((void)sizeof(!(cond)))
+#else
+#define TL_ASSERT(cond) ((cond) ? (void)0 : tl_assert_failed(#cond, __FILE__, __LINE__, __func__))
+#endif
+_Noreturn void tl_assert_failed(const char *cond, const char *file, int line, const char *func);
+
+/* Allocation. These abort the process with a message when memory runs out,
+ * as buf does: they hold names, metadata and records, never user-sized data
+ * without bound, and no caller could go on without them. A size of 0
+ * allocates one byte, so the result is never NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+/* A copy of s; NULL gives NULL. */
+char *xstrdup(const char *s);
+/* A NUL-terminated copy of s[0..n). */
+char *xstrndup(const char *s, size_t n);
+/* The formatted string, allocated. */
+char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Arrays grown one element at a time keep a power-of-two capacity implied by
+ * their length, so only the length is stored. array_grow returns arr (of n
+ * elements of elem bytes) with room for one more. */
+void *array_grow(void *arr, size_t n, size_t elem);
+/* Appends a zeroed element to arr (length n, incremented) and yields a
+ * pointer to it. arr and n are evaluated more than once. */
+#define ARRAY_PUSH(arr, n)                                                                         \
+    ((arr) = array_grow((arr), (n), sizeof(*(arr))), memset(&(arr)[(n)], 0, sizeof(*(arr))),       \
+     &(arr)[(n)++])
 
 /* Wall-clock time in nanoseconds since the Unix epoch (UTC). */
 int64_t now_ns(void);
@@ -48,6 +86,23 @@ void buf_put_json_str(buf *b, const char *s, size_t n);
 void buf_put_base64(buf *b, const void *p, size_t n);
 /* 1 if s[0..n) is well-formed UTF-8 (no overlongs, surrogates or > U+10FFFF). */
 int utf8_valid(const void *s, size_t n);
+/* Decodes the well-formed UTF-8 sequence at the start of s[0..n) into *cp and
+ * returns its length (1..4); 0 when s does not start with one (n == 0, an
+ * overlong form, a surrogate, beyond U+10FFFF, or cut short). */
+size_t utf8_decode(const void *s, size_t n, uint32_t *cp);
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out and returns the
+ * number of bytes (1..4). */
+size_t utf8_encode(uint32_t cp, char out[4]);
+
+/* Arrays of owned strings: appends owned to v (length n, incremented); frees
+ * the n strings of v and v (accepts NULL). */
+void strv_push(char ***v, size_t *n, char *owned);
+void strv_free(char **v, size_t n);
+
+/* 1 if s ends with suffix. */
+int str_ends_with(const char *s, const char *suffix);
+/* Narrows s[0..n) to leave out the spaces and tabs around it. */
+void trim_blanks(const char **s, size_t *n);
 
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_tl(char *dst, const char *src, size_t dstsz);
@@ -69,6 +124,22 @@ int write_file_atomic(const char *path, const void *data, size_t len, char *errs
                       size_t errstr_size);
 /* Reads a whole file into b (appending). 0 or -1 with errstr. */
 int read_file(const char *path, buf *b, char *errstr, size_t errstr_size);
+/* 1 if something exists at path (symlinks followed). */
+int path_exists(const char *path);
+
+/* An entry of a local folder. */
+typedef struct dir_entry {
+    char *name; /* owned */
+    int is_dir;
+    int64_t size;
+    int64_t mtime_ns;
+} dir_entry;
+/* Lists folder dir into *out (files and folders, symlinks followed, other
+ * kinds left out, as are entries that vanish while listing), sorted by name;
+ * free with dir_entries_free. 0, or -1 with errstr when dir cannot be opened. */
+int list_dir(const char *dir, dir_entry **out, size_t *n, char *errstr, size_t errstr_size);
+/* Frees the n entries of v and v. Accepts NULL. */
+void dir_entries_free(dir_entry *v, size_t n);
 
 /* Reads a whole stdio stream into b (appending). 0 or -1. */
 int read_stream(FILE *f, buf *b);
@@ -76,6 +147,8 @@ int read_stream(FILE *f, buf *b);
 /* Parses a duration such as "30", "30s", "500ms", "2m", "1h" into
  * nanoseconds. Returns 0 or -1 if malformed or negative. */
 int parse_duration(const char *s, int64_t *out_ns);
+/* a / b rounded towards negative infinity (b != 0). */
+int64_t floor_div(int64_t a, int64_t b);
 /* Parses a whole base-10 integer within [min, max]. 0 or -1. */
 int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 

@@ -2,6 +2,10 @@
  * stats, the catalog model, incremental crawls, type conflicts, bad files,
  * and queries through catalog_attach. */
 #include "catalog.h"
+#include "catalog_crawl.h"
+#include "catalog_ddl.h"
+#include "catalog_json.h"
+#include "catalog_sql.h"
 #include "engine.h"
 #include "testlib.h"
 
@@ -607,6 +611,95 @@ static void test_parse_errors(void)
     catalog_free(c);
 }
 
+/* catalog_table_copy copies every member: the copy prints as the original
+ * does, shares no memory with it, and grows like any table the crawler
+ * builds (ARRAY_PUSH on its arrays). */
+static void test_table_copy(void)
+{
+    const char *text =
+        "{\"version\": 7, \"database\": \"db\", \"crawled_at_ns\": 5, \"tables\": ["
+        "{\"name\": \"t\", \"location\": \"t\", \"format\": \"csv\", \"deprecated\": true,"
+        " \"columns\": [{\"name\": \"ts\", \"type\": \"TIMESTAMP_NS\"}, {\"name\": \"p\","
+        " \"type\": \"DOUBLE\"}, {\"name\": \"q\", \"type\": \"BIGINT\"}],"
+        " \"partition_keys\": [{\"name\": \"date\", \"type\": \"DATE\"}],"
+        " \"time_column\": \"ts\", \"min_time_ns\": 10, \"max_time_ns\": 90,"
+        " \"schemas\": [[{\"name\": \"ts\", \"type\": \"TIMESTAMP_NS\"}],"
+        "  [{\"name\": \"ts\", \"type\": \"TIMESTAMP_NS\"}, {\"name\": \"p\", \"type\": "
+        "\"DOUBLE\"}],"
+        "  [{\"name\": \"q\", \"type\": \"BIGINT\"}]],"
+        " \"partitions\": ["
+        "  {\"values\": [\"2026-01-01\"], \"location\": \"t/date=2026-01-01\", \"files\": ["
+        "   {\"path\": \"t/date=2026-01-01/a.csv\", \"size\": 10, \"mtime_ns\": 1, \"rows\": 2,"
+        "    \"schema\": 1, \"min_time_ns\": 10, \"max_time_ns\": 20},"
+        "   {\"path\": \"t/date=2026-01-01/b.csv\", \"size\": 11, \"mtime_ns\": 2, \"rows\": 3,"
+        "    \"schema\": 2}]},"
+        "  {\"values\": [\"2026-01-02\"], \"location\": \"t/date=2026-01-02\", \"deprecated\": "
+        "true,"
+        "   \"files\": [{\"path\": \"t/date=2026-01-02/c.csv\", \"size\": 12, \"mtime_ns\": 3,"
+        "    \"rows\": 4, \"schema\": 0, \"min_time_ns\": 30, \"max_time_ns\": 90}]},"
+        "  {\"values\": [\"2026-01-03\"], \"location\": \"t/date=2026-01-03\", \"files\": []}],"
+        " \"bad_files\": [{\"path\": \"t/date=2026-01-01/x.csv\", \"size\": 5, \"mtime_ns\": 4,"
+        "  \"error\": \"not CSV\"}],"
+        " \"warnings\": [\"w1\", \"w2\", \"w3\"]},"
+        "{\"name\": \"u\", \"columns\": []}],"
+        " \"warnings\": [\"lake-wide\"]}";
+    char err[256];
+    catalog *c = NULL;
+    CHECK_EQ_INT(catalog_parse(text, strlen(text), &c, err, sizeof(err)), 0);
+    if (!c)
+        return;
+    catalog *d = calloc(1, sizeof(*d));
+    d->version = c->version;
+    d->crawled_at_ns = c->crawled_at_ns;
+    d->database = strdup(c->database);
+    for (size_t i = 0; i < c->ntables; i++)
+        catalog_table_copy(ARRAY_PUSH(d->tables, d->ntables), &c->tables[i]);
+    for (size_t i = 0; i < c->nwarnings; i++)
+        strv_push(&d->warnings, &d->nwarnings, xstrdup(c->warnings[i]));
+    buf a = {0}, b = {0};
+    catalog_to_json(c, &a);
+    catalog_to_json(d, &b);
+    CHECK_EQ_STR(b.data, a.data);
+    const catalog_table *ct = &c->tables[0];
+    catalog_table *dt = &d->tables[0];
+    CHECK_EQ_INT(dt->rows, ct->rows);
+    CHECK_EQ_INT(dt->bytes, 21);
+    CHECK_EQ_INT(dt->files, 2);
+    CHECK(dt->has_time && dt->min_time_ns == 10 && dt->max_time_ns == 90);
+    CHECK_EQ_INT(dt->partitions[0].files[1].schema, 2);
+    CHECK(!dt->partitions[0].files[1].has_time);
+    /* Nothing shared. */
+    CHECK(dt->name != ct->name && dt->format != ct->format && dt->time_column != ct->time_column);
+    CHECK(dt->columns != ct->columns && dt->columns[0].name != ct->columns[0].name);
+    CHECK(dt->partitions != ct->partitions && dt->partitions[0].values != ct->partitions[0].values);
+    CHECK(dt->partitions[0].files[0].path != ct->partitions[0].files[0].path);
+    CHECK(dt->schemas[1].columns != ct->schemas[1].columns);
+    CHECK(dt->bad_files[0].error != ct->bad_files[0].error);
+    CHECK(dt->warnings[2] != ct->warnings[2]);
+    CHECK(d->tables[1].time_column == NULL && d->tables[1].ncolumns == 0);
+    /* The copy changes and grows on its own (3 columns, 3 partitions and 3
+     * warnings: pushes past a length that is not a power of two). */
+    free(dt->columns[0].name);
+    dt->columns[0].name = strdup("changed");
+    catalog_column *col = ARRAY_PUSH(dt->columns, dt->ncolumns);
+    col->name = strdup("added");
+    col->type = strdup("VARCHAR");
+    catalog_partition_copy(ARRAY_PUSH(dt->partitions, dt->npartitions), &ct->partitions[0]);
+    strv_push(&dt->warnings, &dt->nwarnings, xstrdup("w4"));
+    strv_push(&dt->partitions[0].values, &dt->partitions[0].nvalues, xstrdup("extra"));
+    CHECK_EQ_INT(dt->ncolumns, 4);
+    CHECK_EQ_INT(dt->npartitions, 4);
+    CHECK_EQ_STR(dt->partitions[3].files[1].path, "t/date=2026-01-01/b.csv");
+    CHECK_EQ_INT(dt->nwarnings, 4);
+    buf_reset(&b);
+    catalog_to_json(c, &b);
+    CHECK_EQ_STR(b.data, a.data); /* the original is as it was */
+    buf_release(&a);
+    buf_release(&b);
+    catalog_free(d);
+    catalog_free(c);
+}
+
 static void test_types(void)
 {
     CHECK_EQ_STR(catalog_supertype("BIGINT", "BIGINT"), "BIGINT");
@@ -1062,5 +1155,5 @@ TEST_MAIN(TEST(test_daily_time_range), TEST(test_batched_footers), TEST(test_dat
           TEST(test_schema_evolution), TEST(test_incompatible_types), TEST(test_on_delete),
           TEST(test_text_formats), TEST(test_ddl), TEST(test_crawl_and_attach),
           TEST(test_incremental), TEST(test_type_conflict), TEST(test_bad_file), TEST(test_layouts),
-          TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors), TEST(test_types),
-          TEST(test_macros_vwap_within_low_high))
+          TEST(test_missing_catalog), TEST(test_lock), TEST(test_parse_errors),
+          TEST(test_table_copy), TEST(test_types), TEST(test_macros_vwap_within_low_high))

@@ -1,7 +1,7 @@
 /* test_query.c - the pure parts of query.c (ids, the statement policy, CREATE
  * TABLE AS, statement ends, metadata JSON) and sessions over a small lake:
  * saved results, history, CTAS, write protection, limits. */
-#include "catalog.h"
+#include "catalog_crawl.h"
 #include "engine.h"
 #include "query.h"
 #include "testlib.h"
