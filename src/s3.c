@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "civil.h"
 #include "log.h"
 
 #define MIB (1024 * 1024)
@@ -27,26 +28,6 @@
 #define S3_MAX_PARTS 10000
 #define XML_MAX_DEPTH 32
 #define ERR_BODY_MAX (64 * 1024)
-
-static char *xstrdup0(const char *s)
-{
-    if (!s)
-        return NULL;
-    char *r = strdup(s);
-    if (!r)
-        abort();
-    return r;
-}
-
-static char *xstrndup0(const char *s, size_t n)
-{
-    char *r = malloc(n + 1);
-    if (!r)
-        abort();
-    memcpy(r, s, n);
-    r[n] = '\0';
-    return r;
-}
 
 /* Frees a string that may hold a secret, wiping it first. */
 static void free_secret(char *s)
@@ -152,11 +133,11 @@ void s3_canonical_query(buf *out, const s3_kv *query, size_t n)
     for (size_t i = 0; i < n; i++) {
         buf_reset(&t);
         s3_uri_encode(&t, query[i].name, strlen(query[i].name), 0);
-        v[i].name = xstrdup0(t.data);
+        v[i].name = xstrdup(t.data);
         buf_reset(&t);
         const char *val = query[i].value ? query[i].value : "";
         s3_uri_encode(&t, val, strlen(val), 0);
-        v[i].value = xstrdup0(t.data);
+        v[i].value = xstrdup(t.data);
     }
     qsort(v, n, sizeof(*v), enc_pair_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -191,7 +172,7 @@ static size_t canon_headers(const s3_sign_input *in, canon_header **out)
     canon_header *v = xrealloc(NULL, (in->nheaders ? in->nheaders : 1) * sizeof(*v));
     size_t n = 0;
     for (size_t i = 0; i < in->nheaders; i++) {
-        char *name = xstrdup0(in->headers[i].name);
+        char *name = xstrdup(in->headers[i].name);
         for (char *p = name; *p; p++)
             *p = (char)tolower((unsigned char)*p);
         const char *s = in->headers[i].value ? in->headers[i].value : "";
@@ -353,27 +334,7 @@ static const char *xml_find(const char *p, const char *end, const char *needle)
 static void put_utf8(buf *b, uint32_t cp)
 {
     char t[4];
-    size_t n;
-    if (cp < 0x80) {
-        t[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        t[0] = (char)(0xC0 | (cp >> 6));
-        t[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        t[0] = (char)(0xE0 | (cp >> 12));
-        t[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        t[0] = (char)(0xF0 | (cp >> 18));
-        t[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        t[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        t[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    buf_append(b, t, n);
+    buf_append(b, t, utf8_encode(cp, t));
 }
 
 /* Decodes character data [p, end) into out. 0 or -1 (bad entity). */
@@ -614,17 +575,6 @@ static int parse_i64(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;
@@ -679,7 +629,7 @@ int s3_parse_iso8601(const char *s, size_t n, int64_t *out_ns)
         return -1;
     if (i != n)
         return -1;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
     *out_ns = ((days * 86400 + h * 3600 + mi * 60 + sec) * NS_PER_SEC) + frac;
     return 0;
 }
@@ -741,7 +691,7 @@ static int list_cb(void *vctx, enum s3_xml_event ev, const char *name, const cha
     if (depth == 3 && x->in_contents) {
         if (strcmp(name, "Key") == 0) {
             free(x->cur.key);
-            x->cur.key = xstrndup0(text, text_len);
+            x->cur.key = xstrndup(text, text_len);
             x->has_key = 1;
         } else if (strcmp(name, "Size") == 0) {
             if (parse_i64(text, text_len, &x->cur.size) != 0) {
@@ -755,11 +705,11 @@ static int list_cb(void *vctx, enum s3_xml_event ev, const char *name, const cha
             }
         } else if (strcmp(name, "ETag") == 0) {
             free(x->cur.etag);
-            x->cur.etag = xstrndup0(text, text_len);
+            x->cur.etag = xstrndup(text, text_len);
         }
     } else if (depth == 3 && x->in_prefixes && strcmp(name, "Prefix") == 0) {
         l->prefixes = xrealloc(l->prefixes, (l->nprefixes + 1) * sizeof(*l->prefixes));
-        l->prefixes[l->nprefixes++] = xstrndup0(text, text_len);
+        l->prefixes[l->nprefixes++] = xstrndup(text, text_len);
     } else if (depth == 2 && strcmp(name, "Contents") == 0) {
         x->in_contents = 0;
         if (!x->has_key) {
@@ -776,7 +726,7 @@ static int list_cb(void *vctx, enum s3_xml_event ev, const char *name, const cha
         l->truncated = text_len >= 4 && strncmp(text, "true", 4) == 0;
     } else if (depth == 2 && strcmp(name, "NextContinuationToken") == 0) {
         free(l->next_token);
-        l->next_token = xstrndup0(text, text_len);
+        l->next_token = xstrndup(text, text_len);
     }
     return 0;
 }
@@ -845,10 +795,10 @@ static int uploads_cb(void *vctx, enum s3_xml_event ev, const char *name, const 
     if (depth == 3 && x->in_upload) {
         if (strcmp(name, "Key") == 0) {
             free(x->cur.key);
-            x->cur.key = xstrndup0(text, text_len);
+            x->cur.key = xstrndup(text, text_len);
         } else if (strcmp(name, "UploadId") == 0) {
             free(x->cur.upload_id);
-            x->cur.upload_id = xstrndup0(text, text_len);
+            x->cur.upload_id = xstrndup(text, text_len);
         } else if (strcmp(name, "Initiated") == 0 &&
                    s3_parse_iso8601(text, text_len, &x->cur.initiated_ns) != 0) {
             snprintf(x->err, sizeof(x->err), "bad Initiated '%.40s'", text);
@@ -870,10 +820,10 @@ static int uploads_cb(void *vctx, enum s3_xml_event ev, const char *name, const 
         u->truncated = text_len >= 4 && strncmp(text, "true", 4) == 0;
     } else if (depth == 2 && strcmp(name, "NextKeyMarker") == 0) {
         free(u->next_key_marker);
-        u->next_key_marker = xstrndup0(text, text_len);
+        u->next_key_marker = xstrndup(text, text_len);
     } else if (depth == 2 && strcmp(name, "NextUploadIdMarker") == 0) {
         free(u->next_upload_id_marker);
-        u->next_upload_id_marker = xstrndup0(text, text_len);
+        u->next_upload_id_marker = xstrndup(text, text_len);
     }
     return 0;
 }
@@ -1019,11 +969,11 @@ static void ini_add(s3_ini *ini, const char *section, const char *key, size_t ke
 {
     ini->entries = xrealloc(ini->entries, (ini->nentries + 1) * sizeof(*ini->entries));
     s3_ini_entry *e = &ini->entries[ini->nentries++];
-    e->section = xstrdup0(section);
-    e->key = xstrndup0(key, keylen);
+    e->section = xstrdup(section);
+    e->key = xstrndup(key, keylen);
     for (char *p = e->key; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    e->value = xstrndup0(val, vallen);
+    e->value = xstrndup(val, vallen);
     e->line = line;
 }
 
@@ -1082,7 +1032,7 @@ int s3_ini_parse(const char *text, size_t len, const char *path, s3_ini *out, ch
             parent = NULL;
             last = NULL;
             out->sections = xrealloc(out->sections, (out->nsections + 1) * sizeof(char *));
-            out->sections[out->nsections++] = xstrdup0(section);
+            out->sections[out->nsections++] = xstrdup(section);
             continue;
         }
         const char *eq = s;
@@ -1126,7 +1076,7 @@ int s3_ini_parse(const char *text, size_t len, const char *path, s3_ini *out, ch
         last_idx = out->nentries - 1;
         last = &out->entries[last_idx];
         if (vs == ve) {
-            parent = xstrndup0(ks, (size_t)(ke - ks));
+            parent = xstrndup(ks, (size_t)(ke - ks));
             for (char *q = parent; *q; q++)
                 *q = (char)tolower((unsigned char)*q);
         }
@@ -1263,9 +1213,9 @@ int s3_credentials_load(s3_credentials *out, const char *profile, s3_getenv_fn e
             buf_release(&conf_section);
             goto done;
         }
-        out->access_key = xstrdup0(ak);
-        out->secret_key = xstrdup0(sk);
-        out->session_token = xstrdup0(env_get(env, "AWS_SESSION_TOKEN"));
+        out->access_key = xstrdup(ak);
+        out->secret_key = xstrdup(sk);
+        out->session_token = xstrdup(env_get(env, "AWS_SESSION_TOKEN"));
         snprintf(out->source, sizeof(out->source), "the environment (AWS_ACCESS_KEY_ID)");
     } else {
         if (named && !in_cred && !in_conf) {
@@ -1303,10 +1253,10 @@ int s3_credentials_load(s3_credentials *out, const char *profile, s3_getenv_fn e
             buf_release(&conf_section);
             goto done;
         }
-        out->access_key = xstrdup0(s3_ini_get(from, sect, "aws_access_key_id"));
-        out->secret_key = xstrdup0(fsk);
+        out->access_key = xstrdup(s3_ini_get(from, sect, "aws_access_key_id"));
+        out->secret_key = xstrdup(fsk);
         const char *tok = s3_ini_get(from, sect, "aws_session_token");
-        out->session_token = tok && *tok ? xstrdup0(tok) : NULL;
+        out->session_token = tok && *tok ? xstrdup(tok) : NULL;
         snprintf(out->source, sizeof(out->source), "profile '%s' in '%s'", profile, path);
     }
     const char *region = env_get(env, "AWS_REGION");
@@ -1314,7 +1264,7 @@ int s3_credentials_load(s3_credentials *out, const char *profile, s3_getenv_fn e
         region = env_get(env, "AWS_DEFAULT_REGION");
     if (!region)
         region = s3_ini_get(&conf, conf_section.data, "region");
-    out->region = region && *region ? xstrdup0(region) : NULL;
+    out->region = region && *region ? xstrdup(region) : NULL;
     const char *ep = env_get(env, "AWS_ENDPOINT_URL_S3");
     if (!ep)
         ep = env_get(env, "AWS_ENDPOINT_URL");
@@ -1322,9 +1272,9 @@ int s3_credentials_load(s3_credentials *out, const char *profile, s3_getenv_fn e
         ep = s3_ini_get(&conf, conf_section.data, "s3.endpoint_url");
     if (!ep)
         ep = s3_ini_get(&conf, conf_section.data, "endpoint_url");
-    out->endpoint = ep && *ep ? xstrdup0(ep) : NULL;
+    out->endpoint = ep && *ep ? xstrdup(ep) : NULL;
     const char *as = s3_ini_get(&conf, conf_section.data, "s3.addressing_style");
-    out->addressing = as && *as ? xstrdup0(as) : NULL;
+    out->addressing = as && *as ? xstrdup(as) : NULL;
     buf_release(&conf_section);
     rc = 0;
 done:
@@ -1520,13 +1470,13 @@ s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
     s3_credentials cr;
     memset(&cr, 0, sizeof(cr));
     if (cfg->access_key && cfg->secret_key) {
-        cr.access_key = xstrdup0(cfg->access_key);
-        cr.secret_key = xstrdup0(cfg->secret_key);
-        cr.session_token = cfg->session_token ? xstrdup0(cfg->session_token) : NULL;
+        cr.access_key = xstrdup(cfg->access_key);
+        cr.secret_key = xstrdup(cfg->secret_key);
+        cr.session_token = cfg->session_token ? xstrdup(cfg->session_token) : NULL;
         const char *r = env_get(NULL, "AWS_REGION");
-        cr.region = xstrdup0(r ? r : env_get(NULL, "AWS_DEFAULT_REGION"));
+        cr.region = xstrdup(r ? r : env_get(NULL, "AWS_DEFAULT_REGION"));
         const char *e = env_get(NULL, "AWS_ENDPOINT_URL_S3");
-        cr.endpoint = xstrdup0(e ? e : env_get(NULL, "AWS_ENDPOINT_URL"));
+        cr.endpoint = xstrdup(e ? e : env_get(NULL, "AWS_ENDPOINT_URL"));
         snprintf(cr.source, sizeof(cr.source), "the configuration");
     } else if (s3_credentials_load(&cr, cfg->profile, NULL, errstr, errstr_size) != 0) {
         return NULL;
@@ -1540,7 +1490,7 @@ s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
     cr.access_key = cr.secret_key = cr.session_token = NULL;
     strlcpy_tl(c->source, cr.source, sizeof(c->source));
     c->region =
-        xstrdup0(cfg->region && *cfg->region ? cfg->region : (cr.region ? cr.region : "us-east-1"));
+        xstrdup(cfg->region && *cfg->region ? cfg->region : (cr.region ? cr.region : "us-east-1"));
     const char *endpoint = cfg->endpoint && *cfg->endpoint ? cfg->endpoint : cr.endpoint;
     c->addressing = cfg->addressing;
     if (c->addressing == S3_ADDRESSING_AUTO && cr.addressing &&
@@ -2294,7 +2244,7 @@ static int multipart_once(s3_client *c, const char *bucket, const char *key, int
         }
         if (q != 0 || !rs.etag[0])
             goto fail;
-        etags[i] = xstrdup0(rs.etag);
+        etags[i] = xstrdup(rs.etag);
     }
     buf_puts(&complete, "<CompleteMultipartUpload>");
     for (int64_t i = 0; i < nparts; i++) {
@@ -2503,10 +2453,10 @@ int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *out, c
     resp rs;
     int rc = do_request(c, &r, &rs, errstr, errstr_size);
     if (rc == 0 && out) {
-        out->key = xstrdup0(key);
+        out->key = xstrdup(key);
         out->size = rs.content_length;
         out->mtime_ns = rs.mtime_s >= 0 ? rs.mtime_s * NS_PER_SEC : 0;
-        out->etag = rs.etag[0] ? xstrdup0(rs.etag) : NULL;
+        out->etag = rs.etag[0] ? xstrdup(rs.etag) : NULL;
     }
     resp_release(&rs);
     return rc;
@@ -2575,7 +2525,7 @@ int s3_list(s3_client *c, const char *bucket, const s3_list_opts *opts, s3_listi
             break;
         }
         free(token);
-        token = xstrdup0(out->next_token);
+        token = xstrdup(out->next_token);
     }
     free(token);
     return rc;
@@ -2621,8 +2571,8 @@ int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_upl
         }
         free(km);
         free(um);
-        km = xstrdup0(out->next_key_marker);
-        um = out->next_upload_id_marker ? xstrdup0(out->next_upload_id_marker) : NULL;
+        km = xstrdup(out->next_key_marker);
+        um = out->next_upload_id_marker ? xstrdup(out->next_upload_id_marker) : NULL;
     }
     free(km);
     free(um);
