@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The command line: usage errors exit 2, an unreachable broker fails fast and
+# The command line: usage errors exit 2, an unreachable broker fails after its connect timeout and
 # names the address, SQL errors print DuckDB's message and exit 1.
 . "$(dirname "$0")/lib.sh"
 
@@ -54,15 +54,23 @@ expect_exit 1 "$TICKLAKE" compact nosuch --lake "$T/l"
 grep -q "no table 'nosuch' in '$T/l' (tables: trades)" "$T/err" || fail "compact of an unknown table: $(cat "$T/err")"
 [ ! -e "$T/l/nosuch" ] || fail "compact of an unknown table created its folder"
 
-# An unreachable broker: a clear error naming the address, well within 10 s.
+# An unreachable broker: each command gives up after its connect timeout (it says so) with exit 1
+# and an error naming the address, instead of retrying for ever. What is measured is that error, not
+# the wall clock: the four run side by side, and 60 s only bounds a hang (a loaded machine may need
+# well over the 8 s timeout to start a command and report).
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-for cmd in "ingest --count 1" "process" "sink --lake $T/l" "run --duration 5 --lake $T/l"; do
-    start=$EPOCHSECONDS
-    # shellcheck disable=SC2086 # cmd is a word list on purpose
-    expect_exit 1 "$TICKLAKE" $cmd --brokers "127.0.0.1:$port"
-    elapsed=$((EPOCHSECONDS - start))
-    grep -q "127.0.0.1:$port" "$T/err" || fail "$cmd: error does not name the broker: $(cat "$T/err")"
-    [ "$elapsed" -le 10 ] || fail "$cmd: took ${elapsed}s to report an unreachable broker"
+unreachable=("ingest --count 1" "process" "sink --lake $T/l-sink" "run --duration 5 --lake $T/l-run")
+for i in "${!unreachable[@]}"; do
+    # shellcheck disable=SC2086 # the command is a word list on purpose
+    bg_start "unreachable$i" "$TICKLAKE" ${unreachable[$i]} --brokers "127.0.0.1:$port"
+done
+for i in "${!unreachable[@]}"; do
+    cmd=${unreachable[$i]%% *}
+    bg_wait "unreachable$i" 60
+    err=$T/unreachable$i.err
+    assert_eq "$BG_STATUS" 1 "$cmd: exit status with an unreachable broker ($(tail -1 "$err"))"
+    grep -q "unable to reach Kafka at '127.0.0.1:$port' within [0-9]* ms" "$err" ||
+        fail "$cmd: the error does not name the broker and the time waited: $(tail -3 "$err")"
 done
 
 # -X passes librdkafka properties through; a bad one is an error naming it.

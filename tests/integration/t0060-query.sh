@@ -61,6 +61,85 @@ q --format parquet "$sql" >"$T/b.parquet"
 cmp -s <(head -c 4 "$T/b.parquet") <(printf PAR1) || fail "Parquet on stdout"
 q -o "$T/c.txt" "$sql"
 grep -q "(12 rows)" "$T/c.txt" || fail "table output to -o"
+# Row by row: every trade, in each format, with every column type of the lake, a NULL, and text
+# that CSV must quote. CSV and JSON are parsed in Python, the Parquet files read by the venv's
+# DuckDB; each cell is compared as a value (a timestamp as ns since the epoch, a double exactly).
+py=$("$ROOT/tests/tools/venv.sh") || fail "unable to set up the Python venv (tests/tools/venv.sh)"
+all="SELECT *, price * size / 7 AS x, NULL::BIGINT AS nothing, 'say \"hi\", ' || symbol AS quoted
+     FROM trades ORDER BY symbol, ts, id"
+q --format csv "$all" >"$T/all.csv"
+q --format json "$all" >"$T/all.json"
+q --format parquet -o "$T/all.parquet" "$all"
+q --format parquet "$all" >"$T/all-stdout.parquet"
+"$py" - "$T/all.csv" "$T/all.json" "$T/all.parquet" "$T/all-stdout.parquet" "$rows" <<'PY' ||
+import csv, datetime, json, re, sys
+import duckdb
+
+COLS = [("symbol", "VARCHAR"), ("ts", "TIMESTAMP_NS"), ("price", "DOUBLE"), ("size", "BIGINT"),
+        ("id", "BIGINT"), ("venue", "VARCHAR"), ("source", "VARCHAR"), ("date", "DATE"),
+        ("x", "DOUBLE"), ("nothing", "BIGINT"), ("quoted", "VARCHAR")]
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def ts_ns(s):  # "2026-12-04 13:41:07.125857722" (CSV) or "2026-12-04T13:41:07.125857722Z" (JSON)
+    m = re.fullmatch(r"(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z?", s)
+    if not m:
+        raise ValueError(f"not a timestamp: {s!r}")
+    whole = datetime.datetime.fromisoformat(m[1] + " " + m[2]) - EPOCH
+    return (whole.days * 86400 + whole.seconds) * 10**9 + int((m[3] or "").ljust(9, "0"))
+
+
+def typed(kind, v, how):
+    if v is None or (how == "csv" and v == ""):
+        return None
+    if kind == "TIMESTAMP_NS":
+        return v if how == "parquet" else ts_ns(v)
+    if kind == "BIGINT":
+        assert isinstance(v, int) or how == "csv", (how, v)
+        return int(v)
+    if kind == "DOUBLE":
+        assert isinstance(v, (int, float)) or how == "csv", (how, v)
+        return float(v)
+    if kind == "DATE":
+        return v.isoformat() if how == "parquet" else v
+    assert isinstance(v, str), (how, v)
+    return v
+
+
+names = [c for c, _ in COLS]
+with open(sys.argv[1], newline="") as f:
+    r = csv.reader(f)
+    header = next(r)
+    assert header == names, f"csv header {header}"
+    want = [tuple(typed(k, v, "csv") for (_, k), v in zip(COLS, row)) for row in r]
+assert len(want) == int(sys.argv[5]), f"csv: {len(want)} rows, the lake has {sys.argv[5]} trades"
+assert all(r[9] is None and r[10].startswith('say "hi", ') for r in want), "csv NULL or quoting"
+outputs = {}
+with open(sys.argv[2]) as f:
+    rows = [json.loads(line) for line in f]
+assert all(list(o) == names for o in rows), f"json members {list(rows[0])}"
+outputs["json"] = [tuple(typed(k, o[c], "json") for c, k in COLS) for o in rows]
+for how, path in (("parquet -o", sys.argv[3]), ("parquet on stdout", sys.argv[4])):
+    con = duckdb.connect()
+    types = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM '{path}')").fetchall()
+    assert types == COLS, f"{path}: columns {types}"
+    sel = ", ".join(f'epoch_ns("{c}")' if k == "TIMESTAMP_NS" else f'"{c}"' for c, k in COLS)
+    outputs[how] = [tuple(typed(k, v, "parquet") for (_, k), v in zip(COLS, row))
+                     for row in con.execute(f"SELECT {sel} FROM '{path}'").fetchall()]
+bad = 0
+for how, got in outputs.items():
+    if len(got) != len(want):
+        print(f"{how}: {len(got)} rows, csv {len(want)}")
+        bad += 1
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g != w:
+            print(f"{how} row {i + 1}: {g}\n  csv row {i + 1}: {w}")
+            bad += 1
+            break
+print(f"formats: {len(want)} rows, csv = " + " = ".join(outputs) if not bad else "formats differ")
+sys.exit(1 if bad else 0)
+PY
+    fail "the JSON or Parquet output differs from the CSV output"
 
 # Every query got an id; its CSV result and metadata are in _results, and history lists it.
 id=$(q -v --format csv "$sql" 2>&1 >/dev/null | sed -nE 's/^query ([0-9a-f-]{36}): SUCCEEDED.*/\1/p')

@@ -66,8 +66,46 @@ for every in "" "every := INTERVAL 1 second"; do # vwap(): daily (from the date 
                sum(size) AS volume, count(*) AS trades
         FROM trades GROUP BY ALL ORDER BY symbol, window_start" || fail "vwap($every) differs"
 done
-"$TICKLAKE" query --lake "$lake" --no-save --format csv "SELECT count(*) FROM returns(INTERVAL 1 second)" >/dev/null
-"$TICKLAKE" query --lake "$lake" --no-save --format csv "SELECT count(*) FROM anomalies(INTERVAL 1 second, z := 3)" >/dev/null
+# returns() and anomalies(): bars' closes and volumes from the trades, the previous bar by an ASOF
+# join (not a window function), each symbol's mean and standard deviation by GROUP BY.
+bars() { # SECONDS: the bars of that many seconds, from the trades
+    echo "b AS (SELECT symbol, make_timestamp_ns(epoch_ns(ts) // ${1}000000000 * ${1}000000000)
+                   AS window_start, last(price ORDER BY ts, id) AS close, sum(size) AS volume
+                FROM trades GROUP BY ALL),
+          r AS (SELECT b.symbol, b.window_start, b.close, p.close AS prev_close, b.volume
+                FROM b ASOF LEFT JOIN b p ON b.symbol = p.symbol AND b.window_start > p.window_start)"
+}
+for secs in 1 5; do
+    "$TICKLAKE" query --lake "$lake" --no-save --format parquet -o "$T/r.parquet" \
+        "SELECT * FROM returns(INTERVAL $secs second) ORDER BY symbol, window_start"
+    "$py" "$ROOT/tests/integration/crosscheck.py" "$lake" "$T/r.parquet" "WITH $(bars $secs)
+        SELECT symbol, window_start, close, prev_close, close / prev_close - 1 AS ret,
+               ln(close / prev_close) AS log_ret
+        FROM r ORDER BY symbol, window_start" || fail "returns(INTERVAL $secs second) differs"
+done
+n=$("$TICKLAKE" query --lake "$lake" --no-save --format csv "
+    SELECT count(*) FILTER (WHERE prev_close IS NOT NULL AND ret <> 0), count(DISTINCT symbol)
+    FROM returns(INTERVAL 1 second)" | tail -1)
+assert_ge "${n%,*}" 200 "non-zero 1 s returns"
+assert_eq "${n#*,}" 20 "symbols with returns"
+z=2
+"$TICKLAKE" query --lake "$lake" --no-save --format parquet -o "$T/r.parquet" \
+    "SELECT * FROM anomalies(INTERVAL 1 second, z := $z)"
+"$py" "$ROOT/tests/integration/crosscheck.py" "$lake" "$T/r.parquet" "WITH $(bars 1),
+      l AS (SELECT symbol, window_start, close, ln(close / prev_close) AS log_ret, volume FROM r),
+      s AS (SELECT symbol, avg(log_ret) AS m_ret, stddev_samp(log_ret) AS sd_ret,
+                   avg(volume) AS m_vol, stddev_samp(volume) AS sd_vol FROM l GROUP BY symbol),
+      z AS (SELECT symbol, window_start, close, log_ret, (log_ret - m_ret) / nullif(sd_ret, 0) AS ret_z,
+                   volume, (volume - m_vol) / nullif(sd_vol, 0) AS volume_z FROM l JOIN s USING (symbol))
+    SELECT * FROM z WHERE abs(ret_z) >= $z OR volume_z >= $z ORDER BY symbol, window_start" ||
+    fail "anomalies() differs"
+# Both kinds of anomaly were at stake.
+n=$("$TICKLAKE" query --lake "$lake" --no-save --format csv "
+    SELECT count(*) FILTER (WHERE abs(ret_z) >= $z), count(*) FILTER (WHERE volume_z >= $z)
+    FROM anomalies(INTERVAL 1 second, z := $z)" | tail -1)
+echo "anomalies at z $z: $n (return, volume)"
+assert_ge "${n%,*}" 1 "return anomalies"
+assert_ge "${n#*,}" 1 "volume anomalies"
 
 # Schema evolution: another tool adds a partition whose files have a new column.
 mkdir -p "$lake/trades/date=2099-01-01"

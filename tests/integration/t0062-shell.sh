@@ -17,69 +17,96 @@ fi
 
 export TICKLAKE_HISTORY=$T/history
 python3 - "$TICKLAKE" "$lake" >"$T/screen" 2>&1 <<'PY' || { cat "$T/screen" >&2; fail "shell session"; }
-import os, pty, select, sys, time
+import os, pty, re, select, sys, termios, time
 
 exe, lake = sys.argv[1], sys.argv[2]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(exe, [exe, "query", "--lake", lake])
 
+# Every expectation matches only what the shell prints, never the line editor's echo of the typed
+# text: a result computed by the query (42 for 6 * 7, upper- or lower-case of the typed word), table
+# lines, error text, the query summary, and the fresh prompt that follows it.
+PROMPT = r"\rticklake> \x1b\[K"  # an empty line at the main prompt
 out = b""
 mark = 0  # output before mark has been matched already
-def read_until(needle, timeout=20):
-    global out, mark
+
+def read_more(timeout):
+    global out
+    r, _, _ = select.select([fd], [], [], timeout)
+    if r:
+        try:
+            out += os.read(fd, 65536)
+        except OSError:
+            raise SystemExit("the shell ended; screen:\n" + out.decode(errors="replace"))
+
+def expect(pattern, timeout=30):
+    """Waits for the regular expression pattern in the output after the last match."""
+    global mark
+    rx = re.compile(pattern.encode())
     end = time.time() + timeout
-    while needle.encode() not in out[mark:]:
+    while True:
+        m = rx.search(out, mark)
+        if m:
+            mark = m.end()
+            return
         left = end - time.time()
         if left <= 0:
-            raise SystemExit(f"timeout waiting for {needle!r}; screen so far:\n{out.decode(errors='replace')}")
-        r, _, _ = select.select([fd], [], [], left)
-        if r:
-            try:
-                out += os.read(fd, 65536)
-            except OSError:
-                break
-    mark = out.index(needle.encode(), mark) + len(needle)
+            raise SystemExit(f"timeout waiting for {pattern!r}; screen so far:\n{out.decode(errors='replace')}")
+        read_more(left)
 
 def send(s):
     os.write(fd, s.encode())
 
-read_until("ticklake> ")
+def statement(line, *patterns, status="SUCCEEDED"):
+    """Sends line; waits for patterns in order, then the query summary and the next prompt."""
+    send(line + "\r")
+    for p in patterns:
+        expect(p)
+    expect(r"query [0-9a-f-]{36}: " + status + ", ")
+    expect(PROMPT)
+
+def cooked():
+    """True once the line editor has given the terminal back (^C is a signal again)."""
+    return bool(termios.tcgetattr(fd)[3] & termios.ISIG)
+
+expect(PROMPT)
 send("SELECT count(DISTINCT symbol)\r")          # not complete: a continuation prompt
-read_until("-> ")
-send("  AS symbols FROM trades;\r")
-read_until("(1 row)")
-read_until("ticklake> ")
+expect(r"\r      -> \x1b\[K")
+statement("  AS symbols FROM trades;", r"\r\nsymbols\r\n-+\r\n +5\r\n\(1 row\)\r\n")
 send(".tables\r")
-read_until("trades")
-read_until("ticklake> ")
-send("SELEC oops;\r")                             # an error; the shell goes on
-read_until("Parser Error")
-read_until("ticklake> ")
-send("SELECT 40 + 2 AS answer;\r")
-read_until("42")
-read_until("ticklake> ")
-send("SELECT upper('alpha') AS a; SELECT upper('omega') AS b;\r")  # two statements, two results
-read_until("ALPHA")
-read_until("OMEGA")
-read_until("ticklake> ")
-send("SELECT upper('gamma') AS g; SELEC 2; SELECT upper('delta');\r")  # the failing one stops the rest
-read_until("GAMMA")
-read_until("statement 2 of 3 (line 1): Parser Error")
-read_until("ticklake> ")
+expect(r"\r\nbars_1s\r\n(.*\r\n)*trades\r\n\([0-9]+ rows\)\r\n")
+expect(PROMPT)
+statement("SELEC oops;", r'error: Parser Error: syntax error at or near "SELEC"', r"LINE 1: SELEC oops\r\n",
+          status="FAILED")                           # an error; the shell goes on
+statement("SELECT 6 * 7 AS answer;", r"\r\nanswer\r\n-+\r\n +42\r\n\(1 row\)\r\n")
+statement("SELECT upper('alpha') AS a; SELECT upper('omega') AS b;",  # two statements, two results
+          r"\r\nALPHA\r\n", r"query [0-9a-f-]{36}: SUCCEEDED, ", r"\r\nOMEGA\r\n")
+statement("SELECT upper('gamma') AS g; SELEC 2; SELECT upper('delta');",  # the failing one stops the rest
+          r"\r\nGAMMA\r\n", r"query [0-9a-f-]{36}: SUCCEEDED, ",
+          r"error: statement 2 of 3 \(line 1\): Parser Error", status="FAILED")
 if b"DELTA" in out:
     raise SystemExit("a statement after the failing one ran:\n" + out.decode(errors="replace"))
-send("\x1b[A\x1b[A\x1b[A\x1b[A\r")                  # Up four times: the failed statement again
-read_until("Parser Error")
-read_until("ticklake> ")
-send("\x1b[A\x1b[A\x1b[B\x15SELECT 'edited' AS x;\r")  # browse, then Ctrl-U and a new line
-read_until("edited")
-read_until("ticklake> ")
+# Up four times: the failed statement again (its own error, not the other failing line's).
+statement("\x1b[A\x1b[A\x1b[A\x1b[A", r"LINE 1: SELEC oops\r\n", status="FAILED")
+# Browse, then Ctrl-U and a new line.
+statement("\x1b[A\x1b[A\x1b[B\x15SELECT lower('EDITED') AS x;", r"\r\nx\r\n-+\r\nedited\r\n\(1 row\)\r\n")
 send("SELECT count(*) FROM range(1000000000000);\r")  # runs for hours...
-time.sleep(1.5)
-send("\x03")                                      # ...until Ctrl-C cancels it, not the shell
-read_until("query cancelled")
-read_until("ticklake> ")
+end = time.time() + 30
+while not cooked():  # the line is read and the statement starts: Ctrl-C now reaches it
+    if time.time() > end:
+        raise SystemExit("the terminal stayed in raw mode after the statement was sent")
+    read_more(0.05)
+for attempt in range(10):  # ...until Ctrl-C cancels it, not the shell (again if the first was early)
+    send("\x03")
+    try:
+        expect(r"error: query cancelled\r\n", timeout=3)
+        break
+    except SystemExit:
+        if attempt == 9:
+            raise
+expect(r"query [0-9a-f-]{36}: CANCELLED, ")
+expect(PROMPT)
 send("\x04")                                      # Ctrl-D leaves
 end = time.time() + 20
 while True:
@@ -89,22 +116,20 @@ while True:
     if time.time() > end:
         os.kill(pid, 9)
         raise SystemExit("the shell did not end on Ctrl-D; screen:\n" + out.decode(errors="replace"))
-    r, _, _ = select.select([fd], [], [], 0.2)
-    if r:
-        try:
-            out += os.read(fd, 65536)
-        except OSError:
-            pass
+    try:
+        read_more(0.2)
+    except SystemExit:
+        pass
 print(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
-grep -q "symbols" "$T/screen" || fail "no result of the multi-line statement"
+grep -qx $'symbols\r' "$T/screen" || fail "no result of the multi-line statement"
 grep -q "query [0-9a-f-]\{36\}: SUCCEEDED" "$T/screen" || fail "no query summary"
 grep -q "query [0-9a-f-]\{36\}: FAILED" "$T/screen" || fail "the failed query has no summary"
 grep -qx "SELECT count(DISTINCT symbol)   AS symbols FROM trades;" "$T/history" ||
     fail "multi-line statement not in the history file: $(cat "$T/history")"
 grep -qx ".tables" "$T/history" || fail ".tables not in the history"
-grep -qx "SELECT 'edited' AS x;" "$T/history" || fail "edited line not in the history"
+grep -qx "SELECT lower('EDITED') AS x;" "$T/history" || fail "edited line not in the history"
 grep -q "query [0-9a-f-]\{36\}: CANCELLED" "$T/screen" || fail "the cancelled query has no summary"
 # Every statement run in the shell is in the lake's query history.
 n=$("$TICKLAKE" history --lake "$lake" --format csv -n 0 | tail -n +2 | wc -l)

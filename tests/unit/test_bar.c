@@ -186,7 +186,50 @@ static void test_min_open_offset_with_lateness(void)
     window_agg_free(w);
 }
 
-/* Random trades, slightly out of order, against a brute-force computation. */
+/* The bar of the trades of one symbol in [start, start + interval), computed
+ * from the list by docs/DATA.md's definitions, sharing no code with bar.c:
+ * open and close the trades first and last by (ts, id), high and low the
+ * extreme prices, volume and turnover sums of size and price * size (added in
+ * list order), vwap turnover / volume clamped to [low, high] (a bar whose
+ * trades share one price has that price), trades the count. 0 if none. */
+typedef struct ref_bar {
+    double open, high, low, close, turnover, vwap;
+    int64_t volume, trades;
+} ref_bar;
+
+static int ref_compute(const trade *ts, int n, const char *sym, int64_t start, int64_t interval,
+                       ref_bar *r)
+{
+    int first = -1, last = -1;
+    memset(r, 0, sizeof(*r));
+    for (int i = 0; i < n; i++) {
+        const trade *t = &ts[i];
+        if (strcmp(t->symbol, sym) != 0 || t->ts < start || t->ts >= start + interval)
+            continue;
+        if (first < 0 || t->ts < ts[first].ts || (t->ts == ts[first].ts && t->id < ts[first].id))
+            first = i;
+        if (last < 0 || t->ts > ts[last].ts || (t->ts == ts[last].ts && t->id > ts[last].id))
+            last = i;
+        if (r->trades == 0 || t->price > r->high)
+            r->high = t->price;
+        if (r->trades == 0 || t->price < r->low)
+            r->low = t->price;
+        r->volume += t->size;
+        r->turnover += t->price * (double)t->size;
+        r->trades++;
+    }
+    if (r->trades == 0)
+        return 0;
+    r->open = ts[first].price;
+    r->close = ts[last].price;
+    double q = r->turnover / (double)r->volume;
+    r->vwap = q < r->low ? r->low : q > r->high ? r->high : q;
+    return 1;
+}
+
+/* Random trades, slightly out of order, with equal times and ids that do not
+ * follow arrival order (so the tie-breaks matter), against the brute-force
+ * computation above. */
 static void test_matches_batch_computation(void)
 {
     enum { N = 3000, NSYM = 7 };
@@ -194,8 +237,10 @@ static void test_matches_batch_computation(void)
     const char *syms[NSYM] = {"A", "B", "C", "D", "E", "F", "G"};
     srand(7);
     for (int i = 0; i < N; i++) {
-        int64_t t = (int64_t)i * 20 * 1000000LL + (rand() % 300) * 1000000LL; /* jitter 300ms */
-        ts[i] = mk(syms[rand() % NSYM], t, 100 + (rand() % 1000) / 100.0, 1 + rand() % 500, i);
+        /* 20 ms apart, jitter up to 300 ms in steps of 10 ms: many equal times. */
+        int64_t t = (int64_t)i * 20 * 1000000LL + (rand() % 30) * 10000000LL;
+        int64_t id = (int64_t)i * 7919 % N; /* unique, not in arrival order */
+        ts[i] = mk(syms[rand() % NSYM], t, 100 + (rand() % 1000) / 100.0, 1 + rand() % 500, id);
     }
     int64_t iv[] = {S, 10 * S};
     window_agg *w = window_agg_new(iv, 2, S / 2);
@@ -206,33 +251,32 @@ static void test_matches_batch_computation(void)
         late += window_agg_add(w, &ts[i], i, collect, &out);
     CHECK_EQ_INT(late, 0);
     window_agg_advance(w, INT64_MAX / 2, collect, &out);
-    size_t checked = 0;
+    size_t checked = 0, ties = 0;
     for (size_t k = 0; k < out.n; k++) {
         bar *b = &out.bars[k];
-        bar ref;
-        int have = 0;
-        for (int i = 0; i < N; i++) {
-            if (strcmp(ts[i].symbol, b->symbol) != 0 || ts[i].ts < b->window_start ||
-                ts[i].ts >= b->window_start + b->interval_ns)
-                continue;
-            if (!have)
-                bar_init(&ref, &ts[i], b->interval_ns, b->window_start);
-            else
-                bar_add(&ref, &ts[i]);
-            have = 1;
-        }
-        CHECK(have);
+        ref_bar ref;
+        CHECK(ref_compute(ts, N, b->symbol, b->window_start, b->interval_ns, &ref));
+        CHECK_EQ_INT(b->window_start % b->interval_ns, 0);
         CHECK(ref.open == b->open && ref.close == b->close && ref.high == b->high &&
               ref.low == b->low && ref.volume == b->volume && ref.trades == b->trades);
+        CHECK_NEAR(ref.turnover, b->turnover, 1e-12);
         CHECK_NEAR(ref.vwap, b->vwap, 1e-12);
+        /* No other bar for the same (symbol, interval, window). */
+        for (size_t q = 0; q < k; q++)
+            CHECK(!(strcmp(out.bars[q].symbol, b->symbol) == 0 &&
+                    out.bars[q].interval_ns == b->interval_ns &&
+                    out.bars[q].window_start == b->window_start));
         checked++;
     }
-    /* Every (symbol, window) with trades produced exactly one bar. */
+    /* The tie-breaks were at stake: some window's first or last time is shared. */
+    for (int i = 0; i < N; i++)
+        for (int j = i + 1; j < N && ts[j].ts <= ts[i].ts + 300 * 1000000LL; j++)
+            ties += ts[i].ts == ts[j].ts && strcmp(ts[i].symbol, ts[j].symbol) == 0;
+    CHECK(ties > 20);
+    /* Every (symbol, window) with trades produced a bar. */
     size_t expected = 0;
     for (int k = 0; k < 2; k++) {
         for (int s = 0; s < NSYM; s++) {
-            int64_t last = INT64_MIN;
-            /* count distinct windows for symbol s */
             int64_t *starts = malloc(sizeof(int64_t) * N);
             size_t ns = 0;
             for (int i = 0; i < N; i++) {
@@ -245,7 +289,6 @@ static void test_matches_batch_computation(void)
                 if (!seen)
                     starts[ns++] = st;
             }
-            (void)last;
             expected += ns;
             free(starts);
         }
