@@ -33,6 +33,8 @@
 #   bg_wait NAME SECS   wait up to SECS for NAME to exit by itself (fail if it does not); sets
 #                       BG_STATUS to its exit status
 #   s3_start            start versitygw for this script (skips without it); sets S3, endpoint, bucket
+#   kafka_end_sum TOPIC print the sum of the end offsets of TOPIC's partitions (with kcat): the
+#                       records it holds, for a topic never truncated nor written in transactions
 
 # shellcheck disable=SC2034 # variables set here (BG_STATUS, ...) are read by the test scripts
 set -euo pipefail
@@ -232,6 +234,16 @@ s3_start() {
     export TMPDIR=$T/tmp
     mkdir -p "$TMPDIR"
 }
+kafka_end_sum() {
+    local parts q=() p
+    parts=$(kcat -L -b "$BROKERS" -t "$1" 2>/dev/null | sed -n 's/^ *partition \([0-9]*\),.*/\1/p')
+    [ -n "$parts" ] || fail "kafka_end_sum: no partitions of '$1'"
+    for p in $parts; do q+=(-t "$1:$p:-1"); done
+    kcat -Q -b "$BROKERS" "${q[@]}" | awk '$(NF - 1) == "offset" { s += $NF; n++ }
+        END { if (n != '"$(wc -w <<<"$parts")"') exit 1; print s }' ||
+        fail "kafka_end_sum: no end offset for every partition of '$1'"
+}
+
 # At exit stop the S3 server too (only the script's own shell does, as tl_cleanup).
 s3_cleanup() {
     local rc=$?
