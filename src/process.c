@@ -473,8 +473,11 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     for (int i = 0; i < MAX_PARTITIONS; i++)
         p->parts[i].bars_pending = 0;
     /* Nothing read and nothing written since the last commit: the committed
-     * progress is current (an idle processor commits nothing). */
-    if (!p->dirty && !p->in_txn)
+     * progress is current (an idle processor commits nothing). Bars the idle
+     * timeout closed are written with nothing read: at-least-once, where no
+     * transaction marks them, their offsets are committed too, or a restart
+     * would publish them again. */
+    if (!p->dirty && !p->in_txn && p->outputs == 0)
         return 0;
     p->dirty = 0;
     int64_t carried = p->outputs;

@@ -52,6 +52,9 @@ assert_eq "$BG_STATUS" 0 "restarted process exit status"
 grep -Eq "process: partition [0-9]+ from offset [0-9]+" "$T/proc2.err" &&
     ! grep -Eq "process: partition [0-9]+ from offset -" "$T/proc2.err" ||
     fail "the restart did not resume every partition from a committed offset: $(grep 'process: partition' "$T/proc2.err")"
+# Every window had closed (the idle timeout) and was committed: nothing is left to replay.
+grep -q "ticklake process: 0 trades" "$T/proc2.err" ||
+    fail "the restart replayed trades of closed windows: $(tail -1 "$T/proc2.err")"
 check_all || fail "bars after a restart differ"
 assert_eq "$(wc -l <"$T/bars")" "$before" "bars after a restart"
 echo "ok: process"
