@@ -25,7 +25,7 @@ import time
 
 import duckdb
 
-# As the sink writes Parquet: ENGINE_PARQUET_OPTIONS in src/engine.h.
+# As the sink writes Parquet: ENGINE_PARQUET_OPTIONS in src/engine/engine.h.
 PARQUET = "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2"
 
 

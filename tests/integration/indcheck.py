@@ -4,7 +4,7 @@
 Recomputes, in plain Python and from the definitions in docs/DATA.md
 ("indicators"), every indicator of every bar the pipeline produced, and
 compares them with the pipeline's indicator records (or lake rows). It shares
-no code with src/indicators.c: each value is computed from the whole series of
+no code with src/core/indicators.c: each value is computed from the whole series of
 closes as the definition states it, not from a running state.
 
 A series is the bars of one (symbol, interval) in window order; a window

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "rowbuf.h" /* table layouts and values: engine_table, engine_value */
 #include "util.h"
 
 typedef struct engine engine;
@@ -130,49 +131,12 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
 
 /* --- Writing rows to Parquet ------------------------------------------- */
 
-/* ENGINE_DATE takes ns since the epoch (any time of the day) and stores its UTC date. */
-typedef enum {
-    ENGINE_VARCHAR,
-    ENGINE_BIGINT,
-    ENGINE_DOUBLE,
-    ENGINE_TIMESTAMP_NS,
-    ENGINE_DATE
-} engine_type;
-
-typedef struct engine_column {
-    const char *name;
-    engine_type type;
-} engine_column;
-
-/* A table layout: name, columns, and the order of its rows in a file (sorted
- * by rowbuf_sort). Buffers keep the pointer: the definition must outlive them
- * (static tables in practice). */
-typedef struct engine_table {
-    const char *name;
-    const engine_column *columns;
-    size_t ncolumns;
-    const char *order_by; /* e.g. "symbol, ts, id" */
-} engine_table;
-
-/* One value of a row being appended; the member read depends on the column's
- * type. A NULL s for a VARCHAR column, a NaN d for a DOUBLE column and
- * ENGINE_NULL_INT for a BIGINT column append SQL NULL. */
-#define ENGINE_NULL_INT INT64_MIN
-typedef union engine_value {
-    const char *s;
-    int64_t i; /* BIGINT, and TIMESTAMP_NS as ns since the epoch */
-    double d;
-} engine_value;
-
 /* The options of every Parquet file ticklake writes (COPY ... TO (...)):
  * ZSTD, and Parquet 2 data pages, whose DELTA_BINARY_PACKED encoding of
  * integers and timestamps (sorted by time within a symbol) makes files about
  * 25% smaller and time columns about a third cheaper to scan (see
  * docs/benchmarks.md). Readers: DuckDB, Spark 3, Trino/Athena engine 3. */
 #define ENGINE_PARQUET_OPTIONS "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2"
-
-/* Rows buffered column by column in C (rowbuf.h). */
-typedef struct rowbuf rowbuf;
 
 /* Writes rows[0..n) of rb, in that order, to a Parquet file at path with
  * ENGINE_PARQUET_OPTIONS, then fsyncs it; the caller sorted them

@@ -25,7 +25,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "engine.h"
+#include "util.h"
+
+/* Table layouts and row values, as the engine writes them to Parquet: pure
+ * descriptions, so the sink's tables and buffers need no SQL engine. */
+/* ENGINE_DATE takes ns since the epoch (any time of the day) and stores its UTC date. */
+typedef enum {
+    ENGINE_VARCHAR,
+    ENGINE_BIGINT,
+    ENGINE_DOUBLE,
+    ENGINE_TIMESTAMP_NS,
+    ENGINE_DATE
+} engine_type;
+
+typedef struct engine_column {
+    const char *name;
+    engine_type type;
+} engine_column;
+
+/* A table layout: name, columns, and the order of its rows in a file (sorted
+ * by rowbuf_sort). Buffers keep the pointer: the definition must outlive them
+ * (static tables in practice). */
+typedef struct engine_table {
+    const char *name;
+    const engine_column *columns;
+    size_t ncolumns;
+    const char *order_by; /* e.g. "symbol, ts, id" */
+} engine_table;
+
+/* One value of a row being appended; the member read depends on the column's
+ * type. A NULL s for a VARCHAR column, a NaN d for a DOUBLE column and
+ * ENGINE_NULL_INT for a BIGINT column append SQL NULL. */
+#define ENGINE_NULL_INT INT64_MIN
+typedef union engine_value {
+    const char *s;
+    int64_t i; /* BIGINT, and TIMESTAMP_NS as ns since the epoch */
+    double d;
+} engine_value;
 
 typedef struct rowbuf rowbuf;
 
