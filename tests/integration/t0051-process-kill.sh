@@ -19,11 +19,14 @@ speed=1.5
 bg_start ingest "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 1500 \
     --speed "$speed" --count $N --symbols 30 --seed 51 --start 2026-02-03 -q
 # The same instance id (the group's static member) every time: a restart takes the partitions back
-# at once on a real broker; the embedded one hands them over when the killed member's session ends.
+# at once on a real broker; the embedded one hands them over when the killed member's session ends
+# (short sessions there; a real broker needs at least 6 s).
+session=(-X session.timeout.ms=6000)
+[ "$KAFKA_KIND" = real ] || session=(-X session.timeout.ms=3000 -X heartbeat.interval.ms=1000)
 proc() {
     bg_start "$1" "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre" --group "$group" \
         --eos off --instance-id 0 --intervals 1s,10s --lateness 200ms --idle-timeout 2s \
-        -X session.timeout.ms=6000 "${@:2}"
+        "${session[@]}" "${@:2}"
 }
 bars() { for iv in 1s 10s; do kcat -C -b "$BROKERS" -t "${pre}bars.$iv" -e -q -f '%s\n' || return 1; done; }
 # While the processor has not created its topics yet, there are no bars.
