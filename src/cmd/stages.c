@@ -48,6 +48,7 @@ void stage_opts_init(stage_opts *o)
     o->roll_rows = SINK_DEFAULT_ROLL_ROWS;
     o->roll_bytes = SINK_DEFAULT_ROLL_BYTES;
     o->roll_interval = 60 * NS_PER_SEC;
+    o->s3_write_timeout = 300 * NS_PER_SEC;
 }
 
 static int topic_settings(const cli_command *cmd, const stage_opts *o)
@@ -320,6 +321,9 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->storage.s3_endpoint = o->s3_endpoint;
     out->storage.s3_region = o->s3_region;
     out->storage.s3_addressing = o->s3_addressing;
+    if (o->s3_write_timeout <= 0)
+        return cli_usage_error(cmd, "--s3-write-timeout must be positive");
+    out->storage.s3_write_retry_ns = o->s3_write_timeout;
     if (o->roll_rows < 1)
         return cli_usage_error(cmd, "--roll-rows must be at least 1");
     if (o->roll_bytes < 1)

@@ -40,6 +40,7 @@ typedef struct stage_opts {
     const char *lake;
     int64_t roll_rows, roll_bytes, roll_interval;
     const char *s3_endpoint, *s3_region, *s3_addressing;
+    int64_t s3_write_timeout; /* retry budget of a write to S3, ns */
     /* all */
     int64_t duration;
     int verbose, quiet;
@@ -132,7 +133,9 @@ void stage_opts_init(stage_opts *o);
     {0, "s3-region", CLI_STRING, &(o)->s3_region, "R",                                    \
      "S3 region (default AWS_REGION, the profile, us-east-1)"},                           \
     {0, "s3-addressing", CLI_STRING, &(o)->s3_addressing, "path|virtual|auto",            \
-     "S3 bucket addressing (default auto, or the profile's addressing_style)"}
+     "S3 bucket addressing (default auto, or the profile's addressing_style)"},           \
+    {0, "s3-write-timeout", CLI_DURATION, &(o)->s3_write_timeout, "DUR",                  \
+     "retry a failing write to S3 for DUR, then stop without committing (default 5m)"}
 /* clang-format on */
 
 /* Names stage_sink_config writes: bars and indicators topics per interval. */

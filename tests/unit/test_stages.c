@@ -1,5 +1,5 @@
 /* Unit tests for stages.c: indicator and alert options -> ind_config, and
- * the process configuration they end up in. */
+ * the process configuration they end up in; the sink's S3 write budget. */
 #include <string.h>
 
 #include "stages.h"
@@ -197,5 +197,25 @@ static void test_process_config_holds_the_ind_config(void)
     CHECK_EQ_INT(zero.has_ind, 0);
 }
 
+/* --s3-write-timeout is the storage's write retry budget: 5 minutes unless
+ * given, and never zero or negative (storage would read 0 as its default). */
+static void test_sink_config_write_budget(void)
+{
+    static const cli_option none[] = {CLI_OPT_END};
+    const cli_command cmd = {"sink", "ticklake sink", "", none};
+    char names[SINK_TOPIC_NAMES][64];
+    stage_opts o;
+    stage_opts_init(&o);
+    sink_config sc;
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 0);
+    CHECK(sc.storage.s3_write_retry_ns == 300 * NS_PER_SEC);
+    o.s3_write_timeout = 3 * NS_PER_SEC;
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 0);
+    CHECK(sc.storage.s3_write_retry_ns == 3 * NS_PER_SEC);
+    o.s3_write_timeout = 0;
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 2);
+}
+
 TEST_MAIN(TEST(test_defaults_are_ind_config_default), TEST(test_every_option_lands_in_its_field),
-          TEST(test_errors_name_the_option_and_why), TEST(test_process_config_holds_the_ind_config))
+          TEST(test_errors_name_the_option_and_why), TEST(test_process_config_holds_the_ind_config),
+          TEST(test_sink_config_write_budget))
