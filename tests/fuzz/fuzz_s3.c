@@ -1,11 +1,13 @@
-/* fuzz_s3.c - libFuzzer target over the pure parsers of s3.c: the XML reader
- * (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and the AWS
- * INI reader. Any input must be accepted or refused without a crash, a leak or undefined behaviour.
+/* fuzz_s3.c - libFuzzer target over the pure parsers of the S3 client (s3_xml.c, s3_ini.c): the XML
+ * reader (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and
+ * the AWS INI reader. Any input must be accepted or refused without a crash, a leak or undefined
+ * behaviour.
  */
 #include <stddef.h>
 #include <stdint.h>
 
-#include "s3.h"
+#include "s3_ini.h"
+#include "s3_xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
