@@ -1,4 +1,5 @@
-/* test_s3sign.c - the pure parts of s3.c: SigV4 against the examples published
+/* test_s3sign.c - the S3 client without a server (s3_sigv4.c, s3_xml.c,
+ * s3_ini.c, s3_creds.c): SigV4 against the examples published
  * in the Amazon S3 API reference ("Signature Calculations for the
  * Authorization Header: Transferring Payload in a Single Chunk", examples GET
  * Object, PUT Object, GET Bucket Lifecycle, Get Bucket (List Objects), with
