@@ -102,7 +102,7 @@ format-check:
 clean:
 	rm -rf build ticklake
 
-# Benchmarks (not tests): see docs/benchmarks.md for the commands and results.
+# Benchmarks (not tests): see docs/PERFORMANCE.md for the commands and results.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALL_LIB_CFLAGS) -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)

@@ -9,7 +9,7 @@
 #
 # EXTRA_X="-X linger.ms=20 ..." adds librdkafka properties to both ticklake
 # and kcat (to compare producer settings). Prints each run and the medians;
-# docs/benchmarks.md records the results.
+# docs/PERFORMANCE.md records the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-2000000}

@@ -23,7 +23,7 @@
 # processes) per row is printed too: on a shared machine it is steadier than
 # the wall clock.
 #
-# Prints each run and the medians; docs/benchmarks.md records the results.
+# Prints each run and the medians; docs/PERFORMANCE.md records the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-4000000}

@@ -4,7 +4,7 @@
 #   bench/query/ab.sh RUNS LAKE...     (each LAKE crawled already)
 #
 # Prints one line per run: query index, lake, wall seconds, CPU seconds (user + sys), 1-minute
-# load average. docs/benchmarks.md ("Side by side") compares a Parquet 1 and a Parquet 2 lake so.
+# load average. docs/decisions/0023-parquet-zstd-v2-pages.md compares a Parquet 1 and a Parquet 2 lake so.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TL=$ROOT/ticklake

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh - the query and crawl benchmark; prints a Markdown report (docs/benchmarks.md holds one).
+# run.sh - the query and crawl benchmark; prints a Markdown report (docs/PERFORMANCE.md holds one).
 #
 #   bench/query/run.sh [DIR]      (default DIR: .cache/bench)
 #

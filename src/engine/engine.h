@@ -135,7 +135,8 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
  * ZSTD, and Parquet 2 data pages, whose DELTA_BINARY_PACKED encoding of
  * integers and timestamps (sorted by time within a symbol) makes files about
  * 25% smaller and time columns about a third cheaper to scan (see
- * docs/benchmarks.md). Readers: DuckDB, Spark 3, Trino/Athena engine 3. */
+ * docs/decisions/0023-parquet-zstd-v2-pages.md). Readers: DuckDB, Spark 3,
+ * Trino/Athena engine 3. */
 #define ENGINE_PARQUET_OPTIONS "FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2"
 
 /* Writes rows[0..n) of rb, in that order, to a Parquet file at path with

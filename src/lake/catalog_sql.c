@@ -338,7 +338,7 @@ static const char *const trade_macros =
     /* every NULL: per UTC day, from the date partition key (equal to the
      * day of ts by the lake's contract; a constant per file, so cheaper per
      * row). One computed key, so the CASE folds away: grouping on (symbol,
-     * window_start) costs what the plain SQL costs (docs/benchmarks.md). */
+     * window_start) costs what the plain SQL costs (docs/PERFORMANCE.md). */
     "CREATE OR REPLACE TEMP MACRO vwap(every := NULL, sym := NULL, from_date := NULL, "
     "  to_date := NULL) AS "
     "TABLE SELECT symbol, window_start, "

@@ -111,7 +111,7 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
     p->outputs++;
 }
 
-/* The live feed (docs/ARCHITECTURE.md, "Live alerts beside the exactly-once ones"): each alert also
+/* The live feed (docs/decisions/0015-live-alerts.md): each alert also
  * goes at once, outside the transaction, to alerts.live, so a display sees it without waiting for
  * the commit. At least once: an alert of an aborted transaction is raised again by the replay. Its
  * failures are logged and do not touch the exactly-once outputs. */
@@ -796,7 +796,8 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
      * with 8 MB, in the same time (with the fetcher wake in kafka.c; before
      * it, queues this small ran 1.3-3x slower), and fetches of 1 MB rather
      * than 4 MB took 10-30 MB more off (bench/memory.sh,
-     * docs/benchmarks.md). The user's -X wins. */
+     * docs/decisions/0012-processor-caps-librdkafka-buffers.md). The user's
+     * -X wins. */
     static const char *const ours[] = {"queued.max.messages.kbytes=4096",
                                        "fetch.max.bytes=1048576"};
     const char **cprops = kafka_opts_prepend(&cfg->kafka, ours, 2, &copts);

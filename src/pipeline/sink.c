@@ -277,7 +277,7 @@ static void *writer_main(void *arg)
 }
 
 /* Bytes a row is taken to become before anything is written: about what a
- * trade takes in ZSTD Parquet (docs/benchmarks.md), so the first files of a
+ * trade takes in ZSTD Parquet (docs/PERFORMANCE.md), so the first files of a
  * run are near the target too. */
 #define SINK_FIRST_BYTES_PER_ROW 8.0
 
@@ -703,8 +703,8 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     kafka_opts ko;
     /* Ours first, so -X wins. Fetches of up to 8 MB per partition instead of
      * librdkafka's 1 MB: a topic of small records is drained about 1.6x
-     * faster (bench/sink.sh; docs/benchmarks.md), and the sink buffers its
-     * rows anyway. */
+     * faster (bench/sink.sh; docs/decisions/0013-sink-fetch-settings.md),
+     * and the sink buffers its rows anyway. */
     const char *ours[3];
     size_t np = 0;
     ours[np++] = "max.partition.fetch.bytes=8388608";
