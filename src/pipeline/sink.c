@@ -702,7 +702,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         goto out;
     kafka_opts ko;
     /* Ours first, so -X wins. Fetches of up to 8 MB per partition instead of
-     * librdkafka's 1 MB: a topic of small records is drained about 1.6x
+     * librdkafka's 1 MB: a topic of small records is drained 1.29x
      * faster (bench/sink.sh; docs/decisions/0013-sink-fetch-settings.md),
      * and the sink buffers its rows anyway. */
     const char *ours[3];
