@@ -36,10 +36,18 @@ static int port_open(int port)
     return ok;
 }
 
-/* The topics of the pipeline with these intervals (those `run` creates), into
- * names[0..*n) (each up to 256 bytes). */
+/* The topics of the pipeline with these intervals (those `run` creates): list
+ * (each pointing into names) holds the plain ones; changelog is the default
+ * processor group's state topic, compacted on a real Kafka. */
+typedef struct broker_topics {
+    char names[64][256];
+    const char *list[64];
+    size_t n;
+    char changelog[256];
+} broker_topics;
+
 static int pipeline_topics(const cli_command *cmd, const char *intervals, const char *prefix,
-                           char (*names)[256], size_t max, size_t *n)
+                           broker_topics *t)
 {
     stage_opts o;
     stage_opts_init(&o);
@@ -51,17 +59,20 @@ static int pipeline_topics(const cli_command *cmd, const char *intervals, const 
     int rc = stage_sink_config(cmd, &o, &sc, topic_names);
     if (rc)
         return rc;
-    *n = 0;
-    for (size_t i = 0; i < sc.ntopics && *n < max; i++)
-        snprintf(names[(*n)++], 256, "%s%s", prefix, sc.topics[i]);
-    static const char *const more[] = {TOPIC_ALERTS_LIVE, TOPIC_DLQ, CHANGELOG_TOPIC};
-    for (size_t i = 0; i < sizeof(more) / sizeof(more[0]) && *n < max; i++)
-        snprintf(names[(*n)++], 256, "%s%s", prefix, more[i]);
+    static const char *const more[] = {TOPIC_ALERTS_LIVE, TOPIC_DLQ};
+    const size_t max = sizeof(t->list) / sizeof(t->list[0]);
+    t->n = 0;
+    for (size_t i = 0; i < sc.ntopics + sizeof(more) / sizeof(more[0]) && t->n < max; i++) {
+        snprintf(t->names[t->n], sizeof(t->names[0]), "%s%s", prefix,
+                 i < sc.ntopics ? sc.topics[i] : more[i - sc.ntopics]);
+        t->list[t->n] = t->names[t->n];
+        t->n++;
+    }
+    snprintf(t->changelog, sizeof(t->changelog), "%s%s", prefix, CHANGELOG_TOPIC);
     return 0;
 }
 
-static int serve_embedded(int nbrokers, int partitions, char (*topics)[256], size_t ntopics,
-                          stage_control *ctl)
+static int serve_embedded(int nbrokers, int partitions, const broker_topics *t, stage_control *ctl)
 {
     char err[512];
     kafka_mock *m = kafka_mock_new(nbrokers, err, sizeof(err));
@@ -69,11 +80,9 @@ static int serve_embedded(int nbrokers, int partitions, char (*topics)[256], siz
         fprintf(stderr, "ticklake broker: %s\n", err);
         return 1;
     }
-    const char *list[64];
-    for (size_t i = 0; i < ntopics && i < 64; i++)
-        list[i] = topics[i];
-    if (kafka_mock_create_topics(m, list, ntopics < 64 ? ntopics : 64, partitions, err,
-                                 sizeof(err)) != 0) {
+    const char *changelog[] = {t->changelog}; /* the mock ignores topic configs */
+    if (kafka_mock_create_topics(m, t->list, t->n, partitions, err, sizeof(err)) != 0 ||
+        kafka_mock_create_topics(m, changelog, 1, partitions, err, sizeof(err)) != 0) {
         fprintf(stderr, "ticklake broker: %s\n", err);
         kafka_mock_free(m);
         return 1;
@@ -90,8 +99,7 @@ static int serve_embedded(int nbrokers, int partitions, char (*topics)[256], siz
     return 0;
 }
 
-static int serve_kafka(const kafka_server_config *kc, char (*topics)[256], size_t ntopics,
-                       stage_control *ctl)
+static int serve_kafka(const kafka_server_config *kc, const broker_topics *t, stage_control *ctl)
 {
     char err[1024], addr[64];
     kafka_server srv;
@@ -120,34 +128,20 @@ static int serve_kafka(const kafka_server_config *kc, char (*topics)[256], size_
             return 1;
         }
         /* Metadata answers before the controller takes topics: ask for both. */
-        const char *probe[] = {topics[0]};
         ready = port_open(kc->port) && kafka_check(&ko, err, sizeof(err)) == 0 &&
-                kafka_ensure_topics(&ko, probe, 1, kc->partitions, 1, err, sizeof(err)) == 0;
+                kafka_ensure_topics(&ko, t->list, 1, kc->partitions, 1, err, sizeof(err)) == 0;
         if (!ready)
             sleep_ns(500 * 1000000LL);
     }
     int rc = 0;
     if (ready) {
-        const char **list = calloc(ntopics, sizeof(*list));
-        size_t nlist = 0;
-        const char *changelog = NULL;
-        for (size_t i = 0; list && i < ntopics; i++) {
-            size_t len = strlen(topics[i]);
-            if (len >= strlen(CHANGELOG_TOPIC) &&
-                strcmp(topics[i] + len - strlen(CHANGELOG_TOPIC), CHANGELOG_TOPIC) == 0)
-                changelog = topics[i];
-            else
-                list[nlist++] = topics[i];
-        }
         int have = 0;
-        if (!list ||
-            kafka_ensure_topics(&ko, list, nlist, kc->partitions, 1, err, sizeof(err)) != 0 ||
-            (changelog && kafka_ensure_compacted_topic(&ko, changelog, kc->partitions, 1, &have,
-                                                       err, sizeof(err)) != 0)) {
-            fprintf(stderr, "ticklake broker: %s\n", list ? err : "out of memory");
+        if (kafka_ensure_topics(&ko, t->list, t->n, kc->partitions, 1, err, sizeof(err)) != 0 ||
+            kafka_ensure_compacted_topic(&ko, t->changelog, kc->partitions, 1, &have, err,
+                                         sizeof(err)) != 0) {
+            fprintf(stderr, "ticklake broker: %s\n", err);
             rc = 1;
         }
-        free(list);
     }
     if (ready && rc == 0) {
         printf("%s\n", addr);
@@ -226,16 +220,15 @@ int cmd_broker(int argc, char **argv)
         return cli_usage_error(&cmd, "--brokers-count is for the embedded broker; --kafka runs "
                                      "one node");
 
-    char topics[64][256];
-    size_t ntopics = 0;
-    int rc = pipeline_topics(&cmd, intervals, prefix, topics, 64, &ntopics);
+    static broker_topics topics;
+    int rc = pipeline_topics(&cmd, intervals, prefix, &topics);
     if (rc)
         return rc;
 
     stage_control ctl = {0};
     cli_handle_signals(&ctl);
     if (!durable)
-        return serve_embedded((int)nbrokers, (int)partitions, topics, ntopics, &ctl);
+        return serve_embedded((int)nbrokers, (int)partitions, &topics, &ctl);
 
     char dflt[4096];
     if (!data_dir) {
@@ -249,5 +242,5 @@ int cmd_broker(int argc, char **argv)
                               .controller_port = cport ? (int)cport : (int)port + 1,
                               .partitions = (int)partitions,
                               .heap = heap};
-    return serve_kafka(&kc, topics, ntopics, &ctl);
+    return serve_kafka(&kc, &topics, &ctl);
 }
