@@ -61,9 +61,18 @@ for how in writing switched random; do
         point() { sleep "$delay"; }
         ;;
     esac
-    # Polled every 10 ms (wait_for's 0.2 s could miss the moment).
+    # Polled every 10 ms (wait_for's 0.2 s could miss the moment). At the point the process is
+    # stopped and the point checked again, so the kill lands in the state seen: on a loaded machine
+    # a temporary file seen a moment ago may already be the merged file. If it moved on, go on.
+    frozen() {
+        point || return 1
+        kill -STOP "$(bg_pid "compact-$how")" 2>/dev/null || return 1
+        point && return 0
+        kill -CONT "$(bg_pid "compact-$how")" 2>/dev/null
+        return 1
+    }
     deadline=$((SECONDS + 30))
-    until point; do
+    until frozen; do
         bg_alive "compact-$how" || break
         [ "$SECONDS" -lt "$deadline" ] || fail "$how: the kill point never came"
         sleep 0.01
