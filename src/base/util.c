@@ -359,6 +359,20 @@ size_t utf8_encode(uint32_t cp, char out[4])
     return 4;
 }
 
+int utf8_printable(const void *s, size_t n)
+{
+    const char *p = s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t len = utf8_decode(p + i, n - i, &cp);
+        if (len == 0 || cp < 0x20 || (cp >= 0x7F && cp < 0xA0))
+            return 0;
+        i += len;
+    }
+    return 1;
+}
+
 void strv_push(char ***v, size_t *n, char *owned)
 {
     *ARRAY_PUSH(*v, *n) = owned;

@@ -93,6 +93,9 @@ size_t utf8_decode(const void *s, size_t n, uint32_t *cp);
 /* Writes code point cp (at most U+10FFFF) as UTF-8 into out and returns the
  * number of bytes (1..4). */
 size_t utf8_encode(uint32_t cp, char out[4]);
+/* 1 if s[0..n) is printable UTF-8: well-formed (as utf8_decode) and without
+ * control characters (C0, DEL, C1); 1 for n == 0. */
+int utf8_printable(const void *s, size_t n);
 
 /* Arrays of owned strings: appends owned to v (length n, incremented); frees
  * the n strings of v and v (accepts NULL). */

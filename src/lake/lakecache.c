@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "catalog_json.h"
+#include "lakecache_manifest.h"
 #include "lakepath.h"
 #include "log.h"
 #include "query.h"
@@ -21,15 +22,12 @@
  * the footers the sink writes (a few row groups of 7 columns) fit in one. */
 #define FOOTER_GUESS 16384
 
-enum { ST_NONE = 0, ST_STUB = 1, ST_FOOTER = 2, ST_FULL = 3 };
-static const char state_char[] = {'-', 'S', 'P', 'F'};
-
-typedef struct mentry {
-    char *key;
-    int64_t size, mtime_ns;
-    char *etag; /* "" when unknown */
-    int state;
-} mentry;
+enum {
+    ST_NONE = LAKECACHE_NONE,
+    ST_STUB = LAKECACHE_STUB,
+    ST_FOOTER = LAKECACHE_FOOTER,
+    ST_FULL = LAKECACHE_FULL
+};
 
 struct lakecache {
     storage *st;
@@ -39,8 +37,7 @@ struct lakecache {
     char *manifest; /* root/manifest.tsv */
     char *lockpath;
     int lock_fd;
-    mentry *m; /* sorted by key */
-    size_t nm, capm;
+    lakecache_manifest m;
     lakecache_stats stats;
 };
 
@@ -57,119 +54,22 @@ int lakecache_is_s3(const char *url)
 
 /* --- The manifest ---------------------------------------------------------- */
 
-static int mentry_cmp(const void *a, const void *b)
-{
-    return strcmp(((const mentry *)a)->key, ((const mentry *)b)->key);
-}
-
-static void manifest_clear(lakecache *lc)
-{
-    for (size_t i = 0; i < lc->nm; i++) {
-        free(lc->m[i].key);
-        free(lc->m[i].etag);
-    }
-    free(lc->m);
-    lc->m = NULL;
-    lc->nm = lc->capm = 0;
-}
-
-static mentry *manifest_find(lakecache *lc, const char *key)
-{
-    mentry k = {.key = (char *)key};
-    return lc->nm ? bsearch(&k, lc->m, lc->nm, sizeof(*lc->m), mentry_cmp) : NULL;
-}
-
-/* Adds or replaces the entry of key (keeps the order). */
-static void manifest_set(lakecache *lc, const char *key, int64_t size, int64_t mtime_ns,
-                         const char *etag, int state)
-{
-    mentry *e = manifest_find(lc, key);
-    if (!e) {
-        if (lc->nm == lc->capm) {
-            lc->capm = lc->capm ? lc->capm * 2 : 256;
-            lc->m = realloc(lc->m, lc->capm * sizeof(*lc->m));
-            if (!lc->m)
-                abort();
-        }
-        size_t pos = lc->nm;
-        while (pos > 0 && strcmp(lc->m[pos - 1].key, key) > 0)
-            pos--;
-        memmove(&lc->m[pos + 1], &lc->m[pos], (lc->nm - pos) * sizeof(*lc->m));
-        lc->nm++;
-        e = &lc->m[pos];
-        e->key = xstrdup(key);
-        e->etag = NULL;
-    }
-    free(e->etag);
-    e->etag = xstrdup(etag ? etag : "");
-    e->size = size;
-    e->mtime_ns = mtime_ns;
-    e->state = state;
-}
-
-static void manifest_remove(lakecache *lc, mentry *e)
-{
-    size_t i = (size_t)(e - lc->m);
-    free(e->key);
-    free(e->etag);
-    memmove(&lc->m[i], &lc->m[i + 1], (lc->nm - i - 1) * sizeof(*lc->m));
-    lc->nm--;
-}
-
-/* Lines: state TAB size TAB mtime_ns TAB etag ("-" when unknown) TAB key. Bad lines are skipped
- * (their objects are fetched again). */
+/* Reads manifest.tsv (none: an empty cache). */
 static void manifest_load(lakecache *lc)
 {
-    manifest_clear(lc);
     buf text = {0};
     char err[256];
-    if (read_file(lc->manifest, &text, err, sizeof(err)) != 0) {
-        buf_release(&text);
-        return;
-    }
-    char *p = text.data;
-    while (p && *p) {
-        char *nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        char st = 0;
-        long long size = 0, mtime = 0;
-        int n = 0;
-        if (sscanf(p, "%c\t%lld\t%lld\t%n", &st, &size, &mtime, &n) == 3 && n > 0) {
-            char *etag = p + n;
-            char *tab = strchr(etag, '\t');
-            int state = st == 'F' ? ST_FULL : st == 'P' ? ST_FOOTER : st == 'S' ? ST_STUB : 0;
-            if (tab && state && storage_key_valid(tab + 1)) {
-                *tab = '\0';
-                if (lc->nm == lc->capm) {
-                    lc->capm = lc->capm ? lc->capm * 2 : 256;
-                    lc->m = realloc(lc->m, lc->capm * sizeof(*lc->m));
-                    if (!lc->m)
-                        abort();
-                }
-                mentry *e = &lc->m[lc->nm++];
-                e->key = xstrdup(tab + 1);
-                e->etag = xstrdup(strcmp(etag, "-") == 0 ? "" : etag); /* "-": none */
-                e->size = size;
-                e->mtime_ns = mtime;
-                e->state = state;
-            }
-        }
-        p = nl ? nl + 1 : NULL;
-    }
+    if (read_file(lc->manifest, &text, err, sizeof(err)) == 0)
+        lakecache_manifest_parse(&lc->m, text.data ? text.data : "", text.len);
+    else
+        lakecache_manifest_clear(&lc->m);
     buf_release(&text);
-    if (lc->nm > 1)
-        qsort(lc->m, lc->nm, sizeof(*lc->m), mentry_cmp);
 }
 
 static int manifest_save(lakecache *lc, char *errstr, size_t errstr_size)
 {
     buf b = {0};
-    buf_puts(&b, "");
-    for (size_t i = 0; i < lc->nm; i++)
-        buf_printf(&b, "%c\t%" PRId64 "\t%" PRId64 "\t%s\t%s\n", state_char[lc->m[i].state],
-                   lc->m[i].size, lc->m[i].mtime_ns, *lc->m[i].etag ? lc->m[i].etag : "-",
-                   lc->m[i].key);
+    lakecache_manifest_format(&lc->m, &b);
     int rc = write_file_atomic(lc->manifest, b.data, b.len, errstr, errstr_size);
     buf_release(&b);
     return rc;
@@ -282,7 +182,7 @@ void lakecache_free(lakecache *lc)
         return;
     if (lc->lock_fd >= 0)
         close(lc->lock_fd);
-    manifest_clear(lc);
+    lakecache_manifest_clear(&lc->m);
     storage_free(lc->st);
     free(lc->url);
     free(lc->root);
@@ -407,13 +307,9 @@ static int fetch_footer(lakecache *lc, const storage_entry *o, const char *path,
         rc = storage_get_range(lc->st, o->key, o->size - want, want, &tail, errstr, errstr_size);
         lc->stats.requests++;
     }
-    if (rc == 0 && (int64_t)tail.len == want && want >= 8 &&
-        memcmp(tail.data + want - 4, "PAR1", 4) == 0) {
-        const unsigned char *p = (const unsigned char *)tail.data + want - 8;
-        int64_t need = (int64_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                                 (uint32_t)p[3] << 24) +
-                       8;
-        if (need > want && need <= o->size) {
+    if (rc == 0 && (int64_t)tail.len == want) {
+        int64_t need = lakecache_footer_need(tail.data, tail.len, o->size);
+        if (need > want) {
             lc->stats.bytes_down += (int64_t)tail.len;
             buf_reset(&tail);
             rc =
@@ -431,13 +327,6 @@ static int fetch_footer(lakecache *lc, const storage_entry *o, const char *path,
     return rc;
 }
 
-static int etag_same(const char *cached, const char *listed)
-{
-    if (!listed || !*listed || !cached || !*cached)
-        return 1; /* unknown: size and time decide */
-    return strcmp(cached, listed) == 0;
-}
-
 /* Brings object o into the mirror at least in state want. */
 static int fetch(lakecache *lc, const storage_entry *o, int want, char *errstr, size_t errstr_size)
 {
@@ -445,11 +334,10 @@ static int fetch(lakecache *lc, const storage_entry *o, int want, char *errstr, 
         return 0; /* no line of the manifest can hold it; never cached */
     buf path = {0};
     mirror_path(lc, o->key, &path);
-    const mentry *e = manifest_find(lc, o->key);
+    const lakecache_entry *e = lakecache_manifest_find(&lc->m, o->key);
     struct stat sb;
     int present = stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == o->size;
-    if (e && present && e->size == o->size && e->mtime_ns == o->mtime_ns &&
-        etag_same(e->etag, o->etag) && e->state >= want) {
+    if (present && lakecache_entry_fresh(e, o->size, o->mtime_ns, o->etag, want)) {
         lc->stats.hits++;
         buf_release(&path);
         return 0;
@@ -478,13 +366,13 @@ static int fetch(lakecache *lc, const storage_entry *o, int want, char *errstr, 
     if (rc == 0)
         rc = set_mtime(path.data, o->mtime_ns, errstr, errstr_size);
     if (rc == 0)
-        manifest_set(lc, o->key, o->size, o->mtime_ns, o->etag ? o->etag : "", want);
+        lakecache_manifest_set(&lc->m, o->key, o->size, o->mtime_ns, o->etag ? o->etag : "", want);
     buf_release(&path);
     return rc;
 }
 
 /* Removes the mirror file of e (and folders left empty), and e itself. */
-static void drop(lakecache *lc, mentry *e)
+static void drop(lakecache *lc, lakecache_entry *e)
 {
     buf path = {0};
     mirror_path(lc, e->key, &path);
@@ -498,7 +386,7 @@ static void drop(lakecache *lc, mentry *e)
             break;
     }
     buf_release(&path);
-    manifest_remove(lc, e);
+    lakecache_manifest_remove(&lc->m, e);
     lc->stats.removed++;
 }
 
@@ -584,8 +472,8 @@ static int sync_scopes(lakecache *lc, const char *const *scopes, size_t nscopes,
     }
     if (rc == 0) {
         /* Cached keys of these folders that S3 no longer has. */
-        for (size_t i = lc->nm; i-- > 0;) {
-            const char *k = lc->m[i].key;
+        for (size_t i = lc->m.n; i-- > 0;) {
+            const char *k = lc->m.v[i].key;
             int top_file = strchr(k, '/') == NULL;
             int scoped = 0;
             for (size_t s = 0; s < nscopes && !scoped; s++) {
@@ -598,7 +486,7 @@ static int sync_scopes(lakecache *lc, const char *const *scopes, size_t nscopes,
                 continue;
             storage_entry probe = {.key = (char *)k};
             if (!all.n || !bsearch(&probe, all.entries, all.n, sizeof(*all.entries), entry_key_cmp))
-                drop(lc, &lc->m[i]);
+                drop(lc, &lc->m.v[i]);
         }
     }
     storage_list_release(&all);
@@ -845,7 +733,7 @@ static int put_locked(lakecache *lc, const char *key, char *errstr, size_t errst
         if (rc == 0)
             rc = set_mtime(path.data, o.mtime_ns, errstr, errstr_size);
         if (rc == 0)
-            manifest_set(lc, key, o.size, o.mtime_ns, o.etag ? o.etag : "", ST_FULL);
+            lakecache_manifest_set(&lc->m, key, o.size, o.mtime_ns, o.etag ? o.etag : "", ST_FULL);
         storage_entry_release(&o);
     }
     buf_release(&path);

@@ -16,9 +16,6 @@
 
 #include "log.h"
 
-#define MIB (1024 * 1024)
-#define S3_MIN_PART (5 * MIB)
-#define S3_MAX_PARTS 10000
 #define ERR_BODY_MAX (64 * 1024)
 
 /* ------------------------------------------------------------------------
@@ -52,8 +49,8 @@ void s3_config_init(s3_config *cfg)
     cfg->read_retry_ns = 60 * NS_PER_SEC;
     cfg->backoff_min_ns = 100 * 1000000LL;
     cfg->backoff_max_ns = 5 * NS_PER_SEC;
-    cfg->multipart_threshold = 8 * MIB;
-    cfg->part_size = 8 * MIB;
+    cfg->multipart_threshold = 8 * S3_MIB;
+    cfg->part_size = 8 * S3_MIB;
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -193,7 +190,7 @@ typedef struct req {
     const char *method;
     const char *bucket;
     const char *key; /* NULL for a bucket request */
-    s3_kv query[6];
+    s3_kv query[S3_MAX_QUERY];
     size_t nquery;
     const req_body *body; /* NULL: none */
     buf *out;             /* the response body on success, appended; NULL: discarded */
@@ -355,45 +352,24 @@ static CURLcode send_once(s3_client *c, const req *r, const char *url, const cha
 {
     char amz_date[S3_AMZ_DATE_SIZE];
     s3_amz_date(now_ns() / NS_PER_SEC, amz_date);
-    const char *payload = r->body ? r->body->sha256 : S3_EMPTY_SHA256;
-    s3_kv hdrs[4] = {{"host", host}, {"x-amz-content-sha256", payload}, {"x-amz-date", amz_date}};
-    size_t nh = 3;
-    if (c->session_token)
-        hdrs[nh++] = (s3_kv){"x-amz-security-token", c->session_token};
-    s3_sign_input in = {.method = r->method,
-                        .canonical_uri = path,
-                        .query = r->query,
-                        .nquery = r->nquery,
-                        .headers = hdrs,
-                        .nheaders = nh,
-                        .payload_hash = payload,
-                        .amz_date = amz_date,
-                        .region = c->region,
-                        .service = "s3",
-                        .access_key = c->access_key,
-                        .secret_key = c->secret_key};
-    buf h = {0};
+    s3_request sr = {.method = r->method,
+                     .host = host,
+                     .path = path,
+                     .query = r->query,
+                     .nquery = r->nquery,
+                     .payload_hash = r->body ? r->body->sha256 : NULL,
+                     .amz_date = amz_date,
+                     .region = c->region,
+                     .access_key = c->access_key,
+                     .secret_key = c->secret_key,
+                     .session_token = c->session_token};
+    buf lines[S3_MAX_HEADERS] = {{0}};
+    size_t nl = s3_request_headers(&sr, lines);
     struct curl_slist *sl = NULL;
-    buf_printf(&h, "Host: %s", host);
-    sl = slist_add(sl, h.data);
-    buf_reset(&h);
-    buf_printf(&h, "x-amz-date: %s", amz_date);
-    sl = slist_add(sl, h.data);
-    buf_reset(&h);
-    buf_printf(&h, "x-amz-content-sha256: %s", payload);
-    sl = slist_add(sl, h.data);
-    if (c->session_token) {
-        buf_reset(&h);
-        buf_printf(&h, "x-amz-security-token: %s", c->session_token);
-        sl = slist_add(sl, h.data);
+    for (size_t i = 0; i < nl; i++) {
+        sl = slist_add(sl, lines[i].data);
+        s3_buf_release_secret(&lines[i]);
     }
-    buf_reset(&h);
-    buf_puts(&h, "Authorization: ");
-    s3_authorization(&h, &in);
-    sl = slist_add(sl, h.data);
-    s3_buf_release_secret(&h);
-    sl = slist_add(sl, "Content-Type:");
-    sl = slist_add(sl, "Accept:");
 
     CURL *cu = c->curl;
     curl_easy_reset(cu);
@@ -569,19 +545,14 @@ static int http_fail(s3_client *c, const req *r, const resp *rs, char *errstr, s
  * last response either way (release rs->err). */
 static int do_request(s3_client *c, const req *r, resp *rs, char *errstr, size_t errstr_size)
 {
-    buf base = {0}, host = {0}, path = {0}, url = {0};
+    buf host = {0}, path = {0}, url = {0};
     int rc = -1;
     memset(rs, 0, sizeof(*rs));
     char terr[256];
-    if (s3_target(&c->ep, c->addressing, r->bucket, r->key, &base, &host, &path, terr,
-                  sizeof(terr)) != 0) {
+    if (s3_request_url(&c->ep, c->addressing, r->bucket, r->key, r->query, r->nquery, &url, &host,
+                       &path, terr, sizeof(terr)) != 0) {
         set_err(errstr, errstr_size, "s3: %s", terr);
         goto done;
-    }
-    buf_printf(&url, "%s%s", base.data, path.data);
-    if (r->nquery) {
-        buf_putc(&url, '?');
-        s3_canonical_query(&url, r->query, r->nquery);
     }
     size_t out_base = r->out ? r->out->len : 0;
     int64_t start = mono_ns();
@@ -678,7 +649,6 @@ static int do_request(s3_client *c, const req *r, resp *rs, char *errstr, size_t
         c->stats.retries++;
     }
 done:
-    buf_release(&base);
     buf_release(&host);
     buf_release(&path);
     buf_release(&url);
@@ -690,19 +660,10 @@ static void resp_release(resp *rs)
     buf_release(&rs->err);
 }
 
-static int check_key(const char *bucket, const char *key, char *errstr, size_t errstr_size)
-{
-    if (!bucket || !*bucket)
-        return set_err(errstr, errstr_size, "s3: empty bucket name");
-    if (key && !*key)
-        return set_err(errstr, errstr_size, "s3: empty key in bucket '%s'", bucket);
-    return 0;
-}
-
 int s3_put(s3_client *c, const char *bucket, const char *key, const void *data, size_t len,
            char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     req_body b = {.data = len ? data : "", .len = len, .fd = -1};
     s3_sha256_hex(b.data, len, b.sha256);
@@ -716,31 +677,6 @@ int s3_put(s3_client *c, const char *bucket, const char *key, const void *data, 
     int rc = do_request(c, &r, &rs, errstr, errstr_size);
     resp_release(&rs);
     return rc < 0 ? -1 : rc;
-}
-
-static void xml_escape(buf *out, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            buf_puts(out, "&amp;");
-            break;
-        case '<':
-            buf_puts(out, "&lt;");
-            break;
-        case '>':
-            buf_puts(out, "&gt;");
-            break;
-        case '"':
-            buf_puts(out, "&quot;");
-            break;
-        case '\'':
-            buf_puts(out, "&apos;");
-            break;
-        default:
-            buf_putc(out, *s);
-        }
-    }
 }
 
 static void abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id)
@@ -767,7 +703,7 @@ static int multipart_once(s3_client *c, const char *bucket, const char *key, int
 {
     buf out = {0}, id = {0}, complete = {0};
     char **etags = NULL;
-    int64_t nparts = (size + part - 1) / part;
+    int64_t nparts = s3_part_count(size, part);
     int rc = -1;
     req_body empty = {.data = "", .len = 0, .fd = -1};
     strcpy(empty.sha256, S3_EMPTY_SHA256);
@@ -796,8 +732,8 @@ static int multipart_once(s3_client *c, const char *bucket, const char *key, int
     if (!etags)
         abort();
     for (int64_t i = 0; i < nparts; i++) {
-        req_body b = {
-            .fd = fd, .off = i * part, .flen = size - i * part < part ? size - i * part : part};
+        req_body b = {.fd = fd};
+        s3_part_range(size, part, i, &b.off, &b.flen);
         if (s3_sha256_file_range(fd, b.off, b.flen, path, b.sha256, errstr, errstr_size) != 0)
             goto fail;
         char num[24];
@@ -820,13 +756,7 @@ static int multipart_once(s3_client *c, const char *bucket, const char *key, int
             goto fail;
         etags[i] = xstrdup(rs.etag);
     }
-    buf_puts(&complete, "<CompleteMultipartUpload>");
-    for (int64_t i = 0; i < nparts; i++) {
-        buf_printf(&complete, "<Part><PartNumber>%" PRId64 "</PartNumber><ETag>", i + 1);
-        xml_escape(&complete, etags[i]);
-        buf_puts(&complete, "</ETag></Part>");
-    }
-    buf_puts(&complete, "</CompleteMultipartUpload>");
+    s3_complete_body(&complete, etags, nparts);
     req_body cb = {.data = complete.data, .len = complete.len, .fd = -1};
     s3_sha256_hex(cb.data, cb.len, cb.sha256);
     buf_reset(&out);
@@ -879,7 +809,7 @@ done:
 int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *path, char *errstr,
                 size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -906,9 +836,7 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
         resp_release(&rs);
         goto done;
     }
-    int64_t part = c->part_size;
-    if ((size + part - 1) / part > S3_MAX_PARTS)
-        part = ((size + S3_MAX_PARTS - 1) / S3_MAX_PARTS + MIB - 1) / MIB * MIB;
+    int64_t part = s3_part_size(size, c->part_size);
     int64_t deadline = mono_ns() + c->write_retry_ns;
     for (;;) {
         rc = multipart_once(c, bucket, key, fd, path, size, part, deadline, errstr, errstr_size);
@@ -929,7 +857,7 @@ done:
 int s3_get(s3_client *c, const char *bucket, const char *key, buf *out, char *errstr,
            size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     req r = {.method = "GET",
              .bucket = bucket,
@@ -946,13 +874,12 @@ int s3_get(s3_client *c, const char *bucket, const char *key, buf *out, char *er
 int s3_get_range(s3_client *c, const char *bucket, const char *key, int64_t offset, int64_t len,
                  buf *out, char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
-    if (offset < 0 || len <= 0)
+    char range[S3_RANGE_SIZE];
+    if (s3_range(offset, len, range) != 0)
         return set_err(errstr, errstr_size, "s3: bad range %" PRId64 "+%" PRId64 " of key '%s'",
                        offset, len, key);
-    char range[64];
-    snprintf(range, sizeof(range), "%" PRId64 "-%" PRId64, offset, offset + len - 1);
     size_t base = out->len;
     req r = {.method = "GET",
              .bucket = bucket,
@@ -965,17 +892,9 @@ int s3_get_range(s3_client *c, const char *bucket, const char *key, int64_t offs
     int rc = do_request(c, &r, &rs, errstr, errstr_size);
     /* A server that ignores Range answers 200 with the whole object: keep
      * only the bytes asked for. */
-    if (rc == 0 && rs.status == 200 && out->len - base > (size_t)len) {
-        if ((int64_t)(out->len - base) < offset + len) {
-            rc = set_err(errstr, errstr_size,
-                         "s3: bucket '%s' key '%s' is shorter than the range asked for", bucket,
-                         key);
-        } else {
-            memmove(out->data + base, out->data + base + offset, (size_t)len);
-            out->len = base + (size_t)len;
-            out->data[out->len] = '\0';
-        }
-    }
+    if (rc == 0 && rs.status == 200 && s3_range_of_whole(out, base, offset, len) != 0)
+        rc = set_err(errstr, errstr_size,
+                     "s3: bucket '%s' key '%s' is shorter than the range asked for", bucket, key);
     resp_release(&rs);
     return rc;
 }
@@ -983,7 +902,7 @@ int s3_get_range(s3_client *c, const char *bucket, const char *key, int64_t offs
 int s3_get_file(s3_client *c, const char *bucket, const char *key, const char *path, char *errstr,
                 size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     buf tmp = {0};
     buf_printf(&tmp, "%s.tmp-XXXXXX", path);
@@ -1017,7 +936,7 @@ int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *out, c
 {
     if (out)
         memset(out, 0, sizeof(*out));
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     req r = {.method = "HEAD",
              .bucket = bucket,
@@ -1038,7 +957,7 @@ int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *out, c
 
 int s3_delete(s3_client *c, const char *bucket, const char *key, char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     req r = {.method = "DELETE",
              .bucket = bucket,
@@ -1056,28 +975,20 @@ int s3_delete(s3_client *c, const char *bucket, const char *key, char *errstr, s
 int s3_list(s3_client *c, const char *bucket, const s3_list_opts *opts, s3_listing *out,
             char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, NULL, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, NULL, errstr, errstr_size) != 0)
         return -1;
     s3_list_opts none = {0};
     if (!opts)
         opts = &none;
     char maxk[24];
-    snprintf(maxk, sizeof(maxk), "%d", opts->max_keys);
     char *token = NULL;
     int rc = 0;
     for (;;) {
         req r = {.method = "GET", .bucket = bucket, .out_fd = -1, .budget_ns = c->read_retry_ns};
         buf body = {0};
         r.out = &body;
-        r.query[r.nquery++] = (s3_kv){"list-type", "2"};
-        if (opts->prefix && *opts->prefix)
-            r.query[r.nquery++] = (s3_kv){"prefix", opts->prefix};
-        if (opts->delimiter && *opts->delimiter)
-            r.query[r.nquery++] = (s3_kv){"delimiter", opts->delimiter};
-        if (opts->max_keys > 0)
-            r.query[r.nquery++] = (s3_kv){"max-keys", maxk};
-        if (token)
-            r.query[r.nquery++] = (s3_kv){"continuation-token", token};
+        r.nquery =
+            s3_list_query(r.query, opts->prefix, opts->delimiter, opts->max_keys, maxk, token);
         resp rs;
         rc = do_request(c, &r, &rs, errstr, errstr_size);
         resp_release(&rs);
@@ -1108,7 +1019,7 @@ int s3_list(s3_client *c, const char *bucket, const s3_list_opts *opts, s3_listi
 int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_uploads *out,
                     char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, NULL, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, NULL, errstr, errstr_size) != 0)
         return -1;
     char *km = NULL, *um = NULL;
     int rc = 0;
@@ -1116,13 +1027,7 @@ int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_upl
         req r = {.method = "GET", .bucket = bucket, .out_fd = -1, .budget_ns = c->read_retry_ns};
         buf body = {0};
         r.out = &body;
-        r.query[r.nquery++] = (s3_kv){"uploads", ""};
-        if (prefix && *prefix)
-            r.query[r.nquery++] = (s3_kv){"prefix", prefix};
-        if (km)
-            r.query[r.nquery++] = (s3_kv){"key-marker", km};
-        if (um)
-            r.query[r.nquery++] = (s3_kv){"upload-id-marker", um};
+        r.nquery = s3_uploads_query(r.query, prefix, km, um);
         resp rs;
         rc = do_request(c, &r, &rs, errstr, errstr_size);
         resp_release(&rs);
@@ -1156,7 +1061,7 @@ int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_upl
 int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id,
                     char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, key, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, key, errstr, errstr_size) != 0)
         return -1;
     req r = {.method = "DELETE",
              .bucket = bucket,
@@ -1175,14 +1080,10 @@ int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const cha
 
 int s3_create_bucket(s3_client *c, const char *bucket, char *errstr, size_t errstr_size)
 {
-    if (check_key(bucket, NULL, errstr, errstr_size) != 0)
+    if (s3_check_key(bucket, NULL, errstr, errstr_size) != 0)
         return -1;
     buf cfg = {0};
-    if (strcmp(c->region, "us-east-1") != 0)
-        buf_printf(&cfg,
-                   "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                   "<LocationConstraint>%s</LocationConstraint></CreateBucketConfiguration>",
-                   c->region);
+    s3_create_bucket_body(&cfg, c->region);
     req_body b = {.data = cfg.data ? cfg.data : "", .len = cfg.len, .fd = -1};
     s3_sha256_hex(b.data, b.len, b.sha256);
     req r = {.method = "PUT",

@@ -7,6 +7,8 @@
  *   s3_xml.h    the XML reader and the S3 response documents (pure)
  *   s3_ini.h    the AWS INI files (pure)
  *   s3_creds.h  credentials, region, endpoint and addressing resolution
+ *   s3_request.h  the requests' URLs, signed headers, ranges, list queries and
+ *               multipart bodies (pure)
  * This header includes them, so a caller of the client needs only s3.h.
  *
  * Errors: functions return 0 on success and -1 on failure with a message in
@@ -32,6 +34,7 @@
 #include "s3_creds.h"
 #include "s3_hash.h"
 #include "s3_ini.h"
+#include "s3_request.h"
 #include "s3_sigv4.h"
 #include "s3_xml.h"
 #include "util.h"

@@ -417,5 +417,143 @@ static void test_files(void)
     buf_release(&got);
 }
 
+/* utf8_printable: well-formed UTF-8 without C0, DEL or C1 controls. */
+static void test_utf8_printable(void)
+{
+    CHECK(utf8_printable("", 0));
+    CHECK(utf8_printable("HSI ^GSPC", 9));
+    CHECK(utf8_printable("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\x88", 14)); /* é € 📈 */
+    CHECK(utf8_printable("\xC2\xA0", 2)); /* U+00A0, the first after C1 */
+    CHECK(utf8_printable("~", 1));
+    CHECK(!utf8_printable("a\tb", 3));
+    CHECK(!utf8_printable("a\nb", 3));
+    CHECK(!utf8_printable("\x1F", 1));
+    CHECK(!utf8_printable("\x7F", 1));         /* DEL */
+    CHECK(!utf8_printable("\xC2\x80", 2));     /* U+0080, C1 */
+    CHECK(!utf8_printable("\xC2\x9F", 2));     /* U+009F, C1 */
+    CHECK(!utf8_printable("a\0b", 3));         /* NUL inside */
+    CHECK(!utf8_printable("\xC3", 1));         /* cut short */
+    CHECK(!utf8_printable("\xC0\xAF", 2));     /* overlong */
+    CHECK(!utf8_printable("\xED\xA0\x80", 3)); /* surrogate */
+    CHECK(!utf8_printable("\xFF", 1));
+    CHECK(utf8_printable("ab\x01", 2)); /* only n bytes are looked at */
+}
+
+static void test_clock_and_strv(void)
+{
+    int64_t t0 = mono_ns(), w0 = now_ns();
+    sleep_ns(20 * 1000000);
+    sleep_ns(0);
+    sleep_ns(-5);
+    int64_t t1 = mono_ns(), w1 = now_ns();
+    CHECK(t1 - t0 >= 20 * 1000000);
+    CHECK(t1 - t0 < 10 * NS_PER_SEC);
+    CHECK(w0 > 1600000000LL * NS_PER_SEC && w1 >= w0); /* after 2020, wall clock in ns */
+
+    char **v = NULL;
+    size_t n = 0;
+    for (int i = 0; i < 100; i++)
+        strv_push(&v, &n, xprintf("s%d", i));
+    CHECK_EQ_INT(n, 100);
+    CHECK_EQ_STR(v[0], "s0");
+    CHECK_EQ_STR(v[99], "s99");
+    strv_free(v, n);
+    strv_free(NULL, 0);
+
+    /* array_grow keeps room for one more at every length. */
+    int *a = NULL;
+    for (size_t k = 0; k < 300; k++) {
+        a = array_grow(a, k, sizeof(*a));
+        a[k] = (int)k;
+    }
+    CHECK(a[0] == 0 && a[299] == 299);
+    free(a);
+
+    buf b;
+    buf_init(&b);
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+    buf_reserve(&b, 1000);
+    CHECK(b.cap >= 1001 && b.len == 0 && b.data != NULL);
+    char *before = b.data;
+    buf_append(&b, "x", 1); /* within the reserve: no reallocation */
+    CHECK(b.data == before);
+    buf_reserve(&b, 0);
+    CHECK(b.data == before);
+    buf_release(&b);
+    CHECK(b.data == NULL && b.len == 0 && b.cap == 0);
+}
+
+static void test_file_ops(void)
+{
+    char dir[] = "/tmp/tl-test-util-ops-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char err[512];
+    buf a = {0}, b = {0}, got = {0};
+    buf_printf(&a, "%s/a", dir);
+    buf_printf(&b, "%s/sub/b", dir);
+    CHECK(write_file_atomic(a.data, "one", 3, err, sizeof(err)) == 0);
+    /* rename_durable: moved, the folder synced; a missing folder is an error naming both. */
+    CHECK(rename_durable(a.data, b.data, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "unable to rename") != NULL && strstr(err, "/sub/b") != NULL);
+    buf c = {0};
+    buf_printf(&c, "%s/sub", dir);
+    CHECK(mkdir_p(c.data, err, sizeof(err)) == 0);
+    CHECK(mkdir_p(c.data, err, sizeof(err)) == 0); /* already there: fine */
+    CHECK(rename_durable(a.data, b.data, err, sizeof(err)) == 0);
+    CHECK(!path_exists(a.data) && path_exists(b.data));
+    CHECK(fsync_path(b.data, err, sizeof(err)) == 0);
+    CHECK(fsync_path(c.data, err, sizeof(err)) == 0);
+    CHECK(fsync_path(a.data, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "unable to open") != NULL);
+    /* read_file appends; read_stream reads what is left of a stream. */
+    buf_puts(&got, "0:");
+    CHECK(read_file(b.data, &got, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(got.data, "0:one");
+    FILE *f = fmemopen((void *)"abcdef", 6, "rb");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fgetc(f) == 'a');
+        buf_reset(&got);
+        CHECK(read_stream(f, &got) == 0);
+        CHECK_EQ_STR(got.data, "bcdef");
+        fclose(f);
+    }
+    buf_release(&got);
+    f = fmemopen((void *)"", 1, "rb");
+    if (f) {
+        CHECK(fgetc(f) == 0);
+        CHECK(read_stream(f, &got) == 0);
+        CHECK(got.data != NULL && got.len == 0 && got.data[0] == '\0'); /* empty, terminated */
+        fclose(f);
+    }
+    /* write_file_atomic replaces, leaves no temporary, and fails where it cannot create. */
+    CHECK(write_file_atomic(b.data, "two!", 4, err, sizeof(err)) == 0);
+    buf_reset(&got);
+    CHECK(read_file(b.data, &got, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(got.data, "two!");
+    dir_entry *v;
+    size_t n;
+    CHECK(list_dir(c.data, &v, &n, err, sizeof(err)) == 0);
+    CHECK(n == 1 && strcmp(v[0].name, "b") == 0);
+    dir_entries_free(v, n);
+    buf_reset(&a);
+    buf_printf(&a, "%s/none/x", dir);
+    CHECK(write_file_atomic(a.data, "x", 1, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "unable to create") != NULL);
+    /* mkdir_p through a file fails. */
+    buf_reset(&a);
+    buf_printf(&a, "%s/file/below", b.data);
+    CHECK(mkdir_p(a.data, err, sizeof(err)) == -1);
+
+    buf_reset(&a);
+    buf_printf(&a, "rm -rf '%s'", dir);
+    CHECK(system(a.data) == 0);
+    buf_release(&a);
+    buf_release(&b);
+    buf_release(&c);
+    buf_release(&got);
+}
+
 TEST_MAIN(TEST(test_alloc), TEST(test_array_push), TEST(test_buf), TEST(test_strings),
-          TEST(test_utf8), TEST(test_civil), TEST(test_assert), TEST(test_files))
+          TEST(test_utf8), TEST(test_civil), TEST(test_assert), TEST(test_files),
+          TEST(test_utf8_printable), TEST(test_clock_and_strv), TEST(test_file_ops))
