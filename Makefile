@@ -5,7 +5,7 @@ CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb
 DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 
-PKGS     := rdkafka libcurl libcrypto expat
+PKGS     := rdkafka libcurl libcrypto expat libedit
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
@@ -16,7 +16,8 @@ override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto expat)
-ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3)
+CFLAGS_cli    := $(shell pkg-config --cflags libedit)
+ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
 BUILD    ?= build/release
