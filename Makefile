@@ -10,7 +10,8 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
 # each library's flags go only to its home folder (CFLAGS_<folder>), so a header of librdkafka,
-# DuckDB, libcurl or OpenSSL compiles only there. scripts/check-layers.sh checks the dependency rule.
+# DuckDB, libcurl, OpenSSL, expat (s3/) or libedit (cli/) compiles only there.
+# scripts/check-layers.sh checks the dependency rule.
 SRC_DIRS := base core cli kafka engine s3 lake pipeline cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
