@@ -1,4 +1,4 @@
-/* s3_xml.c - the XML reader and the S3 response documents (pure). See s3_xml.h. */
+/* s3_xml.c - the XML walk (expat underneath) and the S3 response documents (pure). See s3_xml.h. */
 #include "s3_xml.h"
 
 #include <expat.h>
