@@ -6,10 +6,10 @@
 #
 #   base      util, log: nothing of ours
 #   core      pure logic: base
-#   kafka, engine, s3   the homes of librdkafka, DuckDB, libcurl+OpenSSL: base, core
+#   kafka, engine, s3   the homes of librdkafka, DuckDB, libcurl+OpenSSL+expat: base, core
 #   lake      storage, cache, compaction, catalog, queries: base, core, engine, s3
 #   pipeline  ingest, process, sink: base, core, kafka, engine, s3, lake
-#   cli       options, config, the shell's line editor: all but cmd
+#   cli       options, config, the shell's line editor (libedit's home): all but cmd
 #   cmd       one file per command: everything
 set -uo pipefail
 SRC=${1:-src}
@@ -33,7 +33,8 @@ home_of() {
     case $1 in
     librdkafka/*) echo kafka ;;
     duckdb.h) echo engine ;;
-    curl/* | openssl/*) echo s3 ;;
+    curl/* | openssl/* | expat.h | expat_external.h) echo s3 ;;
+    histedit.h | editline/* | readline.h | readline/*) echo cli ;;
     *) echo "" ;;
     esac
 }

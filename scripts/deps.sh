@@ -69,9 +69,11 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
-# scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
+# Build and run: the C toolchain, librdkafka, libcurl, TLS roots, expat (the S3 client's XML) and
+# libedit (the SQL shell's line editor). npm is only used by scripts/fetch-duckdb.sh to download
+# DuckDB, so any working npm (e.g. NodeSource's) is kept.
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates \
+    libexpat1-dev libedit-dev
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then

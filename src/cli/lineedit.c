@@ -1,18 +1,25 @@
-/* lineedit.c - a small line editor with history; see lineedit.h. */
+/* lineedit.c - the SQL shell's line editor: libedit's (native histedit API)
+ * on a terminal, plain lines elsewhere; the history file is ours. See
+ * lineedit.h. */
 #include "lineedit.h"
 
 #include <errno.h>
+#include <histedit.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 struct lineedit {
     int tty;
     char *history_path;
-    char **hist;
-    size_t nhist;
+    History *hist;      /* also without a terminal: entries still go to the file */
+    EditLine *el;       /* NULL without a terminal */
+    const char *prompt; /* of the line being read */
+    int interrupted;    /* Ctrl-C dropped the line */
+    locale_t ctype;     /* a UTF-8 LC_CTYPE for libedit's calls, or 0 */
 };
 
 int lineedit_is_tty(const lineedit *le)
@@ -20,16 +27,112 @@ int lineedit_is_tty(const lineedit *le)
     return le->tty;
 }
 
-static void hist_push(lineedit *le, const char *s)
+/* The LC_CTYPE libedit decodes keys and measures text with, on this thread only: the
+ * environment's when it is UTF-8, else C.UTF-8 (ticklake never calls setlocale, and in the C
+ * locale libedit would drop every non-ASCII byte). 0 when neither exists. */
+static locale_t utf8_ctype(void)
 {
-    if (le->nhist == LINEEDIT_HISTORY_MAX) {
-        free(le->hist[0]);
-        memmove(le->hist, le->hist + 1, (le->nhist - 1) * sizeof(*le->hist));
-        le->nhist--;
+    locale_t l = newlocale(LC_CTYPE_MASK, "", (locale_t)0);
+    if (l) {
+        locale_t prev = uselocale(l);
+        int utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
+        uselocale(prev);
+        if (utf8)
+            return l;
+        freelocale(l);
     }
-    char *d = strdup(s);
-    if (d)
-        le->hist[le->nhist++] = d;
+    return newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+static char *prompt_of(EditLine *el)
+{
+    lineedit *le = NULL;
+    el_get(el, EL_CLIENTDATA, &le);
+    return (char *)(le && le->prompt ? le->prompt : "");
+}
+
+/* Ctrl-C: the line is dropped (the terminal does not turn it into SIGINT while editing). */
+static unsigned char key_interrupt(EditLine *el, int ch)
+{
+    (void)ch;
+    lineedit *le = NULL;
+    el_get(el, EL_CLIENTDATA, &le);
+    le->interrupted = 1;
+    return CC_EOF;
+}
+
+/* Ctrl-D: end of input on an empty line, else deletes the character under the cursor. */
+static unsigned char key_eof_or_delete(EditLine *el, int ch)
+{
+    (void)ch;
+    const LineInfo *li = el_line(el);
+    if (li->lastchar == li->buffer)
+        return CC_EOF;
+    if (li->cursor < li->lastchar && el_cursor(el, 1) >= 0)
+        el_deletestr(el, 1);
+    return CC_REFRESH;
+}
+
+/* Tab: a space (there is no completion). */
+static unsigned char key_tab(EditLine *el, int ch)
+{
+    (void)ch;
+    el_insertstr(el, " ");
+    return CC_REFRESH;
+}
+
+/* Ctrl-W: deletes the blank-separated word before the cursor, and the blanks after it. */
+static unsigned char key_kill_word(EditLine *el, int ch)
+{
+    (void)ch;
+    const LineInfo *li = el_line(el);
+    const char *s = li->cursor;
+    while (s > li->buffer && s[-1] == ' ')
+        s--;
+    while (s > li->buffer && s[-1] != ' ')
+        s--;
+    int chars = 0; /* libedit counts characters, not bytes */
+    for (const char *p = s; p < li->cursor; p++)
+        chars += ((unsigned char)*p & 0xC0) != 0x80;
+    if (chars)
+        el_deletestr(el, chars);
+    return CC_REFRESH;
+}
+
+/* The editor on the terminal: emacs keys as lineedit.h lists them. 0 or -1. */
+static int editor_open(lineedit *le)
+{
+    le->el = el_init("ticklake", stdin, stdout, stderr);
+    if (!le->el)
+        return -1;
+    EditLine *el = le->el;
+    el_set(el, EL_CLIENTDATA, le);
+    el_set(el, EL_EDITOR, "emacs");
+    el_set(el, EL_PROMPT, prompt_of);
+    el_set(el, EL_HIST, history, le->hist);
+    /* Ctrl-C reaches the editor as a key while a line is edited; once it is read, the terminal is
+     * as before and Ctrl-C is SIGINT again (it cancels a running statement). */
+    el_set(el, EL_SETTY, "-d", "-isig", NULL);
+    el_set(el, EL_ADDFN, "tl-interrupt", "drop the line", key_interrupt);
+    el_set(el, EL_ADDFN, "tl-eof-or-delete", "end input or delete a character", key_eof_or_delete);
+    el_set(el, EL_ADDFN, "tl-tab", "insert a space", key_tab);
+    el_set(el, EL_ADDFN, "tl-kill-word", "delete the word before the cursor", key_kill_word);
+    el_set(el, EL_BIND, "^C", "tl-interrupt", NULL);
+    el_set(el, EL_BIND, "^D", "tl-eof-or-delete", NULL);
+    el_set(el, EL_BIND, "^I", "tl-tab", NULL);
+    el_set(el, EL_BIND, "^W", "tl-kill-word", NULL);
+    el_set(el, EL_BIND, "^U", "vi-kill-line-prev", NULL);
+    /* Home, End and Delete as most terminals send them (arrows come from libedit's defaults). */
+    static const char *const keys[][2] = {
+        {"\033[H", "ed-move-to-beg"},       {"\033[F", "ed-move-to-end"},
+        {"\033OH", "ed-move-to-beg"},       {"\033OF", "ed-move-to-end"},
+        {"\033[1~", "ed-move-to-beg"},      {"\033[7~", "ed-move-to-beg"},
+        {"\033[4~", "ed-move-to-end"},      {"\033[8~", "ed-move-to-end"},
+        {"\033[3~", "ed-delete-next-char"},
+    };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        el_set(el, EL_BIND, keys[i][0], keys[i][1], NULL);
+    return 0;
 }
 
 lineedit *lineedit_open(const char *history_path)
@@ -37,12 +140,13 @@ lineedit *lineedit_open(const char *history_path)
     lineedit *le = calloc(1, sizeof(*le));
     if (!le)
         return NULL;
-    le->hist = calloc(LINEEDIT_HISTORY_MAX, sizeof(*le->hist));
+    HistEvent ev;
+    le->hist = history_init();
     if (!le->hist) {
         free(le);
         return NULL;
     }
-    le->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    history(le->hist, &ev, H_SETSIZE, LINEEDIT_HISTORY_MAX);
     le->history_path = history_path ? strdup(history_path) : NULL;
     FILE *f = history_path ? fopen(history_path, "r") : NULL;
     if (f) {
@@ -53,10 +157,20 @@ lineedit *lineedit_open(const char *history_path)
             while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
                 line[--n] = '\0';
             if (n > 0)
-                hist_push(le, line);
+                history(le->hist, &ev, H_ENTER, line);
         }
         free(line);
         fclose(f);
+    }
+    le->tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (le->tty) {
+        le->ctype = utf8_ctype();
+        locale_t prev = le->ctype ? uselocale(le->ctype) : (locale_t)0;
+        int rc = editor_open(le);
+        if (le->ctype)
+            uselocale(prev);
+        if (rc != 0)
+            le->tty = 0; /* plain lines, as without a terminal */
     }
     return le;
 }
@@ -65,9 +179,15 @@ void lineedit_close(lineedit *le)
 {
     if (!le)
         return;
-    for (size_t i = 0; i < le->nhist; i++)
-        free(le->hist[i]);
-    free(le->hist);
+    if (le->el) {
+        locale_t prev = le->ctype ? uselocale(le->ctype) : (locale_t)0;
+        el_end(le->el);
+        if (le->ctype)
+            uselocale(prev);
+    }
+    if (le->ctype)
+        freelocale(le->ctype);
+    history_end(le->hist);
     free(le->history_path);
     free(le);
 }
@@ -77,11 +197,13 @@ void lineedit_add_history(lineedit *le, const char *entry)
     buf e = {0};
     for (const char *p = entry; *p; p++)
         buf_putc(&e, *p == '\n' || *p == '\r' ? ' ' : *p);
-    if (e.len == 0 || (le->nhist && strcmp(le->hist[le->nhist - 1], e.data) == 0)) {
+    HistEvent ev;
+    if (e.len == 0 ||
+        (history(le->hist, &ev, H_FIRST) == 0 && ev.str && strcmp(ev.str, e.data) == 0)) {
         buf_release(&e);
         return;
     }
-    hist_push(le, e.data);
+    history(le->hist, &ev, H_ENTER, e.data);
     if (le->history_path) {
         FILE *f = fopen(le->history_path, "a");
         if (f) {
@@ -111,206 +233,40 @@ static int read_plain(const char *prompt, buf *out)
     return 0;
 }
 
-/* Display columns of s[0..n): one per code point. */
-static size_t columns(const char *s, size_t n)
-{
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)s[i] & 0xC0) != 0x80;
-    return c;
-}
-
-static void refresh(const char *prompt, const buf *line, size_t pos)
-{
-    buf o = {0};
-    buf_puts(&o, "\r");
-    buf_puts(&o, prompt);
-    buf_append(&o, line->data, line->len);
-    buf_puts(&o, "\x1b[K\r");
-    size_t col = columns(prompt, strlen(prompt)) + columns(line->data, pos);
-    if (col)
-        buf_printf(&o, "\x1b[%zuC", col);
-    if (write(STDOUT_FILENO, o.data, o.len) < 0) {
-        /* nothing to do: the next refresh redraws */
-    }
-    buf_release(&o);
-}
-
-static int read_byte(unsigned char *c)
-{
-    for (;;) {
-        ssize_t n = read(STDIN_FILENO, c, 1);
-        if (n == 1)
-            return 0;
-        if (n == 0)
-            return 1;
-        if (errno != EINTR)
-            return -1;
-    }
-}
-
-static void set_line(buf *line, size_t *pos, const char *s)
-{
-    buf_reset(line);
-    buf_puts(line, s);
-    *pos = line->len;
-}
-
-static void erase(buf *line, size_t from, size_t to)
-{
-    memmove(line->data + from, line->data + to, line->len - to + 1);
-    line->len -= to - from;
-}
-
-static int edit(lineedit *le, const char *prompt, buf *line)
-{
-    size_t pos = 0;
-    size_t hidx = le->nhist; /* le->nhist: the line being typed */
-    char *typed = NULL;      /* the line being typed, while browsing the history */
-    int rc = 0;
-    buf_reset(line);
-    buf_puts(line, "");
-    refresh(prompt, line, pos);
-    for (;;) {
-        unsigned char c;
-        int r = read_byte(&c);
-        if (r != 0) {
-            rc = r > 0 ? (line->len ? 0 : 1) : -1;
-            break;
-        }
-        if (c == '\r' || c == '\n') {
-            break;
-        } else if (c == 3) { /* Ctrl-C */
-            rc = 2;
-            break;
-        } else if (c == 4) { /* Ctrl-D */
-            if (line->len == 0) {
-                rc = 1;
-                break;
-            }
-            if (pos < line->len) {
-                size_t e = pos + 1;
-                while (e < line->len && ((unsigned char)line->data[e] & 0xC0) == 0x80)
-                    e++;
-                erase(line, pos, e);
-            }
-        } else if (c == 127 || c == 8) { /* Backspace */
-            if (pos > 0) {
-                size_t s = pos - 1;
-                while (s > 0 && ((unsigned char)line->data[s] & 0xC0) == 0x80)
-                    s--;
-                erase(line, s, pos);
-                pos = s;
-            }
-        } else if (c == 1) {
-            pos = 0;
-        } else if (c == 5) {
-            pos = line->len;
-        } else if (c == 2 || c == 6) { /* Ctrl-B / Ctrl-F */
-            c = c == 2 ? 'D' : 'C';
-            goto arrow;
-        } else if (c == 11) { /* Ctrl-K */
-            line->len = pos;
-            line->data[pos] = '\0';
-        } else if (c == 21) { /* Ctrl-U */
-            erase(line, 0, pos);
-            pos = 0;
-        } else if (c == 23) { /* Ctrl-W */
-            size_t s = pos;
-            while (s > 0 && line->data[s - 1] == ' ')
-                s--;
-            while (s > 0 && line->data[s - 1] != ' ')
-                s--;
-            erase(line, s, pos);
-            pos = s;
-        } else if (c == 12) { /* Ctrl-L */
-            if (write(STDOUT_FILENO, "\x1b[H\x1b[2J", 7) < 0) {
-                /* ignored */
-            }
-        } else if (c == 16 || c == 14) { /* Ctrl-P / Ctrl-N */
-            c = c == 16 ? 'A' : 'B';
-            goto arrow;
-        } else if (c == 27) { /* escape sequences */
-            unsigned char s0, s1;
-            if (read_byte(&s0) != 0 || read_byte(&s1) != 0)
-                continue;
-            if (s0 != '[' && s0 != 'O')
-                continue;
-            if (s1 >= '0' && s1 <= '9') {
-                unsigned char s2;
-                if (read_byte(&s2) != 0 || s2 != '~')
-                    continue;
-                if (s1 == '3' && pos < line->len) {
-                    size_t e = pos + 1;
-                    while (e < line->len && ((unsigned char)line->data[e] & 0xC0) == 0x80)
-                        e++;
-                    erase(line, pos, e);
-                } else if (s1 == '1' || s1 == '7') {
-                    pos = 0;
-                } else if (s1 == '4' || s1 == '8') {
-                    pos = line->len;
-                }
-                refresh(prompt, line, pos);
-                continue;
-            }
-            c = s1;
-            if (c == 'H') {
-                pos = 0;
-            } else if (c == 'F') {
-                pos = line->len;
-            } else {
-            arrow:
-                if (c == 'D' && pos > 0) {
-                    pos--;
-                    while (pos > 0 && ((unsigned char)line->data[pos] & 0xC0) == 0x80)
-                        pos--;
-                } else if (c == 'C' && pos < line->len) {
-                    pos++;
-                    while (pos < line->len && ((unsigned char)line->data[pos] & 0xC0) == 0x80)
-                        pos++;
-                } else if (c == 'A' && hidx > 0) {
-                    if (hidx == le->nhist) {
-                        free(typed);
-                        typed = strdup(line->data);
-                    }
-                    hidx--;
-                    set_line(line, &pos, le->hist[hidx]);
-                } else if (c == 'B' && hidx < le->nhist) {
-                    hidx++;
-                    set_line(line, &pos, hidx == le->nhist ? (typed ? typed : "") : le->hist[hidx]);
-                }
-            }
-        } else if (c >= 32 || c == '\t') {
-            buf_putc(line, '\0'); /* room for one more byte */
-            line->len--;
-            memmove(line->data + pos + 1, line->data + pos, line->len - pos + 1);
-            line->data[pos++] = (char)(c == '\t' ? ' ' : c);
-            line->len++;
-        }
-        refresh(prompt, line, pos);
-    }
-    free(typed);
-    if (write(STDOUT_FILENO, "\r\n", 2) < 0) {
-        /* ignored */
-    }
-    return rc;
-}
-
 int lineedit_read(lineedit *le, const char *prompt, buf *out)
 {
-    if (!le->tty)
+    if (!le->el)
         return read_plain(prompt, out);
-    struct termios orig, raw;
-    if (tcgetattr(STDIN_FILENO, &orig) != 0)
-        return read_plain(prompt, out);
-    raw = orig;
-    raw.c_iflag &= ~(unsigned)(BRKINT | ICRNL | INPCK | ISTRIP | IXON);
-    raw.c_lflag &= ~(unsigned)(ECHO | ICANON | IEXTEN | ISIG);
-    raw.c_cc[VMIN] = 1;
-    raw.c_cc[VTIME] = 0;
-    if (tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) != 0)
-        return read_plain(prompt, out);
-    int rc = edit(le, prompt, out);
-    tcsetattr(STDIN_FILENO, TCSADRAIN, &orig);
+    locale_t prev = le->ctype ? uselocale(le->ctype) : (locale_t)0;
+    le->prompt = prompt;
+    le->interrupted = 0;
+    el_resize(le->el); /* the window may have changed while a statement ran */
+    /* Edit mode before the prompt: el_gets would show the prompt first, and keys typed right
+     * after it would meet the cooked terminal (echoed twice, Ctrl-U and arrows taken by the tty
+     * driver). el_gets gives the terminal back as it found it when it returns. */
+    el_set(le->el, EL_PREP_TERM, 1);
+    int n = 0;
+    const char *s = el_gets(le->el, &n);
+    int err = errno;
+    int rc = 0;
+    buf_reset(out);
+    buf_puts(out, "");
+    if (le->interrupted || (!s && n < 0 && err == EINTR)) {
+        rc = 2; /* Ctrl-C, or a signal: the line is dropped */
+    } else if (!s) {
+        rc = n < 0 ? -1 : 1;
+    } else {
+        size_t len = (size_t)n;
+        while (len && (s[len - 1] == '\n' || s[len - 1] == '\r'))
+            len--;
+        buf_append(out, s, len);
+    }
+    if (le->ctype)
+        uselocale(prev);
+    if (rc != 0) {
+        /* libedit ends a line it returns with a newline; dropped and final ones get one too. */
+        fputs("\n", stdout);
+        fflush(stdout);
+    }
     return rc;
 }

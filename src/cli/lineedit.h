@@ -1,12 +1,15 @@
-/* lineedit.h - a small line editor with history for the interactive SQL shell.
+/* lineedit.h - the interactive SQL shell's line editor with history: the only
+ * user of libedit (BSD editline, its native histedit API).
  *
- * On a terminal it edits in raw mode: Left/Right, Home/End (also Ctrl-A/E),
- * Backspace/Delete, Ctrl-K/U/W (kill to end / to start / a word), Up/Down
- * through the history, Ctrl-L clears the screen, Ctrl-C drops the line,
- * Ctrl-D on an empty line ends input. Elsewhere it reads plain lines. The
- * history is kept in a file, one entry per line (newlines in an entry are
- * stored as spaces), the last LINEEDIT_HISTORY_MAX entries. No dependency
- * beyond POSIX termios. */
+ * On a terminal (stdin and stdout both) libedit edits in emacs style:
+ * Left/Right (also Ctrl-B/F), Home/End (also Ctrl-A/E), Backspace/Delete,
+ * Ctrl-K/U/W (kill to end / to start / the word before the cursor), Up/Down
+ * (also Ctrl-P/N) through the history, Ctrl-L clears the screen, Ctrl-C drops
+ * the line, Ctrl-D on an empty line ends input, Tab inserts a space.
+ * ~/.editrc is not read. Elsewhere it reads plain lines (piped SQL). The
+ * history is kept in a file of ours, not libedit's: one entry per line
+ * (newlines in an entry are stored as spaces), the last
+ * LINEEDIT_HISTORY_MAX entries, appended as they are added. */
 #ifndef TICKLAKE_LINEEDIT_H
 #define TICKLAKE_LINEEDIT_H
 

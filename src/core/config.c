@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ini.h"
 #include "util.h"
 
 static int is_blank(char c)
@@ -38,27 +39,21 @@ int config_bool(const char *v)
     return -1;
 }
 
-/* Parses a section line (s starts at '['): sets *mine to whether it names
- * command. 0, or -1 with errstr. */
-static int section(char *s, const char *command, const char *const *known, int *mine, char *errstr,
-                   size_t errstr_size)
+/* Reads the command names of a section (name[0..n), inside the brackets):
+ * sets *mine to whether one is command. 0, or -1 with errstr. */
+static int section(const char *name, size_t len, const char *command, const char *const *known,
+                   int *mine, char *errstr, size_t errstr_size)
 {
-    char *close = strchr(s, ']');
-    if (!close)
-        return set_err(errstr, errstr_size, "section line without ']'");
-    for (const char *p = close + 1; *p; p++)
-        if (!is_blank(*p))
-            return set_err(errstr, errstr_size, "text after ']' in a section line");
-    *close = '\0';
     *mine = 0;
     int names = 0;
-    for (char *p = s + 1; *p;) {
-        while (is_blank(*p) || *p == ',')
+    const char *p = name, *end = name + len;
+    while (p < end) {
+        while (p < end && (is_blank(*p) || *p == ','))
             p++;
-        if (!*p)
+        if (p == end)
             break;
-        char *start = p;
-        while (*p && !is_blank(*p) && *p != ',') {
+        const char *start = p;
+        while (p < end && !is_blank(*p) && *p != ',') {
             if (!is_name_char(*p))
                 return set_err(errstr, errstr_size,
                                "a section names commands (e.g. [process run]); '%c' is not part "
@@ -88,71 +83,49 @@ int config_parse(const char *text, size_t len, const char *path, const char *com
                  const char *const *known, config_setting_fn fn, void *arg, char *errstr,
                  size_t errstr_size)
 {
-    char line[CONFIG_LINE_MAX + 1], msg[512];
-    size_t pos = 0;
-    int lineno = 0;
-    int in_section = 0, mine = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    while (pos < len) {
-        lineno++;
-        const char *nl = memchr(text + pos, '\n', len - pos);
-        size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
-        const char *raw = text + pos;
-        pos += n + (nl ? 1 : 0);
-        if (n > 0 && raw[n - 1] == '\r')
-            n--;
-        if (n > CONFIG_LINE_MAX)
-            return set_err(errstr, errstr_size, "%s:%d: line longer than %d bytes", path, lineno,
-                           CONFIG_LINE_MAX);
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)raw[i];
-            if ((c < 0x20 && c != '\t') || c == 0x7f)
-                return set_err(errstr, errstr_size, "%s:%d: control character 0x%02x in the line",
-                               path, lineno, c);
-        }
-        memcpy(line, raw, n);
-        line[n] = '\0';
-        char *s = line;
-        while (is_blank(*s))
-            s++;
-        char *end = s + strlen(s);
-        while (end > s && is_blank(end[-1]))
-            *--end = '\0';
-        if (!*s || *s == '#' || *s == ';')
-            continue;
-        if (*s == '[') {
-            if (section(s, command, known, &mine, msg, sizeof(msg)) != 0)
-                return set_err(errstr, errstr_size, "%s:%d: %s", path, lineno, msg);
+    /* A key and a value, NUL-terminated for fn; together no longer than their line. */
+    char kv[CONFIG_LINE_MAX + 2], msg[512];
+    int in_section = 0, mine = 0, more;
+    ini_reader r;
+    ini_init(&r, text, len, path,
+             (ini_syntax){.bom = 1, .controls = 1, .max_line = CONFIG_LINE_MAX});
+    ini_line l;
+    while ((more = ini_next(&r, &l, errstr, errstr_size)) == 1) {
+        if (l.kind == INI_SECTION) {
+            if (!l.closed)
+                return set_err(errstr, errstr_size, "%s:%d: section line without ']'", path,
+                               l.lineno);
+            if (l.value_len)
+                return set_err(errstr, errstr_size, "%s:%d: text after ']' in a section line", path,
+                               l.lineno);
+            if (section(l.name, l.name_len, command, known, &mine, msg, sizeof(msg)) != 0)
+                return set_err(errstr, errstr_size, "%s:%d: %s", path, l.lineno, msg);
             in_section = 1;
             continue;
         }
-        char *eq = strchr(s, '=');
-        if (!eq)
+        if (l.kind != INI_SETTING)
             return set_err(errstr, errstr_size, "%s:%d: expected 'key = value' or '[section]'",
-                           path, lineno);
+                           path, l.lineno);
         if (!in_section)
             return set_err(errstr, errstr_size,
                            "%s:%d: a setting before any [section] naming its commands", path,
-                           lineno);
-        char *kend = eq;
-        while (kend > s && is_blank(kend[-1]))
-            kend--;
-        *kend = '\0';
-        char *value = eq + 1;
-        while (is_blank(*value))
-            value++;
-        if (!*s)
-            return set_err(errstr, errstr_size, "%s:%d: no key before '='", path, lineno);
-        for (const char *k = s; *k; k++)
+                           l.lineno);
+        if (l.name_len == 0)
+            return set_err(errstr, errstr_size, "%s:%d: no key before '='", path, l.lineno);
+        char *key = kv, *value = kv + l.name_len + 1;
+        memcpy(key, l.name, l.name_len);
+        key[l.name_len] = '\0';
+        memcpy(value, l.value, l.value_len);
+        value[l.value_len] = '\0';
+        for (const char *k = key; *k; k++)
             if (!is_key_char(*k))
                 return set_err(errstr, errstr_size,
                                "%s:%d: '%s' is not an option name (letters, digits and '-')", path,
-                               lineno, s);
+                               l.lineno, key);
         if (!mine)
             continue;
-        if (fn(arg, s, value, lineno, msg, sizeof(msg)) != 0)
-            return set_err(errstr, errstr_size, "%s:%d: %s", path, lineno, msg);
+        if (fn(arg, key, value, l.lineno, msg, sizeof(msg)) != 0)
+            return set_err(errstr, errstr_size, "%s:%d: %s", path, l.lineno, msg);
     }
-    return 0;
+    return more;
 }

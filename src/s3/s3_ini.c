@@ -5,20 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ini.h"
 #include "s3_hash.h"
 #include "util.h"
 
 /* ------------------------------------------------------------------------
- * INI
+ * INI: the lines from ini.c, with the AWS CLI's meaning
  * ------------------------------------------------------------------------ */
-
-static void trim(const char **s, const char **e)
-{
-    while (*s < *e && (**s == ' ' || **s == '\t'))
-        (*s)++;
-    while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t' || (*e)[-1] == '\r'))
-        (*e)--;
-}
 
 static void ini_add(s3_ini *ini, const char *section, const char *key, size_t keylen,
                     const char *val, size_t vallen, int line)
@@ -37,42 +30,25 @@ int s3_ini_parse(const char *text, size_t len, const char *path, s3_ini *out, ch
                  size_t errstr_size)
 {
     memset(out, 0, sizeof(*out));
-    const char *p = text, *end = text + len;
-    int line = 0;
+    /* As the AWS CLI reads them: "key: value" too, control characters kept (but a NUL). */
+    ini_reader r;
+    ini_init(&r, text, len, path, (ini_syntax){.colon = 1});
+    ini_line l;
     char *section = NULL;
     char *parent = NULL; /* a key with an empty value: indented lines below are its sub-keys */
     s3_ini_entry *last = NULL;
-    size_t last_idx = 0;
-    int rc = 0;
-    while (p < end) {
-        line++;
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        const char *s = p, *e = le;
-        int indented = s < e && (*s == ' ' || *s == '\t');
-        p = nl ? nl + 1 : end;
-        trim(&s, &e);
-        if (s == e || *s == '#' || *s == ';')
-            continue;
-        if (memchr(s, '\0', (size_t)(e - s))) {
-            rc = set_err(errstr, errstr_size, "%s:%d: NUL byte in line", path, line);
-            break;
-        }
-        if (*s == '[') {
-            if (e[-1] != ']' || e - s < 3) {
-                rc = set_err(errstr, errstr_size, "%s:%d: malformed section header", path, line);
+    int rc = 0, more;
+    while ((more = ini_next(&r, &l, errstr, errstr_size)) == 1) {
+        if (l.kind == INI_SECTION) {
+            if (!l.closed || l.value_len || l.name_len == 0 || memchr(l.name, '[', l.name_len)) {
+                rc =
+                    set_err(errstr, errstr_size, "%s:%d: malformed section header", path, l.lineno);
                 break;
             }
-            const char *ns = s + 1, *ne = e - 1;
-            trim(&ns, &ne);
-            if (ns == ne || memchr(ns, '[', (size_t)(ne - ns)) ||
-                memchr(ns, ']', (size_t)(ne - ns))) {
-                rc = set_err(errstr, errstr_size, "%s:%d: malformed section header", path, line);
-                break;
-            }
+            /* Inner blanks collapse to one space: "[profile   x]" is "profile x". */
             buf b = {0};
             int space = 0;
-            for (const char *q = ns; q < ne; q++) {
+            for (const char *q = l.name; q < l.name + l.name_len; q++) {
                 if (*q == ' ' || *q == '\t') {
                     space = 1;
                     continue;
@@ -91,53 +67,48 @@ int s3_ini_parse(const char *text, size_t len, const char *path, s3_ini *out, ch
             out->sections[out->nsections++] = xstrdup(section);
             continue;
         }
-        const char *eq = s;
-        while (eq < e && *eq != '=' && *eq != ':')
-            eq++;
-        if (indented && last && !parent) {
+        if (l.indented && last && !parent) {
             /* A continuation of the previous value. */
             size_t old = strlen(last->value);
-            last->value = xrealloc(last->value, old + 1 + (size_t)(e - s) + 1);
+            last->value = xrealloc(last->value, old + 1 + l.text_len + 1);
             last->value[old] = '\n';
-            memcpy(last->value + old + 1, s, (size_t)(e - s));
-            last->value[old + 1 + (size_t)(e - s)] = '\0';
+            memcpy(last->value + old + 1, l.text, l.text_len);
+            last->value[old + 1 + l.text_len] = '\0';
             continue;
         }
-        if (eq == e) {
+        if (l.kind == INI_TEXT) {
             rc = set_err(errstr, errstr_size, "%s:%d: expected '[section]' or 'key = value'", path,
-                         line);
+                         l.lineno);
             break;
         }
         if (!section) {
-            rc = set_err(errstr, errstr_size, "%s:%d: setting before any [section]", path, line);
+            rc =
+                set_err(errstr, errstr_size, "%s:%d: setting before any [section]", path, l.lineno);
             break;
         }
-        const char *ks = s, *ke = eq, *vs = eq + 1, *ve = e;
-        trim(&ks, &ke);
-        trim(&vs, &ve);
-        if (ks == ke) {
-            rc = set_err(errstr, errstr_size, "%s:%d: empty key", path, line);
+        if (l.name_len == 0) {
+            rc = set_err(errstr, errstr_size, "%s:%d: empty key", path, l.lineno);
             break;
         }
-        if (indented && parent) {
+        if (l.indented && parent) {
             buf k = {0};
-            buf_printf(&k, "%s.%.*s", parent, (int)(ke - ks), ks);
-            ini_add(out, section, k.data, k.len, vs, (size_t)(ve - vs), line);
+            buf_printf(&k, "%s.%.*s", parent, (int)l.name_len, l.name);
+            ini_add(out, section, k.data, k.len, l.value, l.value_len, l.lineno);
             buf_release(&k);
             continue;
         }
         free(parent);
         parent = NULL;
-        ini_add(out, section, ks, (size_t)(ke - ks), vs, (size_t)(ve - vs), line);
-        last_idx = out->nentries - 1;
-        last = &out->entries[last_idx];
-        if (vs == ve) {
-            parent = xstrndup(ks, (size_t)(ke - ks));
+        ini_add(out, section, l.name, l.name_len, l.value, l.value_len, l.lineno);
+        last = &out->entries[out->nentries - 1];
+        if (l.value_len == 0) {
+            parent = xstrndup(l.name, l.name_len);
             for (char *q = parent; *q; q++)
                 *q = (char)tolower((unsigned char)*q);
         }
     }
-    (void)last_idx;
+    if (more < 0)
+        rc = -1;
     free(section);
     free(parent);
     if (rc != 0)

@@ -1,7 +1,8 @@
-/* s3_xml.c - the XML reader and the S3 response documents (pure). See s3_xml.h. */
+/* s3_xml.c - the XML walk (expat underneath) and the S3 response documents (pure). See s3_xml.h. */
 #include "s3_xml.h"
 
-#include <ctype.h>
+#include <expat.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,252 +12,151 @@
 #define XML_MAX_DEPTH 32
 
 /* ------------------------------------------------------------------------
- * XML
+ * XML, through expat: its events become the callbacks of s3_xml.h
  * ------------------------------------------------------------------------ */
-
-static int xml_name_start(unsigned char c)
-{
-    return isalpha(c) || c == '_' || c == ':' || c >= 0x80;
-}
-
-static int xml_name_char(unsigned char c)
-{
-    return xml_name_start(c) || isdigit(c) || c == '-' || c == '.';
-}
 
 static int xml_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-/* Finds needle in [p, end); NULL if absent. */
-static const char *xml_find(const char *p, const char *end, const char *needle)
+typedef struct walk {
+    XML_Parser parser;
+    s3_xml_cb cb;
+    void *ctx;
+    int depth;
+    buf text;      /* the open element's own character data since the last tag */
+    buf name;      /* the local name of the element of the current event */
+    int stopped;   /* a handler stopped the parser: later events are ignored */
+    char err[200]; /* why, when a handler stopped it */
+    unsigned long skipped_lines, skipped_cols; /* blanks skipped before the document */
+} walk;
+
+/* "line L, column C" of the parser's position in the whole document (from 1). */
+static const char *walk_where(const walk *w, char *out)
 {
-    size_t n = strlen(needle);
-    for (; p + n <= end; p++)
-        if (memcmp(p, needle, n) == 0)
-            return p;
-    return NULL;
+    unsigned long line = (unsigned long)XML_GetCurrentLineNumber(w->parser);
+    unsigned long col = (unsigned long)XML_GetCurrentColumnNumber(w->parser) + 1;
+    if (line == 1)
+        col += w->skipped_cols;
+    snprintf(out, 64, "line %lu, column %lu", line + w->skipped_lines, col);
+    return out;
 }
 
-static void put_utf8(buf *b, uint32_t cp)
+/* Stops the parser from inside a handler with a reason that says where. */
+static void walk_stop(walk *w, const char *what)
 {
-    char t[4];
-    buf_append(b, t, utf8_encode(cp, t));
+    if (w->stopped)
+        return;
+    w->stopped = 1;
+    char where[64];
+    snprintf(w->err, sizeof(w->err), "xml: %s at %s", what, walk_where(w, where));
+    XML_StopParser(w->parser, XML_FALSE);
 }
 
-/* Decodes character data [p, end) into out. 0 or -1 (bad entity). */
-static int xml_decode(const char *p, const char *end, buf *out, const char **bad)
+/* The local name: any "ns:" prefix removed (the parser is not namespace-aware, as S3 documents
+ * need not be). */
+static void local_name(buf *b, const XML_Char *qname)
 {
-    while (p < end) {
-        const char *amp = memchr(p, '&', (size_t)(end - p));
-        if (!amp) {
-            buf_append(out, p, (size_t)(end - p));
-            return 0;
-        }
-        buf_append(out, p, (size_t)(amp - p));
-        const char *semi = memchr(amp, ';', (size_t)(end - amp));
-        if (!semi || semi - amp > 12) {
-            *bad = amp;
-            return -1;
-        }
-        const char *e = amp + 1;
-        size_t n = (size_t)(semi - e);
-        if (n == 2 && memcmp(e, "lt", 2) == 0)
-            buf_putc(out, '<');
-        else if (n == 2 && memcmp(e, "gt", 2) == 0)
-            buf_putc(out, '>');
-        else if (n == 3 && memcmp(e, "amp", 3) == 0)
-            buf_putc(out, '&');
-        else if (n == 4 && memcmp(e, "quot", 4) == 0)
-            buf_putc(out, '"');
-        else if (n == 4 && memcmp(e, "apos", 4) == 0)
-            buf_putc(out, '\'');
-        else if (n >= 2 && e[0] == '#') {
-            uint32_t cp = 0;
-            int hex = e[1] == 'x' || e[1] == 'X';
-            const char *d = e + 1 + hex;
-            if (d >= semi) {
-                *bad = amp;
-                return -1;
-            }
-            for (; d < semi; d++) {
-                int v;
-                if (*d >= '0' && *d <= '9')
-                    v = *d - '0';
-                else if (hex && *d >= 'a' && *d <= 'f')
-                    v = *d - 'a' + 10;
-                else if (hex && *d >= 'A' && *d <= 'F')
-                    v = *d - 'A' + 10;
-                else {
-                    *bad = amp;
-                    return -1;
-                }
-                cp = cp * (hex ? 16 : 10) + (uint32_t)v;
-                if (cp > 0x10FFFF) {
-                    *bad = amp;
-                    return -1;
-                }
-            }
-            if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                *bad = amp;
-                return -1;
-            }
-            put_utf8(out, cp);
-        } else {
-            *bad = amp;
-            return -1;
-        }
-        p = semi + 1;
+    const char *colon = strrchr(qname, ':');
+    buf_reset(b);
+    buf_puts(b, colon ? colon + 1 : qname);
+}
+
+static void XMLCALL on_start(void *data, const XML_Char *qname, const XML_Char **attrs)
+{
+    (void)attrs;
+    walk *w = data;
+    if (w->stopped)
+        return;
+    if (w->depth >= XML_MAX_DEPTH) {
+        char what[64];
+        snprintf(what, sizeof(what), "nested deeper than %d", XML_MAX_DEPTH);
+        walk_stop(w, what);
+        return;
     }
-    return 0;
+    w->depth++;
+    local_name(&w->name, qname);
+    buf_reset(&w->text);
+    if (w->cb && w->cb(w->ctx, S3_XML_START, w->name.data, NULL, 0, w->depth) != 0)
+        walk_stop(w, "stopped");
+}
+
+static void XMLCALL on_end(void *data, const XML_Char *qname)
+{
+    walk *w = data;
+    if (w->stopped)
+        return;
+    local_name(&w->name, qname);
+    if (w->cb && w->cb(w->ctx, S3_XML_END, w->name.data, w->text.data, w->text.len, w->depth) != 0)
+        walk_stop(w, "stopped");
+    buf_reset(&w->text);
+    w->depth--;
+}
+
+static void XMLCALL on_text(void *data, const XML_Char *s, int len)
+{
+    walk *w = data;
+    if (!w->stopped && len > 0)
+        buf_append(&w->text, s, (size_t)len);
+}
+
+/* A DOCTYPE could declare entities (and their expansion): S3 never sends one, so none is read. */
+static void XMLCALL on_doctype(void *data, const XML_Char *name, const XML_Char *sysid,
+                               const XML_Char *pubid, int has_internal_subset)
+{
+    (void)name;
+    (void)sysid;
+    (void)pubid;
+    (void)has_internal_subset;
+    walk_stop(data, "DOCTYPE is not accepted");
 }
 
 int s3_xml_walk(const char *xml, size_t len, s3_xml_cb cb, void *ctx, char *errstr,
                 size_t errstr_size)
 {
-    const char *p = xml, *end = xml + len;
-    const char *names[XML_MAX_DEPTH];
-    size_t name_lens[XML_MAX_DEPTH];
-    int depth = 0, seen_root = 0, rc = 0;
-    buf text = {0}, name = {0};
-    const char *bad = NULL;
-#define XML_FAIL(...)                                                                              \
-    do {                                                                                           \
-        set_err(errstr, errstr_size, __VA_ARGS__);                                                 \
-        rc = -1;                                                                                   \
-        goto done;                                                                                 \
-    } while (0)
-    buf_puts(&text, "");
-    while (p < end) {
-        if (*p != '<') {
-            const char *lt = memchr(p, '<', (size_t)(end - p));
-            const char *stop = lt ? lt : end;
-            if (depth == 0) {
-                for (const char *q = p; q < stop; q++)
-                    if (!xml_space(*q))
-                        XML_FAIL("xml: text outside the root element at byte %zu",
-                                 (size_t)(q - xml));
-            } else if (xml_decode(p, stop, &text, &bad) != 0) {
-                XML_FAIL("xml: bad character reference at byte %zu", (size_t)(bad - xml));
-            }
-            p = stop;
-            continue;
-        }
-        size_t rest = (size_t)(end - p);
-        if (rest >= 2 && p[1] == '?') {
-            const char *q = xml_find(p + 2, end, "?>");
-            if (!q)
-                XML_FAIL("xml: unterminated '<?' at byte %zu", (size_t)(p - xml));
-            p = q + 2;
-        } else if (rest >= 4 && memcmp(p, "<!--", 4) == 0) {
-            const char *q = xml_find(p + 4, end, "-->");
-            if (!q)
-                XML_FAIL("xml: unterminated comment at byte %zu", (size_t)(p - xml));
-            p = q + 3;
-        } else if (rest >= 9 && memcmp(p, "<![CDATA[", 9) == 0) {
-            const char *q = xml_find(p + 9, end, "]]>");
-            if (!q)
-                XML_FAIL("xml: unterminated CDATA at byte %zu", (size_t)(p - xml));
-            if (depth == 0)
-                XML_FAIL("xml: CDATA outside the root element at byte %zu", (size_t)(p - xml));
-            buf_append(&text, p + 9, (size_t)(q - (p + 9)));
-            p = q + 3;
-        } else if (rest >= 2 && p[1] == '!') {
-            XML_FAIL("xml: unsupported markup (DOCTYPE) at byte %zu", (size_t)(p - xml));
-        } else if (rest >= 2 && p[1] == '/') {
-            const char *q = p + 2, *n0 = q;
-            while (q < end && xml_name_char((unsigned char)*q))
-                q++;
-            size_t nl = (size_t)(q - n0);
-            while (q < end && xml_space(*q))
-                q++;
-            if (q >= end || *q != '>' || nl == 0)
-                XML_FAIL("xml: malformed end tag at byte %zu", (size_t)(p - xml));
-            if (depth == 0 || nl != name_lens[depth - 1] || memcmp(n0, names[depth - 1], nl) != 0)
-                XML_FAIL("xml: end tag '%.*s' does not match at byte %zu", (int)(nl > 64 ? 64 : nl),
-                         n0, (size_t)(p - xml));
-            const char *local = memchr(n0, ':', nl) ? (const char *)memrchr(n0, ':', nl) + 1 : n0;
-            buf_reset(&name);
-            buf_append(&name, local, nl - (size_t)(local - n0));
-            if (cb && cb(ctx, S3_XML_END, name.data, text.data, text.len, depth) != 0)
-                XML_FAIL("xml: stopped");
-            buf_reset(&text);
-            depth--;
-            p = q + 1;
-        } else {
-            const char *q = p + 1, *n0 = q;
-            if (q >= end || !xml_name_start((unsigned char)*q))
-                XML_FAIL("xml: malformed tag at byte %zu", (size_t)(p - xml));
-            while (q < end && xml_name_char((unsigned char)*q))
-                q++;
-            size_t nl = (size_t)(q - n0);
-            /* Attributes: name = "value" | 'value', skipped. */
-            int self_close = 0;
-            for (;;) {
-                while (q < end && xml_space(*q))
-                    q++;
-                if (q >= end)
-                    XML_FAIL("xml: unterminated tag at byte %zu", (size_t)(p - xml));
-                if (*q == '>') {
-                    q++;
-                    break;
-                }
-                if (*q == '/' && q + 1 < end && q[1] == '>') {
-                    self_close = 1;
-                    q += 2;
-                    break;
-                }
-                if (!xml_name_start((unsigned char)*q))
-                    XML_FAIL("xml: malformed attribute at byte %zu", (size_t)(q - xml));
-                while (q < end && xml_name_char((unsigned char)*q))
-                    q++;
-                while (q < end && xml_space(*q))
-                    q++;
-                if (q >= end || *q != '=')
-                    XML_FAIL("xml: malformed attribute at byte %zu", (size_t)(q - xml));
-                q++;
-                while (q < end && xml_space(*q))
-                    q++;
-                if (q >= end || (*q != '"' && *q != '\''))
-                    XML_FAIL("xml: malformed attribute at byte %zu", (size_t)(q - xml));
-                const char *close = memchr(q + 1, *q, (size_t)(end - q - 1));
-                if (!close)
-                    XML_FAIL("xml: unterminated attribute at byte %zu", (size_t)(q - xml));
-                q = close + 1;
-            }
-            if (depth == 0 && seen_root)
-                XML_FAIL("xml: a second root element at byte %zu", (size_t)(p - xml));
-            if (depth >= XML_MAX_DEPTH)
-                XML_FAIL("xml: nested deeper than %d at byte %zu", XML_MAX_DEPTH,
-                         (size_t)(p - xml));
-            seen_root = 1;
-            names[depth] = n0;
-            name_lens[depth] = nl;
-            depth++;
-            const char *local = memchr(n0, ':', nl) ? (const char *)memrchr(n0, ':', nl) + 1 : n0;
-            buf_reset(&name);
-            buf_append(&name, local, nl - (size_t)(local - n0));
-            buf_reset(&text);
-            if (cb && cb(ctx, S3_XML_START, name.data, NULL, 0, depth) != 0)
-                XML_FAIL("xml: stopped");
-            if (self_close) {
-                if (cb && cb(ctx, S3_XML_END, name.data, text.data, 0, depth) != 0)
-                    XML_FAIL("xml: stopped");
-                depth--;
-            }
-            p = q;
+    walk w = {.cb = cb, .ctx = ctx};
+    w.parser = XML_ParserCreate(NULL);
+    if (!w.parser)
+        return set_err(errstr, errstr_size, "xml: out of memory");
+    XML_SetUserData(w.parser, &w);
+    XML_SetElementHandler(w.parser, on_start, on_end);
+    XML_SetCharacterDataHandler(w.parser, on_text);
+    XML_SetStartDoctypeDeclHandler(w.parser, on_doctype);
+    buf_puts(&w.text, "");
+    buf_puts(&w.name, "");
+    /* Blanks before the XML declaration are skipped (expat wants it first); errors still count
+     * lines and columns from the start of the document. */
+    size_t off = 0;
+    unsigned long skipped_lines = 0, skipped_cols = 0;
+    while (off < len && xml_space(xml[off])) {
+        skipped_cols++;
+        if (xml[off++] == '\n') {
+            skipped_lines++;
+            skipped_cols = 0;
         }
     }
-    if (depth != 0)
-        XML_FAIL("xml: unexpected end of document inside '%.*s'",
-                 (int)(name_lens[depth - 1] > 64 ? 64 : name_lens[depth - 1]), names[depth - 1]);
-    if (!seen_root)
-        XML_FAIL("xml: no root element");
-done:
-#undef XML_FAIL
-    buf_release(&text);
-    buf_release(&name);
+    w.skipped_lines = skipped_lines;
+    w.skipped_cols = skipped_cols;
+    /* expat takes an int length: a larger document goes in pieces. */
+    enum XML_Status st = XML_STATUS_OK;
+    do {
+        size_t n = len - off > (size_t)INT_MAX / 2 ? (size_t)INT_MAX / 2 : len - off;
+        st = XML_Parse(w.parser, xml + off, (int)n, off + n == len);
+        off += n;
+    } while (st == XML_STATUS_OK && off < len);
+    int rc = 0;
+    char where[64];
+    if (st != XML_STATUS_OK) {
+        if (w.stopped)
+            rc = set_err(errstr, errstr_size, "%s", w.err);
+        else
+            rc = set_err(errstr, errstr_size, "xml: %s at %s",
+                         XML_ErrorString(XML_GetErrorCode(w.parser)), walk_where(&w, where));
+    }
+    XML_ParserFree(w.parser);
+    buf_release(&w.text);
+    buf_release(&w.name);
     return rc;
 }
 

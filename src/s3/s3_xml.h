@@ -1,5 +1,5 @@
-/* s3_xml.h - S3 response documents (pure: no I/O): a small XML reader that
- * walks a document with callbacks, element lookup by path, and the mapping of
+/* s3_xml.h - S3 response documents (pure: no I/O): an XML walk with callbacks
+ * (expat underneath; this is its only user), element lookup by path, and the mapping of
  * ListObjectsV2 (ListBucketResult), ListMultipartUploads and <Error>
  * documents into structs; ISO 8601 times as S3 writes them. */
 #ifndef TICKLAKE_S3_XML_H
@@ -20,10 +20,13 @@ enum s3_xml_event {
 typedef int (*s3_xml_cb)(void *ctx, enum s3_xml_event ev, const char *name, const char *text,
                          size_t text_len, int depth);
 
-/* Walks an XML document: elements, attributes (skipped), character data with
- * the five named entities and numeric references, CDATA, comments and the
- * XML declaration. DOCTYPE is refused, nesting is limited to 32 levels.
- * Returns 0, or -1 with errstr on malformed input (or when cb stops it). */
+/* Walks an XML document with expat: elements, attributes (skipped), character
+ * data with the five named entities and numeric references, CDATA, comments,
+ * processing instructions and the XML declaration (blanks before it are
+ * skipped); any encoding expat knows, text handed on in UTF-8. A DOCTYPE is
+ * refused (no entity declarations), nesting is limited to 32 levels, and a
+ * NUL byte is malformed, as XML 1.0 says. Returns 0, or -1 with errstr
+ * ("xml: what at line L, column C") on malformed input or when cb stops it. */
 int s3_xml_walk(const char *xml, size_t len, s3_xml_cb cb, void *ctx, char *errstr,
                 size_t errstr_size);
 

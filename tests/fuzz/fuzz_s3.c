@@ -1,18 +1,47 @@
 /* fuzz_s3.c - libFuzzer target over the pure parsers of the S3 client (s3_xml.c, s3_ini.c): the XML
- * reader (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and
- * the AWS INI reader. Any input must be accepted or refused without a crash, a leak or undefined
- * behaviour.
+ * walk through expat (events checked: depth within 1..32, a local name without a prefix, text that
+ * is exactly text_len bytes without a NUL, every start ended), the documents on it
+ * (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and the AWS
+ * INI reader. Any input must be accepted or refused without a crash, a leak or undefined behaviour,
+ * and a refusal says "xml: ... at line L, column C".
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "s3_ini.h"
 #include "s3_xml.h"
+
+static int check_event(void *ctx, enum s3_xml_event ev, const char *name, const char *text,
+                       size_t text_len, int depth)
+{
+    int *open = ctx;
+    if (depth < 1 || depth > 32 || strchr(name, ':'))
+        abort();
+    if (ev == S3_XML_START) {
+        if (text || depth != *open + 1)
+            abort();
+        *open = depth;
+    } else {
+        if (!text || strlen(text) != text_len || depth != *open)
+            abort();
+        *open = depth - 1;
+    }
+    return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
     char err[256];
+    int open = 0;
+    if (s3_xml_walk(s, size, check_event, &open, err, sizeof(err)) == 0) {
+        if (open != 0)
+            abort();
+    } else if (strncmp(err, "xml: ", 5) != 0 || !strstr(err, " at line ")) {
+        abort();
+    }
     s3_listing l = {0};
     s3_parse_list(s, size, &l, err, sizeof(err));
     s3_listing_release(&l);

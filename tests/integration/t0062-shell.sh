@@ -27,7 +27,7 @@ if pid == 0:
 # Every expectation matches only what the shell prints, never the line editor's echo of the typed
 # text: a result computed by the query (42 for 6 * 7, upper- or lower-case of the typed word), table
 # lines, error text, the query summary, and the fresh prompt that follows it.
-PROMPT = r"\rticklake> \x1b\[K"  # an empty line at the main prompt
+PROMPT = r"(?<=\n)ticklake> "  # the main prompt, at the start of a fresh line
 out = b""
 mark = 0  # output before mark has been matched already
 
@@ -72,7 +72,7 @@ def cooked():
 
 expect(PROMPT)
 send("SELECT count(DISTINCT symbol)\r")          # not complete: a continuation prompt
-expect(r"\r      -> \x1b\[K")
+expect(r"(?<=\n)      -> ")
 statement("  AS symbols FROM trades;", r"\r\nsymbols\r\n-+\r\n +5\r\n\(1 row\)\r\n")
 send(".tables\r")
 expect(r"\r\nbars_1s\r\n(.*\r\n)*trades\r\n\([0-9]+ rows\)\r\n")

@@ -381,17 +381,71 @@ static void test_xml_malformed(void)
     char err[256];
     CHECK_EQ_INT(s3_xml_walk(deep.data, deep.len, NULL, NULL, err, sizeof(err)), -1);
     CHECK(strstr(err, "nested deeper"));
-    /* Bytes after a NUL are still input: the length rules, not the terminator. */
+    /* The length rules, not a terminator: bytes past it are not read, and a NUL inside is a
+     * character (one XML 1.0 does not allow, refused where it is), not the end. */
+    const char tail[] = "<a>x</a>junk";
+    CHECK_EQ_INT(s3_xml_walk(tail, 8, NULL, NULL, err, sizeof(err)), 0);
+    CHECK_EQ_INT(s3_xml_walk(tail, sizeof(tail) - 1, NULL, NULL, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "xml: junk after document element at line 1, column 9");
     const char nul[] = "<a>x\0y</a>";
-    CHECK_EQ_INT(s3_xml_walk(nul, sizeof(nul) - 1, NULL, NULL, err, sizeof(err)), 0);
+    CHECK_EQ_INT(s3_xml_walk(nul, sizeof(nul) - 1, NULL, NULL, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "xml: not well-formed (invalid token) at line 1, column 5");
     CHECK_EQ_INT(s3_xml_walk(nul, 5, NULL, NULL, err, sizeof(err)), -1);
     buf_release(&deep);
+    /* Errors say what and where, counting lines and columns from 1, also past skipped blanks. */
+    static const struct {
+        const char *doc, *err;
+    } where[] = {
+        {"<L><K>a&bogus;</K></L>", "xml: undefined entity at line 1, column 8"},
+        {"<L>\n  <K>a</X></L>", "xml: mismatched tag at line 2, column 9"},
+        {"\n\n  <L>", "xml: no element found at line 3, column 6"},
+        {"<?xml version=\"1.0\"?>\n<!DOCTYPE L [<!ENTITY a \"b\">]><L>&a;</L>",
+         "xml: DOCTYPE is not accepted at line 2, column 13"},
+        {"", "xml: no element found at line 1, column 1"},
+    };
+    for (size_t i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
+        CHECK_EQ_INT(s3_xml_walk(where[i].doc, strlen(where[i].doc), NULL, NULL, err, sizeof(err)),
+                     -1);
+        CHECK_EQ_STR(err, where[i].err);
+    }
     /* Every prefix of a good document is handled without a crash. */
     for (size_t n = 0; n < strlen(LIST_XML); n++) {
         s3_listing l = {0};
         s3_parse_list(LIST_XML, n, &l, err, sizeof(err));
         s3_listing_release(&l);
     }
+}
+
+/* Records each event as "+name@depth" or "-name@depth=text". */
+static int record_event(void *ctx, enum s3_xml_event ev, const char *name, const char *text,
+                        size_t text_len, int depth)
+{
+    buf *b = ctx;
+    if (ev == S3_XML_START)
+        buf_printf(b, "+%s@%d ", name, depth);
+    else
+        buf_printf(b, "-%s@%d=%.*s ", name, depth, (int)text_len, text);
+    return 0;
+}
+
+/* The events a walk gives: local names without prefixes, each element's own text (since its last
+ * tag), entities, CDATA and comments, empty elements, blanks before the declaration. */
+static void test_xml_walk_events(void)
+{
+    const char *doc =
+        " \n<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        "<s3:R xmlns:s3=\"urn:x\" a='1'>x<s3:B>y&lt;<!-- c -->z</s3:B>w<![CDATA[<v>]]>"
+        "<E/><F></F>&#x20AC;</s3:R>\n";
+    buf b = {0};
+    char err[256];
+    CHECK_EQ_INT(s3_xml_walk(doc, strlen(doc), record_event, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "+R@1 +B@2 -B@2=y<z +E@2 -E@2= +F@2 -F@2= -R@1=\xe2\x82\xac ");
+    /* ISO-8859-1 documents come out in UTF-8. */
+    buf_reset(&b);
+    const char *latin1 = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><K>caf\xe9</K>";
+    CHECK_EQ_INT(s3_xml_walk(latin1, strlen(latin1), record_event, &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "+K@1 -K@1=caf\xc3\xa9 ");
+    buf_release(&b);
 }
 
 static void test_xml_error_and_find(void)
@@ -688,5 +742,5 @@ TEST_MAIN(TEST(test_xml_uploads), TEST(test_sha256_and_date), TEST(test_sigv4_ge
           TEST(test_sigv4_put_object), TEST(test_sigv4_get_lifecycle),
           TEST(test_sigv4_list_objects), TEST(test_uri_encode), TEST(test_header_canonicalisation),
           TEST(test_endpoint_and_target), TEST(test_iso8601), TEST(test_xml_list),
-          TEST(test_xml_malformed), TEST(test_xml_error_and_find), TEST(test_ini),
-          TEST(test_credentials))
+          TEST(test_xml_malformed), TEST(test_xml_walk_events), TEST(test_xml_error_and_find),
+          TEST(test_ini), TEST(test_credentials))
