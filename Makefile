@@ -11,13 +11,16 @@ CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
 # each library's flags go only to its home folder (CFLAGS_<folder>), so a header of librdkafka,
 # DuckDB, libcurl or OpenSSL compiles only there. scripts/check-layers.sh checks the dependency rule.
-SRC_DIRS := base core cli kafka engine s3 lake pipeline cmd
+SRC_DIRS := base core cli kafka engine s3 lake pipeline http serve cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto)
+# civetweb (libcivetweb-dev) has no pkg-config file: its header is in /usr/include, its home is http/.
+CFLAGS_http   :=
+CFLAGS_serve  := -DTICKLAKE_WEB_DIR='"$(abspath web)"'
 ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3)
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
