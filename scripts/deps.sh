@@ -71,7 +71,8 @@ install_missing() {
 
 # Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
 # scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
+# civetweb is the HTTP server of `ticklake serve` (src/http/; decision 0035).
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates libcivetweb-dev
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then
@@ -81,6 +82,8 @@ if [ "$want_test" -eq 1 ]; then
     # kcat probes brokers and produces/consumes in integration tests; clang builds the fuzz targets;
     # python3 picks free ports for the Kafka fixture.
     need kcat clang clang-format
+    # The web console's browser test drives Debian's Chromium with playwright-core from npm.
+    need chromium
     have python3 || need python3
     # tests/tools/venv.sh makes a virtual environment for the independent DuckDB reader.
     python3 -c 'import venv, ensurepip' 2>/dev/null || need python3-venv
