@@ -86,6 +86,12 @@ build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(wildcard
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/s3 $(shell pkg-config --cflags libcrypto) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto)
 
+# serve's request parsing (serve_req.c) and civetweb's query-string decoding (src/http/http.c).
+FUZZ_SERVE_SRCS := src/serve/serve_req.c src/http/http.c
+build/fuzz/fuzz_serve: tests/fuzz/fuzz_serve.c $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/http -Isrc/serve -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_SERVE_SRCS) $(PURE_SRCS) -lm -lcivetweb -lpthread
+
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live
 $(S3_LIVE): tests/s3/test_s3_live.c tests/unit/testlib.h $(BUILD)/libticklake.a

@@ -205,7 +205,8 @@ int serve_parse_time(const char *s, int64_t *ns)
         if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
             digits(&p, 2, &d))
             return -1;
-        if (mo < 1 || mo > 12 || d < 1 || d > (int)civil_month_days(y, mo))
+        /* Nanoseconds since 1970 in an int64 reach from 1677 to 2262. */
+        if (y < 1678 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > (int)civil_month_days(y, mo))
             return -1;
         int64_t frac = 0;
         if (*p == 'T' || *p == ' ') {

@@ -62,7 +62,8 @@ int serve_symbols_parse(const char *list, char (*out)[32], size_t max, char *err
                         size_t errstr_size);
 
 /* A time in the API: seconds since the epoch (digits, optionally with a
- * fraction and a leading '-'), or UTC YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][Z].
+ * fraction and a leading '-'), or UTC YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.frac]][Z]
+ * of the years 1678 to 2261 (what int64 nanoseconds hold).
  * 0 with ns since the epoch, -1 otherwise. */
 int serve_parse_time(const char *s, int64_t *ns);
 
