@@ -259,8 +259,9 @@ int serve_api_describe(serve_server *s, const http_request *r, const char *name,
         }
         buf_putc(&b, ']');
     } else {
-        char d[16] = "hive", err[512];
-        http_form_var(r->query, "dialect", 0, d, sizeof(d));
+        char d[16], err[512];
+        if (http_form_var(r->query, "dialect", 0, d, sizeof(d)) < 0)
+            strcpy(d, "hive"); /* absent (the buffer is cleared then) or too long */
         if (strcmp(d, "hive") != 0 && strcmp(d, "trino") != 0) {
             buf_release(&b);
             catalog_free(c);
@@ -492,12 +493,14 @@ static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, in
 
 int serve_api_bars(serve_server *s, const http_request *r)
 {
-    char sym[64], ivs[32] = "1m", v[64], err[512];
+    char sym[64], ivs[32], v[64], err[512];
     if (http_form_var(r->query, "symbol", 0, sym, sizeof(sym)) <= 0 || !serve_symbol_valid(sym))
         return serve_error(r, 400, "symbol: required, e.g. symbol=SYM000");
     int64_t iv;
-    if (http_form_var(r->query, "interval", 0, ivs, sizeof(ivs)) == -2 ||
-        interval_parse(ivs, &iv) != 0 || iv <= 0 || iv > BAR_MAX_INTERVAL_NS)
+    int ivn = http_form_var(r->query, "interval", 0, ivs, sizeof(ivs));
+    if (ivn == -1)
+        strcpy(ivs, "1m"); /* absent: the library cleared the buffer */
+    if (ivn == -2 || interval_parse(ivs, &iv) != 0 || iv <= 0 || iv > BAR_MAX_INTERVAL_NS)
         return serve_error(r, 400, "interval: e.g. 1s, 1m, 5m, 1h");
     int64_t to = now_ns() + 86400 * NS_PER_SEC, from = 0, limit = 5000;
     if (http_form_var(r->query, "from", 0, v, sizeof(v)) >= 0 && serve_parse_time(v, &from) != 0)
