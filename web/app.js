@@ -41,7 +41,7 @@ function initChart() {
     timeScale: { timeVisible: true, secondsVisible: true }, width: $('chart').clientWidth, height: 520,
   });
   candles = chart.addSeries(LC.CandlestickSeries, {});
-  volume = chart.addSeries(LC.HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' } });
+  volume = chart.addSeries(LC.HistogramSeries, { priceScaleId: 'vol', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false });
   chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
   sma = chart.addSeries(LC.LineSeries, { color: '#f5a623', lineWidth: 1, priceLineVisible: false });
   ema = chart.addSeries(LC.LineSeries, { color: '#bd10e0', lineWidth: 1, priceLineVisible: false });
@@ -264,6 +264,8 @@ async function loadHealth() {
 
 // ---- start ----
 initChart();
+// For the browser test (tests/browser/console.test.js) and the curious.
+window.ticklake = { state, markers: () => markers.markers() };
 window.addEventListener('resize', () => chart.applyOptions({ width: $('chart').clientWidth }));
 show();
 api('api/alerts?limit=200').then((r) => { state.alerts = r.alerts; renderAlerts(); }).catch(() => {});

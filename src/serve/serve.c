@@ -462,9 +462,13 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
         s->brokers = xstrdup(c->kafka.brokers);
         s->kafka = c->kafka;
         s->kafka.brokers = s->brokers;
-        /* Live display: a fresh group that starts at the end of each log. */
-        static const char *const ours[] = {"auto.offset.reset=latest"};
-        s->kprops = kafka_opts_prepend(&c->kafka, ours, 1, &s->kafka);
+        /* Live display: a fresh group that starts at the end of each log.
+         * Topics the stages create after the server started (a new
+         * --topic-prefix on a real cluster) are found within 2 s, not at
+         * librdkafka's default metadata refresh (5 min). */
+        static const char *const ours[] = {"auto.offset.reset=latest",
+                                           "topic.metadata.refresh.interval.ms=2000"};
+        s->kprops = kafka_opts_prepend(&c->kafka, ours, 2, &s->kafka);
         s->kafka.brokers = s->brokers;
         if (serve_stream_start(s, errstr, errstr_size) != 0)
             goto fail;
