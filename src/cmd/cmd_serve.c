@@ -16,7 +16,8 @@ int cmd_serve(int argc, char **argv)
     cli_kafka k = {0};
     const char *lake = "./lake", *listen = "127.0.0.1:8080", *token = NULL, *web = NULL;
     const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m";
-    int64_t threads = 64, slots = 2, crawl_every = 10 * NS_PER_SEC, duration = 0;
+    int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = 10 * NS_PER_SEC,
+            duration = 0;
     int verbose = 0, quiet = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "PATH", "the lake to serve (default ./lake)"},
@@ -36,6 +37,8 @@ int cmd_serve(int argc, char **argv)
         {0, "threads", CLI_INT, &threads, "N",
          "HTTP worker threads: connections served at once, streams included (default 64)"},
         {0, "query-slots", CLI_INT, &slots, "N", "SQL queries run at once (default 2)"},
+        {0, "stream-buffer", CLI_INT, &stream_buffer, "N",
+         "events the push stream keeps; a client that falls N behind is dropped (default 65536)"},
         {0, "crawl-interval", CLI_DURATION, &crawl_every, "DUR",
          "crawl a local lake this often so new files show (default 10s; 0: never)"},
         {'d', "duration", CLI_DURATION, &duration, "DUR", "stop after this long (default: Ctrl-C)"},
@@ -53,6 +56,8 @@ int cmd_serve(int argc, char **argv)
     cli_apply_log(verbose, quiet);
     if (threads < 2 || threads > 1024)
         return cli_usage_error(&cmd, "--threads: 2 to 1024");
+    if (stream_buffer < 16 || stream_buffer > 16 * 1024 * 1024)
+        return cli_usage_error(&cmd, "--stream-buffer: 16 to 16777216");
     if (slots < 1 || slots > 64)
         return cli_usage_error(&cmd, "--query-slots: 1 to 64");
     serve_config c = {.lake = lake,
@@ -63,6 +68,7 @@ int cmd_serve(int argc, char **argv)
                       .topic_prefix = prefix,
                       .threads = (int)threads,
                       .query_slots = (int)slots,
+                      .stream_buffer = (size_t)stream_buffer,
                       .crawl_every = crawl_every};
     cli_kafka_opts(&k, &c.kafka);
     char tmp[256];

@@ -427,6 +427,7 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
     /* Keep some workers for the API whatever the streams do. */
     s->max_streams = s->threads > 8 ? s->threads - 4 : s->threads / 2;
     s->stats = c->stats;
+    s->ring_size = c->stream_buffer ? c->stream_buffer : SERVE_RING;
     s->crawl_every = s->local_lake ? c->crawl_every : 0;
     static const int64_t def_iv[] = {NS_PER_SEC, 60 * NS_PER_SEC, 300 * NS_PER_SEC};
     if (c->nintervals) {

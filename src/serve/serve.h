@@ -36,6 +36,7 @@ typedef struct serve_config {
     size_t nintervals;
     int threads;            /* HTTP worker threads (connections at once); 0: 64 */
     int query_slots;        /* SQL queries at once; 0: 2 */
+    size_t stream_buffer;   /* events the push stream keeps for its clients; 0: 65536 */
     int64_t crawl_every;    /* crawl a local lake this often (ns); 0: never */
     size_t max_body;        /* request body limit; 0: 1 MiB */
     int64_t max_rows;       /* row limit of a query; 0: 100000 */

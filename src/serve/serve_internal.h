@@ -15,7 +15,7 @@
 #include "serve_req.h"
 #include "util.h"
 
-#define SERVE_RING 65536        /* events the stream keeps for its clients */
+#define SERVE_RING 65536        /* events the stream keeps for its clients, by default */
 #define SERVE_BAR_RING 240      /* closed bars kept per symbol and interval */
 #define SERVE_ALERT_RING 1000   /* recent alerts kept for /api/alerts */
 #define SERVE_MAX_SYMBOLS 20000 /* symbols the stream follows at most */
@@ -52,8 +52,9 @@ typedef struct serve_sym {
 typedef struct serve_hub {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    serve_event *ring; /* SERVE_RING slots; seq s is in slot s % SERVE_RING */
-    uint64_t next_seq; /* the seq of the next event; events [next_seq - SERVE_RING, next_seq) */
+    serve_event *ring; /* cap slots; seq s is in slot s % cap */
+    size_t cap;
+    uint64_t next_seq; /* the seq of the next event; events [next_seq - cap, next_seq) */
     serve_sym *syms;
     size_t nsyms;
     int32_t *index; /* open addressing over syms, 2 * SERVE_MAX_SYMBOLS slots, -1 empty */
@@ -84,6 +85,7 @@ struct serve_server {
     size_t max_body;
     int64_t max_rows, max_timeout_ms;
     int threads, max_streams;
+    size_t ring_size;
     int64_t intervals[SERVE_MAX_IV];
     size_t nintervals;
     const pipeline_stats *stats;

@@ -2,13 +2,12 @@
  * bars.<interval>, alerts.live) feeding a hub, and the Server-Sent Events
  * handler of each client.
  *
- * The hub is a ring of SERVE_RING events, each a ready SSE frame with its
- * kind, symbol and interval. The consumer appends under the hub's lock and
- * never waits for a client: a new event overwrites the oldest. Each client's
- * thread keeps its own cursor, copies the frames it wants under the lock and
- * writes them without it. A client whose cursor the ring has overtaken (it
- * fell SERVE_RING events behind, a few seconds at 10,000 trades/s) is
- * disconnected; the browser's EventSource reconnects at the live edge.
+ * The hub is a ring of events (--stream-buffer, SERVE_RING by default), each a ready SSE frame with
+ * its kind, symbol and interval. The consumer appends under the hub's lock and never waits for a
+ * client: a new event overwrites the oldest. Each client's thread keeps its own cursor, copies the
+ * frames it wants under the lock and writes them without it. A client whose cursor the ring has
+ * overtaken (it fell a whole ring behind, a few seconds at 10,000 trades/s) is disconnected; the
+ * browser's EventSource reconnects at the live edge.
  *
  * Forming bars are folded here from the trades, per symbol and interval, and
  * sent at most every FORMING_EVERY per series (and when a window opens).
@@ -64,7 +63,7 @@ static void hub_push(serve_server *s, int kind, const char *symbol, int64_t inte
                      const char *event, const char *json, size_t len)
 {
     serve_hub *h = &s->hub;
-    serve_event *e = &h->ring[h->next_seq % SERVE_RING];
+    serve_event *e = &h->ring[h->next_seq % h->cap];
     free(e->frame);
     buf f;
     buf_init(&f);
@@ -270,7 +269,8 @@ int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&h->cv, &ca);
     pthread_condattr_destroy(&ca);
-    h->ring = xcalloc(SERVE_RING, sizeof(serve_event));
+    h->cap = s->ring_size;
+    h->ring = xcalloc(h->cap, sizeof(serve_event));
     h->index = xmalloc(2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
     memset(h->index, 0xff, 2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
     h->alerts = xcalloc(SERVE_ALERT_RING, sizeof(char *));
@@ -298,7 +298,7 @@ void serve_stream_free(serve_server *s)
     if (!s->streaming)
         return;
     serve_hub *h = &s->hub;
-    for (size_t i = 0; i < SERVE_RING; i++)
+    for (size_t i = 0; i < h->cap; i++)
         free(h->ring[i].frame);
     free(h->ring);
     for (size_t i = 0; i < h->nsyms; i++)
@@ -439,11 +439,11 @@ int serve_stream_handle(serve_server *s, const http_request *r)
             until.tv_sec += 1;
             pthread_cond_timedwait(&h->cv, &h->mu, &until);
         }
-        if (h->next_seq - cursor > SERVE_RING) {
+        if (h->next_seq - cursor > h->cap) {
             dropped = 1;
         } else {
             while (cursor < h->next_seq && out.len < CLIENT_CHUNK) {
-                const serve_event *e = &h->ring[cursor % SERVE_RING];
+                const serve_event *e = &h->ring[cursor % h->cap];
                 if (wants(f, e))
                     buf_append(&out, e->frame, e->len);
                 cursor++;
