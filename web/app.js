@@ -27,7 +27,7 @@ function show() {
   document.querySelectorAll('.page').forEach((p) => p.classList.toggle('active', p.id === 'page-' + page));
   document.querySelectorAll('nav a').forEach((a) => a.classList.toggle('active', a.id === 'nav-' + page));
   if (page === 'catalog') loadCatalog();
-  if (page === 'sql') loadHistory();
+  if (page === 'sql') { loadHistory(); loadCatalog(); }
   if (page === 'chart' && chart) chart.applyOptions({ width: $('chart').clientWidth });
 }
 window.addEventListener('hashchange', show);
@@ -145,7 +145,13 @@ function renderAlerts() {
   state.alerts.filter((a) => !f || a.symbol.toLowerCase().includes(f) || a.kind.includes(f)).forEach((a) => {
     const tr = el('tr');
     [fmtTime(a.ts), a.symbol, a.kind, Number(a.value).toFixed(2), a.threshold].forEach((v) => tr.append(el('td', v)));
-    tr.addEventListener('click', () => { $('symbol').value = a.symbol; location.hash = '#chart'; loadChart(); });
+    tr.addEventListener('click', async () => {
+      $('symbol').value = a.symbol; location.hash = '#chart';
+      await loadChart();
+      // Centre the chart on the alert's bar.
+      const s = IV[state.interval], t = Math.floor(Number(a.ts) / 1e9 / s) * s;
+      chart.timeScale().setVisibleRange({ from: t - 60 * s, to: t + 20 * s });
+    });
     tb.append(tr);
   });
 }
@@ -189,16 +195,32 @@ async function runSql(csv) {
     const r = await api('api/query', { method: 'POST', body: JSON.stringify({ sql, max_rows: 1000 }) });
     if (r.status !== 'SUCCEEDED') { $('sql-status').textContent = `${r.status}: ${r.error}`; $('result').replaceChildren(); }
     else {
-      fillTable($('result'), r.columns, r.data);
+      state.result = r; state.page = 0; showPage();
       $('sql-status').textContent = `${r.rows} rows${r.truncated ? ' (truncated)' : ''} in ${(r.elapsed_ns / 1e6).toFixed(1)} ms, ${r.bytes_scanned} bytes scanned, id ${r.id}`;
     }
   } catch (e) { $('sql-status').textContent = e.message; }
   loadHistory();
   void t0;
 }
+// The result grid, PAGE rows at a time.
+const PAGE = 100;
+function showPage() {
+  const r = state.result; if (!r) return;
+  const pages = Math.max(1, Math.ceil(r.data.length / PAGE));
+  state.page = Math.max(0, Math.min(state.page, pages - 1));
+  fillTable($('result'), r.columns, r.data.slice(state.page * PAGE, (state.page + 1) * PAGE));
+  $('page-info').textContent = `page ${state.page + 1} of ${pages}`;
+}
+$('prev').addEventListener('click', () => { state.page--; showPage(); });
+$('next').addEventListener('click', () => { state.page++; showPage(); });
 $('run').addEventListener('click', () => runSql(false));
 $('csv').addEventListener('click', () => runSql(true));
 $('sql').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(false); });
+// Inserts a table or column name at the editor's cursor.
+function insertSql(text) {
+  const ta = $('sql'), a = ta.selectionStart, b = ta.selectionEnd;
+  ta.value = ta.value.slice(0, a) + text + ta.value.slice(b); ta.focus(); ta.selectionStart = ta.selectionEnd = a + text.length;
+}
 async function loadHistory() {
   try {
     const r = await api('api/queries');
@@ -219,7 +241,13 @@ async function loadHistory() {
 async function loadCatalog() {
   try {
     const r = await api('api/tables');
-    $('sql-tables').textContent = 'tables: ' + r.tables.map((t) => t.name).join(', ');
+    const side = $('sql-tables'); side.replaceChildren();
+    r.tables.forEach((t) => {
+      const d = el('details'), sm = el('summary', t.name);
+      sm.addEventListener('click', () => insertSql(t.name)); d.append(sm);
+      t.columns.concat(t.partition_keys).forEach((c) => { const x = el('div', `${c.name} ${c.type}`, 'small'); x.addEventListener('click', () => insertSql(c.name)); d.append(x); });
+      side.append(d);
+    });
     const t = $('tables');
     fillTable(t, ['table', 'rows', 'files', 'bytes', 'partitions', 'columns'], r.tables.map((x) => [x.name, x.rows, x.files, x.bytes, x.partitions, x.columns.map((c) => c.name).join(', ')]));
     [...t.querySelectorAll('tr')].slice(1).forEach((tr, i) => tr.addEventListener('click', () => detail(r.tables[i].name)));
