@@ -192,7 +192,9 @@ async function runSql(csv) {
       $('sql-status').textContent = 'downloaded';
       return;
     }
-    const r = await api('api/query', { method: 'POST', body: JSON.stringify({ sql, max_rows: 1000 }) });
+    state.tag = 'c' + Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    const r = await api('api/query', { method: 'POST', body: JSON.stringify({ sql, max_rows: 1000, tag: state.tag }) });
+    state.tag = null;
     if (r.status !== 'SUCCEEDED') { $('sql-status').textContent = `${r.status}: ${r.error}`; $('result').replaceChildren(); }
     else {
       state.result = r; state.page = 0; showPage();
@@ -214,6 +216,9 @@ function showPage() {
 $('prev').addEventListener('click', () => { state.page--; showPage(); });
 $('next').addEventListener('click', () => { state.page++; showPage(); });
 $('run').addEventListener('click', () => runSql(false));
+$('cancel').addEventListener('click', () => {
+  if (state.tag) fetch('api/query/cancel', { method: 'POST', body: JSON.stringify({ tag: state.tag }) });
+});
 $('csv').addEventListener('click', () => runSql(true));
 $('sql').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(false); });
 // Inserts a table or column name at the editor's cursor.

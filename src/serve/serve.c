@@ -320,6 +320,8 @@ static int dispatch(serve_server *s, const http_request *r)
         return serve_api_describe(s, r, name, 2);
     case SERVE_ROUTE_QUERY:
         return serve_api_query(s, r);
+    case SERVE_ROUTE_CANCEL:
+        return serve_api_cancel(s, r);
     case SERVE_ROUTE_HISTORY:
         return serve_api_history(s, r);
     case SERVE_ROUTE_RESULT:

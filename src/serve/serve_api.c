@@ -109,8 +109,8 @@ static void slot_release(serve_server *s, serve_slot *slot)
 
 /* Runs sql in a slot, the rows as NDJSON (or CSV) into *out. */
 static int run_sql(serve_server *s, const char *sql, int csv, int64_t max_rows, int64_t timeout_ms,
-                   int save, buf *out, query_meta *meta, int *status, char *errstr,
-                   size_t errstr_size)
+                   int save, volatile sig_atomic_t *cancel, buf *out, query_meta *meta, int *status,
+                   char *errstr, size_t errstr_size)
 {
     memset(meta, 0, sizeof(*meta));
     serve_slot *slot = slot_acquire(s, status, errstr, errstr_size);
@@ -123,7 +123,8 @@ static int run_sql(serve_server *s, const char *sql, int csv, int64_t max_rows, 
                     .out = f,
                     .max_rows = max_rows,
                     .timeout_ns = timeout_ms * 1000000LL,
-                    .save = save};
+                    .save = save,
+                    .cancel = cancel};
     int64_t t0 = mono_ns();
     int rc = query_session_run(slot->session, sql, &o, meta, errstr, errstr_size);
     fclose(f);
@@ -396,8 +397,25 @@ int serve_api_query(serve_server *s, const http_request *r)
     buf_init(&b);
     query_meta meta;
     int status;
-    int rc = run_sql(s, q.sql, q.csv, q.max_rows, q.timeout_ms, 1, &out, &meta, &status, err,
-                     sizeof(err));
+    /* A tagged query can be cancelled (serve_api_cancel) while it runs. */
+    serve_running *run = NULL;
+    if (q.tag[0]) {
+        pthread_mutex_lock(&s->qmu);
+        for (int i = 0; i < SERVE_MAX_RUNNING && !run; i++)
+            if (!s->running[i].tag[0]) {
+                run = &s->running[i];
+                strlcpy_tl(run->tag, q.tag, sizeof(run->tag));
+                run->cancel = 0;
+            }
+        pthread_mutex_unlock(&s->qmu);
+    }
+    int rc = run_sql(s, q.sql, q.csv, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
+                     &meta, &status, err, sizeof(err));
+    if (run) {
+        pthread_mutex_lock(&s->qmu);
+        run->tag[0] = '\0';
+        pthread_mutex_unlock(&s->qmu);
+    }
     if (rc != 0)
         atomic_fetch_add(&s->query_failures, 1);
     if (rc != 0 && !meta.id[0]) {
@@ -426,6 +444,31 @@ int serve_api_query(serve_server *s, const http_request *r)
     buf_release(&out);
     buf_release(&b);
     return status;
+}
+
+int serve_api_cancel(serve_server *s, const http_request *r)
+{
+    char body[512], tag[40], err[300];
+    int64_t n = http_read_body(r, body, sizeof(body) - 1);
+    if (n < 0)
+        return serve_error(r, n == -2 ? 413 : 400, "cannot read the request body");
+    body[n] = '\0';
+    if (serve_cancel_parse(body, (size_t)n, tag, err, sizeof(err)) != 0)
+        return serve_error(r, 400, err);
+    int found = 0;
+    pthread_mutex_lock(&s->qmu);
+    for (int i = 0; i < SERVE_MAX_RUNNING; i++)
+        if (s->running[i].tag[0] && strcmp(s->running[i].tag, tag) == 0) {
+            s->running[i].cancel = 1;
+            found++;
+        }
+    pthread_mutex_unlock(&s->qmu);
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "{\"cancelled\":%d}\n", found);
+    int st = serve_json(s, r, found ? 200 : 404, &b);
+    buf_release(&b);
+    return st;
 }
 
 int serve_api_history(serve_server *s, const http_request *r)
@@ -534,7 +577,7 @@ int serve_api_bars(serve_server *s, const http_request *r)
             (long long)limit);
         query_meta meta;
         int status;
-        int rc = run_sql(s, sql, 0, limit, 10000, 0, &out, &meta, &status, err, sizeof(err));
+        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
         free(sql);
         query_meta_release(&meta);
         if (rc == 0) {
@@ -642,7 +685,7 @@ int serve_api_alerts(serve_server *s, const http_request *r)
         query_meta meta;
         int status;
         char err[512];
-        int rc = run_sql(s, sql, 0, limit, 10000, 0, &out, &meta, &status, err, sizeof(err));
+        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
         free(sql);
         query_meta_release(&meta);
         buf_puts(&b, "\"lake\",\"alerts\":[");

@@ -4,6 +4,7 @@
 #define TICKLAKE_SERVE_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -62,6 +63,13 @@ typedef struct serve_hub {
     size_t nalerts, alerts_head;
 } serve_hub;
 
+/* A query that may be cancelled by its tag. */
+typedef struct serve_running {
+    char tag[40]; /* "" when the entry is free */
+    volatile sig_atomic_t cancel;
+} serve_running;
+#define SERVE_MAX_RUNNING 64
+
 typedef struct serve_slot {
     query_session *session;
     int busy;
@@ -96,6 +104,7 @@ struct serve_server {
     pthread_cond_t qcv;
     serve_slot *slots;
     int nslots;
+    serve_running running[SERVE_MAX_RUNNING]; /* under qmu */
     /* the stream */
     serve_hub hub;
     kafka_opts kafka;
@@ -124,6 +133,7 @@ void serve_hist_observe(serve_hist *h, int64_t ns);
 int serve_api_tables(serve_server *s, const http_request *r);
 int serve_api_describe(serve_server *s, const http_request *r, const char *name, int what);
 int serve_api_query(serve_server *s, const http_request *r);
+int serve_api_cancel(serve_server *s, const http_request *r);
 int serve_api_history(serve_server *s, const http_request *r);
 int serve_api_result(serve_server *s, const http_request *r, const char *id);
 int serve_api_bars(serve_server *s, const http_request *r);

@@ -42,12 +42,13 @@ serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX])
         const char *path;
         serve_route route;
     } fixed[] = {
-        {"/healthz", SERVE_ROUTE_HEALTHZ},     {"/readyz", SERVE_ROUTE_READYZ},
-        {"/metrics", SERVE_ROUTE_METRICS},     {"/api/tables", SERVE_ROUTE_TABLES},
-        {"/api/query", SERVE_ROUTE_QUERY},     {"/api/queries", SERVE_ROUTE_HISTORY},
-        {"/api/bars", SERVE_ROUTE_BARS},       {"/api/alerts", SERVE_ROUTE_ALERTS},
-        {"/api/symbols", SERVE_ROUTE_SYMBOLS}, {"/api/overview", SERVE_ROUTE_OVERVIEW},
-        {"/api/status", SERVE_ROUTE_STATUS},   {"/api/stream", SERVE_ROUTE_STREAM},
+        {"/healthz", SERVE_ROUTE_HEALTHZ},       {"/readyz", SERVE_ROUTE_READYZ},
+        {"/metrics", SERVE_ROUTE_METRICS},       {"/api/tables", SERVE_ROUTE_TABLES},
+        {"/api/query", SERVE_ROUTE_QUERY},       {"/api/query/cancel", SERVE_ROUTE_CANCEL},
+        {"/api/queries", SERVE_ROUTE_HISTORY},   {"/api/bars", SERVE_ROUTE_BARS},
+        {"/api/alerts", SERVE_ROUTE_ALERTS},     {"/api/symbols", SERVE_ROUTE_SYMBOLS},
+        {"/api/overview", SERVE_ROUTE_OVERVIEW}, {"/api/status", SERVE_ROUTE_STATUS},
+        {"/api/stream", SERVE_ROUTE_STREAM},
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp(path, fixed[i].path) == 0)
@@ -86,7 +87,7 @@ serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX])
 
 int serve_method_allowed(serve_route route, const char *method)
 {
-    if (route == SERVE_ROUTE_QUERY)
+    if (route == SERVE_ROUTE_QUERY || route == SERVE_ROUTE_CANCEL)
         return strcmp(method, "POST") == 0;
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
@@ -262,6 +263,34 @@ int serve_parse_time(const char *s, int64_t *ns)
     return 0;
 }
 
+/* A tag: a string of 1..36 [A-Za-z0-9_-] into out. */
+static int tag_copy(const json_value *v, char out[40])
+{
+    if (v->type != JSON_STRING || v->len < 1 || v->len > 36)
+        return -1;
+    for (size_t i = 0; i < v->len; i++)
+        if (!(isalnum((unsigned char)v->str[i]) || v->str[i] == '_' || v->str[i] == '-'))
+            return -1;
+    memcpy(out, v->str, v->len);
+    out[v->len] = '\0';
+    return 0;
+}
+
+int serve_cancel_parse(const char *body, size_t len, char tag[40], char *errstr, size_t errstr_size)
+{
+    char err[256];
+    json_doc *doc = json_parse(body, len, err, sizeof(err));
+    if (!doc)
+        return set_err(errstr, errstr_size, "request body: %s", err);
+    const json_value *v = json_get(json_root(doc), "tag");
+    int rc = v && tag_copy(v, tag) == 0 ? 0 : -1;
+    json_doc_free(doc);
+    if (rc != 0)
+        set_err(errstr, errstr_size,
+                "request body: \"tag\" (1 to 36 of A-Z a-z 0-9 _ -) is required");
+    return rc;
+}
+
 int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_t max_rows,
                       int64_t default_timeout_ms, int64_t max_timeout_ms, serve_query_req *out,
                       char *errstr, size_t errstr_size)
@@ -313,6 +342,11 @@ int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_
             set_err(errstr, errstr_size, "request body: \"format\" is \"json\" or \"csv\"");
             goto done;
         }
+    }
+    v = json_get(root, "tag");
+    if (v && tag_copy(v, out->tag) != 0) {
+        set_err(errstr, errstr_size, "request body: \"tag\" is 1 to 36 of A-Z a-z 0-9 _ -");
+        goto done;
     }
     out->sql = xstrndup(sql->str, sql->len);
     rc = 0;

@@ -23,6 +23,7 @@ typedef enum {
     SERVE_ROUTE_PARTITIONS, /* /api/tables/<name>/partitions */
     SERVE_ROUTE_DDL,        /* /api/tables/<name>/ddl */
     SERVE_ROUTE_QUERY,      /* /api/query (POST) */
+    SERVE_ROUTE_CANCEL,     /* /api/query/cancel (POST) */
     SERVE_ROUTE_HISTORY,    /* /api/queries */
     SERVE_ROUTE_RESULT,     /* /api/queries/<id>.csv */
     SERVE_ROUTE_BARS,       /* /api/bars */
@@ -68,10 +69,13 @@ int serve_symbols_parse(const char *list, char (*out)[32], size_t max, char *err
 int serve_parse_time(const char *s, int64_t *ns);
 
 /* A query request: the JSON body {"sql": "...", "max_rows": N, "timeout_ms": N,
- * "format": "json"|"csv"}. sql is required and non-blank; max_rows and
- * timeout_ms default to the given defaults and are capped at the maxima. */
+ * "format": "json"|"csv", "tag": "..."}. sql is required and non-blank;
+ * max_rows and timeout_ms default to the given defaults and are capped at the
+ * maxima; tag (1..36 of [A-Za-z0-9_-], optional) names the running query for
+ * POST /api/query/cancel {"tag": "..."} (parsed by serve_cancel_parse). */
 typedef struct serve_query_req {
-    char *sql; /* owned */
+    char *sql;    /* owned */
+    char tag[40]; /* "" when none */
     int64_t max_rows;
     int64_t timeout_ms;
     int csv;
@@ -80,6 +84,9 @@ int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_
                       int64_t default_timeout_ms, int64_t max_timeout_ms, serve_query_req *out,
                       char *errstr, size_t errstr_size);
 void serve_query_req_release(serve_query_req *q);
+/* The body of a cancel: {"tag": "..."} into tag. 0, or -1 with errstr. */
+int serve_cancel_parse(const char *body, size_t len, char tag[40], char *errstr,
+                       size_t errstr_size);
 
 /* 1 when the a_len bytes of a equal the b_len bytes of b, in time that
  * depends on the lengths only, not on where they differ. */

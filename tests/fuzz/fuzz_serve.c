@@ -106,8 +106,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!q.sql || !q.sql[0] || q.max_rows < 1 || q.max_rows > 5000 || q.timeout_ms < 1 ||
             q.timeout_ms > 60000)
             abort();
+        for (const char *t = q.tag; *t; t++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", *t))
+                abort();
         serve_query_req_release(&q);
     }
+    char tag[40];
+    if (serve_cancel_parse(body, body_len, tag, err, sizeof(err)) == 0 && !tag[0])
+        abort();
     check_frame(body, body_len);
     if (!serve_token_equal(path, strlen(path), path, strlen(path)))
         abort();

@@ -60,6 +60,15 @@ assert_eq "$(code -X POST --data-binary '{"sql":"DELETE FROM trades"}' "${U}api/
 q '{"sql":"COPY trades TO '"'"'/tmp/x.csv'"'"'"}' | grep -q 'not allowed' || fail "COPY is not refused"
 r=$(q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","timeout_ms":300}')
 [[ $r == *'"status":"TIMEOUT"'* ]] || fail "timeout_ms: $r"
+# A tagged query is cancelled by its tag while it runs.
+q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","tag":"long-1","timeout_ms":30000}' \
+    >"$T/cancelled.json" &
+qpid=$!
+cancel() { [ "$(code -X POST --data-binary '{"tag":"long-1"}' "${U}api/query/cancel")" = 200 ]; }
+wait_for 10 cancel || fail "no running query tagged long-1 to cancel"
+wait "$qpid"
+grep -q '"status":"CANCELLED"' "$T/cancelled.json" || fail "not cancelled: $(cat "$T/cancelled.json")"
+assert_eq "$(code -X POST --data-binary '{"tag":"long-1"}' "${U}api/query/cancel")" 404 "a finished tag"
 assert_eq "$(code -X POST --data-binary 'not json' "${U}api/query")" 400 "a body that is not JSON"
 assert_eq "$(code "${U}api/query")" 405 "GET of /api/query"
 head -c 2000000 /dev/zero | tr '\0' 'x' >"$T/big"
@@ -79,7 +88,7 @@ wait_for 30 hourly || fail "1h bars from the 1s table: $(curl -s "${U}api/tables
 crash() { curl -s "${U}api/alerts?symbol=AAPL" | grep -q '"kind":"price_move"'; }
 wait_for 60 crash || { tail -5 "$T/run.err" >&2; fail "no price_move alert for AAPL in /api/alerts"; }
 alert_on_stream() { grep -q '^data: {"symbol":"AAPL","kind":"price_move"' "$T/sse_alerts.out"; }
-wait_for 5 alert_on_stream || fail "the alert did not reach the stream"
+wait_for 10 alert_on_stream || fail "the alert did not reach the stream: $(tail -c 300 "$T/sse_alerts.out"; curl -s "${U}metrics" | grep '^ticklake_stream')"
 for ev in trade forming bar alert; do
     grep -q "^event: $ev\$" "$T/sse.out" || fail "no '$ev' event on AAPL's stream"
 done
@@ -90,6 +99,8 @@ m=$(curl -sf "${U}metrics") || fail "/metrics"
 grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
 grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"
 grep -qE '^ticklake_stream_clients 2$' <<<"$m" || fail "two stream clients: $(grep stream_clients <<<"$m")"
+ntrades=$(grep -c '^event: trade' "$T/sse.out")
+nforming=$(grep -c '^event: forming' "$T/sse.out")
 bg_stop sse
 bg_stop sse_alerts
 
@@ -114,5 +125,4 @@ assert_eq "$BG_STATUS" 0 "serve exit status"
 
 bg_wait run 90
 [ "$BG_STATUS" = 0 ] || { tail -5 "$T/run.err" >&2; fail "run failed"; }
-echo "AAPL bars from the API: $n; stream: $(grep -c '^event: trade' "$T/sse.out") trades," \
-    "$(grep -c '^event: forming' "$T/sse.out") forming bars"
+echo "AAPL bars from the API: $n; stream: $ntrades trades, $nforming forming bars"

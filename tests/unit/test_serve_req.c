@@ -108,8 +108,23 @@ static void test_query_body(void)
     CHECK_EQ_INT(q.max_rows, 1000);
     CHECK_EQ_INT(q.timeout_ms, 30000);
     serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\",\"tag\":\"run-7_a\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(q.tag, "run-7_a");
+    serve_query_req_release(&q);
+    char tag[40];
+    b = "{\"tag\":\"run-7_a\"}";
+    CHECK(serve_cancel_parse(b, strlen(b), tag, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(tag, "run-7_a");
+    b = "{\"tag\":\"a b\"}";
+    CHECK(serve_cancel_parse(b, strlen(b), tag, err, sizeof(err)) == -1);
+    CHECK(serve_cancel_parse("{}", 2, tag, err, sizeof(err)) == -1);
+    char name[SERVE_NAME_MAX];
+    CHECK_EQ_INT(serve_route_of("/api/query/cancel", name), SERVE_ROUTE_CANCEL);
     const char *bad[] = {"",
                          "[]",
+                         "{\"sql\":\"x\",\"tag\":\"\"}",
+                         "{\"sql\":\"x\",\"tag\":\"../x\"}",
                          "{\"sql\":1}",
                          "{\"sql\":\"  \"}",
                          "{\"sql\":\"x\",\"max_rows\":0}",
