@@ -419,6 +419,12 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
         s->lake = xstrdup(c->lake + 7);
     }
     s->listen = xstrdup(c->listen ? c->listen : "127.0.0.1:8080");
+    if (!s->local_lake) {
+        /* The catalog, the history and the freshness checks read the lake's
+         * folder; an S3 lake would answer half the API. */
+        set_err(errstr, errstr_size, "an s3:// lake is not served yet: serve a local lake");
+        goto fail;
+    }
     s->web_dir = xstrdup(c->web_dir ? c->web_dir : TICKLAKE_WEB_DIR);
     s->cors = c->cors_origin ? xstrdup(c->cors_origin) : NULL;
     s->prefix = xstrdup(c->topic_prefix ? c->topic_prefix : "");
