@@ -35,6 +35,14 @@ window.addEventListener('hashchange', show);
 // ---- chart ----
 let chart, candles, volume, sma, ema, bbU, bbL, markers;
 function initChart() {
+  if (!LC) {
+    // web/vendor/ is filled at set-up (scripts/fetch-charts.sh); without it the rest still works.
+    $('chart').textContent = 'The chart library is missing: run scripts/fetch-charts.sh (./dev setup does).';
+    const none = { setData() {}, update() {}, applyOptions() {}, setMarkers() {}, markers: () => [] };
+    chart = { applyOptions() {}, timeScale: () => ({ scrollToRealTime() {}, setVisibleRange() {} }) };
+    candles = volume = sma = ema = bbU = bbL = markers = none;
+    return;
+  }
   chart = LC.createChart($('chart'), {
     layout: { background: { color: '#0f1419' }, textColor: '#d8dee4', attributionLogo: true },
     grid: { vertLines: { color: '#1c242c' }, horzLines: { color: '#1c242c' } },
