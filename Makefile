@@ -10,16 +10,19 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
 # each library's flags go only to its home folder (CFLAGS_<folder>), so a header of librdkafka,
-# DuckDB, libcurl, OpenSSL, expat (s3/) or libedit (cli/) compiles only there.
+# DuckDB, libcurl, OpenSSL, expat (s3/), libedit (cli/) or civetweb (http/) compiles only there.
 # scripts/check-layers.sh checks the dependency rule.
-SRC_DIRS := base core cli kafka engine s3 lake pipeline cmd
+SRC_DIRS := base core cli kafka engine s3 lake pipeline http serve cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto expat)
 CFLAGS_cli    := $(shell pkg-config --cflags libedit)
+# civetweb (libcivetweb-dev) has no pkg-config file: its header is in /usr/include, its home is http/.
+CFLAGS_http   :=
+CFLAGS_serve  := -DTICKLAKE_WEB_DIR='"$(abspath web)"'
 ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli)
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
@@ -84,6 +87,12 @@ FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
 build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/s3 $(shell pkg-config --cflags libcrypto expat) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto expat)
+
+# serve's request parsing (serve_req.c) and civetweb's query-string decoding (src/http/http.c).
+FUZZ_SERVE_SRCS := src/serve/serve_req.c src/http/http.c
+build/fuzz/fuzz_serve: tests/fuzz/fuzz_serve.c $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/http -Isrc/serve -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_SERVE_SRCS) $(PURE_SRCS) -lm -lcivetweb -lpthread
 
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live

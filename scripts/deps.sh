@@ -70,10 +70,11 @@ install_missing() {
 }
 
 # Build and run: the C toolchain, librdkafka, libcurl, TLS roots, expat (the S3 client's XML) and
-# libedit (the SQL shell's line editor). npm is only used by scripts/fetch-duckdb.sh to download
+# libedit (the SQL shell's line editor), civetweb (the HTTP server of `ticklake serve`, src/http/;
+# decision 0036). npm is only used by scripts/fetch-duckdb.sh to download
 # DuckDB, so any working npm (e.g. NodeSource's) is kept.
 need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates \
-    libexpat1-dev libedit-dev
+    libexpat1-dev libedit-dev libcivetweb-dev
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then
@@ -83,6 +84,8 @@ if [ "$want_test" -eq 1 ]; then
     # kcat probes brokers and produces/consumes in integration tests; clang builds the fuzz targets;
     # python3 picks free ports for the Kafka fixture.
     need kcat clang clang-format
+    # The web console's browser test drives Debian's Chromium with playwright-core from npm.
+    need chromium
     have python3 || need python3
     # tests/tools/venv.sh makes a virtual environment for the independent DuckDB reader.
     python3 -c 'import venv, ensurepip' 2>/dev/null || need python3-venv

@@ -23,6 +23,7 @@ static const struct command {
     {"partitions", cmd_partitions, "list a table's partitions"},
     {"ddl", cmd_ddl, "print CREATE EXTERNAL TABLE for Athena, Glue or Trino"},
     {"history", cmd_history, "list past queries and their saved results"},
+    {"serve", cmd_serve, "the web console, HTTP API, push stream and metrics"},
 };
 
 enum { NCOMMANDS = sizeof(commands) / sizeof(commands[0]) };

@@ -31,6 +31,7 @@
 #include "kafka.h"
 #include "lakepath.h"
 #include "log.h"
+#include "serve.h"
 #include "stages.h"
 #include "storage.h"
 #include "util.h"
@@ -214,20 +215,29 @@ int cmd_run(int argc, char **argv)
     /* -1: not given; then by the lake (see the top of this file). */
     o.roll_interval = -1;
     int64_t compact_every = 60 * NS_PER_SEC;
-    const cli_option options[] = {CLI_KAFKA_OPTIONS(&o.kafka),
-                                  STAGE_SINK_OPTIONS(&o, "5s for a local lake, else 60s"),
-                                  STAGE_INGEST_OPTIONS(&o),
-                                  STAGE_PROCESS_OPTIONS(&o),
-                                  STAGE_TOPIC_OPTIONS(&o),
-                                  {'d', "duration", CLI_DURATION, &o.duration, "DUR",
-                                   "stop by itself after this long (default: until Ctrl-C)"},
-                                  {0, "status-interval", CLI_DURATION, &status_every, "DUR",
-                                   "how often to print the status line (default 5s)"},
-                                  {0, "compact-interval", CLI_DURATION, &compact_every, "DUR",
-                                   "merge a local lake's small files every DUR while running "
-                                   "(default 1m; 0: never)"},
-                                  CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
-                                  CLI_OPT_END};
+    const char *listen = "127.0.0.1:8080", *token = NULL;
+    int no_serve = 0;
+    const cli_option options[] = {
+        CLI_KAFKA_OPTIONS(&o.kafka),
+        STAGE_SINK_OPTIONS(&o, "5s for a local lake, else 60s"),
+        STAGE_INGEST_OPTIONS(&o),
+        STAGE_PROCESS_OPTIONS(&o),
+        STAGE_TOPIC_OPTIONS(&o),
+        {'d', "duration", CLI_DURATION, &o.duration, "DUR",
+         "stop by itself after this long (default: until Ctrl-C)"},
+        {0, "status-interval", CLI_DURATION, &status_every, "DUR",
+         "how often to print the status line (default 5s)"},
+        {0, "compact-interval", CLI_DURATION, &compact_every, "DUR",
+         "merge a local lake's small files every DUR while running "
+         "(default 1m; 0: never)"},
+        {0, "listen", CLI_STRING, &listen, "HOST:PORT",
+         "serve the web console and API here, as `ticklake serve` "
+         "(default 127.0.0.1:8080; port 0 picks one)"},
+        {0, "token", CLI_STRING, &token, "T",
+         "the console's access token (default $TICKLAKE_TOKEN)"},
+        {0, "no-serve", CLI_FLAG, &no_serve, NULL, "do not serve the console"},
+        CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
+        CLI_OPT_END};
     const cli_command cmd = {
         "run", "ticklake run [options]",
         "Runs the whole pipeline: the market simulator publishes trades to Kafka,\n"
@@ -298,6 +308,32 @@ int cmd_run(int argc, char **argv)
     LOG_INFO("run: lake at '%s'; %s", j->scfg.lake,
              o.duration ? "stopping after --duration" : "Ctrl-C to stop");
 
+    /* The console (serve.h) beside the stages, on their counters; a busy
+     * port costs the console, not the run. */
+    serve_server *web = NULL;
+    if (!no_serve) {
+        serve_config sc = {.lake = j->scfg.lake,
+                           .listen = listen,
+                           .token = token ? token : getenv("TICKLAKE_TOKEN"),
+                           .topic_prefix = o.topic_prefix,
+                           .crawl_every = local_lake ? 10 * NS_PER_SEC : 0,
+                           .stats = &j->st};
+        sc.kafka = j->pcfg.kafka;
+        memcpy(sc.intervals, j->pcfg.intervals, j->pcfg.nintervals * sizeof(int64_t));
+        sc.nintervals = j->pcfg.nintervals > 8 ? 8 : j->pcfg.nintervals;
+        web = serve_start(&sc, err, sizeof(err));
+        if (!web) {
+            LOG_WARN("run: no web console: %s (--listen HOST:PORT picks another address)", err);
+        } else {
+            printf("%s\n", serve_url(web));
+            fflush(stdout);
+            if (serve_token_generated(web))
+                fprintf(stderr, "ticklake run: console access token (generated): %s\n",
+                        serve_token(web));
+            LOG_INFO("run: web console at %s", serve_url(web));
+        }
+    }
+
     pthread_t it, pt, st, ct;
     pthread_create(&st, NULL, sink_thread, j);
     pthread_create(&pt, NULL, process_thread, j);
@@ -363,6 +399,7 @@ int cmd_run(int argc, char **argv)
                 "ticklake's readers skip them)\n",
                 (long long)cin, (long long)atomic_load(&j->compact_out),
                 (long long)(cin > cremoved ? cin - cremoved : 0));
+    serve_stop(web);
     kafka_mock_free(mock);
     free(j);
     return failed ? 1 : 0;

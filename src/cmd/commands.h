@@ -18,5 +18,6 @@ int cmd_describe(int argc, char **argv);
 int cmd_partitions(int argc, char **argv);
 int cmd_ddl(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

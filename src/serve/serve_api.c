@@ -1,0 +1,766 @@
+/* serve_api.c - the JSON API of `ticklake serve` (docs/API.md): the catalog,
+ * SQL queries on a pool of query sessions, bars from the lake continued by
+ * the stream's bars, alerts, symbols and the market overview. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "catalog_ddl.h"
+#include "catalog_json.h"
+#include "json.h"
+#include "log.h"
+#include "serve_internal.h"
+
+#define SLOT_WAIT_NS (5 * NS_PER_SEC)
+
+void serve_api_init(serve_server *s, int slots)
+{
+    pthread_mutex_init(&s->qmu, NULL);
+    pthread_cond_init(&s->qcv, NULL);
+    s->nslots = slots;
+    s->slots = xcalloc((size_t)slots, sizeof(serve_slot));
+}
+
+void serve_api_release(serve_server *s)
+{
+    if (!s->slots)
+        return;
+    for (int i = 0; i < s->nslots; i++)
+        query_session_close(s->slots[i].session);
+    free(s->slots);
+    s->slots = NULL;
+    pthread_mutex_destroy(&s->qmu);
+    pthread_cond_destroy(&s->qcv);
+}
+
+static int64_t catalog_mtime(const serve_server *s)
+{
+    if (!s->local_lake)
+        return 0;
+    char p[4096];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", s->lake);
+    if (stat(p, &sb) != 0)
+        return -1;
+    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
+}
+
+/* Takes a free query slot (waiting up to SLOT_WAIT_NS) with a session over
+ * the catalog as it is now. NULL with errstr and *status (503) otherwise. */
+static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size_t errstr_size)
+{
+    serve_slot *slot = NULL;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += SLOT_WAIT_NS / NS_PER_SEC;
+    pthread_mutex_lock(&s->qmu);
+    for (;;) {
+        for (int i = 0; i < s->nslots && !slot; i++)
+            if (!s->slots[i].busy)
+                slot = &s->slots[i];
+        if (slot || pthread_cond_timedwait(&s->qcv, &s->qmu, &until) != 0)
+            break;
+    }
+    if (slot)
+        slot->busy = 1;
+    pthread_mutex_unlock(&s->qmu);
+    *status = 503;
+    if (!slot) {
+        set_err(errstr, errstr_size, "every query slot is busy; try again");
+        return NULL;
+    }
+    int64_t mt = catalog_mtime(s);
+    if (mt < 0) {
+        set_err(errstr, errstr_size, "the lake has no catalog yet (crawl it)");
+        goto fail;
+    }
+    if (slot->session && (slot->catalog_mtime != mt ||
+                          (!s->local_lake && mono_ns() - slot->opened_ns > 30 * NS_PER_SEC))) {
+        query_session_close(slot->session);
+        slot->session = NULL;
+    }
+    if (!slot->session) {
+        query_lake_opts lo = {0};
+        slot->session = query_session_open_ext(s->lake, &lo, 1, errstr, errstr_size);
+        if (!slot->session)
+            goto fail;
+        slot->catalog_mtime = mt;
+        slot->opened_ns = mono_ns();
+    }
+    return slot;
+fail:
+    pthread_mutex_lock(&s->qmu);
+    slot->busy = 0;
+    pthread_cond_signal(&s->qcv);
+    pthread_mutex_unlock(&s->qmu);
+    return NULL;
+}
+
+static void slot_release(serve_server *s, serve_slot *slot)
+{
+    pthread_mutex_lock(&s->qmu);
+    slot->busy = 0;
+    pthread_cond_signal(&s->qcv);
+    pthread_mutex_unlock(&s->qmu);
+}
+
+/* Runs sql in a slot, the rows as NDJSON (or CSV) into *out. */
+static int run_sql(serve_server *s, const char *sql, int csv, int64_t max_rows, int64_t timeout_ms,
+                   int save, volatile sig_atomic_t *cancel, buf *out, query_meta *meta, int *status,
+                   char *errstr, size_t errstr_size)
+{
+    memset(meta, 0, sizeof(*meta));
+    serve_slot *slot = slot_acquire(s, status, errstr, errstr_size);
+    if (!slot)
+        return -1;
+    char *mem = NULL;
+    size_t memlen = 0;
+    FILE *f = open_memstream(&mem, &memlen);
+    query_opts o = {.format = csv ? QUERY_OUT_CSV : QUERY_OUT_JSON,
+                    .out = f,
+                    .max_rows = max_rows,
+                    .timeout_ns = timeout_ms * 1000000LL,
+                    .save = save,
+                    .cancel = cancel};
+    int64_t t0 = mono_ns();
+    int rc = query_session_run(slot->session, sql, &o, meta, errstr, errstr_size);
+    fclose(f);
+    serve_hist_observe(&s->query_seconds, mono_ns() - t0);
+    slot_release(s, slot);
+    buf_append(out, mem, memlen);
+    free(mem);
+    *status = rc == 0 ? 200 : 400;
+    return rc;
+}
+
+/* --- the catalog -------------------------------------------------------- */
+
+static int load_catalog(serve_server *s, const http_request *r, catalog **c)
+{
+    char err[512];
+    if (catalog_mtime(s) < 0 || catalog_load(s->lake, c, err, sizeof(err)) != 0) {
+        *c = NULL;
+        return serve_error(r, 503, "the lake has no catalog yet (crawl it)");
+    }
+    return 0;
+}
+
+static void put_time(buf *b, const char *key, int has, int64_t ns)
+{
+    buf_printf(b, ",\"%s\":", key);
+    if (has)
+        buf_put_int64(b, ns);
+    else
+        buf_puts(b, "null");
+}
+
+static void put_str(buf *b, const char *key, const char *v)
+{
+    buf_printf(b, "\"%s\":", key);
+    if (v)
+        buf_put_json_str(b, v, strlen(v));
+    else
+        buf_puts(b, "null");
+}
+
+static void put_columns(buf *b, const char *key, const catalog_column *c, size_t n)
+{
+    buf_printf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(b, i ? ",{" : "{");
+        put_str(b, "name", c[i].name);
+        buf_putc(b, ',');
+        put_str(b, "type", c[i].type);
+        buf_putc(b, '}');
+    }
+    buf_putc(b, ']');
+}
+
+int serve_api_tables(serve_server *s, const http_request *r)
+{
+    catalog *c;
+    int st = load_catalog(s, r, &c);
+    if (!c)
+        return st;
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "{\"version\":%lld,\"crawled_at_ns\":%lld,\"tables\":[", (long long)c->version,
+               (long long)c->crawled_at_ns);
+    for (size_t i = 0; i < c->ntables; i++) {
+        const catalog_table *t = &c->tables[i];
+        buf_puts(&b, i ? ",{" : "{");
+        put_str(&b, "name", t->name);
+        buf_putc(&b, ',');
+        put_str(&b, "format", t->format);
+        buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"files\":%lld,\"partitions\":%zu,",
+                   (long long)t->rows, (long long)t->bytes, (long long)t->files, t->npartitions);
+        put_str(&b, "time_column", t->time_column);
+        put_time(&b, "min_time_ns", t->has_time, t->min_time_ns);
+        put_time(&b, "max_time_ns", t->has_time, t->max_time_ns);
+        buf_printf(&b, ",\"deprecated\":%s", t->deprecated ? "true" : "false");
+        put_columns(&b, "columns", t->columns, t->ncolumns);
+        put_columns(&b, "partition_keys", t->partition_keys, t->nkeys);
+        buf_putc(&b, '}');
+    }
+    buf_puts(&b, "]}\n");
+    catalog_free(c);
+    st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    return st;
+}
+
+/* what: 0 describe, 1 partitions, 2 DDL (?dialect=hive|trino). */
+int serve_api_describe(serve_server *s, const http_request *r, const char *name, int what)
+{
+    catalog *c;
+    int st = load_catalog(s, r, &c);
+    if (!c)
+        return st;
+    const catalog_table *t = catalog_find_table(c, name);
+    if (!t) {
+        catalog_free(c);
+        return serve_error(r, 404, "no such table");
+    }
+    buf b;
+    buf_init(&b);
+    buf_putc(&b, '{');
+    put_str(&b, "name", t->name);
+    buf_putc(&b, ',');
+    put_str(&b, "location", t->location);
+    if (what == 0) {
+        buf_putc(&b, ',');
+        put_str(&b, "format", t->format);
+        put_columns(&b, "columns", t->columns, t->ncolumns);
+        put_columns(&b, "partition_keys", t->partition_keys, t->nkeys);
+        buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"files\":%lld,", (long long)t->rows,
+                   (long long)t->bytes, (long long)t->files);
+        put_str(&b, "time_column", t->time_column);
+        put_time(&b, "min_time_ns", t->has_time, t->min_time_ns);
+        put_time(&b, "max_time_ns", t->has_time, t->max_time_ns);
+    } else if (what == 1) {
+        buf_puts(&b, ",\"partitions\":[");
+        for (size_t i = 0; i < t->npartitions; i++) {
+            const catalog_partition *p = &t->partitions[i];
+            buf_puts(&b, i ? ",{\"values\":{" : "{\"values\":{");
+            for (size_t k = 0; k < p->nvalues && k < t->nkeys; k++) {
+                if (k)
+                    buf_putc(&b, ',');
+                buf_put_json_str(&b, t->partition_keys[k].name, strlen(t->partition_keys[k].name));
+                buf_putc(&b, ':');
+                buf_put_json_str(&b, p->values[k], strlen(p->values[k]));
+            }
+            buf_puts(&b, "},");
+            put_str(&b, "location", p->location);
+            buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"files\":%zu,\"deprecated\":%s}",
+                       (long long)p->rows, (long long)p->bytes, p->nfiles,
+                       p->deprecated ? "true" : "false");
+        }
+        buf_putc(&b, ']');
+    } else {
+        char d[16], err[512];
+        if (http_form_var(r->query, "dialect", 0, d, sizeof(d)) < 0)
+            strcpy(d, "hive"); /* absent (the buffer is cleared then) or too long */
+        if (strcmp(d, "hive") != 0 && strcmp(d, "trino") != 0) {
+            buf_release(&b);
+            catalog_free(c);
+            return serve_error(r, 400, "dialect: hive or trino");
+        }
+        char loc[128] = "s3://BUCKET/PREFIX";
+        buf ddl;
+        buf_init(&ddl);
+        if (catalog_ddl(t, loc, strcmp(d, "hive") == 0 ? CATALOG_DDL_HIVE : CATALOG_DDL_TRINO, 0,
+                        &ddl, err, sizeof(err)) != 0) {
+            buf_release(&ddl);
+            buf_release(&b);
+            catalog_free(c);
+            return serve_error(r, 422, err);
+        }
+        buf_puts(&b, ",\"ddl\":");
+        buf_put_json_str(&b, ddl.data ? ddl.data : "", ddl.len);
+        buf_release(&ddl);
+    }
+    buf_puts(&b, "}\n");
+    catalog_free(c);
+    st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    return st;
+}
+
+/* --- queries ------------------------------------------------------------ */
+
+static void put_meta(buf *b, const query_meta *m)
+{
+    buf_puts(b, "\"id\":");
+    buf_put_json_str(b, m->id, strlen(m->id));
+    buf_putc(b, ',');
+    put_str(b, "status", m->status ? m->status : "FAILED");
+    buf_putc(b, ',');
+    put_str(b, "kind", m->kind);
+    buf_printf(b, ",\"rows\":%lld,\"truncated\":%s,\"elapsed_ns\":%lld,\"bytes_scanned\":%lld,",
+               (long long)m->rows, m->truncated ? "true" : "false", (long long)m->elapsed_ns,
+               (long long)m->bytes_scanned);
+    put_str(b, "error", m->error);
+    buf_putc(b, ',');
+    put_str(b, "sql", m->sql);
+    buf_printf(b, ",\"submitted_ns\":%lld", (long long)m->submitted_ns);
+}
+
+/* NDJSON rows (one object each) into "columns" (the first row's keys) and
+ * "rows" (arrays). */
+static void put_rows(buf *b, const char *nd, size_t len)
+{
+    buf_puts(b, ",\"columns\":[");
+    int first_row = 1;
+    buf rows;
+    buf_init(&rows);
+    size_t i = 0;
+    while (i < len) {
+        const char *nl = memchr(nd + i, '\n', len - i);
+        size_t n = nl ? (size_t)(nl - (nd + i)) : len - i;
+        char err[128];
+        json_doc *d = json_parse(nd + i, n, err, sizeof(err));
+        if (d) {
+            const json_value *o = json_root(d);
+            buf_puts(&rows, first_row ? "[" : ",[");
+            int k = 0;
+            for (const json_value *v = o->child; v; v = v->next, k++) {
+                if (first_row) {
+                    if (k)
+                        buf_putc(b, ',');
+                    buf_put_json_str(b, v->key, strlen(v->key));
+                }
+                if (k)
+                    buf_putc(&rows, ',');
+                /* The value's own text, as the engine rendered it. */
+                switch (v->type) {
+                case JSON_NULL:
+                    buf_puts(&rows, "null");
+                    break;
+                case JSON_TRUE:
+                    buf_puts(&rows, "true");
+                    break;
+                case JSON_FALSE:
+                    buf_puts(&rows, "false");
+                    break;
+                case JSON_NUMBER:
+                    if (v->is_int)
+                        buf_put_int64(&rows, v->i);
+                    else
+                        buf_put_double(&rows, v->num);
+                    break;
+                case JSON_STRING:
+                    buf_put_json_str(&rows, v->str, v->len);
+                    break;
+                default: {
+                    /* Nested values: as their JSON text is not kept, a marker. */
+                    buf_puts(&rows, "\"[nested]\"");
+                }
+                }
+            }
+            buf_putc(&rows, ']');
+            first_row = 0;
+            json_doc_free(d);
+        }
+        i += n + 1;
+    }
+    buf_puts(b, "],\"data\":[");
+    if (rows.len)
+        buf_append(b, rows.data, rows.len);
+    buf_putc(b, ']');
+    buf_release(&rows);
+}
+
+int serve_api_query(serve_server *s, const http_request *r)
+{
+    char *body = xmalloc(s->max_body + 1);
+    int64_t n = http_read_body(r, body, s->max_body);
+    if (n < 0) {
+        free(body);
+        return serve_error(r, n == -2 ? 413 : 400,
+                           n == -2 ? "request body too large" : "cannot read the request body");
+    }
+    body[n] = '\0';
+    serve_query_req q;
+    char err[1024];
+    if (serve_query_parse(body, (size_t)n, 1000, s->max_rows, 30000, s->max_timeout_ms, &q, err,
+                          sizeof(err)) != 0) {
+        free(body);
+        return serve_error(r, 400, err);
+    }
+    free(body);
+    atomic_fetch_add(&s->queries, 1);
+    buf out, b;
+    buf_init(&out);
+    buf_init(&b);
+    query_meta meta;
+    int status;
+    /* A tagged query can be cancelled (serve_api_cancel) while it runs. */
+    serve_running *run = NULL;
+    if (q.tag[0]) {
+        pthread_mutex_lock(&s->qmu);
+        for (int i = 0; i < SERVE_MAX_RUNNING && !run; i++)
+            if (!s->running[i].tag[0]) {
+                run = &s->running[i];
+                strlcpy_tl(run->tag, q.tag, sizeof(run->tag));
+                run->cancel = 0;
+            }
+        pthread_mutex_unlock(&s->qmu);
+    }
+    int rc = run_sql(s, q.sql, q.csv, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
+                     &meta, &status, err, sizeof(err));
+    if (run) {
+        pthread_mutex_lock(&s->qmu);
+        run->tag[0] = '\0';
+        pthread_mutex_unlock(&s->qmu);
+    }
+    if (rc != 0)
+        atomic_fetch_add(&s->query_failures, 1);
+    if (rc != 0 && !meta.id[0]) {
+        serve_query_req_release(&q);
+        buf_release(&out);
+        buf_release(&b);
+        query_meta_release(&meta);
+        return serve_error(r, status, err);
+    }
+    if (rc == 0 && q.csv) {
+        char extra[160];
+        snprintf(extra, sizeof(extra),
+                 "Content-Disposition: attachment; filename=\"%s.csv\"\r\nX-Query-Id: %s\r\n",
+                 meta.id, meta.id);
+        status = http_reply(r, 200, "text/csv; charset=utf-8", extra, out.data, out.len);
+    } else {
+        buf_putc(&b, '{');
+        put_meta(&b, &meta);
+        if (rc == 0)
+            put_rows(&b, out.data, out.len);
+        buf_puts(&b, "}\n");
+        status = serve_json(s, r, status, &b);
+    }
+    serve_query_req_release(&q);
+    query_meta_release(&meta);
+    buf_release(&out);
+    buf_release(&b);
+    return status;
+}
+
+int serve_api_cancel(serve_server *s, const http_request *r)
+{
+    char body[512], tag[40], err[300];
+    int64_t n = http_read_body(r, body, sizeof(body) - 1);
+    if (n < 0)
+        return serve_error(r, n == -2 ? 413 : 400, "cannot read the request body");
+    body[n] = '\0';
+    if (serve_cancel_parse(body, (size_t)n, tag, err, sizeof(err)) != 0)
+        return serve_error(r, 400, err);
+    int found = 0;
+    pthread_mutex_lock(&s->qmu);
+    for (int i = 0; i < SERVE_MAX_RUNNING; i++)
+        if (s->running[i].tag[0] && strcmp(s->running[i].tag, tag) == 0) {
+            s->running[i].cancel = 1;
+            found++;
+        }
+    pthread_mutex_unlock(&s->qmu);
+    buf b;
+    buf_init(&b);
+    buf_printf(&b, "{\"cancelled\":%d}\n", found);
+    int st = serve_json(s, r, found ? 200 : 404, &b);
+    buf_release(&b);
+    return st;
+}
+
+int serve_api_history(serve_server *s, const http_request *r)
+{
+    query_meta *v;
+    size_t n, skipped;
+    char err[512];
+    if (!s->local_lake)
+        return serve_error(r, 501, "the query history of an S3 lake: use ticklake history");
+    if (query_history_load(s->lake, &v, &n, &skipped, err, sizeof(err)) != 0)
+        return serve_error(r, 500, err);
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"queries\":[");
+    size_t shown = 0;
+    for (size_t i = n; i-- > 0 && shown < 200; shown++) {
+        buf_puts(&b, shown ? ",{" : "{");
+        put_meta(&b, &v[i]);
+        buf_putc(&b, '}');
+    }
+    buf_puts(&b, "]}\n");
+    query_history_free(v, n);
+    int st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    return st;
+}
+
+int serve_api_result(serve_server *s, const http_request *r, const char *id)
+{
+    if (!s->local_lake)
+        return serve_error(r, 501, "results of an S3 lake: use ticklake history");
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s/%s.csv", s->lake, QUERY_RESULTS_DIR, id);
+    char extra[160];
+    snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", id);
+    return http_send_file(r, path, extra);
+}
+
+/* --- bars, alerts, symbols, the overview -------------------------------- */
+
+/* The finest bars_<interval> table of the catalog that divides iv, into
+ * table and *src_iv. */
+static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, int64_t *src_iv)
+{
+    catalog *c;
+    char err[256];
+    if (catalog_mtime(s) < 0 || catalog_load(s->lake, &c, err, sizeof(err)) != 0)
+        return -1;
+    int64_t best = 0;
+    for (size_t i = 0; i < c->ntables; i++) {
+        const char *n = c->tables[i].name;
+        int64_t tiv;
+        if (strncmp(n, "bars_", 5) != 0 || c->tables[i].deprecated ||
+            interval_parse(n + 5, &tiv) != 0 || tiv <= 0 || iv % tiv != 0)
+            continue;
+        if (tiv > best) {
+            best = tiv;
+            strlcpy_tl(table, n, size);
+        }
+    }
+    catalog_free(c);
+    *src_iv = best;
+    return best ? 0 : -1;
+}
+
+int serve_api_bars(serve_server *s, const http_request *r)
+{
+    char sym[64], ivs[32], v[64], err[512];
+    if (http_form_var(r->query, "symbol", 0, sym, sizeof(sym)) <= 0 || !serve_symbol_valid(sym))
+        return serve_error(r, 400, "symbol: required, e.g. symbol=SYM000");
+    int64_t iv;
+    int ivn = http_form_var(r->query, "interval", 0, ivs, sizeof(ivs));
+    if (ivn == -1)
+        strcpy(ivs, "1m"); /* absent: the library cleared the buffer */
+    if (ivn == -2 || interval_parse(ivs, &iv) != 0 || iv <= 0 || iv > BAR_MAX_INTERVAL_NS)
+        return serve_error(r, 400, "interval: e.g. 1s, 1m, 5m, 1h");
+    int64_t to = now_ns() + 86400 * NS_PER_SEC, from = 0, limit = 5000;
+    if (http_form_var(r->query, "from", 0, v, sizeof(v)) >= 0 && serve_parse_time(v, &from) != 0)
+        return serve_error(r, 400, "from: seconds since the epoch or YYYY-MM-DD[THH:MM:SSZ]");
+    if (http_form_var(r->query, "to", 0, v, sizeof(v)) >= 0 && serve_parse_time(v, &to) != 0)
+        return serve_error(r, 400, "to: seconds since the epoch or YYYY-MM-DD[THH:MM:SSZ]");
+    if (http_form_var(r->query, "limit", 0, v, sizeof(v)) >= 0 &&
+        parse_int64(v, 1, 100000, &limit) != 0)
+        return serve_error(r, 400, "limit: 1 to 100000");
+    buf b, out;
+    buf_init(&b);
+    buf_init(&out);
+    buf_puts(&b, "{\"symbol\":");
+    buf_put_json_str(&b, sym, strlen(sym));
+    buf_printf(&b, ",\"interval\":\"%s\",\"bars\":[", ivs);
+    int64_t last = INT64_MIN;
+    size_t nb = 0;
+    char table[80];
+    int64_t src_iv;
+    if (bars_source(s, iv, table, sizeof(table), &src_iv) == 0) {
+        /* The last revision of each source bar, then buckets of iv. */
+        char *sql = xprintf(
+            "SELECT (epoch_ns(window_start) // %lld) * %lld AS t, arg_min(open, window_start) AS o,"
+            " max(high) AS h, min(low) AS l, arg_max(close, window_start) AS c,"
+            " sum(volume) AS v, sum(trades) AS n FROM (SELECT * FROM %s WHERE symbol = '%s'"
+            " AND window_start >= make_timestamp_ns(%lld) AND window_start < "
+            "make_timestamp_ns(%lld)"
+            " QUALIFY row_number() OVER (PARTITION BY window_start ORDER BY revision DESC) = 1)"
+            " GROUP BY 1 ORDER BY 1 DESC LIMIT %lld",
+            (long long)iv, (long long)iv, table, sym, (long long)from, (long long)to,
+            (long long)limit);
+        query_meta meta;
+        int status;
+        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
+        free(sql);
+        query_meta_release(&meta);
+        if (rc == 0) {
+            /* Newest first from SQL (for the limit): reverse into time order. */
+            size_t nlines = 0, cap = 0;
+            size_t *starts = NULL;
+            for (size_t i = 0; i < out.len;) {
+                const char *nl = memchr(out.data + i, '\n', out.len - i);
+                size_t n = nl ? (size_t)(nl - out.data - i) : out.len - i;
+                if (n) {
+                    if (nlines == cap) {
+                        cap = cap ? 2 * cap : 256;
+                        starts = xrealloc(starts, cap * sizeof(size_t));
+                    }
+                    starts[nlines++] = i;
+                }
+                i += n + 1;
+            }
+            for (size_t k = nlines; k-- > 0;) {
+                const char *line = out.data + starts[k];
+                const char *nl = memchr(line, '\n', out.len - starts[k]);
+                size_t n = nl ? (size_t)(nl - line) : out.len - starts[k];
+                json_doc *d = json_parse(line, n, err, sizeof(err));
+                int64_t t;
+                if (d && json_get_int(json_root(d), "t", &t) == 0) {
+                    buf_puts(&b, nb++ ? "," : "");
+                    buf_append(&b, line, n);
+                    last = t;
+                }
+                json_doc_free(d);
+            }
+            free(starts);
+        } else if (status == 503) {
+            LOG_DEBUG("serve: bars from the lake: %s", err);
+        } else {
+            LOG_WARN("serve: bars from the lake: %s", err);
+        }
+    }
+    /* Then the closed bars the stream saw after the lake's last one. */
+    serve_bar *live;
+    size_t nl = serve_stream_bars(s, sym, iv, last, &live);
+    for (size_t i = 0; i < nl; i++) {
+        if (live[i].start < from || live[i].start >= to)
+            continue;
+        buf_puts(&b, nb++ ? "," : "");
+        buf_printf(&b, "{\"t\":%lld,\"o\":", (long long)live[i].start);
+        buf_put_double(&b, live[i].open);
+        buf_puts(&b, ",\"h\":");
+        buf_put_double(&b, live[i].high);
+        buf_puts(&b, ",\"l\":");
+        buf_put_double(&b, live[i].low);
+        buf_puts(&b, ",\"c\":");
+        buf_put_double(&b, live[i].close);
+        buf_printf(&b, ",\"v\":%lld,\"n\":%lld,\"live\":true}", (long long)live[i].volume,
+                   (long long)live[i].trades);
+    }
+    free(live);
+    buf_puts(&b, "]}\n");
+    int st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    buf_release(&out);
+    return st;
+}
+
+int serve_api_alerts(serve_server *s, const http_request *r)
+{
+    char sym[64] = "", v[32];
+    int64_t limit = 200;
+    if (http_form_var(r->query, "symbol", 0, sym, sizeof(sym)) > 0 && !serve_symbol_valid(sym))
+        return serve_error(r, 400, "symbol: not a symbol");
+    if (http_form_var(r->query, "limit", 0, v, sizeof(v)) >= 0 &&
+        parse_int64(v, 1, SERVE_ALERT_RING, &limit) != 0)
+        return serve_error(r, 400, "limit: 1 to 1000");
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, "{\"source\":");
+    if (s->streaming) {
+        /* The recent live alerts, newest first. */
+        buf_puts(&b, "\"stream\",\"alerts\":[");
+        size_t shown = 0;
+        pthread_mutex_lock(&s->hub.mu);
+        for (size_t k = 0; k < s->hub.nalerts && (int64_t)shown < limit; k++) {
+            size_t i = (s->hub.alerts_head + SERVE_ALERT_RING - 1 - k) % SERVE_ALERT_RING;
+            const char *a = s->hub.alerts[i];
+            if (sym[0]) {
+                char want[80];
+                snprintf(want, sizeof(want), "\"symbol\":\"%s\"", sym);
+                if (!strstr(a, want))
+                    continue;
+            }
+            buf_puts(&b, shown++ ? "," : "");
+            buf_puts(&b, a);
+        }
+        pthread_mutex_unlock(&s->hub.mu);
+        buf_puts(&b, "]}\n");
+    } else {
+        /* No stream: the lake's alerts table. */
+        char *sql =
+            xprintf("SELECT symbol, epoch_ns(ts) AS ts, kind, value, threshold, "
+                    "bar_interval, epoch_ns(bar_start) AS bar_start FROM alerts%s%s%s "
+                    "ORDER BY ts DESC LIMIT %lld",
+                    sym[0] ? " WHERE symbol = '" : "", sym, sym[0] ? "'" : "", (long long)limit);
+        buf out;
+        buf_init(&out);
+        query_meta meta;
+        int status;
+        char err[512];
+        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
+        free(sql);
+        query_meta_release(&meta);
+        buf_puts(&b, "\"lake\",\"alerts\":[");
+        for (size_t i = 0, k = 0; rc == 0 && i < out.len;) {
+            const char *nl = memchr(out.data + i, '\n', out.len - i);
+            size_t n = nl ? (size_t)(nl - out.data - i) : out.len - i;
+            if (n) {
+                buf_puts(&b, k++ ? "," : "");
+                buf_append(&b, out.data + i, n);
+            }
+            i += n + 1;
+        }
+        buf_release(&out);
+        buf_puts(&b, "]}\n");
+    }
+    int st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    return st;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+    return strcmp(((const serve_sym *)a)->name, ((const serve_sym *)b)->name);
+}
+
+/* symbols=1: names only; else the overview: last, change since the
+ * stream's first trade, high, low, volume, trades. */
+static int live_symbols(serve_server *s, const http_request *r, int names_only)
+{
+    buf b;
+    buf_init(&b);
+    buf_puts(&b, names_only ? "{\"symbols\":[" : "{\"symbols\":[");
+    pthread_mutex_lock(&s->hub.mu);
+    size_t n = s->streaming ? s->hub.nsyms : 0;
+    serve_sym *copy = n ? xmalloc(n * sizeof(serve_sym)) : NULL;
+    if (n)
+        memcpy(copy, s->hub.syms, n * sizeof(serve_sym));
+    pthread_mutex_unlock(&s->hub.mu);
+    qsort(copy, n, sizeof(serve_sym), sym_cmp);
+    for (size_t i = 0; i < n; i++) {
+        const serve_sym *y = &copy[i];
+        if (i)
+            buf_putc(&b, ',');
+        if (names_only) {
+            buf_put_json_str(&b, y->name, strlen(y->name));
+            continue;
+        }
+        buf_puts(&b, "{\"symbol\":");
+        buf_put_json_str(&b, y->name, strlen(y->name));
+        buf_puts(&b, ",\"last\":");
+        buf_put_double(&b, y->last);
+        buf_puts(&b, ",\"first\":");
+        buf_put_double(&b, y->first);
+        buf_puts(&b, ",\"change_pct\":");
+        buf_put_double(&b, y->first > 0 ? (y->last / y->first - 1) * 100 : 0);
+        buf_puts(&b, ",\"high\":");
+        buf_put_double(&b, y->high);
+        buf_puts(&b, ",\"low\":");
+        buf_put_double(&b, y->low);
+        buf_printf(&b, ",\"volume\":%lld,\"trades\":%lld,\"last_ts\":%lld}", (long long)y->volume,
+                   (long long)y->trades, (long long)y->last_ts);
+    }
+    free(copy);
+    buf_puts(&b, "]}\n");
+    int st = serve_json(s, r, 200, &b);
+    buf_release(&b);
+    return st;
+}
+
+int serve_api_symbols(serve_server *s, const http_request *r)
+{
+    return live_symbols(s, r, 1);
+}
+
+int serve_api_overview(serve_server *s, const http_request *r)
+{
+    return live_symbols(s, r, 0);
+}

@@ -1,0 +1,165 @@
+/* serve_internal.h - what serve.c, serve_api.c and serve_stream.c share;
+ * private to src/serve/. */
+#ifndef TICKLAKE_SERVE_INTERNAL_H
+#define TICKLAKE_SERVE_INTERNAL_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "bar.h"
+#include "http.h"
+#include "kafka.h"
+#include "query.h"
+#include "serve.h"
+#include "serve_req.h"
+#include "util.h"
+
+#define SERVE_RING 65536        /* events the stream keeps for its clients, by default */
+#define SERVE_BAR_RING 240      /* closed bars kept per symbol and interval */
+#define SERVE_ALERT_RING 1000   /* recent alerts kept for /api/alerts */
+#define SERVE_MAX_SYMBOLS 20000 /* symbols the stream follows at most */
+#define SERVE_MAX_IV 8
+
+enum { EV_TRADE = 1, EV_FORMING = 2, EV_BAR = 4, EV_ALERT = 8 };
+
+typedef struct serve_event {
+    uint64_t seq;
+    int kind;
+    int64_t interval_ns; /* bars and forming bars; 0 else */
+    char symbol[32];
+    char *frame; /* the whole SSE frame, owned */
+    size_t len;
+} serve_event;
+
+/* A compact closed bar, kept for /api/bars. */
+typedef struct serve_bar {
+    int64_t start;
+    double open, high, low, close, vwap;
+    int64_t volume, trades;
+} serve_bar;
+
+typedef struct serve_sym {
+    char name[32];
+    double first, last, high, low;
+    int64_t volume, trades, last_ts;
+    bar forming[SERVE_MAX_IV];
+    int64_t forming_sent[SERVE_MAX_IV]; /* mono_ns of the last forming event */
+    serve_bar *bars[SERVE_MAX_IV];      /* rings of SERVE_BAR_RING, lazily allocated */
+    size_t nbars[SERVE_MAX_IV], head[SERVE_MAX_IV];
+} serve_sym;
+
+typedef struct serve_hub {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    serve_event *ring; /* cap slots; seq s is in slot s % cap */
+    size_t cap;
+    uint64_t next_seq; /* the seq of the next event; events [next_seq - cap, next_seq) */
+    serve_sym *syms;
+    size_t nsyms;
+    int32_t *index; /* open addressing over syms, 2 * SERVE_MAX_SYMBOLS slots, -1 empty */
+    char **alerts;  /* JSON of the recent alerts, a ring of SERVE_ALERT_RING */
+    size_t nalerts, alerts_head;
+} serve_hub;
+
+/* A query that may be cancelled by its tag. */
+typedef struct serve_running {
+    char tag[40]; /* "" when the entry is free */
+    volatile sig_atomic_t cancel;
+} serve_running;
+#define SERVE_MAX_RUNNING 64
+
+typedef struct serve_slot {
+    query_session *session;
+    int busy;
+    int64_t catalog_mtime;
+    int64_t opened_ns;
+} serve_slot;
+
+/* A Prometheus histogram with fixed buckets (seconds). */
+#define SERVE_BUCKETS 10
+typedef struct serve_hist {
+    atomic_llong count[SERVE_BUCKETS + 1]; /* the last is +Inf */
+    atomic_llong sum_us;
+} serve_hist;
+
+struct serve_server {
+    char *lake, *listen, *web_dir, *cors, *prefix;
+    char token[80];
+    int token_generated;
+    char url[128];
+    int local_lake;
+    size_t max_body;
+    int64_t max_rows, max_timeout_ms;
+    int threads, max_streams;
+    size_t ring_size;
+    int64_t intervals[SERVE_MAX_IV];
+    size_t nintervals;
+    const pipeline_stats *stats;
+    http_server *http;
+    atomic_int stop;
+    /* queries */
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv;
+    serve_slot *slots;
+    int nslots;
+    serve_running running[SERVE_MAX_RUNNING]; /* under qmu */
+    /* the stream */
+    serve_hub hub;
+    kafka_opts kafka;
+    const char **kprops; /* owned list behind kafka.props */
+    char *brokers;
+    int streaming;
+    pthread_t consumer, crawler;
+    int consumer_started, crawler_started;
+    atomic_int consumer_ready;
+    int64_t crawl_every;
+    atomic_llong crawls, crawl_failures;
+    /* metrics */
+    atomic_llong requests[6]; /* by status class: 1xx..5xx, [0] other */
+    atomic_llong unauthorized;
+    serve_hist request_seconds, query_seconds;
+    atomic_llong queries, query_failures;
+    atomic_int streams;
+    atomic_llong stream_events, stream_bytes, stream_dropped, stream_clients_total;
+    atomic_llong consumed, consume_errors;
+    int64_t started_ns;
+};
+
+void serve_hist_observe(serve_hist *h, int64_t ns);
+
+/* serve_api.c: the JSON API. Each answers r and returns the status. */
+int serve_api_tables(serve_server *s, const http_request *r);
+int serve_api_describe(serve_server *s, const http_request *r, const char *name, int what);
+int serve_api_query(serve_server *s, const http_request *r);
+int serve_api_cancel(serve_server *s, const http_request *r);
+int serve_api_history(serve_server *s, const http_request *r);
+int serve_api_result(serve_server *s, const http_request *r, const char *id);
+int serve_api_bars(serve_server *s, const http_request *r);
+int serve_api_alerts(serve_server *s, const http_request *r);
+int serve_api_symbols(serve_server *s, const http_request *r);
+int serve_api_overview(serve_server *s, const http_request *r);
+void serve_api_init(serve_server *s, int slots);
+void serve_api_release(serve_server *s);
+/* 1 when the lake has a catalog. */
+int serve_lake_has_catalog(const serve_server *s);
+
+/* serve_stream.c: the consumer, the hub and the SSE handler. */
+int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size);
+/* Wakes the stream handlers (s->stop set) and stops the consumer. */
+void serve_stream_stop(serve_server *s);
+/* Frees the hub, once the HTTP server has stopped. */
+void serve_stream_free(serve_server *s);
+int serve_stream_handle(serve_server *s, const http_request *r);
+/* Copies the recent closed bars of (symbol, interval) newer than after_ns
+ * into *out (caller frees); returns how many; 0 when not followed. */
+size_t serve_stream_bars(serve_server *s, const char *symbol, int64_t interval_ns, int64_t after_ns,
+                         serve_bar **out);
+
+/* A JSON error reply {"error": msg}. */
+int serve_error(const http_request *r, int status, const char *msg);
+/* A JSON reply of body. */
+int serve_json(serve_server *s, const http_request *r, int status, const buf *body);
+
+#endif

@@ -1,0 +1,472 @@
+/* serve_stream.c - the push stream: one Kafka consumer per server (trades,
+ * bars.<interval>, alerts.live) feeding a hub, and the Server-Sent Events
+ * handler of each client.
+ *
+ * The hub is a ring of events (--stream-buffer, SERVE_RING by default), each a ready SSE frame with
+ * its kind, symbol and interval. The consumer appends under the hub's lock and never waits for a
+ * client: a new event overwrites the oldest. Each client's thread keeps its own cursor, copies the
+ * frames it wants under the lock and writes them without it. A client whose cursor the ring has
+ * overtaken (it fell a whole ring behind, a few seconds at 10,000 trades/s) is disconnected; the
+ * browser's EventSource reconnects at the live edge.
+ *
+ * Forming bars are folded here from the trades, per symbol and interval, and
+ * sent at most every FORMING_EVERY per series (and when a window opens).
+ * Closed bars and alerts are also kept (a ring per series, a ring of alerts)
+ * for /api/bars and /api/alerts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pipeline.h"
+#include "serve_internal.h"
+#include "tick.h"
+
+#define FORMING_EVERY (200 * 1000000LL)
+#define HEARTBEAT_NS (15 * NS_PER_SEC)
+#define CLIENT_CHUNK (1 << 20) /* bytes a client copies out per turn at most */
+
+/* --- the hub (callers hold hub->mu) ------------------------------------- */
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static serve_sym *sym_find(serve_hub *h, const char *name, int create)
+{
+    size_t cap = 2 * SERVE_MAX_SYMBOLS;
+    for (size_t i = fnv(name) % cap;; i = (i + 1) % cap) {
+        int32_t k = h->index[i];
+        if (k < 0) {
+            if (!create || h->nsyms >= SERVE_MAX_SYMBOLS)
+                return NULL;
+            if (!h->syms)
+                h->syms = xcalloc(SERVE_MAX_SYMBOLS, sizeof(serve_sym));
+            serve_sym *y = &h->syms[h->nsyms];
+            memset(y, 0, sizeof(*y));
+            strlcpy_tl(y->name, name, sizeof(y->name));
+            h->index[i] = (int32_t)h->nsyms++;
+            return y;
+        }
+        if (strcmp(h->syms[k].name, name) == 0)
+            return &h->syms[k];
+    }
+}
+
+static void hub_push(serve_server *s, int kind, const char *symbol, int64_t interval_ns,
+                     const char *event, const char *json, size_t len)
+{
+    serve_hub *h = &s->hub;
+    serve_event *e = &h->ring[h->next_seq % h->cap];
+    free(e->frame);
+    buf f;
+    buf_init(&f);
+    serve_sse_frame(&f, h->next_seq, event, json, len);
+    e->seq = h->next_seq++;
+    e->kind = kind;
+    e->interval_ns = interval_ns;
+    strlcpy_tl(e->symbol, symbol, sizeof(e->symbol));
+    e->frame = f.data; /* the buffer's memory passes to the event */
+    e->len = f.len;
+    atomic_fetch_add(&s->stream_events, 1);
+}
+
+static int iv_index(const serve_server *s, int64_t iv)
+{
+    for (size_t i = 0; i < s->nintervals; i++)
+        if (s->intervals[i] == iv)
+            return (int)i;
+    return -1;
+}
+
+static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
+{
+    serve_hub *h = &s->hub;
+    serve_sym *y = sym_find(h, t->symbol, 1);
+    if (!y)
+        return;
+    if (y->trades == 0)
+        y->first = y->high = y->low = t->price;
+    y->last = t->price;
+    if (t->price > y->high)
+        y->high = t->price;
+    if (t->price < y->low)
+        y->low = t->price;
+    y->volume += t->size;
+    y->trades++;
+    y->last_ts = t->ts;
+    buf_reset(scratch);
+    trade_encode_json(t, scratch);
+    hub_push(s, EV_TRADE, t->symbol, 0, "trade", scratch->data, scratch->len);
+    for (size_t i = 0; i < s->nintervals; i++) {
+        int64_t iv = s->intervals[i];
+        int64_t start = floor_div(t->ts, iv) * iv;
+        bar *b = &y->forming[i];
+        int opened = 0;
+        if (b->trades == 0 || start > b->window_start) {
+            bar_init(b, t, iv, start);
+            opened = 1;
+        } else if (start == b->window_start) {
+            bar_add(b, t);
+        } else {
+            continue; /* a late trade of a window already left behind */
+        }
+        if (opened || now - y->forming_sent[i] >= FORMING_EVERY) {
+            y->forming_sent[i] = now;
+            buf_reset(scratch);
+            bar_encode_json(b, scratch);
+            hub_push(s, EV_FORMING, t->symbol, iv, "forming", scratch->data, scratch->len);
+        }
+    }
+}
+
+static void on_bar(serve_server *s, const bar *b, const void *json, size_t len)
+{
+    serve_hub *h = &s->hub;
+    int i = iv_index(s, b->interval_ns);
+    serve_sym *y = sym_find(h, b->symbol, 1);
+    if (i >= 0 && y) {
+        if (!y->bars[i])
+            y->bars[i] = xcalloc(SERVE_BAR_RING, sizeof(serve_bar));
+        serve_bar v = {b->window_start, b->open, b->high,   b->low,
+                       b->close,        b->vwap, b->volume, b->trades};
+        size_t last = (y->head[i] + SERVE_BAR_RING - 1) % SERVE_BAR_RING;
+        if (y->nbars[i] && y->bars[i][last].start == b->window_start) {
+            y->bars[i][last] = v; /* a revision */
+        } else if (!y->nbars[i] || b->window_start > y->bars[i][last].start) {
+            y->bars[i][y->head[i]] = v;
+            y->head[i] = (y->head[i] + 1) % SERVE_BAR_RING;
+            if (y->nbars[i] < SERVE_BAR_RING)
+                y->nbars[i]++;
+        }
+    }
+    hub_push(s, EV_BAR, b->symbol, b->interval_ns, "bar", json, len);
+}
+
+static void on_alert(serve_server *s, const char *symbol, const char *json, size_t len)
+{
+    serve_hub *h = &s->hub;
+    char *copy = xstrndup(json, len);
+    if (h->nalerts == SERVE_ALERT_RING)
+        free(h->alerts[h->alerts_head]);
+    else
+        h->nalerts++;
+    h->alerts[h->alerts_head] = copy;
+    h->alerts_head = (h->alerts_head + 1) % SERVE_ALERT_RING;
+    hub_push(s, EV_ALERT, symbol, 0, "alert", json, len);
+}
+
+/* --- the consumer ------------------------------------------------------- */
+
+typedef struct topic_map {
+    char trades[200], alerts[200];
+    char bars[SERVE_MAX_IV][200];
+} topic_map;
+
+static void handle(serve_server *s, const topic_map *tm, const kafka_msg *m, buf *scratch,
+                   int64_t now)
+{
+    char err[256];
+    if (strcmp(m->topic, tm->trades) == 0) {
+        trade t;
+        if (trade_decode(m->value, m->value_len, &t, err, sizeof(err)) != 0) {
+            atomic_fetch_add(&s->consume_errors, 1);
+            return;
+        }
+        on_trade(s, &t, scratch, now);
+        return;
+    }
+    if (strcmp(m->topic, tm->alerts) == 0) {
+        char sym[32];
+        size_t n = m->key_len < sizeof(sym) - 1 ? m->key_len : sizeof(sym) - 1;
+        memcpy(sym, m->key ? m->key : "", m->key ? n : 0);
+        sym[m->key ? n : 0] = '\0';
+        if (!utf8_valid(m->value, m->value_len) || memchr(m->value, '\0', m->value_len)) {
+            atomic_fetch_add(&s->consume_errors, 1);
+            return;
+        }
+        on_alert(s, sym, m->value, m->value_len);
+        return;
+    }
+    bar b;
+    if (bar_decode_json(m->value, m->value_len, &b, err, sizeof(err)) != 0) {
+        atomic_fetch_add(&s->consume_errors, 1);
+        return;
+    }
+    on_bar(s, &b, m->value, m->value_len);
+}
+
+static void *consumer_thread(void *arg)
+{
+    serve_server *s = arg;
+    topic_map tm;
+    const char *topics[SERVE_MAX_IV + 2];
+    size_t n = 0;
+    snprintf(tm.trades, sizeof(tm.trades), "%s%s", s->prefix, TOPIC_TRADES);
+    snprintf(tm.alerts, sizeof(tm.alerts), "%s%s", s->prefix, TOPIC_ALERTS_LIVE);
+    topics[n++] = tm.trades;
+    topics[n++] = tm.alerts;
+    for (size_t i = 0; i < s->nintervals; i++) {
+        char name[32];
+        interval_name(s->intervals[i], name, sizeof(name));
+        snprintf(tm.bars[i], sizeof(tm.bars[i]), "%s%s%s", s->prefix, TOPIC_BARS_PREFIX, name);
+        topics[n++] = tm.bars[i];
+    }
+    char group[96], err[512];
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(group, sizeof(group), "ticklake-serve-%d-%lld", (int)getpid(),
+             (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+    kafka_consumer *c = NULL;
+    while (!c && !atomic_load(&s->stop)) {
+        c = kafka_consumer_new(&s->kafka, group, topics, n, NULL, err, sizeof(err));
+        if (!c) {
+            LOG_WARN("serve: stream consumer: %s (retrying)", err);
+            for (int i = 0; i < 20 && !atomic_load(&s->stop); i++)
+                sleep_ns(100 * 1000000LL);
+        }
+    }
+    kafka_msg ms[256];
+    buf scratch;
+    buf_init(&scratch);
+    while (!atomic_load(&s->stop)) {
+        int got = kafka_consumer_poll_batch(c, 100, ms, 256, err, sizeof(err));
+        if (got < 0) {
+            LOG_WARN("serve: stream consumer: %s", err);
+            sleep_ns(500 * 1000000LL);
+            continue;
+        }
+        atomic_store(&s->consumer_ready, 1);
+        if (got == 0)
+            continue;
+        int64_t now = mono_ns();
+        pthread_mutex_lock(&s->hub.mu);
+        for (int i = 0; i < got; i++)
+            handle(s, &tm, &ms[i], &scratch, now);
+        pthread_cond_broadcast(&s->hub.cv);
+        pthread_mutex_unlock(&s->hub.mu);
+        atomic_fetch_add(&s->consumed, got);
+        for (int i = 0; i < got; i++)
+            kafka_msg_release(&ms[i]);
+    }
+    buf_release(&scratch);
+    kafka_consumer_close(c);
+    return NULL;
+}
+
+int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size)
+{
+    serve_hub *h = &s->hub;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&h->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    h->cap = s->ring_size;
+    h->ring = xcalloc(h->cap, sizeof(serve_event));
+    h->index = xmalloc(2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
+    memset(h->index, 0xff, 2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
+    h->alerts = xcalloc(SERVE_ALERT_RING, sizeof(char *));
+    s->streaming = 1;
+    if (pthread_create(&s->consumer, NULL, consumer_thread, s) != 0)
+        return set_err(errstr, errstr_size, "cannot start the stream's consumer thread");
+    s->consumer_started = 1;
+    return 0;
+}
+
+void serve_stream_stop(serve_server *s)
+{
+    if (!s->streaming)
+        return;
+    pthread_mutex_lock(&s->hub.mu);
+    pthread_cond_broadcast(&s->hub.cv);
+    pthread_mutex_unlock(&s->hub.mu);
+    if (s->consumer_started)
+        pthread_join(s->consumer, NULL);
+    s->consumer_started = 0;
+}
+
+void serve_stream_free(serve_server *s)
+{
+    if (!s->streaming)
+        return;
+    serve_hub *h = &s->hub;
+    for (size_t i = 0; i < h->cap; i++)
+        free(h->ring[i].frame);
+    free(h->ring);
+    for (size_t i = 0; i < h->nsyms; i++)
+        for (size_t k = 0; k < SERVE_MAX_IV; k++)
+            free(h->syms[i].bars[k]);
+    free(h->syms);
+    free(h->index);
+    for (size_t i = 0; i < SERVE_ALERT_RING; i++)
+        free(h->alerts[i]);
+    free(h->alerts);
+    pthread_mutex_destroy(&h->mu);
+    pthread_cond_destroy(&h->cv);
+    s->streaming = 0;
+}
+
+size_t serve_stream_bars(serve_server *s, const char *symbol, int64_t interval_ns, int64_t after_ns,
+                         serve_bar **out)
+{
+    *out = NULL;
+    int i = iv_index(s, interval_ns);
+    if (!s->streaming || i < 0)
+        return 0;
+    serve_hub *h = &s->hub;
+    size_t n = 0;
+    pthread_mutex_lock(&h->mu);
+    serve_sym *y = sym_find(h, symbol, 0);
+    if (y && y->nbars[i]) {
+        *out = xmalloc(y->nbars[i] * sizeof(serve_bar));
+        size_t first = (y->head[i] + SERVE_BAR_RING - y->nbars[i]) % SERVE_BAR_RING;
+        for (size_t k = 0; k < y->nbars[i]; k++) {
+            serve_bar *b = &y->bars[i][(first + k) % SERVE_BAR_RING];
+            if (b->start > after_ns)
+                (*out)[n++] = *b;
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+/* --- the client's handler ---------------------------------------------- */
+
+typedef struct client_filter {
+    char syms[64][32];
+    int nsyms; /* 0: all */
+    int kinds;
+    int64_t interval_ns; /* 0: all */
+} client_filter;
+
+static int wants(const client_filter *f, const serve_event *e)
+{
+    if (!(f->kinds & e->kind))
+        return 0;
+    if (f->interval_ns && e->interval_ns && e->interval_ns != f->interval_ns)
+        return 0;
+    if (!f->nsyms)
+        return 1;
+    for (int i = 0; i < f->nsyms; i++)
+        if (strcmp(f->syms[i], e->symbol) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_filter(const http_request *r, client_filter *f, char *err, size_t errsz)
+{
+    memset(f, 0, sizeof(*f));
+    char v[2048];
+    int n = http_form_var(r->query, "symbols", 0, v, sizeof(v));
+    if (n == -2)
+        return set_err(err, errsz, "symbols: too long");
+    if (n >= 0) {
+        int k = serve_symbols_parse(v, f->syms, 64, err, errsz);
+        if (k < 0)
+            return -1;
+        f->nsyms = k;
+    }
+    n = http_form_var(r->query, "kinds", 0, v, sizeof(v));
+    if (n == -2)
+        return set_err(err, errsz, "kinds: too long");
+    if (n < 0 || !*v) {
+        f->kinds = EV_TRADE | EV_FORMING | EV_BAR | EV_ALERT;
+    } else {
+        for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            if (strcmp(t, "trade") == 0)
+                f->kinds |= EV_TRADE;
+            else if (strcmp(t, "forming") == 0)
+                f->kinds |= EV_FORMING;
+            else if (strcmp(t, "bar") == 0)
+                f->kinds |= EV_BAR;
+            else if (strcmp(t, "alert") == 0)
+                f->kinds |= EV_ALERT;
+            else
+                return set_err(err, errsz, "kinds: '%s' is not trade, forming, bar or alert", t);
+        }
+    }
+    n = http_form_var(r->query, "interval", 0, v, sizeof(v));
+    if (n == -2 || (n > 0 && (interval_parse(v, &f->interval_ns) != 0 || f->interval_ns <= 0)))
+        return set_err(err, errsz, "interval: not an interval such as 1s or 1m");
+    return 0;
+}
+
+int serve_stream_handle(serve_server *s, const http_request *r)
+{
+    if (!s->streaming)
+        return serve_error(r, 503, "no push stream: the server has no Kafka brokers (--brokers)");
+    client_filter *f = xmalloc(sizeof(*f));
+    char err[256];
+    if (parse_filter(r, f, err, sizeof(err)) != 0) {
+        free(f);
+        return serve_error(r, 400, err);
+    }
+    if (atomic_fetch_add(&s->streams, 1) >= s->max_streams) {
+        atomic_fetch_sub(&s->streams, 1);
+        free(f);
+        return serve_error(r, 503, "too many stream clients");
+    }
+    atomic_fetch_add(&s->stream_clients_total, 1);
+    char extra[512] = "";
+    if (s->cors)
+        snprintf(extra, sizeof(extra), "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n",
+                 s->cors);
+    buf out;
+    buf_init(&out);
+    int ok = http_stream_start(r, "text/event-stream", extra) == 0;
+    static const char hello[] = "retry: 2000\n: ticklake stream\n\n";
+    ok = ok && http_write(r, hello, sizeof(hello) - 1) == 0;
+    serve_hub *h = &s->hub;
+    pthread_mutex_lock(&h->mu);
+    uint64_t cursor = h->next_seq; /* from the live edge */
+    pthread_mutex_unlock(&h->mu);
+    int64_t last_write = mono_ns();
+    while (ok && !atomic_load(&s->stop)) {
+        buf_reset(&out);
+        int dropped = 0;
+        pthread_mutex_lock(&h->mu);
+        if (cursor == h->next_seq) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&h->cv, &h->mu, &until);
+        }
+        if (h->next_seq - cursor > h->cap) {
+            dropped = 1;
+        } else {
+            while (cursor < h->next_seq && out.len < CLIENT_CHUNK) {
+                const serve_event *e = &h->ring[cursor % h->cap];
+                if (wants(f, e))
+                    buf_append(&out, e->frame, e->len);
+                cursor++;
+            }
+        }
+        pthread_mutex_unlock(&h->mu);
+        if (dropped) {
+            atomic_fetch_add(&s->stream_dropped, 1);
+            static const char bye[] = "event: dropped\ndata: {\"reason\":\"too slow\"}\n\n";
+            http_write(r, bye, sizeof(bye) - 1);
+            break;
+        }
+        int64_t now = mono_ns();
+        if (!out.len && now - last_write >= HEARTBEAT_NS)
+            buf_puts(&out, ": ping\n\n");
+        if (out.len) {
+            ok = http_write(r, out.data, out.len) == 0;
+            atomic_fetch_add(&s->stream_bytes, (long long)out.len);
+            last_write = now;
+        }
+    }
+    buf_release(&out);
+    free(f);
+    atomic_fetch_sub(&s->streams, 1);
+    return 200;
+}

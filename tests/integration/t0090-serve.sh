@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The web console's server: `ticklake run` serves the API, the push stream and /metrics (docs/API.md)
+# while the pipeline runs. A simulated flash crash shows as a live alert on the stream and in
+# /api/alerts; the stream carries AAPL's trades, forming and closed bars; SQL runs read-only with its
+# limits; the catalog answers once the lake is crawled; bars come from the lake and the stream.
+# Security: no path leaves the console's folder, no CORS headers unless asked, request bodies are
+# limited, and a server listening beyond loopback wants its token (compared in constant time).
+. "$(dirname "$0")/lib.sh"
+
+lake=$T/lake
+args=(--duration 70 --lake "$lake" --rate 2000 --symbols 20 --seed 90 --scenario flash-crash@30
+    --listen 127.0.0.1:0 --status-interval 5s)
+[ "$KAFKA_KIND" != real ] || args+=(--brokers "$BROKERS" --topic-prefix "$(unique_name sv).")
+bg_start run "$TICKLAKE" run "${args[@]}"
+url_known() { grep -q '^http://' "$T/run.out"; }
+wait_for 20 url_known || { cat "$T/run.err" >&2; fail "run printed no URL"; }
+U=$(grep -m1 '^http://' "$T/run.out")
+echo "# console at $U ($KAFKA_KIND)" >&2
+
+code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+assert_eq "$(code "${U}healthz")" 200 "/healthz"
+# The push stream: AAPL's trades, forming and closed bars, and every symbol's alerts.
+bg_start sse curl -sN "${U}api/stream?symbols=AAPL&kinds=trade,forming,bar,alert"
+bg_start sse_alerts curl -sN "${U}api/stream?kinds=alert"
+
+# The console's files; nothing outside its folder.
+assert_eq "$(code "${U}")" 200 "the console's index"
+curl -s "${U}" | grep -q 'app.js' || fail "index.html does not load app.js"
+assert_eq "$(code --path-as-is "${U}../../../../etc/passwd")" 404 "../ in the path"
+assert_eq "$(code --path-as-is "${U}%2e%2e/%2e%2e/etc/passwd")" 404 "%2e%2e in the path"
+assert_eq "$(code "${U}.git/config")" 404 "hidden files"
+assert_eq "$(code "${U}api/nothing")" 404 "an unknown API path"
+curl -s -D - -o /dev/null -H 'Origin: http://evil.example' "${U}api/status" | grep -qi '^access-control' &&
+    fail "CORS headers without --cors-origin"
+
+# The catalog appears once run's server has crawled the landed files (every 10 s).
+ready() { [ "$(code "${U}readyz")" = 200 ]; }
+wait_for 40 ready || { cat "$T/run.err" >&2; fail "/readyz not ready within 40 s"; }
+has_trades() { curl -sf "${U}api/tables" | grep -q '"name":"trades"'; }
+wait_for 40 has_trades || fail "no trades table: $(curl -s "${U}api/tables")"
+curl -sf "${U}api/tables/trades" | grep -q '"name":"price","type":"DOUBLE"' || fail "describe trades"
+curl -sf "${U}api/tables/trades/partitions" | grep -q '"values":{"date":"' || fail "partitions of trades"
+curl -sf "${U}api/tables/trades/ddl" | grep -q 'CREATE EXTERNAL TABLE' || fail "DDL of trades"
+assert_eq "$(code "${U}api/tables/nosuch")" 404 "describe of a missing table"
+
+# SQL: rows as JSON, CSV, the read-only policy, the limits.
+q() { curl -s -X POST --data-binary "$1" "${U}api/query"; }
+r=$(q '{"sql":"SELECT count(*) AS n, count(DISTINCT symbol) AS s FROM trades"}')
+[[ $r == *'"status":"SUCCEEDED"'* && $r == *'"columns":["n","s"]'* ]] || fail "count query: $r"
+[[ $r =~ \"data\":\[\[([0-9]+),20\]\] ]] || fail "expected 20 symbols: $r"
+assert_ge "${BASH_REMATCH[1]}" 1 "trades counted through the API"
+id=$(sed -nE 's/.*"id":"([0-9a-f-]{36})".*/\1/p' <<<"$r")
+curl -sf "${U}api/queries" | grep -q "\"id\":\"$id\"" || fail "query $id not in the history"
+assert_eq "$(curl -s "${U}api/queries/$id.csv" | head -1)" "n,s" "saved result's header"
+assert_eq "$(q '{"sql":"SELECT 42 AS x","format":"csv"}')" "x
+42" "a CSV result"
+r=$(q '{"sql":"SELECT * FROM range(100000)","max_rows":3}')
+[[ $r == *'"rows":3,"truncated":true'* ]] || fail "max_rows: $r"
+assert_eq "$(code -X POST --data-binary '{"sql":"DELETE FROM trades"}' "${U}api/query")" 400 "DELETE"
+q '{"sql":"COPY trades TO '"'"'/tmp/x.csv'"'"'"}' | grep -q 'not allowed' || fail "COPY is not refused"
+r=$(q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","timeout_ms":300}')
+[[ $r == *'"status":"TIMEOUT"'* ]] || fail "timeout_ms: $r"
+# A tagged query is cancelled by its tag while it runs.
+q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","tag":"long-1","timeout_ms":30000}' \
+    >"$T/cancelled.json" &
+qpid=$!
+cancel() { [ "$(code -X POST --data-binary '{"tag":"long-1"}' "${U}api/query/cancel")" = 200 ]; }
+wait_for 10 cancel || fail "no running query tagged long-1 to cancel"
+wait "$qpid"
+grep -q '"status":"CANCELLED"' "$T/cancelled.json" || fail "not cancelled: $(cat "$T/cancelled.json")"
+assert_eq "$(code -X POST --data-binary '{"tag":"long-1"}' "${U}api/query/cancel")" 404 "a finished tag"
+assert_eq "$(code -X POST --data-binary 'not json' "${U}api/query")" 400 "a body that is not JSON"
+assert_eq "$(code "${U}api/query")" 405 "GET of /api/query"
+head -c 2000000 /dev/zero | tr '\0' 'x' >"$T/big"
+assert_eq "$(code -X POST --data-binary @"$T/big" "${U}api/query")" 413 "a 2 MB body"
+
+# Bars: the lake's, continued by the stream's.
+b=$(curl -sf "${U}api/bars?symbol=AAPL&interval=1s") || fail "/api/bars"
+n=$(grep -o '"t":' <<<"$b" | wc -l)
+assert_ge "$n" 5 "AAPL 1s bars from the API"
+assert_eq "$(code "${U}api/bars?symbol=A%27B")" 400 "a symbol with a quote"
+assert_eq "$(code "${U}api/bars?symbol=AAPL&from=yesterday")" 400 "a bad time"
+# 1h is not a stream interval: its bars are the lake's 1s bars, bucketed (once bars_1s is crawled).
+hourly() { curl -sf "${U}api/bars?symbol=AAPL&interval=1h" | grep -q '"t":'; }
+wait_for 30 hourly || fail "1h bars from the 1s table: $(curl -s "${U}api/tables" | grep -o '"name":"[a-z_0-9]*"' | tr '\n' ' ')"
+
+# The flash crash: a live alert on the stream and in /api/alerts.
+crash() { curl -s "${U}api/alerts?symbol=AAPL" | grep -q '"kind":"price_move"'; }
+wait_for 60 crash || { tail -5 "$T/run.err" >&2; fail "no price_move alert for AAPL in /api/alerts"; }
+alert_on_stream() { grep -q '^data: {"symbol":"AAPL","kind":"price_move"' "$T/sse_alerts.out"; }
+wait_for 10 alert_on_stream || fail "the alert did not reach the stream: $(tail -c 300 "$T/sse_alerts.out"; curl -s "${U}metrics" | grep '^ticklake_stream')"
+for ev in trade forming bar alert; do
+    grep -q "^event: $ev\$" "$T/sse.out" || fail "no '$ev' event on AAPL's stream"
+done
+grep '^data: ' "$T/sse.out" | grep -v '"symbol":"AAPL"' | head -1 | grep -q . &&
+    fail "another symbol's event on AAPL's stream"
+
+m=$(curl -sf "${U}metrics") || fail "/metrics"
+grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
+grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"
+grep -qE '^ticklake_stream_clients 2$' <<<"$m" || fail "two stream clients: $(grep stream_clients <<<"$m")"
+ntrades=$(grep -c '^event: trade' "$T/sse.out")
+nforming=$(grep -c '^event: forming' "$T/sse.out")
+bg_stop sse
+bg_stop sse_alerts
+
+# Beyond loopback a token is needed: generated and printed when none is given.
+bg_start srv "$TICKLAKE" serve --lake "$lake" --listen 0.0.0.0:0 --crawl-interval 0
+wait_for 10 grep -q '^http://' "$T/srv.out" || fail "serve printed no URL"
+S=$(grep -m1 '^http://' "$T/srv.out")
+wait_for 5 grep -q 'access token' "$T/srv.err" || fail "no generated token printed"
+tok=$(sed -nE 's/.*access token.*: ([0-9a-f]+)$/\1/p' "$T/srv.err")
+assert_eq "${#tok}" 48 "generated token length"
+assert_eq "$(code "${S}healthz")" 200 "/healthz without a token"
+assert_eq "$(code "${S}api/tables")" 401 "no token"
+assert_eq "$(code -H "Authorization: Bearer x${tok:1}" "${S}api/tables")" 401 "a wrong token"
+assert_eq "$(code -H "Authorization: Bearer $tok" "${S}api/tables")" 200 "the token"
+c=$(curl -s -D - -o /dev/null "${S}?token=$tok")
+[[ $c == *"ticklake_token=$tok"*HttpOnly* ]] || fail "/?token= sets no cookie: $c"
+assert_eq "$(code --cookie "ticklake_token=$tok" "${S}api/status")" 200 "the cookie"
+assert_eq "$(code "${S}api/stream")" 401 "the stream without a token"
+grep -q "$tok" "$T/srv.err" && [ "$(grep -c "$tok" "$T/srv.err")" -gt 1 ] && fail "the token is logged"
+bg_stop srv INT
+assert_eq "$BG_STATUS" 0 "serve exit status"
+
+bg_wait run 90
+[ "$BG_STATUS" = 0 ] || { tail -5 "$T/run.err" >&2; fail "run failed"; }
+echo "AAPL bars from the API: $n; stream: $ntrades trades, $nforming forming bars"

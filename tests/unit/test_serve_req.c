@@ -1,0 +1,163 @@
+/* test_serve_req.c - serve's request parsing (serve_req.c) and the HTTP
+ * library's query-string decoding (http_form_var). */
+#include <string.h>
+
+#include "http.h"
+#include "serve_req.h"
+#include "testlib.h"
+
+static void test_routes(void)
+{
+    char name[SERVE_NAME_MAX];
+    CHECK_EQ_INT(serve_route_of("/api/tables", name), SERVE_ROUTE_TABLES);
+    CHECK_EQ_INT(serve_route_of("/api/tables/bars_1m", name), SERVE_ROUTE_DESCRIBE);
+    CHECK_EQ_STR(name, "bars_1m");
+    CHECK_EQ_INT(serve_route_of("/api/tables/bars_1m/partitions", name), SERVE_ROUTE_PARTITIONS);
+    CHECK_EQ_INT(serve_route_of("/api/tables/bars_1m/ddl", name), SERVE_ROUTE_DDL);
+    CHECK_EQ_INT(serve_route_of("/api/tables/bars_1m/other", name), SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/api/tables/1bad", name), SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/api/tables/a'b", name), SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/api/queries/0190f0c2-0000-7000-8000-000000000000.csv", name),
+                 SERVE_ROUTE_RESULT);
+    CHECK_EQ_STR(name, "0190f0c2-0000-7000-8000-000000000000");
+    CHECK_EQ_INT(serve_route_of("/api/queries/../../etc/passwd.csv", name), SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/api/queries/0190F0C2-0000-7000-8000-000000000000.csv", name),
+                 SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/api/nothing", name), SERVE_ROUTE_NONE);
+    CHECK_EQ_INT(serve_route_of("/metrics", name), SERVE_ROUTE_METRICS);
+    CHECK_EQ_INT(serve_route_of("/app.js", name), SERVE_ROUTE_STATIC);
+    CHECK(serve_method_allowed(SERVE_ROUTE_QUERY, "POST"));
+    CHECK(!serve_method_allowed(SERVE_ROUTE_QUERY, "GET"));
+    CHECK(!serve_method_allowed(SERVE_ROUTE_TABLES, "DELETE"));
+}
+
+static void test_static_paths(void)
+{
+    char out[300];
+    CHECK(serve_static_path("/", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "index.html");
+    CHECK(serve_static_path("/vendor/lightweight-charts.js", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "vendor/lightweight-charts.js");
+    CHECK(serve_static_path("/../etc/passwd", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("/a/../../b", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("/.git/config", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("//etc/passwd", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("/a\\..\\b", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("/a/", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("/a b", out, sizeof(out)) == -1);
+    CHECK(serve_static_path("relative", out, sizeof(out)) == -1);
+}
+
+static void test_params(void)
+{
+    CHECK(serve_symbol_valid("AAPL"));
+    CHECK(serve_symbol_valid("BRK.B"));
+    CHECK(serve_symbol_valid("^GSPC"));
+    CHECK(!serve_symbol_valid("A'B"));
+    CHECK(!serve_symbol_valid(""));
+    CHECK(!serve_symbol_valid("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456"));
+    char syms[4][32], err[128];
+    CHECK_EQ_INT(serve_symbols_parse("AAPL,MSFT,AAPL", syms, 4, err, sizeof(err)), 2);
+    CHECK_EQ_STR(syms[1], "MSFT");
+    CHECK_EQ_INT(serve_symbols_parse("*", syms, 4, err, sizeof(err)), 0);
+    CHECK_EQ_INT(serve_symbols_parse("AAPL,,MSFT", syms, 4, err, sizeof(err)), -1);
+    CHECK_EQ_INT(serve_symbols_parse("A;B", syms, 4, err, sizeof(err)), -1);
+    CHECK_EQ_INT(serve_symbols_parse("A,B,C,D,E", syms, 4, err, sizeof(err)), -1);
+    int64_t ns;
+    CHECK(serve_parse_time("1767225600", &ns) == 0 && ns == 1767225600LL * NS_PER_SEC);
+    CHECK(serve_parse_time("1767225600.5", &ns) == 0 && ns == 1767225600500000000LL);
+    CHECK(serve_parse_time("2026-01-01", &ns) == 0 && ns == 1767225600LL * NS_PER_SEC);
+    CHECK(serve_parse_time("2026-01-01T00:00:01.25Z", &ns) == 0 && ns == 1767225601250000000LL);
+    CHECK(serve_parse_time("2026-02-30", &ns) == -1);
+    CHECK(serve_parse_time("0086-01-02", &ns) == -1); /* beyond int64 ns (the fuzzer's find) */
+    CHECK(serve_parse_time("12abc", &ns) == -1);
+    CHECK(serve_parse_time("", &ns) == -1);
+    CHECK(serve_listen_is_loopback("127.0.0.1:8080"));
+    CHECK(serve_listen_is_loopback("localhost:1"));
+    CHECK(serve_listen_is_loopback("[::1]:80"));
+    CHECK(!serve_listen_is_loopback("0.0.0.0:8080"));
+    CHECK(!serve_listen_is_loopback("127.0.0.1.evil:80"));
+    CHECK(!serve_listen_is_loopback("10.0.0.1:80"));
+}
+
+static void test_form_vars(void)
+{
+    char v[16];
+    CHECK_EQ_INT(http_form_var("a=1&symbol=BRK%2EB&b=2", "symbol", 0, v, sizeof(v)), 5);
+    CHECK_EQ_STR(v, "BRK.B");
+    CHECK_EQ_INT(http_form_var("a=1", "symbol", 0, v, sizeof(v)), -1);
+    CHECK_EQ_INT(http_form_var("x=0123456789abcdefghij", "x", 0, v, sizeof(v)), -2);
+    CHECK_EQ_INT(http_form_var("k=a+b", "k", 0, v, sizeof(v)), 3);
+    CHECK_EQ_STR(v, "a b");
+}
+
+static void test_query_body(void)
+{
+    serve_query_req q;
+    char err[256];
+    const char *b =
+        "{\"sql\":\"SELECT 1\",\"max_rows\":500000,\"timeout_ms\":5,\"format\":\"csv\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(q.sql, "SELECT 1");
+    CHECK_EQ_INT(q.max_rows, 100000);
+    CHECK_EQ_INT(q.timeout_ms, 5);
+    CHECK_EQ_INT(q.csv, 1);
+    serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(q.max_rows, 1000);
+    CHECK_EQ_INT(q.timeout_ms, 30000);
+    serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\",\"tag\":\"run-7_a\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(q.tag, "run-7_a");
+    serve_query_req_release(&q);
+    char tag[40];
+    b = "{\"tag\":\"run-7_a\"}";
+    CHECK(serve_cancel_parse(b, strlen(b), tag, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(tag, "run-7_a");
+    b = "{\"tag\":\"a b\"}";
+    CHECK(serve_cancel_parse(b, strlen(b), tag, err, sizeof(err)) == -1);
+    CHECK(serve_cancel_parse("{}", 2, tag, err, sizeof(err)) == -1);
+    char name[SERVE_NAME_MAX];
+    CHECK_EQ_INT(serve_route_of("/api/query/cancel", name), SERVE_ROUTE_CANCEL);
+    const char *bad[] = {"",
+                         "[]",
+                         "{\"sql\":\"x\",\"tag\":\"\"}",
+                         "{\"sql\":\"x\",\"tag\":\"../x\"}",
+                         "{\"sql\":1}",
+                         "{\"sql\":\"  \"}",
+                         "{\"sql\":\"x\",\"max_rows\":0}",
+                         "{\"sql\":\"x\",\"format\":\"xml\"}",
+                         "{\"sql\":\"x\",\"timeout_ms\":1.5}"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK(serve_query_parse(bad[i], strlen(bad[i]), 1000, 100000, 30000, 60000, &q, err,
+                                sizeof(err)) == -1);
+}
+
+static void test_tokens_and_frames(void)
+{
+    CHECK(serve_token_equal("secret-1", 8, "secret-1", 8));
+    CHECK(!serve_token_equal("secret-2", 8, "secret-1", 8));
+    CHECK(!serve_token_equal("secret", 6, "secret-1", 8));
+    CHECK(!serve_token_equal("", 0, "secret-1", 8));
+    size_t n = 0;
+    const char *t = serve_request_token("Bearer abc123", NULL, &n);
+    CHECK(t && n == 6 && strncmp(t, "abc123", 6) == 0);
+    t = serve_request_token(NULL, "a=1; ticklake_token=xyz; b=2", &n);
+    CHECK(t && n == 3 && strncmp(t, "xyz", 3) == 0);
+    CHECK(serve_request_token("Basic abc", "a=1", &n) == NULL);
+    buf b;
+    buf_init(&b);
+    serve_sse_frame(&b, 5, "alert", "{\"a\":1}", 7);
+    CHECK_EQ_STR(b.data, "id: 5\nevent: alert\ndata: {\"a\":1}\n\n");
+    buf_reset(&b);
+    /* A newline in the data cannot end the event or start another. */
+    serve_sse_frame(&b, 6, "x", "a\n\nevent: evil\r\nb", 17);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "id: 6\nevent: x\ndata: a\ndata: \ndata: event: evil\ndata: b\n\n");
+    buf_release(&b);
+}
+
+TEST_MAIN(TEST(test_routes), TEST(test_static_paths), TEST(test_params), TEST(test_form_vars),
+          TEST(test_query_body), TEST(test_tokens_and_frames))
