@@ -69,10 +69,12 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
-# scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
+# Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm, curl and pip are only used by
+# scripts/fetch-duckdb.sh to download DuckDB (npm, crates.io, PyPI), so any working npm (e.g.
+# NodeSource's) is kept.
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates curl
 have npm || need nodejs npm
+python3 -m pip --version >/dev/null 2>&1 || need python3 python3-pip
 
 if [ "$want_test" -eq 1 ]; then
     # The real Kafka fixture (tests/kafka) runs from Maven Central jars on Java 17+.
