@@ -459,8 +459,9 @@ struct query_session {
     engine *e;
     char *lake; /* absolute, no trailing slash (an S3 lake: its cache's mirror) */
     size_t ntables;
-    lakecache *lc; /* S3 lakes only */
-    char **absent; /* S3: tables not brought into the cache (their views fail) */
+    lakecache *lc;    /* S3 lakes only */
+    const char *from; /* S3 read in place: the lake's URL the views read (owned by lc), else NULL */
+    char **absent;    /* S3: tables not brought into the cache (their views fail) */
     size_t nabsent;
 };
 
@@ -684,7 +685,7 @@ static query_session *session_open(const char *lake, int threads, char **absent,
     const char *from = NULL;
     if (remote) {
         /* The objects' URLs: "s3://bucket/prefix" (storage_url's normal form) + "/" + key. */
-        from = lakecache_url(remote);
+        from = s->from = lakecache_url(remote);
         buf_printf(&scope, "%s/", from);
         rc = attach_remote(s, remote, scope.data, errstr, errstr_size);
     }
@@ -890,8 +891,9 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     }
     engine_close(ce);
-    if (catalog_attach_ext(s->e, s->lake, (const char *const *)s->absent, s->nabsent, ABSENT_WHY,
-                           &s->ntables, errstr, errstr_size) != 0)
+    if (catalog_attach_from(s->e, s->lake, s->from, (const char *const *)s->absent, s->nabsent,
+                            s->from ? ABSENT_WHY_IN_PLACE : ABSENT_WHY, &s->ntables, errstr,
+                            errstr_size) != 0)
         goto out;
     rc = 0;
 out:
