@@ -647,7 +647,11 @@ static int attach_remote(query_session *s, lakecache *remote, const char *scope,
                     .key_id = a.access_key,
                     .secret = a.secret_key,
                     .session_token = a.session_token};
-    return engine_attach_s3(s->e, &es, errstr, errstr_size);
+    char err[1024];
+    if (engine_attach_s3(s->e, &es, err, sizeof(err)) != 0)
+        return set_err(errstr, errstr_size, "%s (--s3-read cache reads the lake without httpfs)",
+                       err);
+    return 0;
 }
 
 /* Opens a session; it owns absent (its strings and the array) whatever happens.
