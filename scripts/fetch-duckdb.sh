@@ -7,9 +7,10 @@
 #   json and icu built in). `npm pack` only downloads a tarball: it installs nothing, runs no scripts.
 # - duckdb.h: the crates.io crate libduckdb-sys 1.10505.0 (DuckDB 1.5.5's Rust bindings), whose
 #   duckdb.tar.gz holds the amalgamated sources; downloaded from crates.io's static file host.
-# - httpfs.duckdb_extension: PyPI wheel duckdb-extension-httpfs==1.5.5, DuckDB's signed build of the
-#   extension for linux_amd64 (`pip download` only downloads). The engine loads it from this path
-#   with signature checking on, so only a DuckDB-signed file loads (src/engine/engine.c).
+# - httpfs.duckdb_extension: PyPI wheel duckdb-extension-httpfs==1.5.5, a third party's repackaging
+#   of DuckDB's signed build of the extension for linux_amd64 (`pip download` only downloads). The
+#   engine loads it from this path with signature checking on, so only a DuckDB-signed file loads
+#   (src/engine/engine.c): the signature, not the packager, vouches for it.
 # Every downloaded archive and every extracted file is checked against a pinned sha256.
 #
 # Does nothing when third_party/duckdb already holds the pinned files, or when DUCKDB_HOME is set in the
