@@ -15,7 +15,8 @@ CFLAGS   ?= -O2 -g
 SRC_DIRS := base core cli kafka engine s3 lake pipeline http serve cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
-CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
+CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' \
+	-DENGINE_HTTPFS_EXT='"$(DUCKDB_DIR)/httpfs.duckdb_extension"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto expat)
 CFLAGS_cli    := $(shell pkg-config --cflags libedit)
 # civetweb (libcivetweb-dev) has no pkg-config file: its header is in /usr/include, its home is http/.

@@ -69,13 +69,14 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, librdkafka, libcurl, TLS roots, expat (the S3 client's XML) and
+# Build and run: the C toolchain, librdkafka, libcurl, TLS roots, expat (the S3 client's XML),
 # libedit (the SQL shell's line editor), civetweb (the HTTP server of `ticklake serve`, src/http/;
-# decision 0036). npm is only used by scripts/fetch-duckdb.sh to download
-# DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates \
+# decision 0036). npm, curl and pip are only used by scripts/fetch-duckdb.sh to download DuckDB
+# (npm, crates.io, PyPI), so any working npm (e.g. NodeSource's) is kept.
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates curl \
     libexpat1-dev libedit-dev libcivetweb-dev
 have npm || need nodejs npm
+python3 -m pip --version >/dev/null 2>&1 || need python3 python3-pip
 
 if [ "$want_test" -eq 1 ]; then
     # The real Kafka fixture (tests/kafka) runs from Maven Central jars on Java 17+.

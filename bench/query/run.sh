@@ -40,7 +40,7 @@ rm -rf "$DIR/lake/_catalog" "$DIR/lake/_results"
 echo "## Query benchmark"
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/^Mem:/ {print $2}') GiB, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)."
-echo "Command: \`bench/query/run.sh\` ($(date -u +%Y-%m-%d), ticklake $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), DuckDB 1.4.4)."
+echo "Command: \`bench/query/run.sh\` ($(date -u +%Y-%m-%d), ticklake $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), DuckDB 1.5.5)."
 echo
 t0=$(now_s)
 "$TL" crawl --lake "$DIR/lake" >"$DIR/crawl.out"

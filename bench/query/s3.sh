@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# s3.sh - crawl and query an S3 lake through the local cache: cold vs warm, bytes downloaded.
+# s3.sh - crawl and query an S3 lake, in place (httpfs) and through the local cache: cold vs warm,
+# bytes downloaded.
 #
 #   bench/query/s3.sh [LAKE]     (default LAKE: .cache/bench/lake, made by bench/query/run.sh)
+#   RUNS=N bench/query/s3.sh     runs of each query step (default 3; the median is printed)
 #
 # Starts a versitygw (tests/s3/s3server.sh) in a temporary folder, uploads LAKE's trades table with
 # curl (SigV4), then times with an empty cache and again with a warm one: `ticklake crawl` (footers
 # only, by ranged GETs), a second crawl (nothing changed), a crawl with a fresh cache while the
-# catalog is in S3, and `ticklake query` (downloads the files of the catalog's partitions once).
-# Prints a Markdown table; the cache counters come from the commands' own summary lines. Not part
+# catalog is in S3; then each query (daily VWAP, top movers) in place (`--s3-read in-place`: DuckDB
+# reads the byte ranges it needs) and through the cache (`--s3-read cache`: the files are
+# downloaded whole first), cold (a fresh cache folder per run) and warm (the same one again).
+# Prints a Markdown table; the cache counters come from the commands' own summary line. Not part
 # of the test suite.
 set -euo pipefail
 
@@ -44,6 +48,30 @@ echo "Uploaded $n objects, $bytes bytes (the trades table of $LAKE) to versitygw
 
 url=s3://$bucket/lake
 opts=(--s3-endpoint "$endpoint" --s3-addressing path)
+RUNS=${RUNS:-3}
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# qstep LABEL MODE COLD|WARM SQL: RUNS runs of the query; COLD gives each run a fresh cache folder
+# holding nothing (as a new machine), WARM reuses one that a first, untimed run filled. Prints the
+# median and each run.
+qstep() {
+    local label=$1 mode=$2 temp=$3 sql=$4 i cache t0 t1 times=() summary
+    for ((i = 1; i <= RUNS; i++)); do
+        if [ "$temp" = COLD ]; then cache=$W/cold-$mode-$i; else cache=$W/warm-$mode; fi
+        rm -rf "$W/cold-$mode-$i"
+        if [ "$temp" = WARM ] && [ ! -d "$cache" ]; then
+            "$TL" query --s3-read "$mode" --lake "$url" "${opts[@]}" --cache-dir "$cache" \
+                --threads 2 --no-save --format csv -o "$W/q.csv" "$sql" 2>/dev/null
+        fi
+        t0=${EPOCHREALTIME}
+        "$TL" query -v --s3-read "$mode" --lake "$url" "${opts[@]}" --cache-dir "$cache" --threads 2 \
+            --no-save --format csv -o "$W/q-$mode.csv" "$sql" >"$W/out" 2>"$W/err"
+        t1=${EPOCHREALTIME}
+        times+=("$(python3 -c "print(f'{$t1 - $t0:.2f}')")")
+        [ "$temp" = WARM ] || rm -rf "$cache"
+    done
+    summary=$(sed -n 's/.*s3 cache: //p' "$W/err" | tail -1)
+    echo "| $label | $(printf '%s\n' "${times[@]}" | median) | ${times[*]} | $summary |"
+}
 step() { # label cache-dir command...
     local label=$1 cache=$2 t0 t1 summary
     shift 2
@@ -54,14 +82,37 @@ step() { # label cache-dir command...
     echo "| $label | $(python3 -c "print(f'{$t1 - $t0:.2f}')") | $summary |"
 }
 q="SELECT * FROM top_movers(n := 10)"
-echo "S3 lake: $n Parquet objects, $((bytes / 1048576)) MiB (trades, 100,000,000 rows); load average $(cut -d' ' -f1-3 /proc/loadavg)."
+echo "S3 lake: $n Parquet objects, $((bytes / 1048576)) MiB (the trades table); load average $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
 echo "| step | seconds | cache counters |"
 echo "|---|---|---|"
 step "crawl, empty cache (footers by ranged GETs)" "$W/cache" crawl --lake "$url"
 step "crawl again, nothing changed" "$W/cache" crawl --lake "$url"
 step "crawl with a fresh cache, catalog already in S3" "$W/cache2" crawl --lake "$url"
-step "query, cache holds footers only (downloads the files)" "$W/cache" query -v --lake "$url" --threads 2 --no-save --format csv -o "$W/q.csv" "$q"
-step "query, warm cache" "$W/cache" query -v --lake "$url" --threads 2 --no-save --format csv -o "$W/q.csv" "$q"
+echo
+echo "Queries: the median of $RUNS runs in seconds, then each run; a cold run gets an empty cache folder."
+echo
+echo "| query | median | runs | cache counters (last run) |"
+echo "|---|---|---|---|"
+vwap="SELECT * FROM vwap() ORDER BY symbol, window_start"
+for pair in "daily VWAP:$vwap" "top movers:$q"; do
+    name=${pair%%:*}
+    sql=${pair#*:}
+    qstep "$name, in place, cold" in-place COLD "$sql"
+    qstep "$name, in place, warm" in-place WARM "$sql"
+    qstep "$name, through the cache, cold (downloads the files)" cache COLD "$sql"
+    qstep "$name, through the cache, warm" cache WARM "$sql"
+    # Equal but for the last digits of sums (threads add doubles in any order).
+    python3 - "$W/q-in-place.csv" "$W/q-cache.csv" <<'PY' || echo "WARNING: $name: the answers in place and through the cache differ" >&2
+import csv, math, sys
+a, b = (list(csv.reader(open(f))) for f in sys.argv[1:])
+def same(x, y):
+    try:
+        return math.isclose(float(x), float(y), rel_tol=1e-9)
+    except ValueError:
+        return x == y
+sys.exit(0 if len(a) == len(b) and all(len(r) == len(q) and all(map(same, r, q)) for r, q in zip(a, b)) else 1)
+PY
+done
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -245,12 +245,16 @@ int cmd_query(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table", *file = NULL, *output = NULL;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
+    const char *s3_read = NULL;
     int64_t timeout_ns = 30LL * 60 * NS_PER_SEC, max_rows = 0, threads = 0;
     int verbose = 0, quiet = 0, no_save = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
         LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
+        {0, "s3-read", CLI_STRING, &s3_read, "in-place|cache",
+         "how an S3 lake's files are read: in place, only the byte ranges a query needs "
+         "(default), or downloaded whole into the cache first"},
         {0, "format", CLI_STRING, &format, "FMT",
          "output as table (default), csv, json (one object per line) or parquet"},
         {'o', "output", CLI_STRING, &output, "FILE",
@@ -276,8 +280,10 @@ int cmd_query(int argc, char **argv)
         "with metadata in <id>.json ('ticklake history' lists them). CREATE TABLE\n"
         "name AS SELECT ... writes a new Parquet table into the lake and registers\n"
         "it; no query can change or delete lake data. Results go to stdout; errors\n"
-        "to stderr with exit status 1. An S3 lake is read through a local cache\n"
-        "(--cache-dir): files are downloaded once and again only when they change.",
+        "to stderr with exit status 1. An S3 lake is read in place: DuckDB fetches\n"
+        "only the footers and column chunks a query needs. With --s3-read cache its\n"
+        "files are downloaded whole into a local cache (--cache-dir) first, once and\n"
+        "again only when they change: faster for repeated full scans of one lake.",
         options};
     const char *pos[1];
     size_t npos;
@@ -345,12 +351,20 @@ int cmd_query(int argc, char **argv)
         return cli_usage_error(&cmd, "--s3-addressing must be path, virtual or auto, not '%s'",
                                s3_addressing);
     }
+    query_s3_read how = QUERY_S3_DEFAULT;
+    if (s3_read && query_parse_s3_read(s3_read, &how) != 0) {
+        query_stmts_free(stmts, nstmts);
+        buf_release(&sql);
+        return cli_usage_error(&cmd, "--s3-read must be in-place or cache, not '%s'", s3_read);
+    }
     char err[4096];
     storage_options so3 = {
         .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
     /* A one-shot query over S3 brings in only the tables it names; the shell all of them. */
-    query_lake_opts lo = {
-        .storage = &so3, .cache_dir = cache_dir, .sql = interactive ? NULL : sql.data};
+    query_lake_opts lo = {.storage = &so3,
+                          .cache_dir = cache_dir,
+                          .s3_read = how,
+                          .sql = interactive ? NULL : sql.data};
     query_session *s = query_session_open_ext(lake, &lo, (int)threads, err, sizeof(err));
     if (s && verbose && lakecache_is_s3(lake)) {
         buf sum = {0};

@@ -30,6 +30,11 @@ engine *engine_open(const char *path, int threads, char *errstr, size_t errstr_s
         set_err(errstr, errstr_size, "unable to create a DuckDB configuration");
         return NULL;
     }
+    /* Extensions load only when DuckDB signed them (the default, made explicit). */
+    duckdb_set_config(config, "allow_unsigned_extensions", "false");
+    duckdb_set_config(config, "allow_community_extensions", "false");
+    /* Secrets (engine_attach_s3) live in memory only: none is read from or written to disk. */
+    duckdb_set_config(config, "allow_persistent_secrets", "false");
     if (threads > 0) {
         char n[16];
         snprintf(n, sizeof(n), "%d", threads);
@@ -125,6 +130,71 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
     int rc = engine_exec(e, sql.data, errstr, errstr_size);
     buf_release(&sql);
     return rc;
+}
+
+#ifndef ENGINE_HTTPFS_EXT
+#define ENGINE_HTTPFS_EXT "httpfs.duckdb_extension"
+#endif
+
+int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size)
+{
+    if (!path_exists(ENGINE_HTTPFS_EXT))
+        return set_err(errstr, errstr_size,
+                       "DuckDB's httpfs extension is missing at '%s' (`./dev setup` fetches it)",
+                       ENGINE_HTTPFS_EXT);
+    buf sql = {0};
+    buf_puts(&sql, "LOAD ");
+    engine_quote_literal(&sql, ENGINE_HTTPFS_EXT);
+    char err[1024];
+    if (engine_exec(e, sql.data, err, sizeof(err)) != 0) {
+        buf_release(&sql);
+        return set_err(errstr, errstr_size, "unable to load DuckDB's httpfs extension '%s': %s",
+                       ENGINE_HTTPFS_EXT, err);
+    }
+    buf_reset(&sql);
+    buf_puts(&sql, "CREATE OR REPLACE TEMPORARY SECRET tl_lake (TYPE s3, PROVIDER config, KEY_ID ");
+    engine_quote_literal(&sql, s3->key_id ? s3->key_id : "");
+    buf_puts(&sql, ", SECRET ");
+    engine_quote_literal(&sql, s3->secret ? s3->secret : "");
+    if (s3->session_token) {
+        buf_puts(&sql, ", SESSION_TOKEN ");
+        engine_quote_literal(&sql, s3->session_token);
+    }
+    buf_puts(&sql, ", REGION ");
+    engine_quote_literal(&sql, s3->region);
+    buf_puts(&sql, ", ENDPOINT ");
+    engine_quote_literal(&sql, s3->endpoint);
+    buf_printf(&sql, ", URL_STYLE '%s', USE_SSL %s, SCOPE ", s3->path_style ? "path" : "vhost",
+               s3->use_ssl ? "true" : "false");
+    engine_quote_literal(&sql, s3->scope);
+    buf_putc(&sql, ')');
+    int rc = engine_exec(e, sql.data, err, sizeof(err));
+    explicit_bzero(sql.data, sql.cap);
+    buf_release(&sql);
+    if (rc != 0) /* DuckDB's messages name options, not their values */
+        return set_err(errstr, errstr_size, "unable to create the S3 secret for '%s': %s",
+                       s3->scope, err);
+    /* The HTTP log holds each request's response headers: engine_s3_take_bytes sums them. */
+    if (engine_exec(e, "CALL enable_logging('HTTP')", err, sizeof(err)) != 0)
+        return set_err(errstr, errstr_size, "unable to log DuckDB's S3 requests: %s", err);
+    e->s3_log = 1;
+    return 0;
+}
+
+int64_t engine_s3_take_bytes(engine *e)
+{
+    if (!e->s3_log)
+        return 0;
+    int64_t n = 0;
+    char err[256];
+    if (engine_query_int64(
+            e,
+            "SELECT coalesce(sum(TRY_CAST(response.headers['Content-Length'] AS "
+            "BIGINT)), 0) FROM duckdb_logs_parsed('HTTP') WHERE request.type = 'GET'",
+            &n, err, sizeof(err)) != 0)
+        n = 0;
+    engine_exec(e, "CALL truncate_duckdb_logs()", err, sizeof(err));
+    return n;
 }
 
 const char *engine_stmt_name(engine_stmt s)

@@ -122,12 +122,40 @@ int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engin
                      char *errstr, size_t errstr_size);
 
 /* Confines the engine's file access for good: afterwards SQL may read and
- * write only below the folders dirs (each given with a trailing '/') and the
- * files paths; extensions are neither installed nor loaded, and no setting
- * can be changed again. */
+ * write only below the folders dirs (each given with a trailing '/'; an
+ * "s3://bucket/prefix/" one after engine_attach_s3) and the files paths;
+ * extensions are neither installed nor loaded, secrets are never persisted,
+ * and no setting can be changed again. */
 int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
                           const char *const *paths, size_t npaths, char *errstr,
                           size_t errstr_size);
+
+/* --- Reading S3 in place ---------------------------------------------- */
+
+/* Where and how an engine reads s3:// URLs itself. Strings are borrowed. */
+typedef struct engine_s3 {
+    const char *scope;    /* "s3://bucket/prefix/": the credentials apply below it */
+    const char *endpoint; /* host[:port] */
+    int use_ssl;          /* https (1) or http (0) */
+    int path_style;       /* path-style URLs (1) or virtual-host (0) */
+    const char *region;
+    const char *key_id;
+    const char *secret;
+    const char *session_token; /* NULL when none */
+} engine_s3;
+
+/* Lets SQL in e read s3:// URLs below s3->scope: loads DuckDB's httpfs
+ * extension from the file fetched beside libduckdb (ENGINE_HTTPFS_EXT, set by
+ * the Makefile) with signature checking on, so only a build DuckDB signed
+ * loads, and creates a temporary secret with s3's credentials. Call it
+ * before engine_restrict_files, which locks the settings and refuses loading
+ * extensions (list s3->scope among its dirs). Secrets never appear in errstr. */
+int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size);
+
+/* The bytes of S3 response bodies (GETs: footers and column chunks) e has
+ * received since engine_attach_s3 or the last call, from DuckDB's HTTP log,
+ * which is then emptied; 0 for an engine without S3. */
+int64_t engine_s3_take_bytes(engine *e);
 
 /* --- Writing rows to Parquet ------------------------------------------- */
 

@@ -83,9 +83,9 @@
     X(duckdb_table_function_set_init) \
     X(duckdb_table_function_set_name) \
     X(duckdb_union_type_member_type) \
+    X(duckdb_unsafe_vector_assign_string_element_len) \
     X(duckdb_validity_row_is_valid) \
     X(duckdb_validity_set_row_invalid) \
-    X(duckdb_vector_assign_string_element_len) \
     X(duckdb_vector_ensure_validity_writable) \
     X(duckdb_vector_get_data) \
     X(duckdb_vector_get_validity) \
@@ -174,9 +174,10 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_table_function_set_init (*p_duckdb_table_function_set_init)
 #define duckdb_table_function_set_name (*p_duckdb_table_function_set_name)
 #define duckdb_union_type_member_type (*p_duckdb_union_type_member_type)
+#define duckdb_unsafe_vector_assign_string_element_len                                             \
+    (*p_duckdb_unsafe_vector_assign_string_element_len)
 #define duckdb_validity_row_is_valid (*p_duckdb_validity_row_is_valid)
 #define duckdb_validity_set_row_invalid (*p_duckdb_validity_set_row_invalid)
-#define duckdb_vector_assign_string_element_len (*p_duckdb_vector_assign_string_element_len)
 #define duckdb_vector_ensure_validity_writable (*p_duckdb_vector_ensure_validity_writable)
 #define duckdb_vector_get_data (*p_duckdb_vector_get_data)
 #define duckdb_vector_get_validity (*p_duckdb_vector_get_validity)

@@ -14,6 +14,7 @@
 struct engine {
     duckdb_database db;
     duckdb_connection con;
+    int s3_log; /* engine_attach_s3 turned DuckDB's HTTP log on */
     /* engine_write_parquet_rows: its table function, and what it reads while
      * a COPY runs (NULL otherwise). */
     int scan_registered;

@@ -31,7 +31,7 @@ static void duckdb_load(void)
 #define X(f)                                                                                       \
     if (!duckdb_load_err[0] && !(p_##f = (__typeof__(p_##f))dlsym(h, #f)))                         \
         snprintf(duckdb_load_err, sizeof(duckdb_load_err),                                         \
-                 "libduckdb.so has no %s: DuckDB 1.4 is required", #f);
+                 "libduckdb.so has no %s: DuckDB 1.5 is required", #f);
     ENGINE_DUCKDB_FUNCS(X)
 #undef X
 }

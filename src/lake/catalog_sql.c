@@ -25,12 +25,21 @@ static int has_data_now(const char *abs)
     return found;
 }
 
+/* Where the SQL reads lake path rel (relative to the lake): under the local
+ * root, or under src (an s3:// URL of the same lake) when it is not NULL.
+ * Allocated. */
+static char *src_path(const char *root, const char *src, const char *rel)
+{
+    return src ? xprintf("%s/%s", src, rel) : lake_abs(root, rel);
+}
+
 /* Appends to sql the Parquet files of folder abs that are not covered by a
- * compacted file (lakepath.h), when it holds a compacted ("~") file now;
- * returns how many, or 0 when it holds none (then a glob that leaves "~"
- * files out reads it: a compaction that commits later only adds a file the
- * glob does not match, and its sources stay until the grace period ends). */
-static size_t put_compacted_sources(buf *sql, const char *abs, size_t n0)
+ * compacted file (lakepath.h), when it holds a compacted ("~") file now, as
+ * paths under sdir (abs itself, or the folder's s3:// URL); returns how many,
+ * or 0 when it holds none (then a glob that leaves "~" files out reads it: a
+ * compaction that commits later only adds a file the glob does not match, and
+ * its sources stay until the grace period ends). */
+static size_t put_compacted_sources(buf *sql, const char *abs, const char *sdir, size_t n0)
 {
     dir_entry *ents;
     size_t n, added = 0;
@@ -47,12 +56,38 @@ static size_t put_compacted_sources(buf *sql, const char *abs, size_t n0)
         if (ents[i].is_dir || !lake_name_is_parquet_data(ents[i].name) ||
             lake_name_covered(ents[i].name, names, n))
             continue;
-        char *path = xprintf("%s/%s", abs, ents[i].name);
+        char *path = xprintf("%s/%s", sdir, ents[i].name);
         buf_puts(sql, n0 + added++ ? ", " : "");
         engine_quote_literal(sql, path);
         free(path);
     }
     free(names);
+    dir_entries_free(ents, n);
+    return added;
+}
+
+/* Appends to sql the files of folder abs that the glob "[!._~]*.parquet"
+ * matches, as paths under sdir; returns how many. For a remote lake, whose
+ * folder listings the mirror holds: explicit URLs need no listing at query
+ * time, and DuckDB's S3 glob decodes a '+' in a listed key as a space
+ * (the sink's file names have '+'), so those files could not be read. */
+static size_t put_listed_sources(buf *sql, const char *abs, const char *sdir, size_t n0)
+{
+    dir_entry *ents;
+    size_t n, added = 0;
+    char err[256];
+    if (list_dir(abs, &ents, &n, err, sizeof(err)) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = ents[i].name;
+        if (ents[i].is_dir || name[0] == '.' || name[0] == '_' || name[0] == '~' ||
+            !str_ends_with(name, ".parquet"))
+            continue;
+        char *path = xprintf("%s/%s", sdir, name);
+        buf_puts(sql, n0 + added++ ? ", " : "");
+        engine_quote_literal(sql, path);
+        free(path);
+    }
     dir_entries_free(ents, n);
     return added;
 }
@@ -84,8 +119,11 @@ static long partition_schema(const catalog_partition *p)
 
 /* Appends the sources of branch k (schema k; -1 for all) of t: a glob per
  * Parquet partition whose files all have that schema and no bad file, else
- * the partition's files of that schema that exist now. Returns how many. */
-static size_t put_sources(buf *sql, const char *root, const catalog_table *t, long k)
+ * the partition's files of that schema that exist now. Folders are looked at
+ * under root; the SQL reads them there, or under src when not NULL. Returns
+ * how many. */
+static size_t put_sources(buf *sql, const char *root, const char *src, const catalog_table *t,
+                          long k)
 {
     size_t n = 0;
     int parquet = !t->format || strcmp(t->format, "parquet") == 0;
@@ -96,15 +134,19 @@ static size_t put_sources(buf *sql, const char *root, const catalog_table *t, lo
         long ps = partition_schema(p);
         if (parquet && !has_bad_file(t, p) && (k < 0 || ps == k)) {
             char *dir = lake_abs(root, p->location);
-            size_t listed = put_compacted_sources(sql, dir, n);
+            char *sdir = src_path(root, src, p->location);
+            size_t listed = put_compacted_sources(sql, dir, sdir, n);
             n += listed;
-            if (!listed && has_data_now(dir)) {
-                char *glob = xprintf("%s/[!._~]*.parquet", dir);
+            if (!listed && src) {
+                n += put_listed_sources(sql, dir, sdir, n);
+            } else if (!listed && has_data_now(dir)) {
+                char *glob = xprintf("%s/[!._~]*.parquet", sdir);
                 buf_puts(sql, n++ ? ", " : "");
                 engine_quote_literal(sql, glob);
                 free(glob);
             }
             free(dir);
+            free(sdir);
             continue;
         }
         for (size_t j = 0; j < p->nfiles; j++) {
@@ -112,8 +154,10 @@ static size_t put_sources(buf *sql, const char *root, const catalog_table *t, lo
                 continue;
             char *abs = lake_abs(root, p->files[j].path);
             if (path_exists(abs)) {
+                char *sp = src_path(root, src, p->files[j].path);
                 buf_puts(sql, n++ ? ", " : "");
-                engine_quote_literal(sql, abs);
+                engine_quote_literal(sql, sp);
+                free(sp);
             }
             free(abs);
         }
@@ -135,10 +179,10 @@ static const char *schema_type(const catalog_schema *s, const char *name)
  * type agrees, CAST when the catalog type is the supertype, TRY_CAST
  * otherwise (a type kept by --on-change log, or text formats), NULL when the
  * files lack the column; then the partition keys. 0 when no file is there. */
-static int put_branch(buf *sql, const char *root, const catalog_table *t, long k)
+static int put_branch(buf *sql, const char *root, const char *from, const catalog_table *t, long k)
 {
     buf src = {0};
-    size_t nsrc = put_sources(&src, root, t, k);
+    size_t nsrc = put_sources(&src, root, from, t, k);
     if (nsrc == 0) {
         buf_release(&src);
         return 0;
@@ -226,8 +270,8 @@ static int exec_view(engine *e, const catalog_table *t, const char *sql, char *e
 /* The view of a table: one branch when its files share one schema, else one
  * branch per schema joined by UNION ALL, so that no two files whose types
  * DuckDB cannot unify are ever read by one scan. */
-static int create_view(engine *e, const char *root, const catalog_table *t, char *errstr,
-                       size_t errstr_size)
+static int create_view(engine *e, const char *root, const char *from, const catalog_table *t,
+                       char *errstr, size_t errstr_size)
 {
     buf sql = {0};
     buf_puts(&sql, "CREATE OR REPLACE TEMP VIEW ");
@@ -235,13 +279,13 @@ static int create_view(engine *e, const char *root, const catalog_table *t, char
     buf_puts(&sql, " AS ");
     size_t nbranches = 0;
     if (t->nschemas <= 1) {
-        nbranches = (size_t)put_branch(&sql, root, t, -1);
+        nbranches = (size_t)put_branch(&sql, root, from, t, -1);
     } else {
         for (size_t k = 0; k < t->nschemas; k++) {
             size_t before = sql.len;
             if (nbranches)
                 buf_puts(&sql, "\nUNION ALL ");
-            if (put_branch(&sql, root, t, (long)k))
+            if (put_branch(&sql, root, from, t, (long)k))
                 nbranches++;
             else
                 sql.len = before, sql.data[before] = '\0';
@@ -280,6 +324,13 @@ static int create_absent_view(engine *e, const catalog_table *t, const char *why
 int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, size_t nabsent,
                        const char *why, size_t *ntables, char *errstr, size_t errstr_size)
 {
+    return catalog_attach_from(e, lake, NULL, absent, nabsent, why, ntables, errstr, errstr_size);
+}
+
+int catalog_attach_from(engine *e, const char *lake, const char *from, const char *const *absent,
+                        size_t nabsent, const char *why, size_t *ntables, char *errstr,
+                        size_t errstr_size)
+{
     if (ntables)
         *ntables = 0;
     char *root = lake_root(lake);
@@ -294,7 +345,7 @@ int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, s
         for (size_t k = 0; k < nabsent && !away; k++)
             away = strcmp(absent[k], t->name) == 0;
         rc = away ? create_absent_view(e, t, why ? why : "is not available", errstr, errstr_size)
-                  : create_view(e, root, t, errstr, errstr_size);
+                  : create_view(e, root, from, t, errstr, errstr_size);
         n += rc == 0;
     }
     if (ntables)

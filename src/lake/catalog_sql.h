@@ -31,6 +31,15 @@ int catalog_attach(engine *e, const char *lake, size_t *ntables, char *errstr, s
 int catalog_attach_ext(engine *e, const char *lake, const char *const *absent, size_t nabsent,
                        const char *why, size_t *ntables, char *errstr, size_t errstr_size);
 
+/* catalog_attach_ext over a local copy of a remote lake: the catalog and the
+ * folder listings are read under lake (an S3 lake's cache mirror, whose stubs
+ * stand for the objects), the views read the same paths under from (the
+ * lake's "s3://bucket/prefix" URL, no trailing '/'), where the engine reads
+ * them itself (engine_attach_s3). from NULL is catalog_attach_ext. */
+int catalog_attach_from(engine *e, const char *lake, const char *from, const char *const *absent,
+                        size_t nabsent, const char *why, size_t *ntables, char *errstr,
+                        size_t errstr_size);
+
 /* Defines the analysis macros in e when the catalog has a trades table with
  * symbol, ts, price, size, id and date (a lake the pipeline writes); without
  * one it defines nothing and succeeds. Table macros, each with the optional

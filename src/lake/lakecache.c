@@ -202,6 +202,12 @@ const char *lakecache_url(const lakecache *lc)
     return lc->url;
 }
 
+int lakecache_s3_access(const lakecache *lc, storage_s3_access *out, char *errstr,
+                        size_t errstr_size)
+{
+    return storage_s3_access_get(lc->st, out, errstr, errstr_size);
+}
+
 void lakecache_get_stats(const lakecache *lc, lakecache_stats *out)
 {
     *out = lc->stats;
@@ -608,8 +614,9 @@ int lakecache_crawl(lakecache *lc, engine *e, const catalog_crawl_opts *opts,
 }
 
 typedef struct query_ctx {
-    char **dirs; /* partition folders to have whole, sorted */
+    char **dirs; /* partition folders to have, sorted */
     size_t n;
+    int state; /* ST_FULL, or ST_STUB when DuckDB reads the files from S3 itself */
 } query_ctx;
 
 static int str_cmp(const void *a, const void *b)
@@ -632,11 +639,11 @@ static int want_query(void *vctx, const storage_entry *o)
     char *k = d.data;
     int found = qx->n && bsearch(&k, qx->dirs, qx->n, sizeof(*qx->dirs), str_cmp) != NULL;
     buf_release(&d);
-    return found ? ST_FULL : ST_NONE;
+    return found ? qx->state : ST_NONE;
 }
 
-int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t ntables, char *errstr,
-                            size_t errstr_size)
+int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t ntables,
+                            enum lakecache_files files, char *errstr, size_t errstr_size)
 {
     if (cache_lock(lc, errstr, errstr_size) != 0)
         return -1;
@@ -648,7 +655,7 @@ int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t nta
     if (rc == 0 && !c)
         rc =
             set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lc->url);
-    query_ctx qx = {0};
+    query_ctx qx = {.state = files == LAKECACHE_LISTED ? ST_STUB : ST_FULL};
     const char **scopes = NULL;
     size_t nscopes = 0;
     for (size_t i = 0; rc == 0 && i < c->ntables; i++) {

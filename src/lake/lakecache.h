@@ -1,5 +1,8 @@
-/* lakecache.h - an S3 lake read through a local cache, so that the crawler
- * and DuckDB (which cannot read S3 here: no httpfs) work on local files.
+/* lakecache.h - an S3 lake's local cache, so that the crawler and the
+ * catalog code work on local files: the crawler on footers fetched by ranged
+ * GETs, a query in place on listings (stubs) of the partitions it reads
+ * (DuckDB's httpfs then fetches what it needs from S3 itself), a query with
+ * --s3-read cache on files downloaded whole.
  *
  * The cache of one lake is a folder <cache dir>/<bucket>-<hash>/, the hash
  * naming the endpoint, bucket and prefix:
@@ -83,6 +86,9 @@ void lakecache_free(lakecache *lc);
 const char *lakecache_dir(const lakecache *lc);
 /* The lake's URL, for messages. */
 const char *lakecache_url(const lakecache *lc);
+/* How the lake is reached (storage_s3_access_get): for DuckDB's own S3 reads. */
+int lakecache_s3_access(const lakecache *lc, storage_s3_access *out, char *errstr,
+                        size_t errstr_size);
 /* Counters since open. */
 void lakecache_get_stats(const lakecache *lc, lakecache_stats *out);
 /* Appends a one-line summary of the counters (for logs and reports). */
@@ -94,13 +100,21 @@ void lakecache_describe_stats(const lakecache *lc, buf *out);
 int lakecache_crawl(lakecache *lc, engine *e, const catalog_crawl_opts *opts,
                     catalog_crawl_stats *st, char *errstr, size_t errstr_size);
 
+/* How lakecache_prepare_query brings in the data files. */
+enum lakecache_files {
+    LAKECACHE_WHOLE, /* downloaded whole (missing or changed ones): DuckDB reads local files */
+    LAKECACHE_LISTED /* only listed: stubs (no download) stand for them in the mirror, so the
+                        views see which files each partition holds; DuckDB reads the
+                        byte ranges it needs from S3 itself (httpfs) */
+};
+
 /* Makes the mirror ready for queries over the tables named in tables (NULL:
  * every table): the current catalog.json, and every file now in the S3
- * folders of those tables' catalog partitions, whole. The error for a lake
- * without a catalog is "no catalog in 's3://...': run 'ticklake crawl'
- * first". */
-int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t ntables, char *errstr,
-                            size_t errstr_size);
+ * folders of those tables' catalog partitions, as files says (a file cached
+ * whole stays whole). The error for a lake without a catalog is "no catalog
+ * in 's3://...': run 'ticklake crawl' first". */
+int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t ntables,
+                            enum lakecache_files files, char *errstr, size_t errstr_size);
 
 /* Brings the current catalog.json into the mirror (for tables, describe,
  * partitions, ddl); the same error as lakecache_prepare_query without one. */

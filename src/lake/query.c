@@ -444,18 +444,33 @@ int query_history_load(const char *lake, query_meta **out, size_t *n, size_t *sk
 
 /* --- Sessions ------------------------------------------------------------ */
 
+int query_parse_s3_read(const char *s, query_s3_read *out)
+{
+    if (strcmp(s, "in-place") == 0)
+        *out = QUERY_S3_IN_PLACE;
+    else if (strcmp(s, "cache") == 0)
+        *out = QUERY_S3_CACHE;
+    else
+        return -1;
+    return 0;
+}
+
 struct query_session {
     engine *e;
     char *lake; /* absolute, no trailing slash (an S3 lake: its cache's mirror) */
     size_t ntables;
-    lakecache *lc; /* S3 lakes only */
-    char **absent; /* S3: tables not brought into the cache (their views fail) */
+    lakecache *lc;    /* S3 lakes only */
+    const char *from; /* S3 read in place: the lake's URL the views read (owned by lc), else NULL */
+    char **absent;    /* S3: tables not brought into the cache (their views fail) */
     size_t nabsent;
 };
 
 #define ABSENT_WHY                                                                                 \
     "of the S3 lake is not in the local cache: this query does not name it (name the table in "    \
     "the query, or use the shell, which brings in every table)"
+#define ABSENT_WHY_IN_PLACE                                                                        \
+    "of the S3 lake was not listed for this session: this query does not name it (name the "       \
+    "table in the query, or use the shell, which lists every table)"
 
 /* Bytes this process has read through read(2), pread(2) and the like so far
  * (the rchar of /proc/self/io) less what reading /proc/self/io here has added
@@ -482,13 +497,23 @@ static int64_t bytes_read_so_far(void)
     return r;
 }
 
-/* Bytes read since *mark (a bytes_read_so_far value) added to *total, 0 when
- * unknown. */
-static void add_bytes_read(int64_t mark, int64_t *total)
+/* The start of a statement's reading: a bytes_read_so_far value; the S3
+ * bytes of s's engine received so far are set aside. */
+static int64_t read_mark(query_session *s)
+{
+    engine_s3_take_bytes(s->e);
+    return bytes_read_so_far();
+}
+
+/* Bytes read since *mark (a read_mark value) added to *total, 0 when
+ * unknown: from files, and for an S3 lake read in place, the bodies of the
+ * S3 responses. */
+static void add_bytes_read(query_session *s, int64_t mark, int64_t *total)
 {
     int64_t now = bytes_read_so_far();
     if (mark >= 0 && now >= mark)
         *total += now - mark;
+    *total += engine_s3_take_bytes(s->e);
 }
 
 size_t query_session_tables(const query_session *s)
@@ -510,7 +535,7 @@ void query_session_close(query_session *s)
 }
 
 static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
-                                   char *errstr, size_t errstr_size);
+                                   lakecache *remote, char *errstr, size_t errstr_size);
 
 /* 1 if the table named name is read by sql: its name appears in it (any
  * case; a superset of the references), or it is trades and sql calls an
@@ -578,12 +603,16 @@ query_session *query_session_open_ext(const char *lake, const query_lake_opts *l
     const char *const *want = NULL;
     if (lo && lo->sql)
         want = names ? names : no_table;
+    query_s3_read how = lo && lo->s3_read ? lo->s3_read : QUERY_S3_READ_DEFAULT;
     if (rc == 0)
-        rc = lakecache_prepare_query(lc, want, nnames, errstr, errstr_size);
+        rc = lakecache_prepare_query(lc, want, nnames,
+                                     how == QUERY_S3_IN_PLACE ? LAKECACHE_LISTED : LAKECACHE_WHOLE,
+                                     errstr, errstr_size);
     free(names);
     catalog_free(c);
     if (rc == 0)
-        s = session_open(lakecache_dir(lc), threads, absent, nabsent, errstr, errstr_size);
+        s = session_open(lakecache_dir(lc), threads, absent, nabsent,
+                         how == QUERY_S3_IN_PLACE ? lc : NULL, errstr, errstr_size);
     else
         for (size_t i = 0; i < nabsent; i++)
             free(absent[i]);
@@ -599,12 +628,37 @@ query_session *query_session_open_ext(const char *lake, const query_lake_opts *l
 
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size)
 {
-    return session_open(lake, threads, NULL, 0, errstr, errstr_size);
+    return session_open(lake, threads, NULL, 0, NULL, errstr, errstr_size);
 }
 
-/* Opens a session; it owns absent (its strings and the array) whatever happens. */
+/* Lets s's engine read the S3 lake of remote in place: httpfs and the
+ * lake's credentials as a secret scoped to its URL. */
+static int attach_remote(query_session *s, lakecache *remote, const char *scope, char *errstr,
+                         size_t errstr_size)
+{
+    storage_s3_access a;
+    if (lakecache_s3_access(remote, &a, errstr, errstr_size) != 0)
+        return -1;
+    engine_s3 es = {.scope = scope,
+                    .endpoint = a.authority,
+                    .use_ssl = strcmp(a.scheme, "https") == 0,
+                    .path_style = a.path_style,
+                    .region = a.region,
+                    .key_id = a.access_key,
+                    .secret = a.secret_key,
+                    .session_token = a.session_token};
+    char err[1024];
+    if (engine_attach_s3(s->e, &es, err, sizeof(err)) != 0)
+        return set_err(errstr, errstr_size, "%s (--s3-read cache reads the lake without httpfs)",
+                       err);
+    return 0;
+}
+
+/* Opens a session; it owns absent (its strings and the array) whatever happens.
+ * remote (borrowed; NULL for local files) is the S3 lake whose mirror lake is:
+ * the views then read its objects in place. */
 static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
-                                   char *errstr, size_t errstr_size)
+                                   lakecache *remote, char *errstr, size_t errstr_size)
 {
     char abs[PATH_MAX];
     query_session *s = NULL;
@@ -629,16 +683,28 @@ static query_session *session_open(const char *lake, int threads, char **absent,
         query_session_close(s);
         return NULL;
     }
-    buf dir = {0};
+    buf dir = {0}, scope = {0};
     buf_printf(&dir, "%s/", strcmp(s->lake, "/") == 0 ? "" : s->lake);
-    const char *dirs[] = {dir.data};
-    int rc = catalog_attach_ext(s->e, s->lake, (const char *const *)s->absent, s->nabsent,
-                                ABSENT_WHY, &s->ntables, errstr, errstr_size);
+    int rc = 0;
+    const char *from = NULL;
+    if (remote) {
+        /* The objects' URLs: "s3://bucket/prefix" (storage_url's normal form) + "/" + key. */
+        from = s->from = lakecache_url(remote);
+        buf_printf(&scope, "%s/", from);
+        rc = attach_remote(s, remote, scope.data, errstr, errstr_size);
+    }
+    const char *dirs[] = {dir.data, scope.data};
+    if (rc == 0)
+        rc = catalog_attach_from(s->e, s->lake, from, (const char *const *)s->absent, s->nabsent,
+                                 remote ? ABSENT_WHY_IN_PLACE : ABSENT_WHY, &s->ntables, errstr,
+                                 errstr_size);
     if (rc == 0)
         rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
+    /* Last: it locks the settings, so nothing is loaded or changed after it. */
     if (rc == 0)
-        rc = engine_restrict_files(s->e, dirs, 1, NULL, 0, errstr, errstr_size);
+        rc = engine_restrict_files(s->e, dirs, remote ? 2 : 1, NULL, 0, errstr, errstr_size);
     buf_release(&dir);
+    buf_release(&scope);
     if (rc != 0) {
         query_session_close(s);
         return NULL;
@@ -717,7 +783,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
                        size_t errstr_size)
 {
     *rows = 0;
-    int64_t mark = bytes_read_so_far();
+    int64_t mark = read_mark(s);
     check_state cs = {0, 1};
     buf probe = {0}, sql = {0};
     buf_printf(&probe, "DESCRIBE %s\n", select);
@@ -740,7 +806,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
         if (rc != 0)
             set_err(errstr, errstr_size, "%s", err);
     }
-    add_bytes_read(mark, scanned); /* the query's reading, not the count of what it wrote */
+    add_bytes_read(s, mark, scanned); /* the query's reading, not the count of what it wrote */
     if (rc == 0) {
         buf count = {0};
         buf_puts(&count, "SELECT count(*) FROM read_parquet(");
@@ -829,8 +895,9 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
         goto out;
     }
     engine_close(ce);
-    if (catalog_attach_ext(s->e, s->lake, (const char *const *)s->absent, s->nabsent, ABSENT_WHY,
-                           &s->ntables, errstr, errstr_size) != 0)
+    if (catalog_attach_from(s->e, s->lake, s->from, (const char *const *)s->absent, s->nabsent,
+                            s->from ? ABSENT_WHY_IN_PLACE : ABSENT_WHY, &s->ntables, errstr,
+                            errstr_size) != 0)
         goto out;
     rc = 0;
 out:
@@ -942,9 +1009,9 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                           .cancel = o->cancel,
                           .lead = lead};
     engine_run_stats st;
-    int64_t mark = bytes_read_so_far();
+    int64_t mark = read_mark(s);
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
-    add_bytes_read(mark, &m->bytes_scanned);
+    add_bytes_read(s, mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
     if (st.has_result && o->out && o->results)
         (*o->results)++;

@@ -32,7 +32,9 @@
  * the catalog, the crawl after CREATE TABLE AS, writing and reading back the
  * result. A statement that read nothing (SELECT 1, one that did not parse or
  * was refused) has 0, as has data DuckDB still holds from earlier in the
- * session (footers read when the session opened, for one).
+ * session (footers read when the session opened, for one). For an S3 lake read
+ * in place it adds the bytes of the S3 responses DuckDB received (the bodies
+ * of its ranged GETs, from DuckDB's HTTP log).
  *
  * Write protection. Queries read the lake and write nothing into it but
  * _results/ and, through CREATE TABLE AS, one new table folder:
@@ -40,8 +42,10 @@
  *   (query_check_statement): INSERT, UPDATE, DELETE, COPY, EXPORT, ATTACH,
  *   DETACH, LOAD/INSTALL, PREPARE/EXECUTE, ALTER, VACUUM and the like are
  *   refused with the reason, and nothing of that statement or any after it runs;
- * - the engine can reach no file outside the lake, loads no extension, and
- *   its settings are locked (engine_restrict_files);
+ * - the engine can reach no file outside the lake (for an S3 lake read in
+ *   place: nothing outside its s3://bucket/prefix/, with the credentials in
+ *   a temporary secret scoped to it), loads no extension after httpfs, keeps
+ *   no secret on disk, and its settings are locked (engine_restrict_files);
  * - CREATE TABLE AS is ticklake's own path: it checks that the query is a
  *   single SELECT, that the table does not exist (no overwrite), writes
  *   <lake>/<name>/<id>.parquet through a temporary name, then crawls.
@@ -147,21 +151,39 @@ typedef struct query_session query_session;
  * 0 means DuckDB's default. NULL with errstr on failure. */
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size);
 
+/* How the queries of a session over an S3 lake read its data files. */
+typedef enum query_s3_read {
+    QUERY_S3_DEFAULT = 0, /* QUERY_S3_READ_DEFAULT */
+    QUERY_S3_IN_PLACE,    /* DuckDB reads the byte ranges it needs from S3 (httpfs) */
+    QUERY_S3_CACHE        /* the files are downloaded whole into the local cache first */
+} query_s3_read;
+/* The default: in place (docs/decisions/0037-s3-queries-in-place.md). */
+#define QUERY_S3_READ_DEFAULT QUERY_S3_IN_PLACE
+
+/* "in-place" or "cache" into *out; 0, or -1. Pure. */
+int query_parse_s3_read(const char *s, query_s3_read *out);
+
 /* Where the lake is, for query_session_open_ext. */
 typedef struct query_lake_opts {
     const storage_options *storage; /* how to reach an s3:// lake; may be NULL */
     const char *cache_dir;          /* its local cache (lakecache.h); NULL: the default */
+    query_s3_read s3_read;          /* how an S3 lake's files are read */
     const char *sql; /* the SQL the session will run, when known (NULL: any, as the shell):
                         an S3 lake then brings in only the tables it names */
 } query_lake_opts;
 
-/* As query_session_open, for a local lake or an s3://bucket/prefix lake. An
- * S3 lake is read through its local cache (lakecache.h): the catalog and the
- * files of the catalog's partitions are brought in when the session opens,
- * downloading only objects not cached yet (with lo->sql, only the tables whose
- * names appear in it, and trades for the analysis macros; the other tables'
- * views fail when read, never answer empty); results, their metadata and CTAS
- * tables are uploaded to the lake (_results/, <name>/) as they are written. */
+/* As query_session_open, for a local lake or an s3://bucket/prefix lake. For
+ * an S3 lake the catalog is brought into the local cache (lakecache.h) and
+ * the S3 folders of the catalog's partitions are listed when the session
+ * opens (with lo->sql, only the tables whose names appear in it, and trades
+ * for the analysis macros; the other tables' views fail when read, never
+ * answer empty). Then, as lo->s3_read says: in place, the views read the
+ * objects' s3:// URLs, DuckDB fetching only the footers and column chunks a
+ * query needs (httpfs, with the credentials ticklake resolved, confined to
+ * the lake's prefix); or through the cache, the files are downloaded whole
+ * (only those not cached yet) and the views read the local copies. Results,
+ * their metadata and CTAS tables are uploaded to the lake (_results/,
+ * <name>/) as they are written. */
 query_session *query_session_open_ext(const char *lake, const query_lake_opts *lo, int threads,
                                       char *errstr, size_t errstr_size);
 /* The session's local lake folder (the cache's mirror for an S3 lake). */

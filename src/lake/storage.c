@@ -265,6 +265,27 @@ const char *storage_url(const storage *st)
     return st->url;
 }
 
+int storage_s3_access_get(const storage *st, storage_s3_access *out, char *errstr,
+                          size_t errstr_size)
+{
+    memset(out, 0, sizeof(*out));
+    if (st->kind != STORAGE_S3)
+        return set_err(errstr, errstr_size, "'%s' is not an s3:// lake", st->url);
+    s3_access a;
+    if (s3_client_access(st->s3, st->bucket, &a, errstr, errstr_size) != 0)
+        return -1;
+    out->bucket = st->bucket;
+    out->prefix = st->prefix;
+    out->scheme = a.scheme;
+    out->authority = a.authority;
+    out->region = a.region;
+    out->path_style = a.path_style;
+    out->access_key = a.access_key;
+    out->secret_key = a.secret_key;
+    out->session_token = a.session_token;
+    return 0;
+}
+
 const char *storage_local_dir(const storage *st)
 {
     return st->kind == STORAGE_LOCAL ? st->dir : NULL;

@@ -69,6 +69,25 @@ enum storage_kind storage_kind(const storage *st);
 const char *storage_url(const storage *st);
 /* The local directory of a local lake (owned by st), NULL for S3. */
 const char *storage_local_dir(const storage *st);
+/* How an S3 lake is reached, for another S3 reader (DuckDB's httpfs): the
+ * bucket and prefix, the resolved endpoint, region and addressing, and the
+ * credentials of the chain storage_open resolved. Strings are borrowed from
+ * st (valid while it is open); they include the secret key, so never print
+ * them. */
+typedef struct storage_s3_access {
+    const char *bucket;
+    const char *prefix;    /* no leading or trailing '/'; "" for the whole bucket */
+    const char *scheme;    /* "http" or "https" */
+    const char *authority; /* host[:port] of the endpoint */
+    const char *region;
+    int path_style; /* 1: path-style URLs; 0: virtual-host */
+    const char *access_key;
+    const char *secret_key;
+    const char *session_token; /* NULL when none */
+} storage_s3_access;
+/* 0, or -1 with errstr (a local lake, or a bucket the addressing cannot reach). */
+int storage_s3_access_get(const storage *st, storage_s3_access *out, char *errstr,
+                          size_t errstr_size);
 /* The staging folder where storage_temp_path puts files of an S3 lake (owned
  * by st; it may not exist yet), NULL for a local lake. */
 const char *storage_staging_dir(const storage *st);

@@ -166,6 +166,29 @@ const char *s3_client_region(const s3_client *c)
     return c->region;
 }
 
+int s3_client_access(const s3_client *c, const char *bucket, s3_access *out, char *errstr,
+                     size_t errstr_size)
+{
+    memset(out, 0, sizeof(*out));
+    buf base = {0}, host = {0}, path = {0};
+    int rc =
+        s3_target(&c->ep, c->addressing, bucket, NULL, &base, &host, &path, errstr, errstr_size);
+    int path_style = rc == 0 && strcmp(host.data, c->ep.authority) == 0;
+    buf_release(&base);
+    buf_release(&host);
+    buf_release(&path);
+    if (rc != 0)
+        return -1;
+    out->scheme = c->ep.scheme;
+    out->authority = c->ep.authority;
+    out->region = c->region;
+    out->path_style = path_style;
+    out->access_key = c->access_key;
+    out->secret_key = c->secret_key;
+    out->session_token = c->session_token && *c->session_token ? c->session_token : NULL;
+    return 0;
+}
+
 void s3_client_stats(const s3_client *c, s3_stats *out)
 {
     *out = c->stats;

@@ -78,6 +78,23 @@ void s3_client_free(s3_client *c);
 const char *s3_client_endpoint(const s3_client *c);
 const char *s3_client_region(const s3_client *c);
 
+/* How the client reaches bucket, for handing to another S3 reader (DuckDB's
+ * httpfs, through a secret): the endpoint, region, addressing as resolved
+ * for this bucket, and the credentials. Strings are borrowed from c (valid
+ * while it lives); they include the secret key, so never print them. */
+typedef struct s3_access {
+    const char *scheme;    /* "http" or "https" */
+    const char *authority; /* host[:port] of the endpoint */
+    const char *region;
+    int path_style; /* 1: http://endpoint/bucket/key; 0: virtual-host */
+    const char *access_key;
+    const char *secret_key;
+    const char *session_token; /* NULL when none */
+} s3_access;
+/* 0, or -1 with errstr when bucket cannot be reached with the addressing. */
+int s3_client_access(const s3_client *c, const char *bucket, s3_access *out, char *errstr,
+                     size_t errstr_size);
+
 typedef struct s3_stats {
     int64_t requests; /* attempts sent */
     int64_t retries;  /* attempts that were retries */

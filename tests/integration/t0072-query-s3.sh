@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# crawl and query an S3 lake (a real versitygw on loopback) through the local cache: the pipeline
-# sinks into s3://bucket/lake, every object is downloaded with curl into a local copy, and the same
-# queries over the S3 lake and over the copy must print the same rows. Also checked: the crawl reads
-# only Parquet footers (ranged GETs) and an unchanged lake downloads nothing; a warm cache downloads
-# nothing for a query; a fresh cache with a catalog in S3 reads no footer; the catalog, results and
-# query metadata are objects in the lake; CREATE TABLE AS writes into S3; a deleted object leaves the
-# catalog and the views; a wrong secret fails with a clear 403. Only the sink needs Kafka, so the
-# script runs once, on the embedded broker.
+# crawl and query an S3 lake (a real versitygw on loopback), in place (DuckDB's httpfs reads the
+# objects) and through the local cache: the pipeline sinks into s3://bucket/lake, every object is
+# downloaded with curl into a local copy, and the same queries in place, through the cache and over
+# the copy must print the same rows, which the venv's Python DuckDB also computes from the copy.
+# Also checked: the crawl reads only Parquet footers (ranged GETs) and an unchanged lake downloads
+# nothing; an in-place query downloads nothing into the cache; a warm cache downloads nothing for a
+# query; a fresh cache with a catalog in S3 reads no footer; the catalog, results and query metadata
+# are objects in the lake; CREATE TABLE AS writes into S3; no query writes to or reads outside the
+# lake's prefix (COPY TO s3://, INSERT); a deleted object leaves the catalog and the views; a wrong
+# secret fails with a clear 403. Only the sink needs Kafka, so the script runs once, on the
+# embedded broker.
 . "$(dirname "$0")/lib.sh"
 
 [ "$KAFKA_KIND" = embedded ] || skip "the S3 query test reads S3 only; it runs on the embedded broker"
@@ -89,7 +92,8 @@ done
 tl ddl --lake "$url" trades >"$T/ddl.sql" 2>/dev/null
 grep -q "^LOCATION '$url/trades/'$" "$T/ddl.sql" || fail "ddl over S3: $(cat "$T/ddl.sql")"
 
-# 3. The same queries over S3 and over the local copy print the same rows.
+# 3. The same queries over S3 (in place, the default, and through the cache) and over the local
+# copy print the same rows.
 queries=(
     "SELECT count(*), count(DISTINCT id), sum(size), min(ts), max(ts) FROM trades"
     "SELECT date, symbol, count(*) AS n, sum(price * size) AS turnover FROM trades GROUP BY ALL ORDER BY ALL"
@@ -103,16 +107,61 @@ i=0
 for sql in "${queries[@]}"; do
     i=$((i + 1))
     tl query -v --lake "$url" --format csv "$sql" >"$T/s3-$i.csv" 2>"$T/s3-$i.err" ||
-        fail "query $i over S3: $(cat "$T/s3-$i.err")"
+        fail "query $i over S3 in place: $(cat "$T/s3-$i.err")"
+    tl query -v --s3-read cache --lake "$url" --no-save --format csv "$sql" >"$T/s3c-$i.csv" \
+        2>"$T/s3c-$i.err" || fail "query $i over S3 through the cache: $(cat "$T/s3c-$i.err")"
     "$TICKLAKE" query --lake "$T/copy" --no-save --format csv "$sql" >"$T/copy-$i.csv"
-    cmp -s "$T/s3-$i.csv" "$T/copy-$i.csv" || fail "query $i differs: $sql: $(diff "$T/s3-$i.csv" "$T/copy-$i.csv" | head -5)"
+    cmp -s "$T/s3-$i.csv" "$T/copy-$i.csv" || fail "query $i in place differs: $sql: $(diff "$T/s3-$i.csv" "$T/copy-$i.csv" | head -5)"
+    cmp -s "$T/s3c-$i.csv" "$T/copy-$i.csv" || fail "query $i through the cache differs: $sql: $(diff "$T/s3c-$i.csv" "$T/copy-$i.csv" | head -5)"
 done
 assert_ge "$(wc -l <"$T/s3-2.csv")" 13 "rows of query 2"
-# The first query downloaded the trades files once (only the table it names); the others found
-# them cached.
+# In place, a query downloads nothing (the crawl left the catalog and the footers in the cache);
+# with a fresh cache it downloads the catalog and only lists the trades files (stubs in the
+# mirror): DuckDB reads them from S3. Through the cache, the first query downloaded them once
+# (only the table it names); the others found them cached.
 ntrades=$(find "$T/copy/trades" -name '*.parquet' | wc -l)
-assert_eq "$(sum_field 'downloaded whole' "$T/s3-1.err")" "$ntrades" "files downloaded by the first query"
-assert_eq "$(sum_field 'bytes downloaded' "$T/s3-2.err")" 0 "bytes downloaded by a warm query"
+assert_eq "$(sum_field 'bytes downloaded' "$T/s3-1.err")" 0 "bytes downloaded by an in-place query"
+# What DuckDB read from S3 is the query's bytes_scanned: some, and less than the table's files.
+scanned=$(sed -n 's/.* \([0-9]*\) bytes scanned.*/\1/p' "$T/s3-2.err")
+assert_ge "${scanned:-0}" 1 "bytes scanned by an in-place query"
+[ "$scanned" -lt "$parquet_bytes" ] || fail "an in-place query scanned $scanned bytes of $parquet_bytes"
+"$TICKLAKE" query -v --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache5" --no-save --format csv \
+    "${queries[0]}" >"$T/fresh.csv" 2>"$T/fresh.err" || fail "in place, fresh cache: $(cat "$T/fresh.err")"
+cmp -s "$T/fresh.csv" "$T/copy-1.csv" || fail "in place with a fresh cache: $(cat "$T/fresh.csv")"
+assert_eq "$(sum_field stubs "$T/fresh.err")" "$ntrades" "trades files listed by an in-place query"
+assert_eq "$(sum_field 'downloaded whole' "$T/fresh.err")" 1 "objects downloaded in place (catalog.json)"
+assert_eq "$(sum_field 'downloaded whole' "$T/s3c-1.err")" "$ntrades" "files downloaded by the first cached query"
+assert_eq "$(sum_field 'bytes downloaded' "$T/s3c-2.err")" 0 "bytes downloaded by a warm cached query"
+# The venv's DuckDB (same release, its own reader) computes query 2 from the copy: same answer.
+py=$("$ROOT/tests/tools/venv.sh") || fail "unable to set up the Python venv (tests/tools/venv.sh)"
+"$py" - "$T/copy" "$T/s3-2.csv" <<'PY' || fail "the in-place answer differs from Python DuckDB's"
+import csv, math, sys
+import duckdb
+rows = duckdb.sql(f"""SELECT CAST(date AS VARCHAR), symbol, count(*), sum(price * size)
+    FROM read_parquet('{sys.argv[1]}/trades/*/*.parquet', hive_partitioning = true)
+    GROUP BY ALL ORDER BY ALL""").fetchall()
+got = list(csv.reader(open(sys.argv[2])))[1:]
+assert len(got) == len(rows), (len(got), len(rows))
+for (d, s, n, t), g in zip(rows, got):
+    assert [d, s, str(n)] == g[:3], (d, s, n, g)
+    assert math.isclose(t, float(g[3]), rel_tol=1e-12), (t, g)
+PY
+
+# No query writes into the lake or reads outside its prefix, in place as through the cache.
+for how in in-place cache; do
+    for sql in "COPY (SELECT 1 AS x) TO '$url/trades/evil.csv'" \
+        "COPY (SELECT 1 AS x) TO 's3://$bucket/evil.parquet' (FORMAT parquet)" \
+        "INSERT INTO trades SELECT * FROM trades LIMIT 1" \
+        "WITH x AS (SELECT 1) SELECT * FROM read_parquet('s3://$bucket/elsewhere/*.parquet')"; do
+        rc=0
+        tl query --s3-read "$how" --lake "$url" --no-save "$sql" >/dev/null 2>"$T/refused.err" || rc=$?
+        assert_eq "$rc" 1 "exit status of '$sql' ($how)"
+        grep -q -i "not allowed\|permission" "$T/refused.err" ||
+            fail "'$sql' ($how) was not refused as a policy: $(cat "$T/refused.err")"
+    done
+done
+if keys lake | grep -q evil; then fail "a query wrote into the lake"; fi
+assert_eq "$(s3req GET "/$bucket/evil.parquet" "$T/head.out")" 404 "GET of an object a COPY named"
 
 # 4. Results and metadata are objects in the lake; history reads them from S3.
 id=$(sed -n 's/^query \([0-9a-f-]*\): SUCCEEDED.*/\1/p' "$T/s3-4.err")
@@ -129,15 +178,21 @@ grep -q '"status": *"SUCCEEDED"' "$T/one.json" || fail "history of $id: $(cat "$
 # name fails when read, never answers empty.
 nbars=$(find "$T/copy/bars_1s" -name '*.parquet' | wc -l)
 "$TICKLAKE" query -v --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save --format csv \
-    "SELECT count(*) FROM bars_1s" >"$T/bars.csv" 2>"$T/bars.err"
+    --s3-read cache "SELECT count(*) FROM bars_1s" >"$T/bars.csv" 2>"$T/bars.err"
 assert_eq "$(sum_field 'downloaded whole' "$T/bars.err")" "$((nbars + 1))" \
     "files a bars_1s query downloaded (and catalog.json)"
 rc=0
-"$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save \
+"$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save --s3-read cache \
     "SELECT count(*) FROM (SELECT 1) CROSS JOIN query_table('tra' || 'des')" >/dev/null 2>"$T/absent.err" || rc=$?
 assert_eq "$rc" 1 "exit status of a query reading a table it does not name"
 grep -q "table 'trades' of the S3 lake is not in the local cache" "$T/absent.err" ||
     fail "no clear error for a table not brought in: $(cat "$T/absent.err")"
+rc=0
+"$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache4" --no-save \
+    "SELECT count(*) FROM (SELECT 1) CROSS JOIN query_table('tra' || 'des')" >/dev/null 2>"$T/absent.err" || rc=$?
+assert_eq "$rc" 1 "exit status of an in-place query reading a table it does not name"
+grep -q "table 'trades' of the S3 lake was not listed for this session" "$T/absent.err" ||
+    fail "no clear error for a table not listed: $(cat "$T/absent.err")"
 
 # 5. A fresh cache: the catalog in S3 already knows every file, so a crawl reads no footer.
 "$TICKLAKE" crawl --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache3" >"$T/crawl3.out" 2>"$T/crawl3.err"
@@ -149,6 +204,12 @@ tl query --lake "$url" "CREATE TABLE per_symbol AS SELECT symbol, count(*) AS n 
 keys lake/per_symbol | grep -q '^lake/per_symbol/[0-9a-f-]*\.parquet$' || fail "no CTAS object in S3"
 assert_eq "$(tl query --lake "$url" --no-save --format csv "SELECT sum(n) FROM per_symbol" | tail -1)" \
     "$(tail -1 "$T/copy-1.csv" | cut -d, -f1)" "rows counted by the CTAS table"
+# After CREATE TABLE AS, the session's views are made again: in place (a fresh cache: stubs only),
+# they still read S3.
+"$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache6" --no-save --format csv "CREATE TABLE per_day AS SELECT date, count(*) AS n FROM trades GROUP BY 1;
+    SELECT count(*), count(DISTINCT id), sum(size), min(ts), max(ts) FROM trades" >"$T/ctas2.out" 2>"$T/ctas2.err" ||
+    fail "a query after CREATE TABLE AS in place: $(cat "$T/ctas2.err")"
+assert_eq "$(tail -1 "$T/ctas2.out")" "$(tail -1 "$T/copy-1.csv")" "trades after CREATE TABLE AS in one session"
 
 # 7. An object deleted from S3 leaves the catalog and the views at the next crawl and query.
 victim=$(keys lake/trades | sed -n 1p)
@@ -156,7 +217,7 @@ assert_eq "$(s3req DELETE "/$bucket/$(python3 -c 'import sys, urllib.parse; prin
     "DELETE $victim"
 rm "$T/copy/${victim#lake/}"
 tl crawl --lake "$url" >"$T/crawl4.out" 2>"$T/crawl4.err"
-grep -q "^catalog version 3:" "$T/crawl4.out" || fail "crawl after a delete: $(cat "$T/crawl4.out")"
+grep -q "^catalog version 4:" "$T/crawl4.out" || fail "crawl after a delete: $(cat "$T/crawl4.out")"
 grep -q " 1 removed" "$T/crawl4.err" || fail "the cache kept the deleted object: $(cat "$T/crawl4.err")"
 "$TICKLAKE" crawl --lake "$T/copy" >/dev/null
 tl query --lake "$url" --no-save --format csv "${queries[0]}" >"$T/after.csv"

@@ -3,14 +3,14 @@
 #
 #   tests/tools/venv.sh          create it (once) and install what is missing; prints its python path
 #
-# It holds the DuckDB Python package pinned to the same release as libduckdb (1.4.4), used only as an
+# It holds the DuckDB Python package pinned to the same release as libduckdb (1.5.5), used only as an
 # independent reader of the lake in tests and to generate benchmark data; ticklake itself never uses it.
 # Idempotent and quiet when everything is present. Needs python3 with the venv module and PyPI access.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VENV=$ROOT/.cache/venv
-DUCKDB_PY_VERSION=1.4.4
+DUCKDB_PY_VERSION=1.5.5
 
 if [ ! -x "$VENV/bin/python" ]; then
     mkdir -p "$ROOT/.cache"

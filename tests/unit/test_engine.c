@@ -546,6 +546,54 @@ static void test_query_run(void)
     engine_close(e);
 }
 
+/* S3 in place: the fetched httpfs loads (signed), the secret is made, and once
+ * confined the engine reaches s3:// URLs below the scope only, settings locked.
+ * No request is sent (nothing listens on the endpoint; nothing is read). */
+static void test_attach_s3(void)
+{
+    char err[1024];
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    engine_s3 s3 = {.scope = "s3://bkt/lake/",
+                    .endpoint = "127.0.0.1:1",
+                    .use_ssl = 0,
+                    .path_style = 1,
+                    .region = "us-east-1",
+                    .key_id = "AKIDEXAMPLE",
+                    .secret = "it's-secret",
+                    .session_token = "tok"};
+    CHECK_EQ_INT(engine_attach_s3(e, &s3, err, sizeof(err)), 0);
+    int64_t n = -1;
+    CHECK_EQ_INT(engine_query_int64(e,
+                                    "SELECT count(*) FROM duckdb_extensions() WHERE loaded AND "
+                                    "extension_name = 'httpfs'",
+                                    &n, err, sizeof(err)),
+                 0);
+    CHECK_EQ_INT(n, 1);
+    CHECK_EQ_INT(
+        engine_query_int64(e,
+                           "SELECT count(*) FROM duckdb_secrets() WHERE name = 'tl_lake' "
+                           "AND NOT persistent AND secret_string NOT LIKE '%it''s-secret%'",
+                           &n, err, sizeof(err)),
+        0);
+    CHECK_EQ_INT(n, 1); /* shown redacted */
+    CHECK_EQ_INT(engine_s3_take_bytes(e), 0);
+    const char *dirs[] = {"/nonexistent-tl/", "s3://bkt/lake/"};
+    CHECK_EQ_INT(engine_restrict_files(e, dirs, 2, NULL, 0, err, sizeof(err)), 0);
+    CHECK_EQ_INT(
+        engine_exec(e, "SELECT * FROM read_parquet('s3://bkt/other/x.parquet')", err, sizeof(err)),
+        -1);
+    CHECK(strstr(err, "Permission Error") != NULL);
+    CHECK_EQ_INT(engine_exec(e, "SELECT * FROM duckdb_secrets(redact := false)", err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(engine_exec(e, "SET allow_unsigned_extensions = true", err, sizeof(err)), -1);
+    CHECK_EQ_INT(engine_exec(e, "SET s3_endpoint = 'elsewhere:1'", err, sizeof(err)), -1);
+    engine_close(e);
+}
+
 TEST_MAIN(TEST(test_query_run), TEST(test_exec_and_int64), TEST(test_sql_errors),
           TEST(test_rows_roundtrip), TEST(test_many_rows), TEST(test_query_rows),
-          TEST(test_print_formats), TEST(test_print_table_streams), TEST(test_quote))
+          TEST(test_print_formats), TEST(test_print_table_streams), TEST(test_quote),
+          TEST(test_attach_s3))

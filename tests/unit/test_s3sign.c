@@ -738,9 +738,56 @@ static void test_xml_uploads(void)
     s3_uploads_release(&u);
 }
 
+/* What DuckDB's secret gets: the addressing resolved per bucket, the keys as given. */
+static void test_client_access(void)
+{
+    char err[256];
+    s3_config cfg;
+    s3_config_init(&cfg);
+    cfg.endpoint = "http://127.0.0.1:7070";
+    cfg.region = "eu-west-1";
+    cfg.access_key = "AKIDEXAMPLE";
+    cfg.secret_key = "secret";
+    s3_client *c = s3_client_new(&cfg, err, sizeof(err));
+    CHECK(c != NULL);
+    s3_access a;
+    CHECK_EQ_INT(s3_client_access(c, "bkt", &a, err, sizeof(err)), 0);
+    CHECK_EQ_STR(a.scheme, "http");
+    CHECK_EQ_STR(a.authority, "127.0.0.1:7070");
+    CHECK_EQ_STR(a.region, "eu-west-1");
+    CHECK_EQ_INT(a.path_style, 1); /* an IP endpoint: path-style */
+    CHECK_EQ_STR(a.access_key, "AKIDEXAMPLE");
+    CHECK_EQ_STR(a.secret_key, "secret");
+    CHECK(a.session_token == NULL);
+    s3_client_free(c);
+
+    /* AWS: virtual-host for a DNS-safe bucket, path-style for a dotted one; the token passes. */
+    cfg.endpoint = NULL;
+    cfg.session_token = "token";
+    c = s3_client_new(&cfg, err, sizeof(err));
+    CHECK(c != NULL);
+    CHECK_EQ_INT(s3_client_access(c, "my-bucket", &a, err, sizeof(err)), 0);
+    CHECK_EQ_STR(a.scheme, "https");
+    CHECK_EQ_STR(a.authority, "s3.eu-west-1.amazonaws.com");
+    CHECK_EQ_INT(a.path_style, 0);
+    CHECK_EQ_STR(a.session_token, "token");
+    CHECK_EQ_INT(s3_client_access(c, "my.bucket", &a, err, sizeof(err)), 0);
+    CHECK_EQ_INT(a.path_style, 1);
+    s3_client_free(c);
+
+    /* Virtual-host addressing asked for with an IP endpoint: an error, as for requests. */
+    cfg.endpoint = "http://127.0.0.1:7070";
+    cfg.addressing = S3_ADDRESSING_VIRTUAL;
+    c = s3_client_new(&cfg, err, sizeof(err));
+    CHECK(c != NULL);
+    CHECK_EQ_INT(s3_client_access(c, "bkt", &a, err, sizeof(err)), -1);
+    CHECK(strstr(err, "virtual-host addressing") != NULL);
+    s3_client_free(c);
+}
+
 TEST_MAIN(TEST(test_xml_uploads), TEST(test_sha256_and_date), TEST(test_sigv4_get_object),
           TEST(test_sigv4_put_object), TEST(test_sigv4_get_lifecycle),
           TEST(test_sigv4_list_objects), TEST(test_uri_encode), TEST(test_header_canonicalisation),
           TEST(test_endpoint_and_target), TEST(test_iso8601), TEST(test_xml_list),
           TEST(test_xml_malformed), TEST(test_xml_walk_events), TEST(test_xml_error_and_find),
-          TEST(test_ini), TEST(test_credentials))
+          TEST(test_ini), TEST(test_credentials), TEST(test_client_access))
