@@ -336,7 +336,7 @@ static void test_unreachable(void)
         CHECK(err[0] != '\0');
     }
     const char *tables[] = {"trades"};
-    CHECK_EQ_INT(lakecache_prepare_query(lc, tables, 1, err, sizeof(err)), -1);
+    CHECK_EQ_INT(lakecache_prepare_query(lc, tables, 1, LAKECACHE_LISTED, err, sizeof(err)), -1);
     CHECK_EQ_INT(lakecache_folder_exists(lc, "trades", err, sizeof(err)), -1);
     buf got = {0};
     CHECK_EQ_INT(read_file(man.data, &got, err, sizeof(err)), 0);
