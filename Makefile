@@ -16,13 +16,18 @@ override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto)
-ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3)
+# yyjson (scripts/fetch-yyjson.sh) is compiled into the binary; its header only for core/ (json.c).
+# YYJSON_DISABLE_NON_STANDARD drops the JSON5-style extensions: the reader is strict RFC 8259 only.
+YYJSON_DIR    := third_party/yyjson
+YYJSON_DEFS   := -DYYJSON_DISABLE_NON_STANDARD=1
+CFLAGS_core   := -I$(YYJSON_DIR) $(YYJSON_DEFS)
+ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_core)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/third_party/yyjson.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -52,6 +57,13 @@ $(BUILD)/%.o: src/%.c
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
 
+# The vendored yyjson, with the same warnings as our own code (it compiles clean with them).
+$(BUILD)/third_party/yyjson.o: $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(YYJSON_DEFS) -c -o $@ $<
+$(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h:
+	@echo "$@ is missing: run ./dev setup (scripts/fetch-yyjson.sh fetches it)" >&2; exit 1
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALL_LIB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
@@ -71,17 +83,17 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/core/config.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
+PURE_SRCS := $(YYJSON_DIR)/yyjson.c src/core/config.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
 fuzz: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
 # The S3 client's parsers (XML responses, ISO 8601 times, the AWS INI files) and the secret wiping
 # the INI reader uses: no libcurl, only libcrypto.
 FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
 build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/s3 $(shell pkg-config --cflags libcrypto) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto)
 
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live

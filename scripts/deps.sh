@@ -73,6 +73,8 @@ install_missing() {
 # scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
 need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
 have npm || need nodejs npm
+# pip downloads the yyjson source (scripts/fetch-yyjson.sh); it installs nothing with it.
+python3 -m pip --version >/dev/null 2>&1 || need python3-pip
 
 if [ "$want_test" -eq 1 ]; then
     # The real Kafka fixture (tests/kafka) runs from Maven Central jars on Java 17+.
