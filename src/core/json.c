@@ -187,54 +187,79 @@ void json_doc_free(json_doc *doc)
 /* ---- json_rec: lookups straight from yyjson -----------------------------------------------------
  */
 
+struct json_rec {
+    yyjson_doc *doc;
+    yyjson_val *obj;    /* the root when it is an object, else NULL */
+    yyjson_obj_iter it; /* lookups go on from the member after the last one found */
+    bool pooled;        /* doc lives in the per-thread pool */
+};
+
 /* yyjson needs at most 13 bytes per input byte plus 256 (yyjson_read_max_memory_usage): 32 KiB
  * holds any record up to about 2.4 KiB, so trades, quotes and bars never touch the heap. */
 #define REC_POOL_SIZE 32768
 static _Thread_local struct {
     _Alignas(16) unsigned char mem[REC_POOL_SIZE];
-    bool busy; /* a record parsed into mem has not been freed yet */
+    json_rec rec;
+    bool busy; /* rec and mem hold a record that has not been freed yet */
 } rec_pool;
 
 json_rec *json_rec_parse(const char *text, size_t len, char *errstr, size_t errstr_size)
 {
     yyjson_alc alc;
-    const yyjson_alc *use = NULL;
     size_t need = yyjson_read_max_memory_usage(len, 0);
-    if (!rec_pool.busy && need != 0 && need <= sizeof(rec_pool.mem) &&
-        yyjson_alc_pool_init(&alc, rec_pool.mem, sizeof(rec_pool.mem)))
-        use = &alc;
-    yyjson_doc *d = read_yy(text, len, use, errstr, errstr_size);
-    if (d && use)
-        rec_pool.busy = true;
-    return (json_rec *)d;
+    bool pooled = !rec_pool.busy && need != 0 && need <= sizeof(rec_pool.mem) &&
+                  yyjson_alc_pool_init(&alc, rec_pool.mem, sizeof(rec_pool.mem));
+    json_rec *r = pooled ? &rec_pool.rec : malloc(sizeof(*r));
+    if (!r) {
+        set_err(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    r->doc = read_yy(text, len, pooled ? &alc : NULL, errstr, errstr_size);
+    if (!r->doc) {
+        if (!pooled)
+            free(r);
+        return NULL;
+    }
+    r->pooled = pooled;
+    rec_pool.busy |= pooled;
+    yyjson_val *root = yyjson_doc_get_root(r->doc);
+    r->obj = yyjson_is_obj(root) ? root : NULL;
+    if (r->obj)
+        yyjson_obj_iter_init(r->obj, &r->it);
+    return r;
 }
 
 void json_rec_free(json_rec *r)
 {
-    yyjson_doc *d = (yyjson_doc *)r;
-    if (!d)
+    if (!r)
         return;
-    if ((unsigned char *)d >= rec_pool.mem && (unsigned char *)d < rec_pool.mem + REC_POOL_SIZE)
+    if (r->pooled) {
         rec_pool.busy = false; /* the next parse re-initialises the whole pool */
-    else
-        yyjson_doc_free(d);
+        return;
+    }
+    yyjson_doc_free(r->doc);
+    free(r);
 }
 
-int json_rec_is_object(const json_rec *r)
+int json_rec_is_object(json_rec *r)
 {
-    return yyjson_is_obj(yyjson_doc_get_root((yyjson_doc *)r));
+    return r->obj != NULL;
 }
 
-int json_rec_get(const json_rec *r, const char *key, json_value *out)
+int json_rec_get(json_rec *r, const char *key, json_value *out)
 {
-    yyjson_val *v = yyjson_obj_get(yyjson_doc_get_root((yyjson_doc *)r), key);
+    if (!r->obj)
+        return -1;
+    /* Records are read in about the order they are written: going on from the last member found
+     * (wrapping round) makes each lookup one key comparison instead of a scan from the start. */
+    yyjson_val *v = yyjson_obj_iter_getn(&r->it, key, strlen(key));
     if (!v)
         return -1;
     fill_value(v, out);
     return 0;
 }
 
-int json_rec_get_int(const json_rec *r, const char *key, int64_t *out)
+int json_rec_get_int(json_rec *r, const char *key, int64_t *out)
 {
     json_value v;
     if (json_rec_get(r, key, &v) != 0 || v.type != JSON_NUMBER || !v.is_int)
@@ -243,7 +268,7 @@ int json_rec_get_int(const json_rec *r, const char *key, int64_t *out)
     return 0;
 }
 
-int json_rec_get_num(const json_rec *r, const char *key, double *out)
+int json_rec_get_num(json_rec *r, const char *key, double *out)
 {
     json_value v;
     if (json_rec_get(r, key, &v) != 0 || v.type != JSON_NUMBER)
@@ -252,7 +277,7 @@ int json_rec_get_num(const json_rec *r, const char *key, double *out)
     return 0;
 }
 
-const char *json_rec_get_str(const json_rec *r, const char *key)
+const char *json_rec_get_str(json_rec *r, const char *key)
 {
     json_value v;
     return json_rec_get(r, key, &v) == 0 && v.type == JSON_STRING ? v.str : NULL;

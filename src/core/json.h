@@ -72,15 +72,17 @@ json_rec *json_rec_parse(const char *text, size_t len, char *errstr, size_t errs
 /* Accepts NULL. */
 void json_rec_free(json_rec *r);
 /* 1 when the record's value is an object. */
-int json_rec_is_object(const json_rec *r);
+int json_rec_is_object(json_rec *r);
 /* Fills *out with the scalar member named key of the record's object (type, and num, i, is_int or
  * str, len as json_parse would; child, next and key are NULL) and returns 0; -1 when there is no
- * such member. An array or object member comes back with its type only (count set). */
-int json_rec_get(const json_rec *r, const char *key, json_value *out);
+ * such member. An array or object member comes back with its type only (count set). Lookups are
+ * fastest in the order the members are written. When a name occurs more than once, which of the
+ * members is found is unspecified (RFC 8259 leaves it to the reader). */
+int json_rec_get(json_rec *r, const char *key, json_value *out);
 /* Typed lookups with the rules of json_get_int, json_get_num and json_get_str below. */
-int json_rec_get_int(const json_rec *r, const char *key, int64_t *out);
-int json_rec_get_num(const json_rec *r, const char *key, double *out);
-const char *json_rec_get_str(const json_rec *r, const char *key);
+int json_rec_get_int(json_rec *r, const char *key, int64_t *out);
+int json_rec_get_num(json_rec *r, const char *key, double *out);
+const char *json_rec_get_str(json_rec *r, const char *key);
 
 /* ---- lookups in a json_parse tree ---------------------------------------------------------- */
 

@@ -37,7 +37,7 @@ void trade_encode_json(const trade *t, buf *out)
 
 /* Copies string member key of the record into dst (dstsz bytes). Missing (or
  * null) is allowed when !required. */
-static int copy_str(const json_rec *r, const char *key, char *dst, size_t dstsz, int required,
+static int copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int required,
                     char *errstr, size_t errstr_size)
 {
     json_value v;
@@ -56,7 +56,7 @@ static int copy_str(const json_rec *r, const char *key, char *dst, size_t dstsz,
 }
 
 /* The members trades and quotes share: symbol (required), venue, source, ts. */
-static int get_head(const json_rec *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
+static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
                     char *source, size_t sourcesz, int64_t *ts, char *errstr, size_t errstr_size)
 {
     if (copy_str(o, "symbol", symbol, symsz, 1, errstr, errstr_size) ||
