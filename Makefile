@@ -83,17 +83,22 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := $(YYJSON_DIR)/yyjson.c src/core/config.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
+PURE_SRCS := src/core/config.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
 fuzz: $(FUZZ_BINS)
-build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*/*.h)
+# yyjson is compiled once (instrumented like the rest) and linked into every target.
+FUZZ_YYJSON := build/fuzz/yyjson.o
+$(FUZZ_YYJSON): $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
+	clang -std=c17 -D_GNU_SOURCE -g -O1 $(YYJSON_DEFS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) $(FUZZ_YYJSON) -lm
 # The S3 client's parsers (XML responses, ISO 8601 times, the AWS INI files) and the secret wiping
 # the INI reader uses: no libcurl, only libcrypto.
 FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
-build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
+build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm $(shell pkg-config --libs libcrypto)
 
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live

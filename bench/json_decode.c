@@ -11,6 +11,10 @@
  *
  *   bench/json-decode.sh [RUNS]     builds this and prints records/s per reader, median of RUNS
  *
+ * Then the other direction, as ingest does it: trades per second encoded by ticklake's encoder
+ * (trade_encode_json) and by yyjson's writer (a mutable document per trade, written with a pool
+ * allocator), and whether the bytes are identical.
+ *
  * docs/PERFORMANCE.md ("JSON decode") records the results. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -249,6 +253,79 @@ static double measure(decoder dec, const records *r, const field *f, size_t nf, 
     return rates[runs / 2];
 }
 
+/* One trade through yyjson's writer into out (reset first); pool: scratch memory. */
+static void yy_encode(const trade *t, buf *out, void *pool, size_t pool_size)
+{
+    yyjson_alc alc;
+    yyjson_alc_pool_init(&alc, pool, pool_size);
+    yyjson_mut_doc *d = yyjson_mut_doc_new(&alc);
+    yyjson_mut_val *o = yyjson_mut_obj(d);
+    yyjson_mut_doc_set_root(d, o);
+    yyjson_mut_obj_add_strn(d, o, "symbol", t->symbol, strlen(t->symbol));
+    yyjson_mut_obj_add_sint(d, o, "ts", t->ts);
+    yyjson_mut_obj_add_real(d, o, "price", t->price);
+    yyjson_mut_obj_add_sint(d, o, "size", t->size);
+    yyjson_mut_obj_add_sint(d, o, "id", t->id);
+    yyjson_mut_obj_add_strn(d, o, "venue", t->venue, strlen(t->venue));
+    yyjson_mut_obj_add_strn(d, o, "source", t->source, strlen(t->source));
+    size_t len;
+    char *j = yyjson_mut_write_opts(d, 0, &alc, &len, NULL);
+    out->len = 0;
+    buf_append(out, j, len);
+}
+
+/* Trades encoded per second by ticklake's encoder and yyjson's writer, median of runs. */
+static void measure_encode(int runs)
+{
+    enum { N = 200000 };
+    static trade ts[N];
+    unsigned seed = 7;
+    for (size_t i = 0; i < N; i++) {
+        ts[i] = (trade){.ts = 1764115200000000000LL + (int64_t)i * 997,
+                        .price = cents(&seed, 1),
+                        .size = 1 + rand_r(&seed) % 1000,
+                        .id = (int64_t)i + 1};
+        strcpy(ts[i].symbol, SYMS[rand_r(&seed) % NSYM]);
+        strcpy(ts[i].venue, "XSIM");
+        strcpy(ts[i].source, "sim");
+    }
+    static unsigned char pool[16384];
+    buf a = {0}, b = {0};
+    size_t differ = 0;
+    for (size_t i = 0; i < N; i++) {
+        a.len = 0;
+        trade_encode_json(&ts[i], &a);
+        yy_encode(&ts[i], &b, pool, sizeof(pool));
+        differ += a.len != b.len || memcmp(a.data, b.data, a.len) != 0;
+    }
+    double rates[2][64];
+    size_t sink = 0;
+    for (int k = 0; k < runs; k++) {
+        double t0 = now_s();
+        for (size_t i = 0; i < N; i++) {
+            a.len = 0;
+            trade_encode_json(&ts[i], &a);
+            sink += a.len;
+        }
+        double t1 = now_s();
+        for (size_t i = 0; i < N; i++) {
+            yy_encode(&ts[i], &b, pool, sizeof(pool));
+            sink += b.len;
+        }
+        double t2 = now_s();
+        rates[0][k] = N / (t1 - t0);
+        rates[1][k] = N / (t2 - t1);
+    }
+    for (int w = 0; w < 2; w++)
+        qsort(rates[w], (size_t)runs, sizeof(double), cmp_double);
+    printf("encode   %-22s %12.0f %8.2fx\n", "ticklake encoder", rates[0][runs / 2], 1.0);
+    printf("encode   %-22s %12.0f %8.2fx   (%zu of %d trades differ in bytes)\n", "yyjson writer",
+           rates[1][runs / 2], rates[1][runs / 2] / rates[0][runs / 2], differ, N);
+    fprintf(stderr, "(encoded %zu bytes)\n", sink);
+    buf_release(&a);
+    buf_release(&b);
+}
+
 int main(int argc, char **argv)
 {
     int runs = argc > 1 ? atoi(argv[1]) : 5;
@@ -283,6 +360,7 @@ int main(int argc, char **argv)
         printf("%-8s mean record %.1f bytes\n", kinds[k], (double)r.data.len / NREC);
         buf_release(&r.data);
     }
+    measure_encode(runs);
     fprintf(stderr, "(checksum %lld)\n", (long long)check);
     return 0;
 }
