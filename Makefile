@@ -22,13 +22,18 @@ CFLAGS_cli    := $(shell pkg-config --cflags libedit)
 # civetweb (libcivetweb-dev) has no pkg-config file: its header is in /usr/include, its home is http/.
 CFLAGS_http   :=
 CFLAGS_serve  := -DTICKLAKE_WEB_DIR='"$(abspath web)"'
-ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli)
+# yyjson (scripts/fetch-yyjson.sh) is compiled into the binary; its header only for core/ (json.c).
+# YYJSON_DISABLE_NON_STANDARD drops the JSON5-style extensions: the reader is strict RFC 8259 only.
+YYJSON_DIR    := third_party/yyjson
+YYJSON_DEFS   := -DYYJSON_DISABLE_NON_STANDARD=1
+CFLAGS_core   := -I$(YYJSON_DIR) $(YYJSON_DEFS)
+ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli) $(CFLAGS_core)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
 LIB_SRCS := $(filter-out src/main.c,$(SRCS))
-LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/%.o) $(BUILD)/third_party/yyjson.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -58,6 +63,13 @@ $(BUILD)/%.o: src/%.c
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/main.d
 
+# The vendored yyjson, with the same warnings as our own code (it compiles clean with them).
+$(BUILD)/third_party/yyjson.o: $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(YYJSON_DEFS) -c -o $@ $<
+$(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h:
+	@echo "$@ is missing: run ./dev setup (scripts/fetch-yyjson.sh fetches it)" >&2; exit 1
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ALL_LIB_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libticklake.a $(LDLIBS)
@@ -79,21 +91,26 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c
 fuzz: $(FUZZ_BINS)
-build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*/*.h)
+# yyjson is compiled once (instrumented like the rest) and linked into every target.
+FUZZ_YYJSON := build/fuzz/yyjson.o
+$(FUZZ_YYJSON): $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) -lm
+	clang -std=c17 -D_GNU_SOURCE -g -O1 $(YYJSON_DEFS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c -o $@ $<
+build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) $(FUZZ_YYJSON) -lm
 # The S3 client's parsers (XML responses through expat, ISO 8601 times, the AWS INI files) and the
 # secret wiping the INI reader uses: no libcurl; libcrypto and expat.
 FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
-build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
+build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/s3 $(shell pkg-config --cflags libcrypto expat) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) -lm $(shell pkg-config --libs libcrypto expat)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto expat) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm $(shell pkg-config --libs libcrypto expat)
 
 # serve's request parsing (serve_req.c) and civetweb's query-string decoding (src/http/http.c).
 FUZZ_SERVE_SRCS := src/serve/serve_req.c src/http/http.c
-build/fuzz/fuzz_serve: tests/fuzz/fuzz_serve.c $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(wildcard src/*/*.h)
+build/fuzz/fuzz_serve: tests/fuzz/fuzz_serve.c $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -Isrc/http -Isrc/serve -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_SERVE_SRCS) $(PURE_SRCS) -lm -lcivetweb -lpthread
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/http -Isrc/serve -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm -lcivetweb -lpthread
 
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live

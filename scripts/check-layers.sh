@@ -13,6 +13,8 @@
 #   serve     the web console, API, push stream and metrics: all above but cli and cmd
 #   cli       options, config, the shell's line editor (libedit's home): all but cmd
 #   cmd       one file per command: everything
+#
+# Vendored libraries (third_party/) have one home file: yyjson.h is included by src/core/json.c only.
 set -uo pipefail
 SRC=${1:-src}
 
@@ -43,6 +45,14 @@ home_of() {
     esac
 }
 
+# The one file a vendored library's header may be included from (either include form).
+file_home_of() {
+    case $1 in
+    yyjson.h) echo core/json.c ;;
+    *) echo "" ;;
+    esac
+}
+
 declare -A where=()
 for f in "$SRC"/*/*.h "$SRC"/*.h; do
     [ -e "$f" ] || continue
@@ -57,7 +67,13 @@ for f in "$SRC"/*.c "$SRC"/*/*.[ch]; do
     from=$(basename "$(dirname "$f")")
     [ "$(dirname "$f")" = "$SRC" ] && from=.
     while IFS= read -r line; do
-        if [[ $line =~ ^#include\ \"([^\"]+)\" ]]; then
+        if [[ $line =~ ^#include\ [\"\<]([^\"\>]+)[\"\>] ]] && fh=$(file_home_of "${BASH_REMATCH[1]}") &&
+            [ -n "$fh" ]; then
+            if [ "$from/$(basename "$f")" != "$fh" ]; then
+                echo "$f: ${BASH_REMATCH[1]} belongs to $SRC/$fh only" >&2
+                bad=1
+            fi
+        elif [[ $line =~ ^#include\ \"([^\"]+)\" ]]; then
             h=${BASH_REMATCH[1]}
             to=${where[$h]:-}
             if [ -z "$to" ]; then

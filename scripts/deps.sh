@@ -76,6 +76,7 @@ install_missing() {
 need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates curl \
     libexpat1-dev libedit-dev libcivetweb-dev
 have npm || need nodejs npm
+# pip downloads DuckDB's httpfs extension and the yyjson source; it installs nothing with them.
 python3 -m pip --version >/dev/null 2>&1 || need python3 python3-pip
 
 if [ "$want_test" -eq 1 ]; then

@@ -127,14 +127,13 @@ void bar_encode_json(const bar *b, buf *out)
 
 int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t errstr_size)
 {
-    json_doc *doc = json_parse(data, len, errstr, errstr_size);
-    if (!doc)
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
         return -1;
-    const json_value *o = json_root(doc);
     int rc = -1;
     memset(b, 0, sizeof(*b));
-    const char *sym = json_get_str(o, "symbol");
-    const char *iv = json_get_str(o, "interval");
+    const char *sym = json_rec_get_str(o, "symbol");
+    const char *iv = json_rec_get_str(o, "interval");
     if (!sym || !*sym || strlen(sym) >= sizeof(b->symbol)) {
         set_err(errstr, errstr_size, "field 'symbol' missing or too long");
         goto out;
@@ -147,19 +146,21 @@ int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t e
     static const char *const nums[] = {"open", "high", "low", "close", "turnover", "vwap"};
     double *dst[] = {&b->open, &b->high, &b->low, &b->close, &b->turnover, &b->vwap};
     for (size_t i = 0; i < 6; i++) {
-        if (json_get_num(o, nums[i], dst[i]) != 0 || !isfinite(*dst[i])) {
+        if (json_rec_get_num(o, nums[i], dst[i]) != 0 || !isfinite(*dst[i])) {
             set_err(errstr, errstr_size, "field '%s' missing or not a finite number", nums[i]);
             goto out;
         }
     }
-    if (json_get_int(o, "window_start", &b->window_start) != 0 ||
-        json_get_int(o, "volume", &b->volume) != 0 || json_get_int(o, "trades", &b->trades) != 0) {
+    if (json_rec_get_int(o, "window_start", &b->window_start) != 0 ||
+        json_rec_get_int(o, "volume", &b->volume) != 0 ||
+        json_rec_get_int(o, "trades", &b->trades) != 0) {
         set_err(errstr, errstr_size, "field 'window_start', 'volume' or 'trades' missing");
         goto out;
     }
     int64_t rev = 0;
-    if (json_get(o, "revision") &&
-        (json_get_int(o, "revision", &rev) != 0 || rev < 0 || rev > INT32_MAX)) {
+    json_value rv;
+    if (json_rec_get(o, "revision", &rv) == 0 &&
+        (json_rec_get_int(o, "revision", &rev) != 0 || rev < 0 || rev > INT32_MAX)) {
         set_err(errstr, errstr_size, "field 'revision' is not a whole number >= 0");
         goto out;
     }
@@ -171,7 +172,7 @@ int bar_decode_json(const char *data, size_t len, bar *b, char *errstr, size_t e
     }
     rc = 0;
 out:
-    json_doc_free(doc);
+    json_rec_free(o);
     return rc;
 }
 

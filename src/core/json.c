@@ -1,13 +1,16 @@
-/* json.c - a small recursive-descent JSON parser into one arena; see json.h. */
+/* json.c - the JSON reader over yyjson (the only file that includes yyjson.h); see json.h.
+ *
+ * yyjson parses (strict RFC 8259, UTF-8 validated); json_parse then mirrors its values as
+ * json_value nodes in one arena, pointing at yyjson's own unescaped, NUL-terminated strings, and
+ * json_rec answers lookups straight from yyjson's values. */
 #include "json.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+#include "yyjson.h"
 
 #define JSON_MAX_DEPTH 64
 #define ARENA_BLOCK 8192
@@ -19,325 +22,132 @@ struct arena_block {
 };
 
 struct json_doc {
+    yyjson_doc *yy; /* owns the strings the nodes point at */
     struct arena_block *blocks;
     json_value *root;
 };
 
-typedef struct parser {
-    const char *p, *start, *end;
-    json_doc *doc;
-    char *errstr;
-    size_t errstr_size;
-    int depth;
-} parser;
-
-static void *arena_alloc(json_doc *doc, size_t n)
+/* Reads text with yyjson (alc NULL: the heap). NULL with errstr naming the byte offset. */
+static yyjson_doc *read_yy(const char *text, size_t len, const yyjson_alc *alc, char *errstr,
+                           size_t errstr_size)
 {
-    n = (n + 15) & ~(size_t)15;
+    if (!text) {
+        set_err(errstr, errstr_size, "invalid JSON at byte 0: no input");
+        return NULL;
+    }
+    yyjson_read_err err;
+    /* Without YYJSON_READ_INSITU yyjson copies the input and never writes to it. */
+    yyjson_doc *d = yyjson_read_opts((char *)text, len, 0, alc, &err);
+    if (!d)
+        set_err(errstr, errstr_size, "invalid JSON at byte %zu: %s", err.pos,
+                err.msg ? err.msg : "unreadable");
+    return d;
+}
+
+/* Fills the scalar part of v (type, number, string, count) from y. */
+static void fill_value(yyjson_val *y, json_value *v)
+{
+    memset(v, 0, sizeof(*v));
+    switch (yyjson_get_type(y)) {
+    case YYJSON_TYPE_BOOL:
+        v->type = yyjson_get_bool(y) ? JSON_TRUE : JSON_FALSE;
+        break;
+    case YYJSON_TYPE_NUM:
+        v->type = JSON_NUMBER;
+        switch (yyjson_get_subtype(y)) {
+        case YYJSON_SUBTYPE_UINT: {
+            uint64_t u = yyjson_get_uint(y);
+            v->num = (double)u;
+            if (u <= (uint64_t)INT64_MAX) {
+                v->is_int = 1;
+                v->i = (int64_t)u;
+            }
+            break;
+        }
+        case YYJSON_SUBTYPE_SINT:
+            v->is_int = 1;
+            v->i = yyjson_get_sint(y);
+            v->num = (double)v->i;
+            break;
+        default:
+            v->num = yyjson_get_real(y);
+            break;
+        }
+        break;
+    case YYJSON_TYPE_STR:
+        v->type = JSON_STRING;
+        v->str = yyjson_get_str(y);
+        v->len = yyjson_get_len(y);
+        break;
+    case YYJSON_TYPE_ARR:
+        v->type = JSON_ARRAY;
+        v->count = yyjson_arr_size(y);
+        break;
+    case YYJSON_TYPE_OBJ:
+        v->type = JSON_OBJECT;
+        v->count = yyjson_obj_size(y);
+        break;
+    default:
+        v->type = JSON_NULL;
+        break;
+    }
+}
+
+/* ---- json_parse: a json_value tree over the yyjson document ------------------------------------
+ */
+
+static json_value *new_node(json_doc *doc)
+{
     struct arena_block *b = doc->blocks;
-    if (!b || b->used + n > b->cap) {
-        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        b = malloc(sizeof(*b) + cap);
+    if (!b || b->used + sizeof(json_value) > b->cap) {
+        b = malloc(sizeof(*b) + ARENA_BLOCK);
         if (!b)
             return NULL;
         b->next = doc->blocks;
         b->used = 0;
-        b->cap = cap;
+        b->cap = ARENA_BLOCK;
         doc->blocks = b;
     }
-    void *r = b->data + b->used;
-    b->used += n;
-    return r;
-}
-
-static int fail(parser *ps, const char *what)
-{
-    set_err(ps->errstr, ps->errstr_size, "invalid JSON at byte %zu: %s",
-            (size_t)(ps->p - ps->start), what);
-    return -1;
-}
-
-static void skip_ws(parser *ps)
-{
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
-}
-
-static json_value *new_value(parser *ps, json_type t)
-{
-    json_value *v = arena_alloc(ps->doc, sizeof(*v));
-    if (!v)
-        return NULL;
-    memset(v, 0, sizeof(*v));
-    v->type = t;
+    json_value *v = (json_value *)(void *)(b->data + b->used);
+    b->used += sizeof(json_value);
     return v;
 }
 
-static int hex4(const char *s, unsigned *out)
+/* Mirrors y (and its children) as *out; -1 with errstr when nesting is too deep or memory runs
+ * out. depth counts the containers around y. */
+static int mirror(json_doc *doc, yyjson_val *y, int depth, json_value **out, char *errstr,
+                  size_t errstr_size)
 {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Parses a string literal at ps->p (on the opening quote). */
-static int parse_string(parser *ps, const char **out, size_t *out_len)
-{
-    ps->p++; /* opening quote */
-    const char *s = ps->p;
-    size_t escapes = 0;
-    while (ps->p < ps->end && *ps->p != '"') {
-        if ((unsigned char)*ps->p < 0x20)
-            return fail(ps, "control character in string");
-        if (*ps->p == '\\') {
-            escapes++;
-            ps->p++;
-            if (ps->p >= ps->end)
-                break;
-        }
-        ps->p++;
-    }
-    if (ps->p >= ps->end)
-        return fail(ps, "unterminated string");
-    size_t raw = (size_t)(ps->p - s);
-    char *o = arena_alloc(ps->doc, raw + 1);
-    if (!o)
-        return fail(ps, "out of memory");
-    if (!escapes) {
-        memcpy(o, s, raw);
-        o[raw] = '\0';
-        *out = o;
-        *out_len = raw;
-        ps->p++;
-        return 0;
-    }
-    size_t n = 0;
-    for (const char *q = s; q < ps->p; q++) {
-        if (*q != '\\') {
-            o[n++] = *q;
-            continue;
-        }
-        q++;
-        switch (*q) {
-        case '"':
-            o[n++] = '"';
-            break;
-        case '\\':
-            o[n++] = '\\';
-            break;
-        case '/':
-            o[n++] = '/';
-            break;
-        case 'b':
-            o[n++] = '\b';
-            break;
-        case 'f':
-            o[n++] = '\f';
-            break;
-        case 'n':
-            o[n++] = '\n';
-            break;
-        case 'r':
-            o[n++] = '\r';
-            break;
-        case 't':
-            o[n++] = '\t';
-            break;
-        case 'u': {
-            unsigned cp;
-            if (ps->p - q < 5 || hex4(q + 1, &cp) != 0) {
-                ps->p = q;
-                return fail(ps, "bad \\u escape");
-            }
-            q += 4;
-            if (cp >= 0xD800 && cp < 0xDC00) {
-                unsigned lo;
-                if (ps->p - q >= 7 && q[1] == '\\' && q[2] == 'u' && hex4(q + 3, &lo) == 0 &&
-                    lo >= 0xDC00 && lo < 0xE000) {
-                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                    q += 6;
-                } else {
-                    cp = 0xFFFD;
-                }
-            } else if (cp >= 0xDC00 && cp < 0xE000) {
-                cp = 0xFFFD;
-            }
-            /* The escape is 6 bytes and the encoding at most 4: fits in place. */
-            n += utf8_encode(cp, o + n);
-            break;
-        }
-        default:
-            ps->p = q;
-            return fail(ps, "bad escape");
-        }
-    }
-    o[n] = '\0';
-    *out = o;
-    *out_len = n;
-    ps->p++;
-    return 0;
-}
-
-static int parse_number(parser *ps, json_value *v)
-{
-    const char *s = ps->p;
-    const char *q = s;
-    int is_int = 1;
-    if (q < ps->end && *q == '-')
-        q++;
-    if (q >= ps->end || *q < '0' || *q > '9')
-        return fail(ps, "bad number");
-    if (*q == '0' && q + 1 < ps->end && q[1] >= '0' && q[1] <= '9')
-        return fail(ps, "leading zero in number");
-    while (q < ps->end && *q >= '0' && *q <= '9')
-        q++;
-    if (q < ps->end && *q == '.') {
-        is_int = 0;
-        q++;
-        if (q >= ps->end || *q < '0' || *q > '9')
-            return fail(ps, "bad fraction");
-        while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    if (q < ps->end && (*q == 'e' || *q == 'E')) {
-        is_int = 0;
-        q++;
-        if (q < ps->end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= ps->end || *q < '0' || *q > '9')
-            return fail(ps, "bad exponent");
-        while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
-    }
-    char tmp[64];
-    size_t n = (size_t)(q - s);
-    char *heap = NULL;
-    char *lit = tmp;
-    if (n >= sizeof(tmp)) {
-        heap = malloc(n + 1);
-        if (!heap)
-            return fail(ps, "out of memory");
-        lit = heap;
-    }
-    memcpy(lit, s, n);
-    lit[n] = '\0';
-    v->num = strtod(lit, NULL);
-    if (is_int) {
-        errno = 0;
-        long long i = strtoll(lit, NULL, 10);
-        if (errno == 0) {
-            v->is_int = 1;
-            v->i = i;
-        }
-    }
-    free(heap);
-    ps->p = q;
-    return 0;
-}
-
-static int parse_value(parser *ps, json_value **out);
-
-static int parse_container(parser *ps, json_value *v, int is_obj)
-{
-    char close = is_obj ? '}' : ']';
-    if (++ps->depth > JSON_MAX_DEPTH)
-        return fail(ps, "nesting too deep");
-    ps->p++;
-    skip_ws(ps);
-    json_value **tail = &v->child;
-    if (ps->p < ps->end && *ps->p == close) {
-        ps->p++;
-        ps->depth--;
-        return 0;
-    }
-    for (;;) {
-        const char *key = NULL;
-        size_t keylen;
-        skip_ws(ps);
-        if (is_obj) {
-            if (ps->p >= ps->end || *ps->p != '"')
-                return fail(ps, "expected member name");
-            if (parse_string(ps, &key, &keylen) != 0)
-                return -1;
-            skip_ws(ps);
-            if (ps->p >= ps->end || *ps->p != ':')
-                return fail(ps, "expected ':'");
-            ps->p++;
-        }
-        json_value *child;
-        if (parse_value(ps, &child) != 0)
-            return -1;
-        child->key = key;
-        *tail = child;
-        tail = &child->next;
-        v->count++;
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            continue;
-        }
-        if (ps->p < ps->end && *ps->p == close) {
-            ps->p++;
-            ps->depth--;
-            return 0;
-        }
-        return fail(ps, is_obj ? "expected ',' or '}'" : "expected ',' or ']'");
-    }
-}
-
-static int literal(parser *ps, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
-        return fail(ps, "unexpected character");
-    ps->p += n;
-    return 0;
-}
-
-static int parse_value(parser *ps, json_value **out)
-{
-    skip_ws(ps);
-    if (ps->p >= ps->end)
-        return fail(ps, "unexpected end of input");
-    json_value *v = new_value(ps, JSON_NULL);
+    json_value *v = new_node(doc);
     if (!v)
-        return fail(ps, "out of memory");
+        return set_err(errstr, errstr_size, "out of memory");
+    fill_value(y, v);
     *out = v;
-    switch (*ps->p) {
-    case '{':
-        v->type = JSON_OBJECT;
-        return parse_container(ps, v, 1);
-    case '[':
-        v->type = JSON_ARRAY;
-        return parse_container(ps, v, 0);
-    case '"':
-        v->type = JSON_STRING;
-        return parse_string(ps, &v->str, &v->len);
-    case 't':
-        v->type = JSON_TRUE;
-        return literal(ps, "true");
-    case 'f':
-        v->type = JSON_FALSE;
-        return literal(ps, "false");
-    case 'n':
-        v->type = JSON_NULL;
-        return literal(ps, "null");
-    default:
-        v->type = JSON_NUMBER;
-        return parse_number(ps, v);
+    if (!yyjson_is_ctn(y))
+        return 0;
+    if (depth >= JSON_MAX_DEPTH)
+        return set_err(errstr, errstr_size, "invalid JSON: nesting too deep (more than %d levels)",
+                       JSON_MAX_DEPTH);
+    json_value **tail = &v->child;
+    if (yyjson_is_arr(y)) {
+        yyjson_arr_iter it = yyjson_arr_iter_with(y);
+        yyjson_val *c;
+        while ((c = yyjson_arr_iter_next(&it))) {
+            if (mirror(doc, c, depth + 1, tail, errstr, errstr_size) != 0)
+                return -1;
+            tail = &(*tail)->next;
+        }
+    } else {
+        yyjson_obj_iter it = yyjson_obj_iter_with(y);
+        yyjson_val *k;
+        while ((k = yyjson_obj_iter_next(&it))) {
+            if (mirror(doc, yyjson_obj_iter_get_val(k), depth + 1, tail, errstr, errstr_size) != 0)
+                return -1;
+            (*tail)->key = yyjson_get_str(k);
+            tail = &(*tail)->next;
+        }
     }
+    return 0;
 }
 
 json_doc *json_parse(const char *text, size_t len, char *errstr, size_t errstr_size)
@@ -347,21 +157,8 @@ json_doc *json_parse(const char *text, size_t len, char *errstr, size_t errstr_s
         set_err(errstr, errstr_size, "out of memory");
         return NULL;
     }
-    parser ps = {.p = text,
-                 .start = text,
-                 .end = text + len,
-                 .doc = doc,
-                 .errstr = errstr,
-                 .errstr_size = errstr_size};
-    if (!text || parse_value(&ps, &doc->root) != 0) {
-        if (!text)
-            set_err(errstr, errstr_size, "invalid JSON: no input");
-        json_doc_free(doc);
-        return NULL;
-    }
-    skip_ws(&ps);
-    if (ps.p != ps.end) {
-        fail(&ps, "trailing characters after the value");
+    doc->yy = read_yy(text, len, NULL, errstr, errstr_size);
+    if (!doc->yy || mirror(doc, yyjson_doc_get_root(doc->yy), 0, &doc->root, errstr, errstr_size)) {
         json_doc_free(doc);
         return NULL;
     }
@@ -383,8 +180,111 @@ void json_doc_free(json_doc *doc)
         free(b);
         b = next;
     }
+    yyjson_doc_free(doc->yy);
     free(doc);
 }
+
+/* ---- json_rec: lookups straight from yyjson -----------------------------------------------------
+ */
+
+struct json_rec {
+    yyjson_doc *doc;
+    yyjson_val *obj;    /* the root when it is an object, else NULL */
+    yyjson_obj_iter it; /* lookups go on from the member after the last one found */
+    bool pooled;        /* doc lives in the per-thread pool */
+};
+
+/* yyjson needs at most 13 bytes per input byte plus 256 (yyjson_read_max_memory_usage): 32 KiB
+ * holds any record up to about 2.4 KiB, so trades, quotes and bars never touch the heap. */
+#define REC_POOL_SIZE 32768
+static _Thread_local struct {
+    _Alignas(16) unsigned char mem[REC_POOL_SIZE];
+    json_rec rec;
+    bool busy; /* rec and mem hold a record that has not been freed yet */
+} rec_pool;
+
+json_rec *json_rec_parse(const char *text, size_t len, char *errstr, size_t errstr_size)
+{
+    yyjson_alc alc;
+    size_t need = yyjson_read_max_memory_usage(len, 0);
+    bool pooled = !rec_pool.busy && need != 0 && need <= sizeof(rec_pool.mem) &&
+                  yyjson_alc_pool_init(&alc, rec_pool.mem, sizeof(rec_pool.mem));
+    json_rec *r = pooled ? &rec_pool.rec : malloc(sizeof(*r));
+    if (!r) {
+        set_err(errstr, errstr_size, "out of memory");
+        return NULL;
+    }
+    r->doc = read_yy(text, len, pooled ? &alc : NULL, errstr, errstr_size);
+    if (!r->doc) {
+        if (!pooled)
+            free(r);
+        return NULL;
+    }
+    r->pooled = pooled;
+    rec_pool.busy |= pooled;
+    yyjson_val *root = yyjson_doc_get_root(r->doc);
+    r->obj = yyjson_is_obj(root) ? root : NULL;
+    if (r->obj)
+        yyjson_obj_iter_init(r->obj, &r->it);
+    return r;
+}
+
+void json_rec_free(json_rec *r)
+{
+    if (!r)
+        return;
+    if (r->pooled) {
+        rec_pool.busy = false; /* the next parse re-initialises the whole pool */
+        return;
+    }
+    yyjson_doc_free(r->doc);
+    free(r);
+}
+
+int json_rec_is_object(json_rec *r)
+{
+    return r->obj != NULL;
+}
+
+int json_rec_get(json_rec *r, const char *key, json_value *out)
+{
+    if (!r->obj)
+        return -1;
+    /* Records are read in about the order they are written: going on from the last member found
+     * (wrapping round) makes each lookup one key comparison instead of a scan from the start. */
+    yyjson_val *v = yyjson_obj_iter_getn(&r->it, key, strlen(key));
+    if (!v)
+        return -1;
+    fill_value(v, out);
+    return 0;
+}
+
+int json_rec_get_int(json_rec *r, const char *key, int64_t *out)
+{
+    json_value v;
+    if (json_rec_get(r, key, &v) != 0 || v.type != JSON_NUMBER || !v.is_int)
+        return -1;
+    *out = v.i;
+    return 0;
+}
+
+int json_rec_get_num(json_rec *r, const char *key, double *out)
+{
+    json_value v;
+    if (json_rec_get(r, key, &v) != 0 || v.type != JSON_NUMBER)
+        return -1;
+    *out = v.num;
+    return 0;
+}
+
+const char *json_rec_get_str(json_rec *r, const char *key)
+{
+    json_value v;
+    return json_rec_get(r, key, &v) == 0 && v.type == JSON_STRING ? v.str : NULL;
+}
+
+/* ---- lookups in a json_parse tree -------------------------------------------------------------
+ */
 
 const json_value *json_get(const json_value *obj, const char *key)
 {

@@ -1,10 +1,19 @@
-/* json.h - a small JSON reader (DOM over one arena) for records and the catalog.
+/* json.h - the JSON reader of records and the catalog, over yyjson (the only
+ * file that includes yyjson.h is json.c; docs/decisions/0038-json-through-yyjson.md).
  *
- * json_parse() builds a tree of json_value nodes in a json_doc that owns all
- * of their memory; json_doc_free() releases it all at once. Strings are
- * unescaped (\uXXXX to UTF-8) and NUL-terminated. Numbers keep both a double
- * and, when the literal is an integer that fits, an exact int64. Writing JSON
- * is done with buf_* in util.h. Pure: no I/O. */
+ * Strict RFC 8259: invalid UTF-8 inside strings, lone surrogate escapes, numbers
+ * out of double range, comments and trailing commas are errors, each saying at
+ * which byte offset. Strings are unescaped (\uXXXX to UTF-8) and NUL-terminated.
+ * Numbers keep both a double and, when the literal is an integer within int64
+ * range, an exact int64. Writing JSON is done with buf_* in util.h. Pure: no I/O.
+ *
+ * Two ways in:
+ *   - json_parse() builds a tree of json_value nodes in a json_doc that owns all
+ *     of their memory; json_doc_free() releases it all at once. For documents
+ *     whose structure is walked: the catalog, query metadata, feeds.
+ *   - json_rec_parse() reads one record and looks members of the top-level
+ *     object up by name (json_rec_get), building no tree and, for records up to
+ *     a few KiB, calling no malloc. For the hot paths: trades, quotes, bars. */
 #ifndef TICKLAKE_JSON_H
 #define TICKLAKE_JSON_H
 
@@ -50,6 +59,32 @@ json_doc *json_parse(const char *text, size_t len, char *errstr, size_t errstr_s
 const json_value *json_root(const json_doc *doc);
 /* Frees the document and every value and string in it. Accepts NULL. */
 void json_doc_free(json_doc *doc);
+
+/* ---- records: the top-level members of one object, looked up by name ------------------------ */
+
+typedef struct json_rec json_rec;
+
+/* Parses text[0..len) as one JSON value (surrounding white space allowed). Returns a record, or
+ * NULL with errstr saying what was wrong and at which byte offset. The record's memory is a
+ * per-thread buffer when free and the record small, else the heap; free it with json_rec_free
+ * before the next parse on the thread for speed. */
+json_rec *json_rec_parse(const char *text, size_t len, char *errstr, size_t errstr_size);
+/* Accepts NULL. */
+void json_rec_free(json_rec *r);
+/* 1 when the record's value is an object. */
+int json_rec_is_object(json_rec *r);
+/* Fills *out with the scalar member named key of the record's object (type, and num, i, is_int or
+ * str, len as json_parse would; child, next and key are NULL) and returns 0; -1 when there is no
+ * such member. An array or object member comes back with its type only (count set). Lookups are
+ * fastest in the order the members are written. When a name occurs more than once, which of the
+ * members is found is unspecified (RFC 8259 leaves it to the reader). */
+int json_rec_get(json_rec *r, const char *key, json_value *out);
+/* Typed lookups with the rules of json_get_int, json_get_num and json_get_str below. */
+int json_rec_get_int(json_rec *r, const char *key, int64_t *out);
+int json_rec_get_num(json_rec *r, const char *key, double *out);
+const char *json_rec_get_str(json_rec *r, const char *key);
+
+/* ---- lookups in a json_parse tree ---------------------------------------------------------- */
 
 /* The member named key of an object, or NULL (also when obj is not an object). */
 const json_value *json_get(const json_value *obj, const char *key);

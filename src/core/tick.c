@@ -35,35 +35,35 @@ void trade_encode_json(const trade *t, buf *out)
     put_venue_source(out, t->venue, t->source);
 }
 
-/* Copies string member key of obj into dst (dstsz bytes). Missing is allowed
- * when !required. */
-static int copy_str(const json_value *obj, const char *key, char *dst, size_t dstsz, int required,
+/* Copies string member key of the record into dst (dstsz bytes). Missing (or
+ * null) is allowed when !required. */
+static int copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int required,
                     char *errstr, size_t errstr_size)
 {
-    const json_value *v = json_get(obj, key);
-    if (!v || v->type == JSON_NULL) {
+    json_value v;
+    if (json_rec_get(r, key, &v) != 0 || v.type == JSON_NULL) {
         dst[0] = '\0';
         return required ? set_err(errstr, errstr_size, "missing field '%s'", key) : 0;
     }
-    if (v->type != JSON_STRING)
+    if (v.type != JSON_STRING)
         return set_err(errstr, errstr_size, "field '%s' is not a string", key);
-    if (v->len >= dstsz || memchr(v->str, '\0', v->len))
+    if (v.len >= dstsz || memchr(v.str, '\0', v.len))
         return set_err(errstr, errstr_size, "field '%s' is longer than %zu bytes", key, dstsz - 1);
-    if (required && v->len == 0)
+    if (required && v.len == 0)
         return set_err(errstr, errstr_size, "field '%s' is empty", key);
-    memcpy(dst, v->str, v->len + 1);
+    memcpy(dst, v.str, v.len + 1);
     return 0;
 }
 
 /* The members trades and quotes share: symbol (required), venue, source, ts. */
-static int get_head(const json_value *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
+static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
                     char *source, size_t sourcesz, int64_t *ts, char *errstr, size_t errstr_size)
 {
     if (copy_str(o, "symbol", symbol, symsz, 1, errstr, errstr_size) ||
         copy_str(o, "venue", venue, venuesz, 0, errstr, errstr_size) ||
         copy_str(o, "source", source, sourcesz, 0, errstr, errstr_size))
         return -1;
-    if (json_get_int(o, "ts", ts) != 0)
+    if (json_rec_get_int(o, "ts", ts) != 0)
         return set_err(errstr, errstr_size,
                        "field 'ts' missing or not an integer (ns since epoch)");
     return 0;
@@ -71,34 +71,33 @@ static int get_head(const json_value *o, char *symbol, size_t symsz, char *venue
 
 int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size_t errstr_size)
 {
-    json_doc *doc = json_parse(data, len, errstr, errstr_size);
-    if (!doc)
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
         return -1;
-    const json_value *o = json_root(doc);
     int rc = -1;
     memset(t, 0, sizeof(*t));
-    if (o->type != JSON_OBJECT) {
+    if (!json_rec_is_object(o)) {
         set_err(errstr, errstr_size, "trade is not a JSON object");
         goto out;
     }
     if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
                  sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
         goto out;
-    if (json_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0) {
+    if (json_rec_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0) {
         set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
         goto out;
     }
-    if (json_get_int(o, "size", &t->size) != 0 || t->size <= 0) {
+    if (json_rec_get_int(o, "size", &t->size) != 0 || t->size <= 0) {
         set_err(errstr, errstr_size, "field 'size' missing or not a positive integer");
         goto out;
     }
-    if (json_get_int(o, "id", &t->id) != 0) {
+    if (json_rec_get_int(o, "id", &t->id) != 0) {
         set_err(errstr, errstr_size, "field 'id' missing or not an integer");
         goto out;
     }
     rc = 0;
 out:
-    json_doc_free(doc);
+    json_rec_free(o);
     return rc;
 }
 
@@ -125,42 +124,41 @@ void quote_encode_json(const quote *q, buf *out)
 
 int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size_t errstr_size)
 {
-    json_doc *doc = json_parse(data, len, errstr, errstr_size);
-    if (!doc)
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
         return -1;
-    const json_value *o = json_root(doc);
     int rc = -1;
     memset(q, 0, sizeof(*q));
-    if (o->type != JSON_OBJECT) {
+    if (!json_rec_is_object(o)) {
         set_err(errstr, errstr_size, "quote is not a JSON object");
         goto out;
     }
     if (get_head(o, q->symbol, sizeof(q->symbol), q->venue, sizeof(q->venue), q->source,
                  sizeof(q->source), &q->ts, errstr, errstr_size) != 0)
         goto out;
-    if (json_get_num(o, "bid", &q->bid) != 0 || !isfinite(q->bid) || q->bid <= 0) {
+    if (json_rec_get_num(o, "bid", &q->bid) != 0 || !isfinite(q->bid) || q->bid <= 0) {
         set_err(errstr, errstr_size, "field 'bid' missing or not a positive number");
         goto out;
     }
-    if (json_get_int(o, "bid_size", &q->bid_size) != 0 || q->bid_size < 0) {
+    if (json_rec_get_int(o, "bid_size", &q->bid_size) != 0 || q->bid_size < 0) {
         set_err(errstr, errstr_size, "field 'bid_size' missing or not an integer >= 0");
         goto out;
     }
-    if (json_get_num(o, "ask", &q->ask) != 0 || !isfinite(q->ask) || q->ask <= 0) {
+    if (json_rec_get_num(o, "ask", &q->ask) != 0 || !isfinite(q->ask) || q->ask <= 0) {
         set_err(errstr, errstr_size, "field 'ask' missing or not a positive number");
         goto out;
     }
-    if (json_get_int(o, "ask_size", &q->ask_size) != 0 || q->ask_size < 0) {
+    if (json_rec_get_int(o, "ask_size", &q->ask_size) != 0 || q->ask_size < 0) {
         set_err(errstr, errstr_size, "field 'ask_size' missing or not an integer >= 0");
         goto out;
     }
-    if (json_get_int(o, "id", &q->id) != 0) {
+    if (json_rec_get_int(o, "id", &q->id) != 0) {
         set_err(errstr, errstr_size, "field 'id' missing or not an integer");
         goto out;
     }
     rc = 0;
 out:
-    json_doc_free(doc);
+    json_rec_free(o);
     return rc;
 }
 

@@ -1,4 +1,4 @@
-/* Unit tests for json.c: the record and catalog reader. */
+/* Unit tests for json.c: the record and catalog reader (over yyjson). */
 #include <stdlib.h>
 
 #include "json.h"
@@ -137,6 +137,90 @@ static void test_string_escaping_round_trip(void)
     buf_release(&b);
 }
 
+/* RFC 8259: JSON text is UTF-8. Invalid UTF-8 inside a string (a stray continuation byte, a
+ * truncated sequence, an overlong form, an encoded surrogate, a code point past U+10FFFF) and a
+ * lone surrogate escape are errors that name the byte offset; the hand-written reader copied them
+ * through. Valid multi-byte text and escapes of every length still read. */
+static void test_strict_utf8(void)
+{
+    const struct {
+        const char *json;
+        const char *where;
+    } bad[] = {
+        {"[\"\xff\"]", "at byte 2:"},       {"{\"s\":\"ab\x80\"}", "at byte 8:"},
+        {"\"a\xc3\"", "at byte 2:"},        {"\"\xc0\xaf\"", "at byte 1:"},
+        {"\"\xed\xa0\x80\"", "at byte 1:"}, {"\"\xf4\x90\x80\x80\"", "at byte 1:"},
+        {"{\"k\xfe\":1}", "at byte 3:"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char err[256] = "";
+        json_doc *d = json_parse(bad[i].json, strlen(bad[i].json), err, sizeof(err));
+        CHECK(d == NULL);
+        if (!strstr(err, bad[i].where) || !strstr(err, "UTF-8"))
+            fprintf(stderr, "  case %zu: '%s' lacks '%s' or 'UTF-8'\n", i, err, bad[i].where);
+        CHECK(strstr(err, bad[i].where) != NULL && strstr(err, "UTF-8") != NULL);
+        json_doc_free(d);
+        err[0] = '\0';
+        json_rec *r = json_rec_parse(bad[i].json, strlen(bad[i].json), err, sizeof(err));
+        CHECK(r == NULL && strstr(err, bad[i].where) != NULL);
+        json_rec_free(r);
+    }
+    char err[256] = "";
+    CHECK(json_parse("\"\\ud800\"", 8, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "at byte") != NULL && strstr(err, "surrogate") != NULL);
+    const char *good = "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\x7f\"";
+    json_doc *d = json_parse(good, strlen(good), err, sizeof(err));
+    CHECK(d && json_root(d)->len == 10 && memcmp(json_root(d)->str, good + 1, 10) == 0);
+    json_doc_free(d);
+}
+
+/* json_rec: the top-level members of a record, by name, with json_parse's types and rules. */
+static void test_record_lookups(void)
+{
+    const char *j = "{\"s\":\"AAPL\",\"i\":-42,\"u\":18446744073709551615,\"x\":1.5,\"n\":null,"
+                    "\"t\":true,\"a\":[1,2,3],\"o\":{\"p\":1},\"e\":\"a\\u0000b\"}";
+    char err[256];
+    json_rec *r = json_rec_parse(j, strlen(j), err, sizeof(err));
+    CHECK(r != NULL && json_rec_is_object(r));
+    json_value v;
+    int64_t i;
+    double x;
+    CHECK_EQ_STR(json_rec_get_str(r, "s"), "AAPL");
+    CHECK(json_rec_get_int(r, "i", &i) == 0 && i == -42);
+    CHECK(json_rec_get_int(r, "u", &i) == -1); /* beyond int64: a number, not an integer */
+    CHECK(json_rec_get_num(r, "u", &x) == 0 && x == 18446744073709551615.0);
+    CHECK(json_rec_get_int(r, "x", &i) == -1 && json_rec_get_num(r, "x", &x) == 0 && x == 1.5);
+    CHECK(json_rec_get(r, "n", &v) == 0 && v.type == JSON_NULL);
+    CHECK(json_rec_get(r, "t", &v) == 0 && v.type == JSON_TRUE);
+    CHECK(json_rec_get(r, "a", &v) == 0 && v.type == JSON_ARRAY && v.count == 3 && !v.child);
+    CHECK(json_rec_get(r, "o", &v) == 0 && v.type == JSON_OBJECT && v.count == 1);
+    CHECK(json_rec_get(r, "e", &v) == 0 && v.len == 3 && memcmp(v.str, "a\0b", 4) == 0);
+    CHECK(json_rec_get(r, "missing", &v) == -1 && json_rec_get_str(r, "i") == NULL);
+    /* A second record while the first is open (the per-thread buffer is taken): both stay valid. */
+    json_rec *r2 = json_rec_parse("{\"s\":\"MSFT\"}", 12, err, sizeof(err));
+    CHECK(r2 && strcmp(json_rec_get_str(r2, "s"), "MSFT") == 0);
+    CHECK_EQ_STR(json_rec_get_str(r, "s"), "AAPL");
+    json_rec_free(r2);
+    json_rec_free(r);
+    /* Not an object; too big for the per-thread buffer (the heap); errors say where. */
+    r = json_rec_parse("[1]", 3, err, sizeof(err));
+    CHECK(r && !json_rec_is_object(r) && json_rec_get(r, "a", &v) == -1);
+    json_rec_free(r);
+    buf big = {0};
+    buf_puts(&big, "{\"pad\":\"");
+    for (int k = 0; k < 100000; k++)
+        buf_putc(&big, 'x');
+    buf_puts(&big, "\",\"k\":7}");
+    r = json_rec_parse(big.data, big.len, err, sizeof(err));
+    CHECK(r && json_rec_get_int(r, "k", &i) == 0 && i == 7);
+    json_rec_free(r);
+    buf_release(&big);
+    CHECK(json_rec_parse("{\"a\":1,}", 8, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "at byte 6") != NULL); /* the trailing comma */
+    json_rec_free(NULL);
+}
+
 TEST_MAIN(TEST(test_scalars_and_nesting), TEST(test_unicode_escapes), TEST(test_errors_say_where),
           TEST(test_depth_limit), TEST(test_double_round_trip),
-          TEST(test_string_escaping_round_trip), TEST(test_number_formatting))
+          TEST(test_string_escaping_round_trip), TEST(test_number_formatting),
+          TEST(test_strict_utf8), TEST(test_record_lookups))

@@ -40,6 +40,10 @@ static void test_rejects_bad_records(void)
          "symbol"},
         {"[1,2]", "object"},
         {"not json", "JSON"},
+        /* Invalid UTF-8 in a string (RFC 8259): rejected, naming the byte offset. */
+        {"{\"symbol\":\"A\xff\",\"ts\":1,\"price\":1,\"size\":1,\"id\":1}", "at byte 12"},
+        {"{\"symbol\":\"A\",\"ts\":1,\"price\":1,\"size\":1,\"id\":1,\"venue\":\"\xc3(\"}",
+         "UTF-8"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         trade t;
