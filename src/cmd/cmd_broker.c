@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "kafka.h"
+#include "kafka_admin.h"
+#include "kafka_mock.h"
 #include "kafka_server.h"
 #include "log.h"
 #include "pipeline.h"

@@ -9,6 +9,9 @@
 
 #include "changelog.h"
 #include "indicators.h"
+#include "kafka_admin.h"
+#include "kafka_consumer.h"
+#include "kafka_producer.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"

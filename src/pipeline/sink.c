@@ -15,6 +15,8 @@
 
 #include "bar.h"
 #include "engine.h"
+#include "kafka_admin.h"
+#include "kafka_consumer.h"
 #include "lakepath.h"
 #include "log.h"
 #include "rowbuf.h"

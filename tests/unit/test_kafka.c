@@ -17,7 +17,8 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <string.h>
 
-#include "kafka.h"
+#include "kafka_mock.h"
+#include "kafka_producer.h"
 #include "testlib.h"
 #include "util.h"
 
