@@ -133,6 +133,21 @@ format-check:
 clean:
 	rm -rf build ticklake
 
+# `make install` (PREFIX, DESTDIR): the binary in $(PREFIX)/bin and the libraries it loads at run time
+# in $(PREFIX)/lib/ticklake, which it finds relative to itself ($$ORIGIN/../lib/ticklake), so an
+# installed tree still works when moved or copied. librdkafka is linked into the binary when it is
+# the fetched (static) one; a system librdkafka stays where the system has it.
+PREFIX ?= /usr/local
+.PHONY: install uninstall
+install: $(BUILD)/ticklake
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ticklake
+	install -m 0755 $(BUILD)/ticklake $(DESTDIR)$(PREFIX)/bin/ticklake
+	install -m 0755 $(DUCKDB_DIR)/libduckdb.so $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ticklake $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/ticklake
+
 # Benchmarks (not tests): see docs/PERFORMANCE.md for the commands and results.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)

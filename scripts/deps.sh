@@ -69,9 +69,12 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
-# scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
+# Build and run: the C toolchain, libcurl, TLS roots, and what librdkafka's configure needs
+# (scripts/fetch-librdkafka.sh builds it: zlib, OpenSSL, Cyrus SASL, zstd, and a C++ compiler its
+# configure checks for). npm is only used by scripts/fetch-duckdb.sh and scripts/fetch-librdkafka.sh to
+# download DuckDB and librdkafka's source, so any working npm (e.g. NodeSource's) is kept.
+need gcc g++ make pkg-config libcurl4-openssl-dev libssl-dev ca-certificates
+need zlib1g-dev libsasl2-dev libzstd-dev
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then
