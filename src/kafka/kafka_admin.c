@@ -65,6 +65,32 @@ static int wait_partitions_ready(rd_kafka_t *rk, const kafka_opts *o, const char
     }
 }
 
+/* Asks for topic itself until it has partitions, up to the connect timeout:
+ * on the embedded broker this is what creates it (a producer's metadata
+ * request allows auto-creation; a consumer's does not, and the mock cluster
+ * of librdkafka 2.2 and later honours that). Fills *partitions_out. */
+static int wait_topic_exists(rd_kafka_t *rk, const kafka_opts *o, const char *topic,
+                             int *partitions_out, char *errstr, size_t errstr_size)
+{
+    for (int64_t until = mono_ns() + (int64_t)kafka_timeout_of(o) * 1000000;;) {
+        const struct rd_kafka_metadata *md = NULL;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, kafka_timeout_of(o));
+        rd_kafka_topic_destroy(rkt);
+        int have = err ? 0 : kafka_topic_partitions(md, topic);
+        if (md)
+            rd_kafka_metadata_destroy(md);
+        if (have > 0) {
+            *partitions_out = have;
+            return 0;
+        }
+        if (mono_ns() > until)
+            return set_err(errstr, errstr_size, "topic '%s' has no partitions on '%s'", topic,
+                           o->brokers);
+        sleep_ns(100 * 1000000LL);
+    }
+}
+
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
                         int partitions, int replication, char *errstr, size_t errstr_size)
 {
@@ -75,6 +101,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         return -1;
     int rc = 0;
     rd_kafka_NewTopic_t **nt = calloc(ntopics, sizeof(*nt));
+    const char **missing = calloc(ntopics, sizeof(*missing));
     size_t nmissing = 0;
     const char *first_missing = NULL;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -92,7 +119,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         if (!nt[nmissing])
             rc = set_err(errstr, errstr_size, "topic '%s': %s", topics[i], err);
         else
-            nmissing++;
+            missing[nmissing++] = topics[i];
     }
     /* Without a controller (the embedded broker) topics come into being when
      * first used, with the broker's default partitions. */
@@ -111,8 +138,15 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
                          "partitions)",
                          o->brokers, first_missing, KAFKA_EMBEDDED_PARTITIONS, partitions,
                          partitions, partitions);
-        else
-            LOG_DEBUG("kafka: '%s' has no controller; topics are created on first use", o->brokers);
+        /* The missing topics come into being when a producer's metadata
+         * request names them. */
+        for (size_t i = 0; rc == 0 && i < nmissing; i++) {
+            int n = 0;
+            rc = wait_topic_exists(rk, o, missing[i], &n, errstr, errstr_size);
+        }
+        if (rc == 0)
+            LOG_DEBUG("kafka: '%s' has no controller; %zu topics auto-created", o->brokers,
+                      nmissing);
         nmissing = 0;
     }
     if (rc == 0 && nmissing > 0) {
@@ -162,6 +196,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
         if (nt[i])
             rd_kafka_NewTopic_destroy(nt[i]);
     free(nt);
+    free(missing);
     rd_kafka_queue_destroy(q);
     rd_kafka_destroy(rk);
     return rc;
@@ -219,26 +254,10 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
     }
     /* Ask for the topic itself until it has partitions: this also makes the
      * embedded broker auto-create it. */
-    for (int64_t until = mono_ns() + (int64_t)kafka_timeout_of(o) * 1000000; rc == 0;) {
-        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
-        rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, kafka_timeout_of(o));
-        rd_kafka_topic_destroy(rkt);
-        have = err ? 0 : kafka_topic_partitions(md, topic);
-        if (md)
-            rd_kafka_metadata_destroy(md);
-        md = NULL;
-        if (have > 0) {
-            *partitions_out = have;
-            if (have_controller)
-                rc = wait_partitions_ready(rk, o, &topic, 1, errstr, errstr_size);
-            break;
-        }
-        if (mono_ns() > until)
-            rc = set_err(errstr, errstr_size, "topic '%s' has no partitions on '%s'", topic,
-                         o->brokers);
-        else
-            sleep_ns(100 * 1000000LL);
-    }
+    if (rc == 0)
+        rc = wait_topic_exists(rk, o, topic, partitions_out, errstr, errstr_size);
+    if (rc == 0 && have_controller)
+        rc = wait_partitions_ready(rk, o, &topic, 1, errstr, errstr_size);
 out:
     rd_kafka_destroy(rk);
     return rc;
