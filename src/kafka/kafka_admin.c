@@ -14,7 +14,7 @@
  * from its leader. CreateTopics returns once the controller has committed a
  * topic, but a broker publishes the new leader in its metadata before its
  * replica manager leads the partition, and a produce in between fails with
- * NOT_LEADER_OR_FOLLOWER. librdkafka 2.0's idempotent producer loses records
+ * NOT_LEADER_OR_FOLLOWER. librdkafka's idempotent producer (2.0.2 to 2.15.1) loses records
  * then: the failed first batch is "implicitly acknowledged" when the next
  * batch succeeds, because a broker without state for the producer id accepts
  * any first sequence (seen in t0050: 1 in 4 paced ingest runs on a fresh
@@ -285,6 +285,8 @@ int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t 
                                            "10",
                                            "fetch.error.backoff.ms",
                                            "10",
+                                           "fetch.queue.backoff.ms",
+                                           "10", /* as kafka_consumer_new */
                                            NULL};
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)

@@ -18,9 +18,8 @@ struct kafka_consumer {
     rd_kafka_queue_t *q;      /* the consumer queue, for batches */
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
-    int64_t last_wake; /* mono_ns of the last wake_stalled_fetcher request */
-    int embedded;      /* the cluster is the embedded broker (no controller) */
-    int user_reset;    /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
+    int embedded;   /* the cluster is the embedded broker (no controller) */
+    int user_reset; /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
     char lost[640]; /* set when records were lost (truncated log): the next poll fails */
 };
@@ -152,27 +151,20 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
                                    const kafka_rebalance_handler *rh, char *errstr,
                                    size_t errstr_size)
 {
-    const char *const defaults[] = {"client.id",
-                                    group,
-                                    "group.id",
-                                    group,
-                                    "enable.auto.commit",
-                                    "false",
-                                    "enable.auto.offset.store",
-                                    "false",
-                                    "auto.offset.reset",
-                                    "error", /* resolve_start_offsets */
-                                    "isolation.level",
-                                    "read_committed",
-                                    "session.timeout.ms",
-                                    "10000",
-                                    "heartbeat.interval.ms",
-                                    "1000",
-                                    "fetch.wait.max.ms",
-                                    "50",
-                                    "queued.max.messages.kbytes",
-                                    "65536",
-                                    NULL};
+    const char *const defaults[] = {"client.id", group, "group.id", group, "enable.auto.commit",
+                                    "false", "enable.auto.offset.store", "false",
+                                    "auto.offset.reset", "error", /* resolve_start_offsets */
+                                    "isolation.level", "read_committed", "session.timeout.ms",
+                                    "10000", "heartbeat.interval.ms", "1000", "fetch.wait.max.ms",
+                                    "50", "queued.max.messages.kbytes", "65536",
+                                    /* Once its queue is over queued.min.messages or
+                                     * queued.max.messages.kbytes, librdkafka fetches
+                                     * again only after this backoff (default 1 s): a
+                                     * consumer behind a fast producer then reads in
+                                     * bursts and idles the rest of each second. 10 ms
+                                     * drained 2,000,000 trades in 1-2 s instead of
+                                     * 4-8 s (bench/consume.c, decision 0035). */
+                                    "fetch.queue.backoff.ms", "10", NULL};
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
@@ -284,44 +276,6 @@ static void fill_msg(kafka_msg *m, rd_kafka_message_t *rm)
     m->handle = rm;
 }
 
-/* librdkafka 2.0 stops fetching once the consumer's queue holds
- * queued.min.messages records (or queued.max.messages.kbytes), and decides
- * again only when something wakes its broker thread: at the latest a second
- * later (2.2.0 made this fetch.queue.backoff.ms). A consumer behind a fast
- * producer then reads in bursts and idles most of each second (debug=fetch:
- * 6-9 fetches at the same point of every second). So when the queue is empty
- * although the partitions' last known high watermarks say there is more to
- * read, ask the leaders for their latest offsets: that request goes through
- * the broker threads, which wake and fetch again. (Resuming the partitions
- * would wake them too, but makes librdkafka drop what it has fetched.) At
- * most once per 5 ms; one request per leader. */
-static void wake_stalled_fetcher(kafka_consumer *c)
-{
-    int64_t now = mono_ns();
-    if (now - c->last_wake < 5000000)
-        return;
-    c->last_wake = now;
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(c->rk, &a) != 0 || !a)
-        return;
-    rd_kafka_position(c->rk, a);
-    rd_kafka_topic_partition_list_t *behind =
-        rd_kafka_topic_partition_list_new(a->cnt ? a->cnt : 1);
-    for (int i = 0; i < a->cnt; i++) {
-        int64_t lo, hi, pos = a->elems[i].offset;
-        if (pos >= 0 &&
-            rd_kafka_get_watermark_offsets(c->rk, a->elems[i].topic, a->elems[i].partition, &lo,
-                                           &hi) == 0 &&
-            hi > pos)
-            rd_kafka_topic_partition_list_add(behind, a->elems[i].topic, a->elems[i].partition)
-                ->offset = RD_KAFKA_OFFSET_END; /* ListOffsets "latest" */
-    }
-    if (behind->cnt > 0)
-        rd_kafka_offsets_for_times(c->rk, behind, 1000);
-    rd_kafka_topic_partition_list_destroy(behind);
-    rd_kafka_topic_partition_list_destroy(a);
-}
-
 int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
                               char *errstr, size_t errstr_size)
 {
@@ -334,12 +288,7 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
     }
     if (c->lost[0])
         return set_err(errstr, errstr_size, "%s", c->lost);
-    ssize_t got = rd_kafka_consume_batch_queue(c->q, 0, c->rms, max);
-    if (got == 0) {
-        wake_stalled_fetcher(c);
-        if (timeout_ms > 0)
-            got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
-    }
+    ssize_t got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, max);
     if (got == 0 && c->lost[0])
         return set_err(errstr, errstr_size, "%s", c->lost);
     if (got < 0)
@@ -369,12 +318,7 @@ int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *e
 {
     if (c->lost[0])
         return set_err(errstr, errstr_size, "%s", c->lost);
-    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, 0);
-    if (!rm) {
-        wake_stalled_fetcher(c);
-        if (timeout_ms > 0)
-            rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
-    }
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(c->rk, timeout_ms);
     if (!rm)
         return c->lost[0] ? set_err(errstr, errstr_size, "%s", c->lost) : 0;
     if (rm->err) {

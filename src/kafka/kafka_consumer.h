@@ -51,9 +51,11 @@ void kafka_msg_release(kafka_msg *m);
  * arrived within timeout_ms), each to be released with kafka_msg_release;
  * -1 on a fatal consumer error, with nothing to release. Rebalance handlers
  * run inside the call, as in kafka_consumer_poll, and librdkafka drops the
- * records of revoked partitions it had gathered for the batch (2.0.2: since
- * 1.9.0; only seeks, pauses or rebalances run in parallel with the call
- * upset a batch, and ticklake does those on the polling thread). */
+ * records of revoked partitions it had gathered for the batch (since 1.9.0;
+ * only seeks, pauses or rebalances run in parallel with the call upset a
+ * batch, and ticklake does those on the polling thread). 2.2.0 to 2.13.1
+ * could leave the position wrong after a batch, fixed in 2.13.2: the oldest
+ * librdkafka the build accepts. */
 int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
                               char *errstr, size_t errstr_size);
 

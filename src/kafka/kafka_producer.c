@@ -37,7 +37,7 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
                       rd_kafka_err2str(msg->err));
         }
     } else if (msg->offset < 0 && !p->acks_none) {
-        /* librdkafka 2.0's idempotent producer reports the records of a batch
+        /* librdkafka's idempotent producer (2.0.2 to 2.15.1) reports the records of a batch
          * that failed with a retriable error as delivered, with no offset,
          * when a later batch to the partition succeeds ("implicitly acked").
          * That holds only if the broker had the failed batch after all; a

@@ -2,7 +2,7 @@
  * in process: the mock injects the broker errors a real broker gives only by
  * chance (a partition whose leader is not ready yet).
  *
- * librdkafka 2.0's idempotent producer reports the records of a batch that
+ * librdkafka's idempotent producer (2.0.2 to 2.15.1) reports the records of a batch that
  * failed with a retriable error as delivered, with no offset, once a later
  * batch succeeds; a broker without state for the producer id accepts that
  * later batch, and the failed records are gone. This lost 1-2 trades in 1 of
