@@ -200,6 +200,8 @@ int cmd_broker(int argc, char **argv)
         "after that much was produced) fails and names the offsets lost; nothing is\n"
         "skipped silently. Topics it creates on first use get 4 partitions, so a\n"
         "stage's --partitions other than 4 is refused there: give it here instead.\n"
+        "It does not honour transactions (process runs at-least-once there) nor\n"
+        "static membership (a restarted --instance-id waits out its session).\n"
         "\n"
         "--kafka runs a real single-node Apache Kafka (KRaft) from the jars the tests\n"
         "use, keeping records, offsets and transactions in --data-dir across\n"
