@@ -144,7 +144,7 @@ static void live_check(proc *p, int64_t now)
         return;
     }
     kafka_producer_poll(p->live, 0);
-    /* An alert acknowledged without an offset may be lost too (kafka.h). */
+    /* An alert acknowledged without an offset may be lost too (kafka_producer.h). */
     int64_t failed = kafka_producer_failed(p->live) + kafka_producer_unconfirmed(p->live);
     if (failed > p->live_failed) {
         LOG_WARN("process: %lld live alert(s) not delivered (they are in %s once committed)",
