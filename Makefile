@@ -156,3 +156,5 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 bench-aggregate: $(BUILD)/bench/aggregate
 .PHONY: bench-latency
 bench-latency: $(BUILD)/bench/latency
+.PHONY: bench-consume
+bench-consume: $(BUILD)/bench/consume
