@@ -3,7 +3,7 @@
  * librdkafka's fetching alone, for comparing fetch settings
  * (docs/decisions/0035-librdkafka-2.15.md).
  *
- *   build/release/bench/consume BROKERS TOPIC COUNT [key=value...]
+ *   make bench-consume && build/release/bench/consume BROKERS TOPIC COUNT [key=value...]
  *
  * A new group each run reads TOPIC from its start until COUNT records came;
  * the key=value pairs are librdkafka properties (as -X). Prints the seconds
