@@ -5,7 +5,27 @@ CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb
 DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 
-PKGS     := rdkafka libcurl libcrypto expat libedit
+PKGS     := libcurl libcrypto expat libedit
+
+# librdkafka 2.13.2 or newer (docs/ARCHITECTURE.md). RDKAFKA_HOME names an install prefix (include/,
+# lib/librdkafka.a, lib/pkgconfig/rdkafka.pc), linked statically. Unset: the system's librdkafka when
+# pkg-config finds one new enough, else the one scripts/fetch-librdkafka.sh (./dev setup) builds.
+RDKAFKA_MIN     := 2.13.2
+RDKAFKA_FETCHED := .cache/librdkafka-2.15.1
+ifeq ($(RDKAFKA_HOME),)
+ifeq ($(shell pkg-config --atleast-version=$(RDKAFKA_MIN) rdkafka 2>/dev/null && echo y),y)
+RDKAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka)
+RDKAFKA_LIBS   := $(shell pkg-config --libs rdkafka)
+else
+RDKAFKA_HOME := $(RDKAFKA_FETCHED)
+endif
+endif
+ifneq ($(RDKAFKA_HOME),)
+RDKAFKA_DIR    := $(abspath $(RDKAFKA_HOME))
+RDKAFKA_DEP    := $(RDKAFKA_DIR)/lib/librdkafka.a
+RDKAFKA_CFLAGS := -isystem $(RDKAFKA_DIR)/include
+RDKAFKA_LIBS   := $(RDKAFKA_DEP) $(filter-out -L% -lrdkafka,$(shell PKG_CONFIG_PATH=$(RDKAFKA_DIR)/lib/pkgconfig pkg-config --static --libs rdkafka 2>/dev/null))
+endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
@@ -14,7 +34,7 @@ CFLAGS   ?= -O2 -g
 # scripts/check-layers.sh checks the dependency rule.
 SRC_DIRS := base core cli kafka engine s3 lake pipeline http serve cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
-CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
+CFLAGS_kafka  := $(RDKAFKA_CFLAGS) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' \
 	-DENGINE_HTTPFS_EXT='"$(DUCKDB_DIR)/httpfs.duckdb_extension"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto expat)
@@ -28,7 +48,7 @@ YYJSON_DIR    := third_party/yyjson
 YYJSON_DEFS   := -DYYJSON_DISABLE_NON_STANDARD=1
 CFLAGS_core   := -I$(YYJSON_DIR) $(YYJSON_DEFS)
 ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli) $(CFLAGS_core)
-LDLIBS   += $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
+LDLIBS   += $(RDKAFKA_LIBS) $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
@@ -43,8 +63,11 @@ all: ticklake
 ticklake: $(BUILD)/ticklake
 	ln -sf $(BUILD)/ticklake ticklake
 
-$(BUILD)/ticklake: $(BUILD)/main.o $(BUILD)/libticklake.a $(BUILD)/layers.ok
-	$(CC) $(CFLAGS) -o $@ $(BUILD)/main.o $(BUILD)/libticklake.a $(LDLIBS)
+# The run path lets an installed or copied tree find the libraries `make install` puts beside it
+# ($(PREFIX)/lib/ticklake); engine_load.c finds libduckdb.so there the same way.
+RUNPATH  := -Wl,-rpath,'$$ORIGIN/../lib/ticklake'
+$(BUILD)/ticklake: $(BUILD)/main.o $(BUILD)/libticklake.a $(BUILD)/layers.ok $(RDKAFKA_DEP)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(RUNPATH) -o $@ $(BUILD)/main.o $(BUILD)/libticklake.a $(LDLIBS)
 
 # The dependency rule between folders and library homes (scripts/check-layers.sh), again whenever a
 # source file changes.
@@ -69,6 +92,13 @@ $(BUILD)/third_party/yyjson.o: $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h
 	$(CC) $(CFLAGS) $(YYJSON_DEFS) -c -o $@ $<
 $(YYJSON_DIR)/yyjson.c $(YYJSON_DIR)/yyjson.h:
 	@echo "$@ is missing: run ./dev setup (scripts/fetch-yyjson.sh fetches it)" >&2; exit 1
+# src/kafka/ needs librdkafka's headers: say how to get them rather than fail on a missing include.
+$(filter $(BUILD)/kafka/%,$(LIB_OBJS)): | $(RDKAFKA_DEP)
+ifneq ($(RDKAFKA_HOME),)
+$(RDKAFKA_DEP):
+	@echo "librdkafka >= $(RDKAFKA_MIN) not found at $(RDKAFKA_HOME): run ./dev setup (scripts/fetch-librdkafka.sh)," \
+	    "or set RDKAFKA_HOME to a librdkafka install" >&2; exit 1
+endif
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/testlib.h $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)
@@ -131,6 +161,21 @@ format-check:
 clean:
 	rm -rf build ticklake
 
+# `make install` (PREFIX, DESTDIR): the binary in $(PREFIX)/bin and the libraries it loads at run time
+# in $(PREFIX)/lib/ticklake, which it finds relative to itself ($$ORIGIN/../lib/ticklake), so an
+# installed tree still works when moved or copied. librdkafka is linked into the binary when it is
+# the fetched (static) one; a system librdkafka stays where the system has it.
+PREFIX ?= /usr/local
+.PHONY: install uninstall
+install: $(BUILD)/ticklake
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ticklake
+	install -m 0755 $(BUILD)/ticklake $(DESTDIR)$(PREFIX)/bin/ticklake
+	install -m 0755 $(DUCKDB_DIR)/libduckdb.so $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ticklake $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
+	-rmdir $(DESTDIR)$(PREFIX)/lib/ticklake
+
 # Benchmarks (not tests): see docs/PERFORMANCE.md for the commands and results.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 	@mkdir -p $(dir $@)
@@ -139,3 +184,5 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a
 bench-aggregate: $(BUILD)/bench/aggregate
 .PHONY: bench-latency
 bench-latency: $(BUILD)/bench/latency
+.PHONY: bench-consume
+bench-consume: $(BUILD)/bench/consume

@@ -36,7 +36,7 @@
 
 #include "bar.h"
 #include "json.h"
-#include "kafka.h"
+#include "kafka_consumer.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"

@@ -12,6 +12,8 @@
 #include "cli.h"
 #include "commands.h"
 #include "kafka.h"
+#include "kafka_admin.h"
+#include "kafka_mock.h"
 #include "kafka_server.h"
 #include "log.h"
 #include "pipeline.h"
@@ -135,9 +137,16 @@ static int serve_kafka(const kafka_server_config *kc, const broker_topics *t, st
     }
     int rc = 0;
     if (ready) {
+        /* Kafka answers; its new partitions may still take seconds to get a
+         * ready leader on a loaded machine. The probe's 2 s budget ran out
+         * there with librdkafka 2.15.1 (t0019, load average 25; 2.0.2 made
+         * it), so the topics get a minute: the wait ends as soon as they are
+         * ready. */
+        kafka_opts slow = ko;
+        slow.connect_timeout_ms = 60000;
         int have = 0;
-        if (kafka_ensure_topics(&ko, t->list, t->n, kc->partitions, 1, err, sizeof(err)) != 0 ||
-            kafka_ensure_compacted_topic(&ko, t->changelog, kc->partitions, 1, &have, err,
+        if (kafka_ensure_topics(&slow, t->list, t->n, kc->partitions, 1, err, sizeof(err)) != 0 ||
+            kafka_ensure_compacted_topic(&slow, t->changelog, kc->partitions, 1, &have, err,
                                          sizeof(err)) != 0) {
             fprintf(stderr, "ticklake broker: %s\n", err);
             rc = 1;
@@ -198,6 +207,8 @@ int cmd_broker(int argc, char **argv)
         "after that much was produced) fails and names the offsets lost; nothing is\n"
         "skipped silently. Topics it creates on first use get 4 partitions, so a\n"
         "stage's --partitions other than 4 is refused there: give it here instead.\n"
+        "It does not honour transactions (process runs at-least-once there) nor\n"
+        "static membership (a restarted --instance-id waits out its session).\n"
         "\n"
         "--kafka runs a real single-node Apache Kafka (KRaft) from the jars the tests\n"
         "use, keeping records, offsets and transactions in --data-dir across\n"

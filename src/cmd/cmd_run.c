@@ -29,6 +29,7 @@
 #include "compact.h"
 #include "engine.h"
 #include "kafka.h"
+#include "kafka_mock.h"
 #include "lakepath.h"
 #include "log.h"
 #include "serve.h"

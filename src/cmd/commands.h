@@ -19,5 +19,7 @@ int cmd_partitions(int argc, char **argv);
 int cmd_ddl(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+/* `ticklake --version` / `ticklake version` (argv[0] is the word itself). */
+int cmd_version(int argc, char **argv);
 
 #endif

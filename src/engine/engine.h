@@ -24,6 +24,11 @@ engine *engine_open(const char *path, int threads, char *errstr, size_t errstr_s
 /* Closes the connection and database. Accepts NULL. */
 void engine_close(engine *e);
 
+/* The version of the DuckDB library loaded ("v1.4.4"), loading it if need be;
+ * *path (when path is not NULL) gets the file it was loaded from. NULL with
+ * errstr when it cannot be loaded. */
+const char *engine_duckdb_version(const char **path, char *errstr, size_t errstr_size);
+
 /* Runs SQL (one or more statements) and discards any result. */
 int engine_exec(engine *e, const char *sql, char *errstr, size_t errstr_size);
 

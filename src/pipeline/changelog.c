@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bar.h"
+#include "kafka_admin.h"
 #include "log.h"
 
 /* Keys: "<partition>/<interval>/<symbol>" and "<partition>/progress". */

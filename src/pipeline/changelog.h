@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "indicators.h"
-#include "kafka.h"
+#include "kafka_producer.h"
 #include "tick.h"
 #include "util.h"
 

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka_admin.h"
+#include "kafka_producer.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"

@@ -9,6 +9,9 @@
 
 #include "changelog.h"
 #include "indicators.h"
+#include "kafka_admin.h"
+#include "kafka_consumer.h"
+#include "kafka_producer.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"
@@ -141,7 +144,7 @@ static void live_check(proc *p, int64_t now)
         return;
     }
     kafka_producer_poll(p->live, 0);
-    /* An alert acknowledged without an offset may be lost too (kafka.h). */
+    /* An alert acknowledged without an offset may be lost too (kafka_producer.h). */
     int64_t failed = kafka_producer_failed(p->live) + kafka_producer_unconfirmed(p->live);
     if (failed > p->live_failed) {
         LOG_WARN("process: %lld live alert(s) not delivered (they are in %s once committed)",
@@ -793,8 +796,9 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
      * 50 MB at a time, more than the processor's whole state at 10,000
      * symbols; 4 MB of queue is still 25,000+ trades. Catching up 1,000,000
      * trades at 10,000 symbols peaked at 66-72 MB with 4 MB against 82-102 MB
-     * with 8 MB, in the same time (with the fetcher wake in kafka.c; before
-     * it, queues this small ran 1.3-3x slower), and fetches of 1 MB rather
+     * with 8 MB, in the same time (with librdkafka fetching again soon after
+     * its queue was full, kafka_consumer.c; before that, queues this small ran
+     * 1.3-3x slower), and fetches of 1 MB rather
      * than 4 MB took 10-30 MB more off (bench/memory.sh,
      * docs/decisions/0012-processor-caps-librdkafka-buffers.md). The user's
      * -X wins. */

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kafka_admin.h"
+#include "kafka_producer.h"
 #include "log.h"
 #include "tick.h"
 #include "util.h"

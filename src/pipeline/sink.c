@@ -15,6 +15,8 @@
 
 #include "bar.h"
 #include "engine.h"
+#include "kafka_admin.h"
+#include "kafka_consumer.h"
 #include "lakepath.h"
 #include "log.h"
 #include "rowbuf.h"
@@ -708,13 +710,15 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     const char *ours[3];
     size_t np = 0;
     ours[np++] = "max.partition.fetch.bytes=8388608";
-    /* librdkafka 2.0.2 stops fetching while the consumer queue is over its
-     * thresholds (one fetch of 4 partitions fills it) and resumes at a pace
+    /* librdkafka 2.0.2 stopped fetching while the consumer queue was over its
+     * thresholds (one fetch of 4 partitions fills it) and resumed at a pace
      * set by fetch.wait.max.ms (debug=fetch: the queue ran empty before the
      * next fetch). Reading 4,000,000 trades took 24.6 s with 500 ms, 5.7-6.9 s
-     * with ticklake's 50 ms and 4.1-4.6 s with 10 ms. The cost: an idle
-     * sink's empty fetches come back 5x as often (the broker's CPU for 24 idle
-     * partitions went from 3.3% to 6% of a core). */
+     * with ticklake's 50 ms and 4.1-4.6 s with 10 ms. With 2.15.1 10 ms
+     * still pays: 879 k against 629 k rows/s with 50 ms (bench/sink.sh,
+     * docs/decisions/0039-librdkafka-2.15.md). The cost: an idle sink's empty
+     * fetches come back 5x as often (the broker's CPU for 24 idle partitions
+     * went from 3.3% to 6% of a core). */
     ours[np++] = "fetch.wait.max.ms=10";
     if (storage_kind(s->lake) == STORAGE_S3) {
         /* Keep the partitions while a put waits out an S3 outage: the poll

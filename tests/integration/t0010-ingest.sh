@@ -39,8 +39,8 @@ awk '{print $1, $2}' "$T/a" | sort -u >"$T/ourparts"
 missing=$(comm -23 "$T/ourparts" "$T/refparts" | wc -l)
 assert_eq "$missing" 0 "keys placed on other partitions than kcat's murmur2"
 # Fresh topics, written the moment they exist: every trade is there. A broker
-# names a new partition's leader before it leads it; librdkafka 2.0's
-# idempotent producer then lost a first batch that failed while reporting it
+# names a new partition's leader before it leads it; librdkafka's (2.0.2 to
+# 2.15.1) idempotent producer then lost a first batch that failed while reporting it
 # delivered ("implicitly acked"; 1 in 4 paced runs of t0050 lost 1-2 trades).
 # ingest now waits for every partition to answer, and a record acknowledged
 # without an offset fails it. The race is by chance here; test_kafka.c

@@ -1,23 +1,24 @@
-/* Tests for kafka.c's delivery accounting against librdkafka's mock cluster,
+/* Tests for kafka_producer.c's delivery accounting against librdkafka's mock cluster,
  * in process: the mock injects the broker errors a real broker gives only by
  * chance (a partition whose leader is not ready yet).
  *
- * librdkafka 2.0's idempotent producer reports the records of a batch that
+ * librdkafka's idempotent producer (2.0.2 to 2.15.1) reports the records of a batch that
  * failed with a retriable error as delivered, with no offset, once a later
  * batch succeeds; a broker without state for the producer id accepts that
  * later batch, and the failed records are gone. This lost 1-2 trades in 1 of
- * 4 paced ingest runs on a fresh topic (t0050). kafka.c must not count such
+ * 4 paced ingest runs on a fresh topic (t0050). kafka_producer.c must not count such
  * a record as delivered. A transactional producer must not commit the
  * transaction: there librdkafka itself fails it on the skipped sequence
  * numbers, which this test holds it to.
  *
  * The test includes librdkafka itself only to drive the mock's error
- * injection; the code under test is kafka.h's. */
+ * injection; the code under test is kafka_producer.h's and kafka_mock.h's. */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <string.h>
 
-#include "kafka.h"
+#include "kafka_mock.h"
+#include "kafka_producer.h"
 #include "testlib.h"
 #include "util.h"
 
@@ -182,7 +183,7 @@ static void test_transaction_with_an_implicit_ack_is_not_committed(void)
 }
 
 /* The embedded broker's topic creation never waits for the mock cluster's
- * one-second poll (kafka.c, poke_mock): 20 starts of 14 topics each, every
+ * one-second poll (kafka_mock.c, poke_mock): 20 starts of 14 topics each, every
  * start well under the second a missed wake-up costs. Without the poke about
  * one creation in ten stalls for exactly 1 s. */
 static void test_mock_topic_creation_does_not_stall(void)

@@ -1,0 +1,44 @@
+/* kafka_admin.h - topics, reading partitions whole, and what the cluster can
+ * do. Every function returns 0 on success or -1 with a message in errstr,
+ * unless it says otherwise. */
+#ifndef TICKLAKE_KAFKA_ADMIN_H
+#define TICKLAKE_KAFKA_ADMIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kafka.h"
+
+/* Partitions the embedded broker gives a topic it creates on first use. */
+#define KAFKA_EMBEDDED_PARTITIONS 4
+
+/* Creates the topics that do not exist yet with the given partitions and
+ * replication factor (Admin API). On a cluster without CreateTopics (the
+ * embedded broker) it falls back to the broker's auto-creation, which gives
+ * KAFKA_EMBEDDED_PARTITIONS: asking for another count there is an error that
+ * says how to start the broker. Existing topics keep their partitions. */
+int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
+                        int partitions, int replication, char *errstr, size_t errstr_size);
+
+/* Creates topic, if it does not exist, as a compacted topic (cleanup.policy
+ * compact) with the given partitions; then fills *partitions with the number
+ * the topic has (on the embedded broker, the one auto-creation gave it). */
+int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
+                                 int replication, int *partitions_out, char *errstr,
+                                 size_t errstr_size);
+
+/* Reads partitions of topic from their beginning to their end (for
+ * transactional data: committed records only, up to the last stable offset),
+ * calling cb for each record. Gives up after timeout_ms. */
+typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, const void *value,
+                                size_t value_len);
+int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                          size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size);
+
+/* 1 if the cluster can run transactions: it has a controller and answers
+ * InitProducerId. The embedded broker accepts but does not honour them
+ * (see docs/ARCHITECTURE.md), so it reports 0. */
+int kafka_supports_transactions(const kafka_opts *o, char *errstr, size_t errstr_size);
+
+#endif

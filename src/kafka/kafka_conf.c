@@ -1,0 +1,186 @@
+/* kafka_conf.c - configurations and client handles for the modules of src/kafka; see kafka_conf.h.
+ */
+#include "kafka_conf.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 8000
+
+/* librdkafka syslog levels to ours. */
+void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
+{
+    int ours = level <= 3   ? LOG_LVL_ERROR
+               : level <= 5 ? LOG_LVL_WARN
+               : level == 6 ? LOG_LVL_INFO
+                            : LOG_LVL_DEBUG;
+    /* -X applies to every client a command makes; a consumer property on a
+     * producer (or the reverse) is expected, not worth a warning. */
+    if (strcmp(fac, "CONFWARN") == 0 &&
+        (strstr(msg, "is a consumer property") || strstr(msg, "is a producer property")))
+        ours = LOG_LVL_DEBUG;
+    if (ours <= log_level)
+        log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    /* Transport errors repeat while a broker is down; they are debug noise
+     * unless every broker is gone. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        LOG_DEBUG("kafka %s: %s", rd_kafka_name(rk), reason);
+    else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        LOG_WARN("kafka: all brokers are down: %s", reason);
+    else
+        LOG_WARN("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
+}
+
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                   size_t errstr_size)
+{
+    char err[256];
+    if (rd_kafka_conf_set(conf, key, value, err, sizeof(err)) != RD_KAFKA_CONF_OK)
+        return set_err(errstr, errstr_size, "kafka property '%s': %s", key, err);
+    return 0;
+}
+
+/* Builds a configuration: the caller's defaults (NULL-terminated key, value
+ * pairs), the bootstrap list, then the user's -X properties. */
+rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *defaults, char *errstr,
+                                 size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0)
+        goto fail;
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if (kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) != 0)
+            goto fail;
+    if (!o->brokers || !*o->brokers) {
+        set_err(errstr, errstr_size, "no Kafka brokers given (--brokers)");
+        goto fail;
+    }
+    if (kafka_conf_set(conf, "bootstrap.servers", o->brokers, errstr, errstr_size) != 0)
+        goto fail;
+    for (size_t i = 0; i < o->nprops; i++) {
+        const char *kv = o->props[i];
+        const char *eq = strchr(kv, '=');
+        if (!eq || eq == kv) {
+            set_err(errstr, errstr_size, "-X '%s': expected key=value", kv);
+            goto fail;
+        }
+        char key[256];
+        size_t klen = (size_t)(eq - kv);
+        if (klen >= sizeof(key)) {
+            set_err(errstr, errstr_size, "-X '%s': key too long", kv);
+            goto fail;
+        }
+        memcpy(key, kv, klen);
+        key[klen] = '\0';
+        if (kafka_conf_set(conf, key, eq + 1, errstr, errstr_size) != 0)
+            goto fail;
+    }
+    return conf;
+fail:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int kafka_timeout_of(const kafka_opts *o)
+{
+    return o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/* Asks for cluster metadata; fails with a message naming the brokers. */
+int kafka_check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, kafka_timeout_of(o));
+    if (err)
+        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
+                       o->brokers, kafka_timeout_of(o), rd_kafka_err2str(err));
+    rd_kafka_metadata_destroy(md);
+    return 0;
+}
+
+rd_kafka_t *kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr,
+                             size_t errstr_size)
+{
+    char err[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof(err));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        set_err(errstr, errstr_size, "unable to create Kafka client: %s", err);
+    }
+    return rk; /* conf is owned by rk from here */
+}
+
+/* A short-lived admin client and the cluster's metadata (all topics when
+ * all_topics). NULL with errstr naming the brokers if they do not answer.
+ * The caller destroys *md and the handle. */
+rd_kafka_t *kafka_admin_metadata(const kafka_opts *o, int all_topics,
+                                 const struct rd_kafka_metadata **md, char *errstr,
+                                 size_t errstr_size)
+{
+    static const char *const defaults[] = {"client.id", "ticklake-admin", NULL};
+    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!rk)
+        return NULL;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, all_topics, NULL, md, kafka_timeout_of(o));
+    if (err) {
+        rd_kafka_destroy(rk);
+        set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s", o->brokers,
+                kafka_timeout_of(o), rd_kafka_err2str(err));
+        return NULL;
+    }
+    return rk;
+}
+
+/* The embedded broker names a controller that is none of its brokers: it has
+ * no controller to create topics or coordinate transactions. */
+int kafka_has_controller(rd_kafka_t *rk, const struct rd_kafka_metadata *md)
+{
+    int32_t controller = rd_kafka_controllerid(rk, 0);
+    for (int k = 0; k < md->broker_cnt; k++)
+        if (md->brokers[k].id == controller)
+            return 1;
+    return 0;
+}
+
+/* The partition count of topic in md, 0 if it has none (yet). */
+int kafka_topic_partitions(const struct rd_kafka_metadata *md, const char *topic)
+{
+    for (int k = 0; k < md->topic_cnt; k++)
+        if (strcmp(md->topics[k].topic, topic) == 0 && !md->topics[k].err)
+            return md->topics[k].partition_cnt;
+    return 0;
+}
+
+/* 1 when the user set key among the -X properties. */
+int kafka_user_set(const kafka_opts *o, const char *key)
+{
+    size_t n = strlen(key);
+    for (size_t i = 0; i < o->nprops; i++)
+        if (strncmp(o->props[i], key, n) == 0 && o->props[i][n] == '=')
+            return 1;
+    return 0;
+}
+
+/* 1 when the cluster behind rk is the embedded broker (names no controller of
+ * its own), 0 otherwise or when it cannot tell. */
+int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, kafka_timeout_of(o)) != 0)
+        return 0;
+    int yes = !kafka_has_controller(rk, md);
+    rd_kafka_metadata_destroy(md);
+    return yes;
+}

@@ -1,0 +1,63 @@
+/* kafka_conf.h - configurations and client handles, shared by the modules of
+ * src/kafka/ only (it includes rdkafka.h, which nothing outside src/kafka/
+ * may see).
+ *
+ * Configuration follows kcat: ticklake's defaults first, then every
+ * `-X key=value` the user gave, which win. librdkafka's log lines are routed
+ * into log.h. Functions returning int give 0 on success or -1 with a message
+ * in errstr, unless they say otherwise. */
+#ifndef TICKLAKE_KAFKA_CONF_H
+#define TICKLAKE_KAFKA_CONF_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+
+#include "kafka.h"
+
+/* librdkafka's log callback: its syslog levels to log.h's. */
+void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg);
+
+/* rd_kafka_conf_set with errstr naming the property. */
+int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
+                   size_t errstr_size);
+
+/* A configuration: the caller's defaults (NULL-terminated key, value pairs),
+ * the bootstrap list, then the user's -X properties; log and error callbacks
+ * set. NULL with errstr on a bad property. */
+rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *defaults, char *errstr,
+                                 size_t errstr_size);
+
+/* o's connect timeout in ms (the default when unset). */
+int kafka_timeout_of(const kafka_opts *o);
+
+/* Asks for cluster metadata; fails with a message naming the brokers. */
+int kafka_check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size);
+
+/* rd_kafka_new, which owns conf from then on; on failure conf is destroyed
+ * and NULL returned with errstr. */
+rd_kafka_t *kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr,
+                             size_t errstr_size);
+
+/* A short-lived admin client and the cluster's metadata (all topics when
+ * all_topics). NULL with errstr naming the brokers if they do not answer.
+ * The caller destroys *md and the handle. */
+rd_kafka_t *kafka_admin_metadata(const kafka_opts *o, int all_topics,
+                                 const struct rd_kafka_metadata **md, char *errstr,
+                                 size_t errstr_size);
+
+/* 1 when one of md's brokers is the controller rk knows of. The embedded
+ * broker names a controller that is none of its brokers: it has no controller
+ * to create topics or coordinate transactions. */
+int kafka_has_controller(rd_kafka_t *rk, const struct rd_kafka_metadata *md);
+
+/* The partition count of topic in md, 0 if it has none (yet). */
+int kafka_topic_partitions(const struct rd_kafka_metadata *md, const char *topic);
+
+/* 1 when the user set key among the -X properties. */
+int kafka_user_set(const kafka_opts *o, const char *key);
+
+/* 1 when the cluster behind rk is the embedded broker (names no controller of
+ * its own), 0 otherwise or when it cannot tell. */
+int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o);
+
+#endif

@@ -1,0 +1,499 @@
+/* kafka_producer.c - producers and transactions; see kafka_producer.h. */
+#include "kafka_producer.h"
+
+#include <librdkafka/rdkafka.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+#include "util.h"
+
+#define PRODUCER_TOPICS 32
+
+struct kafka_producer {
+    rd_kafka_t *rk;
+    /* Topic handles by name, so producing does not look the topic up each time. */
+    rd_kafka_topic_t *topics[PRODUCER_TOPICS];
+    int32_t nparts[PRODUCER_TOPICS]; /* partition count of each, for batches; <= 0 unknown */
+    size_t ntopics;
+    atomic_llong delivered, failed, enqueued;
+    /* Acknowledged without an offset (see dr_msg_cb); counted apart from
+     * delivered. acks_none: acks=0, where no record has an offset. */
+    atomic_llong unconfirmed;
+    int acks_none;
+    char first_error[256];
+};
+
+static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
+{
+    kafka_producer *p = opaque;
+    if (msg->err) {
+        if (atomic_fetch_add(&p->failed, 1) == 0) {
+            snprintf(p->first_error, sizeof(p->first_error), "%s", rd_kafka_err2str(msg->err));
+            LOG_ERROR("kafka: delivery to '%s' failed: %s", rd_kafka_topic_name(msg->rkt),
+                      rd_kafka_err2str(msg->err));
+        }
+    } else if (msg->offset < 0 && !p->acks_none) {
+        /* librdkafka's idempotent producer (2.0.2 to 2.15.1) reports the records of a batch
+         * that failed with a retriable error as delivered, with no offset,
+         * when a later batch to the partition succeeds ("implicitly acked").
+         * That holds only if the broker had the failed batch after all; a
+         * broker with no state for the producer id accepts the later batch
+         * without it, and the records are lost. Not counted as delivered, and
+         * flush fails: ingest reports it. (A transactional producer does not
+         * get here: librdkafka fails the transaction on the skipped sequence
+         * numbers, and process aborts and replays it; test_kafka.c.) */
+        if (atomic_fetch_add(&p->unconfirmed, 1) == 0)
+            LOG_WARN("kafka: a record to '%s' [%d] was acknowledged without an offset (after a "
+                     "retried batch): the broker may not have it",
+                     rd_kafka_topic_name(msg->rkt), (int)msg->partition);
+    } else {
+        atomic_fetch_add(&p->delivered, 1);
+    }
+}
+
+/* A producer from ticklake's defaults and the user's options, with delivery
+ * reports counted; fails if the cluster does not answer in time. */
+static kafka_producer *producer_with(const kafka_opts *o, const char *const *defaults, char *errstr,
+                                     size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    kafka_producer *p = calloc(1, sizeof(*p));
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
+    p->rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (!p->rk || kafka_check_handle(p->rk, o, errstr, errstr_size) != 0) {
+        kafka_producer_free(p);
+        return NULL;
+    }
+    char acks[16];
+    size_t acks_size = sizeof(acks);
+    p->acks_none =
+        rd_kafka_conf_get(rd_kafka_conf(p->rk), "acks", acks, &acks_size) == RD_KAFKA_CONF_OK &&
+        strcmp(acks, "0") == 0;
+    return p;
+}
+
+kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                   size_t errstr_size)
+{
+    const char *const defaults[] = {"client.id",
+                                    client_id ? client_id : "ticklake",
+                                    "enable.idempotence",
+                                    "true",
+                                    "acks",
+                                    "all",
+                                    "compression.type",
+                                    "lz4",
+                                    "linger.ms",
+                                    "5",
+                                    "batch.num.messages",
+                                    "10000",
+                                    "batch.size",
+                                    "1000000",
+                                    "queue.buffering.max.messages",
+                                    "500000",
+                                    "queue.buffering.max.kbytes",
+                                    "262144",
+                                    "partitioner",
+                                    "murmur2_random",
+                                    NULL};
+    return producer_with(o, defaults, errstr, errstr_size);
+}
+
+kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                        size_t errstr_size)
+{
+    /* linger.ms 0: a record is sent as soon as the broker thread sees it.
+     * Nagle off: a small request behind another one in flight is not held
+     * back for the ACK. retry.backoff.ms as the transactional producer. */
+    /* clang-format off */
+    const char *const defaults[] = {
+        "client.id", client_id ? client_id : "ticklake",
+        "enable.idempotence", "true",
+        "acks", "all",
+        "linger.ms", "0",
+        "socket.nagle.disable", "true",
+        "retry.backoff.ms", "10",
+        "queue.buffering.max.kbytes", "16384",
+        "partitioner", "murmur2_random",
+        NULL};
+    /* clang-format on */
+    return producer_with(o, defaults, errstr, errstr_size);
+}
+
+/* The handle of topic, cached; *owned is set when the cache was full and the
+ * caller must destroy the handle after use. NULL on failure. */
+static rd_kafka_topic_t *topic_handle(kafka_producer *p, const char *topic, int *owned)
+{
+    *owned = 0;
+    for (size_t i = 0; i < p->ntopics; i++)
+        if (strcmp(rd_kafka_topic_name(p->topics[i]), topic) == 0)
+            return p->topics[i];
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    if (rkt && p->ntopics < PRODUCER_TOPICS)
+        p->topics[p->ntopics++] = rkt;
+    else if (rkt)
+        *owned = 1;
+    return rkt;
+}
+
+int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size)
+{
+    return kafka_produce_partition(p, topic, RD_KAFKA_PARTITION_UA, key, key_len, value, value_len,
+                                   errstr, errstr_size);
+}
+
+int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            char *errstr, size_t errstr_size)
+{
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    int rc = 0;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END);
+        if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            atomic_fetch_add(&p->enqueued, 1);
+            break;
+        }
+        if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            rc = set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                         rd_kafka_err2str(err));
+            break;
+        }
+        /* Local queue full: serve delivery reports to make room, then retry. */
+        rd_kafka_poll(p->rk, 10);
+        char fatal[256];
+        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal))) {
+            rc = set_err(errstr, errstr_size, "producer failed: %s", fatal);
+            break;
+        }
+    }
+    if (owned)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+/* The partition count of a cached topic (asked once), or -1. */
+static int32_t cached_partitions(kafka_producer *p, rd_kafka_topic_t *rkt)
+{
+    size_t i = 0;
+    while (i < p->ntopics && p->topics[i] != rkt)
+        i++;
+    if (i < p->ntopics && p->nparts[i] > 0)
+        return p->nparts[i];
+    if (i < p->ntopics && p->nparts[i] <= -3)
+        return -1; /* asked three times in vain: the partitioner places records */
+    const struct rd_kafka_metadata *md = NULL;
+    int32_t n = -1;
+    if (rd_kafka_metadata(p->rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topics[0].partition_cnt > 0)
+        n = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (i < p->ntopics)
+        p->nparts[i] = n > 0 ? n : p->nparts[i] - 1;
+    LOG_DEBUG("kafka: '%s' has %d partitions%s", rd_kafka_topic_name(rkt), (int)n,
+              n > 0 ? "" : " (unknown: the partitioner places this batch)");
+    return n;
+}
+
+/* Enqueues msgs[0..cnt) to one partition (or RD_KAFKA_PARTITION_UA), in
+ * order. When the local queue is full it keeps the records that were not
+ * enqueued, in order, serves delivery reports to make room, and retries them.
+ * Room is only made by reports, served on this thread, so once the queue is
+ * full every later record of the call fails too and the order is kept. */
+static int send_msgs(kafka_producer *p, rd_kafka_topic_t *rkt, int32_t partition,
+                     rd_kafka_message_t *msgs, int cnt, char *errstr, size_t errstr_size)
+{
+    while (cnt > 0) {
+        int ok = rd_kafka_produce_batch(rkt, partition, RD_KAFKA_MSG_F_COPY, msgs, cnt);
+        atomic_fetch_add(&p->enqueued, ok);
+        if (ok == cnt)
+            return 0;
+        int m = 0;
+        for (int i = 0; i < cnt; i++) {
+            if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+                continue;
+            if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                return set_err(errstr, errstr_size, "unable to produce to '%s': %s",
+                               rd_kafka_topic_name(rkt), rd_kafka_err2str(msgs[i].err));
+            msgs[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+            msgs[m++] = msgs[i];
+        }
+        cnt = m;
+        rd_kafka_poll(p->rk, 10);
+        char fatal[256];
+        if (rd_kafka_fatal_error(p->rk, fatal, sizeof(fatal)))
+            return set_err(errstr, errstr_size, "producer failed: %s", fatal);
+    }
+    return 0;
+}
+
+int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
+                        char *errstr, size_t errstr_size)
+{
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    /* Records grouped by partition (murmur2 of the key, as kafka_produce
+     * places them), so librdkafka appends each group under one lock; without
+     * the partition count, its partitioner places them one by one. */
+    int32_t nparts = cached_partitions(p, rkt);
+    size_t *order = NULL, *start = NULL;
+    if (nparts > 0) {
+        order = malloc(n * sizeof(*order));
+        start = calloc((size_t)nparts + 1, sizeof(*start));
+        int32_t *part = malloc(n * sizeof(*part));
+        if (!order || !start || !part) {
+            free(order);
+            free(start);
+            order = start = NULL;
+            nparts = -1;
+        } else {
+            for (size_t i = 0; i < n; i++) {
+                part[i] = rd_kafka_msg_partitioner_murmur2_random(rkt, recs[i].key, recs[i].key_len,
+                                                                  nparts, NULL, NULL);
+                start[part[i] + 1]++;
+            }
+            for (int32_t k = 0; k < nparts; k++)
+                start[k + 1] += start[k];
+            size_t *fill = calloc((size_t)nparts, sizeof(*fill));
+            for (size_t i = 0; fill && i < n; i++)
+                order[start[part[i]] + fill[part[i]]++] = i;
+            if (!fill)
+                nparts = -1;
+            free(fill);
+        }
+        free(part);
+    }
+    enum { CHUNK = 512 };
+    rd_kafka_message_t msgs[CHUNK];
+    int rc = 0;
+    int32_t groups = nparts > 0 ? nparts : 1;
+    for (int32_t k = 0; k < groups && rc == 0; k++) {
+        size_t lo = nparts > 0 ? start[k] : 0, hi = nparts > 0 ? start[k + 1] : n;
+        int32_t partition = nparts > 0 ? k : RD_KAFKA_PARTITION_UA;
+        for (size_t done = lo; done < hi && rc == 0;) {
+            int cnt = (int)(hi - done < CHUNK ? hi - done : CHUNK);
+            memset(msgs, 0, sizeof(msgs[0]) * (size_t)cnt);
+            for (int i = 0; i < cnt; i++) {
+                const kafka_rec *r = &recs[nparts > 0 ? order[done + (size_t)i] : done + (size_t)i];
+                msgs[i].key = (void *)r->key;
+                msgs[i].key_len = r->key_len;
+                msgs[i].payload = (void *)r->value;
+                msgs[i].len = r->value_len;
+            }
+            done += (size_t)cnt;
+            rc = send_msgs(p, rkt, partition, msgs, cnt, errstr, errstr_size);
+        }
+    }
+    free(order);
+    free(start);
+    if (owned)
+        rd_kafka_topic_destroy(rkt);
+    return rc;
+}
+
+void kafka_producer_poll(kafka_producer *p, int timeout_ms)
+{
+    rd_kafka_poll(p->rk, timeout_ms);
+}
+
+int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
+{
+    rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+    if (err)
+        return set_err(errstr, errstr_size, "%d records not delivered after %d ms",
+                       rd_kafka_outq_len(p->rk), timeout_ms);
+    if (atomic_load(&p->failed))
+        return set_err(errstr, errstr_size, "%lld records failed delivery, the first with: %s",
+                       (long long)atomic_load(&p->failed), p->first_error);
+    if (atomic_load(&p->unconfirmed))
+        return set_err(errstr, errstr_size,
+                       "%lld records were acknowledged without an offset after a retried batch; "
+                       "the broker may not have them",
+                       (long long)atomic_load(&p->unconfirmed));
+    return 0;
+}
+
+int64_t kafka_producer_delivered(const kafka_producer *p)
+{
+    return atomic_load(&p->delivered);
+}
+
+int64_t kafka_producer_failed(const kafka_producer *p)
+{
+    return atomic_load(&p->failed);
+}
+
+int64_t kafka_producer_unconfirmed(const kafka_producer *p)
+{
+    return atomic_load(&p->unconfirmed);
+}
+
+int64_t kafka_producer_outstanding(const kafka_producer *p)
+{
+    return atomic_load(&p->enqueued) - atomic_load(&p->delivered) - atomic_load(&p->failed) -
+           atomic_load(&p->unconfirmed);
+}
+
+int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    char err[256];
+    if (rd_kafka_fatal_error(p->rk, err, sizeof(err))) {
+        set_err(errstr, errstr_size, "%s", err);
+        return 1;
+    }
+    return 0;
+}
+
+void kafka_producer_free(kafka_producer *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->ntopics; i++)
+        rd_kafka_topic_destroy(p->topics[i]);
+    if (p->rk)
+        rd_kafka_destroy(p->rk);
+    free(p);
+}
+
+#define TXN_TIMEOUT_MS 30000
+
+static int txn_result(rd_kafka_error_t *error, const char *what, char *errstr, size_t errstr_size)
+{
+    if (!error)
+        return KAFKA_TXN_OK;
+    int rc = rd_kafka_error_txn_requires_abort(error) ? KAFKA_TXN_ABORT : KAFKA_TXN_FATAL;
+    set_err(errstr, errstr_size, "%s: %s", what, rd_kafka_error_string(error));
+    rd_kafka_error_destroy(error);
+    return rc;
+}
+
+kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_id,
+                                       const char *transactional_id, char *errstr,
+                                       size_t errstr_size)
+{
+    /* retry.backoff.ms: a transaction begun right after a commit meets
+     * CONCURRENT_TRANSACTIONS until the broker has written the commit markers;
+     * librdkafka retries after this backoff (its default, 100 ms, stalled a
+     * commit by 100 ms every few seconds, seen with debug=eos).
+     * queue.buffering.max.kbytes: librdkafka's default is 1 GB; a processor
+     * catching up at 10,000 symbols queues tens of MB of bars, indicators and
+     * changelog per commit. Full means wait (kafka_produce), not fail. At a
+     * 5-minute boundary (30,000 bars, indicator and changelog records in one
+     * commit at 10,000 symbols) 4 MB rather than 16 MB took the processor's
+     * peak from 97-103 MB to 88 MB (bench/memory.sh with START). */
+    /* clang-format off */
+    const char *const defaults[] = {
+        "client.id", client_id ? client_id : "ticklake",
+        "transactional.id", transactional_id,
+        "transaction.timeout.ms", "10000",
+        "retry.backoff.ms", "10",
+        "compression.type", "lz4",
+        "linger.ms", "5",
+        "batch.num.messages", "10000",
+        "queue.buffering.max.messages", "500000",
+        "queue.buffering.max.kbytes", "4096",
+        "partitioner", "murmur2_random",
+        NULL};
+    /* clang-format on */
+    kafka_producer *p = producer_with(o, defaults, errstr, errstr_size);
+    if (!p)
+        return NULL;
+    /* Retriable errors (coordinator loading) are retried; the rest fail. */
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_init_transactions(p->rk, TXN_TIMEOUT_MS);
+        if (!error)
+            break;
+        if (rd_kafka_error_is_retriable(error) && attempt < 5) {
+            LOG_WARN("kafka: init_transactions: %s; retrying", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        set_err(errstr, errstr_size, "unable to initialise transactions as '%s': %s",
+                transactional_id, rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        kafka_producer_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr, errstr_size);
+}
+
+int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp *tps, size_t n,
+                           char *errstr, size_t errstr_size)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *e =
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+        e->offset = tps[i].offset;
+        if (tps[i].metadata[0]) {
+            e->metadata_size = strlen(tps[i].metadata);
+            e->metadata = malloc(e->metadata_size);
+            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
+        }
+    }
+    rd_kafka_consumer_group_metadata_t *cgmd =
+        rd_kafka_consumer_group_metadata(kafka_consumer_handle(c));
+    int rc = KAFKA_TXN_OK;
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error =
+            rd_kafka_send_offsets_to_transaction(p->rk, l, cgmd, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        rc = txn_result(error, "send offsets to transaction", errstr, errstr_size);
+        break;
+    }
+    rd_kafka_consumer_group_metadata_destroy(cgmd);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        return txn_result(error, "commit transaction", errstr, errstr_size);
+    }
+}
+
+int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
+{
+    for (int attempt = 0;; attempt++) {
+        rd_kafka_error_t *error = rd_kafka_abort_transaction(p->rk, TXN_TIMEOUT_MS);
+        if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {
+            rd_kafka_error_destroy(error);
+            continue;
+        }
+        return txn_result(error, "abort transaction", errstr, errstr_size);
+    }
+}

@@ -1,0 +1,99 @@
+/* kafka_producer.h - producers: idempotent, live, and transactional for
+ * exactly-once consume-transform-produce. Every function returns 0 on success
+ * or -1 with a message in errstr, unless it says otherwise. */
+#ifndef TICKLAKE_KAFKA_PRODUCER_H
+#define TICKLAKE_KAFKA_PRODUCER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kafka.h"
+#include "kafka_consumer.h"
+
+typedef struct kafka_producer kafka_producer;
+
+/* An idempotent producer (acks=all, lz4, murmur2 partitioning of keys as Java
+ * clients do). Fails if the cluster cannot be reached in time. */
+kafka_producer *kafka_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                   size_t errstr_size);
+
+/* An idempotent producer for rare records that must go out at once (live
+ * alerts): no linger, no compression, Nagle off. Otherwise as
+ * kafka_producer_new. */
+kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_id, char *errstr,
+                                        size_t errstr_size);
+
+/* Enqueues one record; key and value are copied. When the local queue is full
+ * it serves delivery reports and retries until there is room. */
+int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size);
+
+/* One record of a batch: borrowed key and value. */
+typedef struct kafka_rec {
+    const void *key;
+    size_t key_len;
+    const void *value;
+    size_t value_len;
+} kafka_rec;
+
+/* Enqueues n records to topic, each partitioned by its key as kafka_produce
+ * does (murmur2; the topic's partition count is asked once per producer) and
+ * in order within a partition: the records are grouped by partition and each
+ * group goes in with rd_kafka_produce_batch calls of up to 512 records, which
+ * append under one lock. Keys and values are copied. Waits for room when the
+ * local queue is full. */
+int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
+                        char *errstr, size_t errstr_size);
+
+/* As kafka_produce, into the given partition of topic. */
+int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
+                            const void *key, size_t key_len, const void *value, size_t value_len,
+                            char *errstr, size_t errstr_size);
+
+/* Serves delivery reports for up to timeout_ms. */
+void kafka_producer_poll(kafka_producer *p, int timeout_ms);
+
+/* Waits up to timeout_ms for every enqueued record to be delivered or
+ * failed. -1 if records are still outstanding or any delivery failed. */
+int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size);
+
+/* Records acknowledged by the cluster, failed for good, and still in flight. */
+int64_t kafka_producer_delivered(const kafka_producer *p);
+int64_t kafka_producer_failed(const kafka_producer *p);
+int64_t kafka_producer_outstanding(const kafka_producer *p);
+/* Records the cluster acknowledged without an offset: librdkafka inferred
+ * them from a later batch after a retried one, and the broker may not have
+ * them (kafka.c, dr_msg_cb). Neither delivered nor failed; flush fails on
+ * them. */
+int64_t kafka_producer_unconfirmed(const kafka_producer *p);
+
+/* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
+int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);
+
+/* Destroys the producer without flushing. Accepts NULL. */
+void kafka_producer_free(kafka_producer *p);
+
+/* ---- transactions (exactly-once consume-transform-produce) ----------------- */
+
+/* A transactional producer with the given transactional.id (stable across
+ * restarts of the same instance, so a restart fences its predecessor and
+ * aborts what it left open). Calls init_transactions. */
+kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_id,
+                                       const char *transactional_id, char *errstr,
+                                       size_t errstr_size);
+
+/* Results of the transactional calls. */
+enum {
+    KAFKA_TXN_OK = 0,
+    KAFKA_TXN_ABORT = 1, /* abort, rewind the consumer, carry on */
+    KAFKA_TXN_FATAL = -1 /* the producer is unusable (e.g. fenced): stop */
+};
+
+int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size);
+/* Adds the consumer's offsets (with metadata) to the open transaction. */
+int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const struct kafka_tp *tps,
+                           size_t n, char *errstr, size_t errstr_size);
+int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size);
+int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
+
+#endif
