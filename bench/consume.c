@@ -1,7 +1,7 @@
 /* bench/consume.c - how fast a ticklake consumer (kafka_consumer.h, batches of
  * 1,024 as the sink reads) drains a topic, doing nothing with the records:
  * librdkafka's fetching alone, for comparing fetch settings
- * (docs/decisions/0035-librdkafka-2.15.md).
+ * (docs/decisions/0039-librdkafka-2.15.md).
  *
  *   make bench-consume && build/release/bench/consume BROKERS TOPIC COUNT [key=value...]
  *

@@ -11,6 +11,7 @@
 #include "bar.h"
 #include "http.h"
 #include "kafka.h"
+#include "kafka_consumer.h"
 #include "query.h"
 #include "serve.h"
 #include "serve_req.h"
