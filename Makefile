@@ -161,8 +161,9 @@ format-check:
 clean:
 	rm -rf build ticklake
 
-# `make install` (PREFIX, DESTDIR): the binary in $(PREFIX)/bin and the libraries it loads at run time
-# in $(PREFIX)/lib/ticklake, which it finds relative to itself ($$ORIGIN/../lib/ticklake), so an
+# `make install` (PREFIX, DESTDIR): the binary in $(PREFIX)/bin, the libraries it loads at run time
+# (libduckdb.so, the httpfs extension) in $(PREFIX)/lib/ticklake and the web console in
+# $(PREFIX)/share/ticklake/web, which it finds relative to itself ($$ORIGIN/../lib/ticklake), so an
 # installed tree still works when moved or copied. librdkafka is linked into the binary when it is
 # the fetched (static) one; a system librdkafka stays where the system has it.
 PREFIX ?= /usr/local
@@ -171,10 +172,16 @@ install: $(BUILD)/ticklake
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ticklake
 	install -m 0755 $(BUILD)/ticklake $(DESTDIR)$(PREFIX)/bin/ticklake
 	install -m 0755 $(DUCKDB_DIR)/libduckdb.so $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
+	install -m 0644 $(DUCKDB_DIR)/httpfs.duckdb_extension $(DESTDIR)$(PREFIX)/lib/ticklake/httpfs.duckdb_extension
+	install -d $(DESTDIR)$(PREFIX)/share/ticklake/web/vendor
+	install -m 0644 web/*.html web/*.js web/*.css $(DESTDIR)$(PREFIX)/share/ticklake/web/
+	install -m 0644 web/vendor/* $(DESTDIR)$(PREFIX)/share/ticklake/web/vendor/
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ticklake $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
-	-rmdir $(DESTDIR)$(PREFIX)/lib/ticklake
+	rm -f $(DESTDIR)$(PREFIX)/bin/ticklake $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so \
+	    $(DESTDIR)$(PREFIX)/lib/ticklake/httpfs.duckdb_extension
+	rm -rf $(DESTDIR)$(PREFIX)/share/ticklake/web
+	-rmdir $(DESTDIR)$(PREFIX)/lib/ticklake $(DESTDIR)$(PREFIX)/share/ticklake
 
 # Benchmarks (not tests): see docs/PERFORMANCE.md for the commands and results.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libticklake.a

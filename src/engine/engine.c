@@ -136,20 +136,39 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
 #define ENGINE_HTTPFS_EXT "httpfs.duckdb_extension"
 #endif
 
+/* The httpfs extension beside the libduckdb.so that was loaded (an installed
+ * tree keeps both in <prefix>/lib/ticklake/), else the build's copy. */
+static void httpfs_path(char *out, size_t out_size)
+{
+    const char *lib = NULL;
+    char err[256];
+    if (engine_duckdb_version(&lib, err, sizeof(err)) && lib) {
+        const char *slash = strrchr(lib, '/');
+        if (slash && (size_t)(slash - lib) + sizeof("/httpfs.duckdb_extension") <= out_size) {
+            snprintf(out, out_size, "%.*s/httpfs.duckdb_extension", (int)(slash - lib), lib);
+            if (path_exists(out))
+                return;
+        }
+    }
+    snprintf(out, out_size, "%s", ENGINE_HTTPFS_EXT);
+}
+
 int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size)
 {
-    if (!path_exists(ENGINE_HTTPFS_EXT))
+    char ext[4096];
+    httpfs_path(ext, sizeof(ext));
+    if (!path_exists(ext))
         return set_err(errstr, errstr_size,
                        "DuckDB's httpfs extension is missing at '%s' (`./dev setup` fetches it)",
-                       ENGINE_HTTPFS_EXT);
+                       ext);
     buf sql = {0};
     buf_puts(&sql, "LOAD ");
-    engine_quote_literal(&sql, ENGINE_HTTPFS_EXT);
+    engine_quote_literal(&sql, ext);
     char err[1024];
     if (engine_exec(e, sql.data, err, sizeof(err)) != 0) {
         buf_release(&sql);
         return set_err(errstr, errstr_size, "unable to load DuckDB's httpfs extension '%s': %s",
-                       ENGINE_HTTPFS_EXT, err);
+                       ext, err);
     }
     buf_reset(&sql);
     buf_puts(&sql, "CREATE OR REPLACE TEMPORARY SECRET tl_lake (TYPE s3, PROVIDER config, KEY_ID ");

@@ -20,6 +20,25 @@
 #ifndef TICKLAKE_WEB_DIR
 #define TICKLAKE_WEB_DIR "web"
 #endif
+#define TICKLAKE_WEB_INSTALLED "/../share/ticklake/web" /* from the binary's folder */
+
+/* The console's files: <bindir>/../share/ticklake/web when installed
+ * (`make install`), else the source tree's web/ the build named. */
+static char *default_web_dir(void)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - sizeof(TICKLAKE_WEB_INSTALLED));
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            strcpy(slash, TICKLAKE_WEB_INSTALLED);
+            if (path_exists(exe))
+                return xstrdup(exe);
+        }
+    }
+    return xstrdup(TICKLAKE_WEB_DIR);
+}
 
 /* Upper bounds of the histograms' buckets, microseconds. */
 static const int64_t bucket_us[SERVE_BUCKETS] = {1000,   5000,   10000,   25000,   50000,
@@ -425,7 +444,7 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
         set_err(errstr, errstr_size, "an s3:// lake is not served yet: serve a local lake");
         goto fail;
     }
-    s->web_dir = xstrdup(c->web_dir ? c->web_dir : TICKLAKE_WEB_DIR);
+    s->web_dir = c->web_dir ? xstrdup(c->web_dir) : default_web_dir();
     s->cors = c->cors_origin ? xstrdup(c->cors_origin) : NULL;
     s->prefix = xstrdup(c->topic_prefix ? c->topic_prefix : "");
     s->max_body = c->max_body ? c->max_body : 1 << 20;

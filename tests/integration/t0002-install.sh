@@ -24,6 +24,10 @@ make -s -C "$ROOT" install DESTDIR="$T/stage" PREFIX=/opt/tl >"$T/install.log" 2
     fail "make install failed: $(tail -n 20 "$T/install.log")"
 [ -x "$T/stage/opt/tl/bin/ticklake" ] || fail "no bin/ticklake installed"
 [ -f "$T/stage/opt/tl/lib/ticklake/libduckdb.so" ] || fail "no lib/ticklake/libduckdb.so installed"
+[ -f "$T/stage/opt/tl/lib/ticklake/httpfs.duckdb_extension" ] || fail "no httpfs extension beside libduckdb.so"
+for f in index.html app.js style.css vendor/lightweight-charts.standalone.production.js; do
+    [ -f "$T/stage/opt/tl/share/ticklake/web/$f" ] || fail "the web console's $f is not installed"
+done
 mv "$T/stage/opt/tl" "$T/moved"
 bin=$T/moved/bin/ticklake
 "$bin" --version >"$T/iv.out" 2>"$T/iv.err" || fail "installed --version failed: $(cat "$T/iv.err")"
@@ -44,5 +48,6 @@ assert_eq "$(tail -n 1 "$T/q.out")" "123" "query result from the moved tree"
 # uninstall removes what install put there.
 make -s -C "$ROOT" install DESTDIR="$T/stage2" PREFIX=/usr >/dev/null 2>&1
 make -s -C "$ROOT" uninstall DESTDIR="$T/stage2" PREFIX=/usr >/dev/null 2>&1
-[ ! -e "$T/stage2/usr/bin/ticklake" ] && [ ! -e "$T/stage2/usr/lib/ticklake" ] || fail "uninstall left files"
+[ ! -e "$T/stage2/usr/bin/ticklake" ] && [ ! -e "$T/stage2/usr/lib/ticklake" ] &&
+    [ ! -e "$T/stage2/usr/share/ticklake" ] || fail "uninstall left files"
 echo "ok: version and a moved install"
