@@ -5,18 +5,19 @@ CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb
 DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 
-PKGS     := rdkafka libcurl libcrypto
+PKGS     := rdkafka libcurl libcrypto libwebsockets
 WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
 # each library's flags go only to its home folder (CFLAGS_<folder>), so a header of librdkafka,
-# DuckDB, libcurl or OpenSSL compiles only there. scripts/check-layers.sh checks the dependency rule.
-SRC_DIRS := base core cli kafka engine s3 lake pipeline cmd
+# DuckDB, libcurl, OpenSSL or libwebsockets compiles only there. scripts/check-layers.sh checks the dependency rule.
+SRC_DIRS := base core cli kafka engine s3 ws lake pipeline cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(shell pkg-config --cflags rdkafka) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto)
-ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3)
+CFLAGS_ws     := $(shell pkg-config --cflags libwebsockets)
+ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_ws)
 LDLIBS   += $(shell pkg-config --libs $(PKGS)) -ldl -lm -lpthread
 
 BUILD    ?= build/release

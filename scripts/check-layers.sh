@@ -7,8 +7,9 @@
 #   base      util, log: nothing of ours
 #   core      pure logic: base
 #   kafka, engine, s3   the homes of librdkafka, DuckDB, libcurl+OpenSSL: base, core
+#   ws        the home of libwebsockets (WebSocket client): base, core
 #   lake      storage, cache, compaction, catalog, queries: base, core, engine, s3
-#   pipeline  ingest, process, sink: base, core, kafka, engine, s3, lake
+#   pipeline  ingest, process, sink, live feeds: base, core, kafka, engine, s3, ws, lake
 #   cli       options, config, the shell's line editor: all but cmd
 #   cmd       one file per command: everything
 set -uo pipefail
@@ -19,9 +20,9 @@ allowed() { # allowed FROM TO: true when folder FROM may include a header of fol
     case $1 in
     base) return 1 ;;
     core) [[ $2 == base ]] ;;
-    kafka | engine | s3) [[ $2 == base || $2 == core ]] ;;
+    kafka | engine | s3 | ws) [[ $2 == base || $2 == core ]] ;;
     lake) [[ $2 =~ ^(base|core|engine|s3)$ ]] ;;
-    pipeline) [[ $2 =~ ^(base|core|kafka|engine|s3|lake)$ ]] ;;
+    pipeline) [[ $2 =~ ^(base|core|kafka|engine|s3|ws|lake)$ ]] ;;
     cli) [[ $2 != cmd ]] ;;
     cmd | .) return 0 ;;
     *) return 1 ;;
@@ -34,6 +35,7 @@ home_of() {
     librdkafka/*) echo kafka ;;
     duckdb.h) echo engine ;;
     curl/* | openssl/*) echo s3 ;;
+    libwebsockets.h | libwebsockets/*) echo ws ;;
     *) echo "" ;;
     esac
 }

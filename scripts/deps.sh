@@ -69,9 +69,9 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, librdkafka, libcurl, TLS roots. npm is only used by
+# Build and run: the C toolchain, librdkafka, libcurl, libwebsockets (live feeds), TLS roots. npm is only used by
 # scripts/fetch-duckdb.sh to download DuckDB, so any working npm (e.g. NodeSource's) is kept.
-need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev ca-certificates
+need gcc make pkg-config librdkafka-dev libcurl4-openssl-dev libssl-dev libwebsockets-dev ca-certificates
 have npm || need nodejs npm
 
 if [ "$want_test" -eq 1 ]; then
