@@ -14,6 +14,10 @@
 
 typedef struct ingest_job {
     ingest_config cfg;
+    feed_ingest_config fcfg;
+    feed_ingest_result fres;
+    const char *syms[FEED_MAX_SYMBOLS];
+    char symbuf[8192];
     replay_ingest_config rcfg;
     char topic[160], quotes_topic[160];
     stage_control ctl;
@@ -27,6 +31,12 @@ static int sim_main(void *arg)
 {
     ingest_job *j = arg;
     return ingest_run(&j->cfg, &j->ctl, &j->st, &j->res, j->err, sizeof(j->err));
+}
+
+static int feed_main(void *arg)
+{
+    ingest_job *j = arg;
+    return feed_ingest_run(&j->fcfg, &j->ctl, &j->st, &j->fres, j->err, sizeof(j->err));
 }
 
 static int csv_main(void *arg)
@@ -45,8 +55,11 @@ int cmd_ingest(int argc, char **argv)
     int strict = 0, no_progress = 0;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
-        {0, "source", CLI_STRING, &source, "sim|csv", "where ticks come from (default sim)"},
+        {0, "source", CLI_STRING, &source, "sim|csv|FEED,...",
+         "where ticks come from (default sim); live feeds: coinbase, binance, kraken, finnhub, "
+         "alpaca, polygon, several comma-separated"},
         STAGE_INGEST_OPTIONS(&o),
+        STAGE_FEED_OPTIONS(&o),
         {0, "format", CLI_STRING, &format, "FMT", "csv: auto (default), index-daily or trades"},
         {0, "index-info", CLI_STRING, &info, "FILE",
          "csv: region, exchange and currency per index (default indexInfo.csv beside FILE)"},
@@ -92,15 +105,51 @@ int cmd_ingest(int argc, char **argv)
         "Exit status: 0 every row delivered; 3 every good row delivered but some rows\n"
         "were unusable; 1 failure (a file unreadable, its header not usable, or no row\n"
         "in it usable - the other files still go out -; a delivery failed; --strict);\n"
-        "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.",
+        "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.\n"
+        "Live feeds (--source coinbase,kraken --symbols BTC-USD,ETH-USD) stream real\n"
+        "trades into the trades topic until stopped: docs/FEEDS.md. Keys come from the\n"
+        "environment (FINNHUB_TOKEN, APCA_API_KEY_ID and APCA_API_SECRET_KEY,\n"
+        "POLYGON_API_KEY). Exit status 1 at once when a provider rejects the key.",
         options};
     const char *pos[256];
     size_t npos;
     CLI_PARSE(&cmd, argc, argv, pos, 256, &npos);
     cli_apply_log(o.verbose, o.quiet);
     int is_csv = strcmp(source, "csv") == 0;
-    if (!is_csv && strcmp(source, "sim") != 0)
-        return cli_usage_error(&cmd, "unknown --source '%s' (known: sim, csv)", source);
+    int is_feed = stage_source_is_feed(source);
+    if (!is_csv && !is_feed && strcmp(source, "sim") != 0)
+        return cli_usage_error(&cmd,
+                               "unknown --source '%s' (known: sim, csv, coinbase, binance, "
+                               "kraken, finnhub, alpaca, polygon)",
+                               source);
+    if (is_feed) {
+        if (npos > 0)
+            return cli_usage_error(&cmd, "files are for --source csv");
+        ingest_job *fj = calloc(1, sizeof(*fj));
+        int frc = stage_feed_config(&cmd, &o, source, &fj->fcfg, fj->syms, fj->symbuf,
+                                    sizeof(fj->symbuf));
+        if (frc == 0 && !fj->fcfg.kafka.brokers)
+            frc = cli_usage_error(&cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
+        if (frc == 0 && strcmp(o.encoding, "json") != 0)
+            frc = cli_usage_error(&cmd, "live feeds write JSON only (the binary encoding has no "
+                                        "room for their fields)");
+        if (frc) {
+            free(fj);
+            return frc;
+        }
+        snprintf(fj->topic, sizeof(fj->topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
+        fj->fcfg.topic = fj->topic;
+        frc = stage_run_supervised(feed_main, fj, &fj->ctl, o.duration);
+        char line[2048];
+        feed_rate_memo none = {0};
+        feed_status_lines(&fj->fcfg, &fj->fres, &none, line, sizeof(line));
+        fprintf(stderr, "ticklake ingest: %s; %lld delivered, %lld failed\n", line,
+                (long long)fj->fres.delivered, (long long)fj->fres.failed);
+        if (frc != 0)
+            fprintf(stderr, "ticklake ingest: %s\n", fj->err);
+        free(fj);
+        return frc == 0 ? 0 : 1;
+    }
     if (is_csv && npos == 0)
         return cli_usage_error(&cmd, "--source csv needs at least one FILE ('-' for stdin)");
     if (!is_csv && npos > 0)

@@ -1,8 +1,8 @@
 /* ws.c - a WebSocket client connection over libwebsockets; see ws.h.
  *
  * Each connection has its own lws context (one client socket, no listener),
- * serviced only from the thread that calls ws_*: lws_service() sleeps until a
- * socket event or a scheduled timer, and a timer (lws_sul) bounds every wait.
+ * serviced only from the thread that calls ws_*: pump() runs the library
+ * without blocking and waits on the socket itself, so every wait is bounded.
  * The callback appends received fragments to the message being assembled
  * and queues each whole message, length-prefixed, in one buffer that ws_recv
  * drains. Framing, masking, TLS, the HTTP upgrade and pong replies are the
@@ -10,6 +10,7 @@
 #include "ws.h"
 
 #include <libwebsockets.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,6 @@ struct ws_conn {
     buf out; /* LWS_PRE bytes, then the text to send; empty when nothing is pending */
     int ping_pending;
     int64_t pongs;
-    lws_sorted_usec_list_t sul;
-    int timer_fired;
     int close_code;
     char host[256], path[2048];
 };
@@ -112,8 +111,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
         int status = (int)lws_http_client_http_response(wsi);
         if (status && status != 101)
-            snprintf(c->err, sizeof(c->err), "%s:%s: HTTP %d instead of the WebSocket upgrade (%s)",
-                     c->host, c->path, status, in ? (const char *)in : "no detail");
+            /* The query is left out: it may hold a key (Finnhub's token). */
+            snprintf(c->err, sizeof(c->err),
+                     "%s%.*s: HTTP %d instead of the WebSocket upgrade (%s)", c->host,
+                     (int)strcspn(c->path, "?"), c->path, status,
+                     in ? (const char *)in : "no detail");
         else
             snprintf(c->err, sizeof(c->err), "%s: %s", c->host,
                      in && len ? (const char *)in : "connection failed");
@@ -181,40 +183,49 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 static const struct lws_protocols protocols[] = {{"ticklake-ws", callback, 0, 0, 0, NULL, 0},
                                                  {NULL, NULL, 0, 0, 0, NULL, 0}};
 
-static void timer_cb(lws_sorted_usec_list_t *sul)
-{
-    ws_conn *c = lws_container_of(sul, ws_conn, sul);
-    c->timer_fired = 1;
-}
-
 /* Services the connection until done(c) holds, the connection closes or
- * timeout_ms passes. Returns 1 when done, 0 on timeout, -1 when closed. */
+ * timeout_ms passes. Returns 1 when done, 0 on timeout, -1 when closed.
+ *
+ * lws_service() in 4.1 sleeps until the library's own next timer, which a
+ * timer of ours (lws_sul) did not shorten in tests, so the waiting is done
+ * here: a non-blocking lws_service(ctx, -1), then poll() on the socket for at
+ * most the time left (in slices of 50 ms, 5 ms while connecting). */
 static int pump(ws_conn *c, int timeout_ms, int (*done)(ws_conn *))
 {
-    c->timer_fired = 0;
-    lws_sul_schedule(c->ctx, 0, &c->sul, timer_cb, (lws_usec_t)timeout_ms * LWS_US_PER_MS);
-    int rc = 0;
+    int64_t end = mono_ns() + (int64_t)timeout_ms * 1000000;
     for (;;) {
-        if (done(c)) {
-            rc = 1;
-            break;
-        }
-        if (c->state == WS_CLOSED) {
-            rc = -1;
-            break;
-        }
-        if (c->timer_fired)
-            break;
-        if (lws_service(c->ctx, 0) < 0) {
+        if (done(c))
+            return 1;
+        if (c->state == WS_CLOSED)
+            return -1;
+        if (lws_service(c->ctx, -1) < 0) {
             if (!c->err[0])
                 snprintf(c->err, sizeof(c->err), "%s: the event loop failed", c->host);
             c->state = WS_CLOSED;
-            rc = -1;
-            break;
+            return -1;
+        }
+        if (done(c))
+            return 1;
+        if (c->state == WS_CLOSED)
+            return -1;
+        if (lws_service_adjust_timeout(c->ctx, 1, 0) == 0)
+            continue; /* the library holds data to process (TLS, partial frames) */
+        int64_t left = end - mono_ns();
+        if (left <= 0)
+            return 0;
+        int slice = c->state == WS_OPEN ? 50 : 5;
+        if (left < (int64_t)slice * 1000000)
+            slice = (int)(left / 1000000) + 1;
+        int fd = c->wsi && c->state == WS_OPEN ? (int)lws_get_socket_fd(c->wsi) : -1;
+        if (fd >= 0) {
+            struct pollfd pfd = {.fd = fd, .events = POLLIN};
+            if (c->out.len || c->ping_pending)
+                pfd.events |= POLLOUT;
+            poll(&pfd, 1, slice);
+        } else {
+            sleep_ns((int64_t)slice * 1000000);
         }
     }
-    lws_sul_cancel(&c->sul);
-    return rc;
 }
 
 static int is_open(ws_conn *c)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Live stock feeds (Finnhub, Alpaca, Polygon) against the replay server (tests/feeds/): sessions cut
+# five times with trades replayed after each reconnect; the trades in Kafka equal the trades sent,
+# nothing doubled. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
+# at once with a clear message instead of retrying.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/feeds/feeds.sh"
+
+pre=$(unique_name t).
+for provider in finnhub alpaca polygon; do
+    feed_session "$provider" "$provider" AAPL,MSFT --trades 1500 --batch 25 --disconnects 5 \
+        --replay 9 -- --feed-stall 5s
+    assert_eq "$(count_of reconnects)" 5 "$provider: reconnects reported"
+    assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
+    assert_eq "$(count_of trades)" 1500 "$provider: trades sent to Kafka"
+    echo "ok: $provider: $LINE"
+done
+
+for provider in alpaca polygon finnhub; do
+    feed_server "$provider-bad" "$provider" --auth-fail
+    [ "$provider" = finnhub ] && export FINNHUB_TOKEN=wrongtoken123
+    start=$(date +%s)
+    rc=0
+    timeout 30 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}bad." --source "$provider" \
+        --symbols AAPL --feed-url "ws://127.0.0.1:$PORT/" 2>"$T/$provider-bad.log" || rc=$?
+    assert_eq "$rc" 1 "$provider: exit status on a rejected key"
+    [ $(($(date +%s) - start)) -le 10 ] || fail "$provider: took more than 10 s to give up on a rejected key"
+    case $provider in
+    alpaca) grep -q 'alpaca: error 402: auth failed' "$T/$provider-bad.log" ;;
+    polygon) grep -q 'polygon: authentication failed' "$T/$provider-bad.log" ;;
+    finnhub) grep -q 'finnhub: the key was rejected: .*HTTP 401' "$T/$provider-bad.log" ;;
+    esac || fail "$provider: no clear message: $(cat "$T/$provider-bad.log")"
+    ! grep -q wrongtoken123 "$T/$provider-bad.log" || fail "$provider: the key is in the log"
+    export FINNHUB_TOKEN=testkey
+    bg_stop "$provider-bad" TERM
+    echo "ok: $provider: a rejected key exits 1 at once"
+done
