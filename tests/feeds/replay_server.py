@@ -17,6 +17,7 @@ over the symbols the client subscribes to, and can misbehave on purpose:
   --auth-fail         reject the key (as the provider does)
   --tls CERT KEY      wss:// instead of ws://
   --ping SEC          send a WebSocket ping every SEC
+  --spacing-ms MS     event time between trades (default 1)
 
 It prints its port on the first line of stdout, writes every distinct trade
 it sent, as the record ticklake must produce, to --truth (one JSON per line:
@@ -83,7 +84,7 @@ class Session:
                 continue  # never sent: a gap in the ids
             # Out of order by a little within a batch: every 7th trade is
             # 3 ms earlier than the one before.
-            ts = BASE_TS + i * 1_000_000 - (3_000_000 if i % 7 == 6 else 0)
+            ts = BASE_TS + i * self.a.spacing_ms * 1_000_000 - (3_000_000 if i % 7 == 6 else 0)
             if self.provider == "alpaca":
                 ts += 123  # ns precision
             elif self.provider in ("coinbase", "kraken"):
@@ -281,6 +282,8 @@ async def main():
     ap.add_argument("--trades", type=int, default=1000)
     ap.add_argument("--nsymbols", type=int, default=2, help="finnhub: subscriptions to wait for")
     ap.add_argument("--batch", type=int, default=10)
+    ap.add_argument("--spacing-ms", type=int, default=1, help="event time between trades")
+    ap.add_argument("--start-ns", type=int, default=0, help="event time of the first trade (default 2024-06-14)")
     ap.add_argument("--interval", type=float, default=0.005, help="seconds between batches")
     ap.add_argument("--disconnects", type=int, default=0)
     ap.add_argument("--replay", type=int, default=0)
@@ -293,6 +296,9 @@ async def main():
     ap.add_argument("--truth", required=True)
     ap.add_argument("--summary", required=True)
     a = ap.parse_args()
+    if a.start_ns:
+        global BASE_TS
+        BASE_TS = a.start_ns // 1_000_000_000 * 1_000_000_000
     sess = Session(a)
     attempts = {"n": 0}
 
