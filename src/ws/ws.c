@@ -117,8 +117,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
                      (int)strcspn(c->path, "?"), c->path, status,
                      in ? (const char *)in : "no detail");
         else
-            snprintf(c->err, sizeof(c->err), "%s: %s", c->host,
-                     in && len ? (const char *)in : "connection failed");
+            snprintf(c->err, sizeof(c->err), "%s: %s%s", c->host,
+                     in && len ? (const char *)in : "connection failed",
+                     in && len && strstr((const char *)in, "SSL")
+                         ? " (the TLS handshake failed: a certificate the CA bundle does not "
+                           "trust, a name that does not match, or a server without TLS)"
+                         : "");
         c->state = WS_CLOSED;
         c->wsi = NULL;
         break;

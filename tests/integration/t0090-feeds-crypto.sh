@@ -14,8 +14,9 @@ for provider in coinbase binance kraken; do
     *) syms=BTC-USD,ETH-USD ;;
     esac
     feed_session "$provider" "$provider" "$syms" --trades 2000 --batch 20 --disconnects 5 \
-        --replay 7 --gaps 3 --refuse 1 --stall 2.5 -- --feed-stall 1s
-    # 5 cuts, the refused first attempt, and the stall the watchdog ended.
+        --replay 7 --gaps 3 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s
+    # 5 cuts, the refused first attempt, and the stall the watchdog ended; none for the server's
+    # pings every 0.3 s (the library answers them: the server drops a client that does not).
     assert_eq "$(count_of reconnects)" 7 "$provider: reconnects reported"
     assert_eq "$(count_of gaps)" 3 "$provider: gaps reported"
     assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
@@ -44,3 +45,29 @@ kcat -C -b "$BROKERS" -t "${pre}both.trades" -e -q -f '%s\n' >"$T/both.records"
 "$py" "$ROOT/tests/feeds/check_records.py" coinbase "$T/cb-server.truth" "$T/both.records"
 "$py" "$ROOT/tests/feeds/check_records.py" kraken "$T/kr-server.truth" "$T/both.records"
 echo "ok: coinbase and kraken at once"
+
+# wss:// with the library's TLS: trusted through --feed-ca (a self-signed certificate for localhost),
+# refused without it, with a message that says why.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost" 2>/dev/null
+feed_server tls-server coinbase --trades 300 --tls "$T/cert.pem" "$T/key.pem"
+bg_start untrusted "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}untrusted." \
+    --source coinbase --symbols BTC-USD --feed-url "wss://localhost:$PORT/"
+said() { grep -q "TLS handshake failed" "$T/untrusted.err"; }
+wait_for 20 said || fail "wss:// with an untrusted certificate: no clear error: $(tail -3 "$T/untrusted.err")"
+bg_stop untrusted TERM
+assert_eq "$BG_STATUS" 0 "untrusted: exit status after SIGTERM"
+grep -q "0 trades," "$T/untrusted.err" || fail "trades arrived over an untrusted connection"
+bg_start tls "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}tls." --source coinbase \
+    --symbols BTC-USD,ETH-USD --feed-url "wss://localhost:$PORT/" --feed-ca "$T/cert.pem"
+tls_done() {
+    [ -s "$T/tls-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}tls.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}tls.trades")" -ge 300 ]
+}
+wait_for 60 tls_done || fail "wss://: not every trade arrived: $(tail -3 "$T/tls.err")"
+bg_stop tls TERM
+assert_eq "$BG_STATUS" 0 "wss://: exit status"
+kcat -C -b "$BROKERS" -t "${pre}tls.trades" -e -q -f '%s\n' >"$T/tls.records"
+"$py" "$ROOT/tests/feeds/check_records.py" coinbase "$T/tls-server.truth" "$T/tls.records"
+echo "ok: wss:// trusted through --feed-ca, refused without"
