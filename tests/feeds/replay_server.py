@@ -15,6 +15,8 @@ over the symbols the client subscribes to, and can misbehave on purpose:
   --refuse N          answer the first N connection attempts with HTTP 503
   --stall SEC         once, halfway, go silent (no heartbeat either) for SEC
   --auth-fail         reject the key (as the provider does)
+  --limit-once        alpaca, polygon: answer the first reconnect with the connection-limit error
+                      (the old session still counted), as a server that has not noticed the cut
   --tls CERT KEY      wss:// instead of ws://
   --ping SEC          send a WebSocket ping every SEC
   --spacing-ms MS     event time between trades (default 1)
@@ -64,6 +66,7 @@ class Session:
         self.disconnects_done = 0
         self.dups_sent = 0
         self.stalled = False
+        self.limited = False
         self.truth = {}
         self.done = asyncio.Event()
 
@@ -178,6 +181,13 @@ async def handler(ws, sess):
         symbols = []
         while True:
             msg = json.loads(await ws.recv())
+            if a.limit_once and not sess.limited and sess.connections == 2 + a.refuse and msg.get("action") == "auth":
+                sess.limited = True
+                sess.connections -= 1  # not a session: the next attempt replays as the first reconnect
+                await ws.send('[{"T":"error","code":406,"msg":"connection limit exceeded"}]' if p == "alpaca" else
+                              '[{"ev":"status","status":"max_connections","message":"Maximum number of websocket connections exceeded."}]')
+                await ws.close()
+                return
             if p == "alpaca" and msg.get("action") == "auth":
                 if a.auth_fail or msg.get("key") != "testkey":
                     await ws.send('[{"T":"error","code":402,"msg":"auth failed"}]')
@@ -291,6 +301,7 @@ async def main():
     ap.add_argument("--refuse", type=int, default=0)
     ap.add_argument("--stall", type=float, default=0)
     ap.add_argument("--auth-fail", action="store_true")
+    ap.add_argument("--limit-once", action="store_true")
     ap.add_argument("--ping", type=float, default=20)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--truth", required=True)

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Live stock feeds (Finnhub, Alpaca, Polygon) against the replay server (tests/feeds/): sessions cut
-# five times with trades replayed after each reconnect; the trades in Kafka equal the trades sent,
-# nothing doubled. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
+# five times with trades replayed after each reconnect (Alpaca and Polygon also refuse a reconnect
+# once for their one-connection limit); the trades in Kafka equal the trades sent, nothing doubled. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
 # at once with a clear message instead of retrying.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/feeds/feeds.sh"
 
 pre=$(unique_name t).
 for provider in finnhub alpaca polygon; do
+    limit=()
+    [ "$provider" = finnhub ] || limit=(--limit-once)
     feed_session "$provider" "$provider" AAPL,MSFT --trades 1500 --batch 25 --disconnects 5 \
-        --replay 9 -- --feed-stall 5s
-    assert_eq "$(count_of reconnects)" 5 "$provider: reconnects reported"
+        --replay 9 "${limit[@]}" -- --feed-stall 5s
+    # Alpaca and Polygon allow one connection: the first reconnect is refused once with the
+    # connection-limit error, retried after a backoff.
+    assert_eq "$(count_of reconnects)" $((5 + ${#limit[@]})) "$provider: reconnects reported"
+    case $provider in
+    alpaca) grep -q 'alpaca: error 406: connection limit exceeded.*; reconnecting' "$T/$provider.err" ;;
+    polygon) grep -q 'polygon: connection limit: .*; reconnecting' "$T/$provider.err" ;;
+    *) true ;;
+    esac || fail "$provider: the connection limit was not reported: $(grep -i limit "$T/$provider.err")"
     assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
     assert_eq "$(count_of trades)" 1500 "$provider: trades sent to Kafka"
     echo "ok: $provider: $LINE"
