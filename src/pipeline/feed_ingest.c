@@ -331,7 +331,7 @@ static int session(source *s, buf *msg)
     const char *name = feed_provider_name(s->sc->provider);
     const feed_ingest_config *cfg = s->sh->cfg;
     char err[1024], full[1200];
-    ws_opts wo = {.ca_file = cfg->ca_file, .insecure = cfg->insecure};
+    ws_opts wo = {.ca_file = cfg->ca_file, .insecure = cfg->insecure, .cancel = &s->sh->ctl->stop};
     ws_conn *c = ws_connect(s->url, &wo, err, sizeof(err));
     if (!c) {
         if (rejected_key(err) && s->sc->key) {

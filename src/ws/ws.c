@@ -31,6 +31,7 @@ struct ws_conn {
     int ping_pending;
     int64_t pongs;
     int close_code;
+    const atomic_int *cancel;
     char host[256], path[2048];
 };
 
@@ -202,6 +203,8 @@ static int pump(ws_conn *c, int timeout_ms, int (*done)(ws_conn *))
             return 1;
         if (c->state == WS_CLOSED)
             return -1;
+        if (c->cancel && atomic_load(c->cancel))
+            return 0;
         if (lws_service(c->ctx, -1) < 0) {
             if (!c->err[0])
                 snprintf(c->err, sizeof(c->err), "%s: the event loop failed", c->host);
@@ -254,6 +257,7 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
         free(c);
         return NULL;
     }
+    c->cancel = o ? o->cancel : NULL;
     buf_init(&c->partial);
     buf_init(&c->inq);
     buf_init(&c->out);
@@ -301,7 +305,9 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
     }
     int rc = pump(c, timeout_ms, is_open);
     if (rc != 1) {
-        if (rc == 0)
+        if (rc == 0 && c->cancel && atomic_load(c->cancel))
+            set_err(errstr, errstr_size, "%s: cancelled", url);
+        else if (rc == 0)
             set_err(errstr, errstr_size, "%s: no WebSocket connection within %d ms", url,
                     timeout_ms);
         else

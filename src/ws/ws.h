@@ -11,6 +11,7 @@
 #ifndef TICKLAKE_WS_H
 #define TICKLAKE_WS_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,9 @@ typedef struct ws_opts {
     const char *ca_file;    /* CA bundle for wss://; NULL: the system's default store */
     int connect_timeout_ms; /* TCP + TLS + opening handshake; 0: 10000 */
     int insecure; /* wss:// without certificate checks (tests with a self-signed server) */
+    /* When it turns non-zero, every wait of the connection ends early (ws_connect
+     * fails, ws_recv returns 0); NULL: none. */
+    const atomic_int *cancel;
 } ws_opts;
 
 typedef struct ws_conn ws_conn;
