@@ -139,6 +139,8 @@ int cmd_ingest(int argc, char **argv)
         }
         snprintf(fj->topic, sizeof(fj->topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
         fj->fcfg.topic = fj->topic;
+        snprintf(fj->quotes_topic, sizeof(fj->quotes_topic), "%s%s", o.topic_prefix, TOPIC_QUOTES);
+        fj->fcfg.quotes_topic = fj->quotes_topic;
         frc = stage_run_supervised(feed_main, fj, &fj->ctl, o.duration);
         char line[2048];
         feed_rate_memo none = {0};

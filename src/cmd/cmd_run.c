@@ -283,6 +283,8 @@ int cmd_run(int argc, char **argv)
             stage_feed_config(&cmd, &o, source, &j->fcfg, j->fsyms, j->fsymbuf, sizeof(j->fsymbuf));
         snprintf(j->trades_topic, sizeof(j->trades_topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
         j->fcfg.topic = j->trades_topic;
+        snprintf(j->quotes_topic, sizeof(j->quotes_topic), "%s%s", o.topic_prefix, TOPIC_QUOTES);
+        j->fcfg.quotes_topic = j->quotes_topic;
         /* The rest of run reads the brokers from icfg. */
         cli_kafka_opts(&o.kafka, &j->icfg.kafka);
     } else

@@ -499,6 +499,7 @@ int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *s
     out->symbols = syms;
     out->ca_file = o->feed_ca;
     out->insecure = o->feed_insecure;
+    out->quotes = o->feed_quotes;
     out->stall_ns = o->feed_stall;
     out->backoff_max_ns = o->feed_backoff_max;
     if (o->feed_stall < 0 || o->feed_backoff_max < 0)

@@ -46,7 +46,7 @@ typedef struct stage_opts {
     /* live feeds (feed_ingest.h) */
     cli_list feed_urls; /* URL, or PROVIDER=URL per source */
     const char *feed_ca;
-    int feed_insecure;
+    int feed_insecure, feed_quotes;
     int64_t feed_stall, feed_backoff_max;
     /* all */
     int64_t duration;
@@ -90,6 +90,8 @@ void stage_opts_init(stage_opts *o);
      "live feeds: connect here instead of the provider (e.g. a replay server)"},                \
     {0, "feed-ca", CLI_STRING, &(o)->feed_ca, "FILE",                                           \
      "live feeds: CA bundle for wss:// (default: the system's)"},                               \
+    {0, "feed-quotes", CLI_FLAG, &(o)->feed_quotes, NULL,                                       \
+     "live feeds: also the best bid and offer (Alpaca, Polygon) into the quotes topic"},        \
     {0, "feed-insecure", CLI_FLAG, &(o)->feed_insecure, NULL,                                   \
      "live feeds: no certificate check for wss:// (test servers only)"},                        \
     {0, "feed-stall", CLI_DURATION, &(o)->feed_stall, "DUR",                                    \

@@ -69,6 +69,11 @@ int feed_needs_auth(feed_provider p)
     return p == FEED_ALPACA || p == FEED_POLYGON;
 }
 
+int feed_has_quotes(feed_provider p)
+{
+    return p == FEED_ALPACA || p == FEED_POLYGON;
+}
+
 /* ---- numbers and times ---------------------------------------------------- */
 
 int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, char *errstr,
@@ -396,7 +401,7 @@ void feed_auth_message(feed_provider p, const char *key, const char *secret, buf
 }
 
 int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t n, int req_id,
-                            buf *out, char *errstr, size_t errstr_size)
+                            int quotes, buf *out, char *errstr, size_t errstr_size)
 {
     char ps[TICK_SYMBOL_MAX];
     for (size_t i = 0; i < n; i++)
@@ -437,6 +442,10 @@ int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t 
         if (p == FEED_POLYGON) {
             buf_puts(out, "T.");
             buf_puts(out, ps);
+            if (quotes) {
+                buf_puts(out, ",Q.");
+                buf_puts(out, ps);
+            }
         } else if (p == FEED_BINANCE) {
             char stream[TICK_SYMBOL_MAX + 8];
             snprintf(stream, sizeof(stream), "%s@trade", ps);
@@ -456,7 +465,18 @@ int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t 
         buf_printf(out, "],\"snapshot\":true},\"req_id\":%d}\n", req_id);
         break;
     case FEED_ALPACA:
-        buf_puts(out, "]}\n");
+        buf_putc(out, ']');
+        if (quotes) {
+            buf_puts(out, ",\"quotes\":[");
+            for (size_t i = 0; i < n; i++) {
+                feed_symbol_for_provider(p, symbols[i], ps, sizeof(ps));
+                if (i)
+                    buf_putc(out, ',');
+                buf_put_json_str(out, ps, strlen(ps));
+            }
+            buf_putc(out, ']');
+        }
+        buf_puts(out, "}\n");
         break;
     case FEED_POLYGON:
         buf_puts(out, "\"}\n");
@@ -478,6 +498,7 @@ void feed_msg_release(feed_msg *m)
 {
     free(m->trades);
     free(m->details);
+    free(m->quotes);
     memset(m, 0, sizeof(*m));
 }
 
@@ -485,11 +506,28 @@ static void msg_reset(feed_msg *m)
 {
     trade *t = m->trades;
     trade_detail *d = m->details;
-    size_t cap = m->cap;
+    quote *q = m->quotes;
+    size_t cap = m->cap, qcap = m->qcap;
     memset(m, 0, sizeof(*m));
     m->trades = t;
     m->details = d;
     m->cap = cap;
+    m->quotes = q;
+    m->qcap = qcap;
+}
+
+/* A new zeroed quote slot at the end of m (counted once filled). */
+static quote *quote_add(feed_msg *m)
+{
+    if (m->nquotes == m->qcap) {
+        size_t cap = m->qcap ? m->qcap * 2 : 16;
+        quote *q = realloc(m->quotes, cap * sizeof(*q));
+        TL_ASSERT(q != NULL);
+        m->quotes = q;
+        m->qcap = cap;
+    }
+    memset(&m->quotes[m->nquotes], 0, sizeof(quote));
+    return &m->quotes[m->nquotes];
 }
 
 /* A new zeroed trade slot at the end of m. */
@@ -924,6 +962,44 @@ static const char *alpaca_error(int64_t code, int *fatal)
     }
 }
 
+/* A quote of the stock providers: bid and ask prices (> 0) and sizes in
+ * shares (lot: shares per size unit), ts in ns; counted bad otherwise. Its
+ * id is a hash of its fields: quotes have none. */
+static void finish_quote(feed_msg *m, feed_provider p, const json_value *e, const char *sym,
+                         int64_t ts, int64_t lot, const char *venue)
+{
+    quote *q = quote_add(m);
+    int64_t bs, as;
+    if (!sym || feed_symbol_normalise(p, sym, q->symbol, sizeof(q->symbol)) != 0) {
+        bad(m, "quote symbol '%s' is not one ticklake can normalise", sym ? sym : "");
+        return;
+    }
+    if (json_get_num(e, "bp", &q->bid) != 0 || json_get_num(e, "ap", &q->ask) != 0 ||
+        !(q->bid > 0) || !(q->ask > 0) || !isfinite(q->bid) || !isfinite(q->ask)) {
+        bad(m, "%s: quote bp or ap is not a price above 0", q->symbol);
+        return;
+    }
+    if (json_get_int(e, "bs", &bs) != 0 || json_get_int(e, "as", &as) != 0 || bs < 0 || as < 0 ||
+        bs > INT64_MAX / lot || as > INT64_MAX / lot) {
+        bad(m, "%s: quote bs or as is not a whole size", q->symbol);
+        return;
+    }
+    q->bid_size = bs * lot;
+    q->ask_size = as * lot;
+    q->ts = ts;
+    strlcpy_tl(q->venue, venue, sizeof(q->venue));
+    strlcpy_tl(q->source, names[p], sizeof(q->source));
+    int64_t bm, am;
+    int bsc, asc;
+    if (feed_decimal_from_double(q->bid, &bm, &bsc, NULL, 0) != 0 ||
+        feed_decimal_from_double(q->ask, &am, &asc, NULL, 0) != 0)
+        bm = am = bsc = asc = 0;
+    q->id = trade_hash(q->symbol, ts, bm, bsc, am, asc, venue) ^ (bs * 31 + as);
+    if (q->id < 0)
+        q->id = -(q->id + 1);
+    m->nquotes++;
+}
+
 static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
 {
     const char *T = json_get_str(e, "T");
@@ -971,6 +1047,16 @@ static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
         const char *x = json_get_str(e, "x");
         strlcpy_tl(t->venue, x ? x : "ALPACA", sizeof(t->venue));
         join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
+    } else if (strcmp(T, "q") == 0) {
+        int64_t ts;
+        int prec;
+        const char *sym = json_get_str(e, "S"), *time = json_get_str(e, "t");
+        const char *bx = json_get_str(e, "bx");
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
+            bad(m, "%s: quote time t is not RFC 3339", sym ? sym : "?");
+            return 0;
+        }
+        finish_quote(m, FEED_ALPACA, e, sym, ts, 1, bx ? bx : "ALPACA");
     } else {
         m->skipped++;
     }
@@ -998,6 +1084,20 @@ static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
             m->subscribed = 1;
         else if (strcmp(st, "error") == 0)
             error_msg(m, 0, "polygon: %s%s", msg ? msg : "error", "");
+        return 0;
+    }
+    if (strcmp(ev, "Q") == 0) {
+        int64_t tms, bx = 0;
+        const char *sym = json_get_str(e, "sym");
+        if (json_get_int(e, "t", &tms) != 0 || tms < 0 || tms > INT64_MAX / 1000000) {
+            bad(m, "%s: quote without a time t (epoch ms)", sym ? sym : "?");
+            return 0;
+        }
+        json_get_int(e, "bx", &bx);
+        char venue[24];
+        snprintf(venue, sizeof(venue), "%lld", (long long)bx);
+        /* bs and as are round lots, of 100 shares normally (Massive's docs). */
+        finish_quote(m, FEED_POLYGON, e, sym, tms * 1000000, 100, venue);
         return 0;
     }
     if (strcmp(ev, "T") != 0) {

@@ -78,9 +78,13 @@ int feed_symbol_for_provider(feed_provider p, const char *sym, char *out, size_t
 void feed_auth_message(feed_provider p, const char *key, const char *secret, buf *out);
 /* Appends the subscription messages for symbols[0..n) (normalised), one per
  * line ('\n' after each); req_id numbers the request where the protocol has
- * one. -1 with errstr when a symbol has no provider spelling. */
+ * one. quotes: also the best bid and offer, where the provider streams them
+ * (Alpaca, Polygon; 1 from feed_has_quotes). -1 with errstr when a symbol has
+ * no provider spelling. */
 int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t n, int req_id,
-                            buf *out, char *errstr, size_t errstr_size);
+                            int quotes, buf *out, char *errstr, size_t errstr_size);
+/* 1 when ticklake decodes the provider's quotes (Alpaca, Polygon). */
+int feed_has_quotes(feed_provider p);
 /* 1 when the provider needs authentication confirmed before subscribing. */
 int feed_needs_auth(feed_provider p);
 
@@ -89,6 +93,8 @@ typedef struct feed_msg {
     trade *trades; /* decoded trades, in message order */
     trade_detail *details;
     size_t ntrades, cap;
+    quote *quotes; /* decoded quotes (subscribed with quotes), in message order */
+    size_t nquotes, qcap;
     int subscribed;                  /* a subscription was confirmed */
     int auth_ok;                     /* authentication succeeded */
     int heartbeat;                   /* a heartbeat or keep-alive */

@@ -86,7 +86,7 @@ typedef struct shared {
     pipeline_stats *st;
     feed_ingest_result *res;
     kafka_producer *p;
-    const char *topic;
+    const char *topic, *quotes_topic;
     pthread_mutex_t mu; /* the producer, fatal_err */
     atomic_int fatal;
     char fatal_err[512];
@@ -207,6 +207,25 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* Produces each quote of s->m to the quotes topic. -1 on a producer error. */
+static int handle_quotes(source *s, char *errstr, size_t errstr_size)
+{
+    feed_msg *m = &s->m;
+    for (size_t i = 0; i < m->nquotes; i++) {
+        const quote *q = &m->quotes[i];
+        buf_reset(&s->rec);
+        quote_encode_json(q, &s->rec);
+        pthread_mutex_lock(&s->sh->mu);
+        int rc = kafka_produce(s->sh->p, s->sh->quotes_topic, q->symbol, strlen(q->symbol),
+                               s->rec.data, s->rec.len, errstr, errstr_size);
+        pthread_mutex_unlock(&s->sh->mu);
+        if (rc != 0)
+            return -1;
+        atomic_fetch_add(&s->ss->quotes, 1);
+    }
+    return 0;
+}
+
 /* A Coinbase heartbeat's last_trade_id ahead of the trades seen: a gap. */
 static void heartbeat_gap(source *s)
 {
@@ -251,7 +270,7 @@ static int on_message(source *s, const buf *msg, char *errstr, size_t errstr_siz
     }
     if (m->skipped)
         atomic_fetch_add(&s->ss->skipped, m->skipped);
-    if (handle_trades(s, errstr, errstr_size) != 0)
+    if (handle_trades(s, errstr, errstr_size) != 0 || handle_quotes(s, errstr, errstr_size) != 0)
         return MSG_FATAL;
     if (m->heartbeat)
         heartbeat_gap(s);
@@ -352,7 +371,8 @@ static int session(source *s, buf *msg)
             goto done;
     }
     buf_reset(&out);
-    if (feed_subscribe_messages(s->sc->provider, cfg->symbols, cfg->nsymbols, 1, &out, err,
+    if (feed_subscribe_messages(s->sc->provider, cfg->symbols, cfg->nsymbols, 1,
+                                cfg->quotes && feed_has_quotes(s->sc->provider), &out, err,
                                 sizeof(err)) != 0) {
         fatal = 1;
         goto done;
@@ -458,6 +478,9 @@ void feed_status_lines(const feed_ingest_config *cfg, const feed_ingest_result *
         const feed_source_stats *ss = &res->src[i];
         int64_t msgs = atomic_load(&ss->messages), trades = atomic_load(&ss->trades);
         int64_t last = atomic_load(&ss->last_msg_ns);
+        char qs[48] = "";
+        if (atomic_load(&ss->quotes))
+            snprintf(qs, sizeof(qs), ", %lld quotes", (long long)atomic_load(&ss->quotes));
         char age[48];
         if (last)
             snprintf(age, sizeof(age), "last message %.1fs ago", (double)(now - last) / 1e9);
@@ -466,13 +489,13 @@ void feed_status_lines(const feed_ingest_config *cfg, const feed_ingest_result *
         int n =
             snprintf(out + o, out_size - o,
                      "%s%s: %s, %.0f msg/s, %.0f trades/s, %s, %lld trades, %lld gaps, "
-                     "%lld duplicates dropped, %lld reconnects, %lld bad",
+                     "%lld duplicates dropped, %lld reconnects, %lld bad%s",
                      i ? "; " : "", feed_provider_name(cfg->sources[i].provider),
                      feed_state_name(atomic_load(&ss->state)),
                      dt > 0 ? (double)(msgs - prev->messages[i]) / dt : 0,
                      dt > 0 ? (double)(trades - prev->trades[i]) / dt : 0, age, (long long)trades,
                      (long long)atomic_load(&ss->gaps), (long long)atomic_load(&ss->duplicates),
-                     (long long)atomic_load(&ss->reconnects), (long long)atomic_load(&ss->bad));
+                     (long long)atomic_load(&ss->reconnects), (long long)atomic_load(&ss->bad), qs);
         if (n < 0)
             break;
         o += (size_t)n;
@@ -503,9 +526,10 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
 {
     if (cfg->nsources == 0 || cfg->nsymbols == 0)
         return set_err(errstr, errstr_size, "no source or no symbol");
-    const char *topic = cfg->topic ? cfg->topic : TOPIC_TRADES;
-    if (kafka_ensure_topics(&cfg->kafka, &topic, 1, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0)
+    const char *const topics[2] = {cfg->topic ? cfg->topic : TOPIC_TRADES,
+                                   cfg->quotes_topic ? cfg->quotes_topic : TOPIC_QUOTES};
+    if (kafka_ensure_topics(&cfg->kafka, topics, cfg->quotes ? 2 : 1, cfg->partitions,
+                            cfg->replication, errstr, errstr_size) != 0)
         return -1;
     /* A live feed: a trade waits at most 1 ms to be batched (as a paced
      * simulator run). The user's -X wins. */
@@ -514,7 +538,12 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     const char **props = kafka_opts_prepend(&cfg->kafka, live, 1, &po);
     if (!props)
         return set_err(errstr, errstr_size, "out of memory");
-    shared sh = {.cfg = cfg, .ctl = ctl, .st = st, .res = res, .topic = topic};
+    shared sh = {.cfg = cfg,
+                 .ctl = ctl,
+                 .st = st,
+                 .res = res,
+                 .topic = topics[0],
+                 .quotes_topic = topics[1]};
     sh.p = kafka_producer_new(&po, "ticklake-feed", errstr, errstr_size);
     if (!sh.p) {
         free(props);
@@ -590,9 +619,9 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     atomic_fetch_add(&st->ticks_failed, res->failed);
     int64_t sent = 0;
     for (size_t i = 0; i < cfg->nsources; i++)
-        sent += atomic_load(&res->src[i].trades);
+        sent += atomic_load(&res->src[i].trades) + atomic_load(&res->src[i].quotes);
     if (rc == 0 && res->delivered != sent)
-        rc = set_err(errstr, errstr_size, "%lld of %lld trades not delivered",
+        rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
                      (long long)(sent - res->delivered), (long long)sent);
     char line[2048];
     feed_rate_memo none = {0};

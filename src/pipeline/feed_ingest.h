@@ -42,7 +42,9 @@ typedef struct feed_source_config {
 
 typedef struct feed_ingest_config {
     kafka_opts kafka;
-    const char *topic; /* default TOPIC_TRADES */
+    const char *topic;        /* default TOPIC_TRADES */
+    const char *quotes_topic; /* default TOPIC_QUOTES */
+    int quotes;               /* also the best bid and offer, where the provider has them */
     feed_source_config sources[FEED_MAX_SOURCES];
     size_t nsources;
     const char *const *symbols; /* normalised (BTC-USD, AAPL) */
@@ -61,6 +63,7 @@ typedef struct feed_source_stats {
     atomic_int state;         /* FEED_STATE_* */
     atomic_llong messages;    /* messages received */
     atomic_llong trades;      /* trades handed to the producer */
+    atomic_llong quotes;      /* quotes handed to the producer */
     atomic_llong bad;         /* malformed messages and unusable trades */
     atomic_llong skipped;     /* entries that are not trades */
     atomic_llong duplicates;  /* trades dropped as already sent */

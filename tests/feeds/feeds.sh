@@ -50,6 +50,7 @@ feed_session() {
     assert_eq "$BG_STATUS" 0 "$name: ingest exit status after SIGTERM"
     LINE=$(grep '^ticklake ingest: ' "$T/$name.err" | tail -1)
     kcat -C -b "$BROKERS" -t "$topic" -e -q -f '%s\n' >"$T/$name.records"
+    QUOTES_TOPIC="$pre$name.quotes"
     "$py" "$ROOT/tests/feeds/check_records.py" "$provider" "$T/$name-server.truth" "$T/$name.records" ||
         fail "$name: the records in Kafka differ from the trades sent"
     bg_stop "$name-server" TERM

@@ -67,6 +67,8 @@ class Session:
         self.dups_sent = 0
         self.stalled = False
         self.limited = False
+        self.want_quotes = False
+        self.quotes_sent = 0
         self.truth = {}
         self.done = asyncio.Event()
 
@@ -144,11 +146,23 @@ class Session:
             data = ",".join('{"T":"t","S":%s,"i":%d,"x":"V","p":%s,"s":%s,"t":"%s","c":["@"],"z":"C"}'
                             % (json.dumps(t["symbol"]), t["id"], t["price"], t["size"], rfc3339(t["ts"], 9))
                             for t in batch)
+            if self.want_quotes:
+                t = batch[0]
+                data += ',{"T":"q","S":%s,"bx":"U","bp":%s,"bs":1,"ax":"Q","ap":%s,"as":4,"t":"%s","c":["R"],"z":"C"}' % (
+                    json.dumps(t["symbol"]), t["price"], t["price"] + "1" if "." in t["price"] else t["price"] + ".01",
+                    rfc3339(t["ts"], 9))
+                self.quotes_sent += 1
             return ["[%s]" % data]
         # polygon
         data = ",".join('{"ev":"T","sym":%s,"x":4,"i":"%d","z":3,"p":%s,"s":%s,"c":[12,37],"t":%d,"q":%d}'
                         % (json.dumps(t["symbol"]), t["id"], t["price"], t["size"], t["ts"] // 1_000_000, t["i"])
                         for t in batch)
+        if self.want_quotes:
+            t = batch[0]
+            data += ',{"ev":"Q","sym":%s,"bx":4,"bp":%s,"bs":2,"ax":7,"ap":%s,"as":3,"c":0,"t":%d,"q":%d}' % (
+                json.dumps(t["symbol"]), t["price"], t["price"] + "1" if "." in t["price"] else t["price"] + ".01",
+                t["ts"] // 1_000_000, t["i"])
+            self.quotes_sent += 1
         return ["[%s]" % data]
 
     def heartbeat(self):
@@ -225,10 +239,13 @@ async def handler(ws, sess):
                 continue
             if p == "alpaca" and msg.get("action") == "subscribe":
                 symbols = msg["trades"]
+                sess.want_quotes = bool(msg.get("quotes"))
                 await ws.send(json.dumps([{"T": "subscription", "trades": symbols, "quotes": [], "bars": []}]))
                 break
             if p == "polygon" and msg.get("action") == "subscribe":
-                symbols = [s[2:] for s in msg["params"].split(",")]
+                chans = msg["params"].split(",")
+                symbols = [s[2:] for s in chans if s.startswith("T.")]
+                sess.want_quotes = any(s.startswith("Q.") for s in chans)
                 await ws.send(json.dumps([{"ev": "status", "status": "success",
                                            "message": "subscribed to: " + msg["params"]}]))
                 break
@@ -336,7 +353,7 @@ async def main():
                 f.write(json.dumps(r) + "\n")
         with open(a.summary, "w") as f:
             json.dump({"connections": sess.connections, "refused": min(attempts["n"], a.refuse),
-                       "disconnects": sess.disconnects_done, "gaps": a.gaps, "dups_sent": sess.dups_sent,
+                       "disconnects": sess.disconnects_done, "gaps": a.gaps, "dups_sent": sess.dups_sent, "quotes_sent": sess.quotes_sent,
                        "trades": len(sess.truth)}, f)
             f.write("\n")
         await asyncio.Event().wait()

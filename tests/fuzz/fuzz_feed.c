@@ -35,6 +35,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                       back.size == t->size && back.id == t->id);
             TL_ASSERT(d.size_scale == m.details[i].size_scale && d.side == m.details[i].side);
         }
+        for (size_t i = 0; i < m.nquotes; i++) {
+            buf_reset(&j);
+            quote_encode_json(&m.quotes[i], &j);
+            quote q;
+            if (quote_decode_json(j.data, j.len, &q, err, sizeof(err)) != 0)
+                abort();
+            TL_ASSERT(strcmp(q.symbol, m.quotes[i].symbol) == 0 && q.ts == m.quotes[i].ts &&
+                      q.bid_size == m.quotes[i].bid_size && q.ask_size == m.quotes[i].ask_size);
+        }
     }
     buf_release(&j);
     feed_msg_release(&m);

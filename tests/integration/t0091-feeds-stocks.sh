@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Live stock feeds (Finnhub, Alpaca, Polygon) against the replay server (tests/feeds/): sessions cut
 # five times with trades replayed after each reconnect (Alpaca and Polygon also refuse a reconnect
-# once for their one-connection limit); the trades in Kafka equal the trades sent, nothing doubled. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
+# once for their one-connection limit, and stream quotes too); the trades in Kafka equal the trades
+# sent, nothing doubled, and every quote sent is in the quotes topic. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
 # at once with a clear message instead of retrying.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tests/feeds/feeds.sh"
 
 pre=$(unique_name t).
 for provider in finnhub alpaca polygon; do
-    limit=()
-    [ "$provider" = finnhub ] || limit=(--limit-once)
+    limit=() quotes=()
+    [ "$provider" = finnhub ] || limit=(--limit-once) quotes=(--feed-quotes)
     feed_session "$provider" "$provider" AAPL,MSFT --trades 1500 --batch 25 --disconnects 5 \
-        --replay 9 "${limit[@]}" -- --feed-stall 5s
+        --replay 9 "${limit[@]}" -- --feed-stall 5s "${quotes[@]}"
+    if [ ${#quotes[@]} -gt 0 ]; then
+        # One quote rides in each batch frame; those of replayed batches come again (quotes have
+        # no id to drop them by), so Kafka holds every quote sent.
+        assert_eq "$(kafka_end_sum "$QUOTES_TOPIC")" "$(summary_of quotes_sent)" "$provider: quotes in Kafka"
+        [[ $LINE =~ ([0-9]+)\ quotes ]] || fail "$provider: no quotes in the report: $LINE"
+        assert_eq "${BASH_REMATCH[1]}" "$(summary_of quotes_sent)" "$provider: quotes reported"
+    fi
     # Alpaca and Polygon allow one connection: the first reconnect is refused once with the
     # connection-limit error, retried after a backoff.
     assert_eq "$(count_of reconnects)" $((5 + ${#limit[@]})) "$provider: reconnects reported"

@@ -112,40 +112,49 @@ static void test_subscribe(void)
     buf b;
     buf_init(&b);
     char err[256];
-    CHECK(feed_subscribe_messages(FEED_COINBASE, syms, 2, 1, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_COINBASE, syms, 2, 1, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],"
                          "\"channels\":[\"matches\",\"heartbeat\"]}\n");
     buf_reset(&b);
-    CHECK(feed_subscribe_messages(FEED_KRAKEN, syms, 2, 7, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_KRAKEN, syms, 2, 7, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":"
                          "[\"BTC/USD\",\"ETH/USD\"],\"snapshot\":true},\"req_id\":7}\n");
     buf_reset(&b);
     const char *usdt[] = {"BTC-USDT"};
-    CHECK(feed_subscribe_messages(FEED_BINANCE, usdt, 1, 3, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_BINANCE, usdt, 1, 3, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":3}\n");
     buf_reset(&b);
     const char *stocks[] = {"AAPL", "MSFT"};
-    CHECK(feed_subscribe_messages(FEED_FINNHUB, stocks, 2, 1, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_FINNHUB, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"type\":\"subscribe\",\"symbol\":\"AAPL\"}\n"
                          "{\"type\":\"subscribe\",\"symbol\":\"MSFT\"}\n");
     buf_reset(&b);
-    CHECK(feed_subscribe_messages(FEED_POLYGON, stocks, 2, 1, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_POLYGON, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"params\":\"T.AAPL,T.MSFT\"}\n");
     buf_reset(&b);
-    CHECK(feed_subscribe_messages(FEED_ALPACA, stocks, 2, 1, &b, err, sizeof(err)) == 0);
+    CHECK(feed_subscribe_messages(FEED_ALPACA, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"trades\":[\"AAPL\",\"MSFT\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_ALPACA, stocks, 2, 1, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"trades\":[\"AAPL\",\"MSFT\"],\"quotes\":"
+                         "[\"AAPL\",\"MSFT\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_POLYGON, stocks, 2, 1, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"params\":\"T.AAPL,Q.AAPL,T.MSFT,Q.MSFT\"}\n");
     buf_reset(&b);
     feed_auth_message(FEED_ALPACA, "K\"1", "S", &b);
     buf_putc(&b, '\0');
     CHECK_EQ_STR(b.data, "{\"action\":\"auth\",\"key\":\"K\\\"1\",\"secret\":\"S\"}");
     buf_reset(&b);
-    CHECK(feed_subscribe_messages(FEED_COINBASE, stocks, 1, 1, &b, err, sizeof(err)) == -1);
+    CHECK(feed_subscribe_messages(FEED_COINBASE, stocks, 1, 1, 0, &b, err, sizeof(err)) == -1);
     CHECK(strstr(err, "AAPL") != NULL);
     buf_release(&b);
 }
@@ -324,14 +333,24 @@ static void test_stocks(void)
     CHECK(decode(FEED_ALPACA,
                  "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":52983525029461,\"x\":\"V\",\"p\":189.505,"
                  "\"s\":100,\"t\":\"2024-06-14T19:55:00.123456789Z\",\"c\":[\"@\",\"I\"],\"z\":"
-                 "\"C\"},{\"T\":\"q\",\"S\":\"AAPL\"}]",
+                 "\"C\"},{\"T\":\"q\",\"S\":\"AAPL\",\"bx\":\"U\",\"bp\":189.5,\"bs\":1,"
+                 "\"ax\":\"Q\",\"ap\":189.51,\"as\":4,\"t\":\"2024-06-14T19:55:00.2Z\",\"c\":"
+                 "[\"R\"],\"z\":\"C\"},{\"T\":\"b\",\"S\":\"AAPL\"},{\"T\":\"q\",\"S\":\"AAPL\"}]",
                  &m) == 0);
     CHECK_EQ_INT(m.ntrades, 1);
     CHECK_EQ_INT(m.trades[0].ts, 1718394900123456789);
     CHECK_EQ_INT(m.details[0].ts_prec, 9);
     CHECK_EQ_STR(m.trades[0].venue, "V");
     CHECK_EQ_STR(m.details[0].conditions, "@,I");
-    CHECK_EQ_INT(m.skipped, 1);
+    CHECK_EQ_INT(m.skipped, 1); /* the bar */
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.bad, 1); /* the quote without prices */
+    CHECK_EQ_STR(m.quotes[0].symbol, "AAPL");
+    CHECK(m.quotes[0].bid == 189.5 && m.quotes[0].ask == 189.51);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 1);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 4);
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900200000000);
+    CHECK_EQ_STR(m.quotes[0].source, "alpaca");
     CHECK(decode(FEED_ALPACA, "[{\"T\":\"error\",\"code\":402,\"msg\":\"auth failed\"}]", &m) == 0);
     CHECK(m.error && m.fatal);
     CHECK(strstr(m.error_text, "402") != NULL);
@@ -356,6 +375,16 @@ static void test_stocks(void)
     CHECK_EQ_STR(m.trades[0].venue, "4");
     CHECK_EQ_STR(m.details[0].conditions, "12,37");
     CHECK_EQ_INT(m.details[0].seq, 1234);
+    /* Quotes: sizes in round lots of 100 shares. */
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"Q\",\"sym\":\"MSFT\",\"bx\":4,\"bp\":414.1,\"bs\":2,\"ax\":7,"
+                 "\"ap\":414.12,\"as\":3,\"c\":0,\"t\":1718394900123,\"q\":9}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 200);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 300);
+    CHECK_EQ_STR(m.quotes[0].venue, "4");
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900123000000);
     /* A fractional size of a stock is rejected. */
     CHECK(decode(FEED_POLYGON,
                  "[{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"1\",\"p\":1,\"s\":0.5,\"t\":1}]",
