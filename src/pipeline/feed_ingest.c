@@ -191,8 +191,16 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
                          feed_provider_name(s->sc->provider), t->symbol, (long long)missing,
                          (long long)(*last + 1), (long long)(t->id - 1));
             }
-            if (last && t->id > *last)
+            if (last && t->id > *last) {
                 *last = t->id;
+            } else if (last && *last > 0 && t->id < *last) {
+                /* Below the highest id and not seen: one of the ids counted missing
+                 * has come after all (a late delivery). */
+                if (atomic_load(&s->ss->gaps) > 0)
+                    atomic_fetch_sub(&s->ss->gaps, 1);
+                LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap",
+                         feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
+            }
         }
         buf_reset(&s->rec);
         trade_encode_json_detail(t, &m->details[i], &s->rec);

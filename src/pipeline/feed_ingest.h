@@ -13,8 +13,9 @@
  * its upper half), then resubscribed. Trades a provider sends again after a
  * reconnect (Kraken's snapshot, Coinbase's last_match, a replaying server)
  * are dropped by (symbol, provider trade id); where ids are consecutive per
- * symbol (Coinbase, Binance, Kraken) a jump is a gap, counted and logged, and
- * so is a Coinbase heartbeat whose last_trade_id is ahead of the trades seen.
+ * symbol (Coinbase, Binance, Kraken) a jump is a gap, counted and logged (a
+ * missing id that arrives later takes one off the count), and so is a
+ * Coinbase heartbeat whose last_trade_id is ahead of the trades seen.
  * A provider error that retrying cannot cure (a rejected key: an auth error
  * or an HTTP 401/403 to the upgrade; an unknown symbol; a symbol limit) stops
  * every source at once and fails the stage. On stop (SIGTERM) the sources

@@ -12,6 +12,8 @@ over the symbols the client subscribes to, and can misbehave on purpose:
                       cut, no close frame; every other one cut inside a frame)
   --replay R          after each reconnect, send the last R trades again
   --gaps G            leave out G trades (ids skipped): the client must count G
+  --late L            send L trades after the next trade of their symbol (ids out of order): a gap
+                      the client counts, then takes back when the late one comes
   --refuse N          answer the first N connection attempts with HTTP 503
   --stall SEC         once, halfway, go silent (no heartbeat either) for SEC
   --auth-fail         reject the key (as the provider does)
@@ -106,6 +108,12 @@ class Session:
                 price = f"{180 + (i * 37) % 20}.{(i * 31) % 10000:04d}".rstrip("0").rstrip(".")
                 size = str(1 + (i * 13) % 500)
             self.trades.append({"symbol": s, "id": tid, "price": price, "size": size, "ts": ts, "i": i})
+        # Late ones: swap a trade with the next one of its symbol, away from the gaps.
+        n, k = len(self.trades), len(symbols)
+        for j in range(self.a.late):
+            at = (j + 1) * n // (self.a.late + 1) + n // (4 * (self.a.late + 1))
+            if at + k < n:
+                self.trades[at], self.trades[at + k] = self.trades[at + k], self.trades[at]
 
     def record(self, t):
         norm = t["symbol"]
@@ -315,6 +323,7 @@ async def main():
     ap.add_argument("--disconnects", type=int, default=0)
     ap.add_argument("--replay", type=int, default=0)
     ap.add_argument("--gaps", type=int, default=0)
+    ap.add_argument("--late", type=int, default=0)
     ap.add_argument("--refuse", type=int, default=0)
     ap.add_argument("--stall", type=float, default=0)
     ap.add_argument("--auth-fail", action="store_true")

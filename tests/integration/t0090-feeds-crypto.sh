@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Live crypto feeds (Coinbase, Binance, Kraken) against the replay server (tests/feeds/): each session
 # is cut five times mid-stream (every other cut inside a frame), replays the last trades after each
-# reconnect, leaves ids out, refuses the first connection and goes silent once. The trades in Kafka
+# reconnect, leaves ids out, sends some ids out of order, refuses the first connection and goes
+# silent once. The trades in Kafka
 # equal the trades sent (ids, exact prices, sizes, times), nothing doubled; the reconnects, gaps and
 # duplicates dropped are reported; SIGTERM exits 0 with everything delivered.
 . "$(dirname "$0")/lib.sh"
@@ -14,11 +15,13 @@ for provider in coinbase binance kraken; do
     *) syms=BTC-USD,ETH-USD ;;
     esac
     feed_session "$provider" "$provider" "$syms" --trades 2000 --batch 20 --disconnects 5 \
-        --replay 7 --gaps 3 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s
+        --replay 7 --gaps 3 --late 4 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s
     # 5 cuts, the refused first attempt, and the stall the watchdog ended; none for the server's
     # pings every 0.3 s (the library answers them: the server drops a client that does not).
     assert_eq "$(count_of reconnects)" 7 "$provider: reconnects reported"
+    # The 4 late trades were counted missing, then taken back when they came.
     assert_eq "$(count_of gaps)" 3 "$provider: gaps reported"
+    assert_eq "$(grep -c 'arrived late, filling a gap' "$T/$provider.err")" 4 "$provider: late trades"
     assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
     assert_eq "$(count_of trades)" 2000 "$provider: trades sent to Kafka"
     grep -q "silent for" "$T/$provider.err" || fail "$provider: the watchdog did not report the stall"
