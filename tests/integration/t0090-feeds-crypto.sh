@@ -28,6 +28,13 @@ for provider in coinbase binance kraken; do
     echo "ok: $provider: $LINE"
 done
 
+# A burst: 30,000 trades as fast as the server can write them (500 a frame), cut once.
+feed_session burst binance BTC-USDT,ETH-USDT --trades 30000 --batch 500 --interval 0 \
+    --disconnects 1 --replay 100
+assert_eq "$(count_of trades)" 30000 "burst: trades sent to Kafka"
+assert_eq "$(count_of "duplicates dropped")" 100 "burst: duplicates dropped"
+echo "ok: burst: $LINE"
+
 # Two sources at once into one topic, each record naming its source.
 feed_server cb-server coinbase --trades 300
 cb_port=$PORT
