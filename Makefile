@@ -72,7 +72,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/core/config.c src/core/json.c src/core/tick.c src/core/feed.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
+PURE_SRCS := src/core/config.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/replay.c
 fuzz: $(FUZZ_BINS)
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
