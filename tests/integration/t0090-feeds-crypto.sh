@@ -35,6 +35,32 @@ assert_eq "$(count_of trades)" 30000 "burst: trades sent to Kafka"
 assert_eq "$(count_of "duplicates dropped")" 100 "burst: duplicates dropped"
 echo "ok: burst: $LINE"
 
+# A slow reader: ingest is stopped (SIGSTOP) for 3 s while the server keeps writing, so the
+# socket buffers fill and the server's writes wait; after SIGCONT every trade arrives, none twice,
+# and the pause is no reason to reconnect.
+feed_server slow-server kraken --trades 3000 --batch 10 --interval 0.005
+bg_start slow "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}slow." --source kraken \
+    --symbols BTC-USD,ETH-USD --feed-url "ws://127.0.0.1:$PORT/"
+slow_started() { grep -q "subscribed to" "$T/slow.err"; }
+wait_for 20 slow_started || fail "slow reader: not subscribed: $(tail -3 "$T/slow.err")"
+sleep 0.5
+kill -STOP "$(bg_pid slow)"
+sleep 3
+kill -CONT "$(bg_pid slow)"
+slow_done() {
+    [ -s "$T/slow-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}slow.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}slow.trades")" -ge 3000 ]
+}
+wait_for 60 slow_done || fail "slow reader: not every trade arrived: $(tail -3 "$T/slow.err")"
+bg_stop slow TERM
+assert_eq "$BG_STATUS" 0 "slow reader: exit status"
+LINE=$(grep '^ticklake ingest: ' "$T/slow.err" | tail -1)
+assert_eq "$(count_of reconnects)" 0 "slow reader: reconnects"
+kcat -C -b "$BROKERS" -t "${pre}slow.trades" -e -q -f '%s\n' >"$T/slow.records"
+"$py" "$ROOT/tests/feeds/check_records.py" kraken "$T/slow-server.truth" "$T/slow.records"
+echo "ok: slow reader: $LINE"
+
 # Two sources at once into one topic, each record naming its source.
 feed_server cb-server coinbase --trades 300
 cb_port=$PORT
