@@ -50,7 +50,7 @@ static int rest_main(void *arg)
 
 /* --source finnhub-quote or alphavantage: REST polling (rest_poll.h). */
 static int run_rest(const cli_command *cmd, stage_opts *o, const char *source, int64_t every,
-                    int64_t gap, const char *av_interval)
+                    int64_t gap, const char *av_interval, const char *av_key)
 {
     ingest_job *j = calloc(1, sizeof(*j));
     rest_poll_config *c = &j->pcfg;
@@ -58,7 +58,9 @@ static int run_rest(const cli_command *cmd, stage_opts *o, const char *source, i
     cli_kafka_opts(&o->kafka, &c->kafka);
     c->kind = fh ? REST_FINNHUB_QUOTE : REST_ALPHAVANTAGE;
     const char *env = fh ? "FINNHUB_TOKEN" : "ALPHAVANTAGE_API_KEY";
-    c->key = getenv(env);
+    c->key = fh ? o->finnhub_token : av_key;
+    if (!c->key)
+        c->key = getenv(env);
     int rc = 0;
     if (!c->kafka.brokers)
         rc = cli_usage_error(cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
@@ -129,7 +131,7 @@ int cmd_ingest(int argc, char **argv)
     cli_list maps = {0};
     int strict = 0, no_progress = 0;
     int64_t poll_every = 0, poll_gap = 0;
-    const char *av_interval = "5min";
+    const char *av_interval = "5min", *av_key = NULL;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
         {0, "source", CLI_STRING, &source, "sim|csv|FEED,...",
@@ -142,6 +144,8 @@ int cmd_ingest(int argc, char **argv)
         {0, "poll-gap", CLI_DURATION, &poll_gap, "DUR",
          "finnhub-quote, alphavantage: between requests (default 1.1s and 12.5s: the free "
          "plans' limits)"},
+        {0, "alphavantage-api-key", CLI_STRING, &av_key, "KEY",
+         "alphavantage: the key (default $ALPHAVANTAGE_API_KEY; better in a config file)"},
         {0, "av-interval", CLI_STRING, &av_interval, "INT",
          "alphavantage: bar interval, 1min, 5min (default), 15min, 30min or 60min"},
         {0, "format", CLI_STRING, &format, "FMT", "csv: auto (default), index-daily or trades"},
@@ -213,7 +217,7 @@ int cmd_ingest(int argc, char **argv)
     if (is_rest) {
         if (npos > 0)
             return cli_usage_error(&cmd, "files are for --source csv");
-        return run_rest(&cmd, &o, source, poll_every, poll_gap, av_interval);
+        return run_rest(&cmd, &o, source, poll_every, poll_gap, av_interval, av_key);
     }
     if (is_feed) {
         if (npos > 0)

@@ -431,14 +431,20 @@ int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *s
         feed_source_config *sc = &out->sources[out->nsources++];
         sc->provider = p;
         const char *kenv = feed_key_env(p), *senv = feed_secret_env(p);
+        /* An option (from a config file, usually) wins over the environment. */
+        const char *kopt = p == FEED_FINNHUB   ? o->finnhub_token
+                           : p == FEED_ALPACA  ? o->apca_key_id
+                           : p == FEED_POLYGON ? o->polygon_api_key
+                                               : NULL;
         if (kenv) {
-            sc->key = getenv(kenv);
+            sc->key = kopt ? kopt : getenv(kenv);
             if (!sc->key || !*sc->key)
-                return cli_usage_error(cmd, "--source %s needs its key in the environment: %s%s%s",
-                                       tok, kenv, senv ? " and " : "", senv ? senv : "");
+                return cli_usage_error(
+                    cmd, "--source %s needs its key in the environment (or a config file): %s%s%s",
+                    tok, kenv, senv ? " and " : "", senv ? senv : "");
         }
         if (senv) {
-            sc->secret = getenv(senv);
+            sc->secret = o->apca_secret_key ? o->apca_secret_key : getenv(senv);
             if (!sc->secret || !*sc->secret)
                 return cli_usage_error(cmd, "--source %s needs %s in the environment", tok, senv);
         }

@@ -48,6 +48,9 @@ typedef struct stage_opts {
     const char *feed_ca;
     int feed_insecure, feed_quotes;
     int64_t feed_stall, feed_backoff_max;
+    /* keys given as options (a config file's [ingest run] section): FINNHUB_TOKEN,
+     * APCA_API_KEY_ID, APCA_API_SECRET_KEY, POLYGON_API_KEY; NULL: the environment's */
+    const char *finnhub_token, *apca_key_id, *apca_secret_key, *polygon_api_key;
     /* all */
     int64_t duration;
     int verbose, quiet;
@@ -94,6 +97,14 @@ void stage_opts_init(stage_opts *o);
      "live feeds: also the best bid and offer (Alpaca, Polygon) into the quotes topic"},        \
     {0, "feed-insecure", CLI_FLAG, &(o)->feed_insecure, NULL,                                   \
      "live feeds: no certificate check for wss:// (test servers only)"},                        \
+    {0, "finnhub-token", CLI_STRING, &(o)->finnhub_token, "KEY",                                \
+     "Finnhub's key (default $FINNHUB_TOKEN; put it in a config file, not on the command line)"},\
+    {0, "apca-api-key-id", CLI_STRING, &(o)->apca_key_id, "KEY",                                \
+     "Alpaca's key id (default $APCA_API_KEY_ID)"},                                             \
+    {0, "apca-api-secret-key", CLI_STRING, &(o)->apca_secret_key, "KEY",                        \
+     "Alpaca's secret (default $APCA_API_SECRET_KEY)"},                                         \
+    {0, "polygon-api-key", CLI_STRING, &(o)->polygon_api_key, "KEY",                            \
+     "Polygon's key (default $POLYGON_API_KEY)"},                                               \
     {0, "feed-stall", CLI_DURATION, &(o)->feed_stall, "DUR",                                    \
      "live feeds: reconnect a source silent this long (default 30s)"},                          \
     {0, "feed-backoff-max", CLI_DURATION, &(o)->feed_backoff_max, "DUR",                        \

@@ -52,3 +52,19 @@ for provider in alpaca polygon finnhub; do
     bg_stop "$provider-bad" TERM
     echo "ok: $provider: a rejected key exits 1 at once"
 done
+
+# Keys from a config file instead of the environment (as a real deployment keeps them out of ps).
+feed_server cfg-server alpaca --trades 200
+printf '[ingest run]\napca-api-key-id = testkey\napca-api-secret-key = secret\n' >"$T/keys.conf"
+bg_start cfg env -u APCA_API_KEY_ID -u APCA_API_SECRET_KEY "$TICKLAKE" ingest --config "$T/keys.conf" \
+    --brokers "$BROKERS" --topic-prefix "${pre}cfg." --source alpaca --symbols AAPL,MSFT \
+    --feed-url "ws://127.0.0.1:$PORT/"
+cfg_done() {
+    [ -s "$T/cfg-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}cfg.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}cfg.trades")" -ge 200 ]
+}
+wait_for 60 cfg_done || fail "keys from a config file: not every trade arrived: $(tail -3 "$T/cfg.err")"
+bg_stop cfg TERM
+assert_eq "$BG_STATUS" 0 "keys from a config file: exit status"
+echo "ok: alpaca: keys from a config file"
