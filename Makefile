@@ -5,7 +5,7 @@ CC       ?= gcc
 DUCKDB_HOME ?= third_party/duckdb
 DUCKDB_DIR := $(abspath $(DUCKDB_HOME))
 
-PKGS     := libcurl libcrypto expat libedit
+PKGS     := libcurl libcrypto expat libedit libwebsockets
 
 # librdkafka 2.13.2 or newer (docs/ARCHITECTURE.md). RDKAFKA_HOME names an install prefix (include/,
 # lib/librdkafka.a, lib/pkgconfig/rdkafka.pc), linked statically. Unset: the system's librdkafka when
@@ -30,14 +30,16 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 # src/ has one folder per layer (docs/ARCHITECTURE.md); every folder is on the include path, and
 # each library's flags go only to its home folder (CFLAGS_<folder>), so a header of librdkafka,
-# DuckDB, libcurl, OpenSSL, expat (s3/), libedit (cli/) or civetweb (http/) compiles only there.
+# DuckDB, libcurl, OpenSSL, expat (s3/), libwebsockets (ws/), libedit (cli/) or civetweb (http/)
+# compiles only there.
 # scripts/check-layers.sh checks the dependency rule.
-SRC_DIRS := base core cli kafka engine s3 lake pipeline http serve cmd
+SRC_DIRS := base core cli kafka engine s3 ws lake pipeline http serve cmd
 override CFLAGS += -std=c17 -D_GNU_SOURCE $(WARN) -Isrc $(SRC_DIRS:%=-Isrc/%)
 CFLAGS_kafka  := $(RDKAFKA_CFLAGS) -DTICKLAKE_KAFKA_LIBS='"$(abspath .cache/kafka-3.9.1/libs)"'
 CFLAGS_engine := -I$(DUCKDB_DIR) -DENGINE_DUCKDB_LIB='"$(DUCKDB_DIR)/libduckdb.so"' \
 	-DENGINE_HTTPFS_EXT='"$(DUCKDB_DIR)/httpfs.duckdb_extension"'
 CFLAGS_s3     := $(shell pkg-config --cflags libcurl libcrypto expat)
+CFLAGS_ws     := $(shell pkg-config --cflags libwebsockets)
 CFLAGS_cli    := $(shell pkg-config --cflags libedit)
 # civetweb (libcivetweb-dev) has no pkg-config file: its header is in /usr/include, its home is http/.
 CFLAGS_http   :=
@@ -47,7 +49,7 @@ CFLAGS_serve  := -DTICKLAKE_WEB_DIR='"$(abspath web)"'
 YYJSON_DIR    := third_party/yyjson
 YYJSON_DEFS   := -DYYJSON_DISABLE_NON_STANDARD=1
 CFLAGS_core   := -I$(YYJSON_DIR) $(YYJSON_DEFS)
-ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_cli) $(CFLAGS_core)
+ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_ws) $(CFLAGS_cli) $(CFLAGS_core)
 LDLIBS   += $(RDKAFKA_LIBS) $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
 
 BUILD    ?= build/release
@@ -119,7 +121,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c
+PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c
 fuzz: $(FUZZ_BINS)
 # yyjson is compiled once (instrumented like the rest) and linked into every target.
 FUZZ_YYJSON := build/fuzz/yyjson.o

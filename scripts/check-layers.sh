@@ -8,7 +8,8 @@
 #   core      pure logic: base
 #   kafka, engine, s3   the homes of librdkafka, DuckDB, libcurl+OpenSSL+expat: base, core
 #   lake      storage, cache, compaction, catalog, queries: base, core, engine, s3
-#   pipeline  ingest, process, sink: base, core, kafka, engine, s3, lake
+#   pipeline  ingest, process, sink, live feeds: base, core, kafka, engine, s3, ws, lake
+#   ws        the home of libwebsockets (WebSocket client): base, core
 #   http      the home of civetweb: base, core
 #   serve     the web console, API, push stream and metrics: all above but cli and cmd
 #   cli       options, config, the shell's line editor (libedit's home): all but cmd
@@ -23,10 +24,10 @@ allowed() { # allowed FROM TO: true when folder FROM may include a header of fol
     case $1 in
     base) return 1 ;;
     core) [[ $2 == base ]] ;;
-    kafka | engine | s3 | http) [[ $2 == base || $2 == core ]] ;;
+    kafka | engine | s3 | ws | http) [[ $2 == base || $2 == core ]] ;;
     lake) [[ $2 =~ ^(base|core|engine|s3)$ ]] ;;
-    pipeline) [[ $2 =~ ^(base|core|kafka|engine|s3|lake)$ ]] ;;
-    serve) [[ $2 =~ ^(base|core|kafka|engine|s3|lake|pipeline|http)$ ]] ;;
+    pipeline) [[ $2 =~ ^(base|core|kafka|engine|s3|ws|lake)$ ]] ;;
+    serve) [[ $2 =~ ^(base|core|kafka|engine|s3|ws|lake|pipeline|http)$ ]] ;;
     cli) [[ $2 != cmd ]] ;;
     cmd | .) return 0 ;;
     *) return 1 ;;
@@ -41,6 +42,7 @@ home_of() {
     curl/* | openssl/* | expat.h | expat_external.h) echo s3 ;;
     histedit.h | editline/* | readline.h | readline/*) echo cli ;;
     civetweb.h) echo http ;;
+    libwebsockets.h | libwebsockets/*) echo ws ;;
     *) echo "" ;;
     esac
 }

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "replay_ingest.h"
+#include "rest_poll.h"
 #include "stages.h"
 #include "util.h"
 
@@ -14,6 +15,12 @@
 
 typedef struct ingest_job {
     ingest_config cfg;
+    feed_ingest_config fcfg;
+    feed_ingest_result fres;
+    rest_poll_config pcfg;
+    rest_poll_result pres;
+    const char *syms[FEED_MAX_SYMBOLS];
+    char symbuf[8192];
     replay_ingest_config rcfg;
     char topic[160], quotes_topic[160];
     stage_control ctl;
@@ -27,6 +34,86 @@ static int sim_main(void *arg)
 {
     ingest_job *j = arg;
     return ingest_run(&j->cfg, &j->ctl, &j->st, &j->res, j->err, sizeof(j->err));
+}
+
+static int feed_main(void *arg)
+{
+    ingest_job *j = arg;
+    return feed_ingest_run(&j->fcfg, &j->ctl, &j->st, &j->fres, j->err, sizeof(j->err));
+}
+
+static int rest_main(void *arg)
+{
+    ingest_job *j = arg;
+    return rest_poll_run(&j->pcfg, &j->ctl, &j->st, &j->pres, j->err, sizeof(j->err));
+}
+
+/* --source finnhub-quote or alphavantage: REST polling (rest_poll.h). */
+static int run_rest(const cli_command *cmd, stage_opts *o, const char *source, int64_t every,
+                    int64_t gap, const char *av_interval, const char *av_key)
+{
+    ingest_job *j = calloc(1, sizeof(*j));
+    rest_poll_config *c = &j->pcfg;
+    int fh = strcmp(source, "finnhub-quote") == 0;
+    cli_kafka_opts(&o->kafka, &c->kafka);
+    c->kind = fh ? REST_FINNHUB_QUOTE : REST_ALPHAVANTAGE;
+    const char *env = fh ? "FINNHUB_TOKEN" : "ALPHAVANTAGE_API_KEY";
+    c->key = fh ? o->finnhub_token : av_key;
+    if (!c->key)
+        c->key = getenv(env);
+    int rc = 0;
+    if (!c->kafka.brokers)
+        rc = cli_usage_error(cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
+    else if (!c->key || !*c->key)
+        rc = cli_usage_error(cmd, "--source %s needs its key in the environment: %s", source, env);
+    else if (o->feed_urls.n > 1)
+        rc = cli_usage_error(cmd, "--feed-url: one base URL for a REST source");
+    else if (strspn(o->symbols, "0123456789") == strlen(o->symbols))
+        rc = cli_usage_error(cmd, "--source %s needs --symbols LIST, e.g. AAPL,MSFT", source);
+    else if (every < 0 || gap < 0)
+        rc = cli_usage_error(cmd, "--poll-interval and --poll-gap must not be negative");
+    else if (!fh && strcmp(av_interval, "1min") && strcmp(av_interval, "5min") &&
+             strcmp(av_interval, "15min") && strcmp(av_interval, "30min") &&
+             strcmp(av_interval, "60min"))
+        rc = cli_usage_error(cmd, "--av-interval must be 1min, 5min, 15min, 30min or 60min");
+    if (rc == 0 && strlcpy_tl(j->symbuf, o->symbols, sizeof(j->symbuf)) >= sizeof(j->symbuf))
+        rc = cli_usage_error(cmd, "--symbols is too long");
+    char *save = NULL;
+    for (char *tok = rc ? NULL : strtok_r(j->symbuf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (c->nsymbols == FEED_MAX_SYMBOLS || strlen(tok) >= TICK_SYMBOL_MAX) {
+            rc = cli_usage_error(cmd, "--symbols: at most %d of at most %d bytes", FEED_MAX_SYMBOLS,
+                                 TICK_SYMBOL_MAX - 1);
+            break;
+        }
+        j->syms[c->nsymbols++] = tok;
+    }
+    if (rc) {
+        free(j);
+        return rc;
+    }
+    c->symbols = j->syms;
+    c->url = o->feed_urls.n ? o->feed_urls.items[0] : NULL;
+    c->ca_file = o->feed_ca;
+    c->interval = av_interval;
+    c->interval_ns = every;
+    c->min_gap_ns = gap;
+    c->partitions = (int)o->partitions;
+    c->replication = (int)o->replication;
+    snprintf(j->topic, sizeof(j->topic), "%s%s", o->topic_prefix,
+             fh ? TOPIC_SNAPSHOTS : TOPIC_BARS_REST);
+    c->topic = j->topic;
+    rc = stage_run_supervised(rest_main, j, &j->ctl, o->duration);
+    fprintf(stderr,
+            "ticklake ingest: %s: %lld requests, %lld records, %lld throttled, %lld errors; "
+            "%lld delivered, %lld failed\n",
+            source, (long long)j->pres.requests, (long long)j->pres.records,
+            (long long)j->pres.throttled, (long long)j->pres.errors, (long long)j->pres.delivered,
+            (long long)j->pres.failed);
+    if (rc != 0)
+        fprintf(stderr, "ticklake ingest: %s\n", j->err);
+    free(j);
+    return rc == 0 ? 0 : 1;
 }
 
 static int csv_main(void *arg)
@@ -43,10 +130,24 @@ int cmd_ingest(int argc, char **argv)
     const char *from = NULL, *to = NULL, *speed = NULL, *symbol = NULL, *date_format = "auto";
     cli_list maps = {0};
     int strict = 0, no_progress = 0;
+    int64_t poll_every = 0, poll_gap = 0;
+    const char *av_interval = "5min", *av_key = NULL;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
-        {0, "source", CLI_STRING, &source, "sim|csv", "where ticks come from (default sim)"},
+        {0, "source", CLI_STRING, &source, "sim|csv|FEED,...",
+         "where ticks come from (default sim); live feeds: coinbase, binance, kraken, finnhub, "
+         "alpaca, polygon, several comma-separated; REST polling: finnhub-quote, alphavantage"},
         STAGE_INGEST_OPTIONS(&o),
+        STAGE_FEED_OPTIONS(&o),
+        {0, "poll-interval", CLI_DURATION, &poll_every, "DUR",
+         "finnhub-quote, alphavantage: between polling rounds (default 60s)"},
+        {0, "poll-gap", CLI_DURATION, &poll_gap, "DUR",
+         "finnhub-quote, alphavantage: between requests (default 1.1s and 12.5s: the free "
+         "plans' limits)"},
+        {0, "alphavantage-api-key", CLI_STRING, &av_key, "KEY",
+         "alphavantage: the key (default $ALPHAVANTAGE_API_KEY; better in a config file)"},
+        {0, "av-interval", CLI_STRING, &av_interval, "INT",
+         "alphavantage: bar interval, 1min, 5min (default), 15min, 30min or 60min"},
         {0, "format", CLI_STRING, &format, "FMT", "csv: auto (default), index-daily or trades"},
         {0, "index-info", CLI_STRING, &info, "FILE",
          "csv: region, exchange and currency per index (default indexInfo.csv beside FILE)"},
@@ -92,15 +193,62 @@ int cmd_ingest(int argc, char **argv)
         "Exit status: 0 every row delivered; 3 every good row delivered but some rows\n"
         "were unusable; 1 failure (a file unreadable, its header not usable, or no row\n"
         "in it usable - the other files still go out -; a delivery failed; --strict);\n"
-        "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.",
+        "2 usage. On SIGINT or SIGTERM it stops reading, flushes and reports.\n"
+        "Live feeds (--source coinbase,kraken --symbols BTC-USD,ETH-USD) stream real\n"
+        "trades into the trades topic until stopped: docs/FEEDS.md. Keys come from the\n"
+        "environment (FINNHUB_TOKEN, APCA_API_KEY_ID and APCA_API_SECRET_KEY,\n"
+        "POLYGON_API_KEY). Exit status 1 at once when a provider rejects the key.\n"
+        "REST polling (--source finnhub-quote or alphavantage, keys FINNHUB_TOKEN or\n"
+        "ALPHAVANTAGE_API_KEY) publishes snapshots to `snapshots` and intraday bars to\n"
+        "`bars.rest`: not trades (docs/FEEDS.md).",
         options};
     const char *pos[256];
     size_t npos;
     CLI_PARSE(&cmd, argc, argv, pos, 256, &npos);
     cli_apply_log(o.verbose, o.quiet);
     int is_csv = strcmp(source, "csv") == 0;
-    if (!is_csv && strcmp(source, "sim") != 0)
-        return cli_usage_error(&cmd, "unknown --source '%s' (known: sim, csv)", source);
+    int is_feed = stage_source_is_feed(source);
+    int is_rest = strcmp(source, "finnhub-quote") == 0 || strcmp(source, "alphavantage") == 0;
+    if (!is_csv && !is_feed && !is_rest && strcmp(source, "sim") != 0)
+        return cli_usage_error(&cmd,
+                               "unknown --source '%s' (known: sim, csv, coinbase, binance, "
+                               "kraken, finnhub, alpaca, polygon, finnhub-quote, alphavantage)",
+                               source);
+    if (is_rest) {
+        if (npos > 0)
+            return cli_usage_error(&cmd, "files are for --source csv");
+        return run_rest(&cmd, &o, source, poll_every, poll_gap, av_interval, av_key);
+    }
+    if (is_feed) {
+        if (npos > 0)
+            return cli_usage_error(&cmd, "files are for --source csv");
+        ingest_job *fj = calloc(1, sizeof(*fj));
+        int frc = stage_feed_config(&cmd, &o, source, &fj->fcfg, fj->syms, fj->symbuf,
+                                    sizeof(fj->symbuf));
+        if (frc == 0 && !fj->fcfg.kafka.brokers)
+            frc = cli_usage_error(&cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
+        if (frc == 0 && strcmp(o.encoding, "json") != 0)
+            frc = cli_usage_error(&cmd, "live feeds write JSON only (the binary encoding has no "
+                                        "room for their fields)");
+        if (frc) {
+            free(fj);
+            return frc;
+        }
+        snprintf(fj->topic, sizeof(fj->topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
+        fj->fcfg.topic = fj->topic;
+        snprintf(fj->quotes_topic, sizeof(fj->quotes_topic), "%s%s", o.topic_prefix, TOPIC_QUOTES);
+        fj->fcfg.quotes_topic = fj->quotes_topic;
+        frc = stage_run_supervised(feed_main, fj, &fj->ctl, o.duration);
+        char line[2048];
+        feed_rate_memo none = {0};
+        feed_status_lines(&fj->fcfg, &fj->fres, &none, line, sizeof(line));
+        fprintf(stderr, "ticklake ingest: %s; %lld delivered, %lld failed\n", line,
+                (long long)fj->fres.delivered, (long long)fj->fres.failed);
+        if (frc != 0)
+            fprintf(stderr, "ticklake ingest: %s\n", fj->err);
+        free(fj);
+        return frc == 0 ? 0 : 1;
+    }
     if (is_csv && npos == 0)
         return cli_usage_error(&cmd, "--source csv needs at least one FILE ('-' for stdin)");
     if (!is_csv && npos > 0)

@@ -42,6 +42,12 @@
 
 typedef struct run_job {
     ingest_config icfg;
+    int feed; /* --source names live feeds: fcfg instead of icfg */
+    feed_ingest_config fcfg;
+    feed_ingest_result fres;
+    feed_rate_memo fmemo;
+    const char *fsyms[FEED_MAX_SYMBOLS];
+    char fsymbuf[8192];
     char trades_topic[160], quotes_topic[160];
     process_config pcfg;
     sink_config scfg;
@@ -61,7 +67,10 @@ typedef struct run_job {
 static void *ingest_thread(void *arg)
 {
     run_job *j = arg;
-    j->irc = ingest_run(&j->icfg, &j->ictl, &j->st, &j->ires, j->ierr, sizeof(j->ierr));
+    if (j->feed)
+        j->irc = feed_ingest_run(&j->fcfg, &j->ictl, &j->st, &j->fres, j->ierr, sizeof(j->ierr));
+    else
+        j->irc = ingest_run(&j->icfg, &j->ictl, &j->st, &j->ires, j->ierr, sizeof(j->ierr));
     atomic_store(&j->idone, 1);
     return NULL;
 }
@@ -186,6 +195,11 @@ static void print_status(run_job *j, int64_t *last_ticks, int64_t *last_ns)
             next, (long long)atomic_load(&j->st.process_lag),
             (long long)atomic_load(&j->st.sink_lag), (long long)atomic_load(&j->st.trades_late),
             (long long)atomic_load(&j->st.bad_records));
+    if (j->feed) {
+        char line[2048];
+        feed_status_lines(&j->fcfg, &j->fres, &j->fmemo, line, sizeof(line));
+        fprintf(stderr, "feeds: %s\n", line);
+    }
     *last_ticks = ticks;
     *last_ns = now;
 }
@@ -218,8 +232,13 @@ int cmd_run(int argc, char **argv)
     int64_t compact_every = 60 * NS_PER_SEC;
     const char *listen = "127.0.0.1:8080", *token = NULL;
     int no_serve = 0;
+    const char *source = "sim";
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
+        {0, "source", CLI_STRING, &source, "sim|FEED,...",
+         "where trades come from: the simulator (default) or live "
+         "feeds, e.g. coinbase,kraken with --symbols BTC-USD,ETH-USD"},
+        STAGE_FEED_OPTIONS(&o),
         STAGE_SINK_OPTIONS(&o, "5s for a local lake, else 60s"),
         STAGE_INGEST_OPTIONS(&o),
         STAGE_PROCESS_OPTIONS(&o),
@@ -247,7 +266,9 @@ int cmd_run(int argc, char **argv)
         "5 MiB and drops the oldest (a stage that falls that far behind stops and names\n"
         "the offsets lost; for more, `ticklake broker --kafka` and --brokers). Ctrl-C or\n"
         "SIGTERM shuts down cleanly; then 'ticklake crawl' and 'ticklake query' work on\n"
-        "the lake.",
+        "the lake. With --source coinbase (binance, kraken, finnhub, alpaca, polygon,\n"
+        "several comma-separated) and --symbols LIST, live trades replace the\n"
+        "simulator (docs/FEEDS.md) and the status line adds a line per source.",
         options};
     const char *pos[1];
     size_t npos;
@@ -261,7 +282,24 @@ int cmd_run(int argc, char **argv)
 
     run_job *j = calloc(1, sizeof(*j));
     j->compact_every = local_lake ? compact_every : 0;
-    int rc = stage_ingest_config(&cmd, &o, &j->icfg, j->trades_topic, j->quotes_topic);
+    j->feed = stage_source_is_feed(source);
+    int rc = 0;
+    if (!j->feed && strcmp(source, "sim") != 0)
+        rc = cli_usage_error(&cmd,
+                             "unknown --source '%s' (known: sim, coinbase, binance, kraken, "
+                             "finnhub, alpaca, polygon)",
+                             source);
+    else if (j->feed) {
+        rc =
+            stage_feed_config(&cmd, &o, source, &j->fcfg, j->fsyms, j->fsymbuf, sizeof(j->fsymbuf));
+        snprintf(j->trades_topic, sizeof(j->trades_topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
+        j->fcfg.topic = j->trades_topic;
+        snprintf(j->quotes_topic, sizeof(j->quotes_topic), "%s%s", o.topic_prefix, TOPIC_QUOTES);
+        j->fcfg.quotes_topic = j->quotes_topic;
+        /* The rest of run reads the brokers from icfg. */
+        cli_kafka_opts(&o.kafka, &j->icfg.kafka);
+    } else
+        rc = stage_ingest_config(&cmd, &o, &j->icfg, j->trades_topic, j->quotes_topic);
     if (!rc)
         rc = stage_process_config(&cmd, &o, &j->pcfg);
     if (!rc)
@@ -297,6 +335,7 @@ int cmd_run(int argc, char **argv)
         }
         const char *bs = kafka_mock_bootstraps(mock);
         j->icfg.kafka.brokers = j->pcfg.kafka.brokers = j->scfg.kafka.brokers = bs;
+        j->fcfg.kafka.brokers = bs;
         LOG_INFO("run: embedded broker at %s", bs);
     }
     /* Fail fast, with the address, if the cluster is not there. */
@@ -389,9 +428,9 @@ int cmd_run(int argc, char **argv)
     fprintf(stderr,
             "ticklake run: %lld ticks delivered, %lld bars, %lld rows in %lld lake files under "
             "'%s'\n",
-            (long long)j->ires.delivered, (long long)atomic_load(&j->st.bars_emitted),
-            (long long)atomic_load(&j->st.lake_rows), (long long)atomic_load(&j->st.lake_files),
-            j->scfg.lake);
+            (long long)(j->feed ? j->fres.delivered : j->ires.delivered),
+            (long long)atomic_load(&j->st.bars_emitted), (long long)atomic_load(&j->st.lake_rows),
+            (long long)atomic_load(&j->st.lake_files), j->scfg.lake);
     int64_t cin = atomic_load(&j->compact_in), cremoved = atomic_load(&j->compact_removed);
     if (atomic_load(&j->compact_out))
         fprintf(stderr,

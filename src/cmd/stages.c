@@ -20,7 +20,7 @@ void stage_opts_init(stage_opts *o)
     o->partitions = 4;
     o->replication = 1;
     o->seed = 1;
-    o->symbols = 50;
+    o->symbols = "50";
     o->rate = "10000";
     o->encoding = "json";
     o->quotes = "0";
@@ -75,13 +75,18 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     out->quotes_topic = quotes_topic;
     out->partitions = (int)o->partitions;
     out->replication = (int)o->replication;
-    if (o->symbols < 1 || o->symbols > SIM_MAX_SYMBOLS)
-        return cli_usage_error(cmd, "--symbols must be between 1 and %d", SIM_MAX_SYMBOLS);
+    int64_t nsym;
+    if (parse_int64(o->symbols, 1, SIM_MAX_SYMBOLS, &nsym) != 0)
+        return cli_usage_error(cmd,
+                               "--symbols must be a number between 1 and %d for the simulator "
+                               "(a list such as BTC-USD,ETH-USD is for live feeds: --source "
+                               "coinbase,...)",
+                               SIM_MAX_SYMBOLS);
     if (o->count < 0)
         return cli_usage_error(cmd, "--count must not be negative");
     out->count = o->count;
     out->sim.seed = (uint64_t)o->seed;
-    out->sim.nsymbols = (int)o->symbols;
+    out->sim.nsymbols = (int)nsym;
     out->sim.first_id = 1;
     if (tick_encoding_parse(o->encoding, &out->encoding) != 0)
         return cli_usage_error(cmd, "--encoding must be json or binary, not '%s'", o->encoding);
@@ -386,4 +391,124 @@ int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, in
     }
     pthread_join(th, NULL);
     return s.rc;
+}
+
+int stage_source_is_feed(const char *source)
+{
+    feed_provider p;
+    char first[32];
+    size_t n = strcspn(source, ",");
+    if (n >= sizeof(first))
+        return 0;
+    memcpy(first, source, n);
+    first[n] = '\0';
+    return feed_provider_parse(first, &p) == 0;
+}
+
+int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *source,
+                      feed_ingest_config *out, const char **syms, char *symbuf, size_t symbuf_size)
+{
+    memset(out, 0, sizeof(*out));
+    cli_kafka_opts(&o->kafka, &out->kafka);
+    if (topic_settings(cmd, o))
+        return 2;
+    out->partitions = (int)o->partitions;
+    out->replication = (int)o->replication;
+    char tmp[256];
+    if (strlcpy_tl(tmp, source, sizeof(tmp)) >= sizeof(tmp))
+        return cli_usage_error(cmd, "--source is too long");
+    char *save = NULL;
+    for (char *tok = strtok_r(tmp, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        feed_provider p;
+        if (feed_provider_parse(tok, &p) != 0)
+            return cli_usage_error(cmd,
+                                   "--source: unknown feed '%s' (known: coinbase, binance, "
+                                   "kraken, finnhub, alpaca, polygon)",
+                                   tok);
+        for (size_t i = 0; i < out->nsources; i++)
+            if (out->sources[i].provider == p)
+                return cli_usage_error(cmd, "--source: '%s' given twice", tok);
+        feed_source_config *sc = &out->sources[out->nsources++];
+        sc->provider = p;
+        const char *kenv = feed_key_env(p), *senv = feed_secret_env(p);
+        /* An option (from a config file, usually) wins over the environment. */
+        const char *kopt = p == FEED_FINNHUB   ? o->finnhub_token
+                           : p == FEED_ALPACA  ? o->apca_key_id
+                           : p == FEED_POLYGON ? o->polygon_api_key
+                                               : NULL;
+        if (kenv) {
+            sc->key = kopt ? kopt : getenv(kenv);
+            if (!sc->key || !*sc->key)
+                return cli_usage_error(
+                    cmd, "--source %s needs its key in the environment (or a config file): %s%s%s",
+                    tok, kenv, senv ? " and " : "", senv ? senv : "");
+        }
+        if (senv) {
+            sc->secret = o->apca_secret_key ? o->apca_secret_key : getenv(senv);
+            if (!sc->secret || !*sc->secret)
+                return cli_usage_error(cmd, "--source %s needs %s in the environment", tok, senv);
+        }
+    }
+    for (size_t i = 0; i < o->feed_urls.n; i++) {
+        const char *u = o->feed_urls.items[i];
+        const char *eq = strchr(u, '=');
+        const char *colon = strstr(u, "://");
+        if (eq && (!colon || eq < colon)) {
+            char name[32];
+            size_t n = (size_t)(eq - u);
+            feed_provider p;
+            if (n >= sizeof(name))
+                return cli_usage_error(cmd, "--feed-url: bad provider in '%s'", u);
+            memcpy(name, u, n);
+            name[n] = '\0';
+            size_t k = 0;
+            if (feed_provider_parse(name, &p) == 0)
+                while (k < out->nsources && out->sources[k].provider != p)
+                    k++;
+            if (feed_provider_parse(name, &p) != 0 || k == out->nsources)
+                return cli_usage_error(cmd, "--feed-url: '%s' is not one of --source", name);
+            out->sources[k].url = eq + 1;
+        } else if (out->nsources == 1) {
+            out->sources[0].url = u;
+        } else {
+            return cli_usage_error(cmd,
+                                   "--feed-url: with several sources, say whose: PROVIDER=URL");
+        }
+    }
+    for (size_t i = 0; i < out->nsources; i++) {
+        const char *u = out->sources[i].url;
+        if (u && strncmp(u, "ws://", 5) != 0 && strncmp(u, "wss://", 6) != 0)
+            return cli_usage_error(cmd, "--feed-url: '%s' is not a ws:// or wss:// URL", u);
+    }
+    if (strlcpy_tl(symbuf, o->symbols, symbuf_size) >= symbuf_size)
+        return cli_usage_error(cmd, "--symbols is too long");
+    save = NULL;
+    for (char *tok = strtok_r(symbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (out->nsymbols == FEED_MAX_SYMBOLS)
+            return cli_usage_error(cmd, "--symbols: at most %d", FEED_MAX_SYMBOLS);
+        for (char *c = tok; *c; c++)
+            if (*c >= 'a' && *c <= 'z')
+                *c = (char)(*c - 'a' + 'A');
+        for (size_t i = 0; i < out->nsources; i++) {
+            char ps[TICK_SYMBOL_MAX];
+            if (feed_symbol_for_provider(out->sources[i].provider, tok, ps, sizeof(ps)) != 0)
+                return cli_usage_error(cmd, "--symbols: '%s' is not a %s symbol%s", tok,
+                                       feed_provider_name(out->sources[i].provider),
+                                       feed_is_crypto(out->sources[i].provider)
+                                           ? " (crypto pairs are BASE-QUOTE, e.g. BTC-USD)"
+                                           : "");
+        }
+        syms[out->nsymbols++] = tok;
+    }
+    if (out->nsymbols == 0 || strspn(o->symbols, "0123456789") == strlen(o->symbols))
+        return cli_usage_error(cmd, "live feeds need --symbols LIST, e.g. BTC-USD,ETH-USD");
+    out->symbols = syms;
+    out->ca_file = o->feed_ca;
+    out->insecure = o->feed_insecure;
+    out->quotes = o->feed_quotes;
+    out->stall_ns = o->feed_stall;
+    out->backoff_max_ns = o->feed_backoff_max;
+    if (o->feed_stall < 0 || o->feed_backoff_max < 0)
+        return cli_usage_error(cmd, "--feed-stall and --feed-backoff-max must not be negative");
+    return 0;
 }

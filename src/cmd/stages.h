@@ -5,6 +5,7 @@
 #define TICKLAKE_STAGES_H
 
 #include "cli.h"
+#include "feed_ingest.h"
 #include "ingest.h"
 #include "process.h"
 #include "sink.h"
@@ -15,9 +16,10 @@ typedef struct stage_opts {
     /* topics */
     int64_t partitions, replication;
     /* ingest */
-    int64_t seed, symbols, count;
-    const char *rate;  /* number or "max" */
-    const char *start; /* YYYY-MM-DD, or ns since the epoch; default now */
+    int64_t seed, count;
+    const char *symbols; /* sim: a count; live feeds: a list (BTC-USD,ETH-USD) */
+    const char *rate;    /* number or "max" */
+    const char *start;   /* YYYY-MM-DD, or ns since the epoch; default now */
     const char *scenario;
     const char *encoding; /* json or binary */
     const char *quotes;   /* quotes per trade */
@@ -41,6 +43,14 @@ typedef struct stage_opts {
     int64_t roll_rows, roll_bytes, roll_interval;
     const char *s3_endpoint, *s3_region, *s3_addressing;
     int64_t s3_write_timeout; /* retry budget of a write to S3, ns */
+    /* live feeds (feed_ingest.h) */
+    cli_list feed_urls; /* URL, or PROVIDER=URL per source */
+    const char *feed_ca;
+    int feed_insecure, feed_quotes;
+    int64_t feed_stall, feed_backoff_max;
+    /* keys given as options (a config file's [ingest run] section): FINNHUB_TOKEN,
+     * APCA_API_KEY_ID, APCA_API_SECRET_KEY, POLYGON_API_KEY; NULL: the environment's */
+    const char *finnhub_token, *apca_key_id, *apca_secret_key, *polygon_api_key;
     /* all */
     int64_t duration;
     int verbose, quiet;
@@ -63,8 +73,8 @@ void stage_opts_init(stage_opts *o);
      "simulator seed: the same seed gives the same ticks"},                                     \
     {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                                \
      "trades per second of event time; max: 10000/s sent as fast as possible (default 10000)"}, \
-    {0, "symbols", CLI_INT, &(o)->symbols, "N",                                                 \
-     "number of symbols, 1..10000 (default 50)"},                                               \
+    {0, "symbols", CLI_STRING, &(o)->symbols, "N|LIST",                                         \
+     "sim: number of symbols, 1..10000 (default 50); feeds: BTC-USD,ETH-USD or AAPL,MSFT"},     \
     {0, "count", CLI_INT, &(o)->count, "N",                                                     \
      "stop after N ticks, trades and quotes (default: no limit)"},                              \
     {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                  \
@@ -77,6 +87,28 @@ void stage_opts_init(stage_opts *o);
      "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},       \
     {0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
      "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"}
+
+#define STAGE_FEED_OPTIONS(o)                                                                   \
+    {0, "feed-url", CLI_LIST, &(o)->feed_urls, "[PROVIDER=]URL",                                \
+     "live feeds: connect here instead of the provider (e.g. a replay server)"},                \
+    {0, "feed-ca", CLI_STRING, &(o)->feed_ca, "FILE",                                           \
+     "live feeds: CA bundle for wss:// (default: the system's)"},                               \
+    {0, "feed-quotes", CLI_FLAG, &(o)->feed_quotes, NULL,                                       \
+     "live feeds: also the best bid and offer (Alpaca, Polygon) into the quotes topic"},        \
+    {0, "feed-insecure", CLI_FLAG, &(o)->feed_insecure, NULL,                                   \
+     "live feeds: no certificate check for wss:// (test servers only)"},                        \
+    {0, "finnhub-token", CLI_STRING, &(o)->finnhub_token, "KEY",                                \
+     "Finnhub's key (default $FINNHUB_TOKEN; put it in a config file, not on the command line)"},\
+    {0, "apca-api-key-id", CLI_STRING, &(o)->apca_key_id, "KEY",                                \
+     "Alpaca's key id (default $APCA_API_KEY_ID)"},                                             \
+    {0, "apca-api-secret-key", CLI_STRING, &(o)->apca_secret_key, "KEY",                        \
+     "Alpaca's secret (default $APCA_API_SECRET_KEY)"},                                         \
+    {0, "polygon-api-key", CLI_STRING, &(o)->polygon_api_key, "KEY",                            \
+     "Polygon's key (default $POLYGON_API_KEY)"},                                               \
+    {0, "feed-stall", CLI_DURATION, &(o)->feed_stall, "DUR",                                    \
+     "live feeds: reconnect a source silent this long (default 30s)"},                          \
+    {0, "feed-backoff-max", CLI_DURATION, &(o)->feed_backoff_max, "DUR",                        \
+     "live feeds: longest wait between reconnects (default 30s; from 500ms, doubling)"}
 
 #define STAGE_PROCESS_OPTIONS(o)                                                          \
     {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                 \
@@ -156,6 +188,15 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
 /* Runs fn(arg) on a thread while the calling thread waits for it to return,
  * for SIGINT/SIGTERM (which set ctl->stop) or for duration_ns (0: none) to
  * pass, when it sets ctl->stop too. Returns fn's return value. */
+/* 1 when --source names live feeds (coinbase, binance, ...), not sim or csv. */
+int stage_source_is_feed(const char *source);
+/* The live-feed configuration from --source LIST, --symbols LIST and the
+ * feed options; keys from the environment (feed_key_env). syms (at least
+ * FEED_MAX_SYMBOLS entries) and symbuf hold the symbol list. 0, or a usage
+ * error's exit status. */
+int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *source,
+                      feed_ingest_config *out, const char **syms, char *symbuf, size_t symbuf_size);
+
 int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns);
 
 #endif

@@ -2,6 +2,7 @@
 #include "tick.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"
@@ -69,34 +70,155 @@ static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t
     return 0;
 }
 
+/* The trade members of record o. */
+static int trade_from_rec(json_rec *o, trade *t, char *errstr, size_t errstr_size)
+{
+    memset(t, 0, sizeof(*t));
+    if (!json_rec_is_object(o))
+        return set_err(errstr, errstr_size, "trade is not a JSON object");
+    if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
+                 sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
+        return -1;
+    if (json_rec_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0)
+        return set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
+    if (json_rec_get_int(o, "size", &t->size) != 0 || t->size <= 0)
+        return set_err(errstr, errstr_size, "field 'size' missing or not a positive integer");
+    if (json_rec_get_int(o, "id", &t->id) != 0)
+        return set_err(errstr, errstr_size, "field 'id' missing or not an integer");
+    return 0;
+}
+
 int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size_t errstr_size)
 {
     json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
     if (!o)
         return -1;
-    int rc = -1;
-    memset(t, 0, sizeof(*t));
-    if (!json_rec_is_object(o)) {
-        set_err(errstr, errstr_size, "trade is not a JSON object");
-        goto out;
+    int rc = trade_from_rec(o, t, errstr, errstr_size);
+    json_rec_free(o);
+    return rc;
+}
+
+/* ---- live-feed details -------------------------------------------------- */
+
+/* Appends mant / 10^scale as a decimal literal with exactly scale digits after
+ * the point (none when scale is 0). */
+static void put_decimal(buf *out, int64_t mant, int scale)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
+    if (scale <= 0) {
+        buf_append(out, digits, (size_t)n);
+        return;
     }
-    if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
-                 sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
-        goto out;
-    if (json_rec_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0) {
-        set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
-        goto out;
+    if (n <= scale) {
+        buf_puts(out, "0.");
+        for (int i = n; i < scale; i++)
+            buf_putc(out, '0');
+        buf_append(out, digits, (size_t)n);
+        return;
     }
-    if (json_rec_get_int(o, "size", &t->size) != 0 || t->size <= 0) {
-        set_err(errstr, errstr_size, "field 'size' missing or not a positive integer");
-        goto out;
+    buf_append(out, digits, (size_t)(n - scale));
+    buf_putc(out, '.');
+    buf_append(out, digits + n - scale, (size_t)scale);
+}
+
+void trade_encode_json_detail(const trade *t, const trade_detail *d, buf *out)
+{
+    buf_puts(out, "{\"symbol\":");
+    buf_put_json_str(out, t->symbol, strlen(t->symbol));
+    buf_puts(out, ",\"ts\":");
+    buf_put_int64(out, t->ts);
+    buf_puts(out, ",\"price\":");
+    if (d->px_mant > 0)
+        put_decimal(out, d->px_mant, d->px_scale);
+    else
+        buf_put_double(out, t->price);
+    buf_puts(out, ",\"size\":");
+    buf_put_int64(out, t->size);
+    buf_puts(out, ",\"id\":");
+    buf_put_int64(out, t->id);
+    if (t->venue[0]) {
+        buf_puts(out, ",\"venue\":");
+        buf_put_json_str(out, t->venue, strlen(t->venue));
     }
-    if (json_rec_get_int(o, "id", &t->id) != 0) {
-        set_err(errstr, errstr_size, "field 'id' missing or not an integer");
-        goto out;
+    if (t->source[0]) {
+        buf_puts(out, ",\"source\":");
+        buf_put_json_str(out, t->source, strlen(t->source));
     }
-    rc = 0;
-out:
+    if (d->recv_ts) {
+        buf_puts(out, ",\"recv_ts\":");
+        buf_put_int64(out, d->recv_ts);
+    }
+    buf_puts(out, ",\"ts_prec\":");
+    buf_put_int64(out, d->ts_prec);
+    if (d->size_scale) {
+        buf_puts(out, ",\"size_scale\":");
+        buf_put_int64(out, d->size_scale);
+    }
+    if (d->seq) {
+        buf_puts(out, ",\"seq\":");
+        buf_put_int64(out, d->seq);
+    }
+    if (d->side) {
+        buf_puts(out, d->side == 'B' ? ",\"side\":\"buy\"" : ",\"side\":\"sell\"");
+    }
+    if (d->trade_id[0]) {
+        buf_puts(out, ",\"trade_id\":");
+        buf_put_json_str(out, d->trade_id, strlen(d->trade_id));
+    }
+    if (d->raw_symbol[0]) {
+        buf_puts(out, ",\"raw_symbol\":");
+        buf_put_json_str(out, d->raw_symbol, strlen(d->raw_symbol));
+    }
+    if (d->conditions[0]) {
+        buf_puts(out, ",\"conditions\":");
+        buf_put_json_str(out, d->conditions, strlen(d->conditions));
+    }
+    buf_putc(out, '}');
+}
+
+int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detail *d, char *errstr,
+                             size_t errstr_size)
+{
+    memset(d, 0, sizeof(*d));
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
+        return -1;
+    int rc = trade_from_rec(o, t, errstr, errstr_size);
+    int64_t v;
+    json_value present;
+    char side[8] = "";
+    if (rc == 0 && json_rec_get(o, "recv_ts", &present) == 0 &&
+        json_rec_get_int(o, "recv_ts", &d->recv_ts) != 0)
+        rc = set_err(errstr, errstr_size, "field 'recv_ts' is not an integer");
+    if (rc == 0 && json_rec_get_int(o, "ts_prec", &v) == 0) {
+        if (v < 0 || v > 9)
+            rc = set_err(errstr, errstr_size, "field 'ts_prec' is not 0..9");
+        d->ts_prec = (int)v;
+    }
+    if (rc == 0 && json_rec_get_int(o, "size_scale", &v) == 0) {
+        if (v < 0 || v > 18)
+            rc = set_err(errstr, errstr_size, "field 'size_scale' is not 0..18");
+        d->size_scale = (int)v;
+    }
+    if (rc == 0)
+        json_rec_get_int(o, "seq", &d->seq);
+    if (rc == 0 &&
+        (copy_str(o, "trade_id", d->trade_id, sizeof(d->trade_id), 0, errstr, errstr_size) != 0 ||
+         copy_str(o, "raw_symbol", d->raw_symbol, sizeof(d->raw_symbol), 0, errstr, errstr_size) !=
+             0 ||
+         copy_str(o, "conditions", d->conditions, sizeof(d->conditions), 0, errstr, errstr_size) !=
+             0 ||
+         copy_str(o, "side", side, sizeof(side), 0, errstr, errstr_size) != 0))
+        rc = -1;
+    if (rc == 0 && side[0]) {
+        if (strcmp(side, "buy") == 0)
+            d->side = 'B';
+        else if (strcmp(side, "sell") == 0)
+            d->side = 'S';
+        else
+            rc = set_err(errstr, errstr_size, "field 'side' is not buy or sell");
+    }
     json_rec_free(o);
     return rc;
 }

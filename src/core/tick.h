@@ -102,4 +102,39 @@ int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size
 int quote_decode_binary(const void *data, size_t len, quote *q, char *errstr, size_t errstr_size);
 int quote_decode(const void *data, size_t len, quote *q, char *errstr, size_t errstr_size);
 
+/* ---- live-feed details of a trade (JSON only; docs/DATA.md) --------------- */
+
+#define TICK_TRADE_ID_MAX 48
+#define TICK_COND_MAX 32
+
+/* What a live feed knows beyond the trade record. The trade's size is then in
+ * lots of 10^-size_scale units (crypto: 8, 0.01 BTC is size 1000000), its
+ * price exactly px_mant x 10^-px_scale, and its id the provider's numeric
+ * trade id (or, for providers without one, a hash of the trade's fields), so
+ * unique per source and symbol. All members are optional: 0 or "" is none. */
+typedef struct trade_detail {
+    int64_t recv_ts;                  /* when ticklake received it, ns since epoch */
+    int ts_prec;                      /* digits of the provider's time after the second: 0,3,6,9 */
+    int size_scale;                   /* size is in units of 10^-size_scale, 0..8 */
+    int64_t px_mant;                  /* exact price mantissa, > 0 when given */
+    int px_scale;                     /* exact price = px_mant / 10^px_scale, 0..18 */
+    int64_t seq;                      /* the provider's sequence number */
+    char side;                        /* aggressor: 'B' buy, 'S' sell, 0 unknown */
+    char trade_id[TICK_TRADE_ID_MAX]; /* the provider's trade id as sent */
+    char raw_symbol[TICK_SYMBOL_MAX]; /* the provider's own symbol */
+    char conditions[TICK_COND_MAX];   /* the provider's condition codes, comma-separated */
+} trade_detail;
+
+/* The JSON of t with d's members after the usual ones; the price is written
+ * as the exact decimal px_mant / 10^px_scale when px_mant > 0:
+ * {"symbol":"BTC-USD","ts":...,"price":97012.34,"size":1000000,"id":8,
+ *  "venue":"COINBASE","source":"coinbase","recv_ts":...,"ts_prec":6,
+ *  "size_scale":8,"seq":50,"side":"buy","trade_id":"8",
+ *  "raw_symbol":"BTC-USD","conditions":"@,I"} */
+void trade_encode_json_detail(const trade *t, const trade_detail *d, buf *out);
+/* trade_decode_json, also filling d (zeroed when a member is absent; the
+ * exact price is not kept: px_mant stays 0). */
+int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detail *d, char *errstr,
+                             size_t errstr_size);
+
 #endif

@@ -4,7 +4,8 @@
 #   tests/tools/venv.sh          create it (once) and install what is missing; prints its python path
 #
 # It holds the DuckDB Python package pinned to the same release as libduckdb (1.5.5), used only as an
-# independent reader of the lake in tests and to generate benchmark data; ticklake itself never uses it.
+# independent reader of the lake in tests and to generate benchmark data, and the `websockets` package
+# for the live-feed replay server (tests/feeds/replay_server.py); ticklake itself never uses them.
 # Idempotent and quiet when everything is present. Needs python3 with the venv module and PyPI access.
 set -euo pipefail
 
@@ -22,5 +23,10 @@ fi
 have=$("$VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null || true)
 if [ "$have" != "$DUCKDB_PY_VERSION" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "duckdb==$DUCKDB_PY_VERSION" >&2
+fi
+WEBSOCKETS_VERSION=15.0.1
+have=$("$VENV/bin/python" -c 'import websockets; print(websockets.__version__)' 2>/dev/null || true)
+if [ "$have" != "$WEBSOCKETS_VERSION" ]; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "websockets==$WEBSOCKETS_VERSION" >&2
 fi
 echo "$VENV/bin/python"

@@ -1,0 +1,1172 @@
+/* feed.c - the live providers' messages; see feed.h and docs/FEEDS.md. */
+#include "feed.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "civil.h"
+#include "json.h"
+
+static const char *const names[FEED_NPROVIDERS] = {"coinbase", "binance", "kraken",
+                                                   "finnhub",  "alpaca",  "polygon"};
+
+int feed_provider_parse(const char *name, feed_provider *out)
+{
+    for (int i = 0; i < FEED_NPROVIDERS; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (feed_provider)i;
+            return 0;
+        }
+    return -1;
+}
+
+const char *feed_provider_name(feed_provider p)
+{
+    return names[p];
+}
+
+const char *feed_default_url(feed_provider p)
+{
+    switch (p) {
+    case FEED_COINBASE:
+        return "wss://ws-feed.exchange.coinbase.com";
+    case FEED_BINANCE:
+        return "wss://data-stream.binance.vision/ws";
+    case FEED_KRAKEN:
+        return "wss://ws.kraken.com/v2";
+    case FEED_FINNHUB:
+        return "wss://ws.finnhub.io";
+    case FEED_ALPACA:
+        return "wss://stream.data.alpaca.markets/v2/iex";
+    default:
+        return "wss://socket.massive.com/stocks";
+    }
+}
+
+const char *feed_key_env(feed_provider p)
+{
+    return p == FEED_FINNHUB   ? "FINNHUB_TOKEN"
+           : p == FEED_ALPACA  ? "APCA_API_KEY_ID"
+           : p == FEED_POLYGON ? "POLYGON_API_KEY"
+                               : NULL;
+}
+
+const char *feed_secret_env(feed_provider p)
+{
+    return p == FEED_ALPACA ? "APCA_API_SECRET_KEY" : NULL;
+}
+
+int feed_is_crypto(feed_provider p)
+{
+    return p == FEED_COINBASE || p == FEED_BINANCE || p == FEED_KRAKEN;
+}
+
+int feed_needs_auth(feed_provider p)
+{
+    return p == FEED_ALPACA || p == FEED_POLYGON;
+}
+
+int feed_has_quotes(feed_provider p)
+{
+    return p == FEED_ALPACA || p == FEED_POLYGON;
+}
+
+/* ---- numbers and times ---------------------------------------------------- */
+
+int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, char *errstr,
+                       size_t errstr_size)
+{
+    size_t i = 0;
+    int neg = 0, digits = 0, sc = 0, seen_point = 0, sig = 0;
+    uint64_t m = 0;
+    if (i < len && s[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    for (; i < len; i++) {
+        char c = s[i];
+        if (c == '.' && !seen_point) {
+            seen_point = 1;
+            continue;
+        }
+        if (c < '0' || c > '9')
+            return set_err(errstr, errstr_size, "'%.*s' is not a decimal number",
+                           (int)(len > 40 ? 40 : len), s);
+        digits++;
+        if (m != 0 || c != '0')
+            sig++;
+        if (sig > 18)
+            return set_err(errstr, errstr_size, "'%.*s' has more than 18 significant digits",
+                           (int)(len > 40 ? 40 : len), s);
+        m = m * 10 + (uint64_t)(c - '0');
+        if (seen_point)
+            sc++;
+    }
+    if (digits == 0 || (seen_point && s[len - 1] == '.') || (seen_point && s[neg] == '.'))
+        return set_err(errstr, errstr_size, "'%.*s' is not a decimal number",
+                       (int)(len > 40 ? 40 : len), s);
+    if (sc > 18)
+        return set_err(errstr, errstr_size, "'%.*s' has more than 18 decimals",
+                       (int)(len > 40 ? 40 : len), s);
+    *mant = neg ? -(int64_t)m : (int64_t)m;
+    *scale = sc;
+    return 0;
+}
+
+int feed_decimal_from_double(double v, int64_t *mant, int *scale, char *errstr, size_t errstr_size)
+{
+    if (!isfinite(v))
+        return set_err(errstr, errstr_size, "not a finite number");
+    char tmp[64];
+    /* The shortest of %.15g..%.17g that reads back as v. */
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    char *e = strchr(tmp, 'e');
+    if (e) {
+        /* Spell the exponent out: digits and a point only. */
+        int ex = atoi(e + 1);
+        *e = '\0';
+        char d[64];
+        size_t n = 0;
+        int neg = tmp[0] == '-', point = -1;
+        for (const char *p = tmp + neg; *p; p++) {
+            if (*p == '.')
+                point = (int)n;
+            else
+                d[n++] = *p;
+        }
+        if (point < 0)
+            point = (int)n;
+        point += ex;
+        char out[96];
+        size_t o = 0;
+        if (neg)
+            out[o++] = '-';
+        if (point <= 0) {
+            if (n + (size_t)(-point) > 40)
+                return set_err(errstr, errstr_size, "%g does not fit a decimal", v);
+            out[o++] = '0';
+            out[o++] = '.';
+            for (int k = 0; k < -point; k++)
+                out[o++] = '0';
+            memcpy(out + o, d, n);
+            o += n;
+        } else {
+            if (point > 40)
+                return set_err(errstr, errstr_size, "%g does not fit a decimal", v);
+            for (int k = 0; k < point; k++)
+                out[o++] = (size_t)k < n ? d[k] : '0';
+            if ((size_t)point < n) {
+                out[o++] = '.';
+                memcpy(out + o, d + point, n - (size_t)point);
+                o += n - (size_t)point;
+            }
+        }
+        out[o] = '\0';
+        return feed_decimal_parse(out, o, mant, scale, errstr, errstr_size);
+    }
+    return feed_decimal_parse(tmp, strlen(tmp), mant, scale, errstr, errstr_size);
+}
+
+int feed_decimal_rescale(int64_t mant, int scale, int want, int64_t *out)
+{
+    while (scale > want) {
+        if (mant % 10 != 0)
+            return -1;
+        mant /= 10;
+        scale--;
+    }
+    while (scale < want) {
+        if (mant > INT64_MAX / 10 || mant < INT64_MIN / 10)
+            return -1;
+        mant *= 10;
+        scale++;
+    }
+    *out = mant;
+    return 0;
+}
+
+static int digits_at(const char *s, size_t len, size_t at, int n, int *out)
+{
+    if (at + (size_t)n > len)
+        return -1;
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = s[at + (size_t)i];
+        if (c < '0' || c > '9')
+            return -1;
+        v = v * 10 + (c - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int feed_parse_rfc3339(const char *s, size_t len, int64_t *ns, int *prec)
+{
+    int y, mo, d, h, mi, se;
+    if (digits_at(s, len, 0, 4, &y) || len < 20 || s[4] != '-' || digits_at(s, len, 5, 2, &mo) ||
+        s[7] != '-' || digits_at(s, len, 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+        digits_at(s, len, 11, 2, &h) || s[13] != ':' || digits_at(s, len, 14, 2, &mi) ||
+        s[16] != ':' || digits_at(s, len, 17, 2, &se))
+        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || (unsigned)d > civil_month_days(y, mo) || h > 23 || mi > 59 ||
+        se > 60)
+        return -1;
+    size_t i = 19;
+    int64_t frac = 0;
+    int fd = 0;
+    if (i < len && s[i] == '.') {
+        i++;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (fd < 9) {
+                frac = frac * 10 + (s[i] - '0');
+                fd++;
+            } else if (s[i] != '0') {
+                return -1; /* finer than a nanosecond */
+            }
+            i++;
+        }
+        if (fd == 0)
+            return -1;
+    }
+    int64_t off = 0;
+    if (i < len && (s[i] == 'Z' || s[i] == 'z')) {
+        i++;
+    } else if (i < len && (s[i] == '+' || s[i] == '-')) {
+        int oh, om;
+        if (digits_at(s, len, i + 1, 2, &oh) || i + 3 >= len || s[i + 3] != ':' ||
+            digits_at(s, len, i + 4, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        off = (int64_t)(oh * 60 + om) * 60 * (s[i] == '+' ? 1 : -1);
+        i += 6;
+    } else {
+        return -1;
+    }
+    if (i != len)
+        return -1;
+    int64_t scale = 1;
+    for (int k = fd; k < 9; k++)
+        scale *= 10;
+    int64_t secs =
+        days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + se - off;
+    if (secs < 0 || secs >= INT64_MAX / 1000000000 - 1)
+        return -1; /* before 1970 or past 2262: not in ns since the epoch */
+    *ns = secs * 1000000000 + frac * scale;
+    *prec = fd;
+    return 0;
+}
+
+/* ---- symbols -------------------------------------------------------------- */
+
+static void upper_copy(const char *in, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)toupper((unsigned char)in[i]);
+    out[n] = '\0';
+}
+
+/* Binance's quote assets, longest first so BTCFDUSD splits as BTC-FDUSD. */
+static const char *const quote_assets[] = {"FDUSD", "USDT", "USDC", "BUSD", "TUSD", "USD", "EUR",
+                                           "GBP",   "TRY",  "BRL",  "JPY",  "BTC",  "ETH", "BNB"};
+
+static int ok_symbol_chars(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr(".-/_:", *s))
+            return 0;
+    return 1;
+}
+
+/* BTCUSDT -> BTC-USDT, by the known quote assets. */
+static int split_concat(const char *up, char *out, size_t out_size)
+{
+    size_t n = strlen(up);
+    for (size_t k = 0; k < sizeof(quote_assets) / sizeof(quote_assets[0]); k++) {
+        size_t q = strlen(quote_assets[k]);
+        if (n > q && strcmp(up + n - q, quote_assets[k]) == 0) {
+            if (n + 2 > out_size)
+                return -1;
+            snprintf(out, out_size, "%.*s-%s", (int)(n - q), up, quote_assets[k]);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int feed_symbol_normalise(feed_provider p, const char *raw, char *out, size_t out_size)
+{
+    size_t n = strlen(raw);
+    char up[TICK_SYMBOL_MAX];
+    if (n == 0 || n >= sizeof(up) || n >= out_size || !ok_symbol_chars(raw))
+        return -1;
+    upper_copy(raw, n, up);
+    switch (p) {
+    case FEED_KRAKEN: {
+        char *slash = strchr(up, '/');
+        if (!slash || slash == up || !slash[1])
+            return -1;
+        *slash = '\0';
+        const char *base = strcmp(up, "XBT") == 0 ? "BTC" : up;
+        const char *qa = strcmp(slash + 1, "XBT") == 0 ? "BTC" : slash + 1;
+        if (strlen(base) + strlen(qa) + 2 > out_size)
+            return -1;
+        snprintf(out, out_size, "%s-%s", base, qa);
+        return 0;
+    }
+    case FEED_BINANCE:
+        return split_concat(up, out, out_size);
+    case FEED_FINNHUB: {
+        /* Crypto and forex come as EXCHANGE:PAIR (BINANCE:BTCUSDT, OANDA:EUR_USD). */
+        char *colon = strchr(raw, ':');
+        if (colon) {
+            char pair[TICK_SYMBOL_MAX];
+            upper_copy(colon + 1, strlen(colon + 1), pair);
+            for (char *c = pair; *c; c++)
+                if (*c == '_')
+                    *c = '-';
+            if (strchr(pair, '-')) {
+                if (strlen(pair) >= out_size)
+                    return -1;
+                strcpy(out, pair);
+                return 0;
+            }
+            return split_concat(pair, out, out_size);
+        }
+        memcpy(out, up, n + 1);
+        return 0;
+    }
+    default:
+        memcpy(out, up, n + 1);
+        return 0;
+    }
+}
+
+int feed_symbol_for_provider(feed_provider p, const char *sym, char *out, size_t out_size)
+{
+    size_t n = strlen(sym);
+    if (n == 0 || n >= out_size || !ok_symbol_chars(sym))
+        return -1;
+    const char *dash = strchr(sym, '-');
+    switch (p) {
+    case FEED_COINBASE:
+        if (!dash)
+            return -1;
+        upper_copy(sym, n, out);
+        return 0;
+    case FEED_KRAKEN:
+        if (!dash)
+            return -1;
+        upper_copy(sym, n, out);
+        out[dash - sym] = '/';
+        return 0;
+    case FEED_BINANCE: {
+        if (!dash)
+            return -1;
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++)
+            if (sym[i] != '-')
+                out[o++] = (char)tolower((unsigned char)sym[i]);
+        out[o] = '\0';
+        return 0;
+    }
+    default:
+        upper_copy(sym, n, out);
+        return 0;
+    }
+}
+
+/* ---- outgoing messages ------------------------------------------------------ */
+
+void feed_auth_message(feed_provider p, const char *key, const char *secret, buf *out)
+{
+    if (p == FEED_ALPACA) {
+        buf_puts(out, "{\"action\":\"auth\",\"key\":");
+        buf_put_json_str(out, key ? key : "", key ? strlen(key) : 0);
+        buf_puts(out, ",\"secret\":");
+        buf_put_json_str(out, secret ? secret : "", secret ? strlen(secret) : 0);
+        buf_putc(out, '}');
+    } else if (p == FEED_POLYGON) {
+        buf_puts(out, "{\"action\":\"auth\",\"params\":");
+        buf_put_json_str(out, key ? key : "", key ? strlen(key) : 0);
+        buf_putc(out, '}');
+    }
+}
+
+int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t n, int req_id,
+                            int quotes, buf *out, char *errstr, size_t errstr_size)
+{
+    char ps[TICK_SYMBOL_MAX];
+    for (size_t i = 0; i < n; i++)
+        if (feed_symbol_for_provider(p, symbols[i], ps, sizeof(ps)) != 0)
+            return set_err(errstr, errstr_size, "%s: symbol '%s' has no %s spelling%s", names[p],
+                           symbols[i], names[p],
+                           feed_is_crypto(p) ? " (crypto pairs are BASE-QUOTE, e.g. BTC-USD)" : "");
+    switch (p) {
+    case FEED_COINBASE:
+        buf_puts(out, "{\"type\":\"subscribe\",\"product_ids\":[");
+        break;
+    case FEED_BINANCE:
+        buf_puts(out, "{\"method\":\"SUBSCRIBE\",\"params\":[");
+        break;
+    case FEED_KRAKEN:
+        buf_puts(out, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":[");
+        break;
+    case FEED_ALPACA:
+        buf_puts(out, "{\"action\":\"subscribe\",\"trades\":[");
+        break;
+    case FEED_POLYGON:
+        buf_puts(out, "{\"action\":\"subscribe\",\"params\":\"");
+        break;
+    case FEED_FINNHUB:
+    default:
+        break;
+    }
+    for (size_t i = 0; i < n; i++) {
+        feed_symbol_for_provider(p, symbols[i], ps, sizeof(ps));
+        if (p == FEED_FINNHUB) {
+            buf_puts(out, "{\"type\":\"subscribe\",\"symbol\":");
+            buf_put_json_str(out, ps, strlen(ps));
+            buf_puts(out, "}\n");
+            continue;
+        }
+        if (i)
+            buf_putc(out, ',');
+        if (p == FEED_POLYGON) {
+            buf_puts(out, "T.");
+            buf_puts(out, ps);
+            if (quotes) {
+                buf_puts(out, ",Q.");
+                buf_puts(out, ps);
+            }
+        } else if (p == FEED_BINANCE) {
+            char stream[TICK_SYMBOL_MAX + 8];
+            snprintf(stream, sizeof(stream), "%s@trade", ps);
+            buf_put_json_str(out, stream, strlen(stream));
+        } else {
+            buf_put_json_str(out, ps, strlen(ps));
+        }
+    }
+    switch (p) {
+    case FEED_COINBASE:
+        buf_puts(out, "],\"channels\":[\"matches\",\"heartbeat\"]}\n");
+        break;
+    case FEED_BINANCE:
+        buf_printf(out, "],\"id\":%d}\n", req_id);
+        break;
+    case FEED_KRAKEN:
+        buf_printf(out, "],\"snapshot\":true},\"req_id\":%d}\n", req_id);
+        break;
+    case FEED_ALPACA:
+        buf_putc(out, ']');
+        if (quotes) {
+            buf_puts(out, ",\"quotes\":[");
+            for (size_t i = 0; i < n; i++) {
+                feed_symbol_for_provider(p, symbols[i], ps, sizeof(ps));
+                if (i)
+                    buf_putc(out, ',');
+                buf_put_json_str(out, ps, strlen(ps));
+            }
+            buf_putc(out, ']');
+        }
+        buf_puts(out, "}\n");
+        break;
+    case FEED_POLYGON:
+        buf_puts(out, "\"}\n");
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- incoming messages ------------------------------------------------------ */
+
+void feed_msg_init(feed_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+}
+
+void feed_msg_release(feed_msg *m)
+{
+    free(m->trades);
+    free(m->details);
+    free(m->quotes);
+    memset(m, 0, sizeof(*m));
+}
+
+static void msg_reset(feed_msg *m)
+{
+    trade *t = m->trades;
+    trade_detail *d = m->details;
+    quote *q = m->quotes;
+    size_t cap = m->cap, qcap = m->qcap;
+    memset(m, 0, sizeof(*m));
+    m->trades = t;
+    m->details = d;
+    m->cap = cap;
+    m->quotes = q;
+    m->qcap = qcap;
+}
+
+/* A new zeroed quote slot at the end of m (counted once filled). */
+static quote *quote_add(feed_msg *m)
+{
+    if (m->nquotes == m->qcap) {
+        size_t cap = m->qcap ? m->qcap * 2 : 16;
+        quote *q = realloc(m->quotes, cap * sizeof(*q));
+        TL_ASSERT(q != NULL);
+        m->quotes = q;
+        m->qcap = cap;
+    }
+    memset(&m->quotes[m->nquotes], 0, sizeof(quote));
+    return &m->quotes[m->nquotes];
+}
+
+/* A new zeroed trade slot at the end of m. */
+static size_t msg_add(feed_msg *m)
+{
+    if (m->ntrades == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 16;
+        trade *t = realloc(m->trades, cap * sizeof(*t));
+        TL_ASSERT(t != NULL);
+        m->trades = t;
+        trade_detail *d = realloc(m->details, cap * sizeof(*d));
+        TL_ASSERT(d != NULL);
+        m->details = d;
+        m->cap = cap;
+    }
+    memset(&m->trades[m->ntrades], 0, sizeof(trade));
+    memset(&m->details[m->ntrades], 0, sizeof(trade_detail));
+    return m->ntrades;
+}
+
+static void bad(feed_msg *m, const char *fmt, const char *what)
+{
+    if (m->bad++ == 0)
+        snprintf(m->bad_reason, sizeof(m->bad_reason), fmt, what);
+}
+
+static void error_msg(feed_msg *m, int fatal, const char *fmt, const char *a, const char *b)
+{
+    m->error = 1;
+    m->fatal |= fatal;
+    snprintf(m->error_text, sizeof(m->error_text), fmt, a ? a : "", b ? b : "");
+}
+
+/* A decimal member: a string ("100.5") or a JSON number. */
+static int get_decimal(const json_value *o, const char *key, int64_t *mant, int *scale)
+{
+    const json_value *v = json_get(o, key);
+    char e[64];
+    if (!v)
+        return -1;
+    if (v->type == JSON_STRING)
+        return feed_decimal_parse(v->str, v->len, mant, scale, e, sizeof(e));
+    if (v->type == JSON_NUMBER) {
+        if (v->is_int) {
+            *mant = v->i;
+            *scale = 0;
+            return 0;
+        }
+        return feed_decimal_from_double(v->num, mant, scale, e, sizeof(e));
+    }
+    return -1;
+}
+
+/* An integer member given as a number or a string of digits. */
+static int get_int_any(const json_value *o, const char *key, int64_t *out)
+{
+    const json_value *v = json_get(o, key);
+    if (!v)
+        return -1;
+    if (v->type == JSON_NUMBER && v->is_int) {
+        *out = v->i;
+        return 0;
+    }
+    if (v->type == JSON_STRING)
+        return parse_int64(v->str, INT64_MIN, INT64_MAX, out);
+    return -1;
+}
+
+/* The double nearest to mant / 10^scale (strtod rounds correctly). */
+static double decimal_to_double(int64_t mant, int scale)
+{
+    char digits[32], lit[64];
+    int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
+    if (scale <= 0)
+        return (double)mant;
+    if (n <= scale)
+        snprintf(lit, sizeof(lit), "0.%0*d%s", scale - n, 0, digits);
+    else
+        snprintf(lit, sizeof(lit), "%.*s.%s", n - scale, digits, digits + n - scale);
+    return strtod(lit, NULL);
+}
+
+/* Fills the common parts of slot i; returns 0, or -1 after counting it bad
+ * (and drops the slot). price and size are decimals; size_scale the unit. */
+static int finish_trade(feed_msg *m, feed_provider p, const char *raw_symbol, int64_t pm, int ps,
+                        int64_t sm, int ss, int size_scale, int64_t ts, int prec, int64_t recv)
+{
+    trade *t = &m->trades[m->ntrades];
+    trade_detail *d = &m->details[m->ntrades];
+    if (!raw_symbol || feed_symbol_normalise(p, raw_symbol, t->symbol, sizeof(t->symbol)) != 0) {
+        bad(m, "symbol '%s' is not one ticklake can normalise", raw_symbol ? raw_symbol : "");
+        return -1;
+    }
+    strlcpy_tl(d->raw_symbol, raw_symbol, sizeof(d->raw_symbol));
+    if (pm <= 0) {
+        bad(m, "%s: price is not above 0", t->symbol);
+        return -1;
+    }
+    int64_t lots;
+    if (sm <= 0) {
+        bad(m, "%s: size is not above 0", t->symbol);
+        return -1;
+    }
+    if (feed_decimal_rescale(sm, ss, size_scale, &lots) != 0) {
+        bad(m,
+            size_scale ? "%s: size has more than 8 decimals or is too large"
+                       : "%s: size is not a whole number of shares",
+            t->symbol);
+        return -1;
+    }
+    t->price = decimal_to_double(pm, ps);
+    t->size = lots;
+    t->ts = ts;
+    strlcpy_tl(t->source, names[p], sizeof(t->source));
+    d->px_mant = pm;
+    d->px_scale = ps;
+    d->size_scale = size_scale;
+    d->ts_prec = prec;
+    d->recv_ts = recv;
+    m->ntrades++;
+    return 0;
+}
+
+/* FNV-1a of the fields that make a trade without an id (Finnhub). */
+static int64_t trade_hash(const char *sym, int64_t ts, int64_t pm, int ps, int64_t sm, int ss,
+                          const char *cond)
+{
+    char tmp[160];
+    int n = snprintf(tmp, sizeof(tmp), "%s|%lld|%lld/%d|%lld/%d|%s", sym, (long long)ts,
+                     (long long)pm, ps, (long long)sm, ss, cond);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < n && i < (int)sizeof(tmp); i++) {
+        h ^= (unsigned char)tmp[i];
+        h *= 1099511628211ull;
+    }
+    return (int64_t)(h & INT64_MAX);
+}
+
+/* Joins a conditions array (strings or integers) as "a,b". */
+static void join_conditions(const json_value *arr, char *out, size_t out_size)
+{
+    out[0] = '\0';
+    if (!arr || arr->type != JSON_ARRAY)
+        return;
+    size_t o = 0;
+    for (const json_value *c = arr->child; c; c = c->next) {
+        char one[24];
+        if (c->type == JSON_STRING)
+            snprintf(one, sizeof(one), "%s", c->str);
+        else if (c->type == JSON_NUMBER && c->is_int)
+            snprintf(one, sizeof(one), "%lld", (long long)c->i);
+        else
+            continue;
+        size_t l = strlen(one);
+        if (o + l + 2 > out_size)
+            break;
+        if (o)
+            out[o++] = ',';
+        memcpy(out + o, one, l + 1);
+        o += l;
+    }
+}
+
+static int str_is(const json_value *o, const char *key, const char *want)
+{
+    const char *s = json_get_str(o, key);
+    return s && strcmp(s, want) == 0;
+}
+
+/* -- Coinbase Exchange: {"type":"match",...}, subscriptions, heartbeat, error */
+static int decode_coinbase(const json_value *o, int64_t recv, feed_msg *m)
+{
+    const char *type = json_get_str(o, "type");
+    if (!type)
+        return -1;
+    if (strcmp(type, "subscriptions") == 0) {
+        m->subscribed = 1;
+    } else if (strcmp(type, "heartbeat") == 0) {
+        m->heartbeat = 1;
+        const char *pid = json_get_str(o, "product_id");
+        get_int_any(o, "last_trade_id", &m->hb_last_trade_id);
+        if (!pid ||
+            feed_symbol_normalise(FEED_COINBASE, pid, m->hb_symbol, sizeof(m->hb_symbol)) != 0)
+            m->hb_last_trade_id = 0;
+    } else if (strcmp(type, "match") == 0 || strcmp(type, "last_match") == 0) {
+        size_t i = msg_add(m);
+        (void)i;
+        int64_t pm, sm, id, ts;
+        int ps, ss, prec;
+        const char *pid = json_get_str(o, "product_id"), *time = json_get_str(o, "time");
+        const char *side = json_get_str(o, "side");
+        if (get_int_any(o, "trade_id", &id) != 0) {
+            bad(m, "%s: match without a trade_id", pid ? pid : "?");
+            return 0;
+        }
+        if (get_decimal(o, "price", &pm, &ps) != 0 || get_decimal(o, "size", &sm, &ss) != 0) {
+            bad(m, "%s: match price or size is not a decimal", pid ? pid : "?");
+            return 0;
+        }
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
+            bad(m, "%s: match time is not RFC 3339", pid ? pid : "?");
+            return 0;
+        }
+        if (finish_trade(m, FEED_COINBASE, pid, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, ts, prec,
+                         recv) != 0)
+            return 0;
+        trade *t = &m->trades[m->ntrades - 1];
+        trade_detail *d = &m->details[m->ntrades - 1];
+        t->id = id;
+        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        strlcpy_tl(t->venue, "COINBASE", sizeof(t->venue));
+        get_int_any(o, "sequence", &d->seq);
+        /* side is the maker's: a sell maker means a buyer took it. */
+        if (side)
+            d->side = strcmp(side, "sell") == 0 ? 'B' : strcmp(side, "buy") == 0 ? 'S' : 0;
+    } else if (strcmp(type, "error") == 0) {
+        error_msg(m, 1, "coinbase: %s%s", json_get_str(o, "message"), "");
+        const char *reason = json_get_str(o, "reason");
+        if (reason) {
+            size_t l = strlen(m->error_text);
+            snprintf(m->error_text + l, sizeof(m->error_text) - l, " (%s)", reason);
+        }
+    } else {
+        m->skipped++;
+    }
+    return 0;
+}
+
+/* -- Binance: {"e":"trade",...}, possibly in {"stream":..,"data":..}; {"result":null,"id":1} */
+static int decode_binance(const json_value *o, int64_t recv, feed_msg *m)
+{
+    const json_value *data = json_get(o, "data");
+    if (data && data->type == JSON_OBJECT && json_get(o, "stream"))
+        o = data;
+    const json_value *err = json_get(o, "error");
+    if (err && err->type == JSON_OBJECT) {
+        error_msg(m, 1, "binance: %s%s", json_get_str(err, "msg"), "");
+        return 0;
+    }
+    if (json_get(o, "id") && json_get(o, "result")) {
+        m->subscribed = 1;
+        return 0;
+    }
+    const char *e = json_get_str(o, "e");
+    if (!e)
+        return -1;
+    if (strcmp(e, "serverShutdown") == 0) {
+        m->shutdown = 1;
+        return 0;
+    }
+    if (strcmp(e, "trade") != 0) {
+        m->skipped++;
+        return 0;
+    }
+    msg_add(m);
+    int64_t pm, sm, id, tms;
+    int ps, ss;
+    const char *sym = json_get_str(o, "s");
+    if (json_get_int(o, "t", &id) != 0 || json_get_int(o, "T", &tms) != 0) {
+        bad(m, "%s: trade without t (id) or T (time)", sym ? sym : "?");
+        return 0;
+    }
+    if (get_decimal(o, "p", &pm, &ps) != 0 || get_decimal(o, "q", &sm, &ss) != 0) {
+        bad(m, "%s: trade p or q is not a decimal", sym ? sym : "?");
+        return 0;
+    }
+    if (tms < 0 || tms > INT64_MAX / 1000000) {
+        bad(m, "%s: trade time out of range", sym ? sym : "?");
+        return 0;
+    }
+    if (finish_trade(m, FEED_BINANCE, sym, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, tms * 1000000, 3,
+                     recv) != 0)
+        return 0;
+    trade *t = &m->trades[m->ntrades - 1];
+    trade_detail *d = &m->details[m->ntrades - 1];
+    t->id = id;
+    snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+    strlcpy_tl(t->venue, "BINANCE", sizeof(t->venue));
+    const json_value *mk = json_get(o, "m");
+    /* m: the buyer is the maker, so the seller took it. */
+    if (mk && (mk->type == JSON_TRUE || mk->type == JSON_FALSE))
+        d->side = mk->type == JSON_TRUE ? 'S' : 'B';
+    return 0;
+}
+
+/* -- Kraken v2: {"channel":"trade","type":"update"|"snapshot","data":[...]},
+ * heartbeat, status, {"method":"subscribe","success":..} */
+static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
+{
+    const char *method = json_get_str(o, "method");
+    if (method) {
+        const json_value *ok = json_get(o, "success");
+        if (strcmp(method, "subscribe") == 0) {
+            if (ok && ok->type == JSON_TRUE)
+                m->subscribed = 1;
+            else
+                error_msg(m, 1, "kraken: subscription failed: %s%s", json_get_str(o, "error"), "");
+        } else if (ok && ok->type == JSON_FALSE) {
+            error_msg(m, 0, "kraken: %s failed: %s", method, json_get_str(o, "error"));
+        }
+        return 0;
+    }
+    const char *ch = json_get_str(o, "channel");
+    if (!ch)
+        return -1;
+    if (strcmp(ch, "heartbeat") == 0) {
+        m->heartbeat = 1;
+        return 0;
+    }
+    if (strcmp(ch, "trade") != 0) {
+        m->skipped++;
+        return 0;
+    }
+    const json_value *data = json_get(o, "data");
+    if (!data || data->type != JSON_ARRAY)
+        return -1;
+    for (const json_value *e = data->child; e; e = e->next) {
+        msg_add(m);
+        int64_t pm, sm, id, ts;
+        int ps, ss, prec;
+        const char *sym = json_get_str(e, "symbol"), *time = json_get_str(e, "timestamp");
+        if (get_int_any(e, "trade_id", &id) != 0) {
+            bad(m, "%s: trade without trade_id", sym ? sym : "?");
+            continue;
+        }
+        if (get_decimal(e, "price", &pm, &ps) != 0 || get_decimal(e, "qty", &sm, &ss) != 0) {
+            bad(m, "%s: trade price or qty is not a number", sym ? sym : "?");
+            continue;
+        }
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
+            bad(m, "%s: trade timestamp is not RFC 3339", sym ? sym : "?");
+            continue;
+        }
+        if (finish_trade(m, FEED_KRAKEN, sym, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, ts, prec,
+                         recv) != 0)
+            continue;
+        trade *t = &m->trades[m->ntrades - 1];
+        trade_detail *d = &m->details[m->ntrades - 1];
+        t->id = id;
+        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        strlcpy_tl(t->venue, "KRAKEN", sizeof(t->venue));
+        const char *side = json_get_str(e, "side"); /* the taker's */
+        if (side)
+            d->side = strcmp(side, "buy") == 0 ? 'B' : strcmp(side, "sell") == 0 ? 'S' : 0;
+        const char *ot = json_get_str(e, "ord_type");
+        if (ot)
+            strlcpy_tl(d->conditions, ot, sizeof(d->conditions));
+    }
+    return 0;
+}
+
+/* -- Finnhub: {"type":"trade","data":[{"s","p","t","v","c"}]}, ping, error */
+static int decode_finnhub(const json_value *o, int64_t recv, feed_msg *m)
+{
+    const char *type = json_get_str(o, "type");
+    if (!type)
+        return -1;
+    if (strcmp(type, "ping") == 0) {
+        m->heartbeat = 1;
+        return 0;
+    }
+    if (strcmp(type, "error") == 0) {
+        const char *msg = json_get_str(o, "msg");
+        int fatal = msg && (strstr(msg, "key") || strstr(msg, "token") || strstr(msg, "symbol") ||
+                            strstr(msg, "ubscri"));
+        error_msg(m, fatal, "finnhub: %s%s", msg ? msg : "error", "");
+        return 0;
+    }
+    if (strcmp(type, "trade") != 0) {
+        m->skipped++;
+        return 0;
+    }
+    const json_value *data = json_get(o, "data");
+    if (!data || data->type != JSON_ARRAY)
+        return -1;
+    for (const json_value *e = data->child; e; e = e->next) {
+        int64_t pm, sm, tms;
+        int ps, ss;
+        const char *sym = json_get_str(e, "s");
+        if (get_decimal(e, "v", &sm, &ss) == 0 && sm == 0) {
+            m->skipped++; /* v 0: a price update, not a trade */
+            continue;
+        }
+        msg_add(m);
+        if (json_get_int(e, "t", &tms) != 0 || tms < 0 || tms > INT64_MAX / 1000000) {
+            bad(m, "%s: trade without a time t (epoch ms)", sym ? sym : "?");
+            continue;
+        }
+        if (get_decimal(e, "p", &pm, &ps) != 0 || get_decimal(e, "v", &sm, &ss) != 0) {
+            bad(m, "%s: trade p or v is not a number", sym ? sym : "?");
+            continue;
+        }
+        int crypto = sym && strchr(sym, ':') != NULL;
+        if (finish_trade(m, FEED_FINNHUB, sym, pm, ps, sm, ss, crypto ? FEED_CRYPTO_SIZE_SCALE : 0,
+                         tms * 1000000, 3, recv) != 0)
+            continue;
+        trade *t = &m->trades[m->ntrades - 1];
+        trade_detail *d = &m->details[m->ntrades - 1];
+        join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
+        t->id = trade_hash(t->symbol, t->ts, pm, ps, sm, ss, d->conditions);
+        strlcpy_tl(t->venue, "FINNHUB", sizeof(t->venue));
+    }
+    return 0;
+}
+
+/* Alpaca's error codes (docs.alpaca.markets, real-time stock data). */
+static const char *alpaca_error(int64_t code, int *fatal)
+{
+    *fatal = 0;
+    switch (code) {
+    case 401:
+        return "not authenticated";
+    case 402:
+        *fatal = 1;
+        return "auth failed: the key or secret was rejected";
+    case 403:
+        return "already authenticated";
+    case 404:
+        return "auth timeout: no auth message within 10 s";
+    case 405:
+        *fatal = 1;
+        return "symbol limit exceeded";
+    case 406:
+        return "connection limit exceeded: another session of this key is still connected";
+    case 407:
+        return "slow client: the server dropped messages";
+    case 409:
+        *fatal = 1;
+        return "insufficient subscription: the plan does not include this feed";
+    default:
+        return NULL;
+    }
+}
+
+/* A quote of the stock providers: bid and ask prices (> 0) and sizes in
+ * shares (lot: shares per size unit), ts in ns; counted bad otherwise. Its
+ * id is a hash of its fields: quotes have none. */
+static void finish_quote(feed_msg *m, feed_provider p, const json_value *e, const char *sym,
+                         int64_t ts, int64_t lot, const char *venue)
+{
+    quote *q = quote_add(m);
+    int64_t bs, as;
+    if (!sym || feed_symbol_normalise(p, sym, q->symbol, sizeof(q->symbol)) != 0) {
+        bad(m, "quote symbol '%s' is not one ticklake can normalise", sym ? sym : "");
+        return;
+    }
+    if (json_get_num(e, "bp", &q->bid) != 0 || json_get_num(e, "ap", &q->ask) != 0 ||
+        !(q->bid > 0) || !(q->ask > 0) || !isfinite(q->bid) || !isfinite(q->ask)) {
+        bad(m, "%s: quote bp or ap is not a price above 0", q->symbol);
+        return;
+    }
+    if (json_get_int(e, "bs", &bs) != 0 || json_get_int(e, "as", &as) != 0 || bs < 0 || as < 0 ||
+        bs > INT64_MAX / lot || as > INT64_MAX / lot) {
+        bad(m, "%s: quote bs or as is not a whole size", q->symbol);
+        return;
+    }
+    q->bid_size = bs * lot;
+    q->ask_size = as * lot;
+    q->ts = ts;
+    strlcpy_tl(q->venue, venue, sizeof(q->venue));
+    strlcpy_tl(q->source, names[p], sizeof(q->source));
+    int64_t bm, am;
+    int bsc, asc;
+    if (feed_decimal_from_double(q->bid, &bm, &bsc, NULL, 0) != 0 ||
+        feed_decimal_from_double(q->ask, &am, &asc, NULL, 0) != 0)
+        bm = am = bsc = asc = 0;
+    q->id = trade_hash(q->symbol, ts, bm, bsc, am, asc, venue) ^ (bs * 31 + as);
+    if (q->id < 0)
+        q->id = -(q->id + 1);
+    m->nquotes++;
+}
+
+static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
+{
+    const char *T = json_get_str(e, "T");
+    if (!T)
+        return -1;
+    if (strcmp(T, "success") == 0) {
+        if (str_is(e, "msg", "authenticated"))
+            m->auth_ok = 1;
+    } else if (strcmp(T, "subscription") == 0) {
+        m->subscribed = 1;
+    } else if (strcmp(T, "error") == 0) {
+        int64_t code = 0;
+        json_get_int(e, "code", &code);
+        int fatal;
+        const char *known = alpaca_error(code, &fatal);
+        char c[16];
+        snprintf(c, sizeof(c), "%lld", (long long)code);
+        error_msg(m, fatal, "alpaca: error %s: %s", c,
+                  known                    ? known
+                  : json_get_str(e, "msg") ? json_get_str(e, "msg")
+                                           : "unknown");
+    } else if (strcmp(T, "t") == 0) {
+        msg_add(m);
+        int64_t pm, sm, id, ts;
+        int ps, ss, prec;
+        const char *sym = json_get_str(e, "S"), *time = json_get_str(e, "t");
+        if (json_get_int(e, "i", &id) != 0) {
+            bad(m, "%s: trade without an id i", sym ? sym : "?");
+            return 0;
+        }
+        if (get_decimal(e, "p", &pm, &ps) != 0 || get_decimal(e, "s", &sm, &ss) != 0) {
+            bad(m, "%s: trade p or s is not a number", sym ? sym : "?");
+            return 0;
+        }
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
+            bad(m, "%s: trade time t is not RFC 3339", sym ? sym : "?");
+            return 0;
+        }
+        if (finish_trade(m, FEED_ALPACA, sym, pm, ps, sm, ss, 0, ts, prec, recv) != 0)
+            return 0;
+        trade *t = &m->trades[m->ntrades - 1];
+        trade_detail *d = &m->details[m->ntrades - 1];
+        t->id = id;
+        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        const char *x = json_get_str(e, "x");
+        strlcpy_tl(t->venue, x ? x : "ALPACA", sizeof(t->venue));
+        join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
+    } else if (strcmp(T, "q") == 0) {
+        int64_t ts;
+        int prec;
+        const char *sym = json_get_str(e, "S"), *time = json_get_str(e, "t");
+        const char *bx = json_get_str(e, "bx");
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
+            bad(m, "%s: quote time t is not RFC 3339", sym ? sym : "?");
+            return 0;
+        }
+        finish_quote(m, FEED_ALPACA, e, sym, ts, 1, bx ? bx : "ALPACA");
+    } else {
+        m->skipped++;
+    }
+    return 0;
+}
+
+/* -- Polygon / Massive: arrays of {"ev":"T",...} and {"ev":"status",...} */
+static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
+{
+    const char *ev = json_get_str(e, "ev");
+    if (!ev)
+        return -1;
+    if (strcmp(ev, "status") == 0) {
+        const char *st = json_get_str(e, "status"), *msg = json_get_str(e, "message");
+        if (!st)
+            return -1;
+        if (strcmp(st, "auth_success") == 0)
+            m->auth_ok = 1;
+        else if (strcmp(st, "auth_failed") == 0)
+            error_msg(m, 1, "polygon: authentication failed: %s%s", msg ? msg : "key rejected", "");
+        else if (strcmp(st, "max_connections") == 0)
+            error_msg(m, 0, "polygon: connection limit: %s%s",
+                      msg ? msg : "maximum number of connections exceeded", "");
+        else if (strcmp(st, "success") == 0 && msg && strncmp(msg, "subscribed to", 13) == 0)
+            m->subscribed = 1;
+        else if (strcmp(st, "error") == 0)
+            error_msg(m, 0, "polygon: %s%s", msg ? msg : "error", "");
+        return 0;
+    }
+    if (strcmp(ev, "Q") == 0) {
+        int64_t tms, bx = 0;
+        const char *sym = json_get_str(e, "sym");
+        if (json_get_int(e, "t", &tms) != 0 || tms < 0 || tms > INT64_MAX / 1000000) {
+            bad(m, "%s: quote without a time t (epoch ms)", sym ? sym : "?");
+            return 0;
+        }
+        json_get_int(e, "bx", &bx);
+        char venue[24];
+        snprintf(venue, sizeof(venue), "%lld", (long long)bx);
+        /* bs and as are round lots, of 100 shares normally (Massive's docs). */
+        finish_quote(m, FEED_POLYGON, e, sym, tms * 1000000, 100, venue);
+        return 0;
+    }
+    if (strcmp(ev, "T") != 0) {
+        m->skipped++;
+        return 0;
+    }
+    msg_add(m);
+    int64_t pm, sm, tms, x = 0;
+    int ps, ss;
+    const char *sym = json_get_str(e, "sym");
+    if (json_get_int(e, "t", &tms) != 0 || tms < 0 || tms > INT64_MAX / 1000000) {
+        bad(m, "%s: trade without a time t (epoch ms)", sym ? sym : "?");
+        return 0;
+    }
+    if (get_decimal(e, "p", &pm, &ps) != 0 || get_decimal(e, "s", &sm, &ss) != 0) {
+        bad(m, "%s: trade p or s is not a number", sym ? sym : "?");
+        return 0;
+    }
+    const json_value *iv = json_get(e, "i");
+    if (!iv || (iv->type != JSON_STRING && !(iv->type == JSON_NUMBER && iv->is_int))) {
+        bad(m, "%s: trade without an id i", sym ? sym : "?");
+        return 0;
+    }
+    if (finish_trade(m, FEED_POLYGON, sym, pm, ps, sm, ss, 0, tms * 1000000, 3, recv) != 0)
+        return 0;
+    trade *t = &m->trades[m->ntrades - 1];
+    trade_detail *d = &m->details[m->ntrades - 1];
+    if (iv->type == JSON_STRING)
+        strlcpy_tl(d->trade_id, iv->str, sizeof(d->trade_id));
+    else
+        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)iv->i);
+    /* Polygon's ids are unique per exchange and day, not numbers in general. */
+    json_get_int(e, "x", &x);
+    t->id = trade_hash(d->trade_id, x, 0, 0, 0, 0, "");
+    snprintf(t->venue, sizeof(t->venue), "%lld", (long long)x);
+    json_get_int(e, "q", &d->seq);
+    join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
+    return 0;
+}
+
+int feed_decode(feed_provider p, const char *data, size_t len, int64_t recv_ns, feed_msg *m,
+                char *errstr, size_t errstr_size)
+{
+    msg_reset(m);
+    json_doc *doc = json_parse(data, len, errstr, errstr_size);
+    if (!doc)
+        return -1;
+    const json_value *o = json_root(doc);
+    int rc = 0;
+    if (p == FEED_ALPACA || p == FEED_POLYGON) {
+        if (o->type != JSON_ARRAY) {
+            rc = set_err(errstr, errstr_size, "%s: a message that is not a JSON array", names[p]);
+        } else {
+            for (const json_value *e = o->child; e && rc == 0; e = e->next)
+                if (e->type != JSON_OBJECT ||
+                    (p == FEED_ALPACA ? decode_alpaca_one : decode_polygon_one)(e, recv_ns, m) != 0)
+                    rc = set_err(errstr, errstr_size, "%s: an array element of unknown shape",
+                                 names[p]);
+        }
+    } else if (o->type != JSON_OBJECT) {
+        rc = set_err(errstr, errstr_size, "%s: a message that is not a JSON object", names[p]);
+    } else {
+        int (*fn)(const json_value *, int64_t, feed_msg *) = p == FEED_COINBASE  ? decode_coinbase
+                                                             : p == FEED_BINANCE ? decode_binance
+                                                             : p == FEED_KRAKEN  ? decode_kraken
+                                                                                 : decode_finnhub;
+        if (fn(o, recv_ns, m) != 0)
+            rc = set_err(errstr, errstr_size, "%s: a message of unknown shape", names[p]);
+    }
+    json_doc_free(doc);
+    return rc;
+}

@@ -1,0 +1,652 @@
+/* feed_ingest.c - live provider feeds -> Kafka; see feed_ingest.h. */
+#include "feed_ingest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kafka_admin.h"
+#include "kafka_producer.h"
+#include "log.h"
+#include "util.h"
+#include "ws.h"
+
+#define FLUSH_TIMEOUT_MS 30000
+#define RECV_SLICE_MS 200
+#define SEEN_SLOTS (1u << 17) /* per generation; a generation holds up to SEEN_SLOTS/2 ids */
+#define MAX_SYMS FEED_MAX_SYMBOLS
+
+/* The trades already sent, by hash of (symbol, id): two generations of an
+ * open-addressing set; when the current one is half full it becomes the
+ * previous one and the oldest is forgotten. So at least the last 65536 ids of
+ * a source are remembered, far more than any provider replays. */
+typedef struct seen_set {
+    uint64_t *gen[2];
+    size_t count;
+} seen_set;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x ? x : 1;
+}
+
+static uint64_t trade_key(const char *sym, int64_t id)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = sym; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ull;
+    }
+    return mix(h ^ mix((uint64_t)id));
+}
+
+static int seen_in(const uint64_t *g, uint64_t k)
+{
+    for (size_t i = k & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
+        if (g[i] == k)
+            return 1;
+        if (g[i] == 0)
+            return 0;
+    }
+}
+
+/* 1 if k was seen before; otherwise remembers it and returns 0. */
+static int seen_check_add(seen_set *s, uint64_t k)
+{
+    if (seen_in(s->gen[0], k) || seen_in(s->gen[1], k))
+        return 1;
+    if (s->count >= SEEN_SLOTS / 2) {
+        uint64_t *old = s->gen[1];
+        s->gen[1] = s->gen[0];
+        memset(old, 0, SEEN_SLOTS * sizeof(uint64_t));
+        s->gen[0] = old;
+        s->count = 0;
+    }
+    size_t i = k & (SEEN_SLOTS - 1);
+    while (s->gen[0][i])
+        i = (i + 1) & (SEEN_SLOTS - 1);
+    s->gen[0][i] = k;
+    s->count++;
+    return 0;
+}
+
+/* The highest trade id seen per symbol, for gaps. */
+typedef struct last_id {
+    char symbol[TICK_SYMBOL_MAX];
+    int64_t id;
+} last_id;
+
+typedef struct shared {
+    const feed_ingest_config *cfg;
+    stage_control *ctl;
+    pipeline_stats *st;
+    feed_ingest_result *res;
+    kafka_producer *p;
+    const char *topic, *quotes_topic;
+    pthread_mutex_t mu; /* the producer, fatal_err */
+    atomic_int fatal;
+    char fatal_err[512];
+    int produce_failed;
+} shared;
+
+typedef struct source {
+    shared *sh;
+    size_t idx;
+    const feed_source_config *sc;
+    feed_source_stats *ss;
+    char url[2048];
+    char shown[2048]; /* url without its query, for logs (it may hold a key) */
+    seen_set seen;
+    last_id last[MAX_SYMS];
+    size_t nlast;
+    uint64_t rng;
+    buf rec;
+    feed_msg m;
+} source;
+
+const char *feed_state_name(int state)
+{
+    switch (state) {
+    case FEED_STATE_CONNECTING:
+        return "connecting";
+    case FEED_STATE_CONNECTED:
+        return "connected";
+    case FEED_STATE_RECONNECTING:
+        return "reconnecting";
+    default:
+        return "stopped";
+    }
+}
+
+static int stopping(const source *s)
+{
+    return atomic_load(&s->sh->ctl->stop) || atomic_load(&s->sh->fatal);
+}
+
+static void set_fatal(source *s, const char *msg)
+{
+    pthread_mutex_lock(&s->sh->mu);
+    if (!atomic_load(&s->sh->fatal)) {
+        snprintf(s->sh->fatal_err, sizeof(s->sh->fatal_err), "%s", msg);
+        atomic_store(&s->sh->fatal, 1);
+    }
+    pthread_mutex_unlock(&s->sh->mu);
+}
+
+static uint64_t next_rand(source *s)
+{
+    s->rng += 0x9e3779b97f4a7c15ull;
+    return mix(s->rng);
+}
+
+/* Sleeps up to ns, waking early on stop. */
+static void nap(const source *s, int64_t ns)
+{
+    int64_t end = mono_ns() + ns;
+    while (!stopping(s)) {
+        int64_t left = end - mono_ns();
+        if (left <= 0)
+            break;
+        sleep_ns(left > 50000000 ? 50000000 : left);
+    }
+}
+
+static int64_t *last_for(source *s, const char *sym)
+{
+    for (size_t i = 0; i < s->nlast; i++)
+        if (strcmp(s->last[i].symbol, sym) == 0)
+            return &s->last[i].id;
+    if (s->nlast == MAX_SYMS)
+        return NULL;
+    strlcpy_tl(s->last[s->nlast].symbol, sym, TICK_SYMBOL_MAX);
+    s->last[s->nlast].id = 0;
+    return &s->last[s->nlast++].id;
+}
+
+static int consecutive_ids(feed_provider p)
+{
+    return p == FEED_COINBASE || p == FEED_BINANCE || p == FEED_KRAKEN;
+}
+
+/* Dedupe, gap check and produce each trade of s->m. -1 on a producer error. */
+static int handle_trades(source *s, char *errstr, size_t errstr_size)
+{
+    feed_msg *m = &s->m;
+    for (size_t i = 0; i < m->ntrades; i++) {
+        const trade *t = &m->trades[i];
+        if (seen_check_add(&s->seen, trade_key(t->symbol, t->id))) {
+            atomic_fetch_add(&s->ss->duplicates, 1);
+            continue;
+        }
+        if (consecutive_ids(s->sc->provider)) {
+            int64_t *last = last_for(s, t->symbol);
+            if (last && *last > 0 && t->id > *last + 1) {
+                int64_t missing = t->id - *last - 1;
+                atomic_fetch_add(&s->ss->gaps, missing);
+                LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)",
+                         feed_provider_name(s->sc->provider), t->symbol, (long long)missing,
+                         (long long)(*last + 1), (long long)(t->id - 1));
+            }
+            if (last && t->id > *last) {
+                *last = t->id;
+            } else if (last && *last > 0 && t->id < *last) {
+                /* Below the highest id and not seen: one of the ids counted missing
+                 * has come after all (a late delivery). */
+                if (atomic_load(&s->ss->gaps) > 0)
+                    atomic_fetch_sub(&s->ss->gaps, 1);
+                LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap",
+                         feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
+            }
+        }
+        buf_reset(&s->rec);
+        trade_encode_json_detail(t, &m->details[i], &s->rec);
+        pthread_mutex_lock(&s->sh->mu);
+        int rc = kafka_produce(s->sh->p, s->sh->topic, t->symbol, strlen(t->symbol), s->rec.data,
+                               s->rec.len, errstr, errstr_size);
+        pthread_mutex_unlock(&s->sh->mu);
+        if (rc != 0)
+            return -1;
+        atomic_fetch_add(&s->ss->trades, 1);
+    }
+    return 0;
+}
+
+/* Produces each quote of s->m to the quotes topic. -1 on a producer error. */
+static int handle_quotes(source *s, char *errstr, size_t errstr_size)
+{
+    feed_msg *m = &s->m;
+    for (size_t i = 0; i < m->nquotes; i++) {
+        const quote *q = &m->quotes[i];
+        buf_reset(&s->rec);
+        quote_encode_json(q, &s->rec);
+        pthread_mutex_lock(&s->sh->mu);
+        int rc = kafka_produce(s->sh->p, s->sh->quotes_topic, q->symbol, strlen(q->symbol),
+                               s->rec.data, s->rec.len, errstr, errstr_size);
+        pthread_mutex_unlock(&s->sh->mu);
+        if (rc != 0)
+            return -1;
+        atomic_fetch_add(&s->ss->quotes, 1);
+    }
+    return 0;
+}
+
+/* A Coinbase heartbeat's last_trade_id ahead of the trades seen: a gap. */
+static void heartbeat_gap(source *s)
+{
+    feed_msg *m = &s->m;
+    if (!m->hb_last_trade_id || !m->hb_symbol[0])
+        return;
+    int64_t *last = last_for(s, m->hb_symbol);
+    if (!last || *last == 0)
+        return; /* nothing seen yet: the heartbeat only tells where it starts */
+    if (m->hb_last_trade_id > *last) {
+        int64_t missing = m->hb_last_trade_id - *last;
+        atomic_fetch_add(&s->ss->gaps, missing);
+        LOG_WARN("feed %s: %s: heartbeat says the last trade is %lld, the last received is %lld: "
+                 "gap of %lld trades",
+                 feed_provider_name(s->sc->provider), m->hb_symbol, (long long)m->hb_last_trade_id,
+                 (long long)*last, (long long)missing);
+        *last = m->hb_last_trade_id;
+    }
+}
+
+enum { MSG_OK, MSG_RECONNECT, MSG_FATAL };
+
+/* Handles one received message. */
+static int on_message(source *s, const buf *msg, char *errstr, size_t errstr_size)
+{
+    const char *name = feed_provider_name(s->sc->provider);
+    atomic_fetch_add(&s->ss->messages, 1);
+    atomic_store(&s->ss->last_msg_ns, mono_ns());
+    char err[256];
+    if (feed_decode(s->sc->provider, msg->data, msg->len, now_ns(), &s->m, err, sizeof(err)) != 0) {
+        long long n = atomic_fetch_add(&s->ss->bad, 1) + 1;
+        if (n <= 10 || (n & (n - 1)) == 0)
+            LOG_WARN("feed %s: malformed message #%lld (%s): %.*s", name, n, err,
+                     (int)(msg->len > 200 ? 200 : msg->len), msg->data);
+        return MSG_OK;
+    }
+    feed_msg *m = &s->m;
+    if (m->bad) {
+        long long n = atomic_fetch_add(&s->ss->bad, m->bad) + m->bad;
+        LOG_WARN("feed %s: %lld unusable trade(s) in a message (%lld so far): %s", name,
+                 (long long)m->bad, n, m->bad_reason);
+    }
+    if (m->skipped)
+        atomic_fetch_add(&s->ss->skipped, m->skipped);
+    if (handle_trades(s, errstr, errstr_size) != 0 || handle_quotes(s, errstr, errstr_size) != 0)
+        return MSG_FATAL;
+    if (m->heartbeat)
+        heartbeat_gap(s);
+    if (m->error) {
+        if (m->fatal) {
+            set_err(errstr, errstr_size, "%s", m->error_text);
+            return MSG_FATAL;
+        }
+        LOG_WARN("feed %s: %s; reconnecting", name, m->error_text);
+        return MSG_RECONNECT;
+    }
+    if (m->shutdown) {
+        LOG_INFO("feed %s: the server announced a shutdown; reconnecting", name);
+        return MSG_RECONNECT;
+    }
+    return MSG_OK;
+}
+
+/* Reads messages until want(m) holds (auth or subscription answered).
+ * 0 when it did; -1 with errstr when the wait ended, the connection failed, or
+ * a message was fatal (*fatal set). */
+static int await(source *s, ws_conn *c, buf *msg, int auth, int *fatal, char *errstr,
+                 size_t errstr_size)
+{
+    int64_t wait = s->sh->cfg->confirm_ns > 0 ? s->sh->cfg->confirm_ns : 10 * NS_PER_SEC;
+    int64_t end = mono_ns() + wait;
+    while (!stopping(s)) {
+        int64_t left = end - mono_ns();
+        if (left <= 0)
+            return set_err(errstr, errstr_size, "no %s answer within %lld ms",
+                           auth ? "authentication" : "subscription", (long long)(wait / 1000000));
+        int r = ws_recv(
+            c, msg, left > RECV_SLICE_MS * 1000000LL ? RECV_SLICE_MS : (int)(left / 1000000) + 1,
+            errstr, errstr_size);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            continue;
+        int rc = on_message(s, msg, errstr, errstr_size);
+        if (rc == MSG_FATAL) {
+            *fatal = 1;
+            return -1;
+        }
+        if (rc == MSG_RECONNECT)
+            return set_err(errstr, errstr_size, "the provider refused");
+        if (auth ? s->m.auth_ok : s->m.subscribed)
+            return 0;
+    }
+    return set_err(errstr, errstr_size, "stopped");
+}
+
+/* Sends each '\n'-terminated message of b. */
+static int send_lines(ws_conn *c, const buf *b, char *errstr, size_t errstr_size)
+{
+    size_t off = 0;
+    while (off < b->len) {
+        const char *nl = memchr(b->data + off, '\n', b->len - off);
+        size_t n = nl ? (size_t)(nl - (b->data + off)) : b->len - off;
+        if (n && ws_send_text(c, b->data + off, n, errstr, errstr_size) != 0)
+            return -1;
+        off += n + 1;
+    }
+    return 0;
+}
+
+/* An HTTP 401 or 403 to the upgrade: the key in the URL was refused. */
+static int rejected_key(const char *err)
+{
+    return strstr(err, "HTTP 401") || strstr(err, "HTTP 403");
+}
+
+/* One connection's life: connect, auth, subscribe, read until it fails,
+ * stalls or the stage stops. Returns 1 if it got as far as subscribed, 0 if
+ * not, -1 on a fatal error (set_fatal done). */
+static int session(source *s, buf *msg)
+{
+    const char *name = feed_provider_name(s->sc->provider);
+    const feed_ingest_config *cfg = s->sh->cfg;
+    char err[1024], full[1200];
+    ws_opts wo = {.ca_file = cfg->ca_file, .insecure = cfg->insecure, .cancel = &s->sh->ctl->stop};
+    ws_conn *c = ws_connect(s->url, &wo, err, sizeof(err));
+    if (!c) {
+        if (rejected_key(err) && s->sc->key) {
+            snprintf(full, sizeof(full), "%s: the key was rejected: %s", name, err);
+            set_fatal(s, full);
+            return -1;
+        }
+        LOG_WARN("feed %s: %s", name, err);
+        return 0;
+    }
+    int fatal = 0, got = 0;
+    buf out;
+    buf_init(&out);
+    if (feed_needs_auth(s->sc->provider)) {
+        feed_auth_message(s->sc->provider, s->sc->key, s->sc->secret, &out);
+        if (ws_send_text(c, out.data, out.len, err, sizeof(err)) != 0 ||
+            await(s, c, msg, 1, &fatal, err, sizeof(err)) != 0)
+            goto done;
+    }
+    buf_reset(&out);
+    if (feed_subscribe_messages(s->sc->provider, cfg->symbols, cfg->nsymbols, 1,
+                                cfg->quotes && feed_has_quotes(s->sc->provider), &out, err,
+                                sizeof(err)) != 0) {
+        fatal = 1;
+        goto done;
+    }
+    if (send_lines(c, &out, err, sizeof(err)) != 0)
+        goto done;
+    /* Finnhub confirms nothing: its first message is the confirmation. */
+    if (s->sc->provider != FEED_FINNHUB && await(s, c, msg, 0, &fatal, err, sizeof(err)) != 0)
+        goto done;
+    got = 1;
+    atomic_store(&s->ss->state, FEED_STATE_CONNECTED);
+    LOG_INFO("feed %s: connected to %s, subscribed to %zu symbol(s)", name, s->shown,
+             cfg->nsymbols);
+    int64_t stall = cfg->stall_ns > 0 ? cfg->stall_ns : 30 * NS_PER_SEC;
+    int64_t last = mono_ns();
+    while (!stopping(s)) {
+        int r = ws_recv(c, msg, RECV_SLICE_MS, err, sizeof(err));
+        if (r < 0)
+            break;
+        if (r == 0) {
+            if (mono_ns() - last > stall) {
+                snprintf(err, sizeof(err), "silent for %lld ms (watchdog)",
+                         (long long)((mono_ns() - last) / 1000000));
+                break;
+            }
+            continue;
+        }
+        last = mono_ns();
+        int rc = on_message(s, msg, err, sizeof(err));
+        if (rc == MSG_FATAL) {
+            fatal = 1;
+            break;
+        }
+        if (rc == MSG_RECONNECT) {
+            snprintf(err, sizeof(err), "reconnect asked");
+            break;
+        }
+    }
+done:
+    if (fatal) {
+        snprintf(full, sizeof(full), "%s: %s", name, err);
+        set_fatal(s, full);
+    } else if (!stopping(s)) {
+        LOG_WARN("feed %s: connection lost: %s", name, err);
+    }
+    ws_close(c);
+    buf_release(&out);
+    return fatal ? -1 : got;
+}
+
+static void *source_main(void *arg)
+{
+    source *s = arg;
+    const feed_ingest_config *cfg = s->sh->cfg;
+    const char *name = feed_provider_name(s->sc->provider);
+    int64_t bmin = cfg->backoff_min_ns > 0 ? cfg->backoff_min_ns : 500 * 1000000LL;
+    int64_t bmax = cfg->backoff_max_ns > 0 ? cfg->backoff_max_ns : 30 * NS_PER_SEC;
+    int64_t backoff = bmin, failures = 0;
+    buf msg;
+    buf_init(&msg);
+    for (int first = 1; !stopping(s); first = 0) {
+        if (!first) {
+            atomic_store(&s->ss->state, FEED_STATE_RECONNECTING);
+            atomic_fetch_add(&s->ss->reconnects, 1);
+            /* Uniform in [backoff/2, backoff]: apart from other clients that
+             * lost the same server at the same moment. */
+            int64_t wait = backoff / 2 + (int64_t)(next_rand(s) % (uint64_t)(backoff / 2 + 1));
+            LOG_INFO("feed %s: reconnecting in %lld ms", name, (long long)(wait / 1000000));
+            nap(s, wait);
+            if (stopping(s))
+                break;
+        }
+        int r = session(s, &msg);
+        if (r < 0)
+            break;
+        if (r > 0) {
+            backoff = bmin;
+            failures = 0;
+        } else {
+            backoff = backoff * 2 > bmax ? bmax : backoff * 2;
+            if (cfg->max_reconnects && ++failures > cfg->max_reconnects) {
+                char e[256];
+                snprintf(e, sizeof(e), "%s: no connection after %lld attempts", name,
+                         (long long)failures);
+                set_fatal(s, e);
+                break;
+            }
+        }
+    }
+    atomic_store(&s->ss->state, FEED_STATE_STOPPED);
+    buf_release(&msg);
+    return NULL;
+}
+
+void feed_status_lines(const feed_ingest_config *cfg, const feed_ingest_result *res,
+                       feed_rate_memo *prev, char *out, size_t out_size)
+{
+    int64_t now = mono_ns();
+    double dt = prev->at_ns ? (double)(now - prev->at_ns) / 1e9 : 0;
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < cfg->nsources && o < out_size; i++) {
+        const feed_source_stats *ss = &res->src[i];
+        int64_t msgs = atomic_load(&ss->messages), trades = atomic_load(&ss->trades);
+        int64_t last = atomic_load(&ss->last_msg_ns);
+        char qs[48] = "";
+        if (atomic_load(&ss->quotes))
+            snprintf(qs, sizeof(qs), ", %lld quotes", (long long)atomic_load(&ss->quotes));
+        char age[48];
+        if (last)
+            snprintf(age, sizeof(age), "last message %.1fs ago", (double)(now - last) / 1e9);
+        else
+            snprintf(age, sizeof(age), "no message yet");
+        int n =
+            snprintf(out + o, out_size - o,
+                     "%s%s: %s, %.0f msg/s, %.0f trades/s, %s, %lld trades, %lld gaps, "
+                     "%lld duplicates dropped, %lld reconnects, %lld bad%s",
+                     i ? "; " : "", feed_provider_name(cfg->sources[i].provider),
+                     feed_state_name(atomic_load(&ss->state)),
+                     dt > 0 ? (double)(msgs - prev->messages[i]) / dt : 0,
+                     dt > 0 ? (double)(trades - prev->trades[i]) / dt : 0, age, (long long)trades,
+                     (long long)atomic_load(&ss->gaps), (long long)atomic_load(&ss->duplicates),
+                     (long long)atomic_load(&ss->reconnects), (long long)atomic_load(&ss->bad), qs);
+        if (n < 0)
+            break;
+        o += (size_t)n;
+        prev->messages[i] = msgs;
+        prev->trades[i] = trades;
+    }
+    prev->at_ns = now;
+}
+
+/* The URL of source sc: its override, else the provider's, with Finnhub's
+ * token appended. */
+static int source_url(const feed_source_config *sc, char *out, size_t out_size, char *errstr,
+                      size_t errstr_size)
+{
+    const char *base = sc->url ? sc->url : feed_default_url(sc->provider);
+    int n;
+    if (sc->provider == FEED_FINNHUB && sc->key && !strstr(base, "token="))
+        n = snprintf(out, out_size, "%s%stoken=%s", base, strchr(base, '?') ? "&" : "?", sc->key);
+    else
+        n = snprintf(out, out_size, "%s", base);
+    if (n < 0 || (size_t)n >= out_size)
+        return set_err(errstr, errstr_size, "%s: URL too long", feed_provider_name(sc->provider));
+    return 0;
+}
+
+int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
+                    feed_ingest_result *res, char *errstr, size_t errstr_size)
+{
+    if (cfg->nsources == 0 || cfg->nsymbols == 0)
+        return set_err(errstr, errstr_size, "no source or no symbol");
+    const char *const topics[2] = {cfg->topic ? cfg->topic : TOPIC_TRADES,
+                                   cfg->quotes_topic ? cfg->quotes_topic : TOPIC_QUOTES};
+    if (kafka_ensure_topics(&cfg->kafka, topics, cfg->quotes ? 2 : 1, cfg->partitions,
+                            cfg->replication, errstr, errstr_size) != 0)
+        return -1;
+    /* A live feed: a trade waits at most 1 ms to be batched (as a paced
+     * simulator run). The user's -X wins. */
+    static const char *const live[] = {"linger.ms=1"};
+    kafka_opts po;
+    const char **props = kafka_opts_prepend(&cfg->kafka, live, 1, &po);
+    if (!props)
+        return set_err(errstr, errstr_size, "out of memory");
+    shared sh = {.cfg = cfg,
+                 .ctl = ctl,
+                 .st = st,
+                 .res = res,
+                 .topic = topics[0],
+                 .quotes_topic = topics[1]};
+    sh.p = kafka_producer_new(&po, "ticklake-feed", errstr, errstr_size);
+    if (!sh.p) {
+        free(props);
+        return -1;
+    }
+    pthread_mutex_init(&sh.mu, NULL);
+    source *srcs = xcalloc(cfg->nsources, sizeof(source));
+    pthread_t th[FEED_MAX_SOURCES];
+    size_t started = 0;
+    int rc = 0;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        source *s = &srcs[i];
+        s->sh = &sh;
+        s->idx = i;
+        s->sc = &cfg->sources[i];
+        s->ss = &res->src[i];
+        s->rng = (uint64_t)now_ns() ^ (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
+        s->seen.gen[0] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
+        s->seen.gen[1] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
+        buf_init(&s->rec);
+        feed_msg_init(&s->m);
+        if (source_url(s->sc, s->url, sizeof(s->url), errstr, errstr_size) != 0) {
+            rc = -1;
+            break;
+        }
+        snprintf(s->shown, sizeof(s->shown), "%.*s%s", (int)strcspn(s->url, "?"), s->url,
+                 strchr(s->url, '?') ? "?..." : "");
+    }
+    for (size_t i = 0; rc == 0 && i < cfg->nsources; i++) {
+        if (pthread_create(&th[i], NULL, source_main, &srcs[i]) != 0) {
+            rc = set_err(errstr, errstr_size, "unable to start a feed thread");
+            atomic_store(&sh.fatal, 1);
+            break;
+        }
+        started++;
+    }
+    /* Serve delivery reports and the counters while the sources run. */
+    int64_t last_delivered = 0;
+    feed_rate_memo memo = {0};
+    int64_t next_log = mono_ns() + 10 * NS_PER_SEC;
+    while (rc == 0 && !atomic_load(&ctl->stop) && !atomic_load(&sh.fatal)) {
+        pthread_mutex_lock(&sh.mu);
+        kafka_producer_poll(sh.p, 0);
+        char perr[256];
+        int pf = kafka_producer_fatal(sh.p, perr, sizeof(perr));
+        pthread_mutex_unlock(&sh.mu);
+        if (pf) {
+            rc = set_err(errstr, errstr_size, "%s", perr);
+            atomic_store(&sh.fatal, 1);
+            break;
+        }
+        int64_t d = kafka_producer_delivered(sh.p);
+        atomic_fetch_add(&st->ticks_produced, d - last_delivered);
+        last_delivered = d;
+        if (mono_ns() >= next_log) {
+            char line[2048];
+            feed_status_lines(cfg, res, &memo, line, sizeof(line));
+            LOG_INFO("feed: %s", line);
+            next_log = mono_ns() + 10 * NS_PER_SEC;
+        }
+        sleep_ns(50 * 1000000LL);
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    if (rc == 0 && atomic_load(&sh.fatal))
+        rc = set_err(errstr, errstr_size, "%s", sh.fatal_err);
+    char ferr[256];
+    if (kafka_producer_flush(sh.p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
+        rc = set_err(errstr, errstr_size, "%s", ferr);
+    res->delivered = kafka_producer_delivered(sh.p);
+    res->failed = kafka_producer_failed(sh.p);
+    atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
+    atomic_fetch_add(&st->ticks_failed, res->failed);
+    int64_t sent = 0;
+    for (size_t i = 0; i < cfg->nsources; i++)
+        sent += atomic_load(&res->src[i].trades) + atomic_load(&res->src[i].quotes);
+    if (rc == 0 && res->delivered != sent)
+        rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
+                     (long long)(sent - res->delivered), (long long)sent);
+    char line[2048];
+    feed_rate_memo none = {0};
+    feed_status_lines(cfg, res, &none, line, sizeof(line));
+    LOG_INFO("feed: %s; %lld delivered, %lld failed", line, (long long)res->delivered,
+             (long long)res->failed);
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        free(srcs[i].seen.gen[0]);
+        free(srcs[i].seen.gen[1]);
+        buf_release(&srcs[i].rec);
+        feed_msg_release(&srcs[i].m);
+    }
+    free(srcs);
+    kafka_producer_free(sh.p);
+    pthread_mutex_destroy(&sh.mu);
+    free(props);
+    return rc;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Live crypto feeds (Coinbase, Binance, Kraken) against the replay server (tests/feeds/): each session
+# is cut five times mid-stream (every other cut inside a frame), replays the last trades after each
+# reconnect, leaves ids out, sends some ids out of order, refuses the first connection and goes
+# silent once. The trades in Kafka
+# equal the trades sent (ids, exact prices, sizes, times), nothing doubled; the reconnects, gaps and
+# duplicates dropped are reported; SIGTERM exits 0 with everything delivered.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/feeds/feeds.sh"
+
+pre=$(unique_name t).
+for provider in coinbase binance kraken; do
+    case $provider in
+    binance) syms=BTC-USDT,ETH-USDT ;;
+    *) syms=BTC-USD,ETH-USD ;;
+    esac
+    feed_session "$provider" "$provider" "$syms" --trades 2000 --batch 20 --disconnects 5 \
+        --replay 7 --gaps 3 --late 4 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s
+    # 5 cuts, the refused first attempt, and the stall the watchdog ended; none for the server's
+    # pings every 0.3 s (the library answers them: the server drops a client that does not).
+    assert_eq "$(count_of reconnects)" 7 "$provider: reconnects reported"
+    # The 4 late trades were counted missing, then taken back when they came.
+    assert_eq "$(count_of gaps)" 3 "$provider: gaps reported"
+    assert_eq "$(grep -c 'arrived late, filling a gap' "$T/$provider.err")" 4 "$provider: late trades"
+    assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
+    assert_eq "$(count_of trades)" 2000 "$provider: trades sent to Kafka"
+    grep -q "silent for" "$T/$provider.err" || fail "$provider: the watchdog did not report the stall"
+    echo "ok: $provider: $LINE"
+done
+
+# A burst: 30,000 trades as fast as the server can write them (500 a frame), cut once.
+feed_session burst binance BTC-USDT,ETH-USDT --trades 30000 --batch 500 --interval 0 \
+    --disconnects 1 --replay 100
+assert_eq "$(count_of trades)" 30000 "burst: trades sent to Kafka"
+assert_eq "$(count_of "duplicates dropped")" 100 "burst: duplicates dropped"
+echo "ok: burst: $LINE"
+
+# A slow reader: ingest is stopped (SIGSTOP) for 3 s while the server keeps writing, so the
+# socket buffers fill and the server's writes wait; after SIGCONT every trade arrives, none twice,
+# and the pause is no reason to reconnect.
+feed_server slow-server kraken --trades 3000 --batch 10 --interval 0.005
+bg_start slow "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}slow." --source kraken \
+    --symbols BTC-USD,ETH-USD --feed-url "ws://127.0.0.1:$PORT/"
+slow_started() { grep -q "subscribed to" "$T/slow.err"; }
+wait_for 20 slow_started || fail "slow reader: not subscribed: $(tail -3 "$T/slow.err")"
+sleep 0.5
+kill -STOP "$(bg_pid slow)"
+sleep 3
+kill -CONT "$(bg_pid slow)"
+slow_done() {
+    [ -s "$T/slow-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}slow.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}slow.trades")" -ge 3000 ]
+}
+wait_for 60 slow_done || fail "slow reader: not every trade arrived: $(tail -3 "$T/slow.err")"
+bg_stop slow TERM
+assert_eq "$BG_STATUS" 0 "slow reader: exit status"
+LINE=$(grep '^ticklake ingest: ' "$T/slow.err" | tail -1)
+assert_eq "$(count_of reconnects)" 0 "slow reader: reconnects"
+kcat -C -b "$BROKERS" -t "${pre}slow.trades" -e -q -f '%s\n' >"$T/slow.records"
+"$py" "$ROOT/tests/feeds/check_records.py" kraken "$T/slow-server.truth" "$T/slow.records"
+echo "ok: slow reader: $LINE"
+
+# Two sources at once into one topic, each record naming its source.
+feed_server cb-server coinbase --trades 300
+cb_port=$PORT
+feed_server kr-server kraken --trades 300
+kr_port=$PORT
+bg_start both "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}both." \
+    --source coinbase,kraken --symbols BTC-USD,ETH-USD \
+    --feed-url "coinbase=ws://127.0.0.1:$cb_port/" --feed-url "kraken=ws://127.0.0.1:$kr_port/"
+both_done() {
+    [ -s "$T/cb-server.summary" ] && [ -s "$T/kr-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}both.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}both.trades")" -ge 600 ]
+}
+wait_for 60 both_done || fail "coinbase,kraken: not every trade arrived"
+bg_stop both TERM
+assert_eq "$BG_STATUS" 0 "coinbase,kraken: exit status"
+kcat -C -b "$BROKERS" -t "${pre}both.trades" -e -q -f '%s\n' >"$T/both.records"
+"$py" "$ROOT/tests/feeds/check_records.py" coinbase "$T/cb-server.truth" "$T/both.records"
+"$py" "$ROOT/tests/feeds/check_records.py" kraken "$T/kr-server.truth" "$T/both.records"
+echo "ok: coinbase and kraken at once"
+
+# wss:// with the library's TLS: trusted through --feed-ca (a self-signed certificate for localhost),
+# refused without it, with a message that says why.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/key.pem" -out "$T/cert.pem" -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost" 2>/dev/null
+feed_server tls-server coinbase --trades 300 --tls "$T/cert.pem" "$T/key.pem"
+bg_start untrusted "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}untrusted." \
+    --source coinbase --symbols BTC-USD --feed-url "wss://localhost:$PORT/"
+said() { grep -q "TLS handshake failed" "$T/untrusted.err"; }
+wait_for 20 said || fail "wss:// with an untrusted certificate: no clear error: $(tail -3 "$T/untrusted.err")"
+bg_stop untrusted TERM
+assert_eq "$BG_STATUS" 0 "untrusted: exit status after SIGTERM"
+grep -q "0 trades," "$T/untrusted.err" || fail "trades arrived over an untrusted connection"
+bg_start tls "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}tls." --source coinbase \
+    --symbols BTC-USD,ETH-USD --feed-url "wss://localhost:$PORT/" --feed-ca "$T/cert.pem"
+tls_done() {
+    [ -s "$T/tls-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}tls.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}tls.trades")" -ge 300 ]
+}
+wait_for 60 tls_done || fail "wss://: not every trade arrived: $(tail -3 "$T/tls.err")"
+bg_stop tls TERM
+assert_eq "$BG_STATUS" 0 "wss://: exit status"
+kcat -C -b "$BROKERS" -t "${pre}tls.trades" -e -q -f '%s\n' >"$T/tls.records"
+"$py" "$ROOT/tests/feeds/check_records.py" coinbase "$T/tls-server.truth" "$T/tls.records"
+echo "ok: wss:// trusted through --feed-ca, refused without"

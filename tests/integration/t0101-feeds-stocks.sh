@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Live stock feeds (Finnhub, Alpaca, Polygon) against the replay server (tests/feeds/): sessions cut
+# five times with trades replayed after each reconnect (Alpaca and Polygon also refuse a reconnect
+# once for their one-connection limit, and stream quotes too); the trades in Kafka equal the trades
+# sent, nothing doubled, and every quote sent is in the quotes topic. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
+# at once with a clear message instead of retrying.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tests/feeds/feeds.sh"
+
+pre=$(unique_name t).
+for provider in finnhub alpaca polygon; do
+    limit=() quotes=()
+    [ "$provider" = finnhub ] || limit=(--limit-once) quotes=(--feed-quotes)
+    feed_session "$provider" "$provider" AAPL,MSFT --trades 1500 --batch 25 --disconnects 5 \
+        --replay 9 "${limit[@]}" -- --feed-stall 5s "${quotes[@]}"
+    if [ ${#quotes[@]} -gt 0 ]; then
+        # One quote rides in each batch frame; those of replayed batches come again (quotes have
+        # no id to drop them by), so Kafka holds every quote sent.
+        assert_eq "$(kafka_end_sum "$QUOTES_TOPIC")" "$(summary_of quotes_sent)" "$provider: quotes in Kafka"
+        [[ $LINE =~ ([0-9]+)\ quotes ]] || fail "$provider: no quotes in the report: $LINE"
+        assert_eq "${BASH_REMATCH[1]}" "$(summary_of quotes_sent)" "$provider: quotes reported"
+    fi
+    # Alpaca and Polygon allow one connection: the first reconnect is refused once with the
+    # connection-limit error, retried after a backoff.
+    assert_eq "$(count_of reconnects)" $((5 + ${#limit[@]})) "$provider: reconnects reported"
+    case $provider in
+    alpaca) grep -q 'alpaca: error 406: connection limit exceeded.*; reconnecting' "$T/$provider.err" ;;
+    polygon) grep -q 'polygon: connection limit: .*; reconnecting' "$T/$provider.err" ;;
+    *) true ;;
+    esac || fail "$provider: the connection limit was not reported: $(grep -i limit "$T/$provider.err")"
+    assert_eq "$(count_of "duplicates dropped")" "$(summary_of dups_sent)" "$provider: duplicates dropped"
+    assert_eq "$(count_of trades)" 1500 "$provider: trades sent to Kafka"
+    echo "ok: $provider: $LINE"
+done
+
+for provider in alpaca polygon finnhub; do
+    feed_server "$provider-bad" "$provider" --auth-fail
+    [ "$provider" = finnhub ] && export FINNHUB_TOKEN=wrongtoken123
+    start=$(date +%s)
+    rc=0
+    timeout 30 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}bad." --source "$provider" \
+        --symbols AAPL --feed-url "ws://127.0.0.1:$PORT/" 2>"$T/$provider-bad.log" || rc=$?
+    assert_eq "$rc" 1 "$provider: exit status on a rejected key"
+    [ $(($(date +%s) - start)) -le 10 ] || fail "$provider: took more than 10 s to give up on a rejected key"
+    case $provider in
+    alpaca) grep -q 'alpaca: error 402: auth failed' "$T/$provider-bad.log" ;;
+    polygon) grep -q 'polygon: authentication failed' "$T/$provider-bad.log" ;;
+    finnhub) grep -q 'finnhub: the key was rejected: .*HTTP 401' "$T/$provider-bad.log" ;;
+    esac || fail "$provider: no clear message: $(cat "$T/$provider-bad.log")"
+    ! grep -q wrongtoken123 "$T/$provider-bad.log" || fail "$provider: the key is in the log"
+    export FINNHUB_TOKEN=testkey
+    bg_stop "$provider-bad" TERM
+    echo "ok: $provider: a rejected key exits 1 at once"
+done
+
+# Keys from a config file instead of the environment (as a real deployment keeps them out of ps).
+feed_server cfg-server alpaca --trades 200
+printf '[ingest run]\napca-api-key-id = testkey\napca-api-secret-key = secret\n' >"$T/keys.conf"
+bg_start cfg env -u APCA_API_KEY_ID -u APCA_API_SECRET_KEY "$TICKLAKE" ingest --config "$T/keys.conf" \
+    --brokers "$BROKERS" --topic-prefix "${pre}cfg." --source alpaca --symbols AAPL,MSFT \
+    --feed-url "ws://127.0.0.1:$PORT/"
+cfg_done() {
+    [ -s "$T/cfg-server.summary" ] &&
+        kcat -L -b "$BROKERS" -t "${pre}cfg.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}cfg.trades")" -ge 200 ]
+}
+wait_for 60 cfg_done || fail "keys from a config file: not every trade arrived: $(tail -3 "$T/cfg.err")"
+bg_stop cfg TERM
+assert_eq "$BG_STATUS" 0 "keys from a config file: exit status"
+echo "ok: alpaca: keys from a config file"

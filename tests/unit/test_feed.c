@@ -1,0 +1,397 @@
+/* test_feed.c - the live providers' codecs (feed.h) on messages shaped as
+ * each provider documents them, and the exact decimals. */
+#include <stdint.h>
+#include <string.h>
+
+#include "feed.h"
+#include "testlib.h"
+#include "tick.h"
+
+/* The record's JSON for trade i of m. */
+static void record_json(const feed_msg *m, size_t i, buf *out)
+{
+    buf_reset(out);
+    trade_encode_json_detail(&m->trades[i], &m->details[i], out);
+    buf_putc(out, '\0');
+}
+
+static int decode(feed_provider p, const char *s, feed_msg *m)
+{
+    char err[256];
+    return feed_decode(p, s, strlen(s), 1700000000123456789, m, err, sizeof(err));
+}
+
+static void test_decimal(void)
+{
+    int64_t m;
+    int sc;
+    char err[128];
+    CHECK(feed_decimal_parse("97012.34000000", 14, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 9701234000000);
+    CHECK_EQ_INT(sc, 8);
+    CHECK(feed_decimal_parse("0.00000001", 10, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 1);
+    CHECK_EQ_INT(sc, 8);
+    CHECK(feed_decimal_parse("123456789012345678", 18, &m, &sc, err, sizeof(err)) == 0);
+    CHECK(feed_decimal_parse("1234567890123456789", 19, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "18 significant") != NULL);
+    CHECK(feed_decimal_parse("1e5", 3, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(feed_decimal_parse("1.", 2, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(feed_decimal_parse(".5", 2, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(feed_decimal_parse("", 0, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(feed_decimal_from_double(0.1, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 1);
+    CHECK_EQ_INT(sc, 1);
+    CHECK(feed_decimal_from_double(1e-7, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 1);
+    CHECK_EQ_INT(sc, 7);
+    CHECK(feed_decimal_from_double(123456.789012345, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 123456789012345);
+    CHECK_EQ_INT(sc, 9);
+    int64_t lots;
+    CHECK(feed_decimal_rescale(1, 2, 8, &lots) == 0); /* 0.01 */
+    CHECK_EQ_INT(lots, 1000000);
+    CHECK(feed_decimal_rescale(123, 9, 8, &lots) == -1); /* 1.23e-7 needs 9 decimals */
+    CHECK(feed_decimal_rescale(1230, 9, 8, &lots) == 0);
+    CHECK_EQ_INT(lots, 123);
+}
+
+static void test_rfc3339(void)
+{
+    int64_t ns;
+    int prec;
+    const char *s = "2024-06-14T19:55:00.123456789Z";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == 0);
+    CHECK_EQ_INT(ns, 1718394900123456789);
+    CHECK_EQ_INT(prec, 9);
+    s = "2024-06-14T19:55:00.123456Z";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == 0);
+    CHECK_EQ_INT(ns, 1718394900123456000);
+    CHECK_EQ_INT(prec, 6);
+    s = "2024-06-14T15:55:00-04:00";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == 0);
+    CHECK_EQ_INT(ns, 1718394900000000000);
+    CHECK_EQ_INT(prec, 0);
+    s = "2024-02-30T00:00:00Z";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == -1);
+    s = "2024-06-14 19:55:00Z";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == -1);
+    s = "1012-06-14T19:55:00Z"; /* before the epoch: ns would overflow (found by fuzz_feed) */
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == -1);
+    s = "2024-06-14T19:55:00.Z";
+    CHECK(feed_parse_rfc3339(s, strlen(s), &ns, &prec) == -1);
+}
+
+static void test_symbols(void)
+{
+    char out[32];
+    CHECK(feed_symbol_normalise(FEED_BINANCE, "BTCUSDT", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC-USDT");
+    CHECK(feed_symbol_normalise(FEED_KRAKEN, "XBT/USD", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC-USD");
+    CHECK(feed_symbol_normalise(FEED_KRAKEN, "BTC/USD", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC-USD");
+    CHECK(feed_symbol_normalise(FEED_COINBASE, "btc-usd", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC-USD");
+    CHECK(feed_symbol_normalise(FEED_FINNHUB, "BINANCE:BTCUSDT", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC-USDT");
+    CHECK(feed_symbol_normalise(FEED_FINNHUB, "AAPL", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "AAPL");
+    CHECK(feed_symbol_normalise(FEED_KRAKEN, "BTCUSD", out, sizeof(out)) == -1);
+    CHECK(feed_symbol_normalise(FEED_BINANCE, "BTC\"X", out, sizeof(out)) == -1);
+    CHECK(feed_symbol_for_provider(FEED_BINANCE, "BTC-USDT", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "btcusdt");
+    CHECK(feed_symbol_for_provider(FEED_KRAKEN, "BTC-USD", out, sizeof(out)) == 0);
+    CHECK_EQ_STR(out, "BTC/USD");
+    CHECK(feed_symbol_for_provider(FEED_COINBASE, "AAPL", out, sizeof(out)) == -1);
+}
+
+static void test_subscribe(void)
+{
+    const char *syms[] = {"BTC-USD", "ETH-USD"};
+    buf b;
+    buf_init(&b);
+    char err[256];
+    CHECK(feed_subscribe_messages(FEED_COINBASE, syms, 2, 1, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],"
+                         "\"channels\":[\"matches\",\"heartbeat\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_KRAKEN, syms, 2, 7, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":"
+                         "[\"BTC/USD\",\"ETH/USD\"],\"snapshot\":true},\"req_id\":7}\n");
+    buf_reset(&b);
+    const char *usdt[] = {"BTC-USDT"};
+    CHECK(feed_subscribe_messages(FEED_BINANCE, usdt, 1, 3, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\"],\"id\":3}\n");
+    buf_reset(&b);
+    const char *stocks[] = {"AAPL", "MSFT"};
+    CHECK(feed_subscribe_messages(FEED_FINNHUB, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"type\":\"subscribe\",\"symbol\":\"AAPL\"}\n"
+                         "{\"type\":\"subscribe\",\"symbol\":\"MSFT\"}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_POLYGON, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"params\":\"T.AAPL,T.MSFT\"}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_ALPACA, stocks, 2, 1, 0, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"trades\":[\"AAPL\",\"MSFT\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_ALPACA, stocks, 2, 1, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"trades\":[\"AAPL\",\"MSFT\"],\"quotes\":"
+                         "[\"AAPL\",\"MSFT\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_POLYGON, stocks, 2, 1, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"subscribe\",\"params\":\"T.AAPL,Q.AAPL,T.MSFT,Q.MSFT\"}\n");
+    buf_reset(&b);
+    feed_auth_message(FEED_ALPACA, "K\"1", "S", &b);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"action\":\"auth\",\"key\":\"K\\\"1\",\"secret\":\"S\"}");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_COINBASE, stocks, 1, 1, 0, &b, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "AAPL") != NULL);
+    buf_release(&b);
+}
+
+static void test_coinbase(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    buf j;
+    buf_init(&j);
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"match\",\"trade_id\":10,\"maker_order_id\":\"ac928c66\","
+                 "\"taker_order_id\":\"132fb6ae\",\"side\":\"sell\",\"size\":\"0.00123400\","
+                 "\"price\":\"97012.34\",\"product_id\":\"BTC-USD\",\"sequence\":50,"
+                 "\"time\":\"2024-06-14T19:55:00.123456Z\"}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_STR(m.trades[0].symbol, "BTC-USD");
+    CHECK_EQ_INT(m.trades[0].id, 10);
+    CHECK_EQ_INT(m.trades[0].size, 123400);
+    CHECK_EQ_INT(m.trades[0].ts, 1718394900123456000);
+    CHECK(m.trades[0].price == 97012.34);
+    CHECK_EQ_INT(m.details[0].side, 'B'); /* a sell maker: a buyer took it */
+    CHECK_EQ_INT(m.details[0].seq, 50);
+    record_json(&m, 0, &j);
+    CHECK_EQ_STR(j.data, "{\"symbol\":\"BTC-USD\",\"ts\":1718394900123456000,\"price\":97012.34,"
+                         "\"size\":123400,\"id\":10,\"venue\":\"COINBASE\",\"source\":"
+                         "\"coinbase\",\"recv_ts\":1700000000123456789,\"ts_prec\":6,"
+                         "\"size_scale\":8,\"seq\":50,\"side\":\"buy\",\"trade_id\":\"10\","
+                         "\"raw_symbol\":\"BTC-USD\"}");
+    /* The record decodes back, the detail included. */
+    trade t;
+    trade_detail d;
+    char err[256];
+    CHECK(trade_decode_json_detail(j.data, j.len - 1, &t, &d, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(d.size_scale, 8);
+    CHECK_EQ_INT(d.side, 'B');
+    CHECK_EQ_STR(d.trade_id, "10");
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"heartbeat\",\"sequence\":90,\"last_trade_id\":20,"
+                 "\"product_id\":\"BTC-USD\",\"time\":\"2024-06-14T19:55:01.000000Z\"}",
+                 &m) == 0);
+    CHECK(m.heartbeat);
+    CHECK_EQ_INT(m.hb_last_trade_id, 20);
+    CHECK_EQ_STR(m.hb_symbol, "BTC-USD");
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"subscriptions\",\"channels\":[{\"name\":\"matches\","
+                 "\"product_ids\":[\"BTC-USD\"]}]}",
+                 &m) == 0);
+    CHECK(m.subscribed);
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"error\",\"message\":\"Failed to subscribe\",\"reason\":\"FOO-BAR "
+                 "is not a valid product\"}",
+                 &m) == 0);
+    CHECK(m.error && m.fatal);
+    CHECK(strstr(m.error_text, "FOO-BAR is not a valid product") != NULL);
+    /* A size finer than a lot is rejected, not rounded. */
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"match\",\"trade_id\":11,\"side\":\"buy\",\"size\":\"0.000000001\","
+                 "\"price\":\"1\",\"product_id\":\"BTC-USD\",\"time\":\"2024-06-14T19:55:00Z\"}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 0);
+    CHECK_EQ_INT(m.bad, 1);
+    CHECK(strstr(m.bad_reason, "8 decimals") != NULL);
+    char e2[256];
+    CHECK(feed_decode(FEED_COINBASE, "[1]", 3, 0, &m, e2, sizeof(e2)) == -1);
+    CHECK(feed_decode(FEED_COINBASE, "{\"x\":1}", 7, 0, &m, e2, sizeof(e2)) == -1);
+    CHECK(feed_decode(FEED_COINBASE, "{\"type\":", 8, 0, &m, e2, sizeof(e2)) == -1);
+    buf_release(&j);
+    feed_msg_release(&m);
+}
+
+static void test_binance(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    buf j;
+    buf_init(&j);
+    CHECK(decode(FEED_BINANCE,
+                 "{\"stream\":\"btcusdt@trade\",\"data\":{\"e\":\"trade\",\"E\":1718394900124,"
+                 "\"s\":\"BTCUSDT\",\"t\":3612345678,\"p\":\"66001.01000000\",\"q\":"
+                 "\"0.00300000\",\"T\":1718394900123,\"m\":true,\"M\":true}}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_STR(m.trades[0].symbol, "BTC-USDT");
+    CHECK_EQ_INT(m.trades[0].size, 300000);
+    CHECK_EQ_INT(m.trades[0].ts, 1718394900123000000);
+    CHECK_EQ_INT(m.details[0].side, 'S');
+    record_json(&m, 0, &j);
+    /* Every digit of the price string is in the record. */
+    CHECK(strstr(j.data, "\"price\":66001.01000000,") != NULL);
+    CHECK(decode(FEED_BINANCE, "{\"result\":null,\"id\":1}", &m) == 0);
+    CHECK(m.subscribed);
+    CHECK(decode(FEED_BINANCE, "{\"e\":\"serverShutdown\",\"E\":1718394900124}", &m) == 0);
+    CHECK(m.shutdown);
+    CHECK(decode(FEED_BINANCE,
+                 "{\"error\":{\"code\":2,\"msg\":\"Invalid request: unknown stream\"},\"id\":1}",
+                 &m) == 0);
+    CHECK(m.error && m.fatal);
+    CHECK(decode(FEED_BINANCE,
+                 "{\"e\":\"trade\",\"E\":1,\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"abc\",\"q\":\"1\","
+                 "\"T\":1,\"m\":false}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.bad, 1);
+    buf_release(&j);
+    feed_msg_release(&m);
+}
+
+static void test_kraken(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    buf j;
+    buf_init(&j);
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"channel\":\"trade\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\","
+                 "\"side\":\"sell\",\"price\":66001.1,\"qty\":0.00123456,\"ord_type\":\"market\","
+                 "\"trade_id\":77,\"timestamp\":\"2024-06-14T19:55:00.123456Z\"},{\"symbol\":"
+                 "\"BTC/USD\",\"side\":\"buy\",\"price\":66001.2,\"qty\":1,\"ord_type\":"
+                 "\"limit\",\"trade_id\":78,\"timestamp\":\"2024-06-14T19:55:00.200000Z\"}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 2);
+    CHECK_EQ_INT(m.trades[0].size, 123456);
+    CHECK_EQ_INT(m.trades[1].size, 100000000);
+    CHECK_EQ_INT(m.trades[1].id, 78);
+    CHECK_EQ_INT(m.details[0].side, 'S');
+    CHECK_EQ_STR(m.details[0].conditions, "market");
+    record_json(&m, 0, &j);
+    CHECK(strstr(j.data, "\"price\":66001.1,") != NULL);
+    CHECK(decode(FEED_KRAKEN, "{\"channel\":\"heartbeat\"}", &m) == 0);
+    CHECK(m.heartbeat);
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"method\":\"subscribe\",\"result\":{\"channel\":\"trade\",\"snapshot\":true,"
+                 "\"symbol\":\"BTC/USD\"},\"success\":true,\"time_in\":\"2024-06-14T19:55:00."
+                 "000000Z\",\"time_out\":\"2024-06-14T19:55:00.000100Z\",\"req_id\":1}",
+                 &m) == 0);
+    CHECK(m.subscribed);
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"error\":\"Currency pair not supported FOO/BAR\",\"method\":\"subscribe\","
+                 "\"success\":false,\"req_id\":1}",
+                 &m) == 0);
+    CHECK(m.error && m.fatal);
+    CHECK(strstr(m.error_text, "FOO/BAR") != NULL);
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"channel\":\"status\",\"type\":\"update\",\"data\":[{\"system\":\"online\"}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.skipped, 1);
+    buf_release(&j);
+    feed_msg_release(&m);
+}
+
+static void test_stocks(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    CHECK(decode(FEED_FINNHUB,
+                 "{\"type\":\"trade\",\"data\":[{\"s\":\"AAPL\",\"p\":189.51,\"t\":1718394900123,"
+                 "\"v\":100,\"c\":[\"1\",\"12\"]},{\"s\":\"AAPL\",\"p\":189.52,\"t\":"
+                 "1718394900100,\"v\":0,\"c\":null}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_INT(m.skipped, 1); /* v 0: a price update */
+    CHECK_EQ_INT(m.trades[0].size, 100);
+    CHECK_EQ_STR(m.details[0].conditions, "1,12");
+    int64_t id = m.trades[0].id;
+    CHECK(decode(FEED_FINNHUB,
+                 "{\"type\":\"trade\",\"data\":[{\"s\":\"AAPL\",\"p\":189.51,\"t\":1718394900123,"
+                 "\"v\":100,\"c\":[\"1\",\"12\"]}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.trades[0].id, id); /* the same trade replayed has the same id */
+    CHECK(decode(FEED_FINNHUB, "{\"type\":\"ping\"}", &m) == 0);
+    CHECK(m.heartbeat);
+
+    CHECK(decode(FEED_ALPACA, "[{\"T\":\"success\",\"msg\":\"authenticated\"}]", &m) == 0);
+    CHECK(m.auth_ok);
+    CHECK(decode(FEED_ALPACA,
+                 "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":52983525029461,\"x\":\"V\",\"p\":189.505,"
+                 "\"s\":100,\"t\":\"2024-06-14T19:55:00.123456789Z\",\"c\":[\"@\",\"I\"],\"z\":"
+                 "\"C\"},{\"T\":\"q\",\"S\":\"AAPL\",\"bx\":\"U\",\"bp\":189.5,\"bs\":1,"
+                 "\"ax\":\"Q\",\"ap\":189.51,\"as\":4,\"t\":\"2024-06-14T19:55:00.2Z\",\"c\":"
+                 "[\"R\"],\"z\":\"C\"},{\"T\":\"b\",\"S\":\"AAPL\"},{\"T\":\"q\",\"S\":\"AAPL\"}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_INT(m.trades[0].ts, 1718394900123456789);
+    CHECK_EQ_INT(m.details[0].ts_prec, 9);
+    CHECK_EQ_STR(m.trades[0].venue, "V");
+    CHECK_EQ_STR(m.details[0].conditions, "@,I");
+    CHECK_EQ_INT(m.skipped, 1); /* the bar */
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.bad, 1); /* the quote without prices */
+    CHECK_EQ_STR(m.quotes[0].symbol, "AAPL");
+    CHECK(m.quotes[0].bid == 189.5 && m.quotes[0].ask == 189.51);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 1);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 4);
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900200000000);
+    CHECK_EQ_STR(m.quotes[0].source, "alpaca");
+    CHECK(decode(FEED_ALPACA, "[{\"T\":\"error\",\"code\":402,\"msg\":\"auth failed\"}]", &m) == 0);
+    CHECK(m.error && m.fatal);
+    CHECK(strstr(m.error_text, "402") != NULL);
+    CHECK(decode(FEED_ALPACA,
+                 "[{\"T\":\"error\",\"code\":406,\"msg\":\"connection limit exceeded\"}]",
+                 &m) == 0);
+    CHECK(m.error && !m.fatal);
+
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"status\",\"status\":\"auth_failed\",\"message\":\"authentication "
+                 "failed\"}]",
+                 &m) == 0);
+    CHECK(m.error && m.fatal);
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"status\",\"status\":\"success\",\"message\":\"subscribed to: "
+                 "T.AAPL\"},{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"52983525029461\","
+                 "\"z\":3,\"p\":189.5,\"s\":100,\"c\":[12,37],\"t\":1718394900123,\"q\":1234}]",
+                 &m) == 0);
+    CHECK(m.subscribed);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_STR(m.details[0].trade_id, "52983525029461");
+    CHECK_EQ_STR(m.trades[0].venue, "4");
+    CHECK_EQ_STR(m.details[0].conditions, "12,37");
+    CHECK_EQ_INT(m.details[0].seq, 1234);
+    /* Quotes: sizes in round lots of 100 shares. */
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"Q\",\"sym\":\"MSFT\",\"bx\":4,\"bp\":414.1,\"bs\":2,\"ax\":7,"
+                 "\"ap\":414.12,\"as\":3,\"c\":0,\"t\":1718394900123,\"q\":9}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 200);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 300);
+    CHECK_EQ_STR(m.quotes[0].venue, "4");
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900123000000);
+    /* A fractional size of a stock is rejected. */
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"1\",\"p\":1,\"s\":0.5,\"t\":1}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.bad, 1);
+    feed_msg_release(&m);
+}
+
+TEST_MAIN(TEST(test_decimal), TEST(test_rfc3339), TEST(test_symbols), TEST(test_subscribe),
+          TEST(test_coinbase), TEST(test_binance), TEST(test_kraken), TEST(test_stocks))
