@@ -38,7 +38,9 @@ import org.apache.kafka.streams.state.WindowStore;
  * trade in event-time order (ties: lower id), close the last (ties: higher id), vwap = turnover / volume
  * clamped to [low, high]. A window closes when stream time (per task = per input partition, as
  * ticklake's per-partition watermark) reaches window end + grace; only final bars are emitted
- * (suppress untilWindowCloses), and late trades are dropped, as `ticklake process --late drop` does.
+ * (EmitStrategy.onWindowClose), and late trades are dropped, as `ticklake process --late drop` does.
+ * Output records carry the window's event time as their timestamp (Kafka Streams' rule): replays of
+ * trades older than the broker's retention.ms lose their bars to time retention.
  *
  * Usage: Bars BROKERS INPUT_TOPIC OUTPUT_PREFIX GRACE_MS INTERVAL... (e.g. 1s 1m)
  * Writes final bars as JSON to OUTPUT_PREFIX + interval; exits once its committed offsets reach the end
@@ -184,7 +186,6 @@ public final class Bars {
         long graceMs = Long.parseLong(args[3]);
         String appId = System.getenv().getOrDefault("APP_ID", "peers-streams-bars");
 
-        boolean onClose = !"suppress".equals(System.getProperty("emit"));
         StreamsBuilder builder = new StreamsBuilder();
         KStream<String, Trade> trades = builder.stream(input,
             Consumed.with(Serdes.String(), new TradeSerde()).withTimestampExtractor(new TsExtractor()));
@@ -192,9 +193,10 @@ public final class Bars {
             String name = args[i];
             trades.groupByKey(Grouped.with(Serdes.String(), new TradeSerde()))
                 .windowedBy(TimeWindows.ofSizeAndGrace(Duration.ofMillis(intervalMs(name)), Duration.ofMillis(graceMs)))
-                .emitStrategy(onClose ? org.apache.kafka.streams.kstream.EmitStrategy.onWindowClose()
-                                      : org.apache.kafka.streams.kstream.EmitStrategy.onWindowUpdate())
+                .emitStrategy(org.apache.kafka.streams.kstream.EmitStrategy.onWindowClose())
                 .aggregate(Agg::new, (k, t, a) -> a.add(t),
+                    // Retention beyond size + grace: on a fast replay, windows must stay in the store until
+                    // the close check (below, every record) has emitted them.
                     Materialized.<String, Agg, WindowStore<Bytes, byte[]>>as("bars-" + name)
                         .withKeySerde(Serdes.String()).withValueSerde(new AggSerde()).withCachingDisabled()
                         .withRetention(Duration.ofMillis(Math.max(intervalMs(name) + graceMs, 3_600_000L))))
@@ -234,9 +236,8 @@ public final class Bars {
             Map<TopicPartition, Long> end = new HashMap<>();
             admin.listOffsets(q).all().get().forEach((tp, r) -> end.put(tp, r.offset()));
 
-            // Output topics exist before the app starts, as ticklake creates its own: a first send to a
-            // topic the broker is still auto-creating fails, and under exactly_once_v2 the task is then
-            // reset, which here lost the suppressed bars of the first windows.
+            // Output topics exist before the app starts, with the input's partitions, as ticklake
+            // creates its own.
             List<org.apache.kafka.clients.admin.NewTopic> outs = new java.util.ArrayList<>();
             Set<String> have = admin.listTopics().names().get();
             for (int i = 4; i < args.length; i++)
