@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""confluent-kafka-python producing the records of a file (KEY<TAB>VALUE lines, as dumped by kcat)
-with the producer settings of `ticklake ingest` and bench/ingest.sh's kcat; prints records/s.
+"""confluent-kafka-python producing the records of a file with the producer settings of `ticklake
+ingest` and bench/ingest.sh's kcat; prints records/s. The file is kcat's framing of run.sh: each
+record is KEY \\x1f\\x1e VALUE \\x1d\\x1c\\x1b\\x1a (binary values may hold any byte).
 usage: produce_confluent.py BROKERS TOPIC FILE"""
 import sys
 import time
@@ -8,11 +9,7 @@ import time
 from confluent_kafka import Producer
 
 brokers, topic, path = sys.argv[1:4]
-recs = []
-with open(path, "rb") as f:
-    for line in f:
-        k, v = line.rstrip(b"\n").split(b"\t", 1)
-        recs.append((k, v))
+recs = [r.split(b"\x1f\x1e", 1) for r in open(path, "rb").read().split(b"\x1d\x1c\x1b\x1a")[:-1]]
 p = Producer({"bootstrap.servers": brokers, "enable.idempotence": True, "acks": "all",
               "compression.type": "lz4", "linger.ms": 5, "batch.num.messages": 10000,
               "batch.size": 1000000, "queue.buffering.max.messages": 500000,

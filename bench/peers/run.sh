@@ -96,7 +96,8 @@ row() { local s="|" a; for a in "$@"; do s+=" $a |"; done; ROWS+=("$s"); }
 setup
 PREFIX=peers$$-$(date +%s)
 START=$(( (EPOCHSECONDS / 60 * 60 - 900) * 1000000000 )) # recent: Kafka's 7-day time retention
-SIM=(--rate 2000 --symbols 20 --seed 7 --start "$START" --encoding json --speed max)
+SIM_BASE=(--rate 2000 --symbols 20 --seed 7 --start "$START" --speed max)
+SIM=("${SIM_BASE[@]}" --encoding json)
 log "$N trades ($((N / 2000)) s of event time, 20 symbols), $REPEAT runs each, broker $BROKERS"
 
 # --- the trades every leg uses -------------------------------------------------------------------
@@ -108,37 +109,51 @@ kcat -C -b "$BROKERS" -t "$PREFIX.d.trades" -e -q -f '%p\t%s\n' >"$W/trades.tsv"
 # --- ingest: ticklake vs kcat -P vs confluent-kafka-python, identical records ---------------------
 PX=(-X enable.idempotence=true -X acks=all -X compression.type=lz4 -X linger.ms=5 -X batch.num.messages=10000
     -X batch.size=1000000 -X queue.buffering.max.messages=500000 -X partitioner=murmur2_random)
-tl_in=() kc_in=() cf_in=()
-for r in $(seq "$REPEAT"); do
-    for tool in i k c; do # every topic exists first (made by a one-tick ingest): all time the same work
-        ./ticklake ingest -b "$BROKERS" -q --topic-prefix "$PREFIX.$tool$r." --count 1 --rate max >/dev/null 2>&1
+# Records are framed with multi-byte separators: binary values may hold any byte.
+KSEP='\x1f\x1e' RSEP='\x1d\x1c\x1b\x1a'
+ingest_compare() { # ENCODING: ticklake ingest, kcat -P and confluent-kafka-python, the same records
+    local enc=$1 tag=${1:0:1} r tool t0 t1 tl_in=() kc_in=() cf_in=() m_tl m_kc m_cf same
+    ./ticklake ingest -b "$BROKERS" -q --topic-prefix "$PREFIX.r$tag." --count "$N" "${SIM_BASE[@]}" --encoding "$enc"
+    kcat -C -b "$BROKERS" -t "$PREFIX.r$tag.trades" -e -q -f "%k$KSEP%s$RSEP" >"$W/records.$enc"
+    for r in $(seq "$REPEAT"); do
+        for tool in i k c; do # every topic exists first (made by a one-tick ingest): all time the same work
+            ./ticklake ingest -b "$BROKERS" -q --topic-prefix "$PREFIX.$tool$tag$r." --count 1 --rate max >/dev/null 2>&1
+        done
+        t0=$(now); ./ticklake ingest -b "$BROKERS" -q --topic-prefix "$PREFIX.i$tag$r." --count "$N" "${SIM_BASE[@]}" --encoding "$enc"; t1=$(now)
+        tl_in+=("$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')")
+        t0=$(now); kcat -P -b "$BROKERS" -t "$PREFIX.k$tag$r.trades" -K "$KSEP" -D "$RSEP" -l "${PX[@]}" "$W/records.$enc"; t1=$(now)
+        kc_in+=("$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')")
+        cf_in+=("$("$VENV/bin/python" $HERE/produce_confluent.py "$BROKERS" "$PREFIX.c$tag$r.trades" "$W/records.$enc")")
+        log "ingest $enc run $r: ticklake ${tl_in[-1]}, kcat ${kc_in[-1]}, confluent-kafka ${cf_in[-1]} records/s"
     done
-    t0=$(now); ./ticklake ingest -b "$BROKERS" -q --topic-prefix "$PREFIX.i$r." --count "$N" "${SIM[@]}"; t1=$(now)
-    tl_in+=("$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')")
-    t0=$(now); kcat -P -b "$BROKERS" -t "$PREFIX.k$r.trades" -K '\t' -l "${PX[@]}" "$W/records.tsv"; t1=$(now)
-    kc_in+=("$(awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')")
-    cf_in+=("$("$VENV/bin/python" $HERE/produce_confluent.py "$BROKERS" "$PREFIX.c$r.trades" "$W/records.tsv")")
-    log "ingest run $r: ticklake ${tl_in[-1]}, kcat ${kc_in[-1]}, confluent-kafka ${cf_in[-1]} records/s"
-done
-# Identical bytes: every record ticklake produced is in kcat's topic, key and value byte for byte
-# (each topic has one more: the tick that created it).
-kcat -C -b "$BROKERS" -t "$PREFIX.k1.trades" -e -q -f '%k\t%s\n' | sort >"$W/k.sorted"
-kcat -C -b "$BROKERS" -t "$PREFIX.i1.trades" -e -q -f '%k\t%s\n' | sort >"$W/i.sorted"
-sort "$W/records.tsv" >"$W/r.sorted"
-[ -z "$(comm -23 "$W/r.sorted" "$W/i.sorted")" ] || die "ticklake ingest did not produce the same records twice"
-same_bytes=$(comm -12 "$W/r.sorted" "$W/k.sorted" | wc -l)
-[ "$same_bytes" = "$N" ] || die "kcat's topic holds $same_bytes of ticklake's $N records"
-m_tl=$(printf '%s\n' "${tl_in[@]}" | median) m_kc=$(printf '%s\n' "${kc_in[@]}" | median) m_cf=$(printf '%s\n' "${cf_in[@]}" | median)
-row "ingest (JSON trades, acks=all, idempotent, lz4)" "ticklake / kcat" "**$(ratio "$m_tl" "$m_kc")** (target >= 0.9)" \
-    "ticklake $m_tl rec/s, kcat -P $m_kc, confluent-kafka-python $m_cf ($(ratio "$m_cf" "$m_kc") of kcat)" \
-    "$same_bytes of $N records byte-identical (key and value) in ticklake's and kcat's topics"
+    # Identical bytes: every record ticklake produced is in kcat's and confluent-kafka's topics, key
+    # and value byte for byte (each topic has one more: the tick that created it).
+    for tool in i k c; do
+        kcat -C -b "$BROKERS" -t "$PREFIX.$tool${tag}1.trades" -e -q -f "%k$KSEP%s$RSEP" >"$W/got.$tool"
+    done
+    same=$(python3 - "$W/records.$enc" "$W/got.i" "$W/got.k" "$W/got.c" <<'PY'
+import collections, sys
+def recs(p):
+    return collections.Counter(open(p, "rb").read().split(b"\x1d\x1c\x1b\x1a")[:-1])
+want = recs(sys.argv[1])
+print(min(sum((want & recs(p)).values()) for p in sys.argv[2:]))
+PY
+)
+    [ "$same" = "$N" ] || die "$enc: a topic holds only $same of ticklake's $N records"
+    m_tl=$(printf '%s\n' "${tl_in[@]}" | median) m_kc=$(printf '%s\n' "${kc_in[@]}" | median) m_cf=$(printf '%s\n' "${cf_in[@]}" | median)
+    row "ingest ($enc trades, $(( $(wc -c <"$W/records.$enc") / N - 6 )) bytes with key; acks=all, idempotent, lz4)" "ticklake / kcat" \
+        "**$(ratio "$m_tl" "$m_kc")** (target >= 0.9)" \
+        "ticklake $m_tl rec/s, kcat -P $m_kc, confluent-kafka-python $m_cf ($(ratio "$m_cf" "$m_kc") of kcat)" \
+        "$N of $N records byte-identical (key and value) in ticklake's, kcat's and confluent-kafka's topics"
+}
+ingest_compare json
+ingest_compare binary
 
 # --- processing: ticklake process vs Kafka Streams, bar by bar, per CPU-second --------------------
 tl_cpu=() ks_cpu=() tl_wall=() ks_wall=() verdict=
 for r in $(seq "$REPEAT"); do
     /usr/bin/time -f 'cpu %U %S wall %e' -o "$W/tl.time" ./ticklake process -b "$BROKERS" -q --topic-prefix "$PREFIX.d." \
-        -g "$PREFIX-p$r" --instance-id "p$r" --intervals 1s,1m --lateness "$LATENESS" --idle-timeout 0 --drain \
-        -X client.id=peers >/dev/null 2>"$W/tl.err" || { cat "$W/tl.err" >&2; die "ticklake process failed"; }
+        -g "$PREFIX-p$r" --instance-id "p$r" --intervals 1s,1m --lateness "$LATENESS" --idle-timeout 0 --drain >/dev/null 2>"$W/tl.err" || { cat "$W/tl.err" >&2; die "ticklake process failed"; }
     # process writes to <prefix>bars.*: keep run 1's output for the comparison
     tl_cpu+=("$(cpu_of "$W/tl.time")") tl_wall+=("$(awk '{ print $5 }' "$W/tl.time")")
     rm -rf "$W/ks-state"
