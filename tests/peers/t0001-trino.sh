@@ -13,7 +13,9 @@ TRINO=$ROOT/bench/peers/trino.sh
 trap 'rc=$?; bash "$TRINO" stop "$T/trino"; (exit $rc); tl_cleanup' EXIT
 
 lake=$T/lake
-"$TICKLAKE" run --duration 8 --lake "$lake" --rate 3000 --symbols 12 --status-interval 5s \
+# Event time starts 10 s before a minute ends and runs 14 s, so a 1m bar closes (bars_1m exists).
+start=$(( (EPOCHSECONDS / 60 * 60 + 50) * 1000000000 ))
+"$TICKLAKE" run --duration 14 --start "$start" --lake "$lake" --rate 3000 --symbols 12 --status-interval 5s \
     --brokers "$BROKERS" --topic-prefix "$(unique_name trino)." 2>"$T/run.err" ||
     { cat "$T/run.err" >&2; fail "run failed"; }
 "$TICKLAKE" crawl --lake "$lake" >/dev/null
