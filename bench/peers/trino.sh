@@ -97,7 +97,9 @@ P
         --pid-file="$dir/pid" --launcher-log-file="$dir/launcher.log" --server-log-file="$dir/server.log" start >/dev/null
     local i
     for i in $(seq 1 ${TRINO_START_TIMEOUT:-180}); do
-        if curl -sf "http://127.0.0.1:$port/v1/info" 2>/dev/null | grep -q '"starting":false'; then
+        # started, and its node registered as a worker ("No nodes available" until then)
+        if curl -sf "http://127.0.0.1:$port/v1/info" 2>/dev/null | grep -q '"starting":false' &&
+            python3 "$HERE/trino_sql.py" "http://127.0.0.1:$port" "SELECT 1" >/dev/null 2>&1; then
             echo "http://127.0.0.1:$port"
             return 0
         fi
