@@ -268,7 +268,7 @@ done
 row "original design (kafka-python + boto3 + DuckDB read_json) vs ticklake, $PY_N trades" "ticklake / original, records/s" \
     "**produce $(ratio "$(printf '%s\n' "${tl_prod[@]}" | median)" "$(printf '%s\n' "${py_prod[@]}" | median)"), to S3 $(ratio "$tl_sink" "$py_cons")**" \
     "produce: ticklake ingest $(printf '%s\n' "${tl_prod[@]}" | median)/s vs kafka-python $(printf '%s\n' "${py_prod[@]}" | median)/s; to S3: ticklake sink $tl_sink/s vs consumer+boto3 $py_cons/s (one run each)" \
-    "stored: ticklake $tl_objs objects, $tl_bytes bytes; original $py_objs objects, $py_bytes bytes"
+    "stored: ticklake $tl_objs Parquet objects (trades), $tl_bytes bytes; original $py_objs JSON objects, $py_bytes bytes"
 row "original design: the 3 questions (daily VWAP, 1-min OHLC of one symbol, top movers)" "original / ticklake seconds" \
     "**$(ratio "${q_py[0]}" "${q_tl[0]}"), $(ratio "${q_py[1]}" "${q_tl[1]}"), $(ratio "${q_py[2]}" "${q_tl[2]}")**" \
     "DuckDB read_json over the objects ${q_py[*]} s; ticklake query on its S3 lake ${q_tl[*]} s" "$q_eq of 3 answers equal"
