@@ -11,7 +11,8 @@
 #   real         the same scripts against a real Apache Kafka 3.9.1 (tests/kafka/kafka.sh)
 #   s3           the S3 backend against a real S3-compatible server (tests/s3/run.sh)
 #   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus
-# --quick skips asan, the real broker and fuzz.
+# --quick skips asan, the real broker and fuzz. PEERS=1 also runs tests/peers/t*.sh on the real
+# broker (Trino over the lake: fetches about 450 MB once and takes minutes, so CI leaves it off).
 #
 # Counting: each unit test counts once per build (unit and asan); each integration script counts once
 # per broker (exit 0 passes, exit 77 is skipped, anything else fails); each fuzz target counts once.
@@ -235,6 +236,11 @@ if [ "$QUICK" -eq 0 ]; then
         if addr=$(tests/kafka/kafka.sh start "$KAFKA_DIR"); then
             echo "integration (real Kafka $KAFKA_VERSION at $addr):"
             run_scripts real "$addr"
+            if [ "${PEERS:-0}" = 1 ]; then
+                echo "peers (PEERS=1: tests/peers/, other engines over the lake; slow, not in CI):"
+                SCRIPTS=(tests/peers/t[0-9][0-9][0-9][0-9]-*.sh)
+                run_scripts real "$addr"
+            fi
             tests/kafka/kafka.sh stop "$KAFKA_DIR"
         else
             echo "FAIL: could not start Kafka $KAFKA_VERSION"
