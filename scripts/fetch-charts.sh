@@ -17,8 +17,9 @@ MEMBER=package/dist/lightweight-charts.standalone.production.js
 JS=lightweight-charts.standalone.production.js
 JS_SHA=338a625ece52c5b85fb026e222dad5d0f365f745060afbfae96bda91636142e9
 
-die() { echo "fetch-charts: $*" >&2; exit 1; }
-sha_ok() { [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]; }
+FETCH_NAME=fetch-charts
+# die, sha_ok, check
+. "$(dirname "${BASH_SOURCE[0]}")/lib/pinned.sh"
 
 sha_ok "$DEST/$JS" "$JS_SHA" && exit 0
 command -v npm >/dev/null 2>&1 || die "npm is needed to download lightweight-charts (run scripts/deps.sh)"

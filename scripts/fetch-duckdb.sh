@@ -44,20 +44,9 @@ HTTPFS_WHL_SHA=84913dbe172ccb54368de2c4a020c38ca8b0e76f99df548f7fac37934cc7826f
 HTTPFS_MEMBER=duckdb_extension_httpfs/extensions/v1.5.5/httpfs.duckdb_extension
 HTTPFS_SHA=887c392b1e49128d11667c81e3698d8b00dfdeb456771acf66d05a0f74f7b7d8
 
-die() { echo "fetch-duckdb: $*" >&2; exit 1; }
-
-# sha_ok FILE SHA256: true when FILE exists and has that sha256.
-sha_ok() {
-    [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
-}
-
-# check FILE SHA256 WHAT: fail loudly unless FILE has that sha256.
-check() {
-    local got
-    [ -f "$1" ] || die "$3: '$1' is missing"
-    got=$(sha256sum "$1" | cut -d' ' -f1)
-    [ "$got" = "$2" ] || die "$3: sha256 mismatch for '$1': expected $2, got $got"
-}
+FETCH_NAME=fetch-duckdb
+# die, sha_ok, check
+. "$ROOT/scripts/lib/pinned.sh"
 
 # A DuckDB chosen by the user (relative paths are taken from the repo root, as the Makefile does).
 if [ -n "${DUCKDB_HOME:-}" ] && [ -f "$DUCKDB_HOME/libduckdb.so" ] && [ -f "$DUCKDB_HOME/duckdb.h" ]; then

@@ -25,20 +25,9 @@ H_SHA=1d63b4e449f5b24116afab40b8f1b79f2703d5905aa8ab4ca46c97b7e513ba04
 LICENSE_MEMBER=yyjson-4.0.6/LICENSE
 LICENSE_SHA=18427e190d5c608b07f62f1989f0a609a0d756078e182bef248f081011db010d
 
-die() { echo "fetch-yyjson: $*" >&2; exit 1; }
-
-# sha_ok FILE SHA256: true when FILE exists and has that sha256.
-sha_ok() {
-    [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
-}
-
-# check FILE SHA256 WHAT: fail loudly unless FILE has that sha256.
-check() {
-    local got
-    [ -f "$1" ] || die "$3: '$1' is missing"
-    got=$(sha256sum "$1" | cut -d' ' -f1)
-    [ "$got" = "$2" ] || die "$3: sha256 mismatch for '$1': expected $2, got $got"
-}
+FETCH_NAME=fetch-yyjson
+# die, sha_ok, check
+. "$ROOT/scripts/lib/pinned.sh"
 
 # Already fetched and intact.
 if sha_ok "$DEST/yyjson.c" "$C_SHA" && sha_ok "$DEST/yyjson.h" "$H_SHA" &&
