@@ -22,16 +22,6 @@
 static char lake[64];
 static engine *eng;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    return remove(path);
-}
-
-static void rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static void setup(void)
 {
     strcpy(lake, "/tmp/tl-catalog-XXXXXX");
@@ -49,7 +39,7 @@ static void teardown(void)
 {
     engine_close(eng);
     eng = NULL;
-    rm_rf(lake);
+    tl_rm_rf(lake);
 }
 
 static char *lpath(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -355,7 +345,7 @@ static void test_incremental(void)
 
     /* A rewritten file (other size) and a removed partition. */
     write_trades("trades/date=2026-01-02/trades+0+00000000000000000100.parquet", 2, 7);
-    rm_rf(lpath("bars/date=2026-01-01"));
+    tl_rm_rf(lpath("bars/date=2026-01-01"));
     CHECK_EQ_INT(crawl(&st), 0);
     CHECK_EQ_INT(st.version, 3);
     CHECK_EQ_INT(st.files_read, 1);
@@ -365,7 +355,7 @@ static void test_incremental(void)
     CHECK_EQ_INT(st.rows, 320 - 70 + 7 - 10);
 
     /* A table removed entirely; an empty table folder. */
-    rm_rf(lpath("bars"));
+    tl_rm_rf(lpath("bars"));
     mkdir(lpath("empty"), 0755);
     CHECK_EQ_INT(crawl(&st), 0);
     CHECK_EQ_INT(st.tables, 2);
@@ -382,7 +372,7 @@ static void test_incremental(void)
     }
 
     /* All data of a table gone: the view stays, empty, with the old columns. */
-    rm_rf(lpath("trades"));
+    tl_rm_rf(lpath("trades"));
     mkdir(lpath("trades"), 0755);
     CHECK_EQ_INT(crawl(&st), 0);
     CHECK_EQ_INT(st.partitions_removed, 4);
@@ -809,8 +799,8 @@ static void test_on_delete(void)
     make_lake();
     catalog_crawl_stats st;
     CHECK_EQ_INT(crawl(&st), 0);
-    rm_rf(lpath("trades/date=2026-01-03"));
-    rm_rf(lpath("bars"));
+    tl_rm_rf(lpath("trades/date=2026-01-03"));
+    tl_rm_rf(lpath("bars"));
     /* LOG: kept as they were. */
     CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_UPDATE, CATALOG_DELETE_LOG, &st), 0);
     CHECK_EQ_INT(st.partitions_removed, 3);

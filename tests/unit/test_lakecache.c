@@ -166,15 +166,6 @@ static void test_footer_need(void)
     CHECK_EQ_INT(lakecache_footer_need("", 0, 0), 0);
 }
 
-static void rm_rf(const char *path)
-{
-    buf cmd = {0};
-    buf_printf(&cmd, "rm -rf '%s'", path);
-    if (system(cmd.data) != 0)
-        fprintf(stderr, "  could not remove %s\n", path);
-    buf_release(&cmd);
-}
-
 static int is_dir(const char *path)
 {
     struct stat st;
@@ -365,7 +356,7 @@ static void test_setup(void)
 
 static void test_cleanup(void)
 {
-    rm_rf(tmpdir);
+    tl_rm_rf(tmpdir);
     CHECK(!is_dir(tmpdir));
 }
 

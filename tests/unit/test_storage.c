@@ -11,15 +11,6 @@
 
 static char tmpdir[] = "/tmp/ticklake-storage-XXXXXX";
 
-static void rm_rf(const char *path)
-{
-    buf cmd = {0};
-    buf_printf(&cmd, "rm -rf '%s'", path);
-    if (system(cmd.data) != 0)
-        fprintf(stderr, "  could not remove %s\n", path);
-    buf_release(&cmd);
-}
-
 static int exists(const char *path)
 {
     struct stat st;
@@ -417,7 +408,7 @@ static void setup(void)
 
 static void test_cleanup(void)
 {
-    rm_rf(tmpdir);
+    tl_rm_rf(tmpdir);
     CHECK(!exists(tmpdir));
 }
 

@@ -7,11 +7,27 @@
 #ifndef TICKLAKE_TESTLIB_H
 #define TICKLAKE_TESTLIB_H
 
+#include <ftw.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static int tl_test_failed_checks;
+
+static inline int tl_rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    if (remove(path) != 0)
+        fprintf(stderr, "  could not remove %s\n", path);
+    return 0;
+}
+
+/* Removes path and everything below it (a test's temporary folder). */
+static inline void tl_rm_rf(const char *path)
+{
+    nftw(path, tl_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
