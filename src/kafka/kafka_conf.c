@@ -184,3 +184,19 @@ int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o)
     rd_kafka_metadata_destroy(md);
     return yes;
 }
+
+rd_kafka_topic_partition_list_t *kafka_tp_list_new(const kafka_tp *tps, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_topic_partition_t *e =
+            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
+        e->offset = tps[i].offset;
+        if (tps[i].metadata[0]) {
+            e->metadata_size = strlen(tps[i].metadata);
+            e->metadata = xmalloc(e->metadata_size); /* freed with the list (free()) */
+            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
+        }
+    }
+    return l;
+}

@@ -17,6 +17,10 @@
 /* librdkafka's log callback: its syslog levels to log.h's. */
 void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg);
 
+/* A partition list of tps[0..n): topic, partition, offset and the metadata
+ * string (copied; freed with the list). The caller destroys it. */
+rd_kafka_topic_partition_list_t *kafka_tp_list_new(const kafka_tp *tps, size_t n);
+
 /* rd_kafka_conf_set with errstr naming the property. */
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                    size_t errstr_size);

@@ -367,17 +367,7 @@ int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char
 {
     if (n == 0)
         return 0;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++) {
-        rd_kafka_topic_partition_t *e =
-            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
-        e->offset = tps[i].offset;
-        if (tps[i].metadata[0]) {
-            e->metadata_size = strlen(tps[i].metadata);
-            e->metadata = malloc(e->metadata_size); /* freed with the list */
-            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
-        }
-    }
+    rd_kafka_topic_partition_list_t *l = kafka_tp_list_new(tps, n);
     rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, 0);
     int rc = 0;
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)

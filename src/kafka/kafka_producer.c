@@ -445,17 +445,7 @@ int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
 int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp *tps, size_t n,
                            char *errstr, size_t errstr_size)
 {
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++) {
-        rd_kafka_topic_partition_t *e =
-            rd_kafka_topic_partition_list_add(l, tps[i].topic, tps[i].partition);
-        e->offset = tps[i].offset;
-        if (tps[i].metadata[0]) {
-            e->metadata_size = strlen(tps[i].metadata);
-            e->metadata = malloc(e->metadata_size);
-            memcpy(e->metadata, tps[i].metadata, e->metadata_size);
-        }
-    }
+    rd_kafka_topic_partition_list_t *l = kafka_tp_list_new(tps, n);
     rd_kafka_consumer_group_metadata_t *cgmd =
         rd_kafka_consumer_group_metadata(kafka_consumer_handle(c));
     int rc = KAFKA_TXN_OK;
