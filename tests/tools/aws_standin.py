@@ -9,7 +9,7 @@ tests (tests/integration/t0104-aws-creds.sh):
   * EC2 instance metadata, IMDSv2: PUT /latest/api/token (needs the TTL header), then
     GET /latest/meta-data/iam/security-credentials/ and .../<role> (need the token header);
   * GET /process: a credential_process answer (Version 1), for a process that curls it;
-  * an S3 front (--s3-port) for versitygw, which accepts only its root keys and rejects any
+  * an S3 front (the second port; https with --s3-tls) for versitygw, which accepts only its root keys and rejects any
     X-Amz-Security-Token (400 InvalidToken): every request must carry a session token we issued and
     that has not expired (else 400 ExpiredToken / 403 InvalidToken, as S3 answers), and is then
     re-signed with the root keys, without the token, and forwarded.
@@ -27,6 +27,7 @@ import http.server
 import itertools
 import json
 import socketserver
+import ssl
 import sys
 import threading
 import time
@@ -282,10 +283,16 @@ def main():
     p.add_argument("--ecs-auth", required=True, help="the expected container Authorization value")
     p.add_argument("--external-id", default="", help="the ExternalId AssumeRole must send")
     p.add_argument("--log", required=True)
+    p.add_argument("--s3-tls", nargs=2, metavar=("CERT", "KEY"),
+                   help="serve the S3 front over https with this certificate (AWS_CA_BUNDLE tests)")
     ARGS = p.parse_args()
     ROOT_AK, ROOT_SK = read_ini_keys(ARGS.root_creds)
     aws = Server(("127.0.0.1", 0), AwsHandler)
     s3 = Server(("127.0.0.1", 0), S3Handler)
+    if ARGS.s3_tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.s3_tls[0], ARGS.s3_tls[1])
+        s3.socket = ctx.wrap_socket(s3.socket, server_side=True)
     for srv in (aws, s3):
         threading.Thread(target=srv.serve_forever, daemon=True).start()
     print(aws.server_address[1], s3.server_address[1], flush=True)
