@@ -133,7 +133,8 @@ int s3_creds_sts_call(s3_getenv_fn env, const char *endpoint, const char *region
         hn = sizeof(hostbuf) - 1;
     memcpy(hostbuf, host, hn);
     hostbuf[hn] = '\0';
-    struct curl_slist *hdrs = add(NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
+    struct curl_slist *hdrs =
+        add(NULL, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
     hdrs = add(hdrs, "Accept:");
     if (signer) {
         char amz_date[S3_AMZ_DATE_SIZE], hash[S3_SHA256_HEX_SIZE];
@@ -169,8 +170,8 @@ int s3_creds_sts_call(s3_getenv_fn env, const char *endpoint, const char *region
     }
     long status = 0;
     char err[512];
-    int rc = http_do(env, "POST", endpoint, hdrs, body.data ? body.data : "", 10000, 30000,
-                     &status, &answer, err, sizeof(err));
+    int rc = http_do(env, "POST", endpoint, hdrs, body.data ? body.data : "", 10000, 30000, &status,
+                     &answer, err, sizeof(err));
     if (rc != 0) {
         set_err(errstr, errstr_size, "STS %s: %s", endpoint, err);
     } else {
@@ -211,7 +212,8 @@ int s3_creds_run_process(const char *cmd, s3_credentials *out, char *errstr, siz
     if (st == -1)
         rc = set_err(errstr, errstr_size, "unable to wait for it: %s", strerror(errno));
     else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        rc = set_err(errstr, errstr_size, "it %s %d", WIFEXITED(st) ? "exited with status" : "was killed by signal",
+        rc = set_err(errstr, errstr_size, "it %s %d",
+                     WIFEXITED(st) ? "exited with status" : "was killed by signal",
                      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
     else {
         char err[256];
@@ -302,8 +304,8 @@ int s3_creds_imds(s3_getenv_fn env, s3_credentials *out, char *errstr, size_t er
         set_err(errstr, errstr_size, "no IMDSv2 token: %s", err);
         goto done;
     }
-    buf_printf(&line, "X-aws-ec2-metadata-token: %.*s", (int)strcspn(tok.data ? tok.data : "", "\r\n"),
-               tok.data ? tok.data : "");
+    buf_printf(&line, "X-aws-ec2-metadata-token: %.*s",
+               (int)strcspn(tok.data ? tok.data : "", "\r\n"), tok.data ? tok.data : "");
     hdrs = add(NULL, line.data);
     buf_reset(&url);
     buf_printf(&url, "%.*s/latest/meta-data/iam/security-credentials/", (int)epn, ep);
@@ -337,8 +339,8 @@ int s3_creds_imds(s3_getenv_fn env, s3_credentials *out, char *errstr, size_t er
         set_err(errstr, errstr_size, "%s", err);
         goto done;
     }
-    if (s3_creds_parse_json(answer.data ? answer.data : "", answer.len, 0, out, err,
-                            sizeof(err)) != 0) {
+    if (s3_creds_parse_json(answer.data ? answer.data : "", answer.len, 0, out, err, sizeof(err)) !=
+        0) {
         set_err(errstr, errstr_size, "GET %s: %s", url.data, err);
         goto done;
     }

@@ -47,7 +47,7 @@ enum s3_cred_source s3_creds_choose(s3_getenv_fn env, int explicit_profile, cons
         return S3_CRED_ENV;
     if (s3_ini_get(conf, conf_section, "role_arn"))
         return s3_ini_get(conf, conf_section, "web_identity_token_file") ? S3_CRED_WEB_IDENTITY
-                                                                          : S3_CRED_ASSUME_ROLE;
+                                                                         : S3_CRED_ASSUME_ROLE;
     if (s3_env_get(env, "AWS_WEB_IDENTITY_TOKEN_FILE") && s3_env_get(env, "AWS_ROLE_ARN"))
         return S3_CRED_WEB_IDENTITY;
     if (s3_ini_get(cred, profile, "aws_access_key_id"))
@@ -195,7 +195,8 @@ int s3_creds_parse_json(const char *json, size_t len, int process, s3_credential
         goto done;
     }
     if ((exp || !process) && (!exp || parse_expiration(exp, &out->expires_s) != 0)) {
-        set_err(errstr, errstr_size, "no valid \"Expiration\" (ISO 8601, e.g. 2026-12-04T18:00:00Z)");
+        set_err(errstr, errstr_size,
+                "no valid \"Expiration\" (ISO 8601, e.g. 2026-12-04T18:00:00Z)");
         goto done;
     }
     out->access_key = xstrdup(ak);
@@ -249,19 +250,22 @@ int s3_creds_container_url(s3_getenv_fn env, buf *out, char *errstr, size_t errs
     }
     const char *full = s3_env_get(env, "AWS_CONTAINER_CREDENTIALS_FULL_URI");
     if (!full)
-        return set_err(errstr, errstr_size, "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
-                                            "AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
+        return set_err(errstr, errstr_size,
+                       "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor "
+                       "AWS_CONTAINER_CREDENTIALS_FULL_URI is set");
     char host[256];
     int https = strncmp(full, "https://", 8) == 0;
     if ((!https && strncmp(full, "http://", 7) != 0) || url_host(full, host, sizeof(host)) != 0)
-        return set_err(errstr, errstr_size, "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
+        return set_err(errstr, errstr_size,
+                       "AWS_CONTAINER_CREDENTIALS_FULL_URI is not an http(s) URL");
     if (!https && strcmp(host, "localhost") != 0 && strncmp(host, "127.", 4) != 0 &&
         strcmp(host, "::1") != 0 && strcmp(host, "169.254.170.2") != 0 &&
         strcmp(host, "169.254.170.23") != 0 && strcasecmp(host, "fd00:ec2::23") != 0)
-        return set_err(errstr, errstr_size,
-                       "AWS_CONTAINER_CREDENTIALS_FULL_URI host '%s' is not allowed over http (only "
-                       "loopback, 169.254.170.2 and 169.254.170.23; else use https)",
-                       host);
+        return set_err(
+            errstr, errstr_size,
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI host '%s' is not allowed over http (only "
+            "loopback, 169.254.170.2 and 169.254.170.23; else use https)",
+            host);
     buf_puts(out, full);
     return 0;
 }

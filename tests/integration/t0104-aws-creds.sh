@@ -106,6 +106,12 @@ for s in web role proc ecs imds; do
 done
 assert_eq "$(count ' expired ')" 0 "S3 requests with expired keys"
 assert_ge "$(count 'imds token')" 2 "IMDSv2 tokens asked for"
+# --s3-profile names the profile, and a profile given so beats the environment's keys.
+env AWS_ACCESS_KEY_ID=AKIAWRONG AWS_SECRET_ACCESS_KEY=wrong AWS_ENDPOINT_URL_STS="$aws" \
+    "$TICKLAKE" query --s3-profile role --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache-role" \
+    --no-save --format csv "$sql" >"$T/q-profile.csv" 2>"$T/q-profile.err" ||
+    fail "query with --s3-profile role: $(cat "$T/q-profile.err")"
+cmp -s "$T/q-profile.csv" "$T/root.csv" || fail "query with --s3-profile: $(cat "$T/q-profile.csv")"
 
 # 3. A console's query sessions keep answering after their first keys expired: the second query
 # runs in the same session (serve keeps an S3 session 30 s), with a refreshed DuckDB secret.

@@ -63,8 +63,7 @@ static void test_choose(void)
                  S3_CRED_ASSUME_ROLE);
     CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "web", "profile web"),
                  S3_CRED_WEB_IDENTITY);
-    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "proc", "profile proc"),
-                 S3_CRED_PROCESS);
+    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "proc", "profile proc"), S3_CRED_PROCESS);
     CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "cfgkeys", "profile cfgkeys"),
                  S3_CRED_PROFILE_KEYS);
     /* Keys in the credentials file beat the config's credential_process (botocore's order). */
@@ -73,11 +72,9 @@ static void test_choose(void)
     CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "p2", "profile p2"),
                  S3_CRED_PROFILE_KEYS);
     /* Nothing in the profile: the container, then IMDS, unless disabled. */
-    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "empty", "profile empty"),
-                 S3_CRED_IMDS);
+    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "empty", "profile empty"), S3_CRED_IMDS);
     env_set("AWS_EC2_METADATA_DISABLED", "TRUE");
-    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "empty", "profile empty"),
-                 S3_CRED_NONE);
+    CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "empty", "profile empty"), S3_CRED_NONE);
     env_set("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/creds");
     CHECK_EQ_INT(s3_creds_choose(env_fn, 1, &cred, &conf, "empty", "profile empty"),
                  S3_CRED_CONTAINER);
@@ -246,10 +243,10 @@ static void test_container_url(void)
         const char *url;
         int ok;
     } full[] = {
-        {"http://127.0.0.1:9/creds", 1},  {"http://localhost/c", 1},
-        {"http://[::1]:80/c", 1},         {"http://169.254.170.23/v1/credentials", 1},
+        {"http://127.0.0.1:9/creds", 1},   {"http://localhost/c", 1},
+        {"http://[::1]:80/c", 1},          {"http://169.254.170.23/v1/credentials", 1},
         {"https://creds.example.com/", 1}, {"http://creds.example.com/", 0},
-        {"http://10.0.0.1/c", 0},         {"ftp://127.0.0.1/c", 0},
+        {"http://10.0.0.1/c", 0},          {"ftp://127.0.0.1/c", 0},
         {"http://user@10.0.0.1/", 0},
     };
     for (size_t i = 0; i < sizeof(full) / sizeof(full[0]); i++) {
@@ -280,19 +277,18 @@ static void test_load_process(void)
     snprintf(conf, sizeof(conf), "%s/config", dir);
     snprintf(creds, sizeof(creds), "%s/credentials", dir);
     write_text(creds, "");
-    write_text(conf,
-               "[profile proc]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":"
-               "\"AKPROC\",\"SecretAccessKey\":\"sproc\",\"SessionToken\":\"tproc\","
-               "\"Expiration\":\"2099-01-01T00:00:00Z\"}'\nregion = eu-west-1\n"
-               "[profile failing]\ncredential_process = sh -c 'exit 3'\n"
-               "[profile garbage]\ncredential_process = echo AKIA-not-json-hush\n"
-               "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = failing\n"
-               "[profile loop]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop2\n"
-               "[profile loop2]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop\n"
-               "[profile mfa]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = proc\n"
-               "mfa_serial = arn:aws:iam::1:mfa/u\n"
-               "[profile nosource]\nrole_arn = arn:aws:iam::1:role/r\n"
-               "[profile empty]\nregion = x\n");
+    write_text(conf, "[profile proc]\ncredential_process = printf '{\"Version\":1,\"AccessKeyId\":"
+                     "\"AKPROC\",\"SecretAccessKey\":\"sproc\",\"SessionToken\":\"tproc\","
+                     "\"Expiration\":\"2099-01-01T00:00:00Z\"}'\nregion = eu-west-1\n"
+                     "[profile failing]\ncredential_process = sh -c 'exit 3'\n"
+                     "[profile garbage]\ncredential_process = echo AKIA-not-json-hush\n"
+                     "[profile role]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = failing\n"
+                     "[profile loop]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop2\n"
+                     "[profile loop2]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = loop\n"
+                     "[profile mfa]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = proc\n"
+                     "mfa_serial = arn:aws:iam::1:mfa/u\n"
+                     "[profile nosource]\nrole_arn = arn:aws:iam::1:role/r\n"
+                     "[profile empty]\nregion = x\n");
     env_clear();
     env_set("AWS_CONFIG_FILE", conf);
     env_set("AWS_SHARED_CREDENTIALS_FILE", creds);
