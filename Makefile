@@ -132,8 +132,8 @@ build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) $(FUZZ_YYJSON) -lm
 # The S3 client's parsers (XML responses through expat, ISO 8601 times, the AWS INI files) and the
-# secret wiping the INI reader uses: no libcurl; libcrypto and expat.
-FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
+# secret wiping the INI reader uses, and the credential chain's answers: no libcurl; libcrypto and expat.
+FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c src/s3/s3_creds_parse.c
 build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto expat) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm $(shell pkg-config --libs libcrypto expat)

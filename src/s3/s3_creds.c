@@ -18,12 +18,6 @@
  * Credentials
  * ------------------------------------------------------------------------ */
 
-const char *s3_env_get(s3_getenv_fn env, const char *name)
-{
-    const char *v = env ? env(name) : getenv(name);
-    return v && *v ? v : NULL;
-}
-
 /* Reads and parses an INI file; a missing file gives an empty ini. */
 static int ini_load(const char *path, s3_ini *ini, char *errstr, size_t errstr_size)
 {
@@ -41,19 +35,6 @@ static int ini_load(const char *path, s3_ini *ini, char *errstr, size_t errstr_s
     int rc = s3_ini_parse(b.data ? b.data : "", b.len, path, ini, errstr, errstr_size);
     s3_buf_release_secret(&b);
     return rc;
-}
-
-void s3_credentials_release(s3_credentials *c)
-{
-    if (!c)
-        return;
-    free(c->access_key);
-    s3_free_secret(c->secret_key);
-    s3_free_secret(c->session_token);
-    free(c->region);
-    free(c->endpoint);
-    free(c->addressing);
-    memset(c, 0, sizeof(*c));
 }
 
 /* What the chain needs while it resolves: the environment and the files. */

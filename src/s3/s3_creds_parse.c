@@ -10,6 +10,25 @@
 #include "s3_hash.h"
 #include "s3_xml.h"
 
+const char *s3_env_get(s3_getenv_fn env, const char *name)
+{
+    const char *v = env ? env(name) : getenv(name);
+    return v && *v ? v : NULL;
+}
+
+void s3_credentials_release(s3_credentials *c)
+{
+    if (!c)
+        return;
+    free(c->access_key);
+    s3_free_secret(c->secret_key);
+    s3_free_secret(c->session_token);
+    free(c->region);
+    free(c->endpoint);
+    free(c->addressing);
+    memset(c, 0, sizeof(*c));
+}
+
 const char *s3_cred_source_name(enum s3_cred_source s)
 {
     switch (s) {
