@@ -263,11 +263,12 @@ int s3_creds_container(s3_getenv_fn env, s3_credentials *out, char *errstr, size
     if (rc != 0) {
         set_err(errstr, errstr_size, "%s", err);
     } else if (status != 200) {
-        set_err(errstr, errstr_size, "GET %s: HTTP %ld", url.data, status);
+        set_err(errstr, errstr_size, "GET %.*s: HTTP %ld", (int)strcspn(url.data, "?"), url.data,
+                status);
         rc = -1;
     } else if (s3_creds_parse_json(answer.data ? answer.data : "", answer.len, 0, out, err,
                                    sizeof(err)) != 0) {
-        set_err(errstr, errstr_size, "GET %s: %s", url.data, err);
+        set_err(errstr, errstr_size, "GET %.*s: %s", (int)strcspn(url.data, "?"), url.data, err);
         rc = -1;
     }
 done:
