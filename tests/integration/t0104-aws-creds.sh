@@ -6,10 +6,11 @@
 # while they are valid (versitygw itself rejects any session token: 400 InvalidToken, so the front
 # checks the token and re-signs with versitygw's root keys). Checked: a pipeline run into S3 that
 # outlives several sets of keys keeps writing (new keys before the old expire, no request with an
-# expired token); crawl and query over S3 with each source answer as the root keys do; a console
-# (serve) keeps answering SQL in place after its first keys expire (DuckDB's secret is refreshed);
-# a failing source says which one and why, without a secret. Only the pipeline needs Kafka, so the
-# script runs once, on the embedded broker.
+# expired token); with each source a sink lands the same trades and crawl and query read them as the
+# root keys do; a console (serve) keeps answering SQL in place after its first keys expire (DuckDB's
+# secret is refreshed); AWS_CA_BUNDLE is trusted by our client and DuckDB; a failing source says
+# which one and why, without a secret. Kafka only carries the trades, so the script runs once, on
+# the embedded broker.
 . "$(dirname "$0")/lib.sh"
 
 [ "$KAFKA_KIND" = embedded ] || skip "the credential chain test reads S3 only; it runs on the embedded broker"
@@ -68,7 +69,8 @@ count() { grep -c -- "$1" "$T/standin.log" || true; }
 # 1. A pipeline run into S3 with web identity keys, three times as long as they last: it keeps
 # writing with new keys, and no request goes out with expired ones.
 # shellcheck disable=SC2086 # SRC holds NAME=VALUE words
-env ${SRC[web]} "$TICKLAKE" run --brokers "$BROKERS" --topic-prefix "$(unique_name ac)." \
+prefix=$(unique_name ac).
+env ${SRC[web]} "$TICKLAKE" run --brokers "$BROKERS" --topic-prefix "$prefix" \
     --duration $((TTL * 3)) --lake "$url" "${s3opts[@]}" --roll-interval 2s --rate 2000 \
     --symbols 8 --seed 104 --status-interval 10s 2>"$T/run.err" ||
     { cat "$T/run.err" >&2; fail "the run into S3 with web identity keys failed"; }
@@ -91,18 +93,23 @@ env "${root_env[@]}" "$TICKLAKE" query --lake "$url" --s3-endpoint "$endpoint" -
 n=$(sed -n 2p "$T/root.csv" | cut -d, -f1)
 assert_ge "$n" $((TTL * 3 * 2000 / 2)) "trades in the lake"
 
-# 2. crawl and query (in place: DuckDB signs with the session token) with each source.
+# 2. With each source: a sink lands the run's topics again in a lake of its own (--drain), and
+# crawl and query (in place: DuckDB signs with the session token) read it: the same trades.
 for s in web role proc ecs imds; do
     before=$(count "issue ${KIND[$s]} ")
     # shellcheck disable=SC2086
-    env ${SRC[$s]} "$TICKLAKE" crawl --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache-$s" \
+    env ${SRC[$s]} "$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$prefix" \
+        --group "$(unique_name g)" --drain --lake "$url-$s" "${s3opts[@]}" -q 2>"$T/sink-$s.err" ||
+        fail "sink with $s keys: $(cat "$T/sink-$s.err")"
+    # shellcheck disable=SC2086
+    env ${SRC[$s]} "$TICKLAKE" crawl --lake "$url-$s" "${s3opts[@]}" --cache-dir "$T/cache-$s" \
         >/dev/null 2>"$T/crawl-$s.err" || fail "crawl with $s keys: $(cat "$T/crawl-$s.err")"
     # shellcheck disable=SC2086
-    env ${SRC[$s]} "$TICKLAKE" query --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache-$s" \
+    env ${SRC[$s]} "$TICKLAKE" query --lake "$url-$s" "${s3opts[@]}" --cache-dir "$T/cache-$s" \
         --no-save --format csv "$sql" >"$T/q-$s.csv" 2>"$T/q-$s.err" ||
         fail "query with $s keys: $(cat "$T/q-$s.err")"
     cmp -s "$T/q-$s.csv" "$T/root.csv" || fail "query with $s keys: $(cat "$T/q-$s.csv")"
-    assert_ge "$(count "issue ${KIND[$s]} ")" $((before + 2)) "keys fetched from $s"
+    assert_ge "$(count "issue ${KIND[$s]} ")" $((before + 3)) "keys fetched from $s"
 done
 assert_eq "$(count ' expired ')" 0 "S3 requests with expired keys"
 assert_ge "$(count 'imds token')" 2 "IMDSv2 tokens asked for"
