@@ -7,8 +7,8 @@
 # checks the token and re-signs with versitygw's root keys). Checked: a pipeline run into S3 that
 # outlives several sets of keys keeps writing (new keys before the old expire, no request with an
 # expired token); with each source a sink lands the same trades and crawl and query read them as the
-# root keys do; a console (serve) keeps answering SQL in place after its first keys expire (DuckDB's
-# secret is refreshed); AWS_CA_BUNDLE is trusted by our client and DuckDB; a failing source says
+# root keys do; a query session (the shell) keeps answering SQL in place after its first keys expire
+# (DuckDB's secret is refreshed); AWS_CA_BUNDLE is trusted by our client and DuckDB; a failing source says
 # which one and why, without a secret. Kafka only carries the trades, so the script runs once, on
 # the embedded broker.
 . "$(dirname "$0")/lib.sh"
@@ -120,28 +120,66 @@ env AWS_ACCESS_KEY_ID=AKIAWRONG AWS_SECRET_ACCESS_KEY=wrong AWS_ENDPOINT_URL_STS
     fail "query with --s3-profile role: $(cat "$T/q-profile.err")"
 cmp -s "$T/q-profile.csv" "$T/root.csv" || fail "query with --s3-profile: $(cat "$T/q-profile.csv")"
 
-# 3. A console's query sessions keep answering after their first keys expired: the second query
-# runs in the same session (serve keeps an S3 session 30 s), with a refreshed DuckDB secret.
+# 3. A query session keeps answering after its first keys expired: the shell (driven through a
+# pseudo-terminal) runs a statement, waits past the keys' lifetime and runs another in the same
+# session, DuckDB reading in place with a refreshed secret.
+first_line=$(grep -c '' "$T/standin.log")
 # shellcheck disable=SC2086
-serve=(env ${SRC[ecs]} AWS_ENDPOINT_URL_S3="$front" TICKLAKE_CACHE_DIR="$T/cache-serve"
-    "$TICKLAKE" serve --lake "$url" --listen 127.0.0.1:0)
-bg_start serve "${serve[@]}"
-url_known() { grep -q '^http://' "$T/serve.out"; }
-wait_for 20 url_known || fail "serve printed no URL: $(cat "$T/serve.err")"
-U=$(grep -m1 '^http://' "$T/serve.out")
-ask() {
-    curl -sf -X POST -H 'Content-Type: application/json' --data "{\"sql\": \"$sql\", \"format\": \"csv\"}" \
-        "${U}api/query" >"$T/api-$1.csv" || fail "query $1 through serve: $(tail -3 "$T/serve.err")"
-    assert_eq "$(tail -n 1 "$T/api-$1.csv")" "$(tail -n 1 "$T/root.csv")" "query $1 through serve"
-}
-ask 1
-first=$(grep '^s3 ok .*-ecs GET$' "$T/standin.log" | tail -1 | awk '{print $3}')
-sleep $((TTL + 2))
-ask 2
-last=$(grep '^s3 ok .*-ecs GET$' "$T/standin.log" | tail -1 | awk '{print $3}')
-[ "$first" != "$last" ] || fail "the second query through serve used the first keys ($first)"
+env ${SRC[ecs]} python3 - "$TICKLAKE" "$url-ecs" "$front" "$T/cache-ecs" "$n" "$((TTL + 3))" \
+    >"$T/shell.screen" 2>&1 <<'PY' || { cat "$T/shell.screen" >&2; fail "shell session over S3"; }
+import os, pty, re, select, sys, time
+
+exe, lake, front, cache, n, pause = sys.argv[1:7]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(exe, [exe, "query", "--lake", lake, "--s3-endpoint", front, "--s3-addressing", "path",
+                   "--cache-dir", cache, "--no-save"])
+out, mark = b"", 0
+
+def expect(pattern, timeout=60):
+    global out, mark
+    rx, end = re.compile(pattern.encode()), time.time() + timeout
+    while True:
+        m = rx.search(out, mark)
+        if m:
+            mark = m.end()
+            return
+        if time.time() > end:
+            raise SystemExit(f"timeout waiting for {pattern!r}:\n{out.decode(errors='replace')}")
+        if select.select([fd], [], [], 1)[0]:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                raise SystemExit("the shell ended:\n" + out.decode(errors="replace"))
+
+def statement():
+    os.write(fd, b"SELECT 'rows=' || count(*) AS n FROM trades;\r")
+    expect(r"rows=%s\b" % n)
+    expect(r"query [0-9a-f-]{36}: SUCCEEDED, ")
+
+expect(r"ticklake> ")
+statement()
+expect(r"ticklake> ")
+time.sleep(int(pause))
+statement()
+expect(r"ticklake> ")
+os.write(fd, b"\x04")  # Ctrl-D leaves
+end = time.time() + 20
+while not os.waitpid(pid, os.WNOHANG)[0]:
+    if time.time() > end:
+        os.kill(pid, 9)
+        raise SystemExit("the shell did not leave on Ctrl-D:\n" + out.decode(errors="replace"))
+    if select.select([fd], [], [], 0.2)[0]:
+        try:
+            out += os.read(fd, 65536)
+        except OSError:
+            pass
+PY
+tail -n +"$((first_line + 1))" "$T/standin.log" >"$T/shell.log"
+assert_ge "$(grep -c '^issue ecs ' "$T/shell.log")" 2 "keys the shell session fetched"
+assert_ge "$(grep '^s3 ok .*-ecs \(GET\|HEAD\)$' "$T/shell.log" | awk '{print $3}' | sort -u | wc -l)" 2 \
+    "sets of keys the shell session's reads were signed with"
 assert_eq "$(count ' expired ')" 0 "S3 requests with expired keys"
-bg_stop serve
 
 # 4. AWS_CA_BUNDLE: an https S3 front with a self-signed certificate is trusted through it, by our
 # client (crawl) and by DuckDB's httpfs (a query in place); without it, a clear TLS error.
@@ -150,22 +188,22 @@ if command -v openssl >/dev/null; then
         -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
     bg_start tls python3 "$ROOT/tests/tools/aws_standin.py" --root-creds "$T/s3/credentials" \
         --upstream-port "$(cat "$T/s3/port")" --ttl "$TTL" --web-token "$T/webtoken" \
-        --ecs-auth "$ecs_auth" --log "$T/standin.log" --s3-tls "$T/tls.crt" "$T/tls.key"
+        --ecs-auth "$ecs_auth" --log "$T/standin-tls.log" --s3-tls "$T/tls.crt" "$T/tls.key"
     tls_known() { [ -s "$T/tls.out" ]; }
     wait_for 10 tls_known || fail "the TLS stand-in did not start: $(cat "$T/tls.err")"
-    read -r _ tls_port <"$T/tls.out"
+    read -r tls_aws_port tls_port <"$T/tls.out"
+    # This stand-in knows only the tokens it issued itself.
+    tls_src=(AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$tls_aws_port/ecs/creds"
+        AWS_CONTAINER_AUTHORIZATION_TOKEN="$ecs_auth")
     tls=(--lake "$url" --s3-endpoint "https://127.0.0.1:$tls_port" --s3-addressing path
         --cache-dir "$T/cache-tls")
     rc=0
-    # shellcheck disable=SC2086
-    env ${SRC[ecs]} "$TICKLAKE" crawl "${tls[@]}" >/dev/null 2>"$T/tls-no.err" || rc=$?
+    env "${tls_src[@]}" "$TICKLAKE" crawl "${tls[@]}" >/dev/null 2>"$T/tls-no.err" || rc=$?
     assert_eq "$rc" 1 "exit status of a crawl over https without AWS_CA_BUNDLE"
     grep -q "certificate" "$T/tls-no.err" || fail "no TLS error without AWS_CA_BUNDLE: $(cat "$T/tls-no.err")"
-    # shellcheck disable=SC2086
-    env ${SRC[ecs]} AWS_CA_BUNDLE="$T/tls.crt" "$TICKLAKE" crawl "${tls[@]}" >/dev/null \
+    env "${tls_src[@]}" AWS_CA_BUNDLE="$T/tls.crt" "$TICKLAKE" crawl "${tls[@]}" >/dev/null \
         2>"$T/tls-crawl.err" || fail "crawl over https with AWS_CA_BUNDLE: $(cat "$T/tls-crawl.err")"
-    # shellcheck disable=SC2086
-    env ${SRC[ecs]} AWS_CA_BUNDLE="$T/tls.crt" "$TICKLAKE" query "${tls[@]}" --no-save --format csv \
+    env "${tls_src[@]}" AWS_CA_BUNDLE="$T/tls.crt" "$TICKLAKE" query "${tls[@]}" --no-save --format csv \
         "$sql" >"$T/tls.csv" 2>"$T/tls-q.err" ||
         fail "query in place over https with AWS_CA_BUNDLE: $(cat "$T/tls-q.err")"
     cmp -s "$T/tls.csv" "$T/root.csv" || fail "query over https: $(cat "$T/tls.csv")"
