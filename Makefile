@@ -121,7 +121,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c
+PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c src/core/kprops.c
 fuzz: $(FUZZ_BINS)
 # yyjson is compiled once (instrumented like the rest) and linked into every target.
 FUZZ_YYJSON := build/fuzz/yyjson.o
@@ -132,8 +132,8 @@ build/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(PURE_SRCS) $(FUZZ_YYJSON) -lm
 # The S3 client's parsers (XML responses through expat, ISO 8601 times, the AWS INI files) and the
-# secret wiping the INI reader uses: no libcurl; libcrypto and expat.
-FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c
+# secret wiping the INI reader uses, and the credential chain's answers: no libcurl; libcrypto and expat.
+FUZZ_S3_SRCS := src/s3/s3_xml.c src/s3/s3_ini.c src/s3/s3_hash.c src/s3/s3_creds_parse.c
 build/fuzz/fuzz_s3: tests/fuzz/fuzz_s3.c $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/s3 $(shell pkg-config --cflags libcrypto expat) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_S3_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm $(shell pkg-config --libs libcrypto expat)

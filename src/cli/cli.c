@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "kprops.h"
 #include "log.h"
 #include "util.h"
 
@@ -71,6 +72,34 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     return 2;
 }
 
+static const char *keep_string(const char *s);
+
+/* Appends a properties file's settings to a cli_list as "key=value". */
+typedef struct props_ctx {
+    cli_list *l;
+    const char *path;
+    char *err;
+    size_t errlen;
+} props_ctx;
+
+static int add_prop(void *vctx, const char *key, size_t klen, const char *value, size_t vlen,
+                    int lineno)
+{
+    props_ctx *x = vctx;
+    if (x->l->n == sizeof(x->l->items) / sizeof(x->l->items[0]))
+        return set_err(x->err, x->errlen, "%s:%d: too many properties (at most %zu with -X)",
+                       x->path, lineno, sizeof(x->l->items) / sizeof(x->l->items[0]));
+    buf kv = {0};
+    buf_printf(&kv, "%.*s=%.*s", (int)klen, key, (int)vlen, value);
+    const char *k = keep_string(kv.data);
+    explicit_bzero(kv.data, kv.len); /* it may be a password */
+    buf_release(&kv);
+    if (!k)
+        return set_err(x->err, x->errlen, "out of memory");
+    x->l->items[x->l->n++] = k;
+    return 0;
+}
+
 /* Sets o's target from arg (name is how the user wrote the option). 0, or -1
  * with what is wrong in err. */
 static int set_value(const cli_option *o, const char *name, const char *arg, char *err,
@@ -104,6 +133,20 @@ static int set_value(const cli_option *o, const char *name, const char *arg, cha
             return set_err(err, errlen, "option '%s' given too many times", name);
         l->items[l->n++] = arg;
         return 0;
+    }
+    case CLI_PROPS: {
+        buf text = {0};
+        char rerr[512];
+        if (read_file(arg, &text, rerr, sizeof(rerr)) != 0) {
+            buf_release(&text);
+            return set_err(err, errlen, "option '%s': %s", name, rerr);
+        }
+        props_ctx x = {.l = o->target, .path = arg, .err = err, .errlen = errlen};
+        int rc = kprops_parse(text.data ? text.data : "", text.len, arg, add_prop, &x, err, errlen);
+        if (text.data)
+            explicit_bzero(text.data, text.len);
+        buf_release(&text);
+        return rc ? -1 : 0;
     }
     case CLI_FLAG: {
         int v = config_bool(arg);
@@ -190,7 +233,7 @@ static int config_setting(void *arg, const char *key, const char *value, int lin
         return set_err(err, errlen, "out of memory");
     if (set_value(o, key, v, err, errlen) != 0)
         return -1;
-    if (o->long_name && o->type != CLI_LIST) {
+    if (o->long_name && o->type != CLI_LIST && o->type != CLI_PROPS) {
         char where[512];
         snprintf(where, sizeof(where), "%s:%d", ctx->path, line);
         const char *w = keep_string(where);

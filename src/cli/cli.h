@@ -19,6 +19,8 @@ typedef enum {
     CLI_DURATION, /* int64_t * ns: "30", "30s", "500ms", "2m" */
     CLI_FLAG,     /* int *, set to 1 */
     CLI_LIST,     /* cli_list *, repeatable */
+    CLI_PROPS,    /* cli_list *, repeatable: the value names a properties file (kprops.h) whose
+                     settings are appended as "key=value" items, in order with CLI_LIST ones */
     CLI_END
 } cli_type;
 
@@ -92,7 +94,10 @@ void cli_usage(const cli_command *cmd, int to_stdout);
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Options every Kafka command takes: --brokers and -X key=value. */
+/* Options every Kafka command takes: --brokers (or --bootstrap-server, the
+ * Kafka tools' name), -X key=value and -F FILE (a client properties file, as
+ * kcat -F reads it); -X and -F apply in the order given, the last setting of
+ * a property winning. */
 typedef struct cli_kafka {
     const char *brokers;
     cli_list props;
@@ -101,9 +106,16 @@ typedef struct cli_kafka {
     {'b',        "brokers",                                                                        \
      CLI_STRING, &(k)->brokers,                                                                    \
      "LIST",     "Kafka bootstrap brokers host:port[,...] (default: $TICKLAKE_BROKERS)"},          \
+        {0,          "bootstrap-server",                                                           \
+         CLI_STRING, &(k)->brokers,                                                                \
+         "LIST",     "the same as --brokers (the Kafka tools' name)"},                             \
+        {'X',         NULL,                                                                        \
+         CLI_LIST,    &(k)->props,                                                                 \
+         "KEY=VALUE", "any librdkafka property, e.g. -X security.protocol=ssl (repeatable)"},      \
     {                                                                                              \
-        'X', NULL, CLI_LIST, &(k)->props, "KEY=VALUE",                                             \
-            "any librdkafka property, e.g. -X security.protocol=ssl (repeatable)"                  \
+        'F', NULL, CLI_PROPS, &(k)->props, "FILE",                                                 \
+            "librdkafka properties from FILE, key=value lines and # comments, as kcat -F reads "   \
+            "(repeatable; in order with -X)"                                                       \
     }
 
 /* Fills a kafka_opts from parsed options (borrowing their strings). */

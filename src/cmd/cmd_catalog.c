@@ -99,7 +99,7 @@ static int print_cells(const char *name, const char *const *cols, const char *co
 
 /* The S3 options of these commands. */
 typedef struct s3_args {
-    const char *endpoint, *region, *addressing, *cache_dir;
+    const char *endpoint, *region, *addressing, *cache_dir, *profile;
     lakecache *lc;
 } s3_args;
 
@@ -109,8 +109,10 @@ static int resolve_lake(const char *cmd, const char **lake, s3_args *a)
 {
     if (!lakecache_is_s3(*lake))
         return 0;
-    storage_options so = {
-        .s3_endpoint = a->endpoint, .s3_region = a->region, .s3_addressing = a->addressing};
+    storage_options so = {.s3_endpoint = a->endpoint,
+                          .s3_region = a->region,
+                          .s3_addressing = a->addressing,
+                          .s3_profile = a->profile};
     char err[1024];
     if (lakecache_open(&a->lc, *lake, &so, a->cache_dir, err, sizeof(err)) != 0 ||
         lakecache_sync_catalog(a->lc, err, sizeof(err)) != 0) {
@@ -160,7 +162,7 @@ int cmd_tables(int argc, char **argv)
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir, &s3.profile),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {"tables", "ticklake tables [--lake PATH] [--format FMT]",
@@ -225,7 +227,7 @@ int cmd_describe(int argc, char **argv)
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir, &s3.profile),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {
@@ -292,7 +294,7 @@ int cmd_partitions(int argc, char **argv)
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir, &s3.profile),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         CLI_OPT_END};
     const cli_command cmd = {"partitions", "ticklake partitions [--lake PATH] [--format FMT] TABLE",
@@ -382,7 +384,7 @@ int cmd_ddl(int argc, char **argv)
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir),
+        LAKE_S3_OPTIONS(&s3.endpoint, &s3.region, &s3.addressing, &s3.cache_dir, &s3.profile),
         {0, "location", CLI_STRING, &location, "URI",
          "where the lake is for the other engine, e.g. s3://bucket/lake (default: file:// and "
          "the lake's absolute path)"},

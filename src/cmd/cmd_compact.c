@@ -13,7 +13,8 @@
 int cmd_compact(int argc, char **argv)
 {
     const char *lake = "./lake", *date = NULL, *today = NULL;
-    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
+               *s3_profile = NULL;
     int64_t target = COMPACT_DEFAULT_TARGET, grace = COMPACT_DEFAULT_GRACE_NS, retain = 0;
     int retain_only = 0, verbose = 0, quiet = 0;
     const cli_option options[] = {
@@ -28,7 +29,7 @@ int cmd_compact(int argc, char **argv)
          "delete whole partitions older than N days (UTC dates before today - N; default keep)"},
         {0, "retain-only", CLI_FLAG, &retain_only, NULL, "apply --retain-days, do not merge"},
         {0, "today", CLI_STRING, &today, "D", "the date retention counts from (default: today)"},
-        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir, &s3_profile),
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
     const cli_command cmd = {
@@ -66,6 +67,7 @@ int cmd_compact(int argc, char **argv)
     o.storage.s3_endpoint = s3_endpoint;
     o.storage.s3_region = s3_region;
     o.storage.s3_addressing = s3_addressing;
+    o.storage.s3_profile = s3_profile;
     o.cache_dir = cache_dir;
     static stage_control ctl;
     cli_handle_signals(&ctl);

@@ -12,12 +12,13 @@
 int cmd_crawl(int argc, char **argv)
 {
     const char *lake = "./lake", *on_change = "update", *on_delete = "deprecate", *database = NULL;
-    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
+               *s3_profile = NULL;
     int verbose = 0, quiet = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir, &s3_profile),
         {0, "database", CLI_STRING, &database, "NAME",
          "the database the tables are recorded in (default: as before, else ticklake)"},
         {0, "on-change", CLI_STRING, &on_change, "POLICY",
@@ -72,8 +73,10 @@ int cmd_crawl(int argc, char **argv)
     char err[1024];
     lakecache *lc = NULL;
     if (lakecache_is_s3(lake)) {
-        storage_options so = {
-            .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+        storage_options so = {.s3_endpoint = s3_endpoint,
+                              .s3_region = s3_region,
+                              .s3_addressing = s3_addressing,
+                              .s3_profile = s3_profile};
         if (lakecache_open(&lc, lake, &so, cache_dir, err, sizeof(err)) != 0) {
             fprintf(stderr, "ticklake crawl: %s\n", err);
             return 1;

@@ -61,11 +61,12 @@ int cmd_history(int argc, char **argv)
     const char *lake = "./lake", *format = "table", *status = NULL;
     int64_t limit = 20;
     int full = 0;
-    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
+               *s3_profile = NULL;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir, &s3_profile),
         {0, "format", CLI_STRING, &format, "FMT", "output as table (default), csv or json"},
         {'n', "limit", CLI_INT, &limit, "N", "the last N queries (default 20; 0 for all)"},
         {0, "status", CLI_STRING, &status, "STATUS",
@@ -102,8 +103,10 @@ int cmd_history(int argc, char **argv)
     const char *url = lake;
     if (lakecache_is_s3(lake)) {
         /* The metadata of every query is in the lake's _results/: cached. */
-        storage_options so = {
-            .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+        storage_options so = {.s3_endpoint = s3_endpoint,
+                              .s3_region = s3_region,
+                              .s3_addressing = s3_addressing,
+                              .s3_profile = s3_profile};
         if (lakecache_open(&lc, lake, &so, cache_dir, err, sizeof(err)) != 0 ||
             lakecache_sync_results(lc, err, sizeof(err)) != 0) {
             fprintf(stderr, "ticklake history: %s\n", err);

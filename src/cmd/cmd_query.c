@@ -244,14 +244,15 @@ static int shell(query_session *s, shell_opts *so)
 int cmd_query(int argc, char **argv)
 {
     const char *lake = "./lake", *format = "table", *file = NULL, *output = NULL;
-    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
+               *s3_profile = NULL;
     const char *s3_read = NULL;
     int64_t timeout_ns = 30LL * 60 * NS_PER_SEC, max_rows = 0, threads = 0;
     int verbose = 0, quiet = 0, no_save = 0;
     const cli_option options[] = {
         {0, "lake", CLI_STRING, &lake, "URL",
          "lake: a directory or s3://bucket/prefix (default ./lake)"},
-        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir),
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir, &s3_profile),
         {0, "s3-read", CLI_STRING, &s3_read, "in-place|cache",
          "how an S3 lake's files are read: in place, only the byte ranges a query needs "
          "(default), or downloaded whole into the cache first"},
@@ -358,8 +359,10 @@ int cmd_query(int argc, char **argv)
         return cli_usage_error(&cmd, "--s3-read must be in-place or cache, not '%s'", s3_read);
     }
     char err[4096];
-    storage_options so3 = {
-        .s3_endpoint = s3_endpoint, .s3_region = s3_region, .s3_addressing = s3_addressing};
+    storage_options so3 = {.s3_endpoint = s3_endpoint,
+                           .s3_region = s3_region,
+                           .s3_addressing = s3_addressing,
+                           .s3_profile = s3_profile};
     /* A one-shot query over S3 brings in only the tables it names; the shell all of them. */
     query_lake_opts lo = {.storage = &so3,
                           .cache_dir = cache_dir,

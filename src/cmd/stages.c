@@ -326,6 +326,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     out->storage.s3_endpoint = o->s3_endpoint;
     out->storage.s3_region = o->s3_region;
     out->storage.s3_addressing = o->s3_addressing;
+    out->storage.s3_profile = o->s3_profile;
     if (o->s3_write_timeout <= 0)
         return cli_usage_error(cmd, "--s3-write-timeout must be positive");
     out->storage.s3_write_retry_ns = o->s3_write_timeout;

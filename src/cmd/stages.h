@@ -41,7 +41,7 @@ typedef struct stage_opts {
     /* sink */
     const char *lake;
     int64_t roll_rows, roll_bytes, roll_interval;
-    const char *s3_endpoint, *s3_region, *s3_addressing;
+    const char *s3_endpoint, *s3_region, *s3_addressing, *s3_profile;
     int64_t s3_write_timeout; /* retry budget of a write to S3, ns */
     /* live feeds (feed_ingest.h) */
     cli_list feed_urls; /* URL, or PROVIDER=URL per source */
@@ -166,6 +166,8 @@ void stage_opts_init(stage_opts *o);
      "S3 region (default AWS_REGION, the profile, us-east-1)"},                           \
     {0, "s3-addressing", CLI_STRING, &(o)->s3_addressing, "path|virtual|auto",            \
      "S3 bucket addressing (default auto, or the profile's addressing_style)"},           \
+    {0, "s3-profile", CLI_STRING, &(o)->s3_profile, "NAME",                               \
+     "AWS profile of the credentials (default AWS_PROFILE, else default)"},               \
     {0, "s3-write-timeout", CLI_DURATION, &(o)->s3_write_timeout, "DUR",                  \
      "retry a failing write to S3 for DUR, then stop without committing (default 5m)"}
 /* clang-format on */

@@ -153,24 +153,10 @@ static void httpfs_path(char *out, size_t out_size)
     snprintf(out, out_size, "%s", ENGINE_HTTPFS_EXT);
 }
 
-int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size)
+int engine_s3_secret(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size)
 {
-    char ext[4096];
-    httpfs_path(ext, sizeof(ext));
-    if (!path_exists(ext))
-        return set_err(errstr, errstr_size,
-                       "DuckDB's httpfs extension is missing at '%s' (`./dev setup` fetches it)",
-                       ext);
     buf sql = {0};
-    buf_puts(&sql, "LOAD ");
-    engine_quote_literal(&sql, ext);
     char err[1024];
-    if (engine_exec(e, sql.data, err, sizeof(err)) != 0) {
-        buf_release(&sql);
-        return set_err(errstr, errstr_size, "unable to load DuckDB's httpfs extension '%s': %s",
-                       ext, err);
-    }
-    buf_reset(&sql);
     buf_puts(&sql, "CREATE OR REPLACE TEMPORARY SECRET tl_lake (TYPE s3, PROVIDER config, KEY_ID ");
     engine_quote_literal(&sql, s3->key_id ? s3->key_id : "");
     buf_puts(&sql, ", SECRET ");
@@ -193,6 +179,38 @@ int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr
     if (rc != 0) /* DuckDB's messages name options, not their values */
         return set_err(errstr, errstr_size, "unable to create the S3 secret for '%s': %s",
                        s3->scope, err);
+    return 0;
+}
+
+int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size)
+{
+    char ext[4096];
+    httpfs_path(ext, sizeof(ext));
+    if (!path_exists(ext))
+        return set_err(errstr, errstr_size,
+                       "DuckDB's httpfs extension is missing at '%s' (`./dev setup` fetches it)",
+                       ext);
+    buf sql = {0};
+    buf_puts(&sql, "LOAD ");
+    engine_quote_literal(&sql, ext);
+    char err[1024];
+    if (engine_exec(e, sql.data, err, sizeof(err)) != 0) {
+        buf_release(&sql);
+        return set_err(errstr, errstr_size, "unable to load DuckDB's httpfs extension '%s': %s",
+                       ext, err);
+    }
+    buf_release(&sql);
+    if (s3->ca_file) {
+        buf_puts(&sql, "SET ca_cert_file = ");
+        engine_quote_literal(&sql, s3->ca_file);
+        int crc = engine_exec(e, sql.data, err, sizeof(err));
+        buf_release(&sql);
+        if (crc != 0)
+            return set_err(errstr, errstr_size, "unable to use the CA bundle '%s' for S3: %s",
+                           s3->ca_file, err);
+    }
+    if (engine_s3_secret(e, s3, errstr, errstr_size) != 0)
+        return -1;
     /* The HTTP log holds each request's response headers: engine_s3_take_bytes sums them. */
     if (engine_exec(e, "CALL enable_logging('HTTP')", err, sizeof(err)) != 0)
         return set_err(errstr, errstr_size, "unable to log DuckDB's S3 requests: %s", err);

@@ -147,6 +147,7 @@ typedef struct engine_s3 {
     const char *key_id;
     const char *secret;
     const char *session_token; /* NULL when none */
+    const char *ca_file;       /* CA bundle of https (httpfs' ca_cert_file); NULL: the system's */
 } engine_s3;
 
 /* Lets SQL in e read s3:// URLs below s3->scope: loads DuckDB's httpfs
@@ -156,6 +157,10 @@ typedef struct engine_s3 {
  * before engine_restrict_files, which locks the settings and refuses loading
  * extensions (list s3->scope among its dirs). Secrets never appear in errstr. */
 int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size);
+/* Replaces the secret of engine_attach_s3 with s3's credentials (refreshed
+ * temporary keys): queries started afterwards use them. Works after
+ * engine_restrict_files. Secrets never appear in errstr. */
+int engine_s3_secret(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size);
 
 /* The bytes of S3 response bodies (GETs: footers and column chunks) e has
  * received since engine_attach_s3 or the last call, from DuckDB's HTTP log,

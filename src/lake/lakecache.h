@@ -49,13 +49,15 @@ typedef struct lakecache lakecache;
 /* The options of commands that read a lake, for their cli_option tables
  * (the sink's names and defaults, plus the cache folder). */
 /* clang-format off */
-#define LAKE_S3_OPTIONS(endpoint, region, addressing, cache_dir)                                   \
+#define LAKE_S3_OPTIONS(endpoint, region, addressing, cache_dir, profile)                          \
     {0, "s3-endpoint", CLI_STRING, (endpoint), "URL",                                             \
      "S3 endpoint URL (default AWS_ENDPOINT_URL_S3, the profile, else AWS)"},                     \
     {0, "s3-region", CLI_STRING, (region), "R",                                                   \
      "S3 region (default AWS_REGION, the profile, us-east-1)"},                                   \
     {0, "s3-addressing", CLI_STRING, (addressing), "path|virtual|auto",                           \
      "S3 bucket addressing (default auto, or the profile's addressing_style)"},                   \
+    {0, "s3-profile", CLI_STRING, (profile), "NAME",                                              \
+     "AWS profile of the credentials (default AWS_PROFILE, else default; README: AWS credentials)"}, \
     {0, "cache-dir", CLI_STRING, (cache_dir), "DIR",                                              \
      "local cache of an S3 lake (default $TICKLAKE_CACHE_DIR, else ~/.cache/ticklake)"}
 /* clang-format on */

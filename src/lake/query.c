@@ -21,6 +21,7 @@
 #include "catalog_sql.h"
 #include "lakecache.h"
 #include "json.h"
+#include "log.h"
 
 /* --- Ids ---------------------------------------------------------------- */
 
@@ -463,6 +464,9 @@ struct query_session {
     const char *from; /* S3 read in place: the lake's URL the views read (owned by lc), else NULL */
     char **absent;    /* S3: tables not brought into the cache (their views fail) */
     size_t nabsent;
+    lakecache *remote;    /* S3 read in place: the lake whose keys the secret holds */
+    char *scope;          /* and the secret's scope */
+    uint64_t secret_keys; /* the generation of the keys in the secret */
 };
 
 #define ABSENT_WHY                                                                                 \
@@ -531,6 +535,7 @@ void query_session_close(query_session *s)
         free(s->absent[i]);
     free(s->absent);
     free(s->lake);
+    free(s->scope);
     free(s);
 }
 
@@ -639,7 +644,12 @@ static int attach_remote(query_session *s, lakecache *remote, const char *scope,
     storage_s3_access a;
     if (lakecache_s3_access(remote, &a, errstr, errstr_size) != 0)
         return -1;
-    engine_s3 es = {.scope = scope,
+    s->remote = remote;
+    free(s->scope);
+    s->scope = xstrdup(scope);
+    s->secret_keys = a.generation;
+    engine_s3 es = {.ca_file = a.ca_file,
+                    .scope = scope,
                     .endpoint = a.authority,
                     .use_ssl = strcmp(a.scheme, "https") == 0,
                     .path_style = a.path_style,
@@ -918,6 +928,32 @@ static int save_meta(const char *lake, const query_meta *m, char *errstr, size_t
     return rc;
 }
 
+/* Temporary keys of an S3 lake read in place are refreshed before they
+ * expire: a new secret for the queries from now on. */
+static int refresh_remote(query_session *s, char *errstr, size_t errstr_size)
+{
+    if (!s->remote)
+        return 0;
+    storage_s3_access a;
+    if (lakecache_s3_access(s->remote, &a, errstr, errstr_size) != 0)
+        return -1;
+    if (a.generation == s->secret_keys)
+        return 0;
+    engine_s3 es = {.scope = s->scope,
+                    .endpoint = a.authority,
+                    .use_ssl = strcmp(a.scheme, "https") == 0,
+                    .path_style = a.path_style,
+                    .region = a.region,
+                    .key_id = a.access_key,
+                    .secret = a.secret_key,
+                    .session_token = a.session_token};
+    if (engine_s3_secret(s->e, &es, errstr, errstr_size) != 0)
+        return -1;
+    s->secret_keys = a.generation;
+    LOG_DEBUG("query: the S3 secret holds refreshed keys");
+    return 0;
+}
+
 int query_session_run(query_session *s, const char *sql, const query_opts *o, query_meta *m,
                       char *errstr, size_t errstr_size)
 {
@@ -941,6 +977,8 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                                (o->format == QUERY_OUT_TABLE || o->format == QUERY_OUT_CSV)
                            ? "\n"
                            : NULL;
+    if (refresh_remote(s, err, sizeof(err)) != 0)
+        goto done;
     int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
     if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
         goto done;

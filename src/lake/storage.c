@@ -272,7 +272,8 @@ int storage_s3_access_get(const storage *st, storage_s3_access *out, char *errst
     if (st->kind != STORAGE_S3)
         return set_err(errstr, errstr_size, "'%s' is not an s3:// lake", st->url);
     s3_access a;
-    if (s3_client_access(st->s3, st->bucket, &a, errstr, errstr_size) != 0)
+    if (s3_client_refresh(st->s3, errstr, errstr_size) != 0 ||
+        s3_client_access(st->s3, st->bucket, &a, errstr, errstr_size) != 0)
         return -1;
     out->bucket = st->bucket;
     out->prefix = st->prefix;
@@ -283,6 +284,8 @@ int storage_s3_access_get(const storage *st, storage_s3_access *out, char *errst
     out->access_key = a.access_key;
     out->secret_key = a.secret_key;
     out->session_token = a.session_token;
+    out->generation = a.generation;
+    out->ca_file = a.ca_file;
     return 0;
 }
 

@@ -84,8 +84,13 @@ typedef struct storage_s3_access {
     const char *access_key;
     const char *secret_key;
     const char *session_token; /* NULL when none */
+    uint64_t generation;       /* changes whenever the keys change (temporary ones refreshed) */
+    const char *ca_file;       /* AWS_CA_BUNDLE, or NULL */
 } storage_s3_access;
-/* 0, or -1 with errstr (a local lake, or a bucket the addressing cannot reach). */
+/* Refreshes temporary keys that are due first (s3_client_refresh), so the
+ * keys handed out are current: compare generation to notice new ones.
+ * 0, or -1 with errstr (a local lake, a bucket the addressing cannot reach,
+ * or expired keys that could not be refreshed). */
 int storage_s3_access_get(const storage *st, storage_s3_access *out, char *errstr,
                           size_t errstr_size);
 /* The staging folder where storage_temp_path puts files of an S3 lake (owned

@@ -32,6 +32,12 @@ struct s3_client {
     char *secret_key;
     char *session_token;
     char source[512];
+    char *profile;       /* as configured, for refreshes; NULL: AWS_PROFILE / default */
+    int refreshable;     /* the keys came from the chain (not the configuration) */
+    int64_t expires_s;   /* temporary keys: when they expire (0: never) */
+    int64_t obtained_s;  /* and when they were obtained */
+    uint64_t generation; /* counts the keys this client has had */
+    char *ca_bundle;     /* AWS_CA_BUNDLE, or NULL */
     int64_t connect_timeout_ns, stall_timeout_ns, write_retry_ns, read_retry_ns;
     int64_t backoff_min_ns, backoff_max_ns, multipart_threshold, part_size;
     const atomic_int *cancel;
@@ -96,6 +102,12 @@ s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
     c->session_token = cr.session_token;
     cr.access_key = cr.secret_key = cr.session_token = NULL;
     strlcpy_tl(c->source, cr.source, sizeof(c->source));
+    c->refreshable = !(cfg->access_key && cfg->secret_key);
+    c->profile = cfg->profile ? xstrdup(cfg->profile) : NULL;
+    c->expires_s = cr.expires_s;
+    c->obtained_s = cr.obtained_s;
+    c->generation = 1;
+    c->ca_bundle = xstrdup(s3_env_get(NULL, "AWS_CA_BUNDLE"));
     c->region =
         xstrdup(cfg->region && *cfg->region ? cfg->region : (cr.region ? cr.region : "us-east-1"));
     const char *endpoint = cfg->endpoint && *cfg->endpoint ? cfg->endpoint : cr.endpoint;
@@ -152,6 +164,8 @@ void s3_client_free(s3_client *c)
     s3_free_secret(c->secret_key);
     s3_free_secret(c->session_token);
     free(c->region);
+    free(c->profile);
+    free(c->ca_bundle);
     s3_wipe(c, sizeof(*c));
     free(c);
 }
@@ -164,6 +178,52 @@ const char *s3_client_endpoint(const s3_client *c)
 const char *s3_client_region(const s3_client *c)
 {
     return c->region;
+}
+
+/* Fetches new keys from the chain. force: even when the current ones are not
+ * due. 0 (also when nothing was due), or -1 with errstr when the keys are
+ * due and none could be had (the old ones are kept until they expire). */
+static int refresh_keys(s3_client *c, int force, char *errstr, size_t errstr_size)
+{
+    int64_t now = now_ns() / NS_PER_SEC;
+    if (!c->refreshable || (!force && !s3_creds_refresh_due(c->obtained_s, c->expires_s, now)))
+        return 0;
+    if (force && c->expires_s == 0)
+        return 0; /* static keys: nothing to refresh */
+    s3_credentials cr;
+    char err[1024];
+    if (s3_credentials_load(&cr, c->profile, NULL, err, sizeof(err)) != 0) {
+        if (now < c->expires_s) {
+            LOG_WARN("s3: refreshing the credentials from %s failed, the current ones expire in "
+                     "%lld s: %s",
+                     c->source, (long long)(c->expires_s - now), err);
+            return 0;
+        }
+        return set_err(errstr, errstr_size,
+                       "s3: the credentials from %s expired and refreshing them failed: %s",
+                       c->source, err);
+    }
+    free(c->access_key);
+    s3_free_secret(c->secret_key);
+    s3_free_secret(c->session_token);
+    c->access_key = cr.access_key;
+    c->secret_key = cr.secret_key;
+    c->session_token = cr.session_token;
+    cr.access_key = cr.secret_key = cr.session_token = NULL;
+    strlcpy_tl(c->source, cr.source, sizeof(c->source));
+    c->expires_s = cr.expires_s;
+    c->obtained_s = cr.obtained_s;
+    c->generation++;
+    LOG_INFO("s3: credentials refreshed from %s%s", c->source, c->expires_s ? "" : " (static)");
+    if (c->expires_s)
+        LOG_DEBUG("s3: they expire in %lld s", (long long)(c->expires_s - now));
+    s3_credentials_release(&cr);
+    return 0;
+}
+
+int s3_client_refresh(s3_client *c, char *errstr, size_t errstr_size)
+{
+    return refresh_keys(c, 0, errstr, errstr_size);
 }
 
 int s3_client_access(const s3_client *c, const char *bucket, s3_access *out, char *errstr,
@@ -186,6 +246,10 @@ int s3_client_access(const s3_client *c, const char *bucket, s3_access *out, cha
     out->access_key = c->access_key;
     out->secret_key = c->secret_key;
     out->session_token = c->session_token && *c->session_token ? c->session_token : NULL;
+    out->expires_s = c->expires_s;
+    out->obtained_s = c->obtained_s;
+    out->generation = c->generation;
+    out->ca_file = c->ca_bundle;
     return 0;
 }
 
@@ -403,6 +467,8 @@ static CURLcode send_once(s3_client *c, const req *r, const char *url, const cha
     curl_easy_setopt(cu, CURLOPT_ERRORBUFFER, c->curl_err);
     curl_easy_setopt(cu, CURLOPT_PATH_AS_IS, 1L);
     curl_easy_setopt(cu, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (c->ca_bundle)
+        curl_easy_setopt(cu, CURLOPT_CAINFO, c->ca_bundle);
     curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS, (long)(c->connect_timeout_ns / 1000000));
     if (c->stall_timeout_ns > 0) {
         curl_easy_setopt(cu, CURLOPT_LOW_SPEED_LIMIT, 1L);
@@ -595,6 +661,8 @@ static int do_request(s3_client *c, const req *r, resp *rs, char *errstr, size_t
                     strerror(errno));
             goto done;
         }
+        if (refresh_keys(c, 0, errstr, errstr_size) != 0)
+            goto done;
         xfer x = {.c = c, .r = r, .rs = rs};
         int64_t t0 = mono_ns();
         CURLcode cc = send_once(c, r, url.data, host.data, path.data, rs, &x);
@@ -628,6 +696,12 @@ static int do_request(s3_client *c, const req *r, resp *rs, char *errstr, size_t
                 goto done;
             }
             retry = retryable_http(rs->status, rs->has_doc ? rs->doc.code : "");
+            /* Keys that expired early (a clock off, a revoked session): fetch new ones. */
+            if (!retry && rs->has_doc && c->expires_s &&
+                (strcmp(rs->doc.code, "ExpiredToken") == 0 ||
+                 strcmp(rs->doc.code, "TokenRefreshRequired") == 0) &&
+                refresh_keys(c, 1, errstr, errstr_size) == 0 && attempt < 3)
+                retry = 1;
             status_detail(&why, rs);
         }
         if (!retry) {

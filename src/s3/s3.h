@@ -6,7 +6,9 @@
  *   s3_sigv4.h  SigV4 signing (pure)
  *   s3_xml.h    the XML reader and the S3 response documents (pure)
  *   s3_ini.h    the AWS INI files (pure)
- *   s3_creds.h  credentials, region, endpoint and addressing resolution
+ *   s3_creds.h  credentials (the AWS chain), region, endpoint and addressing
+ *   s3_creds_fetch.h  STS, container and instance metadata requests, and
+ *               credential_process runs, for the chain
  *   s3_request.h  the requests' URLs, signed headers, ranges, list queries and
  *               multipart bodies (pure)
  * This header includes them, so a caller of the client needs only s3.h.
@@ -22,6 +24,12 @@
  * 5xx, 429 and SlowDown, 408 and RequestTimeout, connection errors and
  * timeouts, until its budget is spent (writes: 5 minutes by default, so a
  * restarted server is waited for; reads: 1 minute). Other 4xx fail at once.
+ *
+ * Credentials: temporary keys (STS, container, instance metadata,
+ * credential_process with an Expiration) are refreshed before they expire;
+ * an ExpiredToken answer fetches new ones and retries.
+ *
+ * TLS: AWS_CA_BUNDLE, when set, is the CA file of every request.
  *
  * Threads: one client serves one thread at a time; make one per thread. */
 #ifndef TICKLAKE_S3_H
@@ -90,10 +98,21 @@ typedef struct s3_access {
     const char *access_key;
     const char *secret_key;
     const char *session_token; /* NULL when none */
+    int64_t expires_s;         /* temporary keys: when they expire; 0: never */
+    int64_t obtained_s;        /* when they were obtained */
+    uint64_t generation;       /* changes whenever the client's keys change */
+    const char *ca_file;       /* AWS_CA_BUNDLE, or NULL */
 } s3_access;
 /* 0, or -1 with errstr when bucket cannot be reached with the addressing. */
 int s3_client_access(const s3_client *c, const char *bucket, s3_access *out, char *errstr,
                      size_t errstr_size);
+
+/* Temporary keys from the chain are fetched again when due
+ * (s3_creds_refresh_due) before every request; this does it now, for callers
+ * that hand the keys on (s3_client_access). Keys that cannot be refreshed are
+ * kept, with a warning, until they expire. 0, or -1 with errstr when they
+ * have expired and no new ones could be had. */
+int s3_client_refresh(s3_client *c, char *errstr, size_t errstr_size);
 
 typedef struct s3_stats {
     int64_t requests; /* attempts sent */

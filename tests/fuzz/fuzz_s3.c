@@ -2,14 +2,16 @@
  * walk through expat (events checked: depth within 1..32, a local name without a prefix, text that
  * is exactly text_len bytes without a NUL, every start ended), the documents on it
  * (ListBucketResult, ListMultipartUploadsResult, Error, element lookup), ISO 8601 times and the AWS
- * INI reader. Any input must be accepted or refused without a crash, a leak or undefined behaviour,
- * and a refusal says "xml: ... at line L, column C".
+ * INI reader, and the credential chain's STS, container / IMDS and credential_process answers
+ * (s3_creds_parse.c). Any input must be accepted or refused without a crash, a leak or undefined
+ * behaviour, and a refusal says "xml: ... at line L, column C".
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "s3_creds.h"
 #include "s3_ini.h"
 #include "s3_xml.h"
 
@@ -55,6 +57,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_release(&b);
     int64_t ns;
     s3_parse_iso8601(s, size, &ns);
+    /* The credential chain's answers: keys on success, none (and no crash) otherwise. */
+    for (int mode = 0; mode < 3; mode++) {
+        s3_credentials c;
+        memset(&c, 0, sizeof(c));
+        int rc = mode == 0 ? s3_creds_parse_sts(s, size, &c, err, sizeof(err))
+                           : s3_creds_parse_json(s, size, mode == 2, &c, err, sizeof(err));
+        if (rc == 0 && (!c.access_key || !c.secret_key || (mode != 2 && !c.session_token)))
+            abort();
+        if (rc != 0 && (c.access_key || c.secret_key || c.session_token))
+            abort();
+        s3_credentials_release(&c);
+    }
     s3_ini ini;
     if (s3_ini_parse(s, size, "fuzz", &ini, err, sizeof(err)) == 0) {
         s3_ini_get(&ini, "default", "aws_access_key_id");

@@ -248,6 +248,10 @@ kafka_end_sum() {
 s3_cleanup() {
     local rc=$?
     [ "$BASHPID" != "$TL_MAIN_PID" ] || "$S3" stop "$T/s3" >/dev/null 2>&1 || true
+    # tl_cleanup reads the status from $?; under set -e a failing (exit) would end the script here,
+    # before the background processes are killed.
+    trap - ERR
+    set +e
     (exit "$rc")
     tl_cleanup
 }

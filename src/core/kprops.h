@@ -1,0 +1,31 @@
+/* kprops.h - Kafka client properties files, as kcat's -F and the Kafka tools'
+ * --command-config read them (pure: text in, settings out; the caller reads
+ * the file and applies the settings):
+ *
+ *     # comment, ! comment       skipped (first non-blank is '#', '!' or ';')
+ *     key=value                  a setting; "key: value" and "key value" too
+ *
+ * As in Java, the key ends at the first blank, '=' or ':', and blanks, one
+ * '=' or ':' and blanks again lead to the value, which may hold '=', ':' and
+ * blanks ("sasl.password = a b=c"); blanks around both are trimmed, and
+ * backslash escapes are kept as written. Refused with a clear error rather
+ * than read differently from Java: a line continuation (a trailing '\'),
+ * [sections], an empty key, a key alone. Errors read "PATH:LINE: what". */
+#ifndef TICKLAKE_KPROPS_H
+#define TICKLAKE_KPROPS_H
+
+#include <stddef.h>
+
+#define KPROPS_MAX_LINE 65536 /* the longest line in bytes */
+
+/* Called for each setting, in order; key and value are not NUL-terminated.
+ * A non-zero return stops the reading and is returned. */
+typedef int (*kprops_cb)(void *ctx, const char *key, size_t key_len, const char *value,
+                         size_t value_len, int lineno);
+
+/* Reads text[0..len) (path only for messages). 0, the callback's non-zero
+ * return, or -1 with errstr. */
+int kprops_parse(const char *text, size_t len, const char *path, kprops_cb cb, void *ctx,
+                 char *errstr, size_t errstr_size);
+
+#endif

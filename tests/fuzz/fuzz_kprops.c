@@ -1,0 +1,46 @@
+/* fuzz_kprops.c - libFuzzer target over kprops.c, Kafka client properties files (-F): any bytes
+ * are read or refused without a crash; every key is non-empty, inside the text and free of blanks,
+ * '=' and ':'; every value lies inside the text and is trimmed; line numbers only grow; errors read
+ * "PATH:LINE: ...".
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kprops.h"
+
+typedef struct fz {
+    const char *text;
+    size_t len;
+    int last;
+} fz;
+
+static int on_prop(void *ctx, const char *key, size_t klen, const char *value, size_t vlen,
+                   int lineno)
+{
+    fz *f = ctx;
+    if (!klen || key < f->text || key + klen > f->text + f->len)
+        abort();
+    for (size_t i = 0; i < klen; i++)
+        if (key[i] == ' ' || key[i] == '\t' || key[i] == '=' || key[i] == ':')
+            abort();
+    if (vlen && (value < f->text || value + vlen > f->text + f->len || value[0] == ' ' ||
+                 value[vlen - 1] == ' ' || value[vlen - 1] == '\t' || value[vlen - 1] == '\r'))
+        abort();
+    if (lineno <= f->last)
+        abort();
+    f->last = lineno;
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fz f = {.text = (const char *)data, .len = size};
+    char err[256];
+    int rc = kprops_parse(f.text, size, "f.properties", on_prop, &f, err, sizeof(err));
+    if (rc < 0 && strncmp(err, "f.properties:", 13) != 0)
+        abort();
+    if (rc > 0)
+        abort();
+    return 0;
+}
