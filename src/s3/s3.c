@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "log.h"
+#include "s3_curl.h"
 
 #define ERR_BODY_MAX (64 * 1024)
 
@@ -59,20 +59,11 @@ void s3_config_init(s3_config *cfg)
     cfg->part_size = 8 * S3_MIB;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_OK;
-
-static void curl_init_once(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
 {
-    pthread_once(&curl_once, curl_init_once);
-    if (curl_init_rc != CURLE_OK) {
-        set_err(errstr, errstr_size, "s3: curl_global_init failed: %s",
-                curl_easy_strerror(curl_init_rc));
+    char cerr[256];
+    if (s3_curl_global_init(cerr, sizeof(cerr)) != 0) {
+        set_err(errstr, errstr_size, "s3: %s", cerr);
         return NULL;
     }
     if (cfg->part_size < S3_MIN_PART) {

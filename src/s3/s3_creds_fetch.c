@@ -3,7 +3,6 @@
 #include "s3_creds_fetch.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,27 +10,11 @@
 
 #include <curl/curl.h>
 
+#include "s3_curl.h"
 #include "s3_hash.h"
 #include "s3_xml.h"
 
 #define MAX_ANSWER (1u << 20)
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static CURLcode init_rc = CURLE_OK;
-
-static void init(void)
-{
-    init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static size_t on_data(char *p, size_t size, size_t n, void *arg)
-{
-    buf *b = arg;
-    if (b->len + size * n > MAX_ANSWER)
-        return 0;
-    buf_append(b, p, size * n);
-    return size * n;
-}
 
 /* One request; body NULL for none. Returns 0 with *status, or -1 with errstr
  * when there was no HTTP answer. what names the endpoint in messages. */
@@ -39,15 +22,14 @@ static int http_do(s3_getenv_fn env, const char *method, const char *url, struct
                    const char *body, long connect_ms, long total_ms, long *status, buf *out,
                    char *errstr, size_t errstr_size)
 {
-    pthread_once(&once, init);
-    if (init_rc != CURLE_OK)
-        return set_err(errstr, errstr_size, "curl_global_init failed: %s",
-                       curl_easy_strerror(init_rc));
+    if (s3_curl_global_init(errstr, errstr_size) != 0)
+        return -1;
     CURL *h = curl_easy_init();
     if (!h)
         return set_err(errstr, errstr_size, "unable to start a request");
     char cerr[CURL_ERROR_SIZE] = "";
     buf_reset(out);
+    s3_curl_body sink = {out, MAX_ANSWER};
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
@@ -56,8 +38,8 @@ static int http_do(s3_getenv_fn env, const char *method, const char *url, struct
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, total_ms);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "ticklake");
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, s3_curl_collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
     if (hdrs)
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
     const char *ca = s3_env_get(env, "AWS_CA_BUNDLE");
