@@ -10,32 +10,7 @@
 
 #include "s3.h"
 #include "testlib.h"
-
-static const char *fake_env[32][2];
-
-static void env_set(const char *name, const char *value)
-{
-    for (int i = 0; i < 32; i++) {
-        if (!fake_env[i][0] || strcmp(fake_env[i][0], name) == 0) {
-            fake_env[i][0] = name;
-            fake_env[i][1] = value;
-            return;
-        }
-    }
-}
-
-static void env_clear(void)
-{
-    memset(fake_env, 0, sizeof(fake_env));
-}
-
-static const char *env_fn(const char *name)
-{
-    for (int i = 0; i < 32 && fake_env[i][0]; i++)
-        if (strcmp(fake_env[i][0], name) == 0)
-            return fake_env[i][1];
-    return NULL;
-}
+#include "fake_env.h"
 
 static void ini(s3_ini *out, const char *text)
 {
