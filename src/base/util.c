@@ -412,6 +412,20 @@ size_t strlcpy_tl(char *dst, const char *src, size_t dstsz)
     return n;
 }
 
+size_t strlcpy_utf8(char *dst, const char *src, size_t dstsz)
+{
+    size_t n = strlen(src);
+    if (dstsz) {
+        size_t m = n < dstsz - 1 ? n : dstsz - 1;
+        if (m < n) /* back off over the continuation bytes and their lead */
+            while (m > 0 && ((unsigned char)src[m] & 0xC0) == 0x80)
+                m--;
+        memcpy(dst, src, m);
+        dst[m] = '\0';
+    }
+    return n;
+}
+
 int set_err(char *errstr, size_t errstr_size, const char *fmt, ...)
 {
     if (errstr && errstr_size) {

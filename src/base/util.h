@@ -109,6 +109,10 @@ void trim_blanks(const char **s, size_t *n);
 
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy_tl(char *dst, const char *src, size_t dstsz);
+/* As strlcpy_tl, but a cut never falls inside a UTF-8 sequence: when src does
+ * not fit, the copy ends before the character that would be split, so valid
+ * UTF-8 stays valid. Returns strlen(src). */
+size_t strlcpy_utf8(char *dst, const char *src, size_t dstsz);
 
 /* Writes a formatted message into errstr (errstr_size bytes) and returns -1,
  * for the `return set_err(errstr, n, "...")` idiom. */

@@ -621,7 +621,7 @@ static int finish_trade(feed_msg *m, feed_provider p, const char *raw_symbol, in
         bad(m, "symbol '%s' is not one ticklake can normalise", raw_symbol ? raw_symbol : "");
         return -1;
     }
-    strlcpy_tl(d->raw_symbol, raw_symbol, sizeof(d->raw_symbol));
+    strlcpy_utf8(d->raw_symbol, raw_symbol, sizeof(d->raw_symbol));
     if (pm <= 0) {
         bad(m, "%s: price is not above 0", t->symbol);
         return -1;
@@ -676,7 +676,7 @@ static void join_conditions(const json_value *arr, char *out, size_t out_size)
     for (const json_value *c = arr->child; c; c = c->next) {
         char one[24];
         if (c->type == JSON_STRING)
-            snprintf(one, sizeof(one), "%s", c->str);
+            strlcpy_utf8(one, c->str, sizeof(one)); /* a long code is cut, never split */
         else if (c->type == JSON_NUMBER && c->is_int)
             snprintf(one, sizeof(one), "%lld", (long long)c->i);
         else
@@ -874,7 +874,7 @@ static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
             d->side = strcmp(side, "buy") == 0 ? 'B' : strcmp(side, "sell") == 0 ? 'S' : 0;
         const char *ot = json_get_str(e, "ord_type");
         if (ot)
-            strlcpy_tl(d->conditions, ot, sizeof(d->conditions));
+            strlcpy_utf8(d->conditions, ot, sizeof(d->conditions));
     }
     return 0;
 }
@@ -987,7 +987,7 @@ static void finish_quote(feed_msg *m, feed_provider p, const json_value *e, cons
     q->bid_size = bs * lot;
     q->ask_size = as * lot;
     q->ts = ts;
-    strlcpy_tl(q->venue, venue, sizeof(q->venue));
+    strlcpy_utf8(q->venue, venue, sizeof(q->venue));
     strlcpy_tl(q->source, names[p], sizeof(q->source));
     int64_t bm, am;
     int bsc, asc;
@@ -1045,7 +1045,7 @@ static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
         t->id = id;
         snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
         const char *x = json_get_str(e, "x");
-        strlcpy_tl(t->venue, x ? x : "ALPACA", sizeof(t->venue));
+        strlcpy_utf8(t->venue, x ? x : "ALPACA", sizeof(t->venue));
         join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
     } else if (strcmp(T, "q") == 0) {
         int64_t ts;
@@ -1126,7 +1126,7 @@ static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
     trade *t = &m->trades[m->ntrades - 1];
     trade_detail *d = &m->details[m->ntrades - 1];
     if (iv->type == JSON_STRING)
-        strlcpy_tl(d->trade_id, iv->str, sizeof(d->trade_id));
+        strlcpy_utf8(d->trade_id, iv->str, sizeof(d->trade_id));
     else
         snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)iv->i);
     /* Polygon's ids are unique per exchange and day, not numbers in general. */

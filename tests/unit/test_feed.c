@@ -351,6 +351,25 @@ static void test_stocks(void)
     CHECK_EQ_INT(m.quotes[0].ask_size, 4);
     CHECK_EQ_INT(m.quotes[0].ts, 1718394900200000000);
     CHECK_EQ_STR(m.quotes[0].source, "alpaca");
+    /* A long condition code is cut between characters, never inside one, so the
+     * record stays valid UTF-8 and decodes again (a fuzz_feed find). */
+    CHECK(decode(FEED_ALPACA,
+                 "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":1,\"p\":15,\"s\":100,\"t\":"
+                 "\"2024-06-14T19:55:00Z\",\"c\":[\"     S\xF1\x80\x80\x80     : 5 "
+                 "S\xF1\x80\x80\x80 x\"]}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK(utf8_valid(m.details[0].conditions, strlen(m.details[0].conditions)));
+    CHECK_EQ_STR(m.details[0].conditions, "     S\xF1\x80\x80\x80     : 5 S");
+    buf j;
+    buf_init(&j);
+    trade_encode_json_detail(&m.trades[0], &m.details[0], &j);
+    trade back;
+    trade_detail bd;
+    char err[128];
+    CHECK(trade_decode_json_detail(j.data, j.len, &back, &bd, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(bd.conditions, m.details[0].conditions);
+    buf_release(&j);
     CHECK(decode(FEED_ALPACA, "[{\"T\":\"error\",\"code\":402,\"msg\":\"auth failed\"}]", &m) == 0);
     CHECK(m.error && m.fatal);
     CHECK(strstr(m.error_text, "402") != NULL);

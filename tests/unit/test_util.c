@@ -142,6 +142,15 @@ static void test_strings(void)
     char d[4];
     CHECK_EQ_INT(strlcpy_tl(d, "abcdef", sizeof(d)), 6);
     CHECK_EQ_STR(d, "abc");
+    /* A cut inside a UTF-8 sequence backs off to the character before it. */
+    char u[6];
+    CHECK_EQ_INT(strlcpy_utf8(u, "ab\xF1\x80\x80\x80z", sizeof(u)), 7);
+    CHECK_EQ_STR(u, "ab");
+    CHECK_EQ_INT(strlcpy_utf8(u, "abc\xC3\xA9", sizeof(u)), 5);
+    CHECK_EQ_STR(u, "abc\xC3\xA9"); /* it fits: nothing cut */
+    CHECK_EQ_INT(strlcpy_utf8(u, "abcd\xC3\xA9", sizeof(u)), 6);
+    CHECK_EQ_STR(u, "abcd");
+    CHECK(utf8_valid(u, strlen(u)));
     char err[16];
     CHECK_EQ_INT(set_err(err, sizeof(err), "%s", "a long message here"), -1);
     CHECK_EQ_STR(err, "a long message ");
