@@ -10,7 +10,8 @@
 #   embedded     tests/integration/t*.sh against `ticklake broker` (librdkafka's mock cluster)
 #   real         the same scripts against a real Apache Kafka 3.9.1 (tests/kafka/kafka.sh)
 #   s3           the S3 backend against a real S3-compatible server (tests/s3/run.sh)
-#   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus
+#   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus, JOBS
+#                targets at a time
 # --quick skips asan, the real broker and fuzz. PEERS=1 also runs tests/peers/t*.sh on the real
 # broker (Trino over the lake: fetches about 450 MB once and takes minutes, so CI leaves it off).
 #
@@ -285,30 +286,44 @@ if [ "$QUICK" -eq 0 ]; then
     elif ! make -j"$JOBS" fuzz; then
         f=1
     else
-        for src in "${fuzz_srcs[@]}"; do
-            name=$(basename "$src" .c)
-            dir=$WORK/fuzz/$name
-            mkdir -p "$dir/corpus" "$dir/artifacts"
-            [ ! -d "tests/fuzz/corpus/$name" ] || cp -R "tests/fuzz/corpus/$name/." "$dir/corpus/"
-            UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-                timeout -k 10 $((FUZZ_SECONDS + 300)) "build/fuzz/$name" \
-                -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-                -artifact_prefix="$dir/artifacts/" "$dir/corpus" </dev/null >"$dir/log" 2>&1
-            rc=$?
-            runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -n 1)
-            if [ "$rc" -eq 0 ]; then
-                p=$((p + 1))
-                echo "ok   $name (${runs:-?} runs)"
-            else
-                f=$((f + 1))
-                echo "FAIL $name (exit $rc), last lines of its log:"
-                tail -n 60 "$dir/log" | sed 's/^/    | /'
-                for a in "$dir"/artifacts/*; do
-                    [ -f "$a" ] || continue
-                    echo "    crashing input $(basename "$a") (base64, first 4 KiB):"
-                    head -c 4096 "$a" | base64 | sed 's/^/    /'
-                done
-            fi
+        # JOBS targets at a time (each libFuzzer run is one process on one core); the results are
+        # reported in name order once a batch is done.
+        names=()
+        for src in "${fuzz_srcs[@]}"; do names+=("$(basename "$src" .c)"); done
+        for ((i = 0; i < ${#names[@]}; i += JOBS)); do
+            batch=("${names[@]:i:JOBS}")
+            for name in "${batch[@]}"; do
+                dir=$WORK/fuzz/$name
+                mkdir -p "$dir/corpus" "$dir/artifacts"
+                [ ! -d "tests/fuzz/corpus/$name" ] || cp -R "tests/fuzz/corpus/$name/." "$dir/corpus/"
+                (
+                    UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+                        timeout -k 10 $((FUZZ_SECONDS + 300)) "build/fuzz/$name" \
+                        -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+                        -print_final_stats=1 -artifact_prefix="$dir/artifacts/" "$dir/corpus" \
+                        </dev/null >"$dir/log" 2>&1
+                    echo $? >"$dir/rc"
+                ) &
+            done
+            wait
+            for name in "${batch[@]}"; do
+                dir=$WORK/fuzz/$name
+                rc=$(cat "$dir/rc" 2>/dev/null || echo 1)
+                runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -n 1)
+                if [ "$rc" -eq 0 ]; then
+                    p=$((p + 1))
+                    echo "ok   $name (${runs:-?} runs)"
+                else
+                    f=$((f + 1))
+                    echo "FAIL $name (exit $rc), last lines of its log:"
+                    tail -n 60 "$dir/log" | sed 's/^/    | /'
+                    for a in "$dir"/artifacts/*; do
+                        [ -f "$a" ] || continue
+                        echo "    crashing input $(basename "$a") (base64, first 4 KiB):"
+                        head -c 4096 "$a" | base64 | sed 's/^/    /'
+                    done
+                fi
+            done
         done
     fi
     PASSED=$((PASSED + p))
