@@ -196,26 +196,46 @@ void buf_put_double(buf *b, double v)
         buf_puts(b, "null");
         return;
     }
-    /* Fast path for prices on a cent grid: if v is exactly the double nearest
-     * k / 100, the decimal k / 100 reads back as v (both are correctly rounded
-     * from the same real number). */
-    if (fabs(v) < 1e13) {
-        double k = nearbyint(v * 100.0);
-        if (k / 100.0 == v && !(v == 0 && signbit(v))) {
-            int64_t ik = (int64_t)k;
-            int64_t whole = ik / 100, cents = ik % 100;
-            if (ik < 0) {
+    /* Fast path for decimals of up to 9 places and 15 digits, as prices and
+     * sizes are: if v is exactly the double nearest m / 10^k (m and 10^k are
+     * exact doubles, so the division is correctly rounded), the decimal
+     * m / 10^k reads back as v, and with trailing zeros left out it is the text
+     * "%.15g" writes too. Much cheaper than printf and strtod. */
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e15) {
+        for (int k = 0; k <= 9; k++) {
+            double m = nearbyint(v * p10[k]);
+            if (fabs(m) >= 1e15)
+                break;
+            if (m / p10[k] != v)
+                continue;
+            int64_t im = (int64_t)m;
+            if (im < 0) {
                 buf_putc(b, '-');
-                whole = -whole;
-                cents = -cents;
+                im = -im;
             }
-            buf_put_int64(b, whole);
-            if (cents) {
-                char frac[3] = {'.', (char)('0' + cents / 10), (char)('0' + cents % 10)};
-                buf_append(b, frac, cents % 10 ? 3 : 2);
+            int64_t scale = (int64_t)p10[k];
+            buf_put_int64(b, im / scale);
+            int64_t frac = im % scale;
+            if (frac) {
+                char digits[10];
+                int n = k;
+                while (frac % 10 == 0) { /* trailing zeros are left out */
+                    frac /= 10;
+                    n--;
+                }
+                digits[0] = '.';
+                for (int i = n; i >= 1; i--) {
+                    digits[i] = (char)('0' + frac % 10);
+                    frac /= 10;
+                }
+                buf_append(b, digits, (size_t)n + 1);
             }
             return;
         }
+    } else if (v == 0) {
+        buf_puts(b, signbit(v) ? "-0" : "0");
+        return;
     }
     char tmp[40];
     for (int prec = 15; prec <= 17; prec++) {
