@@ -10,7 +10,11 @@ void index_daily_encode_json(const index_daily *d, buf *out)
 {
     buf_puts(out, "{\"index\":");
     buf_put_json_str(out, d->index, strlen(d->index));
-    buf_printf(out, ",\"date\":\"%s\",\"ts\":%lld,\"open\":", d->date, (long long)d->date_ns);
+    buf_puts(out, ",\"date\":\"");
+    buf_puts(out, d->date);
+    buf_puts(out, "\",\"ts\":");
+    buf_put_int64(out, d->date_ns);
+    buf_puts(out, ",\"open\":");
     buf_put_double(out, d->open);
     buf_puts(out, ",\"high\":");
     buf_put_double(out, d->high);
@@ -23,9 +27,10 @@ void index_daily_encode_json(const index_daily *d, buf *out)
         buf_put_double(out, d->adj_close);
     else
         buf_puts(out, "null");
-    if (d->has_volume)
-        buf_printf(out, ",\"volume\":%lld", (long long)d->volume);
-    else
+    if (d->has_volume) {
+        buf_puts(out, ",\"volume\":");
+        buf_put_int64(out, d->volume);
+    } else
         buf_puts(out, ",\"volume\":null");
     buf_puts(out, ",\"close_usd\":");
     if (d->has_close_usd)
@@ -36,7 +41,9 @@ void index_daily_encode_json(const index_daily *d, buf *out)
     const char *vals[] = {d->region, d->exchange, d->currency};
     for (int i = 0; i < 3; i++) {
         if (vals[i][0]) {
-            buf_printf(out, ",\"%s\":", names[i]);
+            buf_puts(out, ",\"");
+            buf_puts(out, names[i]);
+            buf_puts(out, "\":");
             buf_put_json_str(out, vals[i], strlen(vals[i]));
         }
     }

@@ -44,7 +44,20 @@ void lake_date(int64_t ns, char out[LAKE_DATE_LEN])
         snprintf(out, LAKE_DATE_LEN, "0000-00-00");
         return;
     }
-    snprintf(out, LAKE_DATE_LEN, "%04d-%02u-%02u", (int)(y % 10000), m % 100, d % 100);
+    /* "%04d-%02u-%02u" by hand: a CSV replay writes one a row. */
+    unsigned yy = (unsigned)y;
+    char *o = out;
+    *o++ = (char)('0' + yy / 1000);
+    *o++ = (char)('0' + yy / 100 % 10);
+    *o++ = (char)('0' + yy / 10 % 10);
+    *o++ = (char)('0' + yy % 10);
+    *o++ = '-';
+    *o++ = (char)('0' + m / 10 % 10);
+    *o++ = (char)('0' + m % 10);
+    *o++ = '-';
+    *o++ = (char)('0' + d / 10 % 10);
+    *o++ = (char)('0' + d % 10);
+    *o = '\0';
 }
 
 int lake_parse_date(const char *s, int64_t *ns)

@@ -41,6 +41,16 @@ static void test_dates(void)
     CHECK_EQ_INT(lake_year_start(y87), y87);
     CHECK_EQ_INT(lake_year_start(y87 - 1) + 365LL * 86400 * NS_PER_SEC, y87);
     CHECK_EQ_INT(lake_year_start(INT64_MIN), INT64_MIN);
+    /* Every day of int64 ns time writes a date that parses back to it. */
+    int64_t first, last;
+    CHECK(lake_parse_date("1678-01-01", &first) == 0 && lake_parse_date("2261-12-31", &last) == 0);
+    for (int64_t day = first; day <= last; day += 86400LL * NS_PER_SEC) {
+        lake_date(day + 7, d);
+        int back = lake_parse_date(d, &ns) == 0 && ns == day;
+        CHECK(back);
+        if (!back)
+            break;
+    }
 }
 
 static void test_names(void)
