@@ -49,60 +49,17 @@ static int rest_main(void *arg)
 }
 
 /* --source finnhub-quote or alphavantage: REST polling (rest_poll.h). */
-static int run_rest(const cli_command *cmd, stage_opts *o, const char *source, int64_t every,
-                    int64_t gap, const char *av_interval, const char *av_key)
+static int run_rest(const cli_command *cmd, stage_opts *o, const char *source)
 {
     ingest_job *j = calloc(1, sizeof(*j));
-    rest_poll_config *c = &j->pcfg;
-    int fh = strcmp(source, "finnhub-quote") == 0;
-    cli_kafka_opts(&o->kafka, &c->kafka);
-    c->kind = fh ? REST_FINNHUB_QUOTE : REST_ALPHAVANTAGE;
-    const char *env = fh ? "FINNHUB_TOKEN" : "ALPHAVANTAGE_API_KEY";
-    c->key = fh ? o->finnhub_token : av_key;
-    if (!c->key)
-        c->key = getenv(env);
-    int rc = 0;
-    if (!c->kafka.brokers)
+    int rc = stage_rest_config(cmd, o, source, &j->pcfg, j->syms, j->symbuf, sizeof(j->symbuf),
+                               j->topic, sizeof(j->topic));
+    if (rc == 0 && !j->pcfg.kafka.brokers)
         rc = cli_usage_error(cmd, "--brokers is required (or set TICKLAKE_BROKERS)");
-    else if (!c->key || !*c->key)
-        rc = cli_usage_error(cmd, "--source %s needs its key in the environment: %s", source, env);
-    else if (o->feed_urls.n > 1)
-        rc = cli_usage_error(cmd, "--feed-url: one base URL for a REST source");
-    else if (strspn(o->symbols, "0123456789") == strlen(o->symbols))
-        rc = cli_usage_error(cmd, "--source %s needs --symbols LIST, e.g. AAPL,MSFT", source);
-    else if (every < 0 || gap < 0)
-        rc = cli_usage_error(cmd, "--poll-interval and --poll-gap must not be negative");
-    else if (!fh && strcmp(av_interval, "1min") && strcmp(av_interval, "5min") &&
-             strcmp(av_interval, "15min") && strcmp(av_interval, "30min") &&
-             strcmp(av_interval, "60min"))
-        rc = cli_usage_error(cmd, "--av-interval must be 1min, 5min, 15min, 30min or 60min");
-    if (rc == 0 && strlcpy_tl(j->symbuf, o->symbols, sizeof(j->symbuf)) >= sizeof(j->symbuf))
-        rc = cli_usage_error(cmd, "--symbols is too long");
-    char *save = NULL;
-    for (char *tok = rc ? NULL : strtok_r(j->symbuf, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (c->nsymbols == FEED_MAX_SYMBOLS || strlen(tok) >= TICK_SYMBOL_MAX) {
-            rc = cli_usage_error(cmd, "--symbols: at most %d of at most %d bytes", FEED_MAX_SYMBOLS,
-                                 TICK_SYMBOL_MAX - 1);
-            break;
-        }
-        j->syms[c->nsymbols++] = tok;
-    }
     if (rc) {
         free(j);
         return rc;
     }
-    c->symbols = j->syms;
-    c->url = o->feed_urls.n ? o->feed_urls.items[0] : NULL;
-    c->ca_file = o->feed_ca;
-    c->interval = av_interval;
-    c->interval_ns = every;
-    c->min_gap_ns = gap;
-    c->partitions = (int)o->partitions;
-    c->replication = (int)o->replication;
-    snprintf(j->topic, sizeof(j->topic), "%s%s", o->topic_prefix,
-             fh ? TOPIC_SNAPSHOTS : TOPIC_BARS_REST);
-    c->topic = j->topic;
     rc = stage_run_supervised(rest_main, j, &j->ctl, o->duration);
     fprintf(stderr,
             "ticklake ingest: %s: %lld requests, %lld records, %lld throttled, %lld errors; "
@@ -130,8 +87,6 @@ int cmd_ingest(int argc, char **argv)
     const char *from = NULL, *to = NULL, *speed = NULL, *symbol = NULL, *date_format = "auto";
     cli_list maps = {0};
     int strict = 0, no_progress = 0;
-    int64_t poll_every = 0, poll_gap = 0;
-    const char *av_interval = "5min", *av_key = NULL;
     const cli_option options[] = {
         CLI_KAFKA_OPTIONS(&o.kafka),
         {0, "source", CLI_STRING, &source, "sim|csv|FEED,...",
@@ -139,15 +94,7 @@ int cmd_ingest(int argc, char **argv)
          "alpaca, polygon, several comma-separated; REST polling: finnhub-quote, alphavantage"},
         STAGE_INGEST_OPTIONS(&o),
         STAGE_FEED_OPTIONS(&o),
-        {0, "poll-interval", CLI_DURATION, &poll_every, "DUR",
-         "finnhub-quote, alphavantage: between polling rounds (default 60s)"},
-        {0, "poll-gap", CLI_DURATION, &poll_gap, "DUR",
-         "finnhub-quote, alphavantage: between requests (default 1.1s and 12.5s: the free "
-         "plans' limits)"},
-        {0, "alphavantage-api-key", CLI_STRING, &av_key, "KEY",
-         "alphavantage: the key (default $ALPHAVANTAGE_API_KEY; better in a config file)"},
-        {0, "av-interval", CLI_STRING, &av_interval, "INT",
-         "alphavantage: bar interval, 1min, 5min (default), 15min, 30min or 60min"},
+        STAGE_REST_OPTIONS(&o),
         {0, "format", CLI_STRING, &format, "FMT", "csv: auto (default), index-daily or trades"},
         {0, "index-info", CLI_STRING, &info, "FILE",
          "csv: region, exchange and currency per index (default indexInfo.csv beside FILE)"},
@@ -208,7 +155,7 @@ int cmd_ingest(int argc, char **argv)
     cli_apply_log(o.verbose, o.quiet);
     int is_csv = strcmp(source, "csv") == 0;
     int is_feed = stage_source_is_feed(source);
-    int is_rest = strcmp(source, "finnhub-quote") == 0 || strcmp(source, "alphavantage") == 0;
+    int is_rest = stage_source_is_rest(source);
     if (!is_csv && !is_feed && !is_rest && strcmp(source, "sim") != 0)
         return cli_usage_error(&cmd,
                                "unknown --source '%s' (known: sim, csv, coinbase, binance, "
@@ -217,7 +164,7 @@ int cmd_ingest(int argc, char **argv)
     if (is_rest) {
         if (npos > 0)
             return cli_usage_error(&cmd, "files are for --source csv");
-        return run_rest(&cmd, &o, source, poll_every, poll_gap, av_interval, av_key);
+        return run_rest(&cmd, &o, source);
     }
     if (is_feed) {
         if (npos > 0)

@@ -58,6 +58,21 @@ typedef struct run_job {
     int irc, prc, src;
     atomic_int idone, pdone, sdone;
     char ierr[512], perr[512], serr[512];
+    int no_trades; /* --source names REST sources only: no trade ingest */
+    /* REST polling (--source finnhub-quote, alphavantage): one poller each,
+     * with stats of their own (a poller's delivered count is its own). */
+    size_t nrest;
+    struct run_rest {
+        rest_poll_config cfg;
+        rest_poll_result res;
+        pipeline_stats st;
+        const char *syms[FEED_MAX_SYMBOLS];
+        char symbuf[8192], topic[160], name[16], err[512];
+        stage_control *ctl;
+        int rc;
+        atomic_int done;
+    } rest[2];
+    stage_control rctl;
     /* Compaction of a local lake: every compact_every (0: never) until cstop. */
     int64_t compact_every;
     atomic_int cstop;
@@ -72,6 +87,14 @@ static void *ingest_thread(void *arg)
     else
         j->irc = ingest_run(&j->icfg, &j->ictl, &j->st, &j->ires, j->ierr, sizeof(j->ierr));
     atomic_store(&j->idone, 1);
+    return NULL;
+}
+
+static void *rest_thread(void *arg)
+{
+    struct run_rest *r = arg;
+    r->rc = rest_poll_run(&r->cfg, r->ctl, &r->st, &r->res, r->err, sizeof(r->err));
+    atomic_store(&r->done, 1);
     return NULL;
 }
 
@@ -195,6 +218,9 @@ static void print_status(run_job *j, int64_t *last_ticks, int64_t *last_ns)
             next, (long long)atomic_load(&j->st.process_lag),
             (long long)atomic_load(&j->st.sink_lag), (long long)atomic_load(&j->st.trades_late),
             (long long)atomic_load(&j->st.bad_records));
+    for (size_t i = 0; i < j->nrest; i++)
+        fprintf(stderr, "rest %s: %lld records delivered to %s\n", j->rest[i].name,
+                (long long)atomic_load(&j->rest[i].st.ticks_produced), j->rest[i].topic);
     if (j->feed) {
         char line[2048];
         feed_status_lines(&j->fcfg, &j->fres, &j->fmemo, line, sizeof(line));
@@ -237,8 +263,10 @@ int cmd_run(int argc, char **argv)
         CLI_KAFKA_OPTIONS(&o.kafka),
         {0, "source", CLI_STRING, &source, "sim|FEED,...",
          "where trades come from: the simulator (default) or live "
-         "feeds, e.g. coinbase,kraken with --symbols BTC-USD,ETH-USD"},
+         "feeds, e.g. coinbase,kraken with --symbols BTC-USD,ETH-USD; and REST polling "
+         "(finnhub-quote, alphavantage) into snapshots and bars_rest"},
         STAGE_FEED_OPTIONS(&o),
+        STAGE_REST_OPTIONS(&o),
         STAGE_SINK_OPTIONS(&o, "5s for a local lake, else 60s"),
         STAGE_INGEST_OPTIONS(&o),
         STAGE_PROCESS_OPTIONS(&o),
@@ -268,7 +296,9 @@ int cmd_run(int argc, char **argv)
         "SIGTERM shuts down cleanly; then 'ticklake crawl' and 'ticklake query' work on\n"
         "the lake. With --source coinbase (binance, kraken, finnhub, alpaca, polygon,\n"
         "several comma-separated) and --symbols LIST, live trades replace the\n"
-        "simulator (docs/FEEDS.md) and the status line adds a line per source.",
+        "simulator (docs/FEEDS.md) and the status line adds a line per source.\n"
+        "REST sources (finnhub-quote, alphavantage; alone, or beside the trades'\n"
+        "source) poll into the snapshots and bars_rest tables.",
         options};
     const char *pos[1];
     size_t npos;
@@ -282,16 +312,47 @@ int cmd_run(int argc, char **argv)
 
     run_job *j = calloc(1, sizeof(*j));
     j->compact_every = local_lake ? compact_every : 0;
-    j->feed = stage_source_is_feed(source);
     int rc = 0;
-    if (!j->feed && strcmp(source, "sim") != 0)
+    /* --source: REST pollers apart, the rest (sim, or live feeds) for trades. */
+    char trades_src[256] = "", srcbuf[256];
+    if (strlcpy_tl(srcbuf, source, sizeof(srcbuf)) >= sizeof(srcbuf))
+        rc = cli_usage_error(&cmd, "--source is too long");
+    char *save = NULL;
+    for (char *tok = rc ? NULL : strtok_r(srcbuf, ",", &save); tok && !rc;
+         tok = strtok_r(NULL, ",", &save)) {
+        if (!stage_source_is_rest(tok)) {
+            if (*trades_src)
+                strcat(trades_src, ",");
+            strcat(trades_src, tok);
+            continue;
+        }
+        for (size_t i = 0; i < j->nrest; i++)
+            if (strcmp(j->rest[i].name, tok) == 0)
+                rc = cli_usage_error(&cmd, "--source names %s twice", tok);
+        if (rc)
+            break;
+        struct run_rest *r = &j->rest[j->nrest++];
+        strlcpy_tl(r->name, tok, sizeof(r->name));
+        r->ctl = &j->rctl;
+        rc = stage_rest_config(&cmd, &o, tok, &r->cfg, r->syms, r->symbuf, sizeof(r->symbuf),
+                               r->topic, sizeof(r->topic));
+    }
+    j->no_trades = !*trades_src && j->nrest > 0;
+    if (!*trades_src)
+        strcpy(trades_src, "sim");
+    j->feed = stage_source_is_feed(trades_src);
+    if (rc)
+        ;
+    else if (j->no_trades)
+        cli_kafka_opts(&o.kafka, &j->icfg.kafka); /* the rest of run reads the brokers here */
+    else if (!j->feed && strcmp(trades_src, "sim") != 0)
         rc = cli_usage_error(&cmd,
                              "unknown --source '%s' (known: sim, coinbase, binance, kraken, "
-                             "finnhub, alpaca, polygon)",
+                             "finnhub, alpaca, polygon, finnhub-quote, alphavantage)",
                              source);
     else if (j->feed) {
-        rc =
-            stage_feed_config(&cmd, &o, source, &j->fcfg, j->fsyms, j->fsymbuf, sizeof(j->fsymbuf));
+        rc = stage_feed_config(&cmd, &o, trades_src, &j->fcfg, j->fsyms, j->fsymbuf,
+                               sizeof(j->fsymbuf));
         snprintf(j->trades_topic, sizeof(j->trades_topic), "%s%s", o.topic_prefix, TOPIC_TRADES);
         j->fcfg.topic = j->trades_topic;
         snprintf(j->quotes_topic, sizeof(j->quotes_topic), "%s%s", o.topic_prefix, TOPIC_QUOTES);
@@ -336,6 +397,8 @@ int cmd_run(int argc, char **argv)
         const char *bs = kafka_mock_bootstraps(mock);
         j->icfg.kafka.brokers = j->pcfg.kafka.brokers = j->scfg.kafka.brokers = bs;
         j->fcfg.kafka.brokers = bs;
+        for (size_t i = 0; i < j->nrest; i++)
+            j->rest[i].cfg.kafka.brokers = bs;
         LOG_INFO("run: embedded broker at %s", bs);
     }
     /* Fail fast, with the address, if the cluster is not there. */
@@ -377,7 +440,13 @@ int cmd_run(int argc, char **argv)
     pthread_t it, pt, st, ct;
     pthread_create(&st, NULL, sink_thread, j);
     pthread_create(&pt, NULL, process_thread, j);
-    pthread_create(&it, NULL, ingest_thread, j);
+    if (j->no_trades)
+        atomic_store(&j->idone, 1);
+    else
+        pthread_create(&it, NULL, ingest_thread, j);
+    pthread_t rt[2];
+    for (size_t i = 0; i < j->nrest; i++)
+        pthread_create(&rt[i], NULL, rest_thread, &j->rest[i]);
     int compacting = j->compact_every > 0 && pthread_create(&ct, NULL, compact_thread, j) == 0;
 
     int64_t start = mono_ns();
@@ -392,7 +461,13 @@ int cmd_run(int argc, char **argv)
         if (atomic_load(&j->pdone) || atomic_load(&j->sdone))
             break;
         /* Ingest ended: failed, or reached --count with no --duration to wait for. */
-        if (atomic_load(&j->idone) && (j->irc != 0 || !deadline))
+        if (!j->no_trades && atomic_load(&j->idone) && (j->irc != 0 || !deadline))
+            break;
+        /* A poller ends by itself only when it failed (a rejected key). */
+        int rest_failed = 0;
+        for (size_t i = 0; i < j->nrest; i++)
+            rest_failed |= atomic_load(&j->rest[i].done);
+        if (rest_failed)
             break;
         if (now >= next_status) {
             print_status(j, &last_ticks, &last_ns);
@@ -403,7 +478,11 @@ int cmd_run(int argc, char **argv)
     LOG_INFO("run: shutting down: stopping ingest, then draining process and sink");
     atomic_store(&j->cstop, 1); /* a merge under way ends before its switch */
     atomic_store(&j->ictl.stop, 1);
-    pthread_join(it, NULL);
+    atomic_store(&j->rctl.stop, 1);
+    if (!j->no_trades)
+        pthread_join(it, NULL);
+    for (size_t i = 0; i < j->nrest; i++)
+        pthread_join(rt[i], NULL);
     finish_stage(&j->pctl, &j->pdone, "process");
     pthread_join(pt, NULL);
     finish_stage(&j->sctl, &j->sdone, "sink");
@@ -416,6 +495,19 @@ int cmd_run(int argc, char **argv)
     if (j->irc) {
         fprintf(stderr, "ticklake run: ingest: %s\n", j->ierr);
         failed = 1;
+    }
+    for (size_t i = 0; i < j->nrest; i++) {
+        struct run_rest *r = &j->rest[i];
+        fprintf(stderr,
+                "ticklake run: %s: %lld requests, %lld records, %lld throttled, %lld errors; "
+                "%lld delivered, %lld failed\n",
+                r->name, (long long)r->res.requests, (long long)r->res.records,
+                (long long)r->res.throttled, (long long)r->res.errors, (long long)r->res.delivered,
+                (long long)r->res.failed);
+        if (r->rc) {
+            fprintf(stderr, "ticklake run: %s: %s\n", r->name, r->err);
+            failed = 1;
+        }
     }
     if (j->prc) {
         fprintf(stderr, "ticklake run: process: %s\n", j->perr);

@@ -8,6 +8,7 @@
 
 #include "bar.h"
 #include "replay_ingest.h"
+#include "rest_poll.h"
 #include "lakepath.h"
 #include "log.h"
 #include "tables.h"
@@ -49,6 +50,7 @@ void stage_opts_init(stage_opts *o)
     o->roll_bytes = SINK_DEFAULT_ROLL_BYTES;
     o->roll_interval = 60 * NS_PER_SEC;
     o->s3_write_timeout = 300 * NS_PER_SEC;
+    o->av_interval = "5min";
 }
 
 static int topic_settings(const cli_command *cmd, const stage_opts *o)
@@ -352,6 +354,8 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     }
     out->topics[out->ntopics++] = TOPIC_ALERTS;
     out->topics[out->ntopics++] = TOPIC_INDEX_DAILY;
+    out->topics[out->ntopics++] = TOPIC_SNAPSHOTS;
+    out->topics[out->ntopics++] = TOPIC_BARS_REST;
     char err[256];
     if (parse_periods("--sma", o->sma, out->sma, &out->nsma, err, sizeof(err)) != 0 ||
         parse_periods("--ema", o->ema, out->ema, &out->nema, err, sizeof(err)) != 0)
@@ -404,6 +408,57 @@ int stage_source_is_feed(const char *source)
     memcpy(first, source, n);
     first[n] = '\0';
     return feed_provider_parse(first, &p) == 0;
+}
+
+int stage_source_is_rest(const char *name)
+{
+    return strcmp(name, "finnhub-quote") == 0 || strcmp(name, "alphavantage") == 0;
+}
+
+int stage_rest_config(const cli_command *cmd, const stage_opts *o, const char *name,
+                      rest_poll_config *c, const char **syms, char *symbuf, size_t symbuf_size,
+                      char *topic, size_t topic_size)
+{
+    memset(c, 0, sizeof(*c));
+    int fh = strcmp(name, "finnhub-quote") == 0;
+    cli_kafka_opts(&o->kafka, &c->kafka);
+    c->kind = fh ? REST_FINNHUB_QUOTE : REST_ALPHAVANTAGE;
+    const char *env = fh ? "FINNHUB_TOKEN" : "ALPHAVANTAGE_API_KEY";
+    c->key = fh ? o->finnhub_token : o->av_key;
+    if (!c->key)
+        c->key = getenv(env);
+    const char *avi = o->av_interval;
+    if (!c->key || !*c->key)
+        return cli_usage_error(cmd, "--source %s needs its key in the environment: %s", name, env);
+    if (o->feed_urls.n > 1)
+        return cli_usage_error(cmd, "--feed-url: one base URL for a REST source");
+    if (strspn(o->symbols, "0123456789") == strlen(o->symbols))
+        return cli_usage_error(cmd, "--source %s needs --symbols LIST, e.g. AAPL,MSFT", name);
+    if (o->poll_every < 0 || o->poll_gap < 0)
+        return cli_usage_error(cmd, "--poll-interval and --poll-gap must not be negative");
+    if (!fh && strcmp(avi, "1min") && strcmp(avi, "5min") && strcmp(avi, "15min") &&
+        strcmp(avi, "30min") && strcmp(avi, "60min"))
+        return cli_usage_error(cmd, "--av-interval must be 1min, 5min, 15min, 30min or 60min");
+    if (strlcpy_tl(symbuf, o->symbols, symbuf_size) >= symbuf_size)
+        return cli_usage_error(cmd, "--symbols is too long");
+    char *save = NULL;
+    for (char *tok = strtok_r(symbuf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (c->nsymbols == FEED_MAX_SYMBOLS || strlen(tok) >= TICK_SYMBOL_MAX)
+            return cli_usage_error(cmd, "--symbols: at most %d of at most %d bytes",
+                                   FEED_MAX_SYMBOLS, TICK_SYMBOL_MAX - 1);
+        syms[c->nsymbols++] = tok;
+    }
+    c->symbols = syms;
+    c->url = o->feed_urls.n ? o->feed_urls.items[0] : NULL;
+    c->ca_file = o->feed_ca;
+    c->interval = avi;
+    c->interval_ns = o->poll_every;
+    c->min_gap_ns = o->poll_gap;
+    c->partitions = (int)o->partitions;
+    c->replication = (int)o->replication;
+    snprintf(topic, topic_size, "%s%s", o->topic_prefix, fh ? TOPIC_SNAPSHOTS : TOPIC_BARS_REST);
+    c->topic = topic;
+    return 0;
 }
 
 int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *source,

@@ -8,6 +8,7 @@
 #include "feed_ingest.h"
 #include "ingest.h"
 #include "process.h"
+#include "rest_poll.h"
 #include "sink.h"
 
 typedef struct stage_opts {
@@ -51,6 +52,9 @@ typedef struct stage_opts {
     /* keys given as options (a config file's [ingest run] section): FINNHUB_TOKEN,
      * APCA_API_KEY_ID, APCA_API_SECRET_KEY, POLYGON_API_KEY; NULL: the environment's */
     const char *finnhub_token, *apca_key_id, *apca_secret_key, *polygon_api_key;
+    /* REST polling (rest_poll.h) */
+    int64_t poll_every, poll_gap;
+    const char *av_interval, *av_key;
     /* all */
     int64_t duration;
     int verbose, quiet;
@@ -109,6 +113,17 @@ void stage_opts_init(stage_opts *o);
      "live feeds: reconnect a source silent this long (default 30s)"},                          \
     {0, "feed-backoff-max", CLI_DURATION, &(o)->feed_backoff_max, "DUR",                        \
      "live feeds: longest wait between reconnects (default 30s; from 500ms, doubling)"}
+
+#define STAGE_REST_OPTIONS(o)                                                                \
+    {0, "poll-interval", CLI_DURATION, &(o)->poll_every, "DUR",                              \
+     "finnhub-quote, alphavantage: between polling rounds (default 60s)"},                   \
+    {0, "poll-gap", CLI_DURATION, &(o)->poll_gap, "DUR",                                     \
+     "finnhub-quote, alphavantage: between requests (default 1.1s and 12.5s: the free "      \
+     "plans' limits)"},                                                                      \
+    {0, "alphavantage-api-key", CLI_STRING, &(o)->av_key, "KEY",                             \
+     "alphavantage: the key (default $ALPHAVANTAGE_API_KEY; better in a config file)"},      \
+    {0, "av-interval", CLI_STRING, &(o)->av_interval, "INT",                                 \
+     "alphavantage: bar interval, 1min, 5min (default), 15min, 30min or 60min"}
 
 #define STAGE_PROCESS_OPTIONS(o)                                                          \
     {0, "intervals", CLI_STRING, &(o)->intervals, "LIST",                                 \
@@ -198,6 +213,17 @@ int stage_source_is_feed(const char *source);
  * error's exit status. */
 int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *source,
                       feed_ingest_config *out, const char **syms, char *symbuf, size_t symbuf_size);
+
+/* 1 when name is a REST polling source: finnhub-quote or alphavantage. */
+int stage_source_is_rest(const char *name);
+/* The REST polling configuration of source name (finnhub-quote or
+ * alphavantage) from --symbols, the key (option, else the environment) and
+ * the REST options. syms (FEED_MAX_SYMBOLS entries), symbuf and topic (the
+ * prefixed `snapshots` or `bars.rest`) hold what out points to. 0, or a
+ * usage error's exit status. */
+int stage_rest_config(const cli_command *cmd, const stage_opts *o, const char *name,
+                      rest_poll_config *out, const char **syms, char *symbuf, size_t symbuf_size,
+                      char *topic, size_t topic_size);
 
 int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns);
 

@@ -235,3 +235,84 @@ void rest_bar_encode_json(const rest_bar *b, const char *source, buf *out)
     buf_put_json_str(out, source, strlen(source));
     buf_putc(out, '}');
 }
+
+/* Number member key into *out; NaN when absent or null and !required. */
+static int rec_num(json_rec *r, const char *key, double *out, int required, char *errstr,
+                   size_t errstr_size)
+{
+    json_value v;
+    if (json_rec_get(r, key, &v) != 0 || v.type == JSON_NULL) {
+        *out = NAN;
+        return required ? set_err(errstr, errstr_size, "missing field '%s'", key) : 0;
+    }
+    if (v.type != JSON_NUMBER || !isfinite(v.num))
+        return set_err(errstr, errstr_size, "field '%s' is not a number", key);
+    if (required && !(v.num > 0))
+        return set_err(errstr, errstr_size, "field '%s' is not above 0", key);
+    *out = v.num;
+    return 0;
+}
+
+int rest_snapshot_decode_json(const char *data, size_t len, rest_snapshot *out,
+                              char source[TICK_SOURCE_MAX], int64_t *recv_ts, char *errstr,
+                              size_t errstr_size)
+{
+    memset(out, 0, sizeof(*out));
+    *recv_ts = 0;
+    json_rec *r = json_rec_parse(data, len, errstr, errstr_size);
+    if (!r)
+        return -1;
+    int rc = -1;
+    json_value v;
+    if (!json_rec_is_object(r))
+        set_err(errstr, errstr_size, "snapshot is not a JSON object");
+    else if (json_rec_copy_str(r, "symbol", out->symbol, sizeof(out->symbol), 1, errstr,
+                               errstr_size) != 0 ||
+             json_rec_copy_str(r, "source", source, TICK_SOURCE_MAX, 0, errstr, errstr_size) != 0)
+        ;
+    else if (json_rec_get_int(r, "ts", &out->ts) != 0)
+        set_err(errstr, errstr_size, "field 'ts' missing or not an integer (ns since epoch)");
+    else if (json_rec_get(r, "recv_ts", &v) == 0 && v.type != JSON_NULL &&
+             json_rec_get_int(r, "recv_ts", recv_ts) != 0)
+        set_err(errstr, errstr_size, "field 'recv_ts' is not an integer (ns since epoch)");
+    else if (rec_num(r, "price", &out->price, 1, errstr, errstr_size) == 0 &&
+             rec_num(r, "open", &out->open, 0, errstr, errstr_size) == 0 &&
+             rec_num(r, "high", &out->high, 0, errstr, errstr_size) == 0 &&
+             rec_num(r, "low", &out->low, 0, errstr, errstr_size) == 0 &&
+             rec_num(r, "prev_close", &out->prev_close, 0, errstr, errstr_size) == 0 &&
+             rec_num(r, "change", &out->change, 0, errstr, errstr_size) == 0 &&
+             rec_num(r, "change_pct", &out->change_pct, 0, errstr, errstr_size) == 0)
+        rc = 0;
+    json_rec_free(r);
+    return rc;
+}
+
+int rest_bar_decode_json(const char *data, size_t len, rest_bar *out, char source[TICK_SOURCE_MAX],
+                         char *errstr, size_t errstr_size)
+{
+    memset(out, 0, sizeof(*out));
+    json_rec *r = json_rec_parse(data, len, errstr, errstr_size);
+    if (!r)
+        return -1;
+    int rc = -1;
+    if (!json_rec_is_object(r))
+        set_err(errstr, errstr_size, "bar is not a JSON object");
+    else if (json_rec_copy_str(r, "symbol", out->symbol, sizeof(out->symbol), 1, errstr,
+                               errstr_size) != 0 ||
+             json_rec_copy_str(r, "interval", out->interval, sizeof(out->interval), 0, errstr,
+                               errstr_size) != 0 ||
+             json_rec_copy_str(r, "source", source, TICK_SOURCE_MAX, 0, errstr, errstr_size) != 0)
+        ;
+    else if (json_rec_get_int(r, "window_start", &out->window_start) != 0)
+        set_err(errstr, errstr_size,
+                "field 'window_start' missing or not an integer (ns since epoch)");
+    else if (json_rec_get_int(r, "volume", &out->volume) != 0 || out->volume < 0)
+        set_err(errstr, errstr_size, "field 'volume' missing or not an integer of at least 0");
+    else if (rec_num(r, "open", &out->open, 1, errstr, errstr_size) == 0 &&
+             rec_num(r, "high", &out->high, 1, errstr, errstr_size) == 0 &&
+             rec_num(r, "low", &out->low, 1, errstr, errstr_size) == 0 &&
+             rec_num(r, "close", &out->close, 1, errstr, errstr_size) == 0)
+        rc = 0;
+    json_rec_free(r);
+    return rc;
+}

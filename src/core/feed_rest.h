@@ -59,4 +59,15 @@ void rest_snapshot_encode_json(const rest_snapshot *s, const char *source, int64
                                buf *out);
 void rest_bar_encode_json(const rest_bar *b, const char *source, buf *out);
 
+/* The records back, as the sink lands them: -1 with errstr naming the member
+ * when one is missing or malformed. A snapshot needs symbol, ts and a price
+ * above 0; its other numbers are NaN when absent or null; source is "" and
+ * *recv_ts 0 when absent. A bar needs symbol, window_start, open, high, low
+ * and close above 0 and a volume of at least 0. */
+int rest_snapshot_decode_json(const char *data, size_t len, rest_snapshot *out,
+                              char source[TICK_SOURCE_MAX], int64_t *recv_ts, char *errstr,
+                              size_t errstr_size);
+int rest_bar_decode_json(const char *data, size_t len, rest_bar *out, char source[TICK_SOURCE_MAX],
+                         char *errstr, size_t errstr_size);
+
 #endif

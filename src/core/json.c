@@ -319,3 +319,21 @@ const char *json_get_str(const json_value *obj, const char *key)
     const json_value *v = json_get(obj, key);
     return v && v->type == JSON_STRING ? v->str : NULL;
 }
+
+int json_rec_copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int required,
+                      char *errstr, size_t errstr_size)
+{
+    json_value v;
+    if (json_rec_get(r, key, &v) != 0 || v.type == JSON_NULL) {
+        dst[0] = '\0';
+        return required ? set_err(errstr, errstr_size, "missing field '%s'", key) : 0;
+    }
+    if (v.type != JSON_STRING)
+        return set_err(errstr, errstr_size, "field '%s' is not a string", key);
+    if (v.len >= dstsz || memchr(v.str, '\0', v.len))
+        return set_err(errstr, errstr_size, "field '%s' is longer than %zu bytes", key, dstsz - 1);
+    if (required && v.len == 0)
+        return set_err(errstr, errstr_size, "field '%s' is empty", key);
+    memcpy(dst, v.str, v.len + 1);
+    return 0;
+}

@@ -83,6 +83,11 @@ int json_rec_get(json_rec *r, const char *key, json_value *out);
 int json_rec_get_int(json_rec *r, const char *key, int64_t *out);
 int json_rec_get_num(json_rec *r, const char *key, double *out);
 const char *json_rec_get_str(json_rec *r, const char *key);
+/* Copies string member key into dst (dstsz bytes, NUL-terminated) and returns 0. Missing or null
+ * is "" and allowed unless required; -1 with errstr naming the member when it is not a string,
+ * does not fit, holds a NUL, or is required and empty. */
+int json_rec_copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int required,
+                      char *errstr, size_t errstr_size);
 
 /* ---- lookups in a json_parse tree ---------------------------------------------------------- */
 

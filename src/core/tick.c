@@ -36,33 +36,13 @@ void trade_encode_json(const trade *t, buf *out)
     put_venue_source(out, t->venue, t->source);
 }
 
-/* Copies string member key of the record into dst (dstsz bytes). Missing (or
- * null) is allowed when !required. */
-static int copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int required,
-                    char *errstr, size_t errstr_size)
-{
-    json_value v;
-    if (json_rec_get(r, key, &v) != 0 || v.type == JSON_NULL) {
-        dst[0] = '\0';
-        return required ? set_err(errstr, errstr_size, "missing field '%s'", key) : 0;
-    }
-    if (v.type != JSON_STRING)
-        return set_err(errstr, errstr_size, "field '%s' is not a string", key);
-    if (v.len >= dstsz || memchr(v.str, '\0', v.len))
-        return set_err(errstr, errstr_size, "field '%s' is longer than %zu bytes", key, dstsz - 1);
-    if (required && v.len == 0)
-        return set_err(errstr, errstr_size, "field '%s' is empty", key);
-    memcpy(dst, v.str, v.len + 1);
-    return 0;
-}
-
 /* The members trades and quotes share: symbol (required), venue, source, ts. */
 static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
                     char *source, size_t sourcesz, int64_t *ts, char *errstr, size_t errstr_size)
 {
-    if (copy_str(o, "symbol", symbol, symsz, 1, errstr, errstr_size) ||
-        copy_str(o, "venue", venue, venuesz, 0, errstr, errstr_size) ||
-        copy_str(o, "source", source, sourcesz, 0, errstr, errstr_size))
+    if (json_rec_copy_str(o, "symbol", symbol, symsz, 1, errstr, errstr_size) ||
+        json_rec_copy_str(o, "venue", venue, venuesz, 0, errstr, errstr_size) ||
+        json_rec_copy_str(o, "source", source, sourcesz, 0, errstr, errstr_size))
         return -1;
     if (json_rec_get_int(o, "ts", ts) != 0)
         return set_err(errstr, errstr_size,
@@ -203,13 +183,13 @@ int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detai
     }
     if (rc == 0)
         json_rec_get_int(o, "seq", &d->seq);
-    if (rc == 0 &&
-        (copy_str(o, "trade_id", d->trade_id, sizeof(d->trade_id), 0, errstr, errstr_size) != 0 ||
-         copy_str(o, "raw_symbol", d->raw_symbol, sizeof(d->raw_symbol), 0, errstr, errstr_size) !=
-             0 ||
-         copy_str(o, "conditions", d->conditions, sizeof(d->conditions), 0, errstr, errstr_size) !=
-             0 ||
-         copy_str(o, "side", side, sizeof(side), 0, errstr, errstr_size) != 0))
+    if (rc == 0 && (json_rec_copy_str(o, "trade_id", d->trade_id, sizeof(d->trade_id), 0, errstr,
+                                      errstr_size) != 0 ||
+                    json_rec_copy_str(o, "raw_symbol", d->raw_symbol, sizeof(d->raw_symbol), 0,
+                                      errstr, errstr_size) != 0 ||
+                    json_rec_copy_str(o, "conditions", d->conditions, sizeof(d->conditions), 0,
+                                      errstr, errstr_size) != 0 ||
+                    json_rec_copy_str(o, "side", side, sizeof(side), 0, errstr, errstr_size) != 0))
         rc = -1;
     if (rc == 0 && side[0]) {
         if (strcmp(side, "buy") == 0)

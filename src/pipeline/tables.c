@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bar.h"
+#include "feed_rest.h"
 #include "json.h"
 #include "pipeline.h"
 #include "replay.h"
@@ -262,13 +263,73 @@ int lake_indicators_table(lake_indicators *out, const int *sma, int nsma, const 
     return 0;
 }
 
+/* REST polling's records (feed_rest.h, docs/FEEDS.md): Finnhub snapshots and
+ * Alpha Vantage's bars, each a table of its own. */
+static const engine_column snapshot_columns[] = {
+    {"symbol", ENGINE_VARCHAR},    {"ts", ENGINE_TIMESTAMP_NS}, {"price", ENGINE_DOUBLE},
+    {"open", ENGINE_DOUBLE},       {"high", ENGINE_DOUBLE},     {"low", ENGINE_DOUBLE},
+    {"prev_close", ENGINE_DOUBLE}, {"change", ENGINE_DOUBLE},   {"change_pct", ENGINE_DOUBLE},
+    {"source", ENGINE_VARCHAR},    {"recv_ts", ENGINE_BIGINT}};
+static const engine_table snapshot_schema = {"snapshots", snapshot_columns,
+                                             sizeof(snapshot_columns) / sizeof(snapshot_columns[0]),
+                                             "symbol, ts"};
+
+static int decode_snapshot(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                           char *errstr, size_t errstr_size)
+{
+    rest_snapshot s;
+    char source[TICK_SOURCE_MAX];
+    int64_t recv;
+    if (rest_snapshot_decode_json(value, len, &s, source, &recv, errstr, errstr_size) != 0)
+        return -1;
+    put_str(row, 0, s.symbol, 0);
+    row->values[1].i = s.ts;
+    const double v[] = {s.price, s.open, s.high, s.low, s.prev_close, s.change, s.change_pct};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+        row->values[2 + i].d = v[i];
+    put_str(row, 9, source, 1);
+    row->values[10].i = recv ? recv : ENGINE_NULL_INT;
+    row->time_ns = s.ts;
+    return 0;
+}
+
+static const engine_column rest_bar_columns[] = {
+    {"symbol", ENGINE_VARCHAR}, {"interval", ENGINE_VARCHAR}, {"window_start", ENGINE_TIMESTAMP_NS},
+    {"open", ENGINE_DOUBLE},    {"high", ENGINE_DOUBLE},      {"low", ENGINE_DOUBLE},
+    {"close", ENGINE_DOUBLE},   {"volume", ENGINE_BIGINT},    {"source", ENGINE_VARCHAR}};
+static const engine_table rest_bar_schema = {"bars_rest", rest_bar_columns,
+                                             sizeof(rest_bar_columns) / sizeof(rest_bar_columns[0]),
+                                             "symbol, interval, window_start"};
+
+static int decode_rest_bar(const lake_table *tab, const void *value, size_t len, lake_row *row,
+                           char *errstr, size_t errstr_size)
+{
+    rest_bar b;
+    char source[TICK_SOURCE_MAX];
+    if (rest_bar_decode_json(value, len, &b, source, errstr, errstr_size) != 0)
+        return -1;
+    put_str(row, 0, b.symbol, 0);
+    put_str(row, 1, b.interval, 1);
+    row->values[2].i = b.window_start;
+    row->values[3].d = b.open;
+    row->values[4].d = b.high;
+    row->values[5].d = b.low;
+    row->values[6].d = b.close;
+    row->values[7].i = b.volume;
+    put_str(row, 8, source, 1);
+    row->time_ns = b.window_start;
+    return 0;
+}
+
 static const lake_table tables[] = {
     {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE},
     {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE},
+    {"bars.rest", 0, &rest_bar_schema, "window_start", decode_rest_bar, LAKE_PART_DATE},
     {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE},
     {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE},
     {"alerts", 0, &alert_schema, "ts", decode_alert, LAKE_PART_DATE},
     {"index.daily", 0, &index_daily_schema, "date", decode_index_daily, LAKE_PART_YEAR},
+    {"snapshots", 0, &snapshot_schema, "ts", decode_snapshot, LAKE_PART_DATE},
 };
 
 const lake_table *lake_table_for(const char *topic)

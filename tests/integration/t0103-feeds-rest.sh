@@ -38,6 +38,25 @@ assert_eq "$(kafka_end_sum "${pre}bars.rest")" "$served" "bars in Kafka vs serve
 first=$(kcat -C -b "$BROKERS" -t "${pre}bars.rest" -e -q -f '%s\n' | sed -E 's/.*"window_start":([0-9]+).*/\1/' | sort -n | head -1)
 assert_eq "$first" 1718372100000000000 "first bar's window_start (UTC)"
 
+# run polls too, beside no trade source, and its sink lands both topics in their own tables:
+# every snapshot and bar in Kafka once in the lake (the bars published by ingest above included).
+lake=$T/lake
+FINNHUB_TOKEN=testkey ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" run --no-serve --lake "$lake" \
+    --source finnhub-quote --symbols AAPL,MSFT --feed-url "http://127.0.0.1:$port/api/v1/quote" \
+    --poll-interval 300ms --poll-gap 50ms --duration 4s --brokers "$BROKERS" --topic-prefix "$pre" \
+    --status-interval 1s 2>"$T/run.err" || fail "run --source finnhub-quote failed: $(tail -5 "$T/run.err")"
+grep -qE '^rest finnhub-quote: [1-9][0-9]* records delivered' "$T/run.err" ||
+    fail "no REST status line: $(tail -5 "$T/run.err")"
+grep -qE '^ticklake run: finnhub-quote: [0-9]+ requests, [1-9][0-9]* records' "$T/run.err" ||
+    fail "no REST summary: $(tail -5 "$T/run.err")"
+"$TICKLAKE" crawl --lake "$lake" >/dev/null
+snaps=$(kafka_end_sum "${pre}snapshots")
+assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*), count(DISTINCT (symbol, ts)) FROM snapshots" | tail -1)" "$snaps,$snaps" "snapshots in the lake, once each"
+assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*), count(DISTINCT (symbol, window_start)), min(epoch_ns(window_start)) FROM bars_rest" | tail -1)" \
+    "$(kafka_end_sum "${pre}bars.rest"),$(kafka_end_sum "${pre}bars.rest"),1718372100000000000" "REST bars in the lake, once each"
+assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*) FROM snapshots WHERE price > 0 AND source = 'finnhub' AND recv_ts > 0" | tail -1)" "$snaps" "snapshot columns"
+[ ! -d "$lake/trades" ] || fail "a REST-only run landed trades: $(ls "$lake/trades")"
+
 rc=0
 FINNHUB_TOKEN=wrong timeout 20 "$TICKLAKE" ingest --source finnhub-quote --symbols AAPL \
     --feed-url "http://127.0.0.1:$port/api/v1/quote" "${poll[@]}" 2>"$T/bad.err" || rc=$?
@@ -49,4 +68,4 @@ ALPHAVANTAGE_API_KEY=wrong timeout 20 "$TICKLAKE" ingest --source alphavantage -
 assert_eq "$rc" 1 "alphavantage exit status on a rejected key"
 grep -q "apikey is invalid" "$T/bad2.err" || fail "no clear message: $(tail -2 "$T/bad2.err")"
 ! grep -q wrong "$T/bad.err" "$T/bad2.err" || fail "the key is in the log"
-echo "ok: REST polling: snapshots and bars once each, throttling retried, rejected keys exit 1"
+echo "ok: REST polling: snapshots and bars once each (Kafka and the lake, ingest and run), throttling retried, rejected keys exit 1"

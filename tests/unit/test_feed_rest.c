@@ -93,4 +93,62 @@ static void test_alphavantage(void)
     buf_release(&u);
 }
 
-TEST_MAIN(TEST(test_eastern), TEST(test_finnhub), TEST(test_alphavantage))
+/* The records as the sink reads them back: every member, and errors that name the member. */
+static void test_records(void)
+{
+    rest_snapshot s = {.symbol = "AAPL",
+                       .ts = 1718394900000000000,
+                       .price = 189.51,
+                       .open = 188,
+                       .high = 190,
+                       .low = 187.5,
+                       .prev_close = 188.31,
+                       .change = 1.2,
+                       .change_pct = 0.64};
+    buf b;
+    buf_init(&b);
+    rest_snapshot_encode_json(&s, "finnhub", 77, &b);
+    rest_snapshot back;
+    char src[TICK_SOURCE_MAX], err[256];
+    int64_t recv;
+    CHECK(rest_snapshot_decode_json(b.data, b.len, &back, src, &recv, err, sizeof(err)) == 0);
+    CHECK(memcmp(&back, &s, sizeof(s)) == 0);
+    CHECK_EQ_STR(src, "finnhub");
+    CHECK_EQ_INT(recv, 77);
+    const char *min = "{\"symbol\":\"X\",\"ts\":5,\"price\":2,\"change\":null}";
+    CHECK(rest_snapshot_decode_json(min, strlen(min), &back, src, &recv, err, sizeof(err)) == 0);
+    CHECK(back.price == 2 && isnan(back.change) && isnan(back.open) && recv == 0 && !src[0]);
+    const char *bad[] = {"{\"symbol\":\"X\",\"ts\":5}",
+                         "{\"symbol\":\"X\",\"price\":2}",
+                         "{\"ts\":5,\"price\":2}",
+                         "{\"symbol\":\"X\",\"ts\":5,\"price\":-2}",
+                         "{\"symbol\":\"X\",\"ts\":5,\"price\":2,\"open\":\"1\"}",
+                         "[1]"};
+    const char *why[] = {"'price'", "'ts'", "'symbol'", "'price'", "'open'", "not a JSON object"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        CHECK(rest_snapshot_decode_json(bad[i], strlen(bad[i]), &back, src, &recv, err,
+                                        sizeof(err)) == -1);
+        CHECK(strstr(err, why[i]) != NULL);
+    }
+    rest_bar r = {.symbol = "IBM",
+                  .interval = "5min",
+                  .window_start = 1718409000000000000,
+                  .open = 62.4,
+                  .high = 62.48,
+                  .low = 62.39,
+                  .close = 62.47,
+                  .volume = 12};
+    buf_reset(&b);
+    rest_bar_encode_json(&r, "alphavantage", &b);
+    rest_bar rb;
+    CHECK(rest_bar_decode_json(b.data, b.len, &rb, src, err, sizeof(err)) == 0);
+    CHECK(memcmp(&rb, &r, sizeof(r)) == 0);
+    CHECK_EQ_STR(src, "alphavantage");
+    const char *badbar = "{\"symbol\":\"IBM\",\"window_start\":1,\"open\":1,\"high\":1,"
+                         "\"low\":1,\"close\":1,\"volume\":-1}";
+    CHECK(rest_bar_decode_json(badbar, strlen(badbar), &rb, src, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "'volume'") != NULL);
+    buf_release(&b);
+}
+
+TEST_MAIN(TEST(test_eastern), TEST(test_finnhub), TEST(test_alphavantage), TEST(test_records))
