@@ -6,7 +6,10 @@
 # plus random ones on every request. The sink keeps running, retries each failed request with backoff
 # (logged), and the lake holds every trade exactly once (rows = distinct (id, ts) = trades ingested).
 # The proxy's log says what it injected, so the faults are shown to have happened; the sink logged one
-# retry for each failed request. T0106_SEED=N changes the proxy's random draws.
+# retry for each failed request. Then a throttling storm (every request answered SlowDown for 8 s while
+# more trades arrive): the sink backs off (waits growing to seconds, a bounded number of requests),
+# does not give up, and lands those trades once the storm passes. T0106_SEED=N changes the proxy's
+# random draws.
 . "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || skip "python3 is not installed"
@@ -22,7 +25,7 @@ lake="s3://$bucket/lake"
 
 # 1. The proxy: every kind ensured on put, part and complete; random faults on any request after.
 bg_start proxy python3 "$ROOT/tests/tools/s3_fault_proxy.py" --upstream-port "$(cat "$T/s3/port")" \
-    --seed "$seed" --delay "$DELAY" --ensure put,part,complete --log "$T/proxy.log" \
+    --seed "$seed" --delay "$DELAY" --ensure put,part,complete --log "$T/proxy.log" --storm "$T/storm" \
     --rate delay=0.03 --rate slowdown=0.06 --rate internal=0.05 --rate reset-before=0.03 \
     --rate reset-after=0.05 --rate reset-mid=0.03
 port_known() { [ -s "$T/proxy.out" ]; }
@@ -57,11 +60,35 @@ quiet() {
 }
 wait_for 60 quiet || fail "the sink kept writing"
 bg_alive sink || fail "the sink exited: $(tail -5 "$T/sink.err")"
+
+# 4. A throttling storm: for 8 s every request is answered 503 SlowDown while more trades arrive.
+M=20000
+touch "$T/storm"
+storm_from=$(wc -l <"$T/sink.err")
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate max --count "$M" \
+    --symbols 20 --seed 107 --start 2026-03-07 -q
+sleep 8
+assert_eq "$(lake_rows)" "$N:$N" "rows:distinct (id, ts) in the lake during the storm"
+bg_alive sink || fail "the sink gave up during the storm: $(tail -5 "$T/sink.err")"
+rm -f "$T/storm"
+N=$((N + M))
+wait_for 60 all_landed ||
+    fail "after the storm the lake holds $(lake_rows) of $N trades: $(grep -v ' debug: ' "$T/sink.err" | tail -5)"
+stormed=$(grep -c " storm$" "$T/proxy.log" || true)
+assert_ge "$stormed" 3 "requests answered SlowDown in the storm"
+# Backing off: waits grew to seconds (0.1 s doubling, capped at 5 s, half of it random), so in
+# 8 s each of the two writing threads sent about 10 requests, not the ~80 a fixed 0.1 s would.
+longest=$(tail -n +"$storm_from" "$T/sink.err" | sed -n 's/.*503 SlowDown.*; retry [0-9]* in \([0-9.]*\) s$/\1/p' |
+    sort -n | tail -1)
+[ -n "$longest" ] && awk -v w="$longest" 'BEGIN { exit !(w >= 1.5) }' ||
+    fail "the sink did not back off to seconds in the storm (longest wait '${longest}' s)"
+[ "$stormed" -le 40 ] || fail "$stormed requests in an 8 s SlowDown storm: the sink did not back off"
+wait_for 60 quiet || fail "the sink kept writing"
 bg_stop sink TERM
 assert_eq "$BG_STATUS" 0 "sink exit status after SIGTERM"
 assert_eq "$(lake_rows)" "$N:$N" "rows:distinct (id, ts) in the lake"
 
-# 4. The faults happened, on each kind of write.
+# 5. The faults happened, on each kind of write.
 faults() { grep -c "^fault $1 $2 " "$T/proxy.log" || true; }
 for op in put part complete; do
     for kind in delay slowdown internal reset-before reset-after reset-mid; do
@@ -73,7 +100,7 @@ injected=$(grep -c "^fault " "$T/proxy.log" || true)
 delays=$(grep -c "^fault delay " "$T/proxy.log" || true)
 failed=$((injected - delays))
 
-# 5. The sink retried each failed request with backoff, and waited out the slow answers.
+# 6. The sink retried each failed request with backoff, and waited out the slow answers.
 # Each failed request is retried: by the sink (logged), or by libcurl itself when a reused
 # connection died before any answer (it resends once on a new connection; the sink then logged one
 # attempt for two requests the proxy saw).
@@ -90,4 +117,4 @@ assert_ge "$slow" "$delays" "requests answered after ${DELAY} s or more"
 # No multipart upload left incomplete (each completed, or aborted after a failure).
 puts=$(grep -c "^pass put PUT " "$T/proxy.log" || true)
 completes=$(grep -c "^pass complete POST " "$T/proxy.log" || true)
-echo "ok: sink s3 faults ($injected faults: $delays delays, $(faults slowdown '[a-z-]*') SlowDown, $(faults internal '[a-z-]*') 500s, $(($(faults reset-before '[a-z-]*') + $(faults reset-after '[a-z-]*') + $(faults reset-mid '[a-z-]*'))) resets; $retries retries; $puts PUTs and $completes multipart uploads answered; $N trades once each; $((SECONDS - started)) s)"
+echo "ok: sink s3 faults ($injected faults: $delays delays, a SlowDown storm of $stormed requests (longest wait $longest s), $(faults slowdown '[a-z-]*') SlowDown, $(faults internal '[a-z-]*') 500s, $(($(faults reset-before '[a-z-]*') + $(faults reset-after '[a-z-]*') + $(faults reset-mid '[a-z-]*'))) resets; $retries retries; $puts PUTs and $completes multipart uploads answered; $N trades once each; $((SECONDS - started)) s)"

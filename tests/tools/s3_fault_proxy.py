@@ -17,6 +17,9 @@ For each request it draws from a random generator seeded by --seed whether to mi
                that its PUT / part / CompleteMultipartUpload succeeded (the doubling hazard)
   reset-mid    forward, send the first half of the answer (status line, headers, body), then reset
 
+While the file given by --storm exists, every request is answered 503 SlowDown (a throttling storm,
+logged as "fault slowdown OP METHOD PATH storm"), so a test can see how a client backs off.
+
 --rate KIND=P sets the chance of each kind per request (repeatable); --ensure OPS makes sure every
 kind happens on each of those kinds of request (put, part, create, complete, abort, get, head, list,
 list-uploads, delete): the first requests of such an op take the kinds in turn, before the random
@@ -28,6 +31,7 @@ Every request is one line in --log: "fault KIND OP METHOD PATH" when a fault was
 import argparse
 import http.client
 import http.server
+import os
 import random
 import socket
 import socketserver
@@ -165,10 +169,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         op = classify(self.command, self.path)
-        kind = choose(op)
+        storm = bool(ARGS.storm) and os.path.exists(ARGS.storm)
+        kind = "slowdown" if storm else choose(op)
         where = "%s %s %s" % (op, self.command, self.path)
         if kind:
-            log("fault %s %s" % (kind, where))
+            log("fault %s %s%s" % (kind, where, " storm" if storm else ""))
         if kind in ("slowdown", "internal"):
             if kind == "slowdown":
                 status, reason = 503, "Slow Down"
@@ -226,6 +231,7 @@ def main():
     ap.add_argument("--delay", type=float, default=3.0, help="seconds a delayed answer is held")
     ap.add_argument("--ensure", default="", help="ops on which every kind happens at least once")
     ap.add_argument("--ops", default="", help="ops that may get faults (default: all)")
+    ap.add_argument("--storm", default="", help="while this file exists, answer every request 503 SlowDown")
     ap.add_argument("--log", required=True)
     ARGS = ap.parse_args()
     ARGS.rates = {}
