@@ -200,10 +200,11 @@ static int disk_full(const char *err)
     return strstr(err, strerror(ENOSPC)) || strstr(err, strerror(EDQUOT));
 }
 
-/* put_date, waiting for space on a full local disk: the write is retried
- * with backoff (0.1 s doubling to 5 s), each failure logged and counted,
- * until it succeeds, the write budget is spent or the stage is stopped. The
- * job is not done meanwhile, so nothing from it on is committed. */
+/* put_date, waiting for space on a full local disk (the lake's, or for S3
+ * the staging folder's): the write is retried with backoff (0.1 s doubling
+ * to 5 s), each failure logged and counted, until it succeeds, the write
+ * budget is spent or the stage is stopped. The job is not done meanwhile, so
+ * nothing from it on is committed. */
 static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *key, const char *name,
                             const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
 {
@@ -211,7 +212,7 @@ static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *ke
     for (int attempt = 1;; attempt++) {
         if (put_date(io, j, key, name, order, n, rows, bytes) == 0)
             return 0;
-        if (!storage_local_dir(io->lake) || !disk_full(j->err))
+        if (!disk_full(j->err))
             return -1;
         atomic_fetch_add(&s->st->lake_disk_full, 1);
         int64_t now = mono_ns();
