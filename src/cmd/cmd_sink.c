@@ -69,9 +69,12 @@ int cmd_sink(int argc, char **argv)
     j->cfg.group = group;
     atomic_store(&j->ctl.drain, drain);
     rc = stage_run_supervised(sink_main, j, &j->ctl, o.duration);
-    fprintf(stderr, "ticklake sink: %lld rows in %lld files (%lld bytes), %lld bad records\n",
+    fprintf(stderr, "ticklake sink: %lld rows in %lld files (%lld bytes), %lld bad records",
             (long long)j->st.lake_rows, (long long)j->st.lake_files, (long long)j->st.lake_bytes,
             (long long)j->st.bad_records);
+    if (j->st.lake_disk_full)
+        fprintf(stderr, ", %lld writes retried on a full disk", (long long)j->st.lake_disk_full);
+    fputc('\n', stderr);
     if (rc != 0)
         fprintf(stderr, "ticklake sink: %s\n", j->err);
     free(j);

@@ -332,6 +332,9 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     if (o->s3_write_timeout <= 0)
         return cli_usage_error(cmd, "--s3-write-timeout must be positive");
     out->storage.s3_write_retry_ns = o->s3_write_timeout;
+    if (o->s3_multipart_threshold < 0)
+        return cli_usage_error(cmd, "--s3-multipart-threshold must not be negative");
+    out->storage.s3_multipart_threshold = o->s3_multipart_threshold;
     if (o->roll_rows < 1)
         return cli_usage_error(cmd, "--roll-rows must be at least 1");
     if (o->roll_bytes < 1)

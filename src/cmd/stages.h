@@ -43,7 +43,8 @@ typedef struct stage_opts {
     const char *lake;
     int64_t roll_rows, roll_bytes, roll_interval;
     const char *s3_endpoint, *s3_region, *s3_addressing, *s3_profile;
-    int64_t s3_write_timeout; /* retry budget of a write to S3, ns */
+    int64_t s3_write_timeout;       /* retry budget of a write (S3, a full disk), ns */
+    int64_t s3_multipart_threshold; /* bytes above which a file is uploaded in parts */
     /* live feeds (feed_ingest.h) */
     cli_list feed_urls; /* URL, or PROVIDER=URL per source */
     const char *feed_ca;
@@ -184,7 +185,9 @@ void stage_opts_init(stage_opts *o);
     {0, "s3-profile", CLI_STRING, &(o)->s3_profile, "NAME",                               \
      "AWS profile of the credentials (default AWS_PROFILE, else default)"},               \
     {0, "s3-write-timeout", CLI_DURATION, &(o)->s3_write_timeout, "DUR",                  \
-     "retry a failing write to S3 for DUR, then stop without committing (default 5m)"}
+     "retry a write failing on S3 or a full disk for DUR, then stop uncommitted (default 5m)"}, \
+    {0, "s3-multipart-threshold", CLI_INT, &(o)->s3_multipart_threshold, "N",             \
+     "upload files above N bytes as multipart uploads of 8 MiB parts (default 8 MiB)"}
 /* clang-format on */
 
 /* Names stage_sink_config writes: bars and indicators topics per interval. */

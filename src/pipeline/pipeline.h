@@ -44,6 +44,8 @@ typedef struct pipeline_stats {
     atomic_llong lake_rows;        /* sink: rows made durable in the lake */
     atomic_llong lake_files;       /* sink: Parquet files written */
     atomic_llong lake_bytes;       /* sink: bytes of those files */
+    atomic_llong lake_disk_full;   /* sink: file writes that failed on a full local disk and
+                                      were retried */
     atomic_llong process_lag;      /* process: consumer lag, records (a gauge) */
     atomic_llong sink_lag;         /* sink: consumer lag, records (a gauge) */
     atomic_llong sink_next_roll;   /* sink: mono_ns when the oldest buffered row's file is due by

@@ -85,7 +85,9 @@ typedef struct sink {
     const char *last_topic_name; /* topic_index's cache */
     int last_topic;
     int failed;
-    char errstr[512];
+    char errstr[1024];
+    const atomic_int *stop; /* the stage's stop flag: ends a wait for disk space */
+    int64_t write_budget;   /* how long a write waits for a full disk (or S3) */
     /* The writer thread and the jobs (struct job) not yet committed, oldest
      * first; mu guards the list, the job states and the two flags, cv
      * signals a new job, a job written and a stop. */
@@ -148,7 +150,7 @@ typedef struct job {
     size_t ndates;
     int state; /* JOB_QUEUED, JOB_WRITING, JOB_DONE or JOB_FAILED */
     int64_t written, bytes;
-    char err[512];
+    char err[1024];
 } job;
 
 enum { JOB_QUEUED, JOB_WRITING, JOB_DONE, JOB_FAILED };
@@ -190,6 +192,53 @@ static int put_date(const writer_io *io, job *j, const char *key, const char *na
     return rc;
 }
 
+/* Whether a failed write's message says the file system is full (ENOSPC, or
+ * EDQUOT for a quota): DuckDB reports its write errors as text with
+ * strerror's words, and storage does the same. */
+static int disk_full(const char *err)
+{
+    return strstr(err, strerror(ENOSPC)) || strstr(err, strerror(EDQUOT));
+}
+
+/* put_date, waiting for space on a full local disk (the lake's, or for S3
+ * the staging folder's): the write is retried with backoff (0.1 s doubling
+ * to 5 s), each failure logged and counted, until it succeeds, the write
+ * budget is spent or the stage is stopped. The job is not done meanwhile, so
+ * nothing from it on is committed. */
+static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *key, const char *name,
+                            const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
+{
+    int64_t first = 0, wait = 100 * 1000000LL;
+    for (int attempt = 1;; attempt++) {
+        if (put_date(io, j, key, name, order, n, rows, bytes) == 0)
+            return 0;
+        if (!disk_full(j->err))
+            return -1;
+        atomic_fetch_add(&s->st->lake_disk_full, 1);
+        int64_t now = mono_ns();
+        if (!first)
+            first = now;
+        int stopped = atomic_load(s->stop) != 0;
+        if (stopped || now - first >= s->write_budget) {
+            size_t len = strlen(j->err);
+            snprintf(j->err + len, sizeof(j->err) - len, " (%s after %d attempt%s in %.0f s)",
+                     stopped ? "stopped" : "gave up", attempt, attempt == 1 ? "" : "s",
+                     (double)(now - first) / 1e9);
+            return -1;
+        }
+        if (wait > s->write_budget - (now - first))
+            wait = s->write_budget - (now - first);
+        LOG_WARN("sink: %s; retry %d in %.1f s", j->err, attempt, (double)wait / 1e9);
+        for (int64_t until = now + wait; !atomic_load(s->stop);) {
+            int64_t left = until - mono_ns();
+            if (left <= 0)
+                break;
+            sleep_ns(left < 100000000 ? left : 100000000);
+        }
+        wait = wait * 2 < 5 * NS_PER_SEC ? wait * 2 : 5 * NS_PER_SEC;
+    }
+}
+
 /* Writes every date of j to the lake with io: 0, or -1 with j->err. Runs
  * on either thread; touches only j, io and atomic counters. */
 static int write_job(sink *s, const writer_io *io, job *j)
@@ -223,7 +272,7 @@ static int write_job(sink *s, const writer_io *io, job *j)
             buf_printf(&key, "%s/date=%s/%s", table, date, name);
         int64_t rows = 0, bytes = 0;
         int64_t t0 = mono_ns();
-        if (put_date(io, j, key.data, name, order + lo, hi - lo, &rows, &bytes) != 0) {
+        if (put_date_waiting(s, io, j, key.data, name, order + lo, hi - lo, &rows, &bytes) != 0) {
             buf_release(&key);
             return -1;
         }
@@ -700,6 +749,8 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     }
     storage_options so = cfg->storage;
     so.cancel = &ctl->stop; /* a stop ends an S3 retry wait; nothing is committed then */
+    s->stop = &ctl->stop;
+    s->write_budget = so.s3_write_retry_ns > 0 ? so.s3_write_retry_ns : 300 * NS_PER_SEC;
     if (storage_open(&s->lake, cfg->lake, &so, errstr, errstr_size) != 0)
         goto out;
     kafka_opts ko;
@@ -720,14 +771,11 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
      * fetches come back 5x as often (the broker's CPU for 24 idle partitions
      * went from 3.3% to 6% of a core). */
     ours[np++] = "fetch.wait.max.ms=10";
-    if (storage_kind(s->lake) == STORAGE_S3) {
-        /* Keep the partitions while a put waits out an S3 outage: the poll
-         * interval outlasts the write retry budget. */
-        int64_t budget = so.s3_write_retry_ns > 0 ? so.s3_write_retry_ns : 300 * NS_PER_SEC;
-        snprintf(s->poll_prop, sizeof(s->poll_prop), "max.poll.interval.ms=%lld",
-                 (long long)(budget / 1000000 + 60000));
-        ours[np++] = s->poll_prop;
-    }
+    /* Keep the partitions while a write waits out an S3 outage or a full
+     * disk: the poll interval outlasts the write budget. */
+    snprintf(s->poll_prop, sizeof(s->poll_prop), "max.poll.interval.ms=%lld",
+             (long long)(s->write_budget / 1000000 + 60000));
+    ours[np++] = s->poll_prop;
     s->props = kafka_opts_prepend(&cfg->kafka, ours, np, &ko);
     if (!s->props) {
         set_err(errstr, errstr_size, "out of memory");

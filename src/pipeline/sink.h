@@ -48,12 +48,16 @@
  * crash starts at the committed offset and rewrites the same keys, so every
  * record lands exactly once.
  *
- * S3 outages: storage retries a put with backoff for its write budget
- * (storage_options.s3_write_retry_ns, 5 minutes by default) while the sink
- * waits; the sink raises max.poll.interval.ms above that budget so the group
- * keeps the partitions meanwhile. When the budget runs out (or an access
- * error such as 403 fails at once) the sink stops and sink_run returns -1
- * without committing: the records are still in Kafka for the next run.
+ * S3 outages and faults: storage retries each failed request of a put with
+ * backoff for its write budget (storage_options.s3_write_retry_ns, 5 minutes
+ * by default) while the sink waits. A full local disk (ENOSPC, EDQUOT) is
+ * waited out here the same way: the file is written again with backoff for
+ * the same budget, each failure logged and counted (lake_disk_full), and the
+ * job stays uncommitted meanwhile. The sink raises max.poll.interval.ms above
+ * that budget so the group keeps the partitions meanwhile. When the budget
+ * runs out (or an access error such as 403 fails at once, or the stage is
+ * stopped during a wait) the sink stops and sink_run returns -1 without
+ * committing: the records are still in Kafka for the next run.
  *
  * Leftovers of a crashed attempt are removed when a partition is assigned:
  * local temporary files of that partition, and staging files of that

@@ -214,6 +214,15 @@ static void test_sink_config_write_budget(void)
     CHECK(sc.storage.s3_write_retry_ns == 3 * NS_PER_SEC);
     o.s3_write_timeout = 0;
     CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 2);
+    /* --s3-multipart-threshold: 0 (storage's 8 MiB) unless given. */
+    stage_opts_init(&o);
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 0);
+    CHECK(sc.storage.s3_multipart_threshold == 0);
+    o.s3_multipart_threshold = 1 << 20;
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 0);
+    CHECK(sc.storage.s3_multipart_threshold == 1 << 20);
+    o.s3_multipart_threshold = -1;
+    CHECK_EQ_INT(stage_sink_config(&cmd, &o, &sc, names), 2);
 }
 
 TEST_MAIN(TEST(test_defaults_are_ind_config_default), TEST(test_every_option_lands_in_its_field),
