@@ -358,15 +358,13 @@ static int cmp_rows(const rowbuf *rb, uint32_t a, uint32_t b, size_t from)
             r = rx < ry ? -1 : rx > ry;
             break;
         }
-        case ENGINE_BIGINT: {
+        case ENGINE_BIGINT:
+        case ENGINE_TIMESTAMP_NS: {
             int64_t x = col->i[a], y = col->i[b];
             if (x != y)
                 r = x == ENGINE_NULL_INT ? 1 : y == ENGINE_NULL_INT ? -1 : cmp_i64(x, y);
             break;
         }
-        case ENGINE_TIMESTAMP_NS:
-            r = cmp_i64(col->i[a], col->i[b]);
-            break;
         case ENGINE_DATE:
             r = cmp_i64(day_of(col->i[a]), day_of(col->i[b]));
             break;

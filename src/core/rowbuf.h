@@ -55,7 +55,7 @@ typedef struct engine_table {
 
 /* One value of a row being appended; the member read depends on the column's
  * type. A NULL s for a VARCHAR column, a NaN d for a DOUBLE column and
- * ENGINE_NULL_INT for a BIGINT column append SQL NULL. */
+ * ENGINE_NULL_INT for a BIGINT or TIMESTAMP_NS column append SQL NULL. */
 #define ENGINE_NULL_INT INT64_MIN
 typedef union engine_value {
     const char *s;
@@ -71,7 +71,7 @@ typedef struct rowbuf rowbuf;
 /* One column's values, row by row; exactly one array is set (by type). */
 typedef struct rowbuf_column {
     engine_type type;
-    int64_t *i;  /* BIGINT (ENGINE_NULL_INT is NULL), TIMESTAMP_NS and DATE in ns */
+    int64_t *i;  /* BIGINT, TIMESTAMP_NS (ENGINE_NULL_INT is NULL) and DATE in ns */
     double *d;   /* DOUBLE (NaN is NULL) */
     uint32_t *s; /* VARCHAR: dictionary ids (ROWBUF_NULL_STR is NULL) */
 } rowbuf_column;

@@ -157,18 +157,15 @@ void trade_encode_json_detail(const trade *t, const trade_detail *d, buf *out)
     buf_putc(out, '}');
 }
 
-int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detail *d, char *errstr,
-                             size_t errstr_size)
+/* The live-feed members of record o into d (zeroed first). */
+static int detail_from_rec(json_rec *o, trade_detail *d, char *errstr, size_t errstr_size)
 {
     memset(d, 0, sizeof(*d));
-    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
-    if (!o)
-        return -1;
-    int rc = trade_from_rec(o, t, errstr, errstr_size);
+    int rc = 0;
     int64_t v;
     json_value present;
     char side[8] = "";
-    if (rc == 0 && json_rec_get(o, "recv_ts", &present) == 0 &&
+    if (json_rec_get(o, "recv_ts", &present) == 0 &&
         json_rec_get_int(o, "recv_ts", &d->recv_ts) != 0)
         rc = set_err(errstr, errstr_size, "field 'recv_ts' is not an integer");
     if (rc == 0 && json_rec_get_int(o, "ts_prec", &v) == 0) {
@@ -199,6 +196,38 @@ int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detai
         else
             rc = set_err(errstr, errstr_size, "field 'side' is not buy or sell");
     }
+    return rc;
+}
+
+int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detail *d, char *errstr,
+                             size_t errstr_size)
+{
+    memset(d, 0, sizeof(*d));
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
+        return -1;
+    int rc = trade_from_rec(o, t, errstr, errstr_size);
+    if (rc == 0)
+        rc = detail_from_rec(o, d, errstr, errstr_size);
+    json_rec_free(o);
+    return rc;
+}
+
+int trade_decode_detail(const void *data, size_t len, trade *t, trade_detail *d, char *errstr,
+                        size_t errstr_size)
+{
+    memset(d, 0, sizeof(*d));
+    if (tick_is_binary(data, len))
+        return trade_decode_binary(data, len, t, errstr, errstr_size);
+    json_rec *o = json_rec_parse(data, len, errstr, errstr_size);
+    if (!o)
+        return -1;
+    int rc = trade_from_rec(o, t, errstr, errstr_size);
+    /* Every live-feed record has ts_prec: one lookup spares the others for
+     * the simulator's records. */
+    json_value present;
+    if (rc == 0 && json_rec_get(o, "ts_prec", &present) == 0)
+        rc = detail_from_rec(o, d, errstr, errstr_size);
     json_rec_free(o);
     return rc;
 }

@@ -136,5 +136,10 @@ void trade_encode_json_detail(const trade *t, const trade_detail *d, buf *out);
  * exact price is not kept: px_mant stays 0). */
 int trade_decode_json_detail(const char *data, size_t len, trade *t, trade_detail *d, char *errstr,
                              size_t errstr_size);
+/* trade_decode, also filling d from a JSON record of a live feed (one with
+ * ts_prec); d is zeroed for a binary record or a JSON one without. The sink
+ * uses this, so the lake keeps the live-feed members. */
+int trade_decode_detail(const void *data, size_t len, trade *t, trade_detail *d, char *errstr,
+                        size_t errstr_size);
 
 #endif

@@ -102,7 +102,10 @@ static void scan_next(duckdb_function_info info, duckdb_data_chunk out)
         case ENGINE_TIMESTAMP_NS:
             for (size_t k = 0; k < cnt; k++) {
                 PREFETCH(col->i, k);
-                ((int64_t *)data)[k] = col->i[rows[k]];
+                int64_t x = col->i[rows[k]];
+                ((int64_t *)data)[k] = x;
+                if (x == ENGINE_NULL_INT)
+                    set_null(v, k);
             }
             break;
         case ENGINE_DATE:

@@ -12,10 +12,14 @@
 #include "tick.h"
 #include "util.h"
 
+/* The trade record's columns, then a live feed's members (trade_detail in
+ * tick.h): NULL, or size_scale 0, for the simulator's and replayed trades. */
 static const engine_column trade_columns[] = {
-    {"symbol", ENGINE_VARCHAR}, {"ts", ENGINE_TIMESTAMP_NS}, {"price", ENGINE_DOUBLE},
-    {"size", ENGINE_BIGINT},    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},
-    {"source", ENGINE_VARCHAR}};
+    {"symbol", ENGINE_VARCHAR},       {"ts", ENGINE_TIMESTAMP_NS},   {"price", ENGINE_DOUBLE},
+    {"size", ENGINE_BIGINT},          {"id", ENGINE_BIGINT},         {"venue", ENGINE_VARCHAR},
+    {"source", ENGINE_VARCHAR},       {"size_scale", ENGINE_BIGINT}, {"side", ENGINE_VARCHAR},
+    {"recv_ts", ENGINE_TIMESTAMP_NS}, {"trade_id", ENGINE_VARCHAR},  {"raw_symbol", ENGINE_VARCHAR},
+    {"conditions", ENGINE_VARCHAR},   {"seq", ENGINE_BIGINT}};
 static const engine_table trade_schema = {
     "trades", trade_columns, sizeof(trade_columns) / sizeof(trade_columns[0]), "symbol, ts, id"};
 
@@ -45,7 +49,8 @@ static int decode_trade(const lake_table *tab, const void *value, size_t len, la
                         char *errstr, size_t errstr_size)
 {
     trade t;
-    if (trade_decode(value, len, &t, errstr, errstr_size) != 0)
+    trade_detail d;
+    if (trade_decode_detail(value, len, &t, &d, errstr, errstr_size) != 0)
         return -1;
     put_str(row, 0, t.symbol, 0);
     row->values[1].i = t.ts;
@@ -54,6 +59,13 @@ static int decode_trade(const lake_table *tab, const void *value, size_t len, la
     row->values[4].i = t.id;
     put_str(row, 5, t.venue, 1);
     put_str(row, 6, t.source, 1);
+    row->values[7].i = d.size_scale;
+    put_str(row, 8, d.side == 'B' ? "buy" : d.side == 'S' ? "sell" : "", 1);
+    row->values[9].i = d.recv_ts ? d.recv_ts : ENGINE_NULL_INT;
+    put_str(row, 10, d.trade_id, 1);
+    put_str(row, 11, d.raw_symbol, 1);
+    put_str(row, 12, d.conditions, 1);
+    row->values[13].i = d.seq ? d.seq : ENGINE_NULL_INT;
     row->time_ns = t.ts;
     return 0;
 }

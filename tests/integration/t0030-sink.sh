@@ -32,7 +32,7 @@ ls "$lake/trades/date=2026-03-04/" | grep -vqE "^${pre//./\\.}trades\+[0-3]\+[0-
 # The schema is the documented one.
 schema=$("$TICKLAKE" query --lake "$lake" --format csv \
     "SELECT string_agg(column_name || ' ' || data_type, '; ' ORDER BY ordinal_position) FROM information_schema.columns WHERE table_name = 'trades'" | tail -1)
-assert_eq "$schema" "symbol VARCHAR; ts TIMESTAMP_NS; price DOUBLE; size BIGINT; id BIGINT; venue VARCHAR; source VARCHAR; date DATE" "trades schema"
+assert_eq "$schema" "symbol VARCHAR; ts TIMESTAMP_NS; price DOUBLE; size BIGINT; id BIGINT; venue VARCHAR; source VARCHAR; size_scale BIGINT; side VARCHAR; recv_ts TIMESTAMP_NS; trade_id VARCHAR; raw_symbol VARCHAR; conditions VARCHAR; seq BIGINT; date DATE" "trades schema"
 # Order within a file: by symbol, then time (file_row_number is DuckDB's row
 # position in its file); "unsorted/rows", so a query that saw no file fails too.
 order=$(q "SELECT count(*) FILTER (WHERE ps > symbol OR (ps = symbol AND pt > ts)) || '/' || count(*) FROM (SELECT symbol, ts, lag(symbol) OVER w AS ps, lag(ts) OVER w AS pt FROM read_parquet('$lake/trades/*/*.parquet', filename=true) WINDOW w AS (PARTITION BY filename ORDER BY file_row_number))")

@@ -37,6 +37,11 @@ import json, sys
 rows = sorted((r["symbol"], int(r["id"]), int(r["size"]), int(r["ts"])) for r in map(json.loads, open(sys.argv[1])))
 print("\n".join("%s,%d,%d,%d" % r for r in rows))' "$T/server.truth" >"$T/truth.csv"
 cmp -s "$T/lake.csv" "$T/truth.csv" || fail "the lake's trades differ from the replayed: $(diff "$T/lake.csv" "$T/truth.csv" | head -5)"
+# The live-feed members land too: sizes in 1e-8 lots say so, the provider's id, symbol and sequence
+# are kept, and the receive time is after the event's.
+assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv \
+    "SELECT count(*) FILTER (WHERE size_scale = 8 AND side IN ('buy', 'sell') AND trade_id = CAST(id AS VARCHAR) AND raw_symbol = symbol AND seq > 0 AND recv_ts IS NOT NULL) FROM trades" | tail -1)" \
+    "$want" "live-feed members of every trade in the lake"
 "$TICKLAKE" query --lake "$lake" --format csv -f "$ROOT/tests/integration/bars_check.sql" >"$T/check.csv"
 IFS=, read -r missing mismatched orphans duplicated bars closed < <(tail -1 "$T/check.csv")
 echo "bars: $bars streamed, $closed windows surely closed, missing $missing, mismatched $mismatched, orphans $orphans, duplicated $duplicated"

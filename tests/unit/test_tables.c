@@ -20,9 +20,12 @@ static void test_lookup(void)
     CHECK_EQ_STR(lake_table_for("quotes")->schema->name, "quotes");
     CHECK(lake_table_for("nope") == NULL);
     CHECK_EQ_STR(lake_table_for("bars.1s")->time_column, "window_start");
+    /* A provider's bars are not ticklake's: bars.rest is a table of its own. */
+    CHECK_EQ_STR(lake_table_for("bars.rest")->schema->name, "bars_rest");
+    CHECK_EQ_STR(lake_table_for("snapshots")->schema->name, "snapshots");
     /* Every table's sort order names its own columns (the sink sorts by it). */
-    const char *topics[] = {"trades",        "quotes", "bars.1s",
-                            "indicators.1m", "alerts", "index.daily"};
+    const char *topics[] = {"trades", "quotes",      "bars.1s",   "indicators.1m",
+                            "alerts", "index.daily", "snapshots", "bars.rest"};
     for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++) {
         char err[256];
         rowbuf *rb = rowbuf_new(lake_table_for(topics[i])->schema, err, sizeof(err));
@@ -135,6 +138,72 @@ static void test_ticks_in_both_encodings(void)
     }
 }
 
+/* A live feed's trade keeps its members in the lake (size_scale, side, the
+ * provider's id, symbol and conditions, sequence, receive time); other trades
+ * have NULLs there and size_scale 0. */
+static void test_feed_trade_members_reach_the_lake(void)
+{
+    char err[512];
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    const lake_table *t = lake_table_for("trades");
+    rowbuf *rb = rowbuf_new(t->schema, err, sizeof(err));
+    CHECK(rb != NULL);
+    trade tr = {.symbol = "BTC-USD",
+                .ts = 1000,
+                .price = 97012.34,
+                .size = 1000000,
+                .id = 8,
+                .venue = "COINBASE",
+                .source = "coinbase"};
+    trade_detail d = {.recv_ts = 2000,
+                      .ts_prec = 6,
+                      .size_scale = 8,
+                      .seq = 50,
+                      .side = 'S',
+                      .trade_id = "8",
+                      .raw_symbol = "BTC-USD",
+                      .conditions = "@,I"};
+    buf b = {0};
+    trade_encode_json_detail(&tr, &d, &b);
+    lake_row row;
+    CHECK(t->decode(t, b.data, b.len, &row, err, sizeof(err)) == 0);
+    CHECK(rowbuf_append(rb, row.values, 0, err, sizeof(err)) == 0);
+    tr.symbol[0] = 'A'; /* another symbol, the simulator's record in either encoding */
+    for (int enc = TICK_JSON; enc <= TICK_BINARY; enc++) {
+        buf_reset(&b);
+        trade_encode(&tr, (tick_encoding)enc, &b);
+        CHECK(t->decode(t, b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK(rowbuf_append(rb, row.values, 0, err, sizeof(err)) == 0);
+    }
+    /* A malformed member is a bad record, named. */
+    const char *bad = "{\"symbol\":\"X\",\"ts\":1,\"price\":1,\"size\":1,\"id\":1,"
+                      "\"ts_prec\":3,\"side\":\"up\"}";
+    CHECK(t->decode(t, bad, strlen(bad), &row, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "'side'") != NULL);
+    buf_release(&b);
+    const uint32_t *order;
+    CHECK(rowbuf_sort(rb, &order, err, sizeof(err)) == 0);
+    char path[] = "/tmp/ticklake-test-trades-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK(engine_write_parquet_rows(e, rb, order, 3, path, NULL, err, sizeof(err)) == 0);
+    char sql[1024];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FILTER (WHERE symbol = 'BTC-USD' AND size_scale = 8 AND side = "
+             "'sell' AND epoch_ns(recv_ts) = 2000 AND trade_id = '8' AND raw_symbol = 'BTC-USD' "
+             "AND conditions = '@,I' AND seq = 50) * 10 + count(*) FILTER (WHERE symbol <> "
+             "'BTC-USD' AND size_scale = 0 AND side IS NULL AND recv_ts IS NULL AND trade_id IS "
+             "NULL AND raw_symbol IS NULL AND conditions IS NULL AND seq IS NULL) "
+             "FROM read_parquet('%s')",
+             path);
+    CHECK_EQ_INT(count_of(e, sql), 12);
+    unlink(path);
+    rowbuf_free(rb);
+    engine_close(e);
+}
+
 static void test_indicators_of_other_periods(void)
 {
     lake_indicators li;
@@ -243,5 +312,5 @@ static void test_files_sorted_by_symbol_then_time(void)
 }
 
 TEST_MAIN(TEST(test_lookup), TEST(test_indicator_nulls_reach_the_lake), TEST(test_bad_records),
-          TEST(test_ticks_in_both_encodings), TEST(test_indicators_of_other_periods),
-          TEST(test_files_sorted_by_symbol_then_time))
+          TEST(test_ticks_in_both_encodings), TEST(test_feed_trade_members_reach_the_lake),
+          TEST(test_indicators_of_other_periods), TEST(test_files_sorted_by_symbol_then_time))
