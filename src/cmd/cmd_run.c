@@ -58,7 +58,8 @@ typedef struct run_job {
     int irc, prc, src;
     atomic_int idone, pdone, sdone;
     char ierr[512], perr[512], serr[512];
-    int no_trades; /* --source names REST sources only: no trade ingest */
+    int no_trades;        /* --source names REST sources only: no trade ingest */
+    char incarnation[32]; /* the embedded broker's start, in the sink's file names */
     /* REST polling (--source finnhub-quote, alphavantage): one poller each,
      * with stats of their own (a poller's delivered count is its own). */
     size_t nrest;
@@ -394,6 +395,17 @@ int cmd_run(int argc, char **argv)
             free(j);
             return 1;
         }
+        /* This embedded cluster's offsets start at 0: its files are told apart
+         * from an earlier run's by when it started (sink.h). */
+        int64_t wall = now_ns();
+        char day[LAKE_DATE_LEN];
+        lake_date(wall, day);
+        int64_t in_day = wall - lake_day_start(wall);
+        snprintf(j->incarnation, sizeof(j->incarnation), "%.4s%.2s%.2sT%02d%02d%02d.%03dZ", day,
+                 day + 5, day + 8, (int)(in_day / (3600 * NS_PER_SEC)),
+                 (int)(in_day / (60 * NS_PER_SEC) % 60), (int)(in_day / NS_PER_SEC % 60),
+                 (int)(in_day / 1000000 % 1000));
+        j->scfg.incarnation = j->incarnation;
         const char *bs = kafka_mock_bootstraps(mock);
         j->icfg.kafka.brokers = j->pcfg.kafka.brokers = j->scfg.kafka.brokers = bs;
         j->fcfg.kafka.brokers = bs;

@@ -36,6 +36,13 @@ const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, si
  * timeout; the error names the bootstrap address. */
 int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 
+/* The cluster's id into out (truncated to fit), and *embedded 1 when it is
+ * librdkafka's mock cluster (`ticklake broker`, `run`'s embedded broker):
+ * memory only, so each start is a new cluster whose offsets begin at 0
+ * again. 0, or -1 with errstr naming the bootstrap address. */
+int kafka_cluster_id(const kafka_opts *o, char *out, size_t out_size, int *embedded, char *errstr,
+                     size_t errstr_size);
+
 /* The librdkafka version this binary runs with ("2.15.1"). */
 const char *kafka_library_version(void);
 

@@ -1,6 +1,7 @@
 /* sink.c - Kafka -> Parquet lake consumer group; see sink.h. */
 #include "sink.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 
 #include "bar.h"
 #include "engine.h"
+#include "kafka.h"
 #include "kafka_admin.h"
 #include "kafka_consumer.h"
 #include "lakepath.h"
@@ -71,6 +73,9 @@ typedef struct sink {
     lake_row row;                           /* the record being decoded */
     char topic_names[SINK_MAX_TOPICS][160]; /* with the prefix */
     const char *topics[SINK_MAX_TOPICS];
+    /* What file names start with: the topic, and "~<incarnation>" on an
+     * embedded cluster (sink.h). */
+    char file_topics[SINK_MAX_TOPICS][224];
     char tables[SINK_MAX_TOPICS][64];
     pbuf **bufs;          /* [topic * MAX_PARTITIONS + partition] */
     unsigned char *owned; /* same index: assigned to us now */
@@ -243,7 +248,7 @@ static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *ke
  * on either thread; touches only j, io and atomic counters. */
 static int write_job(sink *s, const writer_io *io, job *j)
 {
-    const char *topic = s->topics[j->topic];
+    const char *topic = s->file_topics[j->topic];
     const char *table = s->tables[j->topic];
     /* Sorted by (date, symbol, time): each date is one run of rows. */
     const uint32_t *order;
@@ -516,7 +521,7 @@ static void clean_staging_files(sink *s, int topic, int32_t partition)
 {
     const char *dir = storage_staging_dir(s->lake);
     char prefix[300];
-    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->topics[topic], (int)partition);
+    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->file_topics[topic], (int)partition);
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d)
         return;
@@ -546,7 +551,7 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
     if (!lake) {
         clean_staging_files(s, topic, partition);
         char prefix[300], err[512];
-        snprintf(prefix, sizeof(prefix), "%s+%d+", s->topics[topic], (int)partition);
+        snprintf(prefix, sizeof(prefix), "%s+%d+", s->file_topics[topic], (int)partition);
         int n = 0;
         if (storage_abort_uploads(s->lake, s->tables[topic], prefix, &n, err, sizeof(err)) != 0)
             LOG_WARN("sink: incomplete uploads of '%s' [%d] not aborted: %s", s->topics[topic],
@@ -559,7 +564,7 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
     }
     char tdir[PATH_MAX], prefix[300];
     snprintf(tdir, sizeof(tdir), "%s/%s", lake, s->tables[topic]);
-    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->topics[topic], (int)partition);
+    snprintf(prefix, sizeof(prefix), ".tmp-%s+%d+", s->file_topics[topic], (int)partition);
     DIR *d = opendir(tdir);
     if (!d)
         return;
@@ -747,6 +752,35 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
             goto out;
         }
     }
+    /* File names: on an embedded cluster, which starts at offset 0 each time,
+     * the incarnation keeps a new run from overwriting an earlier one's files. */
+    char inc[128] = "";
+    if (cfg->incarnation) {
+        strlcpy_tl(inc, cfg->incarnation, sizeof(inc));
+    } else {
+        char cid[128];
+        int embedded = 0;
+        if (kafka_cluster_id(&cfg->kafka, cid, sizeof(cid), &embedded, errstr, errstr_size) != 0)
+            goto out;
+        size_t n = 0;
+        for (const char *c = cid; embedded && *c && n + 1 < sizeof(inc); c++)
+            if (isalnum((unsigned char)*c))
+                inc[n++] = *c;
+        inc[n] = '\0';
+    }
+    for (const char *c = inc; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '_') {
+            set_err(errstr, errstr_size, "sink: incarnation '%s' is not letters, digits, . and _",
+                    inc);
+            goto out;
+        }
+    for (size_t i = 0; i < cfg->ntopics; i++)
+        snprintf(s->file_topics[i], sizeof(s->file_topics[i]), "%s%s%s", s->topic_names[i],
+                 inc[0] ? "~" : "", inc);
+    if (inc[0])
+        LOG_INFO("sink: an embedded broker: its offsets start at 0 on each start, so files are "
+                 "named <topic>~%s+<partition>+<offset>.parquet",
+                 inc);
     storage_options so = cfg->storage;
     so.cancel = &ctl->stop; /* a stop ends an S3 retry wait; nothing is committed then */
     s->stop = &ctl->stop;

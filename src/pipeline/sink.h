@@ -106,6 +106,12 @@ typedef struct sink_config {
         *topics[SINK_MAX_TOPICS]; /* logical topics (trades, bars.*, ...), without the prefix */
     size_t ntopics;
     const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
+    /* Which incarnation of an embedded (memory-only) cluster this is: its
+     * offsets begin at 0 again each time it starts, so its files are named
+     * "<topic>~<incarnation>+<partition>+<offset>.parquet" and a second run
+     * into the same lake cannot overwrite the first one's. NULL: on an
+     * embedded cluster, its cluster id; on any other cluster, none. */
+    const char *incarnation;
     int64_t roll_bytes;       /* 0: SINK_DEFAULT_ROLL_BYTES */
     int64_t roll_rows;        /* 0: SINK_DEFAULT_ROLL_ROWS */
     int64_t roll_interval_ns; /* 0: 60 s */

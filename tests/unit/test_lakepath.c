@@ -118,6 +118,16 @@ static void test_compacted(void)
     CHECK_EQ_INT(lake_name_covered(names[6], names, n), 0); /* the widest */
     CHECK_EQ_INT(lake_name_covered(names[7], names, n), 1); /* an earlier compaction */
     CHECK_EQ_INT(lake_name_covered(names[8], names, n), 0);
+    /* An embedded broker's runs (sink.h): a merge of one run's files covers
+     * none of another's, whose offsets started at 0 again. */
+    const char *runs[] = {
+        "t~20261204T204330.979Z+0+00000000000000000050.parquet",
+        "t~20261204T204334.898Z+0+00000000000000000050.parquet",
+        "~t~20261204T204330.979Z+0+00000000000000000000-00000000000000000100.parquet"};
+    CHECK(lake_parse_any_name(runs[2], &id) == 0);
+    CHECK_EQ_STR(id.topic, "t~20261204T204330.979Z");
+    CHECK_EQ_INT(lake_name_covered(runs[0], runs, 3), 1);
+    CHECK_EQ_INT(lake_name_covered(runs[1], runs, 3), 0);
 }
 
 TEST_MAIN(TEST(test_dates), TEST(test_names), TEST(test_compacted))
