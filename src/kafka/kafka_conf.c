@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kafka_health.h"
 #include "log.h"
 #include "util.h"
 
@@ -38,6 +39,13 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         LOG_WARN("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
 }
 
+/* Statistics feed the brokers' health (kafka_health.h); 0: librdkafka frees json. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    kafka_health_report(json, json_len);
+    return 0;
+}
+
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
                    size_t errstr_size)
 {
@@ -55,7 +63,11 @@ rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *default
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0)
+    rd_kafka_conf_set_stats_cb(conf, stats_cb);
+    /* Every second: a broker lost shows within two (kafka_health.h); the
+     * caller's defaults and -X statistics.interval.ms (0: none) win. */
+    if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "statistics.interval.ms", "1000", errstr, errstr_size) != 0)
         goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) != 0)
