@@ -23,6 +23,12 @@ void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *
     if (strcmp(fac, "CONFWARN") == 0 &&
         (strstr(msg, "is a consumer property") || strstr(msg, "is a producer property")))
         ours = LOG_LVL_DEBUG;
+    /* A connection to a broker refused or dropped: each client says so
+     * once (librdkafka suppresses the repeats); the loss of the broker itself
+     * is the one WARN line of kafka_health.c. */
+    if (strcmp(fac, "FAIL") == 0 && ours < LOG_LVL_INFO &&
+        (strstr(msg, ": Connect to ") || strstr(msg, ": Disconnected")))
+        ours = LOG_LVL_INFO;
     if (ours <= log_level)
         log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
 }

@@ -28,7 +28,7 @@ IFS=, read -r _ addr2 _ <<<"$brokers"
 
 lake=$T/lake
 bg_start run "$TICKLAKE" run --brokers "$brokers" --duration 40 --lake "$lake" --rate 5000 \
-    --symbols 20 --status-interval 1s --no-serve
+    --symbols 20 --status-interval 1s --listen 127.0.0.1:0
 # Every stage's clients up: trades in, bars out, all three brokers known.
 flowing() { grep -qE "bars out [1-9][0-9]* .*\| brokers 3/3$" "$T/run.err"; }
 wait_for 30 flowing || { cat "$T/run.err" >&2; fail "the pipeline did not start on 3 brokers"; }
@@ -38,7 +38,15 @@ echo "down 2" >&3
 # "brokers 2/3 (broker 2 127.0.0.1:PORT down 3s)"
 said_down() { grep -qE "\| brokers 2/3 \(broker 2 ${addr2//./\\.} down [0-9]+s\)$" "$T/run.err"; }
 wait_for 10 said_down || { cat "$T/run.err" >&2; fail "the status line does not name broker 2 ($addr2) as down"; }
-sleep 8
+# /metrics has it too: a gauge of the seconds it has been down, by broker and address.
+url_known() { grep -q '^http://' "$T/run.out"; }
+wait_for 10 url_known || fail "run printed no console URL"
+U=$(grep -m1 '^http://' "$T/run.out")
+m=$(curl -sf "${U}metrics") || fail "/metrics"
+grep -qE "^ticklake_kafka_brokers_up 2$" <<<"$m" || fail "/metrics: $(grep kafka_brokers <<<"$m")"
+grep -qE "^ticklake_kafka_broker_down_seconds\{broker=\"2\",address=\"${addr2//./\\.}\"\} [0-9.]+$" <<<"$m" ||
+    fail "/metrics has no down gauge of broker 2: $(grep kafka_broker <<<"$m")"
+sleep 7
 longest=$(sed -nE "s/.*\| brokers 2\/3 \(broker 2 [^ ]+ down ([0-9]+)s\)$/\1/p" "$T/run.err" | sort -n | tail -1)
 assert_ge "$longest" 6 "seconds down the status line counted up to"
 echo "up 2" >&3
@@ -47,6 +55,9 @@ said_back() { grep -q "kafka: broker 2 ($addr2) back after" "$T/run.err"; }
 wait_for 15 said_back || { cat "$T/run.err" >&2; fail "no INFO line saying broker 2 is back"; }
 all_up() { sed -n '/kafka: broker 2 .* back after/,$p' "$T/run.err" | grep -qE "\| brokers 3/3$"; }
 wait_for 10 all_up || fail "the status line does not say 3/3 after broker 2 came back"
+m=$(curl -sf "${U}metrics") || fail "/metrics"
+grep -qE "^ticklake_kafka_brokers_up 3$" <<<"$m" || fail "/metrics after the return: $(grep kafka_brokers <<<"$m")"
+! grep -q "^ticklake_kafka_broker_down_seconds{" <<<"$m" || fail "/metrics still has broker 2 down"
 
 # One WARN and one INFO line for the loss, naming the broker and the time.
 warns=$(grep -c "warn: kafka: broker 2 ($addr2) down since" "$T/run.err" || true)
