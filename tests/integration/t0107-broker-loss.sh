@@ -64,6 +64,9 @@ warns=$(grep -c "warn: kafka: broker 2 ($addr2) down since" "$T/run.err" || true
 assert_eq "$warns" 1 "WARN lines for the loss of broker 2"
 infos=$(grep -c "info: kafka: broker 2 ($addr2) back after" "$T/run.err" || true)
 assert_eq "$infos" 1 "INFO lines for the return of broker 2"
+# The clients' refused connections are info lines: the loss is the one warning, no error.
+! grep -E "(error|warn): .*${addr2//./\\.}" "$T/run.err" | grep -v "kafka: broker 2 ($addr2) down since" ||
+    fail "error or warning lines about broker 2 besides the one WARN"
 since=$(sed -nE "s/.*kafka: broker 2 \([^)]*\) down since ([0-9:]+) UTC.*/\1/p" "$T/run.err")
 since_s=$(date -u -d "$(date -u -d "@$down_at" +%F) $since" +%s)
 [ $((since_s - down_at)) -ge -1 ] && [ $((since_s - down_at)) -le 3 ] ||
