@@ -3,6 +3,7 @@
 #include "kafka_conf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kafka_health.h"
@@ -35,13 +36,23 @@ void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    /* Transport errors repeat while a broker is down; they are debug noise
-     * unless every broker is gone. */
-    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+    /* Transport errors repeat while a broker is down; they are debug noise.
+     * "All brokers down" repeats too, for every client and every few
+     * seconds: with statistics on, kafka_health.c has warned once per broker
+     * lost, and this is only info. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) {
         LOG_DEBUG("kafka %s: %s", rd_kafka_name(rk), reason);
-    else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        LOG_WARN("kafka: all brokers are down: %s", reason);
-    else
+    } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        char ms[32] = "0";
+        size_t n = sizeof(ms);
+        int stats = rd_kafka_conf_get(rd_kafka_conf(rk), "statistics.interval.ms", ms, &n) ==
+                        RD_KAFKA_CONF_OK &&
+                    atoi(ms) > 0;
+        if (stats)
+            LOG_INFO("kafka %s: all brokers are down: %s", rd_kafka_name(rk), reason);
+        else
+            LOG_WARN("kafka: all brokers are down: %s", reason);
+    } else
         LOG_WARN("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
 }
 
