@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -74,7 +75,60 @@ static int pipeline_topics(const cli_command *cmd, const char *intervals, const 
     return 0;
 }
 
-static int serve_embedded(int nbrokers, int partitions, const broker_topics *t, stage_control *ctl)
+/* --control: "down ID" and "up ID" lines on stdin take a broker of the
+ * embedded cluster down and up again (fault tests); anything else is
+ * refused with a warning. */
+typedef struct broker_control {
+    char line[256];
+    size_t len;
+    int eof;
+} broker_control;
+
+static void control_line(kafka_mock *m, const char *line)
+{
+    char verb[16], err[256], addr[64];
+    int id, n = 0;
+    if (sscanf(line, "%15s %d %n", verb, &id, &n) != 2 || line[n] != '\0' ||
+        (strcmp(verb, "down") != 0 && strcmp(verb, "up") != 0)) {
+        if (*line)
+            LOG_WARN("broker: control: '%s': expected 'down ID' or 'up ID'", line);
+        return;
+    }
+    int up = strcmp(verb, "up") == 0;
+    if (kafka_mock_broker_set(m, id, up, addr, sizeof(addr), err, sizeof(err)) != 0)
+        LOG_WARN("broker: control: %s", err);
+    else
+        LOG_INFO("broker: broker %d (%s) %s", id, addr,
+                 up ? "up again" : "down: connections closed and refused");
+}
+
+/* Waits up to timeout_ms for stdin and runs the complete lines read. */
+static void control_poll(kafka_mock *m, broker_control *bc, int timeout_ms)
+{
+    struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (bc->eof || poll(&pfd, 1, timeout_ms) <= 0)
+        return;
+    char chunk[256];
+    ssize_t got = read(STDIN_FILENO, chunk, sizeof(chunk));
+    if (got <= 0) {
+        bc->eof = 1; /* serve on without commands */
+        return;
+    }
+    for (ssize_t i = 0; i < got; i++) {
+        if (chunk[i] == '\n' || bc->len == sizeof(bc->line) - 1) {
+            bc->line[bc->len] = '\0';
+            if (bc->len && bc->line[bc->len - 1] == '\r')
+                bc->line[bc->len - 1] = '\0';
+            control_line(m, bc->line);
+            bc->len = 0;
+        } else {
+            bc->line[bc->len++] = chunk[i];
+        }
+    }
+}
+
+static int serve_embedded(int nbrokers, int partitions, const broker_topics *t, int control,
+                          stage_control *ctl)
 {
     char err[512];
     kafka_mock *m = kafka_mock_new(nbrokers, err, sizeof(err));
@@ -94,8 +148,13 @@ static int serve_embedded(int nbrokers, int partitions, const broker_topics *t, 
     LOG_INFO("broker: embedded broker serving on %s (memory only: about 5 MiB per partition); "
              "Ctrl-C to stop",
              kafka_mock_bootstraps(m));
-    while (!atomic_load(&ctl->stop))
-        sleep_ns(100 * 1000000LL);
+    broker_control bc = {.eof = !control};
+    while (!atomic_load(&ctl->stop)) {
+        if (bc.eof)
+            sleep_ns(100 * 1000000LL);
+        else
+            control_poll(m, &bc, 100);
+    }
     LOG_INFO("broker: stopping");
     kafka_mock_free(m);
     return 0;
@@ -174,7 +233,7 @@ static int serve_kafka(const kafka_server_config *kc, const broker_topics *t, st
 int cmd_broker(int argc, char **argv)
 {
     int64_t nbrokers = 1, partitions = 4, port = 9092, cport = 0;
-    int verbose = 0, quiet = 0, durable = 0;
+    int verbose = 0, quiet = 0, durable = 0, control = 0;
     const char *intervals = NULL, *prefix = "", *data_dir = NULL, *libs = NULL, *heap = NULL;
     const cli_option options[] = {
         {0, "partitions", CLI_INT, &partitions, "N",
@@ -184,6 +243,9 @@ int cmd_broker(int argc, char **argv)
         {0, "topic-prefix", CLI_STRING, &prefix, "P", "prefix of every topic name (default none)"},
         {0, "brokers-count", CLI_INT, &nbrokers, "N",
          "embedded: number of brokers in the cluster (default 1)"},
+        {0, "control", CLI_FLAG, &control, NULL,
+         "embedded: read 'down ID' and 'up ID' lines on stdin, taking broker ID (1 to "
+         "--brokers-count) down and up again (fault tests)"},
         {0, "kafka", CLI_FLAG, &durable, NULL,
          "run a durable single-node Apache Kafka (needs Java 17+ and its jars) instead"},
         {0, "data-dir", CLI_STRING, &data_dir, "DIR",
@@ -227,6 +289,8 @@ int cmd_broker(int argc, char **argv)
     if (!durable && (data_dir || libs || heap || cport))
         return cli_usage_error(&cmd, "--data-dir, --kafka-libs, --heap and --controller-port "
                                      "need --kafka");
+    if (durable && control)
+        return cli_usage_error(&cmd, "--control is for the embedded broker");
     if (durable && nbrokers != 1)
         return cli_usage_error(&cmd, "--brokers-count is for the embedded broker; --kafka runs "
                                      "one node");
@@ -239,7 +303,7 @@ int cmd_broker(int argc, char **argv)
     stage_control ctl = {0};
     cli_handle_signals(&ctl);
     if (!durable)
-        return serve_embedded((int)nbrokers, (int)partitions, &topics, &ctl);
+        return serve_embedded((int)nbrokers, (int)partitions, &topics, control, &ctl);
 
     char dflt[4096];
     if (!data_dir) {

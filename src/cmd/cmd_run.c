@@ -29,6 +29,7 @@
 #include "compact.h"
 #include "engine.h"
 #include "kafka.h"
+#include "kafka_health.h"
 #include "kafka_mock.h"
 #include "lakepath.h"
 #include "log.h"
@@ -211,14 +212,20 @@ static void print_status(run_job *j, int64_t *last_ticks, int64_t *last_ns)
     if (due > 0)
         snprintf(next, sizeof(next), ", next in %llds",
                  (long long)(due > now ? (due - now + NS_PER_SEC - 1) / NS_PER_SEC : 0));
+    /* The brokers the stages' clients know of, and the ones they lost. */
+    kafka_health_snapshot hs;
+    kafka_health_get(&hs);
+    char brokers[512];
+    kafka_health_format(&hs, now_ns() / 1000000, brokers, sizeof(brokers));
     fprintf(stderr,
             "ticks in %.0f/s (%lld) | bars out %lld | lake rows %lld in %lld files%s | "
-            "lag process %lld, sink %lld | late %lld | bad %lld\n",
+            "lag process %lld (max %lld), sink %lld (max %lld) | late %lld | bad %lld%s%s\n",
             rate, (long long)ticks, (long long)atomic_load(&j->st.bars_emitted),
             (long long)atomic_load(&j->st.lake_rows), (long long)atomic_load(&j->st.lake_files),
             next, (long long)atomic_load(&j->st.process_lag),
-            (long long)atomic_load(&j->st.sink_lag), (long long)atomic_load(&j->st.trades_late),
-            (long long)atomic_load(&j->st.bad_records));
+            (long long)atomic_load(&j->st.process_lag_max), (long long)atomic_load(&j->st.sink_lag),
+            (long long)atomic_load(&j->st.sink_lag_max), (long long)atomic_load(&j->st.trades_late),
+            (long long)atomic_load(&j->st.bad_records), brokers[0] ? " | " : "", brokers);
     for (size_t i = 0; i < j->nrest; i++)
         fprintf(stderr, "rest %s: %lld records delivered to %s\n", j->rest[i].name,
                 (long long)atomic_load(&j->rest[i].st.ticks_produced), j->rest[i].topic);

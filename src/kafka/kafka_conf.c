@@ -3,8 +3,10 @@
 #include "kafka_conf.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kafka_health.h"
 #include "log.h"
 #include "util.h"
 
@@ -22,20 +24,43 @@ void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *
     if (strcmp(fac, "CONFWARN") == 0 &&
         (strstr(msg, "is a consumer property") || strstr(msg, "is a producer property")))
         ours = LOG_LVL_DEBUG;
+    /* A connection to a broker refused or dropped: each client says so
+     * once (librdkafka suppresses the repeats); the loss of the broker itself
+     * is the one WARN line of kafka_health.c. */
+    if (strcmp(fac, "FAIL") == 0 && ours < LOG_LVL_INFO &&
+        (strstr(msg, ": Connect to ") || strstr(msg, ": Disconnected")))
+        ours = LOG_LVL_INFO;
     if (ours <= log_level)
         log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
-    /* Transport errors repeat while a broker is down; they are debug noise
-     * unless every broker is gone. */
-    if (err == RD_KAFKA_RESP_ERR__TRANSPORT)
+    /* Transport errors repeat while a broker is down; they are debug noise.
+     * "All brokers down" repeats too, for every client and every few
+     * seconds: with statistics on, kafka_health.c has warned once per broker
+     * lost, and this is only info. */
+    if (err == RD_KAFKA_RESP_ERR__TRANSPORT) {
         LOG_DEBUG("kafka %s: %s", rd_kafka_name(rk), reason);
-    else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        LOG_WARN("kafka: all brokers are down: %s", reason);
-    else
+    } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+        char ms[32] = "0";
+        size_t n = sizeof(ms);
+        int stats = rd_kafka_conf_get(rd_kafka_conf(rk), "statistics.interval.ms", ms, &n) ==
+                        RD_KAFKA_CONF_OK &&
+                    atoi(ms) > 0;
+        if (stats)
+            LOG_INFO("kafka %s: all brokers are down: %s", rd_kafka_name(rk), reason);
+        else
+            LOG_WARN("kafka: all brokers are down: %s", reason);
+    } else
         LOG_WARN("kafka %s: %s: %s", rd_kafka_name(rk), rd_kafka_err2name(err), reason);
+}
+
+/* Statistics feed the brokers' health (kafka_health.h); 0: librdkafka frees json. */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    kafka_health_report(json, json_len);
+    return 0;
 }
 
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *value, char *errstr,
@@ -55,7 +80,11 @@ rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *default
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0)
+    rd_kafka_conf_set_stats_cb(conf, stats_cb);
+    /* Every second: a broker lost shows within two (kafka_health.h); the
+     * caller's defaults and -X statistics.interval.ms (0: none) win. */
+    if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "statistics.interval.ms", "1000", errstr, errstr_size) != 0)
         goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) != 0)

@@ -409,6 +409,13 @@ int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int tim
 
 int64_t kafka_consumer_lag(kafka_consumer *c)
 {
+    int64_t max;
+    return kafka_consumer_lag_max(c, &max);
+}
+
+int64_t kafka_consumer_lag_max(kafka_consumer *c, int64_t *max)
+{
+    *max = 0;
     rd_kafka_topic_partition_list_t *a = NULL;
     if (rd_kafka_assignment(c->rk, &a) != 0 || !a)
         return 0;
@@ -421,8 +428,11 @@ int64_t kafka_consumer_lag(kafka_consumer *c)
             hi < 0)
             continue;
         int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
-        if (hi > pos)
+        if (hi > pos) {
             lag += hi - pos;
+            if (hi - pos > *max)
+                *max = hi - pos;
+        }
     }
     rd_kafka_topic_partition_list_destroy(a);
     return lag;

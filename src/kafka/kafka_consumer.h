@@ -76,6 +76,9 @@ int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int tim
 /* Sum over the assigned partitions of (high watermark - position), from the
  * client's cached watermarks; 0 with nothing assigned. */
 int64_t kafka_consumer_lag(kafka_consumer *c);
+/* As kafka_consumer_lag, with the largest lag of one partition in *max
+ * (0 with nothing assigned). */
+int64_t kafka_consumer_lag_max(kafka_consumer *c, int64_t *max);
 
 /* 1 when partitions are assigned and every one has been read up to the high
  * watermark the brokers report now (a network round trip, up to timeout_ms). */

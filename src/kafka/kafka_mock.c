@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@ struct kafka_mock {
     rd_kafka_t *rk;
     rd_kafka_mock_cluster_t *mc;
     char *bootstraps;
+    int nbrokers;
 };
 
 kafka_mock *kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size)
@@ -45,6 +47,7 @@ kafka_mock *kafka_mock_new(int nbrokers, char *errstr, size_t errstr_size)
         return NULL;
     }
     m->bootstraps = strdup(rd_kafka_mock_cluster_bootstraps(m->mc));
+    m->nbrokers = nbrokers;
     return m;
 }
 
@@ -102,6 +105,28 @@ int kafka_mock_create_topics(kafka_mock *m, const char *const *topics, size_t n,
         pthread_join(th, NULL);
     }
     return rc;
+}
+
+int kafka_mock_broker_set(kafka_mock *m, int id, int up, char *addr, size_t addr_size, char *errstr,
+                          size_t errstr_size)
+{
+    if (id < 1 || id > m->nbrokers)
+        return set_err(errstr, errstr_size, "no broker %d: the brokers are 1 to %d", id,
+                       m->nbrokers);
+    /* The id-th entry of the bootstrap list: the mock lists its brokers by id. */
+    const char *p = m->bootstraps;
+    for (int i = 1; i < id && p; i++) {
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    size_t n = p ? strcspn(p, ",") : 0;
+    snprintf(addr, addr_size, "%.*s", (int)n, p ? p : "");
+    rd_kafka_resp_err_t err =
+        up ? rd_kafka_mock_broker_set_up(m->mc, id) : rd_kafka_mock_broker_set_down(m->mc, id);
+    if (err)
+        return set_err(errstr, errstr_size, "unable to take broker %d %s: %s", id,
+                       up ? "up" : "down", rd_kafka_err2str(err));
+    return 0;
 }
 
 void kafka_mock_free(kafka_mock *m)

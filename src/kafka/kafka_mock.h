@@ -16,6 +16,12 @@ const char *kafka_mock_bootstraps(const kafka_mock *m);
 /* Creates topics[0..n) with the given partitions (replication 1). */
 int kafka_mock_create_topics(kafka_mock *m, const char *const *topics, size_t n, int partitions,
                              char *errstr, size_t errstr_size);
+/* Takes broker id (1..nbrokers, in the order of the bootstrap list) down:
+ * its connections are closed and new ones refused, its partitions keep it as
+ * their leader (as a crashed broker before the controller notices); or brings
+ * it up again (up 1). addr gets its "127.0.0.1:port". */
+int kafka_mock_broker_set(kafka_mock *m, int id, int up, char *addr, size_t addr_size, char *errstr,
+                          size_t errstr_size);
 void kafka_mock_free(kafka_mock *m);
 
 #endif

@@ -48,6 +48,8 @@ typedef struct pipeline_stats {
                                       were retried */
     atomic_llong process_lag;      /* process: consumer lag, records (a gauge) */
     atomic_llong sink_lag;         /* sink: consumer lag, records (a gauge) */
+    atomic_llong process_lag_max;  /* process: the largest lag of one partition (a gauge) */
+    atomic_llong sink_lag_max;     /* sink: the largest lag of one partition (a gauge) */
     atomic_llong sink_next_roll;   /* sink: mono_ns when the oldest buffered row's file is due by
                                       the roll interval; 0 when nothing is buffered (a gauge) */
 } pipeline_stats;

@@ -82,6 +82,14 @@ typedef struct proc {
     char errstr[1024];
 } proc;
 
+/* The consumer's lag, total and of its furthest partition, for the status line. */
+static void note_lag(pipeline_stats *st, kafka_consumer *c)
+{
+    int64_t max;
+    atomic_store(&st->process_lag, kafka_consumer_lag_max(c, &max));
+    atomic_store(&st->process_lag_max, max);
+}
+
 static void fail(proc *p, const char *fmt, const char *detail)
 {
     if (!p->failed)
@@ -870,10 +878,10 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
             commit_progress(p, NULL, 0);
             last_commit = now;
             next_commit = now + commit_every;
-            atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
+            note_lag(st, p->cons);
         } else if (due) {
             next_commit = now + commit_every;
-            atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
+            note_lag(st, p->cons);
         }
         if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
             next_drain_check = now + 200 * 1000000LL;
@@ -887,7 +895,7 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
         set_err(errstr, errstr_size, "%s", p->errstr);
         goto out;
     }
-    atomic_store(&st->process_lag, kafka_consumer_lag(p->cons));
+    note_lag(st, p->cons);
     rc = 0;
 out:
     if (p->cons) {

@@ -107,6 +107,14 @@ typedef struct sink {
     size_t nspare;
 } sink;
 
+/* The consumer's lag, total and of its furthest partition, for the status line. */
+static void note_lag(pipeline_stats *st, kafka_consumer *c)
+{
+    int64_t max;
+    atomic_store(&st->sink_lag, kafka_consumer_lag_max(c, &max));
+    atomic_store(&st->sink_lag_max, max);
+}
+
 static int topic_index(sink *s, const char *topic)
 {
     /* librdkafka hands out one name pointer per topic: most records hit the cache. */
@@ -880,7 +888,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
                         due = b->opened + s->roll_interval;
                 }
             atomic_store(&st->sink_next_roll, due);
-            atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
+            note_lag(st, s->cons);
             next_check = now + 100 * 1000000LL;
         }
         if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
@@ -896,7 +904,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         set_err(errstr, errstr_size, "%s", s->errstr);
         goto out;
     }
-    atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
+    note_lag(st, s->cons);
     rc = 0;
 out:
     kafka_consumer_close(s->cons);

@@ -14,6 +14,7 @@
 
 #include "catalog_crawl.h"
 #include "engine.h"
+#include "kafka_health.h"
 #include "log.h"
 #include "serve_internal.h"
 
@@ -180,6 +181,28 @@ static int serve_metrics(serve_server *s, const http_request *r)
            (double)atomic_load(&s->crawl_failures));
     metric(&b, "ticklake_serve_uptime_seconds", "gauge", "Seconds since the server started.",
            (double)(mono_ns() - s->started_ns) / 1e9);
+    /* The brokers this process's Kafka clients know of and have lost (kafka_health.h). */
+    kafka_health_snapshot hs;
+    kafka_health_get(&hs);
+    metric(&b, "ticklake_kafka_brokers", "gauge", "Kafka brokers this process's clients know of.",
+           hs.known);
+    metric(&b, "ticklake_kafka_brokers_up", "gauge", "Of them, those not lost.", hs.up);
+    buf_printf(&b, "# HELP ticklake_kafka_broker_down_seconds Seconds since a lost broker was "
+                   "lost (one series per broker down).\n"
+                   "# TYPE ticklake_kafka_broker_down_seconds gauge\n");
+    int64_t now_ms = now_ns() / 1000000;
+    for (size_t i = 0; i < hs.ndown; i++) {
+        buf_printf(&b, "ticklake_kafka_broker_down_seconds{broker=\"%d\",address=\"",
+                   (int)hs.down[i].id);
+        for (const char *c = hs.down[i].addr; *c; c++) {
+            if (*c == '"' || *c == '\\' || *c == '\n')
+                buf_putc(&b, '\\');
+            buf_putc(&b, *c == '\n' ? 'n' : *c);
+        }
+        buf_printf(&b, "\"} ");
+        buf_put_double(&b, (double)(now_ms - hs.down[i].down_since_ms) / 1e3);
+        buf_putc(&b, '\n');
+    }
     const pipeline_stats *st = s->stats;
     if (st) {
         metric(&b, "ticklake_ingest_records_total", "counter", "Ticks ingest delivered to Kafka.",
@@ -212,6 +235,12 @@ static int serve_metrics(serve_server *s, const http_request *r)
                "The processor's consumer lag, records.", (double)atomic_load(&st->process_lag));
         metric(&b, "ticklake_sink_consumer_lag_records", "gauge",
                "The sink's consumer lag, records.", (double)atomic_load(&st->sink_lag));
+        metric(&b, "ticklake_process_consumer_lag_max_records", "gauge",
+               "The processor's largest lag on one partition, records.",
+               (double)atomic_load(&st->process_lag_max));
+        metric(&b, "ticklake_sink_consumer_lag_max_records", "gauge",
+               "The sink's largest lag on one partition, records.",
+               (double)atomic_load(&st->sink_lag_max));
     }
     int status =
         http_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.data, b.len);
