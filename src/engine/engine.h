@@ -185,6 +185,10 @@ int64_t engine_s3_take_bytes(engine *e);
 int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows, size_t n,
                               const char *path, int64_t *rows_out, char *errstr,
                               size_t errstr_size);
+/* The same with only the first ncols columns of rb's table (1..ncolumns). */
+int engine_write_parquet_cols(engine *e, const rowbuf *rb, size_t ncols, const uint32_t *rows,
+                              size_t n, const char *path, int64_t *rows_out, char *errstr,
+                              size_t errstr_size);
 
 /* Appends s to out as a SQL string literal ('...' with quotes doubled). */
 void engine_quote_literal(buf *out, const char *s);

@@ -19,6 +19,7 @@ struct engine {
      * a COPY runs (NULL otherwise). */
     int scan_registered;
     const rowbuf *scan_rb;
+    size_t scan_ncols; /* the first scan_ncols columns of its table */
     const uint32_t *scan_rows;
     size_t scan_n;
 };

@@ -41,7 +41,7 @@ static void scan_bind(duckdb_bind_info info)
         return;
     }
     const engine_table *t = rowbuf_table(e->scan_rb);
-    for (size_t c = 0; c < t->ncolumns; c++) {
+    for (size_t c = 0; c < e->scan_ncols; c++) {
         duckdb_logical_type lt = duckdb_create_logical_type(engine_type_duck(t->columns[c].type));
         duckdb_bind_add_result_column(info, t->columns[c].name, lt);
         duckdb_destroy_logical_type(&lt);
@@ -84,8 +84,7 @@ static void scan_next(duckdb_function_info info, duckdb_data_chunk out)
     if (cnt > cap)
         cnt = cap;
     const uint32_t *rows = e->scan_rows + st->pos;
-    const engine_table *t = rowbuf_table(rb);
-    for (size_t c = 0; c < t->ncolumns && cnt > 0; c++) {
+    for (size_t c = 0; c < e->scan_ncols && cnt > 0; c++) {
         const rowbuf_column *col = rowbuf_col(rb, c);
         duckdb_vector v = duckdb_data_chunk_get_vector(out, c);
         void *data = duckdb_vector_get_data(v);
@@ -164,9 +163,18 @@ static int register_scan(engine *e, char *errstr, size_t errstr_size)
 int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows, size_t n,
                               const char *path, int64_t *rows_out, char *errstr, size_t errstr_size)
 {
+    return engine_write_parquet_cols(e, rb, rowbuf_table(rb)->ncolumns, rows, n, path, rows_out,
+                                     errstr, errstr_size);
+}
+
+int engine_write_parquet_cols(engine *e, const rowbuf *rb, size_t ncols, const uint32_t *rows,
+                              size_t n, const char *path, int64_t *rows_out, char *errstr,
+                              size_t errstr_size)
+{
     if (rows_out)
         *rows_out = 0;
     TL_ASSERT(e->scan_rb == NULL && n <= rowbuf_rows(rb)); /* one COPY at a time */
+    TL_ASSERT(ncols >= 1 && ncols <= rowbuf_table(rb)->ncolumns);
     if (register_scan(e, errstr, errstr_size) != 0)
         return -1;
     buf sql = {0};
@@ -174,6 +182,7 @@ int engine_write_parquet_rows(engine *e, const rowbuf *rb, const uint32_t *rows,
     engine_quote_literal(&sql, path);
     buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
     e->scan_rb = rb;
+    e->scan_ncols = ncols;
     e->scan_rows = rows;
     e->scan_n = n;
     duckdb_result r;

@@ -49,6 +49,7 @@ typedef struct pbuf {
     int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
     int dirty;           /* records read since the last commit */
     int inflight;        /* a job of this partition is not yet committed */
+    int full;            /* a buffered row set columns past the table's lean ones */
     date_run dates[MAX_DATES];
     size_t ndates;
 } pbuf;
@@ -159,6 +160,7 @@ typedef struct job {
     int32_t partition;
     int64_t next_offset; /* committed once every file of the job is stored */
     rowbuf *rows;
+    size_t ncols; /* the columns its files get: all, or the table's lean ones */
     date_run dates[MAX_DATES];
     size_t ndates;
     int state; /* JOB_QUEUED, JOB_WRITING, JOB_DONE or JOB_FAILED */
@@ -191,7 +193,7 @@ static int put_date(const writer_io *io, job *j, const char *key, const char *na
         rc = storage_temp_path(io->lake, key, &tmp, j->err, sizeof(j->err));
     }
     if (rc == 0)
-        rc = engine_write_parquet_rows(io->eng, j->rows, order, n, tmp.data, rows, j->err,
+        rc = engine_write_parquet_cols(io->eng, j->rows, j->ncols, order, n, tmp.data, rows, j->err,
                                        sizeof(j->err));
     if (rc == 0) {
         struct stat sb;
@@ -480,6 +482,9 @@ static int enqueue_buf(sink *s, pbuf *b)
     j->partition = b->partition;
     j->next_offset = b->next_offset;
     j->rows = b->rows;
+    const lake_table *kind = s->kinds[b->topic];
+    j->ncols = kind->lean_columns && !b->full ? kind->lean_columns : kind->schema->ncolumns;
+    b->full = 0;
     memcpy(j->dates, b->dates, b->ndates * sizeof(b->dates[0]));
     j->ndates = b->ndates;
     j->state = JOB_QUEUED;
@@ -677,6 +682,7 @@ static void add_record(sink *s, const kafka_msg *m)
         return;
     char err[256];
     lake_row *row = &s->row;
+    row->full = 0;
     int rc = s->kinds[t]->decode(s->kinds[t], m->value, m->value_len, row, err, sizeof(err));
     int64_t ts = row->time_ns;
     b->next_offset = m->offset + 1;
@@ -709,6 +715,7 @@ static void add_record(sink *s, const kafka_msg *m)
         s->failed = 1;
         return;
     }
+    b->full |= row->full;
     note_date(b, s->kinds[t], ts, m->offset);
     if (!b->opened)
         b->opened = mono_ns();

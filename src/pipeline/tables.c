@@ -66,6 +66,8 @@ static int decode_trade(const lake_table *tab, const void *value, size_t len, la
     put_str(row, 11, d.raw_symbol, 1);
     put_str(row, 12, d.conditions, 1);
     row->values[13].i = d.seq ? d.seq : ENGINE_NULL_INT;
+    row->full = d.size_scale || d.side || d.recv_ts || d.trade_id[0] || d.raw_symbol[0] ||
+                d.conditions[0] || d.seq;
     row->time_ns = t.ts;
     return 0;
 }
@@ -334,14 +336,14 @@ static int decode_rest_bar(const lake_table *tab, const void *value, size_t len,
 }
 
 static const lake_table tables[] = {
-    {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE},
-    {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE},
-    {"bars.rest", 0, &rest_bar_schema, "window_start", decode_rest_bar, LAKE_PART_DATE},
-    {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE},
-    {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE},
-    {"alerts", 0, &alert_schema, "ts", decode_alert, LAKE_PART_DATE},
-    {"index.daily", 0, &index_daily_schema, "date", decode_index_daily, LAKE_PART_YEAR},
-    {"snapshots", 0, &snapshot_schema, "ts", decode_snapshot, LAKE_PART_DATE},
+    {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE, 7},
+    {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE, 0},
+    {"bars.rest", 0, &rest_bar_schema, "window_start", decode_rest_bar, LAKE_PART_DATE, 0},
+    {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE, 0},
+    {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE, 0},
+    {"alerts", 0, &alert_schema, "ts", decode_alert, LAKE_PART_DATE, 0},
+    {"index.daily", 0, &index_daily_schema, "date", decode_index_daily, LAKE_PART_YEAR, 0},
+    {"snapshots", 0, &snapshot_schema, "ts", decode_snapshot, LAKE_PART_DATE, 0},
 };
 
 const lake_table *lake_table_for(const char *topic)

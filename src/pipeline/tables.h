@@ -21,6 +21,7 @@
 typedef struct lake_row {
     engine_value values[LAKE_ROW_MAX_COLUMNS];
     int64_t time_ns; /* the row's event time, which picks its date partition */
+    int full;        /* the decoder set a column past the table's lean_columns */
     char strings[LAKE_ROW_MAX_COLUMNS][64];
 } lake_row;
 
@@ -40,6 +41,11 @@ struct lake_table {
     int (*decode)(const lake_table *t, const void *value, size_t len, lake_row *row, char *errstr,
                   size_t errstr_size);
     lake_partitioning partitioning;
+    /* > 0: the columns after the first lean_columns are a live feed's members
+     * (trades); a file none of whose rows set them (lake_row.full) is written
+     * with the first lean_columns only, as before they existed, and costs no
+     * more to write. 0: every file has every column. */
+    size_t lean_columns;
 };
 
 /* The table for a logical topic name (without any --topic-prefix), or NULL.

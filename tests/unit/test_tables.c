@@ -167,15 +167,41 @@ static void test_feed_trade_members_reach_the_lake(void)
     buf b = {0};
     trade_encode_json_detail(&tr, &d, &b);
     lake_row row;
+    row.full = 0;
     CHECK(t->decode(t, b.data, b.len, &row, err, sizeof(err)) == 0);
+    CHECK(row.full); /* its file gets every column */
     CHECK(rowbuf_append(rb, row.values, 0, err, sizeof(err)) == 0);
     tr.symbol[0] = 'A'; /* another symbol, the simulator's record in either encoding */
+    rowbuf *lean = rowbuf_new(t->schema, err, sizeof(err));
     for (int enc = TICK_JSON; enc <= TICK_BINARY; enc++) {
         buf_reset(&b);
         trade_encode(&tr, (tick_encoding)enc, &b);
+        row.full = 0;
         CHECK(t->decode(t, b.data, b.len, &row, err, sizeof(err)) == 0);
+        CHECK(!row.full);
         CHECK(rowbuf_append(rb, row.values, 0, err, sizeof(err)) == 0);
+        CHECK(rowbuf_append(lean, row.values, 0, err, sizeof(err)) == 0);
     }
+    /* A file of such rows only has the table's lean columns, as before the
+     * live-feed members were landed: no cost for the simulator's trades. */
+    CHECK_EQ_INT(t->lean_columns, 7);
+    const uint32_t *lorder;
+    CHECK(rowbuf_sort(lean, &lorder, err, sizeof(err)) == 0);
+    char lpath[] = "/tmp/ticklake-test-lean-XXXXXX";
+    int lfd = mkstemp(lpath);
+    CHECK(lfd >= 0);
+    close(lfd);
+    CHECK(engine_write_parquet_cols(e, lean, t->lean_columns, lorder, 2, lpath, NULL, err,
+                                    sizeof(err)) == 0);
+    char lsql[512];
+    snprintf(lsql, sizeof(lsql),
+             "SELECT (SELECT count(*) FROM (DESCRIBE SELECT * FROM read_parquet('%s'))) * 10 + "
+             "(SELECT count(*) FROM read_parquet('%s') WHERE source = 'coinbase' AND venue = "
+             "'COINBASE')",
+             lpath, lpath);
+    CHECK_EQ_INT(count_of(e, lsql), 72);
+    unlink(lpath);
+    rowbuf_free(lean);
     /* A malformed member is a bad record, named. */
     const char *bad = "{\"symbol\":\"X\",\"ts\":1,\"price\":1,\"size\":1,\"id\":1,"
                       "\"ts_prec\":3,\"side\":\"up\"}";
