@@ -100,6 +100,7 @@ static int run_rest(const cli_command *cmd, stage_opts *o, const char *source, i
     c->min_gap_ns = gap;
     c->partitions = (int)o->partitions;
     c->replication = (int)o->replication;
+    c->min_isr = (int)o->min_insync_replicas;
     snprintf(j->topic, sizeof(j->topic), "%s%s", o->topic_prefix,
              fh ? TOPIC_SNAPSHOTS : TOPIC_BARS_REST);
     c->topic = j->topic;
@@ -277,6 +278,7 @@ int cmd_ingest(int argc, char **argv)
         r->progress = !no_progress && isatty(STDERR_FILENO);
         r->partitions = j->cfg.partitions;
         r->replication = j->cfg.replication;
+        r->min_isr = j->cfg.min_isr;
         r->encoding = j->cfg.encoding;
         r->opts.first_id = 1;
         char err[512];

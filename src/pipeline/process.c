@@ -748,12 +748,12 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     if (ind_config_check(&p->ind, errstr, errstr_size) != 0)
         goto out;
     const char *in[] = {p->input};
-    if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0 ||
+    if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, cfg->min_isr,
+                            errstr, errstr_size) != 0 ||
         kafka_ensure_topics(&cfg->kafka, outs, 2 * cfg->nintervals + 3, cfg->partitions,
-                            cfg->replication, errstr, errstr_size) != 0 ||
+                            cfg->replication, cfg->min_isr, errstr, errstr_size) != 0 ||
         kafka_ensure_compacted_topic(&cfg->kafka, p->changelog, cfg->partitions, cfg->replication,
-                                     &p->changelog_parts, errstr, errstr_size) != 0)
+                                     cfg->min_isr, &p->changelog_parts, errstr, errstr_size) != 0)
         goto out;
     p->clog = (changelog){.kafka = &cfg->kafka,
                           .topic = p->changelog,

@@ -753,7 +753,7 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     }
     s->writer_started = 1;
     if (kafka_ensure_topics(&cfg->kafka, s->topics, cfg->ntopics, cfg->partitions, cfg->replication,
-                            errstr, errstr_size) != 0)
+                            cfg->min_isr, errstr, errstr_size) != 0)
         goto out;
     kafka_rebalance_handler rh = {.assigned = on_assigned, .revoked = on_revoked, .opaque = s};
     const char *group = cfg->group ? cfg->group : GROUP_SINK;
