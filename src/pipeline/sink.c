@@ -98,6 +98,8 @@ typedef struct sink {
     writer_io io, wio; /* this thread's and the writer's (io.eng == eng) */
     rowbuf *spare[SPARE_BUFFERS];
     size_t nspare;
+    int kafka_gone;  /* failed because the consumer failed for good */
+    int64_t commits; /* files stored and committed */
 } sink;
 
 static int topic_index(sink *s, const char *topic)
@@ -346,6 +348,7 @@ static void commit_done(sink *s)
         if (b)
             b->inflight = 0;
         s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
+        s->commits++;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
         update_roll(s, j->topic, j->written, j->bytes);
@@ -654,8 +657,11 @@ static void add_record(sink *s, const kafka_msg *m)
         flush_buf(s, b);
 }
 
-int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, char *errstr,
-             size_t errstr_size)
+/* One run of the sink, from the committed offsets to a stop or a failure;
+ * *kafka_gone: it failed because its consumer did, *progress: it stored and
+ * committed a file. */
+static int sink_once(const sink_config *cfg, stage_control *ctl, pipeline_stats *st,
+                     int *kafka_gone, int *progress, char *errstr, size_t errstr_size)
 {
     if (cfg->ntopics == 0 || cfg->ntopics > SINK_MAX_TOPICS)
         return set_err(errstr, errstr_size, "sink: between 1 and %d topics", SINK_MAX_TOPICS);
@@ -776,8 +782,10 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
         /* Records in batches: librdkafka reads the clock a few times per
          * call, which showed at 6-10% of the CPU with one record per call. */
         int r = kafka_consumer_poll_batch(s->cons, 100, s->msgs, POLL_BATCH, errstr, errstr_size);
-        if (r < 0)
+        if (r < 0) {
+            s->kafka_gone = 1;
             goto out;
+        }
         for (int i = 0; i < r; i++) {
             if (!s->failed)
                 add_record(s, &s->msgs[i]);
@@ -817,6 +825,8 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
     atomic_store(&st->sink_lag, kafka_consumer_lag(s->cons));
     rc = 0;
 out:
+    *kafka_gone = s->kafka_gone;
+    *progress = s->commits > 0;
     kafka_consumer_close(s->cons);
     if (s->writer_started) {
         pthread_mutex_lock(&s->mu);
@@ -855,4 +865,27 @@ out:
     free(s->props);
     free(s);
     return rc;
+}
+
+int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, char *errstr,
+             size_t errstr_size)
+{
+    /* A consumer that failed for good (a static member fenced after its
+     * group's coordinator moved to another broker; tests/faults/t0020) does
+     * not end the sink: it starts over from the committed offsets, as a
+     * restarted sink would (files are named by offset, so what was written
+     * but not committed is written again, not doubled; t0071). Five such
+     * failures in a row with no file between them give up. */
+    for (int again = 0;; again++) {
+        int gone = 0, progress = 0;
+        int rc = sink_once(cfg, ctl, st, &gone, &progress, errstr, errstr_size);
+        if (rc == 0 || !gone || atomic_load(&ctl->stop))
+            return rc;
+        if (progress)
+            again = 0;
+        if (again >= 4)
+            return rc;
+        LOG_WARN("sink: %s; starting over from the committed offsets in 1 s", errstr);
+        sleep_ns(NS_PER_SEC);
+    }
 }
