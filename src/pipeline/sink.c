@@ -317,6 +317,27 @@ static rowbuf *take_rowbuf(sink *s, int t)
  * order they were made (so a partition's offset never passes a file that is
  * not yet stored). A failed job stops the sink: nothing after it is
  * committed, and its records are read again by the next run. */
+/* Commits the offset after a stored file, retrying for up to 10 s: while a
+ * group's coordinator moves to another broker the commit meets "not
+ * coordinator" or "coordinator load in progress" for seconds. */
+static int commit_file(sink *s, const kafka_tp *tp, char *err, size_t err_size)
+{
+    int64_t until = mono_ns() + 10 * NS_PER_SEC;
+    for (int tries = 0;; tries++) {
+        if (kafka_consumer_commit(s->cons, tp, 1, err, err_size) == 0) {
+            if (tries > 0)
+                LOG_INFO("sink: offset commit for '%s' [%d] done after %d retries", tp->topic,
+                         (int)tp->partition, tries);
+            return 0;
+        }
+        if (mono_ns() >= until)
+            return -1;
+        if (tries == 0)
+            LOG_WARN("sink: %s; retrying", err);
+        sleep_ns(200 * 1000000LL);
+    }
+}
+
 static void commit_done(sink *s)
 {
     for (;;) {
@@ -340,9 +361,21 @@ static void commit_done(sink *s)
             .topic = s->topics[j->topic], .partition = j->partition, .offset = j->next_offset};
         tp.metadata[0] = '\0';
         char err[256];
-        if (kafka_consumer_commit(s->cons, &tp, 1, err, sizeof(err)) != 0) {
-            /* The files are durable and named by offset: a replay rewrites them. */
-            LOG_WARN("sink: %s", err);
+        if (commit_file(s, &tp, err, sizeof(err)) != 0) {
+            /* The file stays, stored but not committed. No later file of this
+             * partition may be written: the naming argument (sink.h) holds
+             * for at most one such file per partition, which the next run,
+             * starting at the committed offset, rewrites under the same
+             * name. With two or more, it wrote one file over the range of
+             * both and kept the second (2,396 trades twice in the lake after
+             * a rolling restart, tests/faults/t0030). The run ends here and
+             * sink_run starts over. */
+            s->failed = 1;
+            s->kafka_gone = 1;
+            snprintf(s->errstr, sizeof(s->errstr), "%s", err);
+            rowbuf_free(j->rows);
+            free(j);
+            return;
         }
         pbuf *b = get_buf(s, j->topic, j->partition, 0);
         if (b)
