@@ -99,6 +99,7 @@ typedef struct sink {
     rowbuf *spare[SPARE_BUFFERS];
     size_t nspare;
     int kafka_gone;  /* failed because the consumer failed for good */
+    int revoking;    /* in on_revoked: the partitions go, commits are tried once */
     int64_t commits; /* files stored and committed */
 } sink;
 
@@ -317,14 +318,19 @@ static rowbuf *take_rowbuf(sink *s, int t)
  * order they were made (so a partition's offset never passes a file that is
  * not yet stored). A failed job stops the sink: nothing after it is
  * committed, and its records are read again by the next run. */
-/* Commits the offset after a stored file, retrying for up to 10 s: while a
- * group's coordinator moves to another broker the commit meets "not
- * coordinator" or "coordinator load in progress" for seconds. */
+/* Commits the offset after a stored file, retrying for up to 10 s while the
+ * partition stays ours: while a group's coordinator moves to another broker
+ * the commit meets "not coordinator" or "coordinator load in progress" for
+ * seconds. While the partitions are revoked, or about to be (the group
+ * rebalances), it tries once. Returns kafka_consumer_commit's result. */
 static int commit_file(sink *s, const kafka_tp *tp, char *err, size_t err_size)
 {
-    int64_t until = mono_ns() + 10 * NS_PER_SEC;
+    int64_t until = mono_ns() + (s->revoking ? 0 : 10 * NS_PER_SEC);
     for (int tries = 0;; tries++) {
-        if (kafka_consumer_commit(s->cons, tp, 1, err, err_size) == 0) {
+        int rc = kafka_consumer_commit(s->cons, tp, 1, err, err_size);
+        if (rc == KAFKA_COMMIT_REBALANCING)
+            return rc;
+        if (rc == 0) {
             if (tries > 0)
                 LOG_INFO("sink: offset commit for '%s' [%d] done after %d retries", tp->topic,
                          (int)tp->partition, tries);
@@ -361,7 +367,14 @@ static void commit_done(sink *s)
             .topic = s->topics[j->topic], .partition = j->partition, .offset = j->next_offset};
         tp.metadata[0] = '\0';
         char err[256];
-        if (commit_file(s, &tp, err, sizeof(err)) != 0) {
+        int crc = commit_file(s, &tp, err, sizeof(err));
+        int committed = crc == 0;
+        if (!committed && (s->revoking || crc == KAFKA_COMMIT_REBALANCING)) {
+            /* The partition goes: the next owner reads from the committed
+             * offset and rewrites this file, the only one of it not
+             * committed, under the same name. */
+            LOG_WARN("sink: %s", err);
+        } else if (!committed) {
             /* The file stays, stored but not committed. No later file of this
              * partition may be written: the naming argument (sink.h) holds
              * for at most one such file per partition, which the next run,
@@ -381,7 +394,7 @@ static void commit_done(sink *s)
         if (b)
             b->inflight = 0;
         s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
-        s->commits++;
+        s->commits += committed;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
         update_roll(s, j->topic, j->written, j->bytes);
@@ -601,7 +614,9 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
     /* The new owner starts at the committed offsets: every file of ours is
      * stored and committed before the partitions go. Whatever was not (after
      * a failure) is read again by the next owner. */
+    s->revoking = 1;
     wait_jobs(s, 0, NULL);
+    s->revoking = 0;
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
         if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
