@@ -14,6 +14,9 @@
 #                targets at a time
 # --quick skips asan, the real broker and fuzz. PEERS=1 also runs tests/peers/t*.sh on the real
 # broker (Trino over the lake: fetches about 450 MB once and takes minutes, so CI leaves it off).
+# FAULTS=1 (with or without --quick) also starts a 3-broker Kafka cluster (tests/kafka/kafka.sh
+# cluster-start) and runs tests/faults/t*.sh on it: brokers killed, hung and restarted under ingest,
+# process and sink at 50,000 trades/s (a few minutes per script, so CI leaves it off).
 #
 # Counting: each unit test counts once per build (unit and asan); each integration script counts once
 # per broker (exit 0 passes, exit 77 is skipped, anything else fails); each fuzz target counts once.
@@ -22,7 +25,7 @@
 # non-zero when anything failed.
 #
 # Environment: JOBS (make -j, default: CPU count), FUZZ_SECONDS (default 30), TEST_TIMEOUT (seconds per
-# integration script, default 300), TEST_KEEP=1 (keep the temp dirs and logs; printed at the end).
+# integration script, default 300; FAULT_TIMEOUT for a fault script, default 900), TEST_KEEP=1 (keep the temp dirs and logs; printed at the end).
 set -uo pipefail # not -e: a failing step is counted and the suite goes on
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,6 +61,7 @@ env --default-signal=INT true 2>/dev/null || DEFAULT_SIGNALS=() # coreutils < 8.
 # What the exit trap must stop: the embedded broker, the real broker's directory, the running script.
 BROKER_PID=
 KAFKA_DIR=
+CLUSTER_DIR=
 CHILD=
 
 # stop_pid PID SECS: TERM, wait up to SECS, then KILL; sets STOP_STATUS to PID's exit status.
@@ -81,6 +85,7 @@ cleanup() {
     [ -z "$CHILD" ] || stop_pid "$CHILD" 15
     [ -z "$BROKER_PID" ] || stop_pid "$BROKER_PID" 15
     [ -z "$KAFKA_DIR" ] || tests/kafka/kafka.sh stop "$KAFKA_DIR"
+    [ -z "$CLUSTER_DIR" ] || tests/kafka/kafka.sh cluster-stop "$CLUSTER_DIR"
     [ "${TEST_KEEP:-0}" = 1 ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -250,6 +255,27 @@ if [ "$QUICK" -eq 0 ]; then
         fi
         KAFKA_DIR=
     fi
+fi
+
+# (e3) FAULTS=1: the fault tests on a 3-broker cluster, stopped by the exit trap whatever happens.
+if [ "${FAULTS:-0}" = 1 ]; then
+    header "faults: tests/faults/ on a 3-broker Kafka $KAFKA_VERSION cluster"
+    CLUSTER_DIR=$WORK/cluster
+    if addr=$(tests/kafka/kafka.sh cluster-start "$CLUSTER_DIR"); then
+        echo "faults (3-broker cluster at $addr):"
+        saved=("${SCRIPTS[@]}")
+        shopt -s nullglob
+        SCRIPTS=(tests/faults/t[0-9][0-9][0-9][0-9]-*.sh)
+        shopt -u nullglob
+        KAFKA_CLUSTER=$CLUSTER_DIR TEST_TIMEOUT=${FAULT_TIMEOUT:-900} run_scripts faults "$addr"
+        SCRIPTS=("${saved[@]}")
+        tests/kafka/kafka.sh cluster-stop "$CLUSTER_DIR"
+    else
+        echo "FAIL: could not start a 3-broker Kafka $KAFKA_VERSION cluster"
+        FAILED=$((FAILED + 1))
+        footer faults 0 1
+    fi
+    CLUSTER_DIR=
 fi
 
 # (e2) The S3 backend against a real S3-compatible server (versitygw) on loopback, with

@@ -190,7 +190,7 @@ static int serve_kafka(const kafka_server_config *kc, const broker_topics *t, st
         }
         /* Metadata answers before the controller takes topics: ask for both. */
         ready = port_open(kc->port) && kafka_check(&ko, err, sizeof(err)) == 0 &&
-                kafka_ensure_topics(&ko, t->list, 1, kc->partitions, 1, err, sizeof(err)) == 0;
+                kafka_ensure_topics(&ko, t->list, 1, kc->partitions, 1, 0, err, sizeof(err)) == 0;
         if (!ready)
             sleep_ns(500 * 1000000LL);
     }
@@ -204,8 +204,9 @@ static int serve_kafka(const kafka_server_config *kc, const broker_topics *t, st
         kafka_opts slow = ko;
         slow.connect_timeout_ms = 60000;
         int have = 0;
-        if (kafka_ensure_topics(&slow, t->list, t->n, kc->partitions, 1, err, sizeof(err)) != 0 ||
-            kafka_ensure_compacted_topic(&slow, t->changelog, kc->partitions, 1, &have, err,
+        if (kafka_ensure_topics(&slow, t->list, t->n, kc->partitions, 1, 0, err, sizeof(err)) !=
+                0 ||
+            kafka_ensure_compacted_topic(&slow, t->changelog, kc->partitions, 1, 0, &have, err,
                                          sizeof(err)) != 0) {
             fprintf(stderr, "ticklake broker: %s\n", err);
             rc = 1;

@@ -224,6 +224,7 @@ int cmd_ingest(int argc, char **argv)
         r->progress = !no_progress && isatty(STDERR_FILENO);
         r->partitions = j->cfg.partitions;
         r->replication = j->cfg.replication;
+        r->min_isr = j->cfg.min_isr;
         r->encoding = j->cfg.encoding;
         r->opts.first_id = 1;
         char err[512];

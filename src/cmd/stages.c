@@ -19,7 +19,7 @@ void stage_opts_init(stage_opts *o)
     memset(o, 0, sizeof(*o));
     o->topic_prefix = "";
     o->partitions = 4;
-    o->replication = 1;
+    o->replication = 0; /* by cluster size */
     o->seed = 1;
     o->symbols = "50";
     o->rate = "10000";
@@ -59,8 +59,13 @@ static int topic_settings(const cli_command *cmd, const stage_opts *o)
         return cli_usage_error(cmd, "--topic-prefix is longer than 64 characters");
     if (o->partitions < 1 || o->partitions > 1024)
         return cli_usage_error(cmd, "--partitions must be between 1 and 1024");
-    if (o->replication < 1 || o->replication > 32)
-        return cli_usage_error(cmd, "--replication must be between 1 and 32");
+    if (o->replication < 0 || o->replication > 32)
+        return cli_usage_error(cmd, "--replication must be between 1 and 32 (0: by cluster size)");
+    if (o->min_insync_replicas < 0 || o->min_insync_replicas > 32)
+        return cli_usage_error(cmd, "--min-insync-replicas must be between 1 and 32 (0: by "
+                                    "the replication factor)");
+    if (o->replication > 0 && o->min_insync_replicas > o->replication)
+        return cli_usage_error(cmd, "--min-insync-replicas must not exceed --replication");
     return 0;
 }
 
@@ -77,6 +82,7 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     out->quotes_topic = quotes_topic;
     out->partitions = (int)o->partitions;
     out->replication = (int)o->replication;
+    out->min_isr = (int)o->min_insync_replicas;
     int64_t nsym;
     if (parse_int64(o->symbols, 1, SIM_MAX_SYMBOLS, &nsym) != 0)
         return cli_usage_error(cmd,
@@ -254,6 +260,7 @@ static int process_settings(const cli_command *cmd, const stage_opts *o, process
         return 2;
     out->partitions = (int)o->partitions;
     out->replication = (int)o->replication;
+    out->min_isr = (int)o->min_insync_replicas;
     out->topic_prefix = o->topic_prefix;
     out->lateness_ns = o->lateness;
     out->idle_timeout_ns = o->idle_timeout;
@@ -317,6 +324,7 @@ int stage_sink_config(const cli_command *cmd, const stage_opts *o, sink_config *
     cli_kafka_opts(&o->kafka, &out->kafka);
     out->partitions = pc.partitions;
     out->replication = pc.replication;
+    out->min_isr = pc.min_isr;
     out->topic_prefix = o->topic_prefix;
     if (!o->lake || !*o->lake)
         return cli_usage_error(cmd, "--lake must not be empty");
@@ -459,6 +467,7 @@ int stage_rest_config(const cli_command *cmd, const stage_opts *o, const char *n
     c->min_gap_ns = o->poll_gap;
     c->partitions = (int)o->partitions;
     c->replication = (int)o->replication;
+    c->min_isr = (int)o->min_insync_replicas;
     snprintf(topic, topic_size, "%s%s", o->topic_prefix, fh ? TOPIC_SNAPSHOTS : TOPIC_BARS_REST);
     c->topic = topic;
     return 0;
@@ -473,6 +482,7 @@ int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *s
         return 2;
     out->partitions = (int)o->partitions;
     out->replication = (int)o->replication;
+    out->min_isr = (int)o->min_insync_replicas;
     char tmp[256];
     if (strlcpy_tl(tmp, source, sizeof(tmp)) >= sizeof(tmp))
         return cli_usage_error(cmd, "--source is too long");

@@ -15,7 +15,7 @@ typedef struct stage_opts {
     cli_kafka kafka;
     const char *topic_prefix; /* namespace for every topic */
     /* topics */
-    int64_t partitions, replication;
+    int64_t partitions, replication, min_insync_replicas;
     /* ingest */
     int64_t seed, count;
     const char *symbols; /* sim: a count; live feeds: a list (BTC-USD,ETH-USD) */
@@ -71,7 +71,9 @@ void stage_opts_init(stage_opts *o);
     {0, "partitions", CLI_INT, &(o)->partitions, "N",                          \
      "partitions of topics ticklake creates (default 4)"},                     \
     {0, "replication", CLI_INT, &(o)->replication, "N",                        \
-     "replication factor of topics ticklake creates (default 1)"}
+     "replication factor of topics ticklake creates (default: min(3, brokers))"}, \
+    {0, "min-insync-replicas", CLI_INT, &(o)->min_insync_replicas, "N",        \
+     "min.insync.replicas of topics ticklake creates (default: 2 at replication 3+, else 1)"}
 
 #define STAGE_INGEST_OPTIONS(o)                                                                 \
     {0, "seed", CLI_INT, &(o)->seed, "N",                                                       \

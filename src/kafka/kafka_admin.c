@@ -91,8 +91,52 @@ static int wait_topic_exists(rd_kafka_t *rk, const kafka_opts *o, const char *to
     }
 }
 
+int kafka_topic_replication(int brokers, int replication, int min_isr, int *replication_out,
+                            int *min_isr_out, char *errstr, size_t errstr_size)
+{
+    int rf = replication > 0 ? replication : brokers < 3 ? (brokers > 0 ? brokers : 1) : 3;
+    int isr = min_isr > 0 ? min_isr : rf >= 3 ? 2 : 1;
+    if (isr > rf)
+        return set_err(errstr, errstr_size,
+                       "min.insync.replicas %d is more than the replication factor %d%s: no "
+                       "write could succeed",
+                       isr, rf, replication > 0 ? "" : " (chosen from the live brokers)");
+    *replication_out = rf;
+    *min_isr_out = isr;
+    return 0;
+}
+
+/* The replication settings of a topic to be created on the cluster md
+ * describes: kafka_topic_replication, and min.insync.replicas as a topic
+ * config when it was asked for or is above the broker's usual 1. */
+static rd_kafka_NewTopic_t *new_topic(const struct rd_kafka_metadata *md, const char *topic,
+                                      int partitions, int replication, int min_isr, char *errstr,
+                                      size_t errstr_size)
+{
+    int rf = 1, isr = 1;
+    if (kafka_topic_replication(md->broker_cnt, replication, min_isr, &rf, &isr, errstr,
+                                errstr_size) != 0)
+        return NULL;
+    char err[256];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, rf, err, sizeof(err));
+    if (!nt) {
+        set_err(errstr, errstr_size, "topic '%s': %s", topic, err);
+        return NULL;
+    }
+    if (min_isr > 0 || isr > 1) {
+        char v[16];
+        snprintf(v, sizeof(v), "%d", isr);
+        rd_kafka_NewTopic_set_config(nt, "min.insync.replicas", v);
+    }
+    LOG_DEBUG("kafka: topic '%s': %d partitions, replication %d, min.insync.replicas %d (%d "
+              "brokers)",
+              topic, partitions, rf, isr, md->broker_cnt);
+    return nt;
+}
+
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
-                        int partitions, int replication, char *errstr, size_t errstr_size)
+                        int partitions, int replication, int min_isr, char *errstr,
+                        size_t errstr_size)
 {
     /* Only the topics the cluster does not have yet are created. */
     const struct rd_kafka_metadata *md = NULL;
@@ -112,12 +156,12 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
                 exists = 1;
         if (exists)
             continue;
-        char err[256];
         if (!first_missing)
             first_missing = topics[i];
-        nt[nmissing] = rd_kafka_NewTopic_new(topics[i], partitions, replication, err, sizeof(err));
+        nt[nmissing] =
+            new_topic(md, topics[i], partitions, replication, min_isr, errstr, errstr_size);
         if (!nt[nmissing])
-            rc = set_err(errstr, errstr_size, "topic '%s': %s", topics[i], err);
+            rc = -1;
         else
             missing[nmissing++] = topics[i];
     }
@@ -175,8 +219,8 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
             for (size_t i = 0; i < n; i++) {
                 rd_kafka_resp_err_t err = rd_kafka_topic_result_error(tr[i]);
                 if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
-                    LOG_INFO("created topic '%s' (%d partitions, replication %d)",
-                             rd_kafka_topic_result_name(tr[i]), partitions, replication);
+                    LOG_INFO("created topic '%s' (%d partitions)",
+                             rd_kafka_topic_result_name(tr[i]), partitions);
                 else if (err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
                     rc = set_err(errstr, errstr_size, "unable to create topic '%s': %s",
                                  rd_kafka_topic_result_name(tr[i]),
@@ -203,7 +247,7 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
 }
 
 int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
-                                 int replication, int *partitions_out, char *errstr,
+                                 int replication, int min_isr, int *partitions_out, char *errstr,
                                  size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
@@ -213,14 +257,14 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
     int rc = 0;
     int have = kafka_topic_partitions(md, topic);
     int have_controller = kafka_has_controller(rk, md);
+    rd_kafka_NewTopic_t *nt = NULL;
+    if (have == 0 && have_controller)
+        nt = new_topic(md, topic, partitions, replication, min_isr, errstr, errstr_size);
     rd_kafka_metadata_destroy(md);
     md = NULL;
     if (have == 0 && have_controller) {
-        char err[256];
-        rd_kafka_NewTopic_t *nt =
-            rd_kafka_NewTopic_new(topic, partitions, replication, err, sizeof(err));
         if (!nt) {
-            rc = set_err(errstr, errstr_size, "topic '%s': %s", topic, err);
+            rc = -1;
             goto out;
         }
         rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");

@@ -12,19 +12,32 @@
 /* Partitions the embedded broker gives a topic it creates on first use. */
 #define KAFKA_EMBEDDED_PARTITIONS 4
 
-/* Creates the topics that do not exist yet with the given partitions and
- * replication factor (Admin API). On a cluster without CreateTopics (the
- * embedded broker) it falls back to the broker's auto-creation, which gives
- * KAFKA_EMBEDDED_PARTITIONS: asking for another count there is an error that
- * says how to start the broker. Existing topics keep their partitions. */
+/* The replication factor and min.insync.replicas of topics created on a
+ * cluster of `brokers` live brokers. A value above 0 is kept; 0 picks the
+ * default: min(3, brokers) for the factor, and 2 for min.insync.replicas when
+ * the factor is 3 or more, else 1 (one broker, or two: a write must not wait
+ * for a broker the cluster cannot spare). Returns 0, or -1 with a message
+ * when min.insync.replicas exceeds the factor (no write could succeed). */
+int kafka_topic_replication(int brokers, int replication, int min_isr, int *replication_out,
+                            int *min_isr_out, char *errstr, size_t errstr_size);
+
+/* Creates the topics that do not exist yet with the given partitions,
+ * replication factor and min.insync.replicas (Admin API; 0 for either: the
+ * default of kafka_topic_replication for the cluster's live brokers). On a
+ * cluster without CreateTopics (the embedded broker) it falls back to the
+ * broker's auto-creation, which gives KAFKA_EMBEDDED_PARTITIONS: asking for
+ * another count there is an error that says how to start the broker.
+ * Existing topics keep their partitions and settings. */
 int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t ntopics,
-                        int partitions, int replication, char *errstr, size_t errstr_size);
+                        int partitions, int replication, int min_isr, char *errstr,
+                        size_t errstr_size);
 
 /* Creates topic, if it does not exist, as a compacted topic (cleanup.policy
- * compact) with the given partitions; then fills *partitions with the number
- * the topic has (on the embedded broker, the one auto-creation gave it). */
+ * compact) with the given partitions (replication and min_isr as
+ * kafka_ensure_topics); then fills *partitions with the number the topic has
+ * (on the embedded broker, the one auto-creation gave it). */
 int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
-                                 int replication, int *partitions_out, char *errstr,
+                                 int replication, int min_isr, int *partitions_out, char *errstr,
                                  size_t errstr_size);
 
 /* Reads partitions of topic from their beginning to their end (for

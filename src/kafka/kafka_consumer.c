@@ -373,11 +373,16 @@ int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         rc = set_err(errstr, errstr_size, "offset commit failed: %s", rd_kafka_err2str(err));
     for (int i = 0; rc == 0 && i < l->cnt; i++)
-        if (l->elems[i].err)
+        if (l->elems[i].err) {
+            err = l->elems[i].err;
             rc = set_err(errstr, errstr_size, "offset commit for '%s' [%d] failed: %s",
-                         l->elems[i].topic, (int)l->elems[i].partition,
-                         rd_kafka_err2str(l->elems[i].err));
+                         l->elems[i].topic, (int)l->elems[i].partition, rd_kafka_err2str(err));
+        }
     rd_kafka_topic_partition_list_destroy(l);
+    if (rc != 0 &&
+        (err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION || err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID))
+        rc = KAFKA_COMMIT_REBALANCING;
     return rc;
 }
 

@@ -64,7 +64,10 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
 int kafka_consumer_seek(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
                         size_t errstr_size);
 
-/* Commits the given offsets synchronously. */
+/* Commits the given offsets synchronously. Returns 0, or
+ * KAFKA_COMMIT_REBALANCING when the group is rebalancing (the member's
+ * partitions are about to be revoked), or -1 on any other failure. */
+#define KAFKA_COMMIT_REBALANCING (-2)
 int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char *errstr,
                           size_t errstr_size);
 

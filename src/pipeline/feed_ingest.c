@@ -539,7 +539,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     const char *const topics[2] = {cfg->topic ? cfg->topic : TOPIC_TRADES,
                                    cfg->quotes_topic ? cfg->quotes_topic : TOPIC_QUOTES};
     if (kafka_ensure_topics(&cfg->kafka, topics, cfg->quotes ? 2 : 1, cfg->partitions,
-                            cfg->replication, errstr, errstr_size) != 0)
+                            cfg->replication, cfg->min_isr, errstr, errstr_size) != 0)
         return -1;
     /* A live feed: a trade waits at most 1 ms to be batched (as a paced
      * simulator run). The user's -X wins. */

@@ -56,7 +56,7 @@ typedef struct feed_ingest_config {
     int64_t confirm_ns;  /* wait for auth and subscription answers; 0: 10 s */
     int64_t backoff_min_ns, backoff_max_ns; /* 0: 500 ms and 30 s */
     int64_t max_reconnects;                 /* give up after this many in a row; 0: never */
-    int partitions, replication;
+    int partitions, replication, min_isr;   /* replication, min_isr: 0 = by cluster size */
 } feed_ingest_config;
 
 /* What each source has done; atomics so the status line can read them. */

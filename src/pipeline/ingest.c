@@ -233,7 +233,7 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     const char *const topics[2] = {cfg->topic ? cfg->topic : TOPIC_TRADES,
                                    cfg->quotes_topic ? cfg->quotes_topic : TOPIC_QUOTES};
     if (kafka_ensure_topics(&cfg->kafka, topics, cfg->sim.quote_ratio > 0 ? 2 : 1, cfg->partitions,
-                            cfg->replication, errstr, errstr_size) != 0)
+                            cfg->replication, cfg->min_isr, errstr, errstr_size) != 0)
         return -1;
     sim *s = sim_new(&cfg->sim, errstr, errstr_size);
     if (!s)

@@ -20,7 +20,8 @@ typedef struct ingest_config {
     double speed;             /* otherwise the multiple of real time to pace at; 0 means 1 */
     int64_t count;            /* stop after this many ticks (trades and quotes); 0 for no limit */
     int partitions;           /* for topics that must be created */
-    int replication;
+    int replication;          /* 0: by cluster size (kafka_topic_replication) */
+    int min_isr;              /* min.insync.replicas; 0: by the replication factor */
 } ingest_config;
 
 typedef struct ingest_result {

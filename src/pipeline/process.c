@@ -79,6 +79,8 @@ typedef struct proc {
     buf rec;
     const char **cons_props; /* the consumer's properties (ours, then -X) */
     int failed;              /* stop without committing more */
+    int kafka_gone;          /* failed because a Kafka client failed for good */
+    int64_t commits;         /* commits that succeeded */
     char errstr[1024];
 } proc;
 
@@ -510,6 +512,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
         if (kafka_consumer_commit(p->cons, tps, n, err, sizeof(err)) != 0)
             LOG_WARN("process: %s", err); /* the next commit covers it */
         trim_after(p, carried);
+        p->commits++;
         return 0;
     }
     if (n == 0 && !p->in_txn)
@@ -526,6 +529,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
               (t1 - t0) / 1e6, (mono_ns() - t1) / 1e6);
     if (rc == KAFKA_TXN_OK) {
         trim_after(p, carried);
+        p->commits++;
         return 0;
     }
     if (rc == KAFKA_TXN_ABORT) {
@@ -715,8 +719,11 @@ static void advance_idle(proc *p, int64_t now)
     }
 }
 
-int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *st, char *errstr,
-                size_t errstr_size)
+/* One run of the processor, from the committed offsets and the changelog
+ * to a stop or a failure; *kafka_gone: it failed because a Kafka client did
+ * (a fatal producer or consumer error), *progress: it committed something. */
+static int process_once(const process_config *cfg, stage_control *ctl, pipeline_stats *st,
+                        int *kafka_gone, int *progress, char *errstr, size_t errstr_size)
 {
     proc *p = calloc(1, sizeof(*p));
     if (!p)
@@ -756,12 +763,12 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     if (ind_config_check(&p->ind, errstr, errstr_size) != 0)
         goto out;
     const char *in[] = {p->input};
-    if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0 ||
+    if (kafka_ensure_topics(&cfg->kafka, in, 1, cfg->partitions, cfg->replication, cfg->min_isr,
+                            errstr, errstr_size) != 0 ||
         kafka_ensure_topics(&cfg->kafka, outs, 2 * cfg->nintervals + 3, cfg->partitions,
-                            cfg->replication, errstr, errstr_size) != 0 ||
+                            cfg->replication, cfg->min_isr, errstr, errstr_size) != 0 ||
         kafka_ensure_compacted_topic(&cfg->kafka, p->changelog, cfg->partitions, cfg->replication,
-                                     &p->changelog_parts, errstr, errstr_size) != 0)
+                                     cfg->min_isr, &p->changelog_parts, errstr, errstr_size) != 0)
         goto out;
     p->clog = (changelog){.kafka = &cfg->kafka,
                           .topic = p->changelog,
@@ -839,8 +846,10 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
             break;
         kafka_msg m;
         int r = kafka_consumer_poll(p->cons, p->bars_live ? 1 : 50, &m, errstr, errstr_size);
-        if (r < 0)
+        if (r < 0) {
+            p->kafka_gone = 1;
             goto out;
+        }
         /* Reading the clock costs as much as a small record here (a slow
          * clock source in VMs): every 64 records is precise enough for
          * commit ticks and idle timeouts. */
@@ -898,6 +907,13 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
     note_lag(st, p->cons);
     rc = 0;
 out:
+    if (rc != 0 && p->prod) {
+        char err[256];
+        if (kafka_producer_fatal(p->prod, err, sizeof(err)))
+            p->kafka_gone = 1;
+    }
+    *kafka_gone = p->kafka_gone;
+    *progress = p->commits > 0;
     if (p->cons) {
         /* Closing revokes the assignment, which commits once more. */
         kafka_consumer_close(p->cons);
@@ -922,4 +938,29 @@ out:
     free(p->cons_props);
     free(p);
     return rc;
+}
+
+int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *st, char *errstr,
+                size_t errstr_size)
+{
+    /* A Kafka client that failed for good does not end the processor: it
+     * starts over with new clients from the committed offsets and the
+     * changelog, as a restarted process would (exactly-once holds across
+     * that, t0050). A transactional producer fails so when a broker hangs
+     * past the transaction timeout (the abort then meets INVALID_TXN_STATE;
+     * tests/faults/t0020), a static consumer when it is fenced after its
+     * coordinator moved. Five such failures in a row with no commit between
+     * them give up. */
+    for (int again = 0;; again++) {
+        int gone = 0, progress = 0;
+        int rc = process_once(cfg, ctl, st, &gone, &progress, errstr, errstr_size);
+        if (rc == 0 || !gone || atomic_load(&ctl->stop))
+            return rc;
+        if (progress)
+            again = 0;
+        if (again >= 4)
+            return rc;
+        LOG_WARN("process: %s; starting over from the committed offsets in 1 s", errstr);
+        sleep_ns(NS_PER_SEC);
+    }
 }

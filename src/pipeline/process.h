@@ -51,7 +51,8 @@ typedef struct process_config {
     int has_ind;             /* 0 (a zeroed config): ind_config_default */
     int64_t late_horizon_ns; /* --late update: correct bars this long after they close; 0 drop */
     int partitions;          /* for output topics that must be created */
-    int replication;
+    int replication;         /* 0: by cluster size (kafka_topic_replication) */
+    int min_isr;             /* min.insync.replicas; 0: by the replication factor */
 } process_config;
 
 /* Runs until ctl->stop, or ctl->drain and the input is read to its end.

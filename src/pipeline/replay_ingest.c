@@ -104,8 +104,8 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     snprintf(trades_topic, sizeof(trades_topic), "%s%s", prefix, TOPIC_TRADES);
     snprintf(daily_topic, sizeof(daily_topic), "%s%s", prefix, TOPIC_INDEX_DAILY);
     const char *topics[] = {trades_topic, daily_topic};
-    if (kafka_ensure_topics(&cfg->kafka, topics, 2, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0)
+    if (kafka_ensure_topics(&cfg->kafka, topics, 2, cfg->partitions, cfg->replication, cfg->min_isr,
+                            errstr, errstr_size) != 0)
         return -1;
     kafka_producer *p = kafka_producer_new(&cfg->kafka, "ticklake-ingest", errstr, errstr_size);
     if (!p)

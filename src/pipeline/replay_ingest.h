@@ -31,8 +31,8 @@ typedef struct replay_ingest_config {
     double speed;          /* replay at this multiple of real time; 0 as fast as possible */
     int strict;            /* the first bad row or failed file is fatal */
     int progress;          /* draw a progress bar on stderr */
-    int partitions, replication;
-    tick_encoding encoding; /* of trades (daily index bars are always JSON) */
+    int partitions, replication, min_isr; /* replication, min_isr: 0 = by cluster size */
+    tick_encoding encoding;               /* of trades (daily index bars are always JSON) */
 } replay_ingest_config;
 
 typedef struct replay_ingest_result {

@@ -43,8 +43,8 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
     int64_t gap_ns = cfg->min_gap_ns > 0 ? cfg->min_gap_ns
                      : fh                ? 1100 * 1000000LL
                                          : 12500 * 1000000LL;
-    if (kafka_ensure_topics(&cfg->kafka, &topic, 1, cfg->partitions, cfg->replication, errstr,
-                            errstr_size) != 0)
+    if (kafka_ensure_topics(&cfg->kafka, &topic, 1, cfg->partitions, cfg->replication, cfg->min_isr,
+                            errstr, errstr_size) != 0)
         return -1;
     kafka_producer *p = kafka_producer_new(&cfg->kafka, "ticklake-rest", errstr, errstr_size);
     if (!p)

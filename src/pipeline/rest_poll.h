@@ -36,7 +36,7 @@ typedef struct rest_poll_config {
     size_t nsymbols;
     int64_t interval_ns; /* between rounds; 0: 60 s */
     int64_t min_gap_ns;  /* between requests; 0: 1.1 s (Finnhub) or 12.5 s (Alpha Vantage) */
-    int partitions, replication;
+    int partitions, replication, min_isr; /* replication, min_isr: 0 = by cluster size */
 } rest_poll_config;
 
 typedef struct rest_poll_result {

@@ -116,7 +116,8 @@ typedef struct sink_config {
     int64_t roll_rows;        /* 0: SINK_DEFAULT_ROLL_ROWS */
     int64_t roll_interval_ns; /* 0: 60 s */
     int partitions;           /* for input topics that must be created */
-    int replication;
+    int replication;          /* 0: by cluster size (kafka_topic_replication) */
+    int min_isr;              /* min.insync.replicas; 0: by the replication factor */
     /* The SMA and EMA periods whose columns the indicators tables get (the
      * processor's --sma and --ema); nsma = nema = 0: the defaults, 20,50 and
      * 12,26. */

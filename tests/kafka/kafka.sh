@@ -6,6 +6,21 @@
 #   kafka.sh start DIR    start a broker in DIR (fetching first if needed); prints its bootstrap address
 #   kafka.sh stop DIR     stop the broker started in DIR and delete its data
 #
+# A 3-node cluster (each node a combined broker+controller, a controller quorum of 3; internal topics
+# with replication factor 3 and min.insync.replicas 2), its nodes numbered 1..3 in DIR/node1..3:
+#   kafka.sh cluster-start DIR   start it; prints the bootstrap list (a,b,c), also in DIR/bootstrap
+#   kafka.sh cluster-stop DIR    stop every node and delete the data
+#   kafka.sh kill9 DIR N         SIGKILL node N (its data stays)
+#   kafka.sh stop-node DIR N     stop node N cleanly (SIGTERM; its data stays)
+#   kafka.sh restart DIR N       start node N again (same id, data dir and ports; kills it first if it
+#                                runs) and wait until it is back in the cluster
+#   kafka.sh sigstop DIR N / sigcont DIR N   hang / resume node N
+#   kafka.sh leader DIR TOPIC [P]  the node leading partition P of TOPIC (default 0), from kcat -L
+#   kafka.sh leaders DIR TOPIC     "partition leader" lines for every partition of TOPIC
+#   kafka.sh controller DIR      the active controller (the raft leader with the highest epoch in the
+#                                nodes' __cluster_metadata-0/quorum-state files)
+#   kafka.sh pid DIR N           node N's pid
+#
 # start leaves in DIR: server.properties, log4j.properties, kafka.log (the broker's output), pid and
 # bootstrap (`127.0.0.1:PORT`). Needs java (17+), mvn (for fetch), kcat (readiness probe), python3.
 # KAFKA_JVM_OPTS adds options to the broker's JVM (benchmarks try other collectors with it, e.g.
@@ -22,7 +37,12 @@ START_TIMEOUT=${KAFKA_START_TIMEOUT:-90}
 STOP_TIMEOUT=15
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
-usage() { echo "usage: $0 fetch | start DIR | stop DIR" >&2; exit 2; }
+usage() {
+    echo "usage: $0 fetch | start DIR | stop DIR | cluster-start DIR | cluster-stop DIR |" \
+        "kill9|stop-node|restart|sigstop|sigcont|pid DIR N | leader DIR TOPIC [P] | leaders DIR TOPIC |" \
+        "controller DIR" >&2
+    exit 2
+}
 
 # fetch: copy kafka_2.13 and its runtime dependencies into $LIBS, once. The jars go to a scratch folder
 # that is renamed only when Maven succeeded, and the marker is written last, so an interrupted fetch is
@@ -185,6 +205,231 @@ cmd_stop() {
     rm -rf "$DIR/data"
 }
 
+
+# ---- the 3-node cluster ----
+NODES=3
+
+# write_log4j FILE: warnings and errors only, plus the server's own start/stop lines.
+write_log4j() {
+    cat >"$1" <<'EOF'
+log4j.rootLogger=WARN, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka.server.KafkaRaftServer=INFO
+EOF
+}
+
+# node_launch N: start node N's JVM from DIR/nodeN/server.properties (already formatted).
+node_launch() {
+    local nd=$DIR/node$1 pid
+    # shellcheck disable=SC2086 # KAFKA_JVM_OPTS is a list of options
+    java -Xmx512m -Xms256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+        -Dlog4j.configuration="file:$nd/log4j.properties" -cp "$LIBS/*" ${KAFKA_JVM_OPTS:-} \
+        kafka.Kafka "$nd/server.properties" </dev/null >>"$nd/kafka.log" 2>&1 &
+    pid=$!
+    echo "$pid" >"$nd/pid"
+}
+
+node_pid() { cat "$DIR/node$1/pid" 2>/dev/null; }
+
+# node_running N: node N's JVM runs (and is ours).
+node_running() {
+    local pid
+    pid=$(node_pid "$1") || return 1
+    [ -n "$pid" ] && alive "$pid" && our_broker "$pid" "$DIR/node$1"
+}
+
+# cluster_ready [N]: the metadata (asked of node N, default any) lists all three brokers.
+cluster_ready() {
+    local boot
+    boot=$(cat "$DIR/bootstrap.pending" 2>/dev/null || cat "$DIR/bootstrap")
+    [ -z "${1:-}" ] || boot=$(cut -d, -f"$1" <<<"$boot")
+    [ "$(timeout 10 kcat -b "$boot" -L -m 3 2>/dev/null | grep -c '^  broker [0-9]* at ')" -eq $NODES ]
+}
+
+cmd_cluster_start() {
+    local ports uuid i boot="" voters="" deadline
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    for i in $(seq $NODES); do
+        if node_running "$i"; then die "node $i of a cluster is already running in $DIR"; fi
+    done
+    command -v java >/dev/null 2>&1 || die "java is needed (run scripts/deps.sh --test)"
+    command -v kcat >/dev/null 2>&1 || die "kcat is needed (run scripts/deps.sh --test)"
+    cmd_fetch
+    rm -rf "$DIR"/node* "$DIR/bootstrap"
+    read -r -a ports < <(free_ports $((2 * NODES)))
+    [ "${#ports[@]}" -eq $((2 * NODES)) ] || die "could not pick free ports"
+    for i in $(seq $NODES); do
+        boot+="${boot:+,}127.0.0.1:${ports[2 * i - 2]}"
+        voters+="${voters:+,}$i@127.0.0.1:${ports[2 * i - 1]}"
+    done
+    uuid=$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>"$DIR/format.log") ||
+        { cat "$DIR/format.log" >&2; die "StorageTool random-uuid failed"; }
+    for i in $(seq $NODES); do
+        local nd=$DIR/node$i port=${ports[2 * i - 2]} cport=${ports[2 * i - 1]}
+        mkdir -p "$nd"
+        # Internal topics replicated 3 times with min.insync.replicas 2, as in production; short
+        # session and replica timeouts so that a dead or hung node is noticed within seconds.
+        cat >"$nd/server.properties" <<EOF
+process.roles=broker,controller
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$nd/data
+num.partitions=4
+default.replication.factor=3
+min.insync.replicas=2
+auto.create.topics.enable=true
+offsets.topic.replication.factor=3
+offsets.topic.num.partitions=8
+transaction.state.log.replication.factor=3
+transaction.state.log.min.isr=2
+transaction.state.log.num.partitions=8
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=1000
+log.retention.check.interval.ms=1000
+broker.session.timeout.ms=6000
+broker.heartbeat.interval.ms=1000
+replica.lag.time.max.ms=10000
+unclean.leader.election.enable=false
+EOF
+        write_log4j "$nd/log4j.properties"
+        java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$uuid" -c "$nd/server.properties" \
+            >>"$DIR/format.log" 2>&1 || { cat "$DIR/format.log" >&2; die "StorageTool format failed"; }
+    done
+    echo "$boot" >"$DIR/bootstrap.pending"
+    for i in $(seq $NODES); do node_launch "$i"; done
+    deadline=$((SECONDS + START_TIMEOUT * 2))
+    until cluster_ready; do
+        for i in $(seq $NODES); do
+            if ! node_running "$i"; then
+                tail -n 40 "$DIR/node$i/kafka.log" >&2
+                cmd_cluster_stop
+                die "node $i exited during start-up (log: $DIR/node$i/kafka.log)"
+            fi
+        done
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            cmd_cluster_stop
+            die "the cluster was not ready after $((START_TIMEOUT * 2))s (logs: $DIR/node*/kafka.log)"
+        fi
+        sleep 0.5
+    done
+    mv "$DIR/bootstrap.pending" "$DIR/bootstrap"
+    echo "$boot"
+}
+
+# node_signal_stop N SIG: send SIG to node N and wait for it to exit (KILL after STOP_TIMEOUT).
+node_signal_stop() {
+    local pid waited=0
+    node_running "$1" || return 0
+    pid=$(node_pid "$1")
+    kill -CONT "$pid" 2>/dev/null || true
+    kill "-$2" "$pid" 2>/dev/null || true
+    while alive "$pid" && [ "$waited" -lt $((STOP_TIMEOUT * 5)) ]; do
+        sleep 0.2
+        waited=$((waited + 1))
+    done
+    if alive "$pid"; then
+        echo "kafka.sh: node $1 (pid $pid) did not stop in ${STOP_TIMEOUT}s, killing it" >&2
+        kill -KILL "$pid" 2>/dev/null || true
+        while alive "$pid"; do sleep 0.2; done
+    fi
+}
+
+cmd_cluster_stop() {
+    local i
+    [ -d "$DIR" ] || return 0
+    DIR=$(cd "$DIR" && pwd)
+    # All at once: a node stopping alone waits for a controller the others may have taken away.
+    for i in $(seq $NODES); do
+        if node_running "$i"; then kill -CONT "$(node_pid "$i")" 2>/dev/null || true; kill -TERM "$(node_pid "$i")" 2>/dev/null || true; fi
+    done
+    for i in $(seq $NODES); do node_signal_stop "$i" TERM; done
+    rm -rf "$DIR"/node*/data "$DIR"/node*/pid "$DIR/bootstrap" "$DIR/bootstrap.pending"
+}
+
+node_arg() {
+    DIR=$(cd "$DIR" 2>/dev/null && pwd) || die "no cluster in $DIR"
+    [[ $N =~ ^[1-3]$ ]] || die "node must be 1..$NODES, not '$N'"
+    [ -f "$DIR/node$N/server.properties" ] || die "no node $N in $DIR"
+}
+
+cmd_kill9() {
+    node_arg
+    node_running "$N" || die "node $N is not running"
+    kill -KILL "$(node_pid "$N")"
+    while node_running "$N"; do sleep 0.1; done
+}
+
+cmd_stop_node() {
+    node_arg
+    node_signal_stop "$N" TERM
+}
+
+cmd_restart() {
+    local deadline
+    node_arg
+    node_signal_stop "$N" TERM
+    node_launch "$N"
+    deadline=$((SECONDS + START_TIMEOUT))
+    until cluster_ready "$N"; do
+        node_running "$N" || { tail -n 40 "$DIR/node$N/kafka.log" >&2; die "node $N exited on restart"; }
+        [ "$SECONDS" -lt "$deadline" ] || die "node $N was not back after ${START_TIMEOUT}s"
+        sleep 0.3
+    done
+}
+
+cmd_sigstop() { node_arg; node_running "$N" || die "node $N is not running"; kill -STOP "$(node_pid "$N")"; }
+cmd_sigcont() { node_arg; node_running "$N" || die "node $N is not running"; kill -CONT "$(node_pid "$N")"; }
+cmd_pid() { node_arg; node_pid "$N"; }
+
+# leaders: "PARTITION LEADER" per partition of TOPIC (LEADER -1: none), asked of any running node.
+cmd_leaders() {
+    local i boot out=""
+    DIR=$(cd "$DIR" && pwd)
+    for i in $(seq $NODES); do
+        node_running "$i" || continue
+        [ "$(sed 's/.*) //' "/proc/$(node_pid "$i")/stat" | cut -d' ' -f1)" != T ] || continue
+        boot=$(cut -d, -f"$i" "$DIR/bootstrap")
+        out=$(timeout 10 kcat -b "$boot" -L -t "$TOPIC" -m 3 2>/dev/null |
+            sed -n 's/^ *partition \([0-9]*\), leader \(-\{0,1\}[0-9]*\),.*/\1 \2/p') && [ -n "$out" ] && break
+    done
+    [ -n "$out" ] || die "no running node knows topic '$TOPIC'"
+    echo "$out"
+}
+
+cmd_leader() {
+    cmd_leaders | awk -v p="$PART" '$1 == p { print $2; f = 1 } END { exit !f }' ||
+        die "topic '$TOPIC' has no partition $PART"
+}
+
+# controller: the leader id of the highest epoch any node's quorum-state records (each node rewrites
+# the file when it learns of a new leader).
+cmd_controller() {
+    DIR=$(cd "$DIR" && pwd)
+    python3 - "$DIR"/node*/data/__cluster_metadata-0/quorum-state <<'EOF' || die "no node knows an active controller"
+import json, sys
+best = None
+for path in sys.argv[1:]:
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError):
+        continue
+    if d.get("leaderId", -1) >= 0 and (best is None or d["leaderEpoch"] > best["leaderEpoch"]):
+        best = d
+if best is None:
+    sys.exit(1)
+print(best["leaderId"])
+EOF
+}
+
 [ $# -ge 1 ] || usage
 case $1 in
 fetch)
@@ -194,6 +439,24 @@ fetch)
 start | stop)
     [ $# -eq 2 ] || usage
     DIR=$2
+    "cmd_$1"
+    ;;
+cluster-start | cluster-stop | controller)
+    [ $# -eq 2 ] || usage
+    DIR=$2
+    "cmd_${1//-/_}"
+    ;;
+kill9 | stop-node | restart | sigstop | sigcont | pid)
+    [ $# -eq 3 ] || usage
+    DIR=$2
+    N=$3
+    "cmd_${1//-/_}"
+    ;;
+leader | leaders)
+    [ $# -ge 3 ] && [ $# -le 4 ] || usage
+    DIR=$2
+    TOPIC=$3
+    PART=${4:-0}
     "cmd_$1"
     ;;
 *) usage ;;
