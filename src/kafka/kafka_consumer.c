@@ -21,7 +21,8 @@ struct kafka_consumer {
     int embedded;   /* the cluster is the embedded broker (no controller) */
     int user_reset; /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
-    char lost[640]; /* set when records were lost (truncated log): the next poll fails */
+    char lost[640];   /* set when records were lost (truncated log): the next poll fails */
+    int records_lost; /* a poll failed because records were lost, not for a passing reason */
 };
 
 static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
@@ -94,6 +95,7 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
                          "now starts at %lld: %s were lost before this group read them; %s",
                          e->topic, (int)e->partition, c->group, (long long)e->offset, (long long)lo,
                          range, lost_advice(c));
+                c->records_lost = 1;
                 rc = -1;
             }
             continue;
@@ -107,6 +109,7 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
                      "topic '%s' partition %d: the log starts at offset %lld: %s were dropped "
                      "before group '%s' read them; %s",
                      e->topic, (int)e->partition, (long long)lo, range, c->group, lost_advice(c));
+            c->records_lost = 1;
             rc = -1;
         } else {
             LOG_WARN("kafka: group '%s' starts topic '%s' partition %d at offset %lld: the broker "
@@ -219,6 +222,7 @@ fail:
 static int offset_out_of_range(kafka_consumer *c, const char *topic, int32_t partition,
                                int64_t offset, char *errstr, size_t errstr_size)
 {
+    c->records_lost = 1;
     int64_t lo = -1, hi = -1;
     rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, 5000);
     char range[96];
@@ -489,4 +493,9 @@ void kafka_consumer_close(kafka_consumer *c)
 struct rd_kafka_s *kafka_consumer_handle(kafka_consumer *c)
 {
     return c->rk;
+}
+
+int kafka_consumer_records_lost(const kafka_consumer *c)
+{
+    return c->records_lost;
 }

@@ -56,6 +56,12 @@ void kafka_msg_release(kafka_msg *m);
  * batch, and ticklake does those on the polling thread). 2.2.0 to 2.13.1
  * could leave the position wrong after a batch, fixed in 2.13.2: the oldest
  * librdkafka the build accepts. */
+/* 1 when a poll failed because records were lost before this consumer read
+ * them (the log's start passed its position: retention, or the embedded
+ * broker's memory limit). Starting over cannot bring them back: the stage
+ * must stop and say so, not retry. */
+int kafka_consumer_records_lost(const kafka_consumer *c);
+
 int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
                               char *errstr, size_t errstr_size);
 

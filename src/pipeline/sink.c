@@ -928,7 +928,9 @@ static int sink_once(const sink_config *cfg, stage_control *ctl, pipeline_stats 
          * call, which showed at 6-10% of the CPU with one record per call. */
         int r = kafka_consumer_poll_batch(s->cons, 100, s->msgs, POLL_BATCH, errstr, errstr_size);
         if (r < 0) {
-            s->kafka_gone = 1;
+            /* Lost records are not a client that failed: starting over would
+             * not bring them back (t0018). */
+            s->kafka_gone = !kafka_consumer_records_lost(s->cons);
             goto out;
         }
         for (int i = 0; i < r; i++) {
