@@ -499,3 +499,10 @@ int kafka_consumer_records_lost(const kafka_consumer *c)
 {
     return c->records_lost;
 }
+
+int kafka_consumer_fenced(const kafka_consumer *c)
+{
+    char err[256];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(c->rk, err, sizeof(err));
+    return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID;
+}

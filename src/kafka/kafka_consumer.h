@@ -61,6 +61,9 @@ void kafka_msg_release(kafka_msg *m);
  * broker's memory limit). Starting over cannot bring them back: the stage
  * must stop and say so, not retry. */
 int kafka_consumer_records_lost(const kafka_consumer *c);
+/* 1 when the consumer failed because another member with its
+ * group.instance.id took its place (static membership). */
+int kafka_consumer_fenced(const kafka_consumer *c);
 
 int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, size_t max,
                               char *errstr, size_t errstr_size);

@@ -364,6 +364,14 @@ int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size)
     return 0;
 }
 
+int kafka_producer_fenced(kafka_producer *p)
+{
+    char err[256];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(p->rk, err, sizeof(err));
+    return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+           code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
 void kafka_producer_free(kafka_producer *p)
 {
     if (!p)

@@ -69,6 +69,10 @@ int64_t kafka_producer_unconfirmed(const kafka_producer *p);
 
 /* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);
+/* 1 when the producer's fatal error is that another producer with its
+ * transactional.id fenced it (a newer instance took over): the zombie must
+ * stop, not start again and fence the newer one in turn. */
+int kafka_producer_fenced(kafka_producer *p);
 
 /* Destroys the producer without flushing. Accepts NULL. */
 void kafka_producer_free(kafka_producer *p);

@@ -849,7 +849,8 @@ static int process_once(const process_config *cfg, stage_control *ctl, pipeline_
         if (r < 0) {
             /* Lost records are not a client that failed: starting over would
              * not bring them back (t0018). */
-            p->kafka_gone = !kafka_consumer_records_lost(p->cons);
+            p->kafka_gone =
+                !kafka_consumer_records_lost(p->cons) && !kafka_consumer_fenced(p->cons);
             goto out;
         }
         /* Reading the clock costs as much as a small record here (a slow
@@ -911,8 +912,10 @@ static int process_once(const process_config *cfg, stage_control *ctl, pipeline_
 out:
     if (rc != 0 && p->prod) {
         char err[256];
+        /* Fenced by a newer instance of the same transactional.id: a zombie,
+         * which stops (t0052); starting over would fence the newer one. */
         if (kafka_producer_fatal(p->prod, err, sizeof(err)))
-            p->kafka_gone = 1;
+            p->kafka_gone = !kafka_producer_fenced(p->prod);
     }
     *kafka_gone = p->kafka_gone;
     *progress = p->commits > 0;
