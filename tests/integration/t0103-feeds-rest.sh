@@ -50,8 +50,14 @@ grep -qE '^rest finnhub-quote: [1-9][0-9]* records delivered' "$T/run.err" ||
 grep -qE '^ticklake run: finnhub-quote: [0-9]+ requests, [1-9][0-9]* records' "$T/run.err" ||
     fail "no REST summary: $(tail -5 "$T/run.err")"
 "$TICKLAKE" crawl --lake "$lake" >/dev/null
+# The lake holds the topic's snapshots exactly once each. (run's poller is a new process: it
+# publishes each symbol's latest snapshot once more when the server's has not moved on since
+# ingest polled, so the topic may hold a repeat; docs/FEEDS.md.)
 snaps=$(kafka_end_sum "${pre}snapshots")
-assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*), count(DISTINCT (symbol, ts)) FROM snapshots" | tail -1)" "$snaps,$snaps" "snapshots in the lake, once each"
+kdistinct=$(kcat -C -b "$BROKERS" -t "${pre}snapshots" -e -q -f '%s\n' |
+    "$py" -c 'import json,sys; print(len({(r["symbol"], r["ts"]) for r in map(json.loads, sys.stdin)}))')
+assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*), count(DISTINCT (symbol, ts)) FROM snapshots" | tail -1)" "$snaps,$kdistinct" "snapshots in the lake vs Kafka"
+assert_ge "$kdistinct" $((snaps - 2)) "distinct snapshots (at most one repeat per symbol)"
 assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*), count(DISTINCT (symbol, window_start)), min(epoch_ns(window_start)) FROM bars_rest" | tail -1)" \
     "$(kafka_end_sum "${pre}bars.rest"),$(kafka_end_sum "${pre}bars.rest"),1718372100000000000" "REST bars in the lake, once each"
 assert_eq "$("$TICKLAKE" query --lake "$lake" --format csv "SELECT count(*) FROM snapshots WHERE price > 0 AND source = 'finnhub' AND recv_ts > 0" | tail -1)" "$snaps" "snapshot columns"
