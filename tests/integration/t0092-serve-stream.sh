@@ -17,7 +17,18 @@ consuming() { [ "$(metric ticklake_serve_consumed_records_total)" -gt 1000 ]; }
 wait_for 30 consuming || { cat "$T/srv.err" >&2; fail "the server's consumer reads nothing"; }
 
 bg_start fast curl -sN "${S}api/stream?kinds=trade"
-bg_start slow curl -sN --limit-rate 1k "${S}api/stream?kinds=trade"
+# The slow client reads 1 KB a second through a 4 KB receive buffer: with curl --limit-rate the
+# kernel's autotuned loopback buffers (megabytes) could hide the lag past the wait below.
+bg_start slow python3 -c '
+import socket, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((u.hostname, u.port))
+s.sendall(b"GET /api/stream?kinds=trade HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (u.hostname.encode(), u.port))
+while s.recv(1024):
+    time.sleep(1)
+' "$S"
 dropped() { [ "$(metric ticklake_stream_clients_dropped_total)" -ge 1 ]; }
 wait_for 30 dropped || fail "the slow client was not dropped: $(curl -s "${S}metrics" | grep stream_)"
 sleep 3
