@@ -162,6 +162,7 @@ int rest_av_intraday_parse(const char *body, size_t len, const char *symbol, res
                 y > 2200 || /* ns since the epoch end in 2262 (found by fuzz_feed_rest) */
                 num_member(e, "1. open", &b->open) || num_member(e, "2. high", &b->high) ||
                 num_member(e, "3. low", &b->low) || num_member(e, "4. close", &b->close) ||
+                !(b->open > 0) || !(b->high > 0) || !(b->low > 0) || !(b->close > 0) ||
                 num_member(e, "5. volume", &dv) || dv < 0 || dv > 9e18) {
                 rc = set_err(errstr, errstr_size, "alphavantage %s: bar '%s' is malformed", symbol,
                              e->key);

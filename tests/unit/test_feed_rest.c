@@ -84,6 +84,12 @@ static void test_alphavantage(void)
              "{\"6491-06-14 19:00:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\","
              "\"4. close\":\"1\",\"5. volume\":\"1\"}}}";
     CHECK(rest_av_intraday_parse(badbar, strlen(badbar), "IBM", &bars, &n, err, sizeof(err)) == -1);
+    /* A price not above 0 is malformed too (found by fuzz_feed_rest: the sink refused the bar). */
+    badbar = "{\"Meta Data\":{\"6. Time Zone\":\"US/Eastern\"},\"Time Series (5min)\":"
+             "{\"2024-06-14 19:00:00\":{\"1. open\":\"-.426\",\"2. high\":\"1\",\"3. low\":\"1\","
+             "\"4. close\":\"1\",\"5. volume\":\"1\"}}}";
+    CHECK(rest_av_intraday_parse(badbar, strlen(badbar), "IBM", &bars, &n, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "malformed") != NULL);
     buf u;
     buf_init(&u);
     rest_av_intraday_url("http://h/query", "BRK.B", "5min", "k&y", &u);
