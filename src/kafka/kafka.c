@@ -23,40 +23,46 @@ const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, si
     return props;
 }
 
-int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)
+/* A short-lived producer handle that has answered a metadata request (the
+ * cluster is there), or NULL with errstr. */
+static rd_kafka_t *checked_handle(const kafka_opts *o, char *errstr, size_t errstr_size)
 {
     static const char *const defaults[] = {"client.id", "ticklake-check", NULL};
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)
-        return -1;
+        return NULL;
     rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (rk && kafka_check_handle(rk, o, errstr, errstr_size) != 0) {
+        rd_kafka_destroy(rk);
+        rk = NULL;
+    }
+    return rk;
+}
+
+int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)
+{
+    rd_kafka_t *rk = checked_handle(o, errstr, errstr_size);
     if (!rk)
         return -1;
-    int rc = kafka_check_handle(rk, o, errstr, errstr_size);
     rd_kafka_destroy(rk);
-    return rc;
+    return 0;
 }
 
 int kafka_cluster_id(const kafka_opts *o, char *out, size_t out_size, int *embedded, char *errstr,
                      size_t errstr_size)
 {
-    static const char *const defaults[] = {"client.id", "ticklake-check", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return -1;
-    rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    rd_kafka_t *rk = checked_handle(o, errstr, errstr_size);
     if (!rk)
         return -1;
-    int rc = kafka_check_handle(rk, o, errstr, errstr_size);
-    char *id = rc == 0 ? rd_kafka_clusterid(rk, kafka_timeout_of(o)) : NULL;
-    if (rc == 0 && !id)
+    int rc = 0;
+    char *id = rd_kafka_clusterid(rk, kafka_timeout_of(o));
+    if (!id) {
         rc = set_err(errstr, errstr_size, "%s: the cluster sent no cluster id", o->brokers);
-    if (rc == 0) {
+    } else {
         strlcpy_tl(out, id, out_size);
         *embedded = kafka_is_embedded(rk, o);
-    }
-    if (id)
         rd_kafka_mem_free(rk, id);
+    }
     rd_kafka_destroy(rk);
     return rc;
 }
