@@ -495,3 +495,41 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
         return txn_result(error, "abort transaction", errstr, errstr_size);
     }
 }
+
+int kafka_txn_probe(kafka_producer *p, const char *topic, int timeout_ms, char *errstr,
+                    size_t errstr_size)
+{
+    /* Adding a partition to a transaction asks the coordinator, which refuses
+     * a producer whose epoch a newer one with the transactional.id bumped:
+     * librdkafka then fails the producer for good with a fenced error. The
+     * topic may be compacted, which takes no record without a key. */
+    static const char key[] = "ticklake-txn-probe";
+    char err[512] = "";
+    int delivered = 0;
+    if (kafka_txn_begin(p, err, sizeof(err)) == KAFKA_TXN_OK) {
+        /* Only this record counts: records of an aborted transaction may
+         * have failed (purged) just before. */
+        int64_t before = atomic_load(&p->delivered);
+        if (kafka_produce_partition(p, topic, 0, key, sizeof(key) - 1, NULL, 0, err, sizeof(err)) ==
+            0) {
+            rd_kafka_flush(p->rk, timeout_ms);
+            delivered = atomic_load(&p->delivered) > before;
+            if (!delivered)
+                snprintf(err, sizeof(err), "the probe record was not delivered within %d ms",
+                         timeout_ms);
+        }
+        char abort_err[256];
+        if (kafka_txn_abort(p, abort_err, sizeof(abort_err)) != KAFKA_TXN_OK && delivered) {
+            delivered = 0;
+            snprintf(err, sizeof(err), "%s", abort_err);
+        }
+    }
+    if (kafka_producer_fenced(p)) {
+        kafka_producer_fatal(p, errstr, errstr_size);
+        return 0;
+    }
+    if (delivered)
+        return 1;
+    set_err(errstr, errstr_size, "transaction probe: %s", err);
+    return -1;
+}

@@ -100,4 +100,12 @@ int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const struct ka
 int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size);
 int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
 
+/* Whether the producer is still the current one of its transactional.id, as
+ * its coordinator sees it: with no transaction open, writes one empty record
+ * to partition 0 of topic in a transaction and aborts it (no read_committed
+ * reader ever sees it). 1: current; 0: fenced by a newer producer (errstr
+ * says so); -1: could not tell within timeout_ms (errstr says why). */
+int kafka_txn_probe(kafka_producer *p, const char *topic, int timeout_ms, char *errstr,
+                    size_t errstr_size);
+
 #endif

@@ -13,6 +13,7 @@
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "restart.h"
 #include "tick.h"
 #include "util.h"
 
@@ -719,12 +720,51 @@ static void advance_idle(proc *p, int64_t now)
     }
 }
 
+/* Whether the consumer failed in a way that starting over with new clients
+ * mends. Lost records do not come back so (t0018). A consumer fenced by
+ * another member with its group.instance.id is mended when this instance's
+ * producer still holds the transactional id: the other one is then a zombie
+ * whose consumer rejoined after its session had expired, and whose producer
+ * this instance fenced when it started (t0109). Starting over takes the
+ * membership back, and the zombie stops on its fenced producer. When the
+ * transactional id moved on as well, this instance is the zombie; without
+ * transactions nothing tells which of the two is, and both stop rather than
+ * fence each other in turn. A member fenced by its own rejoin after its
+ * coordinator moved (tests/faults/t0020) holds its transactional id too. */
+static int consumer_failure_mendable(proc *p)
+{
+    if (kafka_consumer_records_lost(p->cons))
+        return 0;
+    if (!kafka_consumer_fenced(p->cons))
+        return 1;
+    if (!p->eos)
+        return 0;
+    char err[512];
+    if (p->in_txn) {
+        p->in_txn = 0;
+        if (kafka_txn_abort(p->prod, err, sizeof(err)) != KAFKA_TXN_OK)
+            LOG_WARN("process: %s", err);
+    }
+    int current = kafka_txn_probe(p->prod, p->changelog, 10000, err, sizeof(err));
+    if (current == 1)
+        LOG_WARN("process: another consumer took this instance's group.instance.id, but this "
+                 "instance still holds its transactional id: the other is a zombie");
+    else
+        LOG_WARN("process: another consumer took this instance's group.instance.id, and %s",
+                 current == 0 ? "its transactional id too: this instance is the zombie"
+                              : "whether it still holds its transactional id is unknown");
+    if (current < 0)
+        LOG_WARN("process: %s", err);
+    return current == 1;
+}
+
 /* One run of the processor, from the committed offsets and the changelog
  * to a stop or a failure; *kafka_gone: it failed because a Kafka client did
  * (a fatal producer or consumer error), *progress: it committed something. */
-static int process_once(const process_config *cfg, stage_control *ctl, pipeline_stats *st,
-                        int *kafka_gone, int *progress, char *errstr, size_t errstr_size)
+static int process_once(const void *config, stage_control *ctl, pipeline_stats *st, int *kafka_gone,
+                        int *progress, char *errstr, size_t errstr_size)
 {
+    const process_config *cfg = config;
     proc *p = calloc(1, sizeof(*p));
     if (!p)
         return set_err(errstr, errstr_size, "out of memory");
@@ -847,10 +887,7 @@ static int process_once(const process_config *cfg, stage_control *ctl, pipeline_
         kafka_msg m;
         int r = kafka_consumer_poll(p->cons, p->bars_live ? 1 : 50, &m, errstr, errstr_size);
         if (r < 0) {
-            /* Lost records are not a client that failed: starting over would
-             * not bring them back (t0018). */
-            p->kafka_gone =
-                !kafka_consumer_records_lost(p->cons) && !kafka_consumer_fenced(p->cons);
+            p->kafka_gone = consumer_failure_mendable(p);
             goto out;
         }
         /* Reading the clock costs as much as a small record here (a slow
@@ -953,19 +990,9 @@ int process_run(const process_config *cfg, stage_control *ctl, pipeline_stats *s
      * changelog, as a restarted process would (exactly-once holds across
      * that, t0050). A transactional producer fails so when a broker hangs
      * past the transaction timeout (the abort then meets INVALID_TXN_STATE;
-     * tests/faults/t0020), a static consumer when it is fenced after its
-     * coordinator moved. Five such failures in a row with no commit between
-     * them give up. */
-    for (int again = 0;; again++) {
-        int gone = 0, progress = 0;
-        int rc = process_once(cfg, ctl, st, &gone, &progress, errstr, errstr_size);
-        if (rc == 0 || !gone || atomic_load(&ctl->stop))
-            return rc;
-        if (progress)
-            again = 0;
-        if (again >= 4)
-            return rc;
-        LOG_WARN("process: %s; starting over from the committed offsets in 1 s", errstr);
-        sleep_ns(NS_PER_SEC);
-    }
+     * tests/faults/t0020), a static consumer when it is fenced by a zombie
+     * or by its own rejoin (consumer_failure_mendable). Five such failures
+     * in a row with no commit between them give up. */
+    return stage_run_restarting("process", process_once, cfg, ctl, st, STAGE_RESTART_WAIT_NS,
+                                errstr, errstr_size);
 }

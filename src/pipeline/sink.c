@@ -21,6 +21,7 @@
 #include "kafka_consumer.h"
 #include "lakepath.h"
 #include "log.h"
+#include "restart.h"
 #include "rowbuf.h"
 #include "storage.h"
 #include "tables.h"
@@ -777,9 +778,10 @@ static void add_record(sink *s, const kafka_msg *m)
 /* One run of the sink, from the committed offsets to a stop or a failure;
  * *kafka_gone: it failed because its consumer did, *progress: it stored and
  * committed a file. */
-static int sink_once(const sink_config *cfg, stage_control *ctl, pipeline_stats *st,
-                     int *kafka_gone, int *progress, char *errstr, size_t errstr_size)
+static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st, int *kafka_gone,
+                     int *progress, char *errstr, size_t errstr_size)
 {
+    const sink_config *cfg = config;
     if (cfg->ntopics == 0 || cfg->ntopics > SINK_MAX_TOPICS)
         return set_err(errstr, errstr_size, "sink: between 1 and %d topics", SINK_MAX_TOPICS);
     sink *s = calloc(1, sizeof(*s));
@@ -1023,16 +1025,6 @@ int sink_run(const sink_config *cfg, stage_control *ctl, pipeline_stats *st, cha
      * restarted sink would (files are named by offset, so what was written
      * but not committed is written again, not doubled; t0071). Five such
      * failures in a row with no file between them give up. */
-    for (int again = 0;; again++) {
-        int gone = 0, progress = 0;
-        int rc = sink_once(cfg, ctl, st, &gone, &progress, errstr, errstr_size);
-        if (rc == 0 || !gone || atomic_load(&ctl->stop))
-            return rc;
-        if (progress)
-            again = 0;
-        if (again >= 4)
-            return rc;
-        LOG_WARN("sink: %s; starting over from the committed offsets in 1 s", errstr);
-        sleep_ns(NS_PER_SEC);
-    }
+    return stage_run_restarting("sink", sink_once, cfg, ctl, st, STAGE_RESTART_WAIT_NS, errstr,
+                                errstr_size);
 }

@@ -38,6 +38,10 @@ report_diff() {
         echo "$k: reference $(count $k ref.all), got $(count $k got.all)" >&2
     done
     diff "$T/ref.all" "$T/got.all" >"$T/diff" || head -10 "$T/diff" >&2
+    for name in "$@"; do # the processors' logs, to tell why
+        echo "## $name ($(bg_alive "$name" && echo running || echo exited)):" >&2
+        grep -v CONFWARN "$T/$name.err" | tail -12 >&2
+    done
 }
 
 # The reference: one uninterrupted run, until every window has closed.
@@ -76,7 +80,7 @@ assert_eq "$BG_STATUS" 1 "exit status of the paused instance after SIGCONT"
 grep -qi "fenced" "$T/old.err" || fail "the paused instance's log does not say it was fenced: $(tail -3 "$T/old.err")"
 bg_wait ingest1 60
 assert_eq "$BG_STATUS" 0 "ingest exit status"
-wait_for 120 same_as_ref "$pre" || { report_diff; fail "with a fenced zombie the committed output differs"; }
+wait_for 120 same_as_ref "$pre" || { report_diff old new; fail "with a fenced zombie the committed output differs"; }
 bg_stop new TERM
 assert_eq "$BG_STATUS" 0 "replacement exit status after SIGTERM"
 echo "# 1: $(grep -io 'fenced[^:]*' "$T/old.err" | head -1)" >&2
@@ -104,15 +108,21 @@ wait_for 30 back || fail "the paused instance did not rejoin: $(tail -3 "$T/a.er
 bg_alive a || fail "the paused instance exited: $(tail -3 "$T/a.err")"
 bg_wait ingest2 60
 assert_eq "$BG_STATUS" 0 "ingest exit status"
-wait_for 120 same_as_ref "$pre" || { report_diff; fail "after an aborted transaction the committed output differs"; }
+wait_for 120 same_as_ref "$pre" || { report_diff a b; fail "after an aborted transaction the committed output differs"; }
 bg_stop a TERM
 assert_eq "$BG_STATUS" 0 "exit status of the instance that aborted"
 bg_stop b TERM
 assert_eq "$BG_STATUS" 0 "exit status of the other instance"
-# The aborted records: written to the changelog (every commit writes its progress record there),
-# visible only when reading uncommitted.
+# The aborted records: every commit writes progress records to the changelog, so those of the
+# aborted transaction are there when reading uncommitted, unless librdkafka still held them when
+# the transaction failed (it purges them then: "Purged in queue" in the log), which a pause just
+# after a commit makes likely. Either way none of them is among the committed ones.
 uncommitted=$(read_topic "$pre$group-changelog" read_uncommitted | wc -l)
 committed=$(read_topic "$pre$group-changelog" | wc -l)
-[ "$uncommitted" -gt "$committed" ] ||
-    fail "no aborted record in the changelog ($uncommitted records read uncommitted, $committed committed)"
+[ "$uncommitted" -ge "$committed" ] ||
+    fail "fewer changelog records read uncommitted ($uncommitted) than committed ($committed)"
+if [ "$uncommitted" -eq "$committed" ]; then
+    grep -q "changelog' failed: Local: Purged in queue" "$T/a.err" ||
+        fail "no aborted record in the changelog, and none purged before sending: $(grep -v CONFWARN "$T/a.err" | tail -5)"
+fi
 echo "ok: process fence and abort (zombie fenced; abort replayed, $((uncommitted - committed)) aborted changelog records; output as one run; $((SECONDS - started)) s)"
