@@ -189,8 +189,11 @@ int cmd_ingest(int argc, char **argv)
         char line[2048];
         feed_rate_memo none = {0};
         feed_status_lines(&fj->fcfg, &fj->fres, &none, line, sizeof(line));
-        fprintf(stderr, "ticklake ingest: %s; %lld delivered, %lld failed\n", line,
-                (long long)fj->fres.delivered, (long long)fj->fres.failed);
+        fprintf(stderr,
+                "ticklake ingest: %s; %lld delivered, %lld failed; arrival to acknowledgement "
+                "p50 %.2f ms, p99 %.2f ms\n",
+                line, (long long)fj->fres.delivered, (long long)fj->fres.failed,
+                fj->fres.latency_p50_ns / 1e6, fj->fres.latency_p99_ns / 1e6);
         if (frc != 0)
             fprintf(stderr, "ticklake ingest: %s\n", fj->err);
         free(fj);

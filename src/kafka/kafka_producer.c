@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kafka_conf.h"
+#include "lathist.h"
 #include "log.h"
 #include "util.h"
 
@@ -25,6 +26,8 @@ struct kafka_producer {
     atomic_llong unconfirmed;
     int acks_none;
     char first_error[256];
+    /* Delivery latency of the records produced with a stamp. */
+    lathist latency;
 };
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -52,6 +55,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
                      rd_kafka_topic_name(msg->rkt), (int)msg->partition);
     } else {
         atomic_fetch_add(&p->delivered, 1);
+        if (msg->_private) /* a stamp: when the record's data arrived (mono_ns) */
+            lathist_add(&p->latency, mono_ns() - (int64_t)(intptr_t)msg->_private);
     }
 }
 
@@ -150,9 +155,35 @@ int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t 
                                    errstr, errstr_size);
 }
 
+static int produce_one(kafka_producer *p, const char *topic, int32_t partition, const void *key,
+                       size_t key_len, const void *value, size_t value_len, int64_t stamp,
+                       char *errstr, size_t errstr_size);
+
 int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partition,
                             const void *key, size_t key_len, const void *value, size_t value_len,
                             char *errstr, size_t errstr_size)
+{
+    return produce_one(p, topic, partition, key, key_len, value, value_len, 0, errstr, errstr_size);
+}
+
+int kafka_produce_stamped(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                          const void *value, size_t value_len, int64_t since_mono_ns, char *errstr,
+                          size_t errstr_size)
+{
+    return produce_one(p, topic, RD_KAFKA_PARTITION_UA, key, key_len, value, value_len,
+                       since_mono_ns > 0 ? since_mono_ns : 1, errstr, errstr_size);
+}
+
+int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count)
+{
+    if (count)
+        *count = lathist_count(&p->latency);
+    return lathist_quantile(&p->latency, q);
+}
+
+static int produce_one(kafka_producer *p, const char *topic, int32_t partition, const void *key,
+                       size_t key_len, const void *value, size_t value_len, int64_t stamp,
+                       char *errstr, size_t errstr_size)
 {
     int owned;
     rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
@@ -164,7 +195,8 @@ int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partit
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_KEY((void *)key, key_len),
-            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_END);
+            RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_OPAQUE((void *)(intptr_t)stamp),
+            RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             atomic_fetch_add(&p->enqueued, 1);
             break;

@@ -28,6 +28,17 @@ kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size);
 
+/* As kafka_produce, for a record whose data arrived at since_mono_ns
+ * (mono_ns): its delivery latency, from then to the broker's
+ * acknowledgement, goes into the producer's histogram. */
+int kafka_produce_stamped(kafka_producer *p, const char *topic, const void *key, size_t key_len,
+                          const void *value, size_t value_len, int64_t since_mono_ns, char *errstr,
+                          size_t errstr_size);
+/* The q-quantile (0..1) of the latencies of delivered stamped records, in ns
+ * (within 1/16 above the true value, lathist.h); 0 with none. *count (may be
+ * NULL): how many there were. */
+int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count);
+
 /* One record of a batch: borrowed key and value. */
 typedef struct kafka_rec {
     const void *key;
@@ -50,7 +61,9 @@ int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partit
                             const void *key, size_t key_len, const void *value, size_t value_len,
                             char *errstr, size_t errstr_size);
 
-/* Serves delivery reports for up to timeout_ms. */
+/* Serves delivery reports for up to timeout_ms. Safe beside another thread
+ * producing (librdkafka's poll is thread-safe and the report handler
+ * touches only atomics). */
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);
 
 /* Waits up to timeout_ms for every enqueued record to be delivered or

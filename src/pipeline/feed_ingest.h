@@ -78,6 +78,9 @@ enum { FEED_STATE_CONNECTING, FEED_STATE_CONNECTED, FEED_STATE_RECONNECTING, FEE
 typedef struct feed_ingest_result {
     feed_source_stats src[FEED_MAX_SOURCES];
     int64_t delivered, failed;
+    /* From a message's arrival to the broker's acknowledgement of its trades
+     * and quotes, over the delivered ones (filled at the end; lathist.h). */
+    int64_t latency_p50_ns, latency_p99_ns, latency_count;
 } feed_ingest_result;
 
 /* "connected", "reconnecting", ... */

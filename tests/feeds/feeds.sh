@@ -49,6 +49,12 @@ feed_session() {
     bg_stop "$name" TERM
     assert_eq "$BG_STATUS" 0 "$name: ingest exit status after SIGTERM"
     LINE=$(grep '^ticklake ingest: ' "$T/$name.err" | tail -1)
+    # The latency from a message's arrival to the acknowledgement of its trades: measured, and
+    # p99 at or above p50.
+    [[ $LINE =~ acknowledgement\ p50\ ([0-9.]+)\ ms,\ p99\ ([0-9.]+)\ ms ]] ||
+        fail "$name: no arrival-to-acknowledgement latency in: $LINE"
+    awk -v a="${BASH_REMATCH[1]}" -v b="${BASH_REMATCH[2]}" 'BEGIN { exit !(a > 0 && b >= a) }' ||
+        fail "$name: implausible latency p50 ${BASH_REMATCH[1]} ms, p99 ${BASH_REMATCH[2]} ms"
     kcat -C -b "$BROKERS" -t "$topic" -e -q -f '%s\n' >"$T/$name.records"
     QUOTES_TOPIC="$pre$name.quotes"
     "$py" "$ROOT/tests/feeds/check_records.py" "$provider" "$T/$name-server.truth" "$T/$name.records" ||

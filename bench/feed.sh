@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# bench/feed.sh - live-feed ingest: trades decoded and published per second
+# from a provider feed on loopback, and the latency from a message's arrival
+# to the broker's acknowledgement of its trades, on a real Kafka broker.
+#
+#   bench/feed.sh [TRADES] [RUNS] [LATENCY_SECONDS]   (default 2000000, 3, 30)
+#
+# Throughput: bench/feed_server.py sends TRADES trades as fast as ticklake
+# reads them, Polygon-shaped (100 trades a frame) and Coinbase-shaped (one
+# trade a frame); the rate is TRADES over the time from the first frame to
+# Kafka holding every trade (end offsets polled every 0.1 s). Latency: 10,000
+# trades/s for LATENCY_SECONDS, paced; p50 and p99 from ticklake's own
+# histogram (its last line), per shape. Prints each run and the medians;
+# docs/PERFORMANCE.md records the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-2000000}
+RUNS=${2:-3}
+LAT_S=${3:-30}
+WORK=$(mktemp -d /tmp/ticklake-bench-feed.XXXXXX)
+SPID= IPID=
+cleanup() {
+    [ -z "$IPID" ] || kill "$IPID" 2>/dev/null || true
+    [ -z "$SPID" ] || kill "$SPID" 2>/dev/null || true
+    tests/kafka/kafka.sh stop "$WORK/kafka" >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ -z "${KEEP:-}" ] || trap - EXIT
+py=$(tests/tools/venv.sh)
+export POLYGON_API_KEY=benchkey
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+symbols_of() { # provider -> the 10 symbols it is subscribed to
+    case $1 in
+    coinbase) echo BTC-USD,ETH-USD,SOL-USD,XRP-USD,ADA-USD,DOGE-USD,LTC-USD,DOT-USD,AVAX-USD,LINK-USD ;;
+    polygon) echo AAPL,MSFT,NVDA,AMZN,GOOG,META,TSLA,AVGO,JPM,V ;;
+    esac
+}
+
+start_server() { # provider trades rate
+    "$py" bench/feed_server.py --provider "$1" --symbols "$(symbols_of "$1")" --trades "$2" \
+        --rate "$3" >"$WORK/server.out" 2>"$WORK/server.err" &
+    SPID=$!
+    for _ in $(seq 600); do [ -s "$WORK/server.out" ] && break; sleep 0.1; done
+    PORT=$(head -1 "$WORK/server.out")
+    [ -n "$PORT" ] || { cat "$WORK/server.err" >&2; exit 1; }
+}
+
+start_ingest() { # provider prefix
+    ./ticklake ingest --brokers "$B" --topic-prefix "$2" --source "$1" --symbols "$(symbols_of "$1")" \
+        --feed-url "ws://127.0.0.1:$PORT/" 2>"$WORK/ingest.err" &
+    IPID=$!
+}
+
+stop_both() {
+    kill -TERM "$IPID"
+    wait "$IPID" || true
+    IPID=
+    kill "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+    SPID=
+}
+
+throughput() { # provider run -> trades/s
+    local pre="f$2-$1." t0 t1 have=0
+    start_server "$1" "$N" 0
+    start_ingest "$1" "$pre"
+    for _ in $(seq 600); do grep -q '^start ' "$WORK/server.out" && break; sleep 0.05; done
+    t0=$(awk '/^start /{ print $2 }' "$WORK/server.out")
+    while [ "$have" -lt "$N" ]; do
+        sleep 0.1
+        have=$(kafka_sum "${pre}trades")
+    done
+    t1=$(date +%s.%N)
+    stop_both
+    awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+
+kafka_sum() { # topic -> sum of its partitions' end offsets (0 before it exists)
+    local parts q=() p
+    parts=$(kcat -L -b "$B" -t "$1" 2>/dev/null | sed -n 's/^ *partition \([0-9]*\),.*/\1/p')
+    [ -n "$parts" ] || { echo 0; return; }
+    for p in $parts; do q+=(-t "$1:$p:-1"); done
+    kcat -Q -b "$B" "${q[@]}" 2>/dev/null | awk '$(NF - 1) == "offset" { s += $NF } END { print s + 0 }'
+}
+
+latency() { # provider run -> "p50_ms p99_ms trades"
+    local pre="l$2-$1." n=$((10000 * LAT_S))
+    start_server "$1" "$n" 10000
+    start_ingest "$1" "$pre"
+    for _ in $(seq $((LAT_S * 20 + 600))); do grep -q '^end ' "$WORK/server.out" && break; sleep 0.1; done
+    sleep 1
+    stop_both
+    sed -n 's/.*; \([0-9]*\) delivered.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms$/\2 \3 \1/p' "$WORK/ingest.err" | tail -1
+}
+
+B=$(tests/kafka/kafka.sh start "$WORK/kafka")
+echo "# real Kafka at $B; $N trades a throughput run, 10,000 trades/s for $LAT_S s a latency run"
+for provider in ${PROVIDERS:-polygon coinbase}; do
+    rates=() p50s=() p99s=()
+    for r in $(seq "$RUNS"); do
+        rates+=("$(throughput "$provider" "$r")")
+        read -r p50 p99 got <<<"$(latency "$provider" "$r")"
+        p50s+=("$p50")
+        p99s+=("$p99")
+        echo "$provider run $r: ${rates[-1]} trades/s; at 10,000/s: p50 $p50 ms, p99 $p99 ms ($got trades)"
+    done
+    echo "$provider: median $(printf '%s\n' "${rates[@]}" | median) trades/s; at 10,000/s median p50 $(printf '%s\n' "${p50s[@]}" | median) ms, p99 $(printf '%s\n' "${p99s[@]}" | median) ms"
+done
