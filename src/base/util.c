@@ -176,9 +176,9 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-void buf_put_int64(buf *b, int64_t v)
+size_t fmt_int64(char out[FMT_INT64_SIZE], int64_t v)
 {
-    char tmp[24];
+    char tmp[FMT_INT64_SIZE];
     char *e = tmp + sizeof(tmp), *q = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
     do {
@@ -187,7 +187,17 @@ void buf_put_int64(buf *b, int64_t v)
     } while (u);
     if (v < 0)
         *--q = '-';
-    buf_append(b, q, (size_t)(e - q));
+    size_t n = (size_t)(e - q);
+    memcpy(out, q, n);
+    out[n] = '\0';
+    return n;
+}
+
+void buf_put_int64(buf *b, int64_t v)
+{
+    char tmp[FMT_INT64_SIZE];
+    size_t n = fmt_int64(tmp, v);
+    buf_append(b, tmp, n);
 }
 
 void buf_put_double(buf *b, double v)

@@ -76,6 +76,10 @@ void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends v in decimal. */
 void buf_put_int64(buf *b, int64_t v);
+/* v in decimal into out, NUL-terminated (as "%lld", without printf's cost);
+ * returns the length. */
+#define FMT_INT64_SIZE 24
+size_t fmt_int64(char out[FMT_INT64_SIZE], int64_t v);
 /* Appends a double with the fewest digits (up to 17) that parse back to the
  * same value; NaN and infinities are written as null. */
 void buf_put_double(buf *b, double v);

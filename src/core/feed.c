@@ -116,7 +116,47 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
     return 0;
 }
 
+/* Exact powers of ten as doubles (10^22 is the last one a double holds). */
+static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+#define FAST_DIGITS 1000000000000000LL /* 10^15: at most 15 significant digits */
+
+/* The fast path of feed_decimal_from_double, for prices and sizes as feeds
+ * send them: the fewest decimals (up to 9) whose mantissa, below 10^15,
+ * divided by the power of ten reads back as v. mant and 10^s are exact as
+ * doubles and IEEE division rounds correctly, so the check is exact; and a
+ * decimal of at most 15 significant digits that reads back as v is what
+ * %.15g prints, so the result equals the slow path's (test_feed checks
+ * both on many values). 0 when it does not apply. */
+static int decimal_from_double_fast(double v, int64_t *mant, int *scale)
+{
+    double a = fabs(v);
+    for (int s = 0; s <= 9; s++) {
+        double x = a * p10[s];
+        if (!(x < (double)FAST_DIGITS))
+            return 0;
+        int64_t m = (int64_t)(x + 0.5);
+        if ((double)m / p10[s] == a) {
+            *mant = v < 0 ? -m : m;
+            *scale = s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int feed_decimal_from_double(double v, int64_t *mant, int *scale, char *errstr, size_t errstr_size)
+{
+    if (!isfinite(v))
+        return set_err(errstr, errstr_size, "not a finite number");
+    if (decimal_from_double_fast(v, mant, scale))
+        return 0;
+    return feed_decimal_from_double_slow(v, mant, scale, errstr, errstr_size);
+}
+
+int feed_decimal_from_double_slow(double v, int64_t *mant, int *scale, char *errstr,
+                                  size_t errstr_size)
 {
     if (!isfinite(v))
         return set_err(errstr, errstr_size, "not a finite number");
@@ -596,9 +636,13 @@ static int get_int_any(const json_value *o, const char *key, int64_t *out)
     return -1;
 }
 
-/* The double nearest to mant / 10^scale (strtod rounds correctly). */
+/* The double nearest to mant / 10^scale. Both exact as doubles (|mant| <
+ * 2^53, scale <= 22): one correctly rounded division; otherwise strtod,
+ * which rounds correctly. */
 static double decimal_to_double(int64_t mant, int scale)
 {
+    if (scale >= 0 && scale <= 22 && mant > -(1LL << 53) && mant < (1LL << 53))
+        return (double)mant / p10[scale];
     char digits[32], lit[64];
     int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
     if (scale <= 0)
@@ -674,11 +718,11 @@ static void join_conditions(const json_value *arr, char *out, size_t out_size)
         return;
     size_t o = 0;
     for (const json_value *c = arr->child; c; c = c->next) {
-        char one[24];
+        char one[FMT_INT64_SIZE];
         if (c->type == JSON_STRING)
             strlcpy_utf8(one, c->str, sizeof(one)); /* a long code is cut, never split */
         else if (c->type == JSON_NUMBER && c->is_int)
-            snprintf(one, sizeof(one), "%lld", (long long)c->i);
+            fmt_int64(one, c->i);
         else
             continue;
         size_t l = strlen(one);
@@ -737,7 +781,7 @@ static int decode_coinbase(const json_value *o, int64_t recv, feed_msg *m)
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         t->id = id;
-        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        fmt_int64(d->trade_id, id);
         strlcpy_tl(t->venue, "COINBASE", sizeof(t->venue));
         get_int_any(o, "sequence", &d->seq);
         /* side is the maker's: a sell maker means a buyer took it. */
@@ -804,7 +848,7 @@ static int decode_binance(const json_value *o, int64_t recv, feed_msg *m)
     trade *t = &m->trades[m->ntrades - 1];
     trade_detail *d = &m->details[m->ntrades - 1];
     t->id = id;
-    snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+    fmt_int64(d->trade_id, id);
     strlcpy_tl(t->venue, "BINANCE", sizeof(t->venue));
     const json_value *mk = json_get(o, "m");
     /* m: the buyer is the maker, so the seller took it. */
@@ -867,7 +911,7 @@ static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         t->id = id;
-        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        fmt_int64(d->trade_id, id);
         strlcpy_tl(t->venue, "KRAKEN", sizeof(t->venue));
         const char *side = json_get_str(e, "side"); /* the taker's */
         if (side)
@@ -1043,7 +1087,7 @@ static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         t->id = id;
-        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)id);
+        fmt_int64(d->trade_id, id);
         const char *x = json_get_str(e, "x");
         strlcpy_utf8(t->venue, x ? x : "ALPACA", sizeof(t->venue));
         join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));

@@ -60,6 +60,10 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
 /* The decimal of a double read from a JSON number: its shortest round-trip
  * digits. -1 when it does not fit. */
 int feed_decimal_from_double(double v, int64_t *mant, int *scale, char *errstr, size_t errstr_size);
+/* The same through printf and strtod alone: what the fast path must equal
+ * (for tests). */
+int feed_decimal_from_double_slow(double v, int64_t *mant, int *scale, char *errstr,
+                                  size_t errstr_size);
 /* mant / 10^scale as mant' / 10^want exactly (want >= 0), or -1 when digits
  * would be lost or it overflows. */
 int feed_decimal_rescale(int64_t mant, int scale, int want, int64_t *out);

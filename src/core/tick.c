@@ -84,8 +84,8 @@ int trade_decode_json(const char *data, size_t len, trade *t, char *errstr, size
  * the point (none when scale is 0). */
 static void put_decimal(buf *out, int64_t mant, int scale)
 {
-    char digits[32];
-    int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
+    char digits[FMT_INT64_SIZE];
+    int n = (int)fmt_int64(digits, mant);
     if (scale <= 0) {
         buf_append(out, digits, (size_t)n);
         return;

@@ -331,6 +331,7 @@ int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *r
                 msgs[i].key_len = r->key_len;
                 msgs[i].payload = (void *)r->value;
                 msgs[i].len = r->value_len;
+                msgs[i]._private = (void *)(intptr_t)r->stamp;
             }
             done += (size_t)cnt;
             rc = send_msgs(p, rkt, partition, msgs, cnt, errstr, errstr_size);

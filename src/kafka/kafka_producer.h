@@ -39,12 +39,14 @@ int kafka_produce_stamped(kafka_producer *p, const char *topic, const void *key,
  * NULL): how many there were. */
 int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count);
 
-/* One record of a batch: borrowed key and value. */
+/* One record of a batch: borrowed key and value; stamp as
+ * kafka_produce_stamped's since_mono_ns, 0 for none. */
 typedef struct kafka_rec {
     const void *key;
     size_t key_len;
     const void *value;
     size_t value_len;
+    int64_t stamp;
 } kafka_rec;
 
 /* Enqueues n records to topic, each partitioned by its key as kafka_produce

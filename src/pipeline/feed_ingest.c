@@ -109,6 +109,8 @@ typedef struct source {
     buf rec;
     feed_msg m;
     int64_t arrived; /* mono_ns when the message being handled arrived */
+    kafka_rec *recs; /* a message's trades for the producer; recs_cap of them */
+    size_t recs_cap;
 } source;
 
 const char *feed_state_name(int state)
@@ -175,10 +177,18 @@ static int consecutive_ids(feed_provider p)
     return p == FEED_COINBASE || p == FEED_BINANCE || p == FEED_KRAKEN;
 }
 
-/* Dedupe, gap check and produce each trade of s->m. -1 on a producer error. */
+/* Dedupe, gap check and produce each trade of s->m: encoded one after
+ * another into s->rec and enqueued as one batch, under one lock (a Polygon
+ * or Alpaca message carries up to hundreds). -1 on a producer error. */
 static int handle_trades(source *s, char *errstr, size_t errstr_size)
 {
     feed_msg *m = &s->m;
+    buf_reset(&s->rec);
+    if (m->ntrades > s->recs_cap) {
+        s->recs = xrealloc(s->recs, m->ntrades * sizeof(*s->recs));
+        s->recs_cap = m->ntrades;
+    }
+    size_t n = 0;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
         if (seen_check_add(&s->seen, trade_key(t->symbol, t->id))) {
@@ -205,16 +215,25 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
                          feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
             }
         }
-        buf_reset(&s->rec);
+        /* Offsets into s->rec while it may still move; pointers below. */
+        size_t at = s->rec.len;
         trade_encode_json_detail(t, &m->details[i], &s->rec);
-        pthread_mutex_lock(&s->sh->mu);
-        int rc = kafka_produce_stamped(s->sh->p, s->sh->topic, t->symbol, strlen(t->symbol),
-                                       s->rec.data, s->rec.len, s->arrived, errstr, errstr_size);
-        pthread_mutex_unlock(&s->sh->mu);
-        if (rc != 0)
-            return -1;
-        atomic_fetch_add(&s->ss->trades, 1);
+        s->recs[n++] = (kafka_rec){.key = t->symbol,
+                                   .key_len = strlen(t->symbol),
+                                   .value = (const void *)(uintptr_t)at,
+                                   .value_len = s->rec.len - at,
+                                   .stamp = s->arrived};
     }
+    if (n == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        s->recs[k].value = s->rec.data + (uintptr_t)s->recs[k].value;
+    pthread_mutex_lock(&s->sh->mu);
+    int rc = kafka_produce_batch(s->sh->p, s->sh->topic, s->recs, n, errstr, errstr_size);
+    pthread_mutex_unlock(&s->sh->mu);
+    if (rc != 0)
+        return -1;
+    atomic_fetch_add(&s->ss->trades, (long long)n);
     return 0;
 }
 
@@ -649,6 +668,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         free(srcs[i].seen.gen[0]);
         free(srcs[i].seen.gen[1]);
         buf_release(&srcs[i].rec);
+        free(srcs[i].recs);
         feed_msg_release(&srcs[i].m);
     }
     free(srcs);

@@ -61,6 +61,7 @@ static void chunk_add(chunk *c, const sim_tick *t, tick_encoding enc)
         trade_encode(&t->u.trade, enc, &c->data);
     r->value = (const void *)(uintptr_t)voff;
     r->value_len = c->data.len - voff;
+    r->stamp = 0;
 }
 
 /* Turns the offsets of a filled chunk into pointers (the buffer no longer moves). */

@@ -412,5 +412,69 @@ static void test_stocks(void)
     feed_msg_release(&m);
 }
 
-TEST_MAIN(TEST(test_decimal), TEST(test_rfc3339), TEST(test_symbols), TEST(test_subscribe),
-          TEST(test_coinbase), TEST(test_binance), TEST(test_kraken), TEST(test_stocks))
+/* The fast path of feed_decimal_from_double gives what printf and strtod
+ * give: on prices and sizes as feeds send them (2-8 decimals), on random
+ * doubles of every magnitude, and on edges. */
+static void test_decimal_fast_equals_slow(void)
+{
+    char err[128];
+    uint64_t x = 88172645463325252ull;
+    int differ = 0;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double v;
+        switch (i % 4) {
+        case 0: /* a price with 2 decimals */
+            v = (double)(x % 10000000) / 100;
+            break;
+        case 1: /* a crypto size with 8 decimals */
+            v = (double)(x % 100000000000ull) / 1e8;
+            break;
+        case 2: /* 1-9 decimals of up to 15 digits */
+            v = (double)(x % 1000000000000000ull) / pow(10, (double)((x >> 60) % 10));
+            break;
+        default: { /* any finite double */
+            memcpy(&v, &x, sizeof(v));
+            if (!isfinite(v))
+                v = 1.5;
+        }
+        }
+        if (i & 1)
+            v = -v;
+        int64_t m1 = 0, m2 = 0;
+        int s1 = 0, s2 = 0;
+        int r1 = feed_decimal_from_double(v, &m1, &s1, err, sizeof(err));
+        int r2 = feed_decimal_from_double_slow(v, &m2, &s2, err, sizeof(err));
+        if (r1 != r2 || (r1 == 0 && (m1 != m2 || s1 != s2))) {
+            if (differ++ < 5)
+                fprintf(stderr, "  %.17g: fast %d %lld/%d, slow %d %lld/%d\n", v, r1, (long long)m1,
+                        s1, r2, (long long)m2, s2);
+        }
+    }
+    CHECK_EQ_INT(differ, 0);
+    const double edges[] = {0.0,
+                            -0.0,
+                            1e-9,
+                            1e-10,
+                            999999999999999.0,
+                            1e15,
+                            0.1 + 0.2,
+                            123456.789012345,
+                            5e-324,
+                            1.7976931348623157e308};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        int64_t m1 = 0, m2 = 0;
+        int s1 = 0, s2 = 0;
+        int r1 = feed_decimal_from_double(edges[i], &m1, &s1, err, sizeof(err));
+        int r2 = feed_decimal_from_double_slow(edges[i], &m2, &s2, err, sizeof(err));
+        CHECK_EQ_INT(r1, r2);
+        if (r1 == 0 && r2 == 0) {
+            CHECK_EQ_INT(m1, m2);
+            CHECK_EQ_INT(s1, s2);
+        }
+    }
+}
+
+TEST_MAIN(TEST(test_decimal), TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339),
+          TEST(test_symbols), TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance),
+          TEST(test_kraken), TEST(test_stocks))

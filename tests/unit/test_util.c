@@ -606,6 +606,21 @@ static void test_file_ops(void)
     buf_release(&got);
 }
 
-TEST_MAIN(TEST(test_alloc), TEST(test_array_push), TEST(test_buf), TEST(test_strings),
-          TEST(test_utf8), TEST(test_civil), TEST(test_assert), TEST(test_files),
-          TEST(test_utf8_printable), TEST(test_clock_and_strv), TEST(test_file_ops))
+/* fmt_int64 writes what "%lld" writes. */
+static void test_fmt_int64(void)
+{
+    const int64_t vs[] = {0,         1,        -1, 9, 10, -10, 123456789, 1000000000000000000LL,
+                          INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof(vs) / sizeof(vs[0]); i++) {
+        char got[FMT_INT64_SIZE], want[32];
+        size_t n = fmt_int64(got, vs[i]);
+        snprintf(want, sizeof(want), "%lld", (long long)vs[i]);
+        CHECK_EQ_STR(got, want);
+        CHECK_EQ_INT(n, strlen(want));
+    }
+}
+
+TEST_MAIN(TEST(test_alloc), TEST(test_fmt_int64), TEST(test_array_push), TEST(test_buf),
+          TEST(test_strings), TEST(test_utf8), TEST(test_civil), TEST(test_assert),
+          TEST(test_files), TEST(test_utf8_printable), TEST(test_clock_and_strv),
+          TEST(test_file_ops))
