@@ -279,6 +279,11 @@ static int send_msgs(kafka_producer *p, rd_kafka_topic_t *rkt, int32_t partition
 int kafka_produce_batch(kafka_producer *p, const char *topic, const kafka_rec *recs, size_t n,
                         char *errstr, size_t errstr_size)
 {
+    /* One record (a Coinbase or Binance message): no grouping to pay for;
+     * the producer's partitioner is the same murmur2. */
+    if (n == 1)
+        return produce_one(p, topic, RD_KAFKA_PARTITION_UA, recs[0].key, recs[0].key_len,
+                           recs[0].value, recs[0].value_len, recs[0].stamp, errstr, errstr_size);
     int owned;
     rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
     if (!rkt)
