@@ -67,12 +67,19 @@ throughput() { # provider run -> trades/s
     start_ingest "$1" "$pre"
     for _ in $(seq 600); do grep -q '^start ' "$WORK/server.out" && break; sleep 0.05; done
     t0=$(awk '/^start /{ print $2 }' "$WORK/server.out")
-    while [ "$have" -lt "$N" ]; do
+    local deadline=$((SECONDS + 300))
+    while [ "$have" -lt "$N" ] && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.1
         have=$(kafka_sum "${pre}trades")
     done
     t1=$(date +%s.%N)
     stop_both
+    if [ "$have" -lt "$N" ]; then
+        echo "$1 run $2: Kafka holds $have of $N trades after 300 s; ingest's log:" >&2
+        grep -v CONFWARN "$WORK/ingest.err" | tail -5 >&2
+        echo 0
+        return
+    fi
     awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
 }
 
@@ -91,7 +98,14 @@ latency() { # provider run -> "p50_ms p99_ms trades"
     for _ in $(seq $((LAT_S * 20 + 600))); do grep -q '^end ' "$WORK/server.out" && break; sleep 0.1; done
     sleep 1
     stop_both
-    sed -n 's/.*; \([0-9]*\) delivered.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms$/\2 \3 \1/p' "$WORK/ingest.err" | tail -1
+    local got
+    got=$(sed -n 's/.*; \([0-9]*\) delivered.*p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms$/\2 \3 \1/p' "$WORK/ingest.err" | tail -1)
+    if [ -z "$got" ]; then
+        echo "$1 latency run $2: no latency in ingest's log:" >&2
+        grep -v CONFWARN "$WORK/ingest.err" | tail -5 >&2
+        got="- - 0"
+    fi
+    echo "$got"
 }
 
 B=$(tests/kafka/kafka.sh start "$WORK/kafka")

@@ -307,9 +307,42 @@ out:
     return rc;
 }
 
+int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *count, char *errstr,
+                                size_t errstr_size)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_t *rk = kafka_admin_metadata(o, 1, &md, errstr, errstr_size);
+    if (!rk)
+        return -1;
+    *count = kafka_topic_partitions(md, topic);
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
+static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                                size_t n, int64_t start, int timeout_ms, kafka_record_cb cb,
+                                void *opaque, char *errstr, size_t errstr_size);
+
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size)
+{
+    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, cb,
+                                opaque, errstr, errstr_size);
+}
+
+int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                               size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,
+                               void *opaque, char *errstr, size_t errstr_size)
+{
+    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_TAIL(last > 0 ? last : 1),
+                                timeout_ms, cb, opaque, errstr, errstr_size);
+}
+
+static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                                size_t n, int64_t start, int timeout_ms, kafka_record_cb cb,
+                                void *opaque, char *errstr, size_t errstr_size)
 {
     if (n == 0)
         return 0;
@@ -349,8 +382,7 @@ int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t 
         rd_kafka_topic_destroy(rkt);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
-        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset = start;
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     int rc = 0;

@@ -40,6 +40,10 @@ int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int par
                                  int replication, int min_isr, int *partitions_out, char *errstr,
                                  size_t errstr_size);
 
+/* The number of partitions topic has (0 when it does not exist). */
+int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *count, char *errstr,
+                                size_t errstr_size);
+
 /* Reads partitions of topic from their beginning to their end (for
  * transactional data: committed records only, up to the last stable offset),
  * calling cb for each record. Gives up after timeout_ms. */
@@ -48,6 +52,10 @@ typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, c
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size);
+/* As kafka_read_partitions, from the last `last` records of each partition. */
+int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                               size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,
+                               void *opaque, char *errstr, size_t errstr_size);
 
 /* 1 if the cluster can run transactions: it has a controller and answers
  * InitProducerId. The embedded broker accepts but does not honour them

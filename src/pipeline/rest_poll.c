@@ -31,6 +31,82 @@ static int key_rejected(const char *text)
     return strstr(text, "API key") || strstr(text, "apikey") || strstr(text, "Invalid API");
 }
 
+/* What the topic already holds, per symbol: the newest snapshot time, or the
+ * newest bar start of this poller's interval. */
+typedef struct seed_ctx {
+    const rest_poll_config *cfg;
+    int fh;
+    const char *interval;
+    int64_t *last;
+    int64_t records, unreadable;
+} seed_ctx;
+
+static void seed_record(void *opaque, const void *key, size_t key_len, const void *value,
+                        size_t value_len)
+{
+    seed_ctx *c = opaque;
+    size_t i = 0;
+    while (i < c->cfg->nsymbols && !(strlen(c->cfg->symbols[i]) == key_len &&
+                                     memcmp(c->cfg->symbols[i], key, key_len) == 0))
+        i++;
+    if (i == c->cfg->nsymbols)
+        return; /* another poller's symbol */
+    char source[TICK_SOURCE_MAX], err[256];
+    int64_t t;
+    if (c->fh) {
+        rest_snapshot s;
+        int64_t recv;
+        if (rest_snapshot_decode_json(value, value_len, &s, source, &recv, err, sizeof(err)) != 0) {
+            c->unreadable++;
+            return;
+        }
+        t = s.ts;
+    } else {
+        rest_bar b;
+        if (rest_bar_decode_json(value, value_len, &b, source, err, sizeof(err)) != 0) {
+            c->unreadable++;
+            return;
+        }
+        if (strcmp(b.interval, c->interval) != 0)
+            return;
+        t = b.window_start;
+    }
+    c->records++;
+    if (t > c->last[i])
+        c->last[i] = t;
+}
+
+/* Fills last from the topic's tail, so that a restarted poller publishes
+ * nothing twice either: what it would publish again is already there. */
+static int seed_last(const rest_poll_config *cfg, const char *topic, int fh, const char *interval,
+                     int64_t *last, char *errstr, size_t errstr_size)
+{
+    int n = 0;
+    if (kafka_topic_partition_count(&cfg->kafka, topic, &n, errstr, errstr_size) != 0)
+        return -1;
+    if (n <= 0)
+        return 0;
+    int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
+    for (int k = 0; k < n; k++)
+        parts[k] = k;
+    seed_ctx c = {.cfg = cfg, .fh = fh, .interval = interval, .last = last};
+    /* The tail of each partition: a round publishes at most 100 records a
+     * symbol (an Alpha Vantage answer), so this holds every symbol's newest
+     * record unless other pollers' symbols crowded it out; then that one
+     * record is published again, as before. */
+    int64_t tail = 200 * (int64_t)cfg->nsymbols;
+    if (tail < 10000)
+        tail = 10000;
+    int rc = kafka_read_partitions_tail(&cfg->kafka, topic, parts, (size_t)n, tail, 60000,
+                                        seed_record, &c, errstr, errstr_size);
+    free(parts);
+    if (rc == 0 && c.records + c.unreadable > 0)
+        LOG_INFO("%s: %lld records of these symbols already in '%s'%s",
+                 fh ? "finnhub" : "alphavantage", (long long)c.records, topic,
+                 c.unreadable ? " (some unreadable, skipped)" : "");
+    return rc;
+}
+
 int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stats *st,
                   rest_poll_result *res, char *errstr, size_t errstr_size)
 {
@@ -50,6 +126,11 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
     if (!p)
         return -1;
     int64_t *last = xcalloc(cfg->nsymbols, sizeof(int64_t)); /* snapshot ts / bar start */
+    if (seed_last(cfg, topic, fh, interval, last, errstr, errstr_size) != 0) {
+        kafka_producer_free(p);
+        free(last);
+        return -1;
+    }
     buf url, body, rec;
     buf_init(&url);
     buf_init(&body);
