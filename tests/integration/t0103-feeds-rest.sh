@@ -26,9 +26,12 @@ kcat -C -b "$BROKERS" -t "${pre}snapshots" -e -q -f '%s\n' |
     "$py" -c 'import json,sys; r=[json.loads(l) for l in sys.stdin]; k=[(x["symbol"],x["ts"]) for x in r]; sys.exit(len(k)!=len(set(k)))' ||
     fail "a snapshot published twice"
 
-ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" ingest --source alphavantage --symbols IBM \
-    --feed-url "http://127.0.0.1:$port/query" "${poll[@]}" 2>"$T/av.err" ||
-    fail "alphavantage failed: $(tail -3 "$T/av.err")"
+av_poll() { # NAME: one Alpha Vantage poller run, its log in $T/NAME.err
+    ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" ingest --source alphavantage --symbols IBM \
+        --feed-url "http://127.0.0.1:$port/query" "${poll[@]}" 2>"$T/$1.err" ||
+        fail "alphavantage ($1) failed: $(tail -3 "$T/$1.err")"
+}
+av_poll av
 grep -q "throttled (alphavantage: Thank you for using Alpha Vantage" "$T/av.err" ||
     fail "the Information note was not reported: $(tail -3 "$T/av.err")"
 served=$(grep -c '"bar"' "$T/served")
@@ -36,9 +39,7 @@ assert_ge "$served" 11 "bars served"
 assert_eq "$(kafka_end_sum "${pre}bars.rest")" "$served" "bars in Kafka vs served (each once)"
 # A restarted poller reads what the topic holds first: the bars it is served again are not
 # published again.
-ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" ingest --source alphavantage --symbols IBM \
-    --feed-url "http://127.0.0.1:$port/query" "${poll[@]}" 2>"$T/av2.err" ||
-    fail "alphavantage (restarted) failed: $(tail -3 "$T/av2.err")"
+av_poll av2
 grep -q "records of these symbols already in '${pre}bars.rest'" "$T/av2.err" ||
     fail "the restarted poller did not read the topic: $(grep -v CONFWARN "$T/av2.err" | tail -3)"
 served=$(grep -c '"bar"' "$T/served")
