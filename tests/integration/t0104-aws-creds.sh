@@ -122,14 +122,17 @@ cmp -s "$T/q-profile.csv" "$T/root.csv" || fail "query with --s3-profile: $(cat 
 
 # 3. A query session keeps answering after its first keys expired: the shell (driven through a
 # pseudo-terminal) runs a statement, waits past the keys' lifetime and runs another in the same
-# session, DuckDB reading in place with a refreshed secret.
+# session, DuckDB reading in place with a refreshed secret. The second reads a column the first did
+# not (ids, not only footers), so DuckDB must fetch from S3 again: with the old secret it would
+# sign with expired keys (the stand-in refuses and logs them).
+ids=$(sed -n 2p "$T/root.csv" | cut -d, -f2)
 first_line=$(grep -c '' "$T/standin.log")
 # shellcheck disable=SC2086
-env ${SRC[ecs]} python3 - "$TICKLAKE" "$url-ecs" "$front" "$T/cache-ecs" "$n" "$((TTL + 3))" \
+env ${SRC[ecs]} python3 - "$TICKLAKE" "$url-ecs" "$front" "$T/cache-ecs" "$n" "$((TTL + 3))" "$ids" \
     >"$T/shell.screen" 2>&1 <<'PY' || { cat "$T/shell.screen" >&2; fail "shell session over S3"; }
 import os, pty, re, select, sys, time
 
-exe, lake, front, cache, n, pause = sys.argv[1:7]
+exe, lake, front, cache, n, pause, ids = sys.argv[1:8]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(exe, [exe, "query", "--lake", lake, "--s3-endpoint", front, "--s3-addressing", "path",
@@ -152,16 +155,16 @@ def expect(pattern, timeout=60):
             except OSError:
                 raise SystemExit("the shell ended:\n" + out.decode(errors="replace"))
 
-def statement():
-    os.write(fd, b"SELECT 'rows=' || count(*) AS n FROM trades;\r")
-    expect(r"rows=%s\b" % n)
+def statement(sql, want):
+    os.write(fd, sql.encode() + b"\r")
+    expect(want)
     expect(r"query [0-9a-f-]{36}: SUCCEEDED, ")
 
 expect(r"ticklake> ")
-statement()
+statement("SELECT 'rows=' || count(*) AS n FROM trades;", r"rows=%s\b" % n)
 expect(r"ticklake> ")
 time.sleep(int(pause))
-statement()
+statement("SELECT 'ids=' || count(DISTINCT id) AS d FROM trades;", r"ids=%s\b" % ids)
 expect(r"ticklake> ")
 os.write(fd, b"\x04")  # Ctrl-D leaves
 end = time.time() + 20
