@@ -81,6 +81,7 @@ typedef struct proc {
     const char **cons_props; /* the consumer's properties (ours, then -X) */
     int failed;              /* stop without committing more */
     int kafka_gone;          /* failed because a Kafka client failed for good */
+    int consumer_judged;     /* consumer_failure_mendable has decided kafka_gone */
     int64_t commits;         /* commits that succeeded */
     char errstr[1024];
 } proc;
@@ -888,6 +889,7 @@ static int process_once(const void *config, stage_control *ctl, pipeline_stats *
         int r = kafka_consumer_poll(p->cons, p->bars_live ? 1 : 50, &m, errstr, errstr_size);
         if (r < 0) {
             p->kafka_gone = consumer_failure_mendable(p);
+            p->consumer_judged = 1;
             goto out;
         }
         /* Reading the clock costs as much as a small record here (a slow
@@ -947,6 +949,11 @@ static int process_once(const void *config, stage_control *ctl, pipeline_stats *
     note_lag(st, p->cons);
     rc = 0;
 out:
+    /* A fenced consumer is met first by the poll, or by a commit or a
+     * rewind that then fails (t0109 in CI): either way the transactional id
+     * decides. */
+    if (rc != 0 && p->cons && !p->consumer_judged && kafka_consumer_fenced(p->cons))
+        p->kafka_gone = consumer_failure_mendable(p);
     if (rc != 0 && p->prod) {
         char err[256];
         /* Fenced by a newer instance of the same transactional.id: a zombie,
