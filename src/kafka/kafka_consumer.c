@@ -405,6 +405,15 @@ int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int tim
                      rd_kafka_err2str(err));
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const rd_kafka_topic_partition_t *e = &l->elems[i];
+        /* A partition's own error (an offset commit not yet stable, a
+         * coordinator loading) leaves its offset and metadata empty: not
+         * "nothing committed". */
+        if (e->err) {
+            rc = set_err(errstr, errstr_size,
+                         "unable to fetch the committed offset of '%s' [%d]: %s", e->topic,
+                         (int)e->partition, rd_kafka_err2str(e->err));
+            break;
+        }
         tps[i].offset = e->offset >= 0 ? e->offset : -1;
         size_t m =
             e->metadata_size < KAFKA_METADATA_MAX - 1 ? e->metadata_size : KAFKA_METADATA_MAX - 1;

@@ -81,7 +81,8 @@ int kafka_consumer_commit(kafka_consumer *c, const kafka_tp *tps, size_t n, char
                           size_t errstr_size);
 
 /* Fills offset (-1 if none) and metadata of each tp with what the group has
- * committed, asking the coordinator (up to timeout_ms). */
+ * committed, asking the coordinator (up to timeout_ms). -1 with errstr when
+ * the request or any partition's answer failed. */
 int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int timeout_ms,
                              char *errstr, size_t errstr_size);
 
