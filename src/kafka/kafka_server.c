@@ -72,24 +72,29 @@ static int write_file(const char *path, const char *text, char *errstr, size_t e
     return ok ? 0 : set_err(errstr, errstr_size, "cannot write '%s': %s", path, strerror(errno));
 }
 
-/* A random cluster id as Kafka writes it: 16 bytes, base64url, no padding. */
+/* A random cluster id as Kafka writes it: 16 bytes, base64url, no padding,
+ * and, as Kafka's Uuid.randomUuid, never starting with '-': kafka-storage
+ * would read "-t -M6k..." as an option (t0019 failed so in CI, 1 in 64). */
 static int random_cluster_id(char out[23], char *errstr, size_t errstr_size)
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    unsigned char b[18] = {0};
     int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || read(fd, b, 16) != 16) {
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0)
         return set_err(errstr, errstr_size, "cannot read /dev/urandom: %s", strerror(errno));
-    }
+    do {
+        unsigned char b[18] = {0};
+        if (read(fd, b, 16) != 16) {
+            close(fd);
+            return set_err(errstr, errstr_size, "cannot read /dev/urandom: %s", strerror(errno));
+        }
+        for (int i = 0, o = 0; o < 22; i += 3) {
+            uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+            for (int k = 3; k >= 0 && o < 22; k--)
+                out[o++] = b64[(v >> (6 * k)) & 63];
+        }
+        out[22] = '\0';
+    } while (out[0] == '-');
     close(fd);
-    for (int i = 0, o = 0; o < 22; i += 3) {
-        uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
-        for (int k = 3; k >= 0 && o < 22; k--)
-            out[o++] = b64[(v >> (6 * k)) & 63];
-    }
-    out[22] = '\0';
     return 0;
 }
 
