@@ -200,49 +200,60 @@ void buf_put_int64(buf *b, int64_t v)
     buf_append(b, tmp, n);
 }
 
+const double tl_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+int double_short_decimal(double v, int64_t *mant, int *scale)
+{
+    if (!isfinite(v))
+        return 0;
+    for (int k = 0; k <= 9; k++) {
+        double m = nearbyint(v * tl_pow10[k]);
+        if (!(fabs(m) < 1e15))
+            return 0;
+        if (m / tl_pow10[k] == v) {
+            *mant = (int64_t)m;
+            *scale = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void buf_put_double(buf *b, double v)
 {
     if (!isfinite(v)) {
         buf_puts(b, "null");
         return;
     }
-    /* Fast path for decimals of up to 9 places and 15 digits, as prices and
-     * sizes are: if v is exactly the double nearest m / 10^k (m and 10^k are
-     * exact doubles, so the division is correctly rounded), the decimal
-     * m / 10^k reads back as v, and with trailing zeros left out it is the text
-     * "%.15g" writes too. Much cheaper than printf and strtod. */
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
-    if (fabs(v) >= 1e-4 && fabs(v) < 1e15) {
-        for (int k = 0; k <= 9; k++) {
-            double m = nearbyint(v * p10[k]);
-            if (fabs(m) >= 1e15)
-                break;
-            if (m / p10[k] != v)
-                continue;
-            int64_t im = (int64_t)m;
-            if (im < 0) {
-                buf_putc(b, '-');
-                im = -im;
-            }
-            int64_t scale = (int64_t)p10[k];
-            buf_put_int64(b, im / scale);
-            int64_t frac = im % scale;
-            if (frac) {
-                char digits[10];
-                int n = k;
-                while (frac % 10 == 0) { /* trailing zeros are left out */
-                    frac /= 10;
-                    n--;
-                }
-                digits[0] = '.';
-                for (int i = n; i >= 1; i--) {
-                    digits[i] = (char)('0' + frac % 10);
-                    frac /= 10;
-                }
-                buf_append(b, digits, (size_t)n + 1);
-            }
-            return;
+    /* Decimals of up to 9 places and 15 digits, as prices and sizes are,
+     * without printf (double_short_decimal); below 1e-4 "%.15g" writes an
+     * exponent, so those take the slow path. */
+    int64_t im;
+    int k;
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e15 && double_short_decimal(v, &im, &k)) {
+        if (im < 0) {
+            buf_putc(b, '-');
+            im = -im;
         }
+        int64_t scale = (int64_t)tl_pow10[k];
+        buf_put_int64(b, im / scale);
+        int64_t frac = im % scale;
+        if (frac) {
+            char digits[10];
+            int n = k;
+            while (frac % 10 == 0) { /* trailing zeros are left out */
+                frac /= 10;
+                n--;
+            }
+            digits[0] = '.';
+            for (int i = n; i >= 1; i--) {
+                digits[i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            buf_append(b, digits, (size_t)n + 1);
+        }
+        return;
     } else if (v == 0) {
         buf_puts(b, signbit(v) ? "-0" : "0");
         return;

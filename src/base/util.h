@@ -80,6 +80,14 @@ void buf_put_int64(buf *b, int64_t v);
  * returns the length. */
 #define FMT_INT64_SIZE 24
 size_t fmt_int64(char out[FMT_INT64_SIZE], int64_t v);
+/* Exact powers of ten as doubles: 10^0 to 10^22, the last a double holds. */
+extern const double tl_pow10[23];
+/* The fewest decimals k (0 to 9) and the mantissa m, |m| < 10^15, with
+ * m / 10^k (one correctly rounded division of exact doubles) equal to v:
+ * 1 and *mant, *scale; 0 when v needs more (or is not finite). Such a
+ * decimal of at most 15 significant digits is what "%.15g" writes, trailing
+ * zeros aside: prices and sizes found without printf and strtod. */
+int double_short_decimal(double v, int64_t *mant, int *scale);
 /* Appends a double with the fewest digits (up to 17) that parse back to the
  * same value; NaN and infinities are written as null. */
 void buf_put_double(buf *b, double v);

@@ -116,41 +116,11 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
     return 0;
 }
 
-/* Exact powers of ten as doubles (10^22 is the last one a double holds). */
-static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-#define FAST_DIGITS 1000000000000000LL /* 10^15: at most 15 significant digits */
-
-/* The fast path of feed_decimal_from_double, for prices and sizes as feeds
- * send them: the fewest decimals (up to 9) whose mantissa, below 10^15,
- * divided by the power of ten reads back as v. mant and 10^s are exact as
- * doubles and IEEE division rounds correctly, so the check is exact; and a
- * decimal of at most 15 significant digits that reads back as v is what
- * %.15g prints, so the result equals the slow path's (test_feed checks
- * both on many values). 0 when it does not apply. */
-static int decimal_from_double_fast(double v, int64_t *mant, int *scale)
-{
-    double a = fabs(v);
-    for (int s = 0; s <= 9; s++) {
-        double x = a * p10[s];
-        if (!(x < (double)FAST_DIGITS))
-            return 0;
-        int64_t m = (int64_t)(x + 0.5);
-        if ((double)m / p10[s] == a) {
-            *mant = v < 0 ? -m : m;
-            *scale = s;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 int feed_decimal_from_double(double v, int64_t *mant, int *scale, char *errstr, size_t errstr_size)
 {
     if (!isfinite(v))
         return set_err(errstr, errstr_size, "not a finite number");
-    if (decimal_from_double_fast(v, mant, scale))
+    if (double_short_decimal(v, mant, scale))
         return 0;
     return feed_decimal_from_double_slow(v, mant, scale, errstr, errstr_size);
 }
@@ -642,7 +612,7 @@ static int get_int_any(const json_value *o, const char *key, int64_t *out)
 static double decimal_to_double(int64_t mant, int scale)
 {
     if (scale >= 0 && scale <= 22 && mant > -(1LL << 53) && mant < (1LL << 53))
-        return (double)mant / p10[scale];
+        return (double)mant / tl_pow10[scale];
     char digits[32], lit[64];
     int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
     if (scale <= 0)
