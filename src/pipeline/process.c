@@ -81,7 +81,6 @@ typedef struct proc {
     const char **cons_props; /* the consumer's properties (ours, then -X) */
     int failed;              /* stop without committing more */
     int kafka_gone;          /* failed because a Kafka client failed for good */
-    int consumer_judged;     /* consumer_failure_mendable has decided kafka_gone */
     int64_t commits;         /* commits that succeeded */
     char errstr[1024];
 } proc;
@@ -904,8 +903,7 @@ static int process_once(const void *config, stage_control *ctl, pipeline_stats *
         kafka_msg m;
         int r = kafka_consumer_poll(p->cons, p->bars_live ? 1 : 50, &m, errstr, errstr_size);
         if (r < 0) {
-            p->kafka_gone = consumer_failure_mendable(p);
-            p->consumer_judged = 1;
+            p->kafka_gone = 1; /* unless lost records or a fence say otherwise, below */
             goto out;
         }
         /* Reading the clock costs as much as a small record here (a slow
@@ -965,10 +963,11 @@ static int process_once(const void *config, stage_control *ctl, pipeline_stats *
     note_lag(st, p->cons);
     rc = 0;
 out:
-    /* A fenced consumer is met first by the poll, or by a commit or a
-     * rewind that then fails (t0109 in CI): either way the transactional id
-     * decides. */
-    if (rc != 0 && p->cons && !p->consumer_judged && kafka_consumer_fenced(p->cons))
+    /* A consumer that lost records or was fenced is met first by the poll,
+     * or by a commit or a rewind that then fails (t0109 in CI): either way
+     * it is judged here, once. */
+    if (rc != 0 && p->cons &&
+        (kafka_consumer_records_lost(p->cons) || kafka_consumer_fenced(p->cons)))
         p->kafka_gone = consumer_failure_mendable(p);
     if (rc != 0 && p->prod) {
         char err[256];
