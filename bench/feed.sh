@@ -10,7 +10,8 @@
 # trade a frame); the rate is TRADES over the time from the first frame to
 # Kafka holding every trade (end offsets polled every 0.1 s). Latency: 10,000
 # trades/s for LATENCY_SECONDS, paced; p50 and p99 from ticklake's own
-# histogram (its last line), per shape. Prints each run and the medians;
+# histogram (its last line), per shape. PROVIDERS="polygon coinbase" (the
+# default) picks the shapes. Prints each run and the medians;
 # docs/PERFORMANCE.md records the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-[ -z "${KEEP:-}" ] || trap - EXIT
 py=$(tests/tools/venv.sh)
 export POLYGON_API_KEY=benchkey
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
