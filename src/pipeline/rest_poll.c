@@ -101,9 +101,12 @@ static int seed_last(const rest_poll_config *cfg, const char *topic, int fh, con
                                         seed_record, &c, errstr, errstr_size);
     free(parts);
     if (rc == 0 && c.records + c.unreadable > 0)
-        LOG_INFO("%s: %lld records of these symbols already in '%s'%s",
-                 fh ? "finnhub" : "alphavantage", (long long)c.records, topic,
-                 c.unreadable ? " (some unreadable, skipped)" : "");
+        LOG_INFO("%s: %lld records of these symbols already in '%s'",
+                 fh ? "finnhub" : "alphavantage", (long long)c.records, topic);
+    if (rc == 0 && c.unreadable > 0)
+        LOG_WARN("%s: %lld records of these symbols in '%s' are unreadable: skipped, not taken "
+                 "as published",
+                 fh ? "finnhub" : "alphavantage", (long long)c.unreadable, topic);
     return rc;
 }
 
