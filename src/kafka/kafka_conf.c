@@ -2,6 +2,7 @@
  */
 #include "kafka_conf.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,32 @@
 #include "util.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 8000
+
+/* The newest refusal by a broker (authentication failed, TLS handshake
+ * failed) that librdkafka logged, and when (mono_ns): librdkafka retries
+ * those forever, so the start-up checks below fail at once on one. */
+static pthread_mutex_t refusal_mu = PTHREAD_MUTEX_INITIALIZER;
+static char refusal_msg[512];
+static int64_t refusal_at;
+
+static int is_refusal(const char *fac, const char *msg)
+{
+    return strcmp(fac, "FAIL") == 0 &&
+           (strstr(msg, "SASL authentication error") || strstr(msg, "SSL handshake failed") ||
+            strstr(msg, "certificate verify failed") || strstr(msg, "Unsupported SASL mechanism") ||
+            strstr(msg, "SASL handshake failed") || strstr(msg, "SASL SCRAM"));
+}
+
+/* Copies the newest refusal noted at or after since into out; 1 if there is one. */
+static int refusal_since(int64_t since, char *out, size_t out_size)
+{
+    pthread_mutex_lock(&refusal_mu);
+    int yes = refusal_at && refusal_at >= since;
+    if (yes)
+        snprintf(out, out_size, "%s", refusal_msg);
+    pthread_mutex_unlock(&refusal_mu);
+    return yes;
+}
 
 /* librdkafka syslog levels to ours. */
 void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *msg)
@@ -30,6 +57,16 @@ void kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *
     if (strcmp(fac, "FAIL") == 0 && ours < LOG_LVL_INFO &&
         (strstr(msg, ": Connect to ") || strstr(msg, ": Disconnected")))
         ours = LOG_LVL_INFO;
+    if (is_refusal(fac, msg)) {
+        pthread_mutex_lock(&refusal_mu);
+        /* "sasl_ssl://host:port/bootstrap: SASL authentication error: ...":
+         * the broker's name stays, the thread tag "[thrd:...]: " goes. */
+        const char *m =
+            strncmp(msg, "[thrd:", 6) == 0 && strstr(msg, "]: ") ? strstr(msg, "]: ") + 3 : msg;
+        snprintf(refusal_msg, sizeof(refusal_msg), "%s", m);
+        refusal_at = mono_ns();
+        pthread_mutex_unlock(&refusal_mu);
+    }
     if (ours <= log_level)
         log_write(ours, "kafka %s: %s: %s", rd_kafka_name(rk), fac, msg);
 }
@@ -82,9 +119,13 @@ rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *default
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_stats_cb(conf, stats_cb);
     /* Every second: a broker lost shows within two (kafka_health.h); the
-     * caller's defaults and -X statistics.interval.ms (0: none) win. */
+     * caller's defaults and -X statistics.interval.ms (0: none) win. The
+     * metadata every 10 s rather than librdkafka's 5 min: a restarted broker
+     * that leads nothing is seen back (in the metadata) within seconds. */
     if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0 ||
-        kafka_conf_set(conf, "statistics.interval.ms", "1000", errstr, errstr_size) != 0)
+        kafka_conf_set(conf, "statistics.interval.ms", "1000", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "topic.metadata.refresh.interval.ms", "10000", errstr, errstr_size) !=
+            0)
         goto fail;
     for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errstr_size) != 0)
@@ -124,14 +165,39 @@ int kafka_timeout_of(const kafka_opts *o)
     return o->connect_timeout_ms > 0 ? o->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
 }
 
+/* Cluster metadata within o's connect timeout, asked in slices so that a
+ * broker refusing the client (its credentials or TLS) fails at once with
+ * librdkafka's reason instead of a timeout; -1 with errstr naming the brokers. */
+static int metadata_within(rd_kafka_t *rk, const kafka_opts *o, int all_topics,
+                           const struct rd_kafka_metadata **md, char *errstr, size_t errstr_size)
+{
+    int64_t start = mono_ns(), budget = (int64_t)kafka_timeout_of(o) * 1000000;
+    rd_kafka_resp_err_t err;
+    char why[512];
+    for (;;) {
+        int64_t left_ms = (budget - (mono_ns() - start)) / 1000000;
+        int slice = left_ms < 500 ? (int)(left_ms > 0 ? left_ms : 1) : 500;
+        err = rd_kafka_metadata(rk, all_topics, NULL, md, slice);
+        if (!err)
+            return 0;
+        if (refusal_since(start, why, sizeof(why)))
+            return set_err(errstr, errstr_size,
+                           "Kafka at '%s' refused the connection: %s (check the client's "
+                           "security.protocol, sasl.* and ssl.* properties, e.g. in the -F file)",
+                           o->brokers, why);
+        if (mono_ns() - start >= budget)
+            break;
+    }
+    return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
+                   o->brokers, kafka_timeout_of(o), rd_kafka_err2str(err));
+}
+
 /* Asks for cluster metadata; fails with a message naming the brokers. */
 int kafka_check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, kafka_timeout_of(o));
-    if (err)
-        return set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s",
-                       o->brokers, kafka_timeout_of(o), rd_kafka_err2str(err));
+    if (metadata_within(rk, o, 0, &md, errstr, errstr_size) != 0)
+        return -1;
     rd_kafka_metadata_destroy(md);
     return 0;
 }
@@ -162,11 +228,8 @@ rd_kafka_t *kafka_admin_metadata(const kafka_opts *o, int all_topics,
     rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
     if (!rk)
         return NULL;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, all_topics, NULL, md, kafka_timeout_of(o));
-    if (err) {
+    if (metadata_within(rk, o, all_topics, md, errstr, errstr_size) != 0) {
         rd_kafka_destroy(rk);
-        set_err(errstr, errstr_size, "unable to reach Kafka at '%s' within %d ms: %s", o->brokers,
-                kafka_timeout_of(o), rd_kafka_err2str(err));
         return NULL;
     }
     return rk;

@@ -34,7 +34,9 @@ rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *default
 /* o's connect timeout in ms (the default when unset). */
 int kafka_timeout_of(const kafka_opts *o);
 
-/* Asks for cluster metadata; fails with a message naming the brokers. */
+/* Asks for cluster metadata within o's connect timeout; fails with a message
+ * naming the brokers, at once with librdkafka's reason when a broker refuses
+ * the client (SASL authentication or the TLS handshake failed). */
 int kafka_check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size);
 
 /* rd_kafka_new, which owns conf from then on; on failure conf is destroyed
@@ -43,7 +45,8 @@ rd_kafka_t *kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *
                              size_t errstr_size);
 
 /* A short-lived admin client and the cluster's metadata (all topics when
- * all_topics). NULL with errstr naming the brokers if they do not answer.
+ * all_topics). NULL with errstr naming the brokers if they do not answer or
+ * refuse the client (as kafka_check_handle).
  * The caller destroys *md and the handle. */
 rd_kafka_t *kafka_admin_metadata(const kafka_opts *o, int all_topics,
                                  const struct rd_kafka_metadata **md, char *errstr,
