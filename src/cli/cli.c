@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "kprops.h"
+#include "kprops_java.h"
 #include "log.h"
 #include "util.h"
 
@@ -82,6 +83,24 @@ typedef struct props_ctx {
     size_t errlen;
 } props_ctx;
 
+/* A properties file's settings as read, before kprops_java_translate. */
+typedef struct props_read {
+    kprop *items;
+    size_t n, cap;
+} props_read;
+
+static int read_prop(void *vctx, const char *key, size_t klen, const char *value, size_t vlen,
+                     int lineno)
+{
+    props_read *r = vctx;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 16;
+        r->items = xrealloc(r->items, r->cap * sizeof(*r->items));
+    }
+    r->items[r->n++] = (kprop){key, value, klen, vlen, lineno};
+    return 0;
+}
+
 static int add_prop(void *vctx, const char *key, size_t klen, const char *value, size_t vlen,
                     int lineno)
 {
@@ -141,8 +160,14 @@ static int set_value(const cli_option *o, const char *name, const char *arg, cha
             buf_release(&text);
             return set_err(err, errlen, "option '%s': %s", name, rerr);
         }
+        /* The whole file first: a Java setting's meaning may depend on a later line. */
+        props_read r = {0};
+        int rc =
+            kprops_parse(text.data ? text.data : "", text.len, arg, read_prop, &r, err, errlen);
         props_ctx x = {.l = o->target, .path = arg, .err = err, .errlen = errlen};
-        int rc = kprops_parse(text.data ? text.data : "", text.len, arg, add_prop, &x, err, errlen);
+        if (rc == 0)
+            rc = kprops_java_translate(r.items, r.n, arg, add_prop, &x, err, errlen);
+        free(r.items);
         if (text.data)
             explicit_bzero(text.data, text.len);
         buf_release(&text);
