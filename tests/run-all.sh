@@ -8,7 +8,8 @@
 #   unit         make unit: every tests/unit/test_*.c binary
 #   asan         make asan: the unit tests again under AddressSanitizer + UBSan
 #   embedded     tests/integration/t*.sh against `ticklake broker` (librdkafka's mock cluster)
-#   real         the same scripts against a real Apache Kafka 3.9.1 (tests/kafka/kafka.sh)
+#   real         the same scripts against a real Apache Kafka 3.9.1 (tests/kafka/kafka.sh), with
+#                KAFKA_SECURE naming its directory (its SASL_SSL listener, for t0110)
 #   s3           the S3 backend against a real S3-compatible server (tests/s3/run.sh)
 #   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus, JOBS
 #                targets at a time
@@ -241,7 +242,7 @@ if [ "$QUICK" -eq 0 ]; then
         KAFKA_DIR=$WORK/kafka
         if addr=$(tests/kafka/kafka.sh start "$KAFKA_DIR"); then
             echo "integration (real Kafka $KAFKA_VERSION at $addr):"
-            run_scripts real "$addr"
+            KAFKA_SECURE=$KAFKA_DIR run_scripts real "$addr"
             if [ "${PEERS:-0}" = 1 ]; then
                 echo "peers (PEERS=1: tests/peers/, other engines over the lake; slow, not in CI):"
                 SCRIPTS=(tests/peers/t[0-9][0-9][0-9][0-9]-*.sh)
@@ -267,7 +268,8 @@ if [ "${FAULTS:-0}" = 1 ]; then
         shopt -s nullglob
         SCRIPTS=(tests/faults/t[0-9][0-9][0-9][0-9]-*.sh)
         shopt -u nullglob
-        KAFKA_CLUSTER=$CLUSTER_DIR TEST_TIMEOUT=${FAULT_TIMEOUT:-900} run_scripts faults "$addr"
+        KAFKA_CLUSTER=$CLUSTER_DIR KAFKA_SECURE=$CLUSTER_DIR TEST_TIMEOUT=${FAULT_TIMEOUT:-900} \
+            run_scripts faults "$addr"
         SCRIPTS=("${saved[@]}")
         tests/kafka/kafka.sh cluster-stop "$CLUSTER_DIR"
     else

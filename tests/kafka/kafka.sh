@@ -21,6 +21,12 @@
 #                                nodes' __cluster_metadata-0/quorum-state files)
 #   kafka.sh pid DIR N           node N's pid
 #
+# Every broker also has a SASL_SSL listener (TLS with a certificate of a CA made for DIR, SCRAM-SHA-512
+# with one user made at format time), for the tests of client properties files (-F). start and
+# cluster-start leave in DIR: sasl-bootstrap (that listener's address list), tls/ca.pem (the CA a client
+# trusts) and client.properties (a librdkafka client file: security.protocol, sasl.mechanisms,
+# sasl.username, sasl.password, ssl.ca.location).
+#
 # start leaves in DIR: server.properties, log4j.properties, kafka.log (the broker's output), pid and
 # bootstrap (`127.0.0.1:PORT`). Needs java (17+), mvn (for fetch), kcat (readiness probe), python3.
 # KAFKA_JVM_OPTS adds options to the broker's JVM (benchmarks try other collectors with it, e.g.
@@ -92,11 +98,63 @@ our_broker() {
     tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $2/server.properties"
 }
 
+# ---- TLS and SCRAM for the SASL_SSL listener ----
+SCRAM_USER=ticklake
+
+# make_security: a CA and a broker certificate for 127.0.0.1 and localhost in DIR/tls (the broker's
+# key and chain in one PEM file, as Kafka's PEM key store reads it), and a SCRAM password in
+# DIR/tls/scram-password; kept when they exist, so a node restarted on its data keeps them.
+make_security() {
+    local t=$DIR/tls
+    [ -f "$t/broker.pem" ] && [ -f "$t/scram-password" ] && return 0
+    command -v openssl >/dev/null 2>&1 || die "openssl is needed for the SASL_SSL listener"
+    mkdir -p "$t"
+    (
+        cd "$t"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=ticklake test CA" \
+            -keyout ca.key -out ca.pem
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout broker.key -out broker.csr
+        printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf
+        openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+            -extfile ext.cnf -out broker.crt
+        openssl pkcs8 -topk8 -nocrypt -in broker.key -out broker.p8
+        cat broker.p8 broker.crt ca.pem >broker.pem
+        openssl rand -hex 16 >scram-password
+    ) >"$t/openssl.log" 2>&1 || { cat "$t/openssl.log" >&2; die "openssl could not make the test certificates"; }
+}
+
+# security_properties: the broker settings of the SASL_SSL listener (in a node's server.properties,
+# whose listeners lines name the listener).
+security_properties() {
+    cat <<EOF
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$DIR/tls/broker.pem
+EOF
+}
+
+# scram_arg: StorageTool format's option value that creates the SCRAM user.
+scram_arg() { echo "SCRAM-SHA-512=[name=$SCRAM_USER,password=$(cat "$DIR/tls/scram-password")]"; }
+
+# write_client_file SASL_BOOTSTRAP: DIR/sasl-bootstrap and DIR/client.properties.
+write_client_file() {
+    echo "$1" >"$DIR/sasl-bootstrap"
+    cat >"$DIR/client.properties" <<EOF
+# librdkafka client settings for the SASL_SSL listener of $DIR
+security.protocol=SASL_SSL
+sasl.mechanisms=SCRAM-SHA-512
+sasl.username=$SCRAM_USER
+sasl.password=$(cat "$DIR/tls/scram-password")
+ssl.ca.location=$DIR/tls/ca.pem
+EOF
+}
+
 # The java command line with the fixture's classpath and log4j configuration (set in cmd_start).
 JAVA=()
 
 cmd_start() {
-    local port cport uuid addr pid deadline
+    local port cport sport uuid addr pid deadline
     mkdir -p "$DIR"
     DIR=$(cd "$DIR" && pwd)
     if [ -f "$DIR/pid" ] && alive "$(cat "$DIR/pid")" && our_broker "$(cat "$DIR/pid")" "$DIR"; then
@@ -109,9 +167,11 @@ cmd_start() {
     JAVA=(java -Xmx512m -Djava.awt.headless=true -Dlog4j.configuration="file:$DIR/log4j.properties"
         -cp "$LIBS/*")
 
-    read -r port cport < <(free_ports 2)
-    [ -n "$cport" ] || die "could not pick free ports"
+    read -r port cport sport < <(free_ports 3)
+    [ -n "$sport" ] || die "could not pick free ports"
     addr=127.0.0.1:$port
+    rm -rf "$DIR/tls"
+    make_security
 
     # One combined broker+controller node (KRaft, static quorum of itself). Internal topics get
     # replication factor 1 and fewer partitions than the defaults so that they are created quickly;
@@ -120,11 +180,12 @@ cmd_start() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$cport
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+$(security_properties)
 log.dirs=$DIR/data
 num.partitions=4
 default.replication.factor=1
@@ -150,7 +211,8 @@ EOF
 
     uuid=$("${JAVA[@]}" kafka.tools.StorageTool random-uuid 2>"$DIR/format.log") ||
         { cat "$DIR/format.log" >&2; die "StorageTool random-uuid failed"; }
-    "${JAVA[@]}" kafka.tools.StorageTool format -t "$uuid" -c "$DIR/server.properties" >>"$DIR/format.log" 2>&1 ||
+    "${JAVA[@]}" kafka.tools.StorageTool format -t "$uuid" -c "$DIR/server.properties" \
+        --add-scram "$(scram_arg)" >>"$DIR/format.log" 2>&1 ||
         { cat "$DIR/format.log" >&2; die "StorageTool format failed"; }
 
     # The broker outlives this script: its output goes to kafka.log (never to our stdout, which callers
@@ -175,6 +237,7 @@ EOF
         sleep 0.5
     done
     echo "$addr" >"$DIR/bootstrap"
+    write_client_file "127.0.0.1:$sport"
     echo "$addr"
 }
 
@@ -202,7 +265,7 @@ cmd_stop() {
         fi
         rm -f "$DIR/pid" "$DIR/bootstrap"
     fi
-    rm -rf "$DIR/data"
+    rm -rf "$DIR/data" "$DIR/tls" "$DIR/sasl-bootstrap" "$DIR/client.properties"
 }
 
 
@@ -249,7 +312,7 @@ cluster_ready() {
 }
 
 cmd_cluster_start() {
-    local ports uuid i boot="" voters="" deadline
+    local ports uuid i boot="" voters="" sboot="" deadline
     mkdir -p "$DIR"
     DIR=$(cd "$DIR" && pwd)
     for i in $(seq $NODES); do
@@ -258,17 +321,19 @@ cmd_cluster_start() {
     command -v java >/dev/null 2>&1 || die "java is needed (run scripts/deps.sh --test)"
     command -v kcat >/dev/null 2>&1 || die "kcat is needed (run scripts/deps.sh --test)"
     cmd_fetch
-    rm -rf "$DIR"/node* "$DIR/bootstrap"
-    read -r -a ports < <(free_ports $((2 * NODES)))
-    [ "${#ports[@]}" -eq $((2 * NODES)) ] || die "could not pick free ports"
+    rm -rf "$DIR"/node* "$DIR/bootstrap" "$DIR/tls"
+    make_security
+    read -r -a ports < <(free_ports $((3 * NODES)))
+    [ "${#ports[@]}" -eq $((3 * NODES)) ] || die "could not pick free ports"
     for i in $(seq $NODES); do
-        boot+="${boot:+,}127.0.0.1:${ports[2 * i - 2]}"
-        voters+="${voters:+,}$i@127.0.0.1:${ports[2 * i - 1]}"
+        boot+="${boot:+,}127.0.0.1:${ports[3 * i - 3]}"
+        voters+="${voters:+,}$i@127.0.0.1:${ports[3 * i - 2]}"
+        sboot+="${sboot:+,}127.0.0.1:${ports[3 * i - 1]}"
     done
     uuid=$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid 2>"$DIR/format.log") ||
         { cat "$DIR/format.log" >&2; die "StorageTool random-uuid failed"; }
     for i in $(seq $NODES); do
-        local nd=$DIR/node$i port=${ports[2 * i - 2]} cport=${ports[2 * i - 1]}
+        local nd=$DIR/node$i port=${ports[3 * i - 3]} cport=${ports[3 * i - 2]} sport=${ports[3 * i - 1]}
         mkdir -p "$nd"
         # Internal topics replicated 3 times with min.insync.replicas 2, as in production; short
         # session and replica timeouts so that a dead or hung node is noticed within seconds.
@@ -276,11 +341,12 @@ cmd_cluster_start() {
 process.roles=broker,controller
 node.id=$i
 controller.quorum.voters=$voters
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport,SASL_SSL://127.0.0.1:$sport
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_SSL://127.0.0.1:$sport
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL
+$(security_properties)
 log.dirs=$nd/data
 num.partitions=4
 default.replication.factor=3
@@ -301,7 +367,7 @@ unclean.leader.election.enable=false
 EOF
         write_log4j "$nd/log4j.properties"
         java -cp "$LIBS/*" kafka.tools.StorageTool format -t "$uuid" -c "$nd/server.properties" \
-            >>"$DIR/format.log" 2>&1 || { cat "$DIR/format.log" >&2; die "StorageTool format failed"; }
+            --add-scram "$(scram_arg)" >>"$DIR/format.log" 2>&1 || { cat "$DIR/format.log" >&2; die "StorageTool format failed"; }
     done
     echo "$boot" >"$DIR/bootstrap.pending"
     for i in $(seq $NODES); do node_launch "$i"; done
@@ -321,6 +387,7 @@ EOF
         sleep 0.5
     done
     mv "$DIR/bootstrap.pending" "$DIR/bootstrap"
+    write_client_file "$sboot"
     echo "$boot"
 }
 
@@ -351,7 +418,8 @@ cmd_cluster_stop() {
         if node_running "$i"; then kill -CONT "$(node_pid "$i")" 2>/dev/null || true; kill -TERM "$(node_pid "$i")" 2>/dev/null || true; fi
     done
     for i in $(seq $NODES); do node_signal_stop "$i" TERM; done
-    rm -rf "$DIR"/node*/data "$DIR"/node*/pid "$DIR/bootstrap" "$DIR/bootstrap.pending"
+    rm -rf "$DIR"/node*/data "$DIR"/node*/pid "$DIR/bootstrap" "$DIR/bootstrap.pending" "$DIR/tls" \
+        "$DIR/sasl-bootstrap" "$DIR/client.properties"
 }
 
 node_arg() {
