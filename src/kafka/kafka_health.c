@@ -167,6 +167,15 @@ size_t kafka_health_update(kafka_health *h, const kafka_stats *s, int64_t now_ms
             }
             continue;
         }
+        /* Left out of this client's last report while lost, listed again: the
+         * cluster's metadata has it back (a restarted broker re-registered). */
+        if (b->down && !k->trying && has_id(c->absent_ids, c->nabsent, k->id) &&
+            now_ms >= b->changed_ms) {
+            b->down = 0;
+            b->changed_ms = now_ms;
+            nev = push_event(h, ev, nev, max, b, 1, now_ms - b->down_since_ms);
+            continue;
+        }
         int was_up = has_id(c->up_ids, c->nup, k->id);
         int was_trying = has_id(c->trying_ids, c->ntrying, k->id);
         if (!k->trying || !(was_up || was_trying))
@@ -200,6 +209,18 @@ size_t kafka_health_update(kafka_health *h, const kafka_stats *s, int64_t now_ms
             b->down_since_ms = now_ms;
             strlcpy_tl(b->lost_by, s->client, sizeof(b->lost_by));
             nev = push_event(h, ev, nev, max, b, 0, 0);
+        }
+    }
+    /* The brokers lost now that this report leaves out (a report of no
+     * brokers is a client that knows no cluster yet: no evidence). */
+    if (s->nbrokers > 0) {
+        c->nabsent = 0;
+        for (size_t i = 0; i < h->nbrokers; i++) {
+            int present = 0;
+            for (size_t k = 0; k < s->nbrokers && !present; k++)
+                present = s->brokers[k].id == h->brokers[i].id;
+            if (h->brokers[i].down && !present)
+                c->absent_ids[c->nabsent++] = h->brokers[i].id;
         }
     }
     memcpy(c->up_ids, up, nup * sizeof(up[0]));

@@ -204,5 +204,51 @@ static void test_trying_stale_and_hung(void)
     CHECK_EQ_INT(snap.ndown, 0);
 }
 
+/* A real cluster's broker killed and restarted: failing to connect, then fenced (gone from the
+ * metadata), then admitted again while leading nothing: listed without a connection (INIT). Back
+ * when a client that saw it gone lists it again and is not failing to connect to it; a client that
+ * never saw it gone is no evidence, nor is one still failing to connect to it. */
+static void test_restarted_leads_nothing(void)
+{
+    static kafka_health h;
+    memset(&h, 0, sizeof(h));
+    kafka_health_event ev[4];
+    kafka_stats s = one("a#producer-1", 2, 1, 0, 5000);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 10000, ev, 4), 0);
+    s = one("a#producer-1", 2, 0, 1, 100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 11000, ev, 4), 0);
+    s = one("a#producer-1", 2, 0, 1, 1100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 12000, ev, 4), 1); /* lost */
+    /* b never saw it gone: its INIT listing proves nothing. */
+    s = one("b#consumer-2", 2, 0, 0, 3000);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 12500, ev, 4), 0);
+    /* Fenced: a's metadata no longer lists it. */
+    s = one("a#producer-1", 2, 0, 0, 0);
+    s.nbrokers = 1;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 18000, ev, 4), 0);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 19000, ev, 4), 0);
+    /* Listed again but a fails to connect to it: still down. */
+    s = one("a#producer-1", 2, 0, 1, 100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 20000, ev, 4), 0);
+    s = one("b#consumer-2", 2, 0, 0, 10000);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 20500, ev, 4), 0);
+    /* Gone again, then listed idle (INIT): the cluster admitted it. */
+    s = one("a#producer-1", 2, 0, 0, 0);
+    s.nbrokers = 1;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 21000, ev, 4), 0);
+    s = one("a#producer-1", 2, 0, 0, 200);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 30000, ev, 4), 1);
+    CHECK_EQ_INT(ev[0].back, 1);
+    CHECK_EQ_INT(ev[0].broker.id, 2);
+    CHECK_EQ_INT(ev[0].down_ms, 30000 - 11000);
+    kafka_health_snapshot snap;
+    kafka_health_snapshot_of(&h, &snap);
+    CHECK_EQ_INT(snap.ndown, 0);
+    /* A report of no brokers (a client that knows no cluster) changes nothing. */
+    s = one("c#admin-3", 2, 0, 0, 0);
+    s.nbrokers = 0;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 31000, ev, 4), 0);
+}
+
 TEST_MAIN(TEST(test_parse), TEST(test_parse_errors), TEST(test_lost_and_back),
-          TEST(test_trying_stale_and_hung))
+          TEST(test_trying_stale_and_hung), TEST(test_restarted_leads_nothing))
