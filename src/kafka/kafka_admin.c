@@ -340,6 +340,14 @@ int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int
                                 timeout_ms, cb, opaque, errstr, errstr_size);
 }
 
+int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
+                              int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
+                              char *errstr, size_t errstr_size)
+{
+    return read_partitions_from(o, topic, &partition, 1, start, timeout_ms, cb, opaque, errstr,
+                                errstr_size);
+}
+
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                 size_t n, int64_t start, int timeout_ms, kafka_record_cb cb,
                                 void *opaque, char *errstr, size_t errstr_size)

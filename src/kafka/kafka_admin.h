@@ -52,6 +52,11 @@ typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, c
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size);
+/* As kafka_read_partitions, one partition from offset start (an offset, or
+ * librdkafka's logical RD_KAFKA_OFFSET_BEGINNING). */
+int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
+                              int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
+                              char *errstr, size_t errstr_size);
 /* As kafka_read_partitions, from the last `last` records of each partition. */
 int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,

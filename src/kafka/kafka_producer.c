@@ -8,11 +8,16 @@
 #include <string.h>
 
 #include "kafka_conf.h"
+#include "kafka_doubt.h"
 #include "lathist.h"
 #include "log.h"
 #include "util.h"
 
 #define PRODUCER_TOPICS 32
+/* The copies of records acknowledged without an offset kept for the check. */
+#define DOUBTS_MAX_BYTES (64u << 20)
+/* Rounds of checking the log and sending again at a flush. */
+#define DOUBT_ROUNDS 5
 
 struct kafka_producer {
     rd_kafka_t *rk;
@@ -25,6 +30,11 @@ struct kafka_producer {
      * delivered. acks_none: acks=0, where no record has an offset. */
     atomic_llong unconfirmed;
     int acks_none;
+    /* Copies of the unconfirmed records, checked against the log at flush
+     * (kafka_doubt.h); how many the log had and how many went out again. */
+    kafka_doubts *doubts;
+    atomic_llong vouched, resent, doubts_dropped;
+    kafka_opts opts; /* borrowed strings: the caller's options outlive the producer */
     char first_error[256];
     /* Delivery latency of the records produced with a stamp. */
     lathist latency;
@@ -51,8 +61,16 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
          * numbers, and process aborts and replays it; test_kafka.c.) */
         if (atomic_fetch_add(&p->unconfirmed, 1) == 0)
             LOG_WARN("kafka: a record to '%s' [%d] was acknowledged without an offset (after a "
-                     "retried batch): the broker may not have it",
+                     "retried batch): the broker may not have it; the log is checked when the "
+                     "producer is flushed",
                      rd_kafka_topic_name(msg->rkt), (int)msg->partition);
+        if (p->doubts &&
+            kafka_doubts_add(p->doubts, rd_kafka_topic_name(msg->rkt), msg->partition,
+                             rd_kafka_message_timestamp(msg, NULL), msg->key, msg->key_len,
+                             msg->payload, msg->len) != 0 &&
+            atomic_fetch_add(&p->doubts_dropped, 1) == 0)
+            LOG_ERROR("kafka: too many records acknowledged without an offset to keep them all "
+                      "for a check of the log");
     } else {
         atomic_fetch_add(&p->delivered, 1);
         if (msg->_private) /* a stamp: when the record's data arrived (mono_ns) */
@@ -69,6 +87,8 @@ static kafka_producer *producer_with(const kafka_opts *o, const char *const *def
     if (!conf)
         return NULL;
     kafka_producer *p = calloc(1, sizeof(*p));
+    p->opts = *o;
+    p->doubts = kafka_doubts_new(DOUBTS_MAX_BYTES);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     p->rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
@@ -354,9 +374,38 @@ void kafka_producer_poll(kafka_producer *p, int timeout_ms)
     rd_kafka_poll(p->rk, timeout_ms);
 }
 
+/* A record the log does not have goes out again: it replaces its first attempt. */
+static int resend(void *ctx, const char *topic, int32_t partition, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size)
+{
+    kafka_producer *p = ctx;
+    atomic_fetch_sub(&p->unconfirmed, 1);
+    atomic_fetch_sub(&p->enqueued, 1);
+    atomic_fetch_add(&p->resent, 1);
+    return produce_one(p, topic, partition, key, key_len, value, value_len, 0, errstr, errstr_size);
+}
+
 int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
+    /* Records acknowledged without an offset: the log vouches for them, or
+     * they are sent again (and may come back unconfirmed again). */
+    for (int round = 0; !err && round < DOUBT_ROUNDS && !atomic_load(&p->failed) &&
+                        atomic_load(&p->unconfirmed) && kafka_doubts_count(p->doubts);
+         round++) {
+        int64_t found = 0, again = 0;
+        int rc = kafka_doubts_resolve(p->doubts, p->rk, &p->opts, timeout_ms, resend, p, &found,
+                                      &again, errstr, errstr_size);
+        atomic_fetch_sub(&p->unconfirmed, found);
+        atomic_fetch_add(&p->delivered, found);
+        atomic_fetch_add(&p->vouched, found);
+        LOG_WARN("kafka: records acknowledged without an offset: %lld found in the log, %lld "
+                 "sent again",
+                 (long long)found, (long long)again);
+        if (rc != 0)
+            return -1;
+        err = rd_kafka_flush(p->rk, timeout_ms);
+    }
     if (err)
         return set_err(errstr, errstr_size, "%d records not delivered after %d ms",
                        rd_kafka_outq_len(p->rk), timeout_ms);
@@ -384,6 +433,16 @@ int64_t kafka_producer_failed(const kafka_producer *p)
 int64_t kafka_producer_unconfirmed(const kafka_producer *p)
 {
     return atomic_load(&p->unconfirmed);
+}
+
+int64_t kafka_producer_vouched(const kafka_producer *p)
+{
+    return atomic_load(&p->vouched);
+}
+
+int64_t kafka_producer_resent(const kafka_producer *p)
+{
+    return atomic_load(&p->resent);
 }
 
 int64_t kafka_producer_outstanding(const kafka_producer *p)
@@ -418,6 +477,7 @@ void kafka_producer_free(kafka_producer *p)
         rd_kafka_topic_destroy(p->topics[i]);
     if (p->rk)
         rd_kafka_destroy(p->rk);
+    kafka_doubts_free(p->doubts);
     free(p);
 }
 

@@ -69,7 +69,12 @@ int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partit
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);
 
 /* Waits up to timeout_ms for every enqueued record to be delivered or
- * failed. -1 if records are still outstanding or any delivery failed. */
+ * failed. Records acknowledged without an offset (kafka_producer_unconfirmed)
+ * are then checked against their partitions' logs: those the log has count as
+ * delivered (kafka_producer_vouched), the rest are sent again
+ * (kafka_producer_resent) and waited for, for up to 5 rounds
+ * (kafka_doubt.h). -1 if records are still outstanding or unconfirmed, or
+ * any delivery failed. */
 int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Records acknowledged by the cluster, failed for good, and still in flight. */
@@ -78,9 +83,13 @@ int64_t kafka_producer_failed(const kafka_producer *p);
 int64_t kafka_producer_outstanding(const kafka_producer *p);
 /* Records the cluster acknowledged without an offset: librdkafka inferred
  * them from a later batch after a retried one, and the broker may not have
- * them (kafka.c, dr_msg_cb). Neither delivered nor failed; flush fails on
- * them. */
+ * them (kafka.c, dr_msg_cb). Neither delivered nor failed until a flush
+ * checks the log for them. */
 int64_t kafka_producer_unconfirmed(const kafka_producer *p);
+/* Of those, found in the log at a flush (and counted delivered from then),
+ * and sent again because the log did not have them. */
+int64_t kafka_producer_vouched(const kafka_producer *p);
+int64_t kafka_producer_resent(const kafka_producer *p);
 
 /* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);

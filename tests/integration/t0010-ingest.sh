@@ -43,7 +43,7 @@ assert_eq "$missing" 0 "keys placed on other partitions than kcat's murmur2"
 # 2.15.1) idempotent producer then lost a first batch that failed while reporting it
 # delivered ("implicitly acked"; 1 in 4 paced runs of t0050 lost 1-2 trades).
 # ingest now waits for every partition to answer, and a record acknowledged
-# without an offset fails it. The race is by chance here; test_kafka.c
+# without an offset is checked against the log and sent again if missing. The race is by chance here; test_kafka.c
 # reproduces the loss on the embedded broker every time.
 for i in 1 2 3 4 5 6; do
     p=$(unique_name fresh).

@@ -18,6 +18,8 @@
 #include <string.h>
 
 #include "kafka_mock.h"
+#include "kafka_admin.h"
+#include "kafka_doubt.h"
 #include "kafka_producer.h"
 #include "testlib.h"
 #include "util.h"
@@ -103,7 +105,48 @@ static kafka_producer *mock_producer(mock *m, const char *const *props, size_t n
     return m->p;
 }
 
-static void test_implicitly_acked_records_are_not_delivered(void)
+/* Each value of partition 0 of topic, counted: "r0 1\nr1 1\n..." in log order of first sight. */
+typedef struct tally {
+    char seen[64][16];
+    int count[64];
+    int n, total;
+} tally;
+
+static void count_record(void *opaque, const void *key, size_t key_len, const void *value,
+                         size_t value_len)
+{
+    (void)key;
+    (void)key_len;
+    tally *t = opaque;
+    t->total++;
+    for (int i = 0; i < t->n; i++)
+        if (strlen(t->seen[i]) == value_len && memcmp(t->seen[i], value, value_len) == 0) {
+            t->count[i]++;
+            return;
+        }
+    if (t->n < 64 && value_len < 16) {
+        memcpy(t->seen[t->n], value, value_len);
+        t->seen[t->n][value_len] = '\0';
+        t->count[t->n++] = 1;
+    }
+}
+
+static tally read_log(mock *m, const char *topic)
+{
+    tally t;
+    memset(&t, 0, sizeof(t));
+    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m->mc)};
+    int32_t part = 0;
+    char err[256] = "";
+    CHECK_EQ_INT(
+        kafka_read_partitions(&o, topic, &part, 1, 10000, count_record, &t, err, sizeof(err)), 0);
+    return t;
+}
+
+/* The broker drops a batch that failed and librdkafka acknowledges it implicitly: the flush finds
+ * what the log lacks and sends it again, so every record is in the log exactly once and counted
+ * delivered; the ones the log had are not sent twice. */
+static void test_implicitly_acked_records_are_checked_and_resent(void)
 {
     mock m = {0};
     kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
@@ -114,14 +157,87 @@ static void test_implicitly_acked_records_are_not_delivered(void)
     rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1,
                                       RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
     produce_n(p, "t", 10);
-    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), -1);
-    CHECK(strstr(err, "without an offset") != NULL);
-    /* What the broker has, what was counted delivered, and the rest. */
-    CHECK_EQ_INT(kafka_producer_delivered(p), high_watermark(&m, "t"));
-    CHECK_EQ_INT(kafka_producer_delivered(p) + kafka_producer_unconfirmed(p), 10);
-    CHECK(kafka_producer_unconfirmed(p) >= 1);
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    /* Some were acknowledged without an offset and missing: sent again. */
+    CHECK(kafka_producer_resent(p) >= 1);
+    CHECK_EQ_INT(kafka_producer_vouched(p), 0);
+    CHECK_EQ_INT(kafka_producer_delivered(p), 10);
+    CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
     CHECK_EQ_INT(kafka_producer_failed(p), 0);
     CHECK_EQ_INT(kafka_producer_outstanding(p), 0);
+    CHECK_EQ_INT(high_watermark(&m, "t"), 10);
+    tally t = read_log(&m, "t");
+    CHECK_EQ_INT(t.total, 10);
+    CHECK_EQ_INT(t.n, 10);
+    for (int i = 0; i < t.n; i++)
+        CHECK_EQ_INT(t.count[i], 1);
+    mock_stop(&m);
+}
+
+typedef struct resent_log {
+    char values[8][16];
+    int n;
+} resent_log;
+
+static int note_resend(void *ctx, const char *topic, int32_t partition, const void *key,
+                       size_t key_len, const void *value, size_t value_len, char *errstr,
+                       size_t errstr_size)
+{
+    resent_log *r = ctx;
+    CHECK_EQ_STR(topic, "t");
+    CHECK_EQ_INT(partition, 0);
+    CHECK(key_len == 1 && (memcmp(key, "k", 1) == 0 || memcmp(key, "j", 1) == 0));
+    if (r->n < 8 && value_len < 16) {
+        memcpy(r->values[r->n], value, value_len);
+        r->values[r->n++][value_len] = '\0';
+    }
+    return 0;
+}
+
+/* The check itself: records the log has are vouched for (one copy for one record, key and value
+ * both compared), the others handed back to be sent again; the list is empty afterwards. */
+static void test_doubts_found_in_the_log_are_not_resent(void)
+{
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
+    if (!p)
+        return;
+    char err[512] = "";
+    produce_n(p, "t", 5); /* r0..r4 with key "k" */
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    kafka_doubts *d = kafka_doubts_new(1 << 20);
+    int64_t ts = now_ns() / 1000000;
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r1", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r3", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r3", 2), 0); /* twice: one copy */
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "x9", 2), 0); /* never sent */
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "j", 1, "r2", 2), 0); /* another key */
+    CHECK_EQ_INT(kafka_doubts_count(d), 5);
+    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc)};
+    resent_log r = {0};
+    int64_t found = -1, again = -1;
+    rd_kafka_t *rk = m.rk;
+    CHECK_EQ_INT(
+        kafka_doubts_resolve(d, rk, &o, 10000, note_resend, &r, &found, &again, err, sizeof(err)),
+        0);
+    CHECK_EQ_INT(found, 2);
+    CHECK_EQ_INT(again, 3);
+    CHECK_EQ_INT(r.n, 3);
+    CHECK_EQ_INT(kafka_doubts_count(d), 0);
+    int r3 = 0, x9 = 0, r2 = 0;
+    for (int i = 0; i < r.n; i++) {
+        r3 += strcmp(r.values[i], "r3") == 0;
+        x9 += strcmp(r.values[i], "x9") == 0;
+        r2 += strcmp(r.values[i], "r2") == 0;
+    }
+    CHECK(r3 == 1 && x9 == 1 && r2 == 1);
+    /* Over the budget nothing is kept. */
+    kafka_doubts *small = kafka_doubts_new(8);
+    CHECK_EQ_INT(kafka_doubts_add(small, "t", 0, ts, "k", 1, "r1", 2), -1);
+    CHECK_EQ_INT(kafka_doubts_count(small), 0);
+    kafka_doubts_free(small);
+    kafka_doubts_free(d);
     mock_stop(&m);
 }
 
@@ -210,7 +326,8 @@ static void test_mock_topic_creation_does_not_stall(void)
     CHECK_EQ_INT(slow, 0);
 }
 
-TEST_MAIN(TEST(test_implicitly_acked_records_are_not_delivered),
+TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
+          TEST(test_doubts_found_in_the_log_are_not_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
           TEST(test_acks_0_has_no_offsets_and_nothing_unconfirmed),
           TEST(test_transaction_with_an_implicit_ack_is_not_committed),

@@ -1,0 +1,55 @@
+/* kafka_doubt.h - records a producer cannot vouch for, checked against the
+ * log and sent again only when the log does not have them (src/kafka/ only).
+ *
+ * librdkafka's idempotent producer reports the records of a batch that failed
+ * with a retriable error as delivered, with no offset, once a later batch to
+ * the partition succeeds ("implicitly acknowledged"). The broker may have
+ * them or not. kafka_producer.c keeps a copy of each such record here (in the
+ * delivery report) and, when flushed, asks kafka_doubts_resolve: each
+ * partition's log is read from the earliest offset whose timestamp is at most
+ * 10 s before the earliest doubtful record's (from the beginning when the
+ * broker cannot say), up to its end, and a record with the same key and value
+ * bytes vouches for it; the rest are handed back to be sent again. Records
+ * that are identical in key and value within that window count as one: the
+ * pipeline's records carry unique ids (trade ids, symbol and date).
+ *
+ * The copies are bounded (max_bytes): past it, a record is not kept, and the
+ * producer still fails its flush on it as before. */
+#ifndef TICKLAKE_KAFKA_DOUBT_H
+#define TICKLAKE_KAFKA_DOUBT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kafka.h"
+#include "kafka_conf.h" /* rd_kafka_t */
+
+typedef struct kafka_doubts kafka_doubts;
+
+kafka_doubts *kafka_doubts_new(size_t max_bytes);
+void kafka_doubts_free(kafka_doubts *d); /* accepts NULL */
+
+/* Keeps a copy of a record (safe from any thread: delivery reports). 0, or -1
+ * when the budget is spent (nothing kept). */
+int kafka_doubts_add(kafka_doubts *d, const char *topic, int32_t partition, int64_t ts_ms,
+                     const void *key, size_t key_len, const void *value, size_t value_len);
+
+/* Records kept and not yet resolved. */
+size_t kafka_doubts_count(kafka_doubts *d);
+
+/* Called for each record the log does not have; non-zero fails the resolve
+ * (the record is dropped from the list either way: the caller now owns its
+ * fate, e.g. it was enqueued again and has a delivery report coming). */
+typedef int (*kafka_doubt_resend_cb)(void *ctx, const char *topic, int32_t partition,
+                                     const void *key, size_t key_len, const void *value,
+                                     size_t value_len, char *errstr, size_t errstr_size);
+
+/* Takes every kept record off the list and checks it against its partition's
+ * log through rk (offsets by time) and a reader of o's cluster; *found gets
+ * how many the log had, *resent how many went to resend. On an error reading
+ * the log the records not checked yet are put back and -1 returned. */
+int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, int timeout_ms,
+                         kafka_doubt_resend_cb resend, void *ctx, int64_t *found, int64_t *resent,
+                         char *errstr, size_t errstr_size);
+
+#endif
