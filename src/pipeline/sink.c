@@ -16,6 +16,7 @@
 
 #include "bar.h"
 #include "engine.h"
+#include "fence.h"
 #include "kafka.h"
 #include "kafka_admin.h"
 #include "kafka_consumer.h"
@@ -107,10 +108,45 @@ typedef struct sink {
     writer_io io, wio; /* this thread's and the writer's (io.eng == eng) */
     rowbuf *spare[SPARE_BUFFERS];
     size_t nspare;
-    int kafka_gone;  /* failed because the consumer failed for good */
-    int revoking;    /* in on_revoked: the partitions go, commits are tried once */
-    int64_t commits; /* files stored and committed */
+    int kafka_gone;     /* failed because the consumer failed for good */
+    stage_fence *fence; /* with --instance-id on a cluster with transactions */
+    int revoking;       /* in on_revoked: the partitions go, commits are tried once */
+    int64_t commits;    /* files stored and committed */
 } sink;
+
+/* Whether the consumer's failure is one that starting over with new clients
+ * mends. Lost records do not come back so (t0018). A fence by another member
+ * with this instance's group.instance.id is mended when this instance still
+ * holds its fence token (fence.h): the other is a zombie that rejoined, and
+ * starting over takes the membership back; when the token moved on, this
+ * instance is the zombie and stops (t0111). Without a token (no transactions)
+ * the sink starts over, as it does when fenced by its own rejoin after its
+ * coordinator moved (tests/faults/t0020). */
+static int consumer_failure_mendable(sink *s, char *errstr, size_t errstr_size)
+{
+    if (kafka_consumer_records_lost(s->cons))
+        return 0;
+    if (!kafka_consumer_fenced(s->cons) || !s->fence)
+        return 1;
+    char err[512];
+    int current = stage_fence_current(s->fence, err, sizeof(err));
+    if (current == 1) {
+        LOG_WARN("sink: another consumer took this instance's group.instance.id, but this "
+                 "instance still holds its fence token: the other is a zombie");
+        return 1;
+    }
+    if (current == 0)
+        set_err(errstr, errstr_size,
+                "another sink started with --instance-id %s took this one's group membership "
+                "and fence token: this instance is the older one and stops",
+                s->cfg->instance_id);
+    else
+        set_err(errstr, errstr_size,
+                "another consumer took this instance's group.instance.id, and whether this "
+                "instance still holds its fence token is unknown (%s): it stops",
+                err);
+    return 0;
+}
 
 /* The consumer's lag, total and of its furthest partition, for the status line. */
 static void note_lag(pipeline_stats *st, kafka_consumer *c)
@@ -917,6 +953,11 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
                  group, cfg->instance_id);
         ko.group_instance_id = member;
         LOG_INFO("sink: static member '%s' of group '%s'", member, group);
+        /* The token first, so that an older twin is a zombie before this
+         * consumer fences it. */
+        if (stage_fence_take(&cfg->kafka, member, cfg->topic_prefix, cfg->replication, cfg->min_isr,
+                             &s->fence, errstr, errstr_size) != 0)
+            goto out;
     }
     s->cons = kafka_consumer_new(&ko, group, s->topics, cfg->ntopics, &rh, errstr, errstr_size);
     if (!s->cons)
@@ -930,9 +971,7 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
          * call, which showed at 6-10% of the CPU with one record per call. */
         int r = kafka_consumer_poll_batch(s->cons, 100, s->msgs, POLL_BATCH, errstr, errstr_size);
         if (r < 0) {
-            /* Lost records are not a client that failed: starting over would
-             * not bring them back (t0018). */
-            s->kafka_gone = !kafka_consumer_records_lost(s->cons);
+            s->kafka_gone = 1; /* judged at out: */
             goto out;
         }
         for (int i = 0; i < r; i++) {
@@ -974,9 +1013,15 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
     note_lag(st, s->cons);
     rc = 0;
 out:
+    /* A consumer that lost records or was fenced is judged here, once,
+     * whichever path met it first (the poll, a commit). */
+    if (rc != 0 && s->cons &&
+        (kafka_consumer_records_lost(s->cons) || kafka_consumer_fenced(s->cons)))
+        s->kafka_gone = consumer_failure_mendable(s, errstr, errstr_size);
     *kafka_gone = s->kafka_gone;
     *progress = s->commits > 0;
     kafka_consumer_close(s->cons);
+    stage_fence_free(s->fence);
     if (s->writer_started) {
         pthread_mutex_lock(&s->mu);
         s->writer_stop = 1;
