@@ -146,6 +146,9 @@ print(n, len(ids), min(ids), max(ids))' >"$T/kafka.ids"
             echo "$k: reference $(count $k ref.all), got $(count $k got.all)" >&2
         done
         diff "$T/ref.all" "$T/got.all" | head -10 >&2 || true
+        echo "process log (warnings and errors, the last 40):" >&2
+        grep -E "(warn|error): " "$T/process.err" | tail -40 >&2 || true
+        tail -3 "$T/process.err" >&2 || true
         fail "the committed output differs from the uninterrupted run's"
     fi
     echo "process: committed output equals the uninterrupted run's ($(count bars got.all) bars, $(count alerts got.all) alerts)"
