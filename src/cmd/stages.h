@@ -101,7 +101,7 @@ void stage_opts_init(stage_opts *o);
     {0, "feed-ca", CLI_STRING, &(o)->feed_ca, "FILE",                                           \
      "live feeds: CA bundle for wss:// (default: the system's)"},                               \
     {0, "feed-quotes", CLI_FLAG, &(o)->feed_quotes, NULL,                                       \
-     "live feeds: also the best bid and offer (Alpaca, Polygon) into the quotes topic"},        \
+     "live feeds: also the best bid and offer (all but Finnhub) into the quotes topic"},        \
     {0, "feed-insecure", CLI_FLAG, &(o)->feed_insecure, NULL,                                   \
      "live feeds: no certificate check for wss:// (test servers only)"},                        \
     {0, "finnhub-token", CLI_STRING, &(o)->finnhub_token, "KEY",                                \

@@ -71,7 +71,7 @@ int feed_needs_auth(feed_provider p)
 
 int feed_has_quotes(feed_provider p)
 {
-    return p == FEED_ALPACA || p == FEED_POLYGON;
+    return p != FEED_FINNHUB;
 }
 
 /* ---- numbers and times ---------------------------------------------------- */
@@ -457,22 +457,41 @@ int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t 
                 buf_puts(out, ps);
             }
         } else if (p == FEED_BINANCE) {
-            char stream[TICK_SYMBOL_MAX + 8];
+            char stream[TICK_SYMBOL_MAX + 16];
             snprintf(stream, sizeof(stream), "%s@trade", ps);
             buf_put_json_str(out, stream, strlen(stream));
+            if (quotes) {
+                snprintf(stream, sizeof(stream), "%s@bookTicker", ps);
+                buf_putc(out, ',');
+                buf_put_json_str(out, stream, strlen(stream));
+            }
         } else {
             buf_put_json_str(out, ps, strlen(ps));
         }
     }
     switch (p) {
     case FEED_COINBASE:
-        buf_puts(out, "],\"channels\":[\"matches\",\"heartbeat\"]}\n");
+        buf_puts(out, quotes ? "],\"channels\":[\"matches\",\"heartbeat\",\"ticker\"]}\n"
+                             : "],\"channels\":[\"matches\",\"heartbeat\"]}\n");
         break;
     case FEED_BINANCE:
         buf_printf(out, "],\"id\":%d}\n", req_id);
         break;
     case FEED_KRAKEN:
         buf_printf(out, "],\"snapshot\":true},\"req_id\":%d}\n", req_id);
+        if (quotes) {
+            /* One channel a request: the best bid and offer on each change. */
+            buf_puts(out,
+                     "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":[");
+            for (size_t i = 0; i < n; i++) {
+                feed_symbol_for_provider(p, symbols[i], ps, sizeof(ps));
+                if (i)
+                    buf_putc(out, ',');
+                buf_put_json_str(out, ps, strlen(ps));
+            }
+            buf_printf(out, "],\"event_trigger\":\"bbo\",\"snapshot\":true},\"req_id\":%d}\n",
+                       req_id + 1);
+        }
         break;
     case FEED_ALPACA:
         buf_putc(out, ']');
@@ -705,6 +724,48 @@ static void join_conditions(const json_value *arr, char *out, size_t out_size)
     }
 }
 
+static int64_t trade_hash(const char *sym, int64_t ts, int64_t pm, int ps, int64_t sm, int ss,
+                          const char *venue);
+
+/* A crypto provider's best bid and offer from o's members kb, kbs (bid and
+ * its size), ka, kas: prices above 0 and sizes in lots of
+ * 10^-FEED_CRYPTO_SIZE_SCALE, exact or counted bad. ts in ns (the receive
+ * time where the provider sends none). Its id is a hash of its fields. */
+static void finish_crypto_quote(feed_msg *m, feed_provider p, const char *raw, const json_value *o,
+                                const char *kb, const char *kbs, const char *ka, const char *kas,
+                                int64_t ts, const char *venue)
+{
+    quote *q = quote_add(m);
+    int64_t bm, am, bsm, asm_;
+    int bsc, asc, bssc, assc;
+    if (!raw || feed_symbol_normalise(p, raw, q->symbol, sizeof(q->symbol)) != 0) {
+        bad(m, "quote symbol '%s' is not one ticklake can normalise", raw ? raw : "");
+        return;
+    }
+    if (get_decimal(o, kb, &bm, &bsc) != 0 || get_decimal(o, ka, &am, &asc) != 0 || bm <= 0 ||
+        am <= 0) {
+        bad(m, "%s: quote bid or ask is not a price above 0", q->symbol);
+        return;
+    }
+    if (get_decimal(o, kbs, &bsm, &bssc) != 0 || get_decimal(o, kas, &asm_, &assc) != 0 ||
+        bsm < 0 || asm_ < 0 ||
+        feed_decimal_rescale(bsm, bssc, FEED_CRYPTO_SIZE_SCALE, &q->bid_size) != 0 ||
+        feed_decimal_rescale(asm_, assc, FEED_CRYPTO_SIZE_SCALE, &q->ask_size) != 0) {
+        bad(m, "%s: quote sizes are not sizes of at most 8 decimals", q->symbol);
+        return;
+    }
+    q->bid = decimal_to_double(bm, bsc);
+    q->ask = decimal_to_double(am, asc);
+    q->size_scale = FEED_CRYPTO_SIZE_SCALE;
+    q->ts = ts;
+    strlcpy_tl(q->venue, venue, sizeof(q->venue));
+    strlcpy_tl(q->source, names[p], sizeof(q->source));
+    q->id = trade_hash(q->symbol, ts, bm, bsc, am, asc, venue) ^ (q->bid_size * 31 + q->ask_size);
+    if (q->id < 0)
+        q->id = -(q->id + 1);
+    m->nquotes++;
+}
+
 static int str_is(const json_value *o, const char *key, const char *want)
 {
     const char *s = json_get_str(o, key);
@@ -757,6 +818,15 @@ static int decode_coinbase(const json_value *o, int64_t recv, feed_msg *m)
         /* side is the maker's: a sell maker means a buyer took it. */
         if (side)
             d->side = strcmp(side, "sell") == 0 ? 'B' : strcmp(side, "buy") == 0 ? 'S' : 0;
+    } else if (strcmp(type, "ticker") == 0) {
+        /* The best bid and offer after a match (subscribed with quotes). */
+        const char *pid = json_get_str(o, "product_id"), *time = json_get_str(o, "time");
+        int64_t ts;
+        int prec;
+        if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0)
+            ts = recv;
+        finish_crypto_quote(m, FEED_COINBASE, pid, o, "best_bid", "best_bid_size", "best_ask",
+                            "best_ask_size", ts, "COINBASE");
     } else if (strcmp(type, "error") == 0) {
         error_msg(m, 1, "coinbase: %s%s", json_get_str(o, "message"), "");
         const char *reason = json_get_str(o, "reason");
@@ -786,6 +856,12 @@ static int decode_binance(const json_value *o, int64_t recv, feed_msg *m)
         return 0;
     }
     const char *e = json_get_str(o, "e");
+    if (!e && json_get(o, "u") && json_get(o, "b") && json_get(o, "a")) {
+        /* <symbol>@bookTicker: the best bid and offer, with no time of its own. */
+        finish_crypto_quote(m, FEED_BINANCE, json_get_str(o, "s"), o, "b", "B", "a", "A", recv,
+                            "BINANCE");
+        return 0;
+    }
     if (!e)
         return -1;
     if (strcmp(e, "serverShutdown") == 0) {
@@ -849,6 +925,22 @@ static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
         return -1;
     if (strcmp(ch, "heartbeat") == 0) {
         m->heartbeat = 1;
+        return 0;
+    }
+    if (strcmp(ch, "ticker") == 0) {
+        /* Level 1 on each change of the best bid or offer (subscribed with quotes). */
+        const json_value *data = json_get(o, "data");
+        if (!data || data->type != JSON_ARRAY)
+            return -1;
+        for (const json_value *e = data->child; e; e = e->next) {
+            const char *time = json_get_str(e, "timestamp");
+            int64_t ts;
+            int prec;
+            if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0)
+                ts = recv;
+            finish_crypto_quote(m, FEED_KRAKEN, json_get_str(e, "symbol"), e, "bid", "bid_qty",
+                                "ask", "ask_qty", ts, "KRAKEN");
+        }
         return 0;
     }
     if (strcmp(ch, "trade") != 0) {

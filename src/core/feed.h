@@ -4,7 +4,8 @@
  * Alpaca v2, Polygon/Massive) this module builds the messages a client sends
  * (authentication, subscription) and decodes the messages it receives into
  * trade records (tick.h, with their trade_detail) and control events:
- * subscription confirmations, heartbeats, authentication results and errors.
+ * subscription confirmations, heartbeats, authentication results and errors,
+ * and, subscribed with quotes, into quote records (the best bid and offer).
  * docs/FEEDS.md describes each provider's messages and how their fields map.
  *
  * Symbols have one normalised form (feed_symbol_normalise): crypto pairs as
@@ -83,11 +84,13 @@ void feed_auth_message(feed_provider p, const char *key, const char *secret, buf
 /* Appends the subscription messages for symbols[0..n) (normalised), one per
  * line ('\n' after each); req_id numbers the request where the protocol has
  * one. quotes: also the best bid and offer, where the provider streams them
- * (Alpaca, Polygon; 1 from feed_has_quotes). -1 with errstr when a symbol has
+ * (1 from feed_has_quotes; Kraken: a second request, req_id + 1). -1 with errstr when a symbol has
  * no provider spelling. */
 int feed_subscribe_messages(feed_provider p, const char *const *symbols, size_t n, int req_id,
                             int quotes, buf *out, char *errstr, size_t errstr_size);
-/* 1 when ticklake decodes the provider's quotes (Alpaca, Polygon). */
+/* 1 when ticklake decodes the provider's best bid and offer: Coinbase
+ * ticker, Binance bookTicker, Kraken ticker (sizes in lots, size_scale 8),
+ * Alpaca quotes, Polygon Q (all but Finnhub). */
 int feed_has_quotes(feed_provider p);
 /* 1 when the provider needs authentication confirmed before subscribing. */
 int feed_needs_auth(feed_provider p);

@@ -250,6 +250,10 @@ void quote_encode_json(const quote *q, buf *out)
     buf_put_int64(out, q->ask_size);
     buf_puts(out, ",\"id\":");
     buf_put_int64(out, q->id);
+    if (q->size_scale) {
+        buf_puts(out, ",\"size_scale\":");
+        buf_put_int64(out, q->size_scale);
+    }
     put_venue_source(out, q->venue, q->source);
 }
 
@@ -286,6 +290,14 @@ int quote_decode_json(const char *data, size_t len, quote *q, char *errstr, size
     if (json_rec_get_int(o, "id", &q->id) != 0) {
         set_err(errstr, errstr_size, "field 'id' missing or not an integer");
         goto out;
+    }
+    int64_t v;
+    if (json_rec_get_int(o, "size_scale", &v) == 0) {
+        if (v < 0 || v > 18) {
+            set_err(errstr, errstr_size, "field 'size_scale' is not 0..18");
+            goto out;
+        }
+        q->size_scale = (int)v;
     }
     rc = 0;
 out:

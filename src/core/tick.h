@@ -45,6 +45,7 @@ typedef struct quote {
     int64_t id;       /* quote id, unique per source */
     char venue[TICK_VENUE_MAX];
     char source[TICK_SOURCE_MAX];
+    int size_scale; /* sizes in units of 10^-size_scale (crypto feeds: 8), 0..18; JSON only */
 } quote;
 
 typedef enum { TICK_JSON = 0, TICK_BINARY = 1 } tick_encoding;

@@ -72,10 +72,13 @@ static int decode_trade(const lake_table *tab, const void *value, size_t len, la
     return 0;
 }
 
+/* The quote record's columns, then size_scale (crypto feeds' sizes in lots;
+ * 0 for the simulator's and the stock feeds' shares). */
 static const engine_column quote_columns[] = {
-    {"symbol", ENGINE_VARCHAR},  {"ts", ENGINE_TIMESTAMP_NS}, {"bid", ENGINE_DOUBLE},
-    {"bid_size", ENGINE_BIGINT}, {"ask", ENGINE_DOUBLE},      {"ask_size", ENGINE_BIGINT},
-    {"id", ENGINE_BIGINT},       {"venue", ENGINE_VARCHAR},   {"source", ENGINE_VARCHAR}};
+    {"symbol", ENGINE_VARCHAR},   {"ts", ENGINE_TIMESTAMP_NS}, {"bid", ENGINE_DOUBLE},
+    {"bid_size", ENGINE_BIGINT},  {"ask", ENGINE_DOUBLE},      {"ask_size", ENGINE_BIGINT},
+    {"id", ENGINE_BIGINT},        {"venue", ENGINE_VARCHAR},   {"source", ENGINE_VARCHAR},
+    {"size_scale", ENGINE_BIGINT}};
 static const engine_table quote_schema = {
     "quotes", quote_columns, sizeof(quote_columns) / sizeof(quote_columns[0]), "symbol, ts, id"};
 
@@ -94,6 +97,8 @@ static int decode_quote(const lake_table *tab, const void *value, size_t len, la
     row->values[6].i = q.id;
     put_str(row, 7, q.venue, 1);
     put_str(row, 8, q.source, 1);
+    row->values[9].i = q.size_scale;
+    row->full = q.size_scale != 0;
     row->time_ns = q.ts;
     return 0;
 }
@@ -337,7 +342,7 @@ static int decode_rest_bar(const lake_table *tab, const void *value, size_t len,
 
 static const lake_table tables[] = {
     {"trades", 0, &trade_schema, "ts", decode_trade, LAKE_PART_DATE, 7},
-    {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE, 0},
+    {"quotes", 0, &quote_schema, "ts", decode_quote, LAKE_PART_DATE, 9},
     {"bars.rest", 0, &rest_bar_schema, "window_start", decode_rest_bar, LAKE_PART_DATE, 0},
     {"bars.", 1, &bar_schema, "window_start", decode_bar, LAKE_PART_DATE, 0},
     {"indicators.", 1, &indicator_schema, "window_start", decode_indicators, LAKE_PART_DATE, 0},

@@ -42,7 +42,7 @@ struct lake_table {
                   size_t errstr_size);
     lake_partitioning partitioning;
     /* > 0: the columns after the first lean_columns are a live feed's members
-     * (trades); a file none of whose rows set them (lake_row.full) is written
+     * (trades, quotes); a file none of whose rows set them (lake_row.full) is written
      * with the first lean_columns only, as before they existed, and costs no
      * more to write. 0: every file has every column. */
     size_t lean_columns;

@@ -71,6 +71,7 @@ class Session:
         self.limited = False
         self.want_quotes = False
         self.quotes_sent = 0
+        self.quote_truth = set()  # crypto quotes sent: (symbol, bid, bid_size lots, ask, ask_size lots)
         self.truth = {}
         self.done = asyncio.Event()
 
@@ -126,8 +127,44 @@ class Session:
         return {"symbol": norm, "id": t["id"], "price": t["price"], "size": lots(t["size"], scale),
                 "ts": (t["ts"] // 1_000_000) * 1_000_000 if self.provider in ("binance", "finnhub", "polygon") else t["ts"]}
 
+    def crypto_quote(self, t):
+        """The best bid and offer sent with a batch: the bid at its first trade's price, an ask a
+        digit above, exact decimals; its truth, normalised as the records are."""
+        bid = t["price"]
+        ask = bid + "1" if "." in bid else bid + ".5"
+        bid_size, ask_size = t["size"], "2.5"
+        self.quote_truth.add((self.record(t)["symbol"], bid, lots(bid_size, 8), ask, lots(ask_size, 8)))
+        self.quotes_sent += 1
+        return bid, bid_size, ask, ask_size
+
     # ---- frames, one provider each ------------------------------------------
     def frames(self, batch):
+        p = self.provider
+        quote = []
+        # A quote for every 10th trade, sent before the batch's trades: a quote lost in a cut is
+        # followed by its trade, which the replay after the reconnect sends again with its quote.
+        for t in batch if self.want_quotes and p in CRYPTO else []:
+            if t["i"] % 10:
+                continue
+            bid, bid_size, ask, ask_size = self.crypto_quote(t)
+            if p == "coinbase":
+                quote += [json.dumps({"type": "ticker", "sequence": 5000 + t["i"], "product_id": t["symbol"],
+                                     "price": t["price"], "best_bid": bid, "best_bid_size": bid_size,
+                                     "best_ask": ask, "best_ask_size": ask_size, "side": "buy",
+                                     "time": rfc3339(t["ts"], 6), "trade_id": t["id"], "last_size": t["size"]})]
+            elif p == "binance":
+                quote += [json.dumps({"stream": t["symbol"] + "@bookTicker",
+                                     "data": {"u": 400900000 + t["i"], "s": t["symbol"].upper(), "b": bid, "B": bid_size,
+                                              "a": ask, "A": ask_size}})]
+            else:
+                quote += ['{"channel":"ticker","type":"update","data":[{"symbol":%s,"bid":%s,"bid_qty":%s,"ask":%s,'
+                         '"ask_qty":%s,"last":%s,"volume":12.5,"vwap":%s,"low":%s,"high":%s,"change":0.1,'
+                         '"change_pct":0.01,"timestamp":"%s"}]}'
+                         % (json.dumps(t["symbol"]), bid, bid_size, ask, ask_size, t["price"], t["price"], t["price"],
+                            ask, rfc3339(t["ts"], 6))]
+        return quote + self.trade_frames(batch)
+
+    def trade_frames(self, batch):
         p = self.provider
         if p == "coinbase":
             return [json.dumps({"type": "match", "trade_id": t["id"], "maker_order_id": "m", "taker_order_id": "t",
@@ -226,19 +263,37 @@ async def handler(ws, sess):
                 continue
             if p == "coinbase" and msg.get("type") == "subscribe":
                 symbols = msg["product_ids"]
+                sess.want_quotes = "ticker" in msg["channels"]
                 await ws.send(json.dumps({"type": "subscriptions", "channels": [
-                    {"name": "matches", "product_ids": symbols}, {"name": "heartbeat", "product_ids": symbols}]}))
+                    {"name": c, "product_ids": symbols} for c in msg["channels"]]}))
                 break
             if p == "binance" and msg.get("method") == "SUBSCRIBE":
-                symbols = [s.split("@")[0] for s in msg["params"]]
+                symbols = [s.split("@")[0] for s in msg["params"] if s.endswith("@trade")]
+                sess.want_quotes = any(s.endswith("@bookTicker") for s in msg["params"])
                 await ws.send(json.dumps({"result": None, "id": msg["id"]}))
                 break
             if p == "kraken" and msg.get("method") == "subscribe":
+                channel = msg["params"]["channel"]
                 symbols = msg["params"]["symbol"]
                 for s in symbols:
-                    await ws.send(json.dumps({"method": "subscribe", "result": {"channel": "trade", "snapshot": True,
+                    await ws.send(json.dumps({"method": "subscribe", "result": {"channel": channel, "snapshot": True,
                                               "symbol": s}, "success": True, "time_in": rfc3339(BASE_TS, 6),
                                               "time_out": rfc3339(BASE_TS, 6), "req_id": msg.get("req_id")}))
+                if channel == "ticker":
+                    sess.want_quotes = True
+                    continue
+                # The ticker request, when the client wants quotes, follows at once.
+                try:
+                    nxt = json.loads(await asyncio.wait_for(ws.recv(), 0.5))
+                except asyncio.TimeoutError:
+                    break
+                if nxt.get("method") == "subscribe" and nxt["params"]["channel"] == "ticker":
+                    sess.want_quotes = True
+                    for s in nxt["params"]["symbol"]:
+                        await ws.send(json.dumps({"method": "subscribe", "result": {"channel": "ticker",
+                                                  "snapshot": True, "symbol": s}, "success": True,
+                                                  "time_in": rfc3339(BASE_TS, 6), "time_out": rfc3339(BASE_TS, 6),
+                                                  "req_id": nxt.get("req_id")}))
                 break
             if p == "finnhub" and msg.get("type") == "subscribe":
                 symbols.append(msg["symbol"])
@@ -360,6 +415,9 @@ async def main():
         with open(a.truth, "w") as f:
             for r in sess.truth.values():
                 f.write(json.dumps(r) + "\n")
+        with open(a.truth + ".quotes", "w") as f:
+            for q in sorted(sess.quote_truth):
+                f.write(json.dumps(q) + "\n")
         with open(a.summary, "w") as f:
             json.dump({"connections": sess.connections, "refused": min(attempts["n"], a.refuse),
                        "disconnects": sess.disconnects_done, "gaps": a.gaps, "dups_sent": sess.dups_sent, "quotes_sent": sess.quotes_sent,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Live crypto feeds (Coinbase, Binance, Kraken) against the replay server (tests/feeds/): each session
+# Live crypto feeds (Coinbase, Binance, Kraken), trades and quotes, against the replay server (tests/feeds/): each session
 # is cut five times mid-stream (every other cut inside a frame), replays the last trades after each
 # reconnect, leaves ids out, sends some ids out of order, refuses the first connection and goes
 # silent once. The trades in Kafka
@@ -15,7 +15,17 @@ for provider in coinbase binance kraken; do
     *) syms=BTC-USD,ETH-USD ;;
     esac
     feed_session "$provider" "$provider" "$syms" --trades 2000 --batch 20 --disconnects 5 \
-        --replay 7 --gaps 3 --late 4 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s
+        --replay 7 --gaps 3 --late 4 --refuse 1 --stall 2.5 --ping 0.3 -- --feed-stall 1s --feed-quotes
+    # The best bid and offer of every 10th trade (Coinbase ticker, Binance bookTicker, Kraken
+    # ticker) rides before its batch; those of replayed trades come again (quotes have no id to drop
+    # them by), and one lost in a cut comes again with its trade. So the distinct quotes in Kafka are
+    # exactly those sent (prices exact, sizes in lots of 1e-8), and no more records than were sent.
+    kq=$(kafka_end_sum "$QUOTES_TOPIC")
+    assert_ge "$kq" 200 "$provider: quotes in Kafka"
+    [ "$kq" -le "$(summary_of quotes_sent)" ] || fail "$provider: $kq quotes in Kafka, $(summary_of quotes_sent) sent"
+    kcat -C -b "$BROKERS" -t "$QUOTES_TOPIC" -e -q -f '%s\n' >"$T/$provider.quotes"
+    "$py" "$ROOT/tests/feeds/check_quotes.py" "$provider" "$T/$provider-server.truth.quotes" \
+        "$T/$provider.quotes" || fail "$provider: the quotes in Kafka differ from the quotes sent"
     # 5 cuts, the refused first attempt, and the stall the watchdog ended; none for the server's
     # pings every 0.3 s (the library answers them: the server drops a client that does not).
     assert_eq "$(count_of reconnects)" 7 "$provider: reconnects reported"

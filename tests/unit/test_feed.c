@@ -475,6 +475,133 @@ static void test_decimal_fast_equals_slow(void)
     }
 }
 
+/* The crypto providers' best bid and offer (subscribed with quotes): the subscription asks for
+ * them, and each message becomes a quote with exact prices and sizes in lots of 1e-8. */
+static void test_crypto_quotes(void)
+{
+    char err[256];
+    buf b = {0};
+    const char *syms[] = {"BTC-USD", "ETH-USD"};
+    CHECK(feed_subscribe_messages(FEED_COINBASE, syms, 2, 1, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"type\":\"subscribe\",\"product_ids\":[\"BTC-USD\",\"ETH-USD\"],"
+                         "\"channels\":[\"matches\",\"heartbeat\",\"ticker\"]}\n");
+    buf_reset(&b);
+    CHECK(feed_subscribe_messages(FEED_KRAKEN, syms, 2, 7, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"method\":\"subscribe\",\"params\":{\"channel\":\"trade\",\"symbol\":"
+                         "[\"BTC/USD\",\"ETH/USD\"],\"snapshot\":true},\"req_id\":7}\n"
+                         "{\"method\":\"subscribe\",\"params\":{\"channel\":\"ticker\",\"symbol\":"
+                         "[\"BTC/USD\",\"ETH/USD\"],\"event_trigger\":\"bbo\",\"snapshot\":true},"
+                         "\"req_id\":8}\n");
+    buf_reset(&b);
+    const char *usdt[] = {"BTC-USDT"};
+    CHECK(feed_subscribe_messages(FEED_BINANCE, usdt, 1, 3, 1, &b, err, sizeof(err)) == 0);
+    buf_putc(&b, '\0');
+    CHECK_EQ_STR(b.data, "{\"method\":\"SUBSCRIBE\",\"params\":[\"btcusdt@trade\","
+                         "\"btcusdt@bookTicker\"],\"id\":3}\n");
+    buf_release(&b);
+    CHECK(feed_has_quotes(FEED_COINBASE) && feed_has_quotes(FEED_BINANCE) &&
+          feed_has_quotes(FEED_KRAKEN) && !feed_has_quotes(FEED_FINNHUB));
+
+    feed_msg m;
+    feed_msg_init(&m);
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"ticker\",\"sequence\":37475248783,\"product_id\":\"BTC-USD\","
+                 "\"price\":\"97012.34\",\"best_bid\":\"97012.33000000\",\"best_bid_size\":"
+                 "\"0.12345678\",\"best_ask\":\"97012.34\",\"best_ask_size\":\"1.5\",\"side\":"
+                 "\"buy\",\"time\":\"2024-06-14T19:55:00.123456Z\",\"trade_id\":123,"
+                 "\"last_size\":\"0.001\"}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_STR(m.quotes[0].symbol, "BTC-USD");
+    CHECK(m.quotes[0].bid == 97012.33 && m.quotes[0].ask == 97012.34);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 12345678);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 150000000);
+    CHECK_EQ_INT(m.quotes[0].size_scale, 8);
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900123456000);
+    CHECK_EQ_STR(m.quotes[0].venue, "COINBASE");
+    CHECK_EQ_STR(m.quotes[0].source, "coinbase");
+    CHECK(m.quotes[0].id >= 0);
+    /* A size with 9 decimals is not a whole number of lots: bad, not rounded. */
+    CHECK(decode(FEED_COINBASE,
+                 "{\"type\":\"ticker\",\"product_id\":\"BTC-USD\",\"best_bid\":\"1\","
+                 "\"best_bid_size\":\"0.123456789\",\"best_ask\":\"2\",\"best_ask_size\":\"1\","
+                 "\"time\":\"2024-06-14T19:55:00Z\"}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 0);
+    CHECK_EQ_INT(m.bad, 1);
+    CHECK(strstr(m.bad_reason, "sizes") != NULL);
+
+    /* Binance bookTicker, raw and in a combined stream: no time of its own, so the receive time. */
+    CHECK(decode(FEED_BINANCE,
+                 "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":400900217,\"s\":"
+                 "\"BTCUSDT\",\"b\":\"25.35190000\",\"B\":\"31.21000000\",\"a\":\"25.36520000\","
+                 "\"A\":\"40.66000000\"}}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_STR(m.quotes[0].symbol, "BTC-USDT");
+    CHECK(m.quotes[0].bid == 25.3519 && m.quotes[0].ask == 25.3652);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 3121000000);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 4066000000);
+    CHECK_EQ_INT(m.quotes[0].ts, 1700000000123456789);
+    CHECK_EQ_STR(m.quotes[0].venue, "BINANCE");
+    CHECK(decode(FEED_BINANCE,
+                 "{\"u\":1,\"s\":\"ETHUSDT\",\"b\":\"0\",\"B\":\"1\",\"a\":\"2\",\"A\":\"1\"}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 0);
+    CHECK_EQ_INT(m.bad, 1); /* a bid of 0 */
+
+    /* Kraken v2 ticker: numbers, several pairs a message, its timestamp when it has one. */
+    CHECK(
+        decode(FEED_KRAKEN,
+               "{\"channel\":\"ticker\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\","
+               "\"bid\":97012.3,\"bid_qty\":0.5,\"ask\":97012.4,\"ask_qty\":2.25,\"last\":97012.4,"
+               "\"volume\":1000.1,\"vwap\":96000.5,\"low\":95000,\"high\":98000,\"change\":10,"
+               "\"change_pct\":0.01,\"timestamp\":\"2024-06-14T19:55:00.123456Z\"},{\"symbol\":"
+               "\"XBT/EUR\",\"bid\":90000,\"bid_qty\":1,\"ask\":90001,\"ask_qty\":0.00000001}]}",
+               &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 2);
+    CHECK(m.quotes[0].bid == 97012.3 && m.quotes[0].ask == 97012.4);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 50000000);
+    CHECK_EQ_INT(m.quotes[0].ask_size, 225000000);
+    CHECK_EQ_INT(m.quotes[0].ts, 1718394900123456000);
+    CHECK_EQ_STR(m.quotes[1].symbol, "BTC-EUR");
+    CHECK_EQ_INT(m.quotes[1].ask_size, 1);
+    CHECK_EQ_INT(m.quotes[1].ts, 1700000000123456789);
+    CHECK(m.quotes[0].id != m.quotes[1].id);
+    /* Its subscription acknowledgement counts as one. */
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"method\":\"subscribe\",\"result\":{\"channel\":\"ticker\",\"symbol\":"
+                 "\"BTC/USD\"},\"success\":true,\"req_id\":8}",
+                 &m) == 0);
+    CHECK(m.subscribed);
+
+    /* A quote's record keeps its size scale, and reads back the same. */
+    quote q = {.ts = 1,
+               .bid = 97012.33,
+               .bid_size = 12345678,
+               .ask = 97012.34,
+               .ask_size = 150000000,
+               .id = 9,
+               .size_scale = 8};
+    strcpy(q.symbol, "BTC-USD");
+    strcpy(q.source, "coinbase");
+    buf j = {0};
+    quote_encode_json(&q, &j);
+    buf_putc(&j, '\0');
+    CHECK_EQ_STR(j.data, "{\"symbol\":\"BTC-USD\",\"ts\":1,\"bid\":97012.33,\"bid_size\":12345678,"
+                         "\"ask\":97012.34,\"ask_size\":150000000,\"id\":9,\"size_scale\":8,"
+                         "\"source\":\"coinbase\"}");
+    quote back;
+    CHECK(quote_decode_json(j.data, strlen(j.data), &back, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(back.size_scale, 8);
+    CHECK_EQ_INT(back.bid_size, 12345678);
+    buf_release(&j);
+    feed_msg_release(&m);
+}
+
 TEST_MAIN(TEST(test_decimal), TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339),
           TEST(test_symbols), TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance),
-          TEST(test_kraken), TEST(test_stocks))
+          TEST(test_kraken), TEST(test_stocks), TEST(test_crypto_quotes))
