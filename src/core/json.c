@@ -290,8 +290,9 @@ const json_value *json_get(const json_value *obj, const char *key)
 {
     if (!obj || obj->type != JSON_OBJECT)
         return NULL;
+    /* The first byte first: most members differ there (a feed's "p", "s", "t"). */
     for (const json_value *c = obj->child; c; c = c->next)
-        if (c->key && strcmp(c->key, key) == 0)
+        if (c->key && c->key[0] == key[0] && strcmp(c->key, key) == 0)
             return c;
     return NULL;
 }

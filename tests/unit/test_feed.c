@@ -602,6 +602,47 @@ static void test_crypto_quotes(void)
     feed_msg_release(&m);
 }
 
+/* The ids of trades that carry none are FNV-1a of "sym|ts|pm/ps|sm/ss|cond", as they were when
+ * snprintf built that text: ids already in a lake stay valid. The reference here is the old code.
+ */
+static int64_t old_hash(const char *sym, int64_t ts, int64_t pm, int ps, int64_t sm, int ss,
+                        const char *cond)
+{
+    char tmp[160];
+    int n = snprintf(tmp, sizeof(tmp), "%s|%lld|%lld/%d|%lld/%d|%s", sym, (long long)ts,
+                     (long long)pm, ps, (long long)sm, ss, cond);
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < n && i < (int)sizeof(tmp); i++) {
+        h ^= (unsigned char)tmp[i];
+        h *= 1099511628211ull;
+    }
+    return (int64_t)(h & INT64_MAX);
+}
+
+static void test_hashed_ids_unchanged(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    CHECK(decode(FEED_FINNHUB,
+                 "{\"type\":\"trade\",\"data\":[{\"s\":\"AAPL\",\"p\":189.505,\"t\":1718394900123,"
+                 "\"v\":100,\"c\":[\"1\",\"12\"]},{\"s\":\"BINANCE:BTCUSDT\",\"p\":-0.5,\"t\":0,"
+                 "\"v\":0.00000001,\"c\":null},{\"s\":\"BINANCE:BTCUSDT\",\"p\":97012.34,\"t\":"
+                 "1718394900999,\"v\":12.5}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 2);
+    CHECK_EQ_INT(m.trades[0].id, old_hash("AAPL", 1718394900123000000, 189505, 3, 100, 0, "1,12"));
+    CHECK_EQ_INT(m.trades[1].id, old_hash("BTC-USDT", 1718394900999000000, 9701234, 2, 125, 1, ""));
+    /* Negative and extreme numbers format as printf does. */
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"T\",\"sym\":\"MSFT\",\"x\":4,\"i\":\"52983525029461\",\"z\":3,"
+                 "\"p\":412.5,\"s\":10,\"t\":1718394900123,\"q\":7}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_INT(m.trades[0].id, old_hash("52983525029461", 4, 0, 0, 0, 0, ""));
+    feed_msg_release(&m);
+}
+
 TEST_MAIN(TEST(test_decimal), TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339),
           TEST(test_symbols), TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance),
-          TEST(test_kraken), TEST(test_stocks), TEST(test_crypto_quotes))
+          TEST(test_kraken), TEST(test_stocks), TEST(test_crypto_quotes),
+          TEST(test_hashed_ids_unchanged))
