@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const LC = window.LightweightCharts;
 const IV = { '1s': 1, '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86400 };
-const state = { symbol: null, interval: '1m', bars: [], alerts: [], history: [], lastCsvSql: null };
+const state = { symbol: null, interval: '1m', bars: [], alerts: [], history: [], lastCsvSql: null, catalog: [] };
 
 async function api(path, opts) {
   const r = await fetch(path, opts);
@@ -229,6 +229,8 @@ $('cancel').addEventListener('click', () => {
 });
 $('csv').addEventListener('click', () => runSql(true));
 $('sql').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(false); });
+// Names of the catalog's tables and columns offered while typing (complete.js).
+if (window.sqlComplete) window.sqlComplete.attach($('sql'), () => state.catalog);
 // Inserts a table or column name at the editor's cursor.
 function insertSql(text) {
   const ta = $('sql'), a = ta.selectionStart, b = ta.selectionEnd;
@@ -254,6 +256,7 @@ async function loadHistory() {
 async function loadCatalog() {
   try {
     const r = await api('api/tables');
+    state.catalog = r.tables.map((t) => ({ name: t.name, columns: t.columns.concat(t.partition_keys).map((c) => c.name) }));
     const side = $('sql-tables'); side.replaceChildren();
     r.tables.forEach((t) => {
       const d = el('details'), sm = el('summary', t.name);
@@ -276,8 +279,8 @@ async function detail(name) {
 
 // ---- pipeline health ----
 const series = {};
-function spark(canvas, vals) {
-  const g = canvas.getContext('2d'), w = canvas.width = 240, h = canvas.height = 50;
+function spark(canvas, vals, width, height) {
+  const g = canvas.getContext('2d'), w = canvas.width = width || 240, h = canvas.height = height || 50;
   g.clearRect(0, 0, w, h); g.strokeStyle = '#3fa9f5'; g.beginPath();
   const max = Math.max(...vals, 1), min = Math.min(...vals, 0);
   vals.forEach((v, i) => { const x = (i / Math.max(vals.length - 1, 1)) * w, y = h - ((v - min) / (max - min || 1)) * (h - 4) - 2; i ? g.lineTo(x, y) : g.moveTo(x, y); });
@@ -301,6 +304,21 @@ async function loadHealth() {
     spark(card.children[3], series[k]);
   });
   lastStatus = { now_ns: s.now_ns, flat };
+  loadLag();
+}
+// Consumer lag per group and partition (GET /api/lag), each row with its recent history.
+const lagSeries = {};
+async function loadLag() {
+  let r; try { r = await api('api/lag'); } catch (e) { $('lag').replaceChildren(el('tr', e.message)); return; }
+  const rows = [];
+  r.groups.forEach((g) => g.partitions.forEach((p) => rows.push([g.group, p.topic, p.partition, p.committed, p.end, p.lag])));
+  const t = $('lag');
+  fillTable(t, ['group', 'topic', 'partition', 'committed', 'end', 'lag', 'last 4 min'], rows.map((x) => x.concat([''])));
+  [...t.querySelectorAll('tr')].slice(1).forEach((tr, i) => {
+    const k = rows[i].slice(0, 3).join('/');
+    (lagSeries[k] = lagSeries[k] || []).push(rows[i][5]); if (lagSeries[k].length > 120) lagSeries[k].shift();
+    const c = el('canvas'); c.className = 'lagspark'; tr.lastChild.append(c); spark(c, lagSeries[k], 120, 18);
+  });
 }
 
 // ---- start ----

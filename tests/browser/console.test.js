@@ -62,6 +62,20 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
       .catch(async () => fail('the SQL grid stayed empty: ' + await page.textContent('#sql-status')));
     const cell = await page.textContent('#result tr:nth-child(2) td:first-child');
     if (!/^[A-Z]+$/.test(cell)) fail('unexpected first cell: ' + cell);
+    // Completion from the catalog: after FROM the tables, elsewhere the columns of the tables read.
+    const offered = await page.evaluate(() => {
+      const t = window.ticklake.state.catalog, s = window.sqlComplete.suggest;
+      return { from: s('SELECT * FROM tr', 16, t).items, col: s('SELECT sym FROM trades', 10, t).items };
+    });
+    if (!offered.from.includes('trades')) fail('after FROM "tr", no "trades" offered: ' + offered.from.join(' '));
+    if (offered.col[0] !== 'symbol') fail('for "sym" in a query of trades, "symbol" not offered first: ' + offered.col.join(' '));
+    await page.fill('#sql', 'SELECT sym');
+    await page.waitForSelector('#sql-complete span.sel:has-text("symbol")', { timeout: 5000 })
+      .catch(() => fail('typing "SELECT sym" showed no completion'));
+    await page.screenshot({ path: `${out}/sql-complete.png` });
+    await page.press('#sql', 'Tab');
+    if ((await page.inputValue('#sql')) !== 'SELECT symbol') fail('Tab did not complete: ' + await page.inputValue('#sql'));
+    await page.fill('#sql', 'SELECT symbol, count(*) AS trades FROM trades GROUP BY symbol ORDER BY symbol');
     await page.screenshot({ path: `${out}/sql.png` });
     for (const p of ['overview', 'catalog', 'health']) {
       await page.goto(url + '#' + p);
@@ -70,8 +84,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     }
     const health = await page.$$eval('#health-cards .card', (c) => c.length);
     if (health < 5) fail('the health page shows ' + health + ' cards');
+    // Consumer lag per group and partition: the processor's and the sink's on trades.
+    await page.waitForFunction(() => [...document.querySelectorAll('#lag tr')].some((tr) => tr.children[0].textContent === 'ticklake-sink' && tr.children[1].textContent.endsWith('trades')), null, { timeout: 10000 })
+      .catch(async () => fail('the health page shows no lag of the sink on trades: ' + await page.textContent('#lag')));
+    const lagRows = await page.$$eval('#lag tr', (r) => r.length - 1);
+    if (lagRows < 2) fail('the health page shows ' + lagRows + ' lag rows');
     if (errors.length) fail('page errors: ' + errors.join('; '));
-    console.log('ok: candles drawn and moving, alert in the feed and as a marker, SQL grid filled; screenshots in ' + out);
+    console.log('ok: candles drawn and moving, alert in the feed and as a marker, SQL grid filled, names completed; screenshots in ' + out);
   } finally {
     await browser.close();
   }

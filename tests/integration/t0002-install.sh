@@ -25,7 +25,7 @@ make -s -C "$ROOT" install DESTDIR="$T/stage" PREFIX=/opt/tl >"$T/install.log" 2
 [ -x "$T/stage/opt/tl/bin/ticklake" ] || fail "no bin/ticklake installed"
 [ -f "$T/stage/opt/tl/lib/ticklake/libduckdb.so" ] || fail "no lib/ticklake/libduckdb.so installed"
 [ -f "$T/stage/opt/tl/lib/ticklake/httpfs.duckdb_extension" ] || fail "no httpfs extension beside libduckdb.so"
-for f in index.html app.js style.css vendor/lightweight-charts.standalone.production.js; do
+for f in index.html app.js complete.js style.css vendor/lightweight-charts.standalone.production.js; do
     [ -f "$T/stage/opt/tl/share/ticklake/web/$f" ] || fail "the web console's $f is not installed"
 done
 mv "$T/stage/opt/tl" "$T/moved"
