@@ -15,6 +15,7 @@
 #include "catalog_crawl.h"
 #include "engine.h"
 #include "kafka_health.h"
+#include "kafka_lag.h"
 #include "log.h"
 #include "serve_internal.h"
 
@@ -384,6 +385,8 @@ static int dispatch(serve_server *s, const http_request *r)
         return serve_api_overview(s, r);
     case SERVE_ROUTE_STREAM:
         return serve_stream_handle(s, r);
+    case SERVE_ROUTE_LAG:
+        return serve_api_lag(s, r);
     default:
         return serve_error(r, 404, "no such resource");
     }
@@ -460,6 +463,7 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
 {
     serve_server *s = xcalloc(1, sizeof(*s));
     s->started_ns = mono_ns();
+    pthread_mutex_init(&s->lagmu, NULL);
     s->lake = xstrdup(c->lake);
     s->local_lake = strncmp(c->lake, "s3://", 5) != 0;
     if (s->local_lake && strncmp(c->lake, "file://", 7) == 0) {
@@ -585,6 +589,8 @@ void serve_stop(serve_server *s)
         pthread_join(s->crawler, NULL);
     serve_stream_free(s);
     serve_api_release(s);
+    kafka_lag_client_free(s->lag);
+    pthread_mutex_destroy(&s->lagmu);
     free(s->kprops);
     free(s->brokers);
     free(s->lake);

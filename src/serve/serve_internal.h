@@ -126,6 +126,9 @@ struct serve_server {
     atomic_llong stream_events, stream_bytes, stream_dropped, stream_clients_total;
     atomic_llong consumed, consume_errors;
     int64_t started_ns;
+    /* consumer lag (serve_lag.c): one admin connection, made on first use */
+    pthread_mutex_t lagmu;
+    struct kafka_lag_client *lag;
 };
 
 void serve_hist_observe(serve_hist *h, int64_t ns);
@@ -141,6 +144,8 @@ int serve_api_bars(serve_server *s, const http_request *r);
 int serve_api_alerts(serve_server *s, const http_request *r);
 int serve_api_symbols(serve_server *s, const http_request *r);
 int serve_api_overview(serve_server *s, const http_request *r);
+/* GET /api/lag[?group=a,b]: the consumer groups' lag per partition (serve_lag.c). */
+int serve_api_lag(serve_server *s, const http_request *r);
 void serve_api_init(serve_server *s, int slots);
 void serve_api_release(serve_server *s);
 /* 1 when the lake has a catalog. */

@@ -48,7 +48,7 @@ serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX])
         {"/api/queries", SERVE_ROUTE_HISTORY},   {"/api/bars", SERVE_ROUTE_BARS},
         {"/api/alerts", SERVE_ROUTE_ALERTS},     {"/api/symbols", SERVE_ROUTE_SYMBOLS},
         {"/api/overview", SERVE_ROUTE_OVERVIEW}, {"/api/status", SERVE_ROUTE_STATUS},
-        {"/api/stream", SERVE_ROUTE_STREAM},
+        {"/api/stream", SERVE_ROUTE_STREAM},     {"/api/lag", SERVE_ROUTE_LAG},
     };
     for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
         if (strcmp(path, fixed[i].path) == 0)

@@ -32,6 +32,7 @@ typedef enum {
     SERVE_ROUTE_OVERVIEW,   /* /api/overview */
     SERVE_ROUTE_STATUS,     /* /api/status: counters as JSON for the health page */
     SERVE_ROUTE_STREAM,     /* /api/stream (Server-Sent Events) */
+    SERVE_ROUTE_LAG,        /* /api/lag: consumer lag per group and partition */
 } serve_route;
 
 #define SERVE_NAME_MAX 65 /* a table name or a query id, with its NUL */

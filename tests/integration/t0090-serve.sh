@@ -95,6 +95,26 @@ done
 grep '^data: ' "$T/sse.out" | grep -v '"symbol":"AAPL"' | head -1 | grep -q . &&
     fail "another symbol's event on AAPL's stream"
 
+# Consumer lag per group and partition, as the cluster sees it: the sink has committed on trades,
+# and every row's lag is its end minus its committed offset.
+sink_committed() { curl -sf "${U}api/lag" | grep -q '"group":"ticklake-sink","lag":[0-9]*,"partitions":\[{'; }
+wait_for 20 sink_committed || fail "/api/lag shows no committed partition of the sink: $(curl -s "${U}api/lag")"
+curl -sf "${U}api/lag" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+groups = {g["group"]: g for g in d["groups"]}
+assert set(groups) == {"ticklake-process", "ticklake-sink"}, groups.keys()
+sink = groups["ticklake-sink"]["partitions"]
+assert any(p["topic"].endswith("trades") for p in sink), sink
+for g in d["groups"]:
+    assert g["lag"] == sum(p["lag"] for p in g["partitions"]), g
+    for p in g["partitions"]:
+        assert p["end"] < 0 or p["lag"] == max(0, p["end"] - p["committed"]), p
+' || fail "/api/lag: $(curl -s "${U}api/lag")"
+assert_eq "$(curl -s "${U}api/lag?group=ticklake-sink" | python3 -c 'import json,sys; print([g["group"] for g in json.load(sys.stdin)["groups"]])')" \
+    "['ticklake-sink']" "groups of /api/lag?group=ticklake-sink"
+assert_eq "$(code "${U}api/lag?group=a%20b")" 400 "status of /api/lag with a bad group name"
+
 m=$(curl -sf "${U}metrics") || fail "/metrics"
 grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
 grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"
