@@ -188,15 +188,15 @@ async function loadOverview() {
 }
 
 // ---- SQL console ----
-async function runSql(csv) {
+async function runSql(download) {
   const sql = $('sql').value;
   $('sql-status').textContent = 'running…';
   const t0 = performance.now();
   try {
-    if (csv) {
-      const r = await fetch('api/query', { method: 'POST', body: JSON.stringify({ sql, format: 'csv', max_rows: 100000 }) });
+    if (download) { // 'csv' or 'parquet': the whole result as a file
+      const r = await fetch('api/query', { method: 'POST', body: JSON.stringify({ sql, format: download, max_rows: 100000 }) });
       if (!r.ok) throw new Error((await r.json()).error);
-      const a = el('a'); a.href = URL.createObjectURL(await r.blob()); a.download = (r.headers.get('X-Query-Id') || 'result') + '.csv'; a.click();
+      const a = el('a'); a.href = URL.createObjectURL(await r.blob()); a.download = (r.headers.get('X-Query-Id') || 'result') + '.' + download; a.click();
       $('sql-status').textContent = 'downloaded';
       return;
     }
@@ -227,7 +227,8 @@ $('run').addEventListener('click', () => runSql(false));
 $('cancel').addEventListener('click', () => {
   if (state.tag) fetch('api/query/cancel', { method: 'POST', body: JSON.stringify({ tag: state.tag }) });
 });
-$('csv').addEventListener('click', () => runSql(true));
+$('csv').addEventListener('click', () => runSql('csv'));
+$('parquet').addEventListener('click', () => runSql('parquet'));
 $('sql').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(false); });
 // Names of the catalog's tables and columns offered while typing (complete.js).
 if (window.sqlComplete) window.sqlComplete.attach($('sql'), () => state.catalog);

@@ -107,10 +107,10 @@ static void slot_release(serve_server *s, serve_slot *slot)
     pthread_mutex_unlock(&s->qmu);
 }
 
-/* Runs sql in a slot, the rows as NDJSON (or CSV) into *out. */
-static int run_sql(serve_server *s, const char *sql, int csv, int64_t max_rows, int64_t timeout_ms,
-                   int save, volatile sig_atomic_t *cancel, buf *out, query_meta *meta, int *status,
-                   char *errstr, size_t errstr_size)
+/* Runs sql in a slot, the rows as NDJSON (or CSV, or a Parquet file) into *out. */
+static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_rows,
+                   int64_t timeout_ms, int save, volatile sig_atomic_t *cancel, buf *out,
+                   query_meta *meta, int *status, char *errstr, size_t errstr_size)
 {
     memset(meta, 0, sizeof(*meta));
     serve_slot *slot = slot_acquire(s, status, errstr, errstr_size);
@@ -119,7 +119,7 @@ static int run_sql(serve_server *s, const char *sql, int csv, int64_t max_rows, 
     char *mem = NULL;
     size_t memlen = 0;
     FILE *f = open_memstream(&mem, &memlen);
-    query_opts o = {.format = csv ? QUERY_OUT_CSV : QUERY_OUT_JSON,
+    query_opts o = {.format = fmt,
                     .out = f,
                     .max_rows = max_rows,
                     .timeout_ns = timeout_ms * 1000000LL,
@@ -409,7 +409,8 @@ int serve_api_query(serve_server *s, const http_request *r)
             }
         pthread_mutex_unlock(&s->qmu);
     }
-    int rc = run_sql(s, q.sql, q.csv, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
+    query_out fmt = q.csv ? QUERY_OUT_CSV : q.parquet ? QUERY_OUT_PARQUET : QUERY_OUT_JSON;
+    int rc = run_sql(s, q.sql, fmt, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
                      &meta, &status, err, sizeof(err));
     if (run) {
         pthread_mutex_lock(&s->qmu);
@@ -431,6 +432,12 @@ int serve_api_query(serve_server *s, const http_request *r)
                  "Content-Disposition: attachment; filename=\"%s.csv\"\r\nX-Query-Id: %s\r\n",
                  meta.id, meta.id);
         status = http_reply(r, 200, "text/csv; charset=utf-8", extra, out.data, out.len);
+    } else if (rc == 0 && q.parquet) {
+        char extra[160];
+        snprintf(extra, sizeof(extra),
+                 "Content-Disposition: attachment; filename=\"%s.parquet\"\r\nX-Query-Id: %s\r\n",
+                 meta.id, meta.id);
+        status = http_reply(r, 200, "application/vnd.apache.parquet", extra, out.data, out.len);
     } else {
         buf_putc(&b, '{');
         put_meta(&b, &meta);
@@ -577,7 +584,8 @@ int serve_api_bars(serve_server *s, const http_request *r)
             (long long)limit);
         query_meta meta;
         int status;
-        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
+        int rc = run_sql(s, sql, QUERY_OUT_JSON, limit, 10000, 0, NULL, &out, &meta, &status, err,
+                         sizeof(err));
         free(sql);
         query_meta_release(&meta);
         if (rc == 0) {
@@ -685,7 +693,8 @@ int serve_api_alerts(serve_server *s, const http_request *r)
         query_meta meta;
         int status;
         char err[512];
-        int rc = run_sql(s, sql, 0, limit, 10000, 0, NULL, &out, &meta, &status, err, sizeof(err));
+        int rc = run_sql(s, sql, QUERY_OUT_JSON, limit, 10000, 0, NULL, &out, &meta, &status, err,
+                         sizeof(err));
         free(sql);
         query_meta_release(&meta);
         buf_puts(&b, "\"lake\",\"alerts\":[");

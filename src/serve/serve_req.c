@@ -338,8 +338,11 @@ int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_
     if (v) {
         if (v->type == JSON_STRING && strcmp(v->str, "csv") == 0)
             out->csv = 1;
+        else if (v->type == JSON_STRING && strcmp(v->str, "parquet") == 0)
+            out->parquet = 1;
         else if (!(v->type == JSON_STRING && strcmp(v->str, "json") == 0)) {
-            set_err(errstr, errstr_size, "request body: \"format\" is \"json\" or \"csv\"");
+            set_err(errstr, errstr_size,
+                    "request body: \"format\" is \"json\", \"csv\" or \"parquet\"");
             goto done;
         }
     }

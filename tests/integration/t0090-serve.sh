@@ -115,6 +115,19 @@ assert_eq "$(curl -s "${U}api/lag?group=ticklake-sink" | python3 -c 'import json
     "['ticklake-sink']" "groups of /api/lag?group=ticklake-sink"
 assert_eq "$(code "${U}api/lag?group=a%20b")" 400 "status of /api/lag with a bad group name"
 
+# A result as a Parquet file: the columns' types kept, the same rows as the JSON answer.
+pq='{"sql":"SELECT symbol, count(*) AS n, min(ts) AS t0 FROM trades GROUP BY symbol ORDER BY symbol","format":"parquet"}'
+mkdir -p "$T/dl"
+curl -s -D "$T/dl.h" -o "$T/dl/r.parquet" -X POST --data-binary "$pq" "${U}api/query"
+grep -qi '^content-type: application/vnd.apache.parquet' "$T/dl.h" || fail "Parquet answer: $(cat "$T/dl.h")"
+grep -qi '^content-disposition: attachment; filename=".*\.parquet"' "$T/dl.h" || fail "Parquet file name: $(cat "$T/dl.h")"
+assert_eq "$(head -c 4 "$T/dl/r.parquet")$(tail -c 4 "$T/dl/r.parquet")" PAR1PAR1 "Parquet magic at both ends"
+"$TICKLAKE" crawl --lake "$T/dl" >/dev/null
+assert_eq "$("$TICKLAKE" query --lake "$T/dl" --format csv "SELECT string_agg(column_type, ' ') FROM (DESCRIBE SELECT * FROM read_parquet('$T/dl/r.parquet'))" | tail -1)" \
+    "VARCHAR BIGINT TIMESTAMP_NS" "types in the Parquet result"
+nsym=$("$TICKLAKE" query --lake "$T/dl" --format csv "SELECT count(*) FROM read_parquet('$T/dl/r.parquet')" | tail -1)
+assert_ge "$nsym" 10 "symbols in the Parquet result"
+
 m=$(curl -sf "${U}metrics") || fail "/metrics"
 grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
 grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"

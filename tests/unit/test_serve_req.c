@@ -111,6 +111,13 @@ static void test_query_body(void)
     b = "{\"sql\":\"SELECT 1\",\"tag\":\"run-7_a\"}";
     CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
     CHECK_EQ_STR(q.tag, "run-7_a");
+    CHECK_EQ_INT(q.csv, 0);
+    CHECK_EQ_INT(q.parquet, 0);
+    serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\",\"format\":\"parquet\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(q.parquet, 1);
+    CHECK_EQ_INT(q.csv, 0);
     serve_query_req_release(&q);
     char tag[40];
     b = "{\"tag\":\"run-7_a\"}";
@@ -121,6 +128,7 @@ static void test_query_body(void)
     CHECK(serve_cancel_parse("{}", 2, tag, err, sizeof(err)) == -1);
     char name[SERVE_NAME_MAX];
     CHECK_EQ_INT(serve_route_of("/api/query/cancel", name), SERVE_ROUTE_CANCEL);
+    CHECK_EQ_INT(serve_route_of("/api/lag", name), SERVE_ROUTE_LAG);
     const char *bad[] = {"",
                          "[]",
                          "{\"sql\":\"x\",\"tag\":\"\"}",
