@@ -211,17 +211,23 @@ size_t kafka_health_update(kafka_health *h, const kafka_stats *s, int64_t now_ms
             nev = push_event(h, ev, nev, max, b, 0, 0);
         }
     }
-    /* The brokers lost now that this report leaves out (a report of no
-     * brokers is a client that knows no cluster yet: no evidence). */
+    /* The brokers lost now that this report leaves out, of those this client
+     * has reported before (a report of no brokers is a client that knows no
+     * cluster yet, and a new client's first reports may lack one: no evidence). */
     if (s->nbrokers > 0) {
         c->nabsent = 0;
         for (size_t i = 0; i < h->nbrokers; i++) {
             int present = 0;
             for (size_t k = 0; k < s->nbrokers && !present; k++)
                 present = s->brokers[k].id == h->brokers[i].id;
-            if (h->brokers[i].down && !present)
+            if (h->brokers[i].down && !present &&
+                has_id(c->listed_ids, c->nlisted, h->brokers[i].id))
                 c->absent_ids[c->nabsent++] = h->brokers[i].id;
         }
+        for (size_t k = 0; k < s->nbrokers; k++)
+            if (!has_id(c->listed_ids, c->nlisted, s->brokers[k].id) &&
+                c->nlisted < KAFKA_HEALTH_MAX_BROKERS)
+                c->listed_ids[c->nlisted++] = s->brokers[k].id;
     }
     memcpy(c->up_ids, up, nup * sizeof(up[0]));
     c->nup = nup;

@@ -9,10 +9,11 @@
  * ...) in two reports in a row; a client that only dropped an idle connection
  * (INIT, not trying) is no evidence either way. It is back when a client
  * reports a connection to it that came up after it was lost, or when a
- * client whose last report left it out (the cluster dropped it from its
- * metadata: a dead broker fenced) lists it again and is not failing to
+ * client that had reported it, then left it out (the cluster dropped it from
+ * its metadata: a dead broker fenced), lists it again and is not failing to
  * connect to it (a restarted broker the cluster admitted again, which no
- * client may need a connection to while it leads nothing). One WARN line
+ * client may need a connection to while it leads nothing). A new client that
+ * never reported it is no evidence: its first reports may lack it. One WARN line
  * when it is lost and one INFO line when it is back, for the whole process,
  * not one per client or per reconnection attempt.
  *
@@ -81,7 +82,9 @@ typedef struct kafka_health_client {
     size_t ntrying;
     int32_t trying_ids[KAFKA_HEALTH_MAX_BROKERS]; /* was up, failing in the last report */
     size_t nabsent;
-    int32_t absent_ids[KAFKA_HEALTH_MAX_BROKERS]; /* lost, and not in the last report */
+    int32_t absent_ids[KAFKA_HEALTH_MAX_BROKERS]; /* listed before, lost, not in the last report */
+    size_t nlisted;
+    int32_t listed_ids[KAFKA_HEALTH_MAX_BROKERS]; /* every broker it has ever reported */
 } kafka_health_client;
 
 /* The bookkeeping; zero it to start. */

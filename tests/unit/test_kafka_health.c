@@ -248,6 +248,23 @@ static void test_restarted_leads_nothing(void)
     s = one("c#admin-3", 2, 0, 0, 0);
     s.nbrokers = 0;
     CHECK_EQ_INT(kafka_health_update(&h, &s, 31000, ev, 4), 0);
+
+    /* Lost again; a client started meanwhile first reports without it, then lists it idle
+     * while it is still down: a new client never reported it, so that is no evidence (t0107
+     * in CI, where a stage started over while broker 2 was down). */
+    s = one("a#producer-1", 2, 1, 0, 4000);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 35000, ev, 4), 0);
+    s = one("a#producer-1", 2, 0, 1, 100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 40000, ev, 4), 0);
+    s = one("a#producer-1", 2, 0, 1, 1100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 41000, ev, 4), 1); /* lost */
+    s = one("n#consumer-9", 2, 0, 0, 0);
+    s.nbrokers = 1;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 41500, ev, 4), 0);
+    s = one("n#consumer-9", 2, 0, 0, 300);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 42500, ev, 4), 0);
+    kafka_health_snapshot_of(&h, &snap);
+    CHECK_EQ_INT(snap.ndown, 1);
 }
 
 TEST_MAIN(TEST(test_parse), TEST(test_parse_errors), TEST(test_lost_and_back),
