@@ -684,22 +684,11 @@ static int finish_trade(feed_msg *m, feed_provider p, const char *raw_symbol, in
     return 0;
 }
 
-/* FNV-1a of the fields that make a trade without an id (Finnhub). */
-/* FNV-1a over n bytes of p, continuing from h. */
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *c = p;
-    for (size_t i = 0; i < n; i++) {
-        h ^= c[i];
-        h *= 1099511628211ull;
-    }
-    return h;
-}
-
+/* fnv1a_bytes over v's decimal digits. */
 static uint64_t fnv_int(uint64_t h, int64_t v)
 {
     char d[FMT_INT64_SIZE];
-    return fnv_bytes(h, d, fmt_int64(d, v));
+    return fnv1a_bytes(h, d, fmt_int64(d, v));
 }
 
 /* FNV-1a of "sym|ts|pm/ps|sm/ss|cond" (the text is what the ids hash, and
@@ -708,13 +697,13 @@ static uint64_t fnv_int(uint64_t h, int64_t v)
 static int64_t trade_hash(const char *sym, int64_t ts, int64_t pm, int ps, int64_t sm, int ss,
                           const char *cond)
 {
-    uint64_t h = fnv_bytes(1469598103934665603ull, sym, strlen(sym));
-    h = fnv_int(fnv_bytes(h, "|", 1), ts);
-    h = fnv_int(fnv_bytes(h, "|", 1), pm);
-    h = fnv_int(fnv_bytes(h, "/", 1), ps);
-    h = fnv_int(fnv_bytes(h, "|", 1), sm);
-    h = fnv_int(fnv_bytes(h, "/", 1), ss);
-    h = fnv_bytes(fnv_bytes(h, "|", 1), cond, strlen(cond));
+    uint64_t h = fnv1a_bytes(1469598103934665603ull, sym, strlen(sym));
+    h = fnv_int(fnv1a_bytes(h, "|", 1), ts);
+    h = fnv_int(fnv1a_bytes(h, "|", 1), pm);
+    h = fnv_int(fnv1a_bytes(h, "/", 1), ps);
+    h = fnv_int(fnv1a_bytes(h, "|", 1), sm);
+    h = fnv_int(fnv1a_bytes(h, "/", 1), ss);
+    h = fnv1a_bytes(fnv1a_bytes(h, "|", 1), cond, strlen(cond));
     return (int64_t)(h & INT64_MAX);
 }
 

@@ -27,16 +27,7 @@ const char **kafka_opts_prepend(const kafka_opts *o, const char *const *ours, si
  * cluster is there), or NULL with errstr. */
 static rd_kafka_t *checked_handle(const kafka_opts *o, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {"client.id", "ticklake-check", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return NULL;
-    rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
-    if (rk && kafka_check_handle(rk, o, errstr, errstr_size) != 0) {
-        rd_kafka_destroy(rk);
-        rk = NULL;
-    }
-    return rk;
+    return kafka_checked_handle(o, "ticklake-check", errstr, errstr_size);
 }
 
 int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size)

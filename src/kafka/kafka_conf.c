@@ -214,6 +214,21 @@ rd_kafka_t *kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *
     return rk; /* conf is owned by rk from here */
 }
 
+rd_kafka_t *kafka_checked_handle(const kafka_opts *o, const char *client_id, char *errstr,
+                                 size_t errstr_size)
+{
+    const char *const defaults[] = {"client.id", client_id, NULL};
+    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
+    if (!conf)
+        return NULL;
+    rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    if (rk && kafka_check_handle(rk, o, errstr, errstr_size) != 0) {
+        rd_kafka_destroy(rk);
+        rk = NULL;
+    }
+    return rk;
+}
+
 /* A short-lived admin client and the cluster's metadata (all topics when
  * all_topics). NULL with errstr naming the brokers if they do not answer.
  * The caller destroys *md and the handle. */

@@ -39,6 +39,12 @@ int kafka_timeout_of(const kafka_opts *o);
  * the client (SASL authentication or the TLS handshake failed). */
 int kafka_check_handle(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size);
 
+/* A producer handle with client.id client_id (no other defaults) that has
+ * answered a metadata request (kafka_check_handle), or NULL with errstr:
+ * the short-lived clients that check, ask or administer. */
+rd_kafka_t *kafka_checked_handle(const kafka_opts *o, const char *client_id, char *errstr,
+                                 size_t errstr_size);
+
 /* rd_kafka_new, which owns conf from then on; on failure conf is destroyed
  * and NULL returned with errstr. */
 rd_kafka_t *kafka_new_handle(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *errstr,

@@ -61,13 +61,9 @@ void kafka_doubts_free(kafka_doubts *d)
 /* FNV-1a over key, a separator, value. */
 static uint64_t record_hash(const void *key, size_t key_len, const void *value, size_t value_len)
 {
-    uint64_t h = 14695981039346656037ULL;
-    const unsigned char *k = key, *v = value;
-    for (size_t i = 0; i < key_len; i++)
-        h = (h ^ k[i]) * 1099511628211ULL;
-    h = (h ^ 0xff) * 1099511628211ULL;
-    for (size_t i = 0; i < value_len; i++)
-        h = (h ^ v[i]) * 1099511628211ULL;
+    static const unsigned char sep = 0xff;
+    uint64_t h = fnv1a_bytes(FNV1A_BASIS, key, key_len);
+    h = fnv1a_bytes(fnv1a_bytes(h, &sep, 1), value, value_len);
     return h ^ (uint64_t)key_len << 32 ^ value_len;
 }
 

@@ -15,17 +15,9 @@ struct kafka_lag_client {
 
 kafka_lag_client *kafka_lag_client_new(const kafka_opts *o, char *errstr, size_t errstr_size)
 {
-    static const char *const defaults[] = {"client.id", "ticklake-lag", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
-    if (!conf)
-        return NULL;
-    rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
+    rd_kafka_t *rk = kafka_checked_handle(o, "ticklake-lag", errstr, errstr_size);
     if (!rk)
         return NULL;
-    if (kafka_check_handle(rk, o, errstr, errstr_size) != 0) {
-        rd_kafka_destroy(rk);
-        return NULL;
-    }
     kafka_lag_client *c = xcalloc(1, sizeof(*c));
     c->rk = rk;
     c->q = rd_kafka_queue_new(rk);
