@@ -707,6 +707,17 @@ static int64_t trade_hash(const char *sym, int64_t ts, int64_t pm, int ps, int64
     return (int64_t)(h & INT64_MAX);
 }
 
+/* A quote's id: the hash of its prices mixed with its two sizes, 0 or more.
+ * The sizes are mixed in unsigned arithmetic, which wraps where sizes near
+ * the 10^18 lot limit would overflow int64; ids of smaller sizes are those
+ * the signed sum always gave. */
+static int64_t quote_id(int64_t price_hash, int64_t bid_size, int64_t ask_size)
+{
+    uint64_t h = (uint64_t)price_hash ^ ((uint64_t)bid_size * 31u + (uint64_t)ask_size);
+    int64_t id = (int64_t)(h & INT64_MAX);
+    return (h >> 63) ? INT64_MAX - id : id;
+}
+
 /* Joins a conditions array (strings or integers) as "a,b". */
 static void join_conditions(const json_value *arr, char *out, size_t out_size)
 {
@@ -765,9 +776,7 @@ static void finish_crypto_quote(feed_msg *m, feed_provider p, const char *raw, c
     q->ts = ts;
     strlcpy_tl(q->venue, venue, sizeof(q->venue));
     strlcpy_tl(q->source, names[p], sizeof(q->source));
-    q->id = trade_hash(q->symbol, ts, bm, bsc, am, asc, venue) ^ (q->bid_size * 31 + q->ask_size);
-    if (q->id < 0)
-        q->id = -(q->id + 1);
+    q->id = quote_id(trade_hash(q->symbol, ts, bm, bsc, am, asc, venue), q->bid_size, q->ask_size);
     m->nquotes++;
 }
 
@@ -1105,9 +1114,7 @@ static void finish_quote(feed_msg *m, feed_provider p, const json_value *e, cons
     if (feed_decimal_from_double(q->bid, &bm, &bsc, NULL, 0) != 0 ||
         feed_decimal_from_double(q->ask, &am, &asc, NULL, 0) != 0)
         bm = am = bsc = asc = 0;
-    q->id = trade_hash(q->symbol, ts, bm, bsc, am, asc, venue) ^ (bs * 31 + as);
-    if (q->id < 0)
-        q->id = -(q->id + 1);
+    q->id = quote_id(trade_hash(q->symbol, ts, bm, bsc, am, asc, venue), bs, as);
     m->nquotes++;
 }
 

@@ -351,6 +351,16 @@ static void test_stocks(void)
     CHECK_EQ_INT(m.quotes[0].ask_size, 4);
     CHECK_EQ_INT(m.quotes[0].ts, 1718394900200000000);
     CHECK_EQ_STR(m.quotes[0].source, "alpaca");
+    CHECK_EQ_INT(m.quotes[0].id, 7329434804266282391); /* ids stay what they were */
+    /* A size near the limit still makes an id of 0 or more: the sizes are
+     * mixed into it without signed overflow (a fuzz_feed find). */
+    CHECK(decode(FEED_ALPACA,
+                 "[{\"T\":\"q\",\"S\":\"AAPL\",\"bp\":189.5,\"bs\":9223372036854775807,"
+                 "\"ap\":189.51,\"as\":4,\"t\":\"2024-06-14T19:55:00.2Z\"}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.quotes[0].bid_size, INT64_MAX);
+    CHECK(m.quotes[0].id >= 0);
     /* A long condition code is cut between characters, never inside one, so the
      * record stays valid UTF-8 and decodes again (a fuzz_feed find). */
     CHECK(decode(FEED_ALPACA,
@@ -547,6 +557,16 @@ static void test_crypto_quotes(void)
     CHECK_EQ_INT(m.quotes[0].ask_size, 4066000000);
     CHECK_EQ_INT(m.quotes[0].ts, 1700000000123456789);
     CHECK_EQ_STR(m.quotes[0].venue, "BINANCE");
+    /* Sizes near the lot limit make a valid quote with an id of 0 or more
+     * (found by fuzz_feed: its id once multiplied them and overflowed). */
+    CHECK(decode(FEED_BINANCE,
+                 "{\"stream\":\"btcusdt@bookTicker\",\"data\":{\"u\":400900217,\"s\":"
+                 "\"BTCUSDT\",\"b\":\"25.35190000\",\"B\":\"31521000000\",\"a\":\"25.36520000\","
+                 "\"A\":\"00.66000000\"}}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.nquotes, 1);
+    CHECK_EQ_INT(m.quotes[0].bid_size, 3152100000000000000);
+    CHECK(m.quotes[0].id >= 0);
     CHECK(decode(FEED_BINANCE,
                  "{\"u\":1,\"s\":\"ETHUSDT\",\"b\":\"0\",\"B\":\"1\",\"a\":\"2\",\"A\":\"1\"}",
                  &m) == 0);
