@@ -11,7 +11,12 @@
 # Kafka holding every trade (end offsets polled every 0.1 s). Latency: 10,000
 # trades/s for LATENCY_SECONDS, paced; p50 and p99 from ticklake's own
 # histogram (its last line), per shape. PROVIDERS="polygon coinbase" (the
-# default) picks the shapes. Prints each run and the medians;
+# default) picks the shapes; TICKLAKE_BIN another binary (default ./ticklake),
+# or BINS="old=PATH new=PATH" several, interleaved run by run in one session;
+# INGEST_ARGS more options for ingest (e.g. "-X linger.ms=5"). Before the
+# runs, throughput runs of WARMUP trades in all (default 6,000,000) warm the
+# broker's JIT and are not counted (runs after a cold start were up to 30%
+# slower; WARMUP=0 skips them). Prints each run and the medians;
 # docs/PERFORMANCE.md records the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,17 +43,22 @@ symbols_of() { # provider -> the 10 symbols it is subscribed to
 }
 
 start_server() { # provider trades rate
+    # Removed first: the child truncates it only once it runs, and a poll
+    # before that would read the previous server's port.
+    rm -f "$WORK/server.out"
     "$py" bench/feed_server.py --provider "$1" --symbols "$(symbols_of "$1")" --trades "$2" \
         --rate "$3" >"$WORK/server.out" 2>"$WORK/server.err" &
     SPID=$!
-    for _ in $(seq 600); do [ -s "$WORK/server.out" ] && break; sleep 0.1; done
-    PORT=$(head -1 "$WORK/server.out")
+    for _ in $(seq 1200); do [ -s "$WORK/server.out" ] && break; sleep 0.1; done
+    PORT=$(head -1 "$WORK/server.out" 2>/dev/null)
     [ -n "$PORT" ] || { cat "$WORK/server.err" >&2; exit 1; }
 }
 
 start_ingest() { # provider prefix
-    ./ticklake ingest --brokers "$B" --topic-prefix "$2" --source "$1" --symbols "$(symbols_of "$1")" \
-        --feed-url "ws://127.0.0.1:$PORT/" 2>"$WORK/ingest.err" &
+    # shellcheck disable=SC2086 # INGEST_ARGS is a list of words
+    "$BIN" ingest --brokers "$B" --topic-prefix "$2" --source "$1" \
+        --symbols "$(symbols_of "$1")" --feed-url "ws://127.0.0.1:$PORT/" ${INGEST_ARGS:-} \
+        2>"$WORK/ingest.err" &
     IPID=$!
 }
 
@@ -85,8 +95,13 @@ throughput() { # provider run -> trades/s
 
 kafka_sum() { # topic -> sum of its partitions' end offsets (0 before it exists)
     local parts q=() p
-    parts=$(kcat -L -b "$B" -t "$1" 2>/dev/null | sed -n 's/^ *partition \([0-9]*\),.*/\1/p')
-    [ -n "$parts" ] || { echo 0; return; }
+    # The partition list is looked up once: polls cost the machine less.
+    parts=$(cat "$WORK/parts.$1" 2>/dev/null || true)
+    if [ -z "$parts" ]; then
+        parts=$(kcat -L -b "$B" -t "$1" 2>/dev/null | sed -n 's/^ *partition \([0-9]*\),.*/\1/p')
+        [ -n "$parts" ] || { echo 0; return; }
+        echo "$parts" >"$WORK/parts.$1"
+    fi
     for p in $parts; do q+=(-t "$1:$p:-1"); done
     kcat -Q -b "$B" "${q[@]}" 2>/dev/null | awk '$(NF - 1) == "offset" { s += $NF } END { print s + 0 }'
 }
@@ -109,15 +124,29 @@ latency() { # provider run -> "p50_ms p99_ms trades"
 }
 
 B=$(tests/kafka/kafka.sh start "$WORK/kafka")
+# BINS="name=path ...": binaries run side by side, interleaved run by run.
+read -r -a bins <<<"${BINS:-ticklake=${TICKLAKE_BIN:-./ticklake}}"
 echo "# real Kafka at $B; $N trades a throughput run, 10,000 trades/s for $LAT_S s a latency run"
+if [ "${WARMUP:-6000000}" != 0 ]; then
+    N0=$N N=$((${WARMUP:-6000000} / 2))
+    BIN=${bins[0]#*=}
+    echo "# warm-up: $(throughput polygon w1) and $(throughput polygon w2) trades/s (not counted)"
+    N=$N0
+fi
 for provider in ${PROVIDERS:-polygon coinbase}; do
-    rates=() p50s=() p99s=()
+    declare -A rates=() p50s=() p99s=()
     for r in $(seq "$RUNS"); do
-        rates+=("$(throughput "$provider" "$r")")
-        read -r p50 p99 got <<<"$(latency "$provider" "$r")"
-        p50s+=("$p50")
-        p99s+=("$p99")
-        echo "$provider run $r: ${rates[-1]} trades/s; at 10,000/s: p50 $p50 ms, p99 $p99 ms ($got trades)"
+        for nb in "${bins[@]}"; do
+            name=${nb%%=*} BIN=${nb#*=}
+            rate=$(throughput "$provider" "$r$name")
+            read -r p50 p99 got <<<"$(latency "$provider" "$r$name")"
+            rates[$name]+="$rate " p50s[$name]+="$p50 " p99s[$name]+="$p99 "
+            echo "$provider $name run $r: $rate trades/s; at 10,000/s: p50 $p50 ms, p99 $p99 ms ($got trades)"
+        done
     done
-    echo "$provider: median $(printf '%s\n' "${rates[@]}" | median) trades/s; at 10,000/s median p50 $(printf '%s\n' "${p50s[@]}" | median) ms, p99 $(printf '%s\n' "${p99s[@]}" | median) ms"
+    for nb in "${bins[@]}"; do
+        name=${nb%%=*}
+        echo "$provider $name: median $(printf '%s\n' ${rates[$name]} | median) trades/s; at 10,000/s median p50 $(printf '%s\n' ${p50s[$name]} | median) ms, p99 $(printf '%s\n' ${p99s[$name]} | median) ms"
+    done
+    unset rates p50s p99s
 done

@@ -124,7 +124,7 @@ void buf_reset(buf *b)
         b->data[0] = '\0';
 }
 
-void buf_reserve(buf *b, size_t extra)
+void buf_grow(buf *b, size_t extra)
 {
     if (b->len + extra + 1 <= b->cap)
         return;
@@ -133,27 +133,6 @@ void buf_reserve(buf *b, size_t extra)
         cap *= 2;
     b->data = xrealloc(b->data, cap);
     b->cap = cap;
-}
-
-void buf_append(buf *b, const void *p, size_t n)
-{
-    buf_reserve(b, n);
-    if (n)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void buf_puts(buf *b, const char *s)
-{
-    buf_append(b, s, strlen(s));
-}
-
-void buf_putc(buf *b, char c)
-{
-    buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void buf_printf(buf *b, const char *fmt, ...)
@@ -176,15 +155,29 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* "00" to "99": two digits a division. */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t fmt_int64(char out[FMT_INT64_SIZE], int64_t v)
 {
     char tmp[FMT_INT64_SIZE];
     char *e = tmp + sizeof(tmp), *q = e;
     uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
+    while (u >= 100) {
+        const char *d = digit_pairs + 2 * (u % 100);
+        u /= 100;
+        *--q = d[1];
+        *--q = d[0];
+    }
+    if (u >= 10) {
+        *--q = digit_pairs[2 * u + 1];
+        *--q = digit_pairs[2 * u];
+    } else {
+        *--q = (char)('0' + u);
+    }
     if (v < 0)
         *--q = '-';
     size_t n = (size_t)(e - q);
@@ -272,8 +265,13 @@ void buf_put_json_str(buf *b, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     buf_reserve(b, n + 2);
     buf_putc(b, '"');
+    size_t run = 0; /* s[run..i) needs no escape: copied in one go */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        buf_append(b, s + run, i - run);
+        run = i + 1;
         switch (c) {
         case '"':
             buf_append(b, "\\\"", 2);
@@ -290,15 +288,13 @@ void buf_put_json_str(buf *b, const char *s, size_t n)
         case '\t':
             buf_append(b, "\\t", 2);
             break;
-        default:
-            if (c < 0x20) {
-                char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-                buf_append(b, esc, 6);
-            } else {
-                buf_putc(b, (char)c);
-            }
+        default: {
+            char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            buf_append(b, esc, 6);
+        }
         }
     }
+    buf_append(b, s + run, n - run);
     buf_putc(b, '"');
 }
 

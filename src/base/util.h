@@ -69,10 +69,38 @@ typedef struct buf {
 void buf_init(buf *b);
 void buf_release(buf *b);
 void buf_reset(buf *b); /* length to 0, keeps the memory */
-void buf_reserve(buf *b, size_t extra);
-void buf_append(buf *b, const void *p, size_t n);
-void buf_puts(buf *b, const char *s);
-void buf_putc(buf *b, char c);
+/* Grows b to hold extra more bytes and the NUL; buf_reserve's slow path. */
+void buf_grow(buf *b, size_t extra);
+
+/* The appends are inline: records are written a few bytes at a time, and a
+ * call per byte or member name was a tenth of encoding a trade. */
+static inline void buf_reserve(buf *b, size_t extra)
+{
+    if (b->len + extra + 1 > b->cap)
+        buf_grow(b, extra);
+}
+
+static inline void buf_append(buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    if (n)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static inline void buf_puts(buf *b, const char *s)
+{
+    buf_append(b, s, strlen(s)); /* strlen of a literal is folded */
+}
+
+static inline void buf_putc(buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->data[b->len++] = c;
+    b->data[b->len] = '\0';
+}
+
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends v in decimal. */
 void buf_put_int64(buf *b, int64_t v);

@@ -1182,6 +1182,8 @@ static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
 }
 
 /* -- Polygon / Massive: arrays of {"ev":"T",...} and {"ev":"status",...} */
+_Static_assert(TICK_TRADE_ID_MAX >= FMT_INT64_SIZE, "a numeric trade id fits");
+
 static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
 {
     const char *ev = json_get_str(e, "ev");
@@ -1212,8 +1214,8 @@ static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
             return 0;
         }
         json_get_int(e, "bx", &bx);
-        char venue[24];
-        snprintf(venue, sizeof(venue), "%lld", (long long)bx);
+        char venue[FMT_INT64_SIZE];
+        fmt_int64(venue, bx);
         /* bs and as are round lots, of 100 shares normally (Massive's docs). */
         finish_quote(m, FEED_POLYGON, e, sym, tms * 1000000, 100, venue);
         return 0;
@@ -1246,11 +1248,13 @@ static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
     if (iv->type == JSON_STRING)
         strlcpy_utf8(d->trade_id, iv->str, sizeof(d->trade_id));
     else
-        snprintf(d->trade_id, sizeof(d->trade_id), "%lld", (long long)iv->i);
+        fmt_int64(d->trade_id, iv->i);
     /* Polygon's ids are unique per exchange and day, not numbers in general. */
     json_get_int(e, "x", &x);
     t->id = trade_hash(d->trade_id, x, 0, 0, 0, 0, "");
-    snprintf(t->venue, sizeof(t->venue), "%lld", (long long)x);
+    char xs[FMT_INT64_SIZE];
+    fmt_int64(xs, x);
+    strlcpy_tl(t->venue, xs, sizeof(t->venue));
     json_get_int(e, "q", &d->seq);
     join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
     return 0;

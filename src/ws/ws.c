@@ -185,7 +185,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     return 0;
 }
 
-static const struct lws_protocols protocols[] = {{"ticklake-ws", callback, 0, 0, 0, NULL, 0},
+/* Reads of up to WS_RX_BYTES: a busy feed's frames arrive in few reads and
+ * callbacks instead of 4 KiB (the library's default) at a time. */
+#define WS_RX_BYTES 65536
+static const struct lws_protocols protocols[] = {{"ticklake-ws", callback, 0, WS_RX_BYTES, 0, NULL, 0},
                                                  {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* Services the connection until done(c) holds, the connection closes or
@@ -270,6 +273,7 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
     info.uid = -1;
     info.user = c;
     info.fd_limit_per_thread = 4;
+    info.pt_serv_buf_size = WS_RX_BYTES;
     info.options = tls ? LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT : 0;
     if (tls && o && o->ca_file)
         info.client_ssl_ca_filepath = o->ca_file;

@@ -152,6 +152,13 @@ static void test_buf(void)
     buf_put_json_str(&b, "a\"\\\n\x01", 5);
     CHECK_EQ_STR(b.data, "\"a\\\"\\\\\\n\\u0001\"");
     buf_reset(&b);
+    /* Runs of plain bytes between, before and after escapes; UTF-8 as is. */
+    buf_put_json_str(&b, "", 0);
+    buf_put_json_str(&b, "\tab\"cd\x1f\xc3\xa9" "f\\", 11);
+    buf_put_json_str(&b, "plain", 5);
+    buf_put_json_str(&b, "x\0y", 3);
+    CHECK_EQ_STR(b.data, "\"\"\"\\tab\\\"cd\\u001f\xc3\xa9" "f\\\\\"\"plain\"\"x\\u0000y\"");
+    buf_reset(&b);
     buf_put_base64(&b, "foobar", 6);
     buf_putc(&b, ' ');
     buf_put_base64(&b, "fo", 2);
@@ -615,6 +622,26 @@ static void test_fmt_int64(void)
         char got[FMT_INT64_SIZE], want[32];
         size_t n = fmt_int64(got, vs[i]);
         snprintf(want, sizeof(want), "%lld", (long long)vs[i]);
+        CHECK_EQ_STR(got, want);
+        CHECK_EQ_INT(n, strlen(want));
+    }
+    /* Every length, both sides of each power of ten (digits go two at a
+     * time), and a spread of others. */
+    uint64_t x = 88172645463325252ull;
+    for (int k = 0; k < 4000; k++) {
+        int64_t v;
+        if (k < 19 * 6) {
+            int64_t p = 1;
+            for (int e = 0; e < k / 6; e++)
+                p *= 10;
+            v = (p + (k % 3) - 1) * ((k / 3) % 2 ? -1 : 1);
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v = (int64_t)(x >> (x % 64));
+        }
+        char got[FMT_INT64_SIZE], want[32];
+        size_t n = fmt_int64(got, v);
+        snprintf(want, sizeof(want), "%lld", (long long)v);
         CHECK_EQ_STR(got, want);
         CHECK_EQ_INT(n, strlen(want));
     }
