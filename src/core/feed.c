@@ -525,6 +525,7 @@ void feed_msg_init(feed_msg *m)
 
 void feed_msg_release(feed_msg *m)
 {
+    json_parser_free(m->parser);
     free(m->trades);
     free(m->details);
     free(m->quotes);
@@ -537,7 +538,9 @@ static void msg_reset(feed_msg *m)
     trade_detail *d = m->details;
     quote *q = m->quotes;
     size_t cap = m->cap, qcap = m->qcap;
+    struct json_parser *parser = m->parser;
     memset(m, 0, sizeof(*m));
+    m->parser = parser;
     m->trades = t;
     m->details = d;
     m->cap = cap;
@@ -1264,10 +1267,11 @@ int feed_decode(feed_provider p, const char *data, size_t len, int64_t recv_ns, 
                 char *errstr, size_t errstr_size)
 {
     msg_reset(m);
-    json_doc *doc = json_parse(data, len, errstr, errstr_size);
-    if (!doc)
+    if (!m->parser)
+        m->parser = json_parser_new();
+    const json_value *o = json_parser_parse(m->parser, data, len, errstr, errstr_size);
+    if (!o)
         return -1;
-    const json_value *o = json_root(doc);
     int rc = 0;
     if (p == FEED_ALPACA || p == FEED_POLYGON) {
         if (o->type != JSON_ARRAY) {
@@ -1289,6 +1293,5 @@ int feed_decode(feed_provider p, const char *data, size_t len, int64_t recv_ns, 
         if (fn(o, recv_ns, m) != 0)
             rc = set_err(errstr, errstr_size, "%s: a message of unknown shape", names[p]);
     }
-    json_doc_free(doc);
     return rc;
 }

@@ -111,9 +111,10 @@ typedef struct feed_msg {
     int error;                       /* the provider reported an error: error_text */
     int fatal; /* ... one retrying cannot cure (rejected key, bad symbol, symbol limit) */
     char error_text[256];
-    int64_t bad;          /* trades in the message that could not be used */
-    int64_t skipped;      /* entries that are not trades (Finnhub price updates, quotes) */
-    char bad_reason[256]; /* why the first bad one was bad */
+    int64_t bad;                /* trades in the message that could not be used */
+    int64_t skipped;            /* entries that are not trades (Finnhub price updates, quotes) */
+    char bad_reason[256];       /* why the first bad one was bad */
+    struct json_parser *parser; /* owned: its memory is reused message after message */
 } feed_msg;
 
 void feed_msg_init(feed_msg *m);

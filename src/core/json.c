@@ -184,6 +184,91 @@ void json_doc_free(json_doc *doc)
     free(doc);
 }
 
+/* ---- json_parser: json_parse with memory kept between documents ------------------------------ */
+
+/* A document needing more than this for yyjson (text of about 80 KiB and
+ * more) is read on the heap, and a tree of more nodes than fit in it is not
+ * kept for the next: the memory kept stays that of a typical message. */
+#define PARSER_KEEP_MAX (1u << 20)
+
+struct json_parser {
+    json_doc doc;    /* the current document; its arena blocks are reused */
+    void *mem;       /* yyjson's pool */
+    size_t cap;      /* bytes at mem */
+    bool yy_on_heap; /* doc.yy came from the heap, not mem */
+};
+
+json_parser *json_parser_new(void)
+{
+    return xcalloc(1, sizeof(json_parser));
+}
+
+/* Frees what the parser's document holds beyond its first arena block, so
+ * the next document starts in one block as big as all the last one used. */
+static void parser_reset(json_parser *p)
+{
+    if (p->yy_on_heap)
+        yyjson_doc_free(p->doc.yy);
+    p->doc.yy = NULL;
+    p->yy_on_heap = false;
+    p->doc.root = NULL;
+    struct arena_block *b = p->doc.blocks;
+    if (b && b->next) {
+        size_t total = 0;
+        while (b) {
+            struct arena_block *next = b->next;
+            total += b->cap;
+            free(b);
+            b = next;
+        }
+        b = total <= PARSER_KEEP_MAX ? malloc(sizeof(*b) + total) : NULL;
+        if (b) {
+            b->next = NULL;
+            b->cap = total;
+        }
+        p->doc.blocks = b;
+    }
+    if (b)
+        b->used = 0;
+}
+
+void json_parser_free(json_parser *p)
+{
+    if (!p)
+        return;
+    parser_reset(p);
+    free(p->doc.blocks);
+    free(p->mem);
+    free(p);
+}
+
+const json_value *json_parser_parse(json_parser *p, const char *text, size_t len, char *errstr,
+                                    size_t errstr_size)
+{
+    parser_reset(p);
+    size_t need = yyjson_read_max_memory_usage(len, 0);
+    yyjson_alc alc;
+    bool pooled = false;
+    if (need != 0 && need <= PARSER_KEEP_MAX) {
+        if (need > p->cap) {
+            size_t cap = p->cap ? p->cap : 16384;
+            while (cap < need)
+                cap *= 2;
+            free(p->mem);
+            p->mem = malloc(cap);
+            p->cap = p->mem ? cap : 0;
+        }
+        pooled = p->mem && yyjson_alc_pool_init(&alc, p->mem, p->cap);
+    }
+    p->doc.yy = read_yy(text, len, pooled ? &alc : NULL, errstr, errstr_size);
+    if (!p->doc.yy)
+        return NULL;
+    p->yy_on_heap = !pooled;
+    if (mirror(&p->doc, yyjson_doc_get_root(p->doc.yy), 0, &p->doc.root, errstr, errstr_size) != 0)
+        return NULL;
+    return p->doc.root;
+}
+
 /* ---- json_rec: lookups straight from yyjson -----------------------------------------------------
  */
 

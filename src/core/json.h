@@ -60,6 +60,22 @@ const json_value *json_root(const json_doc *doc);
 /* Frees the document and every value and string in it. Accepts NULL. */
 void json_doc_free(json_doc *doc);
 
+/* ---- a parser that keeps its memory between documents ---------------------------------------- */
+
+/* For a thread that parses one message after another (a feed's source): the
+ * parser owns the memory of its current document and reuses it for the next,
+ * so a steady stream of messages allocates nothing. Not thread-safe: one
+ * parser per thread. */
+typedef struct json_parser json_parser;
+
+json_parser *json_parser_new(void);
+/* Frees the parser and its current document. Accepts NULL. */
+void json_parser_free(json_parser *p);
+/* As json_parse, but the root returned (owned by p) is valid until the next
+ * json_parser_parse on p or json_parser_free; the previous one is gone. */
+const json_value *json_parser_parse(json_parser *p, const char *text, size_t len, char *errstr,
+                                    size_t errstr_size);
+
 /* ---- records: the top-level members of one object, looked up by name ------------------------ */
 
 typedef struct json_rec json_rec;

@@ -220,7 +220,48 @@ static void test_record_lookups(void)
     json_rec_free(NULL);
 }
 
-TEST_MAIN(TEST(test_scalars_and_nesting), TEST(test_unicode_escapes), TEST(test_errors_say_where),
-          TEST(test_depth_limit), TEST(test_double_round_trip),
+/* One parser, document after document: each root is whole and right, the
+ * sizes go up past what it keeps (heap) and down again, and an error leaves
+ * it usable. */
+static void test_parser_reuse(void)
+{
+    json_parser *p = json_parser_new();
+    char err[256];
+    buf big;
+    buf_init(&big);
+    buf_puts(&big, "[");
+    for (int i = 0; i < 20000; i++) {
+        if (i)
+            buf_putc(&big, ',');
+        buf_printf(&big, "{\"i\":%d,\"s\":\"v%d\"}", i, i);
+    }
+    buf_puts(&big, "]");
+    for (int round = 0; round < 3; round++) {
+        const json_value *v = json_parser_parse(p, "{\"a\":1,\"b\":\"x\"}", 15, err, sizeof(err));
+        CHECK(v != NULL && v->type == JSON_OBJECT);
+        int64_t a = 0;
+        CHECK(json_get_int(v, "a", &a) == 0 && a == 1);
+        CHECK_EQ_STR(json_get_str(v, "b"), "x");
+        v = json_parser_parse(p, big.data, big.len, err, sizeof(err));
+        CHECK(v != NULL && v->type == JSON_ARRAY && v->count == 20000);
+        const json_value *e = v->child;
+        for (int i = 0; i < 19999; i++)
+            e = e->next;
+        CHECK(json_get_int(e, "i", &a) == 0 && a == 19999);
+        CHECK_EQ_STR(json_get_str(e, "s"), "v19999");
+        CHECK(json_parser_parse(p, "[1,", 3, err, sizeof(err)) == NULL);
+        CHECK(strstr(err, "byte") != NULL);
+        v = json_parser_parse(p, "[\"\\u00e9\",2.5]", 14, err, sizeof(err));
+        CHECK(v != NULL && v->count == 2);
+        CHECK_EQ_STR(v->child->str, "\xc3\xa9");
+        CHECK(v->child->next->num == 2.5);
+    }
+    buf_release(&big);
+    json_parser_free(p);
+    json_parser_free(NULL);
+}
+
+TEST_MAIN(TEST(test_parser_reuse), TEST(test_scalars_and_nesting), TEST(test_unicode_escapes),
+          TEST(test_errors_say_where), TEST(test_depth_limit), TEST(test_double_round_trip),
           TEST(test_string_escaping_round_trip), TEST(test_number_formatting),
           TEST(test_strict_utf8), TEST(test_record_lookups))
