@@ -262,6 +262,14 @@ static int message_error(kafka_consumer *c, const rd_kafka_message_t *rm, char *
     if (rm->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && rm->rkt)
         return offset_out_of_range(c, rd_kafka_topic_name(rm->rkt), rm->partition, rm->offset,
                                    errstr, errstr_size);
+    if (rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && rm->rkt) {
+        /* A consumer started before the stage that creates its topic (the
+         * console's alerts.live under `ticklake run`): normal, and no loss;
+         * the group takes the topic in once it exists. */
+        LOG_INFO("kafka consumer: topic '%s' does not exist yet; it is read once it is created",
+                 rd_kafka_topic_name(rm->rkt));
+        return 0;
+    }
     LOG_WARN("kafka consumer: %s%s%s [%d]: %s", rm->rkt ? "topic '" : "",
              rm->rkt ? rd_kafka_topic_name(rm->rkt) : "", rm->rkt ? "'" : "", (int)rm->partition,
              rd_kafka_message_errstr(rm));
