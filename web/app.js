@@ -193,10 +193,10 @@ async function runSql(download) {
   $('sql-status').textContent = 'running…';
   const t0 = performance.now();
   try {
-    if (download) { // 'csv' or 'parquet': the whole result as a file
+    if (download) { // 'csv', 'parquet' or 'arrow': the whole result as a file
       const r = await fetch('api/query', { method: 'POST', body: JSON.stringify({ sql, format: download, max_rows: 100000 }) });
       if (!r.ok) throw new Error((await r.json()).error);
-      const a = el('a'); a.href = URL.createObjectURL(await r.blob()); a.download = (r.headers.get('X-Query-Id') || 'result') + '.' + download; a.click();
+      const a = el('a'); a.href = URL.createObjectURL(await r.blob()); a.download = (r.headers.get('X-Query-Id') || 'result') + '.' + (download === 'arrow' ? 'arrows' : download); a.click();
       $('sql-status').textContent = 'downloaded';
       return;
     }
@@ -229,6 +229,7 @@ $('cancel').addEventListener('click', () => {
 });
 $('csv').addEventListener('click', () => runSql('csv'));
 $('parquet').addEventListener('click', () => runSql('parquet'));
+$('arrow').addEventListener('click', () => runSql('arrow'));
 $('sql').addEventListener('keydown', (e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) runSql(false); });
 // Names of the catalog's tables and columns offered while typing (complete.js).
 if (window.sqlComplete) window.sqlComplete.attach($('sql'), () => state.catalog);

@@ -29,7 +29,8 @@ static int parse_format(const char *s, query_out *out)
     } names[] = {{"table", QUERY_OUT_TABLE},
                  {"csv", QUERY_OUT_CSV},
                  {"json", QUERY_OUT_JSON},
-                 {"parquet", QUERY_OUT_PARQUET}};
+                 {"parquet", QUERY_OUT_PARQUET},
+                 {"arrow", QUERY_OUT_ARROW}};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (strcmp(s, names[i].name) == 0) {
             *out = names[i].f;
@@ -138,7 +139,7 @@ static int shell_command(query_session *s, shell_opts *so, const char *line)
         query_meta_release(&m);
     } else if (strcmp(cmd, ".format") == 0) {
         query_out f;
-        if (parse_format(arg, &f) != 0 || f == QUERY_OUT_PARQUET)
+        if (parse_format(arg, &f) != 0 || f == QUERY_OUT_PARQUET || f == QUERY_OUT_ARROW)
             fprintf(stderr, "error: .format takes table, csv or json\n");
         else
             so->q.format = f;
@@ -257,7 +258,8 @@ int cmd_query(int argc, char **argv)
          "how an S3 lake's files are read: in place, only the byte ranges a query needs "
          "(default), or downloaded whole into the cache first"},
         {0, "format", CLI_STRING, &format, "FMT",
-         "output as table (default), csv, json (one object per line) or parquet"},
+         "output as table (default), csv, json (one object per line), parquet or arrow (an "
+         "Arrow IPC stream)"},
         {'o', "output", CLI_STRING, &output, "FILE",
          "write the result to FILE instead of stdout (not inside the lake)"},
         {'f', "file", CLI_STRING, &file, "FILE", "read the SQL from FILE ('-' for standard input)"},
@@ -276,7 +278,8 @@ int cmd_query(int argc, char **argv)
         "reads the SQL from standard input, or on a terminal starts an interactive\n"
         "shell (history in ~/.ticklake_history). Statements separated by ';' run in\n"
         "order, each result printed in turn (table and csv: a blank line between);\n"
-        "the first that fails stops the rest. --format parquet takes one statement.\n"
+        "the first that fails stops the rest. --format parquet and arrow take one\n"
+        "statement.\n"
         "Each statement gets an id; its result is saved as <lake>/_results/<id>.csv\n"
         "with metadata in <id>.json ('ticklake history' lists them). CREATE TABLE\n"
         "name AS SELECT ... writes a new Parquet table into the lake and registers\n"
@@ -292,7 +295,8 @@ int cmd_query(int argc, char **argv)
     cli_apply_log(verbose, quiet);
     query_out fmt;
     if (parse_format(format, &fmt) != 0)
-        return cli_usage_error(&cmd, "unknown --format '%s' (table, csv, json or parquet)", format);
+        return cli_usage_error(&cmd, "unknown --format '%s' (table, csv, json, parquet or arrow)",
+                               format);
     if (max_rows < 0)
         return cli_usage_error(&cmd, "--max-rows must be 0 or more");
     if (threads < 0 || threads > 1024)
@@ -300,11 +304,13 @@ int cmd_query(int argc, char **argv)
     int interactive = npos == 0 && file == NULL && isatty(STDIN_FILENO);
     if (npos && file)
         return cli_usage_error(&cmd, "expected the SQL as one argument or with -f FILE, not both");
-    if (interactive && (fmt == QUERY_OUT_PARQUET || output))
+    int binary = fmt == QUERY_OUT_PARQUET || fmt == QUERY_OUT_ARROW;
+    if (interactive && (binary || output))
         return cli_usage_error(&cmd, "the interactive shell prints to the terminal: no "
-                                     "--format parquet or --output");
-    if (fmt == QUERY_OUT_PARQUET && !output && isatty(STDOUT_FILENO))
-        return cli_usage_error(&cmd, "refusing to write Parquet to a terminal: use -o FILE");
+                                     "--format parquet or arrow, no --output");
+    if (binary && !output && isatty(STDOUT_FILENO))
+        return cli_usage_error(&cmd, "refusing to write %s to a terminal: use -o FILE",
+                               fmt == QUERY_OUT_ARROW ? "an Arrow stream" : "Parquet");
 
     if (output && query_path_in_lake(lake, output))
         return cli_usage_error(&cmd,
@@ -338,11 +344,11 @@ int cmd_query(int argc, char **argv)
         return cli_usage_error(&cmd, "no SQL statement: give it as an argument, with -f FILE, "
                                      "or on standard input");
     }
-    if (fmt == QUERY_OUT_PARQUET && nstmts > 1) {
+    if (binary && nstmts > 1) {
         query_stmts_free(stmts, nstmts);
         buf_release(&sql);
-        return cli_usage_error(
-            &cmd, "--format parquet writes one result: give one statement, not %zu", nstmts);
+        return cli_usage_error(&cmd, "--format %s writes one result: give one statement, not %zu",
+                               format, nstmts);
     }
 
     if (s3_addressing && strcmp(s3_addressing, "path") != 0 &&

@@ -45,11 +45,18 @@ int engine_query_rows(engine *e, const char *sql, engine_row_cb row_cb, void *op
                       size_t errstr_size);
 
 /* Output formats of engine_query_print. */
-typedef enum { ENGINE_OUT_TABLE, ENGINE_OUT_CSV, ENGINE_OUT_JSON } engine_out_format;
+typedef enum {
+    ENGINE_OUT_TABLE,
+    ENGINE_OUT_CSV,
+    ENGINE_OUT_JSON,
+    ENGINE_OUT_ARROW
+} engine_out_format;
 
 /* Runs one query and writes its result to out: TABLE is an aligned text table
  * with a header and a row count line, numbers right-aligned; CSV is RFC 4180
- * with a header; JSON is one object per line (NDJSON) with typed values.
+ * with a header; JSON is one object per line (NDJSON) with typed values; ARROW
+ * is an Arrow IPC stream (arrow_ipc.h), one record batch per DuckDB chunk, with
+ * DuckDB's own Arrow types.
  * *rows_out (may be NULL) receives the number of rows. */
 int engine_query_print(engine *e, const char *sql, engine_out_format fmt, FILE *out,
                        int64_t *rows_out, char *errstr, size_t errstr_size);

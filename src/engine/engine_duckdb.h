@@ -28,10 +28,13 @@
     X(duckdb_data_chunk_get_size) \
     X(duckdb_data_chunk_get_vector) \
     X(duckdb_data_chunk_set_size) \
+    X(duckdb_data_chunk_to_arrow) \
     X(duckdb_decimal_internal_type) \
     X(duckdb_decimal_scale) \
+    X(duckdb_destroy_arrow_options) \
     X(duckdb_destroy_config) \
     X(duckdb_destroy_data_chunk) \
+    X(duckdb_destroy_error_data) \
     X(duckdb_destroy_extracted) \
     X(duckdb_destroy_logical_type) \
     X(duckdb_destroy_pending) \
@@ -41,6 +44,8 @@
     X(duckdb_disconnect) \
     X(duckdb_enum_dictionary_value) \
     X(duckdb_enum_internal_type) \
+    X(duckdb_error_data_has_error) \
+    X(duckdb_error_data_message) \
     X(duckdb_execute_pending) \
     X(duckdb_execute_prepared) \
     X(duckdb_extract_statements) \
@@ -69,6 +74,7 @@
     X(duckdb_query) \
     X(duckdb_register_table_function) \
     X(duckdb_result_error) \
+    X(duckdb_result_get_arrow_options) \
     X(duckdb_result_return_type) \
     X(duckdb_set_config) \
     X(duckdb_string_t_data) \
@@ -82,6 +88,7 @@
     X(duckdb_table_function_set_function) \
     X(duckdb_table_function_set_init) \
     X(duckdb_table_function_set_name) \
+    X(duckdb_to_arrow_schema) \
     X(duckdb_union_type_member_type) \
     X(duckdb_unsafe_vector_assign_string_element_len) \
     X(duckdb_validity_row_is_valid) \
@@ -119,10 +126,13 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_data_chunk_get_size (*p_duckdb_data_chunk_get_size)
 #define duckdb_data_chunk_get_vector (*p_duckdb_data_chunk_get_vector)
 #define duckdb_data_chunk_set_size (*p_duckdb_data_chunk_set_size)
+#define duckdb_data_chunk_to_arrow (*p_duckdb_data_chunk_to_arrow)
 #define duckdb_decimal_internal_type (*p_duckdb_decimal_internal_type)
 #define duckdb_decimal_scale (*p_duckdb_decimal_scale)
+#define duckdb_destroy_arrow_options (*p_duckdb_destroy_arrow_options)
 #define duckdb_destroy_config (*p_duckdb_destroy_config)
 #define duckdb_destroy_data_chunk (*p_duckdb_destroy_data_chunk)
+#define duckdb_destroy_error_data (*p_duckdb_destroy_error_data)
 #define duckdb_destroy_extracted (*p_duckdb_destroy_extracted)
 #define duckdb_destroy_logical_type (*p_duckdb_destroy_logical_type)
 #define duckdb_destroy_pending (*p_duckdb_destroy_pending)
@@ -132,6 +142,8 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_disconnect (*p_duckdb_disconnect)
 #define duckdb_enum_dictionary_value (*p_duckdb_enum_dictionary_value)
 #define duckdb_enum_internal_type (*p_duckdb_enum_internal_type)
+#define duckdb_error_data_has_error (*p_duckdb_error_data_has_error)
+#define duckdb_error_data_message (*p_duckdb_error_data_message)
 #define duckdb_execute_pending (*p_duckdb_execute_pending)
 #define duckdb_execute_prepared (*p_duckdb_execute_prepared)
 #define duckdb_extract_statements (*p_duckdb_extract_statements)
@@ -160,6 +172,7 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_query (*p_duckdb_query)
 #define duckdb_register_table_function (*p_duckdb_register_table_function)
 #define duckdb_result_error (*p_duckdb_result_error)
+#define duckdb_result_get_arrow_options (*p_duckdb_result_get_arrow_options)
 #define duckdb_result_return_type (*p_duckdb_result_return_type)
 #define duckdb_set_config (*p_duckdb_set_config)
 #define duckdb_string_t_data (*p_duckdb_string_t_data)
@@ -173,6 +186,7 @@ ENGINE_DUCKDB_FUNCS(X)
 #define duckdb_table_function_set_function (*p_duckdb_table_function_set_function)
 #define duckdb_table_function_set_init (*p_duckdb_table_function_set_init)
 #define duckdb_table_function_set_name (*p_duckdb_table_function_set_name)
+#define duckdb_to_arrow_schema (*p_duckdb_to_arrow_schema)
 #define duckdb_union_type_member_type (*p_duckdb_union_type_member_type)
 #define duckdb_unsafe_vector_assign_string_element_len                                             \
     (*p_duckdb_unsafe_vector_assign_string_element_len)

@@ -1,4 +1,5 @@
-/* engine_print.c - query output: an aligned TABLE, CSV and NDJSON, under a watchdog that
+/* engine_print.c - query output: an aligned TABLE, CSV, NDJSON and ARROW (each chunk converted
+ * by DuckDB to Arrow C data interface arrays, written by arrow_ipc.c), under a watchdog that
  * interrupts a script on a timeout or a cancel.
  *
  * Rows come from the result stream (engine_result.c) and are written as they
@@ -10,6 +11,8 @@
  * empty field, stays distinct) but ends lines with LF rather than CRLF, for
  * shell tools. */
 #include "engine_internal.h"
+
+#include "arrow_ipc.h"
 
 #include <inttypes.h>
 #include <pthread.h>
@@ -259,6 +262,61 @@ static void csv_row(buf *line, buf *cell, duckdb_vector *vecs, const engine_resu
     buf_puts(line, "\n");
 }
 
+/* Arrow output of a result: DuckDB's schema and options, taken at the start. */
+typedef struct arrow_out {
+    duckdb_arrow_options opts;
+    struct ArrowSchema schema;
+    int have_schema;
+} arrow_out;
+
+/* Copies a DuckDB error (and frees it); -1 when there was one. */
+static int arrow_err(duckdb_error_data ed, const char *what, char *errstr, size_t errstr_size)
+{
+    if (!ed)
+        return 0;
+    int rc = 0;
+    if (duckdb_error_data_has_error(ed))
+        rc = set_err(errstr, errstr_size, "Arrow output: %s: %s", what,
+                     duckdb_error_data_message(ed));
+    duckdb_destroy_error_data(&ed);
+    return rc;
+}
+
+/* The Schema message of q's columns into out. */
+static int arrow_start(arrow_out *a, engine_result *q, buf *out, char *errstr, size_t errstr_size)
+{
+    memset(a, 0, sizeof(*a));
+    a->opts = duckdb_result_get_arrow_options(&q->res);
+    if (arrow_err(duckdb_to_arrow_schema(a->opts, q->types, q->names, q->ncols, &a->schema),
+                  "the schema", errstr, errstr_size) != 0)
+        return -1;
+    a->have_schema = 1;
+    return arrow_ipc_schema(&a->schema, out, errstr, errstr_size);
+}
+
+/* The first rows rows of chunk as a RecordBatch message into out. */
+static int arrow_chunk(arrow_out *a, duckdb_data_chunk chunk, int64_t rows, buf *out, char *errstr,
+                       size_t errstr_size)
+{
+    struct ArrowArray arr;
+    memset(&arr, 0, sizeof(arr));
+    if (arrow_err(duckdb_data_chunk_to_arrow(a->opts, chunk, &arr), "a chunk", errstr,
+                  errstr_size) != 0)
+        return -1;
+    int rc = arrow_ipc_batch(&a->schema, &arr, rows, out, errstr, errstr_size);
+    if (arr.release)
+        arr.release(&arr);
+    return rc;
+}
+
+static void arrow_end(arrow_out *a)
+{
+    if (a->have_schema && a->schema.release)
+        a->schema.release(&a->schema);
+    if (a->opts)
+        duckdb_destroy_arrow_options(&a->opts);
+}
+
 static int run_rows(engine *e, engine_result *q, const engine_run_opts *o, engine_run_stats *st,
                     char *errstr, size_t errstr_size)
 {
@@ -278,6 +336,10 @@ static int run_rows(engine *e, engine_result *q, const engine_run_opts *o, engin
     buf line = {0}, cell = {0}, csv = {0};
     int64_t rows = 0;
     int rc = 0, want_csv = o->csv || (out && fmt == ENGINE_OUT_CSV);
+    int want_arrow = out && fmt == ENGINE_OUT_ARROW;
+    arrow_out arrow;
+    if (want_arrow)
+        rc = arrow_start(&arrow, q, &line, errstr, errstr_size);
 
     if (want_csv) {
         for (size_t c = 0; c < nc; c++) {
@@ -294,7 +356,15 @@ static int run_rows(engine *e, engine_result *q, const engine_run_opts *o, engin
         duckdb_vector vecs[nc ? nc : 1];
         for (size_t c = 0; c < nc; c++)
             vecs[c] = duckdb_data_chunk_get_vector(chunk, c);
-        for (idx_t row = 0; row < n; row++) {
+        if (want_arrow) {
+            /* The whole chunk, or what max_rows leaves of it; the loop below counts it. */
+            int64_t take = (int64_t)n;
+            if (o->max_rows > 0 && rows + take > o->max_rows)
+                take = o->max_rows > rows ? o->max_rows - rows : 0;
+            if (take > 0)
+                rc = arrow_chunk(&arrow, chunk, take, &line, errstr, errstr_size);
+        }
+        for (idx_t row = 0; row < n && rc == 0; row++) {
             if (o->max_rows > 0 && rows >= o->max_rows) {
                 st->truncated = 1;
                 stop = 1;
@@ -360,6 +430,10 @@ static int run_rows(engine *e, engine_result *q, const engine_run_opts *o, engin
             buf_printf(&line, "(%" PRId64 " row%s%s)\n", rows, rows == 1 ? "" : "s",
                        st->truncated ? ", truncated" : "");
     }
+    if (rc == 0 && want_arrow)
+        arrow_ipc_end(&line);
+    if (want_arrow)
+        arrow_end(&arrow);
     if (rc == 0 && o->csv)
         rc = write_out(o->csv, &csv, errstr, errstr_size);
     if (rc == 0 && out && fmt == ENGINE_OUT_CSV)

@@ -984,6 +984,12 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         goto done;
     if ((o->save || o->format == QUERY_OUT_PARQUET) && mkdir_p(rdir.data, err, sizeof(err)) != 0)
         goto done;
+    if (ctas == 1 && o->format == QUERY_OUT_ARROW) {
+        set_err(err, sizeof(err),
+                "Arrow output is for queries that return rows, not CREATE TABLE "
+                "... AS");
+        goto done;
+    }
     if (ctas == 1) {
         m->kind = strdup("CTAS");
         rc = run_ctas(s, name.data, select.data, ifne, o, m, err, sizeof(err));
@@ -1035,9 +1041,10 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         }
     }
     check_state cs = {0, 0};
-    engine_run_opts ro = {.fmt = o->format == QUERY_OUT_CSV    ? ENGINE_OUT_CSV
-                                 : o->format == QUERY_OUT_JSON ? ENGINE_OUT_JSON
-                                                               : ENGINE_OUT_TABLE,
+    engine_run_opts ro = {.fmt = o->format == QUERY_OUT_CSV     ? ENGINE_OUT_CSV
+                                 : o->format == QUERY_OUT_JSON  ? ENGINE_OUT_JSON
+                                 : o->format == QUERY_OUT_ARROW ? ENGINE_OUT_ARROW
+                                                                : ENGINE_OUT_TABLE,
                           .out = o->out,
                           .csv = csv,
                           .max_rows = o->max_rows,
@@ -1294,8 +1301,9 @@ int query_print_rows(const char *const *names, const char *const *types, size_t 
                      const char *const *cells, size_t nrows, query_out fmt, FILE *out, char *errstr,
                      size_t errstr_size)
 {
-    if (fmt == QUERY_OUT_PARQUET)
-        return set_err(errstr, errstr_size, "Parquet output is for queries only");
+    if (fmt == QUERY_OUT_PARQUET || fmt == QUERY_OUT_ARROW)
+        return set_err(errstr, errstr_size, "%s output is for queries only",
+                       fmt == QUERY_OUT_ARROW ? "Arrow" : "Parquet");
     buf sql = {0};
     buf_puts(&sql, "SELECT ");
     for (size_t c = 0; c < ncols; c++) {

@@ -194,11 +194,18 @@ void query_session_close(query_session *s);
 /* Catalog tables attached as views. */
 size_t query_session_tables(const query_session *s);
 
-typedef enum { QUERY_OUT_TABLE, QUERY_OUT_CSV, QUERY_OUT_JSON, QUERY_OUT_PARQUET } query_out;
+/* ARROW is an Arrow IPC stream of the result (engine.h), for one statement that returns rows. */
+typedef enum {
+    QUERY_OUT_TABLE,
+    QUERY_OUT_CSV,
+    QUERY_OUT_JSON,
+    QUERY_OUT_PARQUET,
+    QUERY_OUT_ARROW
+} query_out;
 
 typedef struct query_opts {
     query_out format;
-    FILE *out;            /* display for TABLE/CSV/JSON; Parquet bytes go here too unless
+    FILE *out;            /* display for TABLE/CSV/JSON/ARROW; Parquet bytes go here too unless
                              out_path is set; NULL for no display */
     const char *out_path; /* PARQUET: write the file here instead of to out (may be NULL) */
     int64_t max_rows;     /* 0: all */

@@ -409,7 +409,10 @@ int serve_api_query(serve_server *s, const http_request *r)
             }
         pthread_mutex_unlock(&s->qmu);
     }
-    query_out fmt = q.csv ? QUERY_OUT_CSV : q.parquet ? QUERY_OUT_PARQUET : QUERY_OUT_JSON;
+    query_out fmt = q.csv       ? QUERY_OUT_CSV
+                    : q.parquet ? QUERY_OUT_PARQUET
+                    : q.arrow   ? QUERY_OUT_ARROW
+                                : QUERY_OUT_JSON;
     int rc = run_sql(s, q.sql, fmt, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
                      &meta, &status, err, sizeof(err));
     if (run) {
@@ -438,6 +441,14 @@ int serve_api_query(serve_server *s, const http_request *r)
                  "Content-Disposition: attachment; filename=\"%s.parquet\"\r\nX-Query-Id: %s\r\n",
                  meta.id, meta.id);
         status = http_reply(r, 200, "application/vnd.apache.parquet", extra, out.data, out.len);
+    } else if (rc == 0 && q.arrow) {
+        char extra[200];
+        snprintf(extra, sizeof(extra),
+                 "Content-Disposition: attachment; filename=\"%s.arrows\"\r\nX-Query-Id: "
+                 "%s\r\nX-Truncated: %s\r\n",
+                 meta.id, meta.id, meta.truncated ? "true" : "false");
+        status =
+            http_reply(r, 200, "application/vnd.apache.arrow.stream", extra, out.data, out.len);
     } else {
         buf_putc(&b, '{');
         put_meta(&b, &meta);

@@ -340,9 +340,11 @@ int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_
             out->csv = 1;
         else if (v->type == JSON_STRING && strcmp(v->str, "parquet") == 0)
             out->parquet = 1;
+        else if (v->type == JSON_STRING && strcmp(v->str, "arrow") == 0)
+            out->arrow = 1;
         else if (!(v->type == JSON_STRING && strcmp(v->str, "json") == 0)) {
             set_err(errstr, errstr_size,
-                    "request body: \"format\" is \"json\", \"csv\" or \"parquet\"");
+                    "request body: \"format\" is \"json\", \"csv\", \"parquet\" or \"arrow\"");
             goto done;
         }
     }

@@ -70,7 +70,7 @@ int serve_symbols_parse(const char *list, char (*out)[32], size_t max, char *err
 int serve_parse_time(const char *s, int64_t *ns);
 
 /* A query request: the JSON body {"sql": "...", "max_rows": N, "timeout_ms": N,
- * "format": "json"|"csv"|"parquet", "tag": "..."}. sql is required and non-blank;
+ * "format": "json"|"csv"|"parquet"|"arrow", "tag": "..."}. sql is required and non-blank;
  * max_rows and timeout_ms default to the given defaults and are capped at the
  * maxima; tag (1..36 of [A-Za-z0-9_-], optional) names the running query for
  * POST /api/query/cancel {"tag": "..."} (parsed by serve_cancel_parse). */
@@ -81,6 +81,7 @@ typedef struct serve_query_req {
     int64_t timeout_ms;
     int csv;     /* "format": "csv" */
     int parquet; /* "format": "parquet" */
+    int arrow;   /* "format": "arrow" (an Arrow IPC stream) */
 } serve_query_req;
 int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_t max_rows,
                       int64_t default_timeout_ms, int64_t max_timeout_ms, serve_query_req *out,

@@ -141,6 +141,42 @@ sys.exit(1 if bad else 0)
 PY
     fail "the JSON or Parquet output differs from the CSV output"
 
+# Arrow IPC streams: pyarrow reads them, and they equal the Arrow table an independent DuckDB
+# makes of the same SQL over the files (types, nesting, NULLs and values); -o and stdout give the
+# same bytes; --max-rows cuts inside a chunk; what Arrow output cannot carry is a clear error.
+arrow_sql="SELECT *, NULL::BIGINT AS nothing, size % 2 = 0 AS even, CAST(price AS DECIMAL(18,4)) AS px,
+    CAST(price AS DECIMAL(38,10)) AS px_wide, size::HUGEINT AS huge, CAST(size % 100 AS TINYINT) AS i8,
+    CAST(size AS USMALLINT) AS u16, CAST(size AS UBIGINT) AS u64, CAST(price AS FLOAT) AS f32,
+    ts::TIMESTAMP AS ts_us, ts::TIMESTAMP::TIMESTAMP_MS AS ts_ms, ts::TIMESTAMP::TIMESTAMP_S AS ts_s,
+    ts::TIMESTAMPTZ AS ts_tz, ts::TIME AS tod, to_seconds(size % 30) AS iv,
+    CASE WHEN size % 3 = 0 THEN NULL ELSE symbol END AS maybe, '' AS empty, encode(symbol) AS blob,
+    [size, size + 1] AS lst, CASE WHEN size % 5 = 0 THEN NULL ELSE [symbol, NULL] END AS lst_null,
+    {'p': price, 's': CASE WHEN size % 2 = 0 THEN symbol END} AS st, MAP {'k': size} AS mp,
+    [price, price * 2]::DOUBLE[2] AS pair
+    FROM trades ORDER BY symbol, ts, id"
+q --no-save --format arrow -o "$T/all.arrows" "$arrow_sql"
+"$py" "$ROOT/tests/integration/check_arrow.py" "$lake" "$T/all.arrows" "$arrow_sql" >"$T/arrow.out" ||
+    fail "the Arrow stream differs from DuckDB's own Arrow: $(tail -5 "$T/arrow.out")"
+grep -Eq "^ok: $rows rows in [0-9]+ batches" "$T/arrow.out" || fail "Arrow rows: $(tail -1 "$T/arrow.out")"
+echo "arrow: $(tail -1 "$T/arrow.out"), $(grep -c '^[a-z_0-9]*: ' "$T/arrow.out") columns equal to DuckDB's"
+q --no-save --format arrow "$arrow_sql" >"$T/all-stdout.arrows"
+cmp -s "$T/all.arrows" "$T/all-stdout.arrows" || fail "Arrow on stdout differs from -o"
+q --no-save --format arrow --max-rows 3000 -o "$T/cut.arrows" "$arrow_sql" 2>"$T/cut.err"
+"$py" "$ROOT/tests/integration/check_arrow.py" "$lake" "$T/cut.arrows" "$arrow_sql" 3000 >"$T/arrow.out" ||
+    fail "the Arrow stream cut at 3000 rows: $(tail -5 "$T/arrow.out")"
+grep -q "stopped at --max-rows 3000" "$T/cut.err" || fail "Arrow truncation not reported"
+q --no-save --format arrow -o "$T/none.arrows" "SELECT * FROM trades WHERE false"
+"$py" -c 'import pyarrow as pa, sys; t = pa.ipc.open_stream(open(sys.argv[1], "rb")).read_all()
+assert t.num_rows == 0 and t.schema.names[0] == "symbol", t' "$T/none.arrows" || fail "an empty Arrow result"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" --no-save --format arrow -o "$T/e.arrows" \
+    "SELECT 'a'::ENUM('a', 'b') AS level"
+grep -q "column 'level' is dictionary-encoded (an ENUM): cast it to VARCHAR" "$T/err" ||
+    fail "ENUM in Arrow: $(cat "$T/err")"
+expect_exit 2 "$TICKLAKE" query --lake "$lake" --format arrow -o "$T/e.arrows" "SELECT 1; SELECT 2"
+grep -q "format arrow writes one result" "$T/err" || fail "two statements for Arrow: $(cat "$T/err")"
+expect_exit 1 "$TICKLAKE" query --lake "$lake" --format arrow -o "$T/e.arrows" "CREATE TABLE t2 AS SELECT 1 AS a"
+grep -q "Arrow output is for queries that return rows" "$T/err" || fail "CTAS for Arrow: $(cat "$T/err")"
+
 # Every query got an id; its CSV result and metadata are in _results, and history lists it.
 id=$(q -v --format csv "$sql" 2>&1 >/dev/null | sed -nE 's/^query ([0-9a-f-]{36}): SUCCEEDED.*/\1/p')
 [ -n "$id" ] || fail "no query id reported with -v"

@@ -128,6 +128,27 @@ assert_eq "$("$TICKLAKE" query --lake "$T/dl" --format csv "SELECT string_agg(co
 nsym=$("$TICKLAKE" query --lake "$T/dl" --format csv "SELECT count(*) FROM read_parquet('$T/dl/r.parquet')" | tail -1)
 assert_ge "$nsym" 10 "symbols in the Parquet result"
 
+# A result as an Arrow IPC stream: pyarrow reads it, with the types and the rows of the JSON answer;
+# a row limit cuts it and says so.
+ar='{"sql":"SELECT symbol, count(*) AS n, min(ts) AS t0, list(DISTINCT venue) AS venues FROM trades GROUP BY symbol ORDER BY symbol","format":"arrow"}'
+curl -s -D "$T/ar.h" -o "$T/dl/r.arrows" -X POST --data-binary "$ar" "${U}api/query"
+grep -qi '^content-type: application/vnd.apache.arrow.stream' "$T/ar.h" || fail "Arrow answer: $(cat "$T/ar.h")"
+grep -qi '^content-disposition: attachment; filename=".*\.arrows"' "$T/ar.h" || fail "Arrow file name: $(cat "$T/ar.h")"
+grep -qi '^x-truncated: false' "$T/ar.h" || fail "Arrow truncation header: $(cat "$T/ar.h")"
+py=$("$ROOT/tests/tools/venv.sh") || fail "unable to set up the Python venv (tests/tools/venv.sh)"
+"$py" - "$T/dl/r.arrows" "$nsym" <<'PY' || fail "the Arrow result"
+import sys, pyarrow as pa
+t = pa.ipc.open_stream(open(sys.argv[1], "rb")).read_all()
+t.validate(full=True)
+assert [str(f.type) for f in t.schema] == ["string", "int64", "timestamp[ns]", "list<l: string>"], t.schema
+assert t.num_rows == int(sys.argv[2]), (t.num_rows, sys.argv[2])
+assert t.column("symbol").to_pylist() == sorted(t.column("symbol").to_pylist())
+assert all(n > 0 for n in t.column("n").to_pylist())
+PY
+curl -s -D "$T/ar.h" -o "$T/dl/cut.arrows" -X POST --data-binary '{"sql":"SELECT * FROM trades","format":"arrow","max_rows":5}' "${U}api/query"
+grep -qi '^x-truncated: true' "$T/ar.h" || fail "a cut Arrow result: $(cat "$T/ar.h")"
+assert_eq "$("$py" -c 'import pyarrow as pa, sys; print(pa.ipc.open_stream(open(sys.argv[1], "rb")).read_all().num_rows)' "$T/dl/cut.arrows")" 5 "rows of a cut Arrow result"
+
 m=$(curl -sf "${U}metrics") || fail "/metrics"
 grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
 grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"

@@ -5,7 +5,8 @@
 #
 # It holds the DuckDB Python package pinned to the same release as libduckdb (1.5.5), used only as an
 # independent reader of the lake in tests and to generate benchmark data, and the `websockets` package
-# for the live-feed replay server (tests/feeds/replay_server.py); ticklake itself never uses them.
+# for the live-feed replay server (tests/feeds/replay_server.py), and pyarrow to read the Arrow
+# streams of query results; ticklake itself never uses them.
 # Idempotent and quiet when everything is present. Needs python3 with the venv module and PyPI access.
 set -euo pipefail
 
@@ -28,5 +29,11 @@ WEBSOCKETS_VERSION=15.0.1
 have=$("$VENV/bin/python" -c 'import websockets; print(websockets.__version__)' 2>/dev/null || true)
 if [ "$have" != "$WEBSOCKETS_VERSION" ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check "websockets==$WEBSOCKETS_VERSION" >&2
+fi
+# pyarrow: the reference reader of the Arrow IPC streams ticklake writes (check_arrow.py).
+PYARROW_VERSION=22.0.0
+have=$("$VENV/bin/python" -c 'import pyarrow; print(pyarrow.__version__)' 2>/dev/null || true)
+if [ "$have" != "$PYARROW_VERSION" ]; then
+    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "pyarrow==$PYARROW_VERSION" >&2
 fi
 echo "$VENV/bin/python"

@@ -118,6 +118,16 @@ static void test_query_body(void)
     CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
     CHECK_EQ_INT(q.parquet, 1);
     CHECK_EQ_INT(q.csv, 0);
+    CHECK_EQ_INT(q.arrow, 0);
+    serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\",\"format\":\"arrow\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(q.arrow, 1);
+    CHECK_EQ_INT(q.parquet + q.csv, 0);
+    serve_query_req_release(&q);
+    b = "{\"sql\":\"SELECT 1\",\"format\":\"feather\"}";
+    CHECK(serve_query_parse(b, strlen(b), 1000, 100000, 30000, 60000, &q, err, sizeof(err)) == -1);
+    CHECK(strstr(err, "\"arrow\"") != NULL);
     serve_query_req_release(&q);
     char tag[40];
     b = "{\"tag\":\"run-7_a\"}";
