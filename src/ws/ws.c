@@ -188,8 +188,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 /* Reads of up to WS_RX_BYTES: a busy feed's frames arrive in few reads and
  * callbacks instead of 4 KiB (the library's default) at a time. */
 #define WS_RX_BYTES 65536
-static const struct lws_protocols protocols[] = {{"ticklake-ws", callback, 0, WS_RX_BYTES, 0, NULL, 0},
-                                                 {NULL, NULL, 0, 0, 0, NULL, 0}};
+static const struct lws_protocols protocols[] = {
+    {"ticklake-ws", callback, 0, WS_RX_BYTES, 0, NULL, 0}, {NULL, NULL, 0, 0, 0, NULL, 0}};
 
 /* Services the connection until done(c) holds, the connection closes or
  * timeout_ms passes. Returns 1 when done, 0 on timeout, -1 when closed.
