@@ -154,10 +154,14 @@ static void test_buf(void)
     buf_reset(&b);
     /* Runs of plain bytes between, before and after escapes; UTF-8 as is. */
     buf_put_json_str(&b, "", 0);
-    buf_put_json_str(&b, "\tab\"cd\x1f\xc3\xa9" "f\\", 11);
+    buf_put_json_str(&b,
+                     "\tab\"cd\x1f\xc3\xa9"
+                     "f\\",
+                     11);
     buf_put_json_str(&b, "plain", 5);
     buf_put_json_str(&b, "x\0y", 3);
-    CHECK_EQ_STR(b.data, "\"\"\"\\tab\\\"cd\\u001f\xc3\xa9" "f\\\\\"\"plain\"\"x\\u0000y\"");
+    CHECK_EQ_STR(b.data, "\"\"\"\\tab\\\"cd\\u001f\xc3\xa9"
+                         "f\\\\\"\"plain\"\"x\\u0000y\"");
     buf_reset(&b);
     buf_put_base64(&b, "foobar", 6);
     buf_putc(&b, ' ');
