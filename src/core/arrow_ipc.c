@@ -62,11 +62,17 @@ static void fb_prep(fb *f, size_t size, size_t extra)
     fb_zeros(f, (~(f->used + extra) + 1) & (size - 1));
 }
 
+/* v as size little-endian bytes at p: FlatBuffers and the message prefix are little-endian. */
+static void le_store(uint8_t *p, uint64_t v, size_t size)
+{
+    for (size_t i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
 static void fb_le(fb *f, uint64_t v, size_t size)
 {
     uint8_t b[8];
-    for (size_t i = 0; i < size; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    le_store(b, v, size);
     fb_prep(f, size, 0);
     fb_push(f, b, size);
 }
@@ -147,10 +153,7 @@ static size_t fb_end(fb *f)
         fb_le(f, f->slots[i] ? table - f->slots[i] : 0, 2);
     fb_le(f, table - f->table_start, 2);
     fb_le(f, 4 + 2 * (size_t)f->nslots, 2);
-    int32_t so = (int32_t)(f->used - table);
-    uint8_t *at = f->mem + f->cap - table;
-    for (int i = 0; i < 4; i++)
-        at[i] = (uint8_t)((uint32_t)so >> (8 * i));
+    le_store(f->mem + f->cap - table, f->used - table, 4); /* soffset to the vtable */
     return table;
 }
 
@@ -445,9 +448,9 @@ static void put_message(fb *f, int header, size_t hdr, const buf *body, buf *out
     size_t msg = fb_end(f);
     fb_finish(f, msg);
     size_t meta = (f->used + 7) & ~(size_t)7;
-    uint8_t pre[8] = {0xff, 0xff, 0xff, 0xff};
-    for (int i = 0; i < 4; i++)
-        pre[4 + i] = (uint8_t)(meta >> (8 * i));
+    uint8_t pre[8];
+    le_store(pre, 0xffffffffu, 4); /* continuation */
+    le_store(pre + 4, meta, 4);
     buf_append(out, pre, 8);
     buf_append(out, f->mem + f->cap - f->used, f->used);
     static const char zeros[8];
@@ -469,7 +472,8 @@ int arrow_ipc_schema(const struct ArrowSchema *schema, buf *out, char *errstr, s
         size_t fields = fb_offsets(&f, cols, (size_t)schema->n_children);
         fb_table(&f);
         fb_field_offset(&f, 1, fields);
-        fb_field(&f, 0, 0, 2); /* little-endian */
+        /* The bodies are the arrays' own bytes: the host's byte order. */
+        fb_field(&f, 0, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__, 2);
         put_message(&f, H_SCHEMA, fb_end(&f), NULL, out);
     }
     free(cols);
@@ -502,11 +506,14 @@ static void add_pair(int64_t (**v)[2], size_t *n, size_t *cap, int64_t a, int64_
 static void add_buffer(batch_state *b, const void *p, size_t n)
 {
     add_pair(&b->bufs, &b->nbufs, &b->bufs_cap, (int64_t)b->body.len, (int64_t)n);
-    if (p)
+    if (p) {
         buf_append(&b->body, p, n);
-    else
-        for (size_t i = 0; i < n; i++)
-            buf_putc(&b->body, '\0');
+    } else {
+        buf_reserve(&b->body, n);
+        memset(b->body.data + b->body.len, 0, n);
+        b->body.len += n;
+        b->body.data[b->body.len] = '\0';
+    }
     static const char zeros[8];
     buf_append(&b->body, zeros, (8 - b->body.len % 8) % 8);
 }
@@ -521,23 +528,21 @@ static int64_t count_nulls(const uint8_t *bits, int64_t n)
     return n - valid;
 }
 
+/* Entry i of an offsets buffer of w-byte (4 or 8) entries. */
+static int64_t offset_at(const void *p, int w, int64_t i)
+{
+    return w == 4 ? ((const int32_t *)p)[i] : ((const int64_t *)p)[i];
+}
+
 /* Offsets of n values (n + 1 entries of w bytes) at p, rebased to start at 0, as the next
- * buffer; *first and *last get the first and last entries. -1 when they go backwards. */
+ * buffer; *first and *last get the first and last entries. -1 when they go backwards, or are
+ * missing for values. */
 static int add_offsets(batch_state *b, const void *p, int64_t n, int w, int64_t *first,
                        int64_t *last)
 {
-    int64_t o0 = 0, on = 0;
-    if (p) {
-        if (w == 4) {
-            o0 = ((const int32_t *)p)[0];
-            on = ((const int32_t *)p)[n];
-        } else {
-            o0 = ((const int64_t *)p)[0];
-            on = ((const int64_t *)p)[n];
-        }
-    } else if (n > 0) {
+    if (!p && n > 0)
         return -1;
-    }
+    int64_t o0 = p ? offset_at(p, w, 0) : 0, on = p ? offset_at(p, w, n) : 0;
     if (o0 < 0 || on < o0)
         return -1;
     *first = o0;
@@ -550,11 +555,11 @@ static int add_offsets(batch_state *b, const void *p, int64_t n, int w, int64_t 
     add_buffer(b, NULL, (size_t)(n + 1) * (size_t)w);
     uint8_t *dst = (uint8_t *)b->body.data + at;
     for (int64_t i = 0; i <= n && p; i++) {
+        int64_t v = offset_at(p, w, i) - o0;
         if (w == 4) {
-            int32_t v = ((const int32_t *)p)[i] - (int32_t)o0;
-            memcpy(dst + 4 * i, &v, 4);
+            int32_t v32 = (int32_t)v;
+            memcpy(dst + 4 * i, &v32, 4);
         } else {
-            int64_t v = ((const int64_t *)p)[i] - o0;
             memcpy(dst + 8 * i, &v, 8);
         }
     }
