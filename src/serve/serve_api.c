@@ -409,10 +409,16 @@ int serve_api_query(serve_server *s, const http_request *r)
             }
         pthread_mutex_unlock(&s->qmu);
     }
-    query_out fmt = q.csv       ? QUERY_OUT_CSV
-                    : q.parquet ? QUERY_OUT_PARQUET
-                    : q.arrow   ? QUERY_OUT_ARROW
-                                : QUERY_OUT_JSON;
+    /* A file format: its query output, content type and file name extension. */
+    static const struct {
+        query_out out;
+        const char *type, *ext;
+    } files[] = {
+        [SERVE_FMT_JSON] = {QUERY_OUT_JSON, NULL, NULL},
+        [SERVE_FMT_CSV] = {QUERY_OUT_CSV, "text/csv; charset=utf-8", "csv"},
+        [SERVE_FMT_PARQUET] = {QUERY_OUT_PARQUET, "application/vnd.apache.parquet", "parquet"},
+        [SERVE_FMT_ARROW] = {QUERY_OUT_ARROW, "application/vnd.apache.arrow.stream", "arrows"}};
+    query_out fmt = files[q.format].out;
     int rc = run_sql(s, q.sql, fmt, q.max_rows, q.timeout_ms, 1, run ? &run->cancel : NULL, &out,
                      &meta, &status, err, sizeof(err));
     if (run) {
@@ -429,26 +435,13 @@ int serve_api_query(serve_server *s, const http_request *r)
         query_meta_release(&meta);
         return serve_error(r, status, err);
     }
-    if (rc == 0 && q.csv) {
-        char extra[160];
-        snprintf(extra, sizeof(extra),
-                 "Content-Disposition: attachment; filename=\"%s.csv\"\r\nX-Query-Id: %s\r\n",
-                 meta.id, meta.id);
-        status = http_reply(r, 200, "text/csv; charset=utf-8", extra, out.data, out.len);
-    } else if (rc == 0 && q.parquet) {
-        char extra[160];
-        snprintf(extra, sizeof(extra),
-                 "Content-Disposition: attachment; filename=\"%s.parquet\"\r\nX-Query-Id: %s\r\n",
-                 meta.id, meta.id);
-        status = http_reply(r, 200, "application/vnd.apache.parquet", extra, out.data, out.len);
-    } else if (rc == 0 && q.arrow) {
+    if (rc == 0 && files[q.format].type) {
         char extra[200];
         snprintf(extra, sizeof(extra),
-                 "Content-Disposition: attachment; filename=\"%s.arrows\"\r\nX-Query-Id: "
+                 "Content-Disposition: attachment; filename=\"%s.%s\"\r\nX-Query-Id: "
                  "%s\r\nX-Truncated: %s\r\n",
-                 meta.id, meta.id, meta.truncated ? "true" : "false");
-        status =
-            http_reply(r, 200, "application/vnd.apache.arrow.stream", extra, out.data, out.len);
+                 meta.id, files[q.format].ext, meta.id, meta.truncated ? "true" : "false");
+        status = http_reply(r, 200, files[q.format].type, extra, out.data, out.len);
     } else {
         buf_putc(&b, '{');
         put_meta(&b, &meta);

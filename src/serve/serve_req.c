@@ -336,13 +336,17 @@ int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_
         out->timeout_ms = v->i < max_timeout_ms ? v->i : max_timeout_ms;
     v = json_get(root, "format");
     if (v) {
-        if (v->type == JSON_STRING && strcmp(v->str, "csv") == 0)
-            out->csv = 1;
-        else if (v->type == JSON_STRING && strcmp(v->str, "parquet") == 0)
-            out->parquet = 1;
-        else if (v->type == JSON_STRING && strcmp(v->str, "arrow") == 0)
-            out->arrow = 1;
-        else if (!(v->type == JSON_STRING && strcmp(v->str, "json") == 0)) {
+        static const char *const names[] = {[SERVE_FMT_JSON] = "json",
+                                            [SERVE_FMT_CSV] = "csv",
+                                            [SERVE_FMT_PARQUET] = "parquet",
+                                            [SERVE_FMT_ARROW] = "arrow"};
+        size_t k = 0;
+        while (k < sizeof(names) / sizeof(names[0]) &&
+               !(v->type == JSON_STRING && strcmp(v->str, names[k]) == 0))
+            k++;
+        if (k < sizeof(names) / sizeof(names[0])) {
+            out->format = (serve_format)k;
+        } else {
             set_err(errstr, errstr_size,
                     "request body: \"format\" is \"json\", \"csv\", \"parquet\" or \"arrow\"");
             goto done;

@@ -69,6 +69,10 @@ int serve_symbols_parse(const char *list, char (*out)[32], size_t max, char *err
  * 0 with ns since the epoch, -1 otherwise. */
 int serve_parse_time(const char *s, int64_t *ns);
 
+/* What a query answers with: the JSON document, or the whole result as a file (CSV, Parquet,
+ * an Arrow IPC stream). */
+typedef enum { SERVE_FMT_JSON, SERVE_FMT_CSV, SERVE_FMT_PARQUET, SERVE_FMT_ARROW } serve_format;
+
 /* A query request: the JSON body {"sql": "...", "max_rows": N, "timeout_ms": N,
  * "format": "json"|"csv"|"parquet"|"arrow", "tag": "..."}. sql is required and non-blank;
  * max_rows and timeout_ms default to the given defaults and are capped at the
@@ -79,9 +83,7 @@ typedef struct serve_query_req {
     char tag[40]; /* "" when none */
     int64_t max_rows;
     int64_t timeout_ms;
-    int csv;     /* "format": "csv" */
-    int parquet; /* "format": "parquet" */
-    int arrow;   /* "format": "arrow" (an Arrow IPC stream) */
+    serve_format format; /* "format"; JSON when absent */
 } serve_query_req;
 int serve_query_parse(const char *body, size_t len, int64_t default_rows, int64_t max_rows,
                       int64_t default_timeout_ms, int64_t max_timeout_ms, serve_query_req *out,

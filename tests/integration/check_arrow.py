@@ -10,27 +10,16 @@ be equal: the same schema (names, types, nullability, nested children) and the s
 included. With MAX_ROWS, DuckDB's answer is cut to its first MAX_ROWS rows. SQL should end with
 ORDER BY. Prints the schema and "ok: N rows in B batches", or the differences, and exits 0 or 1.
 """
-import os
 import sys
 
-import duckdb
+import lakeviews
 import pyarrow as pa
 
 
 def main():
     lake, stream, sql = sys.argv[1], sys.argv[2], sys.argv[3]
     limit = int(sys.argv[4]) if len(sys.argv) > 4 else None
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name in sorted(os.listdir(lake)):
-        path = os.path.join(lake, name)
-        if name.startswith(("_", ".")) or not os.path.isdir(path):
-            continue
-        glob = os.path.join(path, "**", "*.parquet")
-        con.execute(
-            f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{glob}', "
-            "hive_partitioning = true, union_by_name = true)"
-        )
+    con = lakeviews.connect(lake)
     want = con.execute(sql).to_arrow_table()
     if limit is not None:
         want = want.slice(0, limit)

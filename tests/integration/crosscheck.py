@@ -10,25 +10,14 @@ number of rows, equal values (floating-point values within a relative 1e-9, sinc
 round differently). Prints "ok: N rows" or the first differences, and exits 0 or 1.
 """
 import math
-import os
 import sys
 
-import duckdb
+import lakeviews
 
 
 def main():
     lake, result, sql = sys.argv[1], sys.argv[2], sys.argv[3]
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    for name in sorted(os.listdir(lake)):
-        path = os.path.join(lake, name)
-        if name.startswith(("_", ".")) or not os.path.isdir(path):
-            continue
-        glob = os.path.join(path, "**", "*.parquet")
-        con.execute(
-            f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{glob}', "
-            "hive_partitioning = true, union_by_name = true)"
-        )
+    con = lakeviews.connect(lake)
     want = con.execute(sql)
     want_cols = [d[0] for d in want.description]
     want_rows = want.fetchall()

@@ -21,19 +21,16 @@ if [ ! -x "$VENV/bin/python" ]; then
         exit 1
     }
 fi
-have=$("$VENV/bin/python" -c 'import duckdb; print(duckdb.__version__)' 2>/dev/null || true)
-if [ "$have" != "$DUCKDB_PY_VERSION" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "duckdb==$DUCKDB_PY_VERSION" >&2
-fi
-WEBSOCKETS_VERSION=15.0.1
-have=$("$VENV/bin/python" -c 'import websockets; print(websockets.__version__)' 2>/dev/null || true)
-if [ "$have" != "$WEBSOCKETS_VERSION" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "websockets==$WEBSOCKETS_VERSION" >&2
-fi
+# want MODULE VERSION: installs MODULE==VERSION unless that version is there.
+want() {
+    local have
+    have=$("$VENV/bin/python" -c "import $1; print($1.__version__)" 2>/dev/null || true)
+    if [ "$have" != "$2" ]; then
+        "$VENV/bin/python" -m pip install -q --disable-pip-version-check "$1==$2" >&2
+    fi
+}
+want duckdb "$DUCKDB_PY_VERSION"
+want websockets 15.0.1
 # pyarrow: the reference reader of the Arrow IPC streams ticklake writes (check_arrow.py).
-PYARROW_VERSION=22.0.0
-have=$("$VENV/bin/python" -c 'import pyarrow; print(pyarrow.__version__)' 2>/dev/null || true)
-if [ "$have" != "$PYARROW_VERSION" ]; then
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check "pyarrow==$PYARROW_VERSION" >&2
-fi
+want pyarrow 22.0.0
 echo "$VENV/bin/python"
