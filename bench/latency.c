@@ -23,12 +23,18 @@
  * <prefix>alerts.live instead, where the processor sends each alert at once,
  * outside its transactions (at least once; no bars there).
  *
+ * "file:PATH" reads the alerts a push-stream client received instead, as
+ * bench/sse_alerts.py wrote them (arrival ms, symbol, ts, kind a line): it
+ * reads the trades as they come, for SECONDS, then PATH; the alerts'
+ * partitions are their symbols' partitions in the trades topic.
+ *
  * WARMUP_S (default 0): outputs arriving in the first WARMUP_S seconds after
  * the first one are left out, and counted: a new topic's first seconds on
  * the broker (round trips of 100-150 ms while its JVM warms up to the new
  * partitions, seen with debug=protocol) are not the steady state.
  *
  *   build/release/bench/latency BROKERS PREFIX LATENCY_NS INTERVAL SECONDS [ISOLATION [WARMUP_S]]
+ *   (ISOLATION: committed, uncommitted, live or file:PATH)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +57,8 @@ typedef struct part {
 } part;
 
 typedef struct seen {
-    int32_t p;
+    int32_t p; /* -1: not known yet (file: the symbol's, from the trades) */
+    char sym[32];
     int64_t end;
     double at;        /* wall clock when it arrived, ms */
     int64_t produced; /* its Kafka timestamp (CreateTime), ms */
@@ -74,11 +81,79 @@ static int cmp_slow(const void *a, const void *b) /* slowest first */
     return -cmp_d(&((const slow *)a)->ms, &((const slow *)b)->ms);
 }
 
+/* Symbols and their partitions in the trades topic (file: mode): open
+ * addressing, SYMTAB slots. */
+#define SYMTAB (1 << 16)
+typedef struct symp {
+    char sym[32];
+    int32_t p;
+} symp;
+
+static symp *symtab;
+
+static symp *sym_slot(const char *sym)
+{
+    if (!symtab)
+        symtab = calloc(SYMTAB, sizeof(*symtab));
+    size_t i = fnv1a_bytes(FNV1A_BASIS, sym, strlen(sym)) % SYMTAB;
+    for (size_t k = 0; k < SYMTAB; k++, i = (i + 1) % SYMTAB)
+        if (!symtab[i].sym[0] || strcmp(symtab[i].sym, sym) == 0)
+            return &symtab[i];
+    return NULL;
+}
+
+static int32_t sym_partition(const char *sym)
+{
+    symp *e = sym_slot(sym);
+    return e && e->sym[0] ? e->p : -1;
+}
+
+static void sym_note(const char *sym, int32_t p)
+{
+    symp *e = sym_slot(sym);
+    if (e && !e->sym[0]) {
+        snprintf(e->sym, sizeof(e->sym), "%s", sym);
+        e->p = p;
+    }
+}
+
+/* Reads bench/sse_alerts.py's lines into sn (stale alerts left out). */
+static size_t read_alert_file(const char *path, seen *sn, size_t cap, double warmup_ms,
+                              size_t *warm_left)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    char line[256], sym[32], kind[32];
+    double at, first_at = 0;
+    long long ts;
+    size_t n = 0;
+    while (fgets(line, sizeof(line), f) && n < cap) {
+        if (sscanf(line, "%lf %31s %lld %31s", &at, sym, &ts, kind) != 4)
+            continue;
+        if (first_at == 0)
+            first_at = at;
+        if (at - first_at < warmup_ms) {
+            (*warm_left)++;
+            continue;
+        }
+        if (strcmp(kind, "stale") == 0)
+            continue;
+        sn[n] = (seen){.p = -1, .end = ts, .at = at, .alert = 1};
+        snprintf(sn[n].sym, sizeof(sn[n].sym), "%s", sym);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 6 || argc > 8) {
         fprintf(stderr, "usage: latency BROKERS PREFIX LATENESS_NS INTERVAL SECONDS "
-                        "[committed|uncommitted|live [WARMUP_S]]\n");
+                        "[committed|uncommitted|live|file:PATH [WARMUP_S]]\n");
         return 2;
     }
     int64_t lateness = atoll(argv[3]), iv;
@@ -99,23 +174,27 @@ int main(int argc, char **argv)
         props[0] = "isolation.level=read_uncommitted";
     if (live)
         snprintf(t_alerts, sizeof(t_alerts), "%salerts.live", argv[2]);
+    const char *file = argc >= 7 && strncmp(argv[6], "file:", 5) == 0 ? argv[6] + 5 : NULL;
     char err[512];
-    /* Phase 1: only bars and alerts, so nothing queues in front of them. */
-    const char *outs[] = {t_bars, t_alerts};
-    kafka_consumer *c =
-        kafka_consumer_new(&o, group, live ? outs + 1 : outs, live ? 1 : 2, NULL, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "%s\n", err);
-        return 1;
-    }
     part *parts = calloc(MAXP, sizeof(part));
     for (int i = 0; i < MAXP; i++)
         parts[i].wm = INT64_MIN;
     size_t nseen = 0, capseen = 1 << 20;
     seen *sn = malloc(capseen * sizeof(*sn));
-    int64_t until = mono_ns() + (int64_t)(secs * 1e9);
     kafka_msg m;
-    while (mono_ns() < until) {
+    kafka_consumer *c = NULL;
+    if (!file) {
+        /* Phase 1: only bars and alerts, so nothing queues in front of them. */
+        const char *outs[] = {t_bars, t_alerts};
+        c = kafka_consumer_new(&o, group, live ? outs + 1 : outs, live ? 1 : 2, NULL, err,
+                               sizeof(err));
+        if (!c) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+    }
+    int64_t until = mono_ns() + (int64_t)(secs * 1e9);
+    while (!file && mono_ns() < until) {
         int r = kafka_consumer_poll(c, 100, &m, err, sizeof(err));
         if (r < 0)
             break;
@@ -139,12 +218,17 @@ int main(int argc, char **argv)
                 end = 0;
             const char *kind = d && alert ? json_get_str(json_root(d), "kind") : NULL;
             if (end && !(kind && strcmp(kind, "stale") == 0))
-                sn[nseen++] = (seen){m.partition, end, at, m.timestamp_ms, alert};
+                sn[nseen++] = (seen){.p = m.partition,
+                                     .end = end,
+                                     .at = at,
+                                     .produced = m.timestamp_ms,
+                                     .alert = alert};
             json_doc_free(d);
         }
         kafka_msg_release(&m);
     }
-    kafka_consumer_close(c);
+    if (!file)
+        kafka_consumer_close(c);
     /* Phase 2: the trades, from the start, for their produce timestamps. */
     snprintf(group, sizeof(group), "latency-t-%lld", (long long)now_ns());
     const char *ins[] = {t_trades};
@@ -158,8 +242,10 @@ int main(int argc, char **argv)
         int r = kafka_consumer_poll(c, 100, &m, err, sizeof(err));
         if (r < 0)
             break;
+        if (file && mono_ns() >= until)
+            break; /* the embedded broker keeps little: the trades are read as they come */
         if (r == 0) {
-            if (mono_ns() - idle_since > 3 * NS_PER_SEC)
+            if (!file && mono_ns() - idle_since > 3 * NS_PER_SEC)
                 break;
             continue;
         }
@@ -167,6 +253,8 @@ int main(int argc, char **argv)
         trade t;
         if (m.partition >= 0 && m.partition < MAXP &&
             trade_decode(m.value, m.value_len, &t, err, sizeof(err)) == 0) {
+            if (file)
+                sym_note(t.symbol, m.partition);
             part *p = &parts[m.partition];
             int64_t wm = t.ts - lateness;
             if (p->wm == INT64_MIN) {
@@ -188,7 +276,15 @@ int main(int argc, char **argv)
         }
         kafka_msg_release(&m);
     }
-    kafka_consumer_close(c);
+    /* Closing a consumer of the embedded broker can hang in rd_kafka_destroy
+     * when the broker's process is busy: the process exits instead. */
+    if (!file)
+        kafka_consumer_close(c);
+    if (file)
+        nseen = read_alert_file(file, sn, capseen, warmup_ms, &warm_left);
+    for (size_t i = 0; i < nseen; i++)
+        if (sn[i].p < 0)
+            sn[i].p = sym_partition(sn[i].sym);
     double *lat[2], *split[2];
     size_t n[2] = {0, 0}, skipped = 0;
     lat[0] = malloc(nseen * sizeof(double) + 8);
@@ -196,6 +292,10 @@ int main(int argc, char **argv)
     split[0] = malloc(nseen * sizeof(double) + 8); /* closing trade -> output produced */
     split[1] = malloc(nseen * sizeof(double) + 8); /* output produced -> arrival */
     for (size_t i = 0; i < nseen; i++) {
+        if (sn[i].p < 0 || sn[i].p >= MAXP) {
+            skipped++;
+            continue;
+        }
         part *p = &parts[sn[i].p];
         int64_t k = (sn[i].end - p->first_end) / iv;
         if (k < 0 || k >= MAXW || !p->close_ms[k]) {
@@ -221,7 +321,7 @@ int main(int argc, char **argv)
     }
     /* Where an alert's time went, by the Kafka timestamp the processor's
      * producer gave it (ms resolution). */
-    for (int h = 0; h < 2 && n[1]; h++) {
+    for (int h = 0; h < 2 && n[1] && !file; h++) {
         qsort(split[h], n[1], sizeof(double), cmp_d);
         printf("  %s: p50 %.1f ms  p99 %.1f ms\n",
                h ? "alert produced -> arrived" : "closing trade produced -> alert produced",
@@ -232,6 +332,8 @@ int main(int argc, char **argv)
     slow *sl = malloc(n[1] * sizeof(*sl) + sizeof(*sl));
     size_t nsl = 0;
     for (size_t i = 0; i < nseen; i++) {
+        if (sn[i].p < 0 || sn[i].p >= MAXP)
+            continue;
         part *p = &parts[sn[i].p];
         int64_t k = (sn[i].end - p->first_end) / iv;
         if (sn[i].alert && k >= 0 && k < MAXW && p->close_ms[k])

@@ -75,7 +75,7 @@ install_missing() {
 # SASL, zstd, and a C++ compiler its configure checks for). npm, curl and pip only download DuckDB,
 # librdkafka's source and yyjson (npm, crates.io, PyPI), so any working npm (e.g. NodeSource's) is kept.
 need gcc g++ make pkg-config libcurl4-openssl-dev libssl-dev ca-certificates curl \
-    libexpat1-dev libedit-dev libcivetweb-dev libwebsockets-dev
+    libexpat1-dev libedit-dev libcivetweb-dev libwebsockets-dev git
 need zlib1g-dev libsasl2-dev libzstd-dev
 have npm || need nodejs npm
 # pip downloads DuckDB's httpfs extension and the yyjson source; it installs nothing with them.

@@ -127,11 +127,14 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
 
 /* The live feed (docs/decisions/0015-live-alerts.md): each alert also
  * goes at once, outside the transaction, to alerts.live, so a display sees it without waiting for
- * the commit. At least once: an alert of an aborted transaction is raised again by the replay. Its
- * failures are logged and do not touch the exactly-once outputs. */
+ * the commit, and first to the configuration's on_alert (a console in this process). At least once:
+ * an alert of an aborted transaction is raised again by the replay. Its failures are logged and do
+ * not touch the exactly-once outputs. */
 static void emit_live(proc *p, const alert *a, const buf *value)
 {
     char err[256];
+    if (p->cfg->on_alert)
+        p->cfg->on_alert(p->cfg->on_alert_opaque, a->symbol, value->data, value->len);
     if (p->live && kafka_produce(p->live, p->alerts_live, a->symbol, strlen(a->symbol), value->data,
                                  value->len, err, sizeof(err)) != 0)
         LOG_WARN("process: live alert not sent: %s", err);

@@ -53,6 +53,12 @@ typedef struct process_config {
     int partitions;          /* for output topics that must be created */
     int replication;         /* 0: by cluster size (kafka_topic_replication) */
     int min_isr;             /* min.insync.replicas; 0: by the replication factor */
+    /* Called with each alert's symbol and JSON record as it is raised, before
+     * it is produced (as on alerts.live: at least once), on the processor's
+     * thread; it must not block. `ticklake run` hands alerts to its console
+     * with it. NULL: none. */
+    void (*on_alert)(void *opaque, const char *symbol, const char *json, size_t len);
+    void *on_alert_opaque;
 } process_config;
 
 /* Runs until ctl->stop, or ctl->drain and the input is read to its end.

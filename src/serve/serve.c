@@ -171,6 +171,13 @@ static int serve_metrics(serve_server *s, const http_request *r)
            (double)atomic_load(&s->stream_events));
     metric(&b, "ticklake_stream_sent_bytes_total", "counter", "Bytes sent to push-stream clients.",
            (double)atomic_load(&s->stream_bytes));
+    metric(&b, "ticklake_stream_alerts_in_process_total", "counter",
+           "Alerts handed over by a processor in this process (ticklake run), before the broker.",
+           (double)atomic_load(&s->alerts_in_process));
+    metric(&b, "ticklake_stream_alerts_repeated_total", "counter",
+           "Alerts not shown again: equal to a recent one (in process and from alerts.live, or "
+           "raised again after an aborted transaction).",
+           (double)atomic_load(&s->alerts_repeated));
     metric(&b, "ticklake_serve_consumed_records_total", "counter",
            "Kafka records the server's consumer read.", (double)atomic_load(&s->consumed));
     metric(&b, "ticklake_serve_bad_records_total", "counter",

@@ -58,6 +58,12 @@ const char *serve_url(const serve_server *s);
 const char *serve_token(const serve_server *s);
 /* 1 when the token was generated here. */
 int serve_token_generated(const serve_server *s);
+/* Puts an alert (its JSON record, docs/DATA.md) on the push stream and in
+ * /api/alerts at once, as a processor in the same process computes it, so a
+ * client does not wait for the broker's round trip; the same alert arriving
+ * again through alerts.live is not shown twice. Any thread; copies what it
+ * keeps; does nothing without a push stream. */
+void serve_alert(serve_server *s, const char *symbol, const char *json, size_t len);
 /* Closes streams, stops the consumer and the HTTP server, frees. Accepts NULL. */
 void serve_stop(serve_server *s);
 

@@ -59,8 +59,9 @@ typedef struct serve_hub {
     uint64_t next_seq; /* the seq of the next event; events [next_seq - cap, next_seq) */
     serve_sym *syms;
     size_t nsyms;
-    int32_t *index; /* open addressing over syms, 2 * SERVE_MAX_SYMBOLS slots, -1 empty */
-    char **alerts;  /* JSON of the recent alerts, a ring of SERVE_ALERT_RING */
+    int32_t *index;      /* open addressing over syms, 2 * SERVE_MAX_SYMBOLS slots, -1 empty */
+    char **alerts;       /* JSON of the recent alerts, a ring of SERVE_ALERT_RING */
+    uint64_t *alert_ids; /* a hash of each (symbol, JSON), beside alerts */
     size_t nalerts, alerts_head;
 } serve_hub;
 
@@ -125,6 +126,7 @@ struct serve_server {
     atomic_int streams;
     atomic_llong stream_events, stream_bytes, stream_dropped, stream_clients_total;
     atomic_llong consumed, consume_errors;
+    atomic_llong alerts_in_process, alerts_repeated;
     int64_t started_ns;
     /* consumer lag (serve_lag.c): one admin connection, made on first use */
     pthread_mutex_t lagmu;

@@ -30,18 +30,10 @@
 
 /* --- the hub (callers hold hub->mu) ------------------------------------- */
 
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
 static serve_sym *sym_find(serve_hub *h, const char *name, int create)
 {
     size_t cap = 2 * SERVE_MAX_SYMBOLS;
-    for (size_t i = fnv(name) % cap;; i = (i + 1) % cap) {
+    for (size_t i = fnv1a_bytes(FNV1A_BASIS, name, strlen(name)) % cap;; i = (i + 1) % cap) {
         int32_t k = h->index[i];
         if (k < 0) {
             if (!create || h->nsyms >= SERVE_MAX_SYMBOLS)
@@ -149,17 +141,40 @@ static void on_bar(serve_server *s, const bar *b, const void *json, size_t len)
     hub_push(s, EV_BAR, b->symbol, b->interval_ns, "bar", json, len);
 }
 
+/* An alert can come twice: from a processor in this process (serve_alert)
+ * and again through alerts.live, and alerts.live repeats the alerts of an
+ * aborted transaction byte for byte. One that equals one of the recent
+ * alerts is not shown again. */
 static void on_alert(serve_server *s, const char *symbol, const char *json, size_t len)
 {
     serve_hub *h = &s->hub;
+    uint64_t id = fnv1a_bytes(fnv1a_bytes(FNV1A_BASIS, symbol, strlen(symbol) + 1), json, len);
+    for (size_t i = 0; i < h->nalerts; i++)
+        if (h->alert_ids[i] == id && strlen(h->alerts[i]) == len &&
+            memcmp(h->alerts[i], json, len) == 0) {
+            atomic_fetch_add(&s->alerts_repeated, 1);
+            return;
+        }
     char *copy = xstrndup(json, len);
     if (h->nalerts == SERVE_ALERT_RING)
         free(h->alerts[h->alerts_head]);
     else
         h->nalerts++;
     h->alerts[h->alerts_head] = copy;
+    h->alert_ids[h->alerts_head] = id;
     h->alerts_head = (h->alerts_head + 1) % SERVE_ALERT_RING;
     hub_push(s, EV_ALERT, symbol, 0, "alert", json, len);
+}
+
+void serve_alert(serve_server *s, const char *symbol, const char *json, size_t len)
+{
+    if (!s || !s->streaming || !utf8_valid(json, len) || memchr(json, '\0', len))
+        return;
+    pthread_mutex_lock(&s->hub.mu);
+    on_alert(s, symbol, json, len);
+    pthread_cond_broadcast(&s->hub.cv);
+    pthread_mutex_unlock(&s->hub.mu);
+    atomic_fetch_add(&s->alerts_in_process, 1);
 }
 
 /* --- the consumer ------------------------------------------------------- */
@@ -274,6 +289,7 @@ int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size)
     h->index = xmalloc(2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
     memset(h->index, 0xff, 2 * SERVE_MAX_SYMBOLS * sizeof(int32_t));
     h->alerts = xcalloc(SERVE_ALERT_RING, sizeof(char *));
+    h->alert_ids = xcalloc(SERVE_ALERT_RING, sizeof(uint64_t));
     s->streaming = 1;
     if (pthread_create(&s->consumer, NULL, consumer_thread, s) != 0)
         return set_err(errstr, errstr_size, "cannot start the stream's consumer thread");
@@ -309,6 +325,7 @@ void serve_stream_free(serve_server *s)
     for (size_t i = 0; i < SERVE_ALERT_RING; i++)
         free(h->alerts[i]);
     free(h->alerts);
+    free(h->alert_ids);
     pthread_mutex_destroy(&h->mu);
     pthread_cond_destroy(&h->cv);
     s->streaming = 0;
