@@ -461,7 +461,10 @@ int cmd_run(int argc, char **argv)
                            .listen = listen,
                            .token = token ? token : getenv("TICKLAKE_TOKEN"),
                            .topic_prefix = o.topic_prefix,
-                           .crawl_every = local_lake ? 10 * NS_PER_SEC : 0,
+                           /* An S3 lake's files land every minute (the
+                            * sink's roll); a crawl lists the lake. */
+                           .crawl_every = (local_lake ? 10 : 30) * NS_PER_SEC,
+                           .storage = &j->scfg.storage,
                            .stats = &j->st};
         sc.kafka = j->pcfg.kafka;
         memcpy(sc.intervals, j->pcfg.intervals, j->pcfg.nintervals * sizeof(int64_t));

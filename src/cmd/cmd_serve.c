@@ -7,6 +7,7 @@
 #include "bar.h"
 #include "cli.h"
 #include "commands.h"
+#include "lakecache.h"
 #include "log.h"
 #include "serve.h"
 #include "util.h"
@@ -18,9 +19,13 @@ int cmd_serve(int argc, char **argv)
     const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m";
     int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = 10 * NS_PER_SEC,
             duration = 0;
+    const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
+               *s3_profile = NULL;
     int verbose = 0, quiet = 0;
     const cli_option options[] = {
-        {0, "lake", CLI_STRING, &lake, "PATH", "the lake to serve (default ./lake)"},
+        {0, "lake", CLI_STRING, &lake, "URL",
+         "the lake to serve: a directory or s3://bucket/prefix (default ./lake)"},
+        LAKE_S3_OPTIONS(&s3_endpoint, &s3_region, &s3_addressing, &cache_dir, &s3_profile),
         CLI_KAFKA_OPTIONS(&k),
         {'l', "listen", CLI_STRING, &listen, "HOST:PORT",
          "where to listen (default 127.0.0.1:8080; port 0 picks one; anything but loopback "
@@ -40,12 +45,12 @@ int cmd_serve(int argc, char **argv)
         {0, "stream-buffer", CLI_INT, &stream_buffer, "N",
          "events the push stream keeps; a client that falls N behind is dropped (default 65536)"},
         {0, "crawl-interval", CLI_DURATION, &crawl_every, "DUR",
-         "crawl a local lake this often so new files show (default 10s; 0: never)"},
+         "crawl the lake this often so new files show (default 10s; 0: never)"},
         {'d', "duration", CLI_DURATION, &duration, "DUR", "stop after this long (default: Ctrl-C)"},
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
     const cli_command cmd = {
-        "serve", "ticklake serve [--lake PATH] [--brokers LIST] [--listen HOST:PORT]",
+        "serve", "ticklake serve [--lake URL] [--brokers LIST] [--listen HOST:PORT]",
         "Serves the web console, the JSON API (docs/API.md), a push stream of trades,\n"
         "bars and alerts (with --brokers) and Prometheus metrics at /metrics. Prints the\n"
         "URL on stdout.",
@@ -60,7 +65,13 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error(&cmd, "--stream-buffer: 16 to 16777216");
     if (slots < 1 || slots > 64)
         return cli_usage_error(&cmd, "--query-slots: 1 to 64");
+    storage_options so = {.s3_endpoint = s3_endpoint,
+                          .s3_region = s3_region,
+                          .s3_addressing = s3_addressing,
+                          .s3_profile = s3_profile};
     serve_config c = {.lake = lake,
+                      .storage = &so,
+                      .cache_dir = cache_dir,
                       .listen = listen,
                       .token = token ? token : getenv("TICKLAKE_TOKEN"),
                       .web_dir = web,

@@ -562,6 +562,9 @@ static catalog *mirror_catalog(lakecache *lc, char *errstr, size_t errstr_size, 
 int lakecache_crawl(lakecache *lc, engine *e, const catalog_crawl_opts *opts,
                     catalog_crawl_stats *st, char *errstr, size_t errstr_size)
 {
+    catalog_crawl_stats own;
+    if (!st)
+        st = &own; /* whether a version was written decides the upload */
     if (cache_lock(lc, errstr, errstr_size) != 0)
         return -1;
     static const char *const cat_scope[] = {CATALOG_DIR};

@@ -98,7 +98,7 @@ void lakecache_describe_stats(const lakecache *lc, buf *out);
 
 /* Crawls the S3 lake: brings the catalog and the footers of new or changed
  * Parquet files (CSV/JSON: whole) into the mirror, runs catalog_crawl_ext
- * there, and uploads the new version if one was written. */
+ * there, and uploads the new version if one was written. st may be NULL. */
 int lakecache_crawl(lakecache *lc, engine *e, const catalog_crawl_opts *opts,
                     catalog_crawl_stats *st, char *errstr, size_t errstr_size);
 

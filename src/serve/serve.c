@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "kafka_health.h"
 #include "kafka_lag.h"
+#include "lakecache.h"
 #include "log.h"
 #include "serve_internal.h"
 
@@ -84,15 +85,6 @@ int serve_json(serve_server *s, const http_request *r, int status, const buf *bo
     cors_header(s, extra, sizeof(extra));
     strncat(extra, "Cache-Control: no-store\r\n", sizeof(extra) - strlen(extra) - 1);
     return http_reply(r, status, "application/json", extra, body->data, body->len);
-}
-
-int serve_lake_has_catalog(const serve_server *s)
-{
-    if (!s->local_lake)
-        return 1;
-    char p[4096];
-    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", s->lake);
-    return access(p, F_OK) == 0;
 }
 
 /* --- the console's files ----------------------------------------------- */
@@ -421,6 +413,7 @@ static void *crawl_thread(void *arg)
 {
     serve_server *s = arg;
     int64_t next = mono_ns();
+    lakecache *lc = NULL;
     while (!atomic_load(&s->stop)) {
         if (mono_ns() < next) {
             sleep_ns(100 * 1000000LL);
@@ -428,9 +421,7 @@ static void *crawl_thread(void *arg)
         }
         char err[512];
         engine *e = engine_open(NULL, 1, err, sizeof(err));
-        catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
-                                 .on_delete = CATALOG_DELETE_DEPRECATE};
-        if (e && catalog_crawl_ext(e, s->lake, &co, NULL, err, sizeof(err)) == 0) {
+        if (e && serve_lake_crawl(s, &lc, e, err, sizeof(err)) == 0) {
             atomic_fetch_add(&s->crawls, 1);
         } else {
             atomic_fetch_add(&s->crawl_failures, 1);
@@ -439,6 +430,7 @@ static void *crawl_thread(void *arg)
         engine_close(e);
         next = mono_ns() + s->crawl_every;
     }
+    lakecache_free(lc);
     return NULL;
 }
 
@@ -471,19 +463,9 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
     serve_server *s = xcalloc(1, sizeof(*s));
     s->started_ns = mono_ns();
     pthread_mutex_init(&s->lagmu, NULL);
-    s->lake = xstrdup(c->lake);
-    s->local_lake = strncmp(c->lake, "s3://", 5) != 0;
-    if (s->local_lake && strncmp(c->lake, "file://", 7) == 0) {
-        free(s->lake);
-        s->lake = xstrdup(c->lake + 7);
-    }
     s->listen = xstrdup(c->listen ? c->listen : "127.0.0.1:8080");
-    if (!s->local_lake) {
-        /* The catalog, the history and the freshness checks read the lake's
-         * folder; an S3 lake would answer half the API. */
-        set_err(errstr, errstr_size, "an s3:// lake is not served yet: serve a local lake");
+    if (serve_lake_open(s, c, errstr, errstr_size) != 0)
         goto fail;
-    }
     s->web_dir = c->web_dir ? xstrdup(c->web_dir) : default_web_dir();
     s->cors = c->cors_origin ? xstrdup(c->cors_origin) : NULL;
     s->prefix = xstrdup(c->topic_prefix ? c->topic_prefix : "");
@@ -495,7 +477,7 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
     s->max_streams = s->threads > 8 ? s->threads - 4 : s->threads / 2;
     s->stats = c->stats;
     s->ring_size = c->stream_buffer ? c->stream_buffer : SERVE_RING;
-    s->crawl_every = s->local_lake ? c->crawl_every : 0;
+    s->crawl_every = c->crawl_every;
     static const int64_t def_iv[] = {NS_PER_SEC, 60 * NS_PER_SEC, 300 * NS_PER_SEC};
     if (c->nintervals) {
         s->nintervals = c->nintervals > SERVE_MAX_IV ? SERVE_MAX_IV : c->nintervals;
@@ -600,6 +582,7 @@ void serve_stop(serve_server *s)
     pthread_mutex_destroy(&s->lagmu);
     free(s->kprops);
     free(s->brokers);
+    serve_lake_close(s);
     free(s->lake);
     free(s->listen);
     free(s->web_dir);

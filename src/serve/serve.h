@@ -22,9 +22,14 @@
 
 #include "kafka.h"
 #include "pipeline.h"
+#include "storage.h"
 
 typedef struct serve_config {
-    const char *lake;        /* local folder (or s3://...) */
+    const char *lake; /* a local folder, file:///path or s3://bucket/prefix */
+    /* An s3:// lake: how to reach it (NULL: the defaults; copied) and its
+     * local cache (NULL: lakecache.h's default). */
+    const storage_options *storage;
+    const char *cache_dir;
     const char *listen;      /* "host:port"; default 127.0.0.1:8080 */
     const char *token;       /* NULL: none on loopback, generated elsewhere */
     const char *web_dir;     /* the console's files; NULL: the repository's web/ */
@@ -37,7 +42,7 @@ typedef struct serve_config {
     int threads;            /* HTTP worker threads (connections at once); 0: 64 */
     int query_slots;        /* SQL queries at once; 0: 2 */
     size_t stream_buffer;   /* events the push stream keeps for its clients; 0: 65536 */
-    int64_t crawl_every;    /* crawl a local lake this often (ns); 0: never */
+    int64_t crawl_every;    /* crawl the lake this often (ns); 0: never */
     size_t max_body;        /* request body limit; 0: 1 MiB */
     int64_t max_rows;       /* row limit of a query; 0: 100000 */
     int64_t max_timeout_ms; /* time limit of a query; 0: 60000 */

@@ -36,18 +36,6 @@ void serve_api_release(serve_server *s)
     pthread_cond_destroy(&s->qcv);
 }
 
-static int64_t catalog_mtime(const serve_server *s)
-{
-    if (!s->local_lake)
-        return 0;
-    char p[4096];
-    struct stat sb;
-    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", s->lake);
-    if (stat(p, &sb) != 0)
-        return -1;
-    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
-}
-
 /* Takes a free query slot (waiting up to SLOT_WAIT_NS) with a session over
  * the catalog as it is now. NULL with errstr and *status (503) otherwise. */
 static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size_t errstr_size)
@@ -72,7 +60,7 @@ static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size
         set_err(errstr, errstr_size, "every query slot is busy; try again");
         return NULL;
     }
-    int64_t mt = catalog_mtime(s);
+    int64_t mt = serve_catalog_mtime(s);
     if (mt < 0) {
         set_err(errstr, errstr_size, "the lake has no catalog yet (crawl it)");
         goto fail;
@@ -83,7 +71,8 @@ static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size
         slot->session = NULL;
     }
     if (!slot->session) {
-        query_lake_opts lo = {0};
+        query_lake_opts lo;
+        serve_lake_query_opts(s, &lo);
         slot->session = query_session_open_ext(s->lake, &lo, 1, errstr, errstr_size);
         if (!slot->session)
             goto fail;
@@ -141,7 +130,7 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
 static int load_catalog(serve_server *s, const http_request *r, catalog **c)
 {
     char err[512];
-    if (catalog_mtime(s) < 0 || catalog_load(s->lake, c, err, sizeof(err)) != 0) {
+    if (serve_catalog_mtime(s) < 0 || catalog_load(serve_lake_dir(s), c, err, sizeof(err)) != 0) {
         *c = NULL;
         return serve_error(r, 503, "the lake has no catalog yet (crawl it)");
     }
@@ -268,7 +257,9 @@ int serve_api_describe(serve_server *s, const http_request *r, const char *name,
             catalog_free(c);
             return serve_error(r, 400, "dialect: hive or trino");
         }
-        char loc[128] = "s3://BUCKET/PREFIX";
+        /* A local lake's folder means nothing to Athena or Trino: the
+         * placeholder says where its copy in S3 goes. */
+        const char *loc = s->local_lake ? "s3://BUCKET/PREFIX" : s->lake;
         buf ddl;
         buf_init(&ddl);
         if (catalog_ddl(t, loc, strcmp(d, "hive") == 0 ? CATALOG_DDL_HIVE : CATALOG_DDL_TRINO, 0,
@@ -487,9 +478,8 @@ int serve_api_history(serve_server *s, const http_request *r)
     query_meta *v;
     size_t n, skipped;
     char err[512];
-    if (!s->local_lake)
-        return serve_error(r, 501, "the query history of an S3 lake: use ticklake history");
-    if (query_history_load(s->lake, &v, &n, &skipped, err, sizeof(err)) != 0)
+    if (serve_lake_sync_results(s, err, sizeof(err)) != 0 ||
+        query_history_load(serve_lake_dir(s), &v, &n, &skipped, err, sizeof(err)) != 0)
         return serve_error(r, 500, err);
     buf b;
     buf_init(&b);
@@ -509,13 +499,7 @@ int serve_api_history(serve_server *s, const http_request *r)
 
 int serve_api_result(serve_server *s, const http_request *r, const char *id)
 {
-    if (!s->local_lake)
-        return serve_error(r, 501, "results of an S3 lake: use ticklake history");
-    char path[4096];
-    snprintf(path, sizeof(path), "%s/%s/%s.csv", s->lake, QUERY_RESULTS_DIR, id);
-    char extra[160];
-    snprintf(extra, sizeof(extra), "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", id);
-    return http_send_file(r, path, extra);
+    return serve_lake_result(s, r, id);
 }
 
 /* --- bars, alerts, symbols, the overview -------------------------------- */
@@ -526,7 +510,7 @@ static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, in
 {
     catalog *c;
     char err[256];
-    if (catalog_mtime(s) < 0 || catalog_load(s->lake, &c, err, sizeof(err)) != 0)
+    if (serve_catalog_mtime(s) < 0 || catalog_load(serve_lake_dir(s), &c, err, sizeof(err)) != 0)
         return -1;
     int64_t best = 0;
     for (size_t i = 0; i < c->ntables; i++) {

@@ -1,4 +1,4 @@
-/* serve_internal.h - what serve.c, serve_api.c and serve_stream.c share;
+/* serve_internal.h - what serve.c, serve_api.c, serve_stream.c and serve_lake.c share;
  * private to src/serve/. */
 #ifndef TICKLAKE_SERVE_INTERNAL_H
 #define TICKLAKE_SERVE_INTERNAL_H
@@ -9,12 +9,14 @@
 #include <stdint.h>
 
 #include "bar.h"
+#include "engine.h"
 #include "http.h"
 #include "kafka.h"
 #include "kafka_consumer.h"
 #include "query.h"
 #include "serve.h"
 #include "serve_req.h"
+#include "storage.h"
 #include "util.h"
 
 #define SERVE_RING 65536        /* events the stream keeps for its clients, by default */
@@ -92,6 +94,14 @@ struct serve_server {
     int token_generated;
     char url[128];
     int local_lake;
+    /* An S3 lake (serve_lake.c): its cache and storage, under lakemu; the
+     * options, owned, for query sessions too. */
+    pthread_mutex_t lakemu;
+    struct lakecache *lc;
+    struct storage *st;
+    storage_options so;
+    char *cache_dir;
+    int64_t catalog_synced_ns, results_synced_ns;
     size_t max_body;
     int64_t max_rows, max_timeout_ms;
     int threads, max_streams;
@@ -150,8 +160,26 @@ int serve_api_overview(serve_server *s, const http_request *r);
 int serve_api_lag(serve_server *s, const http_request *r);
 void serve_api_init(serve_server *s, int slots);
 void serve_api_release(serve_server *s);
+/* serve_lake.c: the lake, local or S3 through its cache. */
+int serve_lake_open(serve_server *s, const serve_config *c, char *errstr, size_t errstr_size);
+void serve_lake_close(serve_server *s);
+/* The folder the catalog code reads: the lake's, or an S3 lake's mirror. */
+const char *serve_lake_dir(const serve_server *s);
+/* How query sessions reach the lake. */
+void serve_lake_query_opts(const serve_server *s, query_lake_opts *lo);
+/* The catalog's mtime (ns), an S3 lake's brought in first at most every
+ * 5 s; -1 when the lake has none. */
+int64_t serve_catalog_mtime(serve_server *s);
 /* 1 when the lake has a catalog. */
-int serve_lake_has_catalog(const serve_server *s);
+int serve_lake_has_catalog(serve_server *s);
+/* Brings an S3 lake's saved queries' metadata into the mirror (at most every 5 s). */
+int serve_lake_sync_results(serve_server *s, char *errstr, size_t errstr_size);
+/* Answers GET /api/results/<id> (id already checked): the saved CSV. */
+int serve_lake_result(serve_server *s, const http_request *r, const char *id);
+/* One crawl of the lake; *lc is the crawler's own cache handle of an S3 lake
+ * (made on first use, freed by the caller with lakecache_free). */
+int serve_lake_crawl(serve_server *s, struct lakecache **lc, engine *e, char *errstr,
+                     size_t errstr_size);
 
 /* serve_stream.c: the consumer, the hub and the SSE handler. */
 int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size);
