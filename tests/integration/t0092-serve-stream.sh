@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The push stream's fan-out: one consumer per server, clients that never hold it up. Beside a live
-# feed of 5,000 trades/s, a client reading at 1 KB/s falls a whole ring (--stream-buffer 4096) behind
-# and is dropped, while a client that keeps up is not, stays within 3 s of the feed, and the server
-# keeps answering the API.
+# feed of 5,000 trades/s of 2 symbols, a client reading at 1 KB/s falls a whole ring
+# (--stream-buffer 4096) behind and is dropped, while a client that keeps up is not, stays within
+# 3 s of the feed, and the server keeps answering the API. Each twice: clients of every symbol scan
+# the ring, clients of one symbol walk its chain and get exactly its trades.
 . "$(dirname "$0")/lib.sh"
 
 pre=$(unique_name st).
-bg_start ingest "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 5000 --symbols 20 \
+bg_start ingest "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 5000 --symbols 2 \
     --duration 45 -q
 bg_start srv "$TICKLAKE" serve --brokers "$BROKERS" --topic-prefix "$pre" --lake "$T/lake" \
     --listen 127.0.0.1:0 --stream-buffer 4096 --crawl-interval 0
@@ -16,25 +17,46 @@ metric() { curl -s "${S}metrics" | sed -nE "s/^$1 ([0-9]+)$/\1/p"; }
 consuming() { [ "$(metric ticklake_serve_consumed_records_total)" -gt 1000 ]; }
 wait_for 30 consuming || { cat "$T/srv.err" >&2; fail "the server's consumer reads nothing"; }
 
+# Two pairs: clients of every symbol scan the ring; clients of one symbol walk its chain.
+sym=$(curl -s "${S}api/symbols" | sed -nE 's/.*"symbols":\["([^"]+)".*/\1/p')
+[ -n "$sym" ] || fail "no symbol in /api/symbols"
 bg_start fast curl -sN "${S}api/stream?kinds=trade"
-# The slow client reads 1 KB a second through a 4 KB receive buffer: with curl --limit-rate the
+bg_start fast1 curl -sN "${S}api/stream?kinds=trade&symbols=$sym"
+# A slow client reads 1 KB a second through a 4 KB receive buffer: with curl --limit-rate the
 # kernel's autotuned loopback buffers (megabytes) could hide the lag past the wait below.
-bg_start slow python3 -c '
+slow_client='
 import socket, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect((u.hostname, u.port))
-s.sendall(b"GET /api/stream?kinds=trade HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (u.hostname.encode(), u.port))
+s.sendall(b"GET /api/stream?kinds=trade%s HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (sys.argv[2].encode(), u.hostname.encode(), u.port))
 while s.recv(1024):
     time.sleep(1)
-' "$S"
-dropped() { [ "$(metric ticklake_stream_clients_dropped_total)" -ge 1 ]; }
-wait_for 30 dropped || fail "the slow client was not dropped: $(curl -s "${S}metrics" | grep stream_)"
+'
+bg_start slow python3 -c "$slow_client" "$S" ""
+bg_start slow1 python3 -c "$slow_client" "$S" "&symbols=$sym"
+dropped() { [ "$(metric ticklake_stream_clients_dropped_total)" -ge 2 ]; }
+wait_for 40 dropped || fail "the slow clients were not both dropped: $(curl -s "${S}metrics" | grep stream_)"
 sleep 3
 bg_alive fast || fail "the fast client's stream ended"
+bg_alive fast1 || fail "the fast client of $sym's stream ended"
 grep -q '^event: dropped' "$T/fast.out" && fail "the fast client was dropped"
-assert_eq "$(metric ticklake_stream_clients)" 1 "stream clients left"
+grep -q '^event: dropped' "$T/fast1.out" && fail "the fast client of $sym was dropped"
+assert_eq "$(metric ticklake_stream_clients)" 2 "stream clients left"
+# The client of one symbol gets that symbol's trades only, and as many as the other client saw of
+# it over the same span (the first and last of its trades there bound it).
+ids() { sed -nE '/^data: /s/.*"id":([0-9]+).*/\1/p' "$1"; }
+n1=$(grep -c '^data: ' "$T/fast1.out" || true)
+assert_ge "$n1" 100 "trades of $sym on its own stream"
+assert_eq "$(grep '^data: ' "$T/fast1.out" | { grep -vc "\"symbol\":\"$sym\"" || true; })" 0 \
+    "other symbols' trades on $sym's stream"
+first=$(ids "$T/fast1.out" | awk 'NR == 1')
+last1=$(ids "$T/fast1.out" | awk 'END {print}')
+in_span() { awk -v a="$first" -v b="$last1" '$1 >= a && $1 <= b' | wc -l; }
+between=$(grep "\"symbol\":\"$sym\"" "$T/fast.out" | sed -nE 's/.*"id":([0-9]+).*/\1/p' | in_span)
+got=$(ids "$T/fast1.out" | in_span)
+assert_eq "$got" "$between" "trades of $sym between its first and last on its own stream and on the full one"
 # The fast client is live: its last trade is within 3 s of now (the simulator's event time is the
 # wall clock).
 last=$(grep '^data: ' "$T/fast.out" | tail -1 | sed -nE 's/.*"ts":([0-9]+).*/\1/p')
