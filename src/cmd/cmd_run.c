@@ -461,9 +461,10 @@ int cmd_run(int argc, char **argv)
                            .listen = listen,
                            .token = token ? token : getenv("TICKLAKE_TOKEN"),
                            .topic_prefix = o.topic_prefix,
-                           /* An S3 lake's files land every minute (the
-                            * sink's roll); a crawl lists the lake. */
-                           .crawl_every = (local_lake ? 10 : 30) * NS_PER_SEC,
+                           /* Not an S3 lake: a crawl there costs requests,
+                            * and S3 has no lock against the user's own
+                            * `ticklake crawl` from another cache. */
+                           .crawl_every = local_lake ? 10 * NS_PER_SEC : 0,
                            .storage = &j->scfg.storage,
                            .stats = &j->st};
         sc.kafka = j->pcfg.kafka;

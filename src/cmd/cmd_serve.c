@@ -17,8 +17,7 @@ int cmd_serve(int argc, char **argv)
     cli_kafka k = {0};
     const char *lake = "./lake", *listen = "127.0.0.1:8080", *token = NULL, *web = NULL;
     const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m";
-    int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = 10 * NS_PER_SEC,
-            duration = 0;
+    int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = -1, duration = 0;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
                *s3_profile = NULL;
     int verbose = 0, quiet = 0;
@@ -45,7 +44,8 @@ int cmd_serve(int argc, char **argv)
         {0, "stream-buffer", CLI_INT, &stream_buffer, "N",
          "events the push stream keeps; a client that falls N behind is dropped (default 65536)"},
         {0, "crawl-interval", CLI_DURATION, &crawl_every, "DUR",
-         "crawl the lake this often so new files show (default 10s; 0: never)"},
+         "crawl the lake this often so new files show (default 10s for a local lake; an S3 "
+         "lake only when given; 0: never)"},
         {'d', "duration", CLI_DURATION, &duration, "DUR", "stop after this long (default: Ctrl-C)"},
         CLI_LOG_OPTIONS(&verbose, &quiet),
         CLI_OPT_END};
@@ -65,6 +65,10 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error(&cmd, "--stream-buffer: 16 to 16777216");
     if (slots < 1 || slots > 64)
         return cli_usage_error(&cmd, "--query-slots: 1 to 64");
+    /* S3 has no lock against another crawler (a `ticklake crawl` with its
+     * own cache) and each crawl lists the lake: only when asked for. */
+    if (crawl_every < 0)
+        crawl_every = lakecache_is_s3(lake) ? 0 : 10 * NS_PER_SEC;
     storage_options so = {.s3_endpoint = s3_endpoint,
                           .s3_region = s3_region,
                           .s3_addressing = s3_addressing,
