@@ -30,6 +30,7 @@ enum { EV_TRADE = 1, EV_FORMING = 2, EV_BAR = 4, EV_ALERT = 8 };
 typedef struct serve_event {
     uint64_t seq;
     uint64_t next_same; /* seq + 1 of the next event of the same symbol; 0: none yet */
+    uint64_t prev_same; /* seq + 1 of the one before (maybe gone from the ring); 0: none */
     int kind;
     int64_t interval_ns; /* bars and forming bars; 0 else */
     char symbol[32];
@@ -46,10 +47,10 @@ typedef struct serve_bar {
 
 typedef struct serve_sym {
     char name[32];
-    /* Its events on the ring, as a chain through serve_event.next_same, so
-     * a client of one symbol visits only that symbol's events: seq + 1 of
-     * the first and the newest (0: none yet). */
-    uint64_t chain_first, chain_last;
+    /* Its events on the ring, as a chain through serve_event.next_same and
+     * prev_same, so a client of one symbol visits only that symbol's events:
+     * seq + 1 of the newest (0: none yet). */
+    uint64_t chain_last;
     double first, last, high, low;
     int64_t volume, trades, last_ts;
     bar forming[SERVE_MAX_IV];

@@ -18,6 +18,7 @@
 #include "storage.h"
 
 #define SYNC_NS (5 * NS_PER_SEC)
+#define SERVE_S3_READ_RETRY_NS (10 * NS_PER_SEC)
 
 static char *dup_or_null(const char *v)
 {
@@ -45,16 +46,17 @@ int serve_lake_open(serve_server *s, const serve_config *c, char *errstr, size_t
     s->so.s3_region = dup_or_null(s->so.s3_region);
     s->so.s3_addressing = dup_or_null(s->so.s3_addressing);
     s->so.s3_profile = dup_or_null(s->so.s3_profile);
+    /* A request waits for S3's answers, so reads give up after 10 s, not
+     * the default 60 s of retries. */
+    if (s->so.s3_read_retry_ns <= 0)
+        s->so.s3_read_retry_ns = SERVE_S3_READ_RETRY_NS;
     s->cache_dir = dup_or_null(c->cache_dir);
+    /* Nothing is sent yet: `run` starts its stages without waiting for S3;
+     * the first request brings the catalog in. */
     if (lakecache_open(&s->lc, s->lake, &s->so, s->cache_dir, errstr, errstr_size) != 0 ||
         storage_open(&s->st, s->lake, &s->so, errstr, errstr_size) != 0)
         return -1;
-    /* Reach S3 now: a wrong endpoint or key shows at start, not as an empty
-     * console. A lake without a catalog yet is fine (the API says so). */
-    char err[512];
-    if (lakecache_sync_catalog(s->lc, err, sizeof(err)) != 0 && !strstr(err, "no catalog"))
-        return set_err(errstr, errstr_size, "%s", err);
-    s->catalog_synced_ns = mono_ns();
+    s->catalog_synced_ns = mono_ns() - SYNC_NS;
     return 0;
 }
 
@@ -93,7 +95,7 @@ int64_t serve_catalog_mtime(serve_server *s)
         if (mono_ns() - s->catalog_synced_ns >= SYNC_NS) {
             char err[512];
             if (lakecache_sync_catalog(s->lc, err, sizeof(err)) != 0 && !strstr(err, "no catalog"))
-                LOG_DEBUG("serve: %s (the cached catalog is used)", err);
+                LOG_WARN("serve: %s (the cached catalog, if any, is used)", err);
             s->catalog_synced_ns = mono_ns();
         }
         pthread_mutex_unlock(&s->lakemu);

@@ -62,6 +62,7 @@ static void hub_push(serve_server *s, int kind, const char *symbol, int64_t inte
     serve_sse_frame(&f, h->next_seq, event, json, len);
     e->seq = h->next_seq++;
     e->next_same = 0;
+    e->prev_same = 0;
     e->kind = kind;
     e->interval_ns = interval_ns;
     strlcpy_tl(e->symbol, symbol, sizeof(e->symbol));
@@ -71,8 +72,7 @@ static void hub_push(serve_server *s, int kind, const char *symbol, int64_t inte
         /* prev's slot is still its own (e took the slot of seq - cap) */
         if (prev && h->next_seq - prev < h->cap)
             h->ring[(prev - 1) % h->cap].next_same = e->seq + 1;
-        if (!y->chain_first)
-            y->chain_first = e->seq + 1;
+        e->prev_same = prev;
         y->chain_last = e->seq + 1;
     }
     e->frame = f.data; /* the buffer's memory passes to the event */
@@ -455,17 +455,15 @@ int serve_stream_handle(serve_server *s, const http_request *r)
     serve_hub *h = &s->hub;
     /* A client of one symbol walks that symbol's chain (serve_sym): at
      * 100,000 events/s and 200 clients, scanning the whole ring each cost
-     * 20 million comparisons a second under the hub's lock. prev is seq + 1
-     * of the last of its events handled (0: none yet, then the symbol's
-     * first event is the next). Any other client scans the ring. */
+     * 20 million comparisons a second under the hub's lock. Either way the
+     * client has sent every event it wants before cursor, so it fell behind
+     * only when the ring overtook cursor; a quiet symbol's last event may
+     * leave the ring without its client being behind. */
     int follow = f->nsyms == 1;
     serve_sym *y = NULL;
-    uint64_t prev = 0;
     int more = 0;
     pthread_mutex_lock(&h->mu);
     uint64_t cursor = h->next_seq; /* from the live edge */
-    if (follow && (y = sym_find(h, f->syms[0], 0)) != NULL)
-        prev = y->chain_last;
     pthread_mutex_unlock(&h->mu);
     int64_t last_write = mono_ns();
     while (ok && !atomic_load(&s->stop)) {
@@ -479,34 +477,29 @@ int serve_stream_handle(serve_server *s, const http_request *r)
             pthread_cond_timedwait(&h->cv, &h->mu, &until);
         }
         more = 0;
-        if (follow) {
+        if (h->next_seq - cursor > h->cap) {
+            dropped = 1;
+        } else if (follow) {
             if (!y)
                 y = sym_find(h, f->syms[0], 0);
-            uint64_t next = 0;
-            if (y && prev == 0)
-                next = y->chain_first;
-            else if (y && h->next_seq - (prev - 1) > h->cap)
-                dropped = 1;
-            else if (y)
-                next = h->ring[(prev - 1) % h->cap].next_same;
-            while (next && !dropped) {
-                if (h->next_seq - (next - 1) > h->cap) {
-                    dropped = 1;
-                    break;
-                }
+            /* Its first event at or after cursor, back from the newest (all
+             * of them are on the ring), then forward. */
+            uint64_t first = 0, end = h->next_seq;
+            for (uint64_t q = y ? y->chain_last : 0; q && q - 1 >= cursor;
+                 q = h->ring[(q - 1) % h->cap].prev_same)
+                first = q;
+            for (uint64_t q = first; q;) {
                 if (out.len >= CLIENT_CHUNK) {
+                    end = q - 1;
                     more = 1;
                     break;
                 }
-                const serve_event *e = &h->ring[(next - 1) % h->cap];
+                const serve_event *e = &h->ring[(q - 1) % h->cap];
                 if (wants(f, e))
                     buf_append(&out, e->frame, e->len);
-                prev = next;
-                next = e->next_same;
+                q = e->next_same;
             }
-            cursor = h->next_seq;
-        } else if (h->next_seq - cursor > h->cap) {
-            dropped = 1;
+            cursor = end;
         } else {
             while (cursor < h->next_seq && out.len < CLIENT_CHUNK) {
                 const serve_event *e = &h->ring[cursor % h->cap];

@@ -67,6 +67,25 @@ echo "fast client: $(grep -c '^event: trade' "$T/fast.out") trades, the last ${b
 # The API still answers while the stream runs.
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "${S}api/overview")" 200 "/api/overview"
 curl -s "${S}api/overview" | grep -q '"symbol":"AAPL"' || fail "AAPL missing from the overview"
+# A client of a symbol that went quiet is not behind: a short second feed adds a third symbol and
+# stops; its client, connected after that symbol's last trade, must outlive several turns of the
+# ring (4,096 events, under a second here) and see no drop. It once was dropped as soon as the
+# ring overtook its symbol's last event.
+symbols() { curl -s "${S}api/symbols" | tr -d '[]"{}' | sed 's/^symbols://' | tr ',' '\n' | sort; }
+symbols >"$T/two"
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 3 --seed 92 \
+    --count 300 -q 2>/dev/null || fail "the short feed of 3 symbols failed"
+third() { symbols | comm -13 "$T/two" -; }
+has_third() { [ -n "$(third)" ]; }
+wait_for 10 has_third || fail "no third symbol in /api/symbols: $(curl -s "${S}api/symbols")"
+quiet=$(third)
+sleep 1
+bg_start quiet curl -sN "${S}api/stream?kinds=trade&symbols=$quiet"
+sleep 6
+bg_alive quiet || fail "the client of the quiet symbol $quiet lost its stream"
+grep -q '^event: dropped' "$T/quiet.out" && fail "the client of the quiet symbol $quiet was dropped"
+assert_eq "$(metric ticklake_stream_clients_dropped_total)" 2 "clients dropped (the two slow ones only)"
+bg_stop quiet
 bg_stop fast
 bg_stop slow
 bg_stop srv INT
