@@ -700,9 +700,10 @@ int lakecache_sync_catalog(lakecache *lc, char *errstr, size_t errstr_size)
     buf p = {0};
     buf_printf(&p, "%s/" CATALOG_DIR "/catalog.json", lc->dir);
     struct stat sb;
-    if (rc == 0 && stat(p.data, &sb) != 0)
-        rc =
-            set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lc->url);
+    if (rc == 0 && stat(p.data, &sb) != 0) {
+        set_err(errstr, errstr_size, "no catalog in '%s': run 'ticklake crawl' first", lc->url);
+        rc = LAKECACHE_NO_CATALOG;
+    }
     buf_release(&p);
     return cache_unlock(lc, rc, errstr, errstr_size);
 }

@@ -119,7 +119,9 @@ int lakecache_prepare_query(lakecache *lc, const char *const *tables, size_t nta
                             enum lakecache_files files, char *errstr, size_t errstr_size);
 
 /* Brings the current catalog.json into the mirror (for tables, describe,
- * partitions, ddl); the same error as lakecache_prepare_query without one. */
+ * partitions, ddl); the same error as lakecache_prepare_query without one,
+ * returned as LAKECACHE_NO_CATALOG (other failures: -1). */
+#define LAKECACHE_NO_CATALOG (-2)
 int lakecache_sync_catalog(lakecache *lc, char *errstr, size_t errstr_size);
 
 /* Brings the metadata of saved queries (_results/<id>.json) into the mirror. */

@@ -94,7 +94,8 @@ int64_t serve_catalog_mtime(serve_server *s)
         pthread_mutex_lock(&s->lakemu);
         if (mono_ns() - s->catalog_synced_ns >= SYNC_NS) {
             char err[512];
-            if (lakecache_sync_catalog(s->lc, err, sizeof(err)) != 0 && !strstr(err, "no catalog"))
+            int rc = lakecache_sync_catalog(s->lc, err, sizeof(err));
+            if (rc != 0 && rc != LAKECACHE_NO_CATALOG)
                 LOG_WARN("serve: %s (the cached catalog, if any, is used)", err);
             s->catalog_synced_ns = mono_ns();
         }

@@ -51,8 +51,10 @@ static serve_sym *sym_find(serve_hub *h, const char *name, int create)
     }
 }
 
-static void hub_push(serve_server *s, int kind, const char *symbol, int64_t interval_ns,
-                     const char *event, const char *json, size_t len)
+/* Appends an event of symbol y (NULL when the hub follows too many symbols:
+ * then it is on no chain). */
+static void hub_push(serve_server *s, int kind, serve_sym *y, const char *symbol,
+                     int64_t interval_ns, const char *event, const char *json, size_t len)
 {
     serve_hub *h = &s->hub;
     serve_event *e = &h->ring[h->next_seq % h->cap];
@@ -66,7 +68,6 @@ static void hub_push(serve_server *s, int kind, const char *symbol, int64_t inte
     e->kind = kind;
     e->interval_ns = interval_ns;
     strlcpy_tl(e->symbol, symbol, sizeof(e->symbol));
-    serve_sym *y = sym_find(h, symbol, 1);
     if (y) {
         uint64_t prev = y->chain_last;
         /* prev's slot is still its own (e took the slot of seq - cap) */
@@ -106,7 +107,7 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
     y->last_ts = t->ts;
     buf_reset(scratch);
     trade_encode_json(t, scratch);
-    hub_push(s, EV_TRADE, t->symbol, 0, "trade", scratch->data, scratch->len);
+    hub_push(s, EV_TRADE, y, t->symbol, 0, "trade", scratch->data, scratch->len);
     for (size_t i = 0; i < s->nintervals; i++) {
         int64_t iv = s->intervals[i];
         int64_t start = floor_div(t->ts, iv) * iv;
@@ -124,7 +125,7 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
             y->forming_sent[i] = now;
             buf_reset(scratch);
             bar_encode_json(b, scratch);
-            hub_push(s, EV_FORMING, t->symbol, iv, "forming", scratch->data, scratch->len);
+            hub_push(s, EV_FORMING, y, t->symbol, iv, "forming", scratch->data, scratch->len);
         }
     }
 }
@@ -149,7 +150,7 @@ static void on_bar(serve_server *s, const bar *b, const void *json, size_t len)
                 y->nbars[i]++;
         }
     }
-    hub_push(s, EV_BAR, b->symbol, b->interval_ns, "bar", json, len);
+    hub_push(s, EV_BAR, y, b->symbol, b->interval_ns, "bar", json, len);
 }
 
 /* An alert can come twice: from a processor in this process (serve_alert)
@@ -174,7 +175,7 @@ static void on_alert(serve_server *s, const char *symbol, const char *json, size
     h->alerts[h->alerts_head] = copy;
     h->alert_ids[h->alerts_head] = id;
     h->alerts_head = (h->alerts_head + 1) % SERVE_ALERT_RING;
-    hub_push(s, EV_ALERT, symbol, 0, "alert", json, len);
+    hub_push(s, EV_ALERT, sym_find(h, symbol, 1), symbol, 0, "alert", json, len);
 }
 
 void serve_alert(serve_server *s, const char *symbol, const char *json, size_t len)
