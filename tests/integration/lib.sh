@@ -15,7 +15,8 @@
 #   BROKERS             bootstrap address list, from the runner (required)
 #   KAFKA_KIND          embedded | real, from the runner (default: embedded)
 #   T                   a fresh temp dir for this script, removed at exit unless TEST_KEEP=1
-#   fail MSG            print "not ok: MSG" on stderr and exit 1
+#   fail MSG            print "not ok: MSG" on stderr and exit 1; then the last 40 lines of each
+#                       file named in FAIL_SHOW (space-separated paths), for the failure's context
 #   skip MSG            print "skip: MSG" and exit 77 (the runner counts it as skipped, not failed)
 #   assert_eq A B MSG   fail unless the strings A and B are equal
 #   assert_ge A B MSG   fail unless the integer A >= the integer B
@@ -48,6 +49,12 @@ export ROOT TICKLAKE KAFKA_KIND
 
 fail() {
     echo "not ok: $*" >&2
+    local f
+    for f in ${FAIL_SHOW:-}; do
+        [ -s "$f" ] || continue
+        echo "--- the last lines of $f:" >&2
+        tail -n 40 "$f" | cut -c1-400 >&2
+    done
     exit 1
 }
 

@@ -36,6 +36,7 @@ IFS=, read -r _ addr2 _ <<<"$brokers"
 [ -n "$addr2" ] || fail "expected 3 brokers, got '$brokers'"
 
 lake=$T/lake
+FAIL_SHOW="$T/run.err"
 bg_start run "$TICKLAKE" run --brokers "$brokers" --duration "$duration" --lake "$lake" --rate 5000 \
     --symbols 20 --status-interval 1s --listen 127.0.0.1:0 --topic-prefix "$(unique_name loss)."
 # Every stage's clients up: trades in, bars out, all three brokers known.
@@ -56,6 +57,11 @@ grep -qE "^ticklake_kafka_brokers_up 2$" <<<"$m" || fail "/metrics: $(grep kafka
 grep -qE "^ticklake_kafka_broker_down_seconds\{broker=\"2\",address=\"${addr2//./\\.}\"\} [0-9.]+$" <<<"$m" ||
     fail "/metrics has no down gauge of broker 2: $(grep kafka_broker <<<"$m")"
 sleep 7
+bg_alive run || fail "run ended while broker 2 was down"
+# Only broker 2 is down: a false loss of another would show here, and in the counts below.
+! grep -E "warn: kafka: broker [^2] " "$T/run.err" || fail "a broker other than 2 reported lost"
+! sed -n '/kafka: broker 2 .* down since/,$p' "$T/run.err" | grep -E "kafka: broker 2 .* back after" ||
+    fail "broker 2 reported back before it was brought up"
 longest=$(sed -nE "s/.*\| brokers 2\/3 \(broker 2 [^ ]+ down ([0-9]+)s\)$/\1/p" "$T/run.err" | sort -n | tail -1)
 assert_ge "$longest" 6 "seconds down the status line counted up to"
 up_at=$EPOCHSECONDS
