@@ -135,6 +135,7 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
                 cmd, "--start expects YYYY-MM-DD or ns since the epoch, not '%s'", o->start);
     } else {
         out->sim.start_ns = now_ns();
+        out->start_now = 1; /* reset when the first tick is due */
     }
     return 0;
 }

@@ -184,6 +184,7 @@ static int run_paced(const ingest_config *cfg, stage_control *ctl, pipeline_stat
                      kafka_producer *p, const char *const topics[2], ingest_result *res,
                      int64_t *last_delivered, char *errstr, size_t errstr_size)
 {
+    int64_t start_ns = cfg->sim.start_ns;
     buf rec;
     buf_init(&rec);
     int rc = 0;
@@ -196,7 +197,7 @@ static int run_paced(const ingest_config *cfg, stage_control *ctl, pipeline_stat
         int64_t ts = is_quote ? t.u.quote.ts : t.u.trade.ts;
         const char *sym = is_quote ? t.u.quote.symbol : t.u.trade.symbol;
         /* Real time: hold each tick until its event time comes round. */
-        int64_t due = wall0 + (int64_t)((double)(ts - cfg->sim.start_ns) / speed);
+        int64_t due = wall0 + (int64_t)((double)(ts - start_ns) / speed);
         for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop); now = mono_ns()) {
             int64_t wait_ms = (due - now) / 1000000;
             kafka_producer_poll(p, wait_ms > 100 ? 100 : (int)wait_ms);
@@ -236,28 +237,33 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     if (kafka_ensure_topics(&cfg->kafka, topics, cfg->sim.quote_ratio > 0 ? 2 : 1, cfg->partitions,
                             cfg->replication, cfg->min_isr, errstr, errstr_size) != 0)
         return -1;
-    sim *s = sim_new(&cfg->sim, errstr, errstr_size);
-    if (!s)
-        return -1;
     /* A paced run is a live feed: a tick waits at most 1 ms to be batched
      * (the producer's default is 5 ms, which is right for --rate max), so
      * what reacts to it downstream sees it sooner. The user's -X wins. */
     static const char *const paced[] = {"linger.ms=1"};
     kafka_opts po;
     const char **props = kafka_opts_prepend(&cfg->kafka, paced, cfg->max_rate ? 0 : 1, &po);
-    if (!props) {
-        sim_free(s);
+    if (!props)
         return set_err(errstr, errstr_size, "out of memory");
-    }
     kafka_producer *p = kafka_producer_new(&po, "ticklake-ingest", errstr, errstr_size);
     if (!p) {
         free(props);
-        sim_free(s);
+        return -1;
+    }
+    /* Made last, so that a live feed (start_now) starts at the wall clock
+     * once the topics and the producer are ready. */
+    ingest_config c = *cfg;
+    if (c.start_now && !c.max_rate)
+        c.sim.start_ns = now_ns();
+    sim *s = sim_new(&c.sim, errstr, errstr_size);
+    if (!s) {
+        kafka_producer_free(p);
+        free(props);
         return -1;
     }
     int64_t last_delivered = 0;
-    int rc = (cfg->max_rate ? run_unpaced : run_paced)(cfg, ctl, st, s, p, topics, res,
-                                                       &last_delivered, errstr, errstr_size);
+    int rc = (c.max_rate ? run_unpaced : run_paced)(&c, ctl, st, s, p, topics, res, &last_delivered,
+                                                    errstr, errstr_size);
     char ferr[256];
     if (kafka_producer_flush(p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
         rc = set_err(errstr, errstr_size, "%s", ferr);

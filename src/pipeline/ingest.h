@@ -16,6 +16,9 @@ typedef struct ingest_config {
     const char *quotes_topic; /* default TOPIC_QUOTES; used when sim.quote_ratio > 0 */
     tick_encoding encoding;   /* TICK_JSON (default) or TICK_BINARY */
     sim_config sim;           /* sim.rate is also the pacing rate unless max_rate */
+    int start_now;            /* 1: sim.start_ns is the wall clock when the first tick is due
+                               * (set there; no --start): a live feed's event time is the
+                               * moment it is sent, not that less the stage's start-up */
     int max_rate;             /* 1: as fast as the producer takes them, ignoring real time */
     double speed;             /* otherwise the multiple of real time to pace at; 0 means 1 */
     int64_t count;            /* stop after this many ticks (trades and quotes); 0 for no limit */
