@@ -44,8 +44,8 @@ static char *default_web_dir(void)
 }
 
 /* Upper bounds of the histograms' buckets, microseconds. */
-static const int64_t bucket_us[SERVE_BUCKETS] = {1000,   5000,   10000,   25000,   50000,
-                                                 100000, 250000, 1000000, 5000000, 30000000};
+static const int64_t bucket_us[SERVE_BUCKETS] = {1000,   5000,   10000,   25000,   50000,   100000,
+                                                 250000, 500000, 1000000, 5000000, 30000000};
 
 void serve_hist_observe(serve_hist *h, int64_t ns)
 {
@@ -151,6 +151,10 @@ static int serve_metrics(serve_server *s, const http_request *r)
            (double)atomic_load(&s->query_failures));
     histogram(&b, "ticklake_query_duration_seconds", "Wall time of API SQL queries.",
               &s->query_seconds);
+    histogram(&b, "ticklake_stream_trade_delay_seconds",
+              "From a trade's event time to its arrival at the push stream (meaningful for live "
+              "feeds, whose event time is the wall clock).",
+              &s->trade_delay);
     metric(&b, "ticklake_stream_clients", "gauge", "Push-stream clients connected.",
            (double)atomic_load(&s->streams));
     metric(&b, "ticklake_stream_clients_total", "counter", "Push-stream clients accepted.",
@@ -163,6 +167,10 @@ static int serve_metrics(serve_server *s, const http_request *r)
            (double)atomic_load(&s->stream_events));
     metric(&b, "ticklake_stream_sent_bytes_total", "counter", "Bytes sent to push-stream clients.",
            (double)atomic_load(&s->stream_bytes));
+    metric(&b, "ticklake_stream_wakeups_total", "counter",
+           "Times the stream consumer woke the push-stream clients (at most every 20 ms, and at "
+           "each alert handed over in process).",
+           (double)atomic_load(&s->stream_wakeups));
     metric(&b, "ticklake_stream_alerts_in_process_total", "counter",
            "Alerts handed over by a processor in this process (ticklake run), before the broker.",
            (double)atomic_load(&s->alerts_in_process));

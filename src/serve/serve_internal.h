@@ -88,7 +88,7 @@ typedef struct serve_slot {
 } serve_slot;
 
 /* A Prometheus histogram with fixed buckets (seconds). */
-#define SERVE_BUCKETS 10
+#define SERVE_BUCKETS 11
 typedef struct serve_hist {
     atomic_llong count[SERVE_BUCKETS + 1]; /* the last is +Inf */
     atomic_llong sum_us;
@@ -138,9 +138,11 @@ struct serve_server {
     atomic_llong requests[6]; /* by status class: 1xx..5xx, [0] other */
     atomic_llong unauthorized;
     serve_hist request_seconds, query_seconds;
+    serve_hist trade_delay; /* a trade's event time to its arrival here (live feeds) */
     atomic_llong queries, query_failures;
     atomic_int streams;
     atomic_llong stream_events, stream_bytes, stream_dropped, stream_clients_total;
+    atomic_llong stream_wakeups; /* the consumer's wake-ups of the clients */
     atomic_llong consumed, consume_errors;
     atomic_llong alerts_in_process, alerts_repeated;
     int64_t started_ns;

@@ -30,6 +30,10 @@ wait_for 30 symbols_seen || { cat "$T/srv.err" >&2; fail "the server sees fewer 
 "$client" -clients "$clients" -rps "$rps" -seconds "$secs" -pid "$(bg_pid srv)" -max-lag "$max_lag" \
     "$S" || fail "the load test failed (above)"
 bg_alive srv || fail "serve died under load"
+# Where a lag came from: trades late already on arrival at the server (the feed's and the broker's
+# path) or late on the way out to the clients.
+echo "trades on arrival at the server, by delay since their event time:" \
+    "$(curl -s "${S}metrics" | sed -nE 's/^ticklake_stream_trade_delay_seconds_bucket\{le="([^"]+)"\} ([0-9]+)$/<=\1s: \2/p' | paste -sd' ')"
 dropped=$(curl -s "${S}metrics" | sed -nE 's/^ticklake_stream_clients_dropped_total ([0-9]+)$/\1/p')
 assert_eq "$dropped" 0 "stream clients dropped"
 bg_stop srv INT

@@ -203,11 +203,31 @@ func rss(pid int, stop time.Time, st *stats) {
 	}
 }
 
+// cpuTicks is the user and system time of pid so far, in clock ticks (100 a second on Linux), or
+// -1.
+func cpuTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return -1
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]) // fields from the 3rd (state) on
+	if len(f) < 13 {
+		return -1
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64) // utime, the 14th field
+	k, err2 := strconv.ParseInt(f[12], 10, 64) // stime, the 15th
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return u + k
+}
+
 func main() {
 	clients := flag.Int("clients", 200, "push-stream clients")
 	rps := flag.Int("rps", 1000, "API requests per second")
 	seconds := flag.Float64("seconds", 60, "how long")
-	pid := flag.Int("pid", 0, "the server's pid, for its peak RSS")
+	pid := flag.Int("pid", 0, "the server's pid, for its peak RSS and CPU")
 	maxLag := flag.Float64("max-lag", 1.0, "the worst lag allowed, seconds")
 	warmup := flag.Float64("warmup", 3.0, "seconds before lags count")
 	flag.CommandLine.Parse(reorder(os.Args[1:]))
@@ -233,6 +253,7 @@ func main() {
 		sy.Symbols = []string{"AAPL"}
 	}
 	st := &stats{}
+	cpu0 := cpuTicks(*pid)
 	start := time.Now()
 	stop := start.Add(time.Duration(*seconds * float64(time.Second)))
 	measureFrom := start.Add(time.Duration(*warmup * float64(time.Second)))
@@ -253,15 +274,19 @@ func main() {
 		go rss(*pid, stop, st)
 	}
 	wg.Wait()
+	cores := -1.0
+	if cpu1 := cpuTicks(*pid); *pid > 0 && cpu0 >= 0 && cpu1 >= cpu0 {
+		cores = float64(cpu1-cpu0) / 100 / time.Since(start).Seconds()
+	}
 	lags := append([]float64(nil), st.lags...)
 	sort.Float64s(lags)
 	if len(lags) == 0 {
 		lags = []float64{0}
 	}
 	fmt.Printf("clients %d (%d finished), %.1f MB of events; API %.0f req/s, %d errors; worst lag per "+
-		"client: median %.3f s, max %.3f s; server peak RSS %.0f MB\n", *clients, len(st.lags),
-		float64(st.eventsBytes)/1e6, float64(st.requests)/(*seconds), st.apiErrors,
-		lags[len(lags)/2], lags[len(lags)-1], float64(st.rssKB)/1024)
+		"client: median %.3f s, max %.3f s; server peak RSS %.0f MB, CPU %.2f cores\n", *clients,
+		len(st.lags), float64(st.eventsBytes)/1e6, float64(st.requests)/(*seconds), st.apiErrors,
+		lags[len(lags)/2], lags[len(lags)-1], float64(st.rssKB)/1024, cores)
 	for _, e := range st.errors {
 		fmt.Println("error:", e)
 	}
