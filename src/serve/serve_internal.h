@@ -34,8 +34,9 @@ typedef struct serve_event {
     int kind;
     int64_t interval_ns; /* bars and forming bars; 0 else */
     char symbol[32];
-    char *frame; /* the whole SSE frame, owned */
+    char *frame; /* the whole SSE frame, owned; the slot's next event reuses it */
     size_t len;
+    size_t cap; /* bytes allocated at frame */
 } serve_event;
 
 /* A compact closed bar, kept for /api/bars. */

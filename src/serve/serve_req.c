@@ -412,7 +412,12 @@ const char *serve_request_token(const char *auth, const char *cookie, size_t *le
 
 void serve_sse_frame(buf *out, uint64_t id, const char *event, const char *data, size_t len)
 {
-    buf_printf(out, "id: %llu\nevent: %s\n", (unsigned long long)id, event);
+    char num[FMT_INT64_SIZE];
+    buf_puts(out, "id: ");
+    buf_append(out, num, fmt_int64(num, (int64_t)id));
+    buf_puts(out, "\nevent: ");
+    buf_puts(out, event);
+    buf_putc(out, '\n');
     size_t i = 0;
     for (;;) {
         size_t j = i;

@@ -68,9 +68,10 @@ static void hub_push(serve_server *s, int kind, serve_sym *y, const char *symbol
 {
     serve_hub *h = &s->hub;
     serve_event *e = &h->ring[h->next_seq % h->cap];
-    free(e->frame);
-    buf f;
-    buf_init(&f);
+    /* The slot's memory is written over: at 100,000 events/s a new frame
+     * each (and the growth of its buffer) was a fifth of the consumer's CPU
+     * in malloc and free. */
+    buf f = {.data = e->frame, .len = 0, .cap = e->cap};
     serve_sse_frame(&f, h->next_seq, event, json, len);
     e->seq = h->next_seq++;
     e->next_same = 0;
@@ -88,6 +89,7 @@ static void hub_push(serve_server *s, int kind, serve_sym *y, const char *symbol
     }
     e->frame = f.data; /* the buffer's memory passes to the event */
     e->len = f.len;
+    e->cap = f.cap;
     atomic_fetch_add(&s->stream_events, 1);
 }
 
