@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # A load test of `ticklake serve` on loopback (tests/tools/serve_load.go): LOAD_CLIENTS push-stream
-# clients (default 200) and LOAD_RPS API requests per second (default 200) for LOAD_SECONDS (20)
-# beside a live feed of LOAD_TICKS trades/s (10,000): no error, no client dropped, none more than
+# clients (default 200) and LOAD_RPS API requests per second (default 1,000) for LOAD_SECONDS (30)
+# beside a live feed of LOAD_TICKS trades/s (30,000): no error, no client dropped, none more than
 # LOAD_MAX_LAG seconds (3) behind the feed (the lag includes the broker's path: event time is the
-# wall clock at ingest); the server's peak memory is printed. Issue 16's full target is
-# LOAD_RPS=1000 LOAD_SECONDS=60 LOAD_TICKS=100000 LOAD_MAX_LAG=1 (docs/PERFORMANCE.md, "Web
-# console server").
+# wall clock at ingest); the server's peak memory and CPU are printed. Issue 16's full target is
+# LOAD_TICKS=100000 LOAD_SECONDS=60 LOAD_MAX_LAG=1 (docs/PERFORMANCE.md, "Web console server"):
+# it needs most of two cores for the feed, the broker, the server and the clients, which a shared
+# CI machine does not promise.
 . "$(dirname "$0")/lib.sh"
-clients=${LOAD_CLIENTS:-200} rps=${LOAD_RPS:-200} secs=${LOAD_SECONDS:-20}
-ticks=${LOAD_TICKS:-10000} max_lag=${LOAD_MAX_LAG:-3}
+clients=${LOAD_CLIENTS:-200} rps=${LOAD_RPS:-1000} secs=${LOAD_SECONDS:-30}
+ticks=${LOAD_TICKS:-30000} max_lag=${LOAD_MAX_LAG:-3}
 
 GO=$(command -v go || echo /usr/local/go/bin/go)
 [ -x "$GO" ] || skip "no Go toolchain to build the load client (scripts/deps.sh --test)"
