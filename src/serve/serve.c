@@ -152,8 +152,8 @@ static int serve_metrics(serve_server *s, const http_request *r)
     histogram(&b, "ticklake_query_duration_seconds", "Wall time of API SQL queries.",
               &s->query_seconds);
     histogram(&b, "ticklake_stream_trade_delay_seconds",
-              "From a trade's event time to its arrival at the push stream (meaningful for live "
-              "feeds, whose event time is the wall clock).",
+              "From a trade's event time to its arrival at the push stream, for live feeds (whose "
+              "event time is the wall clock); trades over an hour old, a replay's, are left out.",
               &s->trade_delay);
     metric(&b, "ticklake_stream_clients", "gauge", "Push-stream clients connected.",
            (double)atomic_load(&s->streams));

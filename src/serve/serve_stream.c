@@ -69,8 +69,8 @@ static void hub_push(serve_server *s, int kind, serve_sym *y, const char *symbol
     serve_hub *h = &s->hub;
     serve_event *e = &h->ring[h->next_seq % h->cap];
     /* The slot's memory is written over: at 100,000 events/s a new frame
-     * each (and the growth of its buffer) was a fifth of the consumer's CPU
-     * in malloc and free. */
+     * each (and the growth of its buffer) was a quarter of the consumer's
+     * CPU in malloc and free. */
     buf f = {.data = e->frame, .len = 0, .cap = e->cap};
     serve_sse_frame(&f, h->next_seq, event, json, len);
     e->seq = h->next_seq++;
@@ -117,8 +117,9 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
     y->volume += t->size;
     y->trades++;
     y->last_ts = t->ts;
+    /* A trade over an hour old is a replay's, not a late live one. */
     int64_t delay = now_ns() - t->ts;
-    if (delay >= 0)
+    if (delay >= 0 && delay < 3600 * NS_PER_SEC)
         serve_hist_observe(&s->trade_delay, delay);
     buf_reset(scratch);
     trade_encode_json(t, scratch);
