@@ -49,8 +49,13 @@ int kafka_stats_parse(const char *json, size_t len, kafka_stats *out, char *errs
         const char *state = json_get_str(b, "state");
         const char *addr = json_get_str(b, "nodename");
         const char *source = json_get_str(b, "source");
-        if (json_get_int(b, "nodeid", &id) != 0 || id < 0 || id > INT32_MAX || !state ||
-            (source && strcmp(source, "logical") == 0))
+        if (source && strcmp(source, "logical") == 0) {
+            if (state && state_trying(state) && addr && *addr &&
+                out->nfailing < sizeof(out->failing) / sizeof(out->failing[0]))
+                strlcpy_tl(out->failing[out->nfailing++], addr, sizeof(out->failing[0]));
+            continue;
+        }
+        if (json_get_int(b, "nodeid", &id) != 0 || id < 0 || id > INT32_MAX || !state)
             continue;
         (void)json_get_int(b, "stateage", &age_us);
         kafka_stats_broker k = {.id = (int32_t)id,
@@ -113,6 +118,15 @@ static kafka_health_client *client_of(kafka_health *h, const char *name, int64_t
     return c;
 }
 
+/* 1 when a coordinator of the report's client is failing to connect to addr. */
+static int coordinator_failing(const kafka_stats *s, const char *addr)
+{
+    for (size_t i = 0; i < s->nfailing; i++)
+        if (*addr && strcmp(s->failing[i], addr) == 0)
+            return 1;
+    return 0;
+}
+
 static int has_id(const int32_t *ids, size_t n, int32_t id)
 {
     for (size_t i = 0; i < n; i++)
@@ -168,9 +182,12 @@ size_t kafka_health_update(kafka_health *h, const kafka_stats *s, int64_t now_ms
             continue;
         }
         /* Left out of this client's last report while lost, listed again: the
-         * cluster's metadata has it back (a restarted broker re-registered). */
+         * cluster's metadata has it back (a restarted broker re-registered).
+         * Unless the client's coordinator at its address fails to connect: the
+         * embedded cluster names a down broker as coordinator, and librdkafka
+         * then lists it again, idle (t0107 in CI: "back" 3-8 s into the loss). */
         if (b->down && !k->trying && has_id(c->absent_ids, c->nabsent, k->id) &&
-            now_ms >= b->changed_ms) {
+            !coordinator_failing(s, k->addr) && now_ms >= b->changed_ms) {
             b->down = 0;
             b->changed_ms = now_ms;
             nev = push_event(h, ev, nev, max, b, 1, now_ms - b->down_since_ms);

@@ -10,12 +10,11 @@
  * (INIT, not trying) is no evidence either way. It is back when a client
  * reports a connection to it that came up after it was lost, or when a
  * client that had reported it, then left it out (the cluster dropped it from
- * its metadata: a dead broker fenced), lists it again and is not failing to
- * connect to it (a restarted broker the cluster admitted again, which no
- * client may need a connection to while it leads nothing). A new client that
- * never reported it is no evidence: its first reports may lack it. One WARN line
- * when it is lost and one INFO line when it is back, for the whole process,
- * not one per client or per reconnection attempt.
+ * its metadata: a dead broker fenced), lists it again and neither it nor a
+ * coordinator at its address is failing to connect to it (a restarted broker the cluster admitted
+ * again, which no client may need a connection to while it leads nothing). A new client that never
+ * reported it is no evidence: its first reports may lack it. One WARN line when it is lost and one
+ * INFO line when it is back, for the whole process, not one per client or per reconnection attempt.
  *
  * The parsing (kafka_stats_parse) and the bookkeeping (kafka_health_update)
  * are pure, with the clock passed in, for the unit tests; the rest is the
@@ -45,12 +44,18 @@ typedef struct kafka_stats {
     int64_t ts_us;    /* when it was taken: librdkafka's monotonic clock, µs (-1 unknown) */
     size_t nbrokers;
     kafka_stats_broker brokers[KAFKA_HEALTH_MAX_BROKERS];
+    /* Addresses a coordinator of the client (a logical broker: GroupCoordinator,
+     * TxnCoordinator) is failing to connect to: a lost broker the cluster still
+     * names as a coordinator is listed again, idle, though nobody can reach it. */
+    size_t nfailing;
+    char failing[4][KAFKA_HEALTH_ADDR_MAX];
 } kafka_stats;
 
 /* Reads librdkafka's statistics JSON json[0..len): the client's name and its
  * brokers with a node id (the bootstrap and logical entries, such as
- * "GroupCoordinator", are skipped). 0, or -1 with errstr when it is not
- * such a JSON object. */
+ * "GroupCoordinator", are not brokers of their own; a logical one failing to
+ * connect gives its address to failing[]). 0, or -1 with errstr when it is
+ * not such a JSON object. */
 int kafka_stats_parse(const char *json, size_t len, kafka_stats *out, char *errstr,
                       size_t errstr_size);
 
