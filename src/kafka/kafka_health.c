@@ -121,8 +121,8 @@ static kafka_health_client *client_of(kafka_health *h, const char *name, int64_t
 /* 1 when a coordinator of the report's client is failing to connect to addr. */
 static int coordinator_failing(const kafka_stats *s, const char *addr)
 {
-    for (size_t i = 0; i < s->nfailing; i++)
-        if (*addr && strcmp(s->failing[i], addr) == 0)
+    for (size_t i = 0; *addr && i < s->nfailing; i++)
+        if (strcmp(s->failing[i], addr) == 0)
             return 1;
     return 0;
 }

@@ -101,7 +101,7 @@ static int iv_index(const serve_server *s, int64_t iv)
     return -1;
 }
 
-static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
+static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now, int64_t wall)
 {
     serve_hub *h = &s->hub;
     serve_sym *y = sym_find(h, t->symbol, 1);
@@ -118,7 +118,7 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now)
     y->trades++;
     y->last_ts = t->ts;
     /* A trade over an hour old is a replay's, not a late live one. */
-    int64_t delay = now_ns() - t->ts;
+    int64_t delay = wall - t->ts;
     if (delay >= 0 && delay < 3600 * NS_PER_SEC)
         serve_hist_observe(&s->trade_delay, delay);
     buf_reset(scratch);
@@ -214,7 +214,7 @@ typedef struct topic_map {
 } topic_map;
 
 static void handle(serve_server *s, const topic_map *tm, const kafka_msg *m, buf *scratch,
-                   int64_t now)
+                   int64_t now, int64_t wall)
 {
     char err[256];
     if (strcmp(m->topic, tm->trades) == 0) {
@@ -223,7 +223,7 @@ static void handle(serve_server *s, const topic_map *tm, const kafka_msg *m, buf
             atomic_fetch_add(&s->consume_errors, 1);
             return;
         }
-        on_trade(s, &t, scratch, now);
+        on_trade(s, &t, scratch, now, wall);
         return;
     }
     if (strcmp(m->topic, tm->alerts) == 0) {
@@ -297,12 +297,13 @@ static void *consumer_thread(void *arg)
         int64_t now = mono_ns();
         pending |= got > 0;
         int wake = pending && now - last_wake >= WAKE_EVERY_NS;
-        if (!got && !wake)
-            continue;
-        pthread_mutex_lock(&s->hub.mu);
-        for (int i = 0; i < got; i++)
-            handle(s, &tm, &ms[i], &scratch, now);
-        pthread_mutex_unlock(&s->hub.mu);
+        if (got > 0) {
+            int64_t wall = now_ns(); /* the batch's arrival, for the trade-delay histogram */
+            pthread_mutex_lock(&s->hub.mu);
+            for (int i = 0; i < got; i++)
+                handle(s, &tm, &ms[i], &scratch, now, wall);
+            pthread_mutex_unlock(&s->hub.mu);
+        }
         /* After the unlock: the woken clients take the lock at once, instead
          * of each waiting on it for the consumer (their predicate is read
          * under the lock, so no wake-up is lost). */
