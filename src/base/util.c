@@ -196,10 +196,37 @@ void buf_put_int64(buf *b, int64_t v)
 const double tl_pow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                              1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* nearbyint for |x| < 2^52 in the default rounding mode, inline: adding and
+ * subtracting 2^52 leaves no bits below the units. */
+static inline double round_small(double x)
+{
+    double r = (fabs(x) + 0x1p52) - 0x1p52;
+    return copysign(r, x);
+}
+
 int double_short_decimal(double v, int64_t *mant, int *scale)
 {
     if (!isfinite(v))
         return 0;
+    if (fabs(v) < 1e6) {
+        /* One multiplication instead of up to ten. If some k <= 9 round-trips
+         * with mantissa d, then v * 10^9 is within 0.2 of d * 10^(9-k) (v's
+         * error times 10^15 plus the product's rounding), so m is exactly that
+         * and m / 10^9 is v; and if none does, neither does k = 9. Stripping
+         * m's trailing zeros gives the fewest decimals. */
+        double m = round_small(v * 1e9);
+        if (m / 1e9 != v)
+            return 0;
+        int64_t im = (int64_t)m;
+        int k = 9;
+        while (k > 0 && im % 10 == 0) {
+            im /= 10;
+            k--;
+        }
+        *mant = im;
+        *scale = k;
+        return 1;
+    }
     for (int k = 0; k <= 9; k++) {
         double m = nearbyint(v * tl_pow10[k]);
         if (!(fabs(m) < 1e15))

@@ -58,10 +58,14 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
     trim_blanks(&s, &n);
     if (n == 0 || n > 63)
         return -1;
+    /* One pass: checks the form and gathers the digits as an integer (it may
+     * wrap past 19 digits; it is used only for 15 or fewer). */
     size_t k = 0, int_digits = 0, frac_digits = 0, comma = n;
+    uint64_t m = 0;
     if (s[k] == '+' || s[k] == '-')
         k++;
     while (k < n && is_digit(s[k])) {
+        m = m * 10 + (uint64_t)(s[k] - '0');
         k++;
         int_digits++;
     }
@@ -70,6 +74,7 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
             comma = k;
         k++;
         while (k < n && is_digit(s[k])) {
+            m = m * 10 + (uint64_t)(s[k] - '0');
             k++;
             frac_digits++;
         }
@@ -78,7 +83,9 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
     }
     if (int_digits + frac_digits == 0)
         return -1;
+    bool exponent = false;
     if (k < n && (s[k] == 'e' || s[k] == 'E')) {
+        exponent = true;
         k++;
         if (k < n && (s[k] == '+' || s[k] == '-'))
             k++;
@@ -92,18 +99,11 @@ int replay_parse_double(const char *s, size_t n, bool decimal_comma, double *out
     }
     if (k != n)
         return -1;
-    if (k == int_digits + frac_digits + (s[0] == '+' || s[0] == '-') + (frac_digits > 0) &&
-        int_digits + frac_digits <= 15) {
+    if (!exponent && int_digits + frac_digits <= 15) {
         /* Clinger's fast path: the digits as an integer (< 2^53) and 10^frac
          * are exact doubles, so one correctly rounded division gives what
          * strtod would. */
-        static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                       1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-        int64_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (is_digit(s[i]))
-                m = m * 10 + (s[i] - '0');
-        double v = (double)m / pow10[frac_digits];
+        double v = (double)m / tl_pow10[frac_digits];
         *out = s[0] == '-' ? -v : v;
         return 0;
     }

@@ -171,6 +171,73 @@ static void test_buf(void)
     CHECK(b.data == NULL && b.len == 0);
 }
 
+/* The one-multiplication path of double_short_decimal against the definition
+ * (the fewest k of 0..9 with nearbyint(v * 10^k) / 10^k == v): decimals of
+ * every scale, either side of the 1e6 switch, and random bit patterns. */
+static int short_decimal_ref(double v, int64_t *mant, int *scale)
+{
+    for (int k = 0; k <= 9; k++) {
+        double m = nearbyint(v * tl_pow10[k]);
+        if (!(fabs(m) < 1e15))
+            return 0;
+        if (m / tl_pow10[k] == v) {
+            *mant = (int64_t)m;
+            *scale = k;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void test_short_decimal(void)
+{
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    int mismatches = 0, shorts = 0;
+    for (int i = 0; i < 400000 && mismatches == 0; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        double v;
+        switch (i % 4) {
+        case 0: /* a decimal of 0..12 places, up to 15 digits */
+            v = (double)(int64_t)(seed % 1000000000000000ull) / tl_pow10[(seed >> 50) % 13];
+            break;
+        case 1: /* near the switch at 1e6 */
+            v = 999990.0 + (double)(seed % 20000000ull) / 1e6;
+            break;
+        case 2: /* a decimal times a power of ten, or a nudge of one ulp */
+            v = (double)(int64_t)(seed % 100000ull) / tl_pow10[(seed >> 40) % 10];
+            if (seed & (1ull << 62))
+                v = nextafter(v, INFINITY);
+            break;
+        default:
+            memcpy(&v, &seed, sizeof(v));
+            if (!isfinite(v))
+                v = 0.5;
+        }
+        if (seed & (1ull << 63))
+            v = -v;
+        int64_t m1 = 0, m2 = 0;
+        int k1 = -1, k2 = -1;
+        int r1 = double_short_decimal(v, &m1, &k1), r2 = short_decimal_ref(v, &m2, &k2);
+        shorts += r2;
+        if (r1 != r2 || (r1 && (m1 != m2 || k1 != k2))) {
+            fprintf(stderr, "  v=%.17g: got %d %lld/10^%d, want %d %lld/10^%d\n", v, r1,
+                    (long long)m1, k1, r2, (long long)m2, k2);
+            mismatches++;
+        }
+    }
+    CHECK_EQ_INT(mismatches, 0);
+    CHECK(shorts > 100000); /* the cases above are mostly short decimals */
+    int64_t m;
+    int k;
+    CHECK(double_short_decimal(0.0, &m, &k) == 1 && m == 0 && k == 0);
+    CHECK(double_short_decimal(-0.5, &m, &k) == 1 && m == -5 && k == 1);
+    CHECK(double_short_decimal(0.1 + 0.2, &m, &k) == 0);
+    CHECK(double_short_decimal(999999.999999999, &m, &k) == 1 && m == 999999999999999 && k == 9);
+    CHECK(double_short_decimal(NAN, &m, &k) == 0);
+}
+
 static void test_strings(void)
 {
     CHECK(str_ends_with("a.parquet", ".parquet"));
@@ -652,6 +719,6 @@ static void test_fmt_int64(void)
 }
 
 TEST_MAIN(TEST(test_alloc), TEST(test_fmt_int64), TEST(test_array_push), TEST(test_buf),
-          TEST(test_strings), TEST(test_utf8), TEST(test_civil), TEST(test_assert),
-          TEST(test_files), TEST(test_utf8_printable), TEST(test_clock_and_strv),
+          TEST(test_short_decimal), TEST(test_strings), TEST(test_utf8), TEST(test_civil),
+          TEST(test_assert), TEST(test_files), TEST(test_utf8_printable), TEST(test_clock_and_strv),
           TEST(test_file_ops))
