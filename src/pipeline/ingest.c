@@ -2,13 +2,10 @@
  *
  * Paced runs (real time) generate, encode and enqueue each tick on one thread,
  * holding it until its event time comes round. Unpaced runs (--rate max) are
- * a two-stage pipeline: a generator thread runs the simulator and encodes
- * ticks into chunks of a few thousand records (keys and values back to back
- * in one buffer, no allocation per record), and the calling thread hands each
- * chunk to librdkafka with one produce_batch call per topic, while
- * librdkafka's own thread compresses and sends. Chunks go round a small ring,
- * so the generator runs at most RING_CHUNKS ahead, and the records of a symbol
- * keep their order. */
+ * a two-stage pipeline (rec_ring.h): a generator thread runs the simulator
+ * and encodes ticks into chunks of a few thousand records, and the calling
+ * thread hands each chunk to librdkafka with one produce_batch call per topic,
+ * while librdkafka's own thread compresses and sends. */
 #include "ingest.h"
 
 #include <pthread.h>
@@ -18,96 +15,48 @@
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "rec_ring.h"
 #include "tick.h"
 #include "util.h"
 
 #define FLUSH_TIMEOUT_MS 30000
-#define CHUNK_RECS 4096
-#define RING_CHUNKS 4
-
-typedef struct chunk {
-    buf data;                      /* keys and values of every record */
-    size_t n[2];                   /* records for the trades [0] and quotes [1] topics */
-    kafka_rec recs[2][CHUNK_RECS]; /* offsets into data while filling, then pointers */
-} chunk;
 
 typedef struct gen {
     const ingest_config *cfg;
     stage_control *ctl;
     sim *s;
-    chunk *chunks;
-    pthread_mutex_t mu;
-    pthread_cond_t cond;
-    size_t head, tail; /* full chunks are [head, tail) mod RING_CHUNKS */
-    int done;          /* the generator has finished (count reached or stopped) */
-    int quit;          /* the producer side asks the generator to stop */
-    int64_t planned;   /* ticks put into chunks so far */
+    rec_ring *ring;
 } gen;
 
-/* Appends one tick's key and value to c. */
-static void chunk_add(chunk *c, const sim_tick *t, tick_encoding enc)
-{
-    int q = t->kind == SIM_QUOTE;
-    const char *sym = q ? t->u.quote.symbol : t->u.trade.symbol;
-    kafka_rec *r = &c->recs[q][c->n[q]++];
-    size_t klen = strlen(sym);
-    r->key = (const void *)(uintptr_t)c->data.len;
-    r->key_len = klen;
-    buf_append(&c->data, sym, klen);
-    size_t voff = c->data.len;
-    if (q)
-        quote_encode(&t->u.quote, enc, &c->data);
-    else
-        trade_encode(&t->u.trade, enc, &c->data);
-    r->value = (const void *)(uintptr_t)voff;
-    r->value_len = c->data.len - voff;
-    r->stamp = 0;
-}
-
-/* Turns the offsets of a filled chunk into pointers (the buffer no longer moves). */
-static void chunk_seal(chunk *c)
-{
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < c->n[k]; i++) {
-            c->recs[k][i].key = c->data.data + (uintptr_t)c->recs[k][i].key;
-            c->recs[k][i].value = c->data.data + (uintptr_t)c->recs[k][i].value;
-        }
-}
-
+/* The generator thread: fills chunks of at most REC_CHUNK_RECS ticks until
+ * the count is reached, the stage stops or the producing side quits. */
 static void *gen_main(void *arg)
 {
     gen *g = arg;
     const ingest_config *cfg = g->cfg;
-    for (;;) {
-        pthread_mutex_lock(&g->mu);
-        while (!g->quit && g->tail - g->head == RING_CHUNKS)
-            pthread_cond_wait(&g->cond, &g->mu);
-        int quit = g->quit;
-        pthread_mutex_unlock(&g->mu);
-        if (quit || atomic_load(&g->ctl->stop) || (cfg->count && g->planned >= cfg->count))
-            break;
-        chunk *c = &g->chunks[g->tail % RING_CHUNKS];
-        buf_reset(&c->data);
-        c->n[0] = c->n[1] = 0;
-        int64_t want = CHUNK_RECS;
-        if (cfg->count && cfg->count - g->planned < want)
-            want = cfg->count - g->planned;
+    int64_t planned = 0;
+    rec_chunk *c;
+    while (!atomic_load(&g->ctl->stop) && (!cfg->count || planned < cfg->count) &&
+           (c = rec_ring_fill_begin(g->ring)) != NULL) {
+        int64_t want = REC_CHUNK_RECS;
+        if (cfg->count && cfg->count - planned < want)
+            want = cfg->count - planned;
         sim_tick t;
         for (int64_t i = 0; i < want; i++) {
             sim_next_tick(g->s, &t);
-            chunk_add(c, &t, cfg->encoding);
+            int q = t.kind == SIM_QUOTE;
+            const char *sym = q ? t.u.quote.symbol : t.u.trade.symbol;
+            buf *out = rec_chunk_begin(c, q, sym, strlen(sym));
+            if (q)
+                quote_encode(&t.u.quote, cfg->encoding, out);
+            else
+                trade_encode(&t.u.trade, cfg->encoding, out);
+            rec_chunk_end(c, q);
         }
-        g->planned += want;
-        chunk_seal(c);
-        pthread_mutex_lock(&g->mu);
-        g->tail++;
-        pthread_cond_broadcast(&g->cond);
-        pthread_mutex_unlock(&g->mu);
+        planned += want;
+        rec_ring_fill_end(g->ring);
     }
-    pthread_mutex_lock(&g->mu);
-    g->done = 1;
-    pthread_cond_broadcast(&g->cond);
-    pthread_mutex_unlock(&g->mu);
+    rec_ring_fill_done(g->ring);
     return NULL;
 }
 
@@ -127,55 +76,32 @@ static int run_unpaced(const ingest_config *cfg, stage_control *ctl, pipeline_st
                        kafka_producer *p, const char *const topics[2], ingest_result *res,
                        int64_t *last_delivered, char *errstr, size_t errstr_size)
 {
-    gen g = {.cfg = cfg, .ctl = ctl, .s = s};
-    g.chunks = calloc(RING_CHUNKS, sizeof(chunk));
-    if (!g.chunks)
+    gen g = {.cfg = cfg, .ctl = ctl, .s = s, .ring = rec_ring_new()};
+    if (!g.ring)
         return set_err(errstr, errstr_size, "out of memory");
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cond, NULL);
     pthread_t th;
-    int rc = 0;
     if (pthread_create(&th, NULL, gen_main, &g) != 0) {
-        rc = set_err(errstr, errstr_size, "unable to start the generator thread");
-        goto out;
+        rec_ring_free(g.ring);
+        return set_err(errstr, errstr_size, "unable to start the generator thread");
     }
-    for (;;) {
-        pthread_mutex_lock(&g.mu);
-        while (g.head == g.tail && !g.done)
-            pthread_cond_wait(&g.cond, &g.mu);
-        int have = g.head != g.tail;
-        pthread_mutex_unlock(&g.mu);
-        if (!have || atomic_load(&ctl->stop))
-            break;
-        chunk *c = &g.chunks[g.head % RING_CHUNKS];
+    int rc = 0;
+    rec_chunk *c;
+    while (rc == 0 && !atomic_load(&ctl->stop) && (c = rec_ring_drain_begin(g.ring)) != NULL) {
         for (int k = 0; k < 2 && rc == 0; k++)
             if (c->n[k] &&
                 kafka_produce_batch(p, topics[k], c->recs[k], c->n[k], errstr, errstr_size) != 0)
                 rc = -1;
-        if (rc)
-            break;
-        res->generated += (int64_t)(c->n[0] + c->n[1]);
-        res->quotes += (int64_t)c->n[1];
-        pthread_mutex_lock(&g.mu);
-        g.head++;
-        pthread_cond_broadcast(&g.cond);
-        pthread_mutex_unlock(&g.mu);
-        if (progress(p, st, last_delivered, errstr, errstr_size) != 0) {
-            rc = -1;
-            break;
+        if (rc == 0) {
+            res->generated += (int64_t)(c->n[0] + c->n[1]);
+            res->quotes += (int64_t)c->n[1];
         }
+        rec_ring_drain_end(g.ring);
+        if (rc == 0 && progress(p, st, last_delivered, errstr, errstr_size) != 0)
+            rc = -1;
     }
-    pthread_mutex_lock(&g.mu);
-    g.quit = 1;
-    pthread_cond_broadcast(&g.cond);
-    pthread_mutex_unlock(&g.mu);
+    rec_ring_quit(g.ring);
     pthread_join(th, NULL);
-out:
-    for (size_t i = 0; i < RING_CHUNKS; i++)
-        buf_release(&g.chunks[i].data);
-    free(g.chunks);
-    pthread_mutex_destroy(&g.mu);
-    pthread_cond_destroy(&g.cond);
+    rec_ring_free(g.ring);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "rec_ring.h"
 #include "tick.h"
 #include "util.h"
 
@@ -95,33 +97,87 @@ static void describe_no_usable(char *out, size_t size, const char *path, const r
     snprintf(out, size, "%s: no usable rows (%lld rows: %s)", path, (long long)data, parts);
 }
 
-int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
-                      replay_ingest_result *res, char *errstr, size_t errstr_size)
+/* Where rows go. Paced (--speed), each is produced on the reading thread
+ * when its time has come round; as fast as possible, the reading thread
+ * encodes rows into chunks and the calling thread produces them
+ * (rec_ring.h), so that reading and producing take a core each. */
+typedef struct replay_out {
+    kafka_producer *p;
+    rec_ring *ring;        /* NULL when paced */
+    rec_chunk *chunk;      /* being filled; NULL once the producing side quit */
+    const char *topics[2]; /* trades, daily index bars */
+    buf rec;               /* paced: the record being produced */
+    int64_t emitted;       /* rows encoded so far */
+    int64_t last_delivered;
+} replay_out;
+
+/* Publishes the delivered count to the stage's stats. */
+static void publish_delivered(replay_out *o, pipeline_stats *st)
 {
-    memset(res, 0, sizeof(*res));
-    const char *prefix = cfg->topic_prefix ? cfg->topic_prefix : "";
-    char trades_topic[160], daily_topic[160];
-    snprintf(trades_topic, sizeof(trades_topic), "%s%s", prefix, TOPIC_TRADES);
-    snprintf(daily_topic, sizeof(daily_topic), "%s%s", prefix, TOPIC_INDEX_DAILY);
-    const char *topics[] = {trades_topic, daily_topic};
-    if (kafka_ensure_topics(&cfg->kafka, topics, 2, cfg->partitions, cfg->replication, cfg->min_isr,
-                            errstr, errstr_size) != 0)
+    kafka_producer_poll(o->p, 0);
+    int64_t d = kafka_producer_delivered(o->p);
+    atomic_fetch_add(&st->ticks_produced, d - o->last_delivered);
+    o->last_delivered = d;
+}
+
+/* Sends one good row: paced, it waits until due (mono ns) and produces it;
+ * else it goes into the chunk being filled, and a full chunk to the
+ * producing thread. */
+static int emit_row(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
+                    replay_ingest_result *res, replay_out *o, const replay_row *row, int64_t due,
+                    char *errstr, size_t errstr_size)
+{
+    int k = row->format == REPLAY_FMT_INDEX_DAILY;
+    const char *key = k ? row->daily.index : row->trade.symbol;
+    size_t key_len = strlen(key);
+    buf *out;
+    if (o->ring) {
+        out = rec_chunk_begin(o->chunk, k, key, key_len);
+    } else {
+        buf_reset(&o->rec);
+        out = &o->rec;
+    }
+    if (k)
+        index_daily_encode_json(&row->daily, out);
+    else
+        trade_encode(&row->trade, cfg->encoding, out);
+    o->emitted++;
+    if (o->ring) {
+        rec_chunk_end(o->chunk, k);
+        if (rec_chunk_full(o->chunk)) {
+            rec_ring_fill_end(o->ring);
+            o->chunk = rec_ring_fill_begin(o->ring);
+            if (!o->chunk)
+                return set_err(errstr, errstr_size, "the producing thread stopped");
+        }
+        return 0;
+    }
+    /* Hold the row until its time, scaled, has come round. */
+    for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop); now = mono_ns())
+        kafka_producer_poll(o->p,
+                            (int)((due - now) / 1000000 > 100 ? 100 : (due - now) / 1000000 + 1));
+    if (kafka_produce(o->p, o->topics[k], key, key_len, o->rec.data, o->rec.len, errstr,
+                      errstr_size) != 0)
         return -1;
-    kafka_producer *p = kafka_producer_new(&cfg->kafka, "ticklake-ingest", errstr, errstr_size);
-    if (!p)
-        return -1;
+    res->rows++;
+    if ((res->rows & 1023) == 0)
+        publish_delivered(o, st);
+    return 0;
+}
+
+/* Reads every file in order and sends its good rows (emit_row); counts and
+ * reports the rest into res (all but res->rows, which the producing side
+ * counts). */
+static int read_files(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
+                      replay_ingest_result *res, replay_out *o, char *errstr, size_t errstr_size)
+{
     index_info info = {0};
     int have_info = 0;
     if (cfg->info_path &&
-        load_info(cfg->info_path, NULL, &info, &have_info, errstr, errstr_size) != 0) {
-        kafka_producer_free(p);
+        load_info(cfg->info_path, NULL, &info, &have_info, errstr, errstr_size) != 0)
         return -1;
-    }
-    buf rec;
-    buf_init(&rec);
     int rc = 0;
     int64_t next_id = cfg->opts.first_id > 0 ? cfg->opts.first_id : 1;
-    int64_t last_delivered = 0;
     char first_failure[768] = "", failure[768];
     for (size_t fi = 0; fi < cfg->nfiles && rc == 0 && !atomic_load(&ctl->stop); fi++) {
         const char *path = cfg->files[fi];
@@ -188,53 +244,29 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
                 }
                 continue;
             }
-            int64_t ts;
-            const char *topic, *key;
-            buf_reset(&rec);
-            if (row.format == REPLAY_FMT_INDEX_DAILY) {
-                index_daily_encode_json(&row.daily, &rec);
-                topic = daily_topic;
-                key = row.daily.index;
-                ts = row.daily.date_ns;
-            } else {
-                trade_encode(&row.trade, cfg->encoding, &rec);
-                topic = trades_topic;
-                key = row.trade.symbol;
-                ts = row.trade.ts;
-            }
+            int64_t due = 0;
             if (cfg->speed > 0) {
-                /* Hold each row until its time, scaled, has come round. */
+                int64_t ts =
+                    row.format == REPLAY_FMT_INDEX_DAILY ? row.daily.date_ns : row.trade.ts;
                 if (first_ts == INT64_MIN)
                     first_ts = ts;
-                int64_t due = wall0 + (int64_t)((double)(ts - first_ts) / cfg->speed);
-                for (int64_t now = mono_ns(); now < due && !atomic_load(&ctl->stop);
-                     now = mono_ns())
-                    kafka_producer_poll(
-                        p, (int)((due - now) / 1000000 > 100 ? 100 : (due - now) / 1000000 + 1));
+                due = wall0 + (int64_t)((double)(ts - first_ts) / cfg->speed);
             }
-            if (kafka_produce(p, topic, key, strlen(key), rec.data, rec.len, errstr, errstr_size) !=
-                0) {
+            if (emit_row(cfg, ctl, st, res, o, &row, due, errstr, errstr_size) != 0) {
                 rc = -1;
                 break;
-            }
-            res->rows++;
-            if ((res->rows & 1023) == 0) {
-                kafka_producer_poll(p, 0);
-                int64_t d = kafka_producer_delivered(p);
-                atomic_fetch_add(&st->ticks_produced, d - last_delivered);
-                last_delivered = d;
             }
             if (cfg->progress && f != stdin) {
                 int64_t now = mono_ns();
                 if (now - last_draw > 100 * 1000000LL) {
-                    draw_progress(path, ftell(f), size, res->rows);
+                    draw_progress(path, ftell(f), size, o->emitted);
                     last_draw = now;
                 }
             }
         }
         const replay_stats *rs = replay_reader_stats(rr);
         if (cfg->progress && f != stdin) {
-            draw_progress(path, size, size, res->rows);
+            draw_progress(path, size, size, o->emitted);
             fputc('\n', stderr);
         }
         LOG_INFO("ingest: '%s': %lld rows, %lld bad, %lld skipped, %lld blank, %lld outside "
@@ -255,23 +287,106 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
         if (f != stdin)
             fclose(f);
     }
-    char ferr[256];
-    if (kafka_producer_flush(p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
-        rc = set_err(errstr, errstr_size, "%s", ferr);
-    res->delivered = kafka_producer_delivered(p);
-    res->failed = kafka_producer_failed(p);
-    atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
-    atomic_fetch_add(&st->ticks_failed, res->failed);
-    if (rc == 0 && res->delivered != res->rows)
-        rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",
-                     (long long)(res->rows - res->delivered), (long long)res->rows);
     if (rc == 0 && res->files_failed == 1)
         rc = set_err(errstr, errstr_size, "%s", first_failure);
     else if (rc == 0 && res->files_failed > 1)
         rc = set_err(errstr, errstr_size, "%lld of %zu files failed, the first: %s",
                      (long long)res->files_failed, cfg->nfiles, first_failure);
-    buf_release(&rec);
     index_info_release(&info);
-    kafka_producer_free(p);
+    return rc;
+}
+
+typedef struct reader_job {
+    const replay_ingest_config *cfg;
+    stage_control *ctl;
+    pipeline_stats *st;
+    replay_ingest_result *res;
+    replay_out *o;
+    int rc;
+    char err[1024];
+} reader_job;
+
+static void *reader_main(void *arg)
+{
+    reader_job *j = arg;
+    replay_out *o = j->o;
+    o->chunk = rec_ring_fill_begin(o->ring);
+    j->rc = o->chunk ? read_files(j->cfg, j->ctl, j->st, j->res, o, j->err, sizeof(j->err)) : -1;
+    if (o->chunk)
+        rec_ring_fill_end(o->ring); /* the last rows, however few */
+    rec_ring_fill_done(o->ring);
+    return NULL;
+}
+
+/* As fast as possible: a reading thread fills chunks, this one produces
+ * them. A produce error stops the reader; the first error is reported. */
+static int replay_unpaced(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
+                          replay_ingest_result *res, replay_out *o, char *errstr,
+                          size_t errstr_size)
+{
+    o->ring = rec_ring_new();
+    if (!o->ring)
+        return set_err(errstr, errstr_size, "out of memory");
+    reader_job j = {.cfg = cfg, .ctl = ctl, .st = st, .res = res, .o = o};
+    pthread_t th;
+    if (pthread_create(&th, NULL, reader_main, &j) != 0) {
+        rec_ring_free(o->ring);
+        o->ring = NULL;
+        return set_err(errstr, errstr_size, "unable to start the reading thread");
+    }
+    int rc = 0;
+    rec_chunk *c;
+    /* Every chunk read is produced, also after a stop: the reader ends at
+     * its next row, and what it read goes out. */
+    while (rc == 0 && (c = rec_ring_drain_begin(o->ring)) != NULL) {
+        for (int k = 0; k < 2 && rc == 0; k++)
+            if (c->n[k] && kafka_produce_batch(o->p, o->topics[k], c->recs[k], c->n[k], errstr,
+                                               errstr_size) != 0)
+                rc = -1;
+        if (rc == 0)
+            res->rows += (int64_t)(c->n[0] + c->n[1]);
+        rec_ring_drain_end(o->ring);
+        publish_delivered(o, st);
+    }
+    rec_ring_quit(o->ring);
+    pthread_join(th, NULL);
+    rec_ring_free(o->ring);
+    o->ring = NULL;
+    if (rc == 0 && j.rc != 0)
+        rc = set_err(errstr, errstr_size, "%s", j.err);
+    return rc;
+}
+
+int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
+                      replay_ingest_result *res, char *errstr, size_t errstr_size)
+{
+    memset(res, 0, sizeof(*res));
+    const char *prefix = cfg->topic_prefix ? cfg->topic_prefix : "";
+    char trades_topic[160], daily_topic[160];
+    snprintf(trades_topic, sizeof(trades_topic), "%s%s", prefix, TOPIC_TRADES);
+    snprintf(daily_topic, sizeof(daily_topic), "%s%s", prefix, TOPIC_INDEX_DAILY);
+    const char *topics[] = {trades_topic, daily_topic};
+    if (kafka_ensure_topics(&cfg->kafka, topics, 2, cfg->partitions, cfg->replication, cfg->min_isr,
+                            errstr, errstr_size) != 0)
+        return -1;
+    replay_out o = {.topics = {trades_topic, daily_topic}};
+    o.p = kafka_producer_new(&cfg->kafka, "ticklake-ingest", errstr, errstr_size);
+    if (!o.p)
+        return -1;
+    buf_init(&o.rec);
+    int rc = cfg->speed > 0 ? read_files(cfg, ctl, st, res, &o, errstr, errstr_size)
+                            : replay_unpaced(cfg, ctl, st, res, &o, errstr, errstr_size);
+    char ferr[256];
+    if (kafka_producer_flush(o.p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
+        rc = set_err(errstr, errstr_size, "%s", ferr);
+    res->delivered = kafka_producer_delivered(o.p);
+    res->failed = kafka_producer_failed(o.p);
+    atomic_fetch_add(&st->ticks_produced, res->delivered - o.last_delivered);
+    atomic_fetch_add(&st->ticks_failed, res->failed);
+    if (rc == 0 && res->delivered != res->rows)
+        rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",
+                     (long long)(res->rows - res->delivered), (long long)res->rows);
+    buf_release(&o.rec);
+    kafka_producer_free(o.p);
     return rc;
 }
