@@ -5,7 +5,8 @@
  * with a retriable error as delivered, with no offset, once a later batch to
  * the partition succeeds ("implicitly acknowledged"). The broker may have
  * them or not. kafka_producer.c keeps a copy of each such record here (in the
- * delivery report) and, when flushed, asks kafka_doubts_resolve: each
+ * delivery report) and asks kafka_doubts_resolve, from its checker thread
+ * about a second later and again when flushed: each
  * partition's log is read from the earliest offset whose timestamp is at most
  * 10 s before the earliest doubtful record's (from the beginning when the
  * broker cannot say), up to its end, and a record with the same key and value

@@ -2,6 +2,7 @@
 #include "kafka_producer.h"
 
 #include <librdkafka/rdkafka.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@
 #define PRODUCER_TOPICS 32
 /* The copies of records acknowledged without an offset kept for the check. */
 #define DOUBTS_MAX_BYTES (64u << 20)
+/* How long the checker waits after a record is acknowledged without an
+ * offset before it reads the log, so that one retried batch's records are
+ * checked together. */
+#define DOUBT_SETTLE_MS 1000
 /* Rounds of checking the log and sending again at a flush. */
 #define DOUBT_ROUNDS 5
 
@@ -34,11 +39,96 @@ struct kafka_producer {
      * (kafka_doubt.h); how many the log had and how many went out again. */
     kafka_doubts *doubts;
     atomic_llong vouched, resent, doubts_dropped;
+    /* The checker: a thread, started at the first such record, that checks
+     * them DOUBT_SETTLE_MS later instead of at the flush only, so that a
+     * long-running producer killed before its flush has not kept them for
+     * its whole life. resolve_mu: one check at a time (the checker's or
+     * the flush's). check_mu guards the flags. */
+    pthread_t checker;
+    atomic_int checker_started;
+    pthread_mutex_t check_mu, resolve_mu;
+    pthread_cond_t check_cond;
+    int check_pending, check_quit;
     kafka_opts opts; /* borrowed strings: the caller's options outlive the producer */
     char first_error[256];
     /* Delivery latency of the records produced with a stamp. */
     lathist latency;
 };
+
+/* A record the log does not have goes out again: it replaces its first attempt. */
+static int resend(void *ctx, const char *topic, int32_t partition, const void *key, size_t key_len,
+                  const void *value, size_t value_len, char *errstr, size_t errstr_size);
+
+/* One check of the kept records against the log; resolve_mu held. */
+static int resolve_round(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
+{
+    int64_t found = 0, again = 0;
+    int rc = kafka_doubts_resolve(p->doubts, p->rk, &p->opts, timeout_ms, resend, p, &found, &again,
+                                  errstr, errstr_size);
+    atomic_fetch_sub(&p->unconfirmed, found);
+    atomic_fetch_add(&p->delivered, found);
+    atomic_fetch_add(&p->vouched, found);
+    LOG_WARN("kafka: records acknowledged without an offset: %lld found in the log, %lld "
+             "sent again",
+             (long long)found, (long long)again);
+    return rc;
+}
+
+static void *checker_main(void *arg)
+{
+    kafka_producer *p = arg;
+    pthread_mutex_lock(&p->check_mu);
+    while (!p->check_quit) {
+        if (!p->check_pending) {
+            pthread_cond_wait(&p->check_cond, &p->check_mu);
+            continue;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += DOUBT_SETTLE_MS / 1000;
+        until.tv_nsec += (DOUBT_SETTLE_MS % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!p->check_quit && pthread_cond_timedwait(&p->check_cond, &p->check_mu, &until) == 0)
+            ; /* more doubts while settling: they join this check */
+        if (p->check_quit)
+            break;
+        p->check_pending = 0;
+        pthread_mutex_unlock(&p->check_mu);
+        pthread_mutex_lock(&p->resolve_mu);
+        if (kafka_doubts_count(p->doubts) && !atomic_load(&p->failed)) {
+            char err[512];
+            /* On an error the records not checked are kept for the next
+             * check or the flush. */
+            if (resolve_round(p, kafka_timeout_of(&p->opts), err, sizeof(err)) != 0)
+                LOG_WARN("kafka: checking records acknowledged without an offset: %s; again at "
+                         "the next one or at the flush",
+                         err);
+        }
+        pthread_mutex_unlock(&p->resolve_mu);
+        pthread_mutex_lock(&p->check_mu);
+    }
+    pthread_mutex_unlock(&p->check_mu);
+    return NULL;
+}
+
+/* A record was kept for a check: starts the checker at the first, then
+ * tells it there is work. From a delivery report (any polling thread). */
+static void wake_checker(kafka_producer *p)
+{
+    pthread_mutex_lock(&p->check_mu);
+    p->check_pending = 1;
+    pthread_cond_signal(&p->check_cond);
+    pthread_mutex_unlock(&p->check_mu);
+    if (atomic_exchange(&p->checker_started, 1) == 0 &&
+        pthread_create(&p->checker, NULL, checker_main, p) != 0) {
+        atomic_store(&p->checker_started, 0);
+        LOG_WARN("kafka: no thread to check records acknowledged without an offset before the "
+                 "flush");
+    }
+}
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
@@ -60,10 +150,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
          * get here: librdkafka fails the transaction on the skipped sequence
          * numbers, and process aborts and replays it; test_kafka.c.) */
         if (atomic_fetch_add(&p->unconfirmed, 1) == 0)
-            LOG_WARN("kafka: a record to '%s' [%d] was acknowledged without an offset (after a "
-                     "retried batch): the broker may not have it; the log is checked when the "
-                     "producer is flushed",
-                     rd_kafka_topic_name(msg->rkt), (int)msg->partition);
+            LOG_WARN(
+                "kafka: a record to '%s' [%d] was acknowledged without an offset (after a "
+                "retried batch): the broker may not have it; its log is checked in a second and "
+                "again when the producer is flushed",
+                rd_kafka_topic_name(msg->rkt), (int)msg->partition);
         if (p->doubts &&
             kafka_doubts_add(p->doubts, rd_kafka_topic_name(msg->rkt), msg->partition,
                              rd_kafka_message_timestamp(msg, NULL), msg->key, msg->key_len,
@@ -71,6 +162,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
             atomic_fetch_add(&p->doubts_dropped, 1) == 0)
             LOG_ERROR("kafka: too many records acknowledged without an offset to keep them all "
                       "for a check of the log");
+        else if (p->doubts)
+            wake_checker(p);
     } else {
         atomic_fetch_add(&p->delivered, 1);
         if (msg->_private) /* a stamp: when the record's data arrived (mono_ns) */
@@ -89,6 +182,9 @@ static kafka_producer *producer_with(const kafka_opts *o, const char *const *def
     kafka_producer *p = calloc(1, sizeof(*p));
     p->opts = *o;
     p->doubts = kafka_doubts_new(DOUBTS_MAX_BYTES);
+    pthread_mutex_init(&p->check_mu, NULL);
+    pthread_mutex_init(&p->resolve_mu, NULL);
+    pthread_cond_init(&p->check_cond, NULL);
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, dr_msg_cb);
     p->rk = kafka_new_handle(RD_KAFKA_PRODUCER, conf, errstr, errstr_size);
@@ -201,15 +297,11 @@ int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count
     return lathist_quantile(&p->latency, q);
 }
 
-static int produce_one(kafka_producer *p, const char *topic, int32_t partition, const void *key,
-                       size_t key_len, const void *value, size_t value_len, int64_t stamp,
-                       char *errstr, size_t errstr_size)
+/* Enqueues one record to rkt, waiting for room when the local queue is full. */
+static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *topic,
+                       int32_t partition, const void *key, size_t key_len, const void *value,
+                       size_t value_len, int64_t stamp, char *errstr, size_t errstr_size)
 {
-    int owned;
-    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
-    if (!rkt)
-        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
-                       rd_kafka_err2str(rd_kafka_last_error()));
     int rc = 0;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
@@ -234,6 +326,20 @@ static int produce_one(kafka_producer *p, const char *topic, int32_t partition, 
             break;
         }
     }
+    return rc;
+}
+
+static int produce_one(kafka_producer *p, const char *topic, int32_t partition, const void *key,
+                       size_t key_len, const void *value, size_t value_len, int64_t stamp,
+                       char *errstr, size_t errstr_size)
+{
+    int owned;
+    rd_kafka_topic_t *rkt = topic_handle(p, topic, &owned);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    int rc = produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, stamp, errstr,
+                         errstr_size);
     if (owned)
         rd_kafka_topic_destroy(rkt);
     return rc;
@@ -374,7 +480,6 @@ void kafka_producer_poll(kafka_producer *p, int timeout_ms)
     rd_kafka_poll(p->rk, timeout_ms);
 }
 
-/* A record the log does not have goes out again: it replaces its first attempt. */
 static int resend(void *ctx, const char *topic, int32_t partition, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size)
 {
@@ -382,30 +487,37 @@ static int resend(void *ctx, const char *topic, int32_t partition, const void *k
     atomic_fetch_sub(&p->unconfirmed, 1);
     atomic_fetch_sub(&p->enqueued, 1);
     atomic_fetch_add(&p->resent, 1);
-    return produce_one(p, topic, partition, key, key_len, value, value_len, 0, errstr, errstr_size);
+    /* Its own topic handle: the checker runs beside a thread that produces
+     * and fills the producer's cache of handles. */
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    if (!rkt)
+        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                       rd_kafka_err2str(rd_kafka_last_error()));
+    int rc = produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, 0, errstr,
+                         errstr_size);
+    rd_kafka_topic_destroy(rkt);
+    return rc;
 }
 
 int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
 {
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
     /* Records acknowledged without an offset: the log vouches for them, or
-     * they are sent again (and may come back unconfirmed again). */
+     * they are sent again (and may come back unconfirmed again). A check
+     * the checker is making finishes first. */
+    pthread_mutex_lock(&p->resolve_mu);
+    if (!err)
+        err = rd_kafka_flush(p->rk, timeout_ms); /* what that check sent again */
     for (int round = 0; !err && round < DOUBT_ROUNDS && !atomic_load(&p->failed) &&
                         atomic_load(&p->unconfirmed) && kafka_doubts_count(p->doubts);
          round++) {
-        int64_t found = 0, again = 0;
-        int rc = kafka_doubts_resolve(p->doubts, p->rk, &p->opts, timeout_ms, resend, p, &found,
-                                      &again, errstr, errstr_size);
-        atomic_fetch_sub(&p->unconfirmed, found);
-        atomic_fetch_add(&p->delivered, found);
-        atomic_fetch_add(&p->vouched, found);
-        LOG_WARN("kafka: records acknowledged without an offset: %lld found in the log, %lld "
-                 "sent again",
-                 (long long)found, (long long)again);
-        if (rc != 0)
+        if (resolve_round(p, timeout_ms, errstr, errstr_size) != 0) {
+            pthread_mutex_unlock(&p->resolve_mu);
             return -1;
+        }
         err = rd_kafka_flush(p->rk, timeout_ms);
     }
+    pthread_mutex_unlock(&p->resolve_mu);
     if (err)
         return set_err(errstr, errstr_size, "%d records not delivered after %d ms",
                        rd_kafka_outq_len(p->rk), timeout_ms);
@@ -473,11 +585,21 @@ void kafka_producer_free(kafka_producer *p)
 {
     if (!p)
         return;
+    if (atomic_load(&p->checker_started)) {
+        pthread_mutex_lock(&p->check_mu);
+        p->check_quit = 1;
+        pthread_cond_signal(&p->check_cond);
+        pthread_mutex_unlock(&p->check_mu);
+        pthread_join(p->checker, NULL);
+    }
     for (size_t i = 0; i < p->ntopics; i++)
         rd_kafka_topic_destroy(p->topics[i]);
     if (p->rk)
         rd_kafka_destroy(p->rk);
     kafka_doubts_free(p->doubts);
+    pthread_mutex_destroy(&p->check_mu);
+    pthread_mutex_destroy(&p->resolve_mu);
+    pthread_cond_destroy(&p->check_cond);
     free(p);
 }
 

@@ -65,7 +65,7 @@ int kafka_produce_partition(kafka_producer *p, const char *topic, int32_t partit
 
 /* Serves delivery reports for up to timeout_ms. Safe beside another thread
  * producing (librdkafka's poll is thread-safe and the report handler
- * touches only atomics). */
+ * touches only atomics and the locked list of records to check). */
 void kafka_producer_poll(kafka_producer *p, int timeout_ms);
 
 /* Waits up to timeout_ms for every enqueued record to be delivered or
@@ -74,7 +74,10 @@ void kafka_producer_poll(kafka_producer *p, int timeout_ms);
  * delivered (kafka_producer_vouched), the rest are sent again
  * (kafka_producer_resent) and waited for, for up to 5 rounds
  * (kafka_doubt.h). -1 if records are still outstanding or unconfirmed, or
- * any delivery failed. */
+ * any delivery failed. The same check runs on its own, on a thread the
+ * producer starts at the first such record, about a second after each
+ * (reading the log and sending again from there), so that a long-running
+ * producer does not keep them until its flush. */
 int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size);
 
 /* Records acknowledged by the cluster, failed for good, and still in flight. */
@@ -83,10 +86,10 @@ int64_t kafka_producer_failed(const kafka_producer *p);
 int64_t kafka_producer_outstanding(const kafka_producer *p);
 /* Records the cluster acknowledged without an offset: librdkafka inferred
  * them from a later batch after a retried one, and the broker may not have
- * them (kafka.c, dr_msg_cb). Neither delivered nor failed until a flush
- * checks the log for them. */
+ * them (kafka.c, dr_msg_cb). Neither delivered nor failed until a check of
+ * the log (the checker's or a flush's) finds them or sends them again. */
 int64_t kafka_producer_unconfirmed(const kafka_producer *p);
-/* Of those, found in the log at a flush (and counted delivered from then),
+/* Of those, found in the log by a check (and counted delivered from then),
  * and sent again because the log did not have them. */
 int64_t kafka_producer_vouched(const kafka_producer *p);
 int64_t kafka_producer_resent(const kafka_producer *p);

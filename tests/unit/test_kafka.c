@@ -175,6 +175,39 @@ static void test_implicitly_acked_records_are_checked_and_resent(void)
     mock_stop(&m);
 }
 
+/* The same without a flush: the producer's checker reads the log about a
+ * second after the records were acknowledged without an offset and sends the
+ * missing ones again, so a producer that runs for days (a live feed) and is
+ * killed before its flush has not kept them all that time. */
+static void test_implicitly_acked_records_are_checked_before_the_flush(void)
+{
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
+    if (!p)
+        return;
+    rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1,
+                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+    produce_n(p, "t", 10);
+    int64_t t0 = mono_ns();
+    while (mono_ns() - t0 < 15 * NS_PER_SEC &&
+           (kafka_producer_delivered(p) < 10 || kafka_producer_unconfirmed(p) > 0 ||
+            kafka_producer_outstanding(p) > 0))
+        kafka_producer_poll(p, 50);
+    CHECK(kafka_producer_resent(p) >= 1);
+    CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
+    CHECK_EQ_INT(kafka_producer_delivered(p), 10);
+    CHECK_EQ_INT(high_watermark(&m, "t"), 10);
+    tally t = read_log(&m, "t");
+    CHECK_EQ_INT(t.total, 10);
+    CHECK_EQ_INT(t.n, 10);
+    /* The flush finds nothing left to check. */
+    int64_t resent = kafka_producer_resent(p);
+    char err[512] = "";
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    CHECK_EQ_INT(kafka_producer_resent(p), resent);
+    mock_stop(&m);
+}
+
 typedef struct resent_log {
     char values[8][16];
     int n;
@@ -327,6 +360,7 @@ static void test_mock_topic_creation_does_not_stall(void)
 }
 
 TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
+          TEST(test_implicitly_acked_records_are_checked_before_the_flush),
           TEST(test_doubts_found_in_the_log_are_not_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
           TEST(test_acks_0_has_no_offsets_and_nothing_unconfirmed),
