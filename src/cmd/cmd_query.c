@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <signal.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -261,7 +263,8 @@ int cmd_query(int argc, char **argv)
          "output as table (default), csv, json (one object per line), parquet or arrow (an "
          "Arrow IPC stream)"},
         {'o', "output", CLI_STRING, &output, "FILE",
-         "write the result to FILE instead of stdout (not inside the lake)"},
+         "write the result to FILE instead of stdout (not inside the lake); FILE appears "
+         "only when the query succeeds"},
         {'f', "file", CLI_STRING, &file, "FILE", "read the SQL from FILE ('-' for standard input)"},
         {0, "timeout", CLI_DURATION, &timeout_ns, "DURATION",
          "stop a statement running longer (default 30m; 0 for none)"},
@@ -388,9 +391,20 @@ int cmd_query(int argc, char **argv)
         return 1;
     }
     FILE *out = stdout;
+    char partial[PATH_MAX] = "";
     if (output && fmt != QUERY_OUT_PARQUET) {
-        /* The file is opened by us, outside DuckDB: keep it out of the lake. */
-        out = fopen(output, "w");
+        /* The file is opened by us, outside DuckDB: keep it out of the lake.
+         * Written beside the target and renamed when the command succeeds,
+         * so a failed query leaves no cut-off file (as DuckDB's COPY does
+         * for --format parquet). A FIFO, a device or a symbolic link is written in place. */
+        struct stat sb;
+        int in_place = lstat(output, &sb) == 0 && !S_ISREG(sb.st_mode);
+        if (!in_place && (size_t)snprintf(partial, sizeof(partial), "%s.partial-%ld", output,
+                                          (long)getpid()) >= sizeof(partial))
+            in_place = 1;
+        if (in_place)
+            partial[0] = '\0';
+        out = fopen(partial[0] ? partial : output, "w");
         if (!out) {
             fprintf(stderr, "ticklake query: unable to create '%s': %s\n", output, strerror(errno));
             query_session_close(s);
@@ -413,9 +427,23 @@ int cmd_query(int argc, char **argv)
         script_opts sc = {.prefix = "ticklake query: ", .summary = verbose, .note_truncated = 1};
         rc = run_script(s, stmts, nstmts, &so.q, &sc);
     }
-    if (out != stdout && fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "ticklake query: unable to write '%s'\n", output);
-        rc = 1;
+    if (out != stdout) {
+        int query_failed = rc != 0;
+        if (fclose(out) != 0 && rc == 0) {
+            fprintf(stderr, "ticklake query: unable to write '%s': %s\n", output, strerror(errno));
+            rc = 1;
+        }
+        /* In the shell, each statement reported its own failure; what it
+         * wrote stays. */
+        if (partial[0] && (rc == 0 || interactive) && rename(partial, output) != 0) {
+            fprintf(stderr, "ticklake query: unable to create '%s': %s\n", output, strerror(errno));
+            rc = 1;
+        }
+        if (partial[0]) {
+            if (query_failed && !interactive)
+                fprintf(stderr, "ticklake query: '%s' not written: the query failed\n", output);
+            unlink(partial); /* gone already after a rename */
+        }
     }
     query_session_close(s);
     query_stmts_free(stmts, nstmts);

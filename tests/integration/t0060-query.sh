@@ -61,6 +61,21 @@ q --format parquet "$sql" >"$T/b.parquet"
 cmp -s <(head -c 4 "$T/b.parquet") <(printf PAR1) || fail "Parquet on stdout"
 q -o "$T/c.txt" "$sql"
 grep -q "(12 rows)" "$T/c.txt" || fail "table output to -o"
+# A query that fails part-way (after 300,000 rows streamed) leaves no cut-off file at -o: it is
+# written beside and renamed when the command succeeds, so a file already there is kept. Parquet
+# (DuckDB's COPY) leaves none either. A device is written in place.
+boom="SELECT i, CASE WHEN i = 300000 THEN error('boom') ELSE i END AS x FROM range(1000000) t(i)"
+echo keep >"$T/kept.out"
+for f in csv json table arrow; do
+    expect_exit 1 "$TICKLAKE" query --lake "$lake" --no-save --format $f -o "$T/kept.out" "$boom"
+    grep -q "'$T/kept.out' not written: the query failed" "$T/err" || fail "failed $f query: $(cat "$T/err")"
+    assert_eq "$(cat "$T/kept.out")" keep "the file at -o after a failed $f query"
+done
+expect_exit 1 "$TICKLAKE" query --lake "$lake" --no-save --format parquet -o "$T/boom.parquet" "$boom"
+[ ! -e "$T/boom.parquet" ] || fail "a failed Parquet query left a file"
+! ls "$T" | grep -q partial || fail "a partial file was left: $(ls "$T")"
+q --format csv -o /dev/stdout "SELECT 42 AS answer" >"$T/dev.out"
+grep -qx 42 "$T/dev.out" || fail "-o /dev/stdout: $(cat "$T/dev.out")"
 # Row by row: every trade, in each format, with every column type of the lake, a NULL, and text
 # that CSV must quote. CSV and JSON are parsed in Python, the Parquet files read by the venv's
 # DuckDB; each cell is compared as a value (a timestamp as ns since the epoch, a double exactly).
