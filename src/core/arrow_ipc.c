@@ -86,14 +86,19 @@ static size_t fb_uoffset(fb *f, size_t off)
     return f->used;
 }
 
-static size_t fb_string(fb *f, const char *s)
+/* A string of n bytes: they may hold anything, NULs too (metadata values). */
+static size_t fb_string_n(fb *f, const char *s, size_t n)
 {
-    size_t n = strlen(s);
     fb_prep(f, 4, n + 1);
     fb_zeros(f, 1);
     fb_push(f, s, n);
     fb_le(f, n, 4);
     return f->used;
+}
+
+static size_t fb_string(fb *f, const char *s)
+{
+    return fb_string_n(f, s, strlen(s));
 }
 
 static size_t fb_offsets(fb *f, const size_t *offs, size_t n)
@@ -401,6 +406,39 @@ static size_t type_table(fb *f, const atype *t, int64_t flags)
     return fb_end(f);
 }
 
+/* The custom_metadata vector (KeyValue tables) of a C data interface metadata blob: an int32
+ * count, then each key and value as an int32 length and its bytes, in the host's byte order.
+ * 0 when md is NULL or empty (the field is left out). DuckDB puts extension types here
+ * ("ARROW:extension:name"), which readers such as pyarrow use to know the column. */
+static size_t custom_metadata(fb *f, const char *md)
+{
+    if (!md)
+        return 0;
+    int32_t n;
+    memcpy(&n, md, 4);
+    if (n <= 0)
+        return 0;
+    size_t *kv = xcalloc((size_t)n, sizeof(size_t));
+    const char *p = md + 4;
+    for (int32_t i = 0; i < n; i++) {
+        int32_t kl, vl;
+        memcpy(&kl, p, 4);
+        const char *k = p + 4;
+        p = k + kl;
+        memcpy(&vl, p, 4);
+        const char *v = p + 4;
+        p = v + vl;
+        size_t ks = fb_string_n(f, k, (size_t)kl), vs = fb_string_n(f, v, (size_t)vl);
+        fb_table(f);
+        fb_field_offset(f, 0, ks);
+        fb_field_offset(f, 1, vs);
+        kv[i] = fb_end(f);
+    }
+    size_t vec = fb_offsets(f, kv, (size_t)n);
+    free(kv);
+    return vec;
+}
+
 /* path names the field for errors ("price", "quotes.bid"). */
 static int field_table(fb *f, const struct ArrowSchema *s, const char *path, size_t *out,
                        char *errstr, size_t errstr_size)
@@ -426,12 +464,15 @@ static int field_table(fb *f, const struct ArrowSchema *s, const char *path, siz
     free(kids);
     size_t type = type_table(f, &t, s->flags);
     size_t name = fb_string(f, s->name ? s->name : "");
+    size_t meta = custom_metadata(f, s->metadata);
     fb_table(f);
     fb_field_offset(f, 0, name);
     fb_field(f, 1, (s->flags & ARROW_FLAG_NULLABLE) != 0, 1);
     fb_field(f, 2, (uint64_t)t.id, 1);
     fb_field_offset(f, 3, type);
     fb_field_offset(f, 5, children);
+    if (meta)
+        fb_field_offset(f, 6, meta);
     *out = fb_end(f);
     return 0;
 }
@@ -470,8 +511,11 @@ int arrow_ipc_schema(const struct ArrowSchema *schema, buf *out, char *errstr, s
         rc = field_table(&f, schema->children[i], "", &cols[i], errstr, errstr_size);
     if (rc == 0) {
         size_t fields = fb_offsets(&f, cols, (size_t)schema->n_children);
+        size_t meta = custom_metadata(&f, schema->metadata);
         fb_table(&f);
         fb_field_offset(&f, 1, fields);
+        if (meta)
+            fb_field_offset(&f, 2, meta);
         /* The bodies are the arrays' own bytes: the host's byte order. */
         fb_field(&f, 0, __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__, 2);
         put_message(&f, H_SCHEMA, fb_end(&f), NULL, out);

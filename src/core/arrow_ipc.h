@@ -12,7 +12,8 @@
  * binary (and their large forms), fixed-size binary, date, time, timestamp (with its time
  * zone), duration, the three interval kinds, list, large list, fixed-size list, struct and
  * map, nested to any depth. Dictionary-encoded columns, views, unions and run-end encoding are
- * refused with an error naming the column. Arrays must have offset 0 (DuckDB's do). */
+ * refused with an error naming the column. Arrays must have offset 0 (DuckDB's do). Field and
+ * schema metadata (DuckDB's extension type names) are kept as custom_metadata. */
 #ifndef TICKLAKE_ARROW_IPC_H
 #define TICKLAKE_ARROW_IPC_H
 

@@ -188,6 +188,12 @@ grep -q "stopped at --max-rows 3000" "$T/cut.err" || fail "Arrow truncation not 
 q --no-save --format arrow -o "$T/none.arrows" "SELECT * FROM trades WHERE false"
 "$py" -c 'import pyarrow as pa, sys; t = pa.ipc.open_stream(open(sys.argv[1], "rb")).read_all()
 assert t.num_rows == 0 and t.schema.names[0] == "symbol", t' "$T/none.arrows" || fail "an empty Arrow result"
+# DuckDB's extension type names are kept in the field's metadata: its BIGNUM (VARINT) is an
+# arrow.opaque extension to pyarrow, not bare bytes.
+q --no-save --format arrow -o "$T/ext.arrows" "SELECT 12345678901234567890123::VARINT AS big"
+"$py" -c 'import pyarrow as pa, sys; f = pa.ipc.open_stream(open(sys.argv[1], "rb")).schema.field("big")
+assert isinstance(f.type, pa.BaseExtensionType) and f.type.extension_name == "arrow.opaque", f.type' \
+    "$T/ext.arrows" || fail "an extension type in Arrow output lost its name"
 expect_exit 1 "$TICKLAKE" query --lake "$lake" --no-save --format arrow -o "$T/e.arrows" \
     "SELECT 'a'::ENUM('a', 'b') AS level"
 grep -q "column 'level' is dictionary-encoded (an ENUM): cast it to VARCHAR" "$T/err" ||

@@ -176,6 +176,67 @@ static void test_schema_and_batch(void)
     buf_release(&out);
 }
 
+/* Appends an int32 length and the bytes: the C data interface's metadata encoding. */
+static size_t md_put(char *p, const char *s, int32_t n)
+{
+    memcpy(p, &n, 4);
+    memcpy(p + 4, s, (size_t)n);
+    return 4 + (size_t)n;
+}
+
+/* Field and schema metadata (DuckDB's extension type names) come through as custom_metadata,
+ * bytes as given (a NUL in a value too); fields without it have none. */
+static void test_metadata(void)
+{
+    char md[128], smd[64];
+    int32_t n = 2;
+    memcpy(md, &n, 4);
+    size_t len = 4;
+    len += md_put(md + len, "ARROW:extension:name", 20);
+    len += md_put(md + len, "arrow.uuid", 10);
+    len += md_put(md + len, "k", 1);
+    len += md_put(md + len, "a\0b", 3);
+    n = 1;
+    memcpy(smd, &n, 4);
+    len = 4;
+    len += md_put(smd + len, "origin", 6);
+    len += md_put(smd + len, "ticklake", 8);
+    struct ArrowSchema c0 = col("w:16", "u"), c1 = col("l", "n");
+    c0.metadata = md;
+    struct ArrowSchema *cols[] = {&c0, &c1};
+    struct ArrowSchema s = {
+        .format = "+s", .name = "", .n_children = 2, .children = cols, .metadata = smd};
+    buf out = {0};
+    char err[256];
+    CHECK(arrow_ipc_schema(&s, &out, err, sizeof(err)) == 0);
+    size_t at = 0;
+    msg m;
+    CHECK(next_message(&out, &at, &m) == 1);
+    const uint8_t *sch = header(&m);
+    const uint8_t *skv = deref(field(sch, 2));
+    CHECK(skv != NULL && u32(skv) == 1);
+    if (skv) {
+        const uint8_t *kv = deref(skv + 4);
+        CHECK_EQ_STR(str(deref(field(kv, 0))), "origin");
+        CHECK_EQ_STR(str(deref(field(kv, 1))), "ticklake");
+    }
+    const uint8_t *fields = deref(field(sch, 1));
+    const uint8_t *f0 = deref(fields + 4), *f1 = deref(fields + 8);
+    const uint8_t *kvs = deref(field(f0, 6));
+    CHECK(kvs != NULL && u32(kvs) == 2);
+    if (kvs) {
+        const uint8_t *kv0 = deref(kvs + 4), *kv1 = deref(kvs + 8);
+        CHECK_EQ_STR(str(deref(field(kv0, 0))), "ARROW:extension:name");
+        CHECK_EQ_STR(str(deref(field(kv0, 1))), "arrow.uuid");
+        CHECK_EQ_STR(str(deref(field(kv1, 0))), "k");
+        const uint8_t *v = deref(field(kv1, 1));
+        CHECK_EQ_INT(u32(v), 3);
+        CHECK(memcmp(v + 4, "a\0b", 3) == 0);
+    }
+    CHECK(field(f1, 6) == NULL);
+    buf_release(&out);
+}
+
 static void test_nested_and_types(void)
 {
     /* A list<int32>, a struct<ts: timestamp[us, UTC], d: decimal(18,4)>, an all-null column. */
@@ -297,4 +358,5 @@ static void test_refusals(void)
     buf_release(&out);
 }
 
-TEST_MAIN(TEST(test_schema_and_batch), TEST(test_nested_and_types), TEST(test_refusals))
+TEST_MAIN(TEST(test_schema_and_batch), TEST(test_metadata), TEST(test_nested_and_types),
+          TEST(test_refusals))
