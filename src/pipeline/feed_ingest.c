@@ -106,12 +106,18 @@ typedef struct source {
     last_id last[MAX_SYMS];
     size_t nlast;
     uint64_t rng;
-    buf rec;
+    buf rec;  /* pending trades: keys and values */
+    buf qrec; /* the quote being produced */
     feed_msg m;
     int64_t arrived; /* mono_ns when the message being handled arrived */
-    kafka_rec *recs; /* a message's trades for the producer; recs_cap of them */
-    size_t recs_cap;
+    /* Trades encoded into rec (key, then value) and not produced yet: the
+     * messages of one read go to the producer as one batch (flush_trades). */
+    kafka_rec *recs; /* npending of them, offsets into rec; recs_cap allocated */
+    size_t recs_cap, npending;
 } source;
+
+/* Trades held for one batch at most. */
+#define BATCH_TRADES 4096
 
 const char *feed_state_name(int state)
 {
@@ -177,18 +183,39 @@ static int consecutive_ids(feed_provider p)
     return p == FEED_COINBASE || p == FEED_BINANCE || p == FEED_KRAKEN;
 }
 
-/* Dedupe, gap check and produce each trade of s->m: encoded one after
- * another into s->rec and enqueued as one batch, under one lock (a Polygon
- * or Alpaca message carries up to hundreds). -1 on a producer error. */
-static int handle_trades(source *s, char *errstr, size_t errstr_size)
+/* Enqueues the pending trades as one batch, under one lock. -1 on a
+ * producer error. */
+static int flush_trades(source *s, char *errstr, size_t errstr_size)
+{
+    size_t n = s->npending;
+    if (n == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        s->recs[k].key = s->rec.data + (uintptr_t)s->recs[k].key;
+        s->recs[k].value = s->rec.data + (uintptr_t)s->recs[k].value;
+    }
+    pthread_mutex_lock(&s->sh->mu);
+    int rc = kafka_produce_batch(s->sh->p, s->sh->topic, s->recs, n, errstr, errstr_size);
+    pthread_mutex_unlock(&s->sh->mu);
+    s->npending = 0;
+    buf_reset(&s->rec);
+    if (rc != 0)
+        return -1;
+    atomic_fetch_add(&s->ss->trades, (long long)n);
+    return 0;
+}
+
+/* Dedupe and gap check each trade of s->m, then encode it (key and value)
+ * into s->rec for the next flush_trades: a Polygon or Alpaca message carries
+ * up to hundreds, a Coinbase one a single trade, and one read brings many. */
+static void handle_trades(source *s)
 {
     feed_msg *m = &s->m;
-    buf_reset(&s->rec);
-    if (m->ntrades > s->recs_cap) {
-        s->recs = xrealloc(s->recs, m->ntrades * sizeof(*s->recs));
-        s->recs_cap = m->ntrades;
+    if (s->npending + m->ntrades > s->recs_cap) {
+        s->recs_cap = s->npending + m->ntrades;
+        s->recs = xrealloc(s->recs, s->recs_cap * sizeof(*s->recs));
     }
-    size_t n = 0;
+    size_t n = s->npending;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
         if (seen_check_add(&s->seen, trade_key(t->symbol, t->id))) {
@@ -215,26 +242,19 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
                          feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
             }
         }
-        /* Offsets into s->rec while it may still move; pointers below. */
+        /* Offsets into s->rec while it may still move (the key too: s->m is
+         * the next message's by the flush); pointers at the flush. */
+        size_t key_at = s->rec.len, key_len = strlen(t->symbol);
+        buf_append(&s->rec, t->symbol, key_len);
         size_t at = s->rec.len;
         trade_encode_json_detail(t, &m->details[i], &s->rec);
-        s->recs[n++] = (kafka_rec){.key = t->symbol,
-                                   .key_len = strlen(t->symbol),
+        s->recs[n++] = (kafka_rec){.key = (const void *)(uintptr_t)key_at,
+                                   .key_len = key_len,
                                    .value = (const void *)(uintptr_t)at,
                                    .value_len = s->rec.len - at,
                                    .stamp = s->arrived};
     }
-    if (n == 0)
-        return 0;
-    for (size_t k = 0; k < n; k++)
-        s->recs[k].value = s->rec.data + (uintptr_t)s->recs[k].value;
-    pthread_mutex_lock(&s->sh->mu);
-    int rc = kafka_produce_batch(s->sh->p, s->sh->topic, s->recs, n, errstr, errstr_size);
-    pthread_mutex_unlock(&s->sh->mu);
-    if (rc != 0)
-        return -1;
-    atomic_fetch_add(&s->ss->trades, (long long)n);
-    return 0;
+    s->npending = n;
 }
 
 /* Produces each quote of s->m to the quotes topic. -1 on a producer error. */
@@ -243,11 +263,11 @@ static int handle_quotes(source *s, char *errstr, size_t errstr_size)
     feed_msg *m = &s->m;
     for (size_t i = 0; i < m->nquotes; i++) {
         const quote *q = &m->quotes[i];
-        buf_reset(&s->rec);
-        quote_encode_json(q, &s->rec);
+        buf_reset(&s->qrec);
+        quote_encode_json(q, &s->qrec);
         pthread_mutex_lock(&s->sh->mu);
         int rc = kafka_produce_stamped(s->sh->p, s->sh->quotes_topic, q->symbol, strlen(q->symbol),
-                                       s->rec.data, s->rec.len, s->arrived, errstr, errstr_size);
+                                       s->qrec.data, s->qrec.len, s->arrived, errstr, errstr_size);
         pthread_mutex_unlock(&s->sh->mu);
         if (rc != 0)
             return -1;
@@ -278,8 +298,25 @@ static void heartbeat_gap(source *s)
 
 enum { MSG_OK, MSG_RECONNECT, MSG_FATAL };
 
-/* Handles one received message. */
-static int on_message(source *s, const buf *msg, char *errstr, size_t errstr_size)
+static int handle_message(source *s, const buf *msg, char *errstr, size_t errstr_size);
+
+/* Handles one received message. more: another is waiting (ws_pending), so
+ * its trades may join this one's in the batch; else, and whenever the
+ * connection is to end, the pending trades are produced now. */
+static int on_message(source *s, const buf *msg, int more, char *errstr, size_t errstr_size)
+{
+    int rc = handle_message(s, msg, errstr, errstr_size);
+    if (rc == MSG_FATAL || (rc == MSG_OK && more && s->npending < BATCH_TRADES))
+        return rc;
+    char err[256];
+    if (flush_trades(s, err, sizeof(err)) != 0) {
+        set_err(errstr, errstr_size, "%s", err);
+        return MSG_FATAL;
+    }
+    return rc;
+}
+
+static int handle_message(source *s, const buf *msg, char *errstr, size_t errstr_size)
 {
     const char *name = feed_provider_name(s->sc->provider);
     atomic_fetch_add(&s->ss->messages, 1);
@@ -301,7 +338,8 @@ static int on_message(source *s, const buf *msg, char *errstr, size_t errstr_siz
     }
     if (m->skipped)
         atomic_fetch_add(&s->ss->skipped, m->skipped);
-    if (handle_trades(s, errstr, errstr_size) != 0 || handle_quotes(s, errstr, errstr_size) != 0)
+    handle_trades(s);
+    if (handle_quotes(s, errstr, errstr_size) != 0)
         return MSG_FATAL;
     if (m->heartbeat)
         heartbeat_gap(s);
@@ -340,7 +378,7 @@ static int await(source *s, ws_conn *c, buf *msg, int auth, int *fatal, char *er
             return -1;
         if (r == 0)
             continue;
-        int rc = on_message(s, msg, errstr, errstr_size);
+        int rc = on_message(s, msg, 0, errstr, errstr_size);
         if (rc == MSG_FATAL) {
             *fatal = 1;
             return -1;
@@ -432,7 +470,7 @@ static int session(source *s, buf *msg)
             continue;
         }
         last = mono_ns();
-        int rc = on_message(s, msg, err, sizeof(err));
+        int rc = on_message(s, msg, ws_pending(c), err, sizeof(err));
         if (rc == MSG_FATAL) {
             fatal = 1;
             break;
@@ -443,6 +481,13 @@ static int session(source *s, buf *msg)
         }
     }
 done:
+    if (s->npending) { /* read before the loop ended: they go out */
+        char ferr[256];
+        if (flush_trades(s, ferr, sizeof(ferr)) != 0 && !fatal) {
+            fatal = 1;
+            snprintf(err, sizeof(err), "%s", ferr);
+        }
+    }
     if (fatal) {
         snprintf(full, sizeof(full), "%s: %s", name, err);
         set_fatal(s, full);
@@ -595,6 +640,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         s->seen.gen[0] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
         s->seen.gen[1] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
         buf_init(&s->rec);
+        buf_init(&s->qrec);
         feed_msg_init(&s->m);
         if (source_url(s->sc, s->url, sizeof(s->url), errstr, errstr_size) != 0) {
             rc = -1;
@@ -668,6 +714,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         free(srcs[i].seen.gen[0]);
         free(srcs[i].seen.gen[1]);
         buf_release(&srcs[i].rec);
+        buf_release(&srcs[i].qrec);
         free(srcs[i].recs);
         feed_msg_release(&srcs[i].m);
     }

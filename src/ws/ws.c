@@ -377,6 +377,11 @@ int ws_recv(ws_conn *c, buf *msg, int timeout_ms, char *errstr, size_t errstr_si
     return 1;
 }
 
+int ws_pending(const ws_conn *c)
+{
+    return c->inq.len > c->inq_off;
+}
+
 int64_t ws_pongs(const ws_conn *c)
 {
     return c->pongs;

@@ -53,6 +53,10 @@ int ws_send_ping(ws_conn *c, char *errstr, size_t errstr_size);
  * with the close code the server sent, if any). */
 int ws_recv(ws_conn *c, buf *msg, int timeout_ms, char *errstr, size_t errstr_size);
 
+/* Whether a whole message has been received and waits: ws_recv returns it
+ * at once. A feed handler batches the messages of one read with it. */
+int ws_pending(const ws_conn *c);
+
 /* Pongs received so far. */
 int64_t ws_pongs(const ws_conn *c);
 
