@@ -401,9 +401,7 @@ int cmd_query(int argc, char **argv)
         int in_place = lstat(output, &sb) == 0 && !S_ISREG(sb.st_mode);
         if (!in_place && (size_t)snprintf(partial, sizeof(partial), "%s.partial-%ld", output,
                                           (long)getpid()) >= sizeof(partial))
-            in_place = 1;
-        if (in_place)
-            partial[0] = '\0';
+            partial[0] = '\0'; /* no room for the suffix: in place too */
         out = fopen(partial[0] ? partial : output, "w");
         if (!out) {
             fprintf(stderr, "ticklake query: unable to create '%s': %s\n", output, strerror(errno));

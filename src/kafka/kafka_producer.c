@@ -20,7 +20,7 @@
 /* How long the checker waits after a record is acknowledged without an
  * offset before it reads the log, so that one retried batch's records are
  * checked together. */
-#define DOUBT_SETTLE_MS 1000
+#define DOUBT_SETTLE_S 1
 /* Rounds of checking the log and sending again at a flush. */
 #define DOUBT_ROUNDS 5
 
@@ -40,7 +40,7 @@ struct kafka_producer {
     kafka_doubts *doubts;
     atomic_llong vouched, resent, doubts_dropped;
     /* The checker: a thread, started at the first such record, that checks
-     * them DOUBT_SETTLE_MS later instead of at the flush only, so that a
+     * them DOUBT_SETTLE_S later instead of at the flush only, so that a
      * long-running producer killed before its flush has not kept them for
      * its whole life. resolve_mu: one check at a time (the checker's or
      * the flush's). check_mu guards the flags. */
@@ -85,12 +85,7 @@ static void *checker_main(void *arg)
         }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += DOUBT_SETTLE_MS / 1000;
-        until.tv_nsec += (DOUBT_SETTLE_MS % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        until.tv_sec += DOUBT_SETTLE_S;
         while (!p->check_quit && pthread_cond_timedwait(&p->check_cond, &p->check_mu, &until) == 0)
             ; /* more doubts while settling: they join this check */
         if (p->check_quit)
@@ -501,13 +496,12 @@ static int resend(void *ctx, const char *topic, int32_t partition, const void *k
 
 int kafka_producer_flush(kafka_producer *p, int timeout_ms, char *errstr, size_t errstr_size)
 {
+    /* A check the checker is making finishes first (what it sends again is
+     * flushed here too), and it starts none while the flush runs. */
+    pthread_mutex_lock(&p->resolve_mu);
     rd_kafka_resp_err_t err = rd_kafka_flush(p->rk, timeout_ms);
     /* Records acknowledged without an offset: the log vouches for them, or
-     * they are sent again (and may come back unconfirmed again). A check
-     * the checker is making finishes first. */
-    pthread_mutex_lock(&p->resolve_mu);
-    if (!err)
-        err = rd_kafka_flush(p->rk, timeout_ms); /* what that check sent again */
+     * they are sent again (and may come back unconfirmed again). */
     for (int round = 0; !err && round < DOUBT_ROUNDS && !atomic_load(&p->failed) &&
                         atomic_load(&p->unconfirmed) && kafka_doubts_count(p->doubts);
          round++) {

@@ -9,6 +9,7 @@
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "rec_ring.h"
 #include "util.h"
 #include "ws.h"
 
@@ -106,18 +107,13 @@ typedef struct source {
     last_id last[MAX_SYMS];
     size_t nlast;
     uint64_t rng;
-    buf rec;  /* pending trades: keys and values */
     buf qrec; /* the quote being produced */
     feed_msg m;
     int64_t arrived; /* mono_ns when the message being handled arrived */
-    /* Trades encoded into rec (key, then value) and not produced yet: the
-     * messages of one read go to the producer as one batch (flush_trades). */
-    kafka_rec *recs; /* npending of them, offsets into rec; recs_cap allocated */
-    size_t recs_cap, npending;
+    /* Trades encoded and not produced yet (topic 0 only): the messages of
+     * one read go to the producer as one batch (flush_trades). */
+    rec_chunk *batch;
 } source;
-
-/* Trades held for one batch at most. */
-#define BATCH_TRADES 4096
 
 const char *feed_state_name(int state)
 {
@@ -187,35 +183,29 @@ static int consecutive_ids(feed_provider p)
  * producer error. */
 static int flush_trades(source *s, char *errstr, size_t errstr_size)
 {
-    size_t n = s->npending;
+    size_t n = s->batch->n[0];
     if (n == 0)
         return 0;
-    for (size_t k = 0; k < n; k++) {
-        s->recs[k].key = s->rec.data + (uintptr_t)s->recs[k].key;
-        s->recs[k].value = s->rec.data + (uintptr_t)s->recs[k].value;
-    }
+    const char *const topics[2] = {s->sh->topic, NULL};
+    rec_chunk_seal(s->batch);
     pthread_mutex_lock(&s->sh->mu);
-    int rc = kafka_produce_batch(s->sh->p, s->sh->topic, s->recs, n, errstr, errstr_size);
+    int rc = rec_chunk_produce(s->batch, s->sh->p, topics, errstr, errstr_size);
     pthread_mutex_unlock(&s->sh->mu);
-    s->npending = 0;
-    buf_reset(&s->rec);
+    rec_chunk_clear(s->batch);
     if (rc != 0)
         return -1;
     atomic_fetch_add(&s->ss->trades, (long long)n);
     return 0;
 }
 
-/* Dedupe and gap check each trade of s->m, then encode it (key and value)
- * into s->rec for the next flush_trades: a Polygon or Alpaca message carries
- * up to hundreds, a Coinbase one a single trade, and one read brings many. */
-static void handle_trades(source *s)
+/* Dedupe and gap check each trade of s->m, then encode it into s->batch
+ * (the key too: s->m is the next message's by the flush) for flush_trades,
+ * which runs here only when the batch is full: a Polygon or Alpaca message
+ * carries up to hundreds, a Coinbase one a single trade, and one read brings
+ * many. -1 on a producer error. */
+static int handle_trades(source *s, char *errstr, size_t errstr_size)
 {
     feed_msg *m = &s->m;
-    if (s->npending + m->ntrades > s->recs_cap) {
-        s->recs_cap = s->npending + m->ntrades;
-        s->recs = xrealloc(s->recs, s->recs_cap * sizeof(*s->recs));
-    }
-    size_t n = s->npending;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
         if (seen_check_add(&s->seen, trade_key(t->symbol, t->id))) {
@@ -242,19 +232,13 @@ static void handle_trades(source *s)
                          feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
             }
         }
-        /* Offsets into s->rec while it may still move (the key too: s->m is
-         * the next message's by the flush); pointers at the flush. */
-        size_t key_at = s->rec.len, key_len = strlen(t->symbol);
-        buf_append(&s->rec, t->symbol, key_len);
-        size_t at = s->rec.len;
-        trade_encode_json_detail(t, &m->details[i], &s->rec);
-        s->recs[n++] = (kafka_rec){.key = (const void *)(uintptr_t)key_at,
-                                   .key_len = key_len,
-                                   .value = (const void *)(uintptr_t)at,
-                                   .value_len = s->rec.len - at,
-                                   .stamp = s->arrived};
+        if (rec_chunk_full(s->batch) && flush_trades(s, errstr, errstr_size) != 0)
+            return -1;
+        buf *out = rec_chunk_begin(s->batch, 0, t->symbol, strlen(t->symbol), s->arrived);
+        trade_encode_json_detail(t, &m->details[i], out);
+        rec_chunk_end(s->batch, 0);
     }
-    s->npending = n;
+    return 0;
 }
 
 /* Produces each quote of s->m to the quotes topic. -1 on a producer error. */
@@ -306,7 +290,7 @@ static int handle_message(source *s, const buf *msg, char *errstr, size_t errstr
 static int on_message(source *s, const buf *msg, int more, char *errstr, size_t errstr_size)
 {
     int rc = handle_message(s, msg, errstr, errstr_size);
-    if (rc == MSG_FATAL || (rc == MSG_OK && more && s->npending < BATCH_TRADES))
+    if (rc == MSG_FATAL || (rc == MSG_OK && more))
         return rc;
     char err[256];
     if (flush_trades(s, err, sizeof(err)) != 0) {
@@ -338,8 +322,7 @@ static int handle_message(source *s, const buf *msg, char *errstr, size_t errstr
     }
     if (m->skipped)
         atomic_fetch_add(&s->ss->skipped, m->skipped);
-    handle_trades(s);
-    if (handle_quotes(s, errstr, errstr_size) != 0)
+    if (handle_trades(s, errstr, errstr_size) != 0 || handle_quotes(s, errstr, errstr_size) != 0)
         return MSG_FATAL;
     if (m->heartbeat)
         heartbeat_gap(s);
@@ -481,7 +464,7 @@ static int session(source *s, buf *msg)
         }
     }
 done:
-    if (s->npending) { /* read before the loop ended: they go out */
+    if (s->batch->n[0]) { /* read before the loop ended: they go out */
         char ferr[256];
         if (flush_trades(s, ferr, sizeof(ferr)) != 0 && !fatal) {
             fatal = 1;
@@ -639,7 +622,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         s->rng = (uint64_t)now_ns() ^ (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
         s->seen.gen[0] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
         s->seen.gen[1] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
-        buf_init(&s->rec);
+        s->batch = xcalloc(1, sizeof(*s->batch));
         buf_init(&s->qrec);
         feed_msg_init(&s->m);
         if (source_url(s->sc, s->url, sizeof(s->url), errstr, errstr_size) != 0) {
@@ -713,9 +696,10 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     for (size_t i = 0; i < cfg->nsources; i++) {
         free(srcs[i].seen.gen[0]);
         free(srcs[i].seen.gen[1]);
-        buf_release(&srcs[i].rec);
+        if (srcs[i].batch)
+            rec_chunk_release(srcs[i].batch);
+        free(srcs[i].batch);
         buf_release(&srcs[i].qrec);
-        free(srcs[i].recs);
         feed_msg_release(&srcs[i].m);
     }
     free(srcs);

@@ -8,7 +8,6 @@
  * while librdkafka's own thread compresses and sends. */
 #include "ingest.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,19 +24,19 @@ typedef struct gen {
     const ingest_config *cfg;
     stage_control *ctl;
     sim *s;
-    rec_ring *ring;
 } gen;
 
-/* The generator thread: fills chunks of at most REC_CHUNK_RECS ticks until
- * the count is reached, the stage stops or the producing side quits. */
-static void *gen_main(void *arg)
+/* The generator (rec_ring_pump's filler): chunks of at most REC_CHUNK_RECS
+ * ticks until the count is reached, the stage stops or the producing side
+ * quits. */
+static void generate(rec_ring *r, void *arg)
 {
     gen *g = arg;
     const ingest_config *cfg = g->cfg;
     int64_t planned = 0;
     rec_chunk *c;
     while (!atomic_load(&g->ctl->stop) && (!cfg->count || planned < cfg->count) &&
-           (c = rec_ring_fill_begin(g->ring)) != NULL) {
+           (c = rec_ring_fill_begin(r)) != NULL) {
         int64_t want = REC_CHUNK_RECS;
         if (cfg->count && cfg->count - planned < want)
             want = cfg->count - planned;
@@ -46,7 +45,7 @@ static void *gen_main(void *arg)
             sim_next_tick(g->s, &t);
             int q = t.kind == SIM_QUOTE;
             const char *sym = q ? t.u.quote.symbol : t.u.trade.symbol;
-            buf *out = rec_chunk_begin(c, q, sym, strlen(sym));
+            buf *out = rec_chunk_begin(c, q, sym, strlen(sym), 0);
             if (q)
                 quote_encode(&t.u.quote, cfg->encoding, out);
             else
@@ -54,10 +53,8 @@ static void *gen_main(void *arg)
             rec_chunk_end(c, q);
         }
         planned += want;
-        rec_ring_fill_end(g->ring);
+        rec_ring_fill_end(r);
     }
-    rec_ring_fill_done(g->ring);
-    return NULL;
 }
 
 /* Publishes stats and checks for a fatal producer error; -1 on one. */
@@ -76,32 +73,18 @@ static int run_unpaced(const ingest_config *cfg, stage_control *ctl, pipeline_st
                        kafka_producer *p, const char *const topics[2], ingest_result *res,
                        int64_t *last_delivered, char *errstr, size_t errstr_size)
 {
-    gen g = {.cfg = cfg, .ctl = ctl, .s = s, .ring = rec_ring_new()};
-    if (!g.ring)
-        return set_err(errstr, errstr_size, "out of memory");
-    pthread_t th;
-    if (pthread_create(&th, NULL, gen_main, &g) != 0) {
-        rec_ring_free(g.ring);
-        return set_err(errstr, errstr_size, "unable to start the generator thread");
-    }
-    int rc = 0;
-    rec_chunk *c;
-    while (rc == 0 && !atomic_load(&ctl->stop) && (c = rec_ring_drain_begin(g.ring)) != NULL) {
-        for (int k = 0; k < 2 && rc == 0; k++)
-            if (c->n[k] &&
-                kafka_produce_batch(p, topics[k], c->recs[k], c->n[k], errstr, errstr_size) != 0)
-                rc = -1;
-        if (rc == 0) {
-            res->generated += (int64_t)(c->n[0] + c->n[1]);
-            res->quotes += (int64_t)c->n[1];
-        }
-        rec_ring_drain_end(g.ring);
-        if (rc == 0 && progress(p, st, last_delivered, errstr, errstr_size) != 0)
-            rc = -1;
-    }
-    rec_ring_quit(g.ring);
-    pthread_join(th, NULL);
-    rec_ring_free(g.ring);
+    gen g = {.cfg = cfg, .ctl = ctl, .s = s};
+    rec_pump pp = {.p = p,
+                   .topics = topics,
+                   .fill = generate,
+                   .arg = &g,
+                   .stop = &ctl->stop,
+                   .st = st,
+                   .last_delivered = last_delivered};
+    int64_t sent[2];
+    int rc = rec_ring_pump(&pp, sent, errstr, errstr_size);
+    res->generated += sent[0] + sent[1];
+    res->quotes += sent[1];
     return rc;
 }
 

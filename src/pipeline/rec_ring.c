@@ -1,4 +1,4 @@
-/* rec_ring.c - encoded Kafka records handed between two threads in chunks;
+/* rec_ring.c - encoded Kafka records in chunks, handed between two threads;
  * see rec_ring.h. */
 #include "rec_ring.h"
 
@@ -6,13 +6,70 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+/* ---- chunks ------------------------------------------------------------------ */
+
+void rec_chunk_clear(rec_chunk *c)
+{
+    buf_reset(&c->data);
+    c->n[0] = c->n[1] = 0;
+}
+
+buf *rec_chunk_begin(rec_chunk *c, int k, const char *key, size_t key_len, int64_t stamp)
+{
+    kafka_rec *rec = &c->recs[k][c->n[k]];
+    rec->key = (const void *)(uintptr_t)c->data.len;
+    rec->key_len = key_len;
+    buf_append(&c->data, key, key_len);
+    rec->value = (const void *)(uintptr_t)c->data.len;
+    rec->stamp = stamp;
+    return &c->data;
+}
+
+void rec_chunk_end(rec_chunk *c, int k)
+{
+    kafka_rec *rec = &c->recs[k][c->n[k]++];
+    rec->value_len = c->data.len - (uintptr_t)rec->value;
+}
+
+int rec_chunk_full(const rec_chunk *c)
+{
+    return c->n[0] == REC_CHUNK_RECS || c->n[1] == REC_CHUNK_RECS;
+}
+
+void rec_chunk_seal(rec_chunk *c)
+{
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < c->n[k]; i++) {
+            c->recs[k][i].key = c->data.data + (uintptr_t)c->recs[k][i].key;
+            c->recs[k][i].value = c->data.data + (uintptr_t)c->recs[k][i].value;
+        }
+}
+
+int rec_chunk_produce(const rec_chunk *c, kafka_producer *p, const char *const topics[2],
+                      char *errstr, size_t errstr_size)
+{
+    for (int k = 0; k < 2; k++)
+        if (c->n[k] &&
+            kafka_produce_batch(p, topics[k], c->recs[k], c->n[k], errstr, errstr_size) != 0)
+            return -1;
+    return 0;
+}
+
+void rec_chunk_release(rec_chunk *c)
+{
+    buf_release(&c->data);
+    c->n[0] = c->n[1] = 0;
+}
+
+/* ---- the ring ---------------------------------------------------------------- */
+
 struct rec_ring {
     rec_chunk *chunks;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     size_t head, tail; /* full chunks are [head, tail) mod REC_RING_CHUNKS */
-    int done;          /* the filler has finished */
-    int quit;          /* the drainer has stopped */
+    size_t done;       /* nonzero: the filler has finished */
+    size_t quit;       /* nonzero: the drainer has stopped */
 };
 
 rec_ring *rec_ring_new(void)
@@ -35,11 +92,20 @@ void rec_ring_free(rec_ring *r)
     if (!r)
         return;
     for (size_t i = 0; i < REC_RING_CHUNKS; i++)
-        buf_release(&r->chunks[i].data);
+        rec_chunk_release(&r->chunks[i]);
     free(r->chunks);
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cond);
     free(r);
+}
+
+/* Adds one to v (head or tail, or a flag: done, quit) and wakes the other side. */
+static void bump(rec_ring *r, size_t *v)
+{
+    pthread_mutex_lock(&r->mu);
+    (*v)++;
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
 }
 
 rec_chunk *rec_ring_fill_begin(rec_ring *r)
@@ -47,60 +113,25 @@ rec_chunk *rec_ring_fill_begin(rec_ring *r)
     pthread_mutex_lock(&r->mu);
     while (!r->quit && r->tail - r->head == REC_RING_CHUNKS)
         pthread_cond_wait(&r->cond, &r->mu);
-    int quit = r->quit;
+    size_t quit = r->quit;
     pthread_mutex_unlock(&r->mu);
     if (quit)
         return NULL;
     /* Only the filler moves tail, and the drainer is done with this slot. */
     rec_chunk *c = &r->chunks[r->tail % REC_RING_CHUNKS];
-    buf_reset(&c->data);
-    c->n[0] = c->n[1] = 0;
+    rec_chunk_clear(c);
     return c;
-}
-
-buf *rec_chunk_begin(rec_chunk *c, int k, const char *key, size_t key_len)
-{
-    kafka_rec *rec = &c->recs[k][c->n[k]];
-    rec->key = (const void *)(uintptr_t)c->data.len;
-    rec->key_len = key_len;
-    buf_append(&c->data, key, key_len);
-    rec->value = (const void *)(uintptr_t)c->data.len;
-    rec->stamp = 0;
-    return &c->data;
-}
-
-void rec_chunk_end(rec_chunk *c, int k)
-{
-    kafka_rec *rec = &c->recs[k][c->n[k]++];
-    rec->value_len = c->data.len - (uintptr_t)rec->value;
-}
-
-int rec_chunk_full(const rec_chunk *c)
-{
-    return c->n[0] == REC_CHUNK_RECS || c->n[1] == REC_CHUNK_RECS;
 }
 
 void rec_ring_fill_end(rec_ring *r)
 {
-    rec_chunk *c = &r->chunks[r->tail % REC_RING_CHUNKS];
-    /* The buffer no longer moves: offsets become pointers. */
-    for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < c->n[k]; i++) {
-            c->recs[k][i].key = c->data.data + (uintptr_t)c->recs[k][i].key;
-            c->recs[k][i].value = c->data.data + (uintptr_t)c->recs[k][i].value;
-        }
-    pthread_mutex_lock(&r->mu);
-    r->tail++;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->mu);
+    rec_chunk_seal(&r->chunks[r->tail % REC_RING_CHUNKS]);
+    bump(r, &r->tail);
 }
 
 void rec_ring_fill_done(rec_ring *r)
 {
-    pthread_mutex_lock(&r->mu);
-    r->done = 1;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->mu);
+    bump(r, &r->done);
 }
 
 rec_chunk *rec_ring_drain_begin(rec_ring *r)
@@ -115,16 +146,59 @@ rec_chunk *rec_ring_drain_begin(rec_ring *r)
 
 void rec_ring_drain_end(rec_ring *r)
 {
-    pthread_mutex_lock(&r->mu);
-    r->head++;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->mu);
+    bump(r, &r->head);
 }
 
 void rec_ring_quit(rec_ring *r)
 {
-    pthread_mutex_lock(&r->mu);
-    r->quit = 1;
-    pthread_cond_broadcast(&r->cond);
-    pthread_mutex_unlock(&r->mu);
+    bump(r, &r->quit);
+}
+
+/* ---- the pump ---------------------------------------------------------------- */
+
+typedef struct pump_job {
+    rec_ring *r;
+    const rec_pump *pp;
+} pump_job;
+
+static void *fill_main(void *arg)
+{
+    pump_job *j = arg;
+    j->pp->fill(j->r, j->pp->arg);
+    rec_ring_fill_done(j->r);
+    return NULL;
+}
+
+int rec_ring_pump(const rec_pump *pp, int64_t sent[2], char *errstr, size_t errstr_size)
+{
+    sent[0] = sent[1] = 0;
+    pump_job j = {.r = rec_ring_new(), .pp = pp};
+    if (!j.r)
+        return set_err(errstr, errstr_size, "out of memory");
+    pthread_t th;
+    if (pthread_create(&th, NULL, fill_main, &j) != 0) {
+        rec_ring_free(j.r);
+        return set_err(errstr, errstr_size, "unable to start the thread that encodes records");
+    }
+    int rc = 0;
+    rec_chunk *c;
+    while (rc == 0 && !(pp->stop && atomic_load(pp->stop)) &&
+           (c = rec_ring_drain_begin(j.r)) != NULL) {
+        rc = rec_chunk_produce(c, pp->p, pp->topics, errstr, errstr_size);
+        if (rc == 0) {
+            sent[0] += (int64_t)c->n[0];
+            sent[1] += (int64_t)c->n[1];
+        }
+        rec_ring_drain_end(j.r);
+        kafka_producer_poll(pp->p, 0);
+        int64_t d = kafka_producer_delivered(pp->p);
+        atomic_fetch_add(&pp->st->ticks_produced, d - *pp->last_delivered);
+        *pp->last_delivered = d;
+        if (rc == 0 && kafka_producer_fatal(pp->p, errstr, errstr_size))
+            rc = -1;
+    }
+    rec_ring_quit(j.r);
+    pthread_join(th, NULL);
+    rec_ring_free(j.r);
+    return rc;
 }

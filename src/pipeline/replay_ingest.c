@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,7 +131,7 @@ static int emit_row(const replay_ingest_config *cfg, stage_control *ctl, pipelin
     size_t key_len = strlen(key);
     buf *out;
     if (o->ring) {
-        out = rec_chunk_begin(o->chunk, k, key, key_len);
+        out = rec_chunk_begin(o->chunk, k, key, key_len, 0);
     } else {
         buf_reset(&o->rec);
         out = &o->rec;
@@ -306,51 +305,36 @@ typedef struct reader_job {
     char err[1024];
 } reader_job;
 
-static void *reader_main(void *arg)
+/* The reading thread (rec_ring_pump's filler). */
+static void read_into(rec_ring *r, void *arg)
 {
     reader_job *j = arg;
     replay_out *o = j->o;
-    o->chunk = rec_ring_fill_begin(o->ring);
+    o->ring = r;
+    o->chunk = rec_ring_fill_begin(r);
     j->rc = o->chunk ? read_files(j->cfg, j->ctl, j->st, j->res, o, j->err, sizeof(j->err)) : -1;
     if (o->chunk)
-        rec_ring_fill_end(o->ring); /* the last rows, however few */
-    rec_ring_fill_done(o->ring);
-    return NULL;
+        rec_ring_fill_end(r); /* the last rows, however few */
 }
 
 /* As fast as possible: a reading thread fills chunks, this one produces
- * them. A produce error stops the reader; the first error is reported. */
+ * them, every chunk read, also after a stop (the reader ends at its next
+ * row, and what it read goes out). A produce error stops the reader; the
+ * first error is reported. */
 static int replay_unpaced(const replay_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
                           replay_ingest_result *res, replay_out *o, char *errstr,
                           size_t errstr_size)
 {
-    o->ring = rec_ring_new();
-    if (!o->ring)
-        return set_err(errstr, errstr_size, "out of memory");
     reader_job j = {.cfg = cfg, .ctl = ctl, .st = st, .res = res, .o = o};
-    pthread_t th;
-    if (pthread_create(&th, NULL, reader_main, &j) != 0) {
-        rec_ring_free(o->ring);
-        o->ring = NULL;
-        return set_err(errstr, errstr_size, "unable to start the reading thread");
-    }
-    int rc = 0;
-    rec_chunk *c;
-    /* Every chunk read is produced, also after a stop: the reader ends at
-     * its next row, and what it read goes out. */
-    while (rc == 0 && (c = rec_ring_drain_begin(o->ring)) != NULL) {
-        for (int k = 0; k < 2 && rc == 0; k++)
-            if (c->n[k] && kafka_produce_batch(o->p, o->topics[k], c->recs[k], c->n[k], errstr,
-                                               errstr_size) != 0)
-                rc = -1;
-        if (rc == 0)
-            res->rows += (int64_t)(c->n[0] + c->n[1]);
-        rec_ring_drain_end(o->ring);
-        publish_delivered(o, st);
-    }
-    rec_ring_quit(o->ring);
-    pthread_join(th, NULL);
-    rec_ring_free(o->ring);
+    rec_pump pp = {.p = o->p,
+                   .topics = o->topics,
+                   .fill = read_into,
+                   .arg = &j,
+                   .st = st,
+                   .last_delivered = &o->last_delivered};
+    int64_t sent[2];
+    int rc = rec_ring_pump(&pp, sent, errstr, errstr_size);
+    res->rows += sent[0] + sent[1];
     o->ring = NULL;
     if (rc == 0 && j.rc != 0)
         rc = set_err(errstr, errstr_size, "%s", j.err);

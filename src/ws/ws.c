@@ -246,9 +246,14 @@ static int sent(ws_conn *c)
 {
     return c->out.len == 0 && !c->ping_pending;
 }
-static int has_message(ws_conn *c)
+int ws_pending(const ws_conn *c)
 {
     return c->inq.len > c->inq_off;
+}
+
+static int has_message(ws_conn *c)
+{
+    return ws_pending(c);
 }
 
 ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errstr_size)
@@ -375,11 +380,6 @@ int ws_recv(ws_conn *c, buf *msg, int timeout_ms, char *errstr, size_t errstr_si
         c->inq_off = 0;
     }
     return 1;
-}
-
-int ws_pending(const ws_conn *c)
-{
-    return c->inq.len > c->inq_off;
 }
 
 int64_t ws_pongs(const ws_conn *c)

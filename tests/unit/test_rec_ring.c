@@ -26,7 +26,7 @@ static void *fill_main(void *arg)
         char key[32];
         int kl = snprintf(key, sizeof(key), "k%lld", (long long)i);
         int k = i % 3 == 0;
-        buf *out = rec_chunk_begin(c, k, key, (size_t)kl);
+        buf *out = rec_chunk_begin(c, k, key, (size_t)kl, 0);
         buf_printf(out, "v%lld", (long long)i);
         for (int d = 0; d < i % 50; d++)
             buf_putc(out, '.');
