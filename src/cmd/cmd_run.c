@@ -61,6 +61,7 @@ typedef struct run_job {
     atomic_int idone, pdone, sdone;
     char ierr[512], perr[512], serr[512];
     int no_trades;        /* --source names REST sources only: no trade ingest */
+    int wait_joined;      /* the embedded broker: producers wait for process and sink to join */
     char incarnation[32]; /* the embedded broker's start, in the sink's file names */
     /* REST polling (--source finnhub-quote, alphavantage): one poller each,
      * with stats of their own (a poller's delivered count is its own). */
@@ -82,9 +83,49 @@ typedef struct run_job {
     atomic_llong compact_in, compact_out, compact_removed;
 } run_job;
 
+/* Names the calling stage's thread, for top -H and perf; threads it starts
+ * (the sink's writer, a replay's reader) inherit the name, librdkafka's name
+ * their own. */
+static void stage_thread_setup(const char *name)
+{
+    pthread_setname_np(pthread_self(), name);
+}
+
+/* The embedded broker keeps about 5 MiB per partition and drops the oldest
+ * records. Its first group join takes about 3 s; a producer that started at
+ * once had put 3 s of ticks (about 95,000 a partition at 100,000 ticks/s) in
+ * it before process and sink read any, and on a busy machine the consumers
+ * could not catch up before the oldest went: the run stopped with records
+ * lost. Producers start once both stages have their partitions (the sink's
+ * and the processor's consumers join at the same time), or after
+ * JOIN_WAIT_NS, or when the run stops. */
+#define JOIN_WAIT_NS (60 * NS_PER_SEC)
+static void wait_joined(run_job *j, const stage_control *ctl, const char *who)
+{
+    if (!j->wait_joined)
+        return;
+    int64_t t0 = mono_ns();
+    while (!atomic_load(&ctl->stop) && !atomic_load(&j->pdone) && !atomic_load(&j->sdone)) {
+        if (atomic_load(&j->st.process_joined) && atomic_load(&j->st.sink_joined)) {
+            LOG_INFO("run: %s starts: process and sink joined their groups in %lld ms", who,
+                     (long long)((mono_ns() - t0) / 1000000));
+            return;
+        }
+        if (mono_ns() - t0 >= JOIN_WAIT_NS) {
+            LOG_WARN("run: %s starts although process and sink have not joined their groups "
+                     "after %lld s",
+                     who, (long long)(JOIN_WAIT_NS / NS_PER_SEC));
+            return;
+        }
+        sleep_ns(10 * 1000000LL);
+    }
+}
+
 static void *ingest_thread(void *arg)
 {
     run_job *j = arg;
+    stage_thread_setup("tl-ingest");
+    wait_joined(j, &j->ictl, "ingest");
     if (j->feed)
         j->irc = feed_ingest_run(&j->fcfg, &j->ictl, &j->st, &j->fres, j->ierr, sizeof(j->ierr));
     else
@@ -109,6 +150,7 @@ static void alert_to_console(void *web, const char *symbol, const char *json, si
 static void *process_thread(void *arg)
 {
     run_job *j = arg;
+    stage_thread_setup("tl-process");
     j->prc = process_run(&j->pcfg, &j->pctl, &j->st, j->perr, sizeof(j->perr));
     atomic_store(&j->pdone, 1);
     return NULL;
@@ -117,6 +159,7 @@ static void *process_thread(void *arg)
 static void *sink_thread(void *arg)
 {
     run_job *j = arg;
+    stage_thread_setup("tl-sink");
     j->src = sink_run(&j->scfg, &j->sctl, &j->st, j->serr, sizeof(j->serr));
     atomic_store(&j->sdone, 1);
     return NULL;
@@ -184,6 +227,7 @@ static void compact_pass(run_job *j, const char *dir, int *crawl_due)
 static void *compact_thread(void *arg)
 {
     run_job *j = arg;
+    stage_thread_setup("tl-compact");
     char err[512];
     storage *lake = NULL;
     if (storage_open(&lake, j->scfg.lake, NULL, err, sizeof(err)) != 0) {
@@ -426,6 +470,7 @@ int cmd_run(int argc, char **argv)
                  (int)(in_day / (60 * NS_PER_SEC) % 60), (int)(in_day / NS_PER_SEC % 60),
                  (int)(in_day / 1000000 % 1000));
         j->scfg.incarnation = j->incarnation;
+        j->wait_joined = 1;
         const char *bs = kafka_mock_bootstraps(mock);
         j->icfg.kafka.brokers = j->pcfg.kafka.brokers = j->scfg.kafka.brokers = bs;
         j->fcfg.kafka.brokers = bs;

@@ -52,6 +52,8 @@ typedef struct pipeline_stats {
     atomic_llong sink_lag_max;     /* sink: the largest lag of one partition (a gauge) */
     atomic_llong sink_next_roll;   /* sink: mono_ns when the oldest buffered row's file is due by
                                       the roll interval; 0 when nothing is buffered (a gauge) */
+    atomic_int process_joined;     /* process: 1 once its consumer had its first assignment */
+    atomic_int sink_joined;        /* sink: the same */
 } pipeline_stats;
 
 #endif

@@ -594,6 +594,7 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
     restore_partitions(p, parts, np);
     free(parts);
     free(q);
+    atomic_store(&p->st->process_joined, 1);
 }
 
 static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)

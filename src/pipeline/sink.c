@@ -703,6 +703,7 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
         s->owned[t * MAX_PARTITIONS + tps[i].partition] = 1;
         clean_temp_files(s, t, tps[i].partition);
     }
+    atomic_store(&s->st->sink_joined, 1);
 }
 
 static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
