@@ -163,7 +163,8 @@ static int serve_metrics(serve_server *s, const http_request *r)
            "Push-stream clients disconnected for falling a whole buffer behind.",
            (double)atomic_load(&s->stream_dropped));
     metric(&b, "ticklake_stream_events_total", "counter",
-           "Events (trades, bars, forming bars, alerts) put on the push stream.",
+           "Events put on the push stream (trades and forming bars of followed symbols, bars, "
+           "alerts).",
            (double)atomic_load(&s->stream_events));
     metric(&b, "ticklake_stream_sent_bytes_total", "counter", "Bytes sent to push-stream clients.",
            (double)atomic_load(&s->stream_bytes));

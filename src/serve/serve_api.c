@@ -722,9 +722,11 @@ static int live_symbols(serve_server *s, const http_request *r, int names_only)
         memcpy(copy, s->hub.syms, n * sizeof(serve_sym));
     pthread_mutex_unlock(&s->hub.mu);
     qsort(copy, n, sizeof(serve_sym), sym_cmp);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, listed = 0; i < n; i++) {
         const serve_sym *y = &copy[i];
-        if (i)
+        if (!y->trades && !y->chain_last)
+            continue; /* known only from a stream client's symbols= */
+        if (listed++)
             buf_putc(&b, ',');
         if (names_only) {
             buf_put_json_str(&b, y->name, strlen(y->name));

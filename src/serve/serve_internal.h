@@ -58,6 +58,7 @@ typedef struct serve_sym {
     int64_t forming_sent[SERVE_MAX_IV]; /* mono_ns of the last forming event */
     serve_bar *bars[SERVE_MAX_IV];      /* rings of SERVE_BAR_RING, lazily allocated */
     size_t nbars[SERVE_MAX_IV], head[SERVE_MAX_IV];
+    int want_trades, want_forming; /* stream clients of this symbol that want them */
 } serve_sym;
 
 typedef struct serve_hub {
@@ -72,6 +73,9 @@ typedef struct serve_hub {
     char **alerts;       /* JSON of the recent alerts, a ring of SERVE_ALERT_RING */
     uint64_t *alert_ids; /* a hash of each (symbol, JSON), beside alerts */
     size_t nalerts, alerts_head;
+    /* Stream clients of every symbol that want trades, forming bars. Trades
+     * and forming bars no client wants are not framed (serve_stream.c). */
+    int all_want_trades, all_want_forming;
 } serve_hub;
 
 /* A query that may be cancelled by its tag. */

@@ -11,6 +11,12 @@
  *
  * Forming bars are folded here from the trades, per symbol and interval, and
  * sent at most every FORMING_EVERY per series (and when a window opens).
+ *
+ * Clients start at the live edge, so an event no connected client wants would be read by no one:
+ * trades and forming bars are framed and put on the ring only for a symbol some client follows
+ * (serve_sym's want_*, or the hub's all_want_* for clients of every symbol). Framing each of
+ * 100,000 trades/s for nobody was a quarter of `ticklake run`'s CPU. Closed bars and alerts,
+ * a few a second per symbol, always go on the ring.
  * Closed bars and alerts are also kept (a ring per series, a ring of alerts)
  * for /api/bars and /api/alerts. */
 #include <stdio.h>
@@ -121,9 +127,12 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now,
     int64_t delay = wall - t->ts;
     if (delay >= 0 && delay < 3600 * NS_PER_SEC)
         serve_hist_observe(&s->trade_delay, delay);
-    buf_reset(scratch);
-    trade_encode_json(t, scratch);
-    hub_push(s, EV_TRADE, y, t->symbol, 0, "trade", scratch->data, scratch->len);
+    if (h->all_want_trades || y->want_trades) {
+        buf_reset(scratch);
+        trade_encode_json(t, scratch);
+        hub_push(s, EV_TRADE, y, t->symbol, 0, "trade", scratch->data, scratch->len);
+    }
+    int forming_wanted = h->all_want_forming || y->want_forming;
     for (size_t i = 0; i < s->nintervals; i++) {
         int64_t iv = s->intervals[i];
         int64_t start = floor_div(t->ts, iv) * iv;
@@ -137,7 +146,7 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now,
         } else {
             continue; /* a late trade of a window already left behind */
         }
-        if (opened || now - y->forming_sent[i] >= FORMING_EVERY) {
+        if (forming_wanted && (opened || now - y->forming_sent[i] >= FORMING_EVERY)) {
             y->forming_sent[i] = now;
             buf_reset(scratch);
             bar_encode_json(b, scratch);
@@ -249,6 +258,7 @@ static void handle(serve_server *s, const topic_map *tm, const kafka_msg *m, buf
 static void *consumer_thread(void *arg)
 {
     serve_server *s = arg;
+    pthread_setname_np(pthread_self(), "tl-serve");
     topic_map tm;
     const char *topics[SERVE_MAX_IV + 2];
     size_t n = 0;
@@ -425,6 +435,28 @@ static int wants(const client_filter *f, const serve_event *e)
     return 0;
 }
 
+/* Adds (dir 1) or removes (dir -1) a client's wants to the hub's counts.
+ * Callers hold hub->mu. A symbol the hub does not follow yet gets its entry
+ * now, so its first trade is framed (the entry stays, as every symbol's does;
+ * none when the hub follows SERVE_MAX_SYMBOLS: then its trades are dropped
+ * anyway). */
+static void want_register(serve_hub *h, const client_filter *f, int dir)
+{
+    int tr = (f->kinds & EV_TRADE) ? dir : 0, fo = (f->kinds & EV_FORMING) ? dir : 0;
+    if (!f->nsyms) {
+        h->all_want_trades += tr;
+        h->all_want_forming += fo;
+        return;
+    }
+    for (int i = 0; i < f->nsyms; i++) {
+        serve_sym *y = sym_find(h, f->syms[i], dir > 0);
+        if (y) {
+            y->want_trades += tr;
+            y->want_forming += fo;
+        }
+    }
+}
+
 static int parse_filter(const http_request *r, client_filter *f, char *err, size_t errsz)
 {
     memset(f, 0, sizeof(*f));
@@ -500,6 +532,7 @@ int serve_stream_handle(serve_server *s, const http_request *r)
     int more = 0;
     pthread_mutex_lock(&h->mu);
     uint64_t cursor = h->next_seq; /* from the live edge */
+    want_register(h, f, 1);
     pthread_mutex_unlock(&h->mu);
     int64_t last_write = mono_ns();
     while (ok && !atomic_load(&s->stop)) {
@@ -560,6 +593,9 @@ int serve_stream_handle(serve_server *s, const http_request *r)
             last_write = now;
         }
     }
+    pthread_mutex_lock(&h->mu);
+    want_register(h, f, -1);
+    pthread_mutex_unlock(&h->mu);
     buf_release(&out);
     free(f);
     atomic_fetch_sub(&s->streams, 1);

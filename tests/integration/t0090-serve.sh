@@ -153,6 +153,12 @@ m=$(curl -sf "${U}metrics") || fail "/metrics"
 grep -qE '^ticklake_ingest_records_total [1-9]' <<<"$m" || fail "no ingest counter in /metrics"
 grep -q '^ticklake_http_request_duration_seconds_bucket{le="+Inf"}' <<<"$m" || fail "no histogram"
 grep -qE '^ticklake_stream_clients 2$' <<<"$m" || fail "two stream clients: $(grep stream_clients <<<"$m")"
+# Trades and forming bars are framed only for the symbols a client follows (AAPL here): every
+# trade of the 20 symbols framed would make more events than records consumed.
+events=$(sed -nE 's/^ticklake_stream_events_total ([0-9]+)$/\1/p' <<<"$m")
+consumed=$(sed -nE 's/^ticklake_serve_consumed_records_total ([0-9]+)$/\1/p' <<<"$m")
+[ -n "$events" ] && [ -n "$consumed" ] && [ $((events * 3)) -lt "$consumed" ] ||
+    fail "stream events $events for $consumed records consumed: trades no client follows were framed"
 ntrades=$(grep -c '^event: trade' "$T/sse.out")
 nforming=$(grep -c '^event: forming' "$T/sse.out")
 bg_stop sse
