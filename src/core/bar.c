@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "util.h"
 
 /* turnover / volume, clamped to [low, high] (bar.h). */
 static double bar_vwap(const bar *b)
@@ -221,12 +222,7 @@ struct window_agg {
 
 static uint64_t hash_str(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return fnv1a_bytes(FNV1A_BASIS, s, strlen(s));
 }
 
 window_agg *window_agg_new(const int64_t *intervals, size_t n, int64_t lateness_ns)

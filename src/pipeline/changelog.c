@@ -9,18 +9,14 @@
 #include "bar.h"
 #include "kafka_admin.h"
 #include "log.h"
+#include "util.h"
 
 /* Keys: "<partition>/<interval>/<symbol>" and "<partition>/progress". */
 #define KEY_MAX (16 + TICK_SYMBOL_MAX + 32)
 
 static uint64_t series_hash(const char *sym, int interval)
 {
-    uint64_t h = 1469598103934665603ULL ^ (uint64_t)interval;
-    for (; *sym; sym++) {
-        h ^= (unsigned char)*sym;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return fnv1a_bytes(FNV1A_BASIS ^ (uint64_t)interval, sym, strlen(sym));
 }
 
 void series_map_clear(series_map *m)

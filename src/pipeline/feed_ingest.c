@@ -39,12 +39,7 @@ static uint64_t mix(uint64_t x)
 
 static uint64_t trade_key(const char *sym, int64_t id)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = sym; *p; p++) {
-        h ^= (unsigned char)*p;
-        h *= 1099511628211ull;
-    }
-    return mix(h ^ mix((uint64_t)id));
+    return mix(fnv1a_bytes(FNV1A_BASIS, sym, strlen(sym)) ^ mix((uint64_t)id));
 }
 
 static int seen_in(const uint64_t *g, uint64_t k)
