@@ -60,9 +60,10 @@ typedef struct run_job {
     int irc, prc, src;
     atomic_int idone, pdone, sdone;
     char ierr[512], perr[512], serr[512];
-    int no_trades;        /* --source names REST sources only: no trade ingest */
-    int wait_joined;      /* the embedded broker: producers wait for process and sink to join */
-    char incarnation[32]; /* the embedded broker's start, in the sink's file names */
+    int no_trades;   /* --source names REST sources only: no trade ingest */
+    int wait_joined; /* the embedded broker: producers wait for process and sink to join */
+    atomic_llong ingest_start; /* mono_ns when ingest began producing; 0 before */
+    char incarnation[32];      /* the embedded broker's start, in the sink's file names */
     /* REST polling (--source finnhub-quote, alphavantage): one poller each,
      * with stats of their own (a poller's delivered count is its own). */
     size_t nrest;
@@ -126,6 +127,7 @@ static void *ingest_thread(void *arg)
     run_job *j = arg;
     stage_thread_setup("tl-ingest");
     wait_joined(j, &j->ictl, "ingest");
+    atomic_store(&j->ingest_start, mono_ns()); /* --duration counts from here */
     if (j->feed)
         j->irc = feed_ingest_run(&j->fcfg, &j->ictl, &j->st, &j->fres, j->ierr, sizeof(j->ierr));
     else
@@ -330,7 +332,8 @@ int cmd_run(int argc, char **argv)
         STAGE_PROCESS_OPTIONS(&o),
         STAGE_TOPIC_OPTIONS(&o),
         {'d', "duration", CLI_DURATION, &o.duration, "DUR",
-         "stop by itself after this long (default: until Ctrl-C)"},
+         "stop by itself after trading this long, counted from the first tick (default: until "
+         "Ctrl-C)"},
         {0, "status-interval", CLI_DURATION, &status_every, "DUR",
          "how often to print the status line (default 5s)"},
         {0, "compact-interval", CLI_DURATION, &compact_every, "DUR",
@@ -536,9 +539,10 @@ int cmd_run(int argc, char **argv)
     pthread_t it, pt, st, ct;
     pthread_create(&st, NULL, sink_thread, j);
     pthread_create(&pt, NULL, process_thread, j);
-    if (j->no_trades)
+    if (j->no_trades) {
         atomic_store(&j->idone, 1);
-    else
+        atomic_store(&j->ingest_start, mono_ns());
+    } else
         pthread_create(&it, NULL, ingest_thread, j);
     pthread_t rt[2];
     for (size_t i = 0; i < j->nrest; i++)
@@ -546,18 +550,21 @@ int cmd_run(int argc, char **argv)
     int compacting = j->compact_every > 0 && pthread_create(&ct, NULL, compact_thread, j) == 0;
 
     int64_t start = mono_ns();
-    int64_t deadline = o.duration > 0 ? start + o.duration : 0;
+    int64_t deadline = 0; /* set once ingest starts (after the groups' join) */
     int64_t next_status = start + status_every;
     int64_t last_ticks = 0, last_ns = start;
     while (!atomic_load(&main_ctl.stop)) {
         int64_t now = mono_ns();
+        int64_t began = atomic_load(&j->ingest_start);
+        if (o.duration > 0 && !deadline && began)
+            deadline = began + o.duration;
         if (deadline && now >= deadline)
             break;
         /* A stage that ends by itself early has failed (or ingest hit --count). */
         if (atomic_load(&j->pdone) || atomic_load(&j->sdone))
             break;
         /* Ingest ended: failed, or reached --count with no --duration to wait for. */
-        if (!j->no_trades && atomic_load(&j->idone) && (j->irc != 0 || !deadline))
+        if (!j->no_trades && atomic_load(&j->idone) && (j->irc != 0 || o.duration <= 0))
             break;
         /* A poller ends by itself only when it failed (a rejected key). */
         int rest_failed = 0;
