@@ -67,6 +67,23 @@ echo "fast client: $(grep -c '^event: trade' "$T/fast.out") trades, the last ${b
 # The API still answers while the stream runs.
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "${S}api/overview")" 200 "/api/overview"
 curl -s "${S}api/overview" | grep -q '"symbol":"AAPL"' || fail "AAPL missing from the overview"
+# A client may follow a symbol with no trades yet: the server notes its interest, but the symbol is
+# not listed until it trades; listed ones have trades and a last price within their range.
+bg_start nosuch curl -sN "${S}api/stream?kinds=trade&symbols=NOSUCH"
+sleep 1
+curl -s "${S}api/overview" >"$T/overview.json"
+python3 - "$T/overview.json" <<'EOF2' || fail "the overview: $(head -c 300 "$T/overview.json")"
+import json, sys
+syms = json.load(open(sys.argv[1]))["symbols"]
+assert syms, "no symbols"
+assert all(s["symbol"] != "NOSUCH" for s in syms), "NOSUCH listed"
+assert [s["symbol"] for s in syms] == sorted(s["symbol"] for s in syms), "not sorted"
+for s in syms:
+    assert s["trades"] > 0 and s["volume"] > 0, s
+    assert s["low"] <= s["last"] <= s["high"] and s["low"] <= s["first"] <= s["high"], s
+EOF2
+curl -s "${S}api/symbols" | grep -q NOSUCH && fail "NOSUCH in /api/symbols"
+bg_stop nosuch
 # A client of a symbol that went quiet is not behind: a short second feed adds a third symbol and
 # stops; its client, connected after that symbol's last trade, must outlive several turns of the
 # ring (4,096 events, under a second here) and see no drop. It once was dropped as soon as the
