@@ -84,14 +84,6 @@ typedef struct run_job {
     atomic_llong compact_in, compact_out, compact_removed;
 } run_job;
 
-/* Names the calling stage's thread, for top -H and perf; threads it starts
- * (the sink's writer, a replay's reader) inherit the name, librdkafka's name
- * their own. */
-static void stage_thread_setup(const char *name)
-{
-    pthread_setname_np(pthread_self(), name);
-}
-
 /* The embedded broker keeps about 5 MiB per partition and drops the oldest
  * records. Its first group join takes about 3 s; a producer that started at
  * once had put 3 s of ticks (about 95,000 a partition at 100,000 ticks/s) in
@@ -101,21 +93,21 @@ static void stage_thread_setup(const char *name)
  * and the processor's consumers join at the same time), or after
  * JOIN_WAIT_NS, or when the run stops. */
 #define JOIN_WAIT_NS (60 * NS_PER_SEC)
-static void wait_joined(run_job *j, const stage_control *ctl, const char *who)
+static void wait_joined(run_job *j)
 {
     if (!j->wait_joined)
         return;
     int64_t t0 = mono_ns();
-    while (!atomic_load(&ctl->stop) && !atomic_load(&j->pdone) && !atomic_load(&j->sdone)) {
+    while (!atomic_load(&j->ictl.stop) && !atomic_load(&j->pdone) && !atomic_load(&j->sdone)) {
         if (atomic_load(&j->st.process_joined) && atomic_load(&j->st.sink_joined)) {
-            LOG_INFO("run: %s starts: process and sink joined their groups in %lld ms", who,
+            LOG_INFO("run: ingest starts: process and sink joined their groups in %lld ms",
                      (long long)((mono_ns() - t0) / 1000000));
             return;
         }
         if (mono_ns() - t0 >= JOIN_WAIT_NS) {
-            LOG_WARN("run: %s starts although process and sink have not joined their groups "
+            LOG_WARN("run: ingest starts although process and sink have not joined their groups "
                      "after %lld s",
-                     who, (long long)(JOIN_WAIT_NS / NS_PER_SEC));
+                     (long long)(JOIN_WAIT_NS / NS_PER_SEC));
             return;
         }
         sleep_ns(10 * 1000000LL);
@@ -125,8 +117,9 @@ static void wait_joined(run_job *j, const stage_control *ctl, const char *who)
 static void *ingest_thread(void *arg)
 {
     run_job *j = arg;
-    stage_thread_setup("tl-ingest");
-    wait_joined(j, &j->ictl, "ingest");
+    /* a name for top -H and perf; threads it starts inherit it */
+    pthread_setname_np(pthread_self(), "tl-ingest");
+    wait_joined(j);
     atomic_store(&j->ingest_start, mono_ns()); /* --duration counts from here */
     if (j->feed)
         j->irc = feed_ingest_run(&j->fcfg, &j->ictl, &j->st, &j->fres, j->ierr, sizeof(j->ierr));
@@ -152,7 +145,7 @@ static void alert_to_console(void *web, const char *symbol, const char *json, si
 static void *process_thread(void *arg)
 {
     run_job *j = arg;
-    stage_thread_setup("tl-process");
+    pthread_setname_np(pthread_self(), "tl-process");
     j->prc = process_run(&j->pcfg, &j->pctl, &j->st, j->perr, sizeof(j->perr));
     atomic_store(&j->pdone, 1);
     return NULL;
@@ -161,7 +154,7 @@ static void *process_thread(void *arg)
 static void *sink_thread(void *arg)
 {
     run_job *j = arg;
-    stage_thread_setup("tl-sink");
+    pthread_setname_np(pthread_self(), "tl-sink");
     j->src = sink_run(&j->scfg, &j->sctl, &j->st, j->serr, sizeof(j->serr));
     atomic_store(&j->sdone, 1);
     return NULL;
@@ -229,7 +222,7 @@ static void compact_pass(run_job *j, const char *dir, int *crawl_due)
 static void *compact_thread(void *arg)
 {
     run_job *j = arg;
-    stage_thread_setup("tl-compact");
+    pthread_setname_np(pthread_self(), "tl-compact");
     char err[512];
     storage *lake = NULL;
     if (storage_open(&lake, j->scfg.lake, NULL, err, sizeof(err)) != 0) {

@@ -46,14 +46,19 @@ typedef struct serve_bar {
     int64_t volume, trades;
 } serve_bar;
 
+/* What a symbol has traded since the stream began: the overview's row. */
+typedef struct serve_summary {
+    double first, last, high, low;
+    int64_t volume, trades, last_ts;
+} serve_summary;
+
 typedef struct serve_sym {
     char name[32];
     /* Its events on the ring, as a chain through serve_event.next_same and
      * prev_same, so a client of one symbol visits only that symbol's events:
      * seq + 1 of the newest (0: none yet). */
     uint64_t chain_last;
-    double first, last, high, low;
-    int64_t volume, trades, last_ts;
+    serve_summary sum;
     bar forming[SERVE_MAX_IV];
     int64_t forming_sent[SERVE_MAX_IV]; /* mono_ns of the last forming event */
     serve_bar *bars[SERVE_MAX_IV];      /* rings of SERVE_BAR_RING, lazily allocated */

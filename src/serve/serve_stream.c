@@ -11,14 +11,14 @@
  *
  * Forming bars are folded here from the trades, per symbol and interval, and
  * sent at most every FORMING_EVERY per series (and when a window opens).
+ * Closed bars and alerts are also kept (a ring per series, a ring of alerts)
+ * for /api/bars and /api/alerts.
  *
  * Clients start at the live edge, so an event no connected client wants would be read by no one:
  * trades and forming bars are framed and put on the ring only for a symbol some client follows
  * (serve_sym's want_*, or the hub's all_want_* for clients of every symbol). Framing each of
  * 100,000 trades/s for nobody was a quarter of `ticklake run`'s CPU. Closed bars and alerts,
- * a few a second per symbol, always go on the ring.
- * Closed bars and alerts are also kept (a ring per series, a ring of alerts)
- * for /api/bars and /api/alerts. */
+ * a few a second per symbol, always go on the ring. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,16 +113,17 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now,
     serve_sym *y = sym_find(h, t->symbol, 1);
     if (!y)
         return;
-    if (y->trades == 0)
-        y->first = y->high = y->low = t->price;
-    y->last = t->price;
-    if (t->price > y->high)
-        y->high = t->price;
-    if (t->price < y->low)
-        y->low = t->price;
-    y->volume += t->size;
-    y->trades++;
-    y->last_ts = t->ts;
+    serve_summary *m = &y->sum;
+    if (m->trades == 0)
+        m->first = m->high = m->low = t->price;
+    m->last = t->price;
+    if (t->price > m->high)
+        m->high = t->price;
+    if (t->price < m->low)
+        m->low = t->price;
+    m->volume += t->size;
+    m->trades++;
+    m->last_ts = t->ts;
     /* A trade over an hour old is a replay's, not a late live one. */
     int64_t delay = wall - t->ts;
     if (delay >= 0 && delay < 3600 * NS_PER_SEC)
