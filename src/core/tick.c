@@ -440,6 +440,11 @@ static int get_str(const unsigned char *p, size_t n, char *dst, const char *name
 {
     if (memchr(p, '\0', n))
         return set_err(errstr, errstr_size, "binary record: %s holds a NUL byte", name);
+    /* JSON records are checked by their parser; a binary one's text must be
+     * as valid: the lake's string columns are UTF-8 (a sink stopped for good
+     * on one such record before). */
+    if (!utf8_valid(p, n))
+        return set_err(errstr, errstr_size, "binary record: %s is not valid UTF-8", name);
     memcpy(dst, p, n);
     dst[n] = '\0';
     return 0;

@@ -166,7 +166,8 @@ static void test_binary_rejects(void)
     expect_reject(MUT(6, 1), n, "reserved");
     expect_reject(MUT(3, 5), n, "expected");
     expect_reject(MUT(41, 0), n, "NUL");
-    expect_reject(MUT(23, 0xC0), n, "price"); /* negative */
+    expect_reject(MUT(41, 0xFF), n, "not valid UTF-8"); /* the lake's strings are UTF-8 */
+    expect_reject(MUT(23, 0xC0), n, "price");           /* negative */
     MUT(23, 0x7F);
     m[22] = 0xFF; /* 0x7FFFB0...: NaN */
     expect_reject(m, n, "price");
