@@ -186,6 +186,53 @@ static const struct {
     {"USE", ENGINE_STMT_SET},
 };
 
+/* The end of the parenthesised list at p ('('), quotes and nesting
+ * skipped; the end of the text when it is not closed. */
+static const char *skip_parens(const char *p)
+{
+    int depth = 0;
+    while (*p) {
+        if (*p == '\'' || *p == '"') {
+            char q = *p++;
+            while (*p && *p != q)
+                p++;
+            if (*p)
+                p++;
+            continue;
+        }
+        if (*p == '(')
+            depth++;
+        else if (*p == ')' && --depth == 0)
+            return p + 1;
+        p++;
+    }
+    return p;
+}
+
+/* What EXPLAIN may explain: queries. The bound kind of an EXPLAIN says
+ * nothing of the statement inside, and EXPLAIN ANALYZE runs it, so this
+ * list is the policy there (EXPLAIN ANALYZE COPY ... TO wrote files). */
+static const char *const explainable[] = {"SELECT", "WITH",  "FROM",    "VALUES",    "TABLE",
+                                          "SHOW",   "PIVOT", "UNPIVOT", "SUMMARIZE", "DESCRIBE"};
+
+/* Checks the statement an EXPLAIN at p (after its keyword) explains. */
+static int check_explained(const char *p, char *errstr, size_t errstr_size)
+{
+    const char *q;
+    if ((q = keyword(p, "ANALYZE")) || (q = keyword(p, "ANALYSE")))
+        p = q;
+    else if (*p == '(')
+        p = skip_ws(skip_parens(p));
+    while (*p == '(')
+        p = skip_ws(p + 1);
+    for (size_t i = 0; i < sizeof(explainable) / sizeof(explainable[0]); i++)
+        if (keyword(p, explainable[i]))
+            return 0;
+    return set_err(errstr, errstr_size, "%s",
+                   "EXPLAIN is allowed of queries only (SELECT, WITH, FROM, ...): EXPLAIN "
+                   "ANALYZE runs the statement it explains");
+}
+
 int query_check_text(const char *sql, char *errstr, size_t errstr_size)
 {
     const char *p = sql;
@@ -195,6 +242,9 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             p = skip_ws(p);
             while (*p == '(')
                 p = skip_ws(p + 1);
+            const char *x = keyword(p, "EXPLAIN");
+            if (x && check_explained(x, errstr, errstr_size) != 0)
+                return -1;
             for (size_t i = 0; i < sizeof(refused_words) / sizeof(refused_words[0]); i++)
                 if (keyword(p, refused_words[i].word) ||
                     (strncasecmp(p, refused_words[i].word, strlen(refused_words[i].word)) == 0 &&
@@ -467,6 +517,7 @@ struct query_session {
     lakecache *remote;    /* S3 read in place: the lake whose keys the secret holds */
     char *scope;          /* and the secret's scope */
     uint64_t secret_keys; /* the generation of the keys in the secret */
+    int changed;          /* a script ran a statement that changes the session */
 };
 
 #define ABSENT_WHY                                                                                 \
@@ -523,6 +574,11 @@ static void add_bytes_read(query_session *s, int64_t mark, int64_t *total)
 size_t query_session_tables(const query_session *s)
 {
     return s->ntables;
+}
+
+int query_session_changed(const query_session *s)
+{
+    return s->changed;
 }
 
 void query_session_close(query_session *s)
@@ -725,7 +781,17 @@ static query_session *session_open(const char *lake, int threads, char **absent,
 typedef struct check_state {
     size_t statements;
     int only_select; /* refuse anything but one SELECT */
+    int changes;     /* a statement that changes the session was let through */
 } check_state;
+
+/* Statements whose effect outlives their script: views, macros and tables
+ * of the session, variables, an open transaction. */
+static int changes_session(engine_stmt kind)
+{
+    return kind == ENGINE_STMT_CREATE || kind == ENGINE_STMT_CREATE_FUNC ||
+           kind == ENGINE_STMT_DROP || kind == ENGINE_STMT_TRANSACTION ||
+           kind == ENGINE_STMT_VARIABLE_SET || kind == ENGINE_STMT_SET;
+}
 
 static int check_cb(void *opaque, engine_stmt kind, char *errstr, size_t errstr_size)
 {
@@ -736,6 +802,7 @@ static int check_cb(void *opaque, engine_stmt kind, char *errstr, size_t errstr_
             return set_err(errstr, errstr_size, "%s", "expected a single SELECT statement");
         return 0;
     }
+    cs->changes |= changes_session(kind);
     return query_check_statement(kind, errstr, errstr_size);
 }
 
@@ -794,7 +861,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
 {
     *rows = 0;
     int64_t mark = read_mark(s);
-    check_state cs = {0, 1};
+    check_state cs = {0, 1, 0};
     buf probe = {0}, sql = {0};
     buf_printf(&probe, "DESCRIBE %s\n", select);
     /* DESCRIBE binds the query without running it and is itself a SELECT
@@ -805,7 +872,7 @@ static int copy_select(query_session *s, const char *select, const char *path, i
         buf_printf(&sql, "COPY (%s\n) TO ", select);
         engine_quote_literal(&sql, path);
         buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
-        check_state cc = {0, 0};
+        check_state cc = {0, 0, 0};
         engine_run_opts o = {.fmt = ENGINE_OUT_CSV,
                              .timeout_ns = timeout_ns,
                              .check = copy_only_cb,
@@ -1040,7 +1107,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
             goto done;
         }
     }
-    check_state cs = {0, 0};
+    check_state cs = {0, 0, 0};
     engine_run_opts ro = {.fmt = o->format == QUERY_OUT_CSV     ? ENGINE_OUT_CSV
                                  : o->format == QUERY_OUT_JSON  ? ENGINE_OUT_JSON
                                  : o->format == QUERY_OUT_ARROW ? ENGINE_OUT_ARROW
@@ -1056,6 +1123,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     engine_run_stats st;
     int64_t mark = read_mark(s);
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
+    s->changed |= cs.changes;
     add_bytes_read(s, mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
     if (st.has_result && o->out && o->results)

@@ -81,8 +81,11 @@ int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size);
  * (as query_check_statement gives it) when a statement of sql starts with a
  * refused keyword (INSERT, UPDATE, DELETE, TRUNCATE, MERGE, COPY, EXPORT,
  * IMPORT, ATTACH, DETACH, INSTALL, LOAD, FORCE, PREPARE, EXECUTE, ALTER,
- * VACUUM, CHECKPOINT, USE), else 0. Statements that hide their kind (WITH ...
- * INSERT) are caught once bound by query_check_statement. Pure. */
+ * VACUUM, CHECKPOINT, USE), or is an EXPLAIN of anything but a query
+ * (SELECT, WITH, FROM, VALUES, TABLE, SHOW, PIVOT, UNPIVOT, SUMMARIZE,
+ * DESCRIBE; EXPLAIN ANALYZE runs what it explains, and its bound kind hides
+ * it), else 0. Statements that hide their kind (WITH ... INSERT) are caught
+ * once bound by query_check_statement. Pure. */
 int query_check_text(const char *sql, char *errstr, size_t errstr_size);
 
 /* Recognises CREATE TABLE AS. Returns 1 when sql is one statement
@@ -193,6 +196,13 @@ void query_session_describe_cache(const query_session *s, buf *out);
 void query_session_close(query_session *s);
 /* Catalog tables attached as views. */
 size_t query_session_tables(const query_session *s);
+
+/* 1 once a script run in s has let through a statement whose effect
+ * outlives it (CREATE, DROP, a transaction, SET, SET VARIABLE), even one
+ * that then failed: a session shared by requests is then closed, so that
+ * one query cannot leave the next a dropped view, a forged one or an
+ * aborted transaction. */
+int query_session_changed(const query_session *s);
 
 /* ARROW is an Arrow IPC stream of the result (engine.h), for one statement that returns rows. */
 typedef enum {

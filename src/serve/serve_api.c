@@ -117,6 +117,12 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
     int64_t t0 = mono_ns();
     int rc = query_session_run(slot->session, sql, &o, meta, errstr, errstr_size);
     fclose(f);
+    /* The slot is shared by every request: a session this query changed
+     * (a view dropped or replaced, a transaction left open) goes. */
+    if (query_session_changed(slot->session)) {
+        query_session_close(slot->session);
+        slot->session = NULL;
+    }
     serve_hist_observe(&s->query_seconds, mono_ns() - t0);
     slot_release(s, slot);
     buf_append(out, mem, memlen);

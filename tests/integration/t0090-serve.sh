@@ -58,6 +58,18 @@ r=$(q '{"sql":"SELECT * FROM range(100000)","max_rows":3}')
 [[ $r == *'"rows":3,"truncated":true'* ]] || fail "max_rows: $r"
 assert_eq "$(code -X POST --data-binary '{"sql":"DELETE FROM trades"}' "${U}api/query")" 400 "DELETE"
 q '{"sql":"COPY trades TO '"'"'/tmp/x.csv'"'"'"}' | grep -q 'not allowed' || fail "COPY is not refused"
+# EXPLAIN ANALYZE runs what it explains: of a COPY into the lake it is refused.
+r=$(q '{"sql":"EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '"'"$lake/pwned.csv"'"'"}')
+[[ $r == *'EXPLAIN is allowed of queries only'* && ! -e $lake/pwned.csv ]] || fail "EXPLAIN ANALYZE COPY: $r"
+# One query cannot break or forge what later ones see: a session a query
+# changed (an aborted transaction left open, a view dropped) is not reused.
+q '{"sql":"BEGIN TRANSACTION; SELECT error('"'"'boom'"'"')"}' | grep -q '"status":"FAILED"' ||
+    fail "BEGIN; error() did not fail"
+q '{"sql":"DROP VIEW trades"}' | grep -q '"status":"SUCCEEDED"' || fail "DROP VIEW in a session"
+for _ in 1 2 3; do
+    r=$(q '{"sql":"SELECT count(*) AS n FROM trades"}')
+    [[ $r == *'"status":"SUCCEEDED"'* ]] || fail "a query after BEGIN; error() and DROP VIEW: $r"
+done
 r=$(q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","timeout_ms":300}')
 [[ $r == *'"status":"TIMEOUT"'* ]] || fail "timeout_ms: $r"
 # A tagged query is cancelled by its tag while it runs.

@@ -56,6 +56,20 @@ static void test_policy(void)
     CHECK_EQ_INT(query_check_text("install httpfs", err, sizeof(err)), -1);
     CHECK_EQ_INT(query_check_text("SELECT * FROM updates", err, sizeof(err)), 0);
     CHECK_EQ_INT(query_check_text("ATTACH", err, sizeof(err)), -1);
+    /* EXPLAIN: of queries only, whatever its options */
+    CHECK_EQ_INT(query_check_text("EXPLAIN SELECT 1", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("explain analyze with x as (select 1) from x", err, sizeof(err)),
+                 0);
+    CHECK_EQ_INT(
+        query_check_text("EXPLAIN (ANALYZE, FORMAT 'j(s)on') (SELECT 1)", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("EXPLAIN ANALYZE COPY (SELECT 1) TO 'x'", err, sizeof(err)), -1);
+    CHECK(strncmp(err, "EXPLAIN is allowed of queries only", 34) == 0);
+    CHECK_EQ_INT(
+        query_check_text("SELECT 1; EXPLAIN /* */ (ANALYZE) COPY t TO 'x'", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("EXPLAIN ANALYSE INSERT INTO t VALUES (1)", err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_check_text("EXPLAIN CREATE TABLE t AS SELECT 1", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("EXPLAIN", err, sizeof(err)), -1);
 }
 
 static void test_ctas(void)
@@ -268,6 +282,7 @@ static void test_session(void)
     CHECK_EQ_STR(m.status, "SUCCEEDED");
     CHECK_EQ_STR(m.kind, "SELECT");
     CHECK_EQ_INT(m.rows, 2);
+    CHECK_EQ_INT(query_session_changed(s), 0); /* a SELECT leaves the session as it was */
     char want[128], path[256];
     snprintf(want, sizeof(want), "_results/%s.csv", m.id);
     CHECK_EQ_STR(m.result, want);
@@ -324,6 +339,11 @@ static void test_session(void)
         "SELECT * FROM read_csv('/etc/passwd')",
         "SET enable_external_access = true",
         "INSTALL httpfs",
+        /* EXPLAIN ANALYZE runs what it explains (it wrote these files) */
+        "EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/pwned.csv'",
+        "/* c */ EXPLAIN (ANALYZE) COPY (SELECT 7) TO '%s/p2.csv'",
+        "explain analyse (COPY (SELECT 7) TO '%s/p3.csv')",
+        "EXPLAIN (ANALYZE, FORMAT json) COPY trades TO '%s/trades/date=2026-01-01/t.parquet'",
     };
     for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
         char sql[512];
@@ -337,9 +357,11 @@ static void test_session(void)
     }
     CHECK_EQ_STR(listing("trades/date=2026-01-01"), before);
     CHECK_EQ_STR(listing(""), "_catalog _results trades ");
-    /* Dropping the view is harmless and lasts for the session only. */
+    /* Dropping the view is harmless and lasts for the session only, which
+     * says it changed (a server then closes it). */
     CHECK_EQ_INT(run(s, "DROP VIEW trades", &o, &m, err, sizeof(err)), 0);
     query_meta_release(&m);
+    CHECK_EQ_INT(query_session_changed(s), 1);
 
     /* CREATE TABLE AS: a new Parquet table, registered. */
     query_session_close(s);
