@@ -340,6 +340,12 @@ static int dispatch(serve_server *s, const http_request *r)
     }
     if (route == SERVE_ROUTE_HEALTHZ)
         return http_reply(r, 200, "text/plain", NULL, "ok\n", 3);
+    const char *foreign = serve_request_foreign(http_header(r, "Host"), http_header(r, "Origin"),
+                                                s->cors, !s->token[0]);
+    if (foreign) {
+        atomic_fetch_add(&s->unauthorized, 1);
+        return serve_error(r, 403, foreign);
+    }
     if (strcmp(r->path, "/") == 0 && s->token[0] && strstr(r->query, "token=")) {
         int st = token_login(s, r);
         if (st)
@@ -473,6 +479,8 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
     s->started_ns = mono_ns();
     pthread_mutex_init(&s->lagmu, NULL);
     s->listen = xstrdup(c->listen ? c->listen : "127.0.0.1:8080");
+    if (serve_listen_check(s->listen, errstr, errstr_size) != 0)
+        goto fail;
     if (serve_lake_open(s, c, errstr, errstr_size) != 0)
         goto fail;
     s->web_dir = c->web_dir ? xstrdup(c->web_dir) : default_web_dir();

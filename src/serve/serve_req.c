@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "civil.h"
 #include "json.h"
@@ -435,14 +436,89 @@ void serve_sse_frame(buf *out, uint64_t id, const char *event, const char *data,
     buf_putc(out, '\n');
 }
 
+/* The end of a port's digits ("0" to "65535") at p, or NULL. */
+static const char *port_end(const char *p)
+{
+    long v = 0;
+    const char *q = p;
+    while (isdigit((unsigned char)*q) && q - p < 5)
+        v = v * 10 + (*q++ - '0');
+    return q > p && v <= 65535 ? q : NULL;
+}
+
+/* 1 when host ("name" or "name:port", "[v6]:port") names a loopback
+ * address. */
+static int host_is_loopback(const char *host)
+{
+    char h[300];
+    size_t n = strlen(host);
+    if (n == 0 || n >= sizeof(h) - 8)
+        return 0;
+    /* Without a port, add one so the listen-address rules apply. */
+    const char *close = strrchr(host, ']');
+    const char *colon = strrchr(host, ':');
+    int has_port = host[0] == '[' ? close && close[1] == ':' : colon != NULL;
+    snprintf(h, sizeof(h), has_port ? "%s" : "%s:80", host);
+    if (strncasecmp(h, "localhost:", 10) == 0)
+        memcpy(h, "localhost", 9); /* the rules want it in lower case */
+    return serve_listen_is_loopback(h);
+}
+
+const char *serve_request_foreign(const char *host, const char *origin, const char *cors,
+                                  int loopback_only)
+{
+    if (loopback_only && host && !host_is_loopback(host))
+        return "the Host header names no loopback address (a page that points its own name at "
+               "this machine); open the console as http://127.0.0.1:PORT/";
+    if (!origin)
+        return NULL;
+    if (cors && strcmp(origin, cors) == 0)
+        return NULL;
+    const char *sep = strstr(origin, "://");
+    if (host && sep && strcasecmp(sep + 3, host) == 0 &&
+        (strncmp(origin, "http://", 7) == 0 || strncmp(origin, "https://", 8) == 0))
+        return NULL;
+    return "a request from a page of another origin (Origin does not match Host; see "
+           "--cors-origin)";
+}
+
+int serve_listen_check(const char *listen, char *errstr, size_t errstr_size)
+{
+    const char *p = listen, *colon = NULL;
+    if (*p == '[') {
+        const char *e = strchr(p, ']');
+        size_t n = strspn(p + 1, "0123456789abcdefABCDEF:.");
+        if (e && e == p + 1 + n && n > 0 && e[1] == ':')
+            colon = e + 1;
+    } else {
+        size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-");
+        if (n > 0 && p[n] == ':')
+            colon = p + n;
+    }
+    const char *e = colon ? port_end(colon + 1) : NULL;
+    if (!e || *e)
+        return set_err(errstr, errstr_size,
+                       "--listen: expected one HOST:PORT (127.0.0.1:8080, [::1]:8080, "
+                       "0.0.0.0:8080), not '%s'",
+                       listen);
+    return 0;
+}
+
 int serve_listen_is_loopback(const char *listen)
 {
-    if (strncmp(listen, "localhost:", 10) == 0 || strncmp(listen, "[::1]:", 6) == 0)
-        return 1;
+    const char *p = NULL;
+    if (strncmp(listen, "localhost:", 10) == 0)
+        p = listen + 9;
+    else if (strncmp(listen, "[::1]:", 6) == 0)
+        p = listen + 5;
+    if (p) { /* the port ends it: "127.0.0.1:1,0.0.0.0:2" listens beyond loopback too */
+        const char *e = port_end(p + 1);
+        return e && !*e;
+    }
     if (strncmp(listen, "127.", 4) != 0)
         return 0;
     /* 127.a.b.c:port */
-    const char *p = listen + 4;
+    p = listen + 4;
     for (int k = 0; k < 3; k++) {
         if (!isdigit((unsigned char)*p))
             return 0;
@@ -452,5 +528,6 @@ int serve_listen_is_loopback(const char *listen)
         if (v > 255 || (k < 2 && *p++ != '.'))
             return 0;
     }
-    return *p == ':';
+    const char *e = *p == ':' ? port_end(p + 1) : NULL;
+    return e && !*e;
 }

@@ -102,12 +102,29 @@ int serve_token_equal(const char *a, size_t a_len, const char *b, size_t b_len);
  * into the header; *len its length; NULL when none. */
 const char *serve_request_token(const char *auth, const char *cookie, size_t *len);
 
+/* Whether a browser request comes from a page of another site: NULL when it
+ * may pass, else the reason. host and origin are the request's headers (each
+ * may be NULL: curl sends no Origin), cors the allowed --cors-origin (may be
+ * NULL). An Origin other than the server's own (scheme://Host) or cors is
+ * refused: a page elsewhere could otherwise POST SQL with a form. With
+ * loopback_only (no token in force), Host must name a loopback address
+ * (localhost, 127.0.0.0/8, [::1]): a page whose name an attacker points at
+ * 127.0.0.1 (DNS rebinding) is same-origin to itself and would read every
+ * answer. */
+const char *serve_request_foreign(const char *host, const char *origin, const char *cors,
+                                  int loopback_only);
+
 /* Appends one Server-Sent Event: "id: <id>\nevent: <event>\ndata: <line>\n"
  * for each line of data, then a blank line. */
 void serve_sse_frame(buf *out, uint64_t id, const char *event, const char *data, size_t len);
 
-/* 1 when the host of a listen address "host:port" is a loopback address
- * (127.0.0.0/8, [::1], localhost). */
+/* 0 when listen is one address HOST:PORT (a name or IPv4 address, or
+ * [IPv6]; a port 0-65535), else -1 with the reason: civetweb would take a
+ * list ("127.0.0.1:1,0.0.0.0:2"), which must not pass for loopback. */
+int serve_listen_check(const char *listen, char *errstr, size_t errstr_size);
+
+/* 1 when listen is one address "host:port" whose host is a loopback
+ * address (127.0.0.0/8, [::1], localhost). */
 int serve_listen_is_loopback(const char *listen);
 
 #endif

@@ -58,6 +58,12 @@ r=$(q '{"sql":"SELECT * FROM range(100000)","max_rows":3}')
 [[ $r == *'"rows":3,"truncated":true'* ]] || fail "max_rows: $r"
 assert_eq "$(code -X POST --data-binary '{"sql":"DELETE FROM trades"}' "${U}api/query")" 400 "DELETE"
 q '{"sql":"COPY trades TO '"'"'/tmp/x.csv'"'"'"}' | grep -q 'not allowed' || fail "COPY is not refused"
+# Pages of other sites: a form's POST (its Origin) and a rebound name (its Host) are refused.
+assert_eq "$(code -X POST -H 'Origin: http://evil.example' -H 'Content-Type: text/plain' \
+    --data-binary '{"sql":"SELECT 1"}' "${U}api/query")" 403 "a POST from another origin"
+assert_eq "$(code -H "Host: evil.example:$(sed -E 's/.*:([0-9]+)\/$/\1/' <<<"$U")" "${U}api/tables")" 403 "a Host that is not loopback"
+assert_eq "$(code -X POST -H "Origin: ${U%/}" --data-binary '{"sql":"SELECT 1"}' "${U}api/query")" \
+    200 "a POST from the console's own page"
 # EXPLAIN ANALYZE runs what it explains: of a COPY into the lake it is refused.
 r=$(q '{"sql":"EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '"'"$lake/pwned.csv"'"'"}')
 [[ $r == *'EXPLAIN is allowed of queries only'* && ! -e $lake/pwned.csv ]] || fail "EXPLAIN ANALYZE COPY: $r"

@@ -78,6 +78,39 @@ static void test_params(void)
     CHECK(!serve_listen_is_loopback("0.0.0.0:8080"));
     CHECK(!serve_listen_is_loopback("127.0.0.1.evil:80"));
     CHECK(!serve_listen_is_loopback("10.0.0.1:80"));
+    /* a list is not loopback, nor one address */
+    CHECK(!serve_listen_is_loopback("127.0.0.1:18081,0.0.0.0:18082"));
+    CHECK(!serve_listen_is_loopback("[::1]:1,[::]:2"));
+    CHECK(!serve_listen_is_loopback("localhost:1,0.0.0.0:2"));
+    CHECK(!serve_listen_is_loopback("127.0.0.1:"));
+    CHECK_EQ_INT(serve_listen_check("127.0.0.1:0", err, sizeof(err)), 0);
+    CHECK_EQ_INT(serve_listen_check("[::1]:8080", err, sizeof(err)), 0);
+    CHECK_EQ_INT(serve_listen_check("0.0.0.0:65535", err, sizeof(err)), 0);
+    CHECK_EQ_INT(serve_listen_check("my-host.example:80", err, sizeof(err)), 0);
+    CHECK_EQ_INT(serve_listen_check("127.0.0.1:18081,0.0.0.0:18082", err, sizeof(err)), -1);
+    CHECK(strstr(err, "expected one HOST:PORT") != NULL);
+    CHECK_EQ_INT(serve_listen_check("8080", err, sizeof(err)), -1);
+    CHECK_EQ_INT(serve_listen_check("127.0.0.1:65536", err, sizeof(err)), -1);
+    CHECK_EQ_INT(serve_listen_check("127.0.0.1:80s", err, sizeof(err)), -1);
+    CHECK_EQ_INT(serve_listen_check("[::1]80", err, sizeof(err)), -1);
+
+    /* Pages of other sites: refused by Origin; by Host in loopback mode (DNS rebinding). */
+    CHECK(serve_request_foreign("127.0.0.1:8080", NULL, NULL, 1) == NULL); /* curl */
+    CHECK(serve_request_foreign(NULL, NULL, NULL, 1) == NULL);
+    CHECK(serve_request_foreign("127.0.0.1:8080", "http://127.0.0.1:8080", NULL, 1) == NULL);
+    CHECK(serve_request_foreign("LOCALHOST:8080", "http://localhost:8080", NULL, 1) == NULL);
+    CHECK(serve_request_foreign("[::1]:8080", "http://[::1]:8080", NULL, 1) == NULL);
+    CHECK(serve_request_foreign("localhost", NULL, NULL, 1) == NULL);
+    CHECK(serve_request_foreign("127.0.0.1:8080", "http://evil.example", NULL, 1) != NULL);
+    CHECK(serve_request_foreign("127.0.0.1:8080", "null", NULL, 1) != NULL);
+    CHECK(serve_request_foreign("127.0.0.1:8080", "http://evil.example", "http://evil.example",
+                                1) == NULL); /* --cors-origin */
+    CHECK(serve_request_foreign("evil.example:8080", "http://evil.example:8080", NULL, 1) != NULL);
+    CHECK(serve_request_foreign("evil.example:8080", NULL, NULL, 1) != NULL);
+    CHECK(serve_request_foreign("127.0.0.1.evil.example:8080", NULL, NULL, 1) != NULL);
+    /* with a token in force, any Host; Origin still checked */
+    CHECK(serve_request_foreign("box.example:8080", "http://box.example:8080", NULL, 0) == NULL);
+    CHECK(serve_request_foreign("box.example:8080", "https://evil.example", NULL, 0) != NULL);
 }
 
 static void test_form_vars(void)
