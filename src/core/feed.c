@@ -1163,10 +1163,14 @@ static int decode_alpaca_one(const json_value *e, int64_t recv, feed_msg *m)
             return 0;
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
-        t->id = id;
         fmt_int64(d->trade_id, id);
         const char *x = json_get_str(e, "x");
         strlcpy_utf8(t->venue, x ? x : "ALPACA", sizeof(t->venue));
+        /* Alpaca's i counts per exchange and day (the IEX feed's start at 1
+         * each morning): the id is a hash of i, the exchange and the time,
+         * which a replay repeats and another day's or exchange's trade of
+         * the same i has not (i alone dropped those as duplicates). */
+        t->id = trade_hash(d->trade_id, ts, 0, 0, 0, 0, x ? x : "");
         join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
     } else if (strcmp(T, "q") == 0) {
         int64_t ts;
@@ -1252,9 +1256,14 @@ static int decode_polygon_one(const json_value *e, int64_t recv, feed_msg *m)
         strlcpy_utf8(d->trade_id, iv->str, sizeof(d->trade_id));
     else
         fmt_int64(d->trade_id, iv->i);
-    /* Polygon's ids are unique per exchange and day, not numbers in general. */
+    /* Polygon's ids are unique per exchange (and reporting facility) and
+     * day, not numbers in general: the id is a hash of them with the time,
+     * which a replay repeats and the next day's trade of the same i has not
+     * (i alone dropped those as duplicates). */
+    int64_t trfi = 0;
     json_get_int(e, "x", &x);
-    t->id = trade_hash(d->trade_id, x, 0, 0, 0, 0, "");
+    json_get_int(e, "trfi", &trfi);
+    t->id = trade_hash(d->trade_id, t->ts, x, (int)trfi, 0, 0, "");
     char xs[FMT_INT64_SIZE];
     fmt_int64(xs, x);
     strlcpy_tl(t->venue, xs, sizeof(t->venue));

@@ -658,11 +658,60 @@ static void test_hashed_ids_unchanged(void)
                  "\"p\":412.5,\"s\":10,\"t\":1718394900123,\"q\":7}]",
                  &m) == 0);
     CHECK_EQ_INT(m.ntrades, 1);
-    CHECK_EQ_INT(m.trades[0].id, old_hash("52983525029461", 4, 0, 0, 0, 0, ""));
+    CHECK_EQ_INT(m.trades[0].id, old_hash("52983525029461", 1718394900123000000, 4, 0, 0, 0, ""));
     feed_msg_release(&m);
 }
 
-TEST_MAIN(TEST(test_decimal), TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339),
-          TEST(test_symbols), TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance),
-          TEST(test_kraken), TEST(test_stocks), TEST(test_crypto_quotes),
-          TEST(test_hashed_ids_unchanged))
+/* Alpaca's and Polygon's trade ids count per exchange and day: the same i
+ * on another day or exchange is another trade (i alone dropped it as a
+ * duplicate), while the same trade sent again keeps its id. */
+static void test_ids_per_exchange_and_day(void)
+{
+    static const char *const alpaca[] = {
+        "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":1,\"x\":\"V\",\"p\":10,\"s\":1,"
+        "\"t\":\"2024-06-13T13:30:00.000001Z\"}]",
+        "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":1,\"x\":\"V\",\"p\":11,\"s\":2,"
+        "\"t\":\"2024-06-14T13:30:00.000001Z\"}]",
+        "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":1,\"x\":\"D\",\"p\":10,\"s\":1,"
+        "\"t\":\"2024-06-13T13:30:00.000001Z\"}]",
+    };
+    static const char *const polygon[] = {
+        "[{\"ev\":\"T\",\"sym\":\"MSFT\",\"x\":4,\"i\":\"7\",\"p\":1,\"s\":1,"
+        "\"t\":1718285400000}]",
+        "[{\"ev\":\"T\",\"sym\":\"MSFT\",\"x\":4,\"i\":\"7\",\"p\":1,\"s\":1,"
+        "\"t\":1718371800000}]",
+        "[{\"ev\":\"T\",\"sym\":\"MSFT\",\"x\":11,\"i\":\"7\",\"p\":1,\"s\":1,"
+        "\"t\":1718285400000}]",
+        "[{\"ev\":\"T\",\"sym\":\"MSFT\",\"x\":4,\"trfi\":202,\"i\":\"7\",\"p\":1,"
+        "\"s\":1,\"t\":1718285400000}]",
+    };
+    feed_msg m;
+    feed_msg_init(&m);
+    int64_t ids[4];
+    for (int k = 0; k < 3; k++) {
+        CHECK(decode(FEED_ALPACA, alpaca[k], &m) == 0);
+        CHECK_EQ_INT(m.ntrades, 1);
+        CHECK_EQ_STR(m.details[0].trade_id, "1"); /* the provider's, as sent */
+        ids[k] = m.trades[0].id;
+        CHECK(ids[k] >= 0);
+    }
+    CHECK(ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2]);
+    CHECK(decode(FEED_ALPACA, alpaca[0], &m) == 0);
+    CHECK_EQ_INT(m.trades[0].id, ids[0]); /* sent again: the same id */
+    for (int k = 0; k < 4; k++) {
+        CHECK(decode(FEED_POLYGON, polygon[k], &m) == 0);
+        CHECK_EQ_INT(m.ntrades, 1);
+        ids[k] = m.trades[0].id;
+    }
+    for (int a = 0; a < 4; a++)
+        for (int b = a + 1; b < 4; b++)
+            CHECK(ids[a] != ids[b]);
+    CHECK(decode(FEED_POLYGON, polygon[1], &m) == 0);
+    CHECK_EQ_INT(m.trades[0].id, ids[1]);
+    feed_msg_release(&m);
+}
+
+TEST_MAIN(TEST(test_ids_per_exchange_and_day), TEST(test_decimal),
+          TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339), TEST(test_symbols),
+          TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance), TEST(test_kraken),
+          TEST(test_stocks), TEST(test_crypto_quotes), TEST(test_hashed_ids_unchanged))
