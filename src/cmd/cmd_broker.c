@@ -76,7 +76,8 @@ static int pipeline_topics(const cli_command *cmd, const char *intervals, const 
 }
 
 /* --control: "down ID" and "up ID" lines on stdin take a broker of the
- * embedded cluster down and up again (fault tests); anything else is
+ * embedded cluster down and up again, "fail-commits N" makes the next N
+ * offset commits fail as in a rebalance (fault tests); anything else is
  * refused with a warning. */
 typedef struct broker_control {
     char line[256];
@@ -88,10 +89,18 @@ static void control_line(kafka_mock *m, const char *line)
 {
     char verb[16], err[256], addr[64];
     int id, n = 0;
-    if (sscanf(line, "%15s %d %n", verb, &id, &n) != 2 || line[n] != '\0' ||
-        (strcmp(verb, "down") != 0 && strcmp(verb, "up") != 0)) {
+    int ok = sscanf(line, "%15s %d %n", verb, &id, &n) == 2 && line[n] == '\0';
+    if (ok && strcmp(verb, "fail-commits") == 0) {
+        if (kafka_mock_fail_commits(m, id, err, sizeof(err)) != 0)
+            LOG_WARN("broker: control: fail-commits: %s", err);
+        else
+            LOG_INFO("broker: the next %d offset commits fail with ILLEGAL_GENERATION", id);
+        return;
+    }
+    if (!ok || (strcmp(verb, "down") != 0 && strcmp(verb, "up") != 0)) {
         if (*line)
-            LOG_WARN("broker: control: '%s': expected 'down ID' or 'up ID'", line);
+            LOG_WARN("broker: control: '%s': expected 'down ID', 'up ID' or 'fail-commits N'",
+                     line);
         return;
     }
     int up = strcmp(verb, "up") == 0;
@@ -246,7 +255,8 @@ int cmd_broker(int argc, char **argv)
          "embedded: number of brokers in the cluster (default 1)"},
         {0, "control", CLI_FLAG, &control, NULL,
          "embedded: read 'down ID' and 'up ID' lines on stdin, taking broker ID (1 to "
-         "--brokers-count) down and up again (fault tests)"},
+         "--brokers-count) down and up again, and 'fail-commits N', failing the next N offset "
+         "commits as in a rebalance (fault tests)"},
         {0, "kafka", CLI_FLAG, &durable, NULL,
          "run a durable single-node Apache Kafka (needs Java 17+ and its jars) instead"},
         {0, "data-dir", CLI_STRING, &data_dir, "DIR",

@@ -129,6 +129,19 @@ int kafka_mock_broker_set(kafka_mock *m, int id, int up, char *addr, size_t addr
     return 0;
 }
 
+int kafka_mock_fail_commits(kafka_mock *m, int n, char *errstr, size_t errstr_size)
+{
+    enum { OFFSET_COMMIT = 8 }; /* the protocol's ApiKey (librdkafka's is in an internal header) */
+    rd_kafka_resp_err_t errs[1000];
+    if (n < 1 || n > (int)(sizeof(errs) / sizeof(errs[0])))
+        return set_err(errstr, errstr_size, "from 1 to %zu commits, not %d",
+                       sizeof(errs) / sizeof(errs[0]), n);
+    for (int i = 0; i < n; i++)
+        errs[i] = RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION;
+    rd_kafka_mock_push_request_errors_array(m->mc, OFFSET_COMMIT, (size_t)n, errs);
+    return 0;
+}
+
 void kafka_mock_free(kafka_mock *m)
 {
     if (!m)

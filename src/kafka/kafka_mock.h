@@ -22,6 +22,10 @@ int kafka_mock_create_topics(kafka_mock *m, const char *const *topics, size_t n,
  * it up again (up 1). addr gets its "127.0.0.1:port". */
 int kafka_mock_broker_set(kafka_mock *m, int id, int up, char *addr, size_t addr_size, char *errstr,
                           size_t errstr_size);
+/* Makes the next n offset commits (of any group) fail with
+ * ILLEGAL_GENERATION, as a member that lost its generation in a rebalance
+ * meets them (fault tests). */
+int kafka_mock_fail_commits(kafka_mock *m, int n, char *errstr, size_t errstr_size);
 void kafka_mock_free(kafka_mock *m);
 
 #endif

@@ -51,6 +51,7 @@ typedef struct pbuf {
     int64_t opened;      /* mono_ns of the first buffered record, 0 if empty */
     int dirty;           /* records read since the last commit */
     int inflight;        /* a job of this partition is not yet committed */
+    int lost;            /* a stored file's commit failed as the partition went: write no more */
     int full;            /* a buffered row set columns past the table's lean ones */
     date_run dates[MAX_DATES];
     size_t ndates;
@@ -470,11 +471,22 @@ static void commit_done(sink *s)
         char err[256];
         int crc = commit_file(s, &tp, err, sizeof(err));
         int committed = crc == 0;
+        pbuf *b = get_buf(s, j->topic, j->partition, 0);
         if (!committed && (s->revoking || crc == KAFKA_COMMIT_REBALANCING)) {
             /* The partition goes: the next owner reads from the committed
              * offset and rewrites this file, the only one of it not
-             * committed, under the same name. */
+             * committed, under the same name. So it must stay the only one:
+             * the buffer on_revoked hands over next is not written
+             * (enqueue_buf), else two files past the committed offset, of
+             * which the next owner rewrites one (rows twice in the lake). */
             LOG_WARN("sink: %s", err);
+            if (b) {
+                b->lost = 1;
+                b->inflight = 0;
+            }
+            rowbuf_free(j->rows);
+            free(j);
+            continue;
         } else if (!committed) {
             /* The file stays, stored but not committed. No later file of this
              * partition may be written: the naming argument (sink.h) holds
@@ -491,11 +503,10 @@ static void commit_done(sink *s)
             free(j);
             return;
         }
-        pbuf *b = get_buf(s, j->topic, j->partition, 0);
         if (b)
             b->inflight = 0;
         s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
-        s->commits += committed;
+        s->commits++;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
         update_roll(s, j->topic, j->written, j->bytes);
@@ -554,6 +565,21 @@ static int enqueue_buf(sink *s, pbuf *b)
         wait_jobs(s, INT_MAX, b);
         if (s->failed)
             return -1;
+    }
+    if (b->lost) {
+        /* Its stored file was not committed (commit_done, maybe in the wait above): while the
+         * partition goes, its buffer is dropped (the next owner reads it
+         * again); if it stays (a rebalance that kept it), the run starts
+         * over from the committed offsets, which rewrites that file. */
+        if (s->revoking)
+            return 0;
+        s->failed = 1;
+        s->kafka_gone = 1;
+        snprintf(s->errstr, sizeof(s->errstr),
+                 "topic '%s' partition %d: a file's commit failed in a rebalance that kept the "
+                 "partition; starting over from the committed offsets",
+                 s->topics[b->topic], (int)b->partition);
+        return -1;
     }
     job *j = calloc(1, sizeof(*j));
     rowbuf *fresh = j ? take_rowbuf(s, b->topic) : NULL;
@@ -709,6 +735,12 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
 static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
 {
     sink *s = opaque;
+    /* The new owner starts at the committed offsets: every file of ours is
+     * stored and committed before the partitions go. Whatever was not (after
+     * a failure) is read again by the next owner. Set first: a commit that
+     * fails while a buffer waits for its partition's previous file
+     * (enqueue_buf) is one of a partition that goes too. */
+    s->revoking = 1;
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
         if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
@@ -716,10 +748,6 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
         s->owned[t * MAX_PARTITIONS + tps[i].partition] = 0;
         enqueue_buf(s, get_buf(s, t, tps[i].partition, 0));
     }
-    /* The new owner starts at the committed offsets: every file of ours is
-     * stored and committed before the partitions go. Whatever was not (after
-     * a failure) is read again by the next owner. */
-    s->revoking = 1;
     wait_jobs(s, 0, NULL);
     s->revoking = 0;
     for (size_t i = 0; i < n; i++) {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The sink's offset commits fail as in a rebalance (ILLEGAL_GENERATION) after files were stored:
+# the sink must then keep at most one stored-but-uncommitted file per partition (the naming
+# argument of sink.h), or a later run that rolls its files elsewhere rewrites one of them and
+# keeps the other, and its rows land twice. The sink is killed (kill -9) while commits fail, then
+# a second sink that rolls by rows, not by time, drains the topic: every trade is in the lake
+# exactly once. The embedded cluster fails the commits on command (`broker --control`).
+. "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "fails offset commits on command: embedded cluster only"
+
+mkfifo "$T/ctl"
+"${TL_DEFAULT_SIGNALS[@]}" "$TICKLAKE" broker --partitions 2 --control <"$T/ctl" \
+    >"$T/broker.out" 2>"$T/broker.err" &
+TL_BG_PIDS[broker]=$!
+exec 3>"$T/ctl" # the broker's open of the FIFO returns once this end is open
+tl_wait_exec "$(bg_pid broker)"
+addr_known() { [ -s "$T/broker.out" ]; }
+wait_for 30 addr_known || fail "the embedded cluster did not start: $(cat "$T/broker.err")"
+brokers=$(head -1 "$T/broker.out")
+
+pre=$(unique_name cf).
+group=$(unique_name g)
+lake=$T/lake
+N=12000
+FAIL_SHOW="$T/sink1.err $T/sink2.err $T/broker.err"
+bg_start ingest "$TICKLAKE" ingest --brokers "$brokers" --topic-prefix "$pre" --rate 1000 \
+    --count $N --symbols 10 --seed 113 --start 2026-03-05 -q
+sink=("$TICKLAKE" sink --brokers "$brokers" --topic-prefix "$pre" --group "$group" --lake "$lake"
+    --intervals 1s -v)
+# Files by time: one a partition every 0.7 s.
+bg_start sink1 "${sink[@]}" --roll-interval 700ms --roll-rows 1000000
+files() { grep -c "debug: sink: wrote .*trades" "$T/sink1.err" || true; }
+wrote() { [ "$(files)" -ge 4 ]; }
+wait_for 60 wrote || fail "the first sink wrote nothing"
+echo "fail-commits 40" >&3
+failing() { grep -q "the next 40 offset commits fail" "$T/broker.err"; }
+wait_for 10 failing || fail "the broker took no fail-commits command"
+# Let the failing commits meet several of the sink's files, then crash it.
+at=$(files)
+more() { [ "$(files)" -ge $((at + 6)) ]; }
+wait_for 60 more || true
+bg_stop sink1 KILL
+
+bg_wait ingest 60
+assert_eq "$BG_STATUS" 0 "ingest exit status"
+# The second sink rolls by rows: its files start elsewhere than the first one's.
+bg_start sink2 "${sink[@]}" --roll-rows 1700 --roll-interval 60s --drain
+bg_wait sink2 120
+assert_eq "$BG_STATUS" 0 "exit status of the draining sink"
+"$TICKLAKE" crawl --lake "$lake" >/dev/null
+got=$("$TICKLAKE" query --lake "$lake" --format csv \
+    "SELECT count(*) || ' ' || count(DISTINCT id) FROM trades" | tail -1)
+[ "$got" = "$N $N" ] || {
+    grep -E "warn|sink: wrote" "$T/sink1.err" | tail -20 >&2
+    fail "the lake holds '$got' (rows, distinct ids) of trades, expected '$N $N'"
+}
+echo "ok: commits failed under $(files) stored files, a crash, a drain that rolls elsewhere: $N trades exactly once"
