@@ -635,14 +635,12 @@ static double decimal_to_double(int64_t mant, int scale)
 {
     if (scale >= 0 && scale <= 22 && mant > -(1LL << 53) && mant < (1LL << 53))
         return (double)mant / tl_pow10[scale];
-    char digits[32], lit[64];
-    int n = snprintf(digits, sizeof(digits), "%lld", (long long)mant);
     if (scale <= 0)
         return (double)mant;
-    if (n <= scale)
-        snprintf(lit, sizeof(lit), "0.%0*d%s", scale - n, 0, digits);
-    else
-        snprintf(lit, sizeof(lit), "%.*s.%s", n - scale, digits, digits + n - scale);
+    /* As an exponent: "0.%0*d" printed a 0 even at width 0, so 16 to 18
+     * digits after "0." came out ten times too small. */
+    char lit[48];
+    snprintf(lit, sizeof(lit), "%llde-%d", (long long)mant, scale);
     return strtod(lit, NULL);
 }
 
