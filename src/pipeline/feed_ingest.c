@@ -389,6 +389,26 @@ static int rejected_key(const char *err)
     return strstr(err, "HTTP 401") || strstr(err, "HTTP 403");
 }
 
+/* Providers whose streams are silent for hours by design (stocks outside
+ * trading hours) and send no heartbeat: there the watchdog pings a silent
+ * server after half of --feed-stall, and a pong counts as a sign of life, so
+ * that a quiet market is not a reconnect every --feed-stall. Elsewhere
+ * (heartbeats, or crypto trading around the clock) silence is a stall. */
+static int quiet_hours(feed_provider p)
+{
+    return p == FEED_ALPACA || p == FEED_POLYGON;
+}
+
+/* The session counts as subscribed: connected on the status line, and the
+ * backoff starts again. */
+static void subscribed(source *s, int *got)
+{
+    *got = 1;
+    atomic_store(&s->ss->state, FEED_STATE_CONNECTED);
+    LOG_INFO("feed %s: connected to %s, subscribed to %zu symbol(s)",
+             feed_provider_name(s->sc->provider), s->shown, s->sh->cfg->nsymbols);
+}
+
 /* One connection's life: connect, auth, subscribe, read until it fails,
  * stalls or the stage stops. Returns 1 if it got as far as subscribed, 0 if
  * not, -1 on a fatal error (set_fatal done). */
@@ -426,21 +446,33 @@ static int session(source *s, buf *msg)
     }
     if (send_lines(c, &out, err, sizeof(err)) != 0)
         goto done;
-    /* Finnhub confirms nothing: its first message is the confirmation. */
-    if (s->sc->provider != FEED_FINNHUB && await(s, c, msg, 0, &fatal, err, sizeof(err)) != 0)
-        goto done;
-    got = 1;
-    atomic_store(&s->ss->state, FEED_STATE_CONNECTED);
-    LOG_INFO("feed %s: connected to %s, subscribed to %zu symbol(s)", name, s->shown,
-             cfg->nsymbols);
+    /* Finnhub confirms nothing: its first message is the confirmation (below;
+     * until then the session does not count as subscribed, so a server that
+     * accepts and hangs up keeps the backoff growing). */
+    if (s->sc->provider != FEED_FINNHUB) {
+        if (await(s, c, msg, 0, &fatal, err, sizeof(err)) != 0)
+            goto done;
+        subscribed(s, &got);
+    }
     int64_t stall = cfg->stall_ns > 0 ? cfg->stall_ns : 30 * NS_PER_SEC;
-    int64_t last = mono_ns();
+    int64_t last = mono_ns(), pongs = ws_pongs(c);
+    int pinged = 0, by_ping = quiet_hours(s->sc->provider);
     while (!stopping(s)) {
         int r = ws_recv(c, msg, RECV_SLICE_MS, err, sizeof(err));
         if (r < 0)
             break;
         if (r == 0) {
-            if (mono_ns() - last > stall) {
+            int64_t now = mono_ns();
+            if (by_ping && ws_pongs(c) != pongs) { /* the server is there */
+                pongs = ws_pongs(c);
+                last = now;
+                pinged = 0;
+            } else if (by_ping && !pinged && now - last > stall / 2) {
+                if (ws_send_ping(c, err, sizeof(err)) != 0)
+                    break;
+                pinged = 1;
+            }
+            if (now - last > stall) {
                 snprintf(err, sizeof(err), "silent for %lld ms (watchdog)",
                          (long long)((mono_ns() - last) / 1000000));
                 break;
@@ -448,6 +480,9 @@ static int session(source *s, buf *msg)
             continue;
         }
         last = mono_ns();
+        pinged = 0;
+        if (!got)
+            subscribed(s, &got);
         int rc = on_message(s, msg, ws_pending(c), err, sizeof(err));
         if (rc == MSG_FATAL) {
             fatal = 1;

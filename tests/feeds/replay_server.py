@@ -16,6 +16,8 @@ over the symbols the client subscribes to, and can misbehave on purpose:
                       the client counts, then takes back when the late one comes
   --refuse N          answer the first N connection attempts with HTTP 503
   --stall SEC         once, halfway, go silent (no heartbeat either) for SEC
+  --hangup N          close the first N connections right after their subscription, before
+                      any other message (a server that accepts and hangs up)
   --auth-fail         reject the key (as the provider does)
   --limit-once        alpaca, polygon: answer the first reconnect with the connection-limit error
                       (the old session still counted), as a server that has not noticed the cut
@@ -68,6 +70,7 @@ class Session:
         self.disconnects_done = 0
         self.dups_sent = 0
         self.stalled = False
+        self.hangups = 0
         self.limited = False
         self.want_quotes = False
         self.quotes_sent = 0
@@ -312,6 +315,10 @@ async def handler(ws, sess):
                 await ws.send(json.dumps([{"ev": "status", "status": "success",
                                            "message": "subscribed to: " + msg["params"]}]))
                 break
+        if sess.hangups < a.hangup:
+            sess.hangups += 1
+            await ws.close()
+            return
         if sess.symbols is None:
             sess.plan(symbols)
         # After a reconnect, the last --replay trades again.
@@ -381,6 +388,7 @@ async def main():
     ap.add_argument("--late", type=int, default=0)
     ap.add_argument("--refuse", type=int, default=0)
     ap.add_argument("--stall", type=float, default=0)
+    ap.add_argument("--hangup", type=int, default=0)
     ap.add_argument("--auth-fail", action="store_true")
     ap.add_argument("--limit-once", action="store_true")
     ap.add_argument("--ping", type=float, default=20)

@@ -9,10 +9,16 @@
 
 pre=$(unique_name t).
 for provider in finnhub alpaca polygon; do
-    limit=() quotes=()
-    [ "$provider" = finnhub ] || limit=(--limit-once) quotes=(--feed-quotes)
+    limit=() quotes=() quiet=() stall=5s
+    # Alpaca and Polygon send no heartbeat and are silent outside trading hours: a server silent
+    # for 2.5 s that answers pings is a quiet market, not a stall (--feed-stall 1s).
+    [ "$provider" = finnhub ] || limit=(--limit-once) quotes=(--feed-quotes) quiet=(--stall 2.5) stall=1s
     feed_session "$provider" "$provider" AAPL,MSFT --trades 1500 --batch 25 --disconnects 5 \
-        --replay 9 "${limit[@]}" -- --feed-stall 5s "${quotes[@]}"
+        --replay 9 "${limit[@]}" "${quiet[@]}" -- --feed-stall $stall "${quotes[@]}"
+    if [ ${#quiet[@]} -gt 0 ]; then
+        ! grep -q "silent for" "$T/$provider.err" ||
+            fail "$provider: a silent server that answers pings was taken for a stall: $(grep 'silent for' "$T/$provider.err")"
+    fi
     if [ ${#quotes[@]} -gt 0 ]; then
         # One quote rides in each batch frame; those of replayed batches come again (quotes have
         # no id to drop them by), so Kafka holds every quote sent.
@@ -32,6 +38,23 @@ for provider in finnhub alpaca polygon; do
     assert_eq "$(count_of trades)" 1500 "$provider: trades sent to Kafka"
     echo "ok: $provider: $LINE"
 done
+
+# Finnhub confirms nothing: a server that takes the subscription and hangs up, four times, is
+# not a session that subscribed, so the backoff keeps growing (500 ms doubling: the fourth wait
+# is 2 to 4 s) instead of starting again at 500 ms each time.
+feed_server hangup finnhub --trades 100 --nsymbols 1 --hangup 4
+bg_start hangup-ingest "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}hangup." \
+    --source finnhub --symbols AAPL --feed-url "ws://127.0.0.1:$PORT/"
+four_waits() { [ "$(grep -c 'finnhub: reconnecting in' "$T/hangup-ingest.err")" -ge 4 ]; }
+wait_for 30 four_waits || fail "finnhub: not four reconnects: $(grep -v CONFWARN "$T/hangup-ingest.err" | tail -5)"
+waits=$(sed -nE 's/.*finnhub: reconnecting in ([0-9]+) ms.*/\1/p' "$T/hangup-ingest.err" | head -4 | tr '\n' ' ')
+read -r _ _ _ w4 <<<"$waits"
+assert_ge "$w4" 2000 "finnhub: the fourth reconnect's wait after four hang-ups (waits: $waits)"
+[ "$(grep -c 'finnhub: connected to' "$T/hangup-ingest.err")" -le 1 ] ||
+    fail "finnhub: a hung-up session counted as subscribed: $(grep 'connected to' "$T/hangup-ingest.err")"
+bg_stop hangup-ingest TERM
+bg_stop hangup TERM
+echo "ok: finnhub: four hang-ups after the subscription, waits $waits ms"
 
 for provider in alpaca polygon finnhub; do
     feed_server "$provider-bad" "$provider" --auth-fail
