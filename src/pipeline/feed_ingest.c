@@ -610,6 +610,65 @@ static int source_url(const feed_source_config *sc, char *out, size_t out_size, 
     return 0;
 }
 
+typedef struct seed_ctx {
+    source *srcs;
+    size_t n;
+    int64_t records, unreadable;
+} seed_ctx;
+
+static void seed_record(void *opaque, const void *key, size_t key_len, const void *value,
+                        size_t value_len)
+{
+    (void)key;
+    (void)key_len;
+    seed_ctx *c = opaque;
+    trade t;
+    trade_detail d;
+    char err[256];
+    if (trade_decode_json_detail(value, value_len, &t, &d, err, sizeof(err)) != 0) {
+        c->unreadable++;
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(t.source, feed_provider_name(c->srcs[i].sc->provider)) == 0) {
+            seen_check_add(&c->srcs[i].seen, trade_key(t.symbol, t.id));
+            c->records++;
+        }
+}
+
+/* The duplicate filter learns the trades of these sources already in the
+ * topic: a restarted feed does not publish again what its provider sends
+ * again on subscribe (Kraken's snapshot of recent trades, Coinbase's
+ * last_match), which would count their volume twice. */
+static int seed_seen(const feed_ingest_config *cfg, const char *topic, source *srcs, char *errstr,
+                     size_t errstr_size)
+{
+    int n = 0;
+    if (kafka_topic_partition_count(&cfg->kafka, topic, &n, errstr, errstr_size) != 0)
+        return -1;
+    if (n <= 0)
+        return 0;
+    int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
+    for (int k = 0; k < n; k++)
+        parts[k] = k;
+    seed_ctx c = {.srcs = srcs, .n = cfg->nsources};
+    /* A snapshot is 50 trades a symbol at most (Kraken's); the filter
+     * remembers at least 65,536 ids a source. */
+    int64_t tail = 100 * (int64_t)cfg->nsymbols;
+    if (tail < 10000)
+        tail = 10000;
+    int rc = kafka_read_partitions_tail(&cfg->kafka, topic, parts, (size_t)n, tail, 60000,
+                                        seed_record, &c, errstr, errstr_size);
+    free(parts);
+    if (rc == 0 && c.records > 0)
+        LOG_INFO("feeds: %lld trades of these sources already in '%s': not published again",
+                 (long long)c.records, topic);
+    if (rc == 0 && c.unreadable > 0)
+        LOG_WARN("feeds: %lld records in the tail of '%s' are not trades: skipped",
+                 (long long)c.unreadable, topic);
+    return rc;
+}
+
 int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
                     feed_ingest_result *res, char *errstr, size_t errstr_size)
 {
@@ -662,6 +721,8 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         snprintf(s->shown, sizeof(s->shown), "%.*s%s", (int)strcspn(s->url, "?"), s->url,
                  strchr(s->url, '?') ? "?..." : "");
     }
+    if (rc == 0 && seed_seen(cfg, topics[0], srcs, errstr, errstr_size) != 0)
+        rc = -1;
     for (size_t i = 0; rc == 0 && i < cfg->nsources; i++) {
         if (pthread_create(&th[i], NULL, source_main, &srcs[i]) != 0) {
             rc = set_err(errstr, errstr_size, "unable to start a feed thread");

@@ -157,6 +157,19 @@ static int serve_metrics(serve_server *s, const http_request *r)
               &s->trade_delay);
     metric(&b, "ticklake_stream_clients", "gauge", "Push-stream clients connected.",
            (double)atomic_load(&s->streams));
+    size_t nsyms = 0, untraded = 0;
+    if (s->streaming) {
+        pthread_mutex_lock(&s->hub.mu);
+        nsyms = s->hub.nsyms;
+        untraded = s->hub.untraded;
+        pthread_mutex_unlock(&s->hub.mu);
+    }
+    metric(&b, "ticklake_stream_symbols", "gauge",
+           "Symbols the push stream holds (at most 20,000), of them untraded ones that clients "
+           "named (at most 1,024) in ticklake_stream_symbols_untraded.",
+           (double)nsyms);
+    metric(&b, "ticklake_stream_symbols_untraded", "gauge",
+           "Symbols clients named in symbols= that have not traded.", (double)untraded);
     metric(&b, "ticklake_stream_clients_total", "counter", "Push-stream clients accepted.",
            (double)atomic_load(&s->stream_clients_total));
     metric(&b, "ticklake_stream_clients_dropped_total", "counter",

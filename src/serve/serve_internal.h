@@ -23,6 +23,10 @@
 #define SERVE_BAR_RING 240      /* closed bars kept per symbol and interval */
 #define SERVE_ALERT_RING 1000   /* recent alerts kept for /api/alerts */
 #define SERVE_MAX_SYMBOLS 20000 /* symbols the stream follows at most */
+/* Of them, names that only a client's symbols= brought in and that have not
+ * traded yet: clients cannot fill the table with made-up names, which would
+ * leave no room for symbols that trade. */
+#define SERVE_MAX_UNTRADED 1024
 #define SERVE_MAX_IV 8
 
 enum { EV_TRADE = 1, EV_FORMING = 2, EV_BAR = 4, EV_ALERT = 8 };
@@ -64,6 +68,7 @@ typedef struct serve_sym {
     serve_bar *bars[SERVE_MAX_IV];      /* rings of SERVE_BAR_RING, lazily allocated */
     size_t nbars[SERVE_MAX_IV], head[SERVE_MAX_IV];
     int want_trades, want_forming; /* stream clients of this symbol that want them */
+    int client_made;               /* brought in by a client's symbols=, not traded yet */
 } serve_sym;
 
 typedef struct serve_hub {
@@ -81,6 +86,7 @@ typedef struct serve_hub {
     /* Stream clients of every symbol that want trades, forming bars. Trades
      * and forming bars no client wants are not framed (serve_stream.c). */
     int all_want_trades, all_want_forming;
+    size_t untraded; /* entries with client_made set, at most SERVE_MAX_UNTRADED */
 } serve_hub;
 
 /* A query that may be cancelled by its tag. */

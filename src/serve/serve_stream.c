@@ -113,6 +113,10 @@ static void on_trade(serve_server *s, const trade *t, buf *scratch, int64_t now,
     serve_sym *y = sym_find(h, t->symbol, 1);
     if (!y)
         return;
+    if (y->client_made) {
+        y->client_made = 0;
+        h->untraded--;
+    }
     serve_summary *m = &y->sum;
     if (m->trades == 0)
         m->first = m->high = m->low = t->price;
@@ -450,7 +454,12 @@ static void want_register(serve_hub *h, const client_filter *f, int dir)
         return;
     }
     for (int i = 0; i < f->nsyms; i++) {
-        serve_sym *y = sym_find(h, f->syms[i], dir > 0);
+        serve_sym *y = sym_find(h, f->syms[i], 0);
+        if (!y && dir > 0 && h->untraded < SERVE_MAX_UNTRADED &&
+            (y = sym_find(h, f->syms[i], 1)) != NULL) {
+            y->client_made = 1;
+            h->untraded++;
+        }
         if (y) {
             y->want_trades += tr;
             y->want_forming += fo;

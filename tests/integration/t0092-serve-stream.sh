@@ -84,6 +84,22 @@ for s in syms:
 EOF2
 curl -s "${S}api/symbols" | grep -q NOSUCH && fail "NOSUCH in /api/symbols"
 bg_stop nosuch
+# Clients cannot fill the server's symbol table with names that never trade: of 2,560 made-up
+# names, it keeps at most 1,024 (else 320 such clients filled its 20,000 entries, and symbols
+# that traded afterwards were never shown).
+python3 - "$S" <<'EOF2' || fail "the made-up symbols' clients"
+import http.client, sys, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+for i in range(40):
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    names = ",".join(f"Z{i}Y{k}" for k in range(64))
+    c.request("GET", f"/api/stream?kinds=trade&symbols={names}")
+    r = c.getresponse()
+    assert r.status == 200, r.status
+    c.close()
+EOF2
+held=$(curl -s "${S}metrics" | sed -n 's/^ticklake_stream_symbols \([0-9]*\)$/\1/p')
+[ -n "$held" ] && [ "$held" -le 1100 ] || fail "the stream holds '$held' symbols after 2,560 made-up names"
 # A client of a symbol that went quiet is not behind: a short second feed adds a third symbol and
 # stops; its client, connected after that symbol's last trade, must outlive several turns of the
 # ring (4,096 events, under a second here) and see no drop. It once was dropped as soon as the

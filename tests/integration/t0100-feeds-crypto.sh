@@ -117,3 +117,33 @@ assert_eq "$BG_STATUS" 0 "wss://: exit status"
 kcat -C -b "$BROKERS" -t "${pre}tls.trades" -e -q -f '%s\n' >"$T/tls.records"
 "$py" "$ROOT/tests/feeds/check_records.py" coinbase "$T/tls-server.truth" "$T/tls.records"
 echo "ok: wss:// trusted through --feed-ca, refused without"
+
+# A restarted feed: on subscribe the provider sends recent trades again (Kraken's snapshot; here
+# the last 15), which the first process published already. The second process learns the trades
+# of its sources from the topic's tail and publishes none of them twice.
+feed_server restart-server kraken --trades 600 --batch 10 --replay 15 --interval 0.05
+rcmd=("$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}restart." --source kraken
+    --symbols BTC-USD,ETH-USD --feed-url "ws://127.0.0.1:$PORT/")
+bg_start restart1 "${rcmd[@]}"
+some_in() {
+    kcat -L -b "$BROKERS" -t "${pre}restart.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}restart.trades")" -ge 100 ]
+}
+wait_for 30 some_in || fail "restart: the first process published nothing: $(tail -3 "$T/restart1.err")"
+bg_stop restart1 TERM
+assert_eq "$BG_STATUS" 0 "restart: exit status of the first process"
+bg_start restart2 "${rcmd[@]}"
+restart_done() {
+    [ -s "$T/restart-server.summary" ] &&
+        [ "$(kafka_end_sum "${pre}restart.trades")" -ge "$(wc -l <"$T/restart-server.truth")" ]
+}
+wait_for 60 restart_done || fail "restart: not every trade arrived: $(tail -3 "$T/restart2.err")"
+sleep 0.5
+bg_stop restart2 TERM
+assert_eq "$BG_STATUS" 0 "restart: exit status of the second process"
+kcat -C -b "$BROKERS" -t "${pre}restart.trades" -e -q -f '%s\n' >"$T/restart.records"
+"$py" "$ROOT/tests/feeds/check_records.py" kraken "$T/restart-server.truth" "$T/restart.records" ||
+    fail "restart: the records differ from the trades sent (the snapshot published twice?)"
+grep -q "trades of these sources already in '${pre}restart.trades'" "$T/restart2.err" ||
+    fail "restart: the second process did not read the topic's tail: $(grep -v CONFWARN "$T/restart2.err" | head -5)"
+echo "ok: restart: the snapshot sent again on subscribe was not published twice"
