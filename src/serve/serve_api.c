@@ -15,6 +15,30 @@
 #include "serve_internal.h"
 
 #define SLOT_WAIT_NS (5 * NS_PER_SEC)
+/* A result's bytes at most (in memory while it is answered, up to three
+ * copies): a wide or unlimited query is stopped there, not the server. */
+#define MAX_RESULT_BYTES ((size_t)64 << 20)
+
+/* A query's output, in memory up to a cap: past it, writes fail and the
+ * query is cancelled. */
+typedef struct capped_out {
+    buf b;
+    size_t cap;
+    int over;
+    volatile sig_atomic_t *cancel;
+} capped_out;
+
+static ssize_t capped_write(void *cookie, const char *data, size_t n)
+{
+    capped_out *c = cookie;
+    if (c->over || c->b.len + n > c->cap) {
+        c->over = 1;
+        *c->cancel = 1;
+        return -1;
+    }
+    buf_append(&c->b, data, n);
+    return (ssize_t)n;
+}
 
 void serve_api_init(serve_server *s, int slots)
 {
@@ -105,15 +129,21 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
     serve_slot *slot = slot_acquire(s, status, errstr, errstr_size);
     if (!slot)
         return -1;
-    char *mem = NULL;
-    size_t memlen = 0;
-    FILE *f = open_memstream(&mem, &memlen);
+    volatile sig_atomic_t own_cancel = 0;
+    capped_out co = {.cap = MAX_RESULT_BYTES, .cancel = cancel ? cancel : &own_cancel};
+    buf_init(&co.b);
+    FILE *f = fopencookie(&co, "w", (cookie_io_functions_t){.write = capped_write});
+    if (!f) {
+        slot_release(s, slot);
+        *status = 500;
+        return set_err(errstr, errstr_size, "out of memory");
+    }
     query_opts o = {.format = fmt,
                     .out = f,
                     .max_rows = max_rows,
                     .timeout_ns = timeout_ms * 1000000LL,
                     .save = save,
-                    .cancel = cancel};
+                    .cancel = co.cancel};
     int64_t t0 = mono_ns();
     int rc = query_session_run(slot->session, sql, &o, meta, errstr, errstr_size);
     fclose(f);
@@ -125,8 +155,17 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
     }
     serve_hist_observe(&s->query_seconds, mono_ns() - t0);
     slot_release(s, slot);
-    buf_append(out, mem, memlen);
-    free(mem);
+    if (co.over) {
+        buf_release(&co.b);
+        meta->id[0] = '\0'; /* answered as an error, not as the cancelled query */
+        *status = 413;
+        return set_err(errstr, errstr_size,
+                       "the result is larger than %zu MiB: ask for fewer rows (LIMIT, "
+                       "max_rows) or fewer or narrower columns",
+                       MAX_RESULT_BYTES >> 20);
+    }
+    buf_append(out, co.b.data, co.b.len);
+    buf_release(&co.b);
     *status = rc == 0 ? 200 : 400;
     return rc;
 }

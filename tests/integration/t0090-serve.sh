@@ -76,6 +76,9 @@ for _ in 1 2 3; do
     r=$(q '{"sql":"SELECT count(*) AS n FROM trades"}')
     [[ $r == *'"status":"SUCCEEDED"'* ]] || fail "a query after BEGIN; error() and DROP VIEW: $r"
 done
+# A result past 64 MiB stops the query, not the server (100 rows of 1 MB here).
+assert_eq "$(code -X POST --data-binary '{"sql":"SELECT repeat('"'"'x'"'"', 1000000) AS s FROM range(100)"}' \
+    "${U}api/query")" 413 "a 100 MB result"
 r=$(q '{"sql":"SELECT count(*) FROM range(10000000000) a, range(10) b","timeout_ms":300}')
 [[ $r == *'"status":"TIMEOUT"'* ]] || fail "timeout_ms: $r"
 # A tagged query is cancelled by its tag while it runs.
