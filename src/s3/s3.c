@@ -784,7 +784,7 @@ static void abort_upload(s3_client *c, const char *bucket, const char *key, cons
 }
 
 /* One multipart upload of the whole file. Returns 0, -1, or 1 when the
- * upload vanished (NoSuchUpload) and may be started again. */
+ * upload vanished (NoSuchUpload): another writer aborted it. */
 static int multipart_once(s3_client *c, const char *bucket, const char *key, int fd,
                           const char *path, int64_t size, int64_t part, int64_t deadline,
                           char *errstr, size_t errstr_size)
@@ -926,16 +926,16 @@ int s3_put_file(s3_client *c, const char *bucket, const char *key, const char *p
     }
     int64_t part = s3_part_size(size, c->part_size);
     int64_t deadline = mono_ns() + c->write_retry_ns;
-    for (;;) {
-        rc = multipart_once(c, bucket, key, fd, path, size, part, deadline, errstr, errstr_size);
-        if (rc != 1)
-            break;
-        if (mono_ns() >= deadline || cancelled(c)) {
-            rc = -1;
-            break;
-        }
-        LOG_WARN("s3: the multipart upload to bucket '%s' key '%s' vanished; starting again",
-                 bucket, key);
+    rc = multipart_once(c, bucket, key, fd, path, size, part, deadline, errstr, errstr_size);
+    if (rc == 1) {
+        /* Someone aborted it: a sink that took this partition over cleans
+         * up the uploads of its objects, and this one's late upload, started
+         * again, would write over the new owner's file of the same name. */
+        set_err(errstr, errstr_size,
+                "s3: the multipart upload to bucket '%s' key '%s' was aborted by another "
+                "writer (a sink that took the partition over?); not started again",
+                bucket, key);
+        rc = -1;
     }
 done:
     close(fd);
