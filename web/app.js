@@ -18,7 +18,7 @@ function fmtTime(ns) { return new Date(Number(ns) / 1e6).toISOString().replace('
 function fillTable(t, columns, rows) {
   t.replaceChildren();
   const h = el('tr'); columns.forEach((c) => h.append(el('th', c))); t.append(h);
-  rows.forEach((r) => { const tr = el('tr'); r.forEach((v) => tr.append(el('td', v === null ? 'NULL' : String(v)))); t.append(tr); });
+  rows.forEach((r) => { const tr = el('tr'); r.forEach((v) => tr.append(el('td', v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v)))); t.append(tr); });
 }
 
 // ---- pages ----

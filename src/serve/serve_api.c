@@ -352,56 +352,39 @@ static void put_rows(buf *b, const char *nd, size_t len)
     int first_row = 1;
     buf rows;
     buf_init(&rows);
+    enum { MAXCOLS = 4096 };
+    serve_span *keys = xmalloc(MAXCOLS * sizeof(*keys)), *vals = xmalloc(MAXCOLS * sizeof(*vals));
     size_t i = 0;
     while (i < len) {
         const char *nl = memchr(nd + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (nd + i)) : len - i;
         char err[128];
+        /* Checked whole first; then each value goes out as the engine wrote
+         * it: every digit of a HUGEINT or DECIMAL, lists and structs as JSON. */
         json_doc *d = json_parse(nd + i, n, err, sizeof(err));
-        if (d) {
-            const json_value *o = json_root(d);
+        int k = d ? serve_json_members(nd + i, n, keys, vals, MAXCOLS) : -1;
+        json_doc_free(d);
+        if (k > MAXCOLS)
+            k = MAXCOLS;
+        if (k >= 0) {
             buf_puts(&rows, first_row ? "[" : ",[");
-            int k = 0;
-            for (const json_value *v = o->child; v; v = v->next, k++) {
+            for (int c = 0; c < k; c++) {
                 if (first_row) {
-                    if (k)
+                    if (c)
                         buf_putc(b, ',');
-                    buf_put_json_str(b, v->key, strlen(v->key));
+                    buf_append(b, keys[c].p, keys[c].n);
                 }
-                if (k)
+                if (c)
                     buf_putc(&rows, ',');
-                /* The value's own text, as the engine rendered it. */
-                switch (v->type) {
-                case JSON_NULL:
-                    buf_puts(&rows, "null");
-                    break;
-                case JSON_TRUE:
-                    buf_puts(&rows, "true");
-                    break;
-                case JSON_FALSE:
-                    buf_puts(&rows, "false");
-                    break;
-                case JSON_NUMBER:
-                    if (v->is_int)
-                        buf_put_int64(&rows, v->i);
-                    else
-                        buf_put_double(&rows, v->num);
-                    break;
-                case JSON_STRING:
-                    buf_put_json_str(&rows, v->str, v->len);
-                    break;
-                default: {
-                    /* Nested values: as their JSON text is not kept, a marker. */
-                    buf_puts(&rows, "\"[nested]\"");
-                }
-                }
+                buf_append(&rows, vals[c].p, vals[c].n);
             }
             buf_putc(&rows, ']');
             first_row = 0;
-            json_doc_free(d);
         }
         i += n + 1;
     }
+    free(keys);
+    free(vals);
     buf_puts(b, "],\"data\":[");
     if (rows.len)
         buf_append(b, rows.data, rows.len);

@@ -446,6 +446,81 @@ static const char *port_end(const char *p)
     return q > p && v <= 65535 ? q : NULL;
 }
 
+/* The end of the JSON string starting at s[i] ('"'), or n. */
+static size_t json_string_end(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '\\')
+            i++;
+        else if (s[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+static size_t skip_space(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+        i++;
+    return i;
+}
+
+int serve_json_members(const char *s, size_t n, serve_span *keys, serve_span *vals, size_t max)
+{
+    size_t i = skip_space(s, n, 0), count = 0;
+    if (i >= n || s[i] != '{')
+        return -1;
+    i = skip_space(s, n, i + 1);
+    if (i < n && s[i] == '}')
+        return 0;
+    while (i < n && s[i] == '"') {
+        size_t k0 = i;
+        i = json_string_end(s, n, i);
+        size_t k1 = i;
+        i = skip_space(s, n, i);
+        if (i >= n || s[i] != ':')
+            return -1;
+        i = skip_space(s, n, i + 1);
+        size_t v0 = i;
+        int depth = 0;
+        while (i < n) {
+            char c = s[i];
+            if (c == '"') {
+                i = json_string_end(s, n, i);
+                continue;
+            }
+            if (c == '{' || c == '[') {
+                depth++;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0)
+                    break;
+                depth--;
+            } else if (c == ',' && depth == 0) {
+                break;
+            }
+            i++;
+        }
+        size_t v1 = i;
+        while (v1 > v0 &&
+               (s[v1 - 1] == ' ' || s[v1 - 1] == '\t' || s[v1 - 1] == '\n' || s[v1 - 1] == '\r'))
+            v1--;
+        if (v1 == v0)
+            return -1;
+        if (count < max) {
+            keys[count] = (serve_span){s + k0, k1 - k0};
+            vals[count] = (serve_span){s + v0, v1 - v0};
+        }
+        count++;
+        if (i < n && s[i] == ',')
+            i = skip_space(s, n, i + 1);
+        else if (i < n && s[i] == '}')
+            return (int)count;
+        else
+            return -1;
+    }
+    return -1;
+}
+
 /* 1 when host ("name" or "name:port", "[v6]:port") names a loopback
  * address. */
 static int host_is_loopback(const char *host)

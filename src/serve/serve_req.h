@@ -102,6 +102,17 @@ int serve_token_equal(const char *a, size_t a_len, const char *b, size_t b_len);
  * into the header; *len its length; NULL when none. */
 const char *serve_request_token(const char *auth, const char *cookie, size_t *len);
 
+/* The top-level members of one JSON object's text (valid JSON: check it
+ * first), as the text of each key (with its quotes) and of its value, as
+ * written: a query's row keeps every digit of its numbers and its nested
+ * values. Fills at most max pairs; returns the members, or -1 when the text
+ * is not an object. Pure. */
+typedef struct serve_span {
+    const char *p;
+    size_t n;
+} serve_span;
+int serve_json_members(const char *s, size_t n, serve_span *keys, serve_span *vals, size_t max);
+
 /* Whether a browser request comes from a page of another site: NULL when it
  * may pass, else the reason. host and origin are the request's headers (each
  * may be NULL: curl sends no Origin), cors the allowed --cors-origin (may be

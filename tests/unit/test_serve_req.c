@@ -206,5 +206,29 @@ static void test_tokens_and_frames(void)
     buf_release(&b);
 }
 
-TEST_MAIN(TEST(test_routes), TEST(test_static_paths), TEST(test_params), TEST(test_form_vars),
-          TEST(test_query_body), TEST(test_tokens_and_frames))
+/* A row's members as the engine wrote them: every digit, nested values whole. */
+static void test_json_members(void)
+{
+    serve_span k[8], v[8];
+    const char *row =
+        "{\"u\":18446744073709551615, \"d\" : 12345678901234567.89,\"l\":[1,[2,\"]\"]],"
+        "\"st\":{\"a\":\"x\\\"y}\"},\"s\":\"\u00e9,\",\"n\":null }";
+    CHECK_EQ_INT(serve_json_members(row, strlen(row), k, v, 8), 6);
+    static const char *const want_k[] = {"\"u\"", "\"d\"", "\"l\"", "\"st\"", "\"s\"", "\"n\""};
+    static const char *const want_v[] = {"18446744073709551615", "12345678901234567.89",
+                                         "[1,[2,\"]\"]]",        "{\"a\":\"x\\\"y}\"}",
+                                         "\"\u00e9,\"",          "null"};
+    for (int i = 0; i < 6; i++) {
+        CHECK(k[i].n == strlen(want_k[i]) && memcmp(k[i].p, want_k[i], k[i].n) == 0);
+        CHECK(v[i].n == strlen(want_v[i]) && memcmp(v[i].p, want_v[i], v[i].n) == 0);
+    }
+    CHECK_EQ_INT(serve_json_members("{}", 2, k, v, 8), 0);
+    CHECK_EQ_INT(serve_json_members("[1]", 3, k, v, 8), -1);
+    CHECK_EQ_INT(serve_json_members("{\"a\":}", 6, k, v, 8), -1);
+    CHECK_EQ_INT(serve_json_members("{\"a\":1", 6, k, v, 8), -1);
+    /* more members than room: counted, the first max filled */
+    CHECK_EQ_INT(serve_json_members("{\"a\":1,\"b\":2,\"c\":3}", 19, k, v, 2), 3);
+}
+
+TEST_MAIN(TEST(test_json_members), TEST(test_routes), TEST(test_static_paths), TEST(test_params),
+          TEST(test_form_vars), TEST(test_query_body), TEST(test_tokens_and_frames))
