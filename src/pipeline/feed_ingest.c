@@ -87,6 +87,10 @@ typedef struct shared {
     const char *topic, *quotes_topic;
     pthread_mutex_t mu; /* producing (the producer's topic handles), fatal_err */
     atomic_int fatal;
+    /* The sources' WebSocket waits end when it is set: at a stop, and at
+     * once when one source fails for good (a rejected key), so the others
+     * do not hold the exit for their connect or subscribe timeouts. */
+    atomic_int quit;
     char fatal_err[512];
     int produce_failed;
 } shared;
@@ -136,6 +140,7 @@ static void set_fatal(source *s, const char *msg)
         snprintf(s->sh->fatal_err, sizeof(s->sh->fatal_err), "%s", msg);
         atomic_store(&s->sh->fatal, 1);
     }
+    atomic_store(&s->sh->quit, 1);
     pthread_mutex_unlock(&s->sh->mu);
 }
 
@@ -417,7 +422,7 @@ static int session(source *s, buf *msg)
     const char *name = feed_provider_name(s->sc->provider);
     const feed_ingest_config *cfg = s->sh->cfg;
     char err[1024], full[1200];
-    ws_opts wo = {.ca_file = cfg->ca_file, .insecure = cfg->insecure, .cancel = &s->sh->ctl->stop};
+    ws_opts wo = {.ca_file = cfg->ca_file, .insecure = cfg->insecure, .cancel = &s->sh->quit};
     ws_conn *c = ws_connect(s->url, &wo, err, sizeof(err));
     if (!c) {
         if (rejected_key(err) && s->sc->key) {
@@ -758,6 +763,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
             next_log = mono_ns() + 10 * NS_PER_SEC;
         }
     }
+    atomic_store(&sh.quit, 1);
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     if (rc == 0 && atomic_load(&sh.fatal))

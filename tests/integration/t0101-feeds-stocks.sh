@@ -76,6 +76,27 @@ for provider in alpaca polygon finnhub; do
     echo "ok: $provider: a rejected key exits 1 at once"
 done
 
+# One source's rejected key stops the others at once: Polygon's server here accepts the TCP
+# connection and never answers the upgrade (a 10 s wait that must not hold the exit).
+feed_server both-bad alpaca --auth-fail
+bg_start silent "$py" -c 'import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(120)'
+silent_port() { [ -s "$T/silent.out" ]; }
+wait_for 10 silent_port || fail "the silent server did not start"
+start=$(date +%s%N)
+rc=0
+timeout 30 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}both-bad." --source alpaca,polygon \
+    --symbols AAPL --feed-url "alpaca=ws://127.0.0.1:$PORT/" \
+    --feed-url "polygon=ws://127.0.0.1:$(head -1 "$T/silent.out")/" 2>"$T/both-bad.log" || rc=$?
+took=$((($(date +%s%N) - start) / 1000000))
+assert_eq "$rc" 1 "alpaca,polygon: exit status on alpaca's rejected key"
+grep -q 'alpaca: error 402: auth failed' "$T/both-bad.log" || fail "alpaca,polygon: no clear message: $(tail -3 "$T/both-bad.log")"
+[ "$took" -le 5000 ] || fail "alpaca,polygon: $took ms to exit on a rejected key (polygon's wait held it)"
+bg_stop silent
+bg_stop both-bad TERM
+echo "ok: a rejected key stops the other source at once ($took ms)"
+
 # Keys from a config file instead of the environment (as a real deployment keeps them out of ps).
 feed_server cfg-server alpaca --trades 200
 printf '[ingest run]\napca-api-key-id = testkey\napca-api-secret-key = secret\n' >"$T/keys.conf"
