@@ -81,6 +81,7 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
 {
     size_t i = 0;
     int neg = 0, digits = 0, sc = 0, seen_point = 0, sig = 0;
+    int zeros = 0; /* zeros after the point and a significant digit, not yet in m */
     uint64_t m = 0;
     if (i < len && s[i] == '-') {
         neg = 1;
@@ -96,6 +97,17 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
             return set_err(errstr, errstr_size, "'%.*s' is not a decimal number",
                            (int)(len > 40 ? 40 : len), s);
         digits++;
+        if (seen_point && c == '0' && m != 0) {
+            zeros++; /* significant only if a digit follows */
+            continue;
+        }
+        for (; zeros > 0; zeros--) {
+            if (++sig > 18)
+                return set_err(errstr, errstr_size, "'%.*s' has more than 18 significant digits",
+                               (int)(len > 40 ? 40 : len), s);
+            m *= 10;
+            sc++;
+        }
         if (m != 0 || c != '0')
             sig++;
         if (sig > 18)
@@ -104,6 +116,12 @@ int feed_decimal_parse(const char *s, size_t len, int64_t *mant, int *scale, cha
         m = m * 10 + (uint64_t)(c - '0');
         if (seen_point)
             sc++;
+    }
+    /* Trailing zeros change no value: kept as written while 18 digits hold
+     * them ("12345678901.00000000", a size as Coinbase writes it, fits). */
+    for (; zeros > 0 && sig < 18; zeros--, sig++) {
+        m *= 10;
+        sc++;
     }
     if (digits == 0 || (seen_point && s[len - 1] == '.') || (seen_point && s[neg] == '.'))
         return set_err(errstr, errstr_size, "'%.*s' is not a decimal number",

@@ -35,6 +35,19 @@ static void test_decimal(void)
     CHECK(feed_decimal_parse("123456789012345678", 18, &m, &sc, err, sizeof(err)) == 0);
     CHECK(feed_decimal_parse("1234567890123456789", 19, &m, &sc, err, sizeof(err)) == -1);
     CHECK(strstr(err, "18 significant") != NULL);
+    /* Trailing zeros change no value: those past 18 digits are dropped, not refused. */
+    CHECK(feed_decimal_parse("12345678901.00000000", 20, &m, &sc, err, sizeof(err)) == 0);
+    CHECK_EQ_INT(m, 123456789010000000);
+    CHECK_EQ_INT(sc, 7);
+    CHECK(feed_decimal_parse("1.000000000000000000000", 23, &m, &sc, err, sizeof(err)) == 0);
+    CHECK(m == 100000000000000000 && sc == 17);
+    CHECK(feed_decimal_parse("-2.50", 5, &m, &sc, err, sizeof(err)) == 0);
+    CHECK(m == -250 && sc == 2); /* kept as written while they fit */
+    CHECK(feed_decimal_parse("1.0000000000000000001", 21, &m, &sc, err, sizeof(err)) == -1);
+    CHECK(feed_decimal_parse("10.05", 5, &m, &sc, err, sizeof(err)) == 0);
+    CHECK(m == 1005 && sc == 2);
+    CHECK(feed_decimal_parse("0.0", 3, &m, &sc, err, sizeof(err)) == 0);
+    CHECK(m == 0 && sc == 1);
     CHECK(feed_decimal_parse("1e5", 3, &m, &sc, err, sizeof(err)) == -1);
     CHECK(feed_decimal_parse("1.", 2, &m, &sc, err, sizeof(err)) == -1);
     CHECK(feed_decimal_parse(".5", 2, &m, &sc, err, sizeof(err)) == -1);
