@@ -340,6 +340,23 @@ int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int
                                 timeout_ms, cb, opaque, errstr, errstr_size);
 }
 
+int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int timeout_ms,
+                          kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size)
+{
+    int n = 0;
+    if (kafka_topic_partition_count(o, topic, &n, errstr, errstr_size) != 0)
+        return -1;
+    if (n <= 0)
+        return 0;
+    int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
+    for (int k = 0; k < n; k++)
+        parts[k] = k;
+    int rc = kafka_read_partitions_tail(o, topic, parts, (size_t)n, last, timeout_ms, cb, opaque,
+                                        errstr, errstr_size);
+    free(parts);
+    return rc;
+}
+
 int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
                               int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size)

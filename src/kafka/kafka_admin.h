@@ -61,6 +61,9 @@ int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t pa
 int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,
                                void *opaque, char *errstr, size_t errstr_size);
+/* The same over every partition of topic (none read when it has none). */
+int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int timeout_ms,
+                          kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size);
 
 /* 1 if the cluster can run transactions: it has a controller and answers
  * InitProducerId. The embedded broker accepts but does not honour them

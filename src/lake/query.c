@@ -186,6 +186,15 @@ static const struct {
     {"USE", ENGINE_STMT_SET},
 };
 
+/* The end of the quoted string or name at p (' or "), or of the text. */
+static const char *skip_quote(const char *p)
+{
+    char q = *p++;
+    while (*p && *p != q)
+        p++;
+    return *p ? p + 1 : p;
+}
+
 /* The end of the parenthesised list at p ('('), quotes and nesting
  * skipped; the end of the text when it is not closed. */
 static const char *skip_parens(const char *p)
@@ -193,11 +202,7 @@ static const char *skip_parens(const char *p)
     int depth = 0;
     while (*p) {
         if (*p == '\'' || *p == '"') {
-            char q = *p++;
-            while (*p && *p != q)
-                p++;
-            if (*p)
-                p++;
+            p = skip_quote(p);
             continue;
         }
         if (*p == '(')
@@ -254,11 +259,7 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             continue;
         }
         if (*p == '\'' || *p == '"') {
-            char q = *p++;
-            while (*p && *p != q)
-                p++;
-            if (*p)
-                p++;
+            p = skip_quote(p);
         } else if (p[0] == '-' && p[1] == '-') {
             while (*p && *p != '\n')
                 p++;

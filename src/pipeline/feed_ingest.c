@@ -648,23 +648,14 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
 static int seed_seen(const feed_ingest_config *cfg, const char *topic, source *srcs, char *errstr,
                      size_t errstr_size)
 {
-    int n = 0;
-    if (kafka_topic_partition_count(&cfg->kafka, topic, &n, errstr, errstr_size) != 0)
-        return -1;
-    if (n <= 0)
-        return 0;
-    int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
-    for (int k = 0; k < n; k++)
-        parts[k] = k;
     seed_ctx c = {.srcs = srcs, .n = cfg->nsources};
     /* A snapshot is 50 trades a symbol at most (Kraken's); the filter
      * remembers at least 65,536 ids a source. */
     int64_t tail = 100 * (int64_t)cfg->nsymbols;
     if (tail < 10000)
         tail = 10000;
-    int rc = kafka_read_partitions_tail(&cfg->kafka, topic, parts, (size_t)n, tail, 60000,
-                                        seed_record, &c, errstr, errstr_size);
-    free(parts);
+    int rc = kafka_read_topic_tail(&cfg->kafka, topic, tail, 60000, seed_record, &c, errstr,
+                                   errstr_size);
     if (rc == 0 && c.records > 0)
         LOG_INFO("feeds: %lld trades of these sources already in '%s': not published again",
                  (long long)c.records, topic);

@@ -81,14 +81,6 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
 static int seed_last(const rest_poll_config *cfg, const char *topic, int fh, const char *interval,
                      int64_t *last, char *errstr, size_t errstr_size)
 {
-    int n = 0;
-    if (kafka_topic_partition_count(&cfg->kafka, topic, &n, errstr, errstr_size) != 0)
-        return -1;
-    if (n <= 0)
-        return 0;
-    int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
-    for (int k = 0; k < n; k++)
-        parts[k] = k;
     seed_ctx c = {.cfg = cfg, .fh = fh, .interval = interval, .last = last};
     /* The tail of each partition: a round publishes at most 100 records a
      * symbol (an Alpha Vantage answer), so this holds every symbol's newest
@@ -97,9 +89,8 @@ static int seed_last(const rest_poll_config *cfg, const char *topic, int fh, con
     int64_t tail = 200 * (int64_t)cfg->nsymbols;
     if (tail < 10000)
         tail = 10000;
-    int rc = kafka_read_partitions_tail(&cfg->kafka, topic, parts, (size_t)n, tail, 60000,
-                                        seed_record, &c, errstr, errstr_size);
-    free(parts);
+    int rc = kafka_read_topic_tail(&cfg->kafka, topic, tail, 60000, seed_record, &c, errstr,
+                                   errstr_size);
     if (rc == 0 && c.records + c.unreadable > 0)
         LOG_INFO("%s: %lld records of these symbols already in '%s'",
                  fh ? "finnhub" : "alphavantage", (long long)c.records, topic);

@@ -36,6 +36,9 @@
 #   s3_start            start versitygw for this script (skips without it); sets S3, endpoint, bucket
 #   kafka_end_sum TOPIC print the sum of the end offsets of TOPIC's partitions (with kcat): the
 #                       records it holds, for a topic never truncated nor written in transactions
+#   controlled_broker ARGS...  start an embedded cluster of this script's own (`ticklake broker
+#                       ARGS... --control`, background name broker) whose control commands ("down 2",
+#                       "up 2", "fail-commits N") go to file descriptor 3; sets CONTROLLED_BROKERS
 
 # shellcheck disable=SC2034 # variables set here (BG_STATUS, ...) are read by the test scripts
 set -euo pipefail
@@ -123,6 +126,19 @@ bg_start() {
     "${TL_DEFAULT_SIGNALS[@]}" "$@" </dev/null >>"$T/$name.out" 2>>"$T/$name.err" &
     TL_BG_PIDS[$name]=$!
     tl_wait_exec "$!"
+}
+
+controlled_broker() {
+    # The commands go on a FIFO (bg_start reads /dev/null).
+    mkfifo "$T/ctl"
+    "${TL_DEFAULT_SIGNALS[@]}" "$TICKLAKE" broker "$@" --control <"$T/ctl" \
+        >"$T/broker.out" 2>"$T/broker.err" &
+    TL_BG_PIDS[broker]=$!
+    exec 3>"$T/ctl" # the broker's open of the FIFO returns once this end is open
+    tl_wait_exec "$(bg_pid broker)"
+    tl_broker_addr() { [ -s "$T/broker.out" ]; }
+    wait_for 30 tl_broker_addr || fail "the embedded cluster did not start: $(cat "$T/broker.err")"
+    CONTROLLED_BROKERS=$(head -1 "$T/broker.out")
 }
 
 # tl_wait_exec PID: wait (up to 2 s) until the forked child PID has exec'd its program. Until then it

@@ -18,16 +18,8 @@ if [ -n "${KAFKA_CLUSTER:-}" ]; then
 else
     [ "$KAFKA_KIND" = embedded ] ||
         skip "takes a broker down: embedded cluster, or a real one of three (tests/faults/t0060-broker-loss.sh)"
-    # The cluster of this script, with its control commands on a FIFO (bg_start reads /dev/null).
-    mkfifo "$T/ctl"
-    "${TL_DEFAULT_SIGNALS[@]}" "$TICKLAKE" broker --brokers-count 3 --control <"$T/ctl" \
-        >"$T/broker.out" 2>"$T/broker.err" &
-    TL_BG_PIDS[broker]=$!
-    exec 3>"$T/ctl" # the broker's open of the FIFO returns once this end is open
-    tl_wait_exec "$(bg_pid broker)"
-    addr_known() { [ -s "$T/broker.out" ]; }
-    wait_for 30 addr_known || fail "the embedded cluster did not start: $(cat "$T/broker.err")"
-    brokers=$(head -1 "$T/broker.out")
+    controlled_broker --brokers-count 3
+    brokers=$CONTROLLED_BROKERS
     take_down() { echo "down 2" >&3; }
     bring_up() { echo "up 2" >&3; }
     duration=40 reconnect=4

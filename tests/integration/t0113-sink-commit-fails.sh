@@ -8,15 +8,8 @@
 . "$(dirname "$0")/lib.sh"
 [ "$KAFKA_KIND" = embedded ] || skip "fails offset commits on command: embedded cluster only"
 
-mkfifo "$T/ctl"
-"${TL_DEFAULT_SIGNALS[@]}" "$TICKLAKE" broker --partitions 2 --control <"$T/ctl" \
-    >"$T/broker.out" 2>"$T/broker.err" &
-TL_BG_PIDS[broker]=$!
-exec 3>"$T/ctl" # the broker's open of the FIFO returns once this end is open
-tl_wait_exec "$(bg_pid broker)"
-addr_known() { [ -s "$T/broker.out" ]; }
-wait_for 30 addr_known || fail "the embedded cluster did not start: $(cat "$T/broker.err")"
-brokers=$(head -1 "$T/broker.out")
+controlled_broker
+brokers=$CONTROLLED_BROKERS
 
 pre=$(unique_name cf).
 group=$(unique_name g)
