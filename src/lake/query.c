@@ -912,8 +912,17 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
     struct stat st;
     if (catalog_load(s->lake, &c, errstr, errstr_size) != 0)
         goto out;
-    int exists = catalog_find_table(c, name) != NULL || stat(dir.data, &st) == 0;
+    /* Views are named without regard to case: "Trades" beside "trades"
+     * would replace one of the two in every session. */
+    int exists = stat(dir.data, &st) == 0;
+    for (size_t i = 0; c && i < c->ntables && !exists; i++)
+        exists = strcasecmp(c->tables[i].name, name) == 0;
     catalog_free(c);
+    DIR *ld = exists ? NULL : opendir(s->lake);
+    for (struct dirent *de; ld && !exists && (de = readdir(ld)) != NULL;)
+        exists = strcasecmp(de->d_name, name) == 0;
+    if (ld)
+        closedir(ld);
     if (!exists && s->lc) {
         int fe = lakecache_folder_exists(s->lc, name, errstr, errstr_size);
         if (fe < 0)
