@@ -85,8 +85,9 @@ func client(addr, sym string, stop, measureFrom time.Time, st *stats, wg *sync.W
 		return
 	}
 	defer c.Close()
-	req := fmt.Sprintf("GET /api/stream?symbols=%s&kinds=trade,forming,bar HTTP/1.1\r\nHost: x\r\n\r\n",
-		url.QueryEscape(sym))
+	// The server's own address as Host: it refuses other names on loopback (DNS rebinding).
+	req := fmt.Sprintf("GET /api/stream?symbols=%s&kinds=trade,forming,bar HTTP/1.1\r\nHost: %s\r\n\r\n",
+		url.QueryEscape(sym), addr)
 	if _, err := c.Write([]byte(req)); err != nil {
 		fail(err.Error())
 		return
