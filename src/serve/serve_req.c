@@ -458,9 +458,14 @@ static size_t json_string_end(const char *s, size_t n, size_t i)
     return n;
 }
 
+static int json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static size_t skip_space(const char *s, size_t n, size_t i)
 {
-    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+    while (i < n && json_space(s[i]))
         i++;
     return i;
 }
@@ -501,8 +506,7 @@ int serve_json_members(const char *s, size_t n, serve_span *keys, serve_span *va
             i++;
         }
         size_t v1 = i;
-        while (v1 > v0 &&
-               (s[v1 - 1] == ' ' || s[v1 - 1] == '\t' || s[v1 - 1] == '\n' || s[v1 - 1] == '\r'))
+        while (v1 > v0 && json_space(s[v1 - 1]))
             v1--;
         if (v1 == v0)
             return -1;
@@ -521,22 +525,49 @@ int serve_json_members(const char *s, size_t n, serve_span *keys, serve_span *va
     return -1;
 }
 
-/* 1 when host ("name" or "name:port", "[v6]:port") names a loopback
- * address. */
+/* The length of the host of "host[:port]" ("[v6][:port]"); *port the
+ * port's digits after the colon, or NULL when there is no port. */
+static size_t host_part(const char *s, const char **port)
+{
+    size_t n;
+    if (*s == '[') {
+        const char *close = strchr(s, ']');
+        n = close ? (size_t)(close - s) + 1 : strlen(s);
+    } else {
+        n = strcspn(s, ":");
+    }
+    *port = s[n] == ':' ? s + n + 1 : NULL;
+    return n;
+}
+
+/* 1 when h[0..n) names a loopback address: localhost, [::1], 127.a.b.c. */
+static int loopback_name(const char *h, size_t n)
+{
+    if ((n == 9 && strncasecmp(h, "localhost", 9) == 0) || (n == 5 && memcmp(h, "[::1]", 5) == 0))
+        return 1;
+    if (n < 4 || strncmp(h, "127.", 4) != 0)
+        return 0;
+    const char *p = h + 4, *end = h + n;
+    for (int k = 0; k < 3; k++) {
+        if (p == end || !isdigit((unsigned char)*p))
+            return 0;
+        int v = 0;
+        while (p < end && isdigit((unsigned char)*p) && v <= 255)
+            v = v * 10 + (*p++ - '0');
+        if (v > 255 || (k < 2 && (p == end || *p++ != '.')))
+            return 0;
+    }
+    return p == end;
+}
+
+/* 1 when a Host header ("name", "name:port", "[v6]:port") names a
+ * loopback address. */
 static int host_is_loopback(const char *host)
 {
-    char h[300];
-    size_t n = strlen(host);
-    if (n == 0 || n >= sizeof(h) - 8)
-        return 0;
-    /* Without a port, add one so the listen-address rules apply. */
-    const char *close = strrchr(host, ']');
-    const char *colon = strrchr(host, ':');
-    int has_port = host[0] == '[' ? close && close[1] == ':' : colon != NULL;
-    snprintf(h, sizeof(h), has_port ? "%s" : "%s:80", host);
-    if (strncasecmp(h, "localhost:", 10) == 0)
-        memcpy(h, "localhost", 9); /* the rules want it in lower case */
-    return serve_listen_is_loopback(h);
+    const char *port;
+    size_t n = host_part(host, &port);
+    const char *e = port ? port_end(port) : "";
+    return e && !*e && loopback_name(host, n);
 }
 
 const char *serve_request_foreign(const char *host, const char *origin, const char *cors,
@@ -581,28 +612,8 @@ int serve_listen_check(const char *listen, char *errstr, size_t errstr_size)
 
 int serve_listen_is_loopback(const char *listen)
 {
-    const char *p = NULL;
-    if (strncmp(listen, "localhost:", 10) == 0)
-        p = listen + 9;
-    else if (strncmp(listen, "[::1]:", 6) == 0)
-        p = listen + 5;
-    if (p) { /* the port ends it: "127.0.0.1:1,0.0.0.0:2" listens beyond loopback too */
-        const char *e = port_end(p + 1);
-        return e && !*e;
-    }
-    if (strncmp(listen, "127.", 4) != 0)
-        return 0;
-    /* 127.a.b.c:port */
-    p = listen + 4;
-    for (int k = 0; k < 3; k++) {
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        int v = 0;
-        while (isdigit((unsigned char)*p) && v <= 255)
-            v = v * 10 + (*p++ - '0');
-        if (v > 255 || (k < 2 && *p++ != '.'))
-            return 0;
-    }
-    const char *e = *p == ':' ? port_end(p + 1) : NULL;
-    return e && !*e;
+    const char *port;
+    size_t n = host_part(listen, &port);
+    const char *e = port ? port_end(port) : NULL;
+    return n > 0 && e && !*e && loopback_name(listen, n);
 }
