@@ -115,6 +115,8 @@ typedef struct engine_run_opts {
     volatile sig_atomic_t *cancel;
     const char *lead; /* written to out before the rows when the last statement returns
                          rows (a blank line between results, say); may be NULL */
+    buf *names;       /* may be NULL; the caller's: set to the last statement's column
+                         names as a JSON array when it returns rows (also when none) */
 } engine_run_opts;
 
 typedef struct engine_run_stats {

@@ -472,6 +472,16 @@ int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engin
         if (!engine_result_empty(&q)) {
             st->has_result = 1;
             st->columns = (int64_t)q.ncols;
+            if (o->names) {
+                buf_reset(o->names);
+                buf_putc(o->names, '[');
+                for (size_t c = 0; c < q.ncols; c++) {
+                    if (c)
+                        buf_putc(o->names, ',');
+                    buf_put_json_str(o->names, q.names[c], strlen(q.names[c]));
+                }
+                buf_putc(o->names, ']');
+            }
             if (o->lead && o->out)
                 fputs(o->lead, o->out);
             rc = run_rows(e, &q, o, st, errstr, errstr_size);

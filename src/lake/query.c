@@ -345,6 +345,7 @@ void query_meta_release(query_meta *m)
     free(m->error);
     free(m->result);
     free(m->table);
+    free(m->columns);
     memset(m, 0, sizeof(*m));
 }
 
@@ -1039,7 +1040,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     m->sql = strdup(sql);
     m->submitted_ns = now_ns();
     int64_t t0 = mono_ns();
-    buf rdir = {0}, csv_tmp = {0}, csv_final = {0}, pq = {0}, name = {0}, select = {0};
+    buf rdir = {0}, csv_tmp = {0}, csv_final = {0}, pq = {0}, name = {0}, select = {0}, names = {0};
     buf_printf(&rdir, "%s/" QUERY_RESULTS_DIR, s->lake);
     buf_printf(&csv_tmp, "%s/.%s.csv.partial", rdir.data, m->id);
     buf_printf(&csv_final, "%s/%s.csv", rdir.data, m->id);
@@ -1129,10 +1130,13 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                           .check = check_cb,
                           .check_opaque = &cs,
                           .cancel = o->cancel,
-                          .lead = lead};
+                          .lead = lead,
+                          .names = &names};
     engine_run_stats st;
     int64_t mark = read_mark(s);
     rc = engine_query_run(s->e, sql, &ro, &st, err, sizeof(err));
+    if (st.has_result && names.data)
+        m->columns = strndup(names.data, names.len);
     s->changed |= cs.changes;
     add_bytes_read(s, mark, &m->bytes_scanned);
     m->kind = strdup(engine_stmt_name(st.statement));
@@ -1198,6 +1202,7 @@ done:
     buf_release(&pq);
     buf_release(&name);
     buf_release(&select);
+    buf_release(&names);
     return rc;
 }
 

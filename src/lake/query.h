@@ -130,7 +130,9 @@ typedef struct query_meta {
     int64_t bytes_scanned;
     char *result; /* relative to the lake; NULL when none */
     int64_t result_bytes;
-    char *table; /* CTAS: the table created */
+    char *table;   /* CTAS: the table created */
+    char *columns; /* the result's column names as a JSON array (also when it has no
+                      rows); NULL when the statement returns none. Not saved. */
 } query_meta;
 
 void query_meta_release(query_meta *m);

@@ -344,11 +344,15 @@ static void put_meta(buf *b, const query_meta *m)
     buf_printf(b, ",\"submitted_ns\":%lld", (long long)m->submitted_ns);
 }
 
-/* NDJSON rows (one object each) into "columns" (the first row's keys) and
- * "rows" (arrays). */
-static void put_rows(buf *b, const char *nd, size_t len)
+/* NDJSON rows (one object each) into "columns" (the result's names, or the
+ * first row's keys when not known) and "data" (arrays). */
+static void put_rows(buf *b, const char *columns, const char *nd, size_t len)
 {
-    buf_puts(b, ",\"columns\":[");
+    buf_puts(b, ",\"columns\":");
+    if (columns)
+        buf_puts(b, columns);
+    else
+        buf_putc(b, '[');
     int first_row = 1;
     buf rows;
     buf_init(&rows);
@@ -369,7 +373,7 @@ static void put_rows(buf *b, const char *nd, size_t len)
         if (k >= 0) {
             buf_puts(&rows, first_row ? "[" : ",[");
             for (int c = 0; c < k; c++) {
-                if (first_row) {
+                if (first_row && !columns) {
                     if (c)
                         buf_putc(b, ',');
                     buf_append(b, keys[c].p, keys[c].n);
@@ -385,7 +389,9 @@ static void put_rows(buf *b, const char *nd, size_t len)
     }
     free(keys);
     free(vals);
-    buf_puts(b, "],\"data\":[");
+    if (!columns)
+        buf_putc(b, ']');
+    buf_puts(b, ",\"data\":[");
     if (rows.len)
         buf_append(b, rows.data, rows.len);
     buf_putc(b, ']');
@@ -465,7 +471,7 @@ int serve_api_query(serve_server *s, const http_request *r)
         buf_putc(&b, '{');
         put_meta(&b, &meta);
         if (rc == 0)
-            put_rows(&b, out.data, out.len);
+            put_rows(&b, meta.columns, out.data, out.len);
         buf_puts(&b, "}\n");
         status = serve_json(s, r, status, &b);
     }

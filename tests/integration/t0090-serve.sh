@@ -80,6 +80,9 @@ done
 r=$(q '{"sql":"SELECT 18446744073709551615::UBIGINT AS u, 12345678901234567.89::DECIMAL(38,2) AS d, [1,2] AS l, {'"'"'a'"'"': 1} AS st"}')
 [[ $r == *'"columns":["u","d","l","st"],"data":[[18446744073709551615,12345678901234567.89,[1,2],{"a":1}]]'* ]] ||
     fail "exact and nested values: $r"
+# An empty result still names its columns.
+r=$(q '{"sql":"SELECT symbol, price FROM trades WHERE false"}')
+[[ $r == *'"rows":0,'* && $r == *'"columns":["symbol","price"],"data":[]'* ]] || fail "empty result: $r"
 # A result past 64 MiB stops the query, not the server (100 rows of 1 MB here).
 assert_eq "$(code -X POST --data-binary '{"sql":"SELECT repeat('"'"'x'"'"', 1000000) AS s FROM range(100)"}' \
     "${U}api/query")" 413 "a 100 MB result"

@@ -302,6 +302,16 @@ static void test_session(void)
     CHECK_EQ_INT(run(s, "SELECT 1", &ns, &m, err, sizeof(err)), 0);
     CHECK_EQ_INT(m.bytes_scanned, 0);
     query_meta_release(&m);
+    /* The result's column names, also when it has no rows; none without a result. */
+    CHECK_EQ_INT(run(s, "SELECT symbol, price AS \"p\"\"x\" FROM trades WHERE false", &ns, &m, err,
+                     sizeof(err)),
+                 0);
+    CHECK_EQ_INT(m.rows, 0);
+    CHECK_EQ_STR(m.columns, "[\"symbol\",\"p\\\"x\"]");
+    query_meta_release(&m);
+    CHECK_EQ_INT(run(s, "CREATE TEMP VIEW no_rows AS SELECT 1 AS a", &ns, &m, err, sizeof(err)), 0);
+    CHECK(m.columns == NULL);
+    query_meta_release(&m);
     CHECK_EQ_INT(run(s, "SELEC 1", &ns, &m, err, sizeof(err)), -1);
     CHECK_EQ_INT(m.bytes_scanned, 0);
     query_meta_release(&m);
