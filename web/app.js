@@ -75,7 +75,8 @@ function redraw() {
   candles.setData(state.bars);
   volume.setData(state.bars.map((b) => ({ time: b.time, value: b.volume, color: b.close >= b.open ? '#26a69a88' : '#ef535088' })));
   overlays(); drawMarkers();
-  $('chart-info').textContent = `${state.symbol} ${state.interval}: ${state.bars.length} bars`;
+  $('chart-info').textContent = `${state.symbol} ${state.interval}: ${state.bars.length} bars` +
+    (state.lakeError ? ` (no history from the lake: ${state.lakeError})` : '');
 }
 function drawMarkers() {
   const s = IV[state.interval];
@@ -103,7 +104,8 @@ async function loadChart() {
   try {
     const r = await api(`api/bars?symbol=${encodeURIComponent(state.symbol)}&interval=${state.interval}&from=${from}`);
     state.bars = r.bars.map(toBar);
-  } catch (e) { state.bars = []; $('chart-info').textContent = e.message; }
+    state.lakeError = r.lake_error;
+  } catch (e) { state.bars = []; state.lakeError = e.message; }
   redraw();
   chart.timeScale().scrollToRealTime();
   openStream();
@@ -329,7 +331,10 @@ initChart();
 window.ticklake = { state, markers: () => markers.markers() };
 window.addEventListener('resize', () => chart.applyOptions({ width: $('chart').clientWidth }));
 show();
-api('api/alerts?limit=200').then((r) => { state.alerts = r.alerts; renderAlerts(); }).catch(() => {});
+api('api/alerts?limit=200').then((r) => {
+  state.alerts = r.alerts; renderAlerts();
+  $('alerts-info').textContent = r.lake_error ? `no alerts from the lake: ${r.lake_error}` : '';
+}).catch((e) => { $('alerts-info').textContent = e.message; });
 openAlerts();
 loadOverview(); setInterval(loadOverview, 2000);
 loadHealth(); setInterval(loadHealth, 2000);

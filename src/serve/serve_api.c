@@ -590,6 +590,7 @@ int serve_api_bars(serve_server *s, const http_request *r)
     buf_printf(&b, ",\"interval\":\"%s\",\"bars\":[", ivs);
     int64_t last = INT64_MIN;
     size_t nb = 0;
+    int lake_failed = 0;
     char table[80];
     int64_t src_iv;
     if (bars_source(s, iv, table, sizeof(table), &src_iv) == 0) {
@@ -640,10 +641,13 @@ int serve_api_bars(serve_server *s, const http_request *r)
                 json_doc_free(d);
             }
             free(starts);
-        } else if (status == 503) {
-            LOG_DEBUG("serve: bars from the lake: %s", err);
         } else {
-            LOG_WARN("serve: bars from the lake: %s", err);
+            /* Said in the answer: the client then knows the history is missing. */
+            lake_failed = 1;
+            if (status == 503)
+                LOG_DEBUG("serve: bars from the lake: %s", err);
+            else
+                LOG_WARN("serve: bars from the lake: %s", err);
         }
     }
     /* Then the closed bars the stream saw after the lake's last one. */
@@ -665,7 +669,12 @@ int serve_api_bars(serve_server *s, const http_request *r)
                    (long long)live[i].trades);
     }
     free(live);
-    buf_puts(&b, "]}\n");
+    buf_putc(&b, ']');
+    if (lake_failed) {
+        buf_puts(&b, ",\"lake_error\":");
+        buf_put_json_str(&b, err, strlen(err));
+    }
+    buf_puts(&b, "}\n");
     int st = serve_json(s, r, 200, &b);
     buf_release(&b);
     buf_release(&out);
@@ -730,7 +739,14 @@ int serve_api_alerts(serve_server *s, const http_request *r)
             i += n + 1;
         }
         buf_release(&out);
-        buf_puts(&b, "]}\n");
+        buf_putc(&b, ']');
+        if (rc != 0) {
+            if (status != 503)
+                LOG_WARN("serve: alerts from the lake: %s", err);
+            buf_puts(&b, ",\"lake_error\":");
+            buf_put_json_str(&b, err, strlen(err));
+        }
+        buf_puts(&b, "}\n");
     }
     int st = serve_json(s, r, 200, &b);
     buf_release(&b);

@@ -213,4 +213,22 @@ assert_eq "$BG_STATUS" 0 "serve exit status"
 
 bg_wait run 90
 [ "$BG_STATUS" = 0 ] || { tail -5 "$T/run.err" >&2; fail "run failed"; }
+
+# A lake whose files cannot be read: bars and alerts say so instead of answering empty.
+for t in bars_1s alerts; do
+    f=$(find "$lake/$t" -name '*.parquet' | head -1)
+    [ -n "$f" ] || fail "no $t file in the lake"
+    dst=$T/bad/$t/${f#"$lake/$t/"}
+    mkdir -p "$(dirname "$dst")" && cp "$f" "$dst"
+done
+"$TICKLAKE" crawl --lake "$T/bad" >/dev/null 2>"$T/crawl-bad.err" || { cat "$T/crawl-bad.err" >&2; fail "crawl of the copy"; }
+find "$T/bad" -name '*.parquet' -exec truncate -s 100 {} \;
+bg_start bad "$TICKLAKE" serve --lake "$T/bad" --listen 127.0.0.1:0 --crawl-interval 0
+wait_for 10 grep -q '^http://' "$T/bad.out" || fail "serve printed no URL"
+B=$(grep -m1 '^http://' "$T/bad.out")
+r=$(curl -s "${B}api/bars?symbol=AAPL&interval=1s")
+[[ $r == *'"bars":[],"lake_error":"'* ]] || fail "bars of an unreadable lake: $r"
+r=$(curl -s "${B}api/alerts")
+[[ $r == *'"source":"lake","alerts":[],"lake_error":"'* ]] || fail "alerts of an unreadable lake: $r"
+bg_stop bad INT
 echo "AAPL bars from the API: $n; stream: $ntrades trades, $nforming forming bars"
