@@ -337,14 +337,26 @@ static int expired(const char *name, int64_t cut)
     return 0;
 }
 
+/* A writer's temporary file this new may still be written (the sink landing
+ * late rows of an expired date): retention leaves it to its writer, whose
+ * rename would fail without it. An older one is a crashed writer's. */
+#define RETENTION_TEMP_AGE_NS (3600LL * NS_PER_SEC)
+
 static int drop_partition(compactor *c, const char *dir)
 {
     storage_listing l = {0};
     if (storage_list(c->lake, dir, STORAGE_RECURSIVE, &l, c->errstr, c->errstr_size) != 0)
         return -1;
     int rc = 0;
+    int64_t now = now_ns();
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        rc = storage_delete(c->lake, l.entries[i].key, c->errstr, c->errstr_size);
+        const storage_entry *e = &l.entries[i];
+        const char *base = strrchr(e->key, '/') ? strrchr(e->key, '/') + 1 : e->key;
+        if (lake_name_is_temp(base) && now - e->mtime_ns < RETENTION_TEMP_AGE_NS) {
+            LOG_INFO("compact: retention leaves '%s' to its writer", e->key);
+            continue;
+        }
+        rc = storage_delete(c->lake, e->key, c->errstr, c->errstr_size);
         if (rc == 0)
             c->st->files_dropped++;
     }

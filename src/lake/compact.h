@@ -28,7 +28,9 @@
  *
  * Retention: with retain_days N, partitions date=D with D before (today - N
  * days, UTC) are deleted whole (year=Y partitions when the whole year is), and
- * the catalog is crawled afterwards so they leave it too.
+ * the catalog is crawled afterwards so they leave it too. A writer's
+ * temporary file modified within the last hour stays (the sink landing late
+ * rows of an expired date renames it into place; the next run drops that).
  *
  * One compaction of a table runs at a time (local lakes: a lock file
  * <table>/_compact.lock; on S3 this is the caller's to ensure). */

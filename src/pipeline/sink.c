@@ -216,24 +216,27 @@ enum { JOB_QUEUED, JOB_WRITING, JOB_DONE, JOB_FAILED };
 static int put_date(const writer_io *io, job *j, const char *key, const char *name,
                     const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
 {
-    buf tmp = {0};
+    buf tmp = {0}, folder = {0};
     int rc = -1;
     const char *dir = storage_local_dir(io->lake);
     if (dir) {
         /* Local: the temporary name beside the final one, as always. */
-        buf final = {0};
-        storage_join(&final, dir, key);
-        char *slash = strrchr(final.data, '/');
-        *slash = '\0';
-        if (mkdir_p(final.data, j->err, sizeof(j->err)) == 0) {
-            buf_printf(&tmp, "%s/.tmp-%s.partial", final.data, name);
+        storage_join(&folder, dir, key);
+        *strrchr(folder.data, '/') = '\0';
+        if (mkdir_p(folder.data, j->err, sizeof(j->err)) == 0) {
+            buf_printf(&tmp, "%s/.tmp-%s.partial", folder.data, name);
             rc = 0;
         }
-        buf_release(&final);
     } else {
         rc = storage_temp_path(io->lake, key, &tmp, j->err, sizeof(j->err));
     }
     if (rc == 0)
+        rc = engine_write_parquet_cols(io->eng, j->rows, j->ncols, order, n, tmp.data, rows, j->err,
+                                       sizeof(j->err));
+    /* Retention may remove an expired date's empty folder just after
+     * mkdir_p made it: made again, the file is written once more. */
+    if (rc != 0 && dir && access(folder.data, F_OK) != 0 && errno == ENOENT &&
+        mkdir_p(folder.data, j->err, sizeof(j->err)) == 0)
         rc = engine_write_parquet_cols(io->eng, j->rows, j->ncols, order, n, tmp.data, rows, j->err,
                                        sizeof(j->err));
     if (rc == 0) {
@@ -245,6 +248,7 @@ static int put_date(const writer_io *io, job *j, const char *key, const char *na
     if (rc != 0 && tmp.data)
         unlink(tmp.data); /* the records are still in Kafka */
     buf_release(&tmp);
+    buf_release(&folder);
     return rc;
 }
 

@@ -144,11 +144,18 @@ done
 assert_eq "$small" 0 "files under target/2 other than the two newest of a topic partition"
 assert_eq "$(find "$lake" -name '.tmp-*' | wc -l)" 0 "temporary files left"
 
-# Retention: the February partition is older than 7 days before 2026-03-05.
+# Retention: the February partition is older than 7 days before 2026-03-05. A temporary file a
+# writer still writes there (the sink landing late rows) stays; one a crashed writer left goes.
+feb=$lake/trades/date=2026-02-01
+echo partial >"$feb/.tmp-trades+0+00000000000000999999.parquet.partial"
+echo partial >"$feb/.tmp-trades+1+00000000000000999999.parquet.partial"
+touch -d '2 hours ago' "$feb/.tmp-trades+1+00000000000000999999.parquet.partial"
 "$TICKLAKE" compact trades --lake "$lake" --retain-days 7 --today 2026-03-05 --retain-only -q >"$T/r.out" ||
     fail "retention failed"
 grep -q "retention dropped 1 partitions" "$T/r.out" || fail "retention: $(cat "$T/r.out")"
-[ ! -e "$lake/trades/date=2026-02-01" ] || fail "date=2026-02-01 is still there"
+assert_eq "$(ls -A "$feb" | tr '\n' ' ')" ".tmp-trades+0+00000000000000999999.parquet.partial " \
+    "what retention left in date=2026-02-01"
+rm -r "$feb"
 assert_eq "$(q "SELECT count(*) FROM trades")" 210000 "trades after retention"
 "$TICKLAKE" partitions --lake "$lake" --format csv trades >"$T/parts.out" || fail "partitions failed"
 # The dropped partition stays in the catalog, marked deprecated; the other is active.
