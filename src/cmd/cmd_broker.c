@@ -77,7 +77,8 @@ static int pipeline_topics(const cli_command *cmd, const char *intervals, const 
 
 /* --control: "down ID" and "up ID" lines on stdin take a broker of the
  * embedded cluster down and up again, "fail-commits N" makes the next N
- * offset commits fail as in a rebalance (fault tests); anything else is
+ * offset commits fail as in a rebalance (0: none of those left; fault
+ * tests); anything else is
  * refused with a warning. */
 typedef struct broker_control {
     char line[256];
@@ -93,6 +94,8 @@ static void control_line(kafka_mock *m, const char *line)
     if (ok && strcmp(verb, "fail-commits") == 0) {
         if (kafka_mock_fail_commits(m, id, err, sizeof(err)) != 0)
             LOG_WARN("broker: control: fail-commits: %s", err);
+        else if (id == 0)
+            LOG_INFO("broker: offset commits succeed again");
         else
             LOG_INFO("broker: the next %d offset commits fail with ILLEGAL_GENERATION", id);
         return;
@@ -256,7 +259,7 @@ int cmd_broker(int argc, char **argv)
         {0, "control", CLI_FLAG, &control, NULL,
          "embedded: read 'down ID' and 'up ID' lines on stdin, taking broker ID (1 to "
          "--brokers-count) down and up again, and 'fail-commits N', failing the next N offset "
-         "commits as in a rebalance (fault tests)"},
+         "commits as in a rebalance (0: none more; fault tests)"},
         {0, "kafka", CLI_FLAG, &durable, NULL,
          "run a durable single-node Apache Kafka (needs Java 17+ and its jars) instead"},
         {0, "data-dir", CLI_STRING, &data_dir, "DIR",

@@ -133,9 +133,13 @@ int kafka_mock_fail_commits(kafka_mock *m, int n, char *errstr, size_t errstr_si
 {
     enum { OFFSET_COMMIT = 8 }; /* the protocol's ApiKey (librdkafka's is in an internal header) */
     rd_kafka_resp_err_t errs[1000];
-    if (n < 1 || n > (int)(sizeof(errs) / sizeof(errs[0])))
-        return set_err(errstr, errstr_size, "from 1 to %zu commits, not %d",
+    if (n < 0 || n > (int)(sizeof(errs) / sizeof(errs[0])))
+        return set_err(errstr, errstr_size, "from 0 to %zu commits, not %d",
                        sizeof(errs) / sizeof(errs[0]), n);
+    if (n == 0) {
+        rd_kafka_mock_clear_request_errors(m->mc, OFFSET_COMMIT);
+        return 0;
+    }
     for (int i = 0; i < n; i++)
         errs[i] = RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION;
     rd_kafka_mock_push_request_errors_array(m->mc, OFFSET_COMMIT, (size_t)n, errs);

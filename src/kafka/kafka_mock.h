@@ -24,7 +24,7 @@ int kafka_mock_broker_set(kafka_mock *m, int id, int up, char *addr, size_t addr
                           size_t errstr_size);
 /* Makes the next n offset commits (of any group) fail with
  * ILLEGAL_GENERATION, as a member that lost its generation in a rebalance
- * meets them (fault tests). */
+ * meets them (fault tests); n 0 lets those not yet met succeed again. */
 int kafka_mock_fail_commits(kafka_mock *m, int n, char *errstr, size_t errstr_size);
 void kafka_mock_free(kafka_mock *m);
 
