@@ -10,6 +10,8 @@
 #   BROKERS=host:port bench/replay.sh         use a running Kafka instead of starting one
 #   BINS="old=/tmp/old-ticklake new=./ticklake" bench/replay.sh
 #                                             binaries side by side, runs interleaved
+#   WARMUP=N bench/replay.sh                  N rounds first, not counted (default 2): a Java
+#                                             broker's first runs measure its JIT, not ingest
 #
 # Prints each run (rows/s and CPU seconds of ingest) and the medians;
 # docs/PERFORMANCE.md records the results.
@@ -61,7 +63,8 @@ EOF
 echo "file: $ROWS rows, $(du -m "$WORK/indexProcessed-bench.csv" | cut -f1) MB; broker $BROKERS"
 
 declare -A RATE=() CPU=()
-for i in $(seq 1 "$RUNS"); do
+WARMUP=${WARMUP:-2}
+for i in $(seq $((1 - WARMUP)) "$RUNS"); do
     for b in $BINS; do
         bl=${b%%=*} bin=${b#*=}
         t0=$(now)
@@ -74,6 +77,10 @@ for i in $(seq 1 "$RUNS"); do
         t1=$(now)
         rate=$(awk -v n="$ROWS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }')
         cpu=$(awk '{ printf "%.2f", $1 + $2 }' "$WORK/time")
+        if [ "$i" -le 0 ]; then
+            echo "warm-up $bl: $rate rows/s, ingest CPU $cpu s"
+            continue
+        fi
         RATE[$bl]+="$rate "
         CPU[$bl]+="$cpu "
         echo "run $i $bl: $rate rows/s, ingest CPU $cpu s"

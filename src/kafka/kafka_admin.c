@@ -61,7 +61,8 @@ static int wait_partitions_ready(rd_kafka_t *rk, const kafka_opts *o, const char
         if (mono_ns() > until)
             return set_err(errstr, errstr_size, "no ready leader after %d ms: %s",
                            kafka_timeout_of(o), why);
-        sleep_ns(50 * 1000000LL);
+        /* A new topic's leaders are usually ready within tens of ms. */
+        sleep_ns((tries < 3 ? 10LL << tries : 50) * 1000000LL);
     }
 }
 

@@ -121,8 +121,14 @@ rd_kafka_conf_t *kafka_conf_make(const kafka_opts *o, const char *const *default
     /* Every second: a broker lost shows within two (kafka_health.h); the
      * caller's defaults and -X statistics.interval.ms (0: none) win. The
      * metadata every 10 s rather than librdkafka's 5 min: a restarted broker
-     * that leads nothing is seen back (in the metadata) within seconds. */
+     * that leads nothing is seen back (in the metadata) within seconds.
+     * reconnect.backoff.ms 20 rather than 100: librdkafka holds the first
+     * connection to a broker the bootstrap metadata names back for half of
+     * it, once in each client, so a command that makes an admin client and a
+     * producer waited 2 x 50 ms before its first request (the backoff after
+     * a failure still doubles up to reconnect.backoff.max.ms, 10 s). */
     if (kafka_conf_set(conf, "log.connection.close", "false", errstr, errstr_size) != 0 ||
+        kafka_conf_set(conf, "reconnect.backoff.ms", "20", errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "statistics.interval.ms", "1000", errstr, errstr_size) != 0 ||
         kafka_conf_set(conf, "topic.metadata.refresh.interval.ms", "10000", errstr, errstr_size) !=
             0)
