@@ -16,6 +16,9 @@ For each request it draws from a random generator seeded by --seed whether to mi
   reset-after  forward (S3 did the work), then reset without answering: the client cannot know
                that its PUT / part / CompleteMultipartUpload succeeded (the doubling hazard)
   reset-mid    forward, send the first half of the answer (status line, headers, body), then reset
+  aborted      answer 404 NoSuchUpload, not forwarded: as when another writer aborted the multipart
+               upload (a sink that took the partition over cleans up its uploads); the upload stays
+               incomplete upstream, as the next owner finds it
 
 While the file given by --storm exists, every request is answered 503 SlowDown (a throttling storm,
 logged as "fault slowdown OP METHOD PATH storm"), so a test can see how a client backs off.
@@ -43,6 +46,8 @@ import urllib.parse
 from xml.sax.saxutils import escape
 
 KINDS = ["delay", "slowdown", "internal", "reset-before", "reset-after", "reset-mid"]
+# Not among the kinds --ensure forces in turn: a vanished upload is not a fault to retry.
+OTHER_KINDS = ["aborted"]
 ARGS = None
 LOCK = threading.Lock()
 RNG = None
@@ -93,7 +98,7 @@ def choose(op):
         if pending:
             return pending.pop(0)
         x = RNG.random()
-    for kind in KINDS:
+    for kind in KINDS + OTHER_KINDS:
         p = ARGS.rates.get(kind, 0.0)
         if x < p:
             return kind
@@ -174,10 +179,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         where = "%s %s %s" % (op, self.command, self.path)
         if kind:
             log("fault %s %s%s" % (kind, where, " storm" if storm else ""))
-        if kind in ("slowdown", "internal"):
+        if kind in ("slowdown", "internal", "aborted"):
             if kind == "slowdown":
                 status, reason = 503, "Slow Down"
                 doc = error_doc("SlowDown", "Please reduce your request rate.", self.path)
+            elif kind == "aborted":
+                status, reason = 404, "Not Found"
+                doc = error_doc(
+                    "NoSuchUpload",
+                    "The specified upload does not exist. The upload ID may be invalid, or the "
+                    "upload may have been aborted or completed.",
+                    self.path,
+                )
             else:
                 status, reason = 500, "Internal Server Error"
                 doc = error_doc(
@@ -227,7 +240,7 @@ def main():
     ap.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate", action="append", default=[], metavar="KIND=P",
-                    help="chance of KIND per request (%s)" % ", ".join(KINDS))
+                    help="chance of KIND per request (%s)" % ", ".join(KINDS + OTHER_KINDS))
     ap.add_argument("--delay", type=float, default=3.0, help="seconds a delayed answer is held")
     ap.add_argument("--ensure", default="", help="ops on which every kind happens at least once")
     ap.add_argument("--ops", default="", help="ops that may get faults (default: all)")
@@ -237,8 +250,8 @@ def main():
     ARGS.rates = {}
     for r in ARGS.rate:
         kind, _, p = r.partition("=")
-        if kind not in KINDS:
-            ap.error("unknown fault kind '%s' (%s)" % (kind, ", ".join(KINDS)))
+        if kind not in KINDS + OTHER_KINDS:
+            ap.error("unknown fault kind '%s' (%s)" % (kind, ", ".join(KINDS + OTHER_KINDS)))
         ARGS.rates[kind] = float(p)
     if sum(ARGS.rates.values()) > 1:
         ap.error("the rates add up to more than 1")
