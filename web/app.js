@@ -76,7 +76,7 @@ function redraw() {
   volume.setData(state.bars.map((b) => ({ time: b.time, value: b.volume, color: b.close >= b.open ? '#26a69a88' : '#ef535088' })));
   overlays(); drawMarkers();
   $('chart-info').textContent = `${state.symbol} ${state.interval}: ${state.bars.length} bars` +
-    (state.lakeError ? ` (no history from the lake: ${state.lakeError})` : '');
+    (state.barsError ? ` (${state.barsError})` : '');
 }
 function drawMarkers() {
   const s = IV[state.interval];
@@ -104,8 +104,8 @@ async function loadChart() {
   try {
     const r = await api(`api/bars?symbol=${encodeURIComponent(state.symbol)}&interval=${state.interval}&from=${from}`);
     state.bars = r.bars.map(toBar);
-    state.lakeError = r.lake_error;
-  } catch (e) { state.bars = []; state.lakeError = e.message; }
+    state.barsError = r.lake_error ? `no history from the lake: ${r.lake_error}` : '';
+  } catch (e) { state.bars = []; state.barsError = e.message; }
   redraw();
   chart.timeScale().scrollToRealTime();
   openStream();

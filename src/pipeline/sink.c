@@ -235,7 +235,7 @@ static int put_date(const writer_io *io, job *j, const char *key, const char *na
                                        sizeof(j->err));
     /* Retention may remove an expired date's empty folder just after
      * mkdir_p made it: made again, the file is written once more. */
-    if (rc != 0 && dir && access(folder.data, F_OK) != 0 && errno == ENOENT &&
+    if (rc != 0 && dir && tmp.len && access(folder.data, F_OK) != 0 && errno == ENOENT &&
         mkdir_p(folder.data, j->err, sizeof(j->err)) == 0)
         rc = engine_write_parquet_cols(io->eng, j->rows, j->ncols, order, n, tmp.data, rows, j->err,
                                        sizeof(j->err));

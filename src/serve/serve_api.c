@@ -344,9 +344,13 @@ static void put_meta(buf *b, const query_meta *m)
     buf_printf(b, ",\"submitted_ns\":%lld", (long long)m->submitted_ns);
 }
 
+/* At most this many columns in a JSON answer (CSV and Parquet have no limit). */
+#define MAX_JSON_COLUMNS 4096
+
 /* NDJSON rows (one object each) into "columns" (the result's names, or the
- * first row's keys when not known) and "data" (arrays). */
-static void put_rows(buf *b, const char *columns, const char *nd, size_t len)
+ * first row's keys when not known) and "data" (arrays). -1 when a row has
+ * more than MAX_JSON_COLUMNS members (b is then incomplete). */
+static int put_rows(buf *b, const char *columns, const char *nd, size_t len)
 {
     buf_puts(b, ",\"columns\":");
     if (columns)
@@ -356,10 +360,11 @@ static void put_rows(buf *b, const char *columns, const char *nd, size_t len)
     int first_row = 1;
     buf rows;
     buf_init(&rows);
-    enum { MAXCOLS = 4096 };
+    enum { MAXCOLS = MAX_JSON_COLUMNS };
     serve_span *keys = xmalloc(MAXCOLS * sizeof(*keys)), *vals = xmalloc(MAXCOLS * sizeof(*vals));
     size_t i = 0;
-    while (i < len) {
+    int wide = 0;
+    while (i < len && !wide) {
         const char *nl = memchr(nd + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (nd + i)) : len - i;
         char err[128];
@@ -369,8 +374,8 @@ static void put_rows(buf *b, const char *columns, const char *nd, size_t len)
         int k = d ? serve_json_members(nd + i, n, keys, vals, MAXCOLS) : -1;
         json_doc_free(d);
         if (k > MAXCOLS)
-            k = MAXCOLS;
-        if (k >= 0) {
+            wide = 1;
+        else if (k >= 0) {
             buf_puts(&rows, first_row ? "[" : ",[");
             for (int c = 0; c < k; c++) {
                 if (first_row && !columns) {
@@ -396,6 +401,7 @@ static void put_rows(buf *b, const char *columns, const char *nd, size_t len)
         buf_append(b, rows.data, rows.len);
     buf_putc(b, ']');
     buf_release(&rows);
+    return wide ? -1 : 0;
 }
 
 int serve_api_query(serve_server *s, const http_request *r)
@@ -470,10 +476,18 @@ int serve_api_query(serve_server *s, const http_request *r)
     } else {
         buf_putc(&b, '{');
         put_meta(&b, &meta);
-        if (rc == 0)
-            put_rows(&b, meta.columns, out.data, out.len);
-        buf_puts(&b, "}\n");
-        status = serve_json(s, r, status, &b);
+        if (rc == 0 && put_rows(&b, meta.columns, out.data, out.len) != 0) {
+            /* Cut rows would not match the names: said instead. */
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "the result has more than %d columns: ask for fewer, or for CSV or Parquet "
+                     "(query %s)",
+                     MAX_JSON_COLUMNS, meta.id);
+            status = serve_error(r, 413, msg);
+        } else {
+            buf_puts(&b, "}\n");
+            status = serve_json(s, r, status, &b);
+        }
     }
     serve_query_req_release(&q);
     query_meta_release(&meta);
@@ -540,12 +554,25 @@ int serve_api_result(serve_server *s, const http_request *r, const char *id)
 
 /* The finest bars_<interval> table of the catalog that divides iv, into
  * table and *src_iv. */
-static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, int64_t *src_iv)
+/* The lake's catalog into *c: 0; 1 when the lake has none yet; -1 with err
+ * when it cannot be read. */
+static int lake_catalog(serve_server *s, catalog **c, char *err, size_t err_size)
+{
+    *c = NULL;
+    if (serve_catalog_mtime(s) < 0)
+        return 1;
+    return catalog_load(serve_lake_dir(s), c, err, err_size) == 0 ? 0 : -1;
+}
+
+/* The table bars of interval iv come from: 0; 1 when the lake has none;
+ * -1 with err when its catalog cannot be read. */
+static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, int64_t *src_iv,
+                       char *err, size_t err_size)
 {
     catalog *c;
-    char err[256];
-    if (serve_catalog_mtime(s) < 0 || catalog_load(serve_lake_dir(s), &c, err, sizeof(err)) != 0)
-        return -1;
+    int rc = lake_catalog(s, &c, err, err_size);
+    if (rc != 0)
+        return rc;
     int64_t best = 0;
     for (size_t i = 0; i < c->ntables; i++) {
         const char *n = c->tables[i].name;
@@ -560,7 +587,22 @@ static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, in
     }
     catalog_free(c);
     *src_iv = best;
-    return best ? 0 : -1;
+    return best ? 0 : 1;
+}
+
+/* 1 when the lake's catalog has table name; 0 when not (or no catalog yet);
+ * -1 with err when the catalog cannot be read. */
+static int lake_has_table(serve_server *s, const char *name, char *err, size_t err_size)
+{
+    catalog *c;
+    int rc = lake_catalog(s, &c, err, err_size);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    int found = 0;
+    for (size_t i = 0; i < c->ntables && !found; i++)
+        found = strcmp(c->tables[i].name, name) == 0;
+    catalog_free(c);
+    return found;
 }
 
 int serve_api_bars(serve_server *s, const http_request *r)
@@ -593,7 +635,11 @@ int serve_api_bars(serve_server *s, const http_request *r)
     int lake_failed = 0;
     char table[80];
     int64_t src_iv;
-    if (bars_source(s, iv, table, sizeof(table), &src_iv) == 0) {
+    int src = bars_source(s, iv, table, sizeof(table), &src_iv, err, sizeof(err));
+    if (src < 0) {
+        lake_failed = 1;
+        LOG_WARN("serve: bars from the lake: %s", err);
+    } else if (src == 0) {
         /* The last revision of each source bar, then buckets of iv. */
         char *sql = xprintf(
             "SELECT (epoch_ns(window_start) // %lld) * %lld AS t, arg_min(open, window_start) AS o,"
@@ -713,21 +759,26 @@ int serve_api_alerts(serve_server *s, const http_request *r)
         pthread_mutex_unlock(&s->hub.mu);
         buf_puts(&b, "]}\n");
     } else {
-        /* No stream: the lake's alerts table. */
+        /* No stream: the lake's alerts table (none yet: no alerts). */
+        char err[512];
+        int has = lake_has_table(s, "alerts", err, sizeof(err));
         char *sql =
-            xprintf("SELECT symbol, epoch_ns(ts) AS ts, kind, value, threshold, "
-                    "bar_interval, epoch_ns(bar_start) AS bar_start FROM alerts%s%s%s "
-                    "ORDER BY ts DESC LIMIT %lld",
-                    sym[0] ? " WHERE symbol = '" : "", sym, sym[0] ? "'" : "", (long long)limit);
+            has <= 0 ? NULL
+                     : xprintf("SELECT symbol, epoch_ns(ts) AS ts, kind, value, threshold, "
+                               "bar_interval, epoch_ns(bar_start) AS bar_start FROM alerts%s%s%s "
+                               "ORDER BY ts DESC LIMIT %lld",
+                               sym[0] ? " WHERE symbol = '" : "", sym, sym[0] ? "'" : "",
+                               (long long)limit);
         buf out;
         buf_init(&out);
         query_meta meta;
-        int status;
-        char err[512];
-        int rc = run_sql(s, sql, QUERY_OUT_JSON, limit, 10000, 0, NULL, &out, &meta, &status, err,
+        int status = 500, rc = has < 0 ? -1 : 0;
+        if (sql) {
+            rc = run_sql(s, sql, QUERY_OUT_JSON, limit, 10000, 0, NULL, &out, &meta, &status, err,
                          sizeof(err));
-        free(sql);
-        query_meta_release(&meta);
+            free(sql);
+            query_meta_release(&meta);
+        }
         buf_puts(&b, "\"lake\",\"alerts\":[");
         for (size_t i = 0, k = 0; rc == 0 && i < out.len;) {
             const char *nl = memchr(out.data + i, '\n', out.len - i);

@@ -83,6 +83,11 @@ r=$(q '{"sql":"SELECT 18446744073709551615::UBIGINT AS u, 12345678901234567.89::
 # An empty result still names its columns.
 r=$(q '{"sql":"SELECT symbol, price FROM trades WHERE false"}')
 [[ $r == *'"rows":0,'* && $r == *'"columns":["symbol","price"],"data":[]'* ]] || fail "empty result: $r"
+# A JSON answer holds at most 4,096 columns, whole: a wider one is refused, not cut.
+wide=$(seq -f '1 AS c%g' 4097 | paste -sd,)
+assert_eq "$(code -X POST --data-binary "{\"sql\":\"SELECT $wide\"}" "${U}api/query")" 413 "4,097 columns"
+r=$(q "{\"sql\":\"SELECT ${wide%,1 AS c4097}\"}")
+[[ $r == *'"c4096"],"data":[['* ]] || fail "4,096 columns: ${r:0:300}"
 # A result past 64 MiB stops the query, not the server (100 rows of 1 MB here).
 assert_eq "$(code -X POST --data-binary '{"sql":"SELECT repeat('"'"'x'"'"', 1000000) AS s FROM range(100)"}' \
     "${U}api/query")" 413 "a 100 MB result"
@@ -231,4 +236,12 @@ r=$(curl -s "${B}api/bars?symbol=AAPL&interval=1s")
 r=$(curl -s "${B}api/alerts")
 [[ $r == *'"source":"lake","alerts":[],"lake_error":"'* ]] || fail "alerts of an unreadable lake: $r"
 bg_stop bad INT
+# A lake with no alerts yet is not an error.
+mkdir -p "$T/empty"
+bg_start empty "$TICKLAKE" serve --lake "$T/empty" --listen 127.0.0.1:0 --crawl-interval 0
+wait_for 10 grep -q '^http://' "$T/empty.out" || fail "serve printed no URL"
+assert_eq "$(curl -s "$(grep -m1 '^http://' "$T/empty.out")api/alerts")" '{"source":"lake","alerts":[]}' \
+    "alerts of a lake without any"
+bg_stop empty INT
+grep -q 'warn' "$T/empty.err" && fail "warnings for a lake without alerts: $(cat "$T/empty.err")"
 echo "AAPL bars from the API: $n; stream: $ntrades trades, $nforming forming bars"

@@ -32,6 +32,7 @@ wait_for 10 failing || fail "the broker took no fail-commits command"
 at=$(files)
 more() { [ "$(files)" -ge $((at + 6)) ]; }
 wait_for 60 more || true
+grep -q "offset commit failed: .*generation" "$T/sink1.err" || fail "the first sink met no failed commit"
 bg_stop sink1 KILL
 # The failures the first sink did not meet would only slow the second one's joins down.
 echo "fail-commits 0" >&3
