@@ -63,6 +63,13 @@ static int cancelled(const compactor *c)
     return c->o->cancel && atomic_load(c->o->cancel);
 }
 
+/* The last segment of a storage key (its file or folder name). */
+static const char *key_base(const char *key)
+{
+    const char *slash = strrchr(key, '/');
+    return slash ? slash + 1 : key;
+}
+
 static int by_offset(const void *a, const void *b)
 {
     const cfile *x = a, *y = b;
@@ -222,8 +229,7 @@ static int64_t covered_since(const storage_listing *l, const char *name)
 {
     int64_t since = INT64_MAX;
     for (size_t i = 0; i < l->n; i++) {
-        const char *base = strrchr(l->entries[i].key, '/') ? strrchr(l->entries[i].key, '/') + 1
-                                                           : l->entries[i].key;
+        const char *base = key_base(l->entries[i].key);
         if (base[0] != '~' || strcmp(base, name) == 0)
             continue;
         const char *pair[2] = {base, name};
@@ -253,14 +259,13 @@ static int compact_folder(compactor *c, const char *dir)
     for (size_t i = 0; i < l.n; i++) {
         if (l.entries[i].is_dir)
             continue;
-        const char *slash = strrchr(l.entries[i].key, '/');
-        names[nall++] = slash ? slash + 1 : l.entries[i].key;
+        names[nall++] = key_base(l.entries[i].key);
     }
     int rc = 0;
     int64_t now = now_ns();
     for (size_t i = 0; i < l.n; i++) {
         const storage_entry *e = &l.entries[i];
-        const char *base = strrchr(e->key, '/') ? strrchr(e->key, '/') + 1 : e->key;
+        const char *base = key_base(e->key);
         lake_file_id id;
         if (e->is_dir || lake_parse_any_name(base, &id) != 0)
             continue;
@@ -351,7 +356,7 @@ static int drop_partition(compactor *c, const char *dir)
     int64_t now = now_ns();
     for (size_t i = 0; i < l.n && rc == 0; i++) {
         const storage_entry *e = &l.entries[i];
-        const char *base = strrchr(e->key, '/') ? strrchr(e->key, '/') + 1 : e->key;
+        const char *base = key_base(e->key);
         if (lake_name_is_temp(base) && now - e->mtime_ns < RETENTION_TEMP_AGE_NS) {
             LOG_INFO("compact: retention leaves '%s' to its writer", e->key);
             continue;
@@ -449,7 +454,7 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
     rc = 0;
     for (size_t i = 0; i < top.n && rc == 0 && !cancelled(&c); i++) {
         const storage_entry *e = &top.entries[i];
-        const char *base = strrchr(e->key, '/') ? strrchr(e->key, '/') + 1 : e->key;
+        const char *base = key_base(e->key);
         const char *v = part_value(base);
         if (!e->is_dir || !v)
             continue;

@@ -172,13 +172,21 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
 
 /* --- the catalog -------------------------------------------------------- */
 
+/* The lake's catalog into *c: 0; 1 when the lake has none yet; -1 with err
+ * when it cannot be read. */
+static int lake_catalog(serve_server *s, catalog **c, char *err, size_t err_size)
+{
+    *c = NULL;
+    if (serve_catalog_mtime(s) < 0)
+        return 1;
+    return catalog_load(serve_lake_dir(s), c, err, err_size) == 0 ? 0 : -1;
+}
+
 static int load_catalog(serve_server *s, const http_request *r, catalog **c)
 {
     char err[512];
-    if (serve_catalog_mtime(s) < 0 || catalog_load(serve_lake_dir(s), c, err, sizeof(err)) != 0) {
-        *c = NULL;
+    if (lake_catalog(s, c, err, sizeof(err)) != 0)
         return serve_error(r, 503, "the lake has no catalog yet (crawl it)");
-    }
     return 0;
 }
 
@@ -347,60 +355,43 @@ static void put_meta(buf *b, const query_meta *m)
 /* At most this many columns in a JSON answer (CSV and Parquet have no limit). */
 #define MAX_JSON_COLUMNS 4096
 
-/* NDJSON rows (one object each) into "columns" (the result's names, or the
- * first row's keys when not known) and "data" (arrays). -1 when a row has
- * more than MAX_JSON_COLUMNS members (b is then incomplete). */
+/* "columns" (the result's names, a JSON array; NULL: none) and the NDJSON
+ * rows (one object each) as "data" (arrays of their values). -1 when a row
+ * has more than MAX_JSON_COLUMNS members (b is then incomplete). */
 static int put_rows(buf *b, const char *columns, const char *nd, size_t len)
 {
     buf_puts(b, ",\"columns\":");
-    if (columns)
-        buf_puts(b, columns);
-    else
-        buf_putc(b, '[');
-    int first_row = 1;
-    buf rows;
-    buf_init(&rows);
-    enum { MAXCOLS = MAX_JSON_COLUMNS };
-    serve_span *keys = xmalloc(MAXCOLS * sizeof(*keys)), *vals = xmalloc(MAXCOLS * sizeof(*vals));
-    size_t i = 0;
-    int wide = 0;
-    while (i < len && !wide) {
+    buf_puts(b, columns ? columns : "[]");
+    buf_puts(b, ",\"data\":[");
+    serve_span *keys = xmalloc(MAX_JSON_COLUMNS * sizeof(*keys));
+    serve_span *vals = xmalloc(MAX_JSON_COLUMNS * sizeof(*vals));
+    int first_row = 1, wide = 0;
+    for (size_t i = 0; i < len && !wide;) {
         const char *nl = memchr(nd + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (nd + i)) : len - i;
         char err[128];
         /* Checked whole first; then each value goes out as the engine wrote
          * it: every digit of a HUGEINT or DECIMAL, lists and structs as JSON. */
         json_doc *d = json_parse(nd + i, n, err, sizeof(err));
-        int k = d ? serve_json_members(nd + i, n, keys, vals, MAXCOLS) : -1;
+        int k = d ? serve_json_members(nd + i, n, keys, vals, MAX_JSON_COLUMNS) : -1;
         json_doc_free(d);
-        if (k > MAXCOLS)
+        if (k > MAX_JSON_COLUMNS) {
             wide = 1;
-        else if (k >= 0) {
-            buf_puts(&rows, first_row ? "[" : ",[");
+        } else if (k >= 0) {
+            buf_puts(b, first_row ? "[" : ",[");
             for (int c = 0; c < k; c++) {
-                if (first_row && !columns) {
-                    if (c)
-                        buf_putc(b, ',');
-                    buf_append(b, keys[c].p, keys[c].n);
-                }
                 if (c)
-                    buf_putc(&rows, ',');
-                buf_append(&rows, vals[c].p, vals[c].n);
+                    buf_putc(b, ',');
+                buf_append(b, vals[c].p, vals[c].n);
             }
-            buf_putc(&rows, ']');
+            buf_putc(b, ']');
             first_row = 0;
         }
         i += n + 1;
     }
     free(keys);
     free(vals);
-    if (!columns)
-        buf_putc(b, ']');
-    buf_puts(b, ",\"data\":[");
-    if (rows.len)
-        buf_append(b, rows.data, rows.len);
     buf_putc(b, ']');
-    buf_release(&rows);
     return wide ? -1 : 0;
 }
 
@@ -554,16 +545,6 @@ int serve_api_result(serve_server *s, const http_request *r, const char *id)
 
 /* The finest bars_<interval> table of the catalog that divides iv, into
  * table and *src_iv. */
-/* The lake's catalog into *c: 0; 1 when the lake has none yet; -1 with err
- * when it cannot be read. */
-static int lake_catalog(serve_server *s, catalog **c, char *err, size_t err_size)
-{
-    *c = NULL;
-    if (serve_catalog_mtime(s) < 0)
-        return 1;
-    return catalog_load(serve_lake_dir(s), c, err, err_size) == 0 ? 0 : -1;
-}
-
 /* The table bars of interval iv come from: 0; 1 when the lake has none;
  * -1 with err when its catalog cannot be read. */
 static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, int64_t *src_iv,
