@@ -186,23 +186,24 @@ static const struct {
     {"USE", ENGINE_STMT_SET},
 };
 
-/* The end of the quoted string or name at p (' or "), or of the text. */
-static const char *skip_quote(const char *p)
-{
-    char q = *p++;
-    while (*p && *p != q)
-        p++;
-    return *p ? p + 1 : p;
-}
+/* The statement scanner of scripts (below): the policy reads quotes,
+ * dollar-quoted text and comments as query_split does, so that no text can
+ * look quoted here and be code to DuckDB ("SELECT $$'$$; EXPLAIN ANALYZE
+ * COPY ..." once hid the COPY). */
+static const char *skip_comment(const char *p, int *line);
+static const char *skip_quoted(const char *start, const char *p, int *line);
 
-/* The end of the parenthesised list at p ('('), quotes and nesting
- * skipped; the end of the text when it is not closed. */
-static const char *skip_parens(const char *p)
+/* The end of the parenthesised list at p ('('), quotes, comments and
+ * nesting skipped; the end of the text when it is not closed. */
+static const char *skip_parens(const char *start, const char *p)
 {
-    int depth = 0;
+    int depth = 0, line = 0;
     while (*p) {
-        if (*p == '\'' || *p == '"') {
-            p = skip_quote(p);
+        const char *e = skip_comment(p, &line);
+        if (!e)
+            e = skip_quoted(start, p, &line);
+        if (e) {
+            p = e;
             continue;
         }
         if (*p == '(')
@@ -221,13 +222,13 @@ static const char *const explainable[] = {"SELECT", "WITH",  "FROM",    "VALUES"
                                           "SHOW",   "PIVOT", "UNPIVOT", "SUMMARIZE", "DESCRIBE"};
 
 /* Checks the statement an EXPLAIN at p (after its keyword) explains. */
-static int check_explained(const char *p, char *errstr, size_t errstr_size)
+static int check_explained(const char *start, const char *p, char *errstr, size_t errstr_size)
 {
     const char *q;
     if ((q = keyword(p, "ANALYZE")) || (q = keyword(p, "ANALYSE")))
         p = q;
     else if (*p == '(')
-        p = skip_ws(skip_parens(p));
+        p = skip_ws(skip_parens(start, p));
     while (*p == '(')
         p = skip_ws(p + 1);
     for (size_t i = 0; i < sizeof(explainable) / sizeof(explainable[0]); i++)
@@ -240,15 +241,16 @@ static int check_explained(const char *p, char *errstr, size_t errstr_size)
 
 int query_check_text(const char *sql, char *errstr, size_t errstr_size)
 {
-    const char *p = sql;
-    int at_start = 1;
+    const char *p = sql, *start = sql;
+    int at_start = 1, line = 0;
     while (*p) {
         if (at_start) {
             p = skip_ws(p);
+            start = p;
             while (*p == '(')
                 p = skip_ws(p + 1);
             const char *x = keyword(p, "EXPLAIN");
-            if (x && check_explained(x, errstr, errstr_size) != 0)
+            if (x && check_explained(start, x, errstr, errstr_size) != 0)
                 return -1;
             for (size_t i = 0; i < sizeof(refused_words) / sizeof(refused_words[0]); i++)
                 if (keyword(p, refused_words[i].word) ||
@@ -258,14 +260,11 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             at_start = 0;
             continue;
         }
-        if (*p == '\'' || *p == '"') {
-            p = skip_quote(p);
-        } else if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *e = strstr(p + 2, "*/");
-            p = e ? e + 2 : p + strlen(p);
+        const char *e = skip_comment(p, &line);
+        if (!e)
+            e = skip_quoted(start, p, &line);
+        if (e) {
+            p = e;
         } else {
             at_start = *p == ';';
             p++;

@@ -354,6 +354,12 @@ static void test_session(void)
         "/* c */ EXPLAIN (ANALYZE) COPY (SELECT 7) TO '%s/p2.csv'",
         "explain analyse (COPY (SELECT 7) TO '%s/p3.csv')",
         "EXPLAIN (ANALYZE, FORMAT json) COPY trades TO '%s/trades/date=2026-01-01/t.parquet'",
+        /* quotes that a scanner without dollar quotes, escape strings or
+         * nested comments would read differently from DuckDB */
+        "SELECT $$'$$; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p4.csv'",
+        "SELECT $t$\"$t$; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p5.csv'",
+        "SELECT E'\\''; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p6.csv'",
+        "SELECT 1 /* /* */ ' */; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p7.csv'",
     };
     for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
         char sql[512];
