@@ -1302,11 +1302,22 @@ int feed_decode(feed_provider p, const char *data, size_t len, int64_t recv_ns, 
         if (o->type != JSON_ARRAY) {
             rc = set_err(errstr, errstr_size, "%s: a message that is not a JSON array", names[p]);
         } else {
-            for (const json_value *e = o->child; e && rc == 0; e = e->next)
+            /* An element of unknown shape is one unusable item: the others
+             * of the message still count (a message of nothing else is
+             * malformed). */
+            size_t nel = 0, nodd = 0;
+            for (const json_value *e = o->child; e; e = e->next, nel++)
                 if (e->type != JSON_OBJECT ||
-                    (p == FEED_ALPACA ? decode_alpaca_one : decode_polygon_one)(e, recv_ns, m) != 0)
-                    rc = set_err(errstr, errstr_size, "%s: an array element of unknown shape",
-                                 names[p]);
+                    (p == FEED_ALPACA ? decode_alpaca_one : decode_polygon_one)(e, recv_ns, m) !=
+                        0) {
+                    nodd++;
+                    bad(m, "%s: an array element of unknown shape", names[p]);
+                }
+            if (nodd > 0 && nodd == nel) {
+                m->bad = 0;
+                rc =
+                    set_err(errstr, errstr_size, "%s: an array element of unknown shape", names[p]);
+            }
         }
     } else if (o->type != JSON_OBJECT) {
         rc = set_err(errstr, errstr_size, "%s: a message that is not a JSON object", names[p]);

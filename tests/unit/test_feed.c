@@ -453,6 +453,25 @@ static void test_stocks(void)
                  "[{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"1\",\"p\":1,\"s\":0.5,\"t\":1}]",
                  &m) == 0);
     CHECK_EQ_INT(m.bad, 1);
+    /* An element of unknown shape is one unusable item: the trades around
+     * it still count (it dropped the whole message before). */
+    CHECK(
+        decode(FEED_ALPACA,
+               "[{\"T\":\"t\",\"S\":\"AAPL\",\"i\":1,\"x\":\"V\",\"p\":180.5,\"s\":100,"
+               "\"t\":\"2024-06-14T19:55:00.000000123Z\"},null,{\"T\":\"t\",\"S\":\"AAPL\","
+               "\"i\":2,\"x\":\"V\",\"p\":180.6,\"s\":5,\"t\":\"2024-06-14T19:55:00.000000124Z\"}]",
+               &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 2);
+    CHECK_EQ_INT(m.bad, 1);
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"status\"},{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"7\",\"p\":1,"
+                 "\"s\":2,\"t\":1}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_INT(m.bad, 1);
+    /* A message of nothing else is malformed. */
+    CHECK(decode(FEED_POLYGON, "[1,{\"x\":2}]", &m) == -1);
+    CHECK(decode(FEED_ALPACA, "[]", &m) == 0);
     feed_msg_release(&m);
 }
 
