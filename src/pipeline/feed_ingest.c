@@ -108,7 +108,8 @@ typedef struct source {
     uint64_t rng;
     buf qrec; /* the quote being produced */
     feed_msg m;
-    int64_t arrived; /* mono_ns when the message being handled arrived */
+    int64_t arrived;    /* mono_ns when the message being handled arrived */
+    long long with_bad; /* messages holding unusable trades, for the log's pace */
     /* Trades encoded and not produced yet (topic 0 only): the messages of
      * one read go to the producer as one batch (flush_trades). */
     rec_chunk *batch;
@@ -316,9 +317,12 @@ static int handle_message(source *s, const buf *msg, char *errstr, size_t errstr
     }
     feed_msg *m = &s->m;
     if (m->bad) {
-        long long n = atomic_fetch_add(&s->ss->bad, m->bad) + m->bad;
-        LOG_WARN("feed %s: %lld unusable trade(s) in a message (%lld so far): %s", name,
-                 (long long)m->bad, n, m->bad_reason);
+        long long n = ++s->with_bad;
+        long long total = atomic_fetch_add(&s->ss->bad, m->bad) + m->bad;
+        if (n <= 10 || (n & (n - 1)) == 0) /* as malformed messages: not one line each */
+            LOG_WARN("feed %s: %lld unusable trade(s) in a message (%lld so far): %s: %.*s", name,
+                     (long long)m->bad, total, m->bad_reason,
+                     (int)(msg->len > 200 ? 200 : msg->len), msg->data);
     }
     if (m->skipped)
         atomic_fetch_add(&s->ss->skipped, m->skipped);
@@ -499,6 +503,18 @@ static int session(source *s, buf *msg)
         }
     }
 done:
+    /* Messages already received when the loop ended (a reconnect asked in
+     * the middle of a read, a stop) are handled: no provider sends them
+     * again. Those that are ready without waiting, for at most 200 ms. */
+    for (int64_t until = mono_ns() + 200 * 1000000LL; !fatal && mono_ns() < until;) {
+        char derr[256];
+        if (ws_recv(c, msg, 0, derr, sizeof(derr)) <= 0)
+            break;
+        if (on_message(s, msg, ws_pending(c), derr, sizeof(derr)) == MSG_FATAL) {
+            fatal = 1;
+            snprintf(err, sizeof(err), "%s", derr);
+        }
+    }
     if (s->batch->n[0]) { /* read before the loop ended: they go out */
         char ferr[256];
         if (flush_trades(s, ferr, sizeof(ferr)) != 0 && !fatal) {

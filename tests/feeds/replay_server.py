@@ -14,6 +14,9 @@ over the symbols the client subscribes to, and can misbehave on purpose:
   --gaps G            leave out G trades (ids skipped): the client must count G
   --late L            send L trades after the next trade of their symbol (ids out of order): a gap
                       the client counts, then takes back when the late one comes
+  --notices N         binance: N times mid-stream, announce a shutdown (serverShutdown) with the
+                      next batch's frames behind it in the same write, then cut: the client must
+                      handle the trades it received after the notice
   --refuse N          answer the first N connection attempts with HTTP 503
   --stall SEC         once, halfway, go silent (no heartbeat either) for SEC
   --hangup N          close the first N connections right after their subscription, before
@@ -53,6 +56,19 @@ def rfc3339(ns, digits):
     return f"{d}.{frac:09d}"[: 20 + digits] + "Z"
 
 
+def raw_frame(text):
+    """One unmasked WebSocket text frame (server to client), RFC 6455 5.2."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        head = bytes([0x81, n])
+    elif n < 65536:
+        head = bytes([0x81, 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([0x81, 127]) + n.to_bytes(8, "big")
+    return head + data
+
+
 def lots(size_str, scale):
     whole, _, frac = size_str.partition(".")
     frac = (frac + "0" * scale)[:scale]
@@ -68,6 +84,7 @@ class Session:
         self.cursor = 0  # next trade to send
         self.connections = 0
         self.disconnects_done = 0
+        self.notices_done = 0
         self.dups_sent = 0
         self.stalled = False
         self.hangups = 0
@@ -329,8 +346,21 @@ async def handler(ws, sess):
         n = len(sess.trades)
         cuts = [n * (k + 1) // (a.disconnects + 1) for k in range(a.disconnects)]
         ticks = 0
+        notices = [n * (k + 1) // (a.notices + 1) for k in range(a.notices)]
         while sess.cursor < n:
             batch = sess.trades[sess.cursor: sess.cursor + a.batch]
+            if sess.notices_done < a.notices and sess.cursor >= notices[sess.notices_done]:
+                # The notice and the batch behind it in one write, so they arrive in one read.
+                frames = [json.dumps({"e": "serverShutdown", "E": BASE_TS // 1_000_000})] + sess.frames(batch)
+                ws.transport.write(b"".join(raw_frame(f) for f in frames))
+                for t in batch:
+                    r = sess.record(t)
+                    sess.truth[(r["symbol"], r["id"])] = r
+                sess.cursor += len(batch)
+                sess.notices_done += 1
+                await asyncio.sleep(0.3)
+                ws.transport.abort()
+                return
             # A disconnect lands inside this batch: send up to it, then cut.
             cut = None
             if sess.disconnects_done < a.disconnects:
@@ -386,6 +416,7 @@ async def main():
     ap.add_argument("--replay", type=int, default=0)
     ap.add_argument("--gaps", type=int, default=0)
     ap.add_argument("--late", type=int, default=0)
+    ap.add_argument("--notices", type=int, default=0)
     ap.add_argument("--refuse", type=int, default=0)
     ap.add_argument("--stall", type=float, default=0)
     ap.add_argument("--hangup", type=int, default=0)

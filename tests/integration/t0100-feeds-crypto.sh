@@ -45,6 +45,14 @@ assert_eq "$(count_of trades)" 30000 "burst: trades sent to Kafka"
 assert_eq "$(count_of "duplicates dropped")" 100 "burst: duplicates dropped"
 echo "ok: burst: $LINE"
 
+# A shutdown notice with trades behind it in the same read, twice: the trades after the notice
+# are handled before the connection closes (no provider sends them again).
+feed_session notice binance BTC-USDT,ETH-USDT --trades 600 --batch 20 --notices 2
+assert_eq "$(count_of trades)" 600 "notice: trades sent to Kafka"
+assert_eq "$(count_of reconnects)" 2 "notice: reconnects reported"
+grep -q "announced a shutdown" "$T/notice.err" || fail "notice: the shutdown was not reported"
+echo "ok: notice: $LINE"
+
 # A slow reader: ingest is stopped (SIGSTOP) for 3 s while the server keeps writing, so the
 # socket buffers fill and the server's writes wait; after SIGCONT every trade arrives, none twice,
 # and the pause is no reason to reconnect.
