@@ -158,7 +158,8 @@ int rest_av_intraday_parse(const char *body, size_t len, const char *symbol, res
             double dv;
             if (sscanf(e->key, "%4d-%2d-%2d %2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &s, &extra) !=
                     6 ||
-                mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59 || y < 1970 ||
+                mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+                s < 0 || s > 59 || y < 1970 ||
                 y > 2200 || /* ns since the epoch end in 2262 (found by fuzz_feed_rest) */
                 num_member(e, "1. open", &b->open) || num_member(e, "2. high", &b->high) ||
                 num_member(e, "3. low", &b->low) || num_member(e, "4. close", &b->close) ||

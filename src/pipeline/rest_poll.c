@@ -26,9 +26,12 @@ static int wait_until(kafka_producer *p, stage_control *ctl, int64_t until)
     return 1;
 }
 
+/* Alpha Vantage's answer to a bad key names the key ("the parameter apikey
+ * is invalid or missing"); "Invalid API call" is its answer to a symbol it
+ * does not know, an error of that symbol only. */
 static int key_rejected(const char *text)
 {
-    return strstr(text, "API key") || strstr(text, "apikey") || strstr(text, "Invalid API");
+    return strstr(text, "API key") || strstr(text, "apikey");
 }
 
 /* What the topic already holds, per symbol: the newest snapshot time, or the
@@ -169,7 +172,7 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
                 if (rest_finnhub_quote_parse(body.data, body.len, sym, &s, err, sizeof(err)) != 0) {
                     res->errors++;
                     LOG_WARN("%s", err);
-                } else if (s.ts != last[i]) {
+                } else if (s.ts > last[i]) { /* an older answer (a lagging node) came before */
                     last[i] = s.ts;
                     buf_reset(&rec);
                     rest_snapshot_encode_json(&s, name, recv, &rec);

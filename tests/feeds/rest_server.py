@@ -8,7 +8,8 @@ or Alpha Vantage's HTTP 200 "Error Message". The first request of each symbol is
 (Finnhub) or HTTP 200 with an "Information" note (Alpha Vantage). Finnhub quotes move to a new time
 every second request; each Alpha Vantage answer holds the last 10 bars of a 5 min series that grows by
 one bar a request (US/Eastern times from 2024-06-14 09:30). Every distinct snapshot (symbol, t) and bar
-(symbol, time) served is appended to --served as a JSON line."""
+(symbol, time) served is appended to --served as a JSON line. Finnhub's LAG goes back in time every
+other answer (a lagging cache node); Alpha Vantage answers NOSUCH with its "Invalid API call" error."""
 import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 counts = {}
 served = set()
+newest = {}
 
 
 class H(BaseHTTPRequestHandler):
@@ -49,13 +51,21 @@ class H(BaseHTTPRequestHandler):
             if n == 0:
                 return self.send(429, {"error": "API limit reached. Please try again later."})
             t = 1718371800 + (n // 2)
+            if sym == "LAG":  # a lagging cache node: the time goes back every other answer
+                t = 1718371800 + ((n + 1) // 2 if n % 2 else n // 2 - 1)
             c = round(180 + n * 0.25, 2)
-            self.note({"kind": "snapshot", "symbol": sym, "t": t})
+            if t > newest.get(sym, 0):  # an older time than one served before is stale: not to publish
+                newest[sym] = t
+                self.note({"kind": "snapshot", "symbol": sym, "t": t})
             return self.send(200, {"c": c, "d": 0.5, "dp": 0.28, "h": c + 1, "l": c - 1, "o": 180.0,
                                    "pc": 179.5, "t": t})
         if u.path == "/query":
             if q.get("apikey") != "testkey":
                 return self.send(200, {"Error Message": "the parameter apikey is invalid or missing."})
+            if sym == "NOSUCH":  # what Alpha Vantage answers for a symbol it does not know
+                return self.send(200, {"Error Message": "Invalid API call. Please retry or visit the documentation "
+                                                        "(https://www.alphavantage.co/documentation/) for "
+                                                        "TIME_SERIES_INTRADAY."})
             if n == 0:
                 return self.send(200, {"Information": "Thank you for using Alpha Vantage! Our standard API "
                                                       "rate limit is 25 requests per day."})

@@ -14,11 +14,12 @@ wait_for 20 port_known || fail "the REST server did not start: $(cat "$T/rest.er
 port=$(head -1 "$T/rest.out")
 poll=(--poll-interval 300ms --poll-gap 50ms --duration 3s --brokers "$BROKERS" --topic-prefix "$pre")
 
-FINNHUB_TOKEN=testkey "$TICKLAKE" ingest --source finnhub-quote --symbols AAPL,MSFT \
+# LAG's time goes back every other answer: an older snapshot is not published again.
+FINNHUB_TOKEN=testkey "$TICKLAKE" ingest --source finnhub-quote --symbols AAPL,MSFT,LAG \
     --feed-url "http://127.0.0.1:$port/api/v1/quote" "${poll[@]}" 2>"$T/fh.err" ||
     fail "finnhub-quote failed: $(tail -3 "$T/fh.err")"
 line=$(grep '^ticklake ingest: finnhub-quote' "$T/fh.err")
-[[ $line =~ ([0-9]+)\ throttled ]] && [ "${BASH_REMATCH[1]}" = 2 ] || fail "throttling not counted: $line"
+[[ $line =~ ([0-9]+)\ throttled ]] && [ "${BASH_REMATCH[1]}" = 3 ] || fail "throttling not counted: $line"
 served=$(grep -c '"snapshot"' "$T/served")
 assert_ge "$served" 4 "snapshots served"
 assert_eq "$(kafka_end_sum "${pre}snapshots")" "$served" "snapshots in Kafka vs served"
@@ -27,11 +28,15 @@ kcat -C -b "$BROKERS" -t "${pre}snapshots" -e -q -f '%s\n' |
     fail "a snapshot published twice"
 
 av_poll() { # NAME: one Alpha Vantage poller run, its log in $T/NAME.err
-    ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" ingest --source alphavantage --symbols IBM \
+    ALPHAVANTAGE_API_KEY=testkey "$TICKLAKE" ingest --source alphavantage --symbols IBM,NOSUCH \
         --feed-url "http://127.0.0.1:$port/query" "${poll[@]}" 2>"$T/$1.err" ||
         fail "alphavantage ($1) failed: $(tail -3 "$T/$1.err")"
 }
 av_poll av
+# A symbol Alpha Vantage does not know ("Invalid API call") is an error of that symbol: logged,
+# counted, the other symbols polled on; only a rejected key stops the poller.
+grep -q "alphavantage NOSUCH: Invalid API call" "$T/av.err" ||
+    fail "the unknown symbol was not reported: $(grep -v CONFWARN "$T/av.err" | tail -3)"
 grep -q "throttled (alphavantage: Thank you for using Alpha Vantage" "$T/av.err" ||
     fail "the Information note was not reported: $(tail -3 "$T/av.err")"
 served=$(grep -c '"bar"' "$T/served")

@@ -84,6 +84,15 @@ static void test_alphavantage(void)
              "{\"6491-06-14 19:00:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\","
              "\"4. close\":\"1\",\"5. volume\":\"1\"}}}";
     CHECK(rest_av_intraday_parse(badbar, strlen(badbar), "IBM", &bars, &n, err, sizeof(err)) == -1);
+    /* Negative fields of the time pass %2d: malformed (-1:-1:-1 overflowed the ns). */
+    badbar = "{\"Meta Data\":{\"6. Time Zone\":\"US/Eastern\"},\"Time Series (5min)\":"
+             "{\"2024-06-14 -1:-1:-1\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\","
+             "\"4. close\":\"1\",\"5. volume\":\"1\"}}}";
+    CHECK(rest_av_intraday_parse(badbar, strlen(badbar), "IBM", &bars, &n, err, sizeof(err)) == -1);
+    badbar = "{\"Meta Data\":{\"6. Time Zone\":\"US/Eastern\"},\"Time Series (5min)\":"
+             "{\"2024-06-14 -1:00:00\":{\"1. open\":\"1\",\"2. high\":\"1\",\"3. low\":\"1\","
+             "\"4. close\":\"1\",\"5. volume\":\"1\"}}}";
+    CHECK(rest_av_intraday_parse(badbar, strlen(badbar), "IBM", &bars, &n, err, sizeof(err)) == -1);
     /* A price not above 0 is malformed too (found by fuzz_feed_rest: the sink refused the bar). */
     badbar = "{\"Meta Data\":{\"6. Time Zone\":\"US/Eastern\"},\"Time Series (5min)\":"
              "{\"2024-06-14 19:00:00\":{\"1. open\":\"-.426\",\"2. high\":\"1\",\"3. low\":\"1\","
