@@ -199,6 +199,8 @@ static int flush_trades(source *s, char *errstr, size_t errstr_size)
     return 0;
 }
 
+#define GAP_MAX 1000000 /* ids missing at once that still count as a gap */
+
 /* Dedupe and gap check each trade of s->m, then encode it into s->batch
  * (the key too: s->m is the next message's by the flush) for flush_trades,
  * which runs here only when the batch is full: a Polygon or Alpaca message
@@ -215,12 +217,23 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
         }
         if (consecutive_ids(s->sc->provider)) {
             int64_t *last = last_for(s, t->symbol);
-            if (last && *last > 0 && t->id > *last + 1) {
+            /* t->id - *last: both positive, no overflow (*last + 1 had one
+             * at INT64_MAX). A jump of more than GAP_MAX ids is no gap of
+             * that many trades but a renumbering (or a bogus id): logged,
+             * not counted. */
+            if (last && *last > 0 && t->id > *last && t->id - *last > 1) {
                 int64_t missing = t->id - *last - 1;
-                atomic_fetch_add(&s->ss->gaps, missing);
-                LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)",
-                         feed_provider_name(s->sc->provider), t->symbol, (long long)missing,
-                         (long long)(*last + 1), (long long)(t->id - 1));
+                if (missing <= GAP_MAX) {
+                    atomic_fetch_add(&s->ss->gaps, missing);
+                    LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)",
+                             feed_provider_name(s->sc->provider), t->symbol, (long long)missing,
+                             (long long)(*last + 1), (long long)(t->id - 1));
+                } else {
+                    LOG_WARN("feed %s: %s: trade id jumped from %lld to %lld; not counted as "
+                             "a gap",
+                             feed_provider_name(s->sc->provider), t->symbol, (long long)*last,
+                             (long long)t->id);
+                }
             }
             if (last && t->id > *last) {
                 *last = t->id;
