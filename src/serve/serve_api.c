@@ -543,10 +543,13 @@ int serve_api_result(serve_server *s, const http_request *r, const char *id)
 
 /* --- bars, alerts, symbols, the overview -------------------------------- */
 
-/* The finest bars_<interval> table of the catalog that divides iv, into
- * table and *src_iv. */
-/* The table bars of interval iv come from: 0; 1 when the lake has none;
- * -1 with err when its catalog cannot be read. */
+/* The table bars of interval iv come from, into table and *src_iv: of the
+ * sink's bars_<interval> tables (the canonical name, partitioned by date: a
+ * table a query made, bars_01m say, is neither), the coarsest whose
+ * interval divides iv: the fewest rows to bucket, and no partial bucket
+ * where the lake ends (1m from bars_1s would end on part of a minute that
+ * the stream's closed 1m bar then could not replace). 0; 1 when the lake
+ * has none; -1 with err when its catalog cannot be read. */
 static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, int64_t *src_iv,
                        char *err, size_t err_size)
 {
@@ -556,10 +559,16 @@ static int bars_source(serve_server *s, int64_t iv, char *table, size_t size, in
         return rc;
     int64_t best = 0;
     for (size_t i = 0; i < c->ntables; i++) {
-        const char *n = c->tables[i].name;
+        const catalog_table *t = &c->tables[i];
+        const char *n = t->name;
         int64_t tiv;
-        if (strncmp(n, "bars_", 5) != 0 || c->tables[i].deprecated ||
-            interval_parse(n + 5, &tiv) != 0 || tiv <= 0 || iv % tiv != 0)
+        char canon[32];
+        if (strncmp(n, "bars_", 5) != 0 || t->deprecated || interval_parse(n + 5, &tiv) != 0 ||
+            tiv <= 0 || iv % tiv != 0)
+            continue;
+        interval_name(tiv, canon, sizeof(canon));
+        if (strcmp(n + 5, canon) != 0 || t->nkeys == 0 ||
+            strcmp(t->partition_keys[0].name, "date") != 0)
             continue;
         if (tiv > best) {
             best = tiv;
@@ -586,6 +595,20 @@ static int lake_has_table(serve_server *s, const char *name, char *err, size_t e
     return found;
 }
 
+/* The length of the bar line of out at start, and its time into *t; 0 when
+ * it is not one. */
+static size_t lake_line(const buf *out, size_t start, int64_t *t)
+{
+    const char *line = out->data + start;
+    const char *nl = memchr(line, '\n', out->len - start);
+    size_t n = nl ? (size_t)(nl - line) : out->len - start;
+    char err[128];
+    json_doc *d = json_parse(line, n, err, sizeof(err));
+    int ok = d && json_get_int(json_root(d), "t", t) == 0;
+    json_doc_free(d);
+    return ok ? n : 0;
+}
+
 int serve_api_bars(serve_server *s, const http_request *r)
 {
     char sym[64], ivs[32], v[64], err[512];
@@ -598,12 +621,15 @@ int serve_api_bars(serve_server *s, const http_request *r)
     if (ivn == -2 || interval_parse(ivs, &iv) != 0 || iv <= 0 || iv > BAR_MAX_INTERVAL_NS)
         return serve_error(r, 400, "interval: e.g. 1s, 1m, 5m, 1h");
     int64_t to = now_ns() + 86400 * NS_PER_SEC, from = 0, limit = 5000;
-    if (http_form_var(r->query, "from", 0, v, sizeof(v)) >= 0 && serve_parse_time(v, &from) != 0)
+    /* -2: longer than v, which no valid value is (not the default). */
+    int vn = http_form_var(r->query, "from", 0, v, sizeof(v));
+    if (vn == -2 || (vn >= 0 && serve_parse_time(v, &from) != 0))
         return serve_error(r, 400, "from: seconds since the epoch or YYYY-MM-DD[THH:MM:SSZ]");
-    if (http_form_var(r->query, "to", 0, v, sizeof(v)) >= 0 && serve_parse_time(v, &to) != 0)
+    vn = http_form_var(r->query, "to", 0, v, sizeof(v));
+    if (vn == -2 || (vn >= 0 && serve_parse_time(v, &to) != 0))
         return serve_error(r, 400, "to: seconds since the epoch or YYYY-MM-DD[THH:MM:SSZ]");
-    if (http_form_var(r->query, "limit", 0, v, sizeof(v)) >= 0 &&
-        parse_int64(v, 1, 100000, &limit) != 0)
+    vn = http_form_var(r->query, "limit", 0, v, sizeof(v));
+    if (vn == -2 || (vn >= 0 && parse_int64(v, 1, 100000, &limit) != 0))
         return serve_error(r, 400, "limit: 1 to 100000");
     buf b, out;
     buf_init(&b);
@@ -612,7 +638,7 @@ int serve_api_bars(serve_server *s, const http_request *r)
     buf_put_json_str(&b, sym, strlen(sym));
     buf_printf(&b, ",\"interval\":\"%s\",\"bars\":[", ivs);
     int64_t last = INT64_MIN;
-    size_t nb = 0;
+    size_t nb = 0, nlines = 0, *starts = NULL; /* the lake's bars: lines of out, newest first */
     int lake_failed = 0;
     char table[80];
     int64_t src_iv;
@@ -639,9 +665,8 @@ int serve_api_bars(serve_server *s, const http_request *r)
         free(sql);
         query_meta_release(&meta);
         if (rc == 0) {
-            /* Newest first from SQL (for the limit): reverse into time order. */
-            size_t nlines = 0, cap = 0;
-            size_t *starts = NULL;
+            /* Newest first from SQL (for the limit): written below in time order. */
+            size_t cap = 0;
             for (size_t i = 0; i < out.len;) {
                 const char *nl = memchr(out.data + i, '\n', out.len - i);
                 size_t n = nl ? (size_t)(nl - out.data - i) : out.len - i;
@@ -654,20 +679,8 @@ int serve_api_bars(serve_server *s, const http_request *r)
                 }
                 i += n + 1;
             }
-            for (size_t k = nlines; k-- > 0;) {
-                const char *line = out.data + starts[k];
-                const char *nl = memchr(line, '\n', out.len - starts[k]);
-                size_t n = nl ? (size_t)(nl - line) : out.len - starts[k];
-                json_doc *d = json_parse(line, n, err, sizeof(err));
-                int64_t t;
-                if (d && json_get_int(json_root(d), "t", &t) == 0) {
-                    buf_puts(&b, nb++ ? "," : "");
-                    buf_append(&b, line, n);
-                    last = t;
-                }
-                json_doc_free(d);
-            }
-            free(starts);
+            if (nlines > 0) /* the lake's newest bar: the stream's continue after it */
+                lake_line(&out, starts[0], &last);
         } else {
             /* Said in the answer: the client then knows the history is missing. */
             lake_failed = 1;
@@ -677,11 +690,25 @@ int serve_api_bars(serve_server *s, const http_request *r)
                 LOG_WARN("serve: bars from the lake: %s", err);
         }
     }
-    /* Then the closed bars the stream saw after the lake's last one. */
+    /* Then the closed bars the stream saw after the lake's last one; of
+     * both, the newest limit. */
     serve_bar *live;
-    size_t nl = serve_stream_bars(s, sym, iv, last, &live);
+    size_t nl = serve_stream_bars(s, sym, iv, last, &live), nlive = 0;
+    for (size_t i = 0; i < nl; i++)
+        nlive += live[i].start >= from && live[i].start < to;
+    size_t skip = nlines + nlive > (size_t)limit ? nlines + nlive - (size_t)limit : 0;
+    size_t skip_lake = skip < nlines ? skip : nlines, skip_live = skip - skip_lake;
+    for (size_t k = nlines - skip_lake; k-- > 0;) {
+        int64_t t;
+        size_t n = lake_line(&out, starts[k], &t);
+        if (n) {
+            buf_puts(&b, nb++ ? "," : "");
+            buf_append(&b, out.data + starts[k], n);
+        }
+    }
+    free(starts);
     for (size_t i = 0; i < nl; i++) {
-        if (live[i].start < from || live[i].start >= to)
+        if (live[i].start < from || live[i].start >= to || (skip_live && skip_live--))
             continue;
         buf_puts(&b, nb++ ? "," : "");
         buf_printf(&b, "{\"t\":%lld,\"o\":", (long long)live[i].start);

@@ -111,11 +111,21 @@ assert_eq "$(code -X POST --data-binary @"$T/big" "${U}api/query")" 413 "a 2 MB 
 b=$(curl -sf "${U}api/bars?symbol=AAPL&interval=1s") || fail "/api/bars"
 n=$(grep -o '"t":' <<<"$b" | wc -l)
 assert_ge "$n" 5 "AAPL 1s bars from the API"
+# limit keeps the newest of the lake's and the stream's bars together (the stream's came on top).
+assert_eq "$(curl -sf "${U}api/bars?symbol=AAPL&interval=1s&limit=3" | grep -o '"t":' | wc -l)" 3 "bars with limit=3"
 assert_eq "$(code "${U}api/bars?symbol=A%27B")" 400 "a symbol with a quote"
 assert_eq "$(code "${U}api/bars?symbol=AAPL&from=yesterday")" 400 "a bad time"
-# 1h is not a stream interval: its bars are the lake's 1s bars, bucketed (once bars_1s is crawled).
+# A value too long for its buffer is refused, not dropped for the default.
+assert_eq "$(code "${U}api/bars?symbol=AAPL&limit=$(printf '9%.0s' {1..70})")" 400 "a 70-digit limit"
+assert_eq "$(code "${U}api/bars?symbol=AAPL&from=$(printf '1%.0s' {1..80})")" 400 "an 80-character from"
+# 1h is not a stream interval: its bars are the lake's 5m bars, bucketed (once bars_5m is crawled).
 hourly() { curl -sf "${U}api/bars?symbol=AAPL&interval=1h" | grep -q '"t":'; }
-wait_for 30 hourly || fail "1h bars from the 1s table: $(curl -s "${U}api/tables" | grep -o '"name":"[a-z_0-9]*"' | tr '\n' ' ')"
+wait_for 30 hourly || fail "1h bars from the 5m table: $(curl -s "${U}api/tables" | grep -o '"name":"[a-z_0-9]*"' | tr '\n' ' ')"
+# A table a query made is no source of bars, even with a bars_ name that reads as an interval
+# (bars_01m sorted before bars_1m and once replaced the chart's 1m history).
+forged='SELECT '"'"'AAPL'"'"' AS symbol, TIMESTAMP_NS '"'"'2024-01-02 10:00:00'"'"' AS window_start, 9 AS revision, 1.0 AS open, 1e6 AS high, 0.5 AS low, 1.0 AS close, 1 AS volume, 1 AS trades'
+q "{\"sql\":\"CREATE TABLE bars_01m AS $forged\"}" | grep -q '"status":"SUCCEEDED"' || fail "CREATE TABLE bars_01m"
+! curl -sf "${U}api/bars?symbol=AAPL&interval=1m" | grep -q '"h":1000000' || fail "a forged bars_01m table fed /api/bars"
 
 # The flash crash: a live alert on the stream and in /api/alerts.
 crash() { curl -s "${U}api/alerts?symbol=AAPL" | grep -q '"kind":"price_move"'; }
