@@ -405,6 +405,30 @@ static int table_exists(compactor *c)
     return found ? 0 : -1;
 }
 
+/* Records the lake's files in its catalog, as a crawl does (for an S3 lake
+ * through the local cache, which uploads the new catalog version). */
+static int record_in_catalog(compactor *c, const char *local)
+{
+    const compact_opts *o = c->o;
+    catalog_crawl_stats cs;
+    catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
+                             .on_delete = CATALOG_DELETE_DEPRECATE};
+    int rc;
+    if (local) {
+        rc = catalog_crawl_ext(c->eng, local, &co, &cs, c->errstr, c->errstr_size);
+    } else {
+        lakecache *lc = NULL;
+        rc = lakecache_open(&lc, o->lake, &o->storage, o->cache_dir, c->errstr, c->errstr_size);
+        if (rc == 0)
+            rc = lakecache_crawl(lc, c->eng, &co, &cs, c->errstr, c->errstr_size);
+        lakecache_free(lc);
+    }
+    if (rc != 0)
+        return -1;
+    c->st->catalog_version = cs.version;
+    return 0;
+}
+
 int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t errstr_size)
 {
     memset(st, 0, sizeof(*st));
@@ -479,6 +503,13 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
             free(c.pending[i]);
         c.npending = 0;
     }
+    /* The merged files go into the catalog before their inputs go: a
+     * session that lists a partition's files by a glob at each query (one
+     * without a "~" file when it was made) reads the catalog again when it
+     * changes, and then lists the merged file. Deleting first left such a
+     * session reading neither, with no error, until the catalog changed. */
+    if (rc == 0 && c.npending && st->files_out && !o->no_crawl && !cancelled(&c))
+        rc = record_in_catalog(&c, local);
     if (c.npending && c.grace > 0 && !cancelled(&c)) {
         LOG_INFO("compact: deleting %zu merged files in %.0f s (grace period)", c.npending,
                  (double)c.grace / 1e9);
@@ -501,34 +532,8 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
     c.pending = NULL;
     c.npending = 0;
     int changed = st->files_out || st->files_removed || st->partitions_dropped;
-    if (o->no_crawl)
-        changed = 0;
-    if (rc == 0 && local && changed) {
-        /* Record the change in the catalog, as a crawl does. */
-        catalog_crawl_stats cs;
-        buf root = {0};
-        buf_puts(&root, local);
-        catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
-                                 .on_delete = CATALOG_DELETE_DEPRECATE};
-        if (catalog_crawl_ext(c.eng, root.data, &co, &cs, errstr, errstr_size) != 0)
-            rc = -1;
-        else
-            st->catalog_version = cs.version;
-        buf_release(&root);
-    } else if (rc == 0 && !local && changed) {
-        /* An S3 lake: the same crawl through the local cache, which uploads
-         * the new catalog version to the lake. */
-        catalog_crawl_stats cs;
-        catalog_crawl_opts co = {.on_change = CATALOG_CHANGE_UPDATE,
-                                 .on_delete = CATALOG_DELETE_DEPRECATE};
-        lakecache *lc = NULL;
-        if (lakecache_open(&lc, o->lake, &o->storage, o->cache_dir, errstr, errstr_size) != 0 ||
-            lakecache_crawl(lc, c.eng, &co, &cs, errstr, errstr_size) != 0)
-            rc = -1;
-        else
-            st->catalog_version = cs.version;
-        lakecache_free(lc);
-    }
+    if (rc == 0 && changed && !o->no_crawl)
+        rc = record_in_catalog(&c, local);
 out:
     for (size_t i = 0; i < c.npending; i++)
         free(c.pending[i]);

@@ -515,10 +515,11 @@ struct query_session {
     const char *from; /* S3 read in place: the lake's URL the views read (owned by lc), else NULL */
     char **absent;    /* S3: tables not brought into the cache (their views fail) */
     size_t nabsent;
-    lakecache *remote;    /* S3 read in place: the lake whose keys the secret holds */
-    char *scope;          /* and the secret's scope */
-    uint64_t secret_keys; /* the generation of the keys in the secret */
-    int changed;          /* a script ran a statement that changes the session */
+    lakecache *remote;     /* S3 read in place: the lake whose keys the secret holds */
+    char *scope;           /* and the secret's scope */
+    uint64_t secret_keys;  /* the generation of the keys in the secret */
+    int changed;           /* a script ran a statement that changes the session */
+    int64_t catalog_mtime; /* local lakes: the catalog's when the views were made */
 };
 
 #define ABSENT_WHY                                                                                 \
@@ -527,6 +528,38 @@ struct query_session {
 #define ABSENT_WHY_IN_PLACE                                                                        \
     "of the S3 lake was not listed for this session: this query does not name it (name the "       \
     "table in the query, or use the shell, which lists every table)"
+
+/* The mtime (ns) of lake's catalog, -1 when there is none. */
+static int64_t catalog_mtime(const char *lake)
+{
+    char p[PATH_MAX + 32];
+    struct stat sb;
+    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", lake);
+    if (stat(p, &sb) != 0)
+        return -1;
+    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
+}
+
+/* A local lake's views are made again when its catalog changed since: a
+ * partition's view made without a compacted "~" file globs the sink's files
+ * at each query, and would read neither the merged file nor its deleted
+ * inputs (decision 0025). The session's own views, macros and settings
+ * stay. An S3 session's listings are its cache's, fixed when it opened. */
+static int refresh_views(query_session *s, char *errstr, size_t errstr_size)
+{
+    if (s->lc)
+        return 0;
+    int64_t mt = catalog_mtime(s->lake);
+    if (mt < 0 || mt == s->catalog_mtime)
+        return 0;
+    size_t n = 0;
+    if (catalog_attach_from(s->e, s->lake, NULL, NULL, 0, ABSENT_WHY, &n, errstr, errstr_size) != 0)
+        return -1;
+    s->ntables = n;
+    s->catalog_mtime = mt;
+    LOG_DEBUG("query: the catalog changed; the tables' views are made again");
+    return 0;
+}
 
 /* Bytes this process has read through read(2), pread(2) and the like so far
  * (the rchar of /proc/self/io) less what reading /proc/self/io here has added
@@ -767,6 +800,7 @@ static query_session *session_open(const char *lake, int threads, char **absent,
                                  errstr_size);
     if (rc == 0)
         rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
+    s->catalog_mtime = catalog_mtime(s->lake);
     /* Last: it locks the settings, so nothing is loaded or changed after it. */
     if (rc == 0)
         rc = engine_restrict_files(s->e, dirs, remote ? 2 : 1, NULL, 0, errstr, errstr_size);
@@ -1054,7 +1088,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
                                (o->format == QUERY_OUT_TABLE || o->format == QUERY_OUT_CSV)
                            ? "\n"
                            : NULL;
-    if (refresh_remote(s, err, sizeof(err)) != 0)
+    if (refresh_remote(s, err, sizeof(err)) != 0 || refresh_views(s, err, sizeof(err)) != 0)
         goto done;
     int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
     if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
