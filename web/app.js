@@ -85,10 +85,21 @@ function drawMarkers() {
   })).sort((a, b) => a.time - b.time);
   markers.setMarkers(ms);
 }
-// Folds a live bar (closed or forming, in seconds) into the bars: the last one is replaced or a new one appended.
+// Folds a live bar (closed or forming, in seconds) into the bars: the bar of its time is replaced or a new one
+// appended. A closed bar comes after the next window's forming one (the watermark passes its end a lateness
+// later), so it replaces an earlier candle: the last forming snapshot of that window, up to 200 ms old.
 function upsert(b) {
   const last = state.bars[state.bars.length - 1];
-  if (last && b.time < last.time) return;
+  if (last && b.time < last.time) {
+    for (let i = state.bars.length - 2; i >= 0 && state.bars[i].time >= b.time; i--) {
+      if (state.bars[i].time === b.time) {
+        state.bars[i] = b;
+        redraw();
+        break;
+      }
+    }
+    return;
+  }
   if (last && b.time === last.time) {
     state.bars[state.bars.length - 1] = b;
   } else state.bars.push(b);
@@ -328,7 +339,7 @@ async function loadLag() {
 // ---- start ----
 initChart();
 // For the browser test (tests/browser/console.test.js) and the curious.
-window.ticklake = { state, markers: () => markers.markers() };
+window.ticklake = { state, markers: () => markers.markers(), upsert };
 window.addEventListener('resize', () => chart.applyOptions({ width: $('chart').clientWidth }));
 show();
 api('api/alerts?limit=200').then((r) => {

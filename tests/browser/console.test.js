@@ -32,6 +32,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
     const before = await page.evaluate(() => JSON.stringify(window.ticklake.state.bars.slice(-1)[0]));
     await page.waitForFunction((b) => JSON.stringify(window.ticklake.state.bars.slice(-1)[0]) !== b, before, { timeout: 15000 })
       .catch(() => fail('the last candle did not move in 15 s'));
+    // A closed bar arrives after the next window's forming bar: it replaces the candle of its window (a later
+    // one too, not only the last).
+    const closed = await page.evaluate(() => {
+      const t = window.ticklake, far = 4102444800; // 2100-01-01: after every real bar
+      t.upsert({ time: far, open: 10, high: 10, low: 10, close: 10, volume: 1 });
+      t.upsert({ time: far + 1, open: 10, high: 10, low: 10, close: 10, volume: 1 });
+      t.upsert({ time: far, open: 10, high: 11, low: 10, close: 11, volume: 2 });
+      const b = t.state.bars.find((x) => x.time === far);
+      return b ? b.close : null;
+    });
+    if (closed !== 11) fail(`a closed bar did not replace its forming candle (close ${closed})`);
+    await page.dispatchEvent('#symbol', 'change'); // the chart again, without the bars above
+    await page.waitForFunction(() => window.ticklake.state.bars.length >= 5 &&
+      window.ticklake.state.bars.slice(-1)[0].time < 4102444800, null, { timeout: 30000 })
+      .catch(() => fail('the chart did not load again'));
     // The canvas has candles on it (not one flat colour).
     const colours = await page.evaluate(() => {
       const seen = new Set();
