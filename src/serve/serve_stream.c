@@ -424,6 +424,7 @@ typedef struct client_filter {
     int nsyms; /* 0: all */
     int kinds;
     int64_t interval_ns; /* 0: all */
+    uint64_t counted;    /* bit i: syms[i]'s wants are in the hub's counts */
 } client_filter;
 
 static int wants(const client_filter *f, const serve_event *e)
@@ -445,7 +446,7 @@ static int wants(const client_filter *f, const serve_event *e)
  * now, so its first trade is framed (the entry stays, as every symbol's does;
  * none when the hub follows SERVE_MAX_SYMBOLS: then its trades are dropped
  * anyway). */
-static void want_register(serve_hub *h, const client_filter *f, int dir)
+static void want_register(serve_hub *h, client_filter *f, int dir)
 {
     int tr = (f->kinds & EV_TRADE) ? dir : 0, fo = (f->kinds & EV_FORMING) ? dir : 0;
     if (!f->nsyms) {
@@ -453,7 +454,14 @@ static void want_register(serve_hub *h, const client_filter *f, int dir)
         h->all_want_forming += fo;
         return;
     }
+    /* Only what was counted is taken back: a symbol without an entry when
+     * the client came (the hub full) may have one when it goes, made by
+     * its first trade, and its counts went below zero, which hid its
+     * trades from the next client. */
     for (int i = 0; i < f->nsyms; i++) {
+        uint64_t bit = (uint64_t)1 << i;
+        if (dir < 0 && !(f->counted & bit))
+            continue;
         serve_sym *y = sym_find(h, f->syms[i], 0);
         if (!y && dir > 0 && h->untraded < SERVE_MAX_UNTRADED &&
             (y = sym_find(h, f->syms[i], 1)) != NULL) {
@@ -463,6 +471,10 @@ static void want_register(serve_hub *h, const client_filter *f, int dir)
         if (y) {
             y->want_trades += tr;
             y->want_forming += fo;
+            if (dir > 0)
+                f->counted |= bit;
+            else
+                f->counted &= ~bit;
         }
     }
 }

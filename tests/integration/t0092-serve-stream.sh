@@ -125,8 +125,29 @@ sleep 6
 bg_alive quiet || fail "the client of the quiet symbol $quiet lost its stream"
 grep -q '^event: dropped' "$T/quiet.out" && fail "the client of the quiet symbol $quiet was dropped"
 assert_eq "$(metric ticklake_stream_clients_dropped_total)" 2 "clients dropped (the two slow ones only)"
-bg_stop quiet
+# A client that came while the table of untraded names was full (above), of a symbol that then
+# traded, leaves the symbol's count as it found it: its next client gets its trades. The count
+# once went below zero, and the next client's trades were never framed. (Without a client of
+# every symbol: their trades are framed for it anyway.)
 bg_stop fast
+two_left() { [ "$(metric ticklake_stream_clients)" = 2 ]; } # the clients of $sym and $quiet
+wait_for 30 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
+bg_start early curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
+sleep 1
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 4 --seed 93 \
+    --count 400 -q 2>/dev/null || fail "the short feed of 4 symbols failed"
+amzn() { curl -s "${S}api/symbols" | grep -q AMZN; }
+wait_for 10 amzn || fail "AMZN did not trade: $(curl -s "${S}api/symbols")"
+bg_stop early
+wait_for 30 two_left || fail "the server did not notice the first client of AMZN leave"
+bg_start late curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
+sleep 1
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 4 --seed 94 \
+    --count 400 -q 2>/dev/null || fail "the second short feed of 4 symbols failed"
+late_trades() { grep -q '^data: {"symbol":"AMZN"' "$T/late.out"; }
+wait_for 10 late_trades || fail "the second client of AMZN got no trade: $(curl -s "${S}metrics" | grep stream_)"
+bg_stop late
+bg_stop quiet
 bg_stop slow
 bg_stop srv INT
 assert_eq "$BG_STATUS" 0 "serve exit status"
