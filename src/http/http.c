@@ -14,6 +14,7 @@ struct http_server {
     struct mg_context *ctx;
     http_handler handler;
     void *opaque;
+    char *headers; /* of every reply, "" when none */
     int port;
 };
 
@@ -43,7 +44,8 @@ static int on_request(struct mg_connection *conn, void *cbdata)
                       .query = ri->query_string ? ri->query_string : "",
                       .remote_addr = ri->remote_addr,
                       .content_length = ri->content_length,
-                      .conn = conn};
+                      .conn = conn,
+                      .headers = s->headers};
     call c = {s, &r, 500};
     pthread_t t;
     if (pthread_create(&t, NULL, run_handler, &c) != 0) {
@@ -75,6 +77,7 @@ http_server *http_start(const http_config *c, char *errstr, size_t errstr_size)
     http_server *s = xcalloc(1, sizeof(*s));
     s->handler = c->handler;
     s->opaque = c->opaque;
+    s->headers = xstrdup(c->headers ? c->headers : "");
     char threads[16], timeout[16];
     snprintf(threads, sizeof(threads), "%d", c->threads > 0 ? c->threads : 16);
     snprintf(timeout, sizeof(timeout), "%d",
@@ -115,6 +118,7 @@ http_server *http_start(const http_config *c, char *errstr, size_t errstr_size)
     if (!s->ctx) {
         set_err(errstr, errstr_size, "cannot listen on '%s': %s", c->listen,
                 text[0] ? text : "unknown error");
+        free(s->headers);
         free(s);
         return NULL;
     }
@@ -135,6 +139,7 @@ void http_stop(http_server *s)
     if (!s)
         return;
     mg_stop(s->ctx);
+    free(s->headers);
     free(s);
 }
 
@@ -179,6 +184,8 @@ static int send_headers(const http_request *r, int status, const char *content_t
     mg_response_header_add(conn, "X-Content-Type-Options", "nosniff", -1);
     if (extra && *extra && mg_response_header_add_lines(conn, extra) < 0)
         return -1;
+    if (r->headers && *r->headers && mg_response_header_add_lines(conn, r->headers) < 0)
+        return -1;
     return mg_response_header_send(conn);
 }
 
@@ -197,7 +204,9 @@ int http_send_file(const http_request *r, const char *path, const char *extra)
     if (!f)
         return http_reply(r, 404, "text/plain", NULL, "not found\n", 10);
     fclose(f);
-    mg_send_mime_file2(r->conn, path, NULL, extra);
+    char *all = xprintf("%s%s", extra ? extra : "", r->headers ? r->headers : "");
+    mg_send_mime_file2(r->conn, path, NULL, *all ? all : NULL);
+    free(all);
     return 200;
 }
 
@@ -211,6 +220,8 @@ int http_stream_start(const http_request *r, const char *content_type, const cha
     mg_response_header_add(conn, "Connection", "close", -1);
     mg_response_header_add(conn, "X-Accel-Buffering", "no", -1);
     if (extra && *extra && mg_response_header_add_lines(conn, extra) < 0)
+        return -1;
+    if (r->headers && *r->headers && mg_response_header_add_lines(conn, r->headers) < 0)
         return -1;
     return mg_response_header_send(conn) == 0 ? 0 : -1;
 }

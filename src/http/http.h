@@ -26,6 +26,7 @@ typedef struct http_request {
     const char *remote_addr; /* the client's address */
     int64_t content_length;  /* -1 when not given */
     void *conn;
+    const char *headers; /* the server's headers of every reply (http_config) */
 } http_request;
 
 /* Answers one request (with http_reply, http_send_file or a stream) and
@@ -38,6 +39,8 @@ typedef struct http_config {
     int request_timeout_ms; /* reading a request, writing a reply (not streams) */
     http_handler handler;
     void *opaque;
+    const char *headers; /* "Name: value\r\n" lines sent with every reply, errors,
+                            files and streams included (CORS); may be NULL; copied */
 } http_config;
 
 /* Starts listening and serving on c->threads threads. NULL with errstr when

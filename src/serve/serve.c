@@ -69,22 +69,10 @@ int serve_error(const http_request *r, int status, const char *msg)
     return status;
 }
 
-static void cors_header(const serve_server *s, char *out, size_t size)
-{
-    out[0] = '\0';
-    if (s->cors)
-        snprintf(out, size,
-                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
-                 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n",
-                 s->cors);
-}
-
 int serve_json(serve_server *s, const http_request *r, int status, const buf *body)
 {
-    char extra[512];
-    cors_header(s, extra, sizeof(extra));
-    strncat(extra, "Cache-Control: no-store\r\n", sizeof(extra) - strlen(extra) - 1);
-    return http_reply(r, status, "application/json", extra, body->data, body->len);
+    return http_reply(r, status, "application/json", "Cache-Control: no-store\r\n", body->data,
+                      body->len);
 }
 
 /* --- the console's files ----------------------------------------------- */
@@ -344,13 +332,8 @@ static int dispatch(serve_server *s, const http_request *r)
 {
     char name[SERVE_NAME_MAX];
     serve_route route = serve_route_of(r->path, name);
-    if (s->cors && strcmp(r->method, "OPTIONS") == 0) {
-        char extra[512];
-        cors_header(s, extra, sizeof(extra));
-        strncat(extra, "Access-Control-Allow-Methods: GET, POST\r\n",
-                sizeof(extra) - strlen(extra) - 1);
-        return http_reply(r, 204, NULL, extra, "", 0);
-    }
+    if (s->cors && strcmp(r->method, "OPTIONS") == 0) /* the CORS headers come with every reply */
+        return http_reply(r, 204, NULL, "Access-Control-Allow-Methods: GET, POST\r\n", "", 0);
     if (route == SERVE_ROUTE_HEALTHZ)
         return http_reply(r, 200, "text/plain", NULL, "ok\n", 3);
     const char *foreign = serve_request_foreign(http_header(r, "Host"), http_header(r, "Origin"),
@@ -557,11 +540,21 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
         if (pthread_create(&s->crawler, NULL, crawl_thread, s) == 0)
             s->crawler_started = 1;
     }
+    /* The allowed origin reads every answer: errors, downloads and their
+     * X-Query-Id and X-Truncated, the stream. */
+    char cors[512] = "";
+    if (s->cors)
+        snprintf(cors, sizeof(cors),
+                 "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+                 "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+                 "Access-Control-Expose-Headers: X-Query-Id, X-Truncated\r\n",
+                 s->cors);
     http_config hc = {.listen = s->listen,
                       .threads = s->threads,
                       .request_timeout_ms = 30000,
                       .handler = on_request,
-                      .opaque = s};
+                      .opaque = s,
+                      .headers = cors};
     s->http = http_start(&hc, errstr, errstr_size);
     if (!s->http)
         goto fail;

@@ -254,4 +254,23 @@ assert_eq "$(curl -s "$(grep -m1 '^http://' "$T/empty.out")api/alerts")" '{"sour
     "alerts of a lake without any"
 bg_stop empty INT
 grep -q 'warn' "$T/empty.err" && fail "warnings for a lake without alerts: $(cat "$T/empty.err")"
+# --cors-origin: the allowed origin can read every answer, errors and downloads too (with the
+# query id and truncation headers), and its preflight is answered.
+bg_start cors "$TICKLAKE" serve --lake "$lake" --listen 127.0.0.1:0 --crawl-interval 0 \
+    --cors-origin http://app.example
+wait_for 10 grep -q '^http://' "$T/cors.out" || fail "serve printed no URL"
+C=$(grep -m1 '^http://' "$T/cors.out")
+acao() { grep -qi '^access-control-allow-origin: http://app.example' "$1"; }
+o=(-H 'Origin: http://app.example')
+curl -s -D "$T/h1" -o /dev/null "${o[@]}" "${C}api/tables"
+acao "$T/h1" || fail "no CORS header on a JSON answer: $(cat "$T/h1")"
+curl -s -D "$T/h2" -o /dev/null "${o[@]}" "${C}api/tables/nosuch"
+grep -q '^HTTP/1.1 404' "$T/h2" && acao "$T/h2" || fail "no CORS header on an error: $(cat "$T/h2")"
+curl -s -D "$T/h3" -o /dev/null "${o[@]}" -X POST --data-binary '{"sql":"SELECT 1 AS x","format":"csv"}' "${C}api/query"
+acao "$T/h3" && grep -qi '^access-control-expose-headers: X-Query-Id, X-Truncated' "$T/h3" ||
+    fail "no CORS headers on a CSV download: $(cat "$T/h3")"
+curl -s -D "$T/h4" -o /dev/null "${o[@]}" -X OPTIONS -H 'Access-Control-Request-Method: POST' "${C}api/query"
+grep -q '^HTTP/1.1 204' "$T/h4" && acao "$T/h4" && grep -qi '^access-control-allow-methods: GET, POST' "$T/h4" ||
+    fail "the preflight: $(cat "$T/h4")"
+bg_stop cors INT
 echo "AAPL bars from the API: $n; stream: $ntrades trades, $nforming forming bars"
