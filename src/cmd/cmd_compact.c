@@ -89,6 +89,9 @@ int cmd_compact(int argc, char **argv)
            (long long)st.files_dropped);
     if (st.catalog_version)
         printf("; catalog version %lld", (long long)st.catalog_version);
+    if (st.groups_skipped)
+        printf("; %lld groups left unmerged (unreadable inputs, logged)",
+               (long long)st.groups_skipped);
     printf("\n");
     if (rc != 0) {
         fprintf(stderr, "ticklake compact: %s\n", err);

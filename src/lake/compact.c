@@ -126,6 +126,9 @@ static int local_copy(compactor *c, const char *key, buf *path, int *copied)
 }
 
 /* Merges files[a, b) of folder dir (keys dir/<name>) into one compacted file. */
+/* Merges files[a, b) of dir. 0; 1 when DuckDB could not read an input or
+ * write the merge (nothing changed: the group is skipped, errstr says why);
+ * -1 on any other error. */
 static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, size_t b)
 {
     char name[LAKE_TOPIC_MAX + 80];
@@ -154,8 +157,10 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     int64_t rows_in = 0, rows_out = 0;
     buf_printf(&sql, "SELECT count(*) FROM read_parquet([%s], hive_partitioning = false)",
                list.data);
-    if (engine_query_int64(c->eng, sql.data, &rows_in, c->errstr, c->errstr_size) != 0)
+    if (engine_query_int64(c->eng, sql.data, &rows_in, c->errstr, c->errstr_size) != 0) {
+        rc = 1; /* an input DuckDB cannot read */
         goto out;
+    }
     if (storage_temp_path(c->lake, key.data, &tmp, c->errstr, c->errstr_size) != 0)
         goto out;
     buf_reset(&sql);
@@ -168,8 +173,10 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
                list.data);
     engine_quote_literal(&sql, tmp.data);
     buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
-    if (engine_exec(c->eng, sql.data, c->errstr, c->errstr_size) != 0)
+    if (engine_exec(c->eng, sql.data, c->errstr, c->errstr_size) != 0) {
+        rc = 1; /* an input, or the merged file, DuckDB cannot read or write */
         goto out;
+    }
     buf_reset(&sql);
     buf_puts(&sql, "SELECT count(*) FROM read_parquet(");
     engine_quote_literal(&sql, tmp.data);
@@ -208,7 +215,7 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     c->st->rows += rows_out;
     rc = 0;
 out:
-    if (rc != 0 && tmp.data)
+    if (rc != 0 && tmp.data && *tmp.data)
         unlink(tmp.data);
     for (size_t i = 0; i < b - a; i++) {
         if (copies[i])
@@ -304,6 +311,16 @@ static int compact_folder(compactor *c, const char *dir)
             if (cancelled(c))
                 break;
             rc = merge_group(c, dir, files, s + groups[g][0], s + groups[g][1]);
+            if (rc == 1) {
+                /* One unreadable file (a crawl lists it as bad) must not stop
+                 * the compaction of every later group and partition, run
+                 * after run: the group is left as it is. */
+                LOG_WARN("compact: %s: %zu files left unmerged: %s", dir,
+                         groups[g][1] - groups[g][0], c->errstr);
+                c->st->groups_skipped++;
+                c->errstr[0] = '\0';
+                rc = 0;
+            }
         }
         s = e;
     }

@@ -73,6 +73,7 @@ typedef struct compact_stats {
     int64_t files_removed;                     /* inputs deleted (this run's and earlier runs') */
     int64_t partitions_dropped, files_dropped; /* by retention */
     int64_t catalog_version;                   /* after the crawl; 0 if none ran */
+    int64_t groups_skipped; /* groups left unmerged: an input DuckDB could not read (logged) */
 } compact_stats;
 
 /* Runs compaction and retention on one table. 0, or -1 with errstr; a table

@@ -213,5 +213,53 @@ static void test_session_across_compaction(void)
     nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Writes n sink files of 10 trades into dir (offsets 0, 10, ...). */
+static void write_files(engine *e, const char *dir, int n)
+{
+    char err[512];
+    CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
+    for (int f = 0; f < n; f++) {
+        char sql[512];
+        snprintf(
+            sql, sizeof(sql),
+            "COPY (SELECT 'S' AS symbol, make_timestamp_ns(%d * 1000 + i) AS ts, 1.5 AS price, "
+            "1::BIGINT AS size, (%d * 10 + i)::BIGINT AS id FROM range(10) t(i)) TO "
+            "'%s/trades+0+%020d.parquet' (FORMAT parquet)",
+            f, f, dir, f * 10);
+        CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
+    }
+}
+
+/* An input DuckDB cannot read leaves its group unmerged, counted and
+ * logged; the partitions after it are still compacted (one bad file
+ * stopped every later partition, run after run). */
+static void test_unreadable_input(void)
+{
+    char lake[] = "/tmp/tl-compact-XXXXXX", err[512];
+    CHECK(mkdtemp(lake) != NULL);
+    char d1[256], d2[256], bad[320];
+    snprintf(d1, sizeof(d1), "%s/trades/date=2026-01-01", lake);
+    snprintf(d2, sizeof(d2), "%s/trades/date=2026-01-02", lake);
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    write_files(e, d1, 4);
+    write_files(e, d2, 4);
+    engine_close(e);
+    snprintf(bad, sizeof(bad), "%s/trades+0+%020d.parquet", d1, 10);
+    CHECK_EQ_INT(truncate(bad, 0), 0);
+    compact_opts o = {.lake = lake, .table = "trades", .grace_ns = 0, .no_crawl = 1, .quiet = 1};
+    compact_stats st;
+    CHECK_EQ_INT(compact_run(&o, &st, err, sizeof(err)), 0);
+    CHECK_EQ_INT(st.groups_skipped, 1);
+    CHECK_EQ_INT(st.files_out, 1);
+    CHECK_EQ_INT(st.files_removed, 3);
+    CHECK_EQ_STR(names_in(d1, "~"), "");
+    CHECK_EQ_STR(names_in(d1, "trades"),
+                 "trades+0+00000000000000000000.parquet trades+0+00000000000000000010.parquet "
+                 "trades+0+00000000000000000020.parquet trades+0+00000000000000000030.parquet");
+    CHECK_EQ_STR(names_in(d2, "~"), "~trades+0+00000000000000000000-00000000000000000020.parquet");
+    nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 TEST_MAIN(TEST(test_plan), TEST(test_unknown_table), TEST(test_deferred_deletes),
-          TEST(test_session_across_compaction))
+          TEST(test_session_across_compaction), TEST(test_unreadable_input))
