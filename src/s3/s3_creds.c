@@ -221,16 +221,22 @@ static int process_creds(const char *cmd, const char *profile, const char *path,
     return 0;
 }
 
-/* The credentials of a source_profile: its role, its keys, its process. */
+/* The credentials of a source_profile: its role, unless it has keys; then
+ * (or with neither) its keys in the credentials file, its process, its keys
+ * in the config file. Keys end the chain even beside a role_arn, as in the
+ * SDKs (botocore's AssumeRoleProvider; smithy-rs' "chained assume role
+ * profiles with static credentials"). */
 static int profile_creds(chain *ch, const char *profile, int depth, s3_credentials *out,
                          char *errstr, size_t errstr_size)
 {
     buf sect = {0};
     section_of(ch, profile, &sect);
     int rc;
+    int has_keys = s3_ini_get(&ch->cred, profile, "aws_access_key_id") ||
+                   s3_ini_get(&ch->conf, sect.data, "aws_access_key_id");
     if (!s3_ini_has_section(&ch->cred, profile) && !s3_ini_has_section(&ch->conf, sect.data)) {
         rc = set_err(errstr, errstr_size, "source_profile '%s' not found", profile);
-    } else if (s3_ini_get(&ch->conf, sect.data, "role_arn")) {
+    } else if (!has_keys && s3_ini_get(&ch->conf, sect.data, "role_arn")) {
         const char *wf = s3_ini_get(&ch->conf, sect.data, "web_identity_token_file");
         rc = wf ? web_identity(ch, wf, s3_ini_get(&ch->conf, sect.data, "role_arn"),
                                s3_ini_get(&ch->conf, sect.data, "role_session_name"), out, errstr,

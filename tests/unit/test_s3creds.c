@@ -263,6 +263,10 @@ static void test_load_process(void)
                      "[profile mfa]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = proc\n"
                      "mfa_serial = arn:aws:iam::1:mfa/u\n"
                      "[profile nosource]\nrole_arn = arn:aws:iam::1:role/r\n"
+                     "[profile ra]\nrole_arn = arn:aws:iam::1:role/A\nsource_profile = rb\n"
+                     "[profile rb]\nrole_arn = arn:aws:iam::1:role/B\nsource_profile = rc\n"
+                     "aws_access_key_id = KB\naws_secret_access_key = sb\n"
+                     "[profile rc]\naws_access_key_id = KC\naws_secret_access_key = sc\n"
                      "[profile empty]\nregion = x\n");
     env_clear();
     env_set("AWS_CONFIG_FILE", conf);
@@ -291,6 +295,15 @@ static void test_load_process(void)
     CHECK(strstr(err, "too long") != NULL);
     CHECK_EQ_INT(s3_credentials_load(&c, "mfa", env_fn, err, sizeof(err)), -1);
     CHECK(strstr(err, "mfa_serial") != NULL);
+    /* A source profile's keys end the chain beside its role_arn (as in the SDKs): role A is
+     * assumed with rb's keys, role B never (STS is refused here, so the call fails). */
+    env_set("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:1");
+    CHECK_EQ_INT(s3_credentials_load(&c, "ra", env_fn, err, sizeof(err)), -1);
+    CHECK(strstr(err, "assume-role: profile 'ra'") != NULL);
+    if (strstr(err, "role/B"))
+        fprintf(stderr, "  role B was assumed: %s\n", err);
+    CHECK(strstr(err, "role/B") == NULL);
+    env_set("AWS_ENDPOINT_URL_STS", NULL);
     CHECK_EQ_INT(s3_credentials_load(&c, "nosource", env_fn, err, sizeof(err)), -1);
     CHECK(strstr(err, "needs source_profile or credential_source") != NULL);
     /* Nothing anywhere and IMDS disabled: the whole chain is named. */
