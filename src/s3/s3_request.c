@@ -90,6 +90,10 @@ size_t s3_list_query(s3_kv q[S3_MAX_QUERY], const char *prefix, const char *deli
 {
     size_t n = 0;
     q[n++] = (s3_kv){"list-type", "2"};
+    /* Keys come back percent-encoded (s3_parse_list decodes them): a key
+     * may hold characters XML 1.0 cannot carry (U+0001 is legal in a key),
+     * which failed the whole listing. As the SDKs ask. */
+    q[n++] = (s3_kv){"encoding-type", "url"};
     if (prefix && *prefix)
         q[n++] = (s3_kv){"prefix", prefix};
     if (delimiter && *delimiter)

@@ -22,7 +22,7 @@
 #define S3_MIB (1024 * 1024)
 #define S3_MIN_PART (5 * S3_MIB) /* the smallest part S3 takes (but the last) */
 #define S3_MAX_PARTS 10000       /* the most parts of one upload */
-#define S3_MAX_QUERY 6           /* query parameters of one request */
+#define S3_MAX_QUERY 7           /* query parameters of one request */
 #define S3_MAX_HEADERS 7         /* header lines of one request */
 #define S3_RANGE_SIZE 48         /* "first-last" of a Range header, with its NUL */
 

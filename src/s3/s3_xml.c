@@ -268,6 +268,7 @@ void s3_listing_release(s3_listing *l)
 typedef struct list_ctx {
     s3_listing *out;
     int in_contents, in_prefixes, has_key, bad_root;
+    int url_encoded; /* <EncodingType>url</EncodingType>: keys and prefixes are */
     s3_object cur;
     char err[200];
 } list_ctx;
@@ -315,6 +316,8 @@ static int list_cb(void *vctx, enum s3_xml_event ev, const char *name, const cha
             free(x->cur.etag);
             x->cur.etag = xstrndup(text, text_len);
         }
+    } else if (depth == 2 && strcmp(name, "EncodingType") == 0) {
+        x->url_encoded = text_len == 3 && memcmp(text, "url", 3) == 0;
     } else if (depth == 3 && x->in_prefixes && strcmp(name, "Prefix") == 0) {
         l->prefixes = xrealloc(l->prefixes, (l->nprefixes + 1) * sizeof(*l->prefixes));
         l->prefixes[l->nprefixes++] = xstrndup(text, text_len);
@@ -339,9 +342,40 @@ static int list_cb(void *vctx, enum s3_xml_event ev, const char *name, const cha
     return 0;
 }
 
+static int hex_value(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Decodes in place what S3's encoding-type=url made of s: %XX and '+' for a
+ * space (as botocore's unquote_plus). -1 on a bad escape or a NUL. */
+static int url_decode(char *s)
+{
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        if (*r == '+') {
+            *w++ = ' ';
+        } else if (*r == '%') {
+            int hi = hex_value(r[1]), lo = hi < 0 ? -1 : hex_value(r[2]);
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return -1;
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return 0;
+}
+
 int s3_parse_list(const char *xml, size_t len, s3_listing *out, char *errstr, size_t errstr_size)
 {
     list_ctx x = {.out = out};
+    size_t objects0 = out->nobjects, prefixes0 = out->nprefixes; /* this page's come after */
     out->truncated = 0;
     free(out->next_token);
     out->next_token = NULL;
@@ -354,6 +388,14 @@ int s3_parse_list(const char *xml, size_t len, s3_listing *out, char *errstr, si
     if (out->truncated && (!out->next_token || !out->next_token[0]))
         return set_err(errstr, errstr_size,
                        "bad ListObjectsV2 response: truncated without NextContinuationToken");
+    for (size_t i = objects0; x.url_encoded && i < out->nobjects; i++)
+        if (url_decode(out->objects[i].key) != 0)
+            return set_err(errstr, errstr_size, "bad ListObjectsV2 response: key '%.200s'",
+                           out->objects[i].key);
+    for (size_t i = prefixes0; x.url_encoded && i < out->nprefixes; i++)
+        if (url_decode(out->prefixes[i]) != 0)
+            return set_err(errstr, errstr_size, "bad ListObjectsV2 response: prefix '%.200s'",
+                           out->prefixes[i]);
     return 0;
 }
 

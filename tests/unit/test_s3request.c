@@ -202,11 +202,13 @@ static void test_queries(void)
         int max;
         const char *token, *want;
     } lists[] = {
-        {NULL, NULL, 0, NULL, "list-type=2"},
-        {"", "", -1, NULL, "list-type=2"},
-        {"t/", "/", 0, NULL, "list-type=2&prefix=t/&delimiter=/"},
-        {"p", NULL, 1000, "tok==", "list-type=2&prefix=p&max-keys=1000&continuation-token=tok=="},
-        {"p", "/", 7, "t", "list-type=2&prefix=p&delimiter=/&max-keys=7&continuation-token=t"},
+        {NULL, NULL, 0, NULL, "list-type=2&encoding-type=url"},
+        {"", "", -1, NULL, "list-type=2&encoding-type=url"},
+        {"t/", "/", 0, NULL, "list-type=2&encoding-type=url&prefix=t/&delimiter=/"},
+        {"p", NULL, 1000,
+         "tok==", "list-type=2&encoding-type=url&prefix=p&max-keys=1000&continuation-token=tok=="},
+        {"p", "/", 7, "t",
+         "list-type=2&encoding-type=url&prefix=p&delimiter=/&max-keys=7&continuation-token=t"},
     };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         size_t n =
