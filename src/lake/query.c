@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -890,9 +892,37 @@ static int copy_to_path(const char *from, const char *to, char *errstr, size_t e
 
 /* Runs `COPY (select) TO path (FORMAT parquet, ...)` after checking that
  * select is one SELECT statement. *rows gets the rows written. */
+/* Watches a COPY's file: past max bytes it sets *over and stops the query
+ * (through stop, which the engine's watchdog reads); a cancel of the
+ * caller's passes on to stop too. */
+typedef struct size_watch {
+    const char *path;
+    int64_t max;
+    volatile sig_atomic_t *cancel; /* the caller's, may be NULL */
+    volatile sig_atomic_t stop;    /* what the engine watches */
+    atomic_int done, over;
+} size_watch;
+
+static void *size_watch_main(void *arg)
+{
+    size_watch *w = arg;
+    while (!atomic_load(&w->done)) {
+        struct stat sb;
+        if (stat(w->path, &sb) == 0 && (int64_t)sb.st_size > w->max) {
+            atomic_store(&w->over, 1);
+            w->stop = 1;
+            break;
+        }
+        if (w->cancel && *w->cancel)
+            w->stop = 1;
+        sleep_ns(20 * 1000000LL);
+    }
+    return NULL;
+}
+
 static int copy_select(query_session *s, const char *select, const char *path, int64_t timeout_ns,
-                       volatile sig_atomic_t *cancel, int64_t *rows, int64_t *scanned, char *errstr,
-                       size_t errstr_size)
+                       volatile sig_atomic_t *cancel, int64_t max_bytes, int *too_large,
+                       int64_t *rows, int64_t *scanned, char *errstr, size_t errstr_size)
 {
     *rows = 0;
     int64_t mark = read_mark(s);
@@ -908,15 +938,29 @@ static int copy_select(query_session *s, const char *select, const char *path, i
         engine_quote_literal(&sql, path);
         buf_puts(&sql, " (" ENGINE_PARQUET_OPTIONS ")");
         check_state cc = {0, 0, 0};
+        size_watch w = {.path = path, .max = max_bytes, .cancel = cancel};
+        pthread_t wt;
+        int watching = max_bytes > 0 && pthread_create(&wt, NULL, size_watch_main, &w) == 0;
         engine_run_opts o = {.fmt = ENGINE_OUT_CSV,
                              .timeout_ns = timeout_ns,
                              .check = copy_only_cb,
                              .check_opaque = &cc,
-                             .cancel = cancel};
+                             .cancel = watching ? &w.stop : cancel};
         char err[1024];
         rc = engine_query_run(s->e, sql.data, &o, NULL, err, sizeof(err));
-        if (rc != 0)
+        if (watching) {
+            atomic_store(&w.done, 1);
+            pthread_join(wt, NULL);
+        }
+        if (watching && atomic_load(&w.over)) {
+            unlink(path);
+            if (too_large)
+                *too_large = 1;
+            rc = set_err(errstr, errstr_size, "the result is larger than %lld bytes",
+                         (long long)max_bytes);
+        } else if (rc != 0) {
             set_err(errstr, errstr_size, "%s", err);
+        }
     }
     add_bytes_read(s, mark, scanned); /* the query's reading, not the count of what it wrote */
     if (rc == 0) {
@@ -976,8 +1020,8 @@ static int run_ctas(query_session *s, const char *name, const char *select, int 
     if (mkdir_p(dir.data, errstr, errstr_size) != 0)
         goto out;
     int64_t rows = 0;
-    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, &rows, &m->bytes_scanned, errstr,
-                    errstr_size) != 0) {
+    if (copy_select(s, select, tmp.data, o->timeout_ns, o->cancel, 0, NULL, &rows,
+                    &m->bytes_scanned, errstr, errstr_size) != 0) {
         unlink(tmp.data);
         rmdir(dir.data);
         goto out;
@@ -1119,8 +1163,8 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         while (select.len > 0 && (isspace((unsigned char)select.data[select.len - 1]) ||
                                   select.data[select.len - 1] == ';'))
             select.data[--select.len] = '\0';
-        rc = copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, &rows,
-                         &m->bytes_scanned, err, sizeof(err));
+        rc = copy_select(s, select.data, pq.data, o->timeout_ns, o->cancel, o->max_bytes,
+                         o->too_large, &rows, &m->bytes_scanned, err, sizeof(err));
         m->rows = rows;
         if (rc == 0 && o->out_path)
             rc = copy_to_path(pq.data, o->out_path, err, sizeof(err));

@@ -224,6 +224,9 @@ typedef struct query_opts {
     int64_t timeout_ns;   /* 0: none */
     int save;             /* save _results/<id>.csv and <id>.json */
     volatile sig_atomic_t *cancel; /* may be NULL; set, it stops the query ("CANCELLED") */
+    int64_t max_bytes; /* PARQUET: a file growing past this stops the query (0: no limit); it
+                          fails, the file is removed and *too_large (may be NULL) is set */
+    int *too_large;
     int *results; /* may be NULL; the statements of a script run one by one share it: it
                      counts what they wrote to out (results, CTAS's line), and once it is
                      non-zero, a TABLE or CSV result is preceded by a blank line */

@@ -143,7 +143,11 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
                     .max_rows = max_rows,
                     .timeout_ns = timeout_ms * 1000000LL,
                     .save = save,
-                    .cancel = co.cancel};
+                    .cancel = co.cancel,
+                    /* A Parquet result is written whole before it is sent:
+                     * its file stops the query as it passes the cap. */
+                    .max_bytes = fmt == QUERY_OUT_PARQUET ? (int64_t)MAX_RESULT_BYTES : 0,
+                    .too_large = &co.over};
     int64_t t0 = mono_ns();
     int rc = query_session_run(slot->session, sql, &o, meta, errstr, errstr_size);
     fclose(f);
