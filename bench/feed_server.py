@@ -29,17 +29,7 @@ import replay_server  # noqa: E402  (the frames' shapes)
 from websockets.asyncio.server import serve  # noqa: E402
 
 
-def ws_frame(text):
-    """One unmasked text frame (server to client, RFC 6455 5.2)."""
-    payload = text.encode()
-    n = len(payload)
-    if n < 126:
-        head = bytes([0x81, n])
-    elif n < 65536:
-        head = bytes([0x81, 126]) + n.to_bytes(2, "big")
-    else:
-        head = bytes([0x81, 127]) + n.to_bytes(8, "big")
-    return head + payload
+ws_frame = replay_server.raw_frame  # one unmasked text frame (server to client)
 
 
 def encode_session(a, symbols):

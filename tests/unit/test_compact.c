@@ -100,19 +100,12 @@ static char *names_in(const char *dir, const char *prefix)
     return out;
 }
 
-/* defer_deletes: a run leaves its inputs (covered) in place and returns at
- * once; the next run deletes them once their grace has passed. no_crawl:
- * no catalog appears. */
-static void test_deferred_deletes(void)
+/* Writes n sink files of 10 trades into dir (offsets 0, 10, ...). */
+static void write_files(engine *e, const char *dir, int n)
 {
-    char lake[] = "/tmp/tl-compact-XXXXXX", err[512];
-    CHECK(mkdtemp(lake) != NULL);
-    char dir[256];
-    snprintf(dir, sizeof(dir), "%s/trades/date=2026-03-04", lake);
+    char err[512];
     CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
-    engine *e = engine_open(NULL, 1, err, sizeof(err));
-    CHECK(e != NULL);
-    for (int f = 0; f < 4; f++) {
+    for (int f = 0; f < n; f++) {
         char sql[512];
         snprintf(
             sql, sizeof(sql),
@@ -122,6 +115,20 @@ static void test_deferred_deletes(void)
             f, f, dir, f * 10);
         CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
     }
+}
+
+/* defer_deletes: a run leaves its inputs (covered) in place and returns at
+ * once; the next run deletes them once their grace has passed. no_crawl:
+ * no catalog appears. */
+static void test_deferred_deletes(void)
+{
+    char lake[] = "/tmp/tl-compact-XXXXXX", err[512];
+    CHECK(mkdtemp(lake) != NULL);
+    char dir[256];
+    snprintf(dir, sizeof(dir), "%s/trades/date=2026-03-04", lake);
+    engine *e = engine_open(NULL, 1, err, sizeof(err));
+    CHECK(e != NULL);
+    write_files(e, dir, 4);
     engine_close(e);
     compact_opts o = {.lake = lake,
                       .table = "trades",
@@ -184,19 +191,9 @@ static void test_session_across_compaction(void)
     CHECK(mkdtemp(lake) != NULL);
     char dir[256];
     snprintf(dir, sizeof(dir), "%s/trades/date=2026-03-04", lake);
-    CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
     engine *e = engine_open(NULL, 1, err, sizeof(err));
     CHECK(e != NULL);
-    for (int f = 0; f < 4; f++) {
-        char sql[512];
-        snprintf(
-            sql, sizeof(sql),
-            "COPY (SELECT 'S' AS symbol, make_timestamp_ns(%d * 1000 + i) AS ts, 1.5 AS price, "
-            "1::BIGINT AS size, (%d * 10 + i)::BIGINT AS id FROM range(10) t(i)) TO "
-            "'%s/trades+0+%020d.parquet' (FORMAT parquet)",
-            f, f, dir, f * 10);
-        CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
-    }
+    write_files(e, dir, 4);
     catalog_crawl_stats cs;
     CHECK_EQ_INT(catalog_crawl(e, lake, &cs, err, sizeof(err)), 0);
     engine_close(e);
@@ -211,23 +208,6 @@ static void test_session_across_compaction(void)
     CHECK_EQ_STR(count_trades(s), "n\n40\n");
     query_session_close(s);
     nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* Writes n sink files of 10 trades into dir (offsets 0, 10, ...). */
-static void write_files(engine *e, const char *dir, int n)
-{
-    char err[512];
-    CHECK_EQ_INT(mkdir_p(dir, err, sizeof(err)), 0);
-    for (int f = 0; f < n; f++) {
-        char sql[512];
-        snprintf(
-            sql, sizeof(sql),
-            "COPY (SELECT 'S' AS symbol, make_timestamp_ns(%d * 1000 + i) AS ts, 1.5 AS price, "
-            "1::BIGINT AS size, (%d * 10 + i)::BIGINT AS id FROM range(10) t(i)) TO "
-            "'%s/trades+0+%020d.parquet' (FORMAT parquet)",
-            f, f, dir, f * 10);
-        CHECK_EQ_INT(engine_exec(e, sql, err, sizeof(err)), 0);
-    }
 }
 
 /* An input DuckDB cannot read leaves its group unmerged, counted and
