@@ -231,11 +231,11 @@ int serve_parse_time(const char *s, int64_t *ns)
                     }
                 }
             }
-            if (*p == 'Z')
-                p++;
             if (h > 23 || mi > 59 || sec > 60)
                 return -1;
         }
+        if (*p == 'Z') /* UTC, after a time or a date alone (API.md's grammar) */
+            p++;
         if (*p)
             return -1;
         *ns = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600 + mi * 60 + sec) *

@@ -68,6 +68,8 @@ static void test_params(void)
     CHECK(serve_parse_time("1767225600.5", &ns) == 0 && ns == 1767225600500000000LL);
     CHECK(serve_parse_time("2026-01-01", &ns) == 0 && ns == 1767225600LL * NS_PER_SEC);
     CHECK(serve_parse_time("2026-01-01T00:00:01.25Z", &ns) == 0 && ns == 1767225601250000000LL);
+    CHECK(serve_parse_time("2026-01-01Z", &ns) == 0 && ns == 1767225600LL * NS_PER_SEC);
+    CHECK(serve_parse_time("2026-01-01ZZ", &ns) == -1);
     CHECK(serve_parse_time("2026-02-30", &ns) == -1);
     CHECK(serve_parse_time("0086-01-02", &ns) == -1); /* beyond int64 ns (the fuzzer's find) */
     CHECK(serve_parse_time("12abc", &ns) == -1);
