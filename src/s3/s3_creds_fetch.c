@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 
 #include <curl/curl.h>
 
+#include "log.h"
 #include "s3_curl.h"
 #include "s3_hash.h"
 #include "s3_xml.h"
@@ -274,22 +276,34 @@ int s3_creds_imds(s3_getenv_fn env, s3_credentials *out, char *errstr, size_t er
     while (epn > 0 && ep[epn - 1] == '/')
         epn--;
     buf url = {0}, tok = {0}, line = {0}, answer = {0}, role = {0};
-    char err[512];
+    char err[512], v1why[600] = "";
     long status = 0;
     int rc = -1;
     buf_printf(&url, "%.*s/latest/api/token", (int)epn, ep);
     struct curl_slist *hdrs = add(NULL, "X-aws-ec2-metadata-token-ttl-seconds: 21600");
     int r = http_do(env, "PUT", url.data, hdrs, "", 1000, 2000, &status, &tok, err, sizeof(err));
     curl_slist_free_all(hdrs);
+    hdrs = NULL;
+    /* No token: IMDSv1 (no token header), as the SDKs fall back, when the
+     * PUT was refused (403, 404, 405) or got no answer (a container behind
+     * a hop limit of 1 never sees the token's reply), unless
+     * AWS_EC2_METADATA_V1_DISABLED. A v1 failure then names both. */
+    const char *v1off = s3_env_get(env, "AWS_EC2_METADATA_V1_DISABLED");
     if (r != 0 || status != 200) {
         if (r == 0)
             snprintf(err, sizeof(err), "PUT %s: HTTP %ld", url.data, status);
-        set_err(errstr, errstr_size, "no IMDSv2 token: %s", err);
-        goto done;
+        if ((r == 0 && status != 403 && status != 404 && status != 405) ||
+            (v1off && strcasecmp(v1off, "true") == 0)) {
+            set_err(errstr, errstr_size, "no IMDSv2 token: %s", err);
+            goto done;
+        }
+        snprintf(v1why, sizeof(v1why), " (IMDSv1: no IMDSv2 token: %s)", err);
+        LOG_DEBUG("s3: instance metadata without a token%s", v1why);
+    } else {
+        buf_printf(&line, "X-aws-ec2-metadata-token: %.*s",
+                   (int)strcspn(tok.data ? tok.data : "", "\r\n"), tok.data ? tok.data : "");
+        hdrs = add(NULL, line.data);
     }
-    buf_printf(&line, "X-aws-ec2-metadata-token: %.*s",
-               (int)strcspn(tok.data ? tok.data : "", "\r\n"), tok.data ? tok.data : "");
-    hdrs = add(NULL, line.data);
     buf_reset(&url);
     buf_printf(&url, "%.*s/latest/meta-data/iam/security-credentials/", (int)epn, ep);
     r = http_do(env, "GET", url.data, hdrs, NULL, 1000, 2000, &status, &role, err, sizeof(err));
@@ -297,7 +311,7 @@ int s3_creds_imds(s3_getenv_fn env, s3_credentials *out, char *errstr, size_t er
         if (r == 0)
             snprintf(err, sizeof(err), "GET %s: HTTP %ld%s", url.data, status,
                      status == 404 ? " (no IAM role attached to the instance)" : "");
-        set_err(errstr, errstr_size, "no instance role: %s", err);
+        set_err(errstr, errstr_size, "no instance role: %s%s", err, v1why);
         slist_free_wiped(hdrs);
         goto done;
     }
@@ -319,7 +333,7 @@ int s3_creds_imds(s3_getenv_fn env, s3_credentials *out, char *errstr, size_t er
     if (r != 0 || status != 200) {
         if (r == 0)
             snprintf(err, sizeof(err), "GET %s: HTTP %ld", url.data, status);
-        set_err(errstr, errstr_size, "%s", err);
+        set_err(errstr, errstr_size, "%s%s", err, v1why);
         goto done;
     }
     if (s3_creds_parse_json(answer.data ? answer.data : "", answer.len, 0, out, err, sizeof(err)) !=

@@ -61,8 +61,10 @@ declare -A SRC=(
     [proc]="AWS_PROFILE=proc"
     [ecs]="AWS_CONTAINER_CREDENTIALS_FULL_URI=$aws/ecs/creds AWS_CONTAINER_AUTHORIZATION_TOKEN=$ecs_auth"
     [imds]="AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$aws"
+    # an instance that refuses IMDSv2 tokens: IMDSv1, as the SDKs fall back
+    [imds1]="AWS_EC2_METADATA_DISABLED=false AWS_EC2_METADATA_SERVICE_ENDPOINT=$aws/v1only"
 )
-declare -A KIND=([web]=sts-web [role]=sts-assume [proc]=process [ecs]=ecs [imds]=imds)
+declare -A KIND=([web]=sts-web [role]=sts-assume [proc]=process [ecs]=ecs [imds]=imds [imds1]=imds)
 s3opts=(--s3-endpoint "$front" --s3-addressing path)
 count() { grep -c -- "$1" "$T/standin.log" || true; }
 
@@ -95,7 +97,7 @@ assert_ge "$n" $((TTL * 3 * 2000 / 2)) "trades in the lake"
 
 # 2. With each source: a sink lands the run's topics again in a lake of its own (--drain), and
 # crawl and query (in place: DuckDB signs with the session token) read it: the same trades.
-for s in web role proc ecs imds; do
+for s in web role proc ecs imds imds1; do
     before=$(count "issue ${KIND[$s]} ")
     # shellcheck disable=SC2086
     env ${SRC[$s]} "$TICKLAKE" sink --brokers "$BROKERS" --topic-prefix "$prefix" \
@@ -113,6 +115,14 @@ for s in web role proc ecs imds; do
 done
 assert_eq "$(count ' expired ')" 0 "S3 requests with expired keys"
 assert_ge "$(count 'imds token')" 2 "IMDSv2 tokens asked for"
+assert_ge "$(count 'imds v1 get')" 2 "IMDSv1 answers after a refused token"
+# AWS_EC2_METADATA_V1_DISABLED keeps IMDSv2 only: the refused token is the error.
+# shellcheck disable=SC2086
+env ${SRC[imds1]} AWS_EC2_METADATA_V1_DISABLED=true "$TICKLAKE" crawl --lake "$url-imds1" "${s3opts[@]}" \
+    --cache-dir "$T/cache-v1off" >/dev/null 2>"$T/crawl-v1off.err" &&
+    fail "crawl with IMDSv1 disabled and no token succeeded"
+grep -q "no IMDSv2 token: PUT .*HTTP 403" "$T/crawl-v1off.err" ||
+    fail "IMDSv1 disabled: $(cat "$T/crawl-v1off.err")"
 # --s3-profile names the profile, and a profile given so beats the environment's keys.
 env AWS_ACCESS_KEY_ID=AKIAWRONG AWS_SECRET_ACCESS_KEY=wrong AWS_ENDPOINT_URL_STS="$aws" \
     "$TICKLAKE" query --s3-profile role --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache-role" \

@@ -7,7 +7,8 @@ tests (tests/integration/t0104-aws-creds.sh):
     (unsigned; the WebIdentityToken must equal --web-token's file), answering XML as STS does;
   * the ECS container endpoint (GET /ecs/creds, Authorization must equal --ecs-auth);
   * EC2 instance metadata, IMDSv2: PUT /latest/api/token (needs the TTL header), then
-    GET /latest/meta-data/iam/security-credentials/ and .../<role> (need the token header);
+    GET /latest/meta-data/iam/security-credentials/ and .../<role> (need the token header); under
+    /v1only/ an instance that refuses tokens (PUT: 403) and answers IMDSv1 GETs without one;
   * GET /process: a credential_process answer (Version 1), for a process that curls it;
   * an S3 front (the second port; https with --s3-tls) for versitygw, which accepts only its root keys and rejects any
     X-Amz-Security-Token (400 InvalidToken): every request must carry a session token we issued and
@@ -187,6 +188,9 @@ class AwsHandler(Handler):
 
     def do_PUT(self):  # IMDSv2 token
         self.body()
+        if self.path == "/v1only/latest/api/token":  # an instance that refuses IMDSv2 tokens
+            log("imds token refused")
+            return self.reply(403, "", "text/plain")
         if self.path != "/latest/api/token" or not self.headers.get(
                 "X-aws-ec2-metadata-token-ttl-seconds"):
             return self.reply(400, "", "text/plain")
@@ -206,12 +210,16 @@ class AwsHandler(Handler):
         if self.path == "/process":
             tok, exp = issue("process")
             return self.reply(200, creds_json(tok, exp, process=True), "application/json")
-        if self.path.startswith("/latest/meta-data/iam/security-credentials/"):
+        v1 = self.path.startswith("/v1only/")
+        path = self.path[len("/v1only"):] if v1 else self.path
+        if path.startswith("/latest/meta-data/iam/security-credentials/"):
             t = self.headers.get("X-aws-ec2-metadata-token")
-            if not t or not t.startswith("IMDSTOKEN") or token_state(t) != "ok":
+            if v1:
+                log("imds v1 get")
+            elif not t or not t.startswith("IMDSTOKEN") or token_state(t) != "ok":
                 log("imds unauthorized")
                 return self.reply(401, "", "text/plain")
-            role = self.path[len("/latest/meta-data/iam/security-credentials/"):]
+            role = path[len("/latest/meta-data/iam/security-credentials/"):]
             if role == "":
                 return self.reply(200, "tl-role", "text/plain")
             if role != "tl-role":
