@@ -107,21 +107,21 @@ int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size)
 
 /* --- CREATE TABLE AS ------------------------------------------------------ */
 
-/* Skips white space and comments. */
+static const char *skip_comment(const char *p, int *line);
+
+/* Skips white space and comments, block comments nested as DuckDB reads
+ * them (with the first end taken as the end, an EXPLAIN of a COPY hidden
+ * after a nested comment once read as an EXPLAIN of a SELECT). */
 static const char *skip_ws(const char *p)
 {
+    int line = 0;
     for (;;) {
         while (isspace((unsigned char)*p))
             p++;
-        if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            const char *e = strstr(p + 2, "*/");
-            p = e ? e + 2 : p + strlen(p);
-        } else {
+        const char *e = skip_comment(p, &line);
+        if (!e)
             return p;
-        }
+        p = e;
     }
 }
 
@@ -192,7 +192,6 @@ static const struct {
  * dollar-quoted text and comments as query_split does, so that no text can
  * look quoted here and be code to DuckDB ("SELECT $$'$$; EXPLAIN ANALYZE
  * COPY ..." once hid the COPY). */
-static const char *skip_comment(const char *p, int *line);
 static const char *skip_quoted(const char *start, const char *p, int *line);
 
 /* The end of the parenthesised list at p ('('), quotes, comments and
@@ -796,13 +795,14 @@ static query_session *session_open(const char *lake, int threads, char **absent,
         rc = attach_remote(s, remote, scope.data, errstr, errstr_size);
     }
     const char *dirs[] = {dir.data, scope.data};
+    /* Before the views are made: a catalog written meanwhile makes them again. */
+    s->catalog_mtime = catalog_mtime(s->lake);
     if (rc == 0)
         rc = catalog_attach_from(s->e, s->lake, from, (const char *const *)s->absent, s->nabsent,
                                  remote ? ABSENT_WHY_IN_PLACE : ABSENT_WHY, &s->ntables, errstr,
                                  errstr_size);
     if (rc == 0)
         rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
-    s->catalog_mtime = catalog_mtime(s->lake);
     /* Last: it locks the settings, so nothing is loaded or changed after it. */
     if (rc == 0)
         rc = engine_restrict_files(s->e, dirs, remote ? 2 : 1, NULL, 0, errstr, errstr_size);

@@ -360,6 +360,9 @@ static void test_session(void)
         "SELECT $t$\"$t$; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p5.csv'",
         "SELECT E'\\''; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p6.csv'",
         "SELECT 1 /* /* */ ' */; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p7.csv'",
+        "EXPLAIN /* /* */ SELECT */ ANALYZE COPY (SELECT 42 AS x) TO '%s/p8.csv'",
+        "SELECT 1; /* /* */ x */ EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p9.csv'",
+        "EXPLAIN (ANALYZE) /* /* */ SELECT */ COPY (SELECT 42 AS x) TO '%s/p10.csv'",
     };
     for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
         char sql[512];
