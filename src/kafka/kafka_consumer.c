@@ -303,17 +303,13 @@ int kafka_consumer_poll_batch(kafka_consumer *c, int timeout_ms, kafka_msg *ms, 
         return set_err(errstr, errstr_size, "%s", c->lost);
     /* librdkafka's batch call waits until it has max records or the timeout
      * passed: a lone record would wait out the whole timeout. So take what is
-     * ready, and only when nothing is, wait for the first record alone and
-     * then take what came with it. */
+     * ready, and only when nothing is, wait for the first record alone (the
+     * next call takes what came after it: a second call here could serve a
+     * revoke after the first record was taken, and that record would not be
+     * dropped with its partition's). */
     ssize_t got = rd_kafka_consume_batch_queue(c->q, 0, c->rms, max);
-    if (got == 0 && timeout_ms != 0) {
+    if (got == 0 && timeout_ms != 0)
         got = rd_kafka_consume_batch_queue(c->q, timeout_ms, c->rms, 1);
-        if (got == 1 && max > 1) {
-            ssize_t more = rd_kafka_consume_batch_queue(c->q, 0, c->rms + 1, max - 1);
-            if (more > 0)
-                got += more;
-        }
-    }
     if (got == 0 && c->lost[0])
         return set_err(errstr, errstr_size, "%s", c->lost);
     if (got < 0)

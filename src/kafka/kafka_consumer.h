@@ -47,9 +47,9 @@ int kafka_consumer_poll(kafka_consumer *c, int timeout_ms, kafka_msg *m, char *e
                         size_t errstr_size);
 void kafka_msg_release(kafka_msg *m);
 /* As kafka_consumer_poll, for up to max records at once (fewer clock reads
- * and queue locks per record): waits up to timeout_ms for the first record
- * only, then takes the records already there, up to max (it never waits to
- * fill the batch); fills ms[0..n) and returns n (0 if none arrived within
+ * and queue locks per record): takes the records already there, up to max;
+ * when there are none, waits up to timeout_ms for one and returns it alone
+ * (it never waits to fill the batch); fills ms[0..n) and returns n (0 if none arrived within
  * timeout_ms), each to be released with kafka_msg_release;
  * -1 on a fatal consumer error, with nothing to release. Rebalance handlers
  * run inside the call, as in kafka_consumer_poll, and librdkafka drops the

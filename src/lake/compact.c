@@ -174,7 +174,17 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     engine_quote_literal(&sql, tmp.data);
     buf_puts(&sql, " (FORMAT parquet, COMPRESSION zstd)");
     if (engine_exec(c->eng, sql.data, c->errstr, c->errstr_size) != 0) {
-        rc = 1; /* an input, or the merged file, DuckDB cannot read or write */
+        /* An input that cannot be read skips the group; a merge that cannot
+         * be written (a full disk, a folder without access) fails the run. */
+        buf probe = {0};
+        char perr[256];
+        buf_printf(&probe,
+                   "SELECT count(*) FROM (SELECT * FROM read_parquet([%s], hive_partitioning = "
+                   "false, union_by_name = true))",
+                   list.data);
+        int64_t n;
+        rc = engine_query_int64(c->eng, probe.data, &n, perr, sizeof(perr)) != 0 ? 1 : -1;
+        buf_release(&probe);
         goto out;
     }
     buf_reset(&sql);

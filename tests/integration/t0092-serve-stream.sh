@@ -133,7 +133,8 @@ bg_stop fast
 two_left() { [ "$(metric ticklake_stream_clients)" = 2 ]; } # the clients of $sym and $quiet
 wait_for 30 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
 bg_start early curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
-sleep 1
+three() { [ "$(metric ticklake_stream_clients)" = 3 ]; } # registered before AMZN trades
+wait_for 10 three || fail "the first client of AMZN did not connect"
 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 4 --seed 93 \
     --count 400 -q 2>/dev/null || fail "the short feed of 4 symbols failed"
 amzn() { curl -s "${S}api/symbols" | grep -q AMZN; }
@@ -141,7 +142,7 @@ wait_for 10 amzn || fail "AMZN did not trade: $(curl -s "${S}api/symbols")"
 bg_stop early
 wait_for 30 two_left || fail "the server did not notice the first client of AMZN leave"
 bg_start late curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
-sleep 1
+wait_for 10 three || fail "the second client of AMZN did not connect"
 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 4 --seed 94 \
     --count 400 -q 2>/dev/null || fail "the second short feed of 4 symbols failed"
 late_trades() { grep -q '^data: {"symbol":"AMZN"' "$T/late.out"; }
