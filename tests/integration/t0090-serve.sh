@@ -113,7 +113,7 @@ curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary "$big_sql" "${U}api
 bigpid=$!
 largest=0
 while kill -0 "$bigpid" 2>/dev/null; do
-    f=$(find "$lake/_results" -name '*.parquet' -size +96M 2>/dev/null | head -1)
+    f=$(find "$lake/_results" -name '*.parquet' -size +96M -print -quit 2>/dev/null)
     [ -z "$f" ] || largest=1
     sleep 0.1
 done
@@ -245,7 +245,7 @@ bg_wait run 90
 
 # A lake whose files cannot be read: bars and alerts say so instead of answering empty.
 for t in bars_1s alerts; do
-    f=$(find "$lake/$t" -name '*.parquet' | head -1)
+    f=$(find "$lake/$t" -name '*.parquet' -print -quit)
     [ -n "$f" ] || fail "no $t file in the lake"
     dst=$T/bad/$t/${f#"$lake/$t/"}
     mkdir -p "$(dirname "$dst")" && cp "$f" "$dst"
