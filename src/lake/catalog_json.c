@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "json.h"
@@ -384,4 +385,15 @@ int catalog_load_version(const char *lake, int64_t version, catalog **out, char 
         rc = load_path(path, out, errstr, errstr_size);
     free(path);
     return rc;
+}
+
+int64_t catalog_mtime(const char *lake)
+{
+    char *p = xprintf("%s/" CATALOG_DIR "/catalog.json", lake);
+    struct stat sb;
+    int rc = stat(p, &sb);
+    free(p);
+    if (rc != 0)
+        return -1;
+    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
 }

@@ -53,6 +53,9 @@
 /* Loads <lake>/_catalog/catalog.json into *out (free with catalog_free).
  * Same missing-catalog error as catalog_attach. */
 int catalog_load(const char *lake, catalog **out, char *errstr, size_t errstr_size);
+/* The modification time (ns) of <lake>/_catalog/catalog.json, -1 when there
+ * is none: what a reader compares to know the catalog changed. */
+int64_t catalog_mtime(const char *lake);
 /* Loads <lake>/_catalog/versions/<version>.json. */
 int catalog_load_version(const char *lake, int64_t version, catalog **out, char *errstr,
                          size_t errstr_size);

@@ -530,17 +530,6 @@ struct query_session {
     "of the S3 lake was not listed for this session: this query does not name it (name the "       \
     "table in the query, or use the shell, which lists every table)"
 
-/* The mtime (ns) of lake's catalog, -1 when there is none. */
-static int64_t catalog_mtime(const char *lake)
-{
-    char p[PATH_MAX + 32];
-    struct stat sb;
-    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", lake);
-    if (stat(p, &sb) != 0)
-        return -1;
-    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
-}
-
 /* A local lake's views are made again when its catalog changed since: a
  * partition's view made without a compacted "~" file globs the sink's files
  * at each query, and would read neither the merged file nor its deleted

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "catalog_crawl.h"
+#include "catalog_json.h"
 #include "lakecache.h"
 #include "log.h"
 #include "query.h"
@@ -101,12 +102,7 @@ int64_t serve_catalog_mtime(serve_server *s)
         }
         pthread_mutex_unlock(&s->lakemu);
     }
-    char p[4096];
-    struct stat sb;
-    snprintf(p, sizeof(p), "%s/_catalog/catalog.json", serve_lake_dir(s));
-    if (stat(p, &sb) != 0)
-        return -1;
-    return (int64_t)sb.st_mtim.tv_sec * NS_PER_SEC + sb.st_mtim.tv_nsec;
+    return catalog_mtime(serve_lake_dir(s));
 }
 
 int serve_lake_has_catalog(serve_server *s)
