@@ -710,40 +710,69 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size)
     }
 }
 
-int kafka_txn_probe(kafka_producer *p, const char *topic, int timeout_ms, char *errstr,
-                    size_t errstr_size)
+/* One try of kafka_txn_probe: 1 delivered and aborted, 0 fenced, -1 not
+ * told within timeout_ms (err says why). */
+static int txn_probe_once(kafka_producer *p, const char *topic, int timeout_ms, char *err,
+                          size_t err_size)
 {
     /* Adding a partition to a transaction asks the coordinator, which refuses
      * a producer whose epoch a newer one with the transactional.id bumped:
      * librdkafka then fails the producer for good with a fenced error. The
      * topic may be compacted, which takes no record without a key. */
     static const char key[] = "ticklake-txn-probe";
-    char err[512] = "";
     int delivered = 0;
-    if (kafka_txn_begin(p, err, sizeof(err)) == KAFKA_TXN_OK) {
+    if (kafka_txn_begin(p, err, err_size) != KAFKA_TXN_OK) {
+        /* An abort that timed out before is resumed by aborting again. */
+        char abort_err[256];
+        kafka_txn_abort(p, abort_err, sizeof(abort_err));
+    } else {
         /* Only this record counts: records of an aborted transaction may
          * have failed (purged) just before. */
         int64_t before = atomic_load(&p->delivered);
-        if (kafka_produce_partition(p, topic, 0, key, sizeof(key) - 1, NULL, 0, err, sizeof(err)) ==
+        if (kafka_produce_partition(p, topic, 0, key, sizeof(key) - 1, NULL, 0, err, err_size) ==
             0) {
             rd_kafka_flush(p->rk, timeout_ms);
             delivered = atomic_load(&p->delivered) > before;
             if (!delivered)
-                snprintf(err, sizeof(err), "the probe record was not delivered within %d ms",
+                snprintf(err, err_size, "the probe record was not delivered within %d ms",
                          timeout_ms);
         }
         char abort_err[256];
         if (kafka_txn_abort(p, abort_err, sizeof(abort_err)) != KAFKA_TXN_OK && delivered) {
             delivered = 0;
-            snprintf(err, sizeof(err), "%s", abort_err);
+            snprintf(err, err_size, "%s", abort_err);
         }
     }
-    if (kafka_producer_fenced(p)) {
-        kafka_producer_fatal(p, errstr, errstr_size);
+    if (kafka_producer_fenced(p))
         return 0;
+    return delivered ? 1 : -1;
+}
+
+int kafka_txn_probe(kafka_producer *p, const char *topic, int timeout_ms, char *errstr,
+                    size_t errstr_size)
+{
+    /* A coordinator still writing the markers of the transaction aborted just
+     * before answers CONCURRENT_TRANSACTIONS, and a loaded broker can take
+     * seconds over it (t0109 on CI): a try that could not tell is made again
+     * while the budget lasts. */
+    const int64_t deadline = mono_ns() + (int64_t)timeout_ms * 1000000;
+    char err[512] = "";
+    for (int attempt = 1;; attempt++) {
+        /* Each try waits at most 10 s and at least 1 s for its record. */
+        int64_t wait_ms = (deadline - mono_ns()) / 1000000;
+        wait_ms = wait_ms > 10000 ? 10000 : wait_ms < 1000 ? 1000 : wait_ms;
+        int r = txn_probe_once(p, topic, (int)wait_ms, err, sizeof(err));
+        if (r == 0) {
+            kafka_producer_fatal(p, errstr, errstr_size);
+            return 0;
+        }
+        if (r == 1)
+            return 1;
+        if (mono_ns() >= deadline) {
+            set_err(errstr, errstr_size, "transaction probe (%d tries): %s", attempt, err);
+            return -1;
+        }
+        LOG_DEBUG("kafka: transaction probe try %d: %s: trying again", attempt, err);
+        sleep_ns(200 * 1000000LL);
     }
-    if (delivered)
-        return 1;
-    set_err(errstr, errstr_size, "transaction probe: %s", err);
-    return -1;
 }

@@ -131,7 +131,8 @@ int kafka_txn_abort(kafka_producer *p, char *errstr, size_t errstr_size);
  * its coordinator sees it: with no transaction open, writes one empty record
  * to partition 0 of topic in a transaction and aborts it (no read_committed
  * reader ever sees it). 1: current; 0: fenced by a newer producer (errstr
- * says so); -1: could not tell within timeout_ms (errstr says why). */
+ * says so); -1: could not tell within timeout_ms, over tries of at most
+ * 10 s each (errstr says why). */
 int kafka_txn_probe(kafka_producer *p, const char *topic, int timeout_ms, char *errstr,
                     size_t errstr_size);
 

@@ -10,7 +10,7 @@
 #include "util.h"
 
 #define FENCE_TOPIC "ticklake-fence"
-#define PROBE_TIMEOUT_MS 10000
+#define PROBE_TIMEOUT_MS 30000
 
 struct stage_fence {
     kafka_producer *token;

@@ -782,7 +782,7 @@ static int consumer_failure_mendable(proc *p)
         if (kafka_txn_abort(p->prod, err, sizeof(err)) != KAFKA_TXN_OK)
             LOG_WARN("process: %s", err);
     }
-    int current = kafka_txn_probe(p->prod, p->changelog, 10000, err, sizeof(err));
+    int current = kafka_txn_probe(p->prod, p->changelog, 30000, err, sizeof(err));
     if (current == 1)
         LOG_WARN("process: another consumer took this instance's group.instance.id, but this "
                  "instance still holds its transactional id: the other is a zombie");
