@@ -7,6 +7,7 @@
 # (its temporary file exists), right after the first switch (a merged file exists, its inputs
 # too), and at a random time within a measured full run.
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "compaction reads and writes the lake only: it runs once, on the embedded broker"
 
 started=$SECONDS
 pre=$(unique_name c).

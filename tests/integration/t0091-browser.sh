@@ -5,6 +5,7 @@
 # the grid, and saves a screenshot of each page (build/browser/<broker kind>/, and kept with the
 # test's output). Skipped (77) where Chromium or Node is missing (scripts/deps.sh --test installs them).
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "the browser test checks the console (run --brokers on real Kafka: t0090, t0094); it runs once, on the embedded broker"
 
 CHROME=${CHROMIUM:-/usr/lib/chromium/chromium}
 [ -x "$CHROME" ] || { echo "skip: no Chromium at $CHROME (scripts/deps.sh --test)"; exit 77; }
@@ -14,7 +15,6 @@ pw=$(bash "$ROOT/tests/browser/fetch-playwright.sh") || fail "cannot fetch playw
 
 args=(--duration 120 --lake "$T/lake" --rate 2000 --symbols 20 --seed 91 --scenario flash-crash@30
     --listen 127.0.0.1:0)
-[ "$KAFKA_KIND" != real ] || args+=(--brokers "$BROKERS" --topic-prefix "$(unique_name br).")
 bg_start run "$TICKLAKE" run "${args[@]}"
 wait_for 20 grep -q '^http://' "$T/run.out" || { cat "$T/run.err" >&2; fail "run printed no URL"; }
 U=$(grep -m1 '^http://' "$T/run.out")

@@ -8,6 +8,7 @@
 # it needs most of two cores for the feed, the broker, the server and the clients, which a shared
 # CI machine does not promise.
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "the load test measures the HTTP server: it runs once, on the embedded broker"
 clients=${LOAD_CLIENTS:-200} rps=${LOAD_RPS:-1000} secs=${LOAD_SECONDS:-30}
 ticks=${LOAD_TICKS:-30000} max_lag=${LOAD_MAX_LAG:-3}
 

@@ -6,6 +6,7 @@
 # equal the trades sent (ids, exact prices, sizes, times), nothing doubled; the reconnects, gaps and
 # duplicates dropped are reported; SIGTERM exits 0 with everything delivered.
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "the feeds' sessions do not depend on the broker: it runs once, on the embedded broker"
 . "$ROOT/tests/feeds/feeds.sh"
 
 pre=$(unique_name t).

@@ -5,6 +5,7 @@
 # sent, nothing doubled, and every quote sent is in the quotes topic. A rejected key (Alpaca's 402, Polygon's auth_failed, Finnhub's HTTP 401) exits 1
 # at once with a clear message instead of retrying.
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "the feeds' sessions do not depend on the broker: it runs once, on the embedded broker"
 . "$ROOT/tests/feeds/feeds.sh"
 
 pre=$(unique_name t).

@@ -5,6 +5,7 @@
 # exactly once, to the snapshots and bars.rest topics (not trades), with US/Eastern bar times in
 # UTC; a rejected key exits 1 at once.
 . "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "REST polling does not depend on the broker: it runs once, on the embedded broker"
 py=$("$ROOT/tests/tools/venv.sh") || fail "unable to set up the Python venv (tests/tools/venv.sh)"
 
 pre=$(unique_name t).
