@@ -54,7 +54,10 @@ void bar_add(bar *b, const trade *t)
         b->high = t->price;
     if (t->price < b->low)
         b->low = t->price;
-    b->volume += t->size;
+    /* Sizes are at most 10^15 (tick.h); 9,223 such trades in one window would
+     * overflow, so the sum stops at INT64_MAX instead. */
+    if (__builtin_add_overflow(b->volume, t->size, &b->volume))
+        b->volume = INT64_MAX;
     b->turnover += t->price * (double)t->size;
     b->vwap = bar_vwap(b);
     b->trades++;

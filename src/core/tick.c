@@ -36,6 +36,28 @@ void trade_encode_json(const trade *t, buf *out)
     put_venue_source(out, t->venue, t->source);
 }
 
+static int check_ts(int64_t ts, char *errstr, size_t errstr_size)
+{
+    if (ts < TICK_TS_MIN || ts > TICK_TS_MAX)
+        return set_err(errstr, errstr_size,
+                       "field 'ts' (%lld) is outside 1800-01-01 to 2200-01-01 (ns since epoch)",
+                       (long long)ts);
+    return 0;
+}
+
+/* A trade's price and size: positive, and small enough for a finite turnover
+ * (prefix: "field " for JSON members, "binary trade: " for the binary record). */
+static int check_trade_amounts(const trade *t, const char *prefix, char *errstr, size_t errstr_size)
+{
+    if (!isfinite(t->price) || t->price <= 0 || t->price > TICK_PRICE_MAX)
+        return set_err(errstr, errstr_size, "%s'price' missing or not a positive number up to 1e12",
+                       prefix);
+    if (t->size <= 0 || t->size > TICK_SIZE_MAX)
+        return set_err(errstr, errstr_size, "%s'size' missing or not a positive integer up to 1e15",
+                       prefix);
+    return 0;
+}
+
 /* The members trades and quotes share: symbol (required), venue, source, ts. */
 static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t venuesz,
                     char *source, size_t sourcesz, int64_t *ts, char *errstr, size_t errstr_size)
@@ -47,7 +69,7 @@ static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t
     if (json_rec_get_int(o, "ts", ts) != 0)
         return set_err(errstr, errstr_size,
                        "field 'ts' missing or not an integer (ns since epoch)");
-    return 0;
+    return check_ts(*ts, errstr, errstr_size);
 }
 
 /* The trade members of record o. */
@@ -59,10 +81,12 @@ static int trade_from_rec(json_rec *o, trade *t, char *errstr, size_t errstr_siz
     if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
                  sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
         return -1;
-    if (json_rec_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0)
-        return set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
-    if (json_rec_get_int(o, "size", &t->size) != 0 || t->size <= 0)
-        return set_err(errstr, errstr_size, "field 'size' missing or not a positive integer");
+    if (json_rec_get_num(o, "price", &t->price) != 0)
+        t->price = 0;
+    if (json_rec_get_int(o, "size", &t->size) != 0)
+        t->size = 0;
+    if (check_trade_amounts(t, "field ", errstr, errstr_size) != 0)
+        return -1;
     if (json_rec_get_int(o, "id", &t->id) != 0)
         return set_err(errstr, errstr_size, "field 'id' missing or not an integer");
     return 0;
@@ -506,10 +530,9 @@ int trade_decode_binary(const void *data, size_t len, trade *t, char *errstr, si
     t->price = get_f64(p + 16);
     t->size = get_i64(p + 24);
     t->id = get_i64(p + 32);
-    if (!isfinite(t->price) || t->price <= 0)
-        return set_err(errstr, errstr_size, "binary trade: price is not a positive number");
-    if (t->size <= 0)
-        return set_err(errstr, errstr_size, "binary trade: size is not a positive integer");
+    if (check_ts(t->ts, errstr, errstr_size) != 0 ||
+        check_trade_amounts(t, "binary trade: ", errstr, errstr_size) != 0)
+        return -1;
     return 0;
 }
 
@@ -530,7 +553,7 @@ int quote_decode_binary(const void *data, size_t len, quote *q, char *errstr, si
         return set_err(errstr, errstr_size, "binary quote: bid or ask is not a positive number");
     if (q->bid_size < 0 || q->ask_size < 0)
         return set_err(errstr, errstr_size, "binary quote: bid_size or ask_size is negative");
-    return 0;
+    return check_ts(q->ts, errstr, errstr_size);
 }
 
 int trade_decode(const void *data, size_t len, trade *t, char *errstr, size_t errstr_size)

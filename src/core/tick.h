@@ -24,6 +24,15 @@
 #define TICK_SYMBOL_MAX 32 /* bytes, including the terminating NUL */
 #define TICK_VENUE_MAX 16
 #define TICK_SOURCE_MAX 16
+/* The event times a trade or quote may carry, 1800-01-01 to 2200-01-01 UTC
+ * in ns: far from int64's ends, so window and watermark arithmetic cannot
+ * overflow (a trade at INT64_MIN moved a watermark to 2262). Prices and sizes
+ * are bounded so that a bar's turnover stays finite. Decoding refuses
+ * anything outside. */
+#define TICK_TS_MIN (-5364662400LL * 1000000000LL)
+#define TICK_TS_MAX (7258118400LL * 1000000000LL)
+#define TICK_PRICE_MAX 1e12
+#define TICK_SIZE_MAX 1000000000000000LL /* 10^15 */
 
 typedef struct trade {
     char symbol[TICK_SYMBOL_MAX];

@@ -38,6 +38,15 @@ static void test_rejects_bad_records(void)
         {"{\"symbol\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"ts\":1,\"price\":1,\"size\":1,"
          "\"id\":1}",
          "symbol"},
+        /* Out of range: an event time at INT64_MIN moved a watermark to 2262
+         * and a turnover of 1e300 * 1e10 was infinite. */
+        {"{\"symbol\":\"A\",\"ts\":-9223372036854775808,\"price\":1,\"size\":1,\"id\":1}",
+         "outside 1800-01-01 to 2200-01-01"},
+        {"{\"symbol\":\"A\",\"ts\":7258118400000000001,\"price\":1,\"size\":1,\"id\":1}",
+         "outside"},
+        {"{\"symbol\":\"A\",\"ts\":1,\"price\":1e300,\"size\":1,\"id\":1}", "price"},
+        {"{\"symbol\":\"A\",\"ts\":1,\"price\":1,\"size\":1000000000000001,\"id\":1}",
+         "size"},
         {"[1,2]", "object"},
         {"not json", "JSON"},
         /* Invalid UTF-8 in a string (RFC 8259): rejected, naming the byte offset. */
@@ -122,9 +131,9 @@ static void test_binary_trade_layout(void)
 static void test_binary_round_trip_extremes(void)
 {
     trade t = {.symbol = "SYMBOL_OF_THIRTY_ONE_BYTES_XXXX",
-               .ts = INT64_MIN,
+               .ts = TICK_TS_MIN,
                .price = 5e-324,
-               .size = INT64_MAX,
+               .size = TICK_SIZE_MAX,
                .id = -1};
     strcpy(t.venue, "VENUE_15_BYTES_");
     buf b = {0};
@@ -172,6 +181,9 @@ static void test_binary_rejects(void)
     m[22] = 0xFF; /* 0x7FFFB0...: NaN */
     expect_reject(m, n, "price");
     expect_reject(MUT(24, 0), n, "size");
+    expect_reject(MUT(15, 0x80), n, "outside 1800-01-01"); /* ts: its top byte */
+    expect_reject(MUT(31, 0x7F), n, "size");              /* size: its top byte */
+    expect_reject(MUT(23, 0x7E), n, "price");             /* price: about 1e300 */
 #undef MUT
     expect_reject(r, n - 1, "expected");
     expect_reject(r, 5, "header");
