@@ -43,6 +43,10 @@ typedef struct part_state {
     uint64_t seq;         /* commits of this partition's progress so far ("seq=" metadata) */
     int64_t stale_bucket; /* watermark / shortest interval at the last stale check */
     int bars_pending;     /* this partition closed windows since the last commit */
+    /* Records before this offset were read before the committed progress
+     * ("next=" metadata): the replay from the open windows' offset sends no
+     * dead letter and counts no late or bad record again; -1: none to skip. */
+    int64_t replay_end;
 } part_state;
 
 /* Records taken from librdkafka per call: one call per record read the
@@ -348,10 +352,14 @@ static void progress_of(proc *p, int32_t part, kafka_tp *tp)
     int64_t wm = window_agg_watermark(ps->agg);
     if (wm < ps->suppress_end)
         wm = ps->suppress_end;
+    /* A commit during a replay keeps the end of what was read before. */
+    int64_t next = ps->next_offset > ps->replay_end ? ps->next_offset : ps->replay_end;
     if (wm == INT64_MIN)
-        snprintf(tp->metadata, sizeof(tp->metadata), "seq=%" PRIu64, ps->seq);
+        snprintf(tp->metadata, sizeof(tp->metadata), "seq=%" PRIu64 " next=%" PRId64, ps->seq,
+                 next);
     else
-        snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64 " seq=%" PRIu64, wm, ps->seq);
+        snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64 " seq=%" PRIu64 " next=%" PRId64,
+                 wm, ps->seq, next);
 }
 
 /* Writes the changed series of a partition and its next progress record
@@ -436,6 +444,9 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     unsigned long long seq;
     if (sq && sscanf(sq, "seq=%llu", &seq) == 1)
         ps->seq = seq;
+    const char *nx = committed ? strstr(committed->metadata, "next=") : NULL;
+    long long next;
+    ps->replay_end = nx && sscanf(nx, "next=%lld", &next) == 1 ? next : -1;
     /* The committed watermark's window was checked before that commit. */
     ps->stale_bucket = ps->suppress_end == INT64_MIN
                            ? INT64_MIN
@@ -698,7 +709,23 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     p->dirty = 1;
     ps->next_offset = m->offset + 1;
     ps->last_record = now;
+    /* Replayed records went through once before the committed progress:
+     * their bars are suppressed (emit_filtered), their dead letters are not
+     * sent again (t0056). The first record after them finds the watermark
+     * where that commit left it, as it was when the record came first: a
+     * trade late then is late now, not the start of a window whose bar would
+     * be suppressed (t0056). */
+    int replay = m->offset < ps->replay_end;
+    if (!replay && ps->replay_end >= 0) {
+        ps->replay_end = -1;
+        if (ps->suppress_end > window_agg_watermark(ps->agg)) {
+            emit_ctx ec = {p, ps};
+            window_agg_advance(ps->agg, ps->suppress_end, emit_filtered, &ec);
+        }
+    }
     if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
+        if (replay)
+            return;
         if ((*logged_bad)++ < 100)
             LOG_WARN("process: bad record at '%s' [%d] offset %lld: %s", m->topic,
                      (int)m->partition, (long long)m->offset, derr);
@@ -720,11 +747,8 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
             (long long)(now_ns() / 1000000 - m->timestamp_ms));
     check_stale_due(p, ps);
     atomic_fetch_add(&p->st->trades_processed, 1);
-    if (late) {
+    if (late && !replay) {
         atomic_fetch_add(&p->st->trades_late, late);
-        /* Late only for windows this run closed: a replay after a restart
-         * sees the same trade late again, and sends it again only if it was
-         * not already part of committed progress. */
         char reason[160];
         snprintf(reason, sizeof(reason),
                  "late: event time %lld is behind the watermark %lld for %d interval(s)",

@@ -11,7 +11,8 @@
  * offset is the lowest one still needed by an open window (so a new owner
  * rebuilds every open window by replaying from it), and the watermark, kept
  * in the commit metadata ("wm=<ns>"), tells the new owner which bars were
- * already published (every window ending at or before it).
+ * already published (every window ending at or before it); "next=<offset>",
+ * the next record to read, which replayed records' dead letters were sent.
  *
  * Indicator and alert state of each (symbol, interval) series goes to the
  * compacted topic "<group>-changelog" at each commit, with the outputs and

@@ -63,4 +63,44 @@ rev=$(bars "$pre" | grep '"window_start":1767607200000000000' | grep '"revision"
 [[ $rev == *'"trades":2,'* && $rev == *'"open":10,'* && $rev == *'"low":9,'* && $rev == *'"volume":150,'* ]] ||
     fail "the corrected bar is wrong: $rev"
 bg_stop proc-update TERM
-echo "ok: late and poison records"
+
+# A restart. Each scenario: the processor handles the records above (6 dead letters: the poison
+# record and 5 late trades), stops with SIGTERM (a final commit), starts again in its group, and
+# then reads one trade that is late (10:00:02, its 1 s window closed): exactly 7 dead letters.
+# (a) Intervals 1s,1m: the open 1m window holds the committed offset at the first trade, so the
+#     restart replays every record; the replayed ones sent their dead letters before (the old
+#     code sent all 6 again).
+# (b) Interval 1s: the idle timeout closed every window, so nothing is replayed; the late trade
+#     meets the committed watermark (the old code opened a window for it whose bar was then
+#     suppressed: the trade vanished, with no dead letter).
+printf 'symbol,timestamp,price,size\nLATE,2026-01-05T10:00:02.000Z,8.0,10\n' >"$T/straggler.csv"
+for case in a b; do
+    pre=$(unique_name "restart-$case").
+    g=$(unique_name g)
+    ivs=1s
+    [ "$case" = b ] || ivs=1s,1m
+    setup "$pre"
+    for run in 1 2; do
+        bg_start "proc-$case$run" "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre" \
+            --group "$g" --intervals "$ivs" --lateness 0 --idle-timeout 1s --late drop "${PARTS[@]}"
+        if [ "$run" = 1 ]; then
+            six() { [ "$(dlq "$pre" | wc -l)" -ge 6 ]; }
+            wait_for 30 six || fail "($case) dead letters: $(dlq "$pre" | wc -l), want 6"
+            # The last 1 s window closes on the idle timeout.
+            last_closed() { bars "$pre" | grep -q '"window_start":1767607205000000000'; }
+            wait_for 30 last_closed || fail "($case) the last window did not close: $(bars "$pre")"
+            bg_stop "proc-$case$run" TERM
+            assert_eq "$BG_STATUS" 0 "($case) process exit status"
+        fi
+    done
+    started() { grep -q "partition .* from offset" "$T/proc-${case}2.err"; }
+    wait_for 30 started || fail "($case) the restarted processor took no partition"
+    "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv "${PARTS[@]}" \
+        "$T/straggler.csv" 2>/dev/null
+    seven() { [ "$(dlq "$pre" | wc -l)" -ge 7 ]; }
+    wait_for 30 seven || fail "($case) the late trade after the restart is not a dead letter"
+    bg_stop "proc-${case}2" TERM
+    assert_eq "$(dlq "$pre" | wc -l)" 7 "($case) dead letters after the restart"
+    dlq "$pre" | tail -1 | grep -q '\\"price\\":8' || fail "($case) the last dead letter is not the late trade"
+done
+echo "ok: late and poison records, also across a restart"
