@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,11 +221,16 @@ static int put_date(const writer_io *io, job *j, const char *key, const char *na
     int rc = -1;
     const char *dir = storage_local_dir(io->lake);
     if (dir) {
-        /* Local: the temporary name beside the final one, as always. */
+        /* Local: the temporary name beside the final one, with this
+         * process's id and a count: a zombie writer of the same file whose
+         * temporary file the new owner removed must not rename the new
+         * owner's half-written one (clean_temp_files). */
+        static atomic_uint temp_count;
         storage_join(&folder, dir, key);
         *strrchr(folder.data, '/') = '\0';
         if (mkdir_p(folder.data, j->err, sizeof(j->err)) == 0) {
-            buf_printf(&tmp, "%s/.tmp-%s.partial", folder.data, name);
+            buf_printf(&tmp, "%s/.tmp-%s.%ld.%u.partial", folder.data, name, (long)getpid(),
+                       atomic_fetch_add(&temp_count, 1));
             rc = 0;
         }
     } else {
@@ -363,7 +369,9 @@ static int write_next(sink *s, const writer_io *io)
     job *j = s->head;
     while (j && j->state != JOB_QUEUED)
         j = j->next;
-    if (!j || s->write_failed)
+    /* After a failure nothing more is written: the partitions may go to
+     * another member, which rewrites from the committed offsets. */
+    if (!j || s->write_failed || s->failed)
         return 0;
     j->state = JOB_WRITING;
     pthread_mutex_unlock(&s->mu);
@@ -644,6 +652,14 @@ static int flush_all(sink *s)
     return s->failed ? -1 : 0;
 }
 
+/* The writer's process id in a temporary file's name
+ * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>.<n>.partial"), or 0. */
+static long temp_file_pid(const char *name)
+{
+    const char *p = strstr(name, ".parquet.");
+    return p ? strtol(p + 9, NULL, 10) : 0;
+}
+
 /* Removes the staging files of this topic partition whose writer is gone
  * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>.<n>.partial"). */
 static void clean_staging_files(sink *s, int topic, int32_t partition)
@@ -658,8 +674,7 @@ static void clean_staging_files(sink *s, int topic, int32_t partition)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
-        const char *p = strstr(e->d_name, ".parquet.");
-        long pid = p ? strtol(p + 9, NULL, 10) : 0;
+        long pid = temp_file_pid(e->d_name);
         if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
             continue; /* a live writer's, or not ours to judge */
         char path[PATH_MAX + 300];
@@ -708,7 +723,11 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
             continue;
         struct dirent *f;
         while ((f = readdir(pd))) {
-            if (strncmp(f->d_name, prefix, strlen(prefix)) != 0)
+            /* This process's own are in writing (a job of a partition it
+             * had before); any other writer's is a crashed one's or a
+             * zombie's, whose rename then fails. */
+            if (strncmp(f->d_name, prefix, strlen(prefix)) != 0 ||
+                temp_file_pid(f->d_name) == (long)getpid())
                 continue;
             char path[PATH_MAX + 600];
             snprintf(path, sizeof(path), "%s/%s", pdir, f->d_name);
@@ -1053,15 +1072,20 @@ out:
         s->kafka_gone = consumer_failure_mendable(s, errstr, errstr_size);
     *kafka_gone = s->kafka_gone;
     *progress = s->commits > 0;
-    kafka_consumer_close(s->cons);
-    stage_fence_free(s->fence);
+    /* The writer ends before the consumer leaves the group: a file still in
+     * writing after a failure would otherwise land while the partition's
+     * next owner writes from the committed offset (the group keeps the
+     * partitions for the write budget, max.poll.interval.ms). */
     if (s->writer_started) {
         pthread_mutex_lock(&s->mu);
         s->writer_stop = 1;
         pthread_cond_broadcast(&s->cv);
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->writer, NULL);
+        s->writer_started = 0;
     }
+    kafka_consumer_close(s->cons);
+    stage_fence_free(s->fence);
     if (s->failed && rc == 0)
         rc = set_err(errstr, errstr_size, "%s", s->errstr);
     /* Jobs left after a failure: their records are read again next time. */

@@ -40,7 +40,7 @@
  * committed for its partition (already in a stored file).
  *
  * DuckDB writes each file to a local temporary name first: beside the final
- * name for a local lake (".tmp-<name>.partial"), in storage's staging folder
+ * name for a local lake (".tmp-<name>.<pid>.<n>.partial"), in storage's staging folder
  * for S3. storage_put_file(STORAGE_MOVE) then makes it durable under its key:
  * fsync, rename, fsync of the folder (local), or a PutObject / multipart
  * upload that S3 makes visible only when complete. Only after every object of

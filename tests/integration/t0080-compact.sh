@@ -148,13 +148,13 @@ assert_eq "$(find "$lake" -name '.tmp-*' | wc -l)" 0 "temporary files left"
 # Retention: the February partition is older than 7 days before 2026-03-05. A temporary file a
 # writer still writes there (the sink landing late rows) stays; one a crashed writer left goes.
 feb=$lake/trades/date=2026-02-01
-echo partial >"$feb/.tmp-trades+0+00000000000000999999.parquet.partial"
-echo partial >"$feb/.tmp-trades+1+00000000000000999999.parquet.partial"
-touch -d '2 hours ago' "$feb/.tmp-trades+1+00000000000000999999.parquet.partial"
+echo partial >"$feb/.tmp-trades+0+00000000000000999999.parquet.4242.0.partial"
+echo partial >"$feb/.tmp-trades+1+00000000000000999999.parquet.4243.0.partial"
+touch -d '2 hours ago' "$feb/.tmp-trades+1+00000000000000999999.parquet.4243.0.partial"
 "$TICKLAKE" compact trades --lake "$lake" --retain-days 7 --today 2026-03-05 --retain-only -q >"$T/r.out" ||
     fail "retention failed"
 grep -q "retention dropped 1 partitions" "$T/r.out" || fail "retention: $(cat "$T/r.out")"
-assert_eq "$(ls -A "$feb" | tr '\n' ' ')" ".tmp-trades+0+00000000000000999999.parquet.partial " \
+assert_eq "$(ls -A "$feb" | tr '\n' ' ')" ".tmp-trades+0+00000000000000999999.parquet.4242.0.partial " \
     "what retention left in date=2026-02-01"
 rm -r "$feb"
 assert_eq "$(q "SELECT count(*) FROM trades")" 210000 "trades after retention"
