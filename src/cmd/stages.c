@@ -295,7 +295,14 @@ static int process_settings(const cli_command *cmd, const stage_opts *o, process
                 return cli_usage_error(cmd, "--intervals: '%s' given twice", tok);
         if (out->nintervals == BAR_MAX_INTERVALS)
             return cli_usage_error(cmd, "--intervals: at most %d", BAR_MAX_INTERVALS);
-        out->intervals[out->nintervals++] = iv;
+        /* Kept shortest first, whatever the order given: the processor's
+         * stale check runs on its first, the shortest, interval. */
+        size_t at = out->nintervals++;
+        while (at > 0 && out->intervals[at - 1] > iv) {
+            out->intervals[at] = out->intervals[at - 1];
+            at--;
+        }
+        out->intervals[at] = iv;
     }
     if (out->nintervals == 0)
         return cli_usage_error(cmd, "--intervals: none given");

@@ -541,8 +541,14 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
             fail(p, "bars not delivered: %s", err);
             return -1;
         }
-        if (kafka_consumer_commit(p->cons, tps, n, err, sizeof(err)) != 0)
-            LOG_WARN("process: %s", err); /* the next commit covers it */
+        if (kafka_consumer_commit(p->cons, tps, n, err, sizeof(err)) != 0) {
+            /* The next commit covers it: dirty makes one due even when no
+             * record comes (a rebalance or a stop would otherwise hand the
+             * partitions over at the older offset, and its bars go out
+             * twice). */
+            LOG_WARN("process: %s", err);
+            p->dirty = 1;
+        }
         trim_after(p, carried);
         p->commits++;
         return 0;
@@ -581,7 +587,7 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
 static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
 {
     proc *p = opaque;
-    kafka_tp *q = calloc(n ? n : 1, sizeof(*q));
+    kafka_tp *q = xcalloc(n ? n : 1, sizeof(*q));
     memcpy(q, tps, n * sizeof(*q));
     char err[512];
     /* The committed watermark says which replayed bars were committed
@@ -605,7 +611,7 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
         for (size_t i = 0; i < n; i++)
             q[i].metadata[0] = '\0';
     }
-    int32_t *parts = calloc(n ? n : 1, sizeof(*parts));
+    int32_t *parts = xcalloc(n ? n : 1, sizeof(*parts));
     size_t np = 0;
     for (size_t i = 0; i < n; i++) {
         int32_t part = q[i].partition;

@@ -40,7 +40,7 @@ typedef struct process_config {
     kafka_opts kafka;
     const char *group;        /* default GROUP_PROCESS */
     const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
-    int64_t intervals[BAR_MAX_INTERVALS];
+    int64_t intervals[BAR_MAX_INTERVALS]; /* shortest first */
     size_t nintervals;
     int64_t lateness_ns;
     int64_t commit_interval_ns; /* 0: 100 ms with transactions, else 1 s */

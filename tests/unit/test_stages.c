@@ -197,6 +197,22 @@ static void test_process_config_holds_the_ind_config(void)
     CHECK_EQ_INT(zero.has_ind, 0);
 }
 
+/* --intervals in any order are kept shortest first: the processor's stale
+ * check runs on the first one (with 1m,1s it ran once a minute). */
+static void test_process_intervals_shortest_first(void)
+{
+    static const cli_option none[] = {CLI_OPT_END};
+    const cli_command cmd = {"process", "ticklake process", "", none};
+    stage_opts o;
+    stage_opts_init(&o);
+    o.intervals = "5m,1s,1h,1m";
+    process_config pc;
+    CHECK_EQ_INT(stage_process_config(&cmd, &o, &pc), 0);
+    CHECK_EQ_INT(pc.nintervals, 4);
+    CHECK(pc.intervals[0] == NS_PER_SEC && pc.intervals[1] == 60 * NS_PER_SEC &&
+          pc.intervals[2] == 300 * NS_PER_SEC && pc.intervals[3] == 3600 * NS_PER_SEC);
+}
+
 /* --s3-write-timeout is the storage's write retry budget: 5 minutes unless
  * given, and never zero or negative (storage would read 0 as its default). */
 static void test_sink_config_write_budget(void)
@@ -227,4 +243,4 @@ static void test_sink_config_write_budget(void)
 
 TEST_MAIN(TEST(test_defaults_are_ind_config_default), TEST(test_every_option_lands_in_its_field),
           TEST(test_errors_name_the_option_and_why), TEST(test_process_config_holds_the_ind_config),
-          TEST(test_sink_config_write_budget))
+          TEST(test_process_intervals_shortest_first), TEST(test_sink_config_write_budget))
