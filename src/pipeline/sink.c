@@ -833,6 +833,11 @@ static void add_record(sink *s, const kafka_msg *m)
             LOG_WARN("sink: bad record at '%s' [%d] offset %lld: %s", m->topic, (int)m->partition,
                      (long long)m->offset, err);
         atomic_fetch_add(&s->st->bad_records, 1);
+        /* The freshness roll commits it too (an empty job), or a buffer of
+         * bad records only would wait for a revoke or a stop, and every
+         * restart would read and count them again. */
+        if (!b->opened)
+            b->opened = mono_ns();
         return;
     }
     /* A record of a new date when the date table is full: write out first. */

@@ -54,4 +54,21 @@ assert_eq "$(lake_rows)" 50000 "trades after a restart"
 assert_eq "$(find "$lake" -name '*.parquet' | wc -l)" "$files_before" "files after a restart"
 # No temporary files are left behind.
 assert_eq "$(find "$lake" -name '.tmp-*' | wc -l)" 0 "temporary files left"
+
+# A malformed record alone in its buffer is committed by the freshness roll (1 s): a sink killed
+# after it leaves nothing to read again (before, only a revoke or a stop committed it, and each
+# restart counted it again).
+if command -v kcat >/dev/null; then
+    bg_start sink3 "${sink[@]}"
+    wait_for 30 grep -Eq "assigned [1-9][0-9]* partitions" "$T/sink3.err" || fail "sink3 got no partitions"
+    printf 'AAPL\tnot a trade {\n' | kcat -P -b "$BROKERS" -t "${pre}trades" -K $'\t'
+    wait_for 30 grep -q "bad record at" "$T/sink3.err" || fail "sink3 did not read the bad record"
+    sleep 3
+    bg_stop sink3 KILL
+    bg_start sink4 "${sink[@]}" --drain
+    bg_wait sink4 60
+    assert_eq "$BG_STATUS" 0 "sink4 exit status"
+    grep -q "0 rows in 0 files (0 bytes), 0 bad records" "$T/sink4.err" ||
+        fail "the bad record was read again: $(tail -1 "$T/sink4.err")"
+fi
 echo "ok: sink"
