@@ -40,22 +40,25 @@ static int check_ts(int64_t ts, char *errstr, size_t errstr_size)
 {
     if (ts < TICK_TS_MIN || ts > TICK_TS_MAX)
         return set_err(errstr, errstr_size,
-                       "field 'ts' (%lld) is outside 1800-01-01 to 2200-01-01 (ns since epoch)",
+                       "'ts' (%lld) is outside 1800-01-01 to 2200-01-01 (ns since epoch)",
                        (long long)ts);
     return 0;
 }
 
-/* A trade's price and size: positive, and small enough for a finite turnover
- * (prefix: "field " for JSON members, "binary trade: " for the binary record). */
-static int check_trade_amounts(const trade *t, const char *prefix, char *errstr, size_t errstr_size)
+int trade_check_range(const trade *t, char *errstr, size_t errstr_size)
 {
-    if (!isfinite(t->price) || t->price <= 0 || t->price > TICK_PRICE_MAX)
-        return set_err(errstr, errstr_size, "%s'price' missing or not a positive number up to 1e12",
-                       prefix);
-    if (t->size <= 0 || t->size > TICK_SIZE_MAX)
-        return set_err(errstr, errstr_size, "%s'size' missing or not a positive integer up to 1e15",
-                       prefix);
+    if (check_ts(t->ts, errstr, errstr_size) != 0)
+        return -1;
+    if (t->price > TICK_PRICE_MAX)
+        return set_err(errstr, errstr_size, "'price' (%g) is above 1e12", t->price);
+    if (t->size > TICK_SIZE_MAX)
+        return set_err(errstr, errstr_size, "'size' (%lld) is above 1e15", (long long)t->size);
     return 0;
+}
+
+int quote_check_range(const quote *q, char *errstr, size_t errstr_size)
+{
+    return check_ts(q->ts, errstr, errstr_size);
 }
 
 /* The members trades and quotes share: symbol (required), venue, source, ts. */
@@ -69,7 +72,7 @@ static int get_head(json_rec *o, char *symbol, size_t symsz, char *venue, size_t
     if (json_rec_get_int(o, "ts", ts) != 0)
         return set_err(errstr, errstr_size,
                        "field 'ts' missing or not an integer (ns since epoch)");
-    return check_ts(*ts, errstr, errstr_size);
+    return 0;
 }
 
 /* The trade members of record o. */
@@ -81,12 +84,10 @@ static int trade_from_rec(json_rec *o, trade *t, char *errstr, size_t errstr_siz
     if (get_head(o, t->symbol, sizeof(t->symbol), t->venue, sizeof(t->venue), t->source,
                  sizeof(t->source), &t->ts, errstr, errstr_size) != 0)
         return -1;
-    if (json_rec_get_num(o, "price", &t->price) != 0)
-        t->price = 0;
-    if (json_rec_get_int(o, "size", &t->size) != 0)
-        t->size = 0;
-    if (check_trade_amounts(t, "field ", errstr, errstr_size) != 0)
-        return -1;
+    if (json_rec_get_num(o, "price", &t->price) != 0 || !isfinite(t->price) || t->price <= 0)
+        return set_err(errstr, errstr_size, "field 'price' missing or not a positive number");
+    if (json_rec_get_int(o, "size", &t->size) != 0 || t->size <= 0)
+        return set_err(errstr, errstr_size, "field 'size' missing or not a positive integer");
     if (json_rec_get_int(o, "id", &t->id) != 0)
         return set_err(errstr, errstr_size, "field 'id' missing or not an integer");
     return 0;
@@ -530,9 +531,10 @@ int trade_decode_binary(const void *data, size_t len, trade *t, char *errstr, si
     t->price = get_f64(p + 16);
     t->size = get_i64(p + 24);
     t->id = get_i64(p + 32);
-    if (check_ts(t->ts, errstr, errstr_size) != 0 ||
-        check_trade_amounts(t, "binary trade: ", errstr, errstr_size) != 0)
-        return -1;
+    if (!isfinite(t->price) || t->price <= 0)
+        return set_err(errstr, errstr_size, "binary trade: price is not a positive number");
+    if (t->size <= 0)
+        return set_err(errstr, errstr_size, "binary trade: size is not a positive integer");
     return 0;
 }
 
@@ -553,7 +555,7 @@ int quote_decode_binary(const void *data, size_t len, quote *q, char *errstr, si
         return set_err(errstr, errstr_size, "binary quote: bid or ask is not a positive number");
     if (q->bid_size < 0 || q->ask_size < 0)
         return set_err(errstr, errstr_size, "binary quote: bid_size or ask_size is negative");
-    return check_ts(q->ts, errstr, errstr_size);
+    return 0;
 }
 
 int trade_decode(const void *data, size_t len, trade *t, char *errstr, size_t errstr_size)

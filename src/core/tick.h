@@ -27,8 +27,9 @@
 /* The event times a trade or quote may carry, 1800-01-01 to 2200-01-01 UTC
  * in ns: far from int64's ends, so window and watermark arithmetic cannot
  * overflow (a trade at INT64_MIN moved a watermark to 2262). Prices and sizes
- * are bounded so that a bar's turnover stays finite. Decoding refuses
- * anything outside. */
+ * are bounded so that a bar's turnover stays finite. The codecs carry any
+ * value; the processor and the sink check these ranges (trade_check_range,
+ * quote_check_range) and count a record outside them as bad. */
 #define TICK_TS_MIN (-5364662400LL * 1000000000LL)
 #define TICK_TS_MAX (7258118400LL * 1000000000LL)
 #define TICK_PRICE_MAX 1e12
@@ -96,6 +97,11 @@ int trade_decode_binary(const void *data, size_t len, trade *t, char *errstr, si
 /* Decodes a trade in either encoding, told apart by the first byte. Every
  * consumer of `trades` uses this. */
 int trade_decode(const void *data, size_t len, trade *t, char *errstr, size_t errstr_size);
+/* 0 when t's event time, price and size are within the ranges above (the
+ * decoders check the rest), else -1 with the reason. */
+int trade_check_range(const trade *t, char *errstr, size_t errstr_size);
+/* 0 when q's event time is within TICK_TS_MIN..TICK_TS_MAX, else -1. */
+int quote_check_range(const quote *q, char *errstr, size_t errstr_size);
 
 /* ---- quotes --------------------------------------------------------------- */
 

@@ -729,7 +729,8 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
             window_agg_advance(ps->agg, ps->suppress_end, emit_filtered, &ec);
         }
     }
-    if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0) {
+    if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0 ||
+        trade_check_range(&t, derr, sizeof(derr)) != 0) {
         if (replay)
             return;
         if ((*logged_bad)++ < 100)

@@ -50,7 +50,8 @@ static int decode_trade(const lake_table *tab, const void *value, size_t len, la
 {
     trade t;
     trade_detail d;
-    if (trade_decode_detail(value, len, &t, &d, errstr, errstr_size) != 0)
+    if (trade_decode_detail(value, len, &t, &d, errstr, errstr_size) != 0 ||
+        trade_check_range(&t, errstr, errstr_size) != 0)
         return -1;
     put_str(row, 0, t.symbol, 0);
     row->values[1].i = t.ts;
@@ -86,7 +87,8 @@ static int decode_quote(const lake_table *tab, const void *value, size_t len, la
                         char *errstr, size_t errstr_size)
 {
     quote q;
-    if (quote_decode(value, len, &q, errstr, errstr_size) != 0)
+    if (quote_decode(value, len, &q, errstr, errstr_size) != 0 ||
+        quote_check_range(&q, errstr, errstr_size) != 0)
         return -1;
     put_str(row, 0, q.symbol, 0);
     row->values[1].i = q.ts;
