@@ -214,27 +214,19 @@ enum { JOB_QUEUED, JOB_WRITING, JOB_DONE, JOB_FAILED };
 
 /* Writes rows[0..n) of j (sorted, of one date) to a local file and stores
  * it as key: 0, or -1 with j->err (the local file is removed). */
-static int put_date(const writer_io *io, job *j, const char *key, const char *name,
-                    const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
+static int put_date(const writer_io *io, job *j, const char *key, const uint32_t *order, size_t n,
+                    int64_t *rows, int64_t *bytes)
 {
     buf tmp = {0}, folder = {0};
-    int rc = -1;
     const char *dir = storage_local_dir(io->lake);
-    if (dir) {
-        /* Local: the temporary name beside the final one, with this
-         * process's id and a count: a zombie writer of the same file whose
-         * temporary file the new owner removed must not rename the new
-         * owner's half-written one (clean_temp_files). */
-        static atomic_uint temp_count;
-        storage_join(&folder, dir, key);
+    /* Local: beside the final name, with this process's id and a count, so a
+     * zombie writer of the same file whose temporary file the new owner
+     * removed cannot rename the new owner's half-written one
+     * (clean_temp_files); S3: in the staging folder. */
+    int rc = storage_temp_path(io->lake, key, &tmp, j->err, sizeof(j->err));
+    if (rc == 0 && dir) {
+        buf_append(&folder, tmp.data, tmp.len);
         *strrchr(folder.data, '/') = '\0';
-        if (mkdir_p(folder.data, j->err, sizeof(j->err)) == 0) {
-            buf_printf(&tmp, "%s/.tmp-%s.%ld.%u.partial", folder.data, name, (long)getpid(),
-                       atomic_fetch_add(&temp_count, 1));
-            rc = 0;
-        }
-    } else {
-        rc = storage_temp_path(io->lake, key, &tmp, j->err, sizeof(j->err));
     }
     if (rc == 0)
         rc = engine_write_parquet_cols(io->eng, j->rows, j->ncols, order, n, tmp.data, rows, j->err,
@@ -271,12 +263,12 @@ static int disk_full(const char *err)
  * to 5 s), each failure logged and counted, until it succeeds, the write
  * budget is spent or the stage is stopped. The job is not done meanwhile, so
  * nothing from it on is committed. */
-static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *key, const char *name,
+static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *key,
                             const uint32_t *order, size_t n, int64_t *rows, int64_t *bytes)
 {
     int64_t first = 0, wait = 100 * 1000000LL;
     for (int attempt = 1;; attempt++) {
-        if (put_date(io, j, key, name, order, n, rows, bytes) == 0)
+        if (put_date(io, j, key, order, n, rows, bytes) == 0)
             return 0;
         if (!disk_full(j->err))
             return -1;
@@ -338,7 +330,7 @@ static int write_job(sink *s, const writer_io *io, job *j)
             buf_printf(&key, "%s/date=%s/%s", table, date, name);
         int64_t rows = 0, bytes = 0;
         int64_t t0 = mono_ns();
-        if (put_date_waiting(s, io, j, key.data, name, order + lo, hi - lo, &rows, &bytes) != 0) {
+        if (put_date_waiting(s, io, j, key.data, order + lo, hi - lo, &rows, &bytes) != 0) {
             buf_release(&key);
             return -1;
         }
