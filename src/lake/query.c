@@ -1223,7 +1223,9 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
 done:
     if (csv) {
         if (fclose(csv) != 0 && rc == 0)
-            rc = set_err(err, sizeof(err), "unable to write '%s'", csv_tmp.data);
+            rc = set_err(err, sizeof(err),
+                         "the result was not saved (--no-save skips it): unable to write '%s': %s",
+                         csv_tmp.data, strerror(errno));
         if (rc == 0 && rename(csv_tmp.data, csv_final.data) != 0)
             rc = set_err(err, sizeof(err), "unable to rename '%s': %s", csv_tmp.data,
                          strerror(errno));
@@ -1260,7 +1262,8 @@ done:
             buf_release(&key);
         }
         if (src && rc == 0)
-            rc = set_err(errstr, errstr_size, "%s", serr);
+            rc = set_err(errstr, errstr_size, "the result was not saved (--no-save skips it): %s",
+                         serr);
     }
     buf_release(&rdir);
     buf_release(&csv_tmp);
