@@ -121,7 +121,7 @@ asan:
 # Fuzz targets (clang + libFuzzer), each over pure parsers only.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
-PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c src/core/kprops.c src/core/kprops_java.c
+PURE_SRCS := src/core/config.c src/core/ini.c src/core/json.c src/core/tick.c src/core/feed.c src/core/feed_rest.c src/core/bar.c src/core/indicators.c src/base/util.c src/core/civil.c src/base/log.c src/core/lakepath.c src/core/csv.c src/core/csv_ahead.c src/core/replay.c src/core/replay_value.c src/core/index_info.c src/core/index_daily.c src/core/kprops.c src/core/kprops_java.c src/core/progress.c
 fuzz: $(FUZZ_BINS)
 # yyjson is compiled once (instrumented like the rest) and linked into every target.
 FUZZ_YYJSON := build/fuzz/yyjson.o

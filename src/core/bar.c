@@ -199,15 +199,24 @@ typedef struct sym_state {
 
 typedef struct slot {
     int64_t start;
-    int64_t min_offset;
+    int64_t min_offset; /* of the first trade of any of its bars */
+    int64_t min_wm;     /* the watermark before that trade */
     uint32_t *syms;
     size_t nsyms, capsyms;
 } slot;
+
+/* A closed window whose bars are retained (--late update): where its
+ * earliest trade was read, so that a restart replays it. */
+typedef struct kept_slot {
+    int64_t start, min_offset, min_wm;
+} kept_slot;
 
 typedef struct interval_state {
     int64_t ns;
     slot *slots; /* ordered by start; [head, head + nslots) used */
     size_t head, nslots, capslots;
+    kept_slot *kept; /* ordered by start */
+    size_t nkept, capkept;
 } interval_state;
 
 struct window_agg {
@@ -266,6 +275,7 @@ void window_agg_free(window_agg *w)
         for (size_t k = 0; k < iv->nslots; k++)
             free(iv->slots[iv->head + k].syms);
         free(iv->slots);
+        free(iv->kept);
     }
     free(w->syms);
     free(w->table);
@@ -345,15 +355,56 @@ static slot *slot_for(interval_state *iv, int64_t start)
     memset(s, 0, sizeof(*s));
     s->start = start;
     s->min_offset = INT64_MAX;
+    s->min_wm = INT64_MAX;
     return s;
+}
+
+/* Whether a closed window ended more than the retention before the watermark
+ * (computed without overflow across the whole range of event times). */
+static int beyond_horizon(const window_agg *w, int64_t start, int64_t ns)
+{
+    int64_t end = start + ns, d;
+    if (__builtin_sub_overflow(w->wm, end, &d))
+        return w->wm > end;
+    return d > w->retain;
+}
+
+/* Notes that the window at start of interval i holds retained bars whose
+ * earliest trade was read at offset with the watermark at wm before it;
+ * drops the notes whose horizon has passed. */
+static void keep_slot(window_agg *w, size_t i, int64_t start, int64_t offset, int64_t wm)
+{
+    interval_state *iv = &w->iv[i];
+    size_t drop = 0;
+    while (drop < iv->nkept && beyond_horizon(w, iv->kept[drop].start, iv->ns))
+        drop++;
+    memmove(iv->kept, iv->kept + drop, (iv->nkept - drop) * sizeof(kept_slot));
+    iv->nkept -= drop;
+    size_t k = iv->nkept;
+    while (k > 0 && iv->kept[k - 1].start > start)
+        k--;
+    if (k > 0 && iv->kept[k - 1].start == start) {
+        kept_slot *ks = &iv->kept[k - 1];
+        if (offset < ks->min_offset) {
+            ks->min_offset = offset;
+            ks->min_wm = wm;
+        }
+        return;
+    }
+    if (iv->nkept == iv->capkept) {
+        iv->capkept = iv->capkept ? iv->capkept * 2 : 8;
+        iv->kept = xrealloc(iv->kept, iv->capkept * sizeof(kept_slot));
+    }
+    memmove(iv->kept + k + 1, iv->kept + k, (iv->nkept - k) * sizeof(kept_slot));
+    iv->kept[k] = (kept_slot){start, offset, wm};
+    iv->nkept++;
 }
 
 /* Drops retained bars of one series whose horizon has passed. */
 static void prune_closed(window_agg *w, sym_state *sym, size_t i)
 {
     uint32_t k = 0;
-    while (k < sym->nclosed[i] &&
-           w->wm - (sym->closed[i][k].window_start + w->iv[i].ns) > w->retain)
+    while (k < sym->nclosed[i] && beyond_horizon(w, sym->closed[i][k].window_start, w->iv[i].ns))
         k++;
     if (k) {
         memmove(sym->closed[i], sym->closed[i] + k, (sym->nclosed[i] - k) * sizeof(bar));
@@ -374,9 +425,9 @@ static void retain_bar(window_agg *w, sym_state *sym, size_t i, const bar *b)
 /* A late trade under --late update: folds it into its retained bar (or a new
  * bar, if its window had no trade) and emits the result. 1 if handled. */
 static int update_late(window_agg *w, sym_state *sym, size_t i, const trade *t, int64_t start,
-                       bar_emit_cb emit, void *opaque)
+                       int64_t offset, bar_emit_cb emit, void *opaque)
 {
-    if (w->wm - (start + w->iv[i].ns) > w->retain)
+    if (beyond_horizon(w, start, w->iv[i].ns))
         return 0;
     prune_closed(w, sym, i);
     for (uint32_t k = 0; k < sym->nclosed[i]; k++) {
@@ -391,6 +442,7 @@ static int update_late(window_agg *w, sym_state *sym, size_t i, const trade *t, 
     }
     bar nb;
     bar_init(&nb, t, w->iv[i].ns, start);
+    keep_slot(w, i, start, offset, w->wm);
     if (emit)
         emit(opaque, &nb);
     /* Keep it, in order, for further late trades. */
@@ -413,6 +465,8 @@ static void close_windows(window_agg *w, bar_emit_cb emit, void *opaque)
             slot *s = &iv->slots[iv->head];
             if (w->wm == INT64_MIN || s->start + iv->ns > w->wm)
                 break;
+            if (w->retain > 0 && !beyond_horizon(w, s->start, iv->ns))
+                keep_slot(w, i, s->start, s->min_offset, s->min_wm);
             for (size_t k = 0; k < s->nsyms; k++) {
                 sym_state *sym = &w->syms[s->syms[k]];
                 /* Windows close in start order, so this symbol's oldest open bar
@@ -443,7 +497,7 @@ int window_agg_add(window_agg *w, const trade *t, int64_t offset, bar_emit_cb em
         interval_state *iv = &w->iv[i];
         int64_t start = floor_to(t->ts, iv->ns);
         if (w->wm != INT64_MIN && start + iv->ns <= w->wm) {
-            if (w->retain <= 0 || !update_late(w, &w->syms[si], i, t, start, emit, opaque))
+            if (w->retain <= 0 || !update_late(w, &w->syms[si], i, t, start, offset, emit, opaque))
                 late++;
             continue;
         }
@@ -471,8 +525,10 @@ int window_agg_add(window_agg *w, const trade *t, int64_t offset, bar_emit_cb em
             s->syms = xrealloc(s->syms, s->capsyms * sizeof(uint32_t));
         }
         s->syms[s->nsyms++] = si;
-        if (offset < s->min_offset)
+        if (offset < s->min_offset) {
             s->min_offset = offset;
+            s->min_wm = w->wm; /* before this trade: it moves after the loop */
+        }
     }
     int64_t cand = t->ts - w->lateness;
     if (w->wm == INT64_MIN || cand > w->wm) {
@@ -500,15 +556,24 @@ int64_t window_agg_watermark(const window_agg *w)
     return w->wm;
 }
 
-int64_t window_agg_min_open_offset(const window_agg *w)
+int64_t window_agg_resume_offset(const window_agg *w, int64_t *wm_before)
 {
-    int64_t m = INT64_MAX;
+    int64_t m = INT64_MAX, mwm = INT64_MIN;
     for (size_t i = 0; i < w->nintervals; i++) {
         const interval_state *iv = &w->iv[i];
         for (size_t k = 0; k < iv->nslots; k++)
-            if (iv->slots[iv->head + k].min_offset < m)
+            if (iv->slots[iv->head + k].min_offset < m) {
                 m = iv->slots[iv->head + k].min_offset;
+                mwm = iv->slots[iv->head + k].min_wm;
+            }
+        for (size_t k = 0; k < iv->nkept; k++)
+            if (iv->kept[k].min_offset < m && !beyond_horizon(w, iv->kept[k].start, iv->ns)) {
+                m = iv->kept[k].min_offset;
+                mwm = iv->kept[k].min_wm;
+            }
     }
+    if (wm_before)
+        *wm_before = m == INT64_MAX ? INT64_MIN : mwm;
     return m == INT64_MAX ? -1 : m;
 }
 

@@ -89,10 +89,15 @@ void window_agg_advance(window_agg *w, int64_t wm, bar_emit_cb emit, void *opaqu
 
 /* The current watermark (INT64_MIN before the first trade). */
 int64_t window_agg_watermark(const window_agg *w);
-/* The lowest input offset whose trade is still in an open window, or -1 when
- * no window is open: the offset to resume from after a restart so that no
- * open window loses a trade. */
-int64_t window_agg_min_open_offset(const window_agg *w);
+/* The lowest input offset whose trade is still in an open window or in a
+ * retained bar within its horizon, or -1 when there is none: the offset to
+ * resume from after a restart so that no such bar loses a trade. With
+ * wm_before (else NULL): the watermark just before that trade was added
+ * (INT64_MIN when none). A new window_agg advanced to it (window_agg_advance)
+ * and fed the same records from that offset, with the same advances at the
+ * same points, ends in the same state: the same open and retained bars, the
+ * same revisions. */
+int64_t window_agg_resume_offset(const window_agg *w, int64_t *wm_before);
 /* Number of open windows (bars in progress), over all intervals. */
 size_t window_agg_open_count(const window_agg *w);
 

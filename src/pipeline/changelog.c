@@ -68,7 +68,7 @@ series *series_get(series_map *m, const char *sym, int interval)
 }
 
 int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, series_map *m,
-                    uint64_t seq, buf *rec, char *errstr, size_t errstr_size)
+                    uint64_t seq, const char *progress, buf *rec, char *errstr, size_t errstr_size)
 {
     TL_ASSERT(cl->partitions > 0 && part >= 0);
     int32_t cpart = part % cl->partitions;
@@ -89,16 +89,22 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
         se->dirty = 0;
     }
     int kl = snprintf(key, sizeof(key), "%d/progress", (int)part);
-    char val[40];
-    int vl = snprintf(val, sizeof(val), "seq=%" PRIu64, seq);
-    return kafka_produce_partition(prod, cl->topic, cpart, key, (size_t)kl, val, (size_t)vl, errstr,
-                                   errstr_size);
+    buf_reset(rec);
+    buf_printf(rec, "seq=%" PRIu64, seq);
+    if (progress && *progress) {
+        buf_putc(rec, ' ');
+        buf_puts(rec, progress);
+    }
+    return kafka_produce_partition(prod, cl->topic, cpart, key, (size_t)kl, rec->data, rec->len,
+                                   errstr, errstr_size);
 }
 
 typedef struct restore_ctx {
     const changelog *cl;
     series_map *maps[CHANGELOG_MAX_PARTITIONS]; /* of the input partitions being restored */
     uint64_t seq[CHANGELOG_MAX_PARTITIONS];     /* of the last progress record read */
+    buf *progress[CHANGELOG_MAX_PARTITIONS];    /* its text after the seq, if asked for */
+    buf value;
     size_t series, bad;
     int oom;
 } restore_ctx;
@@ -120,13 +126,18 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
         return; /* an input partition not being restored here */
     const char *rest = slash + 1;
     if (strcmp(rest, "progress") == 0) {
-        char v[40];
-        size_t n = value_len < sizeof(v) - 1 ? value_len : sizeof(v) - 1;
-        memcpy(v, value, n);
-        v[n] = '\0';
+        buf_reset(&r->value);
+        buf_append(&r->value, value, value_len);
         unsigned long long seq;
-        if (sscanf(v, "seq=%llu", &seq) == 1)
-            r->seq[part] = seq;
+        int used = 0;
+        if (sscanf(r->value.data, "seq=%llu%n", &seq, &used) != 1)
+            return;
+        r->seq[part] = seq;
+        if (r->progress[part]) {
+            const char *more = r->value.data + used;
+            buf_reset(r->progress[part]);
+            buf_puts(r->progress[part], *more == ' ' ? more + 1 : more);
+        }
         return;
     }
     char *sym = strchr(rest, '/');
@@ -159,7 +170,7 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
 }
 
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, char *errstr, size_t errstr_size)
+                      const uint64_t *want_seq, buf *progress, char *errstr, size_t errstr_size)
 {
     int64_t until = mono_ns() + 30 * NS_PER_SEC;
     restore_ctx *r = calloc(1, sizeof(*r));
@@ -178,6 +189,10 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
         for (size_t i = 0; i < n; i++) {
             TL_ASSERT(parts[i] >= 0 && parts[i] < CHANGELOG_MAX_PARTITIONS);
             r->maps[parts[i]] = maps[i];
+            if (progress) {
+                r->progress[parts[i]] = &progress[i];
+                buf_reset(&progress[i]);
+            }
             series_map_clear(maps[i]);
             int32_t c = parts[i] % cl->partitions;
             size_t k = 0;
@@ -220,6 +235,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
         sleep_ns(100 * 1000000LL);
     }
 out:
+    if (r)
+        buf_release(&r->value);
     free(r);
     free(cparts);
     return rc;

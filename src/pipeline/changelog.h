@@ -5,13 +5,13 @@
  * Indicator and alert state lives in a compacted topic, one record per
  * series keyed "<input partition>/<interval>/<symbol>", plus one progress
  * record per input partition keyed "<input partition>/progress" holding the
- * commit sequence "seq=<n>". Input partition P's records go to changelog
- * partition P mod (its partitions). Every commit writes the series changed
- * since the last one and the progress record, in the same transaction as the
- * outputs and the offsets, whose metadata carries the same seq. So the
- * changelog always holds the state after exactly the bars that the committed
- * watermark says were published; a new owner reads it back before it
- * processes a record of the partition. */
+ * commit sequence "seq=<n>", then whatever else the processor keeps of its
+ * progress (the watermark advances a restart replays: process.c). Input partition P's records go to
+ * changelog partition P mod (its partitions). Every commit writes the series changed since the last
+ * one and the progress record, in the same transaction as the outputs and the offsets, whose
+ * metadata carries the same seq. So the changelog always holds the state after exactly the bars
+ * that the committed watermark says were published; a new owner reads it back before it processes a
+ * record of the partition. */
 #ifndef TICKLAKE_CHANGELOG_H
 #define TICKLAKE_CHANGELOG_H
 
@@ -59,18 +59,20 @@ typedef struct changelog {
 
 /* Produces with prod (in its open transaction, if it has one) the series of m
  * (input partition part) changed since they were last written, marking them
- * clean, then part's progress record "seq=<seq>". rec is scratch space. 0, or
- * -1 with errstr. */
+ * clean, then part's progress record "seq=<seq> <progress>" (progress: NULL
+ * or "" for none). rec is scratch space. 0, or -1 with errstr. */
 int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, series_map *m,
-                    uint64_t seq, buf *rec, char *errstr, size_t errstr_size);
+                    uint64_t seq, const char *progress, buf *rec, char *errstr, size_t errstr_size);
 
 /* Reads back the series of the n input partitions parts into maps[i] (that
  * of parts[i], cleared first). With want_seq (else NULL), reads again until
  * the changelog shows each partition's progress record of at least
  * want_seq[i], for up to 30 s: a transaction's markers may land a moment
- * after its offsets are readable. A record that does not decode is a warning
- * and its series starts afresh. 0, or -1 with errstr. */
+ * after its offsets are readable. With progress (else NULL), progress[i] gets
+ * the text of parts[i]'s last progress record after its seq ("" when none).
+ * A record that does not decode is a warning and its series starts afresh.
+ * 0, or -1 with errstr. */
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, char *errstr, size_t errstr_size);
+                      const uint64_t *want_seq, buf *progress, char *errstr, size_t errstr_size);
 
 #endif

@@ -13,6 +13,7 @@
 #include "kafka_consumer.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "progress.h"
 #include "restart.h"
 #include "tick.h"
 #include "util.h"
@@ -32,6 +33,8 @@ typedef struct out_bar {
  * allocation of about 1 MB, made on the first bar. */
 #define OUTQ_MAX 4096
 
+_Static_assert(KAFKA_METADATA_MAX >= PROC_PROGRESS_MAX, "the progress fits the offset metadata");
+
 typedef struct part_state {
     int owned;
     series_map ind;
@@ -44,9 +47,19 @@ typedef struct part_state {
     int64_t stale_bucket; /* watermark / shortest interval at the last stale check */
     int bars_pending;     /* this partition closed windows since the last commit */
     /* Records before this offset were read before the committed progress
-     * ("next=" metadata): the replay from the open windows' offset sends no
-     * dead letter and counts no late or bad record again; -1: none to skip. */
+     * ("next=" metadata): the replay from the resume offset publishes
+     * nothing, sends no dead letter and counts no late or bad record again;
+     * -1: none to skip. */
     int64_t replay_end;
+    /* Without "next=" (progress committed by an older version), replayed bars
+     * are told by their window alone: a first bar (revision 0) whose window
+     * ends at or before suppress_end was published before. */
+    int legacy_suppress;
+    /* With --late update: the idle timeout's advances of the watermark since
+     * the resume offset, so that a replay makes them at the same points and
+     * rebuilds the retained bars exactly (in the changelog's progress record;
+     * progress.h). */
+    wm_steps adv;
 } part_state;
 
 /* Records taken from librdkafka per call: one call per record read the
@@ -93,6 +106,7 @@ typedef struct proc {
     int64_t commits;             /* commits that succeeded */
     kafka_msg batch[PROC_BATCH]; /* records polled, [batch_next, batch_n) not handled yet */
     size_t batch_n, batch_next;
+    buf progress; /* a changelog progress record's "adv=" text */
     char errstr[1024];
 } proc;
 
@@ -330,13 +344,16 @@ static void send_dlq(proc *p, const kafka_msg *m, const char *reason)
 typedef struct emit_ctx {
     proc *p;
     part_state *ps;
+    int replay; /* closed by a record (or advance) handled before the committed progress */
 } emit_ctx;
 
 static void emit_filtered(void *opaque, const bar *b)
 {
     emit_ctx *e = opaque;
-    /* Corrections (--late update) are new information whenever they come. */
-    if (b->revision == 0 && b->window_start + b->interval_ns <= e->ps->suppress_end)
+    if (e->replay)
+        return;
+    if (e->ps->legacy_suppress && b->revision == 0 &&
+        b->window_start + b->interval_ns <= e->ps->suppress_end)
         return;
     emit_bar(e->p, e->ps, b);
 }
@@ -345,21 +362,20 @@ static void emit_filtered(void *opaque, const bar *b)
 static void progress_of(proc *p, int32_t part, kafka_tp *tp)
 {
     part_state *ps = &p->parts[part];
-    int64_t min_open = window_agg_min_open_offset(ps->agg);
+    int64_t rwm;
+    int64_t resume = window_agg_resume_offset(ps->agg, &rwm);
     tp->topic = p->input;
     tp->partition = part;
-    tp->offset = min_open >= 0 ? min_open : ps->next_offset;
+    tp->offset = resume >= 0 ? resume : ps->next_offset;
     int64_t wm = window_agg_watermark(ps->agg);
     if (wm < ps->suppress_end)
         wm = ps->suppress_end;
     /* A commit during a replay keeps the end of what was read before. */
-    int64_t next = ps->next_offset > ps->replay_end ? ps->next_offset : ps->replay_end;
-    if (wm == INT64_MIN)
-        snprintf(tp->metadata, sizeof(tp->metadata), "seq=%" PRIu64 " next=%" PRId64, ps->seq,
-                 next);
-    else
-        snprintf(tp->metadata, sizeof(tp->metadata), "wm=%" PRId64 " seq=%" PRIu64 " next=%" PRId64,
-                 wm, ps->seq, next);
+    proc_progress pp = {.wm = wm,
+                        .seq = ps->seq,
+                        .next = ps->next_offset > ps->replay_end ? ps->next_offset : ps->replay_end,
+                        .rwm = resume >= 0 ? rwm : INT64_MIN};
+    proc_progress_format(&pp, tp->metadata, sizeof(tp->metadata));
 }
 
 /* Writes the changed series of a partition and its next progress record
@@ -370,8 +386,11 @@ static void write_changelog(proc *p, int32_t part)
     char err[256];
     if (ensure_txn(p) != 0)
         return;
-    if (changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, &p->rec, err,
-                        sizeof(err)) != 0) {
+    /* Advances before the resume offset are in its watermark (rwm). */
+    wm_steps_drop_through(&ps->adv, window_agg_resume_offset(ps->agg, NULL));
+    wm_steps_format(&ps->adv, &p->progress);
+    if (changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, p->progress.data, &p->rec,
+                        err, sizeof(err)) != 0) {
         fail(p, "%s", err);
         return;
     }
@@ -384,18 +403,28 @@ static void restore_partitions(proc *p, const int32_t *parts, size_t n)
 {
     series_map **maps = calloc(n ? n : 1, sizeof(*maps));
     uint64_t *want = calloc(n ? n : 1, sizeof(*want));
+    buf *progress = calloc(n ? n : 1, sizeof(*progress));
     char err[512];
-    if (!maps || !want) {
+    if (!maps || !want || !progress) {
         fail(p, "%s", "out of memory");
     } else {
         for (size_t i = 0; i < n; i++) {
             maps[i] = &p->parts[parts[i]].ind;
             want[i] = p->parts[parts[i]].seq;
         }
-        if (changelog_restore(&p->clog, parts, n, maps, p->eos ? want : NULL, err, sizeof(err)) !=
-            0)
+        if (changelog_restore(&p->clog, parts, n, maps, p->eos ? want : NULL, progress, err,
+                              sizeof(err)) != 0)
             fail(p, "%s", err);
+        for (size_t i = 0; i < n && !p->failed; i++)
+            if (wm_steps_parse(&p->parts[parts[i]].adv, progress[i].data ? progress[i].data : "",
+                               err, sizeof(err)) != 0)
+                LOG_WARN("process: changelog progress of partition %d: %s; corrections of "
+                         "retained bars may differ after this replay",
+                         (int)parts[i], err);
     }
+    for (size_t i = 0; progress && i < n; i++)
+        buf_release(&progress[i]);
+    free(progress);
     free(maps);
     free(want);
 }
@@ -435,18 +464,18 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     ps->next_offset = -1;
     ps->max_ts = INT64_MIN;
     ps->last_record = mono_ns();
-    ps->suppress_end = INT64_MIN;
-    ps->seq = 0;
-    long long wm;
-    if (committed && sscanf(committed->metadata, "wm=%lld", &wm) == 1)
-        ps->suppress_end = wm;
-    const char *sq = committed ? strstr(committed->metadata, "seq=") : NULL;
-    unsigned long long seq;
-    if (sq && sscanf(sq, "seq=%llu", &seq) == 1)
-        ps->seq = seq;
-    const char *nx = committed ? strstr(committed->metadata, "next=") : NULL;
-    long long next;
-    ps->replay_end = nx && sscanf(nx, "next=%lld", &next) == 1 ? next : -1;
+    wm_steps_drop_through(&ps->adv, -1);
+    proc_progress pp;
+    char err[256];
+    if (proc_progress_parse(committed ? committed->metadata : "", &pp, err, sizeof(err)) != 0)
+        LOG_WARN("process: partition %d: %s", (int)part, err);
+    ps->suppress_end = pp.wm;
+    ps->seq = pp.seq;
+    ps->replay_end = pp.next;
+    ps->legacy_suppress = pp.next < 0;
+    /* The replay starts with the watermark its first record had. */
+    if (pp.rwm != INT64_MIN)
+        window_agg_advance(ps->agg, pp.rwm, NULL, NULL);
     /* The committed watermark's window was checked before that commit. */
     ps->stale_bucket = ps->suppress_end == INT64_MIN
                            ? INT64_MIN
@@ -701,6 +730,18 @@ static int flush_due(proc *p, int ready, int64_t now)
            !alerts_in_flight(p, now);
 }
 
+/* Ends a partition's replay: the watermark goes where the committed progress
+ * left it, closing (silently) the windows it had closed. */
+static void end_replay(proc *p, part_state *ps)
+{
+    ps->replay_end = -1;
+    ps->adv.done = ps->adv.n;
+    if (ps->suppress_end > window_agg_watermark(ps->agg)) {
+        emit_ctx ec = {p, ps, 1};
+        window_agg_advance(ps->agg, ps->suppress_end, emit_filtered, &ec);
+    }
+}
+
 /* Handles one input record. */
 static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *logged_bad)
 {
@@ -716,18 +757,21 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     ps->next_offset = m->offset + 1;
     ps->last_record = now;
     /* Replayed records went through once before the committed progress:
-     * their bars are suppressed (emit_filtered), their dead letters are not
-     * sent again (t0056). The first record after them finds the watermark
-     * where that commit left it, as it was when the record came first: a
-     * trade late then is late now, not the start of a window whose bar would
-     * be suppressed (t0056). */
+     * what they published then is not published again (emit_filtered), their
+     * dead letters are not sent again (t0056). The idle advances made among
+     * them are made again at the same points (--late update). The first
+     * record after them finds the watermark where that commit left it, as it
+     * was when the record came first: a trade late then is late now, not the
+     * start of a window whose bar was published (t0056). */
     int replay = m->offset < ps->replay_end;
-    if (!replay && ps->replay_end >= 0) {
-        ps->replay_end = -1;
-        if (ps->suppress_end > window_agg_watermark(ps->agg)) {
-            emit_ctx ec = {p, ps};
-            window_agg_advance(ps->agg, ps->suppress_end, emit_filtered, &ec);
+    if (replay) {
+        wm_steps *a = &ps->adv;
+        while (a->done < a->n && a->v[a->done].offset <= m->offset) {
+            emit_ctx ec = {p, ps, 1};
+            window_agg_advance(ps->agg, a->v[a->done++].wm, emit_filtered, &ec);
         }
+    } else if (ps->replay_end >= 0) {
+        end_replay(p, ps);
     }
     if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0 ||
         trade_check_range(&t, derr, sizeof(derr)) != 0) {
@@ -744,7 +788,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
         ps->max_ts = t.ts;
     int64_t wm_before = window_agg_watermark(ps->agg);
     p->cur_ts_ms = m->timestamp_ms;
-    emit_ctx ec = {p, ps};
+    emit_ctx ec = {p, ps, replay};
     size_t queued = p->noutq;
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
     if (p->noutq != queued)
@@ -777,13 +821,22 @@ static void advance_idle(proc *p, int64_t now)
         return;
     for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
         part_state *ps = &p->parts[part];
-        if (!ps->owned || ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0)
+        if (!ps->owned)
+            continue;
+        /* A partition replays until it has read what was read before. */
+        if (ps->replay_end >= 0 && ps->next_offset >= ps->replay_end)
+            end_replay(p, ps);
+        if (ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0 || ps->replay_end >= 0)
             continue;
         int64_t quiet = now - ps->last_record;
         if (quiet < p->cfg->idle_timeout_ns)
             continue;
-        emit_ctx ec = {p, ps};
+        emit_ctx ec = {p, ps, 0};
+        int64_t before = window_agg_watermark(ps->agg);
         window_agg_advance(ps->agg, ps->max_ts + quiet - p->cfg->lateness_ns, emit_filtered, &ec);
+        int64_t after = window_agg_watermark(ps->agg);
+        if (p->cfg->late_horizon_ns > 0 && after != before)
+            wm_steps_note(&ps->adv, ps->next_offset, after);
         check_stale_due(p, ps);
     }
 }
@@ -1063,8 +1116,10 @@ out:
     for (int i = 0; i < MAX_PARTITIONS; i++) {
         window_agg_free(p->parts[i].agg);
         series_map_clear(&p->parts[i].ind);
+        wm_steps_free(&p->parts[i].adv);
     }
     buf_release(&p->rec);
+    buf_release(&p->progress);
     free(p->outq);
     free(p->cons_props);
     free(p);

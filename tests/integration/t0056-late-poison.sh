@@ -64,7 +64,7 @@ rev=$(bars "$pre" | grep '"window_start":1767607200000000000' | grep '"revision"
     fail "the corrected bar is wrong: $rev"
 bg_stop proc-update TERM
 
-# A restart. Each scenario: the processor handles the records above (6 dead letters: the poison
+# Restarts. Scenarios (a) and (b): the processor handles the records above (6 dead letters: the poison
 # record and 5 late trades), stops with SIGTERM (a final commit), starts again in its group, and
 # then reads one trade that is late (10:00:02, its 1 s window closed): exactly 7 dead letters.
 # (a) Intervals 1s,1m: the open 1m window holds the committed offset at the first trade, so the
@@ -103,4 +103,63 @@ for case in a b; do
     assert_eq "$(dlq "$pre" | wc -l)" 7 "($case) dead letters after the restart"
     dlq "$pre" | tail -1 | grep -q '\\"price\\":8' || fail "($case) the last dead letter is not the late trade"
 done
+# (c) --late update across a restart. Run 1 reads the trades, its idle timeout closes the last
+#     window (an advance of the watermark no record made), then reads the poison record and the
+#     trades again: each corrects its closed bar (10:00:05's too, late only because of that
+#     advance). It stops (SIGTERM) and starts again; two stragglers follow: 10:00:05.5 corrects
+#     that bar once more (revision 2 of 3 trades, as without the restart: the restart replays
+#     from the retained bars' first trade, with the idle advance at its place), and 10:00:02
+#     starts a bar for a window that had none (revision 0). Nothing is published twice. (The old
+#     code had no retained bar after the restart: the first straggler made a bar of itself alone,
+#     revision 0, which the committed watermark then suppressed, like the second: both vanished.)
+rbar() { # prefix window_start revision: that bar's records (revision 0 is left out of the JSON)
+    if [ "$3" = 0 ]; then
+        bars "$1" | grep "\"window_start\":$2," | grep -v '"revision"' || true
+    else
+        bars "$1" | grep "\"window_start\":$2," | grep "\"revision\":$3}" || true
+    fi
+}
+keys() { # prefix: "window_start revision" of each bar
+    bars "$1" | sed -E 's/.*"window_start":([0-9]+),.*"revision":([0-9]+).*/\1 \2/;t;s/.*"window_start":([0-9]+),.*/\1 0/'
+}
+pre=$(unique_name restart-c).
+g=$(unique_name g)
+proc_c() {
+    bg_start "proc-c$1" "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre" \
+        --group "$g" --intervals 1s --lateness 0 --idle-timeout 1s --late update \
+        --late-horizon 10m "${PARTS[@]}"
+}
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv "${PARTS[@]}" \
+    "$T/late.csv" 2>/dev/null
+proc_c 1
+w5=1767607205000000000
+w5_closed() { [ -n "$(rbar "$pre" $w5 0)" ]; }
+wait_for 30 w5_closed || fail "(c) the last window did not close: $(bars "$pre")"
+printf 'LATE\tnot a trade {\n' | kcat -P -b "$BROKERS" -t "${pre}trades" -K $'\t'
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv "${PARTS[@]}" \
+    "$T/late.csv" 2>/dev/null
+w5_corrected() { [ -n "$(rbar "$pre" $w5 1)" ]; }
+wait_for 30 w5_corrected || fail "(c) 10:00:05 was not corrected: $(bars "$pre")"
+bg_stop proc-c1 TERM
+assert_eq "$BG_STATUS" 0 "(c) process exit status"
+before=$(bars "$pre" | wc -l)
+proc_c 2
+started() { grep -q "partition .* from offset" "$T/proc-c2.err"; }
+wait_for 30 started || fail "(c) the restarted processor took no partition"
+printf 'symbol,timestamp,price,size\nLATE,2026-01-05T10:00:05.500Z,8.0,10\nLATE,2026-01-05T10:00:02.000Z,7.0,5\n' \
+    >"$T/stragglers.csv"
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv "${PARTS[@]}" \
+    "$T/stragglers.csv" 2>/dev/null
+w2=1767607202000000000
+both() { [ -n "$(rbar "$pre" $w5 2)" ] && [ -n "$(rbar "$pre" $w2 0)" ]; }
+wait_for 30 both || fail "(c) after the restart: $(bars "$pre" | tail -n +$((before + 1)))"
+sleep 1
+bg_stop proc-c2 TERM
+rev2=$(rbar "$pre" $w5 2)
+[[ $rev2 == *'"open":13,'* && $rev2 == *'"close":8,'* && $rev2 == *'"trades":3,'* && $rev2 == *'"volume":210,'* ]] ||
+    fail "(c) the corrected bar after the restart is wrong: $rev2"
+[[ $(rbar "$pre" $w2 0) == *'"trades":1}'* ]] || fail "(c) the new bar is wrong: $(rbar "$pre" $w2 0)"
+assert_eq "$(bars "$pre" | wc -l)" "$((before + 2))" "(c) bars after the restart (two)"
+assert_eq "$(keys "$pre" | sort | uniq -d)" "" "(c) a (window, revision) published twice"
+assert_eq "$(dlq "$pre" | wc -l)" 1 "(c) dead letters (the poison record)"
 echo "ok: late and poison records, also across a restart"

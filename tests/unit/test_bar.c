@@ -82,11 +82,11 @@ static void test_closes_when_watermark_passes_end(void)
     trade a = mk("A", S - 1, 1, 1, 1), b = mk("B", S, 1, 1, 2);
     window_agg_add(w, &a, 10, collect, &out);
     CHECK_EQ_INT(out.n, 0);
-    CHECK_EQ_INT(window_agg_min_open_offset(w), 10);
+    CHECK_EQ_INT(window_agg_resume_offset(w, NULL), 10);
     window_agg_add(w, &b, 11, collect, &out); /* watermark reaches 1 s: [0,1s) closes */
     CHECK_EQ_INT(out.n, 1);
     CHECK_EQ_STR(out.bars[0].symbol, "A");
-    CHECK_EQ_INT(window_agg_min_open_offset(w), 11);
+    CHECK_EQ_INT(window_agg_resume_offset(w, NULL), 11);
     CHECK_EQ_INT(window_agg_open_count(w), 1);
     window_agg_free(w);
 }
@@ -177,12 +177,12 @@ static void test_min_open_offset_with_lateness(void)
     }
     CHECK_EQ_INT(out.n, 0);
     CHECK_EQ_INT(window_agg_open_count(w), 5);
-    CHECK_EQ_INT(window_agg_min_open_offset(w), 100);
+    CHECK_EQ_INT(window_agg_resume_offset(w, NULL), 100);
     window_agg_advance(w, 2 * S, collect, &out);
     CHECK_EQ_INT(out.n, 2);
-    CHECK_EQ_INT(window_agg_min_open_offset(w), 102);
+    CHECK_EQ_INT(window_agg_resume_offset(w, NULL), 102);
     window_agg_advance(w, 100 * S, collect, &out);
-    CHECK_EQ_INT(window_agg_min_open_offset(w), -1);
+    CHECK_EQ_INT(window_agg_resume_offset(w, NULL), -1);
     window_agg_free(w);
 }
 
@@ -469,9 +469,160 @@ static void test_vwap_within_low_high(void)
     CHECK(clamped > 0);
 }
 
+static int same_bar(const bar *a, const bar *b)
+{
+    return strcmp(a->symbol, b->symbol) == 0 && a->interval_ns == b->interval_ns &&
+           a->window_start == b->window_start && a->revision == b->revision && a->open == b->open &&
+           a->high == b->high && a->low == b->low && a->close == b->close &&
+           a->volume == b->volume && a->trades == b->trades && a->turnover == b->turnover;
+}
+
+/* Bars emitted from some point on. */
+typedef struct after_sink {
+    int on;
+    bar bars[8192];
+    size_t n;
+} after_sink;
+
+static void collect_after(void *opaque, const bar *b)
+{
+    after_sink *s = opaque;
+    if (s->on && s->n < 8192)
+        s->bars[s->n++] = *b;
+}
+
+/* The restart contract of --late update (window_agg_resume_offset): a run
+ * committed before record K is restarted from the resume offset at its
+ * watermark, replays up to K silently with the same idle advances at the same
+ * points, advances to the committed watermark, and is fed the rest: it
+ * publishes exactly what the uninterrupted run published after K: the same
+ * corrections with the same revisions, the same first bars of windows that
+ * had no trade, no bar twice. Random streams with late trades, quiet spells
+ * (idle advances) and two intervals. */
+static void test_resume_replays_exactly(void)
+{
+    int64_t iv[] = {S, 5 * S};
+    uint64_t st = 7;
+    enum { N = 1500 };
+    static trade in[N];
+    static int64_t adv[N]; /* an idle advance before record k to this watermark, else 0 */
+    int corrections = 0, firsts = 0;
+    for (int round = 0; round < 40; round++) {
+        int64_t ts = 1000 * S;
+        for (int k = 0; k < N; k++) {
+            ts += (int64_t)(rng_next(&st) % (S / 5));
+            /* Out of order by up to 0.7 s (beyond the lateness at times),
+             * one in ten late by up to 12 s. */
+            int64_t t = ts - (int64_t)(rng_next(&st) % (7 * S / 10));
+            if (rng_next(&st) % 10 == 0)
+                t -= (int64_t)(rng_next(&st) % (12 * S));
+            char sym[8];
+            snprintf(sym, sizeof(sym), "S%d", (int)(rng_next(&st) % 6));
+            in[k] = mk(sym, t, 10 + (double)(rng_next(&st) % 100) / 10, 1 + (int64_t)(k % 7), k);
+            adv[k] = rng_next(&st) % 40 == 0 ? ts + (int64_t)(rng_next(&st) % (4 * S)) : 0;
+            if (adv[k])
+                ts = adv[k];
+        }
+        int cut = 200 + (int)(rng_next(&st) % (N - 400));
+        window_agg *a = window_agg_new(iv, 2, S / 2);
+        window_agg_set_retention(a, 6 * S);
+        after_sink *ea = calloc(1, sizeof(*ea)), *eb = calloc(1, sizeof(*eb));
+        int64_t resume = -1, rwm = INT64_MIN, committed_wm = INT64_MIN;
+        for (int k = 0; k < N; k++) {
+            if (adv[k])
+                window_agg_advance(a, adv[k], collect_after, ea);
+            if (k == cut) { /* the commit */
+                resume = window_agg_resume_offset(a, &rwm);
+                committed_wm = window_agg_watermark(a);
+                ea->on = 1;
+            }
+            window_agg_add(a, &in[k], k, collect_after, ea);
+        }
+        CHECK(resume >= 0 && resume <= cut);
+        window_agg *b = window_agg_new(iv, 2, S / 2);
+        window_agg_set_retention(b, 6 * S);
+        window_agg_advance(b, rwm, NULL, NULL);
+        for (int k = (int)resume; k < N; k++) {
+            if (k == cut) {
+                window_agg_advance(b, committed_wm, collect_after, eb);
+                eb->on = 1;
+            } else if (adv[k] && k > resume) { /* before resume's record: in rwm */
+                window_agg_advance(b, adv[k], collect_after, eb);
+            }
+            window_agg_add(b, &in[k], k, collect_after, eb);
+        }
+        CHECK_EQ_INT(eb->n, ea->n);
+        size_t same = 0;
+        for (size_t i = 0; i < ea->n && i < eb->n; i++)
+            same += same_bar(&ea->bars[i], &eb->bars[i]);
+        CHECK_EQ_INT(same, ea->n);
+        for (size_t i = 0; i < ea->n; i++) {
+            corrections += ea->bars[i].revision > 0;
+            firsts += ea->bars[i].revision == 0 &&
+                      ea->bars[i].window_start + ea->bars[i].interval_ns <= committed_wm;
+        }
+        free(ea);
+        free(eb);
+        window_agg_free(a);
+        window_agg_free(b);
+    }
+    /* The streams did correct bars, and start bars of closed windows, after the cuts. */
+    CHECK(corrections > 100);
+    CHECK(firsts > 0);
+}
+
+/* The watermark a replay starts at matters after an idle advance: a trade
+ * read after the advance, behind it, opens a window the advance had not
+ * closed; trades after it that the advance made late (corrections) would be
+ * taken into open windows by a replay starting without that watermark, and
+ * the next correction after the restart would carry the wrong revision. */
+static void test_resume_watermark_after_idle_advance(void)
+{
+    int64_t iv[] = {S};
+    const int64_t L = S / 2;
+    trade a0 = mk("A", 3 * S / 2, 10, 1, 0), a1 = mk("A", 52 * S / 10, 11, 1, 1),
+          b2 = mk("B", 45 * S / 10, 12, 1, 2), b3 = mk("B", 455 * S / 100, 13, 1, 3),
+          b4 = mk("B", 46 * S / 10, 14, 1, 4);
+    for (int with_rwm = 0; with_rwm < 2; with_rwm++) {
+        window_agg *w = window_agg_new(iv, 1, L);
+        window_agg_set_retention(w, 10 * S);
+        sink out = {0};
+        window_agg_add(w, &a0, 0, collect, &out);
+        window_agg_advance(w, 55 * S / 10, collect, &out); /* idle: closes [1,2) */
+        window_agg_add(w, &a1, 1, collect, &out);          /* opens [5,6) behind the watermark */
+        CHECK_EQ_INT(window_agg_add(w, &b2, 2, collect, &out), 0); /* late: a new bar [4,5) */
+        CHECK_EQ_INT(window_agg_add(w, &b3, 3, collect, &out), 0); /* its revision 1 */
+        window_agg_advance(w, 125 * S / 10, collect, &out);        /* idle: [1,2) ages out */
+        int64_t rwm, resume = window_agg_resume_offset(w, &rwm);
+        CHECK_EQ_INT(resume, 1);
+        CHECK_EQ_INT(rwm, 55 * S / 10);
+        int64_t committed = window_agg_watermark(w);
+        /* The restart replays records 1-3 and then reads record 4. */
+        window_agg *r = window_agg_new(iv, 1, L);
+        window_agg_set_retention(r, 10 * S);
+        if (with_rwm)
+            window_agg_advance(r, rwm, NULL, NULL);
+        window_agg_add(r, &a1, 1, NULL, NULL);
+        window_agg_add(r, &b2, 2, NULL, NULL);
+        window_agg_add(r, &b3, 3, NULL, NULL);
+        window_agg_advance(r, committed, NULL, NULL);
+        sink after = {0};
+        window_agg_add(w, &b4, 4, collect, &out);
+        window_agg_add(r, &b4, 4, collect, &after);
+        bar *want = &out.bars[out.n - 1];
+        CHECK_EQ_INT(want->revision, 2);
+        CHECK_EQ_INT(want->trades, 3);
+        CHECK_EQ_INT(after.n, 1);
+        CHECK_EQ_INT(after.bars[0].revision == want->revision, with_rwm);
+        window_agg_free(w);
+        window_agg_free(r);
+    }
+}
+
 TEST_MAIN(TEST(test_ohlcv_and_order), TEST(test_tie_break_by_id),
           TEST(test_closes_when_watermark_passes_end), TEST(test_lateness_and_late_drop),
           TEST(test_min_open_offset_with_lateness), TEST(test_late_update_policy),
           TEST(test_matches_batch_computation), TEST(test_state_is_bounded),
           TEST(test_bar_json_round_trip), TEST(test_intervals), TEST(test_vwap_one_price),
-          TEST(test_vwap_within_low_high))
+          TEST(test_vwap_within_low_high), TEST(test_resume_replays_exactly),
+          TEST(test_resume_watermark_after_idle_advance))
