@@ -378,8 +378,10 @@ static void keep_slot(window_agg *w, size_t i, int64_t start, int64_t offset, in
     size_t drop = 0;
     while (drop < iv->nkept && beyond_horizon(w, iv->kept[drop].start, iv->ns))
         drop++;
-    memmove(iv->kept, iv->kept + drop, (iv->nkept - drop) * sizeof(kept_slot));
-    iv->nkept -= drop;
+    if (drop) {
+        memmove(iv->kept, iv->kept + drop, (iv->nkept - drop) * sizeof(kept_slot));
+        iv->nkept -= drop;
+    }
     size_t k = iv->nkept;
     while (k > 0 && iv->kept[k - 1].start > start)
         k--;

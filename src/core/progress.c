@@ -15,6 +15,7 @@ void proc_progress_format(const proc_progress *p, char *out, size_t out_size)
         n = k < 0 ? n : n + (size_t)k < out_size ? n + (size_t)k : out_size - 1;                   \
     } while (0)
     out[0] = '\0';
+    PUT("v=%d ", PROC_PROGRESS_VERSION);
     if (p->wm != INT64_MIN)
         PUT("wm=%" PRId64 " ", p->wm);
     PUT("seq=%" PRIu64, p->seq);
@@ -62,9 +63,11 @@ static int int_token(const char *text, const char *key, int64_t min, int64_t *ou
 
 int proc_progress_parse(const char *text, proc_progress *p, char *errstr, size_t errstr_size)
 {
-    *p = (proc_progress){INT64_MIN, 0, -1, INT64_MIN};
+    *p = (proc_progress){1, INT64_MIN, 0, -1, INT64_MIN};
     int bad = 0;
     int64_t v;
+    if (int_token(text, "v", 1, &v, &bad))
+        p->version = v > 1000 ? 1000 : (int)v;
     if (int_token(text, "wm", INT64_MIN, &v, &bad))
         p->wm = v;
     if (int_token(text, "seq", 0, &v, &bad))
@@ -78,11 +81,19 @@ int proc_progress_parse(const char *text, proc_progress *p, char *errstr, size_t
     return 0;
 }
 
-void wm_steps_note(wm_steps *s, int64_t offset, int64_t wm)
+int wm_steps_note(wm_steps *s, int64_t offset, int64_t wm)
 {
+    int dropped = 0;
+    while (s->n > 0 && s->v[s->n - 1].offset > offset)
+        s->n--;
     if (s->n > 0 && s->v[s->n - 1].offset == offset) {
         s->v[s->n - 1].wm = wm;
     } else {
+        if (s->n == WM_STEPS_MAX) {
+            memmove(s->v, s->v + 1, (s->n - 1) * sizeof(wm_step));
+            s->n--;
+            dropped = 1;
+        }
         if (s->n == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 8;
             s->v = xrealloc(s->v, s->cap * sizeof(wm_step));
@@ -90,6 +101,14 @@ void wm_steps_note(wm_steps *s, int64_t offset, int64_t wm)
         s->v[s->n++] = (wm_step){offset, wm};
     }
     s->done = s->n;
+    return dropped;
+}
+
+void wm_steps_forget_before(wm_steps *s, int64_t offset, int64_t own_wm)
+{
+    if (s->n > 0 && s->done == s->n && s->v[s->n - 1].offset == offset &&
+        s->v[s->n - 1].wm <= own_wm)
+        s->done = --s->n;
 }
 
 void wm_steps_drop_through(wm_steps *s, int64_t offset)

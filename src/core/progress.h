@@ -1,9 +1,9 @@
 /* progress.h - the process stage's committed progress, as text (docs/DATA.md, decision 0042).
  *
  * Each input partition's committed offset carries as metadata
- * "wm=<ns> seq=<n> next=<offset> rwm=<ns>" (proc_progress): the watermark,
- * the commit sequence, the next offset to read and the watermark before the
- * resume offset's record. Its changelog progress record carries after its seq
+ * "v=2 wm=<ns> seq=<n> next=<offset> rwm=<ns>" (proc_progress): the format
+ * version, the watermark, the commit sequence, the next offset to read and the
+ * watermark before the resume offset's record. Its changelog progress record carries after its seq
  * the watermark steps of the idle timeout since the resume offset,
  * "adv=<offset>:<ns>,..." (wm_steps), which a restart's replay makes again at
  * the same offsets. Both are space-separated key=value tokens; unknown keys are
@@ -19,15 +19,21 @@
 /* Room for a formatted proc_progress, NUL included (Kafka offset metadata). */
 #define PROC_PROGRESS_MAX 128
 
+/* The version this code writes: 2 replays retained bars (decision 0042);
+ * without "v=" the metadata is version 1. */
+#define PROC_PROGRESS_VERSION 2
+
 typedef struct proc_progress {
+    int version;  /* PROC_PROGRESS_VERSION when written by this code */
     int64_t wm;   /* the partition's watermark; INT64_MIN: none yet */
     uint64_t seq; /* commits of the partition so far */
     int64_t next; /* the next offset to read; -1: not recorded (an older version) */
     int64_t rwm;  /* the watermark before the resume offset's record; INT64_MIN: none */
 } proc_progress;
 
-/* Formats p into out (at least PROC_PROGRESS_MAX bytes), leaving out the
- * fields that are none. */
+/* Formats p into out (at least PROC_PROGRESS_MAX bytes), version
+ * PROC_PROGRESS_VERSION whatever p->version says, leaving out the fields that
+ * are none. */
 void proc_progress_format(const proc_progress *p, char *out, size_t out_size);
 /* Reads metadata text into p; a field that is missing is none (seq 0). 0, or
  * -1 with errstr when a field is malformed (the others are read). */
@@ -45,9 +51,21 @@ typedef struct wm_steps {
     size_t n, cap, done;
 } wm_steps;
 
+/* Steps kept at most: the oldest go beyond it (wm_steps_note returns 1). A
+ * step is about 30 bytes of the progress record. */
+#define WM_STEPS_MAX 4096
+
 /* Notes a step made now, before the record at offset (a later step before the
- * same record replaces it); every step is then made. */
-void wm_steps_note(wm_steps *s, int64_t offset, int64_t wm);
+ * same record replaces it; steps noted before a later offset are dropped:
+ * those records are being read again); every step is then made. 1 if the
+ * oldest step was dropped to stay within WM_STEPS_MAX, else 0. */
+int wm_steps_note(wm_steps *s, int64_t offset, int64_t wm);
+/* The record at offset was read, and own_wm is the watermark its event time
+ * makes (event time - lateness). If the last step was made just before it and
+ * own_wm reaches that step, the step changed nothing a replay has to make
+ * again (the record was in no window it closed, and moved the watermark as
+ * far itself): drops it, so steps pile up only while event time lags. */
+void wm_steps_forget_before(wm_steps *s, int64_t offset, int64_t own_wm);
 /* Drops the steps before records at or before offset (offset < 0: all). */
 void wm_steps_drop_through(wm_steps *s, int64_t offset);
 /* The steps as "adv=<offset>:<ns>,..." into out (reset first; "" for none). */

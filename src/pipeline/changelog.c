@@ -103,7 +103,7 @@ typedef struct restore_ctx {
     const changelog *cl;
     series_map *maps[CHANGELOG_MAX_PARTITIONS]; /* of the input partitions being restored */
     uint64_t seq[CHANGELOG_MAX_PARTITIONS];     /* of the last progress record read */
-    buf *progress[CHANGELOG_MAX_PARTITIONS];    /* its text after the seq, if asked for */
+    buf *progress[CHANGELOG_MAX_PARTITIONS];    /* its whole text, if asked for */
     buf value;
     size_t series, bad;
     int oom;
@@ -129,14 +129,12 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
         buf_reset(&r->value);
         buf_append(&r->value, value, value_len);
         unsigned long long seq;
-        int used = 0;
-        if (sscanf(r->value.data, "seq=%llu%n", &seq, &used) != 1)
+        if (sscanf(r->value.data, "seq=%llu", &seq) != 1)
             return;
         r->seq[part] = seq;
         if (r->progress[part]) {
-            const char *more = r->value.data + used;
             buf_reset(r->progress[part]);
-            buf_puts(r->progress[part], *more == ' ' ? more + 1 : more);
+            buf_append(r->progress[part], r->value.data, r->value.len);
         }
         return;
     }

@@ -69,7 +69,7 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
  * the changelog shows each partition's progress record of at least
  * want_seq[i], for up to 30 s: a transaction's markers may land a moment
  * after its offsets are readable. With progress (else NULL), progress[i] gets
- * the text of parts[i]'s last progress record after its seq ("" when none).
+ * the text of parts[i]'s last progress record ("" when none).
  * A record that does not decode is a warning and its series starts afresh.
  * 0, or -1 with errstr. */
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,

@@ -60,6 +60,7 @@ typedef struct part_state {
      * rebuilds the retained bars exactly (in the changelog's progress record;
      * progress.h). */
     wm_steps adv;
+    int adv_capped; /* WM_STEPS_MAX was reached (warned once) */
 } part_state;
 
 /* Records taken from librdkafka per call: one call per record read the
@@ -397,6 +398,30 @@ static void write_changelog(proc *p, int32_t part)
     ps->seq++;
 }
 
+/* Takes the watermark steps of a partition's changelog progress record when
+ * the record is of the committed progress (same seq). Without transactions
+ * the changelog can be a commit ahead of the offsets: its steps then start
+ * after the committed resume offset, and the replay goes without them. */
+static void restore_steps(part_state *ps, int32_t part, const char *text)
+{
+    char err[256];
+    proc_progress pp;
+    wm_steps_drop_through(&ps->adv, -1);
+    if (!*text || ps->legacy_suppress)
+        return;
+    if (proc_progress_parse(text, &pp, err, sizeof(err)) != 0 || pp.seq != ps->seq) {
+        LOG_WARN("process: partition %d: the changelog's progress ('%.60s') is not that of the "
+                 "committed offset (seq=%llu): replaying without its watermark steps; "
+                 "corrections of retained bars may differ",
+                 (int)part, text, (unsigned long long)ps->seq);
+        return;
+    }
+    if (wm_steps_parse(&ps->adv, text, err, sizeof(err)) != 0)
+        LOG_WARN("process: partition %d: %s; corrections of retained bars may differ after "
+                 "this replay",
+                 (int)part, err);
+}
+
 /* Reads the indicator state of partitions back from the changelog, up to the
  * progress record of each one's committed sequence (with transactions). */
 static void restore_partitions(proc *p, const int32_t *parts, size_t n)
@@ -416,11 +441,7 @@ static void restore_partitions(proc *p, const int32_t *parts, size_t n)
                               sizeof(err)) != 0)
             fail(p, "%s", err);
         for (size_t i = 0; i < n && !p->failed; i++)
-            if (wm_steps_parse(&p->parts[parts[i]].adv, progress[i].data ? progress[i].data : "",
-                               err, sizeof(err)) != 0)
-                LOG_WARN("process: changelog progress of partition %d: %s; corrections of "
-                         "retained bars may differ after this replay",
-                         (int)parts[i], err);
+            restore_steps(&p->parts[parts[i]], parts[i], progress[i].data ? progress[i].data : "");
     }
     for (size_t i = 0; progress && i < n; i++)
         buf_release(&progress[i]);
@@ -472,7 +493,9 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     ps->suppress_end = pp.wm;
     ps->seq = pp.seq;
     ps->replay_end = pp.next;
-    ps->legacy_suppress = pp.next < 0;
+    /* Progress of an older version: its resume offset held no retained bar
+     * and its replay no watermark steps. */
+    ps->legacy_suppress = pp.version < PROC_PROGRESS_VERSION || pp.next < 0;
     /* The replay starts with the watermark its first record had. */
     if (pp.rwm != INT64_MIN)
         window_agg_advance(ps->agg, pp.rwm, NULL, NULL);
@@ -791,6 +814,8 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
     emit_ctx ec = {p, ps, replay};
     size_t queued = p->noutq;
     int late = window_agg_add(ps->agg, &t, m->offset, emit_filtered, &ec);
+    if (!replay && ps->adv.n > 0)
+        wm_steps_forget_before(&ps->adv, m->offset, t.ts - p->cfg->lateness_ns);
     if (p->noutq != queued)
         LOG_DEBUG(
             "process: partition %d closed %zu bars; its closing trade was produced %lld ms ago",
@@ -836,7 +861,11 @@ static void advance_idle(proc *p, int64_t now)
         window_agg_advance(ps->agg, ps->max_ts + quiet - p->cfg->lateness_ns, emit_filtered, &ec);
         int64_t after = window_agg_watermark(ps->agg);
         if (p->cfg->late_horizon_ns > 0 && after != before)
-            wm_steps_note(&ps->adv, ps->next_offset, after);
+            if (wm_steps_note(&ps->adv, ps->next_offset, after) && !ps->adv_capped++)
+                LOG_WARN("process: partition %d: more than %d idle advances of the watermark "
+                         "since its resume offset; a restart may correct the oldest retained "
+                         "bars from a different state",
+                         (int)part, WM_STEPS_MAX);
         check_stale_due(p, ps);
     }
 }

@@ -507,9 +507,17 @@ static void test_resume_replays_exactly(void)
     static trade in[N];
     static int64_t adv[N]; /* an idle advance before record k to this watermark, else 0 */
     int corrections = 0, firsts = 0;
-    for (int round = 0; round < 40; round++) {
+    for (int round = 0; round < 400; round++) {
         int64_t ts = 1000 * S;
         for (int k = 0; k < N; k++) {
+            /* A quiet spell before one record in 40: the watermark moves on
+             * by up to 4 s; then event time resumes up to 1.5 s behind it
+             * (trades that were on their way), or jumps past it. */
+            adv[k] = rng_next(&st) % 40 == 0 ? ts + (int64_t)(rng_next(&st) % (4 * S)) : 0;
+            if (adv[k] && rng_next(&st) % 2)
+                ts = adv[k] - (int64_t)(rng_next(&st) % (3 * S / 2));
+            else if (adv[k])
+                ts = adv[k] + 12 * S / 10 + (int64_t)(rng_next(&st) % S);
             ts += (int64_t)(rng_next(&st) % (S / 5));
             /* Out of order by up to 0.7 s (beyond the lateness at times),
              * one in ten late by up to 12 s. */
@@ -519,11 +527,17 @@ static void test_resume_replays_exactly(void)
             char sym[8];
             snprintf(sym, sizeof(sym), "S%d", (int)(rng_next(&st) % 6));
             in[k] = mk(sym, t, 10 + (double)(rng_next(&st) % 100) / 10, 1 + (int64_t)(k % 7), k);
-            adv[k] = rng_next(&st) % 40 == 0 ? ts + (int64_t)(rng_next(&st) % (4 * S)) : 0;
-            if (adv[k])
-                ts = adv[k];
         }
+        /* The commit: anywhere in odd rounds; in even ones a few records
+         * after a quiet spell, where the replay has to make its step. */
         int cut = 200 + (int)(rng_next(&st) % (N - 400));
+        if (round % 2 == 0) {
+            int k = cut;
+            while (k < N - 200 && !adv[k])
+                k++;
+            if (k < N - 200)
+                cut = k + 1 + (int)(rng_next(&st) % 20);
+        }
         window_agg *a = window_agg_new(iv, 2, S / 2);
         window_agg_set_retention(a, 6 * S);
         after_sink *ea = calloc(1, sizeof(*ea)), *eb = calloc(1, sizeof(*eb));
@@ -546,7 +560,11 @@ static void test_resume_replays_exactly(void)
             if (k == cut) {
                 window_agg_advance(b, committed_wm, collect_after, eb);
                 eb->on = 1;
-            } else if (adv[k] && k > resume) { /* before resume's record: in rwm */
+            } else if (adv[k] && k > resume && (k > cut || in[k].ts - S / 2 < adv[k])) {
+                /* Before resume's record: in rwm. Before the cut, a step the
+                 * record after it reaches by its own event time was not kept
+                 * (wm_steps_forget_before). After the cut: the restarted
+                 * run's own steps. */
                 window_agg_advance(b, adv[k], collect_after, eb);
             }
             window_agg_add(b, &in[k], k, collect_after, eb);
