@@ -472,6 +472,14 @@ int64_t kafka_consumer_lag_max(kafka_consumer *c, int64_t *max)
     return lag;
 }
 
+int64_t kafka_consumer_high_watermark(kafka_consumer *c, const char *topic, int32_t partition)
+{
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(c->rk, topic, partition, &lo, &hi) != 0 || hi < 0)
+        return -1;
+    return hi;
+}
+
 int kafka_consumer_caught_up(kafka_consumer *c, int timeout_ms)
 {
     rd_kafka_topic_partition_list_t *a = NULL;

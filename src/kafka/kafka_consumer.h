@@ -94,6 +94,9 @@ int64_t kafka_consumer_lag(kafka_consumer *c);
 /* As kafka_consumer_lag, with the largest lag of one partition in *max
  * (0 with nothing assigned). */
 int64_t kafka_consumer_lag_max(kafka_consumer *c, int64_t *max);
+/* The high watermark of topic/partition from the client's cache (the last
+ * fetch's), or -1 while none is known. */
+int64_t kafka_consumer_high_watermark(kafka_consumer *c, const char *topic, int32_t partition);
 
 /* 1 when partitions are assigned and every one has been read up to the high
  * watermark the brokers report now (a network round trip, up to timeout_ms). */

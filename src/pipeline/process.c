@@ -848,12 +848,24 @@ static void advance_idle(proc *p, int64_t now)
         part_state *ps = &p->parts[part];
         if (!ps->owned)
             continue;
-        /* A partition replays until it has read what was read before. */
-        if (ps->replay_end >= 0 && ps->next_offset >= ps->replay_end)
-            end_replay(p, ps);
-        if (ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0 || ps->replay_end >= 0)
-            continue;
+        /* A partition replays until it has read what was read before, or
+         * until it has read its whole log when that ends below (cut short by
+         * an unclean leader election): the records that come next are new. */
         int64_t quiet = now - ps->last_record;
+        if (ps->replay_end >= 0) {
+            int64_t hw = ps->next_offset >= ps->replay_end || quiet < p->cfg->idle_timeout_ns
+                             ? -1
+                             : kafka_consumer_high_watermark(p->cons, p->input, part);
+            if (ps->next_offset >= ps->replay_end || (hw >= 0 && hw < ps->replay_end)) {
+                if (ps->next_offset < ps->replay_end)
+                    LOG_WARN("process: partition %d ends at offset %lld, below the %lld read "
+                             "before; the records after it are new",
+                             (int)part, (long long)hw, (long long)ps->replay_end);
+                end_replay(p, ps);
+            }
+        }
+        if (ps->max_ts == INT64_MIN || window_agg_open_count(ps->agg) == 0)
+            continue;
         if (quiet < p->cfg->idle_timeout_ns)
             continue;
         emit_ctx ec = {p, ps, 0};
