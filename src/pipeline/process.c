@@ -486,6 +486,7 @@ static void reset_partition(proc *p, int32_t part, const kafka_tp *committed)
     ps->max_ts = INT64_MIN;
     ps->last_record = mono_ns();
     wm_steps_drop_through(&ps->adv, -1);
+    ps->adv_capped = 0;
     proc_progress pp;
     char err[256];
     if (proc_progress_parse(committed ? committed->metadata : "", &pp, err, sizeof(err)) != 0)
@@ -853,7 +854,10 @@ static void advance_idle(proc *p, int64_t now)
          * an unclean leader election): the records that come next are new. */
         int64_t quiet = now - ps->last_record;
         if (ps->replay_end >= 0) {
-            int64_t hw = ps->next_offset >= ps->replay_end || quiet < p->cfg->idle_timeout_ns
+            /* A record read in this assignment: the cached high watermark is
+             * of a fetch made for it, not of an earlier one. */
+            int64_t hw = ps->next_offset >= ps->replay_end || ps->next_offset < 0 ||
+                                 quiet < p->cfg->idle_timeout_ns
                              ? -1
                              : kafka_consumer_high_watermark(p->cons, p->input, part);
             if (ps->next_offset >= ps->replay_end || (hw >= 0 && hw < ps->replay_end)) {
