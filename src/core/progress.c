@@ -111,6 +111,19 @@ void wm_steps_forget_before(wm_steps *s, int64_t offset, int64_t own_wm)
         s->done = --s->n;
 }
 
+int wm_steps_due(wm_steps *s, int64_t offset, int64_t *wm)
+{
+    if (s->done >= s->n || s->v[s->done].offset > offset)
+        return 0;
+    *wm = s->v[s->done++].wm;
+    return 1;
+}
+
+void wm_steps_all_made(wm_steps *s)
+{
+    s->done = s->n;
+}
+
 void wm_steps_drop_through(wm_steps *s, int64_t offset)
 {
     size_t k = 0;

@@ -66,6 +66,11 @@ int wm_steps_note(wm_steps *s, int64_t offset, int64_t wm);
  * again (the record was in no window it closed, and moved the watermark as
  * far itself): drops it, so steps pile up only while event time lags. */
 void wm_steps_forget_before(wm_steps *s, int64_t offset, int64_t own_wm);
+/* A replay reaching the record at offset: 1 with the watermark of the next
+ * step still to make before it (that step then counts as made), else 0. */
+int wm_steps_due(wm_steps *s, int64_t offset, int64_t *wm);
+/* Every step counts as made (a replay has ended). */
+void wm_steps_all_made(wm_steps *s);
 /* Drops the steps before records at or before offset (offset < 0: all). */
 void wm_steps_drop_through(wm_steps *s, int64_t offset);
 /* The steps as "adv=<offset>:<ns>,..." into out (reset first; "" for none). */

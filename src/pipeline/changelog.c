@@ -103,8 +103,7 @@ typedef struct restore_ctx {
     const changelog *cl;
     series_map *maps[CHANGELOG_MAX_PARTITIONS]; /* of the input partitions being restored */
     uint64_t seq[CHANGELOG_MAX_PARTITIONS];     /* of the last progress record read */
-    buf *progress[CHANGELOG_MAX_PARTITIONS];    /* its whole text, if asked for */
-    buf value;
+    buf *more[CHANGELOG_MAX_PARTITIONS];        /* its text after the seq, if asked for */
     size_t series, bad;
     int oom;
 } restore_ctx;
@@ -126,15 +125,20 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
         return; /* an input partition not being restored here */
     const char *rest = slash + 1;
     if (strcmp(rest, "progress") == 0) {
-        buf_reset(&r->value);
-        buf_append(&r->value, value, value_len);
+        char v[40];
+        size_t n = value_len < sizeof(v) - 1 ? value_len : sizeof(v) - 1;
+        memcpy(v, value, n);
+        v[n] = '\0';
         unsigned long long seq;
-        if (sscanf(r->value.data, "seq=%llu", &seq) != 1)
+        if (sscanf(v, "seq=%llu", &seq) != 1)
             return;
         r->seq[part] = seq;
-        if (r->progress[part]) {
-            buf_reset(r->progress[part]);
-            buf_append(r->progress[part], r->value.data, r->value.len);
+        if (r->more[part]) {
+            const char *sp = memchr(value, ' ', value_len);
+            buf_reset(r->more[part]);
+            if (sp)
+                buf_append(r->more[part], sp + 1,
+                           value_len - (size_t)(sp + 1 - (const char *)value));
         }
         return;
     }
@@ -168,7 +172,8 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
 }
 
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, buf *progress, char *errstr, size_t errstr_size)
+                      const uint64_t *want_seq, changelog_progress *progress, char *errstr,
+                      size_t errstr_size)
 {
     int64_t until = mono_ns() + 30 * NS_PER_SEC;
     restore_ctx *r = calloc(1, sizeof(*r));
@@ -188,8 +193,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
             TL_ASSERT(parts[i] >= 0 && parts[i] < CHANGELOG_MAX_PARTITIONS);
             r->maps[parts[i]] = maps[i];
             if (progress) {
-                r->progress[parts[i]] = &progress[i];
-                buf_reset(&progress[i]);
+                r->more[parts[i]] = &progress[i].more;
+                buf_reset(&progress[i].more);
             }
             series_map_clear(maps[i]);
             int32_t c = parts[i] % cl->partitions;
@@ -210,6 +215,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
             set_err(errstr, errstr_size, "out of memory");
             goto out;
         }
+        for (size_t i = 0; progress && i < n; i++)
+            progress[i].seq = r->seq[parts[i]];
         size_t behind = 0;
         for (size_t i = 0; i < n; i++)
             if (want_seq && r->seq[parts[i]] < want_seq[i])
@@ -233,8 +240,6 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
         sleep_ns(100 * 1000000LL);
     }
 out:
-    if (r)
-        buf_release(&r->value);
     free(r);
     free(cparts);
     return rc;

@@ -47,6 +47,12 @@ void series_map_clear(series_map *m);
  * new; NULL when out of memory. */
 series *series_get(series_map *m, const char *sym, int interval);
 
+/* A partition's progress record as read back (zero-initialise; release more). */
+typedef struct changelog_progress {
+    uint64_t seq; /* its commit sequence */
+    buf more;     /* the processor's text after "seq=<n> " */
+} changelog_progress;
+
 /* A processor's changelog. Every pointer is borrowed. */
 typedef struct changelog {
     const kafka_opts *kafka;  /* to read it back */
@@ -69,10 +75,11 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
  * the changelog shows each partition's progress record of at least
  * want_seq[i], for up to 30 s: a transaction's markers may land a moment
  * after its offsets are readable. With progress (else NULL), progress[i] gets
- * the text of parts[i]'s last progress record ("" when none).
+ * parts[i]'s last progress record (seq 0 and "" when none).
  * A record that does not decode is a warning and its series starts afresh.
  * 0, or -1 with errstr. */
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, buf *progress, char *errstr, size_t errstr_size);
+                      const uint64_t *want_seq, changelog_progress *progress, char *errstr,
+                      size_t errstr_size);
 
 #endif

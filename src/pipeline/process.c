@@ -359,12 +359,11 @@ static void emit_filtered(void *opaque, const bar *b)
     emit_bar(e->p, e->ps, b);
 }
 
-/* The progress record of a partition: offset to resume from and watermark. */
-static void progress_of(proc *p, int32_t part, kafka_tp *tp)
+/* The committed progress of a partition: the offset to resume from (resume,
+ * window_agg_resume_offset, with rwm its watermark) and the metadata. */
+static void progress_of(proc *p, int32_t part, int64_t resume, int64_t rwm, kafka_tp *tp)
 {
     part_state *ps = &p->parts[part];
-    int64_t rwm;
-    int64_t resume = window_agg_resume_offset(ps->agg, &rwm);
     tp->topic = p->input;
     tp->partition = part;
     tp->offset = resume >= 0 ? resume : ps->next_offset;
@@ -380,15 +379,15 @@ static void progress_of(proc *p, int32_t part, kafka_tp *tp)
 }
 
 /* Writes the changed series of a partition and its next progress record
- * (changelog.h) in the open transaction. */
-static void write_changelog(proc *p, int32_t part)
+ * (changelog.h) in the open transaction; resume: as for progress_of. */
+static void write_changelog(proc *p, int32_t part, int64_t resume)
 {
     part_state *ps = &p->parts[part];
     char err[256];
     if (ensure_txn(p) != 0)
         return;
     /* Advances before the resume offset are in its watermark (rwm). */
-    wm_steps_drop_through(&ps->adv, window_agg_resume_offset(ps->agg, NULL));
+    wm_steps_drop_through(&ps->adv, resume);
     wm_steps_format(&ps->adv, &p->progress);
     if (changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, p->progress.data, &p->rec,
                         err, sizeof(err)) != 0) {
@@ -402,21 +401,20 @@ static void write_changelog(proc *p, int32_t part)
  * the record is of the committed progress (same seq). Without transactions
  * the changelog can be a commit ahead of the offsets: its steps then start
  * after the committed resume offset, and the replay goes without them. */
-static void restore_steps(part_state *ps, int32_t part, const char *text)
+static void restore_steps(part_state *ps, int32_t part, const changelog_progress *cp)
 {
     char err[256];
-    proc_progress pp;
     wm_steps_drop_through(&ps->adv, -1);
-    if (!*text || ps->legacy_suppress)
+    if (!cp->more.len || ps->legacy_suppress)
         return;
-    if (proc_progress_parse(text, &pp, err, sizeof(err)) != 0 || pp.seq != ps->seq) {
-        LOG_WARN("process: partition %d: the changelog's progress ('%.60s') is not that of the "
+    if (cp->seq != ps->seq) {
+        LOG_WARN("process: partition %d: the changelog's progress (seq=%llu) is not that of the "
                  "committed offset (seq=%llu): replaying without its watermark steps; "
                  "corrections of retained bars may differ",
-                 (int)part, text, (unsigned long long)ps->seq);
+                 (int)part, (unsigned long long)cp->seq, (unsigned long long)ps->seq);
         return;
     }
-    if (wm_steps_parse(&ps->adv, text, err, sizeof(err)) != 0)
+    if (wm_steps_parse(&ps->adv, cp->more.data, err, sizeof(err)) != 0)
         LOG_WARN("process: partition %d: %s; corrections of retained bars may differ after "
                  "this replay",
                  (int)part, err);
@@ -428,7 +426,7 @@ static void restore_partitions(proc *p, const int32_t *parts, size_t n)
 {
     series_map **maps = calloc(n ? n : 1, sizeof(*maps));
     uint64_t *want = calloc(n ? n : 1, sizeof(*want));
-    buf *progress = calloc(n ? n : 1, sizeof(*progress));
+    changelog_progress *progress = calloc(n ? n : 1, sizeof(*progress));
     char err[512];
     if (!maps || !want || !progress) {
         fail(p, "%s", "out of memory");
@@ -441,17 +439,19 @@ static void restore_partitions(proc *p, const int32_t *parts, size_t n)
                               sizeof(err)) != 0)
             fail(p, "%s", err);
         for (size_t i = 0; i < n && !p->failed; i++)
-            restore_steps(&p->parts[parts[i]], parts[i], progress[i].data ? progress[i].data : "");
+            restore_steps(&p->parts[parts[i]], parts[i], &progress[i]);
     }
     for (size_t i = 0; progress && i < n; i++)
-        buf_release(&progress[i]);
+        buf_release(&progress[i].more);
     free(progress);
     free(maps);
     free(want);
 }
 
-/* Collects the progress of owned partitions (all, or those in only). */
-static size_t collect_progress(proc *p, const kafka_tp *only, size_t nonly, kafka_tp *tps)
+/* Records the progress of owned partitions (all, or those in only): each
+ * one's changelog (write_changelog, a new seq) and its offset and metadata
+ * into tps. Returns how many. */
+static size_t record_progress(proc *p, const kafka_tp *only, size_t nonly, kafka_tp *tps)
 {
     size_t n = 0;
     for (int32_t part = 0; part < MAX_PARTITIONS; part++) {
@@ -465,7 +465,9 @@ static size_t collect_progress(proc *p, const kafka_tp *only, size_t nonly, kafk
             if (k == nonly)
                 continue;
         }
-        progress_of(p, part, &tps[n++]);
+        int64_t rwm, resume = window_agg_resume_offset(ps->agg, &rwm);
+        write_changelog(p, part, resume);
+        progress_of(p, part, resume, rwm, &tps[n++]); /* with the new seq */
     }
     return n;
 }
@@ -581,12 +583,8 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     int64_t carried = p->outputs;
     p->outputs = 0;
     kafka_tp tps[MAX_PARTITIONS];
-    size_t n = collect_progress(p, only, nonly, tps);
+    size_t n = record_progress(p, only, nonly, tps);
     char err[512];
-    for (size_t i = 0; i < n; i++) {
-        write_changelog(p, tps[i].partition);
-        progress_of(p, tps[i].partition, &tps[i]); /* with the new seq */
-    }
     if (p->failed)
         return -1;
     if (!p->eos) {
@@ -759,7 +757,7 @@ static int flush_due(proc *p, int ready, int64_t now)
 static void end_replay(proc *p, part_state *ps)
 {
     ps->replay_end = -1;
-    ps->adv.done = ps->adv.n;
+    wm_steps_all_made(&ps->adv);
     if (ps->suppress_end > window_agg_watermark(ps->agg)) {
         emit_ctx ec = {p, ps, 1};
         window_agg_advance(ps->agg, ps->suppress_end, emit_filtered, &ec);
@@ -789,10 +787,10 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
      * start of a window whose bar was published (t0056). */
     int replay = m->offset < ps->replay_end;
     if (replay) {
-        wm_steps *a = &ps->adv;
-        while (a->done < a->n && a->v[a->done].offset <= m->offset) {
+        int64_t wm;
+        while (wm_steps_due(&ps->adv, m->offset, &wm)) {
             emit_ctx ec = {p, ps, 1};
-            window_agg_advance(ps->agg, a->v[a->done++].wm, emit_filtered, &ec);
+            window_agg_advance(ps->agg, wm, emit_filtered, &ec);
         }
     } else if (ps->replay_end >= 0) {
         end_replay(p, ps);

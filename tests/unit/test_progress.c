@@ -74,6 +74,18 @@ static void test_steps(void)
     CHECK_EQ_INT(t.n, 3);
     CHECK_EQ_INT(t.done, 0);
     CHECK(t.v[1].offset == 14 && t.v[1].wm == -200);
+    /* A replay makes them as it reaches their records. */
+    int64_t wm = 0;
+    CHECK_EQ_INT(wm_steps_due(&t, 9, &wm), 0);
+    CHECK_EQ_INT(wm_steps_due(&t, 14, &wm), 1);
+    CHECK_EQ_INT(wm, 150);
+    CHECK_EQ_INT(wm_steps_due(&t, 14, &wm), 1);
+    CHECK_EQ_INT(wm, -200);
+    CHECK_EQ_INT(wm_steps_due(&t, 14, &wm), 0);
+    CHECK_EQ_INT(t.done, 2);
+    wm_steps_all_made(&t);
+    CHECK_EQ_INT(t.done, 3);
+    CHECK_EQ_INT(wm_steps_due(&t, 100, &wm), 0);
     wm_steps_drop_through(&t, -1);
     CHECK_EQ_INT(t.n, 0);
     CHECK_EQ_INT(wm_steps_parse(&t, "", err, sizeof(err)), 0);
