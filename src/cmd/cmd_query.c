@@ -72,7 +72,7 @@ static int run_script(query_session *s, const query_stmt *v, size_t n, const que
         int ifne, ctas = query_parse_ctas(v[i].sql, &name, &select, &ifne, err, sizeof(err));
         buf_release(&name);
         buf_release(&select);
-        if (ctas < 0 || (ctas == 0 && query_check_text(v[i].sql, err, sizeof(err)) != 0)) {
+        if (ctas < 0 || query_check_text(v[i].sql, err, sizeof(err)) != 0) {
             from = i;
             to = i + 1;
             break;

@@ -188,11 +188,64 @@ static const struct {
     {"USE", ENGINE_STMT_SET},
 };
 
+/* Functions a query may not call: DuckDB runs these with effects that
+ * lock_configuration does not stop (enable_profiling(save_location := ...)
+ * and enable_logging(storage_path := ...) write files anywhere the lake
+ * allows, and change the pooled session for every later query), execute
+ * text the policy never saw (query, json_execute_serialized_sql), read
+ * memory by address (arrow_scan), or write the database (checkpoint).
+ * Matched case-insensitively wherever a name is followed by '(' (a call,
+ * CALL and table functions alike), qualified or quoted. test_query checks
+ * that every table function and pragma of the pinned DuckDB is either here,
+ * allowed there, or a PRAGMA below. */
+static const char *const refused_functions[] = {
+    "arrow_scan",
+    "arrow_scan_dumb",
+    "check_peg_parser",
+    "checkpoint",
+    "disable_logging",
+    "disable_peg_parser",
+    "disable_profiling",
+    "enable_logging",
+    "enable_peg_parser",
+    "enable_profiling",
+    "force_checkpoint",
+    "json_execute_serialized_sql",
+    "query",
+    "truncate_duckdb_logs",
+};
+
+/* The PRAGMAs a query may run: the ones that only describe (the rest turn
+ * profiling, verification and optimizers on and off for the pooled session,
+ * or copy and import databases). */
+static const char *const allowed_pragmas[] = {
+    "collations",           "database_list", "database_size", "extension_versions", "functions",
+    "metadata_info",        "platform",      "show",          "show_databases",     "show_tables",
+    "show_tables_expanded", "storage_info",  "table_info",    "user_agent",         "version",
+};
+
+int query_function_refused(const char *name)
+{
+    for (size_t i = 0; i < sizeof(refused_functions) / sizeof(refused_functions[0]); i++)
+        if (strcasecmp(name, refused_functions[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int query_pragma_allowed(const char *name)
+{
+    for (size_t i = 0; i < sizeof(allowed_pragmas) / sizeof(allowed_pragmas[0]); i++)
+        if (strcasecmp(name, allowed_pragmas[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* The statement scanner of scripts (below): the policy reads quotes,
  * dollar-quoted text and comments as query_split does, so that no text can
  * look quoted here and be code to DuckDB ("SELECT $$'$$; EXPLAIN ANALYZE
  * COPY ..." once hid the COPY). */
 static const char *skip_quoted(const char *start, const char *p, int *line);
+static int ident_char(char c);
 
 /* The end of the parenthesised list at p ('('), quotes, comments and
  * nesting skipped; the end of the text when it is not closed. */
@@ -240,10 +293,26 @@ static int check_explained(const char *start, const char *p, char *errstr, size_
                    "ANALYZE runs the statement it explains");
 }
 
+/* A PRAGMA at p (after its keyword) that is not one of allowed_pragmas. */
+static int check_pragma(const char *p, char *errstr, size_t errstr_size)
+{
+    buf name = {0};
+    int rc = 0;
+    if (!identifier(p, &name) || !query_pragma_allowed(name.data ? name.data : ""))
+        rc = set_err(errstr, errstr_size,
+                     "PRAGMA %s is not allowed in lake queries (only those that describe: "
+                     "table_info, show_tables, database_size, storage_info, version, ...)",
+                     name.len ? name.data : "without a name");
+    buf_release(&name);
+    return rc;
+}
+
 int query_check_text(const char *sql, char *errstr, size_t errstr_size)
 {
     const char *p = sql, *start = sql;
     int at_start = 1, line = 0;
+    buf name = {0};
+    int rc = 0;
     while (*p) {
         if (at_start) {
             p = skip_ws(p);
@@ -251,17 +320,37 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             while (*p == '(')
                 p = skip_ws(p + 1);
             const char *x = keyword(p, "EXPLAIN");
-            if (x && check_explained(start, x, errstr, errstr_size) != 0)
-                return -1;
-            for (size_t i = 0; i < sizeof(refused_words) / sizeof(refused_words[0]); i++)
+            if (x && check_explained(start, x, errstr, errstr_size) != 0) {
+                rc = -1;
+                break;
+            }
+            for (size_t i = 0; rc == 0 && i < sizeof(refused_words) / sizeof(refused_words[0]); i++)
                 if (keyword(p, refused_words[i].word) ||
                     (strncasecmp(p, refused_words[i].word, strlen(refused_words[i].word)) == 0 &&
                      p[strlen(refused_words[i].word)] == '\0'))
-                    return query_check_statement(refused_words[i].kind, errstr, errstr_size);
+                    rc = query_check_statement(refused_words[i].kind, errstr, errstr_size);
+            if (rc == 0 && (x = keyword(p, "PRAGMA")))
+                rc = check_pragma(x, errstr, errstr_size);
+            if (rc != 0)
+                break;
             at_start = 0;
             continue;
         }
         const char *e = skip_comment(p, &line);
+        if (!e &&
+            (*p == '"' || ((isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) &&
+                           (p == start || !ident_char(p[-1]))))) {
+            /* A name: a call when '(' follows (CALL f(...), FROM f(...),
+             * s.f(...), "f"(...)). */
+            e = identifier(p, &name);
+            if (e && *skip_ws(e) == '(' && query_function_refused(name.data)) {
+                rc = set_err(errstr, errstr_size,
+                             "%s() is not allowed in lake queries: it writes files, changes the "
+                             "session or runs SQL the policy cannot check",
+                             name.data);
+                break;
+            }
+        }
         if (!e)
             e = skip_quoted(start, p, &line);
         if (e) {
@@ -271,7 +360,8 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             p++;
         }
     }
-    return 0;
+    buf_release(&name);
+    return rc;
 }
 
 int query_parse_ctas(const char *sql, buf *name, buf *select, int *if_not_exists, char *errstr,
@@ -1124,7 +1214,7 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
     if (refresh_remote(s, err, sizeof(err)) != 0 || refresh_views(s, err, sizeof(err)) != 0)
         goto done;
     int ctas = query_parse_ctas(sql, &name, &select, &ifne, err, sizeof(err));
-    if (ctas < 0 || (ctas == 0 && query_check_text(sql, err, sizeof(err)) != 0))
+    if (ctas < 0 || query_check_text(sql, err, sizeof(err)) != 0)
         goto done;
     if ((o->save || o->format == QUERY_OUT_PARQUET) && mkdir_p(rdir.data, err, sizeof(err)) != 0)
         goto done;

@@ -84,9 +84,17 @@ int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size);
  * VACUUM, CHECKPOINT, USE), or is an EXPLAIN of anything but a query
  * (SELECT, WITH, FROM, VALUES, TABLE, SHOW, PIVOT, UNPIVOT, SUMMARIZE,
  * DESCRIBE; EXPLAIN ANALYZE runs what it explains, and its bound kind hides
- * it), else 0. Statements that hide their kind (WITH ... INSERT) are caught
+ * it), is a PRAGMA other than those that describe (query_pragma_allowed),
+ * or calls a refused function (query_function_refused) anywhere, else 0.
+ * Statements that hide their kind (WITH ... INSERT) are caught
  * once bound by query_check_statement. Pure. */
 int query_check_text(const char *sql, char *errstr, size_t errstr_size);
+/* The function and PRAGMA lists of query_check_text: 1 when a call of name
+ * is refused (it writes files, changes the session or runs text the policy
+ * never saw: enable_profiling, enable_logging, query, checkpoint, ...), 1
+ * when PRAGMA name is allowed (it only describes). Case-insensitive. Pure. */
+int query_function_refused(const char *name);
+int query_pragma_allowed(const char *name);
 
 /* Recognises CREATE TABLE AS. Returns 1 when sql is one statement
  * `CREATE TABLE [IF NOT EXISTS] name AS query` (case-insensitive; comments,

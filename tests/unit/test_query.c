@@ -70,6 +70,35 @@ static void test_policy(void)
                  -1);
     CHECK_EQ_INT(query_check_text("EXPLAIN CREATE TABLE t AS SELECT 1", err, sizeof(err)), -1);
     CHECK_EQ_INT(query_check_text("EXPLAIN", err, sizeof(err)), -1);
+    /* Functions with effects, wherever they are called, however spelt. */
+    CHECK_EQ_INT(query_check_text("CALL enable_profiling(save_location='x')", err, sizeof(err)),
+                 -1);
+    CHECK_EQ_STR(err, "enable_profiling() is not allowed in lake queries: it writes files, "
+                      "changes the session or runs SQL the policy cannot check");
+    CHECK_EQ_INT(query_check_text("SELECT 1; WITH a AS (FROM ENABLE_LOGGING\n(storage='file')) "
+                                  "FROM a",
+                                  err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_check_text("FROM system.main.\"enable_logging\"/**/()", err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_check_text("SELECT * FROM query('SELECT 1')", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("FROM force_checkpoint()", err, sizeof(err)), -1);
+    /* ... but not the words as text, columns or other names. */
+    CHECK_EQ_INT(query_check_text("SELECT 'enable_logging()' AS \"query\", x.query FROM t x", err,
+                                  sizeof(err)),
+                 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1 -- enable_logging()\n", err, sizeof(err)), 0);
+    CHECK_EQ_INT(
+        query_check_text("SELECT my_query(1), queryx(2) FROM query_table('t')", err, sizeof(err)),
+        0);
+    /* PRAGMAs: those that describe only. */
+    CHECK_EQ_INT(query_check_text("PRAGMA table_info('trades')", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("pragma Show_Tables", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("PRAGMA enable_profiling", err, sizeof(err)), -1);
+    CHECK(strncmp(err, "PRAGMA enable_profiling is not allowed", 38) == 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1; PRAGMA disable_optimizer", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("PRAGMA import_database('x')", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("PRAGMA", err, sizeof(err)), -1);
 }
 
 static void test_ctas(void)
@@ -363,6 +392,15 @@ static void test_session(void)
         "EXPLAIN /* /* */ SELECT */ ANALYZE COPY (SELECT 42 AS x) TO '%s/p8.csv'",
         "SELECT 1; /* /* */ x */ EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p9.csv'",
         "EXPLAIN (ANALYZE) /* /* */ SELECT */ COPY (SELECT 42 AS x) TO '%s/p10.csv'",
+        /* Functions that write past lock_configuration: the profiler's
+         * output over the catalog, the log as a new table, for the pooled
+         * session's every later query. */
+        "CALL enable_profiling(save_location='%s/_catalog/catalog.json', format='json')",
+        "SELECT * FROM enable_logging(storage='file', storage_path='%s/evil')",
+        "FROM system.main.\"Enable_Logging\" /* x */ (storage='file', storage_path='%s/e2')",
+        "CREATE TABLE evil AS SELECT * FROM enable_logging(storage='file', storage_path='%s/e3')",
+        "SELECT * FROM query('CALL enable_logging(storage=''file'', storage_path=''%s/e4'')')",
+        "PRAGMA enable_profiling",
     };
     for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
         char sql[512];
@@ -419,6 +457,119 @@ static void test_session(void)
     query_meta_release(&m);
     CHECK(access("x", F_OK) != 0);
     CHECK_EQ_STR(listing(""), "_catalog _results daily trades ");
+
+    /* Every table function of the pinned DuckDB is classified: refused by
+     * the policy or one of these, which only read (within the lake's allowed
+     * paths) or describe. A new DuckDB that adds one fails here until
+     * someone decides. (PRAGMAs are refused but for an allowed few.) */
+    static const char *const reads[] = {"duckdb_approx_database_count",
+                                        "duckdb_columns",
+                                        "duckdb_connection_count",
+                                        "duckdb_constraints",
+                                        "duckdb_coordinate_systems",
+                                        "duckdb_databases",
+                                        "duckdb_dependencies",
+                                        "duckdb_extensions",
+                                        "duckdb_external_file_cache",
+                                        "duckdb_functions",
+                                        "duckdb_indexes",
+                                        "duckdb_keywords",
+                                        "duckdb_log_contexts",
+                                        "duckdb_logs",
+                                        "duckdb_memory",
+                                        "duckdb_optimizers",
+                                        "duckdb_prepared_statements",
+                                        "duckdb_schemas",
+                                        "duckdb_secret_types",
+                                        "duckdb_secrets",
+                                        "duckdb_sequences",
+                                        "duckdb_settings",
+                                        "duckdb_table_sample",
+                                        "duckdb_tables",
+                                        "duckdb_temporary_files",
+                                        "duckdb_types",
+                                        "duckdb_variables",
+                                        "duckdb_views",
+                                        "generate_series",
+                                        "glob",
+                                        "icu_calendar_names",
+                                        "json_each",
+                                        "json_tree",
+                                        "parquet_bloom_probe",
+                                        "parquet_file_metadata",
+                                        "parquet_full_metadata",
+                                        "parquet_kv_metadata",
+                                        "parquet_metadata",
+                                        "parquet_scan",
+                                        "parquet_schema",
+                                        "pg_timezone_names",
+                                        "pragma_collations",
+                                        "pragma_database_size",
+                                        "pragma_metadata_info",
+                                        "pragma_platform",
+                                        "pragma_show",
+                                        "pragma_storage_info",
+                                        "pragma_table_info",
+                                        "pragma_user_agent",
+                                        "pragma_version",
+                                        "query_table",
+                                        "range",
+                                        "read_blob",
+                                        "read_csv",
+                                        "read_csv_auto",
+                                        "read_duckdb",
+                                        "read_json",
+                                        "read_json_auto",
+                                        "read_json_objects",
+                                        "read_json_objects_auto",
+                                        "read_ndjson",
+                                        "read_ndjson_auto",
+                                        "read_ndjson_objects",
+                                        "read_parquet",
+                                        "read_text",
+                                        "repeat",
+                                        "repeat_row",
+                                        "seq_scan",
+                                        "sniff_csv",
+                                        "sql_auto_complete",
+                                        "summary",
+                                        "test_all_types",
+                                        "test_vector_types",
+                                        "unnest",
+                                        "which_secret",
+                                        "duckdb_logs_parsed",
+                                        "duckdb_profiling_settings",
+                                        "histogram",
+                                        "histogram_values"};
+    FILE *fl = tmpfile();
+    query_opts fo = {.format = QUERY_OUT_CSV, .out = fl};
+    CHECK_EQ_INT(run(s,
+                     "SELECT DISTINCT function_type, function_name FROM duckdb_functions() "
+                     "WHERE internal AND function_type IN ('table', 'table_macro') ORDER BY ALL",
+                     &fo, &m, err, sizeof(err)),
+                 0);
+    CHECK(m.rows > 50);
+    query_meta_release(&m);
+    rewind(fl);
+    char line[256];
+    int unclassified = 0;
+    while (fgets(line, sizeof(line), fl)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        char *comma = strchr(line, ',');
+        if (!comma || strncmp(line, "function_type", 13) == 0)
+            continue;
+        *comma = '\0';
+        const char *fn = comma + 1;
+        int known = query_function_refused(fn);
+        for (size_t i = 0; !known && i < sizeof(reads) / sizeof(reads[0]); i++)
+            known = strcmp(fn, reads[i]) == 0;
+        if (!known) {
+            fprintf(stderr, "  table function '%s' is not classified\n", fn);
+            unclassified++;
+        }
+    }
+    CHECK_EQ_INT(unclassified, 0);
+    fclose(fl);
 
     /* History: every query above, oldest first, the first one intact. */
     query_meta *v = NULL;
