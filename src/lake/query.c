@@ -1228,8 +1228,11 @@ int query_session_run(query_session *s, const char *sql, const query_opts *o, qu
         m->kind = strdup("CTAS");
         rc = run_ctas(s, name.data, select.data, ifne, o, m, err, sizeof(err));
         if (rc == 0 && o->out) {
-            fprintf(o->out, "%stable '%s' created: %" PRId64 " rows\n", lead ? lead : "", name.data,
-                    m->rows);
+            if (o->format == QUERY_OUT_JSON) /* NDJSON stays JSON (the name is a plain one) */
+                fprintf(o->out, "{\"created\":\"%s\",\"rows\":%" PRId64 "}\n", name.data, m->rows);
+            else
+                fprintf(o->out, "%stable '%s' created: %" PRId64 " rows\n", lead ? lead : "",
+                        name.data, m->rows);
             if (o->results)
                 (*o->results)++;
         }

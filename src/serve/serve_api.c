@@ -361,18 +361,27 @@ static void put_meta(buf *b, const query_meta *m)
 
 /* "columns" (the result's names, a JSON array; NULL: none) and the NDJSON
  * rows (one object each) as "data" (arrays of their values). -1 when a row
- * has more than MAX_JSON_COLUMNS members (b is then incomplete). */
-static int put_rows(buf *b, const char *columns, const char *nd, size_t len)
+ * has more than MAX_JSON_COLUMNS members, -2 with the reason in err when a
+ * row is not JSON this server can read back (nested deeper than json.c
+ * takes); b is then incomplete, and no row is ever left out. */
+static int put_rows(buf *b, const char *columns, const char *nd, size_t len, char *errstr,
+                    size_t errstr_size)
 {
     buf_puts(b, ",\"columns\":");
     buf_puts(b, columns ? columns : "[]");
     buf_puts(b, ",\"data\":[");
     serve_span *keys = xmalloc(MAX_JSON_COLUMNS * sizeof(*keys));
     serve_span *vals = xmalloc(MAX_JSON_COLUMNS * sizeof(*vals));
-    int first_row = 1, wide = 0;
-    for (size_t i = 0; i < len && !wide;) {
+    int first_row = 1, rc = 0;
+    int64_t row = 0;
+    for (size_t i = 0; i < len && rc == 0;) {
         const char *nl = memchr(nd + i, '\n', len - i);
         size_t n = nl ? (size_t)(nl - (nd + i)) : len - i;
+        if (n == 0) {
+            i++;
+            continue;
+        }
+        row++;
         char err[128];
         /* Checked whole first; then each value goes out as the engine wrote
          * it: every digit of a HUGEINT or DECIMAL, lists and structs as JSON. */
@@ -380,8 +389,12 @@ static int put_rows(buf *b, const char *columns, const char *nd, size_t len)
         int k = d ? serve_json_members(nd + i, n, keys, vals, MAX_JSON_COLUMNS) : -1;
         json_doc_free(d);
         if (k > MAX_JSON_COLUMNS) {
-            wide = 1;
-        } else if (k >= 0) {
+            rc = -1;
+        } else if (k < 0) {
+            rc = -2;
+            set_err(errstr, errstr_size, "row %lld cannot be sent as JSON (%s)", (long long)row,
+                    d ? "not an object" : err);
+        } else {
             buf_puts(b, first_row ? "[" : ",[");
             for (int c = 0; c < k; c++) {
                 if (c)
@@ -396,7 +409,7 @@ static int put_rows(buf *b, const char *columns, const char *nd, size_t len)
     free(keys);
     free(vals);
     buf_putc(b, ']');
-    return wide ? -1 : 0;
+    return rc;
 }
 
 int serve_api_query(serve_server *s, const http_request *r)
@@ -471,14 +484,28 @@ int serve_api_query(serve_server *s, const http_request *r)
     } else {
         buf_putc(&b, '{');
         put_meta(&b, &meta);
-        if (rc == 0 && put_rows(&b, meta.columns, out.data, out.len) != 0) {
-            /* Cut rows would not match the names: said instead. */
-            char msg[160];
-            snprintf(msg, sizeof(msg),
-                     "the result has more than %d columns: ask for fewer, or for CSV or Parquet "
-                     "(query %s)",
-                     MAX_JSON_COLUMNS, meta.id);
-            status = serve_error(r, 413, msg);
+        char rerr[256];
+        /* CREATE TABLE AS returns no rows: its line says what "rows" and
+         * "table" in the metadata say. */
+        int ctas = meta.kind && strcmp(meta.kind, "CTAS") == 0;
+        int pr = rc == 0
+                     ? put_rows(&b, meta.columns, out.data, ctas ? 0 : out.len, rerr, sizeof(rerr))
+                     : 0;
+        if (pr != 0) {
+            /* Cut rows would not match the names, left-out ones would lie:
+             * said instead. */
+            char msg[512];
+            if (pr == -1)
+                snprintf(msg, sizeof(msg),
+                         "the result has more than %d columns: ask for fewer, or for CSV or "
+                         "Parquet (query %s)",
+                         MAX_JSON_COLUMNS, meta.id);
+            else
+                snprintf(msg, sizeof(msg),
+                         "%s: ask for CSV, Arrow or Parquet, or select the value as text "
+                         "(query %s)",
+                         rerr, meta.id);
+            status = serve_error(r, pr == -1 ? 413 : 422, msg);
         } else {
             buf_puts(&b, "}\n");
             status = serve_json(s, r, status, &b);

@@ -88,6 +88,12 @@ wide=$(seq -f '1 AS c%g' 4097 | paste -sd,)
 assert_eq "$(code -X POST --data-binary "{\"sql\":\"SELECT $wide\"}" "${U}api/query")" 413 "4,097 columns"
 r=$(q "{\"sql\":\"SELECT ${wide%,1 AS c4097}\"}")
 [[ $r == *'"c4096"],"data":[['* ]] || fail "4,096 columns: ${r:0:300}"
+# A value nested deeper than the server reads back is refused with the row,
+# never left out of "data" while "rows" counts it.
+deep=$(printf '[%.0s' $(seq 70))1$(printf ']%.0s' $(seq 70))
+r=$(curl -s -w ' %{http_code}' -X POST --data-binary "{\"sql\":\"SELECT $deep AS d FROM range(3)\"}" \
+    "${U}api/query")
+[[ $r == *'row 1 cannot be sent as JSON'*' 422' ]] || fail "a row nested 70 deep: ${r:0:300}"
 # A result past 64 MiB stops the query, not the server (100 rows of 1 MB here).
 assert_eq "$(code -X POST --data-binary '{"sql":"SELECT repeat('"'"'x'"'"', 1000000) AS s FROM range(100)"}' \
     "${U}api/query")" 413 "a 100 MB result"
