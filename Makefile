@@ -51,6 +51,10 @@ YYJSON_DEFS   := -DYYJSON_DISABLE_NON_STANDARD=1
 CFLAGS_core   := -I$(YYJSON_DIR) $(YYJSON_DEFS)
 ALL_LIB_CFLAGS := $(CFLAGS_kafka) $(CFLAGS_engine) $(CFLAGS_s3) $(CFLAGS_ws) $(CFLAGS_cli) $(CFLAGS_core)
 LDLIBS   += $(RDKAFKA_LIBS) $(shell pkg-config --libs $(PKGS)) -lcivetweb -ldl -lm -lpthread
+# The binary's malloc: jemalloc (libjemalloc-dev), for every library in the process (librdkafka's
+# per-message allocations are freed on other threads, where glibc's arenas contend; decision 0043).
+# `make MALLOC_LIBS=` builds with glibc's malloc. Unit tests and sanitizer builds keep glibc's.
+MALLOC_LIBS ?= $(shell pkg-config --libs jemalloc)
 
 BUILD    ?= build/release
 SRCS     := src/main.c $(wildcard $(SRC_DIRS:%=src/%/*.c))
@@ -69,7 +73,7 @@ ticklake: $(BUILD)/ticklake
 # ($(PREFIX)/lib/ticklake); engine_load.c finds libduckdb.so there the same way.
 RUNPATH  := -Wl,-rpath,'$$ORIGIN/../lib/ticklake'
 $(BUILD)/ticklake: $(BUILD)/main.o $(BUILD)/libticklake.a $(BUILD)/layers.ok $(RDKAFKA_DEP)
-	$(CC) $(CFLAGS) $(LDFLAGS) $(RUNPATH) -o $@ $(BUILD)/main.o $(BUILD)/libticklake.a $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(RUNPATH) -o $@ $(BUILD)/main.o $(BUILD)/libticklake.a $(LDLIBS) $(MALLOC_LIBS)
 
 # The dependency rule between folders and library homes (scripts/check-layers.sh), again whenever a
 # source file changes.

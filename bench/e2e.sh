@@ -11,7 +11,7 @@
 # commit (it commits nothing when idle).
 #
 #   bench/e2e.sh BROKERS [COUNT] [SYMBOLS] [ENCODING] [RUNS]  (default 8000000 1000 binary 3)
-#   TICKLAKE_BIN=path  the processor binary (default ./ticklake)
+#   TICKLAKE_BIN=path  the binary of ingest and the processor (default ./ticklake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=$1
@@ -20,6 +20,7 @@ SYMS=${3:-1000}
 ENC=${4:-binary}
 RUNS=${5:-3}
 make -s ticklake
+BIN=${TICKLAKE_BIN:-./ticklake}
 ms() { date +%s%3N; }
 START=${START:-before}
 LOG=""
@@ -28,11 +29,11 @@ for ((r = 1; r <= RUNS; r++)); do
     P=e2e$RANDOM.
     if [ "$START" = after ]; then
         t0=$(ms)
-        ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate 1000000 --speed max --count "$N" \
+        "$BIN" ingest --brokers "$B" --topic-prefix "$P" --rate 1000000 --speed max --count "$N" \
             --symbols "$SYMS" --seed "$r" --start 2026-02-03 --encoding "$ENC" -q 2>/dev/null &
         ipid=$!
         sleep 0.7
-        "${TICKLAKE_BIN:-./ticklake}" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --drain \
+        "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms --drain \
             -q >/dev/null 2>"/tmp/$P.err"
         t2=$(ms)
         wait $ipid
@@ -42,14 +43,14 @@ for ((r = 1; r <= RUNS; r++)); do
         continue
     fi
     LOG=$(mktemp /tmp/ticklake-e2e.XXXXXX)
-    "${TICKLAKE_BIN:-./ticklake}" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms -v \
+    "$BIN" process --brokers "$B" --topic-prefix "$P" --group "g$P" --lateness 200ms -v \
         >/dev/null 2>"$LOG" &
     pid=$!
     # the processor is in its group once it has been assigned its partitions
     for _ in $(seq 100); do grep -q 'assigned' "$LOG" && break; sleep 0.1; done
     sleep 1
     t0=$(ms)
-    ./ticklake ingest --brokers "$B" --topic-prefix "$P" --rate 1000000 --speed max --count "$N" \
+    "$BIN" ingest --brokers "$B" --topic-prefix "$P" --rate 1000000 --speed max --count "$N" \
         --symbols "$SYMS" --seed "$r" --start 2026-02-03 --encoding "$ENC" -q 2>/dev/null
     t1=$(ms)
     # done when every trade is processed and committed: wait until no commit

@@ -69,13 +69,13 @@ install_missing() {
     missing=()
 }
 
-# Build and run: the C toolchain, libcurl, libwebsockets (live feeds, src/ws/), TLS roots, expat (the S3 client's XML), libedit (the SQL
+# Build and run: the C toolchain, libcurl, libwebsockets (live feeds, src/ws/), TLS roots, expat (the S3 client's XML), jemalloc (the binary's malloc; decision 0043), libedit (the SQL
 # shell's line editor), civetweb (the HTTP server of `ticklake serve`, src/http/; decision 0036), and
 # what librdkafka's configure needs (scripts/fetch-librdkafka.sh builds it: zlib, OpenSSL, Cyrus
 # SASL, zstd, and a C++ compiler its configure checks for). npm, curl and pip only download DuckDB,
 # librdkafka's source and yyjson (npm, crates.io, PyPI), so any working npm (e.g. NodeSource's) is kept.
 need gcc g++ make pkg-config libcurl4-openssl-dev libssl-dev ca-certificates curl \
-    libexpat1-dev libedit-dev libcivetweb-dev libwebsockets-dev git
+    libexpat1-dev libedit-dev libcivetweb-dev libwebsockets-dev libjemalloc-dev git
 need zlib1g-dev libsasl2-dev libzstd-dev
 have npm || need nodejs npm
 # pip downloads DuckDB's httpfs extension and the yyjson source; it installs nothing with them.

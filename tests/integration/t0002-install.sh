@@ -6,7 +6,7 @@
 
 [ "$KAFKA_KIND" = embedded ] || skip "installing does not depend on the broker (run with the embedded one)"
 
-# --version and `version`: ticklake's, librdkafka's (>= 2.13.2) and DuckDB's, each on its own line.
+# --version and `version`: ticklake's, librdkafka's (>= 2.13.2), DuckDB's and malloc's, each on its own line.
 "$TICKLAKE" --version >"$T/v.out"
 "$TICKLAKE" version >"$T/v2.out"
 cmp -s "$T/v.out" "$T/v2.out" || fail "'--version' and 'version' differ"
@@ -16,6 +16,8 @@ rdk=$(sed -n 's/^librdkafka \([0-9.]*\) .*/\1/p' "$T/v.out")
 [ "$(printf '%s\n' 2.13.2 "$rdk" | sort -V | head -n 1)" = 2.13.2 ] || fail "librdkafka $rdk < 2.13.2"
 grep -Eq '^DuckDB v[0-9]+\.[0-9]+\.[0-9]+ \(/.*libduckdb\.so\)$' "$T/v.out" ||
     fail "no DuckDB version: $(cat "$T/v.out")"
+# The malloc the process runs with: jemalloc, linked in by default (decision 0043).
+grep -Eq '^malloc: jemalloc [0-9]+\.[0-9]+\.[0-9]+' "$T/v.out" || fail "not on jemalloc: $(cat "$T/v.out")"
 
 # Install into a DESTDIR under a PREFIX, then move the whole tree: the binary must not depend on
 # either path, nor on the build folder's libduckdb.so (hidden from it by making that path useless:
