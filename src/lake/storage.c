@@ -182,6 +182,7 @@ static int open_s3(storage *st, const char *rest, const storage_options *o, char
     if (o->s3_multipart_threshold > 0)
         cfg.multipart_threshold = o->s3_multipart_threshold;
     cfg.cancel = o->cancel;
+    cfg.cancel_also = o->cancel_also;
     st->s3 = s3_client_new(&cfg, errstr, errstr_size);
     if (!st->s3)
         return -1;

@@ -50,6 +50,7 @@ typedef struct storage_options {
     const char *staging_dir;  /* S3: where storage_temp_path puts files; NULL: $TMPDIR or /tmp */
     const atomic_int *cancel; /* optional, borrowed: when non-zero, S3 waits between retries
                                  end and the operation fails ("cancelled") */
+    const atomic_int *cancel_also; /* optional, borrowed: a second flag that does the same */
 } storage_options;
 
 typedef struct storage storage;

@@ -97,12 +97,18 @@ typedef struct sink {
     int failed;
     char errstr[1024];
     const atomic_int *stop; /* the stage's stop flag: ends a wait for disk space */
-    int64_t write_budget;   /* how long a write waits for a full disk (or S3) */
+    /* Set once the run has failed: a write still in progress ends its waits
+     * (disk space, S3 retries) and fails, as its result is not committed. */
+    atomic_int abandon;
+    int64_t write_budget; /* how long a write waits for a full disk (or S3) */
     /* The writer thread and the jobs (struct job) not yet committed, oldest
      * first; mu guards the list, the job states and the two flags, cv
      * signals a new job, a job written and a stop. */
     pthread_t writer;
     int writer_started, writer_stop, write_failed;
+    /* The first failed job's error: a job abandoned after it (a "cancelled"
+     * S3 wait) may sit before it in the list. */
+    char write_err[1024];
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct job *head, *tail;
@@ -276,7 +282,7 @@ static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *ke
         int64_t now = mono_ns();
         if (!first)
             first = now;
-        int stopped = atomic_load(s->stop) != 0;
+        int stopped = atomic_load(s->stop) != 0 || atomic_load(&s->abandon) != 0;
         if (stopped || now - first >= s->write_budget) {
             size_t len = strlen(j->err);
             snprintf(j->err + len, sizeof(j->err) - len, " (%s after %d attempt%s in %.0f s)",
@@ -287,7 +293,7 @@ static int put_date_waiting(sink *s, const writer_io *io, job *j, const char *ke
         if (wait > s->write_budget - (now - first))
             wait = s->write_budget - (now - first);
         LOG_WARN("sink: %s; retry %d in %.1f s", j->err, attempt, (double)wait / 1e9);
-        for (int64_t until = now + wait; !atomic_load(s->stop);) {
+        for (int64_t until = now + wait; !atomic_load(s->stop) && !atomic_load(&s->abandon);) {
             int64_t left = until - mono_ns();
             if (left <= 0)
                 break;
@@ -370,8 +376,10 @@ static int write_next(sink *s, const writer_io *io)
     int rc = write_job(s, io, j);
     pthread_mutex_lock(&s->mu);
     j->state = rc == 0 ? JOB_DONE : JOB_FAILED;
-    if (rc != 0)
+    if (rc != 0 && !s->write_failed) {
         s->write_failed = 1;
+        snprintf(s->write_err, sizeof(s->write_err), "%s", j->err);
+    }
     pthread_cond_broadcast(&s->cv);
     return 1;
 }
@@ -457,7 +465,7 @@ static void commit_done(sink *s)
         job *j = s->head;
         if (j && j->state == JOB_FAILED && !s->failed) {
             s->failed = 1;
-            snprintf(s->errstr, sizeof(s->errstr), "%s", j->err);
+            snprintf(s->errstr, sizeof(s->errstr), "%s", s->write_err);
         }
         if (!j || j->state != JOB_DONE || s->failed) {
             pthread_mutex_unlock(&s->mu);
@@ -523,23 +531,39 @@ static void commit_done(sink *s)
     }
 }
 
+/* Whether a job is being written (on either thread). With s->mu held. */
+static int job_writing(const sink *s)
+{
+    for (const job *j = s->head; j; j = j->next)
+        if (j->state == JOB_WRITING)
+            return 1;
+    return 0;
+}
+
 /* Waits until at most `most` jobs are left uncommitted (0: all written and
  * committed) and b (may be NULL) has none, writing queued jobs on this
- * thread meanwhile, so that two files are written at once. Stops early when
- * a job failed. */
+ * thread meanwhile, so that two files are written at once. After a failure
+ * it stops early, but only once no job is being written: a file the writer
+ * thread stores after a revoke has returned could land after the next
+ * owner's file of the same name and replace it (rows twice or lost). The
+ * writer is told to give up its waits (abandon), so this takes a request's
+ * time, not a write budget. */
 static void wait_jobs(sink *s, int most, const pbuf *b)
 {
     for (;;) {
         commit_done(s);
         pthread_mutex_lock(&s->mu);
-        if ((s->njobs <= most && (!b || !b->inflight)) || s->failed || s->write_failed) {
+        int failing = s->failed || s->write_failed;
+        if (failing)
+            atomic_store(&s->abandon, 1);
+        if (failing ? !job_writing(s) : s->njobs <= most && (!b || !b->inflight)) {
             pthread_mutex_unlock(&s->mu);
             commit_done(s);
             break;
         }
-        if (!write_next(s, &s->io)) {
+        if (failing || !write_next(s, &s->io)) {
             job *h = s->head;
-            if (h && (h->state == JOB_QUEUED || h->state == JOB_WRITING))
+            if (failing || (h && (h->state == JOB_QUEUED || h->state == JOB_WRITING)))
                 pthread_cond_wait(&s->cv, &s->mu);
         }
         pthread_mutex_unlock(&s->mu);
@@ -548,11 +572,8 @@ static void wait_jobs(sink *s, int most, const pbuf *b)
      * (nothing from the failed job on is committed). */
     pthread_mutex_lock(&s->mu);
     if (s->write_failed && !s->failed) {
-        const job *j = s->head;
-        while (j && j->state != JOB_FAILED)
-            j = j->next;
         s->failed = 1;
-        snprintf(s->errstr, sizeof(s->errstr), "%s", j ? j->err : "sink: a write failed");
+        snprintf(s->errstr, sizeof(s->errstr), "%s", s->write_err);
     }
     pthread_mutex_unlock(&s->mu);
 }
@@ -938,7 +959,8 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
                  "named <topic>~%s+<partition>+<offset>.parquet",
                  inc);
     storage_options so = cfg->storage;
-    so.cancel = &ctl->stop; /* a stop ends an S3 retry wait; nothing is committed then */
+    so.cancel = &ctl->stop;       /* a stop ends an S3 retry wait; nothing is committed then */
+    so.cancel_also = &s->abandon; /* so does a failure of the run (wait_jobs) */
     s->stop = &ctl->stop;
     s->write_budget = so.s3_write_retry_ns > 0 ? so.s3_write_retry_ns : 300 * NS_PER_SEC;
     if (storage_open(&s->lake, cfg->lake, &so, errstr, errstr_size) != 0)
@@ -1074,6 +1096,8 @@ out:
      * next owner writes from the committed offset (the group keeps the
      * partitions for the write budget, max.poll.interval.ms). */
     if (s->writer_started) {
+        if (rc != 0)
+            atomic_store(&s->abandon, 1); /* its file would not be committed */
         pthread_mutex_lock(&s->mu);
         s->writer_stop = 1;
         pthread_cond_broadcast(&s->cv);

@@ -34,7 +34,9 @@
  * sink's thread only, in the order the jobs were made, so a partition's
  * committed offset never passes a file that is not yet stored; a failed job
  * stops the sink and nothing after it is committed. A revoke returns only
- * when every job is stored and committed, and a record of a partition the
+ * when every job is stored and committed or, after a failure, when no file
+ * is still being stored (the writer then gives up its waits): a late store
+ * could replace the next owner's file of the same name. A record of a partition the
  * sink no longer owns (gathered into a batch before the revoke) is dropped:
  * the new owner reads it; so is a record below the offset the sink last
  * committed for its partition (already in a stored file).

@@ -40,7 +40,7 @@ struct s3_client {
     char *ca_bundle;     /* AWS_CA_BUNDLE, or NULL */
     int64_t connect_timeout_ns, stall_timeout_ns, write_retry_ns, read_retry_ns;
     int64_t backoff_min_ns, backoff_max_ns, multipart_threshold, part_size;
-    const atomic_int *cancel;
+    const atomic_int *cancel, *cancel_also;
     uint64_t rng;
     s3_stats stats;
     char curl_err[CURL_ERROR_SIZE];
@@ -123,6 +123,7 @@ s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
     c->multipart_threshold = cfg->multipart_threshold;
     c->part_size = cfg->part_size;
     c->cancel = cfg->cancel;
+    c->cancel_also = cfg->cancel_also;
     c->rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
     if (!c->rng)
         c->rng = 88172645463325252ULL;
@@ -556,7 +557,7 @@ static int64_t backoff_ns(s3_client *c, int attempt)
 
 static int cancelled(const s3_client *c)
 {
-    return c->cancel && atomic_load(c->cancel);
+    return (c->cancel && atomic_load(c->cancel)) || (c->cancel_also && atomic_load(c->cancel_also));
 }
 
 /* "bucket 'b' key 'k'" or "bucket 'b'". */

@@ -58,16 +58,18 @@ typedef struct s3_config {
     const char *access_key;        /* with secret_key: used as given, nothing is read */
     const char *secret_key;
     const char *session_token;
-    int64_t connect_timeout_ns;  /* default 10 s */
-    int64_t stall_timeout_ns;    /* no byte moved for this long fails the attempt; default 30 s */
-    int64_t write_retry_ns;      /* retry budget of writes; default 300 s; 0 = no retry */
-    int64_t read_retry_ns;       /* retry budget of reads; default 60 s; 0 = no retry */
-    int64_t backoff_min_ns;      /* default 100 ms */
-    int64_t backoff_max_ns;      /* default 5 s */
-    int64_t multipart_threshold; /* files larger than this go multipart; default 8 MiB */
-    int64_t part_size;           /* default 8 MiB; at least 5 MiB */
-    const atomic_int *cancel;    /* optional: when non-zero, waits between retries end and
-                                    the operation fails ("cancelled") */
+    int64_t connect_timeout_ns;    /* default 10 s */
+    int64_t stall_timeout_ns;      /* no byte moved for this long fails the attempt; default 30 s */
+    int64_t write_retry_ns;        /* retry budget of writes; default 300 s; 0 = no retry */
+    int64_t read_retry_ns;         /* retry budget of reads; default 60 s; 0 = no retry */
+    int64_t backoff_min_ns;        /* default 100 ms */
+    int64_t backoff_max_ns;        /* default 5 s */
+    int64_t multipart_threshold;   /* files larger than this go multipart; default 8 MiB */
+    int64_t part_size;             /* default 8 MiB; at least 5 MiB */
+    const atomic_int *cancel;      /* optional: when non-zero, waits between retries end and
+                                      the operation fails ("cancelled") */
+    const atomic_int *cancel_also; /* optional: a second flag that does the same (a stage's
+                                      stop and a writer's own) */
 } s3_config;
 
 /* Fills the defaults (every pointer NULL, the numbers above). */
