@@ -30,7 +30,6 @@
 #include "tick.h"
 #include "util.h"
 
-#define MAX_PARTITIONS 1024
 #define MAX_DATES 64
 #define POLL_BATCH 1024 /* records taken from librdkafka per call */
 /* Buffers handed to the writer and not yet committed, beyond which the
@@ -58,6 +57,15 @@ typedef struct pbuf {
     size_t ndates;
 } pbuf;
 
+/* A topic's partitions, by number: slots for 0..n-1, grown when a partition
+ * beyond them is assigned (parts_reserve). */
+typedef struct ptable {
+    pbuf **bufs;          /* the partition's buffer, or NULL */
+    unsigned char *owned; /* assigned to us now */
+    int64_t *floor;       /* the offset we last committed (0: none) */
+    int32_t n;
+} ptable;
+
 /* The DuckDB and storage handles of one writing thread (neither is shared
  * between threads: the S3 client's curl handles are not). */
 typedef struct writer_io {
@@ -82,10 +90,8 @@ typedef struct sink {
      * embedded cluster (sink.h). */
     char file_topics[SINK_MAX_TOPICS][224];
     char tables[SINK_MAX_TOPICS][64];
-    pbuf **bufs;          /* [topic * MAX_PARTITIONS + partition] */
-    unsigned char *owned; /* same index: assigned to us now */
-    int64_t *floor;       /* same index: the offset we last committed (0: none) */
-    kafka_msg *msgs;      /* POLL_BATCH records being added */
+    ptable parts[SINK_MAX_TOPICS];
+    kafka_msg *msgs; /* POLL_BATCH records being added */
     int64_t roll_rows, roll_bytes, roll_interval;
     /* Per topic: the Parquet bytes and rows written so far, whose ratio
      * estimates the bytes a buffered row becomes, and the row count at which
@@ -178,11 +184,49 @@ static int topic_index(sink *s, const char *topic)
     return -1;
 }
 
+/* Whether topic t's table has a slot for partition p. */
+static int has_slot(const sink *s, int t, int32_t p)
+{
+    return t >= 0 && p >= 0 && p < s->parts[t].n;
+}
+
+/* Makes topic t's table hold partition p (new slots empty): 0, or -1 with
+ * s->failed and s->errstr. Moves the slot arrays, not the buffers. */
+static int parts_reserve(sink *s, int t, int32_t p)
+{
+    ptable *pt = &s->parts[t];
+    if (p < pt->n)
+        return 0;
+    int32_t n = pt->n < 16 ? 16 : pt->n;
+    while (n <= p)
+        n = n > INT32_MAX / 2 ? INT32_MAX : n * 2;
+    pbuf **bufs = realloc(pt->bufs, (size_t)n * sizeof(*bufs));
+    if (bufs)
+        pt->bufs = bufs;
+    unsigned char *owned = bufs ? realloc(pt->owned, (size_t)n * sizeof(*owned)) : NULL;
+    if (owned)
+        pt->owned = owned;
+    int64_t *floor = owned ? realloc(pt->floor, (size_t)n * sizeof(*floor)) : NULL;
+    if (!floor) {
+        s->failed = 1;
+        snprintf(s->errstr, sizeof(s->errstr),
+                 "sink: out of memory for %d partitions of topic '%s'", (int)n, s->topics[t]);
+        return -1;
+    }
+    pt->floor = floor;
+    size_t old = (size_t)pt->n, more = (size_t)(n - pt->n);
+    memset(pt->bufs + old, 0, more * sizeof(*pt->bufs));
+    memset(pt->owned + old, 0, more * sizeof(*pt->owned));
+    memset(pt->floor + old, 0, more * sizeof(*pt->floor));
+    pt->n = n;
+    return 0;
+}
+
 static pbuf *get_buf(sink *s, int topic, int32_t partition, int create)
 {
-    if (partition < 0 || partition >= MAX_PARTITIONS)
+    if (!has_slot(s, topic, partition))
         return NULL;
-    pbuf **slot = &s->bufs[topic * MAX_PARTITIONS + partition];
+    pbuf **slot = &s->parts[topic].bufs[partition];
     if (!*slot && create) {
         pbuf *b = calloc(1, sizeof(*b));
         b->topic = topic;
@@ -517,7 +561,8 @@ static void commit_done(sink *s)
         }
         if (b)
             b->inflight = 0;
-        s->floor[j->topic * MAX_PARTITIONS + j->partition] = j->next_offset;
+        if (has_slot(s, j->topic, j->partition))
+            s->parts[j->topic].floor[j->partition] = j->next_offset;
         s->commits++;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
@@ -656,7 +701,7 @@ static int flush_buf(sink *s, pbuf *b)
 static int flush_all(sink *s)
 {
     for (size_t t = 0; t < s->cfg->ntopics; t++)
-        for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        for (int32_t p = 0; p < s->parts[t].n; p++) {
             /* Queued without waiting, so both threads write at the end. */
             if (enqueue_buf(s, get_buf(s, (int)t, p, 0)) != 0)
                 return -1;
@@ -760,9 +805,12 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
     wait_jobs(s, 0, NULL);
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
-        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
+        /* Any partition number: a table that stopped at a fixed size
+         * dropped the records of higher ones without a word. On failure
+         * (out of memory) the run ends before it reads. */
+        if (t < 0 || tps[i].partition < 0 || parts_reserve(s, t, tps[i].partition) != 0)
             continue;
-        s->owned[t * MAX_PARTITIONS + tps[i].partition] = 1;
+        s->parts[t].owned[tps[i].partition] = 1;
         clean_temp_files(s, t, tps[i].partition);
     }
     atomic_store(&s->st->sink_joined, 1);
@@ -779,18 +827,18 @@ static void on_revoked(void *opaque, const kafka_tp *tps, size_t n)
     s->revoking = 1;
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
-        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
+        if (!has_slot(s, t, tps[i].partition))
             continue;
-        s->owned[t * MAX_PARTITIONS + tps[i].partition] = 0;
+        s->parts[t].owned[tps[i].partition] = 0;
         enqueue_buf(s, get_buf(s, t, tps[i].partition, 0));
     }
     wait_jobs(s, 0, NULL);
     s->revoking = 0;
     for (size_t i = 0; i < n; i++) {
         int t = topic_index(s, tps[i].topic);
-        if (t < 0 || tps[i].partition < 0 || tps[i].partition >= MAX_PARTITIONS)
+        if (!has_slot(s, t, tps[i].partition))
             continue;
-        pbuf **slot = &s->bufs[t * MAX_PARTITIONS + tps[i].partition];
+        pbuf **slot = &s->parts[t].bufs[tps[i].partition];
         if (*slot) {
             rowbuf_free((*slot)->rows);
             free(*slot);
@@ -823,12 +871,11 @@ static void add_record(sink *s, const kafka_msg *m)
     int t = topic_index(s, m->topic);
     /* A record of a partition no longer ours (a batch gathered before a
      * revoke) is the new owner's to write: its offset is not committed. */
-    if (t < 0 || m->partition < 0 || m->partition >= MAX_PARTITIONS ||
-        !s->owned[t * MAX_PARTITIONS + m->partition])
+    if (!has_slot(s, t, m->partition) || !s->parts[t].owned[m->partition])
         return;
     /* Below what we committed ourselves: already in a stored file (a record
      * gathered before a revoke of a partition that came straight back). */
-    if (m->offset < s->floor[t * MAX_PARTITIONS + m->partition])
+    if (m->offset < s->parts[t].floor[m->partition])
         return;
     pbuf *b = get_buf(s, t, m->partition, 1);
     if (!b)
@@ -896,9 +943,6 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
     s->roll_rows = cfg->roll_rows > 0 ? cfg->roll_rows : SINK_DEFAULT_ROLL_ROWS;
     s->roll_bytes = cfg->roll_bytes > 0 ? cfg->roll_bytes : SINK_DEFAULT_ROLL_BYTES;
     s->roll_interval = cfg->roll_interval_ns > 0 ? cfg->roll_interval_ns : 60 * NS_PER_SEC;
-    s->bufs = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->bufs));
-    s->owned = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->owned));
-    s->floor = calloc(cfg->ntopics * MAX_PARTITIONS, sizeof(*s->floor));
     s->msgs = calloc(POLL_BATCH, sizeof(*s->msgs));
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
@@ -1057,8 +1101,8 @@ static int sink_once(const void *config, stage_control *ctl, pipeline_stats *st,
              * earliest of the others is when the next file is due. */
             int64_t due = 0;
             for (size_t t = 0; t < cfg->ntopics; t++)
-                for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
-                    pbuf *b = s->bufs[t * MAX_PARTITIONS + p];
+                for (int32_t p = 0; p < s->parts[t].n; p++) {
+                    pbuf *b = s->parts[t].bufs[p];
                     if (b && b->opened && now - b->opened >= s->roll_interval)
                         flush_buf(s, b);
                     else if (b && b->opened && (!due || b->opened + s->roll_interval < due))
@@ -1118,15 +1162,17 @@ out:
     }
     for (size_t i = 0; i < s->nspare; i++)
         rowbuf_free(s->spare[i]);
-    for (size_t i = 0; i < cfg->ntopics * MAX_PARTITIONS; i++) {
-        if (s->bufs[i]) {
-            rowbuf_free(s->bufs[i]->rows);
-            free(s->bufs[i]);
-        }
+    for (size_t t = 0; t < SINK_MAX_TOPICS; t++) {
+        ptable *pt = &s->parts[t];
+        for (int32_t p = 0; p < pt->n; p++)
+            if (pt->bufs[p]) {
+                rowbuf_free(pt->bufs[p]->rows);
+                free(pt->bufs[p]);
+            }
+        free(pt->bufs);
+        free(pt->owned);
+        free(pt->floor);
     }
-    free(s->bufs);
-    free(s->owned);
-    free(s->floor);
     free(s->msgs);
     engine_close(s->eng);
     engine_close(s->wio.eng);
