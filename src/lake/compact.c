@@ -83,16 +83,19 @@ static int by_offset(const void *a, const void *b)
     return x->id.last < y->id.last ? -1 : x->id.last > y->id.last;
 }
 
-/* Removes temporary files of compactions whose process is gone:
- * ".tmp-~<name>.<pid>.<n>.partial" in folder dir. */
-static void clean_temps(const char *dir)
+/* Removes temporary files whose process is gone from folder dir: in a
+ * partition folder a compaction's ".tmp-~<name>.<pid>.<n>.partial"; in the
+ * S3 staging folder (staging 1) also the copies of its inputs,
+ * ".tmp-<topic>+<p>+<offset>.parquet.<pid>.<n>.partial" (a dead sink's
+ * staging files look the same and are as dead). */
+static void clean_temps(const char *dir, int staging)
 {
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d)
         return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (strncmp(e->d_name, ".tmp-~", 6) != 0)
+        if (strncmp(e->d_name, staging ? ".tmp-" : ".tmp-~", staging ? 5 : 6) != 0)
             continue;
         const char *p = strstr(e->d_name, ".parquet.");
         long pid = p ? strtol(p + 9, NULL, 10) : 0;
@@ -266,7 +269,7 @@ static int compact_folder(compactor *c, const char *dir)
     if (local) {
         buf abs = {0};
         storage_join(&abs, local, dir);
-        clean_temps(abs.data);
+        clean_temps(abs.data, 0);
         buf_release(&abs);
     }
     c->st->partitions++;
@@ -491,7 +494,21 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
         }
         buf_release(&lock);
     } else {
-        clean_temps(storage_staging_dir(c.lake));
+        clean_temps(storage_staging_dir(c.lake), 1);
+        /* Merged objects' multipart uploads a killed run left incomplete
+         * (invisible, but billed): names starting with '~' are only ever
+         * compaction's, and one compaction per table runs at a time (the
+         * scheduler's part on S3, docs/decisions/0026). Were one running
+         * after all, its upload would fail at completion and that run fail
+         * with its inputs untouched: nothing switches without it. */
+        int n = 0;
+        char aerr[512];
+        if (storage_abort_uploads(c.lake, o->table, "~", &n, aerr, sizeof(aerr)) != 0)
+            LOG_WARN("compact: incomplete uploads of '%s' not aborted: %s", o->table, aerr);
+        else if (n > 0)
+            LOG_INFO("compact: aborted %d incomplete multipart uploads of '%s' left by an earlier "
+                     "run",
+                     n, o->table);
     }
     c.eng = engine_open(NULL, 0, errstr, errstr_size);
     if (!c.eng)

@@ -22,9 +22,11 @@
  * The inputs are deleted only after grace_ns, so a query that listed them just
  * before the switch can still read them (by this run, which waits, or with
  * defer_deletes by the next run after the grace). A crash at any point leaves either
- * no merged file (its temporary file is removed by the next run) or a merged
- * file with inputs it covers (deleted by the next run once their grace has
- * passed). Before writing, the merged rows are counted against the inputs'.
+ * no merged file (its temporary file is removed by the next run; on S3 also
+ * the staging copies of its inputs and the merged object's incomplete
+ * multipart upload) or a merged file with inputs it covers (deleted by the
+ * next run once their grace has passed). Before writing, the merged rows are counted against the
+ * inputs'.
  *
  * Retention: with retain_days N, partitions date=D with D before (today - N
  * days, UTC) are deleted whole (year=Y partitions when the whole year is), and

@@ -45,9 +45,34 @@ assert_eq "$(uploads)" "lake/trades/date=2026-03-04/other.trades+0+0000000000000
     "incomplete uploads after the sink ran"
 grep -q "5000 rows" "$T/sink.err" || fail "the trades did not land: $(tail -1 "$T/sink.err")"
 
+# What a compaction killed (SIGKILL) while uploading a merged object leaves: the object's
+# incomplete multipart upload, and in the staging folder the copies of its inputs and its merged
+# temporary file, named with its (now dead) process id. The next compaction removes them; a live
+# writer's staging file and another writer's upload stay.
+staging=$T/tmp/ticklake-staging
+mkdir -p "$staging"
+sleep 0 &
+dead=$!
+wait $dead
+for f in ".tmp-${pre}trades$inc+0+00000000000000000000.parquet.$dead.1.partial" \
+    ".tmp-~${pre}trades$inc+0+00000000000000000000-00000000000000000099.parquet.$dead.2.partial" \
+    ".tmp-${pre}trades$inc+1+00000000000000000000.parquet.$$.1.partial"; do
+    echo x >"$staging/$f"
+done
+s3req POST "$dir/~${pre}trades$inc%2B0%2B00000000000000000000-00000000000000000099.parquet?uploads=" |
+    grep -q "<UploadId>" || fail "could not start an upload"
+assert_eq "$(uploads | wc -l)" 2 "incomplete uploads before compaction"
+
 # Compaction on S3: merged objects appear, their inputs are deleted, no row is lost or doubled.
-"$TICKLAKE" compact trades --lake "s3://$bucket/lake" --s3-endpoint "$endpoint" --s3-addressing path \
-    --target-bytes 1000000 --grace 0 -q >"$T/compact.out" || fail "compact on S3 failed"
+TMPDIR=$T/tmp "$TICKLAKE" compact trades --lake "s3://$bucket/lake" --s3-endpoint "$endpoint" \
+    --s3-addressing path --target-bytes 1000000 --grace 0 >"$T/compact.out" 2>"$T/compact.err" ||
+    fail "compact on S3 failed: $(cat "$T/compact.err")"
+grep -q "aborted 1 incomplete multipart uploads of 'trades'" "$T/compact.err" ||
+    fail "compaction logged no abort: $(cat "$T/compact.err")"
+assert_eq "$(uploads)" "lake/trades/date=2026-03-04/other.trades+0+00000000000000000000.parquet" \
+    "incomplete uploads after compaction"
+assert_eq "$(ls -A "$staging")" ".tmp-${pre}trades$inc+1+00000000000000000000.parquet.$$.1.partial" \
+    "staging files after compaction (a live writer's stays)"
 grep -q " -> [1-9][0-9]* files" "$T/compact.out" || fail "compaction on S3 merged nothing: $(cat "$T/compact.out")"
 s3req GET "/$bucket?list-type=2&prefix=lake%2Ftrades%2F" | grep -o "<Key>[^<]*</Key>" | sed 's/<[^>]*>//g' >"$T/keys"
 python3 - "$T/keys" <<'PY' || fail "objects after compaction on S3: $(cat "$T/keys")"
