@@ -667,7 +667,12 @@ static void on_assigned(void *opaque, const kafka_tp *tps, size_t n)
     for (size_t i = 0; i < n; i++) {
         int32_t part = q[i].partition;
         if (part < 0 || part >= MAX_PARTITIONS) {
-            fail(p, "partition %s beyond the supported 1024", "");
+            char what[96];
+            snprintf(what, sizeof(what), "%d of '%s'", (int)part, q[i].topic ? q[i].topic : "");
+            fail(p,
+                 "partition %s is beyond the 1024 the processor supports: give the topic at "
+                 "most 1024 partitions",
+                 what);
             continue;
         }
         reset_partition(p, part, &q[i]);
