@@ -83,11 +83,11 @@ static int by_offset(const void *a, const void *b)
     return x->id.last < y->id.last ? -1 : x->id.last > y->id.last;
 }
 
-/* Removes temporary files whose process is gone from folder dir: in a
- * partition folder a compaction's ".tmp-~<name>.<pid>.<n>.partial"; in the
- * S3 staging folder (staging 1) also the copies of its inputs,
- * ".tmp-<topic>+<p>+<offset>.parquet.<pid>.<n>.partial" (a dead sink's
- * staging files look the same and are as dead). */
+/* Removes temporary files whose process is gone (storage_temp_orphaned)
+ * from folder dir: in a partition folder a compaction's ".tmp-~<name>...";
+ * in the S3 staging folder (staging 1) also the copies of its inputs,
+ * ".tmp-<topic>+<p>+<offset>.parquet..." (a dead sink's staging files look
+ * the same and are as dead). */
 static void clean_temps(const char *dir, int staging)
 {
     DIR *d = dir ? opendir(dir) : NULL;
@@ -97,9 +97,7 @@ static void clean_temps(const char *dir, int staging)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, staging ? ".tmp-" : ".tmp-~", staging ? 5 : 6) != 0)
             continue;
-        const char *p = strstr(e->d_name, ".parquet.");
-        long pid = p ? strtol(p + 9, NULL, 10) : 0;
-        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (!storage_temp_orphaned(e->d_name))
             continue;
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);

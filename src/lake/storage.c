@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,12 +324,99 @@ static const char *base_of(const char *path)
     return slash ? slash + 1 : path;
 }
 
-/* A temporary name beside final: "<dir>/.tmp-<name>.<pid>.<n>.partial". */
+/* This process in temporary names: "<pid>-<token>", the token drawn once
+ * per process, so a later process with the same pid (PID 1 of a restarted
+ * container) can tell an earlier one's files from its own. */
+static char instance[48];
+static pthread_once_t instance_once = PTHREAD_ONCE_INIT;
+
+static void make_instance(void)
+{
+    uint64_t t = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)mono_ns() * 31;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (f) {
+        uint64_t r = 0;
+        if (fread(&r, sizeof(r), 1, f) == 1)
+            t ^= r;
+        fclose(f);
+    }
+    snprintf(instance, sizeof(instance), "%ld-%016llx", (long)getpid(), (unsigned long long)t);
+}
+
+static const char *this_instance(void)
+{
+    pthread_once(&instance_once, make_instance);
+    return instance;
+}
+
+/* The "<pid>[-<token>]" part of a temporary name
+ * ".tmp-<file>.<pid>[-<token>].<n>.partial" (the token since names carry
+ * one) into pid and token (empty when absent); 0, or -1 when name is not
+ * such a name. */
+static int temp_owner(const char *name, long *pid, char *token, size_t token_size)
+{
+    size_t n = strlen(name);
+    static const char suffix[] = ".partial";
+    if (strncmp(name, ".tmp-", 5) != 0 || n < sizeof(suffix) - 1 + 5 ||
+        strcmp(name + n - (sizeof(suffix) - 1), suffix) != 0)
+        return -1;
+    const char *end = name + n - (sizeof(suffix) - 1); /* at ".partial" */
+    const char *p = end;
+    while (p > name && p[-1] != '.') /* <n> */
+        p--;
+    if (p == end || p <= name + 5)
+        return -1;
+    const char *owner_end = p - 1; /* at the '.' before <n> */
+    const char *q = owner_end;
+    while (q > name && q[-1] != '.')
+        q--;
+    if (q == owner_end || q <= name + 5)
+        return -1;
+    char *stop;
+    long v = strtol(q, &stop, 10);
+    if (stop == q || v <= 0)
+        return -1;
+    token[0] = '\0';
+    if (*stop == '-') {
+        size_t len = (size_t)(owner_end - (stop + 1));
+        if (len == 0 || len >= token_size)
+            return -1;
+        memcpy(token, stop + 1, len);
+        token[len] = '\0';
+    } else if (stop != owner_end) {
+        return -1;
+    }
+    *pid = v;
+    return 0;
+}
+
+int storage_temp_own(const char *name)
+{
+    long pid;
+    char token[32];
+    if (temp_owner(name, &pid, token, sizeof(token)) != 0 || pid != (long)getpid())
+        return 0;
+    const char *mine = strchr(this_instance(), '-') + 1;
+    return strcmp(token, mine) == 0;
+}
+
+int storage_temp_orphaned(const char *name)
+{
+    long pid;
+    char token[32];
+    if (temp_owner(name, &pid, token, sizeof(token)) != 0)
+        return 0;
+    if (pid == (long)getpid())
+        return !storage_temp_own(name); /* an earlier process with this pid */
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* A temporary name beside final: "<dir>/.tmp-<name>.<pid>-<token>.<n>.partial". */
 static void temp_beside(storage *st, const char *final, buf *out)
 {
     buf d = {0};
     dir_of(final, &d);
-    buf_printf(out, "%s/.tmp-%s.%ld.%u.partial", d.data, base_of(final), (long)getpid(),
+    buf_printf(out, "%s/.tmp-%s.%s.%u.partial", d.data, base_of(final), this_instance(),
                st->counter++);
     buf_release(&d);
 }
@@ -434,7 +523,7 @@ int storage_temp_path(storage *st, const char *key, buf *out, char *errstr, size
     }
     if (mkdir_p(st->staging, errstr, errstr_size) != 0)
         return -1;
-    buf_printf(out, "%s/.tmp-%s.%ld.%u.partial", st->staging, base_of(key), (long)getpid(),
+    buf_printf(out, "%s/.tmp-%s.%s.%u.partial", st->staging, base_of(key), this_instance(),
                st->counter++);
     return 0;
 }

@@ -126,6 +126,15 @@ int storage_put_file(storage *st, const char *key, const char *src_path, int fla
  * temporary name beside the final one (its folder is created), S3 lakes one
  * in the staging directory. Nothing is created at the path itself. 0 or -1. */
 int storage_temp_path(storage *st, const char *key, buf *out, char *errstr, size_t errstr_size);
+/* Temporary names carry their process: ".tmp-<file>.<pid>-<token>.<n>.partial",
+ * the token drawn once per process. storage_temp_own: 1 when name (a file
+ * name, no folder) is this process's. storage_temp_orphaned: 1 when its
+ * process is gone: another pid that no longer exists, or this pid with
+ * another token (an earlier process that had it, as PID 1 of a restarted
+ * container; names without a token, from before, count as such too). 0 for
+ * names it cannot read and for live processes'. */
+int storage_temp_own(const char *name);
+int storage_temp_orphaned(const char *name);
 
 /* Reads object key into out (appended). 0, STORAGE_ENOENT, or -1. */
 int storage_get_bytes(storage *st, const char *key, buf *out, char *errstr, size_t errstr_size);

@@ -710,16 +710,8 @@ static int flush_all(sink *s)
     return s->failed ? -1 : 0;
 }
 
-/* The writer's process id in a temporary file's name
- * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>.<n>.partial"), or 0. */
-static long temp_file_pid(const char *name)
-{
-    const char *p = strstr(name, ".parquet.");
-    return p ? strtol(p + 9, NULL, 10) : 0;
-}
-
 /* Removes the staging files of this topic partition whose writer is gone
- * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>.<n>.partial"). */
+ * (".tmp-<topic>+<partition>+<offset>.parquet.<pid>-<token>.<n>.partial"). */
 static void clean_staging_files(sink *s, int topic, int32_t partition)
 {
     const char *dir = storage_staging_dir(s->lake);
@@ -732,8 +724,7 @@ static void clean_staging_files(sink *s, int topic, int32_t partition)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
-        long pid = temp_file_pid(e->d_name);
-        if (pid <= 0 || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+        if (!storage_temp_orphaned(e->d_name))
             continue; /* a live writer's, or not ours to judge */
         char path[PATH_MAX + 300];
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -784,8 +775,7 @@ static void clean_temp_files(sink *s, int topic, int32_t partition)
             /* This process's own are in writing (a job of a partition it
              * had before); any other writer's is a crashed one's or a
              * zombie's, whose rename then fails. */
-            if (strncmp(f->d_name, prefix, strlen(prefix)) != 0 ||
-                temp_file_pid(f->d_name) == (long)getpid())
+            if (strncmp(f->d_name, prefix, strlen(prefix)) != 0 || storage_temp_own(f->d_name))
                 continue;
             char path[PATH_MAX + 600];
             snprintf(path, sizeof(path), "%s/%s", pdir, f->d_name);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "storage.h"
@@ -406,6 +407,62 @@ static void setup(void)
     }
 }
 
+/* Temporary names carry their process (pid and a per-process token): the
+ * cleanups of sink and compact remove those whose process is gone, an
+ * earlier process with this pid included (PID 1 of a restarted container
+ * once kept its predecessor's files forever). */
+static void test_temp_owner(void)
+{
+    storage *st = open_lake("owner");
+    buf tmp = {0};
+    char err[256];
+    CHECK_EQ_INT(storage_temp_path(st, "t/f.parquet", &tmp, err, sizeof(err)), 0);
+    const char *name = strrchr(tmp.data, '/') + 1;
+    CHECK(storage_temp_own(name));
+    CHECK(!storage_temp_orphaned(name));
+    char want[64];
+    snprintf(want, sizeof(want), ".tmp-f.parquet.%ld-", (long)getpid());
+    CHECK(strncmp(name, want, strlen(want)) == 0);
+
+    /* This pid, another token or none: an earlier process's. */
+    char other[128];
+    snprintf(other, sizeof(other), ".tmp-f.parquet.%ld-0123456789abcdef.0.partial", (long)getpid());
+    CHECK(!storage_temp_own(other));
+    CHECK(storage_temp_orphaned(other));
+    snprintf(other, sizeof(other), ".tmp-f.parquet.%ld.3.partial", (long)getpid());
+    CHECK(!storage_temp_own(other));
+    CHECK(storage_temp_orphaned(other));
+    /* A live process's (init's), with a token or without: not orphaned. */
+    CHECK(!storage_temp_orphaned(".tmp-~t+0+1-2.parquet.1-00ff.7.partial"));
+    CHECK(!storage_temp_orphaned(".tmp-x.parquet.1.7.partial"));
+    /* A process that has exited. */
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0);
+    snprintf(other, sizeof(other), ".tmp-t+2+00000000000000000005.parquet.%ld-aa.1.partial",
+             (long)child);
+    CHECK(storage_temp_orphaned(other));
+    /* Names it cannot read are nobody's to remove. */
+    static const char *const odd[] = {
+        "f.parquet",
+        ".tmp-f.parquet",
+        ".tmp-f.parquet.12.partial",
+        ".tmp-.1.2.partial",
+        ".tmp-f.parquet.x.1.partial",
+        ".tmp-f.parquet.0-aa.1.partial",
+        ".tmp-f.parquet.12-.1.partial",
+        ".tmp-f.parquet.12z.1.partial",
+        ".partial",
+    };
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        CHECK(!storage_temp_own(odd[i]));
+        CHECK(!storage_temp_orphaned(odd[i]));
+    }
+    buf_release(&tmp);
+    storage_free(st);
+}
+
 static void test_cleanup(void)
 {
     tl_rm_rf(tmpdir);
@@ -419,4 +476,5 @@ static void test_setup(void)
 }
 
 TEST_MAIN(TEST(test_setup), TEST(test_keys_and_join), TEST(test_open_urls),
-          TEST(test_bytes_roundtrip), TEST(test_put_file), TEST(test_list), TEST(test_cleanup))
+          TEST(test_bytes_roundtrip), TEST(test_put_file), TEST(test_list), TEST(test_temp_owner),
+          TEST(test_cleanup))
