@@ -38,6 +38,10 @@ struct ws_conn {
 int ws_url_parse(const char *url, int *tls, char *host, size_t host_size, int *port, char *path,
                  size_t path_size, char *errstr, size_t errstr_size)
 {
+    /* Messages show the URL without its query, which may hold a key
+     * (Finnhub's token): "ws://host/path?...". */
+    int ul = (int)strcspn(url, "?");
+    const char *uq = url[ul] ? "?..." : "";
     const char *p;
     if (strncmp(url, "wss://", 6) == 0) {
         *tls = 1;
@@ -48,13 +52,14 @@ int ws_url_parse(const char *url, int *tls, char *host, size_t host_size, int *p
         p = url + 5;
         *port = 80;
     } else {
-        return set_err(errstr, errstr_size, "URL '%s' does not start with ws:// or wss://", url);
+        return set_err(errstr, errstr_size, "URL '%.*s%s' does not start with ws:// or wss://", ul,
+                       url, uq);
     }
     size_t hl = strcspn(p, ":/?#");
     if (hl == 0)
-        return set_err(errstr, errstr_size, "URL '%s' has no host", url);
+        return set_err(errstr, errstr_size, "URL '%.*s%s' has no host", ul, url, uq);
     if (hl >= host_size)
-        return set_err(errstr, errstr_size, "URL '%s': host is too long", url);
+        return set_err(errstr, errstr_size, "URL '%.*s%s': host is too long", ul, url, uq);
     memcpy(host, p, hl);
     host[hl] = '\0';
     p += hl;
@@ -62,7 +67,7 @@ int ws_url_parse(const char *url, int *tls, char *host, size_t host_size, int *p
         char *end;
         long v = strtol(p + 1, &end, 10);
         if (end == p + 1 || v < 1 || v > 65535 || (*end && *end != '/' && *end != '?'))
-            return set_err(errstr, errstr_size, "URL '%s': bad port", url);
+            return set_err(errstr, errstr_size, "URL '%.*s%s': bad port", ul, url, uq);
         *port = (int)v;
         p = end;
     }
@@ -72,7 +77,7 @@ int ws_url_parse(const char *url, int *tls, char *host, size_t host_size, int *p
     size_t pl = frag ? (size_t)(frag - p) : strlen(p);
     int add_slash = pl == 0 || p[0] == '?';
     if (pl + (size_t)add_slash >= path_size)
-        return set_err(errstr, errstr_size, "URL '%s': path is too long", url);
+        return set_err(errstr, errstr_size, "URL '%.*s%s': path is too long", ul, url, uq);
     size_t o = 0;
     if (add_slash)
         path[o++] = '/';
@@ -260,6 +265,9 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
 {
     ws_conn *c = xcalloc(1, sizeof(*c));
     int tls, port;
+    /* Errors show the URL without its query: it may hold a key (Finnhub's token). */
+    int ul = (int)strcspn(url, "?");
+    const char *uq = url[ul] ? "?..." : "";
     if (ws_url_parse(url, &tls, c->host, sizeof(c->host), &port, c->path, sizeof(c->path), errstr,
                      errstr_size) != 0) {
         free(c);
@@ -286,8 +294,8 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
     info.connect_timeout_secs = (unsigned)(timeout_ms + 999) / 1000;
     c->ctx = lws_create_context(&info);
     if (!c->ctx) {
-        set_err(errstr, errstr_size, "%s: unable to create the WebSocket context%s", url,
-                tls ? " (TLS set-up or CA bundle failed)" : "");
+        set_err(errstr, errstr_size, "%.*s%s: unable to create the WebSocket context%s", ul, url,
+                uq, tls ? " (TLS set-up or CA bundle failed)" : "");
         ws_close(c);
         return NULL;
     }
@@ -308,17 +316,17 @@ ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errs
                                  LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
     }
     if (!lws_client_connect_via_info(&ci) && c->state != WS_CLOSED) {
-        set_err(errstr, errstr_size, "%s: unable to start connecting", url);
+        set_err(errstr, errstr_size, "%.*s%s: unable to start connecting", ul, url, uq);
         ws_close(c);
         return NULL;
     }
     int rc = pump(c, timeout_ms, is_open);
     if (rc != 1) {
         if (rc == 0 && c->cancel && atomic_load(c->cancel))
-            set_err(errstr, errstr_size, "%s: cancelled", url);
+            set_err(errstr, errstr_size, "%.*s%s: cancelled", ul, url, uq);
         else if (rc == 0)
-            set_err(errstr, errstr_size, "%s: no WebSocket connection within %d ms", url,
-                    timeout_ms);
+            set_err(errstr, errstr_size, "%.*s%s: no WebSocket connection within %d ms", ul, url,
+                    uq, timeout_ms);
         else
             set_err(errstr, errstr_size, "%s", c->err[0] ? c->err : "connection failed");
         ws_close(c);

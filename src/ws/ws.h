@@ -38,7 +38,8 @@ int ws_url_parse(const char *url, int *tls, char *host, size_t host_size, int *p
 
 /* Opens a connection and waits for the opening handshake. The error says
  * what failed: the address, the TLS handshake, the HTTP status of the
- * upgrade, or the timeout. */
+ * upgrade, or the timeout. It never shows the URL's query, which may hold a
+ * key (Finnhub's token). */
 ws_conn *ws_connect(const char *url, const ws_opts *o, char *errstr, size_t errstr_size);
 
 /* Queues one text message and writes it out (waits until it is written). */

@@ -47,6 +47,14 @@ static void test_url(void)
                        &tls, host, sizeof(host), &port, path, sizeof(path), err,
                        sizeof(err)) == -1);
     CHECK(strstr(err, "too long") != NULL);
+    /* A key in the query never reaches an error message. */
+    CHECK(ws_url_parse("ws://h:12x/?token=SECRETKEY", &tls, host, sizeof(host), &port, path,
+                       sizeof(path), err, sizeof(err)) == -1);
+    CHECK(strstr(err, "bad port") != NULL);
+    CHECK(strstr(err, "SECRETKEY") == NULL);
+    CHECK(ws_url_parse("http://h/?token=SECRETKEY", &tls, host, sizeof(host), &port, path,
+                       sizeof(path), err, sizeof(err)) == -1);
+    CHECK(strstr(err, "SECRETKEY") == NULL);
 }
 
 /* Nothing listens on port 1 of loopback: the connection is refused at once,
@@ -80,7 +88,7 @@ static void test_cancel(void)
     CHECK(listen(fd, 4) == 0);
     CHECK(getsockname(fd, (struct sockaddr *)&a, &al) == 0);
     char url[64], err[512] = "";
-    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/", ntohs(a.sin_port));
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/?token=SECRETKEY", ntohs(a.sin_port));
     atomic_int cancel = 0;
     ws_opts o = {.connect_timeout_ms = 20000, .cancel = &cancel};
     pthread_t th;
@@ -91,7 +99,18 @@ static void test_cancel(void)
     pthread_join(th, NULL);
     CHECK(c == NULL);
     CHECK(strstr(err, "cancelled") != NULL);
+    CHECK(strstr(err, "SECRETKEY") == NULL); /* Finnhub's token is in the query */
     CHECK(took < 3 * NS_PER_SEC);
+    ws_close(c);
+    /* Not cancelled: the timeout's message leaves the query out too. */
+    o.cancel = NULL;
+    o.connect_timeout_ms = 500;
+    err[0] = '\0';
+    c = ws_connect(url, &o, err, sizeof(err));
+    CHECK(c == NULL);
+    CHECK(strstr(err, "no WebSocket connection") != NULL);
+    CHECK(strstr(err, "127.0.0.1") != NULL);
+    CHECK(strstr(err, "SECRETKEY") == NULL);
     ws_close(c);
     close(fd);
 }
