@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feed_seen.h"
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
@@ -15,17 +16,7 @@
 
 #define FLUSH_TIMEOUT_MS 30000
 #define RECV_SLICE_MS 200
-#define SEEN_SLOTS (1u << 17) /* per generation; a generation holds up to SEEN_SLOTS/2 ids */
 #define MAX_SYMS FEED_MAX_SYMBOLS
-
-/* The trades already sent, by hash of (symbol, id): two generations of an
- * open-addressing set; when the current one is half full it becomes the
- * previous one and the oldest is forgotten. So at least the last 65536 ids of
- * a source are remembered, far more than any provider replays. */
-typedef struct seen_set {
-    uint64_t *gen[2];
-    size_t count;
-} seen_set;
 
 static uint64_t mix(uint64_t x)
 {
@@ -36,47 +27,6 @@ static uint64_t mix(uint64_t x)
     x ^= x >> 33;
     return x ? x : 1;
 }
-
-static uint64_t trade_key(const char *sym, int64_t id)
-{
-    return mix(fnv1a_bytes(FNV1A_BASIS, sym, strlen(sym)) ^ mix((uint64_t)id));
-}
-
-static int seen_in(const uint64_t *g, uint64_t k)
-{
-    for (size_t i = k & (SEEN_SLOTS - 1);; i = (i + 1) & (SEEN_SLOTS - 1)) {
-        if (g[i] == k)
-            return 1;
-        if (g[i] == 0)
-            return 0;
-    }
-}
-
-/* 1 if k was seen before; otherwise remembers it and returns 0. */
-static int seen_check_add(seen_set *s, uint64_t k)
-{
-    if (seen_in(s->gen[0], k) || seen_in(s->gen[1], k))
-        return 1;
-    if (s->count >= SEEN_SLOTS / 2) {
-        uint64_t *old = s->gen[1];
-        s->gen[1] = s->gen[0];
-        memset(old, 0, SEEN_SLOTS * sizeof(uint64_t));
-        s->gen[0] = old;
-        s->count = 0;
-    }
-    size_t i = k & (SEEN_SLOTS - 1);
-    while (s->gen[0][i])
-        i = (i + 1) & (SEEN_SLOTS - 1);
-    s->gen[0][i] = k;
-    s->count++;
-    return 0;
-}
-
-/* The highest trade id seen per symbol, for gaps. */
-typedef struct last_id {
-    char symbol[TICK_SYMBOL_MAX];
-    int64_t id;
-} last_id;
 
 typedef struct shared {
     const feed_ingest_config *cfg;
@@ -102,9 +52,7 @@ typedef struct source {
     feed_source_stats *ss;
     char url[2048];
     char shown[2048]; /* url without its query, for logs (it may hold a key) */
-    seen_set seen;
-    last_id last[MAX_SYMS];
-    size_t nlast;
+    feed_seen *seen;  /* trades sent and the highest id, per symbol (feed_seen.h) */
     uint64_t rng;
     buf qrec; /* the quote being produced */
     feed_msg m;
@@ -163,18 +111,6 @@ static void nap(const source *s, int64_t ns)
     }
 }
 
-static int64_t *last_for(source *s, const char *sym)
-{
-    for (size_t i = 0; i < s->nlast; i++)
-        if (strcmp(s->last[i].symbol, sym) == 0)
-            return &s->last[i].id;
-    if (s->nlast == MAX_SYMS)
-        return NULL;
-    strlcpy_tl(s->last[s->nlast].symbol, sym, TICK_SYMBOL_MAX);
-    s->last[s->nlast].id = 0;
-    return &s->last[s->nlast++].id;
-}
-
 static int consecutive_ids(feed_provider p)
 {
     return p == FEED_COINBASE || p == FEED_BINANCE || p == FEED_KRAKEN;
@@ -211,12 +147,12 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
     feed_msg *m = &s->m;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
-        if (seen_check_add(&s->seen, trade_key(t->symbol, t->id))) {
+        if (feed_seen_check_add(s->seen, t->symbol, t->id)) {
             atomic_fetch_add(&s->ss->duplicates, 1);
             continue;
         }
         if (consecutive_ids(s->sc->provider)) {
-            int64_t *last = last_for(s, t->symbol);
+            int64_t *last = feed_seen_last(s->seen, t->symbol);
             /* t->id - *last: both positive, no overflow (*last + 1 had one
              * at INT64_MAX). A jump of more than GAP_MAX ids is no gap of
              * that many trades but a renumbering (or a bogus id): logged,
@@ -280,7 +216,7 @@ static void heartbeat_gap(source *s)
     feed_msg *m = &s->m;
     if (!m->hb_last_trade_id || !m->hb_symbol[0])
         return;
-    int64_t *last = last_for(s, m->hb_symbol);
+    int64_t *last = feed_seen_last(s->seen, m->hb_symbol);
     if (!last || *last == 0)
         return; /* nothing seen yet: the heartbeat only tells where it starts */
     if (m->hb_last_trade_id > *last) {
@@ -665,7 +601,7 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
     }
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(t.source, feed_provider_name(c->srcs[i].sc->provider)) == 0) {
-            seen_check_add(&c->srcs[i].seen, trade_key(t.symbol, t.id));
+            feed_seen_check_add(c->srcs[i].seen, t.symbol, t.id);
             c->records++;
         }
 }
@@ -679,7 +615,7 @@ static int seed_seen(const feed_ingest_config *cfg, const char *topic, source *s
 {
     seed_ctx c = {.srcs = srcs, .n = cfg->nsources};
     /* A snapshot is 50 trades a symbol at most (Kraken's); the filter
-     * remembers at least 65,536 ids a source. */
+     * remembers at least 4,096 ids a symbol. */
     int64_t tail = 100 * (int64_t)cfg->nsymbols;
     if (tail < 10000)
         tail = 10000;
@@ -734,8 +670,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         s->sc = &cfg->sources[i];
         s->ss = &res->src[i];
         s->rng = (uint64_t)now_ns() ^ (uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull;
-        s->seen.gen[0] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
-        s->seen.gen[1] = xcalloc(SEEN_SLOTS, sizeof(uint64_t));
+        s->seen = feed_seen_new();
         s->batch = xcalloc(1, sizeof(*s->batch));
         buf_init(&s->qrec);
         feed_msg_init(&s->m);
@@ -811,8 +746,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
              line, (long long)res->delivered, (long long)res->failed, res->latency_p50_ns / 1e6,
              res->latency_p99_ns / 1e6);
     for (size_t i = 0; i < cfg->nsources; i++) {
-        free(srcs[i].seen.gen[0]);
-        free(srcs[i].seen.gen[1]);
+        feed_seen_free(srcs[i].seen);
         if (srcs[i].batch)
             rec_chunk_release(srcs[i].batch);
         free(srcs[i].batch);

@@ -19,6 +19,12 @@ over the symbols the client subscribes to, and can misbehave on purpose:
                       handle the trades it received after the notice
   --refuse N          answer the first N connection attempts with HTTP 503
   --stall SEC         once, halfway, go silent (no heartbeat either) for SEC
+  --quiet N           kraken: the last subscribed symbol is a quiet one: it trades only in a
+                      snapshot of N trades sent on every subscription (as Kraken's snapshot of
+                      recent trades), before the other symbols' stream; the client must publish
+                      them once however many trades of the others come between
+  --cut-at LIST       cut the connection after these trade counts (comma-separated) instead of
+                      --disconnects' even spread
   --hangup N          close the first N connections right after their subscription, before
                       any other message (a server that accepts and hangs up)
   --auth-fail         reject the key (as the provider does)
@@ -99,6 +105,13 @@ class Session:
         """Deterministic trades over symbols; --gaps ids are skipped."""
         self.symbols = symbols
         crypto = self.provider in CRYPTO
+        self.snapshot = []
+        if self.a.quiet:
+            quiet, symbols = symbols[-1], symbols[:-1]
+            for k in range(self.a.quiet):
+                ts = BASE_TS - (self.a.quiet - k) * 1_000_000_000 + 456_000
+                self.snapshot.append({"symbol": quiet, "id": 500 + k, "price": f"1.{2345 + k}",
+                                      "size": f"{10 + k}.5", "ts": ts, "i": -1 - k})
         next_id = {s: 1000 for s in symbols}
         skip_at = set()
         if self.a.gaps:
@@ -200,7 +213,8 @@ class Session:
             data = ",".join('{"symbol":%s,"side":"%s","price":%s,"qty":%s,"ord_type":"limit","trade_id":%d,"timestamp":"%s"}'
                             % (json.dumps(t["symbol"]), "buy" if t["i"] % 2 else "sell", t["price"], t["size"], t["id"],
                                rfc3339(t["ts"], 6)) for t in batch)
-            return ['{"channel":"trade","type":"update","data":[%s]}' % data]
+            kind = "snapshot" if batch and batch[0]["i"] < 0 else "update"
+            return ['{"channel":"trade","type":"%s","data":[%s]}' % (kind, data)]
         if p == "finnhub":
             data = ",".join('{"s":%s,"p":%s,"t":%d,"v":%s,"c":["1","12"]}'
                             % (json.dumps(t["symbol"]), t["price"], t["ts"] // 1_000_000, t["size"]) for t in batch)
@@ -343,8 +357,17 @@ async def handler(ws, sess):
             start = max(0, sess.cursor - a.replay)
             sess.dups_sent += sess.cursor - start
             sess.cursor = start
+        if sess.snapshot:
+            if sess.connections > 1 + a.refuse:
+                sess.dups_sent += len(sess.snapshot)
+            await ws.send(sess.trade_frames(sess.snapshot)[0])
+            for t in sess.snapshot:
+                r = sess.record(t)
+                sess.truth[(r["symbol"], r["id"])] = r
         n = len(sess.trades)
         cuts = [n * (k + 1) // (a.disconnects + 1) for k in range(a.disconnects)]
+        if a.cut_at:
+            cuts = [int(c) for c in a.cut_at.split(",")]
         ticks = 0
         notices = [n * (k + 1) // (a.notices + 1) for k in range(a.notices)]
         while sess.cursor < n:
@@ -363,7 +386,7 @@ async def handler(ws, sess):
                 return
             # A disconnect lands inside this batch: send up to it, then cut.
             cut = None
-            if sess.disconnects_done < a.disconnects:
+            if sess.disconnects_done < len(cuts):
                 c = cuts[sess.disconnects_done]
                 if sess.cursor <= c < sess.cursor + len(batch):
                     cut = c
@@ -420,6 +443,8 @@ async def main():
     ap.add_argument("--refuse", type=int, default=0)
     ap.add_argument("--stall", type=float, default=0)
     ap.add_argument("--hangup", type=int, default=0)
+    ap.add_argument("--quiet", type=int, default=0)
+    ap.add_argument("--cut-at", default="")
     ap.add_argument("--auth-fail", action="store_true")
     ap.add_argument("--limit-once", action="store_true")
     ap.add_argument("--ping", type=float, default=20)

@@ -1,0 +1,211 @@
+/* feed_seen.c - a feed source's trades already sent, per symbol; see feed_seen.h. */
+#include "feed_seen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tick.h"
+#include "util.h"
+
+#define SYM_SLOTS (2 * FEED_SEEN_MAX_SYMBOLS) /* the symbol table is at most half full */
+#define FIRST_SLOTS 16u
+
+/* Ids in two generations of open-addressing sets of keys (0 is an empty
+ * slot). gen[0] has cap slots and takes new keys until it is half full; then
+ * it doubles, up to max_cap slots, and at max_cap it becomes gen[1] (the
+ * oldest generation is forgotten). gen[1] has max_cap slots, NULL until the
+ * first rotation. */
+typedef struct idset {
+    uint64_t *gen[2];
+    uint32_t cap, count, max_cap;
+} idset;
+
+typedef struct sym_entry {
+    char symbol[TICK_SYMBOL_MAX];
+    uint64_t hash;
+    int used;
+    int64_t last;
+    idset ids;
+} sym_entry;
+
+struct feed_seen {
+    sym_entry *syms; /* SYM_SLOTS, by hash of the symbol */
+    size_t nsyms;
+    idset shared; /* the symbols beyond FEED_SEEN_MAX_SYMBOLS, keyed by (symbol, id) */
+};
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x ? x : 1;
+}
+
+static int slots_have(const uint64_t *g, uint32_t cap, uint64_t k)
+{
+    if (!g)
+        return 0;
+    for (uint32_t i = (uint32_t)k & (cap - 1);; i = (i + 1) & (cap - 1)) {
+        if (g[i] == k)
+            return 1;
+        if (g[i] == 0)
+            return 0;
+    }
+}
+
+static void slots_put(uint64_t *g, uint32_t cap, uint64_t k)
+{
+    uint32_t i = (uint32_t)k & (cap - 1);
+    while (g[i])
+        i = (i + 1) & (cap - 1);
+    g[i] = k;
+}
+
+static int idset_has(const idset *s, uint64_t k)
+{
+    return slots_have(s->gen[0], s->cap, k) || slots_have(s->gen[1], s->max_cap, k);
+}
+
+/* Makes room for one more key in gen[0]: allocates, doubles or rotates. */
+static void idset_room(idset *s)
+{
+    if (!s->gen[0]) {
+        s->cap = FIRST_SLOTS;
+        s->gen[0] = xcalloc(s->cap, sizeof(uint64_t));
+        return;
+    }
+    if (s->count < s->cap / 2)
+        return;
+    if (s->cap < s->max_cap) {
+        uint32_t cap = s->cap * 2;
+        uint64_t *g = xcalloc(cap, sizeof(uint64_t));
+        for (uint32_t i = 0; i < s->cap; i++)
+            if (s->gen[0][i])
+                slots_put(g, cap, s->gen[0][i]);
+        free(s->gen[0]);
+        s->gen[0] = g;
+        s->cap = cap;
+        return;
+    }
+    uint64_t *old = s->gen[1];
+    if (old)
+        memset(old, 0, (size_t)s->max_cap * sizeof(uint64_t));
+    else
+        old = xcalloc(s->max_cap, sizeof(uint64_t));
+    s->gen[1] = s->gen[0];
+    s->gen[0] = old;
+    s->count = 0;
+}
+
+static int idset_check_add(idset *s, uint64_t k)
+{
+    if (idset_has(s, k))
+        return 1;
+    idset_room(s);
+    slots_put(s->gen[0], s->cap, k);
+    s->count++;
+    return 0;
+}
+
+static size_t idset_bytes(const idset *s)
+{
+    return ((s->gen[0] ? s->cap : 0) + (s->gen[1] ? s->max_cap : 0)) * sizeof(uint64_t);
+}
+
+static void idset_release(idset *s)
+{
+    free(s->gen[0]);
+    free(s->gen[1]);
+}
+
+feed_seen *feed_seen_new(void)
+{
+    feed_seen *s = xcalloc(1, sizeof(*s));
+    s->syms = xcalloc(SYM_SLOTS, sizeof(sym_entry));
+    s->shared.max_cap = 2 * FEED_SEEN_SHARED_MIN_IDS;
+    return s;
+}
+
+void feed_seen_free(feed_seen *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < SYM_SLOTS; i++)
+        if (s->syms[i].used)
+            idset_release(&s->syms[i].ids);
+    idset_release(&s->shared);
+    free(s->syms);
+    free(s);
+}
+
+static uint64_t sym_hash(const char *sym, size_t len)
+{
+    return mix(fnv1a_bytes(FNV1A_BASIS, sym, len));
+}
+
+/* The entry of symbol; with add, made when missing and there is room. NULL
+ * when there is none (or the symbol is too long to have one). */
+static sym_entry *find(const feed_seen *s, const char *sym, uint64_t h, size_t len, int add)
+{
+    if (len >= TICK_SYMBOL_MAX)
+        return NULL;
+    for (size_t i = h & (SYM_SLOTS - 1);; i = (i + 1) & (SYM_SLOTS - 1)) {
+        sym_entry *e = &s->syms[i];
+        if (!e->used) {
+            if (!add || s->nsyms >= FEED_SEEN_MAX_SYMBOLS)
+                return NULL;
+            memcpy(e->symbol, sym, len + 1);
+            e->hash = h;
+            e->used = 1;
+            e->ids.max_cap = 2 * FEED_SEEN_MIN_IDS;
+            ((feed_seen *)s)->nsyms++;
+            return e;
+        }
+        if (e->hash == h && strcmp(e->symbol, sym) == 0)
+            return e;
+    }
+}
+
+int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id)
+{
+    size_t len = strlen(symbol);
+    uint64_t h = sym_hash(symbol, len);
+    sym_entry *e = find(s, symbol, h, len, 1);
+    if (e)
+        return idset_check_add(&e->ids, mix((uint64_t)id));
+    return idset_check_add(&s->shared, mix(h ^ mix((uint64_t)id)));
+}
+
+int feed_seen_has(const feed_seen *s, const char *symbol, int64_t id)
+{
+    size_t len = strlen(symbol);
+    uint64_t h = sym_hash(symbol, len);
+    const sym_entry *e = find(s, symbol, h, len, 0);
+    if (e)
+        return idset_has(&e->ids, mix((uint64_t)id));
+    return idset_has(&s->shared, mix(h ^ mix((uint64_t)id)));
+}
+
+int64_t *feed_seen_last(feed_seen *s, const char *symbol)
+{
+    size_t len = strlen(symbol);
+    sym_entry *e = find(s, symbol, sym_hash(symbol, len), len, 1);
+    return e ? &e->last : NULL;
+}
+
+size_t feed_seen_bytes(const feed_seen *s)
+{
+    size_t n = sizeof(*s) + SYM_SLOTS * sizeof(sym_entry) + idset_bytes(&s->shared);
+    for (size_t i = 0; i < SYM_SLOTS; i++)
+        if (s->syms[i].used)
+            n += idset_bytes(&s->syms[i].ids);
+    return n;
+}
+
+size_t feed_seen_symbols(const feed_seen *s)
+{
+    return s->nsyms;
+}

@@ -1,0 +1,61 @@
+/* feed_seen.h - a live feed source's memory of the trades it has sent, per
+ * symbol: the duplicate filter and the highest id for gap detection.
+ *
+ * Providers send trades again after a reconnect (Kraken's snapshot of recent
+ * trades, Coinbase's last_match, a replaying server), and a restarted feed
+ * learns what the topic already holds; a trade whose (symbol, id) is
+ * remembered is not published again. Memory is per symbol, so a busy symbol
+ * never pushes a quiet one's ids out:
+ *   - each symbol remembers at least its last FEED_SEEN_MIN_IDS ids (up to
+ *     twice that), in two generations of an open-addressing set: when the
+ *     current one holds FEED_SEEN_MIN_IDS ids it becomes the previous one and
+ *     the oldest generation is forgotten;
+ *   - a symbol's set starts at 16 slots and doubles as it fills, so a quiet
+ *     symbol costs a few hundred bytes;
+ *   - symbols are found by hash (one probe on the per-trade path), up to
+ *     FEED_SEEN_MAX_SYMBOLS of them; the symbols beyond share one source-wide
+ *     set keyed by (symbol, id) that remembers at least the last
+ *     FEED_SEEN_SHARED_MIN_IDS of their trades, and have no gap detection.
+ * So the memory of one source is bounded by FEED_SEEN_MAX_BYTES (64 MiB plus
+ * ~1 MiB, reached only when every one of 512 symbols is busy; a symbol with
+ * at most 8 trades costs 128 bytes, a busy one 128 KiB).
+ * Pure: no I/O; not thread-safe (one per source thread). */
+#ifndef TICKLAKE_FEED_SEEN_H
+#define TICKLAKE_FEED_SEEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FEED_SEEN_MIN_IDS 4096         /* ids a symbol remembers at least */
+#define FEED_SEEN_MAX_SYMBOLS 512      /* symbols with their own memory */
+#define FEED_SEEN_SHARED_MIN_IDS 32768 /* ids the symbols beyond share at least */
+/* The bound on one filter's memory: per symbol two generations of
+ * 2 * FEED_SEEN_MIN_IDS slots of 8 bytes, the shared set's two of
+ * 2 * FEED_SEEN_SHARED_MIN_IDS, and the symbol table (under 128 bytes a slot). */
+#define FEED_SEEN_MAX_BYTES                                                                        \
+    ((size_t)FEED_SEEN_MAX_SYMBOLS * 4 * FEED_SEEN_MIN_IDS * 8 +                                   \
+     (size_t)4 * FEED_SEEN_SHARED_MIN_IDS * 8 + (size_t)2 * FEED_SEEN_MAX_SYMBOLS * 128)
+
+typedef struct feed_seen feed_seen;
+
+feed_seen *feed_seen_new(void);
+void feed_seen_free(feed_seen *s);
+
+/* 1 if (symbol, id) was seen before; otherwise remembers it and returns 0. */
+int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id);
+
+/* 1 if (symbol, id) is remembered; changes nothing. */
+int feed_seen_has(const feed_seen *s, const char *symbol, int64_t id);
+
+/* The highest trade id of symbol, for gap detection (0 until the caller sets
+ * one): the caller reads and updates it. NULL for a symbol beyond
+ * FEED_SEEN_MAX_SYMBOLS. */
+int64_t *feed_seen_last(feed_seen *s, const char *symbol);
+
+/* Bytes the filter holds now (at most FEED_SEEN_MAX_BYTES). */
+size_t feed_seen_bytes(const feed_seen *s);
+
+/* Symbols that have their own memory (at most FEED_SEEN_MAX_SYMBOLS). */
+size_t feed_seen_symbols(const feed_seen *s);
+
+#endif

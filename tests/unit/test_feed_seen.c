@@ -1,0 +1,125 @@
+/* test_feed_seen.c - the feed's duplicate filter: per-symbol memory, growth,
+ * rotation, the symbols beyond the table's capacity, the highest id. */
+#include <stdio.h>
+#include <string.h>
+
+#include "feed_seen.h"
+#include "testlib.h"
+
+/* The reviewer's scenario: a quiet symbol's snapshot trades, then a busy
+ * symbol's 200,000 trades, then the quiet symbol's snapshot again (a
+ * reconnect): every one of those is still known. A source-wide memory of
+ * the last 65,536-131,072 ids forgot them and published them twice. */
+static void test_quiet_symbol_survives_busy_one(void)
+{
+    feed_seen *s = feed_seen_new();
+    for (int64_t id = 1000; id < 1003; id++)
+        CHECK(feed_seen_check_add(s, "ILQ-USD", id) == 0);
+    for (int64_t id = 1; id <= 200000; id++)
+        CHECK(feed_seen_check_add(s, "BTC-USD", id) == 0);
+    for (int64_t id = 1000; id < 1003; id++)
+        CHECK(feed_seen_check_add(s, "ILQ-USD", id) == 1);
+    /* The busy symbol's recent ids are known, its old ones forgotten. */
+    CHECK(feed_seen_has(s, "BTC-USD", 200000));
+    CHECK(feed_seen_has(s, "BTC-USD", 200000 - FEED_SEEN_MIN_IDS + 1));
+    CHECK(!feed_seen_has(s, "BTC-USD", 1));
+    /* Same id, other symbol: not a duplicate. */
+    CHECK(feed_seen_check_add(s, "ETH-USD", 1000) == 0);
+    CHECK(feed_seen_check_add(s, "ETH-USD", 1000) == 1);
+    CHECK(feed_seen_bytes(s) <= FEED_SEEN_MAX_BYTES);
+    feed_seen_free(s);
+}
+
+/* A quiet symbol costs little; a busy one grows to its bound and no further. */
+static void test_growth(void)
+{
+    feed_seen *s = feed_seen_new();
+    size_t empty = feed_seen_bytes(s);
+    CHECK(feed_seen_check_add(s, "ILQ-USD", 7) == 0);
+    CHECK(feed_seen_check_add(s, "ILQ-USD", 8) == 0);
+    CHECK(feed_seen_bytes(s) - empty <= 256);
+    size_t before = feed_seen_bytes(s);
+    for (int64_t id = 1; id <= 1000; id++)
+        CHECK(feed_seen_check_add(s, "BTC-USD", id) == 0);
+    size_t grown = feed_seen_bytes(s) - before;
+    CHECK(grown >= 1000 * sizeof(uint64_t) && grown <= 4 * 1000 * sizeof(uint64_t));
+    for (int64_t id = 1; id <= 1000; id++)
+        CHECK(feed_seen_has(s, "BTC-USD", id)); /* growing kept every id */
+    for (int64_t id = 1001; id <= 100000; id++)
+        feed_seen_check_add(s, "BTC-USD", id);
+    CHECK(feed_seen_bytes(s) - before <= (size_t)4 * FEED_SEEN_MIN_IDS * sizeof(uint64_t));
+    CHECK(feed_seen_has(s, "ILQ-USD", 7) && feed_seen_has(s, "ILQ-USD", 8));
+    feed_seen_free(s);
+}
+
+/* At every point the last FEED_SEEN_MIN_IDS ids of a symbol are known, in
+ * any order; an id is forgotten after at most twice that many newer ones. */
+static void test_rotation(void)
+{
+    feed_seen *s = feed_seen_new();
+    int64_t n = 5 * FEED_SEEN_MIN_IDS + 123;
+    for (int64_t i = 1; i <= n; i++) {
+        int64_t id = (i * 7919) % 1000003; /* not in order */
+        CHECK(feed_seen_check_add(s, "ETH-USD", id) == 0);
+        if (i % 997 == 0)
+            for (int64_t j = i - FEED_SEEN_MIN_IDS + 1; j <= i; j++)
+                if (j > 0 && !feed_seen_has(s, "ETH-USD", (j * 7919) % 1000003)) {
+                    CHECK(!"a recent id was forgotten");
+                    break;
+                }
+    }
+    CHECK(!feed_seen_has(s, "ETH-USD", (1 * 7919) % 1000003));
+    CHECK(!feed_seen_has(s, "ETH-USD", ((n - 2 * FEED_SEEN_MIN_IDS) * 7919) % 1000003));
+    feed_seen_free(s);
+}
+
+/* Symbols beyond the table's capacity are still deduplicated (in the shared
+ * set) but have no highest id; those within keep theirs. */
+static void test_capacity(void)
+{
+    feed_seen *s = feed_seen_new();
+    char sym[32];
+    int nsym = FEED_SEEN_MAX_SYMBOLS + 100;
+    for (int k = 0; k < nsym; k++) {
+        snprintf(sym, sizeof(sym), "S%04d-USD", k);
+        for (int64_t id = 1; id <= 3; id++)
+            CHECK(feed_seen_check_add(s, sym, id) == 0);
+    }
+    CHECK_EQ_INT((long long)feed_seen_symbols(s), FEED_SEEN_MAX_SYMBOLS);
+    for (int k = 0; k < nsym; k++) {
+        snprintf(sym, sizeof(sym), "S%04d-USD", k);
+        for (int64_t id = 1; id <= 3; id++)
+            CHECK(feed_seen_check_add(s, sym, id) == 1);
+        CHECK(feed_seen_check_add(s, sym, 4) == 0);
+        int64_t *last = feed_seen_last(s, sym);
+        CHECK((k < FEED_SEEN_MAX_SYMBOLS) == (last != NULL));
+    }
+    /* A symbol too long for the table goes to the shared set too. */
+    const char *longsym = "A-SYMBOL-LONGER-THAN-THIRTY-TWO-BYTES";
+    CHECK(feed_seen_check_add(s, longsym, 5) == 0);
+    CHECK(feed_seen_check_add(s, longsym, 5) == 1);
+    CHECK(feed_seen_bytes(s) <= FEED_SEEN_MAX_BYTES);
+    feed_seen_free(s);
+}
+
+/* The highest id: 0 for a new symbol, kept per symbol. */
+static void test_last(void)
+{
+    feed_seen *s = feed_seen_new();
+    int64_t *a = feed_seen_last(s, "BTC-USD");
+    CHECK(a && *a == 0);
+    *a = 42;
+    int64_t *b = feed_seen_last(s, "ETH-USD");
+    CHECK(b && *b == 0);
+    *b = 7;
+    CHECK(*feed_seen_last(s, "BTC-USD") == 42);
+    CHECK(*feed_seen_last(s, "ETH-USD") == 7);
+    /* ids of a symbol with a highest id are remembered as any other */
+    CHECK(feed_seen_check_add(s, "BTC-USD", 42) == 0);
+    CHECK(*feed_seen_last(s, "BTC-USD") == 42);
+    feed_seen_free(s);
+    feed_seen_free(NULL);
+}
+
+TEST_MAIN(TEST(test_quiet_symbol_survives_busy_one), TEST(test_growth), TEST(test_rotation),
+          TEST(test_capacity), TEST(test_last))
