@@ -321,30 +321,38 @@ int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *cou
     return 0;
 }
 
+/* tail, whole: for a read of the last `tail` records of each partition,
+ * *whole is set to 1 when every partition holds at most that many (the read
+ * starts at each one's first record), else 0; whole NULL: not asked. */
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
-                                size_t n, int64_t start, int timeout_ms, kafka_record_cb cb,
-                                void *opaque, char *errstr, size_t errstr_size);
+                                size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
+                                kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size);
 
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size)
 {
-    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_BEGINNING, timeout_ms, cb,
-                                opaque, errstr, errstr_size);
-}
-
-int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
-                               size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,
-                               void *opaque, char *errstr, size_t errstr_size)
-{
-    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_TAIL(last > 0 ? last : 1),
+    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_BEGINNING, 0, NULL,
                                 timeout_ms, cb, opaque, errstr, errstr_size);
 }
 
-int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int timeout_ms,
-                          kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size)
+int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
+                               size_t n, int64_t last, int *whole, int timeout_ms,
+                               kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size)
+{
+    if (last < 1)
+        last = 1;
+    return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_TAIL(last), last, whole,
+                                timeout_ms, cb, opaque, errstr, errstr_size);
+}
+
+int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int *whole,
+                          int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size)
 {
     int n = 0;
+    if (whole)
+        *whole = 1;
     if (kafka_topic_partition_count(o, topic, &n, errstr, errstr_size) != 0)
         return -1;
     if (n <= 0)
@@ -352,8 +360,8 @@ int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, 
     int32_t *parts = xcalloc((size_t)n, sizeof(*parts));
     for (int k = 0; k < n; k++)
         parts[k] = k;
-    int rc = kafka_read_partitions_tail(o, topic, parts, (size_t)n, last, timeout_ms, cb, opaque,
-                                        errstr, errstr_size);
+    int rc = kafka_read_partitions_tail(o, topic, parts, (size_t)n, last, whole, timeout_ms, cb,
+                                        opaque, errstr, errstr_size);
     free(parts);
     return rc;
 }
@@ -362,14 +370,16 @@ int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t pa
                               int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size)
 {
-    return read_partitions_from(o, topic, &partition, 1, start, timeout_ms, cb, opaque, errstr,
-                                errstr_size);
+    return read_partitions_from(o, topic, &partition, 1, start, 0, NULL, timeout_ms, cb, opaque,
+                                errstr, errstr_size);
 }
 
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
-                                size_t n, int64_t start, int timeout_ms, kafka_record_cb cb,
-                                void *opaque, char *errstr, size_t errstr_size)
+                                size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
+                                kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size)
 {
+    if (whole)
+        *whole = 1;
     if (n == 0)
         return 0;
     /* librdkafka wants a group.id to assign partitions; it is never joined
@@ -406,6 +416,15 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
         rd_kafka_metadata_destroy(md);
     if (rkt)
         rd_kafka_topic_destroy(rkt);
+    /* Whether the tail is each partition whole: its watermarks (an unknown
+     * one counts as longer). */
+    for (size_t i = 0; whole && *whole && i < n; i++) {
+        int64_t lo = 0, hi = 0;
+        if (rd_kafka_query_watermark_offsets(rk, topic, partitions[i], &lo, &hi,
+                                             kafka_timeout_of(o)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi - lo > tail)
+            *whole = 0;
+    }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
         rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset = start;

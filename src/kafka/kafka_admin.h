@@ -57,13 +57,17 @@ int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t 
 int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
                               int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size);
-/* As kafka_read_partitions, from the last `last` records of each partition. */
+/* As kafka_read_partitions, from the last `last` records of each partition.
+ * whole (may be NULL) is set to 1 when every partition held at most `last`
+ * records by its watermarks before the read (each was read from its first
+ * record: reading deeper finds nothing more), else 0. */
 int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
-                               size_t n, int64_t last, int timeout_ms, kafka_record_cb cb,
-                               void *opaque, char *errstr, size_t errstr_size);
-/* The same over every partition of topic (none read when it has none). */
-int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int timeout_ms,
-                          kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size);
+                               size_t n, int64_t last, int *whole, int timeout_ms,
+                               kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size);
+/* The same over every partition of topic (none read when it has none: whole). */
+int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int *whole,
+                          int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t errstr_size);
 
 /* 1 if the cluster can run transactions: it has a controller and answers
  * InitProducerId. The embedded broker accepts but does not honour them

@@ -580,11 +580,28 @@ static int source_url(const feed_source_config *sc, char *out, size_t out_size, 
     return 0;
 }
 
+#define SEED_PER_SYMBOL 100           /* trades a symbol's seed looks for (a snapshot is 50) */
+#define SEED_TAIL_MAX 2000000         /* records a partition, the deepest seed read */
+#define SEED_SYM_SLOTS (2 * MAX_SYMS) /* the subscribed symbols by hash, half full at most */
+
 typedef struct seed_ctx {
     source *srcs;
     size_t n;
-    int64_t records, unreadable;
+    const feed_ingest_config *cfg;
+    int64_t records, unreadable; /* this read's trades of these sources; not trades */
+    /* This read's trades of these sources per subscribed symbol, found by
+     * hash: slot[] holds the symbol's index + 1, 0 when empty. */
+    int64_t found[MAX_SYMS];
+    uint16_t slot[SEED_SYM_SLOTS];
 } seed_ctx;
+
+static size_t seed_sym_slot(const seed_ctx *c, const char *sym)
+{
+    size_t i = fnv1a_bytes(FNV1A_BASIS, sym, strlen(sym)) & (SEED_SYM_SLOTS - 1);
+    while (c->slot[i] && strcmp(c->cfg->symbols[c->slot[i] - 1], sym) != 0)
+        i = (i + 1) & (SEED_SYM_SLOTS - 1);
+    return i;
+}
 
 static void seed_record(void *opaque, const void *key, size_t key_len, const void *value,
                         size_t value_len)
@@ -603,30 +620,96 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
         if (strcmp(t.source, feed_provider_name(c->srcs[i].sc->provider)) == 0) {
             feed_seen_check_add(c->srcs[i].seen, t.symbol, t.id);
             c->records++;
+            size_t k = seed_sym_slot(c, t.symbol);
+            if (c->slot[k])
+                c->found[c->slot[k] - 1]++;
         }
 }
 
 /* The duplicate filter learns the trades of these sources already in the
  * topic: a restarted feed does not publish again what its provider sends
  * again on subscribe (Kraken's snapshot of recent trades, Coinbase's
- * last_match), which would count their volume twice. */
+ * last_match), which would count their volume twice. It reads the last
+ * max(10,000, 100 a symbol) records of each partition, and again with twice
+ * that while some subscribed symbol has fewer than SEED_PER_SYMBOL trades of
+ * these sources there (a quiet symbol beside busy ones) and some partition is
+ * longer than the read, up to SEED_TAIL_MAX records a partition. Only the
+ * first read's failure is an error: a deeper one that fails keeps what it
+ * learnt. */
 static int seed_seen(const feed_ingest_config *cfg, const char *topic, source *srcs, char *errstr,
                      size_t errstr_size)
 {
-    seed_ctx c = {.srcs = srcs, .n = cfg->nsources};
-    /* A snapshot is 50 trades a symbol at most (Kraken's); the filter
-     * remembers at least 4,096 ids a symbol. */
-    int64_t tail = 100 * (int64_t)cfg->nsymbols;
+    seed_ctx *c = xcalloc(1, sizeof(*c));
+    c->srcs = srcs;
+    c->n = cfg->nsources;
+    c->cfg = cfg;
+    for (size_t j = 0; j < cfg->nsymbols && j < MAX_SYMS; j++) {
+        size_t k = seed_sym_slot(c, cfg->symbols[j]);
+        if (!c->slot[k])
+            c->slot[k] = (uint16_t)(j + 1);
+    }
+    int64_t tail = SEED_PER_SYMBOL * (int64_t)cfg->nsymbols;
     if (tail < 10000)
         tail = 10000;
-    int rc = kafka_read_topic_tail(&cfg->kafka, topic, tail, 60000, seed_record, &c, errstr,
-                                   errstr_size);
-    if (rc == 0 && c.records > 0)
+    int rc = 0, whole = 1;
+    size_t nshort = 0;
+    for (int round = 0;; round++) {
+        memset(c->found, 0, sizeof(c->found));
+        c->records = c->unreadable = 0;
+        char err[512];
+        int64_t t0 = mono_ns();
+        int r = kafka_read_topic_tail(&cfg->kafka, topic, tail, &whole, 60000 + (int)(tail / 50),
+                                      seed_record, c, err, sizeof(err));
+        if (r != 0 && round == 0) {
+            rc = set_err(errstr, errstr_size, "%s", err);
+            break;
+        }
+        if (r != 0) {
+            LOG_WARN("feeds: reading the last %lld records a partition of '%s' failed (%s): "
+                     "the trades learnt so far are kept",
+                     (long long)tail, topic, err);
+            nshort = 0; /* this read's counts are partial: the warning says enough */
+            break;
+        }
+        nshort = 0;
+        for (size_t j = 0; j < cfg->nsymbols && j < MAX_SYMS; j++)
+            if (c->found[j] < SEED_PER_SYMBOL)
+                nshort++;
+        if (round > 0)
+            LOG_INFO("feeds: read the last %lld records a partition of '%s' in %lld ms: %zu "
+                     "symbol(s) with fewer than %d trades there",
+                     (long long)tail, topic, (long long)((mono_ns() - t0) / 1000000), nshort,
+                     SEED_PER_SYMBOL);
+        if (nshort == 0 || whole || tail >= SEED_TAIL_MAX)
+            break;
+        tail = tail * 2 > SEED_TAIL_MAX ? SEED_TAIL_MAX : tail * 2;
+    }
+    if (rc == 0 && nshort > 0 && !whole) {
+        /* Their older trades are not known: what a provider sends again for
+         * them on subscribe may be published a second time. */
+        char list[512];
+        size_t o = 0;
+        list[0] = '\0';
+        for (size_t j = 0; j < cfg->nsymbols && j < MAX_SYMS && o < sizeof(list); j++)
+            if (c->found[j] < SEED_PER_SYMBOL) {
+                int w = snprintf(list + o, sizeof(list) - o, "%s%s %lld", o ? ", " : "",
+                                 cfg->symbols[j], (long long)c->found[j]);
+                if (w < 0)
+                    break;
+                o += (size_t)w;
+            }
+        LOG_INFO("feeds: fewer than %d trades in the last %lld records a partition of '%s' for "
+                 "(symbol, trades found): %s%s; a trade sent again on subscribe before those may "
+                 "be published twice",
+                 SEED_PER_SYMBOL, (long long)tail, topic, list, o >= sizeof(list) ? "..." : "");
+    }
+    if (rc == 0 && c->records > 0)
         LOG_INFO("feeds: %lld trades of these sources already in '%s': not published again",
-                 (long long)c.records, topic);
-    if (rc == 0 && c.unreadable > 0)
+                 (long long)c->records, topic);
+    if (rc == 0 && c->unreadable > 0)
         LOG_WARN("feeds: %lld records in the tail of '%s' are not trades: skipped",
-                 (long long)c.unreadable, topic);
+                 (long long)c->unreadable, topic);
+    free(c);
     return rc;
 }
 

@@ -92,7 +92,7 @@ static int seed_last(const rest_poll_config *cfg, const char *topic, int fh, con
     int64_t tail = 200 * (int64_t)cfg->nsymbols;
     if (tail < 10000)
         tail = 10000;
-    int rc = kafka_read_topic_tail(&cfg->kafka, topic, tail, 60000, seed_record, &c, errstr,
+    int rc = kafka_read_topic_tail(&cfg->kafka, topic, tail, NULL, 60000, seed_record, &c, errstr,
                                    errstr_size);
     if (rc == 0 && c.records + c.unreadable > 0)
         LOG_INFO("%s: %lld records of these symbols already in '%s'",
