@@ -693,6 +693,29 @@ static int finish_trade(feed_msg *m, feed_provider p, const char *raw_symbol, in
     t->price = decimal_to_double(pm, ps);
     t->size = lots;
     t->ts = ts;
+    /* The ranges the processor and the sink hold trades to (trade_check_range):
+     * a trade outside them is bad here, counted and logged, rather than
+     * published, acknowledged and then dropped downstream. */
+    char why[160];
+    if (lots > TICK_SIZE_MAX) {
+        if (size_scale)
+            snprintf(why, sizeof(why),
+                     "%s: size is above ticklake's limit of 10^15 lots (10^%d units at size_scale "
+                     "%d; docs/DATA.md)",
+                     t->symbol, 15 - size_scale, size_scale);
+        else
+            snprintf(why, sizeof(why),
+                     "%s: size is above ticklake's limit of 10^15 shares (docs/DATA.md)",
+                     t->symbol);
+        bad(m, "%s", why);
+        return -1;
+    }
+    if (trade_check_range(t, why, sizeof(why)) != 0) {
+        char full[200];
+        snprintf(full, sizeof(full), "%s: %s", t->symbol, why);
+        bad(m, "%s", full);
+        return -1;
+    }
     strlcpy_tl(t->source, names[p], sizeof(t->source));
     d->px_mant = pm;
     d->px_scale = ps;

@@ -2,7 +2,9 @@
  * byte picks the provider, the rest is the message; one feed_msg decodes
  * every input, so its reused memory is fuzzed too. No input may crash, leak
  * or read out of bounds; a decoded trade must be a valid record whose JSON
- * decodes back to the same symbol, time, size and id, with the exact price. */
+ * decodes back to the same symbol, time, size and id, with the exact price,
+ * and that is in the range the processor and the sink accept (a trade they
+ * would drop must be bad at the decoder, not published). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             trade_encode_json_detail(t, &m.details[i], &j);
             trade back;
             trade_detail d;
-            if (trade_decode_json_detail(j.data, j.len, &back, &d, err, sizeof(err)) != 0)
+            if (trade_decode_json_detail(j.data, j.len, &back, &d, err, sizeof(err)) != 0 ||
+                trade_check_range(&back, err, sizeof(err)) != 0)
                 abort();
             TL_ASSERT(strcmp(back.symbol, t->symbol) == 0 && back.ts == t->ts &&
                       back.size == t->size && back.id == t->id);

@@ -3,6 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bar.h"
 #include "feed.h"
 #include "testlib.h"
 #include "tick.h"
@@ -293,6 +294,59 @@ static void test_binance(void)
                  "\"T\":1,\"m\":false}",
                  &m) == 0);
     CHECK_EQ_INT(m.bad, 1);
+    buf_release(&j);
+    feed_msg_release(&m);
+}
+
+/* A size above the trade record's range (10^15 lots: 10^7 units at
+ * size_scale 8) is a bad trade with its reason, not a published one: the
+ * processor and the sink hold trades to trade_check_range and dropped such a
+ * trade after ingest had it acknowledged (Binance PEPEUSDT "q":"81000000.00",
+ * about $1,000, is 8.1 * 10^15 lots). The largest size accepted passes every
+ * check downstream, and a bar of it has that volume and the trade's vwap. */
+static void test_size_limit(void)
+{
+    feed_msg m;
+    feed_msg_init(&m);
+    buf j;
+    buf_init(&j);
+    CHECK(decode(FEED_BINANCE,
+                 "{\"e\":\"trade\",\"E\":1718394900124,\"s\":\"PEPEUSDT\",\"t\":2,"
+                 "\"p\":\"0.00001234\",\"q\":\"81000000.00\",\"T\":1718394900123,\"m\":true}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 0);
+    CHECK_EQ_INT(m.bad, 1);
+    CHECK(strstr(m.bad_reason, "PEPE-USDT") != NULL);
+    CHECK(strstr(m.bad_reason, "10^15 lots (10^7 units at size_scale 8") != NULL);
+    /* 10^7 coins exactly: 10^15 lots, the limit, accepted. */
+    CHECK(decode(FEED_BINANCE,
+                 "{\"e\":\"trade\",\"E\":1718394900124,\"s\":\"PEPEUSDT\",\"t\":3,"
+                 "\"p\":\"0.00001234\",\"q\":\"10000000.00\",\"T\":1718394900123,\"m\":true}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.bad, 0);
+    CHECK_EQ_INT(m.ntrades, 1);
+    CHECK_EQ_INT(m.trades[0].size, TICK_SIZE_MAX);
+    /* Downstream: the record decodes and is in range (the processor's and
+     * the sink's check), and its bar holds it. */
+    record_json(&m, 0, &j);
+    trade t;
+    char err[256];
+    CHECK(trade_decode_json(j.data, strlen(j.data), &t, err, sizeof(err)) == 0);
+    CHECK(trade_check_range(&t, err, sizeof(err)) == 0);
+    bar b;
+    bar_init(&b, &t, 60 * NS_PER_SEC, t.ts - t.ts % (60 * NS_PER_SEC));
+    bar_add(&b, &t);
+    CHECK_EQ_INT(b.volume, 2 * TICK_SIZE_MAX);
+    CHECK_EQ_INT(b.trades, 2);
+    CHECK(b.vwap == t.price);
+    /* Stocks: 10^15 shares and more, the same. */
+    CHECK(decode(FEED_POLYGON,
+                 "[{\"ev\":\"T\",\"sym\":\"AAPL\",\"x\":4,\"i\":\"7\",\"z\":3,\"p\":189.5,"
+                 "\"s\":2000000000000000,\"t\":1718394900123,\"q\":1}]",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 0);
+    CHECK_EQ_INT(m.bad, 1);
+    CHECK(strstr(m.bad_reason, "limit of 10^15 shares") != NULL);
     buf_release(&j);
     feed_msg_release(&m);
 }
@@ -766,5 +820,6 @@ static void test_ids_per_exchange_and_day(void)
 
 TEST_MAIN(TEST(test_ids_per_exchange_and_day), TEST(test_decimal),
           TEST(test_decimal_fast_equals_slow), TEST(test_rfc3339), TEST(test_symbols),
-          TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance), TEST(test_kraken),
-          TEST(test_stocks), TEST(test_crypto_quotes), TEST(test_hashed_ids_unchanged))
+          TEST(test_subscribe), TEST(test_coinbase), TEST(test_binance), TEST(test_size_limit),
+          TEST(test_kraken), TEST(test_stocks), TEST(test_crypto_quotes),
+          TEST(test_hashed_ids_unchanged))
