@@ -561,6 +561,12 @@ void feed_status_lines(const feed_ingest_config *cfg, const feed_ingest_result *
         prev->messages[i] = msgs;
         prev->trades[i] = trades;
     }
+    /* The sources share one producer: its failures are the run's, not a
+     * source's. Shown as soon as there is one, so a long run's failing
+     * deliveries are seen while they happen. */
+    long long failing = atomic_load(&res->failing);
+    if (failing > 0 && o < out_size)
+        snprintf(out + o, out_size - o, "; %lld records failed delivery", failing);
     prev->at_ns = now;
 }
 
@@ -775,7 +781,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         started++;
     }
     /* Serve delivery reports and the counters while the sources run. */
-    int64_t last_delivered = 0;
+    int64_t last_delivered = 0, logged_failing = 0;
     feed_rate_memo memo = {0};
     int64_t next_log = mono_ns() + 10 * NS_PER_SEC;
     while (rc == 0 && !atomic_load(&ctl->stop) && !atomic_load(&sh.fatal)) {
@@ -794,10 +800,19 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         int64_t d = kafka_producer_delivered(sh.p);
         atomic_fetch_add(&st->ticks_produced, d - last_delivered);
         last_delivered = d;
+        atomic_store(&res->failing, kafka_producer_failed(sh.p));
         if (mono_ns() >= next_log) {
             char line[2048];
             feed_status_lines(cfg, res, &memo, line, sizeof(line));
-            LOG_INFO("feed: %s", line);
+            /* The producer logs only its first failure: more since the last
+             * line are a warning of their own. */
+            int64_t failing = atomic_load(&res->failing);
+            if (failing > logged_failing)
+                LOG_WARN("feed: %lld more records failed delivery in the last 10 s: %s",
+                         (long long)(failing - logged_failing), line);
+            else
+                LOG_INFO("feed: %s", line);
+            logged_failing = failing;
             next_log = mono_ns() + 10 * NS_PER_SEC;
         }
     }
@@ -811,6 +826,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(sh.p);
     res->failed = kafka_producer_failed(sh.p);
+    atomic_store(&res->failing, res->failed);
     res->latency_p50_ns = kafka_producer_latency(sh.p, 0.50, &res->latency_count);
     res->latency_p99_ns = kafka_producer_latency(sh.p, 0.99, NULL);
     atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);

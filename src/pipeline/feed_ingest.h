@@ -77,6 +77,10 @@ enum { FEED_STATE_CONNECTING, FEED_STATE_CONNECTED, FEED_STATE_RECONNECTING, FEE
 
 typedef struct feed_ingest_result {
     feed_source_stats src[FEED_MAX_SOURCES];
+    /* Records of every source whose delivery failed so far (the sources
+     * share one producer), kept current while the stage runs for the status
+     * line; failed below is the final count. */
+    atomic_llong failing;
     int64_t delivered, failed;
     /* From a message's arrival to the broker's acknowledgement of its trades
      * and quotes, over the delivered ones (filled at the end; lathist.h). */
@@ -88,7 +92,8 @@ const char *feed_state_name(int state);
 
 /* One line per source for logs and the status line: state, messages/s and
  * trades/s since the previous call (prev holds the counts and time then),
- * the age of the last message, gaps, duplicates dropped, reconnects. */
+ * the age of the last message, gaps, duplicates dropped, reconnects; then,
+ * once a delivery has failed, "; N records failed delivery" for them all. */
 typedef struct feed_rate_memo {
     int64_t at_ns, messages[FEED_MAX_SOURCES], trades[FEED_MAX_SOURCES];
 } feed_rate_memo;
