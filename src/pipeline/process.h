@@ -38,8 +38,8 @@
 
 typedef struct process_config {
     kafka_opts kafka;
-    const char *group;        /* default GROUP_PROCESS */
-    const char *topic_prefix; /* prepended to every topic name; "" or NULL for none */
+    const char *group;                    /* default GROUP_PROCESS */
+    const char *topic_prefix;             /* prepended to every topic name; "" or NULL for none */
     int64_t intervals[BAR_MAX_INTERVALS]; /* shortest first */
     size_t nintervals;
     int64_t lateness_ns;
