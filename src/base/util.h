@@ -111,6 +111,9 @@ void buf_put_int64(buf *b, int64_t v);
 /* FNV-1a over n bytes of p, continuing from h (start from FNV1A_BASIS). */
 #define FNV1A_BASIS 14695981039346656037ULL
 uint64_t fnv1a_bytes(uint64_t h, const void *p, size_t n);
+/* SplitMix64's finalizer: every bit of x mixed into every bit of the result
+ * (hash-table keys, a random stream from a counter). */
+uint64_t mix64(uint64_t x);
 size_t fmt_int64(char out[FMT_INT64_SIZE], int64_t v);
 /* Exact powers of ten as doubles: 10^0 to 10^22, the last a double holds. */
 extern const double tl_pow10[23];

@@ -34,14 +34,11 @@ struct feed_seen {
     idset shared; /* the symbols beyond FEED_SEEN_MAX_SYMBOLS, keyed by (symbol, id) */
 };
 
+/* A key of the sets: never 0, which marks an empty slot. */
 static uint64_t mix(uint64_t x)
 {
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x ? x : 1;
+    uint64_t k = mix64(x);
+    return k ? k : 1;
 }
 
 static int slots_have(const uint64_t *g, uint32_t cap, uint64_t k)

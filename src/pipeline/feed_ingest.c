@@ -18,16 +18,6 @@
 #define RECV_SLICE_MS 200
 #define MAX_SYMS FEED_MAX_SYMBOLS
 
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x ? x : 1;
-}
-
 typedef struct shared {
     const feed_ingest_config *cfg;
     stage_control *ctl;
@@ -96,7 +86,7 @@ static void set_fatal(source *s, const char *msg)
 static uint64_t next_rand(source *s)
 {
     s->rng += 0x9e3779b97f4a7c15ull;
-    return mix(s->rng);
+    return mix64(s->rng);
 }
 
 /* Sleeps up to ns, waking early on stop. */
