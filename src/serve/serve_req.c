@@ -90,6 +90,8 @@ int serve_method_allowed(serve_route route, const char *method)
 {
     if (route == SERVE_ROUTE_QUERY || route == SERVE_ROUTE_CANCEL)
         return strcmp(method, "POST") == 0;
+    if (route == SERVE_ROUTE_STREAM) /* a HEAD would hold a stream slot, sending nothing */
+        return strcmp(method, "GET") == 0;
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }
 

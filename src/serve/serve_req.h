@@ -43,8 +43,9 @@ typedef enum {
  * nothing, or a name that does not validate, is SERVE_ROUTE_NONE. */
 serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX]);
 
-/* 1 when method is allowed on route (GET and HEAD everywhere, POST for the
- * query only). */
+/* 1 when method is allowed on route: POST for the query and its cancel, GET
+ * for the push stream (a HEAD of it would hold a stream slot), GET and HEAD
+ * elsewhere. */
 int serve_method_allowed(serve_route route, const char *method);
 
 /* Maps a URL path of the web console to a file below its folder: "/" is

@@ -29,6 +29,9 @@ static void test_routes(void)
     CHECK(serve_method_allowed(SERVE_ROUTE_QUERY, "POST"));
     CHECK(!serve_method_allowed(SERVE_ROUTE_QUERY, "GET"));
     CHECK(!serve_method_allowed(SERVE_ROUTE_TABLES, "DELETE"));
+    CHECK(serve_method_allowed(SERVE_ROUTE_TABLES, "HEAD"));
+    CHECK(serve_method_allowed(SERVE_ROUTE_STREAM, "GET"));
+    CHECK(!serve_method_allowed(SERVE_ROUTE_STREAM, "HEAD"));
 }
 
 static void test_static_paths(void)
