@@ -884,7 +884,14 @@ static int decode_coinbase(const json_value *o, int64_t recv, feed_msg *m)
         finish_crypto_quote(m, FEED_COINBASE, pid, o, "best_bid", "best_bid_size", "best_ask",
                             "best_ask_size", ts, "COINBASE");
     } else if (strcmp(type, "error") == 0) {
-        error_msg(m, 1, "coinbase: %s%s", json_get_str(o, "message"), "");
+        /* Coinbase also says "error" as it disconnects a client that reads
+         * too slowly (ErrSlowConsume), sends too much (ErrSlowRead), sent a
+         * message too big, or for network trouble: those are reconnected. A
+         * rejected subscription ("Failed to subscribe", an unknown product) or
+         * authentication ends the run. */
+        const char *msg = json_get_str(o, "message");
+        int fatal = msg && (strcasestr(msg, "subscribe") || strcasestr(msg, "auth"));
+        error_msg(m, fatal, "coinbase: %s%s", msg ? msg : "error", "");
         const char *reason = json_get_str(o, "reason");
         if (reason) {
             size_t l = strlen(m->error_text);
@@ -969,8 +976,13 @@ static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
         if (strcmp(method, "subscribe") == 0) {
             if (ok && ok->type == JSON_TRUE)
                 m->subscribed = 1;
-            else
-                error_msg(m, 1, "kraken: subscription failed: %s%s", json_get_str(o, "error"), "");
+            else {
+                /* A rate limit ("Exceeded msg rate") is retried after the
+                 * backoff; an unknown pair or bad arguments end the run. */
+                const char *e = json_get_str(o, "error");
+                error_msg(m, !(e && strcasestr(e, "rate")), "kraken: subscription failed: %s%s",
+                          e ? e : "", "");
+            }
         } else if (ok && ok->type == JSON_FALSE) {
             error_msg(m, 0, "kraken: %s failed: %s", method, json_get_str(o, "error"));
         }

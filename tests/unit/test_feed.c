@@ -246,6 +246,13 @@ static void test_coinbase(void)
                  &m) == 0);
     CHECK(m.error && m.fatal);
     CHECK(strstr(m.error_text, "FOO-BAR is not a valid product") != NULL);
+    /* The errors Coinbase sends as it disconnects a client are retried, not
+     * fatal: a slow reader would otherwise end the run. */
+    CHECK(decode(FEED_COINBASE, "{\"type\":\"error\",\"message\":\"ErrSlowConsume\"}", &m) == 0);
+    CHECK(m.error && !m.fatal);
+    CHECK(strstr(m.error_text, "ErrSlowConsume") != NULL);
+    CHECK(decode(FEED_COINBASE, "{\"type\":\"error\",\"message\":\"Message too big\"}", &m) == 0);
+    CHECK(m.error && !m.fatal);
     /* A size finer than a lot is rejected, not rounded. */
     CHECK(decode(FEED_COINBASE,
                  "{\"type\":\"match\",\"trade_id\":11,\"side\":\"buy\",\"size\":\"0.000000001\","
@@ -386,6 +393,12 @@ static void test_kraken(void)
                  &m) == 0);
     CHECK(m.error && m.fatal);
     CHECK(strstr(m.error_text, "FOO/BAR") != NULL);
+    /* A rate limit is retried after the backoff, not fatal. */
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"error\":\"Exceeded msg rate\",\"method\":\"subscribe\",\"success\":false,"
+                 "\"req_id\":1}",
+                 &m) == 0);
+    CHECK(m.error && !m.fatal);
     CHECK(decode(FEED_KRAKEN,
                  "{\"channel\":\"status\",\"type\":\"update\",\"data\":[{\"system\":\"online\"}]}",
                  &m) == 0);
