@@ -166,11 +166,13 @@ static sym_entry *find(const feed_seen *s, const char *sym, uint64_t h, size_t l
     }
 }
 
-int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id)
+int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id, int64_t **last)
 {
     size_t len = strlen(symbol);
     uint64_t h = sym_hash(symbol, len);
     sym_entry *e = find(s, symbol, h, len, 1);
+    if (last)
+        *last = e ? &e->last : NULL;
     if (e)
         return idset_check_add(&e->ids, mix((uint64_t)id));
     return idset_check_add(&s->shared, mix(h ^ mix((uint64_t)id)));

@@ -41,8 +41,10 @@ typedef struct feed_seen feed_seen;
 feed_seen *feed_seen_new(void);
 void feed_seen_free(feed_seen *s);
 
-/* 1 if (symbol, id) was seen before; otherwise remembers it and returns 0. */
-int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id);
+/* 1 if (symbol, id) was seen before; otherwise remembers it and returns 0.
+ * With last, also *last = feed_seen_last(s, symbol), from the same lookup
+ * (the per-trade path needs both). */
+int feed_seen_check_add(feed_seen *s, const char *symbol, int64_t id, int64_t **last);
 
 /* 1 if (symbol, id) is remembered; changes nothing. */
 int feed_seen_has(const feed_seen *s, const char *symbol, int64_t id);

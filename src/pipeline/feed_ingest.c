@@ -137,12 +137,12 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
     feed_msg *m = &s->m;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
-        if (feed_seen_check_add(s->seen, t->symbol, t->id)) {
+        int64_t *last;
+        if (feed_seen_check_add(s->seen, t->symbol, t->id, &last)) {
             atomic_fetch_add(&s->ss->duplicates, 1);
             continue;
         }
         if (consecutive_ids(s->sc->provider)) {
-            int64_t *last = feed_seen_last(s->seen, t->symbol);
             /* t->id - *last: both positive, no overflow (*last + 1 had one
              * at INT64_MAX). A jump of more than GAP_MAX ids is no gap of
              * that many trades but a renumbering (or a bogus id): logged,
@@ -614,7 +614,7 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
     }
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(t.source, feed_provider_name(c->srcs[i].sc->provider)) == 0) {
-            feed_seen_check_add(c->srcs[i].seen, t.symbol, t.id);
+            feed_seen_check_add(c->srcs[i].seen, t.symbol, t.id, NULL);
             c->records++;
             size_t k = seed_sym_slot(c, t.symbol);
             if (c->slot[k])

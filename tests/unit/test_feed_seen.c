@@ -14,18 +14,18 @@ static void test_quiet_symbol_survives_busy_one(void)
 {
     feed_seen *s = feed_seen_new();
     for (int64_t id = 1000; id < 1003; id++)
-        CHECK(feed_seen_check_add(s, "ILQ-USD", id) == 0);
+        CHECK(feed_seen_check_add(s, "ILQ-USD", id, NULL) == 0);
     for (int64_t id = 1; id <= 200000; id++)
-        CHECK(feed_seen_check_add(s, "BTC-USD", id) == 0);
+        CHECK(feed_seen_check_add(s, "BTC-USD", id, NULL) == 0);
     for (int64_t id = 1000; id < 1003; id++)
-        CHECK(feed_seen_check_add(s, "ILQ-USD", id) == 1);
+        CHECK(feed_seen_check_add(s, "ILQ-USD", id, NULL) == 1);
     /* The busy symbol's recent ids are known, its old ones forgotten. */
     CHECK(feed_seen_has(s, "BTC-USD", 200000));
     CHECK(feed_seen_has(s, "BTC-USD", 200000 - FEED_SEEN_MIN_IDS + 1));
     CHECK(!feed_seen_has(s, "BTC-USD", 1));
     /* Same id, other symbol: not a duplicate. */
-    CHECK(feed_seen_check_add(s, "ETH-USD", 1000) == 0);
-    CHECK(feed_seen_check_add(s, "ETH-USD", 1000) == 1);
+    CHECK(feed_seen_check_add(s, "ETH-USD", 1000, NULL) == 0);
+    CHECK(feed_seen_check_add(s, "ETH-USD", 1000, NULL) == 1);
     CHECK(feed_seen_bytes(s) <= FEED_SEEN_MAX_BYTES);
     feed_seen_free(s);
 }
@@ -35,18 +35,18 @@ static void test_growth(void)
 {
     feed_seen *s = feed_seen_new();
     size_t empty = feed_seen_bytes(s);
-    CHECK(feed_seen_check_add(s, "ILQ-USD", 7) == 0);
-    CHECK(feed_seen_check_add(s, "ILQ-USD", 8) == 0);
+    CHECK(feed_seen_check_add(s, "ILQ-USD", 7, NULL) == 0);
+    CHECK(feed_seen_check_add(s, "ILQ-USD", 8, NULL) == 0);
     CHECK(feed_seen_bytes(s) - empty <= 256);
     size_t before = feed_seen_bytes(s);
     for (int64_t id = 1; id <= 1000; id++)
-        CHECK(feed_seen_check_add(s, "BTC-USD", id) == 0);
+        CHECK(feed_seen_check_add(s, "BTC-USD", id, NULL) == 0);
     size_t grown = feed_seen_bytes(s) - before;
     CHECK(grown >= 1000 * sizeof(uint64_t) && grown <= 4 * 1000 * sizeof(uint64_t));
     for (int64_t id = 1; id <= 1000; id++)
         CHECK(feed_seen_has(s, "BTC-USD", id)); /* growing kept every id */
     for (int64_t id = 1001; id <= 100000; id++)
-        feed_seen_check_add(s, "BTC-USD", id);
+        feed_seen_check_add(s, "BTC-USD", id, NULL);
     CHECK(feed_seen_bytes(s) - before <= (size_t)4 * FEED_SEEN_MIN_IDS * sizeof(uint64_t));
     CHECK(feed_seen_has(s, "ILQ-USD", 7) && feed_seen_has(s, "ILQ-USD", 8));
     feed_seen_free(s);
@@ -60,7 +60,7 @@ static void test_rotation(void)
     int64_t n = 5 * FEED_SEEN_MIN_IDS + 123;
     for (int64_t i = 1; i <= n; i++) {
         int64_t id = (i * 7919) % 1000003; /* not in order */
-        CHECK(feed_seen_check_add(s, "ETH-USD", id) == 0);
+        CHECK(feed_seen_check_add(s, "ETH-USD", id, NULL) == 0);
         if (i % 997 == 0)
             for (int64_t j = i - FEED_SEEN_MIN_IDS + 1; j <= i; j++)
                 if (j > 0 && !feed_seen_has(s, "ETH-USD", (j * 7919) % 1000003)) {
@@ -83,21 +83,21 @@ static void test_capacity(void)
     for (int k = 0; k < nsym; k++) {
         snprintf(sym, sizeof(sym), "S%04d-USD", k);
         for (int64_t id = 1; id <= 3; id++)
-            CHECK(feed_seen_check_add(s, sym, id) == 0);
+            CHECK(feed_seen_check_add(s, sym, id, NULL) == 0);
     }
     CHECK_EQ_INT((long long)feed_seen_symbols(s), FEED_SEEN_MAX_SYMBOLS);
     for (int k = 0; k < nsym; k++) {
         snprintf(sym, sizeof(sym), "S%04d-USD", k);
         for (int64_t id = 1; id <= 3; id++)
-            CHECK(feed_seen_check_add(s, sym, id) == 1);
-        CHECK(feed_seen_check_add(s, sym, 4) == 0);
+            CHECK(feed_seen_check_add(s, sym, id, NULL) == 1);
+        CHECK(feed_seen_check_add(s, sym, 4, NULL) == 0);
         int64_t *last = feed_seen_last(s, sym);
         CHECK((k < FEED_SEEN_MAX_SYMBOLS) == (last != NULL));
     }
     /* A symbol too long for the table goes to the shared set too. */
     const char *longsym = "A-SYMBOL-LONGER-THAN-THIRTY-TWO-BYTES";
-    CHECK(feed_seen_check_add(s, longsym, 5) == 0);
-    CHECK(feed_seen_check_add(s, longsym, 5) == 1);
+    CHECK(feed_seen_check_add(s, longsym, 5, NULL) == 0);
+    CHECK(feed_seen_check_add(s, longsym, 5, NULL) == 1);
     CHECK(feed_seen_bytes(s) <= FEED_SEEN_MAX_BYTES);
     feed_seen_free(s);
 }
@@ -115,8 +115,14 @@ static void test_last(void)
     CHECK(*feed_seen_last(s, "BTC-USD") == 42);
     CHECK(*feed_seen_last(s, "ETH-USD") == 7);
     /* ids of a symbol with a highest id are remembered as any other */
-    CHECK(feed_seen_check_add(s, "BTC-USD", 42) == 0);
+    CHECK(feed_seen_check_add(s, "BTC-USD", 42, NULL) == 0);
     CHECK(*feed_seen_last(s, "BTC-USD") == 42);
+    /* check_add hands out the same highest id from its one lookup */
+    int64_t *c = NULL;
+    CHECK(feed_seen_check_add(s, "ETH-USD", 8, &c) == 0);
+    CHECK(c == b && *c == 7);
+    CHECK(feed_seen_check_add(s, "ETH-USD", 8, &c) == 1);
+    CHECK(c == b);
     feed_seen_free(s);
     feed_seen_free(NULL);
 }
