@@ -222,10 +222,9 @@ int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, i
             doubt *x = &v[k];
             if (x->found) {
                 (*found)++;
-            } else if (rc == 0) {
+            } else if (rc == 0 && (rc = resend(ctx, x->topic, x->partition, x->key, x->key_len,
+                                               x->value, x->value_len, errstr, errstr_size)) == 0) {
                 (*resent)++;
-                rc = resend(ctx, x->topic, x->partition, x->key, x->key_len, x->value, x->value_len,
-                            errstr, errstr_size);
             } else if (kafka_doubts_add(d, x->topic, x->partition, x->ts_ms, x->key, x->key_len,
                                         x->value, x->value_len) != 0) {
                 LOG_ERROR("kafka: a record acknowledged without an offset to '%s' [%d] could "

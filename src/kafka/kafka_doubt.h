@@ -38,17 +38,19 @@ int kafka_doubts_add(kafka_doubts *d, const char *topic, int32_t partition, int6
 /* Records kept and not yet resolved. */
 size_t kafka_doubts_count(kafka_doubts *d);
 
-/* Called for each record the log does not have; non-zero fails the resolve
- * (the record is dropped from the list either way: the caller now owns its
- * fate, e.g. it was enqueued again and has a delivery report coming). */
+/* Called for each record the log does not have. 0: the record leaves the
+ * list, its fate is the caller's (it was enqueued again and has a delivery
+ * report coming). Non-zero fails the resolve, and the record stays on the
+ * list with the others not sent yet. */
 typedef int (*kafka_doubt_resend_cb)(void *ctx, const char *topic, int32_t partition,
                                      const void *key, size_t key_len, const void *value,
                                      size_t value_len, char *errstr, size_t errstr_size);
 
 /* Takes every kept record off the list and checks it against its partition's
  * log through rk (offsets by time) and a reader of o's cluster; *found gets
- * how many the log had, *resent how many went to resend. On an error reading
- * the log the records not checked yet are put back and -1 returned. */
+ * how many the log had, *resent how many resend took. On an error reading
+ * the log or sending again, the records not settled are put back and -1
+ * returned. */
 int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, int timeout_ms,
                          kafka_doubt_resend_cb resend, void *ctx, int64_t *found, int64_t *resent,
                          char *errstr, size_t errstr_size);

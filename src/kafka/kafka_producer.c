@@ -295,7 +295,7 @@ int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count
 /* Enqueues one record to rkt, waiting for room when the local queue is full. */
 static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *topic,
                        int32_t partition, const void *key, size_t key_len, const void *value,
-                       size_t value_len, int64_t stamp, char *errstr, size_t errstr_size)
+                       size_t value_len, int64_t stamp, int count, char *errstr, size_t errstr_size)
 {
     int rc = 0;
     for (;;) {
@@ -305,7 +305,8 @@ static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *top
             RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_OPAQUE((void *)(intptr_t)stamp),
             RD_KAFKA_V_END);
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-            atomic_fetch_add(&p->enqueued, 1);
+            if (count)
+                atomic_fetch_add(&p->enqueued, 1);
             break;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -333,7 +334,7 @@ static int produce_one(kafka_producer *p, const char *topic, int32_t partition, 
     if (!rkt)
         return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
                        rd_kafka_err2str(rd_kafka_last_error()));
-    int rc = produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, stamp, errstr,
+    int rc = produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, stamp, 1, errstr,
                          errstr_size);
     if (owned)
         rd_kafka_topic_destroy(rkt);
@@ -479,18 +480,26 @@ static int resend(void *ctx, const char *topic, int32_t partition, const void *k
                   const void *value, size_t value_len, char *errstr, size_t errstr_size)
 {
     kafka_producer *p = ctx;
+    /* The record is outstanding again: it leaves unconfirmed, and enqueued,
+     * which counted it once already, stays as it is. enqueued never goes
+     * down, and a record leaves one count before it joins another, so
+     * kafka_producer_outstanding, reading enqueued first, is never below 0
+     * while this runs beside it. */
     atomic_fetch_sub(&p->unconfirmed, 1);
-    atomic_fetch_sub(&p->enqueued, 1);
     atomic_fetch_add(&p->resent, 1);
     /* Its own topic handle: the checker runs beside a thread that produces
      * and fills the producer's cache of handles. */
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
-    if (!rkt)
-        return set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
-                       rd_kafka_err2str(rd_kafka_last_error()));
-    int rc = produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, 0, errstr,
-                         errstr_size);
-    rd_kafka_topic_destroy(rkt);
+    int rc = rkt ? produce_rkt(p, rkt, topic, partition, key, key_len, value, value_len, 0, 0,
+                               errstr, errstr_size)
+                 : set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
+                           rd_kafka_err2str(rd_kafka_last_error()));
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    if (rc != 0) { /* not sent again: still in doubt (kafka_doubts_resolve keeps it) */
+        atomic_fetch_add(&p->unconfirmed, 1);
+        atomic_fetch_sub(&p->resent, 1);
+    }
     return rc;
 }
 
