@@ -5,9 +5,13 @@
  * sink's rows to Parquet). */
 #include "engine_internal.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Copies a DuckDB message (may be NULL) into errstr verbatim. */
 int engine_duck_err(char *errstr, size_t errstr_size, const char *msg)
@@ -72,6 +76,19 @@ void engine_close(engine *e)
         return;
     duckdb_disconnect(&e->con);
     duckdb_close(&e->db);
+    if (e->spill_dir) {
+        DIR *d = opendir(e->spill_dir);
+        struct dirent *de;
+        char path[PATH_MAX];
+        while (d && (de = readdir(d)) != NULL)
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                snprintf(path, sizeof(path), "%s/%s", e->spill_dir, de->d_name) < (int)sizeof(path))
+                unlink(path);
+        if (d)
+            closedir(d);
+        rmdir(e->spill_dir);
+        free(e->spill_dir);
+    }
     free(e);
 }
 
@@ -113,7 +130,24 @@ int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
                           const char *const *paths, size_t npaths, char *errstr, size_t errstr_size)
 {
     buf sql = {0};
-    buf_puts(&sql, "SET allowed_directories = [");
+    /* DuckDB allows reading its spill folder too, by default .tmp/ in the
+     * current directory, which may hold anything: it spills to a folder of
+     * this engine's own instead. */
+    if (!e->spill_dir) {
+        const char *tmp = getenv("TMPDIR");
+        buf_printf(&sql, "%s/ticklake-spill-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(sql.data)) {
+            int rc = set_err(errstr, errstr_size, "unable to make a spill folder '%s': %s",
+                             sql.data, strerror(errno));
+            buf_release(&sql);
+            return rc;
+        }
+        e->spill_dir = xstrdup(sql.data);
+        buf_reset(&sql);
+    }
+    buf_puts(&sql, "SET temp_directory = ");
+    engine_quote_literal(&sql, e->spill_dir);
+    buf_puts(&sql, "; SET allowed_directories = [");
     for (size_t i = 0; i < ndirs; i++) {
         if (i)
             buf_puts(&sql, ", ");

@@ -15,6 +15,9 @@ struct engine {
     duckdb_database db;
     duckdb_connection con;
     int s3_log; /* engine_attach_s3 turned DuckDB's HTTP log on */
+    /* engine_restrict_files: the private folder DuckDB spills to (NULL
+     * before), removed with what is in it by engine_close. */
+    char *spill_dir;
     /* engine_write_parquet_rows: its table function, and what it reads while
      * a COPY runs (NULL otherwise). */
     int scan_registered;

@@ -1,6 +1,7 @@
 /* catalog.c - the catalog model: freeing, lookups, copies, column types; see catalog.h. */
 #include "catalog.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,6 +192,35 @@ static int time_rank(const char *t)
 int catalog_is_time_type(const char *type)
 {
     return time_rank(type) != 0 || strcmp(type, "TIMESTAMP WITH TIME ZONE") == 0;
+}
+
+int catalog_type_valid(const char *type)
+{
+    char open[64]; /* the brackets open, innermost last */
+    size_t depth = 0, n = strlen(type);
+    if (n == 0 || n > 65536)
+        return 0;
+    for (const char *p = type; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"') {
+            /* a quoted name: any bytes but NUL, "" for a quote */
+            for (p++; *p && !(*p == '"' && p[1] != '"'); p++)
+                if (*p == '"')
+                    p++;
+            if (!*p)
+                return 0;
+        } else if (c == '(' || c == '[') {
+            if (depth == sizeof(open))
+                return 0;
+            open[depth++] = (char)c;
+        } else if (c == ')' || c == ']') {
+            if (depth == 0 || open[--depth] != (c == ')' ? '(' : '['))
+                return 0;
+        } else if (!isalnum(c) && c != '_' && c != ' ' && c != ',') {
+            return 0;
+        }
+    }
+    return depth == 0;
 }
 
 const char *catalog_supertype(const char *a, const char *b)

@@ -132,6 +132,14 @@ const catalog_table *catalog_find_table(const catalog *c, const char *name);
  * timestamp (TIMESTAMP_S < _MS < TIMESTAMP < TIMESTAMP_NS); anything else is
  * VARCHAR. Returns a pointer to a or b, or to a static string. */
 const char *catalog_supertype(const char *a, const char *b);
+/* 1 when type has the shape of a DuckDB type as the crawler writes one
+ * (VARCHAR, DECIMAL(18,3), TIMESTAMP WITH TIME ZONE, INTEGER[], INTEGER[3],
+ * STRUCT("a b" VARCHAR, c MAP(VARCHAR, BIGINT))): words of letters, digits
+ * and '_', double-quoted names, and ( ) [ ] , and spaces, the brackets
+ * nested and closed, at most 64 KiB. Views paste a column's type into SQL
+ * (CAST(x AS type)), and catalog.json is a file anyone who can write the
+ * lake can write: nothing else may pass for a type. */
+int catalog_type_valid(const char *type);
 /* 1 for DATE, the TIMESTAMP types and TIMESTAMP WITH TIME ZONE. */
 int catalog_is_time_type(const char *type);
 /* The type of a partition key from all of its values: "DATE" if every value

@@ -173,6 +173,7 @@ typedef struct footer {
     int64_t rows;
     int has_time;
     int64_t min_time_ns, max_time_ns;
+    int bad_type; /* a column's type is not one catalog_type_valid takes */
 } footer;
 
 static int describe_cb(void *opaque, size_t ncols, const char *const *names,
@@ -181,7 +182,21 @@ static int describe_cb(void *opaque, size_t ncols, const char *const *names,
     footer *f = opaque;
     if (ncols < 2 || !values[0] || !values[1])
         return 0;
+    if (!catalog_type_valid(values[1]))
+        f->bad_type = 1;
     catalog_column_push(&f->cols, &f->ncols, values[0], values[1]);
+    return 0;
+}
+
+/* A file with a column type the catalog cannot hold is unreadable to it. */
+static int check_types(const footer *f, char *errstr, size_t errstr_size)
+{
+    if (!f->bad_type)
+        return 0;
+    for (size_t i = 0; i < f->ncols; i++)
+        if (!catalog_type_valid(f->cols[i].type))
+            return set_err(errstr, errstr_size, "column '%s' has a type the catalog cannot hold",
+                           f->cols[i].name);
     return 0;
 }
 
@@ -261,6 +276,8 @@ static int read_text_stats(engine *e, const char *abs, const char *format, foote
         buf_reset(&sql);
         buf_printf(&sql, "DESCRIBE SELECT * FROM %s", reader.data);
         rc = engine_query_rows(e, sql.data, describe_cb, f, errstr, errstr_size);
+        if (rc == 0)
+            rc = check_types(f, errstr, errstr_size);
         if (rc != 0)
             break;
         const char *tcol = find_time_column(f->cols, f->ncols);
@@ -306,6 +323,8 @@ static int read_footer(engine *e, const char *abs, footer *f, char *errstr, size
     buf_printf(&sql, "DESCRIBE SELECT * FROM read_parquet(%s, hive_partitioning = false)",
                lit.data);
     int rc = engine_query_rows(e, sql.data, describe_cb, f, errstr, errstr_size);
+    if (rc == 0)
+        rc = check_types(f, errstr, errstr_size);
     if (rc == 0) {
         const char *tcol = find_time_column(f->cols, f->ncols);
         engine_quote_literal(&tname, tcol ? tcol : "");
@@ -481,8 +500,8 @@ static int pre_cb(void *opaque, size_t ncols, const char *const *names, const ch
         if (values[3]) { /* a group: the root, or a nested column */
             if (++e->groups > 1)
                 e->complex = 1;
-        } else if (!values[1] || !values[2]) {
-            e->complex = 1;
+        } else if (!values[1] || !values[2] || !catalog_type_valid(values[2])) {
+            e->complex = 1; /* the one-file path reads it, or says why it cannot */
         } else {
             catalog_column_push(&e->set, &e->nset, values[1], values[2]);
         }
@@ -569,7 +588,8 @@ static void prefetch_batch(crawl *cr, catalog_table *t, const catalog_table *pt,
                    d.data);
         buf_release(&d);
         footer tmp = {0};
-        if (engine_query_rows(cr->e, sql.data, describe_cb, &tmp, err, sizeof(err)) != 0) {
+        if (engine_query_rows(cr->e, sql.data, describe_cb, &tmp, err, sizeof(err)) != 0 ||
+            tmp.bad_type) {
             catalog_columns_free(tmp.cols, tmp.ncols);
             e->complex = 2; /* unreadable: the one-file path reports it */
             continue;

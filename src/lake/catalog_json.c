@@ -208,6 +208,9 @@ static int parse_columns(parse_ctx *px, const json_value *arr, catalog_column **
         const char *name = json_get_str(c, "name"), *type = json_get_str(c, "type");
         if (!name || !type)
             return bad(px, "%s: a column lacks its name or type", where);
+        if (!catalog_type_valid(type))
+            return bad(px, "%s: column '%s' has a type that is not a type name: '%.60s'", where,
+                       name, type);
         catalog_column_push(out, n, name, type);
     }
     return 0;

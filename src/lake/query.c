@@ -151,7 +151,9 @@ static const char *identifier(const char *p, buf *name)
         return NULL;
     }
     const char *s = p;
-    while (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80)
+    /* DuckDB's names go on with '$' too (a$b is one name), never start with it. */
+    while (isalnum((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80 ||
+           (p > s && *p == '$'))
         p++;
     if (p == s)
         return NULL;
@@ -212,8 +214,27 @@ static const char *const refused_functions[] = {
     "force_checkpoint",
     "json_execute_serialized_sql",
     "query",
+    "query_table", /* reads a table named by a string: duckdb_logs too */
     "truncate_duckdb_logs",
 };
+
+/* Names a query may not use at all, called or not: the log of the
+ * session's HTTP requests (engine.c turns it on to count S3 bytes) holds
+ * their Authorization headers, with the access key id, the signatures and a
+ * session token. */
+static const char *const refused_names[] = {
+    "duckdb_log_contexts",
+    "duckdb_logs",
+    "duckdb_logs_parsed",
+};
+
+static int name_refused(const char *name)
+{
+    for (size_t i = 0; i < sizeof(refused_names) / sizeof(refused_names[0]); i++)
+        if (strcasecmp(name, refused_names[i]) == 0)
+            return 1;
+    return 0;
+}
 
 /* The PRAGMAs a query may run: the ones that only describe (the rest turn
  * profiling, verification and optimizers on and off for the pooled session,
@@ -226,6 +247,8 @@ static const char *const allowed_pragmas[] = {
 
 int query_function_refused(const char *name)
 {
+    if (name_refused(name))
+        return 1;
     for (size_t i = 0; i < sizeof(refused_functions) / sizeof(refused_functions[0]); i++)
         if (strcasecmp(name, refused_functions[i]) == 0)
             return 1;
@@ -245,6 +268,7 @@ int query_pragma_allowed(const char *name)
  * look quoted here and be code to DuckDB ("SELECT $$'$$; EXPLAIN ANALYZE
  * COPY ..." once hid the COPY). */
 static const char *skip_quoted(const char *start, const char *p, int *line);
+static int quote_ambiguous(const char *start, const char *p);
 static int ident_char(char c);
 
 /* The end of the parenthesised list at p ('('), quotes, comments and
@@ -343,6 +367,13 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
             /* A name: a call when '(' follows (CALL f(...), FROM f(...),
              * s.f(...), "f"(...)). */
             e = identifier(p, &name);
+            if (e && name_refused(name.data)) {
+                rc = set_err(errstr, errstr_size,
+                             "%s is not allowed in lake queries: it holds the session's HTTP "
+                             "requests with their credentials",
+                             name.data);
+                break;
+            }
             if (e && *skip_ws(e) == '(' && query_function_refused(name.data)) {
                 rc = set_err(errstr, errstr_size,
                              "%s() is not allowed in lake queries: it writes files, changes the "
@@ -350,6 +381,13 @@ int query_check_text(const char *sql, char *errstr, size_t errstr_size)
                              name.data);
                 break;
             }
+        }
+        if (!e && quote_ambiguous(start, p)) {
+            rc = set_err(errstr, errstr_size,
+                         "ambiguous quoting at '%.20s': DuckDB and the write check could read "
+                         "different text as quoted; put a space before the %s",
+                         p - 1, *p == '$' ? "dollar-quoted string" : "E'...' string");
+            break;
         }
         if (!e)
             e = skip_quoted(start, p, &line);
@@ -874,6 +912,12 @@ static query_session *session_open(const char *lake, int threads, char **absent,
         rc = attach_remote(s, remote, scope.data, errstr, errstr_size);
     }
     const char *dirs[] = {dir.data, scope.data};
+    /* Before the views are made: the files are locked to the lake and the
+     * settings locked, so nothing is loaded or changed after it, and the
+     * views, made from catalog.json (which whoever writes the lake writes),
+     * run with no more reach than a query. */
+    if (rc == 0)
+        rc = engine_restrict_files(s->e, dirs, remote ? 2 : 1, NULL, 0, errstr, errstr_size);
     /* Before the views are made: a catalog written meanwhile makes them again. */
     s->catalog_mtime = catalog_mtime(s->lake);
     if (rc == 0)
@@ -882,9 +926,6 @@ static query_session *session_open(const char *lake, int threads, char **absent,
                                  errstr_size);
     if (rc == 0)
         rc = catalog_define_macros(s->e, s->lake, errstr, errstr_size);
-    /* Last: it locks the settings, so nothing is loaded or changed after it. */
-    if (rc == 0)
-        rc = engine_restrict_files(s->e, dirs, remote ? 2 : 1, NULL, 0, errstr, errstr_size);
     buf_release(&dir);
     buf_release(&scope);
     if (rc != 0) {
@@ -1370,9 +1411,43 @@ done:
 
 /* --- Scripts ------------------------------------------------------------- */
 
+/* A character that continues a name or a number, as DuckDB's lexer reads
+ * them: '$' too, so "a$$$" is one name to DuckDB, never a name and "$$". */
 static int ident_char(char c)
 {
-    return isalnum((unsigned char)c) || c == '_' || (unsigned char)c >= 0x80;
+    return isalnum((unsigned char)c) || c == '_' || c == '$' || (unsigned char)c >= 0x80;
+}
+
+/* Whether p starts a dollar-quote delimiter: "$$", or "$tag$" with a tag of
+ * letters, digits and '_' not starting with a digit (so $1 is a parameter). */
+static int dollar_delimiter(const char *p)
+{
+    if (*p != '$' || isdigit((unsigned char)p[1]))
+        return 0;
+    const char *t = p + 1;
+    while (isalnum((unsigned char)*t) || *t == '_')
+        t++;
+    return *t == '$';
+}
+
+/* Whether the quote at p could be read two ways, DuckDB's lexer and this
+ * scanner's disagreeing on where quoted text ends, so that text one reads as
+ * quoted the other runs. Right after a name or a number ("a$$", "1$$x$$"),
+ * '$' starts a dollar-quoted string or continues the word depending on the
+ * word: DuckDB ends a number before '$' and a name after it. An E'...' string
+ * with a backslash right after a word ("1E'\''") is an escape string when
+ * the word is a number and plain when it is a name. Neither appears in a
+ * query anyone writes on purpose: the policy refuses them, with where. */
+static int quote_ambiguous(const char *start, const char *p)
+{
+    if (p == start)
+        return 0;
+    if (*p == '$')
+        return ident_char(p[-1]) && dollar_delimiter(p);
+    if (*p != '\'' || (p[-1] != 'E' && p[-1] != 'e') || p - 1 == start || !ident_char(p[-2]))
+        return 0;
+    const char *e = strchr(p + 1, '\''); /* the end read as a plain string */
+    return memchr(p, '\\', e ? (size_t)(e - p) : strlen(p)) != NULL;
 }
 
 /* Counts the newlines of [p, e) into *line; returns e. */
@@ -1425,17 +1500,9 @@ static const char *skip_quoted(const char *start, const char *p, int *line)
         }
         return *p ? p + 1 : p;
     }
-    if (*p != '$' || (p > start && ident_char(p[-1])))
+    if (!dollar_delimiter(p) || (p > start && ident_char(p[-1])))
         return NULL;
-    /* $tag$ with a tag of letters, digits and '_' not starting with a digit
-     * (so $1 is a parameter), or $$. */
-    const char *t = p + 1;
-    if (isdigit((unsigned char)*t))
-        return NULL;
-    while (isalnum((unsigned char)*t) || *t == '_')
-        t++;
-    if (*t != '$')
-        return NULL;
+    const char *t = strchr(p + 1, '$');
     size_t taglen = (size_t)(t + 1 - p);
     const char *body = t + 1, *e = body;
     while ((e = strchr(e, '$')) != NULL && strncmp(e, p, taglen) != 0)

@@ -91,7 +91,9 @@ int query_check_statement(engine_stmt k, char *errstr, size_t errstr_size);
 int query_check_text(const char *sql, char *errstr, size_t errstr_size);
 /* The function and PRAGMA lists of query_check_text: 1 when a call of name
  * is refused (it writes files, changes the session or runs text the policy
- * never saw: enable_profiling, enable_logging, query, checkpoint, ...), 1
+ * never saw: enable_profiling, enable_logging, query, checkpoint, ...; and
+ * duckdb_logs and its kin, refused as names anywhere: they hold the HTTP
+ * requests' credentials), 1
  * when PRAGMA name is allowed (it only describes). Case-insensitive. Pure. */
 int query_function_refused(const char *name);
 int query_pragma_allowed(const char *name);

@@ -692,6 +692,32 @@ static void test_table_copy(void)
 
 static void test_types(void)
 {
+    /* What DuckDB names, and nothing that could close a CAST and go on. */
+    static const char *const good[] = {"VARCHAR",
+                                       "DECIMAL(18,3)",
+                                       "TIMESTAMP WITH TIME ZONE",
+                                       "INTEGER[]",
+                                       "DOUBLE[3][]",
+                                       "MAP(VARCHAR, BIGINT)",
+                                       "STRUCT(\"a b\" VARCHAR, c STRUCT(d INTEGER[]))",
+                                       "STRUCT(\"x\"\"); DROP\" INTEGER)",
+                                       "UNION(n INTEGER, s VARCHAR)"};
+    static const char *const bad[] = {"",
+                                      "INTEGER) AS x; COPY (SELECT 1) TO 'x'; SELECT CAST(NULL AS "
+                                      "INTEGER",
+                                      "INTEGER) FROM t, (SELECT 1",
+                                      "INTEGER -- x",
+                                      "INTEGER /* x */",
+                                      "VARCHAR COLLATE 'x'",
+                                      "STRUCT(a INTEGER]",
+                                      "STRUCT(\"a INTEGER)",
+                                      "DOUBLE[(SELECT 1]",
+                                      "INTEGER::VARCHAR",
+                                      "$$x$$"};
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        CHECK_EQ_INT(catalog_type_valid(good[i]), 1);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        CHECK_EQ_INT(catalog_type_valid(bad[i]), 0);
     CHECK_EQ_STR(catalog_supertype("BIGINT", "BIGINT"), "BIGINT");
     CHECK_EQ_STR(catalog_supertype("INTEGER", "BIGINT"), "BIGINT");
     CHECK_EQ_STR(catalog_supertype("TINYINT", "SMALLINT"), "SMALLINT");

@@ -88,9 +88,37 @@ static void test_policy(void)
                                   sizeof(err)),
                  0);
     CHECK_EQ_INT(query_check_text("SELECT 1 -- enable_logging()\n", err, sizeof(err)), 0);
-    CHECK_EQ_INT(
-        query_check_text("SELECT my_query(1), queryx(2) FROM query_table('t')", err, sizeof(err)),
-        0);
+    CHECK_EQ_INT(query_check_text("SELECT my_query(1), queryx(2) FROM t", err, sizeof(err)), 0);
+    CHECK_EQ_INT(query_check_text("FROM query_table('duckdb_logs')", err, sizeof(err)), -1);
+    /* The HTTP log holds credentials: refused as a name anywhere. */
+    CHECK_EQ_INT(query_check_text("SELECT * FROM duckdb_logs", err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "duckdb_logs is not allowed in lake queries: it holds the session's HTTP "
+                      "requests with their credentials");
+    CHECK_EQ_INT(query_check_text("FROM system.main.\"DuckDB_Logs\"", err, sizeof(err)), -1);
+    CHECK_EQ_INT(query_check_text("WITH a AS MATERIALIZED (SELECT 1) FROM a, "
+                                  "duckdb_logs_parsed('HTTP')",
+                                  err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_check_text("SELECT 'duckdb_logs' AS duckdb_logsx", err, sizeof(err)), 0);
+    /* '$' continues a name as DuckDB reads it: "a$$$" hid the rest of the
+     * script up to the next "$$" from the policy, and DuckDB ran it. */
+    CHECK_EQ_INT(query_check_text("SELECT 1 AS a$$$; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO "
+                                  "'/tmp/pwn.csv'; SELECT '$$' AS z",
+                                  err, sizeof(err)),
+                 -1);
+    CHECK(strncmp(err, "EXPLAIN is allowed of queries only", 34) == 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1 AS a$$$, enable_logging() FROM t", err, sizeof(err)),
+                 -1);
+    CHECK_EQ_INT(query_check_text("SELECT 1 AS a$b, $$x$$ AS y, $t$ ' $t$ AS z", err, sizeof(err)),
+                 0);
+    /* After a number, "$$" and E'\' read two ways: refused, with where. */
+    CHECK_EQ_INT(query_check_text("SELECT 1$$'$$; COPY t TO $$x$$; SELECT '", err, sizeof(err)),
+                 -1);
+    CHECK(strncmp(err, "ambiguous quoting at '1$$", 25) == 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1E'\\'' ; COPY t TO $$x$$; SELECT ''", err, sizeof(err)),
+                 -1);
+    CHECK(strncmp(err, "ambiguous quoting at 'E'", 24) == 0);
+    CHECK_EQ_INT(query_check_text("SELECT 1E'x', E'\\n', DATE'2026-01-01'", err, sizeof(err)), 0);
     /* PRAGMAs: those that describe only. */
     CHECK_EQ_INT(query_check_text("PRAGMA table_info('trades')", err, sizeof(err)), 0);
     CHECK_EQ_INT(query_check_text("pragma Show_Tables", err, sizeof(err)), 0);
@@ -401,6 +429,9 @@ static void test_session(void)
         "CREATE TABLE evil AS SELECT * FROM enable_logging(storage='file', storage_path='%s/e3')",
         "SELECT * FROM query('CALL enable_logging(storage=''file'', storage_path=''%s/e4'')')",
         "PRAGMA enable_profiling",
+        /* "a$$$" is a name to DuckDB, and once hid what followed */
+        "SELECT 1 AS a$$$; EXPLAIN ANALYZE COPY (SELECT 42 AS x) TO '%s/p11.csv'; SELECT '$$'",
+        "SELECT * FROM duckdb_logs",
     };
     for (size_t i = 0; i < sizeof(attempts) / sizeof(attempts[0]); i++) {
         char sql[512];
@@ -474,8 +505,6 @@ static void test_session(void)
                                         "duckdb_functions",
                                         "duckdb_indexes",
                                         "duckdb_keywords",
-                                        "duckdb_log_contexts",
-                                        "duckdb_logs",
                                         "duckdb_memory",
                                         "duckdb_optimizers",
                                         "duckdb_prepared_statements",
@@ -512,7 +541,6 @@ static void test_session(void)
                                         "pragma_table_info",
                                         "pragma_user_agent",
                                         "pragma_version",
-                                        "query_table",
                                         "range",
                                         "read_blob",
                                         "read_csv",
@@ -537,7 +565,6 @@ static void test_session(void)
                                         "test_vector_types",
                                         "unnest",
                                         "which_secret",
-                                        "duckdb_logs_parsed",
                                         "duckdb_profiling_settings",
                                         "histogram",
                                         "histogram_values"};
@@ -586,5 +613,47 @@ static void test_session(void)
     nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A column type in catalog.json is pasted into the views' SQL: a type that
+ * closed the CAST and went on ran its own statements when a session opened
+ * (a COPY out of the lake). Such a catalog is refused whole. */
+static void test_catalog_type_injection(void)
+{
+    make_lake();
+    char path[256], err[2048], out[256];
+    snprintf(path, sizeof(path), "%s/_catalog/catalog.json", lake);
+    snprintf(out, sizeof(out), "%s-outside.csv", lake);
+    buf j = {0}, k = {0};
+    CHECK_EQ_INT(read_file(path, &j, err, sizeof(err)), 0);
+    const char *at = strstr(j.data ? j.data : "", "\"columns\": [");
+    CHECK(at != NULL);
+    if (!at) {
+        buf_release(&j);
+        return;
+    }
+    at += strlen("\"columns\": [");
+    buf_append(&k, j.data, (size_t)(at - j.data));
+    buf_printf(&k,
+               "{\"name\": \"zz\", \"type\": \"INTEGER) AS x; COPY (SELECT 1 AS y) TO '%s'; "
+               "SELECT CAST(NULL AS INTEGER\"}, ",
+               out);
+    buf_puts(&k, at);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(k.data, f);
+        fclose(f);
+    }
+    query_session *s = query_session_open(lake, 2, err, sizeof(err));
+    CHECK(s == NULL);
+    CHECK(strstr(err, "invalid catalog: table 'trades': column 'zz' has a type that is not a "
+                      "type name") != NULL);
+    CHECK(access(out, F_OK) != 0);
+    query_session_close(s);
+    unlink(out);
+    buf_release(&j);
+    buf_release(&k);
+    nftw(lake, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 TEST_MAIN(TEST(test_ids), TEST(test_policy), TEST(test_ctas), TEST(test_complete), TEST(test_split),
-          TEST(test_meta_json), TEST(test_session))
+          TEST(test_meta_json), TEST(test_session), TEST(test_catalog_type_injection))
