@@ -1014,8 +1014,10 @@ static void crawl_table(crawl *cr, catalog_table *t, const catalog_table *pt, co
         catalog_partition *np = ARRAY_PUSH(t->partitions, t->npartitions);
         partition_copy(np, pp, t, pt);
         if (cr->opts->on_delete == CATALOG_DELETE_DEPRECATE) {
-            if (!pp->deprecated)
-                warn(t, xprintf("partition '%s' is gone: deprecated", pp->location));
+            /* Said at every crawl while it lasts, as --on-delete log's is:
+             * said once, the next crawl would write a version only to drop
+             * the warning. */
+            warn(t, xprintf("partition '%s' is gone: deprecated", pp->location));
             np->deprecated = 1;
         } else {
             warn(t, xprintf("partition '%s' is gone: kept (--on-delete log)", pp->location));
@@ -1211,8 +1213,7 @@ int catalog_crawl_ext(engine *e, const char *lake, const catalog_crawl_opts *opt
         catalog_table *t = ARRAY_PUSH(c->tables, c->ntables);
         table_copy(t, pt);
         if (opts->on_delete == CATALOG_DELETE_DEPRECATE) {
-            if (!t->deprecated)
-                warn(t, xprintf("table folder '%s' is gone: deprecated", pt->location));
+            warn(t, xprintf("table folder '%s' is gone: deprecated", pt->location));
             t->deprecated = 1;
             for (size_t k = 0; k < t->npartitions; k++)
                 t->partitions[k].deprecated = 1;

@@ -854,6 +854,17 @@ static void test_on_delete(void)
     }
     t = catalog_find_table(c, "bars");
     CHECK(t != NULL && t->deprecated && t->rows == 0);
+    CHECK(t != NULL && has_warning(t, "table folder 'bars' is gone: deprecated"));
+    int64_t version = c->version;
+    catalog_free(c);
+    /* Nothing changed since: no new version (one that only dropped the
+     * warnings was written before), and the warnings stay with theirs. */
+    CHECK_EQ_INT(crawl_opts(CATALOG_CHANGE_UPDATE, CATALOG_DELETE_DEPRECATE, &st), 0);
+    CHECK_EQ_INT(st.written, 0);
+    CHECK_EQ_INT(st.version, version);
+    CHECK_EQ_INT(catalog_load(lake, &c, err, sizeof(err)), 0);
+    t = catalog_find_table(c, "bars");
+    CHECK(t != NULL && has_warning(t, "table folder 'bars' is gone: deprecated"));
     catalog_free(c);
     size_t n;
     engine *e = attach(&n);
