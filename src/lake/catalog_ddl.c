@@ -2,6 +2,7 @@
  * catalog_ddl.h. */
 #include "catalog_ddl.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "engine.h"
@@ -26,6 +27,36 @@ static void ddl_ident(buf *out, const char *name, catalog_ddl_dialect d)
         buf_putc(out, *p);
     }
     buf_putc(out, q);
+}
+
+/* A string literal: Trino's SQL doubles a quote; Hive's (Athena's and
+ * Glue's DDL) escapes with backslashes and reads 'a''b' as two literals
+ * joined, "ab". */
+static void ddl_literal(buf *out, const char *s, catalog_ddl_dialect d)
+{
+    if (d == CATALOG_DDL_TRINO) {
+        engine_quote_literal(out, s);
+        return;
+    }
+    buf_putc(out, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'' || *p == '\\')
+            buf_putc(out, '\\');
+        buf_putc(out, *p);
+    }
+    buf_putc(out, '\'');
+}
+
+/* Whether Hive can name a struct field name as it is (struct<name:type> has
+ * no quoting). */
+static int hive_field_name_ok(const char *name)
+{
+    if (!*name)
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_')
+            return 0;
+    return 1;
 }
 
 /* Converts the DuckDB type at *pp (advanced past it) into out; -1 with the
@@ -62,11 +93,17 @@ static int ddl_type(const char **pp, buf *dst, catalog_ddl_dialect d, char *errs
             }
             if (trino)
                 ddl_ident(out, name.data ? name.data : "", d);
+            else if (hive_field_name_ok(name.data ? name.data : ""))
+                buf_puts(out, name.data);
             else
-                buf_puts(out, name.data ? name.data : "");
+                rc = set_err(errstr, errstr_size,
+                             "struct field '%s' has a name Hive/Athena/Glue cannot write "
+                             "(letters, digits and '_' only)",
+                             name.data ? name.data : "");
             buf_puts(out, trino ? " " : ":");
             buf_release(&name);
-            rc = ddl_type(&p, out, d, errstr, errstr_size);
+            if (rc == 0)
+                rc = ddl_type(&p, out, d, errstr, errstr_size);
             p = ddl_ws(p);
         }
         if (*p == ')')
@@ -243,7 +280,7 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
         else
             buf_puts(out, "STORED AS PARQUET\n");
         buf_puts(out, "LOCATION ");
-        engine_quote_literal(out, loc.data);
+        ddl_literal(out, loc.data, d);
         if (strcmp(format, "csv") == 0)
             buf_puts(out, "\nTBLPROPERTIES ('skip.header.line.count' = '1')");
         else if (strcmp(format, "parquet") == 0)
@@ -267,13 +304,13 @@ int catalog_ddl(const catalog_table *t, const char *location, catalog_ddl_dialec
                         buf_puts(out, ", ");
                     ddl_ident(out, t->partition_keys[k].name, d);
                     buf_puts(out, " = ");
-                    engine_quote_literal(out, p->values[k]);
+                    ddl_literal(out, p->values[k], d);
                 }
                 buf_puts(out, ") LOCATION ");
                 buf reloc = {0};
                 buf_append(&reloc, location, n);
                 buf_printf(&reloc, "/%s/", p->location);
-                engine_quote_literal(out, reloc.data);
+                ddl_literal(out, reloc.data, d);
                 buf_release(&reloc);
             }
             buf_puts(out, ";\n");

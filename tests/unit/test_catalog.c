@@ -941,6 +941,8 @@ static void test_ddl(void)
                   "SELECT [1, 2]::INTEGER[] AS l, {'x': 1.5, 'y': 'a'} AS s, "
                   "MAP {'k': 1} AS m, 1.25::DECIMAL(18,3) AS d, 'x'::BLOB AS b");
     write_parquet("timey/a.parquet", "SELECT TIME '10:00:00' AS t");
+    write_parquet("quoted/k=O'B\\x/a.parquet", "SELECT 1 AS v");
+    write_parquet("odd/a.parquet", "SELECT {'a:b': 1} AS s");
     catalog_crawl_stats st;
     CHECK_EQ_INT(crawl(&st), 0);
     catalog *c = NULL;
@@ -982,6 +984,30 @@ static void test_ddl(void)
     t = catalog_find_table(c, "timey");
     CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_HIVE, 0, &b, err, sizeof(err)), -1);
     CHECK_EQ_STR(err, "column 't' has type TIME, which Hive/Athena/Glue cannot read");
+    /* Hive's literals escape with backslashes ('a''b' is "ab" there);
+     * Trino's double the quote. */
+    buf_reset(&b);
+    t = catalog_find_table(c, "quoted");
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_HIVE, 1, &b, err, sizeof(err)), 0);
+        CHECK(strstr(b.data,
+                     "PARTITION (`k` = 'O\\'B\\\\x') LOCATION 's3://b/quoted/k=O\\'B\\\\x/'") !=
+              NULL);
+        buf_reset(&b);
+        CHECK_EQ_INT(catalog_ddl(t, "s3://b'", CATALOG_DDL_TRINO, 0, &b, err, sizeof(err)), 0);
+        CHECK(strstr(b.data, "external_location = 's3://b''/quoted/'") != NULL);
+    }
+    /* Hive cannot quote a struct field's name. */
+    buf_reset(&b);
+    t = catalog_find_table(c, "odd");
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_HIVE, 0, &b, err, sizeof(err)), -1);
+        buf_reset(&b);
+        CHECK_EQ_INT(catalog_ddl(t, "s3://b", CATALOG_DDL_TRINO, 0, &b, err, sizeof(err)), 0);
+        CHECK(strstr(b.data, "\"s\" row(\"a:b\" integer)") != NULL);
+    }
     buf_release(&b);
     catalog_free(c);
     teardown();
