@@ -27,6 +27,7 @@ void stage_opts_init(stage_opts *o)
     o->quotes = "0";
     o->intervals = "1s,1m,5m";
     o->lateness = NS_PER_SEC;
+    o->max_ahead = 7 * 24 * 3600 * NS_PER_SEC;
     o->eos = "auto";
     o->instance_id = "0";
     o->idle_timeout = 5 * NS_PER_SEC;
@@ -264,6 +265,7 @@ static int process_settings(const cli_command *cmd, const stage_opts *o, process
     out->min_isr = (int)o->min_insync_replicas;
     out->topic_prefix = o->topic_prefix;
     out->lateness_ns = o->lateness;
+    out->max_ahead_ns = o->max_ahead;
     out->idle_timeout_ns = o->idle_timeout;
     if (strcmp(o->late, "update") == 0)
         out->late_horizon_ns = o->late_horizon;

@@ -28,7 +28,8 @@ typedef struct stage_opts {
     /* process */
     const char *intervals;
     int64_t lateness;
-    const char *eos; /* auto, on, off */
+    int64_t max_ahead; /* event time past the record's Kafka timestamp by more: a bad record */
+    const char *eos;   /* auto, on, off */
     const char *instance_id;
     int64_t idle_timeout, commit_interval;
     const char *late;
@@ -133,6 +134,8 @@ void stage_opts_init(stage_opts *o);
      "bar intervals, comma-separated (default 1s,1m,5m)"},                                \
     {0, "lateness", CLI_DURATION, &(o)->lateness, "DUR",                                  \
      "allowed lateness before a window closes (default 1s)"},                             \
+    {0, "max-ahead", CLI_DURATION, &(o)->max_ahead, "DUR",                                \
+     "a trade stamped later than its Kafka timestamp by more goes to dlq (7d; 0 never)"}, \
     {0, "late", CLI_STRING, &(o)->late, "drop|update",                                    \
      "late trades: drop to dlq (default), or update the bar and publish a new revision"}, \
     {0, "late-horizon", CLI_DURATION, &(o)->late_horizon, "DUR",                          \

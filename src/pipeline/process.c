@@ -769,6 +769,25 @@ static void end_replay(proc *p, part_state *ps)
     }
 }
 
+/* Whether t's event time is later than its record's Kafka timestamp by more
+ * than --max-ahead (process_config.max_ahead_ns); then why, in err. Depends
+ * on the record alone, so a replay decides as the first reading did. */
+static int check_ahead(const proc *p, const kafka_msg *m, const trade *t, char *err,
+                       size_t err_size)
+{
+    int64_t limit = p->cfg->max_ahead_ns;
+    if (limit <= 0 || m->timestamp_ms < 0 || m->timestamp_ms > INT64_MAX / 1000000 ||
+        t->ts - m->timestamp_ms * 1000000 <= limit)
+        return 0;
+    set_err(err, err_size,
+            "event time %lld is %.0f s later than the record's Kafka timestamp %lld ms "
+            "(--max-ahead %.0f s): a bad clock or a bad record, which would close every "
+            "window of its partition",
+            (long long)t->ts, (double)(t->ts - m->timestamp_ms * 1000000) / 1e9,
+            (long long)m->timestamp_ms, (double)limit / 1e9);
+    return 1;
+}
+
 /* Handles one input record. */
 static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *logged_bad)
 {
@@ -801,7 +820,8 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
         end_replay(p, ps);
     }
     if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0 ||
-        trade_check_range(&t, derr, sizeof(derr)) != 0) {
+        trade_check_range(&t, derr, sizeof(derr)) != 0 ||
+        check_ahead(p, m, &t, derr, sizeof(derr))) {
         if (replay)
             return;
         if ((*logged_bad)++ < 100)

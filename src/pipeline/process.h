@@ -43,6 +43,13 @@ typedef struct process_config {
     int64_t intervals[BAR_MAX_INTERVALS]; /* shortest first */
     size_t nintervals;
     int64_t lateness_ns;
+    /* A trade whose event time is later than its record's Kafka timestamp
+     * (when it was produced, or appended) by more than this is a bad record
+     * (dead-lettered): admitted, one trade stamped years ahead would move
+     * its partition's watermark there, and every later trade of every
+     * symbol of the partition would be late, across restarts too (the
+     * watermark is in the committed progress). 0: no limit. */
+    int64_t max_ahead_ns;
     int64_t commit_interval_ns; /* 0: 100 ms with transactions, else 1 s */
     int64_t idle_timeout_ns;    /* advance a quiet partition's watermark by wall time after this; 0:
                                    never */

@@ -170,4 +170,25 @@ assert_eq "$(cbars "$pre" | wc -l)" "$((before + 2))" "(c) bars after the restar
 assert_eq "$(keys "$pre" | sort | uniq -d)" "" "(c) a (window, revision) published twice"
 assert_eq "$(kcat -C -b "$BROKERS" -t "${pre}dlq" -e -q -X isolation.level=read_committed 2>/dev/null | wc -l)" 1 \
     "(c) dead letters (the poison record)"
-echo "ok: late and poison records, also across a restart"
+
+# A trade stamped in 2199 (a bad clock: inside the accepted range) goes to dlq
+# as a bad record, and the trades after it still make bars: admitted, it moved
+# the partition's watermark to 2199, and every later trade was late.
+pre=$(unique_name ahead).
+cat >"$T/ahead.csv" <<'CSV'
+symbol,timestamp,price,size
+LATE,2026-01-05T10:00:00.100Z,10.0,100
+LATE,2199-01-01T00:00:00.000Z,99.0,1
+LATE,2026-01-05T10:00:01.100Z,11.0,100
+LATE,2026-01-05T10:00:02.100Z,12.0,100
+CSV
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --source csv "${PARTS[@]}" \
+    "$T/ahead.csv" 2>/dev/null
+process drop "$pre"
+w1() { bars "$pre" | grep -q '"window_start":1767607201000000000'; }
+wait_for 30 w1 || fail "no bar after the trade stamped 2199: $(bars "$pre"; dlq "$pre")"
+dlq "$pre" | grep -q '"reason":"event time [0-9]* is [0-9]* s later than the record'"'"'s Kafka timestamp' ||
+    fail "the trade stamped 2199 is not in dlq: $(dlq "$pre")"
+assert_eq "$(dlq "$pre" | wc -l)" 1 "dead letters (the trade stamped 2199)"
+bg_stop proc-drop TERM
+echo "ok: late and poison records, also across a restart; a trade stamped far ahead"
