@@ -769,6 +769,35 @@ static void end_replay(proc *p, part_state *ps)
     }
 }
 
+/* Whether m's key is not t's symbol; then why, in err. Windows, series and
+ * alerts are per partition: a symbol whose trades are spread over several
+ * (no key, or keyed by something else) would get a partial bar from each,
+ * all published as its bar, and an indicator series per partition. */
+static int check_key(const kafka_msg *m, const trade *t, char *err, size_t err_size)
+{
+    size_t len = strlen(t->symbol);
+    if (m->key && m->key_len == len && memcmp(m->key, t->symbol, len) == 0)
+        return 0;
+    char key[40];
+    size_t n = 0;
+    for (size_t i = 0; m->key && i < m->key_len && n < sizeof(key) - 1; i++) {
+        unsigned char c = ((const unsigned char *)m->key)[i];
+        key[n++] = c >= 0x20 && c < 0x7f && c != '\'' ? (char)c : '?';
+    }
+    key[n] = '\0';
+    if (m->key)
+        set_err(err, err_size,
+                "the record's key '%s%s' is not its symbol '%s': every trade of a symbol must "
+                "have the symbol as its key, so that one partition holds them all",
+                key, m->key_len > n ? "..." : "", t->symbol);
+    else
+        set_err(err, err_size,
+                "the record has no key; its symbol '%s' must be its key, so that one partition "
+                "holds all of the symbol's trades",
+                t->symbol);
+    return 1;
+}
+
 /* Whether t's event time is later than its record's Kafka timestamp by more
  * than --max-ahead (process_config.max_ahead_ns); then why, in err. Depends
  * on the record alone, so a replay decides as the first reading did. */
@@ -820,7 +849,7 @@ static void handle_record(proc *p, const kafka_msg *m, int64_t now, int64_t *log
         end_replay(p, ps);
     }
     if (trade_decode(m->value, m->value_len, &t, derr, sizeof(derr)) != 0 ||
-        trade_check_range(&t, derr, sizeof(derr)) != 0 ||
+        trade_check_range(&t, derr, sizeof(derr)) != 0 || check_key(m, &t, derr, sizeof(derr)) ||
         check_ahead(p, m, &t, derr, sizeof(derr))) {
         if (replay)
             return;
