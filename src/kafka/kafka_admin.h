@@ -32,10 +32,24 @@ int kafka_ensure_topics(const kafka_opts *o, const char *const *topics, size_t n
                         int partitions, int replication, int min_isr, char *errstr,
                         size_t errstr_size);
 
-/* Creates topic, if it does not exist, as a compacted topic (cleanup.policy
- * compact) with the given partitions (replication and min_isr as
- * kafka_ensure_topics); then fills *partitions with the number the topic has
- * (on the embedded broker, the one auto-creation gave it). */
+/* A topic config, name and value. */
+typedef struct kafka_topic_config {
+    const char *name, *value;
+} kafka_topic_config;
+
+/* The configs of the compacted topics kafka_ensure_compacted_topic creates:
+ * cleanup.policy compact, and segments small enough for the cleaner to keep
+ * the topic near the size of its latest records (kafka_admin.c says why).
+ * Ends with a NULL name. */
+extern const kafka_topic_config kafka_compacted_configs[];
+
+/* Creates topic, if it does not exist, as a compacted topic
+ * (kafka_compacted_configs) with the given partitions (replication and min_isr
+ * as kafka_ensure_topics); then fills *partitions with the number the topic
+ * has (on the embedded broker, the one auto-creation gave it, with the
+ * broker's settings). An existing topic keeps its configs, whatever they are:
+ * one created before these settings grows its segments to Kafka's defaults
+ * until altered (docs/DATA.md "process changelog"). */
 int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
                                  int replication, int min_isr, int *partitions_out, char *errstr,
                                  size_t errstr_size);
