@@ -341,17 +341,20 @@ int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *cou
 
 /* tail, whole: for a read of the last `tail` records of each partition,
  * *whole is set to 1 when every partition holds at most that many (the read
- * starts at each one's first record), else 0; whole NULL: not asked. */
+ * starts at each one's first record), else 0; whole NULL: not asked. idle:
+ * timeout_ms counts from the last record or partition end read, not from the
+ * start. */
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                 size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
-                                kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size);
+                                int idle, kafka_record_cb cb, void *opaque, char *errstr,
+                                size_t errstr_size);
 
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
-                          size_t n, int timeout_ms, kafka_record_cb cb, void *opaque, char *errstr,
+                          size_t n, int idle_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size)
 {
     return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_BEGINNING, 0, NULL,
-                                timeout_ms, cb, opaque, errstr, errstr_size);
+                                idle_ms, 1, cb, opaque, errstr, errstr_size);
 }
 
 int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
@@ -361,7 +364,7 @@ int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int
     if (last < 1)
         last = 1;
     return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_TAIL(last), last, whole,
-                                timeout_ms, cb, opaque, errstr, errstr_size);
+                                timeout_ms, 0, cb, opaque, errstr, errstr_size);
 }
 
 int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int *whole,
@@ -388,13 +391,14 @@ int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t pa
                               int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size)
 {
-    return read_partitions_from(o, topic, &partition, 1, start, 0, NULL, timeout_ms, cb, opaque,
+    return read_partitions_from(o, topic, &partition, 1, start, 0, NULL, timeout_ms, 0, cb, opaque,
                                 errstr, errstr_size);
 }
 
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                 size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
-                                kafka_record_cb cb, void *opaque, char *errstr, size_t errstr_size)
+                                int idle, kafka_record_cb cb, void *opaque, char *errstr,
+                                size_t errstr_size)
 {
     if (whole)
         *whole = 1;
@@ -453,16 +457,30 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
         rc = set_err(errstr, errstr_size, "unable to read '%s': %s", topic, rd_kafka_err2str(err));
     char *done = calloc(n, 1);
     size_t ndone = 0;
-    int64_t until = mono_ns() + (int64_t)timeout_ms * 1000000;
+    int64_t timeout_ns = (int64_t)timeout_ms * 1000000, until = mono_ns() + timeout_ns;
+    int64_t records = 0;
+    int progressed = 0;
     while (rc == 0 && ndone < n) {
-        if (mono_ns() > until) {
-            rc = set_err(errstr, errstr_size, "reading '%s' to its end timed out after %d ms",
-                         topic, timeout_ms);
+        int64_t now = mono_ns(); /* once a record: a clock read costs as much */
+        if (progressed)
+            until = now + timeout_ns;
+        progressed = 0;
+        if (now > until) {
+            if (idle)
+                rc = set_err(errstr, errstr_size,
+                             "reading '%s' to its end made no progress for %d ms (%lld records "
+                             "read, %zu of %zu partitions at their end)",
+                             topic, timeout_ms, (long long)records, ndone, n);
+            else
+                rc = set_err(errstr, errstr_size, "reading '%s' to its end timed out after %d ms",
+                             topic, timeout_ms);
             break;
         }
         rd_kafka_message_t *rm = rd_kafka_consumer_poll(rk, 100);
         if (!rm)
             continue;
+        /* A record or a partition's end is progress; an error is not. */
+        progressed = idle && (!rm->err || rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF);
         if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             for (size_t i = 0; i < n; i++)
                 if (partitions[i] == rm->partition && !done[i]) {
@@ -479,6 +497,7 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
                           rd_kafka_message_errstr(rm));
         } else {
             cb(opaque, rm->key, rm->key_len, rm->payload, rm->len);
+            records++;
         }
         rd_kafka_message_destroy(rm);
     }

@@ -175,7 +175,13 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
                       const uint64_t *want_seq, changelog_progress *progress, char *errstr,
                       size_t errstr_size)
 {
-    int64_t until = mono_ns() + 30 * NS_PER_SEC;
+    int idle_ms = cl->idle_ms > 0 ? cl->idle_ms : CHANGELOG_IDLE_MS;
+    /* Lagging progress records fail the restore only when a read that began
+     * after this still finds them lagging: a read of a long changelog takes
+     * its own time (bounded by its progress), and a deadline that counted it
+     * could give up after one read without giving the markers any time. */
+    int lag_ms = 3 * idle_ms;
+    int64_t until = mono_ns() + (int64_t)lag_ms * 1000000;
     restore_ctx *r = calloc(1, sizeof(*r));
     int32_t *cparts = calloc(n ? n : 1, sizeof(*cparts));
     int rc = -1;
@@ -206,7 +212,7 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
         }
         char err[256];
         int64_t t0 = mono_ns();
-        if (kafka_read_partitions(cl->kafka, cl->topic, cparts, nc, 10000, restore_record, r, err,
+        if (kafka_read_partitions(cl->kafka, cl->topic, cparts, nc, idle_ms, restore_record, r, err,
                                   sizeof(err)) != 0) {
             set_err(errstr, errstr_size, "unable to restore indicator state: %s", err);
             goto out;
@@ -231,9 +237,10 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
             rc = 0;
             goto out;
         }
-        if (mono_ns() > until) {
+        if (t0 > until) {
             set_err(errstr, errstr_size,
-                    "changelog '%s' lags the committed offsets of its input partitions", cl->topic);
+                    "changelog '%s' lags the committed offsets of %zu input partitions after %d ms",
+                    cl->topic, behind, lag_ms);
             goto out;
         }
         LOG_DEBUG("process: the changelog lags the commits of %zu partitions; rereading", behind);

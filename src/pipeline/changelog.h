@@ -61,7 +61,15 @@ typedef struct changelog {
     const int64_t *intervals; /* the configured bar intervals: a series' interval indexes them */
     size_t nintervals;
     const ind_config *ind; /* encodes and decodes the state */
+    int idle_ms;           /* a restore gives up after this long without progress; 0:
+                              CHANGELOG_IDLE_MS */
 } changelog;
+
+/* How long a restore waits for the next record of the changelog before it
+ * gives up; the progress records the committed offsets name get three times
+ * that to show up. Not a bound on the whole restore: a changelog the cleaner
+ * has not compacted yet can hold GBs, and reading them takes what it takes. */
+#define CHANGELOG_IDLE_MS 10000
 
 /* Produces with prod (in its open transaction, if it has one) the series of m
  * (input partition part) changed since they were last written, marking them
@@ -73,9 +81,11 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
 /* Reads back the series of the n input partitions parts into maps[i] (that
  * of parts[i], cleared first). With want_seq (else NULL), reads again until
  * the changelog shows each partition's progress record of at least
- * want_seq[i], for up to 30 s: a transaction's markers may land a moment
- * after its offsets are readable. With progress (else NULL), progress[i] gets
- * parts[i]'s last progress record (seq 0 and "" when none).
+ * want_seq[i]: a transaction's markers may land a moment after its offsets
+ * are readable. With progress (else NULL), progress[i] gets parts[i]'s last
+ * progress record (seq 0 and "" when none). Gives up when a read makes no
+ * progress for the changelog's idle time, or when the progress records still
+ * lag in a read that began three times that long after the restore did.
  * A record that does not decode is a warning and its series starts afresh.
  * 0, or -1 with errstr. */
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
