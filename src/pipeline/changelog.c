@@ -172,8 +172,8 @@ static void restore_record(void *opaque, const void *key, size_t key_len, const 
 }
 
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, changelog_progress *progress, char *errstr,
-                      size_t errstr_size)
+                      const uint64_t *want_seq, changelog_progress *progress, int *kafka_failed,
+                      char *errstr, size_t errstr_size)
 {
     int idle_ms = cl->idle_ms > 0 ? cl->idle_ms : CHANGELOG_IDLE_MS;
     /* Lagging progress records fail the restore only when a read that began
@@ -182,6 +182,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
      * could give up after one read without giving the markers any time. */
     int lag_ms = 3 * idle_ms;
     int64_t until = mono_ns() + (int64_t)lag_ms * 1000000;
+    if (kafka_failed)
+        *kafka_failed = 0;
     restore_ctx *r = calloc(1, sizeof(*r));
     int32_t *cparts = calloc(n ? n : 1, sizeof(*cparts));
     int rc = -1;
@@ -215,6 +217,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
         if (kafka_read_partitions(cl->kafka, cl->topic, cparts, nc, idle_ms, restore_record, r, err,
                                   sizeof(err)) != 0) {
             set_err(errstr, errstr_size, "unable to restore indicator state: %s", err);
+            if (kafka_failed)
+                *kafka_failed = 1;
             goto out;
         }
         if (r->oom) {
@@ -241,6 +245,8 @@ int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, serie
             set_err(errstr, errstr_size,
                     "changelog '%s' lags the committed offsets of %zu input partitions after %d ms",
                     cl->topic, behind, lag_ms);
+            if (kafka_failed)
+                *kafka_failed = 1;
             goto out;
         }
         LOG_DEBUG("process: the changelog lags the commits of %zu partitions; rereading", behind);

@@ -87,9 +87,11 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
  * progress for the changelog's idle time, or when the progress records still
  * lag in a read that began three times that long after the restore did.
  * A record that does not decode is a warning and its series starts afresh.
- * 0, or -1 with errstr. */
+ * 0, or -1 with errstr; *kafka_failed (may be NULL) then says whether Kafka
+ * failed it (a read that failed or gave up, a changelog that lags), which new
+ * clients may mend, rather than memory. */
 int changelog_restore(const changelog *cl, const int32_t *parts, size_t n, series_map *const *maps,
-                      const uint64_t *want_seq, changelog_progress *progress, char *errstr,
-                      size_t errstr_size);
+                      const uint64_t *want_seq, changelog_progress *progress, int *kafka_failed,
+                      char *errstr, size_t errstr_size);
 
 #endif

@@ -435,9 +435,17 @@ static void restore_partitions(proc *p, const int32_t *parts, size_t n)
             maps[i] = &p->parts[parts[i]].ind;
             want[i] = p->parts[parts[i]].seq;
         }
-        if (changelog_restore(&p->clog, parts, n, maps, p->eos ? want : NULL, progress, err,
-                              sizeof(err)) != 0)
+        int kafka_failed = 0;
+        if (changelog_restore(&p->clog, parts, n, maps, p->eos ? want : NULL, progress,
+                              &kafka_failed, err, sizeof(err)) != 0) {
+            /* A broker that stopped answering, or markers that are late, is
+             * for new clients to try again (restart.h), as any Kafka failure:
+             * a process that exited here would meet the same changelog at
+             * every start. */
             fail(p, "%s", err);
+            if (kafka_failed)
+                p->kafka_gone = 1;
+        }
         for (size_t i = 0; i < n && !p->failed; i++)
             restore_steps(&p->parts[parts[i]], parts[i], &progress[i]);
     }
