@@ -129,11 +129,18 @@ int stage_ingest_config(const cli_command *cmd, const stage_opts *o, ingest_conf
     }
     if (o->start) {
         int64_t ns;
-        if (lake_parse_date(o->start, &ns) == 0 || parse_int64(o->start, 0, INT64_MAX, &ns) == 0)
-            out->sim.start_ns = ns;
-        else
+        if (lake_parse_date(o->start, &ns) != 0 && parse_int64(o->start, 0, INT64_MAX, &ns) != 0)
             return cli_usage_error(
                 cmd, "--start expects YYYY-MM-DD or ns since the epoch, not '%s'", o->start);
+        /* The processor and the sink count a tick outside these times as bad
+         * (trade_check_range): a start outside them would only feed the
+         * dead-letter topic. */
+        if (ns < TICK_TS_MIN || ns > TICK_TS_MAX)
+            return cli_usage_error(cmd,
+                                   "--start must be from 1800-01-01 to 2200-01-01 (the times "
+                                   "the processor and the sink accept), not '%s'",
+                                   o->start);
+        out->sim.start_ns = ns;
     } else {
         out->sim.start_ns = now_ns();
         out->start_now = 1; /* reset when the first tick is due */

@@ -94,7 +94,8 @@ void stage_opts_init(stage_opts *o);
     {0, "session", CLI_DURATION, &(o)->session, "DUR",                                          \
      "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},       \
     {0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
-     "event time of the first tick: YYYY-MM-DD or ns since epoch (default now)"}
+     "event time of the first tick: YYYY-MM-DD or ns since epoch, 1800-01-01 to 2200-01-01 "   \
+     "(default now)"}
 
 #define STAGE_FEED_OPTIONS(o)                                                                   \
     {0, "feed-url", CLI_LIST, &(o)->feed_urls, "[PROVIDER=]URL",                                \

@@ -722,6 +722,36 @@ static int decode_daily(replay_reader *rr, const csv_record *rec, index_daily *d
     return R_ROW;
 }
 
+/* Field i's text as written, for a reason that names the value. */
+static const char *shown_field(const replay_reader *rr, const csv_record *rec, int i, shown sv)
+{
+    csv_field v = field_of(rec, rr->col[i]);
+    return show(sv, v.p, v.len);
+}
+
+/* The ranges the processor and the sink hold every trade to
+ * (trade_check_range): a row outside them would be delivered only to be
+ * counted bad downstream, so it is unusable here, named by its column and
+ * value as written. */
+static int check_trade_range(const replay_reader *rr, const csv_record *rec, const trade *t,
+                             char *e, size_t es)
+{
+    shown sv;
+    if (t->ts < TICK_TS_MIN || t->ts > TICK_TS_MAX)
+        return fail(e, es, R_BAD, "bad %s '%s' (outside 1800-01-01 to 2200-01-01)",
+                    rr->colname[T_TS], shown_field(rr, rec, T_TS, sv));
+    if (t->price > TICK_PRICE_MAX)
+        return fail(e, es, R_BAD, "bad %s '%s' (above 1e12)", rr->colname[T_PRICE],
+                    shown_field(rr, rec, T_PRICE, sv));
+    if (t->size > TICK_SIZE_MAX)
+        return fail(e, es, R_BAD, "bad %s '%s' (above 1e15)", rr->colname[T_SIZE],
+                    shown_field(rr, rec, T_SIZE, sv));
+    /* Whatever else trade_check_range may come to hold. */
+    if (trade_check_range(t, e, es) != 0)
+        return R_BAD;
+    return R_ROW;
+}
+
 static int decode_trade(replay_reader *rr, const csv_record *rec, trade *t, char *e, size_t es)
 {
     shown sv;
@@ -764,6 +794,8 @@ static int decode_trade(replay_reader *rr, const csv_record *rec, trade *t, char
             return R_BAD;
     }
     memcpy(t->source, rr->opt.source, strlen(rr->opt.source) + 1);
+    if (check_trade_range(rr, rec, t, e, es) != R_ROW)
+        return R_BAD;
     if (rr->col[T_ID] < 0)
         rr->next_id++;
     return R_ROW;

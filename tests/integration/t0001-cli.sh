@@ -42,6 +42,12 @@ expect_exit 2 "$TICKLAKE" run --duration soon
 expect_exit 2 "$TICKLAKE" run --rate -5
 expect_exit 2 "$TICKLAKE" run --intervals 7s
 expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
+# A start whose ticks the processor and the sink would count as bad.
+for start in 1750-01-01 2250-06-01 7258118400000000001; do
+    expect_exit 2 "$TICKLAKE" ingest --start "$start" --count 1 --brokers 127.0.0.1:1
+    grep -q "^ticklake ingest: --start must be from 1800-01-01 to 2200-01-01 .*not '$start'" "$T/err" ||
+        fail "--start $start: $(head -2 "$T/err")"
+done
 expect_exit 2 "$TICKLAKE" query </dev/null   # no SQL
 expect_exit 2 "$TICKLAKE" compact            # no table
 expect_exit 2 "$TICKLAKE" compact trades --retain-only --lake "$T/l"

@@ -470,6 +470,39 @@ static void test_trades(void)
     CHECK_EQ_INT(res->next_id, 0);
     buf_release(&res->log);
 
+    /* Rows outside the ranges the processor and the sink hold trades to
+     * (trade_check_range) are unusable here, not delivered to be counted bad
+     * downstream; the ids of the good rows stay consecutive. */
+    const char *ranges = "symbol,timestamp,price,size\n"
+                         "A,1750-01-01T00:00:00Z,1,1\n"
+                         "A,2250-06-01T00:00:00Z,1,1\n"
+                         "A,2200-01-01T00:00:01Z,1,1\n"
+                         "A,2025-11-26T14:30:00Z,2e12,1\n"
+                         "A,2025-11-26T14:30:00Z,1,2000000000000000\n"
+                         "A,1800-01-01T00:00:00Z,1e12,1000000000000000\n"
+                         "A,2025-11-26T14:30:00Z,189.5,100\n";
+    replay_options o3 = {.first_id = 1};
+    CHECK(run("r.csv", ranges, &o3, res, err, sizeof(err)) == 0);
+    CHECK_EQ_STR(res->log.data,
+                 "BAD r.csv:2: bad timestamp '1750-01-01T00:00:00Z' (outside 1800-01-01 to "
+                 "2200-01-01)\n"
+                 "BAD r.csv:3: bad timestamp '2250-06-01T00:00:00Z' (outside 1800-01-01 to "
+                 "2200-01-01)\n"
+                 "BAD r.csv:4: bad timestamp '2200-01-01T00:00:01Z' (outside 1800-01-01 to "
+                 "2200-01-01)\n"
+                 "BAD r.csv:5: bad price '2e12' (above 1e12)\n"
+                 "BAD r.csv:6: bad size '2000000000000000' (above 1e15)\n"
+                 "ROW 7\nROW 8\n");
+    CHECK_EQ_INT(res->st.rows, 2);
+    CHECK_EQ_INT(res->st.bad, 5);
+    CHECK(res->nrows == 2 && res->rows[0].trade.id == 1 && res->rows[1].trade.id == 2 &&
+          res->rows[0].trade.ts == TICK_TS_MIN);
+    for (size_t i = 0; i < res->nrows; i++) {
+        char why[256];
+        CHECK(trade_check_range(&res->rows[i].trade, why, sizeof(why)) == 0);
+    }
+    buf_release(&res->log);
+
     /* Aliases: ts, qty, trade_id, mic. */
     const char *alias = "sym,ts,price,quantity,trade_id,mic\nX,0,1,1,7,XLON\n";
     CHECK(run("a.csv", alias, NULL, res, err, sizeof(err)) == 0);
