@@ -61,12 +61,13 @@ static int run_rest(const cli_command *cmd, stage_opts *o, const char *source)
         return rc;
     }
     rc = stage_run_supervised(rest_main, j, &j->ctl, o->duration);
+    char note[64];
     fprintf(stderr,
             "ticklake ingest: %s: %lld requests, %lld records, %lld throttled, %lld errors; "
-            "%lld delivered, %lld failed\n",
+            "%lld delivered, %lld failed%s\n",
             source, (long long)j->pres.requests, (long long)j->pres.records,
             (long long)j->pres.throttled, (long long)j->pres.errors, (long long)j->pres.delivered,
-            (long long)j->pres.failed);
+            (long long)j->pres.failed, stage_unacked_note(j->pres.unacked, note, sizeof(note)));
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);
     free(j);
@@ -189,10 +190,12 @@ int cmd_ingest(int argc, char **argv)
         char line[2048];
         feed_rate_memo none = {0};
         feed_status_lines(&fj->fcfg, &fj->fres, &none, line, sizeof(line));
+        char note[64];
         fprintf(stderr,
-                "ticklake ingest: %s; %lld delivered, %lld failed; arrival to acknowledgement "
+                "ticklake ingest: %s; %lld delivered, %lld failed%s; arrival to acknowledgement "
                 "p50 %.2f ms, p99 %.2f ms\n",
                 line, (long long)fj->fres.delivered, (long long)fj->fres.failed,
+                stage_unacked_note(fj->fres.unacked, note, sizeof(note)),
                 fj->fres.latency_p50_ns / 1e6, fj->fres.latency_p99_ns / 1e6);
         if (frc != 0)
             fprintf(stderr, "ticklake ingest: %s\n", fj->err);
@@ -271,20 +274,22 @@ int cmd_ingest(int argc, char **argv)
     }
     rc = stage_run_supervised(is_csv ? csv_main : sim_main, j, &j->ctl, o.duration);
     int status = rc == 0 ? 0 : 1;
+    char note[64];
     if (is_csv) {
         fprintf(stderr,
-                "ticklake ingest: %lld rows delivered of %lld, %lld failed, %lld unusable, "
+                "ticklake ingest: %lld rows delivered of %lld, %lld failed%s, %lld unusable, "
                 "%lld skipped, %lld outside --from/--to, %lld of %zu files failed\n",
                 (long long)j->rres.delivered, (long long)j->rres.rows, (long long)j->rres.failed,
-                (long long)j->rres.bad, (long long)j->rres.skipped, (long long)j->rres.filtered,
+                stage_unacked_note(j->rres.unacked, note, sizeof(note)), (long long)j->rres.bad,
+                (long long)j->rres.skipped, (long long)j->rres.filtered,
                 (long long)j->rres.files_failed, npos);
         if (status == 0 && j->rres.bad > 0)
             status = EXIT_BAD_ROWS;
     } else {
         fprintf(stderr,
-                "ticklake ingest: %lld generated, %lld delivered, %lld failed (%lld quotes)\n",
+                "ticklake ingest: %lld generated, %lld delivered, %lld failed%s (%lld quotes)\n",
                 (long long)j->res.generated, (long long)j->res.delivered, (long long)j->res.failed,
-                (long long)j->res.quotes);
+                stage_unacked_note(j->res.unacked, note, sizeof(note)), (long long)j->res.quotes);
     }
     if (rc != 0)
         fprintf(stderr, "ticklake ingest: %s\n", j->err);

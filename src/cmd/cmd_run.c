@@ -592,14 +592,15 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ticklake run: ingest: %s\n", j->ierr);
         failed = 1;
     }
+    char note[64];
     for (size_t i = 0; i < j->nrest; i++) {
         struct run_rest *r = &j->rest[i];
         fprintf(stderr,
                 "ticklake run: %s: %lld requests, %lld records, %lld throttled, %lld errors; "
-                "%lld delivered, %lld failed\n",
+                "%lld delivered, %lld failed%s\n",
                 r->name, (long long)r->res.requests, (long long)r->res.records,
                 (long long)r->res.throttled, (long long)r->res.errors, (long long)r->res.delivered,
-                (long long)r->res.failed);
+                (long long)r->res.failed, stage_unacked_note(r->res.unacked, note, sizeof(note)));
         if (r->rc) {
             fprintf(stderr, "ticklake run: %s: %s\n", r->name, r->err);
             failed = 1;
@@ -614,9 +615,10 @@ int cmd_run(int argc, char **argv)
         failed = 1;
     }
     fprintf(stderr,
-            "ticklake run: %lld ticks delivered, %lld bars, %lld rows in %lld lake files under "
+            "ticklake run: %lld ticks delivered%s, %lld bars, %lld rows in %lld lake files under "
             "'%s'\n",
             (long long)(j->feed ? j->fres.delivered : j->ires.delivered),
+            stage_unacked_note(j->feed ? j->fres.unacked : j->ires.unacked, note, sizeof(note)),
             (long long)atomic_load(&j->st.bars_emitted), (long long)atomic_load(&j->st.lake_rows),
             (long long)atomic_load(&j->st.lake_files), j->scfg.lake);
     int64_t cin = atomic_load(&j->compact_in), cremoved = atomic_load(&j->compact_removed);

@@ -598,3 +598,11 @@ int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *s
         return cli_usage_error(cmd, "--feed-stall and --feed-backoff-max must not be negative");
     return 0;
 }
+
+const char *stage_unacked_note(int64_t n, char *out, size_t out_size)
+{
+    if (n == 0)
+        return "";
+    snprintf(out, out_size, ", %lld sent unconfirmed (acks=0)", (long long)n);
+    return out;
+}

@@ -236,4 +236,9 @@ int stage_rest_config(const cli_command *cmd, const stage_opts *o, const char *n
 
 int stage_run_supervised(int (*fn)(void *arg), void *arg, stage_control *ctl, int64_t duration_ns);
 
+/* ", N sent unconfirmed (acks=0)" for a summary line when n records went out
+ * with acks=0 (kafka_producer_unacked), else "": no broker confirmed them, so
+ * the summary must not count them as delivered. Returns out or "". */
+const char *stage_unacked_note(int64_t n, char *out, size_t out_size);
+
 #endif

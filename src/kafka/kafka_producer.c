@@ -32,8 +32,10 @@ struct kafka_producer {
     size_t ntopics;
     atomic_llong delivered, failed, enqueued;
     /* Acknowledged without an offset (see dr_msg_cb); counted apart from
-     * delivered. acks_none: acks=0, where no record has an offset. */
-    atomic_llong unconfirmed;
+     * delivered. acks_none: acks=0, where no broker answers and no record
+     * has an offset; its records are counted as unacked, sent but never
+     * confirmed (neither delivered, nor in doubt to be checked). */
+    atomic_llong unconfirmed, unacked;
     int acks_none;
     /* Copies of the unconfirmed records, checked against the log at flush
      * (kafka_doubt.h); how many the log had and how many went out again. */
@@ -134,7 +136,12 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
             LOG_ERROR("kafka: delivery to '%s' failed: %s", rd_kafka_topic_name(msg->rkt),
                       rd_kafka_err2str(msg->err));
         }
-    } else if (msg->offset < 0 && !p->acks_none) {
+    } else if (msg->offset < 0 && p->acks_none) {
+        /* acks=0: the report says only that the record left; no broker
+         * confirmed it, so it is not delivered. Nor is it a doubt: checking
+         * the log for every record would undo what acks=0 was asked for. */
+        atomic_fetch_add(&p->unacked, 1);
+    } else if (msg->offset < 0) {
         /* librdkafka's idempotent producer (2.0.2 to 2.15.1) reports the records of a batch
          * that failed with a retriable error as delivered, with no offset,
          * when a later batch to the partition succeeds ("implicitly acked").
@@ -192,6 +199,9 @@ static kafka_producer *producer_with(const kafka_opts *o, const char *const *def
     p->acks_none =
         rd_kafka_conf_get(rd_kafka_conf(p->rk), "acks", acks, &acks_size) == RD_KAFKA_CONF_OK &&
         strcmp(acks, "0") == 0;
+    if (p->acks_none)
+        LOG_WARN("kafka: acks=0: no broker confirms a record, so records are counted as sent, "
+                 "unconfirmed, never as delivered");
     return p;
 }
 
@@ -550,6 +560,11 @@ int64_t kafka_producer_unconfirmed(const kafka_producer *p)
     return atomic_load(&p->unconfirmed);
 }
 
+int64_t kafka_producer_unacked(const kafka_producer *p)
+{
+    return atomic_load(&p->unacked);
+}
+
 int64_t kafka_producer_vouched(const kafka_producer *p)
 {
     return atomic_load(&p->vouched);
@@ -563,7 +578,7 @@ int64_t kafka_producer_resent(const kafka_producer *p)
 int64_t kafka_producer_outstanding(const kafka_producer *p)
 {
     return atomic_load(&p->enqueued) - atomic_load(&p->delivered) - atomic_load(&p->failed) -
-           atomic_load(&p->unconfirmed);
+           atomic_load(&p->unconfirmed) - atomic_load(&p->unacked);
 }
 
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size)

@@ -93,6 +93,10 @@ int64_t kafka_producer_unconfirmed(const kafka_producer *p);
  * and sent again because the log did not have them. */
 int64_t kafka_producer_vouched(const kafka_producer *p);
 int64_t kafka_producer_resent(const kafka_producer *p);
+/* Records sent with acks=0: no broker confirms them and none has an offset,
+ * so they are neither delivered nor unconfirmed (nothing checks them), and
+ * they do not fail the flush: the user asked for no acknowledgement. */
+int64_t kafka_producer_unacked(const kafka_producer *p);
 
 /* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);

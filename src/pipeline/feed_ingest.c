@@ -816,6 +816,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(sh.p);
     res->failed = kafka_producer_failed(sh.p);
+    res->unacked = kafka_producer_unacked(sh.p);
     atomic_store(&res->failing, res->failed);
     res->latency_p50_ns = kafka_producer_latency(sh.p, 0.50, &res->latency_count);
     res->latency_p99_ns = kafka_producer_latency(sh.p, 0.99, NULL);
@@ -824,9 +825,9 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     int64_t sent = 0;
     for (size_t i = 0; i < cfg->nsources; i++)
         sent += atomic_load(&res->src[i].trades) + atomic_load(&res->src[i].quotes);
-    if (rc == 0 && res->delivered != sent)
+    if (rc == 0 && res->delivered + res->unacked != sent)
         rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
-                     (long long)(sent - res->delivered), (long long)sent);
+                     (long long)(sent - res->delivered - res->unacked), (long long)sent);
     char line[2048];
     feed_rate_memo none = {0};
     feed_status_lines(cfg, res, &none, line, sizeof(line));

@@ -82,6 +82,7 @@ typedef struct feed_ingest_result {
      * line; failed below is the final count. */
     atomic_llong failing;
     int64_t delivered, failed;
+    int64_t unacked; /* sent with acks=0: left, never confirmed (kafka_producer_unacked) */
     /* From a message's arrival to the broker's acknowledgement of its trades
      * and quotes, over the delivered ones (filled at the end; lathist.h). */
     int64_t latency_p50_ns, latency_p99_ns, latency_count;

@@ -178,11 +178,13 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
+    res->unacked = kafka_producer_unacked(p);
     atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
-    if (rc == 0 && res->delivered != res->generated)
+    if (rc == 0 && res->delivered + res->unacked != res->generated)
         rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",
-                     (long long)(res->generated - res->delivered), (long long)res->generated);
+                     (long long)(res->generated - res->delivered - res->unacked),
+                     (long long)res->generated);
     LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed",
              (long long)res->generated, (long long)res->quotes, (long long)res->delivered,
              (long long)res->failed);

@@ -32,11 +32,13 @@ typedef struct ingest_result {
     int64_t quotes;    /* of which quotes */
     int64_t delivered; /* acknowledged by the cluster */
     int64_t failed;    /* failed for good */
+    int64_t unacked;   /* sent with acks=0: left, never confirmed (kafka_producer_unacked) */
 } ingest_result;
 
 /* Publishes simulated ticks (key = symbol) until count is reached or
  * ctl->stop is set, then flushes. Returns 0 only if every generated trade was
- * delivered; -1 with errstr otherwise. res is filled in both cases. */
+ * delivered (with acks=0: sent, res->unacked); -1 with errstr otherwise. res is filled in both
+ * cases. */
 int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, ingest_result *res,
                char *errstr, size_t errstr_size);
 

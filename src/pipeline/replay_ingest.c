@@ -365,11 +365,12 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(o.p);
     res->failed = kafka_producer_failed(o.p);
+    res->unacked = kafka_producer_unacked(o.p);
     atomic_fetch_add(&st->ticks_produced, res->delivered - o.last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
-    if (rc == 0 && res->delivered != res->rows)
+    if (rc == 0 && res->delivered + res->unacked != res->rows)
         rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",
-                     (long long)(res->rows - res->delivered), (long long)res->rows);
+                     (long long)(res->rows - res->delivered - res->unacked), (long long)res->rows);
     buf_release(&o.rec);
     kafka_producer_free(o.p);
     return rc;

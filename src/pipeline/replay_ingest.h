@@ -39,6 +39,7 @@ typedef struct replay_ingest_result {
     int64_t rows;         /* good rows produced */
     int64_t delivered;    /* acknowledged by the cluster */
     int64_t failed;       /* failed delivery */
+    int64_t unacked;      /* sent with acks=0: left, never confirmed (kafka_producer_unacked) */
     int64_t bad;          /* rows reported unusable */
     int64_t skipped;      /* rows left out on purpose (no prices, repeated header) */
     int64_t filtered;     /* outside --from/--to */

@@ -235,10 +235,12 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
+    res->unacked = kafka_producer_unacked(p);
     atomic_store(&st->ticks_produced, res->delivered);
-    if (rc == 0 && res->delivered != res->records)
+    if (rc == 0 && res->delivered + res->unacked != res->records)
         rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
-                     (long long)(res->records - res->delivered), (long long)res->records);
+                     (long long)(res->records - res->delivered - res->unacked),
+                     (long long)res->records);
     kafka_producer_free(p);
     free(last);
     buf_release(&url);

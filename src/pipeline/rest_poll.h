@@ -41,6 +41,7 @@ typedef struct rest_poll_config {
 
 typedef struct rest_poll_result {
     int64_t requests, records, throttled, errors, delivered, failed;
+    int64_t unacked; /* sent with acks=0: left, never confirmed (kafka_producer_unacked) */
 } rest_poll_result;
 
 /* Polls until ctl->stop, then flushes. 0 when stopped and every record was

@@ -289,7 +289,11 @@ static void test_clean_delivery_has_nothing_unconfirmed(void)
     mock_stop(&m);
 }
 
-static void test_acks_0_has_no_offsets_and_nothing_unconfirmed(void)
+/* With acks=0 no broker confirms a record and none has an offset: each is
+ * counted as sent (unacked), never as delivered, and is not a doubt for the
+ * log check either; the flush succeeds, as the user asked for no
+ * acknowledgement (decision 0005). */
+static void test_acks_0_counts_sent_not_delivered(void)
 {
     static const char *const props[] = {"linger.ms=0", "enable.idempotence=false", "acks=0"};
     mock m = {0};
@@ -299,8 +303,11 @@ static void test_acks_0_has_no_offsets_and_nothing_unconfirmed(void)
     char err[512] = "";
     produce_n(p, "t", 5);
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
-    CHECK_EQ_INT(kafka_producer_delivered(p), 5);
+    CHECK_EQ_INT(kafka_producer_delivered(p), 0);
+    CHECK_EQ_INT(kafka_producer_unacked(p), 5);
     CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
+    CHECK_EQ_INT(kafka_producer_outstanding(p), 0);
+    CHECK_EQ_INT(kafka_producer_failed(p), 0);
     mock_stop(&m);
 }
 
@@ -383,6 +390,6 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_implicitly_acked_records_are_checked_before_the_flush),
           TEST(test_doubts_found_in_the_log_are_not_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
-          TEST(test_acks_0_has_no_offsets_and_nothing_unconfirmed),
+          TEST(test_acks_0_counts_sent_not_delivered),
           TEST(test_transaction_with_an_implicit_ack_is_not_committed),
           TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall))
