@@ -74,6 +74,41 @@ static int run_rest(const cli_command *cmd, stage_opts *o, const char *source)
     return rc == 0 ? 0 : 1;
 }
 
+/* Whether option name was set on the command line to other than its
+ * default. A value from a config file does not count: a section such as
+ * [ingest, run] serves simulator runs too, and must not break a replay. */
+static int given(const char *name, int differs)
+{
+    return differs && !cli_config_origin(name);
+}
+
+/* The first of the simulator's options given on the command line, else
+ * NULL: replay never reads them, and taking `--count 10` silently while every
+ * row goes out would mislead. Compared with the defaults, as the parser does
+ * not say what was given. */
+static const char *sim_only_option(const stage_opts *o)
+{
+    stage_opts d;
+    stage_opts_init(&d);
+    const struct {
+        const char *name;
+        int differs;
+    } opts[] = {
+        {"count", o->count != d.count},
+        {"rate", strcmp(o->rate, d.rate) != 0},
+        {"seed", o->seed != d.seed},
+        {"symbols", strcmp(o->symbols, d.symbols) != 0},
+        {"quotes", strcmp(o->quotes, d.quotes) != 0},
+        {"scenario", o->scenario != NULL},
+        {"session", o->session != d.session},
+        {"start", o->start != NULL},
+    };
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        if (given(opts[i].name, opts[i].differs))
+            return opts[i].name;
+    return NULL;
+}
+
 static int csv_main(void *arg)
 {
     ingest_job *j = arg;
@@ -127,7 +162,9 @@ int cmd_ingest(int argc, char **argv)
         "--source sim runs the market simulator; --source csv replays files: daily index\n"
         "bars (Index,Date,Open,High,Low,Close,Adj Close,Volume[,CloseUSD]) to index.daily,\n"
         "trades (symbol,timestamp,price,size) to trades. Unusable rows are reported as\n"
-        "file:line: reason and the rest still go out.\n"
+        "file:line: reason and the rest still go out. The simulator's options (--count,\n"
+        "--rate, --seed, --symbols N, --quotes, --scenario, --session, --start) are a\n"
+        "usage error with --source csv.\n"
         "A file of one instrument without the Index column, such as a Yahoo Finance\n"
         "export (Date,Open,High,Low,Close,Adj Close,Volume), takes its symbol from\n"
         "--symbol, else from the file name when that is a symbol: letters, digits and\n"
@@ -204,6 +241,12 @@ int cmd_ingest(int argc, char **argv)
     }
     if (is_csv && npos == 0)
         return cli_usage_error(&cmd, "--source csv needs at least one FILE ('-' for stdin)");
+    const char *sim_opt = is_csv ? sim_only_option(&o) : NULL;
+    if (sim_opt)
+        return cli_usage_error(&cmd,
+                               "--%s applies to the simulator only (--source sim); --source csv "
+                               "sends the files' rows as they are (select them with --from/--to)",
+                               sim_opt);
     if (!is_csv && npos > 0)
         return cli_usage_error(&cmd, "files are for --source csv");
 

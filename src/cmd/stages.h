@@ -80,22 +80,22 @@ void stage_opts_init(stage_opts *o);
     {0, "seed", CLI_INT, &(o)->seed, "N",                                                       \
      "simulator seed: the same seed gives the same ticks"},                                     \
     {0, "rate", CLI_STRING, &(o)->rate, "N|max",                                                \
-     "trades per second of event time; max: 10000/s sent as fast as possible (default 10000)"}, \
+     "sim: trades per second of event time; max: 10000/s as fast as possible (default 10000)"}, \
     {0, "symbols", CLI_STRING, &(o)->symbols, "N|LIST",                                         \
      "sim: number of symbols, 1..10000 (default 50); feeds: BTC-USD,ETH-USD or AAPL,MSFT"},     \
     {0, "count", CLI_INT, &(o)->count, "N",                                                     \
-     "stop after N ticks, trades and quotes (default: no limit)"},                              \
+     "sim: stop after N ticks, trades and quotes (default: no limit)"},                         \
     {0, "scenario", CLI_STRING, &(o)->scenario, "EVENT[@SEC]",                                  \
-     "inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},         \
+     "sim: inject flash-crash, volume-spike or halt on the first symbol (default at 30 s)"},    \
     {0, "encoding", CLI_STRING, &(o)->encoding, "json|binary",                                  \
      "record encoding of ticks (default json; docs/DATA.md)"},                                  \
     {0, "quotes", CLI_STRING, &(o)->quotes, "RATIO",                                            \
-     "quotes per trade on average, to the quotes topic (default 0: trades only)"},              \
+     "sim: quotes per trade on average, to the quotes topic (default 0: trades only)"},         \
     {0, "session", CLI_DURATION, &(o)->session, "DUR",                                          \
-     "U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},       \
+     "sim: U-shaped arrivals over sessions of DUR from --start, e.g. 6.5h (default 0: flat)"},  \
     {0, "start", CLI_STRING, &(o)->start, "WHEN",                                               \
-     "event time of the first tick: YYYY-MM-DD or ns since epoch, 1800-01-01 to 2200-01-01 "   \
-     "(default now)"}
+     "sim: event time of the first tick: YYYY-MM-DD or ns since epoch, 1800-01-01 to "         \
+     "2200-01-01 (default now)"}
 
 #define STAGE_FEED_OPTIONS(o)                                                                   \
     {0, "feed-url", CLI_LIST, &(o)->feed_urls, "[PROVIDER=]URL",                                \

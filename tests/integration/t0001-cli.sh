@@ -42,6 +42,21 @@ expect_exit 2 "$TICKLAKE" run --duration soon
 expect_exit 2 "$TICKLAKE" run --rate -5
 expect_exit 2 "$TICKLAKE" run --intervals 7s
 expect_exit 2 "$TICKLAKE" ingest --count 1   # no --brokers
+# The simulator's options are refused with --source csv, which would ignore them.
+printf 'symbol,timestamp,price,size\nA,2025-11-26T14:30:00Z,1,1\n' >"$T/one.csv"
+for opt in "--count 10" "--rate max" "--seed 7" "--symbols 3" "--quotes 1" \
+    "--scenario halt" "--session 1h" "--start 2020-01-01"; do
+    # shellcheck disable=SC2086 # the option and its value are two words
+    expect_exit 2 "$TICKLAKE" ingest --source csv $opt --brokers 127.0.0.1:1 "$T/one.csv"
+    grep -q "^ticklake ingest: ${opt% *} applies to the simulator only" "$T/err" ||
+        fail "--source csv $opt: $(head -2 "$T/err")"
+done
+# ... but not when a config file's section shared with the simulator sets them: the replay goes
+# on (here to the next check, the reversed range).
+printf '[ingest, run]\nsymbols = 200\ncount = 10\n' >"$T/sim.conf"
+expect_exit 2 "$TICKLAKE" ingest --config "$T/sim.conf" --source csv --from 2021-01-01 --to 2020-01-01 \
+    --brokers 127.0.0.1:1 "$T/one.csv"
+grep -q "^ticklake ingest: --from .* is after --to" "$T/err" || fail "config file's sim options: $(head -2 "$T/err")"
 # A start whose ticks the processor and the sink would count as bad.
 for start in 1750-01-01 2250-06-01 7258118400000000001; do
     expect_exit 2 "$TICKLAKE" ingest --start "$start" --count 1 --brokers 127.0.0.1:1
