@@ -591,12 +591,21 @@ void replay_range_all(replay_range *r)
     r->to_ns = INT64_MAX;
 }
 
+/* One bound: 0, -1 if it is neither a date nor a timestamp, -2 if it is a
+ * year-last date that reads as two days and order is auto. A file's rows
+ * decide its order under auto, but the bounds are read before any row and
+ * apply to every file: reading 01/03/2020 day first here and the file month
+ * first filtered by another day than meant (and --from 01/03/2020 --to
+ * 01/13/2020 was "--from is after --to", one bound read each way). */
 static int parse_bound(const char *s, bool is_to, replay_date_order order, int64_t *out)
 {
     size_t n = strlen(s);
     int64_t v;
-    if (replay_parse_date(s, n, order, &v) == 0) {
-        *out = is_to ? v + NS_PER_DAY : v; /* dates end in 2261: no overflow */
+    replay_day d;
+    if (replay_parse_day(s, n, order, &d) == 0 && d.time == REPLAY_TIME_NONE) {
+        if (order == REPLAY_DATE_AUTO && d.kind == REPLAY_DAY_EITHER && !d.same_either)
+            return -2;
+        *out = is_to ? d.ns + NS_PER_DAY : d.ns; /* dates end in 2261: no overflow */
         return 0;
     }
     if (replay_parse_ts(s, n, REPLAY_TS_AUTO, &v) == 0) {
@@ -611,16 +620,21 @@ int replay_range_parse(replay_range *r, const char *from, const char *to, replay
 {
     replay_range x;
     replay_range_all(&x);
-    if (from && parse_bound(from, false, order, &x.from_ns) != 0)
-        return set_err(errstr, errstr_size,
-                       "bad --from '%s': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
-                       "timestamp",
-                       from);
-    if (to && parse_bound(to, true, order, &x.to_ns) != 0)
-        return set_err(errstr, errstr_size,
-                       "bad --to '%s': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
-                       "timestamp",
-                       to);
+    const char *name[2] = {"--from", "--to"}, *val[2] = {from, to};
+    int64_t *dst[2] = {&x.from_ns, &x.to_ns};
+    for (int i = 0; i < 2; i++) {
+        int rc = val[i] ? parse_bound(val[i], i == 1, order, dst[i]) : 0;
+        if (rc == -2)
+            return set_err(errstr, errstr_size,
+                           "%s '%s' reads day first or month first: give --date-format dmy or "
+                           "mdy, or the date as YYYY-MM-DD",
+                           name[i], val[i]);
+        if (rc != 0)
+            return set_err(errstr, errstr_size,
+                           "bad %s '%s': expected a date (YYYY-MM-DD, DD/MM/YYYY, ...) or a "
+                           "timestamp",
+                           name[i], val[i]);
+    }
     if (x.from_ns >= x.to_ns)
         return set_err(errstr, errstr_size, "--from '%s' is after --to '%s'", from, to);
     *r = x;

@@ -123,9 +123,11 @@ typedef struct replay_range {
 void replay_range_all(replay_range *r);
 /* Sets r from --from and --to, either of which may be NULL (open). Each is a
  * date (replay_parse_date in order, the --date-format) or a timestamp
- * (replay_parse_ts, epoch numbers by magnitude). Both ends are inclusive: a
- * --to date includes that whole day, a --to timestamp that instant. 0, or -1
- * with errstr (also when from > to). */
+ * (replay_parse_ts, epoch numbers by magnitude). Under REPLAY_DATE_AUTO a
+ * year-last date that reads as two different days (01/03/2020) is refused:
+ * the files' rows, which decide their order, are not read yet. Both ends are
+ * inclusive: a --to date includes that whole day, a --to timestamp that
+ * instant. 0, or -1 with errstr (also when from > to). */
 int replay_range_parse(replay_range *r, const char *from, const char *to, replay_date_order order,
                        char *errstr, size_t errstr_size);
 bool replay_range_contains(const replay_range *r, int64_t ns);

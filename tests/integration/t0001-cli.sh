@@ -57,6 +57,13 @@ printf '[ingest, run]\nsymbols = 200\ncount = 10\n' >"$T/sim.conf"
 expect_exit 2 "$TICKLAKE" ingest --config "$T/sim.conf" --source csv --from 2021-01-01 --to 2020-01-01 \
     --brokers 127.0.0.1:1 "$T/one.csv"
 grep -q "^ticklake ingest: --from .* is after --to" "$T/err" || fail "config file's sim options: $(head -2 "$T/err")"
+# A year-last --from/--to that reads two ways is refused under --date-format auto, taken with an order.
+expect_exit 2 "$TICKLAKE" ingest --source csv --from 01/03/2020 --to 01/13/2020 --brokers 127.0.0.1:1 "$T/one.csv"
+grep -q "^ticklake ingest: --from '01/03/2020' reads day first or month first: give --date-format" "$T/err" ||
+    fail "ambiguous --from: $(head -2 "$T/err")"
+expect_exit 2 "$TICKLAKE" ingest --source csv --date-format mdy --from 01/13/2020 --to 01/03/2020 \
+    --brokers 127.0.0.1:1 "$T/one.csv"
+grep -q "is after --to" "$T/err" || fail "--date-format mdy bounds: $(head -2 "$T/err")"
 # A start whose ticks the processor and the sink would count as bad.
 for start in 1750-01-01 2250-06-01 7258118400000000001; do
     expect_exit 2 "$TICKLAKE" ingest --start "$start" --count 1 --brokers 127.0.0.1:1
