@@ -260,7 +260,7 @@ static void push_field(csv_reader *r, size_t off)
  * (line `line`). */
 static int bad_at(csv_reader *r, csv_record *rec, const char *at, int64_t line)
 {
-    rec->line = r->line;
+    rec->line = rec->last_line = r->line;
     r->pos = (size_t)(at - r->data);
     r->line = line;
     r->skip_line = true;
@@ -370,6 +370,7 @@ static int parse_record(csv_reader *r, csv_record *rec, char *errstr, size_t err
     rec->fields = r->fields;
     rec->nfields = r->nf;
     rec->line = r->line;
+    rec->last_line = eol ? line - 1 : line;
     rec->eol = eol;
     rec->blank = blank;
     r->line = line;

@@ -54,6 +54,7 @@ typedef struct csv_record {
     const csv_field *fields; /* nfields entries, owned by the reader */
     size_t nfields;          /* >= 1: an empty line is one empty field */
     int64_t line;            /* physical line where the record starts, 1-based */
+    int64_t last_line;       /* where it ends: > line when a quoted field spans lines */
     bool eol;                /* ended by a line break (false: by the end of input) */
     bool blank;              /* every field is empty or only spaces and tabs */
 } csv_record;

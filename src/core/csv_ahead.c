@@ -7,7 +7,7 @@
 /* A record read ahead, its fields qf[first .. first + nfields). */
 struct csv_ahead_rec {
     csv_status s;
-    int64_t line;
+    int64_t line, last_line;
     bool eol, blank;
     size_t first, nfields;
     size_t err; /* offset in bytes of the message (BAD, ERROR) */
@@ -25,6 +25,7 @@ csv_status csv_ahead_read(csv_ahead *a, csv_reader *r, csv_record *rec, char *e,
     memset(x, 0, sizeof(*x));
     x->s = s;
     x->line = rec->line;
+    x->last_line = rec->last_line;
     x->eol = rec->eol;
     x->blank = rec->blank;
     x->first = a->qfn;
@@ -58,6 +59,7 @@ csv_status csv_ahead_next(csv_ahead *a, csv_reader *r, csv_record *rec, char *e,
     rec->fields = a->out;
     rec->nfields = x->nfields;
     rec->line = x->line;
+    rec->last_line = x->last_line;
     rec->eol = x->eol;
     rec->blank = x->blank;
     if (x->s == CSV_BAD || x->s == CSV_ERROR)

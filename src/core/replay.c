@@ -865,7 +865,16 @@ replay_status replay_next(replay_reader *rr, replay_row *row, char *reason, size
         }
         const char *cut =
             rc == R_BAD && !rec.eol ? " (the last line has no line break: file cut short?)" : "";
-        set_err(reason, reason_size, "%s:%lld: %s%s", rr->name, (long long)rec.line, e, cut);
+        if (rec.last_line > rec.line)
+            /* A quoted field spans lines: a stray opening quote takes every
+             * line up to the next quote into this one record. */
+            set_err(reason, reason_size,
+                    "%s:%lld-%lld: %s%s (one record: a quoted field spans lines %lld to %lld; a "
+                    "stray quote?)",
+                    rr->name, (long long)rec.line, (long long)rec.last_line, e, cut,
+                    (long long)rec.line, (long long)rec.last_line);
+        else
+            set_err(reason, reason_size, "%s:%lld: %s%s", rr->name, (long long)rec.line, e, cut);
         if (rc == R_SKIP) {
             rr->st.skipped++;
             return REPLAY_SKIP;

@@ -239,7 +239,8 @@ static const char MESSY_LOG[] =
     "BAD m.csv:25: text after the closing quote of field 3\n"
     "SKIP m.csv:26: repeated header\n"
     "ROW 27\n"
-    "BAD m.csv:28: bad Index 'HSI\\x0AX' (not printable UTF-8)\n"
+    "BAD m.csv:28-29: bad Index 'HSI\\x0AX' (not printable UTF-8) (one record: a quoted "
+    "field spans lines 28 to 29; a stray quote?)\n"
     "ROW 30\n"
     "ROW 31\n"
     "BAD m.csv:32: quoted field 9 is never closed\n"
@@ -307,19 +308,22 @@ static void test_messy_index(void)
     o.range = &range;
     buf_release(&res->log);
     CHECK(run("m.csv", MESSY, &o, res, err, sizeof(err)) == 0);
-    CHECK_EQ_STR(res->log.data, "BAD m.csv:9: bad Date '31/02/1987'\n"
-                                "BAD m.csv:10: bad Date '1987-02-29'\n"
-                                "BAD m.csv:13: missing Date\n"
-                                "BAD m.csv:22: expected 9 fields, found 6\n"
-                                "BAD m.csv:23: expected 9 fields, found 10\n"
-                                "ROW 24\n"
-                                "BAD m.csv:25: text after the closing quote of field 3\n"
-                                "SKIP m.csv:26: repeated header\n"
-                                "ROW 27\n"
-                                "BAD m.csv:28: bad Index 'HSI\\x0AX' (not printable UTF-8)\n"
-                                "ROW 30\n"
-                                "ROW 31\n"
-                                "BAD m.csv:32: quoted field 9 is never closed\n");
+    CHECK_EQ_STR(
+        res->log.data,
+        "BAD m.csv:9: bad Date '31/02/1987'\n"
+        "BAD m.csv:10: bad Date '1987-02-29'\n"
+        "BAD m.csv:13: missing Date\n"
+        "BAD m.csv:22: expected 9 fields, found 6\n"
+        "BAD m.csv:23: expected 9 fields, found 10\n"
+        "ROW 24\n"
+        "BAD m.csv:25: text after the closing quote of field 3\n"
+        "SKIP m.csv:26: repeated header\n"
+        "ROW 27\n"
+        "BAD m.csv:28-29: bad Index 'HSI\\x0AX' (not printable UTF-8) (one record: a quoted "
+        "field spans lines 28 to 29; a stray quote?)\n"
+        "ROW 30\n"
+        "ROW 31\n"
+        "BAD m.csv:32: quoted field 9 is never closed\n");
     CHECK_EQ_INT(res->st.filtered, 17);
     buf_release(&res->log);
     free(res);
