@@ -381,9 +381,9 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
             break;
         }
         if (o->type == CLI_FLAG) {
-            if (inline_arg)
-                rc = cli_usage_error(cmd, "option '%s' takes no value", g->name);
+            /* --flag sets it; --flag=false turns off one a config file set. */
             g->o = o;
+            g->arg = inline_arg;
             ngiven++;
             continue;
         }
@@ -404,7 +404,7 @@ int cli_parse(const cli_command *cmd, int argc, char **argv, const char **pos, s
     for (size_t k = 0; k < ngiven && !rc; k++) {
         char err[512];
         forget_origin(gv[k].o);
-        if (gv[k].o->type == CLI_FLAG)
+        if (gv[k].o->type == CLI_FLAG && !gv[k].arg)
             *(int *)gv[k].o->target = 1;
         else if (set_value(gv[k].o, gv[k].name, gv[k].arg, err, sizeof(err)) != 0)
             rc = cli_usage_error(cmd, "%s", err);

@@ -270,6 +270,17 @@ static void test_command_line_wins(void)
     CHECK_EQ_INT(parse_args(&o, file, 1, 5, argv), 0);
     CHECK(o.x == 4);
     CHECK_EQ_STR(o.name, "from-file");
+    /* A flag the file set is turned off for one run with --flag=false. */
+    char *off[] = {"--drain=false"};
+    memset(&o, 0, sizeof(o));
+    CHECK_EQ_INT(parse_args(&o, file, 0, 1, off), 0);
+    CHECK_EQ_INT(o.flag, 0);
+    char *on[] = {"--drain=yes"};
+    memset(&o, 0, sizeof(o));
+    CHECK_EQ_INT(parse_args(&o, "[process]\n", 0, 1, on), 0);
+    CHECK_EQ_INT(o.flag, 1);
+    char *odd[] = {"--drain=maybe"};
+    CHECK_EQ_INT(parse_args(&o, "[process]\n", 0, 1, odd), 2);
     /* A bad value on the command line is still an error after a good file. */
     char *bad[] = {"--alert-z", "high"};
     memset(&o, 0, sizeof(o));
