@@ -7,10 +7,15 @@
  *
  * As in Java, the key ends at the first blank, '=' or ':', and blanks, one
  * '=' or ':' and blanks again lead to the value, which may hold '=', ':' and
- * blanks ("sasl.password = a b=c"); blanks around both are trimmed, and
- * backslash escapes are kept as written. Refused with a clear error rather
- * than read differently from Java: a line continuation (a trailing '\'),
- * [sections], an empty key, a key alone. Errors read "PATH:LINE: what". */
+ * blanks ("sasl.password = a b=c"); blanks around both are trimmed.
+ * Backslash escapes are read as Java's Properties.load reads them, so a
+ * file Properties.store wrote (username\="u", host\:9092) means what it
+ * means to the Kafka tools: \t \n \r \f, \uXXXX, and a backslash before
+ * any other character stands for that character (a key may hold '=', ':'
+ * or a blank so). Refused with a clear error rather than read differently
+ * from Java: a line continuation (an odd number of trailing '\'),
+ * [sections], an empty key, a key alone, a bad \u. Errors read
+ * "PATH:LINE: what". */
 #ifndef TICKLAKE_KPROPS_H
 #define TICKLAKE_KPROPS_H
 
@@ -23,9 +28,10 @@
 typedef int (*kprops_cb)(void *ctx, const char *key, size_t key_len, const char *value,
                          size_t value_len, int lineno);
 
-/* Reads text[0..len) (path only for messages). 0, the callback's non-zero
- * return, or -1 with errstr. */
-int kprops_parse(const char *text, size_t len, const char *path, kprops_cb cb, void *ctx,
-                 char *errstr, size_t errstr_size);
+/* Reads text[0..len) (path only for messages), decoding escapes in place:
+ * the keys and values given to cb point into text, which is changed. 0, the
+ * callback's non-zero return, or -1 with errstr. */
+int kprops_parse(char *text, size_t len, const char *path, kprops_cb cb, void *ctx, char *errstr,
+                 size_t errstr_size);
 
 #endif

@@ -1,6 +1,7 @@
 /* test_kprops.c - Kafka client properties files (kprops.h): the settings kcat -F and the Kafka
  * tools read, in order, and clear errors for what Java would read differently. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kprops.h"
@@ -26,6 +27,17 @@ static int stop_at_two(void *ctx, const char *key, size_t klen, const char *valu
     return ++*n == 2 ? 7 : 0;
 }
 
+/* kprops_parse decodes in place: each call reads a copy of text. */
+static int parse_copy(const char *text, size_t len, const char *path, kprops_cb cb, void *ctx,
+                      char *err, size_t errlen)
+{
+    char *copy = malloc(len + 1);
+    memcpy(copy, text, len + 1);
+    int rc = kprops_parse(copy, len, path, cb, ctx, err, errlen);
+    free(copy);
+    return rc;
+}
+
 static void test_settings(void)
 {
     const char *text = "\xEF\xBB\xBF# a client file\n"
@@ -42,7 +54,7 @@ static void test_settings(void)
                        "acks\t =\t all";
     buf got = {0};
     char err[256];
-    CHECK_EQ_INT(kprops_parse(text, strlen(text), "c.properties", collect, &got, err, sizeof(err)),
+    CHECK_EQ_INT(parse_copy(text, strlen(text), "c.properties", collect, &got, err, sizeof(err)),
                  0);
     CHECK_EQ_STR(got.data, "2:[bootstrap.servers]=[127.0.0.1:9092]\n"
                            "6:[security.protocol]=[SASL_SSL]\n"
@@ -53,13 +65,19 @@ static void test_settings(void)
                            "11:[client.id]=[]\n"
                            "12:[acks]=[all]\n");
     buf_release(&got);
+    /* Java's escapes: an escaped blank, '=' or ':' stays in the key; an even
+     * number of trailing backslashes is backslashes, not a continuation. */
+    const char *esc = "a\\ b\\=c = x\\:y\\t\\u00e9\\\\\n\\u0041=\\ lead\n";
+    CHECK_EQ_INT(parse_copy(esc, strlen(esc), "e", collect, &got, err, sizeof(err)), 0);
+    CHECK_EQ_STR(got.data, "1:[a b=c]=[x:y\t\xc3\xa9\\]\n2:[A]=[ lead]\n");
+    buf_release(&got);
     /* Empty text, only comments. */
-    CHECK_EQ_INT(kprops_parse("", 0, "e", collect, &got, err, sizeof(err)), 0);
-    CHECK_EQ_INT(kprops_parse("# x\n!y\n", 7, "e", collect, &got, err, sizeof(err)), 0);
+    CHECK_EQ_INT(parse_copy("", 0, "e", collect, &got, err, sizeof(err)), 0);
+    CHECK_EQ_INT(parse_copy("# x\n!y\n", 7, "e", collect, &got, err, sizeof(err)), 0);
     CHECK(got.len == 0);
     /* The callback's non-zero return stops the reading and is returned. */
     int n = 0;
-    CHECK_EQ_INT(kprops_parse("a=1\nb=2\nc=3\n", 12, "s", stop_at_two, &n, err, sizeof(err)), 7);
+    CHECK_EQ_INT(parse_copy("a=1\nb=2\nc=3\n", 12, "s", stop_at_two, &n, err, sizeof(err)), 7);
     CHECK_EQ_INT(n, 2);
 }
 
@@ -75,13 +93,15 @@ static void test_errors(void)
         {"sasl.jaas.config=a \\\n  b\n",
          "f:1: a line continuation (a trailing '\\') is not supported"},
         {"a=1\nb=\x01\n", "f:2: control character 0x01 in the line"},
+        {"a=\\u12\n", "f:1: \\u needs four hex digits"},
+        {"a=\\ud800x\n", "f:1: a \\u surrogate without its pair"},
+        {"a=b\\\\\\\n", "f:1: a line continuation (a trailing '\\') is not supported"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         buf got = {0};
         char err[256] = "";
         CHECK_EQ_INT(
-            kprops_parse(bad[i].text, strlen(bad[i].text), "f", collect, &got, err, sizeof(err)),
-            -1);
+            parse_copy(bad[i].text, strlen(bad[i].text), "f", collect, &got, err, sizeof(err)), -1);
         CHECK_EQ_STR(err, bad[i].want);
         buf_release(&got);
     }

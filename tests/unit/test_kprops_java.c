@@ -2,6 +2,7 @@
  * SASL and TLS settings the Kafka tools' --command-config files use, mapped to librdkafka's, every
  * other setting passed through, and clear errors for what librdkafka cannot read. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kprops.h"
@@ -37,13 +38,15 @@ static void translate(const char *text, buf *out)
 {
     props p = {0};
     char err[512] = "";
-    int rc = kprops_parse(text, strlen(text), "c.properties", read_one, &p, err, sizeof(err));
+    char *copy = strdup(text); /* decoded in place; read_one keeps pointers into it */
+    int rc = kprops_parse(copy, strlen(copy), "c.properties", read_one, &p, err, sizeof(err));
     if (rc == 0)
         rc = kprops_java_translate(p.items, p.n, "c.properties", collect, out, err, sizeof(err));
     if (rc != 0) {
         buf_reset(out);
         buf_printf(out, "ERR: %s", err);
     }
+    free(copy);
 }
 
 #define EXPECT(text, want)                                                                         \
@@ -57,6 +60,12 @@ static void translate(const char *text, buf *out)
 /* A Kafka tools' client file for SASL_SSL with SCRAM and a PEM trust store. */
 static void test_java_scram_file(void)
 {
+    /* As Java's Properties.store writes it: '=' and ':' escaped (JAAS's own
+     * \" is then \\\" in the file). */
+    EXPECT("bootstrap.servers=h\\:9093\n"
+           "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required "
+           "username\\=\"u\" password\\=\"a\\\\\"b\\u00e9\";\n",
+           "1:bootstrap.servers=h:9093\n2:sasl.username=u\n2:sasl.password=a\"b\xc3\xa9\n");
     EXPECT("bootstrap.servers=127.0.0.1:9093\n"
            "security.protocol=SASL_SSL\n"
            "sasl.mechanism=SCRAM-SHA-512\n"
@@ -66,7 +75,7 @@ static void test_java_scram_file(void)
            "security.protocol=SASL_SSL\n"
            "sasl.mechanism=SCRAM-SHA-512\n"
            "sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
-           "username=\"alice\" password=\"p a\\\"ss=w;rd\";\n"
+           "username=\"alice\" password=\"p a\\\\\"ss=w;rd\";\n"
            "ssl.truststore.location=/etc/kafka/ca.pem\n"
            "ssl.truststore.type=PEM\n"
            "ssl.endpoint.identification.algorithm=\n",
