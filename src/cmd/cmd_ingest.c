@@ -86,7 +86,7 @@ static int given(const char *name, int differs)
  * NULL: replay never reads them, and taking `--count 10` silently while every
  * row goes out would mislead. Compared with the defaults, as the parser does
  * not say what was given. */
-static const char *sim_only_option(const stage_opts *o)
+static const char *sim_only_option(const stage_opts *o, int symbols_too)
 {
     stage_opts d;
     stage_opts_init(&d);
@@ -97,7 +97,7 @@ static const char *sim_only_option(const stage_opts *o)
         {"count", o->count != d.count},
         {"rate", strcmp(o->rate, d.rate) != 0},
         {"seed", o->seed != d.seed},
-        {"symbols", strcmp(o->symbols, d.symbols) != 0},
+        {"symbols", symbols_too && strcmp(o->symbols, d.symbols) != 0},
         {"quotes", strcmp(o->quotes, d.quotes) != 0},
         {"scenario", o->scenario != NULL},
         {"session", o->session != d.session},
@@ -164,7 +164,7 @@ int cmd_ingest(int argc, char **argv)
         "trades (symbol,timestamp,price,size) to trades. Unusable rows are reported as\n"
         "file:line: reason and the rest still go out. The simulator's options (--count,\n"
         "--rate, --seed, --symbols N, --quotes, --scenario, --session, --start) are a\n"
-        "usage error with --source csv.\n"
+        "usage error with --source csv and live sources (whose --symbols is a list).\n"
         "A file of one instrument without the Index column, such as a Yahoo Finance\n"
         "export (Date,Open,High,Low,Close,Adj Close,Volume), takes its symbol from\n"
         "--symbol, else from the file name when that is a symbol: letters, digits and\n"
@@ -199,6 +199,14 @@ int cmd_ingest(int argc, char **argv)
                                "unknown --source '%s' (known: sim, csv, coinbase, binance, "
                                "kraken, finnhub, alpaca, polygon, finnhub-quote, alphavantage)",
                                source);
+    /* Live sources take --symbols as a list, and none of the simulator's
+     * other options. */
+    const char *live_opt = is_feed || is_rest ? sim_only_option(&o, 0) : NULL;
+    if (live_opt)
+        return cli_usage_error(&cmd,
+                               "--%s applies to the simulator only (--source sim); --source %s "
+                               "sends what the provider sends",
+                               live_opt, source);
     if (is_rest) {
         if (npos > 0)
             return cli_usage_error(&cmd, "files are for --source csv");
@@ -241,7 +249,7 @@ int cmd_ingest(int argc, char **argv)
     }
     if (is_csv && npos == 0)
         return cli_usage_error(&cmd, "--source csv needs at least one FILE ('-' for stdin)");
-    const char *sim_opt = is_csv ? sim_only_option(&o) : NULL;
+    const char *sim_opt = is_csv ? sim_only_option(&o, 1) : NULL;
     if (sim_opt)
         return cli_usage_error(&cmd,
                                "--%s applies to the simulator only (--source sim); --source csv "

@@ -51,6 +51,9 @@ for opt in "--count 10" "--rate max" "--seed 7" "--symbols 3" "--quotes 1" \
     grep -q "^ticklake ingest: ${opt% *} applies to the simulator only" "$T/err" ||
         fail "--source csv $opt: $(head -2 "$T/err")"
 done
+# Live sources too (their --symbols is a list).
+expect_exit 2 "$TICKLAKE" ingest --source coinbase --symbols BTC-USD --rate max --brokers 127.0.0.1:1
+grep -q "^ticklake ingest: --rate applies to the simulator only" "$T/err" || fail "coinbase --rate: $(head -2 "$T/err")"
 # ... but not when a config file's section shared with the simulator sets them: the replay goes
 # on (here to the next check, the reversed range).
 printf '[ingest, run]\nsymbols = 200\ncount = 10\n' >"$T/sim.conf"
