@@ -66,10 +66,12 @@ int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
         }
     }
     if (where)
-        fprintf(stderr, "ticklake %s: %s: %s\n\n", cmd->name, where, msg);
+        fprintf(stderr, "ticklake %s: %s: %s\n", cmd->name, where, msg);
     else
-        fprintf(stderr, "ticklake %s: %s\n\n", cmd->name, msg);
-    cli_usage(cmd, 0);
+        fprintf(stderr, "ticklake %s: %s\n", cmd->name, msg);
+    /* The usage line only, as git does: the whole help (97 lines for run)
+     * scrolled the message off the terminal. */
+    fprintf(stderr, "usage: %s\nSee 'ticklake %s --help'.\n", cmd->usage, cmd->name);
     return 2;
 }
 

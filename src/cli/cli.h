@@ -90,7 +90,8 @@ const char *cli_config_origin(const char *long_name);
 /* Prints the command's usage and options to stderr (or stdout for --help). */
 void cli_usage(const cli_command *cmd, int to_stdout);
 
-/* Reports a usage error ("ticklake CMD: MESSAGE" and the usage) and returns 2. */
+/* Reports a usage error ("ticklake CMD: MESSAGE", the usage line and a pointer to --help)
+ * and returns 2. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
