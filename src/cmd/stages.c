@@ -566,6 +566,13 @@ int stage_feed_config(const cli_command *cmd, const stage_opts *o, const char *s
         if (u && strncmp(u, "ws://", 5) != 0 && strncmp(u, "wss://", 6) != 0)
             return cli_usage_error(cmd, "--feed-url: '%s' is not a ws:// or wss:// URL", u);
     }
+    /* A count is the simulator's --symbols (its default, 50, when none was
+     * given): a feed needs the instruments named. */
+    if (strspn(o->symbols, "0123456789") == strlen(o->symbols))
+        return cli_usage_error(cmd, "--source %s needs --symbols LIST, e.g. %s", source,
+                               out->nsources && feed_is_crypto(out->sources[0].provider)
+                                   ? "BTC-USD,ETH-USD"
+                                   : "AAPL,MSFT");
     if (strlcpy_tl(symbuf, o->symbols, symbuf_size) >= symbuf_size)
         return cli_usage_error(cmd, "--symbols is too long");
     save = NULL;

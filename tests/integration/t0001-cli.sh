@@ -51,6 +51,10 @@ for opt in "--count 10" "--rate max" "--seed 7" "--symbols 3" "--quotes 1" \
     grep -q "^ticklake ingest: ${opt% *} applies to the simulator only" "$T/err" ||
         fail "--source csv $opt: $(head -2 "$T/err")"
 done
+# A live source needs its instruments named (not the simulator's default count).
+expect_exit 2 "$TICKLAKE" ingest --source coinbase --brokers 127.0.0.1:1
+grep -q "^ticklake ingest: --source coinbase needs --symbols LIST, e.g. BTC-USD,ETH-USD" "$T/err" ||
+    fail "coinbase without --symbols: $(head -2 "$T/err")"
 # Live sources too (their --symbols is a list).
 expect_exit 2 "$TICKLAKE" ingest --source coinbase --symbols BTC-USD --rate max --brokers 127.0.0.1:1
 grep -q "^ticklake ingest: --rate applies to the simulator only" "$T/err" || fail "coinbase --rate: $(head -2 "$T/err")"
