@@ -608,6 +608,10 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
     trade t;
     trade_detail d;
     char err[256];
+    /* Feeds publish JSON only: a binary trade (the simulator's or a
+     * replay's --encoding binary) is nobody's here, and no error. */
+    if (tick_is_binary(value, value_len))
+        return;
     if (trade_decode_json_detail(value, value_len, &t, &d, err, sizeof(err)) != 0) {
         c->unreadable++;
         return;
