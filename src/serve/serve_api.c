@@ -535,10 +535,12 @@ int serve_api_cancel(serve_server *s, const http_request *r)
             found++;
         }
     pthread_mutex_unlock(&s->qmu);
+    if (!found) /* errors have one shape: {"error": ...} (API.md) */
+        return serve_error(r, 404, "no running query has that tag");
     buf b;
     buf_init(&b);
     buf_printf(&b, "{\"cancelled\":%d}\n", found);
-    int st = serve_json(s, r, found ? 200 : 404, &b);
+    int st = serve_json(s, r, 200, &b);
     buf_release(&b);
     return st;
 }
