@@ -175,6 +175,8 @@ clean:
 PREFIX ?= /usr/local
 .PHONY: install uninstall
 install: $(BUILD)/ticklake
+	@test -f web/vendor/lightweight-charts.standalone.production.js || \
+		{ echo "make install: web/vendor has no chart library: run scripts/fetch-charts.sh (or ./dev setup)" >&2; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/ticklake
 	install -m 0755 $(BUILD)/ticklake $(DESTDIR)$(PREFIX)/bin/ticklake
 	install -m 0755 $(DUCKDB_DIR)/libduckdb.so $(DESTDIR)$(PREFIX)/lib/ticklake/libduckdb.so
