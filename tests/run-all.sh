@@ -13,7 +13,7 @@
 #   s3           the S3 backend against a real S3-compatible server (tests/s3/run.sh)
 #   fuzz         make fuzz, then each build/fuzz/fuzz_* for FUZZ_SECONDS on a copy of its corpus, JOBS
 #                targets at a time
-# --quick skips asan, the real broker and fuzz. PEERS=1 also runs tests/peers/t*.sh on the real
+# --quick skips asan, the real broker, S3 and fuzz. PEERS=1 also runs tests/peers/t*.sh on the real
 # broker (Trino over the lake: fetches about 450 MB once and takes minutes, so CI leaves it off).
 # FAULTS=1 (with or without --quick) also starts a 3-broker Kafka cluster (tests/kafka/kafka.sh
 # cluster-start) and runs tests/faults/t*.sh on it: brokers killed, hung and restarted under ingest,
