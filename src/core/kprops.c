@@ -34,33 +34,6 @@ static long hex4(const char *t, size_t n)
     return u;
 }
 
-/* Writes code point cp as UTF-8 at out; returns its bytes (at most 4, and
- * never more than the 6 of the \uXXXX it came from). */
-static size_t put_utf8(char *out, long cp)
-{
-    unsigned char *o = (unsigned char *)out;
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xC0 | (cp >> 6));
-        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xE0 | (cp >> 12));
-        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xF0 | (cp >> 18));
-    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decodes t[*i..n) in place as Java's Properties.load reads it, up to the
  * end, or for a key up to the first blank, '=' or ':' not escaped: \t \n
  * \r \f, \uXXXX (a surrogate pair as one character), and a backslash
@@ -115,7 +88,7 @@ static int unescape(char *t, size_t n, size_t *i, int key, size_t *len, const ch
                 *why = "a \\u surrogate without its pair";
                 return -1;
             }
-            w += put_utf8(t + w, u);
+            w += utf8_encode((uint32_t)u, t + w); /* at most 4 bytes, where 6 were read */
             break;
         }
         default:
