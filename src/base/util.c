@@ -240,53 +240,6 @@ int double_short_decimal(double v, int64_t *mant, int *scale)
     return 0;
 }
 
-void buf_put_double(buf *b, double v)
-{
-    if (!isfinite(v)) {
-        buf_puts(b, "null");
-        return;
-    }
-    /* Decimals of up to 9 places and 15 digits, as prices and sizes are,
-     * without printf (double_short_decimal); below 1e-4 "%.15g" writes an
-     * exponent, so those take the slow path. */
-    int64_t im;
-    int k;
-    if (fabs(v) >= 1e-4 && fabs(v) < 1e15 && double_short_decimal(v, &im, &k)) {
-        if (im < 0) {
-            buf_putc(b, '-');
-            im = -im;
-        }
-        int64_t scale = (int64_t)tl_pow10[k];
-        buf_put_int64(b, im / scale);
-        int64_t frac = im % scale;
-        if (frac) {
-            char digits[10];
-            int n = k;
-            while (frac % 10 == 0) { /* trailing zeros are left out */
-                frac /= 10;
-                n--;
-            }
-            digits[0] = '.';
-            for (int i = n; i >= 1; i--) {
-                digits[i] = (char)('0' + frac % 10);
-                frac /= 10;
-            }
-            buf_append(b, digits, (size_t)n + 1);
-        }
-        return;
-    } else if (v == 0) {
-        buf_puts(b, signbit(v) ? "-0" : "0");
-        return;
-    }
-    char tmp[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    buf_puts(b, tmp);
-}
-
 void buf_put_json_str(buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";

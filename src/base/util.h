@@ -123,9 +123,6 @@ extern const double tl_pow10[23];
  * decimal of at most 15 significant digits is what "%.15g" writes, trailing
  * zeros aside: prices and sizes found without printf and strtod. */
 int double_short_decimal(double v, int64_t *mant, int *scale);
-/* Appends a double with the fewest digits (up to 17) that parse back to the
- * same value; NaN and infinities are written as null. */
-void buf_put_double(buf *b, double v);
 /* Appends s as a JSON string literal, quotes included. */
 void buf_put_json_str(buf *b, const char *s, size_t n);
 

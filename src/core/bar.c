@@ -112,17 +112,17 @@ void bar_encode_json(const bar *b, buf *out)
     buf_printf(out, ",\"interval\":\"%s\",\"window_start\":%lld,\"window_end\":%lld", iv,
                (long long)b->window_start, (long long)(b->window_start + b->interval_ns));
     buf_puts(out, ",\"open\":");
-    buf_put_double(out, b->open);
+    json_put_double(out, b->open);
     buf_puts(out, ",\"high\":");
-    buf_put_double(out, b->high);
+    json_put_double(out, b->high);
     buf_puts(out, ",\"low\":");
-    buf_put_double(out, b->low);
+    json_put_double(out, b->low);
     buf_puts(out, ",\"close\":");
-    buf_put_double(out, b->close);
+    json_put_double(out, b->close);
     buf_printf(out, ",\"volume\":%lld,\"turnover\":", (long long)b->volume);
-    buf_put_double(out, b->turnover);
+    json_put_double(out, b->turnover);
     buf_puts(out, ",\"vwap\":");
-    buf_put_double(out, b->vwap);
+    json_put_double(out, b->vwap);
     buf_printf(out, ",\"trades\":%lld", (long long)b->trades);
     if (b->revision > 0)
         buf_printf(out, ",\"revision\":%d", (int)b->revision);

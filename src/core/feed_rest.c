@@ -206,7 +206,7 @@ void rest_snapshot_encode_json(const rest_snapshot *s, const char *source, int64
                            s->prev_close, s->change, s->change_pct};
     for (int i = 0; i < 7; i++) {
         buf_printf(out, ",\"%s\":", names[i]);
-        buf_put_double(out, vals[i]);
+        json_put_double(out, vals[i]);
     }
     buf_puts(out, ",\"source\":");
     buf_put_json_str(out, source, strlen(source));
@@ -224,13 +224,13 @@ void rest_bar_encode_json(const rest_bar *b, const char *source, buf *out)
     buf_puts(out, ",\"window_start\":");
     buf_put_int64(out, b->window_start);
     buf_puts(out, ",\"open\":");
-    buf_put_double(out, b->open);
+    json_put_double(out, b->open);
     buf_puts(out, ",\"high\":");
-    buf_put_double(out, b->high);
+    json_put_double(out, b->high);
     buf_puts(out, ",\"low\":");
-    buf_put_double(out, b->low);
+    json_put_double(out, b->low);
     buf_puts(out, ",\"close\":");
-    buf_put_double(out, b->close);
+    json_put_double(out, b->close);
     buf_puts(out, ",\"volume\":");
     buf_put_int64(out, b->volume);
     buf_puts(out, ",\"source\":");

@@ -15,16 +15,16 @@ void index_daily_encode_json(const index_daily *d, buf *out)
     buf_puts(out, "\",\"ts\":");
     buf_put_int64(out, d->date_ns);
     buf_puts(out, ",\"open\":");
-    buf_put_double(out, d->open);
+    json_put_double(out, d->open);
     buf_puts(out, ",\"high\":");
-    buf_put_double(out, d->high);
+    json_put_double(out, d->high);
     buf_puts(out, ",\"low\":");
-    buf_put_double(out, d->low);
+    json_put_double(out, d->low);
     buf_puts(out, ",\"close\":");
-    buf_put_double(out, d->close);
+    json_put_double(out, d->close);
     buf_puts(out, ",\"adj_close\":");
     if (d->has_adj_close)
-        buf_put_double(out, d->adj_close);
+        json_put_double(out, d->adj_close);
     else
         buf_puts(out, "null");
     if (d->has_volume) {
@@ -34,7 +34,7 @@ void index_daily_encode_json(const index_daily *d, buf *out)
         buf_puts(out, ",\"volume\":null");
     buf_puts(out, ",\"close_usd\":");
     if (d->has_close_usd)
-        buf_put_double(out, d->close_usd);
+        json_put_double(out, d->close_usd);
     else
         buf_puts(out, "null");
     const char *names[] = {"region", "exchange", "currency"};

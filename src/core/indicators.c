@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
+
 void ind_config_default(ind_config *c)
 {
     memset(c, 0, sizeof(*c));
@@ -272,7 +274,7 @@ int ind_check_stale(ind_state *s, const ind_config *c, int64_t now_ns, alert *ou
 static void put_num(buf *out, const char *name, double v)
 {
     buf_printf(out, ",\"%s\":", name);
-    buf_put_double(out, v); /* NaN -> null */
+    json_put_double(out, v); /* NaN -> null */
 }
 
 void ind_encode_json(const bar *b, const ind_config *c, const ind_values *v, buf *out)

@@ -5,7 +5,9 @@
  * json_rec answers lookups straight from yyjson's values. */
 #include "json.h"
 
+#include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -422,4 +424,63 @@ int json_rec_copy_str(json_rec *r, const char *key, char *dst, size_t dstsz, int
         return set_err(errstr, errstr_size, "field '%s' is empty", key);
     memcpy(dst, v.str, v.len + 1);
     return 0;
+}
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+void json_put_double(buf *b, double v)
+{
+    if (!isfinite(v)) {
+        buf_puts(b, "null");
+        return;
+    }
+    /* Decimals of up to 9 places and 15 digits, as prices and sizes are,
+     * without printf (double_short_decimal); below 1e-4 "%.15g" writes an
+     * exponent, so those go to yyjson with the rest. */
+    int64_t im;
+    int k;
+    if (fabs(v) >= 1e-4 && fabs(v) < 1e15 && double_short_decimal(v, &im, &k)) {
+        if (im < 0) {
+            buf_putc(b, '-');
+            im = -im;
+        }
+        int64_t scale = (int64_t)tl_pow10[k];
+        buf_put_int64(b, im / scale);
+        int64_t frac = im % scale;
+        if (frac) {
+            char digits[10];
+            int n = k;
+            while (frac % 10 == 0) { /* trailing zeros are left out */
+                frac /= 10;
+                n--;
+            }
+            digits[0] = '.';
+            for (int i = n; i >= 1; i--) {
+                digits[i] = (char)('0' + frac % 10);
+                frac /= 10;
+            }
+            buf_append(b, digits, (size_t)n + 1);
+        }
+        return;
+    } else if (v == 0) {
+        buf_puts(b, signbit(v) ? "-0" : "0");
+        return;
+    }
+    /* The shortest round trip, by yyjson's writer: about 30 ns against 1.6 us for printf and
+     * strtod trying 15, 16 and 17 digits (VWAPs, indicators and window state are such doubles).
+     * The writer takes its one buffer from a pool on the stack, so nothing reaches the heap. */
+    char pool[160];
+    yyjson_alc alc;
+    yyjson_alc_pool_init(&alc, pool, sizeof(pool));
+    yyjson_val val;
+    unsafe_yyjson_set_real(&val, v);
+    size_t len = 0;
+    const char *text = yyjson_val_write_opts(&val, YYJSON_WRITE_NOFLAG, &alc, &len, NULL);
+    if (text) {
+        buf_append(b, text, len);
+        return;
+    }
+    char tmp[40]; /* not reached: the pool holds the writer's buffer */
+    snprintf(tmp, sizeof(tmp), "%.17g", v);
+    buf_puts(b, tmp);
 }

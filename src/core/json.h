@@ -5,7 +5,8 @@
  * out of double range, comments and trailing commas are errors, each saying at
  * which byte offset. Strings are unescaped (\uXXXX to UTF-8) and NUL-terminated.
  * Numbers keep both a double and, when the literal is an integer within int64
- * range, an exact int64. Writing JSON is done with buf_* in util.h. Pure: no I/O.
+ * range, an exact int64. Writing JSON is done with buf_* in util.h, and numbers with
+ * json_put_double below. Pure: no I/O.
  *
  * Two ways in:
  *   - json_parse() builds a tree of json_value nodes in a json_doc that owns all
@@ -115,5 +116,14 @@ int json_get_int(const json_value *obj, const char *key, int64_t *out);
 int json_get_num(const json_value *obj, const char *key, double *out);
 /* Returns the string member, or NULL. */
 const char *json_get_str(const json_value *obj, const char *key);
+
+/* ---- writing -------------------------------------------------------------------------------- */
+
+/* Appends v as a JSON number with the fewest significant digits that parse back to the same
+ * double (up to 17); NaN and infinities are written as null. Decimals of up to 9 places and 15
+ * digits (prices, sizes) come out as "%.15g" writes them; other values in yyjson's notation
+ * ("1e300", "7.5e-7", "100000000000000000000.0"), which every JSON reader takes. */
+struct buf;
+void json_put_double(struct buf *b, double v);
 
 #endif

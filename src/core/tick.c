@@ -28,7 +28,7 @@ void trade_encode_json(const trade *t, buf *out)
     buf_puts(out, ",\"ts\":");
     buf_put_int64(out, t->ts);
     buf_puts(out, ",\"price\":");
-    buf_put_double(out, t->price);
+    json_put_double(out, t->price);
     buf_puts(out, ",\"size\":");
     buf_put_int64(out, t->size);
     buf_puts(out, ",\"id\":");
@@ -137,7 +137,7 @@ void trade_encode_json_detail(const trade *t, const trade_detail *d, buf *out)
     if (d->px_mant > 0)
         put_decimal(out, d->px_mant, d->px_scale);
     else
-        buf_put_double(out, t->price);
+        json_put_double(out, t->price);
     buf_puts(out, ",\"size\":");
     buf_put_int64(out, t->size);
     buf_puts(out, ",\"id\":");
@@ -266,11 +266,11 @@ void quote_encode_json(const quote *q, buf *out)
     buf_puts(out, ",\"ts\":");
     buf_put_int64(out, q->ts);
     buf_puts(out, ",\"bid\":");
-    buf_put_double(out, q->bid);
+    json_put_double(out, q->bid);
     buf_puts(out, ",\"bid_size\":");
     buf_put_int64(out, q->bid_size);
     buf_puts(out, ",\"ask\":");
-    buf_put_double(out, q->ask);
+    json_put_double(out, q->ask);
     buf_puts(out, ",\"ask_size\":");
     buf_put_int64(out, q->ask_size);
     buf_puts(out, ",\"id\":");

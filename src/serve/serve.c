@@ -14,6 +14,7 @@
 
 #include "catalog_crawl.h"
 #include "engine.h"
+#include "json.h"
 #include "kafka_health.h"
 #include "kafka_lag.h"
 #include "lakecache.h"
@@ -100,7 +101,7 @@ static int serve_static(serve_server *s, const http_request *r)
 static void metric(buf *b, const char *name, const char *type, const char *help, double v)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n%s ", name, help, name, type, name);
-    buf_put_double(b, v);
+    json_put_double(b, v);
     buf_putc(b, '\n');
 }
 
@@ -210,7 +211,7 @@ static int serve_metrics(serve_server *s, const http_request *r)
             buf_putc(&b, *c == '\n' ? 'n' : *c);
         }
         buf_printf(&b, "\"} ");
-        buf_put_double(&b, (double)(now_ms - hs.down[i].down_since_ms) / 1e3);
+        json_put_double(&b, (double)(now_ms - hs.down[i].down_since_ms) / 1e3);
         buf_putc(&b, '\n');
     }
     const pipeline_stats *st = s->stats;

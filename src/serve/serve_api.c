@@ -745,13 +745,13 @@ int serve_api_bars(serve_server *s, const http_request *r)
             continue;
         buf_puts(&b, nb++ ? "," : "");
         buf_printf(&b, "{\"t\":%lld,\"o\":", (long long)live[i].start);
-        buf_put_double(&b, live[i].open);
+        json_put_double(&b, live[i].open);
         buf_puts(&b, ",\"h\":");
-        buf_put_double(&b, live[i].high);
+        json_put_double(&b, live[i].high);
         buf_puts(&b, ",\"l\":");
-        buf_put_double(&b, live[i].low);
+        json_put_double(&b, live[i].low);
         buf_puts(&b, ",\"c\":");
-        buf_put_double(&b, live[i].close);
+        json_put_double(&b, live[i].close);
         buf_printf(&b, ",\"v\":%lld,\"n\":%lld,\"live\":true}", (long long)live[i].volume,
                    (long long)live[i].trades);
     }
@@ -889,15 +889,15 @@ static int live_symbols(serve_server *s, const http_request *r, int names_only)
         buf_puts(&b, "{\"symbol\":");
         buf_put_json_str(&b, name, strlen(name));
         buf_puts(&b, ",\"last\":");
-        buf_put_double(&b, y->last);
+        json_put_double(&b, y->last);
         buf_puts(&b, ",\"first\":");
-        buf_put_double(&b, y->first);
+        json_put_double(&b, y->first);
         buf_puts(&b, ",\"change_pct\":");
-        buf_put_double(&b, y->first > 0 ? (y->last / y->first - 1) * 100 : 0);
+        json_put_double(&b, y->first > 0 ? (y->last / y->first - 1) * 100 : 0);
         buf_puts(&b, ",\"high\":");
-        buf_put_double(&b, y->high);
+        json_put_double(&b, y->high);
         buf_puts(&b, ",\"low\":");
-        buf_put_double(&b, y->low);
+        json_put_double(&b, y->low);
         buf_printf(&b, ",\"volume\":%lld,\"trades\":%lld,\"last_ts\":%lld}", (long long)y->volume,
                    (long long)y->trades, (long long)y->last_ts);
     }

@@ -1,4 +1,6 @@
 /* Unit tests for json.c: the record and catalog reader (over yyjson). */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "json.h"
@@ -73,7 +75,7 @@ static void test_double_round_trip(void)
     double vals[] = {0.1, 101.23, 1e-7, 123456789.123456789, 5e-324, 1.7976931348623157e308, -0.0};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         buf b = {0};
-        buf_put_double(&b, vals[i]);
+        json_put_double(&b, vals[i]);
         json_doc *d = parse(b.data);
         CHECK(d != NULL);
         CHECK(d && json_root(d)->num == vals[i]);
@@ -81,12 +83,12 @@ static void test_double_round_trip(void)
         buf_release(&b);
     }
     buf b = {0};
-    buf_put_double(&b, 101.23);
+    json_put_double(&b, 101.23);
     CHECK_EQ_STR(b.data, "101.23");
     buf_release(&b);
 }
 
-/* The cent-grid fast path of buf_put_double and buf_put_int64 read back exactly. */
+/* The cent-grid fast path of json_put_double and buf_put_int64 read back exactly. */
 static void test_number_formatting(void)
 {
     srand(3);
@@ -99,7 +101,7 @@ static void test_number_formatting(void)
         else
             v = (double)rand() / (double)RAND_MAX * 1e4; /* anywhere */
         buf b = {0};
-        buf_put_double(&b, v);
+        json_put_double(&b, v);
         if (strtod(b.data, NULL) != v) {
             CHECK(!"a formatted double did not read back");
             fprintf(stderr, "  %.17g -> %s\n", v, b.data);
@@ -109,18 +111,103 @@ static void test_number_formatting(void)
         buf_release(&b);
     }
     buf b = {0};
-    buf_put_double(&b, 189.5);
+    json_put_double(&b, 189.5);
     buf_puts(&b, " ");
-    buf_put_double(&b, 0.05);
+    json_put_double(&b, 0.05);
     buf_puts(&b, " ");
-    buf_put_double(&b, -12.3);
+    json_put_double(&b, -12.3);
     buf_puts(&b, " ");
-    buf_put_double(&b, 100);
+    json_put_double(&b, 100);
     buf_puts(&b, " ");
     buf_put_int64(&b, INT64_MIN);
     buf_puts(&b, " ");
     buf_put_int64(&b, 0);
     CHECK_EQ_STR(b.data, "189.5 0.05 -12.3 100 -9223372036854775808 0");
+    buf_release(&b);
+}
+
+/* Significant digits of a number's text: the mantissa's digits without leading and trailing zeros.
+ */
+static int sig_digits(const char *s)
+{
+    char d[64];
+    int n = 0;
+    for (; *s && *s != 'e' && *s != 'E' && n < 63; s++)
+        if (*s >= '0' && *s <= '9')
+            d[n++] = *s;
+    int lo = 0;
+    while (lo < n && d[lo] == '0')
+        lo++;
+    while (n > lo && d[n - 1] == '0')
+        n--;
+    return n - lo;
+}
+
+/* Every double reads back from its text, with no more significant digits than the shortest text
+ * that does ("%.15g", "%.16g" or "%.17g"); short decimals are written as "%.15g" writes them. */
+static void test_shortest_double(void)
+{
+    buf b = {0};
+    json_put_double(&b, 0.1);
+    buf_putc(&b, ' ');
+    json_put_double(&b, 1e300);
+    buf_putc(&b, ' ');
+    json_put_double(&b, NAN);
+    buf_putc(&b, ' ');
+    json_put_double(&b, -INFINITY);
+    buf_putc(&b, ' ');
+    json_put_double(&b, -0.0);
+    buf_putc(&b, ' ');
+    json_put_double(&b, 0.00005);
+    buf_putc(&b, ' ');
+    json_put_double(&b, -1234.000001);
+    buf_putc(&b, ' ');
+    json_put_double(&b, 999999999999999.0);
+    buf_putc(&b, ' ');
+    json_put_double(&b, 1.0 / 3);
+    CHECK_EQ_STR(b.data, "0.1 1e300 null null -0 0.00005 -1234.000001 999999999999999 "
+                         "0.3333333333333333");
+    uint64_t seed = 88172645463325252ull;
+    char want[40];
+    for (int i = 0; i < 300000; i++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        double v;
+        if (i % 3 == 0) {
+            static const double p10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+            v = (double)(int64_t)(seed % 100000000000000ull) / p10[seed % 11];
+            if (seed & (1ull << 63))
+                v = -v;
+        } else if (i % 3 == 1) {
+            v = (double)(seed >> 11) / (double)(1ull << 53) * 1000.0; /* VWAP-like */
+        } else {
+            memcpy(&v, &seed, sizeof(v));
+            if (!isfinite(v))
+                continue;
+        }
+        buf_reset(&b);
+        json_put_double(&b, v);
+        json_doc *d = parse(b.data);
+        if (!d || json_root(d)->num != v || strtod(b.data, NULL) != v) {
+            CHECK_EQ_STR(b.data, "a text that reads back");
+            json_doc_free(d);
+            break;
+        }
+        json_doc_free(d);
+        int prec = 15;
+        do
+            snprintf(want, sizeof(want), "%.*g", prec, v);
+        while (strtod(want, NULL) != v && ++prec <= 17);
+        if (sig_digits(b.data) > sig_digits(want)) {
+            CHECK_EQ_STR(b.data, want);
+            break;
+        }
+        if (prec == 15 && fabs(v) >= 1e-4 && fabs(v) < 1e15 && strcmp(b.data, want) != 0) {
+            CHECK_EQ_STR(b.data, want);
+            break;
+        }
+    }
     buf_release(&b);
 }
 
@@ -264,4 +351,4 @@ static void test_parser_reuse(void)
 TEST_MAIN(TEST(test_parser_reuse), TEST(test_scalars_and_nesting), TEST(test_unicode_escapes),
           TEST(test_errors_say_where), TEST(test_depth_limit), TEST(test_double_round_trip),
           TEST(test_string_escaping_round_trip), TEST(test_number_formatting),
-          TEST(test_strict_utf8), TEST(test_record_lookups))
+          TEST(test_shortest_double), TEST(test_strict_utf8), TEST(test_record_lookups))
