@@ -565,6 +565,11 @@ int64_t kafka_producer_unacked(const kafka_producer *p)
     return atomic_load(&p->unacked);
 }
 
+int64_t kafka_producer_published(const kafka_producer *p)
+{
+    return atomic_load(&p->delivered) + atomic_load(&p->unacked);
+}
+
 int64_t kafka_producer_vouched(const kafka_producer *p)
 {
     return atomic_load(&p->vouched);

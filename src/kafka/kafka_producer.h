@@ -97,6 +97,9 @@ int64_t kafka_producer_resent(const kafka_producer *p);
  * so they are neither delivered nor unconfirmed (nothing checks them), and
  * they do not fail the flush: the user asked for no acknowledgement. */
 int64_t kafka_producer_unacked(const kafka_producer *p);
+/* Delivered plus sent with acks=0 (one of the two is 0): what a status line's
+ * count and rate, and the ingest metrics, count as published. */
+int64_t kafka_producer_published(const kafka_producer *p);
 
 /* Fatal error (e.g. the idempotent producer lost its guarantee): 1 and errstr. */
 int kafka_producer_fatal(kafka_producer *p, char *errstr, size_t errstr_size);

@@ -791,7 +791,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
             atomic_store(&sh.fatal, 1);
             break;
         }
-        int64_t d = kafka_producer_delivered(sh.p);
+        int64_t d = kafka_producer_published(sh.p);
         atomic_fetch_add(&st->ticks_produced, d - last_delivered);
         last_delivered = d;
         atomic_store(&res->failing, kafka_producer_failed(sh.p));
@@ -824,7 +824,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     atomic_store(&res->failing, res->failed);
     res->latency_p50_ns = kafka_producer_latency(sh.p, 0.50, &res->latency_count);
     res->latency_p99_ns = kafka_producer_latency(sh.p, 0.99, NULL);
-    atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
+    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     int64_t sent = 0;
     for (size_t i = 0; i < cfg->nsources; i++)

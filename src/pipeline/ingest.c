@@ -62,7 +62,7 @@ static int progress(kafka_producer *p, pipeline_stats *st, int64_t *last_deliver
                     size_t errstr_size)
 {
     kafka_producer_poll(p, 0);
-    int64_t d = kafka_producer_delivered(p);
+    int64_t d = kafka_producer_published(p);
     atomic_fetch_add(&st->ticks_produced, d - *last_delivered);
     *last_delivered = d;
     return kafka_producer_fatal(p, errstr, errstr_size) ? -1 : 0;
@@ -179,15 +179,16 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
     res->unacked = kafka_producer_unacked(p);
-    atomic_fetch_add(&st->ticks_produced, res->delivered - last_delivered);
+    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     if (rc == 0 && res->delivered + res->unacked != res->generated)
         rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",
                      (long long)(res->generated - res->delivered - res->unacked),
                      (long long)res->generated);
-    LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed",
+    LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed, %lld sent "
+             "unconfirmed (acks=0)",
              (long long)res->generated, (long long)res->quotes, (long long)res->delivered,
-             (long long)res->failed);
+             (long long)res->failed, (long long)res->unacked);
     kafka_producer_free(p);
     free(props);
     sim_free(s);

@@ -32,7 +32,7 @@ typedef struct stage_control {
 
 /* Counters, all monotonically increasing. */
 typedef struct pipeline_stats {
-    atomic_llong ticks_produced;   /* ingest: records delivered to Kafka */
+    atomic_llong ticks_produced;   /* ingest: records delivered to Kafka (acks=0: sent) */
     atomic_llong ticks_failed;     /* ingest: records that failed delivery */
     atomic_llong trades_processed; /* process: trades folded into windows */
     atomic_llong trades_late;      /* process: (trade, interval) pairs dropped as late */

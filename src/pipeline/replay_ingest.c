@@ -114,7 +114,7 @@ typedef struct replay_out {
 static void publish_delivered(replay_out *o, pipeline_stats *st)
 {
     kafka_producer_poll(o->p, 0);
-    int64_t d = kafka_producer_delivered(o->p);
+    int64_t d = kafka_producer_published(o->p);
     atomic_fetch_add(&st->ticks_produced, d - o->last_delivered);
     o->last_delivered = d;
 }
@@ -366,7 +366,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     res->delivered = kafka_producer_delivered(o.p);
     res->failed = kafka_producer_failed(o.p);
     res->unacked = kafka_producer_unacked(o.p);
-    atomic_fetch_add(&st->ticks_produced, res->delivered - o.last_delivered);
+    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - o.last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     if (rc == 0 && res->delivered + res->unacked != res->rows)
         rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",

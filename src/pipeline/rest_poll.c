@@ -228,7 +228,7 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
         }
         if (rc == 0)
             wait_until(p, ctl, round_start + round_ns);
-        atomic_store(&st->ticks_produced, kafka_producer_delivered(p));
+        atomic_store(&st->ticks_produced, kafka_producer_published(p));
     }
     char ferr[256];
     if (kafka_producer_flush(p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
@@ -236,7 +236,7 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
     res->unacked = kafka_producer_unacked(p);
-    atomic_store(&st->ticks_produced, res->delivered);
+    atomic_store(&st->ticks_produced, res->delivered + res->unacked);
     if (rc == 0 && res->delivered + res->unacked != res->records)
         rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
                      (long long)(res->records - res->delivered - res->unacked),

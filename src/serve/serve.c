@@ -216,7 +216,8 @@ static int serve_metrics(serve_server *s, const http_request *r)
     }
     const pipeline_stats *st = s->stats;
     if (st) {
-        metric(&b, "ticklake_ingest_records_total", "counter", "Ticks ingest delivered to Kafka.",
+        metric(&b, "ticklake_ingest_records_total", "counter",
+               "Ticks ingest delivered to Kafka (with acks=0 sent, unconfirmed).",
                (double)atomic_load(&st->ticks_produced));
         metric(&b, "ticklake_ingest_failed_records_total", "counter", "Ticks that failed delivery.",
                (double)atomic_load(&st->ticks_failed));

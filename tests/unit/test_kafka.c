@@ -285,6 +285,7 @@ static void test_clean_delivery_has_nothing_unconfirmed(void)
     produce_n(p, "t", 10);
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
     CHECK_EQ_INT(kafka_producer_delivered(p), 10);
+    CHECK_EQ_INT(kafka_producer_published(p), 10);
     CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
     mock_stop(&m);
 }
@@ -305,6 +306,7 @@ static void test_acks_0_counts_sent_not_delivered(void)
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
     CHECK_EQ_INT(kafka_producer_delivered(p), 0);
     CHECK_EQ_INT(kafka_producer_unacked(p), 5);
+    CHECK_EQ_INT(kafka_producer_published(p), 5); /* what status lines and metrics count */
     CHECK_EQ_INT(kafka_producer_unconfirmed(p), 0);
     CHECK_EQ_INT(kafka_producer_outstanding(p), 0);
     CHECK_EQ_INT(kafka_producer_failed(p), 0);
