@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "civil.h"
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
@@ -164,6 +165,19 @@ static int emit_row(const replay_ingest_config *cfg, stage_control *ctl, pipelin
     return 0;
 }
 
+/* "YYYY-MM-DD HH:MM:SS UTC" of an event time in ns, for messages. */
+static const char *fmt_event_time(int64_t ns, char *out, size_t out_size)
+{
+    int64_t secs = ns >= 0 ? ns / NS_PER_SEC : -((-ns + NS_PER_SEC - 1) / NS_PER_SEC);
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t sod = secs - days * 86400, y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    snprintf(out, out_size, "%04lld-%02u-%02u %02d:%02d:%02d UTC", (long long)y, m, d,
+             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    return out;
+}
+
 /* Reads every file in order and sends its good rows (emit_row); counts and
  * reports the rest into res (all but res->rows, which the producing side
  * counts). */
@@ -217,7 +231,8 @@ static int read_files(const replay_ingest_config *cfg, stage_control *ctl, pipel
         }
         replay_row row;
         char reason[512];
-        int64_t first_ts = INT64_MIN, wall0 = mono_ns(), last_draw = 0;
+        int64_t first_ts = INT64_MIN, latest_ts = INT64_MIN, wall0 = mono_ns(), last_draw = 0;
+        int64_t unpaced = 0; /* rows out of time order under --speed */
         for (;;) {
             if (atomic_load(&ctl->stop))
                 break;
@@ -248,8 +263,23 @@ static int read_files(const replay_ingest_config *cfg, stage_control *ctl, pipel
                 int64_t ts =
                     row.format == REPLAY_FMT_INDEX_DAILY ? row.daily.date_ns : row.trade.ts;
                 if (first_ts == INT64_MIN)
-                    first_ts = ts;
+                    first_ts = latest_ts = ts;
                 due = wall0 + (int64_t)((double)(ts - first_ts) / cfg->speed);
+                /* Pacing follows event time forwards: a row earlier than one
+                 * already sent is due in the past, so it goes at once. Said
+                 * once per file, as a file sorted newest first is not paced. */
+                if (ts < latest_ts) {
+                    if (unpaced++ == 0) {
+                        char was[32], now[32];
+                        LOG_WARN("ingest: %s:%lld: --speed: this row's time (%s) is before an "
+                                 "earlier row's (%s); rows out of time order are sent at once, "
+                                 "unpaced (sort the file oldest first to pace all of it)",
+                                 path, (long long)row.line, fmt_event_time(ts, now, sizeof(now)),
+                                 fmt_event_time(latest_ts, was, sizeof(was)));
+                    }
+                } else {
+                    latest_ts = ts;
+                }
             }
             if (emit_row(cfg, ctl, st, res, o, &row, due, errstr, errstr_size) != 0) {
                 rc = -1;
@@ -273,6 +303,9 @@ static int read_files(const replay_ingest_config *cfg, stage_control *ctl, pipel
                  path, (long long)rs->rows, (long long)rs->bad, (long long)rs->skipped,
                  (long long)rs->blank, (long long)rs->filtered,
                  rs->unenriched ? " (some indices not in the index info)" : "");
+        if (unpaced)
+            LOG_WARN("ingest: '%s': %lld rows were out of time order and sent unpaced", path,
+                     (long long)unpaced);
         res->bad += rs->bad;
         res->skipped += rs->skipped;
         res->filtered += rs->filtered;

@@ -3,7 +3,7 @@
 # then in the index_daily lake table (year partitions), enriched with exchange
 # and currency; a messy trades file delivers every good
 # row, reports every bad one as file:line, and exits 3; --strict stops at the
-# first bad row; --from/--to filter by date.
+# first bad row; --from/--to filter by date; --speed says which rows it cannot pace.
 . "$(dirname "$0")/lib.sh"
 
 pre=$(unique_name r).
@@ -80,6 +80,25 @@ out=0
     "$T/messy.csv" 2>"$T/strict.err" || out=$?
 assert_eq "$out" 1 "exit status with --strict"
 grep -q "messy.csv:6: .*--strict" "$T/strict.err" || fail "strict error: $(tail -2 "$T/strict.err")"
+
+# --speed paces by event time forwards: a file sorted newest first cannot be
+# paced; it is said once, at the first row out of order, and counted.
+cat >"$T/desc.csv" <<'CSV'
+symbol,timestamp,price,size
+AAPL,2026-01-05T14:30:03Z,189.5,100
+AAPL,2026-01-05T14:30:02Z,189.4,100
+AAPL,2026-01-05T14:30:01Z,189.3,100
+AAPL,2026-01-05T14:30:00Z,189.2,100
+CSV
+out=0
+"$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}d." --source csv --speed 100 \
+    "$T/desc.csv" 2>"$T/desc.err" || out=$?
+assert_eq "$out" 0 "exit status of a newest-first file under --speed"
+grep -q "desc.csv:3: --speed: this row's time (2026-01-05 14:30:02 UTC) is before an earlier row's (2026-01-05 14:30:03 UTC)" "$T/desc.err" ||
+    fail "no warning at the first row out of order: $(cat "$T/desc.err")"
+assert_eq "$(grep -c -- "--speed: this row" "$T/desc.err")" 1 "warnings for rows out of order"
+grep -q "3 rows were out of time order and sent unpaced" "$T/desc.err" || fail "unpaced rows not counted: $(cat "$T/desc.err")"
+assert_eq "$(kcat -C -b "$BROKERS" -t "${pre}d.trades" -e -q | wc -l)" 4 "newest-first trades delivered"
 
 # A file that does not exist: a clear error, exit 1.
 out=0
