@@ -47,9 +47,10 @@ extern const kafka_topic_config kafka_compacted_configs[];
  * (kafka_compacted_configs) with the given partitions (replication and min_isr
  * as kafka_ensure_topics); then fills *partitions with the number the topic
  * has (on the embedded broker, the one auto-creation gave it, with the
- * broker's settings). An existing topic keeps its configs, whatever they are:
- * one created before these settings grows its segments to Kafka's defaults
- * until altered (docs/DATA.md "process changelog"). */
+ * broker's settings). An existing topic gets kafka_compacted_configs where it
+ * has the broker's defaults (one created by an older ticklake); values set on
+ * the topic itself stay. That tuning is best effort: a refusal is a warning,
+ * not an error. */
 int kafka_ensure_compacted_topic(const kafka_opts *o, const char *topic, int partitions,
                                  int replication, int min_isr, int *partitions_out, char *errstr,
                                  size_t errstr_size);
