@@ -185,10 +185,13 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
         rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",
                      (long long)(res->generated - res->delivered - res->unacked),
                      (long long)res->generated);
-    LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed, %lld sent "
-             "unconfirmed (acks=0)",
+    char unacked[64] = ""; /* acks=0 only */
+    if (res->unacked)
+        snprintf(unacked, sizeof(unacked), ", %lld sent unconfirmed (acks=0)",
+                 (long long)res->unacked);
+    LOG_INFO("ingest: %lld ticks generated (%lld quotes), %lld delivered, %lld failed%s",
              (long long)res->generated, (long long)res->quotes, (long long)res->delivered,
-             (long long)res->failed, (long long)res->unacked);
+             (long long)res->failed, unacked);
     kafka_producer_free(p);
     free(props);
     sim_free(s);
