@@ -264,120 +264,117 @@ const kafka_topic_config kafka_compacted_configs[] = {
     {NULL, NULL},
 };
 
-/* Runs one admin request on q and returns its event (NULL when it timed out). */
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, const kafka_opts *o)
+/* Sends a DescribeConfigs (alter 0) or an IncrementalAlterConfigs (alter 1) of the one
+ * resource res on q and waits for the answer: the resource answered (valid until *ev, which the
+ * caller destroys when not NULL, is destroyed), or NULL with why saying what failed. */
+static const rd_kafka_ConfigResource_t *config_request(rd_kafka_t *rk, const kafka_opts *o,
+                                                       rd_kafka_queue_t *q,
+                                                       rd_kafka_ConfigResource_t *res, int alter,
+                                                       rd_kafka_event_t **ev, char *why,
+                                                       size_t why_size)
 {
-    return rd_kafka_queue_poll(q, kafka_timeout_of(o) + 2000);
+    const char *what = alter ? "altering its configs" : "describing its configs";
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(
+        rk, alter ? RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS : RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
+    rd_kafka_AdminOptions_set_request_timeout(ao, kafka_timeout_of(o), NULL, 0);
+    if (alter)
+        rd_kafka_IncrementalAlterConfigs(rk, &res, 1, ao, q);
+    else
+        rd_kafka_DescribeConfigs(rk, &res, 1, ao, q);
+    rd_kafka_AdminOptions_destroy(ao);
+    *ev = rd_kafka_queue_poll(q, kafka_timeout_of(o) + 2000);
+    if (!*ev) {
+        snprintf(why, why_size, "%s timed out", what);
+        return NULL;
+    }
+    if (rd_kafka_event_error(*ev)) {
+        snprintf(why, why_size, "%s: %s", what, rd_kafka_event_error_string(*ev));
+        return NULL;
+    }
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t **r =
+        alter ? rd_kafka_IncrementalAlterConfigs_result_resources(
+                    rd_kafka_event_IncrementalAlterConfigs_result(*ev), &n)
+              : rd_kafka_DescribeConfigs_result_resources(
+                    rd_kafka_event_DescribeConfigs_result(*ev), &n);
+    if (n < 1 || rd_kafka_ConfigResource_error(r[0])) {
+        snprintf(why, why_size, "%s: %s", what,
+                 n ? rd_kafka_ConfigResource_error_string(r[0]) : "no answer");
+        return NULL;
+    }
+    return r[0];
+}
+
+/* The settings of kafka_compacted_configs that the topic described by res has at the broker's
+ * defaults, added to alter (made when NULL) and listed in changes ("name=new (was old), ...");
+ * a cleanup.policy without compact set on the topic itself is warned about. */
+static rd_kafka_ConfigResource_t *missing_configs(const rd_kafka_ConfigResource_t *res,
+                                                  const char *topic, char *changes,
+                                                  size_t changes_size)
+{
+    rd_kafka_ConfigResource_t *alter = NULL;
+    size_t ne = 0, clen = 0;
+    const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(res, &ne);
+    for (const kafka_topic_config *c = kafka_compacted_configs; c->name; c++) {
+        for (size_t i = 0; i < ne; i++) {
+            if (strcmp(rd_kafka_ConfigEntry_name(e[i]), c->name) != 0)
+                continue;
+            const char *v = rd_kafka_ConfigEntry_value(e[i]);
+            if (v && strcmp(v, c->value) == 0)
+                break;
+            if (rd_kafka_ConfigEntry_source(e[i]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
+                if (strcmp(c->name, "cleanup.policy") == 0 && (!v || !strstr(v, "compact")))
+                    LOG_WARN("kafka: topic '%s' has cleanup.policy=%s, set on the topic: the "
+                             "state it keeps is deleted by retention instead of compacted, and a "
+                             "restart then misses it; ticklake leaves it as set",
+                             topic, v ? v : "");
+                break;
+            }
+            if (!alter)
+                alter = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+            rd_kafka_error_t *err = rd_kafka_ConfigResource_add_incremental_config(
+                alter, c->name, RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, c->value);
+            if (err)
+                rd_kafka_error_destroy(err);
+            else if (clen < changes_size)
+                clen += (size_t)snprintf(changes + clen, changes_size - clen, "%s%s=%s (was %s)",
+                                         clen ? ", " : "", c->name, c->value, v ? v : "unset");
+            break;
+        }
+    }
+    return alter;
 }
 
 /* A topic that already exists (made by an older ticklake, or by hand) gets
  * kafka_compacted_configs where it has the broker's defaults; a value set on
- * the topic itself (kafka-configs --alter) is the operator's and stays, with a
- * warning when it is a cleanup.policy without compact. Tuning is best effort:
- * a broker that refuses (no ALTER_CONFIGS right) leaves a warning and the
- * command to run, and the topic works as it is. */
+ * the topic itself (kafka-configs --alter) is the operator's and stays.
+ * Tuning is best effort: a broker that refuses (no ALTER_CONFIGS right)
+ * leaves a warning pointing at the command to run, and the topic works as it is. */
 static void tune_compacted_topic(rd_kafka_t *rk, const kafka_opts *o, const char *topic)
 {
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_ConfigResource_t *desc = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
-    rd_kafka_AdminOptions_set_request_timeout(ao, kafka_timeout_of(o), NULL, 0);
-    rd_kafka_DescribeConfigs(rk, &desc, 1, ao, q);
-    rd_kafka_AdminOptions_destroy(ao);
-    rd_kafka_ConfigResource_destroy(desc);
-    rd_kafka_event_t *ev = admin_wait(q, o);
-    const char *why = NULL;
-    char whybuf[512];
-    rd_kafka_ConfigResource_t *alter = NULL;
-    char changes[512] = "";
-    size_t clen = 0;
-    if (!ev) {
-        why = "describing its configs timed out";
-    } else if (rd_kafka_event_error(ev)) {
-        snprintf(whybuf, sizeof(whybuf), "describing its configs: %s",
-                 rd_kafka_event_error_string(ev));
-        why = whybuf;
-    } else {
-        size_t nres = 0;
-        const rd_kafka_ConfigResource_t **res = rd_kafka_DescribeConfigs_result_resources(
-            rd_kafka_event_DescribeConfigs_result(ev), &nres);
-        if (nres < 1 || rd_kafka_ConfigResource_error(res[0])) {
-            snprintf(whybuf, sizeof(whybuf), "describing its configs: %s",
-                     nres ? rd_kafka_ConfigResource_error_string(res[0]) : "no answer");
-            why = whybuf;
-        } else {
-            size_t ne = 0;
-            const rd_kafka_ConfigEntry_t **e = rd_kafka_ConfigResource_configs(res[0], &ne);
-            for (const kafka_topic_config *c = kafka_compacted_configs; c->name; c++) {
-                for (size_t i = 0; i < ne; i++) {
-                    if (strcmp(rd_kafka_ConfigEntry_name(e[i]), c->name) != 0)
-                        continue;
-                    const char *v = rd_kafka_ConfigEntry_value(e[i]);
-                    if (v && strcmp(v, c->value) == 0)
-                        break;
-                    if (rd_kafka_ConfigEntry_source(e[i]) ==
-                        RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG) {
-                        if (strcmp(c->name, "cleanup.policy") == 0 && (!v || !strstr(v, "compact")))
-                            LOG_WARN("kafka: topic '%s' has cleanup.policy=%s, set on the topic: "
-                                     "the state it keeps is deleted by retention instead of "
-                                     "compacted, and a restart then misses it; ticklake leaves "
-                                     "it as set",
-                                     topic, v ? v : "");
-                        break;
-                    }
-                    if (!alter)
-                        alter = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
-                    rd_kafka_error_t *err = rd_kafka_ConfigResource_add_incremental_config(
-                        alter, c->name, RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, c->value);
-                    if (err)
-                        rd_kafka_error_destroy(err);
-                    else if (clen < sizeof(changes))
-                        clen += (size_t)snprintf(changes + clen, sizeof(changes) - clen,
-                                                 "%s%s=%s (was %s)", clen ? ", " : "", c->name,
-                                                 c->value, v ? v : "unset");
-                    break;
-                }
-            }
-        }
-    }
+    rd_kafka_event_t *ev = NULL;
+    char why[512] = "", changes[512] = "";
+    const rd_kafka_ConfigResource_t *res = config_request(rk, o, q, desc, 0, &ev, why, sizeof(why));
+    rd_kafka_ConfigResource_t *alter =
+        res ? missing_configs(res, topic, changes, sizeof(changes)) : NULL;
     if (ev)
         rd_kafka_event_destroy(ev);
-    if (!why && alter) {
-        ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS);
-        rd_kafka_AdminOptions_set_request_timeout(ao, kafka_timeout_of(o), NULL, 0);
-        rd_kafka_IncrementalAlterConfigs(rk, &alter, 1, ao, q);
-        rd_kafka_AdminOptions_destroy(ao);
-        ev = admin_wait(q, o);
-        if (!ev) {
-            why = "altering its configs timed out";
-        } else if (rd_kafka_event_error(ev)) {
-            snprintf(whybuf, sizeof(whybuf), "altering its configs: %s",
-                     rd_kafka_event_error_string(ev));
-            why = whybuf;
-        } else {
-            size_t nres = 0;
-            const rd_kafka_ConfigResource_t **res =
-                rd_kafka_IncrementalAlterConfigs_result_resources(
-                    rd_kafka_event_IncrementalAlterConfigs_result(ev), &nres);
-            if (nres < 1 || rd_kafka_ConfigResource_error(res[0])) {
-                snprintf(whybuf, sizeof(whybuf), "altering its configs: %s",
-                         nres ? rd_kafka_ConfigResource_error_string(res[0]) : "no answer");
-                why = whybuf;
-            } else {
-                LOG_INFO("kafka: compacted topic '%s' had the broker's defaults; set %s", topic,
-                         changes);
-            }
-        }
+    rd_kafka_ConfigResource_destroy(desc);
+    if (alter) {
+        if (config_request(rk, o, q, alter, 1, &ev, why, sizeof(why)))
+            LOG_INFO("kafka: compacted topic '%s' had the broker's defaults; set %s", topic,
+                     changes);
         if (ev)
             rd_kafka_event_destroy(ev);
+        rd_kafka_ConfigResource_destroy(alter);
     }
-    if (why)
+    if (why[0])
         LOG_WARN("kafka: compacted topic '%s': %s; it works as it is, with larger segments for "
                  "a restart to read back (docs/DATA.md, \"process changelog\", has the "
                  "kafka-configs command that sets them)",
                  topic, why);
-    if (alter)
-        rd_kafka_ConfigResource_destroy(alter);
     rd_kafka_queue_destroy(q);
 }
 
