@@ -19,6 +19,7 @@ typedef struct doubt {
     char *topic;
     int32_t partition;
     int64_t ts_ms;
+    int64_t after; /* the partition's highest offset confirmed before it; -1 unknown */
     unsigned char *key, *value;
     size_t key_len, value_len;
     uint64_t hash;
@@ -76,7 +77,8 @@ static unsigned char *dup_bytes(const void *p, size_t n)
 }
 
 int kafka_doubts_add(kafka_doubts *d, const char *topic, int32_t partition, int64_t ts_ms,
-                     const void *key, size_t key_len, const void *value, size_t value_len)
+                     int64_t after_offset, const void *key, size_t key_len, const void *value,
+                     size_t value_len)
 {
     size_t size = key_len + value_len + strlen(topic) + sizeof(doubt);
     pthread_mutex_lock(&d->mu);
@@ -91,6 +93,7 @@ int kafka_doubts_add(kafka_doubts *d, const char *topic, int32_t partition, int6
     d->v[d->n++] = (doubt){.topic = xstrdup(topic),
                            .partition = partition,
                            .ts_ms = ts_ms,
+                           .after = after_offset >= 0 ? after_offset : -1,
                            .key = dup_bytes(key, key_len),
                            .value = dup_bytes(value, value_len),
                            .key_len = key_len,
@@ -145,22 +148,31 @@ static void search_init(search *s, doubt *v, size_t n)
     }
 }
 
-static void on_record(void *opaque, const void *key, size_t key_len, const void *value,
-                      size_t value_len)
+/* A copy in the log vouches for one record, and only for one it may be: a record's copy lies after
+ * the offsets confirmed to the producer before it (an identical record confirmed earlier, such
+ * as a file's duplicate row, is that record, not this one). Of the records it may vouch for, the
+ * one with the latest such offset takes it: the copies come in offset order, so a later copy can
+ * still vouch for the others. */
+static void on_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                      const void *value, size_t value_len)
 {
     search *s = opaque;
     if (s->found == s->n)
         return;
     uint64_t h = record_hash(key, key_len, value, value_len);
+    doubt *best = NULL;
     for (size_t j = (size_t)h & s->mask; s->slots[j]; j = (j + 1) & s->mask) {
         doubt *x = &s->v[s->slots[j] - 1];
         if (x->found || x->hash != h || x->key_len != key_len || x->value_len != value_len ||
+            offset <= x->after || (best && best->after >= x->after) ||
             (key_len && memcmp(x->key, key, key_len) != 0) ||
             (value_len && memcmp(x->value, value, value_len) != 0))
             continue;
-        x->found = 1;
+        best = x;
+    }
+    if (best) {
+        best->found = 1;
         s->found++;
-        return; /* one copy in the log vouches for one record */
     }
 }
 
@@ -199,15 +211,20 @@ int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, i
     size_t i = 0;
     while (i < n && rc == 0) {
         size_t j = i;
-        int64_t ts = v[i].ts_ms;
+        int64_t ts = v[i].ts_ms, after = v[i].after;
         while (j < n && by_partition(&v[i], &v[j]) == 0) {
             if (v[j].ts_ms < ts)
                 ts = v[j].ts_ms;
+            if (v[j].after < after)
+                after = v[j].after;
             j++;
         }
         const char *topic = v[i].topic;
         int32_t partition = v[i].partition;
         int64_t start = search_start(rk, topic, partition, ts, kafka_timeout_of(o));
+        /* Nothing at or before an offset confirmed before every one of them is a copy. */
+        if (after >= 0 && start < after + 1)
+            start = after + 1;
         search s;
         search_init(&s, v + i, j - i);
         rc = kafka_read_partition_from(o, topic, partition, start, timeout_ms, on_record, &s,
@@ -225,8 +242,8 @@ int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, i
             } else if (rc == 0 && (rc = resend(ctx, x->topic, x->partition, x->key, x->key_len,
                                                x->value, x->value_len, errstr, errstr_size)) == 0) {
                 (*resent)++;
-            } else if (kafka_doubts_add(d, x->topic, x->partition, x->ts_ms, x->key, x->key_len,
-                                        x->value, x->value_len) != 0) {
+            } else if (kafka_doubts_add(d, x->topic, x->partition, x->ts_ms, x->after, x->key,
+                                        x->key_len, x->value, x->value_len) != 0) {
                 LOG_ERROR("kafka: a record acknowledged without an offset to '%s' [%d] could "
                           "not be kept for another check",
                           x->topic, (int)x->partition);
@@ -238,8 +255,8 @@ int kafka_doubts_resolve(kafka_doubts *d, rd_kafka_t *rk, const kafka_opts *o, i
     /* What was not checked goes back on the list. */
     for (; i < n; i++) {
         doubt *x = &v[i];
-        if (kafka_doubts_add(d, x->topic, x->partition, x->ts_ms, x->key, x->key_len, x->value,
-                             x->value_len) != 0)
+        if (kafka_doubts_add(d, x->topic, x->partition, x->ts_ms, x->after, x->key, x->key_len,
+                             x->value, x->value_len) != 0)
             LOG_ERROR("kafka: a record acknowledged without an offset to '%s' [%d] could not be "
                       "kept for another check",
                       x->topic, (int)x->partition);

@@ -9,10 +9,15 @@
  * about a second later and again when flushed: each
  * partition's log is read from the earliest offset whose timestamp is at most
  * 10 s before the earliest doubtful record's (from the beginning when the
- * broker cannot say), up to its end, and a record with the same key and value
- * bytes vouches for it; the rest are handed back to be sent again. Records
- * that are identical in key and value within that window count as one: the
- * pipeline's records carry unique ids (trade ids, symbol and date).
+ * broker cannot say), and after the highest offset confirmed to the producer
+ * in that partition before the doubt arose, up to its end. A record with the
+ * same key and value bytes at an offset after the one confirmed before a
+ * doubtful record vouches for it, one copy for one record; the rest are
+ * handed back to be sent again. So an identical record delivered earlier (a
+ * file's duplicate row) never vouches for a lost twin. A record confirmed
+ * later than its doubtful twin was reported could still vouch for it, and a
+ * bound set too late (kafka_producer.c keeps one per hash slot) can only send
+ * a record again, never leave one out.
  *
  * The copies are bounded (max_bytes): past it, a record is not kept, and the
  * producer still fails its flush on it as before. */
@@ -30,10 +35,13 @@ typedef struct kafka_doubts kafka_doubts;
 kafka_doubts *kafka_doubts_new(size_t max_bytes);
 void kafka_doubts_free(kafka_doubts *d); /* accepts NULL */
 
-/* Keeps a copy of a record (safe from any thread: delivery reports). 0, or -1
- * when the budget is spent (nothing kept). */
+/* Keeps a copy of a record (safe from any thread: delivery reports);
+ * after_offset: the highest offset of the partition confirmed to the producer
+ * before this record was reported (-1 unknown). 0, or -1 when the budget is
+ * spent (nothing kept). */
 int kafka_doubts_add(kafka_doubts *d, const char *topic, int32_t partition, int64_t ts_ms,
-                     const void *key, size_t key_len, const void *value, size_t value_len);
+                     int64_t after_offset, const void *key, size_t key_len, const void *value,
+                     size_t value_len);
 
 /* Records kept and not yet resolved. */
 size_t kafka_doubts_count(kafka_doubts *d);

@@ -23,6 +23,8 @@
 #define DOUBT_SETTLE_S 1
 /* Rounds of checking the log and sending again at a flush. */
 #define DOUBT_ROUNDS 5
+/* Slots of the confirmed-offset bounds (a power of 2). */
+#define CONFIRMED_SLOTS 1024
 
 struct kafka_producer {
     rd_kafka_t *rk;
@@ -41,6 +43,11 @@ struct kafka_producer {
      * (kafka_doubt.h); how many the log had and how many went out again. */
     kafka_doubts *doubts;
     atomic_llong vouched, resent, doubts_dropped;
+    /* The highest offset confirmed in each partition, plus one (0: none yet),
+     * by a hash of the topic handle and partition: the bound after which a
+     * doubtful record's copy must lie (kafka_doubt.h). Two partitions in one
+     * slot share the higher bound, which can only send a record again. */
+    atomic_llong confirmed[CONFIRMED_SLOTS];
     /* The checker: a thread, started at the first such record, that checks
      * them DOUBT_SETTLE_S later instead of at the flush only, so that a
      * long-running producer killed before its flush has not kept them for
@@ -127,6 +134,15 @@ static void wake_checker(kafka_producer *p)
     }
 }
 
+/* The confirmed-offset slot of a topic handle's partition. */
+static atomic_llong *confirmed_slot(kafka_producer *p, const rd_kafka_topic_t *rkt,
+                                    int32_t partition)
+{
+    uint64_t h = ((uint64_t)(uintptr_t)rkt >> 4) ^ (uint64_t)(uint32_t)partition * 0x9e3779b1u;
+    h *= 0x9e3779b97f4a7c15ull;
+    return &p->confirmed[h >> 54 & (CONFIRMED_SLOTS - 1)];
+}
+
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     kafka_producer *p = opaque;
@@ -159,8 +175,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
                 rd_kafka_topic_name(msg->rkt), (int)msg->partition);
         if (p->doubts &&
             kafka_doubts_add(p->doubts, rd_kafka_topic_name(msg->rkt), msg->partition,
-                             rd_kafka_message_timestamp(msg, NULL), msg->key, msg->key_len,
-                             msg->payload, msg->len) != 0 &&
+                             rd_kafka_message_timestamp(msg, NULL),
+                             atomic_load_explicit(confirmed_slot(p, msg->rkt, msg->partition),
+                                                  memory_order_relaxed) -
+                                 1,
+                             msg->key, msg->key_len, msg->payload, msg->len) != 0 &&
             atomic_fetch_add(&p->doubts_dropped, 1) == 0)
             LOG_ERROR("kafka: too many records acknowledged without an offset to keep them all "
                       "for a check of the log");
@@ -168,6 +187,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
             wake_checker(p);
     } else {
         atomic_fetch_add(&p->delivered, 1);
+        /* Reports of a partition come in offset order: a load and a store,
+         * not a read-modify-write, on this path of every record. */
+        atomic_llong *c = confirmed_slot(p, msg->rkt, msg->partition);
+        if (msg->offset + 1 > atomic_load_explicit(c, memory_order_relaxed))
+            atomic_store_explicit(c, msg->offset + 1, memory_order_relaxed);
         if (msg->_private) /* a stamp: when the record's data arrived (mono_ns) */
             lathist_add(&p->latency, mono_ns() - (int64_t)(intptr_t)msg->_private);
     }

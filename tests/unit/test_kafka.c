@@ -209,6 +209,38 @@ static void test_implicitly_acked_records_are_checked_before_the_flush(void)
     mock_stop(&m);
 }
 
+/* A record acknowledged without an offset is vouched for only by a copy after the records of its
+ * partition confirmed before it: an identical record delivered earlier (a file's duplicate row) is
+ * not its copy, so the lost twin goes out again and the log has both. */
+static void test_an_earlier_twin_does_not_vouch(void)
+{
+    /* Whether the failed batch is acknowledged implicitly or simply retried depends on timing:
+     * up to 8 tries for one where it is. */
+    int doubted = 0;
+    for (int attempt = 0; attempt < 8 && !doubted; attempt++) {
+        mock m = {0};
+        kafka_producer *p = mock_producer(&m, one_per_batch, 2, NULL);
+        if (!p)
+            return;
+        char err[512] = "";
+        CHECK_EQ_INT(kafka_produce(p, "t", "k", 1, "r0", 2, err, sizeof(err)), 0);
+        CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+        rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1,
+                                          RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+        produce_n(p, "t", 10); /* r0 again first: the batch that fails */
+        CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+        doubted = kafka_producer_resent(p) + kafka_producer_vouched(p) > 0;
+        CHECK_EQ_INT(kafka_producer_delivered(p), 11);
+        tally t = read_log(&m, "t");
+        CHECK_EQ_INT(t.total, 11);
+        CHECK_EQ_INT(t.n, 10);
+        for (int i = 0; i < t.n; i++)
+            CHECK_EQ_INT(t.count[i], strcmp(t.seen[i], "r0") == 0 ? 2 : 1);
+        mock_stop(&m);
+    }
+    CHECK(doubted);
+}
+
 typedef struct resent_log {
     char values[8][16];
     int n;
@@ -242,11 +274,11 @@ static void test_doubts_found_in_the_log_are_not_resent(void)
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
     kafka_doubts *d = kafka_doubts_new(1 << 20);
     int64_t ts = now_ns() / 1000000;
-    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r1", 2), 0);
-    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r3", 2), 0);
-    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "r3", 2), 0); /* twice: one copy */
-    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "k", 1, "x9", 2), 0); /* never sent */
-    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, "j", 1, "r2", 2), 0); /* another key */
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, -1, "k", 1, "r1", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, -1, "k", 1, "r3", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, -1, "k", 1, "r3", 2), 0); /* twice: one copy */
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, -1, "k", 1, "x9", 2), 0); /* never sent */
+    CHECK_EQ_INT(kafka_doubts_add(d, "t", 0, ts, -1, "j", 1, "r2", 2), 0); /* another key */
     CHECK_EQ_INT(kafka_doubts_count(d), 5);
     kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc)};
     resent_log r = {0};
@@ -266,9 +298,24 @@ static void test_doubts_found_in_the_log_are_not_resent(void)
         r2 += strcmp(r.values[i], "r2") == 0;
     }
     CHECK(r3 == 1 && x9 == 1 && r2 == 1);
+    /* With the offset confirmed before each (r0..r4 are at offsets 0..4): r1 at offset 1 is not
+     * after 1, so not its copy; r3's one copy goes to the record it may be (after 1) that is
+     * the most bounded, the unbounded twin is sent again. */
+    kafka_doubts *bounded = kafka_doubts_new(1 << 20);
+    CHECK_EQ_INT(kafka_doubts_add(bounded, "t", 0, ts, 1, "k", 1, "r1", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(bounded, "t", 0, ts, -1, "k", 1, "r3", 2), 0);
+    CHECK_EQ_INT(kafka_doubts_add(bounded, "t", 0, ts, 1, "k", 1, "r3", 2), 0);
+    memset(&r, 0, sizeof(r));
+    CHECK_EQ_INT(kafka_doubts_resolve(bounded, rk, &o, 10000, note_resend, &r, &found, &again, err,
+                                      sizeof(err)),
+                 0);
+    CHECK_EQ_INT(found, 1);
+    CHECK_EQ_INT(again, 2);
+    CHECK(r.n == 2 && strcmp(r.values[0], "r1") == 0 && strcmp(r.values[1], "r3") == 0);
+    kafka_doubts_free(bounded);
     /* Over the budget nothing is kept. */
     kafka_doubts *small = kafka_doubts_new(8);
-    CHECK_EQ_INT(kafka_doubts_add(small, "t", 0, ts, "k", 1, "r1", 2), -1);
+    CHECK_EQ_INT(kafka_doubts_add(small, "t", 0, ts, -1, "k", 1, "r1", 2), -1);
     CHECK_EQ_INT(kafka_doubts_count(small), 0);
     kafka_doubts_free(small);
     kafka_doubts_free(d);
@@ -389,6 +436,7 @@ static void test_mock_topic_creation_does_not_stall(void)
 }
 
 TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
+          TEST(test_an_earlier_twin_does_not_vouch),
           TEST(test_implicitly_acked_records_are_checked_before_the_flush),
           TEST(test_doubts_found_in_the_log_are_not_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
