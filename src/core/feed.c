@@ -1101,8 +1101,19 @@ static int decode_finnhub(const json_value *o, int64_t recv, feed_msg *m)
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         join_conditions(json_get(e, "c"), d->conditions, sizeof(d->conditions));
-        t->id = trade_hash(t->symbol, t->ts, pm, ps, sm, ss, d->conditions);
-        strlcpy_tl(t->venue, "FINNHUB", sizeof(t->venue));
+        /* BINANCE:BTCUSDT and COINBASE:BTC-USDT are one instrument (BTC-USDT) on two venues:
+         * the exchange is the venue, and the id hashes the provider's own symbol, so equal
+         * trades on two exchanges are two trades, not a duplicate. */
+        t->id = trade_hash(sym, t->ts, pm, ps, sm, ss, d->conditions);
+        const char *colon = crypto ? strchr(sym, ':') : NULL;
+        size_t vlen = colon ? (size_t)(colon - sym) : 0;
+        if (vlen > 0 && vlen < sizeof(t->venue)) {
+            for (size_t k = 0; k < vlen; k++)
+                t->venue[k] = (char)toupper((unsigned char)sym[k]);
+            t->venue[vlen] = '\0';
+        } else {
+            strlcpy_tl(t->venue, "FINNHUB", sizeof(t->venue));
+        }
     }
     return 0;
 }
@@ -1131,6 +1142,12 @@ static const char *alpaca_error(int64_t code, int *fatal)
     case 409:
         *fatal = 1;
         return "insufficient subscription: the plan does not include this feed";
+    case 400:
+        *fatal = 1;
+        return "invalid syntax: the server did not understand the message";
+    case 410:
+        *fatal = 1;
+        return "invalid subscribe action for this feed";
     default:
         return NULL;
     }

@@ -24,7 +24,7 @@ typedef struct sym_entry {
     char symbol[TICK_SYMBOL_MAX];
     uint64_t hash;
     int used;
-    int64_t last;
+    int64_t last, missing;
     idset ids;
 } sym_entry;
 
@@ -193,6 +193,58 @@ int64_t *feed_seen_last(feed_seen *s, const char *symbol)
     size_t len = strlen(symbol);
     sym_entry *e = find(s, symbol, sym_hash(symbol, len), len, 1);
     return e ? &e->last : NULL;
+}
+
+feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id)
+{
+    feed_gap g = {0};
+    size_t len = strlen(symbol);
+    sym_entry *e = find(s, symbol, sym_hash(symbol, len), len, 1);
+    if (!e)
+        return g;
+    /* id - last: both positive, no overflow (last + 1 had one at INT64_MAX). */
+    if (e->last > 0 && id > e->last && id - e->last > 1) {
+        if (id - e->last - 1 <= FEED_GAP_MAX) {
+            g.missing = id - e->last - 1;
+            g.from = e->last + 1;
+            e->missing += g.missing;
+        } else {
+            g.jumped = 1;
+            g.from = e->last;
+        }
+    }
+    if (id > e->last) {
+        e->last = id;
+    } else if (e->missing > 0) {
+        /* At or below the highest id (a heartbeat's too) and not seen: one of
+         * the ids counted missing has come after all. One never counted (the
+         * first trades out of order) leaves the count alone. */
+        e->missing--;
+        g.filled = 1;
+    }
+    return g;
+}
+
+feed_gap feed_seen_gap_heartbeat(feed_seen *s, const char *symbol, int64_t last_trade_id)
+{
+    feed_gap g = {0};
+    size_t len = strlen(symbol);
+    sym_entry *e = find(s, symbol, sym_hash(symbol, len), len, 1);
+    if (!e || e->last == 0 || last_trade_id <= e->last)
+        return g;
+    g.missing = last_trade_id - e->last;
+    g.from = e->last + 1;
+    e->missing += g.missing;
+    e->last = last_trade_id;
+    return g;
+}
+
+void feed_seen_seed(feed_seen *s, const char *symbol, int64_t id, int consecutive)
+{
+    int64_t *last = NULL;
+    feed_seen_check_add(s, symbol, id, &last);
+    if (consecutive && last && id > *last)
+        *last = id;
 }
 
 size_t feed_seen_bytes(const feed_seen *s)

@@ -54,6 +54,31 @@ int feed_seen_has(const feed_seen *s, const char *symbol, int64_t id);
  * FEED_SEEN_MAX_SYMBOLS. */
 int64_t *feed_seen_last(feed_seen *s, const char *symbol);
 
+/* Gap bookkeeping, for providers whose trade ids are consecutive per symbol
+ * (Coinbase, Binance, Kraken). Each symbol keeps its highest id and how many
+ * ids below it were counted missing and have not come since, so that a late
+ * trade fills only a gap of its own symbol, counted once. */
+#define FEED_GAP_MAX 1000000 /* ids missing at once that still count as a gap */
+typedef struct feed_gap {
+    int64_t missing; /* > 0: ids from..missing+from-1 newly counted missing */
+    int64_t from;    /* the first of them; or, with jumped, the highest id before the jump */
+    int jumped;      /* the id jumped by more than FEED_GAP_MAX: a renumbering, not counted */
+    int filled;      /* a late trade took back one id counted missing */
+} feed_gap;
+/* For a trade (symbol, id) that is not a duplicate (feed_seen_check_add said
+ * 0): what it means for the gaps. Nothing for a symbol beyond
+ * FEED_SEEN_MAX_SYMBOLS. */
+feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id);
+/* A heartbeat saying symbol's last trade is last_trade_id: the ids after the
+ * highest received up to it are missing (nothing when none was received yet:
+ * then it only tells where the feed starts). */
+feed_gap feed_seen_gap_heartbeat(feed_seen *s, const char *symbol, int64_t last_trade_id);
+/* A trade already in the topic (a restarted feed's seed): remembered as a
+ * duplicate, and its id raises the highest, so that what the provider sent
+ * while the feed was down counts as a gap. consecutive: the provider's ids
+ * are consecutive (else only remembered). */
+void feed_seen_seed(feed_seen *s, const char *symbol, int64_t id, int consecutive);
+
 /* Bytes the filter holds now (at most FEED_SEEN_MAX_BYTES). */
 size_t feed_seen_bytes(const feed_seen *s);
 

@@ -125,8 +125,6 @@ static int flush_trades(source *s, char *errstr, size_t errstr_size)
     return 0;
 }
 
-#define GAP_MAX 1000000 /* ids missing at once that still count as a gap */
-
 /* Dedupe and gap check each trade of s->m, then encode it into s->batch
  * (the key too: s->m is the next message's by the flush) for flush_trades,
  * which runs here only when the batch is full: a Polygon or Alpaca message
@@ -143,33 +141,20 @@ static int handle_trades(source *s, char *errstr, size_t errstr_size)
             continue;
         }
         if (consecutive_ids(s->sc->provider)) {
-            /* t->id - *last: both positive, no overflow (*last + 1 had one
-             * at INT64_MAX). A jump of more than GAP_MAX ids is no gap of
-             * that many trades but a renumbering (or a bogus id): logged,
-             * not counted. */
-            if (last && *last > 0 && t->id > *last && t->id - *last > 1) {
-                int64_t missing = t->id - *last - 1;
-                if (missing <= GAP_MAX) {
-                    atomic_fetch_add(&s->ss->gaps, missing);
-                    LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)",
-                             feed_provider_name(s->sc->provider), t->symbol, (long long)missing,
-                             (long long)(*last + 1), (long long)(t->id - 1));
-                } else {
-                    LOG_WARN("feed %s: %s: trade id jumped from %lld to %lld; not counted as "
-                             "a gap",
-                             feed_provider_name(s->sc->provider), t->symbol, (long long)*last,
-                             (long long)t->id);
-                }
-            }
-            if (last && t->id > *last) {
-                *last = t->id;
-            } else if (last && *last > 0 && t->id < *last) {
-                /* Below the highest id and not seen: one of the ids counted missing
-                 * has come after all (a late delivery). */
-                if (atomic_load(&s->ss->gaps) > 0)
-                    atomic_fetch_sub(&s->ss->gaps, 1);
-                LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap",
-                         feed_provider_name(s->sc->provider), t->symbol, (long long)t->id);
+            feed_gap g = feed_seen_gap_trade(s->seen, t->symbol, t->id);
+            const char *name = feed_provider_name(s->sc->provider);
+            if (g.missing > 0) {
+                atomic_fetch_add(&s->ss->gaps, g.missing);
+                LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)", name,
+                         t->symbol, (long long)g.missing, (long long)g.from,
+                         (long long)(t->id - 1));
+            } else if (g.jumped) {
+                LOG_WARN("feed %s: %s: trade id jumped from %lld to %lld; not counted as a gap",
+                         name, t->symbol, (long long)g.from, (long long)t->id);
+            } else if (g.filled) {
+                atomic_fetch_sub(&s->ss->gaps, 1);
+                LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap", name, t->symbol,
+                         (long long)t->id);
             }
         }
         if (rec_chunk_full(s->batch) && flush_trades(s, errstr, errstr_size) != 0)
@@ -206,17 +191,17 @@ static void heartbeat_gap(source *s)
     feed_msg *m = &s->m;
     if (!m->hb_last_trade_id || !m->hb_symbol[0])
         return;
-    int64_t *last = feed_seen_last(s->seen, m->hb_symbol);
-    if (!last || *last == 0)
-        return; /* nothing seen yet: the heartbeat only tells where it starts */
-    if (m->hb_last_trade_id > *last) {
-        int64_t missing = m->hb_last_trade_id - *last;
-        atomic_fetch_add(&s->ss->gaps, missing);
+    int64_t before = 0;
+    const int64_t *last = feed_seen_last(s->seen, m->hb_symbol);
+    if (last)
+        before = *last;
+    feed_gap g = feed_seen_gap_heartbeat(s->seen, m->hb_symbol, m->hb_last_trade_id);
+    if (g.missing > 0) {
+        atomic_fetch_add(&s->ss->gaps, g.missing);
         LOG_WARN("feed %s: %s: heartbeat says the last trade is %lld, the last received is %lld: "
                  "gap of %lld trades",
                  feed_provider_name(s->sc->provider), m->hb_symbol, (long long)m->hb_last_trade_id,
-                 (long long)*last, (long long)missing);
-        *last = m->hb_last_trade_id;
+                 (long long)before, (long long)g.missing);
     }
 }
 
@@ -618,7 +603,8 @@ static void seed_record(void *opaque, const void *key, size_t key_len, const voi
     }
     for (size_t i = 0; i < c->n; i++)
         if (strcmp(t.source, feed_provider_name(c->srcs[i].sc->provider)) == 0) {
-            feed_seen_check_add(c->srcs[i].seen, t.symbol, t.id, NULL);
+            feed_seen_seed(c->srcs[i].seen, t.symbol, t.id,
+                           consecutive_ids(c->srcs[i].sc->provider));
             c->records++;
             size_t k = seed_sym_slot(c, t.symbol);
             if (c->slot[k])

@@ -127,5 +127,60 @@ static void test_last(void)
     feed_seen_free(NULL);
 }
 
+/* A trade that is not a duplicate, through the filter and the gap bookkeeping, as the feed does. */
+static feed_gap trade_in(feed_seen *s, const char *sym, int64_t id)
+{
+    feed_gap none = {0};
+    if (feed_seen_check_add(s, sym, id, NULL))
+        return none;
+    return feed_seen_gap_trade(s, sym, id);
+}
+
+/* Gaps are counted per symbol and taken back only by a late trade of the same symbol, once per
+ * id counted; a heartbeat's last trade id counts too; a seeded feed counts what it missed. */
+static void test_gaps(void)
+{
+    feed_seen *s = feed_seen_new();
+    /* ETH 10, 12: id 11 missing. BTC 200 then 199 (out of order at its start) fills nothing. */
+    CHECK(trade_in(s, "ETH-USDT", 10).missing == 0);
+    feed_gap g = trade_in(s, "ETH-USDT", 12);
+    CHECK(g.missing == 1 && g.from == 11 && !g.filled);
+    CHECK(trade_in(s, "BTC-USDT", 200).missing == 0);
+    g = trade_in(s, "BTC-USDT", 199);
+    CHECK(g.missing == 0 && !g.filled);
+    /* ETH 11 comes: it fills ETH's gap, once; an older id never counted does not. */
+    CHECK(trade_in(s, "ETH-USDT", 11).filled);
+    CHECK(!trade_in(s, "ETH-USDT", 9).filled);
+
+    /* A heartbeat ahead: 101 and 102 missing; both come, the one equal to the heartbeat's too. */
+    CHECK(trade_in(s, "BTC-USD", 100).missing == 0);
+    g = feed_seen_gap_heartbeat(s, "BTC-USD", 102);
+    CHECK(g.missing == 2 && g.from == 101);
+    CHECK(trade_in(s, "BTC-USD", 101).filled);
+    CHECK(trade_in(s, "BTC-USD", 102).filled);
+    g = trade_in(s, "BTC-USD", 103);
+    CHECK(g.missing == 0 && !g.filled);
+    /* A heartbeat before any trade says only where the feed starts. */
+    CHECK(feed_seen_gap_heartbeat(s, "SOL-USD", 50).missing == 0);
+
+    /* A jump beyond FEED_GAP_MAX is a renumbering, not a gap. */
+    g = trade_in(s, "BTC-USD", 103 + FEED_GAP_MAX + 2);
+    CHECK(g.jumped && g.from == 103 && g.missing == 0);
+
+    /* Seeded from the topic: 1..10 are duplicates, and 20 means 11..19 were missed. */
+    feed_seen *r = feed_seen_new();
+    for (int64_t id = 1; id <= 10; id++)
+        feed_seen_seed(r, "XBT-EUR", id, 1);
+    CHECK(feed_seen_check_add(r, "XBT-EUR", 5, NULL) == 1);
+    g = trade_in(r, "XBT-EUR", 20);
+    CHECK(g.missing == 9 && g.from == 11);
+    /* Ids that are not consecutive (a hash) are only remembered. */
+    feed_seen_seed(r, "AAPL", 987654321, 0);
+    CHECK(*feed_seen_last(r, "AAPL") == 0);
+    CHECK(feed_seen_check_add(r, "AAPL", 987654321, NULL) == 1);
+    feed_seen_free(r);
+    feed_seen_free(s);
+}
+
 TEST_MAIN(TEST(test_quiet_symbol_survives_busy_one), TEST(test_growth), TEST(test_rotation),
-          TEST(test_capacity), TEST(test_last))
+          TEST(test_capacity), TEST(test_last), TEST(test_gaps))
