@@ -547,6 +547,7 @@ void feed_msg_release(feed_msg *m)
     free(m->trades);
     free(m->details);
     free(m->quotes);
+    free(m->rejected);
     memset(m, 0, sizeof(*m));
 }
 
@@ -555,7 +556,8 @@ static void msg_reset(feed_msg *m)
     trade *t = m->trades;
     trade_detail *d = m->details;
     quote *q = m->quotes;
-    size_t cap = m->cap, qcap = m->qcap;
+    feed_rejected *r = m->rejected;
+    size_t cap = m->cap, qcap = m->qcap, rcap = m->rcap;
     struct json_parser *parser = m->parser;
     memset(m, 0, sizeof(*m));
     m->parser = parser;
@@ -564,6 +566,28 @@ static void msg_reset(feed_msg *m)
     m->cap = cap;
     m->quotes = q;
     m->qcap = qcap;
+    m->rejected = r;
+    m->rcap = rcap;
+}
+
+/* A bad trade (already counted by bad()) whose id was read: noted, so that the feed does not
+ * count its id as a gap. */
+static void rejected_id(feed_msg *m, feed_provider p, const char *raw_symbol, int64_t id)
+{
+    char sym[TICK_SYMBOL_MAX];
+    if (!raw_symbol || id <= 0 || feed_symbol_normalise(p, raw_symbol, sym, sizeof(sym)) != 0)
+        return;
+    if (m->nrejected == m->rcap) {
+        size_t cap = m->rcap ? m->rcap * 2 : 8;
+        feed_rejected *r = realloc(m->rejected, cap * sizeof(*r));
+        TL_ASSERT(r != NULL);
+        m->rejected = r;
+        m->rcap = cap;
+    }
+    feed_rejected *r = &m->rejected[m->nrejected++];
+    memcpy(r->symbol, sym, sizeof(sym));
+    r->id = id;
+    r->before = m->ntrades;
 }
 
 /* A new zeroed quote slot at the end of m (counted once filled). */
@@ -856,15 +880,19 @@ static int decode_coinbase(const json_value *o, int64_t recv, feed_msg *m)
         }
         if (get_decimal(o, "price", &pm, &ps) != 0 || get_decimal(o, "size", &sm, &ss) != 0) {
             bad(m, "%s: match price or size is not a decimal", pid ? pid : "?");
+            rejected_id(m, FEED_COINBASE, pid, id);
             return 0;
         }
         if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
             bad(m, "%s: match time is not RFC 3339", pid ? pid : "?");
+            rejected_id(m, FEED_COINBASE, pid, id);
             return 0;
         }
         if (finish_trade(m, FEED_COINBASE, pid, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, ts, prec,
-                         recv) != 0)
+                         recv) != 0) {
+            rejected_id(m, FEED_COINBASE, pid, id);
             return 0;
+        }
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         t->id = id;
@@ -945,15 +973,19 @@ static int decode_binance(const json_value *o, int64_t recv, feed_msg *m)
     }
     if (get_decimal(o, "p", &pm, &ps) != 0 || get_decimal(o, "q", &sm, &ss) != 0) {
         bad(m, "%s: trade p or q is not a decimal", sym ? sym : "?");
+        rejected_id(m, FEED_BINANCE, sym, id);
         return 0;
     }
     if (tms < 0 || tms > INT64_MAX / 1000000) {
         bad(m, "%s: trade time out of range", sym ? sym : "?");
+        rejected_id(m, FEED_BINANCE, sym, id);
         return 0;
     }
     if (finish_trade(m, FEED_BINANCE, sym, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, tms * 1000000, 3,
-                     recv) != 0)
+                     recv) != 0) {
+        rejected_id(m, FEED_BINANCE, sym, id);
         return 0;
+    }
     trade *t = &m->trades[m->ntrades - 1];
     trade_detail *d = &m->details[m->ntrades - 1];
     t->id = id;
@@ -1029,15 +1061,19 @@ static int decode_kraken(const json_value *o, int64_t recv, feed_msg *m)
         }
         if (get_decimal(e, "price", &pm, &ps) != 0 || get_decimal(e, "qty", &sm, &ss) != 0) {
             bad(m, "%s: trade price or qty is not a number", sym ? sym : "?");
+            rejected_id(m, FEED_KRAKEN, sym, id);
             continue;
         }
         if (!time || feed_parse_rfc3339(time, strlen(time), &ts, &prec) != 0) {
             bad(m, "%s: trade timestamp is not RFC 3339", sym ? sym : "?");
+            rejected_id(m, FEED_KRAKEN, sym, id);
             continue;
         }
         if (finish_trade(m, FEED_KRAKEN, sym, pm, ps, sm, ss, FEED_CRYPTO_SIZE_SCALE, ts, prec,
-                         recv) != 0)
+                         recv) != 0) {
+            rejected_id(m, FEED_KRAKEN, sym, id);
             continue;
+        }
         trade *t = &m->trades[m->ntrades - 1];
         trade_detail *d = &m->details[m->ntrades - 1];
         t->id = id;

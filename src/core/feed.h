@@ -96,12 +96,23 @@ int feed_has_quotes(feed_provider p);
 int feed_needs_auth(feed_provider p);
 
 /* What one received message held. */
+/* A trade of a provider whose ids are consecutive (Coinbase, Binance, Kraken) that was received
+ * but is bad (a bad price, size or time): its id came, so it is no gap. before: how many of the
+ * message's good trades precede it. */
+typedef struct feed_rejected {
+    char symbol[TICK_SYMBOL_MAX]; /* normalised */
+    int64_t id;
+    size_t before;
+} feed_rejected;
+
 typedef struct feed_msg {
     trade *trades; /* decoded trades, in message order */
     trade_detail *details;
     size_t ntrades, cap;
     quote *quotes; /* decoded quotes (subscribed with quotes), in message order */
     size_t nquotes, qcap;
+    feed_rejected *rejected; /* bad trades whose id was read (counted in bad too) */
+    size_t nrejected, rcap;
     int subscribed;                  /* a subscription was confirmed */
     int auth_ok;                     /* authentication succeeded */
     int heartbeat;                   /* a heartbeat or keep-alive */

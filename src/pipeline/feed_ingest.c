@@ -125,6 +125,38 @@ static int flush_trades(source *s, char *errstr, size_t errstr_size)
     return 0;
 }
 
+/* The gap bookkeeping of one trade id received, not a duplicate (feed_seen.h): counted and logged.
+ */
+static void gap_check(source *s, const char *symbol, int64_t id)
+{
+    feed_gap g = feed_seen_gap_trade(s->seen, symbol, id);
+    const char *name = feed_provider_name(s->sc->provider);
+    if (g.missing > 0) {
+        atomic_fetch_add(&s->ss->gaps, g.missing);
+        LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)", name, symbol,
+                 (long long)g.missing, (long long)g.from, (long long)(id - 1));
+    } else if (g.jumped) {
+        LOG_WARN("feed %s: %s: trade id jumped from %lld to %lld; not counted as a gap", name,
+                 symbol, (long long)g.from, (long long)id);
+    } else if (g.filled) {
+        atomic_fetch_sub(&s->ss->gaps, 1);
+        LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap", name, symbol,
+                 (long long)id);
+    }
+}
+
+/* The bad trades of s->m whose ids were read and that came before its good trade i (all that are
+ * left with i = ntrades): their ids were received, so they are no gap (nor sent, being bad). */
+static void rejected_ids(source *s, size_t i, size_t *next)
+{
+    const feed_msg *m = &s->m;
+    for (; *next < m->nrejected && m->rejected[*next].before <= i; (*next)++) {
+        const feed_rejected *r = &m->rejected[*next];
+        if (!feed_seen_check_add(s->seen, r->symbol, r->id, NULL))
+            gap_check(s, r->symbol, r->id);
+    }
+}
+
 /* Dedupe and gap check each trade of s->m, then encode it into s->batch
  * (the key too: s->m is the next message's by the flush) for flush_trades,
  * which runs here only when the batch is full: a Polygon or Alpaca message
@@ -133,36 +165,26 @@ static int flush_trades(source *s, char *errstr, size_t errstr_size)
 static int handle_trades(source *s, char *errstr, size_t errstr_size)
 {
     feed_msg *m = &s->m;
+    int consecutive = consecutive_ids(s->sc->provider);
+    size_t next_rejected = 0;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
-        int64_t *last;
-        if (feed_seen_check_add(s->seen, t->symbol, t->id, &last)) {
+        if (consecutive)
+            rejected_ids(s, i, &next_rejected);
+        if (feed_seen_check_add(s->seen, t->symbol, t->id, NULL)) {
             atomic_fetch_add(&s->ss->duplicates, 1);
             continue;
         }
-        if (consecutive_ids(s->sc->provider)) {
-            feed_gap g = feed_seen_gap_trade(s->seen, t->symbol, t->id);
-            const char *name = feed_provider_name(s->sc->provider);
-            if (g.missing > 0) {
-                atomic_fetch_add(&s->ss->gaps, g.missing);
-                LOG_WARN("feed %s: %s: gap of %lld trades (ids %lld..%lld never received)", name,
-                         t->symbol, (long long)g.missing, (long long)g.from,
-                         (long long)(t->id - 1));
-            } else if (g.jumped) {
-                LOG_WARN("feed %s: %s: trade id jumped from %lld to %lld; not counted as a gap",
-                         name, t->symbol, (long long)g.from, (long long)t->id);
-            } else if (g.filled) {
-                atomic_fetch_sub(&s->ss->gaps, 1);
-                LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap", name, t->symbol,
-                         (long long)t->id);
-            }
-        }
+        if (consecutive)
+            gap_check(s, t->symbol, t->id);
         if (rec_chunk_full(s->batch) && flush_trades(s, errstr, errstr_size) != 0)
             return -1;
         buf *out = rec_chunk_begin(s->batch, 0, t->symbol, strlen(t->symbol), s->arrived);
         trade_encode_json_detail(t, &m->details[i], out);
         rec_chunk_end(s->batch, 0);
     }
+    if (consecutive)
+        rejected_ids(s, m->ntrades, &next_rejected);
     return 0;
 }
 

@@ -288,6 +288,13 @@ static void test_binance(void)
     record_json(&m, 0, &j);
     /* Every digit of the price string is in the record. */
     CHECK(strstr(j.data, "\"price\":66001.01000000,") != NULL);
+    /* Above the size limit (as Binance's PEPE trades can be): bad, its id noted. */
+    CHECK(decode(FEED_BINANCE,
+                 "{\"stream\":\"pepeusdt@trade\",\"data\":{\"e\":\"trade\",\"s\":\"PEPEUSDT\","
+                 "\"t\":2,\"p\":\"0.00001\",\"q\":\"81000000.00\",\"T\":1718394900123,\"m\":true}}",
+                 &m) == 0);
+    CHECK(m.ntrades == 0 && m.bad == 1 && m.nrejected == 1 && m.rejected[0].id == 2);
+    CHECK_EQ_STR(m.rejected[0].symbol, "PEPE-USDT");
     CHECK(decode(FEED_BINANCE, "{\"result\":null,\"id\":1}", &m) == 0);
     CHECK(m.subscribed);
     CHECK(decode(FEED_BINANCE, "{\"e\":\"serverShutdown\",\"E\":1718394900124}", &m) == 0);
@@ -379,8 +386,24 @@ static void test_kraken(void)
     CHECK_EQ_STR(m.details[0].conditions, "market");
     record_json(&m, 0, &j);
     CHECK(strstr(j.data, "\"price\":66001.1,") != NULL);
+    /* A bad trade between two good ones: counted bad, and its id noted (it came: no gap). */
+    CHECK(decode(FEED_KRAKEN,
+                 "{\"channel\":\"trade\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\","
+                 "\"price\":1,\"qty\":1,\"trade_id\":80,\"timestamp\":\"2024-06-14T19:55:00Z\"},"
+                 "{\"symbol\":\"BTC/USD\",\"price\":-1,\"qty\":1,\"trade_id\":81,\"timestamp\":"
+                 "\"2024-06-14T19:55:00Z\"},{\"symbol\":\"BTC/USD\",\"price\":1,\"qty\":1,"
+                 "\"trade_id\":82,\"timestamp\":\"nope\"},{\"symbol\":\"BTC/USD\",\"price\":1,"
+                 "\"qty\":1,\"trade_id\":83,\"timestamp\":\"2024-06-14T19:55:00Z\"}]}",
+                 &m) == 0);
+    CHECK_EQ_INT(m.ntrades, 2);
+    CHECK_EQ_INT(m.bad, 2);
+    CHECK_EQ_INT(m.nrejected, 2);
+    CHECK(m.nrejected == 2 && m.rejected[0].id == 81 && m.rejected[0].before == 1 &&
+          m.rejected[1].id == 82 && m.rejected[1].before == 1);
+    CHECK_EQ_STR(m.rejected[0].symbol, "BTC-USD");
     CHECK(decode(FEED_KRAKEN, "{\"channel\":\"heartbeat\"}", &m) == 0);
     CHECK(m.heartbeat);
+    CHECK_EQ_INT(m.nrejected, 0);
     CHECK(decode(FEED_KRAKEN,
                  "{\"method\":\"subscribe\",\"result\":{\"channel\":\"trade\",\"snapshot\":true,"
                  "\"symbol\":\"BTC/USD\"},\"success\":true,\"time_in\":\"2024-06-14T19:55:00."
