@@ -56,6 +56,10 @@ typedef struct compactor {
     /* inputs committed by this run, deleted after the grace period */
     char **pending;
     size_t npending;
+    /* inputs an earlier run merged and left (it ended first, or deferred them), their
+     * grace passed: deleted once their merged files are in the catalog */
+    char **stale;
+    size_t nstale;
 } compactor;
 
 static int cancelled(const compactor *c)
@@ -291,11 +295,8 @@ static int compact_folder(compactor *c, const char *dir)
             /* An input of an earlier run that ended before its grace passed:
              * the grace counts from when the first file covering it appeared. */
             if (now - covered_since(&l, base) >= c->grace) {
-                if (storage_delete(c->lake, e->key, c->errstr, c->errstr_size) != 0) {
-                    rc = -1;
-                    break;
-                }
-                c->st->files_removed++;
+                c->stale = realloc(c->stale, (c->nstale + 1) * sizeof(*c->stale));
+                c->stale[c->nstale++] = strdup(e->key);
             }
             continue;
         }
@@ -435,7 +436,7 @@ static int table_exists(compactor *c)
 
 /* Records the lake's files in its catalog, as a crawl does (for an S3 lake
  * through the local cache, which uploads the new catalog version). */
-static int record_in_catalog(compactor *c, const char *local)
+static int record_in_catalog(compactor *c, const char *local, int *written)
 {
     const compact_opts *o = c->o;
     catalog_crawl_stats cs;
@@ -454,6 +455,8 @@ static int record_in_catalog(compactor *c, const char *local)
     if (rc != 0)
         return -1;
     c->st->catalog_version = cs.version;
+    if (written)
+        *written = cs.written;
     return 0;
 }
 
@@ -549,37 +552,52 @@ int compact_run(const compact_opts *o, compact_stats *st, char *errstr, size_t e
      * session that lists a partition's files by a glob at each query (one
      * without a "~" file when it was made) reads the catalog again when it
      * changes, and then lists the merged file. Deleting first left such a
-     * session reading neither, with no error, until the catalog changed. */
-    if (rc == 0 && c.npending && st->files_out && !o->no_crawl && !cancelled(&c))
-        rc = record_in_catalog(&c, local);
-    if (c.npending && c.grace > 0 && !cancelled(&c)) {
-        LOG_INFO("compact: deleting %zu merged files in %.0f s (grace period)", c.npending,
-                 (double)c.grace / 1e9);
+     * session reading neither, with no error, until the catalog changed.
+     * That holds for an earlier run's inputs too: a run killed before its
+     * catalog update left merged files the catalog does not know, and when
+     * recording them changes the catalog, sessions get the grace to see them. */
+    int wrote = 0;
+    if (rc == 0 && ((c.npending && st->files_out) || c.nstale) && !o->no_crawl && !cancelled(&c))
+        rc = record_in_catalog(&c, local, &wrote);
+    if (rc == 0 && c.nstale && wrote)
+        LOG_INFO("compact: %zu inputs of an earlier run are covered by merged files the catalog "
+                 "did not list: catalog version %lld lists them before the inputs go",
+                 c.nstale, (long long)st->catalog_version);
+    if ((c.npending || (c.nstale && wrote)) && c.grace > 0 && rc == 0 && !cancelled(&c)) {
+        LOG_INFO("compact: deleting %zu merged files in %.0f s (grace period)",
+                 c.npending + c.nstale, (double)c.grace / 1e9);
         int64_t until = mono_ns() + c.grace;
         while (mono_ns() < until && !cancelled(&c)) {
             struct timespec ts = {0, 100000000};
             nanosleep(&ts, NULL);
         }
     }
-    for (size_t i = 0; i < c.npending; i++) {
+    for (size_t i = 0; i < c.nstale + c.npending; i++) {
+        char *key = i < c.nstale ? c.stale[i] : c.pending[i - c.nstale];
         if (!cancelled(&c) && rc == 0) {
-            if (storage_delete(c.lake, c.pending[i], errstr, errstr_size) != 0)
+            if (storage_delete(c.lake, key, errstr, errstr_size) != 0)
                 rc = -1;
             else
                 st->files_removed++;
         }
-        free(c.pending[i]);
+        free(key);
     }
     free(c.pending);
     c.pending = NULL;
     c.npending = 0;
+    free(c.stale);
+    c.stale = NULL;
+    c.nstale = 0;
     int changed = st->files_out || st->files_removed || st->partitions_dropped;
     if (rc == 0 && changed && !o->no_crawl)
-        rc = record_in_catalog(&c, local);
+        rc = record_in_catalog(&c, local, NULL);
 out:
     for (size_t i = 0; i < c.npending; i++)
         free(c.pending[i]);
     free(c.pending);
+    for (size_t i = 0; i < c.nstale; i++)
+        free(c.stale[i]);
+    free(c.stale);
     engine_close(c.eng);
     storage_free(c.lake);
     if (lockfd >= 0)

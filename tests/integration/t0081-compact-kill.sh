@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # compact killed with SIGKILL mid-merge, then run again: right after the kill queries still see
 # every row once (count, distinct ids and a checksum as before compaction), and the next run
-# removes what the killed one left (temporary files, covered inputs) and completes: every row once,
+# removes what the killed one left (temporary files, covered inputs, once the catalog lists their
+# merged files) and completes: every row once,
 # no temporary file left, queries and the catalog work. Each round starts from a copy of the same
 # small-file lake and kills at a different point: while the first merged file is being written
 # (its temporary file exists), right after the first switch (a merged file exists, its inputs
@@ -96,6 +97,12 @@ for how in writing switched random; do
     if [ "$how" = writing ]; then
         grep -q "left by an earlier run" "$T/again-$how.err" ||
             fail "writing: the next run did not say it removed the temporary file: $(cat "$T/again-$how.err")"
+    fi
+    # The killed run never updated the catalog: the next one records the merged files it left
+    # before it deletes their inputs (a session reading by glob would otherwise see neither).
+    if [ "$how" = switched ]; then
+        grep -q "inputs of an earlier run are covered by merged files the catalog did not list" "$T/again-$how.err" ||
+            fail "switched: the earlier run's inputs went before the catalog listed their merged files: $(cat "$T/again-$how.err")"
     fi
     assert_eq "$(tmps "$lake")" 0 "$how: temporary files after the next run"
     check_lake "$lake" "$how: after the next run"
