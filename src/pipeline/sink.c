@@ -257,6 +257,7 @@ typedef struct job {
     size_t ndates;
     int state; /* JOB_QUEUED, JOB_WRITING, JOB_DONE or JOB_FAILED */
     int64_t written, bytes;
+    int64_t files; /* stored by the writer; counted in the stats once committed, as the rows */
     char err[1024];
 } job;
 
@@ -386,7 +387,7 @@ static int write_job(sink *s, const writer_io *io, job *j)
         }
         j->written += rows;
         j->bytes += bytes;
-        atomic_fetch_add(&s->st->lake_files, 1);
+        j->files++;
         if (log_level >= LOG_LVL_DEBUG) {
             buf loc = {0};
             storage_describe(io->lake, key.data, &loc);
@@ -566,6 +567,7 @@ static void commit_done(sink *s)
         s->commits++;
         atomic_fetch_add(&s->st->lake_rows, j->written);
         atomic_fetch_add(&s->st->lake_bytes, j->bytes);
+        atomic_fetch_add(&s->st->lake_files, j->files);
         update_roll(s, j->topic, j->written, j->bytes);
         rowbuf_clear(j->rows);
         if (s->nspare < SPARE_BUFFERS)

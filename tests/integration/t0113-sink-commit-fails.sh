@@ -52,4 +52,18 @@ got=$("$TICKLAKE" query --lake "$lake" --format csv \
     grep -E "warn|sink: wrote" "$T/sink1.err" | tail -20 >&2
     fail "the lake holds '$got' (rows, distinct ids) of trades, expected '$N $N'"
 }
-echo "ok: commits failed under $(files) stored files, a crash, a drain that rolls elsewhere: $N trades exactly once"
+
+# The files a sink reports are those the lake keeps: one stored whose commit then failed, and
+# which the sink stores again under the same name, counts once (it was counted at its store).
+lake3=$T/lake3
+echo "fail-commits 3" >&3
+wait_for 10 failing || fail "the broker took no fail-commits command"
+"$TICKLAKE" sink --brokers "$brokers" --topic-prefix "$pre" --group "$(unique_name g)" \
+    --lake "$lake3" --intervals 1s --roll-rows 2500 --roll-interval 60s --drain 2>"$T/sink3.err" ||
+    fail "the third sink failed: $(tail -3 "$T/sink3.err")"
+echo "fail-commits 0" >&3
+grep -q "offset commit failed" "$T/sink3.err" || fail "the third sink met no failed commit: $(tail -3 "$T/sink3.err")"
+stored=$(find "$lake3" -name '*.parquet' | wc -l)
+grep -q "ticklake sink: $N rows in $stored files" "$T/sink3.err" ||
+    fail "the summary does not count the $stored files in the lake: $(tail -1 "$T/sink3.err")"
+echo "ok: commits failed under $(files) stored files, a crash, a drain that rolls elsewhere: $N trades exactly once; the files reported are the lake's"
