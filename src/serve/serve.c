@@ -105,7 +105,7 @@ static void metric(buf *b, const char *name, const char *type, const char *help,
     buf_putc(b, '\n');
 }
 
-static void histogram(buf *b, const char *name, const char *help, serve_hist *h)
+void serve_hist_text(buf *b, const char *name, const char *help, serve_hist *h)
 {
     buf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
     long long cum = 0;
@@ -116,8 +116,10 @@ static void histogram(buf *b, const char *name, const char *help, serve_hist *h)
         else
             buf_printf(b, "%s_bucket{le=\"+Inf\"} %lld\n", name, cum);
     }
-    buf_printf(b, "%s_sum %g\n%s_count %lld\n", name, (double)atomic_load(&h->sum_us) / 1e6, name,
-               cum);
+    /* Every digit of the sum, as the other values (%g kept 6: 1.23457e+06). */
+    buf_printf(b, "%s_sum ", name);
+    json_put_double(b, (double)atomic_load(&h->sum_us) / 1e6);
+    buf_printf(b, "\n%s_count %lld\n", name, cum);
 }
 
 static int serve_metrics(serve_server *s, const http_request *r)
@@ -131,19 +133,20 @@ static int serve_metrics(serve_server *s, const http_request *r)
                    (long long)atomic_load(&s->requests[i]));
     metric(&b, "ticklake_http_unauthorized_total", "counter",
            "Requests refused for a missing or wrong token.", (double)atomic_load(&s->unauthorized));
-    histogram(&b, "ticklake_http_request_duration_seconds",
-              "Time to answer an HTTP request (streams excluded).", &s->request_seconds);
+    serve_hist_text(&b, "ticklake_http_request_duration_seconds",
+                    "Time to answer an HTTP request (streams excluded).", &s->request_seconds);
     metric(&b, "ticklake_queries_total", "counter", "SQL queries run through the API.",
            (double)atomic_load(&s->queries));
     metric(&b, "ticklake_query_failures_total", "counter",
            "SQL queries that failed, timed out or were refused.",
            (double)atomic_load(&s->query_failures));
-    histogram(&b, "ticklake_query_duration_seconds", "Wall time of API SQL queries.",
-              &s->query_seconds);
-    histogram(&b, "ticklake_stream_trade_delay_seconds",
-              "From a trade's event time to its arrival at the push stream, for live feeds (whose "
-              "event time is the wall clock); trades over an hour old, a replay's, are left out.",
-              &s->trade_delay);
+    serve_hist_text(&b, "ticklake_query_duration_seconds", "Wall time of API SQL queries.",
+                    &s->query_seconds);
+    serve_hist_text(
+        &b, "ticklake_stream_trade_delay_seconds",
+        "From a trade's event time to its arrival at the push stream, for live feeds (whose "
+        "event time is the wall clock); trades over an hour old, a replay's, are left out.",
+        &s->trade_delay);
     metric(&b, "ticklake_stream_clients", "gauge", "Push-stream clients connected.",
            (double)atomic_load(&s->streams));
     size_t nsyms = 0, untraded = 0;

@@ -168,6 +168,9 @@ struct serve_server {
 };
 
 void serve_hist_observe(serve_hist *h, int64_t ns);
+/* Appends h as a Prometheus histogram (HELP, TYPE, buckets, _sum and _count
+ * in seconds, each value as json_put_double writes it). */
+void serve_hist_text(buf *b, const char *name, const char *help, serve_hist *h);
 
 /* serve_api.c: the JSON API. Each answers r and returns the status. */
 int serve_api_tables(serve_server *s, const http_request *r);
