@@ -60,12 +60,17 @@ void serve_hist_observe(serve_hist *h, int64_t ns)
 
 int serve_error(const http_request *r, int status, const char *msg)
 {
+    return serve_error_with(r, status, msg, NULL);
+}
+
+int serve_error_with(const http_request *r, int status, const char *msg, const char *extra)
+{
     buf b;
     buf_init(&b);
     buf_puts(&b, "{\"error\":");
     buf_put_json_str(&b, msg, strlen(msg));
     buf_puts(&b, "}\n");
-    http_reply(r, status, "application/json", NULL, b.data, b.len);
+    http_reply(r, status, "application/json", extra, b.data, b.len);
     buf_release(&b);
     return status;
 }
@@ -354,14 +359,19 @@ static int dispatch(serve_server *s, const http_request *r)
     }
     if (!authorized(s, r)) {
         atomic_fetch_add(&s->unauthorized, 1);
-        return serve_error(r, 401,
-                           "a token is required: Authorization: Bearer <token>, or open "
-                           "/?token=<token> once");
+        /* RFC 9110 11.6.1: a 401 names the scheme it wants. */
+        return serve_error_with(r, 401,
+                                "a token is required: Authorization: Bearer <token>, or open "
+                                "/?token=<token> once",
+                                "WWW-Authenticate: Bearer realm=\"ticklake\"\r\n");
     }
     if (route == SERVE_ROUTE_NONE)
         return serve_error(r, 404, "no such resource");
-    if (!serve_method_allowed(route, r->method))
-        return serve_error(r, 405, "method not allowed");
+    if (!serve_method_allowed(route, r->method)) {
+        char allow[64]; /* RFC 9110 15.5.6: a 405 lists what the resource accepts */
+        snprintf(allow, sizeof(allow), "Allow: %s\r\n", serve_route_methods(route));
+        return serve_error_with(r, 405, "method not allowed", allow);
+    }
     switch (route) {
     case SERVE_ROUTE_STATIC:
         return serve_static(s, r);

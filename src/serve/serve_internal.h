@@ -222,6 +222,8 @@ size_t serve_stream_bars(serve_server *s, const char *symbol, int64_t interval_n
 
 /* A JSON error reply {"error": msg}. */
 int serve_error(const http_request *r, int status, const char *msg);
+/* The same with extra headers ("Name: value\r\n" lines; may be NULL). */
+int serve_error_with(const http_request *r, int status, const char *msg, const char *extra);
 /* A JSON reply of body. */
 int serve_json(serve_server *s, const http_request *r, int status, const buf *body);
 

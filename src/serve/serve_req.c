@@ -86,11 +86,20 @@ serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX])
     return SERVE_ROUTE_STATIC;
 }
 
+const char *serve_route_methods(serve_route route)
+{
+    if (route == SERVE_ROUTE_QUERY || route == SERVE_ROUTE_CANCEL)
+        return "POST";
+    if (route == SERVE_ROUTE_STREAM) /* a HEAD would hold a stream slot, sending nothing */
+        return "GET";
+    return "GET, HEAD";
+}
+
 int serve_method_allowed(serve_route route, const char *method)
 {
     if (route == SERVE_ROUTE_QUERY || route == SERVE_ROUTE_CANCEL)
         return strcmp(method, "POST") == 0;
-    if (route == SERVE_ROUTE_STREAM) /* a HEAD would hold a stream slot, sending nothing */
+    if (route == SERVE_ROUTE_STREAM)
         return strcmp(method, "GET") == 0;
     return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 }

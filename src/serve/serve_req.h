@@ -47,6 +47,9 @@ serve_route serve_route_of(const char *path, char name[SERVE_NAME_MAX]);
  * for the push stream (a HEAD of it would hold a stream slot), GET and HEAD
  * elsewhere. */
 int serve_method_allowed(serve_route route, const char *method);
+/* The methods route accepts, as a 405's Allow header lists them ("GET, HEAD",
+ * "POST", "GET"): serve_method_allowed's answer is 1 for these only. */
+const char *serve_route_methods(serve_route route);
 
 /* Maps a URL path of the web console to a file below its folder: "/" is
  * "index.html"; segments are [A-Za-z0-9_-][A-Za-z0-9._-]* (no "..", no

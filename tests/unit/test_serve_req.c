@@ -32,6 +32,26 @@ static void test_routes(void)
     CHECK(serve_method_allowed(SERVE_ROUTE_TABLES, "HEAD"));
     CHECK(serve_method_allowed(SERVE_ROUTE_STREAM, "GET"));
     CHECK(!serve_method_allowed(SERVE_ROUTE_STREAM, "HEAD"));
+    /* A 405's Allow header lists exactly what serve_method_allowed lets pass. */
+    CHECK_EQ_STR(serve_route_methods(SERVE_ROUTE_QUERY), "POST");
+    CHECK_EQ_STR(serve_route_methods(SERVE_ROUTE_CANCEL), "POST");
+    CHECK_EQ_STR(serve_route_methods(SERVE_ROUTE_STREAM), "GET");
+    CHECK_EQ_STR(serve_route_methods(SERVE_ROUTE_TABLES), "GET, HEAD");
+    CHECK_EQ_STR(serve_route_methods(SERVE_ROUTE_STATIC), "GET, HEAD");
+    static const char *const methods[] = {"GET",     "HEAD", "POST", "PUT", "DELETE",
+                                          "OPTIONS", "GE",   "EAD",  "POS", ""};
+    for (int route = SERVE_ROUTE_STATIC; route <= SERVE_ROUTE_LAG; route++)
+        for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+            const char *list = serve_route_methods((serve_route)route);
+            int listed = 0;
+            for (const char *p = list; *p;) {
+                size_t n = strcspn(p, ",");
+                listed |= strlen(methods[i]) == n && strncmp(p, methods[i], n) == 0;
+                p += n;
+                p += strspn(p, ", ");
+            }
+            CHECK_EQ_INT(serve_method_allowed((serve_route)route, methods[i]), listed);
+        }
 }
 
 static void test_static_paths(void)

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The HTTP edges of `ticklake serve` on a lake with an empty catalog, without Kafka (fast): what a 405
+# and a 401 must say (RFC 9110), error bodies in the {"error": ...} shape, static paths, the token
+# login's methods, query sessions' memory limits and a prompt stop during a long query.
+. "$(dirname "$0")/lib.sh"
+[ "$KAFKA_KIND" = embedded ] || skip "no Kafka here: it runs once, beside the embedded broker"
+
+mkdir -p "$T/lake"
+"$TICKLAKE" crawl --lake "$T/lake" >/dev/null
+start() { # NAME ARGS...: serve the lake; sets U
+    local name=$1
+    shift
+    bg_start "$name" "$TICKLAKE" serve --lake "$T/lake" --crawl-interval 0 "$@"
+    wait_for 10 grep -q '^http://' "$T/$name.out" || { cat "$T/$name.err" >&2; fail "serve printed no URL"; }
+    U=$(grep -m1 '^http://' "$T/$name.out")
+}
+head_of() { curl -s -D - -o /dev/null "$@" | tr -d '\r'; }
+
+start srv --listen 127.0.0.1:0
+# A 405 lists the methods its resource accepts.
+h=$(head_of -X DELETE "${U}api/tables")
+[[ $h == 'HTTP/1.1 405'* && $h == *$'\nAllow: GET, HEAD\n'* ]] || fail "405 of DELETE /api/tables: $h"
+h=$(head_of "${U}api/query")
+[[ $h == 'HTTP/1.1 405'* && $h == *$'\nAllow: POST\n'* ]] || fail "405 of GET /api/query: $h"
+h=$(head_of -I "${U}api/stream")
+[[ $h == 'HTTP/1.1 405'* && $h == *$'\nAllow: GET\n'* ]] || fail "405 of HEAD /api/stream: $h"
+bg_stop srv INT
+
+# Beyond loopback a token is needed: a 401 names the scheme.
+start tok --listen 0.0.0.0:0 --token secret-token-1
+h=$(head_of "${U}api/tables")
+[[ $h == 'HTTP/1.1 401'* && $h == *$'\nWWW-Authenticate: Bearer realm="ticklake"\n'* ]] ||
+    fail "401 without WWW-Authenticate: $h"
+bg_stop tok INT
