@@ -202,7 +202,7 @@ int http_send_file(const http_request *r, const char *path, const char *extra)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return http_reply(r, 404, "text/plain", NULL, "not found\n", 10);
+        return -1; /* nothing sent: the caller answers in its own shape */
     fclose(f);
     char *all = xprintf("%s%s", extra ? extra : "", r->headers ? r->headers : "");
     mg_send_mime_file2(r->conn, path, NULL, *all ? all : NULL);

@@ -56,15 +56,18 @@ void http_stop(http_server *s);
 const char *http_header(const http_request *r, const char *name);
 /* Reads the whole body into out when it is at most max bytes. Returns its
  * length, -1 on a read error, -2 when it is longer than max (nothing more
- * is read; answer 413 and the connection closes). */
+ * is read: answer 413 with HTTP_CLOSE among the extra headers). */
 int64_t http_read_body(const http_request *r, char *out, size_t max);
+/* The extra header line that closes the connection after a reply. */
+#define HTTP_CLOSE "Connection: close\r\n"
 
 /* Sends a whole reply: status, Content-Type, Content-Length, extra headers
  * ("Name: value\r\n" lines, may be NULL) and body. Returns status. */
 int http_reply(const http_request *r, int status, const char *content_type, const char *extra,
                const void *body, size_t len);
 /* Sends the file at path (a regular file the caller has checked) with its
- * MIME type by extension; 404 when it cannot be opened. Returns the status. */
+ * MIME type by extension and returns the status; -1, with nothing sent, when
+ * it cannot be opened (the caller answers: its error bodies have its shape). */
 int http_send_file(const http_request *r, const char *path, const char *extra);
 
 /* Starts a streamed reply (Server-Sent Events): status 200, content_type,

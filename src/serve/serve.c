@@ -98,7 +98,8 @@ static int serve_static(serve_server *s, const http_request *r)
     if (strncmp(real, root, n) != 0 || real[n] != '/' || stat(real, &sb) != 0 ||
         !S_ISREG(sb.st_mode))
         return serve_error(r, 404, "not found");
-    return http_send_file(r, real, "Cache-Control: no-cache\r\n");
+    int st = http_send_file(r, real, "Cache-Control: no-cache\r\n");
+    return st < 0 ? serve_error(r, 404, "not found") : st;
 }
 
 /* --- metrics ------------------------------------------------------------ */
@@ -423,7 +424,7 @@ static int on_request(void *opaque, const http_request *r)
     int64_t t0 = mono_ns();
     if (r->content_length > (int64_t)s->max_body) {
         atomic_fetch_add(&s->requests[4], 1);
-        return serve_error(r, 413, "request body too large");
+        return serve_error_with(r, 413, "request body too large", HTTP_CLOSE);
     }
     int status = dispatch(s, r);
     int cls = status / 100;

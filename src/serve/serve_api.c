@@ -418,8 +418,8 @@ int serve_api_query(serve_server *s, const http_request *r)
     int64_t n = http_read_body(r, body, s->max_body);
     if (n < 0) {
         free(body);
-        return serve_error(r, n == -2 ? 413 : 400,
-                           n == -2 ? "request body too large" : "cannot read the request body");
+        return n == -2 ? serve_error_with(r, 413, "request body too large", HTTP_CLOSE)
+                       : serve_error(r, 400, "cannot read the request body");
     }
     body[n] = '\0';
     serve_query_req q;
@@ -523,7 +523,8 @@ int serve_api_cancel(serve_server *s, const http_request *r)
     char body[512], tag[40], err[300];
     int64_t n = http_read_body(r, body, sizeof(body) - 1);
     if (n < 0)
-        return serve_error(r, n == -2 ? 413 : 400, "cannot read the request body");
+        return n == -2 ? serve_error_with(r, 413, "request body too large", HTTP_CLOSE)
+                       : serve_error(r, 400, "cannot read the request body");
     body[n] = '\0';
     if (serve_cancel_parse(body, (size_t)n, tag, err, sizeof(err)) != 0)
         return serve_error(r, 400, err);

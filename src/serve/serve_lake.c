@@ -132,7 +132,8 @@ int serve_lake_result(serve_server *s, const http_request *r, const char *id)
     if (s->local_lake) {
         char path[4096];
         snprintf(path, sizeof(path), "%s/%s/%s.csv", s->lake, QUERY_RESULTS_DIR, id);
-        return http_send_file(r, path, extra);
+        int st = http_send_file(r, path, extra);
+        return st < 0 ? serve_error(r, 404, "no such result") : st;
     }
     char key[128], err[512];
     snprintf(key, sizeof(key), "%s/%s.csv", QUERY_RESULTS_DIR, id);

@@ -24,6 +24,15 @@ h=$(head_of "${U}api/query")
 [[ $h == 'HTTP/1.1 405'* && $h == *$'\nAllow: POST\n'* ]] || fail "405 of GET /api/query: $h"
 h=$(head_of -I "${U}api/stream")
 [[ $h == 'HTTP/1.1 405'* && $h == *$'\nAllow: GET\n'* ]] || fail "405 of HEAD /api/stream: $h"
+# Errors have one shape, {"error": ...}: a missing saved result, a cancel's body over 511 bytes
+# (which closes the connection: the rest of the body is not read).
+r=$(curl -s -w ' %{http_code} %{content_type}' "${U}api/queries/0190f0c2-0000-7000-8000-000000000000.csv")
+assert_eq "$r" '{"error":"no such result"}
+ 404 application/json' "a missing saved result"
+head -c 600 /dev/zero | tr '\0' x >"$T/big"
+h=$(curl -s -D - -X POST --data-binary @"$T/big" "${U}api/query/cancel" | tr -d '\r')
+[[ $h == 'HTTP/1.1 413'* && $h == *$'\nConnection: close\n'* && $h == *'{"error":"request body too large"}' ]] ||
+    fail "a 600-byte cancel: $h"
 bg_stop srv INT
 
 # Beyond loopback a token is needed: a 401 names the scheme.
