@@ -39,8 +39,20 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     http_server *s = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
+    /* civetweb leaves the path encoded (decode_url no): decoded here, with
+     * its length, so a %00 shows instead of cutting the path short. */
+    const char *raw = ri->local_uri ? ri->local_uri : "/";
+    size_t raw_len = strlen(raw);
+    char *path = xmalloc(raw_len + 1);
+    int n = mg_url_decode(raw, (int)raw_len, path, (int)raw_len + 1, 0);
+    if (n < 0) { /* cannot happen: decoding never lengthens */
+        free(path);
+        mg_send_http_error(conn, 400, "%s", "bad path\n");
+        return 400;
+    }
     http_request r = {.method = ri->request_method,
-                      .path = ri->local_uri ? ri->local_uri : "/",
+                      .path = path,
+                      .path_len = (size_t)n,
                       .query = ri->query_string ? ri->query_string : "",
                       .remote_addr = ri->remote_addr,
                       .content_length = ri->content_length,
@@ -49,10 +61,12 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     call c = {s, &r, 500};
     pthread_t t;
     if (pthread_create(&t, NULL, run_handler, &c) != 0) {
+        free(path);
         mg_send_http_error(conn, 503, "%s", "out of threads\n");
         return 503;
     }
     pthread_join(t, NULL);
+    free(path);
     return c.status > 0 && c.status < 1000 ? c.status : 500;
 }
 
@@ -103,6 +117,8 @@ http_server *http_start(const http_config *c, char *errstr, size_t errstr_size)
                              "access_control_allow_headers",
                              "",
                              "enable_directory_listing",
+                             "no",
+                             "decode_url", /* on_request decodes, NUL bytes included */
                              "no",
                              "max_request_size",
                              "16384",

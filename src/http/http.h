@@ -22,6 +22,7 @@ typedef struct http_server http_server;
 typedef struct http_request {
     const char *method;      /* "GET", "POST", ... */
     const char *path;        /* URL-decoded path, e.g. "/api/tables" */
+    size_t path_len;         /* its length: more than strlen(path) when it has a %00 */
     const char *query;       /* the raw query string after '?', "" when none */
     const char *remote_addr; /* the client's address */
     int64_t content_length;  /* -1 when not given */

@@ -341,6 +341,9 @@ static int token_login(serve_server *s, const http_request *r)
 
 static int dispatch(serve_server *s, const http_request *r)
 {
+    /* A %00 would end the path early: /index.html%00.js would be index.html. */
+    if (strlen(r->path) != r->path_len)
+        return serve_error(r, 400, "a NUL byte in the path");
     char name[SERVE_NAME_MAX];
     serve_route route = serve_route_of(r->path, name);
     if (s->cors && strcmp(r->method, "OPTIONS") == 0) /* the CORS headers come with every reply */
@@ -353,7 +356,9 @@ static int dispatch(serve_server *s, const http_request *r)
         atomic_fetch_add(&s->unauthorized, 1);
         return serve_error(r, 403, foreign);
     }
-    if (strcmp(r->path, "/") == 0 && s->token[0] && strstr(r->query, "token=")) {
+    /* A link's login only: GET or HEAD, as a browser opens it. */
+    if (strcmp(r->path, "/") == 0 && s->token[0] && strstr(r->query, "token=") &&
+        (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
         int st = token_login(s, r);
         if (st)
             return st;

@@ -33,6 +33,13 @@ head -c 600 /dev/zero | tr '\0' x >"$T/big"
 h=$(curl -s -D - -X POST --data-binary @"$T/big" "${U}api/query/cancel" | tr -d '\r')
 [[ $h == 'HTTP/1.1 413'* && $h == *$'\nConnection: close\n'* && $h == *'{"error":"request body too large"}' ]] ||
     fail "a 600-byte cancel: $h"
+# Static paths: a %00 does not end the path early (/index.html%00.js was index.html).
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "${U}index.html")" 200 "the console's index"
+r=$(curl -s --path-as-is -w ' %{http_code}' "${U}index.html%00.js")
+assert_eq "$r" '{"error":"a NUL byte in the path"}
+ 400' "GET /index.html%00.js"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "${U}%2e%2e/%2e%2e/etc/passwd")" 404 "%2e%2e in the path"
+assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "${U}api/t%61bles")" 200 "an encoded API path"
 bg_stop srv INT
 
 # Beyond loopback a token is needed: a 401 names the scheme.
@@ -40,4 +47,9 @@ start tok --listen 0.0.0.0:0 --token secret-token-1
 h=$(head_of "${U}api/tables")
 [[ $h == 'HTTP/1.1 401'* && $h == *$'\nWWW-Authenticate: Bearer realm="ticklake"\n'* ]] ||
     fail "401 without WWW-Authenticate: $h"
+# /?token= logs in by a link: GET (and HEAD) only; a form's POST to it gets no cookie.
+h=$(head_of "${U}?token=secret-token-1")
+[[ $h == 'HTTP/1.1 303'* && $h == *'ticklake_token=secret-token-1'* ]] || fail "GET /?token=: $h"
+h=$(head_of -X POST "${U}?token=secret-token-1")
+[[ $h == 'HTTP/1.1 401'* && $h != *'Set-Cookie'* ]] || fail "POST /?token=: $h"
 bg_stop tok INT
