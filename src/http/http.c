@@ -16,6 +16,7 @@ struct http_server {
     void *opaque;
     char *headers; /* of every reply, "" when none */
     int port;
+    int64_t timeout_ns; /* civetweb's request_timeout_ms: a write gives up after it */
 };
 
 typedef struct call {
@@ -92,6 +93,7 @@ http_server *http_start(const http_config *c, char *errstr, size_t errstr_size)
     s->handler = c->handler;
     s->opaque = c->opaque;
     s->headers = xstrdup(c->headers ? c->headers : "");
+    s->timeout_ns = (int64_t)(c->request_timeout_ms > 0 ? c->request_timeout_ms : 30000) * 1000000;
     char threads[16], timeout[16];
     snprintf(threads, sizeof(threads), "%d", c->threads > 0 ? c->threads : 16);
     snprintf(timeout, sizeof(timeout), "%d",
@@ -244,7 +246,13 @@ int http_stream_start(const http_request *r, const char *content_type, const cha
 
 int http_write(const http_request *r, const void *data, size_t len)
 {
-    return mg_write(r->conn, data, len) == (int)len ? 0 : -1;
+    int64_t t0 = mono_ns();
+    if (mg_write(r->conn, data, len) == (int)len)
+        return 0;
+    /* civetweb says only that the write failed: a client that hung up fails
+     * it at once, one that took nothing for the whole timeout after it. */
+    const http_server *s = mg_get_user_context_data(r->conn);
+    return s && mono_ns() - t0 >= s->timeout_ns ? -2 : -1;
 }
 
 int http_form_var(const char *form, const char *name, size_t occurrence, char *out, size_t out_size)

@@ -75,7 +75,8 @@ int http_send_file(const http_request *r, const char *path, const char *extra);
  * no length, no caching; the connection closes when the handler returns.
  * Then http_write sends each piece. */
 int http_stream_start(const http_request *r, const char *content_type, const char *extra);
-/* Writes len bytes; 0, or -1 when the client has gone. */
+/* Writes len bytes; 0, -1 when the client has gone, -2 when it took nothing
+ * for request_timeout_ms (it stopped reading; the write gave up). */
 int http_write(const http_request *r, const void *data, size_t len);
 
 /* The occurrence-th value (0 for the first) of variable name in a

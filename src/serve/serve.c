@@ -171,7 +171,8 @@ static int serve_metrics(serve_server *s, const http_request *r)
     metric(&b, "ticklake_stream_clients_total", "counter", "Push-stream clients accepted.",
            (double)atomic_load(&s->stream_clients_total));
     metric(&b, "ticklake_stream_clients_dropped_total", "counter",
-           "Push-stream clients disconnected for falling a whole buffer behind.",
+           "Push-stream clients disconnected for falling a whole buffer behind, or for "
+           "taking nothing for 30 s.",
            (double)atomic_load(&s->stream_dropped));
     metric(&b, "ticklake_stream_events_total", "counter",
            "Events put on the push stream (trades and forming bars of followed symbols, bars, "

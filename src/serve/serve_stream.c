@@ -606,8 +606,12 @@ int serve_stream_handle(serve_server *s, const http_request *r)
         if (!out.len && now - last_write >= HEARTBEAT_NS)
             buf_puts(&out, ": ping\n\n");
         if (out.len) {
-            ok = http_write(r, out.data, out.len) == 0;
-            atomic_fetch_add(&s->stream_bytes, (long long)out.len);
+            int w = http_write(r, out.data, out.len);
+            ok = w == 0;
+            if (ok) /* sent bytes only */
+                atomic_fetch_add(&s->stream_bytes, (long long)out.len);
+            else if (w == -2) /* it stopped reading: dropped as one too slow */
+                atomic_fetch_add(&s->stream_dropped, 1);
             last_write = now;
         }
     }

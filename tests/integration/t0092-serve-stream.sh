@@ -17,6 +17,27 @@ S=$(grep -m1 '^http://' "$T/srv.out")
 metric() { curl -s "${S}metrics" | sed -nE "s/^$1 ([0-9]+)$/\1/p"; }
 consuming() { [ "$(metric ticklake_serve_consumed_records_total)" -gt 1000 ]; }
 wait_for 30 consuming || { cat "$T/srv.err" >&2; fail "the server's consumer reads nothing"; }
+# A client that reads nothing blocks its handler's write until civetweb gives up (30 s); it counts
+# as dropped then (it was not). On a second server whose ring (300,000 events, a minute of the
+# feed) is not overtaken first, which would drop it anyway.
+bg_start srv2 "$TICKLAKE" serve --brokers "$BROKERS" --topic-prefix "$pre" --lake "$T/lake" \
+    --listen 127.0.0.1:0 --stream-buffer 300000 --crawl-interval 0
+wait_for 10 grep -q '^http://' "$T/srv2.out" || { cat "$T/srv2.err" >&2; fail "serve 2 printed no URL"; }
+S2=$(grep -m1 '^http://' "$T/srv2.out")
+metric2() { curl -s "${S2}metrics" | sed -nE "s/^$1 ([0-9]+)$/\1/p"; }
+consuming2() { [ "$(metric2 ticklake_serve_consumed_records_total)" -gt 1000 ]; }
+wait_for 30 consuming2 || { cat "$T/srv2.err" >&2; fail "serve 2's consumer reads nothing"; }
+deaf_client='
+import socket, sys, time, urllib.parse
+u = urllib.parse.urlparse(sys.argv[1])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect((u.hostname, u.port))
+s.sendall(b"GET /api/stream?kinds=trade HTTP/1.1\r\nHost: %s:%d\r\n\r\n" % (u.hostname.encode(), u.port))
+time.sleep(600)
+'
+bg_start deaf python3 -c "$deaf_client" "$S2"
+deaf_start=$(date +%s)
 
 # Two pairs: clients of every symbol scan the ring; clients of one symbol walk its chain.
 sym=$(curl -s "${S}api/symbols" | sed -nE 's/.*"symbols":\["([^"]+)".*/\1/p')
@@ -155,6 +176,13 @@ wait_for 10 late_trades || fail "the second client of AMZN got no trade: $(curl 
 bg_stop late
 bg_stop quiet
 bg_stop slow
+deaf_dropped() { [ "$(metric2 ticklake_stream_clients_dropped_total)" -ge 1 ]; }
+deaf_wait=$((deaf_start + 50 - $(date +%s)))
+wait_for $((deaf_wait > 1 ? deaf_wait : 1)) deaf_dropped ||
+    fail "the client that reads nothing was not counted as dropped: $(curl -s "${S2}metrics" | grep stream_)"
+assert_eq "$(metric2 ticklake_stream_clients)" 0 "serve 2's stream clients after the deaf one's drop"
+bg_stop deaf
+bg_stop srv2 INT
 bg_stop srv INT
 assert_eq "$BG_STATUS" 0 "serve exit status"
 bg_stop ingest INT
