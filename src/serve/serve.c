@@ -618,6 +618,9 @@ void serve_stop(serve_server *s)
         return;
     atomic_store(&s->stop, 1);
     serve_stream_stop(s); /* wakes the stream handlers, so the HTTP server can stop */
+    /* http_stop waits for every handler: a query would hold it up to its
+     * timeout (60 s at most); cancelled, it ends at once with an error. */
+    serve_api_cancel_all(s);
     http_stop(s->http);
     if (s->crawler_started)
         pthread_join(s->crawler, NULL);

@@ -48,6 +48,31 @@ void serve_api_init(serve_server *s, int slots)
     s->slots = xcalloc((size_t)slots, sizeof(serve_slot));
 }
 
+void serve_api_cancel_all(serve_server *s)
+{
+    if (!s->slots)
+        return;
+    pthread_mutex_lock(&s->qmu);
+    pthread_cond_broadcast(&s->qcv); /* requests waiting for a slot stop waiting */
+    /* Until they have ended (5 s at most): once the HTTP server stops, no
+     * reply goes out, and their clients are to hear why. */
+    int64_t until = mono_ns() + 5 * NS_PER_SEC;
+    for (;;) {
+        int busy = 0;
+        for (int i = 0; i < s->nslots; i++) {
+            if (s->slots[i].cancel)
+                *s->slots[i].cancel = 1;
+            busy |= s->slots[i].busy;
+        }
+        if (!busy || mono_ns() >= until)
+            break;
+        pthread_mutex_unlock(&s->qmu);
+        sleep_ns(20 * 1000000LL);
+        pthread_mutex_lock(&s->qmu);
+    }
+    pthread_mutex_unlock(&s->qmu);
+}
+
 void serve_api_release(serve_server *s)
 {
     if (!s->slots)
@@ -73,7 +98,7 @@ static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size
         for (int i = 0; i < s->nslots && !slot; i++)
             if (!s->slots[i].busy)
                 slot = &s->slots[i];
-        if (slot || pthread_cond_timedwait(&s->qcv, &s->qmu, &until) != 0)
+        if (slot || atomic_load(&s->stop) || pthread_cond_timedwait(&s->qcv, &s->qmu, &until) != 0)
             break;
     }
     if (slot)
@@ -116,6 +141,7 @@ static void slot_release(serve_server *s, serve_slot *slot)
 {
     pthread_mutex_lock(&s->qmu);
     slot->busy = 0;
+    slot->cancel = NULL;
     pthread_cond_signal(&s->qcv);
     pthread_mutex_unlock(&s->qmu);
 }
@@ -132,6 +158,13 @@ static int run_sql(serve_server *s, const char *sql, query_out fmt, int64_t max_
     volatile sig_atomic_t own_cancel = 0;
     capped_out co = {.cap = MAX_RESULT_BYTES, .cancel = cancel ? cancel : &own_cancel};
     buf_init(&co.b);
+    /* Reachable by serve_api_cancel_all while it runs; under qmu, where
+     * stop is seen set when the server stops before this. */
+    pthread_mutex_lock(&s->qmu);
+    slot->cancel = co.cancel;
+    if (atomic_load(&s->stop))
+        *co.cancel = 1;
+    pthread_mutex_unlock(&s->qmu);
     FILE *f = fopencookie(&co, "w", (cookie_io_functions_t){.write = capped_write});
     if (!f) {
         slot_release(s, slot);
@@ -467,6 +500,12 @@ int serve_api_query(serve_server *s, const http_request *r)
     }
     if (rc != 0)
         atomic_fetch_add(&s->query_failures, 1);
+    if (rc != 0 && atomic_load(&s->stop)) {
+        status = 503; /* cancelled by serve_stop, or refused a slot */
+        snprintf(err, sizeof(err), "the server is stopping: the query was cancelled%s%s%s",
+                 meta.id[0] ? " (query " : "", meta.id, meta.id[0] ? ")" : "");
+        meta.id[0] = '\0';
+    }
     if (rc != 0 && !meta.id[0]) {
         serve_query_req_release(&q);
         buf_release(&out);

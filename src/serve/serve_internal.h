@@ -99,6 +99,9 @@ typedef struct serve_running {
 typedef struct serve_slot {
     query_session *session;
     int busy;
+    /* The running query's cancel flag while it runs, under qmu: serve_stop
+     * sets it so that no query holds the stop up to its timeout. */
+    volatile sig_atomic_t *cancel;
     int64_t catalog_mtime;
     int64_t opened_ns;
 } serve_slot;
@@ -186,6 +189,10 @@ int serve_api_overview(serve_server *s, const http_request *r);
 /* GET /api/lag[?group=a,b]: the consumer groups' lag per partition (serve_lag.c). */
 int serve_api_lag(serve_server *s, const http_request *r);
 void serve_api_init(serve_server *s, int slots);
+/* Cancels every running query (s->stop is set first: one that starts
+ * afterwards is cancelled as it starts) and waits up to 5 s for them to end
+ * and answer. */
+void serve_api_cancel_all(serve_server *s);
 void serve_api_release(serve_server *s);
 /* serve_lake.c: the lake, local or S3 through its cache. */
 int serve_lake_open(serve_server *s, const serve_config *c, char *errstr, size_t errstr_size);

@@ -53,3 +53,20 @@ h=$(head_of "${U}?token=secret-token-1")
 h=$(head_of -X POST "${U}?token=secret-token-1")
 [[ $h == 'HTTP/1.1 401'* && $h != *'Set-Cookie'* ]] || fail "POST /?token=: $h"
 bg_stop tok INT
+
+# A stop does not wait for a running query: it is cancelled, its client told so, and serve exits
+# promptly (it waited out the query's timeout, up to 60 s).
+start long --listen 127.0.0.1:0
+curl -s -w ' %{http_code}' -X POST --data-binary \
+    '{"sql":"SELECT count(*) FROM range(100000000000)","timeout_ms":60000}' "${U}api/query" >"$T/long.json" &
+qpid=$!
+sleep 2
+kill -0 "$qpid" 2>/dev/null || fail "the long query ended early: $(cat "$T/long.json")"
+t0=$(date +%s%N)
+bg_stop long TERM
+took_ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "$BG_STATUS" 0 "serve's exit status after SIGTERM"
+[ "$took_ms" -lt 5000 ] || fail "serve took $took_ms ms to stop with a query running"
+wait "$qpid" || true
+[[ $(cat "$T/long.json") == '{"error":"the server is stopping: the query was cancelled (query '*')"}'*' 503' ]] ||
+    fail "the long query's answer: $(cat "$T/long.json")"
