@@ -198,6 +198,10 @@ int read_stream(FILE *f, buf *b);
 /* Parses a duration such as "30", "30s", "500ms", "2m", "1h" into
  * nanoseconds. Returns 0 or -1 if malformed or negative. */
 int parse_duration(const char *s, int64_t *out_ns);
+/* Parses a size such as "512MB", "2GB", "2GiB", "1.5 TB" or "1048576" (bytes)
+ * into bytes: KB, MB, GB, TB are powers of 1000, KiB, MiB, GiB, TiB of 1024
+ * (any case). Returns 0, or -1 if malformed, negative or past int64. */
+int parse_size(const char *s, int64_t *out_bytes);
 /* a / b rounded towards negative infinity (b != 0). */
 int64_t floor_div(int64_t a, int64_t b);
 /* Parses a whole base-10 integer within [min, max]. 0 or -1. */

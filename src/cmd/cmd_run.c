@@ -309,7 +309,7 @@ int cmd_run(int argc, char **argv)
     /* -1: not given; then by the lake (see the top of this file). */
     o.roll_interval = -1;
     int64_t compact_every = 60 * NS_PER_SEC;
-    const char *listen = "127.0.0.1:8080", *token = NULL;
+    const char *listen = "127.0.0.1:8080", *token = NULL, *query_memory = "2GB";
     int no_serve = 0;
     const char *source = "sim";
     const cli_option options[] = {
@@ -337,6 +337,8 @@ int cmd_run(int argc, char **argv)
          "(default 127.0.0.1:8080; port 0 picks one)"},
         {0, "token", CLI_STRING, &token, "T",
          "the console's access token (default $TICKLAKE_TOKEN)"},
+        {0, "query-memory", CLI_STRING, &query_memory, "SIZE",
+         "the memory of each of the console's SQL sessions, as `ticklake serve` (default 2GB)"},
         {0, "no-serve", CLI_FLAG, &no_serve, NULL, "do not serve the console"},
         CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
         CLI_OPT_END};
@@ -360,6 +362,9 @@ int cmd_run(int argc, char **argv)
     cli_apply_log(o.verbose, o.quiet);
     if (status_every <= 0)
         return cli_usage_error(&cmd, "--status-interval must be positive");
+    int64_t query_bytes;
+    if (parse_size(query_memory, &query_bytes) != 0 || query_bytes < 16 * 1000 * 1000)
+        return cli_usage_error(&cmd, "--query-memory: a size of 16MB or more, e.g. 2GB");
     int local_lake = strncmp(o.lake, "s3://", 5) != 0;
     if (o.roll_interval < 0)
         o.roll_interval = local_lake ? RUN_ROLL_INTERVAL : 60 * NS_PER_SEC;
@@ -507,6 +512,7 @@ int cmd_run(int argc, char **argv)
                             * `ticklake crawl` from another cache. */
                            .crawl_every = local_lake ? 10 * NS_PER_SEC : 0,
                            .storage = &j->scfg.storage,
+                           .query_memory = query_bytes,
                            .stats = &j->st};
         sc.kafka = j->pcfg.kafka;
         memcpy(sc.intervals, j->pcfg.intervals, j->pcfg.nintervals * sizeof(int64_t));

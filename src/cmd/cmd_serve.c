@@ -16,7 +16,7 @@ int cmd_serve(int argc, char **argv)
 {
     cli_kafka k = {0};
     const char *lake = "./lake", *listen = "127.0.0.1:8080", *token = NULL, *web = NULL;
-    const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m";
+    const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m", *query_memory = "2GB";
     int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = -1, duration = 0;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
                *s3_profile = NULL;
@@ -41,6 +41,9 @@ int cmd_serve(int argc, char **argv)
         {0, "threads", CLI_INT, &threads, "N",
          "HTTP worker threads: connections served at once, streams included (default 64)"},
         {0, "query-slots", CLI_INT, &slots, "N", "SQL queries run at once (default 2)"},
+        {0, "query-memory", CLI_STRING, &query_memory, "SIZE",
+         "DuckDB's memory in each SQL session, e.g. 512MB, 4GiB (default 2GB; a query "
+         "spills past it to disk, 10GB at most)"},
         {0, "stream-buffer", CLI_INT, &stream_buffer, "N",
          "events the push stream keeps; a client that falls N behind is dropped (default 65536)"},
         {0, "crawl-interval", CLI_DURATION, &crawl_every, "DUR",
@@ -65,6 +68,9 @@ int cmd_serve(int argc, char **argv)
         return cli_usage_error(&cmd, "--stream-buffer: 16 to 16777216");
     if (slots < 1 || slots > 64)
         return cli_usage_error(&cmd, "--query-slots: 1 to 64");
+    int64_t query_bytes;
+    if (parse_size(query_memory, &query_bytes) != 0 || query_bytes < 16 * 1000 * 1000)
+        return cli_usage_error(&cmd, "--query-memory: a size of 16MB or more, e.g. 2GB");
     /* S3 has no lock against another crawler (a `ticklake crawl` with its
      * own cache) and each crawl lists the lake: only when asked for. */
     if (crawl_every < 0)
@@ -83,6 +89,7 @@ int cmd_serve(int argc, char **argv)
                       .topic_prefix = prefix,
                       .threads = (int)threads,
                       .query_slots = (int)slots,
+                      .query_memory = query_bytes,
                       .stream_buffer = (size_t)stream_buffer,
                       .crawl_every = crawl_every};
     cli_kafka_opts(&k, &c.kafka);

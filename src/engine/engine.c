@@ -126,6 +126,19 @@ void engine_quote_ident(buf *out, const char *s)
     buf_putc(out, '"');
 }
 
+int engine_limit_memory(engine *e, int64_t memory_bytes, int64_t temp_bytes, char *errstr,
+                        size_t errstr_size)
+{
+    buf sql = {0};
+    if (memory_bytes > 0)
+        buf_printf(&sql, "SET memory_limit = '%lldB';", (long long)memory_bytes);
+    if (temp_bytes > 0)
+        buf_printf(&sql, "SET max_temp_directory_size = '%lldB';", (long long)temp_bytes);
+    int rc = sql.len ? engine_exec(e, sql.data, errstr, errstr_size) : 0;
+    buf_release(&sql);
+    return rc;
+}
+
 int engine_restrict_files(engine *e, const char *const *dirs, size_t ndirs,
                           const char *const *paths, size_t npaths, char *errstr, size_t errstr_size)
 {

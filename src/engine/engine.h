@@ -135,6 +135,13 @@ typedef struct engine_run_stats {
 int engine_query_run(engine *e, const char *sql, const engine_run_opts *o, engine_run_stats *st,
                      char *errstr, size_t errstr_size);
 
+/* Limits the engine's memory (memory_limit) and the size of what it spills
+ * to its temporary folder (max_temp_directory_size), in bytes; 0 leaves
+ * DuckDB's default (80% of the RAM, 90% of the free disk). Call it before
+ * engine_restrict_files, which locks the settings. */
+int engine_limit_memory(engine *e, int64_t memory_bytes, int64_t temp_bytes, char *errstr,
+                        size_t errstr_size);
+
 /* Confines the engine's file access for good: afterwards SQL may read and
  * write only below the folders dirs (each given with a trailing '/'; an
  * "s3://bucket/prefix/" one after engine_attach_s3) and the files paths;

@@ -748,7 +748,8 @@ void query_session_close(query_session *s)
 }
 
 static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
-                                   lakecache *remote, char *errstr, size_t errstr_size);
+                                   lakecache *remote, const query_lake_opts *lo, char *errstr,
+                                   size_t errstr_size);
 
 /* 1 if the table named name is read by sql: its name appears in it (any
  * case; a superset of the references), or it is trades and sql calls an
@@ -782,7 +783,7 @@ query_session *query_session_open_ext(const char *lake, const query_lake_opts *l
                                       char *errstr, size_t errstr_size)
 {
     if (!lakecache_is_s3(lake))
-        return query_session_open(lake, threads, errstr, errstr_size);
+        return session_open(lake, threads, NULL, 0, NULL, lo, errstr, errstr_size);
     lakecache *lc = NULL;
     if (lakecache_open(&lc, lake, lo ? lo->storage : NULL, lo ? lo->cache_dir : NULL, errstr,
                        errstr_size) != 0)
@@ -825,7 +826,7 @@ query_session *query_session_open_ext(const char *lake, const query_lake_opts *l
     catalog_free(c);
     if (rc == 0)
         s = session_open(lakecache_dir(lc), threads, absent, nabsent,
-                         how == QUERY_S3_IN_PLACE ? lc : NULL, errstr, errstr_size);
+                         how == QUERY_S3_IN_PLACE ? lc : NULL, lo, errstr, errstr_size);
     else
         for (size_t i = 0; i < nabsent; i++)
             free(absent[i]);
@@ -841,7 +842,7 @@ query_session *query_session_open_ext(const char *lake, const query_lake_opts *l
 
 query_session *query_session_open(const char *lake, int threads, char *errstr, size_t errstr_size)
 {
-    return session_open(lake, threads, NULL, 0, NULL, errstr, errstr_size);
+    return session_open(lake, threads, NULL, 0, NULL, NULL, errstr, errstr_size);
 }
 
 /* Lets s's engine read the S3 lake of remote in place: httpfs and the
@@ -874,9 +875,11 @@ static int attach_remote(query_session *s, lakecache *remote, const char *scope,
 
 /* Opens a session; it owns absent (its strings and the array) whatever happens.
  * remote (borrowed; NULL for local files) is the S3 lake whose mirror lake is:
- * the views then read its objects in place. */
+ * the views then read its objects in place. lo (may be NULL) gives the
+ * engine's memory limits. */
 static query_session *session_open(const char *lake, int threads, char **absent, size_t nabsent,
-                                   lakecache *remote, char *errstr, size_t errstr_size)
+                                   lakecache *remote, const query_lake_opts *lo, char *errstr,
+                                   size_t errstr_size)
 {
     char abs[PATH_MAX];
     query_session *s = NULL;
@@ -911,6 +914,8 @@ static query_session *session_open(const char *lake, int threads, char **absent,
         buf_printf(&scope, "%s/", from);
         rc = attach_remote(s, remote, scope.data, errstr, errstr_size);
     }
+    if (rc == 0 && lo) /* before the settings are locked */
+        rc = engine_limit_memory(s->e, lo->memory_limit, lo->max_temp_size, errstr, errstr_size);
     const char *dirs[] = {dir.data, scope.data};
     /* Before the views are made: the files are locked to the lake and the
      * settings locked, so nothing is loaded or changed after it, and the

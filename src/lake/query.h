@@ -183,11 +183,14 @@ typedef struct query_lake_opts {
     const storage_options *storage; /* how to reach an s3:// lake; may be NULL */
     const char *cache_dir;          /* its local cache (lakecache.h); NULL: the default */
     query_s3_read s3_read;          /* how an S3 lake's files are read */
-    const char *sql; /* the SQL the session will run, when known (NULL: any, as the shell):
-                        an S3 lake then brings in only the tables it names */
+    const char *sql;       /* the SQL the session will run, when known (NULL: any, as the shell):
+                              an S3 lake then brings in only the tables it names */
+    int64_t memory_limit;  /* the session engine's memory, bytes; 0: DuckDB's 80% of the RAM */
+    int64_t max_temp_size; /* what it may spill to disk, bytes; 0: DuckDB's 90% of the free disk */
 } query_lake_opts;
 
-/* As query_session_open, for a local lake or an s3://bucket/prefix lake. For
+/* As query_session_open, for a local lake or an s3://bucket/prefix lake (lo
+ * may be NULL: a local lake with DuckDB's memory defaults). For
  * an S3 lake the catalog is brought into the local cache (lakecache.h) and
  * the S3 folders of the catalog's partitions are listed when the session
  * opens (with lo->sql, only the tables whose names appear in it, and trades

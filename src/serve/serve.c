@@ -507,6 +507,10 @@ serve_server *serve_start(const serve_config *c, char *errstr, size_t errstr_siz
     s->max_body = c->max_body ? c->max_body : 1 << 20;
     s->max_rows = c->max_rows > 0 ? c->max_rows : 100000;
     s->max_timeout_ms = c->max_timeout_ms > 0 ? c->max_timeout_ms : 60000;
+    /* Not DuckDB's 80% of the RAM per session: --query-slots sessions and
+     * the pipeline beside them (ticklake run) share the machine. */
+    s->query_memory = c->query_memory > 0 ? c->query_memory : 2000000000LL;
+    s->query_temp = c->query_temp > 0 ? c->query_temp : 10000000000LL;
     s->threads = c->threads > 0 ? c->threads : 64;
     /* Keep some workers for the API whatever the streams do. */
     s->max_streams = s->threads > 8 ? s->threads - 4 : s->threads / 2;

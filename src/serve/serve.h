@@ -46,6 +46,8 @@ typedef struct serve_config {
     size_t max_body;        /* request body limit; 0: 1 MiB */
     int64_t max_rows;       /* row limit of a query; 0: 100000 */
     int64_t max_timeout_ms; /* time limit of a query; 0: 60000 */
+    int64_t query_memory;   /* DuckDB's memory per query session, bytes; 0: 2 GB */
+    int64_t query_temp;     /* what a query session may spill to disk, bytes; 0: 10 GB */
     /* Counters of a pipeline in the same process (`ticklake run`) for
      * /metrics and the health page; NULL for none. */
     const pipeline_stats *stats;

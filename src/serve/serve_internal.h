@@ -129,6 +129,7 @@ struct serve_server {
     int64_t catalog_synced_ns, results_synced_ns;
     size_t max_body;
     int64_t max_rows, max_timeout_ms;
+    int64_t query_memory, query_temp; /* each query session's DuckDB limits, bytes */
     int threads, max_streams;
     size_t ring_size;
     int64_t intervals[SERVE_MAX_IV];

@@ -83,6 +83,8 @@ const char *serve_lake_dir(const serve_server *s)
 void serve_lake_query_opts(const serve_server *s, query_lake_opts *lo)
 {
     memset(lo, 0, sizeof(*lo));
+    lo->memory_limit = s->query_memory;
+    lo->max_temp_size = s->query_temp;
     if (!s->local_lake) {
         lo->storage = &s->so;
         lo->cache_dir = s->cache_dir;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The HTTP edges of `ticklake serve` on a lake with an empty catalog, without Kafka (fast): what a 405
 # and a 401 must say (RFC 9110), error bodies in the {"error": ...} shape, static paths, the token
-# login's methods, query sessions' memory limits and a prompt stop during a long query.
+# login's methods, query sessions' memory limits (--query-memory) and a prompt stop during a long
+# query.
 . "$(dirname "$0")/lib.sh"
 [ "$KAFKA_KIND" = embedded ] || skip "no Kafka here: it runs once, beside the embedded broker"
 
@@ -40,6 +41,11 @@ assert_eq "$r" '{"error":"a NUL byte in the path"}
  400' "GET /index.html%00.js"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' --path-as-is "${U}%2e%2e/%2e%2e/etc/passwd")" 404 "%2e%2e in the path"
 assert_eq "$(curl -s -o /dev/null -w '%{http_code}' "${U}api/t%61bles")" 200 "an encoded API path"
+# A query session's DuckDB gets 2 GB of memory and 10 GB of spill, not 80% of the RAM and 90% of
+# the disk each.
+limits='{"sql":"SELECT current_setting('"'"'memory_limit'"'"') AS m, current_setting('"'"'max_temp_directory_size'"'"') AS t"}'
+r=$(curl -s -X POST --data-binary "$limits" "${U}api/query")
+[[ $r == *'"data":[["1.8 GiB","9.3 GiB"]]'* ]] || fail "a query session's limits: $r"
 bg_stop srv INT
 
 # Beyond loopback a token is needed: a 401 names the scheme.
@@ -56,7 +62,9 @@ bg_stop tok INT
 
 # A stop does not wait for a running query: it is cancelled, its client told so, and serve exits
 # promptly (it waited out the query's timeout, up to 60 s).
-start long --listen 127.0.0.1:0
+start long --listen 127.0.0.1:0 --query-memory 512MB
+r=$(curl -s -X POST --data-binary "$limits" "${U}api/query")
+[[ $r == *'"data":[["488.2 MiB","9.3 GiB"]]'* ]] || fail "--query-memory 512MB: $r"
 curl -s -w ' %{http_code}' -X POST --data-binary \
     '{"sql":"SELECT count(*) FROM range(100000000000)","timeout_ms":60000}' "${U}api/query" >"$T/long.json" &
 qpid=$!
@@ -70,3 +78,5 @@ assert_eq "$BG_STATUS" 0 "serve's exit status after SIGTERM"
 wait "$qpid" || true
 [[ $(cat "$T/long.json") == '{"error":"the server is stopping: the query was cancelled (query '*')"}'*' 503' ]] ||
     fail "the long query's answer: $(cat "$T/long.json")"
+"$TICKLAKE" serve --lake "$T/lake" --listen 127.0.0.1:0 --duration 1 --query-memory lots 2>"$T/bad.err" && fail "--query-memory lots was taken"
+grep -q -- '--query-memory' "$T/bad.err" || fail "no word on --query-memory lots: $(cat "$T/bad.err")"

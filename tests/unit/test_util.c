@@ -232,6 +232,16 @@ static void test_strings(void)
     CHECK_EQ_INT(floor_div(-8, 2), -4);
     CHECK_EQ_INT(floor_div(0, 5), 0);
     CHECK_EQ_INT(floor_div(-1, 86400), -1);
+    CHECK(parse_size("2GB", &v) == 0 && v == 2000000000);
+    CHECK(parse_size("2GiB", &v) == 0 && v == 2147483648LL);
+    CHECK(parse_size("512 mb", &v) == 0 && v == 512000000);
+    CHECK(parse_size("1.5TB", &v) == 0 && v == 1500000000000LL);
+    CHECK(parse_size("4096", &v) == 0 && v == 4096);
+    CHECK(parse_size("", &v) == -1);
+    CHECK(parse_size("-1GB", &v) == -1);
+    CHECK(parse_size("2XB", &v) == -1);
+    CHECK(parse_size("GB", &v) == -1);
+    CHECK(parse_size("99999999TB", &v) == -1);
     CHECK(parse_duration("1.5s", &v) == 0 && v == 1500000000);
     CHECK(parse_duration("30", &v) == 0 && v == 30 * NS_PER_SEC);
     CHECK(parse_duration("2m", &v) == 0 && v == 120 * NS_PER_SEC);
