@@ -71,6 +71,8 @@ typedef struct serve_sym {
     int client_made;               /* brought in by a client's symbols=, not traded yet */
 } serve_sym;
 
+struct client_filter;
+
 typedef struct serve_hub {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -87,6 +89,9 @@ typedef struct serve_hub {
      * and forming bars no client wants are not framed (serve_stream.c). */
     int all_want_trades, all_want_forming;
     size_t untraded; /* entries with client_made set, at most SERVE_MAX_UNTRADED */
+    /* Stream clients with a symbol that had no entry when they came: their
+     * wants are counted when it gets one (serve_stream.c). */
+    struct client_filter *waiting;
 } serve_hub;
 
 /* A query that may be cancelled by its tag. */

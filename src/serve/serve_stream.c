@@ -46,6 +46,58 @@
 
 /* --- the hub (callers hold hub->mu) ------------------------------------- */
 
+/* A stream client's filter. Its counted bits and wait links change under
+ * hub->mu only. */
+typedef struct client_filter {
+    char syms[64][32];
+    int nsyms; /* 0: all */
+    int kinds;
+    int64_t interval_ns; /* 0: all */
+    uint64_t counted;    /* bit i: syms[i]'s wants are in the hub's counts */
+    /* On the hub's list of clients with a symbol not counted (no entry for
+     * it when they came: the untraded names were at their limit). */
+    int waiting;
+    struct client_filter *wait_prev, *wait_next;
+} client_filter;
+
+static uint64_t all_bits(const client_filter *f)
+{
+    return f->nsyms >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << f->nsyms) - 1;
+}
+
+static void wait_unlink(serve_hub *h, client_filter *f)
+{
+    if (!f->waiting)
+        return;
+    if (f->wait_prev)
+        f->wait_prev->wait_next = f->wait_next;
+    else
+        h->waiting = f->wait_next;
+    if (f->wait_next)
+        f->wait_next->wait_prev = f->wait_prev;
+    f->wait_prev = f->wait_next = NULL;
+    f->waiting = 0;
+}
+
+/* A new entry y: the clients that named it before it had one have their
+ * wants counted now, or its trades would not be framed for them. */
+static void count_waiting(serve_hub *h, serve_sym *y)
+{
+    for (client_filter *f = h->waiting, *next; f; f = next) {
+        next = f->wait_next;
+        for (int i = 0; i < f->nsyms; i++) {
+            uint64_t bit = (uint64_t)1 << i;
+            if ((f->counted & bit) || strcmp(f->syms[i], y->name) != 0)
+                continue;
+            y->want_trades += (f->kinds & EV_TRADE) != 0;
+            y->want_forming += (f->kinds & EV_FORMING) != 0;
+            f->counted |= bit;
+        }
+        if (f->counted == all_bits(f))
+            wait_unlink(h, f);
+    }
+}
+
 static serve_sym *sym_find(serve_hub *h, const char *name, int create)
 {
     size_t cap = 2 * SERVE_MAX_SYMBOLS;
@@ -60,6 +112,7 @@ static serve_sym *sym_find(serve_hub *h, const char *name, int create)
             memset(y, 0, sizeof(*y));
             strlcpy_tl(y->name, name, sizeof(y->name));
             h->index[i] = (int32_t)h->nsyms++;
+            count_waiting(h, y);
             return y;
         }
         if (strcmp(h->syms[k].name, name) == 0)
@@ -419,14 +472,6 @@ size_t serve_stream_bars(serve_server *s, const char *symbol, int64_t interval_n
 
 /* --- the client's handler ---------------------------------------------- */
 
-typedef struct client_filter {
-    char syms[64][32];
-    int nsyms; /* 0: all */
-    int kinds;
-    int64_t interval_ns; /* 0: all */
-    uint64_t counted;    /* bit i: syms[i]'s wants are in the hub's counts */
-} client_filter;
-
 static int wants(const client_filter *f, const serve_event *e)
 {
     if (!(f->kinds & e->kind))
@@ -443,9 +488,12 @@ static int wants(const client_filter *f, const serve_event *e)
 
 /* Adds (dir 1) or removes (dir -1) a client's wants to the hub's counts.
  * Callers hold hub->mu. A symbol the hub does not follow yet gets its entry
- * now, so its first trade is framed (the entry stays, as every symbol's does;
- * none when the hub follows SERVE_MAX_SYMBOLS: then its trades are dropped
- * anyway). */
+ * now, so its first trade is framed (the entry stays, as every symbol's does).
+ * When the untraded names are at their limit (or the hub follows
+ * SERVE_MAX_SYMBOLS) it gets none: the client waits on the hub's list, and
+ * its wants are counted when the symbol's entry is made (count_waiting).
+ * Untraded entries are never freed, so without that a client of a symbol yet
+ * to trade got none of its trades once clients had named 1,024 others. */
 static void want_register(serve_hub *h, client_filter *f, int dir)
 {
     int tr = (f->kinds & EV_TRADE) ? dir : 0, fo = (f->kinds & EV_FORMING) ? dir : 0;
@@ -476,6 +524,16 @@ static void want_register(serve_hub *h, client_filter *f, int dir)
             else
                 f->counted &= ~bit;
         }
+    }
+    if (dir > 0 && f->counted != all_bits(f)) {
+        f->wait_prev = NULL;
+        f->wait_next = h->waiting;
+        if (h->waiting)
+            h->waiting->wait_prev = f;
+        h->waiting = f;
+        f->waiting = 1;
+    } else if (dir < 0) {
+        wait_unlink(h, f);
     }
 }
 

@@ -158,6 +158,7 @@ assert_eq "$(metric ticklake_stream_clients_dropped_total)" 2 "clients dropped (
 bg_stop fast
 two_left() { [ "$(metric ticklake_stream_clients)" = 2 ]; } # the clients of $sym and $quiet
 wait_for 30 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
+assert_eq "$(metric ticklake_stream_symbols_untraded)" 1024 "untraded names held when AMZN's first client comes"
 bg_start early curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
 three() { [ "$(metric ticklake_stream_clients)" = 3 ]; } # registered before AMZN trades
 wait_for 10 three || fail "the first client of AMZN did not connect"
@@ -165,6 +166,11 @@ wait_for 10 three || fail "the first client of AMZN did not connect"
     --count 400 -q 2>/dev/null || fail "the short feed of 4 symbols failed"
 amzn() { curl -s "${S}api/symbols" | grep -q AMZN; }
 wait_for 10 amzn || fail "AMZN did not trade: $(curl -s "${S}api/symbols")"
+# That client came when the table of untraded names was full (the made-up names' clients have gone,
+# their names stay): it still gets AMZN's trades once AMZN trades. It got none, the symbol's entry
+# made by its first trade not counting the client that was waiting for it.
+early_trades() { grep -q '^data: {"symbol":"AMZN"' "$T/early.out"; }
+wait_for 10 early_trades || fail "the client of AMZN that came before AMZN traded got no trade: $(curl -s "${S}metrics" | grep stream_)"
 bg_stop early
 wait_for 30 two_left || fail "the server did not notice the first client of AMZN leave"
 bg_start late curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
