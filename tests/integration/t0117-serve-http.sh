@@ -80,3 +80,4 @@ wait "$qpid" || true
     fail "the long query's answer: $(cat "$T/long.json")"
 "$TICKLAKE" serve --lake "$T/lake" --listen 127.0.0.1:0 --duration 1 --query-memory lots 2>"$T/bad.err" && fail "--query-memory lots was taken"
 grep -q -- '--query-memory' "$T/bad.err" || fail "no word on --query-memory lots: $(cat "$T/bad.err")"
+echo "ok: serve HTTP edges (405/401 headers, error bodies, NUL paths, token login methods, query memory, prompt stop)"
