@@ -16,8 +16,9 @@
  * handed back to be sent again. So an identical record delivered earlier (a
  * file's duplicate row) never vouches for a lost twin. A record confirmed
  * later than its doubtful twin was reported could still vouch for it, and a
- * bound set too late (kafka_producer.c keeps one per hash slot) can only send
- * a record again, never leave one out.
+ * bound set too late (kafka_producer.c keeps one per partition; reports served
+ * on two threads at once can raise it early) can only send a record again,
+ * never leave one out.
  *
  * The copies are bounded (max_bytes): past it, a record is not kept, and the
  * producer still fails its flush on it as before. */

@@ -43,11 +43,15 @@ struct kafka_producer {
      * (kafka_doubt.h); how many the log had and how many went out again. */
     kafka_doubts *doubts;
     atomic_llong vouched, resent, doubts_dropped;
-    /* The highest offset confirmed in each partition, plus one (0: none yet),
-     * by a hash of the topic handle and partition: the bound after which a
-     * doubtful record's copy must lie (kafka_doubt.h). Two partitions in one
-     * slot share the higher bound, which can only send a record again. */
-    atomic_llong confirmed[CONFIRMED_SLOTS];
+    /* The highest offset confirmed in each partition, plus one (0: none yet):
+     * the bound after which a doubtful record's copy must lie (kafka_doubt.h).
+     * An open-addressing table keyed by the exact (topic handle, partition),
+     * a slot claimed once by compare-and-swap and never freed; a partition
+     * that finds no slot (more than CONFIRMED_SLOTS) has no bound. */
+    struct {
+        _Atomic uint64_t key; /* confirmed_key(); 0: free */
+        atomic_llong next;
+    } confirmed[CONFIRMED_SLOTS];
     /* The checker: a thread, started at the first such record, that checks
      * them DOUBT_SETTLE_S later instead of at the flush only, so that a
      * long-running producer killed before its flush has not kept them for
@@ -134,13 +138,35 @@ static void wake_checker(kafka_producer *p)
     }
 }
 
-/* The confirmed-offset slot of a topic handle's partition. */
+/* The confirmed-offset bound of a topic handle's partition (claim: taking a
+ * free slot for it), or NULL when it has none. The key is exact: the handle's
+ * address (allocated, so 16-byte aligned and below 2^47) over 20 bits of
+ * partition. */
 static atomic_llong *confirmed_slot(kafka_producer *p, const rd_kafka_topic_t *rkt,
-                                    int32_t partition)
+                                    int32_t partition, int claim)
 {
-    uint64_t h = ((uint64_t)(uintptr_t)rkt >> 4) ^ (uint64_t)(uint32_t)partition * 0x9e3779b1u;
-    h *= 0x9e3779b97f4a7c15ull;
-    return &p->confirmed[h >> 54 & (CONFIRMED_SLOTS - 1)];
+    if (partition < 0 || partition >= (1 << 20))
+        return NULL;
+    uint64_t key = ((uint64_t)(uintptr_t)rkt >> 4 << 20 | (uint32_t)partition) + 1;
+    size_t j = (size_t)((key * 0x9e3779b97f4a7c15ull) >> 54) & (CONFIRMED_SLOTS - 1);
+    for (size_t i = 0; i < CONFIRMED_SLOTS; i++, j = (j + 1) & (CONFIRMED_SLOTS - 1)) {
+        uint64_t k = atomic_load_explicit(&p->confirmed[j].key, memory_order_acquire);
+        if (k == 0 && claim &&
+            atomic_compare_exchange_strong(&p->confirmed[j].key, &k, key)) /* k: the winner's */
+            k = key;
+        if (k == key)
+            return &p->confirmed[j].next;
+        if (k == 0)
+            return NULL; /* not claiming: the partition has no slot */
+    }
+    return NULL;
+}
+
+/* The highest offset confirmed in a partition so far; -1 when none or unknown. */
+static int64_t confirmed_bound(kafka_producer *p, const rd_kafka_topic_t *rkt, int32_t partition)
+{
+    atomic_llong *c = confirmed_slot(p, rkt, partition, 0);
+    return c ? atomic_load_explicit(c, memory_order_relaxed) - 1 : -1;
 }
 
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -176,10 +202,8 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
         if (p->doubts &&
             kafka_doubts_add(p->doubts, rd_kafka_topic_name(msg->rkt), msg->partition,
                              rd_kafka_message_timestamp(msg, NULL),
-                             atomic_load_explicit(confirmed_slot(p, msg->rkt, msg->partition),
-                                                  memory_order_relaxed) -
-                                 1,
-                             msg->key, msg->key_len, msg->payload, msg->len) != 0 &&
+                             confirmed_bound(p, msg->rkt, msg->partition), msg->key, msg->key_len,
+                             msg->payload, msg->len) != 0 &&
             atomic_fetch_add(&p->doubts_dropped, 1) == 0)
             LOG_ERROR("kafka: too many records acknowledged without an offset to keep them all "
                       "for a check of the log");
@@ -187,11 +211,13 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
             wake_checker(p);
     } else {
         atomic_fetch_add(&p->delivered, 1);
-        /* Reports of a partition come in offset order: a load and a store,
-         * not a read-modify-write, on this path of every record. */
-        atomic_llong *c = confirmed_slot(p, msg->rkt, msg->partition);
-        if (msg->offset + 1 > atomic_load_explicit(c, memory_order_relaxed))
-            atomic_store_explicit(c, msg->offset + 1, memory_order_relaxed);
+        /* Only ever raised (reports may be served on two threads at once). */
+        atomic_llong *c = confirmed_slot(p, msg->rkt, msg->partition, 1);
+        long long v = c ? atomic_load_explicit(c, memory_order_relaxed) : 0;
+        while (c && msg->offset + 1 > v &&
+               !atomic_compare_exchange_weak_explicit(c, &v, msg->offset + 1, memory_order_relaxed,
+                                                      memory_order_relaxed))
+            ;
         if (msg->_private) /* a stamp: when the record's data arrived (mono_ns) */
             lathist_add(&p->latency, mono_ns() - (int64_t)(intptr_t)msg->_private);
     }
