@@ -24,7 +24,13 @@ typedef struct sym_entry {
     char symbol[TICK_SYMBOL_MAX];
     uint64_t hash;
     int used;
-    int64_t last, missing;
+    int64_t last;
+    /* Gaps: ids counted missing and not come since, the lowest id of those
+     * gaps, and the span of the last id jump (ids never counted). Every id
+     * from gap_lo to last was received (the filter knows it), counted
+     * missing, or inside the jump: an unseen one from gap_lo on outside
+     * the jump is one counted missing. */
+    int64_t missing, gap_lo, jump_lo, jump_hi;
     idset ids;
 } sym_entry;
 
@@ -195,6 +201,14 @@ int64_t *feed_seen_last(feed_seen *s, const char *symbol)
     return e ? &e->last : NULL;
 }
 
+/* n ids from `from` on are counted missing. */
+static void count_missing(sym_entry *e, int64_t from, int64_t n)
+{
+    if (e->missing == 0 || from < e->gap_lo)
+        e->gap_lo = from;
+    e->missing += n;
+}
+
 feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id)
 {
     feed_gap g = {0};
@@ -207,18 +221,21 @@ feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id)
         if (id - e->last - 1 <= FEED_GAP_MAX) {
             g.missing = id - e->last - 1;
             g.from = e->last + 1;
-            e->missing += g.missing;
+            count_missing(e, g.from, g.missing);
         } else {
             g.jumped = 1;
             g.from = e->last;
+            e->jump_lo = e->last + 1;
+            e->jump_hi = id - 1;
         }
     }
     if (id > e->last) {
         e->last = id;
-    } else if (e->missing > 0) {
-        /* At or below the highest id (a heartbeat's too) and not seen: one of
-         * the ids counted missing has come after all. One never counted (the
-         * first trades out of order) leaves the count alone. */
+    } else if (e->missing > 0 && id >= e->gap_lo && !(id >= e->jump_lo && id <= e->jump_hi)) {
+        /* At or below the highest id (a heartbeat's too), not seen, and where
+         * the ids counted missing lie: one of them has come after all. One
+         * never counted (below the gaps: the first trades out of order, or
+         * inside a jump) leaves the count alone. */
         e->missing--;
         g.filled = 1;
     }
@@ -234,7 +251,7 @@ feed_gap feed_seen_gap_heartbeat(feed_seen *s, const char *symbol, int64_t last_
         return g;
     g.missing = last_trade_id - e->last;
     g.from = e->last + 1;
-    e->missing += g.missing;
+    count_missing(e, g.from, g.missing);
     e->last = last_trade_id;
     return g;
 }

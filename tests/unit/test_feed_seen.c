@@ -148,9 +148,17 @@ static void test_gaps(void)
     CHECK(trade_in(s, "BTC-USDT", 200).missing == 0);
     g = trade_in(s, "BTC-USDT", 199);
     CHECK(g.missing == 0 && !g.filled);
-    /* ETH 11 comes: it fills ETH's gap, once; an older id never counted does not. */
-    CHECK(trade_in(s, "ETH-USDT", 11).filled);
+    /* While ETH's gap is open, an older id never counted (9) fills nothing; 11 fills it, once. */
     CHECK(!trade_in(s, "ETH-USDT", 9).filled);
+    CHECK(trade_in(s, "ETH-USDT", 11).filled);
+    CHECK(!trade_in(s, "ETH-USDT", 8).filled);
+    /* 100, 103, then 99 (below the gap 101..102): 99 takes nothing off; 101 and 102 do. */
+    CHECK(trade_in(s, "SOL-USDT", 100).missing == 0);
+    CHECK(trade_in(s, "SOL-USDT", 103).missing == 2);
+    CHECK(!trade_in(s, "SOL-USDT", 99).filled);
+    CHECK(trade_in(s, "SOL-USDT", 101).filled);
+    CHECK(trade_in(s, "SOL-USDT", 102).filled);
+    CHECK(!trade_in(s, "SOL-USDT", 98).filled);
 
     /* A heartbeat ahead: 101 and 102 missing; both come, the one equal to the heartbeat's too. */
     CHECK(trade_in(s, "BTC-USD", 100).missing == 0);
@@ -163,9 +171,14 @@ static void test_gaps(void)
     /* A heartbeat before any trade says only where the feed starts. */
     CHECK(feed_seen_gap_heartbeat(s, "SOL-USD", 50).missing == 0);
 
-    /* A jump beyond FEED_GAP_MAX is a renumbering, not a gap. */
-    g = trade_in(s, "BTC-USD", 103 + FEED_GAP_MAX + 2);
-    CHECK(g.jumped && g.from == 103 && g.missing == 0);
+    /* A jump beyond FEED_GAP_MAX is a renumbering, not a gap; an id inside the jump fills none
+     * of the gaps open before it. */
+    g = trade_in(s, "BTC-USD", 105);
+    CHECK(g.missing == 1 && g.from == 104);
+    g = trade_in(s, "BTC-USD", 105 + FEED_GAP_MAX + 2);
+    CHECK(g.jumped && g.from == 105 && g.missing == 0);
+    CHECK(!trade_in(s, "BTC-USD", 105 + 7).filled);
+    CHECK(trade_in(s, "BTC-USD", 104).filled);
 
     /* Seeded from the topic: 1..10 are duplicates, and 20 means 11..19 were missed. */
     feed_seen *r = feed_seen_new();
