@@ -578,11 +578,8 @@ static void rejected_id(feed_msg *m, feed_provider p, const char *raw_symbol, in
     if (!raw_symbol || id <= 0 || feed_symbol_normalise(p, raw_symbol, sym, sizeof(sym)) != 0)
         return;
     if (m->nrejected == m->rcap) {
-        size_t cap = m->rcap ? m->rcap * 2 : 8;
-        feed_rejected *r = realloc(m->rejected, cap * sizeof(*r));
-        TL_ASSERT(r != NULL);
-        m->rejected = r;
-        m->rcap = cap;
+        m->rcap = m->rcap ? m->rcap * 2 : 8;
+        m->rejected = xrealloc(m->rejected, m->rcap * sizeof(*m->rejected));
     }
     feed_rejected *r = &m->rejected[m->nrejected++];
     memcpy(r->symbol, sym, sizeof(sym));
@@ -1144,9 +1141,7 @@ static int decode_finnhub(const json_value *o, int64_t recv, feed_msg *m)
         const char *colon = crypto ? strchr(sym, ':') : NULL;
         size_t vlen = colon ? (size_t)(colon - sym) : 0;
         if (vlen > 0 && vlen < sizeof(t->venue)) {
-            for (size_t k = 0; k < vlen; k++)
-                t->venue[k] = (char)toupper((unsigned char)sym[k]);
-            t->venue[vlen] = '\0';
+            upper_copy(sym, vlen, t->venue);
         } else {
             strlcpy_tl(t->venue, "FINNHUB", sizeof(t->venue));
         }

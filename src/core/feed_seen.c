@@ -209,13 +209,10 @@ static void count_missing(sym_entry *e, int64_t from, int64_t n)
     e->missing += n;
 }
 
-feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id)
+/* What trade id, not a duplicate, means for e's gaps. */
+static feed_gap gap_step(sym_entry *e, int64_t id)
 {
     feed_gap g = {0};
-    size_t len = strlen(symbol);
-    sym_entry *e = find(s, symbol, sym_hash(symbol, len), len, 1);
-    if (!e)
-        return g;
     /* id - last: both positive, no overflow (last + 1 had one at INT64_MAX). */
     if (e->last > 0 && id > e->last && id - e->last > 1) {
         if (id - e->last - 1 <= FEED_GAP_MAX) {
@@ -240,6 +237,21 @@ feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id)
         g.filled = 1;
     }
     return g;
+}
+
+int feed_seen_trade(feed_seen *s, const char *symbol, int64_t id, int consecutive, feed_gap *gap)
+{
+    size_t len = strlen(symbol);
+    uint64_t h = sym_hash(symbol, len);
+    sym_entry *e = find(s, symbol, h, len, 1);
+    memset(gap, 0, sizeof(*gap));
+    if (!e)
+        return idset_check_add(&s->shared, mix(h ^ mix((uint64_t)id)));
+    if (idset_check_add(&e->ids, mix((uint64_t)id)))
+        return 1;
+    if (consecutive)
+        *gap = gap_step(e, id);
+    return 0;
 }
 
 feed_gap feed_seen_gap_heartbeat(feed_seen *s, const char *symbol, int64_t last_trade_id)

@@ -65,10 +65,11 @@ typedef struct feed_gap {
     int jumped;      /* the id jumped by more than FEED_GAP_MAX: a renumbering, not counted */
     int filled;      /* a late trade took back one id counted missing */
 } feed_gap;
-/* For a trade (symbol, id) that is not a duplicate (feed_seen_check_add said
- * 0): what it means for the gaps. Nothing for a symbol beyond
- * FEED_SEEN_MAX_SYMBOLS. */
-feed_gap feed_seen_gap_trade(feed_seen *s, const char *symbol, int64_t id);
+/* A trade received: as feed_seen_check_add (1 if (symbol, id) was seen
+ * before, else 0 and remembered), from the same one lookup, with *gap what a
+ * new id means for the gaps when consecutive (zeroed otherwise, and for a
+ * symbol beyond FEED_SEEN_MAX_SYMBOLS). The feed's per-trade path. */
+int feed_seen_trade(feed_seen *s, const char *symbol, int64_t id, int consecutive, feed_gap *gap);
 /* A heartbeat saying symbol's last trade is last_trade_id: the ids after the
  * highest received up to it are missing (nothing when none was received yet:
  * then it only tells where the feed starts). */

@@ -462,15 +462,15 @@ int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *cou
  * start. */
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                 size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
-                                int idle, kafka_record_cb cb, kafka_record_at_cb at_cb,
-                                void *opaque, char *errstr, size_t errstr_size);
+                                int idle, kafka_record_cb cb, void *opaque, char *errstr,
+                                size_t errstr_size);
 
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int idle_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size)
 {
     return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_BEGINNING, 0, NULL,
-                                idle_ms, 1, cb, NULL, opaque, errstr, errstr_size);
+                                idle_ms, 1, cb, opaque, errstr, errstr_size);
 }
 
 int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int32_t *partitions,
@@ -480,7 +480,7 @@ int kafka_read_partitions_tail(const kafka_opts *o, const char *topic, const int
     if (last < 1)
         last = 1;
     return read_partitions_from(o, topic, partitions, n, RD_KAFKA_OFFSET_TAIL(last), last, whole,
-                                timeout_ms, 0, cb, NULL, opaque, errstr, errstr_size);
+                                timeout_ms, 0, cb, opaque, errstr, errstr_size);
 }
 
 int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, int *whole,
@@ -504,17 +504,17 @@ int kafka_read_topic_tail(const kafka_opts *o, const char *topic, int64_t last, 
 }
 
 int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
-                              int64_t start, int timeout_ms, kafka_record_at_cb cb, void *opaque,
+                              int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size)
 {
-    return read_partitions_from(o, topic, &partition, 1, start, 0, NULL, timeout_ms, 0, NULL, cb,
-                                opaque, errstr, errstr_size);
+    return read_partitions_from(o, topic, &partition, 1, start, 0, NULL, timeout_ms, 0, cb, opaque,
+                                errstr, errstr_size);
 }
 
 static int read_partitions_from(const kafka_opts *o, const char *topic, const int32_t *partitions,
                                 size_t n, int64_t start, int64_t tail, int *whole, int timeout_ms,
-                                int idle, kafka_record_cb cb, kafka_record_at_cb at_cb,
-                                void *opaque, char *errstr, size_t errstr_size)
+                                int idle, kafka_record_cb cb, void *opaque, char *errstr,
+                                size_t errstr_size)
 {
     if (whole)
         *whole = 1;
@@ -612,10 +612,7 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
                 LOG_DEBUG("kafka: reading '%s' [%d]: %s", topic, (int)rm->partition,
                           rd_kafka_message_errstr(rm));
         } else {
-            if (at_cb)
-                at_cb(opaque, rm->offset, rm->key, rm->key_len, rm->payload, rm->len);
-            else
-                cb(opaque, rm->key, rm->key_len, rm->payload, rm->len);
+            cb(opaque, rm->offset, rm->key, rm->key_len, rm->payload, rm->len);
             records++;
         }
         rd_kafka_message_destroy(rm);

@@ -64,18 +64,16 @@ int kafka_topic_partition_count(const kafka_opts *o, const char *topic, int *cou
  * calling cb for each record. Gives up when idle_ms pass without a record or
  * a partition reaching its end: a long log takes as long as it takes to read,
  * a broker that stops answering fails it. */
-typedef void (*kafka_record_cb)(void *opaque, const void *key, size_t key_len, const void *value,
-                                size_t value_len);
+typedef void (*kafka_record_cb)(void *opaque, int64_t offset, const void *key, size_t key_len,
+                                const void *value, size_t value_len);
 int kafka_read_partitions(const kafka_opts *o, const char *topic, const int32_t *partitions,
                           size_t n, int idle_ms, kafka_record_cb cb, void *opaque, char *errstr,
                           size_t errstr_size);
 /* As kafka_read_partitions, one partition from offset start (an offset, or
  * librdkafka's logical RD_KAFKA_OFFSET_BEGINNING), giving up timeout_ms after
- * it started, progress or not; cb gets each record's offset too. */
-typedef void (*kafka_record_at_cb)(void *opaque, int64_t offset, const void *key, size_t key_len,
-                                   const void *value, size_t value_len);
+ * it started, progress or not. */
 int kafka_read_partition_from(const kafka_opts *o, const char *topic, int32_t partition,
-                              int64_t start, int timeout_ms, kafka_record_at_cb cb, void *opaque,
+                              int64_t start, int timeout_ms, kafka_record_cb cb, void *opaque,
                               char *errstr, size_t errstr_size);
 /* As kafka_read_partitions, from the last `last` records of each partition,
  * giving up timeout_ms after it started. whole (may be NULL) is set to 1 when every partition held

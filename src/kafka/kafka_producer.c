@@ -49,7 +49,7 @@ struct kafka_producer {
      * a slot claimed once by compare-and-swap and never freed; a partition
      * that finds no slot (more than CONFIRMED_SLOTS) has no bound. */
     struct {
-        _Atomic uint64_t key; /* confirmed_key(); 0: free */
+        _Atomic uint64_t key; /* of confirmed_slot(); 0: free */
         atomic_llong next;
     } confirmed[CONFIRMED_SLOTS];
     /* The checker: a thread, started at the first such record, that checks

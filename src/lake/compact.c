@@ -62,6 +62,13 @@ typedef struct compactor {
     size_t nstale;
 } compactor;
 
+/* Appends a copy of key to a list of keys to delete (pending or stale). */
+static void keep_key(char ***list, size_t *n, const char *key)
+{
+    *list = xrealloc(*list, (*n + 1) * sizeof(**list));
+    (*list)[(*n)++] = xstrdup(key);
+}
+
 static int cancelled(const compactor *c)
 {
     return c->o->cancel && atomic_load(c->o->cancel);
@@ -215,8 +222,7 @@ static int merge_group(compactor *c, const char *dir, cfile *files, size_t a, si
     for (size_t i = a; i < b; i++) {
         buf k = {0};
         storage_join(&k, dir, files[i].name);
-        c->pending = realloc(c->pending, (c->npending + 1) * sizeof(*c->pending));
-        c->pending[c->npending++] = strdup(k.data);
+        keep_key(&c->pending, &c->npending, k.data);
         buf_release(&k);
     }
     int lvl = c->o->quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO;
@@ -295,8 +301,7 @@ static int compact_folder(compactor *c, const char *dir)
             /* An input of an earlier run that ended before its grace passed:
              * the grace counts from when the first file covering it appeared. */
             if (now - covered_since(&l, base) >= c->grace) {
-                c->stale = realloc(c->stale, (c->nstale + 1) * sizeof(*c->stale));
-                c->stale[c->nstale++] = strdup(e->key);
+                keep_key(&c->stale, &c->nstale, e->key);
             }
             continue;
         }

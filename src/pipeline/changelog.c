@@ -108,9 +108,10 @@ typedef struct restore_ctx {
     int oom;
 } restore_ctx;
 
-static void restore_record(void *opaque, const void *key, size_t key_len, const void *value,
-                           size_t value_len)
+static void restore_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                           const void *value, size_t value_len)
 {
+    (void)offset;
     restore_ctx *r = opaque;
     const changelog *cl = r->cl;
     char k[KEY_MAX];

@@ -125,11 +125,13 @@ static int flush_trades(source *s, char *errstr, size_t errstr_size)
     return 0;
 }
 
-/* The gap bookkeeping of one trade id received, not a duplicate (feed_seen.h): counted and logged.
- */
-static void gap_check(source *s, const char *symbol, int64_t id)
+/* A trade id received, through the duplicate filter and the gap bookkeeping
+ * (feed_seen_trade): gaps counted and logged. 1 if it is a duplicate. */
+static int seen_trade(source *s, const char *symbol, int64_t id)
 {
-    feed_gap g = feed_seen_gap_trade(s->seen, symbol, id);
+    feed_gap g;
+    if (feed_seen_trade(s->seen, symbol, id, consecutive_ids(s->sc->provider), &g))
+        return 1;
     const char *name = feed_provider_name(s->sc->provider);
     if (g.missing > 0) {
         atomic_fetch_add(&s->ss->gaps, g.missing);
@@ -143,6 +145,7 @@ static void gap_check(source *s, const char *symbol, int64_t id)
         LOG_INFO("feed %s: %s: trade %lld arrived late, filling a gap", name, symbol,
                  (long long)id);
     }
+    return 0;
 }
 
 /* The bad trades of s->m whose ids were read and that came before its good trade i (all that are
@@ -150,11 +153,8 @@ static void gap_check(source *s, const char *symbol, int64_t id)
 static void rejected_ids(source *s, size_t i, size_t *next)
 {
     const feed_msg *m = &s->m;
-    for (; *next < m->nrejected && m->rejected[*next].before <= i; (*next)++) {
-        const feed_rejected *r = &m->rejected[*next];
-        if (!feed_seen_check_add(s->seen, r->symbol, r->id, NULL))
-            gap_check(s, r->symbol, r->id);
-    }
+    for (; *next < m->nrejected && m->rejected[*next].before <= i; (*next)++)
+        seen_trade(s, m->rejected[*next].symbol, m->rejected[*next].id);
 }
 
 /* Dedupe and gap check each trade of s->m, then encode it into s->batch
@@ -165,26 +165,21 @@ static void rejected_ids(source *s, size_t i, size_t *next)
 static int handle_trades(source *s, char *errstr, size_t errstr_size)
 {
     feed_msg *m = &s->m;
-    int consecutive = consecutive_ids(s->sc->provider);
     size_t next_rejected = 0;
     for (size_t i = 0; i < m->ntrades; i++) {
         const trade *t = &m->trades[i];
-        if (consecutive)
-            rejected_ids(s, i, &next_rejected);
-        if (feed_seen_check_add(s->seen, t->symbol, t->id, NULL)) {
+        rejected_ids(s, i, &next_rejected);
+        if (seen_trade(s, t->symbol, t->id)) {
             atomic_fetch_add(&s->ss->duplicates, 1);
             continue;
         }
-        if (consecutive)
-            gap_check(s, t->symbol, t->id);
         if (rec_chunk_full(s->batch) && flush_trades(s, errstr, errstr_size) != 0)
             return -1;
         buf *out = rec_chunk_begin(s->batch, 0, t->symbol, strlen(t->symbol), s->arrived);
         trade_encode_json_detail(t, &m->details[i], out);
         rec_chunk_end(s->batch, 0);
     }
-    if (consecutive)
-        rejected_ids(s, m->ntrades, &next_rejected);
+    rejected_ids(s, m->ntrades, &next_rejected);
     return 0;
 }
 
@@ -606,9 +601,10 @@ static size_t seed_sym_slot(const seed_ctx *c, const char *sym)
     return i;
 }
 
-static void seed_record(void *opaque, const void *key, size_t key_len, const void *value,
-                        size_t value_len)
+static void seed_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                        const void *value, size_t value_len)
 {
+    (void)offset;
     (void)key;
     (void)key_len;
     seed_ctx *c = opaque;
@@ -832,7 +828,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     atomic_store(&res->failing, res->failed);
     res->latency_p50_ns = kafka_producer_latency(sh.p, 0.50, &res->latency_count);
     res->latency_p99_ns = kafka_producer_latency(sh.p, 0.99, NULL);
-    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - last_delivered);
+    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(sh.p) - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     int64_t sent = 0;
     for (size_t i = 0; i < cfg->nsources; i++)

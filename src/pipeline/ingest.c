@@ -179,7 +179,7 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
     res->unacked = kafka_producer_unacked(p);
-    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - last_delivered);
+    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(p) - last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     if (rc == 0 && res->delivered + res->unacked != res->generated)
         rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",

@@ -9,9 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "civil.h"
 #include "kafka_admin.h"
 #include "kafka_producer.h"
+#include "lakepath.h"
 #include "log.h"
 #include "rec_ring.h"
 #include "tick.h"
@@ -165,16 +165,14 @@ static int emit_row(const replay_ingest_config *cfg, stage_control *ctl, pipelin
     return 0;
 }
 
-/* "YYYY-MM-DD HH:MM:SS UTC" of an event time in ns, for messages. */
+/* "YYYY-MM-DD HH:MM:SS UTC" of an event time in ns (the lake's own date), for messages. */
 static const char *fmt_event_time(int64_t ns, char *out, size_t out_size)
 {
-    int64_t secs = ns >= 0 ? ns / NS_PER_SEC : -((-ns + NS_PER_SEC - 1) / NS_PER_SEC);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t sod = secs - days * 86400, y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, out_size, "%04lld-%02u-%02u %02d:%02d:%02d UTC", (long long)y, m, d,
-             (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
+    char date[LAKE_DATE_LEN];
+    lake_date(ns, date);
+    int64_t day = lake_day_start(ns);
+    int sod = day == INT64_MIN ? 0 : (int)((ns - day) / NS_PER_SEC);
+    snprintf(out, out_size, "%s %02d:%02d:%02d UTC", date, sod / 3600, sod / 60 % 60, sod % 60);
     return out;
 }
 
@@ -399,7 +397,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     res->delivered = kafka_producer_delivered(o.p);
     res->failed = kafka_producer_failed(o.p);
     res->unacked = kafka_producer_unacked(o.p);
-    atomic_fetch_add(&st->ticks_produced, res->delivered + res->unacked - o.last_delivered);
+    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(o.p) - o.last_delivered);
     atomic_fetch_add(&st->ticks_failed, res->failed);
     if (rc == 0 && res->delivered + res->unacked != res->rows)
         rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",

@@ -44,9 +44,10 @@ typedef struct seed_ctx {
     int64_t records, unreadable;
 } seed_ctx;
 
-static void seed_record(void *opaque, const void *key, size_t key_len, const void *value,
-                        size_t value_len)
+static void seed_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                        const void *value, size_t value_len)
 {
+    (void)offset;
     seed_ctx *c = opaque;
     size_t i = 0;
     while (i < c->cfg->nsymbols && !(strlen(c->cfg->symbols[i]) == key_len &&
@@ -236,7 +237,7 @@ int rest_poll_run(const rest_poll_config *cfg, stage_control *ctl, pipeline_stat
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
     res->unacked = kafka_producer_unacked(p);
-    atomic_store(&st->ticks_produced, res->delivered + res->unacked);
+    atomic_store(&st->ticks_produced, kafka_producer_published(p));
     if (rc == 0 && res->delivered + res->unacked != res->records)
         rc = set_err(errstr, errstr_size, "%lld of %lld records not delivered",
                      (long long)(res->records - res->delivered - res->unacked),

@@ -97,11 +97,13 @@ const char *serve_route_methods(serve_route route)
 
 int serve_method_allowed(serve_route route, const char *method)
 {
-    if (route == SERVE_ROUTE_QUERY || route == SERVE_ROUTE_CANCEL)
-        return strcmp(method, "POST") == 0;
-    if (route == SERVE_ROUTE_STREAM)
-        return strcmp(method, "GET") == 0;
-    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    /* A word of serve_route_methods' list ("GET, HEAD"): the one table. */
+    size_t n = strlen(method);
+    const char *allow = serve_route_methods(route);
+    for (const char *p = allow; n && (p = strstr(p, method)) != NULL; p += n)
+        if ((p == allow || p[-1] == ' ') && (p[n] == '\0' || p[n] == ','))
+            return 1;
+    return 0;
 }
 
 int serve_static_path(const char *path, char *out, size_t out_size)

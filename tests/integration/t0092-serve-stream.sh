@@ -10,23 +10,26 @@
 pre=$(unique_name st).
 bg_start ingest "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 5000 --symbols 2 \
     --duration 45 -q
-bg_start srv "$TICKLAKE" serve --brokers "$BROKERS" --topic-prefix "$pre" --lake "$T/lake" \
-    --listen 127.0.0.1:0 --stream-buffer 4096 --crawl-interval 0
-wait_for 10 grep -q '^http://' "$T/srv.out" || { cat "$T/srv.err" >&2; fail "serve printed no URL"; }
-S=$(grep -m1 '^http://' "$T/srv.out")
-metric() { curl -s "${S}metrics" | sed -nE "s/^$1 ([0-9]+)$/\1/p"; }
-consuming() { [ "$(metric ticklake_serve_consumed_records_total)" -gt 1000 ]; }
-wait_for 30 consuming || { cat "$T/srv.err" >&2; fail "the server's consumer reads nothing"; }
+metric_of() { curl -s "${1}metrics" | sed -nE "s/^$2 ([0-9]+)$/\1/p"; }
+# serve_up NAME BUFFER: a server of the feed with a ring of BUFFER events, once its consumer reads;
+# its URL in URL.
+serve_up() {
+    bg_start "$1" "$TICKLAKE" serve --brokers "$BROKERS" --topic-prefix "$pre" --lake "$T/lake" \
+        --listen 127.0.0.1:0 --stream-buffer "$2" --crawl-interval 0
+    wait_for 10 grep -q '^http://' "$T/$1.out" || { cat "$T/$1.err" >&2; fail "$1 printed no URL"; }
+    URL=$(grep -m1 '^http://' "$T/$1.out")
+    consuming() { [ "$(metric_of "$URL" ticklake_serve_consumed_records_total)" -gt 1000 ]; }
+    wait_for 30 consuming || { cat "$T/$1.err" >&2; fail "$1's consumer reads nothing"; }
+}
+serve_up srv 4096
+S=$URL
+metric() { metric_of "$S" "$1"; }
 # A client that reads nothing blocks its handler's write until civetweb gives up (30 s); it counts
 # as dropped then (it was not). On a second server whose ring (300,000 events, a minute of the
 # feed) is not overtaken first, which would drop it anyway.
-bg_start srv2 "$TICKLAKE" serve --brokers "$BROKERS" --topic-prefix "$pre" --lake "$T/lake" \
-    --listen 127.0.0.1:0 --stream-buffer 300000 --crawl-interval 0
-wait_for 10 grep -q '^http://' "$T/srv2.out" || { cat "$T/srv2.err" >&2; fail "serve 2 printed no URL"; }
-S2=$(grep -m1 '^http://' "$T/srv2.out")
-metric2() { curl -s "${S2}metrics" | sed -nE "s/^$1 ([0-9]+)$/\1/p"; }
-consuming2() { [ "$(metric2 ticklake_serve_consumed_records_total)" -gt 1000 ]; }
-wait_for 30 consuming2 || { cat "$T/srv2.err" >&2; fail "serve 2's consumer reads nothing"; }
+serve_up srv2 300000
+S2=$URL
+metric2() { metric_of "$S2" "$1"; }
 deaf_client='
 import socket, sys, time, urllib.parse
 u = urllib.parse.urlparse(sys.argv[1])

@@ -127,13 +127,12 @@ static void test_last(void)
     feed_seen_free(NULL);
 }
 
-/* A trade that is not a duplicate, through the filter and the gap bookkeeping, as the feed does. */
+/* A trade through the filter and the gap bookkeeping, as the feed does (a duplicate: nothing). */
 static feed_gap trade_in(feed_seen *s, const char *sym, int64_t id)
 {
-    feed_gap none = {0};
-    if (feed_seen_check_add(s, sym, id, NULL))
-        return none;
-    return feed_seen_gap_trade(s, sym, id);
+    feed_gap g;
+    feed_seen_trade(s, sym, id, 1, &g);
+    return g;
 }
 
 /* Gaps are counted per symbol and taken back only by a late trade of the same symbol, once per
@@ -148,6 +147,9 @@ static void test_gaps(void)
     CHECK(trade_in(s, "BTC-USDT", 200).missing == 0);
     g = trade_in(s, "BTC-USDT", 199);
     CHECK(g.missing == 0 && !g.filled);
+    /* A duplicate is said as such, and means nothing for the gaps. */
+    feed_gap dup;
+    CHECK(feed_seen_trade(s, "ETH-USDT", 12, 1, &dup) == 1 && dup.missing == 0 && !dup.filled);
     /* While ETH's gap is open, an older id never counted (9) fills nothing; 11 fills it, once. */
     CHECK(!trade_in(s, "ETH-USDT", 9).filled);
     CHECK(trade_in(s, "ETH-USDT", 11).filled);

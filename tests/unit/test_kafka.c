@@ -112,9 +112,10 @@ typedef struct tally {
     int n, total;
 } tally;
 
-static void count_record(void *opaque, const void *key, size_t key_len, const void *value,
-                         size_t value_len)
+static void count_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                         const void *value, size_t value_len)
 {
+    (void)offset;
     (void)key;
     (void)key_len;
     tally *t = opaque;
