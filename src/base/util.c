@@ -613,72 +613,57 @@ int list_dir(const char *dir, dir_entry **out, size_t *n, char *errstr, size_t e
     return 0;
 }
 
-int parse_duration(const char *s, int64_t *out_ns)
+typedef struct unit_mult {
+    const char *unit;
+    double mult;
+} unit_mult;
+
+/* A non-negative number with one of n units (its multiplier applied, rounded); loose: the unit
+ * in any case and after spaces, and the text must start with a digit. 0, or -1 if malformed or
+ * past int64. */
+static int parse_scaled(const char *s, const unit_mult *units, size_t n, int loose, int64_t *out)
 {
-    if (!s || !*s)
+    if (!s || !*s || (loose && !isdigit((unsigned char)*s)))
         return -1;
     char *end;
     errno = 0;
     double v = strtod(s, &end);
     if (errno || end == s || !isfinite(v) || v < 0)
         return -1;
-    double mult = NS_PER_SEC;
-    if (*end == '\0' || strcmp(end, "s") == 0)
-        mult = 1e9;
-    else if (strcmp(end, "ms") == 0)
-        mult = 1e6;
-    else if (strcmp(end, "us") == 0)
-        mult = 1e3;
-    else if (strcmp(end, "ns") == 0)
-        mult = 1;
-    else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-        mult = 60e9;
-    else if (strcmp(end, "h") == 0)
-        mult = 3600e9;
-    else if (strcmp(end, "d") == 0)
-        mult = 86400e9;
-    else
-        return -1;
-    double ns = v * mult;
-    if (ns > 9.2e18)
-        return -1;
-    *out_ns = (int64_t)llround(ns);
-    return 0;
+    while (loose && *end == ' ')
+        end++;
+    for (size_t i = 0; i < n; i++)
+        if ((loose ? strcasecmp(end, units[i].unit) : strcmp(end, units[i].unit)) == 0) {
+            double x = v * units[i].mult;
+            if (x > 9.2e18)
+                return -1;
+            *out = (int64_t)llround(x);
+            return 0;
+        }
+    return -1;
+}
+
+int parse_duration(const char *s, int64_t *out_ns)
+{
+    static const unit_mult units[] = {{"", 1e9},     {"s", 1e9},    {"ms", 1e6},
+                                      {"us", 1e3},   {"ns", 1},     {"m", 60e9},
+                                      {"min", 60e9}, {"h", 3600e9}, {"d", 86400e9}};
+    return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 0, out_ns);
 }
 
 int parse_size(const char *s, int64_t *out_bytes)
 {
-    if (!s || !*s)
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0 || !isdigit((unsigned char)*s))
-        return -1;
-    while (*end == ' ')
-        end++;
-    static const struct {
-        const char *unit;
-        double mult;
-    } units[] = {{"", 1},
-                 {"b", 1},
-                 {"kb", 1e3},
-                 {"mb", 1e6},
-                 {"gb", 1e9},
-                 {"tb", 1e12},
-                 {"kib", 1024.0},
-                 {"mib", 1048576.0},
-                 {"gib", 1073741824.0},
-                 {"tib", 1099511627776.0}};
-    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-        if (strcasecmp(end, units[i].unit) == 0) {
-            double b = v * units[i].mult;
-            if (b > 9.2e18)
-                return -1;
-            *out_bytes = (int64_t)llround(b);
-            return 0;
-        }
-    return -1;
+    static const unit_mult units[] = {{"", 1},
+                                      {"b", 1},
+                                      {"kb", 1e3},
+                                      {"mb", 1e6},
+                                      {"gb", 1e9},
+                                      {"tb", 1e12},
+                                      {"kib", 1024.0},
+                                      {"mib", 1048576.0},
+                                      {"gib", 1073741824.0},
+                                      {"tib", 1099511627776.0}};
+    return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), 1, out_bytes);
 }
 
 int64_t floor_div(int64_t a, int64_t b)
