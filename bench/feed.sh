@@ -49,7 +49,11 @@ start_server() { # provider trades rate
     "$py" bench/feed_server.py --provider "$1" --symbols "$(symbols_of "$1")" --trades "$2" \
         --rate "$3" >"$WORK/server.out" 2>"$WORK/server.err" &
     SPID=$!
-    for _ in $(seq 1200); do [ -s "$WORK/server.out" ] && break; sleep 0.1; done
+    for _ in $(seq 1200); do
+        [ -s "$WORK/server.out" ] && break
+        kill -0 "$SPID" 2>/dev/null || break # died: its error is shown below
+        sleep 0.1
+    done
     PORT=$(head -1 "$WORK/server.out" 2>/dev/null)
     [ -n "$PORT" ] || { cat "$WORK/server.err" >&2; exit 1; }
 }

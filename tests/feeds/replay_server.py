@@ -424,7 +424,8 @@ async def handler(ws, sess):
         return
 
 
-async def main():
+def arg_parser():
+    """The options; bench/feed_server.py builds its sessions from their defaults."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--provider", required=True,
                     choices=["coinbase", "binance", "kraken", "finnhub", "alpaca", "polygon"])
@@ -451,7 +452,11 @@ async def main():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     ap.add_argument("--truth", required=True)
     ap.add_argument("--summary", required=True)
-    a = ap.parse_args()
+    return ap
+
+
+async def main():
+    a = arg_parser().parse_args()
     if a.start_ns:
         global BASE_TS
         BASE_TS = a.start_ns // 1_000_000_000 * 1_000_000_000

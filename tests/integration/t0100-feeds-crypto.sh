@@ -156,3 +156,22 @@ kcat -C -b "$BROKERS" -t "${pre}restart.trades" -e -q -f '%s\n' >"$T/restart.rec
 grep -q "trades of these sources already in '${pre}restart.trades'" "$T/restart2.err" ||
     fail "restart: the second process did not read the topic's tail: $(grep -v CONFWARN "$T/restart2.err" | head -5)"
 echo "ok: restart: the snapshot sent again on subscribe was not published twice"
+
+# The benchmark's server (bench/feed.sh) builds its frames from this fixture's sessions: it still
+# starts and serves, and every trade lands (a fixture option it did not know once broke it).
+bg_start bench-server "$py" "$ROOT/bench/feed_server.py" --provider coinbase --symbols BTC-USD,ETH-USD \
+    --trades 5000
+port_known() { [ -s "$T/bench-server.out" ]; }
+wait_for 60 port_known || fail "bench server: did not start: $(tail -3 "$T/bench-server.err")"
+bg_start bench "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "${pre}bench." --source coinbase \
+    --symbols BTC-USD,ETH-USD --feed-url "ws://127.0.0.1:$(head -1 "$T/bench-server.out")/"
+bench_done() {
+    kcat -L -b "$BROKERS" -t "${pre}bench.trades" 2>/dev/null | grep -q ' partition ' &&
+        [ "$(kafka_end_sum "${pre}bench.trades")" -ge 5000 ]
+}
+wait_for 60 bench_done || fail "bench server: Kafka holds $(kafka_end_sum "${pre}bench.trades") of 5000 trades"
+bg_stop bench TERM
+assert_eq "$BG_STATUS" 0 "bench server: ingest exit status"
+assert_eq "$(kafka_end_sum "${pre}bench.trades")" 5000 "bench server: trades in Kafka"
+bg_stop bench-server TERM
+echo "ok: bench server: 5000 trades served and landed"
