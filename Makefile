@@ -201,3 +201,5 @@ bench-aggregate: $(BUILD)/bench/aggregate
 bench-latency: $(BUILD)/bench/latency
 .PHONY: bench-consume
 bench-consume: $(BUILD)/bench/consume
+.PHONY: bench-ws-recv
+bench-ws-recv: $(BUILD)/bench/ws_recv

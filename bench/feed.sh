@@ -10,7 +10,8 @@
 # trade a frame); the rate is TRADES over the time from the first frame to
 # Kafka holding every trade (end offsets polled every 0.1 s). Latency: 10,000
 # trades/s for LATENCY_SECONDS, paced; p50 and p99 from ticklake's own
-# histogram (its last line), per shape. PROVIDERS="polygon coinbase" (the
+# histogram (its last line), per shape. Each throughput run also prints the CPU seconds that
+# ingest, the server and the broker spent while the trades flowed. PROVIDERS="polygon coinbase" (the
 # default) picks the shapes; TICKLAKE_BIN another binary (default ./ticklake),
 # or BINS="old=PATH new=PATH" several, interleaved run by run in one session;
 # INGEST_ARGS more options for ingest (e.g. "-X linger.ms=5"). Before the
@@ -81,12 +82,19 @@ throughput() { # provider run -> trades/s
     start_ingest "$1" "$pre"
     for _ in $(seq 600); do grep -q '^start ' "$WORK/server.out" && break; sleep 0.05; done
     t0=$(awk '/^start /{ print $2 }' "$WORK/server.out")
+    local c0
+    c0=$(cpu_ticks)
     local deadline=$((SECONDS + 300))
     while [ "$have" -lt "$N" ] && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.1
         have=$(kafka_sum "${pre}trades")
     done
     t1=$(date +%s.%N)
+    # Where the CPU went while the trades flowed (not the server's encoding before it).
+    paste <(echo "$c0" | tr ' ' '\n') <(cpu_ticks | tr ' ' '\n') | awk -v hz="$(getconf CLK_TCK)" -v n="$N" '
+        { d[NR] = ($2 - $1) / hz; t += d[NR] }
+        END { printf "cpu: ingest %.2f s, server %.2f s, broker %.2f s; %.2f us a trade in all\n",
+              d[1], d[2], d[3], t * 1e6 / n }' >"$WORK/cpu"
     stop_both
     if [ "$have" -lt "$N" ]; then
         echo "$1 run $2: Kafka holds $have of $N trades after 300 s; ingest's log:" >&2
@@ -95,6 +103,13 @@ throughput() { # provider run -> trades/s
         return
     fi
     awk -v n="$N" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", n / (b - a) }'
+}
+
+cpu_ticks() { # -> user+system clock ticks of ingest, the server and the broker
+    local p
+    for p in "$IPID" "$SPID" "$(cat "$WORK/kafka/pid")"; do
+        awk '{ printf "%d ", $14 + $15 }' "/proc/$p/stat" 2>/dev/null || printf '0 '
+    done
 }
 
 kafka_sum() { # topic -> sum of its partitions' end offsets (0 before it exists)
@@ -145,7 +160,7 @@ for provider in ${PROVIDERS:-polygon coinbase}; do
             rate=$(throughput "$provider" "$r$name")
             read -r p50 p99 got <<<"$(latency "$provider" "$r$name")"
             rates[$name]+="$rate " p50s[$name]+="$p50 " p99s[$name]+="$p99 "
-            echo "$provider $name run $r: $rate trades/s; at 10,000/s: p50 $p50 ms, p99 $p99 ms ($got trades)"
+            echo "$provider $name run $r: $rate trades/s ($(cat "$WORK/cpu")); at 10,000/s: p50 $p50 ms, p99 $p99 ms ($got trades)"
         done
     done
     for nb in "${bins[@]}"; do
