@@ -309,7 +309,8 @@ int cmd_run(int argc, char **argv)
     /* -1: not given; then by the lake (see the top of this file). */
     o.roll_interval = -1;
     int64_t compact_every = 60 * NS_PER_SEC;
-    const char *listen = "127.0.0.1:8080", *token = NULL, *query_memory = "2GB";
+    const char *listen = "127.0.0.1:8080", *token = NULL, *query_memory = "2GB",
+               *query_spill = "10GB";
     int no_serve = 0;
     const char *source = "sim";
     const cli_option options[] = {
@@ -339,6 +340,9 @@ int cmd_run(int argc, char **argv)
          "the console's access token (default $TICKLAKE_TOKEN)"},
         {0, "query-memory", CLI_STRING, &query_memory, "SIZE",
          "the memory of each of the console's SQL sessions, as `ticklake serve` (default 2GB)"},
+        {0, "query-spill", CLI_STRING, &query_spill, "SIZE",
+         "what each of the console's SQL sessions may spill to disk, as `ticklake serve` "
+         "(default 10GB)"},
         {0, "no-serve", CLI_FLAG, &no_serve, NULL, "do not serve the console"},
         CLI_LOG_OPTIONS(&o.verbose, &o.quiet),
         CLI_OPT_END};
@@ -365,6 +369,9 @@ int cmd_run(int argc, char **argv)
     int64_t query_bytes;
     if (parse_size(query_memory, &query_bytes) != 0 || query_bytes < 16 * 1000 * 1000)
         return cli_usage_error(&cmd, "--query-memory: a size of 16MB or more, e.g. 2GB");
+    int64_t spill_bytes;
+    if (parse_size(query_spill, &spill_bytes) != 0 || spill_bytes < 1000 * 1000)
+        return cli_usage_error(&cmd, "--query-spill: a size of 1MB or more, e.g. 10GB");
     int local_lake = strncmp(o.lake, "s3://", 5) != 0;
     if (o.roll_interval < 0)
         o.roll_interval = local_lake ? RUN_ROLL_INTERVAL : 60 * NS_PER_SEC;
@@ -513,6 +520,7 @@ int cmd_run(int argc, char **argv)
                            .crawl_every = local_lake ? 10 * NS_PER_SEC : 0,
                            .storage = &j->scfg.storage,
                            .query_memory = query_bytes,
+                           .query_temp = spill_bytes,
                            .stats = &j->st};
         sc.kafka = j->pcfg.kafka;
         memcpy(sc.intervals, j->pcfg.intervals, j->pcfg.nintervals * sizeof(int64_t));

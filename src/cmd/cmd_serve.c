@@ -16,7 +16,8 @@ int cmd_serve(int argc, char **argv)
 {
     cli_kafka k = {0};
     const char *lake = "./lake", *listen = "127.0.0.1:8080", *token = NULL, *web = NULL;
-    const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m", *query_memory = "2GB";
+    const char *cors = NULL, *prefix = "", *intervals = "1s,1m,5m", *query_memory = "2GB",
+               *query_spill = "10GB";
     int64_t threads = 64, slots = 2, stream_buffer = 65536, crawl_every = -1, duration = 0;
     const char *s3_endpoint = NULL, *s3_region = NULL, *s3_addressing = NULL, *cache_dir = NULL,
                *s3_profile = NULL;
@@ -43,7 +44,10 @@ int cmd_serve(int argc, char **argv)
         {0, "query-slots", CLI_INT, &slots, "N", "SQL queries run at once (default 2)"},
         {0, "query-memory", CLI_STRING, &query_memory, "SIZE",
          "DuckDB's memory in each SQL session, e.g. 512MB, 4GiB (default 2GB; a query "
-         "spills past it to disk, 10GB at most)"},
+         "spills past it to disk, --query-spill at most)"},
+        {0, "query-spill", CLI_STRING, &query_spill, "SIZE",
+         "what each SQL session may spill to disk past --query-memory before the query fails "
+         "(default 10GB)"},
         {0, "stream-buffer", CLI_INT, &stream_buffer, "N",
          "events the push stream keeps; a client that falls N behind is dropped (default 65536)"},
         {0, "crawl-interval", CLI_DURATION, &crawl_every, "DUR",
@@ -71,6 +75,9 @@ int cmd_serve(int argc, char **argv)
     int64_t query_bytes;
     if (parse_size(query_memory, &query_bytes) != 0 || query_bytes < 16 * 1000 * 1000)
         return cli_usage_error(&cmd, "--query-memory: a size of 16MB or more, e.g. 2GB");
+    int64_t spill_bytes;
+    if (parse_size(query_spill, &spill_bytes) != 0 || spill_bytes < 1000 * 1000)
+        return cli_usage_error(&cmd, "--query-spill: a size of 1MB or more, e.g. 10GB");
     /* S3 has no lock against another crawler (a `ticklake crawl` with its
      * own cache) and each crawl lists the lake: only when asked for. */
     if (crawl_every < 0)
@@ -90,6 +97,7 @@ int cmd_serve(int argc, char **argv)
                       .threads = (int)threads,
                       .query_slots = (int)slots,
                       .query_memory = query_bytes,
+                      .query_temp = spill_bytes,
                       .stream_buffer = (size_t)stream_buffer,
                       .crawl_every = crawl_every};
     cli_kafka_opts(&k, &c.kafka);

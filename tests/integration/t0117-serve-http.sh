@@ -62,9 +62,9 @@ bg_stop tok INT
 
 # A stop does not wait for a running query: it is cancelled, its client told so, and serve exits
 # promptly (it waited out the query's timeout, up to 60 s).
-start long --listen 127.0.0.1:0 --query-memory 512MB
+start long --listen 127.0.0.1:0 --query-memory 512MB --query-spill 3GB
 r=$(curl -s -X POST --data-binary "$limits" "${U}api/query")
-[[ $r == *'"data":[["488.2 MiB","9.3 GiB"]]'* ]] || fail "--query-memory 512MB: $r"
+[[ $r == *'"data":[["488.2 MiB","2.7 GiB"]]'* ]] || fail "--query-memory 512MB --query-spill 3GB: $r"
 curl -s -w ' %{http_code}' -X POST --data-binary \
     '{"sql":"SELECT count(*) FROM range(100000000000)","timeout_ms":60000}' "${U}api/query" >"$T/long.json" &
 qpid=$!
@@ -80,4 +80,6 @@ wait "$qpid" || true
     fail "the long query's answer: $(cat "$T/long.json")"
 "$TICKLAKE" serve --lake "$T/lake" --listen 127.0.0.1:0 --duration 1 --query-memory lots 2>"$T/bad.err" && fail "--query-memory lots was taken"
 grep -q -- '--query-memory' "$T/bad.err" || fail "no word on --query-memory lots: $(cat "$T/bad.err")"
+"$TICKLAKE" serve --lake "$T/lake" --listen 127.0.0.1:0 --duration 1 --query-spill 10 2>"$T/bad.err" && fail "--query-spill 10 was taken"
+grep -q -- '--query-spill: a size of 1MB or more' "$T/bad.err" || fail "no word on --query-spill 10: $(cat "$T/bad.err")"
 echo "ok: serve HTTP edges (405/401 headers, error bodies, NUL paths, token login methods, query memory, prompt stop)"
