@@ -23,7 +23,43 @@ struct kafka_consumer {
     char group[128];
     char lost[640];   /* set when records were lost (truncated log): the next poll fails */
     int records_lost; /* a poll failed because records were lost, not for a passing reason */
+    /* Where each assigned partition started (assignment or seek), for the lag
+     * of one that has consumed nothing since: librdkafka's position stays
+     * unknown until then. Used and changed on the polling thread only. */
+    struct start_pos {
+        char topic[256];
+        int32_t partition;
+        int64_t offset; /* -1: unknown (the log's start is taken) */
+    } * starts;
+    size_t nstarts, starts_cap;
 };
+
+static struct start_pos *start_find(kafka_consumer *c, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < c->nstarts; i++)
+        if (c->starts[i].partition == partition && strcmp(c->starts[i].topic, topic) == 0)
+            return &c->starts[i];
+    return NULL;
+}
+
+static void start_note(kafka_consumer *c, const char *topic, int32_t partition, int64_t offset)
+{
+    struct start_pos *s = start_find(c, topic, partition);
+    if (!s) {
+        if (c->nstarts == c->starts_cap) {
+            size_t cap = c->starts_cap ? 2 * c->starts_cap : 16;
+            struct start_pos *n = realloc(c->starts, cap * sizeof(*n));
+            if (!n)
+                return; /* the lag then counts from the log's start, as without a note */
+            c->starts = n;
+            c->starts_cap = cap;
+        }
+        s = &c->starts[c->nstarts++];
+        strlcpy_tl(s->topic, topic, sizeof(s->topic));
+        s->partition = partition;
+    }
+    s->offset = offset;
+}
 
 static kafka_tp *tps_from_list(const rd_kafka_topic_partition_list_t *l)
 {
@@ -87,6 +123,18 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
         rd_kafka_topic_partition_t *e = &parts->elems[i];
         int64_t lo = err || start->elems[i].err ? -1 : start->elems[i].offset;
         char range[96];
+        /* A partition's own error (UNSTABLE_OFFSET_COMMIT, say) leaves its
+         * offset unset: taken as "nothing committed", the partition would
+         * be read again from the log's start. */
+        if (e->err) {
+            snprintf(c->lost, sizeof(c->lost),
+                     "group '%s': unable to fetch the committed offset of topic '%s' partition "
+                     "%d: %s",
+                     c->group, e->topic, (int)e->partition, rd_kafka_err2str(e->err));
+            rc = -1;
+            break;
+        }
+        start_note(c, e->topic, e->partition, e->offset >= 0 ? e->offset : lo);
         if (e->offset >= 0) {
             if (lo > e->offset) {
                 lost_range(range, sizeof(range), e->offset, lo);
@@ -145,6 +193,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         if (c->have_rh && c->rh.revoked)
             c->rh.revoked(c->rh.opaque, tps, (size_t)parts->cnt);
         rd_kafka_assign(rk, NULL);
+        c->nstarts = 0;
     }
     free(tps);
 }
@@ -378,6 +427,8 @@ int kafka_consumer_seek(kafka_consumer *c, const kafka_tp *tps, size_t n, char *
         if (l->elems[i].err)
             rc = set_err(errstr, errstr_size, "seek on '%s' [%d] failed: %s", l->elems[i].topic,
                          (int)l->elems[i].partition, rd_kafka_err2str(l->elems[i].err));
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        start_note(c, tps[i].topic, tps[i].partition, tps[i].offset >= 0 ? tps[i].offset : -1);
     rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }
@@ -461,7 +512,16 @@ int64_t kafka_consumer_lag_max(kafka_consumer *c, int64_t *max)
                                            &hi) != 0 ||
             hi < 0)
             continue;
-        int64_t pos = a->elems[i].offset >= 0 ? a->elems[i].offset : lo;
+        /* Nothing consumed since the assignment or a seek: the partition
+         * stands where that put it (its committed offset, say), not at the
+         * log's start, or a partition with nothing new would show its whole
+         * log as lag until its next record, and hold back every idle
+         * timeout of the processor meanwhile. */
+        int64_t pos = a->elems[i].offset;
+        if (pos < 0) {
+            const struct start_pos *sp = start_find(c, a->elems[i].topic, a->elems[i].partition);
+            pos = sp && sp->offset >= 0 ? sp->offset : lo;
+        }
         if (hi > pos) {
             lag += hi - pos;
             if (hi - pos > *max)
@@ -520,6 +580,7 @@ void kafka_consumer_close(kafka_consumer *c)
         rd_kafka_queue_destroy(c->q);
     rd_kafka_destroy(c->rk);
     free(c->rms);
+    free(c->starts);
     free(c);
 }
 

@@ -89,7 +89,9 @@ int kafka_consumer_committed(kafka_consumer *c, kafka_tp *tps, size_t n, int tim
                              char *errstr, size_t errstr_size);
 
 /* Sum over the assigned partitions of (high watermark - position), from the
- * client's cached watermarks; 0 with nothing assigned. */
+ * client's cached watermarks; 0 with nothing assigned. A partition that has
+ * returned no record since its assignment or a seek stands where that put
+ * it. Call it on the thread that polls. */
 int64_t kafka_consumer_lag(kafka_consumer *c);
 /* As kafka_consumer_lag, with the largest lag of one partition in *max
  * (0 with nothing assigned). */

@@ -408,6 +408,67 @@ static void test_transaction_probe_tries_again(void)
     mock_stop(&m);
 }
 
+/* A partition that gets nothing new after a consumer of its group starts
+ * again has no lag: it stands at the committed offset. librdkafka's position
+ * stays unknown until a record is consumed, and the lag was counted from the
+ * log's start then, so such a partition showed its whole log as lag (and the
+ * processor, seeing lag, never advanced any quiet partition by its idle
+ * timeout). */
+static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
+{
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, NULL, 0, NULL);
+    if (!p)
+        return;
+    char err[512] = "";
+    produce_n(p, "t", 10);
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc)};
+    const char *topics[] = {"t"};
+    kafka_consumer *c = kafka_consumer_new(&o, "g-lag", topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    if (!c) {
+        mock_stop(&m);
+        return;
+    }
+    int got = 0;
+    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; got < 10 && mono_ns() < until;) {
+        kafka_msg msg;
+        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
+        CHECK(r >= 0);
+        if (r < 0)
+            break;
+        if (r > 0) {
+            got++;
+            kafka_msg_release(&msg);
+        }
+    }
+    CHECK_EQ_INT(got, 10);
+    kafka_tp tp = {.topic = "t", .partition = 0, .offset = 10};
+    CHECK_EQ_INT(kafka_consumer_commit(c, &tp, 1, err, sizeof(err)), 0);
+    kafka_consumer_close(c);
+
+    c = kafka_consumer_new(&o, "g-lag", topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    if (!c) {
+        mock_stop(&m);
+        return;
+    }
+    /* Until it is assigned and a fetch has brought the high watermark. */
+    for (int64_t until = mono_ns() + 20 * NS_PER_SEC;
+         kafka_consumer_high_watermark(c, "t", 0) < 0 && mono_ns() < until;) {
+        kafka_msg msg;
+        if (kafka_consumer_poll(c, 100, &msg, err, sizeof(err)) > 0) {
+            CHECK(0); /* nothing new was produced */
+            kafka_msg_release(&msg);
+        }
+    }
+    CHECK_EQ_INT(kafka_consumer_high_watermark(c, "t", 0), 10);
+    CHECK_EQ_INT(kafka_consumer_lag(c), 0);
+    kafka_consumer_close(c);
+    mock_stop(&m);
+}
+
 /* The embedded broker's topic creation never waits for the mock cluster's
  * one-second poll (kafka_mock.c, poke_mock): 20 starts of 14 topics each, every
  * start well under the second a missed wake-up costs. Without the poke about
@@ -443,4 +504,5 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
           TEST(test_acks_0_counts_sent_not_delivered),
           TEST(test_transaction_with_an_implicit_ack_is_not_committed),
-          TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall))
+          TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall),
+          TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag))
