@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "changelog.h"
+#include "dlq.h"
 #include "indicators.h"
 #include "kafka_admin.h"
 #include "kafka_consumer.h"
@@ -323,21 +324,10 @@ static void check_stale_due(proc *p, part_state *ps)
 static void send_dlq(proc *p, const kafka_msg *m, const char *reason)
 {
     buf_reset(&p->rec);
-    buf_puts(&p->rec, "{\"stage\":\"process\",\"topic\":");
-    buf_put_json_str(&p->rec, m->topic, strlen(m->topic));
-    buf_printf(&p->rec, ",\"partition\":%d,\"offset\":%lld,\"reason\":", (int)m->partition,
-               (long long)m->offset);
-    buf_put_json_str(&p->rec, reason, strlen(reason));
-    if (utf8_valid(m->value, m->value_len)) {
-        buf_puts(&p->rec, ",\"value\":");
-        buf_put_json_str(&p->rec, m->value, m->value_len);
-    } else {
-        buf_puts(&p->rec, ",\"value_base64\":\"");
-        buf_put_base64(&p->rec, m->value, m->value_len);
-        buf_putc(&p->rec, '"');
-    }
-    buf_putc(&p->rec, '}');
-    produce(p, p->dlq, m->key, m->key_len, &p->rec);
+    dlq_encode(&p->rec, "process", m->topic, m->partition, m->offset, reason, m->value,
+               m->value_len);
+    int keyed = m->key_len <= DLQ_KEY_MAX;
+    produce(p, p->dlq, keyed ? m->key : NULL, keyed ? m->key_len : 0, &p->rec);
     atomic_fetch_add(&p->st->dlq_records, 1);
 }
 
