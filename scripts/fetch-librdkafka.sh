@@ -14,11 +14,17 @@
 # (only OIDC token fetching uses it). The Debian -dev packages configure needs come from scripts/deps.sh;
 # configure's --install-deps is never used.
 #
-# One patch is applied (scripts/patches/librdkafka-mock-msgset-find.patch): the mock cluster, which
-# is ticklake's embedded broker, walked every message set it keeps (up to 100,000 per partition) from
-# the oldest for each fetch; it searches from the newest now. Measured on `ticklake run` at 10,000
-# trades/s: that walk was 54% of the process's CPU (docs/decisions/0041-embedded-broker-fetch.md).
-# A system or RDKAFKA_HOME librdkafka is used as it is, so its embedded broker keeps the walk.
+# Two patches to the mock cluster, which is ticklake's embedded broker, are applied:
+# - scripts/patches/librdkafka-mock-msgset-find.patch: it walked every message set it keeps (up to
+#   100,000 per partition) from the oldest for each fetch; it searches from the newest now. Measured
+#   on `ticklake run` at 10,000 trades/s: that walk was 54% of the process's CPU
+#   (docs/decisions/0041-embedded-broker-fetch.md).
+# - scripts/patches/librdkafka-mock-idempotent-dedup.patch: it checked the sequence numbers of
+#   transactional producers only, so an idempotent producer's batch sent again after its answer was
+#   lost (a broker going down) was appended twice; such a batch is now acknowledged with the offset
+#   it got the first time, as Kafka does (test_a_batch_sent_again_is_appended_once in test_kafka.c;
+#   t0107 doubled 5 trades in the lake without it).
+# A system or RDKAFKA_HOME librdkafka is used as it is, so its embedded broker keeps both defects.
 #
 # Result: .cache/librdkafka-2.15.1/{include/librdkafka/*.h, lib/librdkafka.a, lib/pkgconfig/rdkafka.pc}.
 # Does nothing when that tree is complete, or when the system librdkafka is new enough
@@ -37,7 +43,7 @@ TGZ_SHA=ada7d703bb1d3237e2292bfabf438d663b6160c9f1ac2a2406b5dc4257c81b66
 MEMBER=package/deps/librdkafka
 HEADER_VERSION=0x020f01ff # RD_KAFKA_VERSION of 2.15.1 in rdkafka.h
 DEST=.cache/librdkafka-$VERSION
-PATCHES=(scripts/patches/librdkafka-mock-msgset-find.patch)
+PATCHES=(scripts/patches/librdkafka-mock-msgset-find.patch scripts/patches/librdkafka-mock-idempotent-dedup.patch)
 CONFIGURE_ARGS=(--no-download --disable-curl --enable-zlib --enable-zstd --enable-ssl --enable-gssapi)
 
 die() { echo "fetch-librdkafka: $*" >&2; exit 1; }

@@ -408,6 +408,41 @@ static void test_transaction_probe_tries_again(void)
     mock_stop(&m);
 }
 
+/* A Produce request whose answer never came (the broker appended the batch, then its answer was
+ * late or the connection closed with the broker going down) is sent again with the same sequence
+ * numbers: the embedded broker keeps the first copy and acknowledges the second with that copy's
+ * offset, as Kafka does (scripts/patches/librdkafka-mock-idempotent-dedup.patch). Without the
+ * patch it appended every copy, and t0107 found 5 trades twice in the lake. */
+static void test_a_batch_sent_again_is_appended_once(void)
+{
+    static const char *const props[] = {"linger.ms=0"};
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 1, NULL);
+    if (!p)
+        return;
+    char err[512] = "";
+    produce_n(p, "t", 1); /* the producer id, and a first batch */
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    /* The next batch is appended, its answer held back, and the broker goes down: the connection
+     * closes before the answer, and the producer sends the batch again once it is back up. */
+    rd_kafka_mock_broker_push_request_error_rtts(m.mc, 1, PRODUCE_API, 1,
+                                                 RD_KAFKA_RESP_ERR_NO_ERROR, 5000);
+    CHECK_EQ_INT(kafka_produce(p, "t", "k", 1, "again", 5, err, sizeof(err)), 0);
+    kafka_producer_poll(p, 300);
+    CHECK_EQ_INT(rd_kafka_mock_broker_set_down(m.mc, 1), 0);
+    kafka_producer_poll(p, 300);
+    CHECK_EQ_INT(rd_kafka_mock_broker_set_up(m.mc, 1), 0);
+    CHECK_EQ_INT(kafka_producer_flush(p, 15000, err, sizeof(err)), 0);
+    CHECK_EQ_STR(err, "");
+    CHECK_EQ_INT(kafka_producer_delivered(p), 2);
+    /* Acknowledged with its offset: nothing to look for in the log. */
+    CHECK_EQ_INT(kafka_producer_vouched(p) + kafka_producer_resent(p), 0);
+    tally t = read_log(&m, "t");
+    CHECK_EQ_INT(t.total, 2);
+    CHECK_EQ_INT(high_watermark(&m, "t"), 2);
+    mock_stop(&m);
+}
+
 /* A partition that gets nothing new after a consumer of its group starts
  * again has no lag: it stands at the committed offset. librdkafka's position
  * stays unknown until a record is consumed, and the lag was counted from the
@@ -505,4 +540,5 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_acks_0_counts_sent_not_delivered),
           TEST(test_transaction_with_an_implicit_ack_is_not_committed),
           TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall),
-          TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag))
+          TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
+          TEST(test_a_batch_sent_again_is_appended_once))
