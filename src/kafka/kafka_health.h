@@ -4,10 +4,12 @@
  *
  * Every client's report goes through kafka_health_report(): the brokers it
  * knows of, their connection state and how long it has been in it. A broker
- * is lost when a client that had a connection up to it reports it gone from
- * the cluster's metadata, or failing to connect (DOWN, TRY_CONNECT, CONNECT,
- * ...) in two reports in a row; a client that only dropped an idle connection
- * (INIT, not trying) is no evidence either way. It is back when a client
+ * is lost when a client that listed it reports it gone from the cluster's
+ * metadata, or when a client that had a connection up to it reports failing
+ * to connect (DOWN, TRY_CONNECT, CONNECT, ...) in two reports in a row; a
+ * client that only dropped an idle connection (INIT, not trying) is no
+ * evidence either way, nor is one that listed it idle and then left it out
+ * within 10 s of its return (metadata from before the return). It is back when a client
  * reports a connection to it that came up after it was lost, or when a
  * client that had reported it, then left it out (the cluster dropped it from
  * its metadata: a dead broker fenced), lists it again and neither it nor a
@@ -90,6 +92,8 @@ typedef struct kafka_health_client {
     int32_t absent_ids[KAFKA_HEALTH_MAX_BROKERS]; /* listed before, lost, not in the last report */
     size_t nlisted;
     int32_t listed_ids[KAFKA_HEALTH_MAX_BROKERS]; /* every broker it has ever reported */
+    size_t nlast;
+    int32_t last_ids[KAFKA_HEALTH_MAX_BROKERS]; /* the brokers in its last report */
 } kafka_health_client;
 
 /* The bookkeeping; zero it to start. */

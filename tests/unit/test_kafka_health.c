@@ -279,5 +279,53 @@ static void test_restarted_leads_nothing(void)
     CHECK_EQ_INT(snap.ndown, 1);
 }
 
+/* Every client can go from up to idle (INIT: its connection closed, its metadata not yet
+ * refreshed) before its metadata leaves the broker out: up, idle, gone is a loss (t0107 in CI,
+ * where no client reported broker 2 lost). Idle then gone within 10 s of the broker's return
+ * may be metadata from before the return: no loss then; later it is one again. */
+static void test_idle_then_gone(void)
+{
+    static kafka_health h;
+    memset(&h, 0, sizeof(h));
+    kafka_health_event ev[4];
+    kafka_stats s = one("a#consumer-1", 2, 1, 0, 5000);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 10000, ev, 4), 0);
+    s = one("a#consumer-1", 2, 0, 0, 10); /* INIT */
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 11000, ev, 4), 0);
+    s = one("a#consumer-1", 2, 0, 0, 0);
+    s.nbrokers = 1; /* gone from the metadata */
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 12000, ev, 4), 1);
+    CHECK_EQ_INT(ev[0].back, 0);
+    CHECK_EQ_INT(ev[0].broker.id, 2);
+    CHECK_EQ_INT(ev[0].broker.down_since_ms, 12000);
+    CHECK_EQ_STR(ev[0].broker.lost_by, "a#consumer-1");
+    /* Back through another client's new connection. */
+    s = one("b#producer-2", 2, 1, 0, 500);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 20000, ev, 4), 1);
+    CHECK_EQ_INT(ev[0].back, 1);
+    /* a lists it idle, then leaves it out 5 s after the return: metadata older than the
+     * return, not a second loss. */
+    s = one("a#consumer-1", 2, 0, 0, 100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 24000, ev, 4), 0);
+    s = one("a#consumer-1", 2, 0, 0, 0);
+    s.nbrokers = 1;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 25000, ev, 4), 0);
+    /* A report of no brokers after listing them idle is a client that lost its view of the
+     * cluster, not news about it. */
+    s = one("c#admin-3", 2, 0, 0, 100);
+    s.brokers[0].up = 0;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 40000, ev, 4), 0);
+    s.nbrokers = 0;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 41000, ev, 4), 0);
+    /* Long after the return, idle then gone is a loss again. */
+    s = one("a#consumer-1", 2, 0, 0, 100);
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 42000, ev, 4), 0);
+    s = one("a#consumer-1", 2, 0, 0, 0);
+    s.nbrokers = 1;
+    CHECK_EQ_INT(kafka_health_update(&h, &s, 43000, ev, 4), 1);
+    CHECK_EQ_INT(ev[0].back, 0);
+}
+
 TEST_MAIN(TEST(test_parse), TEST(test_parse_errors), TEST(test_lost_and_back),
-          TEST(test_trying_stale_and_hung), TEST(test_restarted_leads_nothing))
+          TEST(test_trying_stale_and_hung), TEST(test_restarted_leads_nothing),
+          TEST(test_idle_then_gone))
