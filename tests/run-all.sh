@@ -156,6 +156,8 @@ run_scripts() {
             f=$((f + 1))
             [ "$rc" -ne 124 ] || echo "timeout after ${TEST_TIMEOUT}s" >>"$log"
             echo "FAIL $name (exit $rc, $((SECONDS - start))s), output:"
+            # The verdict first: a long log shown before it can be cut from a CI summary.
+            grep -m1 '^not ok' "$log" | cut -c1-400 | sed 's/^/  /' || true
             indent "$log"
             ;;
         esac
