@@ -64,6 +64,9 @@ struct kafka_producer {
     int check_pending, check_quit;
     kafka_opts opts; /* borrowed strings: the caller's options outlive the producer */
     char first_error[256];
+    atomic_int last_error;   /* rd_kafka_resp_err_t of the last failed delivery */
+    atomic_int txn_error;    /* and of the open transaction's first one not purged, or 0 */
+    int64_t txn_failed_base; /* failed deliveries when the open transaction began */
     /* Delivery latency of the records produced with a stamp. */
     lathist latency;
 };
@@ -173,6 +176,11 @@ static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
 {
     kafka_producer *p = opaque;
     if (msg->err) {
+        atomic_store(&p->last_error, (int)msg->err);
+        int none = 0; /* a purge follows the failure that caused it: keep the cause */
+        if (msg->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
+            msg->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
+            atomic_compare_exchange_strong(&p->txn_error, &none, (int)msg->err);
         if (atomic_fetch_add(&p->failed, 1) == 0) {
             snprintf(p->first_error, sizeof(p->first_error), "%s", rd_kafka_err2str(msg->err));
             LOG_ERROR("kafka: delivery to '%s' failed: %s", rd_kafka_topic_name(msg->rkt),
@@ -369,6 +377,14 @@ static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *top
                 atomic_fetch_add(&p->enqueued, 1);
             break;
         }
+        if (err == RD_KAFKA_RESP_ERR__STATE) {
+            /* Only a transactional producer refuses records for its state: we produce inside
+             * a transaction we began, so it left that state on its own, having failed. */
+            set_err(errstr, errstr_size,
+                    "unable to produce to '%s': the transaction failed and must be aborted", topic);
+            rc = KAFKA_PRODUCE_TXN_FAILED;
+            break;
+        }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             rc = set_err(errstr, errstr_size, "unable to produce to '%s': %s", topic,
                          rd_kafka_err2str(err));
@@ -443,6 +459,12 @@ static int send_msgs(kafka_producer *p, rd_kafka_topic_t *rkt, int32_t partition
         for (int i = 0; i < cnt; i++) {
             if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 continue;
+            if (msgs[i].err == RD_KAFKA_RESP_ERR__STATE) { /* as in produce_rkt */
+                set_err(errstr, errstr_size,
+                        "unable to produce to '%s': the transaction failed and must be aborted",
+                        rd_kafka_topic_name(rkt));
+                return KAFKA_PRODUCE_TXN_FAILED;
+            }
             if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 return set_err(errstr, errstr_size, "unable to produce to '%s': %s",
                                rd_kafka_topic_name(rkt), rd_kafka_err2str(msgs[i].err));
@@ -740,6 +762,8 @@ kafka_producer *kafka_txn_producer_new(const kafka_opts *o, const char *client_i
 
 int kafka_txn_begin(kafka_producer *p, char *errstr, size_t errstr_size)
 {
+    p->txn_failed_base = atomic_load(&p->failed);
+    atomic_store(&p->txn_error, 0);
     return txn_result(rd_kafka_begin_transaction(p->rk), "begin transaction", errstr, errstr_size);
 }
 
@@ -765,8 +789,27 @@ int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp 
     return rc;
 }
 
+/* The commit first waits up to this long for the transaction's records. One
+ * that fails then (the broker refused it) makes the transaction abortable, but
+ * librdkafka's commit would go on waiting for the records queued behind it,
+ * which go nowhere until the abort: up to the transaction timeout, when the
+ * coordinator aborts the transaction itself and bumps the epoch, and the
+ * abort then finds this producer fenced, as if by a newer instance (t0118).
+ * A commit in progress cannot be aborted, so the wait comes first, and a
+ * failed record makes the commit return KAFKA_TXN_ABORT without starting. */
+#define TXN_FLUSH_MS 3000
+
 int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size)
 {
+    (void)rd_kafka_flush(p->rk, TXN_FLUSH_MS); /* what is left, the commit waits for */
+    int64_t failed = atomic_load(&p->failed) - p->txn_failed_base;
+    if (failed > 0) {
+        int cause = atomic_load(&p->txn_error);
+        set_err(errstr, errstr_size,
+                "commit transaction: %lld record(s) of the transaction not delivered (%s)",
+                (long long)failed, rd_kafka_err2str(cause ? cause : atomic_load(&p->last_error)));
+        return KAFKA_TXN_ABORT;
+    }
     for (int attempt = 0;; attempt++) {
         rd_kafka_error_t *error = rd_kafka_commit_transaction(p->rk, TXN_TIMEOUT_MS);
         if (error && rd_kafka_error_is_retriable(error) && attempt < 5) {

@@ -24,7 +24,11 @@ kafka_producer *kafka_live_producer_new(const kafka_opts *o, const char *client_
                                         size_t errstr_size);
 
 /* Enqueues one record; key and value are copied. When the local queue is full
- * it serves delivery reports and retries until there is room. */
+ * it serves delivery reports and retries until there is room. 0, or -1 with
+ * errstr, or KAFKA_PRODUCE_TXN_FAILED (with errstr) from a transactional
+ * producer whose open transaction failed (a record of it was not delivered):
+ * it takes no more records until that transaction is aborted. */
+#define KAFKA_PRODUCE_TXN_FAILED (-2)
 int kafka_produce(kafka_producer *p, const char *topic, const void *key, size_t key_len,
                   const void *value, size_t value_len, char *errstr, size_t errstr_size);
 

@@ -380,9 +380,41 @@ static void test_transaction_with_an_implicit_ack_is_not_committed(void)
     produce_n(p, "t", 10);
     err[0] = '\0';
     CHECK_EQ_INT(kafka_txn_commit(p, err, sizeof(err)), KAFKA_TXN_ABORT);
-    CHECK(strstr(err, "sequence") != NULL);
+    CHECK(strstr(err, "not delivered") != NULL || strstr(err, "sequence") != NULL);
     CHECK_EQ_INT(kafka_txn_abort(p, err, sizeof(err)), KAFKA_TXN_OK);
     /* The producer carries on: the next transaction commits. */
+    CHECK_EQ_INT(kafka_txn_begin(p, err, sizeof(err)), KAFKA_TXN_OK);
+    produce_n(p, "t", 3);
+    CHECK_EQ_INT(kafka_txn_commit(p, err, sizeof(err)), KAFKA_TXN_OK);
+    mock_stop(&m);
+}
+
+/* Once a record of the open transaction failed, the producer refuses more with
+ * KAFKA_PRODUCE_TXN_FAILED, not a plain error: the processor aborts and reads again instead of
+ * stopping for good. After the abort the producer takes records and commits. */
+static void test_a_failed_transaction_refuses_records_until_aborted(void)
+{
+    static const char *const props[] = {"linger.ms=0", "batch.num.messages=1",
+                                        "transaction.timeout.ms=1000"};
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 3, "test-refuse");
+    if (!p)
+        return;
+    char err[512] = "";
+    CHECK_EQ_INT(kafka_txn_begin(p, err, sizeof(err)), KAFKA_TXN_OK);
+    rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1,
+                                      RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION);
+    produce_n(p, "t", 10);
+    /* The failed batch's records time out with the transaction (1 s); then it is refused. */
+    int rc = 0;
+    int64_t t0 = mono_ns();
+    while (rc == 0 && mono_ns() - t0 < 15 * NS_PER_SEC) {
+        kafka_producer_poll(p, 100);
+        rc = kafka_produce(p, "t", "k", 1, "x", 1, err, sizeof(err));
+    }
+    CHECK_EQ_INT(rc, KAFKA_PRODUCE_TXN_FAILED);
+    CHECK(strstr(err, "must be aborted") != NULL);
+    CHECK_EQ_INT(kafka_txn_abort(p, err, sizeof(err)), KAFKA_TXN_OK);
     CHECK_EQ_INT(kafka_txn_begin(p, err, sizeof(err)), KAFKA_TXN_OK);
     produce_n(p, "t", 3);
     CHECK_EQ_INT(kafka_txn_commit(p, err, sizeof(err)), KAFKA_TXN_OK);
@@ -541,4 +573,5 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_transaction_with_an_implicit_ack_is_not_committed),
           TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
-          TEST(test_a_batch_sent_again_is_appended_once))
+          TEST(test_a_batch_sent_again_is_appended_once),
+          TEST(test_a_failed_transaction_refuses_records_until_aborted))
