@@ -83,9 +83,10 @@ int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, ser
         int kl = snprintf(key, sizeof(key), "%d/%s/%s", (int)part, iv, se->symbol);
         buf_reset(rec);
         ind_state_encode(&se->st, cl->ind, rec);
-        if (kafka_produce_partition(prod, cl->topic, cpart, key, (size_t)kl, rec->data, rec->len,
-                                    errstr, errstr_size) != 0)
-            return -1;
+        int rc = kafka_produce_partition(prod, cl->topic, cpart, key, (size_t)kl, rec->data,
+                                         rec->len, errstr, errstr_size);
+        if (rc != 0)
+            return rc;
         se->dirty = 0;
     }
     int kl = snprintf(key, sizeof(key), "%d/progress", (int)part);

@@ -74,7 +74,8 @@ typedef struct changelog {
 /* Produces with prod (in its open transaction, if it has one) the series of m
  * (input partition part) changed since they were last written, marking them
  * clean, then part's progress record "seq=<seq> <progress>" (progress: NULL
- * or "" for none). rec is scratch space. 0, or -1 with errstr. */
+ * or "" for none). rec is scratch space. 0, or kafka_produce's failure (-1,
+ * or KAFKA_PRODUCE_TXN_FAILED) with errstr. */
 int changelog_write(const changelog *cl, kafka_producer *prod, int32_t part, series_map *m,
                     uint64_t seq, const char *progress, buf *rec, char *errstr, size_t errstr_size);
 

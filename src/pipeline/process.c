@@ -83,6 +83,10 @@ typedef struct proc {
     kafka_consumer *cons;
     int eos;                  /* transactions on */
     int in_txn;               /* a transaction is open */
+    int txn_failed;           /* it failed (a record of it not delivered): abort at the commit */
+    char txn_error[256];      /* why */
+    int aborts_in_row;        /* transactions aborted since the last commit */
+    int64_t first_abort;      /* mono_ns of the first of them */
     int nowned;               /* partitions owned */
     int nparts_pending;       /* of them, those with bars published since the last commit */
     int bars_live;            /* the first of those bars was closed by a fresh record */
@@ -148,6 +152,26 @@ static int ensure_txn(proc *p)
         return -1;
     }
     p->in_txn = 1;
+    p->txn_failed = 0;
+    return 0;
+}
+
+/* What a produce in the open transaction answered: 0 to go on. A transaction
+ * a record of which was not delivered takes no more records; aborting it and
+ * reading again is what its commit's failure leads to (stopping here left the
+ * stage down for a broker's passing error). Any other failure stops. */
+static int produced(proc *p, int rc, const char *err)
+{
+    if (rc == KAFKA_PRODUCE_TXN_FAILED && p->eos) {
+        p->txn_failed = 1;
+        strlcpy_tl(p->txn_error, err, sizeof(p->txn_error));
+        LOG_DEBUG("process: %s; the commit aborts it", err);
+        return -1;
+    }
+    if (rc != 0) {
+        fail(p, "%s", err);
+        return -1;
+    }
     return 0;
 }
 
@@ -156,9 +180,12 @@ static void produce(proc *p, const char *topic, const void *key, size_t key_len,
     char err[256];
     if (ensure_txn(p) != 0)
         return;
-    if (kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)) != 0)
-        fail(p, "%s", err);
     p->outputs++;
+    if (p->txn_failed)
+        return; /* refused until the abort; the rewind produces it again */
+    produced(p,
+             kafka_produce(p->prod, topic, key, key_len, value->data, value->len, err, sizeof(err)),
+             err);
 }
 
 /* The live feed (docs/decisions/0015-live-alerts.md): each alert also
@@ -374,16 +401,16 @@ static void write_changelog(proc *p, int32_t part, int64_t resume)
 {
     part_state *ps = &p->parts[part];
     char err[256];
-    if (ensure_txn(p) != 0)
-        return;
+    if (ensure_txn(p) != 0 || p->txn_failed)
+        return; /* failed: the abort's rewind restores the state and writes it again */
     /* Advances before the resume offset are in its watermark (rwm). */
     wm_steps_drop_through(&ps->adv, resume);
     wm_steps_format(&ps->adv, &p->progress);
-    if (changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, p->progress.data, &p->rec,
-                        err, sizeof(err)) != 0) {
-        fail(p, "%s", err);
+    if (produced(p,
+                 changelog_write(&p->clog, p->prod, part, &ps->ind, ps->seq + 1, p->progress.data,
+                                 &p->rec, err, sizeof(err)),
+                 err) != 0)
         return;
-    }
     ps->seq++;
 }
 
@@ -559,6 +586,12 @@ static void trim_after(proc *p, int64_t carried)
     malloc_trim(0);
 }
 
+/* Transactions aborted one after another, none committed between, over at
+ * least a minute, before the processor stops: a failure that comes back every
+ * time is not passing. */
+#define MAX_ABORTS_IN_ROW 20
+#define MAX_ABORTS_SPAN_NS (60 * NS_PER_SEC)
+
 /* Records progress: in a transaction with the outputs (exactly-once), or by
  * delivering every output and then committing offsets (at-least-once). */
 static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
@@ -607,20 +640,43 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
     if (ensure_txn(p) != 0)
         return -1;
     int64_t t0 = mono_ns();
-    int rc = kafka_txn_send_offsets(p->prod, p->cons, tps, n, err, sizeof(err));
+    /* A failed transaction gets no offsets; its commit is refused with the reason. */
+    int rc = p->txn_failed ? KAFKA_TXN_OK
+                           : kafka_txn_send_offsets(p->prod, p->cons, tps, n, err, sizeof(err));
     int64_t t1 = mono_ns();
     if (rc == KAFKA_TXN_OK)
         rc = kafka_txn_commit(p->prod, err, sizeof(err));
     p->in_txn = 0;
+    if (p->txn_failed && rc == KAFKA_TXN_OK) {
+        /* librdkafka refuses records only once the transaction must be aborted: a commit of it
+         * would have lost the refused ones. */
+        fail(p, "a transaction that refused records (%s) was committed", p->txn_error);
+        return -1;
+    }
+    p->txn_failed = 0;
     LOG_DEBUG("process: transaction committed: offsets sent in %.1f ms, committed in %.1f ms",
               (t1 - t0) / 1e6, (mono_ns() - t1) / 1e6);
     if (rc == KAFKA_TXN_OK) {
         trim_after(p, carried);
         p->commits++;
+        p->aborts_in_row = 0;
         return 0;
     }
     if (rc == KAFKA_TXN_ABORT) {
-        LOG_WARN("process: %s", err);
+        LOG_WARN("process: %s; aborting the transaction and reading its records again", err);
+        /* The same failure every time (a topic refusing the bars: its max.message.bytes) would
+         * abort forever: stop and say why instead. */
+        if (p->aborts_in_row++ == 0)
+            p->first_abort = mono_ns();
+        if (p->aborts_in_row >= MAX_ABORTS_IN_ROW &&
+            mono_ns() - p->first_abort >= MAX_ABORTS_SPAN_NS) {
+            char why[600];
+            snprintf(why, sizeof(why), "%d transactions in a row aborted; the last: %s",
+                     p->aborts_in_row, err);
+            kafka_txn_abort(p->prod, err, sizeof(err));
+            fail(p, "%s", why);
+            return -1;
+        }
         if (kafka_txn_abort(p->prod, err, sizeof(err)) != KAFKA_TXN_OK) {
             fail(p, "%s", err);
             return -1;
