@@ -36,6 +36,8 @@
 #   s3_start            start versitygw for this script (skips without it); sets S3, endpoint, bucket
 #   kafka_end_sum TOPIC print the sum of the end offsets of TOPIC's partitions (with kcat): the
 #                       records it holds, for a topic never truncated nor written in transactions
+#   topic_configs TOPIC ARGS...  Kafka's own kafka-configs tool on TOPIC of a real broker
+#                       (ConfigCommand from the jars in .cache/kafka-3.9.1/libs; skips without them)
 #   controlled_broker ARGS...  start an embedded cluster of this script's own (`ticklake broker
 #                       ARGS... --control`, background name broker) whose control commands ("down 2",
 #                       "up 2", "fail-commits N") go to file descriptor 3; sets CONTROLLED_BROKERS
@@ -256,6 +258,13 @@ s3_start() {
     bucket=$(cat "$T/s3/bucket")
     export TMPDIR=$T/tmp
     mkdir -p "$TMPDIR"
+}
+topic_configs() {
+    local topic=$1 libs=$ROOT/.cache/kafka-3.9.1/libs
+    shift
+    [ -d "$libs" ] || skip "Kafka's jars are not in $libs"
+    java -cp "$libs/*" kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --entity-type topics \
+        --entity-name "$topic" "$@" 2>&1
 }
 kafka_end_sum() {
     local parts q=() p

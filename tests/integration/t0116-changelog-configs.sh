@@ -6,14 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$KAFKA_KIND" = real ] || skip "topic configs are a real broker's (the embedded one has none)"
-LIBS=$ROOT/.cache/kafka-3.9.1/libs
-[ -d "$LIBS" ] || skip "Kafka's jars are not in $LIBS"
-configs() { # configs TOPIC ARGS...: Kafka's own kafka-configs tool
-    local topic=$1
-    shift
-    java -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --entity-type topics \
-        --entity-name "$topic" "$@" 2>&1
-}
+configs() { topic_configs "$@"; }
 value() { configs "$1" --describe --all | sed -n "s/^ *$2=\([^ ]*\) .*/\1/p"; }
 
 pre=$(unique_name cc).

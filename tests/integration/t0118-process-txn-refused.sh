@@ -9,14 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$KAFKA_KIND" = real ] || skip "transactions are not honoured by the embedded broker"
-LIBS=$ROOT/.cache/kafka-3.9.1/libs
-[ -d "$LIBS" ] || skip "Kafka's jars are not in $LIBS"
-configs() { # configs TOPIC ARGS...: Kafka's own kafka-configs tool
-    local topic=$1
-    shift
-    java -cp "$LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --entity-type topics \
-        --entity-name "$topic" "$@" 2>&1
-}
 read_topic() { kcat -C -b "$BROKERS" -t "$1" -e -q -X isolation.level=read_committed -f '%s\n' 2>/dev/null; }
 PROC=(--intervals 1s,10s --lateness 200ms --idle-timeout 1s --partitions 2 -v)
 ingest() { # prefix
@@ -24,10 +16,14 @@ ingest() { # prefix
         --speed max --count 20000 --symbols 8 --seed 118 --start 2026-05-04 -q 2>"$T/ingest.err" ||
         fail "ingest: $(tail -3 "$T/ingest.err")"
 }
-# The topics made by a processor that finds no trades yet (--drain: it stops at once).
-make_topics() { # prefix
+# A prefix whose 1 s bars the broker refuses, and the trades: the topics are made by a processor
+# that finds no trades yet (--drain: it stops at once), then the bars' topic takes at most 120 bytes.
+refusing() { # prefix
     "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$1" --group "$(unique_name mk)" \
         "${PROC[@]}" --drain >/dev/null 2>"$T/mk.err" || fail "making the topics: $(tail -3 "$T/mk.err")"
+    topic_configs "${1}bars.1s" --alter --add-config max.message.bytes=120 >"$T/alter.out" ||
+        fail "kafka-configs --add-config: $(cat "$T/alter.out")"
+    ingest "$1"
 }
 
 # The reference: the same trades, processed undisturbed.
@@ -41,10 +37,7 @@ assert_ge "$expected" 100 "bars of the reference run"
 
 # A passing refusal.
 pre=$(unique_name tr).
-make_topics "$pre"
-configs "${pre}bars.1s" --alter --add-config max.message.bytes=120 >"$T/alter1.out" ||
-    fail "kafka-configs --add-config: $(cat "$T/alter1.out")"
-ingest "$pre"
+refusing "$pre"
 FAIL_SHOW="$T/proc.err"
 bg_start proc "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre" --group "$(unique_name g)" \
     "${PROC[@]}" --drain
@@ -52,8 +45,8 @@ aborts() { grep -c "aborting the transaction and reading its records again" "$T/
 some_aborts() { [ "$(aborts)" -ge 3 ]; }
 wait_for 60 some_aborts || fail "no aborted transactions while the bars were refused"
 bg_alive proc || fail "the processor stopped while the bars were refused"
-configs "${pre}bars.1s" --alter --delete-config max.message.bytes >"$T/alter2.out" ||
-    fail "kafka-configs --delete-config: $(cat "$T/alter2.out")"
+topic_configs "${pre}bars.1s" --alter --delete-config max.message.bytes >"$T/alter.out" ||
+    fail "kafka-configs --delete-config: $(cat "$T/alter.out")"
 bg_wait proc 120
 [ "$BG_STATUS" = 0 ] || fail "the processor failed (exit $BG_STATUS) instead of aborting"
 read_topic "${pre}bars.1s" | sort >"$T/bars"
@@ -65,10 +58,7 @@ refused=$(aborts)
 
 # A refusal that never ends: the processor stops, saying why, instead of aborting forever.
 pre2=$(unique_name st).
-make_topics "$pre2"
-configs "${pre2}bars.1s" --alter --add-config max.message.bytes=120 >"$T/alter3.out" ||
-    fail "kafka-configs --add-config: $(cat "$T/alter3.out")"
-ingest "$pre2"
+refusing "$pre2"
 FAIL_SHOW="$T/stuck.err"
 start=$EPOCHSECONDS
 bg_start stuck "$TICKLAKE" process --brokers "$BROKERS" --topic-prefix "$pre2" \
