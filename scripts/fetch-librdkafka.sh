@@ -23,7 +23,8 @@
 #   transactional producers only, so an idempotent producer's batch sent again after its answer was
 #   lost (a broker going down) was appended twice; such a batch is now acknowledged with the offset
 #   it got the first time, as Kafka does (test_a_batch_sent_again_is_appended_once in test_kafka.c;
-#   t0107 doubled 5 trades in the lake without it).
+#   t0107 doubled 5 trades in the lake without it). The state is per producer id and epoch, and a
+#   new producer id is drawn again while another producer has it.
 # A system or RDKAFKA_HOME librdkafka is used as it is, so its embedded broker keeps both defects.
 #
 # Result: .cache/librdkafka-2.15.1/{include/librdkafka/*.h, lib/librdkafka.a, lib/pkgconfig/rdkafka.pc}.
