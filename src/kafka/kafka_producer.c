@@ -789,20 +789,26 @@ int kafka_txn_send_offsets(kafka_producer *p, kafka_consumer *c, const kafka_tp 
     return rc;
 }
 
-/* The commit first waits up to this long for the transaction's records. One
- * that fails then (the broker refused it) makes the transaction abortable, but
- * librdkafka's commit would go on waiting for the records queued behind it,
- * which go nowhere until the abort: up to the transaction timeout, when the
- * coordinator aborts the transaction itself and bumps the epoch, and the
- * abort then finds this producer fenced, as if by a newer instance (t0118).
- * A commit in progress cannot be aborted, so the wait comes first, and a
- * failed record makes the commit return KAFKA_TXN_ABORT without starting. */
+/* The commit first waits up to TXN_FLUSH_MS for the transaction's records, in
+ * steps of TXN_FLUSH_STEP_MS. One that fails (the broker refused it) makes the
+ * transaction abortable, but librdkafka's commit would go on waiting for the
+ * records queued behind it, which go nowhere until the abort: up to the
+ * transaction timeout, when the coordinator aborts the transaction itself and
+ * bumps the epoch, and the abort then finds this producer fenced, as if by a
+ * newer instance (t0118). A commit in progress cannot be aborted, so the wait
+ * comes first, and a failed record makes the commit return KAFKA_TXN_ABORT,
+ * within a step, without starting. */
 #define TXN_FLUSH_MS 3000
+#define TXN_FLUSH_STEP_MS 50
 
 int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size)
 {
-    (void)rd_kafka_flush(p->rk, TXN_FLUSH_MS); /* what is left, the commit waits for */
     int64_t failed = atomic_load(&p->failed) - p->txn_failed_base;
+    for (int waited = 0; failed == 0 && waited < TXN_FLUSH_MS && rd_kafka_outq_len(p->rk) > 0;
+         waited += TXN_FLUSH_STEP_MS) {
+        (void)rd_kafka_flush(p->rk, TXN_FLUSH_STEP_MS); /* what is left, the commit waits for */
+        failed = atomic_load(&p->failed) - p->txn_failed_base;
+    }
     if (failed > 0) {
         int cause = atomic_load(&p->txn_error);
         set_err(errstr, errstr_size,
