@@ -235,7 +235,9 @@ size_t kafka_health_update(kafka_health *h, const kafka_stats *s, int64_t now_ms
         if (b && !b->down && now_ms >= b->changed_ms) {
             b->down = 1;
             b->changed_ms = now_ms;
-            b->down_since_ms = now_ms;
+            /* Idle, it may have been gone since the last report: a connection made since then
+             * brings it back. */
+            b->down_since_ms = active ? now_ms : prev_ms;
             strlcpy_tl(b->lost_by, s->client, sizeof(b->lost_by));
             nev = push_event(h, ev, nev, max, b, 0, 0);
         }
