@@ -1220,7 +1220,10 @@ static int process_once(const void *config, stage_control *ctl, pipeline_stats *
         }
         if (atomic_load(&ctl->drain) && r == 0 && now >= next_drain_check) {
             next_drain_check = now + 200 * 1000000LL;
-            if (kafka_consumer_caught_up(p->cons, 5000))
+            /* Drained once the last outputs are committed: a commit that aborted rewound the
+             * consumer, and its records are read again first. */
+            if (kafka_consumer_caught_up(p->cons, 5000) &&
+                (commit_progress(p, NULL, 0) != 1 || p->failed))
                 break;
         }
     }
