@@ -64,8 +64,8 @@ struct kafka_producer {
     int check_pending, check_quit;
     kafka_opts opts; /* borrowed strings: the caller's options outlive the producer */
     char first_error[256];
-    atomic_int last_error;   /* rd_kafka_resp_err_t of the last failed delivery */
-    atomic_int txn_error;    /* and of the open transaction's first one not purged, or 0 */
+    atomic_int txn_error;    /* rd_kafka_resp_err_t of the open transaction's first failed
+                                delivery (a purge gives way to a cause), or 0 */
     int64_t txn_failed_base; /* failed deliveries when the open transaction began */
     /* Delivery latency of the records produced with a stamp. */
     lathist latency;
@@ -172,15 +172,20 @@ static int64_t confirmed_bound(kafka_producer *p, const rd_kafka_topic_t *rkt, i
     return c ? atomic_load_explicit(c, memory_order_relaxed) - 1 : -1;
 }
 
+static int is_purge(int err)
+{
+    return err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+}
+
 static void dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 {
     kafka_producer *p = opaque;
     if (msg->err) {
-        atomic_store(&p->last_error, (int)msg->err);
-        int none = 0; /* a purge follows the failure that caused it: keep the cause */
-        if (msg->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE &&
-            msg->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT)
-            atomic_compare_exchange_strong(&p->txn_error, &none, (int)msg->err);
+        /* A purge follows the failure that caused it: the cause is kept. Reports are served
+         * on the thread that polls, one at a time. */
+        int was = atomic_load(&p->txn_error);
+        if (was == 0 || (is_purge(was) && !is_purge(msg->err)))
+            atomic_store(&p->txn_error, (int)msg->err);
         if (atomic_fetch_add(&p->failed, 1) == 0) {
             snprintf(p->first_error, sizeof(p->first_error), "%s", rd_kafka_err2str(msg->err));
             LOG_ERROR("kafka: delivery to '%s' failed: %s", rd_kafka_topic_name(msg->rkt),
@@ -360,6 +365,15 @@ int64_t kafka_producer_latency(const kafka_producer *p, double q, int64_t *count
     return lathist_quantile(&p->latency, q);
 }
 
+/* A record refused with ERR__STATE. Only a transactional producer refuses records for its state:
+ * they go into a transaction the caller began, so it left that state on its own, having failed. */
+static int txn_refused(const char *topic, char *errstr, size_t errstr_size)
+{
+    set_err(errstr, errstr_size,
+            "unable to produce to '%s': the transaction failed and must be aborted", topic);
+    return KAFKA_PRODUCE_TXN_FAILED;
+}
+
 /* Enqueues one record to rkt, waiting for room when the local queue is full. */
 static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *topic,
                        int32_t partition, const void *key, size_t key_len, const void *value,
@@ -378,11 +392,7 @@ static int produce_rkt(kafka_producer *p, rd_kafka_topic_t *rkt, const char *top
             break;
         }
         if (err == RD_KAFKA_RESP_ERR__STATE) {
-            /* Only a transactional producer refuses records for its state: we produce inside
-             * a transaction we began, so it left that state on its own, having failed. */
-            set_err(errstr, errstr_size,
-                    "unable to produce to '%s': the transaction failed and must be aborted", topic);
-            rc = KAFKA_PRODUCE_TXN_FAILED;
+            rc = txn_refused(topic, errstr, errstr_size);
             break;
         }
         if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -459,12 +469,8 @@ static int send_msgs(kafka_producer *p, rd_kafka_topic_t *rkt, int32_t partition
         for (int i = 0; i < cnt; i++) {
             if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR)
                 continue;
-            if (msgs[i].err == RD_KAFKA_RESP_ERR__STATE) { /* as in produce_rkt */
-                set_err(errstr, errstr_size,
-                        "unable to produce to '%s': the transaction failed and must be aborted",
-                        rd_kafka_topic_name(rkt));
-                return KAFKA_PRODUCE_TXN_FAILED;
-            }
+            if (msgs[i].err == RD_KAFKA_RESP_ERR__STATE)
+                return txn_refused(rd_kafka_topic_name(rkt), errstr, errstr_size);
             if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 return set_err(errstr, errstr_size, "unable to produce to '%s': %s",
                                rd_kafka_topic_name(rkt), rd_kafka_err2str(msgs[i].err));
@@ -810,10 +816,9 @@ int kafka_txn_commit(kafka_producer *p, char *errstr, size_t errstr_size)
         failed = atomic_load(&p->failed) - p->txn_failed_base;
     }
     if (failed > 0) {
-        int cause = atomic_load(&p->txn_error);
         set_err(errstr, errstr_size,
                 "commit transaction: %lld record(s) of the transaction not delivered (%s)",
-                (long long)failed, rd_kafka_err2str(cause ? cause : atomic_load(&p->last_error)));
+                (long long)failed, rd_kafka_err2str(atomic_load(&p->txn_error)));
         return KAFKA_TXN_ABORT;
     }
     for (int attempt = 0;; attempt++) {

@@ -668,17 +668,16 @@ static int commit_progress(proc *p, const kafka_tp *only, size_t nonly)
          * abort forever: stop and say why instead. */
         if (p->aborts_in_row++ == 0)
             p->first_abort = mono_ns();
-        if (p->aborts_in_row >= MAX_ABORTS_IN_ROW &&
-            mono_ns() - p->first_abort >= MAX_ABORTS_SPAN_NS) {
-            char why[600];
-            snprintf(why, sizeof(why), "%d transactions in a row aborted; the last: %s",
-                     p->aborts_in_row, err);
-            kafka_txn_abort(p->prod, err, sizeof(err));
-            fail(p, "%s", why);
-            return -1;
-        }
+        char why[600];
+        snprintf(why, sizeof(why), "%d transactions in a row aborted; the last: %s",
+                 p->aborts_in_row, err);
         if (kafka_txn_abort(p->prod, err, sizeof(err)) != KAFKA_TXN_OK) {
             fail(p, "%s", err);
+            return -1;
+        }
+        if (p->aborts_in_row >= MAX_ABORTS_IN_ROW &&
+            mono_ns() - p->first_abort >= MAX_ABORTS_SPAN_NS) {
+            fail(p, "%s", why);
             return -1;
         }
         atomic_fetch_add(&p->st->txn_aborts, 1);

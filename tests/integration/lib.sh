@@ -37,7 +37,9 @@
 #   kafka_end_sum TOPIC print the sum of the end offsets of TOPIC's partitions (with kcat): the
 #                       records it holds, for a topic never truncated nor written in transactions
 #   topic_configs TOPIC ARGS...  Kafka's own kafka-configs tool on TOPIC of a real broker
-#                       (ConfigCommand from the jars in .cache/kafka-3.9.1/libs; skips without them)
+#                       (ConfigCommand from the jars in .cache/kafka-3.9.1/libs)
+#   need_topic_configs  skip unless a real broker and those jars are there (call it at the top
+#                       level: a skip inside $(...) or a pipeline only leaves that subshell)
 #   controlled_broker ARGS...  start an embedded cluster of this script's own (`ticklake broker
 #                       ARGS... --control`, background name broker) whose control commands ("down 2",
 #                       "up 2", "fail-commits N") go to file descriptor 3; sets CONTROLLED_BROKERS
@@ -259,12 +261,16 @@ s3_start() {
     export TMPDIR=$T/tmp
     mkdir -p "$TMPDIR"
 }
+KAFKA_LIBS=$ROOT/.cache/kafka-3.9.1/libs
+need_topic_configs() {
+    [ "$KAFKA_KIND" = real ] || skip "topic configs are a real broker's (the embedded one has none)"
+    [ -d "$KAFKA_LIBS" ] || skip "Kafka's jars are not in $KAFKA_LIBS"
+}
 topic_configs() {
-    local topic=$1 libs=$ROOT/.cache/kafka-3.9.1/libs
+    local topic=$1
     shift
-    [ -d "$libs" ] || skip "Kafka's jars are not in $libs"
-    java -cp "$libs/*" kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" --entity-type topics \
-        --entity-name "$topic" "$@" 2>&1
+    java -cp "$KAFKA_LIBS/*" kafka.admin.ConfigCommand --bootstrap-server "$BROKERS" \
+        --entity-type topics --entity-name "$topic" "$@" 2>&1
 }
 kafka_end_sum() {
     local parts q=() p

@@ -5,9 +5,8 @@
 # the operator's and stays, and a cleanup.policy without compact is warned about.
 . "$(dirname "$0")/lib.sh"
 
-[ "$KAFKA_KIND" = real ] || skip "topic configs are a real broker's (the embedded one has none)"
-configs() { topic_configs "$@"; }
-value() { configs "$1" --describe --all | sed -n "s/^ *$2=\([^ ]*\) .*/\1/p"; }
+need_topic_configs
+value() { topic_configs "$1" --describe --all | sed -n "s/^ *$2=\([^ ]*\) .*/\1/p"; }
 
 pre=$(unique_name cc).
 group=$(unique_name g)
@@ -21,9 +20,9 @@ assert_eq "$(value "$topic" min.cleanable.dirty.ratio)" 0.1 "min.cleanable.dirty
 
 # As an older ticklake left it: the broker's defaults for two settings; and an operator's
 # segment.ms and cleanup.policy set on the topic.
-configs "$topic" --alter --delete-config segment.bytes,min.cleanable.dirty.ratio >"$T/alter1.out" ||
+topic_configs "$topic" --alter --delete-config segment.bytes,min.cleanable.dirty.ratio >"$T/alter1.out" ||
     fail "kafka-configs --delete-config: $(cat "$T/alter1.out")"
-configs "$topic" --alter --add-config segment.ms=7200000,cleanup.policy=delete >"$T/alter2.out" ||
+topic_configs "$topic" --alter --add-config segment.ms=7200000,cleanup.policy=delete >"$T/alter2.out" ||
     fail "kafka-configs --add-config: $(cat "$T/alter2.out")"
 assert_eq "$(value "$topic" segment.bytes)" 1073741824 "segment.bytes back at the broker's default"
 

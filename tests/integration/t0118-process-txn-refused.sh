@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 [ "$KAFKA_KIND" = real ] || skip "transactions are not honoured by the embedded broker"
+need_topic_configs
 read_topic() { kcat -C -b "$BROKERS" -t "$1" -e -q -X isolation.level=read_committed -f '%s\n' 2>/dev/null; }
 PROC=(--intervals 1s,10s --lateness 200ms --idle-timeout 1s --partitions 2 -v)
 ingest() { # prefix

@@ -168,6 +168,14 @@ static kafka_stats one(const char *client, int32_t id, int up, int trying, int64
     return s;
 }
 
+/* client's report with broker 1 up and broker 2 gone from its metadata. */
+static kafka_stats gone(const char *client)
+{
+    kafka_stats s = one(client, 2, 0, 0, 0);
+    s.nbrokers = 1;
+    return s;
+}
+
 /* Failing to connect counts from the second report in a row, dated from the first; a connection
  * that has been up since before the loss (a hung broker's) does not bring it back; a report taken
  * before the last change (served late by a blocked client) is no news. */
@@ -226,8 +234,7 @@ static void test_restarted_leads_nothing(void)
     s = one("b#consumer-2", 2, 0, 0, 3000);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 12500, ev, 4), 0);
     /* Fenced: a's metadata no longer lists it. */
-    s = one("a#producer-1", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("a#producer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 18000, ev, 4), 0);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 19000, ev, 4), 0);
     /* Listed again but a fails to connect to it: still down. */
@@ -237,16 +244,14 @@ static void test_restarted_leads_nothing(void)
     CHECK_EQ_INT(kafka_health_update(&h, &s, 20500, ev, 4), 0);
     /* Gone again, then listed idle (INIT) while a's coordinator at its address fails to
      * connect: the cluster named it coordinator, it is not back (t0107 in CI). */
-    s = one("a#producer-1", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("a#producer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 21000, ev, 4), 0);
     s = one("a#producer-1", 2, 0, 0, 200);
     s.nfailing = 1;
     strlcpy_tl(s.failing[0], "h:2", sizeof(s.failing[0]));
     CHECK_EQ_INT(kafka_health_update(&h, &s, 22000, ev, 4), 0);
     /* Gone again, then listed idle (INIT), nothing failing: the cluster admitted it. */
-    s = one("a#producer-1", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("a#producer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 23000, ev, 4), 0);
     s = one("a#producer-1", 2, 0, 0, 200);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 30000, ev, 4), 1);
@@ -270,8 +275,7 @@ static void test_restarted_leads_nothing(void)
     CHECK_EQ_INT(kafka_health_update(&h, &s, 40000, ev, 4), 0);
     s = one("a#producer-1", 2, 0, 1, 1100);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 41000, ev, 4), 1); /* lost */
-    s = one("n#consumer-9", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("n#consumer-9");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 41500, ev, 4), 0);
     s = one("n#consumer-9", 2, 0, 0, 300);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 42500, ev, 4), 0);
@@ -292,8 +296,7 @@ static void test_idle_then_gone(void)
     CHECK_EQ_INT(kafka_health_update(&h, &s, 10000, ev, 4), 0);
     s = one("a#consumer-1", 2, 0, 0, 10); /* INIT */
     CHECK_EQ_INT(kafka_health_update(&h, &s, 11000, ev, 4), 0);
-    s = one("a#consumer-1", 2, 0, 0, 0);
-    s.nbrokers = 1; /* gone from the metadata */
+    s = gone("a#consumer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 12000, ev, 4), 1);
     CHECK_EQ_INT(ev[0].back, 0);
     CHECK_EQ_INT(ev[0].broker.id, 2);
@@ -307,8 +310,7 @@ static void test_idle_then_gone(void)
      * return, not a second loss. */
     s = one("a#consumer-1", 2, 0, 0, 100);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 24000, ev, 4), 0);
-    s = one("a#consumer-1", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("a#consumer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 25000, ev, 4), 0);
     /* A report of no brokers after listing them idle is a client that lost its view of the
      * cluster, not news about it. */
@@ -320,8 +322,7 @@ static void test_idle_then_gone(void)
     /* Long after the return, idle then gone is a loss again. */
     s = one("a#consumer-1", 2, 0, 0, 100);
     CHECK_EQ_INT(kafka_health_update(&h, &s, 42000, ev, 4), 0);
-    s = one("a#consumer-1", 2, 0, 0, 0);
-    s.nbrokers = 1;
+    s = gone("a#consumer-1");
     CHECK_EQ_INT(kafka_health_update(&h, &s, 43000, ev, 4), 1);
     CHECK_EQ_INT(ev[0].back, 0);
 }
