@@ -21,7 +21,8 @@ struct kafka_consumer {
     int embedded;   /* the cluster is the embedded broker (no controller) */
     int user_reset; /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
-    char lost[640];   /* set when records were lost (truncated log): the next poll fails */
+    char lost[640];   /* why the consumer cannot go on (records lost, an assignment refused):
+                       * set, the next poll fails with it */
     int records_lost; /* a poll failed because records were lost, not for a passing reason */
     /* Where each assigned partition started (assignment or seek), for the lag
      * of one that has consumed nothing since: librdkafka's position stays
@@ -169,6 +170,19 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
     return rc;
 }
 
+/* Takes parts as the whole assignment (NULL: none). librdkafka refuses it only
+ * when the consumer cannot go on (a fatal error, a protocol that wants
+ * incremental changes); the next poll then fails with why, rather than the
+ * consumer reading nothing without a word. */
+static void assign(kafka_consumer *c, rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts)
+{
+    rd_kafka_resp_err_t err = rd_kafka_assign(rk, parts);
+    if (err && !c->lost[0])
+        snprintf(c->lost, sizeof(c->lost), "group '%s': unable to %s: %s", c->group,
+                 parts ? "take the partitions it was assigned" : "give up its partitions",
+                 rd_kafka_err2str(err));
+}
+
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                          rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -183,19 +197,43 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             for (int i = 0; i < parts->cnt; i++)
                 parts->elems[i].offset = RD_KAFKA_OFFSET_END;
             LOG_ERROR("kafka %s: %s", rd_kafka_name(rk), c->lost);
-            rd_kafka_assign(rk, parts);
+            assign(c, rk, parts);
             rd_kafka_pause_partitions(rk, parts);
         } else {
-            rd_kafka_assign(rk, parts);
+            assign(c, rk, parts);
         }
     } else {
         LOG_INFO("kafka %s: revoked %d partitions", rd_kafka_name(rk), parts->cnt);
         if (c->have_rh && c->rh.revoked)
             c->rh.revoked(c->rh.opaque, tps, (size_t)parts->cnt);
-        rd_kafka_assign(rk, NULL);
+        assign(c, rk, NULL);
         c->nstarts = 0;
     }
     free(tps);
+}
+
+/* The stages' rebalance handlers hand over whole assignments (a revoke
+ * finishes the work of every partition): eager rebalancing only. With a
+ * cooperative strategy or the consumer group protocol (KIP-848) librdkafka
+ * refuses every assign() and the consumer would read nothing. */
+static int check_eager(rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
+{
+    char v[256];
+    size_t n = sizeof(v);
+    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", v, &n) == RD_KAFKA_CONF_OK &&
+        strstr(v, "cooperative"))
+        return set_err(errstr, errstr_size,
+                       "partition.assignment.strategy '%s': ticklake's consumers rebalance "
+                       "eagerly (a revoke hands over every partition); use range or roundrobin",
+                       v);
+    n = sizeof(v);
+    if (rd_kafka_conf_get(conf, "group.protocol", v, &n) == RD_KAFKA_CONF_OK &&
+        strcmp(v, "classic") != 0)
+        return set_err(errstr, errstr_size,
+                       "group.protocol '%s': ticklake's consumers rebalance eagerly, which only "
+                       "the classic group protocol does; use classic",
+                       v);
+    return 0;
 }
 
 kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
@@ -221,6 +259,10 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
+    if (check_eager(conf, errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
     /* A restarted member with the same instance id takes its partitions back
      * at once instead of waiting for a rebalance. */
     if (o->group_instance_id &&

@@ -22,7 +22,9 @@ typedef struct kafka_rebalance_handler {
 } kafka_rebalance_handler;
 
 /* A group consumer of topics, with manual offset commits, reading committed
- * data only, from the earliest offset when the group has none. */
+ * data only, from the earliest offset when the group has none. It rebalances
+ * eagerly (rh sees whole assignments): a cooperative
+ * partition.assignment.strategy or group.protocol=consumer in o is refused. */
 kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
                                    const char *const *topics, size_t ntopics,
                                    const kafka_rebalance_handler *rh, char *errstr,

@@ -521,6 +521,53 @@ static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
     mock_stop(&m);
 }
 
+/* The stages need eager rebalancing: a cooperative strategy or the consumer
+ * group protocol is refused when the consumer is made. Before, librdkafka
+ * refused every assign() of the rebalance callback with a warning in the log,
+ * and `process -X partition.assignment.strategy=cooperative-sticky` read 0
+ * trades without an error. */
+static void test_a_consumer_refuses_cooperative_rebalancing(void)
+{
+    static const char *const coop[] = {"partition.assignment.strategy=cooperative-sticky"};
+    static const char *const kip848[] = {"group.protocol=consumer"};
+    static const char *const eager[] = {"partition.assignment.strategy=roundrobin"};
+    const char *topics[] = {"t"};
+    char err[512] = "";
+    /* Refused before the cluster is asked anything: no broker is needed. */
+    kafka_opts o = {.brokers = "127.0.0.1:1", .props = coop, .nprops = 1};
+    CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "partition.assignment.strategy 'cooperative-sticky': ticklake's consumers "
+                      "rebalance eagerly") != NULL);
+    o.props = kip848;
+    CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "group.protocol 'consumer'") != NULL);
+
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, NULL, 0, NULL);
+    if (!p)
+        return;
+    produce_n(p, "t", 3);
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    kafka_opts e = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = eager, .nprops = 1};
+    kafka_consumer *c = kafka_consumer_new(&e, "g-eager", topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    int got = 0;
+    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; c && got < 3 && mono_ns() < until;) {
+        kafka_msg msg;
+        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
+        CHECK(r >= 0);
+        if (r < 0)
+            break;
+        if (r > 0) {
+            got++;
+            kafka_msg_release(&msg);
+        }
+    }
+    CHECK_EQ_INT(got, 3);
+    kafka_consumer_close(c);
+    mock_stop(&m);
+}
+
 /* The embedded broker's topic creation never waits for the mock cluster's
  * one-second poll (kafka_mock.c, poke_mock): 20 starts of 14 topics each, every
  * start well under the second a missed wake-up costs. Without the poke about
@@ -557,5 +604,6 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_acks_0_counts_sent_not_delivered), TEST(test_transaction_probe_tries_again),
           TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
+          TEST(test_a_consumer_refuses_cooperative_rebalancing),
           TEST(test_a_batch_sent_again_is_appended_once),
           TEST(test_a_failed_transaction_refuses_records_until_aborted))
