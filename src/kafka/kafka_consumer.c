@@ -212,11 +212,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     free(tps);
 }
 
-/* The stages' rebalance handlers hand over whole assignments (a revoke
- * finishes the work of every partition): eager rebalancing only. With a
+/* Properties that would void what the consumers promise, refused with the
+ * reason. The stages' rebalance handlers hand over whole assignments (a revoke
+ * finishes the work of every partition): eager rebalancing only; with a
  * cooperative strategy or the consumer group protocol (KIP-848) librdkafka
- * refuses every assign() and the consumer would read nothing. */
-static int check_eager(rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
+ * refuses every assign() and the consumer would read nothing. Offsets are
+ * committed by ticklake once what was read is safe: librdkafka's automatic
+ * commits could run ahead of that. A stage's consumer (rh given) reads
+ * committed records only: read_uncommitted would take in the outputs of
+ * aborted transactions, which the processor publishes again. */
+static int check_props(rd_kafka_conf_t *conf, int stage, char *errstr, size_t errstr_size)
 {
     char v[256];
     size_t n = sizeof(v);
@@ -232,6 +237,19 @@ static int check_eager(rd_kafka_conf_t *conf, char *errstr, size_t errstr_size)
         return set_err(errstr, errstr_size,
                        "group.protocol '%s': ticklake's consumers rebalance eagerly, which only "
                        "the classic group protocol does; use classic",
+                       v);
+    n = sizeof(v);
+    if (rd_kafka_conf_get(conf, "enable.auto.commit", v, &n) == RD_KAFKA_CONF_OK &&
+        strcmp(v, "true") == 0)
+        return set_err(errstr, errstr_size,
+                       "enable.auto.commit=true: ticklake commits a consumer's offsets itself, "
+                       "once what it read is safe; automatic commits could run ahead of that");
+    n = sizeof(v);
+    if (stage && rd_kafka_conf_get(conf, "isolation.level", v, &n) == RD_KAFKA_CONF_OK &&
+        strcmp(v, "read_committed") != 0)
+        return set_err(errstr, errstr_size,
+                       "isolation.level '%s': a stage reads committed records only (the outputs "
+                       "of an aborted transaction are published again)",
                        v);
     return 0;
 }
@@ -259,7 +277,7 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)
         return NULL;
-    if (check_eager(conf, errstr, errstr_size) != 0) {
+    if (check_props(conf, rh != NULL, errstr, errstr_size) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

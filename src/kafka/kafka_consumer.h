@@ -23,8 +23,10 @@ typedef struct kafka_rebalance_handler {
 
 /* A group consumer of topics, with manual offset commits, reading committed
  * data only, from the earliest offset when the group has none. It rebalances
- * eagerly (rh sees whole assignments): a cooperative
- * partition.assignment.strategy or group.protocol=consumer in o is refused. */
+ * eagerly (rh sees whole assignments). Refused in o, with the reason: a
+ * cooperative partition.assignment.strategy, group.protocol=consumer,
+ * enable.auto.commit=true, and with rh (a stage's consumer)
+ * isolation.level=read_uncommitted. */
 kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
                                    const char *const *topics, size_t ntopics,
                                    const kafka_rebalance_handler *rh, char *errstr,

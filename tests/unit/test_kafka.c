@@ -521,16 +521,19 @@ static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
     mock_stop(&m);
 }
 
-/* The stages need eager rebalancing: a cooperative strategy or the consumer
- * group protocol is refused when the consumer is made. Before, librdkafka
+/* Properties that void the consumers' promises are refused when the consumer
+ * is made. The stages need eager rebalancing: before, librdkafka
  * refused every assign() of the rebalance callback with a warning in the log,
  * and `process -X partition.assignment.strategy=cooperative-sticky` read 0
  * trades without an error. */
-static void test_a_consumer_refuses_cooperative_rebalancing(void)
+static void test_a_consumer_refuses_what_voids_its_promises(void)
 {
     static const char *const coop[] = {"partition.assignment.strategy=cooperative-sticky"};
     static const char *const kip848[] = {"group.protocol=consumer"};
-    static const char *const eager[] = {"partition.assignment.strategy=roundrobin"};
+    static const char *const autocommit[] = {"enable.auto.commit=true"};
+    static const char *const uncommitted[] = {"isolation.level=read_uncommitted"};
+    static const char *const eager[] = {"partition.assignment.strategy=roundrobin",
+                                        "isolation.level=read_uncommitted"};
     const char *topics[] = {"t"};
     char err[512] = "";
     /* Refused before the cluster is asked anything: no broker is needed. */
@@ -541,6 +544,16 @@ static void test_a_consumer_refuses_cooperative_rebalancing(void)
     o.props = kip848;
     CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "group.protocol 'consumer'") != NULL);
+    /* Automatic commits could run ahead of what is safe. */
+    o.props = autocommit;
+    CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "enable.auto.commit=true: ticklake commits") != NULL);
+    /* A stage's consumer (one with a rebalance handler) reads committed
+     * records only. */
+    o.props = uncommitted;
+    kafka_rebalance_handler rh = {0};
+    CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, &rh, err, sizeof(err)) == NULL);
+    CHECK(strstr(err, "isolation.level 'read_uncommitted': a stage reads committed") != NULL);
 
     mock m = {0};
     kafka_producer *p = mock_producer(&m, NULL, 0, NULL);
@@ -548,7 +561,9 @@ static void test_a_consumer_refuses_cooperative_rebalancing(void)
         return;
     produce_n(p, "t", 3);
     CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
-    kafka_opts e = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = eager, .nprops = 1};
+    /* Without a rebalance handler (a bench's reader) read_uncommitted is
+     * allowed. */
+    kafka_opts e = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = eager, .nprops = 2};
     kafka_consumer *c = kafka_consumer_new(&e, "g-eager", topics, 1, NULL, err, sizeof(err));
     CHECK(c != NULL);
     int got = 0;
@@ -604,6 +619,6 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_acks_0_counts_sent_not_delivered), TEST(test_transaction_probe_tries_again),
           TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
-          TEST(test_a_consumer_refuses_cooperative_rebalancing),
+          TEST(test_a_consumer_refuses_what_voids_its_promises),
           TEST(test_a_batch_sent_again_is_appended_once),
           TEST(test_a_failed_transaction_refuses_records_until_aborted))
