@@ -170,9 +170,9 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
     return rc;
 }
 
-/* Takes parts as the whole assignment (NULL: none). librdkafka refuses it only
- * when the consumer cannot go on (a fatal error, a protocol that wants
- * incremental changes); the next poll then fails with why, rather than the
+/* Takes parts as the whole assignment (NULL: none). librdkafka refuses it when
+ * the group's protocol wants incremental changes, which check_props keeps out;
+ * should it refuse anyway, the next poll fails with why, rather than the
  * consumer reading nothing without a word. */
 static void assign(kafka_consumer *c, rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts)
 {
@@ -212,52 +212,78 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     free(tps);
 }
 
+/* conf's value of key (malloc'd), NULL when it has none. */
+static char *conf_value(const rd_kafka_conf_t *conf, const char *key)
+{
+    size_t n = 0;
+    if (rd_kafka_conf_get(conf, key, NULL, &n) != RD_KAFKA_CONF_OK || n == 0)
+        return NULL;
+    char *v = xmalloc(n);
+    if (rd_kafka_conf_get(conf, key, v, &n) != RD_KAFKA_CONF_OK) {
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+/* 1 when conf's value of key is value. */
+static int conf_is(const rd_kafka_conf_t *conf, const char *key, const char *value)
+{
+    char *v = conf_value(conf, key);
+    int yes = v && strcmp(v, value) == 0;
+    free(v);
+    return yes;
+}
+
 /* Properties that would void what the consumers promise, refused with the
  * reason. The stages' rebalance handlers hand over whole assignments (a revoke
- * finishes the work of every partition): eager rebalancing only; with a
- * cooperative strategy or the consumer group protocol (KIP-848) librdkafka
- * refuses every assign() and the consumer would read nothing. Offsets are
- * committed by ticklake once what was read is safe: librdkafka's automatic
- * commits could run ahead of that. A stage's consumer (rh given) reads
+ * finishes the work of every partition): eager rebalancing only. With a
+ * cooperative strategy librdkafka refuses every assign() and the consumer
+ * would read nothing; group.protocol=consumer (KIP-848) rebalances
+ * incrementally too (rd_kafka_new refuses it over our session settings, with a
+ * message that does not say why). Offsets are committed by ticklake once what
+ * was read is safe: automatic commits of the offsets librdkafka stores as
+ * records are read would run ahead of that. A stage's consumer reads
  * committed records only: read_uncommitted would take in the outputs of
  * aborted transactions, which the processor publishes again. */
-static int check_props(rd_kafka_conf_t *conf, int stage, char *errstr, size_t errstr_size)
+static int check_props(const rd_kafka_conf_t *conf, int stage, char *errstr, size_t errstr_size)
 {
-    char v[256];
-    size_t n = sizeof(v);
-    if (rd_kafka_conf_get(conf, "partition.assignment.strategy", v, &n) == RD_KAFKA_CONF_OK &&
-        strstr(v, "cooperative"))
+    char *v = conf_value(conf, "partition.assignment.strategy");
+    if (v && strstr(v, "cooperative")) {
+        set_err(errstr, errstr_size,
+                "partition.assignment.strategy '%s': ticklake's consumers rebalance eagerly (a "
+                "revoke hands over every partition); use range or roundrobin",
+                v);
+        free(v);
+        return -1;
+    }
+    free(v);
+    v = conf_value(conf, "group.protocol");
+    if (v && strcmp(v, "classic") != 0) {
+        set_err(errstr, errstr_size,
+                "group.protocol '%s': ticklake's consumers rebalance eagerly, which only the "
+                "classic group protocol does; use classic",
+                v);
+        free(v);
+        return -1;
+    }
+    free(v);
+    if (conf_is(conf, "enable.auto.commit", "true") &&
+        conf_is(conf, "enable.auto.offset.store", "true"))
         return set_err(errstr, errstr_size,
-                       "partition.assignment.strategy '%s': ticklake's consumers rebalance "
-                       "eagerly (a revoke hands over every partition); use range or roundrobin",
-                       v);
-    n = sizeof(v);
-    if (rd_kafka_conf_get(conf, "group.protocol", v, &n) == RD_KAFKA_CONF_OK &&
-        strcmp(v, "classic") != 0)
+                       "enable.auto.commit=true with enable.auto.offset.store=true: librdkafka "
+                       "would commit what was read before ticklake made it safe; ticklake "
+                       "commits offsets itself");
+    if (stage && conf_is(conf, "isolation.level", "read_uncommitted"))
         return set_err(errstr, errstr_size,
-                       "group.protocol '%s': ticklake's consumers rebalance eagerly, which only "
-                       "the classic group protocol does; use classic",
-                       v);
-    n = sizeof(v);
-    if (rd_kafka_conf_get(conf, "enable.auto.commit", v, &n) == RD_KAFKA_CONF_OK &&
-        strcmp(v, "true") == 0)
-        return set_err(errstr, errstr_size,
-                       "enable.auto.commit=true: ticklake commits a consumer's offsets itself, "
-                       "once what it read is safe; automatic commits could run ahead of that");
-    n = sizeof(v);
-    if (stage && rd_kafka_conf_get(conf, "isolation.level", v, &n) == RD_KAFKA_CONF_OK &&
-        strcmp(v, "read_committed") != 0)
-        return set_err(errstr, errstr_size,
-                       "isolation.level '%s': a stage reads committed records only (the outputs "
-                       "of an aborted transaction are published again)",
-                       v);
+                       "isolation.level 'read_uncommitted': a stage reads committed records only "
+                       "(the outputs of an aborted transaction are published again)");
     return 0;
 }
 
-kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
-                                   const char *const *topics, size_t ntopics,
-                                   const kafka_rebalance_handler *rh, char *errstr,
-                                   size_t errstr_size)
+/* The configuration of a consumer in group: ticklake's settings, then o's. */
+static rd_kafka_conf_t *consumer_conf(const kafka_opts *o, const char *group, char *errstr,
+                                      size_t errstr_size)
 {
     const char *const defaults[] = {"client.id", group, "group.id", group, "enable.auto.commit",
                                     "false", "enable.auto.offset.store", "false",
@@ -274,7 +300,25 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
                                      * of 1.59 s, and costs nothing with the default
                                      * queue (bench/consume.c, decision 0039). */
                                     "fetch.queue.backoff.ms", "10", NULL};
-    rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
+    return kafka_conf_make(o, defaults, errstr, errstr_size);
+}
+
+int kafka_consumer_check(const kafka_opts *o, int stage, char *errstr, size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = consumer_conf(o, "check", errstr, errstr_size);
+    if (!conf)
+        return -1;
+    int rc = check_props(conf, stage, errstr, errstr_size);
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
+kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
+                                   const char *const *topics, size_t ntopics,
+                                   const kafka_rebalance_handler *rh, char *errstr,
+                                   size_t errstr_size)
+{
+    rd_kafka_conf_t *conf = consumer_conf(o, group, errstr, errstr_size);
     if (!conf)
         return NULL;
     if (check_props(conf, rh != NULL, errstr, errstr_size) != 0) {

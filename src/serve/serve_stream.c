@@ -392,6 +392,10 @@ static void *consumer_thread(void *arg)
 
 int serve_stream_start(serve_server *s, char *errstr, size_t errstr_size)
 {
+    /* The consumer thread retries until the cluster is up; a setting that
+     * kafka_consumer_new refuses would be retried forever. */
+    if (kafka_consumer_check(&s->kafka, 0, errstr, errstr_size) != 0)
+        return -1;
     serve_hub *h = &s->hub;
     pthread_mutex_init(&h->mu, NULL);
     pthread_condattr_t ca;

@@ -522,7 +522,8 @@ static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
 }
 
 /* Properties that void the consumers' promises are refused when the consumer
- * is made. The stages need eager rebalancing: before, librdkafka
+ * is made, or by kafka_consumer_check without one. The stages need eager
+ * rebalancing: before, librdkafka
  * refused every assign() of the rebalance callback with a warning in the log,
  * and `process -X partition.assignment.strategy=cooperative-sticky` read 0
  * trades without an error. */
@@ -530,7 +531,8 @@ static void test_a_consumer_refuses_what_voids_its_promises(void)
 {
     static const char *const coop[] = {"partition.assignment.strategy=cooperative-sticky"};
     static const char *const kip848[] = {"group.protocol=consumer"};
-    static const char *const autocommit[] = {"enable.auto.commit=true"};
+    static const char *const autocommit[] = {"enable.auto.commit=true",
+                                             "enable.auto.offset.store=true"};
     static const char *const uncommitted[] = {"isolation.level=read_uncommitted"};
     static const char *const eager[] = {"partition.assignment.strategy=roundrobin",
                                         "isolation.level=read_uncommitted"};
@@ -544,13 +546,21 @@ static void test_a_consumer_refuses_what_voids_its_promises(void)
     o.props = kip848;
     CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "group.protocol 'consumer'") != NULL);
-    /* Automatic commits could run ahead of what is safe. */
+    /* Automatic commits of the offsets stored as records are read could run
+     * ahead of what is safe. */
     o.props = autocommit;
+    o.nprops = 2;
     CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, NULL, err, sizeof(err)) == NULL);
-    CHECK(strstr(err, "enable.auto.commit=true: ticklake commits") != NULL);
+    CHECK(strstr(err, "enable.auto.commit=true with enable.auto.offset.store=true") != NULL);
+    o.nprops = 1; /* with the offset store off (ours), automatic commits commit nothing */
+    CHECK_EQ_INT(kafka_consumer_check(&o, 1, err, sizeof(err)), 0);
+    o.props = coop;
+    CHECK_EQ_INT(kafka_consumer_check(&o, 0, err, sizeof(err)), -1);
+    CHECK(strstr(err, "partition.assignment.strategy 'cooperative-sticky'") != NULL);
     /* A stage's consumer (one with a rebalance handler) reads committed
      * records only. */
     o.props = uncommitted;
+    CHECK_EQ_INT(kafka_consumer_check(&o, 0, err, sizeof(err)), 0);
     kafka_rebalance_handler rh = {0};
     CHECK(kafka_consumer_new(&o, "g-coop", topics, 1, &rh, err, sizeof(err)) == NULL);
     CHECK(strstr(err, "isolation.level 'read_uncommitted': a stage reads committed") != NULL);
