@@ -460,6 +460,27 @@ static void test_a_batch_sent_again_is_appended_once(void)
     mock_stop(&m);
 }
 
+/* Reads up to n records from c within 20 s; how many came. */
+static int consume_n(kafka_consumer *c, int n)
+{
+    char err[512];
+    int got = 0;
+    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; got < n && mono_ns() < until;) {
+        kafka_msg msg;
+        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
+        CHECK(r >= 0);
+        if (r < 0) {
+            fprintf(stderr, "  poll: %s\n", err);
+            break;
+        }
+        if (r > 0) {
+            got++;
+            kafka_msg_release(&msg);
+        }
+    }
+    return got;
+}
+
 /* A partition that gets nothing new after a consumer of its group starts
  * again has no lag: it stands at the committed offset. librdkafka's position
  * stays unknown until a record is consumed, and the lag was counted from the
@@ -483,19 +504,7 @@ static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
         mock_stop(&m);
         return;
     }
-    int got = 0;
-    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; got < 10 && mono_ns() < until;) {
-        kafka_msg msg;
-        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
-        CHECK(r >= 0);
-        if (r < 0)
-            break;
-        if (r > 0) {
-            got++;
-            kafka_msg_release(&msg);
-        }
-    }
-    CHECK_EQ_INT(got, 10);
+    CHECK_EQ_INT(consume_n(c, 10), 10);
     kafka_tp tp = {.topic = "t", .partition = 0, .offset = 10};
     CHECK_EQ_INT(kafka_consumer_commit(c, &tp, 1, err, sizeof(err)), 0);
     kafka_consumer_close(c);
@@ -576,19 +585,8 @@ static void test_a_consumer_refuses_what_voids_its_promises(void)
     kafka_opts e = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc), .props = eager, .nprops = 2};
     kafka_consumer *c = kafka_consumer_new(&e, "g-eager", topics, 1, NULL, err, sizeof(err));
     CHECK(c != NULL);
-    int got = 0;
-    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; c && got < 3 && mono_ns() < until;) {
-        kafka_msg msg;
-        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
-        CHECK(r >= 0);
-        if (r < 0)
-            break;
-        if (r > 0) {
-            got++;
-            kafka_msg_release(&msg);
-        }
-    }
-    CHECK_EQ_INT(got, 3);
+    if (c)
+        CHECK_EQ_INT(consume_n(c, 3), 3);
     kafka_consumer_close(c);
     mock_stop(&m);
 }
