@@ -28,16 +28,16 @@ typedef struct kafka_rebalance_handler {
  * group.protocol=consumer, enable.auto.commit=true with
  * enable.auto.offset.store=true, and with rh (a stage's consumer)
  * isolation.level=read_uncommitted. */
+kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
+                                   const char *const *topics, size_t ntopics,
+                                   const kafka_rebalance_handler *rh, char *errstr,
+                                   size_t errstr_size);
+
 /* The check of o's properties that kafka_consumer_new makes (stage: as for a
  * consumer with a rebalance handler), without a client: 0, or -1 with the
  * reason. For a caller that retries kafka_consumer_new until the cluster is
  * up, so that a refusal, which no retry mends, fails at once. */
 int kafka_consumer_check(const kafka_opts *o, int stage, char *errstr, size_t errstr_size);
-
-kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
-                                   const char *const *topics, size_t ntopics,
-                                   const kafka_rebalance_handler *rh, char *errstr,
-                                   size_t errstr_size);
 
 typedef struct kafka_msg {
     const char *topic;
