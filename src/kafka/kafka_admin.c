@@ -521,13 +521,17 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
     if (n == 0)
         return 0;
     /* librdkafka wants a group.id to assign partitions; it is never joined
-     * and nothing is committed. */
+     * and nothing is committed. A start below the log's start (retention
+     * took the records there) reads from the log's start: librdkafka's
+     * default jumped to the end, and found nothing. */
     static const char *const defaults[] = {"client.id",
                                            "ticklake-restore",
                                            "group.id",
                                            "ticklake-restore",
                                            "enable.auto.commit",
                                            "false",
+                                           "auto.offset.reset",
+                                           "earliest",
                                            "enable.partition.eof",
                                            "true",
                                            "isolation.level",
@@ -554,18 +558,26 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
         rd_kafka_metadata_destroy(md);
     if (rkt)
         rd_kafka_topic_destroy(rkt);
-    /* Whether the tail is each partition whole: its watermarks (an unknown
-     * one counts as longer). */
-    for (size_t i = 0; whole && *whole && i < n; i++) {
-        int64_t lo = 0, hi = 0;
-        if (rd_kafka_query_watermark_offsets(rk, topic, partitions[i], &lo, &hi,
-                                             kafka_timeout_of(o)) != RD_KAFKA_RESP_ERR_NO_ERROR ||
-            hi - lo > tail)
-            *whole = 0;
-    }
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
-    for (size_t i = 0; i < n; i++)
-        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset = start;
+    for (size_t i = 0; i < n; i++) {
+        int64_t from = start;
+        /* A tail starts `tail` records before the end, or at the log's start:
+         * librdkafka makes OFFSET_TAIL(n) offset 0 when a partition has fewer
+         * than n, below the log's start once retention took older records,
+         * and then keeps resetting to it. Whether the tail is the partition
+         * whole: its watermarks (an unknown one counts as longer). */
+        int64_t lo = 0, hi = 0;
+        if (tail > 0 &&
+            rd_kafka_query_watermark_offsets(rk, topic, partitions[i], &lo, &hi,
+                                             kafka_timeout_of(o)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            from = hi - tail > lo ? hi - tail : lo;
+            if (whole && hi - lo > tail)
+                *whole = 0;
+        } else if (whole && tail > 0) {
+            *whole = 0;
+        }
+        rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset = from;
+    }
     rd_kafka_resp_err_t err = rd_kafka_assign(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     int rc = 0;

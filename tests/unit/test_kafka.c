@@ -591,6 +591,64 @@ static void test_a_consumer_refuses_what_voids_its_promises(void)
     mock_stop(&m);
 }
 
+typedef struct span {
+    int64_t n, first, last;
+} span;
+
+static void on_tail_record(void *opaque, int64_t offset, const void *key, size_t key_len,
+                           const void *value, size_t value_len)
+{
+    span *sp = opaque;
+    if (sp->n++ == 0)
+        sp->first = offset;
+    sp->last = offset;
+}
+
+/* A tail longer than what retention left: librdkafka turns OFFSET_TAIL(n)
+ * into offset 0 when the partition has fewer than n records, which is below
+ * the log's start once older records are gone. Its default reset then jumped
+ * to the end, and the reader read nothing and called that the whole
+ * partition: a feed restarted on such a topic learnt none of the ids it had
+ * published, and published them again. The mock cluster keeps the newest
+ * 5 MB of a partition, so 60,000 records of 200 bytes leave a log that starts
+ * past 0. */
+static void test_a_tail_longer_than_the_log_reads_what_is_left(void)
+{
+    static const char *const props[] = {"linger.ms=5"};
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 1, NULL);
+    if (!p)
+        return;
+    char err[512] = "", v[200];
+    uint64_t x = 88172645463325252ULL; /* xorshift: values the producer cannot compress */
+    for (int i = 0; i < 60000; i++) {
+        for (size_t k = 0; k < sizeof(v); k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            v[k] = (char)x;
+        }
+        if (kafka_produce(p, "t", "k", 1, v, sizeof(v), err, sizeof(err)) != 0) {
+            CHECK(0);
+            fprintf(stderr, "  %s\n", err);
+            break;
+        }
+    }
+    CHECK_EQ_INT(kafka_producer_flush(p, 30000, err, sizeof(err)), 0);
+    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc)};
+    int32_t part = 0;
+    int whole = -1;
+    span sp = {0};
+    int rc = kafka_read_partitions_tail(&o, "t", &part, 1, 200000, &whole, 20000, on_tail_record,
+                                        &sp, err, sizeof(err));
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0)
+        fprintf(stderr, "  %s\n", err);
+    CHECK_EQ_INT(whole, 1);
+    CHECK(sp.first > 0);          /* the log no longer starts at 0 */
+    CHECK_EQ_INT(sp.last, 59999); /* read to its end */
+    CHECK_EQ_INT(sp.n, 60000 - sp.first);
+    mock_stop(&m);
+}
+
 /* The embedded broker's topic creation never waits for the mock cluster's
  * one-second poll (kafka_mock.c, poke_mock): 20 starts of 14 topics each, every
  * start well under the second a missed wake-up costs. Without the poke about
@@ -628,5 +686,6 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
           TEST(test_a_consumer_refuses_what_voids_its_promises),
+          TEST(test_a_tail_longer_than_the_log_reads_what_is_left),
           TEST(test_a_batch_sent_again_is_appended_once),
           TEST(test_a_failed_transaction_refuses_records_until_aborted))
