@@ -10,6 +10,7 @@
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "publish_tally.h"
 #include "rec_ring.h"
 #include "util.h"
 #include "ws.h"
@@ -779,7 +780,8 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
         started++;
     }
     /* Serve delivery reports and the counters while the sources run. */
-    int64_t last_delivered = 0, logged_failing = 0;
+    publish_tally tally = {0};
+    int64_t logged_failing = 0;
     feed_rate_memo memo = {0};
     int64_t next_log = mono_ns() + 10 * NS_PER_SEC;
     while (rc == 0 && !atomic_load(&ctl->stop) && !atomic_load(&sh.fatal)) {
@@ -795,9 +797,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
             atomic_store(&sh.fatal, 1);
             break;
         }
-        int64_t d = kafka_producer_published(sh.p);
-        atomic_fetch_add(&st->ticks_produced, d - last_delivered);
-        last_delivered = d;
+        publish_tally_update(&tally, sh.p, st);
         atomic_store(&res->failing, kafka_producer_failed(sh.p));
         if (mono_ns() >= next_log) {
             char line[2048];
@@ -828,8 +828,7 @@ int feed_ingest_run(const feed_ingest_config *cfg, stage_control *ctl, pipeline_
     atomic_store(&res->failing, res->failed);
     res->latency_p50_ns = kafka_producer_latency(sh.p, 0.50, &res->latency_count);
     res->latency_p99_ns = kafka_producer_latency(sh.p, 0.99, NULL);
-    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(sh.p) - last_delivered);
-    atomic_fetch_add(&st->ticks_failed, res->failed);
+    publish_tally_update(&tally, sh.p, st);
     int64_t sent = 0;
     for (size_t i = 0; i < cfg->nsources; i++)
         sent += atomic_load(&res->src[i].trades) + atomic_load(&res->src[i].quotes);

@@ -14,6 +14,7 @@
 #include "kafka_admin.h"
 #include "kafka_producer.h"
 #include "log.h"
+#include "publish_tally.h"
 #include "rec_ring.h"
 #include "tick.h"
 #include "util.h"
@@ -58,20 +59,18 @@ static void generate(rec_ring *r, void *arg)
 }
 
 /* Publishes stats and checks for a fatal producer error; -1 on one. */
-static int progress(kafka_producer *p, pipeline_stats *st, int64_t *last_delivered, char *errstr,
+static int progress(kafka_producer *p, pipeline_stats *st, publish_tally *tally, char *errstr,
                     size_t errstr_size)
 {
     kafka_producer_poll(p, 0);
-    int64_t d = kafka_producer_published(p);
-    atomic_fetch_add(&st->ticks_produced, d - *last_delivered);
-    *last_delivered = d;
+    publish_tally_update(tally, p, st);
     return kafka_producer_fatal(p, errstr, errstr_size) ? -1 : 0;
 }
 
 /* The unpaced pipeline: see the file comment. */
 static int run_unpaced(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, sim *s,
                        kafka_producer *p, const char *const topics[2], ingest_result *res,
-                       int64_t *last_delivered, char *errstr, size_t errstr_size)
+                       publish_tally *tally, char *errstr, size_t errstr_size)
 {
     gen g = {.cfg = cfg, .ctl = ctl, .s = s};
     rec_pump pp = {.p = p,
@@ -80,7 +79,7 @@ static int run_unpaced(const ingest_config *cfg, stage_control *ctl, pipeline_st
                    .arg = &g,
                    .stop = &ctl->stop,
                    .st = st,
-                   .last_delivered = last_delivered};
+                   .tally = tally};
     int64_t sent[2];
     int rc = rec_ring_pump(&pp, sent, errstr, errstr_size);
     res->generated += sent[0] + sent[1];
@@ -91,7 +90,7 @@ static int run_unpaced(const ingest_config *cfg, stage_control *ctl, pipeline_st
 /* The paced loop: each tick waits for its event time (scaled by speed). */
 static int run_paced(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st, sim *s,
                      kafka_producer *p, const char *const topics[2], ingest_result *res,
-                     int64_t *last_delivered, char *errstr, size_t errstr_size)
+                     publish_tally *tally, char *errstr, size_t errstr_size)
 {
     int64_t start_ns = cfg->sim.start_ns;
     buf rec;
@@ -127,8 +126,7 @@ static int run_paced(const ingest_config *cfg, stage_control *ctl, pipeline_stat
         }
         res->generated++;
         res->quotes += is_quote;
-        if ((res->generated & 1023) == 0 &&
-            progress(p, st, last_delivered, errstr, errstr_size) != 0) {
+        if ((res->generated & 1023) == 0 && progress(p, st, tally, errstr, errstr_size) != 0) {
             rc = -1;
             break;
         }
@@ -170,17 +168,16 @@ int ingest_run(const ingest_config *cfg, stage_control *ctl, pipeline_stats *st,
         free(props);
         return -1;
     }
-    int64_t last_delivered = 0;
-    int rc = (c.max_rate ? run_unpaced : run_paced)(&c, ctl, st, s, p, topics, res, &last_delivered,
-                                                    errstr, errstr_size);
+    publish_tally tally = {0};
+    int rc = (c.max_rate ? run_unpaced : run_paced)(&c, ctl, st, s, p, topics, res, &tally, errstr,
+                                                    errstr_size);
     char ferr[256];
     if (kafka_producer_flush(p, FLUSH_TIMEOUT_MS, ferr, sizeof(ferr)) != 0 && rc == 0)
         rc = set_err(errstr, errstr_size, "%s", ferr);
     res->delivered = kafka_producer_delivered(p);
     res->failed = kafka_producer_failed(p);
     res->unacked = kafka_producer_unacked(p);
-    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(p) - last_delivered);
-    atomic_fetch_add(&st->ticks_failed, res->failed);
+    publish_tally_update(&tally, p, st);
     if (rc == 0 && res->delivered + res->unacked != res->generated)
         rc = set_err(errstr, errstr_size, "%lld of %lld ticks not delivered",
                      (long long)(res->generated - res->delivered - res->unacked),

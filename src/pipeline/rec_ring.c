@@ -191,9 +191,7 @@ int rec_ring_pump(const rec_pump *pp, int64_t sent[2], char *errstr, size_t errs
         }
         rec_ring_drain_end(j.r);
         kafka_producer_poll(pp->p, 0);
-        int64_t d = kafka_producer_published(pp->p);
-        atomic_fetch_add(&pp->st->ticks_produced, d - *pp->last_delivered);
-        *pp->last_delivered = d;
+        publish_tally_update(pp->tally, pp->p, pp->st);
         if (rc == 0 && kafka_producer_fatal(pp->p, errstr, errstr_size))
             rc = -1;
     }

@@ -22,6 +22,7 @@
 
 #include "kafka_producer.h"
 #include "pipeline.h"
+#include "publish_tally.h"
 #include "util.h"
 
 #define REC_CHUNK_RECS 4096
@@ -79,8 +80,7 @@ void rec_ring_quit(rec_ring *r);
 /* An unpaced ingest: fill(r, arg) runs on a thread of its own, filling
  * chunks (fill_begin, rec_chunk_*, fill_end) until it is done or
  * fill_begin returns NULL; the calling thread produces each chunk's topic k
- * to topics[k], publishing the producer's delivered count to
- * st->ticks_produced after each (from and into *last_delivered), until the
+ * to topics[k], updating the producer's counts in st after each (tally), until the
  * filler has finished, stop is set (NULL: every chunk filled goes out), or
  * an error (a produce, or the producer's fatal one, with errstr). sent[k]
  * gets the records of topic k enqueued. */
@@ -91,7 +91,7 @@ typedef struct rec_pump {
     void *arg;
     const atomic_int *stop;
     pipeline_stats *st;
-    int64_t *last_delivered;
+    publish_tally *tally;
 } rec_pump;
 int rec_ring_pump(const rec_pump *pp, int64_t sent[2], char *errstr, size_t errstr_size);
 

@@ -13,6 +13,7 @@
 #include "kafka_producer.h"
 #include "lakepath.h"
 #include "log.h"
+#include "publish_tally.h"
 #include "rec_ring.h"
 #include "tick.h"
 #include "util.h"
@@ -108,16 +109,14 @@ typedef struct replay_out {
     const char *topics[2]; /* trades, daily index bars */
     buf rec;               /* paced: the record being produced */
     int64_t emitted;       /* rows encoded so far */
-    int64_t last_delivered;
+    publish_tally tally;
 } replay_out;
 
 /* Publishes the delivered count to the stage's stats. */
 static void publish_delivered(replay_out *o, pipeline_stats *st)
 {
     kafka_producer_poll(o->p, 0);
-    int64_t d = kafka_producer_published(o->p);
-    atomic_fetch_add(&st->ticks_produced, d - o->last_delivered);
-    o->last_delivered = d;
+    publish_tally_update(&o->tally, o->p, st);
 }
 
 /* Sends one good row: paced, it waits until due (mono ns) and produces it;
@@ -357,12 +356,8 @@ static int replay_unpaced(const replay_ingest_config *cfg, stage_control *ctl, p
                           size_t errstr_size)
 {
     reader_job j = {.cfg = cfg, .ctl = ctl, .st = st, .res = res, .o = o};
-    rec_pump pp = {.p = o->p,
-                   .topics = o->topics,
-                   .fill = read_into,
-                   .arg = &j,
-                   .st = st,
-                   .last_delivered = &o->last_delivered};
+    rec_pump pp = {
+        .p = o->p, .topics = o->topics, .fill = read_into, .arg = &j, .st = st, .tally = &o->tally};
     int64_t sent[2];
     int rc = rec_ring_pump(&pp, sent, errstr, errstr_size);
     res->rows += sent[0] + sent[1];
@@ -397,8 +392,7 @@ int replay_ingest_run(const replay_ingest_config *cfg, stage_control *ctl, pipel
     res->delivered = kafka_producer_delivered(o.p);
     res->failed = kafka_producer_failed(o.p);
     res->unacked = kafka_producer_unacked(o.p);
-    atomic_fetch_add(&st->ticks_produced, kafka_producer_published(o.p) - o.last_delivered);
-    atomic_fetch_add(&st->ticks_failed, res->failed);
+    publish_tally_update(&o.tally, o.p, st);
     if (rc == 0 && res->delivered + res->unacked != res->rows)
         rc = set_err(errstr, errstr_size, "%lld of %lld rows not delivered",
                      (long long)(res->rows - res->delivered - res->unacked), (long long)res->rows);

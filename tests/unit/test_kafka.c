@@ -19,6 +19,7 @@
 
 #include "kafka_mock.h"
 #include "kafka_admin.h"
+#include "publish_tally.h"
 #include "kafka_doubt.h"
 #include "kafka_producer.h"
 #include "testlib.h"
@@ -342,6 +343,40 @@ static void test_clean_delivery_has_nothing_unconfirmed(void)
  * counted as sent (unacked), never as delivered, and is not a doubt for the
  * log check either; the flush succeeds, as the user asked for no
  * acknowledgement (decision 0005). */
+/* A stage's counters show a failed delivery while it runs: the tally took
+ * only the published count along, and ticks_failed (the status line,
+ * /metrics, the console) stayed 0 until the stage stopped, hours later for a
+ * live feed. */
+static void test_a_tally_counts_failures_as_they_happen(void)
+{
+    static const char *const props[] = {"linger.ms=0", "batch.num.messages=1", "retries=0",
+                                        "enable.idempotence=false"};
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, props, 4, NULL);
+    if (!p)
+        return;
+    char err[512] = "";
+    pipeline_stats st;
+    memset(&st, 0, sizeof(st));
+    publish_tally t = {0};
+    rd_kafka_mock_push_request_errors(m.mc, PRODUCE_API, 1, RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE);
+    produce_n(p, "t", 3);
+    for (int64_t until = mono_ns() + 10 * NS_PER_SEC;
+         kafka_producer_outstanding(p) > 0 && mono_ns() < until;)
+        kafka_producer_poll(p, 50);
+    publish_tally_update(&t, p, &st); /* no flush: the stage is still running */
+    CHECK_EQ_INT(atomic_load(&st.ticks_failed), 1);
+    CHECK_EQ_INT(atomic_load(&st.ticks_produced), 2);
+    produce_n(p, "t", 2);
+    /* The flush reports the failure again; the tally does not count it twice. */
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), -1);
+    publish_tally_update(&t, p, &st); /* each update adds only what is new */
+    publish_tally_update(&t, p, &st);
+    CHECK_EQ_INT(atomic_load(&st.ticks_failed), 1);
+    CHECK_EQ_INT(atomic_load(&st.ticks_produced), 4);
+    mock_stop(&m);
+}
+
 static void test_acks_0_counts_sent_not_delivered(void)
 {
     static const char *const props[] = {"linger.ms=0", "enable.idempotence=false", "acks=0"};
@@ -682,8 +717,9 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_implicitly_acked_records_are_checked_before_the_flush),
           TEST(test_doubts_found_in_the_log_are_not_resent),
           TEST(test_clean_delivery_has_nothing_unconfirmed),
-          TEST(test_acks_0_counts_sent_not_delivered), TEST(test_transaction_probe_tries_again),
-          TEST(test_mock_topic_creation_does_not_stall),
+          TEST(test_acks_0_counts_sent_not_delivered),
+          TEST(test_a_tally_counts_failures_as_they_happen),
+          TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
           TEST(test_a_consumer_refuses_what_voids_its_promises),
           TEST(test_a_tail_longer_than_the_log_reads_what_is_left),
