@@ -522,16 +522,14 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
         return 0;
     /* librdkafka wants a group.id to assign partitions; it is never joined
      * and nothing is committed. A start below the log's start (retention
-     * took the records there) reads from the log's start: librdkafka's
-     * default jumped to the end, and found nothing. */
+     * took the records there) reads from the log's start (auto.offset.reset,
+     * below): librdkafka's default jumped to the end, and found nothing. */
     static const char *const defaults[] = {"client.id",
                                            "ticklake-restore",
                                            "group.id",
                                            "ticklake-restore",
                                            "enable.auto.commit",
                                            "false",
-                                           "auto.offset.reset",
-                                           "earliest",
                                            "enable.partition.eof",
                                            "true",
                                            "isolation.level",
@@ -546,6 +544,11 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
     rd_kafka_conf_t *conf = kafka_conf_make(o, defaults, errstr, errstr_size);
     if (!conf)
         return -1;
+    /* After the user's -X: the stages' auto.offset.reset is not this reader's. */
+    if (kafka_conf_set(conf, "auto.offset.reset", "earliest", errstr, errstr_size) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
     rd_kafka_t *rk = kafka_new_handle(RD_KAFKA_CONSUMER, conf, errstr, errstr_size);
     if (!rk)
         return -1;
@@ -559,6 +562,7 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
     if (rkt)
         rd_kafka_topic_destroy(rkt);
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    int ask = tail > 0; /* until a query fails: each waits up to the connect timeout */
     for (size_t i = 0; i < n; i++) {
         int64_t from = start;
         /* A tail starts `tail` records before the end, or at the log's start:
@@ -567,14 +571,16 @@ static int read_partitions_from(const kafka_opts *o, const char *topic, const in
          * and then keeps resetting to it. Whether the tail is the partition
          * whole: its watermarks (an unknown one counts as longer). */
         int64_t lo = 0, hi = 0;
-        if (tail > 0 &&
+        if (ask &&
             rd_kafka_query_watermark_offsets(rk, topic, partitions[i], &lo, &hi,
                                              kafka_timeout_of(o)) == RD_KAFKA_RESP_ERR_NO_ERROR) {
             from = hi - tail > lo ? hi - tail : lo;
             if (whole && hi - lo > tail)
                 *whole = 0;
-        } else if (whole && tail > 0) {
-            *whole = 0;
+        } else if (tail > 0) {
+            ask = 0;
+            if (whole)
+                *whole = 0;
         }
         rd_kafka_topic_partition_list_add(l, topic, partitions[i])->offset = from;
     }

@@ -339,10 +339,6 @@ static void test_clean_delivery_has_nothing_unconfirmed(void)
     mock_stop(&m);
 }
 
-/* With acks=0 no broker confirms a record and none has an offset: each is
- * counted as sent (unacked), never as delivered, and is not a doubt for the
- * log check either; the flush succeeds, as the user asked for no
- * acknowledgement (decision 0005). */
 /* A stage's counters show a failed delivery while it runs: the tally took
  * only the published count along, and ticks_failed (the status line,
  * /metrics, the console) stayed 0 until the stage stopped, hours later for a
@@ -377,6 +373,10 @@ static void test_a_tally_counts_failures_as_they_happen(void)
     mock_stop(&m);
 }
 
+/* With acks=0 no broker confirms a record and none has an offset: each is
+ * counted as sent (unacked), never as delivered, and is not a doubt for the
+ * log check either; the flush succeeds, as the user asked for no
+ * acknowledgement (decision 0005). */
 static void test_acks_0_counts_sent_not_delivered(void)
 {
     static const char *const props[] = {"linger.ms=0", "enable.idempotence=false", "acks=0"};
