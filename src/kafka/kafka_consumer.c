@@ -248,37 +248,32 @@ static int conf_is(const rd_kafka_conf_t *conf, const char *key, const char *val
  * aborted transactions, which the processor publishes again. */
 static int check_props(const rd_kafka_conf_t *conf, int stage, char *errstr, size_t errstr_size)
 {
-    char *v = conf_value(conf, "partition.assignment.strategy");
-    if (v && strstr(v, "cooperative")) {
-        set_err(errstr, errstr_size,
-                "partition.assignment.strategy '%s': ticklake's consumers rebalance eagerly (a "
-                "revoke hands over every partition); use range or roundrobin",
-                v);
-        free(v);
-        return -1;
-    }
-    free(v);
-    v = conf_value(conf, "group.protocol");
-    if (v && strcmp(v, "classic") != 0) {
-        set_err(errstr, errstr_size,
-                "group.protocol '%s': ticklake's consumers rebalance eagerly, which only the "
-                "classic group protocol does; use classic",
-                v);
-        free(v);
-        return -1;
-    }
-    free(v);
-    if (conf_is(conf, "enable.auto.commit", "true") &&
-        conf_is(conf, "enable.auto.offset.store", "true"))
-        return set_err(errstr, errstr_size,
-                       "enable.auto.commit=true with enable.auto.offset.store=true: librdkafka "
-                       "would commit what was read before ticklake made it safe; ticklake "
-                       "commits offsets itself");
-    if (stage && conf_is(conf, "isolation.level", "read_uncommitted"))
-        return set_err(errstr, errstr_size,
-                       "isolation.level 'read_uncommitted': a stage reads committed records only "
-                       "(the outputs of an aborted transaction are published again)");
-    return 0;
+    char *strategy = conf_value(conf, "partition.assignment.strategy");
+    char *protocol = conf_value(conf, "group.protocol");
+    int rc = 0;
+    if (strategy && strstr(strategy, "cooperative"))
+        rc = set_err(errstr, errstr_size,
+                     "partition.assignment.strategy '%s': ticklake's consumers rebalance eagerly "
+                     "(a revoke hands over every partition); use range or roundrobin",
+                     strategy);
+    else if (protocol && strcmp(protocol, "classic") != 0)
+        rc = set_err(errstr, errstr_size,
+                     "group.protocol '%s': ticklake's consumers rebalance eagerly, which only the "
+                     "classic group protocol does; use classic",
+                     protocol);
+    else if (conf_is(conf, "enable.auto.commit", "true") &&
+             conf_is(conf, "enable.auto.offset.store", "true"))
+        rc = set_err(errstr, errstr_size,
+                     "enable.auto.commit=true with enable.auto.offset.store=true: librdkafka "
+                     "would commit what was read before ticklake made it safe; ticklake commits "
+                     "offsets itself");
+    else if (stage && conf_is(conf, "isolation.level", "read_uncommitted"))
+        rc = set_err(errstr, errstr_size,
+                     "isolation.level 'read_uncommitted': a stage reads committed records only "
+                     "(the outputs of an aborted transaction are published again)");
+    free(strategy);
+    free(protocol);
+    return rc;
 }
 
 /* The configuration of a consumer in group: ticklake's settings, then o's. */
