@@ -51,7 +51,9 @@ int kafka_cluster_id(const kafka_opts *o, char *out, size_t out_size, int *embed
         rc = set_err(errstr, errstr_size, "%s: the cluster sent no cluster id", o->brokers);
     } else {
         strlcpy_tl(out, id, out_size);
-        *embedded = kafka_is_embedded(rk, o);
+        *embedded = kafka_is_embedded(rk, o, errstr, errstr_size);
+        if (*embedded < 0)
+            rc = -1;
         rd_kafka_mem_free(rk, id);
     }
     rd_kafka_destroy(rk);

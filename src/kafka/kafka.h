@@ -39,7 +39,9 @@ int kafka_check(const kafka_opts *o, char *errstr, size_t errstr_size);
 /* The cluster's id into out (truncated to fit), and *embedded 1 when it is
  * librdkafka's mock cluster (`ticklake broker`, `run`'s embedded broker):
  * memory only, so each start is a new cluster whose offsets begin at 0
- * again. 0, or -1 with errstr naming the bootstrap address. */
+ * again. 0, or -1 with errstr naming the bootstrap address, also when the
+ * cluster's metadata does not come in time to tell whether it is embedded
+ * (the sink's file names depend on it: never guessed). */
 int kafka_cluster_id(const kafka_opts *o, char *out, size_t out_size, int *embedded, char *errstr,
                      size_t errstr_size);
 

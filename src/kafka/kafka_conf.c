@@ -286,13 +286,14 @@ int kafka_user_set(const kafka_opts *o, const char *key)
     return 0;
 }
 
-/* 1 when the cluster behind rk is the embedded broker (names no controller of
- * its own), 0 otherwise or when it cannot tell. */
-int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o)
+int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size)
 {
     const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(rk, 0, NULL, &md, kafka_timeout_of(o)) != 0)
-        return 0;
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, NULL, &md, kafka_timeout_of(o));
+    if (err)
+        return set_err(errstr, errstr_size,
+                       "unable to tell whether '%s' is the embedded broker: no metadata: %s",
+                       o->brokers, rd_kafka_err2str(err));
     int yes = !kafka_has_controller(rk, md);
     rd_kafka_metadata_destroy(md);
     return yes;

@@ -70,7 +70,9 @@ int kafka_topic_partitions(const struct rd_kafka_metadata *md, const char *topic
 int kafka_user_set(const kafka_opts *o, const char *key);
 
 /* 1 when the cluster behind rk is the embedded broker (names no controller of
- * its own), 0 otherwise or when it cannot tell. */
-int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o);
+ * its own), 0 when it is not, -1 with errstr set when it cannot tell (no
+ * metadata within o's timeout). Callers whose promise differs by broker must
+ * not take "cannot tell" for either answer. */
+int kafka_is_embedded(rd_kafka_t *rk, const kafka_opts *o, char *errstr, size_t errstr_size);
 
 #endif

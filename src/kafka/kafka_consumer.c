@@ -18,8 +18,10 @@ struct kafka_consumer {
     rd_kafka_queue_t *q;      /* the consumer queue, for batches */
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
-    int embedded;   /* the cluster is the embedded broker (no controller) */
-    int user_reset; /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
+    int embedded;      /* the cluster is the embedded broker (no controller); -1 not known yet */
+    char brokers[512]; /* for asking again whether it is (unknown, truncated: only named) */
+    int timeout_ms;    /* the connect timeout, for the same */
+    int user_reset;    /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
     char lost[640];   /* why the consumer cannot go on (records lost, an assignment refused):
                        * set, the next poll fails with it */
@@ -81,10 +83,25 @@ static void lost_range(char *out, size_t n, int64_t from, int64_t to)
              (long long)(to - from));
 }
 
+/* Whether the cluster is the embedded broker, asked again if the consumer's
+ * start could not tell: 1, 0, or -1 with c->lost set (the answer decides
+ * whether a log that starts past 0 means records were lost). */
+static int embedded_known(kafka_consumer *c)
+{
+    if (c->embedded >= 0)
+        return c->embedded;
+    kafka_opts o = {.brokers = c->brokers, .connect_timeout_ms = c->timeout_ms};
+    char err[480];
+    c->embedded = kafka_is_embedded(c->rk, &o, err, sizeof(err));
+    if (c->embedded < 0)
+        snprintf(c->lost, sizeof(c->lost), "group '%s': %s", c->group, err);
+    return c->embedded;
+}
+
 /* What a user can do once records are gone; differs by broker. */
 static const char *lost_advice(const kafka_consumer *c)
 {
-    return c->embedded
+    return c->embedded == 1
                ? "the embedded broker keeps only about 5 MiB or 100,000 message sets per partition "
                  "in "
                  "memory and drops the oldest: run the consumers while producing (ticklake run "
@@ -149,11 +166,27 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
             }
             continue;
         }
+        /* Nothing committed: the log's start decides whether records went
+         * before this group read them, so not knowing it is no "nothing
+         * lost": the next poll fails and the stage starts over. */
+        if (lo < 0) {
+            snprintf(c->lost, sizeof(c->lost),
+                     "group '%s': unable to find where topic '%s' partition %d starts: %s",
+                     c->group, e->topic, (int)e->partition,
+                     rd_kafka_err2str(err ? err : start->elems[i].err));
+            rc = -1;
+            break;
+        }
         e->offset = RD_KAFKA_OFFSET_BEGINNING;
-        if (lo <= 0)
+        if (lo == 0)
             continue;
+        int embedded = embedded_known(c);
+        if (embedded < 0) {
+            rc = -1;
+            break;
+        }
         lost_range(range, sizeof(range), 0, lo);
-        if (c->embedded) {
+        if (embedded) {
             snprintf(c->lost, sizeof(c->lost),
                      "topic '%s' partition %d: the log starts at offset %lld: %s were dropped "
                      "before group '%s' read them; %s",
@@ -341,7 +374,11 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
         goto fail;
     if (kafka_check_handle(c->rk, o, errstr, errstr_size) != 0)
         goto fail;
-    c->embedded = kafka_is_embedded(c->rk, o);
+    strlcpy_tl(c->brokers, o->brokers, sizeof(c->brokers));
+    c->timeout_ms = kafka_timeout_of(o);
+    char why[512];
+    c->embedded =
+        kafka_is_embedded(c->rk, o, why, sizeof(why)); /* -1: asked again when it matters */
     rd_kafka_poll_set_consumer(c->rk);
     c->q = rd_kafka_queue_get_consumer(c->rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)ntopics);

@@ -25,7 +25,7 @@
 #include "testlib.h"
 #include "util.h"
 
-enum { PRODUCE_API = 0 }; /* Kafka's ApiKey of Produce */
+enum { PRODUCE_API = 0, LIST_OFFSETS_API = 2 }; /* Kafka's ApiKeys */
 
 typedef struct mock {
     rd_kafka_t *rk;
@@ -565,6 +565,60 @@ static void test_a_restarted_consumer_with_nothing_new_has_no_lag(void)
     mock_stop(&m);
 }
 
+/* A group with nothing committed starts at the log's start, and a start past
+ * 0 on the embedded broker means records were dropped before the group read
+ * them. When the log's start could not be asked (ListOffsets failed), that
+ * was taken as "nothing lost" and librdkafka's own reset then began the
+ * group wherever the log started, without a word. Now the poll fails with
+ * why, nothing is read, and a consumer made again reads everything. */
+static void test_a_consumer_that_cannot_find_the_log_start_reads_nothing(void)
+{
+    mock m = {0};
+    kafka_producer *p = mock_producer(&m, NULL, 0, NULL);
+    if (!p)
+        return;
+    char err[512] = "";
+    produce_n(p, "t", 10);
+    CHECK_EQ_INT(kafka_producer_flush(p, 10000, err, sizeof(err)), 0);
+    kafka_opts o = {.brokers = rd_kafka_mock_cluster_bootstraps(m.mc)};
+    const char *topics[] = {"t"};
+    rd_kafka_mock_push_request_errors(m.mc, LIST_OFFSETS_API, 1,
+                                      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED);
+    kafka_consumer *c = kafka_consumer_new(&o, "g-start", topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    if (!c) {
+        mock_stop(&m);
+        return;
+    }
+    int failed = 0, got = 0;
+    for (int64_t until = mono_ns() + 20 * NS_PER_SEC; !failed && mono_ns() < until;) {
+        kafka_msg msg;
+        int r = kafka_consumer_poll(c, 200, &msg, err, sizeof(err));
+        if (r < 0)
+            failed = 1;
+        else if (r > 0) {
+            got++;
+            kafka_msg_release(&msg);
+        }
+    }
+    CHECK_EQ_INT(failed, 1);
+    CHECK_EQ_INT(got, 0);
+    CHECK(strstr(err, "unable to find where topic 't' partition 0 starts") != NULL);
+    CHECK(strstr(err, "uthorization") != NULL);
+    CHECK_EQ_INT(kafka_consumer_records_lost(c), 0); /* a passing reason: the stage starts over */
+    if (!failed || !strstr(err, "starts"))
+        fprintf(stderr, "  poll: %s\n", failed ? err : "(no failure)");
+    kafka_consumer_close(c);
+
+    c = kafka_consumer_new(&o, "g-start", topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_EQ_INT(consume_n(c, 10), 10);
+        kafka_consumer_close(c);
+    }
+    mock_stop(&m);
+}
+
 /* Properties that void the consumers' promises are refused when the consumer
  * is made, or by kafka_consumer_check without one. The stages need eager
  * rebalancing: before, librdkafka
@@ -722,6 +776,7 @@ TEST_MAIN(TEST(test_implicitly_acked_records_are_checked_and_resent),
           TEST(test_transaction_probe_tries_again), TEST(test_mock_topic_creation_does_not_stall),
           TEST(test_a_restarted_consumer_with_nothing_new_has_no_lag),
           TEST(test_a_consumer_refuses_what_voids_its_promises),
+          TEST(test_a_consumer_that_cannot_find_the_log_start_reads_nothing),
           TEST(test_a_tail_longer_than_the_log_reads_what_is_left),
           TEST(test_a_batch_sent_again_is_appended_once),
           TEST(test_a_failed_transaction_refuses_records_until_aborted))
