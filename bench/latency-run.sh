@@ -14,6 +14,8 @@
 # and matches each alert with the trade that closed its window (latency.c has
 # the definition). WARMUP (s, default 5) leaves out the first seconds.
 # TICKLAKE_BIN picks the binary (default ./ticklake).
+# SSE_CLIENT picks the client script (default bench/sse_alerts.py); KEEP=1
+# keeps each run's folder (run.err, the alerts file) and prints its path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RATE=${1:-100000}
@@ -40,7 +42,7 @@ for run in $(seq "$RUNS"); do
     build/release/bench/latency "$B" "" 1000000000 1s $((SECS + 2)) "file:$D/alerts" "${WARMUP:-5}" \
         >"$D/latency" 2>"$D/latency.err" &
     lpid=$!
-    python3 bench/sse_alerts.py "$URL" "$SECS" "$D/alerts" || {
+    python3 ${SSE_CLIENT:-bench/sse_alerts.py} "$URL" "$SECS" "$D/alerts" || {
         kill -TERM $rpid $lpid
         grep -E 'warn|error' "$D/run.err" | tail -5 >&2
         curl -s "${URL}metrics" | grep -E '^ticklake_stream_clients_dropped' >&2
@@ -51,5 +53,5 @@ for run in $(seq "$RUNS"); do
     wait $rpid || true
     echo "run $run: ticklake run, $RATE ticks/s, $SYMS symbols, ${SECS}s, load $(cut -d' ' -f1 /proc/loadavg):"
     sed 's/^/    /' "$D/latency"
-    rm -rf "$D"
+    if [ -n "${KEEP:-}" ]; then echo "kept $D"; else rm -rf "$D"; fi
 done

@@ -25,18 +25,22 @@ def main():
     if resp.status != 200:
         sys.exit(f"sse_alerts: HTTP {resp.status}: {resp.read()[:200]!r}")
     until = time.monotonic() + secs
+    # Each read is kept with its arrival time and parsed after the run: what
+    # one read returns arrived together, and parsing while the stream runs
+    # would delay the next read by the client's own work (json.loads of a
+    # burst of alerts), which the latency would then count as the server's.
+    reads = []
+    while time.monotonic() < until:
+        chunk = resp.fp.read1(1 << 16)
+        at = time.time() * 1000.0
+        if not chunk:
+            sys.exit("sse_alerts: the server closed the stream")
+        reads.append((at, chunk))
     n = 0
     event = None
     rest = b""
     with open(out, "w") as f:
-        while time.monotonic() < until:
-            # What one read returns arrived together: its time is taken once,
-            # before any of it is parsed (parsing a burst of alerts line by line
-            # would add the client's own work to the later ones).
-            chunk = resp.fp.read1(1 << 16)
-            at = time.time() * 1000.0
-            if not chunk:
-                sys.exit("sse_alerts: the server closed the stream")
+        for at, chunk in reads:
             lines = (rest + chunk).split(b"\n")
             rest = lines.pop()
             for line in lines:
