@@ -19,8 +19,8 @@ struct kafka_consumer {
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
     int embedded;      /* the cluster is the embedded broker (no controller); -1 not known yet */
-    char brokers[512]; /* for asking again whether it is (unknown, truncated: only named) */
-    int timeout_ms;    /* the connect timeout, for the same */
+    char brokers[512]; /* o->brokers (truncated: only named in messages) and the connect */
+    int timeout_ms;    /* timeout, to ask again whether it is */
     int user_reset;    /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
     char lost[640];   /* why the consumer cannot go on (records lost, an assignment refused):
