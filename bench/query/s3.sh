@@ -4,6 +4,16 @@
 #
 #   bench/query/s3.sh [LAKE]     (default LAKE: .cache/bench/lake, made by bench/query/run.sh)
 #   RUNS=N bench/query/s3.sh     runs of each query step (default 3; the median is printed)
+#   WAN=DELAY:RATE bench/query/s3.sh
+#                                the commands reach S3 through bench/wan_proxy.go, which holds
+#                                bytes DELAY each way and paces each connection to RATE MB/s
+#                                (e.g. WAN=10ms:80), as S3 seen from a cloud region; loopback has
+#                                neither (the upload goes direct). Needs Go.
+#   THREADS=N bench/query/s3.sh  --threads N for every query (default: ticklake's own, which is
+#                                16 in place and one per core through the cache)
+#   TICKLAKE_BIN=path bench/query/s3.sh   the binary (default ./ticklake, built first)
+#   QUERIES=vwap bench/query/s3.sh
+#                                the daily VWAP only (default all: daily VWAP and top movers)
 #
 # Starts a versitygw (tests/s3/s3server.sh) in a temporary folder, uploads LAKE's trades table with
 # curl (SigV4), then times with an empty cache and again with a warm one: `ticklake crawl` (footers
@@ -17,14 +27,16 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 LAKE=${1:-$ROOT/.cache/bench/lake}
-TL=$ROOT/ticklake
+TL=${TICKLAKE_BIN:-$ROOT/ticklake}
 S3=$ROOT/tests/s3/s3server.sh
 W=$(mktemp -d "${TMPDIR:-/tmp}/ticklake-s3bench.XXXXXX")
 cleanup() { "$S3" stop "$W/s3" >/dev/null 2>&1 || true; rm -rf "$W"; }
 trap cleanup EXIT
-make -C "$ROOT" -s ticklake >&2
+[ -n "${TICKLAKE_BIN:-}" ] || make -C "$ROOT" -s ticklake >&2
 
-endpoint=$("$S3" start "$W/s3")
+# As S3 does, the server keeps connections open between requests (versitygw closes each one
+# after its answer unless told otherwise).
+endpoint=$(VGW_KEEP_ALIVE=true "$S3" start "$W/s3")
 # shellcheck disable=SC1091
 . "$W/s3/env"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3
@@ -47,6 +59,17 @@ done < <(find "$LAKE/trades" -name '*.parquet' | sort)
 echo "Uploaded $n objects, $bytes bytes (the trades table of $LAKE) to versitygw at $endpoint." >&2
 
 url=s3://$bucket/lake
+if [ -n "${WAN:-}" ]; then
+    GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+    "$GO" build -o "$W/wan_proxy" "$ROOT/bench/wan_proxy.go"
+    hostport=${endpoint#http://}
+    "$W/wan_proxy" -upstream "$hostport" -delay "${WAN%%:*}" -rate "${WAN#*:}" >"$W/wan.addr" &
+    wan_pid=$!
+    trap 'kill $wan_pid 2>/dev/null || true; cleanup' EXIT
+    for _ in $(seq 50); do [ -s "$W/wan.addr" ] && break; sleep 0.1; done
+    endpoint=http://$(cat "$W/wan.addr")
+    echo "Through bench/wan_proxy.go at $endpoint: ${WAN%%:*} each way, ${WAN#*:} MB/s per connection." >&2
+fi
 opts=(--s3-endpoint "$endpoint" --s3-addressing path)
 RUNS=${RUNS:-3}
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -60,11 +83,11 @@ qstep() {
         rm -rf "$W/cold-$mode-$i"
         if [ "$temp" = WARM ] && [ ! -d "$cache" ]; then
             "$TL" query --s3-read "$mode" --lake "$url" "${opts[@]}" --cache-dir "$cache" \
-                --threads 2 --no-save --format csv -o "$W/q.csv" "$sql" 2>/dev/null
+                ${THREADS:+--threads "$THREADS"} --no-save --format csv -o "$W/q.csv" "$sql" 2>/dev/null
         fi
         t0=${EPOCHREALTIME}
-        "$TL" query -v --s3-read "$mode" --lake "$url" "${opts[@]}" --cache-dir "$cache" --threads 2 \
-            --no-save --format csv -o "$W/q-$mode.csv" "$sql" >"$W/out" 2>"$W/err"
+        "$TL" query -v --s3-read "$mode" --lake "$url" "${opts[@]}" --cache-dir "$cache" \
+            ${THREADS:+--threads "$THREADS"} --no-save --format csv -o "$W/q-$mode.csv" "$sql" >"$W/out" 2>"$W/err"
         t1=${EPOCHREALTIME}
         times+=("$(python3 -c "print(f'{$t1 - $t0:.2f}')")")
         [ "$temp" = WARM ] || rm -rf "$cache"
@@ -83,6 +106,7 @@ step() { # label cache-dir command...
 }
 q="SELECT * FROM top_movers(n := 10)"
 echo "S3 lake: $n Parquet objects, $((bytes / 1048576)) MiB (the trades table); load average $(cut -d' ' -f1-3 /proc/loadavg)."
+[ -z "${WAN:-}" ] || echo "Network: bench/wan_proxy.go, ${WAN%%:*} each way, ${WAN#*:} MB/s per connection."
 echo
 echo "| step | seconds | cache counters |"
 echo "|---|---|---|"
@@ -95,7 +119,9 @@ echo
 echo "| query | median | runs | cache counters (last run) |"
 echo "|---|---|---|---|"
 vwap="SELECT * FROM vwap() ORDER BY symbol, window_start"
-for pair in "daily VWAP:$vwap" "top movers:$q"; do
+pairs=("daily VWAP:$vwap" "top movers:$q")
+[ "${QUERIES:-all}" != vwap ] || pairs=("daily VWAP:$vwap")
+for pair in "${pairs[@]}"; do
     name=${pair%%:*}
     sql=${pair#*:}
     qstep "$name, in place, cold" in-place COLD "$sql"

@@ -258,6 +258,11 @@ int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr
     }
     if (engine_s3_secret(e, s3, errstr, errstr_size) != 0)
         return -1;
+    /* One connection per thread, kept across requests: otherwise httpfs opens
+     * one per request (a TCP and TLS handshake each). A daily VWAP over the
+     * benchmark lake makes 1,900 ranged GETs (docs/PERFORMANCE.md). */
+    if (engine_exec(e, "SET httpfs_connection_caching = true", err, sizeof(err)) != 0)
+        return set_err(errstr, errstr_size, "unable to keep S3 connections open: %s", err);
     /* The HTTP log holds each request's response headers: engine_s3_take_bytes sums them. */
     if (engine_exec(e, "CALL enable_logging('HTTP')", err, sizeof(err)) != 0)
         return set_err(errstr, errstr_size, "unable to log DuckDB's S3 requests: %s", err);

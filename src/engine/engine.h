@@ -169,7 +169,8 @@ typedef struct engine_s3 {
 /* Lets SQL in e read s3:// URLs below s3->scope: loads DuckDB's httpfs
  * extension from the file fetched beside libduckdb (ENGINE_HTTPFS_EXT, set by
  * the Makefile) with signature checking on, so only a build DuckDB signed
- * loads, and creates a temporary secret with s3's credentials. Call it
+ * loads, keeps each thread's HTTP connection open across its requests, and
+ * creates a temporary secret with s3's credentials. Call it
  * before engine_restrict_files, which locks the settings and refuses loading
  * extensions (list s3->scope among its dirs). Secrets never appear in errstr. */
 int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr_size);

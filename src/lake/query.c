@@ -899,6 +899,8 @@ static query_session *session_open(const char *lake, int threads, char **absent,
     s->absent = absent;
     s->nabsent = nabsent;
     s->lake = strdup(abs);
+    if (remote && threads == 0)
+        threads = QUERY_S3_THREADS;
     s->e = engine_open(NULL, threads, errstr, errstr_size);
     if (!s->e || !s->lake) {
         query_session_close(s);

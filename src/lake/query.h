@@ -174,6 +174,11 @@ typedef enum query_s3_read {
 } query_s3_read;
 /* The default: in place (docs/decisions/0037-s3-queries-in-place.md). */
 #define QUERY_S3_READ_DEFAULT QUERY_S3_IN_PLACE
+/* DuckDB's threads for a session that reads S3 in place and was given 0:
+ * each thread waits on its own ranged GETs, so more threads than cores keep
+ * more requests in flight (20 ms a request: 46.8 s with 2, 6.1 s with 32;
+ * docs/PERFORMANCE.md). */
+#define QUERY_S3_THREADS 16
 
 /* "in-place" or "cache" into *out; 0, or -1. Pure. */
 int query_parse_s3_read(const char *s, query_s3_read *out);
@@ -190,7 +195,8 @@ typedef struct query_lake_opts {
 } query_lake_opts;
 
 /* As query_session_open, for a local lake or an s3://bucket/prefix lake (lo
- * may be NULL: a local lake with DuckDB's memory defaults). For
+ * may be NULL: a local lake with DuckDB's memory defaults); threads 0 means
+ * QUERY_S3_THREADS when the session reads S3 in place. For
  * an S3 lake the catalog is brought into the local cache (lakecache.h) and
  * the S3 folders of the catalog's partitions are listed when the session
  * opens (with lo->sql, only the tables whose names appear in it, and trades
