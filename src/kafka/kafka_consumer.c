@@ -19,8 +19,8 @@ struct kafka_consumer {
     rd_kafka_message_t **rms; /* a batch in flight */
     size_t rms_cap;
     int embedded;      /* the cluster is the embedded broker (no controller); -1 not known yet */
-    char brokers[512]; /* o->brokers (truncated: only named in messages) and the connect */
-    int timeout_ms;    /* timeout, to ask again whether it is */
+    char brokers[512]; /* o->brokers, to ask again whether it is (truncated: only named) */
+    int timeout_ms;    /* o's connect timeout, for the same */
     int user_reset;    /* the user chose auto.offset.reset (-X): librdkafka resets, not us */
     char group[128];
     char lost[640];   /* why the consumer cannot go on (records lost, an assignment refused):
@@ -101,17 +101,51 @@ static int embedded_known(kafka_consumer *c)
 /* What a user can do once records are gone; differs by broker. */
 static const char *lost_advice(const kafka_consumer *c)
 {
-    return c->embedded == 1
+    if (c->embedded < 0)
+        return "the broker dropped them (the embedded one keeps only about 5 MiB a partition; a "
+               "durable one deletes by retention); to go on from the log's start anyway, rerun "
+               "with -X auto.offset.reset=earliest or reset the group's offsets";
+    return c->embedded
                ? "the embedded broker keeps only about 5 MiB or 100,000 message sets per partition "
-                 "in "
-                 "memory and drops the oldest: run the consumers while producing (ticklake run "
-                 "does), "
-                 "use more partitions (ticklake broker --partitions N), or a durable broker "
+                 "in memory and drops the oldest: run the consumers while producing (ticklake run "
+                 "does), use more partitions (ticklake broker --partitions N), or a durable broker "
                  "(ticklake broker --kafka)"
                : "the broker deleted them (retention, or records deleted by an admin); to go on "
-                 "from "
-                 "the log's start anyway, rerun with -X auto.offset.reset=earliest or reset the "
-                 "group's offsets";
+                 "from the log's start anyway, rerun with -X auto.offset.reset=earliest or reset "
+                 "the group's offsets";
+}
+
+/* The log start offset of each partition of parts, into *out (a copy of parts
+ * the caller frees; an element's err or the result set when not found).
+ * librdkafka gives up at once on errors that pass by themselves right after a
+ * topic is made or a leader moves (NOT_LEADER_FOR_PARTITION,
+ * OFFSET_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PART), so the lookup is asked again
+ * for up to LOG_START_RETRY_MS before the error stands. */
+#define LOG_START_RETRY_MS 5000
+static rd_kafka_resp_err_t log_starts(kafka_consumer *c,
+                                      const rd_kafka_topic_partition_list_t *parts,
+                                      rd_kafka_topic_partition_list_t **out)
+{
+    int64_t until = mono_ns() + (int64_t)LOG_START_RETRY_MS * 1000000;
+    int backoff_ms = 50;
+    for (;;) {
+        rd_kafka_topic_partition_list_t *start = rd_kafka_topic_partition_list_copy(parts);
+        for (int i = 0; i < start->cnt; i++) {
+            start->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* ListOffsets "earliest" */
+            start->elems[i].err = RD_KAFKA_RESP_ERR_NO_ERROR;
+        }
+        rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(c->rk, start, 10000);
+        int failed = err != RD_KAFKA_RESP_ERR_NO_ERROR;
+        for (int i = 0; !failed && i < start->cnt; i++)
+            failed = start->elems[i].err || start->elems[i].offset < 0;
+        if (!failed || mono_ns() + (int64_t)backoff_ms * 1000000 >= until) {
+            *out = start;
+            return err;
+        }
+        rd_kafka_topic_partition_list_destroy(start);
+        sleep_ns((int64_t)backoff_ms * 1000000);
+        backoff_ms = backoff_ms < 400 ? backoff_ms * 2 : 500;
+    }
 }
 
 /* Resolves where each newly assigned partition starts, so that nothing is
@@ -132,10 +166,8 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
                  c->group, rd_kafka_err2str(err));
         return -1;
     }
-    rd_kafka_topic_partition_list_t *start = rd_kafka_topic_partition_list_copy(parts);
-    for (int i = 0; i < start->cnt; i++)
-        start->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING; /* ListOffsets "earliest" */
-    err = rd_kafka_offsets_for_times(c->rk, start, 10000);
+    rd_kafka_topic_partition_list_t *start = NULL;
+    err = log_starts(c, parts, &start);
     int rc = 0;
     for (int i = 0; rc == 0 && i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *e = &parts->elems[i];
@@ -170,10 +202,16 @@ static int resolve_start_offsets(kafka_consumer *c, rd_kafka_topic_partition_lis
          * before this group read them, so not knowing it is no "nothing
          * lost": the next poll fails and the stage starts over. */
         if (lo < 0) {
-            snprintf(c->lost, sizeof(c->lost),
-                     "group '%s': unable to find where topic '%s' partition %d starts: %s",
-                     c->group, e->topic, (int)e->partition,
-                     rd_kafka_err2str(err ? err : start->elems[i].err));
+            if (err)
+                snprintf(c->lost, sizeof(c->lost),
+                         "group '%s': unable to find where its assigned partitions (%d) start: %s",
+                         c->group, parts->cnt, rd_kafka_err2str(err));
+            else
+                snprintf(c->lost, sizeof(c->lost),
+                         "group '%s': unable to find where topic '%s' partition %d starts: %s",
+                         c->group, e->topic, (int)e->partition,
+                         start->elems[i].err ? rd_kafka_err2str(start->elems[i].err)
+                                             : "the broker returned no offset");
             rc = -1;
             break;
         }
@@ -377,8 +415,9 @@ kafka_consumer *kafka_consumer_new(const kafka_opts *o, const char *group,
     strlcpy_tl(c->brokers, o->brokers, sizeof(c->brokers));
     c->timeout_ms = kafka_timeout_of(o);
     char why[512];
-    c->embedded =
-        kafka_is_embedded(c->rk, o, why, sizeof(why)); /* -1: asked again when it matters */
+    c->embedded = kafka_is_embedded(c->rk, o, why, sizeof(why));
+    if (c->embedded < 0) /* asked again when a partition's start depends on it */
+        LOG_DEBUG("kafka %s: %s", rd_kafka_name(c->rk), why);
     rd_kafka_poll_set_consumer(c->rk);
     c->q = rd_kafka_queue_get_consumer(c->rk);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)ntopics);
