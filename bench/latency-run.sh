@@ -42,7 +42,7 @@ for run in $(seq "$RUNS"); do
     build/release/bench/latency "$B" "" 1000000000 1s $((SECS + 2)) "file:$D/alerts" "${WARMUP:-5}" \
         >"$D/latency" 2>"$D/latency.err" &
     lpid=$!
-    python3 ${SSE_CLIENT:-bench/sse_alerts.py} "$URL" "$SECS" "$D/alerts" || {
+    python3 "${SSE_CLIENT:-bench/sse_alerts.py}" "$URL" "$SECS" "$D/alerts" || {
         kill -TERM $rpid $lpid
         grep -E 'warn|error' "$D/run.err" | tail -5 >&2
         curl -s "${URL}metrics" | grep -E '^ticklake_stream_clients_dropped' >&2

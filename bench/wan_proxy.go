@@ -62,18 +62,19 @@ func pipe(dst, src *net.TCPConn, delay time.Duration, rate float64, free time.Ti
 			}
 		}
 	}()
-	for c := range ch { // free: when the link has drained what was sent before
-		due := c.at.Add(delay)
+	for k := range ch { // free: when the link has drained what was sent before
+		due := k.at.Add(delay)
 		if free.After(due) {
 			due = free
 		}
 		if d := time.Until(due); d > 0 {
 			time.Sleep(d)
 		}
-		if _, err := dst.Write(c.data); err != nil {
+		if _, err := dst.Write(k.data); err != nil {
+			src.Close() // ends the reader, which may be waiting for the peer
 			break
 		}
-		free = due.Add(time.Duration(float64(len(c.data)) / rate * float64(time.Second)))
+		free = due.Add(time.Duration(float64(len(k.data)) / rate * float64(time.Second)))
 	}
 	for range ch { // let the reader finish
 	}
@@ -99,7 +100,7 @@ func main() {
 	fmt.Println(ln.Addr().String())
 	bps := *rate * 1e6
 	for {
-		c, err := ln.Accept()
+		accepted, err := ln.Accept()
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "wan_proxy:", err)
 			os.Exit(1)
@@ -116,14 +117,14 @@ func main() {
 			// The handshake a far server costs: the request's first byte waits a round trip.
 			opened := time.Now()
 			shake := opened.Add(3 * *delay)
-			var c conn
+			var n conn
 			done := make(chan struct{})
-			go func() { pipe(server, client, *delay, bps, shake, &c, true); done <- struct{}{} }()
-			pipe(client, server, *delay, bps, time.Time{}, &c, false)
+			go func() { pipe(server, client, *delay, bps, shake, &n, true); done <- struct{}{} }()
+			pipe(client, server, *delay, bps, time.Time{}, &n, false)
 			<-done
 			if *logConns {
-				fmt.Fprintf(os.Stderr, "conn requests %d up %d down %d open %.3f s\n", c.requests, c.up, c.down, time.Since(opened).Seconds())
+				fmt.Fprintf(os.Stderr, "conn requests %d up %d down %d open %.3f s\n", n.requests, n.up, n.down, time.Since(opened).Seconds())
 			}
-		}(c.(*net.TCPConn))
+		}(accepted.(*net.TCPConn))
 	}
 }

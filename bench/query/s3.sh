@@ -67,6 +67,7 @@ if [ -n "${WAN:-}" ]; then
     wan_pid=$!
     trap 'kill $wan_pid 2>/dev/null || true; cleanup' EXIT
     for _ in $(seq 50); do [ -s "$W/wan.addr" ] && break; sleep 0.1; done
+    [ -s "$W/wan.addr" ] || { echo "bench/wan_proxy.go did not start (WAN=DELAY:RATE, e.g. 10ms:80)" >&2; exit 1; }
     endpoint=http://$(cat "$W/wan.addr")
     echo "Through bench/wan_proxy.go at $endpoint: ${WAN%%:*} each way, ${WAN#*:} MB/s per connection." >&2
 fi

@@ -258,9 +258,10 @@ int engine_attach_s3(engine *e, const engine_s3 *s3, char *errstr, size_t errstr
     }
     if (engine_s3_secret(e, s3, errstr, errstr_size) != 0)
         return -1;
-    /* One connection per thread, kept across requests: otherwise httpfs opens
-     * one per request (a TCP and TLS handshake each). A daily VWAP over the
-     * benchmark lake makes 1,900 ranged GETs (docs/PERFORMANCE.md). */
+    /* Connections kept in a pool across requests: otherwise httpfs keeps one
+     * only as long as a file handle (a TCP and TLS handshake each). A daily
+     * VWAP over the benchmark lake made 1,900 ranged GETs on 260 connections
+     * with two threads, on 3 with the pool (docs/decisions/0045). */
     if (engine_exec(e, "SET httpfs_connection_caching = true", err, sizeof(err)) != 0)
         return set_err(errstr, errstr_size, "unable to keep S3 connections open: %s", err);
     /* The HTTP log holds each request's response headers: engine_s3_take_bytes sums them. */

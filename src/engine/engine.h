@@ -169,7 +169,7 @@ typedef struct engine_s3 {
 /* Lets SQL in e read s3:// URLs below s3->scope: loads DuckDB's httpfs
  * extension from the file fetched beside libduckdb (ENGINE_HTTPFS_EXT, set by
  * the Makefile) with signature checking on, so only a build DuckDB signed
- * loads, keeps each thread's HTTP connection open across its requests, and
+ * loads, keeps HTTP connections open in a pool across requests, and
  * creates a temporary secret with s3's credentials. Call it
  * before engine_restrict_files, which locks the settings and refuses loading
  * extensions (list s3->scope among its dirs). Secrets never appear in errstr. */

@@ -176,8 +176,8 @@ typedef enum query_s3_read {
 #define QUERY_S3_READ_DEFAULT QUERY_S3_IN_PLACE
 /* DuckDB's threads for a session that reads S3 in place and was given 0:
  * each thread waits on its own ranged GETs, so more threads than cores keep
- * more requests in flight (20 ms a request: 46.8 s with 2, 6.1 s with 32;
- * docs/PERFORMANCE.md). */
+ * more requests in flight (a daily VWAP at 20 ms a request: 27.1 s with 2,
+ * 6.8 s with 16, 6.1 s with 32; docs/decisions/0045). */
 #define QUERY_S3_THREADS 16
 
 /* "in-place" or "cache" into *out; 0, or -1. Pure. */
