@@ -122,7 +122,12 @@ static serve_slot *slot_acquire(serve_server *s, int *status, char *errstr, size
     if (!slot->session) {
         query_lake_opts lo;
         serve_lake_query_opts(s, &lo);
-        slot->session = query_session_open_ext(s->lake, &lo, 1, errstr, errstr_size);
+        /* One DuckDB thread a slot, so that --query-slots bounds the CPU;
+         * reading S3 in place a thread mostly waits on its GET, and one
+         * request in flight at a time would take minutes (decision 0045). */
+        query_s3_read how = lo.s3_read ? lo.s3_read : QUERY_S3_READ_DEFAULT;
+        int threads = !s->local_lake && how == QUERY_S3_IN_PLACE ? QUERY_S3_THREADS : 1;
+        slot->session = query_session_open_ext(s->lake, &lo, threads, errstr, errstr_size);
         if (!slot->session)
             goto fail;
         slot->catalog_mtime = mt;
