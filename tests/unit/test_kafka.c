@@ -530,6 +530,19 @@ static int mock_with_records(mock *m, int n, kafka_opts *o)
     return 0;
 }
 
+/* A new consumer of group on "t" reads its n records without failing. */
+static void group_reads(const kafka_opts *o, const char *group, int n)
+{
+    char err[512] = "";
+    const char *topics[] = {"t"};
+    kafka_consumer *c = kafka_consumer_new(o, group, topics, 1, NULL, err, sizeof(err));
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_EQ_INT(consume_n(c, n), n);
+        kafka_consumer_close(c);
+    }
+}
+
 /* A partition that gets nothing new after a consumer of its group starts
  * again has no lag: it stands at the committed offset. librdkafka's position
  * stays unknown until a record is consumed, and the lag was counted from the
@@ -623,12 +636,7 @@ static void test_a_consumer_that_cannot_find_the_log_start_reads_nothing(void)
     kafka_consumer_close(c);
 
     rd_kafka_mock_clear_request_errors(m.mc, LIST_OFFSETS_API);
-    c = kafka_consumer_new(&o, "g-start", topics, 1, NULL, err, sizeof(err));
-    CHECK(c != NULL);
-    if (c) {
-        CHECK_EQ_INT(consume_n(c, 10), 10);
-        kafka_consumer_close(c);
-    }
+    group_reads(&o, "g-start", 10);
     mock_stop(&m);
 }
 
@@ -641,17 +649,10 @@ static void test_a_passing_log_start_error_is_asked_through(void)
     kafka_opts o;
     if (mock_with_records(&m, 10, &o) != 0)
         return;
-    char err[512] = "";
-    const char *topics[] = {"t"};
     rd_kafka_mock_push_request_errors(
         m.mc, LIST_OFFSETS_API, 3, RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION,
         RD_KAFKA_RESP_ERR_OFFSET_NOT_AVAILABLE, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
-    kafka_consumer *c = kafka_consumer_new(&o, "g-pass", topics, 1, NULL, err, sizeof(err));
-    CHECK(c != NULL);
-    if (c) {
-        CHECK_EQ_INT(consume_n(c, 10), 10);
-        kafka_consumer_close(c);
-    }
+    group_reads(&o, "g-pass", 10);
     mock_stop(&m);
 }
 
