@@ -34,9 +34,8 @@ cleanup() { "$S3" stop "$W/s3" >/dev/null 2>&1 || true; rm -rf "$W"; }
 trap cleanup EXIT
 [ -n "${TICKLAKE_BIN:-}" ] || make -C "$ROOT" -s ticklake >&2
 
-# As S3 does, the server keeps connections open between requests (versitygw closes each one
-# after its answer unless told otherwise).
-endpoint=$(VGW_KEEP_ALIVE=true "$S3" start "$W/s3")
+# As S3 does, the server keeps connections open between requests (s3server.sh's default).
+endpoint=$("$S3" start "$W/s3")
 # shellcheck disable=SC1091
 . "$W/s3/env"
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3

@@ -135,7 +135,10 @@ EOF
     # The server outlives this script: output to server.log (never to our stdout, which callers read
     # with $(...)), stdin closed, keys in its environment. A plain command so that $! is its pid.
     # --virtual-domain localhost also serves http://BUCKET.localhost:PORT (virtual-host addressing).
-    ROOT_ACCESS_KEY_ID=$(ini_get "$DIR/credentials" aws_access_key_id) \
+    # It keeps connections open between requests, as S3 does (versitygw closes each one after its
+    # answer unless told otherwise); VGW_KEEP_ALIVE=false in the caller's environment closes them.
+    VGW_KEEP_ALIVE=${VGW_KEEP_ALIVE:-true} \
+        ROOT_ACCESS_KEY_ID=$(ini_get "$DIR/credentials" aws_access_key_id) \
         ROOT_SECRET_ACCESS_KEY=$(ini_get "$DIR/credentials" aws_secret_access_key) \
         "$BIN" --port "127.0.0.1:$port" --region "$REGION" --health /health \
         --virtual-domain localhost --quiet posix "$DIR/data" </dev/null >>"$DIR/server.log" 2>&1 &
