@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,8 @@
 /* The first ranged GET of a Parquet file asks for this many bytes at its end:
  * the footers the sink writes (a few row groups of 7 columns) fit in one. */
 #define FOOTER_GUESS 16384
+/* Objects a sync downloads at once (the calling thread and up to 7 more). */
+#define FETCH_WORKERS 8
 
 enum {
     ST_NONE = LAKECACHE_NONE,
@@ -31,6 +35,7 @@ enum {
 
 struct lakecache {
     storage *st;
+    storage_options so; /* as opened, strings owned: for the download workers' handles */
     char *url;
     char *root;     /* <cache>/<bucket>-<hash> */
     char *dir;      /* root/lake */
@@ -131,6 +136,13 @@ int lakecache_open(lakecache **out, const char *url, const storage_options *so,
         return -1;
     }
     lc->url = xstrdup(storage_url(lc->st));
+    if (so)
+        lc->so = *so;
+    lc->so.s3_endpoint = so && so->s3_endpoint ? xstrdup(so->s3_endpoint) : NULL;
+    lc->so.s3_region = so && so->s3_region ? xstrdup(so->s3_region) : NULL;
+    lc->so.s3_addressing = so && so->s3_addressing ? xstrdup(so->s3_addressing) : NULL;
+    lc->so.s3_profile = so && so->s3_profile ? xstrdup(so->s3_profile) : NULL;
+    lc->so.staging_dir = so && so->staging_dir ? xstrdup(so->staging_dir) : NULL;
     buf base = {0};
     const char *env = getenv("TICKLAKE_CACHE_DIR");
     const char *xdg = getenv("XDG_CACHE_HOME");
@@ -184,6 +196,11 @@ void lakecache_free(lakecache *lc)
         close(lc->lock_fd);
     lakecache_manifest_clear(&lc->m);
     storage_free(lc->st);
+    free((char *)lc->so.s3_endpoint);
+    free((char *)lc->so.s3_region);
+    free((char *)lc->so.s3_addressing);
+    free((char *)lc->so.s3_profile);
+    free((char *)lc->so.staging_dir);
     free(lc->url);
     free(lc->root);
     free(lc->dir);
@@ -303,28 +320,27 @@ out:
 /* The footer of the Parquet object o: its last bytes, enough for the
  * metadata (8 bytes: the footer's length and "PAR1"). A file that is not
  * Parquet keeps the bytes of the first GET; the crawler reports it. */
-static int fetch_footer(lakecache *lc, const storage_entry *o, const char *path, char *errstr,
-                        size_t errstr_size)
+static int fetch_footer(storage *st, const storage_entry *o, const char *path, lakecache_stats *sc,
+                        char *errstr, size_t errstr_size)
 {
     buf tail = {0};
     int64_t want = o->size < FOOTER_GUESS ? o->size : FOOTER_GUESS;
     int rc = 0;
     if (want > 0) {
-        rc = storage_get_range(lc->st, o->key, o->size - want, want, &tail, errstr, errstr_size);
-        lc->stats.requests++;
+        rc = storage_get_range(st, o->key, o->size - want, want, &tail, errstr, errstr_size);
+        sc->requests++;
     }
     if (rc == 0 && (int64_t)tail.len == want) {
         int64_t need = lakecache_footer_need(tail.data, tail.len, o->size);
         if (need > want) {
-            lc->stats.bytes_down += (int64_t)tail.len;
+            sc->bytes_down += (int64_t)tail.len;
             buf_reset(&tail);
-            rc =
-                storage_get_range(lc->st, o->key, o->size - need, need, &tail, errstr, errstr_size);
-            lc->stats.requests++;
+            rc = storage_get_range(st, o->key, o->size - need, need, &tail, errstr, errstr_size);
+            sc->requests++;
         }
     }
     if (rc == 0) {
-        lc->stats.bytes_down += (int64_t)tail.len;
+        sc->bytes_down += (int64_t)tail.len;
         if ((int64_t)tail.len > o->size)
             tail.len = (size_t)o->size;
         rc = write_sparse(path, o->size, &tail, errstr, errstr_size);
@@ -333,48 +349,171 @@ static int fetch_footer(lakecache *lc, const storage_entry *o, const char *path,
     return rc;
 }
 
-/* Brings object o into the mirror at least in state want. */
-static int fetch(lakecache *lc, const storage_entry *o, int want, char *errstr, size_t errstr_size)
+/* 1 when object o must be fetched to be in state want; 0 when it is cached
+ * as needed (counted as a hit), or can never be (no manifest line holds a
+ * key with a tab or a newline). */
+static int fetch_needed(lakecache *lc, const storage_entry *o, int want)
 {
     if (strchr(o->key, '\t') || strchr(o->key, '\n'))
-        return 0; /* no line of the manifest can hold it; never cached */
+        return 0;
     buf path = {0};
     mirror_path(lc, o->key, &path);
     const lakecache_entry *e = lakecache_manifest_find(&lc->m, o->key);
     struct stat sb;
     int present = stat(path.data, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size == o->size;
+    buf_release(&path);
     if (present && lakecache_entry_fresh(e, o->size, o->mtime_ns, o->etag, want)) {
         lc->stats.hits++;
-        buf_release(&path);
         return 0;
     }
+    return 1;
+}
+
+/* Brings object o into the mirror in state want through st, counting into
+ * sc. Touches only o's mirror file (and its folders), so threads with a
+ * storage handle each fetch different objects at once; the manifest is the
+ * caller's. 0, STORAGE_ENOENT (deleted since the listing), or -1. */
+static int fetch_into(const lakecache *lc, storage *st, const storage_entry *o, int want,
+                      lakecache_stats *sc, char *errstr, size_t errstr_size)
+{
+    buf path = {0};
+    mirror_path(lc, o->key, &path);
     int rc = ensure_parent(path.data, errstr, errstr_size);
     if (rc == 0) {
         if (want == ST_FULL) {
-            rc = storage_get_file(lc->st, o->key, path.data, errstr, errstr_size);
-            lc->stats.requests++;
+            rc = storage_get_file(st, o->key, path.data, errstr, errstr_size);
+            sc->requests++;
             if (rc == 0) {
-                lc->stats.full++;
-                lc->stats.bytes_down += o->size;
+                sc->full++;
+                sc->bytes_down += o->size;
             }
         } else if (want == ST_FOOTER) {
-            rc = fetch_footer(lc, o, path.data, errstr, errstr_size);
-            lc->stats.footers += rc == 0;
+            rc = fetch_footer(st, o, path.data, sc, errstr, errstr_size);
+            sc->footers += rc == 0;
         } else {
             rc = write_sparse(path.data, o->size, NULL, errstr, errstr_size);
-            lc->stats.stubs += rc == 0;
+            sc->stubs += rc == 0;
         }
-    }
-    if (rc == STORAGE_ENOENT) { /* deleted since the listing: as if never listed */
-        buf_release(&path);
-        return 0;
     }
     if (rc == 0)
         rc = set_mtime(path.data, o->mtime_ns, errstr, errstr_size);
-    if (rc == 0)
-        lakecache_manifest_set(&lc->m, o->key, o->size, o->mtime_ns, o->etag ? o->etag : "", want);
     buf_release(&path);
     return rc;
+}
+
+static void stats_add(lakecache_stats *to, const lakecache_stats *from)
+{
+    to->full += from->full;
+    to->footers += from->footers;
+    to->stubs += from->stubs;
+    to->bytes_down += from->bytes_down;
+    to->requests += from->requests;
+}
+
+/* The fetches of one sync, shared by its workers. */
+typedef struct fetch_pool {
+    const lakecache *lc;
+    const storage_entry *objs; /* the listing */
+    const size_t *obj;         /* job k fetches objs[obj[k]] ... */
+    const int *want;           /* ... into state want[k] */
+    int *rc;                   /* its outcome; FETCH_NOT_TRIED until a worker took it */
+    size_t n;
+    atomic_size_t next; /* the next job to take */
+    atomic_int stop;    /* a job failed: take no more */
+    pthread_mutex_t mu; /* guards the fields below */
+    size_t err_at;      /* the lowest failed job, n when none */
+    char err[512];
+    lakecache_stats stats;
+} fetch_pool;
+
+#define FETCH_NOT_TRIED 1
+
+static void pool_work(fetch_pool *fp, storage *st)
+{
+    lakecache_stats mine = {0};
+    char err[512];
+    while (!atomic_load(&fp->stop)) {
+        size_t k = atomic_fetch_add(&fp->next, 1);
+        if (k >= fp->n)
+            break;
+        int rc =
+            fetch_into(fp->lc, st, &fp->objs[fp->obj[k]], fp->want[k], &mine, err, sizeof(err));
+        fp->rc[k] = rc;
+        if (rc != 0 && rc != STORAGE_ENOENT) {
+            pthread_mutex_lock(&fp->mu);
+            if (k < fp->err_at) {
+                fp->err_at = k;
+                strlcpy_tl(fp->err, err, sizeof(fp->err));
+            }
+            pthread_mutex_unlock(&fp->mu);
+            atomic_store(&fp->stop, 1);
+        }
+    }
+    pthread_mutex_lock(&fp->mu);
+    stats_add(&fp->stats, &mine);
+    pthread_mutex_unlock(&fp->mu);
+}
+
+/* A worker beside the calling thread: its own storage handle (an S3 client
+ * serves one thread), credentials resolved as the lake's were. One that
+ * cannot open leaves its share to the others. */
+static void *pool_worker(void *arg)
+{
+    fetch_pool *fp = arg;
+    storage *st = NULL;
+    char err[512];
+    if (storage_open(&st, fp->lc->url, &fp->lc->so, err, sizeof(err)) != 0) {
+        LOG_DEBUG("s3 cache: a download worker could not start: %s", err);
+        return NULL;
+    }
+    pool_work(fp, st);
+    storage_free(st);
+    return NULL;
+}
+
+/* Fetches objs[obj[k]] into state want[k] for k < n, up to FETCH_WORKERS
+ * objects at once when more than one needs a GET (over a network each
+ * download waits mostly on its round trips and its connection's pace), then
+ * records the fetched ones in the manifest. The first failure (in job order)
+ * is returned; the objects fetched before it stay recorded. */
+static int fetch_all(lakecache *lc, const storage_entry *objs, const size_t *obj, const int *want,
+                     size_t n, char *errstr, size_t errstr_size)
+{
+    if (n == 0)
+        return 0;
+    fetch_pool fp = {.lc = lc, .objs = objs, .obj = obj, .want = want, .n = n, .err_at = n};
+    fp.rc = malloc(n * sizeof(*fp.rc));
+    if (!fp.rc)
+        abort();
+    size_t gets = 0;
+    for (size_t k = 0; k < n; k++) {
+        fp.rc[k] = FETCH_NOT_TRIED;
+        gets += want[k] != ST_STUB;
+    }
+    atomic_init(&fp.next, 0);
+    atomic_init(&fp.stop, 0);
+    pthread_mutex_init(&fp.mu, NULL);
+    pthread_t tids[FETCH_WORKERS - 1];
+    size_t nt = 0;
+    size_t workers = gets < FETCH_WORKERS ? gets : FETCH_WORKERS;
+    for (; nt + 1 < workers; nt++)
+        if (pthread_create(&tids[nt], NULL, pool_worker, &fp) != 0)
+            break;
+    pool_work(&fp, lc->st);
+    for (size_t i = 0; i < nt; i++)
+        pthread_join(tids[i], NULL);
+    pthread_mutex_destroy(&fp.mu);
+    stats_add(&lc->stats, &fp.stats);
+    for (size_t k = 0; k < n; k++)
+        if (fp.rc[k] == 0) {
+            const storage_entry *o = &objs[obj[k]];
+            lakecache_manifest_set(&lc->m, o->key, o->size, o->mtime_ns, o->etag ? o->etag : "",
+                                   want[k]);
+        }
+    free(fp.rc);
+    if (fp.err_at < n)
+        return set_err(errstr, errstr_size, "%s", fp.err);
+    return 0;
 }
 
 /* Removes the mirror file of e (and folders left empty), and e itself. */
@@ -470,11 +609,21 @@ static int sync_scopes(lakecache *lc, const char *const *scopes, size_t nscopes,
         qsort(all.entries, all.n, sizeof(*all.entries), entry_key_cmp);
     if (rc == 0) {
         lc->stats.listed += (int64_t)all.n;
-        for (size_t i = 0; i < all.n && rc == 0; i++) {
+        size_t *obj = malloc((all.n ? all.n : 1) * sizeof(*obj));
+        int *wants = malloc((all.n ? all.n : 1) * sizeof(*wants));
+        if (!obj || !wants)
+            abort();
+        size_t n = 0;
+        for (size_t i = 0; i < all.n; i++) {
             int w = want(ctx, &all.entries[i]);
-            if (w != ST_NONE)
-                rc = fetch(lc, &all.entries[i], w, errstr, errstr_size);
+            if (w != ST_NONE && fetch_needed(lc, &all.entries[i], w)) {
+                obj[n] = i;
+                wants[n++] = w;
+            }
         }
+        rc = fetch_all(lc, all.entries, obj, wants, n, errstr, errstr_size);
+        free(obj);
+        free(wants);
     }
     if (rc == 0) {
         /* Cached keys of these folders that S3 no longer has. */

@@ -20,7 +20,10 @@
  *   stub    no bytes: a sparse file of the object's size, for files the
  *           crawler will not read (unchanged since the catalog, or not data).
  * An object is downloaded again only when its size or ETag changed; a state
- * is only ever raised (stub -> footer -> full) until then. Mirror files get
+ * is only ever raised (stub -> footer -> full) until then. A sync fetches up
+ * to 8 objects at once, each worker thread with its own storage handle
+ * (credentials resolved again, as the lake's were); the manifest is changed
+ * by the calling thread only. Mirror files get
  * the object's LastModified (as listed) as their mtime, so the crawler's
  * size+mtime check compares S3 objects. Objects gone from S3 are removed from
  * the mirror at the next sync. The cache is only a copy: deleting it costs
