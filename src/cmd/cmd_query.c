@@ -290,8 +290,8 @@ int cmd_query(int argc, char **argv)
         "it; no query can change or delete lake data. Results go to stdout; errors\n"
         "to stderr with exit status 1. An S3 lake is read in place: DuckDB fetches\n"
         "only the footers and column chunks a query needs. With --s3-read cache its\n"
-        "files are downloaded whole into a local cache (--cache-dir) first, once and\n"
-        "again only when they change: faster for repeated full scans of one lake.",
+        "files are downloaded whole into a local cache (--cache-dir) first, 16 at a\n"
+        "time, once and again only when they change: faster for full scans.",
         options};
     const char *pos[1];
     size_t npos;

@@ -23,8 +23,9 @@
 /* The first ranged GET of a Parquet file asks for this many bytes at its end:
  * the footers the sink writes (a few row groups of 7 columns) fit in one. */
 #define FOOTER_GUESS 16384
-/* Objects a sync downloads at once (the calling thread and up to 7 more). */
-#define FETCH_WORKERS 8
+/* Objects a sync fetches at once (the calling thread and up to 15 more), as
+ * many as a query in place keeps in flight (QUERY_S3_THREADS; docs/decisions/0046). */
+#define FETCH_WORKERS 16
 
 enum {
     ST_NONE = LAKECACHE_NONE,

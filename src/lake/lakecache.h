@@ -21,7 +21,7 @@
  *           crawler will not read (unchanged since the catalog, or not data).
  * An object is downloaded again only when its size or ETag changed; a state
  * is only ever raised (stub -> footer -> full) until then. A sync fetches up
- * to 8 objects at once, each worker thread with its own storage handle
+ * to 16 objects at once, each worker thread with its own storage handle
  * (credentials resolved again, as the lake's were); the manifest is changed
  * by the calling thread only. Mirror files get
  * the object's LastModified (as listed) as their mtime, so the crawler's

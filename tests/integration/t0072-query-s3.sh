@@ -8,7 +8,8 @@
 # query; a fresh cache with a catalog in S3 reads no footer; the catalog, results and query metadata
 # are objects in the lake; CREATE TABLE AS writes into S3; no query writes to or reads outside the
 # lake's prefix (COPY TO s3://, INSERT); a deleted object leaves the catalog and the views; a wrong
-# secret fails with a clear 403. Only the sink needs Kafka, so the script runs once, on the
+# secret fails with a clear 403; GETs refused for good fail a cached query, and what did arrive
+# stays cached. Only the sink needs Kafka, so the script runs once, on the
 # embedded broker.
 . "$(dirname "$0")/lib.sh"
 
@@ -235,4 +236,40 @@ for cmd in crawl query; do
     grep -q "403" "$T/bad.err" || fail "$cmd: the error does not say 403: $(cat "$T/bad.err")"
     if grep -q "wrong-secret" "$T/bad.err"; then fail "the secret appears in the error output"; fi
 done
+# 9. Through the cache, files come down many at once. When S3 refuses some GETs for good (a proxy
+# answering 403 AccessDenied to a quarter of them), the cached query fails with that error, the
+# files that did arrive stay cached, and the next query downloads only the rest and answers as the
+# copy does.
+bg_start proxy python3 "$ROOT/tests/tools/s3_fault_proxy.py" --upstream-port "$(cat "$T/s3/port")" \
+    --seed 2 --ops get --rate denied=0.25 --log "$T/proxy.log" # seed 2: catalog.json passes
+port_known() { [ -s "$T/proxy.out" ]; }
+wait_for 10 port_known || fail "the fault proxy did not start: $(cat "$T/proxy.err")"
+proxy=http://127.0.0.1:$(head -1 "$T/proxy.out")
+rc=0
+"$TICKLAKE" query -v --s3-read cache --lake "$url" --s3-endpoint "$proxy" --s3-addressing path \
+    --cache-dir "$T/cache9" --no-save --format csv "${queries[0]}" >/dev/null 2>"$T/denied.err" || rc=$?
+assert_eq "$rc" 1 "exit status of a cached query whose GETs were refused"
+grep -q "access denied to bucket '$bucket' key '" "$T/denied.err" ||
+    fail "no 403 naming the key: $(cat "$T/denied.err")"
+assert_ge "$(grep -c '^fault denied get GET ' "$T/proxy.log")" 1 "GETs refused by the proxy"
+arrived=$(grep -c '^pass get GET .* 200$' "$T/proxy.log" || true)
+# The endpoint names the cache (one bucket on two servers is two lakes): the proxy comes back on
+# its port without faults.
+bg_stop proxy
+bg_start proxy2 python3 "$ROOT/tests/tools/s3_fault_proxy.py" --upstream-port "$(cat "$T/s3/port")" \
+    --port "${proxy##*:}" --log "$T/proxy2.log"
+port_known() { [ -s "$T/proxy2.out" ]; }
+wait_for 10 port_known || fail "the proxy did not start again: $(cat "$T/proxy2.err")"
+s3opts=(--s3-endpoint "$proxy" --s3-addressing path)
+"$TICKLAKE" query -v --s3-read cache --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache9" --no-save \
+    --format csv "${queries[0]}" >"$T/after9.csv" 2>"$T/after9.err" ||
+    fail "cached query after the refusals: $(cat "$T/after9.err")"
+cmp -s "$T/after9.csv" "$T/after-copy.csv" || fail "after the refusals: $(cat "$T/after9.csv")"
+"$TICKLAKE" query -v --s3-read cache --lake "$url" "${s3opts[@]}" --cache-dir "$T/cache9b" --no-save \
+    --format csv "${queries[0]}" >/dev/null 2>"$T/all9.err" || fail "cached query, fresh cache: $(cat "$T/all9.err")"
+all=$(sum_field 'downloaded whole' "$T/all9.err")
+assert_ge "$all" 2 "objects a cached query downloads into a fresh cache"
+assert_eq "$(sum_field 'downloaded whole' "$T/after9.err")" "$((all - arrived))" \
+    "objects downloaded after $arrived of $all had arrived"
+
 echo "ok: query s3 ($nfiles files, crawl downloaded $down of $parquet_bytes bytes; $((SECONDS - started)) s)"

@@ -19,6 +19,8 @@ For each request it draws from a random generator seeded by --seed whether to mi
   aborted      answer 404 NoSuchUpload, not forwarded: as when another writer aborted the multipart
                upload (a sink that took the partition over cleans up its uploads); the upload stays
                incomplete upstream, as the next owner finds it
+  denied       answer 403 AccessDenied, not forwarded: a lasting failure that no retry mends (a
+               bucket policy denying some keys)
 
 While the file given by --storm exists, every request is answered 503 SlowDown (a throttling storm,
 logged as "fault slowdown OP METHOD PATH storm"), so a test can see how a client backs off.
@@ -47,7 +49,7 @@ from xml.sax.saxutils import escape
 
 KINDS = ["delay", "slowdown", "internal", "reset-before", "reset-after", "reset-mid"]
 # Not among the kinds --ensure forces in turn: a vanished upload is not a fault to retry.
-OTHER_KINDS = ["aborted"]
+OTHER_KINDS = ["aborted", "denied"]
 ARGS = None
 LOCK = threading.Lock()
 RNG = None
@@ -179,8 +181,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         where = "%s %s %s" % (op, self.command, self.path)
         if kind:
             log("fault %s %s%s" % (kind, where, " storm" if storm else ""))
-        if kind in ("slowdown", "internal", "aborted"):
-            if kind == "slowdown":
+        if kind in ("slowdown", "internal", "aborted", "denied"):
+            if kind == "denied":
+                status, reason = 403, "Forbidden"
+                doc = error_doc("AccessDenied", "Access Denied", self.path)
+            elif kind == "slowdown":
                 status, reason = 503, "Slow Down"
                 doc = error_doc("SlowDown", "Please reduce your request rate.", self.path)
             elif kind == "aborted":
