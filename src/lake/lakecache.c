@@ -26,6 +26,7 @@
 /* Objects a sync fetches at once (the calling thread and up to 15 more), as
  * many as a query in place keeps in flight (QUERY_S3_THREADS; docs/decisions/0046). */
 #define FETCH_WORKERS 16
+#define FETCH_ALONE 4
 
 enum {
     ST_NONE = LAKECACHE_NONE,
@@ -280,14 +281,14 @@ static int write_sparse(const char *path, int64_t size, const buf *tail, char *e
                         size_t errstr_size)
 {
     buf tmp = {0};
-    buf_printf(&tmp, "%s.tmp-cache", path);
-    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    buf_printf(&tmp, "%s.tmp-cache-XXXXXX", path); /* unique: other threads write beside it */
+    int fd = mkostemp(tmp.data, O_CLOEXEC);
     int rc = 0;
     if (fd < 0) {
         rc = set_err(errstr, errstr_size, "unable to create '%s': %s", tmp.data, strerror(errno));
         goto out;
     }
-    if (ftruncate(fd, (off_t)size) != 0)
+    if (fchmod(fd, 0644) != 0 || ftruncate(fd, (off_t)size) != 0)
         rc = set_err(errstr, errstr_size, "unable to size '%s': %s", tmp.data, strerror(errno));
     if (rc == 0 && tail && tail->len) {
         size_t done = 0;
@@ -423,7 +424,7 @@ typedef struct fetch_pool {
     atomic_int stop;    /* a job failed: take no more */
     pthread_mutex_t mu; /* guards the fields below */
     size_t err_at;      /* the lowest failed job, n when none */
-    char err[512];
+    char err[2048];
     lakecache_stats stats;
 } fetch_pool;
 
@@ -432,7 +433,7 @@ typedef struct fetch_pool {
 static void pool_work(fetch_pool *fp, storage *st)
 {
     lakecache_stats mine = {0};
-    char err[512];
+    char err[2048];
     while (!atomic_load(&fp->stop)) {
         size_t k = atomic_fetch_add(&fp->next, 1);
         if (k >= fp->n)
@@ -462,9 +463,10 @@ static void *pool_worker(void *arg)
 {
     fetch_pool *fp = arg;
     storage *st = NULL;
-    char err[512];
+    char err[1024];
     if (storage_open(&st, fp->lc->url, &fp->lc->so, err, sizeof(err)) != 0) {
-        LOG_DEBUG("s3 cache: a download worker could not start: %s", err);
+        LOG_WARN("s3 cache: a download worker could not start, the others fetch its share: %s",
+                 err);
         return NULL;
     }
     pool_work(fp, st);
@@ -496,7 +498,11 @@ static int fetch_all(lakecache *lc, const storage_entry *objs, const size_t *obj
     pthread_mutex_init(&fp.mu, NULL);
     pthread_t tids[FETCH_WORKERS - 1];
     size_t nt = 0;
-    size_t workers = gets < FETCH_WORKERS ? gets : FETCH_WORKERS;
+    /* A worker first resolves credentials for its handle (for temporary keys a
+     * request of its own, or a credential_process run), which a few small
+     * GETs would not repay: below FETCH_ALONE GETs the calling thread does
+     * them all. */
+    size_t workers = gets < FETCH_ALONE ? 1 : gets < FETCH_WORKERS ? gets : FETCH_WORKERS;
     for (; nt + 1 < workers; nt++)
         if (pthread_create(&tids[nt], NULL, pool_worker, &fp) != 0)
             break;

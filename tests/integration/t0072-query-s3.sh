@@ -239,7 +239,8 @@ done
 # 9. Through the cache, files come down many at once. When S3 refuses some GETs for good (a proxy
 # answering 403 AccessDenied to a quarter of them), the cached query fails with that error, the
 # files that did arrive stay cached, and the next query downloads only the rest and answers as the
-# copy does.
+# copy does. With every GET held for half a second, a fresh cache's download had several GETs in
+# flight at once (one at a time, the proxy would see one).
 bg_start proxy python3 "$ROOT/tests/tools/s3_fault_proxy.py" --upstream-port "$(cat "$T/s3/port")" \
     --seed 2 --ops get --rate denied=0.25 --log "$T/proxy.log" # seed 2: catalog.json passes
 port_known() { [ -s "$T/proxy.out" ]; }
@@ -257,7 +258,7 @@ arrived=$(grep -c '^pass get GET .* 200$' "$T/proxy.log" || true)
 # its port without faults.
 bg_stop proxy
 bg_start proxy2 python3 "$ROOT/tests/tools/s3_fault_proxy.py" --upstream-port "$(cat "$T/s3/port")" \
-    --port "${proxy##*:}" --log "$T/proxy2.log"
+    --port "${proxy##*:}" --log "$T/proxy2.log" --ops get --rate delay=1 --delay 0.5
 port_known() { [ -s "$T/proxy2.out" ]; }
 wait_for 10 port_known || fail "the proxy did not start again: $(cat "$T/proxy2.err")"
 s3opts=(--s3-endpoint "$proxy" --s3-addressing path)
@@ -271,5 +272,6 @@ all=$(sum_field 'downloaded whole' "$T/all9.err")
 assert_ge "$all" 2 "objects a cached query downloads into a fresh cache"
 assert_eq "$(sum_field 'downloaded whole' "$T/after9.err")" "$((all - arrived))" \
     "objects downloaded after $arrived of $all had arrived"
+assert_ge "$(sed -n 's/^peak get //p' "$T/proxy2.log" | tail -1)" 3 "GETs in flight at once"
 
 echo "ok: query s3 ($nfiles files, crawl downloaded $down of $parquet_bytes bytes; $((SECONDS - started)) s)"

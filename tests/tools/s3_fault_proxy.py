@@ -31,7 +31,8 @@ list-uploads, delete): the first requests of such an op take the kinds in turn, 
 draws start. --ops limits faults to the listed ops (default: all).
 
 Every request is one line in --log: "fault KIND OP METHOD PATH" when a fault was injected, else
-"pass OP METHOD PATH STATUS". Prints the listening port on stdout once ready.
+"pass OP METHOD PATH STATUS"; "peak OP N" when N requests of OP are handled at once, more than ever
+before (a client's parallelism). Prints the listening port on stdout once ready.
 """
 import argparse
 import http.client
@@ -54,6 +55,8 @@ ARGS = None
 LOCK = threading.Lock()
 RNG = None
 PENDING = {}  # op -> kinds still to be forced (--ensure)
+INFLIGHT = {}  # op -> requests being handled now
+PEAK = {}  # op -> the most handled at once so far
 
 
 def log(line):
@@ -173,9 +176,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return head + (b"" if self.command == "HEAD" else data)
 
     def handle_any(self):
+        op = classify(self.command, self.path)
+        with LOCK:
+            INFLIGHT[op] = INFLIGHT.get(op, 0) + 1
+            if INFLIGHT[op] > PEAK.get(op, 0):
+                PEAK[op] = INFLIGHT[op]
+                with open(ARGS.log, "a") as f:
+                    f.write("peak %s %d\n" % (op, PEAK[op]))
+        try:
+            self.handle_one(op)
+        finally:
+            with LOCK:
+                INFLIGHT[op] -= 1
+
+    def handle_one(self, op):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
-        op = classify(self.command, self.path)
         storm = bool(ARGS.storm) and os.path.exists(ARGS.storm)
         kind = "slowdown" if storm else choose(op)
         where = "%s %s %s" % (op, self.command, self.path)
