@@ -412,13 +412,17 @@ static void stats_add(lakecache_stats *to, const lakecache_stats *from)
     to->requests += from->requests;
 }
 
+/* One object of a sync to fetch. */
+typedef struct fetch_job {
+    const storage_entry *o;
+    int want; /* the state to bring it to */
+    int rc;   /* the outcome; FETCH_NOT_TRIED until a worker took it */
+} fetch_job;
+
 /* The fetches of one sync, shared by its workers. */
 typedef struct fetch_pool {
     const lakecache *lc;
-    const storage_entry *objs; /* the listing */
-    const size_t *obj;         /* job k fetches objs[obj[k]] ... */
-    const int *want;           /* ... into state want[k] */
-    int *rc;                   /* its outcome; FETCH_NOT_TRIED until a worker took it */
+    fetch_job *jobs;
     size_t n;
     atomic_size_t next; /* the next job to take */
     atomic_int stop;    /* a job failed: take no more */
@@ -438,9 +442,8 @@ static void pool_work(fetch_pool *fp, storage *st)
         size_t k = atomic_fetch_add(&fp->next, 1);
         if (k >= fp->n)
             break;
-        int rc =
-            fetch_into(fp->lc, st, &fp->objs[fp->obj[k]], fp->want[k], &mine, err, sizeof(err));
-        fp->rc[k] = rc;
+        fetch_job *j = &fp->jobs[k];
+        int rc = j->rc = fetch_into(fp->lc, st, j->o, j->want, &mine, err, sizeof(err));
         if (rc != 0 && rc != STORAGE_ENOENT) {
             pthread_mutex_lock(&fp->mu);
             if (k < fp->err_at) {
@@ -474,25 +477,18 @@ static void *pool_worker(void *arg)
     return NULL;
 }
 
-/* Fetches objs[obj[k]] into state want[k] for k < n, up to FETCH_WORKERS
- * objects at once when more than one needs a GET (over a network each
- * download waits mostly on its round trips and its connection's pace), then
- * records the fetched ones in the manifest. The first failure (in job order)
- * is returned; the objects fetched before it stay recorded. */
-static int fetch_all(lakecache *lc, const storage_entry *objs, const size_t *obj, const int *want,
-                     size_t n, char *errstr, size_t errstr_size)
+/* Runs jobs[0..n), up to FETCH_WORKERS at once when enough need a GET
+ * (over a network each download waits mostly on its round trips and its
+ * connection's pace), then records the fetched objects in the manifest. The
+ * first failure (in job order) is returned; what was fetched stays recorded. */
+static int fetch_all(lakecache *lc, fetch_job *jobs, size_t n, char *errstr, size_t errstr_size)
 {
     if (n == 0)
         return 0;
-    fetch_pool fp = {.lc = lc, .objs = objs, .obj = obj, .want = want, .n = n, .err_at = n};
-    fp.rc = malloc(n * sizeof(*fp.rc));
-    if (!fp.rc)
-        abort();
+    fetch_pool fp = {.lc = lc, .jobs = jobs, .n = n, .err_at = n};
     size_t gets = 0;
-    for (size_t k = 0; k < n; k++) {
-        fp.rc[k] = FETCH_NOT_TRIED;
-        gets += want[k] != ST_STUB;
-    }
+    for (size_t k = 0; k < n; k++)
+        gets += jobs[k].want != ST_STUB;
     atomic_init(&fp.next, 0);
     atomic_init(&fp.stop, 0);
     pthread_mutex_init(&fp.mu, NULL);
@@ -512,12 +508,11 @@ static int fetch_all(lakecache *lc, const storage_entry *objs, const size_t *obj
     pthread_mutex_destroy(&fp.mu);
     stats_add(&lc->stats, &fp.stats);
     for (size_t k = 0; k < n; k++)
-        if (fp.rc[k] == 0) {
-            const storage_entry *o = &objs[obj[k]];
+        if (jobs[k].rc == 0) {
+            const storage_entry *o = jobs[k].o;
             lakecache_manifest_set(&lc->m, o->key, o->size, o->mtime_ns, o->etag ? o->etag : "",
-                                   want[k]);
+                                   jobs[k].want);
         }
-    free(fp.rc);
     if (fp.err_at < n)
         return set_err(errstr, errstr_size, "%s", fp.err);
     return 0;
@@ -616,21 +611,17 @@ static int sync_scopes(lakecache *lc, const char *const *scopes, size_t nscopes,
         qsort(all.entries, all.n, sizeof(*all.entries), entry_key_cmp);
     if (rc == 0) {
         lc->stats.listed += (int64_t)all.n;
-        size_t *obj = malloc((all.n ? all.n : 1) * sizeof(*obj));
-        int *wants = malloc((all.n ? all.n : 1) * sizeof(*wants));
-        if (!obj || !wants)
+        fetch_job *jobs = malloc((all.n ? all.n : 1) * sizeof(*jobs));
+        if (!jobs)
             abort();
         size_t n = 0;
         for (size_t i = 0; i < all.n; i++) {
             int w = want(ctx, &all.entries[i]);
-            if (w != ST_NONE && fetch_needed(lc, &all.entries[i], w)) {
-                obj[n] = i;
-                wants[n++] = w;
-            }
+            if (w != ST_NONE && fetch_needed(lc, &all.entries[i], w))
+                jobs[n++] = (fetch_job){.o = &all.entries[i], .want = w, .rc = FETCH_NOT_TRIED};
         }
-        rc = fetch_all(lc, all.entries, obj, wants, n, errstr, errstr_size);
-        free(obj);
-        free(wants);
+        rc = fetch_all(lc, jobs, n, errstr, errstr_size);
+        free(jobs);
     }
     if (rc == 0) {
         /* Cached keys of these folders that S3 no longer has. */

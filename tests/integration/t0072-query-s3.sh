@@ -272,6 +272,6 @@ all=$(sum_field 'downloaded whole' "$T/all9.err")
 assert_ge "$all" 2 "objects a cached query downloads into a fresh cache"
 assert_eq "$(sum_field 'downloaded whole' "$T/after9.err")" "$((all - arrived))" \
     "objects downloaded after $arrived of $all had arrived"
-assert_ge "$(sed -n 's/^peak get //p' "$T/proxy2.log" | tail -1)" 3 "GETs in flight at once"
+assert_ge "$(sed -n 's/^peak get //p' "$T/proxy2.log" | sort -n | tail -1)" 3 "GETs in flight at once"
 
 echo "ok: query s3 ($nfiles files, crawl downloaded $down of $parquet_bytes bytes; $((SECONDS - started)) s)"

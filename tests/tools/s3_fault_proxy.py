@@ -55,6 +55,16 @@ ARGS = None
 LOCK = threading.Lock()
 RNG = None
 PENDING = {}  # op -> kinds still to be forced (--ensure)
+# The faults answered with an S3 error document instead of forwarding: status, reason, code, message.
+ANSWERS = {
+    "slowdown": (503, "Slow Down", "SlowDown", "Please reduce your request rate."),
+    "internal": (500, "Internal Server Error", "InternalError",
+                 "We encountered an internal error. Please try again."),
+    "aborted": (404, "Not Found", "NoSuchUpload",
+                "The specified upload does not exist. The upload ID may be invalid, or the upload "
+                "may have been aborted or completed."),
+    "denied": (403, "Forbidden", "AccessDenied", "Access Denied"),
+}
 INFLIGHT = {}  # op -> requests being handled now
 PEAK = {}  # op -> the most handled at once so far
 
@@ -179,10 +189,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         op = classify(self.command, self.path)
         with LOCK:
             INFLIGHT[op] = INFLIGHT.get(op, 0) + 1
-            if INFLIGHT[op] > PEAK.get(op, 0):
-                PEAK[op] = INFLIGHT[op]
-                with open(ARGS.log, "a") as f:
-                    f.write("peak %s %d\n" % (op, PEAK[op]))
+            peak = INFLIGHT[op] if INFLIGHT[op] > PEAK.get(op, 0) else 0
+            if peak:
+                PEAK[op] = peak
+        if peak:
+            log("peak %s %d" % (op, peak))
         try:
             self.handle_one(op)
         finally:
@@ -197,26 +208,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         where = "%s %s %s" % (op, self.command, self.path)
         if kind:
             log("fault %s %s%s" % (kind, where, " storm" if storm else ""))
-        if kind in ("slowdown", "internal", "aborted", "denied"):
-            if kind == "denied":
-                status, reason = 403, "Forbidden"
-                doc = error_doc("AccessDenied", "Access Denied", self.path)
-            elif kind == "slowdown":
-                status, reason = 503, "Slow Down"
-                doc = error_doc("SlowDown", "Please reduce your request rate.", self.path)
-            elif kind == "aborted":
-                status, reason = 404, "Not Found"
-                doc = error_doc(
-                    "NoSuchUpload",
-                    "The specified upload does not exist. The upload ID may be invalid, or the "
-                    "upload may have been aborted or completed.",
-                    self.path,
-                )
-            else:
-                status, reason = 500, "Internal Server Error"
-                doc = error_doc(
-                    "InternalError", "We encountered an internal error. Please try again.", self.path
-                )
+        if kind in ANSWERS:
+            status, reason, code, message = ANSWERS[kind]
+            doc = error_doc(code, message, self.path)
             headers = [("Content-Type", "application/xml")]
             self.wfile.write(self.raw_response(status, reason, headers, doc))
             return
