@@ -37,7 +37,6 @@ enum {
 
 struct lakecache {
     storage *st;
-    storage_options so; /* as opened, strings owned: for the download workers' handles */
     char *url;
     char *root;     /* <cache>/<bucket>-<hash> */
     char *dir;      /* root/lake */
@@ -138,13 +137,6 @@ int lakecache_open(lakecache **out, const char *url, const storage_options *so,
         return -1;
     }
     lc->url = xstrdup(storage_url(lc->st));
-    if (so)
-        lc->so = *so;
-    lc->so.s3_endpoint = so && so->s3_endpoint ? xstrdup(so->s3_endpoint) : NULL;
-    lc->so.s3_region = so && so->s3_region ? xstrdup(so->s3_region) : NULL;
-    lc->so.s3_addressing = so && so->s3_addressing ? xstrdup(so->s3_addressing) : NULL;
-    lc->so.s3_profile = so && so->s3_profile ? xstrdup(so->s3_profile) : NULL;
-    lc->so.staging_dir = so && so->staging_dir ? xstrdup(so->staging_dir) : NULL;
     buf base = {0};
     const char *env = getenv("TICKLAKE_CACHE_DIR");
     const char *xdg = getenv("XDG_CACHE_HOME");
@@ -198,11 +190,6 @@ void lakecache_free(lakecache *lc)
         close(lc->lock_fd);
     lakecache_manifest_clear(&lc->m);
     storage_free(lc->st);
-    free((char *)lc->so.s3_endpoint);
-    free((char *)lc->so.s3_region);
-    free((char *)lc->so.s3_addressing);
-    free((char *)lc->so.s3_profile);
-    free((char *)lc->so.staging_dir);
     free(lc->url);
     free(lc->root);
     free(lc->dir);
@@ -459,21 +446,17 @@ static void pool_work(fetch_pool *fp, storage *st)
     pthread_mutex_unlock(&fp->mu);
 }
 
-/* A worker beside the calling thread: its own storage handle (an S3 client
- * serves one thread), credentials resolved as the lake's were. One that
- * cannot open leaves its share to the others. */
+/* A worker beside the calling thread, with a handle of its own (an S3
+ * client serves one thread). */
+typedef struct pool_worker_arg {
+    fetch_pool *fp;
+    storage *st;
+} pool_worker_arg;
+
 static void *pool_worker(void *arg)
 {
-    fetch_pool *fp = arg;
-    storage *st = NULL;
-    char err[1024];
-    if (storage_open(&st, fp->lc->url, &fp->lc->so, err, sizeof(err)) != 0) {
-        LOG_WARN("s3 cache: a download worker could not start, the others fetch its share: %s",
-                 err);
-        return NULL;
-    }
-    pool_work(fp, st);
-    storage_free(st);
+    pool_worker_arg *w = arg;
+    pool_work(w->fp, w->st);
     return NULL;
 }
 
@@ -493,18 +476,32 @@ static int fetch_all(lakecache *lc, fetch_job *jobs, size_t n, char *errstr, siz
     atomic_init(&fp.stop, 0);
     pthread_mutex_init(&fp.mu, NULL);
     pthread_t tids[FETCH_WORKERS - 1];
+    pool_worker_arg args[FETCH_WORKERS - 1];
     size_t nt = 0;
-    /* A worker first resolves credentials for its handle (for temporary keys a
-     * request of its own, or a credential_process run), which a few small
-     * GETs would not repay: below FETCH_ALONE GETs the calling thread does
-     * them all. */
+    /* A worker's handle takes the lake handle's credentials (storage_dup:
+     * no second lookup in the chain) but opens a connection of its own, a
+     * TCP and TLS handshake that a few small GETs would not repay: below
+     * FETCH_ALONE GETs the calling thread does them all. One that cannot be
+     * made leaves its share to the others. */
     size_t workers = gets < FETCH_ALONE ? 1 : gets < FETCH_WORKERS ? gets : FETCH_WORKERS;
-    for (; nt + 1 < workers; nt++)
-        if (pthread_create(&tids[nt], NULL, pool_worker, &fp) != 0)
+    for (; nt + 1 < workers; nt++) {
+        char err[1024];
+        args[nt].fp = &fp;
+        if (storage_dup(&args[nt].st, lc->st, err, sizeof(err)) != 0) {
+            LOG_WARN("s3 cache: a download worker could not start, the others fetch its share: %s",
+                     err);
             break;
+        }
+        if (pthread_create(&tids[nt], NULL, pool_worker, &args[nt]) != 0) {
+            storage_free(args[nt].st);
+            break;
+        }
+    }
     pool_work(&fp, lc->st);
-    for (size_t i = 0; i < nt; i++)
+    for (size_t i = 0; i < nt; i++) {
         pthread_join(tids[i], NULL);
+        storage_free(args[i].st);
+    }
     pthread_mutex_destroy(&fp.mu);
     stats_add(&lc->stats, &fp.stats);
     for (size_t k = 0; k < n; k++)

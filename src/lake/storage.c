@@ -25,8 +25,11 @@ struct storage {
     char *prefix;  /* s3: without leading or trailing '/'; "" for the whole bucket */
     char *staging; /* s3: local folder for storage_temp_path */
     s3_client *s3;
-    unsigned counter;
 };
+
+/* Numbers the temporary names of the process: every handle on a lake,
+ * storage_dup's too, draws from it, so two never pick the same name. */
+static atomic_uint temp_counter;
 
 /* ------------------------------------------------------------------------
  * Keys and names
@@ -245,6 +248,26 @@ int storage_open(storage **out, const char *url, const storage_options *opts, ch
     return 0;
 }
 
+int storage_dup(storage **out, storage *st, char *errstr, size_t errstr_size)
+{
+    *out = NULL;
+    storage *d = calloc(1, sizeof(*d));
+    if (!d)
+        abort();
+    d->kind = st->kind;
+    d->url = xstrdup(st->url);
+    d->dir = xstrdup(st->dir);
+    d->bucket = xstrdup(st->bucket);
+    d->prefix = xstrdup(st->prefix);
+    d->staging = xstrdup(st->staging);
+    if (st->s3 && !(d->s3 = s3_client_dup(st->s3, errstr, errstr_size))) {
+        storage_free(d);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
 void storage_free(storage *st)
 {
     if (!st)
@@ -417,7 +440,7 @@ static void temp_beside(storage *st, const char *final, buf *out)
     buf d = {0};
     dir_of(final, &d);
     buf_printf(out, "%s/.tmp-%s.%s.%u.partial", d.data, base_of(final), this_instance(),
-               st->counter++);
+               atomic_fetch_add(&temp_counter, 1));
     buf_release(&d);
 }
 
@@ -524,7 +547,7 @@ int storage_temp_path(storage *st, const char *key, buf *out, char *errstr, size
     if (mkdir_p(st->staging, errstr, errstr_size) != 0)
         return -1;
     buf_printf(out, "%s/.tmp-%s.%s.%u.partial", st->staging, base_of(key), this_instance(),
-               st->counter++);
+               atomic_fetch_add(&temp_counter, 1));
     return 0;
 }
 

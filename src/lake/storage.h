@@ -61,6 +61,11 @@ typedef struct storage storage;
  * owns the handle (free with storage_free); 0, or -1 with errstr. */
 int storage_open(storage **out, const char *url, const storage_options *opts, char *errstr,
                  size_t errstr_size);
+/* A second handle on st's lake, for another thread: the same settings, and
+ * for S3 st's credentials (s3_client_dup: refreshed first when due, not
+ * looked up again) with a connection of its own. st must not be in use by
+ * another thread during the call. 0, or -1 with errstr. */
+int storage_dup(storage **out, storage *st, char *errstr, size_t errstr_size);
 /* Frees the handle. Accepts NULL. */
 void storage_free(storage *st);
 

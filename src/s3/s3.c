@@ -213,6 +213,33 @@ static int refresh_keys(s3_client *c, int force, char *errstr, size_t errstr_siz
     return 0;
 }
 
+s3_client *s3_client_dup(s3_client *c, char *errstr, size_t errstr_size)
+{
+    if (refresh_keys(c, 0, errstr, errstr_size) != 0)
+        return NULL;
+    s3_client *d = calloc(1, sizeof(*d));
+    if (!d)
+        abort();
+    *d = *c; /* settings, keys' times, cancel flags: then every owned field anew */
+    d->region = xstrdup(c->region);
+    d->access_key = xstrdup(c->access_key);
+    d->secret_key = xstrdup(c->secret_key);
+    d->session_token = xstrdup(c->session_token);
+    d->profile = xstrdup(c->profile);
+    d->ca_bundle = xstrdup(c->ca_bundle);
+    memset(&d->stats, 0, sizeof(d->stats));
+    d->rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d;
+    if (!d->rng)
+        d->rng = 88172645463325252ULL;
+    d->curl = curl_easy_init();
+    if (!d->curl) {
+        set_err(errstr, errstr_size, "s3: curl_easy_init failed");
+        s3_client_free(d);
+        return NULL;
+    }
+    return d;
+}
+
 int s3_client_refresh(s3_client *c, char *errstr, size_t errstr_size)
 {
     return refresh_keys(c, 0, errstr, errstr_size);

@@ -81,6 +81,14 @@ typedef struct s3_client s3_client;
  * endpoint and addressing. cfg and its strings are copied. NULL with errstr
  * on failure. Free with s3_client_free. */
 s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size);
+/* A second client like c: its settings and its keys, copied (no lookup in
+ * the chain, which for temporary keys is a request or a process run: c's
+ * are refreshed first when due, so the copy starts with current ones), and
+ * a connection and statistics of its own. Keys from the chain stay
+ * refreshable: each client refreshes its own when they fall due. c must not
+ * be in use by another thread during the call. NULL with errstr (c's keys
+ * expired and could not be refreshed). */
+s3_client *s3_client_dup(s3_client *c, char *errstr, size_t errstr_size);
 /* Frees the client, wiping the secrets. Accepts NULL. */
 void s3_client_free(s3_client *c);
 

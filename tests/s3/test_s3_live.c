@@ -551,6 +551,19 @@ static void test_storage_s3(void)
         storage_put_bytes(st, "bars_1s/date=2024-01-01/b+0+0.parquet", "b", 1, err, sizeof(err)),
         0);
 
+    /* A duplicate handle (another thread's) reaches the same prefix with the same keys. */
+    storage *dup = NULL;
+    CHECK_EQ_INT(storage_dup(&dup, st, err, sizeof(err)), 0);
+    if (dup) {
+        CHECK_EQ_STR(storage_url(dup), storage_url(st));
+        CHECK_EQ_INT(
+            storage_get_bytes(dup, "trades/date=2024-01-02/t+0+9.parquet", &got, err, sizeof(err)),
+            0);
+        CHECK(got.len == 2 && memcmp(got.data, "p2", 2) == 0);
+        buf_reset(&got);
+        storage_free(dup);
+    }
+
     storage_listing l;
     CHECK_EQ_INT(storage_list(st, "", 0, &l, err, sizeof(err)), 0);
     CHECK_EQ_INT(l.n, 3);

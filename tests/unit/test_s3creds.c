@@ -319,5 +319,73 @@ static void test_load_process(void)
     rmdir(dir);
 }
 
+/* A duplicated client takes its keys from the original: the chain runs once
+ * (counted by the credential_process itself), and both sign alike. */
+static void test_client_dup(void)
+{
+    char dir[] = "/tmp/ticklake-s3dup-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char conf[300], creds[300], runs[300], text[1024];
+    snprintf(conf, sizeof(conf), "%s/config", dir);
+    snprintf(creds, sizeof(creds), "%s/credentials", dir);
+    snprintf(runs, sizeof(runs), "%s/runs", dir);
+    write_text(creds, "");
+    snprintf(text, sizeof(text),
+             "[profile counted]\ncredential_process = sh -c 'echo run >> %s; printf "
+             "\"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKDUP\\\",\\\"SecretAccessKey\\\":"
+             "\\\"sdup\\\",\\\"SessionToken\\\":\\\"tdup\\\",\\\"Expiration\\\":"
+             "\\\"2099-01-01T00:00:00Z\\\"}\"'\nregion = eu-west-1\n",
+             runs);
+    write_text(conf, text);
+    setenv("AWS_CONFIG_FILE", conf, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", creds, 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+    char err[1024];
+    s3_config cfg;
+    s3_config_init(&cfg);
+    cfg.endpoint = "http://127.0.0.1:7070";
+    cfg.profile = "counted";
+    s3_client *c = s3_client_new(&cfg, err, sizeof(err));
+    if (!c)
+        fprintf(stderr, "  %s\n", err);
+    CHECK(c != NULL);
+    s3_client *d1 = c ? s3_client_dup(c, err, sizeof(err)) : NULL;
+    s3_client *d2 = d1 ? s3_client_dup(d1, err, sizeof(err)) : NULL;
+    CHECK(d1 != NULL && d2 != NULL);
+    FILE *f = fopen(runs, "r");
+    int n = 0;
+    for (int ch; f && (ch = fgetc(f)) != EOF;)
+        n += ch == '\n';
+    if (f)
+        fclose(f);
+    CHECK_EQ_INT(n, 1);
+    s3_access a, b;
+    if (d2) {
+        CHECK_EQ_INT(s3_client_access(c, "bkt", &a, err, sizeof(err)), 0);
+        CHECK_EQ_INT(s3_client_access(d2, "bkt", &b, err, sizeof(err)), 0);
+        CHECK_EQ_STR(b.access_key, "AKDUP");
+        CHECK_EQ_STR(b.secret_key, a.secret_key);
+        CHECK_EQ_STR(b.session_token, "tdup");
+        CHECK_EQ_STR(b.region, "eu-west-1");
+        CHECK_EQ_STR(b.authority, "127.0.0.1:7070");
+        CHECK_EQ_INT(b.path_style, 1);
+        CHECK(b.expires_s == 4070908800LL && b.expires_s == a.expires_s);
+    }
+    s3_client_free(d2);
+    s3_client_free(c); /* the duplicate owns its strings */
+    if (d1) {
+        CHECK_EQ_INT(s3_client_access(d1, "bkt", &b, err, sizeof(err)), 0);
+        CHECK_EQ_STR(b.access_key, "AKDUP");
+    }
+    s3_client_free(d1);
+    unsetenv("AWS_CONFIG_FILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unsetenv("AWS_EC2_METADATA_DISABLED");
+    unlink(conf);
+    unlink(creds);
+    unlink(runs);
+    rmdir(dir);
+}
+
 TEST_MAIN(TEST(test_choose), TEST(test_refresh_due), TEST(test_parse_sts), TEST(test_parse_json),
-          TEST(test_container_url), TEST(test_load_process))
+          TEST(test_container_url), TEST(test_load_process), TEST(test_client_dup))

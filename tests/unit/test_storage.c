@@ -231,6 +231,16 @@ static void test_bytes_roundtrip(void)
     CHECK_EQ_INT(storage_delete(st, "a//b", err, sizeof(err)), -1);
     CHECK_EQ_INT(storage_stat(st, "", NULL, err, sizeof(err)), -1);
 
+    /* A duplicate handle works on the same folder and outlives the original. */
+    storage *dup = NULL;
+    CHECK_EQ_INT(storage_dup(&dup, st, err, sizeof(err)), 0);
+    CHECK_EQ_STR(storage_local_dir(dup), storage_local_dir(st));
+    storage_free(st);
+    st = dup;
+    buf_reset(&b);
+    CHECK_EQ_INT(storage_get_bytes(st, "t/date=2024-01-01/a.parquet", &b, err, sizeof(err)), 0);
+    CHECK_EQ_STR(b.data, "bye");
+
     CHECK_EQ_INT(count_temp_files(st), 0);
     buf_release(&b);
     storage_free(st);
