@@ -31,7 +31,11 @@
 #include "tick.h"
 
 #define FORMING_EVERY (200 * 1000000LL)
-#define HEARTBEAT_NS (15 * NS_PER_SEC)
+/* A client that left is noticed only by a write (civetweb gives no way to
+ * poll an idle connection for its close), and the first write after the
+ * close may still succeed: a client of quiet symbols that leaves holds its
+ * stream slot and worker thread for up to two heartbeats. */
+#define HEARTBEAT_NS (5 * NS_PER_SEC)
 #define CLIENT_CHUNK (1 << 20) /* bytes a client copies out per turn at most */
 /* The consumer wakes the clients at most this often. A wake-up costs every
  * client a context switch, the hub's lock and a send, and the consumer the

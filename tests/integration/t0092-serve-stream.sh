@@ -165,9 +165,9 @@ assert_eq "$(metric ticklake_stream_clients_dropped_total)" 2 "clients dropped (
 bg_stop fast
 two_left() { [ "$(metric ticklake_stream_clients)" = 2 ]; } # the clients of $sym and $quiet
 # A client that left while its symbols are quiet (the made-up names', AMZN's below) is noticed by a
-# write: the heartbeat's, every 15 s, and the first write after the close may still succeed, so it
-# can take two (30 s; 24 s and 30 s seen).
-wait_for 45 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
+# write: the heartbeat's, every 5 s, and the first write after the close may still succeed, so it
+# can take two (10 s; with heartbeats every 15 s it took 24 s and 30 s).
+wait_for 20 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
 assert_eq "$(metric ticklake_stream_symbols_untraded)" 1024 "untraded names held when AMZN's first client comes"
 bg_start early curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
 three() { [ "$(metric ticklake_stream_clients)" = 3 ]; } # registered before AMZN trades
@@ -182,7 +182,7 @@ wait_for 10 amzn || fail "AMZN did not trade: $(curl -s "${S}api/symbols")"
 early_trades() { grep -q '^data: {"symbol":"AMZN"' "$T/early.out"; }
 wait_for 10 early_trades || fail "the client of AMZN that came before AMZN traded got no trade: $(curl -s "${S}metrics" | grep stream_)"
 bg_stop early
-wait_for 45 two_left || fail "the server did not notice the first client of AMZN leave"
+wait_for 20 two_left || fail "the server did not notice the first client of AMZN leave"
 bg_start late curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"
 wait_for 10 three || fail "the second client of AMZN did not connect"
 "$TICKLAKE" ingest --brokers "$BROKERS" --topic-prefix "$pre" --rate 500 --symbols 4 --seed 94 \
