@@ -435,7 +435,7 @@ int storage_temp_orphaned(const char *name)
 }
 
 /* A temporary name beside final: "<dir>/.tmp-<name>.<pid>-<token>.<n>.partial". */
-static void temp_beside(storage *st, const char *final, buf *out)
+static void temp_beside(const char *final, buf *out)
 {
     buf d = {0};
     dir_of(final, &d);
@@ -540,7 +540,7 @@ int storage_temp_path(storage *st, const char *key, buf *out, char *errstr, size
         local_path(st, key, &final);
         int rc = ensure_parent(final.data, errstr, errstr_size);
         if (rc == 0)
-            temp_beside(st, final.data, out);
+            temp_beside(final.data, out);
         buf_release(&final);
         return rc;
     }
@@ -567,7 +567,7 @@ int storage_put_bytes(storage *st, const char *key, const void *data, size_t len
     local_path(st, key, &final);
     int rc = ensure_parent(final.data, errstr, errstr_size);
     if (rc == 0) {
-        temp_beside(st, final.data, &tmp);
+        temp_beside(final.data, &tmp);
         int fd = open(tmp.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) {
             rc = set_err(errstr, errstr_size, "unable to create '%s': %s", tmp.data,
@@ -621,7 +621,7 @@ int storage_put_file(storage *st, const char *key, const char *src_path, int fla
     if (rc == 0 && move)
         goto done;
     if (rc == 1 || (rc == 0 && !move)) {
-        temp_beside(st, final.data, &tmp);
+        temp_beside(final.data, &tmp);
         rc = copy_to_new(src_path, tmp.data, errstr, errstr_size);
         if (rc == 0)
             rc = rename_sync(tmp.data, final.data, errstr, errstr_size);
@@ -691,7 +691,7 @@ int storage_get_file(storage *st, const char *key, const char *dst_path, char *e
         if (e == ENOENT || e == ENOTDIR)
             rc = STORAGE_ENOENT;
     } else {
-        temp_beside(st, dst_path, &tmp);
+        temp_beside(dst_path, &tmp);
         rc = copy_to_new(path.data, tmp.data, errstr, errstr_size);
         if (rc == 0)
             rc = rename_sync(tmp.data, dst_path, errstr, errstr_size);

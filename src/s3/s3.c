@@ -36,6 +36,7 @@ struct s3_client {
     int refreshable;     /* the keys came from the chain (not the configuration) */
     int64_t expires_s;   /* temporary keys: when they expire (0: never) */
     int64_t obtained_s;  /* and when they were obtained */
+    int64_t retry_s;     /* a refresh failed: none is tried before this (unless they expire) */
     uint64_t generation; /* counts the keys this client has had */
     char *ca_bundle;     /* AWS_CA_BUNDLE, or NULL */
     int64_t connect_timeout_ns, stall_timeout_ns, write_retry_ns, read_retry_ns;
@@ -172,6 +173,8 @@ const char *s3_client_region(const s3_client *c)
     return c->region;
 }
 
+#define REFRESH_RETRY_S 10 /* seconds between tries to refresh keys that are due */
+
 /* Fetches new keys from the chain. force: even when the current ones are not
  * due. 0 (also when nothing was due), or -1 with errstr when the keys are
  * due and none could be had (the old ones are kept until they expire). */
@@ -180,12 +183,18 @@ static int refresh_keys(s3_client *c, int force, char *errstr, size_t errstr_siz
     int64_t now = now_ns() / NS_PER_SEC;
     if (!c->refreshable || (!force && !s3_creds_refresh_due(c->obtained_s, c->expires_s, now)))
         return 0;
+    if (!force && now < c->retry_s)
+        return 0; /* the last try failed moments ago: the current keys serve until then */
     if (force && c->expires_s == 0)
         return 0; /* static keys: nothing to refresh */
     s3_credentials cr;
     char err[1024];
     if (s3_credentials_load(&cr, c->profile, NULL, err, sizeof(err)) != 0) {
         if (now < c->expires_s) {
+            /* Not again on every request (each could wait for a metadata
+             * endpoint's timeout), nor later than the keys' expiry. */
+            c->retry_s =
+                now + REFRESH_RETRY_S < c->expires_s ? now + REFRESH_RETRY_S : c->expires_s;
             LOG_WARN("s3: refreshing the credentials from %s failed, the current ones expire in "
                      "%lld s: %s",
                      c->source, (long long)(c->expires_s - now), err);
@@ -205,6 +214,7 @@ static int refresh_keys(s3_client *c, int force, char *errstr, size_t errstr_siz
     strlcpy_tl(c->source, cr.source, sizeof(c->source));
     c->expires_s = cr.expires_s;
     c->obtained_s = cr.obtained_s;
+    c->retry_s = 0;
     c->generation++;
     LOG_INFO("s3: credentials refreshed from %s%s", c->source, c->expires_s ? "" : " (static)");
     if (c->expires_s)

@@ -27,7 +27,9 @@
  *
  * Credentials: temporary keys (STS, container, instance metadata,
  * credential_process with an Expiration) are refreshed before they expire;
- * an ExpiredToken answer fetches new ones and retries.
+ * when a refresh fails the current keys serve on and it is tried again
+ * before the next request at least 10 s later (sooner only at their
+ * expiry); an ExpiredToken answer fetches new ones and retries.
  *
  * TLS: AWS_CA_BUNDLE, when set, is the CA file of every request.
  *

@@ -34,7 +34,8 @@
 /* A client that left is noticed only by a write (civetweb gives no way to
  * poll an idle connection for its close), and the first write after the
  * close may still succeed: a client of quiet symbols that leaves holds its
- * stream slot and worker thread for up to two heartbeats. */
+ * stream slot and worker thread for up to two heartbeats (a client's loop
+ * wakes at least every second, so they come every 5-6 s). */
 #define HEARTBEAT_NS (5 * NS_PER_SEC)
 #define CLIENT_CHUNK (1 << 20) /* bytes a client copies out per turn at most */
 /* The consumer wakes the clients at most this often. A wake-up costs every

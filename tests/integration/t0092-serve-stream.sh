@@ -165,8 +165,8 @@ assert_eq "$(metric ticklake_stream_clients_dropped_total)" 2 "clients dropped (
 bg_stop fast
 two_left() { [ "$(metric ticklake_stream_clients)" = 2 ]; } # the clients of $sym and $quiet
 # A client that left while its symbols are quiet (the made-up names', AMZN's below) is noticed by a
-# write: the heartbeat's, every 5 s, and the first write after the close may still succeed, so it
-# can take two (10 s; with heartbeats every 15 s it took 24 s and 30 s).
+# write: the heartbeat's, every 5-6 s, and the first write after the close may still succeed, so it
+# can take two (12 s; with heartbeats every 15 s it took 24 s and 30 s).
 wait_for 20 two_left || fail "stream clients: $(metric ticklake_stream_clients), want 2 (of $sym and $quiet)"
 assert_eq "$(metric ticklake_stream_symbols_untraded)" 1024 "untraded names held when AMZN's first client comes"
 bg_start early curl -sN "${S}api/stream?kinds=trade&symbols=AMZN"

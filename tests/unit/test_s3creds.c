@@ -319,68 +319,167 @@ static void test_load_process(void)
     rmdir(dir);
 }
 
-/* A duplicated client takes its keys from the original: the chain runs once
- * (counted by the credential_process itself), and both sign alike. */
-static void test_client_dup(void)
+static int count_lines(const char *path)
 {
-    char dir[] = "/tmp/ticklake-s3dup-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    char conf[300], creds[300], runs[300], text[1024];
-    snprintf(conf, sizeof(conf), "%s/config", dir);
-    snprintf(creds, sizeof(creds), "%s/credentials", dir);
-    snprintf(runs, sizeof(runs), "%s/runs", dir);
-    write_text(creds, "");
-    snprintf(text, sizeof(text),
-             "[profile counted]\ncredential_process = sh -c 'echo run >> %s; printf "
-             "\"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AKDUP\\\",\\\"SecretAccessKey\\\":"
-             "\\\"sdup\\\",\\\"SessionToken\\\":\\\"tdup\\\",\\\"Expiration\\\":"
-             "\\\"2099-01-01T00:00:00Z\\\"}\"'\nregion = eu-west-1\n",
-             runs);
-    write_text(conf, text);
-    setenv("AWS_CONFIG_FILE", conf, 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", creds, 1);
-    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
-    char err[1024];
-    s3_config cfg;
-    s3_config_init(&cfg);
-    cfg.endpoint = "http://127.0.0.1:7070";
-    cfg.profile = "counted";
-    s3_client *c = s3_client_new(&cfg, err, sizeof(err));
-    if (!c)
-        fprintf(stderr, "  %s\n", err);
-    CHECK(c != NULL);
-    s3_client *d1 = c ? s3_client_dup(c, err, sizeof(err)) : NULL;
-    s3_client *d2 = d1 ? s3_client_dup(d1, err, sizeof(err)) : NULL;
-    CHECK(d1 != NULL && d2 != NULL);
-    FILE *f = fopen(runs, "r");
+    FILE *f = fopen(path, "r");
     int n = 0;
     for (int ch; f && (ch = fgetc(f)) != EOF;)
         n += ch == '\n';
     if (f)
         fclose(f);
-    CHECK_EQ_INT(n, 1);
+    return n;
+}
+
+/* A credential_process that notes each run in `runs` and prints keys
+ * numbered by it (AK1, AK2, ...) that expire at `expiry` (a shell word), or
+ * fails once `fail_after` runs have happened before it (0: never). */
+static void counted_profile(const char *conf, const char *name, const char *runs,
+                            const char *expiry, int fail_after)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "[profile %s]\ncredential_process = sh -c 'n=$(cat %s 2>/dev/null | wc -l); "
+             "echo run >> %s; [ %d -gt 0 ] && [ $n -ge %d ] && exit 1; "
+             "printf \"{\\\"Version\\\":1,\\\"AccessKeyId\\\":\\\"AK%%s\\\","
+             "\\\"SecretAccessKey\\\":\\\"s%%s\\\",\\\"SessionToken\\\":\\\"t\\\","
+             "\\\"Expiration\\\":\\\"%%s\\\"}\" $((n+1)) $((n+1)) %s'\nregion = eu-west-1\n",
+             name, runs, runs, fail_after, fail_after, expiry);
+    write_text(conf, text);
+}
+
+/* s3_client_new reads the process environment: the test's own, restored after. */
+static const char *const client_env[] = {"AWS_CONFIG_FILE",           "AWS_SHARED_CREDENTIALS_FILE",
+                                         "AWS_EC2_METADATA_DISABLED", "AWS_REGION",
+                                         "AWS_DEFAULT_REGION",        "AWS_PROFILE"};
+#define NCLIENT_ENV (sizeof(client_env) / sizeof(client_env[0]))
+
+static void client_env_set(char *saved[NCLIENT_ENV], const char *conf, const char *creds)
+{
+    for (size_t i = 0; i < NCLIENT_ENV; i++) {
+        const char *v = getenv(client_env[i]);
+        saved[i] = v ? strdup(v) : NULL;
+        unsetenv(client_env[i]);
+    }
+    setenv("AWS_CONFIG_FILE", conf, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", creds, 1);
+    setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+static void client_env_restore(char *saved[NCLIENT_ENV])
+{
+    for (size_t i = 0; i < NCLIENT_ENV; i++) {
+        if (saved[i])
+            setenv(client_env[i], saved[i], 1);
+        else
+            unsetenv(client_env[i]);
+        free(saved[i]);
+    }
+}
+
+static s3_client *counted_client(const char *profile)
+{
+    char err[1024];
+    s3_config cfg;
+    s3_config_init(&cfg);
+    cfg.endpoint = "http://127.0.0.1:7070";
+    cfg.profile = profile;
+    s3_client *c = s3_client_new(&cfg, err, sizeof(err));
+    if (!c)
+        fprintf(stderr, "  %s\n", err);
+    return c;
+}
+
+/* A duplicated client takes its keys from the original: the chain runs only
+ * when the original's keys are due (counted by the credential_process
+ * itself), and the copy owns what it holds. */
+static void test_client_dup(void)
+{
+    char dir[] = "/tmp/ticklake-s3dup-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char conf[300], creds[300], runs[300], err[1024], *saved[NCLIENT_ENV];
+    snprintf(conf, sizeof(conf), "%s/config", dir);
+    snprintf(creds, sizeof(creds), "%s/credentials", dir);
+    snprintf(runs, sizeof(runs), "%s/runs", dir);
+    write_text(creds, "");
+    client_env_set(saved, conf, creds);
+
+    /* Keys good until 2099: copies do not look anything up. */
+    counted_profile(conf, "counted", runs, "2099-01-01T00:00:00Z", 0);
+    s3_client *c = counted_client("counted");
+    CHECK(c != NULL);
+    s3_client *d1 = c ? s3_client_dup(c, err, sizeof(err)) : NULL;
+    s3_client *d2 = d1 ? s3_client_dup(d1, err, sizeof(err)) : NULL;
+    CHECK(d1 != NULL && d2 != NULL);
+    CHECK_EQ_INT(count_lines(runs), 1);
     s3_access a, b;
     if (d2) {
         CHECK_EQ_INT(s3_client_access(c, "bkt", &a, err, sizeof(err)), 0);
         CHECK_EQ_INT(s3_client_access(d2, "bkt", &b, err, sizeof(err)), 0);
-        CHECK_EQ_STR(b.access_key, "AKDUP");
+        CHECK_EQ_STR(b.access_key, "AK1");
         CHECK_EQ_STR(b.secret_key, a.secret_key);
-        CHECK_EQ_STR(b.session_token, "tdup");
+        CHECK_EQ_STR(b.session_token, "t");
         CHECK_EQ_STR(b.region, "eu-west-1");
         CHECK_EQ_STR(b.authority, "127.0.0.1:7070");
         CHECK_EQ_INT(b.path_style, 1);
         CHECK(b.expires_s == 4070908800LL && b.expires_s == a.expires_s);
     }
     s3_client_free(d2);
-    s3_client_free(c); /* the duplicate owns its strings */
+    s3_client_free(c); /* wipes its secret: the copy's must be its own */
     if (d1) {
         CHECK_EQ_INT(s3_client_access(d1, "bkt", &b, err, sizeof(err)), 0);
-        CHECK_EQ_STR(b.access_key, "AKDUP");
+        CHECK_EQ_STR(b.access_key, "AK1");
+        CHECK_EQ_STR(b.secret_key, "s1");
     }
     s3_client_free(d1);
-    unsetenv("AWS_CONFIG_FILE");
-    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
-    unsetenv("AWS_EC2_METADATA_DISABLED");
+
+    /* Keys that expired long ago are due: the original refreshes them before
+     * each copy, which starts with the new ones. */
+    unlink(runs);
+    counted_profile(conf, "stale", runs, "2000-01-01T00:00:00Z", 0);
+    c = counted_client("stale");
+    CHECK(c != NULL);
+    d1 = c ? s3_client_dup(c, err, sizeof(err)) : NULL;
+    CHECK(d1 != NULL);
+    CHECK_EQ_INT(count_lines(runs), 2);
+    if (d1) {
+        CHECK_EQ_INT(s3_client_access(d1, "bkt", &b, err, sizeof(err)), 0);
+        CHECK_EQ_STR(b.access_key, "AK2");
+        CHECK(b.generation == 2);
+        CHECK_EQ_INT(s3_client_access(c, "bkt", &a, err, sizeof(err)), 0);
+        CHECK_EQ_STR(a.access_key, "AK2");
+    }
+    s3_client_free(d1);
+    s3_client_free(c);
+
+    /* Keys that are due but not expired, and a chain that then fails: one
+     * try, a warning, and the current keys serve on; the copies made next
+     * (and requests) do not try again for a while. Lifetime 5 s (6 when the
+     * process's clock has passed a second): due after 3 s, as for short
+     * lives s3_creds_refresh_due waits half of it; after 3.1 s it is due
+     * and not yet expired, whatever the fractions of the seconds. */
+    unlink(runs);
+    counted_profile(conf, "failing", runs, "$(date -u -d @$(($(date +%s)+5)) +%Y-%m-%dT%H:%M:%SZ)",
+                    1);
+    c = counted_client("failing");
+    CHECK(c != NULL);
+    usleep(3100000);
+    s3_client *ds[3] = {0};
+    for (int i = 0; c && i < 3; i++) {
+        ds[i] = s3_client_dup(c, err, sizeof(err));
+        if (!ds[i])
+            fprintf(stderr, "  %s\n", err);
+        CHECK(ds[i] != NULL);
+    }
+    CHECK_EQ_INT(count_lines(runs), 2); /* the first run, and one failed try */
+    if (ds[2]) {
+        CHECK_EQ_INT(s3_client_access(ds[2], "bkt", &b, err, sizeof(err)), 0);
+        CHECK_EQ_STR(b.access_key, "AK1");
+    }
+    for (int i = 0; i < 3; i++)
+        s3_client_free(ds[i]);
+    s3_client_free(c);
+
+    client_env_restore(saved);
     unlink(conf);
     unlink(creds);
     unlink(runs);
