@@ -112,6 +112,17 @@ for s in web role proc ecs imds imds1; do
         fail "query with $s keys: $(cat "$T/q-$s.err")"
     cmp -s "$T/q-$s.csv" "$T/root.csv" || fail "query with $s keys: $(cat "$T/q-$s.csv")"
     assert_ge "$(count "issue ${KIND[$s]} ")" $((before + 3)) "keys fetched from $s"
+    # Through the cache: the files are downloaded by several workers at once, whose handles copy
+    # the lake handle's keys. Each resolved its own before: one set per worker, not one or two.
+    before=$(count "issue ${KIND[$s]} ")
+    # shellcheck disable=SC2086
+    env ${SRC[$s]} "$TICKLAKE" query -v --lake "$url-$s" "${s3opts[@]}" --cache-dir "$T/cache-$s-whole" \
+        --s3-read cache --no-save --format csv "$sql" >"$T/qc-$s.csv" 2>"$T/qc-$s.err" ||
+        fail "cached query with $s keys: $(cat "$T/qc-$s.err")"
+    cmp -s "$T/qc-$s.csv" "$T/root.csv" || fail "cached query with $s keys: $(cat "$T/qc-$s.csv")"
+    whole=$(sed -n 's/.* \([0-9]*\) downloaded whole.*/\1/p' "$T/qc-$s.err" | tail -1)
+    assert_ge "${whole:-0}" 4 "files the cached query with $s keys downloaded (enough for workers)"
+    assert_ge 2 $(($(count "issue ${KIND[$s]} ") - before)) "keys fetched by the cached query with $s"
 done
 assert_eq "$(count ' expired ')" 0 "S3 requests with expired keys"
 assert_ge "$(count 'imds token')" 2 "IMDSv2 tokens asked for"
