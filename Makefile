@@ -148,6 +148,12 @@ build/fuzz/fuzz_serve: tests/fuzz/fuzz_serve.c $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/http -Isrc/serve -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_SERVE_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm -lcivetweb -lpthread
 
+# The text of lake queries: the read-only policy, CREATE TABLE AS and script splitting.
+FUZZ_QUERY_SRCS := src/lake/query_sql.c src/engine/engine_stmt.c
+build/fuzz/fuzz_query_sql: tests/fuzz/fuzz_query_sql.c $(FUZZ_QUERY_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/lake -Isrc/engine -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_QUERY_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm
+
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live
 $(S3_LIVE): tests/s3/test_s3_live.c tests/unit/testlib.h $(BUILD)/libticklake.a

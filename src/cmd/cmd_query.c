@@ -16,6 +16,7 @@
 #include "lineedit.h"
 #include "log.h"
 #include "query.h"
+#include "query_sql.h"
 #include "util.h"
 
 typedef struct shell_opts {

@@ -286,15 +286,3 @@ int64_t engine_s3_take_bytes(engine *e)
     engine_exec(e, "CALL truncate_duckdb_logs()", err, sizeof(err));
     return n;
 }
-
-const char *engine_stmt_name(engine_stmt s)
-{
-    static const char *const names[] = {
-        "INVALID",     "SELECT",  "INSERT",   "UPDATE",       "EXPLAIN",
-        "DELETE",      "PREPARE", "CREATE",   "EXECUTE",      "ALTER",
-        "TRANSACTION", "COPY",    "ANALYZE",  "SET VARIABLE", "CREATE FUNCTION",
-        "DROP",        "EXPORT",  "PRAGMA",   "VACUUM",       "CALL",
-        "SET",         "LOAD",    "RELATION", "EXTENSION",    "LOGICAL PLAN",
-        "ATTACH",      "DETACH",  "MULTI"};
-    return (size_t)s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
-}

@@ -58,6 +58,10 @@ r=$(q '{"sql":"SELECT * FROM range(100000)","max_rows":3}')
 [[ $r == *'"rows":3,"truncated":true'* ]] || fail "max_rows: $r"
 assert_eq "$(code -X POST --data-binary '{"sql":"DELETE FROM trades"}' "${U}api/query")" 400 "DELETE"
 q '{"sql":"COPY trades TO '"'"'/tmp/x.csv'"'"'"}' | grep -q 'not allowed' || fail "COPY is not refused"
+# An empty quoted name first: the policy once read it as a NULL name and the whole process died.
+assert_eq "$(code -X POST --data-binary '{"sql":"\"\""}' "${U}api/query")" 400 "an empty quoted name"
+assert_eq "$(q '{"sql":"SELECT 7 AS y","format":"csv"}')" "y
+7" "a query after the empty quoted name"
 # Pages of other sites: a form's POST (its Origin) and a rebound name (its Host) are refused.
 assert_eq "$(code -X POST -H 'Origin: http://evil.example' -H 'Content-Type: text/plain' \
     --data-binary '{"sql":"SELECT 1"}' "${U}api/query")" 403 "a POST from another origin"
