@@ -154,6 +154,12 @@ build/fuzz/fuzz_query_sql: tests/fuzz/fuzz_query_sql.c $(FUZZ_QUERY_SRCS) $(PURE
 	@mkdir -p $(dir $@)
 	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/lake -Isrc/engine -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_QUERY_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm
 
+# catalog.json as read from a lake.
+FUZZ_CATALOG_SRCS := src/lake/catalog_json.c src/lake/catalog.c
+build/fuzz/fuzz_catalog: tests/fuzz/fuzz_catalog.c $(FUZZ_CATALOG_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c17 -D_GNU_SOURCE -g -O1 -Isrc/base -Isrc/core -I$(YYJSON_DIR) $(YYJSON_DEFS) -Isrc/lake -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -o $@ $< $(FUZZ_CATALOG_SRCS) $(PURE_SRCS) $(FUZZ_YYJSON) -lm
+
 # The S3 backend against a real S3-compatible server (versitygw) on loopback.
 S3_LIVE := $(BUILD)/tests/s3/test_s3_live
 $(S3_LIVE): tests/s3/test_s3_live.c tests/unit/testlib.h $(BUILD)/libticklake.a
