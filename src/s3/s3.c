@@ -60,6 +60,19 @@ void s3_config_init(s3_config *cfg)
     cfg->part_size = 8 * S3_MIB;
 }
 
+/* What each client has of its own: the retries' random numbers and a curl
+ * handle (its connection). 0, or -1 with errstr. */
+static int client_start(s3_client *c, char *errstr, size_t errstr_size)
+{
+    c->rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
+    if (!c->rng)
+        c->rng = 88172645463325252ULL;
+    c->curl = curl_easy_init();
+    if (!c->curl)
+        return set_err(errstr, errstr_size, "s3: curl_easy_init failed");
+    return 0;
+}
+
 s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
 {
     char cerr[256];
@@ -125,14 +138,8 @@ s3_client *s3_client_new(const s3_config *cfg, char *errstr, size_t errstr_size)
     c->part_size = cfg->part_size;
     c->cancel = cfg->cancel;
     c->cancel_also = cfg->cancel_also;
-    c->rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
-    if (!c->rng)
-        c->rng = 88172645463325252ULL;
-    c->curl = curl_easy_init();
-    if (!c->curl) {
-        set_err(errstr, errstr_size, "s3: curl_easy_init failed");
+    if (client_start(c, errstr, errstr_size) != 0)
         goto fail;
-    }
     s3_credentials_release(&cr);
     LOG_DEBUG("s3: endpoint %s, region %s, %s addressing, credentials from %s", c->endpoint_url,
               c->region,
@@ -238,12 +245,8 @@ s3_client *s3_client_dup(s3_client *c, char *errstr, size_t errstr_size)
     d->profile = xstrdup(c->profile);
     d->ca_bundle = xstrdup(c->ca_bundle);
     memset(&d->stats, 0, sizeof(d->stats));
-    d->rng = (uint64_t)now_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)d;
-    if (!d->rng)
-        d->rng = 88172645463325252ULL;
-    d->curl = curl_easy_init();
-    if (!d->curl) {
-        set_err(errstr, errstr_size, "s3: curl_easy_init failed");
+    d->curl = NULL;
+    if (client_start(d, errstr, errstr_size) != 0) {
         s3_client_free(d);
         return NULL;
     }
