@@ -291,12 +291,17 @@ static int parse_table(parse_ctx *px, const json_value *jt, catalog_table *t)
             f->schema = (size_t)schema;
             f->has_time = json_get_int(jf, "min_time_ns", &f->min_time_ns) == 0 &&
                           json_get_int(jf, "max_time_ns", &f->max_time_ns) == 0;
-            p->rows += f->rows;
-            p->bytes += f->size;
+            if (f->size < 0 || f->rows < 0)
+                return bad(px, "%s: file '%s' has a negative size or row count", where, path);
+            if (__builtin_add_overflow(p->rows, f->rows, &p->rows) ||
+                __builtin_add_overflow(p->bytes, f->size, &p->bytes))
+                return bad(px, "%s: the files' rows or bytes add up beyond 2^63", where);
         }
         if (!p->deprecated) {
-            t->rows += p->rows;
-            t->bytes += p->bytes;
+            if (__builtin_add_overflow(t->rows, p->rows, &t->rows) ||
+                __builtin_add_overflow(t->bytes, p->bytes, &t->bytes))
+                return bad(px, "table '%s': the partitions' rows or bytes add up beyond 2^63",
+                           name);
             t->files += (int64_t)p->nfiles;
         }
     }

@@ -1,7 +1,7 @@
 /* query_sql.h - the text of lake queries, before DuckDB runs it: the
  * statement policy that keeps queries read-only, CREATE TABLE AS
  * recognition, and scripts split into statements. Pure: no I/O, no DuckDB
- * (engine.h only for the statement kinds), so the unit tests and the fuzz
+ * (engine_stmt.h for the statement kinds), so the unit tests and the fuzz
  * target (tests/fuzz/fuzz_query_sql.c) run it alone. query.c applies the
  * policy to every statement of a session. */
 #ifndef TICKLAKE_QUERY_SQL_H

@@ -606,6 +606,28 @@ static void test_parse_errors(void)
                             "[{\"location\": \"t/x\", \"values\": []}]}]}";
     CHECK_EQ_INT(catalog_parse(badvalues, strlen(badvalues), &c, err, sizeof(err)), -1);
     CHECK_EQ_STR(err, "invalid catalog: partition 't/x': 0 values for 1 partition keys");
+    /* Totals of a hostile catalog that would overflow: refused (they were signed
+     * overflow, caught by fuzz_catalog's review), and so are negative counts. */
+    const char *huge =
+        "{\"version\": 1, \"tables\": [{\"name\": \"t\", \"partitions\": [{\"location\": "
+        "\"t\", \"files\": [{\"path\": \"x\", \"rows\": 9223372036854775807}, {\"path\": "
+        "\"y\", \"rows\": 1}]}]}]}";
+    CHECK_EQ_INT(catalog_parse(huge, strlen(huge), &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err,
+                 "invalid catalog: partition 't': the files' rows or bytes add up beyond 2^63");
+    const char *huge2 = "{\"version\": 1, \"tables\": [{\"name\": \"t\", \"partition_keys\": "
+                        "[{\"name\": \"d\", \"type\": \"VARCHAR\"}], \"partitions\": ["
+                        "{\"location\": \"t/d=1\", \"values\": [\"1\"], \"files\": [{\"path\": "
+                        "\"x\", \"size\": 9223372036854775807}]}, {\"location\": \"t/d=2\", "
+                        "\"values\": [\"2\"], \"files\": [{\"path\": \"y\", \"size\": 1}]}]}]}";
+    CHECK_EQ_INT(catalog_parse(huge2, strlen(huge2), &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err,
+                 "invalid catalog: table 't': the partitions' rows or bytes add up beyond 2^63");
+    const char *negative =
+        "{\"version\": 1, \"tables\": [{\"name\": \"t\", \"partitions\": "
+        "[{\"location\": \"t\", \"files\": [{\"path\": \"x\", \"size\": -5}]}]}]}";
+    CHECK_EQ_INT(catalog_parse(negative, strlen(negative), &c, err, sizeof(err)), -1);
+    CHECK_EQ_STR(err, "invalid catalog: partition 't': file 'x' has a negative size or row count");
     const char *ok = "{\"version\": 4, \"tables\": [{\"name\": \"t\", \"columns\": "
                      "[{\"name\": \"a\", \"type\": \"BIGINT\"}]}]}";
     CHECK_EQ_INT(catalog_parse(ok, strlen(ok), &c, err, sizeof(err)), 0);

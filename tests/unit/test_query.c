@@ -61,6 +61,13 @@ static void test_policy(void)
     CHECK_EQ_INT(query_check_text("\"\"", err, sizeof(err)), 0);
     CHECK_EQ_INT(query_check_text("(\"\"(1)", err, sizeof(err)), 0);
     CHECK_EQ_INT(query_check_text("\"\".duckdb_logs", err, sizeof(err)), -1);
+    buf qn = {0}, qs = {0};
+    int qine = 0;
+    CHECK_EQ_INT(
+        query_parse_ctas("CREATE TABLE \"\" AS SELECT 1", &qn, &qs, &qine, err, sizeof(err)), -1);
+    CHECK(strstr(err, "invalid table name ''") != NULL);
+    buf_release(&qn);
+    buf_release(&qs);
     CHECK_EQ_INT(query_check_text("ATTACH", err, sizeof(err)), -1);
     /* EXPLAIN: of queries only, whatever its options */
     CHECK_EQ_INT(query_check_text("EXPLAIN SELECT 1", err, sizeof(err)), 0);
